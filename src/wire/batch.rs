@@ -1,0 +1,99 @@
+//! Event batches: SUBMIT (client → leader), DATA and RETRANSMIT (leader →
+//! followers). Each is a small body header followed by event records.
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use super::Error;
+use super::event::{EventHeader, Events};
+
+/// Body header of SUBMIT: the records that follow carry `client` and the
+/// request numbers `request`, `request + 1`, … in order; they are unstamped.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct SubmitHead {
+    /// Client id.
+    pub client: U32,
+    /// Number of event records that follow.
+    pub count: U16,
+    /// Reserved; zero.
+    pub reserved: U16,
+    /// Request number of the first record.
+    pub request: U64,
+}
+const _: () = assert!(size_of::<SubmitHead>() == 16);
+
+impl SubmitHead {
+    /// Offset of `count` within the body, patched when a batch is finished.
+    pub(super) const COUNT_OFFSET: usize = 4;
+}
+
+/// Body header of DATA and RETRANSMIT: records with consecutive sequences.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct BatchHead {
+    /// Highest committed sequence the leader knows (0: none).
+    pub commit: U64,
+    /// Leader clock when sent, echoed by ACKs to measure the round trip.
+    pub sent_ns: U64,
+    /// Number of event records that follow.
+    pub count: U16,
+    /// Reserved; zero.
+    pub reserved: U16,
+    /// Reserved; zero.
+    pub reserved2: U32,
+}
+const _: () = assert!(size_of::<BatchHead>() == 24);
+
+impl BatchHead {
+    /// Offset of `count` within the body.
+    pub(super) const COUNT_OFFSET: usize = 16;
+}
+
+/// A parsed SUBMIT.
+#[derive(Clone, Debug)]
+pub struct Submit<'a> {
+    /// The body header.
+    pub head: &'a SubmitHead,
+    /// The events, in request order.
+    pub events: Events<'a>,
+}
+
+/// A parsed DATA or RETRANSMIT.
+#[derive(Clone, Debug)]
+pub struct Batch<'a> {
+    /// The body header.
+    pub head: &'a BatchHead,
+    /// The events, in sequence order without holes.
+    pub events: Events<'a>,
+}
+
+impl Batch<'_> {
+    /// Sequence of the first event (batches are never empty).
+    pub fn first_seq(&self) -> u64 {
+        self.events.clone().next().map_or(0, |e| e.header.seq.get())
+    }
+}
+
+pub(super) fn parse_submit(body: &[u8]) -> Result<Submit<'_>, Error> {
+    let (head, records) = SubmitHead::ref_from_prefix(body).map_err(|_| Error::BadBodyLength)?;
+    let (client, first) = (head.client.get(), head.request.get());
+    let events = Events::check(records, head.count.get(), |index, event: &EventHeader| {
+        event.client.get() == client && Some(event.request.get()) == first.checked_add(index)
+    })?;
+    Ok(Submit { head, events })
+}
+
+pub(super) fn parse_batch(body: &[u8]) -> Result<Batch<'_>, Error> {
+    let (head, records) = BatchHead::ref_from_prefix(body).map_err(|_| Error::BadBodyLength)?;
+    let mut first = 0;
+    let events = Events::check(records, head.count.get(), |index, event: &EventHeader| {
+        let seq = event.seq.get();
+        if index == 0 {
+            first = seq;
+            return seq != 0;
+        }
+        Some(seq) == first.checked_add(index)
+    })?;
+    Ok(Batch { head, events })
+}

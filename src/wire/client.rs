@@ -1,0 +1,125 @@
+//! Leader → client replies: COMMIT (which requests committed, at which
+//! sequences) and BUSY (back off: the request was not taken).
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use super::Error;
+
+/// COMMIT body header; `count` [`CommitRun`]s follow.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct CommitHead {
+    /// Client id the runs belong to.
+    pub client: U32,
+    /// Number of runs that follow (≥ 1).
+    pub count: U16,
+    /// Reserved; zero.
+    pub reserved: U16,
+    /// The leader's commit sequence when sent.
+    pub commit: U64,
+}
+const _: () = assert!(size_of::<CommitHead>() == 16);
+
+impl CommitHead {
+    /// Offset of `count` within the body.
+    pub(super) const COUNT_OFFSET: usize = 4;
+}
+
+/// `count` requests from `request` on, committed at sequences from `seq` on.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct CommitRun {
+    /// First request number of the run.
+    pub request: U64,
+    /// Sequence the first request got (≥ 1).
+    pub seq: U64,
+    /// Number of requests in the run (≥ 1).
+    pub count: U32,
+    /// Reserved; zero.
+    pub reserved: U32,
+}
+const _: () = assert!(size_of::<CommitRun>() == 24);
+
+impl CommitRun {
+    /// A run of `count` requests from `request`, at sequences from `seq`.
+    pub fn new(request: u64, seq: u64, count: u32) -> CommitRun {
+        CommitRun { request: request.into(), seq: seq.into(), count: count.into(), reserved: 0.into() }
+    }
+}
+
+/// A parsed COMMIT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commit<'a> {
+    /// The body header.
+    pub head: &'a CommitHead,
+    /// The committed runs.
+    pub runs: &'a [CommitRun],
+}
+
+/// Why a leader refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusyReason {
+    /// Too many events are uncommitted: back pressure (DESIGN §2).
+    InFlightFull,
+    /// The leader's client table is full.
+    TooManyClients,
+    /// A code this version does not know.
+    Unknown(u16),
+}
+
+impl From<u16> for BusyReason {
+    fn from(code: u16) -> BusyReason {
+        match code {
+            1 => BusyReason::InFlightFull,
+            2 => BusyReason::TooManyClients,
+            other => BusyReason::Unknown(other),
+        }
+    }
+}
+
+impl From<BusyReason> for u16 {
+    fn from(reason: BusyReason) -> u16 {
+        match reason {
+            BusyReason::InFlightFull => 1,
+            BusyReason::TooManyClients => 2,
+            BusyReason::Unknown(code) => code,
+        }
+    }
+}
+
+/// BUSY body: requests from `request` on were not taken; retry after `retry_ns`.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Busy {
+    /// Client id.
+    pub client: U32,
+    /// A [`BusyReason`] code.
+    pub reason: U16,
+    /// Reserved; zero.
+    pub reserved: U16,
+    /// First request number not taken.
+    pub request: U64,
+    /// How long the client should wait before sending again.
+    pub retry_ns: U64,
+}
+const _: () = assert!(size_of::<Busy>() == 24);
+
+impl Busy {
+    /// The reason, which may be [`BusyReason::Unknown`].
+    pub fn reason(&self) -> BusyReason {
+        BusyReason::from(self.reason.get())
+    }
+}
+
+pub(super) fn parse_commit(body: &[u8]) -> Result<Commit<'_>, Error> {
+    let (head, rest) = CommitHead::ref_from_prefix(body).map_err(|_| Error::BadBodyLength)?;
+    let runs = <[CommitRun]>::ref_from_bytes(rest).map_err(|_| Error::BadBodyLength)?;
+    if runs.len() != usize::from(head.count.get()) || runs.is_empty() {
+        return Err(Error::BadBodyLength);
+    }
+    if !runs.iter().all(|r| r.count.get() != 0 && r.seq.get() != 0) {
+        return Err(Error::BadRange);
+    }
+    Ok(Commit { head, runs })
+}

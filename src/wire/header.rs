@@ -1,0 +1,169 @@
+//! The common header every datagram starts with, the frame kinds, and sealing.
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use super::Error;
+
+/// First two bytes of every datagram: `"SQ"`.
+pub const MAGIC: u16 = u16::from_le_bytes(*b"SQ");
+/// The protocol version this crate speaks.
+pub const VERSION: u8 = 1;
+/// `sender` of frames that come from a client rather than a cluster member.
+pub const SENDER_CLIENT: u16 = u16::MAX;
+
+/// Byte offsets of the header fields that sealing writes after the body.
+mod field {
+    use core::ops::Range;
+    pub const LEN: Range<usize> = 8..12;
+    pub const CRC: Range<usize> = 12..16;
+}
+
+/// The 32-byte header at the start of every datagram (`docs/PROTOCOL.md`).
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Header {
+    /// [`MAGIC`].
+    pub magic: U16,
+    /// [`VERSION`].
+    pub version: u8,
+    /// A [`Kind`] code.
+    pub kind: u8,
+    /// Reserved for per-kind flags; zero today.
+    pub flags: U16,
+    /// Node id of the sender, or [`SENDER_CLIENT`].
+    pub sender: U16,
+    /// Length of the whole datagram in bytes.
+    pub len: U32,
+    /// CRC-32 (IEEE) of the whole datagram with this field zero.
+    pub crc: U32,
+    /// Cluster id: frames of another cluster are dropped.
+    pub cluster: U32,
+    /// Reserved; zero.
+    pub reserved: U32,
+    /// Leader epoch the sender is in (DESIGN §2, fencing).
+    pub epoch: U64,
+}
+const _: () = assert!(size_of::<Header>() == 32);
+
+impl Header {
+    /// A header for `kind`; `len` and `crc` are filled in by sealing.
+    pub fn new(kind: Kind, sender: u16, cluster: u32, epoch: u64) -> Header {
+        Header {
+            magic: MAGIC.into(),
+            version: VERSION,
+            kind: kind.into(),
+            flags: 0.into(),
+            sender: sender.into(),
+            len: 0.into(),
+            crc: 0.into(),
+            cluster: cluster.into(),
+            reserved: 0.into(),
+            epoch: epoch.into(),
+        }
+    }
+
+    /// The frame kind, which may be [`Kind::Unknown`].
+    pub fn kind(&self) -> Kind {
+        Kind::from(self.kind)
+    }
+}
+
+/// What a datagram carries. Codes 16–31 are kept for the failover frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Client → leader: events to sequence.
+    Submit,
+    /// Leader → group: a batch of sequenced events.
+    Data,
+    /// Leader → group: next sequence and commit when idle.
+    Heartbeat,
+    /// Follower → leader: highest contiguous sequence held.
+    Ack,
+    /// Follower → leader: ranges it misses.
+    Nak,
+    /// Leader → follower: events resent in answer to a NAK.
+    Retransmit,
+    /// Leader → client: which requests committed, with their sequences.
+    Commit,
+    /// Leader → client: back off, the request was not taken.
+    Busy,
+    /// Leader → follower: a NAKed range that left the ring.
+    Unrecoverable,
+    /// A code this version does not know.
+    Unknown(u8),
+}
+
+impl From<u8> for Kind {
+    fn from(code: u8) -> Kind {
+        match code {
+            1 => Kind::Submit,
+            2 => Kind::Data,
+            3 => Kind::Heartbeat,
+            4 => Kind::Ack,
+            5 => Kind::Nak,
+            6 => Kind::Retransmit,
+            7 => Kind::Commit,
+            8 => Kind::Busy,
+            9 => Kind::Unrecoverable,
+            other => Kind::Unknown(other),
+        }
+    }
+}
+
+impl From<Kind> for u8 {
+    fn from(kind: Kind) -> u8 {
+        match kind {
+            Kind::Submit => 1,
+            Kind::Data => 2,
+            Kind::Heartbeat => 3,
+            Kind::Ack => 4,
+            Kind::Nak => 5,
+            Kind::Retransmit => 6,
+            Kind::Commit => 7,
+            Kind::Busy => 8,
+            Kind::Unrecoverable => 9,
+            Kind::Unknown(code) => code,
+        }
+    }
+}
+
+/// CRC-32 of `datagram` as if its CRC field were zero.
+fn crc_of(datagram: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&datagram[..field::CRC.start]);
+    hasher.update(&[0; 4]);
+    hasher.update(&datagram[field::CRC.end..]);
+    hasher.finalize()
+}
+
+/// Writes the length and CRC of a datagram whose header and body are in place.
+///
+/// # Panics
+/// If `datagram` is shorter than a header (a bug in the emitting code).
+pub fn seal(datagram: &mut [u8]) {
+    assert!(datagram.len() >= size_of::<Header>());
+    let len = u32::try_from(datagram.len()).expect("datagram length fits u32");
+    datagram[field::LEN].copy_from_slice(&len.to_le_bytes());
+    let crc = crc_of(datagram);
+    datagram[field::CRC].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Checks, in DESIGN §2 order, everything that needs no state: length, magic,
+/// version, declared length, CRC. Returns the header and the body.
+pub fn check(datagram: &[u8]) -> Result<(&Header, &[u8]), Error> {
+    let (header, body) = Header::ref_from_prefix(datagram).map_err(|_| Error::Truncated)?;
+    if header.magic.get() != MAGIC {
+        return Err(Error::BadMagic);
+    }
+    if header.version != VERSION {
+        return Err(Error::BadVersion(header.version));
+    }
+    if usize::try_from(header.len.get()) != Ok(datagram.len()) {
+        return Err(Error::LengthMismatch);
+    }
+    if header.crc.get() != crc_of(datagram) {
+        return Err(Error::BadCrc);
+    }
+    Ok((header, body))
+}
