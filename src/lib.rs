@@ -25,4 +25,6 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod core;
+pub mod sim;
 pub mod wire;

@@ -64,6 +64,8 @@ pub enum BusyReason {
     InFlightFull,
     /// The leader's client table is full.
     TooManyClients,
+    /// Requests arrived after a missing one: resend from `request` now.
+    Gap,
     /// A code this version does not know.
     Unknown(u16),
 }
@@ -73,6 +75,7 @@ impl From<u16> for BusyReason {
         match code {
             1 => BusyReason::InFlightFull,
             2 => BusyReason::TooManyClients,
+            3 => BusyReason::Gap,
             other => BusyReason::Unknown(other),
         }
     }
@@ -83,6 +86,7 @@ impl From<BusyReason> for u16 {
         match reason {
             BusyReason::InFlightFull => 1,
             BusyReason::TooManyClients => 2,
+            BusyReason::Gap => 3,
             BusyReason::Unknown(code) => code,
         }
     }

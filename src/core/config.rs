@@ -1,0 +1,275 @@
+//! Every limit and timer of the protocol, in one place, checked at start.
+
+use core::fmt;
+
+use crate::wire::{BatchHead, Header, SubmitHead, record_len};
+
+/// When a follower hands events to its application (DESIGN §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deliver {
+    /// Once a quorum holds them: never rolled back.
+    OnCommit,
+    /// As soon as they are in order: lower latency, may later be dropped by a
+    /// failover (not yet possible: there is no failover).
+    OnReceive,
+}
+
+/// The cluster's configuration; every node of a cluster uses the same one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Cluster id; frames of other clusters are dropped.
+    pub cluster_id: u32,
+    /// Nodes in the cluster, leader included (ids `0..nodes`).
+    pub nodes: u16,
+    /// Node id of the leader.
+    pub leader: u16,
+    /// Nodes that must hold an event to commit it; 0 means a majority.
+    pub quorum: u16,
+    /// The leader's epoch (fixed until failover exists).
+    pub epoch: u64,
+    /// Largest datagram (UDP payload) any node sends; 1472 fits Ethernet.
+    pub mtu: usize,
+    /// Largest event payload in bytes.
+    pub payload_max: usize,
+    /// Events the leader keeps for repair; must exceed `in_flight_max`.
+    pub ring_events: usize,
+    /// Uncommitted events the leader accepts before it answers BUSY.
+    pub in_flight_max: usize,
+    /// Events a follower buffers ahead of what it delivered.
+    pub window_events: usize,
+    /// Clients the leader tracks for deduplication.
+    pub clients_max: usize,
+    /// Requests a client may have uncommitted (and the leader remembers).
+    pub client_pending_max: usize,
+    /// Leader heartbeat period when no DATA goes out.
+    pub heartbeat_interval_ns: u64,
+    /// Follower ACK period while it holds uncommitted events.
+    pub ack_interval_ns: u64,
+    /// Round trip assumed until the leader has measured one.
+    pub rtt_initial_ns: u64,
+    /// Lower bound of the delay before a gap is NAKed.
+    pub nak_delay_min_ns: u64,
+    /// Upper bound of any NAK delay, backoff included.
+    pub nak_delay_max_ns: u64,
+    /// Most events one NAK asks for.
+    pub nak_events_max: usize,
+    /// Repairs (ranges to resend) the leader has in flight at once.
+    pub repairs_max: usize,
+    /// A repair sent this recently answers a NAK that overlaps it.
+    pub repair_linger_ns: u64,
+    /// How long a BUSY tells the client to wait.
+    pub busy_retry_ns: u64,
+    /// A client resends what is uncommitted after this long.
+    pub client_retry_ns: u64,
+    /// When followers deliver.
+    pub deliver: Deliver,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            cluster_id: 1,
+            nodes: 3,
+            leader: 0,
+            quorum: 0,
+            epoch: 1,
+            mtu: 1472,
+            payload_max: 256,
+            ring_events: 1 << 16,
+            in_flight_max: 1 << 14,
+            window_events: 1 << 15,
+            clients_max: 256,
+            client_pending_max: 4096,
+            heartbeat_interval_ns: 1_000_000,
+            ack_interval_ns: 1_000_000,
+            rtt_initial_ns: 100_000,
+            nak_delay_min_ns: 20_000,
+            nak_delay_max_ns: 10_000_000,
+            nak_events_max: 4096,
+            repairs_max: 64,
+            repair_linger_ns: 50_000,
+            busy_retry_ns: 500_000,
+            client_retry_ns: 50_000_000,
+            deliver: Deliver::OnCommit,
+        }
+    }
+}
+
+/// Largest UDP payload over IPv4.
+pub const MTU_MAX: usize = 65_507;
+
+/// Why a [`Config`] was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A cluster needs a leader and at least one follower.
+    TooFewNodes(u16),
+    /// The leader id is not below `nodes`.
+    LeaderNotMember {
+        /// The configured leader.
+        leader: u16,
+        /// Cluster size.
+        nodes: u16,
+    },
+    /// A follower's id must be a member other than the leader.
+    NotAFollower {
+        /// The follower's id.
+        id: u16,
+        /// Cluster size.
+        nodes: u16,
+        /// The leader's id.
+        leader: u16,
+    },
+    /// The quorum exceeds the cluster.
+    QuorumTooLarge {
+        /// The configured quorum.
+        quorum: u16,
+        /// Cluster size.
+        nodes: u16,
+    },
+    /// The MTU cannot carry one event of `payload_max` bytes, or exceeds UDP's.
+    BadMtu {
+        /// The configured MTU.
+        mtu: usize,
+        /// The smallest that works with `payload_max`.
+        needed: usize,
+    },
+    /// The ring must hold more than the in-flight bound, or commits could be evicted.
+    RingTooSmall {
+        /// `ring_events`.
+        ring: usize,
+        /// `in_flight_max`.
+        in_flight: usize,
+    },
+    /// The window must hold the in-flight bound, or commit could never advance.
+    WindowTooSmall {
+        /// `window_events`.
+        window: usize,
+        /// `in_flight_max`.
+        in_flight: usize,
+    },
+    /// A limit or timer that must be positive is zero.
+    Zero(&'static str),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::TooFewNodes(n) => {
+                write!(f, "a cluster needs at least 2 nodes (a leader and a follower), got {n}")
+            }
+            ConfigError::LeaderNotMember { leader, nodes } => {
+                write!(f, "leader id {leader} is not a member of a {nodes}-node cluster (ids 0..{nodes})")
+            }
+            ConfigError::NotAFollower { id, nodes, leader } => {
+                write!(f, "follower id {id} must be in 0..{nodes} and differ from the leader's ({leader})")
+            }
+            ConfigError::QuorumTooLarge { quorum, nodes } => {
+                write!(f, "quorum {quorum} is larger than the cluster ({nodes} nodes)")
+            }
+            ConfigError::BadMtu { mtu, needed } => {
+                write!(f, "mtu {mtu} must be between {needed} (one event of payload_max) and {MTU_MAX}")
+            }
+            ConfigError::RingTooSmall { ring, in_flight } => {
+                write!(f, "ring_events ({ring}) must be larger than in_flight_max ({in_flight})")
+            }
+            ConfigError::WindowTooSmall { window, in_flight } => {
+                write!(f, "window_events ({window}) must be at least in_flight_max ({in_flight})")
+            }
+            ConfigError::Zero(name) => write!(f, "{name} must be greater than zero"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Checks every relationship between the limits.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.nodes < 2 {
+            return Err(ConfigError::TooFewNodes(self.nodes));
+        }
+        if self.leader >= self.nodes {
+            return Err(ConfigError::LeaderNotMember { leader: self.leader, nodes: self.nodes });
+        }
+        if self.quorum > self.nodes {
+            return Err(ConfigError::QuorumTooLarge { quorum: self.quorum, nodes: self.nodes });
+        }
+        let needed = self.mtu_needed();
+        if self.mtu < needed || self.mtu > MTU_MAX || self.payload_max > usize::from(u16::MAX) {
+            return Err(ConfigError::BadMtu { mtu: self.mtu, needed });
+        }
+        if self.ring_events <= self.in_flight_max {
+            return Err(ConfigError::RingTooSmall { ring: self.ring_events, in_flight: self.in_flight_max });
+        }
+        if self.window_events < self.in_flight_max {
+            return Err(ConfigError::WindowTooSmall { window: self.window_events, in_flight: self.in_flight_max });
+        }
+        let positive = [
+            ("in_flight_max", self.in_flight_max as u64),
+            ("clients_max", self.clients_max as u64),
+            ("client_pending_max", self.client_pending_max as u64),
+            ("nak_events_max", self.nak_events_max as u64),
+            ("repairs_max", self.repairs_max as u64),
+            ("heartbeat_interval_ns", self.heartbeat_interval_ns),
+            ("ack_interval_ns", self.ack_interval_ns),
+            ("rtt_initial_ns", self.rtt_initial_ns),
+            ("nak_delay_min_ns", self.nak_delay_min_ns),
+            ("nak_delay_max_ns", self.nak_delay_max_ns),
+            ("busy_retry_ns", self.busy_retry_ns),
+            ("client_retry_ns", self.client_retry_ns),
+        ];
+        match positive.iter().find(|(_, value)| *value == 0) {
+            Some((name, _)) => Err(ConfigError::Zero(name)),
+            None => Ok(()),
+        }
+    }
+
+    /// Nodes that must hold an event to commit it (majority when `quorum` is 0).
+    pub fn quorum(&self) -> usize {
+        match self.quorum {
+            0 => usize::from(self.nodes) / 2 + 1,
+            q => usize::from(q),
+        }
+    }
+
+    /// Bytes one event record of `payload_max` takes.
+    pub fn record_max(&self) -> usize {
+        record_len(self.payload_max)
+    }
+
+    /// The smallest MTU that carries one event of `payload_max` bytes.
+    pub fn mtu_needed(&self) -> usize {
+        size_of::<Header>() + size_of::<BatchHead>().max(size_of::<SubmitHead>()) + self.record_max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_majority() {
+        let config = Config::default();
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.quorum(), 2);
+        assert_eq!(Config { nodes: 5, ..Config::default() }.quorum(), 3);
+        assert_eq!(Config { nodes: 4, ..Config::default() }.quorum(), 3);
+        assert_eq!(Config { nodes: 5, quorum: 5, ..Config::default() }.quorum(), 5);
+    }
+
+    #[test]
+    fn every_bad_relationship_is_named() {
+        let bad = |c: Config| c.validate().unwrap_err();
+        let d = Config::default;
+        assert_eq!(bad(Config { nodes: 1, ..d() }), ConfigError::TooFewNodes(1));
+        assert_eq!(bad(Config { leader: 3, ..d() }), ConfigError::LeaderNotMember { leader: 3, nodes: 3 });
+        assert_eq!(bad(Config { quorum: 4, ..d() }), ConfigError::QuorumTooLarge { quorum: 4, nodes: 3 });
+        assert!(matches!(bad(Config { mtu: 100, ..d() }), ConfigError::BadMtu { .. }));
+        assert!(matches!(bad(Config { mtu: 70_000, ..d() }), ConfigError::BadMtu { .. }));
+        assert!(matches!(bad(Config { payload_max: 2000, ..d() }), ConfigError::BadMtu { needed: 2088, .. }));
+        assert!(matches!(bad(Config { ring_events: 1 << 14, ..d() }), ConfigError::RingTooSmall { .. }));
+        assert!(matches!(bad(Config { window_events: 100, ..d() }), ConfigError::WindowTooSmall { .. }));
+        assert_eq!(bad(Config { repairs_max: 0, ..d() }), ConfigError::Zero("repairs_max"));
+        assert!(bad(Config { quorum: 4, ..d() }).to_string().contains("larger than the cluster"));
+    }
+}

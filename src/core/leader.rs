@@ -1,0 +1,527 @@
+//! The leader (sequencer): stamps submitted events, multicasts them in
+//! batches, repairs NAKs from its ring, commits on a quorum of ACKs and tells
+//! each client what committed (DESIGN §2).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+
+use super::{Config, ConfigError, Dest, Nanos, Peers, Rejects, Ring, Transmit, accept, quorum_commit};
+use crate::wire::{
+    Ack, Busy, BusyReason, CommitRun, Frame, FrameWriter, Header, Heartbeat, Kind, Nak, SeqRange, Submit,
+    Unrecoverable, emit,
+};
+
+/// Counters of every protocol path the leader runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaderStats {
+    /// Events stamped with a sequence.
+    pub events_stamped: u64,
+    /// Submitted events that were already sequenced (client retries).
+    pub duplicates: u64,
+    /// Submitted events after a missing request number, dropped (go-back-N:
+    /// the client is told to resend from the missing one).
+    pub out_of_order: u64,
+    /// Submitted events larger than `payload_max`, dropped.
+    pub oversized: u64,
+    /// BUSY replies sent.
+    pub busy_sent: u64,
+    /// DATA datagrams sent.
+    pub data_sent: u64,
+    /// Events sent in DATA.
+    pub events_sent: u64,
+    /// HEARTBEAT datagrams sent.
+    pub heartbeats_sent: u64,
+    /// ACKs received.
+    pub acks: u64,
+    /// ACKs that claimed more than exists (clamped).
+    pub acks_beyond: u64,
+    /// NAKs received.
+    pub naks: u64,
+    /// NAKed ranges answered by a repair already pending or just sent.
+    pub naks_coalesced: u64,
+    /// NAKed ranges dropped because `repairs_max` repairs were in flight.
+    pub repairs_overflow: u64,
+    /// RETRANSMIT datagrams sent.
+    pub retransmits_sent: u64,
+    /// Events resent in RETRANSMIT.
+    pub events_retransmitted: u64,
+    /// UNRECOVERABLE replies sent.
+    pub unrecoverable_sent: u64,
+    /// COMMIT datagrams sent to clients.
+    pub commits_sent: u64,
+}
+
+/// What the leader reports to its driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaderEvent {
+    /// The commit sequence advanced to `commit`.
+    Committed {
+        /// The new commit sequence.
+        commit: u64,
+    },
+    /// An ACK measured the round trip to `node` (echo delay removed).
+    AckRtt {
+        /// The follower.
+        node: u16,
+        /// Round trip in nanoseconds.
+        rtt_ns: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ClientEntry {
+    id: u32,
+    addr: SocketAddr,
+    request_next: u64,
+    notified_next: u64,
+    dirty: bool,
+    /// When the client was last asked to resend from `request_next`: one ask
+    /// per round trip, or every SUBMIT behind a loss would trigger a resend.
+    gap_asked_at: Option<Nanos>,
+}
+
+/// Clients by id, with the sequence of each recent request (for dedup and
+/// commit notices); sized once from `clients_max × client_pending_max`.
+#[derive(Debug)]
+struct Clients {
+    index: HashMap<u32, usize>,
+    entries: Vec<ClientEntry>,
+    seqs: Vec<u64>,
+    pending_max: usize,
+    dirty: VecDeque<usize>,
+}
+
+impl Clients {
+    fn new(clients_max: usize, pending_max: usize) -> Clients {
+        Clients {
+            index: HashMap::with_capacity(clients_max),
+            entries: Vec::with_capacity(clients_max),
+            seqs: vec![0; clients_max * pending_max],
+            pending_max,
+            dirty: VecDeque::with_capacity(clients_max),
+        }
+    }
+
+    fn find_or_add(&mut self, id: u32, addr: SocketAddr) -> Option<usize> {
+        if let Some(&slot) = self.index.get(&id) {
+            self.entries[slot].addr = addr;
+            return Some(slot);
+        }
+        if self.entries.len() == self.entries.capacity() {
+            return None;
+        }
+        // Request numbers of a client id start at 1 (one id per incarnation).
+        self.entries.push(ClientEntry {
+            id,
+            addr,
+            request_next: 1,
+            notified_next: 1,
+            dirty: false,
+            gap_asked_at: None,
+        });
+        self.index.insert(id, self.entries.len() - 1);
+        Some(self.entries.len() - 1)
+    }
+
+    fn seq_index(&self, slot: usize, request: u64) -> usize {
+        slot * self.pending_max + (request % self.pending_max as u64) as usize
+    }
+
+    fn mark_dirty(&mut self, slot: usize) {
+        if !self.entries[slot].dirty {
+            self.entries[slot].dirty = true;
+            self.dirty.push_back(slot);
+        }
+    }
+}
+
+/// A range to resend (or to declare lost) to one follower.
+#[derive(Clone, Copy, Debug)]
+struct Repair {
+    dest: SocketAddr,
+    first: u64,
+    next: u64,
+    end: u64,
+    lost: bool,
+    done_at: Option<Nanos>,
+}
+
+/// The leader state machine.
+#[derive(Debug)]
+pub struct Leader {
+    config: Config,
+    header: Header,
+    ring: Ring,
+    quorum: usize,
+    held: Vec<u64>,
+    scratch: Vec<u64>,
+    commit: u64,
+    commit_sent: u64,
+    seq_sent: u64,
+    multicast_at: Nanos,
+    clients: Clients,
+    repairs: Vec<Repair>,
+    busy: Vec<(SocketAddr, u32, u64, BusyReason)>,
+    srtt_ns: u64,
+    committed_event: bool,
+    rtt_event: Option<(u16, u64)>,
+    stats: LeaderStats,
+    rejects: Rejects,
+}
+
+impl Leader {
+    /// A leader for `config` (its node id is `config.leader`), started at `now`.
+    pub fn new(config: Config, now: Nanos) -> Result<Leader, ConfigError> {
+        config.validate()?;
+        let nodes = usize::from(config.nodes);
+        Ok(Leader {
+            header: Header::new(Kind::Data, config.leader, config.cluster_id, config.epoch),
+            ring: Ring::new(config.ring_events, config.record_max()),
+            quorum: config.quorum(),
+            held: vec![0; nodes],
+            scratch: vec![0; nodes],
+            commit: 0,
+            commit_sent: 0,
+            seq_sent: 1,
+            multicast_at: now,
+            clients: Clients::new(config.clients_max, config.client_pending_max),
+            repairs: Vec::with_capacity(config.repairs_max),
+            busy: Vec::with_capacity(config.clients_max),
+            srtt_ns: config.rtt_initial_ns,
+            committed_event: false,
+            rtt_event: None,
+            stats: LeaderStats::default(),
+            rejects: Rejects::default(),
+            config,
+        })
+    }
+
+    /// Highest committed sequence (0: none).
+    pub fn commit(&self) -> u64 {
+        self.commit
+    }
+
+    /// The sequence the next event gets.
+    pub fn seq_next(&self) -> u64 {
+        self.ring.seq_next()
+    }
+
+    /// Oldest sequence still held for repair.
+    pub fn seq_oldest(&self) -> u64 {
+        self.ring.seq_first()
+    }
+
+    /// Smoothed ACK round trip.
+    pub fn srtt_ns(&self) -> u64 {
+        self.srtt_ns
+    }
+
+    /// Events stamped but not yet committed.
+    pub fn in_flight(&self) -> usize {
+        (self.ring.seq_next() - 1 - self.commit) as usize
+    }
+
+    /// Protocol counters.
+    pub fn stats(&self) -> &LeaderStats {
+        &self.stats
+    }
+
+    /// Datagrams dropped on receipt, by reason.
+    pub fn rejects(&self) -> &Rejects {
+        &self.rejects
+    }
+
+    /// Feeds one received datagram.
+    pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        let peers = Peers::Members { me: self.config.leader, nodes: self.config.nodes };
+        let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else { return };
+        let sender = datagram.header.sender.get();
+        match datagram.frame {
+            Frame::Submit(submit) => self.on_submit(now, from, submit),
+            Frame::Ack(ack) => self.on_ack(now, sender, ack),
+            Frame::Nak(nak) => self.on_nak(now, from, nak),
+            _ => self.rejects.unexpected_kind += 1,
+        }
+    }
+
+    fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>) {
+        let id = submit.head.client.get();
+        let Some(slot) = self.clients.find_or_add(id, from) else {
+            self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
+            return;
+        };
+        for event in submit.events {
+            let request = event.header.request.get();
+            let entry = self.clients.entries[slot];
+            if request < entry.request_next {
+                self.on_duplicate(slot, request);
+                continue;
+            }
+            if request > entry.request_next {
+                // An earlier SUBMIT was lost or overtaken: ask for it at once
+                // rather than leave the client to its retry timeout.
+                self.stats.out_of_order += 1;
+                let asked_recently = entry.gap_asked_at.is_some_and(|at| now < at + 2 * self.srtt_ns);
+                if !asked_recently {
+                    self.clients.entries[slot].gap_asked_at = Some(now);
+                    self.queue_busy(from, id, entry.request_next, BusyReason::Gap);
+                }
+                break;
+            }
+            if event.payload.len() > self.config.payload_max {
+                self.stats.oversized += 1;
+                break;
+            }
+            if self.in_flight() >= self.config.in_flight_max {
+                self.queue_busy(from, id, request, BusyReason::InFlightFull);
+                break;
+            }
+            let seq = self.ring.push(event.record, now);
+            let index = self.clients.seq_index(slot, request);
+            self.clients.seqs[index] = seq;
+            self.clients.entries[slot].request_next += 1;
+            self.clients.entries[slot].gap_asked_at = None;
+            self.stats.events_stamped += 1;
+        }
+        self.update_commit();
+    }
+
+    /// A retried request: tell the client its commit again if it has one;
+    /// otherwise the commit notice will come when it commits.
+    fn on_duplicate(&mut self, slot: usize, request: u64) {
+        self.stats.duplicates += 1;
+        let entry = &mut self.clients.entries[slot];
+        let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
+        if request < remembered || request >= entry.notified_next {
+            return;
+        }
+        entry.notified_next = request;
+        self.clients.mark_dirty(slot);
+    }
+
+    fn queue_busy(&mut self, addr: SocketAddr, client: u32, request: u64, reason: BusyReason) {
+        if let Some(queued) = self.busy.iter_mut().find(|b| b.1 == client) {
+            queued.2 = queued.2.min(request);
+        } else if self.busy.len() < self.busy.capacity() {
+            self.busy.push((addr, client, request, reason));
+        }
+    }
+
+    fn on_ack(&mut self, now: Nanos, node: u16, ack: &Ack) {
+        self.stats.acks += 1;
+        let newest = self.ring.seq_next() - 1;
+        let held = ack.seq_held.get();
+        if held > newest {
+            self.stats.acks_beyond += 1;
+        }
+        // A follower that restarted empty acks less than before: believe it.
+        self.held[usize::from(node)] = held.min(newest);
+        let echo_ns = ack.echo_ns.get();
+        if echo_ns != 0 && echo_ns <= now {
+            let rtt_ns = (now - echo_ns).saturating_sub(ack.echo_delay_ns.get());
+            self.srtt_ns = (self.srtt_ns * 7 + rtt_ns) / 8;
+            self.rtt_event = Some((node, rtt_ns));
+        }
+        self.update_commit();
+    }
+
+    fn update_commit(&mut self) {
+        self.held[usize::from(self.config.leader)] = self.ring.seq_next() - 1;
+        let commit = quorum_commit(&self.held, self.quorum, &mut self.scratch);
+        if commit <= self.commit {
+            return;
+        }
+        for seq in self.commit + 1..=commit {
+            // Uncommitted events never leave the ring (ring_events > in_flight_max).
+            let client = self.ring.get(seq).expect("uncommitted events are in the ring").header.client.get();
+            if let Some(&slot) = self.clients.index.get(&client) {
+                self.clients.mark_dirty(slot);
+            }
+        }
+        self.commit = commit;
+        self.committed_event = true;
+    }
+
+    fn on_nak(&mut self, now: Nanos, from: SocketAddr, nak: Nak<'_>) {
+        self.stats.naks += 1;
+        self.repairs.retain(|r| r.done_at.is_none_or(|at| now < at + self.config.repair_linger_ns));
+        let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
+        for range in nak.ranges {
+            let (first, end) = (range.first.get(), range.end.get().min(next));
+            if first >= end {
+                continue;
+            }
+            if first < oldest {
+                self.add_repair(from, first, end.min(oldest), true);
+            }
+            if end > oldest {
+                self.add_repair(from, first.max(oldest), end, false);
+            }
+        }
+    }
+
+    fn add_repair(&mut self, dest: SocketAddr, first: u64, end: u64, lost: bool) {
+        // A repair pending or just sent to the same follower answers this NAK too.
+        if self.repairs.iter().any(|r| r.dest == dest && r.first < end && first < r.end) {
+            self.stats.naks_coalesced += 1;
+        } else if self.repairs.len() == self.repairs.capacity() {
+            self.stats.repairs_overflow += 1;
+        } else {
+            self.repairs.push(Repair { dest, first, next: first, end, lost, done_at: None });
+        }
+    }
+
+    /// Called when `poll_timeout` passes; expires lingering repairs.
+    pub fn handle_timeout(&mut self, now: Nanos) {
+        self.repairs.retain(|r| r.done_at.is_none_or(|at| now < at + self.config.repair_linger_ns));
+    }
+
+    /// When the leader next needs `handle_timeout`/`poll_transmit` with no input.
+    pub fn poll_timeout(&self) -> Option<Nanos> {
+        let heartbeat = self.multicast_at + self.config.heartbeat_interval_ns;
+        let linger = self.repairs.iter().filter_map(|r| r.done_at).min().map(|at| at + self.config.repair_linger_ns);
+        Some(linger.map_or(heartbeat, |at| at.min(heartbeat)))
+    }
+
+    /// The next event for the driver.
+    pub fn poll_event(&mut self) -> Option<LeaderEvent> {
+        if let Some((node, rtt_ns)) = self.rtt_event.take() {
+            return Some(LeaderEvent::AckRtt { node, rtt_ns });
+        }
+        if std::mem::take(&mut self.committed_event) {
+            return Some(LeaderEvent::Committed { commit: self.commit });
+        }
+        None
+    }
+
+    /// Writes the next datagram to send into `buf` (at least `mtu` bytes).
+    /// Order: new DATA, commit notices, a commit-only HEARTBEAT, repairs,
+    /// BUSY replies, the idle HEARTBEAT.
+    pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        let buf = &mut buf[..self.config.mtu];
+        if self.seq_sent < self.ring.seq_next() {
+            return Some(self.transmit_data(now, buf));
+        }
+        if let Some(transmit) = self.transmit_commit_notice(buf) {
+            return Some(transmit);
+        }
+        if self.commit > self.commit_sent || now >= self.multicast_at + self.config.heartbeat_interval_ns {
+            return Some(self.transmit_heartbeat(now, buf));
+        }
+        if let Some(transmit) = self.transmit_repair(now, buf) {
+            return Some(transmit);
+        }
+        let (addr, client, request, reason) = self.busy.pop()?;
+        let body = Busy {
+            client: client.into(),
+            reason: u16::from(reason).into(),
+            reserved: 0.into(),
+            request: request.into(),
+            retry_ns: if reason == BusyReason::Gap { 0 } else { self.config.busy_retry_ns }.into(),
+        };
+        self.stats.busy_sent += 1;
+        let len = emit(buf, &self.header, Kind::Busy, &body).expect("mtu holds a BUSY");
+        Some(Transmit { dest: Dest::Unicast(addr), len })
+    }
+
+    fn transmit_data(&mut self, now: Nanos, buf: &mut [u8]) -> Transmit {
+        // Only with quorum 1 can an unsent event have committed and left the ring.
+        self.seq_sent = self.seq_sent.max(self.ring.seq_first());
+        let mut writer =
+            FrameWriter::batch(buf, &self.header, Kind::Data, self.commit, now).expect("mtu holds a batch head");
+        while let Some(event) = self.ring.get(self.seq_sent) {
+            if !writer.push_record(event.record) {
+                break;
+            }
+            self.seq_sent += 1;
+        }
+        self.stats.data_sent += 1;
+        self.stats.events_sent += u64::from(writer.count());
+        self.commit_sent = self.commit;
+        self.multicast_at = now;
+        Transmit { dest: Dest::Group, len: writer.finish() }
+    }
+
+    fn transmit_heartbeat(&mut self, now: Nanos, buf: &mut [u8]) -> Transmit {
+        let body = Heartbeat {
+            seq_next: self.ring.seq_next().into(),
+            commit: self.commit.into(),
+            sent_ns: now.into(),
+            rtt_ns: self.srtt_ns.into(),
+        };
+        self.stats.heartbeats_sent += 1;
+        self.commit_sent = self.commit;
+        self.multicast_at = now;
+        let len = emit(buf, &self.header, Kind::Heartbeat, &body).expect("mtu holds a HEARTBEAT");
+        Transmit { dest: Dest::Group, len }
+    }
+
+    fn transmit_commit_notice(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        while let Some(slot) = self.clients.dirty.pop_front() {
+            let entry = self.clients.entries[slot];
+            let mut writer = FrameWriter::commit(buf, &self.header, entry.id, self.commit).expect("mtu holds a COMMIT");
+            let seq_of = |request: u64| self.clients.seqs[self.clients.seq_index(slot, request)];
+            let mut request = entry.notified_next;
+            let mut full = false;
+            while request < entry.request_next && seq_of(request) <= self.commit {
+                // One run: consecutive requests at consecutive committed sequences.
+                let seq = seq_of(request);
+                let mut count = 1;
+                while request + count < entry.request_next
+                    && seq_of(request + count) == seq + count
+                    && seq + count <= self.commit
+                {
+                    count += 1;
+                }
+                if !writer.push_run(&CommitRun::new(request, seq, count as u32)) {
+                    full = true;
+                    break;
+                }
+                request += count;
+            }
+            self.clients.entries[slot].notified_next = request;
+            self.clients.entries[slot].dirty = false;
+            if full {
+                self.clients.mark_dirty(slot);
+            }
+            if writer.count() > 0 {
+                self.stats.commits_sent += 1;
+                return Some(Transmit { dest: Dest::Unicast(entry.addr), len: writer.finish() });
+            }
+        }
+        None
+    }
+
+    fn transmit_repair(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        let oldest = self.ring.seq_first();
+        let repair = self.repairs.iter_mut().find(|r| r.done_at.is_none())?;
+        let dest = Dest::Unicast(repair.dest);
+        if repair.lost || repair.next < oldest {
+            // The range (or its head) left the ring since it was asked for.
+            let end = if repair.lost { repair.end } else { repair.end.min(oldest) };
+            let body = Unrecoverable { range: SeqRange::new(repair.next, end) };
+            repair.next = end;
+            if repair.next == repair.end {
+                repair.done_at = Some(now);
+            }
+            self.stats.unrecoverable_sent += 1;
+            let len = emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE");
+            return Some(Transmit { dest, len });
+        }
+        let mut writer =
+            FrameWriter::batch(buf, &self.header, Kind::Retransmit, self.commit, now).expect("mtu holds a batch head");
+        while repair.next < repair.end {
+            let event = self.ring.get(repair.next).expect("repairs within the ring");
+            if !writer.push_record(event.record) {
+                break;
+            }
+            repair.next += 1;
+        }
+        if repair.next == repair.end {
+            repair.done_at = Some(now);
+        }
+        self.stats.retransmits_sent += 1;
+        self.stats.events_retransmitted += u64::from(writer.count());
+        Some(Transmit { dest, len: writer.finish() })
+    }
+}

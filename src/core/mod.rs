@@ -1,0 +1,113 @@
+//! The protocol as pure state machines: no sockets, no clock, no threads.
+//!
+//! [`Leader`], [`Follower`] and [`Client`] offer one surface, so the mio driver
+//! and the simulator drive the same code (DESIGN §1): `handle_datagram(now,
+//! from, bytes)`, `handle_timeout(now)`, `poll_transmit(now, buf)`,
+//! `poll_timeout()` and `poll_event()`. Time enters as nanoseconds from any
+//! fixed origin the driver chooses; it must not go backwards.
+
+mod client;
+mod config;
+mod follower;
+mod leader;
+mod quorum;
+mod ring;
+mod window;
+
+pub use client::{Client, ClientStats, Committed, SubmitError};
+pub use config::{Config, ConfigError, Deliver};
+pub use follower::{Event, Follower, FollowerStats};
+pub use leader::{Leader, LeaderEvent, LeaderStats};
+pub use quorum::quorum_commit;
+pub use ring::Ring;
+pub use window::{Slot, Window};
+
+use std::net::SocketAddr;
+
+use crate::wire::{self, Datagram, Header, SENDER_CLIENT};
+
+/// Nanoseconds on the driver's clock.
+pub type Nanos = u64;
+
+/// Where a datagram from `poll_transmit` goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dest {
+    /// The cluster's multicast group.
+    Group,
+    /// One peer.
+    Unicast(SocketAddr),
+}
+
+/// A datagram written into the caller's buffer: `buf[..len]` goes to `dest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where to send it.
+    pub dest: Dest,
+    /// Its length in `buf`.
+    pub len: usize,
+}
+
+/// Datagrams dropped on receipt, by reason (DESIGN §2: counted, never fatal).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rejects {
+    /// Malformed, by [`wire::Error::index`].
+    pub wire: [u64; wire::Error::ALL.len()],
+    /// From another cluster.
+    pub foreign_cluster: u64,
+    /// From a sender that is not a member (or not a client, for SUBMIT).
+    pub not_member: u64,
+    /// From another epoch.
+    pub wrong_epoch: u64,
+    /// A kind this role does not take (a follower sent a SUBMIT, …).
+    pub unexpected_kind: u64,
+}
+
+impl Rejects {
+    /// All rejected datagrams.
+    pub fn total(&self) -> u64 {
+        self.wire.iter().sum::<u64>() + self.foreign_cluster + self.not_member + self.wrong_epoch + self.unexpected_kind
+    }
+}
+
+/// Who may send a frame to this node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Peers {
+    /// Cluster members other than `me`.
+    Members { me: u16, nodes: u16 },
+    /// Only the leader.
+    Leader(u16),
+}
+
+/// The checks after the wire's (DESIGN §2): cluster, membership, epoch.
+/// Clients (sender [`SENDER_CLIENT`]) may only send SUBMIT, which only a
+/// leader accepts.
+fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Rejects) -> Option<Datagram<'a>> {
+    let datagram = match wire::parse(bytes) {
+        Ok(datagram) => datagram,
+        Err(error) => {
+            rejects.wire[error.index()] += 1;
+            return None;
+        }
+    };
+    let header = datagram.header;
+    if header.cluster != template.cluster {
+        rejects.foreign_cluster += 1;
+        return None;
+    }
+    let sender = header.sender.get();
+    let is_submit = matches!(datagram.frame, wire::Frame::Submit(_));
+    let member = match peers {
+        _ if sender == SENDER_CLIENT => is_submit,
+        Peers::Members { me, nodes } => sender < nodes && sender != me && !is_submit,
+        Peers::Leader(leader) => sender == leader,
+    };
+    if !member {
+        rejects.not_member += 1;
+        return None;
+    }
+    if header.epoch != template.epoch {
+        rejects.wrong_epoch += 1;
+        return None;
+    }
+    Some(datagram)
+}

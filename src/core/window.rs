@@ -1,0 +1,395 @@
+//! The follower's reorder window and gap set: which sequences it holds, which
+//! it misses and when to NAK them, and which the leader declared lost.
+
+use crate::wire::EventRef;
+
+/// What a follower knows of one sequence in its window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Nothing known yet.
+    Empty,
+    /// Known to exist, not received: NAK it at `nak_at`.
+    Missing {
+        /// When to (re-)NAK it.
+        nak_at: u64,
+        /// NAKs sent for it so far.
+        tries: u8,
+    },
+    /// Received and kept.
+    Present,
+    /// The leader no longer has it; it is reported, not delivered.
+    Lost,
+}
+
+/// What [`Window::insert`] did with a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Insert {
+    /// Kept.
+    Stored,
+    /// Already held, delivered, or lost.
+    Duplicate,
+    /// Beyond the window: dropped, to be NAKed once the window reaches it.
+    Beyond,
+}
+
+/// What [`Window::pop`] hands out, in sequence order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Popped<'a> {
+    /// The next event.
+    Event(EventRef<'a>),
+    /// Sequences `[first, end)` are lost.
+    Lost {
+        /// First lost sequence.
+        first: u64,
+        /// One past the last.
+        end: u64,
+    },
+}
+
+/// Bounds on one NAK (DESIGN §2: a bounded list of missing ranges).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NakLimits {
+    /// Most ranges in one NAK.
+    pub ranges_max: usize,
+    /// Most sequences one NAK asks for.
+    pub events_max: usize,
+    /// When a limit cut a NAK short, the rest goes this much later.
+    pub pace_ns: u64,
+}
+
+/// Sequences `[base, base + capacity)` in fixed slots, allocated once.
+///
+/// Invariants: every slot in `[base, held]` is `Present` or `Lost`; every
+/// slot in `(held, marked]` is `Missing`, `Present` or `Lost`; `held < base +
+/// capacity`; a missing sequence below `lost_until` is lost.
+#[derive(Debug)]
+pub struct Window {
+    bytes: Vec<u8>,
+    slots: Vec<Slot>,
+    slot_len: usize,
+    base: u64,
+    held: u64,
+    marked: u64,
+    lost_until: u64,
+    nak_due: Option<u64>,
+}
+
+impl Window {
+    /// A window of `capacity` slots of `slot_len` bytes, starting at sequence 1.
+    ///
+    /// # Panics
+    /// If `capacity` is 0.
+    pub fn new(capacity: usize, slot_len: usize) -> Window {
+        assert!(capacity > 0);
+        Window {
+            bytes: vec![0; capacity * slot_len],
+            slots: vec![Slot::Empty; capacity],
+            slot_len,
+            base: 1,
+            held: 0,
+            marked: 0,
+            lost_until: 0,
+            nak_due: None,
+        }
+    }
+
+    /// The next sequence to pop (everything below was delivered or reported lost).
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Highest sequence with nothing missing at or below it (0: none).
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+
+    /// One past the last sequence the window can hold now.
+    pub fn end(&self) -> u64 {
+        self.base + self.slots.len() as u64
+    }
+
+    /// When the earliest missing sequence is due for a NAK.
+    pub fn nak_due(&self) -> Option<u64> {
+        self.nak_due
+    }
+
+    fn index(&self, seq: u64) -> usize {
+        (seq % self.slots.len() as u64) as usize
+    }
+
+    /// The state of `seq` (`Empty` outside the window).
+    pub fn slot(&self, seq: u64) -> Slot {
+        if seq < self.base || seq >= self.end() { Slot::Empty } else { self.slots[self.index(seq)] }
+    }
+
+    fn set(&mut self, seq: u64, slot: Slot) {
+        let index = self.index(seq);
+        self.slots[index] = slot;
+    }
+
+    /// Keeps the record of `seq` if it is new and fits.
+    ///
+    /// # Panics
+    /// If `record` is longer than a slot.
+    pub fn insert(&mut self, seq: u64, record: &[u8]) -> Insert {
+        if seq < self.base || matches!(self.slot(seq), Slot::Present | Slot::Lost) {
+            return Insert::Duplicate;
+        }
+        if seq >= self.end() {
+            return Insert::Beyond;
+        }
+        let at = self.index(seq) * self.slot_len;
+        self.bytes[at..at + record.len()].copy_from_slice(record);
+        self.set(seq, Slot::Present);
+        self.advance();
+        Insert::Stored
+    }
+
+    fn advance(&mut self) {
+        while self.held + 1 < self.end() {
+            let seq = self.held + 1;
+            match self.slot(seq) {
+                Slot::Present | Slot::Lost => {}
+                _ if seq < self.lost_until => self.set(seq, Slot::Lost),
+                _ => break,
+            }
+            self.held = seq;
+        }
+        self.marked = self.marked.max(self.held);
+    }
+
+    /// Every sequence up to `seen` exists: those in the window not yet known
+    /// become `Missing`, due for a NAK at `nak_at`. Returns how many did.
+    pub fn mark_missing(&mut self, seen: u64, nak_at: u64) -> u64 {
+        let upto = seen.min(self.end() - 1);
+        let mut missing = 0;
+        for seq in self.marked + 1..=upto {
+            if self.slot(seq) == Slot::Empty {
+                self.set(seq, Slot::Missing { nak_at, tries: 0 });
+                missing += 1;
+            }
+        }
+        if missing > 0 {
+            self.nak_due = Some(self.nak_due.map_or(nak_at, |due| due.min(nak_at)));
+        }
+        self.marked = self.marked.max(upto);
+        self.advance();
+        missing
+    }
+
+    /// The leader no longer holds anything below `end`: whatever is missing
+    /// there is lost and will be reported, not NAKed.
+    pub fn mark_lost(&mut self, end: u64) {
+        self.lost_until = self.lost_until.max(end);
+        for seq in self.held + 1..=self.marked.min(self.lost_until.saturating_sub(1)) {
+            if let Slot::Missing { .. } = self.slot(seq) {
+                self.set(seq, Slot::Lost);
+            }
+        }
+        self.advance();
+    }
+
+    /// Calls `emit(first, end)` for each range due for a NAK at `now`, within
+    /// `limits`, and schedules the next NAK of each with `retry_ns(tries)`.
+    pub fn collect_naks(
+        &mut self,
+        now: u64,
+        limits: NakLimits,
+        retry_ns: impl Fn(u8) -> u64,
+        mut emit: impl FnMut(u64, u64),
+    ) {
+        let (mut due, mut ranges, mut events) = (None::<u64>, 0, 0);
+        let mut open: Option<(u64, u64)> = None;
+        let later = |due: &mut Option<u64>, at: u64| *due = Some(due.map_or(at, |d| d.min(at)));
+        for seq in self.held + 1..=self.marked {
+            let Slot::Missing { nak_at, tries } = self.slot(seq) else { continue };
+            if nak_at > now {
+                later(&mut due, nak_at);
+                continue;
+            }
+            let extends = open.is_some_and(|(_, end)| end == seq);
+            if events == limits.events_max || (!extends && ranges == limits.ranges_max) {
+                later(&mut due, now + limits.pace_ns);
+                continue;
+            }
+            match open.as_mut() {
+                Some((_, end)) if extends => *end = seq + 1,
+                _ => {
+                    if let Some((first, end)) = open.replace((seq, seq + 1)) {
+                        emit(first, end);
+                    }
+                    ranges += 1;
+                }
+            }
+            events += 1;
+            let tries = tries.saturating_add(1);
+            let nak_at = now + retry_ns(tries);
+            self.set(seq, Slot::Missing { nak_at, tries });
+            later(&mut due, nak_at);
+        }
+        if let Some((first, end)) = open {
+            emit(first, end);
+        }
+        self.nak_due = due;
+    }
+
+    /// The next event or lost range, if it is at or below `upto` (the commit
+    /// sequence, or `u64::MAX` when delivering on receipt).
+    pub fn pop(&mut self, upto: u64) -> Option<Popped<'_>> {
+        let first = self.base;
+        if first > self.held.min(upto) {
+            return None;
+        }
+        if self.slot(first) == Slot::Present {
+            self.set(first, Slot::Empty);
+            self.base += 1;
+            self.advance();
+            let at = self.index(first) * self.slot_len;
+            let (event, _) = EventRef::split(&self.bytes[at..at + self.slot_len]).ok()?;
+            return Some(Popped::Event(event));
+        }
+        debug_assert_eq!(self.slot(first), Slot::Lost);
+        let window_end = self.end();
+        let mut end = first;
+        while end <= self.held.min(upto) && self.slot(end) == Slot::Lost {
+            self.set(end, Slot::Empty);
+            end += 1;
+        }
+        // A lost range wider than the window is reported whole.
+        if end == window_end && self.lost_until > end && upto >= self.lost_until - 1 {
+            end = self.lost_until;
+        }
+        self.base = end;
+        self.held = self.held.max(end - 1);
+        self.marked = self.marked.max(end - 1);
+        self.advance();
+        Some(Popped::Lost { first, end })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{EventHeader, record_len};
+    use zerocopy::IntoBytes;
+
+    const SLOT: usize = record_len(8);
+    const LIMITS: NakLimits = NakLimits { ranges_max: 64, events_max: 1000, pace_ns: 7 };
+
+    fn record(seq: u64) -> Vec<u8> {
+        let mut header = EventHeader::unstamped(1, seq, 8);
+        header.seq = seq.into();
+        let mut bytes = header.as_bytes().to_vec();
+        bytes.extend_from_slice(&seq.to_le_bytes());
+        bytes
+    }
+
+    fn naks(window: &mut Window, now: u64, limits: NakLimits) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        window.collect_naks(now, limits, |tries| 100 << tries, |first, end| out.push((first, end)));
+        out
+    }
+
+    fn pop_all(window: &mut Window, upto: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(popped) = window.pop(upto) {
+            out.push(match popped {
+                Popped::Event(e) => format!("{}", e.header.seq.get()),
+                Popped::Lost { first, end } => format!("lost {first}..{end}"),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn in_order_inserts_advance_held() {
+        let mut w = Window::new(8, SLOT);
+        for seq in 1..=3 {
+            assert_eq!(w.insert(seq, &record(seq)), Insert::Stored);
+        }
+        assert_eq!(w.held(), 3);
+        assert_eq!(w.insert(2, &record(2)), Insert::Duplicate);
+        assert_eq!(pop_all(&mut w, 2), ["1", "2"], "pop stops at upto");
+        assert_eq!(pop_all(&mut w, u64::MAX), ["3"]);
+        assert_eq!(w.insert(1, &record(1)), Insert::Duplicate, "below base");
+    }
+
+    #[test]
+    fn a_gap_is_nakked_once_due_then_with_backoff_and_never_once_filled() {
+        let mut w = Window::new(16, SLOT);
+        w.insert(1, &record(1));
+        w.insert(5, &record(5));
+        w.mark_missing(7, 50);
+        assert_eq!(w.held(), 1);
+        assert_eq!(w.slot(3), Slot::Missing { nak_at: 50, tries: 0 });
+        assert_eq!(w.nak_due(), Some(50));
+        assert_eq!(naks(&mut w, 49, LIMITS), [], "not due yet");
+        assert_eq!(naks(&mut w, 50, LIMITS), [(2, 5), (6, 8)]);
+        assert_eq!(w.nak_due(), Some(50 + 200), "first retry after 100 << 1");
+        w.insert(3, &record(3));
+        w.insert(6, &record(6));
+        assert_eq!(naks(&mut w, 250, LIMITS), [(2, 3), (4, 5), (7, 8)], "filled seqs are never asked for");
+        assert_eq!(w.slot(2), Slot::Missing { nak_at: 250 + 400, tries: 2 });
+        for seq in [2, 4, 7] {
+            w.insert(seq, &record(seq));
+        }
+        assert_eq!(w.held(), 7);
+        assert_eq!(naks(&mut w, 10_000, LIMITS), []);
+        assert_eq!(w.nak_due(), None);
+    }
+
+    #[test]
+    fn nak_limits_cut_and_pace_the_rest() {
+        let mut w = Window::new(64, SLOT);
+        for seq in (2..40).step_by(2) {
+            w.insert(seq, &record(seq));
+        }
+        w.mark_missing(40, 0);
+        let limits = NakLimits { ranges_max: 3, events_max: 1000, pace_ns: 7 };
+        assert_eq!(naks(&mut w, 10, limits), [(1, 2), (3, 4), (5, 6)]);
+        assert_eq!(w.nak_due(), Some(17), "the rest is paced, not dropped");
+        let limits = NakLimits { ranges_max: 64, events_max: 2, pace_ns: 7 };
+        assert_eq!(naks(&mut w, 17, limits), [(7, 8), (9, 10)]);
+    }
+
+    #[test]
+    fn records_beyond_the_window_are_refused_and_nakked_later() {
+        let mut w = Window::new(4, SLOT);
+        assert_eq!(w.insert(5, &record(5)), Insert::Beyond);
+        w.mark_missing(6, 0);
+        assert_eq!(naks(&mut w, 0, LIMITS), [(1, 5)], "only what fits");
+        for seq in 1..=4 {
+            w.insert(seq, &record(seq));
+        }
+        assert_eq!(pop_all(&mut w, u64::MAX).len(), 4);
+        w.mark_missing(6, 0);
+        assert_eq!(naks(&mut w, 0, LIMITS), [(5, 7)], "the window slid over them");
+    }
+
+    #[test]
+    fn lost_ranges_are_reported_in_order_and_never_nakked() {
+        let mut w = Window::new(8, SLOT);
+        w.insert(4, &record(4));
+        w.mark_missing(6, 0);
+        w.mark_lost(3);
+        assert_eq!(w.held(), 2, "[1, 3) lost, 3 still missing");
+        assert_eq!(naks(&mut w, 0, LIMITS), [(3, 4), (5, 7)]);
+        w.mark_lost(4);
+        assert_eq!(w.held(), 4, "[1, 4) lost, 4 present");
+        assert_eq!(naks(&mut w, 1000, LIMITS), [(5, 7)]);
+        assert_eq!(pop_all(&mut w, u64::MAX), ["lost 1..4", "4"]);
+    }
+
+    #[test]
+    fn a_lost_range_wider_than_the_window_is_one_report() {
+        let mut w = Window::new(4, SLOT);
+        w.mark_missing(100, 0);
+        w.mark_lost(90);
+        assert_eq!(pop_all(&mut w, 89), ["lost 1..90"]);
+        assert_eq!((w.base(), w.held()), (90, 89));
+        w.mark_missing(100, 0);
+        assert_eq!(naks(&mut w, 0, LIMITS), [(90, 94)]);
+        w.insert(90, &record(90));
+        assert_eq!(pop_all(&mut w, u64::MAX), ["90"]);
+    }
+}
