@@ -25,6 +25,11 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod cluster;
 pub mod core;
+pub mod load;
+pub mod net;
+pub mod report;
 pub mod sim;
 pub mod wire;

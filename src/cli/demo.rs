@@ -1,0 +1,186 @@
+//! `seqcast demo`: a leader, followers and the load generator on loopback
+//! in one process, for a few seconds, ending in a latency report.
+
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::core::Event;
+
+use clap::Args;
+
+use super::args::TuningArgs;
+use super::load::{LoadArgs, print_report, run_with_progress};
+use crate::core::Config;
+use crate::load::{self, LoadOptions};
+use crate::net::{Digest, FollowerNode, LeaderNode, Multicast, sys};
+use crate::report;
+
+/// `seqcast demo`.
+#[derive(Clone, Debug, Args)]
+pub struct DemoArgs {
+    /// Followers (the leader comes on top; quorum is a majority).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    followers: u16,
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    tuning: TuningArgs,
+    /// Also write the histograms into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// A group and port of our own for this run, so that two demos (or tests) at
+/// once do not hear each other: 239.255.x.y from the process id, and a port
+/// the system says is free.
+fn private_group() -> std::io::Result<SocketAddrV4> {
+    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+    let pid = std::process::id();
+    Ok(SocketAddrV4::new(Ipv4Addr::new(239, 255, (pid >> 8) as u8, pid as u8 | 1), port))
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// Runs `seqcast demo`.
+pub fn run(args: &DemoArgs) -> ExitCode {
+    match demo(args) {
+        Ok(code) => code,
+        Err(e) => fail(e),
+    }
+}
+
+fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
+    let count = args.load.count()?;
+    let multicast = Multicast { group: private_group().map_err(|e| e.to_string())?, ..Multicast::default() };
+    let config = Config {
+        nodes: args.followers + 1,
+        cluster_id: load::fresh_client_id_base(),
+        payload_max: args.load.size.max(Config::default().payload_max),
+        ..Config::default()
+    };
+    let tuning = args.tuning.tuning();
+    let any = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0);
+    let mut leader = LeaderNode::bind(config.clone(), any, &multicast, &tuning).map_err(|e| e.to_string())?;
+    let mut followers = Vec::new();
+    for id in 1..=args.followers {
+        followers.push(FollowerNode::bind(config.clone(), id, any, &multicast, &tuning).map_err(|e| e.to_string())?);
+    }
+    let leader_addr = match leader.local_addr().map_err(|e| e.to_string())? {
+        std::net::SocketAddr::V4(addr) => addr,
+        other => return Err(format!("leader bound an IPv6 address {other}")),
+    };
+    println!(
+        "seqcast demo: leader + {} followers + {} load client(s) on loopback (group {} via 127.0.0.1, ttl 0), \
+         {} events at {}/s, {} B payloads, quorum {} of {}, idle {:?}",
+        args.followers,
+        args.load.clients,
+        multicast.group,
+        count,
+        args.load.rate,
+        args.load.size,
+        config.quorum(),
+        config.nodes,
+        tuning.idle
+    );
+    sys::catch_stop_signals().map_err(|e| e.to_string())?;
+    let stop_nodes = AtomicBool::new(false);
+    let stop_load = AtomicBool::new(false);
+    let delivered: Vec<AtomicU64> = (0..args.followers).map(|_| AtomicU64::new(0)).collect();
+    let options = LoadOptions {
+        leader: leader_addr,
+        multicast: multicast.clone(),
+        config: config.clone(),
+        rate: args.load.rate,
+        size: args.load.size,
+        count,
+        clients: args.load.clients,
+        batch: args.load.batch,
+        drain_ns: args.load.drain_ms * 1_000_000,
+        client_id_base: load::fresh_client_id_base(),
+        tuning: tuning.clone(),
+    };
+    let stopped = || stop_nodes.load(Ordering::Relaxed);
+    let (load_report, leader, followers) = std::thread::scope(|scope| {
+        let leader_thread = scope.spawn(|| {
+            let _ = tuning.apply_to_thread();
+            leader.run(&stopped, |_, _| {}).map(|()| leader)
+        });
+        let follower_threads: Vec<_> = followers
+            .into_iter()
+            .zip(&delivered)
+            .map(|(mut follower, count)| {
+                let tuning = &tuning;
+                scope.spawn(move || {
+                    let _ = tuning.apply_to_thread();
+                    let on_event = |event: &Event<'_>| {
+                        if let Event::Deliver(_) = event {
+                            count.fetch_add(1, Ordering::Relaxed);
+                        }
+                    };
+                    follower.run(&stopped, on_event, |_, _| {}).map(|()| follower)
+                })
+            })
+            .collect();
+        let load_report = run_with_progress(&options, false, &stop_load);
+        // Followers deliver on commit, and the last commit reaches them in
+        // the leader's next heartbeat: wait for it (bounded), then stop.
+        let committed = load_report.as_ref().map_or(0, |r| r.committed);
+        let waited = Instant::now();
+        while delivered.iter().any(|d| d.load(Ordering::Relaxed) < committed)
+            && waited.elapsed() < Duration::from_secs(2)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        stop_nodes.store(true, Ordering::Relaxed);
+        let leader = leader_thread.join().expect("leader thread panicked");
+        let followers: Vec<_> =
+            follower_threads.into_iter().map(|t| t.join().expect("follower thread panicked")).collect();
+        (load_report, leader, followers)
+    });
+    let load_report = load_report.map_err(|e| e.to_string())?;
+    let leader = leader.map_err(|e| e.to_string())?;
+    let followers: Vec<FollowerNode> = followers.into_iter().collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    println!();
+    print_report(&load_report);
+    for (i, f) in followers.iter().enumerate() {
+        println!("{}", report::table_row(&format!("delivery (stamp → follower {})", i + 1), f.delivery()));
+    }
+    println!("{}", report::table_row("ack round trip (leader)", leader.ack_rtt()));
+    let digests: Vec<Digest> = followers.iter().map(FollowerNode::digest).collect();
+    for (i, d) in digests.iter().enumerate() {
+        println!("follower {}: {d}", i + 1);
+    }
+    println!("clock: {}", tuning.clock.name());
+    if let Some(dir) = &args.out {
+        let mut files =
+            vec![("loadgen-commit".to_string(), &load_report.latency), ("leader-0-ack-rtt".into(), leader.ack_rtt())];
+        for (i, f) in followers.iter().enumerate() {
+            files.push((format!("follower-{}-delivery", i + 1), f.delivery()));
+        }
+        for (name, h) in files {
+            let path = dir.join(format!("{name}.hdr"));
+            report::save(&path, h).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        println!("histograms written to {}", dir.display());
+    }
+    let agree = digests.windows(2).all(|w| w[0] == w[1]);
+    let complete = digests.iter().all(|d| d.events == load_report.committed && d.lost == 0);
+    let nothing_lost = load_report.unacknowledged == 0 && load_report.submitted == load_report.planned;
+    match (nothing_lost, agree && complete) {
+        (true, true) => {
+            println!(
+                "ok: every event committed, every follower delivered the same {} events in the same order",
+                load_report.committed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        (false, _) => Err(format!("{} events were not committed", load_report.planned - load_report.committed)),
+        (true, false) => Err("the followers did not all deliver the same committed events".into()),
+    }
+}

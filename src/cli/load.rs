@@ -1,0 +1,193 @@
+//! `seqcast-loadgen`: the open-loop load generator, a thin front over
+//! [`crate::load`], and the report it (and `seqcast demo`) prints.
+
+use std::net::SocketAddrV4;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+use super::args::{ClusterArgs, TuningArgs};
+use crate::load::{self, LoadOptions, LoadReport, Progress};
+use crate::net::{NetError, sys};
+use crate::report;
+
+/// seqcast-loadgen: open-loop load for a seqcast cluster, with latency
+/// measured from each event's intended send time to its commit notice.
+#[derive(Debug, Parser)]
+#[command(name = "seqcast-loadgen", version, about, long_about = None)]
+pub struct LoadgenCli {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// The leader's address [default: the cluster file's leader node, else
+    /// the interface on port 7401].
+    #[arg(long, value_name = "IP:PORT")]
+    leader: Option<SocketAddrV4>,
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    tuning: TuningArgs,
+    /// Write the commit-latency histogram into this directory on exit.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print the final report as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// No progress line each second.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// The shape of the load.
+#[derive(Clone, Debug, Args)]
+pub struct LoadArgs {
+    /// Events per second, all clients together.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate: u64,
+    /// Payload bytes per event.
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    /// How long to send for.
+    #[arg(long, default_value_t = 5.0, conflicts_with = "count")]
+    pub seconds: f64,
+    /// How many events to send (instead of --seconds).
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Clients, each on its own thread and with its own client id.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub clients: u32,
+    /// Events due at the same instant, so they share one SUBMIT datagram.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// After the last send, how long to wait for outstanding commits, ms.
+    #[arg(long, default_value_t = 2000)]
+    pub drain_ms: u64,
+}
+
+impl LoadArgs {
+    /// Events in all.
+    pub fn count(&self) -> Result<u64, String> {
+        match self.count {
+            Some(count) => Ok(count),
+            None if self.seconds > 0.0 && self.seconds.is_finite() => {
+                Ok((self.rate as f64 * self.seconds).ceil() as u64)
+            }
+            None => Err(format!("--seconds {} must be a positive number", self.seconds)),
+        }
+    }
+}
+
+/// Runs `load` on a thread while this one prints a progress line each second.
+pub fn run_with_progress(options: &LoadOptions, quiet: bool, stop: &AtomicBool) -> Result<LoadReport, NetError> {
+    let progress = Progress::default();
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(|| load::run(options, &progress, stop));
+        let mut seconds = 0;
+        while !worker.is_finished() {
+            for _ in 0..100 {
+                if worker.is_finished() {
+                    break;
+                }
+                if sys::stop_requested() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            seconds += 1;
+            if !quiet && !worker.is_finished() {
+                let submitted = progress.submitted.load(Ordering::Relaxed);
+                let committed = progress.committed.load(Ordering::Relaxed);
+                println!("[load {seconds}s] submitted {submitted} of {} committed {committed}", options.count);
+            }
+        }
+        worker.join().expect("the load thread panicked")
+    })
+}
+
+/// The report's text: counts that add up, the achieved rate, the latency.
+pub fn print_report(r: &LoadReport) {
+    println!(
+        "events: planned {}, submitted {} = committed {} + lost/unacknowledged {}   (busy replies {}, client resends {})",
+        r.planned, r.submitted, r.committed, r.unacknowledged, r.busy, r.retries
+    );
+    println!("rate: {:.0} committed events/s over {:.3} s", r.rate(), r.elapsed_ns as f64 / 1e9);
+    println!("{}", report::table_header());
+    println!("{}", report::table_row("commit (intended → commit)", &r.latency));
+}
+
+fn json(r: &LoadReport) -> String {
+    format!(
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"latency\":{}}}",
+        r.planned,
+        r.submitted,
+        r.committed,
+        r.unacknowledged,
+        r.busy,
+        r.retries,
+        r.rate(),
+        r.elapsed_ns as f64 / 1e9,
+        report::json("commit", &r.latency)
+    )
+}
+
+/// `seqcast-loadgen`'s main.
+pub fn main() -> ExitCode {
+    let cli = LoadgenCli::parse();
+    match loadgen(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
+    let resolved = cli.cluster.resolve(None)?;
+    let count = cli.load.count()?;
+    let leader = cli.leader.unwrap_or_else(|| resolved.leader_addr());
+    let options = LoadOptions {
+        leader,
+        multicast: resolved.multicast.clone(),
+        config: resolved.config.clone(),
+        rate: cli.load.rate,
+        size: cli.load.size,
+        count,
+        clients: cli.load.clients,
+        batch: cli.load.batch,
+        drain_ns: cli.load.drain_ms * 1_000_000,
+        client_id_base: load::fresh_client_id_base(),
+        tuning: cli.tuning.tuning(),
+    };
+    if cli.load.size > resolved.config.payload_max {
+        return Err(format!(
+            "--size {} exceeds the cluster's payload_max {}",
+            cli.load.size, resolved.config.payload_max
+        ));
+    }
+    sys::catch_stop_signals().map_err(|e| e.to_string())?;
+    if !cli.json {
+        println!(
+            "seqcast-loadgen: {count} events at {}/s, {} B payloads, {} client(s), batch {} → leader {leader}",
+            cli.load.rate, cli.load.size, cli.load.clients, cli.load.batch
+        );
+    }
+    let stop = AtomicBool::new(false);
+    let report = run_with_progress(&options, cli.quiet || cli.json, &stop).map_err(|e| e.to_string())?;
+    if cli.json {
+        println!("{}", json(&report));
+    } else {
+        print_report(&report);
+    }
+    if let Some(dir) = &cli.out {
+        let path = dir.join("loadgen-commit.hdr");
+        report::save(&path, &report.latency).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(if report.unacknowledged == 0 && report.submitted == report.planned {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

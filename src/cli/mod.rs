@@ -1,0 +1,115 @@
+//! The command line: `seqcast` and its subcommands, and `seqcast-loadgen`.
+//! Both binaries are thin calls into here.
+
+pub mod args;
+mod demo;
+pub mod load;
+mod nodes;
+mod report;
+mod sim;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// seqcast: a leader-based event sequencer over UDP multicast for a LAN.
+///
+/// One leader stamps every event with a sequence number and multicasts it;
+/// followers deliver in order, repair loss with NAKs and acknowledge; an event
+/// is committed once a quorum holds it. Defaults stay on this host: group
+/// 239.255.0.1:7400, interface 127.0.0.1, TTL 0.
+#[derive(Debug, Parser)]
+#[command(name = "seqcast", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the leader (the sequencer) until Ctrl-C or SIGTERM.
+    Sequencer(nodes::SequencerArgs),
+    /// Run a follower until Ctrl-C or SIGTERM; prints a digest of what it delivered.
+    Follower(nodes::FollowerArgs),
+    /// A leader, followers and load on loopback for a few seconds, then a
+    /// latency report. Exits non-zero if anything was lost.
+    Demo(demo::DemoArgs),
+    /// Print or compare latency histograms saved by the nodes, the load
+    /// generator or the demo.
+    Report(report::ReportArgs),
+    /// Run the deterministic simulator: a whole cluster in one thread per
+    /// seed, through loss, duplication, reordering, crashes and partitions,
+    /// checked against every invariant. Without fault flags each seed draws
+    /// its own fault profile; each flag given fixes that fault for all seeds.
+    Sim(sim::SimArgs),
+}
+
+/// `seqcast`'s main.
+pub fn main() -> ExitCode {
+    match &Cli::parse().command {
+        Command::Sequencer(args) => nodes::sequencer(args),
+        Command::Follower(args) => nodes::follower(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Sim(args) => sim::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+        load::LoadgenCli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_and_flag_has_help() {
+        let mut cli = Cli::command();
+        for sub in cli.get_subcommands_mut() {
+            assert!(sub.get_about().is_some(), "subcommand {} has no help", sub.get_name());
+            for arg in sub.get_arguments() {
+                let name = arg.get_id();
+                assert!(arg.get_help().is_some() || name == "help", "{} --{name} has no help", sub.get_name());
+            }
+        }
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        let error = |args: &[&str]| Cli::try_parse_from(args).unwrap_err().to_string();
+        assert!(error(&["seqcast", "sim", "--loss", "1.5"]).contains("not a probability"));
+        assert!(error(&["seqcast", "sequencer", "--group", "239.255.0.1"]).contains("invalid IPv4 socket address"));
+        assert!(error(&["seqcast", "follower"]).contains("--id"));
+        assert!(error(&["seqcast", "sequencer", "--bogus"]).contains("unexpected argument"));
+        assert!(error(&["seqcast", "sim", "--followers", "0"]).contains("--followers"));
+    }
+
+    #[test]
+    fn the_cluster_resolves_defaults_and_refuses_contradictions() {
+        let cli = Cli::try_parse_from(["seqcast", "sequencer", "--quorum", "4"]).unwrap();
+        let Command::Sequencer(args) = cli.command else { unreachable!() };
+        assert!(args.cluster.resolve(Some(0)).unwrap_err().contains("quorum 4 is larger than the cluster"));
+        let cli = Cli::try_parse_from(["seqcast", "sequencer", "--group", "10.0.0.1:7400"]).unwrap();
+        let Command::Sequencer(args) = cli.command else { unreachable!() };
+        assert!(args.cluster.resolve(Some(0)).unwrap_err().contains("not a multicast address"));
+        let cli = Cli::try_parse_from(["seqcast", "sequencer"]).unwrap();
+        let Command::Sequencer(args) = cli.command else { unreachable!() };
+        let resolved = args.cluster.resolve(Some(0)).unwrap();
+        assert_eq!((resolved.config.nodes, resolved.config.quorum(), resolved.multicast.ttl), (3, 2, 0));
+        assert_eq!(resolved.leader_addr().to_string(), "127.0.0.1:7401");
+    }
+
+    #[test]
+    fn sim_flags_override_the_drawn_profile_and_replay() {
+        let cli = Cli::try_parse_from(["seqcast", "sim", "--loss", "0.2", "--crashes", "1"]).unwrap();
+        let Command::Sim(args) = cli.command else { unreachable!() };
+        let config = args.config(5);
+        assert_eq!((config.loss, config.crashes), (0.2, 1));
+        assert_eq!(config.dup, crate::sim::SimConfig::mixed(5).dup);
+        assert_eq!(args.overrides(), " --loss 0.2 --crashes 1");
+    }
+}

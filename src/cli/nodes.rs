@@ -1,0 +1,224 @@
+//! `seqcast sequencer` and `seqcast follower`: long-running nodes with a
+//! status line each second, a clean stop on Ctrl-C or SIGTERM, a summary,
+//! and latency histograms written on exit.
+
+use std::net::SocketAddrV4;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
+use crate::core::{FollowerStats, LeaderStats, Rejects};
+use crate::net::{FollowerNode, LeaderNode, sys};
+use crate::report;
+use crate::wire;
+
+/// `seqcast sequencer`.
+#[derive(Clone, Debug, Args)]
+pub struct SequencerArgs {
+    #[command(flatten)]
+    pub(super) cluster: ClusterArgs,
+    /// Address clients and followers send to [default: the leader's address
+    /// in the cluster file, else the interface on port 7401].
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Option<SocketAddrV4>,
+    #[command(flatten)]
+    tuning: TuningArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `seqcast follower`.
+#[derive(Clone, Debug, Args)]
+pub struct FollowerArgs {
+    /// This follower's node id (1 .. nodes-1 when the leader is node 0).
+    #[arg(long)]
+    id: u16,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Address repairs are sent to [default: this node's address in the
+    /// cluster file, else the interface with a port the system picks].
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Option<SocketAddrV4>,
+    /// When to deliver events to the application.
+    #[arg(long, value_enum, default_value_t = DeliverArg::Commit)]
+    deliver: DeliverArg,
+    #[command(flatten)]
+    tuning: TuningArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// The non-zero reject counters, by name.
+pub fn rejects_text(rejects: &Rejects) -> String {
+    let mut parts: Vec<String> = wire::Error::ALL
+        .iter()
+        .filter(|e| rejects.wire[e.index()] > 0)
+        .map(|e| format!("{}={}", e.name(), rejects.wire[e.index()]))
+        .collect();
+    for (name, count) in [
+        ("foreign_cluster", rejects.foreign_cluster),
+        ("not_member", rejects.not_member),
+        ("wrong_epoch", rejects.wrong_epoch),
+        ("unexpected_kind", rejects.unexpected_kind),
+    ] {
+        if count > 0 {
+            parts.push(format!("{name}={count}"));
+        }
+    }
+    format!("{} ({})", rejects.total(), if parts.is_empty() { "none".into() } else { parts.join(" ") })
+}
+
+fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhistogram::Histogram<u64>) {
+    let path = output.out.join(format!("{name}.hdr"));
+    match report::save(&path, histogram) {
+        Ok(()) => println!("histogram written to {}", path.display()),
+        Err(e) => eprintln!("warning: could not write {}: {e}", path.display()),
+    }
+}
+
+/// Runs `seqcast sequencer`.
+pub fn sequencer(args: &SequencerArgs) -> ExitCode {
+    let resolved = match args.cluster.resolve(Some(args.cluster.leader_id.unwrap_or(0))) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
+    let tuning = args.tuning.tuning();
+    if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
+        return fail(e);
+    }
+    let mut node = match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning) {
+        Ok(node) => node,
+        Err(e) => return fail(e),
+    };
+    let config = &resolved.config;
+    let m = &resolved.multicast;
+    println!(
+        "seqcast sequencer: node {} of {} in cluster {}, listening on {}, group {} via {} ttl {}, quorum {}, idle {:?}",
+        config.leader,
+        config.nodes,
+        config.cluster_id,
+        node.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string()),
+        m.group,
+        m.interface,
+        m.ttl,
+        config.quorum(),
+        tuning.idle
+    );
+    let mut last = LeaderStats::default();
+    let quiet = args.output.quiet;
+    let result = node.run(&sys::stop_requested, |leader, _| {
+        if !quiet {
+            let s = leader.stats();
+            println!(
+                "[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1}us rejects {}",
+                s.events_stamped,
+                s.events_stamped - last.events_stamped,
+                leader.commit(),
+                leader.in_flight(),
+                s.naks,
+                s.events_retransmitted,
+                s.busy_sent,
+                leader.srtt_ns() as f64 / 1000.0,
+                leader.rejects().total()
+            );
+            last = *s;
+        }
+    });
+    if let Err(e) = result {
+        return fail(e);
+    }
+    let leader = node.leader();
+    let s = leader.stats();
+    println!(
+        "stopped: stamped {}, committed {}, duplicates {}, naks {}, retransmitted {}, unrecoverable {}, busy {}",
+        s.events_stamped,
+        leader.commit(),
+        s.duplicates,
+        s.naks,
+        s.events_retransmitted,
+        s.unrecoverable_sent,
+        s.busy_sent
+    );
+    println!("rejects: {}", rejects_text(leader.rejects()));
+    println!("clock: {}", tuning.clock.name());
+    println!("{}", report::table_header());
+    println!("{}", report::table_row("ack round trip", node.ack_rtt()));
+    write_histogram(&args.output, &format!("leader-{}-ack-rtt", config.leader), node.ack_rtt());
+    ExitCode::SUCCESS
+}
+
+/// Runs `seqcast follower`.
+pub fn follower(args: &FollowerArgs) -> ExitCode {
+    let mut resolved = match args.cluster.resolve(Some(args.id)) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    resolved.config.deliver = args.deliver.into();
+    let listen = args.listen.or(resolved.node(args.id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
+    let tuning = args.tuning.tuning();
+    if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
+        return fail(e);
+    }
+    let mut node = match FollowerNode::bind(resolved.config.clone(), args.id, listen, &resolved.multicast, &tuning) {
+        Ok(node) => node,
+        Err(e) => return fail(e),
+    };
+    let m = &resolved.multicast;
+    println!(
+        "seqcast follower: node {} of {} in cluster {}, group {} via {} (repairs to {}), deliver on {:?}, idle {:?}",
+        args.id,
+        resolved.config.nodes,
+        resolved.config.cluster_id,
+        m.group,
+        m.interface,
+        node.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string()),
+        args.deliver,
+        tuning.idle
+    );
+    let (id, quiet) = (args.id, args.output.quiet);
+    let mut last = FollowerStats::default();
+    let result = node.run(
+        &sys::stop_requested,
+        |_| {},
+        |follower, _| {
+            if !quiet {
+                let s = follower.stats();
+                println!(
+                    "[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {}",
+                    s.delivered,
+                    s.delivered - last.delivered,
+                    follower.seq_held(),
+                    follower.commit(),
+                    follower.seq_seen().saturating_sub(follower.seq_next_delivery().saturating_sub(1)),
+                    s.gaps,
+                    s.naks_sent,
+                    s.lost,
+                    follower.rejects().total()
+                );
+                last = *s;
+            }
+        },
+    );
+    if let Err(e) = result {
+        return fail(e);
+    }
+    let s = node.follower().stats();
+    println!(
+        "stopped: delivered {}, received {}, duplicates {}, gaps {}, naks {}, lost {}",
+        s.delivered, s.events_received, s.duplicates, s.gaps, s.naks_sent, s.lost
+    );
+    println!("rejects: {}", rejects_text(node.follower().rejects()));
+    println!("digest: {}", node.digest());
+    println!("clock: {}", tuning.clock.name());
+    println!("{}", report::table_header());
+    println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
+    write_histogram(&args.output, &format!("follower-{}-delivery", args.id), node.delivery());
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,123 @@
+//! `seqcast sim`: the deterministic simulator from the command line.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::args::DeliverArg;
+use crate::sim::{self, Paths, SimConfig};
+
+/// `seqcast sim`.
+#[derive(Clone, Debug, Args)]
+pub struct SimArgs {
+    /// How many seeds to run.
+    #[arg(long, default_value_t = 1000)]
+    pub seeds: u64,
+    /// The first seed (a failing seed replays alone with `--seed S --seeds 1`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Chance that a datagram is lost, 0 to 1.
+    #[arg(long, value_parser = probability)]
+    pub loss: Option<f64>,
+    /// Chance that a datagram is duplicated, 0 to 1.
+    #[arg(long, value_parser = probability)]
+    pub dup: Option<f64>,
+    /// Chance that a datagram is held back and overtaken, 0 to 1.
+    #[arg(long, value_parser = probability)]
+    pub reorder: Option<f64>,
+    /// Followers in the cluster (the leader comes on top).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub followers: Option<u16>,
+    /// Clients submitting at once.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub clients: Option<u32>,
+    /// Events submitted in each run.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub events: Option<u64>,
+    /// Follower crash-and-restart episodes in each run.
+    #[arg(long)]
+    pub crashes: Option<u32>,
+    /// Partition episodes (symmetric or one-way, then healed) in each run.
+    #[arg(long)]
+    pub partitions: Option<u32>,
+    /// When followers deliver: once committed, or as received.
+    #[arg(long, value_enum)]
+    pub deliver: Option<DeliverArg>,
+    /// Threads to run seeds on [default: one per core].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        Ok(p) => Err(format!("{p} is not a probability between 0 and 1")),
+        Err(e) => Err(format!("{text:?} is not a number: {e}")),
+    }
+}
+
+impl SimArgs {
+    /// The run for `seed`: its drawn profile with the flags' faults fixed.
+    pub fn config(&self, seed: u64) -> SimConfig {
+        let mut config = SimConfig::mixed(seed);
+        config.loss = self.loss.unwrap_or(config.loss);
+        config.dup = self.dup.unwrap_or(config.dup);
+        config.reorder = self.reorder.unwrap_or(config.reorder);
+        config.followers = self.followers.unwrap_or(config.followers);
+        config.clients = self.clients.unwrap_or(config.clients);
+        config.events = self.events.unwrap_or(config.events);
+        config.crashes = self.crashes.unwrap_or(config.crashes);
+        config.partitions = self.partitions.unwrap_or(config.partitions);
+        if let Some(deliver) = self.deliver {
+            config.core.deliver = deliver.into();
+        }
+        config
+    }
+
+    /// The flags that fix the profile, to repeat in a replay command.
+    pub fn overrides(&self) -> String {
+        let flags = [
+            ("loss", self.loss.map(|v| v.to_string())),
+            ("dup", self.dup.map(|v| v.to_string())),
+            ("reorder", self.reorder.map(|v| v.to_string())),
+            ("followers", self.followers.map(|v| v.to_string())),
+            ("clients", self.clients.map(|v| v.to_string())),
+            ("events", self.events.map(|v| v.to_string())),
+            ("crashes", self.crashes.map(|v| v.to_string())),
+            ("partitions", self.partitions.map(|v| v.to_string())),
+            ("deliver", self.deliver.map(|d| format!("{d:?}").to_lowercase())),
+        ];
+        flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect()
+    }
+}
+
+/// Runs `seqcast sim`.
+pub fn run(args: &SimArgs) -> ExitCode {
+    let Some(end) = args.seed.checked_add(args.seeds) else {
+        eprintln!("error: --seed {} plus --seeds {} overflows", args.seed, args.seeds);
+        return ExitCode::FAILURE;
+    };
+    let overrides = args.overrides();
+    let profile = if overrides.is_empty() { "a fault profile drawn per seed".to_string() } else { overrides.clone() };
+    println!("seqcast sim: seeds {}..{end}, {profile}", args.seed);
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = std::time::Instant::now();
+    let outcomes = sim::run_seeds(args.seed..end, threads, &|seed| args.config(seed));
+    let mut paths = Paths::default();
+    for outcome in &outcomes {
+        paths.add(&outcome.paths);
+    }
+    for (name, count) in paths.rows() {
+        println!("  {name:<22} {count:>12}");
+    }
+    eprintln!("({} seeds in {:.1} s on {threads} threads)", outcomes.len(), started.elapsed().as_secs_f64());
+    let Some(failed) = outcomes.iter().find(|o| o.violation.is_some()) else {
+        println!("{} seeds passed", outcomes.len());
+        return ExitCode::SUCCESS;
+    };
+    let violation = failed.violation.as_ref().expect("found by its violation");
+    let failures = outcomes.iter().filter(|o| o.violation.is_some()).count();
+    println!("{failures} of {} seeds FAILED; the first, seed {}: {violation}", outcomes.len(), failed.seed);
+    println!("replay it alone: seqcast sim --seed {} --seeds 1{overrides}", failed.seed);
+    ExitCode::FAILURE
+}

@@ -1,0 +1,212 @@
+//! The load engine: open-loop clients at a fixed rate, latency measured
+//! from each event's *intended* send time to its commit notice, so a slow
+//! system cannot hide its slowness by slowing the load (DESIGN §5: no
+//! coordinated omission). `seqcast-loadgen` and `seqcast demo` are fronts.
+
+use std::net::{SocketAddr, SocketAddrV4};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use hdrhistogram::Histogram;
+
+use crate::core::{Client, Config, Nanos, SubmitError};
+use crate::net::{Driver, Multicast, NetError, Tuning, unicast};
+use crate::report;
+
+/// What to send, how fast, and to whom.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadOptions {
+    /// The leader's address.
+    pub leader: SocketAddrV4,
+    /// Local interface to send from (port chosen by the system).
+    pub multicast: Multicast,
+    /// The cluster's configuration (cluster id, epoch, MTU, limits).
+    pub config: Config,
+    /// Events per second, all clients together.
+    pub rate: u64,
+    /// Payload bytes per event.
+    pub size: usize,
+    /// Events in all.
+    pub count: u64,
+    /// Clients, each on its own thread with its own id.
+    pub clients: u32,
+    /// Events due at the same instant (so they share a SUBMIT).
+    pub batch: u64,
+    /// After the last send, how long to wait for commits.
+    pub drain_ns: u64,
+    /// Client id of the first client; the others follow it.
+    pub client_id_base: u32,
+    /// Idle strategy, pinning, clock, buffers.
+    pub tuning: Tuning,
+}
+
+/// Counters the clients update while they run.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Events handed to a client.
+    pub submitted: AtomicU64,
+    /// Events whose commit arrived.
+    pub committed: AtomicU64,
+}
+
+/// What a load run measured.
+#[derive(Clone, Debug)]
+pub struct LoadReport {
+    /// Events to send.
+    pub planned: u64,
+    /// Events handed to the clients (less than planned if stopped early).
+    pub submitted: u64,
+    /// Events committed.
+    pub committed: u64,
+    /// Submitted but not committed when the run ended.
+    pub unacknowledged: u64,
+    /// BUSY replies received.
+    pub busy: u64,
+    /// Client resends.
+    pub retries: u64,
+    /// From the first intended send to the last commit.
+    pub elapsed_ns: u64,
+    /// Intended send → commit notice, nanoseconds.
+    pub latency: Histogram<u64>,
+}
+
+impl LoadReport {
+    /// Committed events per second.
+    pub fn rate(&self) -> f64 {
+        self.committed as f64 * 1e9 / self.elapsed_ns.max(1) as f64
+    }
+
+    fn merge(&mut self, other: &LoadReport) {
+        self.submitted += other.submitted;
+        self.committed += other.committed;
+        self.unacknowledged += other.unacknowledged;
+        self.busy += other.busy;
+        self.retries += other.retries;
+        self.elapsed_ns = self.elapsed_ns.max(other.elapsed_ns);
+        self.latency.add(&other.latency).expect("same bounds");
+    }
+}
+
+/// A client id unlikely to be in use: one id per process incarnation, since
+/// the leader deduplicates by (client id, request number) from request 1.
+pub fn fresh_client_id_base() -> u32 {
+    let nanos = crate::net::Clock::Realtime.now();
+    (std::process::id() << 12) ^ ((nanos >> 10) as u32 & 0x0fff_f000) ^ (nanos as u32 & 0xf00)
+}
+
+/// Runs the load until every event is committed, the drain time passes, or
+/// `stop` is set; `progress` counts as it goes.
+pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Result<LoadReport, NetError> {
+    options.config.validate()?;
+    let clients = u64::from(options.clients.max(1));
+    let mut drivers = Vec::new();
+    for _ in 0..clients {
+        let local = SocketAddrV4::new(options.multicast.interface, 0);
+        let socket = unicast(local, &options.multicast, options.tuning.buffer_bytes)?;
+        let driver = Driver::new(
+            vec![socket],
+            options.multicast.group,
+            options.config.mtu,
+            options.tuning.clock,
+            options.tuning.idle,
+        )?;
+        drivers.push(driver);
+    }
+    let start_ns = drivers[0].now() + 1_000_000;
+    let results: Vec<Result<LoadReport, NetError>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = drivers
+            .into_iter()
+            .enumerate()
+            .map(|(i, driver)| {
+                let i = i as u64;
+                let count = options.count / clients + u64::from(i < options.count % clients);
+                let id = options.client_id_base.wrapping_add(i as u32);
+                scope.spawn(move || client_thread(options, driver, id, count, start_ns, progress, stop))
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().expect("a load thread panicked")).collect()
+    });
+    let mut total = LoadReport {
+        planned: options.count,
+        submitted: 0,
+        committed: 0,
+        unacknowledged: 0,
+        busy: 0,
+        retries: 0,
+        elapsed_ns: 0,
+        latency: report::histogram(),
+    };
+    for result in results {
+        total.merge(&result?);
+    }
+    Ok(total)
+}
+
+fn client_thread(
+    options: &LoadOptions,
+    mut driver: Driver,
+    id: u32,
+    count: u64,
+    start_ns: Nanos,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<LoadReport, NetError> {
+    options.tuning.apply_to_thread()?;
+    let mut client = Client::new(options.config.clone(), id, SocketAddr::V4(options.leader))?;
+    let batch = options.batch.max(1);
+    let clients = u64::from(options.clients.max(1));
+    // Each client sends every `period_ns` a batch, so all together make `rate`.
+    let period_ns = (batch * clients * 1_000_000_000 / options.rate.max(1)).max(1);
+    let intended = |index: u64| start_ns + index / batch * period_ns;
+    let mut payload = vec![0u8; options.size];
+    let mut report = LoadReport {
+        planned: count,
+        submitted: 0,
+        committed: 0,
+        unacknowledged: 0,
+        busy: 0,
+        retries: 0,
+        elapsed_ns: 0,
+        latency: report::histogram(),
+    };
+    let mut last_commit_ns = start_ns;
+    // What `progress` has been told so far.
+    let mut told = (0, 0);
+    loop {
+        let now = driver.now();
+        while report.submitted < count && intended(report.submitted) <= now {
+            let tag = (u64::from(id) << 32 | report.submitted).to_le_bytes();
+            let n = tag.len().min(payload.len());
+            payload[..n].copy_from_slice(&tag[..n]);
+            match client.submit(&payload) {
+                Ok(_) => report.submitted += 1,
+                // Back pressure: the event waits, and its latency grows from its intended time.
+                Err(SubmitError::Full) => break,
+                Err(e @ SubmitError::TooLarge { .. }) => {
+                    return Err(NetError::Io(std::io::Error::other(e.to_string())));
+                }
+            }
+        }
+        let now = driver.turn(&mut client);
+        while let Some(done) = client.poll_event() {
+            // Requests are numbered from 1 in the order of the events.
+            report.latency.saturating_record(now.saturating_sub(intended(done.request - 1)).max(1));
+            report.committed += 1;
+            last_commit_ns = now;
+        }
+        progress.submitted.fetch_add(report.submitted - told.0, Ordering::Relaxed);
+        progress.committed.fetch_add(report.committed - told.1, Ordering::Relaxed);
+        told = (report.submitted, report.committed);
+        let all_sent = report.submitted == count;
+        let drained = all_sent && now >= intended(count.saturating_sub(1)) + options.drain_ns;
+        if (all_sent && client.pending() == 0) || drained || stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let next_send = if all_sent { now + 1_000_000 } else { intended(report.submitted) };
+        driver.wait(&client, next_send)?;
+    }
+    report.unacknowledged = report.submitted - report.committed;
+    report.busy = client.stats().busy;
+    report.retries = client.stats().retries;
+    report.elapsed_ns = last_commit_ns.saturating_sub(start_ns);
+    Ok(report)
+}

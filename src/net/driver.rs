@@ -1,0 +1,234 @@
+//! The poll loop that drives any core state machine over real sockets:
+//! read until `WouldBlock` (bounded per turn), feed the core, flush
+//! `poll_transmit`, then idle until input or `poll_timeout` (DESIGN §1).
+
+use std::io;
+use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use super::sys::{Clock, RecvBatch, TimerFd};
+use crate::core::{Client, Dest, Follower, Leader, Nanos, Transmit};
+
+/// What the driver needs of a core state machine.
+pub trait Machine {
+    /// Feeds one datagram.
+    fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]);
+    /// Called once `poll_timeout` has passed.
+    fn handle_timeout(&mut self, now: Nanos);
+    /// The next datagram to send, written into `buf`.
+    fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit>;
+    /// When the machine next needs time to pass.
+    fn poll_timeout(&self) -> Option<Nanos>;
+}
+
+macro_rules! machine {
+    ($type:ty) => {
+        impl Machine for $type {
+            fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+                <$type>::handle_datagram(self, now, from, bytes)
+            }
+            fn handle_timeout(&mut self, now: Nanos) {
+                <$type>::handle_timeout(self, now)
+            }
+            fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+                <$type>::poll_transmit(self, now, buf)
+            }
+            fn poll_timeout(&self) -> Option<Nanos> {
+                <$type>::poll_timeout(self)
+            }
+        }
+    };
+}
+machine!(Leader);
+machine!(Follower);
+machine!(Client);
+
+/// How a node waits when it has nothing to do (DESIGN §1, §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idle {
+    /// Never sleeps: lowest latency, a whole core per node.
+    Spin,
+    /// Yields the core between turns: low latency, shares a core.
+    Yield,
+    /// Sleeps in epoll until input or a timer: lowest CPU.
+    Block,
+}
+
+/// Driver counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriverStats {
+    /// Datagrams received.
+    pub datagrams_in: u64,
+    /// Datagrams sent.
+    pub datagrams_out: u64,
+    /// Sends refused with a full socket buffer (the protocol repairs them).
+    pub send_would_block: u64,
+    /// Sends that failed otherwise.
+    pub send_errors: u64,
+    /// Receive errors other than `WouldBlock`.
+    pub recv_errors: u64,
+    /// Loop turns.
+    pub turns: u64,
+}
+
+/// Most datagrams read from one socket in one turn (the work limiter).
+pub const RECV_PER_TURN: usize = 64;
+const TIMER: Token = Token(usize::MAX);
+
+/// Sockets, poll and buffers for one node; allocated once.
+#[derive(Debug)]
+pub struct Driver {
+    poll: Poll,
+    events: Events,
+    sockets: Vec<UdpSocket>,
+    group: SocketAddrV4,
+    clock: Clock,
+    idle: Idle,
+    timer: TimerFd,
+    batch: RecvBatch,
+    tx: Vec<u8>,
+    input_left: bool,
+    stats: DriverStats,
+}
+
+impl Driver {
+    /// A driver reading every socket in `sockets` and sending from the first;
+    /// group datagrams go to `group`. `mtu` sizes the buffers.
+    pub fn new(
+        sockets: Vec<UdpSocket>,
+        group: SocketAddrV4,
+        mtu: usize,
+        clock: Clock,
+        idle: Idle,
+    ) -> io::Result<Driver> {
+        let poll = Poll::new()?;
+        for (i, socket) in sockets.iter().enumerate() {
+            poll.registry().register(&mut SourceFd(&socket.as_raw_fd()), Token(i), Interest::READABLE)?;
+        }
+        let timer = TimerFd::new()?;
+        poll.registry().register(&mut SourceFd(&timer.as_raw_fd()), TIMER, Interest::READABLE)?;
+        Ok(Driver {
+            poll,
+            events: Events::with_capacity(sockets.len() + 1),
+            sockets,
+            group,
+            clock,
+            idle,
+            timer,
+            // One byte more than the MTU shows a datagram that was cut.
+            batch: RecvBatch::new(RECV_PER_TURN, mtu + 1),
+            tx: vec![0; mtu],
+            input_left: false,
+            stats: DriverStats::default(),
+        })
+    }
+
+    /// The driver's clock, now.
+    pub fn now(&self) -> Nanos {
+        self.clock.now()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &DriverStats {
+        &self.stats
+    }
+
+    /// Local address of socket `i`.
+    pub fn local_addr(&self, i: usize) -> io::Result<SocketAddr> {
+        self.sockets[i].local_addr()
+    }
+
+    /// One turn: read what is queued (bounded), run timers, send everything
+    /// the machine has to send. Returns the time the turn used as `now`.
+    pub fn turn(&mut self, machine: &mut impl Machine) -> Nanos {
+        self.stats.turns += 1;
+        self.input_left = false;
+        for i in 0..self.sockets.len() {
+            self.read(i, machine);
+        }
+        let now = self.clock.now();
+        if machine.poll_timeout().is_some_and(|at| at <= now) {
+            machine.handle_timeout(now);
+        }
+        self.flush(now, machine);
+        now
+    }
+
+    fn read(&mut self, i: usize, machine: &mut impl Machine) {
+        let fd = self.sockets[i].as_raw_fd();
+        let mut budget = RECV_PER_TURN;
+        while budget > 0 {
+            let n = match self.batch.recv(fd, budget) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.stats.recv_errors += 1;
+                    return;
+                }
+            };
+            let now = self.clock.now();
+            for k in 0..n {
+                let (from, bytes) = self.batch.get(k).expect("received");
+                machine.handle_datagram(now, from, bytes);
+            }
+            self.stats.datagrams_in += n as u64;
+            budget -= n;
+        }
+        // The work limit stopped us before WouldBlock: poll is edge-triggered,
+        // so the next wait must not sleep.
+        self.input_left = true;
+    }
+
+    /// Sends everything `machine` has to send now.
+    pub fn flush(&mut self, now: Nanos, machine: &mut impl Machine) {
+        while let Some(transmit) = machine.poll_transmit(now, &mut self.tx) {
+            let to = match transmit.dest {
+                Dest::Group => SocketAddr::V4(self.group),
+                Dest::Unicast(addr) => addr,
+            };
+            match self.sockets[0].send_to(&self.tx[..transmit.len], to) {
+                Ok(_) => self.stats.datagrams_out += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.stats.send_would_block += 1,
+                Err(_) => self.stats.send_errors += 1,
+            }
+        }
+    }
+
+    /// Idles until input, the machine's timeout, or `deadline`, whichever
+    /// comes first (as the idle strategy allows).
+    pub fn wait(&mut self, machine: &impl Machine, deadline: Nanos) -> io::Result<()> {
+        if self.input_left {
+            return Ok(());
+        }
+        match self.idle {
+            Idle::Spin => Ok(()),
+            Idle::Yield => {
+                std::thread::yield_now();
+                Ok(())
+            }
+            Idle::Block => self.block_until(machine.poll_timeout().map_or(deadline, |at| at.min(deadline))),
+        }
+    }
+
+    /// Sleeps in epoll until input or `at` (nanosecond precision via timerfd).
+    pub fn block_until(&mut self, at: Nanos) -> io::Result<()> {
+        let now = self.clock.now();
+        if at <= now {
+            return Ok(());
+        }
+        self.timer.arm(at - now)?;
+        match self.poll.poll(&mut self.events, None::<Duration>) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+            _ => {}
+        }
+        if self.events.iter().any(|e| e.token() == TIMER) {
+            self.timer.clear();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,66 @@
+//! Real nodes: the core state machines driven by UDP sockets in a mio poll
+//! loop. The only module that touches sockets or reads a clock.
+
+mod driver;
+mod node;
+mod socket;
+pub mod sys;
+
+pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
+pub use node::{Digest, FollowerNode, LeaderNode, Tuning};
+pub use socket::{Multicast, group_receiver, unicast};
+pub use sys::Clock;
+
+use core::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::core::ConfigError;
+
+/// Why a node could not start.
+#[derive(Debug)]
+pub enum NetError {
+    /// The cluster configuration is inconsistent.
+    Config(ConfigError),
+    /// The group address is not an IPv4 multicast address.
+    NotMulticast(Ipv4Addr),
+    /// An address could not be bound (in use, or not local).
+    Bind(SocketAddrV4, io::Error),
+    /// The interface address is not usable for multicast on this host.
+    Interface(Ipv4Addr, io::Error),
+    /// Any other system error.
+    Io(io::Error),
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetError::Config(e) => write!(f, "bad cluster configuration: {e}"),
+            NetError::NotMulticast(ip) => {
+                write!(f, "group {ip} is not a multicast address (use one in 239.255.0.0/16)")
+            }
+            NetError::Bind(addr, e) if e.kind() == io::ErrorKind::AddrInUse => {
+                write!(f, "cannot bind {addr}: the port is in use by another socket")
+            }
+            NetError::Bind(addr, e) => write!(f, "cannot bind {addr}: {e}"),
+            NetError::Interface(ip, e) => {
+                write!(f, "interface {ip} cannot be used for multicast (is it an address of this host?): {e}")
+            }
+            NetError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for NetError {}
+
+impl From<ConfigError> for NetError {
+    fn from(e: ConfigError) -> NetError {
+        NetError::Config(e)
+    }
+}
+
+impl From<io::Error> for NetError {
+    fn from(e: io::Error) -> NetError {
+        NetError::Io(e)
+    }
+}

@@ -1,0 +1,267 @@
+//! A leader or a follower as a running node: sockets, driver, histograms,
+//! a once-a-second callback, and a clean stop. The binaries use these, and
+//! so can any service that embeds seqcast.
+
+use std::io;
+use std::net::{SocketAddr, SocketAddrV4};
+
+use hdrhistogram::Histogram;
+
+use super::NetError;
+use super::driver::{Driver, Idle, Machine};
+use super::socket::{Multicast, group_receiver, unicast};
+use super::sys::{self, Clock};
+use crate::core::{Config, Event, Follower, Leader, LeaderEvent, Nanos};
+use crate::report;
+
+/// How a node runs on its host (DESIGN §5: the levers after batching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// How the node waits when idle.
+    pub idle: Idle,
+    /// Pin the node's thread to this CPU.
+    pub pin_cpu: Option<usize>,
+    /// The clock stamps and timers use.
+    pub clock: Clock,
+    /// Socket send and receive buffer size asked of the kernel.
+    pub buffer_bytes: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning { idle: Idle::Block, pin_cpu: None, clock: Clock::Monotonic, buffer_bytes: 4 << 20 }
+    }
+}
+
+impl Tuning {
+    /// Applies pinning and a 1 µs timer slack to the calling thread.
+    pub fn apply_to_thread(&self) -> io::Result<()> {
+        if let Some(cpu) = self.pin_cpu {
+            sys::pin_to_cpu(cpu)?;
+        }
+        sys::set_timer_slack(1_000)
+    }
+}
+
+const SECOND_NS: Nanos = 1_000_000_000;
+/// Longest sleep, so a stop request is seen promptly.
+const WAIT_MAX_NS: Nanos = 50_000_000;
+
+/// Runs `machine` on `driver` until `stop()`: each turn, `after_turn(machine,
+/// now)` drains its events; once a second, `tick(now)`.
+fn run_loop<M: Machine>(
+    driver: &mut Driver,
+    machine: &mut M,
+    stop: &dyn Fn() -> bool,
+    mut after_turn: impl FnMut(&mut M, Nanos),
+    mut tick: impl FnMut(&M, &Driver, Nanos),
+) -> io::Result<()> {
+    let mut tick_at = driver.now() + SECOND_NS;
+    while !stop() {
+        let now = driver.turn(machine);
+        after_turn(machine, now);
+        if now >= tick_at {
+            tick(machine, driver, now);
+            tick_at += SECOND_NS;
+        }
+        driver.wait(machine, tick_at.min(now + WAIT_MAX_NS))?;
+    }
+    Ok(())
+}
+
+/// A running leader.
+#[derive(Debug)]
+pub struct LeaderNode {
+    driver: Driver,
+    leader: Leader,
+    ack_rtt: Histogram<u64>,
+}
+
+impl LeaderNode {
+    /// Binds `listen` (where clients and followers send) and prepares the
+    /// leader; nothing runs until [`run`](Self::run).
+    pub fn bind(
+        config: Config,
+        listen: SocketAddrV4,
+        multicast: &Multicast,
+        tuning: &Tuning,
+    ) -> Result<LeaderNode, NetError> {
+        config.validate()?;
+        multicast.validate()?;
+        let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
+        let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let leader = Leader::new(config, driver.now())?;
+        Ok(LeaderNode { driver, leader, ack_rtt: report::histogram() })
+    }
+
+    /// The address clients submit to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.driver.local_addr(0)
+    }
+
+    /// The state machine, for its counters.
+    pub fn leader(&self) -> &Leader {
+        &self.leader
+    }
+
+    /// The driver, for its counters.
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    /// ACK round trips seen, in nanoseconds.
+    pub fn ack_rtt(&self) -> &Histogram<u64> {
+        &self.ack_rtt
+    }
+
+    /// Runs until `stop()`, calling `each_second` once a second.
+    pub fn run(&mut self, stop: &dyn Fn() -> bool, mut each_second: impl FnMut(&Leader, &Driver)) -> io::Result<()> {
+        let histogram = &mut self.ack_rtt;
+        let record = |leader: &mut Leader, _| {
+            while let Some(event) = leader.poll_event() {
+                if let LeaderEvent::AckRtt { rtt_ns, .. } = event {
+                    histogram.saturating_record(rtt_ns.max(1));
+                }
+            }
+        };
+        run_loop(&mut self.driver, &mut self.leader, stop, record, |leader, driver, _| each_second(leader, driver))
+    }
+}
+
+/// An order-sensitive fingerprint of what a follower delivered: two followers
+/// that delivered the same events in the same order print the same digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digest {
+    /// First sequence delivered (0: none).
+    pub first: u64,
+    /// Last sequence delivered or reported lost.
+    pub last: u64,
+    /// Events delivered.
+    pub events: u64,
+    /// Sequences reported lost.
+    pub lost: u64,
+    /// FNV-1a (64-bit) over each event's sequence, origin and payload.
+    pub hash: u64,
+}
+
+impl Default for Digest {
+    fn default() -> Digest {
+        Digest { first: 0, last: 0, events: 0, lost: 0, hash: 0xcbf2_9ce4_8422_2325 }
+    }
+}
+
+impl Digest {
+    fn mix(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// Adds one event of the follower's output.
+    pub fn add(&mut self, event: &Event<'_>) {
+        match *event {
+            Event::Deliver(e) => {
+                let seq = e.header.seq.get();
+                if self.first == 0 {
+                    self.first = seq;
+                }
+                self.last = seq;
+                self.events += 1;
+                self.mix(&seq.to_le_bytes());
+                self.mix(&e.header.client.get().to_le_bytes());
+                self.mix(&e.header.request.get().to_le_bytes());
+                self.mix(e.payload);
+            }
+            Event::Lost { first, end } => {
+                self.last = end - 1;
+                self.lost += end - first;
+                self.mix(&[0xff]);
+                self.mix(&first.to_le_bytes());
+                self.mix(&end.to_le_bytes());
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for Digest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "seq {}..={} events {} lost {} fnv1a64 {:016x}",
+            self.first, self.last, self.events, self.lost, self.hash
+        )
+    }
+}
+
+/// A running follower.
+#[derive(Debug)]
+pub struct FollowerNode {
+    driver: Driver,
+    follower: Follower,
+    delivery: Histogram<u64>,
+    digest: Digest,
+}
+
+impl FollowerNode {
+    /// Joins the group and binds `listen` (where repairs come), as follower `id`.
+    pub fn bind(
+        config: Config,
+        id: u16,
+        listen: SocketAddrV4,
+        multicast: &Multicast,
+        tuning: &Tuning,
+    ) -> Result<FollowerNode, NetError> {
+        config.validate()?;
+        let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
+        let group = group_receiver(multicast, tuning.buffer_bytes)?;
+        let driver = Driver::new(vec![unicast, group], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let follower = Follower::new(config, id, driver.now())?;
+        Ok(FollowerNode { driver, follower, delivery: report::histogram(), digest: Digest::default() })
+    }
+
+    /// The address repairs are sent to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.driver.local_addr(0)
+    }
+
+    /// The state machine, for its counters.
+    pub fn follower(&self) -> &Follower {
+        &self.follower
+    }
+
+    /// The driver, for its counters.
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    /// Leader stamp → delivery, in nanoseconds of the node's clock.
+    pub fn delivery(&self) -> &Histogram<u64> {
+        &self.delivery
+    }
+
+    /// What was delivered so far.
+    pub fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// Runs until `stop()`, handing each event to `on_event` in sequence order
+    /// and calling `each_second` once a second.
+    pub fn run(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+        mut on_event: impl FnMut(&Event<'_>),
+        mut each_second: impl FnMut(&Follower, &Driver),
+    ) -> io::Result<()> {
+        let (histogram, digest) = (&mut self.delivery, &mut self.digest);
+        let deliver = |follower: &mut Follower, now: Nanos| {
+            while let Some(event) = follower.poll_event() {
+                if let Event::Deliver(e) = &event {
+                    histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1));
+                }
+                digest.add(&event);
+                on_event(&event);
+            }
+        };
+        run_loop(&mut self.driver, &mut self.follower, stop, deliver, |f, driver, _| each_second(f, driver))
+    }
+}
