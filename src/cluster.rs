@@ -112,7 +112,7 @@ impl ClusterFile {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ClusterFileError { line: 0, message: format!("cannot read {}: {e}", path.display()) })?;
         ClusterFile::parse(&text)
-            .map_err(|e| ClusterFileError { message: format!("{}: {}", path.display(), e.message), ..e })
+            .map_err(|e| ClusterFileError { line: 0, message: format!("{}:{}: {}", path.display(), e.line, e.message) })
     }
 }
 

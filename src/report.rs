@@ -80,7 +80,9 @@ pub fn save(path: &Path, h: &Histogram<u64>) -> io::Result<()> {
 
 /// Reads a histogram written by [`save`].
 pub fn load(path: &Path) -> io::Result<Histogram<u64>> {
-    let mut file = BufReader::new(File::open(path)?);
+    let file =
+        File::open(path).map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
+    let mut file = BufReader::new(file);
     Deserializer::new().deserialize(&mut file).map_err(|e| {
         io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a histogram file: {e:?}", path.display()))
     })

@@ -42,6 +42,9 @@ impl fmt::Display for NetError {
             NetError::Bind(addr, e) if e.kind() == io::ErrorKind::AddrInUse => {
                 write!(f, "cannot bind {addr}: the port is in use by another socket")
             }
+            NetError::Bind(addr, e) if e.kind() == io::ErrorKind::AddrNotAvailable => {
+                write!(f, "cannot bind {addr}: {} is not an address of this host", addr.ip())
+            }
             NetError::Bind(addr, e) => write!(f, "cannot bind {addr}: {e}"),
             NetError::Interface(ip, e) => {
                 write!(f, "interface {ip} cannot be used for multicast (is it an address of this host?): {e}")

@@ -1,0 +1,100 @@
+//! The command line as a user meets it: the demo, help, and bad input that
+//! must end in a clear message and a non-zero exit.
+
+mod common;
+
+use std::net::{Ipv4Addr, UdpSocket};
+
+use common::{LOADGEN, SEQCAST, private_cluster, run, strings};
+
+#[test]
+fn the_demo_reports_counts_that_add_up_in_microseconds() {
+    let (code, out) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "5000"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("submitted 5000 = committed 5000 + lost/unacknowledged 0"), "{out}");
+    assert!(out.contains("latency (µs)"), "{out}");
+    for row in ["commit (intended → commit)", "delivery (stamp → follower 1)", "delivery (stamp → follower 2)"] {
+        let line = out.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{out}"));
+        let cells: Vec<&str> = line[row.len()..].split_whitespace().collect();
+        assert_eq!(cells[0], "5000", "{line}");
+        assert!(cells[1..].iter().all(|c| c.parse::<f64>().is_ok_and(|v| v > 0.0)), "{line}");
+    }
+    let digests: Vec<&str> = out.lines().filter(|l| l.starts_with("follower ")).map(|l| &l[12..]).collect();
+    assert_eq!(digests.len(), 2, "{out}");
+    assert_eq!(digests[0], digests[1], "{out}");
+}
+
+#[test]
+fn every_help_explains_itself() {
+    let (code, out) = run(SEQCAST, &strings(&["--help"]));
+    assert_eq!(code, 0);
+    for sub in ["sequencer", "follower", "demo", "report", "sim"] {
+        assert!(out.contains(sub), "--help lists {sub}");
+        let (code, help) = run(SEQCAST, &strings(&[sub, "--help"]));
+        assert_eq!(code, 0, "{sub} --help");
+        assert!(help.len() > 300, "{sub} --help is thin:\n{help}");
+    }
+    let (code, help) = run(LOADGEN, &strings(&["--help"]));
+    assert_eq!(code, 0);
+    assert!(help.contains("--rate") && help.contains("intended send time"), "{help}");
+}
+
+fn refused(program: &str, args: &[&str], reason: &str) {
+    let (code, out) = run(program, &strings(args));
+    assert_ne!(code, 0, "{args:?} was accepted:\n{out}");
+    assert!(out.contains(reason), "{args:?}: expected {reason:?} in:\n{out}");
+}
+
+#[test]
+fn bad_input_ends_in_a_clear_error() {
+    refused(SEQCAST, &["sequencer", "--bogus"], "unexpected argument '--bogus'");
+    refused(SEQCAST, &["sequencer", "--listen", "localhost:x"], "invalid value 'localhost:x' for '--listen");
+    refused(SEQCAST, &["sequencer", "--group", "10.1.2.3:7400"], "10.1.2.3 is not a multicast address");
+    refused(SEQCAST, &["sequencer", "--quorum", "4"], "quorum 4 is larger than the cluster (3 nodes)");
+    refused(SEQCAST, &["follower", "--id", "0"], "follower id 0");
+    refused(SEQCAST, &["sequencer", "--cluster", "/nonexistent/cluster.conf"], "cannot read /nonexistent/cluster.conf");
+    refused(SEQCAST, &["report", "/nonexistent.hdr"], "cannot read /nonexistent.hdr: No such file");
+    refused(LOADGEN, &["--size", "4000"], "exceeds the cluster's payload_max");
+    refused(LOADGEN, &["--seconds=-1"], "must be a positive number");
+}
+
+#[test]
+fn a_port_in_use_and_a_foreign_interface_are_named() {
+    let taken = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let (group, _) = private_cluster(9);
+    let group = group.to_string();
+    refused(SEQCAST, &["sequencer", "--listen", &port, "--group", &group], "the port is in use");
+    // An address in the benchmarking range that this host does not have:
+    // binding or joining fails before anything is sent.
+    refused(
+        SEQCAST,
+        &["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254"],
+        "198.19.255.254 is not an address of this host",
+    );
+    refused(
+        SEQCAST,
+        &["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254", "--listen", "127.0.0.1:0"],
+        "interface 198.19.255.254 cannot be used for multicast",
+    );
+}
+
+#[test]
+fn a_cluster_file_configures_every_node() {
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cluster.conf");
+    std::fs::write(
+        &file,
+        "cluster_id = 5\ngroup = 239.255.0.1:7400\nquorum = 7\nnode.0 = 127.0.0.1:7401\nnode.1 = 127.0.0.1:7402\n",
+    )
+    .unwrap();
+    refused(
+        SEQCAST,
+        &["sequencer", "--cluster", file.to_str().unwrap()],
+        "quorum 7 is larger than the cluster (2 nodes)",
+    );
+    std::fs::write(&file, "cluster_id = 5\nnode.0 = 127.0.0.1:7401\nnodes = 3\n").unwrap();
+    refused(SEQCAST, &["sequencer", "--cluster", file.to_str().unwrap()], "cluster.conf:3: unknown key \"nodes\"");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,107 @@
+//! The real binaries as processes on loopback: a leader, two followers and
+//! the load generator; a follower killed and restarted; foreign and
+//! malformed datagrams thrown at running nodes.
+
+mod common;
+
+use std::net::{Ipv4Addr, UdpSocket};
+use std::time::Duration;
+
+use common::{Cluster, json_number};
+use seqcast::wire::{self, FrameWriter, Header, Heartbeat, Kind};
+
+#[test]
+fn followers_agree_and_a_killed_follower_catches_up() {
+    let mut cluster = Cluster::start(1);
+    let report = cluster.load(3000, 3000);
+    assert_eq!((json_number(&report, "committed"), json_number(&report, "unacknowledged")), (3000.0, 0.0), "{report}");
+
+    // SIGKILL follower 2: leader + follower 1 are still a quorum of 2 of 3.
+    cluster.followers[1].signal(libc::SIGKILL);
+    cluster.followers[1].wait(Duration::from_secs(5));
+    let report = cluster.load(2000, 2000);
+    assert_eq!(json_number(&report, "committed"), 2000.0, "commit goes on without follower 2: {report}");
+
+    // Restarted empty, it catches up from the leader's ring.
+    cluster.followers[1] = cluster.follower(2);
+    let report = cluster.load(1000, 1000);
+    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
+    cluster.wait_delivered(0, 6000);
+    cluster.wait_delivered(1, 6000);
+
+    let mut digests = Vec::new();
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0, "{} stops cleanly", follower.name);
+        digests.push(follower.line("digest: "));
+    }
+    assert!(digests[0].starts_with("seq 1..=6000 events 6000 lost 0 "), "{}", digests[0]);
+    assert_eq!(digests[0], digests[1], "both followers delivered the same events in the same order");
+    assert_eq!(cluster.leader.stop(), 0);
+    assert!(cluster.leader.line("stopped: ").starts_with("stamped 6000, committed 6000"));
+    assert!(cluster.out.join("leader-0-ack-rtt.hdr").exists());
+    assert!(cluster.out.join("follower-1-delivery.hdr").exists());
+}
+
+/// Frames a node must refuse: random bytes, a bad CRC, another cluster's
+/// heartbeat, a truncated frame.
+fn junk(cluster_id: u32) -> Vec<Vec<u8>> {
+    let mut buf = [0u8; 256];
+    let other_cluster = Header::new(Kind::Heartbeat, 0, cluster_id ^ 0xffff, 1);
+    let body = Heartbeat { seq_next: 99.into(), commit: 98.into(), sent_ns: 1.into(), rtt_ns: 1.into() };
+    let len = wire::emit(&mut buf, &other_cluster, Kind::Heartbeat, &body).unwrap();
+    let foreign = buf[..len].to_vec();
+    let ours = Header::new(Kind::Data, 0, cluster_id, 1);
+    let mut writer = FrameWriter::batch(&mut buf, &ours, Kind::Data, 0, 0).unwrap();
+    let mut event = wire::EventHeader::unstamped(1, 1, 4);
+    event.seq = 1.into();
+    writer.push_event(&event, b"evil");
+    let len = writer.finish();
+    let mut bad_crc = buf[..len].to_vec();
+    bad_crc[len - 1] ^= 1;
+    let truncated = buf[..len - 8].to_vec();
+    let random: Vec<u8> = (0..100u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    vec![random, bad_crc, foreign, truncated, vec![0x53, 0x51, 1]]
+}
+
+#[test]
+fn malformed_and_foreign_datagrams_are_counted_and_change_nothing() {
+    let mut cluster = Cluster::start(2);
+    let follower_addr = cluster.followers[0]
+        .wait_for(Duration::from_secs(5), |l| Some(l.split("repairs to ").nth(1)?.split(')').next()?.to_string()));
+    // Loopback only: the group with interface 127.0.0.1 and TTL 0, and the nodes' own ports.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    socket.set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
+    socket.set_multicast_ttl_v4(0).unwrap();
+    socket.bind(&std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into()).unwrap();
+    let socket: UdpSocket = socket.into();
+    let targets = [cluster.leader_addr.clone(), follower_addr, cluster.group.to_string()];
+    for round in 0..3 {
+        for target in &targets {
+            for datagram in junk(cluster.cluster_id) {
+                socket.send_to(&datagram, target).unwrap();
+            }
+        }
+        if round == 1 {
+            let report = cluster.load(2000, 4000);
+            assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
+        }
+    }
+    cluster.wait_delivered(0, 2000);
+    cluster.wait_delivered(1, 2000);
+    let mut digests = Vec::new();
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0, "{} keeps running and stops cleanly", follower.name);
+        digests.push(follower.line("digest: "));
+    }
+    assert!(digests[0].starts_with("seq 1..=2000 events 2000 lost 0 "), "{}", digests[0]);
+    assert_eq!(digests[0], digests[1]);
+    let rejects = cluster.followers[0].line("rejects: ");
+    for reason in ["bad_magic", "bad_crc", "foreign_cluster", "length_mismatch", "truncated"] {
+        assert!(rejects.contains(reason), "follower 1 did not count {reason}: {rejects}");
+    }
+    assert_eq!(cluster.leader.stop(), 0);
+    let rejects = cluster.leader.line("rejects: ");
+    let total: u64 = rejects.split(' ').next().unwrap().parse().unwrap();
+    assert!(total >= 15, "leader counted {rejects}");
+    assert!(cluster.leader.line("stopped: ").starts_with("stamped 2000, committed 2000"));
+}
