@@ -3,13 +3,13 @@
 //! system cannot hide its slowness by slowing the load (DESIGN §5: no
 //! coordinated omission). `seqcast-loadgen` and `seqcast demo` are fronts.
 
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hdrhistogram::Histogram;
 
-use crate::core::{Client, Config, Nanos, SubmitError};
-use crate::net::{Driver, Multicast, NetError, Tuning, unicast};
+use crate::core::{Config, Nanos, SubmitError};
+use crate::net::{ClientNode, Multicast, NetError, Tuning};
 use crate::report;
 
 /// What to send, how fast, and to whom.
@@ -98,29 +98,26 @@ pub fn fresh_client_id_base() -> u32 {
 pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Result<LoadReport, NetError> {
     options.config.validate()?;
     let clients = u64::from(options.clients.max(1));
-    let mut drivers = Vec::new();
-    for _ in 0..clients {
-        let local = SocketAddrV4::new(options.multicast.interface, 0);
-        let socket = unicast(local, &options.multicast, options.tuning.buffer_bytes)?;
-        let driver = Driver::new(
-            vec![socket],
-            options.multicast.group,
-            options.config.mtu,
-            options.tuning.clock,
-            options.tuning.idle,
-        )?;
-        drivers.push(driver);
+    let mut nodes = Vec::new();
+    for i in 0..clients {
+        let id = options.client_id_base.wrapping_add(i as u32);
+        nodes.push(ClientNode::connect(
+            options.config.clone(),
+            id,
+            options.leader,
+            &options.multicast,
+            &options.tuning,
+        )?);
     }
-    let start_ns = drivers[0].now() + 1_000_000;
+    let start_ns = nodes[0].now() + 1_000_000;
     let results: Vec<Result<LoadReport, NetError>> = std::thread::scope(|scope| {
-        let threads: Vec<_> = drivers
+        let threads: Vec<_> = nodes
             .into_iter()
             .enumerate()
-            .map(|(i, driver)| {
+            .map(|(i, node)| {
                 let i = i as u64;
                 let count = options.count / clients + u64::from(i < options.count % clients);
-                let id = options.client_id_base.wrapping_add(i as u32);
-                scope.spawn(move || client_thread(options, driver, id, count, start_ns, progress, stop))
+                scope.spawn(move || client_thread(options, node, count, start_ns, progress, stop))
             })
             .collect();
         threads.into_iter().map(|t| t.join().expect("a load thread panicked")).collect()
@@ -143,15 +140,14 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
 
 fn client_thread(
     options: &LoadOptions,
-    mut driver: Driver,
-    id: u32,
+    mut node: ClientNode,
     count: u64,
     start_ns: Nanos,
     progress: &Progress,
     stop: &AtomicBool,
 ) -> Result<LoadReport, NetError> {
     options.tuning.apply_to_thread()?;
-    let mut client = Client::new(options.config.clone(), id, SocketAddr::V4(options.leader))?;
+    let id = node.client().id();
     let batch = options.batch.max(1);
     let clients = u64::from(options.clients.max(1));
     // Each client sends every `period_ns` a batch, so all together make `rate`.
@@ -172,12 +168,12 @@ fn client_thread(
     // What `progress` has been told so far.
     let mut told = (0, 0);
     loop {
-        let now = driver.now();
+        let now = node.now();
         while report.submitted < count && intended(report.submitted) <= now {
             let tag = (u64::from(id) << 32 | report.submitted).to_le_bytes();
             let n = tag.len().min(payload.len());
             payload[..n].copy_from_slice(&tag[..n]);
-            match client.submit(&payload) {
+            match node.submit(&payload) {
                 Ok(_) => report.submitted += 1,
                 // Back pressure: the event waits, and its latency grows from its intended time.
                 Err(SubmitError::Full) => break,
@@ -186,8 +182,8 @@ fn client_thread(
                 }
             }
         }
-        let now = driver.turn(&mut client);
-        while let Some(done) = client.poll_event() {
+        let now = node.poll();
+        while let Some(done) = node.committed() {
             // Requests are numbered from 1 in the order of the events.
             report.latency.saturating_record(now.saturating_sub(intended(done.request - 1)).max(1));
             report.committed += 1;
@@ -198,15 +194,15 @@ fn client_thread(
         told = (report.submitted, report.committed);
         let all_sent = report.submitted == count;
         let drained = all_sent && now >= intended(count.saturating_sub(1)) + options.drain_ns;
-        if (all_sent && client.pending() == 0) || drained || stop.load(Ordering::Relaxed) {
+        if (all_sent && node.client().pending() == 0) || drained || stop.load(Ordering::Relaxed) {
             break;
         }
         let next_send = if all_sent { now + 1_000_000 } else { intended(report.submitted) };
-        driver.wait(&client, next_send)?;
+        node.wait(next_send)?;
     }
     report.unacknowledged = report.submitted - report.committed;
-    report.busy = client.stats().busy;
-    report.retries = client.stats().retries;
+    report.busy = node.client().stats().busy;
+    report.retries = node.client().stats().retries;
     report.elapsed_ns = last_commit_ns.saturating_sub(start_ns);
     Ok(report)
 }

@@ -11,7 +11,7 @@ use super::NetError;
 use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
 use super::sys::{self, Clock};
-use crate::core::{Config, Event, Follower, Leader, LeaderEvent, Nanos};
+use crate::core::{Client, Committed, Config, Event, Follower, Leader, LeaderEvent, Nanos, SubmitError};
 use crate::report;
 
 /// How a node runs on its host (DESIGN §5: the levers after batching).
@@ -263,5 +263,62 @@ impl FollowerNode {
             }
         };
         run_loop(&mut self.driver, &mut self.follower, stop, deliver, |f, driver, _| each_second(f, driver))
+    }
+}
+
+/// A client of a running cluster: submit events, learn their sequence
+/// numbers when they commit. Single-threaded: call [`poll`](Self::poll)
+/// (and [`wait`](Self::wait) when idle) from the thread that owns it.
+#[derive(Debug)]
+pub struct ClientNode {
+    driver: Driver,
+    client: Client,
+}
+
+impl ClientNode {
+    /// A client with id `id` (unique per incarnation: requests number from
+    /// 1) that sends from `multicast.interface` to the leader at `leader`.
+    pub fn connect(
+        config: Config,
+        id: u32,
+        leader: SocketAddrV4,
+        multicast: &Multicast,
+        tuning: &Tuning,
+    ) -> Result<ClientNode, NetError> {
+        let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
+        let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let client = Client::new(config, id, SocketAddr::V4(leader))?;
+        Ok(ClientNode { driver, client })
+    }
+
+    /// Queues `payload`; it goes out on the next [`poll`](Self::poll).
+    pub fn submit(&mut self, payload: &[u8]) -> Result<u64, SubmitError> {
+        self.client.submit(payload)
+    }
+
+    /// Sends what is queued, reads what arrived; returns the time it read at.
+    /// Then take the commits with [`committed`](Self::committed).
+    pub fn poll(&mut self) -> Nanos {
+        self.driver.turn(&mut self.client)
+    }
+
+    /// The next committed request, in request order.
+    pub fn committed(&mut self) -> Option<Committed> {
+        self.client.poll_event()
+    }
+
+    /// Idles until a datagram, a protocol timer, or `deadline`.
+    pub fn wait(&mut self, deadline: Nanos) -> io::Result<()> {
+        self.driver.wait(&self.client, deadline)
+    }
+
+    /// The node's clock, now.
+    pub fn now(&self) -> Nanos {
+        self.driver.now()
+    }
+
+    /// The state machine, for its counters and pending count.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 }
