@@ -67,6 +67,9 @@ pub struct LoadReport {
     pub elapsed_ns: u64,
     /// Intended send → commit notice, nanoseconds.
     pub latency: Histogram<u64>,
+    /// `(old, new)` epochs if the leader restarted during the run: the
+    /// unacknowledged requests are in doubt.
+    pub leader_restarted: Option<(u64, u64)>,
 }
 
 impl LoadReport {
@@ -82,6 +85,7 @@ impl LoadReport {
         self.busy += other.busy;
         self.retries += other.retries;
         self.elapsed_ns = self.elapsed_ns.max(other.elapsed_ns);
+        self.leader_restarted = self.leader_restarted.or(other.leader_restarted);
         self.latency.add(&other.latency).expect("same bounds");
     }
 }
@@ -131,6 +135,7 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
         retries: 0,
         elapsed_ns: 0,
         latency: report::histogram(),
+        leader_restarted: None,
     };
     for result in results {
         total.merge(&result?);
@@ -163,6 +168,7 @@ fn client_thread(
         retries: 0,
         elapsed_ns: 0,
         latency: report::histogram(),
+        leader_restarted: None,
     };
     let mut last_commit_ns = start_ns;
     // What `progress` has been told so far.
@@ -194,7 +200,9 @@ fn client_thread(
         told = (report.submitted, report.committed);
         let all_sent = report.submitted == count;
         let drained = all_sent && now >= intended(count.saturating_sub(1)) + options.drain_ns;
-        if (all_sent && node.client().pending() == 0) || drained || stop.load(Ordering::Relaxed) {
+        report.leader_restarted = node.client().leader_restarted();
+        let finished = (all_sent && node.client().pending() == 0) || drained;
+        if finished || report.leader_restarted.is_some() || stop.load(Ordering::Relaxed) {
             break;
         }
         let next_send = if all_sent { now + 1_000_000 } else { intended(report.submitted) };

@@ -17,7 +17,7 @@ use crate::report;
 /// seqcast-loadgen: open-loop load for a seqcast cluster, with latency
 /// measured from each event's intended send time to its commit notice.
 #[derive(Debug, Parser)]
-#[command(name = "seqcast-loadgen", version, about, long_about = None)]
+#[command(name = "seqcast-loadgen", version)]
 pub struct LoadgenCli {
     #[command(flatten)]
     cluster: ClusterArgs,
@@ -113,13 +113,20 @@ pub fn print_report(r: &LoadReport) {
         r.planned, r.submitted, r.committed, r.unacknowledged, r.busy, r.retries
     );
     println!("rate: {:.0} committed events/s over {:.3} s", r.rate(), r.elapsed_ns as f64 / 1e9);
+    if let Some((old, new)) = r.leader_restarted {
+        println!(
+            "leader restarted: epoch {old} is gone, the leader now speaks epoch {new}; the {} unacknowledged \
+             events are in doubt (committed or not in epoch {old})",
+            r.unacknowledged
+        );
+    }
     println!("{}", report::table_header());
     println!("{}", report::table_row("commit (intended → commit)", &r.latency));
 }
 
 fn json(r: &LoadReport) -> String {
     format!(
-        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"latency\":{}}}",
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"latency\":{}}}",
         r.planned,
         r.submitted,
         r.committed,
@@ -128,6 +135,7 @@ fn json(r: &LoadReport) -> String {
         r.retries,
         r.rate(),
         r.elapsed_ns as f64 / 1e9,
+        r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
         report::json("commit", &r.latency)
     )
 }
@@ -145,7 +153,9 @@ pub fn main() -> ExitCode {
 }
 
 fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
-    let resolved = cli.cluster.resolve(None)?;
+    let mut resolved = cli.cluster.resolve(None)?;
+    // Learned from the leader's first reply.
+    resolved.config.epoch = 0;
     let count = cli.load.count()?;
     let leader = cli.leader.unwrap_or_else(|| resolved.leader_addr());
     let options = LoadOptions {

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 /// is committed once a quorum holds it. Defaults stay on this host: group
 /// 239.255.0.1:7400, interface 127.0.0.1, TTL 0.
 #[derive(Debug, Parser)]
-#[command(name = "seqcast", version, about, long_about)]
+#[command(name = "seqcast", version)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

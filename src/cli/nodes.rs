@@ -2,14 +2,15 @@
 //! status line each second, a clean stop on Ctrl-C or SIGTERM, a summary,
 //! and latency histograms written on exit.
 
+use std::cell::Cell;
 use std::net::SocketAddrV4;
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
-use crate::core::{FollowerStats, LeaderStats, Rejects};
-use crate::net::{FollowerNode, LeaderNode, sys};
+use crate::core::{Event, FollowerStats, LeaderStats, Rejects};
+use crate::net::{Clock, FollowerNode, LeaderNode, sys};
 use crate::report;
 use crate::wire;
 
@@ -22,6 +23,10 @@ pub struct SequencerArgs {
     /// in the cluster file, else the interface on port 7401].
     #[arg(long, value_name = "IP:PORT")]
     listen: Option<SocketAddrV4>,
+    /// Epoch to lead [default: the wall clock in milliseconds, so a restarted
+    /// leader always takes a newer epoch than the one before it].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    epoch: Option<u64>,
     #[command(flatten)]
     tuning: TuningArgs,
     #[command(flatten)]
@@ -84,10 +89,11 @@ fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhistogram::Hi
 
 /// Runs `seqcast sequencer`.
 pub fn sequencer(args: &SequencerArgs) -> ExitCode {
-    let resolved = match args.cluster.resolve(Some(args.cluster.leader_id.unwrap_or(0))) {
+    let mut resolved = match args.cluster.resolve(Some(args.cluster.leader_id.unwrap_or(0))) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    resolved.config.epoch = args.epoch.unwrap_or_else(|| Clock::Realtime.now() / 1_000_000);
     let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
     let tuning = args.tuning.tuning();
     if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
@@ -100,10 +106,11 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let config = &resolved.config;
     let m = &resolved.multicast;
     println!(
-        "seqcast sequencer: node {} of {} in cluster {}, listening on {}, group {} via {} ttl {}, quorum {}, idle {:?}",
+        "seqcast sequencer: node {} of {} in cluster {} epoch {}, listening on {}, group {} via {} ttl {}, quorum {}, idle {:?}",
         config.leader,
         config.nodes,
         config.cluster_id,
+        config.epoch,
         node.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string()),
         m.group,
         m.interface,
@@ -161,6 +168,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     resolved.config.deliver = args.deliver.into();
+    // Learned from the leader's first frame.
+    resolved.config.epoch = 0;
     let listen = args.listen.or(resolved.node(args.id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = args.tuning.tuning();
     if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
@@ -184,9 +193,14 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     );
     let (id, quiet) = (args.id, args.output.quiet);
     let mut last = FollowerStats::default();
+    let restarted = Cell::new(None);
     let result = node.run(
-        &sys::stop_requested,
-        |_| {},
+        &|| sys::stop_requested() || restarted.get().is_some(),
+        |event| {
+            if let Event::LeaderRestarted { old, new } = event {
+                restarted.set(Some((*old, *new)));
+            }
+        },
         |follower, _| {
             if !quiet {
                 let s = follower.stats();
@@ -220,5 +234,14 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     write_histogram(&args.output, &format!("follower-{}-delivery", args.id), node.delivery());
-    ExitCode::SUCCESS
+    match restarted.get() {
+        None => ExitCode::SUCCESS,
+        Some((old, new)) => {
+            eprintln!(
+                "error: the leader restarted: it speaks epoch {new} and has none of epoch {old}, which this \
+                 follower delivered up to the digest above; restart this follower to follow epoch {new}"
+            );
+            ExitCode::from(3)
+        }
+    }
 }

@@ -6,7 +6,7 @@ use core::fmt;
 use std::net::SocketAddr;
 
 use super::{Config, ConfigError, Dest, Nanos, Peers, Rejects, Transmit, accept};
-use crate::wire::{Commit, EventHeader, Frame, FrameWriter, Header, Kind, SENDER_CLIENT};
+use crate::wire::{BusyReason, Commit, EventHeader, Frame, FrameWriter, Header, Kind, SENDER_CLIENT};
 
 /// Counters of the client's protocol paths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -73,6 +73,7 @@ pub struct Client {
     request_oldest: u64,
     request_send: u64,
     paused_until: Nanos,
+    leader_restarted: Option<(u64, u64)>,
     stats: ClientStats,
     rejects: Rejects,
 }
@@ -94,6 +95,7 @@ impl Client {
             request_oldest: 1,
             request_send: 1,
             paused_until: 0,
+            leader_restarted: None,
             stats: ClientStats::default(),
             rejects: Rejects::default(),
             config,
@@ -103,6 +105,12 @@ impl Client {
     /// This client's id.
     pub fn id(&self) -> u32 {
         self.id
+    }
+
+    /// `(old, new)` epochs once a leader of another epoch answered: the leader
+    /// this client knew is gone, and its pending requests are in doubt.
+    pub fn leader_restarted(&self) -> Option<(u64, u64)> {
+        self.leader_restarted
     }
 
     /// Requests submitted and not yet reported committed.
@@ -148,8 +156,21 @@ impl Client {
         let Some(datagram) = accept(bytes, &self.header, Peers::Leader(self.config.leader), &mut self.rejects) else {
             return;
         };
+        let (mine, epoch) = (self.header.epoch.get(), datagram.header.epoch.get());
+        if mine == 0 {
+            self.header.epoch = epoch.into();
+        } else if epoch != mine {
+            // The leader this client spoke to is gone: what it did not
+            // confirm may or may not have committed there.
+            self.leader_restarted.get_or_insert((mine, epoch));
+            self.rejects.wrong_epoch += 1;
+            return;
+        }
         match datagram.frame {
             Frame::Commit(commit) if commit.head.client.get() == self.id => self.on_commit(commit),
+            Frame::Busy(busy) if busy.client.get() == self.id && busy.reason() == BusyReason::EpochChanged => {
+                self.leader_restarted.get_or_insert((mine, epoch));
+            }
             Frame::Busy(busy) if busy.client.get() == self.id => {
                 self.stats.busy += 1;
                 self.paused_until = now + busy.retry_ns.get();

@@ -25,7 +25,8 @@ pub struct Config {
     pub leader: u16,
     /// Nodes that must hold an event to commit it; 0 means a majority.
     pub quorum: u16,
-    /// The leader's epoch (fixed until failover exists).
+    /// The leader's epoch: a leader needs one (≥ 1) and keeps it; a follower
+    /// or client given 0 learns it from the first frame of the leader.
     pub epoch: u64,
     /// Largest datagram (UDP payload) any node sends; 1472 fits Ethernet.
     pub mtu: usize,

@@ -45,6 +45,15 @@ pub enum Event<'a> {
         /// One past the last.
         end: u64,
     },
+    /// A leader of a newer epoch speaks, without this follower's history (a
+    /// restarted leader starts empty). Reported once, after everything of the
+    /// old epoch that could be delivered; nothing of the new epoch is taken.
+    LeaderRestarted {
+        /// The epoch this follower followed.
+        old: u64,
+        /// The epoch heard now.
+        new: u64,
+    },
 }
 
 /// The follower state machine.
@@ -54,6 +63,9 @@ pub struct Follower {
     header: Header,
     window: Window,
     leader_addr: Option<SocketAddr>,
+    /// A newer epoch heard, not yet reported; then kept to refuse it.
+    epoch_new: Option<u64>,
+    epoch_reported: bool,
     commit: u64,
     seen: u64,
     now: Nanos,
@@ -78,6 +90,8 @@ impl Follower {
             header: Header::new(Kind::Ack, id, config.cluster_id, config.epoch),
             window: Window::new(config.window_events, config.record_max()),
             leader_addr: None,
+            epoch_new: None,
+            epoch_reported: false,
             commit: 0,
             seen: 0,
             now,
@@ -138,6 +152,10 @@ impl Follower {
         let Some(datagram) = accept(bytes, &self.header, Peers::Leader(self.config.leader), &mut self.rejects) else {
             return;
         };
+        if !self.same_epoch(datagram.header.epoch.get()) {
+            self.rejects.wrong_epoch += 1;
+            return;
+        }
         self.leader_addr = Some(from);
         match datagram.frame {
             Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),
@@ -163,6 +181,25 @@ impl Follower {
         }
         self.mark_missing(now);
         self.ack_due |= self.window.held() > self.ack_sent;
+    }
+
+    /// Learns the epoch from the first frame; afterwards an older epoch is
+    /// fenced off and a newer one is noted for the application.
+    fn same_epoch(&mut self, epoch: u64) -> bool {
+        let mine = self.header.epoch.get();
+        if mine == 0 {
+            self.header.epoch = epoch.into();
+            return true;
+        }
+        if epoch > mine && self.epoch_new.is_none() {
+            self.epoch_new = Some(epoch);
+        }
+        epoch == mine
+    }
+
+    /// The epoch this follower follows (0 until it has heard the leader).
+    pub fn epoch(&self) -> u64 {
+        self.header.epoch.get()
     }
 
     fn echo(&mut self, now: Nanos, sent_ns: u64) {
@@ -247,6 +284,11 @@ impl Follower {
             Deliver::OnCommit => self.commit,
             Deliver::OnReceive => u64::MAX,
         };
+        if !self.window.can_pop(upto) {
+            let new = self.epoch_new.filter(|_| !self.epoch_reported)?;
+            self.epoch_reported = true;
+            return Some(Event::LeaderRestarted { old: self.epoch(), new });
+        }
         match self.window.pop(upto)? {
             Popped::Event(event) => {
                 self.stats.delivered += 1;

@@ -173,6 +173,9 @@ impl Leader {
     /// A leader for `config` (its node id is `config.leader`), started at `now`.
     pub fn new(config: Config, now: Nanos) -> Result<Leader, ConfigError> {
         config.validate()?;
+        if config.epoch == 0 {
+            return Err(ConfigError::Zero("epoch"));
+        }
         let nodes = usize::from(config.nodes);
         Ok(Leader {
             header: Header::new(Kind::Data, config.leader, config.cluster_id, config.epoch),
@@ -235,13 +238,27 @@ impl Leader {
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         let peers = Peers::Members { me: self.config.leader, nodes: self.config.nodes };
         let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else { return };
-        let sender = datagram.header.sender.get();
+        let (sender, epoch) = (datagram.header.sender.get(), datagram.header.epoch.get());
+        // Clients send 0 until they have heard from a leader.
+        let ours = epoch == self.epoch() || (epoch == 0 && matches!(datagram.frame, Frame::Submit(_)));
+        if !ours {
+            self.rejects.wrong_epoch += 1;
+            if let Frame::Submit(submit) = datagram.frame {
+                self.queue_busy(from, submit.head.client.get(), submit.head.request.get(), BusyReason::EpochChanged);
+            }
+            return;
+        }
         match datagram.frame {
             Frame::Submit(submit) => self.on_submit(now, from, submit),
             Frame::Ack(ack) => self.on_ack(now, sender, ack),
             Frame::Nak(nak) => self.on_nak(now, from, nak),
             _ => self.rejects.unexpected_kind += 1,
         }
+    }
+
+    /// This leader's epoch.
+    pub fn epoch(&self) -> u64 {
+        self.header.epoch.get()
     }
 
     fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>) {

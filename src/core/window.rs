@@ -233,13 +233,18 @@ impl Window {
         self.nak_due = due;
     }
 
+    /// True when [`pop`](Self::pop) with `upto` has something to hand out.
+    pub fn can_pop(&self, upto: u64) -> bool {
+        self.base <= self.held.min(upto)
+    }
+
     /// The next event or lost range, if it is at or below `upto` (the commit
     /// sequence, or `u64::MAX` when delivering on receipt).
     pub fn pop(&mut self, upto: u64) -> Option<Popped<'_>> {
-        let first = self.base;
-        if first > self.held.min(upto) {
+        if !self.can_pop(upto) {
             return None;
         }
+        let first = self.base;
         if self.slot(first) == Slot::Present {
             self.set(first, Slot::Empty);
             self.base += 1;

@@ -142,6 +142,12 @@ impl History {
         self.incarnations[incarnation].next = end;
     }
 
+    /// A follower heard a leader of another epoch; the simulated leader never
+    /// changes epoch, so this is a fencing failure.
+    pub fn epoch_changed(&mut self, now: u64, old: u64, new: u64) {
+        self.fail(7, now, format!("a follower saw the epoch change from {old} to {new} with one leader"));
+    }
+
     /// A client was told (client, request) committed at `seq`; the leader's commit was `commit`.
     pub fn committed(&mut self, now: u64, client: u32, request: u64, seq: u64, commit: u64) {
         if self.seq_of.get(&(client, request)) != Some(&seq) {

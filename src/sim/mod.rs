@@ -605,6 +605,7 @@ impl<'a> Sim<'a> {
                             );
                         }
                         Event::Lost { first, end } => self.history.lost(self.now, incarnation, first, end, commit),
+                        Event::LeaderRestarted { old, new } => self.history.epoch_changed(self.now, old, new),
                     }
                 }
             }

@@ -66,6 +66,9 @@ pub enum BusyReason {
     TooManyClients,
     /// Requests arrived after a missing one: resend from `request` now.
     Gap,
+    /// The client speaks to an epoch this leader is not in: the leader it
+    /// knew is gone, and its uncommitted requests are in doubt.
+    EpochChanged,
     /// A code this version does not know.
     Unknown(u16),
 }
@@ -76,6 +79,7 @@ impl From<u16> for BusyReason {
             1 => BusyReason::InFlightFull,
             2 => BusyReason::TooManyClients,
             3 => BusyReason::Gap,
+            4 => BusyReason::EpochChanged,
             other => BusyReason::Unknown(other),
         }
     }
@@ -87,6 +91,7 @@ impl From<BusyReason> for u16 {
             BusyReason::InFlightFull => 1,
             BusyReason::TooManyClients => 2,
             BusyReason::Gap => 3,
+            BusyReason::EpochChanged => 4,
             BusyReason::Unknown(code) => code,
         }
     }

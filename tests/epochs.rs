@@ -1,0 +1,109 @@
+//! Epochs before failover: a follower and a client learn the leader's epoch,
+//! an older epoch changes nothing, and a restarted leader (a newer epoch,
+//! no history) is reported instead of silently rewriting sequence numbers.
+
+use std::net::SocketAddr;
+
+use seqcast::core::{Client, Config, Dest, Event, Follower, Leader};
+
+const LEADER: &str = "127.0.0.1:7001";
+const FOLLOWER: &str = "127.0.0.1:7002";
+const CLIENT: &str = "127.0.0.1:7003";
+
+fn addr(text: &str) -> SocketAddr {
+    text.parse().unwrap()
+}
+
+fn config(epoch: u64) -> Config {
+    Config { nodes: 2, quorum: 1, epoch, ..Config::default() }
+}
+
+/// Every datagram `leader` sends now, with its destination.
+fn leader_out(leader: &mut Leader, now: u64) -> Vec<(Dest, Vec<u8>)> {
+    let mut buf = vec![0; 2048];
+    std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec()))).collect()
+}
+
+fn deliveries(follower: &mut Follower) -> Vec<String> {
+    std::iter::from_fn(|| {
+        follower.poll_event().map(|e| match e {
+            Event::Deliver(e) => format!("{} {:?}", e.header.seq.get(), e.payload),
+            Event::Lost { first, end } => format!("lost {first}..{end}"),
+            Event::LeaderRestarted { old, new } => format!("restarted {old}->{new}"),
+        })
+    })
+    .collect()
+}
+
+/// A client submits `payload` to `leader`, the leader multicasts to `follower`.
+fn submit_and_deliver(client: &mut Client, leader: &mut Leader, follower: &mut Follower, payload: &[u8], now: u64) {
+    let mut buf = vec![0; 2048];
+    client.submit(payload).unwrap();
+    let submit = client.poll_transmit(now, &mut buf).unwrap();
+    leader.handle_datagram(now, addr(CLIENT), &buf[..submit.len]);
+    for (dest, bytes) in leader_out(leader, now) {
+        match dest {
+            Dest::Group => follower.handle_datagram(now, addr(LEADER), &bytes),
+            Dest::Unicast(_) => client.handle_datagram(now, addr(LEADER), &bytes),
+        }
+    }
+}
+
+#[test]
+fn a_restarted_leader_is_reported_and_rewrites_nothing() {
+    let mut leader = Leader::new(config(5), 0).unwrap();
+    let mut follower = Follower::new(config(0), 1, 0).unwrap();
+    let mut client = Client::new(config(0), 9, addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut leader, &mut follower, b"old", 10);
+    assert_eq!(follower.epoch(), 5, "learned from the first frame");
+    assert_eq!(deliveries(&mut follower), ["1 [111, 108, 100]"]);
+    assert_eq!(client.poll_event().map(|c| c.seq), Some(1));
+
+    // The leader process restarts: empty, in a newer epoch.
+    let mut restarted = Leader::new(config(6), 20).unwrap();
+    let mut other_client = Client::new(config(0), 10, addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other_client, &mut restarted, &mut follower, b"new", 30);
+    assert_eq!(restarted.commit(), 1, "the new epoch's seq 1 is another event");
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6"], "reported once, seq 1 not rewritten");
+    assert_eq!(deliveries(&mut follower), Vec::<String>::new());
+    assert_eq!(follower.seq_held(), 1);
+    assert!(follower.rejects().wrong_epoch >= 1);
+
+    // The old client speaks epoch 5 to the new leader: told, not ignored.
+    let mut buf = vec![0; 2048];
+    client.submit(b"after").unwrap();
+    let submit = client.poll_transmit(40, &mut buf).unwrap();
+    restarted.handle_datagram(40, addr(CLIENT), &buf[..submit.len]);
+    for (_, bytes) in leader_out(&mut restarted, 40) {
+        client.handle_datagram(40, addr(LEADER), &bytes);
+    }
+    assert_eq!(client.leader_restarted(), Some((5, 6)));
+    assert_eq!(restarted.seq_next(), 2, "the old client's request was not sequenced");
+}
+
+#[test]
+fn frames_of_an_older_epoch_change_nothing() {
+    let mut old = Leader::new(config(3), 0).unwrap();
+    let mut current = Leader::new(config(4), 0).unwrap();
+    let mut follower = Follower::new(config(0), 1, 0).unwrap();
+    let mut client = Client::new(config(0), 9, addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut current, &mut follower, b"a", 10);
+    let mut stale_client = Client::new(config(0), 11, addr(LEADER)).unwrap();
+    submit_and_deliver(&mut stale_client, &mut old, &mut follower, b"stale", 20);
+    assert_eq!(deliveries(&mut follower), ["1 [97]"], "the stale leader's seq 1 is not taken");
+    assert_eq!(follower.epoch(), 4);
+    assert_eq!(follower.rejects().wrong_epoch, 1);
+    // The follower's ACKs carry its epoch; the current leader takes them, the old one does not.
+    let mut buf = vec![0; 2048];
+    let ack = follower.poll_transmit(30, &mut buf).unwrap();
+    old.handle_datagram(30, addr(FOLLOWER), &buf[..ack.len]);
+    assert_eq!(old.rejects().wrong_epoch, 1);
+    current.handle_datagram(30, addr(FOLLOWER), &buf[..ack.len]);
+    assert_eq!(current.rejects().wrong_epoch, 0);
+    assert_eq!(current.stats().acks, 1);
+}
+
+#[test]
+fn a_leader_needs_an_epoch() {
+    assert!(Leader::new(config(0), 0).unwrap_err().to_string().contains("epoch must be greater than zero"));
+}
