@@ -27,6 +27,14 @@ pub struct SequencerArgs {
     /// leader always takes a newer epoch than the one before it].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     epoch: Option<u64>,
+    /// Events kept for repair; a follower that falls further behind is told
+    /// what it lost [default: 65536].
+    #[arg(long, value_name = "N")]
+    ring_events: Option<usize>,
+    /// Uncommitted events accepted before clients are told to back off
+    /// (must be below --ring-events) [default: 16384].
+    #[arg(long, value_name = "N")]
+    in_flight_max: Option<usize>,
     #[command(flatten)]
     tuning: TuningArgs,
     #[command(flatten)]
@@ -48,6 +56,10 @@ pub struct FollowerArgs {
     /// When to deliver events to the application.
     #[arg(long, value_enum, default_value_t = DeliverArg::Commit)]
     deliver: DeliverArg,
+    /// Events buffered ahead of delivery; at least the leader's
+    /// --in-flight-max [default: 32768].
+    #[arg(long, value_name = "N")]
+    window_events: Option<usize>,
     #[command(flatten)]
     tuning: TuningArgs,
     #[command(flatten)]
@@ -94,6 +106,12 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     resolved.config.epoch = args.epoch.unwrap_or_else(|| Clock::Realtime.now() / 1_000_000);
+    let config = &mut resolved.config;
+    config.ring_events = args.ring_events.unwrap_or(config.ring_events);
+    config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
+    if let Err(e) = config.validate() {
+        return fail(e);
+    }
     let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
     let tuning = args.tuning.tuning();
     if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
@@ -168,6 +186,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     resolved.config.deliver = args.deliver.into();
+    resolved.config.window_events = args.window_events.unwrap_or(resolved.config.window_events);
     // Learned from the leader's first frame.
     resolved.config.epoch = 0;
     let listen = args.listen.or(resolved.node(args.id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));

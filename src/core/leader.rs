@@ -412,17 +412,21 @@ impl Leader {
     }
 
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes).
-    /// Order: new DATA, commit notices, a commit-only HEARTBEAT, repairs,
+    /// Order: new DATA, a HEARTBEAT when the commit advanced (followers hear
+    /// of a commit no later than the clients do), commit notices, repairs,
     /// BUSY replies, the idle HEARTBEAT.
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
         if self.seq_sent < self.ring.seq_next() {
             return Some(self.transmit_data(now, buf));
         }
+        if self.commit > self.commit_sent {
+            return Some(self.transmit_heartbeat(now, buf));
+        }
         if let Some(transmit) = self.transmit_commit_notice(buf) {
             return Some(transmit);
         }
-        if self.commit > self.commit_sent || now >= self.multicast_at + self.config.heartbeat_interval_ns {
+        if now >= self.multicast_at + self.config.heartbeat_interval_ns {
             return Some(self.transmit_heartbeat(now, buf));
         }
         if let Some(transmit) = self.transmit_repair(now, buf) {

@@ -1,0 +1,469 @@
+//! The real `seqcast` binary on a LAN of network namespaces, with faults
+//! injected from outside the processes: loss, duplication, a partition, a
+//! kill, a pause, a lost quorum and a restarted leader (issue: real hosts).
+//!
+//! `cargo test --release --test lan` runs the short version of every case;
+//! `cargo test --release --test lan -- --soak 60` loads each for 60 s;
+//! `-- --case loss` runs the cases whose name contains "loss". Needs root
+//! (CI runs as root); without it every case is reported skipped, not passed.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod net;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{LOADGEN, Proc, SEQCAST, json_number, run, strings};
+use net::Lan;
+
+type Outcome = Result<String, String>;
+/// A named case.
+type Case<'a> = (&'static str, Box<dyn Fn() -> Outcome + 'a>);
+
+/// What a stopped follower printed.
+#[derive(Debug)]
+struct Stopped {
+    digest: String,
+    delivered: u64,
+    naks: u64,
+    duplicates: u64,
+    lost: u64,
+}
+
+fn field(line: &str, key: &str) -> u64 {
+    line.split(", ")
+        .find_map(|part| part.trim_start_matches("stopped: ").strip_prefix(key)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {key:?} in {line:?}"))
+}
+
+/// A cluster on a LAN: host 0 leads, hosts 1..=followers follow, the last
+/// host runs the load generator.
+struct Cluster {
+    lan: Lan,
+    dir: PathBuf,
+    conf: PathBuf,
+    followers: usize,
+    leader: Option<Proc>,
+    nodes: Vec<Option<Proc>>,
+}
+
+impl Cluster {
+    fn start(followers: usize, leader_args: &[&str]) -> Result<Cluster, String> {
+        let lan = Lan::new(followers + 2)?;
+        let dir = std::env::temp_dir().join(&lan.prefix);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let mut text = format!("cluster_id = {}\ngroup = 239.255.7.1:7400\nttl = 1\n", std::process::id());
+        for i in 0..=followers {
+            text.push_str(&format!("node.{i} = {}:7401\n", Lan::ip(i)));
+        }
+        let conf = dir.join("cluster.conf");
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        let mut cluster = Cluster { lan, dir, conf, followers, leader: None, nodes: Vec::new() };
+        cluster.start_leader(leader_args);
+        for id in 1..=followers {
+            let node = cluster.start_follower(id);
+            cluster.nodes.push(Some(node));
+        }
+        Ok(cluster)
+    }
+
+    fn exec(&self, host: usize, name: &str, program: &str, args: &[String]) -> Proc {
+        let mut full = strings(&["netns", "exec", &self.lan.ns(host), program]);
+        full.extend_from_slice(args);
+        Proc::start(name, "ip", &full)
+    }
+
+    fn node_args(&self, role: &[&str]) -> Vec<String> {
+        let mut args = strings(role);
+        args.extend(strings(&["--cluster", self.conf.to_str().unwrap(), "--out", self.dir.to_str().unwrap()]));
+        args
+    }
+
+    fn start_leader(&mut self, extra: &[&str]) {
+        let mut args = self.node_args(&["sequencer"]);
+        args.extend(strings(extra));
+        let leader = self.exec(0, "leader", SEQCAST, &args);
+        leader.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast sequencer").then_some(()));
+        self.leader = Some(leader);
+    }
+
+    fn start_follower(&self, id: usize) -> Proc {
+        let args = self.node_args(&["follower", "--id", &id.to_string()]);
+        let node = self.exec(id, &format!("follower {id}"), SEQCAST, &args);
+        node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast follower").then_some(()));
+        node
+    }
+
+    fn follower(&self, id: usize) -> &Proc {
+        self.nodes[id - 1].as_ref().expect("follower running")
+    }
+
+    fn loadgen_args(&self, count: u64, rate: u64, drain_ms: u64) -> Vec<String> {
+        let host = self.followers + 1;
+        strings(&[
+            "netns",
+            "exec",
+            &self.lan.ns(host),
+            LOADGEN,
+            "--cluster",
+            self.conf.to_str().unwrap(),
+            "--interface",
+            &Lan::ip(host).to_string(),
+            "--count",
+            &count.to_string(),
+            "--rate",
+            &rate.to_string(),
+            "--drain-ms",
+            &drain_ms.to_string(),
+            "--json",
+        ])
+    }
+
+    /// Starts the load generator in the background.
+    fn load(&self, count: u64, rate: u64, drain_ms: u64) -> Proc {
+        Proc::start("loadgen", "ip", &self.loadgen_args(count, rate, drain_ms))
+    }
+
+    /// Runs the load generator to its end; returns its JSON report.
+    fn load_all(&self, count: u64, rate: u64) -> Result<String, String> {
+        let (code, text) = run("ip", &self.loadgen_args(count, rate, 10_000));
+        if code != 0 {
+            return Err(format!("loadgen exited {code}: {text}"));
+        }
+        Ok(text)
+    }
+
+    /// Waits until follower `id`'s status says it delivered, or was told it
+    /// lost, `count` events.
+    fn wait_delivered(&self, id: usize, count: u64) -> Result<(), String> {
+        let number = |line: &str, key: &str| -> u64 {
+            line.split(key).nth(1).and_then(|s| s.split(' ').next()?.parse().ok()).unwrap_or(0)
+        };
+        let follower = self.follower(id);
+        let start = Instant::now();
+        loop {
+            let last = follower.output().into_iter().rev().find(|l| l.starts_with("[follower")).unwrap_or_default();
+            if number(&last, "delivered ") + number(&last, " lost ") >= count {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                return Err(format!("follower {id} did not deliver {count} within 30 s; last: {last}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop_follower(&mut self, id: usize) -> Result<Stopped, String> {
+        let mut node = self.nodes[id - 1].take().expect("follower running");
+        let code = node.stop();
+        if code != 0 {
+            return Err(format!("follower {id} exited {code}: {}", node.output().join("\n")));
+        }
+        let stopped = node.line("stopped: ");
+        Ok(Stopped {
+            digest: node.line("digest: "),
+            delivered: field(&stopped, "delivered "),
+            naks: field(&stopped, "naks "),
+            duplicates: field(&stopped, "duplicates "),
+            lost: field(&stopped, "lost "),
+        })
+    }
+
+    fn stop_leader(&mut self) -> Result<String, String> {
+        let mut leader = self.leader.take().expect("leader running");
+        match leader.stop() {
+            0 => Ok(leader.line("stopped: ")),
+            code => Err(format!("leader exited {code}")),
+        }
+    }
+
+    /// Every follower delivers `committed` events, then all stop; their
+    /// digests must agree. Returns the summary figures.
+    fn finish(&mut self, committed: u64) -> Result<String, String> {
+        for id in 1..=self.followers {
+            self.wait_delivered(id, committed)?;
+        }
+        let mut stopped = Vec::new();
+        for id in 1..=self.followers {
+            stopped.push(self.stop_follower(id)?);
+        }
+        let leader = self.stop_leader()?;
+        for (i, s) in stopped.iter().enumerate() {
+            if s.digest != stopped[0].digest {
+                return Err(format!(
+                    "follower {} digest {} differs from follower 1's {}",
+                    i + 1,
+                    s.digest,
+                    stopped[0].digest
+                ));
+            }
+            if s.delivered != committed || s.lost != 0 {
+                return Err(format!(
+                    "follower {} delivered {} (lost {}) of {committed} committed",
+                    i + 1,
+                    s.delivered,
+                    s.lost
+                ));
+            }
+        }
+        let naks: u64 = stopped.iter().map(|s| s.naks).sum();
+        let duplicates: u64 = stopped.iter().map(|s| s.duplicates).sum();
+        let hash = stopped[0].digest.rsplit(' ').next().unwrap_or("").to_string();
+        Ok(format!(
+            "committed {committed}, delivered {committed} by each of {} followers, digest {hash}, naks {naks}, \
+             retransmitted {}, duplicates dropped {duplicates}",
+            self.followers,
+            field(&leader, "retransmitted ")
+        ))
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Processes first (by their PIDs), then the namespaces.
+        self.leader = None;
+        self.nodes.clear();
+        self.lan.teardown();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn committed(report: &str) -> u64 {
+    json_number(report, "committed") as u64
+}
+
+fn need_repair(summary: String) -> Outcome {
+    let naks: u64 = summary.split("naks ").nth(1).and_then(|s| s.split(',').next()?.parse().ok()).unwrap_or(0);
+    if naks == 0 { Err(format!("loss was injected but nothing was repaired: {summary}")) } else { Ok(summary) }
+}
+
+struct Load {
+    count: u64,
+    rate: u64,
+}
+
+fn clean(load: &Load) -> Outcome {
+    let mut c = Cluster::start(4, &[])?;
+    let report = c.load_all(load.count, load.rate)?;
+    c.finish(committed(&report))
+}
+
+fn loss(load: &Load, hosts: &[usize], percent: u32) -> Outcome {
+    let mut c = Cluster::start(4, &[])?;
+    for &host in hosts {
+        c.lan.lose(host, percent)?;
+    }
+    let report = c.load_all(load.count, load.rate)?;
+    need_repair(c.finish(committed(&report))?)
+}
+
+fn duplication(load: &Load) -> Outcome {
+    let mut c = Cluster::start(4, &[])?;
+    c.lan.duplicate_to(2)?;
+    let report = c.load_all(load.count, load.rate)?;
+    let summary = c.finish(committed(&report))?;
+    if summary.contains("duplicates dropped 0") { Err(format!("no duplicate arrived: {summary}")) } else { Ok(summary) }
+}
+
+/// Runs `fault` a little after the load starts, `heal` a while later.
+fn mid_load(
+    c: &mut Cluster,
+    load: &Load,
+    fault: impl FnOnce(&mut Cluster) -> Result<(), String>,
+    hold: Duration,
+    heal: impl FnOnce(&mut Cluster) -> Result<(), String>,
+) -> Result<u64, String> {
+    let mut loadgen = c.load(load.count, load.rate, 20_000);
+    std::thread::sleep(Duration::from_millis(300));
+    fault(c)?;
+    std::thread::sleep(hold);
+    heal(c)?;
+    let code = loadgen.wait(Duration::from_secs(60));
+    let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
+    if code != 0 {
+        return Err(format!("loadgen exited {code}: {report}"));
+    }
+    Ok(committed(&report))
+}
+
+fn partition(load: &Load, leader_args: &[&str]) -> Outcome {
+    let mut c = Cluster::start(4, leader_args)?;
+    let n = mid_load(&mut c, load, |c| c.lan.link(3, false), Duration::from_millis(1000), |c| c.lan.link(3, true))?;
+    need_repair(c.finish(n)?)
+}
+
+fn kill_and_restart(load: &Load) -> Outcome {
+    let mut c = Cluster::start(4, &[])?;
+    let kill = |c: &mut Cluster| {
+        let mut node = c.nodes[3].take().unwrap();
+        node.signal(libc::SIGKILL);
+        node.wait(Duration::from_secs(5));
+        Ok(())
+    };
+    let restart = |c: &mut Cluster| {
+        let node = c.start_follower(4);
+        c.nodes[3] = Some(node);
+        Ok(())
+    };
+    let n = mid_load(&mut c, load, kill, Duration::from_millis(500), restart)?;
+    c.finish(n)
+}
+
+fn pause(load: &Load) -> Outcome {
+    let mut c = Cluster::start(4, &[])?;
+    let signal = |number| {
+        move |c: &mut Cluster| {
+            c.follower(1).signal(number);
+            Ok(())
+        }
+    };
+    let (stop, cont) = (signal(libc::SIGSTOP), signal(libc::SIGCONT));
+    let n = mid_load(&mut c, load, stop, Duration::from_secs(2), cont)?;
+    c.finish(n)
+}
+
+/// The leader's commit, from its newest status line.
+fn leader_commit(c: &Cluster) -> u64 {
+    let output = c.leader.as_ref().unwrap().output();
+    let line = output.iter().rev().find(|l| l.starts_with("[leader]")).cloned().unwrap_or_default();
+    line.split("commit ").nth(1).and_then(|s| s.split(' ').next()?.parse().ok()).unwrap_or(0)
+}
+
+fn quorum_lost(load: &Load) -> Outcome {
+    // 1 leader + 3 followers: a majority is 3, so two followers down stalls commit.
+    let mut c = Cluster::start(3, &[])?;
+    let mut loadgen = c.load(load.count, load.rate, 30_000);
+    std::thread::sleep(Duration::from_millis(300));
+    c.follower(2).signal(libc::SIGSTOP);
+    c.follower(3).signal(libc::SIGSTOP);
+    std::thread::sleep(Duration::from_millis(1500));
+    let stalled_at = leader_commit(&c);
+    std::thread::sleep(Duration::from_millis(2000));
+    let still = leader_commit(&c);
+    if still != stalled_at {
+        return Err(format!("commit moved from {stalled_at} to {still} with only 2 of 4 nodes up"));
+    }
+    c.follower(2).signal(libc::SIGCONT);
+    let code = loadgen.wait(Duration::from_secs(60));
+    let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
+    c.follower(3).signal(libc::SIGCONT);
+    if code != 0 || json_number(&report, "unacknowledged") != 0.0 {
+        return Err(format!("after quorum returned, loadgen exited {code}: {report}"));
+    }
+    let summary = c.finish(committed(&report))?;
+    Ok(format!("commit stalled at {stalled_at} for 2 s, then resumed; {summary}"))
+}
+
+fn leader_restart(load: &Load) -> Outcome {
+    let mut c = Cluster::start(4, &[])?;
+    let mut loadgen = c.load(load.count, load.rate, 2000);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut leader = c.leader.take().unwrap();
+    leader.signal(libc::SIGKILL);
+    leader.wait(Duration::from_secs(5));
+    loadgen.wait(Duration::from_secs(60));
+    let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
+    let told = committed(&report);
+    c.start_leader(&[]);
+    // Every follower sees the new epoch, says so, and stops with what it had.
+    let mut digests = Vec::new();
+    for id in 1..=c.followers {
+        let mut node = c.nodes[id - 1].take().unwrap();
+        let code = node.wait(Duration::from_secs(15));
+        let output = node.output().join("\n");
+        if code != 3 || !output.contains("the leader restarted") {
+            return Err(format!("follower {id} exited {code} without the restart signal:\n{output}"));
+        }
+        let stopped = node.line("stopped: ");
+        if field(&stopped, "delivered ") < told {
+            return Err(format!(
+                "follower {id} delivered less than the {told} events clients were told committed: {stopped}"
+            ));
+        }
+        digests.push(node.line("digest: "));
+    }
+    if digests.iter().any(|d| *d != digests[0]) {
+        return Err(format!("the followers' histories of the old epoch differ: {digests:?}"));
+    }
+    // Manual recovery: fresh followers follow the new epoch from seq 1.
+    for id in 1..=c.followers {
+        let node = c.start_follower(id);
+        c.nodes[id - 1] = Some(node);
+    }
+    let report = c.load_all(load.count / 2, load.rate)?;
+    let summary = c.finish(committed(&report))?;
+    Ok(format!(
+        "clients told {told} committed before the kill, all delivered by every follower before it stopped on the new epoch; after restart: {summary}"
+    ))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let soak = args.iter().position(|a| a == "--soak").and_then(|i| args.get(i + 1)?.parse::<u64>().ok());
+    let filter = args.iter().position(|a| a == "--case").and_then(|i| args.get(i + 1).cloned());
+    let rate = 5_000;
+    let load = Load { count: soak.map_or(5_000, |s| s * rate), rate };
+    let short = Load { count: 2_000, rate: 2_000 };
+    // The harness shown able to fail: a partition longer than the ring.
+    let beyond_ring = |load: &Load| match partition(load, &["--ring-events", "1000", "--in-flight-max", "500"]) {
+        Ok(summary) => Err(format!("a partition beyond the ring passed: {summary}")),
+        Err(failure) if failure.contains("lost") => Ok(format!("failed as it must: {failure}")),
+        Err(other) => Err(format!("failed, but not for the lost events: {other}")),
+    };
+    let cases: Vec<Case> = vec![
+        ("1 clean run, 1 leader + 4 followers, quorum 3 of 5", Box::new(|| clean(&load))),
+        ("2a loss 5% on follower 1's multicast path", Box::new(|| loss(&load, &[1], 5))),
+        ("2b loss 1% on every follower", Box::new(|| loss(&load, &[1, 2, 3, 4], 1))),
+        ("2c loss 20% on every follower", Box::new(|| loss(&load, &[1, 2, 3, 4], 20))),
+        ("3 duplication to follower 2", Box::new(|| duplication(&load))),
+        ("4 partition follower 3 for 1 s, healed", Box::new(|| partition(&load, &[]))),
+        ("5 kill -9 follower 4 mid-load, restarted", Box::new(|| kill_and_restart(&load))),
+        ("6 pause follower 1 (SIGSTOP 2 s, SIGCONT)", Box::new(|| pause(&load))),
+        ("7 quorum lost (2 of 3 followers stopped), then back", Box::new(|| quorum_lost(&short))),
+        ("8 leader killed and restarted (manual recovery)", Box::new(|| leader_restart(&load))),
+        ("9 the harness fails a partition beyond the ring", Box::new(|| beyond_ring(&load))),
+    ];
+    let cases: Vec<_> =
+        cases.into_iter().filter(|(name, _)| filter.as_ref().is_none_or(|f| name.contains(f.as_str()))).collect();
+    if let Some(why) = net::unavailable() {
+        println!("lan: SKIPPED, all {} cases: {why}", cases.len());
+        println!("0 passed, 0 failed, {} skipped", cases.len());
+        return;
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for (name, case) in &cases {
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(case)).unwrap_or_else(|panic| {
+            Err(format!("panicked: {}", panic.downcast_ref::<String>().cloned().unwrap_or_default()))
+        });
+        let took = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(summary) => {
+                passed += 1;
+                println!("case {name}: PASS ({took:.1} s) {summary}");
+            }
+            Err(failure) => {
+                failed += 1;
+                println!("case {name}: FAIL ({took:.1} s) {failure}");
+            }
+        }
+    }
+    let leftovers = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let ours = format!("seqcast-{}-", std::process::id());
+    if leftovers.contains(&ours) {
+        failed += 1;
+        println!("teardown: FAIL, namespaces left behind:\n{leftovers}");
+    } else {
+        println!("teardown: no namespace left behind");
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
