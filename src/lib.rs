@@ -22,6 +22,43 @@
 //! network you trust.
 //!
 //! The wire format is specified in [`wire`] (also `docs/PROTOCOL.md`).
+//!
+//! The protocol is pure state machines that take bytes and time and hand
+//! back bytes to send: any event loop can drive them. One event, by hand:
+//!
+//! ```
+//! use seqcast::core::{Client, Config, Dest, Event, Follower, Leader};
+//!
+//! let config = Config::default(); // 3 nodes: leader 0, followers 1 and 2, quorum 2
+//! let leader_addr = "127.0.0.1:7401".parse()?;
+//! let (follower_addr, client_addr) = ("127.0.0.1:7402".parse()?, "127.0.0.1:9000".parse()?);
+//! let mut leader = Leader::new(config.clone(), 0)?;
+//! let mut follower = Follower::new(config.clone(), 1, 0)?;
+//! let mut client = Client::new(config, 42, leader_addr)?;
+//! let mut buf = vec![0; 1472];
+//!
+//! client.submit(b"hello")?;
+//! let submit = client.poll_transmit(0, &mut buf).unwrap();
+//! leader.handle_datagram(10, client_addr, &buf[..submit.len]);
+//!
+//! let data = leader.poll_transmit(20, &mut buf).unwrap(); // seq 1 to the group
+//! assert_eq!(data.dest, Dest::Group);
+//! follower.handle_datagram(30, leader_addr, &buf[..data.len]);
+//! let ack = follower.poll_transmit(40, &mut buf).unwrap();
+//! leader.handle_datagram(50, follower_addr, &buf[..ack.len]);
+//! assert_eq!(leader.commit(), 1); // the leader and follower 1: a quorum
+//!
+//! // The commit reaches the follower first, then the client.
+//! let heartbeat = leader.poll_transmit(60, &mut buf).unwrap();
+//! follower.handle_datagram(70, leader_addr, &buf[..heartbeat.len]);
+//! let Some(Event::Deliver(event)) = follower.poll_event() else { panic!("not delivered") };
+//! assert_eq!((event.header.seq.get(), event.payload), (1, &b"hello"[..]));
+//!
+//! let notice = leader.poll_transmit(80, &mut buf).unwrap();
+//! client.handle_datagram(90, leader_addr, &buf[..notice.len]);
+//! assert_eq!(client.poll_event().map(|c| (c.request, c.seq)), Some((1, 1)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
