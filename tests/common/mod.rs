@@ -1,6 +1,7 @@
 //! Running the real binaries: spawn, read their output, wait for a line,
 //! stop them by PID. Every child is killed when its handle drops, so a
-//! failing test leaves no process behind.
+//! failing test leaves no process behind. Shared by the integration tests,
+//! the LAN harness and the benchmarks.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -12,13 +13,21 @@ use std::time::{Duration, Instant};
 pub const SEQCAST: &str = env!("CARGO_BIN_EXE_seqcast");
 pub const LOADGEN: &str = env!("CARGO_BIN_EXE_seqcast-loadgen");
 
-/// A group and port of the test's own (239.255.0.0/16, loopback only), and a
-/// cluster id, so tests running at once never hear each other.
+/// A group and port of the caller's own (239.255.0.0/16, loopback only), and
+/// a cluster id, so tests running at once never hear each other.
 pub fn private_cluster(tag: u8) -> (SocketAddrV4, u32) {
     let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
     let pid = std::process::id();
-    let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 100 + tag, pid as u8), port);
+    let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 100 + (tag % 100), pid as u8), port);
     (group, (pid << 8) | u32::from(tag))
+}
+
+/// CPU time and peak memory of a process that ended.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub user_s: f64,
+    pub system_s: f64,
+    pub max_rss_kb: u64,
 }
 
 /// A child process whose output lines are collected as it runs.
@@ -26,6 +35,8 @@ pub struct Proc {
     pub name: String,
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
+    /// Reaped by `wait4` (outside std): its PID must not be signalled again.
+    reaped: bool,
 }
 
 impl Proc {
@@ -37,10 +48,9 @@ impl Proc {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
         let lines = Arc::new(Mutex::new(Vec::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
+        let streams: [Box<dyn std::io::Read + Send>; 2] =
+            [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+        for stream in streams {
             let lines = Arc::clone(&lines);
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
@@ -48,11 +58,15 @@ impl Proc {
                 }
             });
         }
-        Proc { name: name.to_string(), child, lines }
+        Proc { name: name.to_string(), child, lines, reaped: false }
     }
 
     pub fn output(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits (at most `limit`) for a line for which `find` returns a value.
@@ -74,6 +88,7 @@ impl Proc {
 
     /// Sends `signal` to this child (by its PID, and only to it).
     pub fn signal(&self, signal: libc::c_int) {
+        assert!(!self.reaped, "{} was already reaped", self.name);
         // SAFETY: kill takes no pointers; the PID is our own live child's.
         let result = unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
         assert_eq!(result, 0, "kill {} {}", signal, self.child.id());
@@ -104,6 +119,34 @@ impl Proc {
         self.wait(Duration::from_secs(10))
     }
 
+    /// SIGTERM, then waits with `wait4` for the exit code and the CPU time
+    /// and peak memory the process used.
+    pub fn stop_with_usage(&mut self) -> (i32, Usage) {
+        self.signal(libc::SIGTERM);
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is valid; wait4 fills it and the status
+        // for our own child, which it reaps (recorded in `reaped`).
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let pid = unsafe { libc::wait4(self.child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+        assert!(pid > 0, "wait4 {}", self.name);
+        self.reaped = true;
+        std::thread::sleep(Duration::from_millis(50));
+        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+        let usage =
+            Usage { user_s: seconds(usage.ru_utime), system_s: seconds(usage.ru_stime), max_rss_kb: usage.ru_maxrss as u64 };
+        (code, usage)
+    }
+
+    /// A `kB` figure from /proc/PID/status (`VmRSS`, `VmHWM`, …).
+    pub fn status_kb(&self, key: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.trim_start_matches(':').trim().strip_suffix(" kB")?.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// The first line starting with `prefix`, without it.
     pub fn line(&self, prefix: &str) -> String {
         let output = self.output();
@@ -117,7 +160,7 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
+        if !self.reaped && self.child.try_wait().ok().flatten().is_none() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
@@ -136,37 +179,51 @@ pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-/// A three-node cluster on loopback: leader, followers 1 and 2.
+/// A cluster on loopback: a leader and followers 1, 2, …
 pub struct Cluster {
     pub group: SocketAddrV4,
     pub cluster_id: u32,
+    pub nodes: usize,
+    /// Flags every process gets (an idle strategy, …).
+    pub extra: Vec<String>,
     pub out: std::path::PathBuf,
     pub leader: Proc,
     pub leader_addr: String,
     pub followers: Vec<Proc>,
 }
 
-fn cluster_args(group: SocketAddrV4, cluster_id: u32) -> Vec<String> {
-    strings(&["--group", &group.to_string(), "--cluster-id", &cluster_id.to_string(), "--nodes", "3"])
+/// The flags that put a process in this cluster.
+fn cluster_flags(group: SocketAddrV4, cluster_id: u32, nodes: usize, extra: &[String]) -> Vec<String> {
+    let mut args = strings(&["--group", &group.to_string(), "--cluster-id", &cluster_id.to_string()]);
+    args.extend(strings(&["--nodes", &nodes.to_string()]));
+    args.extend(extra.iter().cloned());
+    args
 }
 
 impl Cluster {
     pub fn common_args(&self) -> Vec<String> {
-        cluster_args(self.group, self.cluster_id)
+        cluster_flags(self.group, self.cluster_id, self.nodes, &self.extra)
     }
 
+    /// A leader and two followers.
     pub fn start(tag: u8) -> Cluster {
+        Cluster::start_with(tag, 2, &[])
+    }
+
+    /// A leader and `followers` followers; every process also gets `extra`.
+    pub fn start_with(tag: u8, followers: usize, extra: &[&str]) -> Cluster {
         let (group, cluster_id) = private_cluster(tag);
+        let (nodes, extra) = (followers + 1, strings(extra));
         let out = std::env::temp_dir().join(format!("seqcast-test-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
         let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", out.to_str().unwrap()]);
-        args.extend(cluster_args(group, cluster_id));
+        args.extend(cluster_flags(group, cluster_id, nodes, &extra));
         let leader = Proc::start("sequencer", SEQCAST, &args);
         let leader_addr = leader.wait_for(Duration::from_secs(10), |l| {
             Some(l.split("listening on ").nth(1)?.split(',').next()?.to_string())
         });
-        let mut cluster = Cluster { group, cluster_id, out, leader, leader_addr, followers: Vec::new() };
-        for id in 1..=2 {
+        let mut cluster = Cluster { group, cluster_id, nodes, extra, out, leader, leader_addr, followers: Vec::new() };
+        for id in 1..=followers as u16 {
             let follower = cluster.follower(id);
             cluster.followers.push(follower);
         }
@@ -183,19 +240,18 @@ impl Cluster {
 
     /// Runs the load generator to its end; returns its JSON report.
     pub fn load(&self, count: u64, rate: u64) -> String {
-        let mut args = strings(&[
-            "--leader",
-            &self.leader_addr,
-            "--count",
-            &count.to_string(),
-            "--rate",
-            &rate.to_string(),
-            "--json",
-        ]);
-        args.extend(self.common_args());
-        let (code, text) = run(LOADGEN, &args);
+        let (code, text) = self.load_with(count, rate, &[]);
         assert_eq!(code, 0, "loadgen failed:\n{text}");
         text
+    }
+
+    /// Runs the load generator with `extra` flags; returns its exit code and output.
+    pub fn load_with(&self, count: u64, rate: u64, extra: &[&str]) -> (i32, String) {
+        let mut args = strings(&["--leader", &self.leader_addr, "--count", &count.to_string()]);
+        args.extend(strings(&["--rate", &rate.to_string(), "--json"]));
+        args.extend(self.common_args());
+        args.extend(strings(extra));
+        run(LOADGEN, &args)
     }
 
     /// Waits until follower `index` says it delivered `count` events.

@@ -1,0 +1,259 @@
+//! seqcast's benchmark: commit latency and throughput of the real processes
+//! as ratios to the wire's own limits, measured in the same run (DESIGN §5).
+//!
+//! `cargo bench` (about 3 minutes), `cargo bench -- --quick` (under one),
+//! `cargo bench -- --idle spin` (every figure and baseline with that idle
+//! strategy). Results: a table here, and JSON and `.hgrm` files in
+//! `target/bench/` (`--out DIR`).
+
+mod baseline;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use baseline::Wait;
+use common::{Cluster, Usage, json_number};
+use seqcast::core::Config;
+use seqcast::report;
+use seqcast::wire::{BatchHead, Header, record_len};
+
+/// Payload bytes of every benchmark event.
+const SIZE: usize = 64;
+
+struct Options {
+    quick: bool,
+    idle: Wait,
+    out: PathBuf,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1).cloned());
+    Options {
+        quick: args.iter().any(|a| a == "--quick"),
+        idle: Wait::parse(&value("--idle").unwrap_or_else(|| "block".into())),
+        out: value("--out").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"), PathBuf::from),
+    }
+}
+
+/// One figure of the table.
+struct Row {
+    figure: String,
+    value: String,
+    baseline: String,
+    ratio: Option<f64>,
+    target: String,
+    met: Option<bool>,
+}
+
+struct Table {
+    rows: Vec<Row>,
+    json: Vec<String>,
+}
+
+impl Table {
+    fn add(&mut self, figure: &str, value: f64, unit: &str, baseline: Option<(f64, &str)>, target: Option<(&str, bool)>) {
+        let ratio = baseline.map(|(b, _)| value / b);
+        self.rows.push(Row {
+            figure: figure.to_string(),
+            value: format!("{value:.1} {unit}"),
+            baseline: baseline.map_or(String::new(), |(b, name)| format!("{b:.1} ({name})")),
+            ratio,
+            target: target.map_or(String::new(), |(t, _)| t.to_string()),
+            met: target.map(|(_, met)| met),
+        });
+        let ratio_json = ratio.map_or("null".to_string(), |r| format!("{r:.4}"));
+        let baseline_json = baseline.map_or("null".to_string(), |(b, _)| format!("{b:.3}"));
+        self.json.push(format!(
+            "{{\"figure\":{figure:?},\"value\":{value:.3},\"unit\":{unit:?},\"baseline\":{baseline_json},\"ratio\":{ratio_json},\"met\":{}}}",
+            target.map_or("null".to_string(), |(_, m)| m.to_string())
+        ));
+    }
+
+    fn note(&mut self, figure: &str, text: &str) {
+        self.rows.push(Row {
+            figure: figure.into(),
+            value: text.into(),
+            baseline: String::new(),
+            ratio: None,
+            target: String::new(),
+            met: None,
+        });
+    }
+
+    fn print(&self) {
+        println!("\n{:<46} {:>18} {:>26} {:>7}  target", "figure", "value", "baseline", "ratio");
+        for r in &self.rows {
+            let ratio = r.ratio.map_or(String::new(), |x| format!("{x:.2}"));
+            let met = match r.met {
+                Some(true) => " met",
+                Some(false) => " NOT MET",
+                None => "",
+            };
+            println!("{:<46} {:>18} {:>26} {:>7}  {}{met}", r.figure, r.value, r.baseline, ratio, r.target);
+        }
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpu.lines().find_map(|l| l.strip_prefix("model name")?.split(':').nth(1)).unwrap_or("?").trim().to_string();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
+    format!("{cores} cores, {model}, Linux {kernel}")
+}
+
+/// Events of `SIZE` bytes that fit one DATA datagram of the default MTU.
+fn events_per_datagram() -> usize {
+    (Config::default().mtu - size_of::<Header>() - size_of::<BatchHead>()) / record_len(SIZE)
+}
+
+fn idle_flag(idle: Wait) -> [&'static str; 2] {
+    ["--idle", idle.name()]
+}
+
+/// One load run against `cluster`; returns the loadgen's JSON report.
+fn load(cluster: &Cluster, rate: u64, seconds: f64, clients: u32, batch: usize, extra: &[&str]) -> String {
+    let count = (rate as f64 * seconds) as u64;
+    let mut args = vec!["--size", "64", "--drain-ms", "3000"];
+    let (clients, batch) = (clients.to_string(), batch.to_string());
+    args.extend(["--clients", &clients, "--batch", &batch]);
+    args.extend(extra);
+    let (_, text) = cluster.load_with(count, rate, &args);
+    text.lines().find(|l| l.starts_with('{')).unwrap_or_else(|| panic!("loadgen printed no report:\n{text}")).to_string()
+}
+
+/// Stops the cluster; returns the leader's and the followers' usage.
+fn stop(mut cluster: Cluster) -> (Usage, Vec<Usage>) {
+    let followers = cluster.followers.iter_mut().map(|f| f.stop_with_usage().1).collect();
+    (cluster.leader.stop_with_usage().1, followers)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--role") {
+        return baseline::child_main(&args[i + 1..]);
+    }
+    let o = options();
+    std::fs::create_dir_all(&o.out).unwrap();
+    let started = Instant::now();
+    let mut t = Table { rows: Vec::new(), json: Vec::new() };
+    let scale = if o.quick { 0.3 } else { 1.0 };
+    println!("seqcast bench: {} mode, idle {}, on {}", if o.quick { "quick" } else { "full" }, o.idle.name(), machine());
+    if o.idle == Wait::Spin && std::thread::available_parallelism().map_or(1, |n| n.get()) < 5 {
+        println!(
+            "note: spin needs a core per spinning process (leader, 2 followers, load generator, plus the baseline's two); \
+             with fewer cores its figures measure the scheduler, not seqcast"
+        );
+    }
+
+    // Baselines.
+    let rtt = baseline::ping_pong(o.idle, 144, if o.quick { 5_000 } else { 20_000 });
+    let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
+    let floor_p99 = 2.0 * rtt.value_at_percentile(99.0) as f64 / 1000.0;
+    println!("baseline ping-pong (144 B): {}", report::table_row("round trip", &rtt));
+    let datagrams = baseline::flood(o.idle, Config::default().mtu, 3.0 * scale);
+    let per = events_per_datagram();
+    let limit = datagrams * per as f64;
+    println!("baseline flood: {datagrams:.0} datagrams/s of {} B; {per} events/datagram → limit {limit:.0} events/s", Config::default().mtu);
+    report::save(&o.out.join("baseline-rtt.hdr"), &rtt).unwrap();
+    std::fs::write(o.out.join("baseline-rtt.hgrm"), report::hgrm(&rtt)).unwrap();
+
+    // Latency at low load.
+    let idle = idle_flag(o.idle);
+    let cluster = Cluster::start_with(1, 2, &idle);
+    let out = o.out.to_str().unwrap().to_string();
+    let low = load(&cluster, 10_000, 10.0 * scale, 1, 1, &["--out", &out]);
+    stop(cluster);
+    let commit = report::load(&o.out.join("loadgen-commit.hdr")).unwrap();
+    std::fs::write(o.out.join("commit-10k.hgrm"), report::hgrm(&commit)).unwrap();
+    println!("seqcast at 10k events/s: {}", report::table_row("commit", &commit));
+    let us = |p: f64| commit.value_at_percentile(p) as f64 / 1000.0;
+    t.add("commit p50 at 10k events/s (µs)", us(50.0), "µs", Some((floor_p50, "2×RTT p50")), Some(("≤ 1.5", us(50.0) <= 1.5 * floor_p50)));
+    t.add("commit p99 at 10k events/s (µs)", us(99.0), "µs", Some((floor_p99, "2×RTT p99")), Some(("≤ 3", us(99.0) <= 3.0 * floor_p99)));
+    t.add("commit p99.9 at 10k events/s (µs)", us(99.9), "µs", Some((floor_p99, "2×RTT p99")), None);
+    if json_number(&low, "unacknowledged") != 0.0 {
+        t.note("LOST at 10k events/s", &format!("{}", json_number(&low, "unacknowledged")));
+    }
+
+    // Rate sweep: the highest rate with nothing lost and p99 under 10 ms.
+    let p99_bound_us = 10_000.0;
+    let mut sustained = 0.0;
+    let mut curve = String::new();
+    let cluster = Cluster::start_with(2, 2, &idle);
+    for rate in [20_000u64, 50_000, 100_000, 200_000, 400_000, 800_000, 1_600_000] {
+        let report = load(&cluster, rate, 3.0 * scale, 2, per, &[]);
+        let (achieved, lost) = (json_number(&report, "rate"), json_number(&report, "unacknowledged"));
+        let p99 = report.split("\"p99\":").nth(1).and_then(|s| s.split(',').next()?.parse::<f64>().ok()).unwrap_or(f64::MAX);
+        let ok = lost == 0.0 && achieved >= 0.95 * rate as f64 && p99 <= p99_bound_us;
+        let _ = writeln!(curve, "  offered {rate:>9}/s  committed {achieved:>11.0}/s  lost {lost:>6}  p99 {p99:>9.1} µs  {}", if ok { "sustained" } else { "not sustained" });
+        if !ok {
+            break;
+        }
+        sustained = achieved;
+    }
+    stop(cluster);
+    println!("rate sweep (batch {per}, 2 clients, p99 bound {p99_bound_us} µs):\n{curve}");
+    std::fs::write(o.out.join("sweep.txt"), &curve).unwrap();
+    t.add("max sustained committed events/s", sustained, "ev/s", Some((limit, "flood × events/dgram")), Some(("≥ 0.30", sustained >= 0.3 * limit)));
+
+    // Leader CPU per committed event with 2, 4 and 8 followers.
+    let cost_rate = 50_000;
+    let mut user_ns = Vec::new();
+    for (tag, followers) in [(3u8, 2usize), (4, 4), (5, 8)] {
+        let cluster = Cluster::start_with(tag, followers, &idle);
+        let report = load(&cluster, cost_rate, 5.0 * scale, 1, per, &[]);
+        let (leader, _) = stop(cluster);
+        let events = json_number(&report, "committed");
+        let (user, system) = (leader.user_s * 1e9 / events, leader.system_s * 1e9 / events);
+        println!("{followers} followers at {cost_rate}/s: leader user {user:.0} ns/event, system {system:.0} ns/event");
+        t.add(&format!("leader user CPU/event, {followers} followers"), user, "ns", None, None);
+        t.add(&format!("leader system CPU/event, {followers} followers"), system, "ns", None, None);
+        user_ns.push(user);
+    }
+    let growth = user_ns[2] / user_ns[0] - 1.0;
+    t.add("leader user CPU/event growth, 2 → 8 followers", growth * 100.0, "%", None, Some(("< 25%", growth < 0.25)));
+
+    // Memory: resident set early and late in a high-rate run.
+    let (early_s, late_s) = if o.quick { (3.0, 12.0) } else { (10.0, 60.0) };
+    let cluster = Cluster::start_with(6, 2, &idle);
+    let rate = (sustained * 0.8).max(20_000.0) as u64;
+    let mut loadgen_args = vec![];
+    let count = (rate as f64 * (late_s + 1.0)) as u64;
+    let mut args = common::strings(&["--leader", &cluster.leader_addr, "--count", &count.to_string(), "--rate", &rate.to_string()]);
+    args.extend(cluster.common_args());
+    args.extend(common::strings(&["--clients", "2", "--batch", &per.to_string(), "--quiet", "--json"]));
+    loadgen_args.extend(args);
+    let mut loadgen = common::Proc::start("loadgen", common::LOADGEN, &loadgen_args);
+    let begun = Instant::now();
+    let rss = |c: &Cluster| (c.leader.status_kb("VmRSS"), c.followers[0].status_kb("VmRSS"));
+    std::thread::sleep(Duration::from_secs_f64(early_s));
+    let early = rss(&cluster);
+    std::thread::sleep(Duration::from_secs_f64(late_s) - begun.elapsed());
+    let late = rss(&cluster);
+    loadgen.wait(Duration::from_secs(120));
+    let (leader, followers) = stop(cluster);
+    let flat = |a: u64, b: u64| (b as f64 - a as f64).abs() / a.max(1) as f64 <= 0.05;
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    t.add(&format!("leader RSS at {early_s:.0} s → {late_s:.0} s ({rate}/s)"), mb(late.0), "MiB", Some((mb(early.0), "early")), Some(("within 5%", flat(early.0, late.0))));
+    t.add(&format!("follower RSS at {early_s:.0} s → {late_s:.0} s"), mb(late.1), "MiB", Some((mb(early.1), "early")), Some(("within 5%", flat(early.1, late.1))));
+    t.add("leader peak RSS", mb(leader.max_rss_kb), "MiB", None, None);
+    t.add("follower peak RSS", mb(followers[0].max_rss_kb), "MiB", None, None);
+
+    t.print();
+    let json = format!(
+        "{{\"machine\":{:?},\"mode\":{:?},\"idle\":{:?},\"rtt_p50_us\":{:.3},\"rtt_p99_us\":{:.3},\"flood_datagrams_per_s\":{datagrams:.0},\"events_per_datagram\":{per},\"figures\":[{}]}}\n",
+        machine(),
+        if o.quick { "quick" } else { "full" },
+        o.idle.name(),
+        floor_p50 / 2.0,
+        floor_p99 / 2.0,
+        t.json.join(",")
+    );
+    let path = o.out.join(format!("bench-{}.json", o.idle.name()));
+    std::fs::write(&path, json).unwrap();
+    println!("\nwritten: {} and the .hgrm/.hdr files beside it ({:.0} s)", path.display(), started.elapsed().as_secs_f64());
+}
