@@ -85,7 +85,7 @@ impl Client {
         let slots = config.client_pending_max;
         Ok(Client {
             header: Header::new(Kind::Submit, SENDER_CLIENT, config.cluster_id, config.epoch),
-            payloads: vec![0; slots * config.payload_max],
+            payloads: super::prefaulted(slots * config.payload_max),
             lens: vec![0; slots],
             seqs: vec![0; slots],
             sent_at: vec![0; slots],

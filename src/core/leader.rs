@@ -96,7 +96,7 @@ impl Clients {
         Clients {
             index: HashMap::with_capacity(clients_max),
             entries: Vec::with_capacity(clients_max),
-            seqs: vec![0; clients_max * pending_max],
+            seqs: super::prefaulted(clients_max * pending_max),
             pending_max,
             dirty: VecDeque::with_capacity(clients_max),
         }

@@ -22,7 +22,7 @@ impl Ring {
     /// If `capacity` is 0 or `slot_len` cannot hold an event header.
     pub fn new(capacity: usize, slot_len: usize) -> Ring {
         assert!(capacity > 0 && slot_len >= size_of::<EventHeader>());
-        Ring { bytes: vec![0; capacity * slot_len], slot_len, capacity, seq_first: 1, seq_next: 1 }
+        Ring { bytes: super::prefaulted(capacity * slot_len), slot_len, capacity, seq_first: 1, seq_next: 1 }
     }
 
     /// The oldest sequence still held.

@@ -82,7 +82,7 @@ impl Window {
     pub fn new(capacity: usize, slot_len: usize) -> Window {
         assert!(capacity > 0);
         Window {
-            bytes: vec![0; capacity * slot_len],
+            bytes: super::prefaulted(capacity * slot_len),
             slots: vec![Slot::Empty; capacity],
             slot_len,
             base: 1,

@@ -91,6 +91,9 @@ pub struct Driver {
     timer: TimerFd,
     batch: RecvBatch,
     tx: Vec<u8>,
+    /// Sockets that may hold input. Blocking, only those epoll named since
+    /// they were drained; spinning or yielding, all of them, always.
+    ready: Vec<bool>,
     input_left: bool,
     stats: DriverStats,
 }
@@ -109,6 +112,7 @@ impl Driver {
         for (i, socket) in sockets.iter().enumerate() {
             poll.registry().register(&mut SourceFd(&socket.as_raw_fd()), Token(i), Interest::READABLE)?;
         }
+        let count = sockets.len();
         let timer = TimerFd::new()?;
         poll.registry().register(&mut SourceFd(&timer.as_raw_fd()), TIMER, Interest::READABLE)?;
         Ok(Driver {
@@ -122,6 +126,7 @@ impl Driver {
             // One byte more than the MTU shows a datagram that was cut.
             batch: RecvBatch::new(RECV_PER_TURN, mtu + 1),
             tx: vec![0; mtu],
+            ready: vec![true; count],
             input_left: false,
             stats: DriverStats::default(),
         })
@@ -159,16 +164,20 @@ impl Driver {
     }
 
     fn read(&mut self, i: usize, machine: &mut impl Machine) {
+        if !self.ready[i] {
+            return;
+        }
         let fd = self.sockets[i].as_raw_fd();
         let mut budget = RECV_PER_TURN;
         while budget > 0 {
             let n = match self.batch.recv(fd, budget) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    self.stats.recv_errors += 1;
-                    return;
+                Err(e) => {
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        self.stats.recv_errors += 1;
+                    }
+                    return self.drained(i);
                 }
             };
             let now = self.clock.now();
@@ -177,11 +186,21 @@ impl Driver {
                 machine.handle_datagram(now, from, bytes);
             }
             self.stats.datagrams_in += n as u64;
+            if n < budget {
+                // Fewer than asked: the queue was empty. Epoll is
+                // edge-triggered, so whatever arrives next wakes us.
+                return self.drained(i);
+            }
             budget -= n;
         }
-        // The work limit stopped us before WouldBlock: poll is edge-triggered,
-        // so the next wait must not sleep.
+        // The work limit stopped us with input left: the next wait must not sleep.
         self.input_left = true;
+    }
+
+    fn drained(&mut self, i: usize) {
+        if self.idle == Idle::Block {
+            self.ready[i] = false;
+        }
     }
 
     /// Sends everything `machine` has to send now.
@@ -202,32 +221,40 @@ impl Driver {
     /// Idles until input, the machine's timeout, or `deadline`, whichever
     /// comes first (as the idle strategy allows).
     pub fn wait(&mut self, machine: &impl Machine, deadline: Nanos) -> io::Result<()> {
-        if self.input_left {
-            return Ok(());
-        }
         match self.idle {
             Idle::Spin => Ok(()),
             Idle::Yield => {
                 std::thread::yield_now();
                 Ok(())
             }
+            // With input left over, only look (which sockets are readable).
+            Idle::Block if self.input_left => self.block_until(0),
             Idle::Block => self.block_until(machine.poll_timeout().map_or(deadline, |at| at.min(deadline))),
         }
     }
 
     /// Sleeps in epoll until input or `at` (nanosecond precision via timerfd).
+    /// When `at` has passed it still polls, without sleeping: epoll is the
+    /// only news of which sockets became readable.
     pub fn block_until(&mut self, at: Nanos) -> io::Result<()> {
         let now = self.clock.now();
-        if at <= now {
-            return Ok(());
-        }
-        self.timer.arm(at - now)?;
-        match self.poll.poll(&mut self.events, None::<Duration>) {
+        // Armed afresh each time: keeping an earlier deadline armed was
+        // measured to cost more (a spurious wake-up, read and re-arm).
+        let timeout = if at <= now {
+            Some(Duration::ZERO)
+        } else {
+            self.timer.arm(at - now)?;
+            None
+        };
+        match self.poll.poll(&mut self.events, timeout) {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
             _ => {}
         }
-        if self.events.iter().any(|e| e.token() == TIMER) {
-            self.timer.clear();
+        for event in self.events.iter() {
+            match event.token() {
+                TIMER => self.timer.clear(),
+                Token(i) => self.ready[i] = true,
+            }
         }
         Ok(())
     }

@@ -89,58 +89,63 @@ impl AsRawFd for TimerFd {
 }
 
 /// Buffers for receiving up to `count` datagrams in one `recvmmsg` call.
+///
+/// The headers point into heap buffers that never move or grow, so they are
+/// built once; a call only resets the fields the kernel wrote last time.
 #[derive(Debug)]
 pub struct RecvBatch {
     bufs: Vec<u8>,
     size: usize,
     addrs: Vec<libc::sockaddr_in>,
-    lens: Vec<usize>,
     iovecs: Vec<libc::iovec>,
     headers: Vec<libc::mmsghdr>,
     received: usize,
 }
 
-// SAFETY: the raw pointers in `iovecs` and `headers` point into this same
-// struct and are rewritten at the start of every `recv`, the only place they
-// are used; moving the batch to another thread between calls is sound.
+// SAFETY: the raw pointers in `iovecs` and `headers` point into the heap
+// buffers of this same struct, which are never reallocated; moving the
+// batch (or sending it to another thread) does not move them.
 unsafe impl Send for RecvBatch {}
 
 impl RecvBatch {
     /// Room for `count` datagrams of up to `size` bytes.
     pub fn new(count: usize, size: usize) -> RecvBatch {
         let count = count.max(1);
-        RecvBatch {
+        let mut batch = RecvBatch {
             bufs: vec![0; count * size],
             size,
             // SAFETY: all-zero sockaddr_in, iovec and mmsghdr are valid values.
             addrs: vec![unsafe { zeroed() }; count],
-            lens: vec![0; count],
             iovecs: vec![unsafe { zeroed() }; count],
             headers: vec![unsafe { zeroed() }; count],
             received: 0,
+        };
+        for i in 0..count {
+            batch.iovecs[i] = libc::iovec { iov_base: batch.bufs[i * size..].as_mut_ptr().cast(), iov_len: size };
         }
+        for i in 0..count {
+            let header = &mut batch.headers[i].msg_hdr;
+            header.msg_name = (&raw mut batch.addrs[i]).cast();
+            header.msg_iov = &raw mut batch.iovecs[i];
+            header.msg_iovlen = 1;
+            header.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        }
+        batch
     }
 
     /// Receives what is queued on `fd` (non-blocking), at most `limit`
     /// datagrams; returns how many. `WouldBlock` when there is none.
     pub fn recv(&mut self, fd: RawFd, limit: usize) -> io::Result<usize> {
         let count = limit.clamp(1, self.headers.len());
-        for i in 0..count {
-            self.iovecs[i] =
-                libc::iovec { iov_base: self.bufs[i * self.size..].as_mut_ptr().cast(), iov_len: self.size };
-            let header = &mut self.headers[i];
-            header.msg_hdr.msg_name = (&raw mut self.addrs[i]).cast();
+        // The kernel wrote these in the headers it filled last time.
+        for header in &mut self.headers[..self.received] {
             header.msg_hdr.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            header.msg_hdr.msg_iov = &raw mut self.iovecs[i];
-            header.msg_hdr.msg_iovlen = 1;
-            header.msg_hdr.msg_control = std::ptr::null_mut();
-            header.msg_hdr.msg_controllen = 0;
             header.msg_hdr.msg_flags = 0;
-            header.msg_len = 0;
         }
-        // SAFETY: every header points at an iovec and an address in `self`,
-        // which are neither moved nor freed during the call; each iovec
-        // covers exactly its own `size` bytes of `bufs`; `count` headers exist.
+        self.received = 0;
+        // SAFETY: every header points at its own iovec and address in heap
+        // buffers of `self` that live as long as it; each iovec covers
+        // exactly its `size` bytes of `bufs`; `count` headers exist.
         let n = check(unsafe {
             libc::recvmmsg(
                 fd,
@@ -150,11 +155,6 @@ impl RecvBatch {
                 std::ptr::null_mut(),
             )
         })? as usize;
-        for i in 0..n {
-            // A datagram longer than a buffer was cut (MSG_TRUNC): its length
-            // no longer matches its header, so the wire check drops it.
-            self.lens[i] = (self.headers[i].msg_len as usize).min(self.size);
-        }
         self.received = n;
         Ok(n)
     }
@@ -167,7 +167,10 @@ impl RecvBatch {
         let addr = &self.addrs[i];
         let ip = Ipv4Addr::from(u32::from_be(addr.sin_addr.s_addr));
         let from = SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(addr.sin_port)));
-        Some((from, &self.bufs[i * self.size..][..self.lens[i]]))
+        // A datagram longer than a buffer was cut (MSG_TRUNC): its length no
+        // longer matches its header, so the wire check drops it.
+        let len = (self.headers[i].msg_len as usize).min(self.size);
+        Some((from, &self.bufs[i * self.size..][..len]))
     }
 }
 
