@@ -35,7 +35,8 @@ fn options() -> Options {
     Options {
         quick: args.iter().any(|a| a == "--quick"),
         idle: Wait::parse(&value("--idle").unwrap_or_else(|| "block".into())),
-        out: value("--out").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"), PathBuf::from),
+        out: value("--out")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"), PathBuf::from),
     }
 }
 
@@ -55,7 +56,14 @@ struct Table {
 }
 
 impl Table {
-    fn add(&mut self, figure: &str, value: f64, unit: &str, baseline: Option<(f64, &str)>, target: Option<(&str, bool)>) {
+    fn add(
+        &mut self,
+        figure: &str,
+        value: f64,
+        unit: &str,
+        baseline: Option<(f64, &str)>,
+        target: Option<(&str, bool)>,
+    ) {
         let ratio = baseline.map(|(b, _)| value / b);
         self.rows.push(Row {
             figure: figure.to_string(),
@@ -100,7 +108,8 @@ impl Table {
 
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpu.lines().find_map(|l| l.strip_prefix("model name")?.split(':').nth(1)).unwrap_or("?").trim().to_string();
+    let model =
+        cpu.lines().find_map(|l| l.strip_prefix("model name")?.split(':').nth(1)).unwrap_or("?").trim().to_string();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
     format!("{cores} cores, {model}, Linux {kernel}")
@@ -123,7 +132,10 @@ fn load(cluster: &Cluster, rate: u64, seconds: f64, clients: u32, batch: usize, 
     args.extend(["--clients", &clients, "--batch", &batch]);
     args.extend(extra);
     let (_, text) = cluster.load_with(count, rate, &args);
-    text.lines().find(|l| l.starts_with('{')).unwrap_or_else(|| panic!("loadgen printed no report:\n{text}")).to_string()
+    text.lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("loadgen printed no report:\n{text}"))
+        .to_string()
 }
 
 /// Stops the cluster; returns the leader's and the followers' usage.
@@ -142,7 +154,12 @@ fn main() {
     let started = Instant::now();
     let mut t = Table { rows: Vec::new(), json: Vec::new() };
     let scale = if o.quick { 0.3 } else { 1.0 };
-    println!("seqcast bench: {} mode, idle {}, on {}", if o.quick { "quick" } else { "full" }, o.idle.name(), machine());
+    println!(
+        "seqcast bench: {} mode, idle {}, on {}",
+        if o.quick { "quick" } else { "full" },
+        o.idle.name(),
+        machine()
+    );
     if o.idle == Wait::Spin && std::thread::available_parallelism().map_or(1, |n| n.get()) < 5 {
         println!(
             "note: spin needs a core per spinning process (leader, 2 followers, load generator, plus the baseline's two); \
@@ -158,7 +175,10 @@ fn main() {
     let datagrams = baseline::flood(o.idle, Config::default().mtu, 3.0 * scale);
     let per = events_per_datagram();
     let limit = datagrams * per as f64;
-    println!("baseline flood: {datagrams:.0} datagrams/s of {} B; {per} events/datagram → limit {limit:.0} events/s", Config::default().mtu);
+    println!(
+        "baseline flood: {datagrams:.0} datagrams/s of {} B; {per} events/datagram → limit {limit:.0} events/s",
+        Config::default().mtu
+    );
     report::save(&o.out.join("baseline-rtt.hdr"), &rtt).unwrap();
     std::fs::write(o.out.join("baseline-rtt.hgrm"), report::hgrm(&rtt)).unwrap();
 
@@ -172,44 +192,93 @@ fn main() {
     std::fs::write(o.out.join("commit-10k.hgrm"), report::hgrm(&commit)).unwrap();
     println!("seqcast at 10k events/s: {}", report::table_row("commit", &commit));
     let us = |p: f64| commit.value_at_percentile(p) as f64 / 1000.0;
-    t.add("commit p50 at 10k events/s (µs)", us(50.0), "µs", Some((floor_p50, "2×RTT p50")), Some(("≤ 1.5", us(50.0) <= 1.5 * floor_p50)));
-    t.add("commit p99 at 10k events/s (µs)", us(99.0), "µs", Some((floor_p99, "2×RTT p99")), Some(("≤ 3", us(99.0) <= 3.0 * floor_p99)));
+    t.add(
+        "commit p50 at 10k events/s (µs)",
+        us(50.0),
+        "µs",
+        Some((floor_p50, "2×RTT p50")),
+        Some(("≤ 1.5", us(50.0) <= 1.5 * floor_p50)),
+    );
+    t.add(
+        "commit p99 at 10k events/s (µs)",
+        us(99.0),
+        "µs",
+        Some((floor_p99, "2×RTT p99")),
+        Some(("≤ 3", us(99.0) <= 3.0 * floor_p99)),
+    );
     t.add("commit p99.9 at 10k events/s (µs)", us(99.9), "µs", Some((floor_p99, "2×RTT p99")), None);
     if json_number(&low, "unacknowledged") != 0.0 {
         t.note("LOST at 10k events/s", &format!("{}", json_number(&low, "unacknowledged")));
     }
 
-    // Rate sweep: the highest rate with nothing lost and p99 under 10 ms.
+    // Rate sweep: the highest rate with nothing lost and p99 under 10 ms:
+    // doubling until a rate is not sustained, then halving the gap twice.
     let p99_bound_us = 10_000.0;
-    let mut sustained = 0.0;
     let mut curve = String::new();
     let cluster = Cluster::start_with(2, 2, &idle);
-    for rate in [20_000u64, 50_000, 100_000, 200_000, 400_000, 800_000, 1_600_000] {
+    let step = |rate: u64, curve: &mut String| -> Option<f64> {
         let report = load(&cluster, rate, 3.0 * scale, 2, per, &[]);
         let (achieved, lost) = (json_number(&report, "rate"), json_number(&report, "unacknowledged"));
-        let p99 = report.split("\"p99\":").nth(1).and_then(|s| s.split(',').next()?.parse::<f64>().ok()).unwrap_or(f64::MAX);
+        let p99 = json_number(report.split("\"latency\":").nth(1).unwrap_or("{}"), "p99");
         let ok = lost == 0.0 && achieved >= 0.95 * rate as f64 && p99 <= p99_bound_us;
-        let _ = writeln!(curve, "  offered {rate:>9}/s  committed {achieved:>11.0}/s  lost {lost:>6}  p99 {p99:>9.1} µs  {}", if ok { "sustained" } else { "not sustained" });
-        if !ok {
+        let verdict = if ok { "sustained" } else { "not sustained" };
+        let _ = writeln!(
+            curve,
+            "  offered {rate:>9}/s  committed {achieved:>11.0}/s  lost {lost:>6}  p99 {p99:>10.1} µs  {verdict}"
+        );
+        ok.then_some(achieved)
+    };
+    let (mut sustained, mut good, mut bad) = (0.0, 0u64, 0u64);
+    for rate in (0..).map(|k| 25_000u64 << k).take_while(|&r| r <= 6_400_000) {
+        match step(rate, &mut curve) {
+            Some(achieved) => (sustained, good) = (achieved, rate),
+            None => {
+                bad = rate;
+                break;
+            }
+        }
+    }
+    for _ in 0..2 {
+        if bad == 0 {
             break;
         }
-        sustained = achieved;
+        let rate = (good + bad) / 2;
+        match step(rate, &mut curve) {
+            Some(achieved) => (sustained, good) = (achieved, rate),
+            None => bad = rate,
+        }
     }
     stop(cluster);
     println!("rate sweep (batch {per}, 2 clients, p99 bound {p99_bound_us} µs):\n{curve}");
     std::fs::write(o.out.join("sweep.txt"), &curve).unwrap();
-    t.add("max sustained committed events/s", sustained, "ev/s", Some((limit, "flood × events/dgram")), Some(("≥ 0.30", sustained >= 0.3 * limit)));
+    t.add(
+        "max sustained committed events/s",
+        sustained,
+        "ev/s",
+        Some((limit, "flood × events/dgram")),
+        Some(("≥ 0.30", sustained >= 0.3 * limit)),
+    );
 
-    // Leader CPU per committed event with 2, 4 and 8 followers.
-    let cost_rate = 50_000;
+    // Leader CPU per committed event with 2, 4 and 8 followers: the loaded
+    // run's CPU less that of the same cluster left idle as long (start-up,
+    // pre-faulting, heartbeats), over the events committed.
+    let (cost_rate, cost_s) = (50_000, 5.0 * scale);
     let mut user_ns = Vec::new();
     for (tag, followers) in [(3u8, 2usize), (4, 4), (5, 8)] {
         let cluster = Cluster::start_with(tag, followers, &idle);
-        let report = load(&cluster, cost_rate, 5.0 * scale, 1, per, &[]);
-        let (leader, _) = stop(cluster);
+        let began = Instant::now();
+        let report = load(&cluster, cost_rate, cost_s, 1, per, &[]);
+        let took = began.elapsed();
+        let (loaded, _) = stop(cluster);
+        let cluster = Cluster::start_with(tag + 10, followers, &idle);
+        std::thread::sleep(took);
+        let (idle_usage, _) = stop(cluster);
         let events = json_number(&report, "committed");
-        let (user, system) = (leader.user_s * 1e9 / events, leader.system_s * 1e9 / events);
-        println!("{followers} followers at {cost_rate}/s: leader user {user:.0} ns/event, system {system:.0} ns/event");
+        let user = (loaded.user_s - idle_usage.user_s).max(0.0) * 1e9 / events;
+        let system = (loaded.system_s - idle_usage.system_s).max(0.0) * 1e9 / events;
+        println!(
+            "{followers} followers at {cost_rate}/s: leader user {user:.0} ns/event, system {system:.0} ns/event (idle run subtracted)"
+        );
         t.add(&format!("leader user CPU/event, {followers} followers"), user, "ns", None, None);
         t.add(&format!("leader system CPU/event, {followers} followers"), system, "ns", None, None);
         user_ns.push(user);
@@ -221,13 +290,18 @@ fn main() {
     let (early_s, late_s) = if o.quick { (3.0, 12.0) } else { (10.0, 60.0) };
     let cluster = Cluster::start_with(6, 2, &idle);
     let rate = (sustained * 0.8).max(20_000.0) as u64;
-    let mut loadgen_args = vec![];
     let count = (rate as f64 * (late_s + 1.0)) as u64;
-    let mut args = common::strings(&["--leader", &cluster.leader_addr, "--count", &count.to_string(), "--rate", &rate.to_string()]);
+    let mut args = common::strings(&[
+        "--leader",
+        &cluster.leader_addr,
+        "--count",
+        &count.to_string(),
+        "--rate",
+        &rate.to_string(),
+    ]);
     args.extend(cluster.common_args());
     args.extend(common::strings(&["--clients", "2", "--batch", &per.to_string(), "--quiet", "--json"]));
-    loadgen_args.extend(args);
-    let mut loadgen = common::Proc::start("loadgen", common::LOADGEN, &loadgen_args);
+    let mut loadgen = common::Proc::start("loadgen", common::LOADGEN, &args);
     let begun = Instant::now();
     let rss = |c: &Cluster| (c.leader.status_kb("VmRSS"), c.followers[0].status_kb("VmRSS"));
     std::thread::sleep(Duration::from_secs_f64(early_s));
@@ -238,8 +312,20 @@ fn main() {
     let (leader, followers) = stop(cluster);
     let flat = |a: u64, b: u64| (b as f64 - a as f64).abs() / a.max(1) as f64 <= 0.05;
     let mb = |kb: u64| kb as f64 / 1024.0;
-    t.add(&format!("leader RSS at {early_s:.0} s → {late_s:.0} s ({rate}/s)"), mb(late.0), "MiB", Some((mb(early.0), "early")), Some(("within 5%", flat(early.0, late.0))));
-    t.add(&format!("follower RSS at {early_s:.0} s → {late_s:.0} s"), mb(late.1), "MiB", Some((mb(early.1), "early")), Some(("within 5%", flat(early.1, late.1))));
+    t.add(
+        &format!("leader RSS at {early_s:.0} s → {late_s:.0} s ({rate}/s)"),
+        mb(late.0),
+        "MiB",
+        Some((mb(early.0), "early")),
+        Some(("within 5%", flat(early.0, late.0))),
+    );
+    t.add(
+        &format!("follower RSS at {early_s:.0} s → {late_s:.0} s"),
+        mb(late.1),
+        "MiB",
+        Some((mb(early.1), "early")),
+        Some(("within 5%", flat(early.1, late.1))),
+    );
     t.add("leader peak RSS", mb(leader.max_rss_kb), "MiB", None, None);
     t.add("follower peak RSS", mb(followers[0].max_rss_kb), "MiB", None, None);
 
@@ -255,5 +341,9 @@ fn main() {
     );
     let path = o.out.join(format!("bench-{}.json", o.idle.name()));
     std::fs::write(&path, json).unwrap();
-    println!("\nwritten: {} and the .hgrm/.hdr files beside it ({:.0} s)", path.display(), started.elapsed().as_secs_f64());
+    println!(
+        "\nwritten: {} and the .hgrm/.hdr files beside it ({:.0} s)",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
 }

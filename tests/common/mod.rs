@@ -133,8 +133,11 @@ impl Proc {
         std::thread::sleep(Duration::from_millis(50));
         let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-        let usage =
-            Usage { user_s: seconds(usage.ru_utime), system_s: seconds(usage.ru_stime), max_rss_kb: usage.ru_maxrss as u64 };
+        let usage = Usage {
+            user_s: seconds(usage.ru_utime),
+            system_s: seconds(usage.ru_stime),
+            max_rss_kb: usage.ru_maxrss as u64,
+        };
         (code, usage)
     }
 
