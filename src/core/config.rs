@@ -54,6 +54,9 @@ pub struct Config {
     pub nak_delay_max_ns: u64,
     /// Most events one NAK asks for.
     pub nak_events_max: usize,
+    /// Time one event of a repair takes to arrive; a NAK retry of the k-th
+    /// event asked for waits k times this on top of its backoff.
+    pub nak_retry_per_event_ns: u64,
     /// Repairs (ranges to resend) the leader has in flight at once.
     pub repairs_max: usize,
     /// A repair sent this recently answers a NAK that overlaps it.
@@ -87,6 +90,7 @@ impl Default for Config {
             nak_delay_min_ns: 20_000,
             nak_delay_max_ns: 10_000_000,
             nak_events_max: 4096,
+            nak_retry_per_event_ns: 1_000,
             repairs_max: 64,
             repair_linger_ns: 50_000,
             busy_retry_ns: 500_000,

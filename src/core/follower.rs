@@ -260,6 +260,7 @@ impl Follower {
             ranges_max: NAK_RANGES_MAX,
             events_max: self.config.nak_events_max,
             pace_ns: self.first_nak_delay(),
+            per_event_ns: self.config.nak_retry_per_event_ns,
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
         // Retries back off from 2x RTT, doubling, up to nak_delay_max_ns.

@@ -55,6 +55,10 @@ pub struct NakLimits {
     pub events_max: usize,
     /// When a limit cut a NAK short, the rest goes this much later.
     pub pace_ns: u64,
+    /// How long one event of a repair takes to arrive: the k-th event asked
+    /// for is retried k times this much later, or a large repair still in
+    /// flight would be asked for (and sent) again.
+    pub per_event_ns: u64,
 }
 
 /// Sequences `[base, base + capacity)` in fixed slots, allocated once.
@@ -221,9 +225,9 @@ impl Window {
                     ranges += 1;
                 }
             }
-            events += 1;
             let tries = tries.saturating_add(1);
-            let nak_at = now + retry_ns(tries);
+            let nak_at = now + retry_ns(tries) + events as u64 * limits.per_event_ns;
+            events += 1;
             self.set(seq, Slot::Missing { nak_at, tries });
             later(&mut due, nak_at);
         }
@@ -279,7 +283,7 @@ mod tests {
     use zerocopy::IntoBytes;
 
     const SLOT: usize = record_len(8);
-    const LIMITS: NakLimits = NakLimits { ranges_max: 64, events_max: 1000, pace_ns: 7 };
+    const LIMITS: NakLimits = NakLimits { ranges_max: 64, events_max: 1000, pace_ns: 7, per_event_ns: 0 };
 
     fn record(seq: u64) -> Vec<u8> {
         let mut header = EventHeader::unstamped(1, seq, 8);
@@ -350,11 +354,23 @@ mod tests {
             w.insert(seq, &record(seq));
         }
         w.mark_missing(40, 0);
-        let limits = NakLimits { ranges_max: 3, events_max: 1000, pace_ns: 7 };
+        let limits = NakLimits { ranges_max: 3, events_max: 1000, pace_ns: 7, per_event_ns: 0 };
         assert_eq!(naks(&mut w, 10, limits), [(1, 2), (3, 4), (5, 6)]);
         assert_eq!(w.nak_due(), Some(17), "the rest is paced, not dropped");
-        let limits = NakLimits { ranges_max: 64, events_max: 2, pace_ns: 7 };
+        let limits = NakLimits { ranges_max: 64, events_max: 2, pace_ns: 7, per_event_ns: 0 };
         assert_eq!(naks(&mut w, 17, limits), [(7, 8), (9, 10)]);
+    }
+
+    #[test]
+    fn a_large_nak_gives_each_event_time_to_arrive() {
+        let mut w = Window::new(16, SLOT);
+        w.insert(10, &record(10));
+        w.mark_missing(10, 0);
+        let limits = NakLimits { per_event_ns: 1000, ..LIMITS };
+        assert_eq!(naks(&mut w, 0, limits), [(1, 10)]);
+        assert_eq!(w.slot(1), Slot::Missing { nak_at: 200, tries: 1 }, "the first: the retry delay alone");
+        assert_eq!(w.slot(9), Slot::Missing { nak_at: 200 + 8 * 1000, tries: 1 }, "the ninth: 8 events later");
+        assert_eq!(naks(&mut w, 1200, limits), [(1, 3)], "only those whose repair should be here by now");
     }
 
     #[test]
