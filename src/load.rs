@@ -73,6 +73,21 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
+    /// A report of `planned` events of which nothing has happened yet.
+    fn empty(planned: u64) -> LoadReport {
+        LoadReport {
+            planned,
+            submitted: 0,
+            committed: 0,
+            unacknowledged: 0,
+            busy: 0,
+            retries: 0,
+            elapsed_ns: 0,
+            latency: report::histogram(),
+            leader_restarted: None,
+        }
+    }
+
     /// Committed events per second.
     pub fn rate(&self) -> f64 {
         self.committed as f64 * 1e9 / self.elapsed_ns.max(1) as f64
@@ -126,17 +141,7 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
             .collect();
         threads.into_iter().map(|t| t.join().expect("a load thread panicked")).collect()
     });
-    let mut total = LoadReport {
-        planned: options.count,
-        submitted: 0,
-        committed: 0,
-        unacknowledged: 0,
-        busy: 0,
-        retries: 0,
-        elapsed_ns: 0,
-        latency: report::histogram(),
-        leader_restarted: None,
-    };
+    let mut total = LoadReport::empty(options.count);
     for result in results {
         total.merge(&result?);
     }
@@ -159,17 +164,7 @@ fn client_thread(
     let period_ns = (batch * clients * 1_000_000_000 / options.rate.max(1)).max(1);
     let intended = |index: u64| start_ns + index / batch * period_ns;
     let mut payload = vec![0u8; options.size];
-    let mut report = LoadReport {
-        planned: count,
-        submitted: 0,
-        committed: 0,
-        unacknowledged: 0,
-        busy: 0,
-        retries: 0,
-        elapsed_ns: 0,
-        latency: report::histogram(),
-        leader_restarted: None,
-    };
+    let mut report = LoadReport::empty(count);
     let mut last_commit_ns = start_ns;
     // What `progress` has been told so far.
     let mut told = (0, 0);

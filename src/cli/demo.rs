@@ -12,6 +12,7 @@ use crate::core::Event;
 use clap::Args;
 
 use super::args::TuningArgs;
+use super::fail;
 use super::load::{LoadArgs, print_report, run_with_progress};
 use crate::core::Config;
 use crate::load::{self, LoadOptions};
@@ -40,11 +41,6 @@ fn private_group() -> std::io::Result<SocketAddrV4> {
     let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
     let pid = std::process::id();
     Ok(SocketAddrV4::new(Ipv4Addr::new(239, 255, (pid >> 8) as u8, pid as u8 | 1), port))
-}
-
-fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::FAILURE
 }
 
 /// Runs `seqcast demo`.

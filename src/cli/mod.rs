@@ -44,6 +44,12 @@ enum Command {
     Sim(sim::SimArgs),
 }
 
+/// Prints `error: …` and returns the failure exit code.
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
 /// `seqcast`'s main.
 pub fn main() -> ExitCode {
     match &Cli::parse().command {

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
+use super::fail;
 use crate::core::{Event, FollowerStats, LeaderStats, Rejects};
 use crate::net::{Clock, FollowerNode, LeaderNode, sys};
 use crate::report;
@@ -64,11 +65,6 @@ pub struct FollowerArgs {
     tuning: TuningArgs,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::FAILURE
 }
 
 /// The non-zero reject counters, by name.
