@@ -167,6 +167,17 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         s.unrecoverable_sent,
         s.busy_sent
     );
+    println!(
+        "sent: DATA {} ({:.1} events each), HEARTBEAT {}, COMMIT {}, RETRANSMIT {}, BUSY {}; received ACK {}, NAK {}",
+        s.data_sent,
+        s.events_sent as f64 / s.data_sent.max(1) as f64,
+        s.heartbeats_sent,
+        s.commits_sent,
+        s.retransmits_sent,
+        s.busy_sent,
+        s.acks,
+        s.naks
+    );
     println!("rejects: {}", rejects_text(leader.rejects()));
     println!("clock: {}", tuning.clock.name());
     println!("{}", report::table_header());
