@@ -98,7 +98,11 @@ pub fn run(args: &SimArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let overrides = args.overrides();
-    let profile = if overrides.is_empty() { "a fault profile drawn per seed".to_string() } else { overrides.clone() };
+    let profile = if overrides.is_empty() {
+        "a fault profile drawn per seed".to_string()
+    } else {
+        overrides.trim_start().to_string()
+    };
     println!("seqcast sim: seeds {}..{end}, {profile}", args.seed);
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let started = std::time::Instant::now();
