@@ -194,7 +194,9 @@ fn client_thread(
         progress.committed.fetch_add(report.committed - told.1, Ordering::Relaxed);
         told = (report.submitted, report.committed);
         let all_sent = report.submitted == count;
-        let drained = all_sent && now >= intended(count.saturating_sub(1)) + options.drain_ns;
+        // The schedule ends at the last intended send, sent or not: back
+        // pressure from a stalled (or vanished) leader must not hang the run.
+        let drained = now >= intended(count.saturating_sub(1)) + options.drain_ns;
         report.leader_restarted = node.client().leader_restarted();
         let finished = (all_sent && node.client().pending() == 0) || drained;
         if finished || report.leader_restarted.is_some() || stop.load(Ordering::Relaxed) {

@@ -5,7 +5,7 @@ mod common;
 
 use std::net::{Ipv4Addr, UdpSocket};
 
-use common::{LOADGEN, SEQCAST, private_cluster, run, strings};
+use common::{LOADGEN, Proc, SEQCAST, private_cluster, run, strings};
 
 #[test]
 fn the_demo_reports_counts_that_add_up_in_microseconds() {
@@ -22,6 +22,24 @@ fn the_demo_reports_counts_that_add_up_in_microseconds() {
     let digests: Vec<&str> = out.lines().filter(|l| l.starts_with("follower ")).map(|l| &l[12..]).collect();
     assert_eq!(digests.len(), 2, "{out}");
     assert_eq!(digests[0], digests[1], "{out}");
+}
+
+#[test]
+fn the_load_generator_ends_on_schedule_when_no_leader_answers() {
+    // Nothing listens on this loopback port: every request stays pending,
+    // the client's window fills, and the rest cannot even be submitted.
+    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let (group, _) = private_cluster(8);
+    let args =
+        ["--leader", &port, "--group", &group.to_string(), "--count", "10000", "--rate", "20000", "--drain-ms", "300"];
+    let mut loadgen = Proc::start("loadgen", LOADGEN, &strings(&args));
+    // A hang is the failure this guards against: a bound on the wait turns
+    // it into a failed test (the run's own schedule is under a second).
+    let code = loadgen.wait(std::time::Duration::from_secs(120));
+    let out = loadgen.output().join("\n");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("committed 0 + lost/unacknowledged 4096"), "{out}");
+    assert!(out.contains("not sent: 5904 events"), "{out}");
 }
 
 #[test]

@@ -112,6 +112,12 @@ pub fn print_report(r: &LoadReport) {
         "events: planned {}, submitted {} = committed {} + lost/unacknowledged {}   (busy replies {}, client resends {})",
         r.planned, r.submitted, r.committed, r.unacknowledged, r.busy, r.retries
     );
+    if r.submitted < r.planned {
+        println!(
+            "not sent: {} events were still held back (too many uncommitted) when the run's schedule and drain ended",
+            r.planned - r.submitted
+        );
+    }
     println!("rate: {:.0} committed events/s over {:.3} s", r.rate(), r.elapsed_ns as f64 / 1e9);
     if let Some((old, new)) = r.leader_restarted {
         println!(
