@@ -27,13 +27,13 @@
 //! back bytes to send: any event loop can drive them. One event, by hand:
 //!
 //! ```
-//! use seqcast::core::{Client, Config, Dest, Event, Follower, Leader};
+//! use seqcast::core::{Client, Config, Dest, Event, Follower, Leader, NodeId};
 //!
 //! let config = Config::default(); // 3 nodes: leader 0, followers 1 and 2, quorum 2
 //! let leader_addr = "127.0.0.1:7401".parse()?;
 //! let (follower_addr, client_addr) = ("127.0.0.1:7402".parse()?, "127.0.0.1:9000".parse()?);
 //! let mut leader = Leader::new(config.clone(), 0)?;
-//! let mut follower = Follower::new(config.clone(), 1, 0)?;
+//! let mut follower = Follower::new(config.clone(), NodeId(1), 0)?;
 //! let mut client = Client::new(config, 42, leader_addr)?;
 //! let mut buf = vec![0; 1472];
 //!

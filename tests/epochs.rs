@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use seqcast::core::{Client, Config, Dest, Event, Follower, Leader};
+use seqcast::core::{Client, Config, Dest, Event, Follower, Leader, NodeId};
 
 const LEADER: &str = "127.0.0.1:7001";
 const FOLLOWER: &str = "127.0.0.1:7002";
@@ -52,7 +52,7 @@ fn submit_and_deliver(client: &mut Client, leader: &mut Leader, follower: &mut F
 #[test]
 fn a_restarted_leader_is_reported_and_rewrites_nothing() {
     let mut leader = Leader::new(config(5), 0).unwrap();
-    let mut follower = Follower::new(config(0), 1, 0).unwrap();
+    let mut follower = Follower::new(config(0), NodeId(1), 0).unwrap();
     let mut client = Client::new(config(0), 9, addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut leader, &mut follower, b"old", 10);
     assert_eq!(follower.epoch(), 5, "learned from the first frame");
@@ -85,7 +85,7 @@ fn a_restarted_leader_is_reported_and_rewrites_nothing() {
 fn frames_of_an_older_epoch_change_nothing() {
     let mut old = Leader::new(config(3), 0).unwrap();
     let mut current = Leader::new(config(4), 0).unwrap();
-    let mut follower = Follower::new(config(0), 1, 0).unwrap();
+    let mut follower = Follower::new(config(0), NodeId(1), 0).unwrap();
     let mut client = Client::new(config(0), 9, addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut current, &mut follower, b"a", 10);
     let mut stale_client = Client::new(config(0), 11, addr(LEADER)).unwrap();

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use seqcast::core::{Config, Event, Follower, FollowerStats, Nanos, Transmit};
+use seqcast::core::{Config, Event, Follower, FollowerStats, Nanos, NodeId, Transmit};
 use seqcast::sim::{self, FollowerNode, Paths, SimConfig};
 use seqcast::wire;
 
@@ -107,7 +107,7 @@ impl FollowerNode for Broken {
 }
 
 fn run_broken(bug: Bug) -> Option<sim::Violation> {
-    let factory = move |config: Config, id: u16, now: Nanos| -> Box<dyn FollowerNode> {
+    let factory = move |config: Config, id: NodeId, now: Nanos| -> Box<dyn FollowerNode> {
         Box::new(Broken { inner: Follower::new(config, id, now).unwrap(), bug })
     };
     let config = SimConfig { loss: 0.05, reorder: 0.1, ..SimConfig::new(7) };

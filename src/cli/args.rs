@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::cluster::ClusterFile;
-use crate::core::{Config, Deliver};
+use crate::core::{Config, Deliver, NodeId};
 use crate::net::{Clock, Idle, Multicast, Tuning};
 
 /// Port the leader listens on when nothing says otherwise.
@@ -62,7 +62,7 @@ pub struct Resolved {
 
 impl ClusterArgs {
     /// Resolves the cluster for node `me` (None for a client).
-    pub fn resolve(&self, me: Option<u16>) -> Result<Resolved, String> {
+    pub fn resolve(&self, me: Option<NodeId>) -> Result<Resolved, String> {
         let file = match &self.cluster {
             Some(path) => ClusterFile::read(path).map_err(|e| e.to_string())?,
             None => ClusterFile::default(),
@@ -80,14 +80,14 @@ impl ClusterArgs {
         let config = Config {
             cluster_id: self.cluster_id.or(file.cluster_id).unwrap_or(defaults.cluster_id),
             nodes,
-            leader: self.leader_id.or(file.leader).unwrap_or(0),
+            leader: NodeId(self.leader_id.or(file.leader).unwrap_or(0)),
             quorum: self.quorum.or(file.quorum).unwrap_or(0),
             mtu: self.mtu.or(file.mtu).unwrap_or(defaults.mtu),
             payload_max: self.payload_max.or(file.payload_max).unwrap_or(defaults.payload_max),
             ..defaults
         };
         config.validate().map_err(|e| e.to_string())?;
-        let own = me.and_then(|id| file.nodes.get(usize::from(id))).map(|a| *a.ip()).filter(|ip| !ip.is_unspecified());
+        let own = me.and_then(|id| file.nodes.get(id.index())).map(|a| *a.ip()).filter(|ip| !ip.is_unspecified());
         let multicast = Multicast {
             group: self.group.or(file.group).unwrap_or(Multicast::default().group),
             interface: self.interface.or(file.interface).or(own).unwrap_or(Ipv4Addr::LOCALHOST),
@@ -100,8 +100,8 @@ impl ClusterArgs {
 
 impl Resolved {
     /// Node `id`'s address from the cluster file, if it names one.
-    pub fn node(&self, id: u16) -> Option<SocketAddrV4> {
-        self.nodes.get(usize::from(id)).copied()
+    pub fn node(&self, id: NodeId) -> Option<SocketAddrV4> {
+        self.nodes.get(id.index()).copied()
     }
 
     /// Where the leader listens: the cluster file's leader node, else the

@@ -14,7 +14,7 @@ use clap::Args;
 use super::args::TuningArgs;
 use super::fail;
 use super::load::{LoadArgs, print_report, run_with_progress};
-use crate::core::Config;
+use crate::core::{Config, NodeId};
 use crate::load::{self, LoadOptions};
 use crate::net::{Digest, FollowerNode, LeaderNode, Multicast, sys};
 use crate::report;
@@ -65,7 +65,8 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     let mut leader = LeaderNode::bind(config.clone(), any, &multicast, &tuning).map_err(|e| e.to_string())?;
     let mut followers = Vec::new();
     for id in 1..=args.followers {
-        followers.push(FollowerNode::bind(config.clone(), id, any, &multicast, &tuning).map_err(|e| e.to_string())?);
+        followers
+            .push(FollowerNode::bind(config.clone(), NodeId(id), any, &multicast, &tuning).map_err(|e| e.to_string())?);
     }
     let leader_addr = match leader.local_addr().map_err(|e| e.to_string())? {
         std::net::SocketAddr::V4(addr) => addr,

@@ -98,13 +98,18 @@ mod tests {
     fn the_cluster_resolves_defaults_and_refuses_contradictions() {
         let cli = Cli::try_parse_from(["seqcast", "sequencer", "--quorum", "4"]).unwrap();
         let Command::Sequencer(args) = cli.command else { unreachable!() };
-        assert!(args.cluster.resolve(Some(0)).unwrap_err().contains("quorum 4 is larger than the cluster"));
+        assert!(
+            args.cluster
+                .resolve(Some(crate::core::NodeId(0)))
+                .unwrap_err()
+                .contains("quorum 4 is larger than the cluster")
+        );
         let cli = Cli::try_parse_from(["seqcast", "sequencer", "--group", "10.0.0.1:7400"]).unwrap();
         let Command::Sequencer(args) = cli.command else { unreachable!() };
-        assert!(args.cluster.resolve(Some(0)).unwrap_err().contains("not a multicast address"));
+        assert!(args.cluster.resolve(Some(crate::core::NodeId(0))).unwrap_err().contains("not a multicast address"));
         let cli = Cli::try_parse_from(["seqcast", "sequencer"]).unwrap();
         let Command::Sequencer(args) = cli.command else { unreachable!() };
-        let resolved = args.cluster.resolve(Some(0)).unwrap();
+        let resolved = args.cluster.resolve(Some(crate::core::NodeId(0))).unwrap();
         assert_eq!((resolved.config.nodes, resolved.config.quorum(), resolved.multicast.ttl), (3, 2, 0));
         assert_eq!(resolved.leader_addr().to_string(), "127.0.0.1:7401");
     }

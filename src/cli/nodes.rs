@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
 use super::fail;
-use crate::core::{Event, FollowerStats, LeaderStats, Rejects};
+use crate::core::{Event, FollowerStats, LeaderStats, NodeId, Rejects};
 use crate::net::{Clock, FollowerNode, LeaderNode, sys};
 use crate::report;
 use crate::wire;
@@ -97,7 +97,7 @@ fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhistogram::Hi
 
 /// Runs `seqcast sequencer`.
 pub fn sequencer(args: &SequencerArgs) -> ExitCode {
-    let mut resolved = match args.cluster.resolve(Some(args.cluster.leader_id.unwrap_or(0))) {
+    let mut resolved = match args.cluster.resolve(Some(NodeId(args.cluster.leader_id.unwrap_or(0)))) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -188,7 +188,8 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
 
 /// Runs `seqcast follower`.
 pub fn follower(args: &FollowerArgs) -> ExitCode {
-    let mut resolved = match args.cluster.resolve(Some(args.id)) {
+    let id = NodeId(args.id);
+    let mut resolved = match args.cluster.resolve(Some(id)) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -196,19 +197,19 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     resolved.config.window_events = args.window_events.unwrap_or(resolved.config.window_events);
     // Learned from the leader's first frame.
     resolved.config.epoch = 0;
-    let listen = args.listen.or(resolved.node(args.id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
+    let listen = args.listen.or(resolved.node(id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = args.tuning.tuning();
     if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
-    let mut node = match FollowerNode::bind(resolved.config.clone(), args.id, listen, &resolved.multicast, &tuning) {
+    let mut node = match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning) {
         Ok(node) => node,
         Err(e) => return fail(e),
     };
     let m = &resolved.multicast;
     println!(
         "seqcast follower: node {} of {} in cluster {}, group {} via {} (repairs to {}), deliver on {:?}, idle {:?}",
-        args.id,
+        id,
         resolved.config.nodes,
         resolved.config.cluster_id,
         m.group,
@@ -217,7 +218,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         args.deliver,
         tuning.idle
     );
-    let (id, quiet) = (args.id, args.output.quiet);
+    let quiet = args.output.quiet;
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
     let result = node.run(
@@ -259,7 +260,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("clock: {}", tuning.clock.name());
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
-    write_histogram(&args.output, &format!("follower-{}-delivery", args.id), node.delivery());
+    write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
     match restarted.get() {
         None => ExitCode::SUCCESS,
         Some((old, new)) => {

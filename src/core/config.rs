@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::NodeId;
 use crate::wire::{BatchHead, Header, SubmitHead, record_len};
 
 /// When a follower hands events to its application (DESIGN §2).
@@ -22,7 +23,7 @@ pub struct Config {
     /// Nodes in the cluster, leader included (ids `0..nodes`).
     pub nodes: u16,
     /// Node id of the leader.
-    pub leader: u16,
+    pub leader: NodeId,
     /// Nodes that must hold an event to commit it; 0 means a majority.
     pub quorum: u16,
     /// The leader's epoch: a leader needs one (≥ 1) and keeps it; a follower
@@ -74,7 +75,7 @@ impl Default for Config {
         Config {
             cluster_id: 1,
             nodes: 3,
-            leader: 0,
+            leader: NodeId(0),
             quorum: 0,
             epoch: 1,
             mtu: 1472,
@@ -111,18 +112,18 @@ pub enum ConfigError {
     /// The leader id is not below `nodes`.
     LeaderNotMember {
         /// The configured leader.
-        leader: u16,
+        leader: NodeId,
         /// Cluster size.
         nodes: u16,
     },
     /// A follower's id must be a member other than the leader.
     NotAFollower {
         /// The follower's id.
-        id: u16,
+        id: NodeId,
         /// Cluster size.
         nodes: u16,
         /// The leader's id.
-        leader: u16,
+        leader: NodeId,
     },
     /// The quorum exceeds the cluster.
     QuorumTooLarge {
@@ -193,7 +194,7 @@ impl Config {
         if self.nodes < 2 {
             return Err(ConfigError::TooFewNodes(self.nodes));
         }
-        if self.leader >= self.nodes {
+        if self.leader.0 >= self.nodes {
             return Err(ConfigError::LeaderNotMember { leader: self.leader, nodes: self.nodes });
         }
         if self.quorum > self.nodes {
@@ -267,7 +268,10 @@ mod tests {
         let bad = |c: Config| c.validate().unwrap_err();
         let d = Config::default;
         assert_eq!(bad(Config { nodes: 1, ..d() }), ConfigError::TooFewNodes(1));
-        assert_eq!(bad(Config { leader: 3, ..d() }), ConfigError::LeaderNotMember { leader: 3, nodes: 3 });
+        assert_eq!(
+            bad(Config { leader: NodeId(3), ..d() }),
+            ConfigError::LeaderNotMember { leader: NodeId(3), nodes: 3 }
+        );
         assert_eq!(bad(Config { quorum: 4, ..d() }), ConfigError::QuorumTooLarge { quorum: 4, nodes: 3 });
         assert!(matches!(bad(Config { mtu: 100, ..d() }), ConfigError::BadMtu { .. }));
         assert!(matches!(bad(Config { mtu: 70_000, ..d() }), ConfigError::BadMtu { .. }));

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use super::window::{Insert, NakLimits, Popped, Window};
-use super::{Config, ConfigError, Deliver, Dest, Nanos, Peers, Rejects, Transmit, accept};
+use super::{Config, ConfigError, Deliver, Dest, Nanos, NodeId, Peers, Rejects, Transmit, accept};
 use crate::wire::{Ack, Batch, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
 
 /// Counters of every protocol path the follower runs.
@@ -81,13 +81,13 @@ pub struct Follower {
 
 impl Follower {
     /// Follower `id` of the cluster in `config`, starting empty at `now`.
-    pub fn new(config: Config, id: u16, now: Nanos) -> Result<Follower, ConfigError> {
+    pub fn new(config: Config, id: NodeId, now: Nanos) -> Result<Follower, ConfigError> {
         config.validate()?;
-        if id >= config.nodes || id == config.leader {
+        if id.0 >= config.nodes || id == config.leader {
             return Err(ConfigError::NotAFollower { id, nodes: config.nodes, leader: config.leader });
         }
         Ok(Follower {
-            header: Header::new(Kind::Ack, id, config.cluster_id, config.epoch),
+            header: Header::new(Kind::Ack, id.0, config.cluster_id, config.epoch),
             window: Window::new(config.window_events, config.record_max()),
             leader_addr: None,
             epoch_new: None,

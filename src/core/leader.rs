@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
-use super::{Config, ConfigError, Dest, Nanos, Peers, Rejects, Ring, Transmit, accept, quorum_commit};
+use super::{Config, ConfigError, Dest, Nanos, NodeId, Peers, Rejects, Ring, Transmit, accept, quorum_commit};
 use crate::wire::{
     Ack, Busy, BusyReason, CommitRun, Frame, FrameWriter, Header, Heartbeat, Kind, Nak, SeqRange, Submit,
     Unrecoverable, emit,
@@ -62,7 +62,7 @@ pub enum LeaderEvent {
     /// An ACK measured the round trip to `node` (echo delay removed).
     AckRtt {
         /// The follower.
-        node: u16,
+        node: NodeId,
         /// Round trip in nanoseconds.
         rtt_ns: u64,
     },
@@ -164,7 +164,7 @@ pub struct Leader {
     busy: Vec<(SocketAddr, u32, u64, BusyReason)>,
     srtt_ns: u64,
     committed_event: bool,
-    rtt_event: Option<(u16, u64)>,
+    rtt_event: Option<(NodeId, u64)>,
     stats: LeaderStats,
     rejects: Rejects,
 }
@@ -178,7 +178,7 @@ impl Leader {
         }
         let nodes = usize::from(config.nodes);
         Ok(Leader {
-            header: Header::new(Kind::Data, config.leader, config.cluster_id, config.epoch),
+            header: Header::new(Kind::Data, config.leader.0, config.cluster_id, config.epoch),
             ring: Ring::new(config.ring_events, config.record_max()),
             quorum: config.quorum(),
             held: vec![0; nodes],
@@ -238,7 +238,7 @@ impl Leader {
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         let peers = Peers::Members { me: self.config.leader, nodes: self.config.nodes };
         let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else { return };
-        let (sender, epoch) = (datagram.header.sender.get(), datagram.header.epoch.get());
+        let (sender, epoch) = (NodeId(datagram.header.sender.get()), datagram.header.epoch.get());
         // Clients send 0 until they have heard from a leader.
         let ours = epoch == self.epoch() || (epoch == 0 && matches!(datagram.frame, Frame::Submit(_)));
         if !ours {
@@ -324,7 +324,7 @@ impl Leader {
         }
     }
 
-    fn on_ack(&mut self, now: Nanos, node: u16, ack: &Ack) {
+    fn on_ack(&mut self, now: Nanos, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
         let newest = self.ring.seq_next() - 1;
         let held = ack.seq_held.get();
@@ -332,7 +332,7 @@ impl Leader {
             self.stats.acks_beyond += 1;
         }
         // A follower that restarted empty acks less than before: believe it.
-        self.held[usize::from(node)] = held.min(newest);
+        self.held[node.index()] = held.min(newest);
         let echo_ns = ack.echo_ns.get();
         if echo_ns != 0 && echo_ns <= now {
             let rtt_ns = (now - echo_ns).saturating_sub(ack.echo_delay_ns.get());
@@ -343,7 +343,7 @@ impl Leader {
     }
 
     fn update_commit(&mut self) {
-        self.held[usize::from(self.config.leader)] = self.ring.seq_next() - 1;
+        self.held[self.config.leader.index()] = self.ring.seq_next() - 1;
         let commit = quorum_commit(&self.held, self.quorum, &mut self.scratch);
         if commit <= self.commit {
             return;

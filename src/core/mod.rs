@@ -29,6 +29,24 @@ use crate::wire::{self, Datagram, Header, SENDER_CLIENT};
 /// Nanoseconds on the driver's clock.
 pub type Nanos = u64;
 
+/// A member of the cluster: ids run `0..nodes`, leader included. A newtype,
+/// so an id cannot be mixed up with a count or a quorum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u16);
+
+impl NodeId {
+    /// The id as an index into per-node tables.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl core::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// A zeroed buffer whose every page is touched now, so that memory is taken
 /// at start (DESIGN §1) and the resident set does not creep up as the buffer
 /// is first written during a run (a calloc'd page is mapped on first write).
@@ -86,9 +104,9 @@ impl Rejects {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Peers {
     /// Cluster members other than `me`.
-    Members { me: u16, nodes: u16 },
+    Members { me: NodeId, nodes: u16 },
     /// Only the leader.
-    Leader(u16),
+    Leader(NodeId),
 }
 
 /// The checks after the wire's (DESIGN §2): cluster, then membership.
@@ -111,8 +129,8 @@ fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Re
     let is_submit = matches!(datagram.frame, wire::Frame::Submit(_));
     let member = match peers {
         _ if sender == SENDER_CLIENT => is_submit,
-        Peers::Members { me, nodes } => sender < nodes && sender != me && !is_submit,
-        Peers::Leader(leader) => sender == leader,
+        Peers::Members { me, nodes } => sender < nodes && sender != me.0 && !is_submit,
+        Peers::Leader(leader) => sender == leader.0,
     };
     if !member {
         rejects.not_member += 1;

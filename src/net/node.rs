@@ -11,7 +11,7 @@ use super::NetError;
 use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
 use super::sys::{self, Clock};
-use crate::core::{Client, Committed, Config, Event, Follower, Leader, LeaderEvent, Nanos, SubmitError};
+use crate::core::{Client, Committed, Config, Event, Follower, Leader, LeaderEvent, Nanos, NodeId, SubmitError};
 use crate::report;
 
 /// How a node runs on its host (DESIGN §5: the levers after batching).
@@ -208,7 +208,7 @@ impl FollowerNode {
     /// Joins the group and binds `listen` (where repairs come), as follower `id`.
     pub fn bind(
         config: Config,
-        id: u16,
+        id: NodeId,
         listen: SocketAddrV4,
         multicast: &Multicast,
         tuning: &Tuning,

@@ -5,6 +5,8 @@
 use core::fmt;
 use std::collections::HashMap;
 
+use crate::core::NodeId;
+
 /// An invariant broken, with what showed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -35,7 +37,7 @@ impl fmt::Display for Violation {
 /// One life of a follower: it starts empty and must deliver 1, 2, 3, …
 #[derive(Clone, Copy, Debug)]
 struct Incarnation {
-    follower: u16,
+    follower: NodeId,
     next: u64,
     alive: bool,
 }
@@ -96,7 +98,7 @@ impl History {
     }
 
     /// A follower (re)started empty; returns its incarnation id.
-    pub fn started(&mut self, follower: u16) -> usize {
+    pub fn started(&mut self, follower: NodeId) -> usize {
         self.incarnations.push(Incarnation { follower, next: 1, alive: true });
         self.incarnations.len() - 1
     }

@@ -13,7 +13,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::core::{Client, Config, Deliver, Dest, Event, Follower, FollowerStats, Leader, Nanos, SubmitError};
+use crate::core::{Client, Config, Deliver, Dest, Event, Follower, FollowerStats, Leader, Nanos, NodeId, SubmitError};
 use crate::wire::{self, Frame};
 
 /// What the simulator needs of a follower; implemented by [`Follower`], and
@@ -55,9 +55,9 @@ impl FollowerNode for Follower {
 }
 
 /// Builds follower `id` of `config` at `now`.
-pub type FollowerFactory<'a> = &'a dyn Fn(Config, u16, Nanos) -> Box<dyn FollowerNode>;
+pub type FollowerFactory<'a> = &'a dyn Fn(Config, NodeId, Nanos) -> Box<dyn FollowerNode>;
 
-fn real_follower(config: Config, id: u16, now: Nanos) -> Box<dyn FollowerNode> {
+fn real_follower(config: Config, id: NodeId, now: Nanos) -> Box<dyn FollowerNode> {
     Box::new(Follower::new(config, id, now).expect("the simulator's config is valid"))
 }
 
@@ -287,6 +287,11 @@ struct ClientSlot {
     to_submit: u64,
 }
 
+/// The node id of follower slot `i` (the leader is node 0).
+fn follower_id(i: usize) -> NodeId {
+    NodeId(i as u16 + 1)
+}
+
 /// Base port of the made-up addresses (never bound, never sent to).
 const PORT: u16 = 40_000;
 
@@ -343,7 +348,7 @@ impl<'a> Sim<'a> {
     fn new(config: SimConfig, factory: FollowerFactory<'a>) -> Sim<'a> {
         let mut core = config.core.clone();
         core.nodes = config.followers + 1;
-        core.leader = 0;
+        core.leader = NodeId(0);
         let mut sim = Sim {
             rng: Rng::new(config.seed),
             now: 0,
@@ -361,8 +366,8 @@ impl<'a> Sim<'a> {
             config,
         };
         for i in 0..usize::from(sim.config.followers) {
-            let node = Some((sim.factory)(sim.core.clone(), i as u16 + 1, 0));
-            let incarnation = sim.history.started(i as u16 + 1);
+            let node = Some((sim.factory)(sim.core.clone(), follower_id(i), 0));
+            let incarnation = sim.history.started(follower_id(i));
             sim.followers.push(FollowerSlot { node, incarnation, cut_in: false, cut_out: false });
         }
         let clients = sim.config.clients as u64;
@@ -538,8 +543,8 @@ impl<'a> Sim<'a> {
             }
             Fault::Restart(i) => {
                 if self.followers[i].node.is_none() {
-                    self.followers[i].node = Some((self.factory)(self.core.clone(), i as u16 + 1, self.now));
-                    self.followers[i].incarnation = self.history.started(i as u16 + 1);
+                    self.followers[i].node = Some((self.factory)(self.core.clone(), follower_id(i), self.now));
+                    self.followers[i].incarnation = self.history.started(follower_id(i));
                 }
             }
             Fault::Cut { follower, inbound, outbound } => {
