@@ -153,6 +153,8 @@ pub enum ConfigError {
         /// `in_flight_max`.
         in_flight: usize,
     },
+    /// `clients_max` above 65535 (the leader keeps a client's slot in 16 bits).
+    TooManyClients(usize),
     /// A limit or timer that must be positive is zero.
     Zero(&'static str),
 }
@@ -181,6 +183,7 @@ impl fmt::Display for ConfigError {
             ConfigError::WindowTooSmall { window, in_flight } => {
                 write!(f, "window_events ({window}) must be at least in_flight_max ({in_flight})")
             }
+            ConfigError::TooManyClients(n) => write!(f, "clients_max {n} is above the limit of 65535"),
             ConfigError::Zero(name) => write!(f, "{name} must be greater than zero"),
         }
     }
@@ -206,6 +209,9 @@ impl Config {
         }
         if self.ring_events <= self.in_flight_max {
             return Err(ConfigError::RingTooSmall { ring: self.ring_events, in_flight: self.in_flight_max });
+        }
+        if self.clients_max > usize::from(u16::MAX) {
+            return Err(ConfigError::TooManyClients(self.clients_max));
         }
         if self.window_events < self.in_flight_max {
             return Err(ConfigError::WindowTooSmall { window: self.window_events, in_flight: self.in_flight_max });
@@ -279,6 +285,7 @@ mod tests {
         assert!(matches!(bad(Config { ring_events: 1 << 14, ..d() }), ConfigError::RingTooSmall { .. }));
         assert!(matches!(bad(Config { window_events: 100, ..d() }), ConfigError::WindowTooSmall { .. }));
         assert_eq!(bad(Config { repairs_max: 0, ..d() }), ConfigError::Zero("repairs_max"));
+        assert_eq!(bad(Config { clients_max: 70_000, ..d() }), ConfigError::TooManyClients(70_000));
         assert!(bad(Config { quorum: 4, ..d() }).to_string().contains("larger than the cluster"));
     }
 }

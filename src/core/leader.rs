@@ -160,6 +160,9 @@ pub struct Leader {
     seq_sent: u64,
     multicast_at: Nanos,
     clients: Clients,
+    /// The client-table slot of each event in the ring (by `seq % ring_events`),
+    /// so a commit finds whom to tell without a hash per event.
+    slot_of: Vec<u16>,
     repairs: Vec<Repair>,
     busy: Vec<(SocketAddr, u32, u64, BusyReason)>,
     srtt_ns: u64,
@@ -188,6 +191,7 @@ impl Leader {
             seq_sent: 1,
             multicast_at: now,
             clients: Clients::new(config.clients_max, config.client_pending_max),
+            slot_of: super::prefaulted(config.ring_events),
             repairs: Vec::with_capacity(config.repairs_max),
             busy: Vec::with_capacity(config.clients_max),
             srtt_ns: config.rtt_initial_ns,
@@ -294,6 +298,8 @@ impl Leader {
                 break;
             }
             let seq = self.ring.push(event.record, now);
+            let ring_slot = (seq % self.slot_of.len() as u64) as usize;
+            self.slot_of[ring_slot] = slot as u16;
             let index = self.clients.seq_index(slot, request);
             self.clients.seqs[index] = seq;
             self.clients.entries[slot].request_next += 1;
@@ -333,13 +339,18 @@ impl Leader {
         }
         // A follower that restarted empty acks less than before: believe it.
         self.held[node.index()] = held.min(newest);
+        let may_commit = held > self.commit;
         let echo_ns = ack.echo_ns.get();
         if echo_ns != 0 && echo_ns <= now {
             let rtt_ns = (now - echo_ns).saturating_sub(ack.echo_delay_ns.get());
             self.srtt_ns = (self.srtt_ns * 7 + rtt_ns) / 8;
             self.rtt_event = Some((node, rtt_ns));
         }
-        self.update_commit();
+        // An ACK at or below the commit cannot move it (most ACKs, once a
+        // quorum has answered): skip the quorum computation.
+        if may_commit {
+            self.update_commit();
+        }
     }
 
     fn update_commit(&mut self) {
@@ -349,11 +360,10 @@ impl Leader {
             return;
         }
         for seq in self.commit + 1..=commit {
-            // Uncommitted events never leave the ring (ring_events > in_flight_max).
-            let client = self.ring.get(seq).expect("uncommitted events are in the ring").header.client.get();
-            if let Some(&slot) = self.clients.index.get(&client) {
-                self.clients.mark_dirty(slot);
-            }
+            // Uncommitted events never leave the ring (ring_events > in_flight_max),
+            // so their slots in `slot_of` are still theirs.
+            let slot = self.slot_of[(seq % self.slot_of.len() as u64) as usize];
+            self.clients.mark_dirty(usize::from(slot));
         }
         self.commit = commit;
         self.committed_event = true;
