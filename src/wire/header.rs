@@ -35,7 +35,7 @@ pub struct Header {
     pub sender: U16,
     /// Length of the whole datagram in bytes.
     pub len: U32,
-    /// CRC-32 (IEEE) of the whole datagram with this field zero.
+    /// CRC-32 (IEEE) of the whole datagram except these four bytes.
     pub crc: U32,
     /// Cluster id: frames of another cluster are dropped.
     pub cluster: U32,
@@ -128,11 +128,11 @@ impl From<Kind> for u8 {
     }
 }
 
-/// CRC-32 of `datagram` as if its CRC field were zero.
+/// CRC-32 of `datagram` without its CRC field (skipping the four bytes,
+/// rather than hashing them as zeros, saves a small update per datagram).
 fn crc_of(datagram: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&datagram[..field::CRC.start]);
-    hasher.update(&[0; 4]);
     hasher.update(&datagram[field::CRC.end..]);
     hasher.finalize()
 }
