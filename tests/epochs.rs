@@ -29,7 +29,7 @@ fn deliveries(follower: &mut Follower) -> Vec<String> {
         follower.poll_event().map(|e| match e {
             Event::Deliver(e) => format!("{} {:?}", e.header.seq.get(), e.payload),
             Event::Lost { first, end } => format!("lost {first}..{end}"),
-            Event::LeaderRestarted { old, new } => format!("restarted {old}->{new}"),
+            Event::LeaderRestarted { old, new, in_doubt } => format!("restarted {old}->{new} in doubt {in_doubt:?}"),
         })
     })
     .collect()
@@ -64,7 +64,7 @@ fn a_restarted_leader_is_reported_and_rewrites_nothing() {
     let mut other_client = Client::new(config(0), 10, addr(LEADER)).unwrap();
     submit_and_deliver(&mut other_client, &mut restarted, &mut follower, b"new", 30);
     assert_eq!(restarted.commit(), 1, "the new epoch's seq 1 is another event");
-    assert_eq!(deliveries(&mut follower), ["restarted 5->6"], "reported once, seq 1 not rewritten");
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"], "reported once, seq 1 not rewritten");
     assert_eq!(deliveries(&mut follower), Vec::<String>::new());
     assert_eq!(follower.seq_held(), 1);
     assert!(follower.rejects().wrong_epoch >= 1);
@@ -79,6 +79,27 @@ fn a_restarted_leader_is_reported_and_rewrites_nothing() {
     }
     assert_eq!(client.leader_restarted(), Some((5, 6)));
     assert_eq!(restarted.seq_next(), 2, "the old client's request was not sequenced");
+}
+
+#[test]
+fn events_held_past_the_last_commit_heard_are_reported_in_doubt() {
+    // Quorum 2 of 2: nothing commits until the follower's ACK is in.
+    let both = |epoch| Config { quorum: 2, ..config(epoch) };
+    let mut leader = Leader::new(both(5), 0).unwrap();
+    let mut follower = Follower::new(both(0), NodeId(1), 0).unwrap();
+    let mut client = Client::new(both(0), 9, addr(LEADER)).unwrap();
+    let mut buf = vec![0; 2048];
+    client.submit(b"x").unwrap();
+    let submit = client.poll_transmit(0, &mut buf).unwrap();
+    leader.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    // Only the DATA reaches the follower: the leader dies before the commit does.
+    let data = leader.poll_transmit(2, &mut buf).unwrap();
+    follower.handle_datagram(3, addr(LEADER), &buf[..data.len]);
+    assert_eq!(deliveries(&mut follower), Vec::<String>::new(), "not delivered: its commit was never heard");
+    let mut restarted = Leader::new(both(6), 10).unwrap();
+    let mut other = Client::new(both(0), 10, addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"y", 20);
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((1, 2))"]);
 }
 
 #[test]

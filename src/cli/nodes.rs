@@ -224,8 +224,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let result = node.run(
         &|| sys::stop_requested() || restarted.get().is_some(),
         |event| {
-            if let Event::LeaderRestarted { old, new } = event {
-                restarted.set(Some((*old, *new)));
+            if let Event::LeaderRestarted { old, new, in_doubt } = event {
+                restarted.set(Some((*old, *new, *in_doubt)));
             }
         },
         |follower, _| {
@@ -263,7 +263,13 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
     match restarted.get() {
         None => ExitCode::SUCCESS,
-        Some((old, new)) => {
+        Some((old, new, in_doubt)) => {
+            if let Some((first, end)) = in_doubt {
+                eprintln!(
+                    "in doubt: this follower holds seq {first}..{end} of epoch {old} but never heard whether they \
+                     committed"
+                );
+            }
             eprintln!(
                 "error: the leader restarted: it speaks epoch {new} and has none of epoch {old}, which this \
                  follower delivered up to the digest above; restart this follower to follow epoch {new}"

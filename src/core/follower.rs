@@ -53,6 +53,10 @@ pub enum Event<'a> {
         old: u64,
         /// The epoch heard now.
         new: u64,
+        /// Sequences `[first, end)` this follower holds past the last commit
+        /// it heard: committed or not, nobody can now say (a client may have
+        /// been told). Delivered already when delivering on receipt.
+        in_doubt: Option<(u64, u64)>,
     },
 }
 
@@ -288,7 +292,9 @@ impl Follower {
         if !self.window.can_pop(upto) {
             let new = self.epoch_new.filter(|_| !self.epoch_reported)?;
             self.epoch_reported = true;
-            return Some(Event::LeaderRestarted { old: self.epoch(), new });
+            let held = self.window.held();
+            let in_doubt = (held > self.commit).then_some((self.commit + 1, held + 1));
+            return Some(Event::LeaderRestarted { old: self.epoch(), new, in_doubt });
         }
         match self.window.pop(upto)? {
             Popped::Event(event) => {

@@ -610,7 +610,7 @@ impl<'a> Sim<'a> {
                             );
                         }
                         Event::Lost { first, end } => self.history.lost(self.now, incarnation, first, end, commit),
-                        Event::LeaderRestarted { old, new } => self.history.epoch_changed(self.now, old, new),
+                        Event::LeaderRestarted { old, new, .. } => self.history.epoch_changed(self.now, old, new),
                     }
                 }
             }
