@@ -72,7 +72,6 @@ pub struct Follower {
     epoch_reported: bool,
     commit: u64,
     seen: u64,
-    now: Nanos,
     rtt_ns: u64,
     ack_sent: u64,
     ack_at: Nanos,
@@ -98,7 +97,6 @@ impl Follower {
             epoch_reported: false,
             commit: 0,
             seen: 0,
-            now,
             rtt_ns: config.rtt_initial_ns,
             ack_sent: 0,
             ack_at: now,
@@ -152,7 +150,6 @@ impl Follower {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        self.now = now;
         let Some(datagram) = accept(bytes, &self.header, Peers::Leader(self.config.leader), &mut self.rejects) else {
             return;
         };
@@ -227,7 +224,6 @@ impl Follower {
 
     /// Called when `poll_timeout` passes.
     pub fn handle_timeout(&mut self, now: Nanos) {
-        self.now = now;
         self.mark_missing(now);
     }
 
@@ -243,7 +239,6 @@ impl Follower {
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes): an
     /// ACK when there is progress to report, else a NAK when one is due.
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
-        self.now = now;
         let leader = Dest::Unicast(self.leader_addr?);
         let buf = &mut buf[..self.config.mtu];
         let held = self.window.held();

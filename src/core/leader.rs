@@ -49,7 +49,12 @@ pub struct LeaderStats {
     pub unrecoverable_sent: u64,
     /// COMMIT datagrams sent to clients.
     pub commits_sent: u64,
+    /// ACK round-trip samples dropped because the driver did not poll them in time.
+    pub rtt_samples_dropped: u64,
 }
+
+/// Round-trip samples kept until polled: more than a driver turn reads.
+const RTT_SAMPLES_MAX: usize = 256;
 
 /// What the leader reports to its driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,7 +172,8 @@ pub struct Leader {
     busy: Vec<(SocketAddr, u32, u64, BusyReason)>,
     srtt_ns: u64,
     committed_event: bool,
-    rtt_event: Option<(NodeId, u64)>,
+    /// ACK round trips not yet polled: a driver reads many datagrams per turn.
+    rtt_samples: VecDeque<(NodeId, u64)>,
     stats: LeaderStats,
     rejects: Rejects,
 }
@@ -196,7 +202,7 @@ impl Leader {
             busy: Vec::with_capacity(config.clients_max),
             srtt_ns: config.rtt_initial_ns,
             committed_event: false,
-            rtt_event: None,
+            rtt_samples: VecDeque::with_capacity(RTT_SAMPLES_MAX),
             stats: LeaderStats::default(),
             rejects: Rejects::default(),
             config,
@@ -344,7 +350,11 @@ impl Leader {
         if echo_ns != 0 && echo_ns <= now {
             let rtt_ns = (now - echo_ns).saturating_sub(ack.echo_delay_ns.get());
             self.srtt_ns = (self.srtt_ns * 7 + rtt_ns) / 8;
-            self.rtt_event = Some((node, rtt_ns));
+            if self.rtt_samples.len() < RTT_SAMPLES_MAX {
+                self.rtt_samples.push_back((node, rtt_ns));
+            } else {
+                self.stats.rtt_samples_dropped += 1;
+            }
         }
         // An ACK at or below the commit cannot move it (most ACKs, once a
         // quorum has answered): skip the quorum computation.
@@ -371,7 +381,7 @@ impl Leader {
 
     fn on_nak(&mut self, now: Nanos, from: SocketAddr, nak: Nak<'_>) {
         self.stats.naks += 1;
-        self.repairs.retain(|r| r.done_at.is_none_or(|at| now < at + self.config.repair_linger_ns));
+        self.expire_repairs(now);
         let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
         for range in nak.ranges {
             let (first, end) = (range.first.get(), range.end.get().min(next));
@@ -398,9 +408,14 @@ impl Leader {
         }
     }
 
+    /// Forgets repairs sent longer ago than the linger.
+    fn expire_repairs(&mut self, now: Nanos) {
+        self.repairs.retain(|r| r.done_at.is_none_or(|at| now < at + self.config.repair_linger_ns));
+    }
+
     /// Called when `poll_timeout` passes; expires lingering repairs.
     pub fn handle_timeout(&mut self, now: Nanos) {
-        self.repairs.retain(|r| r.done_at.is_none_or(|at| now < at + self.config.repair_linger_ns));
+        self.expire_repairs(now);
     }
 
     /// When the leader next needs `handle_timeout`/`poll_transmit` with no input.
@@ -412,7 +427,7 @@ impl Leader {
 
     /// The next event for the driver.
     pub fn poll_event(&mut self) -> Option<LeaderEvent> {
-        if let Some((node, rtt_ns)) = self.rtt_event.take() {
+        if let Some((node, rtt_ns)) = self.rtt_samples.pop_front() {
             return Some(LeaderEvent::AckRtt { node, rtt_ns });
         }
         if std::mem::take(&mut self.committed_event) {
@@ -554,5 +569,46 @@ impl Leader {
         self.stats.retransmits_sent += 1;
         self.stats.events_retransmitted += u64::from(writer.count());
         Some(Transmit { dest, len: writer.finish() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Follower;
+
+    /// A driver reads a batch of datagrams before it polls events: every ACK
+    /// of the batch must still yield its round-trip sample.
+    #[test]
+    fn every_ack_of_a_turn_gives_a_round_trip_sample() {
+        let config = Config::default();
+        let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let mut client = crate::core::Client::new(config.clone(), 7, addr(1)).unwrap();
+        let mut buf = vec![0; config.mtu];
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        leader.handle_datagram(10, addr(9), &buf[..submit.len]);
+        let data = leader.poll_transmit(20, &mut buf).unwrap();
+        let data = buf[..data.len].to_vec();
+        let mut acks = Vec::new();
+        for id in [1, 2] {
+            let mut follower = Follower::new(config.clone(), NodeId(id), 0).unwrap();
+            follower.handle_datagram(30, addr(1), &data);
+            let ack = follower.poll_transmit(40, &mut buf).unwrap();
+            acks.push((id, buf[..ack.len].to_vec()));
+        }
+        for (id, ack) in &acks {
+            leader.handle_datagram(100, addr(10 + id), ack);
+        }
+        let samples: Vec<_> = std::iter::from_fn(|| leader.poll_event())
+            .filter_map(|e| match e {
+                LeaderEvent::AckRtt { node, rtt_ns } => Some((node, rtt_ns)),
+                LeaderEvent::Committed { .. } => None,
+            })
+            .collect();
+        // Sent at 20, echoed after 10 ns at the follower, back at 100.
+        assert_eq!(samples, [(NodeId(1), 70), (NodeId(2), 70)]);
+        assert_eq!(leader.stats().rtt_samples_dropped, 0);
     }
 }
