@@ -224,7 +224,6 @@ impl Client {
         if now < self.paused_until {
             return None;
         }
-        self.handle_timeout(now);
         while self.request_send < self.request_next && self.seqs[self.slot(self.request_send)] != 0 {
             self.request_send += 1;
         }
