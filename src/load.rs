@@ -170,6 +170,7 @@ fn client_thread(
     let mut told = (0, 0);
     loop {
         let now = node.now();
+        let mut refused = false;
         while report.submitted < count && intended(report.submitted) <= now {
             let tag = (u64::from(id) << 32 | report.submitted).to_le_bytes();
             let n = tag.len().min(payload.len());
@@ -177,7 +178,10 @@ fn client_thread(
             match node.submit(&payload) {
                 Ok(_) => report.submitted += 1,
                 // Back pressure: the event waits, and its latency grows from its intended time.
-                Err(SubmitError::Full) => break,
+                Err(SubmitError::Full) => {
+                    refused = true;
+                    break;
+                }
                 Err(e @ SubmitError::TooLarge { .. }) => {
                     return Err(NetError::Io(std::io::Error::other(e.to_string())));
                 }
@@ -202,7 +206,9 @@ fn client_thread(
         if finished || report.leader_restarted.is_some() || stop.load(Ordering::Relaxed) {
             break;
         }
-        let next_send = if all_sent { now + 1_000_000 } else { intended(report.submitted) };
+        // Refused, the next send time has passed already: sleep until a commit
+        // frees room (or a timer), rather than spin on the CPU being measured.
+        let next_send = if all_sent || refused { now + 1_000_000 } else { intended(report.submitted) };
         node.wait(next_send)?;
     }
     report.unacknowledged = report.submitted - report.committed;
