@@ -30,6 +30,7 @@ fn deliveries(follower: &mut Follower) -> Vec<String> {
             Event::Deliver(e) => format!("{} {:?}", e.header.seq.get(), e.payload),
             Event::Lost { first, end } => format!("lost {first}..{end}"),
             Event::LeaderRestarted { old, new, in_doubt } => format!("restarted {old}->{new} in doubt {in_doubt:?}"),
+            other => format!("{other:?}"),
         })
     })
     .collect()

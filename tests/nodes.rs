@@ -47,7 +47,13 @@ fn followers_agree_and_a_killed_follower_catches_up() {
 fn junk(cluster_id: u32) -> Vec<Vec<u8>> {
     let mut buf = [0u8; 256];
     let other_cluster = Header::new(Kind::Heartbeat, 0, cluster_id ^ 0xffff, 1);
-    let body = Heartbeat { seq_next: 99.into(), commit: 98.into(), sent_ns: 1.into(), rtt_ns: 1.into() };
+    let body = Heartbeat {
+        seq_next: 99.into(),
+        commit: 98.into(),
+        sent_ns: 1.into(),
+        rtt_ns: 1.into(),
+        epoch_start: 0.into(),
+    };
     let len = wire::emit(&mut buf, &other_cluster, Kind::Heartbeat, &body).unwrap();
     let foreign = buf[..len].to_vec();
     let ours = Header::new(Kind::Data, 0, cluster_id, 1);

@@ -43,6 +43,19 @@ pub struct SimArgs {
     /// When followers deliver: once committed, or as received.
     #[arg(long, value_enum)]
     pub deliver: Option<DeliverArg>,
+    /// Run the failover profile: automatic elections, with leader crashes,
+    /// pauses, partitions of the leader and operator promotions.
+    #[arg(long)]
+    pub failover: bool,
+    /// With --failover: crashes of whoever leads, in each run.
+    #[arg(long, requires = "failover")]
+    pub leader_crashes: Option<u32>,
+    /// With --failover: pauses of a member (often the leader), in each run.
+    #[arg(long, requires = "failover")]
+    pub pauses: Option<u32>,
+    /// With --failover: operator promotions of a random member, in each run.
+    #[arg(long, requires = "failover")]
+    pub promotions: Option<u32>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -59,7 +72,10 @@ fn probability(text: &str) -> Result<f64, String> {
 impl SimArgs {
     /// The run for `seed`: its drawn profile with the flags' faults fixed.
     pub fn config(&self, seed: u64) -> SimConfig {
-        let mut config = SimConfig::mixed(seed);
+        let mut config = if self.failover { SimConfig::failover(seed) } else { SimConfig::mixed(seed) };
+        config.leader_crashes = self.leader_crashes.unwrap_or(config.leader_crashes);
+        config.pauses = self.pauses.unwrap_or(config.pauses);
+        config.promotions = self.promotions.unwrap_or(config.promotions);
         config.loss = self.loss.unwrap_or(config.loss);
         config.dup = self.dup.unwrap_or(config.dup);
         config.reorder = self.reorder.unwrap_or(config.reorder);
@@ -86,8 +102,13 @@ impl SimArgs {
             ("crashes", self.crashes.map(|v| v.to_string())),
             ("partitions", self.partitions.map(|v| v.to_string())),
             ("deliver", self.deliver.map(|d| format!("{d:?}").to_lowercase())),
+            ("leader-crashes", self.leader_crashes.map(|v| v.to_string())),
+            ("pauses", self.pauses.map(|v| v.to_string())),
+            ("promotions", self.promotions.map(|v| v.to_string())),
         ];
-        flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect()
+        let flags: String =
+            flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();
+        if self.failover { format!(" --failover{flags}") } else { flags }
     }
 }
 
@@ -122,6 +143,14 @@ pub fn run(args: &SimArgs) -> ExitCode {
     let violation = failed.violation.as_ref().expect("found by its violation");
     let failures = outcomes.iter().filter(|o| o.violation.is_some()).count();
     println!("{failures} of {} seeds FAILED; the first, seed {}: {violation}", outcomes.len(), failed.seed);
+    let more: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| Some(format!("{} ({})", o.seed, o.violation.as_ref()?.invariant)))
+        .take(20)
+        .collect();
+    if failures > 1 {
+        println!("failed seeds (invariant): {}", more.join(", "));
+    }
     println!("replay it alone: seqcast sim --seed {} --seeds 1{overrides}", failed.seed);
     ExitCode::FAILURE
 }

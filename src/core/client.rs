@@ -5,7 +5,7 @@
 use core::fmt;
 use std::net::SocketAddr;
 
-use super::{Config, ConfigError, Dest, Nanos, Peers, Rejects, Transmit, accept};
+use super::{Config, ConfigError, Dest, Failover, Nanos, NodeId, Peers, Rejects, Transmit, accept};
 use crate::wire::{BusyReason, Commit, EventHeader, Frame, FrameWriter, Header, Kind, SENDER_CLIENT};
 
 /// Counters of the client's protocol paths.
@@ -21,6 +21,8 @@ pub struct ClientStats {
     pub busy: u64,
     /// Requests reported committed.
     pub committed: u64,
+    /// Times it turned to another member (told "not leader", or no answer).
+    pub redirects: u64,
 }
 
 /// A request the leader committed.
@@ -64,6 +66,9 @@ pub struct Client {
     config: Config,
     id: u32,
     leader: SocketAddr,
+    /// With failover: every member's address, by node id, to find the leader.
+    members: Vec<SocketAddr>,
+    leader_index: usize,
     header: Header,
     payloads: Vec<u8>,
     lens: Vec<u16>,
@@ -81,9 +86,34 @@ pub struct Client {
 impl Client {
     /// Client `id` of the cluster in `config`, sending to the leader at `leader`.
     pub fn new(config: Config, id: u32, leader: SocketAddr) -> Result<Client, ConfigError> {
+        Client::with_members(config, id, leader, Vec::new())
+    }
+
+    /// A client of a cluster with failover: `members[i]` is node `i`'s
+    /// address. It starts with `config.leader`, and when a member says it does
+    /// not lead, or nobody answers, it turns to the leader named or the next
+    /// member, resending what is uncommitted under the same request numbers.
+    pub fn with_failover(config: Config, id: u32, members: Vec<SocketAddr>) -> Result<Client, ConfigError> {
+        let leader = *members
+            .get(config.leader.index())
+            .ok_or(ConfigError::LeaderNotMember { leader: config.leader, nodes: members.len() as u16 })?;
+        if members.len() != usize::from(config.nodes) {
+            return Err(ConfigError::TooFewNodes(members.len() as u16));
+        }
+        Client::with_members(config, id, leader, members)
+    }
+
+    fn with_members(
+        config: Config,
+        id: u32,
+        leader: SocketAddr,
+        members: Vec<SocketAddr>,
+    ) -> Result<Client, ConfigError> {
         config.validate()?;
         let slots = config.client_pending_max;
         Ok(Client {
+            leader_index: config.leader.index(),
+            members,
             header: Header::new(Kind::Submit, SENDER_CLIENT, config.cluster_id, config.epoch),
             payloads: super::prefaulted(slots * config.payload_max),
             lens: vec![0; slots],
@@ -107,8 +137,11 @@ impl Client {
         self.id
     }
 
-    /// `(old, new)` epochs once a leader of another epoch answered: the leader
-    /// this client knew is gone, and its pending requests are in doubt.
+    /// `(old, new)` epochs once its pending requests are in doubt: without
+    /// failover, a leader of another epoch answered (the one it knew is gone);
+    /// with failover, an elected leader could not place a resent request
+    /// (taken by an earlier leader outside the log it holds). A client with
+    /// failover sends nothing more; its application decides.
     pub fn leader_restarted(&self) -> Option<(u64, u64)> {
         self.leader_restarted
     }
@@ -151,12 +184,37 @@ impl Client {
         Ok(request)
     }
 
+    /// The address SUBMITs go to now.
+    pub fn leader_addr(&self) -> SocketAddr {
+        self.leader
+    }
+
+    fn failover(&self) -> bool {
+        !self.members.is_empty() && self.config.failover != Failover::Off
+    }
+
+    /// Turns to member `hint` if it names one, else to the next member, and
+    /// resends everything uncommitted there.
+    fn redirect(&mut self, hint: Option<usize>) {
+        let next = hint.filter(|&i| i < self.members.len()).unwrap_or((self.leader_index + 1) % self.members.len());
+        (self.leader_index, self.leader) = (next, self.members[next]);
+        self.request_send = self.request_oldest;
+        self.stats.redirects += 1;
+    }
+
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, _from: SocketAddr, bytes: &[u8]) {
-        let Some(datagram) = accept(bytes, &self.header, Peers::Leader(self.config.leader), &mut self.rejects) else {
+        let peers = match self.failover() {
+            true => Peers::Members { me: NodeId(SENDER_CLIENT), nodes: self.config.nodes },
+            false => Peers::Leader(self.config.leader),
+        };
+        let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else {
             return;
         };
         let (mine, epoch) = (self.header.epoch.get(), datagram.header.epoch.get());
+        if self.failover() {
+            return self.handle_failover_frame(now, mine, epoch, datagram.frame);
+        }
         if mine == 0 {
             self.header.epoch = epoch.into();
         } else if epoch != mine {
@@ -175,6 +233,39 @@ impl Client {
                 self.stats.busy += 1;
                 self.paused_until = now + busy.retry_ns.get();
                 self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));
+            }
+            _ => self.rejects.unexpected_kind += 1,
+        }
+    }
+
+    /// With failover, epochs only move forward and a newer one is a new
+    /// leader, not a loss: what is uncommitted is resent to it.
+    fn handle_failover_frame(&mut self, now: Nanos, mine: u64, epoch: u64, frame: Frame<'_>) {
+        match frame {
+            // A commit notice is true whichever leader sent it.
+            Frame::Commit(commit) if commit.head.client.get() == self.id => {
+                self.header.epoch = mine.max(epoch).into();
+                self.on_commit(commit);
+            }
+            _ if epoch < mine => self.rejects.wrong_epoch += 1,
+            Frame::Busy(busy) if busy.client.get() == self.id && busy.reason() == BusyReason::EpochChanged => {
+                // The leader cannot say whether a request it was asked for again
+                // committed (taken by an earlier leader, beyond its log).
+                self.leader_restarted.get_or_insert((mine, epoch));
+            }
+            Frame::Busy(busy) if busy.client.get() == self.id => {
+                self.header.epoch = epoch.into();
+                self.stats.busy += 1;
+                if busy.reason() == BusyReason::NotLeader {
+                    let hint = busy.leader.get();
+                    let known = hint != SENDER_CLIENT && usize::from(hint) != self.leader_index;
+                    self.redirect(known.then_some(usize::from(hint)));
+                    // Nobody named: wait a little for an election to end.
+                    self.paused_until = if known { now } else { now + self.config.busy_retry_ns };
+                } else {
+                    self.paused_until = now + busy.retry_ns.get();
+                    self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));
+                }
             }
             _ => self.rejects.unexpected_kind += 1,
         }
@@ -205,11 +296,24 @@ impl Client {
             // Go back: resend everything uncommitted from the oldest on.
             self.request_send = oldest;
             self.stats.retries += 1;
+            if self.failover() {
+                // Nobody answered: the leader may be gone; ask the next member.
+                self.redirect(None);
+            }
         }
+    }
+
+    /// With failover, a client whose requests are in doubt sends no more:
+    /// its application must decide what they were.
+    fn stopped(&self) -> bool {
+        self.failover() && self.leader_restarted.is_some()
     }
 
     /// When the client next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
+        if self.stopped() {
+            return None;
+        }
         let retry = self.oldest_unresolved().map(|r| self.sent_at[self.slot(r)] + self.config.client_retry_ns);
         match retry {
             Some(at) => Some(at.max(self.paused_until)),
@@ -221,7 +325,7 @@ impl Client {
     /// Writes the next SUBMIT into `buf` (at least `mtu` bytes), packing as
     /// many unsent requests as fit.
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
-        if now < self.paused_until {
+        if now < self.paused_until || self.stopped() {
             return None;
         }
         while self.request_send < self.request_next && self.seqs[self.slot(self.request_send)] != 0 {

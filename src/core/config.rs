@@ -10,9 +10,22 @@ use crate::wire::{BatchHead, Header, SubmitHead, record_len};
 pub enum Deliver {
     /// Once a quorum holds them: never rolled back.
     OnCommit,
-    /// As soon as they are in order: lower latency, may later be dropped by a
-    /// failover (not yet possible: there is no failover).
+    /// As soon as they are in order: lower latency; an event delivered before
+    /// it committed may be lost with its leader, so failover refuses this.
     OnReceive,
+}
+
+/// How a new leader is chosen when the leader fails (DESIGN §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failover {
+    /// Never: a leader that fails stops the cluster until it is restarted,
+    /// and a restarted leader's new epoch leaves what followers held in doubt.
+    Off,
+    /// Only when an operator asks a member to stand (`seqcast promote`).
+    Manual,
+    /// A follower that hears no leader for `election_timeout_ns` (plus a
+    /// random delay of up to as much again) stands for election.
+    Auto,
 }
 
 /// The cluster's configuration; every node of a cluster uses the same one.
@@ -68,6 +81,11 @@ pub struct Config {
     pub client_retry_ns: u64,
     /// When followers deliver.
     pub deliver: Deliver,
+    /// Whether and how a new leader is elected.
+    pub failover: Failover,
+    /// With automatic failover: silence from the leader after which a
+    /// follower stands for election; also how long a candidate waits for votes.
+    pub election_timeout_ns: u64,
 }
 
 impl Default for Config {
@@ -97,6 +115,8 @@ impl Default for Config {
             busy_retry_ns: 500_000,
             client_retry_ns: 50_000_000,
             deliver: Deliver::OnCommit,
+            failover: Failover::Off,
+            election_timeout_ns: 20_000_000,
         }
     }
 }
@@ -157,6 +177,10 @@ pub enum ConfigError {
     TooManyClients(usize),
     /// A limit or timer that must be positive is zero.
     Zero(&'static str),
+    /// Failover needs followers that deliver on commit (an event delivered
+    /// on receipt could be dropped by the new leader) and a ring that holds a
+    /// follower's whole window (a promoted follower serves repairs from it).
+    FailoverNeeds(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -185,6 +209,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::TooManyClients(n) => write!(f, "clients_max {n} is above the limit of 65535"),
             ConfigError::Zero(name) => write!(f, "{name} must be greater than zero"),
+            ConfigError::FailoverNeeds(what) => write!(f, "failover needs {what}"),
         }
     }
 }
@@ -216,7 +241,18 @@ impl Config {
         if self.window_events < self.in_flight_max {
             return Err(ConfigError::WindowTooSmall { window: self.window_events, in_flight: self.in_flight_max });
         }
+        if self.failover != Failover::Off {
+            if self.deliver != Deliver::OnCommit {
+                return Err(ConfigError::FailoverNeeds(
+                    "delivery on commit (an event delivered on receipt could be dropped)",
+                ));
+            }
+            if self.ring_events < self.window_events {
+                return Err(ConfigError::FailoverNeeds("ring_events at least window_events"));
+            }
+        }
         let positive = [
+            ("election_timeout_ns", self.election_timeout_ns),
             ("in_flight_max", self.in_flight_max as u64),
             ("clients_max", self.clients_max as u64),
             ("client_pending_max", self.client_pending_max as u64),
@@ -242,6 +278,13 @@ impl Config {
             0 => usize::from(self.nodes) / 2 + 1,
             q => usize::from(q),
         }
+    }
+
+    /// Votes that win an election: a majority, and enough that every
+    /// electing set meets every commit quorum (so it holds every commit).
+    pub fn election_quorum(&self) -> usize {
+        let nodes = usize::from(self.nodes);
+        (nodes / 2 + 1).max(nodes + 1 - self.quorum())
     }
 
     /// Bytes one event record of `payload_max` takes.
@@ -287,5 +330,21 @@ mod tests {
         assert_eq!(bad(Config { repairs_max: 0, ..d() }), ConfigError::Zero("repairs_max"));
         assert_eq!(bad(Config { clients_max: 70_000, ..d() }), ConfigError::TooManyClients(70_000));
         assert!(bad(Config { quorum: 4, ..d() }).to_string().contains("larger than the cluster"));
+        let auto = || Config { failover: Failover::Auto, ..d() };
+        assert!(matches!(bad(Config { deliver: Deliver::OnReceive, ..auto() }), ConfigError::FailoverNeeds(_)));
+        assert!(matches!(bad(Config { window_events: 1 << 17, ..auto() }), ConfigError::FailoverNeeds(_)));
+        assert_eq!(bad(Config { election_timeout_ns: 0, ..auto() }), ConfigError::Zero("election_timeout_ns"));
+    }
+
+    #[test]
+    fn every_electing_set_meets_every_commit_quorum() {
+        for nodes in 2..=9u16 {
+            for quorum in 1..=nodes {
+                let config = Config { nodes, quorum, ..Config::default() };
+                let (n, q, e) = (usize::from(nodes), config.quorum(), config.election_quorum());
+                assert!(e + q > n && 2 * e > n && e <= n, "{nodes} nodes, quorum {quorum}: {e}");
+            }
+        }
+        assert_eq!(Config::default().election_quorum(), 2);
     }
 }

@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 
 use super::window::{Insert, NakLimits, Popped, Window};
-use super::{Config, ConfigError, Deliver, Dest, Nanos, NodeId, Peers, Rejects, Transmit, accept};
-use crate::wire::{Ack, Batch, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
+use super::{Config, ConfigError, Deliver, Dest, Failover, Nanos, NodeId, Peers, Rejects, Transmit, accept};
+use crate::wire::{
+    Ack, Batch, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, emit,
+};
 
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,6 +32,9 @@ pub struct FollowerStats {
     pub lost: u64,
     /// HEARTBEATs received.
     pub heartbeats: u64,
+    /// Events held past the last known commit and dropped on joining a new
+    /// leader (it resends what it has there; what it lacks never committed).
+    pub suffix_dropped: u64,
 }
 
 /// What a follower hands its application, in sequence order.
@@ -58,6 +63,37 @@ pub enum Event<'a> {
         /// been told). Delivered already when delivering on receipt.
         in_doubt: Option<(u64, u64)>,
     },
+    /// With failover: this member leads from now on, in `epoch`.
+    Elected {
+        /// Its epoch.
+        epoch: u64,
+    },
+    /// With failover: this member follows `leader` in `epoch` from now on.
+    Following {
+        /// The leader's epoch.
+        epoch: u64,
+        /// The leader.
+        leader: NodeId,
+    },
+}
+
+/// A follower taking a new leader's log: until it holds everything up to the
+/// log the new leader started with, its claim in an election stays that of
+/// its old log, and it sends no ACK (DESIGN §2, failover).
+#[derive(Clone, Debug)]
+struct Sync {
+    /// The new leader's `epoch_start`, once a HEARTBEAT has said it.
+    start: Option<u64>,
+    /// The claim of the log held before: (epoch, last sequence).
+    claim: (u64, u64),
+    /// The records of that log past its known commit, slot by slot from
+    /// `old_first`: kept so that the claim stays true (a follower whose new
+    /// leader died before it synced may stand with the log it claims).
+    old: Vec<u8>,
+    old_first: u64,
+    /// The window holds the old log again (its member stood for election):
+    /// the next frame of the leader joined starts the sync over.
+    restored: bool,
 }
 
 /// The follower state machine.
@@ -66,7 +102,15 @@ pub struct Follower {
     config: Config,
     header: Header,
     window: Window,
+    leader: NodeId,
     leader_addr: Option<SocketAddr>,
+    /// The epoch of the leader whose log this follower's is a prefix of.
+    log_epoch: u64,
+    sync: Option<Sync>,
+    /// A follower that started empty in a running cluster may have been part
+    /// of a commit quorum before it restarted: it votes only once it holds
+    /// everything committed when it came back (`None`: not yet known).
+    vote_after: Option<u64>,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<u64>,
     epoch_reported: bool,
@@ -84,15 +128,60 @@ pub struct Follower {
 
 impl Follower {
     /// Follower `id` of the cluster in `config`, starting empty at `now`.
+    ///
+    /// With failover, `config.epoch` 0 means it (re)starts in a running
+    /// cluster: it learns the leader from the first leader frame it hears.
     pub fn new(config: Config, id: NodeId, now: Nanos) -> Result<Follower, ConfigError> {
         config.validate()?;
-        if id.0 >= config.nodes || id == config.leader {
+        let fixed = config.failover == Failover::Off;
+        if id.0 >= config.nodes || (fixed && id == config.leader) {
             return Err(ConfigError::NotAFollower { id, nodes: config.nodes, leader: config.leader });
         }
-        Ok(Follower {
+        let window = Window::new(config.window_events, config.record_max());
+        Ok(Follower::with_window(config, id, now, window))
+    }
+
+    /// A leader that stepped down keeps its log: a follower of `epoch` whose
+    /// next event to deliver is `base`, with everything up to `commit` known
+    /// committed, holding `records` (consecutive, from sequence `first`; those
+    /// below `base` are kept as history, served if it is elected again).
+    pub(super) fn from_log<'r>(
+        config: Config,
+        id: NodeId,
+        now: Nanos,
+        (epoch, commit, base): (u64, u64, u64),
+        first: u64,
+        records: impl Iterator<Item = &'r [u8]>,
+    ) -> Follower {
+        let window = Window::starting_at(config.window_events, config.record_max(), base);
+        let mut follower = Follower::with_window(config, id, now, window);
+        // It follows nobody until a leader of a newer epoch speaks.
+        follower.leader = NodeId(SENDER_CLIENT);
+        follower.header.epoch = epoch.into();
+        follower.log_epoch = epoch;
+        follower.vote_after = Some(0);
+        let records: Vec<(u64, &[u8])> = (first..).zip(records).collect();
+        // History first: a record from `base` on may take a history slot.
+        for &(seq, record) in records.iter().filter(|(seq, _)| *seq < base) {
+            follower.window.keep_history(seq, record);
+        }
+        for &(seq, record) in records.iter().filter(|(seq, _)| *seq >= base) {
+            follower.window.insert(seq, record);
+        }
+        follower.commit = commit.max(base - 1);
+        follower.seen = follower.window.held();
+        follower
+    }
+
+    fn with_window(config: Config, id: NodeId, now: Nanos, window: Window) -> Follower {
+        Follower {
             header: Header::new(Kind::Ack, id.0, config.cluster_id, config.epoch),
-            window: Window::new(config.window_events, config.record_max()),
+            window,
+            leader: config.leader,
             leader_addr: None,
+            log_epoch: config.epoch,
+            sync: None,
+            vote_after: (config.epoch != 0).then_some(0),
             epoch_new: None,
             epoch_reported: false,
             commit: 0,
@@ -106,7 +195,108 @@ impl Follower {
             stats: FollowerStats::default(),
             rejects: Rejects::default(),
             config,
-        })
+        }
+    }
+
+    /// The leader followed (the configured one until another is joined).
+    pub fn leader(&self) -> NodeId {
+        self.leader
+    }
+
+    /// What an election compares (DESIGN §2, failover): the epoch of the
+    /// leader whose log this follower's is a prefix of, and its last sequence.
+    pub fn claim(&self) -> (u64, u64) {
+        match &self.sync {
+            Some(sync) => sync.claim,
+            None => (self.log_epoch, self.window.held()),
+        }
+    }
+
+    /// True while it takes a new leader's log (see [`join`](Self::join)).
+    pub fn syncing(&self) -> bool {
+        self.sync.is_some()
+    }
+
+    /// True when its claim can be trusted in an election: it did not come
+    /// back empty, or it holds again everything committed when it did.
+    pub fn may_vote(&self) -> bool {
+        self.vote_after.is_some_and(|commit| self.window.held() >= commit)
+    }
+
+    /// Follows `leader`, of the newer `epoch`, from now on. Everything held
+    /// past the known commit is dropped: the new leader resends what it has
+    /// there, and what it lacks was never committed (the winner of an
+    /// election holds every committed event). Until it holds the new
+    /// leader's starting log, its claim stays that of the log it had.
+    pub fn join(&mut self, epoch: u64, leader: NodeId) {
+        let commit = self.commit.max(self.window.base() - 1);
+        let held = self.window.held();
+        let sync = self.sync.take().unwrap_or_else(|| {
+            // Failover only: a copy of at most a window, never on the fast path.
+            let slot_len = self.config.record_max();
+            let mut old = Vec::with_capacity(held.saturating_sub(commit) as usize * slot_len);
+            for seq in commit + 1..=held {
+                old.extend_from_slice(self.window.kept(seq).expect("a held record is kept"));
+            }
+            Sync { start: None, claim: (self.log_epoch, held), old, old_first: commit + 1, restored: false }
+        });
+        self.stats.suffix_dropped += held.saturating_sub(commit);
+        self.window.truncate(commit);
+        self.sync = Some(Sync { start: None, restored: false, ..sync });
+        self.header.epoch = epoch.into();
+        self.epoch_new = None;
+        (self.leader, self.leader_addr) = (leader, None);
+        (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
+    }
+
+    /// True if a syncing follower can take back the log it claims: what it
+    /// delivered since it joined (committed, so the same in every log that
+    /// can win) does not reach past the end of that log.
+    pub fn can_restore(&self) -> bool {
+        self.sync.as_ref().is_some_and(|sync| self.window.base() - 1 <= sync.claim.1)
+    }
+
+    /// Takes back the log it had before joining (see [`can_restore`](Self::can_restore)):
+    /// its new leader is gone before it synced, and it stands with that log.
+    /// Whatever it took from the new leader and did not deliver goes: if any
+    /// of it had committed, a voter holding it would refuse this claim.
+    pub(super) fn restore(&mut self) {
+        if !self.can_restore() {
+            return;
+        }
+        let base = self.window.base();
+        let Some(sync) = self.sync.as_mut() else { return };
+        sync.restored = true;
+        let (from, slot_len) = (sync.old_first.max(base), self.config.record_max());
+        self.window.truncate(from - 1);
+        for (seq, record) in (sync.old_first..).zip(sync.old.chunks_exact(slot_len)).filter(|(seq, _)| *seq >= from) {
+            self.window.insert(seq, record);
+        }
+        // Not delivered until a leader says so again: a restored record may
+        // differ from one committed in a later epoch (then this claim loses).
+        self.commit = self.commit.min(from - 1);
+        self.seen = self.window.held();
+    }
+
+    /// A follower that restored its old log hears its leader again (its
+    /// candidacy failed): the sync starts over.
+    fn resync(&mut self) {
+        let Some(sync) = self.sync.as_mut().filter(|sync| sync.restored) else { return };
+        sync.restored = false;
+        let commit = self.commit.max(self.window.base() - 1);
+        self.window.truncate(commit);
+        (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
+    }
+
+    /// The records this follower still has, from the oldest kept to the
+    /// last it holds: what it serves from if it is elected.
+    pub(super) fn log(&self) -> (u64, impl Iterator<Item = &[u8]>) {
+        let held = self.window.held();
+        let mut first = held + 1;
+        while first > 1 && self.window.kept(first - 1).is_some() {
+            first -= 1;
+        }
+        (first, (first..=held).filter_map(|seq| self.window.kept(seq)))
     }
 
     /// Highest sequence held with nothing missing below it.
@@ -150,14 +340,24 @@ impl Follower {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        let Some(datagram) = accept(bytes, &self.header, Peers::Leader(self.config.leader), &mut self.rejects) else {
+        let Some(datagram) = accept(bytes, &self.header, Peers::Leader(self.leader), &mut self.rejects) else {
             return;
         };
+        let from_leader = matches!(
+            datagram.frame,
+            Frame::Data(_) | Frame::Retransmit(_) | Frame::Heartbeat(_) | Frame::Unrecoverable(_)
+        );
+        if !from_leader {
+            // Only a leader's frames say anything of the leader or the epoch.
+            self.rejects.unexpected_kind += 1;
+            return;
+        }
         if !self.same_epoch(datagram.header.epoch.get()) {
             self.rejects.wrong_epoch += 1;
             return;
         }
         self.leader_addr = Some(from);
+        self.resync();
         match datagram.frame {
             Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),
             Frame::Heartbeat(heartbeat) => {
@@ -168,6 +368,10 @@ impl Follower {
                 }
                 self.commit = self.commit.max(heartbeat.commit.get());
                 self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
+                self.vote_after.get_or_insert(heartbeat.commit.get());
+                if let Some(sync) = self.sync.as_mut() {
+                    sync.start = Some(heartbeat.epoch_start.get());
+                }
                 // The leader may have missed our last ACK.
                 self.ack_due |= heartbeat.commit.get() < self.window.held();
             }
@@ -178,10 +382,21 @@ impl Follower {
                 self.commit = self.commit.max(end - 1);
                 self.seen = self.seen.max(end - 1);
             }
-            _ => self.rejects.unexpected_kind += 1,
+            _ => unreachable!("only a leader's frames get here"),
         }
         self.mark_missing(now);
+        self.adopt();
         self.ack_due |= self.window.held() > self.ack_sent;
+    }
+
+    /// Ends a sync once the new leader's starting log is held.
+    fn adopt(&mut self) {
+        let synced = |sync: &Sync| !sync.restored && sync.start.is_some_and(|start| self.window.held() >= start);
+        if self.sync.as_ref().is_some_and(synced) {
+            self.sync = None;
+            self.log_epoch = self.epoch();
+            self.ack_due = true;
+        }
     }
 
     /// Learns the epoch from the first frame; afterwards an older epoch is
@@ -190,6 +405,7 @@ impl Follower {
         let mine = self.header.epoch.get();
         if mine == 0 {
             self.header.epoch = epoch.into();
+            self.log_epoch = epoch;
             return true;
         }
         if epoch > mine && self.epoch_new.is_none() {
@@ -229,7 +445,10 @@ impl Follower {
 
     /// When the follower next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
-        let ack = (self.window.held() > self.commit).then_some(self.ack_at + self.config.ack_interval_ns);
+        // With no leader heard yet there is nobody to ACK or NAK.
+        self.leader_addr?;
+        let acking = self.window.held() > self.commit && self.sync.is_none();
+        let ack = acking.then_some(self.ack_at + self.config.ack_interval_ns);
         match (ack, self.window.nak_due()) {
             (Some(a), Some(n)) => Some(a.min(n)),
             (a, n) => a.or(n),
@@ -243,7 +462,8 @@ impl Follower {
         let buf = &mut buf[..self.config.mtu];
         let held = self.window.held();
         let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
-        if self.ack_due || ack_timer {
+        // A syncing follower's window is not yet the new leader's log.
+        if (self.ack_due || ack_timer) && self.sync.is_none() {
             let body =
                 Ack { seq_held: held.into(), echo_ns: self.echo_ns.into(), echo_delay_ns: (now - self.echo_at).into() };
             (self.ack_sent, self.ack_at, self.ack_due) = (held, now, false);

@@ -2,13 +2,16 @@
 //! batches, repairs NAKs from its ring, commits on a quorum of ACKs and tells
 //! each client what committed (DESIGN §2).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use super::{Config, ConfigError, Dest, Nanos, NodeId, Peers, Rejects, Ring, Transmit, accept, quorum_commit};
+use super::clients::Clients;
+use super::{
+    Config, ConfigError, Dest, Failover, Follower, Nanos, NodeId, Peers, Rejects, Ring, Transmit, accept, quorum_commit,
+};
 use crate::wire::{
-    Ack, Busy, BusyReason, CommitRun, Frame, FrameWriter, Header, Heartbeat, Kind, Nak, SeqRange, Submit,
-    Unrecoverable, emit,
+    Ack, Busy, BusyReason, CommitRun, EventRef, Frame, FrameWriter, Header, Heartbeat, Kind, Nak, SENDER_CLIENT,
+    SeqRange, Submit, Unrecoverable, emit,
 };
 
 /// Counters of every protocol path the leader runs.
@@ -49,6 +52,9 @@ pub struct LeaderStats {
     pub unrecoverable_sent: u64,
     /// COMMIT datagrams sent to clients.
     pub commits_sent: u64,
+    /// Retried requests an elected leader could not place (taken by an
+    /// earlier leader, outside the log it holds), reported in doubt.
+    pub in_doubt: u64,
     /// ACK round-trip samples dropped because the driver did not poll them in time.
     pub rtt_samples_dropped: u64,
 }
@@ -73,73 +79,6 @@ pub enum LeaderEvent {
     },
 }
 
-#[derive(Clone, Copy, Debug)]
-struct ClientEntry {
-    id: u32,
-    addr: SocketAddr,
-    request_next: u64,
-    notified_next: u64,
-    dirty: bool,
-    /// When the client was last asked to resend from `request_next`: one ask
-    /// per round trip, or every SUBMIT behind a loss would trigger a resend.
-    gap_asked_at: Option<Nanos>,
-}
-
-/// Clients by id, with the sequence of each recent request (for dedup and
-/// commit notices); sized once from `clients_max × client_pending_max`.
-#[derive(Debug)]
-struct Clients {
-    index: HashMap<u32, usize>,
-    entries: Vec<ClientEntry>,
-    seqs: Vec<u64>,
-    pending_max: usize,
-    dirty: VecDeque<usize>,
-}
-
-impl Clients {
-    fn new(clients_max: usize, pending_max: usize) -> Clients {
-        Clients {
-            index: HashMap::with_capacity(clients_max),
-            entries: Vec::with_capacity(clients_max),
-            seqs: super::prefaulted(clients_max * pending_max),
-            pending_max,
-            dirty: VecDeque::with_capacity(clients_max),
-        }
-    }
-
-    fn find_or_add(&mut self, id: u32, addr: SocketAddr) -> Option<usize> {
-        if let Some(&slot) = self.index.get(&id) {
-            self.entries[slot].addr = addr;
-            return Some(slot);
-        }
-        if self.entries.len() == self.entries.capacity() {
-            return None;
-        }
-        // Request numbers of a client id start at 1 (one id per incarnation).
-        self.entries.push(ClientEntry {
-            id,
-            addr,
-            request_next: 1,
-            notified_next: 1,
-            dirty: false,
-            gap_asked_at: None,
-        });
-        self.index.insert(id, self.entries.len() - 1);
-        Some(self.entries.len() - 1)
-    }
-
-    fn seq_index(&self, slot: usize, request: u64) -> usize {
-        slot * self.pending_max + (request % self.pending_max as u64) as usize
-    }
-
-    fn mark_dirty(&mut self, slot: usize) {
-        if !self.entries[slot].dirty {
-            self.entries[slot].dirty = true;
-            self.dirty.push_back(slot);
-        }
-    }
-}
-
 /// A range to resend (or to declare lost) to one follower.
 #[derive(Clone, Copy, Debug)]
 struct Repair {
@@ -155,6 +94,15 @@ struct Repair {
 #[derive(Debug)]
 pub struct Leader {
     config: Config,
+    me: NodeId,
+    /// Elected rather than started: a client it does not know may have had
+    /// requests committed by an earlier leader, so its first request number
+    /// is taken as where it stands (request numbers start at 1 otherwise).
+    promoted: bool,
+    /// Elected by a member that delivered every event before its log (no
+    /// loss): a client it never heard of is new. Otherwise such a client's
+    /// requests may have been taken where this leader cannot see.
+    history_complete: bool,
     header: Header,
     ring: Ring,
     quorum: usize,
@@ -163,6 +111,8 @@ pub struct Leader {
     commit: u64,
     commit_sent: u64,
     seq_sent: u64,
+    /// Last sequence of the log this leader started its epoch with.
+    epoch_start: u64,
     multicast_at: Nanos,
     clients: Clients,
     /// The client-table slot of each event in the ring (by `seq % ring_events`),
@@ -185,16 +135,25 @@ impl Leader {
         if config.epoch == 0 {
             return Err(ConfigError::Zero("epoch"));
         }
+        let ring = Ring::new(config.ring_events, config.record_max());
+        Ok(Leader::with_ring(config.clone(), config.leader, config.epoch, ring, now))
+    }
+
+    fn with_ring(config: Config, me: NodeId, epoch: u64, ring: Ring, now: Nanos) -> Leader {
         let nodes = usize::from(config.nodes);
-        Ok(Leader {
-            header: Header::new(Kind::Data, config.leader.0, config.cluster_id, config.epoch),
-            ring: Ring::new(config.ring_events, config.record_max()),
+        Leader {
+            me,
+            promoted: false,
+            history_complete: true,
+            header: Header::new(Kind::Data, me.0, config.cluster_id, epoch),
+            ring,
             quorum: config.quorum(),
             held: vec![0; nodes],
             scratch: vec![0; nodes],
             commit: 0,
             commit_sent: 0,
             seq_sent: 1,
+            epoch_start: 0,
             multicast_at: now,
             clients: Clients::new(config.clients_max, config.client_pending_max),
             slot_of: super::prefaulted(config.ring_events),
@@ -206,7 +165,57 @@ impl Leader {
             stats: LeaderStats::default(),
             rejects: Rejects::default(),
             config,
-        })
+        }
+    }
+
+    /// An elected follower, leading `epoch` from now on with the log it holds
+    /// (DESIGN §2, failover): its commit is what it knew committed, and its
+    /// client table is rebuilt from the log, so a client that resends what
+    /// an earlier leader took gets the same sequences back.
+    pub(super) fn from_follower(
+        config: Config,
+        me: NodeId,
+        epoch: u64,
+        follower: &Follower,
+        (delivered, history_complete): (&Clients, bool),
+        now: Nanos,
+    ) -> Leader {
+        let (first, records) = follower.log();
+        let mut ring = Ring::starting_at(config.ring_events, config.record_max(), first);
+        for record in records {
+            let (event, _) = EventRef::split(record).expect("a held record parses");
+            ring.push(event.record, event.header.stamp_ns.get());
+        }
+        let clients_max = config.clients_max;
+        let mut leader = Leader::with_ring(config, me, epoch, ring, now);
+        (leader.promoted, leader.history_complete) = (true, history_complete);
+        leader.commit = follower.commit().min(leader.ring.seq_next() - 1);
+        (leader.commit_sent, leader.epoch_start) = (leader.commit, leader.ring.seq_next() - 1);
+        // Resend the uncommitted part at once: followers dropped theirs on joining.
+        leader.seq_sent = leader.commit + 1;
+        // Who sent what: what this member delivered, then the rest of its log.
+        leader.clients = delivered.copy(clients_max);
+        for seq in follower.seq_next_delivery().max(first)..leader.ring.seq_next() {
+            let event = leader.ring.get(seq).expect("in the ring");
+            let (client, request) = (event.header.client.get(), event.header.request.get());
+            leader.clients.record(client, request, seq);
+            if let Some(&slot) = leader.clients.index.get(&client) {
+                let ring_slot = (seq % leader.slot_of.len() as u64) as usize;
+                leader.slot_of[ring_slot] = slot as u16;
+            }
+        }
+        leader
+    }
+
+    /// The event at `seq` if the ring holds it (for delivering to this
+    /// member's own application once committed).
+    pub fn event(&self, seq: u64) -> Option<EventRef<'_>> {
+        self.ring.get(seq)
+    }
+
+    /// Last sequence of the log this leader started its epoch with.
+    pub fn epoch_start(&self) -> u64 {
+        self.epoch_start
     }
 
     /// Highest committed sequence (0: none).
@@ -246,15 +255,20 @@ impl Leader {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        let peers = Peers::Members { me: self.config.leader, nodes: self.config.nodes };
+        let peers = Peers::Members { me: self.me, nodes: self.config.nodes };
         let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else { return };
         let (sender, epoch) = (NodeId(datagram.header.sender.get()), datagram.header.epoch.get());
-        // Clients send 0 until they have heard from a leader.
-        let ours = epoch == self.epoch() || (epoch == 0 && matches!(datagram.frame, Frame::Submit(_)));
+        let submit = matches!(datagram.frame, Frame::Submit(_));
+        // Clients send 0 until they have heard from a leader; with failover a
+        // client that knew an earlier leader is redirected here, which is fine.
+        let failover = self.config.failover != Failover::Off;
+        let ours = epoch == self.epoch() || (submit && (epoch == 0 || (failover && epoch < self.epoch())));
         if !ours {
             self.rejects.wrong_epoch += 1;
             if let Frame::Submit(submit) = datagram.frame {
-                self.queue_busy(from, submit.head.client.get(), submit.head.request.get(), BusyReason::EpochChanged);
+                // A client that knows a newer epoch knows a newer leader.
+                let reason = if failover { BusyReason::NotLeader } else { BusyReason::EpochChanged };
+                self.queue_busy(from, submit.head.client.get(), submit.head.request.get(), reason);
             }
             return;
         }
@@ -273,7 +287,14 @@ impl Leader {
 
     fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>) {
         let id = submit.head.client.get();
-        let Some(slot) = self.clients.find_or_add(id, from) else {
+        if self.promoted && !self.history_complete && !self.clients.index.contains_key(&id) {
+            // Perhaps a client whose requests went in events this leader lost.
+            self.stats.in_doubt += 1;
+            return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
+        }
+        // Request numbers of a client id start at 1 (one id per incarnation).
+        let start = if self.promoted { submit.head.request.get() } else { 1 };
+        let Some(slot) = self.clients.find_or_add(id, Some(from), start) else {
             self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
             return;
         };
@@ -306,8 +327,7 @@ impl Leader {
             let seq = self.ring.push(event.record, now);
             let ring_slot = (seq % self.slot_of.len() as u64) as usize;
             self.slot_of[ring_slot] = slot as u16;
-            let index = self.clients.seq_index(slot, request);
-            self.clients.seqs[index] = seq;
+            self.clients.set_seq(slot, request, seq);
             self.clients.entries[slot].request_next += 1;
             self.clients.entries[slot].gap_asked_at = None;
             self.stats.events_stamped += 1;
@@ -319,6 +339,16 @@ impl Leader {
     /// otherwise the commit notice will come when it commits.
     fn on_duplicate(&mut self, slot: usize, request: u64) {
         self.stats.duplicates += 1;
+        let entry = self.clients.entries[slot];
+        let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
+        let unknown =
+            request < entry.known_from || (request >= remembered && self.clients.seq_of(slot, request).is_none());
+        if unknown && let Some(addr) = entry.addr {
+            // Taken by an earlier leader, beyond the log this one holds: it
+            // cannot say where, nor take it again. The client must be told.
+            self.stats.in_doubt += 1;
+            return self.queue_busy(addr, entry.id, request, BusyReason::EpochChanged);
+        }
         let entry = &mut self.clients.entries[slot];
         let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
         if request < remembered || request >= entry.notified_next {
@@ -364,7 +394,7 @@ impl Leader {
     }
 
     fn update_commit(&mut self) {
-        self.held[self.config.leader.index()] = self.ring.seq_next() - 1;
+        self.held[self.me.index()] = self.ring.seq_next() - 1;
         let commit = quorum_commit(&self.held, self.quorum, &mut self.scratch);
         if commit <= self.commit {
             return;
@@ -461,7 +491,7 @@ impl Leader {
         let body = Busy {
             client: client.into(),
             reason: u16::from(reason).into(),
-            reserved: 0.into(),
+            leader: if reason == BusyReason::NotLeader { SENDER_CLIENT } else { 0 }.into(),
             request: request.into(),
             retry_ns: if reason == BusyReason::Gap { 0 } else { self.config.busy_retry_ns }.into(),
         };
@@ -494,6 +524,7 @@ impl Leader {
             commit: self.commit.into(),
             sent_ns: now.into(),
             rtt_ns: self.srtt_ns.into(),
+            epoch_start: self.epoch_start.into(),
         };
         self.stats.heartbeats_sent += 1;
         self.commit_sent = self.commit;
@@ -505,11 +536,28 @@ impl Leader {
     fn transmit_commit_notice(&mut self, buf: &mut [u8]) -> Option<Transmit> {
         while let Some(slot) = self.clients.dirty.pop_front() {
             let entry = self.clients.entries[slot];
+            let Some(addr) = entry.addr else {
+                // Not heard from since this leader was elected: it will resend,
+                // and be told then.
+                self.clients.entries[slot].dirty = false;
+                continue;
+            };
             let mut writer = FrameWriter::commit(buf, &self.header, entry.id, self.commit).expect("mtu holds a COMMIT");
-            let seq_of = |request: u64| self.clients.seqs[self.clients.seq_index(slot, request)];
-            let mut request = entry.notified_next;
+            // A sequence not known here (an elected leader's gap) is skipped:
+            // asked for again, it is answered "in doubt".
+            let known = |request: u64| self.clients.seq_of(slot, request);
+            let seq_of = |request: u64| known(request).unwrap_or(u64::MAX);
+            // Requests older than the table remembers cannot be pending.
+            let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
+            let mut request = entry.notified_next.max(remembered);
             let mut full = false;
-            while request < entry.request_next && seq_of(request) <= self.commit {
+            loop {
+                while request < entry.request_next && known(request).is_none() {
+                    request += 1;
+                }
+                if request == entry.request_next || seq_of(request) > self.commit {
+                    break;
+                }
                 // One run: consecutive requests at consecutive committed sequences.
                 let seq = seq_of(request);
                 let mut count = 1;
@@ -532,7 +580,7 @@ impl Leader {
             }
             if writer.count() > 0 {
                 self.stats.commits_sent += 1;
-                return Some(Transmit { dest: Dest::Unicast(entry.addr), len: writer.finish() });
+                return Some(Transmit { dest: Dest::Unicast(addr), len: writer.finish() });
             }
         }
         None

@@ -7,17 +7,20 @@
 //! fixed origin the driver chooses; it must not go backwards.
 
 mod client;
+mod clients;
 mod config;
 mod follower;
 mod leader;
+mod member;
 mod quorum;
 mod ring;
 mod window;
 
 pub use client::{Client, ClientStats, Committed, SubmitError};
-pub use config::{Config, ConfigError, Deliver};
+pub use config::{Config, ConfigError, Deliver, Failover};
 pub use follower::{Event, Follower, FollowerStats};
 pub use leader::{Leader, LeaderEvent, LeaderStats};
+pub use member::{ElectionStats, Member};
 pub use quorum::quorum_commit;
 pub use ring::Ring;
 pub use window::{Slot, Window};

@@ -76,6 +76,11 @@ pub struct Window {
     marked: u64,
     lost_until: u64,
     nak_due: Option<u64>,
+    /// Highest sequence ever stored: a delivered slot keeps its bytes until
+    /// this passes it by a whole window (a promoted follower serves them).
+    top: u64,
+    /// Lowest sequence ever stored: below it, slots hold nothing.
+    bottom: u64,
 }
 
 impl Window {
@@ -84,17 +89,75 @@ impl Window {
     /// # Panics
     /// If `capacity` is 0.
     pub fn new(capacity: usize, slot_len: usize) -> Window {
-        assert!(capacity > 0);
+        Window::starting_at(capacity, slot_len, 1)
+    }
+
+    /// A window whose next sequence to pop is `base`: everything below was
+    /// delivered elsewhere (a leader that stepped down keeps its place).
+    ///
+    /// # Panics
+    /// If `capacity` or `base` is 0.
+    pub fn starting_at(capacity: usize, slot_len: usize, base: u64) -> Window {
+        assert!(capacity > 0 && base > 0);
         Window {
             bytes: super::prefaulted(capacity * slot_len),
             slots: vec![Slot::Empty; capacity],
             slot_len,
-            base: 1,
-            held: 0,
-            marked: 0,
+            base,
+            held: base - 1,
+            marked: base - 1,
             lost_until: 0,
             nak_due: None,
+            top: base - 1,
+            bottom: u64::MAX,
         }
+    }
+
+    /// The record of `seq` if this window still has its bytes: held and not
+    /// lost, and if already delivered, not yet overwritten.
+    pub fn kept(&self, seq: u64) -> Option<&[u8]> {
+        if seq < self.bottom || seq > self.held || seq < self.lost_until {
+            return None;
+        }
+        let kept =
+            if seq >= self.base { self.slot(seq) == Slot::Present } else { seq + self.slots.len() as u64 > self.top };
+        let at = self.index(seq) * self.slot_len;
+        kept.then(|| &self.bytes[at..at + self.slot_len])
+    }
+
+    /// Keeps the record of `seq`, already delivered (below `base`), as
+    /// history that [`kept`](Self::kept) returns until a newer record takes
+    /// its slot. Returns false if its slot already belongs to a newer one.
+    pub fn keep_history(&mut self, seq: u64, record: &[u8]) -> bool {
+        if seq == 0 || seq >= self.base || seq + self.slots.len() as u64 <= self.top.max(self.base - 1) {
+            return false;
+        }
+        let at = self.index(seq) * self.slot_len;
+        self.bytes[at..at + record.len()].copy_from_slice(record);
+        self.bottom = self.bottom.min(seq);
+        true
+    }
+
+    /// Forgets everything above `seq` (a new leader will resend what it has
+    /// there). Nothing at or below `base - 1` may be dropped: it was delivered.
+    ///
+    /// # Panics
+    /// If `seq` is below `base - 1`.
+    pub fn truncate(&mut self, seq: u64) {
+        assert!(seq + 1 >= self.base, "cannot drop delivered events");
+        for s in seq + 1..=self.marked.max(self.held).min(self.end() - 1) {
+            self.set(s, Slot::Empty);
+        }
+        // Slots past `marked` may hold records stored ahead of a gap.
+        for s in self.marked.max(seq) + 1..self.end() {
+            if self.slot(s) == Slot::Present {
+                self.set(s, Slot::Empty);
+            }
+        }
+        self.held = self.held.min(seq);
+        // What was known missing at or below `seq` still is.
+        self.marked = self.marked.min(seq).max(self.held);
+        self.nak_due = (self.marked > self.held).then_some(0);
     }
 
     /// The next sequence to pop (everything below was delivered or reported lost).
@@ -145,6 +208,8 @@ impl Window {
         let at = self.index(seq) * self.slot_len;
         self.bytes[at..at + record.len()].copy_from_slice(record);
         self.set(seq, Slot::Present);
+        self.top = self.top.max(seq);
+        self.bottom = self.bottom.min(seq);
         self.advance();
         Insert::Stored
     }

@@ -180,7 +180,7 @@ impl Digest {
                 self.mix(&end.to_le_bytes());
             }
             // Not a delivery: the digest covers what was delivered.
-            Event::LeaderRestarted { .. } => {}
+            Event::LeaderRestarted { .. } | Event::Elected { .. } | Event::Following { .. } => {}
         }
     }
 }

@@ -34,10 +34,10 @@ impl fmt::Display for Violation {
     }
 }
 
-/// One life of a follower: it starts empty and must deliver 1, 2, 3, …
+/// One life of a member: it starts empty and must deliver 1, 2, 3, …
 #[derive(Clone, Copy, Debug)]
 struct Incarnation {
-    follower: NodeId,
+    member: NodeId,
     next: u64,
     alive: bool,
 }
@@ -46,10 +46,24 @@ struct Incarnation {
 #[derive(Debug, Default)]
 pub struct History {
     submitted: HashMap<(u32, u64), (Vec<u8>, u64)>,
-    stamped: HashMap<u64, (u32, u64)>,
-    seq_of: HashMap<(u32, u64), u64>,
+    /// What each leader put at each sequence, by (epoch, seq): a leader's log
+    /// only grows, so this never changes within an epoch.
+    stamped: HashMap<(u64, u64), (u32, u64)>,
+    /// Where each leader put each request, by (epoch, origin).
+    seq_in_epoch: HashMap<(u64, (u32, u64)), u64>,
+    /// Every event any leader sent at a sequence (a failover may replace an
+    /// uncommitted one).
+    stamped_any: HashMap<u64, Vec<(u32, u64)>>,
+    /// The event delivered at each sequence, by whoever delivered it first.
+    delivered_at: HashMap<u64, (u32, u64)>,
+    /// The sequence each request was delivered at.
+    delivered_seq: HashMap<(u32, u64), u64>,
+    /// The member that led each epoch.
+    leaders: HashMap<u64, usize>,
     commits_told: Vec<(u32, u64, u64)>,
+    told_at: HashMap<u64, (u32, u64)>,
     commit_seen_max: u64,
+    commit_announced: u64,
     incarnations: Vec<Incarnation>,
     violation: Option<Violation>,
 }
@@ -60,7 +74,8 @@ impl History {
         self.violation.as_ref()
     }
 
-    fn fail(&mut self, invariant: u8, at_ns: u64, detail: String) {
+    /// Records a broken invariant (the first one wins).
+    pub fn fail(&mut self, invariant: u8, at_ns: u64, detail: String) {
         if self.violation.is_none() {
             self.violation = Some(Violation { invariant, at_ns, detail });
         }
@@ -71,20 +86,44 @@ impl History {
         self.submitted.insert((client, request), (payload.to_vec(), self.commit_seen_max));
     }
 
-    /// The leader sent `seq` (in DATA or RETRANSMIT) as the event of (client, request).
-    pub fn stamped(&mut self, now: u64, seq: u64, client: u32, request: u64, payload: &[u8]) {
-        let origin = (client, request);
-        match self.stamped.insert(seq, origin) {
-            Some(before) if before != origin => {
-                self.fail(1, now, format!("leader sent seq {seq} as {before:?} and as {origin:?}"))
+    /// Member `node` sent a leader's frame in `epoch`: one leader per epoch.
+    pub fn leads(&mut self, now: u64, epoch: u64, node: usize) {
+        match self.leaders.insert(epoch, node) {
+            Some(before) if before != node => {
+                self.fail(7, now, format!("members {before} and {node} both led epoch {epoch}"))
             }
             _ => {}
         }
-        match self.seq_of.insert(origin, seq) {
-            Some(before) if before != seq => {
-                self.fail(3, now, format!("{origin:?} sequenced twice, as {before} and {seq}"))
+    }
+
+    /// A leader announced `commit` (to followers or a client).
+    pub fn announced(&mut self, commit: u64) {
+        self.commit_announced = self.commit_announced.max(commit);
+    }
+
+    /// The highest commit any leader announced.
+    pub fn commit_max(&self) -> u64 {
+        self.commit_announced
+    }
+
+    /// The leader of `epoch` sent `seq` (in DATA or RETRANSMIT) as the event of (client, request).
+    pub fn stamped(&mut self, now: u64, epoch: u64, seq: u64, client: u32, request: u64, payload: &[u8]) {
+        let origin = (client, request);
+        match self.stamped.insert((epoch, seq), origin) {
+            Some(before) if before != origin => {
+                self.fail(1, now, format!("leader of epoch {epoch} sent seq {seq} as {before:?} and as {origin:?}"))
             }
             _ => {}
+        }
+        match self.seq_in_epoch.insert((epoch, origin), seq) {
+            Some(before) if before != seq => {
+                self.fail(3, now, format!("{origin:?} sequenced twice in epoch {epoch}, as {before} and {seq}"))
+            }
+            _ => {}
+        }
+        let all = self.stamped_any.entry(seq).or_default();
+        if !all.contains(&origin) {
+            all.push(origin);
         }
         self.check_payload(now, origin, payload, "stamped");
     }
@@ -97,9 +136,9 @@ impl History {
         }
     }
 
-    /// A follower (re)started empty; returns its incarnation id.
-    pub fn started(&mut self, follower: NodeId) -> usize {
-        self.incarnations.push(Incarnation { follower, next: 1, alive: true });
+    /// A member (re)started empty; returns its incarnation id.
+    pub fn started(&mut self, member: NodeId) -> usize {
+        self.incarnations.push(Incarnation { member, next: 1, alive: true });
         self.incarnations.len() - 1
     }
 
@@ -116,7 +155,7 @@ impl History {
     fn in_order(&mut self, now: u64, incarnation: usize, first: u64, what: &str) {
         let inc = self.incarnations[incarnation];
         if first != inc.next {
-            let detail = format!("follower {} {what} seq {first} when {} was next", inc.follower, inc.next);
+            let detail = format!("member {} {what} seq {first} when {} was next", inc.member, inc.next);
             self.fail(2, now, detail);
         }
     }
@@ -124,18 +163,34 @@ impl History {
     /// An incarnation delivered `seq` as (client, request) with `payload`.
     pub fn delivered(&mut self, now: u64, incarnation: usize, seq: u64, client: u32, request: u64, payload: &[u8]) {
         self.in_order(now, incarnation, seq, "delivered");
-        match self.stamped.get(&seq) {
-            Some(&origin) if origin == (client, request) => {}
-            other => {
-                let detail = format!("delivered seq {seq} as {:?}, leader stamped {other:?}", (client, request));
-                self.fail(1, now, detail);
-            }
+        let origin = (client, request);
+        if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
+            let detail = format!("delivered seq {seq} as {origin:?}, no leader sent it there");
+            self.fail(1, now, detail);
         }
-        self.check_payload(now, (client, request), payload, "delivered");
+        match self.delivered_at.insert(seq, origin) {
+            Some(before) if before != origin => {
+                self.fail(1, now, format!("seq {seq} delivered as {before:?} and as {origin:?}"))
+            }
+            _ => {}
+        }
+        match self.delivered_seq.insert(origin, seq) {
+            Some(before) if before != seq => {
+                self.fail(3, now, format!("{origin:?} delivered at seq {before} and at seq {seq}"))
+            }
+            _ => {}
+        }
+        match self.told_at.get(&seq) {
+            Some(&told) if told != origin => {
+                self.fail(5, now, format!("seq {seq} delivered as {origin:?}, a client was told {told:?}"))
+            }
+            _ => {}
+        }
+        self.check_payload(now, origin, payload, "delivered");
         self.incarnations[incarnation].next = seq + 1;
     }
 
-    /// An incarnation reported `[first, end)` lost while the leader's commit was `commit`.
+    /// An incarnation reported `[first, end)` lost while the highest commit announced was `commit`.
     pub fn lost(&mut self, now: u64, incarnation: usize, first: u64, end: u64, commit: u64) {
         self.in_order(now, incarnation, first, "reported lost from");
         if end - 1 > commit {
@@ -144,20 +199,32 @@ impl History {
         self.incarnations[incarnation].next = end;
     }
 
-    /// A follower heard a leader of another epoch; the simulated leader never
-    /// changes epoch, so this is a fencing failure.
+    /// A follower heard a leader of another epoch without failover; the
+    /// simulated leader never restarts, so this is a fencing failure.
     pub fn epoch_changed(&mut self, now: u64, old: u64, new: u64) {
         self.fail(7, now, format!("a follower saw the epoch change from {old} to {new} with one leader"));
     }
 
-    /// A client was told (client, request) committed at `seq`; the leader's commit was `commit`.
-    pub fn committed(&mut self, now: u64, client: u32, request: u64, seq: u64, commit: u64) {
-        if self.seq_of.get(&(client, request)) != Some(&seq) {
-            let stamped = self.seq_of.get(&(client, request));
-            self.fail(5, now, format!("client told {:?} committed at {seq}; stamped {stamped:?}", (client, request)));
+    /// A client was told (client, request) committed at `seq`.
+    pub fn committed(&mut self, now: u64, client: u32, request: u64, seq: u64) {
+        let origin = (client, request);
+        if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
+            self.fail(5, now, format!("client told {origin:?} committed at {seq}; no leader sent it there"));
         }
-        if seq > commit {
-            self.fail(5, now, format!("client told seq {seq} committed; the commit is {commit}"));
+        if seq > self.commit_announced {
+            self.fail(5, now, format!("client told seq {seq} committed; the commit is {}", self.commit_announced));
+        }
+        match self.delivered_at.get(&seq) {
+            Some(&delivered) if delivered != origin => {
+                self.fail(5, now, format!("client told {origin:?} committed at {seq}; {delivered:?} was delivered"))
+            }
+            _ => {}
+        }
+        match self.told_at.insert(seq, origin) {
+            Some(before) if before != origin => {
+                self.fail(5, now, format!("clients told {before:?} and {origin:?} committed at {seq}"))
+            }
+            _ => {}
         }
         self.commits_told.push((client, request, seq));
         self.commit_seen_max = self.commit_seen_max.max(seq);
@@ -167,7 +234,7 @@ impl History {
     /// durability of every told commit, and convergence (`converged`).
     pub fn finish(&mut self, now: u64, seq_next: u64, converged: Result<(), String>) {
         let mut late = self.submitted.iter().filter_map(|(origin, (_, seen))| {
-            let seq = *self.seq_of.get(origin)?;
+            let seq = *self.delivered_seq.get(origin)?;
             (seq <= *seen).then_some((*origin, seq, *seen))
         });
         if let Some((origin, seq, seen)) = late.next() {
@@ -177,18 +244,20 @@ impl History {
                 format!("{origin:?} got seq {seq}, but seq {seen} was committed before it was submitted"),
             );
         }
+        if let Err(detail) = converged {
+            // Whatever was not delivered follows from not converging: say that.
+            return self.fail(8, now, detail);
+        }
         let live: Vec<Incarnation> = self.incarnations.iter().copied().filter(|i| i.alive).collect();
         for &(client, request, seq) in &self.commits_told {
             if let Some(i) = live.iter().find(|i| i.next <= seq) {
                 let detail =
-                    format!("{:?} committed at {seq}, never delivered by follower {}", (client, request), i.follower);
+                    format!("{:?} committed at {seq}, never delivered by member {}", (client, request), i.member);
                 self.violation.get_or_insert(Violation { invariant: 5, at_ns: now, detail });
             }
         }
-        if let Err(detail) = converged {
-            self.fail(8, now, detail);
-        } else if let Some(i) = live.iter().find(|i| i.next != seq_next) {
-            self.fail(8, now, format!("follower {} ended at {} of {seq_next}", i.follower, i.next));
+        if let Some(i) = live.iter().find(|i| i.next != seq_next) {
+            self.fail(8, now, format!("member {} ended at {} of {seq_next}", i.member, i.next));
         }
     }
 }

@@ -69,6 +69,9 @@ pub enum BusyReason {
     /// The client speaks to an epoch this leader is not in: the leader it
     /// knew is gone, and its uncommitted requests are in doubt.
     EpochChanged,
+    /// The receiver does not lead (a follower, a candidate, or a leader that
+    /// was replaced): send to the node in `leader`, or try another member.
+    NotLeader,
     /// A code this version does not know.
     Unknown(u16),
 }
@@ -80,6 +83,7 @@ impl From<u16> for BusyReason {
             2 => BusyReason::TooManyClients,
             3 => BusyReason::Gap,
             4 => BusyReason::EpochChanged,
+            5 => BusyReason::NotLeader,
             other => BusyReason::Unknown(other),
         }
     }
@@ -92,6 +96,7 @@ impl From<BusyReason> for u16 {
             BusyReason::TooManyClients => 2,
             BusyReason::Gap => 3,
             BusyReason::EpochChanged => 4,
+            BusyReason::NotLeader => 5,
             BusyReason::Unknown(code) => code,
         }
     }
@@ -105,8 +110,9 @@ pub struct Busy {
     pub client: U32,
     /// A [`BusyReason`] code.
     pub reason: U16,
-    /// Reserved; zero.
-    pub reserved: U16,
+    /// With [`BusyReason::NotLeader`], the node the sender believes leads
+    /// ([`SENDER_CLIENT`](super::SENDER_CLIENT) if it does not know); zero otherwise.
+    pub leader: U16,
     /// First request number not taken.
     pub request: U64,
     /// How long the client should wait before sending again.

@@ -20,8 +20,12 @@ pub struct Heartbeat {
     pub sent_ns: U64,
     /// Leader's smoothed ACK round trip, which followers scale NAK timers by.
     pub rtt_ns: U64,
+    /// The last sequence of the log this leader started its epoch with (0
+    /// for a leader that started empty): a follower has taken the new
+    /// leader's log once it holds everything up to here.
+    pub epoch_start: U64,
 }
-const _: () = assert!(size_of::<Heartbeat>() == 32);
+const _: () = assert!(size_of::<Heartbeat>() == 40);
 
 /// ACK body: cumulative, with an echo of the leader's clock for the RTT.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,7 +29,7 @@ pub struct Header {
     pub version: u8,
     /// A [`Kind`] code.
     pub kind: u8,
-    /// Reserved for per-kind flags; zero today.
+    /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST); zero otherwise.
     pub flags: U16,
     /// Node id of the sender, or [`SENDER_CLIENT`].
     pub sender: U16,
@@ -69,7 +69,7 @@ impl Header {
     }
 }
 
-/// What a datagram carries. Codes 16–31 are kept for the failover frames.
+/// What a datagram carries. Codes 16–31 are the failover frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// Client → leader: events to sequence.
@@ -90,6 +90,12 @@ pub enum Kind {
     Busy,
     /// Leader → follower: a NAKed range that left the ring.
     Unrecoverable,
+    /// Candidate → group: vote for me in the header's epoch.
+    VoteRequest,
+    /// Member → candidate: the vote.
+    Vote,
+    /// Operator → member: stand for election now.
+    Promote,
     /// A code this version does not know.
     Unknown(u8),
 }
@@ -106,6 +112,9 @@ impl From<u8> for Kind {
             7 => Kind::Commit,
             8 => Kind::Busy,
             9 => Kind::Unrecoverable,
+            16 => Kind::VoteRequest,
+            17 => Kind::Vote,
+            18 => Kind::Promote,
             other => Kind::Unknown(other),
         }
     }
@@ -123,6 +132,9 @@ impl From<Kind> for u8 {
             Kind::Commit => 7,
             Kind::Busy => 8,
             Kind::Unrecoverable => 9,
+            Kind::VoteRequest => 16,
+            Kind::Vote => 17,
+            Kind::Promote => 18,
             Kind::Unknown(code) => code,
         }
     }

@@ -6,6 +6,7 @@
 mod batch;
 mod client;
 mod control;
+mod election;
 mod event;
 mod header;
 mod writer;
@@ -13,6 +14,7 @@ mod writer;
 pub use batch::{Batch, BatchHead, Submit, SubmitHead};
 pub use client::{Busy, BusyReason, Commit, CommitHead, CommitRun};
 pub use control::{Ack, Heartbeat, NAK_RANGES_MAX, Nak, NakHead, SeqRange, Unrecoverable};
+pub use election::{FLAG_FORCED, Promote, Vote, VoteRequest};
 pub use event::{EventHeader, EventRef, Events, RECORD_ALIGN, record_len};
 pub use header::{Header, Kind, MAGIC, SENDER_CLIENT, VERSION, check, seal};
 pub use writer::{FrameWriter, emit};
@@ -146,6 +148,12 @@ pub enum Frame<'a> {
     Busy(&'a Busy),
     /// Leader → follower.
     Unrecoverable(&'a Unrecoverable),
+    /// Candidate → group.
+    VoteRequest(&'a VoteRequest),
+    /// Member → candidate.
+    Vote(&'a Vote),
+    /// Operator → member.
+    Promote(&'a Promote),
 }
 
 /// Checks a datagram (DESIGN §2 order, then the kind's own limits) and
@@ -163,6 +171,9 @@ pub fn parse(datagram: &[u8]) -> Result<Datagram<'_>, Error> {
         Kind::Commit => Frame::Commit(client::parse_commit(body)?),
         Kind::Busy => Frame::Busy(Busy::ref_from_bytes(body).map_err(|_| fixed(()))?),
         Kind::Unrecoverable => Frame::Unrecoverable(control::parse_unrecoverable(body)?),
+        Kind::VoteRequest => Frame::VoteRequest(VoteRequest::ref_from_bytes(body).map_err(|_| fixed(()))?),
+        Kind::Vote => Frame::Vote(Vote::ref_from_bytes(body).map_err(|_| fixed(()))?),
+        Kind::Promote => Frame::Promote(Promote::ref_from_bytes(body).map_err(|_| fixed(()))?),
         Kind::Unknown(code) => return Err(Error::UnknownKind(code)),
     };
     Ok(Datagram { header, frame })

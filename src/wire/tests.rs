@@ -28,11 +28,11 @@ const DATA: [u8; 136] = [
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x31, 0x32, 0x33, 0x34, 0x35,
     0x36, 0x37, 0x38,
 ];
-const HEARTBEAT: [u8; 64] = [
-    0x53, 0x51, 0x01, 0x03, 0x00, 0x00, 0x01, 0x00, 0x40, 0x00, 0x00, 0x00, 0xa5, 0x38, 0xec, 0x27, 0x0d, 0x0c, 0x0b,
+const HEARTBEAT: [u8; 72] = [
+    0x53, 0x51, 0x01, 0x03, 0x00, 0x00, 0x01, 0x00, 0x48, 0x00, 0x00, 0x00, 0x00, 0x90, 0xad, 0xa6, 0x0d, 0x0c, 0x0b,
     0x0a, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd0, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc8,
-    0xaf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xaf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ];
 const ACK: [u8; 56] = [
     0x53, 0x51, 0x01, 0x04, 0x00, 0x00, 0x02, 0x00, 0x38, 0x00, 0x00, 0x00, 0x42, 0x69, 0x1f, 0x49, 0x0d, 0x0c, 0x0b,
@@ -68,6 +68,26 @@ const UNRECOVERABLE: [u8; 48] = [
     0x53, 0x51, 0x01, 0x09, 0x00, 0x00, 0x01, 0x00, 0x30, 0x00, 0x00, 0x00, 0x2d, 0x92, 0xa0, 0xc8, 0x0d, 0x0c, 0x0b,
     0x0a, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+const VOTE_REQUEST: [u8; 48] = [
+    0x53, 0x51, 0x01, 0x10, 0x01, 0x00, 0x02, 0x00, 0x30, 0x00, 0x00, 0x00, 0x2b, 0x51, 0x59, 0x61, 0x0d, 0x0c, 0x0b,
+    0x0a, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x29, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+const VOTE: [u8; 56] = [
+    0x53, 0x51, 0x01, 0x11, 0x00, 0x00, 0x01, 0x00, 0x38, 0x00, 0x00, 0x00, 0x3e, 0x9a, 0xe8, 0x63, 0x0d, 0x0c, 0x0b,
+    0x0a, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+const PROMOTE: [u8; 40] = [
+    0x53, 0x51, 0x01, 0x12, 0x00, 0x00, 0xff, 0xff, 0x28, 0x00, 0x00, 0x00, 0xc8, 0x04, 0x30, 0x88, 0x0d, 0x0c, 0x0b,
+    0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00,
+];
+const BUSY_NOT_LEADER: [u8; 56] = [
+    0x53, 0x51, 0x01, 0x08, 0x00, 0x00, 0x01, 0x00, 0x38, 0x00, 0x00, 0x00, 0xf0, 0xc4, 0x00, 0x22, 0x0d, 0x0c, 0x0b,
+    0x0a, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x05, 0x00,
+    0x02, 0x00, 0x66, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ];
 
 const CLUSTER: u32 = 0x0A0B_0C0D;
@@ -139,14 +159,20 @@ fn golden_data_and_retransmit() {
 
 #[test]
 fn golden_fixed_frames() {
-    let hb = Heartbeat { seq_next: 8.into(), commit: 7.into(), sent_ns: 2000.into(), rtt_ns: 45000.into() };
+    let hb = Heartbeat {
+        seq_next: 8.into(),
+        commit: 7.into(),
+        sent_ns: 2000.into(),
+        rtt_ns: 45000.into(),
+        epoch_start: 5.into(),
+    };
     assert_eq!(emit_a5(|b| emit(b, &header(1), Kind::Heartbeat, &hb).unwrap()), HEARTBEAT);
     let ack = Ack { seq_held: 7.into(), echo_ns: 2000.into(), echo_delay_ns: 150.into() };
     assert_eq!(emit_a5(|b| emit(b, &header(2), Kind::Ack, &ack).unwrap()), ACK);
     let busy = Busy {
         client: 7.into(),
         reason: u16::from(BusyReason::InFlightFull).into(),
-        reserved: 0.into(),
+        leader: 0.into(),
         request: 102.into(),
         retry_ns: 50000.into(),
     };
@@ -160,6 +186,36 @@ fn golden_fixed_frames() {
     assert!(matches!(parse(&UNRECOVERABLE).unwrap().frame, Frame::Unrecoverable(u) if *u == lost));
     let d = parse(&ACK).unwrap();
     assert_eq!((d.header.sender.get(), d.header.cluster.get(), d.header.epoch.get()), (2, CLUSTER, EPOCH));
+}
+
+#[test]
+fn golden_failover_frames() {
+    let mut candidate = Header::new(Kind::Data, 2, CLUSTER, 4);
+    candidate.flags = FLAG_FORCED.into();
+    let request = VoteRequest { log_epoch: 3.into(), log_seq: 41.into() };
+    assert_eq!(emit_a5(|b| emit(b, &candidate, Kind::VoteRequest, &request).unwrap()), VOTE_REQUEST);
+    let vote = Vote { granted: 1.into(), reserved: 0.into(), log_epoch: 3.into(), log_seq: 40.into() };
+    let voter = Header::new(Kind::Data, 1, CLUSTER, 4);
+    assert_eq!(emit_a5(|b| emit(b, &voter, Kind::Vote, &vote).unwrap()), VOTE);
+    let promote = Promote { node: 2.into(), reserved: 0.into(), reserved2: 0.into() };
+    let operator = Header::new(Kind::Data, SENDER_CLIENT, CLUSTER, 0);
+    assert_eq!(emit_a5(|b| emit(b, &operator, Kind::Promote, &promote).unwrap()), PROMOTE);
+    let busy = Busy {
+        client: 7.into(),
+        reason: u16::from(BusyReason::NotLeader).into(),
+        leader: 2.into(),
+        request: 102.into(),
+        retry_ns: 0.into(),
+    };
+    assert_eq!(emit_a5(|b| emit(b, &voter, Kind::Busy, &busy).unwrap()), BUSY_NOT_LEADER);
+
+    let d = parse(&VOTE_REQUEST).unwrap();
+    assert_eq!((d.header.flags.get(), d.header.epoch.get()), (FLAG_FORCED, 4));
+    assert!(matches!(d.frame, Frame::VoteRequest(r) if *r == request));
+    assert!(matches!(parse(&VOTE).unwrap().frame, Frame::Vote(v) if *v == vote));
+    assert!(matches!(parse(&PROMOTE).unwrap().frame, Frame::Promote(p) if *p == promote));
+    let Frame::Busy(b) = parse(&BUSY_NOT_LEADER).unwrap().frame else { panic!("not BUSY") };
+    assert_eq!((b.reason(), b.leader.get()), (BusyReason::NotLeader, 2));
 }
 
 #[test]
@@ -277,6 +333,9 @@ enum Model {
     Commit { client: u32, commit: u64, runs: Vec<(u64, u64, u32)> },
     Busy(Busy),
     Unrecoverable(u64, u64),
+    VoteRequest(VoteRequest),
+    Vote(Vote),
+    Promote(Promote),
 }
 
 fn emit_model(model: &Model, header: &Header, buf: &mut [u8]) -> usize {
@@ -298,6 +357,9 @@ fn emit_model(model: &Model, header: &Header, buf: &mut [u8]) -> usize {
         Model::Heartbeat(body) => emit(buf, header, Kind::Heartbeat, body).unwrap(),
         Model::Ack(body) => emit(buf, header, Kind::Ack, body).unwrap(),
         Model::Busy(body) => emit(buf, header, Kind::Busy, body).unwrap(),
+        Model::VoteRequest(body) => emit(buf, header, Kind::VoteRequest, body).unwrap(),
+        Model::Vote(body) => emit(buf, header, Kind::Vote, body).unwrap(),
+        Model::Promote(body) => emit(buf, header, Kind::Promote, body).unwrap(),
         Model::Unrecoverable(first, end) => {
             emit(buf, header, Kind::Unrecoverable, &unrecoverable(*first, *end)).unwrap()
         }
@@ -339,6 +401,9 @@ fn model_of(frame: &Frame<'_>, kind: Kind) -> Model {
         Frame::Heartbeat(h) => Model::Heartbeat(**h),
         Frame::Ack(a) => Model::Ack(**a),
         Frame::Busy(b) => Model::Busy(**b),
+        Frame::VoteRequest(v) => Model::VoteRequest(**v),
+        Frame::Vote(v) => Model::Vote(**v),
+        Frame::Promote(p) => Model::Promote(**p),
         Frame::Unrecoverable(u) => Model::Unrecoverable(u.range.first.get(), u.range.end.get()),
         Frame::Nak(n) => Model::Nak(n.ranges.iter().map(|r| (r.first.get(), r.end.get())).collect()),
         Frame::Commit(c) => Model::Commit {
@@ -372,11 +437,25 @@ fn model() -> impl Strategy<Value = Model> {
                 first,
                 events
             }),
-        any::<[u64; 4]>().prop_map(|[a, b, c, d]| Model::Heartbeat(Heartbeat {
+        any::<[u64; 5]>().prop_map(|[a, b, c, d, e]| Model::Heartbeat(Heartbeat {
             seq_next: a.into(),
             commit: b.into(),
             sent_ns: c.into(),
-            rtt_ns: d.into()
+            rtt_ns: d.into(),
+            epoch_start: e.into(),
+        })),
+        (any::<u64>(), any::<u64>())
+            .prop_map(|(a, b)| Model::VoteRequest(VoteRequest { log_epoch: a.into(), log_seq: b.into() })),
+        (0..2u32, any::<u64>(), any::<u64>()).prop_map(|(g, a, b)| Model::Vote(Vote {
+            granted: g.into(),
+            reserved: 0.into(),
+            log_epoch: a.into(),
+            log_seq: b.into()
+        })),
+        any::<u16>().prop_map(|node| Model::Promote(Promote {
+            node: node.into(),
+            reserved: 0.into(),
+            reserved2: 0.into()
         })),
         any::<[u64; 3]>().prop_map(|[a, b, c]| Model::Ack(Ack {
             seq_held: a.into(),
@@ -402,7 +481,7 @@ fn model() -> impl Strategy<Value = Model> {
             Model::Busy(Busy {
                 client: client.into(),
                 reason: reason.into(),
-                reserved: 0.into(),
+                leader: 0.into(),
                 request: request.into(),
                 retry_ns: retry_ns.into(),
             })

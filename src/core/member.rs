@@ -1,0 +1,726 @@
+//! A cluster member that can change role: it leads or follows, and with
+//! failover it stands for election when the leader goes quiet (or an
+//! operator asks), votes, steps down when a newer epoch speaks, and tells
+//! clients that ask the wrong member where the leader is (DESIGN §2).
+//!
+//! The fast path is the [`Leader`] and [`Follower`] it wraps, unchanged: a
+//! datagram reaches them after a look at four header bytes. Everything here
+//! runs only when the leader changes.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use super::clients::Clients;
+use super::{Config, ConfigError, Dest, Event, Failover, Follower, FollowerStats, Leader, Nanos, NodeId, Rejects};
+use super::{LeaderStats, Peers, Transmit, accept};
+use crate::wire::{
+    self, Busy, BusyReason, FLAG_FORCED, Frame, Header, Kind, Promote, SENDER_CLIENT, Vote, VoteRequest, emit,
+};
+
+/// Counters of the failover paths.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ElectionStats {
+    /// Elections this member stood in.
+    pub stood: u64,
+    /// Elections it won.
+    pub won: u64,
+    /// Elections it lost: refused by too many, timed out, or beaten.
+    pub lost: u64,
+    /// Votes it granted.
+    pub granted: u64,
+    /// Votes it refused (a stale epoch, a vote already given, a less
+    /// complete log, or a log it cannot vouch for).
+    pub refused: u64,
+    /// Vote requests ignored because its leader is alive.
+    pub ignored: u64,
+    /// Times it led and stepped down for a newer epoch (a fenced stale leader).
+    pub stepped_down: u64,
+    /// SUBMITs answered with "not leader".
+    pub redirected: u64,
+    /// Promotions asked for that it could not honour (its log is not whole).
+    pub promote_refused: u64,
+}
+
+enum Role {
+    Leader(Box<Leader>),
+    Follower(Box<Follower>),
+}
+
+/// A member's candidacy for `epoch`.
+#[derive(Clone, Copy, Debug)]
+struct Candidacy {
+    epoch: u64,
+    granted: u64,
+    refused: u64,
+    until: Nanos,
+    forced: bool,
+    /// Forced candidacies in a row (an operator's promotion is retried a few
+    /// times when votes are lost, never when they are refused).
+    tries: u8,
+}
+
+/// Candidacies one promotion makes at most.
+const FORCED_TRIES: u8 = 3;
+
+/// A member that came back asks the others for the epoch they are fenced at.
+#[derive(Clone, Copy, Debug)]
+struct Rejoin {
+    replies: u64,
+    fence: u64,
+    asked_at: Option<Nanos>,
+}
+
+/// A frame the election logic owes.
+#[derive(Clone, Copy, Debug)]
+enum Owed {
+    Request { epoch: u64, forced: bool },
+    Vote { to: SocketAddr, epoch: u64, granted: bool },
+    NotLeader { to: SocketAddr, client: u32, request: u64 },
+}
+
+/// Most election frames queued at once (a burst of vote requests or SUBMITs).
+const OWED_MAX: usize = 64;
+
+/// One member of a cluster: the [`Leader`] or a [`Follower`], and the
+/// election that moves between them.
+pub struct Member {
+    config: Config,
+    id: NodeId,
+    role: Role,
+    /// Highest epoch stood in, voted in or followed: votes for older epochs
+    /// are refused.
+    promised: u64,
+    voted_for: Option<NodeId>,
+    /// Highest epoch followed or voted in for another member: frames of
+    /// older leaders are fenced off (while standing, `promised` fences too).
+    fenced_below: u64,
+    candidacy: Option<Candidacy>,
+    /// Last frame from the leader followed (or when this member started).
+    leader_at: Nanos,
+    /// Last time it stood, lost, or granted a vote: the next automatic
+    /// candidacy waits a timeout from whichever of the two is later.
+    active_at: Nanos,
+    /// When a fenced leader was last told of the newer epoch.
+    noticed_at: Nanos,
+    /// Coming back empty into a running cluster, it first asks the others
+    /// which epoch they are in: it may have promised a newer epoch before it
+    /// restarted, and must not help an older leader commit.
+    rejoin: Option<Rejoin>,
+    /// Extra random wait before standing, drawn anew after each election.
+    jitter_ns: u64,
+    /// Stand at this time even without silence (after a lost forced election).
+    stand_at: Option<(Nanos, bool)>,
+    forced_tries: u8,
+    rng: u64,
+    /// As leader: the next sequence to hand this member's application.
+    delivered_next: u64,
+    /// With failover: who sent each event this member delivered, so that
+    /// if it is elected it still knows a client's resent request.
+    delivered: Option<Clients>,
+    /// False once it reported an event lost: it cannot know who sent it, so
+    /// it does not stand (it still votes and follows).
+    history_complete: bool,
+    lost_report: Option<(u64, u64)>,
+    owed: VecDeque<Owed>,
+    notices: VecDeque<Event<'static>>,
+    stats: ElectionStats,
+    rejects: Rejects,
+}
+
+impl core::fmt::Debug for Member {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Member")
+            .field("id", &self.id)
+            .field("leading", &self.is_leader())
+            .field("epoch", &self.epoch())
+            .field("promised", &self.promised)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Member {
+    /// Member `id` of a cluster starting now: the leader if `id` is
+    /// `config.leader`, else a follower. With failover, `config.epoch` 0
+    /// makes a follower that rejoins a running cluster (it learns the leader,
+    /// and votes only once it holds what was committed when it came back).
+    pub fn new(config: Config, id: NodeId, now: Nanos) -> Result<Member, ConfigError> {
+        let role = if id == config.leader && config.epoch != 0 {
+            Role::Leader(Box::new(Leader::new(config.clone(), now)?))
+        } else {
+            Role::Follower(Box::new(Follower::new(config.clone(), id, now)?))
+        };
+        let seed = (u64::from(id.0) << 48) ^ u64::from(config.cluster_id) ^ now ^ 0x9e37_79b9_7f4a_7c15;
+        let mut member = Member {
+            promised: config.epoch,
+            voted_for: None,
+            fenced_below: config.epoch,
+            candidacy: None,
+            leader_at: now,
+            active_at: now,
+            noticed_at: 0,
+            rejoin: (config.failover != Failover::Off && config.epoch == 0).then_some(Rejoin {
+                replies: 0,
+                fence: 0,
+                asked_at: None,
+            }),
+            jitter_ns: 0,
+            stand_at: None,
+            forced_tries: 0,
+            rng: seed,
+            delivered_next: 1,
+            delivered: (config.failover != Failover::Off)
+                .then(|| Clients::new(config.clients_max, config.client_pending_max)),
+            history_complete: true,
+            lost_report: None,
+            owed: VecDeque::with_capacity(OWED_MAX),
+            notices: VecDeque::new(),
+            stats: ElectionStats::default(),
+            rejects: Rejects::default(),
+            role,
+            id,
+            config,
+        };
+        member.jitter_ns = member.draw_jitter();
+        Ok(member)
+    }
+
+    /// This member's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// True while it leads.
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader(_))
+    }
+
+    /// The leader, when this member leads.
+    pub fn leader(&self) -> Option<&Leader> {
+        match &self.role {
+            Role::Leader(leader) => Some(leader),
+            Role::Follower(_) => None,
+        }
+    }
+
+    /// The follower, when this member follows.
+    pub fn follower(&self) -> Option<&Follower> {
+        match &self.role {
+            Role::Leader(_) => None,
+            Role::Follower(follower) => Some(follower),
+        }
+    }
+
+    /// The epoch of the role: the one it leads, or the one it follows.
+    pub fn epoch(&self) -> u64 {
+        match &self.role {
+            Role::Leader(leader) => leader.epoch(),
+            Role::Follower(follower) => follower.epoch(),
+        }
+    }
+
+    /// Failover counters.
+    pub fn election_stats(&self) -> &ElectionStats {
+        &self.stats
+    }
+
+    /// Frames dropped by the election logic (the roles count their own).
+    pub fn rejects(&self) -> &Rejects {
+        &self.rejects
+    }
+
+    /// The leader's counters, if it leads.
+    pub fn leader_stats(&self) -> Option<LeaderStats> {
+        self.leader().map(|l| *l.stats())
+    }
+
+    /// The follower's counters, if it follows.
+    pub fn follower_stats(&self) -> Option<FollowerStats> {
+        self.follower().map(|f| *f.stats())
+    }
+
+    fn draw_jitter(&mut self) -> u64 {
+        // SplitMix64: deterministic per member, so the simulator replays.
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % self.config.election_timeout_ns.max(1)
+    }
+
+    /// The claim an election compares: (epoch of its log, last sequence).
+    fn claim(&self) -> (u64, u64) {
+        match &self.role {
+            Role::Leader(leader) => (leader.epoch(), leader.seq_next() - 1),
+            Role::Follower(follower) => follower.claim(),
+        }
+    }
+
+    /// True when its log can be trusted in an election (a member that came
+    /// back empty is not, until it holds what was committed when it did).
+    pub fn may_vote(&self) -> bool {
+        match &self.role {
+            Role::Leader(_) => true,
+            Role::Follower(follower) => follower.may_vote(),
+        }
+    }
+
+    /// A follower may stand once its log is whole: not syncing, trusted.
+    fn may_stand(&self) -> bool {
+        match &self.role {
+            Role::Leader(_) => false,
+            Role::Follower(follower) => {
+                let log_ok = !follower.syncing() || follower.can_restore();
+                follower.may_vote() && log_ok && follower.epoch() != 0
+            }
+        }
+    }
+
+    /// True while the leader it follows (or it, leading) is known alive.
+    fn hears_leader(&self, now: Nanos) -> bool {
+        match &self.role {
+            Role::Leader(_) => true,
+            Role::Follower(f) => f.epoch() != 0 && now < self.leader_at + self.config.election_timeout_ns,
+        }
+    }
+
+    fn owe(&mut self, owed: Owed) {
+        if self.owed.len() < OWED_MAX {
+            self.owed.push_back(owed);
+        }
+    }
+
+    /// Asks this member to stand for election now (`seqcast promote`); its
+    /// vote request is granted even by members that still hear a leader.
+    /// Returns false if it cannot: it leads already, or its log is not whole.
+    pub fn promote(&mut self, now: Nanos) -> bool {
+        if self.config.failover == Failover::Off || !self.may_stand() {
+            self.stats.promote_refused += u64::from(!self.is_leader());
+            return self.is_leader();
+        }
+        self.stand(now, true);
+        true
+    }
+
+    fn stand(&mut self, now: Nanos, forced: bool) {
+        if let Role::Follower(follower) = &mut self.role {
+            // Its new leader died before it synced: stand with the log it claims.
+            follower.restore();
+        }
+        let epoch = self.promised.max(self.epoch()) + 1;
+        (self.promised, self.voted_for) = (epoch, Some(self.id));
+        self.jitter_ns = self.draw_jitter();
+        let until = now + self.config.election_timeout_ns + self.jitter_ns;
+        let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
+        self.candidacy = Some(Candidacy { epoch, granted: 1 << self.id.0, refused: 0, until, forced, tries });
+        self.active_at = now;
+        self.stand_at = None;
+        self.stats.stood += 1;
+        self.owe(Owed::Request { epoch, forced });
+    }
+
+    /// Ends a candidacy that did not win; `timed_out` if too few answered.
+    fn lose(&mut self, now: Nanos, timed_out: bool) {
+        let Some(candidacy) = self.candidacy.take() else { return };
+        self.stats.lost += 1;
+        self.active_at = now;
+        self.jitter_ns = self.draw_jitter();
+        if candidacy.forced && timed_out && candidacy.tries < FORCED_TRIES {
+            // An operator asked, and votes went missing: try again soon.
+            self.stand_at = Some((now + self.jitter_ns, true));
+            self.forced_tries = candidacy.tries + 1;
+        }
+    }
+
+    fn win(&mut self, now: Nanos) {
+        let Some(candidacy) = self.candidacy.take() else { return };
+        let Role::Follower(follower) = &self.role else { return };
+        let Some(delivered) = &self.delivered else { return };
+        let known = (delivered, self.history_complete);
+        let leader = Leader::from_follower(self.config.clone(), self.id, candidacy.epoch, follower, known, now);
+        let base = follower.seq_next_delivery();
+        let first = leader.seq_oldest();
+        if base < first {
+            self.lost_report = Some((base, first));
+        }
+        self.delivered_next = base.max(first);
+        self.role = Role::Leader(Box::new(leader));
+        self.fenced_below = self.fenced_below.max(candidacy.epoch);
+        self.stats.won += 1;
+        self.notices.push_back(Event::Elected { epoch: candidacy.epoch });
+    }
+
+    /// Frames of leaders older than this are fenced off.
+    fn fence(&self) -> u64 {
+        if self.candidacy.is_some() { self.promised } else { self.fenced_below }
+    }
+
+    /// A leader of a newer `epoch` speaks: leading, step down; follow it.
+    fn follow(&mut self, now: Nanos, epoch: u64, leader: NodeId) {
+        self.step_down(now);
+        if self.candidacy.is_some_and(|c| c.epoch <= epoch) {
+            self.candidacy = None;
+            self.stats.lost += 1;
+        }
+        self.forced_tries = 0;
+        let Role::Follower(follower) = &mut self.role else { unreachable!("stepped down") };
+        follower.join(epoch, leader);
+        self.promised = self.promised.max(epoch);
+        self.fenced_below = self.fenced_below.max(epoch);
+        self.leader_at = now;
+        self.stand_at = None;
+        self.notices.push_back(Event::Following { epoch, leader });
+    }
+
+    /// Feeds one received datagram.
+    pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        if self.config.failover == Failover::Off || bytes.len() < size_of::<Header>() {
+            return self.role_datagram(now, from, bytes);
+        }
+        // A look at kind, sender and epoch (checked for real below or by the role).
+        let kind = Kind::from(bytes[3]);
+        let sender = u16::from_le_bytes([bytes[6], bytes[7]]);
+        let epoch = u64::from_le_bytes(bytes[24..32].try_into().expect("8 bytes"));
+        match kind {
+            Kind::VoteRequest | Kind::Vote | Kind::Promote => self.election_datagram(now, from, bytes),
+            Kind::Submit if !self.is_leader() => self.not_leader(from, bytes),
+            Kind::Data | Kind::Heartbeat | Kind::Retransmit | Kind::Unrecoverable if sender != SENDER_CLIENT => {
+                if self.rejoin.is_some() {
+                    // Not before it knows which leaders are stale.
+                    return;
+                }
+                if epoch < self.fence() {
+                    // Fenced: a leader this member no longer follows. Tell it
+                    // (once a timeout) that a newer epoch exists, or a leader
+                    // that missed an election would keep it out forever.
+                    self.rejects.wrong_epoch += 1;
+                    if now >= self.noticed_at + self.config.election_timeout_ns {
+                        self.noticed_at = now;
+                        self.owe(Owed::Vote { to: from, epoch: self.fence(), granted: false });
+                    }
+                    return;
+                }
+                if epoch > self.epoch() || self.epoch() == 0 {
+                    let peers = Peers::Members { me: self.id, nodes: self.config.nodes };
+                    let header = Header::new(Kind::Ack, self.id.0, self.config.cluster_id, epoch);
+                    if accept(bytes, &header, peers, &mut self.rejects).is_none() {
+                        return;
+                    }
+                    self.follow(now, epoch, NodeId(sender));
+                }
+                if let Role::Follower(follower) = &self.role
+                    && follower.leader().0 == sender
+                {
+                    self.leader_at = now;
+                }
+                self.role_datagram(now, from, bytes);
+            }
+            _ => self.role_datagram(now, from, bytes),
+        }
+    }
+
+    fn role_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        match &mut self.role {
+            Role::Leader(leader) => leader.handle_datagram(now, from, bytes),
+            Role::Follower(follower) => follower.handle_datagram(now, from, bytes),
+        }
+    }
+
+    /// A SUBMIT reached a member that does not lead: say who does.
+    fn not_leader(&mut self, from: SocketAddr, bytes: &[u8]) {
+        let header = self.header(Kind::Busy, self.epoch());
+        let Some(datagram) = accept(bytes, &header, Peers::Leader(self.id), &mut self.rejects) else { return };
+        if let Frame::Submit(submit) = datagram.frame {
+            self.stats.redirected += 1;
+            let (client, request) = (submit.head.client.get(), submit.head.request.get());
+            self.owe(Owed::NotLeader { to: from, client, request });
+        }
+    }
+
+    fn election_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        let header = self.header(Kind::Vote, self.promised);
+        let peers = Peers::Members { me: self.id, nodes: self.config.nodes };
+        let datagram = match wire::parse(bytes) {
+            // An operator's PROMOTE comes from outside the cluster.
+            Ok(d) if matches!(d.frame, Frame::Promote(_)) && d.header.cluster == header.cluster => d,
+            _ => match accept(bytes, &header, peers, &mut self.rejects) {
+                Some(d) => d,
+                None => return,
+            },
+        };
+        let (sender, epoch) = (NodeId(datagram.header.sender.get()), datagram.header.epoch.get());
+        match datagram.frame {
+            Frame::Promote(&Promote { node, .. }) if node.get() == self.id.0 => {
+                self.promote(now);
+            }
+            Frame::Promote(_) => {}
+            Frame::VoteRequest(request) => {
+                let forced = datagram.header.flags.get() & FLAG_FORCED != 0;
+                let claim = (request.log_epoch.get(), request.log_seq.get());
+                self.on_vote_request(now, from, sender, epoch, claim, forced);
+            }
+            Frame::Vote(vote) => self.on_vote(now, sender, epoch, vote.granted.get() == 1),
+            _ => self.rejects.unexpected_kind += 1,
+        }
+    }
+
+    fn on_vote_request(
+        &mut self,
+        now: Nanos,
+        from: SocketAddr,
+        candidate: NodeId,
+        epoch: u64,
+        claim: (u64, u64),
+        forced: bool,
+    ) {
+        if epoch == 0 {
+            // A member that came back asks where this one is fenced.
+            let fence = self.fenced_below.max(self.epoch());
+            return self.owe(Owed::Vote { to: from, epoch: fence, granted: false });
+        }
+        let granted = if epoch < self.promised {
+            false
+        } else if epoch == self.promised {
+            // A repeated request: the same answer.
+            self.voted_for == Some(candidate)
+        } else if !forced && self.hears_leader(now) {
+            // Its leader is alive: a member that lost touch must not depose it.
+            self.stats.ignored += 1;
+            return;
+        } else {
+            // Forced, if leading: step down, and follow whoever wins.
+            self.step_down(now);
+            if self.candidacy.is_some() {
+                self.lose(now, false);
+            }
+            self.promised = epoch;
+            let granted = self.may_vote() && claim >= self.claim();
+            self.voted_for = granted.then_some(candidate);
+            if granted {
+                // Fenced from the old leader: its later commits must not count us.
+                self.fenced_below = epoch;
+                // Give the candidate time to win before standing ourselves.
+                self.active_at = now;
+            }
+            granted
+        };
+        self.stats.granted += u64::from(granted);
+        self.stats.refused += u64::from(!granted);
+        // A refusal names the epoch this member is at, so a candidate that
+        // fell behind stands next time above it.
+        let epoch = if granted { epoch } else { epoch.max(self.promised) };
+        self.owe(Owed::Vote { to: from, epoch, granted });
+    }
+
+    /// A leader becomes a follower, keeping its log (history included) and
+    /// its place in it.
+    fn step_down(&mut self, now: Nanos) {
+        let Role::Leader(old) = &self.role else { return };
+        self.stats.stepped_down += 1;
+        let first = old.seq_oldest();
+        let records = (first..old.seq_next()).map_while(|seq| old.event(seq).map(|e| e.record));
+        let log = (old.epoch(), old.commit(), self.delivered_next);
+        let follower = Follower::from_log(self.config.clone(), self.id, now, log, first, records);
+        self.role = Role::Follower(Box::new(follower));
+        // It hears no leader now, and gives the one being elected time.
+        (self.leader_at, self.active_at) = (0, now);
+    }
+
+    fn on_vote(&mut self, now: Nanos, voter: NodeId, epoch: u64, granted: bool) {
+        if let Some(rejoin) = self.rejoin.as_mut() {
+            rejoin.replies |= 1 << voter.0;
+            rejoin.fence = rejoin.fence.max(epoch);
+            // Enough answers to meet every electing set: the newest epoch
+            // that may have committed anything is among them.
+            let needed = usize::from(self.config.nodes) + 1 - self.config.election_quorum();
+            if rejoin.replies.count_ones() as usize >= needed {
+                let fence = rejoin.fence;
+                self.rejoin = None;
+                self.promised = self.promised.max(fence);
+                self.fenced_below = self.fenced_below.max(fence);
+                self.leader_at = now;
+            }
+            return;
+        }
+        if !granted {
+            self.promised = self.promised.max(epoch);
+            if self.is_leader() && epoch > self.epoch() {
+                // A member is fenced off from this leader by a newer epoch:
+                // it cannot count on that member's ACKs again. Step down, so
+                // that an election brings everyone into one epoch.
+                self.step_down(now);
+                return;
+            }
+        }
+        let ours = |c: &&mut Candidacy| c.epoch == epoch || (!granted && epoch > c.epoch);
+        let Some(candidacy) = self.candidacy.as_mut().filter(ours) else { return };
+        let bit = 1u64 << voter.0;
+        if granted {
+            candidacy.granted |= bit;
+        } else {
+            candidacy.refused |= bit;
+        }
+        let (yes, no) = (candidacy.granted.count_ones() as usize, candidacy.refused.count_ones() as usize);
+        let needed = self.config.election_quorum();
+        if yes >= needed {
+            self.win(now);
+        } else if no > usize::from(self.config.nodes) - needed {
+            // Refused by too many: its log is behind, or the epoch is taken.
+            self.lose(now, false);
+        }
+    }
+
+    fn header(&self, kind: Kind, epoch: u64) -> Header {
+        Header::new(kind, self.id.0, self.config.cluster_id, epoch)
+    }
+
+    /// Called when `poll_timeout` passes.
+    pub fn handle_timeout(&mut self, now: Nanos) {
+        if let Some(rejoin) = self.rejoin.as_mut()
+            && rejoin.asked_at.is_none_or(|at| now >= at + self.config.election_timeout_ns)
+        {
+            rejoin.asked_at = Some(now);
+            self.owe(Owed::Request { epoch: 0, forced: false });
+        }
+        if let Some(candidacy) = self.candidacy
+            && now >= candidacy.until
+        {
+            self.lose(now, true);
+        }
+        if let Some((at, forced)) = self.stand_at
+            && now >= at
+        {
+            self.stand_at = None;
+            if self.may_stand() && !self.hears_leader(now) || forced && self.may_stand() {
+                self.stand(now, forced);
+            }
+        }
+        if self.stand_due(now) {
+            self.stand(now, false);
+        }
+        match &mut self.role {
+            Role::Leader(leader) => leader.handle_timeout(now),
+            Role::Follower(follower) => follower.handle_timeout(now),
+        }
+    }
+
+    /// When an automatic candidacy would start, if the leader stays quiet.
+    fn stand_time(&self) -> Option<Nanos> {
+        let auto = self.config.failover == Failover::Auto && self.candidacy.is_none() && self.may_stand();
+        // A member that lost events waits longer: one that did not knows
+        // every client's requests, and should win if it is there.
+        let wait = self.config.election_timeout_ns * if self.history_complete { 1 } else { 3 };
+        auto.then_some(self.leader_at.max(self.active_at) + wait + self.jitter_ns)
+    }
+
+    fn stand_due(&self, now: Nanos) -> bool {
+        self.stand_time().is_some_and(|at| now >= at)
+    }
+
+    /// When the member next needs `handle_timeout`/`poll_transmit` with no input.
+    pub fn poll_timeout(&self) -> Option<Nanos> {
+        let role = match &self.role {
+            Role::Leader(leader) => leader.poll_timeout(),
+            Role::Follower(follower) => follower.poll_timeout(),
+        };
+        let candidacy = self.candidacy.map(|c| c.until);
+        let stand_at = self.stand_at.map(|(at, _)| at);
+        let rejoin = self.rejoin.map(|r| r.asked_at.map_or(0, |at| at + self.config.election_timeout_ns));
+        [role, candidacy, stand_at, self.stand_time(), rejoin].into_iter().flatten().min()
+    }
+
+    /// Writes the next datagram to send into `buf` (at least `mtu` bytes):
+    /// election frames first, then the role's.
+    pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        if let Some(owed) = self.owed.pop_front() {
+            return Some(self.transmit_owed(owed, buf));
+        }
+        match &mut self.role {
+            Role::Leader(leader) => leader.poll_transmit(now, buf),
+            Role::Follower(follower) => follower.poll_transmit(now, buf),
+        }
+    }
+
+    fn transmit_owed(&self, owed: Owed, buf: &mut [u8]) -> Transmit {
+        let (claim_epoch, claim_seq) = self.claim();
+        match owed {
+            Owed::Request { epoch, forced } => {
+                let mut header = self.header(Kind::VoteRequest, epoch);
+                header.flags = if forced { FLAG_FORCED } else { 0 }.into();
+                let body = VoteRequest { log_epoch: claim_epoch.into(), log_seq: claim_seq.into() };
+                let len = emit(buf, &header, Kind::VoteRequest, &body).expect("mtu holds a VOTE_REQUEST");
+                Transmit { dest: Dest::Group, len }
+            }
+            Owed::Vote { to, epoch, granted } => {
+                let body = Vote {
+                    granted: u32::from(granted).into(),
+                    reserved: 0.into(),
+                    log_epoch: claim_epoch.into(),
+                    log_seq: claim_seq.into(),
+                };
+                let len = emit(buf, &self.header(Kind::Vote, epoch), Kind::Vote, &body).expect("mtu holds a VOTE");
+                Transmit { dest: Dest::Unicast(to), len }
+            }
+            Owed::NotLeader { to, client, request } => {
+                let leader = match &self.role {
+                    Role::Follower(f) if f.epoch() != 0 && f.epoch() >= self.fence() => f.leader().0,
+                    _ => SENDER_CLIENT,
+                };
+                let body = Busy {
+                    client: client.into(),
+                    reason: u16::from(BusyReason::NotLeader).into(),
+                    leader: leader.into(),
+                    request: request.into(),
+                    retry_ns: 0.into(),
+                };
+                let len = emit(buf, &self.header(Kind::Busy, self.epoch()), Kind::Busy, &body).expect("mtu holds BUSY");
+                Transmit { dest: Dest::Unicast(to), len }
+            }
+        }
+    }
+
+    /// The next event for this member's application: what it is told of
+    /// its role, then committed events in sequence order, whichever role.
+    pub fn poll_event(&mut self) -> Option<Event<'_>> {
+        if let Some(notice) = self.notices.pop_front() {
+            return Some(notice);
+        }
+        if let Some((first, end)) = self.lost_report.take() {
+            self.history_complete = false;
+            return Some(Event::Lost { first, end });
+        }
+        let event = match &mut self.role {
+            Role::Follower(follower) => follower.poll_event(),
+            Role::Leader(leader) => {
+                while leader.poll_event().is_some() {}
+                let seq = self.delivered_next;
+                if seq > leader.commit() {
+                    return None;
+                }
+                self.delivered_next += 1;
+                match leader.event(seq) {
+                    Some(event) => Some(Event::Deliver(event)),
+                    None => {
+                        // Left the ring before this member delivered it.
+                        let end = leader.seq_oldest().min(leader.commit() + 1).max(seq + 1);
+                        self.delivered_next = end;
+                        Some(Event::Lost { first: seq, end })
+                    }
+                }
+            }
+        };
+        match event {
+            Some(Event::Deliver(e)) => {
+                if let Some(table) = self.delivered.as_mut() {
+                    table.record(e.header.client.get(), e.header.request.get(), e.header.seq.get());
+                }
+                self.delivered_next = e.header.seq.get() + 1;
+            }
+            Some(Event::Lost { end, .. }) => {
+                self.history_complete = false;
+                self.delivered_next = end;
+            }
+            _ => {}
+        }
+        event
+    }
+}

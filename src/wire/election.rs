@@ -1,0 +1,53 @@
+//! Leader-failover frames: VOTE_REQUEST, VOTE and PROMOTE (DESIGN §2).
+//!
+//! A log is compared by its claim: the epoch of the leader whose log it is a
+//! prefix of, then its length. A voter grants only to a candidate whose claim
+//! is at least its own, so the winner holds every committed event.
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+/// Header `flags` bit of a VOTE_REQUEST sent because an operator asked
+/// (`seqcast promote`): voters grant it even while they hear a leader.
+pub const FLAG_FORCED: u16 = 1;
+
+/// VOTE_REQUEST body (candidate → group); the header's epoch is the epoch
+/// the candidate stands for.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct VoteRequest {
+    /// Epoch of the leader whose log the candidate's is a prefix of.
+    pub log_epoch: U64,
+    /// Last sequence of the candidate's log.
+    pub log_seq: U64,
+}
+const _: () = assert!(size_of::<VoteRequest>() == 16);
+
+/// VOTE body (voter → candidate, unicast); the header's epoch is the epoch
+/// voted on.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Vote {
+    /// 1: granted; 0: refused.
+    pub granted: U32,
+    /// Reserved; zero.
+    pub reserved: U32,
+    /// The voter's claim: epoch of its log.
+    pub log_epoch: U64,
+    /// The voter's claim: last sequence of its log.
+    pub log_seq: U64,
+}
+const _: () = assert!(size_of::<Vote>() == 24);
+
+/// PROMOTE body (operator → one member, unicast): stand for election now.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Promote {
+    /// The member that should stand; others ignore the frame.
+    pub node: U16,
+    /// Reserved; zero.
+    pub reserved: U16,
+    /// Reserved; zero.
+    pub reserved2: U32,
+}
+const _: () = assert!(size_of::<Promote>() == 8);
