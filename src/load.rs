@@ -17,6 +17,9 @@ use crate::report;
 pub struct LoadOptions {
     /// The leader's address.
     pub leader: SocketAddrV4,
+    /// With failover: every member's address, by node id; clients follow
+    /// the leader through elections (`config.failover` must not be off).
+    pub members: Option<Vec<SocketAddrV4>>,
     /// Local interface to send from (port chosen by the system).
     pub multicast: Multicast,
     /// The cluster's configuration (cluster id, epoch, MTU, limits).
@@ -120,13 +123,14 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
     let mut nodes = Vec::new();
     for i in 0..clients {
         let id = options.client_id_base.wrapping_add(i as u32);
-        nodes.push(ClientNode::connect(
-            options.config.clone(),
-            id,
-            options.leader,
-            &options.multicast,
-            &options.tuning,
-        )?);
+        nodes.push(match &options.members {
+            Some(members) => {
+                ClientNode::connect_failover(options.config.clone(), id, members, &options.multicast, &options.tuning)?
+            }
+            None => {
+                ClientNode::connect(options.config.clone(), id, options.leader, &options.multicast, &options.tuning)?
+            }
+        });
     }
     let start_ns = nodes[0].now() + 1_000_000;
     let results: Vec<Result<LoadReport, NetError>> = std::thread::scope(|scope| {

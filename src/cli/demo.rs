@@ -91,6 +91,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     let delivered: Vec<AtomicU64> = (0..args.followers).map(|_| AtomicU64::new(0)).collect();
     let options = LoadOptions {
         leader: leader_addr,
+        members: None,
         multicast: multicast.clone(),
         config: config.clone(),
         rate: args.load.rate,

@@ -25,6 +25,11 @@ pub struct LoadgenCli {
     /// the interface on port 7401].
     #[arg(long, value_name = "IP:PORT")]
     leader: Option<SocketAddrV4>,
+    /// The cluster elects its leader (`seqcast member`): find it among the
+    /// cluster file's nodes and follow it through failovers, resending what
+    /// is uncommitted under the same request numbers. Needs --cluster.
+    #[arg(long, requires = "cluster")]
+    failover: bool,
     #[command(flatten)]
     load: LoadArgs,
     #[command(flatten)]
@@ -164,8 +169,18 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
     resolved.config.epoch = 0;
     let count = cli.load.count()?;
     let leader = cli.leader.unwrap_or_else(|| resolved.leader_addr());
+    let members = if cli.failover {
+        if resolved.nodes.len() != usize::from(resolved.config.nodes) {
+            return Err("--failover needs a cluster file that names every node (node.0 = IP:PORT …)".into());
+        }
+        resolved.config.failover = crate::core::Failover::Auto;
+        Some(resolved.nodes.clone())
+    } else {
+        None
+    };
     let options = LoadOptions {
         leader,
+        members,
         multicast: resolved.multicast.clone(),
         config: resolved.config.clone(),
         rate: cli.load.rate,

@@ -4,6 +4,7 @@
 pub mod args;
 mod demo;
 pub mod load;
+mod member;
 mod nodes;
 mod report;
 mod sim;
@@ -31,6 +32,11 @@ enum Command {
     Sequencer(nodes::SequencerArgs),
     /// Run a follower until Ctrl-C or SIGTERM; prints a digest of what it delivered.
     Follower(nodes::FollowerArgs),
+    /// Run a member of a cluster with failover until Ctrl-C or SIGTERM: it
+    /// leads or follows as elections decide; prints a digest of what it delivered.
+    Member(member::MemberArgs),
+    /// Ask a member of a cluster with failover to stand for election now.
+    Promote(member::PromoteArgs),
     /// A leader, followers and load on loopback for a few seconds, then a
     /// latency report. Exits non-zero if anything was lost.
     Demo(demo::DemoArgs),
@@ -55,6 +61,8 @@ pub fn main() -> ExitCode {
     match &Cli::parse().command {
         Command::Sequencer(args) => nodes::sequencer(args),
         Command::Follower(args) => nodes::follower(args),
+        Command::Member(args) => member::member(args),
+        Command::Promote(args) => member::promote(args),
         Command::Demo(args) => demo::run(args),
         Command::Report(args) => report::run(args),
         Command::Sim(args) => sim::run(args),

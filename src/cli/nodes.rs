@@ -87,7 +87,7 @@ pub fn rejects_text(rejects: &Rejects) -> String {
     format!("{} ({})", rejects.total(), if parts.is_empty() { "none".into() } else { parts.join(" ") })
 }
 
-fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhistogram::Histogram<u64>) {
+pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhistogram::Histogram<u64>) {
     let path = output.out.join(format!("{name}.hdr"));
     match report::save(&path, histogram) {
         Ok(()) => println!("histogram written to {}", path.display()),

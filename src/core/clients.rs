@@ -29,18 +29,19 @@ pub(super) struct ClientEntry {
 pub(super) struct Clients {
     pub(super) index: HashMap<u32, usize>,
     pub(super) entries: Vec<ClientEntry>,
-    /// (request, seq) by `seq_index`: the request number says whose the slot is.
-    pub(super) seqs: Vec<(u64, u64)>,
+    /// [request, seq] by `seq_index`: the request number says whose the slot is.
+    pub(super) seqs: Vec<[u64; 2]>,
     pub(super) pending_max: usize,
     pub(super) dirty: VecDeque<usize>,
 }
 
 impl Clients {
-    pub(super) fn new(clients_max: usize, pending_max: usize) -> Clients {
+    /// A table for `clients_max` clients; `prefault` maps its memory now.
+    pub(super) fn new(clients_max: usize, pending_max: usize, prefault: bool) -> Clients {
         Clients {
             index: HashMap::with_capacity(clients_max),
             entries: Vec::with_capacity(clients_max),
-            seqs: super::prefaulted(clients_max * pending_max),
+            seqs: super::zeroed(clients_max * pending_max, prefault),
             pending_max,
             dirty: VecDeque::with_capacity(clients_max),
         }
@@ -76,14 +77,14 @@ impl Clients {
 
     /// The sequence `request` of the client in `slot` got, if known here.
     pub(super) fn seq_of(&self, slot: usize, request: u64) -> Option<u64> {
-        let (stored, seq) = self.seqs[self.seq_index(slot, request)];
+        let [stored, seq] = self.seqs[self.seq_index(slot, request)];
         (stored == request && seq != 0).then_some(seq)
     }
 
     /// Notes that the request got `seq`.
     pub(super) fn set_seq(&mut self, slot: usize, request: u64, seq: u64) {
         let index = self.seq_index(slot, request);
-        self.seqs[index] = (request, seq);
+        self.seqs[index] = [request, seq];
     }
 
     pub(super) fn mark_dirty(&mut self, slot: usize) {
@@ -103,16 +104,20 @@ impl Clients {
         entry.notified_next = entry.request_next;
     }
 
-    /// A copy with room for `clients_max` clients, for a member taking the lead.
+    /// A copy with room for `clients_max` clients, for a member taking the
+    /// lead: only the slots of known clients are copied, into memory mapped
+    /// as it is written (an election must not wait on page faults).
     pub(super) fn copy(&self, clients_max: usize) -> Clients {
-        let mut entries = Vec::with_capacity(clients_max);
-        entries.extend(self.entries.iter().map(|e| ClientEntry { addr: None, dirty: false, gap_asked_at: None, ..*e }));
-        Clients {
-            index: self.index.clone(),
-            entries,
-            seqs: self.seqs.clone(),
-            pending_max: self.pending_max,
-            dirty: VecDeque::with_capacity(clients_max),
-        }
+        let mut copy = Clients::new(clients_max, self.pending_max, false);
+        copy.entries.extend(self.entries.iter().map(|e| ClientEntry {
+            addr: None,
+            dirty: false,
+            gap_asked_at: None,
+            ..*e
+        }));
+        copy.index.clone_from(&self.index);
+        let used = self.entries.len() * self.pending_max;
+        copy.seqs[..used].copy_from_slice(&self.seqs[..used]);
+        copy
     }
 }

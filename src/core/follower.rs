@@ -67,6 +67,11 @@ pub enum Event<'a> {
     Elected {
         /// Its epoch.
         epoch: u64,
+        /// The commit it knew when elected: a delivery past it is the new
+        /// epoch's first commit.
+        commit: u64,
+        /// The last sequence of the log it starts with.
+        log_end: u64,
     },
     /// With failover: this member follows `leader` in `epoch` from now on.
     Following {
@@ -153,7 +158,8 @@ impl Follower {
         first: u64,
         records: impl Iterator<Item = &'r [u8]>,
     ) -> Follower {
-        let window = Window::starting_at(config.window_events, config.record_max(), base);
+        // Mapped as it fills: a leader stepping down must answer votes now.
+        let window = Window::starting_at(config.window_events, config.record_max(), base, false);
         let mut follower = Follower::with_window(config, id, now, window);
         // It follows nobody until a leader of a newer epoch speaks.
         follower.leader = NodeId(SENDER_CLIENT);

@@ -136,10 +136,18 @@ impl Leader {
             return Err(ConfigError::Zero("epoch"));
         }
         let ring = Ring::new(config.ring_events, config.record_max());
-        Ok(Leader::with_ring(config.clone(), config.leader, config.epoch, ring, now))
+        let clients = Clients::new(config.clients_max, config.client_pending_max, true);
+        let slot_of = super::prefaulted(config.ring_events);
+        Ok(Leader::with_ring(config.clone(), config.leader, config.epoch, (ring, clients, slot_of), now))
     }
 
-    fn with_ring(config: Config, me: NodeId, epoch: u64, ring: Ring, now: Nanos) -> Leader {
+    fn with_ring(
+        config: Config,
+        me: NodeId,
+        epoch: u64,
+        (ring, clients, slot_of): (Ring, Clients, Vec<u16>),
+        now: Nanos,
+    ) -> Leader {
         let nodes = usize::from(config.nodes);
         Leader {
             me,
@@ -155,8 +163,8 @@ impl Leader {
             seq_sent: 1,
             epoch_start: 0,
             multicast_at: now,
-            clients: Clients::new(config.clients_max, config.client_pending_max),
-            slot_of: super::prefaulted(config.ring_events),
+            clients,
+            slot_of,
             repairs: Vec::with_capacity(config.repairs_max),
             busy: Vec::with_capacity(config.clients_max),
             srtt_ns: config.rtt_initial_ns,
@@ -181,20 +189,22 @@ impl Leader {
         now: Nanos,
     ) -> Leader {
         let (first, records) = follower.log();
-        let mut ring = Ring::starting_at(config.ring_events, config.record_max(), first);
+        // Memory mapped as it fills: faulting it in first would hold up the
+        // first frames of the epoch just won (about 30 ms for the defaults here).
+        let mut ring = Ring::starting_at(config.ring_events, config.record_max(), first, false);
         for record in records {
             let (event, _) = EventRef::split(record).expect("a held record parses");
             ring.push(event.record, event.header.stamp_ns.get());
         }
-        let clients_max = config.clients_max;
-        let mut leader = Leader::with_ring(config, me, epoch, ring, now);
+        // Who sent what: what this member delivered, then the rest of its log.
+        let clients = delivered.copy(config.clients_max);
+        let slot_of = vec![0; config.ring_events];
+        let mut leader = Leader::with_ring(config, me, epoch, (ring, clients, slot_of), now);
         (leader.promoted, leader.history_complete) = (true, history_complete);
         leader.commit = follower.commit().min(leader.ring.seq_next() - 1);
         (leader.commit_sent, leader.epoch_start) = (leader.commit, leader.ring.seq_next() - 1);
         // Resend the uncommitted part at once: followers dropped theirs on joining.
         leader.seq_sent = leader.commit + 1;
-        // Who sent what: what this member delivered, then the rest of its log.
-        leader.clients = delivered.copy(clients_max);
         for seq in follower.seq_next_delivery().max(first)..leader.ring.seq_next() {
             let event = leader.ring.get(seq).expect("in the ring");
             let (client, request) = (event.header.client.get(), event.header.request.get());

@@ -97,6 +97,8 @@ pub struct Member {
     candidacy: Option<Candidacy>,
     /// Last frame from the leader followed (or when this member started).
     leader_at: Nanos,
+    /// It has heard a leader since it started.
+    heard_leader: bool,
     /// Last time it stood, lost, or granted a vote: the next automatic
     /// candidacy waits a timeout from whichever of the two is later.
     active_at: Nanos,
@@ -156,6 +158,7 @@ impl Member {
             fenced_below: config.epoch,
             candidacy: None,
             leader_at: now,
+            heard_leader: false,
             active_at: now,
             noticed_at: 0,
             rejoin: (config.failover != Failover::Off && config.epoch == 0).then_some(Rejoin {
@@ -169,7 +172,7 @@ impl Member {
             rng: seed,
             delivered_next: 1,
             delivered: (config.failover != Failover::Off)
-                .then(|| Clients::new(config.clients_max, config.client_pending_max)),
+                .then(|| Clients::new(config.clients_max, config.client_pending_max, true)),
             history_complete: true,
             lost_report: None,
             owed: VecDeque::with_capacity(OWED_MAX),
@@ -346,7 +349,11 @@ impl Member {
         self.role = Role::Leader(Box::new(leader));
         self.fenced_below = self.fenced_below.max(candidacy.epoch);
         self.stats.won += 1;
-        self.notices.push_back(Event::Elected { epoch: candidacy.epoch });
+        let (commit, log_end) = match &self.role {
+            Role::Leader(leader) => (leader.commit(), leader.seq_next() - 1),
+            Role::Follower(_) => unreachable!("just elected"),
+        };
+        self.notices.push_back(Event::Elected { epoch: candidacy.epoch, commit, log_end });
     }
 
     /// Frames of leaders older than this are fenced off.
@@ -366,7 +373,7 @@ impl Member {
         follower.join(epoch, leader);
         self.promised = self.promised.max(epoch);
         self.fenced_below = self.fenced_below.max(epoch);
-        self.leader_at = now;
+        (self.leader_at, self.heard_leader) = (now, true);
         self.stand_at = None;
         self.notices.push_back(Event::Following { epoch, leader });
     }
@@ -379,6 +386,10 @@ impl Member {
         // A look at kind, sender and epoch (checked for real below or by the role).
         let kind = Kind::from(bytes[3]);
         let sender = u16::from_le_bytes([bytes[6], bytes[7]]);
+        if sender == self.id.0 {
+            // Its own multicast, looped back to the group socket.
+            return;
+        }
         let epoch = u64::from_le_bytes(bytes[24..32].try_into().expect("8 bytes"));
         match kind {
             Kind::VoteRequest | Kind::Vote | Kind::Promote => self.election_datagram(now, from, bytes),
@@ -410,7 +421,7 @@ impl Member {
                 if let Role::Follower(follower) = &self.role
                     && follower.leader().0 == sender
                 {
-                    self.leader_at = now;
+                    (self.leader_at, self.heard_leader) = (now, true);
                 }
                 self.role_datagram(now, from, bytes);
             }
@@ -608,7 +619,16 @@ impl Member {
         let auto = self.config.failover == Failover::Auto && self.candidacy.is_none() && self.may_stand();
         // A member that lost events waits longer: one that did not knows
         // every client's requests, and should win if it is there.
-        let wait = self.config.election_timeout_ns * if self.history_complete { 1 } else { 3 };
+        // One that never heard a leader gives it time to start (a process
+        // that pre-faults its buffers takes a while).
+        let wait = self.config.election_timeout_ns
+            * if !self.heard_leader {
+                10
+            } else if self.history_complete {
+                1
+            } else {
+                3
+            };
         auto.then_some(self.leader_at.max(self.active_at) + wait + self.jitter_ns)
     }
 

@@ -63,6 +63,13 @@ fn prefaulted<T: Copy + Default>(len: usize) -> Vec<T> {
     buffer
 }
 
+/// A zeroed buffer whose pages are mapped only when first written: for the
+/// buffers a member builds when the leader changes, where faulting in tens
+/// of megabytes first would stall the election it just won.
+fn zeroed<T: Copy + Default>(len: usize, prefault: bool) -> Vec<T> {
+    if prefault { prefaulted(len) } else { vec![T::default(); len] }
+}
+
 /// Where a datagram from `poll_transmit` goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dest {

@@ -21,17 +21,19 @@ impl Ring {
     /// # Panics
     /// If `capacity` is 0 or `slot_len` cannot hold an event header.
     pub fn new(capacity: usize, slot_len: usize) -> Ring {
-        Ring::starting_at(capacity, slot_len, 1)
+        Ring::starting_at(capacity, slot_len, 1, true)
     }
 
     /// An empty ring whose first push gets sequence `seq_next` (a promoted
-    /// follower's log starts where its history does).
+    /// follower's log starts where its history does); `prefault` maps its
+    /// memory now rather than as it fills.
     ///
     /// # Panics
     /// As [`new`](Self::new), or if `seq_next` is 0.
-    pub fn starting_at(capacity: usize, slot_len: usize, seq_next: u64) -> Ring {
+    pub fn starting_at(capacity: usize, slot_len: usize, seq_next: u64, prefault: bool) -> Ring {
         assert!(capacity > 0 && slot_len >= size_of::<EventHeader>() && seq_next > 0);
-        Ring { bytes: super::prefaulted(capacity * slot_len), slot_len, capacity, seq_first: seq_next, seq_next }
+        let bytes = super::zeroed(capacity * slot_len, prefault);
+        Ring { bytes, slot_len, capacity, seq_first: seq_next, seq_next }
     }
 
     /// The oldest sequence still held.

@@ -89,18 +89,19 @@ impl Window {
     /// # Panics
     /// If `capacity` is 0.
     pub fn new(capacity: usize, slot_len: usize) -> Window {
-        Window::starting_at(capacity, slot_len, 1)
+        Window::starting_at(capacity, slot_len, 1, true)
     }
 
     /// A window whose next sequence to pop is `base`: everything below was
-    /// delivered elsewhere (a leader that stepped down keeps its place).
+    /// delivered elsewhere (a leader that stepped down keeps its place);
+    /// `prefault` maps its memory now rather than as it fills.
     ///
     /// # Panics
     /// If `capacity` or `base` is 0.
-    pub fn starting_at(capacity: usize, slot_len: usize, base: u64) -> Window {
+    pub fn starting_at(capacity: usize, slot_len: usize, base: u64, prefault: bool) -> Window {
         assert!(capacity > 0 && base > 0);
         Window {
-            bytes: super::prefaulted(capacity * slot_len),
+            bytes: super::zeroed(capacity * slot_len, prefault),
             slots: vec![Slot::Empty; capacity],
             slot_len,
             base,

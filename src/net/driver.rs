@@ -11,7 +11,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use super::sys::{Clock, RecvBatch, TimerFd};
-use crate::core::{Client, Dest, Follower, Leader, Nanos, Transmit};
+use crate::core::{Client, Dest, Follower, Leader, Member, Nanos, Transmit};
 
 /// What the driver needs of a core state machine.
 pub trait Machine {
@@ -46,6 +46,7 @@ macro_rules! machine {
 machine!(Leader);
 machine!(Follower);
 machine!(Client);
+machine!(Member);
 
 /// How a node waits when it has nothing to do (DESIGN §1, §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

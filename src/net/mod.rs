@@ -7,7 +7,7 @@ mod socket;
 pub mod sys;
 
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
-pub use node::{ClientNode, Digest, FollowerNode, LeaderNode, Tuning};
+pub use node::{ClientNode, Digest, FollowerNode, LeaderNode, MemberNode, Tuning};
 pub use socket::{Multicast, group_receiver, unicast};
 pub use sys::Clock;
 

@@ -11,7 +11,9 @@ use super::NetError;
 use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
 use super::sys::{self, Clock};
-use crate::core::{Client, Committed, Config, Event, Follower, Leader, LeaderEvent, Nanos, NodeId, SubmitError};
+use crate::core::{
+    Client, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, Nanos, NodeId, SubmitError,
+};
 use crate::report;
 
 /// How a node runs on its host (DESIGN §5: the levers after batching).
@@ -268,6 +270,84 @@ impl FollowerNode {
     }
 }
 
+/// A running member of a cluster with failover: it leads or follows, and
+/// changes role when an election says so (DESIGN §2).
+#[derive(Debug)]
+pub struct MemberNode {
+    driver: Driver,
+    member: Member,
+    delivery: Histogram<u64>,
+    digest: Digest,
+}
+
+impl MemberNode {
+    /// Joins the group and binds `listen` (where clients, members and the
+    /// operator send), as member `id`. `config.epoch` 0: it rejoins a running
+    /// cluster; otherwise it starts a new one (the leader, if `id` is
+    /// `config.leader`).
+    pub fn bind(
+        config: Config,
+        id: NodeId,
+        listen: SocketAddrV4,
+        multicast: &Multicast,
+        tuning: &Tuning,
+    ) -> Result<MemberNode, NetError> {
+        config.validate()?;
+        multicast.validate()?;
+        let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
+        let group = group_receiver(multicast, tuning.buffer_bytes)?;
+        let driver = Driver::new(vec![unicast, group], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let member = Member::new(config, id, driver.now())?;
+        Ok(MemberNode { driver, member, delivery: report::histogram(), digest: Digest::default() })
+    }
+
+    /// The address clients, members and the operator send to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.driver.local_addr(0)
+    }
+
+    /// The state machine, for its role and counters.
+    pub fn member(&self) -> &Member {
+        &self.member
+    }
+
+    /// The driver, for its counters.
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    /// Leader stamp → delivery, in nanoseconds of the node's clock.
+    pub fn delivery(&self) -> &Histogram<u64> {
+        &self.delivery
+    }
+
+    /// What was delivered so far.
+    pub fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// Runs until `stop()`, handing each event (deliveries and role changes)
+    /// to `on_event(event, now)` and calling `each_second` once a second.
+    pub fn run(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+        mut on_event: impl FnMut(&Event<'_>, Nanos),
+        mut each_second: impl FnMut(&Member, &Driver),
+    ) -> io::Result<()> {
+        let (histogram, digest) = (&mut self.delivery, &mut self.digest);
+        let deliver = |member: &mut Member, now: Nanos| {
+            while let Some(event) = member.poll_event() {
+                if let Event::Deliver(e) = &event {
+                    histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1));
+                }
+                digest.add(&event);
+                on_event(&event, now);
+            }
+        };
+        run_loop(&mut self.driver, &mut self.member, stop, deliver, |m, driver, _| each_second(m, driver))
+    }
+}
+
 /// A client of a running cluster: submit events, learn their sequence
 /// numbers when they commit. Single-threaded: call [`poll`](Self::poll)
 /// (and [`wait`](Self::wait) when idle) from the thread that owns it.
@@ -290,6 +370,22 @@ impl ClientNode {
         let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
         let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
         let client = Client::new(config, id, SocketAddr::V4(leader))?;
+        Ok(ClientNode { driver, client })
+    }
+
+    /// A client of a cluster with failover, whose members are at `members`
+    /// (by node id): it finds the leader and follows it through elections.
+    pub fn connect_failover(
+        config: Config,
+        id: u32,
+        members: &[SocketAddrV4],
+        multicast: &Multicast,
+        tuning: &Tuning,
+    ) -> Result<ClientNode, NetError> {
+        let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
+        let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let members = members.iter().map(|&a| SocketAddr::V4(a)).collect();
+        let client = Client::with_failover(config, id, members)?;
         Ok(ClientNode { driver, client })
     }
 

@@ -1,0 +1,254 @@
+//! `seqcast member` (a member of a cluster with failover: it leads or
+//! follows as elections decide) and `seqcast promote` (ask one to stand).
+
+use std::net::{SocketAddrV4, UdpSocket};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::args::{ClusterArgs, OutputArgs, TuningArgs};
+use super::fail;
+use super::nodes::{rejects_text, write_histogram};
+use crate::core::{Event, Failover, NodeId};
+use crate::net::{Clock, MemberNode, sys};
+use crate::report;
+use crate::wire::{Header, Kind, Promote, SENDER_CLIENT, emit};
+
+/// `--failover`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailoverArg {
+    /// A member that hears no leader for --election-timeout-ms (plus a
+    /// random delay up to as much again) stands for election.
+    Auto,
+    /// Only `seqcast promote` starts an election.
+    Manual,
+}
+
+/// `seqcast member`.
+#[derive(Clone, Debug, Args)]
+pub struct MemberArgs {
+    /// This member's node id (0 .. nodes-1).
+    #[arg(long)]
+    id: u16,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Address clients, members and `seqcast promote` send to [default: this
+    /// node's address in the cluster file, which clients need to find it].
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Option<SocketAddrV4>,
+    /// How a new leader is chosen when the leader fails.
+    #[arg(long, value_enum, default_value_t = FailoverArg::Auto)]
+    failover: FailoverArg,
+    /// Silence from the leader, in milliseconds, before a member stands;
+    /// also how long a candidate waits for votes. The leader heartbeats
+    /// every millisecond when idle.
+    #[arg(long, value_name = "MS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    election_timeout_ms: u64,
+    /// This member restarts into a running cluster: it asks the others which
+    /// epoch they are in, follows the leader, and votes once it holds what
+    /// was committed when it came back. Without --rejoin it starts a new
+    /// cluster with the others: give it only to a member that lost its state.
+    #[arg(long)]
+    rejoin: bool,
+    /// The epoch a new cluster starts in (the first leader is --leader-id).
+    #[arg(long, default_value_t = 1, conflicts_with = "rejoin", value_parser = clap::value_parser!(u64).range(1..))]
+    epoch: u64,
+    /// Events kept for repair, and for serving history once elected; at
+    /// least --window-events [default: 65536].
+    #[arg(long, value_name = "N")]
+    ring_events: Option<usize>,
+    /// Uncommitted events a leader accepts before clients are told to back
+    /// off [default: 16384].
+    #[arg(long, value_name = "N")]
+    in_flight_max: Option<usize>,
+    /// Events buffered ahead of delivery [default: 32768].
+    #[arg(long, value_name = "N")]
+    window_events: Option<usize>,
+    #[command(flatten)]
+    tuning: TuningArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `seqcast promote`.
+#[derive(Clone, Debug, Args)]
+pub struct PromoteArgs {
+    /// The member that should stand for election.
+    #[arg(long)]
+    node: u16,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// That member's address [default: its address in the cluster file].
+    #[arg(long, value_name = "IP:PORT")]
+    to: Option<SocketAddrV4>,
+}
+
+fn wall_ns() -> u64 {
+    Clock::Realtime.now()
+}
+
+/// Runs `seqcast member`.
+pub fn member(args: &MemberArgs) -> ExitCode {
+    let id = NodeId(args.id);
+    let mut resolved = match args.cluster.resolve(Some(id)) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let config = &mut resolved.config;
+    config.failover = match args.failover {
+        FailoverArg::Auto => Failover::Auto,
+        FailoverArg::Manual => Failover::Manual,
+    };
+    config.election_timeout_ns = args.election_timeout_ms * 1_000_000;
+    config.epoch = if args.rejoin { 0 } else { args.epoch };
+    config.ring_events = args.ring_events.unwrap_or(config.ring_events);
+    config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
+    config.window_events = args.window_events.unwrap_or(config.window_events);
+    if let Err(e) = config.validate() {
+        return fail(e);
+    }
+    if id.0 >= config.nodes {
+        return fail(format!("member id {id} is not in a {}-node cluster (ids 0..{})", config.nodes, config.nodes));
+    }
+    let Some(listen) = args.listen.or(resolved.node(id)) else {
+        return fail("a member needs an address others know: give --listen, or a cluster file with node.N = IP:PORT");
+    };
+    let tuning = args.tuning.tuning();
+    if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
+        return fail(e);
+    }
+    let mut node = match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning) {
+        Ok(node) => node,
+        Err(e) => return fail(e),
+    };
+    let (config, m) = (&resolved.config, &resolved.multicast);
+    println!(
+        "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {:?} after {} ms",
+        config.nodes,
+        config.cluster_id,
+        if args.rejoin { "rejoining".to_string() } else { format!("new cluster in epoch {}", config.epoch) },
+        node.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string()),
+        m.group,
+        m.interface,
+        m.ttl,
+        config.quorum(),
+        args.failover,
+        args.election_timeout_ms
+    );
+    let quiet = args.output.quiet;
+    // The first commit of an epoch this member won, to print when it comes.
+    let mut first_commit_after: Option<(u64, u64)> = None;
+    let result = node.run(
+        &sys::stop_requested,
+        |event, _| match *event {
+            Event::Elected { epoch, commit, log_end } => {
+                println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {} ns", wall_ns());
+                first_commit_after = Some((epoch, commit));
+            }
+            Event::Following { epoch, leader } => {
+                println!("following: node {leader} leads epoch {epoch}, at {} ns", wall_ns());
+            }
+            Event::Deliver(e) => {
+                if let Some((epoch, commit)) = first_commit_after
+                    && e.header.seq.get() > commit
+                {
+                    println!("first commit in epoch {epoch}: seq {} at {} ns", e.header.seq.get(), wall_ns());
+                    first_commit_after = None;
+                }
+            }
+            _ => {}
+        },
+        |member, _| {
+            if quiet {
+                return;
+            }
+            let e = member.election_stats();
+            match (member.leader(), member.follower()) {
+                (Some(l), _) => println!(
+                    "[member {id} leads epoch {}] stamped {} commit {} in_flight {} naks {} elections won {} lost {}",
+                    l.epoch(),
+                    l.stats().events_stamped,
+                    l.commit(),
+                    l.in_flight(),
+                    l.stats().naks,
+                    e.won,
+                    e.lost
+                ),
+                (_, Some(f)) => println!(
+                    "[member {id} follows {} in epoch {}{}] delivered {} held {} commit {} naks {} elections won {} lost {}",
+                    f.leader(),
+                    f.epoch(),
+                    if f.syncing() { ", syncing" } else { "" },
+                    f.stats().delivered,
+                    f.seq_held(),
+                    f.commit(),
+                    f.stats().naks_sent,
+                    e.won,
+                    e.lost
+                ),
+                _ => {}
+            }
+        },
+    );
+    if let Err(e) = result {
+        return fail(e);
+    }
+    let member = node.member();
+    let e = member.election_stats();
+    println!(
+        "stopped: {} in epoch {}; elections stood {} won {} lost {}, votes granted {} refused {}, stepped down {}, clients redirected {}",
+        if member.is_leader() { "leading" } else { "following" },
+        member.epoch(),
+        e.stood,
+        e.won,
+        e.lost,
+        e.granted,
+        e.refused,
+        e.stepped_down,
+        e.redirected
+    );
+    if let Some(f) = member.follower() {
+        println!("rejects: {}", rejects_text(f.rejects()));
+    }
+    if let Some(l) = member.leader() {
+        println!("rejects: {}", rejects_text(l.rejects()));
+    }
+    println!("digest: {}", node.digest());
+    println!("{}", report::table_header());
+    println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
+    write_histogram(&args.output, &format!("member-{id}-delivery"), node.delivery());
+    ExitCode::SUCCESS
+}
+
+/// Runs `seqcast promote`.
+pub fn promote(args: &PromoteArgs) -> ExitCode {
+    let node = NodeId(args.node);
+    let resolved = match args.cluster.resolve(None) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if node.0 >= resolved.config.nodes {
+        return fail(format!("node {node} is not in a {}-node cluster", resolved.config.nodes));
+    }
+    let Some(to) = args.to.or(resolved.node(node)) else {
+        return fail(format!("no address for node {node}: give --to, or a cluster file with node.{node} = IP:PORT"));
+    };
+    let mut buf = [0u8; 64];
+    let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, 0);
+    let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
+    let len = emit(&mut buf, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
+    let socket = match UdpSocket::bind(SocketAddrV4::new(resolved.multicast.interface, 0)) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot bind {}: {e}", resolved.multicast.interface)),
+    };
+    // Three copies a few milliseconds apart: a lost datagram is no answer.
+    for _ in 0..3 {
+        if let Err(e) = socket.send_to(&buf[..len], to) {
+            return fail(format!("cannot send to {to}: {e}"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!("asked node {node} at {to} to stand for election (it prints \"elected\" if it wins)");
+    ExitCode::SUCCESS
+}
