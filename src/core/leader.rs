@@ -113,6 +113,8 @@ pub struct Leader {
     seq_sent: u64,
     /// Last sequence of the log this leader started its epoch with.
     epoch_start: u64,
+    /// Until then it takes no new events (handing the lead over).
+    intake_held_until: Nanos,
     multicast_at: Nanos,
     clients: Clients,
     /// The client-table slot of each event in the ring (by `seq % ring_events`),
@@ -162,6 +164,7 @@ impl Leader {
             commit_sent: 0,
             seq_sent: 1,
             epoch_start: 0,
+            intake_held_until: 0,
             multicast_at: now,
             clients,
             slot_of,
@@ -223,6 +226,13 @@ impl Leader {
         self.ring.get(seq)
     }
 
+    /// Takes no new events until `until` (clients are told to back off), so
+    /// that a member an operator promoted catches up with this log and can
+    /// win (`seqcast promote` under load).
+    pub fn hold_intake(&mut self, until: Nanos) {
+        self.intake_held_until = self.intake_held_until.max(until);
+    }
+
     /// Last sequence of the log this leader started its epoch with.
     pub fn epoch_start(&self) -> u64 {
         self.epoch_start
@@ -269,10 +279,12 @@ impl Leader {
         let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else { return };
         let (sender, epoch) = (NodeId(datagram.header.sender.get()), datagram.header.epoch.get());
         let submit = matches!(datagram.frame, Frame::Submit(_));
-        // Clients send 0 until they have heard from a leader; with failover a
-        // client that knew an earlier leader is redirected here, which is fine.
+        // Clients send 0 until they have heard from a leader.
         let failover = self.config.failover != Failover::Off;
-        let ours = epoch == self.epoch() || (submit && (epoch == 0 || (failover && epoch < self.epoch())));
+        // With failover a client's epoch is only what it heard last; a stale
+        // leader takes its SUBMIT but cannot commit it (no quorum ACKs it),
+        // and the client, unanswered, turns to another member.
+        let ours = epoch == self.epoch() || (submit && (epoch == 0 || failover));
         if !ours {
             self.rejects.wrong_epoch += 1;
             if let Frame::Submit(submit) = datagram.frame {
@@ -330,7 +342,7 @@ impl Leader {
                 self.stats.oversized += 1;
                 break;
             }
-            if self.in_flight() >= self.config.in_flight_max {
+            if self.in_flight() >= self.config.in_flight_max || now < self.intake_held_until {
                 self.queue_busy(from, id, request, BusyReason::InFlightFull);
                 break;
             }

@@ -60,7 +60,7 @@ struct Candidacy {
 }
 
 /// Candidacies one promotion makes at most.
-const FORCED_TRIES: u8 = 3;
+const FORCED_TRIES: u8 = 8;
 
 /// A member that came back asks the others for the epoch they are fenced at.
 #[derive(Clone, Copy, Debug)]
@@ -327,9 +327,11 @@ impl Member {
         self.stats.lost += 1;
         self.active_at = now;
         self.jitter_ns = self.draw_jitter();
-        if candidacy.forced && timed_out && candidacy.tries < FORCED_TRIES {
-            // An operator asked, and votes went missing: try again soon.
-            self.stand_at = Some((now + self.jitter_ns, true));
+        if candidacy.forced && candidacy.tries < FORCED_TRIES {
+            // An operator asked: try again soon, whether votes went missing
+            // or the leader refused while this member caught up with it.
+            let pause = if timed_out { self.jitter_ns } else { self.config.election_timeout_ns / 8 };
+            self.stand_at = Some((now + pause, true));
             self.forced_tries = candidacy.tries + 1;
         }
     }
@@ -404,9 +406,11 @@ impl Member {
                     // (once a timeout) that a newer epoch exists, or a leader
                     // that missed an election would keep it out forever.
                     self.rejects.wrong_epoch += 1;
-                    if now >= self.noticed_at + self.config.election_timeout_ns {
+                    // Only a promise to another (or a newer leader) deposes
+                    // it: a candidate that may still lose must not.
+                    if epoch < self.fenced_below && now >= self.noticed_at + self.config.election_timeout_ns {
                         self.noticed_at = now;
-                        self.owe(Owed::Vote { to: from, epoch: self.fence(), granted: false });
+                        self.owe(Owed::Vote { to: from, epoch: self.fenced_below, granted: false });
                     }
                     return;
                 }
@@ -497,9 +501,22 @@ impl Member {
             // Its leader is alive: a member that lost touch must not depose it.
             self.stats.ignored += 1;
             return;
+        } else if let Role::Leader(leader) = &mut self.role
+            && claim < (leader.epoch(), leader.seq_next() - 1)
+        {
+            // Promoted, but behind this leader's log: stay, take no new
+            // events for a while so it catches up, and let it ask again.
+            leader.hold_intake(now + self.config.election_timeout_ns);
+            self.stats.refused += 1;
+            let epoch = leader.epoch();
+            return self.owe(Owed::Vote { to: from, epoch, granted: false });
         } else {
-            // Forced, if leading: step down, and follow whoever wins.
-            self.step_down(now);
+            // Forced, if leading: step down, and follow whoever wins; if
+            // nobody does, stand again (its log is the longest there was).
+            if self.is_leader() {
+                self.step_down(now);
+                self.stand_at = Some((now + 2 * self.config.election_timeout_ns, true));
+            }
             if self.candidacy.is_some() {
                 self.lose(now, false);
             }

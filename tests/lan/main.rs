@@ -1,6 +1,7 @@
 //! The real `seqcast` binary on a LAN of network namespaces, with faults
 //! injected from outside the processes: loss, duplication, a partition, a
-//! kill, a pause, a lost quorum and a restarted leader (issue: real hosts).
+//! kill, a pause, a lost quorum and a restarted leader (issue: real hosts);
+//! and failover: the leader killed, paused, or replaced by `seqcast promote`.
 //!
 //! `cargo test --release --test lan` runs the short version of every case;
 //! `cargo test --release --test lan -- --soak 60` loads each for 60 s;
@@ -9,6 +10,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod failover;
 mod net;
 
 use std::path::PathBuf;
@@ -424,6 +426,12 @@ fn main() {
         ("7 quorum lost (2 of 3 followers stopped), then back", Box::new(|| quorum_lost(&short))),
         ("8 leader killed and restarted (manual recovery)", Box::new(|| leader_restart(&load))),
         ("9 the harness fails a partition beyond the ring", Box::new(|| beyond_ring(&load))),
+        ("10 failover: leader killed (kill -9) mid-load", Box::new(|| failover::leader_killed(load.count, load.rate))),
+        (
+            "11 failover: leader paused past the timeout, resumed",
+            Box::new(|| failover::leader_paused(load.count, load.rate)),
+        ),
+        ("12 failover: seqcast promote moves the lead", Box::new(|| failover::promoted(load.count, load.rate))),
     ];
     let cases: Vec<_> =
         cases.into_iter().filter(|(name, _)| filter.as_ref().is_none_or(|f| name.contains(f.as_str()))).collect();

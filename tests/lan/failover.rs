@@ -1,0 +1,241 @@
+//! Failover on the namespace LAN: `seqcast member` processes, a load
+//! generator that follows the leader (`--failover`), and the leader killed,
+//! paused, or replaced on an operator's word.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::common::{LOADGEN, Proc, SEQCAST, json_number, run, strings};
+use crate::net::Lan;
+
+/// Members on hosts `0..members`; the load generator (and the operator) on
+/// the host after them.
+pub struct Members {
+    lan: Lan,
+    dir: PathBuf,
+    conf: PathBuf,
+    procs: Vec<Option<Proc>>,
+}
+
+fn wall_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Members {
+    pub fn start(members: usize, extra: &[&str]) -> Result<Members, String> {
+        let lan = Lan::new(members + 1)?;
+        let dir = std::env::temp_dir().join(&lan.prefix);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let mut text = format!("cluster_id = {}\ngroup = 239.255.7.2:7400\nttl = 1\n", std::process::id());
+        for i in 0..members {
+            text.push_str(&format!("node.{i} = {}:7401\n", Lan::ip(i)));
+        }
+        let conf = dir.join("cluster.conf");
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        let mut cluster = Members { lan, dir, conf, procs: Vec::new() };
+        for id in 0..members {
+            let mut args = strings(&["member", "--id", &id.to_string()]);
+            args.extend(strings(&[
+                "--cluster",
+                cluster.conf.to_str().unwrap(),
+                "--out",
+                cluster.dir.to_str().unwrap(),
+            ]));
+            args.extend(strings(extra));
+            let mut full = strings(&["netns", "exec", &cluster.lan.ns(id), SEQCAST]);
+            full.extend(args);
+            let node = Proc::start(&format!("member {id}"), "ip", &full);
+            node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+            cluster.procs.push(Some(node));
+        }
+        // Let the first leader speak before the load starts.
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(cluster)
+    }
+
+    fn host(&self) -> usize {
+        self.procs.len()
+    }
+
+    pub fn member(&self, id: usize) -> &Proc {
+        self.procs[id].as_ref().expect("member running")
+    }
+
+    /// The load generator, following the leader, in the background.
+    pub fn load(&self, count: u64, rate: u64) -> Proc {
+        let host = self.host();
+        let args = strings(&[
+            "netns",
+            "exec",
+            &self.lan.ns(host),
+            LOADGEN,
+            "--cluster",
+            self.conf.to_str().unwrap(),
+            "--interface",
+            &Lan::ip(host).to_string(),
+            "--failover",
+            "--count",
+            &count.to_string(),
+            "--rate",
+            &rate.to_string(),
+            "--drain-ms",
+            "20000",
+            "--json",
+        ]);
+        Proc::start("loadgen", "ip", &args)
+    }
+
+    /// `seqcast promote --node id`, run from the load generator's host.
+    pub fn promote(&self, id: usize) -> Result<(), String> {
+        let host = self.host();
+        let args = strings(&[
+            "netns",
+            "exec",
+            &self.lan.ns(host),
+            SEQCAST,
+            "promote",
+            "--node",
+            &id.to_string(),
+            "--cluster",
+            self.conf.to_str().unwrap(),
+            "--interface",
+            &Lan::ip(host).to_string(),
+        ]);
+        match run("ip", &args) {
+            (0, _) => Ok(()),
+            (code, text) => Err(format!("seqcast promote exited {code}: {text}")),
+        }
+    }
+
+    /// Waits for the load generator; every event it submitted must be
+    /// committed. Returns the committed count.
+    pub fn finish_load(&self, mut loadgen: Proc) -> Result<u64, String> {
+        let code = loadgen.wait(Duration::from_secs(90));
+        let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
+        if code != 0 || json_number(&report, "unacknowledged") != 0.0 {
+            let members: Vec<String> = self
+                .procs
+                .iter()
+                .flatten()
+                .map(|p| {
+                    p.output().iter().filter(|l| !l.starts_with("[member")).cloned().collect::<Vec<_>>().join("\n")
+                })
+                .collect();
+            return Err(format!("loadgen exited {code}: {report}\nmembers said:\n{}", members.join("\n--\n")));
+        }
+        Ok(json_number(&report, "committed") as u64)
+    }
+
+    /// Stops every live member once each printed delivering `committed`;
+    /// their digests must agree and cover every committed event.
+    pub fn finish(&mut self, committed: u64) -> Result<String, String> {
+        let wanted = format!("seq 1..={committed} events {committed} lost 0 ");
+        let mut digests = Vec::new();
+        for (id, slot) in self.procs.iter_mut().enumerate() {
+            let Some(mut node) = slot.take() else { continue };
+            // Give a member that was paused or syncing time to catch up: its
+            // status line (once a second) shows the commit it reached.
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            let reached = |node: &Proc| {
+                let output = node.output();
+                let line = output.iter().rev().find(|l| l.starts_with("[member")).cloned().unwrap_or_default();
+                let number = |key: &str| line.split(key).nth(1).and_then(|s| s.split(' ').next()?.parse::<u64>().ok());
+                number(" commit ").is_some_and(|c| c >= committed) && number(" held ").is_none_or(|h| h >= committed)
+            };
+            while !reached(&node) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            // One more second for the delivery behind that line.
+            std::thread::sleep(Duration::from_millis(200));
+            let code = node.stop();
+            let digest = node.line("digest: ");
+            if code != 0 || !digest.contains(&wanted) {
+                return Err(format!("member {id} exited {code} with digest {digest:?}, want {wanted}…"));
+            }
+            digests.push((id, digest, node.output()));
+        }
+        if let Some((id, digest, _)) = digests.iter().find(|(_, d, _)| *d != digests[0].1) {
+            return Err(format!("member {id} digest {digest} differs from member {}'s {}", digests[0].0, digests[0].1));
+        }
+        let hash = digests[0].1.rsplit(' ').next().unwrap_or("").to_string();
+        Ok(format!("committed {committed}, delivered by each of {} live members, digest {hash}", digests.len()))
+    }
+
+    /// The wall-clock time a member printed "first commit in epoch", if any.
+    fn first_commit_ns(&self) -> Option<u64> {
+        self.procs.iter().flatten().find_map(|p| {
+            let line = p.output().into_iter().find(|l| l.starts_with("first commit in epoch"))?;
+            line.rsplit(' ').nth(1)?.parse().ok()
+        })
+    }
+}
+
+impl Drop for Members {
+    fn drop(&mut self) {
+        self.procs.clear();
+        self.lan.teardown();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// kill -9 of the leader under load, automatic failover.
+pub fn leader_killed(count: u64, rate: u64) -> Result<String, String> {
+    let mut c = Members::start(3, &[])?;
+    let loadgen = c.load(count, rate);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut leader = c.procs[0].take().expect("member 0 leads at start");
+    let killed_at = wall_ns();
+    leader.signal(libc::SIGKILL);
+    leader.wait(Duration::from_secs(5));
+    let committed = c.finish_load(loadgen)?;
+    let resumed = c.first_commit_ns().ok_or("no member printed a first commit in a new epoch")?;
+    let elected = c.procs.iter().flatten().flat_map(|p| p.output()).filter(|l| l.starts_with("elected")).count();
+    let summary = c.finish(committed)?;
+    Ok(format!(
+        "kill -9 → first commit in the new epoch: {:.1} ms ({elected} election(s)); {summary}",
+        resumed.saturating_sub(killed_at) as f64 / 1e6
+    ))
+}
+
+/// SIGSTOP of the leader past the election timeout, then SIGCONT: it finds
+/// a newer epoch, steps down, commits nothing more, and catches up.
+pub fn leader_paused(count: u64, rate: u64) -> Result<String, String> {
+    let mut c = Members::start(3, &[])?;
+    let loadgen = c.load(count, rate);
+    std::thread::sleep(Duration::from_millis(500));
+    let commit_of = |line: &str| line.split(" commit ").nth(1).and_then(|s| s.split(' ').next()?.parse::<u64>().ok());
+    c.member(0).signal(libc::SIGSTOP);
+    let paused_lines = c.member(0).output().len();
+    std::thread::sleep(Duration::from_millis(1000));
+    c.member(0).signal(libc::SIGCONT);
+    let committed = c.finish_load(loadgen)?;
+    let old = c.member(0).output();
+    // Once awake it may still count ACKs sent to it before the election
+    // (their events are in the new leader's log); then it hears the new
+    // epoch, and its commit as a leader never moves again.
+    let after: Vec<u64> =
+        old[paused_lines..].iter().filter(|l| l.starts_with("[member 0 leads")).filter_map(|l| commit_of(l)).collect();
+    if after.windows(2).any(|w| w[1] != w[0]) {
+        return Err(format!("the paused leader's commit moved after it woke: {after:?}"));
+    }
+    let before = after.first();
+    if !old[paused_lines..].iter().any(|l| l.starts_with("following:")) {
+        return Err(format!("the paused leader never followed the new one:\n{}", old.join("\n")));
+    }
+    let summary = c.finish(committed)?;
+    Ok(format!("the old leader woke, stepped down, committed nothing more (last commit {before:?}); {summary}"))
+}
+
+/// `seqcast promote` hands the lead to member 2 under load (manual mode).
+pub fn promoted(count: u64, rate: u64) -> Result<String, String> {
+    let mut c = Members::start(3, &["--failover", "manual"])?;
+    let loadgen = c.load(count, rate);
+    std::thread::sleep(Duration::from_millis(500));
+    c.promote(2)?;
+    let committed = c.finish_load(loadgen)?;
+    if !c.member(2).output().iter().any(|l| l.starts_with("elected: leading")) {
+        return Err(format!("member 2 was promoted but never elected:\n{}", c.member(2).output().join("\n")));
+    }
+    let summary = c.finish(committed)?;
+    Ok(format!("member 2 elected on `seqcast promote`; {summary}"))
+}
