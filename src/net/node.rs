@@ -197,6 +197,28 @@ impl core::fmt::Display for Digest {
     }
 }
 
+/// The driver of a node that hears the group: its unicast socket (index 0,
+/// where repairs, votes and clients arrive) and the group receiver.
+fn group_driver(
+    config: &Config,
+    listen: SocketAddrV4,
+    multicast: &Multicast,
+    tuning: &Tuning,
+) -> Result<Driver, NetError> {
+    config.validate()?;
+    let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
+    let group = group_receiver(multicast, tuning.buffer_bytes)?;
+    Ok(Driver::new(vec![unicast, group], multicast.group, config.mtu, tuning.clock, tuning.idle)?)
+}
+
+/// Notes a delivered event in the stamp → delivery histogram and the digest.
+fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nanos, event: &Event<'_>) {
+    if let Event::Deliver(e) = event {
+        histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1));
+    }
+    digest.add(event);
+}
+
 /// A running follower.
 #[derive(Debug)]
 pub struct FollowerNode {
@@ -215,10 +237,7 @@ impl FollowerNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<FollowerNode, NetError> {
-        config.validate()?;
-        let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
-        let group = group_receiver(multicast, tuning.buffer_bytes)?;
-        let driver = Driver::new(vec![unicast, group], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let driver = group_driver(&config, listen, multicast, tuning)?;
         let follower = Follower::new(config, id, driver.now())?;
         Ok(FollowerNode { driver, follower, delivery: report::histogram(), digest: Digest::default() })
     }
@@ -259,10 +278,7 @@ impl FollowerNode {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
         let deliver = |follower: &mut Follower, now: Nanos| {
             while let Some(event) = follower.poll_event() {
-                if let Event::Deliver(e) = &event {
-                    histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1));
-                }
-                digest.add(&event);
+                record_delivery(histogram, digest, now, &event);
                 on_event(&event);
             }
         };
@@ -292,11 +308,8 @@ impl MemberNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<MemberNode, NetError> {
-        config.validate()?;
         multicast.validate()?;
-        let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
-        let group = group_receiver(multicast, tuning.buffer_bytes)?;
-        let driver = Driver::new(vec![unicast, group], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let driver = group_driver(&config, listen, multicast, tuning)?;
         let member = Member::new(config, id, driver.now())?;
         Ok(MemberNode { driver, member, delivery: report::histogram(), digest: Digest::default() })
     }
@@ -337,10 +350,7 @@ impl MemberNode {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
         let deliver = |member: &mut Member, now: Nanos| {
             while let Some(event) = member.poll_event() {
-                if let Event::Deliver(e) = &event {
-                    histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1));
-                }
-                digest.add(&event);
+                record_delivery(histogram, digest, now, &event);
                 on_event(&event, now);
             }
         };
