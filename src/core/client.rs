@@ -213,7 +213,8 @@ impl Client {
         };
         let (mine, epoch) = (self.header.epoch.get(), datagram.header.epoch.get());
         if self.failover() {
-            return self.handle_failover_frame(now, mine, epoch, datagram.frame);
+            let sender = usize::from(datagram.header.sender.get());
+            return self.handle_failover_frame(now, (mine, epoch), sender, datagram.frame);
         }
         if mine == 0 {
             self.header.epoch = epoch.into();
@@ -240,7 +241,7 @@ impl Client {
 
     /// With failover, epochs only move forward and a newer one is a new
     /// leader, not a loss: what is uncommitted is resent to it.
-    fn handle_failover_frame(&mut self, now: Nanos, mine: u64, epoch: u64, frame: Frame<'_>) {
+    fn handle_failover_frame(&mut self, now: Nanos, (mine, epoch): (u64, u64), sender: usize, frame: Frame<'_>) {
         match frame {
             // A commit notice is true whichever leader sent it.
             Frame::Commit(commit) if commit.head.client.get() == self.id => {
@@ -257,11 +258,17 @@ impl Client {
                 self.header.epoch = epoch.into();
                 self.stats.busy += 1;
                 if busy.reason() == BusyReason::NotLeader {
-                    let hint = busy.leader.get();
-                    let known = hint != SENDER_CLIENT && usize::from(hint) != self.leader_index;
-                    self.redirect(known.then_some(usize::from(hint)));
-                    // Nobody named: wait a little for an election to end.
-                    self.paused_until = if known { now } else { now + self.config.busy_retry_ns };
+                    let hint = usize::from(busy.leader.get());
+                    if busy.leader.get() != SENDER_CLIENT && hint != self.leader_index {
+                        self.redirect(Some(hint));
+                        self.paused_until = now;
+                    } else if sender == self.leader_index {
+                        // The member it sends to leads no more and knows no
+                        // leader: try the next, after a pause for the election.
+                        self.redirect(None);
+                        self.paused_until = now + self.config.busy_retry_ns;
+                    }
+                    // Otherwise a late answer to a SUBMIT sent before it moved on.
                 } else {
                     self.paused_until = now + busy.retry_ns.get();
                     self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));

@@ -17,6 +17,8 @@ pub(super) struct ClientEntry {
     /// Requests below this were taken by an earlier leader, outside the log
     /// this one holds: their sequences are unknown here.
     pub(super) known_from: u64,
+    /// The highest sequence of any of its events known here.
+    pub(super) last_seq: u64,
     pub(super) dirty: bool,
     /// When the client was last asked to resend from `request_next`: one ask
     /// per round trip, or every SUBMIT behind a loss would trigger a resend.
@@ -64,6 +66,7 @@ impl Clients {
             request_next,
             notified_next: request_next,
             known_from: request_next,
+            last_seq: 0,
             dirty: false,
             gap_asked_at: None,
         });
@@ -85,6 +88,8 @@ impl Clients {
     pub(super) fn set_seq(&mut self, slot: usize, request: u64, seq: u64) {
         let index = self.seq_index(slot, request);
         self.seqs[index] = [request, seq];
+        let entry = &mut self.entries[slot];
+        entry.last_seq = entry.last_seq.max(seq);
     }
 
     pub(super) fn mark_dirty(&mut self, slot: usize) {

@@ -226,7 +226,9 @@ impl Follower {
     /// True when its claim can be trusted in an election: it did not come
     /// back empty, or it holds again everything committed when it did.
     pub fn may_vote(&self) -> bool {
-        self.vote_after.is_some_and(|commit| self.window.held() >= commit)
+        // Its claim, not just its window: a member that came back and holds
+        // the events but has not yet taken a leader's log claims less.
+        self.vote_after.is_some_and(|commit| self.claim().1 >= commit)
     }
 
     /// Follows `leader`, of the newer `epoch`, from now on. Everything held

@@ -99,10 +99,10 @@ pub struct Leader {
     /// requests committed by an earlier leader, so its first request number
     /// is taken as where it stands (request numbers start at 1 otherwise).
     promoted: bool,
-    /// Elected by a member that delivered every event before its log (no
-    /// loss): a client it never heard of is new. Otherwise such a client's
-    /// requests may have been taken where this leader cannot see.
-    history_complete: bool,
+    /// Elected by a member that missed events below this sequence (reported
+    /// lost; 0: none): a client none of whose events it knows at or past
+    /// here may have requests in them, taken where this leader cannot see.
+    lost_end: u64,
     header: Header,
     ring: Ring,
     quorum: usize,
@@ -154,7 +154,7 @@ impl Leader {
         Leader {
             me,
             promoted: false,
-            history_complete: true,
+            lost_end: 0,
             header: Header::new(Kind::Data, me.0, config.cluster_id, epoch),
             ring,
             quorum: config.quorum(),
@@ -188,7 +188,7 @@ impl Leader {
         me: NodeId,
         epoch: u64,
         follower: &Follower,
-        (delivered, history_complete): (&Clients, bool),
+        (delivered, lost_end): (&Clients, u64),
         now: Nanos,
     ) -> Leader {
         let (first, records) = follower.log();
@@ -203,7 +203,9 @@ impl Leader {
         let clients = delivered.copy(config.clients_max);
         let slot_of = vec![0; config.ring_events];
         let mut leader = Leader::with_ring(config, me, epoch, (ring, clients, slot_of), now);
-        (leader.promoted, leader.history_complete) = (true, history_complete);
+        // What this member neither delivered nor holds was lost to it.
+        let lost_end = if first > follower.seq_next_delivery() { lost_end.max(first) } else { lost_end };
+        (leader.promoted, leader.lost_end) = (true, lost_end);
         leader.commit = follower.commit().min(leader.ring.seq_next() - 1);
         (leader.commit_sent, leader.epoch_start) = (leader.commit, leader.ring.seq_next() - 1);
         // Resend the uncommitted part at once: followers dropped theirs on joining.
@@ -309,8 +311,11 @@ impl Leader {
 
     fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>) {
         let id = submit.head.client.get();
-        if self.promoted && !self.history_complete && !self.clients.index.contains_key(&id) {
-            // Perhaps a client whose requests went in events this leader lost.
+        // A client whose newest known event is older than what this leader
+        // lost (or unknown) may have requests in those events: their place
+        // cannot be told, and taking them again would sequence them twice.
+        let seen_since_loss = |slot: &usize| self.clients.entries[*slot].last_seq >= self.lost_end;
+        if self.lost_end > 0 && !self.clients.index.get(&id).is_some_and(seen_since_loss) {
             self.stats.in_doubt += 1;
             return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
         }

@@ -119,9 +119,9 @@ pub struct Member {
     /// With failover: who sent each event this member delivered, so that
     /// if it is elected it still knows a client's resent request.
     delivered: Option<Clients>,
-    /// False once it reported an event lost: it cannot know who sent it, so
-    /// it does not stand (it still votes and follows).
-    history_complete: bool,
+    /// One past the last event it reported lost (0: none): it cannot know
+    /// who sent those, and once elected treats their possible senders with care.
+    lost_end: u64,
     lost_report: Option<(u64, u64)>,
     owed: VecDeque<Owed>,
     notices: VecDeque<Event<'static>>,
@@ -173,7 +173,7 @@ impl Member {
             delivered_next: 1,
             delivered: (config.failover != Failover::Off)
                 .then(|| Clients::new(config.clients_max, config.client_pending_max, true)),
-            history_complete: true,
+            lost_end: 0,
             lost_report: None,
             owed: VecDeque::with_capacity(OWED_MAX),
             notices: VecDeque::new(),
@@ -340,7 +340,7 @@ impl Member {
         let Some(candidacy) = self.candidacy.take() else { return };
         let Role::Follower(follower) = &self.role else { return };
         let Some(delivered) = &self.delivered else { return };
-        let known = (delivered, self.history_complete);
+        let known = (delivered, self.lost_end);
         let leader = Leader::from_follower(self.config.clone(), self.id, candidacy.epoch, follower, known, now);
         let base = follower.seq_next_delivery();
         let first = leader.seq_oldest();
@@ -634,14 +634,13 @@ impl Member {
     /// When an automatic candidacy would start, if the leader stays quiet.
     fn stand_time(&self) -> Option<Nanos> {
         let auto = self.config.failover == Failover::Auto && self.candidacy.is_none() && self.may_stand();
-        // A member that lost events waits longer: one that did not knows
-        // every client's requests, and should win if it is there.
         // One that never heard a leader gives it time to start (a process
-        // that pre-faults its buffers takes a while).
+        // that pre-faults its buffers takes a while); one that lost events
+        // waits longer, so that one knowing every client's requests wins.
         let wait = self.config.election_timeout_ns
             * if !self.heard_leader {
                 10
-            } else if self.history_complete {
+            } else if self.lost_end == 0 {
                 1
             } else {
                 3
@@ -722,7 +721,7 @@ impl Member {
             return Some(notice);
         }
         if let Some((first, end)) = self.lost_report.take() {
-            self.history_complete = false;
+            self.lost_end = self.lost_end.max(end);
             return Some(Event::Lost { first, end });
         }
         let event = match &mut self.role {
@@ -753,7 +752,7 @@ impl Member {
                 self.delivered_next = e.header.seq.get() + 1;
             }
             Some(Event::Lost { end, .. }) => {
-                self.history_complete = false;
+                self.lost_end = self.lost_end.max(end);
                 self.delivered_next = end;
             }
             _ => {}
