@@ -34,23 +34,22 @@ impl Members {
         std::fs::write(&conf, text).map_err(|e| e.to_string())?;
         let mut cluster = Members { lan, dir, conf, procs: Vec::new() };
         for id in 0..members {
-            let mut args = strings(&["member", "--id", &id.to_string()]);
-            args.extend(strings(&[
-                "--cluster",
-                cluster.conf.to_str().unwrap(),
-                "--out",
-                cluster.dir.to_str().unwrap(),
-            ]));
-            args.extend(strings(extra));
-            let mut full = strings(&["netns", "exec", &cluster.lan.ns(id), SEQCAST]);
-            full.extend(args);
-            let node = Proc::start(&format!("member {id}"), "ip", &full);
-            node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+            let node = cluster.spawn(id, extra);
             cluster.procs.push(Some(node));
         }
         // Let the first leader speak before the load starts.
         std::thread::sleep(Duration::from_millis(300));
         Ok(cluster)
+    }
+
+    /// Starts member `id` with `extra` flags (`--rejoin` for a restart).
+    fn spawn(&self, id: usize, extra: &[&str]) -> Proc {
+        let mut full = strings(&["netns", "exec", &self.lan.ns(id), SEQCAST, "member", "--id", &id.to_string()]);
+        full.extend(strings(&["--cluster", self.conf.to_str().unwrap(), "--out", self.dir.to_str().unwrap()]));
+        full.extend(strings(extra));
+        let node = Proc::start(&format!("member {id}"), "ip", &full);
+        node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+        node
     }
 
     fn host(&self) -> usize {
@@ -178,7 +177,8 @@ impl Drop for Members {
     }
 }
 
-/// kill -9 of the leader under load, automatic failover.
+/// kill -9 of the leader under load, automatic failover; the old leader
+/// then restarts (`--rejoin`) and follows the new one.
 pub fn leader_killed(count: u64, rate: u64) -> Result<String, String> {
     let mut c = Members::start(3, &[])?;
     let loadgen = c.load(count, rate);
@@ -187,12 +187,19 @@ pub fn leader_killed(count: u64, rate: u64) -> Result<String, String> {
     let killed_at = wall_ns();
     leader.signal(libc::SIGKILL);
     leader.wait(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(200));
+    // Back empty, while the load goes on: it must rejoin, not lead.
+    c.procs[0] = Some(c.spawn(0, &["--rejoin"]));
     let committed = c.finish_load(loadgen)?;
+    if c.member(0).output().iter().any(|l| l.starts_with("elected")) {
+        return Err(format!("the restarted old leader took the lead:\n{}", c.member(0).output().join("\n")));
+    }
     let resumed = c.first_commit_ns().ok_or("no member printed a first commit in a new epoch")?;
     let elected = c.procs.iter().flatten().flat_map(|p| p.output()).filter(|l| l.starts_with("elected")).count();
     let summary = c.finish(committed)?;
     Ok(format!(
-        "kill -9 → first commit in the new epoch: {:.1} ms ({elected} election(s)); {summary}",
+        "kill -9 → first commit in the new epoch: {:.1} ms ({elected} election(s)); the old leader rejoined \
+         as a follower; {summary}",
         resumed.saturating_sub(killed_at) as f64 / 1e6
     ))
 }
