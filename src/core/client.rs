@@ -299,7 +299,7 @@ impl Client {
     /// Called when `poll_timeout` passes.
     pub fn handle_timeout(&mut self, now: Nanos) {
         let Some(oldest) = self.oldest_unresolved() else { return };
-        if now >= self.paused_until && now >= self.sent_at[self.slot(oldest)] + self.config.client_retry_ns {
+        if now >= self.paused_until && now >= self.sent_at[self.slot(oldest)] + self.retry_ns() {
             // Go back: resend everything uncommitted from the oldest on.
             self.request_send = oldest;
             self.stats.retries += 1;
@@ -307,6 +307,16 @@ impl Client {
                 // Nobody answered: the leader may be gone; ask the next member.
                 self.redirect(None);
             }
+        }
+    }
+
+    /// How long an unanswered request waits before it is sent again: with
+    /// failover, no longer than the election timeout, for silence that long
+    /// means the leader may be gone and another member should be asked.
+    fn retry_ns(&self) -> u64 {
+        match self.failover() {
+            true => self.config.client_retry_ns.min(self.config.election_timeout_ns),
+            false => self.config.client_retry_ns,
         }
     }
 
@@ -321,7 +331,7 @@ impl Client {
         if self.stopped() {
             return None;
         }
-        let retry = self.oldest_unresolved().map(|r| self.sent_at[self.slot(r)] + self.config.client_retry_ns);
+        let retry = self.oldest_unresolved().map(|r| self.sent_at[self.slot(r)] + self.retry_ns());
         match retry {
             Some(at) => Some(at.max(self.paused_until)),
             None if self.request_send < self.request_next => Some(self.paused_until),

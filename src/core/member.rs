@@ -75,7 +75,7 @@ struct Rejoin {
 enum Owed {
     Request { epoch: u64, forced: bool },
     Vote { to: SocketAddr, epoch: u64, granted: bool },
-    NotLeader { to: SocketAddr, client: u32, request: u64 },
+    NotLeader { to: SocketAddr, client: u32, request: u64, leader: u16 },
 }
 
 /// Most election frames queued at once (a burst of vote requests or SUBMITs).
@@ -395,7 +395,7 @@ impl Member {
         let epoch = u64::from_le_bytes(bytes[24..32].try_into().expect("8 bytes"));
         match kind {
             Kind::VoteRequest | Kind::Vote | Kind::Promote => self.election_datagram(now, from, bytes),
-            Kind::Submit if !self.is_leader() => self.not_leader(from, bytes),
+            Kind::Submit if !self.is_leader() => self.not_leader(now, from, bytes),
             Kind::Data | Kind::Heartbeat | Kind::Retransmit | Kind::Unrecoverable if sender != SENDER_CLIENT => {
                 if self.rejoin.is_some() {
                     // Not before it knows which leaders are stale.
@@ -441,13 +441,19 @@ impl Member {
     }
 
     /// A SUBMIT reached a member that does not lead: say who does.
-    fn not_leader(&mut self, from: SocketAddr, bytes: &[u8]) {
+    fn not_leader(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         let header = self.header(Kind::Busy, self.epoch());
         let Some(datagram) = accept(bytes, &header, Peers::Leader(self.id), &mut self.rejects) else { return };
         if let Frame::Submit(submit) = datagram.frame {
             self.stats.redirected += 1;
             let (client, request) = (submit.head.client.get(), submit.head.request.get());
-            self.owe(Owed::NotLeader { to: from, client, request });
+            // Name the leader only while it is heard: a dead one sends the
+            // client back to silence.
+            let leader = match &self.role {
+                Role::Follower(f) if self.hears_leader(now) && f.epoch() >= self.fence() => f.leader().0,
+                _ => SENDER_CLIENT,
+            };
+            self.owe(Owed::NotLeader { to: from, client, request, leader });
         }
     }
 
@@ -696,11 +702,7 @@ impl Member {
                 let len = emit(buf, &self.header(Kind::Vote, epoch), Kind::Vote, &body).expect("mtu holds a VOTE");
                 Transmit { dest: Dest::Unicast(to), len }
             }
-            Owed::NotLeader { to, client, request } => {
-                let leader = match &self.role {
-                    Role::Follower(f) if f.epoch() != 0 && f.epoch() >= self.fence() => f.leader().0,
-                    _ => SENDER_CLIENT,
-                };
+            Owed::NotLeader { to, client, request, leader } => {
                 let body = Busy {
                     client: client.into(),
                     reason: u16::from(BusyReason::NotLeader).into(),
