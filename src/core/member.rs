@@ -762,3 +762,76 @@ impl Member {
         event
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Frame, parse};
+
+    fn addr(node: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 5000 + node))
+    }
+
+    fn request(from: u16, epoch: u64, claim: (u64, u64), forced: bool) -> Vec<u8> {
+        let mut header = Header::new(Kind::VoteRequest, from, Config::default().cluster_id, epoch);
+        header.flags = if forced { FLAG_FORCED } else { 0 }.into();
+        let body = VoteRequest { log_epoch: claim.0.into(), log_seq: claim.1.into() };
+        let mut buf = vec![0; 128];
+        let len = emit(&mut buf, &header, Kind::VoteRequest, &body).unwrap();
+        buf.truncate(len);
+        buf
+    }
+
+    /// The VOTE a member answers `bytes` with: (epoch, granted).
+    fn answer(member: &mut Member, now: Nanos, from: u16, bytes: &[u8]) -> Option<(u64, bool)> {
+        member.handle_datagram(now, addr(from), bytes);
+        let mut buf = vec![0; 1472];
+        let transmit = member.poll_transmit(now, &mut buf)?;
+        let datagram = parse(&buf[..transmit.len]).unwrap();
+        match datagram.frame {
+            Frame::Vote(vote) => Some((datagram.header.epoch.get(), vote.granted.get() == 1)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn one_vote_per_epoch_and_only_for_a_log_at_least_as_complete() {
+        let config = Config { failover: Failover::Manual, ..Config::default() };
+        let mut voter = Member::new(config, NodeId(1), 0).unwrap();
+        // Its own claim is (1, 0): a new cluster, nothing held yet.
+        assert_eq!(answer(&mut voter, 10, 2, &request(2, 2, (1, 0), true)), Some((2, true)), "an equal log wins it");
+        assert_eq!(
+            answer(&mut voter, 11, 2, &request(2, 2, (1, 0), true)),
+            Some((2, true)),
+            "asked again: same answer"
+        );
+        assert_eq!(answer(&mut voter, 12, 0, &request(0, 2, (1, 9), true)), Some((2, false)), "one vote in epoch 2");
+        let (epoch, granted) = answer(&mut voter, 13, 0, &request(0, 3, (0, 9), true)).unwrap();
+        assert!(!granted, "a log of an older epoch loses, however long");
+        assert_eq!(epoch, 3);
+        assert_eq!(
+            answer(&mut voter, 14, 0, &request(0, 1, (9, 9), true)),
+            Some((3, false)),
+            "a stale epoch is refused"
+        );
+        assert_eq!(voter.election_stats().granted, 2);
+    }
+
+    #[test]
+    fn a_leader_ignores_an_unforced_candidate_and_steps_down_when_told_of_a_newer_epoch() {
+        let config = Config { failover: Failover::Auto, ..Config::default() };
+        let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+        assert!(leader.is_leader());
+        assert_eq!(answer(&mut leader, 10, 2, &request(2, 2, (1, 0), false)), None, "its own leader is alive");
+        assert!(leader.is_leader());
+        assert_eq!(leader.election_stats().ignored, 1);
+        // A member fenced at epoch 5 says so (a refused vote naming epoch 5).
+        let header = Header::new(Kind::Vote, 1, config.cluster_id, 5);
+        let body = Vote { granted: 0.into(), reserved: 0.into(), log_epoch: 1.into(), log_seq: 0.into() };
+        let mut buf = vec![0; 128];
+        let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
+        leader.handle_datagram(20, addr(1), &buf[..len]);
+        assert!(!leader.is_leader(), "a leader that cannot count on a member any more steps down");
+        assert_eq!(leader.election_stats().stepped_down, 1);
+    }
+}
