@@ -115,6 +115,8 @@ pub struct Leader {
     epoch_start: u64,
     /// Until then it takes no new events (handing the lead over).
     intake_held_until: Nanos,
+    /// A follower acknowledged more than this leader's log holds.
+    foreign_history: bool,
     multicast_at: Nanos,
     clients: Clients,
     /// The client-table slot of each event in the ring (by `seq % ring_events`),
@@ -165,6 +167,7 @@ impl Leader {
             seq_sent: 1,
             epoch_start: 0,
             intake_held_until: 0,
+            foreign_history: false,
             multicast_at: now,
             clients,
             slot_of,
@@ -233,6 +236,12 @@ impl Leader {
     /// win (`seqcast promote` under load).
     pub fn hold_intake(&mut self, until: Nanos) {
         self.intake_held_until = self.intake_held_until.max(until);
+    }
+
+    /// True once a follower acknowledged more than this leader's log holds
+    /// (with failover only): the cluster has a history this leader lacks.
+    pub fn foreign_history(&self) -> bool {
+        self.foreign_history
     }
 
     /// Last sequence of the log this leader started its epoch with.
@@ -399,6 +408,14 @@ impl Leader {
         let held = ack.seq_held.get();
         if held > newest {
             self.stats.acks_beyond += 1;
+            if self.config.failover != Failover::Off {
+                // With elections a follower only holds this leader's log (or
+                // committed events of it): more means another history, as when
+                // a member restarted without --rejoin leads a cluster that ran on.
+                // Its ACK counts for nothing; the member steps down.
+                self.foreign_history = true;
+                return;
+            }
         }
         // A follower that restarted empty acks less than before: believe it.
         self.held[node.index()] = held.min(newest);

@@ -221,6 +221,12 @@ impl Member {
         }
     }
 
+    /// The highest epoch it stood in, voted in or followed: it never goes
+    /// back (DESIGN §3.7), even when the member starts over.
+    pub fn promised(&self) -> u64 {
+        self.promised.max(self.epoch())
+    }
+
     /// Failover counters.
     pub fn election_stats(&self) -> &ElectionStats {
         &self.stats
@@ -435,9 +441,26 @@ impl Member {
 
     fn role_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         match &mut self.role {
-            Role::Leader(leader) => leader.handle_datagram(now, from, bytes),
+            Role::Leader(leader) => {
+                leader.handle_datagram(now, from, bytes);
+                if leader.foreign_history() {
+                    self.start_over(now);
+                }
+            }
             Role::Follower(follower) => follower.handle_datagram(now, from, bytes),
         }
+    }
+
+    /// Leading a history the cluster does not have (it restarted without
+    /// --rejoin, while the others ran on): start again as a member that
+    /// comes back empty, which learns the epoch and the leader first.
+    fn start_over(&mut self, now: Nanos) {
+        let config = Config { epoch: 0, ..self.config.clone() };
+        let (stats, promised, fenced_below) = (self.stats, self.promised, self.fenced_below);
+        let fresh = Member::new(config, self.id, now).expect("the config was valid");
+        // What it promised still binds it.
+        let stats = ElectionStats { stepped_down: stats.stepped_down + 1, ..stats };
+        *self = Member { stats, promised, fenced_below, ..fresh };
     }
 
     /// A SUBMIT reached a member that does not lead: say who does.
@@ -833,5 +856,26 @@ mod tests {
         leader.handle_datagram(20, addr(1), &buf[..len]);
         assert!(!leader.is_leader(), "a leader that cannot count on a member any more steps down");
         assert_eq!(leader.election_stats().stepped_down, 1);
+    }
+
+    /// Member 0 restarted without --rejoin: it leads epoch 1 again with an
+    /// empty log while its followers hold 500 events of that epoch.
+    #[test]
+    fn a_leader_acked_beyond_its_log_starts_over_as_a_rejoining_member() {
+        let config = Config { failover: Failover::Auto, ..Config::default() };
+        let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+        let header = Header::new(Kind::Ack, 1, config.cluster_id, 1);
+        let body = crate::wire::Ack { seq_held: 500.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+        let mut buf = vec![0; 128];
+        let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
+        leader.handle_datagram(10, addr(1), &buf[..len]);
+        assert!(!leader.is_leader());
+        assert_eq!(leader.epoch(), 0, "it learns the epoch again, from the others");
+        assert!(!leader.may_vote(), "and does not vote before it holds what was committed");
+        let mut out = vec![0; 1472];
+        leader.handle_timeout(20);
+        let transmit = leader.poll_transmit(20, &mut out).expect("it asks the others");
+        let asked = parse(&out[..transmit.len]).unwrap();
+        assert!(matches!(asked.frame, Frame::VoteRequest(_)) && asked.header.epoch.get() == 0);
     }
 }

@@ -873,7 +873,7 @@ impl<'a> Sim<'a> {
                         Event::Elected { .. } | Event::Following { .. } => {}
                     }
                 }
-                let epoch = node.member().epoch();
+                let epoch = node.member().promised();
                 if epoch < self.nodes[i].epoch {
                     let detail = format!("member {i} went from epoch {} back to {epoch}", self.nodes[i].epoch);
                     self.history.fail(7, now, detail);
