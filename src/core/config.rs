@@ -250,6 +250,10 @@ impl Config {
             if self.ring_events < self.window_events {
                 return Err(ConfigError::FailoverNeeds("ring_events at least window_events"));
             }
+            if self.nodes > 64 {
+                // Votes are counted in a 64-bit set, one bit per member.
+                return Err(ConfigError::FailoverNeeds("at most 64 members"));
+            }
         }
         let positive = [
             ("election_timeout_ns", self.election_timeout_ns),
@@ -334,6 +338,7 @@ mod tests {
         assert!(matches!(bad(Config { deliver: Deliver::OnReceive, ..auto() }), ConfigError::FailoverNeeds(_)));
         assert!(matches!(bad(Config { window_events: 1 << 17, ..auto() }), ConfigError::FailoverNeeds(_)));
         assert_eq!(bad(Config { election_timeout_ns: 0, ..auto() }), ConfigError::Zero("election_timeout_ns"));
+        assert_eq!(bad(Config { nodes: 65, ..auto() }), ConfigError::FailoverNeeds("at most 64 members"));
     }
 
     #[test]
