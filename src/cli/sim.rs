@@ -118,6 +118,10 @@ pub fn run(args: &SimArgs) -> ExitCode {
         eprintln!("error: --seed {} plus --seeds {} overflows", args.seed, args.seeds);
         return ExitCode::FAILURE;
     };
+    if args.failover && args.followers.is_some_and(|f| f > 63) {
+        eprintln!("error: with --failover a cluster has at most 64 members (--followers 63)");
+        return ExitCode::FAILURE;
+    }
     let overrides = args.overrides();
     let profile = if overrides.is_empty() {
         "a fault profile drawn per seed".to_string()
