@@ -17,7 +17,8 @@ pub(super) struct ClientEntry {
     /// Requests below this were taken by an earlier leader, outside the log
     /// this one holds: their sequences are unknown here.
     pub(super) known_from: u64,
-    /// The highest sequence of any of its events known here.
+    /// The highest sequence of its events recorded from a log (what a member
+    /// delivered, or held when elected); a leader's own stamping leaves it.
     pub(super) last_seq: u64,
     pub(super) dirty: bool,
     /// When the client was last asked to resend from `request_next`: one ask
@@ -88,8 +89,6 @@ impl Clients {
     pub(super) fn set_seq(&mut self, slot: usize, request: u64, seq: u64) {
         let index = self.seq_index(slot, request);
         self.seqs[index] = [request, seq];
-        let entry = &mut self.entries[slot];
-        entry.last_seq = entry.last_seq.max(seq);
     }
 
     pub(super) fn mark_dirty(&mut self, slot: usize) {
@@ -105,6 +104,7 @@ impl Clients {
         let Some(slot) = self.find_or_add(id, None, request) else { return };
         self.set_seq(slot, request, seq);
         let entry = &mut self.entries[slot];
+        entry.last_seq = entry.last_seq.max(seq);
         entry.request_next = entry.request_next.max(request + 1);
         entry.notified_next = entry.request_next;
     }

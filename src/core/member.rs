@@ -647,7 +647,7 @@ impl Member {
             && now >= at
         {
             self.stand_at = None;
-            if self.may_stand() && !self.hears_leader(now) || forced && self.may_stand() {
+            if self.may_stand() && (forced || !self.hears_leader(now)) {
                 self.stand(now, forced);
             }
         }
