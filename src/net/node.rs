@@ -142,7 +142,8 @@ pub struct Digest {
     pub events: u64,
     /// Sequences reported lost.
     pub lost: u64,
-    /// FNV-1a (64-bit) over each event's sequence, origin and payload.
+    /// A 64-bit hash (FxHash's step, a word at a time) over each event's
+    /// sequence, origin and payload, in delivery order.
     pub hash: u64,
 }
 
@@ -153,10 +154,24 @@ impl Default for Digest {
 }
 
 impl Digest {
+    /// FxHash's step a word at a time: order-sensitive, and about eight
+    /// times cheaper than FNV-1a's byte at a time (which took a third of a
+    /// follower's CPU at 1M events/s).
+    fn mix_word(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
     fn mix(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.mix_word(u64::from_le_bytes(word.try_into().expect("8 bytes")));
         }
+        let mut tail = [0u8; 8];
+        let rest = words.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        // The length goes in too, so payloads that differ only in trailing
+        // zeros differ.
+        self.mix_word(u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56));
     }
 
     /// Adds one event of the follower's output.
@@ -169,17 +184,17 @@ impl Digest {
                 }
                 self.last = seq;
                 self.events += 1;
-                self.mix(&seq.to_le_bytes());
-                self.mix(&e.header.client.get().to_le_bytes());
-                self.mix(&e.header.request.get().to_le_bytes());
+                self.mix_word(seq);
+                self.mix_word(u64::from(e.header.client.get()));
+                self.mix_word(e.header.request.get());
                 self.mix(e.payload);
             }
             Event::Lost { first, end } => {
                 self.last = end - 1;
                 self.lost += end - first;
-                self.mix(&[0xff]);
-                self.mix(&first.to_le_bytes());
-                self.mix(&end.to_le_bytes());
+                self.mix_word(u64::MAX);
+                self.mix_word(first);
+                self.mix_word(end);
             }
             // Not a delivery: the digest covers what was delivered.
             Event::LeaderRestarted { .. } | Event::Elected { .. } | Event::Following { .. } => {}
@@ -191,7 +206,7 @@ impl core::fmt::Display for Digest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "seq {}..={} events {} lost {} fnv1a64 {:016x}",
+            "seq {}..={} events {} lost {} hash {:016x}",
             self.first, self.last, self.events, self.lost, self.hash
         )
     }
