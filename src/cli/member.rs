@@ -214,6 +214,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     if let Some(l) = member.leader() {
         println!("rejects: {}", rejects_text(l.rejects()));
     }
+    println!("io: {}", super::nodes::io_text(node.driver()));
     println!("digest: {}", node.digest());
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));

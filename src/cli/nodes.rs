@@ -11,7 +11,7 @@ use clap::Args;
 use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
 use super::fail;
 use crate::core::{Event, FollowerStats, LeaderStats, NodeId, Rejects};
-use crate::net::{Clock, FollowerNode, LeaderNode, sys};
+use crate::net::{Clock, Driver, FollowerNode, LeaderNode, sys};
 use crate::report;
 use crate::wire;
 
@@ -65,6 +65,15 @@ pub struct FollowerArgs {
     tuning: TuningArgs,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+/// How many system calls carried the datagrams (UDP GSO and GRO batch them).
+pub fn io_text(driver: &Driver) -> String {
+    let s = driver.stats();
+    format!(
+        "sent {} datagrams in {} system calls ({} refused: buffer full), received {} in {} messages",
+        s.datagrams_out, s.send_calls, s.send_would_block, s.datagrams_in, s.messages_in
+    )
 }
 
 /// The non-zero reject counters, by name.
@@ -179,6 +188,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         s.naks
     );
     println!("rejects: {}", rejects_text(leader.rejects()));
+    println!("io: {}", io_text(node.driver()));
     println!("clock: {}", tuning.clock.name());
     println!("{}", report::table_header());
     println!("{}", report::table_row("ack round trip", node.ack_rtt()));
@@ -256,6 +266,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         s.delivered, s.events_received, s.duplicates, s.gaps, s.naks_sent, s.lost
     );
     println!("rejects: {}", rejects_text(node.follower().rejects()));
+    println!("io: {}", io_text(node.driver()));
     println!("digest: {}", node.digest());
     println!("clock: {}", tuning.clock.name());
     println!("{}", report::table_header());

@@ -88,6 +88,10 @@ impl AsRawFd for TimerFd {
     }
 }
 
+/// Room for one control message of one `c_int` (UDP_GRO's segment size),
+/// in u64s so that it is aligned as `cmsghdr` needs.
+const CONTROL_WORDS: usize = 4;
+
 /// Buffers for receiving up to `count` datagrams in one `recvmmsg` call.
 ///
 /// The headers point into heap buffers that never move or grow, so they are
@@ -98,6 +102,7 @@ pub struct RecvBatch {
     size: usize,
     addrs: Vec<libc::sockaddr_in>,
     iovecs: Vec<libc::iovec>,
+    controls: Vec<[u64; CONTROL_WORDS]>,
     headers: Vec<libc::mmsghdr>,
     received: usize,
 }
@@ -117,6 +122,7 @@ impl RecvBatch {
             // SAFETY: all-zero sockaddr_in, iovec and mmsghdr are valid values.
             addrs: vec![unsafe { zeroed() }; count],
             iovecs: vec![unsafe { zeroed() }; count],
+            controls: vec![[0; CONTROL_WORDS]; count],
             headers: vec![unsafe { zeroed() }; count],
             received: 0,
         };
@@ -129,6 +135,8 @@ impl RecvBatch {
             header.msg_iov = &raw mut batch.iovecs[i];
             header.msg_iovlen = 1;
             header.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            header.msg_control = batch.controls[i].as_mut_ptr().cast();
+            header.msg_controllen = size_of::<[u64; CONTROL_WORDS]>() as _;
         }
         batch
     }
@@ -140,6 +148,7 @@ impl RecvBatch {
         // The kernel wrote these in the headers it filled last time.
         for header in &mut self.headers[..self.received] {
             header.msg_hdr.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            header.msg_hdr.msg_controllen = size_of::<[u64; CONTROL_WORDS]>() as _;
             header.msg_hdr.msg_flags = 0;
         }
         self.received = 0;
@@ -159,8 +168,10 @@ impl RecvBatch {
         Ok(n)
     }
 
-    /// Datagram `i` of the last `recv`: its sender and its bytes.
-    pub fn get(&self, i: usize) -> Option<(SocketAddr, &[u8])> {
+    /// Message `i` of the last `recv`: its sender, its bytes, and, when the
+    /// kernel coalesced several datagrams into it (UDP GRO), their size:
+    /// every one but the last is that long.
+    pub fn get(&self, i: usize) -> Option<(SocketAddr, &[u8], Option<usize>)> {
         if i >= self.received {
             return None;
         }
@@ -170,7 +181,74 @@ impl RecvBatch {
         // A datagram longer than a buffer was cut (MSG_TRUNC): its length no
         // longer matches its header, so the wire check drops it.
         let len = (self.headers[i].msg_len as usize).min(self.size);
-        Some((from, &self.bufs[i * self.size..][..len]))
+        Some((from, &self.bufs[i * self.size..][..len], self.segment_size(i)))
+    }
+
+    fn segment_size(&self, i: usize) -> Option<usize> {
+        let header = &self.headers[i].msg_hdr;
+        // SAFETY: the header's control pointer and length are those the
+        // kernel filled for message `i` (within `controls[i]`); CMSG_FIRSTHDR
+        // and CMSG_NXTHDR stay inside that length, and a UDP_GRO message
+        // carries one c_int, read unaligned.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(header);
+            while !cmsg.is_null() {
+                if (*cmsg).cmsg_level == libc::SOL_UDP && (*cmsg).cmsg_type == libc::UDP_GRO {
+                    let size = libc::CMSG_DATA(cmsg).cast::<libc::c_int>().read_unaligned();
+                    return usize::try_from(size).ok().filter(|&s| s > 0);
+                }
+                cmsg = libc::CMSG_NXTHDR(header, cmsg);
+            }
+        }
+        None
+    }
+}
+
+/// Asks the kernel to queue datagrams that arrive together from one sender
+/// as one coalesced message (UDP GRO, Linux 5.0); [`RecvBatch::get`] tells
+/// their size. False where the kernel cannot: datagrams then come one by one.
+pub fn enable_udp_gro(fd: RawFd) -> bool {
+    let on: libc::c_int = 1;
+    // SAFETY: passes a pointer to a c_int we own, with its size.
+    let result = unsafe {
+        libc::setsockopt(fd, libc::SOL_UDP, libc::UDP_GRO, (&raw const on).cast(), size_of::<libc::c_int>() as _)
+    };
+    result == 0
+}
+
+/// Most datagrams the kernel takes in one segmented send (UDP_MAX_SEGMENTS).
+pub const MAX_SEGMENTS: usize = 64;
+/// Most bytes one segmented send may carry: an IPv4 datagram's limit less
+/// the IP and UDP headers.
+pub const MAX_SEGMENTED_BYTES: usize = 65_507;
+
+/// Sends `bytes` to `to` as datagrams of `segment` bytes each (the last may
+/// be shorter) in one system call (UDP GSO, Linux 4.18): the stack is
+/// walked once for all of them, and a receiver with UDP GRO on this host
+/// takes them as one message too.
+pub fn send_segments(fd: RawFd, to: &socket2::SockAddr, bytes: &[u8], segment: u16) -> io::Result<usize> {
+    let mut control = [0u64; CONTROL_WORDS];
+    let mut iov = libc::iovec { iov_base: bytes.as_ptr().cast_mut().cast(), iov_len: bytes.len() };
+    // SAFETY: an all-zero msghdr is valid; every pointer we set points at
+    // locals (or `to`, `bytes`) that outlive the call, with their lengths;
+    // the kernel only reads the iovec's bytes. The control buffer has room
+    // for one cmsg of a u16 (CMSG_SPACE(2) is 24 bytes, the buffer 32), and
+    // CMSG_FIRSTHDR of a msghdr with that length points at its start.
+    unsafe {
+        let mut msg: libc::msghdr = zeroed();
+        msg.msg_name = to.as_ptr().cast_mut().cast();
+        msg.msg_namelen = to.len();
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(size_of::<u16>() as u32) as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_UDP;
+        (*cmsg).cmsg_type = libc::UDP_SEGMENT;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as _;
+        libc::CMSG_DATA(cmsg).cast::<u16>().write_unaligned(segment);
+        let sent = libc::sendmsg(fd, &msg, 0);
+        if sent < 0 { Err(io::Error::last_os_error()) } else { Ok(sent as usize) }
     }
 }
 
@@ -235,10 +313,37 @@ mod tests {
         let mut batch = RecvBatch::new(8, 64);
         assert_eq!(batch.recv(rx.as_raw_fd(), 8).unwrap(), 3);
         for i in 0..3u8 {
-            assert_eq!(batch.get(usize::from(i)), Some((tx.local_addr().unwrap(), &[i; 5][..])));
+            assert_eq!(batch.get(usize::from(i)), Some((tx.local_addr().unwrap(), &[i; 5][..], None)));
         }
         assert!(batch.get(3).is_none());
         assert_eq!(batch.recv(rx.as_raw_fd(), 8).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    }
+
+    fn sent_in_segments(gro: bool) -> Vec<(Vec<u8>, Option<usize>)> {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        if gro {
+            assert!(enable_udp_gro(rx.as_raw_fd()), "UDP GRO needs Linux 5.0");
+        }
+        // Three datagrams of 100 bytes and one of 30.
+        let bytes: Vec<u8> = (0..330u32).map(|i| (i / 100) as u8).collect();
+        let to = socket2::SockAddr::from(rx.local_addr().unwrap());
+        assert_eq!(send_segments(tx.as_raw_fd(), &to, &bytes, 100).unwrap(), 330);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut batch = RecvBatch::new(8, 65_536);
+        let n = batch.recv(rx.as_raw_fd(), 8).unwrap();
+        (0..n).map(|i| batch.get(i).map(|(_, b, s)| (b.to_vec(), s)).unwrap()).collect()
+    }
+
+    #[test]
+    fn segmented_sends_arrive_as_datagrams_or_coalesced_with_their_size() {
+        let apart = sent_in_segments(false);
+        let lens: Vec<(usize, u8, Option<usize>)> = apart.iter().map(|(b, s)| (b.len(), b[0], *s)).collect();
+        assert_eq!(lens, [(100, 0, None), (100, 1, None), (100, 2, None), (30, 3, None)]);
+        let together = sent_in_segments(true);
+        assert_eq!(together.len(), 1, "one message for the receiver with GRO");
+        assert_eq!(together[0].1, Some(100));
+        assert_eq!(together[0].0, (0..330u32).map(|i| (i / 100) as u8).collect::<Vec<_>>());
     }
 
     #[test]
