@@ -53,7 +53,7 @@ impl core::fmt::Display for NodeId {
 /// A zeroed buffer whose every page is touched now, so that memory is taken
 /// at start (DESIGN §1) and the resident set does not creep up as the buffer
 /// is first written during a run (a calloc'd page is mapped on first write).
-fn prefaulted<T: Copy + Default>(len: usize) -> Vec<T> {
+pub(crate) fn prefaulted<T: Copy + Default>(len: usize) -> Vec<T> {
     let mut buffer = vec![T::default(); len];
     let per_page = (4096 / size_of::<T>().max(1)).max(1);
     for page in buffer.chunks_mut(per_page) {

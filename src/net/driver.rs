@@ -82,7 +82,8 @@ pub struct DriverStats {
     pub turns: u64,
 }
 
-/// Most datagrams read from one socket in one turn (the work limiter).
+/// Most messages read from one socket in one turn (the work limiter): a
+/// datagram, or with UDP GRO a run of them coalesced by the kernel.
 pub const RECV_PER_TURN: usize = 64;
 const TIMER: Token = Token(usize::MAX);
 
@@ -125,9 +126,10 @@ impl Driver {
             poll.registry().register(&mut SourceFd(&socket.as_raw_fd()), Token(i), Interest::READABLE)?;
             gro &= sys::enable_udp_gro(socket.as_raw_fd());
         }
-        // A coalesced message is at most a 64 KiB IP datagram; without GRO one
-        // byte more than the MTU shows a datagram that was cut.
-        let message_bytes = if gro { 1 << 16 } else { mtu + 1 };
+        // A coalesced message is at most a 64 KiB IP datagram, and 16 of them
+        // hold hundreds of datagrams; without GRO one byte more than the MTU
+        // shows a datagram that was cut.
+        let (messages, message_bytes) = if gro { (16, 1 << 16) } else { (RECV_PER_TURN, mtu + 1) };
         let segments = (sys::MAX_SEGMENTED_BYTES / mtu).clamp(1, sys::MAX_SEGMENTS);
         let count = sockets.len();
         let timer = TimerFd::new()?;
@@ -140,9 +142,9 @@ impl Driver {
             clock,
             idle,
             timer,
-            batch: RecvBatch::new(RECV_PER_TURN, message_bytes),
+            batch: RecvBatch::new(messages, message_bytes),
             mtu,
-            tx: vec![0; segments * mtu],
+            tx: crate::core::prefaulted(segments * mtu),
             gso: segments > 1,
             ready: vec![true; count],
             input_left: false,
@@ -188,7 +190,8 @@ impl Driver {
         let fd = self.sockets[i].as_raw_fd();
         let mut budget = RECV_PER_TURN;
         while budget > 0 {
-            let n = match self.batch.recv(fd, budget) {
+            let asked = budget.min(self.batch.capacity());
+            let n = match self.batch.recv(fd, asked) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -209,7 +212,7 @@ impl Driver {
                 }
             }
             self.stats.messages_in += n as u64;
-            if n < budget {
+            if n < asked {
                 // Fewer than asked: the queue was empty. Epoll is
                 // edge-triggered, so whatever arrives next wakes us.
                 return self.drained(i);

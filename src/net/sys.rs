@@ -117,7 +117,9 @@ impl RecvBatch {
     pub fn new(count: usize, size: usize) -> RecvBatch {
         let count = count.max(1);
         let mut batch = RecvBatch {
-            bufs: vec![0; count * size],
+            // Touched now, so the resident set does not creep up as deeper
+            // batches first reach a page during a run.
+            bufs: crate::core::prefaulted(count * size),
             size,
             // SAFETY: all-zero sockaddr_in, iovec and mmsghdr are valid values.
             addrs: vec![unsafe { zeroed() }; count],
@@ -139,6 +141,11 @@ impl RecvBatch {
             header.msg_controllen = size_of::<[u64; CONTROL_WORDS]>() as _;
         }
         batch
+    }
+
+    /// Most messages one `recv` takes.
+    pub fn capacity(&self) -> usize {
+        self.headers.len()
     }
 
     /// Receives what is queued on `fd` (non-blocking), at most `limit`
