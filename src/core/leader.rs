@@ -519,11 +519,13 @@ impl Leader {
         if self.seq_sent < self.ring.seq_next() {
             return Some(self.transmit_data(now, buf));
         }
-        if self.commit > self.commit_sent {
-            return Some(self.transmit_heartbeat(now, buf));
-        }
+        // Clients first: a multicast send wakes every follower on this host
+        // before it returns, and the notice is on the commit path.
         if let Some(transmit) = self.transmit_commit_notice(buf) {
             return Some(transmit);
+        }
+        if self.commit > self.commit_sent {
+            return Some(self.transmit_heartbeat(now, buf));
         }
         if now >= self.multicast_at + self.config.heartbeat_interval_ns {
             return Some(self.transmit_heartbeat(now, buf));
