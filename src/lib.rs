@@ -17,9 +17,10 @@
 //!
 //! What the crate leaves to the caller: it keeps events in memory only (a
 //! follower that restarts catches up from what the leader's ring still holds,
-//! and is told explicitly of anything older); it does not elect a new leader
-//! when the leader dies; and the wire is not authenticated — run it on a
-//! network you trust.
+//! and is told explicitly of anything older); a new leader is elected only
+//! among `Member`s (`seqcast member`, failover on), whose logs are memory
+//! too, so a member restarted without `--rejoin` votes with an empty log;
+//! and the wire is not authenticated — run it on a network you trust.
 //!
 //! The wire format is specified in [`wire`] (also `docs/PROTOCOL.md`).
 //!

@@ -166,7 +166,7 @@ impl SimConfig {
         config
     }
 
-    /// A failover profile drawn from the seed: the faults of [`mixed`]
+    /// A failover profile drawn from the seed: the faults of [`mixed`](Self::mixed)
     /// (`SimConfig::mixed`) plus leader crashes, pauses (a leader that
     /// wakes up later), partitions of the leader and operator promotions
     /// that compete with automatic candidacies.
