@@ -133,11 +133,12 @@ pub fn print_report(r: &LoadReport) {
     }
     println!("{}", report::table_header());
     println!("{}", report::table_row("commit (intended → commit)", &r.latency));
+    println!("{}", report::table_row("send lateness (intended → sent)", &r.send_late));
 }
 
 fn json(r: &LoadReport) -> String {
     format!(
-        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"latency\":{}}}",
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"latency\":{},\"send_late\":{}}}",
         r.planned,
         r.submitted,
         r.committed,
@@ -147,7 +148,8 @@ fn json(r: &LoadReport) -> String {
         r.rate(),
         r.elapsed_ns as f64 / 1e9,
         r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
-        report::json("commit", &r.latency)
+        report::json("commit", &r.latency),
+        report::json("send_late", &r.send_late)
     )
 }
 
