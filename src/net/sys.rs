@@ -193,6 +193,9 @@ impl RecvBatch {
 
     fn segment_size(&self, i: usize) -> Option<usize> {
         let header = &self.headers[i].msg_hdr;
+        if header.msg_controllen == 0 {
+            return None;
+        }
         // SAFETY: the header's control pointer and length are those the
         // kernel filled for message `i` (within `controls[i]`); CMSG_FIRSTHDR
         // and CMSG_NXTHDR stay inside that length, and a UDP_GRO message
