@@ -215,14 +215,29 @@ impl Cluster {
 
     /// A leader and `followers` followers; every process also gets `extra`.
     pub fn start_with(tag: u8, followers: usize, extra: &[&str]) -> Cluster {
+        Cluster::start_wrapped(tag, followers, extra, &[])
+    }
+
+    /// As [`start_with`](Self::start_with), with the leader run by the
+    /// command `wrap` (a profiler: `valgrind --tool=callgrind …`) when it is
+    /// not empty.
+    pub fn start_wrapped(tag: u8, followers: usize, extra: &[&str], wrap: &[String]) -> Cluster {
         let (group, cluster_id) = private_cluster(tag);
         let (nodes, extra) = (followers + 1, strings(extra));
         let out = std::env::temp_dir().join(format!("seqcast-test-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
         let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", out.to_str().unwrap()]);
         args.extend(cluster_flags(group, cluster_id, nodes, &extra));
-        let leader = Proc::start("sequencer", SEQCAST, &args);
-        let leader_addr = leader.wait_for(Duration::from_secs(10), |l| {
+        let leader = match wrap.split_first() {
+            None => Proc::start("sequencer", SEQCAST, &args),
+            Some((program, wrap_args)) => {
+                let mut all = wrap_args.to_vec();
+                all.push(SEQCAST.to_string());
+                all.extend(args);
+                Proc::start("sequencer", program, &all)
+            }
+        };
+        let leader_addr = leader.wait_for(Duration::from_secs(if wrap.is_empty() { 10 } else { 60 }), |l| {
             Some(l.split("listening on ").nth(1)?.split(',').next()?.to_string())
         });
         let mut cluster = Cluster { group, cluster_id, nodes, extra, out, leader, leader_addr, followers: Vec::new() };
