@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use seqcast::net::sys;
 
 /// How a baseline process waits for its next datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,11 +59,15 @@ impl Wait {
     }
 }
 
-/// The child half of a baseline: `--role pong|flood ADDR WAIT [SECONDS SIZE]`.
+/// The child half of a baseline: `--role pong|flood ADDR WAIT CPU [SECONDS SIZE]`
+/// (CPU `-` for none).
 pub fn child_main(args: &[String]) {
     let role = args[0].as_str();
     let peer = &args[1];
     let wait = Wait::parse(&args[2]);
+    if let Ok(cpu) = args[3].parse::<usize>() {
+        sys::pin_to_cpu(cpu).expect("pin the baseline's child");
+    }
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.connect(peer).unwrap();
     match role {
@@ -79,8 +84,8 @@ pub fn child_main(args: &[String]) {
             }
         }
         "flood" => {
-            let seconds: f64 = args[3].parse().unwrap();
-            let size: usize = args[4].parse().unwrap();
+            let seconds: f64 = args[4].parse().unwrap();
+            let size: usize = args[5].parse().unwrap();
             let datagram = vec![0x5au8; size];
             let until = Instant::now() + Duration::from_secs_f64(seconds);
             while Instant::now() < until {
@@ -106,12 +111,29 @@ fn buffers(socket: &UdpSocket) {
     let _ = socket.set_send_buffer_size(4 << 20);
 }
 
+/// With `cpus` (not 0), pins this thread to CPU 0 and names CPU 1 (modulo
+/// `cpus`) for the child; else pins nothing.
+fn pin(cpus: usize) -> String {
+    if cpus == 0 {
+        return "-".into();
+    }
+    sys::pin_to_cpu(0).expect("pin the baseline");
+    (1 % cpus).to_string()
+}
+
+/// Lets this thread run anywhere again after a pinned baseline.
+fn unpin(cpus: usize) {
+    if cpus != 0 {
+        sys::unpin().expect("unpin the bench");
+    }
+}
+
 /// Round trips of `size`-byte datagrams to a child that echoes them.
-pub fn ping_pong(wait: Wait, size: usize, count: usize) -> Histogram<u64> {
+pub fn ping_pong(wait: Wait, cpus: usize, size: usize, count: usize) -> Histogram<u64> {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     buffers(&socket);
     let addr = socket.local_addr().unwrap().to_string();
-    let mut child = spawn(&[String::from("pong"), addr, wait.name().into()]);
+    let mut child = spawn(&[String::from("pong"), addr, wait.name().into(), pin(cpus)]);
     let mut buf = [0u8; 2048];
     let (_, peer) = socket.recv_from(&mut buf).unwrap();
     socket.connect(peer).unwrap();
@@ -129,15 +151,17 @@ pub fn ping_pong(wait: Wait, size: usize, count: usize) -> Histogram<u64> {
     }
     socket.send(&[0]).unwrap();
     child.wait().unwrap();
+    unpin(cpus);
     rtt
 }
 
 /// Datagrams per second one sender gets through to one receiver.
-pub fn flood(wait: Wait, size: usize, seconds: f64) -> f64 {
+pub fn flood(wait: Wait, cpus: usize, size: usize, seconds: f64) -> f64 {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     buffers(&socket);
     let addr = socket.local_addr().unwrap().to_string();
-    let mut child = spawn(&[String::from("flood"), addr, wait.name().into(), seconds.to_string(), size.to_string()]);
+    let role = [String::from("flood"), addr, wait.name().into(), pin(cpus), seconds.to_string(), size.to_string()];
+    let mut child = spawn(&role);
     wait.prepare(&socket);
     let mut buf = [0u8; 2048];
     let mut received = 0u64;
@@ -152,5 +176,6 @@ pub fn flood(wait: Wait, size: usize, seconds: f64) -> f64 {
     }
     let elapsed = first.map_or(seconds, |f| f.elapsed().as_secs_f64());
     child.wait().unwrap();
+    unpin(cpus);
     received as f64 / elapsed
 }

@@ -3,8 +3,9 @@
 //!
 //! `cargo bench` (about 3 minutes), `cargo bench -- --quick` (under one),
 //! `cargo bench -- --idle spin` (every figure and baseline with that idle
-//! strategy). Results: a table here, and JSON and `.hgrm` files in
-//! `target/bench/` (`--out DIR`).
+//! strategy), `-- --pin` (every process pinned to a CPU of its own, in
+//! turn, baselines too). Results: a table here, and JSON and `.hgrm` files
+//! in `target/bench/` (`--out DIR`).
 
 mod baseline;
 #[path = "../tests/common/mod.rs"]
@@ -26,6 +27,8 @@ const SIZE: usize = 64;
 struct Options {
     quick: bool,
     idle: Wait,
+    /// CPUs to pin the processes to in turn (0: none; `--pin`).
+    cpus: usize,
     out: PathBuf,
 }
 
@@ -35,6 +38,11 @@ fn options() -> Options {
     Options {
         quick: args.iter().any(|a| a == "--quick"),
         idle: Wait::parse(&value("--idle").unwrap_or_else(|| "block".into())),
+        cpus: if args.iter().any(|a| a == "--pin") {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            0
+        },
         out: value("--out")
             .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"), PathBuf::from),
     }
@@ -158,7 +166,15 @@ fn valgrind_found() -> bool {
 /// The leader's user-space instructions per committed event with
 /// `followers` followers: callgrind counts only while the load runs
 /// (instrumentation switched on before it, the counts dumped after it).
-fn leader_instructions(tag: u8, followers: usize, idle: &[&str], out: &Path, scale: f64, batch: usize) -> Option<f64> {
+fn leader_instructions(
+    tag: u8,
+    followers: usize,
+    idle: &[&str],
+    cpus: usize,
+    out: &Path,
+    scale: f64,
+    batch: usize,
+) -> Option<f64> {
     let file = out.join(format!("callgrind-leader-{followers}.out"));
     let dump = PathBuf::from(format!("{}.1", file.display()));
     let _ = std::fs::remove_file(&dump);
@@ -168,7 +184,7 @@ fn leader_instructions(tag: u8, followers: usize, idle: &[&str], out: &Path, sca
         "--instr-atstart=no",
         &format!("--callgrind-out-file={}", file.display()),
     ]);
-    let cluster = Cluster::start_wrapped(tag, followers, idle, &wrap);
+    let cluster = Cluster::start_custom(tag, followers, idle, &wrap, cpus);
     let pid = cluster.leader.pid().to_string();
     let control = |what: &[&str]| {
         let mut args = common::strings(what);
@@ -197,9 +213,10 @@ fn main() {
     let mut t = Table { rows: Vec::new(), json: Vec::new() };
     let scale = if o.quick { 0.3 } else { 1.0 };
     println!(
-        "seqcast bench: {} mode, idle {}, on {}",
+        "seqcast bench: {} mode, idle {}{}, on {}",
         if o.quick { "quick" } else { "full" },
         o.idle.name(),
+        if o.cpus > 0 { format!(", each process pinned to one of {} CPUs in turn", o.cpus) } else { String::new() },
         machine()
     );
     if o.idle == Wait::Spin && std::thread::available_parallelism().map_or(1, |n| n.get()) < 5 {
@@ -210,11 +227,11 @@ fn main() {
     }
 
     // Baselines.
-    let rtt = baseline::ping_pong(o.idle, 144, if o.quick { 5_000 } else { 20_000 });
+    let rtt = baseline::ping_pong(o.idle, o.cpus, 144, if o.quick { 5_000 } else { 20_000 });
     let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
     let floor_p99 = 2.0 * rtt.value_at_percentile(99.0) as f64 / 1000.0;
     println!("baseline ping-pong (144 B): {}", report::table_row("round trip", &rtt));
-    let datagrams = baseline::flood(o.idle, Config::default().mtu, 3.0 * scale);
+    let datagrams = baseline::flood(o.idle, o.cpus, Config::default().mtu, 3.0 * scale);
     let per = events_per_datagram();
     let limit = datagrams * per as f64;
     println!(
@@ -226,7 +243,7 @@ fn main() {
 
     // Latency at low load.
     let idle = idle_flag(o.idle);
-    let cluster = Cluster::start_with(1, 2, &idle);
+    let cluster = Cluster::start_custom(1, 2, &idle, &[], o.cpus);
     let out = o.out.to_str().unwrap().to_string();
     let low = load(&cluster, 10_000, 10.0 * scale, 1, 1, &["--out", &out]);
     stop(cluster);
@@ -257,7 +274,7 @@ fn main() {
     // doubling until a rate is not sustained, then halving the gap twice.
     let p99_bound_us = 10_000.0;
     let mut curve = String::new();
-    let cluster = Cluster::start_with(2, 2, &idle);
+    let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
     let step = |rate: u64, curve: &mut String| -> Option<f64> {
         let report = load(&cluster, rate, 3.0 * scale, 2, per, &[]);
         let (achieved, lost) = (json_number(&report, "rate"), json_number(&report, "unacknowledged"));
@@ -320,12 +337,12 @@ fn main() {
     for round in 0..repeats {
         for (i, &followers) in counts.iter().enumerate() {
             let tag = 3 + i as u8 + 20 * round as u8;
-            let cluster = Cluster::start_with(tag, followers, &idle);
+            let cluster = Cluster::start_custom(tag, followers, &idle, &[], o.cpus);
             let began = Instant::now();
             let report = load(&cluster, cost_rate, cost_s, 1, per, &[]);
             let took = began.elapsed();
             let (loaded, _) = stop(cluster);
-            let cluster = Cluster::start_with(tag + 10, followers, &idle);
+            let cluster = Cluster::start_custom(tag + 10, followers, &idle, &[], o.cpus);
             std::thread::sleep(took);
             let (idle_usage, _) = stop(cluster);
             let events = json_number(&report, "committed");
@@ -357,7 +374,10 @@ fn main() {
     // The same, counted: user-space instructions of the leader per committed
     // event, under callgrind (repeatable to a few per cent, where rusage's
     // user/system split is tick-sampled on a VM). The leader runs ~30× slower
-    // under it, hence the lower rate.
+    // under it, hence the lower rate. Instructions are not cycles, and where
+    // code picks a path by CPU features (crc32fast) valgrind's CPU gets
+    // another: a 1.3 KB CRC counts ~720 instructions there, and takes ~45 ns
+    // natively. A repeatable proxy for the user-space share, not its time.
     let counted: Vec<f64> = if counts.is_empty() || !valgrind_found() {
         Vec::new()
     } else {
@@ -365,7 +385,7 @@ fn main() {
             .iter()
             .enumerate()
             .map_while(|(i, &followers)| {
-                let per_event = leader_instructions(60 + i as u8, followers, &idle, &o.out, scale, per);
+                let per_event = leader_instructions(60 + i as u8, followers, &idle, o.cpus, &o.out, scale, per);
                 if let Some(n) = per_event {
                     println!(
                         "{followers} followers at {INSTR_RATE}/s under callgrind: leader {n:.0} instructions/event"
@@ -390,7 +410,7 @@ fn main() {
 
     // Memory: resident set early and late in a high-rate run.
     let (early_s, late_s) = if o.quick { (3.0, 12.0) } else { (10.0, 60.0) };
-    let cluster = Cluster::start_with(6, 2, &idle);
+    let cluster = Cluster::start_custom(6, 2, &idle, &[], o.cpus);
     let rate = (sustained * 0.8).max(20_000.0) as u64;
     let count = (rate as f64 * (late_s + 1.0)) as u64;
     let mut args = common::strings(&[
@@ -402,6 +422,7 @@ fn main() {
         &rate.to_string(),
     ]);
     args.extend(cluster.common_args());
+    args.extend(common::pin_flag(cluster.nodes, cluster.cpus));
     args.extend(common::strings(&["--clients", "2", "--batch", &per.to_string(), "--quiet", "--json"]));
     let mut loadgen = common::Proc::start("loadgen", common::LOADGEN, &args);
     let begun = Instant::now();
@@ -433,15 +454,17 @@ fn main() {
 
     t.print();
     let json = format!(
-        "{{\"machine\":{:?},\"mode\":{:?},\"idle\":{:?},\"rtt_p50_us\":{:.3},\"rtt_p99_us\":{:.3},\"flood_datagrams_per_s\":{datagrams:.0},\"events_per_datagram\":{per},\"figures\":[{}]}}\n",
+        "{{\"machine\":{:?},\"mode\":{:?},\"idle\":{:?},\"pinned\":{},\"rtt_p50_us\":{:.3},\"rtt_p99_us\":{:.3},\"flood_datagrams_per_s\":{datagrams:.0},\"events_per_datagram\":{per},\"figures\":[{}]}}\n",
         machine(),
         if o.quick { "quick" } else { "full" },
         o.idle.name(),
+        o.cpus > 0,
         floor_p50 / 2.0,
         floor_p99 / 2.0,
         t.json.join(",")
     );
-    let path = o.out.join(format!("bench-{}.json", o.idle.name()));
+    let pinned = if o.cpus > 0 { "-pinned" } else { "" };
+    let path = o.out.join(format!("bench-{}{pinned}.json", o.idle.name()));
     std::fs::write(&path, json).unwrap();
     println!(
         "\nwritten: {} and the .hgrm/.hdr files beside it ({:.0} s)",

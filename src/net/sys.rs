@@ -273,6 +273,22 @@ pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
     Ok(())
 }
 
+/// Lets the calling thread run on every CPU of the machine again.
+pub fn unpin() -> io::Result<()> {
+    // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes inside
+    // it for each CPU below the set's size.
+    let mut set: libc::cpu_set_t = unsafe { zeroed() };
+    // Not available_parallelism: it counts the CPUs this thread may use now.
+    // SAFETY: sysconf takes no pointers.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+    for cpu in 0..online.min(libc::CPU_SETSIZE as usize) {
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: pid 0 is this thread; the size matches the set we pass.
+    check(unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) })?;
+    Ok(())
+}
+
 /// Sets this thread's timer slack (DESIGN §6: the default 50 µs makes every
 /// short sleep late).
 pub fn set_timer_slack(ns: u64) -> io::Result<()> {

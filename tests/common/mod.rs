@@ -189,10 +189,17 @@ pub struct Cluster {
     pub nodes: usize,
     /// Flags every process gets (an idle strategy, …).
     pub extra: Vec<String>,
+    /// CPUs the processes are pinned to in turn (0: not pinned).
+    pub cpus: usize,
     pub out: std::path::PathBuf,
     pub leader: Proc,
     pub leader_addr: String,
     pub followers: Vec<Proc>,
+}
+
+/// `--pin` to CPU `index` modulo `cpus`; nothing when `cpus` is 0.
+pub fn pin_flag(index: usize, cpus: usize) -> Vec<String> {
+    if cpus == 0 { Vec::new() } else { strings(&["--pin", &(index % cpus).to_string()]) }
 }
 
 /// The flags that put a process in this cluster.
@@ -215,19 +222,22 @@ impl Cluster {
 
     /// A leader and `followers` followers; every process also gets `extra`.
     pub fn start_with(tag: u8, followers: usize, extra: &[&str]) -> Cluster {
-        Cluster::start_wrapped(tag, followers, extra, &[])
+        Cluster::start_custom(tag, followers, extra, &[], 0)
     }
 
     /// As [`start_with`](Self::start_with), with the leader run by the
     /// command `wrap` (a profiler: `valgrind --tool=callgrind …`) when it is
-    /// not empty.
-    pub fn start_wrapped(tag: u8, followers: usize, extra: &[&str], wrap: &[String]) -> Cluster {
+    /// not empty, and, when `cpus` is not 0, each process pinned to its own
+    /// CPU in turn: the leader to 0, follower `i` to `i`, the load generator
+    /// to the next (modulo `cpus`).
+    pub fn start_custom(tag: u8, followers: usize, extra: &[&str], wrap: &[String], cpus: usize) -> Cluster {
         let (group, cluster_id) = private_cluster(tag);
         let (nodes, extra) = (followers + 1, strings(extra));
         let out = std::env::temp_dir().join(format!("seqcast-test-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
         let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", out.to_str().unwrap()]);
         args.extend(cluster_flags(group, cluster_id, nodes, &extra));
+        args.extend(pin_flag(0, cpus));
         let leader = match wrap.split_first() {
             None => Proc::start("sequencer", SEQCAST, &args),
             Some((program, wrap_args)) => {
@@ -240,7 +250,8 @@ impl Cluster {
         let leader_addr = leader.wait_for(Duration::from_secs(if wrap.is_empty() { 10 } else { 60 }), |l| {
             Some(l.split("listening on ").nth(1)?.split(',').next()?.to_string())
         });
-        let mut cluster = Cluster { group, cluster_id, nodes, extra, out, leader, leader_addr, followers: Vec::new() };
+        let mut cluster =
+            Cluster { group, cluster_id, nodes, extra, cpus, out, leader, leader_addr, followers: Vec::new() };
         for id in 1..=followers as u16 {
             let follower = cluster.follower(id);
             cluster.followers.push(follower);
@@ -251,6 +262,7 @@ impl Cluster {
     pub fn follower(&self, id: u16) -> Proc {
         let mut args = strings(&["follower", "--id", &id.to_string(), "--out", self.out.to_str().unwrap()]);
         args.extend(self.common_args());
+        args.extend(pin_flag(usize::from(id), self.cpus));
         let follower = Proc::start(&format!("follower {id}"), SEQCAST, &args);
         follower.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast follower").then_some(()));
         follower
@@ -268,6 +280,7 @@ impl Cluster {
         let mut args = strings(&["--leader", &self.leader_addr, "--count", &count.to_string()]);
         args.extend(strings(&["--rate", &rate.to_string(), "--json"]));
         args.extend(self.common_args());
+        args.extend(pin_flag(self.nodes, self.cpus));
         args.extend(strings(extra));
         run(LOADGEN, &args)
     }
