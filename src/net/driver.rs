@@ -206,7 +206,14 @@ impl Driver {
             let cut = self.mtu + 1;
             for k in 0..n {
                 let (from, bytes, segment) = self.batch.get(k).expect("received");
-                for datagram in bytes.chunks(segment.unwrap_or(bytes.len()).max(1)) {
+                let size = segment.unwrap_or(bytes.len());
+                if size == 0 || bytes.len() <= size {
+                    // One datagram (an empty one too: the wire check counts it).
+                    machine.handle_datagram(now, from, &bytes[..bytes.len().min(cut)]);
+                    self.stats.datagrams_in += 1;
+                    continue;
+                }
+                for datagram in bytes.chunks(size) {
                     machine.handle_datagram(now, from, &datagram[..datagram.len().min(cut)]);
                     self.stats.datagrams_in += 1;
                 }
@@ -248,8 +255,11 @@ impl Driver {
             };
             let len = transmit.len;
             run = match run {
-                // Joins the run: same address, not longer, after full-length ones.
-                Some((at, size, count)) if self.gso && at == to && len <= size && end == size * count => {
+                // Joins the run: same address, not longer, after full-length
+                // ones, and no more than the kernel takes in one send.
+                Some((at, size, count))
+                    if self.gso && at == to && len <= size && end == size * count && count < sys::MAX_SEGMENTS =>
+                {
                     Some((at, size, count + 1))
                 }
                 Some(previous) => {
@@ -333,5 +343,73 @@ impl Driver {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, UdpSocket};
+
+    /// Sends the datagrams it is given, in order, to one address.
+    struct Sender {
+        to: SocketAddr,
+        lens: Vec<usize>,
+        next: usize,
+    }
+
+    impl Machine for Sender {
+        fn handle_datagram(&mut self, _: Nanos, _: SocketAddr, _: &[u8]) {}
+        fn handle_timeout(&mut self, _: Nanos) {}
+        fn poll_transmit(&mut self, _: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+            let len = *self.lens.get(self.next)?;
+            buf[..len].fill(self.next as u8);
+            self.next += 1;
+            Some(Transmit { dest: Dest::Unicast(self.to), len })
+        }
+        fn poll_timeout(&self) -> Option<Nanos> {
+            None
+        }
+    }
+
+    /// Flushes datagrams of `lens` to a plain socket; returns what arrived
+    /// (length, first byte) and the driver's counters.
+    fn flushed(lens: &[usize]) -> (Vec<(usize, u8)>, DriverStats) {
+        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        socket2::SockRef::from(&rx).set_recv_buffer_size(1 << 20).unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        tx.set_nonblocking(true).unwrap();
+        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
+        let mut driver = Driver::new(vec![tx], group, 1472, Clock::Monotonic, Idle::Block).unwrap();
+        let mut sender = Sender { to: rx.local_addr().unwrap(), lens: lens.to_vec(), next: 0 };
+        driver.flush(0, &mut sender);
+        let mut buf = [0u8; 2048];
+        let got = (0..lens.len())
+            .map(|_| {
+                let n = rx.recv(&mut buf).expect("every datagram arrives");
+                (n, buf[0])
+            })
+            .collect();
+        (got, *driver.stats())
+    }
+
+    #[test]
+    fn equal_datagrams_go_in_segmented_sends_of_at_most_64_and_arrive_as_sent() {
+        let lens = vec![100; 100];
+        let (got, stats) = flushed(&lens);
+        let want: Vec<(usize, u8)> = (0..100).map(|i| (100, i as u8)).collect();
+        assert_eq!(got, want);
+        assert_eq!((stats.datagrams_out, stats.send_calls), (100, 2), "64 + 36");
+    }
+
+    #[test]
+    fn a_run_ends_after_a_shorter_datagram_or_before_a_longer_one() {
+        let lens = [1000, 1000, 400, 1000, 1472, 30];
+        let (got, stats) = flushed(&lens);
+        let want: Vec<(usize, u8)> = lens.iter().enumerate().map(|(i, &len)| (len, i as u8)).collect();
+        assert_eq!(got, want);
+        // (1000, 1000, 400), (1000), (1472, 30).
+        assert_eq!((stats.datagrams_out, stats.send_calls), (6, 3));
     }
 }

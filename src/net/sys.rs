@@ -226,7 +226,8 @@ pub fn enable_udp_gro(fd: RawFd) -> bool {
     result == 0
 }
 
-/// Most datagrams the kernel takes in one segmented send (UDP_MAX_SEGMENTS).
+/// Most datagrams one segmented send carries: UDP_MAX_SEGMENTS, 64 in older
+/// kernels (Linux 6.18 here takes 128); more than the kernel takes is refused.
 pub const MAX_SEGMENTS: usize = 64;
 /// Most bytes one segmented send may carry: an IPv4 datagram's limit less
 /// the IP and UDP headers.
