@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::common::{LOADGEN, Proc, SEQCAST, json_number, run, strings};
+use crate::common::{Proc, SEQCAST, json_number, run, strings};
 use crate::net::Lan;
 
 /// Members on hosts `0..members`; the load generator (and the operator) on
@@ -62,25 +62,7 @@ impl Members {
 
     /// The load generator, following the leader, in the background.
     pub fn load(&self, count: u64, rate: u64) -> Proc {
-        let host = self.host();
-        let args = strings(&[
-            "netns",
-            "exec",
-            &self.lan.ns(host),
-            LOADGEN,
-            "--cluster",
-            self.conf.to_str().unwrap(),
-            "--interface",
-            &Lan::ip(host).to_string(),
-            "--failover",
-            "--count",
-            &count.to_string(),
-            "--rate",
-            &rate.to_string(),
-            "--drain-ms",
-            "20000",
-            "--json",
-        ]);
+        let args = crate::loadgen_args(&self.lan, &self.conf, self.host(), &["--failover"], count, rate, 20_000);
         Proc::start("loadgen", "ip", &args)
     }
 

@@ -38,6 +38,25 @@ struct Stopped {
     lost: u64,
 }
 
+/// `ip` arguments that run the load generator on `host` of `lan`, in the
+/// cluster of the file `conf`, with `extra` flags.
+fn loadgen_args(
+    lan: &Lan,
+    conf: &std::path::Path,
+    host: usize,
+    extra: &[&str],
+    count: u64,
+    rate: u64,
+    drain_ms: u64,
+) -> Vec<String> {
+    let mut args = strings(&["netns", "exec", &lan.ns(host), LOADGEN, "--cluster", conf.to_str().unwrap()]);
+    args.extend(strings(&["--interface", &Lan::ip(host).to_string()]));
+    args.extend(strings(extra));
+    args.extend(strings(&["--count", &count.to_string(), "--rate", &rate.to_string()]));
+    args.extend(strings(&["--drain-ms", &drain_ms.to_string(), "--json"]));
+    args
+}
+
 fn field(line: &str, key: &str) -> u64 {
     line.split(", ")
         .find_map(|part| part.trim_start_matches("stopped: ").strip_prefix(key)?.trim().parse().ok())
@@ -107,24 +126,7 @@ impl Cluster {
     }
 
     fn loadgen_args(&self, count: u64, rate: u64, drain_ms: u64) -> Vec<String> {
-        let host = self.followers + 1;
-        strings(&[
-            "netns",
-            "exec",
-            &self.lan.ns(host),
-            LOADGEN,
-            "--cluster",
-            self.conf.to_str().unwrap(),
-            "--interface",
-            &Lan::ip(host).to_string(),
-            "--count",
-            &count.to_string(),
-            "--rate",
-            &rate.to_string(),
-            "--drain-ms",
-            &drain_ms.to_string(),
-            "--json",
-        ])
+        loadgen_args(&self.lan, &self.conf, self.followers + 1, &[], count, rate, drain_ms)
     }
 
     /// Starts the load generator in the background.
