@@ -194,7 +194,7 @@ impl Profile {
             &file.display().to_string(),
         ]);
         let perf = common::Proc::start("perf", "perf", &args);
-        // perf attaches before it says nothing; give it that moment.
+        // perf prints nothing once it has attached: give it a moment.
         std::thread::sleep(Duration::from_millis(200));
         Profile { perf, file: file.to_path_buf() }
     }
