@@ -71,8 +71,9 @@ pub struct FollowerArgs {
 pub fn io_text(driver: &Driver) -> String {
     let s = driver.stats();
     format!(
-        "sent {} datagrams in {} system calls ({} refused: buffer full), received {} in {} messages, {} turns",
-        s.datagrams_out, s.send_calls, s.send_would_block, s.datagrams_in, s.messages_in, s.turns
+        "sent {} datagrams in {} system calls ({} refused: buffer full), received {} in {} messages, {} turns, \
+         timer armed {} times",
+        s.datagrams_out, s.send_calls, s.send_would_block, s.datagrams_in, s.messages_in, s.turns, s.timer_arms
     )
 }
 

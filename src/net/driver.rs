@@ -80,6 +80,8 @@ pub struct DriverStats {
     pub recv_errors: u64,
     /// Loop turns.
     pub turns: u64,
+    /// Times the wake-up timer was armed (a system call each).
+    pub timer_arms: u64,
 }
 
 /// Most messages read from one socket in one turn (the work limiter): a
@@ -97,6 +99,8 @@ pub struct Driver {
     clock: Clock,
     idle: Idle,
     timer: TimerFd,
+    /// When `timer` fires, as last armed (0: not armed, or fired).
+    armed_at: Nanos,
     batch: RecvBatch,
     mtu: usize,
     /// Room for the datagrams of one segmented send, `mtu` bytes each.
@@ -142,6 +146,7 @@ impl Driver {
             clock,
             idle,
             timer,
+            armed_at: 0,
             batch: RecvBatch::new(messages, message_bytes),
             mtu,
             tx: crate::core::prefaulted(segments * mtu),
@@ -324,12 +329,14 @@ impl Driver {
     /// only news of which sockets became readable.
     pub fn block_until(&mut self, at: Nanos) -> io::Result<()> {
         let now = self.clock.now();
-        // Armed afresh each time: keeping an earlier deadline armed was
-        // measured to cost more (a spurious wake-up, read and re-arm).
         let timeout = if at <= now {
             Some(Duration::ZERO)
         } else {
-            self.timer.arm(at - now)?;
+            if !keeps_armed(self.armed_at, now, at) {
+                self.timer.arm(at - now)?;
+                self.armed_at = at;
+                self.stats.timer_arms += 1;
+            }
             None
         };
         match self.poll.poll(&mut self.events, timeout) {
@@ -338,12 +345,29 @@ impl Driver {
         }
         for event in self.events.iter() {
             match event.token() {
-                TIMER => self.timer.clear(),
+                TIMER => {
+                    self.timer.clear();
+                    self.armed_at = 0;
+                }
                 Token(i) => self.ready[i] = true,
             }
         }
         Ok(())
     }
+}
+
+/// An armed timer this far ahead may stand for a later deadline.
+const KEEP_ARMED_NS: Nanos = 250_000;
+
+/// Whether a timer armed for `armed_at` may stand for a wait until `at`.
+/// Deadlines that move with every datagram (the leader's heartbeat, a
+/// follower's ACK timer that comes and goes with each commit) would
+/// otherwise be re-armed every turn: a system call, and in a VM a timer
+/// reprogram. An armed deadline no later than `at` stands if it is early by
+/// at most half the wait, or at least [`KEEP_ARMED_NS`] away: a busy node
+/// turns (and re-arms) before it fires, and an idle one wakes early once.
+fn keeps_armed(armed_at: Nanos, now: Nanos, at: Nanos) -> bool {
+    armed_at > now && armed_at <= at && (at - armed_at <= (at - now) / 2 || armed_at - now >= KEEP_ARMED_NS)
 }
 
 #[cfg(test)]
@@ -411,5 +435,66 @@ mod tests {
         assert_eq!(got, want);
         // (1000, 1000, 400), (1000), (1472, 30).
         assert_eq!((stats.datagrams_out, stats.send_calls), (6, 3));
+    }
+
+    /// A heartbeat: due a millisecond after the last datagram it heard.
+    struct Beat {
+        due: Nanos,
+        fired_at: Option<Nanos>,
+    }
+
+    impl Machine for Beat {
+        fn handle_datagram(&mut self, now: Nanos, _: SocketAddr, _: &[u8]) {
+            self.due = now + 1_000_000;
+        }
+        fn handle_timeout(&mut self, now: Nanos) {
+            self.fired_at = Some(now);
+        }
+        fn poll_transmit(&mut self, _: Nanos, _: &mut [u8]) -> Option<Transmit> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Nanos> {
+            self.fired_at.is_none().then_some(self.due)
+        }
+    }
+
+    #[test]
+    fn a_deadline_that_moves_later_each_turn_is_not_rearmed_each_turn_and_never_fires_early() {
+        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let to = rx.local_addr().unwrap();
+        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
+        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block).unwrap();
+        let mut beat = Beat { due: u64::MAX, fired_at: None };
+        for _ in 0..10 {
+            tx.send_to(&[1], to).unwrap();
+            driver.wait(&beat, u64::MAX).unwrap();
+            driver.turn(&mut beat);
+        }
+        assert_eq!(driver.stats().datagrams_in, 10);
+        // Each turn pushed the deadline later; re-arming each time was 10 arms.
+        assert!(driver.stats().timer_arms < 5, "armed {} times in 10 turns", driver.stats().timer_arms);
+        let due = beat.due;
+        while beat.fired_at.is_none() {
+            driver.wait(&beat, u64::MAX).unwrap();
+            driver.turn(&mut beat);
+        }
+        assert!(beat.fired_at.unwrap() >= due, "fired before it was due");
+    }
+
+    #[test]
+    fn an_armed_timer_stands_only_if_no_later_than_the_deadline_and_not_too_early() {
+        let now = 1_000_000;
+        // Passed, or later than the deadline: re-arm.
+        assert!(!keeps_armed(now, now, now + 500_000));
+        assert!(!keeps_armed(now + 600_000, now, now + 500_000));
+        // Exactly due, or early by at most half the wait.
+        assert!(keeps_armed(now + 500_000, now, now + 500_000));
+        assert!(keeps_armed(now + 1_000_000, now, now + 2_000_000));
+        // Far ahead: stands even for a much later deadline.
+        assert!(keeps_armed(now + KEEP_ARMED_NS, now, now + 50_000_000));
+        // Soon, and much earlier than needed: a needless wake-up.
+        assert!(!keeps_armed(now + 100_000, now, now + 50_000_000));
     }
 }
