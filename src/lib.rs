@@ -49,15 +49,15 @@
 //! leader.handle_datagram(50, follower_addr, &buf[..ack.len]);
 //! assert_eq!(leader.commit(), 1); // the leader and follower 1: a quorum
 //!
-//! // The client is told first, then the followers learn the commit.
-//! let notice = leader.poll_transmit(60, &mut buf).unwrap();
-//! client.handle_datagram(70, leader_addr, &buf[..notice.len]);
-//! assert_eq!(client.poll_event().map(|c| (c.request, c.seq)), Some((1, 1)));
-//!
-//! let heartbeat = leader.poll_transmit(80, &mut buf).unwrap();
-//! follower.handle_datagram(90, leader_addr, &buf[..heartbeat.len]);
+//! // The commit reaches the follower first, then the client.
+//! let heartbeat = leader.poll_transmit(60, &mut buf).unwrap();
+//! follower.handle_datagram(70, leader_addr, &buf[..heartbeat.len]);
 //! let Some(Event::Deliver(event)) = follower.poll_event() else { panic!("not delivered") };
 //! assert_eq!((event.header.seq.get(), event.payload), (1, &b"hello"[..]));
+//!
+//! let notice = leader.poll_transmit(80, &mut buf).unwrap();
+//! client.handle_datagram(90, leader_addr, &buf[..notice.len]);
+//! assert_eq!(client.poll_event().map(|c| (c.request, c.seq)), Some((1, 1)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(unsafe_code)]
