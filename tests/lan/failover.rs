@@ -142,10 +142,11 @@ impl Members {
         Ok(format!("committed {committed}, delivered by each of {} live members, digest {hash}", digests.len()))
     }
 
-    /// The wall-clock time a member printed "first commit in epoch", if any.
-    fn first_commit_ns(&self) -> Option<u64> {
+    /// The wall-clock time a member first printed a line starting with
+    /// `prefix` and ending "at N ns" ("elected", "first commit in epoch").
+    fn printed_at_ns(&self, prefix: &str) -> Option<u64> {
         self.procs.iter().flatten().find_map(|p| {
-            let line = p.output().into_iter().find(|l| l.starts_with("first commit in epoch"))?;
+            let line = p.output().into_iter().find(|l| l.starts_with(prefix))?;
             line.rsplit(' ').nth(1)?.parse().ok()
         })
     }
@@ -176,13 +177,15 @@ pub fn leader_killed(count: u64, rate: u64) -> Result<String, String> {
     if c.member(0).output().iter().any(|l| l.starts_with("elected")) {
         return Err(format!("the restarted old leader took the lead:\n{}", c.member(0).output().join("\n")));
     }
-    let resumed = c.first_commit_ns().ok_or("no member printed a first commit in a new epoch")?;
+    let resumed = c.printed_at_ns("first commit in epoch").ok_or("no member printed a first commit in a new epoch")?;
+    let won = c.printed_at_ns("elected").unwrap_or(resumed);
     let elected = c.procs.iter().flatten().flat_map(|p| p.output()).filter(|l| l.starts_with("elected")).count();
     let summary = c.finish(committed)?;
     Ok(format!(
-        "kill -9 → first commit in the new epoch: {:.1} ms ({elected} election(s)); the old leader rejoined \
-         as a follower; {summary}",
-        resumed.saturating_sub(killed_at) as f64 / 1e6
+        "kill -9 → first commit in the new epoch: {:.1} ms (elected after {:.1} ms; {elected} election(s)); the \
+         old leader rejoined as a follower; {summary}",
+        resumed.saturating_sub(killed_at) as f64 / 1e6,
+        won.saturating_sub(killed_at) as f64 / 1e6
     ))
 }
 
