@@ -69,6 +69,10 @@ pub struct Client {
     /// With failover: every member's address, by node id, to find the leader.
     members: Vec<SocketAddr>,
     leader_index: usize,
+    /// With failover: the member that last left a request unanswered, and
+    /// when. Most likely the leader that died: for one election timeout,
+    /// a client going round members that know no leader passes it by.
+    silent: Option<(usize, Nanos)>,
     header: Header,
     payloads: Vec<u8>,
     lens: Vec<u16>,
@@ -113,6 +117,7 @@ impl Client {
         let slots = config.client_pending_max;
         Ok(Client {
             leader_index: config.leader.index(),
+            silent: None,
             members,
             header: Header::new(Kind::Submit, SENDER_CLIENT, config.cluster_id, config.epoch),
             payloads: super::prefaulted(slots * config.payload_max),
@@ -197,6 +202,27 @@ impl Client {
     /// resends everything uncommitted there.
     fn redirect(&mut self, hint: Option<usize>) {
         let next = hint.filter(|&i| i < self.members.len()).unwrap_or((self.leader_index + 1) % self.members.len());
+        self.point_at(next);
+    }
+
+    /// Turns to the member after the one it sends to, passing by the one
+    /// that went silent (if another is left to ask) while the election
+    /// that silence may have started runs.
+    fn redirect_past_silent(&mut self, now: Nanos) {
+        let n = self.members.len();
+        let mut next = (self.leader_index + 1) % n;
+        if let Some((silent, at)) = self.silent
+            && now < at + self.config.election_timeout_ns
+            && next == silent
+            && n > 2
+        {
+            next = (next + 1) % n;
+        }
+        self.point_at(next);
+    }
+
+    /// Sends to member `next` from now on, all that is uncommitted again.
+    fn point_at(&mut self, next: usize) {
         (self.leader_index, self.leader) = (next, self.members[next]);
         self.request_send = self.request_oldest;
         self.stats.redirects += 1;
@@ -242,6 +268,10 @@ impl Client {
     /// With failover, epochs only move forward and a newer one is a new
     /// leader, not a loss: what is uncommitted is resent to it.
     fn handle_failover_frame(&mut self, now: Nanos, (mine, epoch): (u64, u64), sender: usize, frame: Frame<'_>) {
+        if self.silent.is_some_and(|(silent, _)| silent == sender) {
+            // It answers after all.
+            self.silent = None;
+        }
         match frame {
             // A commit notice is true whichever leader sent it.
             Frame::Commit(commit) if commit.head.client.get() == self.id => {
@@ -259,13 +289,18 @@ impl Client {
                 self.stats.busy += 1;
                 if busy.reason() == BusyReason::NotLeader {
                     let hint = usize::from(busy.leader.get());
-                    if busy.leader.get() != SENDER_CLIENT && hint != self.leader_index {
+                    // A leader that just went silent here, named by a member
+                    // that has not yet noticed, is no news.
+                    let stale = self
+                        .silent
+                        .is_some_and(|(silent, at)| silent == hint && now < at + self.config.election_timeout_ns);
+                    if busy.leader.get() != SENDER_CLIENT && hint != self.leader_index && !stale {
                         self.redirect(Some(hint));
                         self.paused_until = now;
                     } else if sender == self.leader_index {
                         // The member it sends to leads no more and knows no
                         // leader: try the next, after a pause for the election.
-                        self.redirect(None);
+                        self.redirect_past_silent(now);
                         self.paused_until = now + self.config.busy_retry_ns;
                     }
                     // Otherwise a late answer to a SUBMIT sent before it moved on.
@@ -305,6 +340,7 @@ impl Client {
             self.stats.retries += 1;
             if self.failover() {
                 // Nobody answered: the leader may be gone; ask the next member.
+                self.silent = Some((self.leader_index, now));
                 self.redirect(None);
             }
         }
@@ -383,5 +419,84 @@ impl Client {
         self.request_send = self.request_send.max(self.request_oldest);
         self.stats.committed += 1;
         Some(Committed { request, seq })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Busy, emit};
+
+    const TIMEOUT_NS: Nanos = 20_000_000;
+
+    fn addr(i: usize) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 9000 + i as u16))
+    }
+
+    /// A client of three members with automatic failover; member 0 leads.
+    fn client() -> Client {
+        let config =
+            Config { nodes: 3, failover: Failover::Auto, election_timeout_ns: TIMEOUT_NS, ..Config::default() };
+        Client::with_failover(config, 7, (0..3).map(addr).collect()).unwrap()
+    }
+
+    /// Where the client's next SUBMIT goes.
+    fn sends_to(client: &mut Client, now: Nanos) -> SocketAddr {
+        let mut buf = vec![0; client.config.mtu];
+        match client.poll_transmit(now, &mut buf).expect("a SUBMIT").dest {
+            Dest::Unicast(to) => to,
+            Dest::Group => panic!("a client sends to one member"),
+        }
+    }
+
+    /// Member `from` says it does not lead, naming `leader` (or nobody).
+    fn not_leader(client: &mut Client, now: Nanos, from: usize, leader: Option<usize>) {
+        let body = Busy {
+            client: 7.into(),
+            reason: u16::from(BusyReason::NotLeader).into(),
+            leader: leader.map_or(SENDER_CLIENT, |l| l as u16).into(),
+            request: 1.into(),
+            retry_ns: 0.into(),
+        };
+        let mut buf = vec![0; client.config.mtu];
+        let header = Header::new(Kind::Busy, from as u16, client.config.cluster_id, client.config.epoch);
+        let len = emit(&mut buf, &header, Kind::Busy, &body).unwrap();
+        client.handle_datagram(now, addr(from), &buf[..len]);
+    }
+
+    #[test]
+    fn going_round_members_that_know_no_leader_passes_by_the_one_that_went_silent() {
+        let mut client = client();
+        let retry = client.config.busy_retry_ns;
+        client.submit(b"e").unwrap();
+        assert_eq!(sends_to(&mut client, 0), addr(0));
+        // Member 0 (the leader) never answers: after the timeout, member 1.
+        client.handle_timeout(TIMEOUT_NS);
+        assert_eq!(sends_to(&mut client, TIMEOUT_NS), addr(1));
+        // Member 1 knows no leader yet; neither does member 2.
+        not_leader(&mut client, TIMEOUT_NS + 10, 1, None);
+        let later = TIMEOUT_NS + 10 + retry;
+        assert_eq!(sends_to(&mut client, later), addr(2));
+        not_leader(&mut client, later + 10, 2, None);
+        // Not back to silent member 0 (another timeout), but to member 1,
+        // which will lead or name the leader once the election is over.
+        let later = later + 10 + retry;
+        assert_eq!(sends_to(&mut client, later), addr(1));
+        // Member 1 still names member 0, whose death it has not noticed yet.
+        not_leader(&mut client, later + 10, 1, Some(0));
+        assert_eq!(sends_to(&mut client, later + 10 + retry), addr(2));
+    }
+
+    #[test]
+    fn a_silent_member_is_asked_again_once_it_answers_or_an_election_timeout_passed() {
+        let mut client = client();
+        client.submit(b"e").unwrap();
+        sends_to(&mut client, 0);
+        client.handle_timeout(TIMEOUT_NS);
+        assert_eq!(sends_to(&mut client, TIMEOUT_NS), addr(1));
+        // Long after the silence, member 1 names member 0: it leads still.
+        let late = 3 * TIMEOUT_NS;
+        not_leader(&mut client, late, 1, Some(0));
+        assert_eq!(sends_to(&mut client, late), addr(0));
     }
 }
