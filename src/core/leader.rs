@@ -118,6 +118,10 @@ pub struct Leader {
     /// A follower acknowledged more than this leader's log holds.
     foreign_history: bool,
     multicast_at: Nanos,
+    /// When the last HEARTBEAT went out (0: none yet).
+    heartbeat_at: Nanos,
+    /// The members that have ACKed this leader, one bit each.
+    acked: u64,
     clients: Clients,
     /// The client-table slot of each event in the ring (by `seq % ring_events`),
     /// so a commit finds whom to tell without a hash per event.
@@ -169,6 +173,8 @@ impl Leader {
             intake_held_until: 0,
             foreign_history: false,
             multicast_at: now,
+            heartbeat_at: 0,
+            acked: 0,
             clients,
             slot_of,
             repairs: Vec::with_capacity(config.repairs_max),
@@ -419,6 +425,8 @@ impl Leader {
         }
         // A follower that restarted empty acks less than before: believe it.
         self.held[node.index()] = held.min(newest);
+        // Failover (the only user) allows at most 64 members.
+        self.acked |= 1u64.checked_shl(node.index() as u32).unwrap_or(0);
         let may_commit = held > self.commit;
         let echo_ns = ack.echo_ns.get();
         if echo_ns != 0 && echo_ns <= now {
@@ -523,6 +531,9 @@ impl Leader {
     /// BUSY replies, the idle HEARTBEAT.
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
+        if self.announce_due(now) {
+            return Some(self.transmit_heartbeat(now, buf));
+        }
         if self.seq_sent < self.ring.seq_next() {
             return Some(self.transmit_data(now, buf));
         }
@@ -549,6 +560,18 @@ impl Leader {
         self.stats.busy_sent += 1;
         let len = emit(buf, &self.header, Kind::Busy, &body).expect("mtu holds a BUSY");
         Some(Transmit { dest: Dest::Unicast(addr), len })
+    }
+
+    /// An elected leader's followers take its log only once a HEARTBEAT
+    /// told them where it starts (`epoch_start`), and ACK nothing before:
+    /// until every member has ACKed, one goes out first and then every
+    /// heartbeat interval, however busy the DATA (a busy leader sends no
+    /// idle heartbeat, and its followers would wait for it to stall).
+    fn announce_due(&self, now: Nanos) -> bool {
+        let everyone = u64::MAX >> (64 - self.config.nodes.clamp(1, 64));
+        self.promoted
+            && self.acked | 1u64.checked_shl(self.me.index() as u32).unwrap_or(0) != everyone
+            && (self.heartbeat_at == 0 || now >= self.heartbeat_at + self.config.heartbeat_interval_ns)
     }
 
     fn transmit_data(&mut self, now: Nanos, buf: &mut [u8]) -> Transmit {
@@ -579,7 +602,7 @@ impl Leader {
         };
         self.stats.heartbeats_sent += 1;
         self.commit_sent = self.commit;
-        self.multicast_at = now;
+        (self.multicast_at, self.heartbeat_at) = (now, now.max(1));
         let len = emit(buf, &self.header, Kind::Heartbeat, &body).expect("mtu holds a HEARTBEAT");
         Transmit { dest: Dest::Group, len }
     }

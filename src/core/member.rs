@@ -789,7 +789,7 @@ impl Member {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{Frame, parse};
+    use crate::wire::{Ack, Frame, parse};
 
     fn addr(node: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 5000 + node))
@@ -877,5 +877,74 @@ mod tests {
         let transmit = leader.poll_transmit(20, &mut out).expect("it asks the others");
         let asked = parse(&out[..transmit.len]).unwrap();
         assert!(matches!(asked.frame, Frame::VoteRequest(_)) && asked.header.epoch.get() == 0);
+    }
+
+    /// What `member` sends at `now`, until it has nothing more: (kind, bytes).
+    fn drain(member: &mut Member, now: Nanos) -> Vec<(Kind, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut buf = vec![0; 1472];
+        while let Some(t) = member.poll_transmit(now, &mut buf) {
+            out.push((Kind::from(buf[3]), buf[..t.len].to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn an_elected_leader_says_where_its_log_starts_until_every_member_acks_however_busy() {
+        let config = Config { failover: Failover::Manual, ..Config::default() };
+        // Node 0 leads epoch 1; members 1 and 2 hold its one event.
+        let mut old = Leader::new(config.clone(), 0).unwrap();
+        let mut client = crate::core::Client::new(config.clone(), 7, addr(0)).unwrap();
+        let mut buf = vec![0; 1472];
+        client.submit(b"a").unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        old.handle_datagram(10, addr(99), &buf[..submit.len]);
+        let data = old.poll_transmit(20, &mut buf).unwrap();
+        let data = buf[..data.len].to_vec();
+        let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
+        let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+        one.handle_datagram(30, addr(0), &data);
+        two.handle_datagram(30, addr(0), &data);
+        drain(&mut one, 30);
+        drain(&mut two, 30);
+        // Member 1 is promoted; member 2's vote makes the majority.
+        assert!(one.promote(40));
+        for (_, request) in drain(&mut one, 40) {
+            two.handle_datagram(50, addr(1), &request);
+        }
+        for (_, vote) in drain(&mut two, 50) {
+            one.handle_datagram(60, addr(2), &vote);
+        }
+        assert!(one.is_leader());
+        // Its first word is a HEARTBEAT (epoch_start), then the uncommitted event again.
+        let kinds: Vec<Kind> = drain(&mut one, 70).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(kinds, [Kind::Heartbeat, Kind::Data]);
+        // Busy: a new event every 100 µs for 3 ms, and nobody ACKs. A HEARTBEAT
+        // each millisecond all the same (an idle one would never come).
+        let mut heartbeats = 0;
+        for k in 1..=30u64 {
+            let now = 70 + k * 100_000;
+            client.submit(b"b").unwrap();
+            let submit = client.poll_transmit(now, &mut buf).unwrap();
+            one.handle_datagram(now, addr(99), &buf[..submit.len]);
+            heartbeats += drain(&mut one, now).iter().filter(|(k, _)| *k == Kind::Heartbeat).count();
+        }
+        assert_eq!(heartbeats, 3);
+        // Every other member ACKs: no more HEARTBEATs while DATA flows.
+        for node in [0u16, 2] {
+            let header = Header::new(Kind::Ack, node, config.cluster_id, 2);
+            let body = Ack { seq_held: 1.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+            let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
+            let ack = buf[..len].to_vec();
+            one.handle_datagram(4_000_000, addr(node), &ack);
+        }
+        for k in 1..=30u64 {
+            let now = 4_000_000 + k * 100_000;
+            client.submit(b"c").unwrap();
+            let submit = client.poll_transmit(now, &mut buf).unwrap();
+            one.handle_datagram(now, addr(99), &buf[..submit.len]);
+            let kinds: Vec<Kind> = drain(&mut one, now).into_iter().map(|(k, _)| k).collect();
+            assert!(!kinds.contains(&Kind::Heartbeat), "at {now}: {kinds:?}");
+        }
     }
 }
