@@ -46,6 +46,17 @@ enum Role {
     Follower(Box<Follower>),
 }
 
+/// A vote request put off while the leader was still heard: when it came,
+/// from where, and what it asked.
+#[derive(Clone, Copy, Debug)]
+struct Deferred {
+    at: Nanos,
+    from: SocketAddr,
+    candidate: NodeId,
+    epoch: u64,
+    claim: (u64, u64),
+}
+
 /// A member's candidacy for `epoch`.
 #[derive(Clone, Copy, Debug)]
 struct Candidacy {
@@ -112,6 +123,9 @@ pub struct Member {
     jitter_ns: u64,
     /// Stand at this time even without silence (after a lost forced election).
     stand_at: Option<(Nanos, bool)>,
+    /// A vote request that came while this member still heard its leader:
+    /// answered when that stops, if within an election timeout of asking.
+    deferred: Option<Deferred>,
     forced_tries: u8,
     rng: u64,
     /// As leader: the next sequence to hand this member's application.
@@ -168,6 +182,7 @@ impl Member {
             }),
             jitter_ns: 0,
             stand_at: None,
+            deferred: None,
             forced_tries: 0,
             rng: seed,
             delivered_next: 1,
@@ -382,7 +397,7 @@ impl Member {
         self.promised = self.promised.max(epoch);
         self.fenced_below = self.fenced_below.max(epoch);
         (self.leader_at, self.heard_leader) = (now, true);
-        self.stand_at = None;
+        (self.stand_at, self.deferred) = (None, None);
         self.notices.push_back(Event::Following { epoch, leader });
     }
 
@@ -527,8 +542,15 @@ impl Member {
             // A repeated request: the same answer.
             self.voted_for == Some(candidate)
         } else if !forced && self.hears_leader(now) {
-            // Its leader is alive: a member that lost touch must not depose it.
+            // Its leader is alive: a member that lost touch must not depose
+            // it. But this member may only have heard the leader's last
+            // frame later than the candidate did (it read a backlog): if
+            // the silence reaches it too, it answers then, while the
+            // candidate still waits, rather than leave it to time out.
             self.stats.ignored += 1;
+            if self.deferred.is_none_or(|d| d.epoch <= epoch) {
+                self.deferred = Some(Deferred { at: now, from, candidate, epoch, claim });
+            }
             return;
         } else if let Role::Leader(leader) = &mut self.role
             && claim < (leader.epoch(), leader.seq_next() - 1)
@@ -643,6 +665,14 @@ impl Member {
         {
             self.lose(now, true);
         }
+        if let Some(d) = self.deferred
+            && (now >= d.at + self.config.election_timeout_ns || !self.hears_leader(now))
+        {
+            self.deferred = None;
+            if now < d.at + self.config.election_timeout_ns {
+                self.on_vote_request(now, d.from, d.candidate, d.epoch, d.claim, false);
+            }
+        }
         if let Some((at, forced)) = self.stand_at
             && now >= at
         {
@@ -690,7 +720,12 @@ impl Member {
         let candidacy = self.candidacy.map(|c| c.until);
         let stand_at = self.stand_at.map(|(at, _)| at);
         let rejoin = self.rejoin.map(|r| r.asked_at.map_or(0, |at| at + self.config.election_timeout_ns));
-        [role, candidacy, stand_at, self.stand_time(), rejoin].into_iter().flatten().min()
+        // When the leader's silence (or the request's age) settles a deferred vote.
+        let deferred = self.deferred.map(|d| {
+            let timeout = self.config.election_timeout_ns;
+            (d.at + timeout).min(if self.is_leader() { d.at + timeout } else { self.leader_at + timeout })
+        });
+        [role, candidacy, stand_at, self.stand_time(), rejoin, deferred].into_iter().flatten().min()
     }
 
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes):
@@ -945,6 +980,64 @@ mod tests {
             one.handle_datagram(now, addr(99), &buf[..submit.len]);
             let kinds: Vec<Kind> = drain(&mut one, now).into_iter().map(|(k, _)| k).collect();
             assert!(!kinds.contains(&Kind::Heartbeat), "at {now}: {kinds:?}");
+        }
+    }
+
+    /// A DATA of node 0, epoch 1, with one event.
+    fn data_of_node_0(config: &Config) -> Vec<u8> {
+        let mut old = Leader::new(config.clone(), 0).unwrap();
+        let mut client = crate::core::Client::new(config.clone(), 7, addr(0)).unwrap();
+        let mut buf = vec![0; 1472];
+        client.submit(b"a").unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        old.handle_datagram(10, addr(99), &buf[..submit.len]);
+        let data = old.poll_transmit(20, &mut buf).unwrap();
+        buf[..data.len].to_vec()
+    }
+
+    /// The VOTE `member` sends at `now`, if any: (epoch, granted).
+    fn vote_sent(member: &mut Member, now: Nanos) -> Option<(u64, bool)> {
+        drain(member, now).into_iter().find_map(|(kind, bytes)| {
+            let datagram = parse(&bytes).unwrap();
+            match datagram.frame {
+                Frame::Vote(vote) if kind == Kind::Vote => Some((datagram.header.epoch.get(), vote.granted.get() == 1)),
+                _ => None,
+            }
+        })
+    }
+
+    #[test]
+    fn a_vote_asked_while_the_leader_is_still_heard_is_given_once_the_silence_comes() {
+        const MS: Nanos = 1_000_000;
+        let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
+        let data = data_of_node_0(&config);
+        let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+        // Member 2 last hears leader 0 at 5 ms; member 1, which stopped
+        // hearing it earlier, stands at 21 ms.
+        two.handle_datagram(5 * MS, addr(0), &data);
+        drain(&mut two, 5 * MS);
+        two.handle_datagram(21 * MS, addr(1), &request(1, 2, (1, 1), false));
+        assert_eq!(vote_sent(&mut two, 21 * MS), None, "its leader is still heard");
+        // At 25 ms the silence reaches member 2: it answers then.
+        assert!(two.poll_timeout().is_some_and(|at| at <= 25 * MS));
+        two.handle_timeout(25 * MS);
+        assert_eq!(vote_sent(&mut two, 25 * MS), Some((2, true)));
+    }
+
+    #[test]
+    fn a_vote_put_off_while_the_leader_stays_heard_is_never_given() {
+        const MS: Nanos = 1_000_000;
+        let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
+        let data = data_of_node_0(&config);
+        let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+        two.handle_datagram(5 * MS, addr(0), &data);
+        two.handle_datagram(21 * MS, addr(1), &request(1, 2, (1, 1), false));
+        // The leader speaks again: alive, not to be deposed.
+        two.handle_datagram(24 * MS, addr(0), &data);
+        drain(&mut two, 24 * MS);
+        for now in [25 * MS, 41 * MS, 44 * MS, 45 * MS] {
+            two.handle_timeout(now);
+            assert_eq!(vote_sent(&mut two, now), None, "at {now}");
         }
     }
 }
