@@ -64,6 +64,10 @@ struct Candidacy {
     granted: u64,
     refused: u64,
     until: Nanos,
+    /// When the VOTE_REQUEST last went out: unless forced, it is sent again
+    /// every [`REQUEST_RESEND_DIVISOR`]th of an election timeout while the
+    /// candidacy lasts (one lost datagram must not cost all of it).
+    asked_at: Nanos,
     forced: bool,
     /// Forced candidacies in a row (an operator's promotion is retried a few
     /// times when votes are lost, never when they are refused).
@@ -88,6 +92,10 @@ enum Owed {
     Vote { to: SocketAddr, epoch: u64, granted: bool },
     NotLeader { to: SocketAddr, client: u32, request: u64, leader: u16 },
 }
+
+/// A candidate sends its VOTE_REQUEST again every election timeout
+/// divided by this while votes are missing.
+const REQUEST_RESEND_DIVISOR: u64 = 8;
 
 /// Most election frames queued at once (a burst of vote requests or SUBMITs).
 const OWED_MAX: usize = 64;
@@ -335,7 +343,8 @@ impl Member {
         self.jitter_ns = self.draw_jitter();
         let until = now + self.config.election_timeout_ns + self.jitter_ns;
         let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
-        self.candidacy = Some(Candidacy { epoch, granted: 1 << self.id.0, refused: 0, until, forced, tries });
+        self.candidacy =
+            Some(Candidacy { epoch, granted: 1 << self.id.0, refused: 0, until, asked_at: now, forced, tries });
         self.active_at = now;
         self.stand_at = None;
         self.stats.stood += 1;
@@ -665,6 +674,18 @@ impl Member {
         {
             self.lose(now, true);
         }
+        let resend = self.request_resend_ns();
+        if let Some(candidacy) = self.candidacy.as_mut()
+            && !candidacy.forced
+            && now >= candidacy.asked_at + resend
+        {
+            // A voter asked again says the same. (A forced candidacy has
+            // its own retries, and asking a leader again would hold its
+            // intake longer.)
+            candidacy.asked_at = now;
+            let epoch = candidacy.epoch;
+            self.owe(Owed::Request { epoch, forced: false });
+        }
         if let Some(d) = self.deferred
             && (now >= d.at + self.config.election_timeout_ns || !self.hears_leader(now))
         {
@@ -688,6 +709,10 @@ impl Member {
             Role::Leader(leader) => leader.handle_timeout(now),
             Role::Follower(follower) => follower.handle_timeout(now),
         }
+    }
+
+    fn request_resend_ns(&self) -> Nanos {
+        (self.config.election_timeout_ns / REQUEST_RESEND_DIVISOR).max(1)
     }
 
     /// When an automatic candidacy would start, if the leader stays quiet.
@@ -717,7 +742,8 @@ impl Member {
             Role::Leader(leader) => leader.poll_timeout(),
             Role::Follower(follower) => follower.poll_timeout(),
         };
-        let candidacy = self.candidacy.map(|c| c.until);
+        let resend = self.request_resend_ns();
+        let candidacy = self.candidacy.map(|c| if c.forced { c.until } else { c.until.min(c.asked_at + resend) });
         let stand_at = self.stand_at.map(|(at, _)| at);
         let rejoin = self.rejoin.map(|r| r.asked_at.map_or(0, |at| at + self.config.election_timeout_ns));
         // When the leader's silence (or the request's age) settles a deferred vote.
@@ -1039,5 +1065,48 @@ mod tests {
             two.handle_timeout(now);
             assert_eq!(vote_sent(&mut two, now), None, "at {now}");
         }
+    }
+
+    #[test]
+    fn a_candidate_asks_again_while_votes_are_missing_and_stops_once_elected() {
+        const MS: Nanos = 1_000_000;
+        let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
+        let data = data_of_node_0(&config);
+        let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
+        let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+        one.handle_datagram(MS, addr(0), &data);
+        two.handle_datagram(MS, addr(0), &data);
+        drain(&mut one, MS);
+        drain(&mut two, MS);
+        let requests = |out: Vec<(Kind, Vec<u8>)>| {
+            out.into_iter().filter(|(k, _)| *k == Kind::VoteRequest).map(|(_, b)| b).collect::<Vec<_>>()
+        };
+        // Leader 0 falls silent; member 1 stands when its wait is over.
+        let (mut at, mut first) = (MS, Vec::new());
+        for _ in 0..100 {
+            at = one.poll_timeout().unwrap();
+            one.handle_timeout(at);
+            first = requests(drain(&mut one, at));
+            if !first.is_empty() {
+                break;
+            }
+        }
+        assert_eq!(first.len(), 1);
+        assert!(at >= 21 * MS, "not before the election timeout");
+        // That request is lost. An eighth of a timeout later it goes again.
+        let again = at + 20 * MS / REQUEST_RESEND_DIVISOR;
+        assert!(one.poll_timeout().is_some_and(|t| t <= again));
+        one.handle_timeout(again);
+        let second = requests(drain(&mut one, again));
+        assert_eq!(second, first, "the same request");
+        // This one arrives; the vote elects member 1, which asks no more.
+        two.handle_datagram(again + 10, addr(1), &second[0]);
+        for (_, vote) in drain(&mut two, again + 10) {
+            one.handle_datagram(again + 20, addr(2), &vote);
+        }
+        assert!(one.is_leader());
+        let later = again + 20 * MS / REQUEST_RESEND_DIVISOR;
+        one.handle_timeout(later);
+        assert!(requests(drain(&mut one, later)).is_empty());
     }
 }
