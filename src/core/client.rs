@@ -488,7 +488,7 @@ mod tests {
     }
 
     #[test]
-    fn a_silent_member_is_asked_again_once_it_answers_or_an_election_timeout_passed() {
+    fn a_silent_member_is_asked_again_once_an_election_timeout_passed() {
         let mut client = client();
         client.submit(b"e").unwrap();
         sends_to(&mut client, 0);
@@ -498,5 +498,18 @@ mod tests {
         let late = 3 * TIMEOUT_NS;
         not_leader(&mut client, late, 1, Some(0));
         assert_eq!(sends_to(&mut client, late), addr(0));
+    }
+
+    #[test]
+    fn a_silent_member_is_asked_again_once_it_answers() {
+        let mut client = client();
+        client.submit(b"e").unwrap();
+        sends_to(&mut client, 0);
+        client.handle_timeout(TIMEOUT_NS);
+        assert_eq!(sends_to(&mut client, TIMEOUT_NS), addr(1));
+        // A late answer from member 0: alive. Member 1 names it, and is believed.
+        not_leader(&mut client, TIMEOUT_NS + 10, 0, Some(0));
+        not_leader(&mut client, TIMEOUT_NS + 20, 1, Some(0));
+        assert_eq!(sends_to(&mut client, TIMEOUT_NS + 20), addr(0));
     }
 }
