@@ -524,11 +524,11 @@ impl Leader {
     }
 
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes).
-    /// Order: new DATA, a HEARTBEAT when the commit advanced (followers hear
-    /// of a commit before the clients do: on loopback this costs the clients
-    /// a few microseconds, as the followers it wakes may run first), commit
-    /// notices, repairs,
-    /// BUSY replies, the idle HEARTBEAT.
+    /// Order: an elected leader's HEARTBEAT while its followers may not know
+    /// where its log starts, new DATA, a HEARTBEAT when the commit advanced
+    /// (followers hear of a commit before the clients do: on loopback this
+    /// costs the clients a few microseconds, as the followers it wakes may
+    /// run first), commit notices, repairs, BUSY replies, the idle HEARTBEAT.
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
         if self.announce_due(now) {
