@@ -466,13 +466,9 @@ mod tests {
 
     #[test]
     fn going_round_members_that_know_no_leader_passes_by_the_one_that_went_silent() {
-        let mut client = client();
-        let retry = client.config.busy_retry_ns;
-        client.submit(b"e").unwrap();
-        assert_eq!(sends_to(&mut client, 0), addr(0));
         // Member 0 (the leader) never answers: after the timeout, member 1.
-        client.handle_timeout(TIMEOUT_NS);
-        assert_eq!(sends_to(&mut client, TIMEOUT_NS), addr(1));
+        let mut client = left_by_member_0();
+        let retry = client.config.busy_retry_ns;
         // Member 1 knows no leader yet; neither does member 2.
         not_leader(&mut client, TIMEOUT_NS + 10, 1, None);
         let later = TIMEOUT_NS + 10 + retry;
@@ -487,13 +483,19 @@ mod tests {
         assert_eq!(sends_to(&mut client, later + 10 + retry), addr(2));
     }
 
-    #[test]
-    fn a_silent_member_is_asked_again_once_an_election_timeout_passed() {
+    /// A client whose request member 0 left unanswered: it asks member 1.
+    fn left_by_member_0() -> Client {
         let mut client = client();
         client.submit(b"e").unwrap();
-        sends_to(&mut client, 0);
+        assert_eq!(sends_to(&mut client, 0), addr(0));
         client.handle_timeout(TIMEOUT_NS);
         assert_eq!(sends_to(&mut client, TIMEOUT_NS), addr(1));
+        client
+    }
+
+    #[test]
+    fn a_silent_member_is_asked_again_once_an_election_timeout_passed() {
+        let mut client = left_by_member_0();
         // Long after the silence, member 1 names member 0: it leads still.
         let late = 3 * TIMEOUT_NS;
         not_leader(&mut client, late, 1, Some(0));
@@ -502,11 +504,7 @@ mod tests {
 
     #[test]
     fn a_silent_member_is_asked_again_once_it_answers() {
-        let mut client = client();
-        client.submit(b"e").unwrap();
-        sends_to(&mut client, 0);
-        client.handle_timeout(TIMEOUT_NS);
-        assert_eq!(sends_to(&mut client, TIMEOUT_NS), addr(1));
+        let mut client = left_by_member_0();
         // A late answer from member 0: alive. Member 1 names it, and is believed.
         not_leader(&mut client, TIMEOUT_NS + 10, 0, Some(0));
         not_leader(&mut client, TIMEOUT_NS + 20, 1, Some(0));

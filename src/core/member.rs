@@ -954,14 +954,9 @@ mod tests {
     fn an_elected_leader_says_where_its_log_starts_until_every_member_acks_however_busy() {
         let config = Config { failover: Failover::Manual, ..Config::default() };
         // Node 0 leads epoch 1; members 1 and 2 hold its one event.
-        let mut old = Leader::new(config.clone(), 0).unwrap();
-        let mut client = crate::core::Client::new(config.clone(), 7, addr(0)).unwrap();
+        let data = data_of_node_0(&config);
+        let mut client = crate::core::Client::new(config.clone(), 8, addr(1)).unwrap();
         let mut buf = vec![0; 1472];
-        client.submit(b"a").unwrap();
-        let submit = client.poll_transmit(0, &mut buf).unwrap();
-        old.handle_datagram(10, addr(99), &buf[..submit.len]);
-        let data = old.poll_transmit(20, &mut buf).unwrap();
-        let data = buf[..data.len].to_vec();
         let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
         let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
         one.handle_datagram(30, addr(0), &data);
@@ -1032,10 +1027,16 @@ mod tests {
         })
     }
 
+    const MS: Nanos = 1_000_000;
+
+    /// Automatic failover with a 20 ms election timeout.
+    fn auto() -> Config {
+        Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() }
+    }
+
     #[test]
     fn a_vote_asked_while_the_leader_is_still_heard_is_given_once_the_silence_comes() {
-        const MS: Nanos = 1_000_000;
-        let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
+        let config = auto();
         let data = data_of_node_0(&config);
         let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
         // Member 2 last hears leader 0 at 5 ms; member 1, which stopped
@@ -1052,8 +1053,7 @@ mod tests {
 
     #[test]
     fn a_vote_put_off_while_the_leader_stays_heard_is_never_given() {
-        const MS: Nanos = 1_000_000;
-        let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
+        let config = auto();
         let data = data_of_node_0(&config);
         let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
         two.handle_datagram(5 * MS, addr(0), &data);
@@ -1069,8 +1069,7 @@ mod tests {
 
     #[test]
     fn a_candidate_asks_again_while_votes_are_missing_and_stops_once_elected() {
-        const MS: Nanos = 1_000_000;
-        let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
+        let config = auto();
         let data = data_of_node_0(&config);
         let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
         let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
