@@ -319,12 +319,24 @@ fn main() {
     let out = o.out.to_str().unwrap().to_string();
     let (mut rtt, mut commit, mut lost) = (report::histogram(), report::histogram(), 0.0);
     for round in 0..rounds {
-        rtt.add(baseline::ping_pong(o.idle, o.cpus, 144, pings / rounds)).expect("same bounds");
+        let round_rtt = baseline::ping_pong(o.idle, o.cpus, 144, pings / rounds);
         let cluster = Cluster::start_custom(1 + 40 * round as u8, 2, &idle, &[], o.cpus);
         let low = load(&cluster, 10_000, 10.0 * scale / rounds as f64, 1, 1, &["--out", &out]);
         stop(cluster);
         lost += json_number(&low, "unacknowledged");
-        commit.add(report::load(&o.out.join("loadgen-commit.hdr")).unwrap()).expect("same bounds");
+        let round_commit = report::load(&o.out.join("loadgen-commit.hdr")).unwrap();
+        // Each round's own ratio: how far the machine's mood moves it.
+        let (floor_us, commit_us) = (
+            2.0 * round_rtt.value_at_percentile(50.0) as f64 / 1000.0,
+            round_commit.value_at_percentile(50.0) as f64 / 1000.0,
+        );
+        println!(
+            "latency round {}: 2×RTT p50 {floor_us:.1} µs, commit p50 {commit_us:.1} µs, ratio {:.2}",
+            round + 1,
+            commit_us / floor_us
+        );
+        rtt.add(round_rtt).expect("same bounds");
+        commit.add(round_commit).expect("same bounds");
     }
     let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
     let floor_p99 = 2.0 * rtt.value_at_percentile(99.0) as f64 / 1000.0;
