@@ -756,4 +756,93 @@ mod tests {
         let order: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(60, &mut buf).map(|t| t.dest)).collect();
         assert_eq!(order, [Dest::Group, Dest::Unicast(addr(9))], "the commit HEARTBEAT, then the client's COMMIT");
     }
+
+    /// One step of a random schedule for the property below.
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// Client `0` or `1` submits this many events.
+        Submit(usize, usize),
+        /// Follower `0` or `1` sends the leader what it has to send (ACKs).
+        Answer(usize),
+        /// The leader sends what it has to send.
+        Send,
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..2usize, 1..4usize).prop_map(|(c, n)| Step::Submit(c, n)),
+            (0..2usize).prop_map(Step::Answer),
+            Just(Step::Send),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Invariant 5 without failover, over any interleaving: whenever
+        /// the leader tells a client that sequence `s` committed, it has
+        /// already told the group a commit of at least `s`, so a leader
+        /// killed after any datagram leaves no client ahead of the followers.
+        #[test]
+        fn the_group_hears_of_every_commit_before_a_client_does(steps in proptest::collection::vec(step(), 1..200)) {
+            // Small limits (the simulator's), so each case allocates little.
+            let config = Config {
+                ring_events: 256,
+                in_flight_max: 128,
+                window_events: 256,
+                clients_max: 8,
+                client_pending_max: 64,
+                ..Config::default()
+            };
+            let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+            let mut leader = Leader::new(config.clone(), 0).unwrap();
+            let mut clients: Vec<_> =
+                (0..2u16).map(|i| crate::core::Client::new(config.clone(), 7 + u32::from(i), addr(1)).unwrap()).collect();
+            let mut followers: Vec<_> =
+                (1..=2u16).map(|i| Follower::new(config.clone(), NodeId(i), 0).unwrap()).collect();
+            let mut buf = vec![0; config.mtu];
+            let (mut announced, mut now) = (0u64, 0u64);
+            for step in steps {
+                now += 1_000;
+                match step {
+                    Step::Submit(c, n) => {
+                        for _ in 0..n {
+                            let _ = clients[c].submit(b"e");
+                        }
+                        while let Some(t) = clients[c].poll_transmit(now, &mut buf) {
+                            leader.handle_datagram(now, addr(100 + c as u16), &buf[..t.len]);
+                        }
+                    }
+                    Step::Answer(f) => {
+                        while let Some(t) = followers[f].poll_transmit(now, &mut buf) {
+                            leader.handle_datagram(now, addr(10 + f as u16), &buf[..t.len]);
+                        }
+                    }
+                    Step::Send => {
+                        while let Some(t) = leader.poll_transmit(now, &mut buf) {
+                            let bytes = buf[..t.len].to_vec();
+                            match crate::wire::parse(&bytes).unwrap().frame {
+                                crate::wire::Frame::Data(batch) => announced = announced.max(batch.head.commit.get()),
+                                crate::wire::Frame::Heartbeat(h) => announced = announced.max(h.commit.get()),
+                                crate::wire::Frame::Commit(commit) => {
+                                    for run in commit.runs {
+                                        let last = run.seq.get() + u64::from(run.count.get()) - 1;
+                                        proptest::prop_assert!(
+                                            last <= announced,
+                                            "a client told of seq {} while the group heard of {}", last, announced
+                                        );
+                                    }
+                                }
+                                _ => {}
+                            }
+                            if t.dest == Dest::Group {
+                                for follower in &mut followers {
+                                    follower.handle_datagram(now, addr(1), &bytes);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
