@@ -699,12 +699,13 @@ mod tests {
     use super::*;
     use crate::core::Follower;
 
-    /// A driver reads a batch of datagrams before it polls events: every ACK
-    /// of the batch must still yield its round-trip sample.
-    #[test]
-    fn every_ack_of_a_turn_gives_a_round_trip_sample() {
-        let config = Config::default();
-        let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// A leader that took one event from client 7 (at `addr(9)`) at 10 ns
+    /// and sent it at 20 ns: the leader, and that DATA.
+    fn one_event_sent(config: &Config) -> (Leader, Vec<u8>) {
         let mut leader = Leader::new(config.clone(), 0).unwrap();
         let mut client = crate::core::Client::new(config.clone(), 7, addr(1)).unwrap();
         let mut buf = vec![0; config.mtu];
@@ -712,7 +713,16 @@ mod tests {
         let submit = client.poll_transmit(0, &mut buf).unwrap();
         leader.handle_datagram(10, addr(9), &buf[..submit.len]);
         let data = leader.poll_transmit(20, &mut buf).unwrap();
-        let data = buf[..data.len].to_vec();
+        (leader, buf[..data.len].to_vec())
+    }
+
+    /// A driver reads a batch of datagrams before it polls events: every ACK
+    /// of the batch must still yield its round-trip sample.
+    #[test]
+    fn every_ack_of_a_turn_gives_a_round_trip_sample() {
+        let config = Config::default();
+        let (mut leader, data) = one_event_sent(&config);
+        let mut buf = vec![0; config.mtu];
         let mut acks = Vec::new();
         for id in [1, 2] {
             let mut follower = Follower::new(config.clone(), NodeId(id), 0).unwrap();
@@ -740,16 +750,10 @@ mod tests {
     #[test]
     fn followers_hear_of_a_commit_before_its_client_does() {
         let config = Config::default();
-        let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
-        let mut leader = Leader::new(config.clone(), 0).unwrap();
-        let mut client = crate::core::Client::new(config.clone(), 7, addr(1)).unwrap();
+        let (mut leader, data) = one_event_sent(&config);
         let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
         let mut buf = vec![0; config.mtu];
-        client.submit(b"e").unwrap();
-        let submit = client.poll_transmit(0, &mut buf).unwrap();
-        leader.handle_datagram(10, addr(9), &buf[..submit.len]);
-        let data = leader.poll_transmit(20, &mut buf).unwrap();
-        follower.handle_datagram(30, addr(1), &buf[..data.len]);
+        follower.handle_datagram(30, addr(1), &data);
         let ack = follower.poll_transmit(40, &mut buf).unwrap();
         leader.handle_datagram(50, addr(11), &buf[..ack.len]);
         assert_eq!(leader.commit(), 1);
@@ -793,7 +797,6 @@ mod tests {
                 client_pending_max: 64,
                 ..Config::default()
             };
-            let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
             let mut leader = Leader::new(config.clone(), 0).unwrap();
             let mut clients: Vec<_> =
                 (0..2u16).map(|i| crate::core::Client::new(config.clone(), 7 + u32::from(i), addr(1)).unwrap()).collect();

@@ -1034,17 +1034,23 @@ mod tests {
         Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() }
     }
 
-    #[test]
-    fn a_vote_asked_while_the_leader_is_still_heard_is_given_once_the_silence_comes() {
+    /// Member 2 last hears leader 0 at 5 ms; member 1, which stopped hearing
+    /// it earlier, asks for its vote at 21 ms, and gets no answer then.
+    /// Member 2, and leader 0's DATA.
+    fn asked_while_hearing_the_leader() -> (Member, Vec<u8>) {
         let config = auto();
         let data = data_of_node_0(&config);
-        let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
-        // Member 2 last hears leader 0 at 5 ms; member 1, which stopped
-        // hearing it earlier, stands at 21 ms.
+        let mut two = Member::new(config, NodeId(2), 0).unwrap();
         two.handle_datagram(5 * MS, addr(0), &data);
         drain(&mut two, 5 * MS);
         two.handle_datagram(21 * MS, addr(1), &request(1, 2, (1, 1), false));
         assert_eq!(vote_sent(&mut two, 21 * MS), None, "its leader is still heard");
+        (two, data)
+    }
+
+    #[test]
+    fn a_vote_asked_while_the_leader_is_still_heard_is_given_once_the_silence_comes() {
+        let (mut two, _) = asked_while_hearing_the_leader();
         // At 25 ms the silence reaches member 2: it answers then.
         assert!(two.poll_timeout().is_some_and(|at| at <= 25 * MS));
         two.handle_timeout(25 * MS);
@@ -1053,11 +1059,7 @@ mod tests {
 
     #[test]
     fn a_vote_put_off_while_the_leader_stays_heard_is_never_given() {
-        let config = auto();
-        let data = data_of_node_0(&config);
-        let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
-        two.handle_datagram(5 * MS, addr(0), &data);
-        two.handle_datagram(21 * MS, addr(1), &request(1, 2, (1, 1), false));
+        let (mut two, data) = asked_while_hearing_the_leader();
         // The leader speaks again: alive, not to be deposed.
         two.handle_datagram(24 * MS, addr(0), &data);
         drain(&mut two, 24 * MS);
