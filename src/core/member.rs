@@ -748,8 +748,9 @@ impl Member {
         let rejoin = self.rejoin.map(|r| r.asked_at.map_or(0, |at| at + self.config.election_timeout_ns));
         // When the leader's silence (or the request's age) settles a deferred vote.
         let deferred = self.deferred.map(|d| {
-            let timeout = self.config.election_timeout_ns;
-            (d.at + timeout).min(if self.is_leader() { d.at + timeout } else { self.leader_at + timeout })
+            // A leader hears itself: only the request's age settles it.
+            let silence = if self.is_leader() { Nanos::MAX } else { self.leader_at };
+            d.at.min(silence) + self.config.election_timeout_ns
         });
         [role, candidacy, stand_at, self.stand_time(), rejoin, deferred].into_iter().flatten().min()
     }
