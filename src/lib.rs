@@ -45,17 +45,16 @@
 //! let data = leader.poll_transmit(20, &mut buf).unwrap(); // seq 1 to the group
 //! assert_eq!(data.dest, Dest::Group);
 //! follower.handle_datagram(30, leader_addr, &buf[..data.len]);
-//! let ack = follower.poll_transmit(40, &mut buf).unwrap();
-//! leader.handle_datagram(50, follower_addr, &buf[..ack.len]);
-//! assert_eq!(leader.commit(), 1); // the leader and follower 1: a quorum
-//!
-//! // The commit reaches the follower first, then the client.
-//! let heartbeat = leader.poll_transmit(60, &mut buf).unwrap();
-//! follower.handle_datagram(70, leader_addr, &buf[..heartbeat.len]);
+//! // The leader and follower 1 hold seq 1: a quorum of 2, so it is committed,
+//! // and the follower, which knows it, delivers before it ACKs.
 //! let Some(Event::Deliver(event)) = follower.poll_event() else { panic!("not delivered") };
 //! assert_eq!((event.header.seq.get(), event.payload), (1, &b"hello"[..]));
 //!
-//! let notice = leader.poll_transmit(80, &mut buf).unwrap();
+//! let ack = follower.poll_transmit(40, &mut buf).unwrap();
+//! leader.handle_datagram(50, follower_addr, &buf[..ack.len]);
+//! assert_eq!(leader.commit(), 1); // the leader learns it from the ACK
+//!
+//! let notice = leader.poll_transmit(60, &mut buf).unwrap(); // the client's COMMIT
 //! client.handle_datagram(90, leader_addr, &buf[..notice.len]);
 //! assert_eq!(client.poll_event().map(|c| (c.request, c.seq)), Some((1, 1)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

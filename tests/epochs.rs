@@ -84,8 +84,10 @@ fn a_restarted_leader_is_reported_and_rewrites_nothing() {
 
 #[test]
 fn events_held_past_the_last_commit_heard_are_reported_in_doubt() {
-    // Quorum 2 of 2: nothing commits until the follower's ACK is in.
-    let both = |epoch| Config { quorum: 2, ..config(epoch) };
+    // Quorum 3 of 3: nothing commits until both followers' ACKs are in, so
+    // this follower holding an event cannot tell it committed (with quorum 2
+    // it could: the leader and it would make the quorum).
+    let both = |epoch| Config { nodes: 3, quorum: 3, ..config(epoch) };
     let mut leader = Leader::new(both(5), 0).unwrap();
     let mut follower = Follower::new(both(0), NodeId(1), 0).unwrap();
     let mut client = Client::new(both(0), 9, addr(LEADER)).unwrap();

@@ -284,6 +284,15 @@ impl Config {
         }
     }
 
+    /// True when a follower's own ACK completes a commit quorum (quorum 2
+    /// or less, the leader counted): whatever a follower holds of its
+    /// leader's log is then committed, as the leader will find when the ACK
+    /// arrives, so the follower needs no word of the commit, and the leader
+    /// sends none before telling the clients.
+    pub fn follower_completes_quorum(&self) -> bool {
+        self.quorum() <= 2
+    }
+
     /// Votes that win an election: a majority, and enough that every
     /// electing set meets every commit quorum (so it holds every commit).
     pub fn election_quorum(&self) -> usize {

@@ -119,6 +119,8 @@ pub struct Follower {
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<u64>,
     epoch_reported: bool,
+    /// The highest commit heard from a leader (what is known committed may
+    /// be more: see [`commit`](Self::commit)).
     commit: u64,
     seen: u64,
     rtt_ns: u64,
@@ -237,7 +239,7 @@ impl Follower {
     /// election holds every committed event). Until it holds the new
     /// leader's starting log, its claim stays that of the log it had.
     pub fn join(&mut self, epoch: u64, leader: NodeId) {
-        let commit = self.commit.max(self.window.base() - 1);
+        let commit = self.commit().max(self.window.base() - 1);
         let held = self.window.held();
         let sync = self.sync.take().unwrap_or_else(|| {
             // Failover only: a copy of at most a window, never on the fast path.
@@ -317,9 +319,16 @@ impl Follower {
         self.window.base()
     }
 
-    /// Highest commit sequence heard from the leader.
+    /// Highest sequence known committed: heard from the leader or, when
+    /// this follower's ACK completes a quorum by itself, all it holds of
+    /// the log of the leader it follows.
     pub fn commit(&self) -> u64 {
-        self.commit
+        let following = self.sync.is_none() && self.leader_addr.is_some() && self.log_epoch == self.epoch();
+        if following && self.config.follower_completes_quorum() {
+            self.commit.max(self.window.held())
+        } else {
+            self.commit
+        }
     }
 
     /// Highest sequence known to exist.
@@ -509,14 +518,15 @@ impl Follower {
     /// (the default) or when received, as `config.deliver` says.
     pub fn poll_event(&mut self) -> Option<Event<'_>> {
         let upto = match self.config.deliver {
-            Deliver::OnCommit => self.commit,
+            Deliver::OnCommit => self.commit(),
             Deliver::OnReceive => u64::MAX,
         };
         if !self.window.can_pop(upto) {
             let new = self.epoch_new.filter(|_| !self.epoch_reported)?;
             self.epoch_reported = true;
             let held = self.window.held();
-            let in_doubt = (held > self.commit).then_some((self.commit + 1, held + 1));
+            let commit = self.commit();
+            let in_doubt = (held > commit).then_some((commit + 1, held + 1));
             return Some(Event::LeaderRestarted { old: self.epoch(), new, in_doubt });
         }
         match self.window.pop(upto)? {
