@@ -258,8 +258,8 @@ fn clean(load: &Load) -> Outcome {
     c.finish(committed(&report))
 }
 
-fn loss(load: &Load, hosts: &[usize], percent: u32) -> Outcome {
-    let mut c = Cluster::start(4, &[])?;
+fn loss(load: &Load, followers: usize, hosts: &[usize], percent: u32) -> Outcome {
+    let mut c = Cluster::start(followers, &[])?;
     for &host in hosts {
         c.lan.lose(host, percent)?;
     }
@@ -364,8 +364,8 @@ fn quorum_lost(load: &Load) -> Outcome {
     Ok(format!("commit stalled at {stalled_at} for 2 s, then resumed; {summary}"))
 }
 
-fn leader_restart(load: &Load) -> Outcome {
-    let mut c = Cluster::start(4, &[])?;
+fn leader_restart(load: &Load, followers: usize) -> Outcome {
+    let mut c = Cluster::start(followers, &[])?;
     let mut loadgen = c.load(load.count, load.rate, 2000);
     std::thread::sleep(Duration::from_millis(500));
     let mut leader = c.leader.take().unwrap();
@@ -423,15 +423,18 @@ fn main() {
     };
     let cases: Vec<Case> = vec![
         ("1 clean run, 1 leader + 4 followers, quorum 3 of 5", Box::new(|| clean(&load))),
-        ("2a loss 5% on follower 1's multicast path", Box::new(|| loss(&load, &[1], 5))),
-        ("2b loss 1% on every follower", Box::new(|| loss(&load, &[1, 2, 3, 4], 1))),
-        ("2c loss 20% on every follower", Box::new(|| loss(&load, &[1, 2, 3, 4], 20))),
+        ("2a loss 5% on follower 1's multicast path", Box::new(|| loss(&load, 4, &[1], 5))),
+        ("2b loss 1% on every follower", Box::new(|| loss(&load, 4, &[1, 2, 3, 4], 1))),
+        ("2c loss 20% on every follower", Box::new(|| loss(&load, 4, &[1, 2, 3, 4], 20))),
+        // Quorum 2: followers know a commit from their own ACK, with no HEARTBEAT.
+        ("2d loss 5% on both followers, 1 leader + 2 followers, quorum 2", Box::new(|| loss(&load, 2, &[1, 2], 5))),
         ("3 duplication to follower 2", Box::new(|| duplication(&load))),
         ("4 partition follower 3 for 1 s, healed", Box::new(|| partition(&load, &[]))),
         ("5 kill -9 follower 4 mid-load, restarted", Box::new(|| kill_and_restart(&load))),
         ("6 pause follower 1 (SIGSTOP 2 s, SIGCONT)", Box::new(|| pause(&load))),
         ("7 quorum lost (2 of 3 followers stopped), then back", Box::new(|| quorum_lost(&short))),
-        ("8 leader killed and restarted (manual recovery)", Box::new(|| leader_restart(&load))),
+        ("8a leader killed and restarted (manual recovery)", Box::new(|| leader_restart(&load, 4))),
+        ("8b the same, 1 leader + 2 followers, quorum 2", Box::new(|| leader_restart(&load, 2))),
         ("9 the harness fails a partition beyond the ring", Box::new(|| beyond_ring(&load))),
         ("10 failover: leader killed (kill -9) mid-load", Box::new(|| failover::leader_killed(load.count, load.rate))),
         (
