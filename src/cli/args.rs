@@ -25,7 +25,9 @@ pub struct ClusterArgs {
     /// Nodes in the cluster, leader included [default: the cluster file's, else 3].
     #[arg(long, value_name = "N")]
     pub nodes: Option<u16>,
-    /// Nodes that must hold an event to commit it [default: a majority].
+    /// Nodes that must hold an event to commit it, the leader counted; with
+    /// 2 or fewer a follower knows what it holds is committed, and the
+    /// leader sends no commit heartbeat first [default: a majority].
     #[arg(long, value_name = "N")]
     pub quorum: Option<u16>,
     /// Node id of the leader [default: 0].
