@@ -50,6 +50,19 @@ fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() 
     }
 }
 
+/// With failover, followers that took what they held as committed once
+/// their own ACK made a quorum (safe only without failover) broke agreement
+/// on these seeds: a follower delivered an event whose ACK never reached the
+/// leader, then it and the leader restarted empty, and the next leader gave
+/// the sequence to another event.
+#[test]
+fn seeds_that_caught_commits_inferred_with_failover_hold() {
+    for seed in [11_001_869, 11_007_338] {
+        let outcome = sim::run(&SimConfig { followers: 2, ..SimConfig::failover(seed) });
+        assert_eq!(outcome.violation, None, "seed {seed}");
+    }
+}
+
 #[test]
 fn a_clean_network_needs_no_repair() {
     let outcome = sim::run(&SimConfig::new(3));

@@ -26,8 +26,9 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "N")]
     pub nodes: Option<u16>,
     /// Nodes that must hold an event to commit it, the leader counted; with
-    /// 2 or fewer a follower knows what it holds is committed, and the
-    /// leader sends no commit heartbeat first [default: a majority].
+    /// 2 or fewer and no failover a follower knows what it holds is
+    /// committed, and the leader sends no commit heartbeat first [default: a
+    /// majority].
     #[arg(long, value_name = "N")]
     pub quorum: Option<u16>,
     /// Node id of the leader [default: 0].

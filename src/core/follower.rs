@@ -319,16 +319,12 @@ impl Follower {
         self.window.base()
     }
 
-    /// Highest sequence known committed: heard from the leader or, when
-    /// this follower's ACK completes a quorum by itself, all it holds of
-    /// the log of the leader it follows.
+    /// Highest sequence known committed: heard from the leader or, without
+    /// failover and when this follower's ACK completes a quorum by itself
+    /// ([`Config::followers_infer_commit`]), all it holds (without failover
+    /// it holds only its one leader's log).
     pub fn commit(&self) -> u64 {
-        let following = self.sync.is_none() && self.leader_addr.is_some() && self.log_epoch == self.epoch();
-        if following && self.config.follower_completes_quorum() {
-            self.commit.max(self.window.held())
-        } else {
-            self.commit
-        }
+        if self.config.followers_infer_commit() { self.commit.max(self.window.held()) } else { self.commit }
     }
 
     /// Highest sequence known to exist.

@@ -526,10 +526,10 @@ impl Leader {
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes).
     /// Order: an elected leader's HEARTBEAT while its followers may not know
     /// where its log starts, new DATA, a HEARTBEAT when the commit advanced
-    /// and a follower's ACK is not a quorum by itself (followers hear of a
-    /// commit before the clients do: on loopback it cost a commit's p50
-    /// 7.5–9.7 µs, as the followers it wakes may run first), commit
-    /// notices, repairs, BUSY replies, the idle HEARTBEAT.
+    /// and followers cannot infer it (they hear of a commit before the
+    /// clients do: on loopback this cost a commit's p50 7.5–9.7 µs, as the
+    /// followers it wakes may run first), commit notices, repairs, BUSY
+    /// replies, the idle HEARTBEAT.
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
         if self.announce_due(now) {
@@ -538,8 +538,8 @@ impl Leader {
         if self.seq_sent < self.ring.seq_next() {
             return Some(self.transmit_data(now, buf));
         }
-        // With quorum 2 every follower holding an event knows it committed.
-        if self.commit > self.commit_sent && !self.config.follower_completes_quorum() {
+        // Without failover and with quorum 2, every follower holding an event knows it committed.
+        if self.commit > self.commit_sent && !self.config.followers_infer_commit() {
             return Some(self.transmit_heartbeat(now, buf));
         }
         if let Some(transmit) = self.transmit_commit_notice(buf) {
@@ -750,18 +750,24 @@ mod tests {
     /// not have told a client of a commit that no follower knows of, or the
     /// followers stop short of an event called committed. With 3 nodes a
     /// follower holding the event knows before its ACK leaves, and the
-    /// client's COMMIT goes at once; with 5, a HEARTBEAT goes first.
+    /// client's COMMIT goes at once; with 5, a HEARTBEAT goes first, as it
+    /// does with failover (where followers infer nothing).
     #[test]
     fn followers_know_of_a_commit_before_its_client_does() {
-        for (nodes, order) in [(3, &[Dest::Unicast(addr(9))][..]), (5, &[Dest::Group, Dest::Unicast(addr(9))][..])] {
-            let config = Config { nodes, ..Config::default() };
+        let (group_first, at_once) = (&[Dest::Group, Dest::Unicast(addr(9))][..], &[Dest::Unicast(addr(9))][..]);
+        for (nodes, failover, infers, order) in [
+            (3, Failover::Off, true, at_once),
+            (5, Failover::Off, false, group_first),
+            (3, Failover::Auto, false, group_first),
+        ] {
+            let config = Config { nodes, failover, ..Config::default() };
             let (mut leader, data) = one_event_sent(&config);
             let mut buf = vec![0; config.mtu];
             let mut acked = 0;
             for id in 1..nodes {
                 let mut follower = Follower::new(config.clone(), NodeId(id), 0).unwrap();
                 follower.handle_datagram(30, addr(1), &data);
-                assert_eq!(follower.commit(), u64::from(nodes == 3), "{nodes} nodes: follower {id} holds seq 1");
+                assert_eq!(follower.commit(), u64::from(infers), "{nodes} nodes, {failover:?}: follower {id}");
                 if leader.commit() == 0 {
                     let ack = follower.poll_transmit(40, &mut buf).unwrap();
                     leader.handle_datagram(50, addr(10 + id), &buf[..ack.len]);
@@ -770,7 +776,7 @@ mod tests {
             }
             assert_eq!((leader.commit(), acked), (1, config.quorum() - 1));
             let sent: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(60, &mut buf).map(|t| t.dest)).collect();
-            assert_eq!(sent, order, "{nodes} nodes");
+            assert_eq!(sent, order, "{nodes} nodes, {failover:?}");
         }
     }
 

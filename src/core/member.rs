@@ -973,10 +973,9 @@ mod tests {
             one.handle_datagram(60, addr(2), &vote);
         }
         assert!(one.is_leader());
-        // Its first word is a HEARTBEAT (epoch_start); the event both members
-        // hold is committed (quorum 2), and nothing else is to resend.
+        // Its first word is a HEARTBEAT (epoch_start), then the uncommitted event again.
         let kinds: Vec<Kind> = drain(&mut one, 70).into_iter().map(|(k, _)| k).collect();
-        assert_eq!(kinds, [Kind::Heartbeat]);
+        assert_eq!(kinds, [Kind::Heartbeat, Kind::Data]);
         // Busy: a new event every 100 µs for 3 ms, and nobody ACKs. A HEARTBEAT
         // each millisecond all the same (an idle one would never come).
         let mut heartbeats = 0;
