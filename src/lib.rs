@@ -30,7 +30,7 @@
 //! ```
 //! use seqcast::core::{Client, Config, Dest, Event, Follower, Leader, NodeId};
 //!
-//! let config = Config::default(); // 3 nodes: leader 0, followers 1 and 2, quorum 2
+//! let config = Config::default(); // 3 nodes: leader 0, followers 1 and 2, quorum 2, no failover
 //! let leader_addr = "127.0.0.1:7401".parse()?;
 //! let (follower_addr, client_addr) = ("127.0.0.1:7402".parse()?, "127.0.0.1:9000".parse()?);
 //! let mut leader = Leader::new(config.clone(), 0)?;

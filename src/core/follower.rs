@@ -239,7 +239,7 @@ impl Follower {
     /// election holds every committed event). Until it holds the new
     /// leader's starting log, its claim stays that of the log it had.
     pub fn join(&mut self, epoch: u64, leader: NodeId) {
-        let commit = self.commit().max(self.window.base() - 1);
+        let commit = self.commit.max(self.window.base() - 1);
         let held = self.window.held();
         let sync = self.sync.take().unwrap_or_else(|| {
             // Failover only: a copy of at most a window, never on the fast path.

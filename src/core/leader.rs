@@ -785,7 +785,8 @@ mod tests {
     enum Step {
         /// Client `0` or `1` submits this many events.
         Submit(usize, usize),
-        /// Follower `0` to `3` (modulo their number) sends the leader what it has to send (ACKs).
+        /// A follower (`0` to `3`, modulo their number) sends the leader
+        /// what it has to send (ACKs).
         Answer(usize),
         /// The leader sends what it has to send.
         Send,
