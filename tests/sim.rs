@@ -63,6 +63,37 @@ fn seeds_that_caught_commits_inferred_with_failover_hold() {
     }
 }
 
+/// Without failover, a leader killed for good — before any datagram of a
+/// turn or between two — leaves no client ahead of a follower: each live
+/// follower delivered every sequence it holds that a client was told is
+/// committed. With quorum 2 the followers infer the commit, through loss
+/// and partitions too; with a larger quorum the leader's commit HEARTBEAT
+/// goes before the COMMIT, which a lost HEARTBEAT defeats (the gap the
+/// README names), so those runs have no loss and no partitions.
+#[test]
+fn a_leader_killed_for_good_leaves_no_client_ahead_of_a_follower() {
+    let quorum_2 = |seed| SimConfig { followers: 2, leader_killed: true, ..SimConfig::mixed(seed) };
+    let larger = |seed: u64| SimConfig {
+        followers: 3 + (seed % 2) as u16,
+        loss: 0.0,
+        partitions: 0,
+        leader_killed: true,
+        ..SimConfig::mixed(seed)
+    };
+    let profiles: [(&str, &(dyn Fn(u64) -> SimConfig + Sync)); 2] =
+        [("", &quorum_2), (" --loss 0 --partitions 0", &larger)];
+    for (flags, make) in profiles {
+        for outcome in sim::run_seeds(0..500, threads(), make) {
+            if let Some(violation) = outcome.violation {
+                let (seed, followers) = (outcome.seed, make(outcome.seed).followers);
+                panic!(
+                    "seed {seed}: {violation}\nreplay: cargo run --release -- sim --kill-leader --followers {followers}{flags} --seed {seed} --seeds 1"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_clean_network_needs_no_repair() {
     let outcome = sim::run(&SimConfig::new(3));

@@ -233,17 +233,7 @@ impl History {
     /// Checks what can only be checked at the end: real-time order,
     /// durability of every told commit, and convergence (`converged`).
     pub fn finish(&mut self, now: u64, seq_next: u64, converged: Result<(), String>) {
-        let mut late = self.submitted.iter().filter_map(|(origin, (_, seen))| {
-            let seq = *self.delivered_seq.get(origin)?;
-            (seq <= *seen).then_some((*origin, seq, *seen))
-        });
-        if let Some((origin, seq, seen)) = late.next() {
-            self.fail(
-                6,
-                now,
-                format!("{origin:?} got seq {seq}, but seq {seen} was committed before it was submitted"),
-            );
-        }
+        self.check_real_time(now);
         if let Err(detail) = converged {
             // Whatever was not delivered follows from not converging: say that.
             return self.fail(8, now, detail);
@@ -258,6 +248,46 @@ impl History {
         }
         if let Some(i) = live.iter().find(|i| i.next != seq_next) {
             self.fail(8, now, format!("member {} ended at {} of {seq_next}", i.member, i.next));
+        }
+    }
+
+    /// The end of a run whose leader was killed for good (no failover):
+    /// real-time order, and durability as far as each live member holds the
+    /// log (`held`: incarnation, highest contiguous sequence). With no
+    /// leader it can never get what it lacks, but a sequence it holds that
+    /// a client was told is committed, it must have delivered.
+    pub fn finish_leaderless(&mut self, now: u64, held: &[(usize, u64)]) {
+        self.check_real_time(now);
+        for &(client, request, seq) in &self.commits_told {
+            let short = held
+                .iter()
+                .map(|&(i, held)| (self.incarnations[i], held))
+                .find(|(i, held)| *held >= seq && i.next <= seq);
+            if let Some((i, held)) = short {
+                let detail = format!(
+                    "{:?} committed at {seq}; member {} holds up to {held} but delivered only up to {} when the leader was killed",
+                    (client, request),
+                    i.member,
+                    i.next - 1
+                );
+                self.violation.get_or_insert(Violation { invariant: 5, at_ns: now, detail });
+            }
+        }
+    }
+
+    /// Invariant 6: no event got a sequence at or below one committed
+    /// before it was submitted.
+    fn check_real_time(&mut self, now: u64) {
+        let mut late = self.submitted.iter().filter_map(|(origin, (_, seen))| {
+            let seq = *self.delivered_seq.get(origin)?;
+            (seq <= *seen).then_some((*origin, seq, *seen))
+        });
+        if let Some((origin, seq, seen)) = late.next() {
+            self.fail(
+                6,
+                now,
+                format!("{origin:?} got seq {seq}, but seq {seen} was committed before it was submitted"),
+            );
         }
     }
 }

@@ -91,6 +91,11 @@ pub struct SimConfig {
     pub pauses: u32,
     /// With failover: an operator asks a random member to stand.
     pub promotions: u32,
+    /// Without failover: the leader is killed for good at a random time
+    /// (what it sent still arrives). Nothing converges then; the end check
+    /// is durability as far as each live follower holds the log: a follower
+    /// that holds a sequence a client was told is committed delivered it.
+    pub leader_killed: bool,
     /// One-way network latency.
     pub latency_ns: u64,
     /// Faults (and load) happen within `[0, fault_ns)`.
@@ -122,6 +127,7 @@ impl SimConfig {
             leader_crashes: 0,
             pauses: 0,
             promotions: 0,
+            leader_killed: false,
             latency_ns: 20_000,
             fault_ns: 20_000_000,
             settle_ns: 5_000_000_000,
@@ -375,6 +381,9 @@ enum Fault {
         pause_ns: u64,
     },
     Promote(u64),
+    /// Without failover: the leader dies for good in its next turn that
+    /// sends anything, before any of its datagrams or between two of them.
+    Kill,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -417,6 +426,10 @@ fn who(at: SocketAddr) -> Who {
     }
 }
 
+/// After a leader is killed for good, time for what it sent to arrive
+/// (datagrams are delayed by at most 11 one-way latencies).
+const KILLED_SETTLE_NS: Nanos = 10_000_000;
+
 /// Most steps one run may take before it is called stuck.
 const STEPS_MAX: u64 = 20_000_000;
 
@@ -432,6 +445,10 @@ struct Sim<'a> {
     history: History,
     paths: Paths,
     heal_at: Nanos,
+    /// The leader is to die for good in its next turn that sends.
+    dying: bool,
+    /// When the leader was killed for good, if it was.
+    killed_at: Option<Nanos>,
     factory: NodeFactory<'a>,
     buf: Vec<u8>,
     /// `SEQCAST_SIM_TRACE=1`: print faults, role changes, a stuck run's
@@ -467,6 +484,8 @@ impl<'a> Sim<'a> {
             history: History::default(),
             paths: Paths::default(),
             heal_at: config.fault_ns,
+            dying: false,
+            killed_at: None,
             factory,
             buf: vec![0; core.mtu],
             trace: std::env::var_os("SEQCAST_SIM_TRACE").is_some(),
@@ -535,6 +554,10 @@ impl<'a> Sim<'a> {
             let pick = self.rng.next_u64();
             self.push(at, Item::Fault(Fault::Promote(pick)));
         }
+        if self.config.leader_killed && !failover {
+            let at = self.rng.range(0, span);
+            self.push(at, Item::Fault(Fault::Kill));
+        }
         self.heal_at = last;
     }
 
@@ -563,6 +586,10 @@ impl<'a> Sim<'a> {
             if self.now >= self.heal_at && self.converged().is_ok() {
                 return self.finish(Ok(()));
             }
+            // What the killed leader sent has long arrived: the state is final.
+            if self.killed_at.is_some_and(|at| self.now >= self.heal_at.max(at) + KILLED_SETTLE_NS) {
+                return self.finish_leaderless();
+            }
             let Some(at) = self.next_time() else { break };
             if at > deadline {
                 break;
@@ -571,6 +598,7 @@ impl<'a> Sim<'a> {
             self.step();
         }
         let detail = match self.converged() {
+            _ if self.killed_at.is_some() => return self.finish_leaderless(),
             Err(state) if self.now > self.heal_at => {
                 format!("not converged {} ns after the faults healed: {state}", self.now - self.heal_at)
             }
@@ -583,6 +611,24 @@ impl<'a> Sim<'a> {
     }
 
     fn finish(&mut self, converged: Result<(), String>) {
+        self.tally();
+        let seq_next = self.leader().map_or(0, |i| self.member(i).and_then(|m| m.leader()).map_or(0, |l| l.seq_next()));
+        self.history.finish(self.now, seq_next, converged);
+    }
+
+    /// The end of a run whose leader was killed for good: each live
+    /// follower's contiguous log is all it can ever deliver.
+    fn finish_leaderless(&mut self) {
+        self.tally();
+        let held: Vec<(usize, u64)> = (self.nodes.iter())
+            .filter_map(|slot| Some((slot.incarnation, slot.node.as_ref()?.member().follower()?.seq_held())))
+            .collect();
+        self.history.finish_leaderless(self.now, &held);
+    }
+
+    /// Prints the end state when tracing; adds what the members and clients
+    /// counted to the paths.
+    fn tally(&mut self) {
         if self.trace {
             for (i, slot) in self.nodes.iter().enumerate() {
                 let Some(node) = &slot.node else { continue };
@@ -619,8 +665,6 @@ impl<'a> Sim<'a> {
             self.paths.client_retries += slot.client.stats().retries;
             self.paths.client_redirects += slot.client.stats().redirects;
         }
-        let seq_next = self.leader().map_or(0, |i| self.member(i).and_then(|m| m.leader()).map_or(0, |l| l.seq_next()));
-        self.history.finish(self.now, seq_next, converged);
     }
 
     fn member(&self, i: usize) -> Option<&Member> {
@@ -772,6 +816,7 @@ impl<'a> Sim<'a> {
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
             }
+            Fault::Kill => self.dying = true,
             Fault::Restart(i) => {
                 if self.nodes[i].node.is_none() {
                     // With failover, a member comes back empty into a running
@@ -833,6 +878,13 @@ impl<'a> Sim<'a> {
     fn drain(&mut self, who: Who) {
         let now = self.now;
         let mut buf = std::mem::take(&mut self.buf);
+        // A dying leader stops before any datagram of this turn or between
+        // two (as a process killed between two sends), else after the last.
+        let dying = match who {
+            Who::Node(i) if self.dying && self.leader() == Some(i) => Some(i),
+            _ => None,
+        };
+        let mut sent = 0;
         loop {
             let transmit = match who {
                 Who::Node(i) => match self.nodes[i].node.as_mut() {
@@ -842,10 +894,32 @@ impl<'a> Sim<'a> {
                 Who::Client(i) => self.clients[i].client.poll_transmit(now, &mut buf),
             };
             let Some(transmit) = transmit else { break };
+            if let Some(i) = dying
+                && self.rng.chance(0.5)
+            {
+                self.kill(i);
+                break;
+            }
             self.route(who, transmit.dest, &buf[..transmit.len]);
+            sent += 1;
+        }
+        if let Some(i) = dying
+            && sent > 0
+        {
+            self.kill(i);
         }
         self.buf = buf;
         self.record_events(who);
+    }
+
+    /// Member `i` dies for good (what it sent is on its way).
+    fn kill(&mut self, i: usize) {
+        if let Some(node) = self.nodes[i].node.take() {
+            self.paths.crashes += 1;
+            self.paths.add_member(node.member());
+            self.history.crashed(self.nodes[i].incarnation);
+            (self.dying, self.killed_at) = (false, Some(self.now));
+        }
     }
 
     fn commit_max(&self) -> u64 {
