@@ -91,10 +91,12 @@ pub struct SimConfig {
     pub pauses: u32,
     /// With failover: an operator asks a random member to stand.
     pub promotions: u32,
-    /// Without failover: the leader is killed for good at a random time
-    /// (what it sent still arrives). Nothing converges then; the end check
-    /// is durability as far as each live follower holds the log: a follower
-    /// that holds a sequence a client was told is committed delivered it.
+    /// Without failover: after a random time the leader dies for good in
+    /// its next turn that sends, before any datagram of the turn or between
+    /// two (what it sent still arrives). Nothing converges then; the end
+    /// check is durability as far as each live follower holds the log: a
+    /// follower that holds a sequence a client was told is committed
+    /// delivered it.
     pub leader_killed: bool,
     /// One-way network latency.
     pub latency_ns: u64,
