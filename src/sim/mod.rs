@@ -599,8 +599,10 @@ impl<'a> Sim<'a> {
             self.now = self.now.max(at);
             self.step();
         }
+        if self.killed_at.is_some() {
+            return self.finish_leaderless();
+        }
         let detail = match self.converged() {
-            _ if self.killed_at.is_some() => return self.finish_leaderless(),
             Err(state) if self.now > self.heal_at => {
                 format!("not converged {} ns after the faults healed: {state}", self.now - self.heal_at)
             }
