@@ -28,14 +28,14 @@
 //! back bytes to send: any event loop can drive them. One event, by hand:
 //!
 //! ```
-//! use seqcast::core::{Client, Config, Dest, Event, Follower, Leader, NodeId};
+//! use seqcast::core::{Client, ClientId, Config, Dest, Event, Follower, Leader, NodeId, Seq};
 //!
 //! let config = Config::default(); // 3 nodes: leader 0, followers 1 and 2, quorum 2, no failover
 //! let leader_addr = "127.0.0.1:7401".parse()?;
 //! let (follower_addr, client_addr) = ("127.0.0.1:7402".parse()?, "127.0.0.1:9000".parse()?);
 //! let mut leader = Leader::new(config.clone(), 0)?;
 //! let mut follower = Follower::new(config.clone(), NodeId(1), 0)?;
-//! let mut client = Client::new(config, 42, leader_addr)?;
+//! let mut client = Client::new(config, ClientId(42), leader_addr)?;
 //! let mut buf = vec![0; 1472];
 //!
 //! client.submit(b"hello")?;
@@ -52,11 +52,11 @@
 //!
 //! let ack = follower.poll_transmit(40, &mut buf).unwrap();
 //! leader.handle_datagram(50, follower_addr, &buf[..ack.len]);
-//! assert_eq!(leader.commit(), 1); // the leader learns it from the ACK
+//! assert_eq!(leader.commit(), Seq(1)); // the leader learns it from the ACK
 //!
 //! let notice = leader.poll_transmit(60, &mut buf).unwrap(); // the client's COMMIT
 //! client.handle_datagram(90, leader_addr, &buf[..notice.len]);
-//! assert_eq!(client.poll_event().map(|c| (c.request, c.seq)), Some((1, 1)));
+//! assert_eq!(client.poll_event().map(|c| (c.request, c.seq)), Some((1, Seq(1))));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(unsafe_code)]
@@ -69,4 +69,5 @@ pub mod load;
 pub mod net;
 pub mod report;
 pub mod sim;
+pub mod types;
 pub mod wire;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hdrhistogram::Histogram;
 
-use crate::core::{Config, Nanos, SubmitError};
+use crate::core::{ClientId, Config, Epoch, Nanos, SubmitError};
 use crate::net::{ClientNode, Multicast, NetError, Tuning};
 use crate::report;
 
@@ -76,7 +76,7 @@ pub struct LoadReport {
     pub send_late: Histogram<u64>,
     /// `(old, new)` epochs if the leader restarted during the run: the
     /// unacknowledged requests are in doubt.
-    pub leader_restarted: Option<(u64, u64)>,
+    pub leader_restarted: Option<(Epoch, Epoch)>,
 }
 
 impl LoadReport {
@@ -128,7 +128,7 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
     let clients = u64::from(options.clients.max(1));
     let mut nodes = Vec::new();
     for i in 0..clients {
-        let id = options.client_id_base.wrapping_add(i as u32);
+        let id = ClientId(options.client_id_base.wrapping_add(i as u32));
         nodes.push(match &options.members {
             Some(members) => {
                 ClientNode::connect_failover(options.config.clone(), id, members, &options.multicast, &options.tuning)?
@@ -187,7 +187,7 @@ fn client_thread(
         let now = node.now();
         let mut refused = false;
         while report.submitted < count && intended(report.submitted) <= now {
-            let tag = (u64::from(id) << 32 | report.submitted).to_le_bytes();
+            let tag = (u64::from(id.get()) << 32 | report.submitted).to_le_bytes();
             let n = tag.len().min(payload.len());
             payload[..n].copy_from_slice(&tag[..n]);
             match node.submit(&payload) {

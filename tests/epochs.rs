@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use seqcast::core::{Client, Config, Dest, Event, Follower, Leader, NodeId};
+use seqcast::core::{Client, ClientId, Config, Dest, Epoch, Event, Follower, Leader, NodeId, Seq};
 
 const LEADER: &str = "127.0.0.1:7001";
 const FOLLOWER: &str = "127.0.0.1:7002";
@@ -15,7 +15,7 @@ fn addr(text: &str) -> SocketAddr {
 }
 
 fn config(epoch: u64) -> Config {
-    Config { nodes: 2, quorum: 1, epoch, ..Config::default() }
+    Config { nodes: 2, quorum: 1, epoch: Epoch(epoch), ..Config::default() }
 }
 
 /// Every datagram `leader` sends now, with its destination.
@@ -30,7 +30,6 @@ fn deliveries(follower: &mut Follower) -> Vec<String> {
             Event::Deliver(e) => format!("{} {:?}", e.header.seq.get(), e.payload),
             Event::Lost { first, end } => format!("lost {first}..{end}"),
             Event::LeaderRestarted { old, new, in_doubt } => format!("restarted {old}->{new} in doubt {in_doubt:?}"),
-            other => format!("{other:?}"),
         })
     })
     .collect()
@@ -54,20 +53,20 @@ fn submit_and_deliver(client: &mut Client, leader: &mut Leader, follower: &mut F
 fn a_restarted_leader_is_reported_and_rewrites_nothing() {
     let mut leader = Leader::new(config(5), 0).unwrap();
     let mut follower = Follower::new(config(0), NodeId(1), 0).unwrap();
-    let mut client = Client::new(config(0), 9, addr(LEADER)).unwrap();
+    let mut client = Client::new(config(0), ClientId(9), addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut leader, &mut follower, b"old", 10);
-    assert_eq!(follower.epoch(), 5, "learned from the first frame");
+    assert_eq!(follower.epoch(), Epoch(5), "learned from the first frame");
     assert_eq!(deliveries(&mut follower), ["1 [111, 108, 100]"]);
-    assert_eq!(client.poll_event().map(|c| c.seq), Some(1));
+    assert_eq!(client.poll_event().map(|c| c.seq), Some(Seq(1)));
 
     // The leader process restarts: empty, in a newer epoch.
     let mut restarted = Leader::new(config(6), 20).unwrap();
-    let mut other_client = Client::new(config(0), 10, addr(LEADER)).unwrap();
+    let mut other_client = Client::new(config(0), ClientId(10), addr(LEADER)).unwrap();
     submit_and_deliver(&mut other_client, &mut restarted, &mut follower, b"new", 30);
-    assert_eq!(restarted.commit(), 1, "the new epoch's seq 1 is another event");
+    assert_eq!(restarted.commit(), Seq(1), "the new epoch's seq 1 is another event");
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"], "reported once, seq 1 not rewritten");
     assert_eq!(deliveries(&mut follower), Vec::<String>::new());
-    assert_eq!(follower.seq_held(), 1);
+    assert_eq!(follower.seq_held(), Seq(1));
     assert!(follower.rejects().wrong_epoch >= 1);
 
     // The old client speaks epoch 5 to the new leader: told, not ignored.
@@ -78,8 +77,8 @@ fn a_restarted_leader_is_reported_and_rewrites_nothing() {
     for (_, bytes) in leader_out(&mut restarted, 40) {
         client.handle_datagram(40, addr(LEADER), &bytes);
     }
-    assert_eq!(client.leader_restarted(), Some((5, 6)));
-    assert_eq!(restarted.seq_next(), 2, "the old client's request was not sequenced");
+    assert_eq!(client.leader_restarted(), Some((Epoch(5), Epoch(6))));
+    assert_eq!(restarted.seq_next(), Seq(2), "the old client's request was not sequenced");
 }
 
 #[test]
@@ -90,7 +89,7 @@ fn events_held_past_the_last_commit_heard_are_reported_in_doubt() {
     let both = |epoch| Config { nodes: 3, quorum: 3, ..config(epoch) };
     let mut leader = Leader::new(both(5), 0).unwrap();
     let mut follower = Follower::new(both(0), NodeId(1), 0).unwrap();
-    let mut client = Client::new(both(0), 9, addr(LEADER)).unwrap();
+    let mut client = Client::new(both(0), ClientId(9), addr(LEADER)).unwrap();
     let mut buf = vec![0; 2048];
     client.submit(b"x").unwrap();
     let submit = client.poll_transmit(0, &mut buf).unwrap();
@@ -100,9 +99,9 @@ fn events_held_past_the_last_commit_heard_are_reported_in_doubt() {
     follower.handle_datagram(3, addr(LEADER), &buf[..data.len]);
     assert_eq!(deliveries(&mut follower), Vec::<String>::new(), "not delivered: its commit was never heard");
     let mut restarted = Leader::new(both(6), 10).unwrap();
-    let mut other = Client::new(both(0), 10, addr(LEADER)).unwrap();
+    let mut other = Client::new(both(0), ClientId(10), addr(LEADER)).unwrap();
     submit_and_deliver(&mut other, &mut restarted, &mut follower, b"y", 20);
-    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((1, 2))"]);
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(1), Seq(2)))"]);
 }
 
 #[test]
@@ -110,12 +109,12 @@ fn frames_of_an_older_epoch_change_nothing() {
     let mut old = Leader::new(config(3), 0).unwrap();
     let mut current = Leader::new(config(4), 0).unwrap();
     let mut follower = Follower::new(config(0), NodeId(1), 0).unwrap();
-    let mut client = Client::new(config(0), 9, addr(LEADER)).unwrap();
+    let mut client = Client::new(config(0), ClientId(9), addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut current, &mut follower, b"a", 10);
-    let mut stale_client = Client::new(config(0), 11, addr(LEADER)).unwrap();
+    let mut stale_client = Client::new(config(0), ClientId(11), addr(LEADER)).unwrap();
     submit_and_deliver(&mut stale_client, &mut old, &mut follower, b"stale", 20);
     assert_eq!(deliveries(&mut follower), ["1 [97]"], "the stale leader's seq 1 is not taken");
-    assert_eq!(follower.epoch(), 4);
+    assert_eq!(follower.epoch(), Epoch(4));
     assert_eq!(follower.rejects().wrong_epoch, 1);
     // The follower's ACKs carry its epoch; the current leader takes them, the old one does not.
     let mut buf = vec![0; 2048];

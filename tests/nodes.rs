@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, UdpSocket};
 use std::time::Duration;
 
 use common::{Cluster, json_number};
+use seqcast::core::{ClientId, Epoch, Seq};
 use seqcast::wire::{self, FrameWriter, Header, Heartbeat, Kind};
 
 #[test]
@@ -46,7 +47,7 @@ fn followers_agree_and_a_killed_follower_catches_up() {
 /// heartbeat, a truncated frame.
 fn junk(cluster_id: u32) -> Vec<Vec<u8>> {
     let mut buf = [0u8; 256];
-    let other_cluster = Header::new(Kind::Heartbeat, 0, cluster_id ^ 0xffff, 1);
+    let other_cluster = Header::new(Kind::Heartbeat, 0, cluster_id ^ 0xffff, Epoch(1));
     let body = Heartbeat {
         seq_next: 99.into(),
         commit: 98.into(),
@@ -56,9 +57,9 @@ fn junk(cluster_id: u32) -> Vec<Vec<u8>> {
     };
     let len = wire::emit(&mut buf, &other_cluster, Kind::Heartbeat, &body).unwrap();
     let foreign = buf[..len].to_vec();
-    let ours = Header::new(Kind::Data, 0, cluster_id, 1);
-    let mut writer = FrameWriter::batch(&mut buf, &ours, Kind::Data, 0, 0).unwrap();
-    let mut event = wire::EventHeader::unstamped(1, 1, 4);
+    let ours = Header::new(Kind::Data, 0, cluster_id, Epoch(1));
+    let mut writer = FrameWriter::batch(&mut buf, &ours, Kind::Data, Seq::ZERO, 0).unwrap();
+    let mut event = wire::EventHeader::unstamped(ClientId(1), 1, 4);
     event.seq = 1.into();
     writer.push_event(&event, b"evil");
     let len = writer.finish();

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use seqcast::core::{Config, Event, Member, Nanos, NodeId};
+use seqcast::core::{Config, Member, MemberEvent, Nanos, NodeId, Seq};
 use seqcast::sim::{self, FAILOVER_PATHS, Paths, SimConfig, SimNode};
 use seqcast::wire;
 
@@ -178,9 +178,9 @@ impl SimNode for Broken {
         }
         self.inner.handle_datagram(now, from, &bytes)
     }
-    fn poll_event(&mut self) -> Option<Event<'_>> {
+    fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
         if let Bug::SkipSeq(seq) = self.bug
-            && self.inner.follower().is_some_and(|f| f.seq_next_delivery() == seq)
+            && self.inner.follower().is_some_and(|f| f.seq_next_delivery() == Seq(seq))
         {
             let _ = self.inner.poll_event();
         }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser};
 
 use super::args::{ClusterArgs, TuningArgs};
+use crate::core::Epoch;
 use crate::load::{self, LoadOptions, LoadReport, Progress};
 use crate::net::{NetError, sys};
 use crate::report;
@@ -168,7 +169,7 @@ pub fn main() -> ExitCode {
 fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
     let mut resolved = cli.cluster.resolve(None)?;
     // Learned from the leader's first reply.
-    resolved.config.epoch = 0;
+    resolved.config.epoch = Epoch::ZERO;
     let count = cli.load.count()?;
     let leader = cli.leader.unwrap_or_else(|| resolved.leader_addr());
     let members = if cli.failover {

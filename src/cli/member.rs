@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use super::args::{ClusterArgs, OutputArgs, TuningArgs};
 use super::fail;
 use super::nodes::{rejects_text, write_histogram};
-use crate::core::{Event, Failover, NodeId};
+use crate::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq};
 use crate::net::{Clock, MemberNode, sys};
 use crate::report;
 use crate::wire::{Header, Kind, Promote, SENDER_CLIENT, emit};
@@ -101,7 +101,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         FailoverArg::Manual => Failover::Manual,
     };
     config.election_timeout_ns = args.election_timeout_ms * 1_000_000;
-    config.epoch = if args.rejoin { 0 } else { args.epoch };
+    config.epoch = if args.rejoin { Epoch::ZERO } else { Epoch(args.epoch) };
     config.ring_events = args.ring_events.unwrap_or(config.ring_events);
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
     config.window_events = args.window_events.unwrap_or(config.window_events);
@@ -138,20 +138,20 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     );
     let quiet = args.output.quiet;
     // The first commit of an epoch this member won, to print when it comes.
-    let mut first_commit_after: Option<(u64, u64)> = None;
+    let mut first_commit_after: Option<(Epoch, Seq)> = None;
     let result = node.run(
         &sys::stop_requested,
         |event, _| match *event {
-            Event::Elected { epoch, commit, log_end } => {
+            MemberEvent::Elected { epoch, commit, log_end } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {} ns", wall_ns());
                 first_commit_after = Some((epoch, commit));
             }
-            Event::Following { epoch, leader } => {
+            MemberEvent::Following { epoch, leader } => {
                 println!("following: node {leader} leads epoch {epoch}, at {} ns", wall_ns());
             }
-            Event::Deliver(e) => {
+            MemberEvent::Log(Event::Deliver(e)) => {
                 if let Some((epoch, commit)) = first_commit_after
-                    && e.header.seq.get() > commit
+                    && e.header.seq() > commit
                 {
                     println!("first commit in epoch {epoch}: seq {} at {} ns", e.header.seq.get(), wall_ns());
                     first_commit_after = None;
@@ -177,7 +177,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 ),
                 (_, Some(f)) => println!(
                     "[member {id} follows {} in epoch {}{}] delivered {} held {} commit {} naks {} elections won {} lost {}",
-                    f.leader(),
+                    f.leader().map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
                     if f.syncing() { ", syncing" } else { "" },
                     f.stats().delivered,
@@ -208,12 +208,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         e.stepped_down,
         e.redirected
     );
-    if let Some(f) = member.follower() {
-        println!("rejects: {}", rejects_text(f.rejects()));
-    }
-    if let Some(l) = member.leader() {
-        println!("rejects: {}", rejects_text(l.rejects()));
-    }
+    let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
+    println!("rejects: {}", rejects_text(&member.rejects().plus(&role.unwrap_or_default())));
     println!("io: {}", super::nodes::io_text(node.driver()));
     println!("digest: {}", node.digest());
     println!("{}", report::table_header());
@@ -236,7 +232,7 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         return fail(format!("no address for node {node}: give --to, or a cluster file with node.{node} = IP:PORT"));
     };
     let mut buf = [0u8; 64];
-    let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, 0);
+    let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, Epoch::ZERO);
     let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
     let len = emit(&mut buf, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
     let socket = match UdpSocket::bind(SocketAddrV4::new(resolved.multicast.interface, 0)) {

@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
 use super::fail;
-use crate::core::{Event, FollowerStats, LeaderStats, NodeId, Rejects};
+use crate::core::{Epoch, Event, FollowerStats, LeaderStats, NodeId, Rejects};
 use crate::net::{Clock, Driver, FollowerNode, LeaderNode, sys};
 use crate::report;
 use crate::wire;
@@ -111,7 +111,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    resolved.config.epoch = args.epoch.unwrap_or_else(|| Clock::Realtime.now() / 1_000_000);
+    resolved.config.epoch = Epoch(args.epoch.unwrap_or_else(|| Clock::Realtime.now() / 1_000_000));
     let config = &mut resolved.config;
     config.ring_events = args.ring_events.unwrap_or(config.ring_events);
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
@@ -207,7 +207,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     resolved.config.deliver = args.deliver.into();
     resolved.config.window_events = args.window_events.unwrap_or(resolved.config.window_events);
     // Learned from the leader's first frame.
-    resolved.config.epoch = 0;
+    resolved.config.epoch = Epoch::ZERO;
     let listen = args.listen.or(resolved.node(id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = args.tuning.tuning();
     if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
@@ -248,7 +248,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     s.delivered - last.delivered,
                     follower.seq_held(),
                     follower.commit(),
-                    follower.seq_seen().saturating_sub(follower.seq_next_delivery().saturating_sub(1)),
+                    follower.seq_seen().get().saturating_sub(follower.seq_next_delivery().prev().get()),
                     s.gaps,
                     s.naks_sent,
                     s.lost,

@@ -5,7 +5,9 @@
 use core::fmt;
 use std::net::SocketAddr;
 
-use super::{Config, ConfigError, Dest, Failover, Nanos, NodeId, Peers, Rejects, Transmit, accept};
+use super::{
+    ClientId, Config, ConfigError, Dest, Epoch, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit, accept,
+};
 use crate::wire::{BusyReason, Commit, EventHeader, Frame, FrameWriter, Header, Kind, SENDER_CLIENT};
 
 /// Counters of the client's protocol paths.
@@ -31,7 +33,7 @@ pub struct Committed {
     /// The client's request number (from 1).
     pub request: u64,
     /// The sequence the leader gave it.
-    pub seq: u64,
+    pub seq: Seq,
 }
 
 /// Why `submit` refused a payload.
@@ -64,7 +66,7 @@ impl std::error::Error for SubmitError {}
 #[derive(Debug)]
 pub struct Client {
     config: Config,
-    id: u32,
+    id: ClientId,
     leader: SocketAddr,
     /// With failover: every member's address, by node id, to find the leader.
     members: Vec<SocketAddr>,
@@ -82,14 +84,14 @@ pub struct Client {
     request_oldest: u64,
     request_send: u64,
     paused_until: Nanos,
-    leader_restarted: Option<(u64, u64)>,
+    leader_restarted: Option<(Epoch, Epoch)>,
     stats: ClientStats,
     rejects: Rejects,
 }
 
 impl Client {
     /// Client `id` of the cluster in `config`, sending to the leader at `leader`.
-    pub fn new(config: Config, id: u32, leader: SocketAddr) -> Result<Client, ConfigError> {
+    pub fn new(config: Config, id: ClientId, leader: SocketAddr) -> Result<Client, ConfigError> {
         Client::with_members(config, id, leader, Vec::new())
     }
 
@@ -97,7 +99,7 @@ impl Client {
     /// address. It starts with `config.leader`, and when a member says it does
     /// not lead, or nobody answers, it turns to the leader named or the next
     /// member, resending what is uncommitted under the same request numbers.
-    pub fn with_failover(config: Config, id: u32, members: Vec<SocketAddr>) -> Result<Client, ConfigError> {
+    pub fn with_failover(config: Config, id: ClientId, members: Vec<SocketAddr>) -> Result<Client, ConfigError> {
         let leader = *members
             .get(config.leader.index())
             .ok_or(ConfigError::LeaderNotMember { leader: config.leader, nodes: members.len() as u16 })?;
@@ -109,7 +111,7 @@ impl Client {
 
     fn with_members(
         config: Config,
-        id: u32,
+        id: ClientId,
         leader: SocketAddr,
         members: Vec<SocketAddr>,
     ) -> Result<Client, ConfigError> {
@@ -138,7 +140,7 @@ impl Client {
     }
 
     /// This client's id.
-    pub fn id(&self) -> u32 {
+    pub fn id(&self) -> ClientId {
         self.id
     }
 
@@ -147,7 +149,7 @@ impl Client {
     /// with failover, an elected leader could not place a resent request
     /// (taken by an earlier leader outside the log it holds). A client with
     /// failover sends nothing more; its application decides.
-    pub fn leader_restarted(&self) -> Option<(u64, u64)> {
+    pub fn leader_restarted(&self) -> Option<(Epoch, Epoch)> {
         self.leader_restarted
     }
 
@@ -232,18 +234,18 @@ impl Client {
     pub fn handle_datagram(&mut self, now: Nanos, _from: SocketAddr, bytes: &[u8]) {
         let peers = match self.failover() {
             true => Peers::Members { me: NodeId(SENDER_CLIENT), nodes: self.config.nodes },
-            false => Peers::Leader(self.config.leader),
+            false => Peers::Leader(Some(self.config.leader)),
         };
         let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else {
             return;
         };
-        let (mine, epoch) = (self.header.epoch.get(), datagram.header.epoch.get());
+        let (mine, epoch) = (self.header.epoch(), datagram.header.epoch());
         if self.failover() {
             let sender = usize::from(datagram.header.sender.get());
             return self.handle_failover_frame(now, (mine, epoch), sender, datagram.frame);
         }
-        if mine == 0 {
-            self.header.epoch = epoch.into();
+        if mine == Epoch::ZERO {
+            self.header.epoch = epoch.get().into();
         } else if epoch != mine {
             // The leader this client spoke to is gone: what it did not
             // confirm may or may not have committed there.
@@ -252,11 +254,11 @@ impl Client {
             return;
         }
         match datagram.frame {
-            Frame::Commit(commit) if commit.head.client.get() == self.id => self.on_commit(commit),
-            Frame::Busy(busy) if busy.client.get() == self.id && busy.reason() == BusyReason::EpochChanged => {
+            Frame::Commit(commit) if commit.head.client() == self.id => self.on_commit(commit),
+            Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
                 self.leader_restarted.get_or_insert((mine, epoch));
             }
-            Frame::Busy(busy) if busy.client.get() == self.id => {
+            Frame::Busy(busy) if busy.client() == self.id => {
                 self.stats.busy += 1;
                 self.paused_until = now + busy.retry_ns.get();
                 self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));
@@ -267,25 +269,25 @@ impl Client {
 
     /// With failover, epochs only move forward and a newer one is a new
     /// leader, not a loss: what is uncommitted is resent to it.
-    fn handle_failover_frame(&mut self, now: Nanos, (mine, epoch): (u64, u64), sender: usize, frame: Frame<'_>) {
+    fn handle_failover_frame(&mut self, now: Nanos, (mine, epoch): (Epoch, Epoch), sender: usize, frame: Frame<'_>) {
         if self.silent.is_some_and(|(silent, _)| silent == sender) {
             // It answers after all.
             self.silent = None;
         }
         match frame {
             // A commit notice is true whichever leader sent it.
-            Frame::Commit(commit) if commit.head.client.get() == self.id => {
-                self.header.epoch = mine.max(epoch).into();
+            Frame::Commit(commit) if commit.head.client() == self.id => {
+                self.header.epoch = mine.max(epoch).get().into();
                 self.on_commit(commit);
             }
             _ if epoch < mine => self.rejects.wrong_epoch += 1,
-            Frame::Busy(busy) if busy.client.get() == self.id && busy.reason() == BusyReason::EpochChanged => {
+            Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
                 // The leader cannot say whether a request it was asked for again
                 // committed (taken by an earlier leader, beyond its log).
                 self.leader_restarted.get_or_insert((mine, epoch));
             }
-            Frame::Busy(busy) if busy.client.get() == self.id => {
-                self.header.epoch = epoch.into();
+            Frame::Busy(busy) if busy.client() == self.id => {
+                self.header.epoch = epoch.get().into();
                 self.stats.busy += 1;
                 if busy.reason() == BusyReason::NotLeader {
                     let hint = usize::from(busy.leader.get());
@@ -418,7 +420,7 @@ impl Client {
         self.request_oldest += 1;
         self.request_send = self.request_send.max(self.request_oldest);
         self.stats.committed += 1;
-        Some(Committed { request, seq })
+        Some(Committed { request, seq: Seq(seq) })
     }
 }
 
@@ -437,7 +439,7 @@ mod tests {
     fn client() -> Client {
         let config =
             Config { nodes: 3, failover: Failover::Auto, election_timeout_ns: TIMEOUT_NS, ..Config::default() };
-        Client::with_failover(config, 7, (0..3).map(addr).collect()).unwrap()
+        Client::with_failover(config, ClientId(7), (0..3).map(addr).collect()).unwrap()
     }
 
     /// Where the client's next SUBMIT goes.

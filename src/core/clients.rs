@@ -5,11 +5,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
-use super::Nanos;
+use super::{ClientId, Nanos};
 
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ClientEntry {
-    pub(super) id: u32,
+    pub(super) id: ClientId,
     /// Unknown for a client found in a promoted follower's log until it speaks.
     pub(super) addr: Option<SocketAddr>,
     pub(super) request_next: u64,
@@ -30,7 +30,7 @@ pub(super) struct ClientEntry {
 /// commit notices); sized once from `clients_max × client_pending_max`.
 #[derive(Debug)]
 pub(super) struct Clients {
-    pub(super) index: HashMap<u32, usize>,
+    pub(super) index: HashMap<ClientId, usize>,
     pub(super) entries: Vec<ClientEntry>,
     /// [request, seq] by `seq_index`: the request number says whose the slot is.
     pub(super) seqs: Vec<[u64; 2]>,
@@ -51,7 +51,7 @@ impl Clients {
     }
 
     /// The slot of client `id`, added with `request_next` if it is new.
-    pub(super) fn find_or_add(&mut self, id: u32, addr: Option<SocketAddr>, request_next: u64) -> Option<usize> {
+    pub(super) fn find_or_add(&mut self, id: ClientId, addr: Option<SocketAddr>, request_next: u64) -> Option<usize> {
         if let Some(&slot) = self.index.get(&id) {
             if addr.is_some() {
                 self.entries[slot].addr = addr;
@@ -100,7 +100,7 @@ impl Clients {
 
     /// Notes that (client `id`, `request`) is the event at `seq`, taken by
     /// some leader: what an elected member knows of who sent what.
-    pub(super) fn record(&mut self, id: u32, request: u64, seq: u64) {
+    pub(super) fn record(&mut self, id: ClientId, request: u64, seq: u64) {
         let Some(slot) = self.find_or_add(id, None, request) else { return };
         self.set_seq(slot, request, seq);
         let entry = &mut self.entries[slot];

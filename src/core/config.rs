@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::NodeId;
+use super::{Epoch, NodeId};
 use crate::wire::{BatchHead, Header, SubmitHead, record_len};
 
 /// When a follower hands events to its application (DESIGN §2).
@@ -41,7 +41,7 @@ pub struct Config {
     pub quorum: u16,
     /// The leader's epoch: a leader needs one (≥ 1) and keeps it; a follower
     /// or client given 0 learns it from the first frame of the leader.
-    pub epoch: u64,
+    pub epoch: Epoch,
     /// Largest datagram (UDP payload) any node sends; 1472 fits Ethernet.
     pub mtu: usize,
     /// Largest event payload in bytes.
@@ -95,7 +95,7 @@ impl Default for Config {
             nodes: 3,
             leader: NodeId(0),
             quorum: 0,
-            epoch: 1,
+            epoch: Epoch(1),
             mtu: 1472,
             payload_max: 256,
             ring_events: 1 << 16,

@@ -4,10 +4,11 @@
 use std::net::SocketAddr;
 
 use super::window::{Insert, NakLimits, Popped, Window};
-use super::{Config, ConfigError, Deliver, Dest, Failover, Nanos, NodeId, Peers, Rejects, Transmit, accept};
-use crate::wire::{
-    Ack, Batch, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, emit,
+use super::{
+    Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit,
+    admits, parse,
 };
+use crate::wire::{Ack, Batch, Datagram, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
 
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,51 +38,6 @@ pub struct FollowerStats {
     pub suffix_dropped: u64,
 }
 
-/// What a follower hands its application, in sequence order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event<'a> {
-    /// The next event, borrowed until the next call.
-    Deliver(EventRef<'a>),
-    /// Sequences `[first, end)` left the leader's ring before this follower
-    /// got them: they are committed, but this follower cannot deliver them.
-    Lost {
-        /// First lost sequence.
-        first: u64,
-        /// One past the last.
-        end: u64,
-    },
-    /// A leader of a newer epoch speaks, without this follower's history (a
-    /// restarted leader starts empty). Reported once, after everything of the
-    /// old epoch that could be delivered; nothing of the new epoch is taken.
-    LeaderRestarted {
-        /// The epoch this follower followed.
-        old: u64,
-        /// The epoch heard now.
-        new: u64,
-        /// Sequences `[first, end)` this follower holds past the last commit
-        /// it heard: committed or not, nobody can now say (a client may have
-        /// been told). Delivered already when delivering on receipt.
-        in_doubt: Option<(u64, u64)>,
-    },
-    /// With failover: this member leads from now on, in `epoch`.
-    Elected {
-        /// Its epoch.
-        epoch: u64,
-        /// The commit it knew when elected: a delivery past it is the new
-        /// epoch's first commit.
-        commit: u64,
-        /// The last sequence of the log it starts with.
-        log_end: u64,
-    },
-    /// With failover: this member follows `leader` in `epoch` from now on.
-    Following {
-        /// The leader's epoch.
-        epoch: u64,
-        /// The leader.
-        leader: NodeId,
-    },
-}
-
 /// A follower taking a new leader's log: until it holds everything up to the
 /// log the new leader started with, its claim in an election stays that of
 /// its old log, and it sends no ACK (DESIGN §2, failover).
@@ -89,8 +45,8 @@ pub enum Event<'a> {
 struct Sync {
     /// The new leader's `epoch_start`, once a HEARTBEAT has said it.
     start: Option<u64>,
-    /// The claim of the log held before: (epoch, last sequence).
-    claim: (u64, u64),
+    /// The claim of the log held before.
+    claim: Claim,
     /// The records of that log past its known commit, slot by slot from
     /// `old_first`: kept so that the claim stays true (a follower whose new
     /// leader died before it synced may stand with the log it claims).
@@ -107,17 +63,19 @@ pub struct Follower {
     config: Config,
     header: Header,
     window: Window,
-    leader: NodeId,
+    /// The leader followed (`None` for a leader that stepped down, until
+    /// a newer one speaks).
+    leader: Option<NodeId>,
     leader_addr: Option<SocketAddr>,
     /// The epoch of the leader whose log this follower's is a prefix of.
-    log_epoch: u64,
+    log_epoch: Epoch,
     sync: Option<Sync>,
     /// A follower that started empty in a running cluster may have been part
     /// of a commit quorum before it restarted: it votes only once it holds
     /// everything committed when it came back (`None`: not yet known).
     vote_after: Option<u64>,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
-    epoch_new: Option<u64>,
+    epoch_new: Option<Epoch>,
     epoch_reported: bool,
     /// The highest commit heard from a leader (what is known committed may
     /// be more: see [`commit`](Self::commit)).
@@ -156,16 +114,17 @@ impl Follower {
         config: Config,
         id: NodeId,
         now: Nanos,
-        (epoch, commit, base): (u64, u64, u64),
-        first: u64,
+        (epoch, commit, base): (Epoch, Seq, Seq),
+        first: Seq,
         records: impl Iterator<Item = &'r [u8]>,
     ) -> Follower {
         // Mapped as it fills: a leader stepping down must answer votes now.
+        let (commit, base, first) = (commit.get(), base.get(), first.get());
         let window = Window::starting_at(config.window_events, config.record_max(), base, false);
         let mut follower = Follower::with_window(config, id, now, window);
         // It follows nobody until a leader of a newer epoch speaks.
-        follower.leader = NodeId(SENDER_CLIENT);
-        follower.header.epoch = epoch.into();
+        follower.leader = None;
+        follower.header.epoch = epoch.get().into();
         follower.log_epoch = epoch;
         follower.vote_after = Some(0);
         let records: Vec<(u64, &[u8])> = (first..).zip(records).collect();
@@ -185,11 +144,11 @@ impl Follower {
         Follower {
             header: Header::new(Kind::Ack, id.0, config.cluster_id, config.epoch),
             window,
-            leader: config.leader,
+            leader: Some(config.leader),
             leader_addr: None,
             log_epoch: config.epoch,
             sync: None,
-            vote_after: (config.epoch != 0).then_some(0),
+            vote_after: (config.epoch != Epoch::ZERO).then_some(0),
             epoch_new: None,
             epoch_reported: false,
             commit: 0,
@@ -206,17 +165,18 @@ impl Follower {
         }
     }
 
-    /// The leader followed (the configured one until another is joined).
-    pub fn leader(&self) -> NodeId {
+    /// The leader followed (the configured one until another is joined;
+    /// `None` for a leader that stepped down, until a newer one speaks).
+    pub fn leader(&self) -> Option<NodeId> {
         self.leader
     }
 
     /// What an election compares (DESIGN §2, failover): the epoch of the
     /// leader whose log this follower's is a prefix of, and its last sequence.
-    pub fn claim(&self) -> (u64, u64) {
+    pub fn claim(&self) -> Claim {
         match &self.sync {
             Some(sync) => sync.claim,
-            None => (self.log_epoch, self.window.held()),
+            None => Claim { epoch: self.log_epoch, seq: Seq(self.window.held()) },
         }
     }
 
@@ -230,7 +190,7 @@ impl Follower {
     pub fn may_vote(&self) -> bool {
         // Its claim, not just its window: a member that came back and holds
         // the events but has not yet taken a leader's log claims less.
-        self.vote_after.is_some_and(|commit| self.claim().1 >= commit)
+        self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
     }
 
     /// Follows `leader`, of the newer `epoch`, from now on. Everything held
@@ -238,7 +198,7 @@ impl Follower {
     /// there, and what it lacks was never committed (the winner of an
     /// election holds every committed event). Until it holds the new
     /// leader's starting log, its claim stays that of the log it had.
-    pub fn join(&mut self, epoch: u64, leader: NodeId) {
+    pub fn join(&mut self, epoch: Epoch, leader: NodeId) {
         let commit = self.commit.max(self.window.base() - 1);
         let held = self.window.held();
         let sync = self.sync.take().unwrap_or_else(|| {
@@ -248,14 +208,15 @@ impl Follower {
             for seq in commit + 1..=held {
                 old.extend_from_slice(self.window.kept(seq).expect("a held record is kept"));
             }
-            Sync { start: None, claim: (self.log_epoch, held), old, old_first: commit + 1, restored: false }
+            let claim = Claim { epoch: self.log_epoch, seq: Seq(held) };
+            Sync { start: None, claim, old, old_first: commit + 1, restored: false }
         });
         self.stats.suffix_dropped += held.saturating_sub(commit);
         self.window.truncate(commit);
         self.sync = Some(Sync { start: None, restored: false, ..sync });
-        self.header.epoch = epoch.into();
+        self.header.epoch = epoch.get().into();
         self.epoch_new = None;
-        (self.leader, self.leader_addr) = (leader, None);
+        (self.leader, self.leader_addr) = (Some(leader), None);
         (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
     }
 
@@ -263,7 +224,7 @@ impl Follower {
     /// delivered since it joined (committed, so the same in every log that
     /// can win) does not reach past the end of that log.
     pub fn can_restore(&self) -> bool {
-        self.sync.as_ref().is_some_and(|sync| self.window.base() - 1 <= sync.claim.1)
+        self.sync.as_ref().is_some_and(|sync| self.window.base() - 1 <= sync.claim.seq.get())
     }
 
     /// Takes back the log it had before joining (see [`can_restore`](Self::can_restore)):
@@ -310,26 +271,30 @@ impl Follower {
     }
 
     /// Highest sequence held with nothing missing below it.
-    pub fn seq_held(&self) -> u64 {
-        self.window.held()
+    pub fn seq_held(&self) -> Seq {
+        Seq(self.window.held())
     }
 
     /// The next sequence to deliver.
-    pub fn seq_next_delivery(&self) -> u64 {
-        self.window.base()
+    pub fn seq_next_delivery(&self) -> Seq {
+        Seq(self.window.base())
     }
 
     /// Highest sequence known committed: heard from the leader or, without
     /// failover and when this follower's ACK completes a quorum by itself
     /// ([`Config::followers_infer_commit`]), all it holds (without failover
     /// it holds only its one leader's log).
-    pub fn commit(&self) -> u64 {
+    pub fn commit(&self) -> Seq {
+        Seq(self.known_commit())
+    }
+
+    fn known_commit(&self) -> u64 {
         if self.config.followers_infer_commit() { self.commit.max(self.window.held()) } else { self.commit }
     }
 
     /// Highest sequence known to exist.
-    pub fn seq_seen(&self) -> u64 {
-        self.seen
+    pub fn seq_seen(&self) -> Seq {
+        Seq(self.seen)
     }
 
     /// Protocol counters.
@@ -353,9 +318,16 @@ impl Follower {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        let Some(datagram) = accept(bytes, &self.header, Peers::Leader(self.leader), &mut self.rejects) else {
+        if let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects) {
+            self.handle_frame(now, from, datagram);
+        }
+    }
+
+    /// Feeds one datagram its member already parsed and checked.
+    pub(super) fn handle_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
+        if !admits(&datagram, Peers::Leader(self.leader), &mut self.rejects) {
             return;
-        };
+        }
         let from_leader = matches!(
             datagram.frame,
             Frame::Data(_) | Frame::Retransmit(_) | Frame::Heartbeat(_) | Frame::Unrecoverable(_)
@@ -365,7 +337,7 @@ impl Follower {
             self.rejects.unexpected_kind += 1;
             return;
         }
-        if !self.same_epoch(datagram.header.epoch.get()) {
+        if !self.same_epoch(datagram.header.epoch()) {
             self.rejects.wrong_epoch += 1;
             return;
         }
@@ -414,10 +386,10 @@ impl Follower {
 
     /// Learns the epoch from the first frame; afterwards an older epoch is
     /// fenced off and a newer one is noted for the application.
-    fn same_epoch(&mut self, epoch: u64) -> bool {
-        let mine = self.header.epoch.get();
-        if mine == 0 {
-            self.header.epoch = epoch.into();
+    fn same_epoch(&mut self, epoch: Epoch) -> bool {
+        let mine = self.epoch();
+        if mine == Epoch::ZERO {
+            self.header.epoch = epoch.get().into();
             self.log_epoch = epoch;
             return true;
         }
@@ -428,8 +400,8 @@ impl Follower {
     }
 
     /// The epoch this follower follows (0 until it has heard the leader).
-    pub fn epoch(&self) -> u64 {
-        self.header.epoch.get()
+    pub fn epoch(&self) -> Epoch {
+        self.header.epoch()
     }
 
     fn echo(&mut self, now: Nanos, sent_ns: u64) {
@@ -500,7 +472,7 @@ impl Follower {
         let mut events = 0;
         self.window.collect_naks(now, limits, retry_ns, |first, end| {
             events += end - first;
-            writer.push_range(&SeqRange::new(first, end));
+            writer.push_range(&SeqRange::new(Seq(first), Seq(end)));
         });
         if writer.count() == 0 {
             return None;
@@ -514,15 +486,15 @@ impl Follower {
     /// (the default) or when received, as `config.deliver` says.
     pub fn poll_event(&mut self) -> Option<Event<'_>> {
         let upto = match self.config.deliver {
-            Deliver::OnCommit => self.commit(),
+            Deliver::OnCommit => self.known_commit(),
             Deliver::OnReceive => u64::MAX,
         };
         if !self.window.can_pop(upto) {
             let new = self.epoch_new.filter(|_| !self.epoch_reported)?;
             self.epoch_reported = true;
             let held = self.window.held();
-            let commit = self.commit();
-            let in_doubt = (held > commit).then_some((commit + 1, held + 1));
+            let commit = self.known_commit();
+            let in_doubt = (held > commit).then_some((Seq(commit + 1), Seq(held + 1)));
             return Some(Event::LeaderRestarted { old: self.epoch(), new, in_doubt });
         }
         match self.window.pop(upto)? {
@@ -532,7 +504,7 @@ impl Follower {
             }
             Popped::Lost { first, end } => {
                 self.stats.lost += end - first;
-                Some(Event::Lost { first, end })
+                Some(Event::Lost { first: Seq(first), end: Seq(end) })
             }
         }
     }

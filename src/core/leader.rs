@@ -7,11 +7,12 @@ use std::net::SocketAddr;
 
 use super::clients::Clients;
 use super::{
-    Config, ConfigError, Dest, Failover, Follower, Nanos, NodeId, Peers, Rejects, Ring, Transmit, accept, quorum_commit,
+    Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers, Rejects,
+    Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
-    Ack, Busy, BusyReason, CommitRun, EventRef, Frame, FrameWriter, Header, Heartbeat, Kind, Nak, SENDER_CLIENT,
-    SeqRange, Submit, Unrecoverable, emit,
+    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, Frame, FrameWriter, Header, Heartbeat, Kind, Nak,
+    SENDER_CLIENT, SeqRange, Submit, Unrecoverable, emit,
 };
 
 /// Counters of every protocol path the leader runs.
@@ -68,7 +69,7 @@ pub enum LeaderEvent {
     /// The commit sequence advanced to `commit`.
     Committed {
         /// The new commit sequence.
-        commit: u64,
+        commit: Seq,
     },
     /// An ACK measured the round trip to `node` (echo delay removed).
     AckRtt {
@@ -120,14 +121,14 @@ pub struct Leader {
     multicast_at: Nanos,
     /// When the last HEARTBEAT went out (0: none yet).
     heartbeat_at: Nanos,
-    /// The members that have ACKed this leader, one bit each.
-    acked: u64,
+    /// The members that have ACKed this leader.
+    acked: NodeSet,
     clients: Clients,
     /// The client-table slot of each event in the ring (by `seq % ring_events`),
     /// so a commit finds whom to tell without a hash per event.
     slot_of: Vec<u16>,
     repairs: Vec<Repair>,
-    busy: Vec<(SocketAddr, u32, u64, BusyReason)>,
+    busy: Vec<(SocketAddr, ClientId, u64, BusyReason)>,
     srtt_ns: u64,
     committed_event: bool,
     /// ACK round trips not yet polled: a driver reads many datagrams per turn.
@@ -140,7 +141,7 @@ impl Leader {
     /// A leader for `config` (its node id is `config.leader`), started at `now`.
     pub fn new(config: Config, now: Nanos) -> Result<Leader, ConfigError> {
         config.validate()?;
-        if config.epoch == 0 {
+        if config.epoch == Epoch::ZERO {
             return Err(ConfigError::Zero("epoch"));
         }
         let ring = Ring::new(config.ring_events, config.record_max());
@@ -152,7 +153,7 @@ impl Leader {
     fn with_ring(
         config: Config,
         me: NodeId,
-        epoch: u64,
+        epoch: Epoch,
         (ring, clients, slot_of): (Ring, Clients, Vec<u16>),
         now: Nanos,
     ) -> Leader {
@@ -174,7 +175,7 @@ impl Leader {
             foreign_history: false,
             multicast_at: now,
             heartbeat_at: 0,
-            acked: 0,
+            acked: NodeSet::new(),
             clients,
             slot_of,
             repairs: Vec::with_capacity(config.repairs_max),
@@ -195,11 +196,12 @@ impl Leader {
     pub(super) fn from_follower(
         config: Config,
         me: NodeId,
-        epoch: u64,
+        epoch: Epoch,
         follower: &Follower,
-        (delivered, lost_end): (&Clients, u64),
+        (delivered, lost_end): (&Clients, Seq),
         now: Nanos,
     ) -> Leader {
+        let lost_end = lost_end.get();
         let (first, records) = follower.log();
         // Memory mapped as it fills: faulting it in first would hold up the
         // first frames of the epoch just won (about 30 ms for the defaults here).
@@ -213,15 +215,15 @@ impl Leader {
         let slot_of = vec![0; config.ring_events];
         let mut leader = Leader::with_ring(config, me, epoch, (ring, clients, slot_of), now);
         // What this member neither delivered nor holds was lost to it.
-        let lost_end = if first > follower.seq_next_delivery() { lost_end.max(first) } else { lost_end };
+        let lost_end = if first > follower.seq_next_delivery().get() { lost_end.max(first) } else { lost_end };
         (leader.promoted, leader.lost_end) = (true, lost_end);
-        leader.commit = follower.commit().min(leader.ring.seq_next() - 1);
+        leader.commit = follower.commit().get().min(leader.ring.seq_next() - 1);
         (leader.commit_sent, leader.epoch_start) = (leader.commit, leader.ring.seq_next() - 1);
         // Resend the uncommitted part at once: followers dropped theirs on joining.
         leader.seq_sent = leader.commit + 1;
-        for seq in follower.seq_next_delivery().max(first)..leader.ring.seq_next() {
+        for seq in follower.seq_next_delivery().get().max(first)..leader.ring.seq_next() {
             let event = leader.ring.get(seq).expect("in the ring");
-            let (client, request) = (event.header.client.get(), event.header.request.get());
+            let (client, request) = (event.header.client(), event.header.request.get());
             leader.clients.record(client, request, seq);
             if let Some(&slot) = leader.clients.index.get(&client) {
                 let ring_slot = (seq % leader.slot_of.len() as u64) as usize;
@@ -233,8 +235,8 @@ impl Leader {
 
     /// The event at `seq` if the ring holds it (for delivering to this
     /// member's own application once committed).
-    pub fn event(&self, seq: u64) -> Option<EventRef<'_>> {
-        self.ring.get(seq)
+    pub fn event(&self, seq: Seq) -> Option<EventRef<'_>> {
+        self.ring.get(seq.get())
     }
 
     /// Takes no new events until `until` (clients are told to back off), so
@@ -251,23 +253,29 @@ impl Leader {
     }
 
     /// Last sequence of the log this leader started its epoch with.
-    pub fn epoch_start(&self) -> u64 {
-        self.epoch_start
+    pub fn epoch_start(&self) -> Seq {
+        Seq(self.epoch_start)
     }
 
     /// Highest committed sequence (0: none).
-    pub fn commit(&self) -> u64 {
-        self.commit
+    pub fn commit(&self) -> Seq {
+        Seq(self.commit)
     }
 
     /// The sequence the next event gets.
-    pub fn seq_next(&self) -> u64 {
-        self.ring.seq_next()
+    pub fn seq_next(&self) -> Seq {
+        Seq(self.ring.seq_next())
     }
 
     /// Oldest sequence still held for repair.
-    pub fn seq_oldest(&self) -> u64 {
-        self.ring.seq_first()
+    pub fn seq_oldest(&self) -> Seq {
+        Seq(self.ring.seq_first())
+    }
+
+    /// The claim this leader's log makes in an election: its epoch, and the
+    /// last sequence it stamped.
+    pub fn claim(&self) -> Claim {
+        Claim { epoch: self.epoch(), seq: self.seq_next().prev() }
     }
 
     /// Smoothed ACK round trip.
@@ -292,22 +300,31 @@ impl Leader {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        if let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects) {
+            self.handle_frame(now, from, datagram);
+        }
+    }
+
+    /// Feeds one datagram its member already parsed and checked.
+    pub(super) fn handle_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
         let peers = Peers::Members { me: self.me, nodes: self.config.nodes };
-        let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else { return };
-        let (sender, epoch) = (NodeId(datagram.header.sender.get()), datagram.header.epoch.get());
+        if !admits(&datagram, peers, &mut self.rejects) {
+            return;
+        }
+        let (sender, epoch) = (NodeId(datagram.header.sender.get()), datagram.header.epoch());
         let submit = matches!(datagram.frame, Frame::Submit(_));
         // Clients send 0 until they have heard from a leader.
         let failover = self.config.failover != Failover::Off;
         // With failover a client's epoch is only what it heard last; a stale
         // leader takes its SUBMIT but cannot commit it (no quorum ACKs it),
         // and the client, unanswered, turns to another member.
-        let ours = epoch == self.epoch() || (submit && (epoch == 0 || failover));
+        let ours = epoch == self.epoch() || (submit && (epoch == Epoch::ZERO || failover));
         if !ours {
             self.rejects.wrong_epoch += 1;
             if let Frame::Submit(submit) = datagram.frame {
                 // A client that knows a newer epoch knows a newer leader.
                 let reason = if failover { BusyReason::NotLeader } else { BusyReason::EpochChanged };
-                self.queue_busy(from, submit.head.client.get(), submit.head.request.get(), reason);
+                self.queue_busy(from, submit.head.client(), submit.head.request.get(), reason);
             }
             return;
         }
@@ -320,12 +337,12 @@ impl Leader {
     }
 
     /// This leader's epoch.
-    pub fn epoch(&self) -> u64 {
-        self.header.epoch.get()
+    pub fn epoch(&self) -> Epoch {
+        self.header.epoch()
     }
 
     fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>) {
-        let id = submit.head.client.get();
+        let id = submit.head.client();
         // A client whose newest known event is older than what this leader
         // lost (or unknown) may have requests in those events: their place
         // cannot be told, and taking them again would sequence them twice.
@@ -400,7 +417,7 @@ impl Leader {
         self.clients.mark_dirty(slot);
     }
 
-    fn queue_busy(&mut self, addr: SocketAddr, client: u32, request: u64, reason: BusyReason) {
+    fn queue_busy(&mut self, addr: SocketAddr, client: ClientId, request: u64, reason: BusyReason) {
         if let Some(queued) = self.busy.iter_mut().find(|b| b.1 == client) {
             queued.2 = queued.2.min(request);
         } else if self.busy.len() < self.busy.capacity() {
@@ -426,7 +443,7 @@ impl Leader {
         // A follower that restarted empty acks less than before: believe it.
         self.held[node.index()] = held.min(newest);
         // Failover (the only user) allows at most 64 members.
-        self.acked |= 1u64.checked_shl(node.index() as u32).unwrap_or(0);
+        self.acked.insert(node);
         let may_commit = held > self.commit;
         let echo_ns = ack.echo_ns.get();
         if echo_ns != 0 && echo_ns <= now {
@@ -518,7 +535,7 @@ impl Leader {
             return Some(LeaderEvent::AckRtt { node, rtt_ns });
         }
         if std::mem::take(&mut self.committed_event) {
-            return Some(LeaderEvent::Committed { commit: self.commit });
+            return Some(LeaderEvent::Committed { commit: Seq(self.commit) });
         }
         None
     }
@@ -553,7 +570,7 @@ impl Leader {
         }
         let (addr, client, request, reason) = self.busy.pop()?;
         let body = Busy {
-            client: client.into(),
+            client: client.get().into(),
             reason: u16::from(reason).into(),
             leader: if reason == BusyReason::NotLeader { SENDER_CLIENT } else { 0 }.into(),
             request: request.into(),
@@ -570,9 +587,8 @@ impl Leader {
     /// heartbeat interval, however busy the DATA (a busy leader sends no
     /// idle heartbeat, and its followers would wait for it to stall).
     fn announce_due(&self, now: Nanos) -> bool {
-        let everyone = u64::MAX >> (64 - self.config.nodes.clamp(1, 64));
         self.promoted
-            && self.acked | 1u64.checked_shl(self.me.index() as u32).unwrap_or(0) != everyone
+            && self.acked.union(NodeSet::of(self.me)) != NodeSet::all(self.config.nodes)
             && (self.heartbeat_at == 0 || now >= self.heartbeat_at + self.config.heartbeat_interval_ns)
     }
 
@@ -580,7 +596,7 @@ impl Leader {
         // Only with quorum 1 can an unsent event have committed and left the ring.
         self.seq_sent = self.seq_sent.max(self.ring.seq_first());
         let mut writer =
-            FrameWriter::batch(buf, &self.header, Kind::Data, self.commit, now).expect("mtu holds a batch head");
+            FrameWriter::batch(buf, &self.header, Kind::Data, Seq(self.commit), now).expect("mtu holds a batch head");
         while let Some(event) = self.ring.get(self.seq_sent) {
             if !writer.push_record(event.record) {
                 break;
@@ -618,7 +634,8 @@ impl Leader {
                 self.clients.entries[slot].dirty = false;
                 continue;
             };
-            let mut writer = FrameWriter::commit(buf, &self.header, entry.id, self.commit).expect("mtu holds a COMMIT");
+            let mut writer =
+                FrameWriter::commit(buf, &self.header, entry.id, Seq(self.commit)).expect("mtu holds a COMMIT");
             // A sequence not known here (an elected leader's gap) is skipped:
             // asked for again, it is answered "in doubt".
             let known = |request: u64| self.clients.seq_of(slot, request);
@@ -643,7 +660,7 @@ impl Leader {
                 {
                     count += 1;
                 }
-                if !writer.push_run(&CommitRun::new(request, seq, count as u32)) {
+                if !writer.push_run(&CommitRun::new(request, Seq(seq), count as u32)) {
                     full = true;
                     break;
                 }
@@ -669,7 +686,7 @@ impl Leader {
         if repair.lost || repair.next < oldest {
             // The range (or its head) left the ring since it was asked for.
             let end = if repair.lost { repair.end } else { repair.end.min(oldest) };
-            let body = Unrecoverable { range: SeqRange::new(repair.next, end) };
+            let body = Unrecoverable { range: SeqRange::new(Seq(repair.next), Seq(end)) };
             repair.next = end;
             if repair.next == repair.end {
                 repair.done_at = Some(now);
@@ -678,8 +695,8 @@ impl Leader {
             let len = emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE");
             return Some(Transmit { dest, len });
         }
-        let mut writer =
-            FrameWriter::batch(buf, &self.header, Kind::Retransmit, self.commit, now).expect("mtu holds a batch head");
+        let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
+            .expect("mtu holds a batch head");
         while repair.next < repair.end {
             let event = self.ring.get(repair.next).expect("repairs within the ring");
             if !writer.push_record(event.record) {
@@ -697,177 +714,4 @@ impl Leader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::Follower;
-
-    fn addr(port: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], port))
-    }
-
-    /// A leader that took one event from client 7 (at `addr(9)`) at 10 ns
-    /// and sent it at 20 ns: the leader, and that DATA.
-    fn one_event_sent(config: &Config) -> (Leader, Vec<u8>) {
-        let mut leader = Leader::new(config.clone(), 0).unwrap();
-        let mut client = crate::core::Client::new(config.clone(), 7, addr(1)).unwrap();
-        let mut buf = vec![0; config.mtu];
-        client.submit(b"e").unwrap();
-        let submit = client.poll_transmit(0, &mut buf).unwrap();
-        leader.handle_datagram(10, addr(9), &buf[..submit.len]);
-        let data = leader.poll_transmit(20, &mut buf).unwrap();
-        (leader, buf[..data.len].to_vec())
-    }
-
-    /// A driver reads a batch of datagrams before it polls events: every ACK
-    /// of the batch must still yield its round-trip sample.
-    #[test]
-    fn every_ack_of_a_turn_gives_a_round_trip_sample() {
-        let config = Config::default();
-        let (mut leader, data) = one_event_sent(&config);
-        let mut buf = vec![0; config.mtu];
-        let mut acks = Vec::new();
-        for id in [1, 2] {
-            let mut follower = Follower::new(config.clone(), NodeId(id), 0).unwrap();
-            follower.handle_datagram(30, addr(1), &data);
-            let ack = follower.poll_transmit(40, &mut buf).unwrap();
-            acks.push((id, buf[..ack.len].to_vec()));
-        }
-        for (id, ack) in &acks {
-            leader.handle_datagram(100, addr(10 + id), ack);
-        }
-        let samples: Vec<_> = std::iter::from_fn(|| leader.poll_event())
-            .filter_map(|e| match e {
-                LeaderEvent::AckRtt { node, rtt_ns } => Some((node, rtt_ns)),
-                LeaderEvent::Committed { .. } => None,
-            })
-            .collect();
-        // Sent at 20, echoed after 10 ns at the follower, back at 100.
-        assert_eq!(samples, [(NodeId(1), 70), (NodeId(2), 70)]);
-        assert_eq!(leader.stats().rtt_samples_dropped, 0);
-    }
-
-    /// Invariant 5 without failover: a leader killed between two sends must
-    /// not have told a client of a commit that no follower knows of, or the
-    /// followers stop short of an event called committed. With 3 nodes a
-    /// follower holding the event knows before its ACK leaves, and the
-    /// client's COMMIT goes at once; with 5, a HEARTBEAT goes first, as it
-    /// does with failover (where followers infer nothing).
-    #[test]
-    fn followers_know_of_a_commit_before_its_client_does() {
-        let (group_first, at_once) = (&[Dest::Group, Dest::Unicast(addr(9))][..], &[Dest::Unicast(addr(9))][..]);
-        for (nodes, failover, infers, order) in [
-            (3, Failover::Off, true, at_once),
-            (5, Failover::Off, false, group_first),
-            (3, Failover::Auto, false, group_first),
-        ] {
-            let config = Config { nodes, failover, ..Config::default() };
-            let (mut leader, data) = one_event_sent(&config);
-            let mut buf = vec![0; config.mtu];
-            let mut acked = 0;
-            for id in 1..nodes {
-                let mut follower = Follower::new(config.clone(), NodeId(id), 0).unwrap();
-                follower.handle_datagram(30, addr(1), &data);
-                assert_eq!(follower.commit(), u64::from(infers), "{nodes} nodes, {failover:?}: follower {id}");
-                if leader.commit() == 0 {
-                    let ack = follower.poll_transmit(40, &mut buf).unwrap();
-                    leader.handle_datagram(50, addr(10 + id), &buf[..ack.len]);
-                    acked += 1;
-                }
-            }
-            assert_eq!((leader.commit(), acked), (1, config.quorum() - 1));
-            let sent: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(60, &mut buf).map(|t| t.dest)).collect();
-            assert_eq!(sent, order, "{nodes} nodes, {failover:?}");
-        }
-    }
-
-    /// One step of a random schedule for the property below.
-    #[derive(Clone, Debug)]
-    enum Step {
-        /// Client `0` or `1` submits this many events.
-        Submit(usize, usize),
-        /// A follower (`0` to `3`, modulo their number) sends the leader
-        /// what it has to send (ACKs).
-        Answer(usize),
-        /// The leader sends what it has to send.
-        Send,
-    }
-
-    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
-        use proptest::prelude::*;
-        prop_oneof![
-            (0..2usize, 1..4usize).prop_map(|(c, n)| Step::Submit(c, n)),
-            (0..4usize).prop_map(Step::Answer),
-            Just(Step::Send),
-        ]
-    }
-
-    proptest::proptest! {
-        /// Invariant 5 without failover, over any interleaving and with 3
-        /// or 5 nodes: whenever the leader tells a client that sequence `s`
-        /// committed, every follower already knows of a commit of at least
-        /// `s`, so a leader killed after any datagram leaves no client ahead
-        /// of the followers.
-        #[test]
-        fn followers_know_of_every_commit_before_a_client_does(
-            nodes in proptest::sample::select(vec![3u16, 5]),
-            steps in proptest::collection::vec(step(), 1..200),
-        ) {
-            // Small limits (the simulator's), so each case allocates little.
-            let config = Config {
-                nodes,
-                ring_events: 256,
-                in_flight_max: 128,
-                window_events: 256,
-                clients_max: 8,
-                client_pending_max: 64,
-                ..Config::default()
-            };
-            let mut leader = Leader::new(config.clone(), 0).unwrap();
-            let mut clients: Vec<_> =
-                (0..2u16).map(|i| crate::core::Client::new(config.clone(), 7 + u32::from(i), addr(1)).unwrap()).collect();
-            let mut followers: Vec<_> =
-                (1..nodes).map(|i| Follower::new(config.clone(), NodeId(i), 0).unwrap()).collect();
-            let mut buf = vec![0; config.mtu];
-            let mut now = 0u64;
-            for step in steps {
-                now += 1_000;
-                match step {
-                    Step::Submit(c, n) => {
-                        for _ in 0..n {
-                            let _ = clients[c].submit(b"e");
-                        }
-                        while let Some(t) = clients[c].poll_transmit(now, &mut buf) {
-                            leader.handle_datagram(now, addr(100 + c as u16), &buf[..t.len]);
-                        }
-                    }
-                    Step::Answer(f) => {
-                        let f = f % followers.len();
-                        while let Some(t) = followers[f].poll_transmit(now, &mut buf) {
-                            leader.handle_datagram(now, addr(10 + f as u16), &buf[..t.len]);
-                        }
-                    }
-                    Step::Send => {
-                        while let Some(t) = leader.poll_transmit(now, &mut buf) {
-                            let bytes = buf[..t.len].to_vec();
-                            if let crate::wire::Frame::Commit(commit) = crate::wire::parse(&bytes).unwrap().frame {
-                                let known = followers.iter().map(Follower::commit).min().unwrap();
-                                for run in commit.runs {
-                                    let last = run.seq.get() + u64::from(run.count.get()) - 1;
-                                    proptest::prop_assert!(
-                                        last <= known,
-                                        "a client told of seq {} while a follower knew of {}", last, known
-                                    );
-                                }
-                            }
-                            if t.dest == Dest::Group {
-                                for follower in &mut followers {
-                                    follower.handle_datagram(now, addr(1), &bytes);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
+mod tests;

@@ -9,21 +9,26 @@
 mod client;
 mod clients;
 mod config;
+mod election;
+mod event;
 mod follower;
 mod leader;
 mod member;
 mod quorum;
 mod ring;
+mod timer;
 mod window;
 
+pub use crate::types::{Claim, ClientId, Epoch, NodeId, NodeSet, Seq};
 pub use client::{Client, ClientStats, Committed, SubmitError};
 pub use config::{Config, ConfigError, Deliver, Failover};
-pub use follower::{Event, Follower, FollowerStats};
+pub use election::ElectionStats;
+pub use event::{Event, MemberEvent};
+pub use follower::{Follower, FollowerStats};
 pub use leader::{Leader, LeaderEvent, LeaderStats};
-pub use member::{ElectionStats, Member};
-pub use quorum::quorum_commit;
-pub use ring::Ring;
-pub use window::{Slot, Window};
+pub use member::Member;
+use quorum::quorum_commit;
+use ring::Ring;
 
 use std::net::SocketAddr;
 
@@ -31,24 +36,6 @@ use crate::wire::{self, Datagram, Header, SENDER_CLIENT};
 
 /// Nanoseconds on the driver's clock.
 pub type Nanos = u64;
-
-/// A member of the cluster: ids run `0..nodes`, leader included. A newtype,
-/// so an id cannot be mixed up with a count or a quorum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NodeId(pub u16);
-
-impl NodeId {
-    /// The id as an index into per-node tables.
-    pub fn index(self) -> usize {
-        usize::from(self.0)
-    }
-}
-
-impl core::fmt::Display for NodeId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// A zeroed buffer whose every page is touched now, so that memory is taken
 /// at start (DESIGN §1) and the resident set does not creep up as the buffer
@@ -108,6 +95,19 @@ impl Rejects {
     pub fn total(&self) -> u64 {
         self.wire.iter().sum::<u64>() + self.foreign_cluster + self.not_member + self.wrong_epoch + self.unexpected_kind
     }
+
+    /// Both counts, reason by reason (a member's own and its role's).
+    pub fn plus(&self, other: &Rejects) -> Rejects {
+        let mut sum = *self;
+        for (mine, theirs) in sum.wire.iter_mut().zip(other.wire) {
+            *mine += theirs;
+        }
+        sum.foreign_cluster += other.foreign_cluster;
+        sum.not_member += other.not_member;
+        sum.wrong_epoch += other.wrong_epoch;
+        sum.unexpected_kind += other.unexpected_kind;
+        sum
+    }
 }
 
 /// Who may send a frame to this node.
@@ -115,14 +115,13 @@ impl Rejects {
 enum Peers {
     /// Cluster members other than `me`.
     Members { me: NodeId, nodes: u16 },
-    /// Only the leader.
-    Leader(NodeId),
+    /// Only the leader (nobody when none is known).
+    Leader(Option<NodeId>),
 }
 
-/// The checks after the wire's (DESIGN §2): cluster, then membership.
-/// Clients (sender [`SENDER_CLIENT`]) may only send SUBMIT, which only a
-/// leader accepts. The epoch rule differs by role, so each role applies it.
-fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Rejects) -> Option<Datagram<'a>> {
+/// The wire's checks (DESIGN §2), then the cluster id: a datagram that
+/// passes is parsed, once, into a typed frame.
+fn parse<'a>(bytes: &'a [u8], cluster: u32, rejects: &mut Rejects) -> Option<Datagram<'a>> {
     let datagram = match wire::parse(bytes) {
         Ok(datagram) => datagram,
         Err(error) => {
@@ -130,21 +129,32 @@ fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Re
             return None;
         }
     };
-    let header = datagram.header;
-    if header.cluster != template.cluster {
+    if datagram.header.cluster.get() != cluster {
         rejects.foreign_cluster += 1;
         return None;
     }
-    let sender = header.sender.get();
+    Some(datagram)
+}
+
+/// True if the sender may send this frame to this node. Clients (sender
+/// [`SENDER_CLIENT`]) may only send SUBMIT, which only a leader accepts. The
+/// epoch rule differs by role, so each role applies it.
+fn admits(datagram: &Datagram<'_>, peers: Peers, rejects: &mut Rejects) -> bool {
+    let sender = datagram.header.sender.get();
     let is_submit = matches!(datagram.frame, wire::Frame::Submit(_));
     let member = match peers {
         _ if sender == SENDER_CLIENT => is_submit,
         Peers::Members { me, nodes } => sender < nodes && sender != me.0 && !is_submit,
-        Peers::Leader(leader) => sender == leader.0,
+        Peers::Leader(leader) => leader.is_some_and(|leader| sender == leader.0),
     };
     if !member {
         rejects.not_member += 1;
-        return None;
     }
-    Some(datagram)
+    member
+}
+
+/// [`parse`], then [`admits`].
+fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Rejects) -> Option<Datagram<'a>> {
+    let datagram = parse(bytes, template.cluster.get(), rejects)?;
+    admits(&datagram, peers, rejects).then_some(datagram)
 }

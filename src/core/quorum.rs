@@ -6,7 +6,7 @@
 ///
 /// # Panics
 /// If `quorum` is 0 or larger than `held`, or `scratch` is shorter than `held`.
-pub fn quorum_commit(held: &[u64], quorum: usize, scratch: &mut [u64]) -> u64 {
+pub(super) fn quorum_commit(held: &[u64], quorum: usize, scratch: &mut [u64]) -> u64 {
     assert!(quorum >= 1 && quorum <= held.len(), "quorum {quorum} of {} nodes", held.len());
     let scratch = &mut scratch[..held.len()];
     scratch.copy_from_slice(held);

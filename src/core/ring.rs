@@ -7,7 +7,7 @@ use crate::wire::{EventHeader, EventRef};
 /// A fixed ring of event records indexed by sequence; the oldest is evicted
 /// when a new one needs its slot. Allocated once, at start.
 #[derive(Debug)]
-pub struct Ring {
+pub(super) struct Ring {
     bytes: Vec<u8>,
     slot_len: usize,
     capacity: usize,
@@ -20,7 +20,7 @@ impl Ring {
     ///
     /// # Panics
     /// If `capacity` is 0 or `slot_len` cannot hold an event header.
-    pub fn new(capacity: usize, slot_len: usize) -> Ring {
+    pub(super) fn new(capacity: usize, slot_len: usize) -> Ring {
         Ring::starting_at(capacity, slot_len, 1, true)
     }
 
@@ -30,30 +30,25 @@ impl Ring {
     ///
     /// # Panics
     /// As [`new`](Self::new), or if `seq_next` is 0.
-    pub fn starting_at(capacity: usize, slot_len: usize, seq_next: u64, prefault: bool) -> Ring {
+    pub(super) fn starting_at(capacity: usize, slot_len: usize, seq_next: u64, prefault: bool) -> Ring {
         assert!(capacity > 0 && slot_len >= size_of::<EventHeader>() && seq_next > 0);
         let bytes = super::zeroed(capacity * slot_len, prefault);
         Ring { bytes, slot_len, capacity, seq_first: seq_next, seq_next }
     }
 
     /// The oldest sequence still held.
-    pub fn seq_first(&self) -> u64 {
+    pub(super) fn seq_first(&self) -> u64 {
         self.seq_first
     }
 
     /// The sequence the next push gets.
-    pub fn seq_next(&self) -> u64 {
+    pub(super) fn seq_next(&self) -> u64 {
         self.seq_next
     }
 
     /// Events held.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         (self.seq_next - self.seq_first) as usize
-    }
-
-    /// True when it holds no event.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn slot(&self, seq: u64) -> usize {
@@ -65,7 +60,7 @@ impl Ring {
     ///
     /// # Panics
     /// If `record` is longer than a slot or shorter than an event header.
-    pub fn push(&mut self, record: &[u8], stamp_ns: u64) -> u64 {
+    pub(super) fn push(&mut self, record: &[u8], stamp_ns: u64) -> u64 {
         assert!(record.len() <= self.slot_len);
         let seq = self.seq_next;
         if self.len() == self.capacity {
@@ -82,7 +77,7 @@ impl Ring {
     }
 
     /// The event with sequence `seq`, if the ring still holds it.
-    pub fn get(&self, seq: u64) -> Option<EventRef<'_>> {
+    pub(super) fn get(&self, seq: u64) -> Option<EventRef<'_>> {
         if seq < self.seq_first || seq >= self.seq_next {
             return None;
         }
@@ -94,11 +89,12 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::ClientId;
     use crate::wire::record_len;
     use zerocopy::IntoBytes;
 
     fn record(request: u64, payload: &[u8]) -> Vec<u8> {
-        let mut bytes = EventHeader::unstamped(9, request, payload.len() as u16).as_bytes().to_vec();
+        let mut bytes = EventHeader::unstamped(ClientId(9), request, payload.len() as u16).as_bytes().to_vec();
         bytes.extend_from_slice(payload);
         bytes.resize(record_len(payload.len()), 0);
         bytes
@@ -107,7 +103,7 @@ mod tests {
     #[test]
     fn stamps_in_place_and_reads_back() {
         let mut ring = Ring::new(4, record_len(16));
-        assert!(ring.is_empty());
+        assert_eq!(ring.len(), 0);
         assert_eq!(ring.push(&record(5, b"abc"), 777), 1);
         let event = ring.get(1).unwrap();
         assert_eq!((event.header.seq.get(), event.header.stamp_ns.get()), (1, 777));

@@ -5,7 +5,7 @@ use crate::wire::EventRef;
 
 /// What a follower knows of one sequence in its window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Slot {
+pub(super) enum Slot {
     /// Nothing known yet.
     Empty,
     /// Known to exist, not received: NAK it at `nak_at`.
@@ -23,7 +23,7 @@ pub enum Slot {
 
 /// What [`Window::insert`] did with a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Insert {
+pub(super) enum Insert {
     /// Kept.
     Stored,
     /// Already held, delivered, or lost.
@@ -34,7 +34,7 @@ pub enum Insert {
 
 /// What [`Window::pop`] hands out, in sequence order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Popped<'a> {
+pub(super) enum Popped<'a> {
     /// The next event.
     Event(EventRef<'a>),
     /// Sequences `[first, end)` are lost.
@@ -48,7 +48,7 @@ pub enum Popped<'a> {
 
 /// Bounds on one NAK (DESIGN §2: a bounded list of missing ranges).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NakLimits {
+pub(super) struct NakLimits {
     /// Most ranges in one NAK.
     pub ranges_max: usize,
     /// Most sequences one NAK asks for.
@@ -67,7 +67,7 @@ pub struct NakLimits {
 /// slot in `(held, marked]` is `Missing`, `Present` or `Lost`; `held < base +
 /// capacity`; a missing sequence below `lost_until` is lost.
 #[derive(Debug)]
-pub struct Window {
+pub(super) struct Window {
     bytes: Vec<u8>,
     slots: Vec<Slot>,
     slot_len: usize,
@@ -88,7 +88,7 @@ impl Window {
     ///
     /// # Panics
     /// If `capacity` is 0.
-    pub fn new(capacity: usize, slot_len: usize) -> Window {
+    pub(super) fn new(capacity: usize, slot_len: usize) -> Window {
         Window::starting_at(capacity, slot_len, 1, true)
     }
 
@@ -98,7 +98,7 @@ impl Window {
     ///
     /// # Panics
     /// If `capacity` or `base` is 0.
-    pub fn starting_at(capacity: usize, slot_len: usize, base: u64, prefault: bool) -> Window {
+    pub(super) fn starting_at(capacity: usize, slot_len: usize, base: u64, prefault: bool) -> Window {
         assert!(capacity > 0 && base > 0);
         Window {
             bytes: super::zeroed(capacity * slot_len, prefault),
@@ -116,7 +116,7 @@ impl Window {
 
     /// The record of `seq` if this window still has its bytes: held and not
     /// lost, and if already delivered, not yet overwritten.
-    pub fn kept(&self, seq: u64) -> Option<&[u8]> {
+    pub(super) fn kept(&self, seq: u64) -> Option<&[u8]> {
         if seq < self.bottom || seq > self.held || seq < self.lost_until {
             return None;
         }
@@ -129,7 +129,7 @@ impl Window {
     /// Keeps the record of `seq`, already delivered (below `base`), as
     /// history that [`kept`](Self::kept) returns until a newer record takes
     /// its slot. Returns false if its slot already belongs to a newer one.
-    pub fn keep_history(&mut self, seq: u64, record: &[u8]) -> bool {
+    pub(super) fn keep_history(&mut self, seq: u64, record: &[u8]) -> bool {
         if seq == 0 || seq >= self.base || seq + self.slots.len() as u64 <= self.top.max(self.base - 1) {
             return false;
         }
@@ -144,7 +144,7 @@ impl Window {
     ///
     /// # Panics
     /// If `seq` is below `base - 1`.
-    pub fn truncate(&mut self, seq: u64) {
+    pub(super) fn truncate(&mut self, seq: u64) {
         assert!(seq + 1 >= self.base, "cannot drop delivered events");
         for s in seq + 1..=self.marked.max(self.held).min(self.end() - 1) {
             self.set(s, Slot::Empty);
@@ -162,22 +162,22 @@ impl Window {
     }
 
     /// The next sequence to pop (everything below was delivered or reported lost).
-    pub fn base(&self) -> u64 {
+    pub(super) fn base(&self) -> u64 {
         self.base
     }
 
     /// Highest sequence with nothing missing at or below it (0: none).
-    pub fn held(&self) -> u64 {
+    pub(super) fn held(&self) -> u64 {
         self.held
     }
 
     /// One past the last sequence the window can hold now.
-    pub fn end(&self) -> u64 {
+    pub(super) fn end(&self) -> u64 {
         self.base + self.slots.len() as u64
     }
 
     /// When the earliest missing sequence is due for a NAK.
-    pub fn nak_due(&self) -> Option<u64> {
+    pub(super) fn nak_due(&self) -> Option<u64> {
         self.nak_due
     }
 
@@ -186,7 +186,7 @@ impl Window {
     }
 
     /// The state of `seq` (`Empty` outside the window).
-    pub fn slot(&self, seq: u64) -> Slot {
+    pub(super) fn slot(&self, seq: u64) -> Slot {
         if seq < self.base || seq >= self.end() { Slot::Empty } else { self.slots[self.index(seq)] }
     }
 
@@ -199,7 +199,7 @@ impl Window {
     ///
     /// # Panics
     /// If `record` is longer than a slot.
-    pub fn insert(&mut self, seq: u64, record: &[u8]) -> Insert {
+    pub(super) fn insert(&mut self, seq: u64, record: &[u8]) -> Insert {
         if seq < self.base || matches!(self.slot(seq), Slot::Present | Slot::Lost) {
             return Insert::Duplicate;
         }
@@ -230,7 +230,7 @@ impl Window {
 
     /// Every sequence up to `seen` exists: those in the window not yet known
     /// become `Missing`, due for a NAK at `nak_at`. Returns how many did.
-    pub fn mark_missing(&mut self, seen: u64, nak_at: u64) -> u64 {
+    pub(super) fn mark_missing(&mut self, seen: u64, nak_at: u64) -> u64 {
         let upto = seen.min(self.end() - 1);
         let mut missing = 0;
         for seq in self.marked + 1..=upto {
@@ -249,7 +249,7 @@ impl Window {
 
     /// The leader no longer holds anything below `end`: whatever is missing
     /// there is lost and will be reported, not NAKed.
-    pub fn mark_lost(&mut self, end: u64) {
+    pub(super) fn mark_lost(&mut self, end: u64) {
         self.lost_until = self.lost_until.max(end);
         for seq in self.held + 1..=self.marked.min(self.lost_until.saturating_sub(1)) {
             if let Slot::Missing { .. } = self.slot(seq) {
@@ -261,7 +261,7 @@ impl Window {
 
     /// Calls `emit(first, end)` for each range due for a NAK at `now`, within
     /// `limits`, and schedules the next NAK of each with `retry_ns(tries)`.
-    pub fn collect_naks(
+    pub(super) fn collect_naks(
         &mut self,
         now: u64,
         limits: NakLimits,
@@ -304,13 +304,13 @@ impl Window {
     }
 
     /// True when [`pop`](Self::pop) with `upto` has something to hand out.
-    pub fn can_pop(&self, upto: u64) -> bool {
+    pub(super) fn can_pop(&self, upto: u64) -> bool {
         self.base <= self.held.min(upto)
     }
 
     /// The next event or lost range, if it is at or below `upto` (the commit
     /// sequence, or `u64::MAX` when delivering on receipt).
-    pub fn pop(&mut self, upto: u64) -> Option<Popped<'_>> {
+    pub(super) fn pop(&mut self, upto: u64) -> Option<Popped<'_>> {
         if !self.can_pop(upto) {
             return None;
         }
@@ -345,6 +345,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::ClientId;
     use crate::wire::{EventHeader, record_len};
     use zerocopy::IntoBytes;
 
@@ -352,7 +353,7 @@ mod tests {
     const LIMITS: NakLimits = NakLimits { ranges_max: 64, events_max: 1000, pace_ns: 7, per_event_ns: 0 };
 
     fn record(seq: u64) -> Vec<u8> {
-        let mut header = EventHeader::unstamped(1, seq, 8);
+        let mut header = EventHeader::unstamped(ClientId(1), seq, 8);
         header.seq = seq.into();
         let mut bytes = header.as_bytes().to_vec();
         bytes.extend_from_slice(&seq.to_le_bytes());

@@ -12,7 +12,8 @@ use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
 use super::sys::{self, Clock};
 use crate::core::{
-    Client, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, Nanos, NodeId, SubmitError,
+    Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId,
+    SubmitError,
 };
 use crate::report;
 
@@ -175,9 +176,9 @@ impl Digest {
     }
 
     /// Adds one event of the follower's output.
-    pub fn add(&mut self, event: &Event<'_>) {
+    pub fn add(&mut self, event: &MemberEvent<'_>) {
         match *event {
-            Event::Deliver(e) => {
+            MemberEvent::Log(Event::Deliver(e)) => {
                 let seq = e.header.seq.get();
                 if self.first == 0 {
                     self.first = seq;
@@ -189,15 +190,17 @@ impl Digest {
                 self.mix_word(e.header.request.get());
                 self.mix(e.payload);
             }
-            Event::Lost { first, end } => {
-                self.last = end - 1;
+            MemberEvent::Log(Event::Lost { first, end }) => {
+                self.last = end.prev().get();
                 self.lost += end - first;
                 self.mix_word(u64::MAX);
-                self.mix_word(first);
-                self.mix_word(end);
+                self.mix_word(first.get());
+                self.mix_word(end.get());
             }
             // Not a delivery: the digest covers what was delivered.
-            Event::LeaderRestarted { .. } | Event::Elected { .. } | Event::Following { .. } => {}
+            MemberEvent::Log(Event::LeaderRestarted { .. })
+            | MemberEvent::Elected { .. }
+            | MemberEvent::Following { .. } => {}
         }
     }
 }
@@ -227,8 +230,8 @@ fn group_driver(
 }
 
 /// Notes a delivered event in the stamp → delivery histogram and the digest.
-fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nanos, event: &Event<'_>) {
-    if let Event::Deliver(e) = event {
+fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nanos, event: &MemberEvent<'_>) {
+    if let MemberEvent::Log(Event::Deliver(e)) = event {
         histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1));
     }
     digest.add(event);
@@ -293,7 +296,7 @@ impl FollowerNode {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
         let deliver = |follower: &mut Follower, now: Nanos| {
             while let Some(event) = follower.poll_event() {
-                record_delivery(histogram, digest, now, &event);
+                record_delivery(histogram, digest, now, &MemberEvent::Log(event));
                 on_event(&event);
             }
         };
@@ -359,7 +362,7 @@ impl MemberNode {
     pub fn run(
         &mut self,
         stop: &dyn Fn() -> bool,
-        mut on_event: impl FnMut(&Event<'_>, Nanos),
+        mut on_event: impl FnMut(&MemberEvent<'_>, Nanos),
         mut each_second: impl FnMut(&Member, &Driver),
     ) -> io::Result<()> {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
@@ -387,7 +390,7 @@ impl ClientNode {
     /// 1) that sends from `multicast.interface` to the leader at `leader`.
     pub fn connect(
         config: Config,
-        id: u32,
+        id: ClientId,
         leader: SocketAddrV4,
         multicast: &Multicast,
         tuning: &Tuning,
@@ -402,7 +405,7 @@ impl ClientNode {
     /// (by node id): it finds the leader and follows it through elections.
     pub fn connect_failover(
         config: Config,
-        id: u32,
+        id: ClientId,
         members: &[SocketAddrV4],
         multicast: &Multicast,
         tuning: &Tuning,

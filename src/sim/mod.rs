@@ -13,7 +13,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::core::{Client, Config, Deliver, Dest, Event, Failover, Member, Nanos, NodeId, SubmitError};
+use crate::core::{
+    Client, ClientId, Config, Deliver, Dest, Epoch, Event, Failover, Member, MemberEvent, Nanos, NodeId, Seq,
+    SubmitError,
+};
 use crate::wire::{self, Frame};
 
 /// What the simulator needs of a member; implemented by [`Member`], and
@@ -41,7 +44,7 @@ pub trait SimNode {
         self.member().poll_timeout()
     }
     /// See [`Member::poll_event`].
-    fn poll_event(&mut self) -> Option<Event<'_>> {
+    fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
         self.member_mut().poll_event()
     }
 }
@@ -401,7 +404,7 @@ struct NodeSlot {
     cut_out: bool,
     paused_until: Option<Nanos>,
     /// The highest epoch this incarnation's role has had (fencing: never down).
-    epoch: u64,
+    epoch: Epoch,
 }
 
 struct ClientSlot {
@@ -503,7 +506,7 @@ impl<'a> Sim<'a> {
         let clients = sim.config.clients as u64;
         let members: Vec<SocketAddr> = (0..sim.nodes.len()).map(|i| addr(Who::Node(i))).collect();
         for i in 0..sim.config.clients as usize {
-            let id = i as u32 + 1;
+            let id = ClientId(i as u32 + 1);
             let client = match sim.config.failover_on() {
                 true => Client::with_failover(sim.core.clone(), id, members.clone()),
                 false => Client::new(sim.core.clone(), id, addr(Who::Node(0))),
@@ -616,7 +619,8 @@ impl<'a> Sim<'a> {
 
     fn finish(&mut self, converged: Result<(), String>) {
         self.tally();
-        let seq_next = self.leader().map_or(0, |i| self.member(i).and_then(|m| m.leader()).map_or(0, |l| l.seq_next()));
+        let seq_next =
+            self.leader().map_or(0, |i| self.member(i).and_then(|m| m.leader()).map_or(0, |l| l.seq_next().get()));
         self.history.finish(self.now, seq_next, converged);
     }
 
@@ -625,7 +629,7 @@ impl<'a> Sim<'a> {
     fn finish_leaderless(&mut self) {
         self.tally();
         let held: Vec<(usize, u64)> = (self.nodes.iter())
-            .filter_map(|slot| Some((slot.incarnation, slot.node.as_ref()?.member().follower()?.seq_held())))
+            .filter_map(|slot| Some((slot.incarnation, slot.node.as_ref()?.member().follower()?.seq_held().get())))
             .collect();
         self.history.finish_leaderless(self.now, &held);
     }
@@ -644,7 +648,7 @@ impl<'a> Sim<'a> {
                 );
                 if let Some(f) = m.follower() {
                     eprintln!(
-                        "    follower {:?} {:?} leader {} next {}",
+                        "    follower {:?} {:?} leader {:?} next {}",
                         f.stats(),
                         f.rejects(),
                         f.leader(),
@@ -679,7 +683,7 @@ impl<'a> Sim<'a> {
     fn leader(&self) -> Option<usize> {
         (0..self.nodes.len())
             .filter(|&i| self.member(i).is_some_and(Member::is_leader))
-            .max_by_key(|&i| self.member(i).map_or(0, Member::epoch))
+            .max_by_key(|&i| self.member(i).map_or(Epoch::ZERO, Member::epoch))
     }
 
     /// Picks the leader (if `leader` and there is one) or another member.
@@ -713,7 +717,7 @@ impl<'a> Sim<'a> {
             if i != l && (member.is_leader() || member.epoch() != leader.epoch()) {
                 return Err(format!("member {i} is in epoch {}, leader {l} in {}", member.epoch(), leader.epoch()));
             }
-            let next = self.history.next_of(slot.incarnation);
+            let next = Seq(self.history.next_of(slot.incarnation));
             if next != seq_next {
                 return Err(format!("member {i} delivered up to {} of {}", next - 1, seq_next - 1));
             }
@@ -789,7 +793,7 @@ impl<'a> Sim<'a> {
             Ok(request) => {
                 slot.to_submit -= 1;
                 let id = slot.client.id();
-                self.history.submitted(id, request, &payload);
+                self.history.submitted(id.get(), request, &payload);
             }
             Err(SubmitError::Full) => {}
             Err(error @ SubmitError::TooLarge { .. }) => panic!("simulator payload refused: {error}"),
@@ -827,11 +831,11 @@ impl<'a> Sim<'a> {
                     // cluster: epoch 0, it learns the leader by listening.
                     let mut config = self.core.clone();
                     if self.config.failover_on() {
-                        config.epoch = 0;
+                        config.epoch = Epoch::ZERO;
                     }
                     self.nodes[i].node = Some((self.factory)(config, NodeId(i as u16), self.now));
                     self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
-                    self.nodes[i].epoch = 0;
+                    self.nodes[i].epoch = Epoch::ZERO;
                 }
             }
             Fault::Cut { pick, leader, inbound, outbound, cut_ns } => {
@@ -939,16 +943,20 @@ impl<'a> Sim<'a> {
                 let now = self.now;
                 while let Some(event) = node.poll_event() {
                     match event {
-                        Event::Deliver(e) => {
+                        MemberEvent::Log(Event::Deliver(e)) => {
                             let (client, request) = (e.header.client.get(), e.header.request.get());
                             self.history.delivered(now, incarnation, e.header.seq.get(), client, request, e.payload);
                         }
-                        Event::Lost { first, end } => self.history.lost(now, incarnation, first, end, commit),
-                        Event::LeaderRestarted { old, new, .. } => self.history.epoch_changed(now, old, new),
-                        Event::Elected { .. } | Event::Following { .. } if self.trace => {
+                        MemberEvent::Log(Event::Lost { first, end }) => {
+                            self.history.lost(now, incarnation, first.get(), end.get(), commit)
+                        }
+                        MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => {
+                            self.history.epoch_changed(now, old.get(), new.get())
+                        }
+                        MemberEvent::Elected { .. } | MemberEvent::Following { .. } if self.trace => {
                             eprintln!("{now:>12} member {i}: {event:?}");
                         }
-                        Event::Elected { .. } | Event::Following { .. } => {}
+                        MemberEvent::Elected { .. } | MemberEvent::Following { .. } => {}
                     }
                 }
                 let epoch = node.member().promised();
@@ -962,7 +970,7 @@ impl<'a> Sim<'a> {
                 let id = self.clients[i].client.id();
                 while let Some(done) = self.clients[i].client.poll_event() {
                     self.paths.committed += 1;
-                    self.history.committed(self.now, id, done.request, done.seq);
+                    self.history.committed(self.now, id.get(), done.request, done.seq.get());
                 }
             }
         }

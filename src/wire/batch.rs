@@ -6,6 +6,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::Error;
 use super::event::{EventHeader, Events};
+use crate::types::{ClientId, Seq};
 
 /// Body header of SUBMIT: the records that follow carry `client` and the
 /// request numbers `request`, `request + 1`, … in order; they are unstamped.
@@ -26,6 +27,11 @@ const _: () = assert!(size_of::<SubmitHead>() == 16);
 impl SubmitHead {
     /// Offset of `count` within the body, patched when a batch is finished.
     pub(super) const COUNT_OFFSET: usize = 4;
+
+    /// The client that sent the events.
+    pub fn client(&self) -> ClientId {
+        ClientId(self.client.get())
+    }
 }
 
 /// Body header of DATA and RETRANSMIT: records with consecutive sequences.
@@ -70,8 +76,13 @@ pub struct Batch<'a> {
 
 impl Batch<'_> {
     /// Sequence of the first event (batches are never empty).
-    pub fn first_seq(&self) -> u64 {
-        self.events.clone().next().map_or(0, |e| e.header.seq.get())
+    pub fn first_seq(&self) -> Seq {
+        self.events.clone().next().map_or(Seq::ZERO, |e| e.header.seq())
+    }
+
+    /// The leader's commit when it sent the batch.
+    pub fn commit(&self) -> Seq {
+        Seq(self.head.commit.get())
     }
 }
 

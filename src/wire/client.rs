@@ -5,6 +5,7 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::Error;
+use crate::types::{ClientId, Seq};
 
 /// COMMIT body header; `count` [`CommitRun`]s follow.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +21,13 @@ pub struct CommitHead {
     pub commit: U64,
 }
 const _: () = assert!(size_of::<CommitHead>() == 16);
+
+impl CommitHead {
+    /// The client the runs belong to.
+    pub fn client(&self) -> ClientId {
+        ClientId(self.client.get())
+    }
+}
 
 impl CommitHead {
     /// Offset of `count` within the body.
@@ -43,8 +51,13 @@ const _: () = assert!(size_of::<CommitRun>() == 24);
 
 impl CommitRun {
     /// A run of `count` requests from `request`, at sequences from `seq`.
-    pub fn new(request: u64, seq: u64, count: u32) -> CommitRun {
-        CommitRun { request: request.into(), seq: seq.into(), count: count.into(), reserved: 0.into() }
+    pub fn new(request: u64, seq: Seq, count: u32) -> CommitRun {
+        CommitRun { request: request.into(), seq: seq.get().into(), count: count.into(), reserved: 0.into() }
+    }
+
+    /// Sequence the first request got.
+    pub fn seq(&self) -> Seq {
+        Seq(self.seq.get())
     }
 }
 
@@ -121,6 +134,11 @@ pub struct Busy {
 const _: () = assert!(size_of::<Busy>() == 24);
 
 impl Busy {
+    /// The client refused.
+    pub fn client(&self) -> ClientId {
+        ClientId(self.client.get())
+    }
+
     /// The reason, which may be [`BusyReason::Unknown`].
     pub fn reason(&self) -> BusyReason {
         BusyReason::from(self.reason.get())

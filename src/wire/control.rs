@@ -4,6 +4,7 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::Error;
+use crate::types::Seq;
 
 /// Most ranges one NAK may carry; bounds the leader's work per NAK.
 pub const NAK_RANGES_MAX: usize = 64;
@@ -27,6 +28,23 @@ pub struct Heartbeat {
 }
 const _: () = assert!(size_of::<Heartbeat>() == 40);
 
+impl Heartbeat {
+    /// The next sequence the leader will assign.
+    pub fn seq_next(&self) -> Seq {
+        Seq(self.seq_next.get())
+    }
+
+    /// The leader's commit.
+    pub fn commit(&self) -> Seq {
+        Seq(self.commit.get())
+    }
+
+    /// The last sequence of the log the leader started its epoch with.
+    pub fn epoch_start(&self) -> Seq {
+        Seq(self.epoch_start.get())
+    }
+}
+
 /// ACK body: cumulative, with an echo of the leader's clock for the RTT.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
@@ -39,6 +57,13 @@ pub struct Ack {
     pub echo_delay_ns: U64,
 }
 const _: () = assert!(size_of::<Ack>() == 24);
+
+impl Ack {
+    /// Highest sequence held with nothing missing below it.
+    pub fn seq_held(&self) -> Seq {
+        Seq(self.seq_held.get())
+    }
+}
 
 /// A half-open range of sequences `[first, end)`.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,8 +78,18 @@ const _: () = assert!(size_of::<SeqRange>() == 16);
 
 impl SeqRange {
     /// The range `[first, end)`.
-    pub fn new(first: u64, end: u64) -> SeqRange {
-        SeqRange { first: first.into(), end: end.into() }
+    pub fn new(first: Seq, end: Seq) -> SeqRange {
+        SeqRange { first: first.get().into(), end: end.get().into() }
+    }
+
+    /// First sequence in the range.
+    pub fn first(&self) -> Seq {
+        Seq(self.first.get())
+    }
+
+    /// One past the last sequence.
+    pub fn end(&self) -> Seq {
+        Seq(self.end.get())
     }
 
     fn is_valid(&self) -> bool {

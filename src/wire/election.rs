@@ -7,6 +7,8 @@
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use crate::types::{Claim, Epoch, Seq};
+
 /// Header `flags` bit of a VOTE_REQUEST sent because an operator asked
 /// (`seqcast promote`): voters grant it even while they hear a leader.
 pub const FLAG_FORCED: u16 = 1;
@@ -23,6 +25,18 @@ pub struct VoteRequest {
 }
 const _: () = assert!(size_of::<VoteRequest>() == 16);
 
+impl VoteRequest {
+    /// A request made with the candidate's `claim`.
+    pub fn new(claim: Claim) -> VoteRequest {
+        VoteRequest { log_epoch: claim.epoch.get().into(), log_seq: claim.seq.get().into() }
+    }
+
+    /// The candidate's claim.
+    pub fn claim(&self) -> Claim {
+        Claim { epoch: Epoch(self.log_epoch.get()), seq: Seq(self.log_seq.get()) }
+    }
+}
+
 /// VOTE body (voter → candidate, unicast); the header's epoch is the epoch
 /// voted on.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +52,28 @@ pub struct Vote {
     pub log_seq: U64,
 }
 const _: () = assert!(size_of::<Vote>() == 24);
+
+impl Vote {
+    /// A vote, granted or not, sent with the voter's `claim`.
+    pub fn new(granted: bool, claim: Claim) -> Vote {
+        Vote {
+            granted: u32::from(granted).into(),
+            reserved: 0.into(),
+            log_epoch: claim.epoch.get().into(),
+            log_seq: claim.seq.get().into(),
+        }
+    }
+
+    /// True if the vote was granted.
+    pub fn granted(&self) -> bool {
+        self.granted.get() == 1
+    }
+
+    /// The voter's claim.
+    pub fn claim(&self) -> Claim {
+        Claim { epoch: Epoch(self.log_epoch.get()), seq: Seq(self.log_seq.get()) }
+    }
+}
 
 /// PROMOTE body (operator → one member, unicast): stand for election now.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

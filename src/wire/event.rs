@@ -6,6 +6,7 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::Error;
+use crate::types::{ClientId, Seq};
 
 /// Records are padded so each header starts 8-byte aligned in a frame.
 pub const RECORD_ALIGN: usize = 8;
@@ -31,15 +32,25 @@ const _: () = assert!(size_of::<EventHeader>() == 32);
 
 impl EventHeader {
     /// Header of an event not yet stamped by the leader.
-    pub fn unstamped(client: u32, request: u64, len: u16) -> EventHeader {
+    pub fn unstamped(client: ClientId, request: u64, len: u16) -> EventHeader {
         EventHeader {
             seq: 0.into(),
             stamp_ns: 0.into(),
             request: request.into(),
-            client: client.into(),
+            client: client.get().into(),
             len: len.into(),
             reserved: 0.into(),
         }
+    }
+
+    /// The sequence the leader stamped ([`Seq::ZERO`] until then).
+    pub fn seq(&self) -> Seq {
+        Seq(self.seq.get())
+    }
+
+    /// The client that submitted the event.
+    pub fn client(&self) -> ClientId {
+        ClientId(self.client.get())
     }
 }
 

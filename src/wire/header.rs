@@ -4,6 +4,7 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::Error;
+use crate::types::{Epoch, NodeId};
 
 /// First two bytes of every datagram: `"SQ"`.
 pub const MAGIC: u16 = u16::from_le_bytes(*b"SQ");
@@ -48,7 +49,7 @@ const _: () = assert!(size_of::<Header>() == 32);
 
 impl Header {
     /// A header for `kind`; `len` and `crc` are filled in by sealing.
-    pub fn new(kind: Kind, sender: u16, cluster: u32, epoch: u64) -> Header {
+    pub fn new(kind: Kind, sender: u16, cluster: u32, epoch: Epoch) -> Header {
         Header {
             magic: MAGIC.into(),
             version: VERSION,
@@ -59,8 +60,24 @@ impl Header {
             crc: 0.into(),
             cluster: cluster.into(),
             reserved: 0.into(),
-            epoch: epoch.into(),
+            epoch: epoch.get().into(),
         }
+    }
+
+    /// The sender's epoch.
+    pub fn epoch(&self) -> Epoch {
+        Epoch(self.epoch.get())
+    }
+
+    /// The member that sent the frame, or `None` for a client.
+    pub fn member(&self) -> Option<NodeId> {
+        let sender = self.sender.get();
+        (sender != SENDER_CLIENT).then_some(NodeId(sender))
+    }
+
+    /// The same header for another kind of frame.
+    pub fn with_kind(self, kind: Kind) -> Header {
+        Header { kind: kind.into(), ..self }
     }
 
     /// The frame kind, which may be [`Kind::Unknown`].

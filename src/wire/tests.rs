@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use zerocopy::{FromZeros, IntoBytes};
 
 use super::*;
+use crate::types::{ClientId, Epoch, Seq};
 
 const SUBMIT: [u8; 120] = [
     0x53, 0x51, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0x78, 0x00, 0x00, 0x00, 0x10, 0x14, 0xa2, 0x13, 0x0d, 0x0c, 0x0b,
@@ -94,11 +95,11 @@ const CLUSTER: u32 = 0x0A0B_0C0D;
 const EPOCH: u64 = 3;
 
 fn header(sender: u16) -> Header {
-    Header::new(Kind::Data, sender, CLUSTER, EPOCH)
+    Header::new(Kind::Data, sender, CLUSTER, Epoch(EPOCH))
 }
 
 fn unrecoverable(first: u64, end: u64) -> Unrecoverable {
-    Unrecoverable { range: SeqRange::new(first, end) }
+    Unrecoverable { range: SeqRange::new(Seq(first), Seq(end)) }
 }
 
 /// Emits with `f` into a 0xa5-filled buffer, checks no byte past the frame
@@ -111,7 +112,7 @@ fn emit_a5(f: impl FnOnce(&mut [u8]) -> usize) -> Vec<u8> {
 }
 
 fn stamped(seq: u64, stamp_ns: u64, request: u64, client: u32, len: usize) -> EventHeader {
-    let mut h = EventHeader::unstamped(client, request, len as u16);
+    let mut h = EventHeader::unstamped(ClientId(client), request, len as u16);
     h.seq = seq.into();
     h.stamp_ns = stamp_ns.into();
     h
@@ -120,9 +121,9 @@ fn stamped(seq: u64, stamp_ns: u64, request: u64, client: u32, len: usize) -> Ev
 #[test]
 fn golden_submit() {
     let out = emit_a5(|buf| {
-        let mut w = FrameWriter::submit(buf, &header(SENDER_CLIENT), 7, 100).unwrap();
-        assert!(w.push_event(&EventHeader::unstamped(7, 100, 2), b"hi"));
-        assert!(w.push_event(&EventHeader::unstamped(7, 101, 0), b""));
+        let mut w = FrameWriter::submit(buf, &header(SENDER_CLIENT), ClientId(7), 100).unwrap();
+        assert!(w.push_event(&EventHeader::unstamped(ClientId(7), 100, 2), b"hi"));
+        assert!(w.push_event(&EventHeader::unstamped(ClientId(7), 101, 0), b""));
         w.finish()
     });
     assert_eq!(out, SUBMIT);
@@ -135,21 +136,21 @@ fn golden_submit() {
 #[test]
 fn golden_data_and_retransmit() {
     let out = emit_a5(|buf| {
-        let mut w = FrameWriter::batch(buf, &header(1), Kind::Data, 5, 1000).unwrap();
+        let mut w = FrameWriter::batch(buf, &header(1), Kind::Data, Seq(5), 1000).unwrap();
         assert!(w.push_event(&stamped(6, 900, 100, 7, 3), b"abc"));
         assert!(w.push_event(&stamped(7, 901, 101, 7, 8), b"12345678"));
         w.finish()
     });
     assert_eq!(out, DATA);
     let Frame::Data(data) = parse(&DATA).unwrap().frame else { panic!("not DATA") };
-    assert_eq!((data.head.commit.get(), data.head.sent_ns.get(), data.first_seq()), (5, 1000, 6));
+    assert_eq!((data.head.commit.get(), data.head.sent_ns.get(), data.first_seq()), (5, 1000, Seq(6)));
     let events: Vec<_> = data.events.collect();
     assert_eq!(events[1].payload, b"12345678");
     assert_eq!(events[1].header.stamp_ns.get(), 901);
 
     // A repair is a copy of the record bytes: push the first record of DATA.
     let out = emit_a5(|buf| {
-        let mut w = FrameWriter::batch(buf, &header(1), Kind::Retransmit, 7, 3000).unwrap();
+        let mut w = FrameWriter::batch(buf, &header(1), Kind::Retransmit, Seq(7), 3000).unwrap();
         assert!(w.push_record(events[0].record));
         w.finish()
     });
@@ -190,15 +191,15 @@ fn golden_fixed_frames() {
 
 #[test]
 fn golden_failover_frames() {
-    let mut candidate = Header::new(Kind::Data, 2, CLUSTER, 4);
+    let mut candidate = Header::new(Kind::Data, 2, CLUSTER, Epoch(4));
     candidate.flags = FLAG_FORCED.into();
     let request = VoteRequest { log_epoch: 3.into(), log_seq: 41.into() };
     assert_eq!(emit_a5(|b| emit(b, &candidate, Kind::VoteRequest, &request).unwrap()), VOTE_REQUEST);
     let vote = Vote { granted: 1.into(), reserved: 0.into(), log_epoch: 3.into(), log_seq: 40.into() };
-    let voter = Header::new(Kind::Data, 1, CLUSTER, 4);
+    let voter = Header::new(Kind::Data, 1, CLUSTER, Epoch(4));
     assert_eq!(emit_a5(|b| emit(b, &voter, Kind::Vote, &vote).unwrap()), VOTE);
     let promote = Promote { node: 2.into(), reserved: 0.into(), reserved2: 0.into() };
-    let operator = Header::new(Kind::Data, SENDER_CLIENT, CLUSTER, 0);
+    let operator = Header::new(Kind::Data, SENDER_CLIENT, CLUSTER, Epoch(0));
     assert_eq!(emit_a5(|b| emit(b, &operator, Kind::Promote, &promote).unwrap()), PROMOTE);
     let busy = Busy {
         client: 7.into(),
@@ -222,22 +223,22 @@ fn golden_failover_frames() {
 fn golden_nak_and_commit() {
     let out = emit_a5(|buf| {
         let mut w = FrameWriter::nak(buf, &header(2)).unwrap();
-        assert!(w.push_range(&SeqRange::new(3, 5)));
-        assert!(w.push_range(&SeqRange::new(9, 12)));
+        assert!(w.push_range(&SeqRange::new(Seq(3), Seq(5))));
+        assert!(w.push_range(&SeqRange::new(Seq(9), Seq(12))));
         w.finish()
     });
     assert_eq!(out, NAK);
     let Frame::Nak(nak) = parse(&NAK).unwrap().frame else { panic!("not a NAK") };
-    assert_eq!(nak.ranges, [SeqRange::new(3, 5), SeqRange::new(9, 12)]);
+    assert_eq!(nak.ranges, [SeqRange::new(Seq(3), Seq(5)), SeqRange::new(Seq(9), Seq(12))]);
 
     let out = emit_a5(|buf| {
-        let mut w = FrameWriter::commit(buf, &header(1), 7, 7).unwrap();
-        assert!(w.push_run(&CommitRun::new(100, 6, 2)));
+        let mut w = FrameWriter::commit(buf, &header(1), ClientId(7), Seq(7)).unwrap();
+        assert!(w.push_run(&CommitRun::new(100, Seq(6), 2)));
         w.finish()
     });
     assert_eq!(out, COMMIT);
     let Frame::Commit(commit) = parse(&COMMIT).unwrap().frame else { panic!("not a COMMIT") };
-    assert_eq!(commit.runs, [CommitRun::new(100, 6, 2)]);
+    assert_eq!(commit.runs, [CommitRun::new(100, Seq(6), 2)]);
 }
 
 #[test]
@@ -245,16 +246,16 @@ fn writers_stop_at_the_buffer_and_the_range_limit() {
     let mut small = [0u8; 40];
     assert!(emit(&mut small, &header(1), Kind::Ack, &Ack::new_zeroed()).is_none());
     let mut buf = [0u8; 32 + 24 + 40];
-    let mut w = FrameWriter::batch(&mut buf, &header(1), Kind::Data, 0, 0).unwrap();
+    let mut w = FrameWriter::batch(&mut buf, &header(1), Kind::Data, Seq(0), 0).unwrap();
     assert!(w.push_event(&stamped(1, 0, 0, 1, 8), &[1; 8]));
     assert!(!w.push_event(&stamped(2, 0, 1, 1, 8), &[1; 8]), "second record does not fit");
     assert_eq!(w.count(), 1);
     let mut buf = [0u8; 4096];
     let mut w = FrameWriter::nak(&mut buf, &header(2)).unwrap();
     for i in 0..NAK_RANGES_MAX as u64 {
-        assert!(w.push_range(&SeqRange::new(10 * i + 1, 10 * i + 2)));
+        assert!(w.push_range(&SeqRange::new(Seq(10 * i + 1), Seq(10 * i + 2))));
     }
-    assert!(!w.push_range(&SeqRange::new(10_000, 10_001)), "a NAK holds at most NAK_RANGES_MAX ranges");
+    assert!(!w.push_range(&SeqRange::new(Seq(10_000), Seq(10_001))), "a NAK holds at most NAK_RANGES_MAX ranges");
     let len = w.finish();
     assert!(parse(&buf[..len]).is_ok());
 }
@@ -341,14 +342,16 @@ enum Model {
 fn emit_model(model: &Model, header: &Header, buf: &mut [u8]) -> usize {
     match model {
         Model::Submit { client, request, payloads } => {
-            let mut w = FrameWriter::submit(buf, header, *client, *request).unwrap();
+            let mut w = FrameWriter::submit(buf, header, ClientId(*client), *request).unwrap();
             for (i, p) in payloads.iter().enumerate() {
-                assert!(w.push_event(&EventHeader::unstamped(*client, request + i as u64, p.len() as u16), p));
+                assert!(
+                    w.push_event(&EventHeader::unstamped(ClientId(*client), request + i as u64, p.len() as u16), p)
+                );
             }
             w.finish()
         }
         Model::Batch { kind, commit, sent_ns, first, events } => {
-            let mut w = FrameWriter::batch(buf, header, *kind, *commit, *sent_ns).unwrap();
+            let mut w = FrameWriter::batch(buf, header, *kind, Seq(*commit), *sent_ns).unwrap();
             for (i, (stamp, request, client, p)) in events.iter().enumerate() {
                 assert!(w.push_event(&stamped(first + i as u64, *stamp, *request, *client, p.len()), p));
             }
@@ -366,14 +369,14 @@ fn emit_model(model: &Model, header: &Header, buf: &mut [u8]) -> usize {
         Model::Nak(ranges) => {
             let mut w = FrameWriter::nak(buf, header).unwrap();
             for (first, end) in ranges {
-                assert!(w.push_range(&SeqRange::new(*first, *end)));
+                assert!(w.push_range(&SeqRange::new(Seq(*first), Seq(*end))));
             }
             w.finish()
         }
         Model::Commit { client, commit, runs } => {
-            let mut w = FrameWriter::commit(buf, header, *client, *commit).unwrap();
+            let mut w = FrameWriter::commit(buf, header, ClientId(*client), Seq(*commit)).unwrap();
             for (request, seq, count) in runs {
-                assert!(w.push_run(&CommitRun::new(*request, *seq, *count)));
+                assert!(w.push_run(&CommitRun::new(*request, Seq(*seq), *count)));
             }
             w.finish()
         }
@@ -391,7 +394,7 @@ fn model_of(frame: &Frame<'_>, kind: Kind) -> Model {
             kind,
             commit: b.head.commit.get(),
             sent_ns: b.head.sent_ns.get(),
-            first: b.first_seq(),
+            first: b.first_seq().get(),
             events: b
                 .events
                 .clone()
@@ -494,7 +497,7 @@ fn model() -> impl Strategy<Value = Model> {
 
 fn emitted(model: &Model, sender: u16, epoch: u64) -> Vec<u8> {
     let mut buf = vec![0u8; 4096];
-    let header = Header::new(Kind::Data, sender, CLUSTER, epoch);
+    let header = Header::new(Kind::Data, sender, CLUSTER, Epoch(epoch));
     let len = emit_model(model, &header, &mut buf);
     buf.truncate(len);
     buf
@@ -519,7 +522,7 @@ proptest! {
     /// Random bodies behind a valid header and CRC reach every body check.
     #[test]
     fn arbitrary_sealed_bodies_never_panic(kind in 0..12u8, body in prop::collection::vec(any::<u8>(), 0..600)) {
-        let mut bytes = Header::new(Kind::from(kind), 1, CLUSTER, EPOCH).as_bytes().to_vec();
+        let mut bytes = Header::new(Kind::from(kind), 1, CLUSTER, Epoch(EPOCH)).as_bytes().to_vec();
         bytes.extend_from_slice(&body);
         seal(&mut bytes);
         if let Ok(datagram) = parse(&bytes) {

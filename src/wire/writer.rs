@@ -8,6 +8,7 @@ use super::client::{CommitHead, CommitRun};
 use super::control::{NAK_RANGES_MAX, NakHead, SeqRange};
 use super::event::{EventHeader, record_len};
 use super::header::{Header, Kind, seal};
+use crate::types::{ClientId, Seq};
 
 /// Writes a fixed-size frame (`body` after `header`, whose kind is set to
 /// `kind`) into `buf`. Returns its length, or `None` if `buf` is too small.
@@ -48,16 +49,17 @@ impl<'a> FrameWriter<'a> {
     }
 
     /// A SUBMIT of events from `client`, the first with request number `request`.
-    pub fn submit(buf: &'a mut [u8], header: &Header, client: u32, request: u64) -> Option<FrameWriter<'a>> {
-        let head = SubmitHead { client: client.into(), count: 0.into(), reserved: 0.into(), request: request.into() };
+    pub fn submit(buf: &'a mut [u8], header: &Header, client: ClientId, request: u64) -> Option<FrameWriter<'a>> {
+        let head =
+            SubmitHead { client: client.get().into(), count: 0.into(), reserved: 0.into(), request: request.into() };
         Self::start(buf, header, Kind::Submit, &head, SubmitHead::COUNT_OFFSET, u16::MAX)
     }
 
     /// A DATA (or, with `kind` [`Kind::Retransmit`], a repair) batch.
-    pub fn batch(buf: &'a mut [u8], header: &Header, kind: Kind, commit: u64, sent_ns: u64) -> Option<FrameWriter<'a>> {
+    pub fn batch(buf: &'a mut [u8], header: &Header, kind: Kind, commit: Seq, sent_ns: u64) -> Option<FrameWriter<'a>> {
         debug_assert!(matches!(kind, Kind::Data | Kind::Retransmit));
         let head = BatchHead {
-            commit: commit.into(),
+            commit: commit.get().into(),
             sent_ns: sent_ns.into(),
             count: 0.into(),
             reserved: 0.into(),
@@ -73,8 +75,13 @@ impl<'a> FrameWriter<'a> {
     }
 
     /// A COMMIT to `client`, stating the leader's `commit` sequence.
-    pub fn commit(buf: &'a mut [u8], header: &Header, client: u32, commit: u64) -> Option<FrameWriter<'a>> {
-        let head = CommitHead { client: client.into(), count: 0.into(), reserved: 0.into(), commit: commit.into() };
+    pub fn commit(buf: &'a mut [u8], header: &Header, client: ClientId, commit: Seq) -> Option<FrameWriter<'a>> {
+        let head = CommitHead {
+            client: client.get().into(),
+            count: 0.into(),
+            reserved: 0.into(),
+            commit: commit.get().into(),
+        };
         Self::start(buf, header, Kind::Commit, &head, CommitHead::COUNT_OFFSET, u16::MAX)
     }
 

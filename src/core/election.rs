@@ -1,0 +1,618 @@
+//! The election (DESIGN §2, failover): when a member stands, whom it votes
+//! for, and the epoch rule, which lives here and nowhere else. Pure: it is
+//! told what the member's role says of its log (a [`View`]) and returns the
+//! [`Decision`]s that change the role, which [`Member`](super::Member) applies.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use super::timer::TimerTable;
+use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Transmit};
+use crate::wire::{Busy, BusyReason, FLAG_FORCED, Header, Kind, SENDER_CLIENT, Vote, VoteRequest, emit};
+
+/// Counters of the failover paths.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ElectionStats {
+    /// Elections this member stood in.
+    pub stood: u64,
+    /// Elections it won.
+    pub won: u64,
+    /// Elections it lost: refused by too many, timed out, or beaten.
+    pub lost: u64,
+    /// Votes it granted.
+    pub granted: u64,
+    /// Votes it refused (a stale epoch, a vote already given, a less
+    /// complete log, or a log it cannot vouch for).
+    pub refused: u64,
+    /// Vote requests ignored because its leader is alive.
+    pub ignored: u64,
+    /// Times it led and stepped down for a newer epoch (a fenced stale leader).
+    pub stepped_down: u64,
+    /// SUBMITs answered with "not leader".
+    pub redirected: u64,
+    /// Promotions asked for that it could not honour (its log is not whole).
+    pub promote_refused: u64,
+}
+
+/// What the member's role says of its log, as the election needs it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct View {
+    /// It leads.
+    pub(super) leading: bool,
+    /// The epoch it leads or follows ([`Epoch::ZERO`] until it knows one).
+    pub(super) epoch: Epoch,
+    /// What its log claims in an election.
+    pub(super) claim: Claim,
+    /// Its claim can be trusted in an election.
+    pub(super) may_vote: bool,
+    /// It follows, and its log is whole enough to stand with.
+    pub(super) may_stand: bool,
+    /// It reported events lost: it may not know every client's requests.
+    pub(super) lost_any: bool,
+}
+
+/// A change of role the election asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Decision {
+    /// Stand for election: a follower whose new leader died before it
+    /// synced takes back the log it claims.
+    Stand,
+    /// Won `Epoch`: lead it with the log held.
+    Won(Epoch),
+    /// Lead no more, keeping the log. From a vote request, the request is
+    /// to be handed back once the member follows.
+    StepDown,
+    /// A leader takes no new events until then, so that a member an
+    /// operator promoted catches up with its log and can win.
+    HoldIntake(Nanos),
+}
+
+/// What to do with a frame of a leader (DESIGN §3.7, fencing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Admit {
+    /// Not yet: a member coming back first learns which leaders are stale.
+    Wait,
+    /// From a leader older than this member's fence: dropped.
+    Fenced,
+    /// From a leader of a newer epoch (or the first heard): follow it.
+    Newer,
+    /// From the epoch followed (or led).
+    Current,
+}
+
+/// A vote request: who asks, for which epoch, with what log.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Request {
+    pub(super) from: SocketAddr,
+    pub(super) candidate: NodeId,
+    pub(super) epoch: Epoch,
+    pub(super) claim: Claim,
+    /// An operator asked (`seqcast promote`): granted even by members that
+    /// still hear a leader.
+    pub(super) forced: bool,
+}
+
+/// A vote request put off while the leader was still heard, and when it came.
+#[derive(Clone, Copy, Debug)]
+struct Deferred {
+    at: Nanos,
+    request: Request,
+}
+
+/// A member's candidacy for `epoch`.
+#[derive(Clone, Copy, Debug)]
+struct Candidacy {
+    epoch: Epoch,
+    granted: NodeSet,
+    refused: NodeSet,
+    until: Nanos,
+    /// When the VOTE_REQUEST last went out: unless forced, it is sent again
+    /// every [`REQUEST_RESEND_DIVISOR`]th of an election timeout while the
+    /// candidacy lasts (one lost datagram must not cost all of it).
+    asked_at: Nanos,
+    forced: bool,
+    /// Forced candidacies in a row (an operator's promotion is retried a few
+    /// times when votes are lost, never when they are refused).
+    tries: u8,
+}
+
+/// A member that came back asks the others for the epoch they are fenced at.
+#[derive(Clone, Copy, Debug)]
+struct Rejoin {
+    replies: NodeSet,
+    fence: Epoch,
+    asked_at: Option<Nanos>,
+}
+
+/// A frame the election (or the member, for a SUBMIT) owes.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Owed {
+    /// A VOTE_REQUEST to the group (epoch 0: a rejoining member's question).
+    Request { epoch: Epoch, forced: bool },
+    /// A VOTE to one member.
+    Vote { to: SocketAddr, epoch: Epoch, granted: bool },
+    /// A BUSY "not leader" to a client, naming the leader if one is known.
+    NotLeader { to: SocketAddr, client: ClientId, request: u64, leader: Option<NodeId> },
+}
+
+impl Owed {
+    /// Writes the frame into `buf`: `header` names the sender, its cluster
+    /// and its role's epoch, `claim` is its log's.
+    pub(super) fn emit(self, buf: &mut [u8], header: Header, claim: Claim) -> Transmit {
+        let with_epoch = |kind: Kind, epoch: Epoch| Header { epoch: epoch.get().into(), ..header.with_kind(kind) };
+        match self {
+            Owed::Request { epoch, forced } => {
+                let mut header = with_epoch(Kind::VoteRequest, epoch);
+                header.flags = if forced { FLAG_FORCED } else { 0 }.into();
+                let len =
+                    emit(buf, &header, Kind::VoteRequest, &VoteRequest::new(claim)).expect("mtu holds a VOTE_REQUEST");
+                Transmit { dest: Dest::Group, len }
+            }
+            Owed::Vote { to, epoch, granted } => {
+                let header = with_epoch(Kind::Vote, epoch);
+                let len = emit(buf, &header, Kind::Vote, &Vote::new(granted, claim)).expect("mtu holds a VOTE");
+                Transmit { dest: Dest::Unicast(to), len }
+            }
+            Owed::NotLeader { to, client, request, leader } => {
+                let body = Busy {
+                    client: client.get().into(),
+                    reason: u16::from(BusyReason::NotLeader).into(),
+                    leader: leader.map_or(SENDER_CLIENT, |l| l.0).into(),
+                    request: request.into(),
+                    retry_ns: 0.into(),
+                };
+                let len = emit(buf, &header.with_kind(Kind::Busy), Kind::Busy, &body).expect("mtu holds BUSY");
+                Transmit { dest: Dest::Unicast(to), len }
+            }
+        }
+    }
+}
+
+/// Candidacies one promotion makes at most.
+const FORCED_TRIES: u8 = 8;
+
+/// A candidate sends its VOTE_REQUEST again every election timeout
+/// divided by this while votes are missing.
+pub(super) const REQUEST_RESEND_DIVISOR: u64 = 8;
+
+/// Most frames queued at once (a burst of vote requests or SUBMITs).
+const OWED_MAX: usize = 64;
+
+/// The election's timers, one slot each in its [`TimerTable`].
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    /// A rejoining member asks again.
+    Rejoin,
+    /// The candidacy ends, lost.
+    CandidacyEnd,
+    /// An unforced candidate asks again.
+    RequestResend,
+    /// A deferred vote is settled by the leader's silence or its own age.
+    Deferred,
+    /// A forced candidacy is retried.
+    StandAt,
+    /// The leader's silence starts an automatic candidacy.
+    Stand,
+}
+
+/// The election state of one member.
+#[derive(Debug)]
+pub(super) struct Election {
+    id: NodeId,
+    nodes: u16,
+    failover: Failover,
+    timeout_ns: Nanos,
+    quorum: usize,
+    /// Highest epoch stood in, voted in or followed: votes for older epochs
+    /// are refused.
+    promised: Epoch,
+    voted_for: Option<NodeId>,
+    /// Highest epoch followed or voted in for another member: frames of
+    /// older leaders are fenced off (while standing, `promised` fences too).
+    fenced_below: Epoch,
+    candidacy: Option<Candidacy>,
+    /// Last frame from the leader followed (or when this member started).
+    leader_at: Nanos,
+    /// It has heard a leader since it started.
+    heard_leader: bool,
+    /// Last time it stood, lost, or granted a vote: the next automatic
+    /// candidacy waits a timeout from whichever of the two is later.
+    active_at: Nanos,
+    /// When a fenced leader was last told of the newer epoch.
+    noticed_at: Nanos,
+    /// Coming back empty into a running cluster, it first asks the others
+    /// which epoch they are in: it may have promised a newer epoch before it
+    /// restarted, and must not help an older leader commit.
+    rejoin: Option<Rejoin>,
+    /// Extra random wait before standing, drawn anew after each election.
+    jitter_ns: u64,
+    /// Stand at this time even without silence (after a lost forced election).
+    stand_at: Option<(Nanos, bool)>,
+    /// A vote request that came while this member still heard its leader:
+    /// answered when that stops, if within an election timeout of asking.
+    deferred: Option<Deferred>,
+    forced_tries: u8,
+    rng: u64,
+    owed: VecDeque<Owed>,
+    stats: ElectionStats,
+}
+
+impl Election {
+    /// The election of member `id` starting at `now`; with failover and
+    /// `config.epoch` 0 it rejoins a running cluster.
+    pub(super) fn new(config: &Config, id: NodeId, now: Nanos) -> Election {
+        let seed = (u64::from(id.0) << 48) ^ u64::from(config.cluster_id) ^ now ^ 0x9e37_79b9_7f4a_7c15;
+        let rejoining = config.failover != Failover::Off && config.epoch == Epoch::ZERO;
+        let mut election = Election {
+            id,
+            nodes: config.nodes,
+            failover: config.failover,
+            timeout_ns: config.election_timeout_ns,
+            quorum: config.election_quorum(),
+            promised: config.epoch,
+            voted_for: None,
+            fenced_below: config.epoch,
+            candidacy: None,
+            leader_at: now,
+            heard_leader: false,
+            active_at: now,
+            noticed_at: 0,
+            rejoin: rejoining.then_some(Rejoin { replies: NodeSet::new(), fence: Epoch::ZERO, asked_at: None }),
+            jitter_ns: 0,
+            stand_at: None,
+            deferred: None,
+            forced_tries: 0,
+            rng: seed,
+            owed: VecDeque::with_capacity(OWED_MAX),
+            stats: ElectionStats::default(),
+        };
+        election.jitter_ns = election.draw_jitter();
+        election
+    }
+
+    /// Starts over as a member that rejoins (its leader had a history the
+    /// cluster lacks), still bound by what it promised.
+    pub(super) fn start_over(&mut self, config: &Config, now: Nanos) {
+        let fresh = Election::new(&Config { epoch: Epoch::ZERO, ..config.clone() }, self.id, now);
+        let stats = ElectionStats { stepped_down: self.stats.stepped_down + 1, ..self.stats };
+        *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
+    }
+
+    /// Failover counters.
+    pub(super) fn stats(&self) -> &ElectionStats {
+        &self.stats
+    }
+
+    /// Counts a SUBMIT answered "not leader".
+    pub(super) fn redirected(&mut self) {
+        self.stats.redirected += 1;
+    }
+
+    /// The highest epoch stood in, voted in or followed, or the role's if newer.
+    pub(super) fn promised(&self, role: Epoch) -> Epoch {
+        self.promised.max(role)
+    }
+
+    /// Frames of leaders older than this are fenced off.
+    pub(super) fn fence(&self) -> Epoch {
+        if self.candidacy.is_some() { self.promised } else { self.fenced_below }
+    }
+
+    /// True while the leader it follows (or it, leading) is known alive.
+    pub(super) fn hears_leader(&self, now: Nanos, view: &View) -> bool {
+        view.leading || (view.epoch != Epoch::ZERO && now < self.leader_at + self.timeout_ns)
+    }
+
+    fn draw_jitter(&mut self) -> u64 {
+        // SplitMix64: deterministic per member, so the simulator replays.
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % self.timeout_ns.max(1)
+    }
+
+    /// Queues a frame to send (dropped beyond [`OWED_MAX`]).
+    pub(super) fn owe(&mut self, owed: Owed) {
+        if self.owed.len() < OWED_MAX {
+            self.owed.push_back(owed);
+        }
+    }
+
+    /// The next frame owed, oldest first.
+    pub(super) fn pop_owed(&mut self) -> Option<Owed> {
+        self.owed.pop_front()
+    }
+
+    /// An operator asks this member to stand now. Returns `None` if it
+    /// cannot (failover off, or its log is not whole), counting the refusal
+    /// unless it leads already.
+    pub(super) fn promote(&mut self, now: Nanos, view: &View) -> Option<Decision> {
+        if self.failover == Failover::Off || !view.may_stand {
+            self.stats.promote_refused += u64::from(!view.leading);
+            return None;
+        }
+        Some(self.stand(now, view, true))
+    }
+
+    fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {
+        let epoch = self.promised.max(view.epoch).next();
+        (self.promised, self.voted_for) = (epoch, Some(self.id));
+        self.jitter_ns = self.draw_jitter();
+        let until = now + self.timeout_ns + self.jitter_ns;
+        let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
+        let granted = NodeSet::of(self.id);
+        self.candidacy =
+            Some(Candidacy { epoch, granted, refused: NodeSet::new(), until, asked_at: now, forced, tries });
+        self.active_at = now;
+        self.stand_at = None;
+        self.stats.stood += 1;
+        self.owe(Owed::Request { epoch, forced });
+        Decision::Stand
+    }
+
+    /// Ends a candidacy that did not win; `timed_out` if too few answered.
+    fn lose(&mut self, now: Nanos, timed_out: bool) {
+        let Some(candidacy) = self.candidacy.take() else { return };
+        self.stats.lost += 1;
+        self.active_at = now;
+        self.jitter_ns = self.draw_jitter();
+        if candidacy.forced && candidacy.tries < FORCED_TRIES {
+            // An operator asked: try again soon, whether votes went missing
+            // or the leader refused while this member caught up with it.
+            let pause = if timed_out { self.jitter_ns } else { self.timeout_ns / 8 };
+            self.stand_at = Some((now + pause, true));
+            self.forced_tries = candidacy.tries + 1;
+        }
+    }
+
+    /// What to do with a frame of a leader in `epoch`; a leader fenced off
+    /// is told (once a timeout) that a newer epoch exists, or a leader that
+    /// missed an election would keep it out forever.
+    pub(super) fn admit(&mut self, now: Nanos, from: SocketAddr, epoch: Epoch, role: Epoch) -> Admit {
+        if self.rejoin.is_some() {
+            return Admit::Wait;
+        }
+        if epoch < self.fence() {
+            // Only a promise to another (or a newer leader) deposes it: a
+            // candidate that may still lose must not.
+            if epoch < self.fenced_below && now >= self.noticed_at + self.timeout_ns {
+                self.noticed_at = now;
+                self.owe(Owed::Vote { to: from, epoch: self.fenced_below, granted: false });
+            }
+            return Admit::Fenced;
+        }
+        if epoch > role || role == Epoch::ZERO { Admit::Newer } else { Admit::Current }
+    }
+
+    /// The leader followed was heard.
+    pub(super) fn heard_leader(&mut self, now: Nanos) {
+        (self.leader_at, self.heard_leader) = (now, true);
+    }
+
+    /// The member follows a leader of the newer `epoch` (it stepped down
+    /// first if it led): a candidacy for it or an older one is lost.
+    pub(super) fn follow(&mut self, now: Nanos, epoch: Epoch) {
+        if self.candidacy.is_some_and(|c| c.epoch <= epoch) {
+            self.candidacy = None;
+            self.stats.lost += 1;
+        }
+        self.forced_tries = 0;
+        self.promised = self.promised.max(epoch);
+        self.fenced_below = self.fenced_below.max(epoch);
+        self.heard_leader(now);
+        (self.stand_at, self.deferred) = (None, None);
+    }
+
+    /// The member stepped down: it hears no leader now, and gives the one
+    /// being elected time.
+    pub(super) fn stepped_down(&mut self, now: Nanos) {
+        self.stats.stepped_down += 1;
+        (self.leader_at, self.active_at) = (0, now);
+    }
+
+    /// A VOTE_REQUEST. [`Decision::StepDown`] asks the member to step down
+    /// and hand the request back; [`Decision::HoldIntake`] to slow its intake.
+    pub(super) fn on_vote_request(&mut self, now: Nanos, request: Request, view: &View) -> Option<Decision> {
+        let Request { from, candidate, epoch, claim, forced } = request;
+        if epoch == Epoch::ZERO {
+            // A member that came back asks where this one is fenced.
+            let fence = self.fenced_below.max(view.epoch);
+            self.owe(Owed::Vote { to: from, epoch: fence, granted: false });
+            return None;
+        }
+        let granted = if epoch < self.promised {
+            false
+        } else if epoch == self.promised {
+            // A repeated request: the same answer.
+            self.voted_for == Some(candidate)
+        } else if !forced && self.hears_leader(now, view) {
+            // Its leader is alive: a member that lost touch must not depose
+            // it. But this member may only have heard the leader's last
+            // frame later than the candidate did (it read a backlog): if
+            // the silence reaches it too, it answers then, while the
+            // candidate still waits, rather than leave it to time out.
+            self.stats.ignored += 1;
+            if self.deferred.is_none_or(|d| d.request.epoch <= epoch) {
+                self.deferred = Some(Deferred { at: now, request });
+            }
+            return None;
+        } else if view.leading && claim < view.claim {
+            // Promoted, but behind this leader's log: stay, take no new
+            // events for a while so it catches up, and let it ask again.
+            self.stats.refused += 1;
+            self.owe(Owed::Vote { to: from, epoch: view.epoch, granted: false });
+            return Some(Decision::HoldIntake(now + self.timeout_ns));
+        } else if view.leading {
+            // Forced: step down, and follow whoever wins; if nobody does,
+            // stand again (its log is the longest there was).
+            self.stand_at = Some((now + 2 * self.timeout_ns, true));
+            return Some(Decision::StepDown);
+        } else {
+            if self.candidacy.is_some() {
+                self.lose(now, false);
+            }
+            self.promised = epoch;
+            let granted = view.may_vote && claim >= view.claim;
+            self.voted_for = granted.then_some(candidate);
+            if granted {
+                // Fenced from the old leader: its later commits must not count us.
+                self.fenced_below = epoch;
+                // Give the candidate time to win before standing ourselves.
+                self.active_at = now;
+            }
+            granted
+        };
+        self.stats.granted += u64::from(granted);
+        self.stats.refused += u64::from(!granted);
+        // A refusal names the epoch this member is at, so a candidate that
+        // fell behind stands next time above it.
+        let epoch = if granted { epoch } else { epoch.max(self.promised) };
+        self.owe(Owed::Vote { to: from, epoch, granted });
+        None
+    }
+
+    /// A VOTE from `voter` in `epoch`.
+    pub(super) fn on_vote(
+        &mut self,
+        now: Nanos,
+        voter: NodeId,
+        epoch: Epoch,
+        granted: bool,
+        view: &View,
+    ) -> Option<Decision> {
+        if let Some(rejoin) = self.rejoin.as_mut() {
+            rejoin.replies.insert(voter);
+            rejoin.fence = rejoin.fence.max(epoch);
+            // Enough answers to meet every electing set: the newest epoch
+            // that may have committed anything is among them.
+            let needed = usize::from(self.nodes) + 1 - self.quorum;
+            if rejoin.replies.len() >= needed {
+                let fence = rejoin.fence;
+                self.rejoin = None;
+                self.promised = self.promised.max(fence);
+                self.fenced_below = self.fenced_below.max(fence);
+                self.leader_at = now;
+            }
+            return None;
+        }
+        if !granted {
+            self.promised = self.promised.max(epoch);
+            if view.leading && epoch > view.epoch {
+                // A member is fenced off from this leader by a newer epoch:
+                // it cannot count on that member's ACKs again. Step down, so
+                // that an election brings everyone into one epoch.
+                return Some(Decision::StepDown);
+            }
+        }
+        let ours = |c: &&mut Candidacy| c.epoch == epoch || (!granted && epoch > c.epoch);
+        let candidacy = self.candidacy.as_mut().filter(ours)?;
+        if granted {
+            candidacy.granted.insert(voter);
+        } else {
+            candidacy.refused.insert(voter);
+        }
+        let (yes, no) = (candidacy.granted.len(), candidacy.refused.len());
+        if yes >= self.quorum {
+            return self.win();
+        }
+        if no > usize::from(self.nodes) - self.quorum {
+            // Refused by too many: its log is behind, or the epoch is taken.
+            self.lose(now, false);
+        }
+        None
+    }
+
+    fn win(&mut self) -> Option<Decision> {
+        let candidacy = self.candidacy.take()?;
+        self.fenced_below = self.fenced_below.max(candidacy.epoch);
+        self.stats.won += 1;
+        Some(Decision::Won(candidacy.epoch))
+    }
+
+    /// Called when `poll_timeout` passes; at most one decision (a candidacy).
+    pub(super) fn handle_timeout(&mut self, now: Nanos, view: &View) -> Option<Decision> {
+        let timers = self.timers(view);
+        let due = |timer: Timer| timers.expired(timer as usize, now);
+        if due(Timer::Rejoin)
+            && let Some(rejoin) = self.rejoin.as_mut()
+        {
+            rejoin.asked_at = Some(now);
+            self.owe(Owed::Request { epoch: Epoch::ZERO, forced: false });
+        }
+        if due(Timer::CandidacyEnd) {
+            self.lose(now, true);
+        }
+        if due(Timer::RequestResend)
+            && let Some(candidacy) = self.candidacy.as_mut()
+        {
+            // A voter asked again says the same. (A forced candidacy has
+            // its own retries, and asking a leader again would hold its
+            // intake longer.)
+            candidacy.asked_at = now;
+            let epoch = candidacy.epoch;
+            self.owe(Owed::Request { epoch, forced: false });
+        }
+        if let Some(d) = self.deferred
+            && (now >= d.at + self.timeout_ns || !self.hears_leader(now, view))
+        {
+            self.deferred = None;
+            if now < d.at + self.timeout_ns {
+                // Unforced, and the leader silent: never a role change.
+                let decision = self.on_vote_request(now, d.request, view);
+                debug_assert_eq!(decision, None, "a deferred vote changes no role");
+            }
+        }
+        let mut decision = None;
+        if let Some((at, forced)) = self.stand_at
+            && now >= at
+        {
+            self.stand_at = None;
+            if view.may_stand && (forced || !self.hears_leader(now, view)) {
+                decision = Some(self.stand(now, view, forced));
+            }
+        }
+        if self.stand_time(view).is_some_and(|at| now >= at) {
+            decision = Some(self.stand(now, view, false));
+        }
+        decision
+    }
+
+    /// When an automatic candidacy would start, if the leader stays quiet.
+    fn stand_time(&self, view: &View) -> Option<Nanos> {
+        let auto = self.failover == Failover::Auto && self.candidacy.is_none() && view.may_stand;
+        // One that never heard a leader gives it time to start (a process
+        // that pre-faults its buffers takes a while); one that lost events
+        // waits longer, so that one knowing every client's requests wins.
+        let wait = self.timeout_ns
+            * if !self.heard_leader {
+                10
+            } else if !view.lost_any {
+                1
+            } else {
+                3
+            };
+        auto.then_some(self.leader_at.max(self.active_at) + wait + self.jitter_ns)
+    }
+
+    fn timers(&self, view: &View) -> TimerTable<6> {
+        let timeout_ns = self.timeout_ns;
+        let resend_ns = (timeout_ns / REQUEST_RESEND_DIVISOR).max(1);
+        let mut timers = TimerTable::new();
+        timers.set(Timer::Rejoin as usize, self.rejoin.map(|r| r.asked_at.map_or(0, |at| at + timeout_ns)));
+        timers.set(Timer::CandidacyEnd as usize, self.candidacy.map(|c| c.until));
+        let resend = self.candidacy.filter(|c| !c.forced).map(|c| c.asked_at + resend_ns);
+        timers.set(Timer::RequestResend as usize, resend);
+        // A leader hears itself: only the request's age settles it.
+        let silence = if view.leading { Nanos::MAX } else { self.leader_at };
+        timers.set(Timer::Deferred as usize, self.deferred.map(|d| d.at.min(silence) + timeout_ns));
+        timers.set(Timer::StandAt as usize, self.stand_at.map(|(at, _)| at));
+        timers.set(Timer::Stand as usize, self.stand_time(view));
+        timers
+    }
+
+    /// When the election next needs `handle_timeout` with no input.
+    pub(super) fn poll_timeout(&self, view: &View) -> Option<Nanos> {
+        self.timers(view).next()
+    }
+}

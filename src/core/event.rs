@@ -1,0 +1,59 @@
+//! What the machines hand their application: a follower's [`Event`]s, and a
+//! member's [`MemberEvent`]s (the same, and the changes of its role).
+
+use super::{Epoch, NodeId, Seq};
+use crate::wire::EventRef;
+
+/// What a follower hands its application, in sequence order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// The next event, borrowed until the next call.
+    Deliver(EventRef<'a>),
+    /// Sequences `[first, end)` left the leader's ring before this follower
+    /// got them: they are committed, but this follower cannot deliver them.
+    Lost {
+        /// First lost sequence.
+        first: Seq,
+        /// One past the last.
+        end: Seq,
+    },
+    /// A leader of a newer epoch speaks, without this follower's history (a
+    /// restarted leader starts empty). Reported once, after everything of the
+    /// old epoch that could be delivered; nothing of the new epoch is taken.
+    LeaderRestarted {
+        /// The epoch this follower followed.
+        old: Epoch,
+        /// The epoch heard now.
+        new: Epoch,
+        /// Sequences `[first, end)` this follower holds past the last commit
+        /// it heard: committed or not, nobody can now say (a client may have
+        /// been told). Delivered already when delivering on receipt.
+        in_doubt: Option<(Seq, Seq)>,
+    },
+}
+
+/// What a member hands its application, in sequence order, and what it is
+/// told of its role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberEvent<'a> {
+    /// The next delivery, loss or leader restart, as a follower reports it
+    /// (a member that leads reports deliveries and losses the same way).
+    Log(Event<'a>),
+    /// With failover: this member leads from now on, in `epoch`.
+    Elected {
+        /// Its epoch.
+        epoch: Epoch,
+        /// The commit it knew when elected: a delivery past it is the new
+        /// epoch's first commit.
+        commit: Seq,
+        /// The last sequence of the log it starts with.
+        log_end: Seq,
+    },
+    /// With failover: this member follows `leader` in `epoch` from now on.
+    Following {
+        /// The leader's epoch.
+        epoch: Epoch,
+        /// The leader.
+        leader: NodeId,
+    },
+}

@@ -1,0 +1,276 @@
+//! The member's election and role-change tests.
+use super::*;
+use crate::core::ClientId;
+use crate::core::election::REQUEST_RESEND_DIVISOR;
+use crate::wire::{Ack, Frame, Vote, VoteRequest, emit, parse};
+
+fn addr(node: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 5000 + node))
+}
+
+fn request(from: u16, epoch: u64, claim: (u64, u64), forced: bool) -> Vec<u8> {
+    let mut header = Header::new(Kind::VoteRequest, from, Config::default().cluster_id, Epoch(epoch));
+    header.flags = if forced { FLAG_FORCED } else { 0 }.into();
+    let body = VoteRequest { log_epoch: claim.0.into(), log_seq: claim.1.into() };
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::VoteRequest, &body).unwrap();
+    buf.truncate(len);
+    buf
+}
+
+/// The VOTE a member answers `bytes` with: (epoch, granted).
+fn answer(member: &mut Member, now: Nanos, from: u16, bytes: &[u8]) -> Option<(u64, bool)> {
+    member.handle_datagram(now, addr(from), bytes);
+    let mut buf = vec![0; 1472];
+    let transmit = member.poll_transmit(now, &mut buf)?;
+    let datagram = parse(&buf[..transmit.len]).unwrap();
+    match datagram.frame {
+        Frame::Vote(vote) => Some((datagram.header.epoch.get(), vote.granted.get() == 1)),
+        _ => None,
+    }
+}
+
+#[test]
+fn one_vote_per_epoch_and_only_for_a_log_at_least_as_complete() {
+    let config = Config { failover: Failover::Manual, ..Config::default() };
+    let mut voter = Member::new(config, NodeId(1), 0).unwrap();
+    // Its own claim is (1, 0): a new cluster, nothing held yet.
+    assert_eq!(answer(&mut voter, 10, 2, &request(2, 2, (1, 0), true)), Some((2, true)), "an equal log wins it");
+    assert_eq!(answer(&mut voter, 11, 2, &request(2, 2, (1, 0), true)), Some((2, true)), "asked again: same answer");
+    assert_eq!(answer(&mut voter, 12, 0, &request(0, 2, (1, 9), true)), Some((2, false)), "one vote in epoch 2");
+    let (epoch, granted) = answer(&mut voter, 13, 0, &request(0, 3, (0, 9), true)).unwrap();
+    assert!(!granted, "a log of an older epoch loses, however long");
+    assert_eq!(epoch, 3);
+    assert_eq!(answer(&mut voter, 14, 0, &request(0, 1, (9, 9), true)), Some((3, false)), "a stale epoch is refused");
+    assert_eq!(voter.election_stats().granted, 2);
+}
+
+#[test]
+fn a_leader_ignores_an_unforced_candidate_and_steps_down_when_told_of_a_newer_epoch() {
+    let config = Config { failover: Failover::Auto, ..Config::default() };
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    assert!(leader.is_leader());
+    assert_eq!(answer(&mut leader, 10, 2, &request(2, 2, (1, 0), false)), None, "its own leader is alive");
+    assert!(leader.is_leader());
+    assert_eq!(leader.election_stats().ignored, 1);
+    // A member fenced at epoch 5 says so (a refused vote naming epoch 5).
+    let header = Header::new(Kind::Vote, 1, config.cluster_id, Epoch(5));
+    let body = Vote { granted: 0.into(), reserved: 0.into(), log_epoch: 1.into(), log_seq: 0.into() };
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
+    leader.handle_datagram(20, addr(1), &buf[..len]);
+    assert!(!leader.is_leader(), "a leader that cannot count on a member any more steps down");
+    assert_eq!(leader.election_stats().stepped_down, 1);
+}
+
+/// Member 0 restarted without --rejoin: it leads epoch 1 again with an
+/// empty log while its followers hold 500 events of that epoch.
+#[test]
+fn a_leader_acked_beyond_its_log_starts_over_as_a_rejoining_member() {
+    let config = Config { failover: Failover::Auto, ..Config::default() };
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    let header = Header::new(Kind::Ack, 1, config.cluster_id, Epoch(1));
+    let body = crate::wire::Ack { seq_held: 500.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
+    leader.handle_datagram(10, addr(1), &buf[..len]);
+    assert!(!leader.is_leader());
+    assert_eq!(leader.epoch(), Epoch::ZERO, "it learns the epoch again, from the others");
+    assert!(!leader.may_vote(), "and does not vote before it holds what was committed");
+    let mut out = vec![0; 1472];
+    leader.handle_timeout(20);
+    let transmit = leader.poll_transmit(20, &mut out).expect("it asks the others");
+    let asked = parse(&out[..transmit.len]).unwrap();
+    assert!(matches!(asked.frame, Frame::VoteRequest(_)) && asked.header.epoch.get() == 0);
+}
+
+/// What `member` sends at `now`, until it has nothing more: (kind, bytes).
+fn drain(member: &mut Member, now: Nanos) -> Vec<(Kind, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut buf = vec![0; 1472];
+    while let Some(t) = member.poll_transmit(now, &mut buf) {
+        out.push((Kind::from(buf[3]), buf[..t.len].to_vec()));
+    }
+    out
+}
+
+#[test]
+fn an_elected_leader_says_where_its_log_starts_until_every_member_acks_however_busy() {
+    let config = Config { failover: Failover::Manual, ..Config::default() };
+    // Node 0 leads epoch 1; members 1 and 2 hold its one event.
+    let data = data_of_node_0(&config);
+    let mut client = crate::core::Client::new(config.clone(), ClientId(8), addr(1)).unwrap();
+    let mut buf = vec![0; 1472];
+    let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    one.handle_datagram(30, addr(0), &data);
+    two.handle_datagram(30, addr(0), &data);
+    drain(&mut one, 30);
+    drain(&mut two, 30);
+    // Member 1 is promoted; member 2's vote makes the majority.
+    assert!(one.promote(40));
+    for (_, request) in drain(&mut one, 40) {
+        two.handle_datagram(50, addr(1), &request);
+    }
+    for (_, vote) in drain(&mut two, 50) {
+        one.handle_datagram(60, addr(2), &vote);
+    }
+    assert!(one.is_leader());
+    // Its first word is a HEARTBEAT (epoch_start), then the uncommitted event again.
+    let kinds: Vec<Kind> = drain(&mut one, 70).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kinds, [Kind::Heartbeat, Kind::Data]);
+    // Busy: a new event every 100 µs for 3 ms, and nobody ACKs. A HEARTBEAT
+    // each millisecond all the same (an idle one would never come).
+    let mut heartbeats = 0;
+    for k in 1..=30u64 {
+        let now = 70 + k * 100_000;
+        client.submit(b"b").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).unwrap();
+        one.handle_datagram(now, addr(99), &buf[..submit.len]);
+        heartbeats += drain(&mut one, now).iter().filter(|(k, _)| *k == Kind::Heartbeat).count();
+    }
+    assert_eq!(heartbeats, 3);
+    // Every other member ACKs: no more HEARTBEATs while DATA flows.
+    for node in [0u16, 2] {
+        let header = Header::new(Kind::Ack, node, config.cluster_id, Epoch(2));
+        let body = Ack { seq_held: 1.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+        let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
+        let ack = buf[..len].to_vec();
+        one.handle_datagram(4_000_000, addr(node), &ack);
+    }
+    for k in 1..=30u64 {
+        let now = 4_000_000 + k * 100_000;
+        client.submit(b"c").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).unwrap();
+        one.handle_datagram(now, addr(99), &buf[..submit.len]);
+        let kinds: Vec<Kind> = drain(&mut one, now).into_iter().map(|(k, _)| k).collect();
+        assert!(!kinds.contains(&Kind::Heartbeat), "at {now}: {kinds:?}");
+    }
+}
+
+/// A DATA of node 0, epoch 1, with one event.
+fn data_of_node_0(config: &Config) -> Vec<u8> {
+    let mut old = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(0)).unwrap();
+    let mut buf = vec![0; 1472];
+    client.submit(b"a").unwrap();
+    let submit = client.poll_transmit(0, &mut buf).unwrap();
+    old.handle_datagram(10, addr(99), &buf[..submit.len]);
+    let data = old.poll_transmit(20, &mut buf).unwrap();
+    buf[..data.len].to_vec()
+}
+
+/// The VOTE `member` sends at `now`, if any: (epoch, granted).
+fn vote_sent(member: &mut Member, now: Nanos) -> Option<(u64, bool)> {
+    drain(member, now).into_iter().find_map(|(kind, bytes)| {
+        let datagram = parse(&bytes).unwrap();
+        match datagram.frame {
+            Frame::Vote(vote) if kind == Kind::Vote => Some((datagram.header.epoch.get(), vote.granted.get() == 1)),
+            _ => None,
+        }
+    })
+}
+
+const MS: Nanos = 1_000_000;
+
+/// Automatic failover with a 20 ms election timeout.
+fn auto() -> Config {
+    Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() }
+}
+
+/// Member 2 last hears leader 0 at 5 ms; member 1, which stopped hearing
+/// it earlier, asks for its vote at 21 ms, and gets no answer then.
+/// Member 2, and leader 0's DATA.
+fn asked_while_hearing_the_leader() -> (Member, Vec<u8>) {
+    let config = auto();
+    let data = data_of_node_0(&config);
+    let mut two = Member::new(config, NodeId(2), 0).unwrap();
+    two.handle_datagram(5 * MS, addr(0), &data);
+    drain(&mut two, 5 * MS);
+    two.handle_datagram(21 * MS, addr(1), &request(1, 2, (1, 1), false));
+    assert_eq!(vote_sent(&mut two, 21 * MS), None, "its leader is still heard");
+    (two, data)
+}
+
+#[test]
+fn a_vote_asked_while_the_leader_is_still_heard_is_given_once_the_silence_comes() {
+    let (mut two, _) = asked_while_hearing_the_leader();
+    // At 25 ms the silence reaches member 2: it answers then.
+    assert!(two.poll_timeout().is_some_and(|at| at <= 25 * MS));
+    two.handle_timeout(25 * MS);
+    assert_eq!(vote_sent(&mut two, 25 * MS), Some((2, true)));
+}
+
+#[test]
+fn a_vote_put_off_while_the_leader_stays_heard_is_never_given() {
+    let (mut two, data) = asked_while_hearing_the_leader();
+    // The leader speaks again: alive, not to be deposed.
+    two.handle_datagram(24 * MS, addr(0), &data);
+    drain(&mut two, 24 * MS);
+    for now in [25 * MS, 41 * MS, 44 * MS, 45 * MS] {
+        two.handle_timeout(now);
+        assert_eq!(vote_sent(&mut two, now), None, "at {now}");
+    }
+}
+
+#[test]
+fn a_candidate_asks_again_while_votes_are_missing_and_stops_once_elected() {
+    let config = auto();
+    let data = data_of_node_0(&config);
+    let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    one.handle_datagram(MS, addr(0), &data);
+    two.handle_datagram(MS, addr(0), &data);
+    drain(&mut one, MS);
+    drain(&mut two, MS);
+    let requests = |out: Vec<(Kind, Vec<u8>)>| {
+        out.into_iter().filter(|(k, _)| *k == Kind::VoteRequest).map(|(_, b)| b).collect::<Vec<_>>()
+    };
+    // Leader 0 falls silent; member 1 stands when its wait is over.
+    let (mut at, mut first) = (MS, Vec::new());
+    for _ in 0..100 {
+        at = one.poll_timeout().unwrap();
+        one.handle_timeout(at);
+        first = requests(drain(&mut one, at));
+        if !first.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(first.len(), 1);
+    assert!(at >= 21 * MS, "not before the election timeout");
+    // That request is lost. An eighth of a timeout later it goes again.
+    let again = at + 20 * MS / REQUEST_RESEND_DIVISOR;
+    assert!(one.poll_timeout().is_some_and(|t| t <= again));
+    one.handle_timeout(again);
+    let second = requests(drain(&mut one, again));
+    assert_eq!(second, first, "the same request");
+    // This one arrives; the vote elects member 1, which asks no more.
+    two.handle_datagram(again + 10, addr(1), &second[0]);
+    for (_, vote) in drain(&mut two, again + 10) {
+        one.handle_datagram(again + 20, addr(2), &vote);
+    }
+    assert!(one.is_leader());
+    let later = again + 20 * MS / REQUEST_RESEND_DIVISOR;
+    one.handle_timeout(later);
+    assert!(requests(drain(&mut one, later)).is_empty());
+}
+
+/// A leader fenced off is told of the newer epoch, but only by a frame that
+/// passed its checks: a corrupt one is dropped and answered with nothing.
+#[test]
+fn a_fenced_leader_is_told_of_the_newer_epoch_only_by_a_frame_that_passed_its_checks() {
+    let config = Config { failover: Failover::Manual, ..Config::default() };
+    let old_data = data_of_node_0(&config);
+    let mut corrupt = old_data.clone();
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0xff;
+    let newer = Config { epoch: Epoch(2), ..config };
+    let mut member = Member::new(newer, NodeId(1), 0).unwrap();
+    member.handle_datagram(30 * MS, addr(0), &corrupt);
+    assert_eq!(drain(&mut member, 30 * MS), [], "no answer to a frame that failed its CRC");
+    assert_eq!(member.rejects().wire[crate::wire::Error::BadCrc.index()], 1);
+    assert_eq!(member.rejects().wrong_epoch, 0);
+    member.handle_datagram(31 * MS, addr(0), &old_data);
+    assert_eq!(vote_sent(&mut member, 31 * MS), Some((2, false)), "the epoch it is fenced at");
+    assert_eq!(member.rejects().wrong_epoch, 1);
+}

@@ -1,0 +1,231 @@
+//! The protocol's vocabulary: sequences, epochs, ids, log claims and sets of
+//! members, as newtypes so that a sequence cannot be passed for an epoch, a
+//! count or a request number (TigerBeetle's habit). [`wire`](crate::wire)
+//! returns them from its getters and [`core`](crate::core) speaks only them.
+
+use core::fmt;
+
+/// Prints each newtype as its bare number.
+macro_rules! display_as_number {
+    ($($name:ident),*) => {$(
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    )*};
+}
+
+display_as_number!(Seq, Epoch, NodeId, ClientId);
+
+/// A sequence number: the place of an event in the one total order. Events
+/// are numbered from 1; [`Seq::ZERO`] means "none" (nothing held, nothing
+/// committed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seq(pub u64);
+
+impl Seq {
+    /// No event: what a node holds or has committed before the first.
+    pub const ZERO: Seq = Seq(0);
+    /// The first event of a log.
+    pub const FIRST: Seq = Seq(1);
+
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The sequence after this one.
+    pub const fn next(self) -> Seq {
+        Seq(self.0 + 1)
+    }
+
+    /// The sequence before this one ([`Seq::ZERO`] stays zero).
+    pub const fn prev(self) -> Seq {
+        Seq(self.0.saturating_sub(1))
+    }
+}
+
+/// `n` sequences later.
+impl core::ops::Add<u64> for Seq {
+    type Output = Seq;
+    fn add(self, n: u64) -> Seq {
+        Seq(self.0 + n)
+    }
+}
+
+/// `n` sequences earlier.
+///
+/// # Panics
+/// In debug builds, below zero.
+impl core::ops::Sub<u64> for Seq {
+    type Output = Seq;
+    fn sub(self, n: u64) -> Seq {
+        Seq(self.0 - n)
+    }
+}
+
+/// How many sequences lie in `[other, self)`: a count, not a sequence.
+///
+/// # Panics
+/// In debug builds, if `other` is after `self`.
+impl core::ops::Sub<Seq> for Seq {
+    type Output = u64;
+    fn sub(self, other: Seq) -> u64 {
+        self.0 - other.0
+    }
+}
+
+/// A leader's term (DESIGN §2): each leader numbers its frames with one, and
+/// frames of an older epoch change nothing (fencing, DESIGN §3.7).
+/// [`Epoch::ZERO`] means "not known yet" (a node that rejoins learns it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Epoch(pub u64);
+
+impl Epoch {
+    /// Not known yet.
+    pub const ZERO: Epoch = Epoch(0);
+
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The epoch after this one: what a candidate stands for.
+    pub const fn next(self) -> Epoch {
+        Epoch(self.0 + 1)
+    }
+}
+
+/// A member of the cluster: ids run `0..nodes`, leader included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u16);
+
+impl NodeId {
+    /// The id as an index into per-node tables.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// A client: the leader deduplicates by (client id, request number).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientId(pub u32);
+
+impl ClientId {
+    /// The number.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// What an election compares (DESIGN §2, failover): the epoch of the leader
+/// whose log this log is a prefix of, then the last sequence it holds. The
+/// derived order is exactly that (epoch first): a voter grants only to a
+/// claim at least its own, so the winner holds every committed event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Claim {
+    /// Epoch of the leader whose log this one is a prefix of.
+    pub epoch: Epoch,
+    /// Last sequence of the log.
+    pub seq: Seq,
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.epoch, self.seq)
+    }
+}
+
+/// A set of members, one bit each: votes granted or refused, members that
+/// answered or ACKed. Clusters with failover have at most 64 members
+/// ([`NodeSet::CAPACITY`]); an id beyond that is never a member of a set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NodeSet(u64);
+
+impl NodeSet {
+    /// Most members a set can hold.
+    pub const CAPACITY: u16 = 64;
+
+    /// The empty set.
+    pub const fn new() -> NodeSet {
+        NodeSet(0)
+    }
+
+    /// The set of members `0..nodes` (all of them, for `nodes` ≥ 64).
+    pub fn all(nodes: u16) -> NodeSet {
+        NodeSet(u64::MAX >> (64 - u32::from(nodes.clamp(1, Self::CAPACITY))))
+    }
+
+    /// The set holding only `node`.
+    pub fn of(node: NodeId) -> NodeSet {
+        let mut set = NodeSet::new();
+        set.insert(node);
+        set
+    }
+
+    fn bit(node: NodeId) -> u64 {
+        1u64.checked_shl(u32::from(node.0)).unwrap_or(0)
+    }
+
+    /// Adds `node`; returns true if it was not there already.
+    pub fn insert(&mut self, node: NodeId) -> bool {
+        let before = self.0;
+        self.0 |= Self::bit(node);
+        self.0 != before
+    }
+
+    /// True if `node` is in the set.
+    pub fn contains(self, node: NodeId) -> bool {
+        self.0 & Self::bit(node) != 0
+    }
+
+    /// Members in the set.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// True when nobody is in the set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The members of both sets.
+    pub fn union(self, other: NodeSet) -> NodeSet {
+        NodeSet(self.0 | other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_orders_by_epoch_first_then_sequence() {
+        let claim = |epoch, seq| Claim { epoch: Epoch(epoch), seq: Seq(seq) };
+        assert!(claim(1, 9) < claim(2, 0), "a newer epoch wins however short");
+        assert!(claim(2, 3) < claim(2, 4));
+        assert_eq!(claim(2, 4), claim(2, 4));
+    }
+
+    #[test]
+    fn a_node_set_counts_each_member_once_and_ignores_ids_beyond_its_capacity() {
+        let mut set = NodeSet::new();
+        assert!(set.insert(NodeId(0)) && set.insert(NodeId(63)));
+        assert!(!set.insert(NodeId(0)), "already there");
+        assert!(!set.insert(NodeId(64)) && !set.contains(NodeId(64)));
+        assert_eq!(set.len(), 2);
+        assert_eq!(NodeSet::all(3).len(), 3);
+        assert_eq!(NodeSet::all(64).len(), 64);
+        assert_eq!(NodeSet::all(200).len(), 64);
+        assert_eq!(NodeSet::of(NodeId(1)).union(NodeSet::of(NodeId(2))).len(), 2);
+    }
+
+    #[test]
+    fn sequences_step_and_zero_stays_zero() {
+        assert_eq!(Seq::ZERO.next(), Seq::FIRST);
+        assert_eq!(Seq::ZERO.prev(), Seq::ZERO);
+        assert_eq!(Seq(5).prev(), Seq(4));
+        assert_eq!(Epoch(1).next(), Epoch(2));
+    }
+}
