@@ -62,6 +62,17 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+/// An invariant a machine relies on (TigerBeetle's habit): checked in debug
+/// builds and in every unit test and simulator run, `--release` included
+/// (`cfg!(test)`), and compiled out of the release library and binaries.
+macro_rules! invariant {
+    ($($arg:tt)*) => {
+        if cfg!(any(debug_assertions, test)) {
+            assert!($($arg)*);
+        }
+    };
+}
+
 pub mod cli;
 pub mod cluster;
 pub mod core;

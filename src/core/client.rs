@@ -5,6 +5,7 @@
 use core::fmt;
 use std::net::SocketAddr;
 
+use super::timer::TimerTable;
 use super::{
     ClientId, Config, ConfigError, Dest, Epoch, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit, accept,
 };
@@ -60,6 +61,16 @@ impl fmt::Display for SubmitError {
 }
 
 impl std::error::Error for SubmitError {}
+
+/// The client's timers, one slot each in its [`TimerTable`].
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    /// The oldest request sent is unanswered for `client_retry_ns`: resend
+    /// (not before a BUSY's pause ends).
+    Retry,
+    /// Requests wait unsent until a BUSY's pause ends.
+    Send,
+}
 
 /// The client state machine. Its id must be unique per incarnation: the
 /// leader deduplicates by (client id, request number), numbers from 1.
@@ -370,11 +381,11 @@ impl Client {
             return None;
         }
         let retry = self.oldest_unresolved().map(|r| self.sent_at[self.slot(r)] + self.retry_ns());
-        match retry {
-            Some(at) => Some(at.max(self.paused_until)),
-            None if self.request_send < self.request_next => Some(self.paused_until),
-            None => None,
-        }
+        let mut timers = TimerTable::<2>::new();
+        timers.set(Timer::Retry as usize, retry.map(|at| at.max(self.paused_until)));
+        let unsent = retry.is_none() && self.request_send < self.request_next;
+        timers.set(Timer::Send as usize, unsent.then_some(self.paused_until));
+        timers.next()
     }
 
     /// Writes the next SUBMIT into `buf` (at least `mtu` bytes), packing as

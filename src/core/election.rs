@@ -312,6 +312,19 @@ impl Election {
         (z ^ (z >> 31)) % self.timeout_ns.max(1)
     }
 
+    /// Fencing never goes back (DESIGN §3.7): what it promised and where it
+    /// fences only rise, and it never fences beyond what it promised.
+    pub(super) fn check(&self, before: (Epoch, Epoch)) {
+        invariant!(self.promised >= before.0, "promised {} fell to {}", before.0, self.promised);
+        invariant!(self.fenced_below >= before.1, "fence {} fell to {}", before.1, self.fenced_below);
+        invariant!(self.promised >= self.fenced_below, "fenced at {} beyond {}", self.fenced_below, self.promised);
+    }
+
+    /// What [`check`](Self::check) compares with.
+    pub(super) fn fencing(&self) -> (Epoch, Epoch) {
+        (self.promised, self.fenced_below)
+    }
+
     /// Queues a frame to send (dropped beyond [`OWED_MAX`]).
     pub(super) fn owe(&mut self, owed: Owed) {
         if self.owed.len() < OWED_MAX {
@@ -560,7 +573,7 @@ impl Election {
             if now < d.at + self.timeout_ns {
                 // Unforced, and the leader silent: never a role change.
                 let decision = self.on_vote_request(now, d.request, view);
-                debug_assert_eq!(decision, None, "a deferred vote changes no role");
+                invariant!(decision.is_none(), "a deferred vote changes no role: {decision:?}");
             }
         }
         let mut decision = None;

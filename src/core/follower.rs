@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use super::timer::TimerTable;
 use super::window::{Insert, NakLimits, Popped, Window};
 use super::{
     Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit,
@@ -36,6 +37,15 @@ pub struct FollowerStats {
     /// Events held past the last known commit and dropped on joining a new
     /// leader (it resends what it has there; what it lacks never committed).
     pub suffix_dropped: u64,
+}
+
+/// The follower's timers, one slot each in its [`TimerTable`].
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    /// It holds uncommitted events: an ACK goes out every `ack_interval_ns`.
+    Ack,
+    /// The earliest missing sequence is due for a NAK.
+    Nak,
 }
 
 /// A follower taking a new leader's log: until it holds everything up to the
@@ -328,6 +338,14 @@ impl Follower {
         if !admits(&datagram, Peers::Leader(self.leader), &mut self.rejects) {
             return;
         }
+        let claim = self.claim();
+        self.take_frame(now, from, datagram);
+        // An election's claim only grows while a follower follows (DESIGN §2).
+        invariant!(self.claim() >= claim, "claim {} fell to {}", claim, self.claim());
+        invariant!(self.epoch() == Epoch::ZERO || self.claim().epoch <= self.epoch());
+    }
+
+    fn take_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
         let from_leader = matches!(
             datagram.frame,
             Frame::Data(_) | Frame::Retransmit(_) | Frame::Heartbeat(_) | Frame::Unrecoverable(_)
@@ -433,11 +451,10 @@ impl Follower {
         // With no leader heard yet there is nobody to ACK or NAK.
         self.leader_addr?;
         let acking = self.window.held() > self.commit && self.sync.is_none();
-        let ack = acking.then_some(self.ack_at + self.config.ack_interval_ns);
-        match (ack, self.window.nak_due()) {
-            (Some(a), Some(n)) => Some(a.min(n)),
-            (a, n) => a.or(n),
-        }
+        let mut timers = TimerTable::<2>::new();
+        timers.set(Timer::Ack as usize, acking.then_some(self.ack_at + self.config.ack_interval_ns));
+        timers.set(Timer::Nak as usize, self.window.nak_due());
+        timers.next()
     }
 
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes): an
@@ -489,6 +506,8 @@ impl Follower {
             Deliver::OnCommit => self.known_commit(),
             Deliver::OnReceive => u64::MAX,
         };
+        // Delivered on commit, never rolled back: nothing past the commit went out.
+        invariant!(self.config.deliver == Deliver::OnReceive || self.window.base() - 1 <= upto.max(self.commit));
         if !self.window.can_pop(upto) {
             let new = self.epoch_new.filter(|_| !self.epoch_reported)?;
             self.epoch_reported = true;

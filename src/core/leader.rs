@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::clients::Clients;
+use super::timer::TimerTable;
 use super::{
     Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers, Rejects,
     Ring, Seq, Transmit, admits, parse, quorum_commit,
@@ -78,6 +79,15 @@ pub enum LeaderEvent {
         /// Round trip in nanoseconds.
         rtt_ns: u64,
     },
+}
+
+/// The leader's timers, one slot each in its [`TimerTable`].
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    /// Nothing multicast for a heartbeat interval: a HEARTBEAT is due.
+    Heartbeat,
+    /// The oldest repair sent stops answering overlapping NAKs.
+    RepairLinger,
 }
 
 /// A range to resend (or to declare lost) to one follower.
@@ -307,6 +317,8 @@ impl Leader {
 
     /// Feeds one datagram its member already parsed and checked.
     pub(super) fn handle_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
+        invariant!(self.epoch() != Epoch::ZERO, "a leader has an epoch");
+        invariant!(self.commit < self.ring.seq_next() && self.seq_sent <= self.ring.seq_next());
         let peers = Peers::Members { me: self.me, nodes: self.config.nodes };
         if !admits(&datagram, peers, &mut self.rejects) {
             return;
@@ -473,6 +485,9 @@ impl Leader {
         if commit <= self.commit {
             return;
         }
+        // DESIGN §2: the commit is what a quorum holds, and never more than exists.
+        invariant!(commit < self.ring.seq_next(), "commit {commit} of {} stamped", self.ring.seq_next() - 1);
+        invariant!(self.held.iter().filter(|&&held| held >= commit).count() >= self.quorum);
         for seq in self.commit + 1..=commit {
             // Uncommitted events never leave the ring (ring_events > in_flight_max),
             // so their slots in `slot_of` are still theirs.
@@ -524,9 +539,11 @@ impl Leader {
 
     /// When the leader next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
-        let heartbeat = self.multicast_at + self.config.heartbeat_interval_ns;
+        let mut timers = TimerTable::<2>::new();
+        timers.set(Timer::Heartbeat as usize, Some(self.multicast_at + self.config.heartbeat_interval_ns));
         let linger = self.repairs.iter().filter_map(|r| r.done_at).min().map(|at| at + self.config.repair_linger_ns);
-        Some(linger.map_or(heartbeat, |at| at.min(heartbeat)))
+        timers.set(Timer::RepairLinger as usize, linger);
+        timers.next()
     }
 
     /// The next event for the driver.

@@ -195,7 +195,7 @@ impl Member {
             (Decision::Won(epoch), Role::Follower(_)) => self.win(now, epoch),
             (Decision::StepDown, Role::Leader(_)) => self.step_down(now),
             (Decision::HoldIntake(until), Role::Leader(leader)) => leader.hold_intake(until),
-            (decision, _) => debug_assert!(false, "{decision:?} does not apply to this role"),
+            (decision, _) => invariant!(false, "{decision:?} does not apply to this role"),
         }
     }
 
@@ -236,6 +236,12 @@ impl Member {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        let fencing = self.election.fencing();
+        self.take_datagram(now, from, bytes);
+        self.election.check(fencing);
+    }
+
+    fn take_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         if self.config.failover == Failover::Off {
             return match &mut self.role {
                 Role::Leader(leader) => leader.handle_datagram(now, from, bytes),
@@ -358,9 +364,11 @@ impl Member {
 
     /// Called when `poll_timeout` passes.
     pub fn handle_timeout(&mut self, now: Nanos) {
+        let fencing = self.election.fencing();
         if let Some(decision) = self.election.handle_timeout(now, &self.view()) {
             self.apply(now, decision);
         }
+        self.election.check(fencing);
         match &mut self.role {
             Role::Leader(leader) => leader.handle_timeout(now),
             Role::Follower(follower) => follower.handle_timeout(now),

@@ -159,6 +159,7 @@ impl Window {
         // What was known missing at or below `seq` still is.
         self.marked = self.marked.min(seq).max(self.held);
         self.nak_due = (self.marked > self.held).then_some(0);
+        self.check();
     }
 
     /// The next sequence to pop (everything below was delivered or reported lost).
@@ -215,6 +216,20 @@ impl Window {
         Insert::Stored
     }
 
+    /// The invariants every mutation keeps (those that cost O(1) to check).
+    fn check(&self) {
+        invariant!(self.base >= 1 && self.held + 1 >= self.base, "held {} below base {}", self.held, self.base);
+        invariant!(self.held < self.end(), "held {} beyond the window's end {}", self.held, self.end());
+        invariant!(self.marked >= self.held, "marked {} below held {}", self.marked, self.held);
+        let next = self.held + 1;
+        invariant!(
+            next == self.end() || !matches!(self.slot(next), Slot::Present | Slot::Lost),
+            "held {} stops short of {next}, which is {:?}",
+            self.held,
+            self.slot(next)
+        );
+    }
+
     fn advance(&mut self) {
         while self.held + 1 < self.end() {
             let seq = self.held + 1;
@@ -226,6 +241,7 @@ impl Window {
             self.held = seq;
         }
         self.marked = self.marked.max(self.held);
+        self.check();
     }
 
     /// Every sequence up to `seen` exists: those in the window not yet known

@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use seqcast::core::{Config, Member, MemberEvent, Nanos, NodeId, Seq};
-use seqcast::sim::{self, FAILOVER_PATHS, Paths, SimConfig, SimNode};
-use seqcast::wire;
+use crate::core::{Config, Member, MemberEvent, Nanos, NodeId, Seq};
+use crate::sim::{self, FAILOVER_PATHS, Paths, SimConfig, SimNode};
+use crate::wire;
 
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -104,7 +104,7 @@ fn a_clean_network_needs_no_repair() {
     assert_eq!(paths.delivered, 600, "both followers deliver every event");
 
     let outcome = sim::run(&SimConfig {
-        core: Config { failover: seqcast::core::Failover::Auto, ..SimConfig::new(3).core },
+        core: Config { failover: crate::core::Failover::Auto, ..SimConfig::new(3).core },
         ..SimConfig::new(3)
     });
     assert_eq!(outcome.violation, None);
@@ -221,4 +221,14 @@ fn the_checker_catches_votes_granted_to_a_less_complete_log() {
     let safety = caught.iter().filter(|v| matches!(v.invariant, 1 | 3 | 5)).count();
     println!("{} of 300 seeds caught; {safety} as lost or conflicting commits; first: {}", caught.len(), caught[0]);
     assert!(safety > 0, "no careless vote cost a commit: {:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+}
+
+/// The machines' invariant checks (window bounds, commit within a quorum,
+/// fencing monotone, claims that only grow) are the simulator's second
+/// checker: they must be compiled into these runs, `--release` or not.
+#[test]
+fn the_invariant_checks_are_on_in_the_simulator() {
+    let two = std::hint::black_box(2);
+    let caught = std::panic::catch_unwind(|| invariant!(two == 3, "checked"));
+    assert!(caught.is_err(), "invariant! is compiled out: the machines' invariants go unchecked");
 }

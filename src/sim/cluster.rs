@@ -1,0 +1,301 @@
+//! The cluster under test and the loop that runs it: virtual time jumps to
+//! the next datagram, timer or submission, one step at a time, until every
+//! member converged or the run is called stuck.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::SocketAddr;
+
+use super::network::{Item, Who, addr};
+use super::{ClientSlot, History, KILLED_SETTLE_NS, NodeFactory, NodeSlot, Paths, Rng, STEPS_MAX, Sim, SimConfig};
+use crate::core::{Client, ClientId, Epoch, Member, Nanos, NodeId, Seq, SubmitError};
+
+impl<'a> Sim<'a> {
+    pub(super) fn new(config: SimConfig, factory: NodeFactory<'a>) -> Sim<'a> {
+        let mut core = config.core.clone();
+        core.nodes = config.followers + 1;
+        core.leader = NodeId(0);
+        let mut sim = Sim {
+            rng: Rng::new(config.seed),
+            now: 0,
+            order: 0,
+            queue: BinaryHeap::new(),
+            nodes: Vec::new(),
+            clients: Vec::new(),
+            history: History::default(),
+            paths: Paths::default(),
+            heal_at: config.fault_ns,
+            dying: false,
+            killed_at: None,
+            factory,
+            buf: vec![0; core.mtu],
+            trace: std::env::var_os("SEQCAST_SIM_TRACE").is_some(),
+            core,
+            config,
+        };
+        for i in 0..usize::from(sim.core.nodes) {
+            let node = Some((sim.factory)(sim.core.clone(), NodeId(i as u16), 0));
+            let incarnation = sim.history.started(NodeId(i as u16));
+            let epoch = sim.core.epoch;
+            sim.nodes.push(NodeSlot { node, incarnation, cut_in: false, cut_out: false, paused_until: None, epoch });
+        }
+        let clients = sim.config.clients as u64;
+        let members: Vec<SocketAddr> = (0..sim.nodes.len()).map(|i| addr(Who::Node(i))).collect();
+        for i in 0..sim.config.clients as usize {
+            let id = ClientId(i as u32 + 1);
+            let client = match sim.config.failover_on() {
+                true => Client::with_failover(sim.core.clone(), id, members.clone()),
+                false => Client::new(sim.core.clone(), id, addr(Who::Node(0))),
+            };
+            let client = client.expect("the simulator's config is valid");
+            let to_submit = sim.config.events / clients + u64::from((i as u64) < sim.config.events % clients);
+            sim.clients.push(ClientSlot { client, next_submit_at: 0, to_submit });
+        }
+        sim.schedule_faults();
+        sim
+    }
+
+    pub(super) fn run(&mut self) {
+        let deadline = self.heal_at + self.config.settle_ns;
+        for step in 0..STEPS_MAX {
+            if self.trace && step % 1_000_000 == 999_999 {
+                let due: Vec<_> = (0..self.nodes.len())
+                    .filter_map(|i| {
+                        Some((i, self.nodes[i].node.as_ref()?.member(), self.nodes[i].node.as_ref()?.poll_timeout()))
+                    })
+                    .map(|(i, m, t)| format!("{i}: {m:?} due {t:?}"))
+                    .collect();
+                let clients: Vec<_> =
+                    self.clients.iter().map(|c| (c.client.poll_timeout(), c.next_submit_at, c.to_submit)).collect();
+                let queued = self
+                    .queue
+                    .peek()
+                    .map(|Reverse((at, _, item))| (*at, format!("{item:?}").chars().take(80).collect::<String>()));
+                eprintln!("{:>12} step {step}: {due:?} clients {clients:?} queue {queued:?}", self.now);
+            }
+            if self.now >= self.heal_at && self.converged().is_ok() {
+                return self.finish(Ok(()));
+            }
+            // What the killed leader sent has long arrived: the state is final.
+            if self.killed_at.is_some_and(|at| self.now >= self.heal_at.max(at) + KILLED_SETTLE_NS) {
+                return self.finish_leaderless();
+            }
+            let Some(at) = self.next_time() else { break };
+            if at > deadline {
+                break;
+            }
+            self.now = self.now.max(at);
+            self.step();
+        }
+        if self.killed_at.is_some() {
+            return self.finish_leaderless();
+        }
+        let detail = match self.converged() {
+            Err(state) if self.now > self.heal_at => {
+                format!("not converged {} ns after the faults healed: {state}", self.now - self.heal_at)
+            }
+            Err(state) => {
+                format!("step limit ({STEPS_MAX}) reached at {} ns, before the faults healed: {state}", self.now)
+            }
+            Ok(()) => format!("step limit ({STEPS_MAX}) reached"),
+        };
+        self.finish(Err(detail));
+    }
+
+    pub(super) fn step(&mut self) {
+        let now = self.now;
+        if self.queue.peek().is_some_and(|Reverse((at, _, _))| *at <= now) {
+            let Reverse((_, _, item)) = self.queue.pop().expect("peeked");
+            return match item {
+                Item::Datagram { to, from, bytes } => self.deliver(to, from, bytes),
+                Item::Fault(fault) => self.fault(fault),
+            };
+        }
+        for i in 0..self.nodes.len() {
+            if !self.awake(i) {
+                continue;
+            }
+            let Some(node) = self.nodes[i].node.as_mut() else { continue };
+            if node.poll_timeout().is_some_and(|at| at <= now) {
+                node.handle_timeout(now);
+                return self.drain(Who::Node(i));
+            }
+        }
+        for i in 0..self.clients.len() {
+            if self.clients[i].client.poll_timeout().is_some_and(|at| at <= now) {
+                self.clients[i].client.handle_timeout(now);
+                self.drain(Who::Client(i));
+            }
+            let in_doubt = self.clients[i].client.leader_restarted().is_some();
+            if self.clients[i].to_submit > 0 && self.clients[i].next_submit_at <= now && !in_doubt {
+                self.submit(i);
+            }
+        }
+    }
+
+    pub(super) fn submit(&mut self, i: usize) {
+        let len = self.rng.range(0, self.core.payload_max as u64 + 1) as usize;
+        let payload: Vec<u8> = (0..len).map(|_| self.rng.next_u64() as u8).collect();
+        let slot = &mut self.clients[i];
+        match slot.client.submit(&payload) {
+            Ok(request) => {
+                slot.to_submit -= 1;
+                let id = slot.client.id();
+                self.history.submitted(id.get(), request, &payload);
+            }
+            Err(SubmitError::Full) => {}
+            Err(error @ SubmitError::TooLarge { .. }) => panic!("simulator payload refused: {error}"),
+        }
+        // Spread the load over the fault window.
+        let gap = self.config.fault_ns / self.config.events.max(1) * u64::from(self.config.clients);
+        self.clients[i].next_submit_at = self.now + self.rng.range(1, 2 * gap.max(1));
+        self.drain(Who::Client(i));
+    }
+
+    /// Sends everything `who` has to send and records everything it reports.
+    pub(super) fn drain(&mut self, who: Who) {
+        let now = self.now;
+        let mut buf = std::mem::take(&mut self.buf);
+        // A dying leader stops before any datagram of this turn or between
+        // two (as a process killed between two sends), else after the last.
+        let dying = match who {
+            Who::Node(i) if self.dying && self.leader() == Some(i) => Some(i),
+            _ => None,
+        };
+        let mut sent = 0;
+        loop {
+            let transmit = match who {
+                Who::Node(i) => match self.nodes[i].node.as_mut() {
+                    Some(node) => node.poll_transmit(now, &mut buf),
+                    None => None,
+                },
+                Who::Client(i) => self.clients[i].client.poll_transmit(now, &mut buf),
+            };
+            let Some(transmit) = transmit else { break };
+            if let Some(i) = dying
+                && self.rng.chance(0.5)
+            {
+                self.kill(i);
+                break;
+            }
+            self.route(who, transmit.dest, &buf[..transmit.len]);
+            sent += 1;
+        }
+        if let Some(i) = dying
+            && sent > 0
+        {
+            self.kill(i);
+        }
+        self.buf = buf;
+        self.record_events(who);
+    }
+
+    pub(super) fn next_time(&self) -> Option<Nanos> {
+        let queued = self.queue.peek().map(|Reverse((at, _, _))| *at);
+        let nodes = self.nodes.iter().filter_map(|slot| {
+            let at = slot.node.as_ref()?.poll_timeout()?;
+            Some(slot.paused_until.map_or(at, |until| at.max(until)))
+        });
+        let clients = self.clients.iter().flat_map(|c| {
+            let submit = (c.to_submit > 0 && c.client.leader_restarted().is_none()).then_some(c.next_submit_at);
+            [submit, c.client.poll_timeout()]
+        });
+        [queued].into_iter().chain(clients).flatten().chain(nodes).min()
+    }
+
+    pub(super) fn converged(&self) -> Result<(), String> {
+        // A client told its requests are in doubt has no answer to wait for.
+        let waiting =
+            |c: &ClientSlot| c.client.leader_restarted().is_none() && (c.to_submit > 0 || c.client.pending() > 0);
+        if let Some((i, c)) = self.clients.iter().enumerate().find(|(_, c)| waiting(c)) {
+            return Err(format!("client {} has {} to submit, {} pending", i + 1, c.to_submit, c.client.pending()));
+        }
+        let Some(l) = self.leader() else { return Err("no leader".into()) };
+        let leader = self.member(l).and_then(Member::leader).expect("a leader");
+        let seq_next = leader.seq_next();
+        if leader.commit() + 1 != seq_next {
+            return Err(format!("leader {l} commit {} of {}", leader.commit(), seq_next - 1));
+        }
+        for (i, slot) in self.nodes.iter().enumerate() {
+            let Some(node) = &slot.node else { return Err(format!("member {i} is down")) };
+            let member = node.member();
+            if i != l && (member.is_leader() || member.epoch() != leader.epoch()) {
+                return Err(format!("member {i} is in epoch {}, leader {l} in {}", member.epoch(), leader.epoch()));
+            }
+            let next = Seq(self.history.next_of(slot.incarnation));
+            if next != seq_next {
+                return Err(format!("member {i} delivered up to {} of {}", next - 1, seq_next - 1));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn member(&self, i: usize) -> Option<&Member> {
+        self.nodes[i].node.as_ref().map(|n| n.member())
+    }
+
+    /// The live member that leads in the newest epoch.
+    pub(super) fn leader(&self) -> Option<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.member(i).is_some_and(Member::is_leader))
+            .max_by_key(|&i| self.member(i).map_or(Epoch::ZERO, Member::epoch))
+    }
+
+    pub(super) fn finish(&mut self, converged: Result<(), String>) {
+        self.tally();
+        let seq_next =
+            self.leader().map_or(0, |i| self.member(i).and_then(|m| m.leader()).map_or(0, |l| l.seq_next().get()));
+        self.history.finish(self.now, seq_next, converged);
+    }
+
+    /// The end of a run whose leader was killed for good: each live
+    /// follower's contiguous log is all it can ever deliver.
+    pub(super) fn finish_leaderless(&mut self) {
+        self.tally();
+        let held: Vec<(usize, u64)> = (self.nodes.iter())
+            .filter_map(|slot| Some((slot.incarnation, slot.node.as_ref()?.member().follower()?.seq_held().get())))
+            .collect();
+        self.history.finish_leaderless(self.now, &held);
+    }
+
+    /// Prints the end state when tracing; adds what the members and clients
+    /// counted to the paths.
+    pub(super) fn tally(&mut self) {
+        if self.trace {
+            for (i, slot) in self.nodes.iter().enumerate() {
+                let Some(node) = &slot.node else { continue };
+                let m = node.member();
+                let f = m.follower().map(|f| (f.claim(), f.syncing(), f.may_vote(), f.commit(), f.seq_held()));
+                eprintln!(
+                    "end {i}: {m:?} {:?} follower (claim, syncing, may_vote, commit, held) {f:?}",
+                    m.election_stats()
+                );
+                if let Some(f) = m.follower() {
+                    eprintln!(
+                        "    follower {:?} {:?} leader {:?} next {}",
+                        f.stats(),
+                        f.rejects(),
+                        f.leader(),
+                        f.seq_next_delivery()
+                    );
+                }
+                if let Some(l) = m.leader() {
+                    eprintln!("    leader {:?} commit {} next {}", l.stats(), l.commit(), l.seq_next());
+                }
+            }
+            for slot in &self.clients {
+                let c = &slot.client;
+                eprintln!("client {}: to {} pending {} {:?}", c.id(), c.leader_addr(), c.pending(), c.stats());
+            }
+        }
+        for slot in &self.nodes {
+            if let Some(node) = &slot.node {
+                self.paths.add_member(node.member());
+            }
+        }
+        for slot in &self.clients {
+            self.paths.client_retries += slot.client.stats().retries;
+            self.paths.client_redirects += slot.client.stats().redirects;
+        }
+    }
+}

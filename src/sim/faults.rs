@@ -1,0 +1,180 @@
+//! The fault schedule: crashes, partitions, pauses, promotions and a
+//! leader killed for good, drawn up front and applied as they come due.
+
+use super::Sim;
+use super::network::{Item, Who};
+use crate::core::{Epoch, NodeId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Fault {
+    /// Crash a member that does not lead (or the leader), restart it later.
+    Crash {
+        leader: bool,
+        down_ns: u64,
+        pick: u64,
+    },
+    Restart(usize),
+    Cut {
+        pick: u64,
+        leader: bool,
+        inbound: bool,
+        outbound: bool,
+        cut_ns: u64,
+    },
+    Heal(usize),
+    Pause {
+        pick: u64,
+        leader: bool,
+        pause_ns: u64,
+    },
+    Promote(u64),
+    /// Without failover: the leader dies for good in its next turn that
+    /// sends anything, before any of its datagrams or between two of them.
+    Kill,
+}
+
+impl Sim<'_> {
+    /// Draws every fault up front; which member a fault hits is chosen when
+    /// it happens (the leader then may not be the leader now).
+    pub(super) fn schedule_faults(&mut self) {
+        let span = self.config.fault_ns;
+        let failover = self.config.failover_on();
+        let mut last = span;
+        for _ in 0..self.config.crashes {
+            let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
+            self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick }));
+            last = last.max(at + down_ns);
+        }
+        for _ in 0..self.config.leader_crashes * u32::from(failover) {
+            let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
+            self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick }));
+            last = last.max(at + down_ns);
+        }
+        for _ in 0..self.config.partitions {
+            let (at, cut_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
+            let (inbound, outbound) = self.rng.pick(&[(true, true), (true, false), (false, true)]);
+            let leader = failover && self.rng.chance(0.5);
+            self.push(at, Item::Fault(Fault::Cut { pick, leader, inbound, outbound, cut_ns }));
+            last = last.max(at + cut_ns);
+        }
+        for _ in 0..self.config.pauses * u32::from(failover) {
+            let (at, pause_ns, pick) =
+                (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
+            let leader = self.rng.chance(0.7);
+            self.push(at, Item::Fault(Fault::Pause { pick, leader, pause_ns }));
+            last = last.max(at + pause_ns);
+        }
+        for _ in 0..self.config.promotions * u32::from(failover) {
+            let at = self.rng.range(0, span);
+            let pick = self.rng.next_u64();
+            self.push(at, Item::Fault(Fault::Promote(pick)));
+        }
+        if self.config.leader_killed && !failover {
+            let at = self.rng.range(0, span);
+            self.push(at, Item::Fault(Fault::Kill));
+        }
+        self.heal_at = last;
+    }
+
+    pub(super) fn faulty(&self) -> bool {
+        self.now < self.heal_at
+    }
+
+    pub(super) fn fault(&mut self, fault: Fault) {
+        if self.trace {
+            eprintln!("{:>12} fault {fault:?} (leader {:?})", self.now, self.leader());
+        }
+        match fault {
+            Fault::Crash { leader, down_ns, pick } => {
+                let i = self.pick(pick, leader);
+                if !self.may_lose(i) {
+                    // A member that restarts has lost its memory: more such
+                    // at once than the cluster tolerates may lose commits.
+                    return;
+                }
+                if let Some(node) = self.nodes[i].node.take() {
+                    self.paths.crashes += 1;
+                    self.paths.add_member(node.member());
+                    self.history.crashed(self.nodes[i].incarnation);
+                    self.nodes[i].paused_until = None;
+                    self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
+                }
+            }
+            Fault::Kill => self.dying = true,
+            Fault::Restart(i) => {
+                if self.nodes[i].node.is_none() {
+                    // With failover, a member comes back empty into a running
+                    // cluster: epoch 0, it learns the leader by listening.
+                    let mut config = self.core.clone();
+                    if self.config.failover_on() {
+                        config.epoch = Epoch::ZERO;
+                    }
+                    self.nodes[i].node = Some((self.factory)(config, NodeId(i as u16), self.now));
+                    self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
+                    self.nodes[i].epoch = Epoch::ZERO;
+                }
+            }
+            Fault::Cut { pick, leader, inbound, outbound, cut_ns } => {
+                let i = self.pick(pick, leader);
+                self.paths.partitions += 1;
+                self.nodes[i].cut_in |= inbound;
+                self.nodes[i].cut_out |= outbound;
+                self.push(self.now + cut_ns, Item::Fault(Fault::Heal(i)));
+            }
+            Fault::Heal(i) => (self.nodes[i].cut_in, self.nodes[i].cut_out) = (false, false),
+            Fault::Pause { pick, leader, pause_ns } => {
+                let i = self.pick(pick, leader);
+                if self.nodes[i].node.is_some() {
+                    self.nodes[i].paused_until = Some(self.now + pause_ns);
+                }
+            }
+            Fault::Promote(pick) => {
+                let i = (pick % self.nodes.len() as u64) as usize;
+                if self.awake(i)
+                    && let Some(node) = self.nodes[i].node.as_mut()
+                {
+                    node.member_mut().promote(self.now);
+                    self.drain(Who::Node(i));
+                }
+            }
+        }
+    }
+
+    /// Picks the leader (if `leader` and there is one) or another member.
+    pub(super) fn pick(&self, pick: u64, leader: bool) -> usize {
+        match self.leader() {
+            Some(i) if leader => i,
+            Some(l) if self.nodes.len() > 1 => {
+                let others: Vec<usize> = (0..self.nodes.len()).filter(|&i| i != l).collect();
+                others[(pick % others.len() as u64) as usize]
+            }
+            _ => (pick % self.nodes.len() as u64) as usize,
+        }
+    }
+
+    /// With failover, whether member `i` may crash now: the members down or
+    /// back but not yet trusted to vote stay within what an election
+    /// tolerates (`nodes - election_quorum`).
+    pub(super) fn may_lose(&self, i: usize) -> bool {
+        if !self.config.failover_on() {
+            return true;
+        }
+        let untrusted = |j: usize| self.member(j).is_none_or(|m| !m.may_vote());
+        let others = (0..self.nodes.len()).filter(|&j| j != i && untrusted(j)).count();
+        others < usize::from(self.core.nodes) - self.core.election_quorum()
+    }
+
+    pub(super) fn awake(&self, i: usize) -> bool {
+        self.nodes[i].paused_until.is_none_or(|until| until <= self.now)
+    }
+
+    /// Member `i` dies for good (what it sent is on its way).
+    pub(super) fn kill(&mut self, i: usize) {
+        if let Some(node) = self.nodes[i].node.take() {
+            self.paths.crashes += 1;
+            self.paths.add_member(node.member());
+            self.history.crashed(self.nodes[i].incarnation);
+            (self.dying, self.killed_at) = (false, Some(self.now));
+        }
+    }
+}

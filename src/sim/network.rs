@@ -1,0 +1,103 @@
+//! The network model: made-up addresses, a queue of datagrams in flight,
+//! and loss, duplication, delay (so reordering) and partitions.
+
+use std::cmp::Reverse;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use super::Sim;
+use super::faults::Fault;
+use crate::core::{Dest, Nanos};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Who {
+    Node(usize),
+    Client(usize),
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Item {
+    Datagram { to: Who, from: Who, bytes: Vec<u8> },
+    Fault(Fault),
+}
+
+/// Base port of the made-up addresses (never bound, never sent to).
+const PORT: u16 = 40_000;
+
+pub(super) fn addr(who: Who) -> SocketAddr {
+    let port = match who {
+        Who::Node(i) => PORT + i as u16,
+        Who::Client(i) => PORT + 1000 + i as u16,
+    };
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+pub(super) fn who(at: SocketAddr) -> Who {
+    match at.port() - PORT {
+        p if p < 1000 => Who::Node(usize::from(p)),
+        p => Who::Client(usize::from(p) - 1000),
+    }
+}
+
+impl Sim<'_> {
+    pub(super) fn push(&mut self, at: Nanos, item: Item) {
+        self.order += 1;
+        self.queue.push(Reverse((at, self.order, item)));
+    }
+
+    pub(super) fn route(&mut self, from: Who, dest: Dest, bytes: &[u8]) {
+        if let Who::Node(i) = from {
+            self.observe(i, bytes);
+        }
+        match dest {
+            Dest::Group => {
+                for i in (0..self.nodes.len()).filter(|&i| Who::Node(i) != from) {
+                    self.send(from, Who::Node(i), bytes);
+                }
+            }
+            Dest::Unicast(to) => self.send(from, who(to), bytes),
+        }
+    }
+
+    pub(super) fn send(&mut self, from: Who, to: Who, bytes: &[u8]) {
+        let cut = match (from, to) {
+            (Who::Node(a), Who::Node(b)) => self.nodes[a].cut_out || self.nodes[b].cut_in,
+            _ => false,
+        };
+        if cut {
+            self.paths.dropped += 1;
+            return;
+        }
+        let faulty = self.faulty();
+        if faulty && self.rng.chance(self.config.loss) {
+            self.paths.dropped += 1;
+            return;
+        }
+        let copies = if faulty && self.rng.chance(self.config.dup) { 2 } else { 1 };
+        self.paths.duplicated += copies - 1;
+        for _ in 0..copies {
+            let mut delay = self.config.latency_ns + self.rng.range(0, self.config.latency_ns / 2);
+            if faulty && self.rng.chance(self.config.reorder) {
+                delay += self.rng.range(0, 10 * self.config.latency_ns);
+            }
+            self.push(self.now + delay, Item::Datagram { to, from, bytes: bytes.to_vec() });
+        }
+    }
+
+    pub(super) fn deliver(&mut self, to: Who, from: Who, bytes: Vec<u8>) {
+        let (now, from_addr) = (self.now, addr(from));
+        match to {
+            Who::Node(i) => {
+                if let Some(until) = self.nodes[i].paused_until.filter(|&until| until > now) {
+                    // A stopped process: the datagram waits in its socket.
+                    return self.push(until, Item::Datagram { to, from, bytes });
+                }
+                match self.nodes[i].node.as_mut() {
+                    Some(node) => node.handle_datagram(now, from_addr, &bytes),
+                    None => return,
+                }
+            }
+            Who::Client(i) => self.clients[i].client.handle_datagram(now, from_addr, &bytes),
+        }
+        self.drain(to);
+    }
+}

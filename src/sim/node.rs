@@ -1,0 +1,51 @@
+//! What the simulator drives: a member, or a deliberately broken one.
+
+use std::net::SocketAddr;
+
+use crate::core::{Config, Member, MemberEvent, Nanos, NodeId, Transmit};
+
+/// What the simulator needs of a member; implemented by [`Member`], and
+/// by deliberately broken variants in tests, to show the checker can fail.
+/// Every method but [`member`](SimNode::member) defaults to the member's own.
+pub trait SimNode {
+    /// The member inside.
+    fn member(&self) -> &Member;
+    /// The member inside.
+    fn member_mut(&mut self) -> &mut Member;
+    /// See [`Member::handle_datagram`].
+    fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        self.member_mut().handle_datagram(now, from, bytes)
+    }
+    /// See [`Member::handle_timeout`].
+    fn handle_timeout(&mut self, now: Nanos) {
+        self.member_mut().handle_timeout(now)
+    }
+    /// See [`Member::poll_transmit`].
+    fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        self.member_mut().poll_transmit(now, buf)
+    }
+    /// See [`Member::poll_timeout`].
+    fn poll_timeout(&self) -> Option<Nanos> {
+        self.member().poll_timeout()
+    }
+    /// See [`Member::poll_event`].
+    fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
+        self.member_mut().poll_event()
+    }
+}
+
+impl SimNode for Member {
+    fn member(&self) -> &Member {
+        self
+    }
+    fn member_mut(&mut self) -> &mut Member {
+        self
+    }
+}
+
+/// Builds member `id` of `config` at `now`.
+pub type NodeFactory<'a> = &'a dyn Fn(Config, NodeId, Nanos) -> Box<dyn SimNode>;
+
+pub(super) fn real_member(config: Config, id: NodeId, now: Nanos) -> Box<dyn SimNode> {
+    Box::new(Member::new(config, id, now).expect("the simulator's config is valid"))
+}

@@ -1,0 +1,86 @@
+//! What the checker is told: every frame a leader puts on the wire, and
+//! every event members and clients report.
+
+use super::Sim;
+use super::network::Who;
+use crate::core::{Event, MemberEvent};
+use crate::wire::{self, Frame};
+
+impl Sim<'_> {
+    /// Records what leaders put on the wire: every event stamped, every
+    /// commit announced, and who leads each epoch.
+    pub(super) fn observe(&mut self, node: usize, bytes: &[u8]) {
+        let Ok(datagram) = wire::parse(bytes) else { return };
+        let epoch = datagram.header.epoch.get();
+        match datagram.frame {
+            Frame::Data(batch) | Frame::Retransmit(batch) => {
+                self.history.leads(self.now, epoch, node);
+                self.history.announced(batch.head.commit.get());
+                for e in batch.events {
+                    let (seq, client, request) = (e.header.seq.get(), e.header.client.get(), e.header.request.get());
+                    if self.trace
+                        && std::env::var("SEQCAST_SIM_WATCH").is_ok_and(|w| w == format!("{client},{request}"))
+                    {
+                        eprintln!(
+                            "{:>12} member {node} epoch {epoch} sends seq {seq} = ({client}, {request})",
+                            self.now
+                        );
+                    }
+                    self.history.stamped(self.now, epoch, seq, client, request, e.payload);
+                }
+            }
+            Frame::Heartbeat(heartbeat) => {
+                self.history.leads(self.now, epoch, node);
+                self.history.announced(heartbeat.commit.get());
+            }
+            Frame::Commit(commit) => self.history.announced(commit.head.commit.get()),
+            _ => {}
+        }
+    }
+
+    pub(super) fn record_events(&mut self, who: Who) {
+        match who {
+            Who::Node(i) => {
+                let commit = self.commit_max();
+                let incarnation = self.nodes[i].incarnation;
+                let Some(node) = self.nodes[i].node.as_mut() else { return };
+                let now = self.now;
+                while let Some(event) = node.poll_event() {
+                    match event {
+                        MemberEvent::Log(Event::Deliver(e)) => {
+                            let (client, request) = (e.header.client.get(), e.header.request.get());
+                            self.history.delivered(now, incarnation, e.header.seq.get(), client, request, e.payload);
+                        }
+                        MemberEvent::Log(Event::Lost { first, end }) => {
+                            self.history.lost(now, incarnation, first.get(), end.get(), commit)
+                        }
+                        MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => {
+                            self.history.epoch_changed(now, old.get(), new.get())
+                        }
+                        MemberEvent::Elected { .. } | MemberEvent::Following { .. } if self.trace => {
+                            eprintln!("{now:>12} member {i}: {event:?}");
+                        }
+                        MemberEvent::Elected { .. } | MemberEvent::Following { .. } => {}
+                    }
+                }
+                let epoch = node.member().promised();
+                if epoch < self.nodes[i].epoch {
+                    let detail = format!("member {i} went from epoch {} back to {epoch}", self.nodes[i].epoch);
+                    self.history.fail(7, now, detail);
+                }
+                self.nodes[i].epoch = epoch;
+            }
+            Who::Client(i) => {
+                let id = self.clients[i].client.id();
+                while let Some(done) = self.clients[i].client.poll_event() {
+                    self.paths.committed += 1;
+                    self.history.committed(self.now, id.get(), done.request, done.seq.get());
+                }
+            }
+        }
+    }
+
+    pub(super) fn commit_max(&self) -> u64 {
+        self.history.commit_max()
+    }
+}

@@ -1,0 +1,142 @@
+//! Fault profiles: what one run's cluster, load and faults are, drawn from its seed.
+
+use super::Rng;
+use crate::core::{Config, Deliver, Failover};
+
+/// One run's cluster, load and faults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimConfig {
+    /// The seed of everything random in the run.
+    pub seed: u64,
+    /// Followers (the cluster is these plus the leader).
+    pub followers: u16,
+    /// Clients submitting at once.
+    pub clients: u32,
+    /// Events submitted in all.
+    pub events: u64,
+    /// Chance that a datagram is lost.
+    pub loss: f64,
+    /// Chance that a datagram arrives twice.
+    pub dup: f64,
+    /// Chance that a datagram is held back (so overtaken by later ones).
+    pub reorder: f64,
+    /// Crash-and-restart episodes of members that do not lead at the time.
+    pub crashes: u32,
+    /// Partition episodes (symmetric or one-way, then healed); with
+    /// failover, the member cut off may be the leader.
+    pub partitions: u32,
+    /// With failover: crash-and-restart episodes of whoever leads then.
+    pub leader_crashes: u32,
+    /// With failover: a member (often the leader) stops for a while, then
+    /// resumes and handles everything that came meanwhile.
+    pub pauses: u32,
+    /// With failover: an operator asks a random member to stand.
+    pub promotions: u32,
+    /// Without failover: after a random time the leader dies for good in
+    /// its next turn that sends, before any datagram of the turn or between
+    /// two (what it sent still arrives). Nothing converges then; the end
+    /// check is durability as far as each live follower holds the log: a
+    /// follower that holds a sequence a client was told is committed
+    /// delivered it.
+    pub leader_killed: bool,
+    /// One-way network latency.
+    pub latency_ns: u64,
+    /// Faults (and load) happen within `[0, fault_ns)`.
+    pub fault_ns: u64,
+    /// After the faults heal, time allowed to converge.
+    pub settle_ns: u64,
+    /// The cluster's configuration (`nodes` is set from `followers`).
+    pub core: Config,
+}
+
+/// Which profile a seed picks in [`SimConfig::mixed`].
+const LOSS: [f64; 5] = [0.0, 0.0, 0.01, 0.05, 0.2];
+const DUP: [f64; 3] = [0.0, 0.01, 0.05];
+const REORDER: [f64; 3] = [0.0, 0.05, 0.2];
+
+impl SimConfig {
+    /// A small cluster with limits sized for quick runs.
+    pub fn new(seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            followers: 2,
+            clients: 2,
+            events: 300,
+            loss: 0.0,
+            dup: 0.0,
+            reorder: 0.0,
+            crashes: 0,
+            partitions: 0,
+            leader_crashes: 0,
+            pauses: 0,
+            promotions: 0,
+            leader_killed: false,
+            latency_ns: 20_000,
+            fault_ns: 20_000_000,
+            settle_ns: 5_000_000_000,
+            core: Config {
+                mtu: 600,
+                payload_max: 64,
+                ring_events: 256,
+                in_flight_max: 128,
+                window_events: 256,
+                clients_max: 8,
+                client_pending_max: 64,
+                nak_events_max: 128,
+                repairs_max: 8,
+                client_retry_ns: 5_000_000,
+                busy_retry_ns: 200_000,
+                election_timeout_ns: 2_000_000,
+                ..Config::default()
+            },
+        }
+    }
+
+    /// A fault profile drawn from the seed: loss up to 20%, duplication up to
+    /// 5%, reordering, crashes, partitions, and now and then limits so tight
+    /// that BUSY and UNRECOVERABLE must happen.
+    pub fn mixed(seed: u64) -> SimConfig {
+        let mut rng = Rng::new(seed ^ 0x5eed_cafe);
+        let mut config = SimConfig::new(seed);
+        config.followers = rng.range(2, 5) as u16;
+        config.clients = rng.range(1, 4) as u32;
+        config.loss = rng.pick(&LOSS);
+        config.dup = rng.pick(&DUP);
+        config.reorder = rng.pick(&REORDER);
+        config.crashes = rng.range(0, 3) as u32;
+        config.partitions = rng.range(0, 3) as u32;
+        if rng.chance(0.25) {
+            config.core.ring_events = 40;
+            config.core.in_flight_max = 32;
+        }
+        if rng.chance(0.2) {
+            config.core.deliver = Deliver::OnReceive;
+        }
+        config
+    }
+
+    /// A failover profile drawn from the seed: the faults of [`mixed`](Self::mixed)
+    /// (`SimConfig::mixed`) plus leader crashes, pauses (a leader that
+    /// wakes up later), partitions of the leader and operator promotions
+    /// that compete with automatic candidacies.
+    pub fn failover(seed: u64) -> SimConfig {
+        let mut rng = Rng::new(seed ^ 0x0fa1_10e5);
+        let mut config = SimConfig::mixed(seed);
+        config.core.failover = Failover::Auto;
+        config.core.deliver = Deliver::OnCommit;
+        config.core.window_events = config.core.window_events.min(config.core.ring_events);
+        config.leader_crashes = rng.range(0, 3) as u32;
+        config.pauses = rng.range(0, 3) as u32;
+        config.promotions = rng.range(0, 2) as u32;
+        config.partitions = rng.range(0, 4) as u32;
+        config.crashes = rng.range(0, 2) as u32;
+        if config.leader_crashes + config.pauses + config.partitions + config.promotions == 0 {
+            config.leader_crashes = 1;
+        }
+        config
+    }
+
+    pub(super) fn failover_on(&self) -> bool {
+        self.core.failover != Failover::Off
+    }
+}
