@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use seqcast::net::sys;
+use seqcast::net;
 
 /// How a baseline process waits for its next datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub fn child_main(args: &[String]) {
     let peer = &args[1];
     let wait = Wait::parse(&args[2]);
     if let Ok(cpu) = args[3].parse::<usize>() {
-        sys::pin_to_cpu(cpu).expect("pin the baseline's child");
+        net::pin_to_cpu(cpu).expect("pin the baseline's child");
     }
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.connect(peer).unwrap();
@@ -117,14 +117,14 @@ fn pin(cpus: usize) -> String {
     if cpus == 0 {
         return "-".into();
     }
-    sys::pin_to_cpu(0).expect("pin the baseline");
+    net::pin_to_cpu(0).expect("pin the baseline");
     (1 % cpus).to_string()
 }
 
 /// Lets this thread run anywhere again after a pinned baseline.
 fn unpin(cpus: usize) {
     if cpus != 0 {
-        sys::unpin().expect("unpin the bench");
+        net::unpin().expect("unpin the bench");
     }
 }
 
@@ -139,7 +139,7 @@ pub fn ping_pong(wait: Wait, cpus: usize, size: usize, count: usize) -> Histogra
     socket.connect(peer).unwrap();
     wait.prepare(&socket);
     let payload = vec![0xa5u8; size];
-    let mut rtt = seqcast::report::histogram();
+    let mut rtt = seqcast::net::report::histogram();
     for i in 0..count + count / 10 {
         let start = Instant::now();
         socket.send(&payload).unwrap();

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use baseline::Wait;
 use common::{Cluster, Usage, json_number};
 use seqcast::core::Config;
-use seqcast::report;
+use seqcast::net::report;
 use seqcast::wire::{BatchHead, Header, record_len};
 
 /// Payload bytes of every benchmark event.

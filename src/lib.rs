@@ -6,21 +6,36 @@
 //! *committed* once a quorum holds it, and its client is told.
 //!
 //! ```text
-//!             wire/        fixed-layout frames: parse & emit bytes, nothing else
-//!               ^
-//!             core/        Leader, Follower, Client state machines: no sockets, no clock
-//!               ^     ^
-//!           net/      sim/  net: socket2 + mio poll loop.  sim: seeded virtual network
-//!               ^
-//!        bin/, tools/, bench/   command line, load generator, benchmarks
+//!   types.rs     Seq, Epoch, NodeId, ClientId, Claim, NodeSet: the vocabulary of all below
+//!      ^
+//!   wire/        fixed-layout frames: parse & emit bytes, nothing else
+//!      ^
+//!   core/        Leader, Follower, Client, Member (+ Election) state machines: no sockets, no clock
+//!      ^     ^
+//!   net/     sim/     net: socket2 + mio poll loop, cluster file, histograms.  sim: seeded virtual network
+//!      ^
+//!   internal/    the load generator's engine, shared by the binaries and the benchmark
+//!      ^
+//!   src/main.rs + src/cli/ (the `seqcast` binary), tools/ (`seqcast-loadgen`), bench/
 //! ```
 //!
-//! What the crate leaves to the caller: it keeps events in memory only (a
-//! follower that restarts catches up from what the leader's ring still holds,
-//! and is told explicitly of anything older); a new leader is elected only
-//! among `Member`s (`seqcast member`, failover on), whose logs are memory
-//! too, so a member restarted without `--rejoin` votes with an empty log;
-//! and the wire is not authenticated — run it on a network you trust.
+//! ## What is stable, what is not
+//!
+//! The public surface an embedder can rely on is [`core`] (with the
+//! [`types`] it re-exports), [`wire`], [`net`] and [`sim`]. [`internal`] is
+//! public only so that the binaries and the benchmark can share it, and may
+//! change in any release (rustls keeps an `internal` module for the same
+//! reason). The command line lives in the binaries, not here: with default
+//! features off (`default-features = false`) the library pulls in no clap.
+//!
+//! ## What it leaves to the caller
+//!
+//! It keeps events in memory only (a follower that restarts catches up from
+//! what the leader's ring still holds, and is told explicitly of anything
+//! older); a new leader is elected only among `Member`s (`seqcast member`,
+//! failover on), whose logs are memory too, so a member restarted without
+//! `--rejoin` votes with an empty log; and the wire is not authenticated —
+//! run it on a network you trust.
 //!
 //! The wire format is specified in [`wire`] (also `docs/PROTOCOL.md`).
 //!
@@ -73,12 +88,9 @@ macro_rules! invariant {
     };
 }
 
-pub mod cli;
-pub mod cluster;
 pub mod core;
-pub mod load;
+pub mod internal;
 pub mod net;
-pub mod report;
 pub mod sim;
 pub mod types;
 pub mod wire;

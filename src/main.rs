@@ -1,5 +1,7 @@
 //! The `seqcast` command line: see `seqcast --help`.
 
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    seqcast::cli::main()
+    cli::main()
 }

@@ -6,12 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cluster::ClusterFile;
-use crate::core::{Config, Deliver, NodeId};
-use crate::net::{Clock, Idle, Multicast, Tuning};
-
-/// Port the leader listens on when nothing says otherwise.
-pub const LEADER_PORT: u16 = 7401;
+use seqcast::core::{Deliver, NodeId};
+use seqcast::net::cluster::{Cluster, ClusterError, ClusterFile, Overrides};
+use seqcast::net::{Clock, Idle, Tuning};
 
 /// Who the cluster is and where it multicasts.
 #[derive(Clone, Debug, Default, Args)]
@@ -52,65 +49,29 @@ pub struct ClusterArgs {
     pub payload_max: Option<usize>,
 }
 
-/// A cluster as a node sees it.
-#[derive(Clone, Debug)]
-pub struct Resolved {
-    /// The protocol configuration.
-    pub config: Config,
-    /// The group, interface and TTL.
-    pub multicast: Multicast,
-    /// Node addresses from the cluster file (may be empty).
-    pub nodes: Vec<SocketAddrV4>,
-}
-
 impl ClusterArgs {
-    /// Resolves the cluster for node `me` (None for a client).
-    pub fn resolve(&self, me: Option<NodeId>) -> Result<Resolved, String> {
+    /// Resolves the cluster for node `me` (None for a client): the cluster
+    /// file, with these flags over it. Errors name the flag (`--nodes`).
+    pub fn resolve(&self, me: Option<NodeId>) -> Result<Cluster, String> {
         let file = match &self.cluster {
             Some(path) => ClusterFile::read(path).map_err(|e| e.to_string())?,
             None => ClusterFile::default(),
         };
-        let from_file = file.nodes.len() as u16;
-        let nodes = match (self.nodes, from_file) {
-            (Some(n), f) if f != 0 && n != f => {
-                return Err(format!("--nodes {n} disagrees with the cluster file, which names {f} nodes"));
-            }
-            (Some(n), _) => n,
-            (None, 0) => 3,
-            (None, f) => f,
+        let overrides = Overrides {
+            cluster_id: self.cluster_id,
+            nodes: self.nodes,
+            quorum: self.quorum,
+            leader: self.leader_id,
+            group: self.group,
+            interface: self.interface,
+            ttl: self.ttl,
+            mtu: self.mtu,
+            payload_max: self.payload_max,
         };
-        let defaults = Config::default();
-        let config = Config {
-            cluster_id: self.cluster_id.or(file.cluster_id).unwrap_or(defaults.cluster_id),
-            nodes,
-            leader: NodeId(self.leader_id.or(file.leader).unwrap_or(0)),
-            quorum: self.quorum.or(file.quorum).unwrap_or(0),
-            mtu: self.mtu.or(file.mtu).unwrap_or(defaults.mtu),
-            payload_max: self.payload_max.or(file.payload_max).unwrap_or(defaults.payload_max),
-            ..defaults
-        };
-        config.validate().map_err(|e| e.to_string())?;
-        let own = me.and_then(|id| file.nodes.get(id.index())).map(|a| *a.ip()).filter(|ip| !ip.is_unspecified());
-        let multicast = Multicast {
-            group: self.group.or(file.group).unwrap_or(Multicast::default().group),
-            interface: self.interface.or(file.interface).or(own).unwrap_or(Ipv4Addr::LOCALHOST),
-            ttl: self.ttl.or(file.ttl).unwrap_or(0),
-        };
-        multicast.validate().map_err(|e| e.to_string())?;
-        Ok(Resolved { config, multicast, nodes: file.nodes })
-    }
-}
-
-impl Resolved {
-    /// Node `id`'s address from the cluster file, if it names one.
-    pub fn node(&self, id: NodeId) -> Option<SocketAddrV4> {
-        self.nodes.get(id.index()).copied()
-    }
-
-    /// Where the leader listens: the cluster file's leader node, else the
-    /// interface on [`LEADER_PORT`].
-    pub fn leader_addr(&self) -> SocketAddrV4 {
-        self.node(self.config.leader).unwrap_or(SocketAddrV4::new(self.multicast.interface, LEADER_PORT))
+        file.resolve(&overrides, me).map_err(|e| match e {
+            ClusterError::NodesDisagree { .. } => format!("--{e}"),
+            e => e.to_string(),
+        })
     }
 }
 

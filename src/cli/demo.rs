@@ -7,17 +7,17 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::core::Event;
+use seqcast::core::Event;
 
 use clap::Args;
 
 use super::args::TuningArgs;
 use super::fail;
 use super::load::{LoadArgs, print_report, run_with_progress};
-use crate::core::{Config, NodeId};
-use crate::load::{self, LoadOptions};
-use crate::net::{Digest, FollowerNode, LeaderNode, Multicast, sys};
-use crate::report;
+use seqcast::core::{Config, NodeId};
+use seqcast::internal::load::{self, LoadOptions};
+use seqcast::net::report;
+use seqcast::net::{self, Digest, FollowerNode, LeaderNode, Multicast};
 
 /// `seqcast demo`.
 #[derive(Clone, Debug, Args)]
@@ -85,7 +85,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
         config.nodes,
         tuning.idle
     );
-    sys::catch_stop_signals().map_err(|e| e.to_string())?;
+    net::catch_stop_signals().map_err(|e| e.to_string())?;
     let stop_nodes = AtomicBool::new(false);
     let stop_load = AtomicBool::new(false);
     let delivered: Vec<AtomicU64> = (0..args.followers).map(|_| AtomicU64::new(0)).collect();

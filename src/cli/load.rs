@@ -1,5 +1,5 @@
 //! `seqcast-loadgen`: the open-loop load generator, a thin front over
-//! [`crate::load`], and the report it (and `seqcast demo`) prints.
+//! [`seqcast::internal::load`], and the report it (and `seqcast demo`) prints.
 
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
@@ -10,10 +10,10 @@ use std::time::Duration;
 use clap::{Args, Parser};
 
 use super::args::{ClusterArgs, TuningArgs};
-use crate::core::Epoch;
-use crate::load::{self, LoadOptions, LoadReport, Progress};
-use crate::net::{NetError, sys};
-use crate::report;
+use seqcast::core::Epoch;
+use seqcast::internal::load::{self, LoadOptions, LoadReport, Progress};
+use seqcast::net::report;
+use seqcast::net::{self, NetError};
 
 /// seqcast-loadgen: open-loop load for a seqcast cluster, with latency
 /// measured from each event's intended send time to its commit notice.
@@ -96,7 +96,7 @@ pub fn run_with_progress(options: &LoadOptions, quiet: bool, stop: &AtomicBool) 
                 if worker.is_finished() {
                     break;
                 }
-                if sys::stop_requested() {
+                if net::stop_requested() {
                     stop.store(true, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(10));
@@ -154,10 +154,9 @@ fn json(r: &LoadReport) -> String {
     )
 }
 
-/// `seqcast-loadgen`'s main.
-pub fn main() -> ExitCode {
-    let cli = LoadgenCli::parse();
-    match loadgen(&cli) {
+/// `seqcast-loadgen` and `seqcast load`.
+pub fn run(cli: &LoadgenCli) -> ExitCode {
+    match loadgen(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -176,7 +175,7 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
         if resolved.nodes.len() != usize::from(resolved.config.nodes) {
             return Err("--failover needs a cluster file that names every node (node.0 = IP:PORT …)".into());
         }
-        resolved.config.failover = crate::core::Failover::Auto;
+        resolved.config.failover = seqcast::core::Failover::Auto;
         Some(resolved.nodes.clone())
     } else {
         None
@@ -201,7 +200,7 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
             cli.load.size, resolved.config.payload_max
         ));
     }
-    sys::catch_stop_signals().map_err(|e| e.to_string())?;
+    net::catch_stop_signals().map_err(|e| e.to_string())?;
     if !cli.json {
         println!(
             "seqcast-loadgen: {count} events at {}/s, {} B payloads, {} client(s), batch {} → leader {leader}",

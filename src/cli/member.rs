@@ -10,10 +10,10 @@ use clap::{Args, ValueEnum};
 use super::args::{ClusterArgs, OutputArgs, TuningArgs};
 use super::fail;
 use super::nodes::{rejects_text, write_histogram};
-use crate::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq};
-use crate::net::{Clock, MemberNode, sys};
-use crate::report;
-use crate::wire::{Header, Kind, Promote, SENDER_CLIENT, emit};
+use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq};
+use seqcast::net::report;
+use seqcast::net::{self, Clock, MemberNode};
+use seqcast::wire::{Header, Kind, Promote, SENDER_CLIENT, emit};
 
 /// `--failover`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -115,7 +115,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         return fail("a member needs an address others know: give --listen, or a cluster file with node.N = IP:PORT");
     };
     let tuning = args.tuning.tuning();
-    if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
+    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
     let mut node = match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning) {
@@ -140,7 +140,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
     let result = node.run(
-        &sys::stop_requested,
+        &net::stop_requested,
         |event, _| match *event {
             MemberEvent::Elected { epoch, commit, log_end } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {} ns", wall_ns());

@@ -1,5 +1,5 @@
-//! The command line: `seqcast` and its subcommands, and `seqcast-loadgen`.
-//! Both binaries are thin calls into here.
+//! The command line: `seqcast` and its subcommands. `seqcast-loadgen`
+//! compiles `args.rs` and `load.rs` in too (`seqcast load` is the same).
 
 pub mod args;
 mod demo;
@@ -40,6 +40,9 @@ enum Command {
     /// A leader, followers and load on loopback for a few seconds, then a
     /// latency report. Exits non-zero if anything was lost.
     Demo(demo::DemoArgs),
+    /// Open-loop load on a running cluster, with latency from each event's
+    /// intended send time to its commit (the same as `seqcast-loadgen`).
+    Load(load::LoadgenCli),
     /// Print or compare latency histograms saved by the nodes, the load
     /// generator or the demo.
     Report(report::ReportArgs),
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Member(args) => member::member(args),
         Command::Promote(args) => member::promote(args),
         Command::Demo(args) => demo::run(args),
+        Command::Load(args) => load::run(args),
         Command::Report(args) => report::run(args),
         Command::Sim(args) => sim::run(args),
     }
@@ -108,16 +112,16 @@ mod tests {
         let Command::Sequencer(args) = cli.command else { unreachable!() };
         assert!(
             args.cluster
-                .resolve(Some(crate::core::NodeId(0)))
+                .resolve(Some(seqcast::core::NodeId(0)))
                 .unwrap_err()
                 .contains("quorum 4 is larger than the cluster")
         );
         let cli = Cli::try_parse_from(["seqcast", "sequencer", "--group", "10.0.0.1:7400"]).unwrap();
         let Command::Sequencer(args) = cli.command else { unreachable!() };
-        assert!(args.cluster.resolve(Some(crate::core::NodeId(0))).unwrap_err().contains("not a multicast address"));
+        assert!(args.cluster.resolve(Some(seqcast::core::NodeId(0))).unwrap_err().contains("not a multicast address"));
         let cli = Cli::try_parse_from(["seqcast", "sequencer"]).unwrap();
         let Command::Sequencer(args) = cli.command else { unreachable!() };
-        let resolved = args.cluster.resolve(Some(crate::core::NodeId(0))).unwrap();
+        let resolved = args.cluster.resolve(Some(seqcast::core::NodeId(0))).unwrap();
         assert_eq!((resolved.config.nodes, resolved.config.quorum(), resolved.multicast.ttl), (3, 2, 0));
         assert_eq!(resolved.leader_addr().to_string(), "127.0.0.1:7401");
     }
@@ -128,7 +132,7 @@ mod tests {
         let Command::Sim(args) = cli.command else { unreachable!() };
         let config = args.config(5);
         assert_eq!((config.loss, config.crashes), (0.2, 1));
-        assert_eq!(config.dup, crate::sim::SimConfig::mixed(5).dup);
+        assert_eq!(config.dup, seqcast::sim::SimConfig::mixed(5).dup);
         assert_eq!(args.overrides(), " --loss 0.2 --crashes 1");
     }
 }

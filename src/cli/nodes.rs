@@ -10,10 +10,10 @@ use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
 use super::fail;
-use crate::core::{Epoch, Event, FollowerStats, LeaderStats, NodeId, Rejects};
-use crate::net::{Clock, Driver, FollowerNode, LeaderNode, sys};
-use crate::report;
-use crate::wire;
+use seqcast::core::{Epoch, Event, FollowerStats, LeaderStats, NodeId, Rejects};
+use seqcast::net::report;
+use seqcast::net::{self, Clock, Driver, FollowerNode, LeaderNode};
+use seqcast::wire;
 
 /// `seqcast sequencer`.
 #[derive(Clone, Debug, Args)]
@@ -120,7 +120,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     }
     let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
     let tuning = args.tuning.tuning();
-    if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
+    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
     let mut node = match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning) {
@@ -144,7 +144,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     );
     let mut last = LeaderStats::default();
     let quiet = args.output.quiet;
-    let result = node.run(&sys::stop_requested, |leader, _| {
+    let result = node.run(&net::stop_requested, |leader, _| {
         if !quiet {
             let s = leader.stats();
             println!(
@@ -210,7 +210,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     resolved.config.epoch = Epoch::ZERO;
     let listen = args.listen.or(resolved.node(id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = args.tuning.tuning();
-    if let Err(e) = sys::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
+    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
     let mut node = match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning) {
@@ -233,7 +233,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
     let result = node.run(
-        &|| sys::stop_requested() || restarted.get().is_some(),
+        &|| net::stop_requested() || restarted.get().is_some(),
         |event| {
             if let Event::LeaderRestarted { old, new, in_doubt } = event {
                 restarted.set(Some((*old, *new, *in_doubt)));

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use crate::report;
+use seqcast::net::report;
 
 /// `seqcast report`.
 #[derive(Clone, Debug, Args)]

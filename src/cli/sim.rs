@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::DeliverArg;
-use crate::sim::{self, Paths, SimConfig};
+use seqcast::sim::{self, Paths, SimConfig};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]

@@ -1,15 +1,17 @@
 //! Real nodes: the core state machines driven by UDP sockets in a mio poll
 //! loop. The only module that touches sockets or reads a clock.
 
+pub mod cluster;
 mod driver;
 mod node;
+pub mod report;
 mod socket;
-pub mod sys;
+mod sys;
 
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{ClientNode, Digest, FollowerNode, LeaderNode, MemberNode, Tuning};
 pub use socket::{Multicast, group_receiver, unicast};
-pub use sys::Clock;
+pub use sys::{Clock, catch_stop_signals, pin_to_cpu, stop_requested, unpin};
 
 use core::fmt;
 use std::io;

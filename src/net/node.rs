@@ -15,7 +15,7 @@ use crate::core::{
     Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId,
     SubmitError,
 };
-use crate::report;
+use crate::net::report;
 
 /// How a node runs on its host (DESIGN §5: the levers after batching).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use hdrhistogram::Histogram;
 
 use crate::core::{ClientId, Config, Epoch, Nanos, SubmitError};
+use crate::net::report;
 use crate::net::{ClientNode, Multicast, NetError, Tuning};
-use crate::report;
 
 /// What to send, how fast, and to whom.
 #[derive(Clone, Debug, PartialEq)]

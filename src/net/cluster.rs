@@ -1,0 +1,293 @@
+//! The cluster file: one small text file that every node of a cluster
+//! shares, so they agree on ids, addresses, group and quorum; and how it
+//! resolves into what a node runs with (built-in defaults, then the file,
+//! then [`Overrides`] such as command-line flags). No clap here: an
+//! embedder loads a cluster with [`Cluster::load`].
+//!
+//! ```text
+//! # seqcast cluster file
+//! cluster_id = 7
+//! group      = 239.255.0.1:7400   # multicast group and port
+//! ttl        = 1                  # 0: this host only; 1: this LAN segment
+//! quorum     = 2                  # optional; a majority by default
+//! leader     = 0                  # optional; node 0 by default
+//! node.0     = 198.18.0.1:7401    # each node's own address: where it listens,
+//! node.1     = 198.18.0.2:7401    # and, unless `interface` says otherwise,
+//! node.2     = 198.18.0.3:7401    # the interface it multicasts on
+//! ```
+
+use core::fmt;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::Path;
+
+use super::{Multicast, NetError};
+use crate::core::{Config, ConfigError, NodeId};
+
+/// Port the leader listens on when nothing says otherwise.
+pub const LEADER_PORT: u16 = 7401;
+
+/// A parsed cluster file; keys not given stay `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterFile {
+    /// `cluster_id`.
+    pub cluster_id: Option<u32>,
+    /// `group`.
+    pub group: Option<SocketAddrV4>,
+    /// `interface`: the same for every node (only sensible on one host).
+    pub interface: Option<Ipv4Addr>,
+    /// `ttl`.
+    pub ttl: Option<u32>,
+    /// `quorum`.
+    pub quorum: Option<u16>,
+    /// `leader`.
+    pub leader: Option<u16>,
+    /// `mtu`.
+    pub mtu: Option<usize>,
+    /// `payload_max`.
+    pub payload_max: Option<usize>,
+    /// `node.N`, in id order, ids 0..n without holes.
+    pub nodes: Vec<SocketAddrV4>,
+}
+
+/// A line of a cluster file that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterFileError {
+    /// 1-based line number (0: the file as a whole).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ClusterFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            0 => write!(f, "{}", self.message),
+            n => write!(f, "line {n}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ClusterFileError {}
+
+fn value<T: std::str::FromStr>(key: &str, text: &str, line: usize) -> Result<T, ClusterFileError>
+where
+    T::Err: fmt::Display,
+{
+    text.parse().map_err(|e| ClusterFileError { line, message: format!("{key} = {text:?}: {e}") })
+}
+
+impl ClusterFile {
+    /// Parses the text of a cluster file.
+    pub fn parse(text: &str) -> Result<ClusterFile, ClusterFileError> {
+        let mut file = ClusterFile::default();
+        let mut nodes: Vec<(u16, SocketAddrV4, usize)> = Vec::new();
+        for (index, raw) in text.lines().enumerate() {
+            let line = index + 1;
+            let content = raw.split('#').next().unwrap_or("").trim();
+            if content.is_empty() {
+                continue;
+            }
+            let Some((key, text)) = content.split_once('=') else {
+                return Err(ClusterFileError { line, message: format!("expected `key = value`, got {content:?}") });
+            };
+            let (key, text) = (key.trim(), text.trim());
+            match key {
+                "cluster_id" => file.cluster_id = Some(value(key, text, line)?),
+                "group" => file.group = Some(value(key, text, line)?),
+                "interface" => file.interface = Some(value(key, text, line)?),
+                "ttl" => file.ttl = Some(value(key, text, line)?),
+                "quorum" => file.quorum = Some(value(key, text, line)?),
+                "leader" => file.leader = Some(value(key, text, line)?),
+                "mtu" => file.mtu = Some(value(key, text, line)?),
+                "payload_max" => file.payload_max = Some(value(key, text, line)?),
+                _ => match key.strip_prefix("node.") {
+                    Some(id) => nodes.push((value(key, id, line)?, value(key, text, line)?, line)),
+                    None => return Err(ClusterFileError { line, message: format!("unknown key {key:?}") }),
+                },
+            }
+        }
+        nodes.sort_by_key(|n| n.0);
+        for (expected, &(id, addr, line)) in nodes.iter().enumerate() {
+            if usize::from(id) != expected {
+                let message = format!("node ids must run 0, 1, 2, … without holes or repeats; found node.{id}");
+                return Err(ClusterFileError { line, message });
+            }
+            file.nodes.push(addr);
+        }
+        Ok(file)
+    }
+
+    /// Reads and parses a cluster file.
+    pub fn read(path: &std::path::Path) -> Result<ClusterFile, ClusterFileError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ClusterFileError { line: 0, message: format!("cannot read {}: {e}", path.display()) })?;
+        ClusterFile::parse(&text)
+            .map_err(|e| ClusterFileError { line: 0, message: format!("{}:{}: {}", path.display(), e.line, e.message) })
+    }
+}
+
+/// Settings that override a cluster file (command-line flags): `None`
+/// keeps the file's value, or the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Cluster id [default: 1].
+    pub cluster_id: Option<u32>,
+    /// Nodes, leader included [default: the file's `node.N` count, else 3].
+    pub nodes: Option<u16>,
+    /// Commit quorum [default: a majority].
+    pub quorum: Option<u16>,
+    /// The leader's node id [default: 0].
+    pub leader: Option<u16>,
+    /// Multicast group and port [default: 239.255.0.1:7400].
+    pub group: Option<SocketAddrV4>,
+    /// Interface to multicast on [default: this node's address in the file, else 127.0.0.1].
+    pub interface: Option<Ipv4Addr>,
+    /// Multicast TTL [default: 0, this host only].
+    pub ttl: Option<u32>,
+    /// Largest datagram [default: 1472].
+    pub mtu: Option<usize>,
+    /// Largest event payload [default: 256].
+    pub payload_max: Option<usize>,
+}
+
+/// Why a cluster could not be resolved.
+#[derive(Debug)]
+pub enum ClusterError {
+    /// The cluster file could not be read or parsed.
+    File(ClusterFileError),
+    /// A node count was given that differs from the file's `node.N` lines.
+    NodesDisagree {
+        /// The count given.
+        given: u16,
+        /// The nodes the file names.
+        file: u16,
+    },
+    /// The resulting protocol configuration is inconsistent.
+    Config(ConfigError),
+    /// The group, interface or TTL is unusable.
+    Multicast(NetError),
+}
+
+impl fmt::Display for ClusterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClusterError::File(e) => write!(f, "{e}"),
+            ClusterError::NodesDisagree { given, file } => {
+                write!(f, "nodes {given} disagrees with the cluster file, which names {file} nodes")
+            }
+            ClusterError::Config(e) => write!(f, "{e}"),
+            ClusterError::Multicast(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClusterError {}
+
+/// A cluster as a node sees it: the protocol configuration, the multicast
+/// group, and every node's address (empty without a cluster file).
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    /// The protocol configuration.
+    pub config: Config,
+    /// The group, interface and TTL.
+    pub multicast: Multicast,
+    /// Node addresses from the cluster file, by node id (may be empty).
+    pub nodes: Vec<SocketAddrV4>,
+}
+
+impl Cluster {
+    /// Reads the cluster file at `path` as node `me` sees it (`None` for a
+    /// client), with nothing overridden.
+    pub fn load(path: &Path, me: Option<NodeId>) -> Result<Cluster, ClusterError> {
+        ClusterFile::read(path).map_err(ClusterError::File)?.resolve(&Overrides::default(), me)
+    }
+
+    /// Node `id`'s address from the cluster file, if it names one.
+    pub fn node(&self, id: NodeId) -> Option<SocketAddrV4> {
+        self.nodes.get(id.index()).copied()
+    }
+
+    /// Where the leader listens: the cluster file's leader node, else the
+    /// interface on [`LEADER_PORT`].
+    pub fn leader_addr(&self) -> SocketAddrV4 {
+        self.node(self.config.leader).unwrap_or(SocketAddrV4::new(self.multicast.interface, LEADER_PORT))
+    }
+}
+
+impl ClusterFile {
+    /// The cluster this file describes, as node `me` sees it (`None` for a
+    /// client; a node multicasts on its own address unless told otherwise),
+    /// with `overrides` applied over the file.
+    pub fn resolve(&self, overrides: &Overrides, me: Option<NodeId>) -> Result<Cluster, ClusterError> {
+        let from_file = self.nodes.len() as u16;
+        let nodes = match (overrides.nodes, from_file) {
+            (Some(given), file) if file != 0 && given != file => {
+                return Err(ClusterError::NodesDisagree { given, file });
+            }
+            (Some(n), _) => n,
+            (None, 0) => 3,
+            (None, f) => f,
+        };
+        let defaults = Config::default();
+        let config = Config {
+            cluster_id: overrides.cluster_id.or(self.cluster_id).unwrap_or(defaults.cluster_id),
+            nodes,
+            leader: NodeId(overrides.leader.or(self.leader).unwrap_or(0)),
+            quorum: overrides.quorum.or(self.quorum).unwrap_or(0),
+            mtu: overrides.mtu.or(self.mtu).unwrap_or(defaults.mtu),
+            payload_max: overrides.payload_max.or(self.payload_max).unwrap_or(defaults.payload_max),
+            ..defaults
+        };
+        config.validate().map_err(ClusterError::Config)?;
+        let own = me.and_then(|id| self.nodes.get(id.index())).map(|a| *a.ip()).filter(|ip| !ip.is_unspecified());
+        let multicast = Multicast {
+            group: overrides.group.or(self.group).unwrap_or(Multicast::default().group),
+            interface: overrides.interface.or(self.interface).or(own).unwrap_or(Ipv4Addr::LOCALHOST),
+            ttl: overrides.ttl.or(self.ttl).unwrap_or(0),
+        };
+        multicast.validate().map_err(ClusterError::Multicast)?;
+        Ok(Cluster { config, multicast, nodes: self.nodes.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = "# c\ncluster_id = 7\ngroup = 239.255.0.1:7400 # g\nttl = 1\nquorum = 2\nleader = 0\n\
+                    node.1 = 198.18.0.2:7401\nnode.0 = 198.18.0.1:7401\nnode.2 = 198.18.0.3:7401\n";
+        let file = ClusterFile::parse(text).unwrap();
+        assert_eq!((file.cluster_id, file.ttl, file.quorum, file.leader), (Some(7), Some(1), Some(2), Some(0)));
+        assert_eq!(file.group, Some("239.255.0.1:7400".parse().unwrap()));
+        assert_eq!(file.nodes.len(), 3);
+        assert_eq!(file.nodes[1], "198.18.0.2:7401".parse().unwrap());
+    }
+
+    #[test]
+    fn a_file_resolves_for_a_node_with_overrides_on_top() {
+        let file = ClusterFile::parse("quorum = 2\nnode.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.2:7502\n").unwrap();
+        let one = file.resolve(&Overrides::default(), Some(NodeId(1))).unwrap();
+        assert_eq!((one.config.nodes, one.config.quorum(), one.multicast.ttl), (2, 2, 0));
+        assert_eq!(one.multicast.interface, Ipv4Addr::new(127, 0, 0, 2), "its own address");
+        assert_eq!(one.leader_addr(), "127.0.0.1:7501".parse().unwrap());
+        let client = file.resolve(&Overrides { cluster_id: Some(9), ..Overrides::default() }, None).unwrap();
+        assert_eq!((client.config.cluster_id, client.multicast.interface), (9, Ipv4Addr::LOCALHOST));
+        let wrong = Overrides { nodes: Some(3), ..Overrides::default() };
+        assert_eq!(
+            file.resolve(&wrong, None).unwrap_err().to_string(),
+            "nodes 3 disagrees with the cluster file, which names 2 nodes"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_problem() {
+        let err = |text| ClusterFile::parse(text).unwrap_err().to_string();
+        assert_eq!(err("ttl = 1\nbogus = 3"), "line 2: unknown key \"bogus\"");
+        assert!(err("group = 239.255.0.1").starts_with("line 1: group = \"239.255.0.1\": invalid"));
+        assert_eq!(err("ttl"), "line 1: expected `key = value`, got \"ttl\"");
+        assert!(err("node.0 = 127.0.0.1:1\nnode.2 = 127.0.0.1:2").contains("found node.2"));
+        assert!(err("node.x = 127.0.0.1:1").contains("node.x"));
+    }
+}
