@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use seqcast::core::{Deliver, NodeId};
-use seqcast::net::cluster::{Cluster, ClusterError, ClusterFile, Overrides};
+use seqcast::net::cluster::{Cluster, ClusterError, ClusterFile, Overrides, Settings};
 use seqcast::net::{Clock, Idle, Tuning};
 
 /// Who the cluster is and where it multicasts.
@@ -57,17 +57,17 @@ impl ClusterArgs {
             Some(path) => ClusterFile::read(path).map_err(|e| e.to_string())?,
             None => ClusterFile::default(),
         };
-        let overrides = Overrides {
+        let settings = Settings {
             cluster_id: self.cluster_id,
-            nodes: self.nodes,
-            quorum: self.quorum,
-            leader: self.leader_id,
             group: self.group,
             interface: self.interface,
             ttl: self.ttl,
+            quorum: self.quorum,
+            leader: self.leader_id,
             mtu: self.mtu,
             payload_max: self.payload_max,
         };
+        let overrides = Overrides { settings, nodes: self.nodes };
         file.resolve(&overrides, me).map_err(|e| match e {
             ClusterError::NodesDisagree { .. } => format!("--{e}"),
             e => e.to_string(),

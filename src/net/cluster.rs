@@ -26,25 +26,50 @@ use crate::core::{Config, ConfigError, NodeId};
 /// Port the leader listens on when nothing says otherwise.
 pub const LEADER_PORT: u16 = 7401;
 
-/// A parsed cluster file; keys not given stay `None`.
+/// The settings a cluster file may give and flags may override; `None`
+/// leaves the setting to whatever comes next (the file, then the default).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `cluster_id` [default: 1].
+    pub cluster_id: Option<u32>,
+    /// `group`: multicast group and port [default: 239.255.0.1:7400].
+    pub group: Option<SocketAddrV4>,
+    /// `interface`: the same for every node (only sensible on one host)
+    /// [default: the node's own address in the file, else 127.0.0.1].
+    pub interface: Option<Ipv4Addr>,
+    /// `ttl` [default: 0, this host only].
+    pub ttl: Option<u32>,
+    /// `quorum` [default: a majority].
+    pub quorum: Option<u16>,
+    /// `leader`: the leader's node id [default: 0].
+    pub leader: Option<u16>,
+    /// `mtu` [default: 1472].
+    pub mtu: Option<usize>,
+    /// `payload_max` [default: 256].
+    pub payload_max: Option<usize>,
+}
+
+impl Settings {
+    /// Each setting of `self`, else of `below`.
+    pub fn or(&self, below: &Settings) -> Settings {
+        Settings {
+            cluster_id: self.cluster_id.or(below.cluster_id),
+            group: self.group.or(below.group),
+            interface: self.interface.or(below.interface),
+            ttl: self.ttl.or(below.ttl),
+            quorum: self.quorum.or(below.quorum),
+            leader: self.leader.or(below.leader),
+            mtu: self.mtu.or(below.mtu),
+            payload_max: self.payload_max.or(below.payload_max),
+        }
+    }
+}
+
+/// A parsed cluster file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClusterFile {
-    /// `cluster_id`.
-    pub cluster_id: Option<u32>,
-    /// `group`.
-    pub group: Option<SocketAddrV4>,
-    /// `interface`: the same for every node (only sensible on one host).
-    pub interface: Option<Ipv4Addr>,
-    /// `ttl`.
-    pub ttl: Option<u32>,
-    /// `quorum`.
-    pub quorum: Option<u16>,
-    /// `leader`.
-    pub leader: Option<u16>,
-    /// `mtu`.
-    pub mtu: Option<usize>,
-    /// `payload_max`.
-    pub payload_max: Option<usize>,
+    /// The settings it gives.
+    pub settings: Settings,
     /// `node.N`, in id order, ids 0..n without holes.
     pub nodes: Vec<SocketAddrV4>,
 }
@@ -92,14 +117,14 @@ impl ClusterFile {
             };
             let (key, text) = (key.trim(), text.trim());
             match key {
-                "cluster_id" => file.cluster_id = Some(value(key, text, line)?),
-                "group" => file.group = Some(value(key, text, line)?),
-                "interface" => file.interface = Some(value(key, text, line)?),
-                "ttl" => file.ttl = Some(value(key, text, line)?),
-                "quorum" => file.quorum = Some(value(key, text, line)?),
-                "leader" => file.leader = Some(value(key, text, line)?),
-                "mtu" => file.mtu = Some(value(key, text, line)?),
-                "payload_max" => file.payload_max = Some(value(key, text, line)?),
+                "cluster_id" => file.settings.cluster_id = Some(value(key, text, line)?),
+                "group" => file.settings.group = Some(value(key, text, line)?),
+                "interface" => file.settings.interface = Some(value(key, text, line)?),
+                "ttl" => file.settings.ttl = Some(value(key, text, line)?),
+                "quorum" => file.settings.quorum = Some(value(key, text, line)?),
+                "leader" => file.settings.leader = Some(value(key, text, line)?),
+                "mtu" => file.settings.mtu = Some(value(key, text, line)?),
+                "payload_max" => file.settings.payload_max = Some(value(key, text, line)?),
                 _ => match key.strip_prefix("node.") {
                     Some(id) => nodes.push((value(key, id, line)?, value(key, text, line)?, line)),
                     None => return Err(ClusterFileError { line, message: format!("unknown key {key:?}") }),
@@ -126,28 +151,14 @@ impl ClusterFile {
     }
 }
 
-/// Settings that override a cluster file (command-line flags): `None`
-/// keeps the file's value, or the default.
+/// What overrides a cluster file (command-line flags).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
-    /// Cluster id [default: 1].
-    pub cluster_id: Option<u32>,
-    /// Nodes, leader included [default: the file's `node.N` count, else 3].
+    /// Settings over the file's.
+    pub settings: Settings,
+    /// Nodes, leader included [default: the file's `node.N` count, else 3];
+    /// with a file that names nodes, it must agree.
     pub nodes: Option<u16>,
-    /// Commit quorum [default: a majority].
-    pub quorum: Option<u16>,
-    /// The leader's node id [default: 0].
-    pub leader: Option<u16>,
-    /// Multicast group and port [default: 239.255.0.1:7400].
-    pub group: Option<SocketAddrV4>,
-    /// Interface to multicast on [default: this node's address in the file, else 127.0.0.1].
-    pub interface: Option<Ipv4Addr>,
-    /// Multicast TTL [default: 0, this host only].
-    pub ttl: Option<u32>,
-    /// Largest datagram [default: 1472].
-    pub mtu: Option<usize>,
-    /// Largest event payload [default: 256].
-    pub payload_max: Option<usize>,
 }
 
 /// Why a cluster could not be resolved.
@@ -228,22 +239,23 @@ impl ClusterFile {
             (None, 0) => 3,
             (None, f) => f,
         };
+        let settings = overrides.settings.or(&self.settings);
         let defaults = Config::default();
         let config = Config {
-            cluster_id: overrides.cluster_id.or(self.cluster_id).unwrap_or(defaults.cluster_id),
+            cluster_id: settings.cluster_id.unwrap_or(defaults.cluster_id),
             nodes,
-            leader: NodeId(overrides.leader.or(self.leader).unwrap_or(0)),
-            quorum: overrides.quorum.or(self.quorum).unwrap_or(0),
-            mtu: overrides.mtu.or(self.mtu).unwrap_or(defaults.mtu),
-            payload_max: overrides.payload_max.or(self.payload_max).unwrap_or(defaults.payload_max),
+            leader: NodeId(settings.leader.unwrap_or(0)),
+            quorum: settings.quorum.unwrap_or(0),
+            mtu: settings.mtu.unwrap_or(defaults.mtu),
+            payload_max: settings.payload_max.unwrap_or(defaults.payload_max),
             ..defaults
         };
         config.validate().map_err(ClusterError::Config)?;
         let own = me.and_then(|id| self.nodes.get(id.index())).map(|a| *a.ip()).filter(|ip| !ip.is_unspecified());
         let multicast = Multicast {
-            group: overrides.group.or(self.group).unwrap_or(Multicast::default().group),
-            interface: overrides.interface.or(self.interface).or(own).unwrap_or(Ipv4Addr::LOCALHOST),
-            ttl: overrides.ttl.or(self.ttl).unwrap_or(0),
+            group: settings.group.unwrap_or(Multicast::default().group),
+            interface: settings.interface.or(own).unwrap_or(Ipv4Addr::LOCALHOST),
+            ttl: settings.ttl.unwrap_or(0),
         };
         multicast.validate().map_err(ClusterError::Multicast)?;
         Ok(Cluster { config, multicast, nodes: self.nodes.clone() })
@@ -259,8 +271,12 @@ mod tests {
         let text = "# c\ncluster_id = 7\ngroup = 239.255.0.1:7400 # g\nttl = 1\nquorum = 2\nleader = 0\n\
                     node.1 = 198.18.0.2:7401\nnode.0 = 198.18.0.1:7401\nnode.2 = 198.18.0.3:7401\n";
         let file = ClusterFile::parse(text).unwrap();
-        assert_eq!((file.cluster_id, file.ttl, file.quorum, file.leader), (Some(7), Some(1), Some(2), Some(0)));
-        assert_eq!(file.group, Some("239.255.0.1:7400".parse().unwrap()));
+        let settings = &file.settings;
+        assert_eq!(
+            (settings.cluster_id, settings.ttl, settings.quorum, settings.leader),
+            (Some(7), Some(1), Some(2), Some(0))
+        );
+        assert_eq!(file.settings.group, Some("239.255.0.1:7400".parse().unwrap()));
         assert_eq!(file.nodes.len(), 3);
         assert_eq!(file.nodes[1], "198.18.0.2:7401".parse().unwrap());
     }
@@ -272,7 +288,8 @@ mod tests {
         assert_eq!((one.config.nodes, one.config.quorum(), one.multicast.ttl), (2, 2, 0));
         assert_eq!(one.multicast.interface, Ipv4Addr::new(127, 0, 0, 2), "its own address");
         assert_eq!(one.leader_addr(), "127.0.0.1:7501".parse().unwrap());
-        let client = file.resolve(&Overrides { cluster_id: Some(9), ..Overrides::default() }, None).unwrap();
+        let settings = Settings { cluster_id: Some(9), ..Settings::default() };
+        let client = file.resolve(&Overrides { settings, nodes: None }, None).unwrap();
         assert_eq!((client.config.cluster_id, client.multicast.interface), (9, Ipv4Addr::LOCALHOST));
         let wrong = Overrides { nodes: Some(3), ..Overrides::default() };
         assert_eq!(

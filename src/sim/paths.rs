@@ -3,52 +3,74 @@
 
 use crate::core::Member;
 
-/// How often each protocol path ran, summed over a run (or many).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Paths {
+/// Defines [`Paths`] from one list of (field, printed name): the struct,
+/// [`Paths::rows`] and [`Paths::add`] cannot disagree.
+macro_rules! paths {
+    ($($(#[doc = $doc:literal])+ $field:ident => $name:literal,)+) => {
+        /// How often each protocol path ran, summed over a run (or many).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct Paths {
+            $($(#[doc = $doc])+ pub $field: u64,)+
+        }
+
+        impl Paths {
+            /// Each counter with its name, in a fixed order.
+            pub fn rows(&self) -> Vec<(&'static str, u64)> {
+                vec![$(($name, self.$field)),+]
+            }
+
+            /// Adds `other` into `self`.
+            pub fn add(&mut self, other: &Paths) {
+                $(self.$field += other.$field;)+
+            }
+        }
+    };
+}
+
+paths! {
     /// Sequences followers found missing.
-    pub gaps: u64,
+    gaps => "gaps_seen",
     /// NAKs followers sent.
-    pub naks_sent: u64,
+    naks_sent => "naks_sent",
     /// Events the leader resent.
-    pub retransmitted: u64,
+    retransmitted => "events_retransmitted",
     /// Duplicates dropped (by followers, and retried SUBMITs at the leader).
-    pub duplicates: u64,
+    duplicates => "duplicates_dropped",
     /// BUSY replies.
-    pub busy: u64,
+    busy => "busy",
     /// UNRECOVERABLE replies.
-    pub unrecoverable: u64,
+    unrecoverable => "unrecoverable",
     /// Client resends after a timeout.
-    pub client_retries: u64,
+    client_retries => "client_retries",
     /// Events delivered by members.
-    pub delivered: u64,
+    delivered => "events_delivered",
     /// Events reported lost by members.
-    pub lost: u64,
+    lost => "events_reported_lost",
     /// Requests clients saw committed.
-    pub committed: u64,
+    committed => "requests_committed",
     /// Member crashes (leaders included).
-    pub crashes: u64,
+    crashes => "member_crashes",
     /// Partitions made.
-    pub partitions: u64,
+    partitions => "partitions",
     /// Datagrams the network dropped.
-    pub dropped: u64,
+    dropped => "datagrams_dropped",
     /// Datagrams the network duplicated.
-    pub duplicated: u64,
+    duplicated => "datagrams_duplicated",
     /// Elections won.
-    pub elections_won: u64,
+    elections_won => "elections_won",
     /// Elections lost (refused, timed out, or beaten by another candidate).
-    pub elections_lost: u64,
+    elections_lost => "elections_lost",
     /// Leaders that stepped down for a newer epoch (stale leaders fenced).
-    pub stale_fenced: u64,
+    stale_fenced => "stale_leaders_fenced",
     /// Frames of an older epoch dropped by members.
-    pub stale_frames: u64,
+    stale_frames => "stale_frames_dropped",
     /// Uncommitted events dropped by followers joining a new leader.
-    pub suffix_dropped: u64,
+    suffix_dropped => "suffix_dropped",
     /// Clients that turned to another member.
-    pub client_redirects: u64,
+    client_redirects => "client_redirects",
     /// Retried requests an elected leader could not place and reported in
     /// doubt (taken by an earlier leader, outside the log it holds).
-    pub in_doubt: u64,
+    in_doubt => "requests_in_doubt",
 }
 
 /// The names of the failover rows of [`Paths::rows`].
@@ -62,63 +84,6 @@ pub const FAILOVER_PATHS: [&str; 6] = [
 ];
 
 impl Paths {
-    /// Each counter with its name, in a fixed order.
-    pub fn rows(&self) -> [(&'static str, u64); 21] {
-        [
-            ("gaps_seen", self.gaps),
-            ("naks_sent", self.naks_sent),
-            ("events_retransmitted", self.retransmitted),
-            ("duplicates_dropped", self.duplicates),
-            ("busy", self.busy),
-            ("unrecoverable", self.unrecoverable),
-            ("client_retries", self.client_retries),
-            ("events_delivered", self.delivered),
-            ("events_reported_lost", self.lost),
-            ("requests_committed", self.committed),
-            ("member_crashes", self.crashes),
-            ("partitions", self.partitions),
-            ("datagrams_dropped", self.dropped),
-            ("datagrams_duplicated", self.duplicated),
-            ("elections_won", self.elections_won),
-            ("elections_lost", self.elections_lost),
-            ("stale_leaders_fenced", self.stale_fenced),
-            ("stale_frames_dropped", self.stale_frames),
-            ("suffix_dropped", self.suffix_dropped),
-            ("client_redirects", self.client_redirects),
-            ("requests_in_doubt", self.in_doubt),
-        ]
-    }
-
-    /// Adds `other` into `self`.
-    pub fn add(&mut self, other: &Paths) {
-        let fields = [
-            (&mut self.gaps, other.gaps),
-            (&mut self.naks_sent, other.naks_sent),
-            (&mut self.retransmitted, other.retransmitted),
-            (&mut self.duplicates, other.duplicates),
-            (&mut self.busy, other.busy),
-            (&mut self.unrecoverable, other.unrecoverable),
-            (&mut self.client_retries, other.client_retries),
-            (&mut self.delivered, other.delivered),
-            (&mut self.lost, other.lost),
-            (&mut self.committed, other.committed),
-            (&mut self.crashes, other.crashes),
-            (&mut self.partitions, other.partitions),
-            (&mut self.dropped, other.dropped),
-            (&mut self.duplicated, other.duplicated),
-            (&mut self.elections_won, other.elections_won),
-            (&mut self.elections_lost, other.elections_lost),
-            (&mut self.stale_fenced, other.stale_fenced),
-            (&mut self.stale_frames, other.stale_frames),
-            (&mut self.suffix_dropped, other.suffix_dropped),
-            (&mut self.client_redirects, other.client_redirects),
-            (&mut self.in_doubt, other.in_doubt),
-        ];
-        for (mine, theirs) in fields {
-            *mine += theirs;
-        }
-    }
-
     /// Adds what a member counted in the role it has now, and its elections.
     pub(super) fn add_member(&mut self, member: &Member) {
         if let Some(stats) = member.follower_stats() {

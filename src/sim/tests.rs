@@ -11,21 +11,27 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-#[test]
-fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
-    let outcomes = sim::run_seeds(0..1000, threads(), &SimConfig::mixed);
+/// Runs `seeds` with `make`, fails on the first violation with the command
+/// that replays it (`flag`: the profile's `seqcast sim` flag), and returns
+/// the paths they ran, printed.
+fn run_all(seeds: core::ops::Range<u64>, make: &(dyn Fn(u64) -> SimConfig + Sync), flag: &str) -> Paths {
     let mut paths = Paths::default();
-    for outcome in &outcomes {
+    for outcome in sim::run_seeds(seeds, threads(), make) {
         if let Some(violation) = &outcome.violation {
-            panic!(
-                "seed {}: {violation}\nreplay: cargo run --release -- sim --seed {} --seeds 1",
-                outcome.seed, outcome.seed
-            );
+            let seed = outcome.seed;
+            panic!("seed {seed}: {violation}\nreplay: cargo run --release -- sim{flag} --seed {seed} --seeds 1");
         }
         paths.add(&outcome.paths);
     }
     for (name, count) in paths.rows() {
         println!("{name:>24} {count}");
+    }
+    paths
+}
+
+#[test]
+fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
+    for (name, count) in run_all(0..1000, &SimConfig::mixed, "").rows() {
         let expected = !FAILOVER_PATHS.contains(&name) && name != "requests_in_doubt";
         assert!(count > 0 || !expected, "no seed exercised {name}");
     }
@@ -33,19 +39,7 @@ fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
 
 #[test]
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
-    let outcomes = sim::run_seeds(0..1000, threads(), &SimConfig::failover);
-    let mut paths = Paths::default();
-    for outcome in &outcomes {
-        if let Some(violation) = &outcome.violation {
-            panic!(
-                "seed {}: {violation}\nreplay: cargo run --release -- sim --failover --seed {} --seeds 1",
-                outcome.seed, outcome.seed
-            );
-        }
-        paths.add(&outcome.paths);
-    }
-    for (name, count) in paths.rows() {
-        println!("{name:>24} {count}");
+    for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {
         assert!(count > 0 || name == "requests_in_doubt", "no seed exercised {name}");
     }
 }
