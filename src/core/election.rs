@@ -80,15 +80,15 @@ pub(super) enum Admit {
     Current,
 }
 
-/// A vote request: who asks, for which epoch, with what log.
+/// A vote request: who asks (and from where), for which epoch, with what
+/// log, and whether an operator asked (`forced`, `seqcast promote`: granted
+/// even by members that still hear a leader).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Request {
     pub(super) from: SocketAddr,
     pub(super) candidate: NodeId,
     pub(super) epoch: Epoch,
     pub(super) claim: Claim,
-    /// An operator asked (`seqcast promote`): granted even by members that
-    /// still hear a leader.
     pub(super) forced: bool,
 }
 
