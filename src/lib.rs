@@ -90,7 +90,9 @@ macro_rules! invariant {
 
 pub mod core;
 pub mod internal;
+pub mod journal;
 pub mod net;
 pub mod sim;
+mod sys;
 pub mod types;
 pub mod wire;

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod demo;
+mod journal;
 pub mod load;
 mod member;
 mod nodes;
@@ -46,6 +47,8 @@ enum Command {
     /// Print or compare latency histograms saved by the nodes, the load
     /// generator or the demo.
     Report(report::ReportArgs),
+    /// Check a node's journal directory, or print its events.
+    Journal(journal::JournalArgs),
     /// Run the deterministic simulator: a whole cluster in one thread per
     /// seed, through loss, duplication, reordering, crashes and partitions,
     /// checked against every invariant. Without fault flags each seed draws
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Load(args) => load::run(args),
         Command::Report(args) => report::run(args),
+        Command::Journal(args) => journal::run(args),
         Command::Sim(args) => sim::run(args),
     }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use super::sys::{self, Clock, RecvBatch, TimerFd};
 use crate::core::{Client, Dest, Follower, Leader, Member, Nanos, Transmit};
+use crate::sys::{self, Clock, RecvBatch, TimerFd};
 
 /// What the driver needs of a core state machine.
 pub trait Machine {

@@ -6,12 +6,11 @@ mod driver;
 mod node;
 pub mod report;
 mod socket;
-mod sys;
 
+pub use crate::sys::{Clock, catch_stop_signals, pin_to_cpu, stop_requested, unpin};
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{ClientNode, Digest, FollowerNode, LeaderNode, MemberNode, Tuning};
 pub use socket::{Multicast, group_receiver, unicast};
-pub use sys::{Clock, catch_stop_signals, pin_to_cpu, stop_requested, unpin};
 
 use core::fmt;
 use std::io;

@@ -10,12 +10,12 @@ use hdrhistogram::Histogram;
 use super::NetError;
 use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
-use super::sys::{self, Clock};
 use crate::core::{
     Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId,
     SubmitError,
 };
 use crate::net::report;
+use crate::sys::{self, Clock};
 
 /// How a node runs on its host (DESIGN §5: the levers after batching).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The system calls that std, socket2 and mio do not offer: clocks, a
 //! nanosecond timer for epoll, batched receive, CPU pinning, timer slack and
-//! the stop signals. The only module allowed `unsafe`; each block says why
-//! it is sound.
+//! the stop signals, preallocating a file. The only module allowed
+//! `unsafe`; each block says why it is sound.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -322,6 +322,16 @@ pub fn catch_stop_signals() -> io::Result<()> {
 /// True once SIGINT or SIGTERM arrived (after [`catch_stop_signals`]).
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
+}
+
+/// Reserves `len` bytes of disk for `file` (posix_fallocate), so appends
+/// within them never find the disk full and do not grow the file.
+pub fn preallocate(file: &std::fs::File, len: u64) -> io::Result<()> {
+    let len = libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: the fd is open for as long as `file` lives; the call reads nothing of ours.
+    let result = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
+    // posix_fallocate returns the error number instead of setting errno.
+    if result == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(result)) }
 }
 
 #[cfg(test)]

@@ -1,0 +1,412 @@
+//! The journal's bytes: a segment header, then records, each the wire's
+//! event record behind a small header with its length, the epoch that
+//! carried it and a CRC (DESIGN §8). Bytes only, as `wire` is.
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use crate::types::{Epoch, NodeId, Seq};
+use crate::wire::{EventHeader, EventRef};
+
+/// First four bytes of every segment file: `"SQJL"`.
+pub const SEGMENT_MAGIC: u32 = u32::from_le_bytes(*b"SQJL");
+/// The segment format this crate writes and reads.
+pub const SEGMENT_VERSION: u16 = 1;
+
+/// The 64-byte header at offset 0 of a segment file.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct SegmentHeader {
+    /// [`SEGMENT_MAGIC`].
+    pub magic: U32,
+    /// [`SEGMENT_VERSION`].
+    pub version: U16,
+    /// Size of this header in bytes (64).
+    pub header_len: U16,
+    /// The cluster whose events these are.
+    pub cluster: U32,
+    /// The node that wrote the segment.
+    pub node: U16,
+    /// Reserved; zero.
+    pub reserved: U16,
+    /// Sequence of the segment's first record.
+    pub first_seq: U64,
+    /// Epoch of the segment's first record.
+    pub epoch: U64,
+    /// Bytes the file was preallocated to, header included.
+    pub capacity: U64,
+    /// Reserved; zero.
+    pub reserved2: [U64; 2],
+    /// Reserved; zero.
+    pub reserved3: U32,
+    /// CRC-32 of the 60 bytes before it.
+    pub crc: U32,
+}
+const _: () = assert!(size_of::<SegmentHeader>() == 64);
+
+/// The 16 bytes in front of each event record in a segment.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct RecordHeader {
+    /// Length of the event record that follows (a multiple of 8; 0 marks
+    /// the end of what was written in a preallocated segment).
+    pub len: U32,
+    /// CRC-32 of the epoch's 8 bytes and the event record.
+    pub crc: U32,
+    /// The epoch of the leader that sent (or, at the leader, stamped) it.
+    pub epoch: U64,
+}
+const _: () = assert!(size_of::<RecordHeader>() == 16);
+
+/// Bytes a journal record takes for an event record of `record_len` bytes.
+pub const fn journal_len(record_len: usize) -> usize {
+    size_of::<RecordHeader>() + record_len
+}
+
+impl SegmentHeader {
+    /// The header of a segment of `capacity` bytes written by `node` of
+    /// `cluster`, whose first record is `first` in `epoch`.
+    pub fn new(cluster: u32, node: NodeId, first: Seq, epoch: Epoch, capacity: u64) -> SegmentHeader {
+        let mut header = SegmentHeader {
+            magic: SEGMENT_MAGIC.into(),
+            version: SEGMENT_VERSION.into(),
+            header_len: (size_of::<SegmentHeader>() as u16).into(),
+            cluster: cluster.into(),
+            node: node.0.into(),
+            reserved: 0.into(),
+            first_seq: first.get().into(),
+            epoch: epoch.get().into(),
+            capacity: capacity.into(),
+            reserved2: [0.into(); 2],
+            reserved3: 0.into(),
+            crc: 0.into(),
+        };
+        header.crc = crc32fast::hash(&header.as_bytes()[..60]).into();
+        header
+    }
+
+    /// The header at the start of `bytes`, if its magic, version, length
+    /// and CRC are right.
+    pub fn parse(bytes: &[u8]) -> Result<&SegmentHeader, HeaderError> {
+        let (header, _) = SegmentHeader::ref_from_prefix(bytes).map_err(|_| HeaderError::Short)?;
+        if header.magic.get() != SEGMENT_MAGIC {
+            return Err(HeaderError::Magic);
+        }
+        if header.version.get() != SEGMENT_VERSION || usize::from(header.header_len.get()) != size_of::<Self>() {
+            return Err(HeaderError::Version(header.version.get()));
+        }
+        if crc32fast::hash(&bytes[..60]) != header.crc.get() {
+            return Err(HeaderError::Crc);
+        }
+        Ok(header)
+    }
+
+    /// Sequence of the segment's first record.
+    pub fn first_seq(&self) -> Seq {
+        Seq(self.first_seq.get())
+    }
+}
+
+/// Why a segment header was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderError {
+    /// The file is shorter than a header.
+    Short,
+    /// Not a seqcast journal segment.
+    Magic,
+    /// A segment format this version does not read.
+    Version(u16),
+    /// The header's CRC does not match.
+    Crc,
+}
+
+impl core::fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            HeaderError::Short => f.write_str("shorter than a segment header"),
+            HeaderError::Magic => f.write_str("not a seqcast journal segment (bad magic)"),
+            HeaderError::Version(v) => write!(f, "segment format version {v}, this build reads {SEGMENT_VERSION}"),
+            HeaderError::Crc => f.write_str("segment header CRC mismatch"),
+        }
+    }
+}
+
+fn record_crc(epoch: Epoch, record: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&epoch.get().to_le_bytes());
+    hasher.update(record);
+    hasher.finalize()
+}
+
+/// Appends the journal record of `record` (an event record, as on the wire)
+/// in `epoch` to `out`.
+pub fn encode(out: &mut Vec<u8>, epoch: Epoch, record: &[u8]) {
+    let header = RecordHeader {
+        len: (record.len() as u32).into(),
+        crc: record_crc(epoch, record).into(),
+        epoch: epoch.get().into(),
+    };
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(record);
+}
+
+/// One record read back from a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// Its epoch.
+    pub epoch: Epoch,
+    /// The event, borrowed from the segment's bytes.
+    pub event: EventRef<'a>,
+    /// Offset of its record header in the segment.
+    pub offset: usize,
+}
+
+impl Entry<'_> {
+    /// Its sequence.
+    pub fn seq(&self) -> Seq {
+        self.event.header.seq()
+    }
+
+    /// Bytes it takes in the segment.
+    pub fn len(&self) -> usize {
+        journal_len(self.event.record.len())
+    }
+
+    /// Never true: a record holds at least an event header.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// How a segment's records end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// At the preallocated zeros (or exactly at the end of the file).
+    Clean,
+    /// A record that was being written when the writer stopped: its header
+    /// or bytes are incomplete or its CRC fails, and nothing valid follows.
+    /// Recovery truncates here.
+    Torn {
+        /// Offset of the torn record.
+        offset: usize,
+    },
+    /// A record whose CRC fails (or whose sequence breaks the run) with a
+    /// valid record after it: the disk corrupted a record in the middle.
+    /// What follows is not trusted either.
+    Corrupt {
+        /// Offset of the bad record.
+        offset: usize,
+        /// The sequence it should have had.
+        seq: Seq,
+    },
+}
+
+/// The records of one segment, in order, checked one by one; stops at the
+/// first that fails and says how the segment ended ([`Scan::end`]).
+#[derive(Clone, Debug)]
+pub struct Scan<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    next_seq: Seq,
+    end: Option<End>,
+    record_max: usize,
+}
+
+impl<'a> Scan<'a> {
+    /// Scans `bytes`, a whole segment whose header was checked, expecting
+    /// `first` as its first sequence; records longer than `record_max` are
+    /// taken as damage.
+    pub fn new(bytes: &'a [u8], first: Seq, record_max: usize) -> Scan<'a> {
+        Scan::from(bytes, size_of::<SegmentHeader>(), first, record_max)
+    }
+
+    /// Scans `bytes` from offset `at`, where the record of `seq` starts
+    /// (a part of a segment read back; it may end inside a record).
+    pub fn from(bytes: &'a [u8], at: usize, seq: Seq, record_max: usize) -> Scan<'a> {
+        Scan { bytes, at, next_seq: seq, end: None, record_max }
+    }
+
+    /// How the records ended, once the scan has.
+    pub fn end(&self) -> Option<End> {
+        self.end
+    }
+
+    /// Offset just past the last good record.
+    pub fn good_len(&self) -> usize {
+        self.at
+    }
+
+    /// The record at `at` if it is whole, checks, and has sequence `seq`.
+    fn record_at(&self, at: usize, seq: Seq) -> Result<Option<Entry<'a>>, ()> {
+        let Ok((header, rest)) = RecordHeader::ref_from_prefix(&self.bytes[at.min(self.bytes.len())..]) else {
+            // Fewer than 16 bytes left: zeros are the clean end of a file.
+            return if self.bytes[at.min(self.bytes.len())..].iter().all(|&b| b == 0) { Ok(None) } else { Err(()) };
+        };
+        let len = header.len.get() as usize;
+        if len == 0 && header.crc.get() == 0 && header.epoch.get() == 0 {
+            return Ok(None);
+        }
+        if len < size_of::<EventHeader>() || len > self.record_max || !len.is_multiple_of(8) || len > rest.len() {
+            return Err(());
+        }
+        let record = &rest[..len];
+        let epoch = Epoch(header.epoch.get());
+        if record_crc(epoch, record) != header.crc.get() {
+            return Err(());
+        }
+        let (event, _) = EventRef::split(record).map_err(|_| ())?;
+        if event.record.len() != len || event.header.seq() != seq {
+            return Err(());
+        }
+        Ok(Some(Entry { epoch, event, offset: at }))
+    }
+
+    /// After a bad record at `at`, whether a valid record of a later
+    /// sequence follows within the next `record_max`-sized window: then the
+    /// damage is in the middle, not a torn tail.
+    fn valid_after(&self, at: usize) -> bool {
+        let limit = (at + 2 * journal_len(self.record_max)).min(self.bytes.len());
+        (at + 8..limit).step_by(8).any(|candidate| {
+            let Ok((header, rest)) = RecordHeader::ref_from_prefix(&self.bytes[candidate..]) else { return false };
+            let len = header.len.get() as usize;
+            if len < size_of::<EventHeader>() || len > self.record_max.min(rest.len()) {
+                return false;
+            }
+            let record = &rest[..len];
+            let seq = EventRef::split(record).map(|(e, _)| e.header.seq()).unwrap_or(Seq::ZERO);
+            record_crc(Epoch(header.epoch.get()), record) == header.crc.get() && seq > self.next_seq
+        })
+    }
+}
+
+impl<'a> Iterator for Scan<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        if self.end.is_some() {
+            return None;
+        }
+        match self.record_at(self.at, self.next_seq) {
+            Ok(Some(entry)) => {
+                self.at += entry.len();
+                self.next_seq = self.next_seq.next();
+                Some(entry)
+            }
+            Ok(None) => {
+                self.end = Some(End::Clean);
+                None
+            }
+            Err(()) => {
+                let (offset, seq) = (self.at, self.next_seq);
+                self.end =
+                    Some(if self.valid_after(offset) { End::Corrupt { offset, seq } } else { End::Torn { offset } });
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::ClientId;
+    use crate::wire::record_len;
+
+    const RECORD_MAX: usize = record_len(64);
+
+    fn event(seq: u64, payload: &[u8]) -> Vec<u8> {
+        let mut header = EventHeader::unstamped(ClientId(3), seq, payload.len() as u16);
+        header.seq = seq.into();
+        let mut record = header.as_bytes().to_vec();
+        record.extend_from_slice(payload);
+        record.resize(record_len(payload.len()), 0);
+        record
+    }
+
+    /// A preallocated segment of `capacity` bytes holding events 1..=n.
+    fn segment(n: u64, capacity: usize) -> Vec<u8> {
+        let mut bytes = SegmentHeader::new(7, NodeId(1), Seq(1), Epoch(2), capacity as u64).as_bytes().to_vec();
+        for seq in 1..=n {
+            encode(&mut bytes, Epoch(2), &event(seq, &seq.to_le_bytes()[..(seq % 9) as usize]));
+        }
+        bytes.resize(capacity, 0);
+        bytes
+    }
+
+    fn scan(bytes: &[u8]) -> (Vec<u64>, Option<End>, usize) {
+        let mut scan = Scan::new(bytes, Seq(1), RECORD_MAX);
+        let seqs = scan.by_ref().map(|e| e.seq().get()).collect();
+        (seqs, scan.end(), scan.good_len())
+    }
+
+    #[test]
+    fn a_whole_segment_reads_back_in_order_and_ends_clean() {
+        let bytes = segment(20, 4096);
+        let header = SegmentHeader::parse(&bytes).unwrap();
+        assert_eq!((header.first_seq(), header.cluster.get(), header.node.get()), (Seq(1), 7, 1));
+        let (seqs, end, _) = scan(&bytes);
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+        assert_eq!(end, Some(End::Clean));
+        let entry = Scan::new(&bytes, Seq(1), RECORD_MAX).nth(4).unwrap();
+        assert_eq!((entry.epoch, entry.event.payload), (Epoch(2), &5u64.to_le_bytes()[..5]));
+    }
+
+    #[test]
+    fn a_file_cut_short_ends_clean_at_a_record_boundary_and_torn_inside_one() {
+        let bytes = segment(10, 4096);
+        let (_, _, good) = scan(&bytes);
+        let (seqs, end, _) = scan(&bytes[..good]);
+        assert_eq!((seqs.len(), end), (10, Some(End::Clean)), "cut exactly after the last record");
+        let (seqs, end, at) = scan(&bytes[..good - 3]);
+        assert_eq!(seqs.len(), 9, "the last record lost three bytes");
+        assert_eq!(end, Some(End::Torn { offset: at }));
+    }
+
+    #[test]
+    fn a_torn_last_write_is_a_torn_tail() {
+        let mut bytes = segment(10, 4096);
+        let (_, _, good) = scan(&bytes);
+        // Half of an eleventh record made it to disk: its header, not all of its bytes.
+        let mut eleventh = Vec::new();
+        encode(&mut eleventh, Epoch(2), &event(11, b"abcdefgh"));
+        bytes[good..good + eleventh.len() / 2].copy_from_slice(&eleventh[..eleventh.len() / 2]);
+        let (seqs, end, at) = scan(&bytes);
+        assert_eq!((seqs.len(), end, at), (10, Some(End::Torn { offset: good }), good));
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_middle_is_corruption_not_a_torn_tail() {
+        let mut bytes = segment(10, 4096);
+        let fifth = Scan::new(&bytes, Seq(1), RECORD_MAX).nth(4).unwrap().offset;
+        bytes[fifth + 16 + 33] ^= 0x04;
+        let (seqs, end, _) = scan(&bytes);
+        assert_eq!(seqs, [1, 2, 3, 4]);
+        assert_eq!(end, Some(End::Corrupt { offset: fifth, seq: Seq(5) }));
+    }
+
+    #[test]
+    fn a_bad_segment_header_is_refused_by_reason() {
+        let bytes = segment(1, 1024);
+        assert_eq!(SegmentHeader::parse(&bytes[..10]).unwrap_err(), HeaderError::Short);
+        let mut other = bytes.clone();
+        other[0] = b'X';
+        assert_eq!(SegmentHeader::parse(&other).unwrap_err(), HeaderError::Magic);
+        let mut flipped = bytes.clone();
+        flipped[20] ^= 1;
+        assert_eq!(SegmentHeader::parse(&flipped).unwrap_err(), HeaderError::Crc);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_scanner() {
+        let mut state = 0x1234_5678_u64;
+        for _ in 0..200 {
+            let mut bytes = segment(5, 512);
+            for _ in 0..8 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let at = (state >> 33) as usize % bytes.len();
+                bytes[at] = (state >> 20) as u8;
+            }
+            let _ = scan(&bytes);
+        }
+    }
+}

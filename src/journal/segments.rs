@@ -1,0 +1,551 @@
+//! The journal's files: recovery at open, appends buffered for a turn and
+//! written with one system call, the sync level, rolling to a new segment,
+//! reading back, and retention by whole segments.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use zerocopy::{FromBytes, IntoBytes};
+
+use super::format::{End, Entry, HeaderError, Scan, SegmentHeader, encode, journal_len};
+use crate::types::{Epoch, NodeId, Seq};
+use crate::wire::EventHeader;
+
+/// What a node's ACK waits for (`--sync`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncLevel {
+    /// Written to the page cache: survives the process, not the machine.
+    None,
+    /// Written and `fdatasync`ed, once per driver turn (group commit):
+    /// survives power loss.
+    Batch,
+}
+
+/// Where a journal lives and how it writes.
+#[derive(Clone, Debug)]
+pub struct JournalOptions {
+    /// The directory (created if missing).
+    pub dir: PathBuf,
+    /// The cluster id, written in every segment header and checked at open.
+    pub cluster: u32,
+    /// This node's id, likewise.
+    pub node: NodeId,
+    /// The durability level.
+    pub sync: SyncLevel,
+    /// Bytes each segment file is preallocated to.
+    pub segment_bytes: u64,
+    /// The largest event record (`Config::record_max`).
+    pub record_max: usize,
+    /// Keep at most this many bytes of segments (whole segments go).
+    pub retain_bytes: Option<u64>,
+    /// Keep at most this many events (whole segments go).
+    pub retain_events: Option<u64>,
+}
+
+impl JournalOptions {
+    /// Default segment size: 64 MiB, about 700,000 events of 64 bytes.
+    pub const SEGMENT_BYTES: u64 = 64 << 20;
+}
+
+/// Why a journal could not be opened or written.
+#[derive(Debug)]
+pub enum JournalError {
+    /// The directory cannot be created or written.
+    Dir(PathBuf, io::Error),
+    /// A segment file cannot be read or written.
+    Io(PathBuf, io::Error),
+    /// A segment's header is not a seqcast segment header; the file is left as it is.
+    Header(PathBuf, HeaderError),
+    /// A segment of another cluster or node; the file is left as it is.
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// Its cluster id.
+        cluster: u32,
+        /// Its node id.
+        node: u16,
+    },
+    /// Segments that do not follow one another.
+    Gap {
+        /// The later segment.
+        path: PathBuf,
+        /// The sequence it should start with.
+        expected: Seq,
+        /// The sequence it starts with.
+        found: Seq,
+    },
+    /// An append out of sequence order (a bug in the caller).
+    OutOfOrder {
+        /// The sequence expected.
+        expected: Seq,
+        /// The sequence given.
+        found: Seq,
+    },
+}
+
+impl core::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            JournalError::Dir(dir, e) => write!(f, "journal directory {}: {e}", dir.display()),
+            JournalError::Io(path, e) => write!(f, "journal segment {}: {e}", path.display()),
+            JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
+            JournalError::Foreign { path, cluster, node } => write!(
+                f,
+                "journal segment {} belongs to cluster {cluster}, node {node}, not this node; left untouched",
+                path.display()
+            ),
+            JournalError::Gap { path, expected, found } => write!(
+                f,
+                "journal segment {} starts at sequence {found}, but the segment before ends at {}",
+                path.display(),
+                expected.prev()
+            ),
+            JournalError::OutOfOrder { expected, found } => {
+                write!(f, "journal append of sequence {found} where {expected} was next")
+            }
+        }
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+/// What opening a journal found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Segments found.
+    pub segments: usize,
+    /// The first and last sequence recovered (`None`: empty).
+    pub range: Option<(Seq, Seq)>,
+    /// The epoch of the last record recovered.
+    pub last_epoch: Epoch,
+    /// A torn tail dropped: the file, the offset, and the bytes cleared.
+    pub torn: Option<(PathBuf, u64, u64)>,
+    /// A record corrupted in the middle: the file and its sequence. That
+    /// record and every one after it are dropped, to be fetched again.
+    pub corrupt: Option<(PathBuf, Seq)>,
+}
+
+/// One segment file on disk.
+#[derive(Debug)]
+struct Segment {
+    path: PathBuf,
+    first: Seq,
+    /// One past its last record ([`Seq`] of the next).
+    end: Seq,
+    /// Offset just past its last record.
+    len: u64,
+    capacity: u64,
+}
+
+/// A node's journal: recovered at open, appended in order, read back.
+#[derive(Debug)]
+pub struct Journal {
+    options: JournalOptions,
+    segments: Vec<Segment>,
+    /// The last segment, open for writing.
+    file: Option<File>,
+    /// Records encoded this turn, not yet written.
+    pending: Vec<u8>,
+    /// Sequence the next append must have.
+    next: Seq,
+    durable: Seq,
+}
+
+fn segment_name(first: Seq) -> String {
+    format!("{:020}.journal", first.get())
+}
+
+/// The segment files in `dir`, by first sequence (a file whose name is not
+/// a segment's is no concern of the journal's).
+pub(super) fn list(dir: &Path) -> Result<Vec<(Seq, PathBuf)>, JournalError> {
+    let entries = fs::read_dir(dir).map_err(|e| JournalError::Dir(dir.into(), e))?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| JournalError::Dir(dir.into(), e))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(first) = name.strip_suffix(".journal").and_then(|n| n.parse::<u64>().ok()) {
+            found.push((Seq(first), path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+impl Journal {
+    /// Opens (or creates) the journal in `options.dir`: checks every
+    /// segment, drops a torn tail (zeroing it), stops at a corrupt record,
+    /// and refuses segments of another cluster or node, or with a bad
+    /// header, naming the file and changing nothing.
+    pub fn open(options: JournalOptions) -> Result<(Journal, Recovery), JournalError> {
+        let dir = &options.dir;
+        fs::create_dir_all(dir).map_err(|e| JournalError::Dir(dir.clone(), e))?;
+        let probe = dir.join(".seqcast-write-test");
+        fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(|e| JournalError::Dir(dir.clone(), e))?;
+        let mut journal = Journal {
+            segments: Vec::new(),
+            file: None,
+            pending: Vec::with_capacity(1 << 20),
+            next: Seq::ZERO,
+            durable: Seq::ZERO,
+            options,
+        };
+        let mut recovery = Recovery::default();
+        let found = list(&journal.options.dir)?;
+        recovery.segments = found.len();
+        let last_index = found.len().saturating_sub(1);
+        for (index, (_, path)) in found.into_iter().enumerate() {
+            if recovery.corrupt.is_some() {
+                // Everything after a corrupt record goes; it is fetched again.
+                fs::remove_file(&path).map_err(|e| JournalError::Io(path.clone(), e))?;
+                continue;
+            }
+            journal.recover_segment(path, index == last_index, &mut recovery)?;
+        }
+        if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
+            && last.end > first.first
+        {
+            recovery.range = Some((first.first, last.end.prev()));
+        }
+        if let Some(last) = journal.segments.last() {
+            journal.next = last.end;
+            journal.durable = last.end.prev();
+            let file =
+                OpenOptions::new().write(true).open(&last.path).map_err(|e| JournalError::Io(last.path.clone(), e))?;
+            journal.file = Some(file);
+        }
+        Ok((journal, recovery))
+    }
+
+    fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
+        let io = |e| JournalError::Io(path.clone(), e);
+        let mut bytes = fs::read(&path).map_err(io)?;
+        let header = *SegmentHeader::parse(&bytes).map_err(|e| JournalError::Header(path.clone(), e))?;
+        if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
+            let (cluster, node) = (header.cluster.get(), header.node.get());
+            return Err(JournalError::Foreign { path, cluster, node });
+        }
+        let first = header.first_seq();
+        if let Some(before) = self.segments.last()
+            && before.end != first
+        {
+            return Err(JournalError::Gap { path, expected: before.end, found: first });
+        }
+        let mut scan = Scan::new(&bytes, first, self.options.record_max);
+        let mut end = first;
+        for entry in scan.by_ref() {
+            end = entry.seq().next();
+            recovery.last_epoch = entry.epoch;
+        }
+        let good = scan.good_len();
+        match scan.end() {
+            Some(End::Torn { offset }) if last => {
+                // The write in progress when the node stopped: clear it, so
+                // the preallocated zeros mark the end again.
+                let dirty = bytes[offset..].iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+                bytes.truncate(offset + dirty);
+                let file = OpenOptions::new().write(true).open(&path).map_err(io)?;
+                file.write_all_at(&vec![0; dirty], offset as u64).map_err(io)?;
+                file.sync_data().map_err(io)?;
+                recovery.torn = Some((path.clone(), offset as u64, dirty as u64));
+            }
+            Some(End::Torn { .. } | End::Corrupt { .. }) => recovery.corrupt = Some((path.clone(), end)),
+            _ => {}
+        }
+        let capacity = header.capacity.get().max(bytes.len() as u64);
+        self.segments.push(Segment { path, first, end, len: good as u64, capacity });
+        Ok(())
+    }
+
+    /// The sequence the next append must have ([`Seq::ZERO`]: any, the
+    /// journal is empty).
+    pub fn next(&self) -> Seq {
+        self.next
+    }
+
+    /// The last sequence written and synced at the configured level.
+    pub fn durable(&self) -> Seq {
+        self.durable
+    }
+
+    /// The oldest sequence still kept ([`Seq::ZERO`]: none).
+    pub fn first(&self) -> Seq {
+        self.segments.iter().find(|s| s.end > s.first).map_or(Seq::ZERO, |s| s.first)
+    }
+
+    /// The durability level.
+    pub fn sync_level(&self) -> SyncLevel {
+        self.options.sync
+    }
+
+    /// Queues the event record `record` of `epoch` for the next
+    /// [`flush`](Self::flush); its sequence must follow the last one's.
+    pub fn append(&mut self, epoch: Epoch, record: &[u8]) -> Result<(), JournalError> {
+        let seq = EventHeader::ref_from_prefix(record).map(|(h, _)| h.seq()).unwrap_or(Seq::ZERO);
+        if self.next != Seq::ZERO && seq != self.next {
+            return Err(JournalError::OutOfOrder { expected: self.next, found: seq });
+        }
+        let fits = self.segments.last().is_some_and(|s| {
+            s.len + (self.pending.len() + journal_len(record.len())) as u64 <= s.capacity && s.end <= seq
+        });
+        if !fits {
+            self.write_pending()?;
+            self.roll(seq, epoch)?;
+        }
+        encode(&mut self.pending, epoch, record);
+        self.next = seq.next();
+        Ok(())
+    }
+
+    /// Writes what was appended since the last flush and syncs it as the
+    /// level says; returns the last durable sequence.
+    pub fn flush(&mut self) -> Result<Seq, JournalError> {
+        if self.pending.is_empty() {
+            return Ok(self.durable);
+        }
+        self.write_pending()?;
+        if self.options.sync == SyncLevel::Batch
+            && let (Some(file), Some(segment)) = (&self.file, self.segments.last())
+        {
+            file.sync_data().map_err(|e| JournalError::Io(segment.path.clone(), e))?;
+        }
+        self.durable = self.next.prev();
+        self.retain()?;
+        Ok(self.durable)
+    }
+
+    fn write_pending(&mut self) -> Result<(), JournalError> {
+        let (Some(file), Some(segment)) = (&self.file, self.segments.last_mut()) else { return Ok(()) };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        file.write_all_at(&self.pending, segment.len).map_err(|e| JournalError::Io(segment.path.clone(), e))?;
+        segment.len += self.pending.len() as u64;
+        segment.end = self.next;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Starts a new segment whose first record is `first`, in `epoch`.
+    fn roll(&mut self, first: Seq, epoch: Epoch) -> Result<(), JournalError> {
+        if let (Some(file), Some(segment)) = (&self.file, self.segments.last()) {
+            // What the old segment holds is durable before the new one is used.
+            file.sync_data().map_err(|e| JournalError::Io(segment.path.clone(), e))?;
+        }
+        let path = self.options.dir.join(segment_name(first));
+        let io = |e| JournalError::Io(path.clone(), e);
+        let capacity = self.options.segment_bytes.max(4096);
+        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io)?;
+        crate::sys::preallocate(&file, capacity).map_err(io)?;
+        let header = SegmentHeader::new(self.options.cluster, self.options.node, first, epoch, capacity);
+        file.write_all_at(header.as_bytes(), 0).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        // The new file's name must survive a power loss too.
+        File::open(&self.options.dir).and_then(|d| d.sync_all()).map_err(io)?;
+        let len = size_of::<SegmentHeader>() as u64;
+        self.segments.push(Segment { path, first, end: first, len, capacity });
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Deletes the oldest whole segments while the journal holds more than
+    /// the retention allows (never the segment being written).
+    fn retain(&mut self) -> Result<(), JournalError> {
+        let bytes = |segments: &[Segment]| segments.iter().map(|s| s.len).sum::<u64>();
+        let events = |segments: &[Segment]| segments.iter().map(|s| s.end - s.first).sum::<u64>();
+        while self.segments.len() > 1 {
+            let (after_bytes, after_events) = (bytes(&self.segments[1..]), events(&self.segments[1..]));
+            let over_bytes =
+                self.options.retain_bytes.is_some_and(|max| bytes(&self.segments) > max && after_bytes > 0);
+            let over_events = self.options.retain_events.is_some_and(|max| after_events >= max);
+            if !over_bytes && !over_events {
+                break;
+            }
+            let oldest = self.segments.remove(0);
+            fs::remove_file(&oldest.path).map_err(|e| JournalError::Io(oldest.path.clone(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `visit` for each record from `from` (or the oldest kept) up to
+    /// `end` (exclusive), at most `max` of them, in order; returns the
+    /// sequence after the last one visited.
+    pub fn read(&self, from: Seq, end: Seq, max: usize, mut visit: impl FnMut(Entry<'_>)) -> Result<Seq, JournalError> {
+        let mut next = from.max(self.first());
+        let mut left = max;
+        for segment in &self.segments {
+            if left == 0 || next >= end || segment.first >= end {
+                break;
+            }
+            if segment.end <= next {
+                continue;
+            }
+            let io = |e| JournalError::Io(segment.path.clone(), e);
+            let file = File::open(&segment.path).map_err(io)?;
+            let mut bytes = vec![0; segment.len as usize];
+            file.read_exact_at(&mut bytes, 0).map_err(io)?;
+            let scan = Scan::new(&bytes, segment.first, self.options.record_max);
+            let start = next;
+            for entry in scan.skip_while(|e| e.seq() < start).take_while(|e| e.seq() < end).take(left) {
+                next = entry.seq().next();
+                left -= 1;
+                visit(entry);
+            }
+        }
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::ClientId;
+    use crate::wire::record_len;
+
+    fn event(seq: u64) -> Vec<u8> {
+        let mut header = EventHeader::unstamped(ClientId(1), seq, 8);
+        header.seq = seq.into();
+        let mut record = header.as_bytes().to_vec();
+        record.extend_from_slice(&seq.to_le_bytes());
+        record
+    }
+
+    fn options(dir: &Path) -> JournalOptions {
+        JournalOptions {
+            dir: dir.to_path_buf(),
+            cluster: 5,
+            node: NodeId(2),
+            sync: SyncLevel::Batch,
+            segment_bytes: 4096,
+            record_max: record_len(64),
+            retain_bytes: None,
+            retain_events: None,
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("seqcast-journal-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn seqs(journal: &Journal) -> Vec<u64> {
+        let mut out = Vec::new();
+        journal.read(Seq::ZERO, Seq(u64::MAX), usize::MAX, |e| out.push(e.seq().get())).unwrap();
+        out
+    }
+
+    fn write(journal: &mut Journal, range: std::ops::RangeInclusive<u64>) {
+        for seq in range {
+            journal.append(Epoch(3), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+    }
+
+    #[test]
+    fn appends_roll_across_segments_and_survive_a_reopen() {
+        let dir = temp_dir("roll");
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery, Recovery::default());
+        write(&mut journal, 1..=200);
+        assert_eq!(journal.durable(), Seq(200));
+        assert_eq!(journal.segments.len(), 3, "4 KiB segments hold 72 records of 56 bytes");
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.range, recovery.last_epoch, recovery.torn), (Some((Seq(1), Seq(200))), Epoch(3), None));
+        assert_eq!(seqs(&journal), (1..=200).collect::<Vec<_>>());
+        assert_eq!(journal.next(), Seq(201));
+        let mut some = Vec::new();
+        journal.read(Seq(70), Seq(75), 3, |e| some.push(e.seq().get())).unwrap();
+        assert_eq!(some, [70, 71, 72]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_torn_tail_is_cleared_and_reported_and_appends_go_on_after_it() {
+        let dir = temp_dir("torn");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=10);
+        let segment = journal.segments.last().unwrap();
+        let (path, at) = (segment.path.clone(), segment.len);
+        drop(journal);
+        // Half of record 11 reached the disk before the process died.
+        let mut half = Vec::new();
+        encode(&mut half, Epoch(3), &event(11));
+        half.truncate(30);
+        OpenOptions::new().write(true).open(&path).unwrap().write_all_at(&half, at).unwrap();
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.range, Some((Seq(1), Seq(10))));
+        // What is cleared runs to the last byte that is not zero.
+        let dirty = half.iter().rposition(|&b| b != 0).unwrap() as u64 + 1;
+        assert_eq!(recovery.torn, Some((path, at, dirty)));
+        write(&mut journal, 11..=12);
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.range, recovery.torn), (Some((Seq(1), Seq(12))), None));
+        assert_eq!(seqs(&journal).len(), 12);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_record_ends_the_log_there_and_the_segments_after_it_go() {
+        let dir = temp_dir("corrupt");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        let first = journal.segments[0].path.clone();
+        drop(journal);
+        // A flipped bit in record 20's payload, in the first segment.
+        let mut bytes = fs::read(&first).unwrap();
+        let offset = 64 + 19 * journal_len(40) + 16 + 32;
+        bytes[offset] ^= 1;
+        fs::write(&first, &bytes).unwrap();
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.range, Some((Seq(1), Seq(19))));
+        assert_eq!(recovery.corrupt, Some((first, Seq(20))));
+        assert_eq!(journal.segments.len(), 1, "the later segments are gone");
+        assert_eq!(journal.next(), Seq(20), "sequence 20 is written again when fetched");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_journal_of_another_node_or_a_bad_header_is_refused_and_left_alone() {
+        let dir = temp_dir("foreign");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=3);
+        let path = journal.segments[0].path.clone();
+        drop(journal);
+        let other = JournalOptions { node: NodeId(4), ..options(&dir) };
+        let error = Journal::open(other).unwrap_err().to_string();
+        assert!(error.contains("belongs to cluster 5, node 2") && error.contains("left untouched"), "{error}");
+        let before = fs::read(&path).unwrap();
+        let mut bad = before.clone();
+        bad[2] ^= 0xff;
+        fs::write(&path, &bad).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains(&path.display().to_string()) && error.contains("bad magic"), "{error}");
+        assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn retention_deletes_whole_old_segments_only() {
+        let dir = temp_dir("retain");
+        let (mut journal, _) = Journal::open(JournalOptions { retain_events: Some(100), ..options(&dir) }).unwrap();
+        write(&mut journal, 1..=400);
+        let kept = seqs(&journal);
+        assert_eq!(*kept.last().unwrap(), 400);
+        assert!(kept.len() >= 100 && kept.len() < 200, "kept {}", kept.len());
+        assert_eq!(journal.first(), Seq(kept[0]));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unwritable_directory_is_an_error_at_open() {
+        let file = temp_dir("notadir");
+        fs::write(&file, b"x").unwrap();
+        let error = Journal::open(options(&file.join("sub"))).unwrap_err();
+        assert!(matches!(error, JournalError::Dir(..)), "{error}");
+        fs::remove_file(&file).unwrap();
+    }
+}
