@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use seqcast::core::{Deliver, NodeId};
+use seqcast::journal::{JournalOptions, SyncLevel};
 use seqcast::net::cluster::{Cluster, ClusterError, ClusterFile, Overrides, Settings};
 use seqcast::net::{Clock, Idle, Tuning};
 
@@ -66,6 +67,7 @@ impl ClusterArgs {
             leader: self.leader_id,
             mtu: self.mtu,
             payload_max: self.payload_max,
+            journal: None,
         };
         let overrides = Overrides { settings, nodes: self.nodes };
         file.resolve(&overrides, me).map_err(|e| match e {
@@ -161,4 +163,61 @@ pub struct OutputArgs {
     /// No status line each second.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// Where and how a node keeps its log on disk (DESIGN §8).
+#[derive(Clone, Debug, Args)]
+pub struct JournalArgs {
+    /// Keep the log on disk, in DIR/node-<id> (append-only segment files);
+    /// the node then ACKs, and a leader counts itself, only for what is
+    /// written at the --sync level [default: the cluster file's `journal`,
+    /// else none: the log is in memory only].
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// What an ACK waits for: `none`, written to the page cache (survives a
+    /// crash of the process); `batch`, also fdatasync'ed, once per turn
+    /// (survives power loss).
+    #[arg(long, value_enum, default_value_t = SyncArg::Batch)]
+    pub sync: SyncArg,
+    /// Bytes of each segment file, preallocated.
+    #[arg(long, value_name = "BYTES", default_value_t = JournalOptions::SEGMENT_BYTES)]
+    pub segment_bytes: u64,
+    /// Delete whole old segments while the journal holds more bytes than this.
+    #[arg(long, value_name = "BYTES")]
+    pub retain_bytes: Option<u64>,
+    /// Delete whole old segments while the rest still holds this many events.
+    #[arg(long, value_name = "N")]
+    pub retain_events: Option<u64>,
+}
+
+/// `--sync`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SyncArg {
+    /// Written to the page cache before the ACK.
+    None,
+    /// Written and fdatasync'ed (once per turn) before the ACK.
+    Batch,
+}
+
+impl JournalArgs {
+    /// Node `id`'s journal, if the flags or the cluster file ask for one.
+    pub fn options(&self, cluster: &Cluster, id: NodeId) -> Option<JournalOptions> {
+        let dir = match &self.journal {
+            Some(dir) => dir.join(format!("node-{id}")),
+            None => cluster.journal_dir(id)?,
+        };
+        Some(JournalOptions {
+            dir,
+            cluster: cluster.config.cluster_id,
+            node: id,
+            sync: match self.sync {
+                SyncArg::None => SyncLevel::None,
+                SyncArg::Batch => SyncLevel::Batch,
+            },
+            segment_bytes: self.segment_bytes,
+            record_max: cluster.config.record_max(),
+            retain_bytes: self.retain_bytes,
+            retain_events: self.retain_events,
+        })
+    }
 }

@@ -62,11 +62,13 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     };
     let tuning = args.tuning.tuning();
     let any = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0);
-    let mut leader = LeaderNode::bind(config.clone(), any, &multicast, &tuning).map_err(|e| e.to_string())?;
+    let mut leader = LeaderNode::bind(config.clone(), any, &multicast, &tuning, None).map_err(|e| e.to_string())?;
     let mut followers = Vec::new();
     for id in 1..=args.followers {
-        followers
-            .push(FollowerNode::bind(config.clone(), NodeId(id), any, &multicast, &tuning).map_err(|e| e.to_string())?);
+        followers.push(
+            FollowerNode::bind(config.clone(), NodeId(id), any, &multicast, &tuning, None)
+                .map_err(|e| e.to_string())?,
+        );
     }
     let leader_addr = match leader.local_addr().map_err(|e| e.to_string())? {
         std::net::SocketAddr::V4(addr) => addr,

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::args::{ClusterArgs, DeliverArg, OutputArgs, TuningArgs};
+use super::args::{ClusterArgs, DeliverArg, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
 use seqcast::core::{Epoch, Event, FollowerStats, LeaderStats, NodeId, Rejects};
 use seqcast::net::report;
@@ -37,6 +37,8 @@ pub struct SequencerArgs {
     #[arg(long, value_name = "N")]
     in_flight_max: Option<usize>,
     #[command(flatten)]
+    journal: JournalArgs,
+    #[command(flatten)]
     tuning: TuningArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -62,9 +64,26 @@ pub struct FollowerArgs {
     #[arg(long, value_name = "N")]
     window_events: Option<usize>,
     #[command(flatten)]
+    journal: JournalArgs,
+    #[command(flatten)]
     tuning: TuningArgs,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+/// The banner's journal line.
+pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -> String {
+    match journal {
+        Some(j) => format!(
+            "journal: {} (sync {}; ACKs wait for it)",
+            j.dir.display(),
+            match j.sync {
+                seqcast::journal::SyncLevel::None => "none: survives a crash of this process, not of the machine",
+                seqcast::journal::SyncLevel::Batch => "batch: fdatasync once per turn, survives power loss",
+            }
+        ),
+        None => "journal: none (the log is in memory only; --journal DIR keeps it on disk)".to_string(),
+    }
 }
 
 /// How many system calls carried the datagrams (UDP GSO and GRO batch them).
@@ -123,10 +142,12 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
-    let mut node = match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning) {
-        Ok(node) => node,
-        Err(e) => return fail(e),
-    };
+    let journal = args.journal.options(&resolved, resolved.config.leader);
+    let mut node =
+        match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning, journal.as_ref()) {
+            Ok(node) => node,
+            Err(e) => return fail(e),
+        };
     let config = &resolved.config;
     let m = &resolved.multicast;
     println!(
@@ -142,6 +163,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         config.quorum(),
         tuning.idle
     );
+    println!("{}", journal_text(journal.as_ref()));
     let mut last = LeaderStats::default();
     let quiet = args.output.quiet;
     let result = node.run(&net::stop_requested, |leader, _| {
@@ -213,10 +235,12 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
-    let mut node = match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning) {
-        Ok(node) => node,
-        Err(e) => return fail(e),
-    };
+    let journal = args.journal.options(&resolved, id);
+    let mut node =
+        match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
+            Ok(node) => node,
+            Err(e) => return fail(e),
+        };
     let m = &resolved.multicast;
     println!(
         "seqcast follower: node {} of {} in cluster {}, group {} via {} (repairs to {}), deliver on {:?}, idle {:?}",
@@ -229,6 +253,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         args.deliver,
         tuning.idle
     );
+    println!("{}", journal_text(journal.as_ref()));
     let quiet = args.output.quiet;
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);

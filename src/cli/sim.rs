@@ -65,6 +65,11 @@ pub struct SimArgs {
     /// seeds fail: add --loss 0 --partitions 0 there.
     #[arg(long, conflicts_with = "failover")]
     pub kill_leader: bool,
+    /// Without --failover: every member journals (DESIGN §8): followers ACK
+    /// and the leader counts itself only for what its simulated disk took,
+    /// and every record journaled is checked against what was sequenced.
+    #[arg(long, conflicts_with = "failover")]
+    pub journal: bool,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -94,6 +99,7 @@ impl SimArgs {
         config.crashes = self.crashes.unwrap_or(config.crashes);
         config.partitions = self.partitions.unwrap_or(config.partitions);
         config.leader_killed = self.kill_leader;
+        config.core.journal = self.journal;
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
         }
@@ -116,8 +122,11 @@ impl SimArgs {
             ("pauses", self.pauses.map(|v| v.to_string())),
             ("promotions", self.promotions.map(|v| v.to_string())),
         ];
-        let flags: String =
+        let mut flags: String =
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();
+        if self.journal {
+            flags.push_str(" --journal");
+        }
         match (self.failover, self.kill_leader) {
             (true, _) => format!(" --failover{flags}"),
             (false, true) => format!(" --kill-leader{flags}"),

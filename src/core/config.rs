@@ -86,6 +86,11 @@ pub struct Config {
     /// With automatic failover: silence from the leader after which a
     /// follower stands for election; also how long a candidate waits for votes.
     pub election_timeout_ns: u64,
+    /// Events are journaled (DESIGN §8): a follower ACKs, and the leader
+    /// counts itself in a quorum, only for what its driver reported durable
+    /// (`handle_durable`), so "a quorum holds it" means "a quorum has it on
+    /// disk". Not yet with failover.
+    pub journal: bool,
 }
 
 impl Default for Config {
@@ -117,6 +122,7 @@ impl Default for Config {
             deliver: Deliver::OnCommit,
             failover: Failover::Off,
             election_timeout_ns: 20_000_000,
+            journal: false,
         }
     }
 }
@@ -254,6 +260,11 @@ impl Config {
                 // Votes are counted in a 64-bit set, one bit per member.
                 return Err(ConfigError::FailoverNeeds("at most 64 members"));
             }
+            if self.journal {
+                // A member that joins a new leader drops its uncommitted
+                // suffix: its journal would have to drop it too.
+                return Err(ConfigError::FailoverNeeds("no journal yet (a later version journals members)"));
+            }
         }
         let positive = [
             ("election_timeout_ns", self.election_timeout_ns),
@@ -296,7 +307,9 @@ impl Config {
     /// sequence to another event (the simulator finds such schedules). There
     /// followers deliver only what the leader says is committed.
     pub fn followers_infer_commit(&self) -> bool {
-        self.failover == Failover::Off && self.quorum() <= 2
+        // With a journal the leader counts itself only once its own write is
+        // durable, which a follower cannot see.
+        self.failover == Failover::Off && self.quorum() <= 2 && !self.journal
     }
 
     /// Votes that win an election: a majority, and enough that every

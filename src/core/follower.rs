@@ -9,7 +9,7 @@ use super::{
     Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit,
     admits, parse,
 };
-use crate::wire::{Ack, Batch, Datagram, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
+use crate::wire::{Ack, Batch, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
 
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,6 +93,12 @@ pub struct Follower {
     seen: u64,
     rtt_ns: u64,
     ack_sent: u64,
+    /// With a journal (DESIGN §8): the last sequence handed to the driver to
+    /// append (sequences reported lost are passed over), the last one that
+    /// was a record, and the last the driver reported durable.
+    appended: u64,
+    last_record: u64,
+    durable: u64,
     ack_at: Nanos,
     ack_due: bool,
     echo_ns: u64,
@@ -165,6 +171,9 @@ impl Follower {
             seen: 0,
             rtt_ns: config.rtt_initial_ns,
             ack_sent: 0,
+            appended: 0,
+            last_record: 0,
+            durable: 0,
             ack_at: now,
             ack_due: false,
             echo_ns: 0,
@@ -376,7 +385,7 @@ impl Follower {
                     sync.start = Some(heartbeat.epoch_start.get());
                 }
                 // The leader may have missed our last ACK.
-                self.ack_due |= heartbeat.commit.get() < self.window.held();
+                self.ack_due |= heartbeat.commit.get() < self.seq_acked();
             }
             Frame::Unrecoverable(lost) => {
                 let end = lost.range.end.get();
@@ -389,7 +398,44 @@ impl Follower {
         }
         self.mark_missing(now);
         self.adopt();
-        self.ack_due |= self.window.held() > self.ack_sent;
+        self.ack_due |= self.seq_acked() > self.ack_sent;
+    }
+
+    /// What an ACK may claim: what it holds, and with a journal only what
+    /// the driver reported durable (DESIGN §8).
+    fn seq_acked(&self) -> u64 {
+        if self.config.journal { self.window.held().min(self.durable) } else { self.window.held() }
+    }
+
+    /// With a journal: the next event to append, with the epoch of the
+    /// leader that sent it, in sequence order; each is handed out once
+    /// (sequences reported lost are passed over: there is nothing to keep).
+    /// The driver appends it, syncs as its level says, and reports what
+    /// became durable with [`handle_durable`](Self::handle_durable).
+    pub fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+        if !self.config.journal {
+            return None;
+        }
+        let held = self.window.held();
+        while self.appended < held && self.window.kept(self.appended + 1).is_none() {
+            self.appended += 1;
+        }
+        if self.appended >= held {
+            return None;
+        }
+        self.appended += 1;
+        self.last_record = self.appended;
+        let (event, _) = EventRef::split(self.window.kept(self.appended)?).ok()?;
+        Some((self.epoch(), event))
+    }
+
+    /// The driver made every record up to `through` durable: ACKs may say so.
+    pub fn handle_durable(&mut self, through: Seq) {
+        invariant!(through.get() <= self.last_record, "durable {through} beyond appended {}", self.last_record);
+        // Lost sequences passed over after the last record need no write.
+        let durable = if through.get() == self.last_record { self.appended } else { through.get() };
+        self.durable = self.durable.max(durable);
+        self.ack_due |= self.seq_acked() > self.ack_sent;
     }
 
     /// Ends a sync once the new leader's starting log is held.
@@ -450,7 +496,7 @@ impl Follower {
     pub fn poll_timeout(&self) -> Option<Nanos> {
         // With no leader heard yet there is nobody to ACK or NAK.
         self.leader_addr?;
-        let acking = self.window.held() > self.commit && self.sync.is_none();
+        let acking = self.seq_acked() > self.commit && self.sync.is_none();
         let mut timers = TimerTable::<2>::new();
         timers.set(Timer::Ack as usize, acking.then_some(self.ack_at + self.config.ack_interval_ns));
         timers.set(Timer::Nak as usize, self.window.nak_due());
@@ -462,7 +508,7 @@ impl Follower {
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let leader = Dest::Unicast(self.leader_addr?);
         let buf = &mut buf[..self.config.mtu];
-        let held = self.window.held();
+        let held = self.seq_acked();
         let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
         // A syncing follower's window is not yet the new leader's log.
         if (self.ack_due || ack_timer) && self.sync.is_none() {

@@ -141,6 +141,10 @@ pub struct Leader {
     busy: Vec<(SocketAddr, ClientId, u64, BusyReason)>,
     srtt_ns: u64,
     committed_event: bool,
+    /// With a journal: the last sequence handed to the driver to append,
+    /// and the last it reported durable (DESIGN §8).
+    appended: u64,
+    durable: u64,
     /// ACK round trips not yet polled: a driver reads many datagrams per turn.
     rtt_samples: VecDeque<(NodeId, u64)>,
     stats: LeaderStats,
@@ -192,6 +196,8 @@ impl Leader {
             busy: Vec::with_capacity(config.clients_max),
             srtt_ns: config.rtt_initial_ns,
             committed_event: false,
+            appended: 0,
+            durable: 0,
             rtt_samples: VecDeque::with_capacity(RTT_SAMPLES_MAX),
             stats: LeaderStats::default(),
             rejects: Rejects::default(),
@@ -291,6 +297,34 @@ impl Leader {
     /// Smoothed ACK round trip.
     pub fn srtt_ns(&self) -> u64 {
         self.srtt_ns
+    }
+
+    /// With a journal: the next event to append, with the epoch that
+    /// stamped it, in sequence order; each is handed out once. The driver
+    /// appends it, syncs as its level says, and reports what became durable
+    /// with [`handle_durable`](Self::handle_durable).
+    pub fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+        if !self.config.journal {
+            return None;
+        }
+        let event = self.ring.get(self.appended + 1)?;
+        self.appended += 1;
+        Some((self.header.epoch(), event))
+    }
+
+    /// The driver made everything up to `through` durable: the leader now
+    /// counts itself as holding it.
+    pub fn handle_durable(&mut self, through: Seq) {
+        invariant!(through.get() <= self.appended, "durable {through} beyond appended {}", self.appended);
+        if through.get() > self.durable {
+            self.durable = through.get();
+            self.update_commit();
+        }
+    }
+
+    /// The last sequence the driver reported durable (with a journal).
+    pub fn seq_durable(&self) -> Seq {
+        Seq(self.durable)
     }
 
     /// Events stamped but not yet committed.
@@ -475,7 +509,8 @@ impl Leader {
     }
 
     fn update_commit(&mut self) {
-        self.held[self.me.index()] = self.ring.seq_next() - 1;
+        // DESIGN §8: with a journal the leader holds only what is durable.
+        self.held[self.me.index()] = if self.config.journal { self.durable } else { self.ring.seq_next() - 1 };
         // Until a quorum holds more than the commit it cannot move, and
         // counting is cheaper than selecting (most ACKs before the quorum's).
         if self.held.iter().filter(|&&held| held > self.commit).count() < self.quorum {

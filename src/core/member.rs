@@ -13,7 +13,7 @@ use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse};
-use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
+use crate::wire::{Datagram, EventRef, FLAG_FORCED, Frame, Header, Kind, Promote};
 
 enum Role {
     Leader(Box<Leader>),
@@ -372,6 +372,23 @@ impl Member {
         match &mut self.role {
             Role::Leader(leader) => leader.handle_timeout(now),
             Role::Follower(follower) => follower.handle_timeout(now),
+        }
+    }
+
+    /// With a journal: the role's next event to append (see
+    /// [`Leader::poll_append`], [`Follower::poll_append`]).
+    pub fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+        match &mut self.role {
+            Role::Leader(leader) => leader.poll_append(),
+            Role::Follower(follower) => follower.poll_append(),
+        }
+    }
+
+    /// The driver made everything up to `through` durable.
+    pub fn handle_durable(&mut self, through: Seq) {
+        match &mut self.role {
+            Role::Leader(leader) => leader.handle_durable(through),
+            Role::Follower(follower) => follower.handle_durable(through),
         }
     }
 

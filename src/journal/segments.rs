@@ -67,11 +67,11 @@ pub enum JournalError {
         /// Its node id.
         node: u16,
     },
-    /// Segments that do not follow one another.
-    Gap {
+    /// A segment that starts before the one before it ends.
+    Overlap {
         /// The later segment.
         path: PathBuf,
-        /// The sequence it should start with.
+        /// The sequence after the earlier segment's last.
         expected: Seq,
         /// The sequence it starts with.
         found: Seq,
@@ -96,7 +96,7 @@ impl core::fmt::Display for JournalError {
                 "journal segment {} belongs to cluster {cluster}, node {node}, not this node; left untouched",
                 path.display()
             ),
-            JournalError::Gap { path, expected, found } => write!(
+            JournalError::Overlap { path, expected, found } => write!(
                 f,
                 "journal segment {} starts at sequence {found}, but the segment before ends at {}",
                 path.display(),
@@ -125,6 +125,9 @@ pub struct Recovery {
     /// A record corrupted in the middle: the file and its sequence. That
     /// record and every one after it are dropped, to be fetched again.
     pub corrupt: Option<(PathBuf, Seq)>,
+    /// Ranges `[first, end)` in no segment: sequences the node never held
+    /// (reported lost to it), between the segments around them.
+    pub gaps: Vec<(Seq, Seq)>,
 }
 
 /// One segment file on disk.
@@ -227,10 +230,13 @@ impl Journal {
             return Err(JournalError::Foreign { path, cluster, node });
         }
         let first = header.first_seq();
-        if let Some(before) = self.segments.last()
-            && before.end != first
-        {
-            return Err(JournalError::Gap { path, expected: before.end, found: first });
+        if let Some(before) = self.segments.last() {
+            if first < before.end {
+                return Err(JournalError::Overlap { path, expected: before.end, found: first });
+            }
+            if first > before.end {
+                recovery.gaps.push((before.end, first));
+            }
         }
         let mut scan = Scan::new(&bytes, first, self.options.record_max);
         let mut end = first;
@@ -280,15 +286,18 @@ impl Journal {
     }
 
     /// Queues the event record `record` of `epoch` for the next
-    /// [`flush`](Self::flush); its sequence must follow the last one's.
+    /// [`flush`](Self::flush). Sequences only go up; one past a gap (what
+    /// the node was told is lost) starts a new segment.
     pub fn append(&mut self, epoch: Epoch, record: &[u8]) -> Result<(), JournalError> {
         let seq = EventHeader::ref_from_prefix(record).map(|(h, _)| h.seq()).unwrap_or(Seq::ZERO);
-        if self.next != Seq::ZERO && seq != self.next {
+        if seq == Seq::ZERO || seq < self.next {
             return Err(JournalError::OutOfOrder { expected: self.next, found: seq });
         }
-        let fits = self.segments.last().is_some_and(|s| {
-            s.len + (self.pending.len() + journal_len(record.len())) as u64 <= s.capacity && s.end <= seq
-        });
+        let fits = self.next == seq
+            && self
+                .segments
+                .last()
+                .is_some_and(|s| s.len + (self.pending.len() + journal_len(record.len())) as u64 <= s.capacity);
         if !fits {
             self.write_pending()?;
             self.roll(seq, epoch)?;
@@ -525,6 +534,20 @@ mod tests {
         let error = Journal::open(options(&dir)).unwrap_err().to_string();
         assert!(error.contains(&path.display().to_string()) && error.contains("bad magic"), "{error}");
         assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_gap_starts_a_new_segment_and_is_reported_at_open() {
+        let dir = temp_dir("gap");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=5);
+        write(&mut journal, 9..=10);
+        assert!(journal.append(Epoch(3), &event(10)).is_err(), "sequences only go up");
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.gaps, [(Seq(6), Seq(9))]);
+        assert_eq!(seqs(&journal), [1, 2, 3, 4, 5, 9, 10]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -18,7 +18,7 @@
 
 use core::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Multicast, NetError};
 use crate::core::{Config, ConfigError, NodeId};
@@ -47,6 +47,9 @@ pub struct Settings {
     pub mtu: Option<usize>,
     /// `payload_max` [default: 256].
     pub payload_max: Option<usize>,
+    /// `journal`: the directory under which each node keeps its journal,
+    /// in `node-<id>` [default: none, the log is memory only].
+    pub journal: Option<PathBuf>,
 }
 
 impl Settings {
@@ -61,6 +64,7 @@ impl Settings {
             leader: self.leader.or(below.leader),
             mtu: self.mtu.or(below.mtu),
             payload_max: self.payload_max.or(below.payload_max),
+            journal: self.journal.clone().or_else(|| below.journal.clone()),
         }
     }
 }
@@ -125,6 +129,7 @@ impl ClusterFile {
                 "leader" => file.settings.leader = Some(value(key, text, line)?),
                 "mtu" => file.settings.mtu = Some(value(key, text, line)?),
                 "payload_max" => file.settings.payload_max = Some(value(key, text, line)?),
+                "journal" => file.settings.journal = Some(PathBuf::from(text)),
                 _ => match key.strip_prefix("node.") {
                     Some(id) => nodes.push((value(key, id, line)?, value(key, text, line)?, line)),
                     None => return Err(ClusterFileError { line, message: format!("unknown key {key:?}") }),
@@ -204,6 +209,8 @@ pub struct Cluster {
     pub multicast: Multicast,
     /// Node addresses from the cluster file, by node id (may be empty).
     pub nodes: Vec<SocketAddrV4>,
+    /// The directory under which each node keeps its journal (`None`: memory only).
+    pub journal: Option<PathBuf>,
 }
 
 impl Cluster {
@@ -216,6 +223,11 @@ impl Cluster {
     /// Node `id`'s address from the cluster file, if it names one.
     pub fn node(&self, id: NodeId) -> Option<SocketAddrV4> {
         self.nodes.get(id.index()).copied()
+    }
+
+    /// Node `id`'s journal directory, if the cluster keeps journals.
+    pub fn journal_dir(&self, id: NodeId) -> Option<PathBuf> {
+        self.journal.as_ref().map(|dir| dir.join(format!("node-{id}")))
     }
 
     /// Where the leader listens: the cluster file's leader node, else the
@@ -258,7 +270,7 @@ impl ClusterFile {
             ttl: settings.ttl.unwrap_or(0),
         };
         multicast.validate().map_err(ClusterError::Multicast)?;
-        Ok(Cluster { config, multicast, nodes: self.nodes.clone() })
+        Ok(Cluster { config, multicast, nodes: self.nodes.clone(), journal: settings.journal })
     }
 }
 

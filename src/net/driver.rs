@@ -23,6 +23,9 @@ pub trait Machine {
     fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit>;
     /// When the machine next needs time to pass.
     fn poll_timeout(&self) -> Option<Nanos>;
+    /// Once a turn, after input and timers and before sending: a machine
+    /// that journals appends and syncs here (DESIGN §8).
+    fn store(&mut self) {}
 }
 
 macro_rules! machine {
@@ -184,6 +187,7 @@ impl Driver {
         if machine.poll_timeout().is_some_and(|at| at <= now) {
             machine.handle_timeout(now);
         }
+        machine.store();
         self.flush(now, machine);
         now
     }

@@ -6,6 +6,7 @@ mod driver;
 mod node;
 pub mod report;
 mod socket;
+mod storage;
 
 pub use crate::sys::{Clock, catch_stop_signals, pin_to_cpu, stop_requested, unpin};
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
@@ -31,6 +32,18 @@ pub enum NetError {
     Interface(Ipv4Addr, io::Error),
     /// Any other system error.
     Io(io::Error),
+    /// The journal cannot be opened or written.
+    Journal(crate::journal::JournalError),
+    /// The journal already holds events: this version starts a node only
+    /// from an empty journal.
+    JournalNotEmpty {
+        /// The journal directory.
+        dir: std::path::PathBuf,
+        /// Its first sequence.
+        first: crate::core::Seq,
+        /// Its last sequence.
+        last: crate::core::Seq,
+    },
 }
 
 impl fmt::Display for NetError {
@@ -51,6 +64,13 @@ impl fmt::Display for NetError {
                 write!(f, "interface {ip} cannot be used for multicast (is it an address of this host?): {e}")
             }
             NetError::Io(e) => write!(f, "{e}"),
+            NetError::Journal(e) => write!(f, "{e}"),
+            NetError::JournalNotEmpty { dir, first, last } => write!(
+                f,
+                "journal {} already holds sequences {first}..={last}; this version starts a node only from an \
+                 empty journal (read it with `seqcast journal dump`, or move it away)",
+                dir.display()
+            ),
         }
     }
 }

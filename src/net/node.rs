@@ -10,10 +10,12 @@ use hdrhistogram::Histogram;
 use super::NetError;
 use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
+use super::storage::{self, Stored};
 use crate::core::{
     Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId,
     SubmitError,
 };
+use crate::journal::JournalOptions;
 use crate::net::report;
 use crate::sys::{self, Clock};
 
@@ -76,24 +78,28 @@ fn run_loop<M: Machine>(
 #[derive(Debug)]
 pub struct LeaderNode {
     driver: Driver,
-    leader: Leader,
+    leader: Stored<Leader>,
     ack_rtt: Histogram<u64>,
 }
 
 impl LeaderNode {
     /// Binds `listen` (where clients and followers send) and prepares the
-    /// leader; nothing runs until [`run`](Self::run).
+    /// leader, journaling to `journal` if given (it then counts itself in a
+    /// quorum only for what is durable); nothing runs until [`run`](Self::run).
     pub fn bind(
-        config: Config,
+        mut config: Config,
         listen: SocketAddrV4,
         multicast: &Multicast,
         tuning: &Tuning,
+        journal: Option<&JournalOptions>,
     ) -> Result<LeaderNode, NetError> {
+        config.journal = journal.is_some();
         config.validate()?;
         multicast.validate()?;
+        let journal = storage::open(journal)?;
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
         let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
-        let leader = Leader::new(config, driver.now())?;
+        let leader = Stored::new(Leader::new(config, driver.now())?, journal);
         Ok(LeaderNode { driver, leader, ack_rtt: report::histogram() })
     }
 
@@ -104,7 +110,7 @@ impl LeaderNode {
 
     /// The state machine, for its counters.
     pub fn leader(&self) -> &Leader {
-        &self.leader
+        &self.leader.machine
     }
 
     /// The driver, for its counters.
@@ -120,14 +126,15 @@ impl LeaderNode {
     /// Runs until `stop()`, calling `each_second` once a second.
     pub fn run(&mut self, stop: &dyn Fn() -> bool, mut each_second: impl FnMut(&Leader, &Driver)) -> io::Result<()> {
         let histogram = &mut self.ack_rtt;
-        let record = |leader: &mut Leader, _| {
-            while let Some(event) = leader.poll_event() {
+        let record = |leader: &mut Stored<Leader>, _| {
+            while let Some(event) = leader.machine.poll_event() {
                 if let LeaderEvent::AckRtt { rtt_ns, .. } = event {
                     histogram.saturating_record(rtt_ns.max(1));
                 }
             }
         };
-        run_loop(&mut self.driver, &mut self.leader, stop, record, |leader, driver, _| each_second(leader, driver))
+        let tick = |leader: &Stored<Leader>, driver: &Driver, _| each_second(&leader.machine, driver);
+        run_loop(&mut self.driver, &mut self.leader, stop, record, tick)
     }
 }
 
@@ -241,22 +248,26 @@ fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nan
 #[derive(Debug)]
 pub struct FollowerNode {
     driver: Driver,
-    follower: Follower,
+    follower: Stored<Follower>,
     delivery: Histogram<u64>,
     digest: Digest,
 }
 
 impl FollowerNode {
-    /// Joins the group and binds `listen` (where repairs come), as follower `id`.
+    /// Joins the group and binds `listen` (where repairs come), as follower
+    /// `id`, journaling to `journal` if given (it then ACKs only what is durable).
     pub fn bind(
-        config: Config,
+        mut config: Config,
         id: NodeId,
         listen: SocketAddrV4,
         multicast: &Multicast,
         tuning: &Tuning,
+        journal: Option<&JournalOptions>,
     ) -> Result<FollowerNode, NetError> {
+        config.journal = journal.is_some();
+        let journal = storage::open(journal)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
-        let follower = Follower::new(config, id, driver.now())?;
+        let follower = Stored::new(Follower::new(config, id, driver.now())?, journal);
         Ok(FollowerNode { driver, follower, delivery: report::histogram(), digest: Digest::default() })
     }
 
@@ -267,7 +278,7 @@ impl FollowerNode {
 
     /// The state machine, for its counters.
     pub fn follower(&self) -> &Follower {
-        &self.follower
+        &self.follower.machine
     }
 
     /// The driver, for its counters.
@@ -294,13 +305,14 @@ impl FollowerNode {
         mut each_second: impl FnMut(&Follower, &Driver),
     ) -> io::Result<()> {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
-        let deliver = |follower: &mut Follower, now: Nanos| {
-            while let Some(event) = follower.poll_event() {
+        let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
+            while let Some(event) = follower.machine.poll_event() {
                 record_delivery(histogram, digest, now, &MemberEvent::Log(event));
                 on_event(&event);
             }
         };
-        run_loop(&mut self.driver, &mut self.follower, stop, deliver, |f, driver, _| each_second(f, driver))
+        let tick = |f: &Stored<Follower>, driver: &Driver, _| each_second(&f.machine, driver);
+        run_loop(&mut self.driver, &mut self.follower, stop, deliver, tick)
     }
 }
 

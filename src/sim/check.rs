@@ -190,6 +190,22 @@ impl History {
         self.incarnations[incarnation].next = seq + 1;
     }
 
+    /// An incarnation's journal took `seq` as (client, request) with
+    /// `payload`: a leader sent it there, the bytes are the client's, and
+    /// if a client was told `seq` committed, it is that event.
+    pub fn journaled(&mut self, now: u64, seq: u64, client: u32, request: u64, payload: &[u8]) {
+        let origin = (client, request);
+        if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
+            self.fail(1, now, format!("journaled seq {seq} as {origin:?}, no leader sent it there"));
+        }
+        if let Some(&told) = self.told_at.get(&seq)
+            && told != origin
+        {
+            self.fail(5, now, format!("seq {seq} journaled as {origin:?}, a client was told {told:?}"));
+        }
+        self.check_payload(now, origin, payload, "journaled");
+    }
+
     /// An incarnation reported `[first, end)` lost while the highest commit announced was `commit`.
     pub fn lost(&mut self, now: u64, incarnation: usize, first: u64, end: u64, commit: u64) {
         self.in_order(now, incarnation, first, "reported lost from");

@@ -155,6 +155,10 @@ impl<'a> Sim<'a> {
     /// Sends everything `who` has to send and records everything it reports.
     pub(super) fn drain(&mut self, who: Who) {
         let now = self.now;
+        let journaled = match who {
+            Who::Node(i) => self.store(i),
+            Who::Client(_) => Vec::new(),
+        };
         let mut buf = std::mem::take(&mut self.buf);
         // A dying leader stops before any datagram of this turn or between
         // two (as a process killed between two sends), else after the last.
@@ -187,6 +191,12 @@ impl<'a> Sim<'a> {
             self.kill(i);
         }
         self.buf = buf;
+        // A member killed before it sent what it journaled took it along.
+        if matches!(who, Who::Node(i) if self.nodes[i].node.is_some()) {
+            for (seq, client, request, payload) in journaled {
+                self.history.journaled(now, seq, client, request, &payload);
+            }
+        }
         self.record_events(who);
     }
 
@@ -297,5 +307,24 @@ impl<'a> Sim<'a> {
             self.paths.client_retries += slot.client.stats().retries;
             self.paths.client_redirects += slot.client.stats().redirects;
         }
+    }
+
+    /// A member that journals writes what it handed out, as a driver does
+    /// once a turn, before it sends: the simulated disk keeps it at once
+    /// (`--sync none` with no crash of the machine). Returns the records, for
+    /// the checker once they are on the wire (a leader journals before it sends).
+    pub(super) fn store(&mut self, i: usize) -> Vec<(u64, u32, u64, Vec<u8>)> {
+        let Some(node) = self.nodes[i].node.as_mut() else { return Vec::new() };
+        let member = node.member_mut();
+        let mut written = Vec::new();
+        while let Some((_, event)) = member.poll_append() {
+            let h = event.header;
+            written.push((h.seq.get(), h.client.get(), h.request.get(), event.payload.to_vec()));
+        }
+        if let Some(&(last, ..)) = written.last() {
+            member.handle_durable(Seq(last));
+            self.paths.journaled += written.len() as u64;
+        }
+        written
     }
 }

@@ -71,6 +71,8 @@ paths! {
     /// Retried requests an elected leader could not place and reported in
     /// doubt (taken by an earlier leader, outside the log it holds).
     in_doubt => "requests_in_doubt",
+    /// Records members journaled (with `--journal`).
+    journaled => "events_journaled",
 }
 
 /// The names of the failover rows of [`Paths::rows`].

@@ -32,15 +32,28 @@ fn run_all(seeds: core::ops::Range<u64>, make: &(dyn Fn(u64) -> SimConfig + Sync
 #[test]
 fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
     for (name, count) in run_all(0..1000, &SimConfig::mixed, "").rows() {
-        let expected = !FAILOVER_PATHS.contains(&name) && name != "requests_in_doubt";
+        let expected = !FAILOVER_PATHS.contains(&name) && !["requests_in_doubt", "events_journaled"].contains(&name);
         assert!(count > 0 || !expected, "no seed exercised {name}");
     }
+}
+
+/// Journaled members (DESIGN §8): ACKs and the leader's own count wait for
+/// the disk, and everything journaled is what was sequenced there.
+#[test]
+fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
+    let journaled = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        config.core.journal = true;
+        config
+    };
+    let paths = run_all(0..500, &journaled, " --journal");
+    assert!(paths.journaled >= paths.delivered, "every member journals what it delivers");
 }
 
 #[test]
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
     for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {
-        assert!(count > 0 || name == "requests_in_doubt", "no seed exercised {name}");
+        assert!(count > 0 || ["requests_in_doubt", "events_journaled"].contains(&name), "no seed exercised {name}");
     }
 }
 

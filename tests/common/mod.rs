@@ -189,6 +189,8 @@ pub struct Cluster {
     pub nodes: usize,
     /// Flags every process gets (an idle strategy, …).
     pub extra: Vec<String>,
+    /// Flags only the nodes get (a journal, …).
+    pub node_extra: Vec<String>,
     /// CPUs the processes are pinned to in turn (0: not pinned).
     pub cpus: usize,
     pub out: std::path::PathBuf,
@@ -231,12 +233,35 @@ impl Cluster {
     /// CPU in turn: the leader to 0, follower `i` to `i`, the load generator
     /// to the next (modulo `cpus`).
     pub fn start_custom(tag: u8, followers: usize, extra: &[&str], wrap: &[String], cpus: usize) -> Cluster {
+        Cluster::start_nodes(tag, followers, extra, &[], wrap, cpus)
+    }
+
+    /// A leader and `followers` followers, each keeping a journal under
+    /// `out/journal` at `--sync sync`.
+    pub fn start_journaled(tag: u8, followers: usize, sync: &str) -> Cluster {
+        let journal = Cluster::out_dir(tag).join("journal");
+        Cluster::start_nodes(tag, followers, &[], &["--journal", journal.to_str().unwrap(), "--sync", sync], &[], 0)
+    }
+
+    fn out_dir(tag: u8) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("seqcast-test-{}-{tag}", std::process::id()))
+    }
+
+    fn start_nodes(
+        tag: u8,
+        followers: usize,
+        extra: &[&str],
+        node_extra: &[&str],
+        wrap: &[String],
+        cpus: usize,
+    ) -> Cluster {
         let (group, cluster_id) = private_cluster(tag);
-        let (nodes, extra) = (followers + 1, strings(extra));
-        let out = std::env::temp_dir().join(format!("seqcast-test-{}-{tag}", std::process::id()));
+        let (nodes, extra, node_extra) = (followers + 1, strings(extra), strings(node_extra));
+        let out = Cluster::out_dir(tag);
         std::fs::create_dir_all(&out).unwrap();
         let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", out.to_str().unwrap()]);
         args.extend(cluster_flags(group, cluster_id, nodes, &extra));
+        args.extend(node_extra.iter().cloned());
         args.extend(pin_flag(0, cpus));
         let leader = match wrap.split_first() {
             None => Proc::start("sequencer", SEQCAST, &args),
@@ -250,8 +275,19 @@ impl Cluster {
         let leader_addr = leader.wait_for(Duration::from_secs(if wrap.is_empty() { 10 } else { 60 }), |l| {
             Some(l.split("listening on ").nth(1)?.split(',').next()?.to_string())
         });
-        let mut cluster =
-            Cluster { group, cluster_id, nodes, extra, cpus, out, leader, leader_addr, followers: Vec::new() };
+        let followers_none = Vec::new();
+        let mut cluster = Cluster {
+            group,
+            cluster_id,
+            nodes,
+            extra,
+            node_extra,
+            cpus,
+            out,
+            leader,
+            leader_addr,
+            followers: followers_none,
+        };
         for id in 1..=followers as u16 {
             let follower = cluster.follower(id);
             cluster.followers.push(follower);
@@ -262,6 +298,7 @@ impl Cluster {
     pub fn follower(&self, id: u16) -> Proc {
         let mut args = strings(&["follower", "--id", &id.to_string(), "--out", self.out.to_str().unwrap()]);
         args.extend(self.common_args());
+        args.extend(self.node_extra.iter().cloned());
         args.extend(pin_flag(usize::from(id), self.cpus));
         let follower = Proc::start(&format!("follower {id}"), SEQCAST, &args);
         follower.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast follower").then_some(()));

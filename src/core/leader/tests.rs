@@ -20,6 +20,30 @@ fn one_event_sent(config: &Config) -> (Leader, Vec<u8>) {
     (leader, buf[..data.len].to_vec())
 }
 
+/// DESIGN §8: with a journal, a follower ACKs only what its driver made
+/// durable, and the leader counts itself only for what it made durable.
+#[test]
+fn with_a_journal_acks_and_the_leaders_own_count_wait_for_the_disk() {
+    let config = Config { journal: true, ..Config::default() };
+    let (mut leader, data) = one_event_sent(&config);
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    follower.handle_datagram(30, addr(1), &data);
+    assert_eq!(follower.poll_transmit(40, &mut buf), None, "nothing durable: no ACK");
+    let (epoch, event) = follower.poll_append().expect("the event to append");
+    assert_eq!((epoch, event.header.seq()), (config.epoch, Seq(1)));
+    assert_eq!(follower.poll_append(), None, "handed out once");
+    follower.handle_durable(Seq(1));
+    let ack = follower.poll_transmit(50, &mut buf).expect("an ACK once it is durable");
+    leader.handle_datagram(60, addr(11), &buf[..ack.len]);
+    assert_eq!(leader.commit(), Seq::ZERO, "the leader's own write is not durable yet");
+    let (_, event) = leader.poll_append().expect("the leader appends what it stamped");
+    assert_eq!(event.header.seq(), Seq(1));
+    leader.handle_durable(Seq(1));
+    assert_eq!(leader.commit(), Seq(1), "the leader and follower 1 hold it on disk: a quorum of 2");
+    assert_eq!(follower.commit(), Seq::ZERO, "with a journal a follower infers no commit");
+}
+
 /// A driver reads a batch of datagrams before it polls events: every ACK
 /// of the batch must still yield its round-trip sample.
 #[test]
