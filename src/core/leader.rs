@@ -57,6 +57,8 @@ pub struct LeaderStats {
     /// Retried requests an elected leader could not place (taken by an
     /// earlier leader, outside the log it holds), reported in doubt.
     pub in_doubt: u64,
+    /// Ranges that had left the ring handed to the driver to serve from the journal.
+    pub history_requests: u64,
     /// ACK round-trip samples dropped because the driver did not poll them in time.
     pub rtt_samples_dropped: u64,
 }
@@ -90,6 +92,17 @@ enum Timer {
     RepairLinger,
 }
 
+/// Where a repair's events come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// The ring.
+    Ring,
+    /// Nowhere: they left the ring and there is no journal (UNRECOVERABLE).
+    Lost,
+    /// The journal: the driver serves them (DESIGN §8).
+    History,
+}
+
 /// A range to resend (or to declare lost) to one follower.
 #[derive(Clone, Copy, Debug)]
 struct Repair {
@@ -97,7 +110,7 @@ struct Repair {
     first: u64,
     next: u64,
     end: u64,
-    lost: bool,
+    source: Source,
     done_at: Option<Nanos>,
 }
 
@@ -145,6 +158,8 @@ pub struct Leader {
     /// and the last it reported durable (DESIGN §8).
     appended: u64,
     durable: u64,
+    /// Ranges whose head left the ring while they waited, for the journal.
+    history: VecDeque<(SocketAddr, u64, u64)>,
     /// ACK round trips not yet polled: a driver reads many datagrams per turn.
     rtt_samples: VecDeque<(NodeId, u64)>,
     stats: LeaderStats,
@@ -198,6 +213,7 @@ impl Leader {
             committed_event: false,
             appended: 0,
             durable: 0,
+            history: VecDeque::new(),
             rtt_samples: VecDeque::with_capacity(RTT_SAMPLES_MAX),
             stats: LeaderStats::default(),
             rejects: Rejects::default(),
@@ -543,23 +559,68 @@ impl Leader {
                 continue;
             }
             if first < oldest {
-                self.add_repair(from, first, end.min(oldest), true);
+                let source = if self.config.journal { Source::History } else { Source::Lost };
+                self.add_repair(from, first, end.min(oldest), source);
             }
             if end > oldest {
-                self.add_repair(from, first.max(oldest), end, false);
+                self.add_repair(from, first.max(oldest), end, Source::Ring);
             }
         }
     }
 
-    fn add_repair(&mut self, dest: SocketAddr, first: u64, end: u64, lost: bool) {
+    fn add_repair(&mut self, dest: SocketAddr, first: u64, end: u64, source: Source) {
         // A repair pending or just sent to the same follower answers this NAK too.
         if self.repairs.iter().any(|r| r.dest == dest && r.first < end && first < r.end) {
             self.stats.naks_coalesced += 1;
         } else if self.repairs.len() == self.repairs.capacity() {
             self.stats.repairs_overflow += 1;
         } else {
-            self.repairs.push(Repair { dest, first, next: first, end, lost, done_at: None });
+            self.repairs.push(Repair { dest, first, next: first, end, source, done_at: None });
         }
+    }
+
+    /// With a journal: the next range a follower asked for that has left
+    /// the ring, for the driver to serve from the journal (DESIGN §8), as
+    /// RETRANSMITs it writes with [`history_frame`](Self::history_frame),
+    /// and UNRECOVERABLE (with [`unrecoverable_frame`](Self::unrecoverable_frame))
+    /// for what the journal no longer keeps. Each range is handed out once;
+    /// NAKs that overlap it within the linger are answered by it.
+    pub fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
+        let (dest, first, end) = match self.history.pop_front() {
+            Some(range) => range,
+            None => {
+                let repair = self.repairs.iter_mut().find(|r| r.done_at.is_none() && r.source == Source::History)?;
+                let range = (repair.dest, repair.next, repair.end);
+                (repair.next, repair.done_at) = (repair.end, Some(now));
+                range
+            }
+        };
+        self.stats.history_requests += 1;
+        Some((dest, Seq(first), Seq(end)))
+    }
+
+    /// Writes into `buf` a RETRANSMIT of as many of `records` (whole event
+    /// records back to back, in sequence order, as a journal gives them) as
+    /// fit; returns its length and the bytes of `records` it took.
+    pub fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        let buf = &mut buf[..self.config.mtu];
+        let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
+            .expect("mtu holds a batch head");
+        let mut taken = 0;
+        while let Ok((event, _)) = EventRef::split(&records[taken..]) {
+            if !writer.push_record(event.record) {
+                break;
+            }
+            taken += event.record.len();
+        }
+        (writer.finish(), taken)
+    }
+
+    /// Writes into `buf` an UNRECOVERABLE for `[first, end)`: sequences the
+    /// journal no longer keeps (retention); returns its length.
+    pub fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        let body = Unrecoverable { range: SeqRange::new(first, end) };
+        emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE")
     }
 
     /// Forgets repairs sent longer ago than the linger.
@@ -733,11 +794,25 @@ impl Leader {
 
     fn transmit_repair(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let oldest = self.ring.seq_first();
-        let repair = self.repairs.iter_mut().find(|r| r.done_at.is_none())?;
+        let pending = |r: &&mut Repair| r.done_at.is_none() && r.source != Source::History;
+        let mut repair = self.repairs.iter_mut().find(pending)?;
+        while repair.source == Source::Ring && repair.next < oldest && self.config.journal {
+            // Its head left the ring since it was asked for: the journal has it.
+            let end = repair.end.min(oldest);
+            if self.history.len() < self.config.repairs_max {
+                self.history.push_back((repair.dest, repair.next, end));
+            }
+            repair.next = end;
+            if repair.next < repair.end {
+                break;
+            }
+            repair.done_at = Some(now);
+            repair = self.repairs.iter_mut().find(pending)?;
+        }
         let dest = Dest::Unicast(repair.dest);
-        if repair.lost || repair.next < oldest {
+        if repair.source == Source::Lost || repair.next < oldest {
             // The range (or its head) left the ring since it was asked for.
-            let end = if repair.lost { repair.end } else { repair.end.min(oldest) };
+            let end = if repair.source == Source::Lost { repair.end } else { repair.end.min(oldest) };
             let body = Unrecoverable { range: SeqRange::new(Seq(repair.next), Seq(end)) };
             repair.next = end;
             if repair.next == repair.end {

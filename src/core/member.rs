@@ -384,6 +384,15 @@ impl Member {
         }
     }
 
+    /// With a journal, leading: the next range to serve from it (see
+    /// [`Leader::poll_history`]).
+    pub fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
+        match &mut self.role {
+            Role::Leader(leader) => leader.poll_history(now),
+            Role::Follower(_) => None,
+        }
+    }
+
     /// The driver made everything up to `through` durable.
     pub fn handle_durable(&mut self, through: Seq) {
         match &mut self.role {

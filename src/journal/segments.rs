@@ -140,7 +140,16 @@ struct Segment {
     /// Offset just past its last record.
     len: u64,
     capacity: u64,
+    /// The offset of every [`INDEX_EVERY`]th record, from its first: a
+    /// read starts at most that many records before what it wants.
+    index: Vec<(Seq, u64)>,
 }
+
+/// Records between two entries of a segment's index.
+const INDEX_EVERY: u64 = 256;
+
+/// Bytes a read takes from a segment file at a time.
+const READ_CHUNK: usize = 256 << 10;
 
 /// A node's journal: recovered at open, appended in order, read back.
 #[derive(Debug)]
@@ -239,8 +248,11 @@ impl Journal {
             }
         }
         let mut scan = Scan::new(&bytes, first, self.options.record_max);
-        let mut end = first;
+        let (mut end, mut index) = (first, Vec::new());
         for entry in scan.by_ref() {
+            if (entry.seq() - first).is_multiple_of(INDEX_EVERY) {
+                index.push((entry.seq(), entry.offset as u64));
+            }
             end = entry.seq().next();
             recovery.last_epoch = entry.epoch;
         }
@@ -260,7 +272,7 @@ impl Journal {
             _ => {}
         }
         let capacity = header.capacity.get().max(bytes.len() as u64);
-        self.segments.push(Segment { path, first, end, len: good as u64, capacity });
+        self.segments.push(Segment { path, first, end, len: good as u64, capacity, index });
         Ok(())
     }
 
@@ -301,6 +313,11 @@ impl Journal {
         if !fits {
             self.write_pending()?;
             self.roll(seq, epoch)?;
+        }
+        if let Some(segment) = self.segments.last_mut()
+            && (seq - segment.first).is_multiple_of(INDEX_EVERY)
+        {
+            segment.index.push((seq, segment.len + self.pending.len() as u64));
         }
         encode(&mut self.pending, epoch, record);
         self.next = seq.next();
@@ -353,7 +370,7 @@ impl Journal {
         // The new file's name must survive a power loss too.
         File::open(&self.options.dir).and_then(|d| d.sync_all()).map_err(io)?;
         let len = size_of::<SegmentHeader>() as u64;
-        self.segments.push(Segment { path, first, end: first, len, capacity });
+        self.segments.push(Segment { path, first, end: first, len, capacity, index: Vec::new() });
         self.file = Some(file);
         Ok(())
     }
@@ -379,10 +396,14 @@ impl Journal {
 
     /// Calls `visit` for each record from `from` (or the oldest kept) up to
     /// `end` (exclusive), at most `max` of them, in order; returns the
-    /// sequence after the last one visited.
+    /// sequence after the last one visited. It reads only the part of each
+    /// segment it needs, a chunk at a time, from its index.
     pub fn read(&self, from: Seq, end: Seq, max: usize, mut visit: impl FnMut(Entry<'_>)) -> Result<Seq, JournalError> {
         let mut next = from.max(self.first());
         let mut left = max;
+        let one = journal_len(self.options.record_max);
+        let chunk = max.saturating_mul(one).clamp(2 * one, READ_CHUNK.max(2 * one));
+        let mut buf = Vec::new();
         for segment in &self.segments {
             if left == 0 || next >= end || segment.first >= end {
                 break;
@@ -392,14 +413,25 @@ impl Journal {
             }
             let io = |e| JournalError::Io(segment.path.clone(), e);
             let file = File::open(&segment.path).map_err(io)?;
-            let mut bytes = vec![0; segment.len as usize];
-            file.read_exact_at(&mut bytes, 0).map_err(io)?;
-            let scan = Scan::new(&bytes, segment.first, self.options.record_max);
-            let start = next;
-            for entry in scan.skip_while(|e| e.seq() < start).take_while(|e| e.seq() < end).take(left) {
-                next = entry.seq().next();
-                left -= 1;
-                visit(entry);
+            let at = segment.index.partition_point(|&(seq, _)| seq <= next);
+            let (mut seq, mut offset) =
+                at.checked_sub(1).map_or((segment.first, size_of::<SegmentHeader>() as u64), |i| segment.index[i]);
+            while left > 0 && next < end && offset < segment.len {
+                buf.resize(chunk.min((segment.len - offset) as usize), 0);
+                file.read_exact_at(&mut buf, offset).map_err(io)?;
+                let mut scan = Scan::from(&buf, 0, seq, self.options.record_max);
+                for entry in scan.by_ref() {
+                    seq = entry.seq().next();
+                    if entry.seq() >= next && entry.seq() < end && left > 0 {
+                        next = seq;
+                        left -= 1;
+                        visit(entry);
+                    }
+                }
+                if scan.good_len() == 0 {
+                    break;
+                }
+                offset += scan.good_len() as u64;
             }
         }
         Ok(next)
@@ -468,6 +500,9 @@ mod tests {
         let mut some = Vec::new();
         journal.read(Seq(70), Seq(75), 3, |e| some.push(e.seq().get())).unwrap();
         assert_eq!(some, [70, 71, 72]);
+        let mut across = Vec::new();
+        let next = journal.read(Seq(140), Seq(150), 100, |e| across.push(e.seq().get())).unwrap();
+        assert_eq!((across, next), ((140..150).collect::<Vec<_>>(), Seq(150)), "across two segments");
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -534,6 +569,22 @@ mod tests {
         let error = Journal::open(options(&dir)).unwrap_err().to_string();
         assert!(error.contains(&path.display().to_string()) && error.contains("bad magic"), "{error}");
         assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_read_deep_in_a_large_segment_starts_from_its_index() {
+        let dir = temp_dir("index");
+        let (mut journal, _) = Journal::open(JournalOptions { segment_bytes: 1 << 20, ..options(&dir) }).unwrap();
+        write(&mut journal, 1..=5000);
+        let mut got = Vec::new();
+        journal.read(Seq(4321), Seq(u64::MAX), 5, |e| got.push(e.seq().get())).unwrap();
+        assert_eq!(got, [4321, 4322, 4323, 4324, 4325]);
+        drop(journal);
+        let (journal, _) = Journal::open(JournalOptions { segment_bytes: 1 << 20, ..options(&dir) }).unwrap();
+        got.clear();
+        journal.read(Seq(1000), Seq(1002), 5, |e| got.push(e.seq().get())).unwrap();
+        assert_eq!(got, [1000, 1001], "the index rebuilt at open");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -25,7 +25,7 @@ pub trait Machine {
     fn poll_timeout(&self) -> Option<Nanos>;
     /// Once a turn, after input and timers and before sending: a machine
     /// that journals appends and syncs here (DESIGN §8).
-    fn store(&mut self) {}
+    fn store(&mut self, _now: Nanos) {}
 }
 
 macro_rules! machine {
@@ -187,7 +187,7 @@ impl Driver {
         if machine.poll_timeout().is_some_and(|at| at <= now) {
             machine.handle_timeout(now);
         }
-        machine.store();
+        machine.store(now);
         self.flush(now, machine);
         now
     }

@@ -4,13 +4,16 @@
 //! what became durable is reported back, so the ACKs of that same turn may
 //! say so.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+
+use zerocopy::FromBytes;
 
 use super::NetError;
 use super::driver::Machine;
-use crate::core::{Epoch, Follower, Leader, Nanos, Seq, Transmit};
+use crate::core::{Dest, Epoch, Follower, Leader, Nanos, Seq, Transmit};
 use crate::journal::{Journal, JournalError, JournalOptions};
-use crate::wire::EventRef;
+use crate::wire::{EventHeader, EventRef};
 
 /// What a machine that journals offers its driver.
 pub(super) trait Durable {
@@ -18,22 +21,64 @@ pub(super) trait Durable {
     fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)>;
     /// Everything up to `through` is durable.
     fn handle_durable(&mut self, through: Seq);
+    /// A range to serve from the journal (a leader's).
+    fn poll_history(&mut self, _now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
+        None
+    }
+    /// A RETRANSMIT of `records` (see [`Leader::history_frame`]).
+    fn history_frame(&self, _now: Nanos, _buf: &mut [u8], _records: &[u8]) -> (usize, usize) {
+        (0, 0)
+    }
+    /// An UNRECOVERABLE (see [`Leader::unrecoverable_frame`]).
+    fn unrecoverable_frame(&self, _buf: &mut [u8], _first: Seq, _end: Seq) -> usize {
+        0
+    }
 }
 
-macro_rules! durable {
-    ($type:ty) => {
-        impl Durable for $type {
-            fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
-                <$type>::poll_append(self)
-            }
-            fn handle_durable(&mut self, through: Seq) {
-                <$type>::handle_durable(self, through)
-            }
-        }
-    };
+impl Durable for Leader {
+    fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+        Leader::poll_append(self)
+    }
+    fn handle_durable(&mut self, through: Seq) {
+        Leader::handle_durable(self, through)
+    }
+    fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
+        Leader::poll_history(self, now)
+    }
+    fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        Leader::history_frame(self, now, buf, records)
+    }
+    fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        Leader::unrecoverable_frame(self, buf, first, end)
+    }
 }
-durable!(Leader);
-durable!(Follower);
+
+impl Durable for Follower {
+    fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+        Follower::poll_append(self)
+    }
+    fn handle_durable(&mut self, through: Seq) {
+        Follower::handle_durable(self, through)
+    }
+}
+
+/// History bytes a node sends per driver turn at most, after the turn's
+/// live frames: catch-up never starves the live stream (DESIGN §8).
+const HISTORY_BYTES_PER_TURN: usize = 64 << 10;
+
+/// Ranges a node serves from its journal at once; more wait for a NAK again.
+const HISTORY_JOBS_MAX: usize = 64;
+
+/// Records read from the journal for one job at a time.
+const HISTORY_READ_RECORDS: usize = 256;
+
+/// A range one follower asked for, served from the journal over turns.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    dest: SocketAddr,
+    next: Seq,
+    end: Seq,
+}
 
 /// A machine, and the journal it appends to if it has one.
 #[derive(Debug)]
@@ -43,6 +88,15 @@ pub(super) struct Stored<M> {
     /// The journal failed (a full disk, an I/O error): nothing more is
     /// written, so nothing more is acknowledged.
     failed: bool,
+    /// Ranges being served from the journal, oldest request first.
+    jobs: VecDeque<Job>,
+    /// Records read for the first job, and how far they were sent.
+    records: Vec<u8>,
+    records_at: usize,
+    /// Where the journal read after `records` ends.
+    records_next: Seq,
+    /// History bytes this turn may still send.
+    budget: usize,
 }
 
 /// Opens the journal a node starts with. This version starts only from an
@@ -58,7 +112,70 @@ pub(super) fn open(options: Option<&JournalOptions>) -> Result<Option<Journal>, 
 
 impl<M: Machine + Durable> Stored<M> {
     pub(super) fn new(machine: M, journal: Option<Journal>) -> Stored<M> {
-        Stored { machine, journal, failed: false }
+        Stored {
+            machine,
+            journal,
+            failed: false,
+            jobs: VecDeque::new(),
+            records: Vec::new(),
+            records_at: 0,
+            records_next: Seq::ZERO,
+            budget: 0,
+        }
+    }
+
+    /// Queues a range to serve; one that overlaps a job for the same
+    /// follower extends it (a NAK repeated while it is being served).
+    fn enqueue(&mut self, dest: SocketAddr, first: Seq, end: Seq) {
+        if let Some(job) = self.jobs.iter_mut().find(|j| j.dest == dest && first <= j.end && j.next < end) {
+            job.end = job.end.max(end);
+        } else if self.jobs.len() < HISTORY_JOBS_MAX {
+            self.jobs.push_back(Job { dest, next: first, end });
+        }
+    }
+
+    /// The next frame of the first job, within the turn's budget.
+    fn transmit_history(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        loop {
+            let journal = self.journal.as_ref()?;
+            let job = self.jobs.front_mut().filter(|_| self.budget > 0)?;
+            let kept = journal.first();
+            if job.next < kept {
+                // Retention deleted it: say so, with its range.
+                let (dest, end) = (job.dest, job.end.min(kept));
+                let len = self.machine.unrecoverable_frame(buf, job.next, end);
+                job.next = end;
+                return Some(self.sent(Transmit { dest: Dest::Unicast(dest), len }));
+            }
+            if self.records_at == self.records.len() && job.next < job.end {
+                self.records.clear();
+                self.records_at = 0;
+                let records = &mut self.records;
+                let next = journal.read(job.next, job.end, HISTORY_READ_RECORDS, |e| records.extend(e.event.record));
+                self.records_next = next.unwrap_or(job.end);
+            }
+            if self.records_at == self.records.len() {
+                // Done, or nothing more in the journal: the next job.
+                self.jobs.pop_front();
+                continue;
+            }
+            let (dest, records) = (job.dest, &self.records[self.records_at..]);
+            let (len, taken) = self.machine.history_frame(now, buf, records);
+            self.records_at += taken;
+            let next = EventHeader::ref_from_prefix(&self.records[self.records_at..]).map(|(h, _)| h.seq());
+            job.next = next.unwrap_or(self.records_next);
+            return Some(self.sent(Transmit { dest: Dest::Unicast(dest), len }));
+        }
+    }
+
+    fn sent(&mut self, transmit: Transmit) -> Transmit {
+        self.budget = self.budget.saturating_sub(transmit.len);
+        if self.jobs.front().is_some_and(|j| j.next >= j.end) {
+            self.jobs.pop_front();
+            self.records.clear();
+            self.records_at = 0;
+        }
+        transmit
     }
 
     fn fail(&mut self, error: JournalError) {
@@ -76,7 +193,11 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         self.machine.handle_timeout(now);
     }
 
-    fn store(&mut self) {
+    fn store(&mut self, now: Nanos) {
+        while let Some((dest, first, end)) = self.machine.poll_history(now) {
+            self.enqueue(dest, first, end);
+        }
+        self.budget = HISTORY_BYTES_PER_TURN;
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
         let mut result = Ok(());
         while let Some((epoch, event)) = self.machine.poll_append() {
@@ -92,10 +213,12 @@ impl<M: Machine + Durable> Machine for Stored<M> {
     }
 
     fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
-        self.machine.poll_transmit(now, buf)
+        // The live frames first; history after them, within its budget.
+        self.machine.poll_transmit(now, buf).or_else(|| self.transmit_history(now, buf))
     }
 
     fn poll_timeout(&self) -> Option<Nanos> {
-        self.machine.poll_timeout()
+        // History left to serve: the next turn comes at once.
+        if self.jobs.is_empty() { self.machine.poll_timeout() } else { Some(0) }
     }
 }

@@ -37,7 +37,16 @@ impl<'a> Sim<'a> {
             let node = Some((sim.factory)(sim.core.clone(), NodeId(i as u16), 0));
             let incarnation = sim.history.started(NodeId(i as u16));
             let epoch = sim.core.epoch;
-            sim.nodes.push(NodeSlot { node, incarnation, cut_in: false, cut_out: false, paused_until: None, epoch });
+            let disk = Default::default();
+            sim.nodes.push(NodeSlot {
+                node,
+                incarnation,
+                cut_in: false,
+                cut_out: false,
+                paused_until: None,
+                epoch,
+                disk,
+            });
         }
         let clients = sim.config.clients as u64;
         let members: Vec<SocketAddr> = (0..sim.nodes.len()).map(|i| addr(Who::Node(i))).collect();
@@ -314,17 +323,40 @@ impl<'a> Sim<'a> {
     /// (`--sync none` with no crash of the machine). Returns the records, for
     /// the checker once they are on the wire (a leader journals before it sends).
     pub(super) fn store(&mut self, i: usize) -> Vec<(u64, u32, u64, Vec<u8>)> {
-        let Some(node) = self.nodes[i].node.as_mut() else { return Vec::new() };
+        let slot = &mut self.nodes[i];
+        let Some(node) = slot.node.as_mut() else { return Vec::new() };
         let member = node.member_mut();
         let mut written = Vec::new();
         while let Some((_, event)) = member.poll_append() {
             let h = event.header;
             written.push((h.seq.get(), h.client.get(), h.request.get(), event.payload.to_vec()));
+            slot.disk.insert(h.seq.get(), event.record.to_vec());
         }
         if let Some(&(last, ..)) = written.last() {
             member.handle_durable(Seq(last));
             self.paths.journaled += written.len() as u64;
         }
+        self.serve_history(i);
         written
+    }
+
+    /// A leader serves what left its ring from its disk, as a driver does
+    /// from its journal (here at once, with no budget).
+    fn serve_history(&mut self, i: usize) {
+        let now = self.now;
+        let mut buf = std::mem::take(&mut self.buf);
+        while let Some((dest, first, end)) = self.nodes[i].node.as_mut().and_then(|n| n.member_mut().poll_history(now))
+        {
+            let records: Vec<u8> =
+                self.nodes[i].disk.range(first.get()..end.get()).flat_map(|(_, r)| r.clone()).collect();
+            let mut at = 0;
+            while at < records.len() {
+                let Some(leader) = self.nodes[i].node.as_ref().and_then(|n| n.member().leader()) else { break };
+                let (len, taken) = leader.history_frame(now, &mut buf, &records[at..]);
+                at += taken;
+                self.route(Who::Node(i), crate::core::Dest::Unicast(dest), &buf[..len]);
+            }
+        }
+        self.buf = buf;
     }
 }

@@ -112,6 +112,8 @@ impl Sim<'_> {
                     self.nodes[i].node = Some((self.factory)(config, NodeId(i as u16), self.now));
                     self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
                     self.nodes[i].epoch = Epoch::ZERO;
+                    // This version resumes no log from a journal: it starts empty.
+                    self.nodes[i].disk.clear();
                 }
             }
             Fault::Cut { pick, leader, inbound, outbound, cut_ns } => {

@@ -55,6 +55,9 @@ struct NodeSlot {
     paused_until: Option<Nanos>,
     /// The highest epoch this incarnation's role has had (fencing: never down).
     epoch: Epoch,
+    /// With `--journal`: what this incarnation journaled, by sequence (a
+    /// disk that keeps each write at once).
+    disk: std::collections::BTreeMap<u64, Vec<u8>>,
 }
 
 struct ClientSlot {

@@ -73,6 +73,8 @@ paths! {
     in_doubt => "requests_in_doubt",
     /// Records members journaled (with `--journal`).
     journaled => "events_journaled",
+    /// Ranges that had left a leader's ring, served from its journal.
+    history => "history_ranges_served",
 }
 
 /// The names of the failover rows of [`Paths::rows`].
@@ -102,6 +104,7 @@ impl Paths {
             self.busy += stats.busy_sent;
             self.unrecoverable += stats.unrecoverable_sent;
             self.in_doubt += stats.in_doubt;
+            self.history += stats.history_requests;
         }
         let elections = member.election_stats();
         self.elections_won += elections.won;

@@ -76,10 +76,23 @@ struct Cluster {
 
 impl Cluster {
     fn start(followers: usize, leader_args: &[&str]) -> Result<Cluster, String> {
+        Cluster::start_conf(followers, leader_args, false)
+    }
+
+    /// As [`start`](Self::start), every node journaling (`journal =` in
+    /// the cluster file, `--sync batch`).
+    fn start_journaled(followers: usize, leader_args: &[&str]) -> Result<Cluster, String> {
+        Cluster::start_conf(followers, leader_args, true)
+    }
+
+    fn start_conf(followers: usize, leader_args: &[&str], journal: bool) -> Result<Cluster, String> {
         let lan = Lan::new(followers + 2)?;
         let dir = std::env::temp_dir().join(&lan.prefix);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let mut text = format!("cluster_id = {}\ngroup = 239.255.7.1:7400\nttl = 1\n", std::process::id());
+        if journal {
+            text.push_str(&format!("journal = {}\n", dir.join("journal").display()));
+        }
         for i in 0..=followers {
             text.push_str(&format!("node.{i} = {}:7401\n", Lan::ip(i)));
         }
@@ -297,7 +310,10 @@ fn mid_load(
 }
 
 fn partition(load: &Load, leader_args: &[&str]) -> Outcome {
-    let mut c = Cluster::start(4, leader_args)?;
+    partition_of(Cluster::start(4, leader_args)?, load)
+}
+
+fn partition_of(mut c: Cluster, load: &Load) -> Outcome {
     let n = mid_load(&mut c, load, |c| c.lan.link(3, false), Duration::from_millis(1000), |c| c.lan.link(3, true))?;
     need_repair(c.finish(n)?)
 }
@@ -320,7 +336,10 @@ fn kill_and_restart(load: &Load) -> Outcome {
 }
 
 fn pause(load: &Load) -> Outcome {
-    let mut c = Cluster::start(4, &[])?;
+    pause_of(Cluster::start(4, &[])?, load)
+}
+
+fn pause_of(mut c: Cluster, load: &Load) -> Outcome {
     let signal = |number| {
         move |c: &mut Cluster| {
             c.follower(1).signal(number);
@@ -436,6 +455,19 @@ fn main() {
         ("8a leader killed and restarted (manual recovery)", Box::new(|| leader_restart(&load, 4))),
         ("8b the same, 1 leader + 2 followers, quorum 2", Box::new(|| leader_restart(&load, 2))),
         ("9 the harness fails a partition beyond the ring", Box::new(|| beyond_ring(&load))),
+        // DESIGN §8: what left the leader's ring comes from its journal.
+        (
+            "13 journaled: a partition beyond the ring recovers from the leader's journal",
+            Box::new(|| {
+                partition_of(Cluster::start_journaled(4, &["--ring-events", "1000", "--in-flight-max", "500"])?, &load)
+            }),
+        ),
+        (
+            "14 journaled: pause follower 1 (SIGSTOP 2 s) beyond the ring",
+            Box::new(|| {
+                pause_of(Cluster::start_journaled(4, &["--ring-events", "1000", "--in-flight-max", "500"])?, &load)
+            }),
+        ),
         ("10 failover: leader killed (kill -9) mid-load", Box::new(|| failover::leader_killed(load.count, load.rate))),
         (
             "11 failover: leader paused past the timeout, resumed",
