@@ -86,6 +86,26 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
     }
 }
 
+/// The banner's line on what a journal held at start.
+fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> Option<String> {
+    let r = recovery?;
+    let (first, last) = r.range?;
+    let mut text = format!("resumed: journal held sequences {first}..={last}, committed up to {}: {then}", r.commit);
+    if let Some((path, at, bytes)) = &r.torn {
+        text.push_str(&format!("; a torn tail of {bytes} bytes at byte {at} of {} was cleared", path.display()));
+    }
+    if let Some((path, seq)) = &r.corrupt {
+        text.push_str(&format!(
+            "; sequence {seq} was corrupt in {}, it and what followed are fetched again",
+            path.display()
+        ));
+    }
+    for (first, end) in &r.gaps {
+        text.push_str(&format!("; sequences {first}..{end} were never held (reported lost)"));
+    }
+    Some(text)
+}
+
 /// How many system calls carried the datagrams (UDP GSO and GRO batch them).
 pub fn io_text(driver: &Driver) -> String {
     let s = driver.stats();
@@ -164,6 +184,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         tuning.idle
     );
     println!("{}", journal_text(journal.as_ref()));
+    if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch") {
+        println!("{text}");
+    }
     let mut last = LeaderStats::default();
     let quiet = args.output.quiet;
     let result = node.run(&net::stop_requested, |leader, _| {
@@ -254,6 +277,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         tuning.idle
     );
     println!("{}", journal_text(journal.as_ref()));
+    if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log") {
+        println!("{text}");
+    }
     let quiet = args.output.quiet;
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);

@@ -57,3 +57,14 @@ pub enum MemberEvent<'a> {
         leader: NodeId,
     },
 }
+
+/// A record a machine hands its driver to journal (DESIGN §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Append<'a> {
+    /// The epoch of the leader that sent (or stamped) it.
+    pub epoch: Epoch,
+    /// The commit the machine knows now (recovery trusts the journal up to it).
+    pub commit: Seq,
+    /// The event.
+    pub event: EventRef<'a>,
+}

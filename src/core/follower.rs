@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use super::timer::TimerTable;
 use super::window::{Insert, NakLimits, Popped, Window};
 use super::{
-    Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit,
-    admits, parse,
+    Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, Nanos, NodeId, Peers, Rejects, Seq,
+    Transmit, admits, parse,
 };
 use crate::wire::{Ack, Batch, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
 
@@ -99,6 +99,9 @@ pub struct Follower {
     appended: u64,
     last_record: u64,
     durable: u64,
+    /// Dropped past the commit on following a resumed leader: the journal
+    /// must drop it too.
+    truncate_to: Option<u64>,
     ack_at: Nanos,
     ack_due: bool,
     echo_ns: u64,
@@ -174,6 +177,7 @@ impl Follower {
             appended: 0,
             last_record: 0,
             durable: 0,
+            truncate_to: None,
             ack_at: now,
             ack_due: false,
             echo_ns: 0,
@@ -412,7 +416,7 @@ impl Follower {
     /// (sequences reported lost are passed over: there is nothing to keep).
     /// The driver appends it, syncs as its level says, and reports what
     /// became durable with [`handle_durable`](Self::handle_durable).
-    pub fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+    pub fn poll_append(&mut self) -> Option<Append<'_>> {
         if !self.config.journal {
             return None;
         }
@@ -425,8 +429,9 @@ impl Follower {
         }
         self.appended += 1;
         self.last_record = self.appended;
+        let commit = Seq(self.known_commit().min(self.appended));
         let (event, _) = EventRef::split(self.window.kept(self.appended)?).ok()?;
-        Some((self.epoch(), event))
+        Some(Append { epoch: self.epoch(), commit, event })
     }
 
     /// The driver made every record up to `through` durable: ACKs may say so.
@@ -457,10 +462,56 @@ impl Follower {
             self.log_epoch = epoch;
             return true;
         }
+        if epoch > mine && self.config.journal && self.config.failover == Failover::Off {
+            self.follow_resumed(epoch);
+            return true;
+        }
         if epoch > mine && self.epoch_new.is_none() {
             self.epoch_new = Some(epoch);
         }
         epoch == mine
+    }
+
+    /// A leader that restarted resumed its log from its journal, in a new
+    /// epoch (DESIGN §8): its log holds every commit, but what this
+    /// follower holds past its commit may not be in it. That goes, from the
+    /// window and from the journal, and the leader's log is taken from there.
+    fn follow_resumed(&mut self, epoch: Epoch) {
+        let commit = self.commit.max(self.window.base() - 1);
+        self.stats.suffix_dropped += self.window.held().saturating_sub(commit);
+        self.window.truncate(commit);
+        self.header.epoch = epoch.get().into();
+        self.log_epoch = epoch;
+        (self.seen, self.ack_sent, self.ack_due) = (commit, 0, true);
+        if self.appended > commit {
+            self.truncate_to = Some(commit);
+            (self.appended, self.last_record) = (commit, self.last_record.min(commit));
+            self.durable = self.durable.min(commit);
+        }
+    }
+
+    /// With a journal: the sequence after which the driver must drop what
+    /// it journaled (handed out once).
+    pub fn poll_truncate(&mut self) -> Option<Seq> {
+        self.truncate_to.take().map(Seq)
+    }
+
+    /// A follower of `config` that resumes its journal, which holds every
+    /// sequence up to `held` (committed: the driver dropped the rest),
+    /// starting at `now` (DESIGN §8). It delivers from `held + 1`; what its
+    /// journal holds is the driver's to replay.
+    pub fn resume(config: Config, id: NodeId, now: Nanos, held: Seq) -> Result<Follower, ConfigError> {
+        let config = Config { journal: true, ..config };
+        config.validate()?;
+        if id.0 >= config.nodes || (config.failover == Failover::Off && id == config.leader) {
+            return Err(ConfigError::NotAFollower { id, nodes: config.nodes, leader: config.leader });
+        }
+        let held = held.get();
+        let window = Window::starting_at(config.window_events, config.record_max(), held + 1, true);
+        let mut follower = Follower::with_window(config, id, now, window);
+        (follower.appended, follower.last_record, follower.durable) = (held, held, held);
+        (follower.commit, follower.seen) = (held, held);
+        Ok(follower)
     }
 
     /// The epoch this follower follows (0 until it has heard the leader).

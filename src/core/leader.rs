@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use super::clients::Clients;
 use super::timer::TimerTable;
 use super::{
-    Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers, Rejects,
-    Ring, Seq, Transmit, admits, parse, quorum_commit,
+    Append, Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers,
+    Rejects, Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
     Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, Frame, FrameWriter, Header, Heartbeat, Kind, Nak,
@@ -253,16 +253,40 @@ impl Leader {
         (leader.commit_sent, leader.epoch_start) = (leader.commit, leader.ring.seq_next() - 1);
         // Resend the uncommitted part at once: followers dropped theirs on joining.
         leader.seq_sent = leader.commit + 1;
-        for seq in follower.seq_next_delivery().get().max(first)..leader.ring.seq_next() {
-            let event = leader.ring.get(seq).expect("in the ring");
+        leader.know_clients(follower.seq_next_delivery().get());
+        leader
+    }
+
+    /// A leader of `config` (a new epoch, newer than its journal's) that
+    /// resumes the log its journal kept from `first` (DESIGN §8): feed it
+    /// every record with [`Resume::push`], then [`Resume::finish`].
+    pub fn resume(config: Config, now: Nanos, first: Seq) -> Result<Resume, ConfigError> {
+        let mut config = config;
+        config.journal = true;
+        config.validate()?;
+        if config.epoch == Epoch::ZERO {
+            return Err(ConfigError::Zero("epoch"));
+        }
+        let ring = Ring::starting_at(config.ring_events, config.record_max(), first.get().max(1), true);
+        let clients = Clients::new(config.clients_max, config.client_pending_max, true);
+        let slot_of = super::prefaulted(config.ring_events);
+        Ok(Resume {
+            leader: Leader::with_ring(config.clone(), config.leader, config.epoch, (ring, clients, slot_of), now),
+        })
+    }
+
+    /// Notes who sent each event from `first` on, so a client that resends
+    /// a request already in the log gets its sequence back.
+    fn know_clients(&mut self, first: u64) {
+        for seq in first.max(self.ring.seq_first())..self.ring.seq_next() {
+            let event = self.ring.get(seq).expect("in the ring");
             let (client, request) = (event.header.client(), event.header.request.get());
-            leader.clients.record(client, request, seq);
-            if let Some(&slot) = leader.clients.index.get(&client) {
-                let ring_slot = (seq % leader.slot_of.len() as u64) as usize;
-                leader.slot_of[ring_slot] = slot as u16;
+            self.clients.record(client, request, seq);
+            if let Some(&slot) = self.clients.index.get(&client) {
+                let ring_slot = (seq % self.slot_of.len() as u64) as usize;
+                self.slot_of[ring_slot] = slot as u16;
             }
         }
-        leader
     }
 
     /// The event at `seq` if the ring holds it (for delivering to this
@@ -319,13 +343,13 @@ impl Leader {
     /// stamped it, in sequence order; each is handed out once. The driver
     /// appends it, syncs as its level says, and reports what became durable
     /// with [`handle_durable`](Self::handle_durable).
-    pub fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+    pub fn poll_append(&mut self) -> Option<Append<'_>> {
         if !self.config.journal {
             return None;
         }
         let event = self.ring.get(self.appended + 1)?;
         self.appended += 1;
-        Some((self.header.epoch(), event))
+        Some(Append { epoch: self.header.epoch(), commit: Seq(self.commit), event })
     }
 
     /// The driver made everything up to `through` durable: the leader now
@@ -837,6 +861,41 @@ impl Leader {
         self.stats.retransmits_sent += 1;
         self.stats.events_retransmitted += u64::from(writer.count());
         Some(Transmit { dest, len: writer.finish() })
+    }
+}
+
+/// A leader being resumed from its journal: see [`Leader::resume`].
+#[derive(Debug)]
+pub struct Resume {
+    leader: Leader,
+}
+
+impl Resume {
+    /// The next record the journal kept, in order. Returns false, taking
+    /// nothing, if it does not follow the one before (a gap: a leader's
+    /// journal has none, so the journal is damaged).
+    pub fn push(&mut self, event: EventRef<'_>) -> bool {
+        let ring = &mut self.leader.ring;
+        if event.header.seq().get() != ring.seq_next() {
+            return false;
+        }
+        ring.push(event.record, event.header.stamp_ns.get());
+        true
+    }
+
+    /// The resumed leader, knowing that its journal's records were
+    /// committed up to `commit`. Its epoch starts with the log it kept
+    /// (followers drop what they hold past their commit and take this log);
+    /// the uncommitted part goes out again at once.
+    pub fn finish(self, commit: Seq) -> Leader {
+        let mut leader = self.leader;
+        let last = leader.ring.seq_next() - 1;
+        leader.promoted = true;
+        leader.commit = commit.get().min(last);
+        (leader.commit_sent, leader.epoch_start, leader.seq_sent) = (leader.commit, last, leader.commit + 1);
+        (leader.appended, leader.durable) = (last, last);
+        leader.know_clients(0);
+        leader
     }
 }
 

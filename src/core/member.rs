@@ -11,9 +11,11 @@ use std::net::SocketAddr;
 
 use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
-use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
+use super::{
+    Append, Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent,
+};
 use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse};
-use crate::wire::{Datagram, EventRef, FLAG_FORCED, Frame, Header, Kind, Promote};
+use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
 
 enum Role {
     Leader(Box<Leader>),
@@ -377,7 +379,7 @@ impl Member {
 
     /// With a journal: the role's next event to append (see
     /// [`Leader::poll_append`], [`Follower::poll_append`]).
-    pub fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+    pub fn poll_append(&mut self) -> Option<Append<'_>> {
         match &mut self.role {
             Role::Leader(leader) => leader.poll_append(),
             Role::Follower(follower) => follower.poll_append(),

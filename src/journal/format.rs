@@ -44,19 +44,22 @@ pub struct SegmentHeader {
 }
 const _: () = assert!(size_of::<SegmentHeader>() == 64);
 
-/// The 16 bytes in front of each event record in a segment.
+/// The 24 bytes in front of each event record in a segment.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct RecordHeader {
     /// Length of the event record that follows (a multiple of 8; 0 marks
     /// the end of what was written in a preallocated segment).
     pub len: U32,
-    /// CRC-32 of the epoch's 8 bytes and the event record.
+    /// CRC-32 of the epoch and commit (16 bytes) and the event record.
     pub crc: U32,
     /// The epoch of the leader that sent (or, at the leader, stamped) it.
     pub epoch: U64,
+    /// The commit the node knew when it wrote the record: at recovery,
+    /// everything up to the highest of these is known committed.
+    pub commit: U64,
 }
-const _: () = assert!(size_of::<RecordHeader>() == 16);
+const _: () = assert!(size_of::<RecordHeader>() == 24);
 
 /// Bytes a journal record takes for an event record of `record_len` bytes.
 pub const fn journal_len(record_len: usize) -> usize {
@@ -131,20 +134,22 @@ impl core::fmt::Display for HeaderError {
     }
 }
 
-fn record_crc(epoch: Epoch, record: &[u8]) -> u32 {
+fn record_crc(epoch: Epoch, commit: Seq, record: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&epoch.get().to_le_bytes());
+    hasher.update(&commit.get().to_le_bytes());
     hasher.update(record);
     hasher.finalize()
 }
 
 /// Appends the journal record of `record` (an event record, as on the wire)
-/// in `epoch` to `out`.
-pub fn encode(out: &mut Vec<u8>, epoch: Epoch, record: &[u8]) {
+/// in `epoch`, written knowing `commit`, to `out`.
+pub fn encode(out: &mut Vec<u8>, epoch: Epoch, commit: Seq, record: &[u8]) {
     let header = RecordHeader {
         len: (record.len() as u32).into(),
-        crc: record_crc(epoch, record).into(),
+        crc: record_crc(epoch, commit, record).into(),
         epoch: epoch.get().into(),
+        commit: commit.get().into(),
     };
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(record);
@@ -155,6 +160,8 @@ pub fn encode(out: &mut Vec<u8>, epoch: Epoch, record: &[u8]) {
 pub struct Entry<'a> {
     /// Its epoch.
     pub epoch: Epoch,
+    /// The commit known when it was written.
+    pub commit: Seq,
     /// The event, borrowed from the segment's bytes.
     pub event: EventRef<'a>,
     /// Offset of its record header in the segment.
@@ -243,22 +250,22 @@ impl<'a> Scan<'a> {
             return if self.bytes[at.min(self.bytes.len())..].iter().all(|&b| b == 0) { Ok(None) } else { Err(()) };
         };
         let len = header.len.get() as usize;
-        if len == 0 && header.crc.get() == 0 && header.epoch.get() == 0 {
+        if len == 0 && header.crc.get() == 0 && header.epoch.get() == 0 && header.commit.get() == 0 {
             return Ok(None);
         }
         if len < size_of::<EventHeader>() || len > self.record_max || !len.is_multiple_of(8) || len > rest.len() {
             return Err(());
         }
         let record = &rest[..len];
-        let epoch = Epoch(header.epoch.get());
-        if record_crc(epoch, record) != header.crc.get() {
+        let (epoch, commit) = (Epoch(header.epoch.get()), Seq(header.commit.get()));
+        if record_crc(epoch, commit, record) != header.crc.get() {
             return Err(());
         }
         let (event, _) = EventRef::split(record).map_err(|_| ())?;
         if event.record.len() != len || event.header.seq() != seq {
             return Err(());
         }
-        Ok(Some(Entry { epoch, event, offset: at }))
+        Ok(Some(Entry { epoch, commit, event, offset: at }))
     }
 
     /// After a bad record at `at`, whether a valid record of a later
@@ -274,7 +281,8 @@ impl<'a> Scan<'a> {
             }
             let record = &rest[..len];
             let seq = EventRef::split(record).map(|(e, _)| e.header.seq()).unwrap_or(Seq::ZERO);
-            record_crc(Epoch(header.epoch.get()), record) == header.crc.get() && seq > self.next_seq
+            let (epoch, commit) = (Epoch(header.epoch.get()), Seq(header.commit.get()));
+            record_crc(epoch, commit, record) == header.crc.get() && seq > self.next_seq
         })
     }
 }
@@ -327,7 +335,7 @@ mod tests {
     fn segment(n: u64, capacity: usize) -> Vec<u8> {
         let mut bytes = SegmentHeader::new(7, NodeId(1), Seq(1), Epoch(2), capacity as u64).as_bytes().to_vec();
         for seq in 1..=n {
-            encode(&mut bytes, Epoch(2), &event(seq, &seq.to_le_bytes()[..(seq % 9) as usize]));
+            encode(&mut bytes, Epoch(2), Seq(seq / 2), &event(seq, &seq.to_le_bytes()[..(seq % 9) as usize]));
         }
         bytes.resize(capacity, 0);
         bytes
@@ -368,7 +376,7 @@ mod tests {
         let (_, _, good) = scan(&bytes);
         // Half of an eleventh record made it to disk: its header, not all of its bytes.
         let mut eleventh = Vec::new();
-        encode(&mut eleventh, Epoch(2), &event(11, b"abcdefgh"));
+        encode(&mut eleventh, Epoch(2), Seq(5), &event(11, b"abcdefgh"));
         bytes[good..good + eleventh.len() / 2].copy_from_slice(&eleventh[..eleventh.len() / 2]);
         let (seqs, end, at) = scan(&bytes);
         assert_eq!((seqs.len(), end, at), (10, Some(End::Torn { offset: good }), good));
@@ -378,7 +386,7 @@ mod tests {
     fn a_flipped_bit_in_the_middle_is_corruption_not_a_torn_tail() {
         let mut bytes = segment(10, 4096);
         let fifth = Scan::new(&bytes, Seq(1), RECORD_MAX).nth(4).unwrap().offset;
-        bytes[fifth + 16 + 33] ^= 0x04;
+        bytes[fifth + 24 + 33] ^= 0x04;
         let (seqs, end, _) = scan(&bytes);
         assert_eq!(seqs, [1, 2, 3, 4]);
         assert_eq!(end, Some(End::Corrupt { offset: fifth, seq: Seq(5) }));

@@ -120,6 +120,9 @@ pub struct Recovery {
     pub range: Option<(Seq, Seq)>,
     /// The epoch of the last record recovered.
     pub last_epoch: Epoch,
+    /// The highest commit any record was written knowing (never past the
+    /// last record): every record up to it is committed.
+    pub commit: Seq,
     /// A torn tail dropped: the file, the offset, and the bytes cleared.
     pub torn: Option<(PathBuf, u64, u64)>,
     /// A record corrupted in the middle: the file and its sequence. That
@@ -255,6 +258,7 @@ impl Journal {
             }
             end = entry.seq().next();
             recovery.last_epoch = entry.epoch;
+            recovery.commit = recovery.commit.max(entry.commit.min(entry.seq()));
         }
         let good = scan.good_len();
         match scan.end() {
@@ -292,15 +296,20 @@ impl Journal {
         self.segments.iter().find(|s| s.end > s.first).map_or(Seq::ZERO, |s| s.first)
     }
 
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.options.dir
+    }
+
     /// The durability level.
     pub fn sync_level(&self) -> SyncLevel {
         self.options.sync
     }
 
-    /// Queues the event record `record` of `epoch` for the next
-    /// [`flush`](Self::flush). Sequences only go up; one past a gap (what
-    /// the node was told is lost) starts a new segment.
-    pub fn append(&mut self, epoch: Epoch, record: &[u8]) -> Result<(), JournalError> {
+    /// Queues the event record `record` of `epoch`, written knowing
+    /// `commit`, for the next [`flush`](Self::flush). Sequences only go up;
+    /// one past a gap (what the node was told is lost) starts a new segment.
+    pub fn append(&mut self, epoch: Epoch, commit: Seq, record: &[u8]) -> Result<(), JournalError> {
         let seq = EventHeader::ref_from_prefix(record).map(|(h, _)| h.seq()).unwrap_or(Seq::ZERO);
         if seq == Seq::ZERO || seq < self.next {
             return Err(JournalError::OutOfOrder { expected: self.next, found: seq });
@@ -319,7 +328,7 @@ impl Journal {
         {
             segment.index.push((seq, segment.len + self.pending.len() as u64));
         }
-        encode(&mut self.pending, epoch, record);
+        encode(&mut self.pending, epoch, commit, record);
         self.next = seq.next();
         Ok(())
     }
@@ -394,6 +403,44 @@ impl Journal {
         Ok(())
     }
 
+    /// Drops every record after `last` (a follower taking a new leader's
+    /// log drops what it held past the commit): later segments are
+    /// deleted, and the bytes in the segment that holds `last` are zeroed
+    /// and synced, so recovery never mistakes them for records.
+    pub fn truncate(&mut self, last: Seq) -> Result<(), JournalError> {
+        self.write_pending()?;
+        while self.segments.last().is_some_and(|s| s.first > last) {
+            let gone = self.segments.pop().expect("checked");
+            fs::remove_file(&gone.path).map_err(|e| JournalError::Io(gone.path.clone(), e))?;
+            self.file = None;
+        }
+        let Some(segment) = self.segments.last_mut() else {
+            (self.next, self.durable) = (Seq::ZERO, Seq::ZERO);
+            return Ok(());
+        };
+        let io = |e| JournalError::Io(segment.path.clone(), e);
+        if segment.end > last.next() {
+            let cut = offset_of(segment, last.next(), self.options.record_max)?;
+            let file = OpenOptions::new().write(true).open(&segment.path).map_err(io)?;
+            let zeros = vec![0; READ_CHUNK];
+            let mut at = cut;
+            while at < segment.len {
+                let n = (segment.len - at).min(READ_CHUNK as u64) as usize;
+                file.write_all_at(&zeros[..n], at).map_err(io)?;
+                at += n as u64;
+            }
+            file.sync_data().map_err(io)?;
+            (segment.len, segment.end) = (cut, last.next());
+            segment.index.retain(|&(seq, _)| seq <= last);
+        }
+        if self.file.is_none() {
+            self.file = Some(OpenOptions::new().write(true).open(&segment.path).map_err(io)?);
+        }
+        self.next = segment.end;
+        self.durable = self.durable.min(segment.end.prev());
+        Ok(())
+    }
+
     /// Calls `visit` for each record from `from` (or the oldest kept) up to
     /// `end` (exclusive), at most `max` of them, in order; returns the
     /// sequence after the last one visited. It reads only the part of each
@@ -438,6 +485,32 @@ impl Journal {
     }
 }
 
+/// The offset of `seq`'s record in `segment` (its end if none).
+fn offset_of(segment: &Segment, seq: Seq, record_max: usize) -> Result<u64, JournalError> {
+    let io = |e| JournalError::Io(segment.path.clone(), e);
+    let file = File::open(&segment.path).map_err(io)?;
+    let at = segment.index.partition_point(|&(s, _)| s <= seq);
+    let (mut next, mut offset) =
+        at.checked_sub(1).map_or((segment.first, size_of::<SegmentHeader>() as u64), |i| segment.index[i]);
+    let mut buf = Vec::new();
+    while offset < segment.len {
+        buf.resize(READ_CHUNK.max(2 * journal_len(record_max)).min((segment.len - offset) as usize), 0);
+        file.read_exact_at(&mut buf, offset).map_err(io)?;
+        let mut scan = Scan::from(&buf, 0, next, record_max);
+        for entry in scan.by_ref() {
+            if entry.seq() == seq {
+                return Ok(offset + entry.offset as u64);
+            }
+            next = entry.seq().next();
+        }
+        if scan.good_len() == 0 {
+            break;
+        }
+        offset += scan.good_len() as u64;
+    }
+    Ok(segment.len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,7 +552,7 @@ mod tests {
 
     fn write(journal: &mut Journal, range: std::ops::RangeInclusive<u64>) {
         for seq in range {
-            journal.append(Epoch(3), &event(seq)).unwrap();
+            journal.append(Epoch(3), Seq(seq - 1), &event(seq)).unwrap();
         }
         journal.flush().unwrap();
     }
@@ -491,7 +564,7 @@ mod tests {
         assert_eq!(recovery, Recovery::default());
         write(&mut journal, 1..=200);
         assert_eq!(journal.durable(), Seq(200));
-        assert_eq!(journal.segments.len(), 3, "4 KiB segments hold 72 records of 56 bytes");
+        assert_eq!(journal.segments.len(), 4, "4 KiB segments hold 63 records of 64 bytes");
         drop(journal);
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!((recovery.range, recovery.last_epoch, recovery.torn), (Some((Seq(1), Seq(200))), Epoch(3), None));
@@ -516,7 +589,7 @@ mod tests {
         drop(journal);
         // Half of record 11 reached the disk before the process died.
         let mut half = Vec::new();
-        encode(&mut half, Epoch(3), &event(11));
+        encode(&mut half, Epoch(3), Seq::ZERO, &event(11));
         half.truncate(30);
         OpenOptions::new().write(true).open(&path).unwrap().write_all_at(&half, at).unwrap();
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
@@ -541,7 +614,7 @@ mod tests {
         drop(journal);
         // A flipped bit in record 20's payload, in the first segment.
         let mut bytes = fs::read(&first).unwrap();
-        let offset = 64 + 19 * journal_len(40) + 16 + 32;
+        let offset = 64 + 19 * journal_len(40) + 24 + 32;
         bytes[offset] ^= 1;
         fs::write(&first, &bytes).unwrap();
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
@@ -594,11 +667,32 @@ mod tests {
         let (mut journal, _) = Journal::open(options(&dir)).unwrap();
         write(&mut journal, 1..=5);
         write(&mut journal, 9..=10);
-        assert!(journal.append(Epoch(3), &event(10)).is_err(), "sequences only go up");
+        assert!(journal.append(Epoch(3), Seq::ZERO, &event(10)).is_err(), "sequences only go up");
         drop(journal);
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.gaps, [(Seq(6), Seq(9))]);
         assert_eq!(seqs(&journal), [1, 2, 3, 4, 5, 9, 10]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_truncated_journal_forgets_what_it_dropped_even_after_a_reopen() {
+        let dir = temp_dir("truncate");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        journal.truncate(Seq(100)).unwrap();
+        assert_eq!((journal.next(), journal.durable()), (Seq(101), Seq(100)));
+        write(&mut journal, 101..=110);
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.range, Some((Seq(1), Seq(110))));
+        assert_eq!(seqs(&journal), (1..=110).collect::<Vec<_>>());
+        journal.truncate(Seq::ZERO).unwrap();
+        assert_eq!(seqs(&journal), Vec::<u64>::new());
+        write(&mut journal, 7..=8);
+        drop(journal);
+        let (journal, _) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(seqs(&journal), [7, 8]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -34,16 +34,9 @@ pub enum NetError {
     Io(io::Error),
     /// The journal cannot be opened or written.
     Journal(crate::journal::JournalError),
-    /// The journal already holds events: this version starts a node only
-    /// from an empty journal.
-    JournalNotEmpty {
-        /// The journal directory.
-        dir: std::path::PathBuf,
-        /// Its first sequence.
-        first: crate::core::Seq,
-        /// Its last sequence.
-        last: crate::core::Seq,
-    },
+    /// The journal cannot be resumed (a leader's with a gap or a corrupt
+    /// record, an epoch not newer than its own): why, with the directory.
+    JournalResume(String),
 }
 
 impl fmt::Display for NetError {
@@ -65,12 +58,7 @@ impl fmt::Display for NetError {
             }
             NetError::Io(e) => write!(f, "{e}"),
             NetError::Journal(e) => write!(f, "{e}"),
-            NetError::JournalNotEmpty { dir, first, last } => write!(
-                f,
-                "journal {} already holds sequences {first}..={last}; this version starts a node only from an \
-                 empty journal (read it with `seqcast journal dump`, or move it away)",
-                dir.display()
-            ),
+            NetError::JournalResume(why) => write!(f, "{why}"),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::core::{
     Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId,
     SubmitError,
 };
-use crate::journal::JournalOptions;
+use crate::journal::{JournalOptions, Recovery};
 use crate::net::report;
 use crate::sys::{self, Clock};
 
@@ -79,6 +79,8 @@ fn run_loop<M: Machine>(
 pub struct LeaderNode {
     driver: Driver,
     leader: Stored<Leader>,
+    /// What its journal held when it started, if it resumed one.
+    recovery: Option<Recovery>,
     ack_rtt: Histogram<u64>,
 }
 
@@ -96,11 +98,16 @@ impl LeaderNode {
         config.journal = journal.is_some();
         config.validate()?;
         multicast.validate()?;
-        let journal = storage::open(journal)?;
+        let opened = storage::open(journal)?;
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
         let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
-        let leader = Stored::new(Leader::new(config, driver.now())?, journal);
-        Ok(LeaderNode { driver, leader, ack_rtt: report::histogram() })
+        let (leader, journal, recovery) = match opened {
+            Some((journal, recovery)) if recovery.range.is_some() => {
+                (storage::resume_leader(config, driver.now(), &journal, &recovery)?, Some(journal), Some(recovery))
+            }
+            opened => (Leader::new(config, driver.now())?, opened.map(|(j, _)| j), None),
+        };
+        Ok(LeaderNode { driver, leader: Stored::new(leader, journal), recovery, ack_rtt: report::histogram() })
     }
 
     /// The address clients submit to.
@@ -111,6 +118,11 @@ impl LeaderNode {
     /// The state machine, for its counters.
     pub fn leader(&self) -> &Leader {
         &self.leader.machine
+    }
+
+    /// What its journal held when it started, if it resumed a log from one.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_ref()
     }
 
     /// The driver, for its counters.
@@ -249,6 +261,8 @@ fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nan
 pub struct FollowerNode {
     driver: Driver,
     follower: Stored<Follower>,
+    /// What its journal held when it started, if it resumed one.
+    recovery: Option<Recovery>,
     delivery: Histogram<u64>,
     digest: Digest,
 }
@@ -265,10 +279,20 @@ impl FollowerNode {
         journal: Option<&JournalOptions>,
     ) -> Result<FollowerNode, NetError> {
         config.journal = journal.is_some();
-        let journal = storage::open(journal)?;
+        let opened = storage::open(journal)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
-        let follower = Stored::new(Follower::new(config, id, driver.now())?, journal);
-        Ok(FollowerNode { driver, follower, delivery: report::histogram(), digest: Digest::default() })
+        let (follower, journal, recovery) = match opened {
+            Some((mut journal, recovery)) if recovery.range.is_some() => {
+                // What it held past the commit it knew may not be in the
+                // leader's log: it goes, and is fetched again if it is.
+                journal.truncate(recovery.commit).map_err(NetError::Journal)?;
+                let follower = Follower::resume(config, id, driver.now(), recovery.commit)?;
+                (follower, Some(journal), Some(recovery))
+            }
+            opened => (Follower::new(config, id, driver.now())?, opened.map(|(j, _)| j), None),
+        };
+        let follower = Stored::new(follower, journal);
+        Ok(FollowerNode { driver, follower, recovery, delivery: report::histogram(), digest: Digest::default() })
     }
 
     /// The address repairs are sent to.
@@ -279,6 +303,11 @@ impl FollowerNode {
     /// The state machine, for its counters.
     pub fn follower(&self) -> &Follower {
         &self.follower.machine
+    }
+
+    /// What its journal held when it started, if it resumed one.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_ref()
     }
 
     /// The driver, for its counters.
@@ -305,6 +334,24 @@ impl FollowerNode {
         mut each_second: impl FnMut(&Follower, &Driver),
     ) -> io::Result<()> {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
+        // A resumed journal first: every committed event it kept, in order.
+        if let Some(journal) = self.follower.journal() {
+            let end = self.follower.machine.seq_next_delivery();
+            let mut next = journal.first();
+            journal
+                .read(next, end, usize::MAX, |entry| {
+                    if entry.seq() > next {
+                        let lost = Event::Lost { first: next, end: entry.seq() };
+                        digest.add(&MemberEvent::Log(lost));
+                        on_event(&lost);
+                    }
+                    let event = Event::Deliver(entry.event);
+                    digest.add(&MemberEvent::Log(event));
+                    on_event(&event);
+                    next = entry.seq().next();
+                })
+                .map_err(io::Error::other)?;
+        }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
             while let Some(event) = follower.machine.poll_event() {
                 record_delivery(histogram, digest, now, &MemberEvent::Log(event));

@@ -11,16 +11,20 @@ use zerocopy::FromBytes;
 
 use super::NetError;
 use super::driver::Machine;
-use crate::core::{Dest, Epoch, Follower, Leader, Nanos, Seq, Transmit};
-use crate::journal::{Journal, JournalError, JournalOptions};
-use crate::wire::{EventHeader, EventRef};
+use crate::core::{Append, Config, Dest, Follower, Leader, Nanos, Seq, Transmit};
+use crate::journal::{Journal, JournalError, JournalOptions, Recovery};
+use crate::wire::EventHeader;
 
 /// What a machine that journals offers its driver.
 pub(super) trait Durable {
     /// The next record to append.
-    fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)>;
+    fn poll_append(&mut self) -> Option<Append<'_>>;
     /// Everything up to `through` is durable.
     fn handle_durable(&mut self, through: Seq);
+    /// Drop what was journaled after this sequence (a follower's).
+    fn poll_truncate(&mut self) -> Option<Seq> {
+        None
+    }
     /// A range to serve from the journal (a leader's).
     fn poll_history(&mut self, _now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         None
@@ -36,7 +40,7 @@ pub(super) trait Durable {
 }
 
 impl Durable for Leader {
-    fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+    fn poll_append(&mut self) -> Option<Append<'_>> {
         Leader::poll_append(self)
     }
     fn handle_durable(&mut self, through: Seq) {
@@ -54,11 +58,14 @@ impl Durable for Leader {
 }
 
 impl Durable for Follower {
-    fn poll_append(&mut self) -> Option<(Epoch, EventRef<'_>)> {
+    fn poll_append(&mut self) -> Option<Append<'_>> {
         Follower::poll_append(self)
     }
     fn handle_durable(&mut self, through: Seq) {
         Follower::handle_durable(self, through)
+    }
+    fn poll_truncate(&mut self) -> Option<Seq> {
+        Follower::poll_truncate(self)
     }
 }
 
@@ -99,18 +106,49 @@ pub(super) struct Stored<M> {
     budget: usize,
 }
 
-/// Opens the journal a node starts with. This version starts only from an
-/// empty journal: resuming a log from one comes later.
-pub(super) fn open(options: Option<&JournalOptions>) -> Result<Option<Journal>, NetError> {
+/// Opens the journal a node starts with, recovering what it holds.
+pub(super) fn open(options: Option<&JournalOptions>) -> Result<Option<(Journal, Recovery)>, NetError> {
     let Some(options) = options else { return Ok(None) };
-    let (journal, recovery) = Journal::open(options.clone()).map_err(NetError::Journal)?;
-    if let Some((first, last)) = recovery.range {
-        return Err(NetError::JournalNotEmpty { dir: options.dir.clone(), first, last });
+    Ok(Some(Journal::open(options.clone()).map_err(NetError::Journal)?))
+}
+
+/// A leader from its journal (DESIGN §8): the log it kept, resumed in
+/// `config.epoch`, which must be newer; a journal with a gap or a corrupt
+/// record is refused (a leader's log must be whole: it holds every commit).
+pub(super) fn resume_leader(
+    config: Config,
+    now: Nanos,
+    journal: &Journal,
+    recovery: &Recovery,
+) -> Result<Leader, NetError> {
+    let dir = journal.dir().display();
+    let refuse = |why: String| Err(NetError::JournalResume(format!("journal {dir}: {why}")));
+    if let Some((path, seq)) = &recovery.corrupt {
+        return refuse(format!("sequence {seq} is corrupt in {}; a leader resumes only a whole log", path.display()));
     }
-    Ok(Some(journal))
+    if let Some((first, end)) = recovery.gaps.first() {
+        return refuse(format!("sequences {first}..{end} are missing; a leader resumes only a whole log"));
+    }
+    if config.epoch <= recovery.last_epoch {
+        return refuse(format!("its last epoch is {}; lead a newer one (--epoch)", recovery.last_epoch));
+    }
+    let mut resume = Leader::resume(config, now, journal.first())?;
+    let mut whole = true;
+    journal
+        .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| whole &= resume.push(entry.event))
+        .map_err(NetError::Journal)?;
+    if !whole {
+        return refuse("its records do not follow one another".into());
+    }
+    Ok(resume.finish(recovery.commit))
 }
 
 impl<M: Machine + Durable> Stored<M> {
+    /// The journal, if the machine keeps one.
+    pub(super) fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
     pub(super) fn new(machine: M, journal: Option<Journal>) -> Stored<M> {
         Stored {
             machine,
@@ -199,12 +237,11 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         }
         self.budget = HISTORY_BYTES_PER_TURN;
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
-        let mut result = Ok(());
-        while let Some((epoch, event)) = self.machine.poll_append() {
-            result = journal.append(epoch, event.record);
-            if result.is_err() {
-                break;
-            }
+        let mut result = self.machine.poll_truncate().map_or(Ok(()), |last| journal.truncate(last));
+        while result.is_ok()
+            && let Some(append) = self.machine.poll_append()
+        {
+            result = journal.append(append.epoch, append.commit, append.event.record);
         }
         match result.and_then(|()| journal.flush()) {
             Ok(durable) => self.machine.handle_durable(durable),

@@ -327,8 +327,8 @@ impl<'a> Sim<'a> {
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
         let member = node.member_mut();
         let mut written = Vec::new();
-        while let Some((_, event)) = member.poll_append() {
-            let h = event.header;
+        while let Some(append) = member.poll_append() {
+            let (h, event) = (append.event.header, append.event);
             written.push((h.seq.get(), h.client.get(), h.request.get(), event.payload.to_vec()));
             slot.disk.insert(h.seq.get(), event.record.to_vec());
         }
