@@ -70,6 +70,11 @@ pub struct SimArgs {
     /// and every record journaled is checked against what was sequenced.
     #[arg(long, conflicts_with = "failover")]
     pub journal: bool,
+    /// With --journal: every member crashes at once (losing what its disk
+    /// had not synced) and all restart from their journals, this many
+    /// times in each run.
+    #[arg(long, requires = "journal")]
+    pub cluster_crashes: Option<u32>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -100,6 +105,7 @@ impl SimArgs {
         config.partitions = self.partitions.unwrap_or(config.partitions);
         config.leader_killed = self.kill_leader;
         config.core.journal = self.journal;
+        config.cluster_crashes = self.cluster_crashes.unwrap_or(config.cluster_crashes);
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
         }
@@ -121,6 +127,7 @@ impl SimArgs {
             ("leader-crashes", self.leader_crashes.map(|v| v.to_string())),
             ("pauses", self.pauses.map(|v| v.to_string())),
             ("promotions", self.promotions.map(|v| v.to_string())),
+            ("cluster-crashes", self.cluster_crashes.map(|v| v.to_string())),
         ];
         let mut flags: String =
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();

@@ -8,12 +8,12 @@ use std::net::SocketAddr;
 use super::clients::Clients;
 use super::timer::TimerTable;
 use super::{
-    Append, Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers,
-    Rejects, Ring, Seq, Transmit, admits, parse, quorum_commit,
+    Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers, Rejects,
+    Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
-    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, Frame, FrameWriter, Header, Heartbeat, Kind, Nak,
-    SENDER_CLIENT, SeqRange, Submit, Unrecoverable, emit,
+    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, Frame, FrameWriter, Header, Heartbeat, Kind, SENDER_CLIENT,
+    Submit, emit,
 };
 
 /// Counters of every protocol path the leader runs.
@@ -257,27 +257,9 @@ impl Leader {
         leader
     }
 
-    /// A leader of `config` (a new epoch, newer than its journal's) that
-    /// resumes the log its journal kept from `first` (DESIGN §8): feed it
-    /// every record with [`Resume::push`], then [`Resume::finish`].
-    pub fn resume(config: Config, now: Nanos, first: Seq) -> Result<Resume, ConfigError> {
-        let mut config = config;
-        config.journal = true;
-        config.validate()?;
-        if config.epoch == Epoch::ZERO {
-            return Err(ConfigError::Zero("epoch"));
-        }
-        let ring = Ring::starting_at(config.ring_events, config.record_max(), first.get().max(1), true);
-        let clients = Clients::new(config.clients_max, config.client_pending_max, true);
-        let slot_of = super::prefaulted(config.ring_events);
-        Ok(Resume {
-            leader: Leader::with_ring(config.clone(), config.leader, config.epoch, (ring, clients, slot_of), now),
-        })
-    }
-
     /// Notes who sent each event from `first` on, so a client that resends
     /// a request already in the log gets its sequence back.
-    fn know_clients(&mut self, first: u64) {
+    pub(super) fn know_clients(&mut self, first: u64) {
         for seq in first.max(self.ring.seq_first())..self.ring.seq_next() {
             let event = self.ring.get(seq).expect("in the ring");
             let (client, request) = (event.header.client(), event.header.request.get());
@@ -337,34 +319,6 @@ impl Leader {
     /// Smoothed ACK round trip.
     pub fn srtt_ns(&self) -> u64 {
         self.srtt_ns
-    }
-
-    /// With a journal: the next event to append, with the epoch that
-    /// stamped it, in sequence order; each is handed out once. The driver
-    /// appends it, syncs as its level says, and reports what became durable
-    /// with [`handle_durable`](Self::handle_durable).
-    pub fn poll_append(&mut self) -> Option<Append<'_>> {
-        if !self.config.journal {
-            return None;
-        }
-        let event = self.ring.get(self.appended + 1)?;
-        self.appended += 1;
-        Some(Append { epoch: self.header.epoch(), commit: Seq(self.commit), event })
-    }
-
-    /// The driver made everything up to `through` durable: the leader now
-    /// counts itself as holding it.
-    pub fn handle_durable(&mut self, through: Seq) {
-        invariant!(through.get() <= self.appended, "durable {through} beyond appended {}", self.appended);
-        if through.get() > self.durable {
-            self.durable = through.get();
-            self.update_commit();
-        }
-    }
-
-    /// The last sequence the driver reported durable (with a journal).
-    pub fn seq_durable(&self) -> Seq {
-        Seq(self.durable)
     }
 
     /// Events stamped but not yet committed.
@@ -556,7 +510,12 @@ impl Leader {
         if self.held.iter().filter(|&&held| held > self.commit).count() < self.quorum {
             return;
         }
-        let commit = quorum_commit(&self.held, self.quorum, &mut self.scratch);
+        let mut commit = quorum_commit(&self.held, self.quorum, &mut self.scratch);
+        if self.config.journal && self.config.failover == Failover::Off {
+            // A leader that restarts resumes its own journal, and no election
+            // looks for a longer one: it must hold every commit (DESIGN §8).
+            commit = commit.min(self.durable);
+        }
         if commit <= self.commit {
             return;
         }
@@ -571,85 +530,6 @@ impl Leader {
         }
         self.commit = commit;
         self.committed_event = true;
-    }
-
-    fn on_nak(&mut self, now: Nanos, from: SocketAddr, nak: Nak<'_>) {
-        self.stats.naks += 1;
-        self.expire_repairs(now);
-        let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
-        for range in nak.ranges {
-            let (first, end) = (range.first.get(), range.end.get().min(next));
-            if first >= end {
-                continue;
-            }
-            if first < oldest {
-                let source = if self.config.journal { Source::History } else { Source::Lost };
-                self.add_repair(from, first, end.min(oldest), source);
-            }
-            if end > oldest {
-                self.add_repair(from, first.max(oldest), end, Source::Ring);
-            }
-        }
-    }
-
-    fn add_repair(&mut self, dest: SocketAddr, first: u64, end: u64, source: Source) {
-        // A repair pending or just sent to the same follower answers this NAK too.
-        if self.repairs.iter().any(|r| r.dest == dest && r.first < end && first < r.end) {
-            self.stats.naks_coalesced += 1;
-        } else if self.repairs.len() == self.repairs.capacity() {
-            self.stats.repairs_overflow += 1;
-        } else {
-            self.repairs.push(Repair { dest, first, next: first, end, source, done_at: None });
-        }
-    }
-
-    /// With a journal: the next range a follower asked for that has left
-    /// the ring, for the driver to serve from the journal (DESIGN §8), as
-    /// RETRANSMITs it writes with [`history_frame`](Self::history_frame),
-    /// and UNRECOVERABLE (with [`unrecoverable_frame`](Self::unrecoverable_frame))
-    /// for what the journal no longer keeps. Each range is handed out once;
-    /// NAKs that overlap it within the linger are answered by it.
-    pub fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
-        let (dest, first, end) = match self.history.pop_front() {
-            Some(range) => range,
-            None => {
-                let repair = self.repairs.iter_mut().find(|r| r.done_at.is_none() && r.source == Source::History)?;
-                let range = (repair.dest, repair.next, repair.end);
-                (repair.next, repair.done_at) = (repair.end, Some(now));
-                range
-            }
-        };
-        self.stats.history_requests += 1;
-        Some((dest, Seq(first), Seq(end)))
-    }
-
-    /// Writes into `buf` a RETRANSMIT of as many of `records` (whole event
-    /// records back to back, in sequence order, as a journal gives them) as
-    /// fit; returns its length and the bytes of `records` it took.
-    pub fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
-        let buf = &mut buf[..self.config.mtu];
-        let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
-            .expect("mtu holds a batch head");
-        let mut taken = 0;
-        while let Ok((event, _)) = EventRef::split(&records[taken..]) {
-            if !writer.push_record(event.record) {
-                break;
-            }
-            taken += event.record.len();
-        }
-        (writer.finish(), taken)
-    }
-
-    /// Writes into `buf` an UNRECOVERABLE for `[first, end)`: sequences the
-    /// journal no longer keeps (retention); returns its length.
-    pub fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
-        let body = Unrecoverable { range: SeqRange::new(first, end) };
-        emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE")
-    }
-
-    /// Forgets repairs sent longer ago than the linger.
-    fn expire_repairs(&mut self, now: Nanos) {
-        self.repairs.retain(|r| r.done_at.is_none_or(|at| now < at + self.config.repair_linger_ns));
     }
 
     /// Called when `poll_timeout` passes; expires lingering repairs.
@@ -815,89 +695,12 @@ impl Leader {
         }
         None
     }
-
-    fn transmit_repair(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
-        let oldest = self.ring.seq_first();
-        let pending = |r: &&mut Repair| r.done_at.is_none() && r.source != Source::History;
-        let mut repair = self.repairs.iter_mut().find(pending)?;
-        while repair.source == Source::Ring && repair.next < oldest && self.config.journal {
-            // Its head left the ring since it was asked for: the journal has it.
-            let end = repair.end.min(oldest);
-            if self.history.len() < self.config.repairs_max {
-                self.history.push_back((repair.dest, repair.next, end));
-            }
-            repair.next = end;
-            if repair.next < repair.end {
-                break;
-            }
-            repair.done_at = Some(now);
-            repair = self.repairs.iter_mut().find(pending)?;
-        }
-        let dest = Dest::Unicast(repair.dest);
-        if repair.source == Source::Lost || repair.next < oldest {
-            // The range (or its head) left the ring since it was asked for.
-            let end = if repair.source == Source::Lost { repair.end } else { repair.end.min(oldest) };
-            let body = Unrecoverable { range: SeqRange::new(Seq(repair.next), Seq(end)) };
-            repair.next = end;
-            if repair.next == repair.end {
-                repair.done_at = Some(now);
-            }
-            self.stats.unrecoverable_sent += 1;
-            let len = emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE");
-            return Some(Transmit { dest, len });
-        }
-        let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
-            .expect("mtu holds a batch head");
-        while repair.next < repair.end {
-            let event = self.ring.get(repair.next).expect("repairs within the ring");
-            if !writer.push_record(event.record) {
-                break;
-            }
-            repair.next += 1;
-        }
-        if repair.next == repair.end {
-            repair.done_at = Some(now);
-        }
-        self.stats.retransmits_sent += 1;
-        self.stats.events_retransmitted += u64::from(writer.count());
-        Some(Transmit { dest, len: writer.finish() })
-    }
 }
 
-/// A leader being resumed from its journal: see [`Leader::resume`].
-#[derive(Debug)]
-pub struct Resume {
-    leader: Leader,
-}
+mod journal;
+mod repair;
 
-impl Resume {
-    /// The next record the journal kept, in order. Returns false, taking
-    /// nothing, if it does not follow the one before (a gap: a leader's
-    /// journal has none, so the journal is damaged).
-    pub fn push(&mut self, event: EventRef<'_>) -> bool {
-        let ring = &mut self.leader.ring;
-        if event.header.seq().get() != ring.seq_next() {
-            return false;
-        }
-        ring.push(event.record, event.header.stamp_ns.get());
-        true
-    }
-
-    /// The resumed leader, knowing that its journal's records were
-    /// committed up to `commit`. Its epoch starts with the log it kept
-    /// (followers drop what they hold past their commit and take this log);
-    /// the uncommitted part goes out again at once.
-    pub fn finish(self, commit: Seq) -> Leader {
-        let mut leader = self.leader;
-        let last = leader.ring.seq_next() - 1;
-        leader.promoted = true;
-        leader.commit = commit.get().min(last);
-        (leader.commit_sent, leader.epoch_start, leader.seq_sent) = (leader.commit, last, leader.commit + 1);
-        (leader.appended, leader.durable) = (last, last);
-        leader.know_clients(0);
-        leader
-    }
-}
+pub use journal::Resume;
 
 #[cfg(test)]
 mod tests;

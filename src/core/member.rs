@@ -11,9 +11,7 @@ use std::net::SocketAddr;
 
 use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
-use super::{
-    Append, Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent,
-};
+use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse};
 use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
 
@@ -377,32 +375,6 @@ impl Member {
         }
     }
 
-    /// With a journal: the role's next event to append (see
-    /// [`Leader::poll_append`], [`Follower::poll_append`]).
-    pub fn poll_append(&mut self) -> Option<Append<'_>> {
-        match &mut self.role {
-            Role::Leader(leader) => leader.poll_append(),
-            Role::Follower(follower) => follower.poll_append(),
-        }
-    }
-
-    /// With a journal, leading: the next range to serve from it (see
-    /// [`Leader::poll_history`]).
-    pub fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
-        match &mut self.role {
-            Role::Leader(leader) => leader.poll_history(now),
-            Role::Follower(_) => None,
-        }
-    }
-
-    /// The driver made everything up to `through` durable.
-    pub fn handle_durable(&mut self, through: Seq) {
-        match &mut self.role {
-            Role::Leader(leader) => leader.handle_durable(through),
-            Role::Follower(follower) => follower.handle_durable(through),
-        }
-    }
-
     /// When the member next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
         let role = match &self.role {
@@ -472,5 +444,6 @@ impl Member {
     }
 }
 
+mod journal;
 #[cfg(test)]
 mod tests;

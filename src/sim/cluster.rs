@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 
+use super::faults::Fault;
 use super::network::{Item, Who, addr};
 use super::{ClientSlot, History, KILLED_SETTLE_NS, NodeFactory, NodeSlot, Paths, Rng, STEPS_MAX, Sim, SimConfig};
 use crate::core::{Client, ClientId, Epoch, Member, Nanos, NodeId, Seq, SubmitError};
@@ -37,7 +38,7 @@ impl<'a> Sim<'a> {
             let node = Some((sim.factory)(sim.core.clone(), NodeId(i as u16), 0));
             let incarnation = sim.history.started(NodeId(i as u16));
             let epoch = sim.core.epoch;
-            let disk = Default::default();
+            let (disk, unsynced) = Default::default();
             sim.nodes.push(NodeSlot {
                 node,
                 incarnation,
@@ -46,6 +47,7 @@ impl<'a> Sim<'a> {
                 paused_until: None,
                 epoch,
                 disk,
+                unsynced,
             });
         }
         let clients = sim.config.clients as u64;
@@ -319,25 +321,46 @@ impl<'a> Sim<'a> {
     }
 
     /// A member that journals writes what it handed out, as a driver does
-    /// once a turn, before it sends: the simulated disk keeps it at once
-    /// (`--sync none` with no crash of the machine). Returns the records, for
-    /// the checker once they are on the wire (a leader journals before it sends).
+    /// once a turn, before it sends; the simulated disk makes it durable
+    /// [`SYNC_NS`](super::SYNC_NS) later (a crash before loses it). Returns
+    /// the records, for the checker once they are on the wire (a leader
+    /// journals before it sends).
     pub(super) fn store(&mut self, i: usize) -> Vec<(u64, u32, u64, Vec<u8>)> {
         let slot = &mut self.nodes[i];
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
-        let member = node.member_mut();
+        if let Some(last) = node.member_mut().poll_truncate() {
+            slot.disk.retain(|&seq, _| seq <= last.get());
+            slot.unsynced.retain(|&(seq, ..)| seq <= last.get());
+        }
         let mut written = Vec::new();
-        while let Some(append) = member.poll_append() {
+        while let Some(append) = node.poll_append() {
             let (h, event) = (append.event.header, append.event);
             written.push((h.seq.get(), h.client.get(), h.request.get(), event.payload.to_vec()));
-            slot.disk.insert(h.seq.get(), event.record.to_vec());
+            slot.unsynced.push((h.seq.get(), append.commit.get(), event.record.to_vec()));
         }
-        if let Some(&(last, ..)) = written.last() {
-            member.handle_durable(Seq(last));
+        if !written.is_empty() {
             self.paths.journaled += written.len() as u64;
+            let sync = Fault::Sync(i, self.nodes[i].incarnation);
+            self.push(self.now + super::SYNC_NS, Item::Fault(sync));
         }
         self.serve_history(i);
         written
+    }
+
+    /// Member `i`'s disk syncs what it wrote: durable now.
+    pub(super) fn sync(&mut self, i: usize) {
+        let slot = &mut self.nodes[i];
+        let mut last = None;
+        for (seq, commit, record) in slot.unsynced.drain(..) {
+            slot.disk.insert(seq, (commit, record));
+            last = Some(seq);
+        }
+        if let (Some(last), Some(node)) = (last, slot.node.as_mut()) {
+            node.handle_durable(Seq(last));
+            if self.trace {
+                eprintln!("{:>12} member {i} synced up to {last}", self.now);
+            }
+        }
     }
 
     /// A leader serves what left its ring from its disk, as a driver does
@@ -347,8 +370,8 @@ impl<'a> Sim<'a> {
         let mut buf = std::mem::take(&mut self.buf);
         while let Some((dest, first, end)) = self.nodes[i].node.as_mut().and_then(|n| n.member_mut().poll_history(now))
         {
-            let records: Vec<u8> =
-                self.nodes[i].disk.range(first.get()..end.get()).flat_map(|(_, r)| r.clone()).collect();
+            let disk = &self.nodes[i].disk;
+            let records: Vec<u8> = disk.range(first.get()..end.get()).flat_map(|(_, (_, r))| r.clone()).collect();
             let mut at = 0;
             while at < records.len() {
                 let Some(leader) = self.nodes[i].node.as_ref().and_then(|n| n.member().leader()) else { break };

@@ -31,6 +31,13 @@ pub(super) enum Fault {
     /// Without failover: the leader dies for good in its next turn that
     /// sends anything, before any of its datagrams or between two of them.
     Kill,
+    /// With a journal: every member crashes, and all restart after a while.
+    CrashAll {
+        down_ns: u64,
+    },
+    /// With a journal: member `0`'s writes so far become durable, if it is
+    /// still incarnation `1`.
+    Sync(usize, usize),
 }
 
 impl Sim<'_> {
@@ -69,6 +76,11 @@ impl Sim<'_> {
             let pick = self.rng.next_u64();
             self.push(at, Item::Fault(Fault::Promote(pick)));
         }
+        for _ in 0..self.config.cluster_crashes * u32::from(self.core.journal && !failover) {
+            let (at, down_ns) = (self.rng.range(0, span), self.rng.range(100_000, span / 2));
+            self.push(at, Item::Fault(Fault::CrashAll { down_ns }));
+            last = last.max(at + down_ns);
+        }
         if self.config.leader_killed && !failover {
             let at = self.rng.range(0, span);
             self.push(at, Item::Fault(Fault::Kill));
@@ -92,12 +104,24 @@ impl Sim<'_> {
                     // at once than the cluster tolerates may lose commits.
                     return;
                 }
-                if let Some(node) = self.nodes[i].node.take() {
-                    self.paths.crashes += 1;
-                    self.paths.add_member(node.member());
-                    self.history.crashed(self.nodes[i].incarnation);
-                    self.nodes[i].paused_until = None;
+                if self.crash(i) {
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
+                }
+            }
+            Fault::CrashAll { down_ns } => {
+                // The leader comes back in a newer epoch.
+                let leader = self.leader().and_then(|l| self.member(l)).map(|m| m.epoch());
+                self.core.epoch = leader.unwrap_or(self.core.epoch).next();
+                for i in 0..self.nodes.len() {
+                    if self.crash(i) {
+                        self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
+                    }
+                }
+            }
+            Fault::Sync(i, incarnation) => {
+                if self.nodes[i].incarnation == incarnation && self.nodes[i].node.is_some() {
+                    self.sync(i);
+                    self.drain(Who::Node(i));
                 }
             }
             Fault::Kill => self.dying = true,
@@ -109,11 +133,12 @@ impl Sim<'_> {
                     if self.config.failover_on() {
                         config.epoch = Epoch::ZERO;
                     }
-                    self.nodes[i].node = Some((self.factory)(config, NodeId(i as u16), self.now));
                     self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
                     self.nodes[i].epoch = Epoch::ZERO;
-                    // This version resumes no log from a journal: it starts empty.
-                    self.nodes[i].disk.clear();
+                    self.nodes[i].node = Some(match self.core.journal {
+                        true => self.resume(i, config),
+                        false => (self.factory)(config, NodeId(i as u16), self.now),
+                    });
                 }
             }
             Fault::Cut { pick, leader, inbound, outbound, cut_ns } => {
@@ -178,5 +203,54 @@ impl Sim<'_> {
             self.history.crashed(self.nodes[i].incarnation);
             (self.dying, self.killed_at) = (false, Some(self.now));
         }
+    }
+
+    /// Member `i` crashes: its unsynced writes are lost. False if it was down.
+    fn crash(&mut self, i: usize) -> bool {
+        let Some(node) = self.nodes[i].node.take() else { return false };
+        self.paths.crashes += 1;
+        self.paths.add_member(node.member());
+        self.history.crashed(self.nodes[i].incarnation);
+        self.nodes[i].paused_until = None;
+        self.nodes[i].unsynced.clear();
+        true
+    }
+
+    /// Member `i` restarts from its journal (DESIGN §8): the leader
+    /// resumes all of it in the newer epoch; a follower keeps what it knew
+    /// committed. Either replays that to the checker first.
+    fn resume(&mut self, i: usize, config: crate::core::Config) -> Box<dyn super::SimNode> {
+        let disk = &mut self.nodes[i].disk;
+        let commit = disk.iter().map(|(&seq, &(commit, _))| commit.min(seq)).max().unwrap_or(0);
+        let id = NodeId(i as u16);
+        let leads = id == config.leader;
+        if !leads {
+            // What it held past the commit it knew may not be in the leader's log.
+            disk.retain(|&seq, _| seq <= commit);
+        }
+        let config = if leads { config } else { crate::core::Config { epoch: Epoch::ZERO, ..config } };
+        let first = disk.keys().next().copied().unwrap_or(1);
+        let log = disk.values().map(|(_, record)| crate::wire::EventRef::split(record).expect("a record").0);
+        let member =
+            crate::core::Member::resume(config, id, self.now, (crate::core::Seq(first), crate::core::Seq(commit)), log)
+                .expect("the simulator's config is valid");
+        let incarnation = self.nodes[i].incarnation;
+        if self.trace {
+            let last = self.nodes[i].disk.keys().next_back();
+            eprintln!("{:>12} member {i} resumes its journal: {first}..={last:?}, commit {commit}", self.now);
+        }
+        let replay: Vec<_> =
+            self.nodes[i].disk.range(..=commit).map(|(&seq, (_, record))| (seq, record.clone())).collect();
+        let mut next = first;
+        for (seq, record) in replay {
+            let (event, _) = crate::wire::EventRef::split(&record).expect("a record");
+            if seq > next {
+                self.history.lost(self.now, incarnation, next, seq, self.history.commit_max());
+            }
+            let h = event.header;
+            self.history.delivered(self.now, incarnation, seq, h.client.get(), h.request.get(), event.payload);
+            next = seq + 1;
+        }
+        Box::new(member)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use crate::core::{Config, Member, MemberEvent, Nanos, NodeId, Transmit};
+use crate::core::{Append, Config, Member, MemberEvent, Nanos, NodeId, Seq, Transmit};
 
 /// What the simulator needs of a member; implemented by [`Member`], and
 /// by deliberately broken variants in tests, to show the checker can fail.
@@ -31,6 +31,14 @@ pub trait SimNode {
     /// See [`Member::poll_event`].
     fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
         self.member_mut().poll_event()
+    }
+    /// See [`Member::poll_append`].
+    fn poll_append(&mut self) -> Option<Append<'_>> {
+        self.member_mut().poll_append()
+    }
+    /// See [`Member::handle_durable`].
+    fn handle_durable(&mut self, through: Seq) {
+        self.member_mut().handle_durable(through)
     }
 }
 

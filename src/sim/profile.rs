@@ -39,6 +39,10 @@ pub struct SimConfig {
     /// follower that holds a sequence a client was told is committed
     /// delivered it.
     pub leader_killed: bool,
+    /// With a journal (`core.journal`), without failover: every member
+    /// crashes at once, losing what its disk had not synced, and all
+    /// restart from their journals.
+    pub cluster_crashes: u32,
     /// One-way network latency.
     pub latency_ns: u64,
     /// Faults (and load) happen within `[0, fault_ns)`.
@@ -71,6 +75,7 @@ impl SimConfig {
             pauses: 0,
             promotions: 0,
             leader_killed: false,
+            cluster_crashes: 0,
             latency_ns: 20_000,
             fault_ns: 20_000_000,
             settle_ns: 5_000_000_000,

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::core::{Config, Member, MemberEvent, Nanos, NodeId, Seq};
+use crate::core::{Append, Config, Member, MemberEvent, Nanos, NodeId, Seq};
 use crate::sim::{self, FAILOVER_PATHS, Paths, SimConfig, SimNode};
 use crate::wire;
 
@@ -45,9 +45,10 @@ fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
     let journaled = |seed| {
         let mut config = SimConfig::mixed(seed);
         config.core.journal = true;
+        config.cluster_crashes = (seed % 3) as u32;
         config
     };
-    let paths = run_all(0..500, &journaled, " --journal");
+    let paths = run_all(0..1000, &journaled, " --journal");
     assert!(paths.journaled >= paths.delivered, "every member journals what it delivers");
     assert!(paths.history > 0 && paths.unrecoverable == 0, "what left the ring is served from the journal");
 }
@@ -149,6 +150,8 @@ fn twenty_percent_loss_with_crashes_and_partitions_converges() {
 struct Broken {
     inner: Member,
     bug: Bug,
+    /// The last sequence handed to the disk.
+    appended: Seq,
 }
 
 #[derive(Clone, Copy)]
@@ -160,6 +163,9 @@ enum Bug {
     /// Grants its vote to any candidate, however incomplete its log (it
     /// reads every vote request as claiming the longest log there is).
     GrantToAnyLog,
+    /// Takes what it handed its journal as durable before the disk synced
+    /// it: ACKs it, and a leader counts itself for it.
+    AckBeforeDurable,
 }
 
 impl SimNode for Broken {
@@ -190,6 +196,21 @@ impl SimNode for Broken {
         }
         self.inner.handle_datagram(now, from, &bytes)
     }
+    fn poll_append(&mut self) -> Option<Append<'_>> {
+        let append = self.inner.poll_append();
+        if let Some(a) = &append {
+            self.appended = a.event.header.seq();
+        }
+        append
+    }
+    fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<crate::core::Transmit> {
+        if let Bug::AckBeforeDurable = self.bug
+            && self.appended > Seq::ZERO
+        {
+            self.inner.handle_durable(self.appended);
+        }
+        self.inner.poll_transmit(now, buf)
+    }
     fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
         if let Bug::SkipSeq(seq) = self.bug
             && self.inner.follower().is_some_and(|f| f.seq_next_delivery() == Seq(seq))
@@ -202,7 +223,7 @@ impl SimNode for Broken {
 
 fn broken(bug: Bug) -> impl Fn(Config, NodeId, Nanos) -> Box<dyn SimNode> {
     move |config: Config, id: NodeId, now: Nanos| -> Box<dyn SimNode> {
-        Box::new(Broken { inner: Member::new(config, id, now).unwrap(), bug })
+        Box::new(Broken { inner: Member::new(config, id, now).unwrap(), bug, appended: Seq::ZERO })
     }
 }
 
@@ -233,6 +254,28 @@ fn the_checker_catches_votes_granted_to_a_less_complete_log() {
     let safety = caught.iter().filter(|v| matches!(v.invariant, 1 | 3 | 5)).count();
     println!("{} of 300 seeds caught; {safety} as lost or conflicting commits; first: {}", caught.len(), caught[0]);
     assert!(safety > 0, "no careless vote cost a commit: {:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+}
+
+/// A journal that acknowledges writes before its disk made them durable
+/// loses committed events when the whole cluster crashes: the checker
+/// must see it (the same seeds pass with the real members above).
+#[test]
+fn the_checker_catches_a_journal_that_acks_before_its_write_is_durable() {
+    let factory = broken(Bug::AckBeforeDurable);
+    let crashing = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        config.core.journal = true;
+        config.cluster_crashes = 2;
+        config
+    };
+    let caught: Vec<_> = (0..300).filter_map(|seed| sim::run_with(&crashing(seed), &factory).violation).collect();
+    assert!(!caught.is_empty(), "300 seeds acknowledging unsynced writes, whole-cluster crashes, nothing caught");
+    let durability = caught.iter().filter(|v| matches!(v.invariant, 1 | 5)).count();
+    println!("{} of 300 seeds caught, {durability} as lost or renumbered commits; first: {}", caught.len(), caught[0]);
+    assert!(durability > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+    for seed in 0..300 {
+        assert_eq!(sim::run(&crashing(seed)).violation, None, "seed {seed} with the real members");
+    }
 }
 
 /// The machines' invariant checks (window bounds, commit within a quorum,

@@ -1,0 +1,137 @@
+//! The leader's side of the journal (DESIGN §8): what it hands its driver
+//! to append, what became durable, the ranges that left its ring for the
+//! driver to serve from the journal, and resuming a log from a journal.
+
+use std::net::SocketAddr;
+
+use super::{Leader, Source};
+use crate::core::clients::Clients;
+use crate::core::{Append, Config, ConfigError, Epoch, Nanos, Ring, Seq};
+use crate::wire::{EventRef, FrameWriter, Kind, SeqRange, Unrecoverable, emit};
+
+impl Leader {
+    /// A leader of `config` (a new epoch, newer than its journal's) that
+    /// resumes the log its journal kept from `first` (DESIGN §8): feed it
+    /// every record with [`Resume::push`], then [`Resume::finish`].
+    pub fn resume(config: Config, now: Nanos, first: Seq) -> Result<Resume, ConfigError> {
+        let mut config = config;
+        config.journal = true;
+        config.validate()?;
+        if config.epoch == Epoch::ZERO {
+            return Err(ConfigError::Zero("epoch"));
+        }
+        let ring = Ring::starting_at(config.ring_events, config.record_max(), first.get().max(1), true);
+        let clients = Clients::new(config.clients_max, config.client_pending_max, true);
+        let slot_of = crate::core::prefaulted(config.ring_events);
+        Ok(Resume {
+            leader: Leader::with_ring(config.clone(), config.leader, config.epoch, (ring, clients, slot_of), now),
+        })
+    }
+
+    /// With a journal: the next event to append, with the epoch that
+    /// stamped it, in sequence order; each is handed out once. The driver
+    /// appends it, syncs as its level says, and reports what became durable
+    /// with [`handle_durable`](Self::handle_durable).
+    pub fn poll_append(&mut self) -> Option<Append<'_>> {
+        if !self.config.journal {
+            return None;
+        }
+        let event = self.ring.get(self.appended + 1)?;
+        self.appended += 1;
+        Some(Append { epoch: self.header.epoch(), commit: Seq(self.commit), event })
+    }
+
+    /// The driver made everything up to `through` durable: the leader now
+    /// counts itself as holding it.
+    pub fn handle_durable(&mut self, through: Seq) {
+        invariant!(through.get() <= self.appended, "durable {through} beyond appended {}", self.appended);
+        if through.get() > self.durable {
+            self.durable = through.get();
+            self.update_commit();
+        }
+    }
+
+    /// The last sequence the driver reported durable (with a journal).
+    pub fn seq_durable(&self) -> Seq {
+        Seq(self.durable)
+    }
+
+    /// With a journal: the next range a follower asked for that has left
+    /// the ring, for the driver to serve from the journal (DESIGN §8), as
+    /// RETRANSMITs it writes with [`history_frame`](Self::history_frame),
+    /// and UNRECOVERABLE (with [`unrecoverable_frame`](Self::unrecoverable_frame))
+    /// for what the journal no longer keeps. Each range is handed out once;
+    /// NAKs that overlap it within the linger are answered by it.
+    pub fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
+        let (dest, first, end) = match self.history.pop_front() {
+            Some(range) => range,
+            None => {
+                let repair = self.repairs.iter_mut().find(|r| r.done_at.is_none() && r.source == Source::History)?;
+                let range = (repair.dest, repair.next, repair.end);
+                (repair.next, repair.done_at) = (repair.end, Some(now));
+                range
+            }
+        };
+        self.stats.history_requests += 1;
+        Some((dest, Seq(first), Seq(end)))
+    }
+
+    /// Writes into `buf` a RETRANSMIT of as many of `records` (whole event
+    /// records back to back, in sequence order, as a journal gives them) as
+    /// fit; returns its length and the bytes of `records` it took.
+    pub fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        let buf = &mut buf[..self.config.mtu];
+        let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
+            .expect("mtu holds a batch head");
+        let mut taken = 0;
+        while let Ok((event, _)) = EventRef::split(&records[taken..]) {
+            if !writer.push_record(event.record) {
+                break;
+            }
+            taken += event.record.len();
+        }
+        (writer.finish(), taken)
+    }
+
+    /// Writes into `buf` an UNRECOVERABLE for `[first, end)`: sequences the
+    /// journal no longer keeps (retention); returns its length.
+    pub fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        let body = Unrecoverable { range: SeqRange::new(first, end) };
+        emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE")
+    }
+}
+
+/// A leader being resumed from its journal: see [`Leader::resume`].
+#[derive(Debug)]
+pub struct Resume {
+    leader: Leader,
+}
+
+impl Resume {
+    /// The next record the journal kept, in order. Returns false, taking
+    /// nothing, if it does not follow the one before (a gap: a leader's
+    /// journal has none, so the journal is damaged).
+    pub fn push(&mut self, event: EventRef<'_>) -> bool {
+        let ring = &mut self.leader.ring;
+        if event.header.seq().get() != ring.seq_next() {
+            return false;
+        }
+        ring.push(event.record, event.header.stamp_ns.get());
+        true
+    }
+
+    /// The resumed leader, knowing that its journal's records were
+    /// committed up to `commit`. Its epoch starts with the log it kept
+    /// (followers drop what they hold past their commit and take this log);
+    /// the uncommitted part goes out again at once.
+    pub fn finish(self, commit: Seq) -> Leader {
+        let mut leader = self.leader;
+        let last = leader.ring.seq_next() - 1;
+        leader.promoted = true;
+        leader.commit = commit.get().min(last);
+        (leader.commit_sent, leader.epoch_start, leader.seq_sent) = (leader.commit, last, leader.commit + 1);
+        (leader.appended, leader.durable) = (last, last);
+        leader.know_clients(0);
+        leader
+    }
+}

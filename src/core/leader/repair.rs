@@ -1,0 +1,93 @@
+//! The leader's repairs (DESIGN §2): NAKed ranges, coalesced, capped,
+//! lingering a while after they were sent, and resent from the ring (or
+//! declared lost, or handed to the journal).
+
+use std::net::SocketAddr;
+
+use super::{Leader, Repair, Source};
+use crate::core::{Dest, Nanos, Seq, Transmit};
+use crate::wire::{FrameWriter, Kind, Nak, SeqRange, Unrecoverable, emit};
+
+impl Leader {
+    pub(super) fn on_nak(&mut self, now: Nanos, from: SocketAddr, nak: Nak<'_>) {
+        self.stats.naks += 1;
+        self.expire_repairs(now);
+        let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
+        for range in nak.ranges {
+            let (first, end) = (range.first.get(), range.end.get().min(next));
+            if first >= end {
+                continue;
+            }
+            if first < oldest {
+                let source = if self.config.journal { Source::History } else { Source::Lost };
+                self.add_repair(from, first, end.min(oldest), source);
+            }
+            if end > oldest {
+                self.add_repair(from, first.max(oldest), end, Source::Ring);
+            }
+        }
+    }
+
+    fn add_repair(&mut self, dest: SocketAddr, first: u64, end: u64, source: Source) {
+        // A repair pending or just sent to the same follower answers this NAK too.
+        if self.repairs.iter().any(|r| r.dest == dest && r.first < end && first < r.end) {
+            self.stats.naks_coalesced += 1;
+        } else if self.repairs.len() == self.repairs.capacity() {
+            self.stats.repairs_overflow += 1;
+        } else {
+            self.repairs.push(Repair { dest, first, next: first, end, source, done_at: None });
+        }
+    }
+
+    /// Forgets repairs sent longer ago than the linger.
+    pub(super) fn expire_repairs(&mut self, now: Nanos) {
+        self.repairs.retain(|r| r.done_at.is_none_or(|at| now < at + self.config.repair_linger_ns));
+    }
+
+    pub(super) fn transmit_repair(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        let oldest = self.ring.seq_first();
+        let pending = |r: &&mut Repair| r.done_at.is_none() && r.source != Source::History;
+        let mut repair = self.repairs.iter_mut().find(pending)?;
+        while repair.source == Source::Ring && repair.next < oldest && self.config.journal {
+            // Its head left the ring since it was asked for: the journal has it.
+            let end = repair.end.min(oldest);
+            if self.history.len() < self.config.repairs_max {
+                self.history.push_back((repair.dest, repair.next, end));
+            }
+            repair.next = end;
+            if repair.next < repair.end {
+                break;
+            }
+            repair.done_at = Some(now);
+            repair = self.repairs.iter_mut().find(pending)?;
+        }
+        let dest = Dest::Unicast(repair.dest);
+        if repair.source == Source::Lost || repair.next < oldest {
+            // The range (or its head) left the ring since it was asked for.
+            let end = if repair.source == Source::Lost { repair.end } else { repair.end.min(oldest) };
+            let body = Unrecoverable { range: SeqRange::new(Seq(repair.next), Seq(end)) };
+            repair.next = end;
+            if repair.next == repair.end {
+                repair.done_at = Some(now);
+            }
+            self.stats.unrecoverable_sent += 1;
+            let len = emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE");
+            return Some(Transmit { dest, len });
+        }
+        let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
+            .expect("mtu holds a batch head");
+        while repair.next < repair.end {
+            let event = self.ring.get(repair.next).expect("repairs within the ring");
+            if !writer.push_record(event.record) {
+                break;
+            }
+            repair.next += 1;
+        }
+        if repair.next == repair.end {
+            repair.done_at = Some(now);
+        }
+        self.stats.retransmits_sent += 1;
+        self.stats.events_retransmitted += u64::from(writer.count());
+        Some(Transmit { dest, len: writer.finish() })
+    }
+}
