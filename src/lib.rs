@@ -9,10 +9,10 @@
 //!   types.rs     Seq, Epoch, NodeId, ClientId, Claim, NodeSet: the vocabulary of all below
 //!      ^
 //!   wire/        fixed-layout frames: parse & emit bytes, nothing else
-//!      ^
-//!   core/        Leader, Follower, Client, Member (+ Election) state machines: no sockets, no clock
-//!      ^     ^
-//!   net/     sim/     net: socket2 + mio poll loop, cluster file, histograms.  sim: seeded virtual network
+//!      ^          ^
+//!   core/        journal/    core: Leader, Follower, Client, Member (+ Election): no sockets, no clock, no files
+//!      ^     ^      ^        journal: segment files (format, recovery, reads), beside the core
+//!   net/     sim/            net: socket2 + mio poll loop, cluster file, histograms.  sim: seeded virtual network
 //!      ^
 //!   internal/    the load generator's engine, shared by the binaries and the benchmark
 //!      ^
@@ -22,7 +22,7 @@
 //! ## What is stable, what is not
 //!
 //! The public surface an embedder can rely on is [`core`] (with the
-//! [`types`] it re-exports), [`wire`], [`net`] and [`sim`]. [`internal`] is
+//! [`types`] it re-exports), [`wire`], [`journal`], [`net`] and [`sim`]. [`internal`] is
 //! public only so that the binaries and the benchmark can share it, and may
 //! change in any release (rustls keeps an `internal` module for the same
 //! reason). The command line lives in the binaries, not here: with default
@@ -30,12 +30,16 @@
 //!
 //! ## What it leaves to the caller
 //!
-//! It keeps events in memory only (a follower that restarts catches up from
-//! what the leader's ring still holds, and is told explicitly of anything
-//! older); a new leader is elected only among `Member`s (`seqcast member`,
-//! failover on), whose logs are memory too, so a member restarted without
-//! `--rejoin` votes with an empty log; and the wire is not authenticated —
-//! run it on a network you trust.
+//! Without a journal it keeps events in memory only (a follower that
+//! restarts catches up from what the leader's ring still holds, and is told
+//! explicitly of anything older). With one ([`journal`], driven by
+//! [`net`]'s nodes; the core only hands records out and is told what became
+//! durable), the sequencer and its followers keep their log on disk, serve
+//! history from it and resume it after a restart. A new leader is elected
+//! only among `Member`s (`seqcast member`, failover on), whose logs are
+//! memory only so far, so a member restarted without `--rejoin` votes with
+//! an empty log; and the wire is not authenticated — run it on a network
+//! you trust.
 //!
 //! The wire format is specified in [`wire`] (also `docs/PROTOCOL.md`).
 //!

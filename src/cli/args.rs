@@ -168,7 +168,7 @@ pub struct OutputArgs {
 /// Where and how a node keeps its log on disk (DESIGN §8).
 #[derive(Clone, Debug, Args)]
 pub struct JournalArgs {
-    /// Keep the log on disk, in DIR/node-<id> (append-only segment files);
+    /// Keep the log on disk, in DIR/node-ID (append-only segment files);
     /// the node then ACKs, and a leader counts itself, only for what is
     /// written at the --sync level [default: the cluster file's `journal`,
     /// else none: the log is in memory only].

@@ -1,5 +1,5 @@
 //! The journal (DESIGN §8): a node's log on disk, in append-only segment
-//! files, and its recovery. [`format`] is the bytes; [`Journal`] the files.
+//! files, and its recovery. [`format`](mod@format) is the bytes; [`Journal`] the files.
 //!
 //! A segment is one preallocated file, `<first sequence, 20 digits>.journal`,
 //! holding a [`SegmentHeader`](format::SegmentHeader) (cluster, node, first
