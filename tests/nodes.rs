@@ -82,6 +82,32 @@ fn journaled_nodes_keep_every_committed_event_on_disk() {
     assert_eq!(resumed.stop(), 0);
 }
 
+/// DESIGN §8: a read-only subscriber started late, under load, replays
+/// from sequence 1 (the leader serves what left its small ring from its
+/// journal), merges onto the live stream, and delivers what the followers
+/// delivered, in the same order.
+#[test]
+fn a_late_tail_from_sequence_1_under_load_delivers_what_the_followers_did() {
+    let cluster = Cluster::start_journaled_with(9, 2, "none", &["--ring-events", "2000", "--in-flight-max", "1000"]);
+    cluster.load(20_000, 20_000);
+    let mut args =
+        common::strings(&["--leader", &cluster.leader_addr, "--count", "20000", "--rate", "10000", "--json"]);
+    args.extend(cluster.common_args());
+    let mut load = common::Proc::start("loadgen", common::LOADGEN, &args);
+    let mut tail = common::strings(&["tail", "--from", "1", "--to", "40000", "--format", "count"]);
+    tail.extend(cluster.common_args());
+    let (code, text) = common::run(common::SEQCAST, &tail);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(load.wait(Duration::from_secs(30)), 0);
+    cluster.wait_delivered(0, 40_000);
+    let mut cluster = cluster;
+    let follower = &mut cluster.followers[0];
+    assert_eq!(follower.stop(), 0);
+    let digest = follower.line("digest: ");
+    assert!(digest.starts_with("seq 1..=40000 events 40000 lost 0 "), "{digest}");
+    assert!(text.contains(&format!("digest: {digest}")), "the tail's digest is the follower's: {text}");
+}
+
 /// DESIGN §8: kill -9 every node under load, restart all from their
 /// journals: every event a client was told committed is delivered by
 /// every follower, nothing is numbered twice, and the cluster carries on.

@@ -9,6 +9,7 @@ mod member;
 mod nodes;
 mod report;
 mod sim;
+mod tail;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Check a node's journal directory, or print its events.
     Journal(journal::JournalArgs),
+    /// Read the log from a sequence on, then follow it live: a read-only
+    /// subscriber (it counts for no quorum) that prints events or counts them.
+    Tail(tail::TailArgs),
     /// Run the deterministic simulator: a whole cluster in one thread per
     /// seed, through loss, duplication, reordering, crashes and partitions,
     /// checked against every invariant. Without fault flags each seed draws
@@ -73,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Load(args) => load::run(args),
         Command::Report(args) => report::run(args),
         Command::Journal(args) => journal::run(args),
+        Command::Tail(args) => tail::run(args),
         Command::Sim(args) => sim::run(args),
     }
 }

@@ -102,6 +102,9 @@ pub struct Follower {
     /// Dropped past the commit on following a resumed leader: the journal
     /// must drop it too.
     truncate_to: Option<u64>,
+    /// A read-only subscriber (`seqcast tail`): it never ACKs, and what it
+    /// holds commits nothing.
+    observer: bool,
     ack_at: Nanos,
     ack_due: bool,
     echo_ns: u64,
@@ -178,6 +181,7 @@ impl Follower {
             last_record: 0,
             durable: 0,
             truncate_to: None,
+            observer: false,
             ack_at: now,
             ack_due: false,
             echo_ns: 0,
@@ -312,7 +316,22 @@ impl Follower {
     }
 
     fn known_commit(&self) -> u64 {
-        if self.config.followers_infer_commit() { self.commit.max(self.window.held()) } else { self.commit }
+        let infer = self.config.followers_infer_commit() && !self.observer;
+        if infer { self.commit.max(self.window.held()) } else { self.commit }
+    }
+
+    /// A read-only subscriber of the cluster in `config` (`seqcast tail`),
+    /// from sequence `from` on: it takes the leader's frames like a
+    /// follower, NAKs what it misses (the leader serves it from its journal
+    /// once it left the ring, DESIGN §8), delivers what is committed, and
+    /// never ACKs: it counts for no quorum.
+    pub fn observe(config: Config, now: Nanos, from: Seq) -> Result<Follower, ConfigError> {
+        config.validate()?;
+        let base = from.get().max(1);
+        let window = Window::starting_at(config.window_events, config.record_max(), base, true);
+        let mut follower = Follower::with_window(config, NodeId(crate::wire::SENDER_OBSERVER), now, window);
+        (follower.observer, follower.commit, follower.seen) = (true, base - 1, base - 1);
+        Ok(follower)
     }
 
     /// Highest sequence known to exist.
@@ -547,7 +566,7 @@ impl Follower {
     pub fn poll_timeout(&self) -> Option<Nanos> {
         // With no leader heard yet there is nobody to ACK or NAK.
         self.leader_addr?;
-        let acking = self.seq_acked() > self.commit && self.sync.is_none();
+        let acking = self.seq_acked() > self.commit && self.sync.is_none() && !self.observer;
         let mut timers = TimerTable::<2>::new();
         timers.set(Timer::Ack as usize, acking.then_some(self.ack_at + self.config.ack_interval_ns));
         timers.set(Timer::Nak as usize, self.window.nak_due());
@@ -562,7 +581,7 @@ impl Follower {
         let held = self.seq_acked();
         let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
         // A syncing follower's window is not yet the new leader's log.
-        if (self.ack_due || ack_timer) && self.sync.is_none() {
+        if (self.ack_due || ack_timer) && self.sync.is_none() && !self.observer {
             let body =
                 Ack { seq_held: held.into(), echo_ns: self.echo_ns.into(), echo_delay_ns: (now - self.echo_at).into() };
             (self.ack_sent, self.ack_at, self.ack_due) = (held, now, false);

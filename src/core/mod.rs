@@ -137,13 +137,16 @@ fn parse<'a>(bytes: &'a [u8], cluster: u32, rejects: &mut Rejects) -> Option<Dat
 }
 
 /// True if the sender may send this frame to this node. Clients (sender
-/// [`SENDER_CLIENT`]) may only send SUBMIT, which only a leader accepts. The
+/// [`SENDER_CLIENT`]) may only send SUBMIT, which only a leader accepts, and
+/// observers ([`SENDER_OBSERVER`](wire::SENDER_OBSERVER)) only NAK. The
 /// epoch rule differs by role, so each role applies it.
 fn admits(datagram: &Datagram<'_>, peers: Peers, rejects: &mut Rejects) -> bool {
     let sender = datagram.header.sender.get();
     let is_submit = matches!(datagram.frame, wire::Frame::Submit(_));
     let member = match peers {
         _ if sender == SENDER_CLIENT => is_submit,
+        // A read-only subscriber asks a leader for what it missed, nothing else.
+        Peers::Members { .. } if sender == wire::SENDER_OBSERVER => matches!(datagram.frame, wire::Frame::Nak(_)),
         Peers::Members { me, nodes } => sender < nodes && sender != me.0 && !is_submit,
         Peers::Leader(leader) => leader.is_some_and(|leader| sender == leader.0),
     };

@@ -12,7 +12,7 @@ use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
 use super::storage::{self, Stored};
 use crate::core::{
-    Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId,
+    Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId, Seq,
     SubmitError,
 };
 use crate::journal::{JournalOptions, Recovery};
@@ -293,6 +293,20 @@ impl FollowerNode {
         };
         let follower = Stored::new(follower, journal);
         Ok(FollowerNode { driver, follower, recovery, delivery: report::histogram(), digest: Digest::default() })
+    }
+
+    /// Joins the group and binds `listen` as a read-only subscriber from
+    /// sequence `from` (see [`Follower::observe`]).
+    pub fn observe(
+        config: Config,
+        listen: SocketAddrV4,
+        multicast: &Multicast,
+        tuning: &Tuning,
+        from: Seq,
+    ) -> Result<FollowerNode, NetError> {
+        let driver = group_driver(&config, listen, multicast, tuning)?;
+        let follower = Stored::new(Follower::observe(config, driver.now(), from)?, None);
+        Ok(FollowerNode { driver, follower, recovery: None, delivery: report::histogram(), digest: Digest::default() })
     }
 
     /// The address repairs are sent to.

@@ -12,6 +12,9 @@ pub const MAGIC: u16 = u16::from_le_bytes(*b"SQ");
 pub const VERSION: u8 = 1;
 /// `sender` of frames that come from a client rather than a cluster member.
 pub const SENDER_CLIENT: u16 = u16::MAX;
+/// `sender` of frames from a read-only subscriber (`seqcast tail`): it may
+/// only NAK, and only a leader takes that.
+pub const SENDER_OBSERVER: u16 = u16::MAX - 1;
 
 /// Byte offsets of the header fields that sealing writes after the body.
 mod field {
@@ -69,10 +72,10 @@ impl Header {
         Epoch(self.epoch.get())
     }
 
-    /// The member that sent the frame, or `None` for a client.
+    /// The member that sent the frame, or `None` for a client or an observer.
     pub fn member(&self) -> Option<NodeId> {
         let sender = self.sender.get();
-        (sender != SENDER_CLIENT).then_some(NodeId(sender))
+        (sender != SENDER_CLIENT && sender != SENDER_OBSERVER).then_some(NodeId(sender))
     }
 
     /// The same header for another kind of frame.

@@ -233,14 +233,20 @@ impl Cluster {
     /// CPU in turn: the leader to 0, follower `i` to `i`, the load generator
     /// to the next (modulo `cpus`).
     pub fn start_custom(tag: u8, followers: usize, extra: &[&str], wrap: &[String], cpus: usize) -> Cluster {
-        Cluster::start_nodes(tag, followers, extra, &[], wrap, cpus)
+        Cluster::start_nodes(tag, followers, extra, (&[], &[]), wrap, cpus)
     }
 
     /// A leader and `followers` followers, each keeping a journal under
     /// `out/journal` at `--sync sync`.
     pub fn start_journaled(tag: u8, followers: usize, sync: &str) -> Cluster {
+        Cluster::start_journaled_with(tag, followers, sync, &[])
+    }
+
+    /// As [`start_journaled`](Self::start_journaled), the leader also given `leader_extra`.
+    pub fn start_journaled_with(tag: u8, followers: usize, sync: &str, leader_extra: &[&str]) -> Cluster {
         let journal = Cluster::out_dir(tag).join("journal");
-        Cluster::start_nodes(tag, followers, &[], &["--journal", journal.to_str().unwrap(), "--sync", sync], &[], 0)
+        let nodes = ["--journal", journal.to_str().unwrap(), "--sync", sync];
+        Cluster::start_nodes(tag, followers, &[], (&nodes, leader_extra), &[], 0)
     }
 
     fn out_dir(tag: u8) -> std::path::PathBuf {
@@ -251,7 +257,7 @@ impl Cluster {
         tag: u8,
         followers: usize,
         extra: &[&str],
-        node_extra: &[&str],
+        (node_extra, leader_extra): (&[&str], &[&str]),
         wrap: &[String],
         cpus: usize,
     ) -> Cluster {
@@ -262,6 +268,7 @@ impl Cluster {
         let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", out.to_str().unwrap()]);
         args.extend(cluster_flags(group, cluster_id, nodes, &extra));
         args.extend(node_extra.iter().cloned());
+        args.extend(strings(leader_extra));
         args.extend(pin_flag(0, cpus));
         let leader = match wrap.split_first() {
             None => Proc::start("sequencer", SEQCAST, &args),

@@ -1,0 +1,135 @@
+//! `seqcast tail`: a read-only subscriber that replays the log from a
+//! sequence and then follows it live, printing events or counting them.
+
+use std::cell::Cell;
+use std::io::{self, BufWriter, Write};
+use std::net::SocketAddrV4;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::args::{ClusterArgs, TuningArgs};
+use super::fail;
+use seqcast::core::{Epoch, Event, Seq};
+use seqcast::net::{self, FollowerNode};
+use seqcast::wire::EventRef;
+
+/// `seqcast tail`.
+#[derive(Clone, Debug, Args)]
+pub struct TailArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// First sequence to deliver: what left the leader's ring comes from
+    /// its journal (a leader without one answers that it is lost).
+    #[arg(long, value_name = "SEQ", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    from: u64,
+    /// Stop once this sequence is delivered [default: run until Ctrl-C].
+    #[arg(long, value_name = "SEQ")]
+    to: Option<u64>,
+    /// One line per event (text, json, or the record in hex), or `count`:
+    /// only the summary at the end.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Address the leader sends repairs to [default: the interface, a port
+    /// the system picks].
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Option<SocketAddrV4>,
+    #[command(flatten)]
+    tuning: TuningArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// `seq 12 client 7 request 42 stamp_ns … payload 68656c6c6f`.
+    Text,
+    /// `{"seq":12,"client":7,"request":42,"stamp_ns":…,"payload":"68656c6c6f"}`.
+    Json,
+    /// The whole event record, as on the wire, in hex.
+    Hex,
+    /// Nothing per event: the count and digest at the end.
+    Count,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn line(event: &EventRef<'_>, format: Format) -> Option<String> {
+    let h = event.header;
+    let (seq, client, request, stamp) = (h.seq(), h.client(), h.request.get(), h.stamp_ns.get());
+    match format {
+        Format::Text => {
+            Some(format!("seq {seq} client {client} request {request} stamp_ns {stamp} payload {}", hex(event.payload)))
+        }
+        Format::Json => Some(format!(
+            "{{\"seq\":{seq},\"client\":{client},\"request\":{request},\"stamp_ns\":{stamp},\"payload\":\"{}\"}}",
+            hex(event.payload)
+        )),
+        Format::Hex => Some(hex(event.record)),
+        Format::Count => None,
+    }
+}
+
+/// Runs `seqcast tail`.
+pub fn run(args: &TailArgs) -> ExitCode {
+    let mut resolved = match args.cluster.resolve(None) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    // Learned from the leader's first frame.
+    resolved.config.epoch = Epoch::ZERO;
+    let listen = args.listen.unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
+    let tuning = args.tuning.tuning();
+    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
+        return fail(e);
+    }
+    let from = Seq(args.from);
+    let mut node = match FollowerNode::observe(resolved.config.clone(), listen, &resolved.multicast, &tuning, from) {
+        Ok(node) => node,
+        Err(e) => return fail(e),
+    };
+    eprintln!(
+        "seqcast tail: cluster {} group {} from sequence {from}{}",
+        resolved.config.cluster_id,
+        resolved.multicast.group,
+        args.to.map_or(String::new(), |to| format!(" to {to}"))
+    );
+    let (done, restarted) = (Cell::new(false), Cell::new(None));
+    let mut out = BufWriter::new(io::stdout().lock());
+    let result = node.run(
+        &|| net::stop_requested() || done.get(),
+        |event| {
+            let last = match *event {
+                Event::Deliver(e) => {
+                    if let Some(text) = line(&e, args.format)
+                        && writeln!(out, "{text}").is_err()
+                    {
+                        // The reader went away (`| head`): nothing is wrong.
+                        done.set(true);
+                    }
+                    e.header.seq()
+                }
+                Event::Lost { end, .. } => end.prev(),
+                Event::LeaderRestarted { old, new, .. } => {
+                    restarted.set(Some((old, new)));
+                    done.set(true);
+                    return;
+                }
+            };
+            if args.to.is_some_and(|to| last.get() >= to) {
+                done.set(true);
+            }
+        },
+        |_, _| {},
+    );
+    let _ = out.flush();
+    drop(out);
+    if let Err(e) = result {
+        return fail(e);
+    }
+    eprintln!("digest: {}", node.digest());
+    match restarted.get() {
+        Some((old, new)) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
+        None => ExitCode::SUCCESS,
+    }
+}
