@@ -5,11 +5,13 @@
 //! `cargo bench -- --idle spin` (every figure and baseline with that idle
 //! strategy), `-- --pin` (every process pinned to a CPU of its own, in
 //! turn, baselines too). Results: a table here, and JSON and `.hgrm` files
-//! in `target/bench/` (`--out DIR`).
+//! in `target/bench/` (`--out DIR`). `-- --journal-only RATE` runs only the
+//! journal's figures, its throughput at 0.9 × RATE.
 
 mod baseline;
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod journal;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,9 @@ struct Options {
     /// CPUs to pin the processes to in turn (0: none; `--pin`).
     cpus: usize,
     out: PathBuf,
+    /// `--journal-only SUSTAINED`: only the journal's figures, at 0.9 of the
+    /// given sustained rate (a full run's sweep finds it).
+    journal_only: Option<f64>,
 }
 
 fn options() -> Options {
@@ -45,6 +50,7 @@ fn options() -> Options {
         },
         out: value("--out")
             .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"), PathBuf::from),
+        journal_only: value("--journal-only").and_then(|v| v.parse().ok()),
     }
 }
 
@@ -282,6 +288,12 @@ fn main() {
     }
     let o = options();
     std::fs::create_dir_all(&o.out).unwrap();
+    if let Some(sustained) = o.journal_only {
+        let mut t = Table { rows: Vec::new(), json: Vec::new() };
+        println!("seqcast bench: the journal's figures only, on {}", machine());
+        journal::run(&mut t, &o.out, o.quick, o.idle, sustained);
+        return t.print();
+    }
     let started = Instant::now();
     let mut t = Table { rows: Vec::new(), json: Vec::new() };
     let scale = if o.quick { 0.3 } else { 1.0 };
@@ -567,6 +579,8 @@ fn main() {
     );
     t.add("leader peak RSS", mb(leader.max_rss_kb), "MiB", None, None);
     t.add("follower peak RSS", mb(followers[0].max_rss_kb), "MiB", None, None);
+
+    journal::run(&mut t, &o.out, o.quick, o.idle, sustained);
 
     t.print();
     let json = format!(

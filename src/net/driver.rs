@@ -23,9 +23,12 @@ pub trait Machine {
     fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit>;
     /// When the machine next needs time to pass.
     fn poll_timeout(&self) -> Option<Nanos>;
-    /// Once a turn, after input and timers and before sending: a machine
-    /// that journals appends and syncs here (DESIGN §8).
-    fn store(&mut self, _now: Nanos) {}
+    /// Once a turn, after input and timers and what they had to send: a
+    /// machine that journals appends and syncs here (DESIGN §8). True if
+    /// that may have given it more to send.
+    fn store(&mut self, _now: Nanos) -> bool {
+        false
+    }
 }
 
 macro_rules! machine {
@@ -187,8 +190,13 @@ impl Driver {
         if machine.poll_timeout().is_some_and(|at| at <= now) {
             machine.handle_timeout(now);
         }
-        machine.store(now);
+        // What is due goes out before the disk is waited for (a leader's
+        // DATA need not wait for its own fdatasync); what the disk made
+        // durable (a follower's ACK, a commit) goes after it.
         self.flush(now, machine);
+        if machine.store(now) {
+            self.flush(now, machine);
+        }
         now
     }
 

@@ -1,8 +1,7 @@
 //! A core machine and its journal (DESIGN §8): once per driver turn,
-//! after the input and the timers and before anything is sent, what the
-//! machine handed out is appended and synced at the journal's level, and
-//! what became durable is reported back, so the ACKs of that same turn may
-//! say so.
+//! after the input, the timers and what they had to send, what the machine
+//! handed out is appended and synced at the journal's level, and what
+//! became durable is reported back, so the ACKs sent right after may say so.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -231,12 +230,12 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         self.machine.handle_timeout(now);
     }
 
-    fn store(&mut self, now: Nanos) {
+    fn store(&mut self, now: Nanos) -> bool {
         while let Some((dest, first, end)) = self.machine.poll_history(now) {
             self.enqueue(dest, first, end);
         }
         self.budget = HISTORY_BYTES_PER_TURN;
-        let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
+        let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return !self.jobs.is_empty() };
         let mut result = self.machine.poll_truncate().map_or(Ok(()), |last| journal.truncate(last));
         while result.is_ok()
             && let Some(append) = self.machine.poll_append()
@@ -247,6 +246,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
             Ok(durable) => self.machine.handle_durable(durable),
             Err(error) => self.fail(error),
         }
+        true
     }
 
     fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {

@@ -1,0 +1,164 @@
+//! The journal's figures (DESIGN §8), each against a floor measured in the
+//! same run: the disk's own write + fdatasync (one record, and a hundred
+//! at a time), the ping-pong, the cluster without a journal, and a plain
+//! sequential read of the journal's files.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::time::Instant;
+
+use super::baseline::{self, Wait};
+use super::common::{self, Cluster, json_number};
+use super::{Table, load, stop};
+use seqcast::journal::format::journal_len;
+use seqcast::net::report;
+use seqcast::wire::record_len;
+
+/// Bytes of one journal record of the bench's 64-byte events.
+const RECORD: usize = journal_len(record_len(super::SIZE));
+
+/// The disk's floor: p50 of one record written and fdatasync'ed, and the
+/// records/s of a hundred at a time, in a preallocated file.
+fn disk_floor(dir: &std::path::Path, scale: f64) -> (f64, f64) {
+    let path = dir.join("disk-floor.tmp");
+    let file = OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap();
+    let record = vec![0x5a; RECORD];
+    let singles = (1000.0 * scale) as u64 + 200;
+    file.set_len(singles * RECORD as u64 * 101).unwrap();
+    let mut single = report::histogram();
+    for i in 0..singles {
+        let began = Instant::now();
+        file.write_all_at(&record, i * RECORD as u64).unwrap();
+        file.sync_data().unwrap();
+        single.saturating_record(began.elapsed().as_nanos() as u64);
+    }
+    let batch = record.repeat(100);
+    let began = Instant::now();
+    for i in 0..singles {
+        file.write_all_at(&batch, i * batch.len() as u64).unwrap();
+        file.sync_data().unwrap();
+    }
+    let batched = (singles * 100) as f64 / began.elapsed().as_secs_f64();
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    (single.value_at_percentile(50.0) as f64 / 1000.0, batched)
+}
+
+/// A journaled cluster (`sync` none or batch), or one without (`None`).
+fn start(tag: u8, sync: Option<&str>) -> Cluster {
+    match sync {
+        Some(sync) => Cluster::start_journaled(tag, 2, sync),
+        None => Cluster::start(tag),
+    }
+}
+
+/// Runs the journal's figures into `t`.
+pub fn run(t: &mut Table, out: &std::path::Path, quick: bool, idle: Wait, sustained: f64) {
+    let scale = if quick { 0.3 } else { 1.0 };
+    let (fsync_p50, batched) = disk_floor(out, scale);
+    println!(
+        "disk floor: write + fdatasync of one {RECORD}-byte record p50 {fsync_p50:.1} µs; 100 at a time {batched:.0} records/s"
+    );
+
+    // Commit latency at 10k/s, in rounds: ping-pong, no journal, none, batch.
+    let rounds = if quick { 2 } else { 3 };
+    let levels = [None, Some("none"), Some("batch")];
+    let mut commit = [report::histogram(), report::histogram(), report::histogram()];
+    let mut rtt = report::histogram();
+    for round in 0..rounds {
+        rtt.add(baseline::ping_pong(idle, 0, 144, 2_000)).expect("same bounds");
+        for (i, sync) in levels.iter().enumerate() {
+            let cluster = start(100 + 10 * round as u8 + i as u8, *sync);
+            let dir = out.to_str().unwrap();
+            load(&cluster, 10_000, 5.0 * scale, 1, 1, &["--out", dir]);
+            stop(cluster);
+            commit[i].add(report::load(&out.join("loadgen-commit.hdr")).unwrap()).expect("same bounds");
+        }
+    }
+    let p50 = |h: &hdrhistogram::Histogram<u64>| h.value_at_percentile(50.0) as f64 / 1000.0;
+    let (memory, none, batch) = (p50(&commit[0]), p50(&commit[1]), p50(&commit[2]));
+    let floor = 2.0 * p50(&rtt) + fsync_p50;
+    println!(
+        "journal: commit p50 at 10k/s: memory {memory:.1} µs, --sync none {none:.1} µs, --sync batch {batch:.1} µs"
+    );
+    t.add(
+        "commit p50 at 10k/s, journal --sync none",
+        none,
+        "µs",
+        Some((memory, "no journal")),
+        Some(("≤ 1.1", none <= 1.1 * memory)),
+    );
+    t.add(
+        "commit p50 at 10k/s, journal --sync batch",
+        batch,
+        "µs",
+        Some((floor, "2×RTT + fdatasync p50")),
+        Some(("≤ 1.3", batch <= 1.3 * floor)),
+    );
+
+    // Throughput at the rate the memory-only cluster sustained, and replay.
+    let rate = (sustained.max(50_000.0) * 0.9) as u64;
+    let seconds = 3.0 * scale;
+    let mut achieved = [0.0; 3];
+    for (i, sync) in levels.iter().enumerate() {
+        let cluster = start(130 + i as u8, *sync);
+        let report = load(&cluster, rate, seconds, 2, super::events_per_datagram(), &[]);
+        achieved[i] = json_number(&report, "rate") * f64::from(json_number(&report, "unacknowledged") == 0.0);
+        if i == 1 {
+            replay(t, &cluster, json_number(&report, "committed") as u64);
+        }
+        stop(cluster);
+    }
+    println!(
+        "journal: at {rate}/s offered: memory {:.0}/s, none {:.0}/s, batch {:.0}/s",
+        achieved[0], achieved[1], achieved[2]
+    );
+    t.add(
+        &format!("committed events/s at {rate}/s, --sync none"),
+        achieved[1],
+        "ev/s",
+        Some((achieved[0], "no journal")),
+        Some(("≥ 0.9", achieved[1] >= 0.9 * achieved[0])),
+    );
+    t.add(
+        &format!("committed events/s at {rate}/s, --sync batch"),
+        achieved[2],
+        "ev/s",
+        Some((batched, "disk, 100 records a sync")),
+        Some(("≥ 0.5", achieved[2] >= 0.5 * batched)),
+    );
+}
+
+/// `seqcast tail --from 1` over the `events` the cluster just committed,
+/// against a plain read of the leader's journal files; and the journal's
+/// bytes per event.
+fn replay(t: &mut Table, cluster: &Cluster, events: u64) {
+    let mut args = common::strings(&["tail", "--from", "1", "--to", &events.to_string(), "--format", "count"]);
+    args.extend(cluster.common_args());
+    let began = Instant::now();
+    let (code, text) = common::run(common::SEQCAST, &args);
+    let tail = events as f64 / began.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "{text}");
+    let dir = cluster.out.join("journal").join("node-0");
+    let segments = seqcast::journal::inspect(&dir).unwrap();
+    let began = Instant::now();
+    let mut bytes = 0;
+    for segment in &segments {
+        let mut buf = vec![0; segment.bytes as usize];
+        File::open(&segment.path).unwrap().read_exact_at(&mut buf, 0).unwrap();
+        bytes += buf.len() as u64;
+    }
+    let raw = events as f64 / began.elapsed().as_secs_f64();
+    let held = segments.iter().filter_map(|s| s.range).map(|(a, b)| b - a + 1).sum::<u64>();
+    println!(
+        "journal: tail --from 1 over {events} events {tail:.0}/s; plain read {raw:.0}/s; {bytes} bytes for {held}"
+    );
+    t.add(
+        &format!("seqcast tail --from 1, {events} events"),
+        tail,
+        "ev/s",
+        Some((raw, "plain read of the files")),
+        Some(("≥ 0.5 and ≥ 1M/s", tail >= 0.5 * raw && tail >= 1e6)),
+    );
+    t.add("journal bytes per event (64 B payload)", bytes as f64 / held.max(1) as f64, "B", None, None);
+}
