@@ -44,8 +44,8 @@ fn followers_agree_and_a_killed_follower_catches_up() {
 }
 
 /// DESIGN §8: every node journals what it holds; a journal verifies
-/// clean, holds every committed event, and a node does not start over a
-/// journal it cannot resume.
+/// clean and holds every committed event, and a sequencer started on its
+/// journal resumes that log.
 #[test]
 fn journaled_nodes_keep_every_committed_event_on_disk() {
     let mut cluster = Cluster::start_journaled(6, 2, "batch");
