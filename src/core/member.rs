@@ -63,19 +63,24 @@ impl Member {
         } else {
             Role::Follower(Box::new(Follower::new(config.clone(), id, now)?))
         };
-        Ok(Member {
+        Ok(Member::with_role(config, id, now, role, Seq::FIRST))
+    }
+
+    /// Member `id` in `role`, delivering from `delivered_next`.
+    fn with_role(config: Config, id: NodeId, now: Nanos, role: Role, delivered_next: Seq) -> Member {
+        let table = || Clients::new(config.clients_max, config.client_pending_max, true);
+        Member {
             election: Election::new(&config, id, now),
-            delivered_next: Seq::FIRST,
-            delivered: (config.failover != Failover::Off)
-                .then(|| Clients::new(config.clients_max, config.client_pending_max, true)),
+            delivered: (config.failover != Failover::Off).then(table),
             lost_end: Seq::ZERO,
             lost_report: None,
             notices: VecDeque::new(),
             rejects: Rejects::default(),
+            delivered_next,
             role,
             id,
             config,
-        })
+        }
     }
 
     /// This member's id.
@@ -90,18 +95,12 @@ impl Member {
 
     /// The leader, when this member leads.
     pub fn leader(&self) -> Option<&Leader> {
-        match &self.role {
-            Role::Leader(leader) => Some(leader),
-            Role::Follower(_) => None,
-        }
+        if let Role::Leader(leader) = &self.role { Some(leader) } else { None }
     }
 
     /// The follower, when this member follows.
     pub fn follower(&self) -> Option<&Follower> {
-        match &self.role {
-            Role::Leader(_) => None,
-            Role::Follower(follower) => Some(follower),
-        }
+        if let Role::Follower(follower) = &self.role { Some(follower) } else { None }
     }
 
     /// The epoch of the role: the one it leads, or the one it follows.

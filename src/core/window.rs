@@ -361,19 +361,13 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::ClientId;
-    use crate::wire::{EventHeader, record_len};
-    use zerocopy::IntoBytes;
+    use crate::wire::record_len;
 
     const SLOT: usize = record_len(8);
     const LIMITS: NakLimits = NakLimits { ranges_max: 64, events_max: 1000, pace_ns: 7, per_event_ns: 0 };
 
     fn record(seq: u64) -> Vec<u8> {
-        let mut header = EventHeader::unstamped(ClientId(1), seq, 8);
-        header.seq = seq.into();
-        let mut bytes = header.as_bytes().to_vec();
-        bytes.extend_from_slice(&seq.to_le_bytes());
-        bytes
+        crate::wire::test_record(1, seq, &seq.to_le_bytes())
     }
 
     fn naks(window: &mut Window, now: u64, limits: NakLimits) -> Vec<(u64, u64)> {

@@ -317,18 +317,12 @@ impl<'a> Iterator for Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::ClientId;
     use crate::wire::record_len;
 
     const RECORD_MAX: usize = record_len(64);
 
     fn event(seq: u64, payload: &[u8]) -> Vec<u8> {
-        let mut header = EventHeader::unstamped(ClientId(3), seq, payload.len() as u16);
-        header.seq = seq.into();
-        let mut record = header.as_bytes().to_vec();
-        record.extend_from_slice(payload);
-        record.resize(record_len(payload.len()), 0);
-        record
+        crate::wire::test_record(3, seq, payload)
     }
 
     /// A preallocated segment of `capacity` bytes holding events 1..=n.

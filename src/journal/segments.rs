@@ -514,15 +514,10 @@ fn offset_of(segment: &Segment, seq: Seq, record_max: usize) -> Result<u64, Jour
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::ClientId;
     use crate::wire::record_len;
 
     fn event(seq: u64) -> Vec<u8> {
-        let mut header = EventHeader::unstamped(ClientId(1), seq, 8);
-        header.seq = seq.into();
-        let mut record = header.as_bytes().to_vec();
-        record.extend_from_slice(&seq.to_le_bytes());
-        record
+        crate::wire::test_record(1, seq, &seq.to_le_bytes())
     }
 
     fn options(dir: &Path) -> JournalOptions {

@@ -54,6 +54,18 @@ impl EventHeader {
     }
 }
 
+/// The record of an event stamped with `seq`, from `client`'s request
+/// `seq`, carrying `payload`: for tests.
+#[cfg(test)]
+pub(crate) fn test_record(client: u32, seq: u64, payload: &[u8]) -> Vec<u8> {
+    let mut header = EventHeader::unstamped(ClientId(client), seq, payload.len() as u16);
+    header.seq = seq.into();
+    let mut record = zerocopy::IntoBytes::as_bytes(&header).to_vec();
+    record.extend_from_slice(payload);
+    record.resize(record_len(payload.len()), 0);
+    record
+}
+
 /// Bytes one record takes: header plus payload rounded up to [`RECORD_ALIGN`].
 pub const fn record_len(payload_len: usize) -> usize {
     size_of::<EventHeader>() + payload_len.div_ceil(RECORD_ALIGN) * RECORD_ALIGN

@@ -15,6 +15,8 @@ pub use batch::{Batch, BatchHead, Submit, SubmitHead};
 pub use client::{Busy, BusyReason, Commit, CommitHead, CommitRun};
 pub use control::{Ack, Heartbeat, NAK_RANGES_MAX, Nak, NakHead, SeqRange, Unrecoverable};
 pub use election::{FLAG_FORCED, Promote, Vote, VoteRequest};
+#[cfg(test)]
+pub(crate) use event::test_record;
 pub use event::{EventHeader, EventRef, Events, RECORD_ALIGN, record_len};
 pub use header::{Header, Kind, MAGIC, SENDER_CLIENT, SENDER_OBSERVER, VERSION, check, seal};
 pub use writer::{FrameWriter, emit};

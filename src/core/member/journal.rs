@@ -3,10 +3,8 @@
 
 use std::net::SocketAddr;
 
-use std::collections::VecDeque;
-
-use super::{Election, Member, Role};
-use crate::core::{Append, Config, ConfigError, Failover, Follower, Leader, Nanos, NodeId, Rejects, Seq};
+use super::{Member, Role};
+use crate::core::{Append, Config, ConfigError, Failover, Follower, Leader, Nanos, NodeId, Seq};
 use crate::wire::EventRef;
 
 impl Member {
@@ -37,18 +35,7 @@ impl Member {
         } else {
             Role::Follower(Box::new(Follower::resume(config.clone(), id, now, commit)?))
         };
-        Ok(Member {
-            election: Election::new(&config, id, now),
-            delivered_next: commit.next(),
-            delivered: None,
-            lost_end: Seq::ZERO,
-            lost_report: None,
-            notices: VecDeque::new(),
-            rejects: Rejects::default(),
-            role,
-            id,
-            config,
-        })
+        Ok(Member::with_role(config, id, now, role, commit.next()))
     }
 
     /// With a journal: the role's next event to append (see
