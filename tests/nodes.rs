@@ -108,6 +108,27 @@ fn a_late_tail_from_sequence_1_under_load_delivers_what_the_followers_did() {
     assert!(text.contains(&format!("digest: {digest}")), "the tail's digest is the follower's: {text}");
 }
 
+/// DESIGN §8: retention deletes whole old segments; a subscriber that
+/// asks for what is gone is told UNRECOVERABLE with its range and reports
+/// it lost, and gets everything still kept.
+#[test]
+fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
+    let retain =
+        ["--segment-bytes", "65536", "--retain-events", "2000", "--ring-events", "2000", "--in-flight-max", "1000"];
+    let cluster = Cluster::start_journaled_with(10, 2, "none", &retain);
+    cluster.load(10_000, 10_000);
+    let mut tail = common::strings(&["tail", "--from", "1", "--to", "10000", "--format", "count"]);
+    tail.extend(cluster.common_args());
+    let (code, text) = common::run(common::SEQCAST, &tail);
+    assert_eq!(code, 0, "{text}");
+    let digest = text.lines().find_map(|l| l.strip_prefix("digest: ")).expect("a digest");
+    let number = |key: &str| -> u64 { digest.split(key).nth(1).unwrap().split(' ').next().unwrap().parse().unwrap() };
+    let (events, lost) = (number(" events "), number(" lost "));
+    // The digest starts at the first event delivered: all after the gap.
+    assert!(digest.starts_with(&format!("seq {}..=10000 ", lost + 1)), "{digest}");
+    assert!(lost > 0 && events >= 2000 && events + lost == 10_000, "{digest}");
+}
+
 /// DESIGN §8: kill -9 every node under load, restart all from their
 /// journals: every event a client was told committed is delivered by
 /// every follower, nothing is numbered twice, and the cluster carries on.
