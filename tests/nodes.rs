@@ -129,6 +129,21 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     assert!(lost > 0 && events >= 2000 && events + lost == 10_000, "{digest}");
 }
 
+/// DESIGN §8: a journal that cannot be written (here a segment larger than
+/// any disk can reserve, as a full disk would refuse one) makes the leader
+/// say so and acknowledge nothing more: no client is told of a commit.
+#[test]
+fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
+    let cluster = Cluster::start_journaled_with(11, 2, "none", &["--segment-bytes", "1000000000000000"]);
+    let (code, report) = cluster.load_with(100, 100, &["--drain-ms", "500"]);
+    assert_eq!(code, 2, "{report}");
+    let json = report.lines().find(|l| l.starts_with('{')).expect("a report");
+    assert_eq!(json_number(json, "committed"), 0.0, "{report}");
+    let said = |l: &str| l.contains("this node acknowledges nothing more").then(|| l.to_string());
+    let line = cluster.leader.wait_for(Duration::from_secs(5), said);
+    assert!(line.starts_with("error: journal segment ") && line.contains(".journal"), "names the file: {line}");
+}
+
 /// DESIGN §8: kill -9 every node under load, restart all from their
 /// journals: every event a client was told committed is delivered by
 /// every follower, nothing is numbered twice, and the cluster carries on.
