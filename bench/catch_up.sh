@@ -1,5 +1,5 @@
 #!/bin/bash
-# Usage: PAUSE=0|1 bench/catch_up.sh  (after `cargo build --release`).
+# Usage: PAUSE=0 bench/catch_up.sh, then PAUSE=1 (it builds the release binaries first).
 # Live commit latency while a follower catches up from the leader's journal:
 # a journaled sequencer (ring 20,000 events) and two followers on loopback,
 # 50,000 events/s for 6 s; with PAUSE=1 follower 1 is stopped (SIGSTOP) at
