@@ -324,14 +324,17 @@ pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
-/// Reserves `len` bytes of disk for `file` (posix_fallocate), so appends
-/// within them never find the disk full and do not grow the file.
+/// Reserves `len` bytes of disk for `file` (fallocate), so appends within
+/// them never find the disk full and do not grow the file. Where the file
+/// system cannot reserve (EOPNOTSUPP), the file is only sized: glibc's
+/// posix_fallocate would write it full of zeros instead.
 pub fn preallocate(file: &std::fs::File, len: u64) -> io::Result<()> {
     let len = libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: the fd is open for as long as `file` lives; the call reads nothing of ours.
-    let result = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
-    // posix_fallocate returns the error number instead of setting errno.
-    if result == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(result)) }
+    match check(unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len) }) {
+        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => file.set_len(len as u64),
+        result => result.map(drop),
+    }
 }
 
 #[cfg(test)]
