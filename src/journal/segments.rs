@@ -142,6 +142,9 @@ struct Segment {
     end: Seq,
     /// Offset just past its last record.
     len: u64,
+    /// Offset past the last byte that may not be zero (beyond `len` only
+    /// after a corrupt record): a truncation zeroes up to here.
+    dirty: u64,
     capacity: u64,
     /// The offset of every [`INDEX_EVERY`]th record, from its first: a
     /// read starts at most that many records before what it wants.
@@ -163,6 +166,9 @@ pub struct Journal {
     file: Option<File>,
     /// Records encoded this turn, not yet written.
     pending: Vec<u8>,
+    /// Segments after a corrupt record: not read, not written to, deleted
+    /// by a truncation (a follower fetches what they held again).
+    untrusted: Vec<PathBuf>,
     /// Sequence the next append must have.
     next: Seq,
     durable: Seq,
@@ -190,9 +196,11 @@ pub(super) fn list(dir: &Path) -> Result<Vec<(Seq, PathBuf)>, JournalError> {
 
 impl Journal {
     /// Opens (or creates) the journal in `options.dir`: checks every
-    /// segment, drops a torn tail (zeroing it), stops at a corrupt record,
-    /// and refuses segments of another cluster or node, or with a bad
-    /// header, naming the file and changing nothing.
+    /// segment, drops a torn tail (zeroing it), stops at a corrupt record
+    /// (what follows stays on disk, untrusted, until [`truncate`](Self::truncate)
+    /// drops it; appends are refused until then), and refuses segments of
+    /// another cluster or node, or with a bad header, naming the file and
+    /// changing nothing.
     pub fn open(options: JournalOptions) -> Result<(Journal, Recovery), JournalError> {
         let dir = &options.dir;
         fs::create_dir_all(dir).map_err(|e| JournalError::Dir(dir.clone(), e))?;
@@ -204,6 +212,7 @@ impl Journal {
             pending: Vec::with_capacity(1 << 20),
             next: Seq::ZERO,
             durable: Seq::ZERO,
+            untrusted: Vec::new(),
             options,
         };
         let mut recovery = Recovery::default();
@@ -212,8 +221,8 @@ impl Journal {
         let last_index = found.len().saturating_sub(1);
         for (index, (_, path)) in found.into_iter().enumerate() {
             if recovery.corrupt.is_some() {
-                // Everything after a corrupt record goes; it is fetched again.
-                fs::remove_file(&path).map_err(|e| JournalError::Io(path.clone(), e))?;
+                // Nothing after a corrupt record is trusted; the caller decides.
+                journal.untrusted.push(path);
                 continue;
             }
             journal.recover_segment(path, index == last_index, &mut recovery)?;
@@ -266,7 +275,7 @@ impl Journal {
                 // The write in progress when the node stopped: clear it, so
                 // the preallocated zeros mark the end again.
                 let dirty = bytes[offset..].iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-                bytes.truncate(offset + dirty);
+                bytes.truncate(offset);
                 let file = OpenOptions::new().write(true).open(&path).map_err(io)?;
                 file.write_all_at(&vec![0; dirty], offset as u64).map_err(io)?;
                 file.sync_data().map_err(io)?;
@@ -276,7 +285,8 @@ impl Journal {
             _ => {}
         }
         let capacity = header.capacity.get().max(bytes.len() as u64);
-        self.segments.push(Segment { path, first, end, len: good as u64, capacity, index });
+        let dirty = bytes.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1).max(good) as u64;
+        self.segments.push(Segment { path, first, end, len: good as u64, dirty, capacity, index });
         Ok(())
     }
 
@@ -311,6 +321,9 @@ impl Journal {
     /// one past a gap (what the node was told is lost) starts a new segment.
     pub fn append(&mut self, epoch: Epoch, commit: Seq, record: &[u8]) -> Result<(), JournalError> {
         let seq = EventHeader::ref_from_prefix(record).map(|(h, _)| h.seq()).unwrap_or(Seq::ZERO);
+        if let Some(path) = self.untrusted.first() {
+            return Err(JournalError::Io(path.clone(), io::Error::other("damaged journal: truncate it first")));
+        }
         if seq == Seq::ZERO || seq < self.next {
             return Err(JournalError::OutOfOrder { expected: self.next, found: seq });
         }
@@ -357,6 +370,7 @@ impl Journal {
         }
         file.write_all_at(&self.pending, segment.len).map_err(|e| JournalError::Io(segment.path.clone(), e))?;
         segment.len += self.pending.len() as u64;
+        segment.dirty = segment.dirty.max(segment.len);
         segment.end = self.next;
         self.pending.clear();
         Ok(())
@@ -379,7 +393,7 @@ impl Journal {
         // The new file's name must survive a power loss too.
         File::open(&self.options.dir).and_then(|d| d.sync_all()).map_err(io)?;
         let len = size_of::<SegmentHeader>() as u64;
-        self.segments.push(Segment { path, first, end: first, len, capacity, index: Vec::new() });
+        self.segments.push(Segment { path, first, end: first, len, dirty: len, capacity, index: Vec::new() });
         self.file = Some(file);
         Ok(())
     }
@@ -409,6 +423,9 @@ impl Journal {
     /// and synced, so recovery never mistakes them for records.
     pub fn truncate(&mut self, last: Seq) -> Result<(), JournalError> {
         self.write_pending()?;
+        for path in self.untrusted.drain(..) {
+            fs::remove_file(&path).map_err(|e| JournalError::Io(path.clone(), e))?;
+        }
         while self.segments.last().is_some_and(|s| s.first > last) {
             let gone = self.segments.pop().expect("checked");
             fs::remove_file(&gone.path).map_err(|e| JournalError::Io(gone.path.clone(), e))?;
@@ -419,18 +436,21 @@ impl Journal {
             return Ok(());
         };
         let io = |e| JournalError::Io(segment.path.clone(), e);
-        if segment.end > last.next() {
-            let cut = offset_of(segment, last.next(), self.options.record_max)?;
+        if segment.end > last.next() || segment.dirty > segment.len {
+            let cut = match segment.end > last.next() {
+                true => offset_of(segment, last.next(), self.options.record_max)?,
+                false => segment.len,
+            };
             let file = OpenOptions::new().write(true).open(&segment.path).map_err(io)?;
             let zeros = vec![0; READ_CHUNK];
             let mut at = cut;
-            while at < segment.len {
-                let n = (segment.len - at).min(READ_CHUNK as u64) as usize;
+            while at < segment.dirty.max(segment.len) {
+                let n = (segment.dirty.max(segment.len) - at).min(READ_CHUNK as u64) as usize;
                 file.write_all_at(&zeros[..n], at).map_err(io)?;
                 at += n as u64;
             }
             file.sync_data().map_err(io)?;
-            (segment.len, segment.end) = (cut, last.next());
+            (segment.len, segment.dirty, segment.end) = (cut, cut, segment.end.min(last.next()));
             segment.index.retain(|&(seq, _)| seq <= last);
         }
         if self.file.is_none() {
@@ -601,7 +621,7 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupt_record_ends_the_log_there_and_the_segments_after_it_go() {
+    fn a_corrupt_record_ends_the_log_there_and_what_follows_stays_until_truncated() {
         let dir = temp_dir("corrupt");
         let (mut journal, _) = Journal::open(options(&dir)).unwrap();
         write(&mut journal, 1..=200);
@@ -612,11 +632,19 @@ mod tests {
         let offset = 64 + 19 * journal_len(40) + 24 + 32;
         bytes[offset] ^= 1;
         fs::write(&first, &bytes).unwrap();
-        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.range, Some((Seq(1), Seq(19))));
-        assert_eq!(recovery.corrupt, Some((first, Seq(20))));
-        assert_eq!(journal.segments.len(), 1, "the later segments are gone");
-        assert_eq!(journal.next(), Seq(20), "sequence 20 is written again when fetched");
+        assert_eq!(recovery.corrupt, Some((first.clone(), Seq(20))));
+        assert_eq!(list(&dir).unwrap().len(), 4, "nothing deleted at open");
+        assert!(journal.append(Epoch(3), Seq::ZERO, &event(20)).is_err(), "no append on a damaged journal");
+        // A follower drops what it cannot trust, and fetches it again.
+        journal.truncate(Seq(19)).unwrap();
+        assert_eq!(list(&dir).unwrap().len(), 1, "the segments after it are gone");
+        write(&mut journal, 20..=21);
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.range, recovery.corrupt), (Some((Seq(1), Seq(21))), None));
+        assert_eq!(journal.next(), Seq(22));
         fs::remove_dir_all(&dir).unwrap();
     }
 
