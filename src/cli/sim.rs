@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::DeliverArg;
-use seqcast::sim::{self, Paths, SimConfig};
+use seqcast::sim::{self, JOURNAL_PATHS, Paths, SimConfig};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
@@ -167,7 +167,10 @@ pub fn run(args: &SimArgs) -> ExitCode {
         paths.add(&outcome.paths);
     }
     for (name, count) in paths.rows() {
-        println!("  {name:<22} {count:>12}");
+        // The journal's rows only where there is one.
+        if args.journal || !JOURNAL_PATHS.contains(&name) {
+            println!("  {name:<22} {count:>12}");
+        }
     }
     eprintln!("({} seeds in {:.1} s on {threads} threads)", outcomes.len(), started.elapsed().as_secs_f64());
     let Some(failed) = outcomes.iter().find(|o| o.violation.is_some()) else {

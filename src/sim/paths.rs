@@ -77,6 +77,9 @@ paths! {
     history => "history_ranges_served",
 }
 
+/// The names of the journal's rows of [`Paths::rows`] (0 without one).
+pub const JOURNAL_PATHS: [&str; 2] = ["events_journaled", "history_ranges_served"];
+
 /// The names of the failover rows of [`Paths::rows`].
 pub const FAILOVER_PATHS: [&str; 6] = [
     "elections_won",

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::core::{Append, Config, Member, MemberEvent, Nanos, NodeId, Seq};
-use crate::sim::{self, FAILOVER_PATHS, Paths, SimConfig, SimNode};
+use crate::sim::{self, FAILOVER_PATHS, JOURNAL_PATHS, Paths, SimConfig, SimNode};
 use crate::wire;
 
 fn threads() -> usize {
@@ -32,8 +32,8 @@ fn run_all(seeds: core::ops::Range<u64>, make: &(dyn Fn(u64) -> SimConfig + Sync
 #[test]
 fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
     for (name, count) in run_all(0..1000, &SimConfig::mixed, "").rows() {
-        let expected = !FAILOVER_PATHS.contains(&name)
-            && !["requests_in_doubt", "events_journaled", "history_ranges_served"].contains(&name);
+        let expected =
+            !(FAILOVER_PATHS.contains(&name) || name == "requests_in_doubt" || JOURNAL_PATHS.contains(&name));
         assert!(count > 0 || !expected, "no seed exercised {name}");
     }
 }
@@ -57,7 +57,7 @@ fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
     for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {
         assert!(
-            count > 0 || ["requests_in_doubt", "events_journaled", "history_ranges_served"].contains(&name),
+            count > 0 || (name == "requests_in_doubt" || JOURNAL_PATHS.contains(&name)),
             "no seed exercised {name}"
         );
     }
