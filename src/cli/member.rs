@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::args::{ClusterArgs, OutputArgs, TuningArgs};
+use super::args::{ClusterArgs, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
 use super::nodes::{rejects_text, write_histogram};
 use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq};
@@ -66,6 +66,8 @@ pub struct MemberArgs {
     #[arg(long, value_name = "N")]
     window_events: Option<usize>,
     #[command(flatten)]
+    journal: JournalArgs,
+    #[command(flatten)]
     tuning: TuningArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -118,10 +120,12 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
-    let mut node = match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning) {
-        Ok(node) => node,
-        Err(e) => return fail(e),
-    };
+    let journal = args.journal.options(&resolved, id);
+    let mut node =
+        match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
+            Ok(node) => node,
+            Err(e) => return fail(e),
+        };
     let (config, m) = (&resolved.config, &resolved.multicast);
     println!(
         "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {:?} after {} ms",
@@ -136,6 +140,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         args.failover,
         args.election_timeout_ms
     );
+    println!("{}", super::nodes::journal_text(journal.as_ref()));
     let quiet = args.output.quiet;
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;

@@ -65,15 +65,17 @@ pub struct SimArgs {
     /// seeds fail: add --loss 0 --partitions 0 there.
     #[arg(long, conflicts_with = "failover")]
     pub kill_leader: bool,
-    /// Without --failover: every member journals (DESIGN §8): followers ACK
-    /// and the leader counts itself only for what its simulated disk took,
-    /// and every record journaled is checked against what was sequenced.
-    #[arg(long, conflicts_with = "failover")]
+    /// Every member journals (DESIGN §8): followers ACK and the leader
+    /// counts itself only for what its simulated disk made durable, and
+    /// every record journaled is checked against what was sequenced.
+    /// Without --failover a crashed member restarts from its journal; with
+    /// it, it rejoins empty.
+    #[arg(long)]
     pub journal: bool,
     /// With --journal: every member crashes at once (losing what its disk
     /// had not synced) and all restart from their journals, this many
     /// times in each run.
-    #[arg(long, requires = "journal")]
+    #[arg(long, requires = "journal", conflicts_with = "failover")]
     pub cluster_crashes: Option<u32>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]

@@ -89,7 +89,8 @@ pub struct Config {
     /// Events are journaled (DESIGN §8): a follower ACKs, and the leader
     /// counts itself in a quorum, only for what its driver reported durable
     /// (`handle_durable`), so "a quorum holds it" means "a quorum has it on
-    /// disk". Not yet with failover.
+    /// disk". Members with failover journal too, but resume no journal yet
+    /// (they rejoin empty).
     pub journal: bool,
 }
 
@@ -259,11 +260,6 @@ impl Config {
             if self.nodes > 64 {
                 // Votes are counted in a 64-bit set, one bit per member.
                 return Err(ConfigError::FailoverNeeds("at most 64 members"));
-            }
-            if self.journal {
-                // A member that joins a new leader drops its uncommitted
-                // suffix: its journal would have to drop it too.
-                return Err(ConfigError::FailoverNeeds("no journal yet (a later version journals members)"));
             }
         }
         let positive = [

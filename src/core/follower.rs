@@ -240,6 +240,7 @@ impl Follower {
         });
         self.stats.suffix_dropped += held.saturating_sub(commit);
         self.window.truncate(commit);
+        self.drop_journaled_past(commit);
         self.sync = Some(Sync { start: None, restored: false, ..sync });
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
@@ -266,14 +267,23 @@ impl Follower {
         let Some(sync) = self.sync.as_mut() else { return };
         sync.restored = true;
         let (from, slot_len) = (sync.old_first.max(base), self.config.record_max());
+        let old = std::mem::take(&mut sync.old);
         self.window.truncate(from - 1);
-        for (seq, record) in (sync.old_first..).zip(sync.old.chunks_exact(slot_len)).filter(|(seq, _)| *seq >= from) {
+        self.drop_journaled_past(from - 1);
+        for (seq, record) in (self.sync_old_first()..).zip(old.chunks_exact(slot_len)).filter(|(seq, _)| *seq >= from) {
             self.window.insert(seq, record);
+        }
+        if let Some(sync) = self.sync.as_mut() {
+            sync.old = old;
         }
         // Not delivered until a leader says so again: a restored record may
         // differ from one committed in a later epoch (then this claim loses).
         self.commit = self.commit.min(from - 1);
         self.seen = self.window.held();
+    }
+
+    fn sync_old_first(&self) -> u64 {
+        self.sync.as_ref().map_or(0, |sync| sync.old_first)
     }
 
     /// A follower that restored its old log hears its leader again (its
@@ -283,6 +293,7 @@ impl Follower {
         sync.restored = false;
         let commit = self.commit.max(self.window.base() - 1);
         self.window.truncate(commit);
+        self.drop_journaled_past(commit);
         (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
     }
 
@@ -502,11 +513,29 @@ impl Follower {
         self.header.epoch = epoch.get().into();
         self.log_epoch = epoch;
         (self.seen, self.ack_sent, self.ack_due) = (commit, 0, true);
-        if self.appended > commit {
+        self.drop_journaled_past(commit);
+    }
+
+    /// What it journaled past `commit` is no longer its log: the driver
+    /// drops it too ([`poll_truncate`](Self::poll_truncate)).
+    fn drop_journaled_past(&mut self, commit: u64) {
+        if self.config.journal && self.appended > commit {
             self.truncate_to = Some(commit);
             (self.appended, self.last_record) = (commit, self.last_record.min(commit));
             self.durable = self.durable.min(commit);
         }
+    }
+
+    /// A leader that stepped down keeps what it journaled: `appended`
+    /// handed to its driver, `durable` reported back.
+    pub(super) fn keep_journaled(&mut self, appended: Seq, durable: Seq) {
+        (self.appended, self.last_record) = (appended.get(), appended.get());
+        self.durable = durable.get().min(self.appended);
+    }
+
+    /// What it handed its driver to journal, and what came back durable.
+    pub(super) fn journaled(&self) -> (Seq, Seq) {
+        (Seq(self.appended), Seq(self.durable))
     }
 
     /// With a journal: the sequence after which the driver must drop what

@@ -254,6 +254,11 @@ impl Leader {
         // Resend the uncommitted part at once: followers dropped theirs on joining.
         leader.seq_sent = leader.commit + 1;
         leader.know_clients(follower.seq_next_delivery().get());
+        // What it journaled as a follower stays journaled; what it lacks
+        // below its ring (a gap the journal records) is not its to append.
+        let (appended, durable) = follower.journaled();
+        leader.appended = appended.get().max(first - 1).min(leader.ring.seq_next() - 1);
+        leader.durable = durable.get().min(leader.appended);
         leader
     }
 

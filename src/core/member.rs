@@ -220,7 +220,8 @@ impl Member {
         let first = old.seq_oldest();
         let records = (first.get()..old.seq_next().get()).map_while(|seq| old.event(Seq(seq)).map(|e| e.record));
         let log = (old.epoch(), old.commit(), self.delivered_next);
-        let follower = Follower::from_log(self.config.clone(), self.id, now, log, first, records);
+        let mut follower = Follower::from_log(self.config.clone(), self.id, now, log, first, records);
+        follower.keep_journaled(old.seq_appended(), old.seq_durable());
         self.role = Role::Follower(Box::new(follower));
     }
 

@@ -382,7 +382,7 @@ impl FollowerNode {
 #[derive(Debug)]
 pub struct MemberNode {
     driver: Driver,
-    member: Member,
+    member: Stored<Member>,
     delivery: Histogram<u64>,
     digest: Digest,
 }
@@ -391,17 +391,29 @@ impl MemberNode {
     /// Joins the group and binds `listen` (where clients, members and the
     /// operator send), as member `id`. `config.epoch` 0: it rejoins a running
     /// cluster; otherwise it starts a new one (the leader, if `id` is
-    /// `config.leader`).
+    /// `config.leader`). With `journal` it journals what it holds (ACKs
+    /// and, leading, its own count wait for it); it starts only with an
+    /// empty journal, as members resume none yet.
     pub fn bind(
-        config: Config,
+        mut config: Config,
         id: NodeId,
         listen: SocketAddrV4,
         multicast: &Multicast,
         tuning: &Tuning,
+        journal: Option<&JournalOptions>,
     ) -> Result<MemberNode, NetError> {
         multicast.validate()?;
+        config.journal = journal.is_some();
+        let opened = storage::open(journal)?;
+        if let Some((journal, Recovery { range: Some((first, last)), .. })) = &opened {
+            return Err(NetError::JournalResume(format!(
+                "journal {} holds sequences {first}..={last}; a member resumes no journal yet: move it away and \
+                 start with --rejoin",
+                journal.dir().display()
+            )));
+        }
         let driver = group_driver(&config, listen, multicast, tuning)?;
-        let member = Member::new(config, id, driver.now())?;
+        let member = Stored::new(Member::new(config, id, driver.now())?, opened.map(|(journal, _)| journal));
         Ok(MemberNode { driver, member, delivery: report::histogram(), digest: Digest::default() })
     }
 
@@ -412,7 +424,7 @@ impl MemberNode {
 
     /// The state machine, for its role and counters.
     pub fn member(&self) -> &Member {
-        &self.member
+        &self.member.machine
     }
 
     /// The driver, for its counters.
@@ -439,13 +451,14 @@ impl MemberNode {
         mut each_second: impl FnMut(&Member, &Driver),
     ) -> io::Result<()> {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
-        let deliver = |member: &mut Member, now: Nanos| {
-            while let Some(event) = member.poll_event() {
+        let deliver = |member: &mut Stored<Member>, now: Nanos| {
+            while let Some(event) = member.machine.poll_event() {
                 record_delivery(histogram, digest, now, &event);
                 on_event(&event, now);
             }
         };
-        run_loop(&mut self.driver, &mut self.member, stop, deliver, |m, driver, _| each_second(m, driver))
+        let tick = |m: &Stored<Member>, driver: &Driver, _| each_second(&m.machine, driver);
+        run_loop(&mut self.driver, &mut self.member, stop, deliver, tick)
     }
 }
 

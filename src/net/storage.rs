@@ -10,7 +10,7 @@ use zerocopy::FromBytes;
 
 use super::NetError;
 use super::driver::Machine;
-use crate::core::{Append, Config, Dest, Follower, Leader, Nanos, Seq, Transmit};
+use crate::core::{Append, Config, Dest, Follower, Leader, Member, Nanos, Seq, Transmit};
 use crate::journal::{Journal, JournalError, JournalOptions, Recovery};
 use crate::wire::EventHeader;
 
@@ -53,6 +53,27 @@ impl Durable for Leader {
     }
     fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Leader::unrecoverable_frame(self, buf, first, end)
+    }
+}
+
+impl Durable for Member {
+    fn poll_append(&mut self) -> Option<Append<'_>> {
+        Member::poll_append(self)
+    }
+    fn handle_durable(&mut self, through: Seq) {
+        Member::handle_durable(self, through)
+    }
+    fn poll_truncate(&mut self) -> Option<Seq> {
+        Member::poll_truncate(self)
+    }
+    fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
+        Member::poll_history(self, now)
+    }
+    fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        self.leader().map_or((0, 0), |leader| leader.history_frame(now, buf, records))
+    }
+    fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        self.leader().map_or(0, |leader| leader.unrecoverable_frame(buf, first, end))
     }
 }
 
@@ -182,7 +203,7 @@ impl<M: Machine + Durable> Stored<M> {
                 let (dest, end) = (job.dest, job.end.min(kept));
                 let len = self.machine.unrecoverable_frame(buf, job.next, end);
                 job.next = end;
-                return Some(self.sent(Transmit { dest: Dest::Unicast(dest), len }));
+                return self.sent(Transmit { dest: Dest::Unicast(dest), len });
             }
             if self.records_at == self.records.len() && job.next < job.end {
                 self.records.clear();
@@ -201,18 +222,26 @@ impl<M: Machine + Durable> Stored<M> {
             self.records_at += taken;
             let next = EventHeader::ref_from_prefix(&self.records[self.records_at..]).map(|(h, _)| h.seq());
             job.next = next.unwrap_or(self.records_next);
-            return Some(self.sent(Transmit { dest: Dest::Unicast(dest), len }));
+            return self.sent(Transmit { dest: Dest::Unicast(dest), len });
         }
     }
 
-    fn sent(&mut self, transmit: Transmit) -> Transmit {
+    /// Accounts for a history frame; none (a member that leads no more)
+    /// ends every job.
+    fn sent(&mut self, transmit: Transmit) -> Option<Transmit> {
+        if transmit.len == 0 {
+            self.jobs.clear();
+            (self.records_at, self.records_next) = (0, Seq::ZERO);
+            self.records.clear();
+            return None;
+        }
         self.budget = self.budget.saturating_sub(transmit.len);
         if self.jobs.front().is_some_and(|j| j.next >= j.end) {
             self.jobs.pop_front();
             self.records.clear();
             self.records_at = 0;
         }
-        transmit
+        Some(transmit)
     }
 
     fn fail(&mut self, error: JournalError) {

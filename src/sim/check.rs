@@ -191,14 +191,16 @@ impl History {
     }
 
     /// An incarnation's journal took `seq` as (client, request) with
-    /// `payload`: a leader sent it there, the bytes are the client's, and
-    /// if a client was told `seq` committed, it is that event.
-    pub fn journaled(&mut self, now: u64, seq: u64, client: u32, request: u64, payload: &[u8]) {
+    /// `payload`, knowing `commit`: a leader sent it there, the bytes are
+    /// the client's, and if the member knew it committed and a client was
+    /// told `seq` committed, it is that event. (A record past the commit may
+    /// be another leader's, to be dropped when its member follows the next.)
+    pub fn journaled(&mut self, now: u64, (seq, commit): (u64, u64), client: u32, request: u64, payload: &[u8]) {
         let origin = (client, request);
         if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
             self.fail(1, now, format!("journaled seq {seq} as {origin:?}, no leader sent it there"));
         }
-        if let Some(&told) = self.told_at.get(&seq)
+        if let Some(&told) = self.told_at.get(&seq).filter(|_| seq <= commit)
             && told != origin
         {
             self.fail(5, now, format!("seq {seq} journaled as {origin:?}, a client was told {told:?}"));

@@ -325,7 +325,7 @@ impl<'a> Sim<'a> {
     /// [`SYNC_NS`](super::SYNC_NS) later (a crash before loses it). Returns
     /// the records, for the checker once they are on the wire (a leader
     /// journals before it sends).
-    pub(super) fn store(&mut self, i: usize) -> Vec<(u64, u32, u64, Vec<u8>)> {
+    pub(super) fn store(&mut self, i: usize) -> Vec<Journaled> {
         let slot = &mut self.nodes[i];
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
         if let Some(last) = node.member_mut().poll_truncate() {
@@ -335,7 +335,7 @@ impl<'a> Sim<'a> {
         let mut written = Vec::new();
         while let Some(append) = node.poll_append() {
             let (h, event) = (append.event.header, append.event);
-            written.push((h.seq.get(), h.client.get(), h.request.get(), event.payload.to_vec()));
+            written.push(((h.seq.get(), append.commit.get()), h.client.get(), h.request.get(), event.payload.to_vec()));
             slot.unsynced.push((h.seq.get(), append.commit.get(), event.record.to_vec()));
         }
         if !written.is_empty() {
@@ -383,3 +383,7 @@ impl<'a> Sim<'a> {
         self.buf = buf;
     }
 }
+
+/// A record a member journaled: (its sequence, the commit then known), its
+/// client, request and payload, for the checker.
+pub(super) type Journaled = ((u64, u64), u32, u64, Vec<u8>);

@@ -135,7 +135,11 @@ impl Sim<'_> {
                     }
                     self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
                     self.nodes[i].epoch = Epoch::ZERO;
-                    self.nodes[i].node = Some(match self.core.journal {
+                    // Members with failover resume no journal yet: they rejoin empty.
+                    if self.config.failover_on() {
+                        self.nodes[i].disk.clear();
+                    }
+                    self.nodes[i].node = Some(match self.core.journal && !self.config.failover_on() {
                         true => self.resume(i, config),
                         false => (self.factory)(config, NodeId(i as u16), self.now),
                     });

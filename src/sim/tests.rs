@@ -53,6 +53,21 @@ fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
     assert!(paths.history > 0 && paths.unrecoverable == 0, "what left the ring is served from the journal");
 }
 
+/// Journaled members with failover: elections, crashes (they rejoin
+/// empty), partitions, pauses and promotions, with ACKs and the leader's
+/// own count waiting for the disk, and truncations when members follow a
+/// new leader.
+#[test]
+fn journaled_failover_seeds_hold_every_invariant() {
+    let journaled = |seed| {
+        let mut config = SimConfig::failover(seed);
+        config.core.journal = true;
+        config
+    };
+    let paths = run_all(0..1000, &journaled, " --failover --journal");
+    assert!(paths.journaled > 0 && paths.elections_won > 0);
+}
+
 #[test]
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
     for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {

@@ -51,6 +51,11 @@ impl Leader {
         }
     }
 
+    /// The last sequence handed to the driver to append (with a journal).
+    pub fn seq_appended(&self) -> Seq {
+        Seq(self.appended)
+    }
+
     /// The last sequence the driver reported durable (with a journal).
     pub fn seq_durable(&self) -> Seq {
         Seq(self.durable)
