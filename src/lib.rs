@@ -36,10 +36,10 @@
 //! [`net`]'s nodes; the core only hands records out and is told what became
 //! durable), the sequencer and its followers keep their log on disk, serve
 //! history from it and resume it after a restart. A new leader is elected
-//! only among `Member`s (`seqcast member`, failover on), whose logs are
-//! memory only so far, so a member restarted without `--rejoin` votes with
-//! an empty log; and the wire is not authenticated — run it on a network
-//! you trust.
+//! only among `Member`s (`seqcast member`, failover on), which journal too
+//! but resume no journal yet: a member restarts empty, with `--rejoin` (one
+//! restarted without it votes with an empty log); and the wire is not
+//! authenticated — run it on a network you trust.
 //!
 //! The wire format is specified in [`wire`] (also `docs/PROTOCOL.md`).
 //!
