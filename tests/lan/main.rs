@@ -351,6 +351,55 @@ fn pause_of(mut c: Cluster, load: &Load) -> Outcome {
     c.finish(n)
 }
 
+/// DESIGN §8: every node journaling, all killed (kill -9) under load and
+/// restarted from their journals: the leader resumes its log, and every
+/// follower ends with that log plus what came after, the same digest on
+/// each, nothing lost: every event a client was told committed is in it.
+fn whole_cluster_restart(load: &Load) -> Outcome {
+    let mut c = Cluster::start_journaled(4, &[])?;
+    let mut loadgen = c.load(load.count, load.rate, 1_000);
+    std::thread::sleep(Duration::from_millis(300 + load.count * 400 / load.rate.max(1)));
+    let mut killed: Vec<Proc> = c.nodes.iter_mut().filter_map(Option::take).collect();
+    killed.extend(c.leader.take());
+    for node in &mut killed {
+        node.signal(libc::SIGKILL);
+        node.wait(Duration::from_secs(5));
+    }
+    loadgen.wait(Duration::from_secs(60));
+    let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
+    let told = committed(&report);
+    c.start_leader(&[]);
+    let resumed = c.leader.as_ref().unwrap().wait_for(Duration::from_secs(10), |l| {
+        l.strip_prefix("resumed: journal held sequences 1..=")?.split(',').next()?.parse::<u64>().ok()
+    });
+    if resumed < told {
+        return Err(format!("the leader resumed 1..={resumed}, but clients were told {told} committed"));
+    }
+    for id in 1..=c.followers {
+        let node = c.start_follower(id);
+        c.nodes[id - 1] = Some(node);
+    }
+    let after = committed(&c.load_all(2_000, 2_000)?);
+    let total = resumed + after;
+    let caught_up = format!("held {total} commit {total} ");
+    for id in 1..=c.followers {
+        c.follower(id).wait_for(Duration::from_secs(30), |l| l.contains(&caught_up).then_some(()));
+    }
+    let mut digests = Vec::new();
+    for id in 1..=c.followers {
+        digests.push(c.stop_follower(id)?.digest);
+    }
+    let want = format!("seq 1..={total} events {total} lost 0 ");
+    match digests.iter().position(|d| !d.starts_with(&want) || *d != digests[0]) {
+        Some(i) => Err(format!("follower {} digest {} (follower 1: {}), want {want}…", i + 1, digests[i], digests[0])),
+        None => Ok(format!(
+            "clients told {told} committed before the kill; the leader resumed 1..={resumed}; after {after} more, \
+             every follower delivered 1..={total}, digest {}",
+            digests[0].rsplit(' ').next().unwrap_or("")
+        )),
+    }
+}
+
 /// The leader's commit, from its newest status line.
 fn leader_commit(c: &Cluster) -> u64 {
     let output = c.leader.as_ref().unwrap().output();
@@ -461,6 +510,10 @@ fn main() {
             Box::new(|| {
                 partition_of(Cluster::start_journaled(4, &["--ring-events", "1000", "--in-flight-max", "500"])?, &load)
             }),
+        ),
+        (
+            "15 journaled: the whole cluster killed (kill -9) under load, restarted",
+            Box::new(|| whole_cluster_restart(&load)),
         ),
         (
             "14 journaled: pause follower 1 (SIGSTOP 2 s) beyond the ring",
