@@ -1,9 +1,14 @@
 //! The wire's own limits on this machine, measured in the same run: a plain
 //! UDP ping-pong (the latency floor) and a plain datagram flood (the rate
 //! limit), between two processes over loopback, with the same idle strategy
-//! as the system under test.
+//! as the system under test. Each is the strongest plain path the machine
+//! offers, so that a ratio against it never flatters seqcast: the ping-pong
+//! waits in a blocking `recv` (no poller between the kernel and the loop),
+//! and the flood is received with `recvmmsg` (64 datagrams a call) and sent
+//! with `sendmmsg` or with UDP GSO, whichever gets more through.
 
 use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -59,7 +64,35 @@ impl Wait {
     }
 }
 
-/// The child half of a baseline: `--role pong|flood ADDR WAIT CPU [SECONDS SIZE]`
+/// Datagrams handed to the kernel or taken from it in one call.
+const BATCH: usize = 64;
+
+/// How the flood's sender hands datagrams to the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// `sendmmsg`, 64 datagrams a call.
+    Mmsg,
+    /// One `send` of a 65,000-byte buffer the kernel cuts into datagrams
+    /// (`UDP_SEGMENT`); the receiver still gets them one by one.
+    Gso,
+}
+
+impl Sender {
+    pub const ALL: [Sender; 2] = [Sender::Mmsg, Sender::Gso];
+
+    fn parse(text: &str) -> Sender {
+        if text == "gso" { Sender::Gso } else { Sender::Mmsg }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sender::Mmsg => "sendmmsg",
+            Sender::Gso => "gso",
+        }
+    }
+}
+
+/// The child half of a baseline: `--role pong|flood ADDR WAIT CPU [SECONDS SIZE SENDER]`
 /// (CPU `-` for none).
 pub fn child_main(args: &[String]) {
     let role = args[0].as_str();
@@ -86,15 +119,67 @@ pub fn child_main(args: &[String]) {
         "flood" => {
             let seconds: f64 = args[4].parse().unwrap();
             let size: usize = args[5].parse().unwrap();
+            let sender = Sender::parse(&args[6]);
             let datagram = vec![0x5au8; size];
             let until = Instant::now() + Duration::from_secs_f64(seconds);
-            while Instant::now() < until {
-                for _ in 0..64 {
-                    // A full receive buffer drops datagrams: that is the flood's point.
-                    let _ = socket.send(&datagram);
+            let fd = socket.as_raw_fd();
+            match sender {
+                Sender::Mmsg => {
+                    let mut iov: Vec<libc::iovec> = (0..BATCH)
+                        .map(|_| libc::iovec { iov_base: datagram.as_ptr() as *mut _, iov_len: size })
+                        .collect();
+                    // SAFETY: zeroed mmsghdr is a valid empty header; each
+                    // points at one iovec of `iov`, which outlives the calls.
+                    let mut msgs: Vec<libc::mmsghdr> = iov
+                        .iter_mut()
+                        .map(|v| {
+                            let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
+                            m.msg_hdr.msg_iov = v;
+                            m.msg_hdr.msg_iovlen = 1;
+                            m
+                        })
+                        .collect();
+                    while Instant::now() < until {
+                        // A full receive buffer drops datagrams: that is the flood's point.
+                        // SAFETY: `msgs` holds BATCH valid headers on a connected socket.
+                        unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr(), BATCH as u32, 0) };
+                    }
+                }
+                Sender::Gso => {
+                    let segment = size as libc::c_int;
+                    // SAFETY: a plain int socket option on a socket we own.
+                    let set = unsafe {
+                        libc::setsockopt(
+                            fd,
+                            libc::SOL_UDP,
+                            libc::UDP_SEGMENT,
+                            (&segment as *const libc::c_int).cast(),
+                            size_of::<libc::c_int>() as u32,
+                        )
+                    };
+                    assert_eq!(set, 0, "UDP_SEGMENT: {}", std::io::Error::last_os_error());
+                    let train = datagram.repeat(65_000 / size);
+                    while Instant::now() < until {
+                        let _ = socket.send(&train);
+                    }
+                    // SAFETY: as above; 0 turns segmentation off for the end mark.
+                    unsafe {
+                        libc::setsockopt(
+                            fd,
+                            libc::SOL_UDP,
+                            libc::UDP_SEGMENT,
+                            (&0 as *const libc::c_int).cast(),
+                            size_of::<libc::c_int>() as u32,
+                        )
+                    };
                 }
             }
-            let _ = socket.send(&[0]);
+            // The end mark can itself be dropped by a full buffer: send it
+            // until the receiver has surely drained (it stops at the first).
+            for _ in 0..50 {
+                let _ = socket.send(&[0]);
+                std::thread::sleep(Duration::from_millis(2));
+            }
         }
         other => panic!("unknown role {other}"),
     }
@@ -155,26 +240,72 @@ pub fn ping_pong(wait: Wait, cpus: usize, size: usize, count: usize) -> Histogra
     rtt
 }
 
-/// Datagrams per second one sender gets through to one receiver.
-pub fn flood(wait: Wait, cpus: usize, size: usize, seconds: f64) -> f64 {
+/// Datagrams per second one sender gets through to one receiver that takes
+/// them with `recvmmsg`.
+pub fn flood(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender) -> f64 {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     buffers(&socket);
     let addr = socket.local_addr().unwrap().to_string();
-    let role = [String::from("flood"), addr, wait.name().into(), pin(cpus), seconds.to_string(), size.to_string()];
+    let role = [
+        String::from("flood"),
+        addr,
+        wait.name().into(),
+        pin(cpus),
+        seconds.to_string(),
+        size.to_string(),
+        sender.name().into(),
+    ];
     let mut child = spawn(&role);
     wait.prepare(&socket);
-    let mut buf = [0u8; 2048];
+    let fd = socket.as_raw_fd();
+    let mut bufs = vec![[0u8; 2048]; BATCH];
+    let mut iov: Vec<libc::iovec> =
+        bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
+    // SAFETY: as in the sender: each header points at one iovec of `iov`.
+    let mut msgs: Vec<libc::mmsghdr> = iov
+        .iter_mut()
+        .map(|v| {
+            let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            m.msg_hdr.msg_iov = v;
+            m.msg_hdr.msg_iovlen = 1;
+            m
+        })
+        .collect();
+    // Blocking: wait for the first, then take what is there.
+    let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
     let mut received = 0u64;
-    let mut first: Option<Instant> = None;
-    loop {
-        let n = wait.recv(&socket, &mut buf);
-        if n == 1 {
-            break;
+    let (mut first, mut last): (Option<Instant>, Option<Instant>) = (None, None);
+    'all: loop {
+        // SAFETY: `msgs` holds BATCH valid headers over buffers that live here.
+        let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), BATCH as u32, flags, std::ptr::null_mut()) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            match e.kind() {
+                std::io::ErrorKind::WouldBlock => {
+                    if wait == Wait::Yield {
+                        std::thread::yield_now();
+                    }
+                    continue;
+                }
+                std::io::ErrorKind::Interrupted => continue,
+                _ => panic!("recvmmsg: {e}"),
+            }
         }
-        first.get_or_insert_with(Instant::now);
-        received += 1;
+        let now = Instant::now();
+        first.get_or_insert(now);
+        for m in &msgs[..n as usize] {
+            if m.msg_len == 1 {
+                break 'all;
+            }
+            // A datagram of another size would mean the kernel handed over
+            // a GSO train whole, and the count would be wrong.
+            assert_eq!(m.msg_len as usize, size, "flood datagram of an unexpected size");
+            received += 1;
+            last = Some(now);
+        }
     }
-    let elapsed = first.map_or(seconds, |f| f.elapsed().as_secs_f64());
+    // From the first datagram to the last: the end marks' pauses are not the flood's.
+    let elapsed = first.zip(last).map_or(seconds, |(f, l)| (l - f).as_secs_f64().max(1e-3));
     child.wait().unwrap();
     unpin(cpus);
     received as f64 / elapsed

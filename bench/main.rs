@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use baseline::Wait;
+use baseline::{Sender, Wait};
 use common::{Cluster, Usage, json_number};
 use seqcast::core::Config;
 use seqcast::net::report;
@@ -132,6 +132,29 @@ fn machine() -> String {
 /// Events of `SIZE` bytes that fit one DATA datagram of the default MTU.
 fn events_per_datagram() -> usize {
     (Config::default().mtu - size_of::<Header>() - size_of::<BatchHead>()) / record_len(SIZE)
+}
+
+/// The middle value (the mean of the middle two of an even count), if any.
+fn median_of(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// The middle value of figures that are never empty.
+fn median(values: Vec<f64>) -> f64 {
+    median_of(values).expect("at least one figure")
+}
+
+/// "min–max" of repeated figures, the spread a median stands for.
+fn spread(values: &[f64]) -> String {
+    let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let digits = if hi < 1000.0 { 1 } else { 0 };
+    format!("{lo:.digits$}–{hi:.digits$}")
 }
 
 fn idle_flag(idle: Wait) -> [&'static str; 2] {
@@ -311,14 +334,21 @@ fn main() {
         );
     }
 
-    // Baselines.
-    let datagrams = baseline::flood(o.idle, o.cpus, Config::default().mtu, 3.0 * scale);
+    // The flood limit: measured three times, interleaved with the rate sweep
+    // it judges (before it, after its doubling, after its refinement), each
+    // time with both senders, the better one counting; the ratio divides by
+    // the median of the three.
     let per = events_per_datagram();
-    let limit = datagrams * per as f64;
-    println!(
-        "baseline flood: {datagrams:.0} datagrams/s of {} B; {per} events/datagram → limit {limit:.0} events/s",
-        Config::default().mtu
-    );
+    let flood_round = || {
+        let by: Vec<(Sender, f64)> = Sender::ALL
+            .iter()
+            .map(|&s| (s, baseline::flood(o.idle, o.cpus, Config::default().mtu, scale, s)))
+            .collect();
+        let text: Vec<String> = by.iter().map(|(s, d)| format!("{} {d:.0}", s.name())).collect();
+        println!("baseline flood (recvmmsg, {} B): {} datagrams/s", Config::default().mtu, text.join(", "));
+        by.iter().map(|b| b.1).fold(0.0, f64::max)
+    };
+    let mut floods = vec![flood_round()];
 
     // Latency at low load, against the ping-pong measured in turns with it
     // (ping-pong, cluster, ping-pong, cluster, …): a neighbour that slows the
@@ -330,6 +360,8 @@ fn main() {
     let (rounds, pings) = if o.quick { (2, 5_000) } else { (4, 20_000) };
     let out = o.out.to_str().unwrap().to_string();
     let (mut rtt, mut commit, mut lost) = (report::histogram(), report::histogram(), 0.0);
+    // Per round: the ping-pong's p50, p99 and p99.9 in µs.
+    let mut floors: Vec<[f64; 3]> = Vec::new();
     for round in 0..rounds {
         let round_rtt = baseline::ping_pong(o.idle, o.cpus, 144, pings / rounds);
         let cluster = Cluster::start_custom(1 + 40 * round as u8, 2, &idle, &[], o.cpus);
@@ -347,12 +379,20 @@ fn main() {
             round + 1,
             commit_us / floor_us
         );
+        floors.push([50.0, 99.0, 99.9].map(|p| round_rtt.value_at_percentile(p) as f64 / 1000.0));
         rtt.add(round_rtt).expect("same bounds");
         commit.add(round_commit).expect("same bounds");
     }
-    let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
-    let floor_p99 = 2.0 * rtt.value_at_percentile(99.0) as f64 / 1000.0;
-    println!("baseline ping-pong (144 B): {}", report::table_row("round trip", &rtt));
+    // Each ratio divides by the median of the rounds' own figures.
+    let [rtt_p50, rtt_p99, rtt_p999] = [0, 1, 2].map(|k| median(floors.iter().map(|f| f[k]).collect()));
+    let (floor_p50, floor_p99) = (2.0 * rtt_p50, 2.0 * rtt_p99);
+    println!("baseline ping-pong (144 B, blocking recv): {}", report::table_row("round trip", &rtt));
+    println!(
+        "baseline ping-pong per round: p50 {}, p99 {}, p99.9 {} µs",
+        spread(&floors.iter().map(|f| f[0]).collect::<Vec<_>>()),
+        spread(&floors.iter().map(|f| f[1]).collect::<Vec<_>>()),
+        spread(&floors.iter().map(|f| f[2]).collect::<Vec<_>>()),
+    );
     report::save(&o.out.join("baseline-rtt.hdr"), &rtt).unwrap();
     std::fs::write(o.out.join("baseline-rtt.hgrm"), report::hgrm(&rtt)).unwrap();
     report::save(&o.out.join("commit-10k.hdr"), &commit).unwrap();
@@ -364,16 +404,22 @@ fn main() {
         us(50.0),
         "µs",
         Some((floor_p50, "2×RTT p50")),
-        Some(("≤ 1.5", us(50.0) <= 1.5 * floor_p50)),
+        Some(("≤ 1.15", us(50.0) <= 1.15 * floor_p50)),
     );
     t.add(
         "commit p99 at 10k events/s (µs)",
         us(99.0),
         "µs",
         Some((floor_p99, "2×RTT p99")),
-        Some(("≤ 3", us(99.0) <= 3.0 * floor_p99)),
+        Some(("≤ 1.5", us(99.0) <= 1.5 * floor_p99)),
     );
-    t.add("commit p99.9 at 10k events/s (µs)", us(99.9), "µs", Some((floor_p99, "2×RTT p99")), None);
+    t.add(
+        "commit p99.9 at 10k events/s (µs)",
+        us(99.9),
+        "µs",
+        Some((rtt_p999, "RTT p99.9")),
+        Some(("≤ 3", us(99.9) <= 3.0 * rtt_p999)),
+    );
     if lost != 0.0 {
         t.note("LOST at 10k events/s", &format!("{lost}"));
     }
@@ -383,8 +429,8 @@ fn main() {
     let p99_bound_us = 10_000.0;
     let mut curve = String::new();
     let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
-    let step = |rate: u64, curve: &mut String| -> Option<f64> {
-        let report = load(&cluster, rate, 3.0 * scale, 2, per, &[]);
+    let once = |cluster: &Cluster, rate: u64, curve: &mut String| -> (bool, f64) {
+        let report = load(cluster, rate, 3.0 * scale, 2, per, &[]);
         let (achieved, lost) = (json_number(&report, "rate"), json_number(&report, "unacknowledged"));
         let p99 = json_number(report.split("\"latency\":").nth(1).unwrap_or("{}"), "p99");
         let ok = lost == 0.0 && achieved >= 0.95 * rate as f64 && p99 <= p99_bound_us;
@@ -393,11 +439,24 @@ fn main() {
             curve,
             "  offered {rate:>9}/s  committed {achieved:>11.0}/s  lost {lost:>6}  p99 {p99:>10.1} µs  {verdict}"
         );
-        ok.then_some(achieved)
+        (ok, achieved)
+    };
+    // A step that misses is run twice more and judged by the majority, so
+    // that one noisy moment does not turn the sweep down for good.
+    let step = |cluster: &Cluster, rate: u64, curve: &mut String| -> Option<f64> {
+        let (ok, achieved) = once(cluster, rate, curve);
+        if ok {
+            return Some(achieved);
+        }
+        let runs = [(ok, achieved), once(cluster, rate, curve), once(cluster, rate, curve)];
+        let good = runs.iter().filter(|r| r.0).count();
+        let rates: Vec<f64> = runs.iter().map(|r| r.1).collect();
+        let _ = writeln!(curve, "    {rate}/s: {good} of 3 sustained, committed/s {}", spread(&rates));
+        (good >= 2).then(|| median(rates))
     };
     let (mut sustained, mut good, mut bad) = (0.0, 0u64, 0u64);
     for rate in (0..).map(|k| 25_000u64 << k).take_while(|&r| r <= 6_400_000) {
-        match step(rate, &mut curve) {
+        match step(&cluster, rate, &mut curve) {
             Some(achieved) => (sustained, good) = (achieved, rate),
             None => {
                 bad = rate;
@@ -405,17 +464,28 @@ fn main() {
             }
         }
     }
+    // The flood runs alone: an idle cluster beside it takes cores too.
+    stop(cluster);
+    floods.push(flood_round());
+    let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
     for _ in 0..2 {
         if bad == 0 {
             break;
         }
         let rate = (good + bad) / 2;
-        match step(rate, &mut curve) {
+        match step(&cluster, rate, &mut curve) {
             Some(achieved) => (sustained, good) = (achieved, rate),
             None => bad = rate,
         }
     }
     stop(cluster);
+    floods.push(flood_round());
+    let datagrams = median(floods.clone());
+    let limit = datagrams * per as f64;
+    println!(
+        "baseline flood: median {datagrams:.0} datagrams/s (spread {}); {per} events/datagram → limit {limit:.0} events/s",
+        spread(&floods)
+    );
     println!("rate sweep (batch {per}, 2 clients, p99 bound {p99_bound_us} µs):\n{curve}");
     std::fs::write(o.out.join("sweep.txt"), &curve).unwrap();
     t.add(
@@ -423,7 +493,7 @@ fn main() {
         sustained,
         "ev/s",
         Some((limit, "flood × events/dgram")),
-        Some(("≥ 0.30", sustained >= 0.3 * limit)),
+        Some(("≥ 0.9", sustained >= 0.9 * limit)),
     );
 
     // Leader CPU per committed event with 2, 4 and 8 followers: the loaded
@@ -477,17 +547,13 @@ fn main() {
             samples[i].push((total, user));
         }
     }
-    let median = |mut values: Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        values.get(values.len() / 2).copied()
-    };
     let of = if repeats > 1 { format!(", median of {repeats}") } else { String::new() };
     let mut user_ns = Vec::new();
     for (i, &followers) in counts.iter().enumerate() {
-        if let Some(total) = median(samples[i].iter().map(|s| s.0).collect()) {
+        if let Some(total) = median_of(samples[i].iter().map(|s| s.0).collect()) {
             t.add(&format!("leader CPU/event (user + system), {followers} followers{of}"), total, "ns", None, None);
         }
-        if let Some(user) = median(samples[i].iter().filter_map(|s| s.1).collect()) {
+        if let Some(user) = median_of(samples[i].iter().filter_map(|s| s.1).collect()) {
             t.add(&format!("leader user CPU/event (perf), {followers} followers{of}"), user, "ns", None, None);
             user_ns.push(user);
         }
@@ -584,13 +650,11 @@ fn main() {
 
     t.print();
     let json = format!(
-        "{{\"machine\":{:?},\"mode\":{:?},\"idle\":{:?},\"pinned\":{},\"rtt_p50_us\":{:.3},\"rtt_p99_us\":{:.3},\"flood_datagrams_per_s\":{datagrams:.0},\"events_per_datagram\":{per},\"figures\":[{}]}}\n",
+        "{{\"machine\":{:?},\"mode\":{:?},\"idle\":{:?},\"pinned\":{},\"rtt_p50_us\":{rtt_p50:.3},\"rtt_p99_us\":{rtt_p99:.3},\"rtt_p999_us\":{rtt_p999:.3},\"flood_datagrams_per_s\":{datagrams:.0},\"events_per_datagram\":{per},\"figures\":[{}]}}\n",
         machine(),
         if o.quick { "quick" } else { "full" },
         o.idle.name(),
         o.cpus > 0,
-        floor_p50 / 2.0,
-        floor_p99 / 2.0,
         t.json.join(",")
     );
     let pinned = if o.cpus > 0 { "-pinned" } else { "" };
