@@ -99,33 +99,39 @@ pub fn run(t: &mut Table, out: &std::path::Path, quick: bool, idle: Wait, sustai
     // Throughput at the rate the memory-only cluster sustained, and replay.
     let rate = (sustained.max(50_000.0) * 0.9) as u64;
     let seconds = 3.0 * scale;
+    // Committed/s, and events never confirmed (a level that leaves any
+    // unconfirmed has not sustained the rate, whatever it committed).
     let mut achieved = [0.0; 3];
+    let mut unconfirmed = [0.0; 3];
     for (i, sync) in levels.iter().enumerate() {
         let cluster = start(130 + i as u8, *sync);
         let report = load(&cluster, rate, seconds, 2, super::events_per_datagram(), &[]);
-        achieved[i] = json_number(&report, "rate") * f64::from(json_number(&report, "unacknowledged") == 0.0);
+        achieved[i] = json_number(&report, "rate");
+        unconfirmed[i] = json_number(&report, "unacknowledged");
         if i == 1 {
             replay(t, &cluster, json_number(&report, "committed") as u64);
         }
         stop(cluster);
     }
-    println!(
-        "journal: at {rate}/s offered: memory {:.0}/s, none {:.0}/s, batch {:.0}/s",
-        achieved[0], achieved[1], achieved[2]
-    );
+    let name = ["memory", "none", "batch"];
+    let text: Vec<String> =
+        (0..3).map(|i| format!("{} {:.0}/s ({} unconfirmed)", name[i], achieved[i], unconfirmed[i])).collect();
+    println!("journal: at {rate}/s offered (nodes idle block, unpinned): {}", text.join(", "));
+    let all = |i: usize| unconfirmed[i] == 0.0;
+    let left = |i: usize| if all(i) { String::new() } else { format!(", {} unconfirmed", unconfirmed[i]) };
     t.add(
-        &format!("committed events/s at {rate}/s, --sync none"),
+        &format!("committed events/s at {rate}/s, --sync none{}", left(1)),
         achieved[1],
         "ev/s",
         Some((achieved[0], "no journal")),
-        Some(("≥ 0.9", achieved[1] >= 0.9 * achieved[0])),
+        Some(("≥ 0.9, none unconfirmed", all(1) && achieved[1] >= 0.9 * achieved[0])),
     );
     t.add(
-        &format!("committed events/s at {rate}/s, --sync batch"),
+        &format!("committed events/s at {rate}/s, --sync batch{}", left(2)),
         achieved[2],
         "ev/s",
         Some((batched, "disk, 100 records a sync")),
-        Some(("≥ 0.5", achieved[2] >= 0.5 * batched)),
+        Some(("≥ 0.5, none unconfirmed", all(2) && achieved[2] >= 0.5 * batched)),
     );
 }
 

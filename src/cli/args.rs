@@ -84,7 +84,8 @@ pub struct TuningArgs {
     /// core), spin (a core per node: lowest latency with enough cores).
     #[arg(long, value_enum, default_value_t = IdleArg::Block)]
     pub idle: IdleArg,
-    /// Pin the node's thread to this CPU.
+    /// Pin the node's thread to this CPU (the load generator pins its
+    /// client i to CPU + i, wrapping round the CPUs there are).
     #[arg(long, value_name = "CPU")]
     pub pin: Option<usize>,
     /// Clock for stamps and timers: monotonic (one host), or realtime

@@ -146,7 +146,7 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
             .map(|(i, node)| {
                 let i = i as u64;
                 let count = options.count / clients + u64::from(i < options.count % clients);
-                scope.spawn(move || client_thread(options, node, count, start_ns, progress, stop))
+                scope.spawn(move || client_thread(options, i as usize, node, count, start_ns, progress, stop))
             })
             .collect();
         threads.into_iter().map(|t| t.join().expect("a load thread panicked")).collect()
@@ -163,13 +163,18 @@ const EARLY_MAX_NS: Nanos = 50_000;
 
 fn client_thread(
     options: &LoadOptions,
+    index: usize,
     mut node: ClientNode,
     count: u64,
     start_ns: Nanos,
     progress: &Progress,
     stop: &AtomicBool,
 ) -> Result<LoadReport, NetError> {
-    options.tuning.apply_to_thread()?;
+    // Pinned, each client takes the next CPU: two spinning on one core
+    // would take turns a scheduler slice (milliseconds) at a time.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pin_cpu = options.tuning.pin_cpu.map(|cpu| (cpu + index) % cpus);
+    crate::net::Tuning { pin_cpu, ..options.tuning.clone() }.apply_to_thread()?;
     let id = node.client().id();
     let batch = options.batch.max(1);
     let clients = u64::from(options.clients.max(1));
