@@ -86,6 +86,11 @@ impl Epoch {
     /// Not known yet.
     pub const ZERO: Epoch = Epoch(0);
 
+    /// The newest epoch a frame may carry (2^48: an election a millisecond
+    /// for 8,900 years). The wire refuses any beyond it, so that
+    /// [`Epoch::next`] of an epoch heard never overflows.
+    pub const MAX: Epoch = Epoch(1 << 48);
+
     /// The number.
     pub const fn get(self) -> u64 {
         self.0

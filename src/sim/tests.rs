@@ -203,8 +203,10 @@ impl SimNode for Broken {
                 wire::seal(&mut bytes);
             }
             Bug::GrantToAnyLog if kind == Ok(wire::Kind::VoteRequest) => {
-                // The claim (epoch, last sequence) follows the 32-byte header.
-                bytes[32..48].fill(0xff);
+                // The claim (epoch, last sequence) follows the 32-byte header:
+                // the newest epoch the wire takes, the longest log.
+                bytes[32..40].copy_from_slice(&crate::types::Epoch::MAX.get().to_le_bytes());
+                bytes[40..48].fill(0xff);
                 wire::seal(&mut bytes);
             }
             _ => {}

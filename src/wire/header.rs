@@ -197,5 +197,8 @@ pub fn check(datagram: &[u8]) -> Result<(&Header, &[u8]), Error> {
     if header.crc.get() != crc_of(datagram) {
         return Err(Error::BadCrc);
     }
+    if header.epoch() > Epoch::MAX {
+        return Err(Error::EpochOutOfRange);
+    }
     Ok((header, body))
 }

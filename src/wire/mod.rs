@@ -25,6 +25,8 @@ use core::fmt;
 
 use zerocopy::FromBytes;
 
+use crate::types::Epoch;
+
 /// Why a datagram was rejected. Each variant is a counter in the nodes' stats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Error {
@@ -52,11 +54,15 @@ pub enum Error {
     BadRange,
     /// A NAK carries more than [`NAK_RANGES_MAX`] ranges.
     TooManyRanges,
+    /// An epoch, in the header or a claim, beyond [`Epoch::MAX`]: no real
+    /// cluster gets there, and a candidate must always be able to stand
+    /// for the epoch after the newest it has seen.
+    EpochOutOfRange,
 }
 
 impl Error {
     /// Every variant once, for counters indexed by reason.
-    pub const ALL: [Error; 12] = [
+    pub const ALL: [Error; 13] = [
         Error::Truncated,
         Error::BadMagic,
         Error::BadVersion(0),
@@ -69,6 +75,7 @@ impl Error {
         Error::EventMismatch,
         Error::BadRange,
         Error::TooManyRanges,
+        Error::EpochOutOfRange,
     ];
 
     /// Position of this variant in [`Error::ALL`].
@@ -86,6 +93,7 @@ impl Error {
             Error::EventMismatch => 9,
             Error::BadRange => 10,
             Error::TooManyRanges => 11,
+            Error::EpochOutOfRange => 12,
         }
     }
 
@@ -104,6 +112,7 @@ impl Error {
             Error::EventMismatch => "event_mismatch",
             Error::BadRange => "bad_range",
             Error::TooManyRanges => "too_many_ranges",
+            Error::EpochOutOfRange => "epoch_out_of_range",
         }
     }
 }
@@ -173,12 +182,25 @@ pub fn parse(datagram: &[u8]) -> Result<Datagram<'_>, Error> {
         Kind::Commit => Frame::Commit(client::parse_commit(body)?),
         Kind::Busy => Frame::Busy(Busy::ref_from_bytes(body).map_err(|_| fixed(()))?),
         Kind::Unrecoverable => Frame::Unrecoverable(control::parse_unrecoverable(body)?),
-        Kind::VoteRequest => Frame::VoteRequest(VoteRequest::ref_from_bytes(body).map_err(|_| fixed(()))?),
-        Kind::Vote => Frame::Vote(Vote::ref_from_bytes(body).map_err(|_| fixed(()))?),
+        Kind::VoteRequest => {
+            let request = VoteRequest::ref_from_bytes(body).map_err(|_| fixed(()))?;
+            in_range(request.claim().epoch)?;
+            Frame::VoteRequest(request)
+        }
+        Kind::Vote => {
+            let vote = Vote::ref_from_bytes(body).map_err(|_| fixed(()))?;
+            in_range(vote.claim().epoch)?;
+            Frame::Vote(vote)
+        }
         Kind::Promote => Frame::Promote(Promote::ref_from_bytes(body).map_err(|_| fixed(()))?),
         Kind::Unknown(code) => return Err(Error::UnknownKind(code)),
     };
     Ok(Datagram { header, frame })
+}
+
+/// Refuses an epoch past [`Epoch::MAX`].
+fn in_range(epoch: Epoch) -> Result<(), Error> {
+    if epoch > Epoch::MAX { Err(Error::EpochOutOfRange) } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -311,6 +311,8 @@ fn malformed_inputs_name_their_reason() {
         ("empty range", resealed(&UNRECOVERABLE, |b| b[body + 8] = 1), Error::BadRange),
         ("run of 0", resealed(&COMMIT, |b| b[body + 16 + 16] = 0), Error::BadRange),
         ("65 ranges", resealed(&NAK, |b| b[body] = 65), Error::TooManyRanges),
+        ("epoch 2^56", resealed(&DATA, |b| b[31] = 1), Error::EpochOutOfRange),
+        ("claim epoch 2^56", resealed(&VOTE, |b| b[body + 15] = 1), Error::EpochOutOfRange),
     ];
     let mut seen = [false; Error::ALL.len()];
     for (name, bytes, want) in cases {
@@ -447,9 +449,9 @@ fn model() -> impl Strategy<Value = Model> {
             rtt_ns: d.into(),
             epoch_start: e.into(),
         })),
-        (any::<u64>(), any::<u64>())
+        (0..=Epoch::MAX.get(), any::<u64>())
             .prop_map(|(a, b)| Model::VoteRequest(VoteRequest { log_epoch: a.into(), log_seq: b.into() })),
-        (0..2u32, any::<u64>(), any::<u64>()).prop_map(|(g, a, b)| Model::Vote(Vote {
+        (0..2u32, 0..=Epoch::MAX.get(), any::<u64>()).prop_map(|(g, a, b)| Model::Vote(Vote {
             granted: g.into(),
             reserved: 0.into(),
             log_epoch: a.into(),
@@ -507,7 +509,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
 
     #[test]
-    fn parse_inverts_emit(model in model(), sender in any::<u16>(), epoch in any::<u64>()) {
+    fn parse_inverts_emit(model in model(), sender in any::<u16>(), epoch in 0..=Epoch::MAX.get()) {
         let bytes = emitted(&model, sender, epoch);
         let datagram = parse(&bytes).unwrap();
         prop_assert_eq!(model_of(&datagram.frame, datagram.header.kind()), model);
@@ -543,4 +545,23 @@ proptest! {
         prop_assert!(parse(&flipped).is_err());
         prop_assert!(parse(&bytes[..cut.index(bytes.len())]).is_err());
     }
+}
+
+#[test]
+fn an_epoch_past_the_limit_is_refused_in_the_header_and_in_claims() {
+    use crate::types::Claim;
+    let cluster = 7;
+    let emit_one = |epoch: u64, claim: u64| {
+        let header = Header::new(Kind::VoteRequest, 1, cluster, Epoch(epoch));
+        let body = VoteRequest::new(Claim { epoch: Epoch(claim), seq: Seq(3) });
+        let mut buf = vec![0; 128];
+        let len = emit(&mut buf, &header, Kind::VoteRequest, &body).unwrap();
+        buf.truncate(len);
+        buf
+    };
+    let max = Epoch::MAX.get();
+    assert!(parse(&emit_one(max, max)).is_ok());
+    assert_eq!(parse(&emit_one(max + 1, 1)).unwrap_err(), Error::EpochOutOfRange);
+    assert_eq!(parse(&emit_one(u64::MAX, 1)).unwrap_err(), Error::EpochOutOfRange);
+    assert_eq!(parse(&emit_one(2, u64::MAX)).unwrap_err(), Error::EpochOutOfRange);
 }

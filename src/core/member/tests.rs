@@ -274,3 +274,20 @@ fn a_fenced_leader_is_told_of_the_newer_epoch_only_by_a_frame_that_passed_its_ch
     assert_eq!(vote_sent(&mut member, 31 * MS), Some((2, false)), "the epoch it is fenced at");
     assert_eq!(member.rejects().wrong_epoch, 1);
 }
+
+#[test]
+fn an_epoch_beyond_the_limit_is_refused_unanswered_and_promises_nothing() {
+    let config = Config { failover: Failover::Manual, ..Config::default() };
+    let mut voter = Member::new(config, NodeId(1), 0).unwrap();
+    let at_limit = Epoch::MAX.get();
+    for (epoch, claim) in [(u64::MAX, (1, 0)), (at_limit + 1, (1, 0)), (2, (u64::MAX, 0))] {
+        assert_eq!(answer(&mut voter, 10, 2, &request(2, epoch, claim, true)), None, "epoch {epoch}, claim {claim:?}");
+    }
+    let reason = crate::wire::Error::EpochOutOfRange.index();
+    assert_eq!(voter.rejects().wire[reason], 3);
+    // Nothing was promised: the next real election goes on.
+    assert_eq!(answer(&mut voter, 11, 2, &request(2, 2, (1, 0), true)), Some((2, true)));
+    // The limit itself is a valid epoch, and a candidate after it stands
+    // for one more without overflowing.
+    assert_eq!(answer(&mut voter, 12, 2, &request(2, at_limit, (1, 0), true)), Some((at_limit, true)));
+}
