@@ -65,6 +65,11 @@ pub struct MemberArgs {
     /// Events buffered ahead of delivery [default: 32768].
     #[arg(long, value_name = "N")]
     window_events: Option<usize>,
+    /// A client silent this long with nothing uncommitted may give its
+    /// place in the full client table (256 clients) to a new one; it
+    /// resumes where it stopped when it comes back [default: 10000].
+    #[arg(long, value_name = "MS")]
+    client_idle_ms: Option<u64>,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -107,6 +112,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     config.ring_events = args.ring_events.unwrap_or(config.ring_events);
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
     config.window_events = args.window_events.unwrap_or(config.window_events);
+    config.client_idle_ns = args.client_idle_ms.map_or(config.client_idle_ns, |ms| ms.saturating_mul(1_000_000));
     if let Err(e) = config.validate() {
         return fail(e);
     }

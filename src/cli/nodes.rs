@@ -36,6 +36,11 @@ pub struct SequencerArgs {
     /// (must be below --ring-events) [default: 16384].
     #[arg(long, value_name = "N")]
     in_flight_max: Option<usize>,
+    /// A client silent this long with nothing uncommitted may give its
+    /// place in the full client table (256 clients) to a new one; it
+    /// resumes where it stopped when it comes back [default: 10000].
+    #[arg(long, value_name = "MS")]
+    client_idle_ms: Option<u64>,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -154,6 +159,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let config = &mut resolved.config;
     config.ring_events = args.ring_events.unwrap_or(config.ring_events);
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
+    config.client_idle_ns = args.client_idle_ms.map_or(config.client_idle_ns, |ms| ms.saturating_mul(1_000_000));
     if let Err(e) = config.validate() {
         return fail(e);
     }

@@ -1,6 +1,14 @@
 //! The leader's table of clients: for each, the requests taken so far and the
 //! sequence each got (deduplication and commit notices). A member with
 //! failover keeps one of what it delivered, so that it can lead.
+//!
+//! The table has a fixed size. When it is full, a new client takes the
+//! place of one idle for `client_idle_ns` with nothing uncommitted or
+//! untold (the leader), or of the one whose newest event is oldest (a
+//! member's record of its log). What a client gives its place up with, its
+//! next request and newest sequence, is kept in a tombstone, so that it
+//! resumes where it stopped when it comes back: its old requests stay
+//! duplicates, never sequenced twice.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -21,6 +29,8 @@ pub(super) struct ClientEntry {
     /// delivered, or held when elected); a leader's own stamping leaves it.
     pub(super) last_seq: u64,
     pub(super) dirty: bool,
+    /// When the leader last heard a SUBMIT of it (0: never, here).
+    pub(super) last_heard: Nanos,
     /// When the client was last asked to resend from `request_next`: one ask
     /// per round trip, or every SUBMIT behind a loss would trigger a resend.
     pub(super) gap_asked_at: Option<Nanos>,
@@ -36,6 +46,32 @@ pub(super) struct Clients {
     pub(super) seqs: Vec<[u64; 2]>,
     pub(super) pending_max: usize,
     pub(super) dirty: VecDeque<usize>,
+    /// Clients that gave their place up, oldest first, at most `tombstones_max`.
+    tombstones: VecDeque<Tombstone>,
+    tombstones_max: usize,
+    /// Places given up so far.
+    pub(super) evicted: u64,
+}
+
+/// What is kept of a client that gave its place up.
+#[derive(Clone, Copy, Debug)]
+struct Tombstone {
+    id: ClientId,
+    request_next: u64,
+    last_seq: u64,
+}
+
+/// Tombstones kept per place in the table.
+const TOMBSTONES_PER_CLIENT: usize = 4;
+
+/// How a full table makes room for a new client.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Room {
+    /// The leader: a client idle since before this time, with nothing
+    /// uncommitted or untold, may give its place up.
+    IdleBefore(Nanos),
+    /// A member's record: the client whose newest event is oldest.
+    Oldest,
 }
 
 impl Clients {
@@ -47,21 +83,38 @@ impl Clients {
             seqs: super::zeroed(clients_max * pending_max, prefault),
             pending_max,
             dirty: VecDeque::with_capacity(clients_max),
+            tombstones: VecDeque::with_capacity(clients_max * TOMBSTONES_PER_CLIENT),
+            tombstones_max: clients_max * TOMBSTONES_PER_CLIENT,
+            evicted: 0,
         }
     }
 
-    /// The slot of client `id`, added with `request_next` if it is new.
-    pub(super) fn find_or_add(&mut self, id: ClientId, addr: Option<SocketAddr>, request_next: u64) -> Option<usize> {
+    /// The newest sequence known of client `id`'s events, in the table or
+    /// its tombstone.
+    pub(super) fn last_seq(&self, id: ClientId) -> Option<u64> {
+        match self.index.get(&id) {
+            Some(&slot) => Some(self.entries[slot].last_seq),
+            None => self.tombstones.iter().rev().find(|t| t.id == id).map(|t| t.last_seq),
+        }
+    }
+
+    /// The slot of client `id`, added with `request_next` if it is new (or
+    /// where it stopped, if it gave its place up), making `room` if the
+    /// table is full; `None` if there is none.
+    pub(super) fn find_or_add(
+        &mut self,
+        id: ClientId,
+        addr: Option<SocketAddr>,
+        request_next: u64,
+        room: Room,
+    ) -> Option<usize> {
         if let Some(&slot) = self.index.get(&id) {
             if addr.is_some() {
                 self.entries[slot].addr = addr;
             }
             return Some(slot);
         }
-        if self.entries.len() == self.entries.capacity() {
-            return None;
-        }
-        self.entries.push(ClientEntry {
+        let mut entry = ClientEntry {
             id,
             addr,
             request_next,
@@ -69,10 +122,46 @@ impl Clients {
             known_from: request_next,
             last_seq: 0,
             dirty: false,
+            last_heard: 0,
             gap_asked_at: None,
-        });
-        self.index.insert(id, self.entries.len() - 1);
-        Some(self.entries.len() - 1)
+        };
+        if let Some(i) = self.tombstones.iter().rposition(|t| t.id == id) {
+            let t = self.tombstones.remove(i).expect("found");
+            (entry.request_next, entry.notified_next, entry.known_from) =
+                (t.request_next, t.request_next, t.request_next);
+            entry.last_seq = t.last_seq;
+        }
+        if self.entries.len() < self.entries.capacity() {
+            self.entries.push(entry);
+            self.index.insert(id, self.entries.len() - 1);
+            return Some(self.entries.len() - 1);
+        }
+        let slot = self.victim(room)?;
+        let gone = self.entries[slot];
+        self.index.remove(&gone.id);
+        if self.tombstones.len() == self.tombstones_max {
+            self.tombstones.pop_front();
+        }
+        self.tombstones.push_back(Tombstone { id: gone.id, request_next: gone.request_next, last_seq: gone.last_seq });
+        self.evicted += 1;
+        let seqs = slot * self.pending_max..(slot + 1) * self.pending_max;
+        self.seqs[seqs].fill([0, 0]);
+        self.entries[slot] = entry;
+        self.index.insert(id, slot);
+        Some(slot)
+    }
+
+    /// The place a new client may take in a full table, if any.
+    fn victim(&self, room: Room) -> Option<usize> {
+        let settled = |e: &ClientEntry| !e.dirty && e.notified_next == e.request_next;
+        let slots = self.entries.iter().enumerate();
+        match room {
+            Room::IdleBefore(before) => slots
+                .filter(|(_, e)| settled(e) && e.last_heard < before)
+                .min_by_key(|(_, e)| e.last_heard)
+                .map(|(slot, _)| slot),
+            Room::Oldest => slots.filter(|(_, e)| !e.dirty).min_by_key(|(_, e)| e.last_seq).map(|(slot, _)| slot),
+        }
     }
 
     fn seq_index(&self, slot: usize, request: u64) -> usize {
@@ -101,7 +190,7 @@ impl Clients {
     /// Notes that (client `id`, `request`) is the event at `seq`, taken by
     /// some leader: what an elected member knows of who sent what.
     pub(super) fn record(&mut self, id: ClientId, request: u64, seq: u64) {
-        let Some(slot) = self.find_or_add(id, None, request) else { return };
+        let Some(slot) = self.find_or_add(id, None, request, Room::Oldest) else { return };
         self.set_seq(slot, request, seq);
         let entry = &mut self.entries[slot];
         entry.last_seq = entry.last_seq.max(seq);
@@ -121,6 +210,7 @@ impl Clients {
             ..*e
         }));
         copy.index.clone_from(&self.index);
+        copy.tombstones.clone_from(&self.tombstones);
         let used = self.entries.len() * self.pending_max;
         copy.seqs[..used].copy_from_slice(&self.seqs[..used]);
         copy

@@ -54,6 +54,10 @@ pub struct Config {
     pub window_events: usize,
     /// Clients the leader tracks for deduplication.
     pub clients_max: usize,
+    /// A client idle this long with nothing uncommitted may give its place
+    /// in a full client table to a new one; it resumes where it stopped
+    /// when it comes back.
+    pub client_idle_ns: u64,
     /// Requests a client may have uncommitted (and the leader remembers).
     pub client_pending_max: usize,
     /// Leader heartbeat period when no DATA goes out.
@@ -108,6 +112,7 @@ impl Default for Config {
             in_flight_max: 1 << 14,
             window_events: 1 << 15,
             clients_max: 256,
+            client_idle_ns: 10_000_000_000,
             client_pending_max: 4096,
             heartbeat_interval_ns: 1_000_000,
             ack_interval_ns: 1_000_000,

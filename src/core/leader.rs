@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use super::clients::Clients;
+use super::clients::{Clients, Room};
 use super::timer::TimerTable;
 use super::{
     Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers, Rejects,
@@ -59,6 +59,9 @@ pub struct LeaderStats {
     pub in_doubt: u64,
     /// Ranges that had left the ring handed to the driver to serve from the journal.
     pub history_requests: u64,
+    /// Clients that gave their place in the full client table to a new one,
+    /// idle for `client_idle_ns` with nothing uncommitted.
+    pub clients_evicted: u64,
     /// ACK round-trip samples dropped because the driver did not poll them in time.
     pub rtt_samples_dropped: u64,
 }
@@ -391,17 +394,19 @@ impl Leader {
         // A client whose newest known event is older than what this leader
         // lost (or unknown) may have requests in those events: their place
         // cannot be told, and taking them again would sequence them twice.
-        let seen_since_loss = |slot: &usize| self.clients.entries[*slot].last_seq >= self.lost_end;
-        if self.lost_end > 0 && !self.clients.index.get(&id).is_some_and(seen_since_loss) {
+        if self.lost_end > 0 && self.clients.last_seq(id).is_none_or(|last| last < self.lost_end) {
             self.stats.in_doubt += 1;
             return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
         }
         // Request numbers of a client id start at 1 (one id per incarnation).
         let start = if self.promoted { submit.head.request.get() } else { 1 };
-        let Some(slot) = self.clients.find_or_add(id, Some(from), start) else {
+        let room = Room::IdleBefore(now.saturating_sub(self.config.client_idle_ns));
+        let Some(slot) = self.clients.find_or_add(id, Some(from), start, room) else {
             self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
             return;
         };
+        self.clients.entries[slot].last_heard = now;
+        self.stats.clients_evicted = self.clients.evicted;
         for event in submit.events {
             let request = event.header.request.get();
             let entry = self.clients.entries[slot];

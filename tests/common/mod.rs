@@ -236,6 +236,11 @@ impl Cluster {
         Cluster::start_nodes(tag, followers, extra, (&[], &[]), wrap, cpus)
     }
 
+    /// A leader given `leader_extra` and `followers` followers.
+    pub fn start_with_leader(tag: u8, followers: usize, leader_extra: &[&str]) -> Cluster {
+        Cluster::start_nodes(tag, followers, &[], (&[], leader_extra), &[], 0)
+    }
+
     /// A leader and `followers` followers, each keeping a journal under
     /// `out/journal` at `--sync sync`.
     pub fn start_journaled(tag: u8, followers: usize, sync: &str) -> Cluster {

@@ -196,3 +196,79 @@ proptest::proptest! {
         }
     }
 }
+
+/// Every datagram the leader has to send at `now`.
+fn sent(leader: &mut Leader, now: Nanos) -> Vec<Vec<u8>> {
+    let mut buf = vec![0; 1472];
+    std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| buf[..t.len].to_vec())).collect()
+}
+
+/// The BUSY reasons among `datagrams`, by client.
+fn busy_of(datagrams: &[Vec<u8>]) -> Vec<(u32, BusyReason)> {
+    datagrams
+        .iter()
+        .filter_map(|d| match crate::wire::parse(d).unwrap().frame {
+            Frame::Busy(b) => Some((b.client().get(), b.reason())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 16: a full client table refused every new client until the leader
+/// restarted. A client idle for `client_idle_ns` with nothing uncommitted
+/// gives its place up; back, it resumes where it stopped, and its old
+/// requests stay duplicates.
+#[test]
+fn an_idle_client_gives_its_place_up_and_resumes_where_it_stopped() {
+    let idle = 1_000_000;
+    let config = Config { clients_max: 2, client_idle_ns: idle, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut clients: Vec<crate::core::Client> =
+        (1..=3).map(|id| crate::core::Client::new(config.clone(), ClientId(id), addr(1)).unwrap()).collect();
+    let mut buf = vec![0; config.mtu];
+    // Client `i` submits one event at `now`; the follower ACKs what it got:
+    // what the leader sent back, and the SUBMIT.
+    let mut submit = |leader: &mut Leader, i: usize, now: Nanos| {
+        clients[i].submit(b"e").unwrap();
+        let t = clients[i].poll_transmit(now, &mut buf).unwrap();
+        let bytes = buf[..t.len].to_vec();
+        leader.handle_datagram(now, addr(100 + i as u16), &bytes);
+        let mut out = sent(leader, now);
+        for d in &out {
+            follower.handle_datagram(now, addr(1), d);
+        }
+        while let Some(ack) = follower.poll_transmit(now, &mut buf) {
+            let ack = buf[..ack.len].to_vec();
+            leader.handle_datagram(now, addr(11), &ack);
+        }
+        out.extend(sent(leader, now));
+        for d in &out {
+            clients[i].handle_datagram(now, addr(1), d);
+        }
+        (out, bytes)
+    };
+    let (_, first_of_1) = submit(&mut leader, 0, 10);
+    submit(&mut leader, 1, 20);
+    assert_eq!(leader.commit(), Seq(2));
+    // Full, and nobody idle long enough yet.
+    let (out, _) = submit(&mut leader, 2, 30);
+    assert_eq!(busy_of(&out), [(3, BusyReason::TooManyClients)]);
+    assert_eq!(leader.stats().events_stamped, 2);
+    // Later client 1 (silent longest) gives its place to client 3, which
+    // was told to resend from its request 1.
+    let later = 10 + idle + 1;
+    let (out, _) = submit(&mut leader, 2, later);
+    assert_eq!(busy_of(&out), []);
+    assert_eq!((leader.stats().events_stamped, leader.stats().clients_evicted), (4, 1), "client 3's two events");
+    // Back much later, client 1 takes client 2's place and goes on with its
+    // request 2: no gap, no BUSY.
+    let (out, _) = submit(&mut leader, 0, later + idle);
+    assert_eq!(busy_of(&out), []);
+    assert_eq!((leader.stats().events_stamped, leader.stats().clients_evicted), (5, 2));
+    // Its request 1 again (a late duplicate) is not sequenced again.
+    leader.handle_datagram(later + idle + 1, addr(100), &first_of_1);
+    sent(&mut leader, later + idle + 1);
+    assert_eq!(leader.stats().events_stamped, 5);
+    assert_eq!(leader.stats().duplicates, 1);
+}
