@@ -240,6 +240,10 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         s.naks
     );
     println!("rejects: {}", rejects_text(leader.rejects()));
+    println!(
+        "limits: repairs over budget {}, repairs overflowed {}, implausible round trips {}, clients evicted {}",
+        s.repairs_over_budget, s.repairs_overflow, s.rtt_samples_implausible, s.clients_evicted
+    );
     println!("io: {}", io_text(node.driver()));
     println!("clock: {}", tuning.clock.name());
     println!("{}", report::table_header());

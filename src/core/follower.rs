@@ -403,7 +403,12 @@ impl Follower {
             self.rejects.wrong_epoch += 1;
             return;
         }
-        self.leader_addr = Some(from);
+        if self.leader_addr != Some(from) {
+            // A first ACK tells a leader where this follower is (its repairs
+            // go where ACKs come from), even before it holds anything.
+            self.ack_due = !self.observer;
+            self.leader_addr = Some(from);
+        }
         self.resync();
         match datagram.frame {
             Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),

@@ -46,6 +46,12 @@ pub struct LeaderStats {
     pub naks_coalesced: u64,
     /// NAKed ranges dropped because `repairs_max` repairs were in flight.
     pub repairs_overflow: u64,
+    /// NAKed ranges dropped because their member already had
+    /// `nak_events_max` events in repair.
+    pub repairs_over_budget: u64,
+    /// ACKs whose echoed stamp this leader cannot have sent, or whose round
+    /// trip exceeds a second: not used as a sample.
+    pub rtt_samples_implausible: u64,
     /// RETRANSMIT datagrams sent.
     pub retransmits_sent: u64,
     /// Events resent in RETRANSMIT.
@@ -68,6 +74,10 @@ pub struct LeaderStats {
 
 /// Round-trip samples kept until polled: more than a driver turn reads.
 const RTT_SAMPLES_MAX: usize = 256;
+
+/// The longest round trip taken as a sample: on a LAN, more is a forged
+/// or garbled echo, not a measurement.
+const RTT_SAMPLE_MAX_NS: Nanos = 1_000_000_000;
 
 /// What the leader reports to its driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +144,12 @@ pub struct Leader {
     ring: Ring,
     quorum: usize,
     held: Vec<u64>,
+    /// Where each member's ACKs come from: its repairs go there, never to
+    /// the source of a NAK (which anyone can forge), unless it has not
+    /// ACKed yet.
+    member_addr: Vec<Option<SocketAddr>>,
+    /// When this leader started: no ACK can echo a stamp older than that.
+    started_ns: Nanos,
     scratch: Vec<u64>,
     commit: u64,
     commit_sent: u64,
@@ -198,6 +214,8 @@ impl Leader {
             ring,
             quorum: config.quorum(),
             held: vec![0; nodes],
+            member_addr: vec![None; nodes],
+            started_ns: now,
             scratch: vec![0; nodes],
             commit: 0,
             commit_sent: 0,
@@ -378,8 +396,8 @@ impl Leader {
         }
         match datagram.frame {
             Frame::Submit(submit) => self.on_submit(now, from, submit),
-            Frame::Ack(ack) => self.on_ack(now, sender, ack),
-            Frame::Nak(nak) => self.on_nak(now, from, nak),
+            Frame::Ack(ack) => self.on_ack(now, from, sender, ack),
+            Frame::Nak(nak) => self.on_nak(now, from, datagram.header.member(), nak),
             _ => self.rejects.unexpected_kind += 1,
         }
     }
@@ -475,8 +493,9 @@ impl Leader {
         }
     }
 
-    fn on_ack(&mut self, now: Nanos, node: NodeId, ack: &Ack) {
+    fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
+        self.member_addr[node.index()] = Some(from);
         let newest = self.ring.seq_next() - 1;
         let held = ack.seq_held.get();
         if held > newest {
@@ -496,8 +515,12 @@ impl Leader {
         self.acked.insert(node);
         let may_commit = held > self.commit;
         let echo_ns = ack.echo_ns.get();
-        if echo_ns != 0 && echo_ns <= now {
-            let rtt_ns = (now - echo_ns).saturating_sub(ack.echo_delay_ns.get());
+        // A stamp this leader could have sent, and a round trip a LAN could
+        // take: anything else would poison the smoothed RTT every timer uses.
+        let rtt_ns = now.saturating_sub(echo_ns).saturating_sub(ack.echo_delay_ns.get());
+        if echo_ns != 0 && (echo_ns < self.started_ns || echo_ns > now || rtt_ns > RTT_SAMPLE_MAX_NS) {
+            self.stats.rtt_samples_implausible += 1;
+        } else if echo_ns != 0 {
             self.srtt_ns = (self.srtt_ns * 7 + rtt_ns) / 8;
             if self.rtt_samples.len() < RTT_SAMPLES_MAX {
                 self.rtt_samples.push_back((node, rtt_ns));

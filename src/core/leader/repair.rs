@@ -5,13 +5,20 @@
 use std::net::SocketAddr;
 
 use super::{Leader, Repair, Source};
-use crate::core::{Dest, Nanos, Seq, Transmit};
+use crate::core::{Dest, Nanos, NodeId, Seq, Transmit};
 use crate::wire::{FrameWriter, Kind, Nak, SeqRange, Unrecoverable, emit};
 
 impl Leader {
-    pub(super) fn on_nak(&mut self, now: Nanos, from: SocketAddr, nak: Nak<'_>) {
+    /// A NAK from `member` (`None`: an observer) that came from `from`.
+    /// A member's repairs go where its ACKs come from, not to the NAK's
+    /// source: a forged NAK must not turn the leader into a reflector.
+    pub(super) fn on_nak(&mut self, now: Nanos, from: SocketAddr, member: Option<NodeId>, nak: Nak<'_>) {
         self.stats.naks += 1;
         self.expire_repairs(now);
+        let from = match member {
+            Some(node) => *self.member_addr[node.index()].get_or_insert(from),
+            None => from,
+        };
         let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
         for range in nak.ranges {
             let (first, end) = (range.first.get(), range.end.get().min(next));
@@ -29,11 +36,17 @@ impl Leader {
     }
 
     fn add_repair(&mut self, dest: SocketAddr, first: u64, end: u64, source: Source) {
+        // What one destination has in repair is bounded, however many
+        // ranges its NAKs name.
+        let unsent: u64 =
+            self.repairs.iter().filter(|r| r.dest == dest && r.done_at.is_none()).map(|r| r.end - r.next).sum();
         // A repair pending or just sent to the same follower answers this NAK too.
         if self.repairs.iter().any(|r| r.dest == dest && r.first < end && first < r.end) {
             self.stats.naks_coalesced += 1;
         } else if self.repairs.len() == self.repairs.capacity() {
             self.stats.repairs_overflow += 1;
+        } else if unsent >= self.config.nak_events_max as u64 {
+            self.stats.repairs_over_budget += 1;
         } else {
             self.repairs.push(Repair { dest, first, next: first, end, source, done_at: None });
         }

@@ -29,7 +29,13 @@ fn with_a_journal_acks_and_the_leaders_own_count_wait_for_the_disk() {
     let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
     let mut buf = vec![0; config.mtu];
     follower.handle_datagram(30, addr(1), &data);
-    assert_eq!(follower.poll_transmit(40, &mut buf), None, "nothing durable: no ACK");
+    // Its first ACK says where it is, and that it holds nothing durable.
+    let hello = follower.poll_transmit(40, &mut buf).expect("a first ACK");
+    match crate::wire::parse(&buf[..hello.len]).unwrap().frame {
+        Frame::Ack(ack) => assert_eq!(ack.seq_held.get(), 0, "nothing durable: nothing held"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(follower.poll_transmit(40, &mut buf), None, "nothing durable: no more");
     let append = follower.poll_append().expect("the event to append");
     assert_eq!((append.epoch, append.commit, append.event.header.seq()), (config.epoch, Seq::ZERO, Seq(1)));
     assert_eq!(follower.poll_append(), None, "handed out once");
@@ -271,4 +277,82 @@ fn an_idle_client_gives_its_place_up_and_resumes_where_it_stopped() {
     sent(&mut leader, later + idle + 1);
     assert_eq!(leader.stats().events_stamped, 5);
     assert_eq!(leader.stats().duplicates, 1);
+}
+
+/// A NAK as member `node`, from wherever it is sent, for `first..end`.
+fn nak(config: &Config, node: u16, first: u64, end: u64) -> Vec<u8> {
+    let mut buf = vec![0; 256];
+    let header = Header::new(Kind::Nak, node, config.cluster_id, config.epoch);
+    let mut writer = crate::wire::FrameWriter::nak(&mut buf, &header).unwrap();
+    assert!(writer.push_range(&crate::wire::SeqRange::new(Seq(first), Seq(end))));
+    let len = writer.finish();
+    buf.truncate(len);
+    buf
+}
+
+/// Issue 16: one forged NAK made the leader send RETRANSMITs (×5,658 its
+/// size) to the NAK's source address. A member's repairs now go where its
+/// ACKs come from; only a member that never ACKed is answered at the NAK's
+/// source, and what one destination has in repair is bounded.
+#[test]
+fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
+    let config = Config { nak_events_max: 2, ..Config::default() };
+    let (mut leader, data) = one_event_sent(&config);
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    follower.handle_datagram(30, addr(1), &data);
+    let ack = follower.poll_transmit(40, &mut buf).unwrap();
+    leader.handle_datagram(50, addr(11), &buf[..ack.len]);
+    let dests = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
+        let mut buf = vec![0; 1472];
+        std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect()
+    };
+    dests(&mut leader, 60);
+    // Forged as member 1 from the victim's address: the repair goes to member 1.
+    let victim = addr(666);
+    leader.handle_datagram(100, victim, &nak(&config, 1, 1, 2));
+    assert_eq!(dests(&mut leader, 100), [Dest::Unicast(addr(11))]);
+    // Member 2 never ACKed: its first NAK's source is all there is.
+    leader.handle_datagram(200_000, addr(12), &nak(&config, 2, 1, 2));
+    assert_eq!(dests(&mut leader, 200_000), [Dest::Unicast(addr(12))]);
+    // Ranges beyond what one member may have in repair are dropped.
+    for i in 0..4 {
+        let client = crate::core::Client::new(config.clone(), ClientId(8 + i), addr(1));
+        let mut client = client.unwrap();
+        client.submit(b"e").unwrap();
+        let t = client.poll_transmit(0, &mut buf).unwrap();
+        let submit = buf[..t.len].to_vec();
+        leader.handle_datagram(300_000, addr(20), &submit);
+    }
+    dests(&mut leader, 300_000);
+    let mut many = vec![0; 256];
+    let header = Header::new(Kind::Nak, 1, config.cluster_id, config.epoch);
+    let mut writer = crate::wire::FrameWriter::nak(&mut many, &header).unwrap();
+    for seq in [1, 3, 5] {
+        assert!(writer.push_range(&crate::wire::SeqRange::new(Seq(seq), Seq(seq + 1))));
+    }
+    let len = writer.finish();
+    leader.handle_datagram(400_000, victim, &many[..len]);
+    leader.handle_datagram(400_000, victim, &nak(&config, 1, 2, 5));
+    assert!(dests(&mut leader, 400_000).iter().all(|d| *d == Dest::Unicast(addr(11))));
+    assert!(leader.stats().repairs_over_budget >= 1, "{:?}", leader.stats());
+}
+
+/// Issue 16: an ACK echoing `echo_ns = 1` pushed the smoothed RTT from
+/// ~50 µs to 243 ms. An echo this leader cannot have sent is no sample.
+#[test]
+fn an_ack_echoing_a_stamp_the_leader_never_sent_is_no_round_trip_sample() {
+    let config = Config::default();
+    let (mut leader, _) = one_event_sent(&config);
+    let srtt = leader.srtt_ns;
+    let header = Header::new(Kind::Ack, 1, config.cluster_id, config.epoch);
+    let now = 5_000_000_000;
+    for echo in [1, now + 1] {
+        let body = Ack { seq_held: 1.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
+        let mut buf = vec![0; 128];
+        let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
+        leader.handle_datagram(now, addr(11), &buf[..len]);
+    }
+    assert_eq!(leader.srtt_ns, srtt);
+    assert_eq!(leader.stats().rtt_samples_implausible, 2);
 }
