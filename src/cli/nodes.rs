@@ -133,6 +133,8 @@ pub fn rejects_text(rejects: &Rejects) -> String {
         ("not_member", rejects.not_member),
         ("wrong_epoch", rejects.wrong_epoch),
         ("unexpected_kind", rejects.unexpected_kind),
+        ("own_id", rejects.own_id),
+        ("election", rejects.election),
     ] {
         if count > 0 {
             parts.push(format!("{name}={count}"));

@@ -32,6 +32,8 @@ pub struct ElectionStats {
     pub redirected: u64,
     /// Promotions asked for that it could not honour (its log is not whole).
     pub promote_refused: u64,
+    /// Granted votes for an epoch it never stood for: nobody it asked.
+    pub stray_votes: u64,
 }
 
 /// What the member's role says of its log, as the election needs it.
@@ -211,6 +213,8 @@ pub(super) struct Election {
     /// older leaders are fenced off (while standing, `promised` fences too).
     fenced_below: Epoch,
     candidacy: Option<Candidacy>,
+    /// The epoch of its latest candidacy (0: none yet).
+    last_stood: Epoch,
     /// Last frame from the leader followed (or when this member started).
     leader_at: Nanos,
     /// It has heard a leader since it started.
@@ -253,6 +257,7 @@ impl Election {
             voted_for: None,
             fenced_below: config.epoch,
             candidacy: None,
+            last_stood: Epoch::ZERO,
             leader_at: now,
             heard_leader: false,
             active_at: now,
@@ -350,7 +355,7 @@ impl Election {
 
     fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {
         let epoch = self.promised.max(view.epoch).next();
-        (self.promised, self.voted_for) = (epoch, Some(self.id));
+        (self.promised, self.voted_for, self.last_stood) = (epoch, Some(self.id), epoch);
         self.jitter_ns = self.draw_jitter();
         let until = now + self.timeout_ns + self.jitter_ns;
         let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
@@ -517,6 +522,9 @@ impl Election {
                 // that an election brings everyone into one epoch.
                 return Some(Decision::StepDown);
             }
+        }
+        if granted && epoch != self.last_stood {
+            self.stats.stray_votes += 1;
         }
         let ours = |c: &&mut Candidacy| c.epoch == epoch || (!granted && epoch > c.epoch);
         let candidacy = self.candidacy.as_mut().filter(ours)?;

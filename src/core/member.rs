@@ -251,7 +251,12 @@ impl Member {
         let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects) else { return };
         let sender = datagram.header.member();
         if sender == Some(self.id) {
-            // Its own multicast, looped back to the group socket.
+            // Its own multicast, looped back to the group socket, is no news;
+            // any other frame in its name was sent by someone else.
+            let multicast = matches!(datagram.frame, Frame::Data(_) | Frame::Heartbeat(_) | Frame::VoteRequest(_));
+            if !multicast || datagram.header.epoch() > self.election.promised(self.epoch()) {
+                self.rejects.own_id += 1;
+            }
             return;
         }
         match (&datagram.frame, sender) {
@@ -354,8 +359,17 @@ impl Member {
                     decision => decision,
                 }
             }
-            Frame::Vote(vote) => self.election.on_vote(now, sender, epoch, vote.granted(), &self.view()),
-            _ => None,
+            Frame::Vote(vote) => {
+                let stray = self.election.stats().stray_votes;
+                let decision = self.election.on_vote(now, sender, epoch, vote.granted(), &self.view());
+                self.rejects.election += self.election.stats().stray_votes - stray;
+                decision
+            }
+            // A PROMOTE for another member.
+            _ => {
+                self.rejects.election += 1;
+                None
+            }
         };
         if let Some(decision) = decision {
             self.apply(now, decision);

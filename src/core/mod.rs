@@ -88,12 +88,23 @@ pub struct Rejects {
     pub wrong_epoch: u64,
     /// A kind this role does not take (a follower sent a SUBMIT, …).
     pub unexpected_kind: u64,
+    /// In this member's own name, but not its own multicast looped back.
+    pub own_id: u64,
+    /// Election frames that could change nothing: a granted VOTE for an
+    /// epoch it never stood for, a PROMOTE naming another member.
+    pub election: u64,
 }
 
 impl Rejects {
     /// All rejected datagrams.
     pub fn total(&self) -> u64 {
-        self.wire.iter().sum::<u64>() + self.foreign_cluster + self.not_member + self.wrong_epoch + self.unexpected_kind
+        self.wire.iter().sum::<u64>()
+            + self.foreign_cluster
+            + self.not_member
+            + self.wrong_epoch
+            + self.unexpected_kind
+            + self.own_id
+            + self.election
     }
 
     /// Both counts, reason by reason (a member's own and its role's).
@@ -106,6 +117,8 @@ impl Rejects {
         sum.not_member += other.not_member;
         sum.wrong_epoch += other.wrong_epoch;
         sum.unexpected_kind += other.unexpected_kind;
+        sum.own_id += other.own_id;
+        sum.election += other.election;
         sum
     }
 }

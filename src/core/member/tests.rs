@@ -291,3 +291,35 @@ fn an_epoch_beyond_the_limit_is_refused_unanswered_and_promises_nothing() {
     // for one more without overflowing.
     assert_eq!(answer(&mut voter, 12, 2, &request(2, at_limit, (1, 0), true)), Some((at_limit, true)));
 }
+
+/// Issue 16: votes for a candidacy a member never started, a PROMOTE for
+/// another member, and frames in its own name it did not send were dropped
+/// without a count anywhere. Its own multicast looped back stays silent.
+#[test]
+fn stray_votes_other_promotes_and_frames_in_its_own_name_are_counted() {
+    let config = auto();
+    let mut member = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; 128];
+    let header = Header::new(Kind::Vote, 2, config.cluster_id, Epoch(9));
+    let vote = Vote::new(true, Claim { epoch: Epoch(1), seq: Seq(0) });
+    let len = emit(&mut buf, &header, Kind::Vote, &vote).unwrap();
+    member.handle_datagram(10, addr(2), &buf[..len]);
+    assert!(!member.is_leader(), "a vote nobody asked for elects nobody");
+    assert_eq!(member.rejects().election, 1);
+    let header = Header::new(Kind::Promote, 0, config.cluster_id, Epoch::ZERO);
+    let promote = Promote { node: 2.into(), reserved: 0.into(), reserved2: 0.into() };
+    let len = emit(&mut buf, &header, Kind::Promote, &promote).unwrap();
+    member.handle_datagram(20, addr(99), &buf[..len]);
+    assert_eq!(member.rejects().election, 2);
+    // In its own name: a NAK (never its own multicast), a VOTE_REQUEST for
+    // an epoch it never promised; then a request of its own, looped back.
+    let nak = Header::new(Kind::Nak, 1, config.cluster_id, Epoch(1));
+    let mut writer = crate::wire::FrameWriter::nak(&mut buf, &nak).unwrap();
+    writer.push_range(&crate::wire::SeqRange::new(Seq(1), Seq(2)));
+    let len = writer.finish();
+    member.handle_datagram(30, addr(66), &buf[..len]);
+    member.handle_datagram(40, addr(66), &request(1, 50, (1, 0), false));
+    assert_eq!(member.rejects().own_id, 2);
+    member.handle_datagram(50, addr(1), &request(1, 1, (1, 0), false));
+    assert_eq!(member.rejects().own_id, 2, "looped back: no news, no count");
+}
