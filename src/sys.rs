@@ -265,8 +265,12 @@ pub fn send_segments(fd: RawFd, to: &socket2::SockAddr, bytes: &[u8], segment: u
 
 /// Pins the calling thread to one CPU.
 pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // CPU_SET panics past the set's size: a CPU that cannot exist is refused.
+    if cpu >= 8 * size_of::<libc::cpu_set_t>() {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
     // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes inside it
-    // (it checks the index against the set's size).
+    // (the index is within the set, checked above).
     let mut set: libc::cpu_set_t = unsafe { zeroed() };
     unsafe { libc::CPU_SET(cpu, &mut set) };
     // SAFETY: pid 0 is this thread; the size matches the set we pass.
@@ -317,6 +321,14 @@ pub fn catch_stop_signals() -> io::Result<()> {
         check(unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) })?;
     }
     Ok(())
+}
+
+/// Lets a closed pipe on stdout end the process quietly, as it ends `cat`
+/// or `grep` (`seqcast report … | head -1`), instead of a panic in the
+/// next print. Only pipes raise SIGPIPE: the nodes' UDP sockets never do.
+pub fn end_on_closed_pipe() {
+    // SAFETY: restores the default disposition; no handler of ours runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
 
 /// True once SIGINT or SIGTERM arrived (after [`catch_stop_signals`]).

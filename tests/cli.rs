@@ -13,6 +13,7 @@ fn the_demo_reports_counts_that_add_up_in_microseconds() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("submitted 5000 = committed 5000 + lost/unacknowledged 0"), "{out}");
     assert!(out.contains("latency (µs)"), "{out}");
+    assert!(out.contains("idle block"), "flags' values as the flags spell them:\n{out}");
     for row in ["commit (intended → commit)", "delivery (stamp → follower 1)", "delivery (stamp → follower 2)"] {
         let line = out.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{out}"));
         let cells: Vec<&str> = line[row.len()..].split_whitespace().collect();
@@ -115,4 +116,71 @@ fn a_cluster_file_configures_every_node() {
     std::fs::write(&file, "cluster_id = 5\nnode.0 = 127.0.0.1:7401\nnodes = 3\n").unwrap();
     refused(SEQCAST, &["sequencer", "--cluster", file.to_str().unwrap()], "cluster.conf:3: unknown key \"nodes\"");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Refused with exit code `code` (1: a bad setting or file, found by
+/// seqcast; 2: clap's usage error), the message naming `reason`.
+fn refused_with(program: &str, args: &[&str], reason: &str, code: i32) {
+    let (got, out) = run(program, &strings(args));
+    assert_eq!(got, code, "{args:?}:\n{out}");
+    assert!(out.contains(reason), "{args:?}: expected {reason:?} in:\n{out}");
+    assert!(!out.contains("panicked") && !out.contains("Os {"), "{args:?}: debug text:\n{out}");
+}
+
+/// Issue 17's bad input, one case each: a clear message naming the setting
+/// or file line, a documented exit code, no panic and no debug text.
+#[test]
+fn bad_settings_and_files_are_named_before_anything_runs() {
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let seq = |file: &str| ["sequencer", "--cluster", file].map(str::to_string);
+    let cases = [
+        (conf("q0.conf", "quorum = 0\n"), "quorum 0: give how many nodes must hold an event"),
+        (conf("ttl.conf", "ttl = 300\n"), "ttl: 300 is above 255"),
+        (
+            conf("twice.conf", "cluster_id = 1\ncluster_id = 2\n"),
+            "twice.conf:2: cluster_id is given twice (first on line 1)",
+        ),
+        (
+            conf("same.conf", "node.0 = 127.0.0.1:7401\nnode.1 = 127.0.0.1:7401\n"),
+            "same.conf:2: node.1 = 127.0.0.1:7401 is node.0's address too",
+        ),
+        (conf("port0.conf", "group = 239.255.0.1:0\n"), "group: 239.255.0.1:0 has port 0"),
+    ];
+    for (file, reason) in &cases {
+        let args = seq(file);
+        refused_with(SEQCAST, &args.iter().map(String::as_str).collect::<Vec<_>>(), reason, 1);
+    }
+    refused_with(SEQCAST, &["sequencer", "--quorum", "0"], "quorum 0: give how many nodes", 1);
+    refused_with(SEQCAST, &["sequencer", "--pin", "99999"], "cannot pin to CPU 99999 (CPUs here: 0 to", 1);
+    refused_with(SEQCAST, &["sequencer", "--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
+    refused_with(LOADGEN, &["--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
+    refused_with(SEQCAST, &["sim", "--seeds", "0"], "0 is not in 1..", 2);
+    let junk = conf("junk.hdr", "not a histogram");
+    refused_with(SEQCAST, &["report", &junk], "junk.hdr: not a histogram file (seqcast writes HdrHistogram V2", 1);
+    refused_with(SEQCAST, &["report", dir.to_str().unwrap()], "Is a directory", 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `seqcast sim | head -1` panicked on the broken pipe (exit 101); a closed
+/// pipe now ends it quietly, as it ends `cat`.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    for (program, args) in [(SEQCAST, &["sim", "--seeds", "3000"][..]), (SEQCAST, &["--help"][..])] {
+        let mut child = Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{args:?}: {:?}", out.status);
+    }
 }

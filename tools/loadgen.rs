@@ -11,5 +11,6 @@ mod args;
 mod load;
 
 fn main() -> std::process::ExitCode {
+    seqcast::net::end_on_closed_pipe();
     load::run(&load::LoadgenCli::parse())
 }

@@ -77,6 +77,20 @@ impl ClusterArgs {
     }
 }
 
+/// Fails now, naming the directory, where the histograms written at the end
+/// could not be: a run must not lose them after it is over.
+pub fn check_out_dir(dir: &std::path::Path) -> Result<(), String> {
+    let probe = dir.join(format!(".seqcast-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| format!("--out {}: cannot write there: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// A value as its flag spells it (`commit`, not `Commit`).
+pub fn spelt<T: clap::ValueEnum>(value: &T) -> String {
+    value.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
+}
+
 /// How a process waits and what clock it reads.
 #[derive(Clone, Debug, Args)]
 pub struct TuningArgs {

@@ -76,7 +76,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     };
     println!(
         "seqcast demo: leader + {} followers + {} load client(s) on loopback (group {} via 127.0.0.1, ttl 0), \
-         {} events at {}/s, {} B payloads, quorum {} of {}, idle {:?}",
+         {} events at {}/s, {} B payloads, quorum {} of {}, idle {}",
         args.followers,
         args.load.clients,
         multicast.group,
@@ -88,6 +88,9 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
         tuning.idle
     );
     net::catch_stop_signals().map_err(|e| e.to_string())?;
+    if let Some(dir) = &args.out {
+        super::args::check_out_dir(dir)?;
+    }
     let stop_nodes = AtomicBool::new(false);
     let stop_load = AtomicBool::new(false);
     let delivered: Vec<AtomicU64> = (0..args.followers).map(|_| AtomicU64::new(0)).collect();

@@ -201,6 +201,9 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
         ));
     }
     net::catch_stop_signals().map_err(|e| e.to_string())?;
+    if let Some(dir) = &cli.out {
+        super::args::check_out_dir(dir)?;
+    }
     if !cli.json {
         println!(
             "seqcast-loadgen: {count} events at {}/s, {} B payloads, {} client(s), batch {} → leader {leader}",

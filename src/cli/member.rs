@@ -126,6 +126,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
+    if let Err(e) = super::args::check_out_dir(&args.output.out) {
+        return fail(e);
+    }
     let journal = args.journal.options(&resolved, id);
     let mut node =
         match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -134,7 +137,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         };
     let (config, m) = (&resolved.config, &resolved.multicast);
     println!(
-        "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {:?} after {} ms",
+        "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {} after {} ms",
         config.nodes,
         config.cluster_id,
         if args.rejoin { "rejoining".to_string() } else { format!("new cluster in epoch {}", config.epoch) },
@@ -143,7 +146,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         m.interface,
         m.ttl,
         config.quorum(),
-        args.failover,
+        super::args::spelt(&args.failover),
         args.election_timeout_ms
     );
     println!("{}", super::nodes::journal_text(journal.as_ref()));

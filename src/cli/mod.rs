@@ -68,6 +68,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 /// `seqcast`'s main.
 pub fn main() -> ExitCode {
+    seqcast::net::end_on_closed_pipe();
     match &Cli::parse().command {
         Command::Sequencer(args) => nodes::sequencer(args),
         Command::Follower(args) => nodes::follower(args),

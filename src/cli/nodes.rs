@@ -170,6 +170,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
+    if let Err(e) = super::args::check_out_dir(&args.output.out) {
+        return fail(e);
+    }
     let journal = args.journal.options(&resolved, resolved.config.leader);
     let mut node =
         match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -179,7 +182,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let config = &resolved.config;
     let m = &resolved.multicast;
     println!(
-        "seqcast sequencer: node {} of {} in cluster {} epoch {}, listening on {}, group {} via {} ttl {}, quorum {}, idle {:?}",
+        "seqcast sequencer: node {} of {} in cluster {} epoch {}, listening on {}, group {} via {} ttl {}, quorum {}, idle {}",
         config.leader,
         config.nodes,
         config.cluster_id,
@@ -270,6 +273,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
+    if let Err(e) = super::args::check_out_dir(&args.output.out) {
+        return fail(e);
+    }
     let journal = args.journal.options(&resolved, id);
     let mut node =
         match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -278,14 +284,14 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         };
     let m = &resolved.multicast;
     println!(
-        "seqcast follower: node {} of {} in cluster {}, group {} via {} (repairs to {}), deliver on {:?}, idle {:?}",
+        "seqcast follower: node {} of {} in cluster {}, group {} via {} (repairs to {}), deliver on {}, idle {}",
         id,
         resolved.config.nodes,
         resolved.config.cluster_id,
         m.group,
         m.interface,
         node.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string()),
-        args.deliver,
+        super::args::spelt(&args.deliver),
         tuning.idle
     );
     println!("{}", journal_text(journal.as_ref()));

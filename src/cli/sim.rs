@@ -10,8 +10,8 @@ use seqcast::sim::{self, JOURNAL_PATHS, Paths, SimConfig};
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
 pub struct SimArgs {
-    /// How many seeds to run.
-    #[arg(long, default_value_t = 1000)]
+    /// How many seeds to run (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub seeds: u64,
     /// The first seed (a failing seed replays alone with `--seed S --seeds 1`).
     #[arg(long, default_value_t = 0)]

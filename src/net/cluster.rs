@@ -110,6 +110,7 @@ impl ClusterFile {
     pub fn parse(text: &str) -> Result<ClusterFile, ClusterFileError> {
         let mut file = ClusterFile::default();
         let mut nodes: Vec<(u16, SocketAddrV4, usize)> = Vec::new();
+        let mut seen: Vec<(String, usize)> = Vec::new();
         for (index, raw) in text.lines().enumerate() {
             let line = index + 1;
             let content = raw.split('#').next().unwrap_or("").trim();
@@ -120,6 +121,13 @@ impl ClusterFile {
                 return Err(ClusterFileError { line, message: format!("expected `key = value`, got {content:?}") });
             };
             let (key, text) = (key.trim(), text.trim());
+            if let Some((_, first)) = seen.iter().find(|(k, _)| k == key) {
+                return Err(ClusterFileError {
+                    line,
+                    message: format!("{key} is given twice (first on line {first})"),
+                });
+            }
+            seen.push((key.to_string(), line));
             match key {
                 "cluster_id" => file.settings.cluster_id = Some(value(key, text, line)?),
                 "group" => file.settings.group = Some(value(key, text, line)?),
@@ -140,6 +148,10 @@ impl ClusterFile {
         for (expected, &(id, addr, line)) in nodes.iter().enumerate() {
             if usize::from(id) != expected {
                 let message = format!("node ids must run 0, 1, 2, … without holes or repeats; found node.{id}");
+                return Err(ClusterFileError { line, message });
+            }
+            if let Some(other) = file.nodes.iter().position(|a| *a == addr) {
+                let message = format!("node.{id} = {addr} is node.{other}'s address too: each node needs its own");
                 return Err(ClusterFileError { line, message });
             }
             file.nodes.push(addr);
@@ -182,12 +194,20 @@ pub enum ClusterError {
     Config(ConfigError),
     /// The group, interface or TTL is unusable.
     Multicast(NetError),
+    /// `quorum = 0` (or `--quorum 0`) was given.
+    QuorumZero,
 }
 
 impl fmt::Display for ClusterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClusterError::File(e) => write!(f, "{e}"),
+            ClusterError::QuorumZero => {
+                write!(
+                    f,
+                    "quorum 0: give how many nodes must hold an event (1 to the node count), or leave it out for a majority"
+                )
+            }
             ClusterError::NodesDisagree { given, file } => {
                 write!(f, "nodes {given} disagrees with the cluster file, which names {file} nodes")
             }
@@ -252,6 +272,9 @@ impl ClusterFile {
             (None, f) => f,
         };
         let settings = overrides.settings.or(&self.settings);
+        if settings.quorum == Some(0) {
+            return Err(ClusterError::QuorumZero);
+        }
         let defaults = Config::default();
         let config = Config {
             cluster_id: settings.cluster_id.unwrap_or(defaults.cluster_id),

@@ -65,6 +65,17 @@ pub enum Idle {
     Block,
 }
 
+impl std::fmt::Display for Idle {
+    /// As `--idle` spells it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Idle::Spin => "spin",
+            Idle::Yield => "yield",
+            Idle::Block => "block",
+        })
+    }
+}
+
 /// Driver counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DriverStats {

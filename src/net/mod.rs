@@ -8,7 +8,7 @@ pub mod report;
 mod socket;
 mod storage;
 
-pub use crate::sys::{Clock, catch_stop_signals, pin_to_cpu, stop_requested, unpin};
+pub use crate::sys::{Clock, catch_stop_signals, end_on_closed_pipe, pin_to_cpu, stop_requested, unpin};
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{ClientNode, Digest, FollowerNode, LeaderNode, MemberNode, Tuning};
 pub use socket::{Multicast, group_receiver, unicast};
@@ -37,6 +37,8 @@ pub enum NetError {
     /// The journal cannot be resumed (a leader's with a gap or a corrupt
     /// record, an epoch not newer than its own): why, with the directory.
     JournalResume(String),
+    /// A multicast setting out of its range: the setting, and why.
+    Setting(&'static str, String),
 }
 
 impl fmt::Display for NetError {
@@ -59,6 +61,7 @@ impl fmt::Display for NetError {
             NetError::Io(e) => write!(f, "{e}"),
             NetError::Journal(e) => write!(f, "{e}"),
             NetError::JournalResume(why) => write!(f, "{why}"),
+            NetError::Setting(name, why) => write!(f, "{name}: {why}"),
         }
     }
 }

@@ -42,7 +42,10 @@ impl Tuning {
     /// Applies pinning and a 1 µs timer slack to the calling thread.
     pub fn apply_to_thread(&self) -> io::Result<()> {
         if let Some(cpu) = self.pin_cpu {
-            sys::pin_to_cpu(cpu)?;
+            sys::pin_to_cpu(cpu).map_err(|e| {
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                io::Error::new(e.kind(), format!("cannot pin to CPU {cpu} (CPUs here: 0 to {}): {e}", cpus - 1))
+            })?;
         }
         sys::set_timer_slack(1_000)
     }

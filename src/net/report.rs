@@ -83,8 +83,14 @@ pub fn load(path: &Path) -> io::Result<Histogram<u64>> {
     let file =
         File::open(path).map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
     let mut file = BufReader::new(file);
-    Deserializer::new().deserialize(&mut file).map_err(|e| {
-        io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a histogram file: {e:?}", path.display()))
+    Deserializer::new().deserialize(&mut file).map_err(|e| match e {
+        hdrhistogram::serialization::DeserializeError::IoError(e) if e.kind() != io::ErrorKind::UnexpectedEof => {
+            io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+        }
+        _ => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: not a histogram file (seqcast writes HdrHistogram V2 .hdr files)", path.display()),
+        ),
     })
 }
 

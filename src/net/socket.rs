@@ -35,6 +35,18 @@ impl Multicast {
         if !self.group.ip().is_multicast() {
             return Err(NetError::NotMulticast(*self.group.ip()));
         }
+        if self.group.port() == 0 {
+            return Err(NetError::Setting(
+                "group",
+                format!("{} has port 0; give the port every node uses", self.group),
+            ));
+        }
+        if self.ttl > 255 {
+            return Err(NetError::Setting(
+                "ttl",
+                format!("{} is above 255 (0: this host, 1: the LAN segment)", self.ttl),
+            ));
+        }
         Ok(())
     }
 }
