@@ -92,6 +92,7 @@ macro_rules! invariant {
     };
 }
 
+pub mod auth;
 pub mod core;
 pub mod internal;
 pub mod journal;

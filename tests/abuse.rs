@@ -7,8 +7,8 @@ use std::net::{Ipv4Addr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use common::{Cluster, json_number};
-use seqcast::core::{Epoch, Seq};
-use seqcast::wire::{FrameWriter, Header, Kind, SeqRange};
+use seqcast::core::{ClientId, Epoch, Seq};
+use seqcast::wire::{Ack, EventHeader, FrameWriter, Header, Heartbeat, Kind, SeqRange, emit};
 
 /// Five runs of a load generator with 64 fresh clients each filled the
 /// leader's table of 256 for good: the fifth got nothing committed. Clients
@@ -71,4 +71,89 @@ fn a_forged_nak_sends_nothing_to_its_source() {
     }
     assert_eq!(digests[0], digests[1]);
     assert_eq!(cluster.leader.stop(), 0);
+}
+
+/// The frames issue 16 forged without a key, sent at a cluster that has
+/// one: a DATA and a HEARTBEAT of the next epoch (without a key, one such
+/// frame made every follower exit), a DATA in the current epoch with the
+/// attacker's payload, an ACK and a NAK as follower 1; each plain and with a
+/// made-up tag. None gets past the drivers: the followers deliver the
+/// clients' events alone, agree, and count every forged datagram.
+#[test]
+fn with_a_key_forged_frames_change_nothing_and_are_counted() {
+    let dir = std::env::temp_dir().join(format!("seqcast-abuse-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("cluster.keys");
+    let _ = std::fs::remove_file(&key_file);
+    let (code, out) = common::run(common::SEQCAST, &common::strings(&["keys", "new", key_file.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    let mut cluster = Cluster::start_with(14, 2, &["--key-file", key_file.to_str().unwrap()]);
+    let report = cluster.load(1000, 4000);
+    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
+    let banner = cluster.leader.line("seqcast sequencer: ");
+    let epoch: u64 = banner.split(" epoch ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+
+    let mut forged = Vec::new();
+    let mut buf = [0u8; 1500];
+    for e in [epoch, epoch + 1] {
+        let header = Header::new(Kind::Data, 0, cluster.cluster_id, Epoch(e));
+        let mut writer = FrameWriter::batch(&mut buf, &header, Kind::Data, Seq(1000), 0).unwrap();
+        let mut event = EventHeader::unstamped(ClientId(1), 1, 4);
+        event.seq = 1001.into();
+        writer.push_event(&event, b"evil");
+        let len = writer.finish();
+        forged.push(buf[..len].to_vec());
+        let body = Heartbeat {
+            seq_next: 5000.into(),
+            commit: 4999.into(),
+            sent_ns: 1.into(),
+            rtt_ns: 1.into(),
+            epoch_start: 0.into(),
+        };
+        let len =
+            emit(&mut buf, &Header::new(Kind::Heartbeat, 0, cluster.cluster_id, Epoch(e)), Kind::Heartbeat, &body)
+                .unwrap();
+        forged.push(buf[..len].to_vec());
+    }
+    let ack = Ack { seq_held: 5000.into(), echo_ns: 1.into(), echo_delay_ns: 0.into() };
+    let len = emit(&mut buf, &Header::new(Kind::Ack, 1, cluster.cluster_id, Epoch(epoch)), Kind::Ack, &ack).unwrap();
+    forged.push(buf[..len].to_vec());
+    let header = Header::new(Kind::Nak, 1, cluster.cluster_id, Epoch(epoch));
+    let mut writer = FrameWriter::nak(&mut buf, &header).unwrap();
+    writer.push_range(&SeqRange::new(Seq(1), Seq(1000)));
+    let len = writer.finish();
+    forged.push(buf[..len].to_vec());
+    let tagged: Vec<Vec<u8>> = forged.iter().map(|f| [f.as_slice(), &[0x5a; 16]].concat()).collect();
+    forged.extend(tagged);
+
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    socket.set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
+    socket.set_multicast_ttl_v4(0).unwrap();
+    socket.bind(&std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into()).unwrap();
+    let socket: UdpSocket = socket.into();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    for datagram in &forged {
+        socket.send_to(datagram, cluster.group.to_string()).unwrap();
+        socket.send_to(datagram, &cluster.leader_addr).unwrap();
+    }
+    let report = cluster.load(1000, 4000);
+    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
+    assert!(socket.recv(&mut buf).is_err(), "the forged NAK was answered");
+    cluster.wait_delivered(0, 2000);
+    cluster.wait_delivered(1, 2000);
+    let mut digests = Vec::new();
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0, "{} runs on and stops cleanly", follower.name);
+        digests.push(follower.line("digest: "));
+        let io = follower.line("io: ");
+        let failed: u64 =
+            io.split("failed authentication ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(failed, forged.len() as u64, "{io}");
+    }
+    assert!(digests[0].starts_with("seq 1..=2000 events 2000 lost 0 "), "{}", digests[0]);
+    assert_eq!(digests[0], digests[1]);
+    assert_eq!(cluster.leader.stop(), 0);
+    let io = cluster.leader.line("io: ");
+    assert!(io.contains(&format!("failed authentication {} ", forged.len())), "{io}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

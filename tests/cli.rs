@@ -86,14 +86,13 @@ fn a_port_in_use_and_a_foreign_interface_are_named() {
     refused(SEQCAST, &["sequencer", "--listen", &port, "--group", &group], "the port is in use");
     // An address in the benchmarking range that this host does not have:
     // binding or joining fails before anything is sent.
+    let foreign = ["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254"];
+    // Secure by default: no key, not loopback, not --insecure.
+    refused(SEQCAST, &foreign, "interface 198.19.255.254 is not loopback, and no key was given");
+    refused(SEQCAST, &[&foreign[..], &["--insecure"]].concat(), "198.19.255.254 is not an address of this host");
     refused(
         SEQCAST,
-        &["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254"],
-        "198.19.255.254 is not an address of this host",
-    );
-    refused(
-        SEQCAST,
-        &["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254", "--listen", "127.0.0.1:0"],
+        &[&foreign[..], &["--insecure", "--listen", "127.0.0.1:0"]].concat(),
         "interface 198.19.255.254 cannot be used for multicast",
     );
 }

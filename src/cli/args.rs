@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use seqcast::auth::Keys;
 use seqcast::core::{Deliver, NodeId};
 use seqcast::journal::{JournalOptions, SyncLevel};
 use seqcast::net::cluster::{Cluster, ClusterError, ClusterFile, Overrides, Settings};
@@ -48,6 +49,15 @@ pub struct ClusterArgs {
     /// Largest event payload, bytes [default: 256].
     #[arg(long, value_name = "BYTES")]
     pub payload_max: Option<usize>,
+    /// Key file: every datagram carries a tag made with these keys, and one
+    /// without a valid tag is dropped (`seqcast keys new FILE` makes one)
+    /// [default: the cluster file's `key_file`, else none].
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Run without a key on an interface other than loopback: anyone on the
+    /// LAN can then forge frames. Refused without this flag.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 impl ClusterArgs {
@@ -68,12 +78,31 @@ impl ClusterArgs {
             mtu: self.mtu,
             payload_max: self.payload_max,
             journal: None,
+            key_file: self.key_file.clone(),
         };
         let overrides = Overrides { settings, nodes: self.nodes };
         file.resolve(&overrides, me).map_err(|e| match e {
             ClusterError::NodesDisagree { .. } => format!("--{e}"),
             e => e.to_string(),
         })
+    }
+}
+
+impl ClusterArgs {
+    /// The keys of `resolved` (its key file, if any). Without one, only
+    /// loopback is allowed unless `--insecure` was given: secure by default.
+    pub fn keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
+        if let Some(path) = &resolved.key_file {
+            return Keys::read(path).map(Some);
+        }
+        let interface = resolved.multicast.interface;
+        if !interface.is_loopback() && !self.insecure {
+            return Err(format!(
+                "interface {interface} is not loopback, and no key was given: anyone on the LAN could forge \
+                 frames. Give --key-file FILE (make one with `seqcast keys new FILE`), or --insecure"
+            ));
+        }
+        Ok(None)
     }
 }
 
@@ -141,6 +170,7 @@ impl TuningArgs {
                 IdleArg::Spin => Idle::Spin,
             },
             pin_cpu: self.pin,
+            keys: None,
             clock: match self.clock {
                 ClockArg::Monotonic => Clock::Monotonic,
                 ClockArg::Realtime => Clock::Realtime,

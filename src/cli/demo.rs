@@ -14,10 +14,11 @@ use clap::Args;
 use super::args::TuningArgs;
 use super::fail;
 use super::load::{LoadArgs, print_report, run_with_progress};
+use seqcast::auth::{Key, Keys};
 use seqcast::core::{Config, NodeId};
 use seqcast::internal::load::{self, LoadOptions};
 use seqcast::net::report;
-use seqcast::net::{self, Digest, FollowerNode, LeaderNode, Multicast};
+use seqcast::net::{self, Digest, FollowerNode, LeaderNode, Multicast, Tuning};
 
 /// `seqcast demo`.
 #[derive(Clone, Debug, Args)]
@@ -60,7 +61,10 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
         payload_max: args.load.size.max(Config::default().payload_max),
         ..Config::default()
     };
-    let tuning = args.tuning.tuning();
+    // Authenticated like a real cluster, under keys made for this run.
+    let random = || Key::random().map_err(|e| format!("cannot draw a key: {e}"));
+    let keys = Keys::Member { member: random()?, clients: random()? };
+    let tuning = Tuning { keys: Some(keys), ..args.tuning.tuning() };
     let any = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0);
     let mut leader = LeaderNode::bind(config.clone(), any, &multicast, &tuning, None).map_err(|e| e.to_string())?;
     let mut followers = Vec::new();

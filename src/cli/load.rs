@@ -13,7 +13,7 @@ use super::args::{ClusterArgs, TuningArgs};
 use seqcast::core::Epoch;
 use seqcast::internal::load::{self, LoadOptions, LoadReport, Progress};
 use seqcast::net::report;
-use seqcast::net::{self, NetError};
+use seqcast::net::{self, NetError, Tuning};
 
 /// seqcast-loadgen: open-loop load for a seqcast cluster, with latency
 /// measured from each event's intended send time to its commit notice.
@@ -192,7 +192,7 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
         batch: cli.load.batch,
         drain_ns: cli.load.drain_ms * 1_000_000,
         client_id_base: load::fresh_client_id_base(),
-        tuning: cli.tuning.tuning(),
+        tuning: Tuning { keys: cli.cluster.keys(&resolved)?, ..cli.tuning.tuning() },
     };
     if cli.load.size > resolved.config.payload_max {
         return Err(format!(

@@ -122,7 +122,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let Some(listen) = args.listen.or(resolved.node(id)) else {
         return fail("a member needs an address others know: give --listen, or a cluster file with node.N = IP:PORT");
     };
-    let tuning = args.tuning.tuning();
+    let mut tuning = args.tuning.tuning();
+    tuning.keys = match args.cluster.keys(&resolved) {
+        Ok(keys) => keys,
+        Err(e) => return fail(e),
+    };
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
@@ -248,7 +252,15 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     let mut buf = [0u8; 64];
     let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, Epoch::ZERO);
     let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
-    let len = emit(&mut buf, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
+    let mut len = emit(&mut buf, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
+    match args.cluster.keys(&resolved) {
+        Ok(None) => {}
+        Ok(Some(keys)) => match keys.seal(&mut buf, len) {
+            Some(sealed) => len = sealed,
+            None => return fail("a PROMOTE needs the member key: give a key file with `member` and `clients`"),
+        },
+        Err(e) => return fail(e),
+    }
     let socket = match UdpSocket::bind(SocketAddrV4::new(resolved.multicast.interface, 0)) {
         Ok(s) => s,
         Err(e) => return fail(format!("cannot bind {}: {e}", resolved.multicast.interface)),

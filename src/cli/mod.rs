@@ -4,6 +4,7 @@
 pub mod args;
 mod demo;
 mod journal;
+mod keys;
 pub mod load;
 mod member;
 mod nodes;
@@ -50,6 +51,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Check a node's journal directory, or print its events.
     Journal(journal::JournalArgs),
+    /// Make the key files that authenticate every datagram of a cluster.
+    Keys(keys::KeysArgs),
     /// Read the log from a sequence on, then follow it live: a read-only
     /// subscriber (it counts for no quorum) that prints events or counts them.
     Tail(tail::TailArgs),
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Load(args) => load::run(args),
         Command::Report(args) => report::run(args),
         Command::Journal(args) => journal::run(args),
+        Command::Keys(args) => keys::run(args),
         Command::Tail(args) => tail::run(args),
         Command::Sim(args) => sim::run(args),
     }

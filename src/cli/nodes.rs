@@ -114,10 +114,18 @@ fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> O
 /// How many system calls carried the datagrams (UDP GSO and GRO batch them).
 pub fn io_text(driver: &Driver) -> String {
     let s = driver.stats();
+    let [short, no_key, bad_tag] = s.auth_failed;
     format!(
         "sent {} datagrams in {} system calls ({} refused: buffer full), received {} in {} messages, {} turns, \
-         timer armed {} times",
-        s.datagrams_out, s.send_calls, s.send_would_block, s.datagrams_in, s.messages_in, s.turns, s.timer_arms
+         timer armed {} times; failed authentication {} (short {short}, no key {no_key}, bad tag {bad_tag})",
+        s.datagrams_out,
+        s.send_calls,
+        s.send_would_block,
+        s.datagrams_in,
+        s.messages_in,
+        s.turns,
+        s.timer_arms,
+        short + no_key + bad_tag,
     )
 }
 
@@ -166,7 +174,11 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         return fail(e);
     }
     let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
-    let tuning = args.tuning.tuning();
+    let mut tuning = args.tuning.tuning();
+    tuning.keys = match args.cluster.keys(&resolved) {
+        Ok(keys) => keys,
+        Err(e) => return fail(e),
+    };
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }
@@ -269,7 +281,11 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     // Learned from the leader's first frame.
     resolved.config.epoch = Epoch::ZERO;
     let listen = args.listen.or(resolved.node(id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
-    let tuning = args.tuning.tuning();
+    let mut tuning = args.tuning.tuning();
+    tuning.keys = match args.cluster.keys(&resolved) {
+        Ok(keys) => keys,
+        Err(e) => return fail(e),
+    };
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }

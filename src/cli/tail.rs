@@ -79,7 +79,11 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // Learned from the leader's first frame.
     resolved.config.epoch = Epoch::ZERO;
     let listen = args.listen.unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
-    let tuning = args.tuning.tuning();
+    let mut tuning = args.tuning.tuning();
+    tuning.keys = match args.cluster.keys(&resolved) {
+        Ok(keys) => keys,
+        Err(e) => return fail(e),
+    };
     if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
         return fail(e);
     }

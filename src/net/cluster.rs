@@ -50,6 +50,9 @@ pub struct Settings {
     /// `journal`: the directory under which each node keeps its journal,
     /// in `node-<id>` [default: none, the log is memory only].
     pub journal: Option<PathBuf>,
+    /// `key_file`: the keys that seal and open every datagram (DESIGN §9)
+    /// [default: none].
+    pub key_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -65,6 +68,7 @@ impl Settings {
             mtu: self.mtu.or(below.mtu),
             payload_max: self.payload_max.or(below.payload_max),
             journal: self.journal.clone().or_else(|| below.journal.clone()),
+            key_file: self.key_file.clone().or_else(|| below.key_file.clone()),
         }
     }
 }
@@ -138,6 +142,7 @@ impl ClusterFile {
                 "mtu" => file.settings.mtu = Some(value(key, text, line)?),
                 "payload_max" => file.settings.payload_max = Some(value(key, text, line)?),
                 "journal" => file.settings.journal = Some(PathBuf::from(text)),
+                "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
                 _ => match key.strip_prefix("node.") {
                     Some(id) => nodes.push((value(key, id, line)?, value(key, text, line)?, line)),
                     None => return Err(ClusterFileError { line, message: format!("unknown key {key:?}") }),
@@ -231,6 +236,8 @@ pub struct Cluster {
     pub nodes: Vec<SocketAddrV4>,
     /// The directory under which each node keeps its journal (`None`: memory only).
     pub journal: Option<PathBuf>,
+    /// The key file (`None`: datagrams are not authenticated).
+    pub key_file: Option<PathBuf>,
 }
 
 impl Cluster {
@@ -293,7 +300,13 @@ impl ClusterFile {
             ttl: settings.ttl.unwrap_or(0),
         };
         multicast.validate().map_err(ClusterError::Multicast)?;
-        Ok(Cluster { config, multicast, nodes: self.nodes.clone(), journal: settings.journal })
+        Ok(Cluster {
+            config,
+            multicast,
+            nodes: self.nodes.clone(),
+            journal: settings.journal,
+            key_file: settings.key_file,
+        })
     }
 }
 

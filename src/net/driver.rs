@@ -10,6 +10,7 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::auth::Keys;
 use crate::core::{Client, Dest, Follower, Leader, Member, Nanos, Transmit};
 use crate::sys::{self, Clock, RecvBatch, TimerFd};
 
@@ -99,6 +100,12 @@ pub struct DriverStats {
     pub turns: u64,
     /// Times the wake-up timer was armed (a system call each).
     pub timer_arms: u64,
+    /// Datagrams dropped unopened, by [`AuthError`] (short, no key held for
+    /// their signer, bad tag): never seen by the machine.
+    pub auth_failed: [u64; 3],
+    /// Datagrams the machine wrote that this process holds no key to sign
+    /// (not sent).
+    pub unsigned: u64,
 }
 
 /// Most messages read from one socket in one turn (the work limiter): a
@@ -128,18 +135,24 @@ pub struct Driver {
     /// they were drained; spinning or yielding, all of them, always.
     ready: Vec<bool>,
     input_left: bool,
+    /// Seals what is sent and opens what arrives (`None`: no authentication).
+    keys: Option<Keys>,
     stats: DriverStats,
 }
 
 impl Driver {
     /// A driver reading every socket in `sockets` and sending from the first;
-    /// group datagrams go to `group`. `mtu` sizes the buffers.
+    /// group datagrams go to `group`. `mtu` (the largest datagram on the
+    /// wire) sizes the buffers. With `keys`, every datagram sent is sealed
+    /// with a tag and every one received opened (DESIGN §9): the machine
+    /// must then write datagrams of at most `mtu - TAG_LEN` bytes.
     pub fn new(
         sockets: Vec<UdpSocket>,
         group: SocketAddrV4,
         mtu: usize,
         clock: Clock,
         idle: Idle,
+        keys: Option<Keys>,
     ) -> io::Result<Driver> {
         let poll = Poll::new()?;
         let mut gro = true;
@@ -170,6 +183,7 @@ impl Driver {
             gso: segments > 1,
             ready: vec![true; count],
             input_left: false,
+            keys,
             stats: DriverStats::default(),
         })
     }
@@ -237,13 +251,11 @@ impl Driver {
                 let size = segment.unwrap_or(bytes.len());
                 if size == 0 || bytes.len() <= size {
                     // One datagram (an empty one too: the wire check counts it).
-                    machine.handle_datagram(now, from, &bytes[..bytes.len().min(cut)]);
-                    self.stats.datagrams_in += 1;
+                    deliver(machine, (&self.keys, &mut self.stats), now, from, &bytes[..bytes.len().min(cut)]);
                     continue;
                 }
                 for datagram in bytes.chunks(size) {
-                    machine.handle_datagram(now, from, &datagram[..datagram.len().min(cut)]);
-                    self.stats.datagrams_in += 1;
+                    deliver(machine, (&self.keys, &mut self.stats), now, from, &datagram[..datagram.len().min(cut)]);
                 }
             }
             self.stats.messages_in += n as u64;
@@ -281,7 +293,16 @@ impl Driver {
                 Dest::Group => SocketAddr::V4(self.group),
                 Dest::Unicast(addr) => addr,
             };
-            let len = transmit.len;
+            let len = match &self.keys {
+                None => transmit.len,
+                Some(keys) => match keys.seal(&mut self.tx[end..end + self.mtu], transmit.len) {
+                    Some(len) => len,
+                    None => {
+                        self.stats.unsigned += 1;
+                        continue;
+                    }
+                },
+            };
             run = match run {
                 // Joins the run: same address, not longer, after full-length
                 // ones, and no more than the kernel takes in one send.
@@ -389,6 +410,23 @@ const KEEP_ARMED_NS: Nanos = 250_000;
 /// reprogram. An armed deadline no later than `at` stands if it is early by
 /// at most half the wait, or at least [`KEEP_ARMED_NS`] away: a busy node
 /// turns (and re-arms) before it fires, and an idle one wakes early once.
+/// Hands one received datagram to `machine`, opened first with `keys` if
+/// any: one that fails is counted and goes no further.
+fn deliver(
+    machine: &mut impl Machine,
+    (keys, stats): (&Option<Keys>, &mut DriverStats),
+    now: Nanos,
+    from: SocketAddr,
+    datagram: &[u8],
+) {
+    stats.datagrams_in += 1;
+    match keys.as_ref().map(|keys| keys.open(datagram)) {
+        None => machine.handle_datagram(now, from, datagram),
+        Some(Ok(opened)) => machine.handle_datagram(now, from, opened),
+        Some(Err(e)) => stats.auth_failed[e as usize] += 1,
+    }
+}
+
 fn keeps_armed(armed_at: Nanos, now: Nanos, at: Nanos) -> bool {
     armed_at > now && armed_at <= at && (at - armed_at <= (at - now) / 2 || armed_at - now >= KEEP_ARMED_NS)
 }
@@ -428,7 +466,7 @@ mod tests {
         let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         tx.set_nonblocking(true).unwrap();
         let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
-        let mut driver = Driver::new(vec![tx], group, 1472, Clock::Monotonic, Idle::Block).unwrap();
+        let mut driver = Driver::new(vec![tx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap();
         let mut sender = Sender { to: rx.local_addr().unwrap(), lens: lens.to_vec(), next: 0 };
         driver.flush(0, &mut sender);
         let mut buf = [0u8; 2048];
@@ -488,7 +526,7 @@ mod tests {
         let to = rx.local_addr().unwrap();
         let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
-        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block).unwrap();
+        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap();
         let mut beat = Beat { due: u64::MAX, fired_at: None };
         for _ in 0..10 {
             tx.send_to(&[1], to).unwrap();

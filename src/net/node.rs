@@ -3,7 +3,7 @@
 //! so can any service that embeds seqcast.
 
 use std::io;
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
 
 use hdrhistogram::Histogram;
 
@@ -11,6 +11,7 @@ use super::NetError;
 use super::driver::{Driver, Idle, Machine};
 use super::socket::{Multicast, group_receiver, unicast};
 use super::storage::{self, Stored};
+use crate::auth::{Keys, TAG_LEN};
 use crate::core::{
     Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId, Seq,
     SubmitError,
@@ -30,15 +31,32 @@ pub struct Tuning {
     pub clock: Clock,
     /// Socket send and receive buffer size asked of the kernel.
     pub buffer_bytes: usize,
+    /// Keys every datagram is sealed and opened with (DESIGN §9); `None`:
+    /// no authentication.
+    pub keys: Option<Keys>,
 }
 
 impl Default for Tuning {
     fn default() -> Tuning {
-        Tuning { idle: Idle::Block, pin_cpu: None, clock: Clock::Monotonic, buffer_bytes: 4 << 20 }
+        Tuning { idle: Idle::Block, pin_cpu: None, clock: Clock::Monotonic, buffer_bytes: 4 << 20, keys: None }
     }
 }
 
 impl Tuning {
+    /// The configuration the core runs with: with keys, datagrams are
+    /// written `TAG_LEN` bytes short of the MTU, for the tag.
+    fn core(&self, mut config: Config) -> Config {
+        if self.keys.is_some() {
+            config.mtu = config.mtu.saturating_sub(TAG_LEN);
+        }
+        config
+    }
+
+    /// A driver over `sockets` for a node of `config` (the wire's MTU).
+    fn driver(&self, sockets: Vec<UdpSocket>, group: SocketAddrV4, config: &Config) -> io::Result<Driver> {
+        Driver::new(sockets, group, config.mtu, self.clock, self.idle, self.keys.clone())
+    }
+
     /// Applies pinning and a 1 µs timer slack to the calling thread.
     pub fn apply_to_thread(&self) -> io::Result<()> {
         if let Some(cpu) = self.pin_cpu {
@@ -103,7 +121,8 @@ impl LeaderNode {
         multicast.validate()?;
         let opened = storage::open(journal)?;
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
-        let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let driver = tuning.driver(vec![socket], multicast.group, &config)?;
+        let config = tuning.core(config);
         let (leader, journal, recovery) = match opened {
             Some((journal, recovery)) if recovery.range.is_some() => {
                 (storage::resume_leader(config, driver.now(), &journal, &recovery)?, Some(journal), Some(recovery))
@@ -248,7 +267,7 @@ fn group_driver(
     config.validate()?;
     let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
     let group = group_receiver(multicast, tuning.buffer_bytes)?;
-    Ok(Driver::new(vec![unicast, group], multicast.group, config.mtu, tuning.clock, tuning.idle)?)
+    Ok(tuning.driver(vec![unicast, group], multicast.group, config)?)
 }
 
 /// Notes a delivered event in the stamp → delivery histogram and the digest.
@@ -284,6 +303,7 @@ impl FollowerNode {
         config.journal = journal.is_some();
         let opened = storage::open(journal)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
+        let config = tuning.core(config);
         let (follower, journal, recovery) = match opened {
             Some((mut journal, recovery)) if recovery.range.is_some() => {
                 // What it held past the commit it knew may not be in the
@@ -308,6 +328,7 @@ impl FollowerNode {
         from: Seq,
     ) -> Result<FollowerNode, NetError> {
         let driver = group_driver(&config, listen, multicast, tuning)?;
+        let config = tuning.core(config);
         let follower = Stored::new(Follower::observe(config, driver.now(), from)?, None);
         Ok(FollowerNode { driver, follower, recovery: None, delivery: report::histogram(), digest: Digest::default() })
     }
@@ -416,6 +437,7 @@ impl MemberNode {
             )));
         }
         let driver = group_driver(&config, listen, multicast, tuning)?;
+        let config = tuning.core(config);
         let member = Stored::new(Member::new(config, id, driver.now())?, opened.map(|(journal, _)| journal));
         Ok(MemberNode { driver, member, delivery: report::histogram(), digest: Digest::default() })
     }
@@ -485,7 +507,8 @@ impl ClientNode {
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
         let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
-        let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let driver = tuning.driver(vec![socket], multicast.group, &config)?;
+        let config = tuning.core(config);
         let client = Client::new(config, id, SocketAddr::V4(leader))?;
         Ok(ClientNode { driver, client })
     }
@@ -500,7 +523,8 @@ impl ClientNode {
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
         let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
-        let driver = Driver::new(vec![socket], multicast.group, config.mtu, tuning.clock, tuning.idle)?;
+        let driver = tuning.driver(vec![socket], multicast.group, &config)?;
+        let config = tuning.core(config);
         let members = members.iter().map(|&a| SocketAddr::V4(a)).collect();
         let client = Client::with_failover(config, id, members)?;
         Ok(ClientNode { driver, client })

@@ -27,6 +27,7 @@ impl Members {
         let dir = std::env::temp_dir().join(&lan.prefix);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let mut text = format!("cluster_id = {}\ngroup = 239.255.7.2:7400\nttl = 1\n", std::process::id());
+        text.push_str(&crate::key_file_line(&dir)?);
         for i in 0..members {
             text.push_str(&format!("node.{i} = {}:7401\n", Lan::ip(i)));
         }

@@ -90,6 +90,7 @@ impl Cluster {
         let dir = std::env::temp_dir().join(&lan.prefix);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let mut text = format!("cluster_id = {}\ngroup = 239.255.7.1:7400\nttl = 1\n", std::process::id());
+        text.push_str(&key_file_line(&dir)?);
         if journal {
             text.push_str(&format!("journal = {}\n", dir.join("journal").display()));
         }
@@ -569,4 +570,16 @@ fn main() {
     if failed > 0 {
         std::process::exit(1);
     }
+}
+
+/// Makes the cluster's keys in `dir` (`seqcast keys new`): the LAN's
+/// interfaces are not loopback, and every node there runs authenticated.
+pub fn key_file_line(dir: &std::path::Path) -> Result<String, String> {
+    let path = dir.join("cluster.keys");
+    let _ = std::fs::remove_file(&path);
+    let (code, out) = run(SEQCAST, &strings(&["keys", "new", path.to_str().unwrap()]));
+    if code != 0 {
+        return Err(format!("seqcast keys new: {out}"));
+    }
+    Ok(format!("key_file = {}\n", path.display()))
 }

@@ -1,0 +1,346 @@
+//! Keyed authentication of datagrams (DESIGN §9): a 128-bit BLAKE3 keyed
+//! hash of the whole datagram, appended to it. Drivers seal what they send
+//! and open what they receive, before the core sees a byte; the core and
+//! the simulator stay unaware of keys.
+//!
+//! Two trust levels. Members share the member key. Each client has its
+//! own key, derived from the cluster's client master secret and its client
+//! id, so a client can speak neither for a member nor for another client;
+//! members hold the master, so they check any client and answer it (COMMIT,
+//! BUSY) under that client's key. Which key a datagram carries follows from
+//! its kind: SUBMIT, COMMIT and BUSY carry the key of the client their body
+//! names, every other kind the member key.
+
+use core::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use crate::types::ClientId;
+use crate::wire::Kind;
+
+/// Bytes of the tag appended to every datagram.
+pub const TAG_LEN: usize = 16;
+
+/// Bytes of a key.
+pub const KEY_LEN: usize = 32;
+
+/// The BLAKE3 derive_key context of client keys (fixed forever: changing
+/// it changes every client's key).
+const CLIENT_KEY_CONTEXT: &str = "seqcast 2026-11-30 client key v1";
+
+/// A 256-bit secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key([u8; KEY_LEN]);
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key(…)")
+    }
+}
+
+impl Key {
+    /// A key from 64 hex digits.
+    pub fn from_hex(text: &str) -> Result<Key, String> {
+        let text = text.trim();
+        if text.len() != 2 * KEY_LEN || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("a key is {} hex digits, got {} characters", 2 * KEY_LEN, text.len()));
+        }
+        let mut key = [0u8; KEY_LEN];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("checked hex");
+        }
+        Ok(Key(key))
+    }
+
+    /// The key as 64 hex digits.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A fresh key from the operating system's random source.
+    pub fn random() -> std::io::Result<Key> {
+        let mut key = [0u8; KEY_LEN];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
+        Ok(Key(key))
+    }
+
+    /// Client `id`'s key under this client master secret.
+    pub fn client_key(&self, id: ClientId) -> Key {
+        let mut material = [0u8; KEY_LEN + 4];
+        material[..KEY_LEN].copy_from_slice(&self.0);
+        material[KEY_LEN..].copy_from_slice(&id.get().to_le_bytes());
+        Key(blake3::derive_key(CLIENT_KEY_CONTEXT, &material))
+    }
+
+    /// The tag of `bytes` under this key.
+    pub fn tag(&self, bytes: &[u8]) -> [u8; TAG_LEN] {
+        let hash = blake3::keyed_hash(&self.0, bytes);
+        hash.as_bytes()[..TAG_LEN].try_into().expect("a hash is longer than a tag")
+    }
+}
+
+/// Whose key a datagram carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signer {
+    /// The member key.
+    Member,
+    /// The key of this client.
+    Client(ClientId),
+}
+
+impl Signer {
+    /// The signer of `datagram` (tag included or not), from its kind and,
+    /// for a client's frames, the client id that opens its body; `None` if
+    /// it is too short to say.
+    pub fn of(datagram: &[u8]) -> Option<Signer> {
+        let kind = Kind::from(*datagram.get(3)?);
+        if matches!(kind, Kind::Submit | Kind::Commit | Kind::Busy) {
+            let id = datagram.get(32..36)?;
+            Some(Signer::Client(ClientId(u32::from_le_bytes(id.try_into().expect("4 bytes")))))
+        } else {
+            Some(Signer::Member)
+        }
+    }
+}
+
+/// The keys a process holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Keys {
+    /// A member, or an operator's tool (`tail`, `promote`): the member key,
+    /// and the client master from which it derives any client's key.
+    Member {
+        /// The member key.
+        member: Key,
+        /// The client master secret.
+        clients: Key,
+    },
+    /// A load generator or test client: the client master, so it may speak
+    /// as any client id, never as a member.
+    Clients {
+        /// The client master secret.
+        clients: Key,
+    },
+    /// One client: its own key only.
+    Client {
+        /// Its client id.
+        id: ClientId,
+        /// Its key (see [`Key::client_key`]).
+        key: Key,
+    },
+}
+
+/// Why a received datagram was not opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    /// Too short to hold a header and a tag.
+    Short,
+    /// Its signer's key is not held here (a client hearing a member's frame).
+    NoKey,
+    /// The tag does not match.
+    BadTag,
+}
+
+impl AuthError {
+    /// A short name, for counters.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthError::Short => "auth_short",
+            AuthError::NoKey => "auth_no_key",
+            AuthError::BadTag => "auth_bad_tag",
+        }
+    }
+}
+
+impl Keys {
+    /// The key of `signer`, if held here.
+    pub fn key_of(&self, signer: Signer) -> Option<Key> {
+        match (self, signer) {
+            (Keys::Member { member, .. }, Signer::Member) => Some(member.clone()),
+            (Keys::Member { clients, .. } | Keys::Clients { clients }, Signer::Client(id)) => {
+                Some(clients.client_key(id))
+            }
+            (Keys::Client { id, key }, Signer::Client(of)) if *id == of => Some(key.clone()),
+            _ => None,
+        }
+    }
+
+    /// Appends the tag to the `len`-byte datagram at the start of `buf`
+    /// (which has room for it); returns the new length, or `None` if this
+    /// process holds no key to sign it with.
+    pub fn seal(&self, buf: &mut [u8], len: usize) -> Option<usize> {
+        let key = self.key_of(Signer::of(&buf[..len])?)?;
+        let tag = key.tag(&buf[..len]);
+        buf[len..len + TAG_LEN].copy_from_slice(&tag);
+        Some(len + TAG_LEN)
+    }
+
+    /// The datagram in `bytes` without its tag, if the tag is right.
+    pub fn open<'a>(&self, bytes: &'a [u8]) -> Result<&'a [u8], AuthError> {
+        if bytes.len() < 32 + TAG_LEN {
+            return Err(AuthError::Short);
+        }
+        let (datagram, tag) = bytes.split_at(bytes.len() - TAG_LEN);
+        let key = self.key_of(Signer::of(datagram).ok_or(AuthError::Short)?).ok_or(AuthError::NoKey)?;
+        // Compared in constant time: how much of a forged tag is right must not show.
+        let expected = key.tag(datagram);
+        let differs = expected.iter().zip(tag).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if differs == 0 { Ok(datagram) } else { Err(AuthError::BadTag) }
+    }
+
+    /// Reads a key file: lines `member = HEX`, `clients = HEX` (a member
+    /// needs both; a client host may hold `clients` alone), or
+    /// `client = ID:HEX` (one client's own key); `#` starts a comment. The
+    /// file must be readable by its owner only, as ssh asks of its keys.
+    pub fn read(path: &Path) -> Result<Keys, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let name = path.display();
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read key file {name}: {e}"))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(format!("key file {name} is readable by others: chmod 600 {name}"));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read key file {name}: {e}"))?;
+        Keys::parse(&text).map_err(|(line, why)| format!("{name}:{line}: {why}"))
+    }
+
+    /// Parses the text of a key file (see [`Keys::read`]).
+    pub fn parse(text: &str) -> Result<Keys, (usize, String)> {
+        let (mut member, mut clients, mut client) = (None, None, None);
+        for (index, raw) in text.lines().enumerate() {
+            let line = index + 1;
+            let content = raw.split('#').next().unwrap_or("").trim();
+            if content.is_empty() {
+                continue;
+            }
+            let Some((key, value)) = content.split_once('=') else {
+                return Err((line, format!("expected `name = value`, got {content:?}")));
+            };
+            let value = value.trim();
+            let slot = match key.trim() {
+                "member" => &mut member,
+                "clients" => &mut clients,
+                "client" => {
+                    let (id, hex) = value.split_once(':').ok_or((line, "client = ID:HEX".to_string()))?;
+                    let id = id.trim().parse().map_err(|e| (line, format!("client id {id:?}: {e}")))?;
+                    if client.replace((ClientId(id), Key::from_hex(hex).map_err(|e| (line, e))?)).is_some() {
+                        return Err((line, "client is given twice".into()));
+                    }
+                    continue;
+                }
+                other => return Err((line, format!("unknown name {other:?} (member, clients or client)"))),
+            };
+            if slot.replace(Key::from_hex(value).map_err(|e| (line, e))?).is_some() {
+                return Err((line, format!("{} is given twice", key.trim())));
+            }
+        }
+        match (member, clients, client) {
+            (Some(member), Some(clients), None) => Ok(Keys::Member { member, clients }),
+            (None, Some(clients), None) => Ok(Keys::Clients { clients }),
+            (None, None, Some((id, key))) => Ok(Keys::Client { id, key }),
+            (Some(_), None, _) => Err((0, "a member key file needs `clients` too".into())),
+            (None, None, None) => Err((0, "no key in the file".into())),
+            _ => Err((0, "a key file holds member + clients, clients alone, or one client".into())),
+        }
+    }
+
+    /// The text of a key file holding these keys.
+    pub fn to_text(&self) -> String {
+        let head = "# seqcast keys: keep this file readable by its owner only (chmod 600)\n";
+        match self {
+            Keys::Member { member, clients } => {
+                format!("{head}member  = {}\nclients = {}\n", member.to_hex(), clients.to_hex())
+            }
+            Keys::Clients { clients } => format!("{head}clients = {}\n", clients.to_hex()),
+            Keys::Client { id, key } => format!("{head}client = {}:{}\n", id.get(), key.to_hex()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Epoch;
+    use crate::wire::{Header, Heartbeat, emit};
+
+    fn keys() -> Keys {
+        Keys::Member { member: Key([1; KEY_LEN]), clients: Key([2; KEY_LEN]) }
+    }
+
+    /// A datagram of `kind` (a HEARTBEAT's body, or a client id then zeros).
+    fn datagram(kind: Kind, client: u32) -> Vec<u8> {
+        let mut buf = vec![0u8; 256];
+        let body = Heartbeat {
+            seq_next: 2.into(),
+            commit: 1.into(),
+            sent_ns: 3.into(),
+            rtt_ns: 4.into(),
+            epoch_start: 0.into(),
+        };
+        let len = emit(&mut buf, &Header::new(Kind::Heartbeat, 0, 7, Epoch(1)), Kind::Heartbeat, &body).unwrap();
+        buf[3] = u8::from(kind);
+        buf[32..36].copy_from_slice(&client.to_le_bytes());
+        buf.truncate(len + TAG_LEN);
+        buf
+    }
+
+    fn sealed(keys: &Keys, mut d: Vec<u8>) -> Option<Vec<u8>> {
+        let unsealed = d.len() - TAG_LEN;
+        let len = keys.seal(&mut d, unsealed)?;
+        d.truncate(len);
+        Some(d)
+    }
+
+    #[test]
+    fn a_sealed_datagram_opens_and_any_flipped_bit_fails() {
+        let keys = keys();
+        let d = sealed(&keys, datagram(Kind::Heartbeat, 0)).unwrap();
+        assert_eq!(keys.open(&d).unwrap(), &d[..d.len() - TAG_LEN]);
+        for bit in 0..d.len() * 8 {
+            let mut bad = d.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert!(keys.open(&bad).is_err(), "bit {bit}");
+        }
+        assert_eq!(keys.open(&d[..40]), Err(AuthError::Short));
+        let other = Keys::Member { member: Key([9; KEY_LEN]), clients: Key([2; KEY_LEN]) };
+        assert_eq!(other.open(&d), Err(AuthError::BadTag), "another cluster's member key");
+    }
+
+    #[test]
+    fn a_client_speaks_only_for_itself_and_never_as_a_member() {
+        let members = keys();
+        let Keys::Member { clients, .. } = &members else { unreachable!() };
+        let five = Keys::Client { id: ClientId(5), key: clients.client_key(ClientId(5)) };
+        // Its SUBMIT opens at the members; another client's it cannot make.
+        let submit = sealed(&five, datagram(Kind::Submit, 5)).unwrap();
+        assert!(members.open(&submit).is_ok());
+        assert_eq!(sealed(&five, datagram(Kind::Submit, 6)), None);
+        assert_eq!(sealed(&five, datagram(Kind::Heartbeat, 0)), None);
+        // The members' COMMIT to it opens there; a member's HEARTBEAT it cannot check.
+        assert!(five.open(&sealed(&members, datagram(Kind::Commit, 5)).unwrap()).is_ok());
+        let heartbeat = sealed(&members, datagram(Kind::Heartbeat, 0)).unwrap();
+        assert_eq!(five.open(&heartbeat), Err(AuthError::NoKey));
+        // Client 6's key does not open client 5's frames; the master opens both.
+        let six = Keys::Client { id: ClientId(6), key: clients.client_key(ClientId(6)) };
+        assert_eq!(six.open(&sealed(&members, datagram(Kind::Busy, 5)).unwrap()), Err(AuthError::NoKey));
+        let loadgen = Keys::Clients { clients: clients.clone() };
+        assert!(members.open(&sealed(&loadgen, datagram(Kind::Submit, 6)).unwrap()).is_ok());
+        assert_eq!(sealed(&loadgen, datagram(Kind::Ack, 0)), None, "the master makes no member frame");
+        assert_ne!(clients.client_key(ClientId(5)), clients.client_key(ClientId(6)));
+    }
+
+    #[test]
+    fn key_files_round_trip_and_bad_ones_say_which_line() {
+        let keys = keys();
+        assert_eq!(Keys::parse(&keys.to_text()), Ok(keys.clone()));
+        let Keys::Member { clients, .. } = &keys else { unreachable!() };
+        let one = Keys::Client { id: ClientId(42), key: clients.client_key(ClientId(42)) };
+        assert_eq!(Keys::parse(&one.to_text()), Ok(one));
+        let hex = "ab".repeat(KEY_LEN);
+        assert_eq!(Keys::parse(&format!("member = {hex}\n")).unwrap_err().1, "a member key file needs `clients` too");
+        assert_eq!(Keys::parse("member = 12\n").unwrap_err(), (1, "a key is 64 hex digits, got 2 characters".into()));
+        let twice = format!("clients = {hex}\nclients = {hex}\n");
+        assert_eq!(Keys::parse(&twice).unwrap_err(), (2, "clients is given twice".into()));
+        assert_eq!(Keys::parse("secret = 1\n").unwrap_err().0, 1);
+        let random = Key::random().unwrap();
+        assert_eq!(Key::from_hex(&random.to_hex()), Ok(random));
+    }
+}
