@@ -6,8 +6,10 @@
 //! strategy), `-- --pin` (every process pinned to a CPU of its own, in
 //! turn, baselines too). Results: a table here, and JSON and `.hgrm` files
 //! in `target/bench/` (`--out DIR`). `-- --journal-only RATE` runs only the
-//! journal's figures, its throughput at 0.9 × RATE.
+//! journal's figures, its throughput at 0.9 × RATE; `-- --auth-only RATE`
+//! authentication's, the same way.
 
+mod auth;
 mod baseline;
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -35,6 +37,8 @@ struct Options {
     /// `--journal-only SUSTAINED`: only the journal's figures, at 0.9 of the
     /// given sustained rate (a full run's sweep finds it).
     journal_only: Option<f64>,
+    /// `--auth-only SUSTAINED`: only authentication's figures, the same way.
+    auth_only: Option<f64>,
 }
 
 fn options() -> Options {
@@ -51,6 +55,7 @@ fn options() -> Options {
         out: value("--out")
             .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"), PathBuf::from),
         journal_only: value("--journal-only").and_then(|v| v.parse().ok()),
+        auth_only: value("--auth-only").and_then(|v| v.parse().ok()),
     }
 }
 
@@ -315,6 +320,14 @@ fn main() {
         let mut t = Table { rows: Vec::new(), json: Vec::new() };
         println!("seqcast bench: the journal's figures only, on {}", machine());
         journal::run(&mut t, &o.out, o.quick, o.idle, sustained);
+        return t.print();
+    }
+    if let Some(sustained) = o.auth_only {
+        let mut t = Table { rows: Vec::new(), json: Vec::new() };
+        println!("seqcast bench: authentication's figures only, on {}", machine());
+        let rtt = baseline::ping_pong(o.idle, o.cpus, 144, 5_000);
+        let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
+        auth::run(&mut t, &o.out, o.quick, o.idle, o.cpus, sustained, floor_p50);
         return t.print();
     }
     let started = Instant::now();
@@ -653,6 +666,7 @@ fn main() {
     t.add("follower peak RSS", mb(followers[0].max_rss_kb), "MiB", None, None);
 
     journal::run(&mut t, &o.out, o.quick, o.idle, sustained);
+    auth::run(&mut t, &o.out, o.quick, o.idle, o.cpus, sustained, floor_p50);
 
     t.print();
     let json = format!(
