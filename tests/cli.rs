@@ -183,3 +183,26 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{args:?}: {:?}", out.status);
     }
 }
+
+/// `seqcast keys` makes files only their owner reads, never overwrites one,
+/// and a node refuses a key file others can read.
+#[test]
+fn key_files_are_made_private_and_used_only_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = dir.join("cluster.keys");
+    let path = keys.to_str().unwrap();
+    let (code, out) = run(SEQCAST, &strings(&["keys", "new", path]));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777, 0o600);
+    refused_with(SEQCAST, &["keys", "new", path], "File exists", 1);
+    let one = dir.join("c7.keys");
+    let (code, out) = run(SEQCAST, &strings(&["keys", "client", "--from", path, "--id", "7", one.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    assert!(std::fs::read_to_string(&one).unwrap().contains("client = 7:"));
+    refused_with(SEQCAST, &["keys", "clients", "--from", one.to_str().unwrap(), "x"], "not the client master", 1);
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
+    refused_with(SEQCAST, &["sequencer", "--key-file", path], "is readable by others: chmod 600", 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -154,6 +154,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         args.election_timeout_ms
     );
     println!("{}", super::nodes::journal_text(journal.as_ref()));
+    let (auth, warn) = super::nodes::auth_text(&resolved, tuning.keys.is_some());
+    println!("{auth}");
     let quiet = args.output.quiet;
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
@@ -184,7 +186,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             let e = member.election_stats();
             match (member.leader(), member.follower()) {
                 (Some(l), _) => println!(
-                    "[member {id} leads epoch {}] stamped {} commit {} in_flight {} naks {} elections won {} lost {}",
+                    "{warn}[member {id} leads epoch {}] stamped {} commit {} in_flight {} naks {} elections won {} lost {}",
                     l.epoch(),
                     l.stats().events_stamped,
                     l.commit(),
@@ -194,7 +196,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     e.lost
                 ),
                 (_, Some(f)) => println!(
-                    "[member {id} follows {} in epoch {}{}] delivered {} held {} commit {} naks {} elections won {} lost {}",
+                    "{warn}[member {id} follows {} in epoch {}{}] delivered {} held {} commit {} naks {} elections won {} lost {}",
                     f.leader().map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
                     if f.syncing() { ", syncing" } else { "" },

@@ -77,6 +77,18 @@ pub struct FollowerArgs {
 }
 
 /// The banner's journal line.
+/// The banner's authentication line, and what every status line starts
+/// with: a warning where a node runs keyless off loopback (`--insecure`).
+pub(super) fn auth_text(resolved: &seqcast::net::cluster::Cluster, keyed: bool) -> (String, &'static str) {
+    match (&resolved.key_file, keyed) {
+        (Some(path), true) => (format!("authentication: every datagram tagged, keys from {}", path.display()), ""),
+        _ if resolved.multicast.interface.is_loopback() => {
+            ("authentication: none (loopback only; --key-file FILE adds it)".into(), "")
+        }
+        _ => ("authentication: NONE (--insecure): anyone on the LAN can forge frames".into(), "INSECURE "),
+    }
+}
+
 pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -> String {
     match journal {
         Some(j) => format!(
@@ -207,6 +219,8 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         tuning.idle
     );
     println!("{}", journal_text(journal.as_ref()));
+    let (auth, warn) = auth_text(&resolved, tuning.keys.is_some());
+    println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch") {
         println!("{text}");
     }
@@ -216,7 +230,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         if !quiet {
             let s = leader.stats();
             println!(
-                "[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1}us rejects {}",
+                "{warn}[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1}us rejects {}",
                 s.events_stamped,
                 s.events_stamped - last.events_stamped,
                 leader.commit(),
@@ -311,6 +325,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         tuning.idle
     );
     println!("{}", journal_text(journal.as_ref()));
+    let (auth, warn) = auth_text(&resolved, tuning.keys.is_some());
+    println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log") {
         println!("{text}");
     }
@@ -328,7 +344,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             if !quiet {
                 let s = follower.stats();
                 println!(
-                    "[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {}",
+                    "{warn}[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {}",
                     s.delivered,
                     s.delivered - last.delivered,
                     follower.seq_held(),
