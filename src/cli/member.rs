@@ -122,6 +122,15 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let Some(listen) = args.listen.or(resolved.node(id)) else {
         return fail("a member needs an address others know: give --listen, or a cluster file with node.N = IP:PORT");
     };
+    if let Some(known) = resolved.node(id).filter(|&known| known != listen) {
+        return fail(format!(
+            "--listen {listen} is not node.{id} = {known} of the cluster file: the others send there (votes, repairs)"
+        ));
+    }
+    if resolved.nodes.len() == usize::from(resolved.config.nodes) {
+        // A leader sends each member's repairs to its address in the file, nowhere else.
+        resolved.config.members = resolved.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
+    }
     let mut tuning = args.tuning.tuning();
     tuning.keys = match args.cluster.keys(&resolved) {
         Ok(keys) => keys,

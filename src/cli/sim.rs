@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::DeliverArg;
-use seqcast::sim::{self, JOURNAL_PATHS, Paths, SimConfig};
+use seqcast::sim::{self, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
@@ -25,6 +25,11 @@ pub struct SimArgs {
     /// Chance that a datagram is held back and overtaken, 0 to 1.
     #[arg(long, value_parser = probability)]
     pub reorder: Option<f64>,
+    /// An attacker replays valid datagrams it recorded in flight, from its
+    /// own address, to random nodes and clients: for each datagram sent
+    /// during the faults, this chance of one replay, 0 to 1 [default: 0].
+    #[arg(long, value_parser = probability)]
+    pub replay: Option<f64>,
     /// Followers in the cluster (the leader comes on top).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub followers: Option<u16>,
@@ -100,6 +105,7 @@ impl SimArgs {
         config.loss = self.loss.unwrap_or(config.loss);
         config.dup = self.dup.unwrap_or(config.dup);
         config.reorder = self.reorder.unwrap_or(config.reorder);
+        config.replay = self.replay.unwrap_or(config.replay);
         config.followers = self.followers.unwrap_or(config.followers);
         config.clients = self.clients.unwrap_or(config.clients);
         config.events = self.events.unwrap_or(config.events);
@@ -120,6 +126,7 @@ impl SimArgs {
             ("loss", self.loss.map(|v| v.to_string())),
             ("dup", self.dup.map(|v| v.to_string())),
             ("reorder", self.reorder.map(|v| v.to_string())),
+            ("replay", self.replay.map(|v| v.to_string())),
             ("followers", self.followers.map(|v| v.to_string())),
             ("clients", self.clients.map(|v| v.to_string())),
             ("events", self.events.map(|v| v.to_string())),
@@ -170,7 +177,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
     }
     for (name, count) in paths.rows() {
         // The journal's rows only where there is one.
-        if args.journal || !JOURNAL_PATHS.contains(&name) {
+        if (args.journal || !JOURNAL_PATHS.contains(&name)) && (args.replay.is_some() || name != REPLAY_PATH) {
             println!("  {name:<22} {count:>12}");
         }
     }

@@ -96,6 +96,11 @@ pub struct Config {
     /// disk". Members with failover journal too, but resume no journal yet
     /// (they rejoin empty).
     pub journal: bool,
+    /// Each member's address by node id (a cluster file's `node.N`), where
+    /// it listens and sends from: a leader sends a member's repairs there
+    /// and nowhere else. Empty: each member's address is learned from its
+    /// ACKs.
+    pub members: Vec<std::net::SocketAddr>,
 }
 
 impl Default for Config {
@@ -129,6 +134,7 @@ impl Default for Config {
             failover: Failover::Off,
             election_timeout_ns: 20_000_000,
             journal: false,
+            members: Vec::new(),
         }
     }
 }

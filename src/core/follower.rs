@@ -615,6 +615,12 @@ impl Follower {
         let buf = &mut buf[..self.config.mtu];
         let held = self.seq_acked();
         let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
+        // A NAK due goes with a fresh ACK now and then, even without
+        // progress: the leader answers NAKs where ACKs come from, and a
+        // replayed ACK must not leave a stuck follower's repairs misdirected.
+        let nak_refresh =
+            self.window.nak_due().is_some_and(|at| at <= now) && now >= self.ack_at + self.config.ack_interval_ns;
+        self.ack_due |= nak_refresh;
         // A syncing follower's window is not yet the new leader's log.
         if (self.ack_due || ack_timer) && self.sync.is_none() && !self.observer {
             let body =

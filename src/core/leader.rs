@@ -144,10 +144,11 @@ pub struct Leader {
     ring: Ring,
     quorum: usize,
     held: Vec<u64>,
-    /// Where each member's ACKs come from: its repairs go there, never to
-    /// the source of a NAK (which anyone can forge), unless it has not
-    /// ACKed yet.
-    member_addr: Vec<Option<SocketAddr>>,
+    /// Where each member's repairs go, and whether an ACK said so: an
+    /// ACK's source holds against NAKs (which anyone can forge without a
+    /// key); a member that has not ACKed (a new one, or one syncing to this
+    /// leader's log) is answered where its latest NAK came from.
+    member_addr: Vec<Option<(SocketAddr, bool)>>,
     /// When this leader started: no ACK can echo a stamp older than that.
     started_ns: Nanos,
     scratch: Vec<u64>,
@@ -495,7 +496,7 @@ impl Leader {
 
     fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
-        self.member_addr[node.index()] = Some(from);
+        self.member_addr[node.index()] = Some((from, true));
         let newest = self.ring.seq_next() - 1;
         let held = ack.seq_held.get();
         if held > newest {

@@ -16,6 +16,11 @@ impl<'a> Sim<'a> {
         let mut core = config.core.clone();
         core.nodes = config.followers + 1;
         core.leader = NodeId(0);
+        if config.failover_on() {
+            // Members with failover are configured with each other's
+            // addresses (a cluster file); followers without learn them.
+            core.members = (0..usize::from(core.nodes)).map(|i| addr(Who::Node(i))).collect();
+        }
         let mut sim = Sim {
             rng: Rng::new(config.seed),
             now: 0,
@@ -25,6 +30,7 @@ impl<'a> Sim<'a> {
             clients: Vec::new(),
             history: History::default(),
             paths: Paths::default(),
+            recorded: Vec::new(),
             heal_at: config.fault_ns,
             dying: false,
             killed_at: None,
@@ -168,7 +174,7 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let journaled = match who {
             Who::Node(i) => self.store(i),
-            Who::Client(_) => Vec::new(),
+            Who::Client(_) | Who::Attacker => Vec::new(),
         };
         let mut buf = std::mem::take(&mut self.buf);
         // A dying leader stops before any datagram of this turn or between
@@ -185,6 +191,7 @@ impl<'a> Sim<'a> {
                     None => None,
                 },
                 Who::Client(i) => self.clients[i].client.poll_transmit(now, &mut buf),
+                Who::Attacker => None,
             };
             let Some(transmit) = transmit else { break };
             if let Some(i) = dying

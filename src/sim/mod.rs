@@ -23,7 +23,7 @@ mod tests;
 
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
-pub use paths::{FAILOVER_PATHS, JOURNAL_PATHS, Paths};
+pub use paths::{FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH};
 pub use profile::SimConfig;
 pub use rng::Rng;
 
@@ -92,6 +92,8 @@ struct Sim<'a> {
     clients: Vec<ClientSlot>,
     history: History,
     paths: Paths,
+    /// What the replaying attacker recorded in flight.
+    recorded: Vec<Vec<u8>>,
     heal_at: Nanos,
     /// The leader is to die for good in its next turn that sends.
     dying: bool,

@@ -12,7 +12,12 @@ use crate::core::{Dest, Nanos};
 pub(super) enum Who {
     Node(usize),
     Client(usize),
+    /// The replaying attacker ([`SimConfig::replay`](super::SimConfig::replay)).
+    Attacker,
 }
+
+/// Datagrams the attacker keeps to replay.
+pub(super) const RECORDED_MAX: usize = 64;
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Item {
@@ -27,6 +32,7 @@ pub(super) fn addr(who: Who) -> SocketAddr {
     let port = match who {
         Who::Node(i) => PORT + i as u16,
         Who::Client(i) => PORT + 1000 + i as u16,
+        Who::Attacker => PORT + 2000,
     };
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
@@ -34,7 +40,8 @@ pub(super) fn addr(who: Who) -> SocketAddr {
 pub(super) fn who(at: SocketAddr) -> Who {
     match at.port() - PORT {
         p if p < 1000 => Who::Node(usize::from(p)),
-        p => Who::Client(usize::from(p) - 1000),
+        p if p < 2000 => Who::Client(usize::from(p) - 1000),
+        _ => Who::Attacker,
     }
 }
 
@@ -68,6 +75,9 @@ impl Sim<'_> {
             return;
         }
         let faulty = self.faulty();
+        if faulty && self.config.replay > 0.0 && to != Who::Attacker {
+            self.record_and_replay(bytes);
+        }
         if faulty && self.rng.chance(self.config.loss) {
             self.paths.dropped += 1;
             return;
@@ -81,6 +91,28 @@ impl Sim<'_> {
             }
             self.push(self.now + delay, Item::Datagram { to, from, bytes: bytes.to_vec() });
         }
+    }
+
+    /// The attacker records `bytes` (now and then, in a bounded store) and,
+    /// with the replay chance, sends one it recorded to a random node or
+    /// client, from its own address.
+    fn record_and_replay(&mut self, bytes: &[u8]) {
+        if self.recorded.len() < RECORDED_MAX {
+            self.recorded.push(bytes.to_vec());
+        } else if self.rng.chance(0.1) {
+            let slot = self.rng.range(0, RECORDED_MAX as u64) as usize;
+            self.recorded[slot] = bytes.to_vec();
+        }
+        if !self.rng.chance(self.config.replay) {
+            return;
+        }
+        let replayed = self.recorded[self.rng.range(0, self.recorded.len() as u64) as usize].clone();
+        let targets = (self.nodes.len() + self.clients.len()) as u64;
+        let k = self.rng.range(0, targets) as usize;
+        let to = if k < self.nodes.len() { Who::Node(k) } else { Who::Client(k - self.nodes.len()) };
+        self.paths.replayed += 1;
+        let delay = self.config.latency_ns + self.rng.range(0, 10 * self.config.latency_ns);
+        self.push(self.now + delay, Item::Datagram { to, from: Who::Attacker, bytes: replayed });
     }
 
     pub(super) fn deliver(&mut self, to: Who, from: Who, bytes: Vec<u8>) {
@@ -97,6 +129,8 @@ impl Sim<'_> {
                 }
             }
             Who::Client(i) => self.clients[i].client.handle_datagram(now, from_addr, &bytes),
+            // What nodes answer a replay with comes back to the attacker.
+            Who::Attacker => return,
         }
         self.drain(to);
     }

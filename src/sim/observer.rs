@@ -70,6 +70,7 @@ impl Sim<'_> {
                 }
                 self.nodes[i].epoch = epoch;
             }
+            Who::Attacker => {}
             Who::Client(i) => {
                 let id = self.clients[i].client.id();
                 while let Some(done) = self.clients[i].client.poll_event() {

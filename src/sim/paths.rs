@@ -75,10 +75,15 @@ paths! {
     journaled => "events_journaled",
     /// Ranges that had left a leader's ring, served from its journal.
     history => "history_ranges_served",
+    /// Recorded valid datagrams the attacker replayed.
+    replayed => "datagrams_replayed",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
 pub const JOURNAL_PATHS: [&str; 2] = ["events_journaled", "history_ranges_served"];
+
+/// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
+pub const REPLAY_PATH: &str = "datagrams_replayed";
 
 /// The names of the failover rows of [`Paths::rows`].
 pub const FAILOVER_PATHS: [&str; 6] = [

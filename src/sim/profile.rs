@@ -20,6 +20,12 @@ pub struct SimConfig {
     pub dup: f64,
     /// Chance that a datagram is held back (so overtaken by later ones).
     pub reorder: f64,
+    /// An attacker on the network (DESIGN §9) that records datagrams in
+    /// flight and, for each datagram sent during the faults, with this
+    /// chance replays a recorded one, from its own address, to a random
+    /// node or client. With keys it could do no more: a forged frame fails
+    /// at the driver, so only valid frames replayed remain to test.
+    pub replay: f64,
     /// Crash-and-restart episodes of members that do not lead at the time.
     pub crashes: u32,
     /// Partition episodes (symmetric or one-way, then healed); with
@@ -69,6 +75,7 @@ impl SimConfig {
             loss: 0.0,
             dup: 0.0,
             reorder: 0.0,
+            replay: 0.0,
             crashes: 0,
             partitions: 0,
             leader_crashes: 0,

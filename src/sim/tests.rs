@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::core::{Append, Config, Member, MemberEvent, Nanos, NodeId, Seq};
-use crate::sim::{self, FAILOVER_PATHS, JOURNAL_PATHS, Paths, SimConfig, SimNode};
+use crate::sim::{self, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, SimNode};
 use crate::wire;
 
 fn threads() -> usize {
@@ -32,8 +32,10 @@ fn run_all(seeds: core::ops::Range<u64>, make: &(dyn Fn(u64) -> SimConfig + Sync
 #[test]
 fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
     for (name, count) in run_all(0..1000, &SimConfig::mixed, "").rows() {
-        let expected =
-            !(FAILOVER_PATHS.contains(&name) || name == "requests_in_doubt" || JOURNAL_PATHS.contains(&name));
+        let expected = !(FAILOVER_PATHS.contains(&name)
+            || name == "requests_in_doubt"
+            || JOURNAL_PATHS.contains(&name)
+            || name == REPLAY_PATH);
         assert!(count > 0 || !expected, "no seed exercised {name}");
     }
 }
@@ -72,10 +74,27 @@ fn journaled_failover_seeds_hold_every_invariant() {
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
     for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {
         assert!(
-            count > 0 || (name == "requests_in_doubt" || JOURNAL_PATHS.contains(&name)),
+            count > 0 || (name == "requests_in_doubt" || JOURNAL_PATHS.contains(&name) || name == REPLAY_PATH),
             "no seed exercised {name}"
         );
     }
+}
+
+/// Issue 16: an attacker that records valid datagrams in flight and
+/// replays them from its own address to random nodes and clients (all a
+/// keyed cluster lets it do): every invariant holds, safety and liveness,
+/// without and with failover, with and without a journal.
+#[test]
+fn replayed_valid_datagrams_break_no_invariant() {
+    let replaying = |seed: u64, failover: bool| {
+        let mut config = if failover { SimConfig::failover(seed) } else { SimConfig::mixed(seed) };
+        config.replay = 0.05;
+        config.core.journal = seed.is_multiple_of(2);
+        config
+    };
+    let plain = run_all(0..1000, &|seed| replaying(seed, false), " --replay 0.05 [--journal: even seeds]");
+    let failover = run_all(0..1000, &|seed| replaying(seed, true), " --failover --replay 0.05 [--journal: even seeds]");
+    assert!(plain.replayed > 10_000 && failover.replayed > 10_000, "{} {}", plain.replayed, failover.replayed);
 }
 
 /// With failover, followers that took what they held as committed once

@@ -15,8 +15,11 @@ impl Leader {
     pub(super) fn on_nak(&mut self, now: Nanos, from: SocketAddr, member: Option<NodeId>, nak: Nak<'_>) {
         self.stats.naks += 1;
         self.expire_repairs(now);
-        let from = match member {
-            Some(node) => *self.member_addr[node.index()].get_or_insert(from),
+        let configured = member.and_then(|node| self.config.members.get(node.index()).copied());
+        let from = match member.map(|node| &mut self.member_addr[node.index()]) {
+            _ if configured.is_some() => configured.expect("checked"),
+            Some(Some((acked, true))) => *acked,
+            Some(addr) => addr.insert((from, false)).0,
             None => from,
         };
         let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
