@@ -11,7 +11,7 @@ use common::{LOADGEN, Proc, SEQCAST, private_cluster, run, strings};
 fn the_demo_reports_counts_that_add_up_in_microseconds() {
     let (code, out) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "5000"]));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("submitted 5000 = committed 5000 + lost/unacknowledged 0"), "{out}");
+    assert!(out.contains("submitted 5000 = committed 5000 + unconfirmed 0"), "{out}");
     assert!(out.contains("latency (µs)"), "{out}");
     assert!(out.contains("idle block"), "flags' values as the flags spell them:\n{out}");
     for row in ["commit (intended → commit)", "delivery (stamp → follower 1)", "delivery (stamp → follower 2)"] {
@@ -39,8 +39,23 @@ fn the_load_generator_ends_on_schedule_when_no_leader_answers() {
     let code = loadgen.wait(std::time::Duration::from_secs(120));
     let out = loadgen.output().join("\n");
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("committed 0 + lost/unacknowledged 4096"), "{out}");
+    assert!(out.contains("committed 0 + unconfirmed 4096"), "{out}");
     assert!(out.contains("not sent: 5904 events"), "{out}");
+}
+
+/// Issue 17: with no leader the load generator ran its whole schedule and
+/// never said why nothing committed. It now stops, naming the address.
+#[test]
+fn the_load_generator_says_when_nothing_answers_and_stops() {
+    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let (group, _) = private_cluster(10);
+    let args = ["--leader", &port, "--group", &group.to_string(), "--count", "600000", "--rate", "20000"];
+    let mut loadgen = Proc::start("loadgen", LOADGEN, &strings(&args));
+    let code = loadgen.wait(std::time::Duration::from_secs(120));
+    let out = loadgen.output().join("\n");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains(&format!("error: no reply from {port} after 2000 ms: nothing committed")), "{out}");
+    assert!(out.contains("committed 0 + unconfirmed"), "{out}");
 }
 
 #[test]

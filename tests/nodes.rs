@@ -267,3 +267,22 @@ fn malformed_and_foreign_datagrams_are_counted_and_change_nothing() {
     assert!(total >= 15, "leader counted {rejects}");
     assert!(cluster.leader.line("stopped: ").starts_with("stamped 2000, committed 2000"));
 }
+
+/// Issue 17: a follower whose leader was killed printed `delivered N (+0/s)`
+/// forever. It now says the leader went silent, and when it is heard again.
+#[test]
+fn a_follower_says_when_its_leader_goes_silent_and_when_it_is_back() {
+    let mut cluster = Cluster::start(15);
+    let report = cluster.load(1000, 4000);
+    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
+    cluster.leader.signal(libc::SIGSTOP);
+    let silent = |l: &str| l.contains("follower 1: leader silent for ").then_some(());
+    cluster.followers[0].wait_for(Duration::from_secs(10), silent);
+    cluster.leader.signal(libc::SIGCONT);
+    let back = |l: &str| l.contains("follower 1: leader heard again after ").then_some(());
+    cluster.followers[0].wait_for(Duration::from_secs(10), back);
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+    assert_eq!(cluster.leader.stop(), 0);
+}

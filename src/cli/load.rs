@@ -91,6 +91,12 @@ pub fn run_with_progress(options: &LoadOptions, quiet: bool, stop: &AtomicBool) 
     std::thread::scope(|scope| {
         let worker = scope.spawn(|| load::run(options, &progress, stop));
         let mut seconds = 0;
+        let target = match &options.members {
+            Some(members) => format!("any member ({})", members.len()),
+            None => options.leader.to_string(),
+        };
+        // Seconds since the commit count last moved while events were pending.
+        let (mut committed_before, mut stalled, mut warned) = (0, 0, false);
         while !worker.is_finished() {
             for _ in 0..100 {
                 if worker.is_finished() {
@@ -102,6 +108,25 @@ pub fn run_with_progress(options: &LoadOptions, quiet: bool, stop: &AtomicBool) 
                 std::thread::sleep(Duration::from_millis(10));
             }
             seconds += 1;
+            let (submitted, committed) =
+                (progress.submitted.load(Ordering::Relaxed), progress.committed.load(Ordering::Relaxed));
+            stalled = if committed == committed_before && submitted > committed { stalled + 1 } else { 0 };
+            committed_before = committed;
+            if stalled >= 2 && committed == 0 {
+                // Nothing ever came back: say so now rather than run the schedule out.
+                eprintln!(
+                    "error: no reply from {target} after {} ms: nothing committed (is a sequencer running there, \
+                     in this cluster id, with the same key?)",
+                    stalled * 1000
+                );
+                stop.store(true, Ordering::Relaxed);
+            } else if stalled >= 2 && !warned {
+                eprintln!("warning: no commit for {} ms from {target} (leader gone, or no quorum?)", stalled * 1000);
+                warned = true;
+            } else if stalled == 0 && warned {
+                eprintln!("commits again from {target}");
+                warned = false;
+            }
             if !quiet && !worker.is_finished() {
                 let submitted = progress.submitted.load(Ordering::Relaxed);
                 let committed = progress.committed.load(Ordering::Relaxed);
@@ -115,7 +140,7 @@ pub fn run_with_progress(options: &LoadOptions, quiet: bool, stop: &AtomicBool) 
 /// The report's text: counts that add up, the achieved rate, the latency.
 pub fn print_report(r: &LoadReport) {
     println!(
-        "events: planned {}, submitted {} = committed {} + lost/unacknowledged {}   (busy replies {}, client resends {})",
+        "events: planned {}, submitted {} = committed {} + unconfirmed {}   (busy replies {}, client resends {})",
         r.planned, r.submitted, r.committed, r.unacknowledged, r.busy, r.retries
     );
     if r.submitted < r.planned {

@@ -77,6 +77,34 @@ pub struct FollowerArgs {
 }
 
 /// The banner's journal line.
+/// Says on stderr when a follower stops hearing its leader, and when it
+/// hears it again: checked each second from the frames it counted.
+#[derive(Default)]
+struct Silence {
+    heard: u64,
+    last_change: Option<std::time::Instant>,
+    warned: bool,
+}
+
+impl Silence {
+    fn tick(&mut self, heard: u64, who: &str) {
+        let now = std::time::Instant::now();
+        let last = *self.last_change.get_or_insert(now);
+        if heard != self.heard {
+            if self.warned {
+                eprintln!("{who}: leader heard again after {} ms of silence", (now - last).as_millis());
+            }
+            (self.heard, self.last_change, self.warned) = (heard, Some(now), false);
+        } else if heard > 0 && !self.warned && now - last >= std::time::Duration::from_millis(900) {
+            eprintln!(
+                "warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair)",
+                (now - last).as_millis()
+            );
+            self.warned = true;
+        }
+    }
+}
+
 /// The banner's authentication line, and what every status line starts
 /// with: a warning where a node runs keyless off loopback (`--insecure`).
 pub(super) fn auth_text(resolved: &seqcast::net::cluster::Cluster, keyed: bool) -> (String, &'static str) {
@@ -333,6 +361,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let quiet = args.output.quiet;
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
+    let mut silence = Silence::default();
     let result = node.run(
         &|| net::stop_requested() || restarted.get().is_some(),
         |event| {
@@ -341,8 +370,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             }
         },
         |follower, _| {
+            let s = follower.stats();
+            silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
             if !quiet {
-                let s = follower.stats();
                 println!(
                     "{warn}[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {}",
                     s.delivered,
