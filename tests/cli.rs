@@ -221,3 +221,18 @@ fn key_files_are_made_private_and_used_only_so() {
     refused_with(SEQCAST, &["sequencer", "--key-file", path], "is readable by others: chmod 600", 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 17: `seqcast promote` to a node that is not listening printed
+/// "asked … to stand" and exited 0. It waits to hear the node lead.
+#[test]
+fn promote_exits_non_zero_when_no_election_follows() {
+    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let (group, _) = private_cluster(11);
+    let args = ["promote", "--node", "1", "--nodes", "3", "--group", &group.to_string(), "--to", &port];
+    refused_with(
+        SEQCAST,
+        &[&args[..], &["--wait-ms", "300"]].concat(),
+        "node 1 did not take the lead within 300 ms",
+        1,
+    );
+}

@@ -89,6 +89,10 @@ pub struct PromoteArgs {
     /// That member's address [default: its address in the cluster file].
     #[arg(long, value_name = "IP:PORT")]
     to: Option<SocketAddrV4>,
+    /// How long to wait to hear it lead (its HEARTBEAT or DATA on the
+    /// group) before exiting 1.
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    wait_ms: u64,
 }
 
 fn wall_ns() -> u64 {
@@ -276,6 +280,12 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(format!("cannot bind {}: {e}", resolved.multicast.interface)),
     };
+    // Listening before asking: the first frames of the new leader count.
+    let group = match net::group_receiver(&resolved.multicast, 1 << 20) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
+    let keys = args.cluster.keys(&resolved).ok().flatten();
     // Three copies a few milliseconds apart: a lost datagram is no answer.
     for _ in 0..3 {
         if let Err(e) = socket.send_to(&buf[..len], to) {
@@ -283,6 +293,34 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    println!("asked node {node} at {to} to stand for election (it prints \"elected\" if it wins)");
-    ExitCode::SUCCESS
+    println!("asked node {node} at {to} to stand for election");
+    let deadline = std::time::Instant::now() + Duration::from_millis(args.wait_ms);
+    let mut buf = vec![0u8; 65536];
+    while std::time::Instant::now() < deadline {
+        let Ok(n) = group.recv(&mut buf) else {
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        };
+        let bytes = match &keys {
+            Some(keys) => match keys.open(&buf[..n]) {
+                Ok(bytes) => bytes,
+                Err(_) => continue,
+            },
+            None => &buf[..n],
+        };
+        let Ok(datagram) = seqcast::wire::parse(bytes) else { continue };
+        let leads = matches!(datagram.frame, seqcast::wire::Frame::Heartbeat(_) | seqcast::wire::Frame::Data(_));
+        if leads
+            && datagram.header.member() == Some(node)
+            && datagram.header.cluster.get() == resolved.config.cluster_id
+        {
+            println!("node {node} leads epoch {}", datagram.header.epoch());
+            return ExitCode::SUCCESS;
+        }
+    }
+    fail(format!(
+        "node {node} did not take the lead within {} ms: is it running, and does it hold every committed event \
+         (its output says why it refused)?",
+        args.wait_ms
+    ))
 }
