@@ -31,6 +31,8 @@ pub(super) struct ClientEntry {
     pub(super) dirty: bool,
     /// When the leader last heard a SUBMIT of it (0: never, here).
     pub(super) last_heard: Nanos,
+    /// Its events this leader stamped that are not committed yet.
+    pub(super) in_flight: u32,
     /// When the client was last asked to resend from `request_next`: one ask
     /// per round trip, or every SUBMIT behind a loss would trigger a resend.
     pub(super) gap_asked_at: Option<Nanos>,
@@ -51,6 +53,8 @@ pub(super) struct Clients {
     tombstones_max: usize,
     /// Places given up so far.
     pub(super) evicted: u64,
+    /// Clients with events in flight (`in_flight > 0`).
+    pub(super) active: usize,
 }
 
 /// What is kept of a client that gave its place up.
@@ -86,6 +90,7 @@ impl Clients {
             tombstones: VecDeque::with_capacity(clients_max * TOMBSTONES_PER_CLIENT),
             tombstones_max: clients_max * TOMBSTONES_PER_CLIENT,
             evicted: 0,
+            active: 0,
         }
     }
 
@@ -123,6 +128,7 @@ impl Clients {
             last_seq: 0,
             dirty: false,
             last_heard: 0,
+            in_flight: 0,
             gap_asked_at: None,
         };
         if let Some(i) = self.tombstones.iter().rposition(|t| t.id == id) {
@@ -180,6 +186,32 @@ impl Clients {
         self.seqs[index] = [request, seq];
     }
 
+    /// One more event of the client in `slot` is in flight.
+    pub(super) fn stamped(&mut self, slot: usize) {
+        let entry = &mut self.entries[slot];
+        self.active += usize::from(entry.in_flight == 0);
+        entry.in_flight += 1;
+    }
+
+    /// One event of the client in `slot` committed (one an earlier leader
+    /// stamped, which this one never counted, changes nothing).
+    pub(super) fn committed(&mut self, slot: usize) {
+        let entry = &mut self.entries[slot];
+        if entry.in_flight > 0 {
+            entry.in_flight -= 1;
+            self.active -= usize::from(entry.in_flight == 0);
+        }
+    }
+
+    /// The most events one client may have in flight now, of a window of
+    /// `window`: an equal share among the clients with events in flight and
+    /// one more, so that a newcomer always finds room however greedy the
+    /// others are. A client already past its share waits for its commits.
+    pub(super) fn share(&self, slot: usize, window: usize) -> usize {
+        let active = self.active + usize::from(self.entries[slot].in_flight == 0);
+        (window / (active + 1)).max(1)
+    }
+
     pub(super) fn mark_dirty(&mut self, slot: usize) {
         if !self.entries[slot].dirty {
             self.entries[slot].dirty = true;
@@ -206,6 +238,7 @@ impl Clients {
         copy.entries.extend(self.entries.iter().map(|e| ClientEntry {
             addr: None,
             dirty: false,
+            in_flight: 0,
             gap_asked_at: None,
             ..*e
         }));

@@ -65,6 +65,10 @@ pub struct LeaderStats {
     pub in_doubt: u64,
     /// Ranges that had left the ring handed to the driver to serve from the journal.
     pub history_requests: u64,
+    /// SUBMITs answered BUSY because their client had its share of the
+    /// in-flight window (an equal share among the clients with events in
+    /// flight and one more).
+    pub over_share: u64,
     /// Clients that gave their place in the full client table to a new one,
     /// idle for `client_idle_ns` with nothing uncommitted.
     pub clients_evicted: u64,
@@ -448,7 +452,10 @@ impl Leader {
                 self.stats.oversized += 1;
                 break;
             }
-            if self.in_flight() >= self.config.in_flight_max || now < self.intake_held_until {
+            let share = self.clients.share(slot, self.config.in_flight_max);
+            let over_share = self.clients.entries[slot].in_flight as usize >= share;
+            if self.in_flight() >= self.config.in_flight_max || over_share || now < self.intake_held_until {
+                self.stats.over_share += u64::from(over_share);
                 self.queue_busy(from, id, request, BusyReason::InFlightFull);
                 break;
             }
@@ -456,6 +463,7 @@ impl Leader {
             let ring_slot = (seq % self.slot_of.len() as u64) as usize;
             self.slot_of[ring_slot] = slot as u16;
             self.clients.set_seq(slot, request, seq);
+            self.clients.stamped(slot);
             self.clients.entries[slot].request_next += 1;
             self.clients.entries[slot].gap_asked_at = None;
             self.stats.events_stamped += 1;
@@ -559,8 +567,9 @@ impl Leader {
         for seq in self.commit + 1..=commit {
             // Uncommitted events never leave the ring (ring_events > in_flight_max),
             // so their slots in `slot_of` are still theirs.
-            let slot = self.slot_of[(seq % self.slot_of.len() as u64) as usize];
-            self.clients.mark_dirty(usize::from(slot));
+            let slot = usize::from(self.slot_of[(seq % self.slot_of.len() as u64) as usize]);
+            self.clients.committed(slot);
+            self.clients.mark_dirty(slot);
         }
         self.commit = commit;
         self.committed_event = true;

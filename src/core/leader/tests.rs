@@ -356,3 +356,34 @@ fn an_ack_echoing_a_stamp_the_leader_never_sent_is_no_round_trip_sample() {
     assert_eq!(leader.srtt_ns, srtt);
     assert_eq!(leader.stats().rtt_samples_implausible, 2);
 }
+
+/// Issue 16: one greedy client could take the whole in-flight window and
+/// leave every other client BUSY until its events committed. Each client
+/// now gets at most an equal share among those with events in flight and
+/// one more, so a newcomer always finds room.
+#[test]
+fn a_greedy_client_leaves_room_in_the_window_for_another() {
+    let config = Config { in_flight_max: 12, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let mut submit_many = |leader: &mut Leader, id: u32, n: usize| {
+        let mut client = crate::core::Client::new(config.clone(), ClientId(id), addr(1)).unwrap();
+        for _ in 0..n {
+            client.submit(b"e").unwrap();
+        }
+        let t = client.poll_transmit(0, &mut buf).unwrap();
+        let submit = buf[..t.len].to_vec();
+        leader.handle_datagram(10, addr(100 + id as u16), &submit);
+        sent(leader, 10)
+    };
+    // Nothing commits (no follower): the window only fills.
+    let out = submit_many(&mut leader, 1, 12);
+    assert_eq!(leader.stats().events_stamped, 6, "alone, half the window: room for one more client");
+    assert_eq!(busy_of(&out), [(1, BusyReason::InFlightFull)]);
+    let out = submit_many(&mut leader, 2, 12);
+    assert_eq!(leader.stats().events_stamped, 6 + 4, "the second gets a third of it");
+    assert_eq!(busy_of(&out), [(2, BusyReason::InFlightFull)]);
+    submit_many(&mut leader, 3, 12);
+    assert_eq!(leader.stats().events_stamped, 12, "and a third client still finds room");
+    assert_eq!(leader.stats().over_share, 2, "the third stopped at the window's end, not its share");
+}
