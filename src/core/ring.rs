@@ -69,9 +69,13 @@ impl Ring {
         let at = self.slot(seq);
         let slot = &mut self.bytes[at..at + record.len()];
         slot.copy_from_slice(record);
-        let (header, _) = EventHeader::mut_from_prefix(slot).expect("record holds an event header");
+        let (header, rest) = EventHeader::mut_from_prefix(slot).expect("record holds an event header");
         header.seq = seq.into();
         header.stamp_ns = stamp_ns.into();
+        // Reserved bytes and padding go out as zero, whatever the client sent.
+        header.reserved = 0.into();
+        let payload = usize::from(header.len.get()).min(rest.len());
+        rest[payload..].fill(0);
         self.seq_next += 1;
         seq
     }

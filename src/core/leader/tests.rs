@@ -387,3 +387,30 @@ fn a_greedy_client_leaves_room_in_the_window_for_another() {
     assert_eq!(leader.stats().events_stamped, 12, "and a third client still finds room");
     assert_eq!(leader.stats().over_share, 2, "the third stopped at the window's end, not its share");
 }
+
+/// Issue 16: the reserved bytes and padding of a client's record went into
+/// DATA as the client sent them, though the spec says they go out as zero.
+#[test]
+fn reserved_bytes_and_padding_of_a_record_go_out_as_zero() {
+    use zerocopy::IntoBytes;
+    let config = Config::default();
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+    let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 1).unwrap();
+    let mut event = crate::wire::EventHeader::unstamped(ClientId(9), 1, 3);
+    event.reserved = 0xbeef.into();
+    let mut record = event.as_bytes().to_vec();
+    record.extend_from_slice(b"abc");
+    record.extend_from_slice(&[0x77; 5]);
+    assert!(w.push_record(&record));
+    let len = w.finish();
+    let submit = buf[..len].to_vec();
+    leader.handle_datagram(10, addr(9), &submit);
+    let data = sent(&mut leader, 20).into_iter().next().expect("a DATA");
+    let datagram = crate::wire::parse(&data).unwrap();
+    let Frame::Data(batch) = datagram.frame else { panic!("{:?}", datagram.frame) };
+    let event = batch.events.clone().next().unwrap();
+    assert_eq!((event.header.reserved.get(), event.payload), (0, &b"abc"[..]));
+    assert_eq!(&data[data.len() - 5..], &[0; 5], "padding");
+}
