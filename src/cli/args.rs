@@ -15,7 +15,7 @@ use seqcast::net::{Clock, Idle, Tuning};
 /// Who the cluster is and where it multicasts.
 #[derive(Clone, Debug, Default, Args)]
 pub struct ClusterArgs {
-    /// Cluster file shared by every node (see the README); flags override it.
+    /// Cluster file shared by every node (docs/OPERATIONS.md); flags override it.
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
     /// Cluster id: nodes drop frames of other clusters [default: 1].

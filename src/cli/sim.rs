@@ -66,7 +66,7 @@ pub struct SimArgs {
     /// then; the check is that every live follower delivered each sequence
     /// it holds that a client was told is committed. With 3 or more
     /// followers (a quorum above 2) a commit heartbeat lost just before the
-    /// kill leaves followers short, the gap the README names, and such
+    /// kill leaves followers short (the gap docs/TESTING.md names), and such
     /// seeds fail: add --loss 0 --partitions 0 there.
     #[arg(long, conflicts_with = "failover")]
     pub kill_leader: bool,

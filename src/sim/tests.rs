@@ -116,7 +116,7 @@ fn seeds_that_caught_commits_inferred_with_failover_hold() {
 /// committed. With quorum 2 the followers infer the commit, through loss
 /// and partitions too; with a larger quorum the leader's commit HEARTBEAT
 /// goes before the COMMIT, which a lost HEARTBEAT defeats (the gap the
-/// README names), so those runs have no loss and no partitions.
+/// docs/TESTING.md names), so those runs have no loss and no partitions.
 #[test]
 fn a_leader_killed_for_good_leaves_no_client_ahead_of_a_follower() {
     let quorum_2 = |seed| SimConfig { followers: 2, leader_killed: true, ..SimConfig::mixed(seed) };
