@@ -100,7 +100,7 @@ pub struct DriverStats {
     pub turns: u64,
     /// Times the wake-up timer was armed (a system call each).
     pub timer_arms: u64,
-    /// Datagrams dropped unopened, by [`AuthError`] (short, no key held for
+    /// Datagrams dropped unopened, by [`AuthError`](crate::auth::AuthError) (short, no key held for
     /// their signer, bad tag): never seen by the machine.
     pub auth_failed: [u64; 3],
     /// Datagrams the machine wrote that this process holds no key to sign
