@@ -236,3 +236,22 @@ fn promote_exits_non_zero_when_no_election_follows() {
         1,
     );
 }
+
+/// Issue 17: shell completions and a man page, generated from the same
+/// definitions as the command line.
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line() {
+    let (code, bash) = run(SEQCAST, &strings(&["completions", "bash"]));
+    assert_eq!(code, 0, "{bash}");
+    assert!(bash.contains("_seqcast()") && bash.contains("--key-file"), "{bash}");
+    let (code, zsh) = run(SEQCAST, &strings(&["completions", "zsh"]));
+    assert!(code == 0 && zsh.contains("#compdef seqcast"), "{zsh}");
+    let (code, man) = run(SEQCAST, &strings(&["man"]));
+    assert_eq!(code, 0);
+    let man = man.replace("\\-", "-");
+    assert!(man.starts_with(".ie") || man.contains(".TH seqcast"), "{}", &man[..200.min(man.len())]);
+    for section in ["SEQCAST SEQUENCER", "SEQCAST MEMBER", "--client-idle-ms", "--wait-ms"] {
+        assert!(man.contains(section), "the man page lacks {section}");
+    }
+    refused_with(SEQCAST, &["completions", "tcsh"], "invalid value 'tcsh'", 2);
+}

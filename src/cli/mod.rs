@@ -3,6 +3,7 @@
 
 pub mod args;
 mod demo;
+mod docs;
 mod journal;
 mod keys;
 pub mod load;
@@ -61,6 +62,10 @@ enum Command {
     /// checked against every invariant. Without fault flags each seed draws
     /// its own fault profile; each flag given fixes that fault for all seeds.
     Sim(sim::SimArgs),
+    /// Print a shell's completion script for seqcast.
+    Completions(docs::CompletionsArgs),
+    /// Print seqcast's man page (roff).
+    Man,
 }
 
 /// Prints `error: …` and returns the failure exit code.
@@ -81,6 +86,8 @@ pub fn main() -> ExitCode {
         Command::Load(args) => load::run(args),
         Command::Report(args) => report::run(args),
         Command::Journal(args) => journal::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man => docs::man(),
         Command::Keys(args) => keys::run(args),
         Command::Tail(args) => tail::run(args),
         Command::Sim(args) => sim::run(args),
