@@ -1,0 +1,54 @@
+//! A client embedded in a service: submits events and waits until each is
+//! committed, learning its sequence number. Run a sequencer and followers
+//! first, then:
+//!
+//! ```sh
+//! cargo run --release --example client -- cluster.conf 1000
+//! ```
+
+use std::path::PathBuf;
+
+use seqcast::core::{ClientId, SubmitError};
+use seqcast::net::cluster::Cluster;
+use seqcast::net::{ClientNode, Tuning};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let file = PathBuf::from(args.next().ok_or("usage: client CLUSTER_FILE COUNT")?);
+    let count: u64 = args.next().ok_or("usage: client CLUSTER_FILE COUNT")?.parse()?;
+    let mut cluster = Cluster::load(&file, None)?;
+    // A client learns the epoch from the leader's first answer.
+    cluster.config.epoch = seqcast::core::Epoch::ZERO;
+    let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
+    let tuning = Tuning { keys, ..Tuning::default() };
+    // One id per incarnation: requests number from 1 under it.
+    let id = ClientId(std::process::id());
+    let leader = cluster.leader_addr();
+    let mut node = ClientNode::connect(cluster.config, id, leader, &cluster.multicast, &tuning)?;
+    let (mut submitted, mut committed) = (0u64, 0u64);
+    let began = node.now();
+    while committed < count {
+        // Submit while the client's window has room; the rest waits.
+        while submitted < count {
+            let event = format!("event {submitted}");
+            match node.submit(event.as_bytes()) {
+                Ok(_) => submitted += 1,
+                Err(SubmitError::Full) => break,
+                Err(e) => return Err(e.to_string().into()),
+            }
+        }
+        let now = node.poll();
+        while let Some(done) = node.committed() {
+            committed += 1;
+            if done.request == 1 || done.request == count {
+                println!("request {} committed at sequence {}", done.request, done.seq);
+            }
+        }
+        if now > began + 10_000_000_000 {
+            return Err(format!("only {committed} of {count} committed in 10 s: is the cluster up?").into());
+        }
+        node.wait(now + 1_000_000)?;
+    }
+    println!("{committed} events committed in {:.3} s", (node.now() - began) as f64 / 1e9);
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! A follower embedded in a service: every committed event, in sequence
+//! order, handed to a callback. Run a sequencer first, then:
+//!
+//! ```sh
+//! cargo run --release --example follower -- cluster.conf 1
+//! ```
+//!
+//! (`cluster.conf` as in the README; `1` is this follower's node id.) Stops
+//! on Ctrl-C, printing how many events it delivered.
+
+use std::path::PathBuf;
+
+use seqcast::core::{Event, NodeId};
+use seqcast::net::cluster::Cluster;
+use seqcast::net::{FollowerNode, Tuning};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let file = PathBuf::from(args.next().ok_or("usage: follower CLUSTER_FILE NODE_ID")?);
+    let id = NodeId(args.next().ok_or("usage: follower CLUSTER_FILE NODE_ID")?.parse()?);
+    // The cluster file, as this node sees it: the protocol settings, the
+    // group, and this node's address (where the leader sends repairs).
+    let mut cluster = Cluster::load(&file, Some(id))?;
+    // A follower learns the leader's epoch from its first frame.
+    cluster.config.epoch = seqcast::core::Epoch::ZERO;
+    let listen = cluster.node(id).ok_or("the cluster file names no address for this node")?;
+    let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
+    let tuning = Tuning { keys, ..Tuning::default() };
+    let mut node = FollowerNode::bind(cluster.config, id, listen, &cluster.multicast, &tuning, None)?;
+    seqcast::net::catch_stop_signals()?;
+    let mut delivered = 0u64;
+    node.run(
+        &seqcast::net::stop_requested,
+        // The callback: events come in sequence order, each exactly once.
+        |event| match event {
+            Event::Deliver(e) => {
+                delivered += 1;
+                if delivered % 100_000 == 1 {
+                    println!(
+                        "seq {} from client {}: {} bytes",
+                        e.header.seq.get(),
+                        e.header.client.get(),
+                        e.payload.len()
+                    );
+                }
+            }
+            Event::Lost { first, end } => println!("lost {first}..{end}: they left the leader's ring"),
+            Event::LeaderRestarted { old, new, .. } => println!("the leader restarted: epoch {old} → {new}"),
+        },
+        |_, _| {},
+    )?;
+    println!("delivered {delivered}; digest {}", node.digest());
+    Ok(())
+}
