@@ -286,3 +286,51 @@ fn a_follower_says_when_its_leader_goes_silent_and_when_it_is_back() {
     }
     assert_eq!(cluster.leader.stop(), 0);
 }
+
+/// GETs `addr`'s page over HTTP.
+fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("the metrics endpoint");
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: seqcast\r\n\r\n").unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    page
+}
+
+/// The value of the sample that starts `prefix` (name and labels) in `page`.
+fn metric(page: &str, prefix: &str) -> Option<f64> {
+    page.lines().find_map(|l| l.strip_prefix(prefix)?.trim().parse().ok())
+}
+
+/// Issue 17: a running node's counters from outside the process, in the
+/// Prometheus text format, per follower at the leader (acked, lag).
+#[test]
+fn a_running_nodes_counters_are_scraped_over_http() {
+    // A port free for UDP is free for TCP too, almost always: good enough here.
+    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+    let leader_at = format!("127.0.0.1:{port}");
+    let mut cluster = Cluster::start_with_leader(16, 2, &["--metrics", &leader_at]);
+    let report = cluster.load(2000, 4000);
+    assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
+    let mut page = String::new();
+    for _ in 0..30 {
+        page = scrape(&leader_at);
+        if metric(&page, "seqcast_commit{node=\"0\"}") == Some(2000.0) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    assert!(page.contains("# TYPE seqcast_events_stamped_total counter"), "{page}");
+    assert_eq!(metric(&page, "seqcast_commit{node=\"0\"}"), Some(2000.0), "{page}");
+    assert_eq!(metric(&page, "seqcast_events_stamped_total{node=\"0\"}"), Some(2000.0), "{page}");
+    for f in [1, 2] {
+        assert_eq!(metric(&page, &format!("seqcast_follower_held{{node=\"0\",follower=\"{f}\"}}")), Some(2000.0));
+        assert_eq!(metric(&page, &format!("seqcast_follower_lag_events{{node=\"0\",follower=\"{f}\"}}")), Some(0.0));
+    }
+    assert!(page.contains("seqcast_rejects_total{node=\"0\",reason=\"bad_crc\"} 0"), "{page}");
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+    assert_eq!(cluster.leader.stop(), 0);
+}

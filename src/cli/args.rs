@@ -208,6 +208,10 @@ pub struct OutputArgs {
     /// No status line each second.
     #[arg(long)]
     pub quiet: bool,
+    /// Serve the node's counters in the Prometheus text format over HTTP
+    /// at this address (e.g. 127.0.0.1:9400), refreshed each second.
+    #[arg(long, value_name = "IP:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Where and how a node keeps its log on disk (DESIGN §8).

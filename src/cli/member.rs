@@ -170,6 +170,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let (auth, warn) = super::nodes::auth_text(&resolved, tuning.keys.is_some());
     println!("{auth}");
     let quiet = args.output.quiet;
+    let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
     let result = node.run(
@@ -193,6 +197,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             _ => {}
         },
         |member, _| {
+            if let Some(m) = &metrics {
+                match (member.leader(), member.follower()) {
+                    (Some(l), _) => m.publish(super::metrics::leader_page(id.0, l)),
+                    (_, Some(f)) => m.publish(super::metrics::follower_page(id.0, f)),
+                    _ => {}
+                }
+            }
             if quiet {
                 return;
             }

@@ -8,6 +8,7 @@ mod journal;
 mod keys;
 pub mod load;
 mod member;
+mod metrics;
 mod nodes;
 mod report;
 mod sim;

@@ -254,7 +254,15 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     }
     let mut last = LeaderStats::default();
     let quiet = args.output.quiet;
+    let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
+    let me = config.leader.0;
     let result = node.run(&net::stop_requested, |leader, _| {
+        if let Some(m) = &metrics {
+            m.publish(super::metrics::leader_page(me, leader));
+        }
         if !quiet {
             let s = leader.stats();
             println!(
@@ -362,6 +370,10 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
     let mut silence = Silence::default();
+    let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let result = node.run(
         &|| net::stop_requested() || restarted.get().is_some(),
         |event| {
@@ -372,6 +384,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         |follower, _| {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
+            if let Some(m) = &metrics {
+                m.publish(super::metrics::follower_page(id.0, follower));
+            }
             if !quiet {
                 println!(
                     "{warn}[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {}",

@@ -352,7 +352,13 @@ impl Leader {
         self.srtt_ns
     }
 
-    /// Events stamped but not yet committed.
+    /// By node id, the highest sequence each member ACKed holding with
+    /// nothing missing below (the leader's own entry: what it made durable).
+    pub fn held(&self) -> &[u64] {
+        &self.held
+    }
+
+    /// Sequenced events not committed yet.
     pub fn in_flight(&self) -> usize {
         (self.ring.seq_next() - 1 - self.commit) as usize
     }

@@ -1,0 +1,129 @@
+//! `--metrics ADDR`: a node's counters in the Prometheus text format, served
+//! over HTTP by a small thread of its own (the poll loop only hands it a
+//! fresh page once a second), so a scraper never touches the hot path.
+
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use seqcast::core::{Follower, Leader, Rejects};
+use seqcast::wire;
+
+/// The page being served, replaced once a second.
+#[derive(Clone, Default)]
+pub struct Metrics {
+    page: Arc<Mutex<String>>,
+}
+
+impl Metrics {
+    /// Serves the page on `addr` (GET of any path) until the process ends.
+    pub fn serve(addr: SocketAddr) -> Result<Metrics, String> {
+        let listener = TcpListener::bind(addr).map_err(|e| format!("--metrics {addr}: cannot listen: {e}"))?;
+        let metrics = Metrics::default();
+        let page = Arc::clone(&metrics.page);
+        std::thread::Builder::new()
+            .name("metrics".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { continue };
+                    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                    let mut request = [0u8; 1024];
+                    let _ = stream.read(&mut request);
+                    let body = page.lock().map(|p| p.clone()).unwrap_or_default();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+                }
+            })
+            .map_err(|e| format!("--metrics: cannot start its thread: {e}"))?;
+        Ok(metrics)
+    }
+
+    /// Replaces the page.
+    pub fn publish(&self, page: String) {
+        if let Ok(mut p) = self.page.lock() {
+            *p = page;
+        }
+    }
+}
+
+/// Appends one sample: `name{labels} value`, with its HELP and TYPE lines
+/// the first time the name appears.
+fn sample(out: &mut String, name: &str, kind: &str, help: &str, labels: &str, value: impl std::fmt::Display) {
+    if !out.contains(&format!("# TYPE {name} ")) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+    let _ = writeln!(out, "{name}{labels} {value}");
+}
+
+/// Rejected datagrams by reason.
+fn rejects(out: &mut String, node: &str, r: &Rejects) {
+    let mut reasons: Vec<(&str, u64)> = wire::Error::ALL.iter().map(|e| (e.name(), r.wire[e.index()])).collect();
+    reasons.extend([
+        ("foreign_cluster", r.foreign_cluster),
+        ("not_member", r.not_member),
+        ("wrong_epoch", r.wrong_epoch),
+        ("unexpected_kind", r.unexpected_kind),
+        ("own_id", r.own_id),
+        ("election", r.election),
+    ]);
+    for (reason, count) in reasons {
+        let labels = format!("{{node=\"{node}\",reason=\"{reason}\"}}");
+        sample(out, "seqcast_rejects_total", "counter", "Datagrams dropped on receipt, by reason.", &labels, count);
+    }
+}
+
+/// A leader's page; `node` is its id.
+pub fn leader_page(node: u16, leader: &Leader) -> String {
+    let (mut out, n) = (String::new(), format!("{{node=\"{node}\"}}"));
+    let s = leader.stats();
+    sample(&mut out, "seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
+    sample(&mut out, "seqcast_epoch", "gauge", "The epoch this node is in.", &n, leader.epoch().get());
+    sample(&mut out, "seqcast_commit", "gauge", "The highest committed sequence known.", &n, leader.commit().get());
+    sample(&mut out, "seqcast_events_stamped_total", "counter", "Events the leader sequenced.", &n, s.events_stamped);
+    sample(&mut out, "seqcast_in_flight", "gauge", "Sequenced events not committed yet.", &n, leader.in_flight());
+    sample(&mut out, "seqcast_naks_total", "counter", "NAKs received.", &n, s.naks);
+    sample(&mut out, "seqcast_events_retransmitted_total", "counter", "Events resent.", &n, s.events_retransmitted);
+    sample(&mut out, "seqcast_busy_total", "counter", "BUSY replies sent.", &n, s.busy_sent);
+    sample(&mut out, "seqcast_clients_evicted_total", "counter", "Client places given up.", &n, s.clients_evicted);
+    let srtt = leader.srtt_ns() as f64 / 1e9;
+    sample(&mut out, "seqcast_ack_rtt_seconds", "gauge", "Smoothed ACK round trip.", &n, srtt);
+    let newest = leader.commit().get() + leader.in_flight() as u64;
+    for (id, &held) in leader.held().iter().enumerate().filter(|&(id, _)| id != usize::from(node)) {
+        let labels = format!("{{node=\"{node}\",follower=\"{id}\"}}");
+        let help = "The highest sequence a follower ACKed holding, nothing missing below.";
+        sample(&mut out, "seqcast_follower_held", "gauge", help, &labels, held);
+        let help = "Events sequenced that a follower has not ACKed.";
+        sample(&mut out, "seqcast_follower_lag_events", "gauge", help, &labels, newest.saturating_sub(held));
+    }
+    rejects(&mut out, &node.to_string(), leader.rejects());
+    out
+}
+
+/// A follower's page; `node` is its id.
+pub fn follower_page(node: u16, follower: &Follower) -> String {
+    let (mut out, n) = (String::new(), format!("{{node=\"{node}\"}}"));
+    let s = follower.stats();
+    sample(&mut out, "seqcast_leading", "gauge", "1 while this node leads.", &n, 0);
+    sample(&mut out, "seqcast_epoch", "gauge", "The epoch this node is in.", &n, follower.epoch().get());
+    sample(&mut out, "seqcast_commit", "gauge", "The highest committed sequence known.", &n, follower.commit().get());
+    sample(
+        &mut out,
+        "seqcast_held",
+        "gauge",
+        "The highest sequence held, nothing missing below.",
+        &n,
+        follower.seq_held().get(),
+    );
+    sample(&mut out, "seqcast_delivered_total", "counter", "Events delivered in order.", &n, s.delivered);
+    sample(&mut out, "seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
+    sample(&mut out, "seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);
+    sample(&mut out, "seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
+    rejects(&mut out, &node.to_string(), follower.rejects());
+    out
+}
