@@ -329,6 +329,10 @@ fn a_running_nodes_counters_are_scraped_over_http() {
         assert_eq!(metric(&page, &format!("seqcast_follower_lag_events{{node=\"0\",follower=\"{f}\"}}")), Some(0.0));
     }
     assert!(page.contains("seqcast_rejects_total{node=\"0\",reason=\"bad_crc\"} 0"), "{page}");
+    // seqcast stat reads the same endpoint.
+    let (code, table) = common::run(common::SEQCAST, &common::strings(&["stat", &leader_at, "--once"]));
+    assert_eq!(code, 0, "{table}");
+    assert!(table.contains("node 0   leader") && table.contains("commit 2000 ") && table.contains("lag 0"), "{table}");
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }

@@ -12,6 +12,7 @@ mod metrics;
 mod nodes;
 mod report;
 mod sim;
+mod stat;
 mod tail;
 
 use std::process::ExitCode;
@@ -63,6 +64,9 @@ enum Command {
     /// checked against every invariant. Without fault flags each seed draws
     /// its own fault profile; each flag given fixes that fault for all seeds.
     Sim(sim::SimArgs),
+    /// Show running nodes' counters, one line a node, each second (read
+    /// from their --metrics endpoints).
+    Stat(stat::StatArgs),
     /// Print a shell's completion script for seqcast.
     Completions(docs::CompletionsArgs),
     /// Print seqcast's man page (roff).
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Journal(args) => journal::run(args),
         Command::Completions(args) => docs::completions(args),
+        Command::Stat(args) => stat::run(args),
         Command::Man => docs::man(),
         Command::Keys(args) => keys::run(args),
         Command::Tail(args) => tail::run(args),
