@@ -92,6 +92,20 @@ impl Sender {
     }
 }
 
+/// One `sendmmsg`/`recvmmsg` header per iovec of `iov`, which must outlive
+/// every call made with them.
+fn headers(iov: &mut [libc::iovec]) -> Vec<libc::mmsghdr> {
+    iov.iter_mut()
+        .map(|v| {
+            // SAFETY: an all-zero mmsghdr is a valid empty header.
+            let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            m.msg_hdr.msg_iov = v;
+            m.msg_hdr.msg_iovlen = 1;
+            m
+        })
+        .collect()
+}
+
 /// The child half of a baseline: `--role pong|flood ADDR WAIT CPU [SECONDS SIZE SENDER]`
 /// (CPU `-` for none).
 pub fn child_main(args: &[String]) {
@@ -128,17 +142,7 @@ pub fn child_main(args: &[String]) {
                     let mut iov: Vec<libc::iovec> = (0..BATCH)
                         .map(|_| libc::iovec { iov_base: datagram.as_ptr() as *mut _, iov_len: size })
                         .collect();
-                    // SAFETY: zeroed mmsghdr is a valid empty header; each
-                    // points at one iovec of `iov`, which outlives the calls.
-                    let mut msgs: Vec<libc::mmsghdr> = iov
-                        .iter_mut()
-                        .map(|v| {
-                            let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
-                            m.msg_hdr.msg_iov = v;
-                            m.msg_hdr.msg_iovlen = 1;
-                            m
-                        })
-                        .collect();
+                    let mut msgs = headers(&mut iov);
                     while Instant::now() < until {
                         // A full receive buffer drops datagrams: that is the flood's point.
                         // SAFETY: `msgs` holds BATCH valid headers on a connected socket.
@@ -261,16 +265,7 @@ pub fn flood(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender)
     let mut bufs = vec![[0u8; 2048]; BATCH];
     let mut iov: Vec<libc::iovec> =
         bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
-    // SAFETY: as in the sender: each header points at one iovec of `iov`.
-    let mut msgs: Vec<libc::mmsghdr> = iov
-        .iter_mut()
-        .map(|v| {
-            let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
-            m.msg_hdr.msg_iov = v;
-            m.msg_hdr.msg_iovlen = 1;
-            m
-        })
-        .collect();
+    let mut msgs = headers(&mut iov);
     // Blocking: wait for the first, then take what is there.
     let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
     let mut received = 0u64;

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use seqcast::core::{Follower, Leader, Rejects};
-use seqcast::wire;
 
 /// The page being served, replaced once a second.
 #[derive(Clone, Default)]
@@ -63,16 +62,7 @@ fn sample(out: &mut String, name: &str, kind: &str, help: &str, labels: &str, va
 
 /// Rejected datagrams by reason.
 fn rejects(out: &mut String, node: &str, r: &Rejects) {
-    let mut reasons: Vec<(&str, u64)> = wire::Error::ALL.iter().map(|e| (e.name(), r.wire[e.index()])).collect();
-    reasons.extend([
-        ("foreign_cluster", r.foreign_cluster),
-        ("not_member", r.not_member),
-        ("wrong_epoch", r.wrong_epoch),
-        ("unexpected_kind", r.unexpected_kind),
-        ("own_id", r.own_id),
-        ("election", r.election),
-    ]);
-    for (reason, count) in reasons {
+    for (reason, count) in r.by_reason() {
         let labels = format!("{{node=\"{node}\",reason=\"{reason}\"}}");
         sample(out, "seqcast_rejects_total", "counter", "Datagrams dropped on receipt, by reason.", &labels, count);
     }

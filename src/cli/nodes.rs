@@ -13,7 +13,6 @@ use super::fail;
 use seqcast::core::{Epoch, Event, FollowerStats, LeaderStats, NodeId, Rejects};
 use seqcast::net::report;
 use seqcast::net::{self, Clock, Driver, FollowerNode, LeaderNode};
-use seqcast::wire;
 
 /// `seqcast sequencer`.
 #[derive(Clone, Debug, Args)]
@@ -171,23 +170,8 @@ pub fn io_text(driver: &Driver) -> String {
 
 /// The non-zero reject counters, by name.
 pub fn rejects_text(rejects: &Rejects) -> String {
-    let mut parts: Vec<String> = wire::Error::ALL
-        .iter()
-        .filter(|e| rejects.wire[e.index()] > 0)
-        .map(|e| format!("{}={}", e.name(), rejects.wire[e.index()]))
-        .collect();
-    for (name, count) in [
-        ("foreign_cluster", rejects.foreign_cluster),
-        ("not_member", rejects.not_member),
-        ("wrong_epoch", rejects.wrong_epoch),
-        ("unexpected_kind", rejects.unexpected_kind),
-        ("own_id", rejects.own_id),
-        ("election", rejects.election),
-    ] {
-        if count > 0 {
-            parts.push(format!("{name}={count}"));
-        }
-    }
+    let parts: Vec<String> =
+        rejects.by_reason().into_iter().filter(|r| r.1 > 0).map(|(name, count)| format!("{name}={count}")).collect();
     format!("{} ({})", rejects.total(), if parts.is_empty() { "none".into() } else { parts.join(" ") })
 }
 

@@ -107,6 +107,20 @@ impl Rejects {
             + self.election
     }
 
+    /// Every count with its reason's name, the wire's first.
+    pub fn by_reason(&self) -> Vec<(&'static str, u64)> {
+        let mut reasons: Vec<(&str, u64)> = wire::Error::ALL.iter().map(|e| (e.name(), self.wire[e.index()])).collect();
+        reasons.extend([
+            ("foreign_cluster", self.foreign_cluster),
+            ("not_member", self.not_member),
+            ("wrong_epoch", self.wrong_epoch),
+            ("unexpected_kind", self.unexpected_kind),
+            ("own_id", self.own_id),
+            ("election", self.election),
+        ]);
+        reasons
+    }
+
     /// Both counts, reason by reason (a member's own and its role's).
     pub fn plus(&self, other: &Rejects) -> Rejects {
         let mut sum = *self;
