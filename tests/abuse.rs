@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use common::{Cluster, json_number};
 use seqcast::core::{ClientId, Epoch, Seq};
-use seqcast::wire::{Ack, EventHeader, FrameWriter, Header, Heartbeat, Kind, SeqRange, emit};
+use seqcast::wire::{
+    Ack, EventHeader, FrameWriter, Header, Heartbeat, Kind, SeqRange, Unrecoverable, VoteRequest, emit,
+};
 
 /// Five runs of a load generator with 64 fresh clients each filled the
 /// leader's table of 256 for good: the fifth got nothing committed. Clients
@@ -76,8 +78,9 @@ fn a_forged_nak_sends_nothing_to_its_source() {
 /// The frames issue 16 forged without a key, sent at a cluster that has
 /// one: a DATA and a HEARTBEAT of the next epoch (without a key, one such
 /// frame made every follower exit), a DATA in the current epoch with the
-/// attacker's payload, an ACK and a NAK as follower 1; each plain and with a
-/// made-up tag. None gets past the drivers: the followers deliver the
+/// attacker's payload, an ACK and a NAK as follower 1, a RETRANSMIT and an
+/// UNRECOVERABLE, a forced VOTE_REQUEST of epoch 2^64 − 1, a SUBMIT in a
+/// client's name; each plain and with a made-up tag. None gets past the drivers: the followers deliver the
 /// clients' events alone, agree, and count every forged datagram.
 #[test]
 fn with_a_key_forged_frames_change_nothing_and_are_counted() {
@@ -122,6 +125,41 @@ fn with_a_key_forged_frames_change_nothing_and_are_counted() {
     let mut writer = FrameWriter::nak(&mut buf, &header).unwrap();
     writer.push_range(&SeqRange::new(Seq(1), Seq(1000)));
     let len = writer.finish();
+    forged.push(buf[..len].to_vec());
+    // The rest of issue 16's classes: a RETRANSMIT and an UNRECOVERABLE to
+    // the followers, a VOTE_REQUEST of the largest epoch, and a SUBMIT in a
+    // client's name (client 1, request 1: a sniffed id and request number).
+    let mut w = FrameWriter::batch(
+        &mut buf,
+        &Header::new(Kind::Retransmit, 0, cluster.cluster_id, Epoch(epoch)),
+        Kind::Retransmit,
+        Seq(0),
+        0,
+    )
+    .unwrap();
+    let mut event = EventHeader::unstamped(ClientId(1), 1, 4);
+    event.seq = 1.into();
+    w.push_event(&event, b"evil");
+    let len = w.finish();
+    forged.push(buf[..len].to_vec());
+    let body = Unrecoverable { range: SeqRange::new(Seq(1), Seq(1001)) };
+    let len = emit(
+        &mut buf,
+        &Header::new(Kind::Unrecoverable, 0, cluster.cluster_id, Epoch(epoch)),
+        Kind::Unrecoverable,
+        &body,
+    )
+    .unwrap();
+    forged.push(buf[..len].to_vec());
+    let mut header = Header::new(Kind::VoteRequest, 1, cluster.cluster_id, Epoch(u64::MAX));
+    header.flags = 1.into();
+    let body = VoteRequest { log_epoch: u64::MAX.into(), log_seq: u64::MAX.into() };
+    let len = emit(&mut buf, &header, Kind::VoteRequest, &body).unwrap();
+    forged.push(buf[..len].to_vec());
+    let client = Header::new(Kind::Submit, u16::MAX, cluster.cluster_id, Epoch(epoch));
+    let mut w = FrameWriter::submit(&mut buf, &client, ClientId(1), 1).unwrap();
+    w.push_event(&EventHeader::unstamped(ClientId(1), 1, 4), b"evil");
+    let len = w.finish();
     forged.push(buf[..len].to_vec());
     let tagged: Vec<Vec<u8>> = forged.iter().map(|f| [f.as_slice(), &[0x5a; 16]].concat()).collect();
     forged.extend(tagged);
