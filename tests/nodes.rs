@@ -338,3 +338,48 @@ fn a_running_nodes_counters_are_scraped_over_http() {
     }
     assert_eq!(cluster.leader.stop(), 0);
 }
+
+/// Issue 17: latency over time. The load generator prints each second's
+/// p50/p99 and writes an HdrHistogram interval log that HdrHistogram's own
+/// tools read; its intervals add up to every commit.
+#[test]
+fn the_load_generator_logs_latency_over_time() {
+    use hdrhistogram::serialization::Deserializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    let cluster = Cluster::start(17);
+    let hlog = cluster.out.join("run.hlog");
+    let (code, out) = cluster.load_with(10_000, 4000, &["--hlog", hlog.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let text = std::fs::read(&hlog).unwrap();
+    let mut total = 0;
+    let mut intervals = 0;
+    for entry in IntervalLogIterator::new(&text) {
+        if let LogEntry::Interval(interval) = entry.expect("a well-formed interval log") {
+            let bytes = base64_decode(interval.encoded_histogram());
+            let histogram: hdrhistogram::Histogram<u64> =
+                Deserializer::new().deserialize(&mut bytes.as_slice()).expect("a histogram");
+            total += histogram.len();
+            intervals += 1;
+        }
+    }
+    assert!(intervals >= 2, "{intervals} intervals");
+    assert_eq!(total, 10_000, "every commit in some interval");
+}
+
+/// Standard base64, as the interval log encodes its histograms.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+    let mut out = Vec::new();
+    for chunk in digits.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | u32::from(d) << (18 - 6 * i));
+        out.extend(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}

@@ -134,7 +134,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
                 })
             })
             .collect();
-        let load_report = run_with_progress(&options, false, &stop_load);
+        let load_report = run_with_progress(&options, false, None, &stop_load);
         // Followers deliver on commit, and the last commit reaches them in
         // the leader's next heartbeat: wait for it (bounded), then stop.
         let committed = load_report.as_ref().map_or(0, |r| r.committed);

@@ -44,6 +44,10 @@ pub struct LoadgenCli {
     /// No progress line each second.
     #[arg(long)]
     quiet: bool,
+    /// Write each second's commit latencies to FILE as an HdrHistogram
+    /// interval log (.hlog: read by HdrHistogram's log processor and plotter).
+    #[arg(long, value_name = "FILE")]
+    hlog: Option<PathBuf>,
 }
 
 /// The shape of the load.
@@ -86,9 +90,28 @@ impl LoadArgs {
 }
 
 /// Runs `load` on a thread while this one prints a progress line each second.
-pub fn run_with_progress(options: &LoadOptions, quiet: bool, stop: &AtomicBool) -> Result<LoadReport, NetError> {
+pub fn run_with_progress(
+    options: &LoadOptions,
+    quiet: bool,
+    hlog: Option<std::fs::File>,
+    stop: &AtomicBool,
+) -> Result<LoadReport, NetError> {
     let progress = Progress::default();
-    std::thread::scope(|scope| {
+    let mut serializer = hdrhistogram::serialization::V2Serializer::new();
+    let began = std::time::SystemTime::now();
+    let mut file = hlog.map(std::io::BufWriter::new);
+    let mut log = match file.as_mut() {
+        Some(out) => Some(
+            hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder::new()
+                .add_comment("seqcast-loadgen: commit latency (intended send to commit), ns, one interval a second")
+                .with_base_time(began)
+                .with_start_time(began)
+                .begin_log_with(out, &mut serializer)
+                .map_err(NetError::Io)?,
+        ),
+        None => None,
+    };
+    let report = std::thread::scope(|scope| {
         let worker = scope.spawn(|| load::run(options, &progress, stop));
         let mut seconds = 0;
         let target = match &options.members {
@@ -127,14 +150,46 @@ pub fn run_with_progress(options: &LoadOptions, quiet: bool, stop: &AtomicBool) 
                 eprintln!("commits again from {target}");
                 warned = false;
             }
+            let interval = progress.take_interval();
+            if let Some(log) = log.as_mut() {
+                let start = Duration::from_secs(seconds - 1);
+                log.write_histogram(&interval, start, Duration::from_secs(1), None)
+                    .map_err(|e| NetError::Io(std::io::Error::other(format!("--hlog: {e:?}"))))?;
+            }
             if !quiet && !worker.is_finished() {
-                let submitted = progress.submitted.load(Ordering::Relaxed);
-                let committed = progress.committed.load(Ordering::Relaxed);
-                println!("[load {seconds}s] submitted {submitted} of {} committed {committed}", options.count);
+                let us = |p: f64| interval.value_at_percentile(p) as f64 / 1000.0;
+                let latency = if interval.is_empty() {
+                    "no commits".to_string()
+                } else {
+                    format!(
+                        "p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+                        us(50.0),
+                        us(99.0),
+                        interval.max() as f64 / 1000.0
+                    )
+                };
+                println!(
+                    "[load {seconds}s] submitted {submitted} of {} committed {committed}; this second {latency}",
+                    options.count
+                );
             }
         }
-        worker.join().expect("the load thread panicked")
-    })
+        let report = worker.join().expect("the load thread panicked");
+        // What came after the last whole second.
+        let rest = progress.take_interval();
+        if let Some(log) = log.as_mut().filter(|_| !rest.is_empty()) {
+            let start = Duration::from_secs(seconds);
+            let length = began.elapsed().unwrap_or_default().saturating_sub(start).max(Duration::from_millis(1));
+            log.write_histogram(&rest, start, length, None)
+                .map_err(|e| NetError::Io(std::io::Error::other(format!("--hlog: {e:?}"))))?;
+        }
+        report
+    });
+    drop(log);
+    if let Some(mut file) = file {
+        std::io::Write::flush(&mut file).map_err(NetError::Io)?;
+    }
+    report
 }
 
 /// The report's text: counts that add up, the achieved rate, the latency.
@@ -236,7 +291,13 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
         );
     }
     let stop = AtomicBool::new(false);
-    let report = run_with_progress(&options, cli.quiet || cli.json, &stop).map_err(|e| e.to_string())?;
+    let hlog = match &cli.hlog {
+        Some(path) => {
+            Some(std::fs::File::create(path).map_err(|e| format!("--hlog {}: cannot create: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let report = run_with_progress(&options, cli.quiet || cli.json, hlog, &stop).map_err(|e| e.to_string())?;
     if cli.json {
         println!("{}", json(&report));
     } else {

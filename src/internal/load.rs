@@ -4,6 +4,7 @@
 //! coordinated omission). `seqcast-loadgen` and `seqcast demo` are fronts.
 
 use std::net::SocketAddrV4;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hdrhistogram::Histogram;
@@ -43,12 +44,33 @@ pub struct LoadOptions {
 }
 
 /// Counters the clients update while they run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Progress {
     /// Events handed to a client.
     pub submitted: AtomicU64,
     /// Events whose commit arrived.
     pub committed: AtomicU64,
+    /// Commit latencies since the reader last took them (each client adds
+    /// its own a few times a second): latency over time.
+    pub interval: Mutex<Histogram<u64>>,
+}
+
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress {
+            submitted: AtomicU64::new(0),
+            committed: AtomicU64::new(0),
+            interval: Mutex::new(report::histogram()),
+        }
+    }
+}
+
+impl Progress {
+    /// The latencies recorded since the last call, and a fresh start.
+    pub fn take_interval(&self) -> Histogram<u64> {
+        let mut interval = self.interval.lock().expect("a load thread panicked");
+        std::mem::replace(&mut *interval, report::histogram())
+    }
 }
 
 /// What a load run measured.
@@ -158,6 +180,9 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
     Ok(total)
 }
 
+/// How often a client hands its latencies to [`Progress::interval`].
+const INTERVAL_HAND_OVER_NS: Nanos = 100_000_000;
+
 /// The most a client wakes ahead of a send, polling until it is due.
 const EARLY_MAX_NS: Nanos = 50_000;
 
@@ -186,6 +211,14 @@ fn client_thread(
     let mut last_commit_ns = start_ns;
     // What `progress` has been told so far.
     let mut told = (0, 0);
+    // Latencies not yet handed to `progress.interval`, and when it last was.
+    let (mut interval, mut handed_at) = (report::histogram(), start_ns);
+    let hand_over = |interval: &mut Histogram<u64>| {
+        if !interval.is_empty() {
+            progress.interval.lock().expect("the progress reader panicked").add(&*interval).expect("same bounds");
+            interval.reset();
+        }
+    };
     // How late the timer wakes this thread, on average (see the wait below).
     let mut early_ns = 0;
     loop {
@@ -215,13 +248,19 @@ fn client_thread(
         let now = node.poll();
         while let Some(done) = node.committed() {
             // Requests are numbered from 1 in the order of the events.
-            report.latency.saturating_record(now.saturating_sub(intended(done.request - 1)).max(1));
+            let latency = now.saturating_sub(intended(done.request - 1)).max(1);
+            report.latency.saturating_record(latency);
+            interval.saturating_record(latency);
             report.committed += 1;
             last_commit_ns = now;
         }
         progress.submitted.fetch_add(report.submitted - told.0, Ordering::Relaxed);
         progress.committed.fetch_add(report.committed - told.1, Ordering::Relaxed);
         told = (report.submitted, report.committed);
+        if now >= handed_at + INTERVAL_HAND_OVER_NS {
+            hand_over(&mut interval);
+            handed_at = now;
+        }
         let all_sent = report.submitted == count;
         // The schedule ends at the last intended send, sent or not: back
         // pressure from a stalled (or vanished) leader must not hang the run.
@@ -251,6 +290,7 @@ fn client_thread(
             node.wait(now)?;
         }
     }
+    hand_over(&mut interval);
     report.unacknowledged = report.submitted - report.committed;
     report.busy = node.client().stats().busy;
     report.retries = node.client().stats().retries;
