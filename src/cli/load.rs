@@ -18,7 +18,13 @@ use seqcast::net::{self, NetError, Tuning};
 /// seqcast-loadgen: open-loop load for a seqcast cluster, with latency
 /// measured from each event's intended send time to its commit notice.
 #[derive(Debug, Parser)]
-#[command(name = "seqcast-loadgen", version)]
+#[command(
+    name = "seqcast-loadgen",
+    version,
+    after_help = "Exit codes: 0 every event committed; 1 an error (said on stderr); 2 the command line \
+                  did not parse; 4 some events were not confirmed committed (no reply, a stalled or \
+                  restarted leader)."
+)]
 pub struct LoadgenCli {
     #[command(flatten)]
     cluster: ClusterArgs,
@@ -234,6 +240,10 @@ fn json(r: &LoadReport) -> String {
     )
 }
 
+/// The exit code of a run that left events unconfirmed (2 is clap's, for a
+/// command line it could not parse).
+pub const NOT_ALL_CONFIRMED: u8 = 4;
+
 /// `seqcast-loadgen` and `seqcast load`.
 pub fn run(cli: &LoadgenCli) -> ExitCode {
     match loadgen(cli) {
@@ -310,6 +320,6 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
     Ok(if report.unacknowledged == 0 && report.submitted == report.planned {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(NOT_ALL_CONFIRMED)
     })
 }

@@ -50,6 +50,9 @@ pub struct SequencerArgs {
 
 /// `seqcast follower`.
 #[derive(Clone, Debug, Args)]
+#[command(after_help = "Exit codes: 0 stopped cleanly; 1 an error (said on stderr); 2 the command line did \
+                        not parse; 3 the leader restarted in a new epoch (everything committed before \
+                        it was delivered first).")]
 pub struct FollowerArgs {
     /// This follower's node id (1 .. nodes-1 when the leader is node 0).
     #[arg(long)]
