@@ -383,3 +383,36 @@ fn base64_decode(text: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Issue 17: the leader showed nothing per follower, and a wrong cluster id
+/// showed only as a count. The leader now says when a follower stops
+/// acknowledging (and when it is back), and each node says the first time
+/// it drops datagrams for a reason.
+#[test]
+fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
+    let mut cluster = Cluster::start(18);
+    let mut args = common::strings(&["--leader", &cluster.leader_addr, "--count", "24000", "--rate", "4000"]);
+    args.extend(cluster.common_args());
+    args.extend(common::strings(&["--quiet", "--json"]));
+    let mut loadgen = common::Proc::start("loadgen", common::LOADGEN, &args);
+    cluster.followers[1].signal(libc::SIGSTOP);
+    let silent = |l: &str| l.contains("leader: follower 2 acknowledged nothing for ").then_some(());
+    cluster.leader.wait_for(Duration::from_secs(10), silent);
+    cluster.followers[1].signal(libc::SIGCONT);
+    let back = |l: &str| l.contains("leader: follower 2 acknowledges again").then_some(());
+    cluster.leader.wait_for(Duration::from_secs(10), back);
+    // Another cluster's frames at follower 1.
+    let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let follower_addr = cluster.followers[0]
+        .wait_for(Duration::from_secs(5), |l| Some(l.split("repairs to ").nth(1)?.split(')').next()?.to_string()));
+    for datagram in junk(cluster.cluster_id) {
+        socket.send_to(&datagram, &follower_addr).unwrap();
+    }
+    let named = |l: &str| l.contains("follower 1: dropping datagrams: foreign_cluster").then_some(());
+    cluster.followers[0].wait_for(Duration::from_secs(10), named);
+    loadgen.wait(Duration::from_secs(60));
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+    assert_eq!(cluster.leader.stop(), 0);
+}

@@ -174,6 +174,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
+    let mut reject_watch = super::nodes::RejectWatch::default();
+    let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
     let result = node.run(
@@ -197,6 +199,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             _ => {}
         },
         |member, _| {
+            let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
+            reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()));
+            if let Some(l) = member.leader() {
+                ack_watch.tick(l, usize::from(id.0));
+            }
             if let Some(m) = &metrics {
                 match (member.leader(), member.follower()) {
                     (Some(l), _) => m.publish(super::metrics::leader_page(id.0, l)),

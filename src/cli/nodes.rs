@@ -107,6 +107,62 @@ impl Silence {
     }
 }
 
+/// Says on stderr the first time each reason to drop a datagram appears
+/// (a wrong cluster id, a bad tag, …), rather than only in the count.
+#[derive(Default)]
+pub(super) struct RejectWatch {
+    seen: Vec<&'static str>,
+}
+
+impl RejectWatch {
+    pub(super) fn tick(&mut self, who: &str, rejects: &Rejects) {
+        for (reason, count) in rejects.by_reason() {
+            if count > 0 && !self.seen.contains(&reason) {
+                self.seen.push(reason);
+                eprintln!("warning: {who}: dropping datagrams: {reason} ({count} so far; see the rejects: line)");
+            }
+        }
+    }
+}
+
+/// At a leader: says on stderr when a follower stops acknowledging while
+/// the leader has events it does not hold, and when it acknowledges again.
+#[derive(Default)]
+pub(super) struct AckWatch {
+    held: Vec<u64>,
+    stalled: Vec<u64>,
+    warned: Vec<bool>,
+}
+
+impl AckWatch {
+    pub(super) fn tick(&mut self, leader: &seqcast::core::Leader, me: usize) {
+        let held = leader.held();
+        let newest = leader.commit().get() + leader.in_flight() as u64;
+        self.held.resize(held.len(), 0);
+        self.stalled.resize(held.len(), 0);
+        self.warned.resize(held.len(), false);
+        for (id, &h) in held.iter().enumerate().filter(|&(id, _)| id != me) {
+            if h < newest && h == self.held[id] {
+                self.stalled[id] += 1;
+                if self.stalled[id] >= 2 && !self.warned[id] {
+                    eprintln!(
+                        "warning: leader: follower {id} acknowledged nothing for {} s (it holds up to {h}, the \
+                         leader is at {newest})",
+                        self.stalled[id]
+                    );
+                    self.warned[id] = true;
+                }
+            } else {
+                if self.warned[id] {
+                    eprintln!("leader: follower {id} acknowledges again (up to {h})");
+                }
+                (self.stalled[id], self.warned[id]) = (0, false);
+            }
+            self.held[id] = h;
+        }
+    }
+}
+
 /// The banner's authentication line, and what every status line starts
 /// with: a warning where a node runs keyless off loopback (`--insecure`).
 pub(super) fn auth_text(resolved: &seqcast::net::cluster::Cluster, keyed: bool) -> (String, &'static str) {
@@ -246,7 +302,10 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let me = config.leader.0;
+    let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, _| {
+        reject_watch.tick("leader", leader.rejects());
+        ack_watch.tick(leader, usize::from(me));
         if let Some(m) = &metrics {
             m.publish(super::metrics::leader_page(me, leader));
         }
@@ -357,6 +416,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
     let mut silence = Silence::default();
+    let mut reject_watch = RejectWatch::default();
     let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
         Ok(m) => m,
         Err(e) => return fail(e),
@@ -371,6 +431,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         |follower, _| {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
+            reject_watch.tick(&format!("follower {id}"), follower.rejects());
             if let Some(m) = &metrics {
                 m.publish(super::metrics::follower_page(id.0, follower));
             }
