@@ -331,6 +331,37 @@ pub fn end_on_closed_pipe() {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
 
+/// The IPv4 address of the network interface named `name` (`eth0`), from
+/// getifaddrs; `None` if there is no such interface with one.
+pub fn interface_addr(name: &str) -> io::Result<Option<std::net::Ipv4Addr>> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a list we free below.
+    check(unsafe { libc::getifaddrs(&mut list) })?;
+    let mut found = None;
+    let mut at = list;
+    while !at.is_null() {
+        // SAFETY: `at` walks the list getifaddrs made, until its null end.
+        let entry = unsafe { &*at };
+        // SAFETY: ifa_name is a NUL-terminated string the list owns.
+        let entry_name = unsafe { std::ffi::CStr::from_ptr(entry.ifa_name) };
+        let addr = entry.ifa_addr;
+        // SAFETY: a non-null ifa_addr points at a sockaddr of its family.
+        if entry_name.to_bytes() == name.as_bytes()
+            && !addr.is_null()
+            && i32::from(unsafe { (*addr).sa_family }) == libc::AF_INET
+        {
+            // SAFETY: AF_INET: the sockaddr is a sockaddr_in.
+            let sin = unsafe { &*(addr as *const libc::sockaddr_in) };
+            found = Some(std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)));
+            break;
+        }
+        at = entry.ifa_next;
+    }
+    // SAFETY: the list getifaddrs made, freed once.
+    unsafe { libc::freeifaddrs(list) };
+    Ok(found)
+}
+
 /// True once SIGINT or SIGTERM arrived (after [`catch_stop_signals`]).
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)

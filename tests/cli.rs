@@ -255,3 +255,21 @@ fn completions_and_the_man_page_come_from_the_command_line() {
     }
     refused_with(SEQCAST, &["completions", "tcsh"], "invalid value 'tcsh'", 2);
 }
+
+/// Issue 17: `--interface eth0` and `localhost:17401` were refused. Host
+/// names and interface names now resolve; a wrong one is named.
+#[test]
+fn host_names_and_interface_names_are_accepted() {
+    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+    let to = format!("localhost:{port}");
+    let (group, _) = private_cluster(12);
+    let group = group.to_string();
+    let args = ["promote", "--node", "1", "--group", &group, "--interface", "lo", "--to", &to, "--wait-ms", "200"];
+    refused_with(SEQCAST, &args, &format!("asked node 1 at 127.0.0.1:{port} to stand"), 1);
+    refused_with(
+        SEQCAST,
+        &["promote", "--node", "1", "--interface", "nosuch0"],
+        "no interface nosuch0 with an IPv4",
+        2,
+    );
+}

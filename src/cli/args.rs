@@ -38,7 +38,7 @@ pub struct ClusterArgs {
     pub group: Option<SocketAddrV4>,
     /// Address of the local interface to multicast on [default: this node's
     /// address in the cluster file, else 127.0.0.1].
-    #[arg(long, value_name = "IP")]
+    #[arg(long, value_name = "IP|NAME", value_parser = interface)]
     pub interface: Option<Ipv4Addr>,
     /// Multicast TTL: 0 stays on this host, 1 crosses one LAN segment [default: 0].
     #[arg(long, value_name = "N")]
@@ -113,6 +113,34 @@ pub fn check_out_dir(dir: &std::path::Path) -> Result<(), String> {
     std::fs::write(&probe, b"").map_err(|e| format!("--out {}: cannot write there: {e}", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// `IP:PORT` or `HOST:PORT` (the host's first IPv4 address).
+pub fn host_port(text: &str) -> Result<SocketAddrV4, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    use std::net::ToSocketAddrs;
+    let addrs = text.to_socket_addrs().map_err(|e| format!("not IP:PORT nor a host name and port ({e})"))?;
+    addrs
+        .filter_map(|a| match a {
+            std::net::SocketAddr::V4(v4) => Some(v4),
+            std::net::SocketAddr::V6(_) => None,
+        })
+        .next()
+        .ok_or_else(|| format!("{text} has no IPv4 address"))
+}
+
+/// An IPv4 address, or the name of an interface that has one (`eth0`).
+pub fn interface(text: &str) -> Result<Ipv4Addr, String> {
+    if let Ok(ip) = text.parse() {
+        return Ok(ip);
+    }
+    match seqcast::net::interface_addr(text) {
+        Ok(Some(ip)) => Ok(ip),
+        Ok(None) => Err(format!("no interface {text} with an IPv4 address here (`ip -4 addr` lists them)")),
+        Err(e) => Err(format!("cannot list the interfaces: {e}")),
+    }
 }
 
 /// A value as its flag spells it (`commit`, not `Commit`).

@@ -30,7 +30,7 @@ pub struct LoadgenCli {
     cluster: ClusterArgs,
     /// The leader's address [default: the cluster file's leader node, else
     /// the interface on port 7401].
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     leader: Option<SocketAddrV4>,
     /// The cluster elects its leader (`seqcast member`): find it among the
     /// cluster file's nodes and follow it through failovers, resending what
@@ -141,7 +141,7 @@ pub fn run_with_progress(
                 (progress.submitted.load(Ordering::Relaxed), progress.committed.load(Ordering::Relaxed));
             stalled = if committed == committed_before && submitted > committed { stalled + 1 } else { 0 };
             committed_before = committed;
-            if stalled >= 2 && committed == 0 {
+            if stalled >= 2 && committed == 0 && !stop.load(Ordering::Relaxed) {
                 // Nothing ever came back: say so now rather than run the schedule out.
                 eprintln!(
                     "error: no reply from {target} after {} ms: nothing committed (is a sequencer running there, \
@@ -149,7 +149,7 @@ pub fn run_with_progress(
                     stalled * 1000
                 );
                 stop.store(true, Ordering::Relaxed);
-            } else if stalled >= 2 && !warned {
+            } else if stalled >= 2 && committed > 0 && !warned {
                 eprintln!("warning: no commit for {} ms from {target} (leader gone, or no quorum?)", stalled * 1000);
                 warned = true;
             } else if stalled == 0 && warned {

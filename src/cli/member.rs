@@ -35,7 +35,7 @@ pub struct MemberArgs {
     cluster: ClusterArgs,
     /// Address clients, members and `seqcast promote` send to [default: this
     /// node's address in the cluster file, which clients need to find it].
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     listen: Option<SocketAddrV4>,
     /// How a new leader is chosen when the leader fails.
     #[arg(long, value_enum, default_value_t = FailoverArg::Auto)]
@@ -87,7 +87,7 @@ pub struct PromoteArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
     /// That member's address [default: its address in the cluster file].
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     to: Option<SocketAddrV4>,
     /// How long to wait to hear it lead (its HEARTBEAT or DATA on the
     /// group) before exiting 1.

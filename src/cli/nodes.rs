@@ -21,7 +21,7 @@ pub struct SequencerArgs {
     pub(super) cluster: ClusterArgs,
     /// Address clients and followers send to [default: the leader's address
     /// in the cluster file, else the interface on port 7401].
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     listen: Option<SocketAddrV4>,
     /// Epoch to lead [default: the wall clock in milliseconds, so a restarted
     /// leader always takes a newer epoch than the one before it].
@@ -61,7 +61,7 @@ pub struct FollowerArgs {
     cluster: ClusterArgs,
     /// Address repairs are sent to [default: this node's address in the
     /// cluster file, else the interface with a port the system picks].
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     listen: Option<SocketAddrV4>,
     /// When to deliver events to the application.
     #[arg(long, value_enum, default_value_t = DeliverArg::Commit)]

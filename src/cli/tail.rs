@@ -32,7 +32,7 @@ pub struct TailArgs {
     format: Format,
     /// Address the leader sends repairs to [default: the interface, a port
     /// the system picks].
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     listen: Option<SocketAddrV4>,
     #[command(flatten)]
     tuning: TuningArgs,

@@ -135,7 +135,12 @@ impl ClusterFile {
             match key {
                 "cluster_id" => file.settings.cluster_id = Some(value(key, text, line)?),
                 "group" => file.settings.group = Some(value(key, text, line)?),
-                "interface" => file.settings.interface = Some(value(key, text, line)?),
+                "interface" => {
+                    // An address, or an interface's name (`eth0`).
+                    let named = || crate::sys::interface_addr(text).ok().flatten();
+                    let ip = value(key, text, line).or_else(|e| named().ok_or(e))?;
+                    file.settings.interface = Some(ip);
+                }
                 "ttl" => file.settings.ttl = Some(value(key, text, line)?),
                 "quorum" => file.settings.quorum = Some(value(key, text, line)?),
                 "leader" => file.settings.leader = Some(value(key, text, line)?),

@@ -8,7 +8,9 @@ pub mod report;
 mod socket;
 mod storage;
 
-pub use crate::sys::{Clock, catch_stop_signals, end_on_closed_pipe, pin_to_cpu, stop_requested, unpin};
+pub use crate::sys::{
+    Clock, catch_stop_signals, end_on_closed_pipe, interface_addr, pin_to_cpu, stop_requested, unpin,
+};
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{ClientNode, Digest, FollowerNode, LeaderNode, MemberNode, Tuning};
 pub use socket::{Multicast, group_receiver, unicast};
