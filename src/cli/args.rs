@@ -115,6 +115,14 @@ pub fn check_out_dir(dir: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The wall-clock time of day, UTC, to the millisecond (`14:03:07.215Z`):
+/// what starts every warning line.
+pub fn clock_time() -> String {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let (s, ms) = (ms / 1000, ms % 1000);
+    format!("{:02}:{:02}:{:02}.{ms:03}Z", s / 3600 % 24, s / 60 % 60, s % 60)
+}
+
 /// `IP:PORT` or `HOST:PORT` (the host's first IPv4 address).
 pub fn host_port(text: &str) -> Result<SocketAddrV4, String> {
     if let Ok(addr) = text.parse() {

@@ -144,16 +144,21 @@ pub fn run_with_progress(
             if stalled >= 2 && committed == 0 && !stop.load(Ordering::Relaxed) {
                 // Nothing ever came back: say so now rather than run the schedule out.
                 eprintln!(
-                    "error: no reply from {target} after {} ms: nothing committed (is a sequencer running there, \
-                     in this cluster id, with the same key?)",
+                    "{} error: no reply from {target} after {} ms: nothing committed (is a sequencer running \
+                     there, in this cluster id, with the same key?)",
+                    super::args::clock_time(),
                     stalled * 1000
                 );
                 stop.store(true, Ordering::Relaxed);
             } else if stalled >= 2 && committed > 0 && !warned {
-                eprintln!("warning: no commit for {} ms from {target} (leader gone, or no quorum?)", stalled * 1000);
+                let at = super::args::clock_time();
+                eprintln!(
+                    "{at} warning: no commit for {} ms from {target} (leader gone, or no quorum?)",
+                    stalled * 1000
+                );
                 warned = true;
             } else if stalled == 0 && warned {
-                eprintln!("commits again from {target}");
+                eprintln!("{} commits again from {target}", super::args::clock_time());
                 warned = false;
             }
             let interval = progress.take_interval();

@@ -94,12 +94,14 @@ impl Silence {
         let last = *self.last_change.get_or_insert(now);
         if heard != self.heard {
             if self.warned {
-                eprintln!("{who}: leader heard again after {} ms of silence", (now - last).as_millis());
+                let at = super::args::clock_time();
+                eprintln!("{at} {who}: leader heard again after {} ms of silence", (now - last).as_millis());
             }
             (self.heard, self.last_change, self.warned) = (heard, Some(now), false);
         } else if heard > 0 && !self.warned && now - last >= std::time::Duration::from_millis(900) {
             eprintln!(
-                "warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair)",
+                "{} warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair)",
+                super::args::clock_time(),
                 (now - last).as_millis()
             );
             self.warned = true;
@@ -119,7 +121,8 @@ impl RejectWatch {
         for (reason, count) in rejects.by_reason() {
             if count > 0 && !self.seen.contains(&reason) {
                 self.seen.push(reason);
-                eprintln!("warning: {who}: dropping datagrams: {reason} ({count} so far; see the rejects: line)");
+                let at = super::args::clock_time();
+                eprintln!("{at} warning: {who}: dropping datagrams: {reason} ({count} so far; see the rejects: line)");
             }
         }
     }
@@ -146,15 +149,16 @@ impl AckWatch {
                 self.stalled[id] += 1;
                 if self.stalled[id] >= 2 && !self.warned[id] {
                     eprintln!(
-                        "warning: leader: follower {id} acknowledged nothing for {} s (it holds up to {h}, the \
-                         leader is at {newest})",
+                        "{} warning: leader: follower {id} acknowledged nothing for {} s (it holds up to {h}, \
+                         the leader is at {newest})",
+                        super::args::clock_time(),
                         self.stalled[id]
                     );
                     self.warned[id] = true;
                 }
             } else {
                 if self.warned[id] {
-                    eprintln!("leader: follower {id} acknowledges again (up to {h})");
+                    eprintln!("{} leader: follower {id} acknowledges again (up to {h})", super::args::clock_time());
                 }
                 (self.stalled[id], self.warned[id]) = (0, false);
             }
