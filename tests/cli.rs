@@ -273,3 +273,29 @@ fn host_names_and_interface_names_are_accepted() {
         2,
     );
 }
+
+/// Issue 17: `seqcast report --plot FILE.svg` draws percentile curves; the
+/// SVG is rendered (resvg) to pixels, which must show more than a blank page.
+#[test]
+fn report_plots_percentile_curves_that_render() {
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.to_str().unwrap();
+    let (code, text) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "2000", "--out", out]));
+    assert_eq!(code, 0, "{text}");
+    let svg = dir.join("latency.svg");
+    let files = ["loadgen-commit.hdr", "follower-1-delivery.hdr"].map(|f| dir.join(f).to_str().unwrap().to_string());
+    let (code, text) = run(SEQCAST, &strings(&["report", &files[0], &files[1], "--plot", svg.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    let data = std::fs::read(&svg).unwrap();
+    let tree = resvg::usvg::Tree::from_data(&data, &resvg::usvg::Options::default()).expect("a valid SVG");
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    // The curves are coloured; axes, text and the page are black or white.
+    let coloured =
+        pixmap.pixels().iter().filter(|p| p.alpha() > 0 && !(p.red() == p.green() && p.green() == p.blue())).count();
+    assert!(coloured > 500, "{coloured} coloured pixels: the curves are missing");
+    let _ = pixmap.save_png(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("latency.png"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

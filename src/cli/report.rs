@@ -17,6 +17,11 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also draw the files' percentile distributions into this SVG file:
+    /// latency against percentile on HdrHistogram's log "1/(1 − p)" axis,
+    /// so the tail (99.9 %, 99.99 %) gets as much room as the median.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -40,6 +45,12 @@ pub fn run(args: &ReportArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
+    }
+    if let Some(path) = &args.plot
+        && let Err(e) = plot(path, &loaded)
+    {
+        eprintln!("error: --plot {}: {e}", path.display());
+        return ExitCode::FAILURE;
     }
     match args.format {
         Format::Text => {
@@ -69,4 +80,63 @@ pub fn run(args: &ReportArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Draws each histogram's percentile distribution into an SVG file.
+fn plot(path: &std::path::Path, histograms: &[(String, hdrhistogram::Histogram<u64>)]) -> Result<(), String> {
+    use plotters::prelude::*;
+    // The last percentile drawn: 1 − 10^-6, as far as HdrHistogram's plots go.
+    const X_MAX: f64 = 1e6;
+    let curves: Vec<(&str, Vec<(f64, f64)>)> = histograms
+        .iter()
+        .map(|(name, h)| {
+            let points = h
+                .iter_quantiles(4)
+                .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64 / 1000.0))
+                .filter(|&(q, _)| q < 1.0)
+                .map(|(q, us)| ((1.0 / (1.0 - q)).min(X_MAX), us))
+                .collect();
+            (name.as_str(), points)
+        })
+        .collect();
+    let y_max = curves.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y)).fold(1.0, f64::max) * 1.05;
+    // To the decade past the furthest percentile measured.
+    let x_far = curves.iter().flat_map(|(_, p)| p.iter().map(|&(x, _)| x)).fold(10.0, f64::max);
+    let x_max = 10f64.powf(x_far.log10().ceil()).min(X_MAX);
+    let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
+    let error = |e: &dyn std::fmt::Display| e.to_string();
+    root.fill(&WHITE).map_err(|e| error(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("latency by percentile", ("sans-serif", 24))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d((1.0..x_max).log_scale(), 0.0..y_max)
+        .map_err(|e| error(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("percentile")
+        .y_desc("latency (µs)")
+        .x_label_formatter(&|x| {
+            let percent = format!("{:.4}", 100.0 * (1.0 - 1.0 / x));
+            format!("{}%", percent.trim_end_matches('0').trim_end_matches('.'))
+        })
+        .draw()
+        .map_err(|e| error(&e))?;
+    for (i, (name, points)) in curves.into_iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| error(&e))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| error(&e))?;
+    root.present().map_err(|e| error(&e))
 }
