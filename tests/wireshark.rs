@@ -1,0 +1,84 @@
+//! The Wireshark dissector (`tools/wireshark/seqcast.lua`) against real
+//! traffic: the demo's datagrams captured on loopback with tshark, then
+//! decoded with the dissector. Needs tshark and the right to capture (root);
+//! without them the test says so and passes nothing (`.ci/run` installs
+//! tshark and runs as root).
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{Proc, SEQCAST, run, strings};
+
+fn tshark(args: &[&str]) -> (i32, String) {
+    run("tshark", &strings(args))
+}
+
+#[test]
+fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
+    let usable = Command::new("tshark").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    // SAFETY: geteuid reads the process's effective uid; no memory involved.
+    if !usable || unsafe { libc::geteuid() } != 0 {
+        println!("SKIPPED: needs tshark and root to capture on loopback");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("seqcast-wireshark-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("demo.pcap");
+    // Only datagrams that start with the magic "SQ" (0x53 0x51).
+    let filter = "udp and udp[8:2] = 0x5351";
+    let capture = Proc::start(
+        "tshark",
+        "tshark",
+        &strings(&["-i", "lo", "-f", filter, "-w", pcap.to_str().unwrap(), "-a", "duration:60"]),
+    );
+    capture.wait_for(Duration::from_secs(10), |l| l.contains("Capturing on").then_some(()));
+    let (code, demo) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "2000"]));
+    assert_eq!(code, 0, "{demo}");
+    // Ctrl-C: tshark writes what it has and ends.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut capture = capture;
+    capture.signal(libc::SIGINT);
+    assert_eq!(capture.wait(Duration::from_secs(30)), 0, "{}", capture.output().join("\n"));
+    let lua = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/wireshark/seqcast.lua");
+    let script = format!("lua_script:{lua}");
+    let pcap = pcap.to_str().unwrap();
+    let (code, all) = tshark(&["-r", pcap, "-T", "fields", "-e", "frame.number"]);
+    assert_eq!(code, 0, "{all}");
+    let frames = all.lines().filter(|l| l.trim().parse::<u64>().is_ok()).count();
+    let (code, decoded) = tshark(&[
+        "-X",
+        &script,
+        "-r",
+        pcap,
+        "-Y",
+        "seqcast",
+        "-T",
+        "fields",
+        "-e",
+        "seqcast.kind",
+        "-e",
+        "seqcast.crc_ok",
+    ]);
+    assert_eq!(code, 0, "{decoded}");
+    let rows: Vec<Vec<&str>> =
+        decoded.lines().map(|l| l.split('\t').collect()).filter(|r: &Vec<&str>| r.len() == 2).collect();
+    assert!(frames > 2000, "{frames} datagrams captured");
+    assert_eq!(rows.len(), frames, "every datagram decoded");
+    assert!(rows.iter().all(|r| r[1] == "1" || r[1] == "True"), "a CRC that did not match");
+    for kind in ["1", "2", "4", "7"] {
+        assert!(rows.iter().any(|r| r[0] == kind), "no frame of kind {kind}");
+    }
+    // DATA's sequence numbers are what the followers delivered: 1..=2000.
+    let (code, seqs) =
+        tshark(&["-X", &script, "-r", pcap, "-Y", "seqcast.kind == 2", "-T", "fields", "-e", "seqcast.event.seq"]);
+    assert_eq!(code, 0, "{seqs}");
+    let mut seen: Vec<u64> =
+        seqs.split(|c: char| c == ',' || c.is_whitespace()).filter_map(|s| s.parse().ok()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert!(demo.contains("follower 1: seq 1..=2000 events 2000 lost 0"), "{demo}");
+    assert_eq!(seen, (1..=2000).collect::<Vec<u64>>(), "DATA carried every delivered sequence once or more");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,183 @@
+-- Wireshark dissector for the seqcast wire protocol, version 1
+-- (docs/PROTOCOL.md). Registered heuristically on UDP: any datagram that
+-- starts with the magic "SQ" and version 1. Every frame kind and field;
+-- the CRC-32 is checked, with expert info when it does not match; with
+-- keys, the 16-byte tag after the frame is shown (not checked: that needs
+-- the key).
+--
+--   wireshark -X lua_script:tools/wireshark/seqcast.lua
+--   tshark -X lua_script:tools/wireshark/seqcast.lua -r capture.pcap -Y seqcast
+
+local p = Proto("seqcast", "seqcast sequencer protocol")
+
+local kinds = {
+  [1] = "SUBMIT", [2] = "DATA", [3] = "HEARTBEAT", [4] = "ACK", [5] = "NAK",
+  [6] = "RETRANSMIT", [7] = "COMMIT", [8] = "BUSY", [9] = "UNRECOVERABLE",
+  [16] = "VOTE_REQUEST", [17] = "VOTE", [18] = "PROMOTE",
+}
+local busy_reasons = {
+  [1] = "in-flight window full", [2] = "client table full", [3] = "request skipped (gap)",
+  [4] = "epoch changed / in doubt", [5] = "not the leader",
+}
+
+local f = {
+  magic = ProtoField.uint16("seqcast.magic", "Magic", base.HEX),
+  version = ProtoField.uint8("seqcast.version", "Version"),
+  kind = ProtoField.uint8("seqcast.kind", "Kind", base.DEC, kinds),
+  flags = ProtoField.uint16("seqcast.flags", "Flags", base.HEX),
+  sender = ProtoField.uint16("seqcast.sender", "Sender", base.DEC, { [0xffff] = "client", [0xfffe] = "observer" }),
+  len = ProtoField.uint32("seqcast.len", "Length"),
+  crc = ProtoField.uint32("seqcast.crc", "CRC-32", base.HEX),
+  crc_ok = ProtoField.bool("seqcast.crc_ok", "CRC good"),
+  cluster = ProtoField.uint32("seqcast.cluster", "Cluster"),
+  reserved = ProtoField.bytes("seqcast.reserved", "Reserved"),
+  epoch = ProtoField.uint64("seqcast.epoch", "Epoch"),
+  tag = ProtoField.bytes("seqcast.tag", "Tag (BLAKE3 keyed, not checked)"),
+  -- bodies
+  client = ProtoField.uint32("seqcast.client", "Client"),
+  count = ProtoField.uint16("seqcast.count", "Count"),
+  request = ProtoField.uint64("seqcast.request", "Request"),
+  commit = ProtoField.uint64("seqcast.commit", "Commit"),
+  sent_ns = ProtoField.uint64("seqcast.sent_ns", "Sent (ns)"),
+  seq_next = ProtoField.uint64("seqcast.seq_next", "Next sequence"),
+  rtt_ns = ProtoField.uint64("seqcast.rtt_ns", "Smoothed RTT (ns)"),
+  epoch_start = ProtoField.uint64("seqcast.epoch_start", "Epoch start"),
+  seq_held = ProtoField.uint64("seqcast.seq_held", "Held"),
+  echo_ns = ProtoField.uint64("seqcast.echo_ns", "Echo (ns)"),
+  echo_delay_ns = ProtoField.uint64("seqcast.echo_delay_ns", "Echo delay (ns)"),
+  first = ProtoField.uint64("seqcast.first", "First"),
+  range_end = ProtoField.uint64("seqcast.end", "End"),
+  reason = ProtoField.uint16("seqcast.reason", "Reason", base.DEC, busy_reasons),
+  leader = ProtoField.uint16("seqcast.leader", "Leader"),
+  retry_ns = ProtoField.uint64("seqcast.retry_ns", "Retry after (ns)"),
+  log_epoch = ProtoField.uint64("seqcast.log_epoch", "Log epoch"),
+  log_seq = ProtoField.uint64("seqcast.log_seq", "Log sequence"),
+  granted = ProtoField.uint32("seqcast.granted", "Granted"),
+  node = ProtoField.uint16("seqcast.node", "Node"),
+  run_seq = ProtoField.uint64("seqcast.run.seq", "Sequence"),
+  run_count = ProtoField.uint32("seqcast.run.count", "Requests"),
+  -- event records
+  ev_seq = ProtoField.uint64("seqcast.event.seq", "Sequence"),
+  ev_stamp = ProtoField.uint64("seqcast.event.stamp_ns", "Stamp (ns)"),
+  ev_request = ProtoField.uint64("seqcast.event.request", "Request"),
+  ev_client = ProtoField.uint32("seqcast.event.client", "Client"),
+  ev_len = ProtoField.uint16("seqcast.event.len", "Payload length"),
+  ev_payload = ProtoField.bytes("seqcast.event.payload", "Payload"),
+}
+local list = {}
+for _, field in pairs(f) do list[#list + 1] = field end
+p.fields = list
+
+local bad_crc = ProtoExpert.new("seqcast.bad_crc", "CRC-32 does not match", expert.group.CHECKSUM, expert.severity.ERROR)
+local bad_len = ProtoExpert.new("seqcast.bad_len", "Length does not match the datagram", expert.group.MALFORMED, expert.severity.ERROR)
+p.experts = { bad_crc, bad_len }
+
+-- CRC-32 (IEEE 802.3, as zlib), table-driven.
+local crc_table = {}
+for i = 0, 255 do
+  local c = i
+  for _ = 1, 8 do
+    if bit32.band(c, 1) == 1 then c = bit32.bxor(0xEDB88320, bit32.rshift(c, 1)) else c = bit32.rshift(c, 1) end
+  end
+  crc_table[i] = c
+end
+local function crc_of(bytes, from, to, crc)
+  for i = from, to - 1 do
+    crc = bit32.bxor(crc_table[bit32.band(bit32.bxor(crc, bytes:get_index(i)), 0xff)], bit32.rshift(crc, 8))
+  end
+  return crc
+end
+
+local function u64(tree, field, buf, at) tree:add_le(field, buf(at, 8)) end
+
+local function records(tree, buf, at, stop, count)
+  for i = 1, count do
+    if at + 32 > stop then return end
+    local len = buf(at + 28, 2):le_uint()
+    local padded = 32 + math.floor((len + 7) / 8) * 8
+    local r = tree:add(p, buf(at, math.min(padded, stop - at)), string.format("Event %d: seq %s", i, buf(at, 8):le_uint64()))
+    u64(r, f.ev_seq, buf, at); u64(r, f.ev_stamp, buf, at + 8); u64(r, f.ev_request, buf, at + 16)
+    r:add_le(f.ev_client, buf(at + 24, 4)); r:add_le(f.ev_len, buf(at + 28, 2))
+    if len > 0 and at + 32 + len <= stop then r:add(f.ev_payload, buf(at + 32, len)) end
+    at = at + padded
+  end
+end
+
+local function body(kind, tree, buf, b, stop)
+  if kind == 1 then
+    tree:add_le(f.client, buf(b, 4)); tree:add_le(f.count, buf(b + 4, 2)); u64(tree, f.request, buf, b + 8)
+    records(tree, buf, b + 16, stop, buf(b + 4, 2):le_uint())
+  elseif kind == 2 or kind == 6 then
+    u64(tree, f.commit, buf, b); u64(tree, f.sent_ns, buf, b + 8); tree:add_le(f.count, buf(b + 16, 2))
+    records(tree, buf, b + 24, stop, buf(b + 16, 2):le_uint())
+  elseif kind == 3 then
+    u64(tree, f.seq_next, buf, b); u64(tree, f.commit, buf, b + 8); u64(tree, f.sent_ns, buf, b + 16)
+    u64(tree, f.rtt_ns, buf, b + 24); u64(tree, f.epoch_start, buf, b + 32)
+  elseif kind == 4 then
+    u64(tree, f.seq_held, buf, b); u64(tree, f.echo_ns, buf, b + 8); u64(tree, f.echo_delay_ns, buf, b + 16)
+  elseif kind == 5 then
+    local count = buf(b, 2):le_uint()
+    tree:add_le(f.count, buf(b, 2))
+    for i = 0, count - 1 do
+      local at = b + 8 + 16 * i
+      if at + 16 > stop then break end
+      local r = tree:add(p, buf(at, 16), string.format("Range [%s, %s)", buf(at, 8):le_uint64(), buf(at + 8, 8):le_uint64()))
+      u64(r, f.first, buf, at); u64(r, f.range_end, buf, at + 8)
+    end
+  elseif kind == 7 then
+    local count = buf(b + 4, 2):le_uint()
+    tree:add_le(f.client, buf(b, 4)); tree:add_le(f.count, buf(b + 4, 2)); u64(tree, f.commit, buf, b + 8)
+    for i = 0, count - 1 do
+      local at = b + 16 + 24 * i
+      if at + 24 > stop then break end
+      local r = tree:add(p, buf(at, 24), "Run")
+      u64(r, f.request, buf, at); u64(r, f.run_seq, buf, at + 8); r:add_le(f.run_count, buf(at + 16, 4))
+    end
+  elseif kind == 8 then
+    tree:add_le(f.client, buf(b, 4)); tree:add_le(f.reason, buf(b + 4, 2)); tree:add_le(f.leader, buf(b + 6, 2))
+    u64(tree, f.request, buf, b + 8); u64(tree, f.retry_ns, buf, b + 16)
+  elseif kind == 9 then
+    u64(tree, f.first, buf, b); u64(tree, f.range_end, buf, b + 8)
+  elseif kind == 16 then
+    u64(tree, f.log_epoch, buf, b); u64(tree, f.log_seq, buf, b + 8)
+  elseif kind == 17 then
+    tree:add_le(f.granted, buf(b, 4)); u64(tree, f.log_epoch, buf, b + 8); u64(tree, f.log_seq, buf, b + 16)
+  elseif kind == 18 then
+    tree:add_le(f.node, buf(b, 2))
+  end
+end
+
+function p.dissector(buf, pinfo, root)
+  if buf:len() < 32 or buf(0, 2):le_uint() ~= 0x5153 or buf(2, 1):uint() ~= 1 then return 0 end
+  pinfo.cols.protocol = "seqcast"
+  local kind = buf(3, 1):uint()
+  local len = buf(8, 4):le_uint()
+  local tree = root:add(p, buf(), "seqcast, " .. (kinds[kind] or ("kind " .. kind)))
+  tree:add_le(f.magic, buf(0, 2)); tree:add(f.version, buf(2, 1)); tree:add(f.kind, buf(3, 1))
+  tree:add_le(f.flags, buf(4, 2)); tree:add_le(f.sender, buf(6, 2))
+  local len_item = tree:add_le(f.len, buf(8, 4))
+  local crc_item = tree:add_le(f.crc, buf(12, 4))
+  tree:add_le(f.cluster, buf(16, 4)); tree:add(f.reserved, buf(20, 4)); u64(tree, f.epoch, buf, 24)
+  local frame_len = len
+  if len ~= buf:len() and len + 16 ~= buf:len() then
+    len_item:add_proto_expert_info(bad_len)
+    frame_len = math.min(len, buf:len())
+  end
+  local bytes = buf:bytes()
+  local crc = crc_of(bytes, 16, frame_len, crc_of(bytes, 0, 12, 0xFFFFFFFF))
+  local good = bit32.bxor(crc, 0xFFFFFFFF) == buf(12, 4):le_uint()
+  tree:add(f.crc_ok, good)
+  if not good then crc_item:add_proto_expert_info(bad_crc) end
+  body(kind, tree, buf, 32, frame_len)
+  if buf:len() == len + 16 then tree:add(f.tag, buf(len, 16)) end
+  local summary = kinds[kind] or ("kind " .. kind)
+  pinfo.cols.info = string.format("%s from %s, epoch %s%s", summary, buf(6, 2):le_uint(), buf(24, 8):le_uint64(), good and "" or " [BAD CRC]")
+  return buf:len()
+end
+
+local function heuristic(buf, pinfo, root)
+  if buf:len() < 32 or buf(0, 2):le_uint() ~= 0x5153 or buf(2, 1):uint() ~= 1 then return false end
+  p.dissector(buf, pinfo, root)
+  return true
+end
+p:register_heuristic("udp", heuristic)
