@@ -126,6 +126,7 @@ pub fn run_with_progress(
         };
         // Seconds since the commit count last moved while events were pending.
         let (mut committed_before, mut stalled, mut warned) = (0, 0, false);
+        let (mut epoch_before, mut redirects_before) = (0, 0);
         while !worker.is_finished() {
             for _ in 0..100 {
                 if worker.is_finished() {
@@ -161,6 +162,19 @@ pub fn run_with_progress(
                 eprintln!("{} commits again from {target}", super::args::clock_time());
                 warned = false;
             }
+            // Failovers as they happen: a newer epoch, clients turning to another member.
+            let (epoch, redirects) =
+                (progress.epoch.load(Ordering::Relaxed), progress.redirects.load(Ordering::Relaxed));
+            if epoch > epoch_before && epoch_before != 0 {
+                let at = super::args::clock_time();
+                eprintln!(
+                    "{at} failover: the leader now speaks epoch {epoch} (was {epoch_before}); {redirects} redirects so far"
+                );
+            } else if redirects > redirects_before {
+                let at = super::args::clock_time();
+                eprintln!("{at} clients turned to another member {} times", redirects - redirects_before);
+            }
+            (epoch_before, redirects_before) = (epoch, redirects);
             let interval = progress.take_interval();
             if let Some(log) = log.as_mut() {
                 let start = Duration::from_secs(seconds - 1);

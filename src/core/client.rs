@@ -202,6 +202,11 @@ impl Client {
         Ok(request)
     }
 
+    /// The newest leader epoch this client has heard (0: none yet).
+    pub fn epoch(&self) -> Epoch {
+        self.header.epoch()
+    }
+
     /// The address SUBMITs go to now.
     pub fn leader_addr(&self) -> SocketAddr {
         self.leader

@@ -50,6 +50,10 @@ pub struct Progress {
     pub submitted: AtomicU64,
     /// Events whose commit arrived.
     pub committed: AtomicU64,
+    /// Times clients turned to another member (with failover).
+    pub redirects: AtomicU64,
+    /// The newest leader epoch a client has heard.
+    pub epoch: AtomicU64,
     /// Commit latencies since the reader last took them (each client adds
     /// its own a few times a second): latency over time.
     pub interval: Mutex<Histogram<u64>>,
@@ -60,6 +64,8 @@ impl Default for Progress {
         Progress {
             submitted: AtomicU64::new(0),
             committed: AtomicU64::new(0),
+            redirects: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
             interval: Mutex::new(report::histogram()),
         }
     }
@@ -211,6 +217,7 @@ fn client_thread(
     let mut last_commit_ns = start_ns;
     // What `progress` has been told so far.
     let mut told = (0, 0);
+    let mut told_redirects = 0;
     // Latencies not yet handed to `progress.interval`, and when it last was.
     let (mut interval, mut handed_at) = (report::histogram(), start_ns);
     let hand_over = |interval: &mut Histogram<u64>| {
@@ -257,6 +264,12 @@ fn client_thread(
         progress.submitted.fetch_add(report.submitted - told.0, Ordering::Relaxed);
         progress.committed.fetch_add(report.committed - told.1, Ordering::Relaxed);
         told = (report.submitted, report.committed);
+        let redirects = node.client().stats().redirects;
+        if redirects > told_redirects {
+            progress.redirects.fetch_add(redirects - told_redirects, Ordering::Relaxed);
+            told_redirects = redirects;
+        }
+        progress.epoch.fetch_max(node.client().epoch().get(), Ordering::Relaxed);
         if now >= handed_at + INTERVAL_HAND_OVER_NS {
             hand_over(&mut interval);
             handed_at = now;
