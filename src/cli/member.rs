@@ -95,8 +95,10 @@ pub struct PromoteArgs {
     wait_ms: u64,
 }
 
-fn wall_ns() -> u64 {
-    Clock::Realtime.now()
+/// Now, for people and for scripts: `21:00:22.975Z = 1796071222975123456 ns`
+/// (the wall clock in ns since the epoch ends the line, to diff across hosts).
+fn when() -> String {
+    format!("{} = {} ns", super::args::clock_time(), Clock::Realtime.now())
 }
 
 /// Runs `seqcast member`.
@@ -182,17 +184,17 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         &net::stop_requested,
         |event, _| match *event {
             MemberEvent::Elected { epoch, commit, log_end } => {
-                println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {} ns", wall_ns());
+                println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
                 first_commit_after = Some((epoch, commit));
             }
             MemberEvent::Following { epoch, leader } => {
-                println!("following: node {leader} leads epoch {epoch}, at {} ns", wall_ns());
+                println!("following: node {leader} leads epoch {epoch}, at {}", when());
             }
             MemberEvent::Log(Event::Deliver(e)) => {
                 if let Some((epoch, commit)) = first_commit_after
                     && e.header.seq() > commit
                 {
-                    println!("first commit in epoch {epoch}: seq {} at {} ns", e.header.seq.get(), wall_ns());
+                    println!("first commit in epoch {epoch}: seq {} at {}", e.header.seq.get(), when());
                     first_commit_after = None;
                 }
             }
