@@ -256,6 +256,19 @@ fn completions_and_the_man_page_come_from_the_command_line() {
     refused_with(SEQCAST, &["completions", "tcsh"], "invalid value 'tcsh'", 2);
 }
 
+/// Issue 17: `promote --help` listed cluster flags it ignores (`--mtu`).
+#[test]
+fn promote_lists_only_the_flags_it_uses() {
+    let (code, help) = run(SEQCAST, &strings(&["promote", "--help"]));
+    assert_eq!(code, 0);
+    for unused in ["--mtu", "--payload-max", "--quorum", "--ttl", "--leader-id"] {
+        assert!(!help.contains(unused), "promote --help lists {unused}");
+    }
+    for used in ["--node", "--to", "--cluster", "--group", "--key-file", "--wait-ms"] {
+        assert!(help.contains(used), "promote --help lacks {used}");
+    }
+}
+
 /// Issue 17: `--interface eth0` and `localhost:17401` were refused. Host
 /// names and interface names now resolve; a wrong one is named.
 #[test]

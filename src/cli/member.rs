@@ -80,6 +80,15 @@ pub struct MemberArgs {
 
 /// `seqcast promote`.
 #[derive(Clone, Debug, Args)]
+// Cluster settings a PROMOTE does not use are hidden from its --help
+// (still accepted, so one command line serves every subcommand).
+#[command(
+    mut_arg("quorum", |a| a.hide(true)),
+    mut_arg("leader_id", |a| a.hide(true)),
+    mut_arg("ttl", |a| a.hide(true)),
+    mut_arg("mtu", |a| a.hide(true)),
+    mut_arg("payload_max", |a| a.hide(true))
+)]
 pub struct PromoteArgs {
     /// The member that should stand for election.
     #[arg(long)]
