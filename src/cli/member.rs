@@ -228,17 +228,18 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             let e = member.election_stats();
             match (member.leader(), member.follower()) {
                 (Some(l), _) => println!(
-                    "{warn}[member {id} leads epoch {}] stamped {} commit {} in_flight {} naks {} elections won {} lost {}",
+                    "{warn}[member {id} leads epoch {}] stamped {} commit {} in_flight {} naks {} elections won {} lost {} at {}",
                     l.epoch(),
                     l.stats().events_stamped,
                     l.commit(),
                     l.in_flight(),
                     l.stats().naks,
                     e.won,
-                    e.lost
+                    e.lost,
+                    super::args::clock_time()
                 ),
                 (_, Some(f)) => println!(
-                    "{warn}[member {id} follows {} in epoch {}{}] delivered {} held {} commit {} naks {} elections won {} lost {}",
+                    "{warn}[member {id} follows {} in epoch {}{}] delivered {} held {} commit {} naks {} elections won {} lost {} at {}",
                     f.leader().map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
                     if f.syncing() { ", syncing" } else { "" },
@@ -247,7 +248,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     f.commit(),
                     f.stats().naks_sent,
                     e.won,
-                    e.lost
+                    e.lost,
+                    super::args::clock_time()
                 ),
                 _ => {}
             }

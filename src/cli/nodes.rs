@@ -316,7 +316,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         if !quiet {
             let s = leader.stats();
             println!(
-                "{warn}[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1}us rejects {}",
+                "{warn}[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1}us rejects {} at {}",
                 s.events_stamped,
                 s.events_stamped - last.events_stamped,
                 leader.commit(),
@@ -325,7 +325,8 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
                 s.events_retransmitted,
                 s.busy_sent,
                 leader.srtt_ns() as f64 / 1000.0,
-                leader.rejects().total()
+                leader.rejects().total(),
+                super::args::clock_time()
             );
             last = *s;
         }
@@ -441,7 +442,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             }
             if !quiet {
                 println!(
-                    "{warn}[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {}",
+                    "{warn}[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
                     s.delivered,
                     s.delivered - last.delivered,
                     follower.seq_held(),
@@ -450,7 +451,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     s.gaps,
                     s.naks_sent,
                     s.lost,
-                    follower.rejects().total()
+                    follower.rejects().total(),
+                    super::args::clock_time()
                 );
                 last = *s;
             }
