@@ -239,11 +239,12 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     super::args::clock_time()
                 ),
                 (_, Some(f)) => println!(
-                    "{warn}[member {id} follows {} in epoch {}{}] delivered {} held {} commit {} naks {} elections won {} lost {} at {}",
+                    "{warn}[member {id} follows {} in epoch {}{}] delivered {} (events lost {}) held {} commit {} naks {} elections won {} lost {} at {}",
                     f.leader().map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
                     if f.syncing() { ", syncing" } else { "" },
                     f.stats().delivered,
+                    f.stats().lost,
                     f.seq_held(),
                     f.commit(),
                     f.stats().naks_sent,
