@@ -146,17 +146,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         // A leader sends each member's repairs to its address in the file, nowhere else.
         resolved.config.members = resolved.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
     }
-    let mut tuning = args.tuning.tuning();
-    tuning.keys = match args.cluster.keys(&resolved) {
-        Ok(keys) => keys,
+    let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
+        Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
-    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
-        return fail(e);
-    }
-    if let Err(e) = super::args::check_out_dir(&args.output.out) {
-        return fail(e);
-    }
     let journal = args.journal.options(&resolved, id);
     let mut node =
         match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -300,13 +293,15 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, Epoch::ZERO);
     let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
     let mut len = emit(&mut buf, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
-    match args.cluster.keys(&resolved) {
-        Ok(None) => {}
-        Ok(Some(keys)) => match keys.seal(&mut buf, len) {
+    let keys = match args.cluster.keys(&resolved) {
+        Ok(keys) => keys,
+        Err(e) => return fail(e),
+    };
+    if let Some(keys) = &keys {
+        match keys.seal(&mut buf, len) {
             Some(sealed) => len = sealed,
             None => return fail("a PROMOTE needs the member key: give a key file with `member` and `clients`"),
-        },
-        Err(e) => return fail(e),
+        }
     }
     let socket = match UdpSocket::bind(SocketAddrV4::new(resolved.multicast.interface, 0)) {
         Ok(s) => s,
@@ -317,7 +312,6 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
-    let keys = args.cluster.keys(&resolved).ok().flatten();
     // Three copies a few milliseconds apart: a lost datagram is no answer.
     for _ in 0..3 {
         if let Err(e) = socket.send_to(&buf[..len], to) {

@@ -79,6 +79,24 @@ pub struct FollowerArgs {
 }
 
 /// The banner's journal line.
+/// What every node command does before it binds: its tuning with the
+/// cluster's keys (or the refusal of a keyless non-loopback interface),
+/// Ctrl-C and SIGTERM caught, the thread pinned, and the output directory
+/// checked writable now rather than at exit.
+pub(super) fn start_node(
+    tuning: &TuningArgs,
+    cluster: &super::args::ClusterArgs,
+    resolved: &seqcast::net::cluster::Cluster,
+    output: Option<&OutputArgs>,
+) -> Result<net::Tuning, String> {
+    let tuning = net::Tuning { keys: cluster.keys(resolved)?, ..tuning.tuning() };
+    net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()).map_err(|e| e.to_string())?;
+    if let Some(output) = output {
+        super::args::check_out_dir(&output.out)?;
+    }
+    Ok(tuning)
+}
+
 /// Says on stderr when a follower stops hearing its leader, and when it
 /// hears it again: checked each second from the frames it counted.
 #[derive(Default)]
@@ -261,17 +279,10 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         return fail(e);
     }
     let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
-    let mut tuning = args.tuning.tuning();
-    tuning.keys = match args.cluster.keys(&resolved) {
-        Ok(keys) => keys,
+    let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
+        Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
-    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
-        return fail(e);
-    }
-    if let Err(e) = super::args::check_out_dir(&args.output.out) {
-        return fail(e);
-    }
     let journal = args.journal.options(&resolved, resolved.config.leader);
     let mut node =
         match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -382,17 +393,10 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     // Learned from the leader's first frame.
     resolved.config.epoch = Epoch::ZERO;
     let listen = args.listen.or(resolved.node(id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
-    let mut tuning = args.tuning.tuning();
-    tuning.keys = match args.cluster.keys(&resolved) {
-        Ok(keys) => keys,
+    let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
+        Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
-    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
-        return fail(e);
-    }
-    if let Err(e) = super::args::check_out_dir(&args.output.out) {
-        return fail(e);
-    }
     let journal = args.journal.options(&resolved, id);
     let mut node =
         match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {

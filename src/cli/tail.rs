@@ -79,14 +79,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // Learned from the leader's first frame.
     resolved.config.epoch = Epoch::ZERO;
     let listen = args.listen.unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
-    let mut tuning = args.tuning.tuning();
-    tuning.keys = match args.cluster.keys(&resolved) {
-        Ok(keys) => keys,
+    let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, None) {
+        Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
-    if let Err(e) = net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()) {
-        return fail(e);
-    }
     let from = Seq(args.from);
     let mut node = match FollowerNode::observe(resolved.config.clone(), listen, &resolved.multicast, &tuning, from) {
         Ok(node) => node,
