@@ -10,7 +10,7 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::auth::Keys;
+use crate::auth::{ClientKeys, Keys};
 use crate::core::{Client, Dest, Follower, Leader, Member, Nanos, Transmit};
 use crate::sys::{self, Clock, RecvBatch, TimerFd};
 
@@ -137,6 +137,8 @@ pub struct Driver {
     input_left: bool,
     /// Seals what is sent and opens what arrives (`None`: no authentication).
     keys: Option<Keys>,
+    /// Client keys derived so far, kept across datagrams.
+    client_keys: ClientKeys,
     stats: DriverStats,
 }
 
@@ -184,6 +186,7 @@ impl Driver {
             ready: vec![true; count],
             input_left: false,
             keys,
+            client_keys: ClientKeys::default(),
             stats: DriverStats::default(),
         })
     }
@@ -251,11 +254,23 @@ impl Driver {
                 let size = segment.unwrap_or(bytes.len());
                 if size == 0 || bytes.len() <= size {
                     // One datagram (an empty one too: the wire check counts it).
-                    deliver(machine, (&self.keys, &mut self.stats), now, from, &bytes[..bytes.len().min(cut)]);
+                    deliver(
+                        machine,
+                        (&self.keys, &mut self.client_keys, &mut self.stats),
+                        now,
+                        from,
+                        &bytes[..bytes.len().min(cut)],
+                    );
                     continue;
                 }
                 for datagram in bytes.chunks(size) {
-                    deliver(machine, (&self.keys, &mut self.stats), now, from, &datagram[..datagram.len().min(cut)]);
+                    deliver(
+                        machine,
+                        (&self.keys, &mut self.client_keys, &mut self.stats),
+                        now,
+                        from,
+                        &datagram[..datagram.len().min(cut)],
+                    );
                 }
             }
             self.stats.messages_in += n as u64;
@@ -295,13 +310,15 @@ impl Driver {
             };
             let len = match &self.keys {
                 None => transmit.len,
-                Some(keys) => match keys.seal(&mut self.tx[end..end + self.mtu], transmit.len) {
-                    Some(len) => len,
-                    None => {
-                        self.stats.unsigned += 1;
-                        continue;
+                Some(keys) => {
+                    match keys.seal_with(&mut self.tx[end..end + self.mtu], transmit.len, &mut self.client_keys) {
+                        Some(len) => len,
+                        None => {
+                            self.stats.unsigned += 1;
+                            continue;
+                        }
                     }
-                },
+                }
             };
             run = match run {
                 // Joins the run: same address, not longer, after full-length
@@ -414,13 +431,13 @@ const KEEP_ARMED_NS: Nanos = 250_000;
 /// any: one that fails is counted and goes no further.
 fn deliver(
     machine: &mut impl Machine,
-    (keys, stats): (&Option<Keys>, &mut DriverStats),
+    (keys, derived, stats): (&Option<Keys>, &mut ClientKeys, &mut DriverStats),
     now: Nanos,
     from: SocketAddr,
     datagram: &[u8],
 ) {
     stats.datagrams_in += 1;
-    match keys.as_ref().map(|keys| keys.open(datagram)) {
+    match keys.as_ref().map(|keys| keys.open_with(datagram, derived)) {
         None => machine.handle_datagram(now, from, datagram),
         Some(Ok(opened)) => machine.handle_datagram(now, from, opened),
         Some(Err(e)) => stats.auth_failed[e as usize] += 1,
