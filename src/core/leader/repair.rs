@@ -15,12 +15,13 @@ impl Leader {
     pub(super) fn on_nak(&mut self, now: Nanos, from: SocketAddr, member: Option<NodeId>, nak: Nak<'_>) {
         self.stats.naks += 1;
         self.expire_repairs(now);
-        let configured = member.and_then(|node| self.config.members.get(node.index()).copied());
-        let from = match member.map(|node| &mut self.member_addr[node.index()]) {
-            _ if configured.is_some() => configured.expect("checked"),
-            Some(Some((acked, true))) => *acked,
-            Some(addr) => addr.insert((from, false)).0,
+        let from = match member {
             None => from,
+            Some(node) => match (self.config.members.get(node.index()), &mut self.member_addr[node.index()]) {
+                (Some(&configured), _) => configured,
+                (None, Some((acked, true))) => *acked,
+                (None, learned) => learned.insert((from, false)).0,
+            },
         };
         let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
         for range in nak.ranges {
