@@ -228,17 +228,9 @@ impl Keys {
     /// Parses the text of a key file (see [`Keys::read`]).
     pub fn parse(text: &str) -> Result<Keys, (usize, String)> {
         let (mut member, mut clients, mut client) = (None, None, None);
-        for (index, raw) in text.lines().enumerate() {
-            let line = index + 1;
-            let content = raw.split('#').next().unwrap_or("").trim();
-            if content.is_empty() {
-                continue;
-            }
-            let Some((key, value)) = content.split_once('=') else {
-                return Err((line, format!("expected `name = value`, got {content:?}")));
-            };
-            let value = value.trim();
-            let slot = match key.trim() {
+        for entry in crate::conf::key_values(text) {
+            let (line, key, value) = entry?;
+            let slot = match key {
                 "member" => &mut member,
                 "clients" => &mut clients,
                 "client" => {
@@ -252,7 +244,7 @@ impl Keys {
                 other => return Err((line, format!("unknown name {other:?} (member, clients or client)"))),
             };
             if slot.replace(Key::from_hex(value).map_err(|e| (line, e))?).is_some() {
-                return Err((line, format!("{} is given twice", key.trim())));
+                return Err((line, format!("{key} is given twice")));
             }
         }
         match (member, clients, client) {

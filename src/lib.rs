@@ -93,6 +93,7 @@ macro_rules! invariant {
 }
 
 pub mod auth;
+mod conf;
 pub mod core;
 pub mod internal;
 pub mod journal;

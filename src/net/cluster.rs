@@ -115,16 +115,8 @@ impl ClusterFile {
         let mut file = ClusterFile::default();
         let mut nodes: Vec<(u16, SocketAddrV4, usize)> = Vec::new();
         let mut seen: Vec<(String, usize)> = Vec::new();
-        for (index, raw) in text.lines().enumerate() {
-            let line = index + 1;
-            let content = raw.split('#').next().unwrap_or("").trim();
-            if content.is_empty() {
-                continue;
-            }
-            let Some((key, text)) = content.split_once('=') else {
-                return Err(ClusterFileError { line, message: format!("expected `key = value`, got {content:?}") });
-            };
-            let (key, text) = (key.trim(), text.trim());
+        for entry in crate::conf::key_values(text) {
+            let (line, key, text) = entry.map_err(|(line, message)| ClusterFileError { line, message })?;
             if let Some((_, first)) = seen.iter().find(|(k, _)| k == key) {
                 return Err(ClusterFileError {
                     line,
