@@ -217,7 +217,7 @@ fn client_thread(
     let mut last_commit_ns = start_ns;
     // What `progress` has been told so far.
     let mut told = (0, 0);
-    let mut told_redirects = 0;
+    let (mut told_redirects, mut told_epoch) = (0, 0);
     // Latencies not yet handed to `progress.interval`, and when it last was.
     let (mut interval, mut handed_at) = (report::histogram(), start_ns);
     let hand_over = |interval: &mut Histogram<u64>| {
@@ -264,12 +264,17 @@ fn client_thread(
         progress.submitted.fetch_add(report.submitted - told.0, Ordering::Relaxed);
         progress.committed.fetch_add(report.committed - told.1, Ordering::Relaxed);
         told = (report.submitted, report.committed);
-        let redirects = node.client().stats().redirects;
+        // Shared counters are written only when they change: the loop turns
+        // far more often than a failover happens.
+        let (redirects, epoch) = (node.client().stats().redirects, node.client().epoch().get());
         if redirects > told_redirects {
             progress.redirects.fetch_add(redirects - told_redirects, Ordering::Relaxed);
             told_redirects = redirects;
         }
-        progress.epoch.fetch_max(node.client().epoch().get(), Ordering::Relaxed);
+        if epoch > told_epoch {
+            progress.epoch.fetch_max(epoch, Ordering::Relaxed);
+            told_epoch = epoch;
+        }
         if now >= handed_at + INTERVAL_HAND_OVER_NS {
             hand_over(&mut interval);
             handed_at = now;
