@@ -37,9 +37,11 @@
 //! durable), the sequencer and its followers keep their log on disk, serve
 //! history from it and resume it after a restart. A new leader is elected
 //! only among `Member`s (`seqcast member`, failover on), which journal too
-//! but resume no journal yet: a member restarts empty, with `--rejoin` (one
-//! restarted without it votes with an empty log); and the wire is not
-//! authenticated — run it on a network you trust.
+//! and resume their journal, voting with what it holds
+//! ([`core::Member::resume_member`]); a member without one restarts empty,
+//! with `--rejoin` (one restarted without it votes with an empty log).
+//! Frames are authenticated by the drivers ([`auth`], a cluster key file);
+//! the core trusts what they hand it.
 //!
 //! The wire format is specified in [`wire`] (also `docs/PROTOCOL.md`).
 //!

@@ -49,6 +49,8 @@ pub struct MemberArgs {
     /// epoch they are in, follows the leader, and votes once it holds what
     /// was committed when it came back. Without --rejoin it starts a new
     /// cluster with the others: give it only to a member that lost its state.
+    /// A member whose --journal holds anything needs neither: it resumes
+    /// it, rejoins, and votes with what its journal holds.
     #[arg(long)]
     rejoin: bool,
     /// The epoch a new cluster starts in (the first leader is --leader-id).
@@ -161,7 +163,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {} after {} ms",
         config.nodes,
         config.cluster_id,
-        if args.rejoin { "rejoining".to_string() } else { format!("new cluster in epoch {}", config.epoch) },
+        if node.recovery().is_some() {
+            "resuming its journal".to_string()
+        } else if args.rejoin {
+            "rejoining".to_string()
+        } else {
+            format!("new cluster in epoch {}", config.epoch)
+        },
         node.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string()),
         m.group,
         m.interface,
@@ -173,6 +181,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     println!("{}", super::nodes::journal_text(journal.as_ref()));
     let (auth, warn) = super::nodes::auth_text(&resolved, tuning.keys.is_some());
     println!("{auth}");
+    let then = match node.recovery().and_then(|r| r.claim) {
+        Some((epoch, true)) => format!("replayed to the application; it votes with its log (epoch {epoch})"),
+        _ => "replayed to the application; it votes once it holds what a leader says is committed".to_string(),
+    };
+    if let Some(text) = super::nodes::recovery_text(node.recovery(), &then) {
+        println!("{text}");
+    }
     let quiet = args.output.quiet;
     let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
         Ok(m) => m,

@@ -212,7 +212,7 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
 }
 
 /// The banner's line on what a journal held at start.
-fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> Option<String> {
+pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> Option<String> {
     let r = recovery?;
     let (first, last) = r.range?;
     let mut text = format!("resumed: journal held sequences {first}..={last}, committed up to {}: {then}", r.commit);

@@ -79,8 +79,9 @@ pub struct SimArgs {
     pub journal: bool,
     /// With --journal: every member crashes at once (losing what its disk
     /// had not synced) and all restart from their journals, this many
-    /// times in each run.
-    #[arg(long, requires = "journal", conflicts_with = "failover")]
+    /// times in each run. With --failover a crash is skipped while too many
+    /// members' journals claim too little to vote on coming back.
+    #[arg(long, requires = "journal")]
     pub cluster_crashes: Option<u32>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]

@@ -93,8 +93,8 @@ pub struct Config {
     /// Events are journaled (DESIGN §8): a follower ACKs, and the leader
     /// counts itself in a quorum, only for what its driver reported durable
     /// (`handle_durable`), so "a quorum holds it" means "a quorum has it on
-    /// disk". Members with failover journal too, but resume no journal yet
-    /// (they rejoin empty).
+    /// disk". Members with failover journal too, and resume their journal
+    /// ([`Member::resume_member`](super::Member::resume_member)).
     pub journal: bool,
     /// Each member's address by node id (a cluster file's `node.N`), where
     /// it listens and sends from: a leader sends a member's repairs there

@@ -346,7 +346,7 @@ impl Election {
     /// cannot (failover off, or its log is not whole), counting the refusal
     /// unless it leads already.
     pub(super) fn promote(&mut self, now: Nanos, view: &View) -> Option<Decision> {
-        if self.failover == Failover::Off || !view.may_stand {
+        if self.failover == Failover::Off || !view.may_stand || self.rejoin.is_some() {
             self.stats.promote_refused += u64::from(!view.leading);
             return None;
         }
@@ -471,7 +471,9 @@ impl Election {
                 self.lose(now, false);
             }
             self.promised = epoch;
-            let granted = view.may_vote && claim >= view.claim;
+            // Not while it rejoins: it may have voted in this epoch before
+            // it restarted (a member that resumed its journal may vote).
+            let granted = view.may_vote && claim >= view.claim && self.rejoin.is_none();
             self.voted_for = granted.then_some(candidate);
             if granted {
                 // Fenced from the old leader: its later commits must not count us.
@@ -601,7 +603,8 @@ impl Election {
 
     /// When an automatic candidacy would start, if the leader stays quiet.
     fn stand_time(&self, view: &View) -> Option<Nanos> {
-        let auto = self.failover == Failover::Auto && self.candidacy.is_none() && view.may_stand;
+        let auto =
+            self.failover == Failover::Auto && self.candidacy.is_none() && view.may_stand && self.rejoin.is_none();
         // One that never heard a leader gives it time to start (a process
         // that pre-faults its buffers takes a while); one that lost events
         // waits longer, so that one knowing every client's requests wins.

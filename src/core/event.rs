@@ -68,3 +68,19 @@ pub struct Append<'a> {
     /// The event.
     pub event: EventRef<'a>,
 }
+
+/// What a member's journal may claim in an election after a restart
+/// (DESIGN §8): its log is a prefix of the log of the leader of `epoch`,
+/// and, if `whole`, holds durably all that leader started its epoch with.
+/// The driver keeps it beside the journal, persisting a change that is not
+/// `whole` before the truncation and appends of the same turn, and one that
+/// is after them (the machine says `whole` only of what was reported
+/// durable). A member that resumes without a whole claim votes only once
+/// it holds again what a leader says is committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JournalClaim {
+    /// The epoch of the leader whose log the journal's is a prefix of.
+    pub epoch: Epoch,
+    /// The journal holds that leader's starting log, durably.
+    pub whole: bool,
+}

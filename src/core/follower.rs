@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use super::timer::TimerTable;
 use super::window::{Insert, NakLimits, Popped, Window};
 use super::{
-    Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, Nanos, NodeId, Peers, Rejects, Seq,
-    Transmit, admits, parse,
+    Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, JournalClaim, Nanos, NodeId, Peers,
+    Rejects, Seq, Transmit, admits, parse,
 };
 use crate::wire::{Ack, Batch, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
 
@@ -79,6 +79,10 @@ pub struct Follower {
     leader_addr: Option<SocketAddr>,
     /// The epoch of the leader whose log this follower's is a prefix of.
     log_epoch: Epoch,
+    /// Where that leader's log started (its `epoch_start`): what the
+    /// journal must hold durably before it may claim `log_epoch` after a
+    /// restart ([`journal_claim`](Self::journal_claim)).
+    log_start: u64,
     sync: Option<Sync>,
     /// A follower that started empty in a running cluster may have been part
     /// of a commit quorum before it restarted: it votes only once it holds
@@ -169,6 +173,7 @@ impl Follower {
             leader: Some(config.leader),
             leader_addr: None,
             log_epoch: config.epoch,
+            log_start: 0,
             sync: None,
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
             epoch_new: None,
@@ -212,6 +217,20 @@ impl Follower {
         self.sync.is_some()
     }
 
+    /// What its journal may claim after a restart (DESIGN §8): the epoch
+    /// its log follows, `whole` once it holds that leader's starting log
+    /// durably and may vote (never while it takes a new leader's log: what
+    /// it held past the commit is gone from its journal by then).
+    pub fn journal_claim(&self) -> JournalClaim {
+        match &self.sync {
+            Some(_) => JournalClaim { epoch: self.epoch(), whole: false },
+            None => {
+                let whole = self.may_vote() && self.durable >= self.log_start;
+                JournalClaim { epoch: self.log_epoch, whole }
+            }
+        }
+    }
+
     /// True when its claim can be trusted in an election: it did not come
     /// back empty, or it holds again everything committed when it did.
     pub fn may_vote(&self) -> bool {
@@ -246,6 +265,12 @@ impl Follower {
         self.epoch_new = None;
         (self.leader, self.leader_addr) = (Some(leader), None);
         (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
+    }
+
+    /// Follows `leader`, of the epoch whose log its own is a prefix of (it
+    /// resumed its journal and followed nobody): nothing to drop or take.
+    pub(super) fn resume_following(&mut self, leader: NodeId) {
+        (self.leader, self.leader_addr) = (Some(leader), None);
     }
 
     /// True if a syncing follower can take back the log it claims: what it
@@ -482,8 +507,8 @@ impl Follower {
     /// Ends a sync once the new leader's starting log is held.
     fn adopt(&mut self) {
         let synced = |sync: &Sync| !sync.restored && sync.start.is_some_and(|start| self.window.held() >= start);
-        if self.sync.as_ref().is_some_and(synced) {
-            self.sync = None;
+        if let Some(sync) = self.sync.take_if(|sync| synced(sync)) {
+            self.log_start = sync.start.unwrap_or(0);
             self.log_epoch = self.epoch();
             self.ack_due = true;
         }
@@ -533,10 +558,21 @@ impl Follower {
     }
 
     /// A leader that stepped down keeps what it journaled: `appended`
-    /// handed to its driver, `durable` reported back.
-    pub(super) fn keep_journaled(&mut self, appended: Seq, durable: Seq) {
+    /// handed to its driver, `durable` reported back, and where its epoch's
+    /// log started (`log_start`).
+    pub(super) fn keep_journaled(&mut self, appended: Seq, durable: Seq, log_start: Seq) {
+        self.log_start = log_start.get();
         (self.appended, self.last_record) = (appended.get(), appended.get());
         self.durable = durable.get().min(self.appended);
+    }
+
+    /// A resumed follower whose journal holds records up to `last` that it
+    /// does not keep (past its commit): the driver drops them.
+    pub(super) fn drop_journal_tail(&mut self, last: Seq) {
+        if last.get() > self.appended {
+            (self.appended, self.last_record, self.durable) = (last.get(), last.get(), last.get());
+            self.drop_journaled_past(self.commit);
+        }
     }
 
     /// What it handed its driver to journal, and what came back durable.

@@ -111,6 +111,14 @@ impl Member {
         }
     }
 
+    /// The next sequence it hands its application.
+    pub fn seq_next_delivery(&self) -> Seq {
+        match &self.role {
+            Role::Leader(_) => self.delivered_next,
+            Role::Follower(follower) => follower.seq_next_delivery(),
+        }
+    }
+
     /// The highest epoch it stood in, voted in or followed: it never goes
     /// back (DESIGN §3.7), even when the member starts over.
     pub fn promised(&self) -> Epoch {
@@ -221,7 +229,7 @@ impl Member {
         let records = (first.get()..old.seq_next().get()).map_while(|seq| old.event(Seq(seq)).map(|e| e.record));
         let log = (old.epoch(), old.commit(), self.delivered_next);
         let mut follower = Follower::from_log(self.config.clone(), self.id, now, log, first, records);
-        follower.keep_journaled(old.seq_appended(), old.seq_durable());
+        follower.keep_journaled(old.seq_appended(), old.seq_durable(), old.epoch_start());
         self.role = Role::Follower(Box::new(follower));
     }
 
@@ -284,6 +292,19 @@ impl Member {
                     return;
                 }
                 self.follow(now, epoch, sender);
+            }
+            // A member that resumed its journal follows nobody until a
+            // leader speaks, maybe the one of the epoch its log follows:
+            // its log is a prefix of that leader's, kept as it is.
+            Admit::Current if self.follower().is_some_and(|f| f.leader().is_none()) => {
+                let peers = Peers::Members { me: self.id, nodes: self.config.nodes };
+                if !admits(&datagram, peers, &mut self.rejects) {
+                    return;
+                }
+                self.election.follow(now, epoch);
+                let Role::Follower(follower) = &mut self.role else { unreachable!("checked") };
+                follower.resume_following(sender);
+                self.notices.push_back(MemberEvent::Following { epoch, leader: sender });
             }
             Admit::Current => {}
         }
@@ -459,5 +480,6 @@ impl Member {
 }
 
 mod journal;
+pub use journal::MemberResume;
 #[cfg(test)]
 mod tests;

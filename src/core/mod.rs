@@ -23,10 +23,10 @@ pub use crate::types::{Claim, ClientId, Epoch, NodeId, NodeSet, Seq};
 pub use client::{Client, ClientStats, Committed, SubmitError};
 pub use config::{Config, ConfigError, Deliver, Failover};
 pub use election::ElectionStats;
-pub use event::{Append, Event, MemberEvent};
+pub use event::{Append, Event, JournalClaim, MemberEvent};
 pub use follower::{Follower, FollowerStats};
 pub use leader::{Leader, LeaderEvent, LeaderStats, Resume};
-pub use member::Member;
+pub use member::{Member, MemberResume};
 use quorum::quorum_commit;
 use ring::Ring;
 

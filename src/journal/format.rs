@@ -134,6 +134,74 @@ impl core::fmt::Display for HeaderError {
     }
 }
 
+/// First four bytes of the claim file: `"SQCL"`.
+pub const CLAIM_MAGIC: u32 = u32::from_le_bytes(*b"SQCL");
+
+/// The file `claim` beside a member's segments (DESIGN §8): the epoch whose
+/// leader's log the journal is a prefix of, and whether it holds all that
+/// leader started its epoch with. Replaced whole (written aside, renamed).
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct ClaimFile {
+    /// [`CLAIM_MAGIC`].
+    pub magic: U32,
+    /// [`SEGMENT_VERSION`].
+    pub version: U16,
+    /// 1: the journal holds that leader's starting log; 0: it may not.
+    pub whole: u8,
+    /// Reserved; zero.
+    pub reserved: u8,
+    /// The cluster.
+    pub cluster: U32,
+    /// The node.
+    pub node: U16,
+    /// Reserved; zero.
+    pub reserved2: U16,
+    /// The epoch.
+    pub epoch: U64,
+    /// Reserved; zero.
+    pub reserved3: U32,
+    /// CRC-32 of the 28 bytes before it.
+    pub crc: U32,
+}
+const _: () = assert!(size_of::<ClaimFile>() == 32);
+
+impl ClaimFile {
+    /// The claim of `node` of `cluster`.
+    pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool) -> ClaimFile {
+        let mut claim = ClaimFile {
+            magic: CLAIM_MAGIC.into(),
+            version: SEGMENT_VERSION.into(),
+            whole: u8::from(whole),
+            reserved: 0,
+            cluster: cluster.into(),
+            node: node.0.into(),
+            reserved2: 0.into(),
+            epoch: epoch.get().into(),
+            reserved3: 0.into(),
+            crc: 0.into(),
+        };
+        claim.crc = crc32fast::hash(&claim.as_bytes()[..28]).into();
+        claim
+    }
+
+    /// The claim in `bytes`, if it is exactly one with the right magic,
+    /// version and CRC.
+    pub fn parse(bytes: &[u8]) -> Result<&ClaimFile, HeaderError> {
+        let claim = ClaimFile::ref_from_bytes(bytes).map_err(|_| HeaderError::Short)?;
+        if claim.magic.get() != CLAIM_MAGIC {
+            return Err(HeaderError::Magic);
+        }
+        if claim.version.get() != SEGMENT_VERSION || claim.whole > 1 {
+            return Err(HeaderError::Version(claim.version.get()));
+        }
+        if crc32fast::hash(&bytes[..28]) != claim.crc.get() {
+            return Err(HeaderError::Crc);
+        }
+        Ok(claim)
+    }
+}
+
 fn record_crc(epoch: Epoch, commit: Seq, record: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&epoch.get().to_le_bytes());

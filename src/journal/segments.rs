@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::format::{End, Entry, HeaderError, Scan, SegmentHeader, encode, journal_len};
+use super::format::{ClaimFile, End, Entry, HeaderError, SEGMENT_VERSION, Scan, SegmentHeader, encode, journal_len};
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
 
@@ -58,7 +58,7 @@ pub enum JournalError {
     Io(PathBuf, io::Error),
     /// A segment's header is not a seqcast segment header; the file is left as it is.
     Header(PathBuf, HeaderError),
-    /// A segment of another cluster or node; the file is left as it is.
+    /// A segment (or claim) of another cluster or node; the file is left as it is.
     Foreign {
         /// The file.
         path: PathBuf,
@@ -76,6 +76,8 @@ pub enum JournalError {
         /// The sequence it starts with.
         found: Seq,
     },
+    /// The claim file is not one this build wrote; left as it is.
+    Claim(PathBuf, HeaderError),
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -93,7 +95,7 @@ impl core::fmt::Display for JournalError {
             JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
             JournalError::Foreign { path, cluster, node } => write!(
                 f,
-                "journal segment {} belongs to cluster {cluster}, node {node}, not this node; left untouched",
+                "journal file {} belongs to cluster {cluster}, node {node}, not this node; left untouched",
                 path.display()
             ),
             JournalError::Overlap { path, expected, found } => write!(
@@ -102,6 +104,15 @@ impl core::fmt::Display for JournalError {
                 path.display(),
                 expected.prev()
             ),
+            JournalError::Claim(path, e) => {
+                let why = match e {
+                    HeaderError::Short => "not the 32 bytes of a claim".to_string(),
+                    HeaderError::Magic => "not a seqcast claim file (bad magic)".to_string(),
+                    HeaderError::Version(v) => format!("claim format version {v}, this build reads {SEGMENT_VERSION}"),
+                    HeaderError::Crc => "CRC mismatch".to_string(),
+                };
+                write!(f, "journal claim file {}: {why}; left untouched", path.display())
+            }
             JournalError::OutOfOrder { expected, found } => {
                 write!(f, "journal append of sequence {found} where {expected} was next")
             }
@@ -131,6 +142,9 @@ pub struct Recovery {
     /// Ranges `[first, end)` in no segment: sequences the node never held
     /// (reported lost to it), between the segments around them.
     pub gaps: Vec<(Seq, Seq)>,
+    /// A member's last claim (see [`Journal::write_claim`]): the epoch and
+    /// whether the journal holds that leader's starting log.
+    pub claim: Option<(Epoch, bool)>,
 }
 
 /// One segment file on disk.
@@ -227,6 +241,7 @@ impl Journal {
             }
             journal.recover_segment(path, index == last_index, &mut recovery)?;
         }
+        recovery.claim = journal.read_claim()?;
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
         {
@@ -287,6 +302,45 @@ impl Journal {
         let capacity = header.capacity.get().max(bytes.len() as u64);
         let dirty = bytes.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1).max(good) as u64;
         self.segments.push(Segment { path, first, end, len: good as u64, dirty, capacity, index });
+        Ok(())
+    }
+
+    fn claim_path(&self) -> PathBuf {
+        self.options.dir.join("claim")
+    }
+
+    fn read_claim(&self) -> Result<Option<(Epoch, bool)>, JournalError> {
+        let path = self.claim_path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(JournalError::Io(path, e)),
+        };
+        let claim = ClaimFile::parse(&bytes).map_err(|e| JournalError::Claim(path.clone(), e))?;
+        if claim.cluster.get() != self.options.cluster || claim.node.get() != self.options.node.0 {
+            let (cluster, node) = (claim.cluster.get(), claim.node.get());
+            return Err(JournalError::Foreign { path, cluster, node });
+        }
+        Ok(Some((Epoch(claim.epoch.get()), claim.whole == 1)))
+    }
+
+    /// Replaces a member's claim (DESIGN §8): what its journal's log may
+    /// claim in an election after a restart. Written aside and renamed
+    /// over the old one, synced as the level says, before returning.
+    pub fn write_claim(&mut self, epoch: Epoch, whole: bool) -> Result<(), JournalError> {
+        let (path, aside) = (self.claim_path(), self.options.dir.join("claim.new"));
+        let claim = ClaimFile::new(self.options.cluster, self.options.node, epoch, whole);
+        let io = |e| JournalError::Io(aside.clone(), e);
+        let file = File::create(&aside).map_err(io)?;
+        file.write_all_at(zerocopy::IntoBytes::as_bytes(&claim), 0).map_err(io)?;
+        if self.options.sync == SyncLevel::Batch {
+            file.sync_data().map_err(io)?;
+        }
+        fs::rename(&aside, &path).map_err(io)?;
+        if self.options.sync == SyncLevel::Batch {
+            let dir = &self.options.dir;
+            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| JournalError::Dir(dir.clone(), e))?;
+        }
         Ok(())
     }
 
@@ -664,6 +718,30 @@ mod tests {
         fs::write(&path, &bad).unwrap();
         let error = Journal::open(options(&dir)).unwrap_err().to_string();
         assert!(error.contains(&path.display().to_string()) && error.contains("bad magic"), "{error}");
+        assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_members_claim_survives_a_reopen_and_a_bad_or_foreign_one_is_refused() {
+        let dir = temp_dir("claim");
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.claim, None);
+        journal.write_claim(Epoch(4), false).unwrap();
+        journal.write_claim(Epoch(7), true).unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.claim, Some((Epoch(7), true)), "the last one written");
+        assert!(!dir.join("claim.new").exists());
+        let other = JournalOptions { node: NodeId(4), ..options(&dir) };
+        let error = Journal::open(other).unwrap_err().to_string();
+        assert!(error.contains("claim") && error.contains("belongs to cluster 5, node 2"), "{error}");
+        let path = dir.join("claim");
+        let mut bad = fs::read(&path).unwrap();
+        bad[20] ^= 1;
+        fs::write(&path, &bad).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains("journal claim file") && error.contains("CRC mismatch"), "{error}");
         assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -16,7 +16,7 @@ use crate::core::{
     Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId, Seq,
     SubmitError,
 };
-use crate::journal::{JournalOptions, Recovery};
+use crate::journal::{Journal, JournalOptions, Recovery};
 use crate::net::report;
 use crate::sys::{self, Clock};
 
@@ -375,20 +375,7 @@ impl FollowerNode {
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.follower.journal() {
             let end = self.follower.machine.seq_next_delivery();
-            let mut next = journal.first();
-            journal
-                .read(next, end, usize::MAX, |entry| {
-                    if entry.seq() > next {
-                        let lost = Event::Lost { first: next, end: entry.seq() };
-                        digest.add(&MemberEvent::Log(lost));
-                        on_event(&lost);
-                    }
-                    let event = Event::Deliver(entry.event);
-                    digest.add(&MemberEvent::Log(event));
-                    on_event(&event);
-                    next = entry.seq().next();
-                })
-                .map_err(io::Error::other)?;
+            replay(journal, end, digest, &mut on_event)?;
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
             while let Some(event) = follower.machine.poll_event() {
@@ -401,12 +388,34 @@ impl FollowerNode {
     }
 }
 
+/// Hands `on_event` every event a resumed journal holds before `end`, in
+/// order, reporting what it never held as lost.
+fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl FnMut(&Event<'_>)) -> io::Result<()> {
+    let mut next = journal.first();
+    journal
+        .read(next, end, usize::MAX, |entry| {
+            if entry.seq() > next {
+                let lost = Event::Lost { first: next, end: entry.seq() };
+                digest.add(&MemberEvent::Log(lost));
+                on_event(&lost);
+            }
+            let event = Event::Deliver(entry.event);
+            digest.add(&MemberEvent::Log(event));
+            on_event(&event);
+            next = entry.seq().next();
+        })
+        .map(drop)
+        .map_err(io::Error::other)
+}
+
 /// A running member of a cluster with failover: it leads or follows, and
 /// changes role when an election says so (DESIGN §2).
 #[derive(Debug)]
 pub struct MemberNode {
     driver: Driver,
     member: Stored<Member>,
+    /// What its journal held when it started, if it resumed one.
+    recovery: Option<Recovery>,
     delivery: Histogram<u64>,
     digest: Digest,
 }
@@ -416,8 +425,9 @@ impl MemberNode {
     /// operator send), as member `id`. `config.epoch` 0: it rejoins a running
     /// cluster; otherwise it starts a new one (the leader, if `id` is
     /// `config.leader`). With `journal` it journals what it holds (ACKs
-    /// and, leading, its own count wait for it); it starts only with an
-    /// empty journal, as members resume none yet.
+    /// and, leading, its own count wait for it); a journal that holds
+    /// anything is resumed (see [`Member::resume_member`]): the member
+    /// rejoins with what it holds, whatever `config.epoch` says.
     pub fn bind(
         mut config: Config,
         id: NodeId,
@@ -429,17 +439,17 @@ impl MemberNode {
         multicast.validate()?;
         config.journal = journal.is_some();
         let opened = storage::open(journal)?;
-        if let Some((journal, Recovery { range: Some((first, last)), .. })) = &opened {
-            return Err(NetError::JournalResume(format!(
-                "journal {} holds sequences {first}..={last}; a member resumes no journal yet: move it away and \
-                 start with --rejoin",
-                journal.dir().display()
-            )));
-        }
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
-        let member = Stored::new(Member::new(config, id, driver.now())?, opened.map(|(journal, _)| journal));
-        Ok(MemberNode { driver, member, delivery: report::histogram(), digest: Digest::default() })
+        let (member, journal, recovery) = match opened {
+            Some((mut journal, recovery)) if recovery.range.is_some() || recovery.claim.is_some() => {
+                let member = storage::resume_member(config, id, driver.now(), &mut journal, &recovery)?;
+                (member, Some(journal), Some(recovery))
+            }
+            opened => (Member::new(config, id, driver.now())?, opened.map(|(journal, _)| journal), None),
+        };
+        let member = Stored::new(member, journal);
+        Ok(MemberNode { driver, member, recovery, delivery: report::histogram(), digest: Digest::default() })
     }
 
     /// The address clients, members and the operator send to.
@@ -450,6 +460,11 @@ impl MemberNode {
     /// The state machine, for its role and counters.
     pub fn member(&self) -> &Member {
         &self.member.machine
+    }
+
+    /// What its journal held when it started, if it resumed one.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_ref()
     }
 
     /// The driver, for its counters.
@@ -476,6 +491,11 @@ impl MemberNode {
         mut each_second: impl FnMut(&Member, &Driver),
     ) -> io::Result<()> {
         let (histogram, digest) = (&mut self.delivery, &mut self.digest);
+        // A resumed journal first: every committed event it kept, in order.
+        if let Some(journal) = self.member.journal() {
+            let end = self.member.machine.seq_next_delivery();
+            replay(journal, end, digest, |event| on_event(&MemberEvent::Log(*event), 0))?;
+        }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
             while let Some(event) = member.machine.poll_event() {
                 record_delivery(histogram, digest, now, &event);

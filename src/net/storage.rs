@@ -10,7 +10,7 @@ use zerocopy::FromBytes;
 
 use super::NetError;
 use super::driver::Machine;
-use crate::core::{Append, Config, Dest, Follower, Leader, Member, Nanos, Seq, Transmit};
+use crate::core::{Append, Config, Dest, Follower, JournalClaim, Leader, Member, Nanos, NodeId, Seq, Transmit};
 use crate::journal::{Journal, JournalError, JournalOptions, Recovery};
 use crate::wire::EventHeader;
 
@@ -22,6 +22,10 @@ pub(super) trait Durable {
     fn handle_durable(&mut self, through: Seq);
     /// Drop what was journaled after this sequence (a follower's).
     fn poll_truncate(&mut self) -> Option<Seq> {
+        None
+    }
+    /// What the journal may claim after a restart (a member's, with failover).
+    fn journal_claim(&self) -> Option<JournalClaim> {
         None
     }
     /// A range to serve from the journal (a leader's).
@@ -65,6 +69,9 @@ impl Durable for Member {
     }
     fn poll_truncate(&mut self) -> Option<Seq> {
         Member::poll_truncate(self)
+    }
+    fn journal_claim(&self) -> Option<JournalClaim> {
+        Member::journal_claim(self)
     }
     fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         Member::poll_history(self, now)
@@ -115,6 +122,8 @@ pub(super) struct Stored<M> {
     /// The journal failed (a full disk, an I/O error): nothing more is
     /// written, so nothing more is acknowledged.
     failed: bool,
+    /// The claim last written beside the journal.
+    claimed: Option<JournalClaim>,
     /// Ranges being served from the journal, oldest request first.
     jobs: VecDeque<Job>,
     /// Records read for the first job, and how far they were sent.
@@ -163,6 +172,41 @@ pub(super) fn resume_leader(
     Ok(resume.finish(recovery.commit))
 }
 
+/// Writes `claim` beside the journal if it differs from what was written.
+fn persist_claim(
+    journal: &mut Journal,
+    claimed: &mut Option<JournalClaim>,
+    claim: Option<JournalClaim>,
+) -> Result<(), JournalError> {
+    if let Some(claim) = claim.filter(|&c| *claimed != Some(c)) {
+        journal.write_claim(claim.epoch, claim.whole)?;
+        *claimed = Some(claim);
+    }
+    Ok(())
+}
+
+/// A member with failover from its journal (DESIGN §8; see
+/// [`Member::resume_member`]). A corrupt record voids the claim: what
+/// follows it is dropped and fetched again.
+pub(super) fn resume_member(
+    config: Config,
+    id: NodeId,
+    now: Nanos,
+    journal: &mut Journal,
+    recovery: &Recovery,
+) -> Result<Member, NetError> {
+    let mut claim = recovery.claim.map(|(epoch, whole)| JournalClaim { epoch, whole });
+    if recovery.corrupt.is_some() {
+        journal.truncate(recovery.commit).map_err(NetError::Journal)?;
+        claim = None;
+    }
+    let mut resume = Member::resume_member(config, id, now, claim, (journal.first(), recovery.commit))?;
+    journal
+        .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| resume.push(entry.event))
+        .map_err(NetError::Journal)?;
+    Ok(resume.finish())
+}
+
 impl<M: Machine + Durable> Stored<M> {
     /// The journal, if the machine keeps one.
     pub(super) fn journal(&self) -> Option<&Journal> {
@@ -174,6 +218,7 @@ impl<M: Machine + Durable> Stored<M> {
             machine,
             journal,
             failed: false,
+            claimed: None,
             jobs: VecDeque::new(),
             records: Vec::new(),
             records_at: 0,
@@ -265,15 +310,26 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         }
         self.budget = HISTORY_BYTES_PER_TURN;
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return !self.jobs.is_empty() };
-        let mut result = self.machine.poll_truncate().map_or(Ok(()), |last| journal.truncate(last));
+        // A claim that is not whole goes to disk before what it was taken
+        // for (a truncation); one that is, after what made it so.
+        let claimed = &mut self.claimed;
+        let mut result = persist_claim(journal, claimed, self.machine.journal_claim());
+        if result.is_ok()
+            && let Some(last) = self.machine.poll_truncate()
+        {
+            result = journal.truncate(last);
+        }
         while result.is_ok()
             && let Some(append) = self.machine.poll_append()
         {
             result = journal.append(append.epoch, append.commit, append.event.record);
         }
-        match result.and_then(|()| journal.flush()) {
-            Ok(durable) => self.machine.handle_durable(durable),
-            Err(error) => self.fail(error),
+        let result = result.and_then(|()| journal.flush()).and_then(|durable| {
+            self.machine.handle_durable(durable);
+            persist_claim(journal, claimed, self.machine.journal_claim())
+        });
+        if let Err(error) = result {
+            self.fail(error);
         }
         true
     }

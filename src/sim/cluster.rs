@@ -54,6 +54,7 @@ impl<'a> Sim<'a> {
                 epoch,
                 disk,
                 unsynced,
+                claim: None,
             });
         }
         let clients = sim.config.clients as u64;
@@ -335,6 +336,10 @@ impl<'a> Sim<'a> {
     pub(super) fn store(&mut self, i: usize) -> Vec<Journaled> {
         let slot = &mut self.nodes[i];
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
+        // A claim that is not whole is written before the truncation it was taken for.
+        if let Some(claim) = node.journal_claim() {
+            slot.claim = Some(claim);
+        }
         if let Some(last) = node.member_mut().poll_truncate() {
             slot.disk.retain(|&seq, _| seq <= last.get());
             slot.unsynced.retain(|&(seq, ..)| seq <= last.get());
@@ -364,6 +369,9 @@ impl<'a> Sim<'a> {
         }
         if let (Some(last), Some(node)) = (last, slot.node.as_mut()) {
             node.handle_durable(Seq(last));
+            if let Some(claim) = node.journal_claim() {
+                slot.claim = Some(claim);
+            }
             if self.trace {
                 eprintln!("{:>12} member {i} synced up to {last}", self.now);
             }

@@ -76,7 +76,7 @@ impl Sim<'_> {
             let pick = self.rng.next_u64();
             self.push(at, Item::Fault(Fault::Promote(pick)));
         }
-        for _ in 0..self.config.cluster_crashes * u32::from(self.core.journal && !failover) {
+        for _ in 0..self.config.cluster_crashes * u32::from(self.core.journal) {
             let (at, down_ns) = (self.rng.range(0, span), self.rng.range(100_000, span / 2));
             self.push(at, Item::Fault(Fault::CrashAll { down_ns }));
             last = last.max(at + down_ns);
@@ -109,7 +109,17 @@ impl Sim<'_> {
                 }
             }
             Fault::CrashAll { down_ns } => {
-                // The leader comes back in a newer epoch.
+                if self.config.failover_on() {
+                    // Members whose journal claims too little to vote on
+                    // coming back: more than an election tolerates, and no
+                    // leader could ever be elected again.
+                    let unsure = self.nodes.iter().filter(|n| n.claim.is_none_or(|c| !c.whole)).count();
+                    if unsure > usize::from(self.core.nodes) - self.core.election_quorum() {
+                        return;
+                    }
+                }
+                self.paths.cluster_crashes += 1;
+                // Without failover the leader comes back in a newer epoch.
                 let leader = self.leader().and_then(|l| self.member(l)).map(|m| m.epoch());
                 self.core.epoch = leader.unwrap_or(self.core.epoch).next();
                 for i in 0..self.nodes.len() {
@@ -135,11 +145,7 @@ impl Sim<'_> {
                     }
                     self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
                     self.nodes[i].epoch = Epoch::ZERO;
-                    // Members with failover resume no journal yet: they rejoin empty.
-                    if self.config.failover_on() {
-                        self.nodes[i].disk.clear();
-                    }
-                    self.nodes[i].node = Some(match self.core.journal && !self.config.failover_on() {
+                    self.nodes[i].node = Some(match self.core.journal {
                         true => self.resume(i, config),
                         false => (self.factory)(config, NodeId(i as u16), self.now),
                     });
@@ -220,24 +226,45 @@ impl Sim<'_> {
         true
     }
 
-    /// Member `i` restarts from its journal (DESIGN §8): the leader
-    /// resumes all of it in the newer epoch; a follower keeps what it knew
-    /// committed. Either replays that to the checker first.
+    /// Member `i` restarts from its journal (DESIGN §8): without failover
+    /// the leader resumes all of it in the newer epoch and a follower keeps
+    /// what it knew committed; with failover a member resumes all of it, as
+    /// far as its claim trusts it. Each replays what was committed to the
+    /// checker first.
     fn resume(&mut self, i: usize, config: crate::core::Config) -> Box<dyn super::SimNode> {
+        let claim = self.nodes[i].claim;
         let disk = &mut self.nodes[i].disk;
         let commit = disk.iter().map(|(&seq, &(commit, _))| commit.min(seq)).max().unwrap_or(0);
         let id = NodeId(i as u16);
-        let leads = id == config.leader;
-        if !leads {
-            // What it held past the commit it knew may not be in the leader's log.
-            disk.retain(|&seq, _| seq <= commit);
-        }
-        let config = if leads { config } else { crate::core::Config { epoch: Epoch::ZERO, ..config } };
-        let first = disk.keys().next().copied().unwrap_or(1);
-        let log = disk.values().map(|(_, record)| crate::wire::EventRef::split(record).expect("a record").0);
-        let member =
-            crate::core::Member::resume(config, id, self.now, (crate::core::Seq(first), crate::core::Seq(commit)), log)
+        let failover = self.config.failover_on();
+        let leads = id == config.leader && !failover;
+        let member = if failover {
+            // A member resumes all it holds, trusted as far as its claim says.
+            let first = disk.keys().next().copied().unwrap_or(1);
+            let (first, commit) = (crate::core::Seq(first), crate::core::Seq(commit));
+            let mut resume = crate::core::Member::resume_member(config, id, self.now, claim, (first, commit))
                 .expect("the simulator's config is valid");
+            for (_, record) in disk.values() {
+                resume.push(crate::wire::EventRef::split(record).expect("a record").0);
+            }
+            let member = resume.finish();
+            match member.may_vote() {
+                true => self.paths.resumed_whole += 1,
+                false => self.paths.resumed_unsure += 1,
+            }
+            member
+        } else {
+            if !leads {
+                // What it held past the commit it knew may not be in the leader's log.
+                disk.retain(|&seq, _| seq <= commit);
+            }
+            let config = if leads { config } else { crate::core::Config { epoch: Epoch::ZERO, ..config } };
+            let first = disk.keys().next().copied().unwrap_or(1);
+            let log = disk.values().map(|(_, record)| crate::wire::EventRef::split(record).expect("a record").0);
+            let range = (crate::core::Seq(first), crate::core::Seq(commit));
+            crate::core::Member::resume(config, id, self.now, range, log).expect("the simulator's config is valid")
+        };
+        let first = self.nodes[i].disk.keys().next().copied().unwrap_or(1);
         let incarnation = self.nodes[i].incarnation;
         if self.trace {
             let last = self.nodes[i].disk.keys().next_back();

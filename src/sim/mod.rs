@@ -60,6 +60,9 @@ struct NodeSlot {
     disk: std::collections::BTreeMap<u64, (u64, Vec<u8>)>,
     /// Written, not yet synced: a crash loses it. Synced [`SYNC_NS`] later.
     unsynced: Vec<(u64, u64, Vec<u8>)>,
+    /// With `--journal` and failover: the member's claim beside its journal
+    /// (written and synced at once, as the driver does).
+    claim: Option<crate::core::JournalClaim>,
 }
 
 /// How long a write takes to become durable on the simulated disk (an

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use crate::core::{Append, Config, Member, MemberEvent, Nanos, NodeId, Seq, Transmit};
+use crate::core::{Append, Config, JournalClaim, Member, MemberEvent, Nanos, NodeId, Seq, Transmit};
 
 /// What the simulator needs of a member; implemented by [`Member`], and
 /// by deliberately broken variants in tests, to show the checker can fail.
@@ -39,6 +39,10 @@ pub trait SimNode {
     /// See [`Member::handle_durable`].
     fn handle_durable(&mut self, through: Seq) {
         self.member_mut().handle_durable(through)
+    }
+    /// See [`Member::journal_claim`].
+    fn journal_claim(&self) -> Option<JournalClaim> {
+        self.member().journal_claim()
     }
 }
 

@@ -75,12 +75,25 @@ paths! {
     journaled => "events_journaled",
     /// Ranges that had left a leader's ring, served from its journal.
     history => "history_ranges_served",
+    /// Whole-cluster crashes (with `--journal`).
+    cluster_crashes => "cluster_crashes",
+    /// Members with failover back from a journal that claims enough to vote.
+    resumed_whole => "members_resumed_voting",
+    /// Members with failover back from a journal that does not (they vote
+    /// once they hold again what a leader says is committed).
+    resumed_unsure => "members_resumed_not_voting",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 2] = ["events_journaled", "history_ranges_served"];
+pub const JOURNAL_PATHS: [&str; 5] = [
+    "events_journaled",
+    "history_ranges_served",
+    "cluster_crashes",
+    "members_resumed_voting",
+    "members_resumed_not_voting",
+];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::core::{Append, Config, Member, MemberEvent, Nanos, NodeId, Seq};
+use crate::core::{Append, Config, JournalClaim, Member, MemberEvent, Nanos, NodeId, Seq};
 use crate::sim::{self, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, SimNode};
 use crate::wire;
 
@@ -55,19 +55,23 @@ fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
     assert!(paths.history > 0 && paths.unrecoverable == 0, "what left the ring is served from the journal");
 }
 
-/// Journaled members with failover: elections, crashes (they rejoin
-/// empty), partitions, pauses and promotions, with ACKs and the leader's
-/// own count waiting for the disk, and truncations when members follow a
-/// new leader.
+/// Journaled members with failover: elections, crashes (a member resumes
+/// its journal, and votes with it as far as its claim trusts it), whole
+/// cluster crashes (every member comes back from its journal and they elect
+/// the most complete one), partitions, pauses and promotions, with ACKs and
+/// the leader's own count waiting for the disk, and truncations when
+/// members follow a new leader.
 #[test]
 fn journaled_failover_seeds_hold_every_invariant() {
     let journaled = |seed| {
         let mut config = SimConfig::failover(seed);
         config.core.journal = true;
+        config.cluster_crashes = (seed % 3) as u32;
         config
     };
     let paths = run_all(0..1000, &journaled, " --failover --journal");
     assert!(paths.journaled > 0 && paths.elections_won > 0);
+    assert!(paths.cluster_crashes > 100 && paths.resumed_whole > 0, "{paths:?}");
 }
 
 #[test]
@@ -200,6 +204,10 @@ enum Bug {
     /// Takes what it handed its journal as durable before the disk synced
     /// it: ACKs it, and a leader counts itself for it.
     AckBeforeDurable,
+    /// Claims beside its journal the epoch it is in as a whole log, always:
+    /// also while it takes a new leader's log (its journal cut back to the
+    /// commit), and before what it holds is durable.
+    ClaimAlwaysWhole,
 }
 
 impl SimNode for Broken {
@@ -246,6 +254,13 @@ impl SimNode for Broken {
             self.inner.handle_durable(self.appended);
         }
         self.inner.poll_transmit(now, buf)
+    }
+    fn journal_claim(&self) -> Option<JournalClaim> {
+        let claim = self.inner.journal_claim();
+        match self.bug {
+            Bug::ClaimAlwaysWhole => claim.map(|_| JournalClaim { epoch: self.inner.epoch(), whole: true }),
+            _ => claim,
+        }
     }
     fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
         if let Bug::SkipSeq(seq) = self.bug
@@ -309,6 +324,31 @@ fn the_checker_catches_a_journal_that_acks_before_its_write_is_durable() {
     let durability = caught.iter().filter(|v| matches!(v.invariant, 1 | 5)).count();
     println!("{} of 300 seeds caught, {durability} as lost or renumbered commits; first: {}", caught.len(), caught[0]);
     assert!(durability > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+    for seed in 0..300 {
+        assert_eq!(sim::run(&crashing(seed)).violation, None, "seed {seed} with the real members");
+    }
+}
+
+/// A member whose journal claims more than it holds (the epoch it is in,
+/// even while it takes that leader's log and its journal holds only the
+/// commit) is trusted with that claim when it comes back: a whole cluster
+/// restarted elects it without events the others committed, and it hands
+/// out their sequences again. The checker must see it (seed 373: member 0
+/// comes back holding 1..=38 and claiming epoch 3, is elected over a member
+/// holding 1..=72 of epoch 2, while 33..=52 were committed). The same seeds
+/// pass with the real members.
+#[test]
+fn the_checker_catches_a_member_journal_that_claims_more_than_it_holds() {
+    let factory = broken(Bug::ClaimAlwaysWhole);
+    let crashing = |seed| {
+        let mut config = SimConfig::failover(seed);
+        config.core.journal = true;
+        config.cluster_crashes = 2;
+        config
+    };
+    let caught: Vec<_> = (0..2000).filter_map(|seed| sim::run_with(&crashing(seed), &factory).violation).collect();
+    assert!(!caught.is_empty(), "2000 seeds claiming whole logs they lack, whole-cluster crashes, nothing caught");
+    println!("{} of 2000 seeds caught; first: {}", caught.len(), caught[0]);
     for seed in 0..300 {
         assert_eq!(sim::run(&crashing(seed)).violation, None, "seed {seed} with the real members");
     }

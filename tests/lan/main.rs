@@ -528,6 +528,10 @@ fn main() {
             Box::new(|| failover::leader_paused(load.count, load.rate)),
         ),
         ("12 failover: seqcast promote moves the lead", Box::new(|| failover::promoted(load.count, load.rate))),
+        (
+            "16 failover, journaled: every member killed (kill -9) under load, restarted from its journal",
+            Box::new(|| failover::whole_cluster_killed(load.count, load.rate)),
+        ),
     ];
     let cases: Vec<_> =
         cases.into_iter().filter(|(name, _)| filter.as_ref().is_none_or(|f| name.contains(f.as_str()))).collect();

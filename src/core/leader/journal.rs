@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use super::{Leader, Source};
 use crate::core::clients::Clients;
-use crate::core::{Append, Config, ConfigError, Epoch, Nanos, Ring, Seq};
+use crate::core::{Append, Config, ConfigError, Epoch, JournalClaim, Nanos, Ring, Seq};
 use crate::wire::{EventRef, FrameWriter, Kind, SeqRange, Unrecoverable, emit};
 
 impl Leader {
@@ -59,6 +59,12 @@ impl Leader {
     /// The last sequence the driver reported durable (with a journal).
     pub fn seq_durable(&self) -> Seq {
         Seq(self.durable)
+    }
+
+    /// What its journal may claim after a restart (DESIGN §8): its epoch,
+    /// `whole` once the log it started the epoch with is durable.
+    pub fn journal_claim(&self) -> JournalClaim {
+        JournalClaim { epoch: self.epoch(), whole: self.durable >= self.epoch_start }
     }
 
     /// With a journal: the next range a follower asked for that has left

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 
 use super::{Member, Role};
-use crate::core::{Append, Config, ConfigError, Failover, Follower, Leader, Nanos, NodeId, Seq};
+use crate::core::clients::Clients;
+use crate::core::{Append, Config, ConfigError, Epoch, Failover, Follower, JournalClaim, Leader, Nanos, NodeId, Seq};
 use crate::wire::EventRef;
 
 impl Member {
@@ -22,7 +23,7 @@ impl Member {
         log: impl Iterator<Item = EventRef<'r>>,
     ) -> Result<Member, ConfigError> {
         if config.failover != Failover::Off {
-            return Err(ConfigError::FailoverNeeds("no journal yet (a later version journals members)"));
+            return Err(ConfigError::FailoverNeeds("its members to resume with Member::resume_member"));
         }
         let role = if id == config.leader {
             let mut resume = Leader::resume(config.clone(), now, first)?;
@@ -36,6 +37,66 @@ impl Member {
             Role::Follower(Box::new(Follower::resume(config.clone(), id, now, commit)?))
         };
         Ok(Member::with_role(config, id, now, role, commit.next()))
+    }
+
+    /// Member `id` of a cluster with failover resuming its journal after a
+    /// restart (DESIGN §8): feed it every record with
+    /// [`MemberResume::push`], from `first`, then [`MemberResume::finish`].
+    /// The journal's records say everything up to `commit` is committed,
+    /// and the driver last persisted `claim` beside it. The member comes
+    /// back as a follower of nobody: it first asks the others where they
+    /// are fenced (it may have promised an epoch it no longer knows), then
+    /// votes, and stands, with what its journal holds, so that a whole
+    /// cluster restarted elects the most complete journal. Without a whole
+    /// claim (it stopped while taking a new leader's log, or its journal
+    /// lost records past the commit) it keeps only the committed part, asks
+    /// the driver to drop the rest, and votes only once it holds again what
+    /// a leader says is committed, as a member that restarts empty does.
+    /// It delivers from `commit + 1`: what came before is the journal's to
+    /// replay.
+    pub fn resume_member(
+        config: Config,
+        id: NodeId,
+        now: Nanos,
+        claim: Option<JournalClaim>,
+        (first, commit): (Seq, Seq),
+    ) -> Result<MemberResume, ConfigError> {
+        if config.failover == Failover::Off {
+            return Err(ConfigError::FailoverNeeds("a member to resume as one (without it: Member::resume)"));
+        }
+        let config = Config { epoch: Epoch::ZERO, journal: true, ..config };
+        config.validate()?;
+        if id.0 >= config.nodes {
+            return Err(ConfigError::NotAFollower { id, nodes: config.nodes, leader: config.leader });
+        }
+        let delivered = Clients::new(config.clients_max, config.client_pending_max, true);
+        let lost_end = if first > Seq::FIRST { first } else { Seq::ZERO };
+        let whole = claim.is_some_and(|c| c.whole);
+        Ok(MemberResume {
+            config,
+            id,
+            now,
+            claim,
+            commit,
+            delivered,
+            tail: Vec::new(),
+            last: first.prev(),
+            lost_end,
+            whole,
+        })
+    }
+
+    /// With failover and a journal: what the journal may claim after a
+    /// restart, for the driver to persist beside it when it changes (see
+    /// [`JournalClaim`]).
+    pub fn journal_claim(&self) -> Option<JournalClaim> {
+        if self.config.failover == Failover::Off || !self.config.journal {
+            return None;
+        }
+        Some(match &self.role {
+            Role::Leader(leader) => leader.journal_claim(),
+            Role::Follower(follower) => follower.journal_claim(),
+        })
     }
 
     /// With a journal: the role's next event to append (see
@@ -71,5 +132,62 @@ impl Member {
             Role::Leader(leader) => leader.handle_durable(through),
             Role::Follower(follower) => follower.handle_durable(through),
         }
+    }
+}
+
+/// A member resuming its journal (see [`Member::resume_member`]).
+#[derive(Debug)]
+pub struct MemberResume {
+    config: Config,
+    id: NodeId,
+    now: Nanos,
+    claim: Option<JournalClaim>,
+    commit: Seq,
+    /// Who sent what it delivered (an elected member answers a resent
+    /// request with its sequence).
+    delivered: Clients,
+    /// The records past the commit.
+    tail: Vec<Vec<u8>>,
+    last: Seq,
+    lost_end: Seq,
+    whole: bool,
+}
+
+impl MemberResume {
+    /// The journal's next record, in sequence order.
+    pub fn push(&mut self, event: EventRef<'_>) {
+        let seq = event.header.seq();
+        if seq != self.last.next() {
+            // Sequences it was told were lost: below its commit only.
+            self.whole &= seq <= self.commit;
+            self.lost_end = self.lost_end.max(seq);
+        }
+        if seq <= self.commit {
+            self.delivered.record(event.header.client(), event.header.request.get(), seq.get());
+        } else {
+            self.tail.push(event.record.to_vec());
+        }
+        self.last = seq;
+    }
+
+    /// The member, once every record was pushed.
+    pub fn finish(self) -> Member {
+        let MemberResume { config, id, now, claim, commit, delivered, tail, last, lost_end, whole } = self;
+        let resumed = claim.filter(|_| whole).and_then(|claim| {
+            let log = (claim.epoch, commit, commit.next());
+            let records = tail.iter().map(Vec::as_slice);
+            let mut follower = Follower::from_log(config.clone(), id, now, log, commit.next(), records);
+            follower.keep_journaled(last, last, Seq::ZERO);
+            // It all fits in its window, or the claim would say more than it holds.
+            (follower.seq_held() == last.max(commit)).then_some(follower)
+        });
+        let follower = resumed.unwrap_or_else(|| {
+            let mut follower = Follower::resume(config.clone(), id, now, commit).expect("validated");
+            follower.drop_journal_tail(last);
+            follower
+        });
+        let mut member = Member::with_role(config, id, now, Role::Follower(Box::new(follower)), commit.next());
+        (member.delivered, member.lost_end) = (Some(delivered), lost_end);
+        member
     }
 }

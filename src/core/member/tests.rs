@@ -1,7 +1,7 @@
 //! The member's election and role-change tests.
 use super::*;
-use crate::core::ClientId;
 use crate::core::election::REQUEST_RESEND_DIVISOR;
+use crate::core::{ClientId, JournalClaim};
 use crate::wire::{Ack, Frame, Vote, VoteRequest, emit, parse};
 
 fn addr(node: u16) -> SocketAddr {
@@ -322,4 +322,72 @@ fn stray_votes_other_promotes_and_frames_in_its_own_name_are_counted() {
     assert_eq!(member.rejects().own_id, 2);
     member.handle_datagram(50, addr(1), &request(1, 1, (1, 0), false));
     assert_eq!(member.rejects().own_id, 2, "looped back: no news, no count");
+}
+
+/// Member 1 of three with failover, resuming a journal of `held` records
+/// whose records say `commit` is committed, with the claim its driver kept.
+fn resumed(claim: Option<JournalClaim>, held: u64, commit: u64) -> Member {
+    let config = Config { journal: true, ..auto() };
+    let mut resume = Member::resume_member(config, NodeId(1), 0, claim, (Seq(1), Seq(commit))).unwrap();
+    for seq in 1..=held {
+        let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
+        resume.push(crate::wire::EventRef::split(&record).unwrap().0);
+    }
+    resume.finish()
+}
+
+/// A member's refused VOTE naming the epoch it is fenced at.
+fn fence_reply(from: u16, epoch: u64) -> Vec<u8> {
+    let header = Header::new(Kind::Vote, from, Config::default().cluster_id, Epoch(epoch));
+    let body = Vote { granted: 0.into(), reserved: 0.into(), log_epoch: 1.into(), log_seq: 0.into() };
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
+    buf.truncate(len);
+    buf
+}
+
+#[test]
+fn a_member_resumed_from_a_whole_claim_votes_with_its_journal_once_it_knows_the_fences() {
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true });
+    let mut member = resumed(whole, 10, 6);
+    assert_eq!(member.follower().unwrap().claim(), Claim { epoch: Epoch(3), seq: Seq(10) }, "all it holds");
+    assert_eq!((member.seq_next_delivery(), member.poll_truncate()), (Seq(7), None), "it keeps it all");
+    assert!(member.may_vote());
+    assert_eq!(member.journal_claim(), whole);
+    // It may have voted in epoch 4 before it stopped: no vote until it knows.
+    assert_eq!(answer(&mut member, 10, 2, &request(2, 4, (3, 10), true)), Some((4, false)));
+    member.handle_timeout(MS);
+    let sent = drain(&mut member, MS);
+    assert!(
+        sent.iter()
+            .any(|(kind, bytes)| *kind == Kind::VoteRequest && parse(bytes).unwrap().header.epoch() == Epoch::ZERO)
+    );
+    member.handle_datagram(2 * MS, addr(0), &fence_reply(0, 5));
+    member.handle_datagram(2 * MS, addr(2), &fence_reply(2, 4));
+    assert_eq!(member.promised(), Epoch(5), "fenced where the others are");
+    assert_eq!(answer(&mut member, 3 * MS, 2, &request(2, 6, (3, 9), true)), Some((6, false)), "a shorter log");
+    assert_eq!(answer(&mut member, 4 * MS, 0, &request(0, 7, (3, 10), true)), Some((7, true)), "as complete");
+}
+
+#[test]
+fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody() {
+    for claim in [None, Some(JournalClaim { epoch: Epoch(3), whole: false })] {
+        let mut member = resumed(claim, 10, 6);
+        assert_eq!(member.poll_truncate(), Some(Seq(6)), "what it held past the commit goes");
+        assert_eq!(member.seq_next_delivery(), Seq(7));
+        assert!(!member.may_vote());
+        assert_eq!(member.journal_claim(), Some(JournalClaim { epoch: Epoch::ZERO, whole: false }));
+        member.handle_datagram(MS, addr(0), &fence_reply(0, 5));
+        member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
+        assert_eq!(answer(&mut member, 2 * MS, 2, &request(2, 6, (5, 99), true)), Some((6, false)));
+    }
+    // A journal whose records past the commit have a hole claims nothing either.
+    let config = Config { journal: true, ..auto() };
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true });
+    let mut resume = Member::resume_member(config, NodeId(1), 0, whole, (Seq(1), Seq(2))).unwrap();
+    for seq in [1, 2, 3, 5] {
+        let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
+        resume.push(crate::wire::EventRef::split(&record).unwrap().0);
+    }
+    assert!(!resume.finish().may_vote());
 }
