@@ -591,7 +591,12 @@ impl Follower {
     /// starting at `now` (DESIGN §8). It delivers from `held + 1`; what its
     /// journal holds is the driver's to replay.
     pub fn resume(config: Config, id: NodeId, now: Nanos, held: Seq) -> Result<Follower, ConfigError> {
-        let config = Config { journal: true, ..config };
+        Follower::after(Config { journal: true, ..config }, id, now, held)
+    }
+
+    /// A follower that has delivered everything up to `held`, all of it
+    /// committed (and journaled, with a journal), from `held + 1` on.
+    pub(super) fn after(config: Config, id: NodeId, now: Nanos, held: Seq) -> Result<Follower, ConfigError> {
         config.validate()?;
         if id.0 >= config.nodes || (config.failover == Failover::Off && id == config.leader) {
             return Err(ConfigError::NotAFollower { id, nodes: config.nodes, leader: config.leader });
@@ -599,7 +604,9 @@ impl Follower {
         let held = held.get();
         let window = Window::starting_at(config.window_events, config.record_max(), held + 1, true);
         let mut follower = Follower::with_window(config, id, now, window);
-        (follower.appended, follower.last_record, follower.durable) = (held, held, held);
+        if follower.config.journal {
+            (follower.appended, follower.last_record, follower.durable) = (held, held, held);
+        }
         (follower.commit, follower.seen) = (held, held);
         Ok(follower)
     }

@@ -328,14 +328,21 @@ impl Member {
 
     /// Leading a history the cluster does not have (it restarted without
     /// --rejoin, while the others ran on): start again as a member that
-    /// comes back empty, which learns the epoch and the leader first.
+    /// comes back empty, which learns the epoch and the leader first. What
+    /// it handed its application stays handed (it was committed): it goes
+    /// on from the next sequence, and its journal keeps only that.
     fn start_over(&mut self, now: Nanos) {
         let config = Config { epoch: Epoch::ZERO, ..self.config.clone() };
-        let fresh = Member::new(config, self.id, now).expect("the config was valid");
-        // What it promised still binds it.
+        let Role::Leader(leader) = &self.role else { return };
+        let (delivered, appended) = (self.delivered_next.prev(), leader.seq_appended());
+        let mut follower = Follower::after(config.clone(), self.id, now, delivered).expect("the config was valid");
+        follower.drop_journal_tail(appended);
+        let fresh = Member::with_role(config, self.id, now, Role::Follower(Box::new(follower)), delivered.next());
+        // What it promised still binds it; who sent what it delivered is still known.
         let mut election = std::mem::replace(&mut self.election, fresh.election);
         election.start_over(&self.config, now);
-        *self = Member { election, ..fresh };
+        let (table, lost_end) = (self.delivered.take(), self.lost_end);
+        *self = Member { election, delivered: table.or(fresh.delivered), lost_end, ..fresh };
     }
 
     /// A SUBMIT reached a member that does not lead: say who does.

@@ -391,3 +391,32 @@ fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody(
     }
     assert!(!resume.finish().may_vote());
 }
+
+fn ack(from: u16, epoch: u64, held: u64) -> Vec<u8> {
+    let header = Header::new(Kind::Ack, from, Config::default().cluster_id, Epoch(epoch));
+    let body = crate::wire::Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
+    buf.truncate(len);
+    buf
+}
+
+/// A leader that handed its application sequence 1 and then learns its log
+/// is not the cluster's starts over, but never hands out sequence 1 again.
+#[test]
+fn a_leader_that_starts_over_goes_on_delivering_where_it_was() {
+    let config = Config { failover: Failover::Auto, ..Config::default() };
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    let mut client = crate::core::Client::new(config, ClientId(9), addr(0)).unwrap();
+    client.submit(b"one").unwrap();
+    let mut buf = vec![0; 1472];
+    let submit = client.poll_transmit(0, &mut buf).unwrap();
+    leader.handle_datagram(10, addr(9), &buf[..submit.len]);
+    drain(&mut leader, 20);
+    leader.handle_datagram(30, addr(1), &ack(1, 1, 1));
+    assert!(matches!(leader.poll_event(), Some(MemberEvent::Log(Event::Deliver(e))) if e.header.seq() == Seq(1)));
+    leader.handle_datagram(40, addr(2), &ack(2, 1, 500));
+    assert!(!leader.is_leader(), "acked beyond its log: it starts over");
+    assert_eq!(leader.seq_next_delivery(), Seq(2), "sequence 1 was handed out already");
+    assert!(leader.poll_event().is_none());
+}
