@@ -432,8 +432,11 @@ impl Journal {
 
     /// Starts a new segment whose first record is `first`, in `epoch`.
     fn roll(&mut self, first: Seq, epoch: Epoch) -> Result<(), JournalError> {
-        if let (Some(file), Some(segment)) = (&self.file, self.segments.last()) {
-            // What the old segment holds is durable before the new one is used.
+        // At `batch` what the old segment holds is durable before the new
+        // one is used, and the new file and its name survive a power loss.
+        // At `none` the page cache is the promise: no sync holds the turn up.
+        let batch = self.options.sync == SyncLevel::Batch;
+        if batch && let (Some(file), Some(segment)) = (&self.file, self.segments.last()) {
             file.sync_data().map_err(|e| JournalError::Io(segment.path.clone(), e))?;
         }
         let path = self.options.dir.join(segment_name(first));
@@ -443,9 +446,10 @@ impl Journal {
         crate::sys::preallocate(&file, capacity).map_err(io)?;
         let header = SegmentHeader::new(self.options.cluster, self.options.node, first, epoch, capacity);
         file.write_all_at(header.as_bytes(), 0).map_err(io)?;
-        file.sync_data().map_err(io)?;
-        // The new file's name must survive a power loss too.
-        File::open(&self.options.dir).and_then(|d| d.sync_all()).map_err(io)?;
+        if batch {
+            file.sync_data().map_err(io)?;
+            File::open(&self.options.dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
         let len = size_of::<SegmentHeader>() as u64;
         self.segments.push(Segment { path, first, end: first, len, dirty: len, capacity, index: Vec::new() });
         self.file = Some(file);
