@@ -202,12 +202,14 @@ impl ClaimFile {
     }
 }
 
-fn record_crc(epoch: Epoch, commit: Seq, record: &[u8]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&epoch.get().to_le_bytes());
-    hasher.update(&commit.get().to_le_bytes());
-    hasher.update(record);
-    hasher.finalize()
+/// Where the bytes a record's CRC covers start in the record: its epoch,
+/// its commit and the event record follow one another from there.
+const CRC_FROM: usize = 8;
+
+/// The CRC of a journal record, `bytes` being the whole of it (header and
+/// event record): one pass over the contiguous epoch, commit and record.
+fn record_crc(bytes: &[u8]) -> u32 {
+    crc32fast::hash(&bytes[CRC_FROM..])
 }
 
 /// Appends the journal record of `record` (an event record, as on the wire)
@@ -215,12 +217,15 @@ fn record_crc(epoch: Epoch, commit: Seq, record: &[u8]) -> u32 {
 pub fn encode(out: &mut Vec<u8>, epoch: Epoch, commit: Seq, record: &[u8]) {
     let header = RecordHeader {
         len: (record.len() as u32).into(),
-        crc: record_crc(epoch, commit, record).into(),
+        crc: 0.into(),
         epoch: epoch.get().into(),
         commit: commit.get().into(),
     };
+    let start = out.len();
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(record);
+    let crc = record_crc(&out[start..]);
+    out[start + 4..start + CRC_FROM].copy_from_slice(&crc.to_le_bytes());
 }
 
 /// One record read back from a segment.
@@ -326,7 +331,7 @@ impl<'a> Scan<'a> {
         }
         let record = &rest[..len];
         let (epoch, commit) = (Epoch(header.epoch.get()), Seq(header.commit.get()));
-        if record_crc(epoch, commit, record) != header.crc.get() {
+        if record_crc(&self.bytes[at..at + journal_len(len)]) != header.crc.get() {
             return Err(());
         }
         let (event, _) = EventRef::split(record).map_err(|_| ())?;
@@ -347,10 +352,8 @@ impl<'a> Scan<'a> {
             if len < size_of::<EventHeader>() || len > self.record_max.min(rest.len()) {
                 return false;
             }
-            let record = &rest[..len];
-            let seq = EventRef::split(record).map(|(e, _)| e.header.seq()).unwrap_or(Seq::ZERO);
-            let (epoch, commit) = (Epoch(header.epoch.get()), Seq(header.commit.get()));
-            record_crc(epoch, commit, record) == header.crc.get() && seq > self.next_seq
+            let seq = EventRef::split(&rest[..len]).map(|(e, _)| e.header.seq()).unwrap_or(Seq::ZERO);
+            record_crc(&self.bytes[candidate..candidate + journal_len(len)]) == header.crc.get() && seq > self.next_seq
         })
     }
 }
@@ -442,6 +445,21 @@ mod tests {
         bytes[good..good + eleventh.len() / 2].copy_from_slice(&eleventh[..eleventh.len() / 2]);
         let (seqs, end, at) = scan(&bytes);
         assert_eq!((seqs.len(), end, at), (10, Some(End::Torn { offset: good }), good));
+    }
+
+    /// The format's CRC: over the epoch and commit (little-endian) and the
+    /// event record, in that order; files written before are read the same.
+    #[test]
+    fn a_records_crc_covers_its_epoch_commit_and_event_in_order() {
+        let record = event(9, b"payload");
+        let mut bytes = Vec::new();
+        encode(&mut bytes, Epoch(5), Seq(8), &record);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&5u64.to_le_bytes());
+        hasher.update(&8u64.to_le_bytes());
+        hasher.update(&record);
+        let (header, _) = RecordHeader::ref_from_prefix(&bytes).unwrap();
+        assert_eq!(header.crc.get(), hasher.finalize());
     }
 
     #[test]
