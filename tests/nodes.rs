@@ -416,3 +416,18 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     }
     assert_eq!(cluster.leader.stop(), 0);
 }
+
+/// Issue 16: a client whose payload_max says more than the leader's had its
+/// larger events dropped unanswered, and resent them until its schedule ran
+/// out. The leader refuses the first by name (BUSY reason 6) and the load
+/// generator stops there, saying which request it was.
+#[test]
+fn a_payload_over_the_leaders_limit_is_refused_by_name_and_the_client_stops() {
+    let cluster = Cluster::start_with_leader(19, 2, &["--payload-max", "64"]);
+    let (code, text) = cluster.load_with(1000, 1000, &["--payload-max", "256", "--size", "100"]);
+    assert_eq!(code, 4, "not all confirmed:\n{text}");
+    let json = text.lines().find(|l| l.starts_with('{')).expect("a report");
+    assert_eq!(json_number(json, "refused"), 1.0, "request 1 refused: {json}");
+    assert_eq!(json_number(json, "committed"), 0.0);
+    drop(cluster);
+}

@@ -237,6 +237,12 @@ pub fn print_report(r: &LoadReport) {
             r.unacknowledged
         );
     }
+    if let Some(request) = r.refused {
+        println!(
+            "refused: the leader refused request {request} for good: its payload is over the leader's payload_max \
+             (every node and client must share the cluster's payload_max; --size must fit it)"
+        );
+    }
     println!("{}", report::table_header());
     println!("{}", report::table_row("commit (intended → commit)", &r.latency));
     println!("{}", report::table_row("send lateness (intended → sent)", &r.send_late));
@@ -244,7 +250,7 @@ pub fn print_report(r: &LoadReport) {
 
 fn json(r: &LoadReport) -> String {
     format!(
-        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"latency\":{},\"send_late\":{}}}",
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"latency\":{},\"send_late\":{}}}",
         r.planned,
         r.submitted,
         r.committed,
@@ -254,6 +260,7 @@ fn json(r: &LoadReport) -> String {
         r.rate(),
         r.elapsed_ns as f64 / 1e9,
         r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
+        r.refused.map_or("null".to_string(), |request| request.to_string()),
         report::json("commit", &r.latency),
         report::json("send_late", &r.send_late)
     )

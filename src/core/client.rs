@@ -96,6 +96,8 @@ pub struct Client {
     request_send: u64,
     paused_until: Nanos,
     leader_restarted: Option<(Epoch, Epoch)>,
+    /// A request the leader refused for good (BUSY reason 6).
+    refused: Option<u64>,
     stats: ClientStats,
     rejects: Rejects,
 }
@@ -144,6 +146,7 @@ impl Client {
             request_send: 1,
             paused_until: 0,
             leader_restarted: None,
+            refused: None,
             stats: ClientStats::default(),
             rejects: Rejects::default(),
             config,
@@ -162,6 +165,13 @@ impl Client {
     /// failover sends nothing more; its application decides.
     pub fn leader_restarted(&self) -> Option<(Epoch, Epoch)> {
         self.leader_restarted
+    }
+
+    /// A request the leader refused for good: its payload is over the
+    /// leader's `payload_max` (the client's configuration says more). It
+    /// and every later request stay pending, and the client sends no more.
+    pub fn refused(&self) -> Option<u64> {
+        self.refused
     }
 
     /// Requests submitted and not yet reported committed.
@@ -274,6 +284,9 @@ impl Client {
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
                 self.leader_restarted.get_or_insert((mine, epoch));
             }
+            Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
+                self.on_refused(busy.request.get());
+            }
             Frame::Busy(busy) if busy.client() == self.id => {
                 self.stats.busy += 1;
                 self.paused_until = now + busy.retry_ns.get();
@@ -302,6 +315,9 @@ impl Client {
                 // committed (taken by an earlier leader, beyond its log).
                 self.leader_restarted.get_or_insert((mine, epoch));
             }
+            Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
+                self.on_refused(busy.request.get());
+            }
             Frame::Busy(busy) if busy.client() == self.id => {
                 self.header.epoch = epoch.get().into();
                 self.stats.busy += 1;
@@ -328,6 +344,15 @@ impl Client {
                 }
             }
             _ => self.rejects.unexpected_kind += 1,
+        }
+    }
+
+    /// BUSY reason 6 for one of its pending requests (a stale or replayed
+    /// one for a request it no longer has changes nothing).
+    fn on_refused(&mut self, request: u64) {
+        self.stats.busy += 1;
+        if (self.request_oldest..self.request_next).contains(&request) {
+            self.refused.get_or_insert(request);
         }
     }
 
@@ -377,7 +402,7 @@ impl Client {
     /// With failover, a client whose requests are in doubt sends no more:
     /// its application must decide what they were.
     fn stopped(&self) -> bool {
-        self.failover() && self.leader_restarted.is_some()
+        (self.failover() && self.leader_restarted.is_some()) || self.refused.is_some()
     }
 
     /// When the client next needs `handle_timeout`/`poll_transmit` with no input.

@@ -455,7 +455,9 @@ impl Leader {
                 break;
             }
             if event.payload.len() > self.config.payload_max {
+                // Never to be taken: say so, or the client would resend it forever.
                 self.stats.oversized += 1;
+                self.queue_busy(from, id, request, BusyReason::Refused);
                 break;
             }
             let share = self.clients.share(slot, self.config.in_flight_max);

@@ -105,6 +105,9 @@ pub struct LoadReport {
     /// `(old, new)` epochs if the leader restarted during the run: the
     /// unacknowledged requests are in doubt.
     pub leader_restarted: Option<(Epoch, Epoch)>,
+    /// A request the leader refused for good (its payload is over the
+    /// leader's `payload_max`): the client stopped there.
+    pub refused: Option<u64>,
 }
 
 impl LoadReport {
@@ -121,6 +124,7 @@ impl LoadReport {
             latency: report::histogram(),
             send_late: report::histogram(),
             leader_restarted: None,
+            refused: None,
         }
     }
 
@@ -137,6 +141,7 @@ impl LoadReport {
         self.retries += other.retries;
         self.elapsed_ns = self.elapsed_ns.max(other.elapsed_ns);
         self.leader_restarted = self.leader_restarted.or(other.leader_restarted);
+        self.refused = self.refused.or(other.refused);
         self.latency.add(&other.latency).expect("same bounds");
         self.send_late.add(&other.send_late).expect("same bounds");
     }
@@ -284,8 +289,10 @@ fn client_thread(
         // pressure from a stalled (or vanished) leader must not hang the run.
         let drained = now >= intended(count.saturating_sub(1)) + options.drain_ns;
         report.leader_restarted = node.client().leader_restarted();
+        report.refused = node.client().refused();
         let finished = (all_sent && node.client().pending() == 0) || drained;
-        if finished || report.leader_restarted.is_some() || stop.load(Ordering::Relaxed) {
+        let ended = report.leader_restarted.is_some() || report.refused.is_some();
+        if finished || ended || stop.load(Ordering::Relaxed) {
             break;
         }
         // Refused, the next send time has passed already: sleep until a commit

@@ -85,6 +85,9 @@ pub enum BusyReason {
     /// The receiver does not lead (a follower, a candidate, or a leader that
     /// was replaced): send to the node in `leader`, or try another member.
     NotLeader,
+    /// The request can never be taken (its payload is over the cluster's
+    /// `payload_max`): neither it nor any later request of the SUBMIT was.
+    Refused,
     /// A code this version does not know.
     Unknown(u16),
 }
@@ -97,6 +100,7 @@ impl From<u16> for BusyReason {
             3 => BusyReason::Gap,
             4 => BusyReason::EpochChanged,
             5 => BusyReason::NotLeader,
+            6 => BusyReason::Refused,
             other => BusyReason::Unknown(other),
         }
     }
@@ -110,6 +114,7 @@ impl From<BusyReason> for u16 {
             BusyReason::Gap => 3,
             BusyReason::EpochChanged => 4,
             BusyReason::NotLeader => 5,
+            BusyReason::Refused => 6,
             BusyReason::Unknown(code) => code,
         }
     }

@@ -17,7 +17,7 @@ local kinds = {
 }
 local busy_reasons = {
   [1] = "in-flight window full", [2] = "client table full", [3] = "request skipped (gap)",
-  [4] = "epoch changed / in doubt", [5] = "not the leader",
+  [4] = "epoch changed / in doubt", [5] = "not the leader", [6] = "refused (payload over payload_max)",
 }
 
 local f = {

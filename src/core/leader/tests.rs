@@ -414,3 +414,58 @@ fn reserved_bytes_and_padding_of_a_record_go_out_as_zero() {
     assert_eq!((event.header.reserved.get(), event.payload), (0, &b"abc"[..]));
     assert_eq!(&data[data.len() - 5..], &[0; 5], "padding");
 }
+
+/// Issue 16: a record whose payload is over `payload_max` was dropped with
+/// the rest of its SUBMIT and never answered, so its client resent it
+/// forever. It is counted and answered BUSY reason 6 (refused), naming it;
+/// the requests before it are taken, and a client that gets it stops.
+#[test]
+fn an_oversized_record_is_counted_and_refused_by_name() {
+    let config = Config { payload_max: 16, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+    let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 1).unwrap();
+    for (request, payload) in [(1, &[1u8; 16][..]), (2, &[2; 24]), (3, &[3; 8])] {
+        let mut record = crate::wire::test_record(9, request, payload);
+        record[..8].fill(0); // unstamped
+        assert!(w.push_record(&record));
+    }
+    let len = w.finish();
+    leader.handle_datagram(10, addr(9), &buf[..len]);
+    assert_eq!(leader.stats().oversized, 1);
+    assert_eq!(leader.stats().events_stamped, 1, "request 1 is taken, 3 waits behind 2");
+    let out = sent(&mut leader, 20);
+    assert_eq!(busy_of(&out), [(9, BusyReason::Refused)]);
+    let busy = out.iter().find_map(|d| match crate::wire::parse(d).unwrap().frame {
+        Frame::Busy(b) => Some(b.request.get()),
+        _ => None,
+    });
+    assert_eq!(busy, Some(2), "the request refused");
+
+    // A client told so stops, and says which request it was.
+    let mut c = crate::core::Client::new(Config { payload_max: 32, ..config.clone() }, ClientId(9), addr(1)).unwrap();
+    c.submit(&[1; 16]).unwrap();
+    c.submit(&[2; 24]).unwrap();
+    let mut out = vec![0; 1472];
+    assert!(c.poll_transmit(0, &mut out).is_some());
+    c.handle_datagram(5, addr(1), &busy_refusing(&config, 9, 2));
+    assert_eq!(c.refused(), Some(2));
+    assert_eq!((c.poll_transmit(10_000_000_000, &mut out), c.poll_timeout()), (None, None), "it sends no more");
+}
+
+/// A BUSY reason 6 for `client`'s `request`.
+fn busy_refusing(config: &Config, client: u32, request: u64) -> Vec<u8> {
+    let header = Header::new(Kind::Busy, 0, config.cluster_id, config.epoch);
+    let body = crate::wire::Busy {
+        client: client.into(),
+        reason: u16::from(BusyReason::Refused).into(),
+        leader: 0.into(),
+        request: request.into(),
+        retry_ns: 0.into(),
+    };
+    let mut buf = vec![0; 128];
+    let len = crate::wire::emit(&mut buf, &header, Kind::Busy, &body).unwrap();
+    buf.truncate(len);
+    buf
+}
