@@ -291,6 +291,27 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// How long `seqcast promote` listens for the leader before it asks.
+const LISTEN_FOR_LEADER_MS: u64 = 200;
+
+/// The sender and epoch of the next leader frame (HEARTBEAT or DATA) of
+/// `cluster` on the group, if one is there to read now.
+fn leader_frame(
+    group: &UdpSocket,
+    buf: &mut [u8],
+    keys: Option<&seqcast::auth::Keys>,
+    cluster: u32,
+) -> Option<(NodeId, Epoch)> {
+    let n = group.recv(buf).ok()?;
+    let bytes = match keys {
+        Some(keys) => keys.open(&buf[..n]).ok()?,
+        None => &buf[..n],
+    };
+    let datagram = seqcast::wire::parse(bytes).ok()?;
+    let leads = matches!(datagram.frame, seqcast::wire::Frame::Heartbeat(_) | seqcast::wire::Frame::Data(_));
+    (leads && datagram.header.cluster.get() == cluster).then_some((datagram.header.member()?, datagram.header.epoch()))
+}
+
 /// Runs `seqcast promote`.
 pub fn promote(args: &PromoteArgs) -> ExitCode {
     let node = NodeId(args.node);
@@ -304,19 +325,24 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     let Some(to) = args.to.or(resolved.node(node)) else {
         return fail(format!("no address for node {node}: give --to, or a cluster file with node.{node} = IP:PORT"));
     };
-    let mut buf = [0u8; 64];
-    let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, Epoch::ZERO);
-    let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
-    let mut len = emit(&mut buf, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
     let keys = match args.cluster.keys(&resolved) {
         Ok(keys) => keys,
         Err(e) => return fail(e),
     };
-    if let Some(keys) = &keys {
-        match keys.seal(&mut buf, len) {
-            Some(sealed) => len = sealed,
-            None => return fail("a PROMOTE needs the member key: give a key file with `member` and `clients`"),
-        }
+    // The PROMOTE of the epoch the operator saw led, sealed if keyed.
+    let promote = |led: Epoch| {
+        let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, led);
+        let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
+        let mut frame = [0u8; 64];
+        let len = emit(&mut frame, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
+        let len = match &keys {
+            Some(keys) => keys.seal(&mut frame, len)?,
+            None => len,
+        };
+        Some(frame[..len].to_vec())
+    };
+    if promote(Epoch::ZERO).is_none() {
+        return fail("a PROMOTE needs the member key: give a key file with `member` and `clients`");
     }
     let socket = match UdpSocket::bind(SocketAddrV4::new(resolved.multicast.interface, 0)) {
         Ok(s) => s,
@@ -327,36 +353,39 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
+    let mut buf = vec![0u8; 65536];
+    // The PROMOTE names the epoch led now (a leader heartbeats every
+    // millisecond), so that a replay of it after this change moves nothing;
+    // 0 if none is heard: then only a member that hears no leader stands.
+    let listen_until = std::time::Instant::now() + Duration::from_millis(LISTEN_FOR_LEADER_MS.min(args.wait_ms));
+    let mut led = Epoch::ZERO;
+    while std::time::Instant::now() < listen_until {
+        match leader_frame(&group, &mut buf, keys.as_ref(), resolved.config.cluster_id) {
+            Some((_, epoch)) => led = led.max(epoch),
+            None => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+    let frame = promote(led).expect("sealed above");
     // Three copies a few milliseconds apart: a lost datagram is no answer.
     for _ in 0..3 {
-        if let Err(e) = socket.send_to(&buf[..len], to) {
+        if let Err(e) = socket.send_to(&frame, to) {
             return fail(format!("cannot send to {to}: {e}"));
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    println!("asked node {node} at {to} to stand for election");
+    match led {
+        Epoch::ZERO => println!("asked node {node} at {to} to stand for election (no leader heard)"),
+        led => println!("asked node {node} at {to} to stand for election (epoch {led} leads now)"),
+    }
     let deadline = std::time::Instant::now() + Duration::from_millis(args.wait_ms);
-    let mut buf = vec![0u8; 65536];
     while std::time::Instant::now() < deadline {
-        let Ok(n) = group.recv(&mut buf) else {
-            std::thread::sleep(Duration::from_millis(1));
-            continue;
-        };
-        let bytes = match &keys {
-            Some(keys) => match keys.open(&buf[..n]) {
-                Ok(bytes) => bytes,
-                Err(_) => continue,
-            },
-            None => &buf[..n],
-        };
-        let Ok(datagram) = seqcast::wire::parse(bytes) else { continue };
-        let leads = matches!(datagram.frame, seqcast::wire::Frame::Heartbeat(_) | seqcast::wire::Frame::Data(_));
-        if leads
-            && datagram.header.member() == Some(node)
-            && datagram.header.cluster.get() == resolved.config.cluster_id
-        {
-            println!("node {node} leads epoch {}", datagram.header.epoch());
-            return ExitCode::SUCCESS;
+        match leader_frame(&group, &mut buf, keys.as_ref(), resolved.config.cluster_id) {
+            Some((sender, epoch)) if sender == node && epoch > led => {
+                println!("node {node} leads epoch {epoch}");
+                return ExitCode::SUCCESS;
+            }
+            Some(_) => {}
+            None => std::thread::sleep(Duration::from_millis(1)),
         }
     }
     fail(format!(

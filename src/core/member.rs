@@ -372,7 +372,16 @@ impl Member {
         let (sender, epoch) = (NodeId(datagram.header.sender.get()), datagram.header.epoch());
         let decision = match datagram.frame {
             Frame::Promote(&Promote { node, .. }) if node.get() == self.id.0 => {
-                self.promote(now);
+                // It names the epoch the operator saw led (0: none was heard).
+                // One of an epoch gone (a replay) moves nothing, nor does one
+                // that saw no leader while this member hears one.
+                let heard = self.election.hears_leader(now, &self.view());
+                let current = if epoch == Epoch::ZERO { !heard } else { epoch == self.epoch() };
+                if current {
+                    self.promote(now);
+                } else {
+                    self.rejects.election += 1;
+                }
                 None
             }
             Frame::VoteRequest(request) => {

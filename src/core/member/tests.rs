@@ -2,7 +2,7 @@
 use super::*;
 use crate::core::election::REQUEST_RESEND_DIVISOR;
 use crate::core::{ClientId, JournalClaim};
-use crate::wire::{Ack, Frame, Vote, VoteRequest, emit, parse};
+use crate::wire::{Ack, Frame, Promote, Vote, VoteRequest, emit, parse};
 
 fn addr(node: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 5000 + node))
@@ -419,4 +419,42 @@ fn a_leader_that_starts_over_goes_on_delivering_where_it_was() {
     assert!(!leader.is_leader(), "acked beyond its log: it starts over");
     assert_eq!(leader.seq_next_delivery(), Seq(2), "sequence 1 was handed out already");
     assert!(leader.poll_event().is_none());
+}
+
+/// An operator's PROMOTE for `node`, naming epoch `led`.
+fn promote_frame(node: u16, led: u64) -> Vec<u8> {
+    let header = Header::new(Kind::Promote, crate::wire::SENDER_CLIENT, Config::default().cluster_id, Epoch(led));
+    let mut buf = vec![0; 128];
+    let len =
+        emit(&mut buf, &header, Kind::Promote, &Promote { node: node.into(), reserved: 0.into(), reserved2: 0.into() })
+            .unwrap();
+    buf.truncate(len);
+    buf
+}
+
+/// Issue 16: PROMOTE carried no epoch, so a replayed one started an
+/// election at the member it named whenever it came. It names the epoch
+/// the operator saw led: one of an older epoch moves nothing, nor does one
+/// that saw no leader while the member hears one.
+#[test]
+fn a_promote_of_an_epoch_gone_or_that_heard_no_leader_while_one_leads_moves_nothing() {
+    let config = Config { failover: Failover::Manual, election_timeout_ns: 20 * MS, ..Config::default() };
+    let data = data_of_node_0(&config);
+    let mut two = Member::new(config, NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(0), &data);
+    drain(&mut two, MS);
+    let stood = |m: &mut Member, now| drain(m, now).iter().any(|(kind, _)| *kind == Kind::VoteRequest);
+    for (led, why) in [(0, "it hears its leader"), (7, "not the epoch led")] {
+        two.handle_datagram(2 * MS, addr(99), &promote_frame(2, led));
+        assert!(!stood(&mut two, 2 * MS), "{why}");
+    }
+    assert_eq!(two.rejects().election, 2);
+    two.handle_datagram(3 * MS, addr(99), &promote_frame(2, 1));
+    assert!(stood(&mut two, 3 * MS), "the epoch it follows: it stands");
+    // With its leader silent, a PROMOTE that heard no leader is honoured too.
+    let mut one = Member::new(Config { failover: Failover::Manual, ..auto() }, NodeId(1), 0).unwrap();
+    one.handle_datagram(MS, addr(0), &data);
+    drain(&mut one, MS);
+    one.handle_datagram(30 * MS, addr(99), &promote_frame(1, 0));
+    assert!(stood(&mut one, 30 * MS));
 }
