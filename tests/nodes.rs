@@ -408,8 +408,10 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     for datagram in junk(cluster.cluster_id) {
         socket.send_to(&datagram, &follower_addr).unwrap();
     }
-    let named = |l: &str| l.contains("follower 1: dropping datagrams: foreign_cluster").then_some(());
-    cluster.followers[0].wait_for(Duration::from_secs(10), named);
+    let named = |l: &str| l.contains("follower 1: dropping datagrams: foreign_cluster").then(|| l.to_string());
+    let line = cluster.followers[0].wait_for(Duration::from_secs(10), named);
+    let sender = socket.local_addr().unwrap();
+    assert!(line.contains(&format!("latest from {sender}")), "names where they come from: {line}");
     loadgen.wait(Duration::from_secs(60));
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);

@@ -217,9 +217,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             _ => {}
         },
-        |member, _| {
+        |member, driver| {
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
-            reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()));
+            reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             if let Some(l) = member.leader() {
                 ack_watch.tick(l, usize::from(id.0));
             }

@@ -135,12 +135,22 @@ pub(super) struct RejectWatch {
 }
 
 impl RejectWatch {
-    pub(super) fn tick(&mut self, who: &str, rejects: &Rejects) {
-        for (reason, count) in rejects.by_reason() {
+    /// Warns of each reason seen for the first time, among the machine's
+    /// `rejects` and the datagrams `driver` could not open, naming where
+    /// the latest dropped datagram came from.
+    pub(super) fn tick(&mut self, who: &str, rejects: &Rejects, driver: &Driver) {
+        let stats = driver.stats();
+        let [short, no_key, bad_tag] = stats.auth_failed;
+        let unopened = [("auth_short", short), ("auth_no_key", no_key), ("auth_bad_tag", bad_tag)];
+        let core = rejects.by_reason().into_iter().map(|(reason, count)| (reason, count, "rejects:"));
+        for (reason, count, line) in core.chain(unopened.map(|(reason, count)| (reason, count, "io:"))) {
             if count > 0 && !self.seen.contains(&reason) {
                 self.seen.push(reason);
                 let at = super::args::clock_time();
-                eprintln!("{at} warning: {who}: dropping datagrams: {reason} ({count} so far; see the rejects: line)");
+                let from = stats.last_rejected_from.map_or(String::new(), |a| format!(", latest from {a}"));
+                eprintln!(
+                    "{at} warning: {who}: dropping datagrams: {reason} ({count} so far{from}; see the {line} line)"
+                );
             }
         }
     }
@@ -318,8 +328,8 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     };
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
-    let result = node.run(&net::stop_requested, |leader, _| {
-        reject_watch.tick("leader", leader.rejects());
+    let result = node.run(&net::stop_requested, |leader, driver| {
+        reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me));
         if let Some(m) = &metrics {
             m.publish(super::metrics::leader_page(me, leader));
@@ -437,10 +447,10 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 restarted.set(Some((*old, *new, *in_doubt)));
             }
         },
-        |follower, _| {
+        |follower, driver| {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
-            reject_watch.tick(&format!("follower {id}"), follower.rejects());
+            reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
             if let Some(m) = &metrics {
                 m.publish(super::metrics::follower_page(id.0, follower));
             }

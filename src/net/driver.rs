@@ -30,11 +30,18 @@ pub trait Machine {
     fn store(&mut self, _now: Nanos) -> bool {
         false
     }
+    /// Datagrams the machine rejected so far, every reason together.
+    fn rejected(&self) -> u64 {
+        0
+    }
 }
 
 macro_rules! machine {
-    ($type:ty) => {
+    ($type:ty, $rejected:expr) => {
         impl Machine for $type {
+            fn rejected(&self) -> u64 {
+                $rejected(self)
+            }
             fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
                 <$type>::handle_datagram(self, now, from, bytes)
             }
@@ -50,10 +57,13 @@ macro_rules! machine {
         }
     };
 }
-machine!(Leader);
-machine!(Follower);
-machine!(Client);
-machine!(Member);
+machine!(Leader, |m: &Leader| m.rejects().total());
+machine!(Follower, |m: &Follower| m.rejects().total());
+machine!(Client, |m: &Client| m.rejects().total());
+machine!(Member, |m: &Member| {
+    let role = m.follower().map(|f| f.rejects()).or(m.leader().map(|l| l.rejects()));
+    m.rejects().total() + role.map_or(0, |r| r.total())
+});
 
 /// How a node waits when it has nothing to do (DESIGN §1, §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +116,11 @@ pub struct DriverStats {
     /// Datagrams the machine wrote that this process holds no key to sign
     /// (not sent).
     pub unsigned: u64,
+    /// Where the latest datagram dropped came from (unopened, or rejected
+    /// by the machine): the host to look at.
+    pub last_rejected_from: Option<SocketAddr>,
+    /// The machine's reject count after the latest datagram.
+    rejected_seen: u64,
 }
 
 /// Most messages read from one socket in one turn (the work limiter): a
@@ -440,7 +455,16 @@ fn deliver(
     match keys.as_ref().map(|keys| keys.open_with(datagram, derived)) {
         None => machine.handle_datagram(now, from, datagram),
         Some(Ok(opened)) => machine.handle_datagram(now, from, opened),
-        Some(Err(e)) => stats.auth_failed[e as usize] += 1,
+        Some(Err(e)) => {
+            stats.auth_failed[e as usize] += 1;
+            stats.last_rejected_from = Some(from);
+            return;
+        }
+    }
+    // Only a datagram moves the machine's reject counts.
+    let rejected = machine.rejected();
+    if rejected != stats.rejected_seen {
+        (stats.rejected_seen, stats.last_rejected_from) = (rejected, Some(from));
     }
 }
 

@@ -300,6 +300,10 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         self.machine.handle_datagram(now, from, bytes);
     }
 
+    fn rejected(&self) -> u64 {
+        self.machine.rejected()
+    }
+
     fn handle_timeout(&mut self, now: Nanos) {
         self.machine.handle_timeout(now);
     }
