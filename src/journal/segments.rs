@@ -552,6 +552,10 @@ impl Journal {
                         left -= 1;
                         visit(entry);
                     }
+                    if left == 0 || seq >= end {
+                        // What the chunk holds beyond is not checked for nothing.
+                        break;
+                    }
                 }
                 if scan.good_len() == 0 {
                     break;

@@ -104,7 +104,7 @@ const HISTORY_BYTES_PER_TURN: usize = 64 << 10;
 const HISTORY_JOBS_MAX: usize = 64;
 
 /// Records read from the journal for one job at a time.
-const HISTORY_READ_RECORDS: usize = 256;
+const HISTORY_READ_RECORDS: usize = 1024;
 
 /// A range one follower asked for, served from the journal over turns.
 #[derive(Clone, Copy, Debug)]
