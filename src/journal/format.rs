@@ -306,6 +306,34 @@ impl<'a> Scan<'a> {
         Scan { bytes, at, next_seq: seq, end: None, record_max }
     }
 
+    /// Passes over the records before `seq` without checking their CRC: a
+    /// read that starts between two entries of a segment's index hands them
+    /// out to nobody (recovery checked them all at open). It stops at the
+    /// first thing that does not look like the next record, which
+    /// [`next`](Iterator::next) then judges.
+    pub fn skip_before(&mut self, seq: Seq) {
+        while self.end.is_none() && self.next_seq < seq {
+            let Ok((header, rest)) = RecordHeader::ref_from_prefix(&self.bytes[self.at.min(self.bytes.len())..]) else {
+                return;
+            };
+            let len = header.len.get() as usize;
+            if len < size_of::<EventHeader>() || len > self.record_max || !len.is_multiple_of(8) || len > rest.len() {
+                return;
+            }
+            match EventRef::split(&rest[..len]) {
+                Ok((event, _)) if event.header.seq() == self.next_seq => {}
+                _ => return,
+            }
+            self.at += journal_len(len);
+            self.next_seq = self.next_seq.next();
+        }
+    }
+
+    /// The sequence the next record must have.
+    pub fn next_seq(&self) -> Seq {
+        self.next_seq
+    }
+
     /// How the records ended, once the scan has.
     pub fn end(&self) -> Option<End> {
         self.end
