@@ -174,9 +174,10 @@ impl Drop for Members {
 }
 
 /// kill -9 of the leader under load, automatic failover; the old leader
-/// then restarts (`--rejoin`) and follows the new one.
-pub fn leader_killed(count: u64, rate: u64) -> Result<String, String> {
-    let mut c = Members::start(3, &[])?;
+/// then restarts (`--rejoin`, or on its journal when `journaled`) and
+/// follows the new one.
+pub fn leader_killed(count: u64, rate: u64, journaled: bool) -> Result<String, String> {
+    let mut c = Members::start_with(3, &[], journaled)?;
     let loadgen = c.load(count, rate);
     std::thread::sleep(Duration::from_millis(500));
     let mut leader = c.procs[0].take().expect("member 0 leads at start");
@@ -184,8 +185,8 @@ pub fn leader_killed(count: u64, rate: u64) -> Result<String, String> {
     leader.signal(libc::SIGKILL);
     leader.wait(Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(200));
-    // Back empty, while the load goes on: it must rejoin, not lead.
-    c.procs[0] = Some(c.spawn(0, &["--rejoin"]));
+    // Back, while the load goes on (empty, or on its journal): it must rejoin, not lead.
+    c.procs[0] = Some(c.spawn(0, if journaled { &[] } else { &["--rejoin"] }));
     let committed = c.finish_load(loadgen)?;
     if c.member(0).output().iter().any(|l| l.starts_with("elected")) {
         return Err(format!("the restarted old leader took the lead:\n{}", c.member(0).output().join("\n")));
@@ -203,9 +204,10 @@ pub fn leader_killed(count: u64, rate: u64) -> Result<String, String> {
 }
 
 /// SIGSTOP of the leader past the election timeout, then SIGCONT: it finds
-/// a newer epoch, steps down, commits nothing more, and catches up.
-pub fn leader_paused(count: u64, rate: u64) -> Result<String, String> {
-    let mut c = Members::start(3, &[])?;
+/// a newer epoch, steps down, commits nothing more, and catches up (from
+/// the new leader's journal too, when `journaled`).
+pub fn leader_paused(count: u64, rate: u64, journaled: bool) -> Result<String, String> {
+    let mut c = Members::start_with(3, &[], journaled)?;
     let loadgen = c.load(count, rate);
     std::thread::sleep(Duration::from_millis(500));
     let commit_of = |line: &str| line.split(" commit ").nth(1).and_then(|s| s.split(' ').next()?.parse::<u64>().ok());

@@ -522,15 +522,26 @@ fn main() {
                 pause_of(Cluster::start_journaled(4, &["--ring-events", "1000", "--in-flight-max", "500"])?, &load)
             }),
         ),
-        ("10 failover: leader killed (kill -9) mid-load", Box::new(|| failover::leader_killed(load.count, load.rate))),
+        (
+            "10 failover: leader killed (kill -9) mid-load",
+            Box::new(|| failover::leader_killed(load.count, load.rate, false)),
+        ),
         (
             "11 failover: leader paused past the timeout, resumed",
-            Box::new(|| failover::leader_paused(load.count, load.rate)),
+            Box::new(|| failover::leader_paused(load.count, load.rate, false)),
         ),
         ("12 failover: seqcast promote moves the lead", Box::new(|| failover::promoted(load.count, load.rate))),
         (
             "16 failover, journaled: every member killed (kill -9) under load, restarted from its journal",
             Box::new(|| failover::whole_cluster_killed(load.count, load.rate)),
+        ),
+        (
+            "17 failover, journaled: leader killed (kill -9) mid-load, restarted on its journal",
+            Box::new(|| failover::leader_killed(load.count, load.rate, true)),
+        ),
+        (
+            "18 failover, journaled: leader paused past the timeout, resumed",
+            Box::new(|| failover::leader_paused(load.count, load.rate, true)),
         ),
     ];
     let cases: Vec<_> =
