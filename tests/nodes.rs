@@ -433,3 +433,51 @@ fn a_payload_over_the_leaders_limit_is_refused_by_name_and_the_client_stops() {
     assert_eq!(json_number(json, "committed"), 0.0);
     drop(cluster);
 }
+
+/// Issue 15: a late `seqcast tail --failover --from 1` goes on through a
+/// failover (the leader killed with kill -9 under load, another elected)
+/// and ends with the members' log: the same digest, nothing lost.
+#[test]
+fn a_tail_follows_the_newest_leader_through_a_failover() {
+    let (group, cluster_id) = common::private_cluster(20);
+    let dir = std::env::temp_dir().join(format!("seqcast-test-{}-20", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let mut text = format!("cluster_id = {cluster_id}\ngroup = {group}\n");
+    for i in 0..3 {
+        text.push_str(&format!("node.{i} = {}\n", free()));
+    }
+    let conf = dir.join("cluster.conf");
+    std::fs::write(&conf, text).unwrap();
+    let (conf, out) = (conf.to_str().unwrap(), dir.to_str().unwrap());
+    let member = |id: u16, extra: &[&str]| {
+        let mut args = common::strings(&["member", "--id", &id.to_string(), "--cluster", conf, "--out", out]);
+        args.extend(common::strings(extra));
+        let node = common::Proc::start(&format!("member {id}"), common::SEQCAST, &args);
+        node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+        node
+    };
+    let mut members: Vec<common::Proc> = (0..3).map(|id| member(id, &[])).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let tail_args = ["tail", "--cluster", conf, "--failover", "--from", "1", "--to", "6000", "--format", "count"];
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &common::strings(&tail_args));
+    let load_args = ["--cluster", conf, "--failover", "--count", "6000", "--rate", "3000", "--json"];
+    let mut load = common::Proc::start("loadgen", common::LOADGEN, &common::strings(&load_args));
+    std::thread::sleep(Duration::from_millis(800));
+    members[0].signal(libc::SIGKILL);
+    members[0].wait(Duration::from_secs(5));
+    members[0] = member(0, &["--rejoin"]);
+    assert_eq!(load.wait(Duration::from_secs(60)), 0, "{:?}", load.output());
+    let report = load.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
+    assert_eq!(json_number(&report, "committed"), 6000.0, "{report}");
+    assert_eq!(tail.wait(Duration::from_secs(30)), 0, "{:?}", tail.output());
+    let digest = tail.line("digest: ");
+    assert!(digest.starts_with("seq 1..=6000 events 6000 lost 0 "), "{digest}");
+    std::thread::sleep(Duration::from_millis(1500));
+    for mut node in members.drain(1..) {
+        assert_eq!(node.stop(), 0);
+        assert_eq!(node.line("digest: "), digest, "the tail delivered what {} did", node.name);
+    }
+    members[0].stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -30,6 +30,11 @@ pub struct TailArgs {
     /// only the summary at the end.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// The cluster's members elect their leader (`seqcast member`): follow
+    /// the leader of the newest epoch through failovers. Without it a new
+    /// epoch is a sequencer that restarted, and the tail stops there.
+    #[arg(long)]
+    failover: bool,
     /// Address the leader sends repairs to [default: the interface, a port
     /// the system picks].
     #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
@@ -78,6 +83,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
     };
     // Learned from the leader's first frame.
     resolved.config.epoch = Epoch::ZERO;
+    if args.failover {
+        resolved.config.failover = seqcast::core::Failover::Auto;
+    }
     let listen = args.listen.unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, None) {
         Ok(tuning) => tuning,

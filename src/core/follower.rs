@@ -403,6 +403,9 @@ impl Follower {
 
     /// Feeds one datagram its member already parsed and checked.
     pub(super) fn handle_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
+        if self.observer && self.config.failover != Failover::Off {
+            self.follow_newest_leader(&datagram);
+        }
         if !admits(&datagram, Peers::Leader(self.leader), &mut self.rejects) {
             return;
         }
@@ -464,6 +467,25 @@ impl Follower {
         self.mark_missing(now);
         self.adopt();
         self.ack_due |= self.seq_acked() > self.ack_sent;
+    }
+
+    /// A read-only subscriber of a cluster with failover follows the leader
+    /// of the newest epoch it hears: that leader's log holds every
+    /// committed event (an election saw to it), so the subscriber goes on
+    /// from its commit, dropping what it held past it, as a member does
+    /// when it follows a new leader; it claims nothing, so takes no sync.
+    fn follow_newest_leader(&mut self, datagram: &Datagram<'_>) {
+        let leads = matches!(datagram.frame, Frame::Data(_) | Frame::Heartbeat(_));
+        let (epoch, mine) = (datagram.header.epoch(), self.epoch());
+        if leads
+            && mine != Epoch::ZERO
+            && epoch > mine
+            && let Some(leader) = datagram.header.member()
+        {
+            self.join(epoch, leader);
+            self.sync = None;
+            self.log_epoch = epoch;
+        }
     }
 
     /// What an ACK may claim: what it holds, and with a journal only what
