@@ -46,7 +46,11 @@ fn options() -> Options {
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1).cloned());
     Options {
         quick: args.iter().any(|a| a == "--quick"),
-        idle: Wait::parse(&value("--idle").unwrap_or_else(|| "block".into())),
+        idle: match Wait::parse(&value("--idle").unwrap_or_else(|| "block".into())) {
+            // The nodes have no such mode; it is the second ping-pong's.
+            Wait::Epoll => panic!("--idle takes block, yield or spin"),
+            wait => wait,
+        },
         cpus: if args.iter().any(|a| a == "--pin") {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
@@ -375,8 +379,15 @@ fn main() {
     let (mut rtt, mut commit, mut lost) = (report::histogram(), report::histogram(), 0.0);
     // Per round: the ping-pong's p50, p99 and p99.9 in µs.
     let mut floors: Vec<[f64; 3]> = Vec::new();
+    // Beside it (idle block), a ping-pong that waits as the nodes do, in
+    // epoll before each recv: its p50 per round, never the floor.
+    let mut epoll_p50s: Vec<f64> = Vec::new();
     for round in 0..rounds {
         let round_rtt = baseline::ping_pong(o.idle, o.cpus, 144, pings / rounds);
+        if o.idle == Wait::Block {
+            let epoll_rtt = baseline::ping_pong(Wait::Epoll, o.cpus, 144, pings / rounds);
+            epoll_p50s.push(epoll_rtt.value_at_percentile(50.0) as f64 / 1000.0);
+        }
         let cluster = Cluster::start_custom(1 + 40 * round as u8, 2, &idle, &[], o.cpus);
         let low = load(&cluster, 10_000, 10.0 * scale / rounds as f64, 1, 1, &["--out", &out]);
         stop(cluster);
@@ -403,6 +414,7 @@ fn main() {
         Wait::Block => "blocking recv",
         Wait::Yield => "non-blocking recv, yielding",
         Wait::Spin => "non-blocking recv, spinning",
+        Wait::Epoll => "non-blocking recv after epoll_wait",
     };
     println!("baseline ping-pong (144 B, {how}): {}", report::table_row("round trip", &rtt));
     println!(
@@ -438,6 +450,17 @@ fn main() {
         Some((rtt_p999, "RTT p99.9")),
         Some(("≤ 3", us(99.9) <= 3.0 * rtt_p999)),
     );
+    if !epoll_p50s.is_empty() {
+        let epoll_floor = 2.0 * median(epoll_p50s.clone());
+        println!("epoll ping-pong per round (as the nodes wait): p50 {} µs", spread(&epoll_p50s));
+        t.add(
+            "the same p50, against an epoll ping-pong (beside, not the floor)",
+            us(50.0),
+            "µs",
+            Some((epoll_floor, "2×RTT p50, epoll_wait + recv")),
+            None,
+        );
+    }
     if lost != 0.0 {
         t.note("LOST at 10k events/s", &format!("{lost}"));
     }
