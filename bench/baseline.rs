@@ -76,7 +76,8 @@ impl Wait {
 
 thread_local! {
     /// Per socket this thread receives on with [`Wait::Epoll`]: its epoll
-    /// instance (made by `prepare`, edge-triggered as mio's; kept open).
+    /// instance (made by `prepare`, edge-triggered as mio's; closed when
+    /// another socket takes the same number).
     static EPOLLS: std::cell::RefCell<Vec<(std::os::fd::RawFd, std::os::fd::RawFd)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -92,7 +93,12 @@ fn epoll_watch(socket: &UdpSocket) {
     assert_eq!(unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &mut event) }, 0, "epoll_ctl");
     EPOLLS.with(|e| {
         let mut e = e.borrow_mut();
-        e.retain(|&(socket, _)| socket != fd);
+        // A socket closed since left its number to this one: its epoll goes.
+        if let Some(i) = e.iter().position(|&(socket, _)| socket == fd) {
+            let (_, old) = e.swap_remove(i);
+            // SAFETY: `old` is an epoll descriptor only this list holds.
+            unsafe { libc::close(old) };
+        }
         e.push((fd, epfd));
     });
 }

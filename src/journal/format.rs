@@ -317,7 +317,7 @@ impl<'a> Scan<'a> {
                 return;
             };
             let len = header.len.get() as usize;
-            if len < size_of::<EventHeader>() || len > self.record_max || !len.is_multiple_of(8) || len > rest.len() {
+            if !self.fits(len, rest.len()) {
                 return;
             }
             match EventRef::split(&rest[..len]) {
@@ -327,6 +327,12 @@ impl<'a> Scan<'a> {
             self.at += journal_len(len);
             self.next_seq = self.next_seq.next();
         }
+    }
+
+    /// Whether a record header's `len` is one a record can have, with
+    /// `room` bytes after the header.
+    fn fits(&self, len: usize, room: usize) -> bool {
+        len >= size_of::<EventHeader>() && len <= self.record_max && len.is_multiple_of(8) && len <= room
     }
 
     /// The sequence the next record must have.
@@ -354,7 +360,7 @@ impl<'a> Scan<'a> {
         if len == 0 && header.crc.get() == 0 && header.epoch.get() == 0 && header.commit.get() == 0 {
             return Ok(None);
         }
-        if len < size_of::<EventHeader>() || len > self.record_max || !len.is_multiple_of(8) || len > rest.len() {
+        if !self.fits(len, rest.len()) {
             return Err(());
         }
         let record = &rest[..len];

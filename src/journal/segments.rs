@@ -169,9 +169,9 @@ struct Segment {
 const INDEX_EVERY: u64 = 256;
 
 /// Records between two entries of the index of a closed segment: 16 bytes
-/// of memory per 4,096 records on disk, where the segment being written
-/// keeps 16 per 256 (the index grew a node's memory with its journal); a
-/// read walks from an entry to where it starts without checking CRCs.
+/// of memory per 4,096 records on disk, so that a node's memory does not
+/// grow with its journal; a read walks from an entry to where it starts
+/// without checking CRCs.
 const INDEX_EVERY_CLOSED: u64 = 16 * INDEX_EVERY;
 
 /// Bytes a read takes from a segment file at a time.

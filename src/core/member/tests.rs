@@ -327,23 +327,33 @@ fn stray_votes_other_promotes_and_frames_in_its_own_name_are_counted() {
 /// Member 1 of three with failover, resuming a journal of `held` records
 /// whose records say `commit` is committed, with the claim its driver kept.
 fn resumed(claim: Option<JournalClaim>, held: u64, commit: u64) -> Member {
+    resumed_from(claim, 1..=held, commit)
+}
+
+/// The same, its journal holding the records of `seqs`.
+fn resumed_from(claim: Option<JournalClaim>, seqs: impl IntoIterator<Item = u64>, commit: u64) -> Member {
     let config = Config { journal: true, ..auto() };
     let mut resume = Member::resume_member(config, NodeId(1), 0, claim, (Seq(1), Seq(commit))).unwrap();
-    for seq in 1..=held {
+    for seq in seqs {
         let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
         resume.push(crate::wire::EventRef::split(&record).unwrap().0);
     }
     resume.finish()
 }
 
-/// A member's refused VOTE naming the epoch it is fenced at.
-fn fence_reply(from: u16, epoch: u64) -> Vec<u8> {
-    let header = Header::new(Kind::Vote, from, Config::default().cluster_id, Epoch(epoch));
-    let body = Vote { granted: 0.into(), reserved: 0.into(), log_epoch: 1.into(), log_seq: 0.into() };
+/// A frame of `kind` from node `from` in `epoch`, with `body`.
+fn frame<B: zerocopy::IntoBytes + zerocopy::Immutable>(kind: Kind, from: u16, epoch: u64, body: &B) -> Vec<u8> {
+    let header = Header::new(kind, from, Config::default().cluster_id, Epoch(epoch));
     let mut buf = vec![0; 128];
-    let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
+    let len = emit(&mut buf, &header, kind, body).unwrap();
     buf.truncate(len);
     buf
+}
+
+/// A member's refused VOTE naming the epoch it is fenced at.
+fn fence_reply(from: u16, epoch: u64) -> Vec<u8> {
+    let body = Vote { granted: 0.into(), reserved: 0.into(), log_epoch: 1.into(), log_seq: 0.into() };
+    frame(Kind::Vote, from, epoch, &body)
 }
 
 #[test]
@@ -382,23 +392,13 @@ fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody(
         assert_eq!(answer(&mut member, 2 * MS, 2, &request(2, 6, (5, 99), true)), Some((6, false)));
     }
     // A journal whose records past the commit have a hole claims nothing either.
-    let config = Config { journal: true, ..auto() };
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true });
-    let mut resume = Member::resume_member(config, NodeId(1), 0, whole, (Seq(1), Seq(2))).unwrap();
-    for seq in [1, 2, 3, 5] {
-        let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
-        resume.push(crate::wire::EventRef::split(&record).unwrap().0);
-    }
-    assert!(!resume.finish().may_vote());
+    assert!(!resumed_from(whole, [1, 2, 3, 5], 2).may_vote());
 }
 
 fn ack(from: u16, epoch: u64, held: u64) -> Vec<u8> {
-    let header = Header::new(Kind::Ack, from, Config::default().cluster_id, Epoch(epoch));
     let body = crate::wire::Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
-    let mut buf = vec![0; 128];
-    let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
-    buf.truncate(len);
-    buf
+    frame(Kind::Ack, from, epoch, &body)
 }
 
 /// A leader that handed its application sequence 1 and then learns its log
@@ -423,13 +423,8 @@ fn a_leader_that_starts_over_goes_on_delivering_where_it_was() {
 
 /// An operator's PROMOTE for `node`, naming epoch `led`.
 fn promote_frame(node: u16, led: u64) -> Vec<u8> {
-    let header = Header::new(Kind::Promote, crate::wire::SENDER_CLIENT, Config::default().cluster_id, Epoch(led));
-    let mut buf = vec![0; 128];
-    let len =
-        emit(&mut buf, &header, Kind::Promote, &Promote { node: node.into(), reserved: 0.into(), reserved2: 0.into() })
-            .unwrap();
-    buf.truncate(len);
-    buf
+    let body = Promote { node: node.into(), reserved: 0.into(), reserved2: 0.into() };
+    frame(Kind::Promote, crate::wire::SENDER_CLIENT, led, &body)
 }
 
 /// Issue 16: PROMOTE carried no epoch, so a replayed one started an
