@@ -61,7 +61,7 @@ pub fn run(t: &mut Table, out: &Path, quick: bool, idle: Wait, cpus: usize, sust
             load(&cluster, 10_000, 3.0 * scale, 1, 1, &["--out", dir]);
             commit[i].add(report::load(&out.join("loadgen-commit.hdr")).unwrap()).expect("same bounds");
             let report = load(&cluster, rate, 3.0 * scale, 2, super::events_per_datagram(), &[]);
-            let left = json_number(&report, "unacknowledged");
+            let left = json_number(&report, "unconfirmed");
             achieved[i].push(if left == 0.0 { json_number(&report, "rate") } else { 0.0 });
             stop(cluster);
             let cluster = Cluster::start_custom(tag + 1, 2, &args, &[], cpus);

@@ -148,7 +148,7 @@ pub fn run(t: &mut Table, out: &std::path::Path, quick: bool, idle: Wait, sustai
         let cluster = start(130 + i as u8, *sync);
         let report = load(&cluster, rate, seconds, 2, super::events_per_datagram(), &[]);
         achieved[i] = json_number(&report, "rate");
-        unconfirmed[i] = json_number(&report, "unacknowledged");
+        unconfirmed[i] = json_number(&report, "unconfirmed");
         if i == 1 {
             replay(t, &cluster, json_number(&report, "committed") as u64);
         }

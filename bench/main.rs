@@ -391,7 +391,7 @@ fn main() {
         let cluster = Cluster::start_custom(1 + 40 * round as u8, 2, &idle, &[], o.cpus);
         let low = load(&cluster, 10_000, 10.0 * scale / rounds as f64, 1, 1, &["--out", &out]);
         stop(cluster);
-        lost += json_number(&low, "unacknowledged");
+        lost += json_number(&low, "unconfirmed");
         let round_commit = report::load(&o.out.join("loadgen-commit.hdr")).unwrap();
         // Each round's own ratio: how far the machine's mood moves it.
         let (floor_us, commit_us) = (
@@ -472,7 +472,7 @@ fn main() {
     let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
     let once = |cluster: &Cluster, rate: u64, curve: &mut String| -> (bool, f64) {
         let report = load(cluster, rate, 3.0 * scale, 2, per, &[]);
-        let (achieved, lost) = (json_number(&report, "rate"), json_number(&report, "unacknowledged"));
+        let (achieved, lost) = (json_number(&report, "rate"), json_number(&report, "unconfirmed"));
         let p99 = json_number(report.split("\"latency\":").nth(1).unwrap_or("{}"), "p99");
         let ok = lost == 0.0 && achieved >= 0.95 * rate as f64 && p99 <= p99_bound_us;
         let verdict = if ok { "sustained" } else { "not sustained" };

@@ -21,7 +21,7 @@ fn fresh_clients_run_after_run_never_fill_the_client_table_for_good() {
     for run in 1..=6 {
         let (code, report) = cluster.load_with(640, 6400, &["--clients", "64"]);
         assert_eq!(code, 0, "run {run}: {report}");
-        let (committed, left) = (json_number(&report, "committed"), json_number(&report, "unacknowledged"));
+        let (committed, left) = (json_number(&report, "committed"), json_number(&report, "unconfirmed"));
         assert_eq!((committed, left), (640.0, 0.0), "run {run}: {report}");
         std::thread::sleep(Duration::from_millis(350));
     }

@@ -155,7 +155,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let seq = |file: &str| ["sequencer", "--cluster", file].map(str::to_string);
     let cases = [
         (conf("q0.conf", "quorum = 0\n"), "quorum 0: give how many nodes must hold an event"),
-        (conf("ttl.conf", "ttl = 300\n"), "ttl: 300 is above 255"),
+        (conf("ttl.conf", "ttl = 300\n"), "ttl.conf:1: ttl: 300 is above 255"),
         (
             conf("twice.conf", "cluster_id = 1\ncluster_id = 2\n"),
             "twice.conf:2: cluster_id is given twice (first on line 1)",
@@ -170,8 +170,22 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
         let args = seq(file);
         refused_with(SEQCAST, &args.iter().map(String::as_str).collect::<Vec<_>>(), reason, 1);
     }
-    refused_with(SEQCAST, &["sequencer", "--quorum", "0"], "quorum 0: give how many nodes", 1);
-    refused_with(SEQCAST, &["sequencer", "--pin", "99999"], "cannot pin to CPU 99999 (CPUs here: 0 to", 1);
+    refused_with(SEQCAST, &["sequencer", "--quorum", "0"], "--quorum 0: give how many nodes", 1);
+    refused_with(SEQCAST, &["sequencer", "--ttl", "300"], "--ttl 300 is above 255", 1);
+    refused_with(
+        SEQCAST,
+        &["sequencer", "--ring-events", "0"],
+        "--ring-events 0 must be larger than --in-flight-max",
+        1,
+    );
+    refused_with(SEQCAST, &["follower", "--id", "1", "--window-events", "1"], "--window-events 1 must be at least", 1);
+    refused_with(SEQCAST, &["sequencer", "--payload-max", "100000"], "--payload-max 100000 makes one event need", 1);
+    refused_with(
+        SEQCAST,
+        &["sequencer", "--pin", "99999"],
+        "--pin: cannot pin to CPU 99999: this host has CPUs 0 to",
+        1,
+    );
     refused_with(SEQCAST, &["sequencer", "--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
     refused_with(LOADGEN, &["--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
     refused_with(SEQCAST, &["sim", "--seeds", "0"], "0 is not in 1..", 2);
@@ -250,7 +264,7 @@ fn completions_and_the_man_page_come_from_the_command_line() {
     assert_eq!(code, 0);
     let man = man.replace("\\-", "-");
     assert!(man.starts_with(".ie") || man.contains(".TH seqcast"), "{}", &man[..200.min(man.len())]);
-    for section in ["SEQCAST SEQUENCER", "SEQCAST MEMBER", "--client-idle-ms", "--wait-ms"] {
+    for section in ["SEQCAST SEQUENCER", "SEQCAST MEMBER", "--client-idle-ms", "--wait-ms", "EXIT STATUS"] {
         assert!(man.contains(section), "the man page lacks {section}");
     }
     refused_with(SEQCAST, &["completions", "tcsh"], "invalid value 'tcsh'", 2);
@@ -310,5 +324,7 @@ fn report_plots_percentile_curves_that_render() {
         pixmap.pixels().iter().filter(|p| p.alpha() > 0 && !(p.red() == p.green() && p.green() == p.blue())).count();
     assert!(coloured > 500, "{coloured} coloured pixels: the curves are missing");
     let _ = pixmap.save_png(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("latency.png"));
+    let nowhere = ["report", &files[0], "--plot", "/nonexistent/latency.svg"];
+    refused_with(SEQCAST, &nowhere, "--plot /nonexistent/latency.svg: cannot write there: No such file", 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }

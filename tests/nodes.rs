@@ -15,7 +15,7 @@ use seqcast::wire::{self, FrameWriter, Header, Heartbeat, Kind};
 fn followers_agree_and_a_killed_follower_catches_up() {
     let mut cluster = Cluster::start(1);
     let report = cluster.load(3000, 3000);
-    assert_eq!((json_number(&report, "committed"), json_number(&report, "unacknowledged")), (3000.0, 0.0), "{report}");
+    assert_eq!((json_number(&report, "committed"), json_number(&report, "unconfirmed")), (3000.0, 0.0), "{report}");
 
     // SIGKILL follower 2: leader + follower 1 are still a quorum of 2 of 3.
     cluster.followers[1].signal(libc::SIGKILL);
@@ -303,7 +303,8 @@ fn metric(page: &str, prefix: &str) -> Option<f64> {
 }
 
 /// Issue 17: a running node's counters from outside the process, in the
-/// Prometheus text format, per follower at the leader (acked, lag).
+/// Prometheus text format, per follower at the leader (acked, lag); and
+/// `seqcast stat` finding every node of a cluster on this host.
 #[test]
 fn a_running_nodes_counters_are_scraped_over_http() {
     // A port free for UDP is free for TCP too, almost always: good enough here.
@@ -333,10 +334,29 @@ fn a_running_nodes_counters_are_scraped_over_http() {
     let (code, table) = common::run(common::SEQCAST, &common::strings(&["stat", &leader_at, "--once"]));
     assert_eq!(code, 0, "{table}");
     assert!(table.contains("node 0   leader") && table.contains("commit 2000 ") && table.contains("lag 0"), "{table}");
+    // With no address, it finds every node of the cluster on this host
+    // (the followers serve theirs on a free loopback port).
+    let id = cluster.cluster_id.to_string();
+    let stat = || common::run(common::SEQCAST, &common::strings(&["stat", "--cluster-id", &id, "--once"]));
+    let (mut code, mut table) = stat();
+    // Each node refreshes its page once a second.
+    for _ in 0..30 {
+        if table.lines().filter(|l| l.contains("commit 2000 ")).count() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        (code, table) = stat();
+    }
+    assert_eq!(code, 0, "{table}");
+    assert_eq!(table.lines().filter(|l| l.contains("commit 2000 ")).count(), 3, "{table}");
+    assert!(table.contains("node 2   follower") && table.contains(&format!("sequencer {leader_at}")), "{table}");
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }
     assert_eq!(cluster.leader.stop(), 0);
+    let (code, text) = stat();
+    assert_eq!(code, 1, "the nodes stopped, and their notes went with them: {text}");
+    assert!(text.contains(&format!("no seqcast node of cluster {id} is running on this host")), "{text}");
 }
 
 /// Issue 17: latency over time. The load generator prints each second's
@@ -384,10 +404,11 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-/// Issue 17: the leader showed nothing per follower, and a wrong cluster id
-/// showed only as a count. The leader now says when a follower stops
-/// acknowledging (and when it is back), and each node says the first time
-/// it drops datagrams for a reason.
+/// Issue 17: the leader showed nothing per follower, a wrong cluster id
+/// showed only as a count, and a second follower with the same id went
+/// unnoticed. The leader now says when a follower stops acknowledging (and
+/// when it is back) and when one id acknowledges from two addresses, and
+/// each node says the first time it drops datagrams for a reason.
 #[test]
 fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     let mut cluster = Cluster::start(18);
@@ -412,6 +433,12 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     let line = cluster.followers[0].wait_for(Duration::from_secs(10), named);
     let sender = socket.local_addr().unwrap();
     assert!(line.contains(&format!("latest from {sender}")), "names where they come from: {line}");
+    // A second follower given id 1 (a copied command line): the leader
+    // hears id 1 from two addresses in turn and says so.
+    let mut twin = cluster.follower(1);
+    let clash = |l: &str| l.contains("are two nodes running with --id 1?").then_some(());
+    cluster.leader.wait_for(Duration::from_secs(10), clash);
+    assert_eq!(twin.stop(), 0);
     loadgen.wait(Duration::from_secs(60));
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);

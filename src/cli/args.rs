@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use seqcast::auth::Keys;
-use seqcast::core::{Deliver, NodeId};
+use seqcast::core::{ConfigError, Deliver, NodeId};
 use seqcast::journal::{JournalOptions, SyncLevel};
-use seqcast::net::cluster::{Cluster, ClusterError, ClusterFile, Overrides, Settings};
+use seqcast::net::cluster::{Cluster, ClusterFile, Overrides, Settings};
 use seqcast::net::{Clock, Idle, Tuning};
 
 /// Who the cluster is and where it multicasts.
@@ -81,10 +81,7 @@ impl ClusterArgs {
             key_file: self.key_file.clone(),
         };
         let overrides = Overrides { settings, nodes: self.nodes };
-        file.resolve(&overrides, me).map_err(|e| match e {
-            ClusterError::NodesDisagree { .. } => format!("--{e}"),
-            e => e.to_string(),
-        })
+        file.resolve(&overrides, me).map_err(|e| e.to_string())
     }
 }
 
@@ -103,6 +100,26 @@ impl ClusterArgs {
             ));
         }
         Ok(None)
+    }
+}
+
+/// A configuration error in the words of the command line: each limit
+/// named by its flag (`--ring-events`), not by its field.
+pub fn config_error(e: &ConfigError) -> String {
+    let flag = |field: &str| format!("--{}", field.replace("_ns", "_ms").replace('_', "-"));
+    match e {
+        ConfigError::RingTooSmall { ring, in_flight } => {
+            format!("--ring-events {ring} must be larger than --in-flight-max ({in_flight})")
+        }
+        ConfigError::WindowTooSmall { window, in_flight } => {
+            format!("--window-events {window} must be at least --in-flight-max ({in_flight})")
+        }
+        ConfigError::RingBelowWindow { ring, window } => format!(
+            "--ring-events {ring} must be at least --window-events ({window}) with failover: a promoted member \
+             serves repairs from its ring"
+        ),
+        ConfigError::Zero(field) => format!("{} must be greater than zero", flag(field)),
+        e => e.to_string(),
     }
 }
 
@@ -139,6 +156,26 @@ pub fn host_port(text: &str) -> Result<SocketAddrV4, String> {
         .ok_or_else(|| format!("{text} has no IPv4 address"))
 }
 
+/// A number no smaller than `MIN`.
+fn at_least<T, const MIN: u64>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + TryFrom<u64> + PartialOrd,
+    T::Err: std::fmt::Display,
+{
+    let value: T = text.parse().map_err(|e| format!("{e}"))?;
+    match T::try_from(MIN) {
+        Ok(min) if value < min => Err(format!("{text} is below the least allowed, {MIN}")),
+        _ => Ok(value),
+    }
+}
+
+/// `IP:PORT` or `HOST:PORT`, IPv4 or IPv6.
+pub fn socket_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let mut found = text.to_socket_addrs().map_err(|e| format!("not IP:PORT nor a host name and port ({e})"))?;
+    found.next().ok_or_else(|| format!("{text} has no address"))
+}
+
 /// An IPv4 address, or the name of an interface that has one (`eth0`).
 pub fn interface(text: &str) -> Result<Ipv4Addr, String> {
     if let Ok(ip) = text.parse() {
@@ -171,8 +208,9 @@ pub struct TuningArgs {
     /// (across hosts with synchronised clocks).
     #[arg(long, value_enum, default_value_t = ClockArg::Monotonic)]
     pub clock: ClockArg,
-    /// Socket send and receive buffers, bytes (capped by net.core.rmem_max).
-    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
+    /// Socket send and receive buffers, bytes (at least 4096; capped by
+    /// net.core.rmem_max).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20, value_parser = at_least::<usize, 4096>)]
     pub buffer: usize,
 }
 
@@ -246,7 +284,7 @@ pub struct OutputArgs {
     pub quiet: bool,
     /// Serve the node's counters in the Prometheus text format over HTTP
     /// at this address (e.g. 127.0.0.1:9400), refreshed each second.
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = socket_addr)]
     pub metrics: Option<std::net::SocketAddr>,
 }
 
@@ -264,8 +302,8 @@ pub struct JournalArgs {
     /// (survives power loss).
     #[arg(long, value_enum, default_value_t = SyncArg::Batch)]
     pub sync: SyncArg,
-    /// Bytes of each segment file, preallocated.
-    #[arg(long, value_name = "BYTES", default_value_t = JournalOptions::SEGMENT_BYTES)]
+    /// Bytes of each segment file, preallocated (at least 4096).
+    #[arg(long, value_name = "BYTES", default_value_t = JournalOptions::SEGMENT_BYTES, value_parser = at_least::<u64, 4096>)]
     pub segment_bytes: u64,
     /// Delete whole old segments while the journal holds more bytes than this.
     #[arg(long, value_name = "BYTES")]

@@ -155,7 +155,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     let leader = leader.map_err(|e| e.to_string())?;
     let followers: Vec<FollowerNode> = followers.into_iter().collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     println!();
-    print_report(&load_report);
+    print_report(&load_report, stop_load.load(Ordering::Relaxed));
     for (i, f) in followers.iter().enumerate() {
         println!("{}", report::table_row(&format!("delivery (stamp → follower {})", i + 1), f.delivery()));
     }
@@ -179,7 +179,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     }
     let agree = digests.windows(2).all(|w| w[0] == w[1]);
     let complete = digests.iter().all(|d| d.events == load_report.committed && d.lost == 0);
-    let nothing_lost = load_report.unacknowledged == 0 && load_report.submitted == load_report.planned;
+    let nothing_lost = load_report.unconfirmed == 0 && load_report.submitted == load_report.planned;
     match (nothing_lost, agree && complete) {
         (true, true) => {
             println!(

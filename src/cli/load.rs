@@ -199,7 +199,9 @@ pub fn run_with_progress(
                 );
             }
         }
-        let report = worker.join().expect("the load thread panicked");
+        let mut report = worker.join().expect("the load thread panicked")?;
+        report.redirects = progress.redirects.load(Ordering::Relaxed);
+        report.epoch = progress.epoch.load(Ordering::Relaxed);
         // What came after the last whole second.
         let rest = progress.take_interval();
         if let Some(log) = log.as_mut().filter(|_| !rest.is_empty()) {
@@ -208,7 +210,7 @@ pub fn run_with_progress(
             log.write_histogram(&rest, start, length, None)
                 .map_err(|e| NetError::Io(std::io::Error::other(format!("--hlog: {e:?}"))))?;
         }
-        report
+        Ok(report)
     });
     drop(log);
     if let Some(mut file) = file {
@@ -218,12 +220,16 @@ pub fn run_with_progress(
 }
 
 /// The report's text: counts that add up, the achieved rate, the latency.
-pub fn print_report(r: &LoadReport) {
+/// `stopped`: the run was stopped before its schedule ended (no reply, or
+/// Ctrl-C).
+pub fn print_report(r: &LoadReport, stopped: bool) {
     println!(
         "events: planned {}, submitted {} = committed {} + unconfirmed {}   (busy replies {}, client resends {})",
-        r.planned, r.submitted, r.committed, r.unacknowledged, r.busy, r.retries
+        r.planned, r.submitted, r.committed, r.unconfirmed, r.busy, r.retries
     );
-    if r.submitted < r.planned {
+    if r.submitted < r.planned && stopped {
+        println!("not sent: {} events, the run having stopped early", r.planned - r.submitted);
+    } else if r.submitted < r.planned {
         println!(
             "not sent: {} events were still held back (too many uncommitted) when the run's schedule and drain ended",
             r.planned - r.submitted
@@ -232,9 +238,15 @@ pub fn print_report(r: &LoadReport) {
     println!("rate: {:.0} committed events/s over {:.3} s", r.rate(), r.elapsed_ns as f64 / 1e9);
     if let Some((old, new)) = r.leader_restarted {
         println!(
-            "leader restarted: epoch {old} is gone, the leader now speaks epoch {new}; the {} unacknowledged \
+            "leader restarted: epoch {old} is gone, the leader now speaks epoch {new}; the {} unconfirmed \
              events are in doubt (committed or not in epoch {old})",
-            r.unacknowledged
+            r.unconfirmed
+        );
+    }
+    if r.redirects > 0 {
+        println!(
+            "failover: clients turned to another member {} times; the last leader heard led epoch {}",
+            r.redirects, r.epoch
         );
     }
     if let Some(request) = r.refused {
@@ -250,17 +262,19 @@ pub fn print_report(r: &LoadReport) {
 
 fn json(r: &LoadReport) -> String {
     format!(
-        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unacknowledged\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"latency\":{},\"send_late\":{}}}",
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unconfirmed\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"redirects\":{},\"epoch\":{},\"latency\":{},\"send_late\":{}}}",
         r.planned,
         r.submitted,
         r.committed,
-        r.unacknowledged,
+        r.unconfirmed,
         r.busy,
         r.retries,
         r.rate(),
         r.elapsed_ns as f64 / 1e9,
         r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
         r.refused.map_or("null".to_string(), |request| request.to_string()),
+        r.redirects,
+        r.epoch,
         report::json("commit", &r.latency),
         report::json("send_late", &r.send_late)
     )
@@ -337,13 +351,13 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
     if cli.json {
         println!("{}", json(&report));
     } else {
-        print_report(&report);
+        print_report(&report, stop.load(Ordering::Relaxed));
     }
     if let Some(dir) = &cli.out {
         let path = dir.join("loadgen-commit.hdr");
         report::save(&path, &report.latency).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    Ok(if report.unacknowledged == 0 && report.submitted == report.planned {
+    Ok(if report.unconfirmed == 0 && report.submitted == report.planned {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(NOT_ALL_CONFIRMED)

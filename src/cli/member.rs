@@ -131,7 +131,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     config.window_events = args.window_events.unwrap_or(config.window_events);
     config.client_idle_ns = args.client_idle_ms.map_or(config.client_idle_ns, |ms| ms.saturating_mul(1_000_000));
     if let Err(e) = config.validate() {
-        return fail(e);
+        return fail(super::args::config_error(&e));
     }
     if id.0 >= config.nodes {
         return fail(format!("member id {id} is not in a {}-node cluster (ids 0..{})", config.nodes, config.nodes));
@@ -189,7 +189,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         println!("{text}");
     }
     let quiet = args.output.quiet;
-    let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
+    let metrics = match super::metrics::Metrics::serve_node(args.output.metrics, config.cluster_id, id.0, "member") {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
@@ -223,12 +223,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             if let Some(l) = member.leader() {
                 ack_watch.tick(l, usize::from(id.0));
             }
-            if let Some(m) = &metrics {
-                match (member.leader(), member.follower()) {
-                    (Some(l), _) => m.publish(super::metrics::leader_page(id.0, l)),
-                    (_, Some(f)) => m.publish(super::metrics::follower_page(id.0, f)),
-                    _ => {}
-                }
+            match (member.leader(), member.follower()) {
+                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l)),
+                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f)),
+                _ => {}
             }
             if quiet {
                 return;

@@ -1,6 +1,9 @@
-//! `--metrics ADDR`: a node's counters in the Prometheus text format, served
-//! over HTTP by a small thread of its own (the poll loop only hands it a
-//! fresh page once a second), so a scraper never touches the hot path.
+//! A node's counters in the Prometheus text format, served over HTTP by a
+//! small thread of its own (the poll loop only hands it a fresh page once a
+//! second), so a scraper never touches the hot path: on `--metrics ADDR`,
+//! else on a free loopback port. Each node notes where in a directory of
+//! this user's ([`registry_dir`]), so `seqcast stat` finds every node of
+//! this host with no address given (as AeronStat finds Aeron's files).
 
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
@@ -11,16 +14,69 @@ use std::time::Duration;
 use seqcast::core::{Follower, Leader, Rejects};
 
 /// The page being served, replaced once a second.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Metrics {
     page: Arc<Mutex<String>>,
+    /// Where it is served.
+    addr: SocketAddr,
+    registration: Option<Arc<Registration>>,
+}
+
+/// Where this user's running nodes note their metrics address:
+/// `$XDG_RUNTIME_DIR/seqcast`, else `/tmp/seqcast-UID`.
+pub fn registry_dir() -> std::path::PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) if !dir.is_empty() => std::path::PathBuf::from(dir).join("seqcast"),
+        // SAFETY: getuid cannot fail and touches no memory.
+        _ => std::env::temp_dir().join(format!("seqcast-{}", unsafe { libc::getuid() })),
+    }
+}
+
+/// This process's note in [`registry_dir`], removed when the node ends.
+struct Registration(std::path::PathBuf);
+
+impl Registration {
+    /// Notes `line` (`cluster_id node kind address`) under this process's id.
+    fn write(line: &str) -> Result<Registration, String> {
+        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        let dir = registry_dir();
+        let made = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+        let owned = std::fs::metadata(&dir).is_ok_and(|m| m.permissions().mode() & 0o022 == 0);
+        if made.is_err() || !owned {
+            return Err(format!("{}: not a private directory of this user's", dir.display()));
+        }
+        let path = dir.join(format!("{}.node", std::process::id()));
+        std::fs::write(&path, format!("{line}\n")).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Registration(path))
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 impl Metrics {
+    /// Serves the page on `addr` (`--metrics`), else on a free loopback
+    /// port, and notes where for `seqcast stat` (node `node` of cluster
+    /// `cluster_id`, a `kind`: sequencer, follower or member). A node that
+    /// cannot note it still runs, and says so.
+    pub fn serve_node(addr: Option<SocketAddr>, cluster_id: u32, node: u16, kind: &str) -> Result<Metrics, String> {
+        let mut metrics = Metrics::serve(addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+        let at = metrics.addr;
+        match Registration::write(&format!("{cluster_id} {node} {kind} {at}")) {
+            Ok(r) => metrics.registration = Some(Arc::new(r)),
+            Err(e) => eprintln!("warning: `seqcast stat` will not find this node without its address: {e}"),
+        }
+        Ok(metrics)
+    }
+
     /// Serves the page on `addr` (GET of any path) until the process ends.
     pub fn serve(addr: SocketAddr) -> Result<Metrics, String> {
         let listener = TcpListener::bind(addr).map_err(|e| format!("--metrics {addr}: cannot listen: {e}"))?;
-        let metrics = Metrics::default();
+        let addr = listener.local_addr().map_err(|e| format!("--metrics {addr}: {e}"))?;
+        let metrics = Metrics { page: Arc::default(), addr, registration: None };
         let page = Arc::clone(&metrics.page);
         std::thread::Builder::new()
             .name("metrics".into())

@@ -19,57 +19,90 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// seqcast: a leader-based event sequencer over UDP multicast for a LAN.
+/// A leader-based event sequencer over UDP multicast for a LAN.
 ///
 /// One leader stamps every event with a sequence number and multicasts it;
 /// followers deliver in order, repair loss with NAKs and acknowledge; an event
 /// is committed once a quorum holds it. Defaults stay on this host: group
 /// 239.255.0.1:7400, interface 127.0.0.1, TTL 0.
 #[derive(Debug, Parser)]
-#[command(name = "seqcast", version)]
+#[command(name = "seqcast", version, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// What every exit code means, for `seqcast --help` and the man page.
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error, said on stderr (demo: an event was lost; sim: an \
+                          invariant failed; journal verify: damage found; promote: no election followed; stat: a \
+                          node did not answer); 2 the command line did not parse; 3 a follower whose leader \
+                          restarted in a new epoch; 4 the load generator left events unconfirmed.";
+/// The exit codes of a node that runs until it is stopped.
+const EXIT_NODE: &str = "Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 an error (said on stderr); 2 the \
+                         command line did not parse.";
+/// The exit codes of a command that only reads or writes files.
+const EXIT_PLAIN: &str = "Exit codes: 0 success; 1 an error (said on stderr); 2 the command line did not parse.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the leader (the sequencer) until Ctrl-C or SIGTERM.
+    #[command(after_help = EXIT_NODE)]
     Sequencer(nodes::SequencerArgs),
     /// Run a follower until Ctrl-C or SIGTERM; prints a digest of what it delivered.
+    #[command(after_help = "Exit codes: 0 stopped cleanly; 1 an error (said on stderr); 2 the command line \
+                            did not parse; 3 the leader restarted in a new epoch (everything committed \
+                            before it was delivered first).")]
     Follower(nodes::FollowerArgs),
     /// Run a member of a cluster with failover until Ctrl-C or SIGTERM: it
     /// leads or follows as elections decide; prints a digest of what it delivered.
+    #[command(after_help = EXIT_NODE)]
     Member(member::MemberArgs),
     /// Ask a member of a cluster with failover to stand for election now.
+    #[command(after_help = "Exit codes: 0 the node took the lead (its epoch is printed); 1 it did not \
+                            within --wait-ms, or an error (said on stderr); 2 the command line did not parse.")]
     Promote(member::PromoteArgs),
     /// A leader, followers and load on loopback for a few seconds, then a
     /// latency report. Exits non-zero if anything was lost.
+    #[command(after_help = "Exit codes: 0 every event committed and every follower delivered the same; \
+                            1 an event lost, digests that differ, or an error (said on stderr); 2 the command \
+                            line did not parse.")]
     Demo(demo::DemoArgs),
     /// Open-loop load on a running cluster, with latency from each event's
     /// intended send time to its commit (the same as `seqcast-loadgen`).
     Load(load::LoadgenCli),
     /// Print or compare latency histograms saved by the nodes, the load
     /// generator or the demo.
+    #[command(after_help = EXIT_PLAIN)]
     Report(report::ReportArgs),
     /// Check a node's journal directory, or print its events.
+    #[command(after_help = "Exit codes: 0 the journal is whole; 1 damage found (verify), or an error (said \
+                            on stderr); 2 the command line did not parse.")]
     Journal(journal::JournalArgs),
     /// Make the key files that authenticate every datagram of a cluster.
+    #[command(after_help = EXIT_PLAIN)]
     Keys(keys::KeysArgs),
     /// Read the log from a sequence on, then follow it live: a read-only
     /// subscriber (it counts for no quorum) that prints events or counts them.
+    #[command(after_help = "Exit codes: 0 reached --to, or stopped (Ctrl-C, SIGTERM); 1 an error, or the \
+                            leader restarted without this log (said on stderr); 2 the command line did not parse.")]
     Tail(tail::TailArgs),
     /// Run the deterministic simulator: a whole cluster in one thread per
     /// seed, through loss, duplication, reordering, crashes and partitions,
     /// checked against every invariant. Without fault flags each seed draws
     /// its own fault profile; each flag given fixes that fault for all seeds.
+    #[command(after_help = "Exit codes: 0 every seed held every invariant; 1 a seed failed (printed, to \
+                            replay with --seed), or an error; 2 the command line did not parse.")]
     Sim(sim::SimArgs),
     /// Show running nodes' counters, one line a node, each second (read
     /// from their --metrics endpoints).
+    #[command(after_help = "Exit codes: 0 success; 1 a node did not answer, or an error (said on stderr); 2 \
+                            the command line did not parse.")]
     Stat(stat::StatArgs),
     /// Print a shell's completion script for seqcast.
+    #[command(after_help = EXIT_PLAIN)]
     Completions(docs::CompletionsArgs),
     /// Print seqcast's man page (roff).
+    #[command(after_help = EXIT_PLAIN)]
     Man,
 }
 
@@ -116,6 +149,8 @@ mod tests {
         let mut cli = Cli::command();
         for sub in cli.get_subcommands_mut() {
             assert!(sub.get_about().is_some(), "subcommand {} has no help", sub.get_name());
+            let codes = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(codes.starts_with("Exit codes: 0"), "subcommand {} does not list its exit codes", sub.get_name());
             for arg in sub.get_arguments() {
                 let name = arg.get_id();
                 assert!(arg.get_help().is_some() || name == "help", "{} --{name} has no help", sub.get_name());

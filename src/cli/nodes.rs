@@ -50,9 +50,6 @@ pub struct SequencerArgs {
 
 /// `seqcast follower`.
 #[derive(Clone, Debug, Args)]
-#[command(after_help = "Exit codes: 0 stopped cleanly; 1 an error (said on stderr); 2 the command line did \
-                        not parse; 3 the leader restarted in a new epoch (everything committed before \
-                        it was delivered first).")]
 pub struct FollowerArgs {
     /// This follower's node id (1 .. nodes-1 when the leader is node 0).
     #[arg(long)]
@@ -90,7 +87,11 @@ pub(super) fn start_node(
     output: Option<&OutputArgs>,
 ) -> Result<net::Tuning, String> {
     let tuning = net::Tuning { keys: cluster.keys(resolved)?, ..tuning.tuning() };
-    net::catch_stop_signals().and_then(|()| tuning.apply_to_thread()).map_err(|e| e.to_string())?;
+    net::catch_stop_signals().map_err(|e| e.to_string())?;
+    tuning.apply_to_thread().map_err(|e| match tuning.pin_cpu {
+        Some(_) => format!("--pin: {e}"),
+        None => e.to_string(),
+    })?;
     if let Some(output) = output {
         super::args::check_out_dir(&output.out)?;
     }
@@ -163,10 +164,13 @@ pub(super) struct AckWatch {
     held: Vec<u64>,
     stalled: Vec<u64>,
     warned: Vec<bool>,
+    source_changes: u64,
+    clash_warned: bool,
 }
 
 impl AckWatch {
     pub(super) fn tick(&mut self, leader: &seqcast::core::Leader, me: usize) {
+        self.sources(leader);
         let held = leader.held();
         let newest = leader.commit().get() + leader.in_flight() as u64;
         self.held.resize(held.len(), 0);
@@ -191,6 +195,24 @@ impl AckWatch {
                 (self.stalled[id], self.warned[id]) = (0, false);
             }
             self.held[id] = h;
+        }
+    }
+
+    /// One node's id ACKing from one address, then another, is a restart
+    /// on a new port; from two addresses in turn, two nodes given one id.
+    fn sources(&mut self, leader: &seqcast::core::Leader) {
+        let changes = leader.stats().ack_source_changes;
+        let new = changes - std::mem::replace(&mut self.source_changes, changes);
+        let Some((id, before, now)) = leader.ack_source_changed().filter(|_| new > 0) else { return };
+        let at = super::args::clock_time();
+        if new == 1 {
+            eprintln!("{at} leader: follower {id} now acknowledges from {now} (before: {before})");
+        } else if !self.clash_warned {
+            self.clash_warned = true;
+            eprintln!(
+                "{at} warning: leader: follower {id} acknowledges from {before} and {now} in turn ({new} changes in \
+                 a second): are two nodes running with --id {id}?"
+            );
         }
     }
 }
@@ -286,7 +308,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
     config.client_idle_ns = args.client_idle_ms.map_or(config.client_idle_ns, |ms| ms.saturating_mul(1_000_000));
     if let Err(e) = config.validate() {
-        return fail(e);
+        return fail(super::args::config_error(&e));
     }
     let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
     let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
@@ -322,18 +344,18 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     }
     let mut last = LeaderStats::default();
     let quiet = args.output.quiet;
-    let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
+    let metrics =
+        match super::metrics::Metrics::serve_node(args.output.metrics, config.cluster_id, config.leader.0, "sequencer")
+        {
+            Ok(m) => m,
+            Err(e) => return fail(e),
+        };
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me));
-        if let Some(m) = &metrics {
-            m.publish(super::metrics::leader_page(me, leader));
-        }
+        metrics.publish(super::metrics::leader_page(me, leader));
         if !quiet {
             let s = leader.stats();
             println!(
@@ -402,6 +424,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     resolved.config.window_events = args.window_events.unwrap_or(resolved.config.window_events);
     // Learned from the leader's first frame.
     resolved.config.epoch = Epoch::ZERO;
+    if let Err(e) = resolved.config.validate() {
+        return fail(super::args::config_error(&e));
+    }
     let listen = args.listen.or(resolved.node(id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
         Ok(tuning) => tuning,
@@ -436,10 +461,11 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let restarted = Cell::new(None);
     let mut silence = Silence::default();
     let mut reject_watch = RejectWatch::default();
-    let metrics = match args.output.metrics.map(super::metrics::Metrics::serve).transpose() {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
+    let metrics =
+        match super::metrics::Metrics::serve_node(args.output.metrics, resolved.config.cluster_id, id.0, "follower") {
+            Ok(m) => m,
+            Err(e) => return fail(e),
+        };
     let result = node.run(
         &|| net::stop_requested() || restarted.get().is_some(),
         |event| {
@@ -451,9 +477,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
-            if let Some(m) = &metrics {
-                m.publish(super::metrics::follower_page(id.0, follower));
-            }
+            metrics.publish(super::metrics::follower_page(id.0, follower));
             if !quiet {
                 println!(
                     "{warn}[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",

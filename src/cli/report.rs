@@ -85,6 +85,8 @@ pub fn run(args: &ReportArgs) -> ExitCode {
 /// Draws each histogram's percentile distribution into an SVG file.
 fn plot(path: &std::path::Path, histograms: &[(String, hdrhistogram::Histogram<u64>)]) -> Result<(), String> {
     use plotters::prelude::*;
+    // The drawing library would say only "Drawing backend error".
+    std::fs::File::create(path).map_err(|e| format!("cannot write there: {e}"))?;
     // The last percentile drawn: 1 − 10^-6, as far as HdrHistogram's plots go.
     const X_MAX: f64 = 1e6;
     let curves: Vec<(&str, Vec<(f64, f64)>)> = histograms

@@ -1,6 +1,6 @@
 //! `seqcast stat`: the live counters of running nodes, one line a node,
-//! refreshed each second, read from their `--metrics` endpoints (what
-//! AeronStat is to Aeron).
+//! refreshed each second, read from their metrics endpoints: those given,
+//! else every node running on this host (what AeronStat is to Aeron).
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
@@ -15,9 +15,17 @@ use super::fail;
 /// `seqcast stat`.
 #[derive(Debug, Args)]
 pub struct StatArgs {
-    /// The nodes' --metrics addresses.
-    #[arg(required = true, value_name = "IP:PORT")]
+    /// The nodes' --metrics addresses [default: every node this user runs
+    /// on this host].
+    #[arg(value_name = "HOST:PORT", value_parser = super::args::socket_addr)]
     nodes: Vec<SocketAddr>,
+    /// Only the nodes of this cluster id (of those running on this host).
+    #[arg(long, value_name = "ID", conflicts_with = "nodes")]
+    cluster_id: Option<u32>,
+    /// Only the nodes of this cluster file's cluster (of those running on
+    /// this host).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "cluster_id"])]
+    cluster: Option<std::path::PathBuf>,
     /// Print one table and exit (exit 1 if a node did not answer).
     #[arg(long)]
     once: bool,
@@ -73,16 +81,73 @@ fn row(addr: SocketAddr) -> Result<String, String> {
     ))
 }
 
+/// A node running on this host, as it noted itself
+/// ([`registry_dir`](super::metrics::registry_dir)).
+struct Running {
+    cluster_id: u32,
+    node: u16,
+    kind: String,
+    addr: SocketAddr,
+}
+
+/// Every node of `cluster_id` (all with `None`) this user runs on this
+/// host; notes of processes that ended (killed) are removed.
+fn running(cluster_id: Option<u32>) -> Vec<Running> {
+    let dir = super::metrics::registry_dir();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Some(pid) = path.file_stem().and_then(|s| s.to_str()?.parse::<u32>().ok()) else { continue };
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("seqcast"));
+        if !alive {
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        if let [id, node, kind, addr] = fields[..]
+            && let (Ok(id), Ok(node), Ok(addr)) = (id.parse(), node.parse(), addr.parse())
+            && cluster_id.is_none_or(|c| c == id)
+        {
+            found.push(Running { cluster_id: id, node, kind: kind.to_string(), addr });
+        }
+    }
+    found.sort_by_key(|r| (r.cluster_id, r.node, r.addr));
+    found
+}
+
 /// Runs `seqcast stat`.
 pub fn run(args: &StatArgs) -> ExitCode {
+    let cluster_id = match &args.cluster {
+        Some(path) => match seqcast::net::cluster::ClusterFile::read(path) {
+            Ok(file) => Some(file.settings.cluster_id.unwrap_or(seqcast::core::Config::default().cluster_id)),
+            Err(e) => return fail(e),
+        },
+        None => args.cluster_id,
+    };
     loop {
         let mut failed = false;
-        for &addr in &args.nodes {
+        let nodes: Vec<(String, SocketAddr)> = if args.nodes.is_empty() {
+            let found = running(cluster_id);
+            if found.is_empty() {
+                let which = cluster_id.map_or(String::new(), |id| format!(" of cluster {id}"));
+                let dir = super::metrics::registry_dir();
+                let none = format!("no seqcast node{which} is running on this host (none noted in {})", dir.display());
+                if args.once {
+                    return fail(none);
+                }
+                println!("{none}");
+            }
+            found.into_iter().map(|r| (format!("cluster {:<6} {:<9} ", r.cluster_id, r.kind), r.addr)).collect()
+        } else {
+            args.nodes.iter().map(|&a| (String::new(), a)).collect()
+        };
+        for (name, addr) in nodes {
             match row(addr) {
-                Ok(line) => println!("{line}"),
+                Ok(line) => println!("{name}{line}"),
                 Err(e) => {
                     failed = true;
-                    println!("{addr:<21} no answer: {e}");
+                    println!("{name}{addr:<21} no answer: {e}");
                 }
             }
         }

@@ -176,6 +176,8 @@ pub enum ConfigError {
         mtu: usize,
         /// The smallest that works with `payload_max`.
         needed: usize,
+        /// `payload_max`.
+        payload_max: usize,
     },
     /// The ring must hold more than the in-flight bound, or commits could be evicted.
     RingTooSmall {
@@ -191,13 +193,21 @@ pub enum ConfigError {
         /// `in_flight_max`.
         in_flight: usize,
     },
+    /// With failover, the ring must hold a follower's whole window: a
+    /// promoted follower serves repairs from it.
+    RingBelowWindow {
+        /// `ring_events`.
+        ring: usize,
+        /// `window_events`.
+        window: usize,
+    },
     /// `clients_max` above 65535 (the leader keeps a client's slot in 16 bits).
     TooManyClients(usize),
     /// A limit or timer that must be positive is zero.
     Zero(&'static str),
     /// Failover needs followers that deliver on commit (an event delivered
-    /// on receipt could be dropped by the new leader) and a ring that holds a
-    /// follower's whole window (a promoted follower serves repairs from it).
+    /// on receipt could be dropped by the new leader), at most 64 members,
+    /// and members that resume as members.
     FailoverNeeds(&'static str),
 }
 
@@ -208,7 +218,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "a cluster needs at least 2 nodes (a leader and a follower), got {n}")
             }
             ConfigError::LeaderNotMember { leader, nodes } => {
-                write!(f, "leader id {leader} is not a member of a {nodes}-node cluster (ids 0..{nodes})")
+                write!(f, "leader {leader} is not a member of a {nodes}-node cluster (ids 0..{nodes})")
             }
             ConfigError::NotAFollower { id, nodes, leader } => {
                 write!(f, "follower id {id} must be in 0..{nodes} and differ from the leader's ({leader})")
@@ -216,15 +226,27 @@ impl fmt::Display for ConfigError {
             ConfigError::QuorumTooLarge { quorum, nodes } => {
                 write!(f, "quorum {quorum} is larger than the cluster ({nodes} nodes)")
             }
-            ConfigError::BadMtu { mtu, needed } => {
-                write!(f, "mtu {mtu} must be between {needed} (one event of payload_max) and {MTU_MAX}")
-            }
+            ConfigError::BadMtu { needed, payload_max, .. } if *needed > MTU_MAX => write!(
+                f,
+                "payload_max {payload_max} makes one event need a {needed}-byte datagram, above UDP's largest \
+                 ({MTU_MAX})"
+            ),
+            ConfigError::BadMtu { mtu, needed, payload_max } => write!(
+                f,
+                "mtu {mtu} must be between {needed} (a datagram that holds one event of payload_max {payload_max}) \
+                 and {MTU_MAX}"
+            ),
             ConfigError::RingTooSmall { ring, in_flight } => {
                 write!(f, "ring_events ({ring}) must be larger than in_flight_max ({in_flight})")
             }
             ConfigError::WindowTooSmall { window, in_flight } => {
                 write!(f, "window_events ({window}) must be at least in_flight_max ({in_flight})")
             }
+            ConfigError::RingBelowWindow { ring, window } => write!(
+                f,
+                "failover needs ring_events ({ring}) at least window_events ({window}): a promoted follower serves \
+                 repairs from its ring"
+            ),
             ConfigError::TooManyClients(n) => write!(f, "clients_max {n} is above the limit of 65535"),
             ConfigError::Zero(name) => write!(f, "{name} must be greater than zero"),
             ConfigError::FailoverNeeds(what) => write!(f, "failover needs {what}"),
@@ -248,7 +270,7 @@ impl Config {
         }
         let needed = self.mtu_needed();
         if self.mtu < needed || self.mtu > MTU_MAX || self.payload_max > usize::from(u16::MAX) {
-            return Err(ConfigError::BadMtu { mtu: self.mtu, needed });
+            return Err(ConfigError::BadMtu { mtu: self.mtu, needed, payload_max: self.payload_max });
         }
         if self.ring_events <= self.in_flight_max {
             return Err(ConfigError::RingTooSmall { ring: self.ring_events, in_flight: self.in_flight_max });
@@ -266,7 +288,7 @@ impl Config {
                 ));
             }
             if self.ring_events < self.window_events {
-                return Err(ConfigError::FailoverNeeds("ring_events at least window_events"));
+                return Err(ConfigError::RingBelowWindow { ring: self.ring_events, window: self.window_events });
             }
             if self.nodes > 64 {
                 // Votes are counted in a 64-bit set, one bit per member.
@@ -371,7 +393,7 @@ mod tests {
         assert!(bad(Config { quorum: 4, ..d() }).to_string().contains("larger than the cluster"));
         let auto = || Config { failover: Failover::Auto, ..d() };
         assert!(matches!(bad(Config { deliver: Deliver::OnReceive, ..auto() }), ConfigError::FailoverNeeds(_)));
-        assert!(matches!(bad(Config { window_events: 1 << 17, ..auto() }), ConfigError::FailoverNeeds(_)));
+        assert!(matches!(bad(Config { window_events: 1 << 17, ..auto() }), ConfigError::RingBelowWindow { .. }));
         assert_eq!(bad(Config { election_timeout_ns: 0, ..auto() }), ConfigError::Zero("election_timeout_ns"));
         assert_eq!(bad(Config { nodes: 65, ..auto() }), ConfigError::FailoverNeeds("at most 64 members"));
     }

@@ -74,6 +74,10 @@ pub struct LeaderStats {
     pub clients_evicted: u64,
     /// ACK round-trip samples dropped because the driver did not poll them in time.
     pub rtt_samples_dropped: u64,
+    /// ACKs from a member's id arriving from another address than its
+    /// previous ACK: once when it restarts on a new port, steadily when two
+    /// nodes run with the same id ([`Leader::ack_source_changed`]).
+    pub ack_source_changes: u64,
 }
 
 /// Round-trip samples kept until polled: more than a driver turn reads.
@@ -153,6 +157,7 @@ pub struct Leader {
     /// key); a member that has not ACKed (a new one, or one syncing to this
     /// leader's log) is answered where its latest NAK came from.
     member_addr: Vec<Option<(SocketAddr, bool)>>,
+    ack_source_change: Option<(NodeId, SocketAddr, SocketAddr)>,
     /// When this leader started: no ACK can echo a stamp older than that.
     started_ns: Nanos,
     scratch: Vec<u64>,
@@ -220,6 +225,7 @@ impl Leader {
             quorum: config.quorum(),
             held: vec![0; nodes],
             member_addr: vec![None; nodes],
+            ack_source_change: None,
             started_ns: now,
             scratch: vec![0; nodes],
             commit: 0,
@@ -356,6 +362,12 @@ impl Leader {
     /// nothing missing below (the leader's own entry: what it made durable).
     pub fn held(&self) -> &[u64] {
         &self.held
+    }
+
+    /// The latest member whose ACKs came from a new address: its id, the
+    /// address before, and the new one.
+    pub fn ack_source_changed(&self) -> Option<(NodeId, SocketAddr, SocketAddr)> {
+        self.ack_source_change
     }
 
     /// Sequenced events not committed yet.
@@ -512,7 +524,12 @@ impl Leader {
 
     fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
-        self.member_addr[node.index()] = Some((from, true));
+        if let Some((before, true)) = self.member_addr[node.index()].replace((from, true))
+            && before != from
+        {
+            self.stats.ack_source_changes += 1;
+            self.ack_source_change = Some((node, before, from));
+        }
         let newest = self.ring.seq_next() - 1;
         let held = ack.seq_held.get();
         if held > newest {

@@ -89,7 +89,7 @@ pub struct LoadReport {
     /// Events committed.
     pub committed: u64,
     /// Submitted but not committed when the run ended.
-    pub unacknowledged: u64,
+    pub unconfirmed: u64,
     /// BUSY replies received.
     pub busy: u64,
     /// Client resends.
@@ -103,11 +103,15 @@ pub struct LoadReport {
     /// every commit latency above.
     pub send_late: Histogram<u64>,
     /// `(old, new)` epochs if the leader restarted during the run: the
-    /// unacknowledged requests are in doubt.
+    /// unconfirmed requests are in doubt.
     pub leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (its payload is over the
     /// leader's `payload_max`): the client stopped there.
     pub refused: Option<u64>,
+    /// Times clients turned to another member (with failover).
+    pub redirects: u64,
+    /// The newest leader epoch a client heard (0: none).
+    pub epoch: u64,
 }
 
 impl LoadReport {
@@ -117,7 +121,7 @@ impl LoadReport {
             planned,
             submitted: 0,
             committed: 0,
-            unacknowledged: 0,
+            unconfirmed: 0,
             busy: 0,
             retries: 0,
             elapsed_ns: 0,
@@ -125,6 +129,8 @@ impl LoadReport {
             send_late: report::histogram(),
             leader_restarted: None,
             refused: None,
+            redirects: 0,
+            epoch: 0,
         }
     }
 
@@ -136,7 +142,7 @@ impl LoadReport {
     fn merge(&mut self, other: &LoadReport) {
         self.submitted += other.submitted;
         self.committed += other.committed;
-        self.unacknowledged += other.unacknowledged;
+        self.unconfirmed += other.unconfirmed;
         self.busy += other.busy;
         self.retries += other.retries;
         self.elapsed_ns = self.elapsed_ns.max(other.elapsed_ns);
@@ -316,7 +322,7 @@ fn client_thread(
         }
     }
     hand_over(&mut interval);
-    report.unacknowledged = report.submitted - report.committed;
+    report.unconfirmed = report.submitted - report.committed;
     report.busy = node.client().stats().busy;
     report.retries = node.client().stats().retries;
     report.elapsed_ns = last_commit_ns.saturating_sub(start_ns);

@@ -80,6 +80,10 @@ pub struct ClusterFile {
     pub settings: Settings,
     /// `node.N`, in id order, ids 0..n without holes.
     pub nodes: Vec<SocketAddrV4>,
+    /// Where it was read from, and the line of each key: errors found when
+    /// it is resolved name the line that gave the value.
+    path: Option<PathBuf>,
+    lines: Vec<(String, usize)>,
 }
 
 /// A line of a cluster file that could not be read.
@@ -101,6 +105,23 @@ impl fmt::Display for ClusterFileError {
 }
 
 impl std::error::Error for ClusterFileError {}
+
+/// A node's `IP:PORT`, or `HOST:PORT` resolved to the host's first IPv4
+/// address.
+fn node_addr(key: &str, text: &str, line: usize) -> Result<SocketAddrV4, ClusterFileError> {
+    use std::net::{SocketAddr, ToSocketAddrs};
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let found = text.to_socket_addrs().map_err(|e| ClusterFileError {
+        line,
+        message: format!("{key} = {text:?}: not IP:PORT, nor a host name and port ({e})"),
+    })?;
+    found
+        .into_iter()
+        .find_map(|a| if let SocketAddr::V4(v4) = a { Some(v4) } else { None })
+        .ok_or_else(|| ClusterFileError { line, message: format!("{key} = {text:?}: the host has no IPv4 address") })
+}
 
 fn value<T: std::str::FromStr>(key: &str, text: &str, line: usize) -> Result<T, ClusterFileError>
 where
@@ -141,7 +162,7 @@ impl ClusterFile {
                 "journal" => file.settings.journal = Some(PathBuf::from(text)),
                 "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
                 _ => match key.strip_prefix("node.") {
-                    Some(id) => nodes.push((value(key, id, line)?, value(key, text, line)?, line)),
+                    Some(id) => nodes.push((value(key, id, line)?, node_addr(key, text, line)?, line)),
                     None => return Err(ClusterFileError { line, message: format!("unknown key {key:?}") }),
                 },
             }
@@ -158,6 +179,7 @@ impl ClusterFile {
             }
             file.nodes.push(addr);
         }
+        file.lines = seen;
         Ok(file)
     }
 
@@ -165,8 +187,39 @@ impl ClusterFile {
     pub fn read(path: &std::path::Path) -> Result<ClusterFile, ClusterFileError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ClusterFileError { line: 0, message: format!("cannot read {}: {e}", path.display()) })?;
-        ClusterFile::parse(&text)
-            .map_err(|e| ClusterFileError { line: 0, message: format!("{}:{}: {}", path.display(), e.line, e.message) })
+        let mut file = ClusterFile::parse(&text).map_err(|e| ClusterFileError {
+            line: 0,
+            message: format!("{}:{}: {}", path.display(), e.line, e.message),
+        })?;
+        file.path = Some(path.to_path_buf());
+        Ok(file)
+    }
+
+    /// Where `key`'s value came from: `--flag` when `overrides` gave it,
+    /// else `FILE:LINE` (or `line N`) when this file did; `None` for a
+    /// built-in default.
+    fn origin(&self, overrides: &Overrides, key: &str) -> Option<String> {
+        let set = &overrides.settings;
+        let overridden = match key {
+            "ttl" => set.ttl.is_some(),
+            "group" => set.group.is_some(),
+            "interface" => set.interface.is_some(),
+            "quorum" => set.quorum.is_some(),
+            "leader" => set.leader.is_some(),
+            "mtu" => set.mtu.is_some(),
+            "payload_max" => set.payload_max.is_some(),
+            "nodes" => overrides.nodes.is_some(),
+            _ => false,
+        };
+        if overridden {
+            let flag = if key == "leader" { "leader-id" } else { key };
+            return Some(format!("--{}", flag.replace('_', "-")));
+        }
+        let line = self.lines.iter().find(|(k, _)| k == key)?.1;
+        Some(match &self.path {
+            Some(path) => format!("{}:{line}", path.display()),
+            None => format!("line {line}"),
+        })
     }
 }
 
@@ -198,6 +251,9 @@ pub enum ClusterError {
     Multicast(NetError),
     /// `quorum = 0` (or `--quorum 0`) was given.
     QuorumZero,
+    /// One of the above, with where the offending value was given: a flag
+    /// (`--ttl`) or a line of the cluster file (`cluster.conf:3`).
+    At(String, Box<ClusterError>),
 }
 
 impl fmt::Display for ClusterError {
@@ -211,10 +267,22 @@ impl fmt::Display for ClusterError {
                 )
             }
             ClusterError::NodesDisagree { given, file } => {
-                write!(f, "nodes {given} disagrees with the cluster file, which names {file} nodes")
+                write!(f, "nodes {given}, but the cluster file names {file}")
             }
             ClusterError::Config(e) => write!(f, "{e}"),
             ClusterError::Multicast(e) => write!(f, "{e}"),
+            ClusterError::At(origin, e) if origin.starts_with("--") => {
+                // The message names the setting as the file does
+                // (`payload_max 100000 …`); say it as the flag that gave it.
+                let text = e.to_string();
+                let key = origin[2..].replace('-', "_");
+                let key = if key == "leader_id" { "leader".to_string() } else { key };
+                match text.strip_prefix(key.as_str()) {
+                    Some(rest) => write!(f, "{origin}{}", rest.strip_prefix(':').unwrap_or(rest)),
+                    None => write!(f, "{origin}: {text}"),
+                }
+            }
+            ClusterError::At(origin, e) => write!(f, "{origin}: {e}"),
         }
     }
 }
@@ -266,6 +334,25 @@ impl ClusterFile {
     /// client; a node multicasts on its own address unless told otherwise),
     /// with `overrides` applied over the file.
     pub fn resolve(&self, overrides: &Overrides, me: Option<NodeId>) -> Result<Cluster, ClusterError> {
+        self.resolve_unplaced(overrides, me).map_err(|e| {
+            let keys: &[&str] = match &e {
+                ClusterError::NodesDisagree { .. } => &["nodes"],
+                ClusterError::QuorumZero | ClusterError::Config(ConfigError::QuorumTooLarge { .. }) => &["quorum"],
+                ClusterError::Config(ConfigError::LeaderNotMember { .. }) => &["leader"],
+                ClusterError::Config(ConfigError::BadMtu { .. }) => &["mtu", "payload_max"],
+                ClusterError::Multicast(NetError::Setting(name, _)) => &[*name],
+                ClusterError::Multicast(NetError::NotMulticast(_)) => &["group"],
+                ClusterError::Multicast(NetError::Interface(..)) => &["interface"],
+                _ => &[],
+            };
+            match keys.iter().find_map(|key| self.origin(overrides, key)) {
+                Some(origin) => ClusterError::At(origin, Box::new(e)),
+                None => e,
+            }
+        })
+    }
+
+    fn resolve_unplaced(&self, overrides: &Overrides, me: Option<NodeId>) -> Result<Cluster, ClusterError> {
         let from_file = self.nodes.len() as u16;
         let nodes = match (overrides.nodes, from_file) {
             (Some(given), file) if file != 0 && given != file => {
@@ -337,10 +424,18 @@ mod tests {
         let client = file.resolve(&Overrides { settings, nodes: None }, None).unwrap();
         assert_eq!((client.config.cluster_id, client.multicast.interface), (9, Ipv4Addr::LOCALHOST));
         let wrong = Overrides { nodes: Some(3), ..Overrides::default() };
-        assert_eq!(
-            file.resolve(&wrong, None).unwrap_err().to_string(),
-            "nodes 3 disagrees with the cluster file, which names 2 nodes"
-        );
+        assert_eq!(file.resolve(&wrong, None).unwrap_err().to_string(), "--nodes 3, but the cluster file names 2");
+    }
+
+    #[test]
+    fn a_bad_resolved_value_is_named_by_the_flag_or_the_line_that_gave_it() {
+        let file = ClusterFile::parse("node.0 = 127.0.0.1:7501\nttl = 300\nnode.1 = localhost:7502\n").unwrap();
+        assert_eq!(file.nodes[1], "127.0.0.1:7502".parse().unwrap(), "a host name resolves");
+        let from_file = file.resolve(&Overrides::default(), None).unwrap_err().to_string();
+        assert!(from_file.starts_with("line 2: ttl: 300 is above 255"), "{from_file}");
+        let settings = Settings { ttl: Some(1), mtu: Some(100), ..Settings::default() };
+        let flag = file.resolve(&Overrides { settings, nodes: None }, None).unwrap_err().to_string();
+        assert!(flag.starts_with("--mtu 100 must be between 344"), "{flag}");
     }
 
     #[test]

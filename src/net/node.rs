@@ -62,7 +62,8 @@ impl Tuning {
         if let Some(cpu) = self.pin_cpu {
             sys::pin_to_cpu(cpu).map_err(|e| {
                 let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-                io::Error::new(e.kind(), format!("cannot pin to CPU {cpu} (CPUs here: 0 to {}): {e}", cpus - 1))
+                let why = if cpu >= cpus { format!("this host has CPUs 0 to {}", cpus - 1) } else { e.to_string() };
+                io::Error::new(e.kind(), format!("cannot pin to CPU {cpu}: {why}"))
             })?;
         }
         sys::set_timer_slack(1_000)

@@ -106,7 +106,7 @@ impl Members {
     pub fn finish_load(&self, mut loadgen: Proc) -> Result<u64, String> {
         let code = loadgen.wait(Duration::from_secs(90));
         let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
-        if code != 0 || json_number(&report, "unacknowledged") != 0.0 {
+        if code != 0 || json_number(&report, "unconfirmed") != 0.0 {
             let members: Vec<String> = self
                 .procs
                 .iter()

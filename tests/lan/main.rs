@@ -426,7 +426,7 @@ fn quorum_lost(load: &Load) -> Outcome {
     let code = loadgen.wait(Duration::from_secs(60));
     let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
     c.follower(3).signal(libc::SIGCONT);
-    if code != 0 || json_number(&report, "unacknowledged") != 0.0 {
+    if code != 0 || json_number(&report, "unconfirmed") != 0.0 {
         return Err(format!("after quorum returned, loadgen exited {code}: {report}"));
     }
     let summary = c.finish(committed(&report))?;
