@@ -408,7 +408,9 @@ fn base64_decode(text: &str) -> Vec<u8> {
 /// showed only as a count, and a second follower with the same id went
 /// unnoticed. The leader now says when a follower stops acknowledging (and
 /// when it is back) and when one id acknowledges from two addresses, and
-/// each node says the first time it drops datagrams for a reason.
+/// each node says the first time it drops datagrams for a reason; idle or
+/// not, a silent follower is named (an idle one ACKs a HEARTBEAT now and
+/// then).
 #[test]
 fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     let mut cluster = Cluster::start(18);
@@ -417,10 +419,10 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     args.extend(common::strings(&["--quiet", "--json"]));
     let mut loadgen = common::Proc::start("loadgen", common::LOADGEN, &args);
     cluster.followers[1].signal(libc::SIGSTOP);
-    let silent = |l: &str| l.contains("leader: follower 2 acknowledged nothing for ").then_some(());
+    let silent = |l: &str| l.contains("leader: follower 2 silent for ").then_some(());
     cluster.leader.wait_for(Duration::from_secs(10), silent);
     cluster.followers[1].signal(libc::SIGCONT);
-    let back = |l: &str| l.contains("leader: follower 2 acknowledges again").then_some(());
+    let back = |l: &str| l.contains("leader: follower 2 heard again").then_some(());
     cluster.leader.wait_for(Duration::from_secs(10), back);
     // Another cluster's frames at follower 1.
     let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
@@ -440,6 +442,16 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     cluster.leader.wait_for(Duration::from_secs(10), clash);
     assert_eq!(twin.stop(), 0);
     loadgen.wait(Duration::from_secs(60));
+    // Idle, a follower still ACKs a HEARTBEAT now and then: the leader
+    // tells the paused one from the idle one.
+    cluster.followers[1].signal(libc::SIGSTOP);
+    let silences = |leader: &common::Proc, id: u32| {
+        leader.output().iter().filter(|l| l.contains(&format!("leader: follower {id} silent for "))).count()
+    };
+    let before = silences(&cluster.leader, 2);
+    cluster.leader.wait_for(Duration::from_secs(10), |_| (silences(&cluster.leader, 2) > before).then_some(()));
+    cluster.followers[1].signal(libc::SIGCONT);
+    assert_eq!(silences(&cluster.leader, 1), 0, "the idle follower 1 is heard: {:?}", cluster.leader.output());
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }

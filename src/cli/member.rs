@@ -221,7 +221,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             if let Some(l) = member.leader() {
-                ack_watch.tick(l, usize::from(id.0));
+                ack_watch.tick(l, usize::from(id.0), driver.now());
             }
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l)),

@@ -126,6 +126,14 @@ impl Silence {
             self.warned = true;
         }
     }
+
+    /// What a status line adds while the leader is silent: `leader silent 3.2 s `.
+    fn status(&self) -> String {
+        match self.last_change.filter(|_| self.warned) {
+            Some(last) => format!("leader silent {:.1} s ", last.elapsed().as_secs_f64()),
+            None => String::new(),
+        }
+    }
 }
 
 /// Says on stderr the first time each reason to drop a datagram appears
@@ -157,40 +165,69 @@ impl RejectWatch {
     }
 }
 
-/// At a leader: says on stderr when a follower stops acknowledging while
-/// the leader has events it does not hold, and when it acknowledges again.
+/// At a leader: says on stderr when a follower falls silent (no ACK for
+/// [`SILENT_NS`]: an idle follower still ACKs a HEARTBEAT every
+/// `KEEPALIVE_NS`) or, still heard, holds nothing more while the leader has
+/// events it lacks; and when it is back.
 #[derive(Default)]
 pub(super) struct AckWatch {
     held: Vec<u64>,
     stalled: Vec<u64>,
     warned: Vec<bool>,
+    silent: Vec<bool>,
     source_changes: u64,
     clash_warned: bool,
 }
 
+/// A follower not heard for this long is reported silent.
+const SILENT_NS: u64 = 2_000_000_000;
+
 impl AckWatch {
-    pub(super) fn tick(&mut self, leader: &seqcast::core::Leader, me: usize) {
+    pub(super) fn tick(&mut self, leader: &seqcast::core::Leader, me: usize, now: seqcast::core::Nanos) {
         self.sources(leader);
         let held = leader.held();
         let newest = leader.commit().get() + leader.in_flight() as u64;
-        self.held.resize(held.len(), 0);
-        self.stalled.resize(held.len(), 0);
-        self.warned.resize(held.len(), false);
-        for (id, &h) in held.iter().enumerate().filter(|&(id, _)| id != me) {
+        let n = held.len();
+        self.held.resize(n, 0);
+        self.stalled.resize(n, 0);
+        self.warned.resize(n, false);
+        self.silent.resize(n, false);
+        let at = super::args::clock_time();
+        for (id, (&h, &heard)) in held.iter().zip(leader.last_ack_ns()).enumerate().filter(|&(id, _)| id != me) {
+            let since = now.saturating_sub(if heard == 0 { leader.started_ns() } else { heard });
+            if since >= SILENT_NS {
+                if !self.silent[id] {
+                    let what = if heard == 0 { "not heard from since this leader started" } else { "silent" };
+                    eprintln!(
+                        "{at} warning: leader: follower {id} {what} for {:.1} s (no ACK; it holds up to {h}, the \
+                         leader is at {newest})",
+                        since as f64 / 1e9
+                    );
+                    self.silent[id] = true;
+                }
+                continue;
+            }
+            if self.silent[id] {
+                eprintln!("{at} leader: follower {id} heard again (it holds up to {h})");
+                self.silent[id] = false;
+            }
+            if since >= SILENT_NS / 2 {
+                // Falling silent, perhaps: that is said above, not as a stall.
+                continue;
+            }
             if h < newest && h == self.held[id] {
                 self.stalled[id] += 1;
                 if self.stalled[id] >= 2 && !self.warned[id] {
                     eprintln!(
-                        "{} warning: leader: follower {id} acknowledged nothing for {} s (it holds up to {h}, \
+                        "{at} warning: leader: follower {id} acknowledged nothing new for {} s (it holds up to {h}, \
                          the leader is at {newest})",
-                        super::args::clock_time(),
                         self.stalled[id]
                     );
                     self.warned[id] = true;
                 }
             } else {
                 if self.warned[id] {
-                    eprintln!("{} leader: follower {id} acknowledges again (up to {h})", super::args::clock_time());
+                    eprintln!("{at} leader: follower {id} acknowledges again (up to {h})");
                 }
                 (self.stalled[id], self.warned[id]) = (0, false);
             }
@@ -354,7 +391,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
-        ack_watch.tick(leader, usize::from(me));
+        ack_watch.tick(leader, usize::from(me), driver.now());
         metrics.publish(super::metrics::leader_page(me, leader));
         if !quiet {
             let s = leader.stats();
@@ -480,7 +517,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             metrics.publish(super::metrics::follower_page(id.0, follower));
             if !quiet {
                 println!(
-                    "{warn}[follower {id}] delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
+                    "{warn}[follower {id}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
+                    silence.status(),
                     s.delivered,
                     s.delivered - last.delivered,
                     follower.seq_held(),

@@ -11,6 +11,10 @@ use super::{
 };
 use crate::wire::{Ack, Batch, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
 
+/// An idle follower ACKs a HEARTBEAT at least this often (PROTOCOL.md): its
+/// leader tells a silent follower from an idle one.
+pub const KEEPALIVE_NS: Nanos = 250_000_000;
+
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FollowerStats {
@@ -452,8 +456,9 @@ impl Follower {
                 if let Some(sync) = self.sync.as_mut() {
                     sync.start = Some(heartbeat.epoch_start.get());
                 }
-                // The leader may have missed our last ACK.
-                self.ack_due |= heartbeat.commit.get() < self.seq_acked();
+                // The leader may have missed our last ACK; and an idle
+                // leader hears each follower now and then, to know it lives.
+                self.ack_due |= heartbeat.commit.get() < self.seq_acked() || now >= self.ack_at + KEEPALIVE_NS;
             }
             Frame::Unrecoverable(lost) => {
                 let end = lost.range.end.get();

@@ -157,6 +157,8 @@ pub struct Leader {
     /// key); a member that has not ACKed (a new one, or one syncing to this
     /// leader's log) is answered where its latest NAK came from.
     member_addr: Vec<Option<(SocketAddr, bool)>>,
+    /// When each member's latest ACK came (0: none yet).
+    last_ack_ns: Vec<Nanos>,
     ack_source_change: Option<(NodeId, SocketAddr, SocketAddr)>,
     /// When this leader started: no ACK can echo a stamp older than that.
     started_ns: Nanos,
@@ -225,6 +227,7 @@ impl Leader {
             quorum: config.quorum(),
             held: vec![0; nodes],
             member_addr: vec![None; nodes],
+            last_ack_ns: vec![0; nodes],
             ack_source_change: None,
             started_ns: now,
             scratch: vec![0; nodes],
@@ -362,6 +365,19 @@ impl Leader {
     /// nothing missing below (the leader's own entry: what it made durable).
     pub fn held(&self) -> &[u64] {
         &self.held
+    }
+
+    /// By node id, when each member's latest ACK came (0: none since this
+    /// leader started). An idle follower ACKs a HEARTBEAT every
+    /// [`KEEPALIVE_NS`](crate::core::KEEPALIVE_NS), so one not heard
+    /// for several of those is gone, paused or cut off.
+    pub fn last_ack_ns(&self) -> &[Nanos] {
+        &self.last_ack_ns
+    }
+
+    /// When this leader started (its clock).
+    pub fn started_ns(&self) -> Nanos {
+        self.started_ns
     }
 
     /// The latest member whose ACKs came from a new address: its id, the
@@ -524,6 +540,7 @@ impl Leader {
 
     fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
+        self.last_ack_ns[node.index()] = now;
         if let Some((before, true)) = self.member_addr[node.index()].replace((from, true))
             && before != from
         {
