@@ -127,6 +127,12 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     // The digest starts at the first event delivered: all after the gap.
     assert!(digest.starts_with(&format!("seq {}..=10000 ", lost + 1)), "{digest}");
     assert!(lost > 0 && events >= 2000 && events + lost == 10_000, "{digest}");
+    // The leader says so too, with the range.
+    let said = |l: &str| l.contains("warning: leader: told a follower that sequences").then(|| l.to_string());
+    cluster.leader.wait_for(Duration::from_secs(5), said);
+    // Each second's line spans all so far: the last reaches the tail's loss.
+    let span = format!("within 1..={lost})");
+    cluster.leader.wait_for(Duration::from_secs(5), |l| l.contains(&span).then_some(()));
 }
 
 /// DESIGN §8: a journal that cannot be written (here a segment larger than

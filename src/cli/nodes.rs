@@ -179,6 +179,29 @@ pub(super) struct AckWatch {
     clash_warned: bool,
 }
 
+/// At a leader: says on stderr when it tells followers that events they
+/// asked for are gone (UNRECOVERABLE), with the latest range.
+#[derive(Default)]
+pub(super) struct GoneWatch {
+    events: u64,
+}
+
+impl GoneWatch {
+    pub(super) fn tick(&mut self, leader: &seqcast::core::Leader) {
+        let events = leader.stats().events_unrecoverable;
+        let new = events - std::mem::replace(&mut self.events, events);
+        if let Some((first, end)) = leader.unrecoverable_span().filter(|_| new > 0) {
+            eprintln!(
+                "{} warning: leader: told a follower that sequences it asked for are gone ({new} in UNRECOVERABLEs; \
+                 all so far within {first}..={}): out of the ring, and not in the journal (none, or retention \
+                 deleted them)",
+                super::args::clock_time(),
+                end - 1
+            );
+        }
+    }
+}
+
 /// A follower not heard for this long is reported silent.
 const SILENT_NS: u64 = 2_000_000_000;
 
@@ -389,9 +412,11 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         };
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
+    let mut gone_watch = GoneWatch::default();
     let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
+        gone_watch.tick(leader);
         metrics.publish(super::metrics::leader_page(me, leader));
         if !quiet {
             let s = leader.stats();
@@ -513,6 +538,15 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         |follower, driver| {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
+            if s.lost > last.lost {
+                eprintln!(
+                    "{} warning: follower {id}: the leader says {} events are gone (UNRECOVERABLE), {} in all: \
+                     reported lost, never delivered",
+                    super::args::clock_time(),
+                    s.lost - last.lost,
+                    s.lost
+                );
+            }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
             metrics.publish(super::metrics::follower_page(id.0, follower));
             if !quiet {
@@ -530,8 +564,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     follower.rejects().total(),
                     super::args::clock_time()
                 );
-                last = *s;
             }
+            last = *s;
         },
     );
     if let Err(e) = result {

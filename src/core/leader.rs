@@ -58,6 +58,9 @@ pub struct LeaderStats {
     pub events_retransmitted: u64,
     /// UNRECOVERABLE replies sent.
     pub unrecoverable_sent: u64,
+    /// Sequences they reported gone (out of the ring with no journal, or
+    /// deleted by the journal's retention).
+    pub events_unrecoverable: u64,
     /// COMMIT datagrams sent to clients.
     pub commits_sent: u64,
     /// Retried requests an elected leader could not place (taken by an
@@ -157,6 +160,8 @@ pub struct Leader {
     /// key); a member that has not ACKed (a new one, or one syncing to this
     /// leader's log) is answered where its latest NAK came from.
     member_addr: Vec<Option<(SocketAddr, bool)>>,
+    /// The span of every UNRECOVERABLE sent: lowest first, highest end.
+    unrecoverable_span: Option<(u64, u64)>,
     /// When each member's latest ACK came (0: none yet).
     last_ack_ns: Vec<Nanos>,
     ack_source_change: Option<(NodeId, SocketAddr, SocketAddr)>,
@@ -227,6 +232,7 @@ impl Leader {
             quorum: config.quorum(),
             held: vec![0; nodes],
             member_addr: vec![None; nodes],
+            unrecoverable_span: None,
             last_ack_ns: vec![0; nodes],
             ack_source_change: None,
             started_ns: now,
@@ -373,6 +379,19 @@ impl Leader {
     /// for several of those is gone, paused or cut off.
     pub fn last_ack_ns(&self) -> &[Nanos] {
         &self.last_ack_ns
+    }
+
+    /// `[first, end)` spanning every UNRECOVERABLE this leader sent: the
+    /// lowest sequence and the end of the highest it reported gone.
+    pub fn unrecoverable_span(&self) -> Option<(u64, u64)> {
+        self.unrecoverable_span
+    }
+
+    pub(super) fn count_unrecoverable(&mut self, first: u64, end: u64) {
+        self.stats.unrecoverable_sent += 1;
+        self.stats.events_unrecoverable += end - first;
+        let (low, high) = self.unrecoverable_span.unwrap_or((first, end));
+        self.unrecoverable_span = Some((low.min(first), high.max(end)));
     }
 
     /// When this leader started (its clock).

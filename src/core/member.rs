@@ -98,6 +98,12 @@ impl Member {
         if let Role::Leader(leader) = &self.role { Some(leader) } else { None }
     }
 
+    /// As [`Leader::unrecoverable_frame`] while this member leads (0 when
+    /// it leads no more).
+    pub fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        if let Role::Leader(leader) = &mut self.role { leader.unrecoverable_frame(buf, first, end) } else { 0 }
+    }
+
     /// The follower, when this member follows.
     pub fn follower(&self) -> Option<&Follower> {
         if let Role::Follower(follower) = &self.role { Some(follower) } else { None }

@@ -37,7 +37,7 @@ pub(super) trait Durable {
         (0, 0)
     }
     /// An UNRECOVERABLE (see [`Leader::unrecoverable_frame`]).
-    fn unrecoverable_frame(&self, _buf: &mut [u8], _first: Seq, _end: Seq) -> usize {
+    fn unrecoverable_frame(&mut self, _buf: &mut [u8], _first: Seq, _end: Seq) -> usize {
         0
     }
 }
@@ -55,7 +55,7 @@ impl Durable for Leader {
     fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
         Leader::history_frame(self, now, buf, records)
     }
-    fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+    fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Leader::unrecoverable_frame(self, buf, first, end)
     }
 }
@@ -79,8 +79,8 @@ impl Durable for Member {
     fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
         self.leader().map_or((0, 0), |leader| leader.history_frame(now, buf, records))
     }
-    fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
-        self.leader().map_or(0, |leader| leader.unrecoverable_frame(buf, first, end))
+    fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        Member::unrecoverable_frame(self, buf, first, end)
     }
 }
 

@@ -401,6 +401,66 @@ fn whole_cluster_restart(load: &Load) -> Outcome {
     }
 }
 
+/// DESIGN §8: retention kept too little for a follower cut off beyond the
+/// ring: the leader answers its NAKs with UNRECOVERABLE and both say so.
+/// The harness must fail the case for the lost events (as case 9 shows it
+/// failing without a journal).
+fn beyond_retention(load: &Load) -> Outcome {
+    let small =
+        ["--ring-events", "1000", "--in-flight-max", "500", "--segment-bytes", "65536", "--retain-events", "2000"];
+    let mut c = Cluster::start_journaled(4, &small)?;
+    let n = mid_load(&mut c, load, |c| c.lan.link(3, false), Duration::from_millis(1000), |c| c.lan.link(3, true))?;
+    let leader_said = |l: &str| l.contains("leader: told a follower that sequences").then(|| l.to_string());
+    let leader_line = c.leader.as_ref().unwrap().wait_for(Duration::from_secs(10), leader_said);
+    let follower_said = |l: &str| l.contains("follower 3: the leader says").then(|| l.to_string());
+    let follower_line = c.follower(3).wait_for(Duration::from_secs(10), follower_said);
+    match c.finish(n) {
+        Ok(summary) => Err(format!("history beyond retention passed: {summary}")),
+        Err(failure) if failure.contains("lost") => {
+            let said = |line: &str| line.split("warning: ").nth(1).unwrap_or(line).to_string();
+            Ok(format!(
+                "failed as it must: {failure}; the leader said \"{}\", follower 3 \"{}\"",
+                said(&leader_line),
+                said(&follower_line)
+            ))
+        }
+        Err(other) => Err(format!("failed, but not for the lost events: {other}")),
+    }
+}
+
+/// DESIGN §8: a read-only subscriber started late under load replays from
+/// sequence 1 (the leader serves what left its small ring from its
+/// journal) and merges onto the live multicast: it delivers every event,
+/// in the followers' order (the same digest).
+fn late_tail(load: &Load) -> Outcome {
+    let mut c = Cluster::start_journaled(4, &["--ring-events", "1000", "--in-flight-max", "500"])?;
+    let mut loadgen = c.load(load.count, load.rate, 20_000);
+    // Late: the ring has long moved past sequence 1.
+    std::thread::sleep(Duration::from_millis(300 + load.count * 300 / load.rate.max(1)));
+    let host = c.followers + 1;
+    let to = load.count.to_string();
+    let mut args = strings(&["tail", "--cluster", c.conf.to_str().unwrap(), "--interface", &Lan::ip(host).to_string()]);
+    args.extend(strings(&["--from", "1", "--to", &to, "--format", "count"]));
+    let mut tail = c.exec(host, "tail", SEQCAST, &args);
+    let code = loadgen.wait(Duration::from_secs(90));
+    let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
+    if code != 0 || committed(&report) != load.count {
+        return Err(format!("loadgen exited {code}: {report}"));
+    }
+    let code = tail.wait(Duration::from_secs(60));
+    let tail_digest = tail.output().iter().find_map(|l| l.strip_prefix("digest: ").map(str::to_string));
+    let Some(tail_digest) = tail_digest.filter(|_| code == 0) else {
+        return Err(format!("tail exited {code}: {}", tail.output().join("\n")));
+    };
+    let summary = c.finish(load.count)?;
+    let want = format!("seq 1..={} events {} lost 0 ", load.count, load.count);
+    let hash = tail_digest.rsplit(' ').next().unwrap_or("").to_string();
+    if !tail_digest.starts_with(&want) || !summary.contains(&format!("digest {hash},")) {
+        return Err(format!("the tail's digest {tail_digest} is not the followers' ({summary})"));
+    }
+    Ok(format!("the tail delivered 1..={} with the followers' digest {hash}; {summary}", load.count))
+}
+
 /// The leader's commit, from its newest status line.
 fn leader_commit(c: &Cluster) -> u64 {
     let output = c.leader.as_ref().unwrap().output();
@@ -521,6 +581,14 @@ fn main() {
             Box::new(|| {
                 pause_of(Cluster::start_journaled(4, &["--ring-events", "1000", "--in-flight-max", "500"])?, &load)
             }),
+        ),
+        (
+            "19 journaled: retention removed what a cut-off follower needs (the harness fails it)",
+            Box::new(|| beyond_retention(&load)),
+        ),
+        (
+            "20 journaled: a late tail --from 1 under load ends with the followers' digest",
+            Box::new(|| late_tail(&load)),
         ),
         (
             "10 failover: leader killed (kill -9) mid-load",

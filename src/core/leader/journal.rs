@@ -106,7 +106,8 @@ impl Leader {
 
     /// Writes into `buf` an UNRECOVERABLE for `[first, end)`: sequences the
     /// journal no longer keeps (retention); returns its length.
-    pub fn unrecoverable_frame(&self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+    pub fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        self.count_unrecoverable(first.get(), end.get());
         let body = Unrecoverable { range: SeqRange::new(first, end) };
         emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE")
     }

@@ -87,7 +87,7 @@ impl Leader {
             if repair.next == repair.end {
                 repair.done_at = Some(now);
             }
-            self.stats.unrecoverable_sent += 1;
+            self.count_unrecoverable(body.range.first.get(), end);
             let len = emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE");
             return Some(Transmit { dest, len });
         }
