@@ -334,6 +334,8 @@ fn a_running_nodes_counters_are_scraped_over_http() {
     for f in [1, 2] {
         assert_eq!(metric(&page, &format!("seqcast_follower_held{{node=\"0\",follower=\"{f}\"}}")), Some(2000.0));
         assert_eq!(metric(&page, &format!("seqcast_follower_lag_events{{node=\"0\",follower=\"{f}\"}}")), Some(0.0));
+        assert_eq!(metric(&page, &format!("seqcast_follower_lag_seconds{{node=\"0\",follower=\"{f}\"}}")), Some(0.0));
+        assert!(metric(&page, &format!("seqcast_follower_naks_total{{node=\"0\",follower=\"{f}\"}}")).is_some());
     }
     assert!(page.contains("seqcast_rejects_total{node=\"0\",reason=\"bad_crc\"} 0"), "{page}");
     // seqcast stat reads the same endpoint.

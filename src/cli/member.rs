@@ -226,7 +226,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 gone_watch.tick(l);
             }
             match (member.leader(), member.follower()) {
-                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l)),
+                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now())),
                 (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f)),
                 _ => {}
             }

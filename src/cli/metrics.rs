@@ -124,8 +124,8 @@ fn rejects(out: &mut String, node: &str, r: &Rejects) {
     }
 }
 
-/// A leader's page; `node` is its id.
-pub fn leader_page(node: u16, leader: &Leader) -> String {
+/// A leader's page; `node` is its id, `now` the time on its clock.
+pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos) -> String {
     let (mut out, n) = (String::new(), format!("{{node=\"{node}\"}}"));
     let s = leader.stats();
     sample(&mut out, "seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
@@ -146,6 +146,11 @@ pub fn leader_page(node: u16, leader: &Leader) -> String {
         sample(&mut out, "seqcast_follower_held", "gauge", help, &labels, held);
         let help = "Events sequenced that a follower has not ACKed.";
         sample(&mut out, "seqcast_follower_lag_events", "gauge", help, &labels, newest.saturating_sub(held));
+        let help = "Age of the oldest event a follower has not ACKed.";
+        let lag = leader.lag_ns(seqcast::core::NodeId(id as u16), now) as f64 / 1e9;
+        sample(&mut out, "seqcast_follower_lag_seconds", "gauge", help, &labels, lag);
+        let help = "NAKs a follower sent this leader.";
+        sample(&mut out, "seqcast_follower_naks_total", "counter", help, &labels, leader.naks_by_member()[id]);
     }
     rejects(&mut out, &node.to_string(), leader.rejects());
     out

@@ -417,7 +417,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
         gone_watch.tick(leader);
-        metrics.publish(super::metrics::leader_page(me, leader));
+        metrics.publish(super::metrics::leader_page(me, leader, driver.now()));
         if !quiet {
             let s = leader.stats();
             println!(

@@ -64,8 +64,9 @@ fn row(addr: SocketAddr) -> Result<String, String> {
     let leading = first(&s, "seqcast_leading") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));
     let lag = if leading {
-        let worst = s.iter().filter(|(k, _)| k.starts_with("seqcast_follower_lag_events")).map(|(_, v)| *v);
-        format!("max follower lag {}", worst.fold(0.0, f64::max))
+        let worst = |name: &str| s.iter().filter(|(k, _)| k.starts_with(name)).map(|(_, v)| *v).fold(0.0, f64::max);
+        let (events, seconds) = (worst("seqcast_follower_lag_events{"), worst("seqcast_follower_lag_seconds{"));
+        format!("max follower lag {events} ({:.1} ms)", seconds * 1e3)
     } else {
         let held = first(&s, "seqcast_held").unwrap_or(0.0);
         format!("held {held} delivered {}", total(&s, "seqcast_delivered_total"))

@@ -164,6 +164,8 @@ pub struct Leader {
     unrecoverable_span: Option<(u64, u64)>,
     /// When each member's latest ACK came (0: none yet).
     last_ack_ns: Vec<Nanos>,
+    /// NAKs from each member.
+    naks_by_member: Vec<u64>,
     ack_source_change: Option<(NodeId, SocketAddr, SocketAddr)>,
     /// When this leader started: no ACK can echo a stamp older than that.
     started_ns: Nanos,
@@ -234,6 +236,7 @@ impl Leader {
             member_addr: vec![None; nodes],
             unrecoverable_span: None,
             last_ack_ns: vec![0; nodes],
+            naks_by_member: vec![0; nodes],
             ack_source_change: None,
             started_ns: now,
             scratch: vec![0; nodes],
@@ -392,6 +395,23 @@ impl Leader {
         self.stats.events_unrecoverable += end - first;
         let (low, high) = self.unrecoverable_span.unwrap_or((first, end));
         self.unrecoverable_span = Some((low.min(first), high.max(end)));
+    }
+
+    /// By node id, the NAKs each member sent this leader.
+    pub fn naks_by_member(&self) -> &[u64] {
+        &self.naks_by_member
+    }
+
+    /// How far behind member `node` is in time at `now`: the age of the
+    /// oldest event it has not ACKed (0 when it holds everything; the
+    /// oldest the ring keeps when that event left it, a lower bound).
+    pub fn lag_ns(&self, node: NodeId, now: Nanos) -> Nanos {
+        let Some(&held) = self.held.get(node.index()) else { return 0 };
+        if held + 1 >= self.ring.seq_next() {
+            return 0;
+        }
+        let oldest = (held + 1).max(self.ring.seq_first());
+        self.ring.get(oldest).map_or(0, |event| now.saturating_sub(event.header.stamp_ns.get()))
     }
 
     /// When this leader started (its clock).

@@ -14,6 +14,9 @@ impl Leader {
     /// source: a forged NAK must not turn the leader into a reflector.
     pub(super) fn on_nak(&mut self, now: Nanos, from: SocketAddr, member: Option<NodeId>, nak: Nak<'_>) {
         self.stats.naks += 1;
+        if let Some(count) = member.and_then(|node| self.naks_by_member.get_mut(node.index())) {
+            *count += 1;
+        }
         self.expire_repairs(now);
         let from = match member {
             None => from,

@@ -469,3 +469,22 @@ fn busy_refusing(config: &Config, client: u32, request: u64) -> Vec<u8> {
     buf.truncate(len);
     buf
 }
+
+/// Issue 17: per follower, the leader knows how far behind it is in time
+/// (the age of the oldest event it has not ACKed), how many NAKs it sent,
+/// and when its latest ACK came.
+#[test]
+fn the_leader_knows_each_followers_lag_in_time_and_its_naks() {
+    let config = Config::default();
+    let (mut leader, data) = one_event_sent(&config);
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    follower.handle_datagram(30, addr(1), &data);
+    let ack = follower.poll_transmit(40, &mut buf).unwrap();
+    leader.handle_datagram(50, addr(11), &buf[..ack.len]);
+    // The event was stamped at 10: follower 2, silent, is 990 ns behind.
+    assert_eq!((leader.lag_ns(NodeId(1), 1000), leader.lag_ns(NodeId(2), 1000)), (0, 990));
+    assert_eq!(leader.last_ack_ns(), [0, 50, 0]);
+    leader.handle_datagram(60, addr(12), &nak(&config, 2, 1, 2));
+    assert_eq!(leader.naks_by_member(), [0, 0, 1]);
+}
