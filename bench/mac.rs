@@ -1,8 +1,13 @@
 //! What a 128-bit tag per datagram costs on this machine, by datagram size:
-//! BLAKE3 keyed hashing (no nonce) against two AES-based MACs, AES-128-CMAC
-//! (no nonce, sequential) and GMAC, AES-256-GCM over no plaintext with the
-//! datagram as associated data (needs a nonce never reused under the key,
-//! across restarts too). `cargo bench --bench mac`; DESIGN §9 chooses by it.
+//! BLAKE3 keyed hashing (no nonce) against AES-128-CMAC (no nonce,
+//! sequential), GMAC (AES-256-GCM over no plaintext with the datagram as
+//! associated data: needs a nonce never reused under the key, across
+//! restarts too), AES-256-GCM-SIV used the same way with one fixed nonce
+//! (RFC 8452: misuse-resistant, a repeated nonce reveals only that two
+//! messages are equal, as any deterministic MAC does), and HMAC-SHA-256
+//! (SHA extensions where the CPU has them), truncated to 128 bits; and
+//! seqcast's own tag, AES-256-GCM-SIV's with its message keys derived once.
+//! `cargo bench --bench mac`; DESIGN §9 chooses by it.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -10,6 +15,7 @@ use std::time::Instant;
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::{Aes256Gcm, KeyInit as _, Nonce};
+use aes_gcm_siv::Aes256GcmSiv;
 use cmac::{Cmac, Mac};
 
 /// Datagram sizes: an ACK, a SUBMIT of one 64-byte event, a few events,
@@ -41,8 +47,14 @@ fn main() {
     let gcm = Aes256Gcm::new(&key.into());
     // Key schedules are made once, as a node would.
     let cmac = <Cmac<aes::Aes128> as cmac::KeyInit>::new_from_slice(&[7u8; 16]).unwrap();
+    let siv = Aes256GcmSiv::new(&key.into());
+    let hmac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&key).unwrap();
     println!("ns per 128-bit tag (median of 5 runs of {n}); {}", std::env::consts::ARCH);
-    println!("{:>6} {:>14} {:>14} {:>14}", "bytes", "blake3 keyed", "aes-128-cmac", "aes-256-gmac");
+    println!(
+        "{:>6} {:>14} {:>14} {:>14} {:>16} {:>14} {:>16}",
+        "bytes", "blake3 keyed", "aes-128-cmac", "aes-256-gmac", "aes-256-gcm-siv", "hmac-sha256", "seqcast (siv)"
+    );
+    let ours = seqcast::auth::Key::from_bytes(key);
     for size in SIZES {
         let blake = per_tag(size, n, |d, _| {
             let hash = blake3::keyed_hash(&key, d);
@@ -60,6 +72,19 @@ fn main() {
             let tag = gcm.encrypt_inout_detached(&Nonce::from(nonce), d, InOutBuf::from(empty)).unwrap();
             u128::from_le_bytes(tag.into())
         });
-        println!("{size:>6} {blake:>14.1} {cmac_ns:>14.1} {gmac:>14.1}");
+        let siv_ns = per_tag(size, n, |d, _| {
+            let empty: &mut [u8] = &mut [];
+            let nonce = aes_gcm_siv::Nonce::from([0u8; 12]);
+            let tag = siv.encrypt_inout_detached(&nonce, d, InOutBuf::from(empty)).unwrap();
+            u128::from_le_bytes(tag.into())
+        });
+        let hmac_ns = per_tag(size, n, |d, _| {
+            let mut mac = hmac.clone();
+            hmac::Mac::update(&mut mac, d);
+            let full = hmac::Mac::finalize(mac).into_bytes();
+            u128::from_le_bytes(full[..16].try_into().unwrap())
+        });
+        let ours_ns = per_tag(size, n, |d, _| u128::from_le_bytes(ours.tag(d)));
+        println!("{size:>6} {blake:>14.1} {cmac_ns:>14.1} {gmac:>14.1} {siv_ns:>16.1} {hmac_ns:>14.1} {ours_ns:>16.1}");
     }
 }

@@ -1,5 +1,11 @@
-//! Keyed authentication of datagrams (DESIGN §9): a 128-bit BLAKE3 keyed
-//! hash of the whole datagram, appended to it. Drivers seal what they send
+//! Keyed authentication of datagrams (DESIGN §9): a 128-bit tag of the
+//! whole datagram, appended to it: AES-256-GCM-SIV's tag (RFC 8452) of the
+//! datagram as associated data, an empty plaintext and the all-zero nonce,
+//! its message keys derived once per key. GCM-SIV resists nonce misuse: one
+//! fixed nonce makes it a deterministic MAC (POLYVAL, a universal hash,
+//! then AES), which reveals only that two datagrams are equal, as any MAC
+//! without a nonce does; and no nonce state can repeat across restarts or
+//! cloned machines. Drivers seal what they send
 //! and open what they receive, before the core sees a byte; the core and
 //! the simulator stay unaware of keys.
 //!
@@ -16,6 +22,11 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
+use aes::Aes256;
+use aes::cipher::{BlockCipherEncrypt as _, KeyInit as _};
+use polyval::Polyval;
+use polyval::universal_hash::UniversalHash as _;
+
 use crate::types::ClientId;
 use crate::wire::Kind;
 
@@ -29,13 +40,66 @@ pub const KEY_LEN: usize = 32;
 /// it changes every client's key).
 const CLIENT_KEY_CONTEXT: &str = "seqcast 2026-11-30 client key v1";
 
-/// A 256-bit secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Key([u8; KEY_LEN]);
+/// A 256-bit secret, with its message keys ready to tag.
+#[derive(Clone)]
+pub struct Key {
+    bytes: [u8; KEY_LEN],
+    /// Boxed: the key schedules are 624 bytes.
+    mac: Box<Mac>,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Key {}
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Key(…)")
+    }
+}
+
+/// AES-256-GCM-SIV's message keys for the all-zero nonce (RFC 8452 §4):
+/// the POLYVAL key and the AES-256 key that encrypts the hash into the tag.
+#[derive(Clone)]
+struct Mac {
+    hash: Polyval,
+    cipher: Aes256,
+}
+
+impl Mac {
+    fn new(key: &[u8; KEY_LEN]) -> Mac {
+        let derive = Aes256::new(&(*key).into());
+        // Six AES blocks of (counter, nonce): the first 8 bytes of each.
+        let mut keys = [0u8; 48];
+        for (i, half) in keys.chunks_exact_mut(8).enumerate() {
+            let mut block = [0u8; 16];
+            block[..4].copy_from_slice(&(i as u32).to_le_bytes());
+            let mut block = block.into();
+            derive.encrypt_block(&mut block);
+            half.copy_from_slice(&block[..8]);
+        }
+        let (auth, enc) = keys.split_at(16);
+        let auth: [u8; 16] = auth.try_into().expect("16 bytes");
+        let enc: [u8; 32] = enc.try_into().expect("32 bytes");
+        Mac { hash: Polyval::new(&auth.into()), cipher: Aes256::new(&enc.into()) }
+    }
+
+    /// GCM-SIV's tag of `bytes` as associated data, nothing encrypted.
+    fn tag(&self, bytes: &[u8]) -> [u8; TAG_LEN] {
+        let mut hash = self.hash.clone();
+        hash.update_padded(bytes);
+        let mut lengths = [0u8; 16];
+        lengths[..8].copy_from_slice(&(bytes.len() as u64 * 8).to_le_bytes());
+        hash.update(&[lengths.into()]);
+        let mut block = hash.finalize();
+        // XORed with the nonce (zero), the top bit cleared, encrypted.
+        block[15] &= 0x7f;
+        self.cipher.encrypt_block(&mut block);
+        block.into()
     }
 }
 
@@ -50,33 +114,37 @@ impl Key {
         for (i, byte) in key.iter_mut().enumerate() {
             *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("checked hex");
         }
-        Ok(Key(key))
+        Ok(Key::from_bytes(key))
+    }
+
+    /// A key from its 32 bytes.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Key {
+        Key { bytes, mac: Box::new(Mac::new(&bytes)) }
     }
 
     /// The key as 64 hex digits.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        self.bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// A fresh key from the operating system's random source.
     pub fn random() -> std::io::Result<Key> {
         let mut key = [0u8; KEY_LEN];
         std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
-        Ok(Key(key))
+        Ok(Key::from_bytes(key))
     }
 
     /// Client `id`'s key under this client master secret.
     pub fn client_key(&self, id: ClientId) -> Key {
         let mut material = [0u8; KEY_LEN + 4];
-        material[..KEY_LEN].copy_from_slice(&self.0);
+        material[..KEY_LEN].copy_from_slice(&self.bytes);
         material[KEY_LEN..].copy_from_slice(&id.get().to_le_bytes());
-        Key(blake3::derive_key(CLIENT_KEY_CONTEXT, &material))
+        Key::from_bytes(blake3::derive_key(CLIENT_KEY_CONTEXT, &material))
     }
 
     /// The tag of `bytes` under this key.
     pub fn tag(&self, bytes: &[u8]) -> [u8; TAG_LEN] {
-        let hash = blake3::keyed_hash(&self.0, bytes);
-        hash.as_bytes()[..TAG_LEN].try_into().expect("a hash is longer than a tag")
+        self.mac.tag(bytes)
     }
 }
 
@@ -277,7 +345,7 @@ mod tests {
     use crate::wire::{Header, Heartbeat, emit};
 
     fn keys() -> Keys {
-        Keys::Member { member: Key([1; KEY_LEN]), clients: Key([2; KEY_LEN]) }
+        Keys::Member { member: Key::from_bytes([1; KEY_LEN]), clients: Key::from_bytes([2; KEY_LEN]) }
     }
 
     /// A datagram of `kind` (a HEARTBEAT's body, or a client id then zeros).
@@ -315,7 +383,7 @@ mod tests {
             assert!(keys.open(&bad).is_err(), "bit {bit}");
         }
         assert_eq!(keys.open(&d[..40]), Err(AuthError::Short));
-        let other = Keys::Member { member: Key([9; KEY_LEN]), clients: Key([2; KEY_LEN]) };
+        let other = Keys::Member { member: Key::from_bytes([9; KEY_LEN]), clients: Key::from_bytes([2; KEY_LEN]) };
         assert_eq!(other.open(&d), Err(AuthError::BadTag), "another cluster's member key");
     }
 
@@ -363,6 +431,25 @@ mod tests {
 
     fn sealed_fresh(keys: &Keys, id: u32) -> Option<Vec<u8>> {
         sealed(keys, datagram(Kind::Submit, id))
+    }
+
+    /// The tag is AES-256-GCM-SIV's (RFC 8452) over the datagram as
+    /// associated data, an empty plaintext and the all-zero nonce: checked
+    /// against the RustCrypto implementation at every length to 2 KiB.
+    #[test]
+    fn the_tag_is_aes_256_gcm_siv_with_the_zero_nonce() {
+        use aes_gcm_siv::aead::AeadInOut as _;
+        use aes_gcm_siv::aead::inout::InOutBuf;
+        use aes_gcm_siv::{Aes256GcmSiv, KeyInit as _};
+        let bytes: [u8; KEY_LEN] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+        let (key, reference) = (Key::from_bytes(bytes), Aes256GcmSiv::new(&bytes.into()));
+        let data: Vec<u8> = (0..2048u32).map(|i| (i * 31 + 5) as u8).collect();
+        for len in 0..data.len() {
+            let empty: &mut [u8] = &mut [];
+            let nonce = aes_gcm_siv::Nonce::from([0u8; 12]);
+            let want = reference.encrypt_inout_detached(&nonce, &data[..len], InOutBuf::from(empty)).unwrap();
+            assert_eq!(key.tag(&data[..len]), <[u8; TAG_LEN]>::from(want), "length {len}");
+        }
     }
 
     #[test]

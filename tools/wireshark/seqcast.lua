@@ -32,7 +32,7 @@ local f = {
   cluster = ProtoField.uint32("seqcast.cluster", "Cluster"),
   reserved = ProtoField.bytes("seqcast.reserved", "Reserved"),
   epoch = ProtoField.uint64("seqcast.epoch", "Epoch"),
-  tag = ProtoField.bytes("seqcast.tag", "Tag (BLAKE3 keyed, not checked)"),
+  tag = ProtoField.bytes("seqcast.tag", "Tag (AES-256-GCM-SIV, not checked)"),
   -- bodies
   client = ProtoField.uint32("seqcast.client", "Client"),
   count = ProtoField.uint16("seqcast.count", "Count"),
