@@ -449,7 +449,9 @@ impl MemberNode {
             }
             opened => (Member::new(config, id, driver.now())?, opened.map(|(journal, _)| journal), None),
         };
-        let member = Stored::new(member, journal);
+        let mut member = Stored::new(member, journal);
+        // The claim file already says this: not written again at once.
+        member.claimed_on_disk(recovery.as_ref().and_then(|r| r.claim));
         Ok(MemberNode { driver, member, recovery, delivery: report::histogram(), digest: Digest::default() })
     }
 

@@ -10,7 +10,7 @@ use zerocopy::FromBytes;
 
 use super::NetError;
 use super::driver::Machine;
-use crate::core::{Append, Config, Dest, Follower, JournalClaim, Leader, Member, Nanos, NodeId, Seq, Transmit};
+use crate::core::{Append, Config, Dest, Epoch, Follower, JournalClaim, Leader, Member, Nanos, NodeId, Seq, Transmit};
 use crate::journal::{Journal, JournalError, JournalOptions, Recovery};
 use crate::wire::EventHeader;
 
@@ -225,6 +225,11 @@ impl<M: Machine + Durable> Stored<M> {
             records_next: Seq::ZERO,
             budget: 0,
         }
+    }
+
+    /// What the claim file beside the journal holds, as recovered.
+    pub(super) fn claimed_on_disk(&mut self, claim: Option<(Epoch, bool)>) {
+        self.claimed = claim.map(|(epoch, whole)| JournalClaim { epoch, whole });
     }
 
     /// Queues a range to serve; one that overlaps a job for the same
