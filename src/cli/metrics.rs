@@ -38,10 +38,13 @@ struct Registration(std::path::PathBuf);
 impl Registration {
     /// Notes `line` (`cluster_id node kind address`) under this process's id.
     fn write(line: &str) -> Result<Registration, String> {
-        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
         let dir = registry_dir();
         let made = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
-        let owned = std::fs::metadata(&dir).is_ok_and(|m| m.permissions().mode() & 0o022 == 0);
+        // SAFETY: getuid cannot fail and touches no memory.
+        let me = unsafe { libc::getuid() };
+        // Another user's directory (made first, in /tmp) is not ours to trust.
+        let owned = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == me && m.mode() & 0o022 == 0);
         if made.is_err() || !owned {
             return Err(format!("{}: not a private directory of this user's", dir.display()));
         }
