@@ -421,7 +421,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         if !quiet {
             let s = leader.stats();
             println!(
-                "{warn}[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1}us rejects {} at {}",
+                "{warn}[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1} µs rejects {} at {}",
                 s.events_stamped,
                 s.events_stamped - last.events_stamped,
                 leader.commit(),
