@@ -20,6 +20,18 @@ fn one_event_sent(config: &Config) -> (Leader, Vec<u8>) {
     (leader, buf[..data.len].to_vec())
 }
 
+/// As [`one_event_sent`], follower 1 (at `addr(11)`) holding the event and
+/// its ACK taken at 50 ns.
+fn one_event_acked_by_follower_1(config: &Config) -> Leader {
+    let (mut leader, data) = one_event_sent(config);
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    follower.handle_datagram(30, addr(1), &data);
+    let ack = follower.poll_transmit(40, &mut buf).unwrap();
+    leader.handle_datagram(50, addr(11), &buf[..ack.len]);
+    leader
+}
+
 /// DESIGN §8: with a journal, a follower ACKs only what its driver made
 /// durable, and the leader counts itself only for what it made durable.
 #[test]
@@ -297,12 +309,7 @@ fn nak(config: &Config, node: u16, first: u64, end: u64) -> Vec<u8> {
 #[test]
 fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
     let config = Config { nak_events_max: 2, ..Config::default() };
-    let (mut leader, data) = one_event_sent(&config);
-    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
-    let mut buf = vec![0; config.mtu];
-    follower.handle_datagram(30, addr(1), &data);
-    let ack = follower.poll_transmit(40, &mut buf).unwrap();
-    leader.handle_datagram(50, addr(11), &buf[..ack.len]);
+    let mut leader = one_event_acked_by_follower_1(&config);
     let dests = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
         let mut buf = vec![0; 1472];
         std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect()
@@ -316,6 +323,7 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
     leader.handle_datagram(200_000, addr(12), &nak(&config, 2, 1, 2));
     assert_eq!(dests(&mut leader, 200_000), [Dest::Unicast(addr(12))]);
     // Ranges beyond what one member may have in repair are dropped.
+    let mut buf = vec![0; config.mtu];
     for i in 0..4 {
         let client = crate::core::Client::new(config.clone(), ClientId(8 + i), addr(1));
         let mut client = client.unwrap();
@@ -476,12 +484,7 @@ fn busy_refusing(config: &Config, client: u32, request: u64) -> Vec<u8> {
 #[test]
 fn the_leader_knows_each_followers_lag_in_time_and_its_naks() {
     let config = Config::default();
-    let (mut leader, data) = one_event_sent(&config);
-    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
-    let mut buf = vec![0; config.mtu];
-    follower.handle_datagram(30, addr(1), &data);
-    let ack = follower.poll_transmit(40, &mut buf).unwrap();
-    leader.handle_datagram(50, addr(11), &buf[..ack.len]);
+    let mut leader = one_event_acked_by_follower_1(&config);
     // The event was stamped at 10: follower 2, silent, is 990 ns behind.
     assert_eq!((leader.lag_ns(NodeId(1), 1000), leader.lag_ns(NodeId(2), 1000)), (0, 990));
     assert_eq!(leader.last_ack_ns(), [0, 50, 0]);
