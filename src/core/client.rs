@@ -265,6 +265,13 @@ impl Client {
         let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else {
             return;
         };
+        if let Frame::Busy(busy) = &datagram.frame
+            && busy.client() == self.id
+            && busy.reason() == BusyReason::Hello
+        {
+            // DESIGN §9: the leader's admission token, in every SUBMIT from now on.
+            self.header.token = datagram.header.token;
+        }
         let (mine, epoch) = (self.header.epoch(), datagram.header.epoch());
         if self.failover() {
             let sender = usize::from(datagram.header.sender.get());

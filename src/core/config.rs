@@ -101,6 +101,13 @@ pub struct Config {
     /// and nowhere else. Empty: each member's address is learned from its
     /// ACKs.
     pub members: Vec<std::net::SocketAddr>,
+    /// A client the leader knows nothing of (no place in its table, no
+    /// record of one) is taken only once it echoes the leader's admission
+    /// token (BUSY reason 7, DESIGN §9), one round trip: a first SUBMIT
+    /// replayed after its client was forgotten is then refused. Drivers set
+    /// it where datagrams are authenticated; without keys anyone can forge
+    /// a SUBMIT, and a replay is no more than that.
+    pub client_tokens: bool,
 }
 
 impl Default for Config {
@@ -135,6 +142,7 @@ impl Default for Config {
             election_timeout_ns: 20_000_000,
             journal: false,
             members: Vec::new(),
+            client_tokens: false,
         }
     }
 }

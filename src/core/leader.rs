@@ -77,6 +77,9 @@ pub struct LeaderStats {
     pub clients_evicted: u64,
     /// ACK round-trip samples dropped because the driver did not poll them in time.
     pub rtt_samples_dropped: u64,
+    /// First SUBMITs of unknown clients answered BUSY reason 7 (hello) for
+    /// want of a fresh admission token: each new client once, and replays.
+    pub hellos_sent: u64,
     /// ACKs from a member's id arriving from another address than its
     /// previous ACK: once when it restarts on a new port, steadily when two
     /// nodes run with the same id ([`Leader::ack_source_changed`]).
@@ -85,6 +88,10 @@ pub struct LeaderStats {
 
 /// Round-trip samples kept until polled: more than a driver turn reads.
 const RTT_SAMPLES_MAX: usize = 256;
+
+/// A client's admission token is good in the window it was given in and
+/// the next (DESIGN §9): 10 to 20 s.
+const HELLO_WINDOW_NS: Nanos = 10_000_000_000;
 
 /// The longest round trip taken as a sample: on a LAN, more is a forged
 /// or garbled echo, not a measurement.
@@ -414,6 +421,19 @@ impl Leader {
         self.ring.get(oldest).map_or(0, |event| now.saturating_sub(event.header.stamp_ns.get()))
     }
 
+    /// Client `id`'s admission token in time window `window` of this
+    /// leader's epoch: never 0 (what a client sends before it has one). No
+    /// secret is needed: nobody without the client's key can put it in a
+    /// SUBMIT, and a SUBMIT captured with an older one stays refused.
+    fn hello_token(&self, id: ClientId, window: u64) -> u32 {
+        // SplitMix64's finaliser over (client, epoch, window).
+        let mut x =
+            u64::from(id.get()) ^ self.epoch().get().rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((x ^ (x >> 31)) as u32).max(1)
+    }
+
     /// When this leader started (its clock).
     pub fn started_ns(&self) -> Nanos {
         self.started_ns
@@ -473,7 +493,7 @@ impl Leader {
             return;
         }
         match datagram.frame {
-            Frame::Submit(submit) => self.on_submit(now, from, submit),
+            Frame::Submit(submit) => self.on_submit(now, from, submit, datagram.header.token.get()),
             Frame::Ack(ack) => self.on_ack(now, from, sender, ack),
             Frame::Nak(nak) => self.on_nak(now, from, datagram.header.member(), nak),
             _ => self.rejects.unexpected_kind += 1,
@@ -485,7 +505,7 @@ impl Leader {
         self.header.epoch()
     }
 
-    fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>) {
+    fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>, token: u32) {
         let id = submit.head.client();
         // A client whose newest known event is older than what this leader
         // lost (or unknown) may have requests in those events: their place
@@ -493,6 +513,17 @@ impl Leader {
         if self.lost_end > 0 && self.clients.last_seq(id).is_none_or(|last| last < self.lost_end) {
             self.stats.in_doubt += 1;
             return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
+        }
+        // DESIGN §9: a client this leader knows nothing of (no place, no
+        // record of one) is taken only with a fresh token from this leader:
+        // a first SUBMIT replayed after its client was forgotten is not.
+        if self.config.client_tokens && self.clients.last_seq(id).is_none() {
+            let window = now / HELLO_WINDOW_NS;
+            let fresh = [window, window.saturating_sub(1)].iter().any(|&w| token == self.hello_token(id, w));
+            if !fresh {
+                self.stats.hellos_sent += 1;
+                return self.queue_busy(from, id, submit.head.request.get(), BusyReason::Hello);
+            }
         }
         // Request numbers of a client id start at 1 (one id per incarnation).
         let start = if self.promoted { submit.head.request.get() } else { 1 };
@@ -715,10 +746,15 @@ impl Leader {
             reason: u16::from(reason).into(),
             leader: if reason == BusyReason::NotLeader { SENDER_CLIENT } else { 0 }.into(),
             request: request.into(),
-            retry_ns: if reason == BusyReason::Gap { 0 } else { self.config.busy_retry_ns }.into(),
+            retry_ns: if matches!(reason, BusyReason::Gap | BusyReason::Hello) { 0 } else { self.config.busy_retry_ns }
+                .into(),
         };
         self.stats.busy_sent += 1;
-        let len = emit(buf, &self.header, Kind::Busy, &body).expect("mtu holds a BUSY");
+        let mut header = self.header;
+        if reason == BusyReason::Hello {
+            header.token = self.hello_token(client, now / HELLO_WINDOW_NS).into();
+        }
+        let len = emit(buf, &header, Kind::Busy, &body).expect("mtu holds a BUSY");
         Some(Transmit { dest: Dest::Unicast(addr), len })
     }
 

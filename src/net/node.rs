@@ -48,6 +48,9 @@ impl Tuning {
     fn core(&self, mut config: Config) -> Config {
         if self.keys.is_some() {
             config.mtu = config.mtu.saturating_sub(TAG_LEN);
+            // Tagged frames can be replayed, never forged: new clients
+            // echo an admission token (DESIGN §9).
+            config.client_tokens = true;
         }
         config
     }

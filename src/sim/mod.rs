@@ -117,6 +117,10 @@ pub fn run(config: &SimConfig) -> Outcome {
 
 /// Runs one seed with members built by `factory`.
 pub fn run_with(config: &SimConfig, factory: NodeFactory<'_>) -> Outcome {
+    let mut config = config.clone();
+    // The replaying attacker stands for a keyed network (valid frames,
+    // replayed): its clients are admitted by token, as keyed drivers do.
+    config.core.client_tokens |= config.replay > 0.0;
     let mut sim = Sim::new(config.clone(), factory);
     sim.run();
     Outcome { seed: config.seed, violation: sim.history.violation().cloned(), paths: sim.paths, end_ns: sim.now }

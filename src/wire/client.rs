@@ -88,6 +88,11 @@ pub enum BusyReason {
     /// The request can never be taken (its payload is over the cluster's
     /// `payload_max`): neither it nor any later request of the SUBMIT was.
     Refused,
+    /// A first SUBMIT from a client this leader does not know, without a
+    /// fresh admission token: send again from `request`, now, with the
+    /// header's `token` of this BUSY (a replayed old first SUBMIT carries a
+    /// stale one and is never taken).
+    Hello,
     /// A code this version does not know.
     Unknown(u16),
 }
@@ -101,6 +106,7 @@ impl From<u16> for BusyReason {
             4 => BusyReason::EpochChanged,
             5 => BusyReason::NotLeader,
             6 => BusyReason::Refused,
+            7 => BusyReason::Hello,
             other => BusyReason::Unknown(other),
         }
     }
@@ -115,6 +121,7 @@ impl From<BusyReason> for u16 {
             BusyReason::EpochChanged => 4,
             BusyReason::NotLeader => 5,
             BusyReason::Refused => 6,
+            BusyReason::Hello => 7,
             BusyReason::Unknown(code) => code,
         }
     }

@@ -43,8 +43,9 @@ pub struct Header {
     pub crc: U32,
     /// Cluster id: frames of another cluster are dropped.
     pub cluster: U32,
-    /// Reserved; zero.
-    pub reserved: U32,
+    /// A client's admission token, on a SUBMIT and on a BUSY with
+    /// [`BusyReason::Hello`](super::BusyReason::Hello); zero otherwise.
+    pub token: U32,
     /// Leader epoch the sender is in (DESIGN §2, fencing).
     pub epoch: U64,
 }
@@ -62,7 +63,7 @@ impl Header {
             len: 0.into(),
             crc: 0.into(),
             cluster: cluster.into(),
-            reserved: 0.into(),
+            token: 0.into(),
             epoch: epoch.get().into(),
         }
     }

@@ -18,6 +18,7 @@ local kinds = {
 local busy_reasons = {
   [1] = "in-flight window full", [2] = "client table full", [3] = "request skipped (gap)",
   [4] = "epoch changed / in doubt", [5] = "not the leader", [6] = "refused (payload over payload_max)",
+  [7] = "hello (echo the header's token)",
 }
 
 local f = {
@@ -30,7 +31,7 @@ local f = {
   crc = ProtoField.uint32("seqcast.crc", "CRC-32", base.HEX),
   crc_ok = ProtoField.bool("seqcast.crc_ok", "CRC good"),
   cluster = ProtoField.uint32("seqcast.cluster", "Cluster"),
-  reserved = ProtoField.bytes("seqcast.reserved", "Reserved"),
+  token = ProtoField.uint32("seqcast.token", "Admission token", base.HEX),
   epoch = ProtoField.uint64("seqcast.epoch", "Epoch"),
   tag = ProtoField.bytes("seqcast.tag", "Tag (AES-256-GCM-SIV, not checked)"),
   -- bodies
@@ -157,7 +158,7 @@ function p.dissector(buf, pinfo, root)
   tree:add_le(f.flags, buf(4, 2)); tree:add_le(f.sender, buf(6, 2))
   local len_item = tree:add_le(f.len, buf(8, 4))
   local crc_item = tree:add_le(f.crc, buf(12, 4))
-  tree:add_le(f.cluster, buf(16, 4)); tree:add(f.reserved, buf(20, 4)); u64(tree, f.epoch, buf, 24)
+  tree:add_le(f.cluster, buf(16, 4)); tree:add_le(f.token, buf(20, 4)); u64(tree, f.epoch, buf, 24)
   local frame_len = len
   if len ~= buf:len() and len + 16 ~= buf:len() then
     len_item:add_proto_expert_info(bad_len)

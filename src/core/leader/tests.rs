@@ -491,3 +491,41 @@ fn the_leader_knows_each_followers_lag_in_time_and_its_naks() {
     leader.handle_datagram(60, addr(12), &nak(&config, 2, 1, 2));
     assert_eq!(leader.naks_by_member(), [0, 0, 1]);
 }
+
+/// Issue 16: a first SUBMIT replayed after its client was forgotten (its
+/// place and its record both gone) was taken as a new client's, and its
+/// events were sequenced twice. With client tokens (keyed drivers), a
+/// client the leader knows nothing of is taken only once it echoes a
+/// fresh token; a replay carries none, or one that has gone stale.
+#[test]
+fn a_forgotten_clients_first_submit_replayed_is_never_taken_again() {
+    let config = Config { client_tokens: true, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    let mut buf = vec![0; config.mtu];
+    client.submit(b"e").unwrap();
+    let t = client.poll_transmit(0, &mut buf).unwrap();
+    let tokenless = buf[..t.len].to_vec();
+    leader.handle_datagram(10, addr(9), &tokenless);
+    let hello = sent(&mut leader, 20);
+    assert_eq!(busy_of(&hello), [(7, BusyReason::Hello)]);
+    assert_eq!(leader.stats().events_stamped, 0, "not taken before the client echoes its token");
+    // The client sends again at once, with the token.
+    client.handle_datagram(30, addr(9), &hello[0]);
+    let t = client.poll_transmit(30, &mut buf).unwrap();
+    let tokened = buf[..t.len].to_vec();
+    assert_ne!(crate::wire::parse(&tokened).unwrap().header.token.get(), 0);
+    leader.handle_datagram(40, addr(9), &tokened);
+    assert_eq!(leader.stats().events_stamped, 1);
+    // A leader of the same epoch that knows nothing of client 7 (forgotten):
+    // neither SUBMIT replayed is taken, the tokened one once its window passed.
+    let mut forgot = Leader::new(config.clone(), 0).unwrap();
+    forgot.handle_datagram(50, addr(666), &tokenless);
+    forgot.handle_datagram(25_000_000_000, addr(666), &tokened);
+    assert_eq!((forgot.stats().events_stamped, forgot.stats().hellos_sent), (0, 2));
+    // Without client tokens (no keys: anyone could forge a SUBMIT anyway),
+    // a new client is taken at once.
+    let mut open = Leader::new(Config::default(), 0).unwrap();
+    open.handle_datagram(60, addr(9), &tokenless);
+    assert_eq!(open.stats().events_stamped, 1);
+}
