@@ -76,6 +76,13 @@ fn vectors() -> Vec<(&'static str, String, Vec<u8>)> {
     let what = "sender 0; client 42, reason 1 (in-flight window full), leader 0, request 7, retry_ns 200000";
     out.push(("BUSY", what.to_string(), buf[..len].to_vec()));
 
+    let body = Busy { client: 42.into(), reason: 7.into(), leader: 0.into(), request: 1.into(), retry_ns: 0.into() };
+    let mut hello = leader(Kind::Busy);
+    hello.token = 0xdead_beef.into();
+    let len = emit(&mut buf, &hello, Kind::Busy, &body).unwrap();
+    let what = "sender 0, header token 0xdeadbeef; client 42, reason 7 (hello: echo the token), request 1, retry_ns 0";
+    out.push(("BUSY, hello", what.to_string(), buf[..len].to_vec()));
+
     let body = Unrecoverable { range: SeqRange::new(Seq(1), Seq(4)) };
     let len = emit(&mut buf, &leader(Kind::Unrecoverable), Kind::Unrecoverable, &body).unwrap();
     out.push(("UNRECOVERABLE", "sender 0; range [1, 4)".into(), buf[..len].to_vec()));
@@ -158,7 +165,7 @@ fn every_frame_kind_matches_its_golden_vector_and_parses_back() {
         clients: Key::from_hex(&"02".repeat(32)).unwrap(),
     };
     let vectors = read(&golden);
-    assert_eq!(vectors.len(), 14);
+    assert_eq!(vectors.len(), 15);
     for (name, bytes) in &vectors {
         let frame = if name.ends_with(", keyed") { keys.open(bytes).expect("the tag opens") } else { bytes };
         let datagram = parse(frame).unwrap_or_else(|e| panic!("{name}: {e}"));
