@@ -316,7 +316,18 @@ fn a_running_nodes_counters_are_scraped_over_http() {
     // A port free for UDP is free for TCP too, almost always: good enough here.
     let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
     let leader_at = format!("127.0.0.1:{port}");
+    // The note of a node killed earlier (no such process) goes when a node starts.
+    let registry = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => std::path::PathBuf::from(dir).join("seqcast"),
+        // SAFETY: getuid cannot fail and touches no memory.
+        None => std::env::temp_dir().join(format!("seqcast-{}", unsafe { libc::getuid() })),
+    };
+    let stale = registry.join("4000000000.node");
+    if std::fs::create_dir_all(&registry).is_ok() {
+        std::fs::write(&stale, "1 1 follower 127.0.0.1:1\n").unwrap();
+    }
     let mut cluster = Cluster::start_with_leader(16, 2, &["--metrics", &leader_at]);
+    assert!(!stale.exists(), "a killed node's note is removed when the next one starts");
     let report = cluster.load(2000, 4000);
     assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
     let mut page = String::new();

@@ -32,6 +32,22 @@ pub fn registry_dir() -> std::path::PathBuf {
     }
 }
 
+/// The notes in [`registry_dir`] of nodes still running; those of
+/// processes that ended without removing theirs (killed) are removed.
+pub fn registered() -> Vec<std::path::PathBuf> {
+    let mut live = Vec::new();
+    for entry in std::fs::read_dir(registry_dir()).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Some(pid) = path.file_stem().and_then(|s| s.to_str()?.parse::<u32>().ok()) else { continue };
+        if std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("seqcast")) {
+            live.push(path);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    live
+}
+
 /// This process's note in [`registry_dir`], removed when the node ends.
 struct Registration(std::path::PathBuf);
 
@@ -48,6 +64,8 @@ impl Registration {
         if made.is_err() || !owned {
             return Err(format!("{}: not a private directory of this user's", dir.display()));
         }
+        // Notes of nodes killed since go now, so that they do not pile up.
+        registered();
         let path = dir.join(format!("{}.node", std::process::id()));
         std::fs::write(&path, format!("{line}\n")).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Registration(path))

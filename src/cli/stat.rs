@@ -94,16 +94,8 @@ struct Running {
 /// Every node of `cluster_id` (all with `None`) this user runs on this
 /// host; notes of processes that ended (killed) are removed.
 fn running(cluster_id: Option<u32>) -> Vec<Running> {
-    let dir = super::metrics::registry_dir();
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let Some(pid) = path.file_stem().and_then(|s| s.to_str()?.parse::<u32>().ok()) else { continue };
-        let alive = std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("seqcast"));
-        if !alive {
-            let _ = std::fs::remove_file(&path);
-            continue;
-        }
+    for path in super::metrics::registered() {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let fields: Vec<&str> = text.split_whitespace().collect();
         if let [id, node, kind, addr] = fields[..]
