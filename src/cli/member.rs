@@ -195,7 +195,6 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     };
     let mut reject_watch = super::nodes::RejectWatch::default();
     let mut ack_watch = super::nodes::AckWatch::default();
-    let mut gone_watch = super::nodes::GoneWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
     let result = node.run(
@@ -223,7 +222,6 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             if let Some(l) = member.leader() {
                 ack_watch.tick(l, usize::from(id.0), driver.now());
-                gone_watch.tick(l);
             }
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now())),

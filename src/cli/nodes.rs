@@ -168,7 +168,8 @@ impl RejectWatch {
 /// At a leader: says on stderr when a follower falls silent (no ACK for
 /// [`SILENT_NS`]: an idle follower still ACKs a HEARTBEAT every
 /// `KEEPALIVE_NS`) or, still heard, holds nothing more while the leader has
-/// events it lacks; and when it is back.
+/// events it lacks, and when it is back; when one id ACKs from two
+/// addresses; and when followers are told events they asked for are gone.
 #[derive(Default)]
 pub(super) struct AckWatch {
     held: Vec<u64>,
@@ -177,29 +178,7 @@ pub(super) struct AckWatch {
     silent: Vec<bool>,
     source_changes: u64,
     clash_warned: bool,
-}
-
-/// At a leader: says on stderr when it tells followers that events they
-/// asked for are gone (UNRECOVERABLE), with the latest range.
-#[derive(Default)]
-pub(super) struct GoneWatch {
-    events: u64,
-}
-
-impl GoneWatch {
-    pub(super) fn tick(&mut self, leader: &seqcast::core::Leader) {
-        let events = leader.stats().events_unrecoverable;
-        let new = events - std::mem::replace(&mut self.events, events);
-        if let Some((first, end)) = leader.unrecoverable_span().filter(|_| new > 0) {
-            eprintln!(
-                "{} warning: leader: told a follower that sequences it asked for are gone ({new} in UNRECOVERABLEs; \
-                 all so far within {first}..={}): out of the ring, and not in the journal (none, or retention \
-                 deleted them)",
-                super::args::clock_time(),
-                end - 1
-            );
-        }
-    }
+    events_unrecoverable: u64,
 }
 
 /// A follower not heard for this long is reported silent.
@@ -208,6 +187,7 @@ const SILENT_NS: u64 = 2_000_000_000;
 impl AckWatch {
     pub(super) fn tick(&mut self, leader: &seqcast::core::Leader, me: usize, now: seqcast::core::Nanos) {
         self.sources(leader);
+        self.gone(leader);
         let held = leader.held();
         let newest = leader.commit().get() + leader.in_flight() as u64;
         let n = held.len();
@@ -263,15 +243,30 @@ impl AckWatch {
     fn sources(&mut self, leader: &seqcast::core::Leader) {
         let changes = leader.stats().ack_source_changes;
         let new = changes - std::mem::replace(&mut self.source_changes, changes);
-        let Some((id, before, now)) = leader.ack_source_changed().filter(|_| new > 0) else { return };
+        let Some((id, before, after)) = leader.ack_source_changed().filter(|_| new > 0) else { return };
         let at = super::args::clock_time();
         if new == 1 {
-            eprintln!("{at} leader: follower {id} now acknowledges from {now} (before: {before})");
+            eprintln!("{at} leader: follower {id} now acknowledges from {after} (before: {before})");
         } else if !self.clash_warned {
             self.clash_warned = true;
             eprintln!(
-                "{at} warning: leader: follower {id} acknowledges from {before} and {now} in turn ({new} changes in \
-                 a second): are two nodes running with --id {id}?"
+                "{at} warning: leader: follower {id} acknowledges from {before} and {after} in turn ({new} changes \
+                 in a second): are two nodes running with --id {id}?"
+            );
+        }
+    }
+
+    /// UNRECOVERABLEs sent since the last tick, with the span of all so far.
+    fn gone(&mut self, leader: &seqcast::core::Leader) {
+        let events = leader.stats().events_unrecoverable;
+        let new = events - std::mem::replace(&mut self.events_unrecoverable, events);
+        if let Some((first, end)) = leader.unrecoverable_span().filter(|_| new > 0) {
+            eprintln!(
+                "{} warning: leader: told a follower that sequences it asked for are gone ({new} in UNRECOVERABLEs; \
+                 all so far within {first}..={}): out of the ring, and not in the journal (none, or retention \
+                 deleted them)",
+                super::args::clock_time(),
+                end - 1
             );
         }
     }
@@ -412,11 +407,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         };
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
-    let mut gone_watch = GoneWatch::default();
     let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
-        gone_watch.tick(leader);
         metrics.publish(super::metrics::leader_page(me, leader, driver.now()));
         if !quiet {
             let s = leader.stats();

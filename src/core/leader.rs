@@ -397,13 +397,6 @@ impl Leader {
         self.unrecoverable_span
     }
 
-    pub(super) fn count_unrecoverable(&mut self, first: u64, end: u64) {
-        self.stats.unrecoverable_sent += 1;
-        self.stats.events_unrecoverable += end - first;
-        let (low, high) = self.unrecoverable_span.unwrap_or((first, end));
-        self.unrecoverable_span = Some((low.min(first), high.max(end)));
-    }
-
     /// By node id, the NAKs each member sent this leader.
     pub fn naks_by_member(&self) -> &[u64] {
         &self.naks_by_member

@@ -121,9 +121,10 @@ pub fn run_with(config: &SimConfig, factory: NodeFactory<'_>) -> Outcome {
     // The replaying attacker stands for a keyed network (valid frames,
     // replayed): its clients are admitted by token, as keyed drivers do.
     config.core.client_tokens |= config.replay > 0.0;
-    let mut sim = Sim::new(config.clone(), factory);
+    let seed = config.seed;
+    let mut sim = Sim::new(config, factory);
     sim.run();
-    Outcome { seed: config.seed, violation: sim.history.violation().cloned(), paths: sim.paths, end_ns: sim.now }
+    Outcome { seed, violation: sim.history.violation().cloned(), paths: sim.paths, end_ns: sim.now }
 }
 
 /// Runs every seed in `seeds` with the config `make(seed)` on `threads`

@@ -104,10 +104,14 @@ impl Leader {
         (writer.finish(), taken)
     }
 
-    /// Writes into `buf` an UNRECOVERABLE for `[first, end)`: sequences the
-    /// journal no longer keeps (retention); returns its length.
+    /// Writes into `buf` an UNRECOVERABLE for `[first, end)`: sequences out
+    /// of the ring that the journal no longer keeps (retention), or that no
+    /// journal keeps; counts them; returns its length.
     pub fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
-        self.count_unrecoverable(first.get(), end.get());
+        self.stats.unrecoverable_sent += 1;
+        self.stats.events_unrecoverable += end.get() - first.get();
+        let (low, high) = self.unrecoverable_span.unwrap_or((first.get(), end.get()));
+        self.unrecoverable_span = Some((low.min(first.get()), high.max(end.get())));
         let body = Unrecoverable { range: SeqRange::new(first, end) };
         emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE")
     }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use super::{Leader, Repair, Source};
 use crate::core::{Dest, Nanos, NodeId, Seq, Transmit};
-use crate::wire::{FrameWriter, Kind, Nak, SeqRange, Unrecoverable, emit};
+use crate::wire::{FrameWriter, Kind, Nak};
 
 impl Leader {
     /// A NAK from `member` (`None`: an observer) that came from `from`.
@@ -85,13 +85,11 @@ impl Leader {
         if repair.source == Source::Lost || repair.next < oldest {
             // The range (or its head) left the ring since it was asked for.
             let end = if repair.source == Source::Lost { repair.end } else { repair.end.min(oldest) };
-            let body = Unrecoverable { range: SeqRange::new(Seq(repair.next), Seq(end)) };
-            repair.next = end;
+            let first = std::mem::replace(&mut repair.next, end);
             if repair.next == repair.end {
                 repair.done_at = Some(now);
             }
-            self.count_unrecoverable(body.range.first.get(), end);
-            let len = emit(buf, &self.header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE");
+            let len = self.unrecoverable_frame(buf, Seq(first), Seq(end));
             return Some(Transmit { dest, len });
         }
         let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
