@@ -140,21 +140,7 @@ pub fn clock_time() -> String {
     format!("{:02}:{:02}:{:02}.{ms:03}Z", s / 3600 % 24, s / 60 % 60, s % 60)
 }
 
-/// `IP:PORT` or `HOST:PORT` (the host's first IPv4 address).
-pub fn host_port(text: &str) -> Result<SocketAddrV4, String> {
-    if let Ok(addr) = text.parse() {
-        return Ok(addr);
-    }
-    use std::net::ToSocketAddrs;
-    let addrs = text.to_socket_addrs().map_err(|e| format!("not IP:PORT nor a host name and port ({e})"))?;
-    addrs
-        .filter_map(|a| match a {
-            std::net::SocketAddr::V4(v4) => Some(v4),
-            std::net::SocketAddr::V6(_) => None,
-        })
-        .next()
-        .ok_or_else(|| format!("{text} has no IPv4 address"))
-}
+pub use seqcast::net::cluster::host_port;
 
 /// A number no smaller than `MIN`.
 fn at_least<T, const MIN: u64>(text: &str) -> Result<T, String>

@@ -106,21 +106,18 @@ impl fmt::Display for ClusterFileError {
 
 impl std::error::Error for ClusterFileError {}
 
-/// A node's `IP:PORT`, or `HOST:PORT` resolved to the host's first IPv4
-/// address.
-fn node_addr(key: &str, text: &str, line: usize) -> Result<SocketAddrV4, ClusterFileError> {
+/// `IP:PORT`, or `HOST:PORT` resolved to the host's first IPv4 address
+/// (what a cluster file's `node.N` and the command line's addresses take).
+pub fn host_port(text: &str) -> Result<SocketAddrV4, String> {
     use std::net::{SocketAddr, ToSocketAddrs};
     if let Ok(addr) = text.parse() {
         return Ok(addr);
     }
-    let found = text.to_socket_addrs().map_err(|e| ClusterFileError {
-        line,
-        message: format!("{key} = {text:?}: not IP:PORT, nor a host name and port ({e})"),
-    })?;
+    let found = text.to_socket_addrs().map_err(|e| format!("not IP:PORT, nor a host name and port ({e})"))?;
     found
         .into_iter()
         .find_map(|a| if let SocketAddr::V4(v4) = a { Some(v4) } else { None })
-        .ok_or_else(|| ClusterFileError { line, message: format!("{key} = {text:?}: the host has no IPv4 address") })
+        .ok_or_else(|| format!("{text}: the host has no IPv4 address"))
 }
 
 fn value<T: std::str::FromStr>(key: &str, text: &str, line: usize) -> Result<T, ClusterFileError>
@@ -162,7 +159,11 @@ impl ClusterFile {
                 "journal" => file.settings.journal = Some(PathBuf::from(text)),
                 "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
                 _ => match key.strip_prefix("node.") {
-                    Some(id) => nodes.push((value(key, id, line)?, node_addr(key, text, line)?, line)),
+                    Some(id) => {
+                        let addr = host_port(text)
+                            .map_err(|why| ClusterFileError { line, message: format!("{key} = {text:?}: {why}") })?;
+                        nodes.push((value(key, id, line)?, addr, line));
+                    }
                     None => return Err(ClusterFileError { line, message: format!("unknown key {key:?}") }),
                 },
             }
@@ -195,10 +196,10 @@ impl ClusterFile {
         Ok(file)
     }
 
-    /// Where `key`'s value came from: `--flag` when `overrides` gave it,
+    /// Where `key`'s value came from: the flag when `overrides` gave it,
     /// else `FILE:LINE` (or `line N`) when this file did; `None` for a
     /// built-in default.
-    fn origin(&self, overrides: &Overrides, key: &str) -> Option<String> {
+    fn origin(&self, overrides: &Overrides, key: &'static str) -> Option<Origin> {
         let set = &overrides.settings;
         let overridden = match key {
             "ttl" => set.ttl.is_some(),
@@ -212,14 +213,31 @@ impl ClusterFile {
             _ => false,
         };
         if overridden {
-            let flag = if key == "leader" { "leader-id" } else { key };
-            return Some(format!("--{}", flag.replace('_', "-")));
+            return Some(Origin::Flag(key));
         }
         let line = self.lines.iter().find(|(k, _)| k == key)?.1;
-        Some(match &self.path {
+        Some(Origin::Line(match &self.path {
             Some(path) => format!("{}:{line}", path.display()),
             None => format!("line {line}"),
-        })
+        }))
+    }
+}
+
+/// Where a setting's value was given.
+#[derive(Debug)]
+pub enum Origin {
+    /// By the command-line flag of this setting (named as in the file:
+    /// `payload_max` is `--payload-max`).
+    Flag(&'static str),
+    /// On this line of the cluster file (`cluster.conf:3`).
+    Line(String),
+}
+
+impl Origin {
+    /// The flag of setting `key`.
+    fn flag(key: &str) -> String {
+        let flag = if key == "leader" { "leader-id" } else { key };
+        format!("--{}", flag.replace('_', "-"))
     }
 }
 
@@ -253,7 +271,7 @@ pub enum ClusterError {
     QuorumZero,
     /// One of the above, with where the offending value was given: a flag
     /// (`--ttl`) or a line of the cluster file (`cluster.conf:3`).
-    At(String, Box<ClusterError>),
+    At(Origin, Box<ClusterError>),
 }
 
 impl fmt::Display for ClusterError {
@@ -271,18 +289,16 @@ impl fmt::Display for ClusterError {
             }
             ClusterError::Config(e) => write!(f, "{e}"),
             ClusterError::Multicast(e) => write!(f, "{e}"),
-            ClusterError::At(origin, e) if origin.starts_with("--") => {
+            ClusterError::At(Origin::Flag(key), e) => {
                 // The message names the setting as the file does
                 // (`payload_max 100000 …`); say it as the flag that gave it.
-                let text = e.to_string();
-                let key = origin[2..].replace('-', "_");
-                let key = if key == "leader_id" { "leader".to_string() } else { key };
-                match text.strip_prefix(key.as_str()) {
-                    Some(rest) => write!(f, "{origin}{}", rest.strip_prefix(':').unwrap_or(rest)),
-                    None => write!(f, "{origin}: {text}"),
+                let (flag, text) = (Origin::flag(key), e.to_string());
+                match text.strip_prefix(key) {
+                    Some(rest) => write!(f, "{flag}{}", rest.strip_prefix(':').unwrap_or(rest)),
+                    None => write!(f, "{flag}: {text}"),
                 }
             }
-            ClusterError::At(origin, e) => write!(f, "{origin}: {e}"),
+            ClusterError::At(Origin::Line(line), e) => write!(f, "{line}: {e}"),
         }
     }
 }
@@ -335,7 +351,7 @@ impl ClusterFile {
     /// with `overrides` applied over the file.
     pub fn resolve(&self, overrides: &Overrides, me: Option<NodeId>) -> Result<Cluster, ClusterError> {
         self.resolve_unplaced(overrides, me).map_err(|e| {
-            let keys: &[&str] = match &e {
+            let keys: &[&'static str] = match &e {
                 ClusterError::NodesDisagree { .. } => &["nodes"],
                 ClusterError::QuorumZero | ClusterError::Config(ConfigError::QuorumTooLarge { .. }) => &["quorum"],
                 ClusterError::Config(ConfigError::LeaderNotMember { .. }) => &["leader"],
