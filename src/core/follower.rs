@@ -114,6 +114,8 @@ pub struct Follower {
     /// holds commits nothing.
     observer: bool,
     ack_at: Nanos,
+    /// When the last NAK went.
+    nak_sent_at: Option<Nanos>,
     ack_due: bool,
     echo_ns: u64,
     echo_at: Nanos,
@@ -192,6 +194,7 @@ impl Follower {
             truncate_to: None,
             observer: false,
             ack_at: now,
+            nak_sent_at: None,
             ack_due: false,
             echo_ns: 0,
             echo_at: now,
@@ -392,6 +395,13 @@ impl Follower {
     fn first_nak_delay(&self) -> u64 {
         // DESIGN §2: the first NAK within about 2x RTT of the gap.
         self.rtt_ns.clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns)
+    }
+
+    /// NAKs go at most one a first NAK delay (about an RTT) apart: what
+    /// comes due meanwhile joins the next, rather than each datagram's worth
+    /// of a catch-up going as a NAK of its own.
+    fn nak_paced_until(&self) -> Nanos {
+        self.nak_sent_at.map_or(0, |at| at + self.first_nak_delay())
     }
 
     fn mark_missing(&mut self, now: Nanos) {
@@ -674,7 +684,7 @@ impl Follower {
         let acking = self.seq_acked() > self.commit && self.sync.is_none() && !self.observer;
         let mut timers = TimerTable::<2>::new();
         timers.set(Timer::Ack as usize, acking.then_some(self.ack_at + self.config.ack_interval_ns));
-        timers.set(Timer::Nak as usize, self.window.nak_due());
+        timers.set(Timer::Nak as usize, self.window.nak_due().map(|due| due.max(self.nak_paced_until())));
         timers.next()
     }
 
@@ -700,7 +710,7 @@ impl Follower {
             let len = emit(buf, &self.header, Kind::Ack, &body).expect("mtu holds an ACK");
             return Some(Transmit { dest: leader, len });
         }
-        if self.window.nak_due()? > now {
+        if self.window.nak_due()?.max(self.nak_paced_until()) > now {
             return None;
         }
         let mut writer = FrameWriter::nak(buf, &self.header).expect("mtu holds a NAK head");
@@ -723,6 +733,7 @@ impl Follower {
         }
         self.stats.naks_sent += 1;
         self.stats.events_nakked += events;
+        self.nak_sent_at = Some(now);
         Some(Transmit { dest: leader, len: writer.finish() })
     }
 

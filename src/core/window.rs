@@ -61,12 +61,15 @@ pub(super) struct NakLimits {
     pub per_event_ns: u64,
 }
 
+/// Slots per entry of [`Window`]'s `block_due`.
+const BLOCK: usize = 64;
+
 /// Sequences `[base, base + capacity)` in fixed slots, allocated once.
 ///
 /// Invariants: every slot in `[base, held]` is `Present` or `Lost`; every
 /// slot in `(held, marked]` is `Missing`, `Present` or `Lost`; `held < base +
 /// capacity`; a missing sequence below `lost_until` is lost.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Window {
     bytes: Vec<u8>,
     slots: Vec<Slot>,
@@ -76,6 +79,10 @@ pub(super) struct Window {
     marked: u64,
     lost_until: u64,
     nak_due: Option<u64>,
+    /// For each run of [`BLOCK`] slots, when its earliest missing slot is
+    /// due, or 0 once that may have changed: a NAK scan steps over a block
+    /// not yet due in one look, and walks the others.
+    block_due: Vec<u64>,
     /// Highest sequence ever stored: a delivered slot keeps its bytes until
     /// this passes it by a whole window (a promoted follower serves them).
     top: u64,
@@ -109,6 +116,7 @@ impl Window {
             marked: base - 1,
             lost_until: 0,
             nak_due: None,
+            block_due: vec![u64::MAX; capacity.div_ceil(BLOCK)],
             top: base - 1,
             bottom: u64::MAX,
         }
@@ -193,7 +201,14 @@ impl Window {
 
     fn set(&mut self, seq: u64, slot: Slot) {
         let index = self.index(seq);
-        self.slots[index] = slot;
+        let was = std::mem::replace(&mut self.slots[index], slot);
+        let due = &mut self.block_due[index / BLOCK];
+        match (was, slot) {
+            (_, Slot::Missing { nak_at, .. }) => *due = (*due).min(nak_at),
+            // Its block's earliest may have been this slot: walk it next scan.
+            (Slot::Missing { .. }, _) => *due = 0,
+            _ => {}
+        }
     }
 
     /// Keeps the record of `seq` if it is new and fits.
@@ -277,6 +292,11 @@ impl Window {
 
     /// Calls `emit(first, end)` for each range due for a NAK at `now`, within
     /// `limits`, and schedules the next NAK of each with `retry_ns(tries)`.
+    ///
+    /// The scan stops at the first due sequence the limits leave out; the
+    /// rest goes `limits.pace_ns` later. It steps over each block of slots
+    /// with nothing due yet in one look, so a window of repairs in flight
+    /// costs a NAK about a 64th of a walk over every slot.
     pub(super) fn collect_naks(
         &mut self,
         now: u64,
@@ -284,39 +304,63 @@ impl Window {
         retry_ns: impl Fn(u8) -> u64,
         mut emit: impl FnMut(u64, u64),
     ) {
-        let (mut due, mut ranges, mut events) = (None::<u64>, 0, 0);
+        let (mut due, mut ranges, mut events) = (u64::MAX, 0, 0);
         let mut open: Option<(u64, u64)> = None;
-        let later = |due: &mut Option<u64>, at: u64| *due = Some(due.map_or(at, |d| d.min(at)));
-        for seq in self.held + 1..=self.marked {
-            let Slot::Missing { nak_at, tries } = self.slot(seq) else { continue };
-            if nak_at > now {
-                later(&mut due, nak_at);
+        let mut stopped = false;
+        let mut seq = self.held + 1;
+        'blocks: while seq <= self.marked {
+            // The rest of this block, in sequence order, up to `marked`.
+            let first_index = self.index(seq);
+            let block = first_index / BLOCK;
+            let block_end = ((block + 1) * BLOCK).min(self.slots.len());
+            let end = (seq + (block_end - first_index) as u64).min(self.marked + 1);
+            if self.block_due[block] > now {
+                due = due.min(self.block_due[block]);
+                seq = end;
                 continue;
             }
-            let extends = open.is_some_and(|(_, end)| end == seq);
-            if events == limits.events_max || (!extends && ranges == limits.ranges_max) {
-                later(&mut due, now + limits.pace_ns);
-                continue;
-            }
-            match open.as_mut() {
-                Some((_, end)) if extends => *end = seq + 1,
-                _ => {
-                    if let Some((first, end)) = open.replace((seq, seq + 1)) {
-                        emit(first, end);
-                    }
-                    ranges += 1;
+            let mut block_due = u64::MAX;
+            for (seq, index) in (seq..end).zip(first_index..) {
+                let Slot::Missing { nak_at, tries } = self.slots[index] else { continue };
+                if nak_at > now {
+                    block_due = block_due.min(nak_at);
+                    continue;
                 }
+                let extends = open.is_some_and(|(_, end)| end == seq);
+                if events == limits.events_max || (!extends && ranges == limits.ranges_max) {
+                    // The block's bound stays as it was, at or below this slot's.
+                    stopped = true;
+                    due = due.min(block_due);
+                    break 'blocks;
+                }
+                match open.as_mut() {
+                    Some((_, end)) if extends => *end = seq + 1,
+                    _ => {
+                        if let Some((first, end)) = open.replace((seq, seq + 1)) {
+                            emit(first, end);
+                        }
+                        ranges += 1;
+                    }
+                }
+                let tries = tries.saturating_add(1);
+                let nak_at = now + retry_ns(tries) + events as u64 * limits.per_event_ns;
+                events += 1;
+                self.slots[index] = Slot::Missing { nak_at, tries };
+                block_due = block_due.min(nak_at);
             }
-            let tries = tries.saturating_add(1);
-            let nak_at = now + retry_ns(tries) + events as u64 * limits.per_event_ns;
-            events += 1;
-            self.set(seq, Slot::Missing { nak_at, tries });
-            later(&mut due, nak_at);
+            // Walked whole, the block's bound is exact; walked in part (the
+            // window starts or ends in it), what was not walked keeps the old.
+            let whole = first_index == block * BLOCK && end - seq == (block_end - first_index) as u64;
+            let bound = &mut self.block_due[block];
+            *bound = if whole { block_due } else { (*bound).min(block_due) };
+            due = due.min(block_due);
+            seq = end;
         }
         if let Some((first, end)) = open {
             emit(first, end);
         }
-        self.nak_due = due;
+        let next = if stopped { due.min(now + limits.pace_ns) } else { due };
+        self.nak_due = (next != u64::MAX).then_some(next);
     }
 
     /// True when [`pop`](Self::pop) with `upto` has something to hand out.
@@ -439,6 +483,27 @@ mod tests {
     }
 
     #[test]
+    fn a_window_asked_for_a_nak_at_a_time_still_retries_the_first() {
+        let mut w = Window::new(64, SLOT);
+        w.mark_missing(40, 0);
+        let limits = NakLimits { ranges_max: 64, events_max: 4, pace_ns: 7, per_event_ns: 0 };
+        assert_eq!(naks(&mut w, 0, limits), [(1, 5)]);
+        assert_eq!(w.nak_due(), Some(7), "the rest is paced");
+        assert_eq!(naks(&mut w, 7, limits), [(5, 9)], "the next NAK goes on where the last stopped");
+        w.insert(5, &record(5));
+        assert_eq!(naks(&mut w, 14, limits), [(9, 13)]);
+        assert_eq!(naks(&mut w, 200, limits), [(1, 5)], "the first four are due again: asked for again");
+        assert_eq!(w.slot(1), Slot::Missing { nak_at: 200 + 400, tries: 2 });
+        assert_eq!(naks(&mut w, 207, limits), [(6, 9), (13, 14)], "then their successors, less the one that came");
+        for seq in 1..=4 {
+            w.insert(seq, &record(seq));
+        }
+        assert_eq!(w.held(), 5);
+        assert_eq!(naks(&mut w, 214, limits), [(9, 13)], "held passed the scan: it starts again at held");
+        assert_eq!(naks(&mut w, 221, limits), [(14, 18)], "nothing below 14 due: on from there");
+    }
+
+    #[test]
     fn a_large_nak_gives_each_event_time_to_arrive() {
         let mut w = Window::new(16, SLOT);
         w.insert(10, &record(10));
@@ -489,5 +554,114 @@ mod tests {
         assert_eq!(naks(&mut w, 0, LIMITS), [(90, 94)]);
         w.insert(90, &record(90));
         assert_eq!(pop_all(&mut w, u64::MAX), ["90"]);
+    }
+}
+
+#[cfg(test)]
+mod scan {
+    use super::*;
+    use crate::wire::record_len;
+    use proptest::prelude::*;
+
+    /// The plain walk over every slot that the block-skipping scan must equal.
+    fn reference(
+        w: &mut Window,
+        now: u64,
+        limits: NakLimits,
+        retry_ns: impl Fn(u8) -> u64,
+    ) -> (Vec<(u64, u64)>, Option<u64>) {
+        let (mut due, mut ranges, mut events, mut out) = (u64::MAX, 0, 0, Vec::new());
+        let mut open: Option<(u64, u64)> = None;
+        let mut stopped = false;
+        for seq in w.held + 1..=w.marked {
+            let Slot::Missing { nak_at, tries } = w.slot(seq) else { continue };
+            if nak_at > now {
+                due = due.min(nak_at);
+                continue;
+            }
+            let extends = open.is_some_and(|(_, end)| end == seq);
+            if events == limits.events_max || (!extends && ranges == limits.ranges_max) {
+                stopped = true;
+                break;
+            }
+            match open.as_mut() {
+                Some((_, end)) if extends => *end = seq + 1,
+                _ => {
+                    out.extend(open.replace((seq, seq + 1)));
+                    ranges += 1;
+                }
+            }
+            let tries = tries.saturating_add(1);
+            let nak_at = now + retry_ns(tries) + events as u64 * limits.per_event_ns;
+            events += 1;
+            w.set(seq, Slot::Missing { nak_at, tries });
+            due = due.min(nak_at);
+        }
+        out.extend(open);
+        let next = if stopped { due.min(now + limits.pace_ns) } else { due };
+        (out, (next != u64::MAX).then_some(next))
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(u64),
+        Mark(u64),
+        Nak,
+        Pop,
+        Lost(u64),
+        Truncate,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0..400u64).prop_map(Op::Insert),
+            2 => (0..400u64).prop_map(Op::Mark),
+            4 => Just(Op::Nak),
+            2 => Just(Op::Pop),
+            1 => (0..100u64).prop_map(Op::Lost),
+            1 => Just(Op::Truncate),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn the_block_scan_asks_what_a_walk_over_every_slot_asks(
+            capacity in 1..300usize,
+            events_max in 1..200usize,
+            ranges_max in 1..8usize,
+            ops in prop::collection::vec(op(), 1..400),
+        ) {
+            let slot = record_len(8);
+            let limits = NakLimits { ranges_max, events_max, pace_ns: 7, per_event_ns: 3 };
+            let retry = |tries: u8| 50u64 << tries.min(6);
+            let mut w = Window::new(capacity, slot);
+            let mut now = 0;
+            for op in ops {
+                now += 5;
+                match op {
+                    Op::Insert(ahead) => {
+                        let seq = w.base() + ahead;
+                        w.insert(seq, &crate::wire::test_record(1, seq, &seq.to_le_bytes()));
+                    }
+                    Op::Mark(ahead) => {
+                        w.mark_missing(w.base() + ahead, now);
+                    }
+                    Op::Nak => {
+                        let mut model = w.clone();
+                        let want = reference(&mut model, now, limits, retry);
+                        let mut got = Vec::new();
+                        w.collect_naks(now, limits, retry, |first, end| got.push((first, end)));
+                        prop_assert_eq!(&got, &want.0);
+                        prop_assert_eq!(w.nak_due(), want.1);
+                        prop_assert_eq!(&w.slots, &model.slots);
+                    }
+                    Op::Pop => {
+                        let _ = w.pop(u64::MAX);
+                    }
+                    Op::Lost(ahead) => w.mark_lost(w.base() + ahead),
+                    Op::Truncate => w.truncate(w.held().max(w.base() - 1)),
+                }
+            }
+        }
     }
 }
