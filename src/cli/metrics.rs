@@ -128,74 +128,132 @@ impl Metrics {
     }
 }
 
-/// Appends one sample: `name{labels} value`, with its HELP and TYPE lines
-/// the first time the name appears.
-fn sample(out: &mut String, name: &str, kind: &str, help: &str, labels: &str, value: impl std::fmt::Display) {
-    if !out.contains(&format!("# TYPE {name} ")) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    }
-    let _ = writeln!(out, "{name}{labels} {value}");
+/// A page under construction: each metric's samples kept together under
+/// its one HELP and TYPE (the text format wants a metric's lines in one
+/// group, and the per-follower metrics are added follower by follower).
+#[derive(Default)]
+struct Page {
+    /// (name, HELP and TYPE lines, samples), in the order first added.
+    families: Vec<(&'static str, String, String)>,
 }
 
-/// Rejected datagrams by reason.
-fn rejects(out: &mut String, node: &str, r: &Rejects) {
-    for (reason, count) in r.by_reason() {
-        let labels = format!("{{node=\"{node}\",reason=\"{reason}\"}}");
-        sample(out, "seqcast_rejects_total", "counter", "Datagrams dropped on receipt, by reason.", &labels, count);
+impl Page {
+    /// Adds one sample: `name{labels} value`.
+    fn sample(&mut self, name: &'static str, kind: &str, help: &str, labels: &str, value: impl std::fmt::Display) {
+        let at = match self.families.iter().position(|(n, ..)| *n == name) {
+            Some(at) => at,
+            None => {
+                self.families.push((name, format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"), String::new()));
+                self.families.len() - 1
+            }
+        };
+        let _ = writeln!(self.families[at].2, "{name}{labels} {value}");
+    }
+
+    /// Rejected datagrams by reason.
+    fn rejects(&mut self, node: u16, r: &Rejects) {
+        for (reason, count) in r.by_reason() {
+            let labels = format!("{{node=\"{node}\",reason=\"{reason}\"}}");
+            let help = "Datagrams dropped on receipt, by reason.";
+            self.sample("seqcast_rejects_total", "counter", help, &labels, count);
+        }
+    }
+
+    fn text(self) -> String {
+        self.families.into_iter().flat_map(|(_, head, samples)| [head, samples]).collect()
     }
 }
 
 /// A leader's page; `node` is its id, `now` the time on its clock.
 pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos) -> String {
-    let (mut out, n) = (String::new(), format!("{{node=\"{node}\"}}"));
+    let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = leader.stats();
-    sample(&mut out, "seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
-    sample(&mut out, "seqcast_epoch", "gauge", "The epoch this node is in.", &n, leader.epoch().get());
-    sample(&mut out, "seqcast_commit", "gauge", "The highest committed sequence known.", &n, leader.commit().get());
-    sample(&mut out, "seqcast_events_stamped_total", "counter", "Events the leader sequenced.", &n, s.events_stamped);
-    sample(&mut out, "seqcast_in_flight", "gauge", "Sequenced events not committed yet.", &n, leader.in_flight());
-    sample(&mut out, "seqcast_naks_total", "counter", "NAKs received.", &n, s.naks);
-    sample(&mut out, "seqcast_events_retransmitted_total", "counter", "Events resent.", &n, s.events_retransmitted);
-    sample(&mut out, "seqcast_busy_total", "counter", "BUSY replies sent.", &n, s.busy_sent);
-    sample(&mut out, "seqcast_clients_evicted_total", "counter", "Client places given up.", &n, s.clients_evicted);
+    page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
+    page.sample("seqcast_epoch", "gauge", "The epoch this node is in.", &n, leader.epoch().get());
+    page.sample("seqcast_commit", "gauge", "The highest committed sequence known.", &n, leader.commit().get());
+    page.sample("seqcast_events_stamped_total", "counter", "Events the leader sequenced.", &n, s.events_stamped);
+    page.sample("seqcast_in_flight", "gauge", "Sequenced events not committed yet.", &n, leader.in_flight());
+    page.sample("seqcast_naks_total", "counter", "NAKs received.", &n, s.naks);
+    page.sample("seqcast_events_retransmitted_total", "counter", "Events resent.", &n, s.events_retransmitted);
+    page.sample("seqcast_busy_total", "counter", "BUSY replies sent.", &n, s.busy_sent);
+    page.sample("seqcast_clients_evicted_total", "counter", "Client places given up.", &n, s.clients_evicted);
     let srtt = leader.srtt_ns() as f64 / 1e9;
-    sample(&mut out, "seqcast_ack_rtt_seconds", "gauge", "Smoothed ACK round trip.", &n, srtt);
+    page.sample("seqcast_ack_rtt_seconds", "gauge", "Smoothed ACK round trip.", &n, srtt);
     let newest = leader.commit().get() + leader.in_flight() as u64;
     for (id, &held) in leader.held().iter().enumerate().filter(|&(id, _)| id != usize::from(node)) {
         let labels = format!("{{node=\"{node}\",follower=\"{id}\"}}");
         let help = "The highest sequence a follower ACKed holding, nothing missing below.";
-        sample(&mut out, "seqcast_follower_held", "gauge", help, &labels, held);
+        page.sample("seqcast_follower_held", "gauge", help, &labels, held);
         let help = "Events sequenced that a follower has not ACKed.";
-        sample(&mut out, "seqcast_follower_lag_events", "gauge", help, &labels, newest.saturating_sub(held));
+        page.sample("seqcast_follower_lag_events", "gauge", help, &labels, newest.saturating_sub(held));
         let help = "Age of the oldest event a follower has not ACKed.";
         let lag = leader.lag_ns(seqcast::core::NodeId(id as u16), now) as f64 / 1e9;
-        sample(&mut out, "seqcast_follower_lag_seconds", "gauge", help, &labels, lag);
+        page.sample("seqcast_follower_lag_seconds", "gauge", help, &labels, lag);
         let help = "NAKs a follower sent this leader.";
-        sample(&mut out, "seqcast_follower_naks_total", "counter", help, &labels, leader.naks_by_member()[id]);
+        page.sample("seqcast_follower_naks_total", "counter", help, &labels, leader.naks_by_member()[id]);
     }
-    rejects(&mut out, &node.to_string(), leader.rejects());
-    out
+    page.rejects(node, leader.rejects());
+    page.text()
 }
 
 /// A follower's page; `node` is its id.
 pub fn follower_page(node: u16, follower: &Follower) -> String {
-    let (mut out, n) = (String::new(), format!("{{node=\"{node}\"}}"));
+    let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = follower.stats();
-    sample(&mut out, "seqcast_leading", "gauge", "1 while this node leads.", &n, 0);
-    sample(&mut out, "seqcast_epoch", "gauge", "The epoch this node is in.", &n, follower.epoch().get());
-    sample(&mut out, "seqcast_commit", "gauge", "The highest committed sequence known.", &n, follower.commit().get());
-    sample(
-        &mut out,
+    page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 0);
+    page.sample("seqcast_epoch", "gauge", "The epoch this node is in.", &n, follower.epoch().get());
+    page.sample("seqcast_commit", "gauge", "The highest committed sequence known.", &n, follower.commit().get());
+    page.sample(
         "seqcast_held",
         "gauge",
         "The highest sequence held, nothing missing below.",
         &n,
         follower.seq_held().get(),
     );
-    sample(&mut out, "seqcast_delivered_total", "counter", "Events delivered in order.", &n, s.delivered);
-    sample(&mut out, "seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
-    sample(&mut out, "seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);
-    sample(&mut out, "seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
-    rejects(&mut out, &node.to_string(), follower.rejects());
-    out
+    page.sample("seqcast_delivered_total", "counter", "Events delivered in order.", &n, s.delivered);
+    page.sample("seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
+    page.sample("seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);
+    page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
+    page.rejects(node, follower.rejects());
+    page.text()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seqcast::core::Config;
+
+    /// Every metric appears as one group: its HELP, its TYPE, then all its samples.
+    fn assert_grouped(page: &str) {
+        let mut seen: Vec<&str> = Vec::new();
+        for line in page.lines() {
+            let name = match line.strip_prefix("# HELP ").or_else(|| line.strip_prefix("# TYPE ")) {
+                Some(rest) => rest.split(' ').next().unwrap(),
+                None => line.split(['{', ' ']).next().unwrap(),
+            };
+            if seen.last() != Some(&name) {
+                assert!(!seen.contains(&name), "{name} comes in two groups:\n{page}");
+                assert!(line.starts_with("# HELP "), "{name} starts without its HELP:\n{page}");
+                seen.push(name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_leader_page_keeps_each_metric_in_one_group() {
+        let config = Config { nodes: 4, ..Config::default() };
+        let leader = Leader::new(config, 0).unwrap();
+        let page = leader_page(0, &leader, 0);
+        assert_grouped(&page);
+        for f in 1..=3 {
+            assert!(page.contains(&format!("seqcast_follower_held{{node=\"0\",follower=\"{f}\"}} 0\n")), "{page}");
+        }
+        assert_eq!(page.matches("# TYPE seqcast_follower_lag_seconds gauge").count(), 1, "{page}");
+    }
+
+    #[test]
+    fn a_follower_page_keeps_each_metric_in_one_group() {
+        let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0);
+        assert_grouped(&follower_page(1, &follower.unwrap()));
+    }
 }
