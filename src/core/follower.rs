@@ -397,11 +397,12 @@ impl Follower {
         self.rtt_ns.clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns)
     }
 
-    /// NAKs go at most one a first NAK delay (about an RTT) apart: what
-    /// comes due meanwhile joins the next, rather than each datagram's worth
-    /// of a catch-up going as a NAK of its own.
+    /// NAKs go at least `nak_delay_min_ns` apart: what comes due meanwhile
+    /// joins the next, rather than each datagram's worth of a catch-up going
+    /// as a NAK of its own. (Not the RTT: after a burst the leader's smoothed
+    /// RTT stays high for a while, and would slow a catch-up to a crawl.)
     fn nak_paced_until(&self) -> Nanos {
-        self.nak_sent_at.map_or(0, |at| at + self.first_nak_delay())
+        self.nak_sent_at.map_or(0, |at| at + self.config.nak_delay_min_ns)
     }
 
     fn mark_missing(&mut self, now: Nanos) {
@@ -714,10 +715,16 @@ impl Follower {
             return None;
         }
         let mut writer = FrameWriter::nak(buf, &self.header).expect("mtu holds a NAK head");
+        // What the leader has room for (it serves at most nak_events_max
+        // events in repair to one follower, and drops a NAK past that),
+        // asked for once at least half of it is free: a follower far behind
+        // keeps one repair streaming, in few NAKs, none of them dropped.
+        let room = self.config.nak_events_max.saturating_sub(self.window.asked());
         let limits = NakLimits {
             ranges_max: NAK_RANGES_MAX,
             events_max: self.config.nak_events_max,
-            pace_ns: self.first_nak_delay(),
+            fresh_max: if 2 * room >= self.config.nak_events_max { room } else { 0 },
+            pace_ns: self.config.nak_delay_min_ns,
             per_event_ns: self.config.nak_retry_per_event_ns,
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);

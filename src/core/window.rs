@@ -53,6 +53,9 @@ pub(super) struct NakLimits {
     pub ranges_max: usize,
     /// Most sequences one NAK asks for.
     pub events_max: usize,
+    /// Most sequences never asked for before that one NAK asks for: the
+    /// room the leader has for more (retries do not count against it).
+    pub fresh_max: usize,
     /// When a limit cut a NAK short, the rest goes this much later.
     pub pace_ns: u64,
     /// How long one event of a repair takes to arrive: the k-th event asked
@@ -83,6 +86,8 @@ pub(super) struct Window {
     /// due, or 0 once that may have changed: a NAK scan steps over a block
     /// not yet due in one look, and walks the others.
     block_due: Vec<u64>,
+    /// Missing slots asked for at least once.
+    asked: usize,
     /// Highest sequence ever stored: a delivered slot keeps its bytes until
     /// this passes it by a whole window (a promoted follower serves them).
     top: u64,
@@ -117,6 +122,7 @@ impl Window {
             lost_until: 0,
             nak_due: None,
             block_due: vec![u64::MAX; capacity.div_ceil(BLOCK)],
+            asked: 0,
             top: base - 1,
             bottom: u64::MAX,
         }
@@ -185,6 +191,11 @@ impl Window {
         self.base + self.slots.len() as u64
     }
 
+    /// How many missing sequences were asked for and have not come yet.
+    pub(super) fn asked(&self) -> usize {
+        self.asked
+    }
+
     /// When the earliest missing sequence is due for a NAK.
     pub(super) fn nak_due(&self) -> Option<u64> {
         self.nak_due
@@ -202,6 +213,8 @@ impl Window {
     fn set(&mut self, seq: u64, slot: Slot) {
         let index = self.index(seq);
         let was = std::mem::replace(&mut self.slots[index], slot);
+        let asked = |slot: Slot| matches!(slot, Slot::Missing { tries, .. } if tries > 0);
+        self.asked = self.asked + usize::from(asked(slot)) - usize::from(asked(was));
         let due = &mut self.block_due[index / BLOCK];
         match (was, slot) {
             (_, Slot::Missing { nak_at, .. }) => *due = (*due).min(nak_at),
@@ -304,7 +317,7 @@ impl Window {
         retry_ns: impl Fn(u8) -> u64,
         mut emit: impl FnMut(u64, u64),
     ) {
-        let (mut due, mut ranges, mut events) = (u64::MAX, 0, 0);
+        let (mut due, mut ranges, mut events, mut fresh) = (u64::MAX, 0, 0, 0);
         let mut open: Option<(u64, u64)> = None;
         let mut stopped = false;
         let mut seq = self.held + 1;
@@ -327,7 +340,8 @@ impl Window {
                     continue;
                 }
                 let extends = open.is_some_and(|(_, end)| end == seq);
-                if events == limits.events_max || (!extends && ranges == limits.ranges_max) {
+                let full = events == limits.events_max || (tries == 0 && fresh == limits.fresh_max);
+                if full || (!extends && ranges == limits.ranges_max) {
                     // The block's bound stays as it was, at or below this slot's.
                     stopped = true;
                     due = due.min(block_due);
@@ -341,6 +355,9 @@ impl Window {
                         }
                         ranges += 1;
                     }
+                }
+                if tries == 0 {
+                    (fresh, self.asked) = (fresh + 1, self.asked + 1);
                 }
                 let tries = tries.saturating_add(1);
                 let nak_at = now + retry_ns(tries) + events as u64 * limits.per_event_ns;
@@ -408,7 +425,8 @@ mod tests {
     use crate::wire::record_len;
 
     const SLOT: usize = record_len(8);
-    const LIMITS: NakLimits = NakLimits { ranges_max: 64, events_max: 1000, pace_ns: 7, per_event_ns: 0 };
+    const LIMITS: NakLimits =
+        NakLimits { ranges_max: 64, events_max: 1000, fresh_max: 1000, pace_ns: 7, per_event_ns: 0 };
 
     fn record(seq: u64) -> Vec<u8> {
         crate::wire::test_record(1, seq, &seq.to_le_bytes())
@@ -475,10 +493,10 @@ mod tests {
             w.insert(seq, &record(seq));
         }
         w.mark_missing(40, 0);
-        let limits = NakLimits { ranges_max: 3, events_max: 1000, pace_ns: 7, per_event_ns: 0 };
+        let limits = NakLimits { ranges_max: 3, events_max: 1000, fresh_max: 1000, pace_ns: 7, per_event_ns: 0 };
         assert_eq!(naks(&mut w, 10, limits), [(1, 2), (3, 4), (5, 6)]);
         assert_eq!(w.nak_due(), Some(17), "the rest is paced, not dropped");
-        let limits = NakLimits { ranges_max: 64, events_max: 2, pace_ns: 7, per_event_ns: 0 };
+        let limits = NakLimits { ranges_max: 64, events_max: 2, fresh_max: 2, pace_ns: 7, per_event_ns: 0 };
         assert_eq!(naks(&mut w, 17, limits), [(7, 8), (9, 10)]);
     }
 
@@ -486,7 +504,7 @@ mod tests {
     fn a_window_asked_for_a_nak_at_a_time_still_retries_the_first() {
         let mut w = Window::new(64, SLOT);
         w.mark_missing(40, 0);
-        let limits = NakLimits { ranges_max: 64, events_max: 4, pace_ns: 7, per_event_ns: 0 };
+        let limits = NakLimits { ranges_max: 64, events_max: 4, fresh_max: 4, pace_ns: 7, per_event_ns: 0 };
         assert_eq!(naks(&mut w, 0, limits), [(1, 5)]);
         assert_eq!(w.nak_due(), Some(7), "the rest is paced");
         assert_eq!(naks(&mut w, 7, limits), [(5, 9)], "the next NAK goes on where the last stopped");
@@ -570,7 +588,7 @@ mod scan {
         limits: NakLimits,
         retry_ns: impl Fn(u8) -> u64,
     ) -> (Vec<(u64, u64)>, Option<u64>) {
-        let (mut due, mut ranges, mut events, mut out) = (u64::MAX, 0, 0, Vec::new());
+        let (mut due, mut ranges, mut events, mut fresh, mut out) = (u64::MAX, 0, 0, 0, Vec::new());
         let mut open: Option<(u64, u64)> = None;
         let mut stopped = false;
         for seq in w.held + 1..=w.marked {
@@ -580,10 +598,14 @@ mod scan {
                 continue;
             }
             let extends = open.is_some_and(|(_, end)| end == seq);
-            if events == limits.events_max || (!extends && ranges == limits.ranges_max) {
+            if events == limits.events_max
+                || (tries == 0 && fresh == limits.fresh_max)
+                || (!extends && ranges == limits.ranges_max)
+            {
                 stopped = true;
                 break;
             }
+            fresh += usize::from(tries == 0);
             match open.as_mut() {
                 Some((_, end)) if extends => *end = seq + 1,
                 _ => {
@@ -628,11 +650,12 @@ mod scan {
         fn the_block_scan_asks_what_a_walk_over_every_slot_asks(
             capacity in 1..300usize,
             events_max in 1..200usize,
+            fresh_max in 0..200usize,
             ranges_max in 1..8usize,
             ops in prop::collection::vec(op(), 1..400),
         ) {
             let slot = record_len(8);
-            let limits = NakLimits { ranges_max, events_max, pace_ns: 7, per_event_ns: 3 };
+            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, per_event_ns: 3 };
             let retry = |tries: u8| 50u64 << tries.min(6);
             let mut w = Window::new(capacity, slot);
             let mut now = 0;
@@ -654,6 +677,8 @@ mod scan {
                         prop_assert_eq!(&got, &want.0);
                         prop_assert_eq!(w.nak_due(), want.1);
                         prop_assert_eq!(&w.slots, &model.slots);
+                        let asked = w.slots.iter().filter(|s| matches!(s, Slot::Missing { tries, .. } if *tries > 0)).count();
+                        prop_assert_eq!(w.asked(), asked);
                     }
                     Op::Pop => {
                         let _ = w.pop(u64::MAX);
