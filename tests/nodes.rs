@@ -155,7 +155,19 @@ fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
 /// every follower, nothing is numbered twice, and the cluster carries on.
 #[test]
 fn a_whole_cluster_killed_under_load_restarts_from_its_journals_and_loses_no_commit() {
-    let mut first = Cluster::start_journaled(8, 2, "batch");
+    whole_cluster_killed_and_restarted(8, "batch");
+}
+
+/// At `--sync none` a kill -9 loses nothing written, and followers deliver
+/// what they hold without waiting to hear of its commit: every commit a
+/// client was told is still in the leader's journal, numbered the same.
+#[test]
+fn a_whole_cluster_at_sync_none_killed_under_load_loses_no_commit() {
+    whole_cluster_killed_and_restarted(23, "none");
+}
+
+fn whole_cluster_killed_and_restarted(tag: u8, sync: &str) {
+    let mut first = Cluster::start_journaled(tag, 2, sync);
     let mut args = common::strings(&["--leader", &first.leader_addr, "--count", "40000", "--rate", "10000"]);
     args.extend(common::strings(&["--json", "--drain-ms", "1000"]));
     args.extend(first.common_args());
@@ -170,7 +182,7 @@ fn a_whole_cluster_killed_under_load_restarts_from_its_journals_and_loses_no_com
     let told = json_number(&report, "committed") as u64;
     assert!(told > 1000, "a second and a half at 10,000/s committed something: {report}");
 
-    let mut second = Cluster::start_journaled(8, 2, "batch");
+    let mut second = Cluster::start_journaled(tag, 2, sync);
     let resumed = second.leader.line("resumed: ");
     let held: u64 = resumed.split("..=").nth(1).and_then(|s| s.split(',').next()?.parse().ok()).unwrap();
     assert!(held >= told, "the leader's journal holds every commit ({told}): {resumed}");

@@ -96,6 +96,12 @@ pub struct Config {
     /// disk". Members with failover journal too, and resume their journal
     /// ([`Member::resume_member`](super::Member::resume_member)).
     pub journal: bool,
+    /// With `journal`: durable means synced (`--sync batch`, survives a
+    /// power loss). False (`--sync none`): durable once written, which the
+    /// driver does before it sends anything of the turn, so any event a
+    /// follower holds is in its leader's journal, and followers may infer
+    /// commits as without a journal ([`followers_infer_commit`](Self::followers_infer_commit)).
+    pub journal_syncs: bool,
     /// Each member's address by node id (a cluster file's `node.N`), where
     /// it listens and sends from: a leader sends a member's repairs there
     /// and nowhere else. Empty: each member's address is learned from its
@@ -141,6 +147,7 @@ impl Default for Config {
             failover: Failover::Off,
             election_timeout_ns: 20_000_000,
             journal: false,
+            journal_syncs: true,
             members: Vec::new(),
             client_tokens: false,
         }
@@ -343,10 +350,14 @@ impl Config {
     /// follower and the leader both restart empty, an election may give the
     /// sequence to another event (the simulator finds such schedules). There
     /// followers deliver only what the leader says is committed.
+    ///
+    /// With a journal the leader counts itself only once its own write is
+    /// durable: at `--sync none` (not `journal_syncs`) the driver writes
+    /// before it sends, so whatever a follower holds is written there
+    /// already; at `batch` the leader's sync comes after its DATA, which a
+    /// follower cannot see.
     pub fn followers_infer_commit(&self) -> bool {
-        // With a journal the leader counts itself only once its own write is
-        // durable, which a follower cannot see.
-        self.failover == Failover::Off && self.quorum() <= 2 && !self.journal
+        self.failover == Failover::Off && self.quorum() <= 2 && (!self.journal || !self.journal_syncs)
     }
 
     /// Votes that win an election: a majority, and enough that every

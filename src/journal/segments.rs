@@ -407,13 +407,24 @@ impl Journal {
         Ok(())
     }
 
-    /// Writes what was appended since the last flush and syncs it as the
-    /// level says; returns the last durable sequence.
+    /// Writes what was appended so far (to the page cache), syncing nothing.
+    pub fn write(&mut self) -> Result<(), JournalError> {
+        self.write_pending()
+    }
+
+    /// True when the journal syncs what it writes (`--sync batch`).
+    pub fn syncs(&self) -> bool {
+        self.options.sync == SyncLevel::Batch
+    }
+
+    /// Writes what was appended since the last flush and syncs what was
+    /// written since the last as the level says; returns the last durable
+    /// sequence.
     pub fn flush(&mut self) -> Result<Seq, JournalError> {
-        if self.pending.is_empty() {
+        self.write_pending()?;
+        if self.durable == self.next.prev() {
             return Ok(self.durable);
         }
-        self.write_pending()?;
         if self.options.sync == SyncLevel::Batch
             && let (Some(file), Some(segment)) = (&self.file, self.segments.last())
         {

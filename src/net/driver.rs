@@ -24,9 +24,13 @@ pub trait Machine {
     fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit>;
     /// When the machine next needs time to pass.
     fn poll_timeout(&self) -> Option<Nanos>;
-    /// Once a turn, after input and timers and what they had to send: a
-    /// machine that journals appends and syncs here (DESIGN §8). True if
-    /// that may have given it more to send.
+    /// Once a turn, after input and timers and before anything is sent: a
+    /// machine that journals writes what it appended here (DESIGN §8), and
+    /// at `--sync none` takes it as durable.
+    fn write_ahead(&mut self, _now: Nanos) {}
+    /// Once a turn, after what input and timers had to send: a machine that
+    /// journals syncs here (DESIGN §8). True if that may have given it more
+    /// to send.
     fn store(&mut self, _now: Nanos) -> bool {
         false
     }
@@ -233,9 +237,12 @@ impl Driver {
         if machine.poll_timeout().is_some_and(|at| at <= now) {
             machine.handle_timeout(now);
         }
-        // What is due goes out before the disk is waited for (a leader's
-        // DATA need not wait for its own fdatasync); what the disk made
-        // durable (a follower's ACK, a commit) goes after it.
+        // What was appended is written before anything goes out (no
+        // follower holds what its leader's journal lacks); what is due goes
+        // out before the disk is waited for (a leader's DATA need not wait
+        // for its own fdatasync); what the disk made durable (a follower's
+        // ACK, a commit) goes after it.
+        machine.write_ahead(now);
         self.flush(now, machine);
         if machine.store(now) {
             self.flush(now, machine);
@@ -583,6 +590,52 @@ mod tests {
             driver.turn(&mut beat);
         }
         assert!(beat.fired_at.unwrap() >= due, "fired before it was due");
+    }
+
+    /// Records what the driver asks of it, in order; sends one datagram.
+    #[derive(Default)]
+    struct Order {
+        calls: Vec<&'static str>,
+        to: Option<SocketAddr>,
+    }
+
+    impl Machine for Order {
+        fn handle_datagram(&mut self, _: Nanos, _: SocketAddr, _: &[u8]) {
+            self.calls.push("datagram");
+        }
+        fn handle_timeout(&mut self, _: Nanos) {}
+        fn poll_transmit(&mut self, _: Nanos, _: &mut [u8]) -> Option<Transmit> {
+            self.calls.push("transmit");
+            Some(Transmit { dest: Dest::Unicast(self.to.take()?), len: 1 })
+        }
+        fn poll_timeout(&self) -> Option<Nanos> {
+            None
+        }
+        fn write_ahead(&mut self, _: Nanos) {
+            self.calls.push("write_ahead");
+        }
+        fn store(&mut self, _: Nanos) -> bool {
+            self.calls.push("store");
+            true
+        }
+    }
+
+    /// DESIGN §8: what a turn took in is written before anything of the
+    /// turn is sent (so no follower holds what its leader's journal lacks),
+    /// and synced after (a leader's DATA does not wait for its fdatasync).
+    #[test]
+    fn a_turn_writes_what_it_took_in_before_it_sends_and_syncs_after() {
+        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let to = rx.local_addr().unwrap();
+        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
+        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap();
+        let mut order = Order { to: Some(to), ..Order::default() };
+        tx.send_to(&[1], to).unwrap();
+        driver.wait(&order, u64::MAX).unwrap();
+        driver.turn(&mut order);
+        let want = ["datagram", "write_ahead", "transmit", "transmit", "store", "transmit"];
+        assert_eq!(order.calls, want);
     }
 
     #[test]

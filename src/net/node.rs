@@ -16,7 +16,7 @@ use crate::core::{
     Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId, Seq,
     SubmitError,
 };
-use crate::journal::{Journal, JournalOptions, Recovery};
+use crate::journal::{Journal, JournalOptions, Recovery, SyncLevel};
 use crate::net::report;
 use crate::sys::{self, Clock};
 
@@ -121,6 +121,7 @@ impl LeaderNode {
         journal: Option<&JournalOptions>,
     ) -> Result<LeaderNode, NetError> {
         config.journal = journal.is_some();
+        config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         config.validate()?;
         multicast.validate()?;
         let opened = storage::open(journal)?;
@@ -305,6 +306,7 @@ impl FollowerNode {
         journal: Option<&JournalOptions>,
     ) -> Result<FollowerNode, NetError> {
         config.journal = journal.is_some();
+        config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         let opened = storage::open(journal)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
@@ -442,6 +444,7 @@ impl MemberNode {
     ) -> Result<MemberNode, NetError> {
         multicast.validate()?;
         config.journal = journal.is_some();
+        config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         let opened = storage::open(journal)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);

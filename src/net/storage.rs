@@ -294,6 +294,15 @@ impl<M: Machine + Durable> Stored<M> {
         Some(transmit)
     }
 
+    /// Syncs what was written as the level says, and tells the machine what
+    /// is durable now.
+    fn sync(&mut self) -> Result<(), JournalError> {
+        let Some(journal) = self.journal.as_mut() else { return Ok(()) };
+        let durable = journal.flush()?;
+        self.machine.handle_durable(durable);
+        persist_claim(journal, &mut self.claimed, self.machine.journal_claim())
+    }
+
     fn fail(&mut self, error: JournalError) {
         eprintln!("error: {error}: this node acknowledges nothing more (restart it once the journal is fixed)");
         self.failed = true;
@@ -313,12 +322,8 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         self.machine.handle_timeout(now);
     }
 
-    fn store(&mut self, now: Nanos) -> bool {
-        while let Some((dest, first, end)) = self.machine.poll_history(now) {
-            self.enqueue(dest, first, end);
-        }
-        self.budget = HISTORY_BYTES_PER_TURN;
-        let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return !self.jobs.is_empty() };
+    fn write_ahead(&mut self, _now: Nanos) {
+        let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
         // A claim that is not whole goes to disk before what it was taken
         // for (a truncation); one that is, after what made it so.
         let claimed = &mut self.claimed;
@@ -333,11 +338,26 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         {
             result = journal.append(append.epoch, append.commit, append.event.record);
         }
-        let result = result.and_then(|()| journal.flush()).and_then(|durable| {
-            self.machine.handle_durable(durable);
-            persist_claim(journal, claimed, self.machine.journal_claim())
-        });
+        // Written before anything of this turn is sent: no follower holds an
+        // event its leader's journal lacks. At `none` that is durable too.
+        result = result.and_then(|()| journal.write());
+        if result.is_ok() && !journal.syncs() {
+            result = self.sync();
+        }
         if let Err(error) = result {
+            self.fail(error);
+        }
+    }
+
+    fn store(&mut self, now: Nanos) -> bool {
+        while let Some((dest, first, end)) = self.machine.poll_history(now) {
+            self.enqueue(dest, first, end);
+        }
+        self.budget = HISTORY_BYTES_PER_TURN;
+        if self.journal.is_none() || self.failed {
+            return !self.jobs.is_empty();
+        }
+        if let Err(error) = self.sync() {
             self.fail(error);
         }
         true
