@@ -18,4 +18,4 @@ mod inspect;
 mod segments;
 
 pub use inspect::{SegmentReport, entries, inspect};
-pub use segments::{Journal, JournalError, JournalOptions, Recovery, SyncLevel};
+pub use segments::{Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel};

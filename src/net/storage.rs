@@ -11,7 +11,7 @@ use zerocopy::FromBytes;
 use super::NetError;
 use super::driver::Machine;
 use crate::core::{Append, Config, Dest, Epoch, Follower, JournalClaim, Leader, Member, Nanos, NodeId, Seq, Transmit};
-use crate::journal::{Journal, JournalError, JournalOptions, Recovery};
+use crate::journal::{Journal, JournalError, JournalOptions, ReadPos, Recovery};
 use crate::wire::EventHeader;
 
 /// What a machine that journals offers its driver.
@@ -112,6 +112,8 @@ struct Job {
     dest: SocketAddr,
     next: Seq,
     end: Seq,
+    /// Where the journal's last read for it stopped.
+    pos: ReadPos,
 }
 
 /// A machine, and the journal it appends to if it has one.
@@ -238,7 +240,7 @@ impl<M: Machine + Durable> Stored<M> {
         if let Some(job) = self.jobs.iter_mut().find(|j| j.dest == dest && first <= j.end && j.next < end) {
             job.end = job.end.max(end);
         } else if self.jobs.len() < HISTORY_JOBS_MAX {
-            self.jobs.push_back(Job { dest, next: first, end });
+            self.jobs.push_back(Job { dest, next: first, end, pos: ReadPos::default() });
         }
     }
 
@@ -259,7 +261,9 @@ impl<M: Machine + Durable> Stored<M> {
                 self.records.clear();
                 self.records_at = 0;
                 let records = &mut self.records;
-                let next = journal.read(job.next, job.end, HISTORY_READ_RECORDS, |e| records.extend(e.event.record));
+                let next = journal.read_on(&mut job.pos, job.next, job.end, HISTORY_READ_RECORDS, |e| {
+                    records.extend(e.event.record);
+                });
                 self.records_next = next.unwrap_or(job.end);
             }
             if self.records_at == self.records.len() {
