@@ -83,9 +83,24 @@ pub struct SimArgs {
     /// members' journals claim too little to vote on coming back.
     #[arg(long, requires = "journal")]
     pub cluster_crashes: Option<u32>,
+    /// With --journal: `none` takes a write as durable at once and a crash
+    /// keeps it (the page cache outlives the process; with quorum 2 and no
+    /// failover followers then infer commits); `batch` syncs it 200 µs
+    /// later and a crash loses what was not synced.
+    #[arg(long, requires = "journal", value_enum, default_value_t = SimSync::Batch)]
+    pub sync: SimSync,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+/// The simulated journal's durability level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimSync {
+    /// Durable once written.
+    None,
+    /// Durable once synced.
+    Batch,
 }
 
 fn probability(text: &str) -> Result<f64, String> {
@@ -114,6 +129,7 @@ impl SimArgs {
         config.partitions = self.partitions.unwrap_or(config.partitions);
         config.leader_killed = self.kill_leader;
         config.core.journal = self.journal;
+        config.core.journal_syncs = self.sync == SimSync::Batch;
         config.cluster_crashes = self.cluster_crashes.unwrap_or(config.cluster_crashes);
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
@@ -143,6 +159,9 @@ impl SimArgs {
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();
         if self.journal {
             flags.push_str(" --journal");
+        }
+        if self.sync == SimSync::None {
+            flags.push_str(" --sync none");
         }
         match (self.failover, self.kill_leader) {
             (true, _) => format!(" --failover{flags}"),

@@ -330,7 +330,8 @@ impl<'a> Sim<'a> {
 
     /// A member that journals writes what it handed out, as a driver does
     /// once a turn, before it sends; the simulated disk makes it durable
-    /// [`SYNC_NS`](super::SYNC_NS) later (a crash before loses it). Returns
+    /// [`SYNC_NS`](super::SYNC_NS) later (a crash before loses it), or at
+    /// once without `journal_syncs` (`--sync none`). Returns
     /// the records, for the checker once they are on the wire (a leader
     /// journals before it sends).
     pub(super) fn store(&mut self, i: usize) -> Vec<Journaled> {
@@ -352,8 +353,14 @@ impl<'a> Sim<'a> {
         }
         if !written.is_empty() {
             self.paths.journaled += written.len() as u64;
-            let sync = Fault::Sync(i, self.nodes[i].incarnation);
-            self.push(self.now + super::SYNC_NS, Item::Fault(sync));
+            if self.config.core.journal_syncs {
+                let sync = Fault::Sync(i, self.nodes[i].incarnation);
+                self.push(self.now + super::SYNC_NS, Item::Fault(sync));
+            } else {
+                // `--sync none`: in the page cache once written, which a
+                // crash of the process (all the simulator crashes) keeps.
+                self.sync(i);
+            }
         }
         self.serve_history(i);
         written

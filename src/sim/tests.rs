@@ -55,6 +55,24 @@ fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
     assert!(paths.history > 0 && paths.unrecoverable == 0, "what left the ring is served from the journal");
 }
 
+/// Journaled members at `--sync none` (a write is durable, and survives
+/// the process): with quorum 2 and no failover followers infer commits
+/// from what they hold, which holds only because each turn writes before
+/// it sends; crashes, whole-cluster crashes and a leader killed for good.
+#[test]
+fn journaled_seeds_at_sync_none_hold_every_invariant() {
+    let none = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        (config.core.journal, config.core.journal_syncs) = (true, false);
+        config.cluster_crashes = (seed % 3) as u32;
+        config
+    };
+    let paths = run_all(0..1000, &none, " --journal --sync none");
+    assert!(paths.journaled >= paths.delivered, "every member journals what it delivers");
+    let killed = |seed| SimConfig { followers: 2, leader_killed: true, ..none(seed) };
+    run_all(0..300, &killed, " --kill-leader --journal --sync none --followers 2");
+}
+
 /// Journaled members with failover: elections, crashes (a member resumes
 /// its journal, and votes with it as far as its claim trusts it), whole
 /// cluster crashes (every member comes back from its journal and they elect
