@@ -507,7 +507,7 @@ mod tests {
         let limits = NakLimits { ranges_max: 64, events_max: 4, fresh_max: 4, pace_ns: 7, per_event_ns: 0 };
         assert_eq!(naks(&mut w, 0, limits), [(1, 5)]);
         assert_eq!(w.nak_due(), Some(7), "the rest is paced");
-        assert_eq!(naks(&mut w, 7, limits), [(5, 9)], "the next NAK goes on where the last stopped");
+        assert_eq!(naks(&mut w, 7, limits), [(5, 9)], "the next NAK takes the next four");
         w.insert(5, &record(5));
         assert_eq!(naks(&mut w, 14, limits), [(9, 13)]);
         assert_eq!(naks(&mut w, 200, limits), [(1, 5)], "the first four are due again: asked for again");
@@ -517,8 +517,8 @@ mod tests {
             w.insert(seq, &record(seq));
         }
         assert_eq!(w.held(), 5);
-        assert_eq!(naks(&mut w, 214, limits), [(9, 13)], "held passed the scan: it starts again at held");
-        assert_eq!(naks(&mut w, 221, limits), [(14, 18)], "nothing below 14 due: on from there");
+        assert_eq!(naks(&mut w, 214, limits), [(9, 13)], "the retries of 9..13 are due: asked for again");
+        assert_eq!(naks(&mut w, 221, limits), [(14, 18)], "then four never asked for");
     }
 
     #[test]
