@@ -116,6 +116,8 @@ pub struct Follower {
     ack_at: Nanos,
     /// When the last NAK went.
     nak_sent_at: Option<Nanos>,
+    /// When a frame of this leader last arrived.
+    heard_at: Nanos,
     ack_due: bool,
     echo_ns: u64,
     echo_at: Nanos,
@@ -195,6 +197,7 @@ impl Follower {
             observer: false,
             ack_at: now,
             nak_sent_at: None,
+            heard_at: now,
             ack_due: false,
             echo_ns: 0,
             echo_at: now,
@@ -401,8 +404,12 @@ impl Follower {
     /// joins the next, rather than each datagram's worth of a catch-up going
     /// as a NAK of its own. (Not the RTT: after a burst the leader's smoothed
     /// RTT stays high for a while, and would slow a catch-up to a crawl.)
+    /// One sent when the leader had been silent for `nak_delay_max_ns` (a
+    /// partition, or a leader gone) waits that long for the next: nothing
+    /// asked faster could be answered.
     fn nak_paced_until(&self) -> Nanos {
-        self.nak_sent_at.map_or(0, |at| at + self.config.nak_delay_min_ns)
+        let (min, max) = (self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
+        self.nak_sent_at.map_or(0, |at| at + if at.saturating_sub(self.heard_at) > max { max } else { min })
     }
 
     fn mark_missing(&mut self, now: Nanos) {
@@ -446,6 +453,7 @@ impl Follower {
             self.rejects.wrong_epoch += 1;
             return;
         }
+        self.heard_at = now;
         if self.leader_addr != Some(from) {
             // A first ACK tells a leader where this follower is (its repairs
             // go where ACKs come from), even before it holds anything.

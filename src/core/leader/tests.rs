@@ -529,3 +529,46 @@ fn a_forgotten_clients_first_submit_replayed_is_never_taken_again() {
     open.handle_datagram(60, addr(9), &tokenless);
     assert_eq!(open.stats().events_stamped, 1);
 }
+
+/// A follower cut off with a thousand gaps (every other event missed) asks
+/// for them in NAKs of at most 64 ranges; once its leader has been silent
+/// for `nak_delay_max_ns` it sends at most one NAK per that delay, not a
+/// round of them per retry.
+#[test]
+fn a_cut_off_follower_does_not_storm_its_silent_leader_with_naks() {
+    let config = Config::default();
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let mut now = 0;
+    for i in 0..2000 {
+        now += 1_000;
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).expect("a SUBMIT");
+        leader.handle_datagram(now, addr(9), &buf[..submit.len]);
+        let data = leader.poll_transmit(now, &mut buf).expect("a DATA of one event");
+        if i % 2 == 0 {
+            follower.handle_datagram(now, addr(1), &buf[..data.len]);
+        }
+        // Whatever the follower says goes nowhere.
+        while follower.poll_transmit(now, &mut buf).is_some() {}
+        // The client hears nothing back either: let it not hold submits up.
+        while client.poll_transmit(now, &mut buf).is_some() {}
+    }
+    let cut_at = now;
+    let (mut naks, mut naks_late) = (0, 0);
+    while now < cut_at + 1_000_000_000 {
+        let Some(at) = follower.poll_timeout() else { break };
+        now = at.max(now);
+        follower.handle_timeout(now);
+        while let Some(transmit) = follower.poll_transmit(now, &mut buf) {
+            if matches!(crate::wire::parse(&buf[..transmit.len]).unwrap().frame, Frame::Nak(_)) {
+                naks += 1;
+                naks_late += u64::from(now > cut_at + 2 * config.nak_delay_max_ns);
+            }
+        }
+    }
+    assert!(naks > 16, "it asks for its 1,000 gaps, 64 ranges a NAK: {naks}");
+    assert!(naks_late <= 100, "one NAK per nak_delay_max_ns while nothing comes back: {naks_late} in a second");
+}
