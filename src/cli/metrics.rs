@@ -179,7 +179,7 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos) -> Str
     page.sample("seqcast_clients_evicted_total", "counter", "Client places given up.", &n, s.clients_evicted);
     let srtt = leader.srtt_ns() as f64 / 1e9;
     page.sample("seqcast_ack_rtt_seconds", "gauge", "Smoothed ACK round trip.", &n, srtt);
-    let newest = leader.commit().get() + leader.in_flight() as u64;
+    let newest = leader.seq_next().prev().get();
     for (id, &held) in leader.held().iter().enumerate().filter(|&(id, _)| id != usize::from(node)) {
         let labels = format!("{{node=\"{node}\",follower=\"{id}\"}}");
         let help = "The highest sequence a follower ACKed holding, nothing missing below.";

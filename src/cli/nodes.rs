@@ -172,13 +172,24 @@ impl RejectWatch {
 /// addresses; and when followers are told events they asked for are gone.
 #[derive(Default)]
 pub(super) struct AckWatch {
-    held: Vec<u64>,
-    stalled: Vec<u64>,
-    warned: Vec<bool>,
-    silent: Vec<bool>,
+    /// By node id.
+    followers: Vec<Watched>,
     source_changes: u64,
     clash_warned: bool,
     events_unrecoverable: u64,
+}
+
+/// What [`AckWatch`] knows of one follower since the last tick.
+#[derive(Clone, Copy, Default)]
+struct Watched {
+    /// What it held then.
+    held: u64,
+    /// Ticks in a row it held nothing more while the leader had more.
+    stalled: u64,
+    /// Its stall was said.
+    warned: bool,
+    /// Its silence was said.
+    silent: bool,
 }
 
 /// A follower not heard for this long is reported silent.
@@ -189,52 +200,49 @@ impl AckWatch {
         self.sources(leader);
         self.gone(leader);
         let held = leader.held();
-        let newest = leader.commit().get() + leader.in_flight() as u64;
-        let n = held.len();
-        self.held.resize(n, 0);
-        self.stalled.resize(n, 0);
-        self.warned.resize(n, false);
-        self.silent.resize(n, false);
+        let newest = leader.seq_next().prev().get();
+        self.followers.resize(held.len(), Watched::default());
         let at = super::args::clock_time();
         for (id, (&h, &heard)) in held.iter().zip(leader.last_ack_ns()).enumerate().filter(|&(id, _)| id != me) {
+            let f = &mut self.followers[id];
             let since = now.saturating_sub(if heard == 0 { leader.started_ns() } else { heard });
             if since >= SILENT_NS {
-                if !self.silent[id] {
+                if !f.silent {
                     let what = if heard == 0 { "not heard from since this leader started" } else { "silent" };
                     eprintln!(
                         "{at} warning: leader: follower {id} {what} for {:.1} s (no ACK; it holds up to {h}, the \
                          leader is at {newest})",
                         since as f64 / 1e9
                     );
-                    self.silent[id] = true;
+                    f.silent = true;
                 }
                 continue;
             }
-            if self.silent[id] {
+            if f.silent {
                 eprintln!("{at} leader: follower {id} heard again (it holds up to {h})");
-                self.silent[id] = false;
+                f.silent = false;
             }
             if since >= SILENT_NS / 2 {
                 // Falling silent, perhaps: that is said above, not as a stall.
                 continue;
             }
-            if h < newest && h == self.held[id] {
-                self.stalled[id] += 1;
-                if self.stalled[id] >= 2 && !self.warned[id] {
+            if h < newest && h == f.held {
+                f.stalled += 1;
+                if f.stalled >= 2 && !f.warned {
                     eprintln!(
                         "{at} warning: leader: follower {id} acknowledged nothing new for {} s (it holds up to {h}, \
                          the leader is at {newest})",
-                        self.stalled[id]
+                        f.stalled
                     );
-                    self.warned[id] = true;
+                    f.warned = true;
                 }
             } else {
-                if self.warned[id] {
+                if f.warned {
                     eprintln!("{at} leader: follower {id} acknowledges again (up to {h})");
                 }
-                (self.stalled[id], self.warned[id]) = (0, false);
+                (f.stalled, f.warned) = (0, false);
             }
-            self.held[id] = h;
+            f.held = h;
         }
     }
 
