@@ -106,6 +106,16 @@ fn a_late_tail_from_sequence_1_under_load_delivers_what_the_followers_did() {
     let digest = follower.line("digest: ");
     assert!(digest.starts_with("seq 1..=40000 events 40000 lost 0 "), "{digest}");
     assert!(text.contains(&format!("digest: {digest}")), "the tail's digest is the follower's: {text}");
+    // A range from the middle: exactly its events, though the node hands
+    // over a whole turn's worth at once.
+    let mut range = common::strings(&["tail", "--from", "101", "--to", "250", "--format", "text"]);
+    range.extend(cluster.common_args());
+    let (code, text) = common::run(common::SEQCAST, &range);
+    assert_eq!(code, 0, "{text}");
+    let seqs: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("seq ")?.split(' ').next()).collect();
+    let want: Vec<String> = (101..=250).map(|s| s.to_string()).collect();
+    assert_eq!(seqs, want, "{text}");
+    assert!(text.contains("digest: seq 101..=250 events 150 lost 0 "), "{text}");
 }
 
 /// DESIGN §8: retention deletes whole old segments; a subscriber that

@@ -10,8 +10,8 @@ use clap::{Args, ValueEnum};
 
 use super::args::{ClusterArgs, TuningArgs};
 use super::fail;
-use seqcast::core::{Epoch, Event, Seq};
-use seqcast::net::{self, FollowerNode};
+use seqcast::core::{Epoch, Event, MemberEvent, Seq};
+use seqcast::net::{self, Digest, FollowerNode};
 use seqcast::wire::EventRef;
 
 /// `seqcast tail`.
@@ -77,6 +77,9 @@ fn line(event: &EventRef<'_>, format: Format) -> Option<String> {
 
 /// Runs `seqcast tail`.
 pub fn run(args: &TailArgs) -> ExitCode {
+    if let Some(to) = args.to.filter(|&to| to < args.from) {
+        return fail(format!("--to {to} is before --from {}: nothing to deliver", args.from));
+    }
     let mut resolved = match args.cluster.resolve(None) {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -103,11 +106,22 @@ pub fn run(args: &TailArgs) -> ExitCode {
         args.to.map_or(String::new(), |to| format!(" to {to}"))
     );
     let (done, restarted) = (Cell::new(false), Cell::new(None));
+    // What this tail delivered: the node hands over every event it can
+    // deliver in a turn, some of them past --to, which are not ours.
+    let to = args.to.unwrap_or(u64::MAX);
+    let mut digest = Digest::default();
     let mut out = BufWriter::new(io::stdout().lock());
     let result = node.run(
         &|| net::stop_requested() || done.get(),
         |event| {
-            let last = match *event {
+            if done.get() {
+                return;
+            }
+            let event = match *event {
+                Event::Lost { first, end } if end.get() > to => Event::Lost { first, end: Seq(to + 1) },
+                other => other,
+            };
+            let last = match event {
                 Event::Deliver(e) => {
                     if let Some(text) = line(&e, args.format)
                         && writeln!(out, "{text}").is_err()
@@ -124,7 +138,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     return;
                 }
             };
-            if args.to.is_some_and(|to| last.get() >= to) {
+            digest.add(&MemberEvent::Log(event));
+            if last.get() >= to {
                 done.set(true);
             }
         },
@@ -135,7 +150,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
     if let Err(e) = result {
         return fail(e);
     }
-    eprintln!("digest: {}", node.digest());
+    eprintln!("digest: {digest}");
     match restarted.get() {
         Some((old, new)) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
         None => ExitCode::SUCCESS,
