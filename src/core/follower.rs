@@ -118,6 +118,9 @@ pub struct Follower {
     nak_sent_at: Option<Nanos>,
     /// When a frame of this leader last arrived.
     heard_at: Nanos,
+    /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
+    /// has answered yet; `None` once one came.
+    unanswered_since: Option<Nanos>,
     ack_due: bool,
     echo_ns: u64,
     echo_at: Nanos,
@@ -198,6 +201,7 @@ impl Follower {
             ack_at: now,
             nak_sent_at: None,
             heard_at: now,
+            unanswered_since: None,
             ack_due: false,
             echo_ns: 0,
             echo_at: now,
@@ -405,11 +409,17 @@ impl Follower {
     /// as a NAK of its own. (Not the RTT: after a burst the leader's smoothed
     /// RTT stays high for a while, and would slow a catch-up to a crawl.)
     /// One sent when the leader had been silent for `nak_delay_max_ns` (a
-    /// partition, or a leader gone) waits that long for the next: nothing
-    /// asked faster could be answered.
+    /// partition, or a leader gone), or when NAKs had gone that long with
+    /// no repair coming back (they do not reach the leader: a link coming
+    /// back up, loss one way, a leader's full socket buffer), waits that
+    /// long for the next: nothing asked faster could be answered.
     fn nak_paced_until(&self) -> Nanos {
         let (min, max) = (self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
-        self.nak_sent_at.map_or(0, |at| at + if at.saturating_sub(self.heard_at) > max { max } else { min })
+        self.nak_sent_at.map_or(0, |at| {
+            let silent = at.saturating_sub(self.heard_at) > max;
+            let unanswered = self.unanswered_since.is_some_and(|since| at.saturating_sub(since) >= max);
+            at + if silent || unanswered { max } else { min }
+        })
     }
 
     fn mark_missing(&mut self, now: Nanos) {
@@ -459,8 +469,12 @@ impl Follower {
             // go where ACKs come from), even before it holds anything.
             self.ack_due = !self.observer;
             self.leader_addr = Some(from);
+            self.unanswered_since = None;
         }
         self.resync();
+        if matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_)) {
+            self.unanswered_since = None;
+        }
         match datagram.frame {
             Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),
             Frame::Heartbeat(heartbeat) => {
@@ -749,6 +763,7 @@ impl Follower {
         self.stats.naks_sent += 1;
         self.stats.events_nakked += events;
         self.nak_sent_at = Some(now);
+        self.unanswered_since.get_or_insert(now);
         Some(Transmit { dest: leader, len: writer.finish() })
     }
 

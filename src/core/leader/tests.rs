@@ -530,13 +530,9 @@ fn a_forgotten_clients_first_submit_replayed_is_never_taken_again() {
     assert_eq!(open.stats().events_stamped, 1);
 }
 
-/// A follower cut off with a thousand gaps (every other event missed) asks
-/// for them in NAKs of at most 64 ranges; once its leader has been silent
-/// for `nak_delay_max_ns` it sends at most one NAK per that delay, not a
-/// round of them per retry.
-#[test]
-fn a_cut_off_follower_does_not_storm_its_silent_leader_with_naks() {
-    let config = Config::default();
+/// A leader that sequenced 2,000 events, and a follower of it that
+/// received every other one and whose every datagram went nowhere.
+fn every_other_of_2000(config: &Config) -> (Leader, Follower, Nanos) {
     let mut leader = Leader::new(config.clone(), 0).unwrap();
     let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
     let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
@@ -556,19 +552,67 @@ fn a_cut_off_follower_does_not_storm_its_silent_leader_with_naks() {
         // The client hears nothing back either: let it not hold submits up.
         while client.poll_transmit(now, &mut buf).is_some() {}
     }
-    let cut_at = now;
+    (leader, follower, now)
+}
+
+/// Runs `follower`'s timers from `now` until `until`; returns the NAKs it
+/// sent, and those of them sent after `late`.
+fn naks_until(follower: &mut Follower, now: &mut Nanos, until: Nanos, late: Nanos) -> (u64, u64) {
+    let mut buf = vec![0; 2048];
     let (mut naks, mut naks_late) = (0, 0);
-    while now < cut_at + 1_000_000_000 {
-        let Some(at) = follower.poll_timeout() else { break };
-        now = at.max(now);
-        follower.handle_timeout(now);
-        while let Some(transmit) = follower.poll_transmit(now, &mut buf) {
+    while let Some(at) = follower.poll_timeout().filter(|&at| at <= until) {
+        *now = at.max(*now);
+        follower.handle_timeout(*now);
+        while let Some(transmit) = follower.poll_transmit(*now, &mut buf) {
             if matches!(crate::wire::parse(&buf[..transmit.len]).unwrap().frame, Frame::Nak(_)) {
                 naks += 1;
-                naks_late += u64::from(now > cut_at + 2 * config.nak_delay_max_ns);
+                naks_late += u64::from(*now > late);
             }
         }
     }
+    *now = until.max(*now);
+    (naks, naks_late)
+}
+
+/// A follower cut off with a thousand gaps (every other event missed) asks
+/// for them in NAKs of at most 64 ranges; once its leader has been silent
+/// for `nak_delay_max_ns` it sends at most one NAK per that delay, not a
+/// round of them per retry.
+#[test]
+fn a_cut_off_follower_does_not_storm_its_silent_leader_with_naks() {
+    let config = Config::default();
+    let (_, mut follower, mut now) = every_other_of_2000(&config);
+    let cut_at = now;
+    let late = cut_at + 2 * config.nak_delay_max_ns;
+    let (naks, naks_late) = naks_until(&mut follower, &mut now, cut_at + 1_000_000_000, late);
     assert!(naks > 16, "it asks for its 1,000 gaps, 64 ranges a NAK: {naks}");
     assert!(naks_late <= 100, "one NAK per nak_delay_max_ns while nothing comes back: {naks_late} in a second");
+}
+
+/// The same follower hearing its leader all along (a HEARTBEAT every
+/// millisecond) while its NAKs never reach it — a link back up before its
+/// neighbours are, loss one way, a leader's full socket buffer — also
+/// sends at most one NAK per `nak_delay_max_ns` once they have gone that
+/// long unanswered. (LAN case 13 saw 4,000–15,000 NAKs in the second
+/// after a partition healed, the leader receiving a tenth of them.)
+#[test]
+fn a_follower_whose_naks_go_unanswered_does_not_storm_a_leader_it_hears() {
+    let config = Config::default();
+    let (mut leader, mut follower, mut now) = every_other_of_2000(&config);
+    let mut buf = vec![0; config.mtu];
+    let cut_at = now;
+    let late = cut_at + 2 * config.nak_delay_max_ns;
+    let (mut naks, mut naks_late) = (0, 0);
+    while now < cut_at + 1_000_000_000 {
+        let tick = now + 1_000_000;
+        let (n, late_n) = naks_until(&mut follower, &mut now, tick, late);
+        (naks, naks_late) = (naks + n, naks_late + late_n);
+        leader.handle_timeout(now);
+        while let Some(transmit) = leader.poll_transmit(now, &mut buf) {
+            follower.handle_datagram(now, addr(1), &buf[..transmit.len]);
+        }
+    }
+    assert!(follower.stats().heartbeats >= 900, "it heard the leader: {}", follower.stats().heartbeats);
+    assert!(naks > 16, "it asks for its 1,000 gaps, 64 ranges a NAK: {naks}");
+    assert!(naks_late <= 100, "one NAK per nak_delay_max_ns while none is answered: {naks_late} in a second");
 }
