@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
-use seqcast::core::{Epoch, Event, FollowerStats, LeaderStats, NodeId, Rejects};
+use seqcast::core::{Epoch, Event, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects};
 use seqcast::net::report;
 use seqcast::net::{self, Clock, Driver, FollowerNode, LeaderNode};
 
@@ -132,6 +132,39 @@ impl Silence {
         match self.last_change.filter(|_| self.warned) {
             Some(last) => format!("leader silent {:.1} s ", last.elapsed().as_secs_f64()),
             None => String::new(),
+        }
+    }
+}
+
+/// Says on stderr when a follower's NAKs have gone unanswered for a second
+/// while it still NAKs (it hears the group, but the leader does not hear
+/// it: unicast from it to the leader is lost or blocked), and when one is
+/// answered again.
+#[derive(Default)]
+struct Unanswered {
+    warned: bool,
+}
+
+impl Unanswered {
+    fn tick(&mut self, follower: &Follower, now: Nanos, nakked: bool, who: &str) {
+        let at = super::args::clock_time();
+        let unanswered_ns = follower.naks_unanswered_ns(now).filter(|&ns| ns >= 1_000_000_000);
+        match unanswered_ns {
+            // Only while it hears the leader: a silent one is said as such.
+            Some(ns) if nakked && !self.warned && follower.leader_heard_ns_ago(now) < 1_000_000_000 => {
+                let leader = follower.leader_addr().map_or("?".into(), |a| a.to_string());
+                eprintln!(
+                    "{at} warning: {who}: no repair has answered its NAKs for {} ms, though it hears the group: \
+                     the leader ({leader}) may not be receiving from this node",
+                    ns / 1_000_000
+                );
+                self.warned = true;
+            }
+            None if self.warned => {
+                eprintln!("{at} {who}: the leader answers its NAKs again");
+                self.warned = false;
+            }
+            _ => {}
         }
     }
 }
@@ -523,6 +556,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
     let mut silence = Silence::default();
+    let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::default();
     let metrics =
         match super::metrics::Metrics::serve_node(args.output.metrics, resolved.config.cluster_id, id.0, "follower") {
@@ -539,6 +573,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         |follower, driver| {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
+            unanswered.tick(follower, driver.now(), s.naks_sent > last.naks_sent, &format!("follower {id}"));
             if s.lost > last.lost {
                 eprintln!(
                     "{} warning: follower {id}: the leader says {} events are gone (UNRECOVERABLE), {} in all: \

@@ -352,6 +352,22 @@ impl Follower {
         Seq(self.window.held())
     }
 
+    /// Where it sends ACKs and NAKs: the leader it hears (`None` before).
+    pub fn leader_addr(&self) -> Option<SocketAddr> {
+        self.leader_addr
+    }
+
+    /// How long its NAKs have gone with no RETRANSMIT or UNRECOVERABLE
+    /// answering any of them (`None`: the last was answered, or none sent).
+    pub fn naks_unanswered_ns(&self, now: Nanos) -> Option<u64> {
+        self.unanswered_since.map(|since| now.saturating_sub(since))
+    }
+
+    /// How long ago a frame of its leader last arrived.
+    pub fn leader_heard_ns_ago(&self, now: Nanos) -> u64 {
+        now.saturating_sub(self.heard_at)
+    }
+
     /// The next sequence to deliver.
     pub fn seq_next_delivery(&self) -> Seq {
         Seq(self.window.base())

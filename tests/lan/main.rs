@@ -319,6 +319,31 @@ fn partition_of(mut c: Cluster, load: &Load) -> Outcome {
     need_repair(c.finish(n)?)
 }
 
+/// Follower 3 loses 5% of the group's datagrams, and for 2 s nothing it
+/// sends reaches the leader, though it hears the group: it says that its
+/// NAKs go unanswered, then that they are answered again, and catches up.
+fn one_way(load: &Load) -> Outcome {
+    let mut c = Cluster::start(4, &[])?;
+    c.lan.lose(3, 5)?;
+    let cut = |c: &mut Cluster| c.lan.cut_one_way(3, 0, true);
+    let n = mid_load(&mut c, load, cut, Duration::from_secs(2), |c| c.lan.cut_one_way(3, 0, false))?;
+    let said = |c: &Cluster, what: &str| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Some(line) = c.follower(3).output().into_iter().find(|l| l.contains(what)) {
+                return Ok(line);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("follower 3 never said \"{what}\": {}", c.follower(3).output().join("\n")))
+    };
+    let warned = said(&c, "no repair has answered its NAKs for")?;
+    said(&c, "the leader answers its NAKs again")?;
+    let summary = need_repair(c.finish(n)?)?;
+    let warned = warned[warned.find("no repair").unwrap_or(0)..].to_string();
+    Ok(format!("follower 3 said \"{warned}\", then caught up; {summary}"))
+}
+
 fn kill_and_restart(load: &Load) -> Outcome {
     let mut c = Cluster::start(4, &[])?;
     let kill = |c: &mut Cluster| {
@@ -560,6 +585,7 @@ fn main() {
         ("3 duplication to follower 2", Box::new(|| duplication(&load))),
         ("4 partition follower 3 for 1 s, healed", Box::new(|| partition(&load, &[]))),
         ("5 kill -9 follower 4 mid-load, restarted", Box::new(|| kill_and_restart(&load))),
+        ("21 one way: nothing from follower 3 reaches the leader for 2 s", Box::new(|| one_way(&load))),
         ("6 pause follower 1 (SIGSTOP 2 s, SIGCONT)", Box::new(|| pause(&load))),
         ("7 quorum lost (2 of 3 followers stopped), then back", Box::new(|| quorum_lost(&short))),
         ("8a leader killed and restarted (manual recovery)", Box::new(|| leader_restart(&load, 4))),

@@ -111,6 +111,19 @@ impl Lan {
         run("ip", &["netns", "exec", &self.switch(), "nft", "-f", "-"], Some(&rules))
     }
 
+    /// Drops every datagram `host` sends to host `to` (`cut` false lifts
+    /// it): `host` still hears the group, and `to` no longer hears `host`.
+    pub fn cut_one_way(&self, host: usize, to: usize, cut: bool) -> Result<(), String> {
+        let rules = match cut {
+            true => format!(
+                "table ip seqcast_oneway {{\n chain output {{\n  type filter hook output priority 0;\n  ip daddr {} drop\n }}\n}}\n",
+                Lan::ip(to)
+            ),
+            false => "delete table ip seqcast_oneway\n".to_string(),
+        };
+        run("ip", &["netns", "exec", &self.ns(host), "nft", "-f", "-"], Some(&rules))
+    }
+
     /// Takes `host`'s switch port down (`false`) or up again (`true`).
     pub fn link(&self, host: usize, up: bool) -> Result<(), String> {
         run("ip", &["-n", &self.switch(), "link", "set", &format!("p{host}"), if up { "up" } else { "down" }], None)
