@@ -194,6 +194,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let mut reject_watch = super::nodes::RejectWatch::default();
+    let (mut unanswered, mut naks_before) = (super::nodes::Unanswered::default(), 0);
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
@@ -222,6 +223,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             if let Some(l) = member.leader() {
                 ack_watch.tick(l, usize::from(id.0), driver.now());
+            }
+            if let Some(f) = member.follower() {
+                let naks = f.stats().naks_sent;
+                unanswered.tick(f, driver.now(), naks > naks_before, &format!("member {id}"));
+                naks_before = naks;
             }
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now())),

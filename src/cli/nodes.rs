@@ -141,12 +141,12 @@ impl Silence {
 /// it: unicast from it to the leader is lost or blocked), and when one is
 /// answered again.
 #[derive(Default)]
-struct Unanswered {
+pub(super) struct Unanswered {
     warned: bool,
 }
 
 impl Unanswered {
-    fn tick(&mut self, follower: &Follower, now: Nanos, nakked: bool, who: &str) {
+    pub(super) fn tick(&mut self, follower: &Follower, now: Nanos, nakked: bool, who: &str) {
         let at = super::args::clock_time();
         let unanswered_ns = follower.naks_unanswered_ns(now).filter(|&ns| ns >= 1_000_000_000);
         match unanswered_ns {
