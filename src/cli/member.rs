@@ -224,10 +224,14 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             if let Some(l) = member.leader() {
                 ack_watch.tick(l, usize::from(id.0), driver.now());
             }
-            if let Some(f) = member.follower() {
-                let naks = f.stats().naks_sent;
-                unanswered.tick(f, driver.now(), naks > naks_before, &format!("member {id}"));
-                naks_before = naks;
+            match member.follower() {
+                Some(f) => {
+                    let naks = f.stats().naks_sent;
+                    unanswered.tick(f, driver.now(), naks > naks_before, &format!("member {id}"));
+                    naks_before = naks;
+                }
+                // Leading or standing: what it said as a follower is over.
+                None => (unanswered, naks_before) = Default::default(),
             }
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now())),

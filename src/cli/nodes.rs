@@ -137,9 +137,9 @@ impl Silence {
 }
 
 /// Says on stderr when a follower's NAKs have gone unanswered for a second
-/// while it still NAKs (it hears the group, but the leader does not hear
-/// it: unicast from it to the leader is lost or blocked), and when one is
-/// answered again.
+/// while it still NAKs and hears the group (the leader does not hear it:
+/// unicast from it to the leader is lost or blocked; or the leader does
+/// not serve it), and when one is answered again.
 #[derive(Default)]
 pub(super) struct Unanswered {
     warned: bool,
@@ -155,7 +155,7 @@ impl Unanswered {
                 let leader = follower.leader_addr().map_or("?".into(), |a| a.to_string());
                 eprintln!(
                     "{at} warning: {who}: no repair has answered its NAKs for {} ms, though it hears the group: \
-                     the leader ({leader}) may not be receiving from this node",
+                     the leader ({leader}) is not receiving from this node, or not serving its repairs",
                     ns / 1_000_000
                 );
                 self.warned = true;

@@ -119,7 +119,8 @@ pub struct Follower {
     /// When a frame of this leader last arrived.
     heard_at: Nanos,
     /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
-    /// has answered yet; `None` once one came.
+    /// has answered yet; `None` once one came, or once nothing asked for
+    /// is missing.
     unanswered_since: Option<Nanos>,
     ack_due: bool,
     echo_ns: u64,
@@ -424,17 +425,15 @@ impl Follower {
     /// joins the next, rather than each datagram's worth of a catch-up going
     /// as a NAK of its own. (Not the RTT: after a burst the leader's smoothed
     /// RTT stays high for a while, and would slow a catch-up to a crawl.)
-    /// One sent when the leader had been silent for `nak_delay_max_ns` (a
-    /// partition, or a leader gone), or when NAKs had gone that long with
-    /// no repair coming back (they do not reach the leader: a link coming
-    /// back up, loss one way, a leader's full socket buffer), waits that
-    /// long for the next: nothing asked faster could be answered.
+    /// Once NAKs have gone `nak_delay_max_ns` with no repair coming back
+    /// (a partition, a leader gone, or NAKs that do not reach it: a link
+    /// coming back up, loss one way, a leader's full socket buffer), the
+    /// next waits that long: nothing asked faster could be answered.
     fn nak_paced_until(&self) -> Nanos {
         let (min, max) = (self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
         self.nak_sent_at.map_or(0, |at| {
-            let silent = at.saturating_sub(self.heard_at) > max;
             let unanswered = self.unanswered_since.is_some_and(|since| at.saturating_sub(since) >= max);
-            at + if silent || unanswered { max } else { min }
+            at + if unanswered { max } else { min }
         })
     }
 
@@ -521,6 +520,11 @@ impl Follower {
         self.mark_missing(now);
         self.adopt();
         self.ack_due |= self.seq_acked() > self.ack_sent;
+        if self.window.asked() == 0 {
+            // Nothing asked for is missing (filled by DATA, dropped with a
+            // log taken back): no NAK is waiting for an answer.
+            self.unanswered_since = None;
+        }
     }
 
     /// A read-only subscriber of a cluster with failover follows the leader

@@ -575,9 +575,9 @@ fn naks_until(follower: &mut Follower, now: &mut Nanos, until: Nanos, late: Nano
 }
 
 /// A follower cut off with a thousand gaps (every other event missed) asks
-/// for them in NAKs of at most 64 ranges; once its leader has been silent
-/// for `nak_delay_max_ns` it sends at most one NAK per that delay, not a
-/// round of them per retry.
+/// for them in NAKs of at most 64 ranges; once they have gone
+/// `nak_delay_max_ns` unanswered (its leader silent) it sends at most one
+/// NAK per that delay, not a round of them per retry.
 #[test]
 fn a_cut_off_follower_does_not_storm_its_silent_leader_with_naks() {
     let config = Config::default();
@@ -615,4 +615,33 @@ fn a_follower_whose_naks_go_unanswered_does_not_storm_a_leader_it_hears() {
     assert!(follower.stats().heartbeats >= 900, "it heard the leader: {}", follower.stats().heartbeats);
     assert!(naks > 16, "it asks for its 1,000 gaps, 64 ranges a NAK: {naks}");
     assert!(naks_late <= 100, "one NAK per nak_delay_max_ns while none is answered: {naks_late} in a second");
+}
+
+/// A NAK whose gap the DATA itself fills later (it came out of order) is
+/// waiting for no answer: it neither slows the next NAK nor reads as
+/// unanswered.
+#[test]
+fn a_gap_filled_without_a_repair_leaves_no_nak_unanswered() {
+    let config = Config::default();
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let mut datas = Vec::new();
+    for now in [1_000, 2_000, 3_000] {
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).expect("a SUBMIT");
+        leader.handle_datagram(now, addr(9), &buf[..submit.len]);
+        let data = leader.poll_transmit(now, &mut buf).expect("a DATA of one event");
+        datas.push(buf[..data.len].to_vec());
+    }
+    follower.handle_datagram(3_000, addr(1), &datas[0]);
+    follower.handle_datagram(3_000, addr(1), &datas[2]);
+    let mut now = 3_000;
+    let (naks, _) = naks_until(&mut follower, &mut now, 10_000_000, u64::MAX);
+    assert!(naks >= 1, "the gap at 2 is NAKed");
+    assert!(follower.naks_unanswered_ns(now).is_some());
+    follower.handle_datagram(now, addr(1), &datas[1]);
+    assert_eq!(follower.seq_held(), Seq(3));
+    assert_eq!(follower.naks_unanswered_ns(now), None);
 }
