@@ -593,8 +593,7 @@ fn a_cut_off_follower_does_not_storm_its_silent_leader_with_naks() {
 /// millisecond) while its NAKs never reach it — a link back up before its
 /// neighbours are, loss one way, a leader's full socket buffer — also
 /// sends at most one NAK per `nak_delay_max_ns` once they have gone that
-/// long unanswered. (LAN case 13 saw 4,000–15,000 NAKs in the second
-/// after a partition healed, the leader receiving a tenth of them.)
+/// long unanswered.
 #[test]
 fn a_follower_whose_naks_go_unanswered_does_not_storm_a_leader_it_hears() {
     let config = Config::default();
