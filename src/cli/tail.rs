@@ -10,8 +10,8 @@ use clap::{Args, ValueEnum};
 
 use super::args::{ClusterArgs, TuningArgs};
 use super::fail;
-use seqcast::core::{Epoch, Event, MemberEvent, Seq};
-use seqcast::net::{self, Digest, FollowerNode};
+use seqcast::core::{Epoch, Event, Seq};
+use seqcast::net::{self, FollowerNode};
 use seqcast::wire::EventRef;
 
 /// `seqcast tail`.
@@ -106,22 +106,14 @@ pub fn run(args: &TailArgs) -> ExitCode {
         args.to.map_or(String::new(), |to| format!(" to {to}"))
     );
     let (done, restarted) = (Cell::new(false), Cell::new(None));
-    // What this tail delivered: the node hands over every event it can
-    // deliver in a turn, some of them past --to, which are not ours.
-    let to = args.to.unwrap_or(u64::MAX);
-    let mut digest = Digest::default();
+    if let Some(to) = args.to {
+        node.deliver_until(Seq(to));
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     let result = node.run(
         &|| net::stop_requested() || done.get(),
         |event| {
-            if done.get() {
-                return;
-            }
-            let event = match *event {
-                Event::Lost { first, end } if end.get() > to => Event::Lost { first, end: Seq(to + 1) },
-                other => other,
-            };
-            let last = match event {
+            let last = match *event {
                 Event::Deliver(e) => {
                     if let Some(text) = line(&e, args.format)
                         && writeln!(out, "{text}").is_err()
@@ -138,8 +130,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     return;
                 }
             };
-            digest.add(&MemberEvent::Log(event));
-            if last.get() >= to {
+            if args.to.is_some_and(|to| last.get() >= to) {
                 done.set(true);
             }
         },
@@ -150,7 +141,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
     if let Err(e) = result {
         return fail(e);
     }
-    eprintln!("digest: {digest}");
+    eprintln!("digest: {}", node.digest());
     match restarted.get() {
         Some((old, new)) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
         None => ExitCode::SUCCESS,

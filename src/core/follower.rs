@@ -113,6 +113,8 @@ pub struct Follower {
     /// A read-only subscriber (`seqcast tail`): it never ACKs, and what it
     /// holds commits nothing.
     observer: bool,
+    /// The last sequence handed to the application (`u64::MAX`: no end).
+    deliver_until: u64,
     ack_at: Nanos,
     /// When the last NAK went.
     nak_sent_at: Option<Nanos>,
@@ -199,6 +201,7 @@ impl Follower {
             durable: 0,
             truncate_to: None,
             observer: false,
+            deliver_until: u64::MAX,
             ack_at: now,
             nak_sent_at: None,
             heard_at: now,
@@ -787,6 +790,13 @@ impl Follower {
         Some(Transmit { dest: leader, len: writer.finish() })
     }
 
+    /// Hands the application nothing past `last` (`seqcast tail --to`): a
+    /// subscriber that stops there. What comes after stays in the window,
+    /// which fills: meant for one made with [`observe`](Self::observe).
+    pub fn deliver_until(&mut self, last: Seq) {
+        self.deliver_until = last.get();
+    }
+
     /// The next event for the application, in sequence order: when committed
     /// (the default) or when received, as `config.deliver` says.
     pub fn poll_event(&mut self) -> Option<Event<'_>> {
@@ -796,6 +806,7 @@ impl Follower {
         };
         // Delivered on commit, never rolled back: nothing past the commit went out.
         invariant!(self.config.deliver == Deliver::OnReceive || self.window.base() - 1 <= upto.max(self.commit));
+        let upto = upto.min(self.deliver_until);
         if !self.window.can_pop(upto) {
             let new = self.epoch_new.filter(|_| !self.epoch_reported)?;
             self.epoch_reported = true;

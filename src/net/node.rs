@@ -344,6 +344,11 @@ impl FollowerNode {
         self.driver.local_addr(0)
     }
 
+    /// Delivers nothing past `last` (see [`Follower::deliver_until`]).
+    pub fn deliver_until(&mut self, last: Seq) {
+        self.follower.machine.deliver_until(last);
+    }
+
     /// The state machine, for its counters.
     pub fn follower(&self) -> &Follower {
         &self.follower.machine
