@@ -194,7 +194,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let mut reject_watch = super::nodes::RejectWatch::default();
-    let (mut unanswered, mut naks_before) = (super::nodes::Unanswered::default(), 0);
+    let mut unanswered = super::nodes::Unanswered::default();
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
@@ -225,13 +225,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 ack_watch.tick(l, usize::from(id.0), driver.now());
             }
             match member.follower() {
-                Some(f) => {
-                    let naks = f.stats().naks_sent;
-                    unanswered.tick(f, driver.now(), naks > naks_before, &format!("member {id}"));
-                    naks_before = naks;
-                }
+                Some(f) => unanswered.tick(f, driver.now(), &format!("member {id}")),
                 // Leading or standing: what it said as a follower is over.
-                None => (unanswered, naks_before) = Default::default(),
+                None => unanswered = Default::default(),
             }
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now())),

@@ -142,12 +142,16 @@ impl Silence {
 /// not serve it), and when one is answered again.
 #[derive(Default)]
 pub(super) struct Unanswered {
+    /// NAKs it had sent at the last tick.
+    naks: u64,
     warned: bool,
 }
 
 impl Unanswered {
-    pub(super) fn tick(&mut self, follower: &Follower, now: Nanos, nakked: bool, who: &str) {
+    pub(super) fn tick(&mut self, follower: &Follower, now: Nanos, who: &str) {
         let at = super::args::clock_time();
+        let naks = follower.stats().naks_sent;
+        let nakked = std::mem::replace(&mut self.naks, naks) < naks;
         let unanswered_ns = follower.naks_unanswered_ns(now).filter(|&ns| ns >= 1_000_000_000);
         match unanswered_ns {
             // Only while it hears the leader: a silent one is said as such.
@@ -573,7 +577,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         |follower, driver| {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
-            unanswered.tick(follower, driver.now(), s.naks_sent > last.naks_sent, &format!("follower {id}"));
+            unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
                 eprintln!(
                     "{} warning: follower {id}: the leader says {} events are gone (UNRECOVERABLE), {} in all: \

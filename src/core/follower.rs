@@ -490,9 +490,7 @@ impl Follower {
             self.unanswered_since = None;
         }
         self.resync();
-        if matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_)) {
-            self.unanswered_since = None;
-        }
+        let answer = matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_));
         match datagram.frame {
             Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),
             Frame::Heartbeat(heartbeat) => {
@@ -523,9 +521,9 @@ impl Follower {
         self.mark_missing(now);
         self.adopt();
         self.ack_due |= self.seq_acked() > self.ack_sent;
-        if self.window.asked() == 0 {
-            // Nothing asked for is missing (filled by DATA, dropped with a
-            // log taken back): no NAK is waiting for an answer.
+        // A repair answers the NAKs; and with nothing asked for missing
+        // (filled by DATA, dropped with a log taken back), none waits.
+        if answer || self.window.asked() == 0 {
             self.unanswered_since = None;
         }
     }

@@ -328,7 +328,7 @@ fn one_way(load: &Load) -> Outcome {
     let cut = |c: &mut Cluster| c.lan.cut_one_way(3, 0, true);
     let n = mid_load(&mut c, load, cut, Duration::from_secs(2), |c| c.lan.cut_one_way(3, 0, false))?;
     let said = |c: &Cluster, what: &str| {
-        let start = std::time::Instant::now();
+        let start = Instant::now();
         while start.elapsed() < Duration::from_secs(5) {
             if let Some(line) = c.follower(3).output().into_iter().find(|l| l.contains(what)) {
                 return Ok(line);
