@@ -15,6 +15,7 @@ mod follower;
 mod leader;
 mod member;
 mod quorum;
+mod records;
 mod ring;
 mod timer;
 mod window;

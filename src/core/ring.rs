@@ -2,14 +2,14 @@
 
 use zerocopy::FromBytes;
 
+use super::records::Records;
 use crate::wire::{EventHeader, EventRef};
 
 /// A fixed ring of event records indexed by sequence; the oldest is evicted
 /// when a new one needs its slot. Allocated once, at start.
 #[derive(Debug)]
 pub(super) struct Ring {
-    bytes: Vec<u8>,
-    slot_len: usize,
+    records: Records,
     capacity: usize,
     seq_first: u64,
     seq_next: u64,
@@ -32,8 +32,8 @@ impl Ring {
     /// As [`new`](Self::new), or if `seq_next` is 0.
     pub(super) fn starting_at(capacity: usize, slot_len: usize, seq_next: u64, prefault: bool) -> Ring {
         assert!(capacity > 0 && slot_len >= size_of::<EventHeader>() && seq_next > 0);
-        let bytes = super::zeroed(capacity * slot_len, prefault);
-        Ring { bytes, slot_len, capacity, seq_first: seq_next, seq_next }
+        let records = Records::new(capacity, slot_len, prefault);
+        Ring { records, capacity, seq_first: seq_next, seq_next }
     }
 
     /// The oldest sequence still held.
@@ -52,7 +52,7 @@ impl Ring {
     }
 
     fn slot(&self, seq: u64) -> usize {
-        (seq % self.capacity as u64) as usize * self.slot_len
+        (seq % self.capacity as u64) as usize
     }
 
     /// Copies `record` in, stamping its sequence and `stamp_ns` in place, and
@@ -61,14 +61,11 @@ impl Ring {
     /// # Panics
     /// If `record` is longer than a slot or shorter than an event header.
     pub(super) fn push(&mut self, record: &[u8], stamp_ns: u64) -> u64 {
-        assert!(record.len() <= self.slot_len);
         let seq = self.seq_next;
         if self.len() == self.capacity {
             self.seq_first += 1;
         }
-        let at = self.slot(seq);
-        let slot = &mut self.bytes[at..at + record.len()];
-        slot.copy_from_slice(record);
+        let slot = self.records.put(self.slot(seq), record);
         let (header, rest) = EventHeader::mut_from_prefix(slot).expect("record holds an event header");
         header.seq = seq.into();
         header.stamp_ns = stamp_ns.into();
@@ -85,8 +82,7 @@ impl Ring {
         if seq < self.seq_first || seq >= self.seq_next {
             return None;
         }
-        let at = self.slot(seq);
-        EventRef::split(&self.bytes[at..at + self.slot_len]).ok().map(|(event, _)| event)
+        EventRef::split(self.records.get(self.slot(seq))).ok().map(|(event, _)| event)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The follower's reorder window and gap set: which sequences it holds, which
 //! it misses and when to NAK them, and which the leader declared lost.
 
+use super::records::Records;
 use crate::wire::EventRef;
 
 /// What a follower knows of one sequence in its window.
@@ -74,9 +75,8 @@ const BLOCK: usize = 64;
 /// capacity`; a missing sequence below `lost_until` is lost.
 #[derive(Clone, Debug)]
 pub(super) struct Window {
-    bytes: Vec<u8>,
+    records: Records,
     slots: Vec<Slot>,
-    slot_len: usize,
     base: u64,
     held: u64,
     marked: u64,
@@ -113,9 +113,8 @@ impl Window {
     pub(super) fn starting_at(capacity: usize, slot_len: usize, base: u64, prefault: bool) -> Window {
         assert!(capacity > 0 && base > 0);
         Window {
-            bytes: super::zeroed(capacity * slot_len, prefault),
+            records: Records::new(capacity, slot_len, prefault),
             slots: vec![Slot::Empty; capacity],
-            slot_len,
             base,
             held: base - 1,
             marked: base - 1,
@@ -136,8 +135,7 @@ impl Window {
         }
         let kept =
             if seq >= self.base { self.slot(seq) == Slot::Present } else { seq + self.slots.len() as u64 > self.top };
-        let at = self.index(seq) * self.slot_len;
-        kept.then(|| &self.bytes[at..at + self.slot_len])
+        kept.then(|| self.records.get(self.index(seq)))
     }
 
     /// Keeps the record of `seq`, already delivered (below `base`), as
@@ -147,8 +145,7 @@ impl Window {
         if seq == 0 || seq >= self.base || seq + self.slots.len() as u64 <= self.top.max(self.base - 1) {
             return false;
         }
-        let at = self.index(seq) * self.slot_len;
-        self.bytes[at..at + record.len()].copy_from_slice(record);
+        self.records.put(self.index(seq), record);
         self.bottom = self.bottom.min(seq);
         true
     }
@@ -235,8 +232,7 @@ impl Window {
         if seq >= self.end() {
             return Insert::Beyond;
         }
-        let at = self.index(seq) * self.slot_len;
-        self.bytes[at..at + record.len()].copy_from_slice(record);
+        self.records.put(self.index(seq), record);
         self.set(seq, Slot::Present);
         self.top = self.top.max(seq);
         self.bottom = self.bottom.min(seq);
@@ -396,8 +392,7 @@ impl Window {
             self.set(first, Slot::Empty);
             self.base += 1;
             self.advance();
-            let at = self.index(first) * self.slot_len;
-            let (event, _) = EventRef::split(&self.bytes[at..at + self.slot_len]).ok()?;
+            let (event, _) = EventRef::split(self.records.get(self.index(first))).ok()?;
             return Some(Popped::Event(event));
         }
         debug_assert_eq!(self.slot(first), Slot::Lost);
@@ -460,6 +455,32 @@ mod tests {
         assert_eq!(pop_all(&mut w, 2), ["1", "2"], "pop stops at upto");
         assert_eq!(pop_all(&mut w, u64::MAX), ["3"]);
         assert_eq!(w.insert(1, &record(1)), Insert::Duplicate, "below base");
+    }
+
+    /// Small records sit in the dense array, large ones beside it; a
+    /// delivered one is kept until its slot is reused, whichever it took.
+    #[test]
+    fn small_and_large_records_pop_whole_in_order_and_stay_kept() {
+        let rec = |seq: u64, len: usize| crate::wire::test_record(1, seq, &vec![seq as u8; len]);
+        let sized = |seq: u64| rec(seq, if seq.is_multiple_of(2) { 200 } else { 8 });
+        let mut w = Window::new(4, record_len(256));
+        for seq in [2, 1, 4, 3] {
+            assert_eq!(w.insert(seq, &sized(seq)), Insert::Stored);
+        }
+        for seq in 1..=4 {
+            let Some(Popped::Event(event)) = w.pop(u64::MAX) else { panic!("{seq} pops") };
+            assert_eq!(event.record, &sized(seq)[..]);
+        }
+        let large = sized(2);
+        assert_eq!(w.kept(2).map(|bytes| &bytes[..large.len()]), Some(&large[..]));
+        // Sequence 6, small, takes the slot of 2, large: 2 is gone.
+        w.insert(6, &rec(6, 8));
+        assert_eq!(w.kept(2), None);
+        w.insert(5, &rec(5, 200));
+        for (seq, len) in [(5, 200), (6, 8)] {
+            let Some(Popped::Event(event)) = w.pop(u64::MAX) else { panic!("{seq} pops") };
+            assert_eq!(event.record, &rec(seq, len)[..]);
+        }
     }
 
     #[test]
