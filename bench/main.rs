@@ -382,6 +382,12 @@ fn main() {
     // Beside it (idle block), a ping-pong that waits as the nodes do, in
     // epoll before each recv: its p50 per round, never the floor.
     let mut epoll_p50s: Vec<f64> = Vec::new();
+    // The same load with more followers, quorum a majority (3 of 5, 5 of
+    // 9): a commit waits for more ACKs and, as followers cannot infer it,
+    // for a commit HEARTBEAT before the client's COMMIT. Judged against
+    // the same rounds' floor.
+    let wider: [(usize, &str); 2] = [(4, "3 of 5"), (8, "5 of 9")];
+    let mut wider_commit = [report::histogram(), report::histogram()];
     for round in 0..rounds {
         let round_rtt = baseline::ping_pong(o.idle, o.cpus, 144, pings / rounds);
         if o.idle == Wait::Block {
@@ -406,6 +412,20 @@ fn main() {
         floors.push([50.0, 99.0, 99.9].map(|p| round_rtt.value_at_percentile(p) as f64 / 1000.0));
         rtt.add(round_rtt).expect("same bounds");
         commit.add(round_commit).expect("same bounds");
+        for (k, &(followers, quorum)) in wider.iter().enumerate() {
+            let cluster = Cluster::start_custom(2 + k as u8 + 40 * round as u8, followers, &idle, &[], o.cpus);
+            let low = load(&cluster, 10_000, 10.0 * scale / rounds as f64, 1, 1, &["--out", &out]);
+            stop(cluster);
+            lost += json_number(&low, "unconfirmed");
+            let round_commit = report::load(&o.out.join("loadgen-commit.hdr")).unwrap();
+            let commit_us = round_commit.value_at_percentile(50.0) as f64 / 1000.0;
+            println!(
+                "latency round {}, {followers} followers (quorum {quorum}): commit p50 {commit_us:.1} µs, ratio {:.2}",
+                round + 1,
+                commit_us / floor_us
+            );
+            wider_commit[k].add(round_commit).expect("same bounds");
+        }
     }
     // Each ratio divides by the median of the rounds' own figures.
     let [rtt_p50, rtt_p99, rtt_p999] = [0, 1, 2].map(|k| median(floors.iter().map(|f| f[k]).collect()));
@@ -450,6 +470,17 @@ fn main() {
         Some((rtt_p999, "RTT p99.9")),
         Some(("≤ 3", us(99.9) <= 3.0 * rtt_p999)),
     );
+    for ((followers, quorum), wide) in wider.iter().zip(&wider_commit) {
+        println!("seqcast at 10k events/s, {followers} followers: {}", report::table_row("commit", wide));
+        let p50 = wide.value_at_percentile(50.0) as f64 / 1000.0;
+        t.add(
+            &format!("commit p50 at 10k/s, {followers} followers, quorum {quorum}"),
+            p50,
+            "µs",
+            Some((floor_p50, "2×RTT p50")),
+            Some(("≤ 1.5", p50 <= 1.5 * floor_p50)),
+        );
+    }
     if !epoll_p50s.is_empty() {
         let epoll_floor = 2.0 * median(epoll_p50s.clone());
         println!("epoll ping-pong per round (as the nodes wait): p50 {} µs", spread(&epoll_p50s));
