@@ -207,6 +207,7 @@ impl Window {
         if seq < self.base || seq >= self.end() { Slot::Empty } else { self.slots[self.index(seq)] }
     }
 
+    #[inline(always)]
     fn set(&mut self, seq: u64, slot: Slot) {
         let index = self.index(seq);
         let was = std::mem::replace(&mut self.slots[index], slot);
