@@ -61,7 +61,7 @@ struct Sync {
     start: Option<u64>,
     /// The claim of the log held before.
     claim: Claim,
-    /// The records of that log past its known commit, slot by slot from
+    /// The records of that log past its known commit, back to back from
     /// `old_first`: kept so that the claim stays true (a follower whose new
     /// leader died before it synced may stand with the log it claims).
     old: Vec<u8>,
@@ -267,10 +267,11 @@ impl Follower {
         let held = self.window.held();
         let sync = self.sync.take().unwrap_or_else(|| {
             // Failover only: a copy of at most a window, never on the fast path.
-            let slot_len = self.config.record_max();
-            let mut old = Vec::with_capacity(held.saturating_sub(commit) as usize * slot_len);
+            let mut old = Vec::with_capacity(held.saturating_sub(commit) as usize * self.config.record_max());
             for seq in commit + 1..=held {
-                old.extend_from_slice(self.window.kept(seq).expect("a held record is kept"));
+                let kept = self.window.kept(seq).expect("a held record is kept");
+                let (event, _) = EventRef::split(kept).expect("a held record parses");
+                old.extend_from_slice(event.record);
             }
             let claim = Claim { epoch: self.log_epoch, seq: Seq(held) };
             Sync { start: None, claim, old, old_first: commit + 1, restored: false }
@@ -309,12 +310,16 @@ impl Follower {
         let base = self.window.base();
         let Some(sync) = self.sync.as_mut() else { return };
         sync.restored = true;
-        let (from, slot_len) = (sync.old_first.max(base), self.config.record_max());
+        let from = sync.old_first.max(base);
         let old = std::mem::take(&mut sync.old);
         self.window.truncate(from - 1);
         self.drop_journaled_past(from - 1);
-        for (seq, record) in (self.sync_old_first()..).zip(old.chunks_exact(slot_len)).filter(|(seq, _)| *seq >= from) {
-            self.window.insert(seq, record);
+        let (mut seq, mut rest) = (self.sync_old_first(), &old[..]);
+        while let Ok((event, after)) = EventRef::split(rest) {
+            if seq >= from {
+                self.window.insert(seq, event.record);
+            }
+            (seq, rest) = (seq + 1, after);
         }
         if let Some(sync) = self.sync.as_mut() {
             sync.old = old;

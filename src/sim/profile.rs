@@ -88,7 +88,7 @@ impl SimConfig {
             settle_ns: 5_000_000_000,
             core: Config {
                 mtu: 600,
-                payload_max: 64,
+                payload_max: 160,
                 ring_events: 256,
                 in_flight_max: 128,
                 window_events: 256,
