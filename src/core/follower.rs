@@ -345,15 +345,17 @@ impl Follower {
         (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
     }
 
-    /// The records this follower still has, from the oldest kept to the
-    /// last it holds: what it serves from if it is elected.
+    /// The records this follower still has, each whole and no more, from
+    /// the oldest kept to the last it holds: what it serves from if it is
+    /// elected.
     pub(super) fn log(&self) -> (u64, impl Iterator<Item = &[u8]>) {
         let held = self.window.held();
         let mut first = held + 1;
         while first > 1 && self.window.kept(first - 1).is_some() {
             first -= 1;
         }
-        (first, (first..=held).filter_map(|seq| self.window.kept(seq)))
+        let records = (first..=held).filter_map(|seq| self.window.kept(seq));
+        (first, records.map(|slot| EventRef::split(slot).expect("a kept record parses").0.record))
     }
 
     /// Highest sequence held with nothing missing below it.
