@@ -283,6 +283,12 @@ impl Election {
         *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
     }
 
+    /// Resumed from a journal: the epoch it promised before it stopped
+    /// binds it still (it grants no vote and stands in none at or below).
+    pub(super) fn restore_promise(&mut self, epoch: Epoch) {
+        self.promised = self.promised.max(epoch);
+    }
+
     /// Failover counters.
     pub(super) fn stats(&self) -> &ElectionStats {
         &self.stats

@@ -76,11 +76,17 @@ pub struct Append<'a> {
 /// `whole` before the truncation and appends of the same turn, and one that
 /// is after them (the machine says `whole` only of what was reported
 /// durable). A member that resumes without a whole claim votes only once
-/// it holds again what a leader says is committed.
+/// it holds again what a leader says is committed. A change of `promised`
+/// is persisted before anything of its turn is sent: no vote leaves before
+/// the promise it makes is on disk, at the journal's level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JournalClaim {
     /// The epoch of the leader whose log the journal's is a prefix of.
     pub epoch: Epoch,
     /// The journal holds that leader's starting log, durably.
     pub whole: bool,
+    /// The highest epoch the member stood in, voted in or followed: resumed,
+    /// it neither grants a vote nor stands in that epoch or an older one,
+    /// even when every member restarted at once and none remembers it.
+    pub promised: Epoch,
 }

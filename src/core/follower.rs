@@ -238,13 +238,14 @@ impl Follower {
     /// What its journal may claim after a restart (DESIGN §8): the epoch
     /// its log follows, `whole` once it holds that leader's starting log
     /// durably and may vote (never while it takes a new leader's log: what
-    /// it held past the commit is gone from its journal by then).
+    /// it held past the commit is gone from its journal by then); it has
+    /// promised its epoch (a member's election may have promised more).
     pub fn journal_claim(&self) -> JournalClaim {
         match &self.sync {
-            Some(_) => JournalClaim { epoch: self.epoch(), whole: false },
+            Some(_) => JournalClaim { epoch: self.epoch(), whole: false, promised: self.epoch() },
             None => {
                 let whole = self.may_vote() && self.durable >= self.log_start;
-                JournalClaim { epoch: self.log_epoch, whole }
+                JournalClaim { epoch: self.log_epoch, whole, promised: self.epoch() }
             }
         }
     }

@@ -138,8 +138,9 @@ impl core::fmt::Display for HeaderError {
 pub const CLAIM_MAGIC: u32 = u32::from_le_bytes(*b"SQCL");
 
 /// The file `claim` beside a member's segments (DESIGN §8): the epoch whose
-/// leader's log the journal is a prefix of, and whether it holds all that
-/// leader started its epoch with. Replaced whole (written aside, renamed).
+/// leader's log the journal is a prefix of, whether it holds all that
+/// leader started its epoch with, and the epoch the member promised.
+/// Replaced whole (written aside, renamed).
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct ClaimFile {
@@ -159,16 +160,19 @@ pub struct ClaimFile {
     pub reserved2: U16,
     /// The epoch.
     pub epoch: U64,
-    /// Reserved; zero.
-    pub reserved3: U32,
+    /// How far past `epoch` the epoch the member promised is (0 in files
+    /// written before the promise was kept: it is then `epoch`; saturated
+    /// at 2^32 - 1 elections past it).
+    pub promised_ahead: U32,
     /// CRC-32 of the 28 bytes before it.
     pub crc: U32,
 }
 const _: () = assert!(size_of::<ClaimFile>() == 32);
 
 impl ClaimFile {
-    /// The claim of `node` of `cluster`.
-    pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool) -> ClaimFile {
+    /// The claim of `node` of `cluster`, which promised `promised`.
+    pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool, promised: Epoch) -> ClaimFile {
+        let ahead = u32::try_from(promised.get().saturating_sub(epoch.get())).unwrap_or(u32::MAX);
         let mut claim = ClaimFile {
             magic: CLAIM_MAGIC.into(),
             version: SEGMENT_VERSION.into(),
@@ -178,7 +182,7 @@ impl ClaimFile {
             node: node.0.into(),
             reserved2: 0.into(),
             epoch: epoch.get().into(),
-            reserved3: 0.into(),
+            promised_ahead: ahead.into(),
             crc: 0.into(),
         };
         claim.crc = crc32fast::hash(&claim.as_bytes()[..28]).into();

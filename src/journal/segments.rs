@@ -142,9 +142,10 @@ pub struct Recovery {
     /// Ranges `[first, end)` in no segment: sequences the node never held
     /// (reported lost to it), between the segments around them.
     pub gaps: Vec<(Seq, Seq)>,
-    /// A member's last claim (see [`Journal::write_claim`]): the epoch and
-    /// whether the journal holds that leader's starting log.
-    pub claim: Option<(Epoch, bool)>,
+    /// A member's last claim (see [`Journal::write_claim`]): the epoch,
+    /// whether the journal holds that leader's starting log, and the epoch
+    /// the member promised.
+    pub claim: Option<(Epoch, bool, Epoch)>,
 }
 
 /// One segment file on disk.
@@ -335,7 +336,7 @@ impl Journal {
         self.options.dir.join("claim")
     }
 
-    fn read_claim(&self) -> Result<Option<(Epoch, bool)>, JournalError> {
+    fn read_claim(&self) -> Result<Option<(Epoch, bool, Epoch)>, JournalError> {
         let path = self.claim_path();
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -347,15 +348,18 @@ impl Journal {
             let (cluster, node) = (claim.cluster.get(), claim.node.get());
             return Err(JournalError::Foreign { path, cluster, node });
         }
-        Ok(Some((Epoch(claim.epoch.get()), claim.whole == 1)))
+        let epoch = claim.epoch.get();
+        let promised = epoch.saturating_add(u64::from(claim.promised_ahead.get()));
+        Ok(Some((Epoch(epoch), claim.whole == 1, Epoch(promised))))
     }
 
     /// Replaces a member's claim (DESIGN §8): what its journal's log may
-    /// claim in an election after a restart. Written aside and renamed
-    /// over the old one, synced as the level says, before returning.
-    pub fn write_claim(&mut self, epoch: Epoch, whole: bool) -> Result<(), JournalError> {
+    /// claim in an election after a restart, and the epoch it `promised`.
+    /// Written aside and renamed over the old one, synced as the level
+    /// says, before returning.
+    pub fn write_claim(&mut self, epoch: Epoch, whole: bool, promised: Epoch) -> Result<(), JournalError> {
         let (path, aside) = (self.claim_path(), self.options.dir.join("claim.new"));
-        let claim = ClaimFile::new(self.options.cluster, self.options.node, epoch, whole);
+        let claim = ClaimFile::new(self.options.cluster, self.options.node, epoch, whole, promised);
         let io = |e| JournalError::Io(aside.clone(), e);
         let file = File::create(&aside).map_err(io)?;
         file.write_all_at(zerocopy::IntoBytes::as_bytes(&claim), 0).map_err(io)?;
@@ -841,11 +845,11 @@ mod tests {
         let dir = temp_dir("claim");
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.claim, None);
-        journal.write_claim(Epoch(4), false).unwrap();
-        journal.write_claim(Epoch(7), true).unwrap();
+        journal.write_claim(Epoch(4), false, Epoch(4)).unwrap();
+        journal.write_claim(Epoch(7), true, Epoch(9)).unwrap();
         drop(journal);
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
-        assert_eq!(recovery.claim, Some((Epoch(7), true)), "the last one written");
+        assert_eq!(recovery.claim, Some((Epoch(7), true, Epoch(9))), "the last one written");
         assert!(!dir.join("claim.new").exists());
         let other = JournalOptions { node: NodeId(4), ..options(&dir) };
         let error = Journal::open(other).unwrap_err().to_string();

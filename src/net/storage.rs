@@ -181,7 +181,7 @@ fn persist_claim(
     claim: Option<JournalClaim>,
 ) -> Result<(), JournalError> {
     if let Some(claim) = claim.filter(|&c| *claimed != Some(c)) {
-        journal.write_claim(claim.epoch, claim.whole)?;
+        journal.write_claim(claim.epoch, claim.whole, claim.promised)?;
         *claimed = Some(claim);
     }
     Ok(())
@@ -197,10 +197,11 @@ pub(super) fn resume_member(
     journal: &mut Journal,
     recovery: &Recovery,
 ) -> Result<Member, NetError> {
-    let mut claim = recovery.claim.map(|(epoch, whole)| JournalClaim { epoch, whole });
+    let mut claim = recovery.claim.map(|(epoch, whole, promised)| JournalClaim { epoch, whole, promised });
     if recovery.corrupt.is_some() {
         journal.truncate(recovery.commit).map_err(NetError::Journal)?;
-        claim = None;
+        // Its log claims nothing now; what it promised still binds it.
+        claim = claim.map(|c| JournalClaim { whole: false, ..c });
     }
     let mut resume = Member::resume_member(config, id, now, claim, (journal.first(), recovery.commit))?;
     journal
@@ -230,8 +231,8 @@ impl<M: Machine + Durable> Stored<M> {
     }
 
     /// What the claim file beside the journal holds, as recovered.
-    pub(super) fn claimed_on_disk(&mut self, claim: Option<(Epoch, bool)>) {
-        self.claimed = claim.map(|(epoch, whole)| JournalClaim { epoch, whole });
+    pub(super) fn claimed_on_disk(&mut self, claim: Option<(Epoch, bool, Epoch)>) {
+        self.claimed = claim.map(|(epoch, whole, promised)| JournalClaim { epoch, whole, promised });
     }
 
     /// Queues a range to serve; one that overlaps a job for the same

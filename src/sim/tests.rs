@@ -276,7 +276,7 @@ impl SimNode for Broken {
     fn journal_claim(&self) -> Option<JournalClaim> {
         let claim = self.inner.journal_claim();
         match self.bug {
-            Bug::ClaimAlwaysWhole => claim.map(|_| JournalClaim { epoch: self.inner.epoch(), whole: true }),
+            Bug::ClaimAlwaysWhole => claim.map(|c| JournalClaim { epoch: self.inner.epoch(), whole: true, ..c }),
             _ => claim,
         }
     }

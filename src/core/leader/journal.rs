@@ -64,7 +64,7 @@ impl Leader {
     /// What its journal may claim after a restart (DESIGN §8): its epoch,
     /// `whole` once the log it started the epoch with is durable.
     pub fn journal_claim(&self) -> JournalClaim {
-        JournalClaim { epoch: self.epoch(), whole: self.durable >= self.epoch_start }
+        JournalClaim { epoch: self.epoch(), whole: self.durable >= self.epoch_start, promised: self.epoch() }
     }
 
     /// With a journal: the next range a follower asked for that has left

@@ -44,8 +44,8 @@ impl Member {
     /// [`MemberResume::push`], from `first`, then [`MemberResume::finish`].
     /// The journal's records say everything up to `commit` is committed,
     /// and the driver last persisted `claim` beside it. The member comes
-    /// back as a follower of nobody: it first asks the others where they
-    /// are fenced (it may have promised an epoch it no longer knows), then
+    /// back as a follower of nobody, bound by the epoch the claim says it
+    /// promised: it first asks the others where they are fenced, then
     /// votes, and stands, with what its journal holds, so that a whole
     /// cluster restarted elects the most complete journal. Without a whole
     /// claim (it stopped while taking a new leader's log, or its journal
@@ -87,16 +87,17 @@ impl Member {
     }
 
     /// With failover and a journal: what the journal may claim after a
-    /// restart, for the driver to persist beside it when it changes (see
-    /// [`JournalClaim`]).
+    /// restart, and the epoch this member promised, for the driver to
+    /// persist beside it when it changes (see [`JournalClaim`]).
     pub fn journal_claim(&self) -> Option<JournalClaim> {
         if self.config.failover == Failover::Off || !self.config.journal {
             return None;
         }
-        Some(match &self.role {
+        let claim = match &self.role {
             Role::Leader(leader) => leader.journal_claim(),
             Role::Follower(follower) => follower.journal_claim(),
-        })
+        };
+        Some(JournalClaim { promised: self.promised(), ..claim })
     }
 
     /// With a journal: the role's next event to append (see
@@ -188,6 +189,11 @@ impl MemberResume {
         });
         let mut member = Member::with_role(config, id, now, Role::Follower(Box::new(follower)), commit.next());
         (member.delivered, member.lost_end) = (Some(delivered), lost_end);
+        // What it promised binds it whatever its log: with every member
+        // restarted at once, nobody else remembers it.
+        if let Some(claim) = claim {
+            member.election.restore_promise(claim.promised);
+        }
         member
     }
 }

@@ -358,7 +358,7 @@ fn fence_reply(from: u16, epoch: u64) -> Vec<u8> {
 
 #[test]
 fn a_member_resumed_from_a_whole_claim_votes_with_its_journal_once_it_knows_the_fences() {
-    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true });
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
     let mut member = resumed(whole, 10, 6);
     assert_eq!(member.follower().unwrap().claim(), Claim { epoch: Epoch(3), seq: Seq(10) }, "all it holds");
     assert_eq!((member.seq_next_delivery(), member.poll_truncate()), (Seq(7), None), "it keeps it all");
@@ -381,19 +381,42 @@ fn a_member_resumed_from_a_whole_claim_votes_with_its_journal_once_it_knows_the_
 
 #[test]
 fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody() {
-    for claim in [None, Some(JournalClaim { epoch: Epoch(3), whole: false })] {
+    for (claim, promised) in [(None, 0), (Some(JournalClaim { epoch: Epoch(3), whole: false, promised: Epoch(3) }), 3)]
+    {
         let mut member = resumed(claim, 10, 6);
         assert_eq!(member.poll_truncate(), Some(Seq(6)), "what it held past the commit goes");
         assert_eq!(member.seq_next_delivery(), Seq(7));
         assert!(!member.may_vote());
-        assert_eq!(member.journal_claim(), Some(JournalClaim { epoch: Epoch::ZERO, whole: false }));
+        let nothing = JournalClaim { epoch: Epoch::ZERO, whole: false, promised: Epoch(promised) };
+        assert_eq!(member.journal_claim(), Some(nothing), "its log claims nothing; its promise stands");
         member.handle_datagram(MS, addr(0), &fence_reply(0, 5));
         member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
         assert_eq!(answer(&mut member, 2 * MS, 2, &request(2, 6, (5, 99), true)), Some((6, false)));
     }
     // A journal whose records past the commit have a hole claims nothing either.
-    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true });
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
     assert!(!resumed_from(whole, [1, 2, 3, 5], 2).may_vote());
+}
+
+/// Every member restarted at once (DESIGN §8): none of the others remembers
+/// that this one voted in epoch 4 before it stopped, so its claim must, or
+/// a second leader could be elected in epoch 4 (the simulator found such a
+/// seed: a leader elected, the whole cluster killed a microsecond later).
+#[test]
+fn a_member_resumed_keeps_the_promise_its_claim_recorded_when_nobody_else_remembers_it() {
+    let claim = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(4) });
+    let mut member = resumed(claim, 10, 6);
+    assert_eq!(member.promised(), Epoch(4));
+    assert_eq!(member.journal_claim(), claim);
+    member.handle_timeout(MS);
+    drain(&mut member, MS);
+    // The others know of nothing past epoch 3.
+    member.handle_datagram(2 * MS, addr(0), &fence_reply(0, 3));
+    member.handle_datagram(2 * MS, addr(2), &fence_reply(2, 3));
+    assert_eq!(answer(&mut member, 3 * MS, 0, &request(0, 4, (3, 10), true)), Some((4, false)), "4 was promised");
+    assert_eq!(answer(&mut member, 4 * MS, 0, &request(0, 5, (3, 10), true)), Some((5, true)), "a newer epoch");
+    // The vote just granted is in the claim its driver persists before it sends.
+    assert_eq!(member.journal_claim().map(|c| c.promised), Some(Epoch(5)));
 }
 
 fn ack(from: u16, epoch: u64, held: u64) -> Vec<u8> {
