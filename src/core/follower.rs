@@ -496,6 +496,8 @@ impl Follower {
             self.ack_due = !self.observer;
             self.leader_addr = Some(from);
             self.unanswered_since = None;
+            // What it asked the last one for, this one never heard.
+            self.window.forget_asked(now);
         }
         self.resync();
         let answer = matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_));
@@ -787,6 +789,14 @@ impl Follower {
             writer.push_range(&SeqRange::new(Seq(first), Seq(end)));
         });
         if writer.count() == 0 {
+            // Nothing could go: the leader's room is taken by what was asked
+            // (a fresh gap waits for it), yet no retry of that is due. If
+            // no NAK has gone for nak_delay_max_ns, the repairs asked for
+            // are not coming (a gap refilled below them can leave retries
+            // the scan never reaches): ask afresh.
+            if self.window.asked() > 0 && self.nak_sent_at.is_none_or(|at| now >= at + max_ns) {
+                self.window.forget_asked(now);
+            }
             return None;
         }
         self.stats.naks_sent += 1;

@@ -288,6 +288,23 @@ impl Window {
         missing
     }
 
+    /// Takes every missing sequence as never asked for, due at `now`: its
+    /// NAKs went to a leader this follower no longer hears, or went
+    /// unanswered so long that no repair for them is coming.
+    pub(super) fn forget_asked(&mut self, now: u64) {
+        if self.asked == 0 {
+            return;
+        }
+        for seq in self.held + 1..=self.marked {
+            if let Slot::Missing { tries, .. } = self.slot(seq)
+                && tries > 0
+            {
+                self.set(seq, Slot::Missing { nak_at: now, tries: 0 });
+            }
+        }
+        self.nak_due = Some(self.nak_due.map_or(now, |due| due.min(now)));
+    }
+
     /// The leader no longer holds anything below `end`: whatever is missing
     /// there is lost and will be reported, not NAKed.
     pub(super) fn mark_lost(&mut self, end: u64) {
@@ -482,6 +499,24 @@ mod tests {
             let Some(Popped::Event(event)) = w.pop(u64::MAX) else { panic!("{seq} pops") };
             assert_eq!(event.record, &rec(seq, len)[..]);
         }
+    }
+
+    /// A gap below what was asked for (a fresh slot under asked ones), and
+    /// no room left for fresh asks: the scan stops at the gap and never
+    /// reaches the retries above it. Forgetting what was asked frees it.
+    #[test]
+    fn forgetting_what_was_asked_frees_a_scan_stuck_below_it() {
+        let mut w = Window::new(32, SLOT);
+        w.mark_missing(12, 0);
+        assert_eq!(naks(&mut w, 0, LIMITS), [(1, 13)]);
+        assert_eq!(w.asked(), 12);
+        w.set(1, Slot::Missing { nak_at: 0, tries: 0 });
+        let no_room = NakLimits { fresh_max: 0, ..LIMITS };
+        assert_eq!(naks(&mut w, 1_000_000, no_room), [], "the retries of 2..=12 are due, and not reached");
+        w.forget_asked(2_000_000);
+        assert_eq!(w.asked(), 0);
+        assert!(w.nak_due().is_some_and(|due| due <= 2_000_000), "due now");
+        assert_eq!(naks(&mut w, 2_000_000, LIMITS), [(1, 13)]);
     }
 
     #[test]

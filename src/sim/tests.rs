@@ -314,15 +314,42 @@ fn the_checker_catches_a_follower_that_corrupts_payloads() {
     assert_eq!(violation.invariant, 4, "{violation}");
 }
 
+/// Seeds the simulator once failed, rerun as they were found (`seqcast sim
+/// --seed N --seeds 1` with the flags below): a whole cluster killed a
+/// microsecond after an election, when promises lived only in memory (two
+/// leaders of one epoch); and a follower whose NAK scan stopped at a gap
+/// refilled below what it had asked a dead leader for (it never caught up).
+#[test]
+fn seeds_that_once_failed_hold_every_invariant() {
+    // --failover --journal --cluster-crashes 1
+    let mut promised = SimConfig::failover(920_922);
+    (promised.core.journal, promised.core.journal_syncs, promised.cluster_crashes) = (true, true, 1);
+    // --failover --loss 0.1 --followers 4 --partitions 2 --leader-crashes 1 --journal
+    let mut starved = SimConfig::failover(1_502_092);
+    (starved.loss, starved.followers, starved.partitions, starved.leader_crashes) = (0.1, 4, 2, 1);
+    (starved.core.journal, starved.core.journal_syncs) = (true, true);
+    for (name, config) in [("920922", promised), ("1502092", starved)] {
+        assert_eq!(sim::run(&config).violation, None, "seed {name}");
+    }
+}
+
+/// Careless voters elect leaders that lack commits: some seeds then lose
+/// a commit or deliver conflicting events. Seeds run until the first such
+/// one (at most 2,000); most others are caught too, as a cluster that
+/// never converges.
 #[test]
 fn the_checker_catches_votes_granted_to_a_less_complete_log() {
     let factory = broken(Bug::GrantToAnyLog);
-    let caught: Vec<_> =
-        (0..300).filter_map(|seed| sim::run_with(&SimConfig::failover(seed), &factory).violation).collect();
-    assert!(!caught.is_empty(), "300 failover seeds with careless voters and nothing caught");
-    let safety = caught.iter().filter(|v| matches!(v.invariant, 1 | 3 | 5)).count();
-    println!("{} of 300 seeds caught; {safety} as lost or conflicting commits; first: {}", caught.len(), caught[0]);
-    assert!(safety > 0, "no careless vote cost a commit: {:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+    let mut caught = Vec::new();
+    let safety = (0..2000).find_map(|seed| {
+        let violation = sim::run_with(&SimConfig::failover(seed), &factory).violation?;
+        let costly = matches!(violation.invariant, 1 | 3 | 5);
+        caught.push(violation.invariant);
+        costly.then_some((seed, violation))
+    });
+    let (seed, violation) =
+        safety.unwrap_or_else(|| panic!("no careless vote cost a commit in 2,000 seeds: {caught:?}"));
+    println!("seed {seed}, after {} caught: {violation}", caught.len());
 }
 
 /// A journal that acknowledges writes before its disk made them durable
