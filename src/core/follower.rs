@@ -790,10 +790,11 @@ impl Follower {
         });
         if writer.count() == 0 {
             // Nothing could go: the leader's room is taken by what was asked
-            // (a fresh gap waits for it), yet no retry of that is due. If
-            // no NAK has gone for nak_delay_max_ns, the repairs asked for
-            // are not coming (a gap refilled below them can leave retries
-            // the scan never reaches): ask afresh.
+            // (a fresh gap waits for room), and no retry of it came due
+            // before the scan stopped at that gap. If no NAK has gone for
+            // nak_delay_max_ns, the repairs asked for are not coming (a gap
+            // refilled below them leaves retries the scan never reaches):
+            // ask afresh.
             if self.window.asked() > 0 && self.nak_sent_at.is_none_or(|at| now >= at + max_ns) {
                 self.window.forget_asked(now);
             }
