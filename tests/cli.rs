@@ -189,6 +189,8 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     refused_with(SEQCAST, &["sequencer", "--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
     refused_with(LOADGEN, &["--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
     refused_with(SEQCAST, &["sim", "--seeds", "0"], "0 is not in 1..", 2);
+    let receive = ["sim", "--failover", "--deliver", "receive", "--seeds", "2"];
+    refused_with(SEQCAST, &receive, "error: failover needs delivery on commit", 1);
     refused_with(SEQCAST, &["tail", "--from", "10", "--to", "5"], "--to 5 is before --from 10", 1);
     let junk = conf("junk.hdr", "not a histogram");
     refused_with(SEQCAST, &["report", &junk], "junk.hdr: not a histogram file (seqcast writes HdrHistogram V2", 1);

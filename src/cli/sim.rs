@@ -181,6 +181,12 @@ pub fn run(args: &SimArgs) -> ExitCode {
         eprintln!("error: with --failover a cluster has at most 64 members (--followers 63)");
         return ExitCode::FAILURE;
     }
+    // Flags that cannot go together (--failover with --deliver receive):
+    // refused here, in the flags' words, before any seed runs.
+    if let Err(e) = args.config(args.seed).core.validate() {
+        eprintln!("error: {}", super::args::config_error(&e));
+        return ExitCode::FAILURE;
+    }
     let overrides = args.overrides();
     let profile = if overrides.is_empty() {
         "a fault profile drawn per seed".to_string()
