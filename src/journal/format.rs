@@ -161,8 +161,9 @@ pub struct ClaimFile {
     /// The epoch.
     pub epoch: U64,
     /// How far past `epoch` the epoch the member promised is (0 in files
-    /// written before the promise was kept: it is then `epoch`; saturated
-    /// at 2^32 - 1 elections past it).
+    /// written before the promise was kept: it is then `epoch`). Saturated
+    /// at 2^32 - 1 past a whole claim's epoch; a claim that is not whole
+    /// keeps its promise in `epoch`, and 0 here.
     pub promised_ahead: U32,
     /// CRC-32 of the 28 bytes before it.
     pub crc: U32,
@@ -172,6 +173,10 @@ const _: () = assert!(size_of::<ClaimFile>() == 32);
 impl ClaimFile {
     /// The claim of `node` of `cluster`, which promised `promised`.
     pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool, promised: Epoch) -> ClaimFile {
+        // A claim that is not whole resumes nothing, so its epoch is not
+        // read: it holds the promise itself, never cut short however far
+        // the promise ran ahead of the log.
+        let epoch = if whole { epoch } else { promised.max(epoch) };
         let ahead = u32::try_from(promised.get().saturating_sub(epoch.get())).unwrap_or(u32::MAX);
         let mut claim = ClaimFile {
             magic: CLAIM_MAGIC.into(),

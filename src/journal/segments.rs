@@ -845,6 +845,11 @@ mod tests {
         let dir = temp_dir("claim");
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.claim, None);
+        journal.write_claim(Epoch::ZERO, false, Epoch(1 << 40)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        let far = recovery.claim.map(|(_, whole, promised)| (whole, promised));
+        assert_eq!(far, Some((false, Epoch(1 << 40))), "a promise far past the log's epoch, whole");
         journal.write_claim(Epoch(4), false, Epoch(4)).unwrap();
         journal.write_claim(Epoch(7), true, Epoch(9)).unwrap();
         drop(journal);
