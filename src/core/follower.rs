@@ -495,8 +495,9 @@ impl Follower {
             // go where ACKs come from), even before it holds anything.
             self.ack_due = !self.observer;
             self.leader_addr = Some(from);
-            self.unanswered_since = None;
-            // What it asked the last one for, this one never heard.
+            // What it asked the last one for, this one never heard (nothing
+            // is asked after this, so the end of this turn clears what was
+            // unanswered).
             self.window.forget_asked(now);
         }
         self.resync();
