@@ -167,13 +167,39 @@ pub fn run(t: &mut Table, out: &std::path::Path, quick: bool, idle: Wait, sustai
         Some((achieved[0], "no journal")),
         Some(("≥ 0.9, none unconfirmed", all(1) && achieved[1] >= 0.9 * achieved[0])),
     );
+    let (batch_rate, batch_achieved) = sustained_batch(rate, achieved[2], unconfirmed[2], seconds);
     t.add(
-        &format!("committed events/s at {rate}/s, --sync batch{}", left(2)),
-        achieved[2],
+        &format!("sustained events/s, --sync batch (offered {batch_rate}/s, none unconfirmed)"),
+        batch_achieved,
         "ev/s",
         Some((batched, "disk, 100 records a sync")),
-        Some(("≥ 0.5, none unconfirmed", all(2) && achieved[2] >= 0.5 * batched)),
+        Some(("≥ 0.5", batch_achieved >= 0.5 * batched)),
     );
+}
+
+/// The rate `--sync batch` sustains: committed every event offered, all
+/// confirmed, at 95 % of the offer or more. Offered `rate` first (it gave
+/// `achieved` with `unconfirmed` left), then, while that fails, 90 % of what
+/// the last attempt committed, at most three more times; returns the
+/// offered rate and committed/s of the first that held (0, 0 if none did).
+fn sustained_batch(rate: u64, achieved: f64, unconfirmed: f64, seconds: f64) -> (u64, f64) {
+    let held = |offered: u64, achieved: f64, unconfirmed: f64| unconfirmed == 0.0 && achieved >= 0.95 * offered as f64;
+    let (mut offered, mut achieved, mut unconfirmed) = (rate, achieved, unconfirmed);
+    for attempt in 0..4 {
+        if held(offered, achieved, unconfirmed) {
+            return (offered, achieved);
+        }
+        if attempt == 3 {
+            break;
+        }
+        offered = ((achieved * 0.9) as u64).clamp(1_000, offered * 9 / 10);
+        let cluster = start(134 + attempt as u8, Some("batch"));
+        let report = load(&cluster, offered, seconds, 2, super::events_per_datagram(), &[]);
+        stop(cluster);
+        (achieved, unconfirmed) = (json_number(&report, "rate"), json_number(&report, "unconfirmed"));
+        println!("journal: --sync batch at {offered}/s offered: {achieved:.0}/s committed ({unconfirmed} unconfirmed)");
+    }
+    (0, 0.0)
 }
 
 /// `seqcast tail --from 1` over the `events` the cluster just committed,
