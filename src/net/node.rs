@@ -189,8 +189,9 @@ pub struct Digest {
     pub events: u64,
     /// Sequences reported lost.
     pub lost: u64,
-    /// A 64-bit hash (FxHash's step, a word at a time) over each event's
-    /// sequence, origin and payload, in delivery order.
+    /// A 64-bit hash over each event's sequence, origin and payload, in
+    /// delivery order, and each lost range (FxHash's step over a word per
+    /// event, each event's own words folded in four lanes first).
     pub hash: u64,
 }
 
@@ -200,25 +201,44 @@ impl Default for Digest {
     }
 }
 
-impl Digest {
-    /// FxHash's step a word at a time: order-sensitive, and about eight
-    /// times cheaper than FNV-1a's byte at a time (which took a third of a
-    /// follower's CPU at 1M events/s).
-    fn mix_word(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
+/// The multiplier of FxHash's step.
+const MIX: u64 = 0x517c_c1b7_2722_0a95;
 
-    fn mix(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.mix_word(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+/// FxHash's step: order-sensitive, one multiplication a word.
+fn step(hash: u64, word: u64) -> u64 {
+    (hash.rotate_left(5) ^ word).wrapping_mul(MIX)
+}
+
+/// One delivered event's words folded into one: the sequence, origin and
+/// payload length start four lanes, and the payload's words go round them
+/// (a last partial word padded with zeros, the length telling trailing
+/// zeros apart). The lanes' steps depend neither on each other nor on the
+/// events before, so the processor runs them side by side; a serial chain
+/// of a step a word took a tenth of a replaying tail's CPU.
+fn event_word(seq: u64, client: u64, request: u64, payload: &[u8]) -> u64 {
+    let mut lanes = [
+        step(0x243f_6a88_85a3_08d3, seq),
+        step(0x1319_8a2e_0370_7344, client),
+        step(0xa409_3822_299f_31d0, request),
+        step(0x082e_fa98_ec4e_6c89, payload.len() as u64),
+    ];
+    let mut blocks = payload.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            *lane = step(*lane, u64::from_le_bytes(word.try_into().expect("8 bytes")));
         }
-        let mut tail = [0u8; 8];
-        let rest = words.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        // The length goes in too, so payloads that differ only in trailing
-        // zeros differ.
-        self.mix_word(u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56));
+    }
+    for (lane, word) in lanes.iter_mut().zip(blocks.remainder().chunks(8)) {
+        let mut bytes = [0u8; 8];
+        bytes[..word.len()].copy_from_slice(word);
+        *lane = step(*lane, u64::from_le_bytes(bytes));
+    }
+    lanes[0] ^ lanes[1].rotate_left(16) ^ lanes[2].rotate_left(32) ^ lanes[3].rotate_left(48)
+}
+
+impl Digest {
+    fn mix_word(&mut self, word: u64) {
+        self.hash = step(self.hash, word);
     }
 
     /// Adds one event of the follower's output.
@@ -231,10 +251,7 @@ impl Digest {
                 }
                 self.last = seq;
                 self.events += 1;
-                self.mix_word(seq);
-                self.mix_word(u64::from(e.header.client.get()));
-                self.mix_word(e.header.request.get());
-                self.mix(e.payload);
+                self.mix_word(event_word(seq, u64::from(e.header.client.get()), e.header.request.get(), e.payload));
             }
             MemberEvent::Log(Event::Lost { first, end }) => {
                 self.last = end.prev().get();
@@ -593,5 +610,59 @@ impl ClientNode {
     /// The state machine, for its counters and pending count.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Seq;
+    use crate::wire::EventRef;
+
+    fn digest(events: &[(u32, u64, &[u8])]) -> u64 {
+        let mut digest = Digest::default();
+        for &(client, seq, payload) in events {
+            let record = crate::wire::test_record(client, seq, payload);
+            let (event, _) = EventRef::split(&record).unwrap();
+            digest.add(&MemberEvent::Log(Event::Deliver(event)));
+        }
+        digest.hash
+    }
+
+    #[test]
+    fn the_digest_tells_apart_order_origin_and_every_payload_byte() {
+        let payload: Vec<u8> = (1..=70).collect();
+        let base = digest(&[(1, 1, &payload[..64]), (2, 2, &payload[..5])]);
+        assert_eq!(base, digest(&[(1, 1, &payload[..64]), (2, 2, &payload[..5])]), "deterministic");
+        assert_ne!(base, digest(&[(2, 2, &payload[..5]), (1, 1, &payload[..64])]), "order");
+        assert_ne!(base, digest(&[(3, 1, &payload[..64]), (2, 2, &payload[..5])]), "client");
+        assert_ne!(base, digest(&[(1, 1, &payload[..64]), (2, 3, &payload[..5])]), "sequence");
+        // Trailing zeros, and a payload one byte shorter, differ.
+        let mut zeros = payload[..5].to_vec();
+        zeros.push(0);
+        assert_ne!(base, digest(&[(1, 1, &payload[..64]), (2, 2, &zeros)]), "a trailing zero");
+        assert_ne!(base, digest(&[(1, 1, &payload[..64]), (2, 2, &payload[..4])]), "one byte fewer");
+        // Any one byte flipped, in whole blocks or the rest, and two words swapped.
+        for len in [64, 70] {
+            let whole = digest(&[(1, 1, &payload[..len])]);
+            for i in 0..len {
+                let mut flipped = payload[..len].to_vec();
+                flipped[i] ^= 0x40;
+                assert_ne!(whole, digest(&[(1, 1, &flipped)]), "byte {i} of {len}");
+            }
+            let mut swapped = payload[..len].to_vec();
+            swapped.copy_within(0..8, 32);
+            swapped[..8].copy_from_slice(&payload[32..40]);
+            assert_ne!(whole, digest(&[(1, 1, &swapped)]), "words 0 and 4 of {len}");
+        }
+    }
+
+    #[test]
+    fn a_lost_range_counts_and_changes_the_digest() {
+        let mut digest = Digest::default();
+        let before = digest.hash;
+        digest.add(&MemberEvent::Log(Event::Lost { first: Seq(3), end: Seq(7) }));
+        assert_eq!((digest.lost, digest.last), (4, 6));
+        assert_ne!(digest.hash, before);
     }
 }
