@@ -130,3 +130,85 @@ fn frames_of_an_older_epoch_change_nothing() {
 fn a_leader_needs_an_epoch() {
     assert!(Leader::new(config(0), 0).unwrap_err().to_string().contains("epoch must be greater than zero"));
 }
+
+/// Without failover, with journals: a leader that committed 1..=3 and a
+/// journaled follower that knows it.
+fn journaled_cluster_at_3() -> (Follower, Config) {
+    let journaled = |epoch| Config { journal: true, ..config(epoch) };
+    let mut leader = Leader::new(journaled(5), 0).unwrap();
+    let mut follower = Follower::new(journaled(0), NodeId(1), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
+    for (i, payload) in [b"a", b"b", b"c"].iter().enumerate() {
+        let now = 10 * (i as u64 + 1);
+        submit_and_deliver(&mut client, &mut leader, &mut follower, *payload, now);
+        let seq = leader.poll_append().unwrap().event.header.seq();
+        leader.handle_durable(seq);
+    }
+    // The commit of 3 reaches the follower (a HEARTBEAT once idle).
+    for (_, bytes) in leader_out(&mut leader, 10_000_000_000) {
+        follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]", "3 [99]"]);
+    (follower, journaled(6))
+}
+
+/// A sequencer restarted without its journal (or with its end damaged)
+/// starts its log again below what a journaled follower knows committed.
+/// The follower once took that log as a resumed one: it dropped from its
+/// journal what it held past the commit it knew (committed events among
+/// them), then took the new log's events at sequences already committed.
+/// It now takes nothing of a log whose end is short of its commit, and
+/// says so once.
+#[test]
+fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
+    let (mut follower, journaled) = journaled_cluster_at_3();
+    let mut restarted = Leader::new(journaled.clone(), 20_000_000_000).unwrap();
+    // Its DATA of a new event 1 says only that its log reaches 1: nothing taken.
+    let mut client =
+        Client::new(Config { epoch: Epoch::ZERO, ..journaled.clone() }, ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut restarted, &mut follower, b"new", 20_000_000_000);
+    assert_eq!(follower.epoch(), Epoch(5));
+    assert_eq!(follower.short_leader(), None, "not yet known to be short");
+    // Its HEARTBEAT says the log ends at 1, short of 3.
+    for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
+        follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!(follower.short_leader(), Some((Epoch(6), Seq(1), Seq(3))));
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
+    assert_eq!(follower.poll_truncate(), None, "its journal untouched");
+    assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
+    // Nothing of that leader is taken afterwards, nor answered.
+    let mut buf = vec![0; 2048];
+    while follower.poll_transmit(40_000_000_000, &mut buf).is_some() {}
+    submit_and_deliver(&mut client, &mut restarted, &mut follower, b"more", 40_000_000_000);
+    assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
+    assert_eq!(follower.poll_transmit(40_000_000_000, &mut buf), None);
+}
+
+/// The same follower takes the log of a sequencer that resumed its journal.
+#[test]
+fn a_journaled_follower_follows_a_sequencer_that_resumed_its_journal() {
+    let (mut follower, journaled) = journaled_cluster_at_3();
+    let mut resume = Leader::resume(journaled, 20_000_000_000, Seq(1)).unwrap();
+    let mut old = Leader::new(Config { journal: true, ..config(5) }, 0).unwrap();
+    let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(9), addr(LEADER)).unwrap();
+    let mut buf = vec![0; 2048];
+    for payload in [b"a", b"b", b"c"] {
+        client.submit(payload).unwrap();
+        let submit = client.poll_transmit(1, &mut buf).unwrap();
+        old.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    }
+    while let Some(append) = old.poll_append() {
+        assert!(resume.push(append.event));
+    }
+    let mut resumed = resume.finish(Seq(3));
+    let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut resumed, &mut follower, b"d", 20_000_000_000);
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None), "its DATA of 4 reaches 3");
+    let seq = resumed.poll_append().unwrap().event.header.seq();
+    resumed.handle_durable(seq);
+    for (_, bytes) in leader_out(&mut resumed, 30_000_000_000) {
+        follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!(deliveries(&mut follower), ["4 [100]"]);
+}

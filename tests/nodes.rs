@@ -226,6 +226,44 @@ fn whole_cluster_killed_and_restarted(tag: u8, sync: &str) {
     drop(first);
 }
 
+/// A sequencer started again without its journal while its followers kept
+/// theirs begins its log at 1: the followers take nothing of it and stop
+/// with exit 3, saying why, their journals untouched; nothing commits.
+/// (They once took its log as a resumed one, dropped from their journals
+/// what they held past the commit they knew, and let it number committed
+/// sequences anew.)
+#[test]
+fn followers_refuse_a_sequencer_restarted_without_its_journal() {
+    let mut first = Cluster::start_journaled(24, 2, "none");
+    let report = first.load(3000, 3000);
+    assert_eq!(json_number(&report, "committed"), 3000.0, "{report}");
+    first.wait_delivered(0, 3000);
+    first.wait_delivered(1, 3000);
+    for follower in &mut first.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+    assert_eq!(first.leader.stop(), 0);
+    let journal = first.out.join("journal");
+    std::fs::remove_dir_all(journal.join("node-0")).unwrap();
+
+    let mut second = Cluster::start_journaled(24, 2, "none");
+    for follower in &mut second.followers {
+        assert_eq!(follower.wait(Duration::from_secs(20)), 3, "{}: {:?}", follower.name, follower.output());
+        let said = follower.line("error: ");
+        assert!(said.starts_with("the sequencer restarted in epoch ") && said.contains("short of 3000"), "{said}");
+    }
+    assert_eq!(second.leader.stop(), 0);
+    assert!(second.leader.line("stopped: ").starts_with("stamped 0, committed 0"));
+    for node in ["node-1", "node-2"] {
+        let dir = journal.join(node);
+        let (code, text) =
+            common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
+        assert_eq!(code, 0, "{text}");
+        assert!(text.contains("sequences 1..=3000 "), "{node} keeps every committed event: {text}");
+    }
+    drop(first);
+}
+
 /// Frames a node must refuse: random bytes, a bad CRC, another cluster's
 /// heartbeat, a truncated frame.
 fn junk(cluster_id: u32) -> Vec<Vec<u8>> {

@@ -452,7 +452,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         };
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
-    let result = node.run(&net::stop_requested, |leader, driver| {
+    let foreign = Cell::new(None);
+    let result = node.run(&|| net::stop_requested() || foreign.get().is_some(), |leader, driver| {
+        foreign.set(leader.foreign_ack());
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
         metrics.publish(super::metrics::leader_page(me, leader, driver.now()));
@@ -510,7 +512,16 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("ack round trip", node.ack_rtt()));
     write_histogram(&args.output, &format!("leader-{}-ack-rtt", config.leader), node.ack_rtt());
-    ExitCode::SUCCESS
+    let Some((follower, held, newest)) = foreign.get() else { return ExitCode::SUCCESS };
+    eprintln!(
+        "error: follower {follower} acknowledged sequence {held}, beyond the {newest} this sequencer has sequenced \
+         in epoch {}: the cluster holds a history this sequencer lacks (was it started without its journal, or \
+         with another's?). It committed nothing after that ACK and stops, rather than give sequences the cluster \
+         may have committed to new events. Start it again on its own journal (--journal); to begin a new log \
+         instead, move every node's journal aside",
+        config.epoch
+    );
+    ExitCode::from(3)
 }
 
 /// Runs `seqcast follower`.
@@ -623,6 +634,15 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
+    if let Some((epoch, last, needed)) = node.follower().short_leader() {
+        eprintln!(
+            "error: the sequencer restarted in epoch {epoch} with a log that ends at {last}, short of {needed}, \
+             which this follower knows committed or delivered: it started without its journal (or with its end \
+             damaged). This follower took nothing of that log and stops, its journal untouched. Start the \
+             sequencer again on its own journal; to begin a new log instead, move every node's journal aside"
+        );
+        return ExitCode::from(3);
+    }
     match restarted.get() {
         None => ExitCode::SUCCESS,
         Some((old, new, in_doubt)) => {

@@ -95,6 +95,13 @@ pub struct Follower {
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
     epoch_reported: bool,
+    /// With a journal and no failover: a leader of a newer epoch whose log
+    /// ends short of what this follower knows committed or delivered (its
+    /// epoch, its last sequence, that sequence). Refused, as `epoch_new`.
+    short_leader: Option<(Epoch, u64, u64)>,
+    /// The epoch its resumed journal's last record came in: that leader's
+    /// frames need no proof that its log reaches this follower's.
+    resumed_epoch: Epoch,
     /// The highest commit heard from a leader (what is known committed may
     /// be more: see [`commit`](Self::commit)).
     commit: u64,
@@ -192,6 +199,8 @@ impl Follower {
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
             epoch_new: None,
             epoch_reported: false,
+            short_leader: None,
+            resumed_epoch: Epoch::ZERO,
             commit: 0,
             seen: 0,
             rtt_ns: config.rtt_initial_ns,
@@ -485,7 +494,7 @@ impl Follower {
             self.rejects.unexpected_kind += 1;
             return;
         }
-        if !self.same_epoch(datagram.header.epoch()) {
+        if !self.same_epoch(datagram.header.epoch(), &datagram.frame) {
             self.rejects.wrong_epoch += 1;
             return;
         }
@@ -607,15 +616,45 @@ impl Follower {
     }
 
     /// Learns the epoch from the first frame; afterwards an older epoch is
-    /// fenced off and a newer one is noted for the application.
-    fn same_epoch(&mut self, epoch: Epoch) -> bool {
+    /// fenced off and a newer one is noted for the application. With a
+    /// journal and no failover a newer one is followed once its leader's
+    /// log is seen to reach this follower's commit (`frame` tells how far).
+    fn same_epoch(&mut self, epoch: Epoch, frame: &Frame<'_>) -> bool {
         let mine = self.epoch();
+        if self.short_leader.is_some() {
+            // Refused (reported as a restarted leader): so is all that follows.
+            return false;
+        }
+        // What this follower knows committed or delivered: with a journal
+        // (it may have resumed one) and no failover, an epoch newer than
+        // its log's is taken only from a leader whose log is seen to reach
+        // it. (A frame of its log's own epoch, even a stale one replayed or
+        // overtaken, comes from the leader it got that log from.)
+        let needed = self.known_commit().max(self.window.base() - 1);
+        let guarded = self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none();
+        if guarded && needed > 0 && epoch > mine.max(self.resumed_epoch) {
+            // DESIGN §8: a sequencer that resumed its journal holds every
+            // commit. One whose log stops short of what this follower knows
+            // committed (or delivered) started without its journal (or with
+            // its end damaged): taking its log would drop committed events
+            // from this journal and give their sequences to others. Until a
+            // frame shows how far its log reaches, nothing of it is taken.
+            match log_reach(frame) {
+                Some((last, _)) if last >= needed => {}
+                Some((last, true)) => {
+                    self.short_leader = Some((epoch, last, needed));
+                    self.epoch_new = Some(epoch);
+                    return false;
+                }
+                _ => return false,
+            }
+        }
         if mine == Epoch::ZERO {
             self.header.epoch = epoch.get().into();
             self.log_epoch = epoch;
             return true;
         }
-        if epoch > mine && self.config.journal && self.config.failover == Failover::Off {
+        if epoch > mine && self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none() {
             self.follow_resumed(epoch);
             return true;
         }
@@ -623,6 +662,14 @@ impl Follower {
             self.epoch_new = Some(epoch);
         }
         epoch == mine
+    }
+
+    /// With a journal and no failover: a sequencer of a newer epoch whose
+    /// log ends short of what this follower knows committed or delivered,
+    /// refused (reported as [`Event::LeaderRestarted`]): its epoch, its
+    /// last sequence, and the sequence it had to reach.
+    pub fn short_leader(&self) -> Option<(Epoch, Seq, Seq)> {
+        self.short_leader.map(|(epoch, last, commit)| (epoch, Seq(last), Seq(commit)))
     }
 
     /// A leader that restarted resumed its log from its journal, in a new
@@ -679,11 +726,21 @@ impl Follower {
     }
 
     /// A follower of `config` that resumes its journal, which holds every
-    /// sequence up to `held` (committed: the driver dropped the rest),
-    /// starting at `now` (DESIGN §8). It delivers from `held + 1`; what its
-    /// journal holds is the driver's to replay.
-    pub fn resume(config: Config, id: NodeId, now: Nanos, held: Seq) -> Result<Follower, ConfigError> {
-        Follower::after(Config { journal: true, ..config }, id, now, held)
+    /// sequence up to `held` (committed: the driver dropped the rest), the
+    /// last of it sent in `log_epoch`, starting at `now` (DESIGN §8). It
+    /// delivers from `held + 1`; what its journal holds is the driver's to
+    /// replay. Without failover it takes a newer epoch than `log_epoch` only
+    /// from a leader whose log reaches `held` (see [`short_leader`](Self::short_leader)).
+    pub fn resume(
+        config: Config,
+        id: NodeId,
+        now: Nanos,
+        held: Seq,
+        log_epoch: Epoch,
+    ) -> Result<Follower, ConfigError> {
+        let mut follower = Follower::after(Config { journal: true, ..config }, id, now, held)?;
+        follower.resumed_epoch = log_epoch;
+        Ok(follower)
     }
 
     /// A follower that has delivered everything up to `held`, all of it
@@ -843,5 +900,18 @@ impl Follower {
                 Some(Event::Lost { first: Seq(first), end: Seq(end) })
             }
         }
+    }
+}
+
+/// How far the log of the leader that sent `frame` reaches: a HEARTBEAT
+/// says where it ends (true), a batch that it reaches at least its last
+/// event (false); other frames say nothing.
+fn log_reach(frame: &Frame<'_>) -> Option<(u64, bool)> {
+    match frame {
+        Frame::Heartbeat(heartbeat) => Some((heartbeat.seq_next.get().saturating_sub(1), true)),
+        Frame::Data(batch) | Frame::Retransmit(batch) => {
+            batch.events.clone().last().map(|event| (event.header.seq.get(), false))
+        }
+        _ => None,
     }
 }

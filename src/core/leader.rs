@@ -38,7 +38,8 @@ pub struct LeaderStats {
     pub heartbeats_sent: u64,
     /// ACKs received.
     pub acks: u64,
-    /// ACKs that claimed more than exists (clamped).
+    /// ACKs that claimed more than this leader sequenced (another history:
+    /// not counted, and nothing commits after the first).
     pub acks_beyond: u64,
     /// NAKs received.
     pub naks: u64,
@@ -184,8 +185,9 @@ pub struct Leader {
     epoch_start: u64,
     /// Until then it takes no new events (handing the lead over).
     intake_held_until: Nanos,
-    /// A follower acknowledged more than this leader's log holds.
-    foreign_history: bool,
+    /// The first follower that acknowledged more than this leader's log
+    /// holds, what it acknowledged, and what this leader had sequenced.
+    foreign_history: Option<(NodeId, u64, u64)>,
     multicast_at: Nanos,
     /// When the last HEARTBEAT went out (0: none yet).
     heartbeat_at: Nanos,
@@ -252,7 +254,7 @@ impl Leader {
             seq_sent: 1,
             epoch_start: 0,
             intake_held_until: 0,
-            foreign_history: false,
+            foreign_history: None,
             multicast_at: now,
             heartbeat_at: 0,
             acked: NodeSet::new(),
@@ -340,10 +342,17 @@ impl Leader {
         self.intake_held_until = self.intake_held_until.max(until);
     }
 
-    /// True once a follower acknowledged more than this leader's log holds
-    /// (with failover only): the cluster has a history this leader lacks.
+    /// True once a follower acknowledged more than this leader's log holds:
+    /// the cluster has a history this leader lacks, and it commits nothing
+    /// more (a member steps down; a sequencer without failover must stop).
     pub fn foreign_history(&self) -> bool {
-        self.foreign_history
+        self.foreign_history.is_some()
+    }
+
+    /// The first ACK beyond this leader's log: the follower, the sequence
+    /// it acknowledged, and the last this leader had sequenced then.
+    pub fn foreign_ack(&self) -> Option<(NodeId, Seq, Seq)> {
+        self.foreign_history.map(|(node, held, newest)| (node, Seq(held), Seq(newest)))
     }
 
     /// Last sequence of the log this leader started its epoch with.
@@ -613,18 +622,20 @@ impl Leader {
         let newest = self.ring.seq_next() - 1;
         let held = ack.seq_held.get();
         if held > newest {
+            // A follower of this epoch only ever holds this leader's log:
+            // more means another history, as when a member restarted
+            // without --rejoin leads a cluster that ran on, or a sequencer
+            // restarted without its journal (or with its tail damaged) while
+            // its followers kept theirs. Counting it would call events of
+            // this log committed that the follower does not hold, and
+            // numbering on would give committed sequences to new events:
+            // nothing commits from now on.
             self.stats.acks_beyond += 1;
-            if self.config.failover != Failover::Off {
-                // With elections a follower only holds this leader's log (or
-                // committed events of it): more means another history, as when
-                // a member restarted without --rejoin leads a cluster that ran on.
-                // Its ACK counts for nothing; the member steps down.
-                self.foreign_history = true;
-                return;
-            }
+            self.foreign_history.get_or_insert((node, held, newest));
+            return;
         }
         // A follower that restarted empty acks less than before: believe it.
-        self.held[node.index()] = held.min(newest);
+        self.held[node.index()] = held;
         // Failover (the only user) allows at most 64 members.
         self.acked.insert(node);
         let may_commit = held > self.commit;
@@ -650,6 +661,9 @@ impl Leader {
     }
 
     fn update_commit(&mut self) {
+        if self.foreign_history.is_some() {
+            return;
+        }
         // DESIGN §8: with a journal the leader holds only what is durable.
         self.held[self.me.index()] = if self.config.journal { self.durable } else { self.ring.seq_next() - 1 };
         // Until a quorum holds more than the commit it cannot move, and

@@ -332,7 +332,7 @@ impl FollowerNode {
                 // What it held past the commit it knew may not be in the
                 // leader's log: it goes, and is fetched again if it is.
                 journal.truncate(recovery.commit).map_err(NetError::Journal)?;
-                let follower = Follower::resume(config, id, driver.now(), recovery.commit)?;
+                let follower = Follower::resume(config, id, driver.now(), recovery.commit, recovery.last_epoch)?;
                 (follower, Some(journal), Some(recovery))
             }
             opened => (Follower::new(config, id, driver.now())?, opened.map(|(j, _)| j), None),

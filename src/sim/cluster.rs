@@ -349,7 +349,7 @@ impl<'a> Sim<'a> {
         while let Some(append) = node.poll_append() {
             let (h, event) = (append.event.header, append.event);
             written.push(((h.seq.get(), append.commit.get()), h.client.get(), h.request.get(), event.payload.to_vec()));
-            slot.unsynced.push((h.seq.get(), append.commit.get(), event.record.to_vec()));
+            slot.unsynced.push((h.seq.get(), append.commit.get(), append.epoch, event.record.to_vec()));
         }
         if !written.is_empty() {
             self.paths.journaled += written.len() as u64;
@@ -370,8 +370,8 @@ impl<'a> Sim<'a> {
     pub(super) fn sync(&mut self, i: usize) {
         let slot = &mut self.nodes[i];
         let mut last = None;
-        for (seq, commit, record) in slot.unsynced.drain(..) {
-            slot.disk.insert(seq, (commit, record));
+        for (seq, commit, epoch, record) in slot.unsynced.drain(..) {
+            slot.disk.insert(seq, (commit, epoch, record));
             last = Some(seq);
         }
         if let (Some(last), Some(node)) = (last, slot.node.as_mut()) {
@@ -393,7 +393,7 @@ impl<'a> Sim<'a> {
         while let Some((dest, first, end)) = self.nodes[i].node.as_mut().and_then(|n| n.member_mut().poll_history(now))
         {
             let disk = &self.nodes[i].disk;
-            let records: Vec<u8> = disk.range(first.get()..end.get()).flat_map(|(_, (_, r))| r.clone()).collect();
+            let records: Vec<u8> = disk.range(first.get()..end.get()).flat_map(|(_, (_, _, r))| r.clone()).collect();
             let mut at = 0;
             while at < records.len() {
                 let Some(leader) = self.nodes[i].node.as_ref().and_then(|n| n.member().leader()) else { break };

@@ -234,7 +234,7 @@ impl Sim<'_> {
     fn resume(&mut self, i: usize, config: crate::core::Config) -> Box<dyn super::SimNode> {
         let claim = self.nodes[i].claim;
         let disk = &mut self.nodes[i].disk;
-        let commit = disk.iter().map(|(&seq, &(commit, _))| commit.min(seq)).max().unwrap_or(0);
+        let commit = disk.iter().map(|(&seq, &(commit, ..))| commit.min(seq)).max().unwrap_or(0);
         let id = NodeId(i as u16);
         let failover = self.config.failover_on();
         let leads = id == config.leader && !failover;
@@ -244,7 +244,7 @@ impl Sim<'_> {
             let (first, commit) = (crate::core::Seq(first), crate::core::Seq(commit));
             let mut resume = crate::core::Member::resume_member(config, id, self.now, claim, (first, commit))
                 .expect("the simulator's config is valid");
-            for (_, record) in disk.values() {
+            for (_, _, record) in disk.values() {
                 resume.push(crate::wire::EventRef::split(record).expect("a record").0);
             }
             let member = resume.finish();
@@ -260,9 +260,11 @@ impl Sim<'_> {
             }
             let config = if leads { config } else { crate::core::Config { epoch: Epoch::ZERO, ..config } };
             let first = disk.keys().next().copied().unwrap_or(1);
-            let log = disk.values().map(|(_, record)| crate::wire::EventRef::split(record).expect("a record").0);
+            let log_epoch = disk.values().next_back().map_or(Epoch::ZERO, |&(_, epoch, _)| epoch);
+            let log = disk.values().map(|(_, _, record)| crate::wire::EventRef::split(record).expect("a record").0);
             let range = (crate::core::Seq(first), crate::core::Seq(commit));
-            crate::core::Member::resume(config, id, self.now, range, log).expect("the simulator's config is valid")
+            crate::core::Member::resume(config, id, self.now, range, log_epoch, log)
+                .expect("the simulator's config is valid")
         };
         let first = self.nodes[i].disk.keys().next().copied().unwrap_or(1);
         let incarnation = self.nodes[i].incarnation;
@@ -271,7 +273,7 @@ impl Sim<'_> {
             eprintln!("{:>12} member {i} resumes its journal: {first}..={last:?}, commit {commit}", self.now);
         }
         let replay: Vec<_> =
-            self.nodes[i].disk.range(..=commit).map(|(&seq, (_, record))| (seq, record.clone())).collect();
+            self.nodes[i].disk.range(..=commit).map(|(&seq, (_, _, record))| (seq, record.clone())).collect();
         let mut next = first;
         for (seq, record) in replay {
             let (event, _) = crate::wire::EventRef::split(&record).expect("a record");

@@ -56,10 +56,11 @@ struct NodeSlot {
     /// The highest epoch this incarnation's role has had (fencing: never down).
     epoch: Epoch,
     /// With `--journal`: what the disk holds synced, by sequence (the
-    /// commit known when written, the record); it survives a crash.
-    disk: std::collections::BTreeMap<u64, (u64, Vec<u8>)>,
+    /// commit known when written, the epoch it came in, the record); it
+    /// survives a crash.
+    disk: std::collections::BTreeMap<u64, (u64, Epoch, Vec<u8>)>,
     /// Written, not yet synced: a crash loses it. Synced [`SYNC_NS`] later.
-    unsynced: Vec<(u64, u64, Vec<u8>)>,
+    unsynced: Vec<(u64, u64, Epoch, Vec<u8>)>,
     /// With `--journal` and failover: the member's claim beside its journal
     /// (written and synced at once, as the driver does).
     claim: Option<crate::core::JournalClaim>,

@@ -644,3 +644,41 @@ fn a_gap_filled_without_a_repair_leaves_no_nak_unanswered() {
     assert_eq!(follower.seq_held(), Seq(3));
     assert_eq!(follower.naks_unanswered_ns(now), None);
 }
+
+fn ack_of(config: &Config, node: u16, held: u64) -> Vec<u8> {
+    let header = Header::new(Kind::Ack, node, config.cluster_id, config.epoch);
+    let body = Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
+    buf.truncate(len);
+    buf
+}
+
+/// A sequencer restarted without its journal (or with its tail damaged)
+/// starts its log again below what its journaled followers hold, and they
+/// follow its new epoch: an ACK beyond what it sequenced is another
+/// history. It once counted as holding the whole new log, so the leader
+/// told clients of commits no follower held, and numbered committed
+/// sequences anew. Now nothing commits from the first such ACK on.
+#[test]
+fn an_ack_beyond_the_leaders_log_is_another_history_and_stops_every_commit() {
+    for config in [Config::default(), Config { journal: true, ..Config::default() }] {
+        let (mut leader, _) = one_event_sent(&config);
+        if config.journal {
+            leader.poll_append().expect("event 1 to append");
+            leader.handle_durable(Seq(1));
+        }
+        leader.handle_datagram(50, addr(11), &ack_of(&config, 1, 100_860));
+        assert_eq!(leader.commit(), Seq::ZERO, "follower 1 holds another history, not event 1");
+        assert_eq!(leader.foreign_ack(), Some((NodeId(1), Seq(100_860), Seq(1))));
+        assert!(leader.foreign_history());
+        assert_eq!(leader.stats().acks_beyond, 1);
+        // Not even a follower of this log moves the commit now.
+        leader.handle_datagram(60, addr(12), &ack_of(&config, 2, 1));
+        assert_eq!(leader.commit(), Seq::ZERO);
+    }
+    // Without that ACK, follower 2's alone commits it.
+    let (mut leader, _) = one_event_sent(&Config::default());
+    leader.handle_datagram(60, addr(12), &ack_of(&Config::default(), 2, 1));
+    assert_eq!((leader.commit(), leader.foreign_ack()), (Seq(1), None));
+}

@@ -13,13 +13,15 @@ impl Member {
     /// (DESIGN §8): the leader (`config.leader`) resumes all of `log` (from
     /// `first`, in order) in `config.epoch`, which must be newer than the
     /// journal's; a follower keeps it up to `commit`, where the caller
-    /// dropped the rest. Either delivers from `commit + 1`: what came before
-    /// is the journal's to replay.
+    /// dropped the rest, its last record sent in `log_epoch` (see
+    /// [`Follower::resume`]). Either delivers from `commit + 1`: what came
+    /// before is the journal's to replay.
     pub fn resume<'r>(
         config: Config,
         id: NodeId,
         now: Nanos,
         (first, commit): (Seq, Seq),
+        log_epoch: Epoch,
         log: impl Iterator<Item = EventRef<'r>>,
     ) -> Result<Member, ConfigError> {
         if config.failover != Failover::Off {
@@ -34,7 +36,7 @@ impl Member {
             }
             Role::Leader(Box::new(resume.finish(commit)))
         } else {
-            Role::Follower(Box::new(Follower::resume(config.clone(), id, now, commit)?))
+            Role::Follower(Box::new(Follower::resume(config.clone(), id, now, commit, log_epoch)?))
         };
         Ok(Member::with_role(config, id, now, role, commit.next()))
     }
@@ -183,7 +185,7 @@ impl MemberResume {
             (follower.seq_held() == last.max(commit)).then_some(follower)
         });
         let follower = resumed.unwrap_or_else(|| {
-            let mut follower = Follower::resume(config.clone(), id, now, commit).expect("validated");
+            let mut follower = Follower::resume(config.clone(), id, now, commit, Epoch::ZERO).expect("validated");
             follower.drop_journal_tail(last);
             follower
         });
