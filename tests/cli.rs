@@ -165,6 +165,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
             "same.conf:2: node.1 = 127.0.0.1:7401 is node.0's address too",
         ),
         (conf("port0.conf", "group = 239.255.0.1:0\n"), "group: 239.255.0.1:0 has port 0"),
+        (conf("nojournal.conf", "journal =\n"), "nojournal.conf:1: journal is empty: give a path"),
     ];
     for (file, reason) in &cases {
         let args = seq(file);
@@ -192,6 +193,22 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let receive = ["sim", "--failover", "--deliver", "receive", "--seeds", "2"];
     refused_with(SEQCAST, &receive, "error: failover needs delivery on commit", 1);
     refused_with(SEQCAST, &["tail", "--from", "10", "--to", "5"], "--to 5 is before --from 10", 1);
+    // Journal settings with no journal to apply them to were once ignored.
+    refused_with(SEQCAST, &["sequencer", "--sync", "none"], "--sync sets how the journal is kept, but there is no", 1);
+    let retain = ["follower", "--id", "1", "--retain-events", "10"];
+    refused_with(SEQCAST, &retain, "--retain-events sets how the journal is kept, but there is no journal", 1);
+    let huge = ["sequencer", "--segment-bytes", "99999999999999"];
+    refused_with(SEQCAST, &huge, "above the most allowed, 1073741824 (recovery reads a segment whole)", 2);
+    // A follower id the cluster has not: refused before its journal is made.
+    let journal = dir.join("journal");
+    let stray = ["follower", "--id", "7", "--journal", journal.to_str().unwrap()];
+    refused_with(SEQCAST, &stray, "follower id 7 must be in 0..3", 1);
+    assert!(!journal.exists(), "no journal made for a follower that cannot be");
+    // `journal verify DIR` of the --journal DIR itself once said "no events".
+    std::fs::create_dir_all(journal.join("node-0")).unwrap();
+    let parent = journal.to_str().unwrap();
+    refused_with(SEQCAST, &["journal", "verify", parent], "holds no segments but nodes' journals (node-0)", 1);
+    refused_with(SEQCAST, &["journal", "dump", parent, "--from", "300", "--to", "200"], "--to 200 is before", 1);
     let junk = conf("junk.hdr", "not a histogram");
     refused_with(SEQCAST, &["report", &junk], "junk.hdr: not a histogram file (seqcast writes HdrHistogram V2", 1);
     refused_with(SEQCAST, &["report", dir.to_str().unwrap()], "Is a directory", 1);

@@ -150,7 +150,11 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
 /// say so and acknowledge nothing more: no client is told of a commit.
 #[test]
 fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
-    let cluster = Cluster::start_journaled_with(11, 2, "none", &["--segment-bytes", "1000000000000000"]);
+    // No file of the leader's may grow past 1 MiB (its shell ignores the
+    // signal that limit raises, and the leader inherits that): creating its
+    // first 64 MiB segment fails, as on a full disk.
+    let limit = common::strings(&["sh", "-c", "trap '' XFSZ; ulimit -f 2048; exec \"$@\"", "sh"]);
+    let cluster = Cluster::start_journaled_wrapped(11, 2, "none", &[], &limit);
     let (code, report) = cluster.load_with(100, 100, &["--drain-ms", "500"]);
     assert_eq!(code, 4, "{report}");
     let json = report.lines().find(|l| l.starts_with('{')).expect("a report");
@@ -158,6 +162,11 @@ fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
     let said = |l: &str| l.contains("this node acknowledges nothing more").then(|| l.to_string());
     let line = cluster.leader.wait_for(Duration::from_secs(5), said);
     assert!(line.starts_with("error: journal segment ") && line.contains(".journal"), "names the file: {line}");
+    // The segment it could not make is not left to stop the next start.
+    let dir = cluster.out.join("journal").join("node-0");
+    let left: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    assert!(!left.iter().any(|name| name.ends_with(".journal")), "{left:?}");
 }
 
 /// DESIGN §8: kill -9 every node under load, restart all from their

@@ -285,12 +285,13 @@ pub struct JournalArgs {
     pub journal: Option<PathBuf>,
     /// What an ACK waits for: `none`, written to the page cache (survives a
     /// crash of the process); `batch`, also fdatasync'ed, once per turn
-    /// (survives power loss).
-    #[arg(long, value_enum, default_value_t = SyncArg::Batch)]
-    pub sync: SyncArg,
-    /// Bytes of each segment file, preallocated (at least 4096).
-    #[arg(long, value_name = "BYTES", default_value_t = JournalOptions::SEGMENT_BYTES, value_parser = at_least::<u64, 4096>)]
-    pub segment_bytes: u64,
+    /// (survives power loss) [default: batch].
+    #[arg(long, value_enum)]
+    pub sync: Option<SyncArg>,
+    /// Bytes of each segment file, preallocated (4096 to 1 GiB: recovery
+    /// reads a segment whole) [default: 64 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = segment_bytes)]
+    pub segment_bytes: Option<u64>,
     /// Delete whole old segments while the journal holds more bytes than this.
     #[arg(long, value_name = "BYTES")]
     pub retain_bytes: Option<u64>,
@@ -308,25 +309,55 @@ pub enum SyncArg {
     Batch,
 }
 
+/// `--segment-bytes`: 4096 to 1 GiB.
+fn segment_bytes(text: &str) -> Result<u64, String> {
+    let bytes = at_least::<u64, 4096>(text)?;
+    match bytes <= MAX_SEGMENT_BYTES {
+        true => Ok(bytes),
+        false => Err(format!("{text} is above the most allowed, {MAX_SEGMENT_BYTES} (recovery reads a segment whole)")),
+    }
+}
+
+/// The largest `--segment-bytes`: recovery reads each segment into memory.
+const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+
 impl JournalArgs {
-    /// Node `id`'s journal, if the flags or the cluster file ask for one.
-    pub fn options(&self, cluster: &Cluster, id: NodeId) -> Option<JournalOptions> {
+    /// Node `id`'s journal, if the flags or the cluster file ask for one;
+    /// an error if journal flags are given without a journal.
+    pub fn options(&self, cluster: &Cluster, id: NodeId) -> Result<Option<JournalOptions>, String> {
         let dir = match &self.journal {
             Some(dir) => dir.join(format!("node-{id}")),
-            None => cluster.journal_dir(id)?,
+            None => match cluster.journal_dir(id) {
+                Some(dir) => dir,
+                None => {
+                    let given = [
+                        (self.sync.is_some(), "--sync"),
+                        (self.segment_bytes.is_some(), "--segment-bytes"),
+                        (self.retain_bytes.is_some(), "--retain-bytes"),
+                        (self.retain_events.is_some(), "--retain-events"),
+                    ];
+                    return match given.iter().find(|(given, _)| *given) {
+                        Some((_, flag)) => Err(format!(
+                            "{flag} sets how the journal is kept, but there is no journal: give --journal DIR (or \
+                             `journal = DIR` in the cluster file)"
+                        )),
+                        None => Ok(None),
+                    };
+                }
+            },
         };
-        Some(JournalOptions {
+        Ok(Some(JournalOptions {
             dir,
             cluster: cluster.config.cluster_id,
             node: id,
-            sync: match self.sync {
+            sync: match self.sync.unwrap_or(SyncArg::Batch) {
                 SyncArg::None => SyncLevel::None,
                 SyncArg::Batch => SyncLevel::Batch,
             },
-            segment_bytes: self.segment_bytes,
+            segment_bytes: self.segment_bytes.unwrap_or(JournalOptions::SEGMENT_BYTES),
             record_max: cluster.config.record_max(),
             retain_bytes: self.retain_bytes,
             retain_events: self.retain_events,
-        })
+        }))
     }
 }

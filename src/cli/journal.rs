@@ -24,13 +24,16 @@ enum JournalCommand {
     /// epochs and how it ends. Exits 1 if a record is damaged (a torn tail,
     /// which the node clears when it next starts, or a corrupt record).
     Verify {
-        /// The journal directory (a node's `--journal`).
+        /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
-    /// Print the journal's events in sequence order.
+    /// Print the journal's events in sequence order (each with the epoch of
+    /// the leader that sent it to this node: after a leader restart the
+    /// same event can carry another epoch on another node). Stops at a
+    /// damaged record or a missing sequence, says so, and exits 1.
     Dump {
-        /// The journal directory (a node's `--journal`).
+        /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
         /// First sequence to print.
@@ -57,6 +60,9 @@ enum Format {
 pub fn run(args: &JournalArgs) -> ExitCode {
     let result = match &args.command {
         JournalCommand::Verify { dir } => verify(dir),
+        JournalCommand::Dump { to: Some(to), from, .. } if to < from => {
+            Err(Failure::Message(format!("--to {to} is before --from {from}")))
+        }
         JournalCommand::Dump { dir, from, to, format } => dump(dir, Seq(*from), Seq(to.unwrap_or(u64::MAX)), *format),
     };
     match result {
@@ -84,10 +90,32 @@ impl From<journal::JournalError> for Failure {
     }
 }
 
-fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
+/// A directory that holds no segments but nodes' journals (`--journal
+/// DIR` rather than `DIR/node-1`) is named as such.
+fn a_nodes_journal(dir: &std::path::Path) -> Result<(), Failure> {
     if !dir.is_dir() {
         return Err(Failure::Message(format!("{} is not a directory", dir.display())));
     }
+    let entries = std::fs::read_dir(dir).map_err(|e| Failure::Message(format!("{}: {e}", dir.display())))?;
+    let names: Vec<String> = entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    if names.iter().any(|n| n.ends_with(".journal")) {
+        return Ok(());
+    }
+    let mut nodes: Vec<&String> = names.iter().filter(|n| n.starts_with("node-")).collect();
+    nodes.sort();
+    match nodes.is_empty() {
+        true => Ok(()),
+        false => Err(Failure::Message(format!(
+            "{} holds no segments but nodes' journals ({}): give one of those, as {}",
+            dir.display(),
+            nodes.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+            dir.join(nodes[0]).display()
+        ))),
+    }
+}
+
+fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
+    a_nodes_journal(dir)?;
     let reports = journal::inspect(dir)?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut damaged = false;
@@ -97,7 +125,7 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
         if let (Some(last), Some((first, _))) = (before, report.range)
             && first != last.next()
         {
-            writeln!(out, "  gap: sequences {}..{} are in no segment", last.next(), first)?;
+            writeln!(out, "  gap: sequences {}..={} are in no segment", last.next(), first.prev())?;
             damaged = true;
         }
         before = report.range.map(|r| r.1).or(before);
@@ -139,12 +167,10 @@ fn segment_line(report: &SegmentReport) -> String {
 }
 
 fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<ExitCode, Failure> {
-    if !dir.is_dir() {
-        return Err(Failure::Message(format!("{} is not a directory", dir.display())));
-    }
+    a_nodes_journal(dir)?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut error = None;
-    journal::entries(dir, from, to, |entry| {
+    let stopped = journal::entries(dir, from, to, |entry| {
         if error.is_none()
             && let Err(e) = writeln!(out, "{}", line(&entry, format))
         {
@@ -155,7 +181,18 @@ fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<Exi
         return Err(e.into());
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    let why = match stopped {
+        None => return Ok(ExitCode::SUCCESS),
+        Some(journal::Stopped::Gap(first, end)) => format!("sequences {first}..={} are in no segment", end.prev()),
+        Some(journal::Stopped::Damaged(path, End::Torn { offset })) => {
+            format!("a torn tail at byte {offset} of {} (cleared when the node next starts)", path.display())
+        }
+        Some(journal::Stopped::Damaged(path, End::Corrupt { offset, seq })) => {
+            format!("sequence {seq} is corrupt at byte {offset} of {}: nothing after it is trusted", path.display())
+        }
+        Some(journal::Stopped::Damaged(_, End::Clean)) => unreachable!("a clean end stops nothing"),
+    };
+    Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
 }
 
 fn line(entry: &Entry<'_>, format: Format) -> String {

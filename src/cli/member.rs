@@ -152,7 +152,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
-    let journal = args.journal.options(&resolved, id);
+    let journal = match args.journal.options(&resolved, id) {
+        Ok(journal) => journal,
+        Err(e) => return fail(e),
+    };
     let mut node =
         match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
             Ok(node) => node,
@@ -163,7 +166,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {} after {} ms",
         config.nodes,
         config.cluster_id,
-        if node.recovery().is_some() {
+        if node.recovery().is_some_and(|r| r.range.is_some()) {
             "resuming its journal".to_string()
         } else if args.rejoin {
             "rejoining".to_string()

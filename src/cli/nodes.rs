@@ -346,8 +346,14 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
 /// The banner's line on what a journal held at start.
 pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> Option<String> {
     let r = recovery?;
-    let (first, last) = r.range?;
+    let removed = r.empty_removed.as_ref().map(|path| {
+        format!("the newest segment, {}, was empty (its creation did not finish) and was removed", path.display())
+    });
+    let Some((first, last)) = r.range else { return removed.map(|text| format!("journal: {text}")) };
     let mut text = format!("resumed: journal held sequences {first}..={last}, committed up to {}: {then}", r.commit);
+    if let Some(removed) = removed {
+        text.push_str(&format!("; {removed}"));
+    }
     if let Some((path, at, bytes)) = &r.torn {
         text.push_str(&format!("; a torn tail of {bytes} bytes at byte {at} of {} was cleared", path.display()));
     }
@@ -358,7 +364,7 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
         ));
     }
     for (first, end) in &r.gaps {
-        text.push_str(&format!("; sequences {first}..{end} were never held (reported lost)"));
+        text.push_str(&format!("; sequences {first}..={} were never held (reported lost)", end.prev()));
     }
     Some(text)
 }
@@ -415,7 +421,10 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
-    let journal = args.journal.options(&resolved, resolved.config.leader);
+    let journal = match args.journal.options(&resolved, resolved.config.leader) {
+        Ok(journal) => journal,
+        Err(e) => return fail(e),
+    };
     let mut node =
         match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning, journal.as_ref()) {
             Ok(node) => node,
@@ -543,7 +552,10 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
-    let journal = args.journal.options(&resolved, id);
+    let journal = match args.journal.options(&resolved, id) {
+        Ok(journal) => journal,
+        Err(e) => return fail(e),
+    };
     let mut node =
         match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
             Ok(node) => node,

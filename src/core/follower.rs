@@ -144,11 +144,7 @@ impl Follower {
     /// With failover, `config.epoch` 0 means it (re)starts in a running
     /// cluster: it learns the leader from the first leader frame it hears.
     pub fn new(config: Config, id: NodeId, now: Nanos) -> Result<Follower, ConfigError> {
-        config.validate()?;
-        let fixed = config.failover == Failover::Off;
-        if id.0 >= config.nodes || (fixed && id == config.leader) {
-            return Err(ConfigError::NotAFollower { id, nodes: config.nodes, leader: config.leader });
-        }
+        Follower::check(&config, id)?;
         let window = Window::new(config.window_events, config.record_max());
         Ok(Follower::with_window(config, id, now, window))
     }
@@ -743,13 +739,21 @@ impl Follower {
         Ok(follower)
     }
 
-    /// A follower that has delivered everything up to `held`, all of it
-    /// committed (and journaled, with a journal), from `held + 1` on.
-    pub(super) fn after(config: Config, id: NodeId, now: Nanos, held: Seq) -> Result<Follower, ConfigError> {
+    /// Whether node `id` may follow in `config` (valid, a member, and not
+    /// the fixed leader), without building one: what
+    /// [`new`](Self::new) and [`resume`](Self::resume) refuse.
+    pub fn check(config: &Config, id: NodeId) -> Result<(), ConfigError> {
         config.validate()?;
         if id.0 >= config.nodes || (config.failover == Failover::Off && id == config.leader) {
             return Err(ConfigError::NotAFollower { id, nodes: config.nodes, leader: config.leader });
         }
+        Ok(())
+    }
+
+    /// A follower that has delivered everything up to `held`, all of it
+    /// committed (and journaled, with a journal), from `held + 1` on.
+    pub(super) fn after(config: Config, id: NodeId, now: Nanos, held: Seq) -> Result<Follower, ConfigError> {
+        Follower::check(&config, id)?;
         let held = held.get();
         let window = Window::starting_at(config.window_events, config.record_max(), held + 1, true);
         let mut follower = Follower::with_window(config, id, now, window);

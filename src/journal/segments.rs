@@ -142,6 +142,9 @@ pub struct Recovery {
     /// Ranges `[first, end)` in no segment: sequences the node never held
     /// (reported lost to it), between the segments around them.
     pub gaps: Vec<(Seq, Seq)>,
+    /// The newest segment, all zeros (its creation never wrote its
+    /// header: a crash, or a full disk), removed.
+    pub empty_removed: Option<PathBuf>,
     /// A member's last claim (see [`Journal::write_claim`]): the epoch,
     /// whether the journal holds that leader's starting log, and the epoch
     /// the member promised.
@@ -286,6 +289,13 @@ impl Journal {
     fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
         let io = |e| JournalError::Io(path.clone(), e);
         let mut bytes = fs::read(&path).map_err(io)?;
+        if last && bytes.iter().all(|&b| b == 0) {
+            // The newest segment, never written: its creation stopped before
+            // its header (a crash, or a disk that filled). It holds nothing.
+            fs::remove_file(&path).map_err(io)?;
+            recovery.empty_removed = Some(path);
+            return Ok(());
+        }
         let header = *SegmentHeader::parse(&bytes).map_err(|e| JournalError::Header(path.clone(), e))?;
         if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
             let (cluster, node) = (header.cluster.get(), header.node.get());
@@ -489,9 +499,15 @@ impl Journal {
         let io = |e| JournalError::Io(path.clone(), e);
         let capacity = self.options.segment_bytes.max(4096);
         let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io)?;
-        crate::sys::preallocate(&file, capacity).map_err(io)?;
         let header = SegmentHeader::new(self.options.cluster, self.options.node, first, epoch, capacity);
-        file.write_all_at(header.as_bytes(), 0).map_err(io)?;
+        let made = crate::sys::preallocate(&file, capacity).and_then(|()| file.write_all_at(header.as_bytes(), 0));
+        if let Err(e) = made {
+            // A full disk: the file holds nothing, and left there it would
+            // stop the restart that follows freeing space.
+            drop(file);
+            let _ = fs::remove_file(&path);
+            return Err(io(e));
+        }
         if batch {
             file.sync_data().map_err(io)?;
             File::open(&self.options.dir).and_then(|d| d.sync_all()).map_err(io)?;
@@ -763,6 +779,36 @@ mod tests {
         let mut across = Vec::new();
         let next = journal.read(Seq(140), Seq(150), 100, |e| across.push(e.seq().get())).unwrap();
         assert_eq!((across, next), ((140..150).collect::<Vec<_>>(), Seq(150)), "across two segments");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A disk that filled while a segment was created left it empty, and
+    /// the restart after space was freed refused that file ("shorter than a
+    /// segment header"). The newest segment, all zeros, is removed now.
+    #[test]
+    fn an_empty_newest_segment_is_removed_and_reported() {
+        let dir = temp_dir("empty-newest");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=10);
+        drop(journal);
+        for empty in [0, 4096] {
+            let path = dir.join(segment_name(Seq(11)));
+            fs::write(&path, vec![0; empty]).unwrap();
+            let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+            assert_eq!((recovery.range, recovery.empty_removed), (Some((Seq(1), Seq(10))), Some(path.clone())));
+            assert!(!path.exists());
+            write(&mut journal, 11..=12);
+            drop(journal);
+            let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+            assert_eq!((recovery.range, recovery.empty_removed), (Some((Seq(1), Seq(12))), None));
+            assert_eq!(seqs(&journal).len(), 12);
+            journal.truncate(Seq(10)).unwrap();
+        }
+        // One before another is no such thing: refused, left in place.
+        let middle = dir.join(segment_name(Seq(0)));
+        fs::write(&middle, b"").unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains("shorter than a segment header") && middle.exists(), "{error}");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -156,6 +156,9 @@ impl ClusterFile {
                 "leader" => file.settings.leader = Some(value(key, text, line)?),
                 "mtu" => file.settings.mtu = Some(value(key, text, line)?),
                 "payload_max" => file.settings.payload_max = Some(value(key, text, line)?),
+                "journal" | "key_file" if text.is_empty() => {
+                    return Err(ClusterFileError { line, message: format!("{key} is empty: give a path") });
+                }
                 "journal" => file.settings.journal = Some(PathBuf::from(text)),
                 "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
                 _ => match key.strip_prefix("node.") {

@@ -46,7 +46,7 @@ pub enum NetError {
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NetError::Config(e) => write!(f, "bad cluster configuration: {e}"),
+            NetError::Config(e) => write!(f, "bad configuration: {e}"),
             NetError::NotMulticast(ip) => {
                 write!(f, "group {ip} is not a multicast address (use one in 239.255.0.0/16)")
             }

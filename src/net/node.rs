@@ -104,7 +104,8 @@ fn run_loop<M: Machine>(
 pub struct LeaderNode {
     driver: Driver,
     leader: Stored<Leader>,
-    /// What its journal held when it started, if it resumed one.
+    /// What its journal held when it started, if it resumed one (or
+    /// had an empty segment removed).
     recovery: Option<Recovery>,
     ack_rtt: Histogram<u64>,
 }
@@ -132,7 +133,10 @@ impl LeaderNode {
             Some((journal, recovery)) if recovery.range.is_some() => {
                 (storage::resume_leader(config, driver.now(), &journal, &recovery)?, Some(journal), Some(recovery))
             }
-            opened => (Leader::new(config, driver.now())?, opened.map(|(j, _)| j), None),
+            opened => {
+                let (journal, recovery) = storage::nothing_resumed(opened);
+                (Leader::new(config, driver.now())?, journal, recovery)
+            }
         };
         Ok(LeaderNode { driver, leader: Stored::new(leader, journal), recovery, ack_rtt: report::histogram() })
     }
@@ -147,7 +151,8 @@ impl LeaderNode {
         &self.leader.machine
     }
 
-    /// What its journal held when it started, if it resumed a log from one.
+    /// What its journal held when it started, if it resumed a log from one
+    /// (or had an empty segment removed: see [`Recovery::empty_removed`]).
     pub fn recovery(&self) -> Option<&Recovery> {
         self.recovery.as_ref()
     }
@@ -305,7 +310,8 @@ fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nan
 pub struct FollowerNode {
     driver: Driver,
     follower: Stored<Follower>,
-    /// What its journal held when it started, if it resumed one.
+    /// What its journal held when it started, if it resumed one (or
+    /// had an empty segment removed).
     recovery: Option<Recovery>,
     delivery: Histogram<u64>,
     digest: Digest,
@@ -324,6 +330,8 @@ impl FollowerNode {
     ) -> Result<FollowerNode, NetError> {
         config.journal = journal.is_some();
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
+        // A follower id the cluster has not: said before a journal is made for it.
+        Follower::check(&config, id)?;
         let opened = storage::open(journal)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
@@ -335,7 +343,10 @@ impl FollowerNode {
                 let follower = Follower::resume(config, id, driver.now(), recovery.commit, recovery.last_epoch)?;
                 (follower, Some(journal), Some(recovery))
             }
-            opened => (Follower::new(config, id, driver.now())?, opened.map(|(j, _)| j), None),
+            opened => {
+                let (journal, recovery) = storage::nothing_resumed(opened);
+                (Follower::new(config, id, driver.now())?, journal, recovery)
+            }
         };
         let follower = Stored::new(follower, journal);
         Ok(FollowerNode { driver, follower, recovery, delivery: report::histogram(), digest: Digest::default() })
@@ -371,7 +382,8 @@ impl FollowerNode {
         &self.follower.machine
     }
 
-    /// What its journal held when it started, if it resumed one.
+    /// What its journal held when it started, if it resumed one (or had an
+    /// empty segment removed: see [`Recovery::empty_removed`]).
     pub fn recovery(&self) -> Option<&Recovery> {
         self.recovery.as_ref()
     }
@@ -442,7 +454,8 @@ fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl F
 pub struct MemberNode {
     driver: Driver,
     member: Stored<Member>,
-    /// What its journal held when it started, if it resumed one.
+    /// What its journal held when it started, if it resumed one (or
+    /// had an empty segment removed).
     recovery: Option<Recovery>,
     delivery: Histogram<u64>,
     digest: Digest,
@@ -475,7 +488,10 @@ impl MemberNode {
                 let member = storage::resume_member(config, id, driver.now(), &mut journal, &recovery)?;
                 (member, Some(journal), Some(recovery))
             }
-            opened => (Member::new(config, id, driver.now())?, opened.map(|(journal, _)| journal), None),
+            opened => {
+                let (journal, recovery) = storage::nothing_resumed(opened);
+                (Member::new(config, id, driver.now())?, journal, recovery)
+            }
         };
         let mut member = Stored::new(member, journal);
         // The claim file already says this: not written again at once.
@@ -493,7 +509,8 @@ impl MemberNode {
         &self.member.machine
     }
 
-    /// What its journal held when it started, if it resumed one.
+    /// What its journal held when it started, if it resumed one (or had an
+    /// empty segment removed: see [`Recovery::empty_removed`]).
     pub fn recovery(&self) -> Option<&Recovery> {
         self.recovery.as_ref()
     }

@@ -137,6 +137,15 @@ pub(super) struct Stored<M> {
     budget: usize,
 }
 
+/// A journal opened with nothing to resume: the journal, and its recovery
+/// only if that has something to say (an empty segment removed).
+pub(super) fn nothing_resumed(opened: Option<(Journal, Recovery)>) -> (Option<Journal>, Option<Recovery>) {
+    match opened {
+        Some((journal, recovery)) => (Some(journal), recovery.empty_removed.is_some().then_some(recovery)),
+        None => (None, None),
+    }
+}
+
 /// Opens the journal a node starts with, recovering what it holds.
 pub(super) fn open(options: Option<&JournalOptions>) -> Result<Option<(Journal, Recovery)>, NetError> {
     let Some(options) = options else { return Ok(None) };

@@ -249,9 +249,21 @@ impl Cluster {
 
     /// As [`start_journaled`](Self::start_journaled), the leader also given `leader_extra`.
     pub fn start_journaled_with(tag: u8, followers: usize, sync: &str, leader_extra: &[&str]) -> Cluster {
+        Cluster::start_journaled_wrapped(tag, followers, sync, leader_extra, &[])
+    }
+
+    /// As [`start_journaled_with`](Self::start_journaled_with), the leader
+    /// run by `wrap` (a program and its arguments, then the leader's).
+    pub fn start_journaled_wrapped(
+        tag: u8,
+        followers: usize,
+        sync: &str,
+        leader_extra: &[&str],
+        wrap: &[String],
+    ) -> Cluster {
         let journal = Cluster::out_dir(tag).join("journal");
         let nodes = ["--journal", journal.to_str().unwrap(), "--sync", sync];
-        Cluster::start_nodes(tag, followers, &[], (&nodes, leader_extra), &[], 0)
+        Cluster::start_nodes(tag, followers, &[], (&nodes, leader_extra), wrap, 0)
     }
 
     fn out_dir(tag: u8) -> std::path::PathBuf {
