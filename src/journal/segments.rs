@@ -54,6 +54,8 @@ impl JournalOptions {
 pub enum JournalError {
     /// The directory cannot be created or written.
     Dir(PathBuf, io::Error),
+    /// Another process has the directory's journal open (its lock file).
+    InUse(PathBuf),
     /// A segment file cannot be read or written.
     Io(PathBuf, io::Error),
     /// A segment's header is not a seqcast segment header; the file is left as it is.
@@ -91,6 +93,12 @@ impl core::fmt::Display for JournalError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             JournalError::Dir(dir, e) => write!(f, "journal directory {}: {e}", dir.display()),
+            JournalError::InUse(lock) => write!(
+                f,
+                "journal {} is in use by another process (it holds {}): one process per node's journal",
+                lock.parent().unwrap_or(lock).display(),
+                lock.display()
+            ),
             JournalError::Io(path, e) => write!(f, "journal segment {}: {e}", path.display()),
             JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
             JournalError::Foreign { path, cluster, node } => write!(
@@ -202,6 +210,9 @@ pub struct Journal {
     /// Counts truncations: a [`ReadPos`] of an older one may point into
     /// records written since.
     generation: u64,
+    /// The directory's `lock` file, locked while this journal is open: two
+    /// processes appending to one journal would interleave their records.
+    _lock: File,
 }
 
 /// Where a [`Journal::read_on`] stopped: the record `seq` starts at
@@ -248,7 +259,20 @@ impl Journal {
         fs::create_dir_all(dir).map_err(|e| JournalError::Dir(dir.clone(), e))?;
         let probe = dir.join(".seqcast-write-test");
         fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(|e| JournalError::Dir(dir.clone(), e))?;
+        let lock_path = dir.join("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| JournalError::Dir(dir.clone(), e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(JournalError::InUse(lock_path)),
+            Err(fs::TryLockError::Error(e)) => return Err(JournalError::Dir(dir.clone(), e)),
+        }
         let mut journal = Journal {
+            _lock: lock,
             segments: Vec::new(),
             file: None,
             pending: Vec::with_capacity(1 << 20),
@@ -779,6 +803,19 @@ mod tests {
         let mut across = Vec::new();
         let next = journal.read(Seq(140), Seq(150), 100, |e| across.push(e.seq().get())).unwrap();
         assert_eq!((across, next), ((140..150).collect::<Vec<_>>(), Seq(150)), "across two segments");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Two processes once appended to one journal (a second follower of the
+    /// same id on another port) until one failed on a segment the other made.
+    #[test]
+    fn a_journal_open_elsewhere_is_refused_until_it_closes() {
+        let dir = temp_dir("locked");
+        let (journal, _) = Journal::open(options(&dir)).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains("is in use by another process") && error.contains("lock"), "{error}");
+        drop(journal);
+        assert!(Journal::open(options(&dir)).is_ok());
         fs::remove_dir_all(&dir).unwrap();
     }
 
