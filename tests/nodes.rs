@@ -130,13 +130,15 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     let mut tail = common::strings(&["tail", "--from", "1", "--to", "10000", "--format", "count"]);
     tail.extend(cluster.common_args());
     let (code, text) = common::run(common::SEQCAST, &tail);
-    assert_eq!(code, 0, "{text}");
+    assert_eq!(code, 1, "what it could not deliver makes the tail exit 1: {text}");
+    assert!(text.contains("seqcast tail: the leader no longer has sequences from 1 (UNRECOVERABLE"), "{text}");
     let digest = text.lines().find_map(|l| l.strip_prefix("digest: ")).expect("a digest");
     let number = |key: &str| -> u64 { digest.split(key).nth(1).unwrap().split(' ').next().unwrap().parse().unwrap() };
     let (events, lost) = (number(" events "), number(" lost "));
     // The digest starts at the first event delivered: all after the gap.
     assert!(digest.starts_with(&format!("seq {}..=10000 ", lost + 1)), "{digest}");
     assert!(lost > 0 && events >= 2000 && events + lost == 10_000, "{digest}");
+    assert!(text.contains(&format!("error: {lost} sequences within 1..={lost} were lost (UNRECOVERABLE)")), "{text}");
     // The leader says so too, with the range.
     let said = |l: &str| l.contains("warning: leader: told a follower that sequences").then(|| l.to_string());
     cluster.leader.wait_for(Duration::from_secs(5), said);
@@ -145,9 +147,9 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     cluster.leader.wait_for(Duration::from_secs(5), |l| l.contains(&span).then_some(()));
 }
 
-/// DESIGN §8: a journal that cannot be written (here a segment larger than
-/// any disk can reserve, as a full disk would refuse one) makes the leader
-/// say so and acknowledge nothing more: no client is told of a commit.
+/// DESIGN §8: a journal that cannot be written (here a file size limit
+/// the first segment is past, as a full disk would refuse it) makes the
+/// leader say so and acknowledge nothing more: no client is told of a commit.
 #[test]
 fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
     // No file of the leader's may grow past 1 MiB (its shell ignores the

@@ -582,6 +582,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let quiet = args.output.quiet;
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
+    // The first and last sequence reported lost so far.
+    let lost_span: Cell<Option<(seqcast::core::Seq, seqcast::core::Seq)>> = Cell::new(None);
     let mut silence = Silence::default();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::default();
@@ -592,18 +594,22 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         };
     let result = node.run(
         &|| net::stop_requested() || restarted.get().is_some(),
-        |event| {
-            if let Event::LeaderRestarted { old, new, in_doubt } = event {
-                restarted.set(Some((*old, *new, *in_doubt)));
+        |event| match event {
+            Event::LeaderRestarted { old, new, in_doubt } => restarted.set(Some((*old, *new, *in_doubt))),
+            Event::Lost { first, end } => {
+                let low = lost_span.get().map_or(*first, |(low, _)| low);
+                lost_span.set(Some((low, end.prev())));
             }
+            Event::Deliver(_) => {}
         },
         |follower, driver| {
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
+                let within = lost_span.get().map_or(String::new(), |(a, b)| format!(", all within {a}..={b}"));
                 eprintln!(
-                    "{} warning: follower {id}: the leader says {} events are gone (UNRECOVERABLE), {} in all: \
+                    "{} warning: follower {id}: the leader says {} events are gone (UNRECOVERABLE), {} in all{within}: \
                      reported lost, never delivered",
                     super::args::clock_time(),
                     s.lost - last.lost,

@@ -20,7 +20,8 @@ pub struct TailArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
     /// First sequence to deliver: what left the leader's ring comes from
-    /// its journal (a leader without one answers that it is lost).
+    /// its journal (a leader without one answers that it is lost: said on
+    /// stderr, and the tail then exits 1).
     #[arg(long, value_name = "SEQ", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     from: u64,
     /// Stop once this sequence is delivered [default: run until Ctrl-C].
@@ -106,6 +107,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
         args.to.map_or(String::new(), |to| format!(" to {to}"))
     );
     let (done, restarted) = (Cell::new(false), Cell::new(None));
+    // Sequences reported lost: the first, the last, and how many.
+    let lost: Cell<Option<(Seq, Seq, u64)>> = Cell::new(None);
     if let Some(to) = args.to {
         node.deliver_until(Seq(to));
     }
@@ -123,7 +126,17 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     }
                     e.header.seq()
                 }
-                Event::Lost { end, .. } => end.prev(),
+                Event::Lost { first, end } => {
+                    if lost.get().is_none() {
+                        eprintln!(
+                            "seqcast tail: the leader no longer has sequences from {first} (UNRECOVERABLE: its \
+                             journal's retention deleted them, or it keeps none): reported lost, not delivered"
+                        );
+                    }
+                    let (low, count) = lost.get().map_or((first, 0), |(low, _, count)| (low, count));
+                    lost.set(Some((low, end.prev(), count + (end - first))));
+                    end.prev()
+                }
                 Event::LeaderRestarted { old, new, .. } => {
                     restarted.set(Some((old, new)));
                     done.set(true);
@@ -142,8 +155,11 @@ pub fn run(args: &TailArgs) -> ExitCode {
         return fail(e);
     }
     eprintln!("digest: {}", node.digest());
-    match restarted.get() {
-        Some((old, new)) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
-        None => ExitCode::SUCCESS,
+    match (restarted.get(), lost.get()) {
+        (Some((old, new)), _) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
+        (None, Some((first, last, count))) => fail(format!(
+            "{count} sequences within {first}..={last} were lost (UNRECOVERABLE): not delivered, in the digest as lost"
+        )),
+        (None, None) => ExitCode::SUCCESS,
     }
 }
