@@ -95,8 +95,11 @@ impl SegmentHeader {
         if header.magic.get() != SEGMENT_MAGIC {
             return Err(HeaderError::Magic);
         }
-        if header.version.get() != SEGMENT_VERSION || usize::from(header.header_len.get()) != size_of::<Self>() {
+        if header.version.get() != SEGMENT_VERSION {
             return Err(HeaderError::Version(header.version.get()));
+        }
+        if usize::from(header.header_len.get()) != size_of::<Self>() {
+            return Err(HeaderError::Field("header length"));
         }
         if crc32fast::hash(&bytes[..60]) != header.crc.get() {
             return Err(HeaderError::Crc);
@@ -119,6 +122,8 @@ pub enum HeaderError {
     Magic,
     /// A segment format this version does not read.
     Version(u16),
+    /// A field holds a value no writer gives it (its name): damage.
+    Field(&'static str),
     /// The header's CRC does not match.
     Crc,
 }
@@ -129,6 +134,7 @@ impl core::fmt::Display for HeaderError {
             HeaderError::Short => f.write_str("shorter than a segment header"),
             HeaderError::Magic => f.write_str("not a seqcast journal segment (bad magic)"),
             HeaderError::Version(v) => write!(f, "segment format version {v}, this build reads {SEGMENT_VERSION}"),
+            HeaderError::Field(name) => write!(f, "its {name} field holds a value no writer gives it: damaged"),
             HeaderError::Crc => f.write_str("segment header CRC mismatch"),
         }
     }
@@ -201,8 +207,11 @@ impl ClaimFile {
         if claim.magic.get() != CLAIM_MAGIC {
             return Err(HeaderError::Magic);
         }
-        if claim.version.get() != SEGMENT_VERSION || claim.whole > 1 {
+        if claim.version.get() != SEGMENT_VERSION {
             return Err(HeaderError::Version(claim.version.get()));
+        }
+        if claim.whole > 1 {
+            return Err(HeaderError::Field("whole"));
         }
         if crc32fast::hash(&bytes[..28]) != claim.crc.get() {
             return Err(HeaderError::Crc);
@@ -525,6 +534,12 @@ mod tests {
         let mut flipped = bytes.clone();
         flipped[20] ^= 1;
         assert_eq!(SegmentHeader::parse(&flipped).unwrap_err(), HeaderError::Crc);
+        // A flipped header length once read "segment format version 1, this build reads 1".
+        let mut long = bytes.clone();
+        long[6] ^= 1;
+        let error = SegmentHeader::parse(&long).unwrap_err();
+        assert_eq!(error, HeaderError::Field("header length"));
+        assert_eq!(error.to_string(), "its header length field holds a value no writer gives it: damaged");
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub enum JournalError {
         cluster: u32,
         /// Its node id.
         node: u16,
+        /// The cluster id and node id of this journal.
+        mine: (u32, u16),
     },
     /// A segment that starts before the one before it ends.
     Overlap {
@@ -101,9 +103,10 @@ impl core::fmt::Display for JournalError {
             ),
             JournalError::Io(path, e) => write!(f, "journal segment {}: {e}", path.display()),
             JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
-            JournalError::Foreign { path, cluster, node } => write!(
+            JournalError::Foreign { path, cluster, node, mine: (my_cluster, my_node) } => write!(
                 f,
-                "journal file {} belongs to cluster {cluster}, node {node}, not this node; left untouched",
+                "journal file {} belongs to cluster {cluster}, node {node}, not to this one (cluster {my_cluster}, \
+                 node {my_node}); left untouched",
                 path.display()
             ),
             JournalError::Overlap { path, expected, found } => write!(
@@ -117,6 +120,7 @@ impl core::fmt::Display for JournalError {
                     HeaderError::Short => "not the 32 bytes of a claim".to_string(),
                     HeaderError::Magic => "not a seqcast claim file (bad magic)".to_string(),
                     HeaderError::Version(v) => format!("claim format version {v}, this build reads {SEGMENT_VERSION}"),
+                    HeaderError::Field(name) => format!("its {name} field holds a value no writer gives it: damaged"),
                     HeaderError::Crc => "CRC mismatch".to_string(),
                 };
                 write!(f, "journal claim file {}: {why}; left untouched", path.display())
@@ -256,6 +260,10 @@ impl Journal {
     /// changing nothing.
     pub fn open(options: JournalOptions) -> Result<(Journal, Recovery), JournalError> {
         let dir = &options.dir;
+        if dir.exists() && !dir.is_dir() {
+            let e = io::Error::new(io::ErrorKind::AlreadyExists, "a file is there, not a directory");
+            return Err(JournalError::Dir(dir.clone(), e));
+        }
         fs::create_dir_all(dir).map_err(|e| JournalError::Dir(dir.clone(), e))?;
         let probe = dir.join(".seqcast-write-test");
         fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(|e| JournalError::Dir(dir.clone(), e))?;
@@ -323,7 +331,8 @@ impl Journal {
         let header = *SegmentHeader::parse(&bytes).map_err(|e| JournalError::Header(path.clone(), e))?;
         if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
             let (cluster, node) = (header.cluster.get(), header.node.get());
-            return Err(JournalError::Foreign { path, cluster, node });
+            let mine = (self.options.cluster, self.options.node.0);
+            return Err(JournalError::Foreign { path, cluster, node, mine });
         }
         let first = header.first_seq();
         if let Some(before) = self.segments.last() {
@@ -380,7 +389,8 @@ impl Journal {
         let claim = ClaimFile::parse(&bytes).map_err(|e| JournalError::Claim(path.clone(), e))?;
         if claim.cluster.get() != self.options.cluster || claim.node.get() != self.options.node.0 {
             let (cluster, node) = (claim.cluster.get(), claim.node.get());
-            return Err(JournalError::Foreign { path, cluster, node });
+            let mine = (self.options.cluster, self.options.node.0);
+            return Err(JournalError::Foreign { path, cluster, node, mine });
         }
         let epoch = claim.epoch.get();
         let promised = epoch.saturating_add(u64::from(claim.promised_ahead.get()));
