@@ -157,23 +157,28 @@ fn journaled_cluster_at_3() -> (Follower, Config) {
 /// The follower once took that log as a resumed one: it dropped from its
 /// journal what it held past the commit it knew (committed events among
 /// them), then took the new log's events at sequences already committed.
-/// It now takes nothing of a log whose end is short of its commit, and
-/// says so once.
+/// It now takes nothing of a sequencer that did not start its epoch from a
+/// log reaching its commit (however long the new log grows), and says so
+/// once.
 #[test]
 fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
     let (mut follower, journaled) = journaled_cluster_at_3();
     let mut restarted = Leader::new(journaled.clone(), 20_000_000_000).unwrap();
-    // Its DATA of a new event 1 says only that its log reaches 1: nothing taken.
+    // Its DATA, of new events 1..=4, reaches past 3 but proves nothing: a
+    // log grown long enough is not the same log. Nothing taken.
     let mut client =
         Client::new(Config { epoch: Epoch::ZERO, ..journaled.clone() }, ClientId(10), addr(LEADER)).unwrap();
-    submit_and_deliver(&mut client, &mut restarted, &mut follower, b"new", 20_000_000_000);
+    for payload in [b"w", b"x", b"y", b"z"] {
+        submit_and_deliver(&mut client, &mut restarted, &mut follower, payload, 20_000_000_000);
+    }
+    assert_eq!(restarted.seq_next(), Seq(5));
     assert_eq!(follower.epoch(), Epoch(5));
     assert_eq!(follower.short_leader(), None, "not yet known to be short");
-    // Its HEARTBEAT says the log ends at 1, short of 3.
+    // Its HEARTBEAT says it started its epoch from nothing, short of 3.
     for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
         follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
     }
-    assert_eq!(follower.short_leader(), Some((Epoch(6), Seq(1), Seq(3))));
+    assert_eq!(follower.short_leader(), Some((Epoch(6), Seq(0), Seq(3))));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
     assert_eq!(follower.poll_truncate(), None, "its journal untouched");
     assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
@@ -211,4 +216,25 @@ fn a_journaled_follower_follows_a_sequencer_that_resumed_its_journal() {
         follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
     }
     assert_eq!(deliveries(&mut follower), ["4 [100]"]);
+}
+
+/// A follower resumed from a journal whose last record came in epoch 5
+/// takes no frame of an older epoch (a stale one, or a sequencer whose
+/// clock runs behind), and takes the leader of epoch 5 as it is.
+#[test]
+fn a_resumed_follower_takes_no_epoch_older_than_its_journals() {
+    let journaled = |epoch| Config { journal: true, ..config(epoch) };
+    let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq(3), Epoch(5)).unwrap();
+    let mut older = Leader::new(journaled(4), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut older, &mut follower, b"old", 10);
+    for (_, bytes) in leader_out(&mut older, 10_000_000_000) {
+        follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch::ZERO, None), "epoch 4 fenced off");
+    assert!(follower.rejects().wrong_epoch >= 2);
+    let mut same = Leader::new(journaled(5), 0).unwrap();
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut same, &mut follower, b"same", 20);
+    assert_eq!(follower.epoch(), Epoch(5), "the leader its journal's log came from");
 }

@@ -654,10 +654,10 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
     if let Some((epoch, last, needed)) = node.follower().short_leader() {
         eprintln!(
-            "error: the sequencer restarted in epoch {epoch} with a log that ends at {last}, short of {needed}, \
-             which this follower knows committed or delivered: it started without its journal (or with its end \
-             damaged). This follower took nothing of that log and stops, its journal untouched. Start the \
-             sequencer again on its own journal; to begin a new log instead, move every node's journal aside"
+            "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, short of {needed}, \
+             which this follower knows committed or delivered: it started without its journal, or with a shorter \
+             one. This follower took nothing of its log and stops, its journal untouched. Start the sequencer \
+             again on its own journal; to begin a new log instead, move every node's journal aside"
         );
         return ExitCode::from(3);
     }

@@ -95,9 +95,10 @@ pub struct Follower {
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
     epoch_reported: bool,
-    /// With a journal and no failover: a leader of a newer epoch whose log
-    /// ends short of what this follower knows committed or delivered (its
-    /// epoch, its last sequence, that sequence). Refused, as `epoch_new`.
+    /// With a journal and no failover: a leader of a newer epoch that
+    /// started it from a log short of what this follower knows committed
+    /// or delivered (its epoch, where its starting log ended, that
+    /// sequence). Refused, as `epoch_new`.
     short_leader: Option<(Epoch, u64, u64)>,
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
@@ -622,27 +623,33 @@ impl Follower {
             return false;
         }
         // What this follower knows committed or delivered: with a journal
-        // (it may have resumed one) and no failover, an epoch newer than
-        // its log's is taken only from a leader whose log is seen to reach
-        // it. (A frame of its log's own epoch, even a stale one replayed or
-        // overtaken, comes from the leader it got that log from.)
+        // (it may have resumed one) and no failover, a leader of an epoch
+        // newer than its log's is followed only once it shows that it
+        // started that epoch from a log reaching this far.
         let needed = self.known_commit().max(self.window.base() - 1);
         let guarded = self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none();
-        if guarded && needed > 0 && epoch > mine.max(self.resumed_epoch) {
-            // DESIGN §8: a sequencer that resumed its journal holds every
-            // commit. One whose log stops short of what this follower knows
-            // committed (or delivered) started without its journal (or with
-            // its end damaged): taking its log would drop committed events
-            // from this journal and give their sequences to others. Until a
-            // frame shows how far its log reaches, nothing of it is taken.
-            match log_reach(frame) {
-                Some((last, _)) if last >= needed => {}
-                Some((last, true)) => {
-                    self.short_leader = Some((epoch, last, needed));
+        if guarded && needed > 0 {
+            if mine == Epoch::ZERO && epoch < self.resumed_epoch {
+                // Older than the log its journal holds: fenced off.
+                return false;
+            }
+            if epoch > mine.max(self.resumed_epoch) {
+                // DESIGN §8: a sequencer that resumed its journal starts
+                // its epoch from that log, which holds every commit, and
+                // says where it ends in every HEARTBEAT (`epoch_start`,
+                // announced before its DATA). One that started without its
+                // journal (or with a shorter one) starts from less: taking
+                // its log would drop committed events from this journal and
+                // give their sequences to others. How long its log has
+                // grown since proves nothing, so nothing but a HEARTBEAT
+                // does.
+                let Frame::Heartbeat(heartbeat) = frame else { return false };
+                let start = heartbeat.epoch_start.get();
+                if start < needed {
+                    self.short_leader = Some((epoch, start, needed));
                     self.epoch_new = Some(epoch);
                     return false;
                 }
-                _ => return false,
             }
         }
         if mine == Epoch::ZERO {
@@ -660,10 +667,11 @@ impl Follower {
         epoch == mine
     }
 
-    /// With a journal and no failover: a sequencer of a newer epoch whose
-    /// log ends short of what this follower knows committed or delivered,
-    /// refused (reported as [`Event::LeaderRestarted`]): its epoch, its
-    /// last sequence, and the sequence it had to reach.
+    /// With a journal and no failover: a sequencer of a newer epoch that
+    /// started it from a log short of what this follower knows committed
+    /// or delivered, refused (reported as [`Event::LeaderRestarted`]): its
+    /// epoch, the last sequence of the log it started from (0: none), and
+    /// the sequence that log had to reach.
     pub fn short_leader(&self) -> Option<(Epoch, Seq, Seq)> {
         self.short_leader.map(|(epoch, last, commit)| (epoch, Seq(last), Seq(commit)))
     }
@@ -725,8 +733,9 @@ impl Follower {
     /// sequence up to `held` (committed: the driver dropped the rest), the
     /// last of it sent in `log_epoch`, starting at `now` (DESIGN §8). It
     /// delivers from `held + 1`; what its journal holds is the driver's to
-    /// replay. Without failover it takes a newer epoch than `log_epoch` only
-    /// from a leader whose log reaches `held` (see [`short_leader`](Self::short_leader)).
+    /// replay. Without failover it refuses epochs older than `log_epoch`,
+    /// and takes a newer one only from a leader that started it from a log
+    /// reaching `held` (see [`short_leader`](Self::short_leader)).
     pub fn resume(
         config: Config,
         id: NodeId,
@@ -904,18 +913,5 @@ impl Follower {
                 Some(Event::Lost { first: Seq(first), end: Seq(end) })
             }
         }
-    }
-}
-
-/// How far the log of the leader that sent `frame` reaches: a HEARTBEAT
-/// says where it ends (true), a batch that it reaches at least its last
-/// event (false); other frames say nothing.
-fn log_reach(frame: &Frame<'_>) -> Option<(u64, bool)> {
-    match frame {
-        Frame::Heartbeat(heartbeat) => Some((heartbeat.seq_next.get().saturating_sub(1), true)),
-        Frame::Data(batch) | Frame::Retransmit(batch) => {
-            batch.events.clone().last().map(|event| (event.header.seq.get(), false))
-        }
-        _ => None,
     }
 }
