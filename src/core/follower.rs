@@ -614,8 +614,9 @@ impl Follower {
 
     /// Learns the epoch from the first frame; afterwards an older epoch is
     /// fenced off and a newer one is noted for the application. With a
-    /// journal and no failover a newer one is followed once its leader's
-    /// log is seen to reach this follower's commit (`frame` tells how far).
+    /// journal and no failover a newer one is followed once a HEARTBEAT
+    /// (`frame`) shows its leader started it from a log reaching what this
+    /// follower knows committed or delivered.
     fn same_epoch(&mut self, epoch: Epoch, frame: &Frame<'_>) -> bool {
         let mine = self.epoch();
         if self.short_leader.is_some() {

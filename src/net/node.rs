@@ -218,8 +218,8 @@ fn step(hash: u64, word: u64) -> u64 {
 /// payload length start four lanes, and the payload's words go round them
 /// (a last partial word padded with zeros, the length telling trailing
 /// zeros apart). The lanes' steps depend neither on each other nor on the
-/// events before, so the processor runs them side by side; a serial chain
-/// of a step a word took a tenth of a replaying tail's CPU.
+/// events before, so the processor runs them side by side, where one chain
+/// of a step a word would wait on every multiplication.
 fn event_word(seq: u64, client: u64, request: u64, payload: &[u8]) -> u64 {
     let mut lanes = [
         step(0x243f_6a88_85a3_08d3, seq),
