@@ -225,6 +225,8 @@ fn a_journaled_follower_follows_a_sequencer_that_resumed_its_journal() {
 fn a_resumed_follower_takes_no_epoch_older_than_its_journals() {
     let journaled = |epoch| Config { journal: true, ..config(epoch) };
     let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq(3), Epoch(5)).unwrap();
+    // Its journal holds 4..=6 past the commit it knew: kept for now.
+    follower.keep_journal_tail(Seq(6));
     let mut older = Leader::new(journaled(4), 0).unwrap();
     let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut older, &mut follower, b"old", 10);
@@ -233,8 +235,28 @@ fn a_resumed_follower_takes_no_epoch_older_than_its_journals() {
     }
     assert_eq!((follower.epoch(), follower.short_leader()), (Epoch::ZERO, None), "epoch 4 fenced off");
     assert!(follower.rejects().wrong_epoch >= 2);
+    assert_eq!(follower.poll_truncate(), None, "its journal's tail kept while it follows nobody");
     let mut same = Leader::new(journaled(5), 0).unwrap();
     let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
     submit_and_deliver(&mut other, &mut same, &mut follower, b"same", 20);
     assert_eq!(follower.epoch(), Epoch(5), "the leader its journal's log came from");
+    assert_eq!(follower.poll_truncate(), Some(Seq(3)), "following it, the tail goes, to be taken from its log");
+}
+
+/// A follower restarted on its journal once dropped what it held past the
+/// commit it knew before it heard any leader: with the sequencer's journal
+/// lost, committed events that only it still held went too. They stay now
+/// when the sequencer is refused.
+#[test]
+fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
+    let journaled = |epoch| Config { journal: true, ..config(epoch) };
+    let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq(3), Epoch(5)).unwrap();
+    follower.keep_journal_tail(Seq(6));
+    let mut fresh = Leader::new(journaled(6), 0).unwrap();
+    for (_, bytes) in leader_out(&mut fresh, 10_000_000_000) {
+        follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!(follower.short_leader(), Some((Epoch(6), Seq(0), Seq(3))));
+    assert_eq!(follower.poll_truncate(), None);
+    assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "nothing appended over the tail");
 }

@@ -103,6 +103,10 @@ pub struct Follower {
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
     resumed_epoch: Epoch,
+    /// A resumed journal's records past the commit, kept until a leader is
+    /// followed (then dropped, to be taken from its log): a sequencer
+    /// refused leaves them where they are.
+    tail_kept: bool,
     /// The highest commit heard from a leader (what is known committed may
     /// be more: see [`commit`](Self::commit)).
     commit: u64,
@@ -198,6 +202,7 @@ impl Follower {
             epoch_reported: false,
             short_leader: None,
             resumed_epoch: Epoch::ZERO,
+            tail_kept: false,
             commit: 0,
             seen: 0,
             rtt_ns: config.rtt_initial_ns,
@@ -656,6 +661,9 @@ impl Follower {
         if mine == Epoch::ZERO {
             self.header.epoch = epoch.get().into();
             self.log_epoch = epoch;
+            if std::mem::take(&mut self.tail_kept) {
+                self.drop_journaled_past(self.commit);
+            }
             return true;
         }
         if epoch > mine && self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none() {
@@ -688,6 +696,7 @@ impl Follower {
         self.header.epoch = epoch.get().into();
         self.log_epoch = epoch;
         (self.seen, self.ack_sent, self.ack_due) = (commit, 0, true);
+        self.tail_kept = false;
         self.drop_journaled_past(commit);
     }
 
@@ -708,6 +717,20 @@ impl Follower {
         self.log_start = log_start.get();
         (self.appended, self.last_record) = (appended.get(), appended.get());
         self.durable = durable.get().min(self.appended);
+    }
+
+    /// A resumed follower (see [`resume`](Self::resume)) whose journal
+    /// still holds records past its commit, up to `last`: they stay until
+    /// it follows a leader, whose log they may not be in, and are then
+    /// dropped ([`poll_truncate`](Self::poll_truncate)) and taken again from
+    /// that log. A leader it refuses ([`short_leader`](Self::short_leader))
+    /// leaves them: committed events may be among them that nobody else
+    /// holds any more.
+    pub fn keep_journal_tail(&mut self, last: Seq) {
+        if self.config.journal && last.get() > self.appended {
+            (self.appended, self.last_record, self.durable) = (last.get(), last.get(), last.get());
+            self.tail_kept = true;
+        }
     }
 
     /// A resumed follower whose journal holds records up to `last` that it
@@ -731,7 +754,8 @@ impl Follower {
     }
 
     /// A follower of `config` that resumes its journal, which holds every
-    /// sequence up to `held` (committed: the driver dropped the rest), the
+    /// sequence up to `held` (committed; anything past it, the driver drops
+    /// or hands to [`keep_journal_tail`](Self::keep_journal_tail)), the
     /// last of it sent in `log_epoch`, starting at `now` (DESIGN §8). It
     /// delivers from `held + 1`; what its journal holds is the driver's to
     /// replay. Without failover it refuses epochs older than `log_epoch`,

@@ -336,11 +336,14 @@ impl FollowerNode {
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
         let (follower, journal, recovery) = match opened {
-            Some((mut journal, recovery)) if recovery.range.is_some() => {
+            Some((journal, recovery)) if recovery.range.is_some() => {
                 // What it held past the commit it knew may not be in the
-                // leader's log: it goes, and is fetched again if it is.
-                journal.truncate(recovery.commit).map_err(NetError::Journal)?;
-                let follower = Follower::resume(config, id, driver.now(), recovery.commit, recovery.last_epoch)?;
+                // leader's log: it goes once a leader is followed, and is
+                // fetched again if it is; a sequencer refused leaves it.
+                let mut follower = Follower::resume(config, id, driver.now(), recovery.commit, recovery.last_epoch)?;
+                if let Some((_, last)) = recovery.range {
+                    follower.keep_journal_tail(last);
+                }
                 (follower, Some(journal), Some(recovery))
             }
             opened => {

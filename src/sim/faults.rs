@@ -228,7 +228,8 @@ impl Sim<'_> {
 
     /// Member `i` restarts from its journal (DESIGN §8): without failover
     /// the leader resumes all of it in the newer epoch and a follower keeps
-    /// what it knew committed; with failover a member resumes all of it, as
+    /// what it knew committed (the rest until it follows a leader); with
+    /// failover a member resumes all of it, as
     /// far as its claim trusts it. Each replays what was committed to the
     /// checker first.
     fn resume(&mut self, i: usize, config: crate::core::Config) -> Box<dyn super::SimNode> {
@@ -254,10 +255,8 @@ impl Sim<'_> {
             }
             member
         } else {
-            if !leads {
-                // What it held past the commit it knew may not be in the leader's log.
-                disk.retain(|&seq, _| seq <= commit);
-            }
+            // A follower keeps what it held past the commit it knew until it
+            // follows a leader (which drops it: it may not be in that log).
             let config = if leads { config } else { crate::core::Config { epoch: Epoch::ZERO, ..config } };
             let first = disk.keys().next().copied().unwrap_or(1);
             let log_epoch = disk.values().next_back().map_or(Epoch::ZERO, |&(_, epoch, _)| epoch);

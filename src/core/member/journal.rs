@@ -12,10 +12,11 @@ impl Member {
     /// Member `id` resuming the log its journal kept, without failover
     /// (DESIGN §8): the leader (`config.leader`) resumes all of `log` (from
     /// `first`, in order) in `config.epoch`, which must be newer than the
-    /// journal's; a follower keeps it up to `commit`, where the caller
-    /// dropped the rest, its last record sent in `log_epoch` (see
-    /// [`Follower::resume`]). Either delivers from `commit + 1`: what came
-    /// before is the journal's to replay.
+    /// journal's; a follower keeps it up to `commit`, and what `log` holds
+    /// past it until it follows a leader (see [`Follower::keep_journal_tail`]),
+    /// its last record sent in `log_epoch` (see [`Follower::resume`]).
+    /// Either delivers from `commit + 1`: what came before is the journal's
+    /// to replay.
     pub fn resume<'r>(
         config: Config,
         id: NodeId,
@@ -36,7 +37,11 @@ impl Member {
             }
             Role::Leader(Box::new(resume.finish(commit)))
         } else {
-            Role::Follower(Box::new(Follower::resume(config.clone(), id, now, commit, log_epoch)?))
+            let mut follower = Follower::resume(config.clone(), id, now, commit, log_epoch)?;
+            if let Some(last) = log.last() {
+                follower.keep_journal_tail(last.header.seq());
+            }
+            Role::Follower(Box::new(follower))
         };
         Ok(Member::with_role(config, id, now, role, commit.next()))
     }
