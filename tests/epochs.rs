@@ -131,10 +131,21 @@ fn a_leader_needs_an_epoch() {
     assert!(Leader::new(config(0), 0).unwrap_err().to_string().contains("epoch must be greater than zero"));
 }
 
+fn journaled(epoch: u64) -> Config {
+    Config { journal: true, ..config(epoch) }
+}
+
+/// A follower resumed on a journal of 1..=6 from epoch 5, knowing 1..=3
+/// committed: 4..=6 kept until it follows a leader.
+fn resumed_at_3_of_epoch_5() -> Follower {
+    let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq(3), Epoch(5)).unwrap();
+    follower.keep_journal_tail(Seq(6));
+    follower
+}
+
 /// Without failover, with journals: a leader that committed 1..=3 and a
 /// journaled follower that knows it.
 fn journaled_cluster_at_3() -> (Follower, Config) {
-    let journaled = |epoch| Config { journal: true, ..config(epoch) };
     let mut leader = Leader::new(journaled(5), 0).unwrap();
     let mut follower = Follower::new(journaled(0), NodeId(1), 0).unwrap();
     let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
@@ -223,10 +234,7 @@ fn a_journaled_follower_follows_a_sequencer_that_resumed_its_journal() {
 /// clock runs behind), and takes the leader of epoch 5 as it is.
 #[test]
 fn a_resumed_follower_takes_no_epoch_older_than_its_journals() {
-    let journaled = |epoch| Config { journal: true, ..config(epoch) };
-    let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq(3), Epoch(5)).unwrap();
-    // Its journal holds 4..=6 past the commit it knew: kept for now.
-    follower.keep_journal_tail(Seq(6));
+    let mut follower = resumed_at_3_of_epoch_5();
     let mut older = Leader::new(journaled(4), 0).unwrap();
     let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut older, &mut follower, b"old", 10);
@@ -249,9 +257,7 @@ fn a_resumed_follower_takes_no_epoch_older_than_its_journals() {
 /// when the sequencer is refused.
 #[test]
 fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
-    let journaled = |epoch| Config { journal: true, ..config(epoch) };
-    let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq(3), Epoch(5)).unwrap();
-    follower.keep_journal_tail(Seq(6));
+    let mut follower = resumed_at_3_of_epoch_5();
     let mut fresh = Leader::new(journaled(6), 0).unwrap();
     for (_, bytes) in leader_out(&mut fresh, 10_000_000_000) {
         follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);

@@ -103,10 +103,6 @@ pub struct Follower {
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
     resumed_epoch: Epoch,
-    /// A resumed journal's records past the commit, kept until a leader is
-    /// followed (then dropped, to be taken from its log): a sequencer
-    /// refused leaves them where they are.
-    tail_kept: bool,
     /// The highest commit heard from a leader (what is known committed may
     /// be more: see [`commit`](Self::commit)).
     commit: u64,
@@ -202,7 +198,6 @@ impl Follower {
             epoch_reported: false,
             short_leader: None,
             resumed_epoch: Epoch::ZERO,
-            tail_kept: false,
             commit: 0,
             seen: 0,
             rtt_ns: config.rtt_initial_ns,
@@ -624,16 +619,19 @@ impl Follower {
     /// follower knows committed or delivered.
     fn same_epoch(&mut self, epoch: Epoch, frame: &Frame<'_>) -> bool {
         let mine = self.epoch();
+        if epoch == mine && mine != Epoch::ZERO {
+            return true;
+        }
         if self.short_leader.is_some() {
             // Refused (reported as a restarted leader): so is all that follows.
             return false;
         }
+        let guarded = self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none();
         // What this follower knows committed or delivered: with a journal
         // (it may have resumed one) and no failover, a leader of an epoch
         // newer than its log's is followed only once it shows that it
         // started that epoch from a log reaching this far.
         let needed = self.known_commit().max(self.window.base() - 1);
-        let guarded = self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none();
         if guarded && needed > 0 {
             if mine == Epoch::ZERO && epoch < self.resumed_epoch {
                 // Older than the log its journal holds: fenced off.
@@ -661,19 +659,19 @@ impl Follower {
         if mine == Epoch::ZERO {
             self.header.epoch = epoch.get().into();
             self.log_epoch = epoch;
-            if std::mem::take(&mut self.tail_kept) {
-                self.drop_journaled_past(self.commit);
-            }
+            // A resumed journal's tail past the commit (see
+            // `keep_journal_tail`) goes now that a leader is followed.
+            self.drop_journaled_past(self.commit);
             return true;
         }
-        if epoch > mine && self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none() {
+        if epoch > mine && guarded {
             self.follow_resumed(epoch);
             return true;
         }
         if epoch > mine && self.epoch_new.is_none() {
             self.epoch_new = Some(epoch);
         }
-        epoch == mine
+        false
     }
 
     /// With a journal and no failover: a sequencer of a newer epoch that
@@ -696,7 +694,6 @@ impl Follower {
         self.header.epoch = epoch.get().into();
         self.log_epoch = epoch;
         (self.seen, self.ack_sent, self.ack_due) = (commit, 0, true);
-        self.tail_kept = false;
         self.drop_journaled_past(commit);
     }
 
@@ -729,7 +726,6 @@ impl Follower {
     pub fn keep_journal_tail(&mut self, last: Seq) {
         if self.config.journal && last.get() > self.appended {
             (self.appended, self.last_record, self.durable) = (last.get(), last.get(), last.get());
-            self.tail_kept = true;
         }
     }
 
