@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 
-use seqcast::core::{Client, ClientId, Config, Dest, Epoch, Event, Follower, Leader, NodeId, Seq};
+use seqcast::core::{
+    Client, ClientId, Config, Deliver, Dest, Epoch, Event, Follower, Leader, NodeId, Seq, ShortLeader,
+};
 
 const LEADER: &str = "127.0.0.1:7001";
 const FOLLOWER: &str = "127.0.0.1:7002";
@@ -189,7 +191,10 @@ fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
     for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
         follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
     }
-    assert_eq!(follower.short_leader(), Some((Epoch(6), Seq(0), Seq(3))));
+    assert_eq!(
+        follower.short_leader(),
+        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3) })
+    );
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
     assert_eq!(follower.poll_truncate(), None, "its journal untouched");
     assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
@@ -262,7 +267,57 @@ fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
     for (_, bytes) in leader_out(&mut fresh, 10_000_000_000) {
         follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
     }
-    assert_eq!(follower.short_leader(), Some((Epoch(6), Seq(0), Seq(3))));
+    assert_eq!(
+        follower.short_leader(),
+        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3) })
+    );
     assert_eq!(follower.poll_truncate(), None);
     assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "nothing appended over the tail");
+}
+
+/// A follower that delivers on receipt hands its application an event
+/// before it commits. A sequencer that loses power at `--sync batch` comes
+/// back without what it had not synced, and so without such an event: its
+/// log reaches every commit but not what the follower delivered. The
+/// follower refuses it (the event is in doubt for its application), says
+/// that only uncommitted events are missing, and a restart of the follower
+/// on its journal follows the sequencer, its uncommitted tail dropped.
+#[test]
+fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until_restarted() {
+    let on_receive = Config { deliver: Deliver::OnReceive, ..journaled(0) };
+    let mut leader = Leader::new(journaled(5), 0).unwrap();
+    let mut follower = Follower::new(on_receive.clone(), NodeId(1), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
+    let mut synced = Leader::resume(journaled(6), 20_000_000_000, Seq(1)).unwrap();
+    for (i, payload) in [b"a", b"b", b"c"].iter().enumerate() {
+        submit_and_deliver(&mut client, &mut leader, &mut follower, *payload, 10 * (i as u64 + 1));
+        let append = leader.poll_append().unwrap();
+        let seq = append.event.header.seq();
+        assert!(synced.push(append.event), "1..=3 reach the sequencer's disk");
+        leader.handle_durable(seq);
+    }
+    for (_, bytes) in leader_out(&mut leader, 10_000_000_000) {
+        follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
+    }
+    // 4 is delivered on receipt; the sequencer's write of it is never synced.
+    submit_and_deliver(&mut client, &mut leader, &mut follower, b"d", 10_000_000_100);
+    assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]", "3 [99]", "4 [100]"]);
+    // Restarted on its disk, 1..=3, in epoch 6: its HEARTBEAT says so.
+    let mut restarted = synced.finish(Seq(3));
+    for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
+        follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
+    }
+    let short = ShortLeader { epoch: Epoch(6), log_end: Seq(3), needed: Seq(4), committed: Seq(3) };
+    assert_eq!(follower.short_leader(), Some(short));
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
+    assert_eq!(follower.poll_truncate(), None, "its journal untouched");
+    // Restarted on its journal (1..=3 committed, 4 kept until it follows a
+    // leader), it takes the sequencer's log from 4 on.
+    let mut again = Follower::resume(on_receive, NodeId(1), 40_000_000_000, Seq(3), Epoch(5)).unwrap();
+    again.keep_journal_tail(Seq(4));
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut restarted, &mut again, b"e", 40_000_000_000);
+    assert_eq!((again.epoch(), again.short_leader()), (Epoch(6), None));
+    assert_eq!(again.poll_truncate(), Some(Seq(3)), "its uncommitted 4 dropped, to be taken from the new log");
+    assert_eq!(deliveries(&mut again), ["4 [101]"]);
 }

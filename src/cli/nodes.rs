@@ -652,13 +652,27 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
-    if let Some((epoch, last, needed)) = node.follower().short_leader() {
-        eprintln!(
-            "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, short of {needed}, \
-             which this follower knows committed or delivered: it started without its journal, or with a shorter \
-             one. This follower took nothing of its log and stops, its journal untouched. Start the sequencer \
-             again on its own journal; to begin a new log instead, move every node's journal aside"
-        );
+    if let Some(short) = node.follower().short_leader() {
+        let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
+        if last >= short.committed {
+            eprintln!(
+                "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, without seq {}..={needed} \
+                 that this follower delivered on receipt (--deliver receive): they never committed (the sequencer \
+                 lost writes it had not synced, as a power loss at --sync batch does) and are in doubt for this \
+                 follower's application. This follower took nothing of its log and stops, its journal untouched; \
+                 restart it to follow epoch {epoch}: it keeps the {} events it knew committed and takes the rest \
+                 from the sequencer",
+                last + 1,
+                short.committed
+            );
+        } else {
+            eprintln!(
+                "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, short of {needed}, \
+                 which this follower knows committed or delivered: it started without its journal, or with a \
+                 shorter one. This follower took nothing of its log and stops, its journal untouched. Start the \
+                 sequencer again on its own journal; to begin a new log instead, move every node's journal aside"
+            );
+        }
         return ExitCode::from(3);
     }
     match restarted.get() {

@@ -15,6 +15,24 @@ use crate::wire::{Ack, Batch, Datagram, EventRef, Frame, FrameWriter, Header, Ki
 /// leader tells a silent follower from an idle one.
 pub const KEEPALIVE_NS: Nanos = 250_000_000;
 
+/// A sequencer that restarted in a newer epoch from a log short of what a
+/// journaled follower (without failover) knows committed or delivered:
+/// refused for good (see [`Follower::short_leader`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShortLeader {
+    /// The epoch it restarted in.
+    pub epoch: Epoch,
+    /// The last sequence of the log it started that epoch from (0: none).
+    pub log_end: Seq,
+    /// What that log had to reach: the follower's commit, or what it
+    /// delivered if more.
+    pub needed: Seq,
+    /// The commit the follower knew. A log that reaches it but not
+    /// `needed` lacks only events delivered on receipt that never
+    /// committed: its sequencer lost writes it had not synced.
+    pub committed: Seq,
+}
+
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FollowerStats {
@@ -97,9 +115,8 @@ pub struct Follower {
     epoch_reported: bool,
     /// With a journal and no failover: a leader of a newer epoch that
     /// started it from a log short of what this follower knows committed
-    /// or delivered (its epoch, where its starting log ended, that
-    /// sequence). Refused, as `epoch_new`.
-    short_leader: Option<(Epoch, u64, u64)>,
+    /// or delivered. Refused, as `epoch_new`.
+    short_leader: Option<ShortLeader>,
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
     resumed_epoch: Epoch,
@@ -650,7 +667,8 @@ impl Follower {
                 let Frame::Heartbeat(heartbeat) = frame else { return false };
                 let start = heartbeat.epoch_start.get();
                 if start < needed {
-                    self.short_leader = Some((epoch, start, needed));
+                    let (log_end, needed, committed) = (Seq(start), Seq(needed), Seq(self.known_commit()));
+                    self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed });
                     self.epoch_new = Some(epoch);
                     return false;
                 }
@@ -676,11 +694,9 @@ impl Follower {
 
     /// With a journal and no failover: a sequencer of a newer epoch that
     /// started it from a log short of what this follower knows committed
-    /// or delivered, refused (reported as [`Event::LeaderRestarted`]): its
-    /// epoch, the last sequence of the log it started from (0: none), and
-    /// the sequence that log had to reach.
-    pub fn short_leader(&self) -> Option<(Epoch, Seq, Seq)> {
-        self.short_leader.map(|(epoch, last, commit)| (epoch, Seq(last), Seq(commit)))
+    /// or delivered, refused (reported as [`Event::LeaderRestarted`]).
+    pub fn short_leader(&self) -> Option<ShortLeader> {
+        self.short_leader
     }
 
     /// A leader that restarted resumed its log from its journal, in a new
