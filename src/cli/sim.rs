@@ -9,6 +9,7 @@ use seqcast::sim::{self, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
+#[command(group(clap::ArgGroup::new("restarts").args(["failover", "journal"]).multiple(true)))]
 pub struct SimArgs {
     /// How many seeds to run (at least 1).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -52,8 +53,10 @@ pub struct SimArgs {
     /// pauses, partitions of the leader and operator promotions.
     #[arg(long)]
     pub failover: bool,
-    /// With --failover: crashes of whoever leads, in each run.
-    #[arg(long, requires = "failover")]
+    /// With --failover or --journal: crashes of whoever leads, in each run.
+    /// Without --failover the sequencer restarts from its journal in a
+    /// newer epoch while the followers carry on.
+    #[arg(long, requires = "restarts")]
     pub leader_crashes: Option<u32>,
     /// With --failover: pauses of a member (often the leader), in each run.
     #[arg(long, requires = "failover")]
@@ -89,6 +92,11 @@ pub struct SimArgs {
     /// later and a crash loses what was not synced.
     #[arg(long, requires = "journal", value_enum, default_value_t = SimSync::Batch)]
     pub sync: SimSync,
+    /// With --journal at --sync batch: each sync takes up to this many
+    /// microseconds more than 200, drawn afresh, so that one node's disk
+    /// may lag another's [default: 0].
+    #[arg(long, requires = "journal", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub sync_jitter_us: Option<u64>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -131,6 +139,7 @@ impl SimArgs {
         config.core.journal = self.journal;
         config.core.journal_syncs = self.sync == SimSync::Batch;
         config.cluster_crashes = self.cluster_crashes.unwrap_or(config.cluster_crashes);
+        config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
         }
@@ -154,6 +163,7 @@ impl SimArgs {
             ("pauses", self.pauses.map(|v| v.to_string())),
             ("promotions", self.promotions.map(|v| v.to_string())),
             ("cluster-crashes", self.cluster_crashes.map(|v| v.to_string())),
+            ("sync-jitter-us", self.sync_jitter_us.map(|v| v.to_string())),
         ];
         let mut flags: String =
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();

@@ -217,10 +217,22 @@ impl History {
         self.incarnations[incarnation].next = end;
     }
 
-    /// A follower heard a leader of another epoch without failover; the
-    /// simulated leader never restarts, so this is a fencing failure.
-    pub fn epoch_changed(&mut self, now: u64, old: u64, new: u64) {
-        self.fail(7, now, format!("a follower saw the epoch change from {old} to {new} with one leader"));
+    /// A follower refused a leader of another epoch without failover. A
+    /// simulated sequencer restarts only from its journal, which holds every
+    /// commit: one that came back `short` of a commit its follower knew lost
+    /// it; otherwise this is a fencing failure.
+    pub fn epoch_changed(&mut self, now: u64, old: u64, new: u64, short: Option<crate::core::ShortLeader>) {
+        match short {
+            Some(short) if short.log_end < short.committed => self.fail(
+                5,
+                now,
+                format!(
+                    "the sequencer restarted in epoch {new} from a log ending at {}, short of the commit {} a follower knew",
+                    short.log_end, short.committed
+                ),
+            ),
+            _ => self.fail(7, now, format!("a follower saw the epoch change from {old} to {new} with one leader")),
+        }
     }
 
     /// A client was told (client, request) committed at `seq`.

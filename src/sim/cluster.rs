@@ -23,6 +23,7 @@ impl<'a> Sim<'a> {
         }
         let mut sim = Sim {
             rng: Rng::new(config.seed),
+            disk_rng: Rng::new(config.seed ^ 0xd15c_5105),
             now: 0,
             order: 0,
             queue: BinaryHeap::new(),
@@ -54,6 +55,7 @@ impl<'a> Sim<'a> {
                 epoch,
                 disk,
                 unsynced,
+                write_turns: 0,
                 claim: None,
             });
         }
@@ -343,34 +345,42 @@ impl<'a> Sim<'a> {
         }
         if let Some(last) = node.member_mut().poll_truncate() {
             slot.disk.retain(|&seq, _| seq <= last.get());
-            slot.unsynced.retain(|&(seq, ..)| seq <= last.get());
+            slot.unsynced.retain(|&(_, (seq, ..))| seq <= last.get());
         }
         let mut written = Vec::new();
+        let turn = slot.write_turns + 1;
         while let Some(append) = node.poll_append() {
             let (h, event) = (append.event.header, append.event);
             written.push(((h.seq.get(), append.commit.get()), h.client.get(), h.request.get(), event.payload.to_vec()));
-            slot.unsynced.push((h.seq.get(), append.commit.get(), append.epoch, event.record.to_vec()));
+            slot.unsynced.push((turn, (h.seq.get(), append.commit.get(), append.epoch, event.record.to_vec())));
         }
         if !written.is_empty() {
+            slot.write_turns = turn;
             self.paths.journaled += written.len() as u64;
             if self.config.core.journal_syncs {
-                let sync = Fault::Sync(i, self.nodes[i].incarnation);
-                self.push(self.now + super::SYNC_NS, Item::Fault(sync));
+                let sync = Fault::Sync(i, self.nodes[i].incarnation, turn);
+                let jitter = match self.config.sync_jitter_ns {
+                    0 => 0,
+                    max => self.disk_rng.range(0, max),
+                };
+                self.push(self.now + super::SYNC_NS + jitter, Item::Fault(sync));
             } else {
                 // `--sync none`: in the page cache once written, which a
                 // crash of the process (all the simulator crashes) keeps.
-                self.sync(i);
+                self.sync(i, turn);
             }
         }
         self.serve_history(i);
         written
     }
 
-    /// Member `i`'s disk syncs what it wrote: durable now.
-    pub(super) fn sync(&mut self, i: usize) {
+    /// Member `i`'s disk synced what it wrote up to its write turn `turn`:
+    /// durable now.
+    pub(super) fn sync(&mut self, i: usize, turn: u64) {
         let slot = &mut self.nodes[i];
         let mut last = None;
-        for (seq, commit, epoch, record) in slot.unsynced.drain(..) {
+        let synced = slot.unsynced.partition_point(|&(t, _)| t <= turn);
+        for (_, (seq, commit, epoch, record)) in slot.unsynced.drain(..synced) {
             slot.disk.insert(seq, (commit, epoch, record));
             last = Some(seq);
         }

@@ -3,11 +3,12 @@
 
 use super::Sim;
 use super::network::{Item, Who};
-use crate::core::{Epoch, NodeId};
+use crate::core::{Epoch, Member, NodeId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Fault {
-    /// Crash a member that does not lead (or the leader), restart it later.
+    /// Crash a member that does not lead (or the leader), restart it later:
+    /// without failover a leader restarts from its journal in a newer epoch.
     Crash {
         leader: bool,
         down_ns: u64,
@@ -35,9 +36,9 @@ pub(super) enum Fault {
     CrashAll {
         down_ns: u64,
     },
-    /// With a journal: member `0`'s writes so far become durable, if it is
-    /// still incarnation `1`.
-    Sync(usize, usize),
+    /// With a journal: member `0`'s writes up to its write turn `2` become
+    /// durable, if it is still incarnation `1`.
+    Sync(usize, usize, u64),
 }
 
 impl Sim<'_> {
@@ -52,7 +53,7 @@ impl Sim<'_> {
             self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick }));
             last = last.max(at + down_ns);
         }
-        for _ in 0..self.config.leader_crashes * u32::from(failover) {
+        for _ in 0..self.config.leader_crashes * u32::from(failover || self.core.journal) {
             let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
             self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick }));
             last = last.max(at + down_ns);
@@ -104,6 +105,18 @@ impl Sim<'_> {
                     // at once than the cluster tolerates may lose commits.
                     return;
                 }
+                if !self.config.failover_on() && self.leader() == Some(i) {
+                    // Without failover the leader comes back from its journal
+                    // in a newer epoch, the followers still up. Not at
+                    // `batch` to followers that deliver on receipt: they
+                    // delivered what its disk had not synced, and refuse it
+                    // by design until restarted (tests/epochs.rs).
+                    if self.core.journal_syncs && self.core.deliver == crate::core::Deliver::OnReceive {
+                        return;
+                    }
+                    self.paths.leader_restarts += 1;
+                    self.core.epoch = self.member(i).map_or(self.core.epoch, Member::epoch).next();
+                }
                 if self.crash(i) {
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
@@ -128,9 +141,9 @@ impl Sim<'_> {
                     }
                 }
             }
-            Fault::Sync(i, incarnation) => {
+            Fault::Sync(i, incarnation, turn) => {
                 if self.nodes[i].incarnation == incarnation && self.nodes[i].node.is_some() {
-                    self.sync(i);
+                    self.sync(i, turn);
                     self.drain(Who::Node(i));
                 }
             }

@@ -59,8 +59,12 @@ struct NodeSlot {
     /// commit known when written, the epoch it came in, the record); it
     /// survives a crash.
     disk: std::collections::BTreeMap<u64, (u64, Epoch, Vec<u8>)>,
-    /// Written, not yet synced: a crash loses it. Synced [`SYNC_NS`] later.
-    unsynced: Vec<(u64, u64, Epoch, Vec<u8>)>,
+    /// Written, not yet synced, with the turn that wrote it: a crash loses
+    /// it. The sync that turn started ends [`SYNC_NS`] later (more with
+    /// `sync_jitter_ns`), and makes that turn's writes and those before durable.
+    unsynced: Vec<(u64, Unsynced)>,
+    /// Turns that wrote anything, counted.
+    write_turns: u64,
     /// With `--journal` and failover: the member's claim beside its journal
     /// (written and synced at once, as the driver does).
     claim: Option<crate::core::JournalClaim>,
@@ -71,6 +75,10 @@ struct NodeSlot {
 /// than a round trip, so a crash can find a write every node ACKed that
 /// no disk holds, unless ACKs wait for the disk.
 const SYNC_NS: Nanos = 200_000;
+
+/// A record written and not yet synced: its sequence, the commit known
+/// when written, its epoch, the record.
+type Unsynced = (u64, u64, Epoch, Vec<u8>);
 
 struct ClientSlot {
     client: Client,
@@ -89,6 +97,9 @@ struct Sim<'a> {
     config: SimConfig,
     core: Config,
     rng: Rng,
+    /// How long each sync takes, with `sync_jitter_ns` (apart from `rng`,
+    /// so that runs without it are what they were).
+    disk_rng: Rng,
     now: Nanos,
     order: u64,
     queue: BinaryHeap<Reverse<(Nanos, u64, Item)>>,

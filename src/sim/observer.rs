@@ -45,6 +45,7 @@ impl Sim<'_> {
                 let incarnation = self.nodes[i].incarnation;
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
                 let now = self.now;
+                let mut restarted = None;
                 while let Some(event) = node.poll_event() {
                     match event {
                         MemberEvent::Log(Event::Deliver(e)) => {
@@ -54,14 +55,16 @@ impl Sim<'_> {
                         MemberEvent::Log(Event::Lost { first, end }) => {
                             self.history.lost(now, incarnation, first.get(), end.get(), commit)
                         }
-                        MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => {
-                            self.history.epoch_changed(now, old.get(), new.get())
-                        }
+                        MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => restarted = Some((old, new)),
                         MemberEvent::Elected { .. } | MemberEvent::Following { .. } if self.trace => {
                             eprintln!("{now:>12} member {i}: {event:?}");
                         }
                         MemberEvent::Elected { .. } | MemberEvent::Following { .. } => {}
                     }
+                }
+                if let Some((old, new)) = restarted {
+                    let short = node.member().follower().and_then(|f| f.short_leader());
+                    self.history.epoch_changed(now, old.get(), new.get(), short);
                 }
                 let epoch = node.member().promised();
                 if epoch < self.nodes[i].epoch {

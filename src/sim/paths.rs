@@ -77,6 +77,9 @@ paths! {
     history => "history_ranges_served",
     /// Whole-cluster crashes (with `--journal`).
     cluster_crashes => "cluster_crashes",
+    /// Leaders crashed without failover (with `--journal`), to restart
+    /// from their journals in a newer epoch.
+    leader_restarts => "leader_restarts",
     /// Members with failover back from a journal that claims enough to vote.
     resumed_whole => "members_resumed_voting",
     /// Members with failover back from a journal that does not (they vote
@@ -87,10 +90,11 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 5] = [
+pub const JOURNAL_PATHS: [&str; 6] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
+    "leader_restarts",
     "members_resumed_voting",
     "members_resumed_not_voting",
 ];

@@ -31,7 +31,8 @@ pub struct SimConfig {
     /// Partition episodes (symmetric or one-way, then healed); with
     /// failover, the member cut off may be the leader.
     pub partitions: u32,
-    /// With failover: crash-and-restart episodes of whoever leads then.
+    /// Crash-and-restart episodes of whoever leads then: with failover, or
+    /// with a journal (the sequencer restarts from it in a newer epoch).
     pub leader_crashes: u32,
     /// With failover: a member (often the leader) stops for a while, then
     /// resumes and handles everything that came meanwhile.
@@ -49,6 +50,10 @@ pub struct SimConfig {
     /// crashes at once, losing what its disk had not synced, and all
     /// restart from their journals.
     pub cluster_crashes: u32,
+    /// With `journal_syncs`: each simulated sync takes up to this much more
+    /// than 200 µs, drawn afresh (0: every sync takes 200 µs), so that a
+    /// node's disk may lag its peers'.
+    pub sync_jitter_ns: u64,
     /// One-way network latency.
     pub latency_ns: u64,
     /// Faults (and load) happen within `[0, fault_ns)`.
@@ -83,6 +88,7 @@ impl SimConfig {
             promotions: 0,
             leader_killed: false,
             cluster_crashes: 0,
+            sync_jitter_ns: 0,
             latency_ns: 20_000,
             fault_ns: 20_000_000,
             settle_ns: 5_000_000_000,

@@ -55,6 +55,50 @@ fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
     assert!(paths.history > 0 && paths.unrecoverable == 0, "what left the ring is served from the journal");
 }
 
+/// Without failover a sequencer that crashes alone comes back from its
+/// journal in a newer epoch while its followers carry on (DESIGN §8): its
+/// journal holds every commit, followers drop what they held past theirs
+/// and take its log. Not at `batch` with followers that deliver on receipt
+/// (they refuse it: tests/epochs.rs), so those seeds run without it.
+#[test]
+fn a_sequencer_restarted_alone_from_its_journal_renumbers_nothing() {
+    let restarts = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        config.core.journal = true;
+        config.core.journal_syncs = seed % 3 != 0;
+        config.leader_crashes = 1 + (seed % 3) as u32;
+        config.sync_jitter_ns = if seed % 2 == 0 { 1_000_000 } else { 0 };
+        config
+    };
+    let paths = run_all(
+        0..1000,
+        &restarts,
+        " --journal --leader-crashes N [--sync none: seeds divisible by 3; --sync-jitter-us 1000: even seeds]",
+    );
+    assert!(paths.leader_restarts > 1000 && paths.suffix_dropped > 0, "{paths:?}");
+}
+
+/// A leader that counts itself for writes its disk has not synced lets a
+/// commit pass what its journal holds: restarted alone, it numbers those
+/// sequences again. The checker must see it.
+#[test]
+fn the_checker_catches_a_sequencer_restarted_without_what_it_committed() {
+    let factory = broken(Bug::CountBeforeDurable);
+    let restarts = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        config.core.journal = true;
+        (config.leader_crashes, config.sync_jitter_ns) = (2, 1_000_000);
+        config
+    };
+    let caught: Vec<_> = (0..300).filter_map(|seed| sim::run_with(&restarts(seed), &factory).violation).collect();
+    let durability = caught.iter().filter(|v| matches!(v.invariant, 1 | 5)).count();
+    println!("{} of 300 seeds caught, {durability} as lost or renumbered commits", caught.len());
+    assert!(durability > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+    for seed in 0..300 {
+        assert_eq!(sim::run(&restarts(seed)).violation, None, "seed {seed} with the real members");
+    }
+}
+
 /// Journaled members at `--sync none` (a write is durable, and survives
 /// the process): with quorum 2 and no failover followers infer commits
 /// from what they hold, which holds only because each turn writes before
@@ -222,6 +266,9 @@ enum Bug {
     /// Takes what it handed its journal as durable before the disk synced
     /// it: ACKs it, and a leader counts itself for it.
     AckBeforeDurable,
+    /// The same, only while it leads: a sequencer that counts itself for
+    /// its writes before its disk synced them.
+    CountBeforeDurable,
     /// Claims beside its journal the epoch it is in as a whole log, always:
     /// also while it takes a new leader's log (its journal cut back to the
     /// commit), and before what it holds is durable.
@@ -266,7 +313,8 @@ impl SimNode for Broken {
         append
     }
     fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<crate::core::Transmit> {
-        if let Bug::AckBeforeDurable = self.bug
+        let leads = self.inner.is_leader();
+        if (matches!(self.bug, Bug::AckBeforeDurable) || matches!(self.bug, Bug::CountBeforeDurable) && leads)
             && self.appended > Seq::ZERO
         {
             self.inner.handle_durable(self.appended);
