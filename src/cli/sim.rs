@@ -58,8 +58,9 @@ pub struct SimArgs {
     /// newer epoch while the followers carry on.
     #[arg(long, requires = "restarts")]
     pub leader_crashes: Option<u32>,
-    /// With --failover: pauses of a member (often the leader), in each run.
-    #[arg(long, requires = "failover")]
+    /// Pauses of a member (often the leader), in each run: it handles
+    /// nothing for a while, then everything that came meanwhile.
+    #[arg(long)]
     pub pauses: Option<u32>,
     /// With --failover: operator promotions of a random member, in each run.
     #[arg(long, requires = "failover")]

@@ -65,7 +65,7 @@ impl Sim<'_> {
             self.push(at, Item::Fault(Fault::Cut { pick, leader, inbound, outbound, cut_ns }));
             last = last.max(at + cut_ns);
         }
-        for _ in 0..self.config.pauses * u32::from(failover) {
+        for _ in 0..self.config.pauses {
             let (at, pause_ns, pick) =
                 (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
             let leader = self.rng.chance(0.7);

@@ -34,8 +34,8 @@ pub struct SimConfig {
     /// Crash-and-restart episodes of whoever leads then: with failover, or
     /// with a journal (the sequencer restarts from it in a newer epoch).
     pub leader_crashes: u32,
-    /// With failover: a member (often the leader) stops for a while, then
-    /// resumes and handles everything that came meanwhile.
+    /// A member (often the leader) stops for a while, then resumes and
+    /// handles everything that came meanwhile.
     pub pauses: u32,
     /// With failover: an operator asks a random member to stand.
     pub promotions: u32,

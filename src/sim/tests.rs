@@ -41,16 +41,18 @@ fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
 }
 
 /// Journaled members (DESIGN §8): ACKs and the leader's own count wait for
-/// the disk, and everything journaled is what was sequenced there.
+/// the disk, and everything journaled is what was sequenced there; members
+/// paused past the ring catch up from the leader's journal.
 #[test]
 fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
     let journaled = |seed| {
         let mut config = SimConfig::mixed(seed);
         config.core.journal = true;
         config.cluster_crashes = (seed % 3) as u32;
+        config.pauses = (seed / 3 % 3) as u32;
         config
     };
-    let paths = run_all(0..1000, &journaled, " --journal");
+    let paths = run_all(0..1000, &journaled, " --journal [--cluster-crashes, --pauses: 0 to 2 by seed]");
     assert!(paths.journaled >= paths.delivered, "every member journals what it delivers");
     assert!(paths.history > 0 && paths.unrecoverable == 0, "what left the ring is served from the journal");
 }
