@@ -236,12 +236,18 @@ pub fn print_report(r: &LoadReport, stopped: bool) {
         );
     }
     println!("rate: {:.0} committed events/s over {:.3} s", r.rate(), r.elapsed_ns as f64 / 1e9);
-    if let Some((old, new)) = r.leader_restarted {
-        println!(
+    match r.leader_restarted {
+        Some((old, new)) if old == new || old == Epoch::ZERO => println!(
+            "in doubt: the leader of epoch {new} cannot place requests this run resent (an earlier leader may \
+             have taken them, in a part of the log it does not hold); the {} unconfirmed events are in doubt",
+            r.unconfirmed
+        ),
+        Some((old, new)) => println!(
             "leader restarted: epoch {old} is gone, the leader now speaks epoch {new}; the {} unconfirmed \
              events are in doubt (committed or not in epoch {old})",
             r.unconfirmed
-        );
+        ),
+        None => {}
     }
     if r.redirects > 0 {
         println!(

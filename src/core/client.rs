@@ -9,7 +9,7 @@ use super::timer::TimerTable;
 use super::{
     ClientId, Config, ConfigError, Dest, Epoch, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit, accept,
 };
-use crate::wire::{BusyReason, Commit, EventHeader, Frame, FrameWriter, Header, Kind, SENDER_CLIENT};
+use crate::wire::{BusyReason, Commit, EventHeader, FLAG_RESENT, Frame, FrameWriter, Header, Kind, SENDER_CLIENT};
 
 /// Counters of the client's protocol paths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -94,6 +94,11 @@ pub struct Client {
     request_next: u64,
     request_oldest: u64,
     request_send: u64,
+    /// One past the highest request ever sent.
+    sent_next: u64,
+    /// Requests below this were sent before the client last turned to
+    /// another member: their SUBMITs say so (`FLAG_RESENT`).
+    moved_below: u64,
     paused_until: Nanos,
     leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (BUSY reason 6).
@@ -144,6 +149,8 @@ impl Client {
             request_next: 1,
             request_oldest: 1,
             request_send: 1,
+            sent_next: 1,
+            moved_below: 1,
             paused_until: 0,
             leader_restarted: None,
             refused: None,
@@ -227,16 +234,17 @@ impl Client {
     }
 
     /// Turns to member `hint` if it names one, else to the next member, and
-    /// resends everything uncommitted there.
-    fn redirect(&mut self, hint: Option<usize>) {
+    /// resends everything uncommitted there; the member it leaves may have
+    /// taken what it was sent below `taken_below`.
+    fn redirect(&mut self, hint: Option<usize>, taken_below: u64) {
         let next = hint.filter(|&i| i < self.members.len()).unwrap_or((self.leader_index + 1) % self.members.len());
-        self.point_at(next);
+        self.point_at(next, taken_below);
     }
 
     /// Turns to the member after the one it sends to, passing by the one
     /// that went silent (if another is left to ask) while the election
     /// that silence may have started runs.
-    fn redirect_past_silent(&mut self, now: Nanos) {
+    fn redirect_past_silent(&mut self, now: Nanos, taken_below: u64) {
         let n = self.members.len();
         let mut next = (self.leader_index + 1) % n;
         if let Some((silent, at)) = self.silent
@@ -246,11 +254,15 @@ impl Client {
         {
             next = (next + 1) % n;
         }
-        self.point_at(next);
+        self.point_at(next, taken_below);
     }
 
     /// Sends to member `next` from now on, all that is uncommitted again.
-    fn point_at(&mut self, next: usize) {
+    /// The member it leaves may have taken requests below `taken_below`
+    /// (all it was sent, unless it said it leads no more and took none from
+    /// a request on): sent again, they say so (`FLAG_RESENT`).
+    fn point_at(&mut self, next: usize, taken_below: u64) {
+        self.moved_below = self.moved_below.max(taken_below.min(self.sent_next));
         (self.leader_index, self.leader) = (next, self.members[next]);
         self.request_send = self.request_oldest;
         self.stats.redirects += 1;
@@ -335,13 +347,16 @@ impl Client {
                     let stale = self
                         .silent
                         .is_some_and(|(silent, at)| silent == hint && now < at + self.config.election_timeout_ns);
+                    // The member it sends to took nothing from `request` on;
+                    // any other may have been talked past.
+                    let taken_below = if sender == self.leader_index { busy.request.get() } else { self.sent_next };
                     if busy.leader.get() != SENDER_CLIENT && hint != self.leader_index && !stale {
-                        self.redirect(Some(hint));
+                        self.redirect(Some(hint), taken_below);
                         self.paused_until = now;
                     } else if sender == self.leader_index {
                         // The member it sends to leads no more and knows no
                         // leader: try the next, after a pause for the election.
-                        self.redirect_past_silent(now);
+                        self.redirect_past_silent(now, taken_below);
                         self.paused_until = now + self.config.busy_retry_ns;
                     }
                     // Otherwise a late answer to a SUBMIT sent before it moved on.
@@ -391,7 +406,7 @@ impl Client {
             if self.failover() {
                 // Nobody answered: the leader may be gone; ask the next member.
                 self.silent = Some((self.leader_index, now));
-                self.redirect(None);
+                self.redirect(None, self.sent_next);
             }
         }
     }
@@ -438,7 +453,11 @@ impl Client {
             return None;
         }
         let buf = &mut buf[..self.config.mtu];
-        let mut writer = FrameWriter::submit(buf, &self.header, self.id, self.request_send).expect("mtu holds a head");
+        // A request an earlier leader may have taken: an elected leader that
+        // does not know this client cannot take it as a new client's.
+        let mut header = self.header;
+        header.flags = if self.request_send < self.moved_below { FLAG_RESENT } else { 0 }.into();
+        let mut writer = FrameWriter::submit(buf, &header, self.id, self.request_send).expect("mtu holds a head");
         let max = self.config.payload_max;
         while self.request_send < self.request_next {
             let slot = self.slot(self.request_send);
@@ -450,6 +469,7 @@ impl Client {
             self.sent_at[slot] = now;
             self.request_send += 1;
         }
+        self.sent_next = self.sent_next.max(self.request_send);
         self.stats.submits_sent += 1;
         Some(Transmit { dest: Dest::Unicast(self.leader), len: writer.finish() })
     }

@@ -180,10 +180,13 @@ impl Clients {
         (stored == request && seq != 0).then_some(seq)
     }
 
-    /// Notes that the request got `seq`.
+    /// Notes that the request got `seq`: the newest event of its client
+    /// known, if newer.
     pub(super) fn set_seq(&mut self, slot: usize, request: u64, seq: u64) {
         let index = self.seq_index(slot, request);
         self.seqs[index] = [request, seq];
+        let entry = &mut self.entries[slot];
+        entry.last_seq = entry.last_seq.max(seq);
     }
 
     /// One more event of the client in `slot` is in flight.
@@ -225,7 +228,6 @@ impl Clients {
         let Some(slot) = self.find_or_add(id, None, request, Room::Oldest) else { return };
         self.set_seq(slot, request, seq);
         let entry = &mut self.entries[slot];
-        entry.last_seq = entry.last_seq.max(seq);
         entry.request_next = entry.request_next.max(request + 1);
         entry.notified_next = entry.request_next;
     }

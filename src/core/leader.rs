@@ -12,8 +12,8 @@ use super::{
     Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
-    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, Frame, FrameWriter, Header, Heartbeat, Kind, SENDER_CLIENT,
-    Submit, emit,
+    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_RESENT, Frame, FrameWriter, Header, Heartbeat, Kind,
+    SENDER_CLIENT, Submit, emit,
 };
 
 /// Counters of every protocol path the leader runs.
@@ -495,7 +495,10 @@ impl Leader {
             return;
         }
         match datagram.frame {
-            Frame::Submit(submit) => self.on_submit(now, from, submit, datagram.header.token.get()),
+            Frame::Submit(submit) => {
+                let resent = datagram.header.flags.get() & FLAG_RESENT != 0;
+                self.on_submit(now, from, submit, (datagram.header.token.get(), resent))
+            }
             Frame::Ack(ack) => self.on_ack(now, from, sender, ack),
             Frame::Nak(nak) => self.on_nak(now, from, datagram.header.member(), nak),
             _ => self.rejects.unexpected_kind += 1,
@@ -507,12 +510,17 @@ impl Leader {
         self.header.epoch()
     }
 
-    fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>, token: u32) {
+    fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>, (token, resent): (u32, bool)) {
         let id = submit.head.client();
         // A client whose newest known event is older than what this leader
         // lost (or unknown) may have requests in those events: their place
         // cannot be told, and taking them again would sequence them twice.
-        if self.lost_end > 0 && self.clients.last_seq(id).is_none_or(|last| last < self.lost_end) {
+        // One it knows no event of whose SUBMIT starts at request 1, sent to
+        // no other member before, is a new client (one id per incarnation):
+        // it has nothing in them.
+        let known = self.clients.last_seq(id).filter(|&last| last > 0);
+        let new_client = known.is_none() && submit.head.request.get() == 1 && !resent;
+        if self.lost_end > 0 && !new_client && known.is_none_or(|last| last < self.lost_end) {
             self.stats.in_doubt += 1;
             return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
         }

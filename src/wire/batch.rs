@@ -8,6 +8,11 @@ use super::Error;
 use super::event::{EventHeader, Events};
 use crate::types::{ClientId, Seq};
 
+/// Header `flags` bit of a SUBMIT whose first request the client sent
+/// before, to a member it has since turned from: an earlier leader may
+/// have taken it.
+pub const FLAG_RESENT: u16 = 1;
+
 /// Body header of SUBMIT: the records that follow carry `client` and the
 /// request numbers `request`, `request + 1`, … in order; they are unstamped.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

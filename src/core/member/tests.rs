@@ -476,3 +476,72 @@ fn a_promote_of_an_epoch_gone_or_that_heard_no_leader_while_one_leads_moves_noth
     one.handle_datagram(30 * MS, addr(99), &promote_frame(1, 0));
     assert!(stood(&mut one, 30 * MS));
 }
+
+/// A member whose journal starts at 101 (retention deleted the rest) is
+/// elected. A client it knows nothing of that resends requests past its
+/// first may have had them taken in what was deleted: it cannot place
+/// them (BUSY reason 4). A client whose SUBMIT starts at request 1 is a
+/// new client (one id per incarnation): it is taken, and so are its next
+/// requests. Every new client was refused once, and a cluster restarted on
+/// trimmed journals took nothing.
+#[test]
+fn a_leader_whose_journal_retention_trimmed_takes_new_clients_and_not_unknown_resends() {
+    let claim = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
+    let config = Config { journal: true, ..auto() };
+    let mut resume = Member::resume_member(config.clone(), NodeId(1), 0, claim, (Seq(101), Seq(110))).unwrap();
+    for seq in 101..=110u64 {
+        let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
+        resume.push(crate::wire::EventRef::split(&record).unwrap().0);
+    }
+    let mut one = resume.finish();
+    one.handle_timeout(MS);
+    drain(&mut one, MS);
+    one.handle_datagram(2 * MS, addr(0), &fence_reply(0, 3));
+    one.handle_datagram(2 * MS, addr(2), &fence_reply(2, 3));
+    one.promote(3 * MS);
+    drain(&mut one, 3 * MS);
+    let vote = Vote::new(true, Claim { epoch: Epoch(3), seq: Seq(110) });
+    one.handle_datagram(4 * MS, addr(2), &frame(Kind::Vote, 2, 4, &vote));
+    assert!(one.is_leader());
+    drain(&mut one, 4 * MS);
+    let busy_or_data = |one: &mut Member, bytes: &[u8], now| {
+        one.handle_datagram(now, addr(99), bytes);
+        drain(one, now).into_iter().find_map(|(kind, bytes)| match parse(&bytes).unwrap().frame {
+            Frame::Busy(busy) => Some(format!("busy {:?} from {}", busy.reason(), busy.request.get())),
+            _ if kind == Kind::Data => Some("data".to_string()),
+            _ => None,
+        })
+    };
+    let mut buf = vec![0; 1472];
+    let mut fresh = crate::core::Client::new(config.clone(), ClientId(9), addr(1)).unwrap();
+    fresh.submit(b"new").unwrap();
+    let submit = fresh.poll_transmit(5 * MS, &mut buf).unwrap();
+    assert_eq!(busy_or_data(&mut one, &buf[..submit.len], 5 * MS).as_deref(), Some("data"), "a new client");
+    // Known now, by the event this leader gave it (once, only what it had
+    // delivered counted: its second request was in doubt).
+    fresh.submit(b"two").unwrap();
+    let submit = fresh.poll_transmit(5 * MS, &mut buf).unwrap();
+    assert_eq!(busy_or_data(&mut one, &buf[..submit.len], 5 * MS).as_deref(), Some("data"), "its second request");
+    let mut old = crate::core::Client::new(config.clone(), ClientId(10), addr(1)).unwrap();
+    for payload in [b"a", b"b", b"c"] {
+        old.submit(payload).unwrap();
+        let submit = old.poll_transmit(6 * MS, &mut buf).unwrap();
+        if payload == b"c" {
+            let answer = busy_or_data(&mut one, &buf[..submit.len], 6 * MS);
+            assert_eq!(answer.as_deref(), Some("busy EpochChanged from 3"), "request 3 of a client it cannot place");
+        }
+    }
+    // Request 1 sent to member 0 (which may have taken it, and died), then,
+    // unanswered, to this one: it cannot be told from one taken before 101.
+    let members = vec![addr(0), addr(1), addr(2)];
+    let mut moved = crate::core::Client::with_failover(config, ClientId(11), members).unwrap();
+    moved.submit(b"m").unwrap();
+    let to_0 = moved.poll_transmit(7 * MS, &mut buf).unwrap();
+    assert_eq!(to_0.dest, crate::core::Dest::Unicast(addr(0)));
+    moved.handle_timeout(7 * MS + 20 * MS);
+    let submit = moved.poll_transmit(7 * MS + 20 * MS, &mut buf).unwrap();
+    assert_eq!(submit.dest, crate::core::Dest::Unicast(addr(1)), "turned to the next member");
+    let answer = busy_or_data(&mut one, &buf[..submit.len], 30 * MS);
+    assert_eq!(answer.as_deref(), Some("busy EpochChanged from 1"), "a resent request 1 of a client it cannot place");
+    assert_eq!(one.leader_stats().map(|s| s.in_doubt), Some(2));
+}
