@@ -570,11 +570,12 @@ impl Follower {
     fn follow_newest_leader(&mut self, datagram: &Datagram<'_>) {
         let leads = matches!(datagram.frame, Frame::Data(_) | Frame::Heartbeat(_));
         let (epoch, mine) = (datagram.header.epoch(), self.epoch());
-        if leads
-            && mine != Epoch::ZERO
-            && epoch > mine
-            && let Some(leader) = datagram.header.member()
-        {
+        let Some(leader) = datagram.header.member().filter(|_| leads) else { return };
+        if mine == Epoch::ZERO {
+            // Following nobody yet: whichever member leads, not only the
+            // one the cluster file starts with (it may lead no more).
+            (self.leader, self.leader_addr) = (Some(leader), None);
+        } else if epoch > mine {
             self.join(epoch, leader);
             self.sync = None;
             self.log_epoch = epoch;

@@ -545,3 +545,41 @@ fn a_leader_whose_journal_retention_trimmed_takes_new_clients_and_not_unknown_re
     assert_eq!(answer.as_deref(), Some("busy EpochChanged from 1"), "a resent request 1 of a client it cannot place");
     assert_eq!(one.leader_stats().map(|s| s.in_doubt), Some(2));
 }
+
+/// A read-only subscriber with failover (`seqcast tail --failover`) that
+/// starts while member 2 leads epoch 4 follows it: it took frames only
+/// from the member the cluster file names first (node 0), and so
+/// received nothing, live or history, until an election it heard.
+#[test]
+fn a_subscriber_with_failover_follows_whichever_member_leads_when_it_starts() {
+    let leads = Config { leader: NodeId(2), epoch: Epoch(4), ..auto() };
+    let mut leader = Leader::new(leads, 0).unwrap();
+    let mut client = crate::core::Client::new(auto(), ClientId(9), addr(2)).unwrap();
+    let mut buf = vec![0; 1472];
+    client.submit(b"x").unwrap();
+    let submit = client.poll_transmit(10, &mut buf).unwrap();
+    leader.handle_datagram(10, addr(99), &buf[..submit.len]);
+    // As `seqcast tail` makes it: the epoch learned from the first frame.
+    let mut tail = Follower::observe(Config { epoch: Epoch::ZERO, ..auto() }, 0, Seq(1)).unwrap();
+    for (kind, bytes) in [20, 30 * MS].into_iter().flat_map(|now| {
+        let mut out = Vec::new();
+        while let Some(t) = leader.poll_transmit(now, &mut buf) {
+            out.push((Kind::from(buf[3]), buf[..t.len].to_vec()));
+        }
+        out
+    }) {
+        if matches!(kind, Kind::Data | Kind::Heartbeat) {
+            tail.handle_datagram(30 * MS, addr(2), &bytes);
+        }
+    }
+    leader.handle_datagram(
+        40 * MS,
+        addr(1),
+        &frame(Kind::Ack, 1, 4, &Ack { seq_held: 1.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() }),
+    );
+    while let Some(t) = leader.poll_transmit(50 * MS, &mut buf) {
+        tail.handle_datagram(50 * MS, addr(2), &buf[..t.len]);
+    }
+    assert_eq!((tail.epoch(), tail.rejects().not_member), (Epoch(4), 0));
+    assert!(matches!(tail.poll_event(), Some(Event::Deliver(e)) if e.header.seq() == Seq(1) && e.payload == b"x"));
+}
