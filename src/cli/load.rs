@@ -307,6 +307,11 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
     resolved.config.epoch = Epoch::ZERO;
     let count = cli.load.count()?;
     let leader = cli.leader.unwrap_or_else(|| resolved.leader_addr());
+    if let Some(node) = resolved.nodes.iter().position(|&addr| addr == leader) {
+        // Its replies come in that node's name: `--leader` naming another
+        // node of the cluster file than its `leader` (a member elected).
+        resolved.config.leader = seqcast::core::NodeId(node as u16);
+    }
     let members = if cli.failover {
         if resolved.nodes.len() != usize::from(resolved.config.nodes) {
             return Err("--failover needs a cluster file that names every node (node.0 = IP:PORT …)".into());
