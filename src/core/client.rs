@@ -86,6 +86,10 @@ pub struct Client {
     /// when. Most likely the leader that died: for one election timeout,
     /// a client going round members that know no leader passes it by.
     silent: Option<(usize, Nanos)>,
+    /// With failover: when the member it sends to last told it of a commit.
+    /// One that commits leads, however slowly: the client turns from it only
+    /// once it has committed nothing for an election timeout.
+    heard_at: Nanos,
     header: Header,
     payloads: Vec<u8>,
     lens: Vec<u16>,
@@ -138,6 +142,7 @@ impl Client {
         Ok(Client {
             leader_index: config.leader.index(),
             silent: None,
+            heard_at: 0,
             members,
             header: Header::new(Kind::Submit, SENDER_CLIENT, config.cluster_id, config.epoch),
             payloads: super::prefaulted(slots * config.payload_max),
@@ -262,6 +267,7 @@ impl Client {
     /// (all it was sent, unless it said it leads no more and took none from
     /// a request on): sent again, they say so (`FLAG_RESENT`).
     fn point_at(&mut self, next: usize, taken_below: u64) {
+        self.heard_at = 0;
         self.moved_below = self.moved_below.max(taken_below.min(self.sent_next));
         (self.leader_index, self.leader) = (next, self.members[next]);
         self.request_send = self.request_oldest;
@@ -325,6 +331,9 @@ impl Client {
         match frame {
             // A commit notice is true whichever leader sent it.
             Frame::Commit(commit) if commit.head.client() == self.id => {
+                if sender == self.leader_index {
+                    self.heard_at = now;
+                }
                 self.header.epoch = mine.max(epoch).get().into();
                 self.on_commit(commit);
             }
@@ -399,26 +408,33 @@ impl Client {
     /// Called when `poll_timeout` passes.
     pub fn handle_timeout(&mut self, now: Nanos) {
         let Some(oldest) = self.oldest_unresolved() else { return };
-        if now >= self.paused_until && now >= self.sent_at[self.slot(oldest)] + self.retry_ns() {
-            // Go back: resend everything uncommitted from the oldest on.
-            self.request_send = oldest;
-            self.stats.retries += 1;
-            if self.failover() {
-                // Nobody answered: the leader may be gone; ask the next member.
-                self.silent = Some((self.leader_index, now));
-                self.redirect(None, self.sent_next);
-            }
+        let (silent_at, retry_at) = self.deadlines(oldest);
+        if now < self.paused_until || now < silent_at.min(retry_at) {
+            return;
+        }
+        // Go back: resend everything uncommitted from the oldest on.
+        self.request_send = oldest;
+        self.stats.retries += 1;
+        if now >= silent_at {
+            // Nobody answered: the leader may be gone; ask the next member.
+            self.silent = Some((self.leader_index, now));
+            self.redirect(None, self.sent_next);
         }
     }
 
-    /// How long an unanswered request waits before it is sent again: with
-    /// failover, no longer than the election timeout, for silence that long
-    /// means the leader may be gone and another member should be asked.
-    fn retry_ns(&self) -> u64 {
-        match self.failover() {
-            true => self.config.client_retry_ns.min(self.config.election_timeout_ns),
-            false => self.config.client_retry_ns,
+    /// When the request `oldest` makes the member it was sent to silent
+    /// (with failover: no commit told since it went, or since the last one
+    /// told if later, for an election timeout, or `client_retry_ns` if
+    /// shorter; never without), and when it is sent there again
+    /// (`client_retry_ns` after it went).
+    fn deadlines(&self, oldest: u64) -> (Nanos, Nanos) {
+        let sent = self.sent_at[self.slot(oldest)];
+        let retry = sent + self.config.client_retry_ns;
+        if !self.failover() {
+            return (Nanos::MAX, retry);
         }
+        let quiet = self.config.client_retry_ns.min(self.config.election_timeout_ns);
+        (sent.max(self.heard_at) + quiet, retry)
     }
 
     /// With failover, a client whose requests are in doubt sends no more:
@@ -432,7 +448,10 @@ impl Client {
         if self.stopped() {
             return None;
         }
-        let retry = self.oldest_unresolved().map(|r| self.sent_at[self.slot(r)] + self.retry_ns());
+        let retry = self.oldest_unresolved().map(|r| {
+            let (silent_at, retry_at) = self.deadlines(r);
+            silent_at.min(retry_at)
+        });
         let mut timers = TimerTable::<2>::new();
         timers.set(Timer::Retry as usize, retry.map(|at| at.max(self.paused_until)));
         let unsent = retry.is_none() && self.request_send < self.request_next;
@@ -579,5 +598,30 @@ mod tests {
         not_leader(&mut client, TIMEOUT_NS + 10, 0, Some(0));
         not_leader(&mut client, TIMEOUT_NS + 20, 1, Some(0));
         assert_eq!(sends_to(&mut client, TIMEOUT_NS + 20), addr(0));
+    }
+
+    /// Member 0 commits the client's first request, and then is slow with
+    /// the second (a busy leader): it leads, and the client stays with it
+    /// until it has told of no commit for an election timeout. A commit
+    /// slower than that timeout once sent the client round the members.
+    #[test]
+    fn a_leader_that_commits_is_not_left_for_a_slow_commit() {
+        let mut client = client();
+        client.submit(b"a").unwrap();
+        client.submit(b"b").unwrap();
+        assert_eq!(sends_to(&mut client, 0), addr(0));
+        let mut buf = vec![0; client.config.mtu];
+        let header = Header::new(Kind::Commit, 0, client.config.cluster_id, Epoch(1));
+        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(1)).unwrap();
+        writer.push_run(&crate::wire::CommitRun::new(1, Seq(1), 1));
+        let len = writer.finish();
+        client.handle_datagram(TIMEOUT_NS / 2, addr(0), &buf[..len]);
+        assert_eq!(client.poll_event().map(|c| c.request), Some(1));
+        client.handle_timeout(TIMEOUT_NS + 1);
+        assert_eq!((client.leader_addr(), client.stats().redirects), (addr(0), 0), "it committed 10 ms ago");
+        let silent = TIMEOUT_NS / 2 + TIMEOUT_NS;
+        assert_eq!(client.poll_timeout(), Some(silent));
+        client.handle_timeout(silent);
+        assert_eq!(sends_to(&mut client, silent), addr(1), "no commit told for a timeout: the next member");
     }
 }
