@@ -201,6 +201,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
+    // Sequences reported lost to the application: how many, the first and
+    // the last; and how many the last warning covered.
+    let lost: std::cell::Cell<(u64, Seq, Seq)> = std::cell::Cell::new((0, Seq::ZERO, Seq::ZERO));
+    let mut lost_warned = 0;
     let result = node.run(
         &net::stop_requested,
         |event, _| match *event {
@@ -219,9 +223,23 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     first_commit_after = None;
                 }
             }
+            MemberEvent::Log(Event::Lost { first, end }) => {
+                let (count, low, _) = lost.get();
+                lost.set((count + (end - first), if count == 0 { first } else { low }, end.prev()));
+            }
             _ => {}
         },
         |member, driver| {
+            let (count, low, high) = lost.get();
+            if count > lost_warned {
+                eprintln!(
+                    "{} warning: member {id}: {} events are gone (UNRECOVERABLE: a leader no longer holds them), {count} \
+                     in all, all within {low}..={high}: reported lost, never delivered",
+                    super::args::clock_time(),
+                    count - lost_warned
+                );
+                lost_warned = count;
+            }
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             if let Some(l) = member.leader() {
