@@ -245,10 +245,14 @@ impl AckWatch {
             let since = now.saturating_sub(if heard == 0 { leader.started_ns() } else { heard });
             if since >= SILENT_NS {
                 if !f.silent {
-                    let what = if heard == 0 { "not heard from since this leader started" } else { "silent" };
+                    // Never heard: what it holds is unknown here, not 0.
+                    let (what, holds) = match heard {
+                        0 => ("not heard from since this leader started", String::new()),
+                        _ => ("silent", format!("; it holds up to {h}")),
+                    };
                     eprintln!(
-                        "{at} warning: leader: follower {id} {what} for {:.1} s (no ACK; it holds up to {h}, the \
-                         leader is at {newest})",
+                        "{at} warning: leader: follower {id} {what} for {:.1} s (no ACK{holds}; the leader is at \
+                         {newest})",
                         since as f64 / 1e9
                     );
                     f.silent = true;
