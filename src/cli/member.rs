@@ -273,7 +273,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 ),
                 (_, Some(f)) => println!(
                     "{warn}[member {id} follows {} in epoch {}{}] delivered {} (events lost {}) held {} commit {} naks {} elections won {} lost {} at {}",
-                    f.leader().map_or("nobody".to_string(), |l| l.to_string()),
+                    // Epoch 0: no leader heard yet (a rejoining member, or one standing).
+                    f.leader().filter(|_| f.epoch() != Epoch::ZERO).map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
                     if f.syncing() { ", syncing" } else { "" },
                     f.stats().delivered,
