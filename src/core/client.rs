@@ -65,7 +65,8 @@ impl std::error::Error for SubmitError {}
 /// The client's timers, one slot each in its [`TimerTable`].
 #[derive(Clone, Copy, Debug)]
 enum Timer {
-    /// The oldest request sent is unanswered for `client_retry_ns`: resend
+    /// The oldest request sent is unanswered for `client_retry_ns`: resend;
+    /// with failover, or the member it sends to fell silent: turn from it
     /// (not before a BUSY's pause ends).
     Retry,
     /// Requests wait unsent until a BUSY's pause ends.
@@ -86,10 +87,17 @@ pub struct Client {
     /// when. Most likely the leader that died: for one election timeout,
     /// a client going round members that know no leader passes it by.
     silent: Option<(usize, Nanos)>,
-    /// With failover: when the member it sends to last told it of a commit.
-    /// One that commits leads, however slowly: the client turns from it only
-    /// once it has committed nothing for an election timeout.
-    heard_at: Nanos,
+    /// With failover: since when the client waits on the member it sends
+    /// to: its last commit of a pending request there, the client's turn to
+    /// it, or the send that left something pending after nothing was. One
+    /// that commits leads, however slowly: the client turns from it only
+    /// once it has committed nothing for an election timeout (resends and
+    /// BUSY answers do not count: a stale leader answers those too).
+    waiting_since: Nanos,
+    /// The client resent requests to the member it sends to, which that
+    /// member may have taken the first time: its "not leader" answer to
+    /// the copy says nothing of the first.
+    resent_here: bool,
     header: Header,
     payloads: Vec<u8>,
     lens: Vec<u16>,
@@ -142,7 +150,8 @@ impl Client {
         Ok(Client {
             leader_index: config.leader.index(),
             silent: None,
-            heard_at: 0,
+            waiting_since: 0,
+            resent_here: false,
             members,
             header: Header::new(Kind::Submit, SENDER_CLIENT, config.cluster_id, config.epoch),
             payloads: super::prefaulted(slots * config.payload_max),
@@ -241,9 +250,9 @@ impl Client {
     /// Turns to member `hint` if it names one, else to the next member, and
     /// resends everything uncommitted there; the member it leaves may have
     /// taken what it was sent below `taken_below`.
-    fn redirect(&mut self, hint: Option<usize>, taken_below: u64) {
+    fn redirect(&mut self, now: Nanos, hint: Option<usize>, taken_below: u64) {
         let next = hint.filter(|&i| i < self.members.len()).unwrap_or((self.leader_index + 1) % self.members.len());
-        self.point_at(next, taken_below);
+        self.point_at(now, next, taken_below);
     }
 
     /// Turns to the member after the one it sends to, passing by the one
@@ -259,15 +268,15 @@ impl Client {
         {
             next = (next + 1) % n;
         }
-        self.point_at(next, taken_below);
+        self.point_at(now, next, taken_below);
     }
 
     /// Sends to member `next` from now on, all that is uncommitted again.
     /// The member it leaves may have taken requests below `taken_below`
     /// (all it was sent, unless it said it leads no more and took none from
     /// a request on): sent again, they say so (`FLAG_RESENT`).
-    fn point_at(&mut self, next: usize, taken_below: u64) {
-        self.heard_at = 0;
+    fn point_at(&mut self, now: Nanos, next: usize, taken_below: u64) {
+        (self.waiting_since, self.resent_here) = (now, false);
         self.moved_below = self.moved_below.max(taken_below.min(self.sent_next));
         (self.leader_index, self.leader) = (next, self.members[next]);
         self.request_send = self.request_oldest;
@@ -305,7 +314,9 @@ impl Client {
             return;
         }
         match datagram.frame {
-            Frame::Commit(commit) if commit.head.client() == self.id => self.on_commit(commit),
+            Frame::Commit(commit) if commit.head.client() == self.id => {
+                self.on_commit(commit);
+            }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
                 self.leader_restarted.get_or_insert((mine, epoch));
             }
@@ -331,11 +342,11 @@ impl Client {
         match frame {
             // A commit notice is true whichever leader sent it.
             Frame::Commit(commit) if commit.head.client() == self.id => {
-                if sender == self.leader_index {
-                    self.heard_at = now;
-                }
                 self.header.epoch = mine.max(epoch).get().into();
-                self.on_commit(commit);
+                // Progress, not a COMMIT seen before (a duplicate, a replay).
+                if self.on_commit(commit) && sender == self.leader_index {
+                    self.waiting_since = now;
+                }
             }
             _ if epoch < mine => self.rejects.wrong_epoch += 1,
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
@@ -358,9 +369,10 @@ impl Client {
                         .is_some_and(|(silent, at)| silent == hint && now < at + self.config.election_timeout_ns);
                     // The member it sends to took nothing from `request` on;
                     // any other may have been talked past.
-                    let taken_below = if sender == self.leader_index { busy.request.get() } else { self.sent_next };
+                    let here = sender == self.leader_index && !self.resent_here;
+                    let taken_below = if here { busy.request.get() } else { self.sent_next };
                     if busy.leader.get() != SENDER_CLIENT && hint != self.leader_index && !stale {
-                        self.redirect(Some(hint), taken_below);
+                        self.redirect(now, Some(hint), taken_below);
                         self.paused_until = now;
                     } else if sender == self.leader_index {
                         // The member it sends to leads no more and knows no
@@ -387,7 +399,9 @@ impl Client {
         }
     }
 
-    fn on_commit(&mut self, commit: Commit<'_>) {
+    /// Takes the commits `commit` tells of; true if one was news.
+    fn on_commit(&mut self, commit: Commit<'_>) -> bool {
+        let mut news = false;
         for run in commit.runs {
             let (request, seq, count) = (run.request.get(), run.seq.get(), u64::from(run.count.get()));
             // Only the part of the run that is still pending here.
@@ -395,9 +409,11 @@ impl Client {
             let end = request.saturating_add(count).min(self.request_next);
             for request_done in first..end {
                 let slot = self.slot(request_done);
+                news |= self.seqs[slot] == 0;
                 self.seqs[slot] = seq + (request_done - request);
             }
         }
+        news
     }
 
     /// The oldest request sent and not yet committed.
@@ -418,15 +434,16 @@ impl Client {
         if now >= silent_at {
             // Nobody answered: the leader may be gone; ask the next member.
             self.silent = Some((self.leader_index, now));
-            self.redirect(None, self.sent_next);
+            self.redirect(now, None, self.sent_next);
+        } else {
+            self.resent_here = true;
         }
     }
 
-    /// When the request `oldest` makes the member it was sent to silent
-    /// (with failover: no commit told since it went, or since the last one
-    /// told if later, for an election timeout, or `client_retry_ns` if
-    /// shorter; never without), and when it is sent there again
-    /// (`client_retry_ns` after it went).
+    /// When the member it sends to counts as silent (with failover: an
+    /// election timeout, or `client_retry_ns` if shorter, after
+    /// `waiting_since`; never without), and when the request `oldest` is
+    /// sent there again (`client_retry_ns` after it last went).
     fn deadlines(&self, oldest: u64) -> (Nanos, Nanos) {
         let sent = self.sent_at[self.slot(oldest)];
         let retry = sent + self.config.client_retry_ns;
@@ -434,7 +451,7 @@ impl Client {
             return (Nanos::MAX, retry);
         }
         let quiet = self.config.client_retry_ns.min(self.config.election_timeout_ns);
-        (sent.max(self.heard_at) + quiet, retry)
+        (self.waiting_since + quiet, retry)
     }
 
     /// With failover, a client whose requests are in doubt sends no more:
@@ -470,6 +487,10 @@ impl Client {
         }
         if self.request_send == self.request_next {
             return None;
+        }
+        if (self.request_oldest..self.sent_next).all(|r| self.seqs[self.slot(r)] != 0) {
+            // Nothing it ever sent is pending: the wait on this member starts now.
+            self.waiting_since = now;
         }
         let buf = &mut buf[..self.config.mtu];
         // A request an earlier leader may have taken: an elected leader that
@@ -600,6 +621,94 @@ mod tests {
         assert_eq!(sends_to(&mut client, TIMEOUT_NS + 20), addr(0));
     }
 
+    /// Member `from` commits `request` at `seq`.
+    fn commit(client: &mut Client, now: Nanos, from: usize, request: u64, seq: u64) {
+        let mut buf = vec![0; client.config.mtu];
+        let header = Header::new(Kind::Commit, from as u16, client.config.cluster_id, Epoch(1));
+        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(seq)).unwrap();
+        writer.push_run(&crate::wire::CommitRun::new(request, Seq(seq), 1));
+        let len = writer.finish();
+        client.handle_datagram(now, addr(from), &buf[..len]);
+    }
+
+    /// A COMMIT seen before (a duplicate, a replay) is no sign of life: a
+    /// dead leader's, replayed, once kept the client waiting on it.
+    #[test]
+    fn a_commit_told_again_does_not_keep_a_client_on_a_silent_member() {
+        let mut client = client();
+        client.submit(b"a").unwrap();
+        client.submit(b"b").unwrap();
+        assert_eq!(sends_to(&mut client, 0), addr(0));
+        commit(&mut client, TIMEOUT_NS / 2, 0, 1, 1);
+        commit(&mut client, TIMEOUT_NS, 0, 1, 1);
+        commit(&mut client, TIMEOUT_NS + TIMEOUT_NS / 4, 0, 1, 1);
+        client.handle_timeout(TIMEOUT_NS / 2 + TIMEOUT_NS);
+        assert_eq!(client.leader_addr(), addr(1), "silent since its one commit, 20 ms ago");
+    }
+
+    /// A member that answers only "too many in flight" (a leader cut off
+    /// from its followers fills up and says so) commits nothing: the
+    /// client's resends to it do not put off its turn to the next member.
+    #[test]
+    fn a_member_that_only_says_busy_is_left_after_an_election_timeout() {
+        let mut client = client();
+        client.submit(b"a").unwrap();
+        assert_eq!(sends_to(&mut client, 0), addr(0));
+        let busy = Busy {
+            client: 7.into(),
+            reason: u16::from(BusyReason::InFlightFull).into(),
+            leader: 0.into(),
+            request: 1.into(),
+            retry_ns: 1_000_000.into(),
+        };
+        let mut buf = vec![0; client.config.mtu];
+        let header = Header::new(Kind::Busy, 0, client.config.cluster_id, Epoch(1));
+        let len = emit(&mut buf, &header, Kind::Busy, &busy).unwrap();
+        let busy = buf[..len].to_vec();
+        let (mut now, mut resends) = (0, 0);
+        client.handle_datagram(now, addr(0), &busy);
+        while client.leader_addr() == addr(0) && now < 2 * TIMEOUT_NS {
+            now += 1_000_000;
+            // Sent again once the pause is over, and answered the same a
+            // round trip later.
+            let resent = client.poll_transmit(now, &mut buf).is_some();
+            client.handle_timeout(now);
+            if resent {
+                resends += 1;
+                client.handle_datagram(now + 100_000, addr(0), &busy);
+            }
+        }
+        // At 20 ms its request waits on a pause, not on member 0; the next
+        // resend, at 21 ms, finds 20 ms gone without a commit.
+        assert_eq!((now, resends), (TIMEOUT_NS + 1_000_000, 11), "left once 20 ms passed with no commit");
+    }
+
+    /// Request 1, committed by member 0 while it led and never told, is
+    /// sent to it again (it goes on committing the client's others); it now
+    /// leads no more and says so of the copy. That says nothing of the
+    /// first: sent to the next leader, request 1 carries `RESENT`.
+    #[test]
+    fn a_not_leader_answer_to_a_resent_copy_leaves_the_request_marked_resent() {
+        let mut client = client();
+        for payload in [b"1", b"2", b"3", b"4"] {
+            client.submit(payload).unwrap();
+        }
+        assert_eq!(sends_to(&mut client, 0), addr(0));
+        // Commits of 2, 3 and 4 keep member 0 alive; 1's is lost.
+        for (request, at) in [(2, 15), (3, 30), (4, 45)] {
+            commit(&mut client, at * 1_000_000, 0, request, request);
+        }
+        client.handle_timeout(50_000_000);
+        let mut buf = vec![0; client.config.mtu];
+        let resent = client.poll_transmit(50_000_000, &mut buf).unwrap();
+        assert_eq!(resent.dest, Dest::Unicast(addr(0)), "sent to member 0 again");
+        not_leader(&mut client, 50_000_010, 0, Some(2));
+        let submit = client.poll_transmit(50_000_010, &mut buf).unwrap();
+        assert_eq!(submit.dest, Dest::Unicast(addr(2)));
+        let datagram = crate::wire::parse(&buf[..submit.len]).unwrap();
+        assert_eq!(datagram.header.flags.get(), FLAG_RESENT);
+    }
+
     /// Member 0 commits the client's first request, and then is slow with
     /// the second (a busy leader): it leads, and the client stays with it
     /// until it has told of no commit for an election timeout. A commit
@@ -610,12 +719,7 @@ mod tests {
         client.submit(b"a").unwrap();
         client.submit(b"b").unwrap();
         assert_eq!(sends_to(&mut client, 0), addr(0));
-        let mut buf = vec![0; client.config.mtu];
-        let header = Header::new(Kind::Commit, 0, client.config.cluster_id, Epoch(1));
-        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(1)).unwrap();
-        writer.push_run(&crate::wire::CommitRun::new(1, Seq(1), 1));
-        let len = writer.finish();
-        client.handle_datagram(TIMEOUT_NS / 2, addr(0), &buf[..len]);
+        commit(&mut client, TIMEOUT_NS / 2, 0, 1, 1);
         assert_eq!(client.poll_event().map(|c| c.request), Some(1));
         client.handle_timeout(TIMEOUT_NS + 1);
         assert_eq!((client.leader_addr(), client.stats().redirects), (addr(0), 0), "it committed 10 ms ago");

@@ -33,7 +33,8 @@ pub struct Header {
     pub version: u8,
     /// A [`Kind`] code.
     pub kind: u8,
-    /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST); zero otherwise.
+    /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST,
+    /// [`FLAG_RESENT`](super::FLAG_RESENT) on a SUBMIT); zero otherwise.
     pub flags: U16,
     /// Node id of the sender, or [`SENDER_CLIENT`].
     pub sender: U16,
