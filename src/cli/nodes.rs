@@ -664,8 +664,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                  that this follower delivered on receipt (--deliver receive): they never committed (the sequencer \
                  lost writes it had not synced, as a power loss at --sync batch does) and are in doubt for this \
                  follower's application. This follower took nothing of its log and stops, its journal untouched; \
-                 restart it to follow epoch {epoch}: it keeps the {} events it knew committed and takes the rest \
-                 from the sequencer",
+                 restart it to follow epoch {epoch}: it keeps what it knew committed (up to seq {}) and takes the \
+                 rest from the sequencer",
                 last + 1,
                 short.committed
             );

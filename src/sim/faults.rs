@@ -142,7 +142,10 @@ impl Sim<'_> {
                 }
             }
             Fault::Sync(i, incarnation, turn) => {
-                if self.nodes[i].incarnation == incarnation && self.nodes[i].node.is_some() {
+                if let Some(until) = self.nodes[i].paused_until.filter(|&until| until > self.now) {
+                    // A paused process hears of its sync when it wakes.
+                    self.push(until, Item::Fault(Fault::Sync(i, incarnation, turn)));
+                } else if self.nodes[i].incarnation == incarnation && self.nodes[i].node.is_some() {
                     self.sync(i, turn);
                     self.drain(Who::Node(i));
                 }
