@@ -155,7 +155,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     let leader = leader.map_err(|e| e.to_string())?;
     let followers: Vec<FollowerNode> = followers.into_iter().collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     println!();
-    print_report(&load_report, stop_load.load(Ordering::Relaxed));
+    print_report(&load_report, stop_load.load(Ordering::Relaxed), false);
     for (i, f) in followers.iter().enumerate() {
         println!("{}", report::table_row(&format!("delivery (stamp → follower {})", i + 1), f.delivery()));
     }

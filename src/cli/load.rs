@@ -222,7 +222,7 @@ pub fn run_with_progress(
 /// The report's text: counts that add up, the achieved rate, the latency.
 /// `stopped`: the run was stopped before its schedule ended (no reply, or
 /// Ctrl-C).
-pub fn print_report(r: &LoadReport, stopped: bool) {
+pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
     println!(
         "events: planned {}, submitted {} = committed {} + unconfirmed {}   (busy replies {}, client resends {})",
         r.planned, r.submitted, r.committed, r.unconfirmed, r.busy, r.retries
@@ -237,7 +237,9 @@ pub fn print_report(r: &LoadReport, stopped: bool) {
     }
     println!("rate: {:.0} committed events/s over {:.3} s", r.rate(), r.elapsed_ns as f64 / 1e9);
     match r.leader_restarted {
-        Some((old, new)) if old == new || old == Epoch::ZERO => println!(
+        // With failover a newer epoch is a new leader, not a loss: only its
+        // "cannot place" answer leaves requests in doubt.
+        Some((old, new)) if failover || old == new || old == Epoch::ZERO => println!(
             "in doubt: the leader of epoch {new} cannot place requests this run resent (an earlier leader may \
              have taken them, in a part of the log it does not hold); the {} unconfirmed events are in doubt",
             r.unconfirmed
@@ -362,7 +364,7 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
     if cli.json {
         println!("{}", json(&report));
     } else {
-        print_report(&report, stop.load(Ordering::Relaxed));
+        print_report(&report, stop.load(Ordering::Relaxed), cli.failover);
     }
     if let Some(dir) = &cli.out {
         let path = dir.join("loadgen-commit.hdr");
