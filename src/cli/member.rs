@@ -205,6 +205,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // the last; and how many the last warning covered.
     let lost: std::cell::Cell<(u64, Seq, Seq)> = std::cell::Cell::new((0, Seq::ZERO, Seq::ZERO));
     let mut lost_warned = 0;
+    // Events handed to the application in this run, whatever the role (a
+    // role's own counters start again at each change) and the journal's
+    // replay included: what the digest covers, less what was lost.
+    let delivered = std::cell::Cell::new(0u64);
     let result = node.run(
         &net::stop_requested,
         |event, _| match *event {
@@ -216,6 +220,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 println!("following: node {leader} leads epoch {epoch}, at {}", when());
             }
             MemberEvent::Log(Event::Deliver(e)) => {
+                delivered.set(delivered.get() + 1);
                 if let Some((epoch, commit)) = first_commit_after
                     && e.header.seq() > commit
                 {
@@ -252,7 +257,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now())),
-                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f)),
+                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f, delivered.get())),
                 _ => {}
             }
             if quiet {
@@ -277,8 +282,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     f.leader().filter(|_| f.epoch() != Epoch::ZERO).map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
                     if f.syncing() { ", syncing" } else { "" },
-                    f.stats().delivered,
-                    f.stats().lost,
+                    delivered.get(),
+                    lost.get().0,
                     f.seq_held(),
                     f.commit(),
                     f.stats().naks_sent,

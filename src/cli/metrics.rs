@@ -196,8 +196,9 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos) -> Str
     page.text()
 }
 
-/// A follower's page; `node` is its id.
-pub fn follower_page(node: u16, follower: &Follower) -> String {
+/// A follower's page; `node` is its id, `delivered` the events it handed
+/// its application (a member counts them across its roles).
+pub fn follower_page(node: u16, follower: &Follower, delivered: u64) -> String {
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = follower.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 0);
@@ -210,7 +211,7 @@ pub fn follower_page(node: u16, follower: &Follower) -> String {
         &n,
         follower.seq_held().get(),
     );
-    page.sample("seqcast_delivered_total", "counter", "Events delivered in order.", &n, s.delivered);
+    page.sample("seqcast_delivered_total", "counter", "Events delivered in order.", &n, delivered);
     page.sample("seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
     page.sample("seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
@@ -254,6 +255,6 @@ mod tests {
     #[test]
     fn a_follower_page_keeps_each_metric_in_one_group() {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0);
-        assert_grouped(&follower_page(1, &follower.unwrap()));
+        assert_grouped(&follower_page(1, &follower.unwrap(), 0));
     }
 }

@@ -621,7 +621,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 );
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
-            metrics.publish(super::metrics::follower_page(id.0, follower));
+            metrics.publish(super::metrics::follower_page(id.0, follower, follower.stats().delivered));
             if !quiet {
                 println!(
                     "{warn}[follower {id}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
