@@ -559,19 +559,28 @@ mod tests {
         }
     }
 
-    /// Member `from` says it does not lead, naming `leader` (or nobody).
-    fn not_leader(client: &mut Client, now: Nanos, from: usize, leader: Option<usize>) {
+    /// Member `from`'s BUSY for request 1 of client 7: `reason`, naming
+    /// `leader`, to wait `retry_ns`.
+    fn busy_frame(client: &Client, from: usize, reason: BusyReason, leader: u16, retry_ns: u64) -> Vec<u8> {
         let body = Busy {
             client: 7.into(),
-            reason: u16::from(BusyReason::NotLeader).into(),
-            leader: leader.map_or(SENDER_CLIENT, |l| l as u16).into(),
+            reason: u16::from(reason).into(),
+            leader: leader.into(),
             request: 1.into(),
-            retry_ns: 0.into(),
+            retry_ns: retry_ns.into(),
         };
         let mut buf = vec![0; client.config.mtu];
         let header = Header::new(Kind::Busy, from as u16, client.config.cluster_id, client.config.epoch);
         let len = emit(&mut buf, &header, Kind::Busy, &body).unwrap();
-        client.handle_datagram(now, addr(from), &buf[..len]);
+        buf.truncate(len);
+        buf
+    }
+
+    /// Member `from` says it does not lead, naming `leader` (or nobody).
+    fn not_leader(client: &mut Client, now: Nanos, from: usize, leader: Option<usize>) {
+        let leader = leader.map_or(SENDER_CLIENT, |l| l as u16);
+        let busy = busy_frame(client, from, BusyReason::NotLeader, leader, 0);
+        client.handle_datagram(now, addr(from), &busy);
     }
 
     #[test]
@@ -654,17 +663,8 @@ mod tests {
         let mut client = client();
         client.submit(b"a").unwrap();
         assert_eq!(sends_to(&mut client, 0), addr(0));
-        let busy = Busy {
-            client: 7.into(),
-            reason: u16::from(BusyReason::InFlightFull).into(),
-            leader: 0.into(),
-            request: 1.into(),
-            retry_ns: 1_000_000.into(),
-        };
+        let busy = busy_frame(&client, 0, BusyReason::InFlightFull, 0, 1_000_000);
         let mut buf = vec![0; client.config.mtu];
-        let header = Header::new(Kind::Busy, 0, client.config.cluster_id, Epoch(1));
-        let len = emit(&mut buf, &header, Kind::Busy, &busy).unwrap();
-        let busy = buf[..len].to_vec();
         let (mut now, mut resends) = (0, 0);
         client.handle_datagram(now, addr(0), &busy);
         while client.leader_addr() == addr(0) && now < 2 * TIMEOUT_NS {

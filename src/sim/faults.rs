@@ -115,7 +115,7 @@ impl Sim<'_> {
                         return;
                     }
                     self.paths.leader_restarts += 1;
-                    self.core.epoch = self.member(i).map_or(self.core.epoch, Member::epoch).next();
+                    self.next_sequencer_epoch();
                 }
                 if self.crash(i) {
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
@@ -132,9 +132,7 @@ impl Sim<'_> {
                     }
                 }
                 self.paths.cluster_crashes += 1;
-                // Without failover the leader comes back in a newer epoch.
-                let leader = self.leader().and_then(|l| self.member(l)).map(|m| m.epoch());
-                self.core.epoch = leader.unwrap_or(self.core.epoch).next();
+                self.next_sequencer_epoch();
                 for i in 0..self.nodes.len() {
                     if self.crash(i) {
                         self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
@@ -191,6 +189,14 @@ impl Sim<'_> {
                 }
             }
         }
+    }
+
+    /// Without failover the leader comes back from its journal in a newer
+    /// epoch than the one it leads (or the last it led): the config a
+    /// restarted leader takes.
+    fn next_sequencer_epoch(&mut self) {
+        let leader = self.leader().and_then(|l| self.member(l)).map(Member::epoch);
+        self.core.epoch = leader.unwrap_or(self.core.epoch).next();
     }
 
     /// Picks the leader (if `leader` and there is one) or another member.
