@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::args::{ClusterArgs, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
-use super::nodes::{rejects_text, write_histogram};
+use super::nodes::{LostSpan, rejects_text, write_histogram};
 use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq};
 use seqcast::net::report;
 use seqcast::net::{self, Clock, MemberNode};
@@ -201,9 +201,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
-    // Sequences reported lost to the application: how many, the first and
-    // the last; and how many the last warning covered.
-    let lost: std::cell::Cell<(u64, Seq, Seq)> = std::cell::Cell::new((0, Seq::ZERO, Seq::ZERO));
+    // Sequences a leader reported lost (not gaps its journal replays), and
+    // how many the last warning covered.
+    let lost = std::cell::Cell::new(LostSpan::default());
     let mut lost_warned = 0;
     // Events handed to the application in this run, whatever the role (a
     // role's own counters start again at each change) and the journal's
@@ -211,7 +211,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let delivered = std::cell::Cell::new(0u64);
     let result = node.run(
         &net::stop_requested,
-        |event, _| match *event {
+        |event, now| match *event {
             MemberEvent::Elected { epoch, commit, log_end } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
                 first_commit_after = Some((epoch, commit));
@@ -228,22 +228,18 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     first_commit_after = None;
                 }
             }
-            MemberEvent::Log(Event::Lost { first, end }) => {
-                let (count, low, _) = lost.get();
-                lost.set((count + (end - first), if count == 0 { first } else { low }, end.prev()));
+            MemberEvent::Log(Event::Lost { first, end }) if now > 0 => {
+                let mut span = lost.get();
+                span.note(first, end);
+                lost.set(span);
             }
             _ => {}
         },
         |member, driver| {
-            let (count, low, high) = lost.get();
-            if count > lost_warned {
-                eprintln!(
-                    "{} warning: member {id}: {} events are gone (UNRECOVERABLE: a leader no longer holds them), {count} \
-                     in all, all within {low}..={high}: reported lost, never delivered",
-                    super::args::clock_time(),
-                    count - lost_warned
-                );
-                lost_warned = count;
+            let span = lost.get();
+            if span.count > lost_warned {
+                span.warn(&format!("member {id}"), span.count - lost_warned);
+                lost_warned = span.count;
             }
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
@@ -283,7 +279,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     f.epoch(),
                     if f.syncing() { ", syncing" } else { "" },
                     delivered.get(),
-                    lost.get().0,
+                    lost.get().count,
                     f.seq_held(),
                     f.commit(),
                     f.stats().naks_sent,

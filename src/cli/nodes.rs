@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
-use seqcast::core::{Epoch, Event, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects};
+use seqcast::core::{Epoch, Event, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects, Seq};
 use seqcast::net::report;
 use seqcast::net::{self, Clock, Driver, FollowerNode, LeaderNode};
 
@@ -138,6 +138,33 @@ impl Silence {
 
 /// Says on stderr when a follower's NAKs have gone unanswered for a second
 /// while it still NAKs and hears the group (the leader does not hear it:
+/// Sequences reported lost to the application: how many, and the span
+/// from the first to the last.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct LostSpan {
+    pub(super) count: u64,
+    pub(super) span: Option<(Seq, Seq)>,
+}
+
+impl LostSpan {
+    /// `[first, end)` reported lost.
+    pub(super) fn note(&mut self, first: Seq, end: Seq) {
+        self.count += end - first;
+        self.span = Some((self.span.map_or(first, |(low, _)| low), end.prev()));
+    }
+
+    /// Says on stderr that `who` was told of `new` more lost, once a tick.
+    pub(super) fn warn(&self, who: &str, new: u64) {
+        let within = self.span.map_or(String::new(), |(a, b)| format!(", all within {a}..={b}"));
+        eprintln!(
+            "{} warning: {who}: the leader says {new} events are gone (UNRECOVERABLE), {} in all{within}: reported \
+             lost, never delivered",
+            super::args::clock_time(),
+            self.count
+        );
+    }
+}
+
 /// unicast from it to the leader is lost or blocked; or the leader does
 /// not serve it), and when one is answered again.
 #[derive(Default)]
@@ -586,8 +613,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let quiet = args.output.quiet;
     let mut last = FollowerStats::default();
     let restarted = Cell::new(None);
-    // The first and last sequence reported lost so far.
-    let lost_span: Cell<Option<(seqcast::core::Seq, seqcast::core::Seq)>> = Cell::new(None);
+    let lost = Cell::new(LostSpan::default());
     let mut silence = Silence::default();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::default();
@@ -601,8 +627,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         |event| match event {
             Event::LeaderRestarted { old, new, in_doubt } => restarted.set(Some((*old, *new, *in_doubt))),
             Event::Lost { first, end } => {
-                let low = lost_span.get().map_or(*first, |(low, _)| low);
-                lost_span.set(Some((low, end.prev())));
+                let mut span = lost.get();
+                span.note(*first, *end);
+                lost.set(span);
             }
             Event::Deliver(_) => {}
         },
@@ -611,14 +638,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
-                let within = lost_span.get().map_or(String::new(), |(a, b)| format!(", all within {a}..={b}"));
-                eprintln!(
-                    "{} warning: follower {id}: the leader says {} events are gone (UNRECOVERABLE), {} in all{within}: \
-                     reported lost, never delivered",
-                    super::args::clock_time(),
-                    s.lost - last.lost,
-                    s.lost
-                );
+                lost.get().warn(&format!("follower {id}"), s.lost - last.lost);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
             metrics.publish(super::metrics::follower_page(id.0, follower, follower.stats().delivered));

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 
 use super::args::{ClusterArgs, TuningArgs};
 use super::fail;
+use super::nodes::LostSpan;
 use seqcast::core::{Epoch, Event, Seq};
 use seqcast::net::{self, FollowerNode};
 use seqcast::wire::EventRef;
@@ -107,8 +108,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
         args.to.map_or(String::new(), |to| format!(" to {to}"))
     );
     let (done, restarted) = (Cell::new(false), Cell::new(None));
-    // Sequences reported lost: the first, the last, and how many.
-    let lost: Cell<Option<(Seq, Seq, u64)>> = Cell::new(None);
+    let lost = Cell::new(LostSpan::default());
     if let Some(to) = args.to {
         node.deliver_until(Seq(to));
     }
@@ -127,14 +127,15 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     e.header.seq()
                 }
                 Event::Lost { first, end } => {
-                    if lost.get().is_none() {
+                    let mut span = lost.get();
+                    if span.count == 0 {
                         eprintln!(
                             "seqcast tail: the leader no longer has sequences from {first} (UNRECOVERABLE: its \
                              journal's retention deleted them, or it keeps none): reported lost, not delivered"
                         );
                     }
-                    let (low, count) = lost.get().map_or((first, 0), |(low, _, count)| (low, count));
-                    lost.set(Some((low, end.prev(), count + (end - first))));
+                    span.note(first, end);
+                    lost.set(span);
                     end.prev()
                 }
                 Event::LeaderRestarted { old, new, .. } => {
@@ -155,10 +156,12 @@ pub fn run(args: &TailArgs) -> ExitCode {
         return fail(e);
     }
     eprintln!("digest: {}", node.digest());
-    match (restarted.get(), lost.get()) {
+    let lost = lost.get();
+    match (restarted.get(), lost.span) {
         (Some((old, new)), _) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
-        (None, Some((first, last, count))) => fail(format!(
-            "{count} sequences within {first}..={last} were lost (UNRECOVERABLE): not delivered, in the digest as lost"
+        (None, Some((first, last))) => fail(format!(
+            "{} sequences within {first}..={last} were lost (UNRECOVERABLE): not delivered, in the digest as lost",
+            lost.count
         )),
         (None, None) => ExitCode::SUCCESS,
     }

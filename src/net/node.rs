@@ -535,6 +535,7 @@ impl MemberNode {
 
     /// Runs until `stop()`, handing each event (deliveries and role changes)
     /// to `on_event(event, now)` and calling `each_second` once a second.
+    /// What a resumed journal replays first comes with `now` 0.
     pub fn run(
         &mut self,
         stop: &dyn Fn() -> bool,
