@@ -1,11 +1,12 @@
 //! Reading a journal without changing it (`seqcast journal verify` and
 //! `dump`): whatever cluster or node wrote it, torn tail and all.
 
-use std::fs;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::format::{End, Entry, Scan, SegmentHeader};
-use super::segments::{JournalError, list};
+use super::format::{End, Entry, SegmentHeader};
+use super::segments::{JournalError, list, scan_segment};
 use crate::types::{Epoch, Seq};
 
 /// No event record is larger than the largest datagram.
@@ -34,19 +35,29 @@ pub struct SegmentReport {
 pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
     let mut reports = Vec::new();
     for (_, path) in list(dir)? {
-        let bytes = fs::read(&path).map_err(|e| JournalError::Io(path.clone(), e))?;
-        let header = *SegmentHeader::parse(&bytes).map_err(|e| JournalError::Header(path.clone(), e))?;
-        let mut scan = Scan::new(&bytes, header.first_seq(), RECORD_MAX);
+        let (file, header) = open_segment(&path)?;
         let (mut range, mut epochs) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>);
-        for entry in scan.by_ref() {
+        let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, |entry| {
             range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
             epochs = Some((epochs.map_or(entry.epoch, |e| e.0), entry.epoch));
-        }
-        let end = scan.end().unwrap_or(End::Clean);
+            true
+        })
+        .map_err(|e| JournalError::Io(path.clone(), e))?;
         let (cluster, node) = (header.cluster.get(), header.node.get());
-        reports.push(SegmentReport { path, cluster, node, range, epochs, bytes: scan.good_len() as u64, end });
+        reports.push(SegmentReport { path, cluster, node, range, epochs, bytes: scanned.good, end: scanned.end });
     }
     Ok(reports)
+}
+
+/// A segment file, open, and its header once checked.
+fn open_segment(path: &Path) -> Result<(File, SegmentHeader), JournalError> {
+    let io = |e| JournalError::Io(path.to_path_buf(), e);
+    let file = File::open(path).map_err(io)?;
+    let mut head = [0; size_of::<SegmentHeader>()];
+    let got = (head.len() as u64).min(file.metadata().map_err(io)?.len()) as usize;
+    file.read_exact_at(&mut head[..got], 0).map_err(io)?;
+    let header = *SegmentHeader::parse(&head[..got]).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
+    Ok((file, header))
 }
 
 /// Why [`entries`] stopped before the range it was asked for ended.
@@ -72,8 +83,7 @@ pub fn entries(
     // The sequence the next record must have, once one was seen.
     let mut next: Option<Seq> = None;
     for (_, path) in list(dir)? {
-        let bytes = fs::read(&path).map_err(|e| JournalError::Io(path.clone(), e))?;
-        let header = SegmentHeader::parse(&bytes).map_err(|e| JournalError::Header(path.clone(), e))?;
+        let (file, header) = open_segment(&path)?;
         let first = header.first_seq();
         if first > to {
             break;
@@ -84,19 +94,22 @@ pub fn entries(
         {
             return Ok(Some(Stopped::Gap(expected.max(from), first)));
         }
-        let mut scan = Scan::new(&bytes, first, RECORD_MAX);
-        for entry in scan.by_ref().take_while(|e| e.seq() <= to) {
-            next = Some(entry.seq().next());
+        let scanned = scan_segment(&file, first, RECORD_MAX, |entry| {
+            if entry.seq() > to {
+                return false;
+            }
             if entry.seq() >= from {
                 visit(entry);
             }
-        }
-        next = Some(next.unwrap_or(first).max(scan.next_seq()));
-        match scan.end() {
-            None | Some(End::Clean) => {}
+            true
+        })
+        .map_err(|e| JournalError::Io(path.clone(), e))?;
+        next = Some(next.unwrap_or(first).max(scanned.next));
+        match scanned.end {
+            End::Clean => {}
             // Damage past the range asked for is no concern of this read.
-            Some(_) if scan.next_seq() > to => break,
-            Some(end) => return Ok(Some(Stopped::Damaged(path, end))),
+            _ if scanned.next > to => break,
+            end => return Ok(Some(Stopped::Damaged(path, end))),
         }
     }
     Ok(None)
@@ -107,6 +120,7 @@ mod tests {
     use super::*;
     use crate::journal::{Journal, JournalOptions, SyncLevel};
     use crate::types::NodeId;
+    use std::fs;
 
     /// A journal of events 1..=200 in 4 KiB segments (63 records each).
     fn journal(name: &str) -> (PathBuf, Vec<PathBuf>) {

@@ -320,15 +320,19 @@ impl Journal {
 
     fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
         let io = |e| JournalError::Io(path.clone(), e);
-        let mut bytes = fs::read(&path).map_err(io)?;
-        if last && bytes.iter().all(|&b| b == 0) {
+        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        let mut head = [0; size_of::<SegmentHeader>()];
+        let got = (head.len() as u64).min(file_len) as usize;
+        file.read_exact_at(&mut head[..got], 0).map_err(io)?;
+        if last && head.iter().all(|&b| b == 0) && last_nonzero(&file, 0, file_len).map_err(io)? == 0 {
             // The newest segment, never written: its creation stopped before
             // its header (a crash, or a disk that filled). It holds nothing.
             fs::remove_file(&path).map_err(io)?;
             recovery.empty_removed = Some(path);
             return Ok(());
         }
-        let header = *SegmentHeader::parse(&bytes).map_err(|e| JournalError::Header(path.clone(), e))?;
+        let header = *SegmentHeader::parse(&head[..got]).map_err(|e| JournalError::Header(path.clone(), e))?;
         if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
             let (cluster, node) = (header.cluster.get(), header.node.get());
             let mine = (self.options.cluster, self.options.node.0);
@@ -343,35 +347,34 @@ impl Journal {
                 recovery.gaps.push((before.end, first));
             }
         }
-        let mut scan = Scan::new(&bytes, first, self.options.record_max);
         let (mut end, mut index) = (first, Vec::new());
         let every = if last { INDEX_EVERY } else { INDEX_EVERY_CLOSED };
-        for entry in scan.by_ref() {
+        let scanned = scan_segment(&file, first, self.options.record_max, |entry| {
             if (entry.seq() - first).is_multiple_of(every) {
                 index.push((entry.seq(), entry.offset as u64));
             }
             end = entry.seq().next();
             recovery.last_epoch = entry.epoch;
             recovery.commit = recovery.commit.max(entry.commit.min(entry.seq()));
-        }
-        let good = scan.good_len();
-        match scan.end() {
-            Some(End::Torn { offset }) if last => {
+            true
+        })
+        .map_err(io)?;
+        let good = scanned.good;
+        match scanned.end {
+            End::Torn { offset } if last => {
                 // The write in progress when the node stopped: clear it, so
                 // the preallocated zeros mark the end again.
-                let dirty = bytes[offset..].iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-                bytes.truncate(offset);
-                let file = OpenOptions::new().write(true).open(&path).map_err(io)?;
-                file.write_all_at(&vec![0; dirty], offset as u64).map_err(io)?;
+                let dirty = last_nonzero(&file, offset as u64, file_len).map_err(io)? - offset as u64;
+                file.write_all_at(&vec![0; dirty as usize], offset as u64).map_err(io)?;
                 file.sync_data().map_err(io)?;
-                recovery.torn = Some((path.clone(), offset as u64, dirty as u64));
+                recovery.torn = Some((path.clone(), offset as u64, dirty));
             }
-            Some(End::Torn { .. } | End::Corrupt { .. }) => recovery.corrupt = Some((path.clone(), end)),
-            _ => {}
+            End::Torn { .. } | End::Corrupt { .. } => recovery.corrupt = Some((path.clone(), end)),
+            End::Clean => {}
         }
-        let capacity = header.capacity.get().max(bytes.len() as u64);
-        let dirty = bytes.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1).max(good) as u64;
-        self.segments.push(Segment { path, first, end, len: good as u64, dirty, capacity, index });
+        let capacity = header.capacity.get().max(file_len);
+        let dirty = last_nonzero(&file, good, file_len).map_err(io)?;
+        self.segments.push(Segment { path, first, end, len: good, dirty, capacity, index });
         Ok(())
     }
 
@@ -716,6 +719,83 @@ fn offset_of(segment: &Segment, seq: Seq, record_max: usize) -> Result<u64, Jour
     Ok(segment.len)
 }
 
+/// How far past a record's start [`Scan`] may look to judge it: the record,
+/// and the next two records' worth for one valid after a bad one.
+fn lookahead(record_max: usize) -> usize {
+    3 * journal_len(record_max) + 8
+}
+
+/// What [`scan_segment`] found in one segment file.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Scanned {
+    /// How its records ended, offsets in the file.
+    pub end: End,
+    /// Offset just past its last good record.
+    pub good: u64,
+    /// The sequence after its last good record.
+    pub next: Seq,
+}
+
+/// Checks every record of the segment `file` from the one of `first` (just
+/// after the header) as [`Scan`] does over the whole file, a chunk at a
+/// time into one buffer, calling `visit` for each good one (its offset in
+/// the file) until it returns false: a journal of gigabytes is checked at
+/// the speed the files read, without holding a whole 64 MiB segment in
+/// memory. Where a scan stops near the end of a chunk, the next chunk
+/// starts at that record, so that the judgement (clean end, torn record,
+/// corrupt one) sees what follows it. Stopped by `visit`, it reports a
+/// clean end after the last record visited.
+pub(super) fn scan_segment(
+    file: &File,
+    first: Seq,
+    record_max: usize,
+    mut visit: impl FnMut(Entry<'_>) -> bool,
+) -> io::Result<Scanned> {
+    let file_len = file.metadata()?.len();
+    let ahead = lookahead(record_max);
+    let mut buf = vec![0; READ_CHUNK.max(4 * ahead)];
+    let (mut offset, mut next) = (size_of::<SegmentHeader>() as u64, first);
+    loop {
+        let n = (buf.len() as u64).min(file_len.saturating_sub(offset)) as usize;
+        file.read_exact_at(&mut buf[..n], offset)?;
+        let mut scan = Scan::from(&buf[..n], 0, next, record_max);
+        for entry in scan.by_ref() {
+            if !visit(Entry { offset: offset as usize + entry.offset, ..entry }) {
+                let (good, next) = (offset + (entry.offset + entry.len()) as u64, entry.seq().next());
+                return Ok(Scanned { end: End::Clean, good, next });
+            }
+        }
+        let good = scan.good_len();
+        next = scan.next_seq();
+        if offset + (n as u64) < file_len && n - good < ahead {
+            offset += good as u64;
+            continue;
+        }
+        let end = match scan.end().unwrap_or(End::Clean) {
+            End::Clean => End::Clean,
+            End::Torn { offset: at } => End::Torn { offset: offset as usize + at },
+            End::Corrupt { offset: at, seq } => End::Corrupt { offset: offset as usize + at, seq },
+        };
+        return Ok(Scanned { end, good: offset + good as u64, next });
+    }
+}
+
+/// The offset just past the last byte of `file` from `from` on that is not
+/// zero (`from` if none).
+pub(super) fn last_nonzero(file: &File, from: u64, file_len: u64) -> io::Result<u64> {
+    let mut buf = vec![0; READ_CHUNK];
+    let (mut offset, mut last) = (from, from);
+    while offset < file_len {
+        let n = (READ_CHUNK as u64).min(file_len - offset) as usize;
+        file.read_exact_at(&mut buf[..n], offset)?;
+        if let Some(at) = buf[..n].iter().rposition(|&b| b != 0) {
+            last = offset + at as u64 + 1;
+        }
+        offset += n as u64;
+    }
+    Ok(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -766,6 +846,55 @@ mod tests {
             assert!(out.len() > before, "a read from {next} gave nothing");
         }
         out
+    }
+
+    /// Recovery and `journal verify` read a segment a chunk at a time: what
+    /// they find is what one scan over the whole file finds, wherever the
+    /// damage lies against the chunks' edges.
+    #[test]
+    fn a_segment_scanned_chunk_by_chunk_ends_as_one_scanned_whole() {
+        let dir = temp_dir("chunks");
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("segment");
+        let record_max = record_len(64);
+        let capacity = READ_CHUNK + (64 << 10);
+        let mut whole = SegmentHeader::new(5, NodeId(2), Seq(1), Epoch(3), capacity as u64).as_bytes().to_vec();
+        let mut seq = 1;
+        while whole.len() < READ_CHUNK + (40 << 10) {
+            let payload = vec![seq as u8; (seq * 7 % 65) as usize];
+            encode(&mut whole, Epoch(3), Seq(seq - 1), &crate::wire::test_record(1, seq, &payload));
+            seq += 1;
+        }
+        whole.resize(capacity, 0);
+        let edge = size_of::<SegmentHeader>() + READ_CHUNK;
+        let near = (edge - 2 * lookahead(record_max)..edge + 600).step_by(4);
+        let elsewhere = [70, 1000, 150_000, READ_CHUNK + (40 << 10) - 30, capacity - 8];
+        fs::write(&path, &whole).unwrap();
+        let file = OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let mut bytes = whole.clone();
+        for at in near.chain(elsewhere) {
+            for (how, end) in [("flipped", at + 1), ("hole", at + 8), ("cut", capacity)] {
+                match how {
+                    "flipped" => bytes[at] ^= 0x20,
+                    _ => bytes[at..end].fill(0),
+                }
+                file.write_all_at(&bytes[at..end], at as u64).unwrap();
+                let mut scan = Scan::new(&bytes, Seq(1), record_max);
+                let want: Vec<(Seq, usize)> = scan.by_ref().map(|e| (e.seq(), e.offset)).collect();
+                let want_end = (scan.end(), scan.good_len() as u64, scan.next_seq());
+                let mut got = Vec::new();
+                let scanned = scan_segment(&file, Seq(1), record_max, |e| {
+                    got.push((e.seq(), e.offset));
+                    true
+                })
+                .unwrap();
+                assert!(got == want, "{how} at {at}: {} records, {} in one scan", got.len(), want.len());
+                assert_eq!((Some(scanned.end), scanned.good, scanned.next), want_end, "{how} at {at}");
+                bytes[at..end].copy_from_slice(&whole[at..end]);
+                file.write_all_at(&bytes[at..end], at as u64).unwrap();
+            }
+        }
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
