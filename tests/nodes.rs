@@ -118,6 +118,38 @@ fn a_late_tail_from_sequence_1_under_load_delivers_what_the_followers_did() {
     assert!(text.contains("digest: seq 101..=250 events 150 lost 0 "), "{text}");
 }
 
+/// DESIGN §8: a sequencer restarted on a journal longer than its ring
+/// reads back only the ring's worth of it; what is older is served from
+/// the journal, so a tail from sequence 1 still gets every event.
+#[test]
+fn a_sequencer_restarted_on_a_journal_longer_than_its_ring_serves_all_of_it() {
+    let small = ["--ring-events", "2000", "--in-flight-max", "1000"];
+    let mut first = Cluster::start_journaled_with(26, 2, "none", &small);
+    first.load(6000, 20_000);
+    first.wait_delivered(0, 6000);
+    first.wait_delivered(1, 6000);
+    for node in std::iter::once(&mut first.leader).chain(first.followers.iter_mut()) {
+        assert_eq!(node.stop(), 0);
+    }
+    let mut second = Cluster::start_journaled_with(26, 2, "none", &small);
+    let resumed = second.leader.line("resumed: ");
+    assert!(resumed.starts_with("journal held sequences 1..=6000,"), "{resumed}");
+    let report = second.load(1000, 1000);
+    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
+    let mut tail = common::strings(&["tail", "--from", "1", "--to", "7000", "--format", "count"]);
+    tail.extend(second.common_args());
+    let (code, text) = common::run(common::SEQCAST, &tail);
+    assert_eq!(code, 0, "{text}");
+    // Its status counts live deliveries; the replay came before.
+    second.followers[0].wait_for(Duration::from_secs(30), |l| l.contains("held 7000 commit 7000 ").then_some(()));
+    let follower = &mut second.followers[0];
+    assert_eq!(follower.stop(), 0);
+    let digest = follower.line("digest: ");
+    assert!(digest.starts_with("seq 1..=7000 events 7000 lost 0 "), "{digest}");
+    assert!(text.contains(&format!("digest: {digest}")), "the tail's digest is the follower's: {text}");
+    drop(first);
+}
+
 /// DESIGN §8: retention deletes whole old segments; a subscriber that
 /// asks for what is gone is told UNRECOVERABLE with its range and reports
 /// it lost, and gets everything still kept.

@@ -172,10 +172,16 @@ pub(super) fn resume_leader(
     if config.epoch <= recovery.last_epoch {
         return refuse(format!("its last epoch is {}; lead a newer one (--epoch)", recovery.last_epoch));
     }
-    let mut resume = Leader::resume(config, now, journal.first())?;
+    // The ring keeps the newest `ring_events` records, the journal serves
+    // the older ones: only those are read again (recovery checked them all).
+    let start = match recovery.range {
+        Some((_, last)) => journal.first().max(Seq((last.get() + 1).saturating_sub(config.ring_events as u64))),
+        None => journal.first(),
+    };
+    let mut resume = Leader::resume(config, now, start)?;
     let mut whole = true;
     journal
-        .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| whole &= resume.push(entry.event))
+        .read(start, Seq(u64::MAX), usize::MAX, |entry| whole &= resume.push(entry.event))
         .map_err(NetError::Journal)?;
     if !whole {
         return refuse("its records do not follow one another".into());

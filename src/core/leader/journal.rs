@@ -12,7 +12,10 @@ use crate::wire::{EventRef, FrameWriter, Kind, SeqRange, Unrecoverable, emit};
 impl Leader {
     /// A leader of `config` (a new epoch, newer than its journal's) that
     /// resumes the log its journal kept from `first` (DESIGN §8): feed it
-    /// every record with [`Resume::push`], then [`Resume::finish`].
+    /// every record with [`Resume::push`], then [`Resume::finish`]. Its
+    /// ring keeps the newest `ring_events` of them, so `first` may be that
+    /// many before the journal's last record: what is older is served from
+    /// the journal.
     pub fn resume(config: Config, now: Nanos, first: Seq) -> Result<Resume, ConfigError> {
         let mut config = config;
         config.journal = true;
