@@ -320,7 +320,7 @@ impl Journal {
 
     fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
         let io = |e| JournalError::Io(path.clone(), e);
-        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io)?;
+        let file = File::open(&path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
         let mut head = [0; size_of::<SegmentHeader>()];
         let got = (head.len() as u64).min(file_len) as usize;
@@ -365,6 +365,7 @@ impl Journal {
                 // The write in progress when the node stopped: clear it, so
                 // the preallocated zeros mark the end again.
                 let dirty = last_nonzero(&file, offset as u64, file_len).map_err(io)? - offset as u64;
+                let file = OpenOptions::new().write(true).open(&path).map_err(io)?;
                 file.write_all_at(&vec![0; dirty as usize], offset as u64).map_err(io)?;
                 file.sync_data().map_err(io)?;
                 recovery.torn = Some((path.clone(), offset as u64, dirty));
