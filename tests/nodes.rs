@@ -150,6 +150,45 @@ fn a_sequencer_restarted_on_a_journal_longer_than_its_ring_serves_all_of_it() {
     drop(first);
 }
 
+/// DESIGN §8: a follower whose journal has a corrupt record in an old
+/// segment drops it and everything after, fetches them again from the
+/// leader, and ends with a whole journal. (It once refused every append
+/// after the restart: the segments after the damage were never removed.)
+#[test]
+fn a_follower_with_a_corrupt_record_in_an_old_segment_fetches_the_rest_again() {
+    let small = ["--segment-bytes", "65536"];
+    let mut first = Cluster::start_journaled_nodes(27, 2, "none", &small);
+    first.load(3000, 20_000);
+    first.wait_delivered(0, 3000);
+    first.wait_delivered(1, 3000);
+    for node in std::iter::once(&mut first.leader).chain(first.followers.iter_mut()) {
+        assert_eq!(node.stop(), 0);
+    }
+    let dir = first.out.join("journal").join("node-1");
+    let oldest = dir.join(format!("{:020}.journal", 1));
+    let mut bytes = std::fs::read(&oldest).unwrap();
+    bytes[20_000] ^= 0x40;
+    std::fs::write(&oldest, &bytes).unwrap();
+    let mut second = Cluster::start_journaled_nodes(27, 2, "none", &small);
+    let resumed = second.followers[0].line("resumed: ");
+    assert!(resumed.contains("was corrupt"), "{resumed}");
+    let report = second.load(1000, 1000);
+    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
+    let mut digests = Vec::new();
+    for follower in &mut second.followers {
+        // Its status counts live deliveries; the replay came before.
+        follower.wait_for(Duration::from_secs(30), |l| l.contains("held 4000 commit 4000 ").then_some(()));
+        assert_eq!(follower.stop(), 0);
+        digests.push(follower.line("digest: "));
+    }
+    assert!(digests[0].starts_with("seq 1..=4000 events 4000 lost 0 "), "{}", digests[0]);
+    assert_eq!(digests[0], digests[1]);
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
+    assert_eq!(code, 0, "whole again: {text}");
+    assert!(text.contains("sequences 1..=4000 in "), "{text}");
+    drop(first);
+}
+
 /// DESIGN §8: retention deletes whole old segments; a subscriber that
 /// asks for what is gone is told UNRECOVERABLE with its range and reports
 /// it lost, and gets everything still kept.

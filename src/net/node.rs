@@ -332,7 +332,10 @@ impl FollowerNode {
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         // A follower id the cluster has not: said before a journal is made for it.
         Follower::check(&config, id)?;
-        let opened = storage::open(journal)?;
+        let mut opened = storage::open(journal)?;
+        if let Some((journal, recovery)) = opened.as_mut() {
+            storage::drop_damaged(journal, recovery)?;
+        }
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
         let (follower, journal, recovery) = match opened {

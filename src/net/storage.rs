@@ -152,6 +152,16 @@ pub(super) fn open(options: Option<&JournalOptions>) -> Result<Option<(Journal, 
     Ok(Some(Journal::open(options.clone()).map_err(NetError::Journal)?))
 }
 
+/// A follower's journal that holds a corrupt record (DESIGN §8): what
+/// follows its last good record is dropped (the segments after it deleted,
+/// the rest of its own cleared), to be fetched again from the leader.
+pub(super) fn drop_damaged(journal: &mut Journal, recovery: &Recovery) -> Result<(), NetError> {
+    if recovery.corrupt.is_some() {
+        journal.truncate(recovery.range.map_or(Seq::ZERO, |(_, last)| last)).map_err(NetError::Journal)?;
+    }
+    Ok(())
+}
+
 /// A leader from its journal (DESIGN §8): the log it kept, resumed in
 /// `config.epoch`, which must be newer; a journal with a gap or a corrupt
 /// record is refused (a leader's log must be whole: it holds every commit).

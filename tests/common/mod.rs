@@ -252,6 +252,15 @@ impl Cluster {
         Cluster::start_journaled_wrapped(tag, followers, sync, leader_extra, &[])
     }
 
+    /// As [`start_journaled`](Self::start_journaled), every node also given
+    /// `node_extra` (journal settings).
+    pub fn start_journaled_nodes(tag: u8, followers: usize, sync: &str, node_extra: &[&str]) -> Cluster {
+        let journal = Cluster::out_dir(tag).join("journal");
+        let mut nodes = vec!["--journal", journal.to_str().unwrap(), "--sync", sync];
+        nodes.extend_from_slice(node_extra);
+        Cluster::start_nodes(tag, followers, &[], (&nodes, &[]), &[], 0)
+    }
+
     /// As [`start_journaled_with`](Self::start_journaled_with), the leader
     /// run by `wrap` (a program and its arguments, then the leader's).
     pub fn start_journaled_wrapped(
