@@ -198,7 +198,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let retain = ["follower", "--id", "1", "--retain-events", "10"];
     refused_with(SEQCAST, &retain, "--retain-events sets how the journal is kept, but there is no journal", 1);
     let huge = ["sequencer", "--segment-bytes", "99999999999999"];
-    refused_with(SEQCAST, &huge, "above the most allowed, 1073741824 (recovery reads a segment whole)", 2);
+    refused_with(SEQCAST, &huge, "above the most allowed, 1073741824 (retention deletes whole segments)", 2);
     // A follower id the cluster has not: refused before its journal is made.
     let journal = dir.join("journal");
     let stray = ["follower", "--id", "7", "--journal", journal.to_str().unwrap()];

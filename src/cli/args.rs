@@ -288,8 +288,8 @@ pub struct JournalArgs {
     /// (survives power loss) [default: batch].
     #[arg(long, value_enum)]
     pub sync: Option<SyncArg>,
-    /// Bytes of each segment file, preallocated (4096 to 1 GiB: recovery
-    /// reads a segment whole) [default: 64 MiB].
+    /// Bytes of each segment file, preallocated (4096 to 1 GiB: retention
+    /// deletes whole segments) [default: 64 MiB].
     #[arg(long, value_name = "BYTES", value_parser = segment_bytes)]
     pub segment_bytes: Option<u64>,
     /// Delete whole old segments while the journal holds more bytes than this.
@@ -314,11 +314,14 @@ fn segment_bytes(text: &str) -> Result<u64, String> {
     let bytes = at_least::<u64, 4096>(text)?;
     match bytes <= MAX_SEGMENT_BYTES {
         true => Ok(bytes),
-        false => Err(format!("{text} is above the most allowed, {MAX_SEGMENT_BYTES} (recovery reads a segment whole)")),
+        false => {
+            Err(format!("{text} is above the most allowed, {MAX_SEGMENT_BYTES} (retention deletes whole segments)"))
+        }
     }
 }
 
-/// The largest `--segment-bytes`: recovery reads each segment into memory.
+/// The largest `--segment-bytes`: retention deletes whole segments, and
+/// each is preallocated whole when the one before fills.
 const MAX_SEGMENT_BYTES: u64 = 1 << 30;
 
 impl JournalArgs {

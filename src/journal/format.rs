@@ -397,17 +397,24 @@ impl<'a> Scan<'a> {
     /// sequence follows within the next `record_max`-sized window: then the
     /// damage is in the middle, not a torn tail.
     fn valid_after(&self, at: usize) -> bool {
-        let limit = (at + 2 * journal_len(self.record_max)).min(self.bytes.len());
-        (at + 8..limit).step_by(8).any(|candidate| {
-            let Ok((header, rest)) = RecordHeader::ref_from_prefix(&self.bytes[candidate..]) else { return false };
-            let len = header.len.get() as usize;
-            if len < size_of::<EventHeader>() || len > self.record_max.min(rest.len()) {
-                return false;
-            }
-            let seq = EventRef::split(&rest[..len]).map(|(e, _)| e.header.seq()).unwrap_or(Seq::ZERO);
-            record_crc(&self.bytes[candidate..candidate + journal_len(len)]) == header.crc.get() && seq > self.next_seq
-        })
+        let limit = at + 2 * journal_len(self.record_max);
+        valid_record_within(self.bytes, at + 8, limit, self.record_max, self.next_seq.next())
     }
+}
+
+/// Whether a whole record that passes its CRC, of sequence `at_least` or
+/// later, starts at an 8-byte step in `bytes[from..limit)`: records after
+/// damage, which make it damage in the middle rather than a torn tail.
+pub fn valid_record_within(bytes: &[u8], from: usize, limit: usize, record_max: usize, at_least: Seq) -> bool {
+    (from..limit.min(bytes.len())).step_by(8).any(|candidate| {
+        let Ok((header, rest)) = RecordHeader::ref_from_prefix(&bytes[candidate..]) else { return false };
+        let len = header.len.get() as usize;
+        if len < size_of::<EventHeader>() || len > record_max.min(rest.len()) {
+            return false;
+        }
+        let seq = EventRef::split(&rest[..len]).map(|(e, _)| e.header.seq()).unwrap_or(Seq::ZERO);
+        record_crc(&bytes[candidate..candidate + journal_len(len)]) == header.crc.get() && seq >= at_least
+    })
 }
 
 impl<'a> Iterator for Scan<'a> {

@@ -34,10 +34,12 @@ pub struct SegmentReport {
 /// Every segment in `dir`, checked record by record, in sequence order.
 pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
     let mut reports = Vec::new();
-    for (_, path) in list(dir)? {
+    let segments = list(dir)?;
+    let count = segments.len();
+    for (index, (_, path)) in segments.into_iter().enumerate() {
         let (file, header) = open_segment(&path)?;
         let (mut range, mut epochs) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>);
-        let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, |entry| {
+        let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, index + 1 == count, |entry| {
             range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
             epochs = Some((epochs.map_or(entry.epoch, |e| e.0), entry.epoch));
             true
@@ -82,7 +84,9 @@ pub fn entries(
 ) -> Result<Option<Stopped>, JournalError> {
     // The sequence the next record must have, once one was seen.
     let mut next: Option<Seq> = None;
-    for (_, path) in list(dir)? {
+    let segments = list(dir)?;
+    let count = segments.len();
+    for (index, (_, path)) in segments.into_iter().enumerate() {
         let (file, header) = open_segment(&path)?;
         let first = header.first_seq();
         if first > to {
@@ -94,7 +98,7 @@ pub fn entries(
         {
             return Ok(Some(Stopped::Gap(expected.max(from), first)));
         }
-        let scanned = scan_segment(&file, first, RECORD_MAX, |entry| {
+        let scanned = scan_segment(&file, first, RECORD_MAX, index + 1 == count, |entry| {
             if entry.seq() > to {
                 return false;
             }

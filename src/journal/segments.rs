@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::format::{ClaimFile, End, Entry, HeaderError, SEGMENT_VERSION, Scan, SegmentHeader, encode, journal_len};
+use super::format::{
+    self, ClaimFile, End, Entry, HeaderError, SEGMENT_VERSION, Scan, SegmentHeader, encode, journal_len,
+};
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
 
@@ -45,7 +47,7 @@ pub struct JournalOptions {
 }
 
 impl JournalOptions {
-    /// Default segment size: 64 MiB, about 700,000 events of 64 bytes.
+    /// Default segment size: 64 MiB, about 559,000 events of 64 bytes.
     pub const SEGMENT_BYTES: u64 = 64 << 20;
 }
 
@@ -349,7 +351,7 @@ impl Journal {
         }
         let (mut end, mut index) = (first, Vec::new());
         let every = if last { INDEX_EVERY } else { INDEX_EVERY_CLOSED };
-        let scanned = scan_segment(&file, first, self.options.record_max, |entry| {
+        let scanned = scan_segment(&file, first, self.options.record_max, last, |entry| {
             if (entry.seq() - first).is_multiple_of(every) {
                 index.push((entry.seq(), entry.offset as u64));
             }
@@ -359,22 +361,22 @@ impl Journal {
             true
         })
         .map_err(io)?;
-        let good = scanned.good;
+        let (good, mut dirty) = (scanned.good, scanned.dirty);
         match scanned.end {
-            End::Torn { offset } if last => {
+            End::Torn { offset } => {
                 // The write in progress when the node stopped: clear it, so
                 // the preallocated zeros mark the end again.
-                let dirty = last_nonzero(&file, offset as u64, file_len).map_err(io)? - offset as u64;
+                let torn = dirty - offset as u64;
                 let file = OpenOptions::new().write(true).open(&path).map_err(io)?;
-                file.write_all_at(&vec![0; dirty as usize], offset as u64).map_err(io)?;
+                file.write_all_at(&vec![0; torn as usize], offset as u64).map_err(io)?;
                 file.sync_data().map_err(io)?;
-                recovery.torn = Some((path.clone(), offset as u64, dirty));
+                recovery.torn = Some((path.clone(), offset as u64, torn));
+                dirty = good;
             }
-            End::Torn { .. } | End::Corrupt { .. } => recovery.corrupt = Some((path.clone(), end)),
+            End::Corrupt { .. } => recovery.corrupt = Some((path.clone(), end)),
             End::Clean => {}
         }
         let capacity = header.capacity.get().max(file_len);
-        let dirty = last_nonzero(&file, good, file_len).map_err(io)?;
         self.segments.push(Segment { path, first, end, len: good, dirty, capacity, index });
         Ok(())
     }
@@ -735,6 +737,8 @@ pub(super) struct Scanned {
     pub good: u64,
     /// The sequence after its last good record.
     pub next: Seq,
+    /// Offset just past the last byte that is not zero (at least `good`).
+    pub dirty: u64,
 }
 
 /// Checks every record of the segment `file` from the one of `first` (just
@@ -746,24 +750,31 @@ pub(super) struct Scanned {
 /// starts at that record, so that the judgement (clean end, torn record,
 /// corrupt one) sees what follows it. Stopped by `visit`, it reports a
 /// clean end after the last record visited.
+///
+/// Zeros where a record should start end the records cleanly only if
+/// nothing but zeros follows: records after them make it damage in the
+/// middle (a zeroed range), anything else a torn tail. In a segment that
+/// is not the `last`, records stopped short of its end by a bad one are
+/// damage in the middle too: the next segment was started after them.
 pub(super) fn scan_segment(
     file: &File,
     first: Seq,
     record_max: usize,
+    last: bool,
     mut visit: impl FnMut(Entry<'_>) -> bool,
 ) -> io::Result<Scanned> {
     let file_len = file.metadata()?.len();
     let ahead = lookahead(record_max);
     let mut buf = vec![0; READ_CHUNK.max(4 * ahead)];
     let (mut offset, mut next) = (size_of::<SegmentHeader>() as u64, first);
-    loop {
+    let (end, good) = loop {
         let n = (buf.len() as u64).min(file_len.saturating_sub(offset)) as usize;
         file.read_exact_at(&mut buf[..n], offset)?;
         let mut scan = Scan::from(&buf[..n], 0, next, record_max);
         for entry in scan.by_ref() {
             if !visit(Entry { offset: offset as usize + entry.offset, ..entry }) {
                 let (good, next) = (offset + (entry.offset + entry.len()) as u64, entry.seq().next());
-                return Ok(Scanned { end: End::Clean, good, next });
+                return Ok(Scanned { end: End::Clean, good, next, dirty: good });
             }
         }
         let good = scan.good_len();
@@ -777,8 +788,42 @@ pub(super) fn scan_segment(
             End::Torn { offset: at } => End::Torn { offset: offset as usize + at },
             End::Corrupt { offset: at, seq } => End::Corrupt { offset: offset as usize + at, seq },
         };
-        return Ok(Scanned { end, good: offset + good as u64, next });
+        break (end, offset + good as u64);
+    };
+    let dirty = last_nonzero(file, good, file_len)?;
+    let end = match end {
+        End::Clean if dirty > good => match record_within(file, good, dirty, record_max, next)? {
+            true => End::Corrupt { offset: good as usize, seq: next },
+            false => End::Torn { offset: good as usize },
+        },
+        end => end,
+    };
+    let end = match end {
+        End::Torn { offset } if !last => End::Corrupt { offset, seq: next },
+        end => end,
+    };
+    Ok(Scanned { end, good, next, dirty })
+}
+
+/// Whether a whole record of sequence `at_least` or later that passes its
+/// CRC starts in `file` between `from` and `end`, at an 8-byte step.
+fn record_within(file: &File, from: u64, end: u64, record_max: usize, at_least: Seq) -> io::Result<bool> {
+    let one = journal_len(record_max);
+    let mut buf = vec![0; READ_CHUNK.max(4 * one)];
+    let file_len = file.metadata()?.len();
+    let mut offset = from & !7;
+    while offset < end {
+        let n = (buf.len() as u64).min(file_len - offset) as usize;
+        file.read_exact_at(&mut buf[..n], offset)?;
+        // A record that starts near the chunk's end is looked at whole in the next.
+        let limit = if offset + (n as u64) < file_len { n - one } else { n };
+        let limit = limit.min((end - offset) as usize);
+        if format::valid_record_within(&buf[..n], 0, limit, record_max, at_least) {
+            return Ok(true);
+        }
+        offset += limit as u64;
     }
+    Ok(false)
 }
 
 /// The offset just past the last byte of `file` from `from` on that is not
@@ -869,7 +914,7 @@ mod tests {
         whole.resize(capacity, 0);
         let edge = size_of::<SegmentHeader>() + READ_CHUNK;
         let near = (edge - 2 * lookahead(record_max)..edge + 600).step_by(4);
-        let elsewhere = [70, 1000, 150_000, READ_CHUNK + (40 << 10) - 30, capacity - 8];
+        let elsewhere = [70, 1000, 150_000, READ_CHUNK + (40 << 10) - 30];
         fs::write(&path, &whole).unwrap();
         let file = OpenOptions::new().read(true).write(true).open(&path).unwrap();
         let mut bytes = whole.clone();
@@ -884,7 +929,7 @@ mod tests {
                 let want: Vec<(Seq, usize)> = scan.by_ref().map(|e| (e.seq(), e.offset)).collect();
                 let want_end = (scan.end(), scan.good_len() as u64, scan.next_seq());
                 let mut got = Vec::new();
-                let scanned = scan_segment(&file, Seq(1), record_max, |e| {
+                let scanned = scan_segment(&file, Seq(1), record_max, true, |e| {
                     got.push((e.seq(), e.offset));
                     true
                 })
@@ -895,6 +940,46 @@ mod tests {
                 file.write_all_at(&bytes[at..end], at as u64).unwrap();
             }
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// Zeros where a record should start end a segment cleanly only with
+    /// nothing but zeros after them; a segment that is not the last ends
+    /// early only by damage.
+    #[test]
+    fn zeros_with_records_after_them_are_damage_in_the_middle() {
+        let dir = temp_dir("holes");
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("segment");
+        let record_max = record_len(64);
+        let capacity = 2 * READ_CHUNK;
+        let mut whole = SegmentHeader::new(5, NodeId(2), Seq(1), Epoch(3), capacity as u64).as_bytes().to_vec();
+        let mut offsets = Vec::new();
+        for seq in 1..=4000 {
+            offsets.push(whole.len());
+            encode(&mut whole, Epoch(3), Seq(seq - 1), &event(seq));
+        }
+        let written = whole.len();
+        whole.resize(capacity, 0);
+        let scan = |bytes: &[u8], last: bool| {
+            fs::write(&path, bytes).unwrap();
+            let scanned = scan_segment(&File::open(&path).unwrap(), Seq(1), record_max, last, |_| true).unwrap();
+            (scanned.end, scanned.good, scanned.next)
+        };
+        assert_eq!(scan(&whole, true), (End::Clean, written as u64, Seq(4001)));
+        // Records 1001..=3000 zeroed, more than a chunk: 3001.. still follow.
+        let mut holed = whole.clone();
+        holed[offsets[1000]..offsets[3000]].fill(0);
+        let corrupt = End::Corrupt { offset: offsets[1000], seq: Seq(1001) };
+        assert_eq!(scan(&holed, true), (corrupt, offsets[1000] as u64, Seq(1001)));
+        // Zeros, then bytes that are no record: a torn tail.
+        let mut garbage = whole.clone();
+        garbage[offsets[1000]..].fill(0);
+        garbage[offsets[2000] + 4..offsets[2000] + 60].fill(0xa5);
+        assert_eq!(scan(&garbage, true), (End::Torn { offset: offsets[1000] }, offsets[1000] as u64, Seq(1001)));
+        // The same in a segment another was started after: damage in the middle.
+        let corrupt = End::Corrupt { offset: offsets[1000], seq: Seq(1001) };
+        assert_eq!(scan(&garbage, false), (corrupt, offsets[1000] as u64, Seq(1001)));
         let _ = fs::remove_dir_all(&dir);
     }
 
