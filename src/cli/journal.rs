@@ -118,34 +118,57 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     a_nodes_journal(dir)?;
     let reports = journal::inspect(dir)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut damaged = false;
+    let (mut damaged, mut torn) = (false, false);
     let mut before: Option<Seq> = None;
+    // The last sequence a node keeps, once a corrupt record ends what it trusts.
+    let mut kept: Option<Option<Seq>> = None;
     for report in &reports {
         writeln!(out, "{}", segment_line(report))?;
-        if let (Some(last), Some((first, _))) = (before, report.range)
+        if let (None, Some(last), Some((first, _))) = (kept, before, report.range)
             && first != last.next()
         {
             writeln!(out, "  gap: sequences {}..={} are in no segment", last.next(), first.prev())?;
             damaged = true;
         }
-        before = report.range.map(|r| r.1).or(before);
+        match report.end {
+            End::Corrupt { .. } if kept.is_none() => kept = Some(report.range.map(|r| r.1).or(before)),
+            End::Torn { .. } => torn = true,
+            _ => {}
+        }
         damaged |= report.end != End::Clean;
+        before = report.range.map(|r| r.1).or(before);
     }
     let first = reports.iter().find_map(|r| r.range).map(|r| r.0);
     match (first, before) {
         (Some(first), Some(last)) => {
-            writeln!(out, "journal {}: sequences {first}..={last} in {} segment(s)", dir.display(), reports.len())?
+            let segments = reports.iter().filter(|r| !r.unfinished).count();
+            writeln!(out, "journal {}: sequences {first}..={last} in {segments} segment(s)", dir.display())?
         }
         _ => writeln!(out, "journal {}: no events", dir.display())?,
     }
-    if damaged {
-        writeln!(out, "damaged: see the segments above")?;
+    match (kept, first) {
+        (Some(Some(kept)), Some(first)) => writeln!(
+            out,
+            "damaged: a node started on it keeps {first}..={kept}; a follower fetches the rest again, a sequencer \
+             refuses it"
+        )?,
+        (Some(_), _) => writeln!(
+            out,
+            "damaged: a node started on it keeps nothing; a follower fetches everything again, a sequencer refuses it"
+        )?,
+        (None, _) if torn => writeln!(out, "damaged: a torn last write, which a node clears when it next starts")?,
+        (None, _) if damaged => writeln!(out, "damaged: see the segments above")?,
+        (None, _) => {}
     }
     out.flush()?;
     Ok(if damaged { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn segment_line(report: &SegmentReport) -> String {
+    if report.unfinished {
+        let path = report.path.display();
+        return format!("{path}: empty, its creation did not finish (a node removes it when it next starts)");
+    }
     let range = report.range.map_or("no events".to_string(), |(a, b)| format!("seq {a}..={b}"));
     let epochs = report
         .epochs
@@ -184,6 +207,8 @@ fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<Exi
     let why = match stopped {
         None => return Ok(ExitCode::SUCCESS),
         Some(journal::Stopped::Gap(first, end)) => format!("sequences {first}..={} are in no segment", end.prev()),
+        Some(journal::Stopped::Ended(Seq::ZERO)) => "the journal holds no events".to_string(),
+        Some(journal::Stopped::Ended(last)) => format!("the journal's records end at sequence {last}"),
         Some(journal::Stopped::Damaged(path, End::Torn { offset })) => {
             format!("a torn tail at byte {offset} of {} (cleared when the node next starts)", path.display())
         }

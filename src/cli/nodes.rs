@@ -386,7 +386,11 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
         text.push_str(&format!("; {removed}"));
     }
     if let Some((path, at, bytes)) = &r.torn {
-        text.push_str(&format!("; a torn tail of {bytes} bytes at byte {at} of {} was cleared", path.display()));
+        let plural = if *bytes == 1 { "" } else { "s" };
+        text.push_str(&format!(
+            "; the torn last write at byte {at} of {} was cleared ({bytes} non-zero byte{plural})",
+            path.display()
+        ));
     }
     if let Some((path, seq)) = &r.corrupt {
         text.push_str(&format!(

@@ -6,7 +6,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::format::{End, Entry, SegmentHeader};
-use super::segments::{JournalError, list, scan_segment};
+use super::segments::{JournalError, last_nonzero, list, scan_segment};
 use crate::types::{Epoch, Seq};
 
 /// No event record is larger than the largest datagram.
@@ -29,6 +29,9 @@ pub struct SegmentReport {
     pub bytes: u64,
     /// How its records ended.
     pub end: End,
+    /// The newest segment, all zeros: its creation did not finish (a crash,
+    /// or a full disk), and a node removes it when it next starts.
+    pub unfinished: bool,
 }
 
 /// Every segment in `dir`, checked record by record, in sequence order.
@@ -37,6 +40,11 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
     let segments = list(dir)?;
     let count = segments.len();
     for (index, (_, path)) in segments.into_iter().enumerate() {
+        if index + 1 == count && unfinished(&path)? {
+            let (range, epochs, end) = (None, None, End::Clean);
+            reports.push(SegmentReport { path, cluster: 0, node: 0, range, epochs, bytes: 0, end, unfinished: true });
+            continue;
+        }
         let (file, header) = open_segment(&path)?;
         let (mut range, mut epochs) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>);
         let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, index + 1 == count, |entry| {
@@ -46,9 +54,18 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
         })
         .map_err(|e| JournalError::Io(path.clone(), e))?;
         let (cluster, node) = (header.cluster.get(), header.node.get());
-        reports.push(SegmentReport { path, cluster, node, range, epochs, bytes: scanned.good, end: scanned.end });
+        let (bytes, end) = (scanned.good, scanned.end);
+        reports.push(SegmentReport { path, cluster, node, range, epochs, bytes, end, unfinished: false });
     }
     Ok(reports)
+}
+
+/// Whether the segment file at `path` holds nothing but zeros (or nothing).
+fn unfinished(path: &Path) -> Result<bool, JournalError> {
+    let io = |e| JournalError::Io(path.to_path_buf(), e);
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    Ok(last_nonzero(&file, 0, len).map_err(io)? == 0)
 }
 
 /// A segment file, open, and its header once checked.
@@ -70,12 +87,16 @@ pub enum Stopped {
     Damaged(PathBuf, End),
     /// Sequences `[first, end)` are in no segment.
     Gap(Seq, Seq),
+    /// The journal's records end at this sequence (0: it holds none), before
+    /// the range asked for does.
+    Ended(Seq),
 }
 
 /// Calls `visit` for every good record of `dir` with a sequence in
-/// `[from, to]`, in order; stops at the first damaged record or missing
-/// sequence within that range, and says which (`None`: every record there
-/// was visited).
+/// `[from, to]` (`to` of `u64::MAX`: the last there is), in order; stops
+/// at the first damaged record or missing sequence within that range, and
+/// says which, or that the records end before the range does (`None`:
+/// every record there was visited).
 pub fn entries(
     dir: &Path,
     from: Seq,
@@ -87,6 +108,9 @@ pub fn entries(
     let segments = list(dir)?;
     let count = segments.len();
     for (index, (_, path)) in segments.into_iter().enumerate() {
+        if index + 1 == count && unfinished(&path)? {
+            break;
+        }
         let (file, header) = open_segment(&path)?;
         let first = header.first_seq();
         if first > to {
@@ -111,12 +135,18 @@ pub fn entries(
         next = Some(next.unwrap_or(first).max(scanned.next));
         match scanned.end {
             End::Clean => {}
-            // Damage past the range asked for is no concern of this read.
-            _ if scanned.next > to => break,
+            // Damage past the range asked for is no concern of this read;
+            // damage before it, only in that what follows is read on its own.
+            _ if scanned.next > to => return Ok(None),
+            _ if scanned.next < from => next = None,
             end => return Ok(Some(Stopped::Damaged(path, end))),
         }
     }
-    Ok(None)
+    // Asked for a range past the last record (`to` of `u64::MAX`: the last there is).
+    match next {
+        Some(next) if next > from && (next > to || to == Seq(u64::MAX)) => Ok(None),
+        next => Ok(Some(Stopped::Ended(next.map_or(Seq::ZERO, Seq::prev)))),
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +208,32 @@ mod tests {
         let Some(Stopped::Damaged(path, End::Corrupt { seq, .. })) = stopped else { panic!("{stopped:?}") };
         assert_eq!((path, seqs), (segments[1].clone(), (1..seq.get()).collect::<Vec<_>>()));
         assert_eq!(read(&dir, 1, 50), ((1..=50).collect(), None), "damage past the range is not this read's");
+        assert_eq!(read(&dir, 130, 140), ((130..=140).collect(), None), "nor damage before it");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `dump --from` past the last record printed nothing and exited 0.
+    #[test]
+    fn a_read_past_the_last_record_says_where_the_records_end() {
+        let (dir, _) = journal("ended");
+        assert_eq!(read(&dir, 1, u64::MAX), ((1..=200).collect(), None), "to the last there is");
+        assert_eq!(read(&dir, 150, 250), ((150..=200).collect(), Some(Stopped::Ended(Seq(200)))));
+        assert_eq!(read(&dir, 201, u64::MAX), (vec![], Some(Stopped::Ended(Seq(200)))));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A newest segment of zeros (its creation did not finish) is what a
+    /// node removes at start: `journal verify` once called it a bad header.
+    #[test]
+    fn an_unfinished_newest_segment_is_reported_as_such_and_read_past() {
+        let (dir, segments) = journal("unfinished");
+        let newest = dir.join(format!("{:020}.journal", 201));
+        fs::write(&newest, vec![0; 4096]).unwrap();
+        let reports = inspect(&dir).unwrap();
+        assert_eq!(reports.len(), segments.len() + 1);
+        assert!(reports.last().is_some_and(|r| r.unfinished && r.path == newest), "{reports:?}");
+        assert!(reports.iter().rev().skip(1).all(|r| !r.unfinished && r.end == End::Clean));
+        assert_eq!(read(&dir, 190, u64::MAX), ((190..=200).collect(), None));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

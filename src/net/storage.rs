@@ -177,7 +177,7 @@ pub(super) fn resume_leader(
         return refuse(format!("sequence {seq} is corrupt in {}; a leader resumes only a whole log", path.display()));
     }
     if let Some((first, end)) = recovery.gaps.first() {
-        return refuse(format!("sequences {first}..{end} are missing; a leader resumes only a whole log"));
+        return refuse(format!("sequences {first}..={} are missing; a leader resumes only a whole log", end.prev()));
     }
     if config.epoch <= recovery.last_epoch {
         return refuse(format!("its last epoch is {}; lead a newer one (--epoch)", recovery.last_epoch));
