@@ -180,6 +180,12 @@ fn a_follower_with_a_corrupt_record_in_an_old_segment_fetches_the_rest_again() {
         follower.wait_for(Duration::from_secs(30), |l| l.contains("held 4000 commit 4000 ").then_some(()));
         assert_eq!(follower.stop(), 0);
         digests.push(follower.line("digest: "));
+        // The summary counts what the journal replayed and what came live.
+        let stopped = follower.line("stopped: ");
+        let count = |key: &str| -> u64 {
+            stopped.split(", ").find_map(|f| f.trim_start_matches("stopped: ").strip_prefix(key)?.parse().ok()).unwrap()
+        };
+        assert_eq!(count("replayed ") + count("delivered "), 4000, "{stopped}");
     }
     assert!(digests[0].starts_with("seq 1..=4000 events 4000 lost 0 "), "{}", digests[0]);
     assert_eq!(digests[0], digests[1]);

@@ -670,8 +670,14 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     }
     let s = node.follower().stats();
     println!(
-        "stopped: delivered {}, received {}, duplicates {}, gaps {}, naks {}, lost {}",
-        s.delivered, s.events_received, s.duplicates, s.gaps, s.naks_sent, s.lost
+        "stopped: delivered {}, replayed {}, received {}, duplicates {}, gaps {}, naks {}, lost {}",
+        s.delivered,
+        node.replayed(),
+        s.events_received,
+        s.duplicates,
+        s.gaps,
+        s.naks_sent,
+        s.lost
     );
     println!("rejects: {}", rejects_text(node.follower().rejects()));
     println!("io: {}", io_text(node.driver()));

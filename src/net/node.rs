@@ -315,6 +315,8 @@ pub struct FollowerNode {
     recovery: Option<Recovery>,
     delivery: Histogram<u64>,
     digest: Digest,
+    /// Events its journal replayed to the application before the live ones.
+    replayed: u64,
 }
 
 impl FollowerNode {
@@ -355,7 +357,14 @@ impl FollowerNode {
             }
         };
         let follower = Stored::new(follower, journal);
-        Ok(FollowerNode { driver, follower, recovery, delivery: report::histogram(), digest: Digest::default() })
+        Ok(FollowerNode {
+            driver,
+            follower,
+            recovery,
+            delivery: report::histogram(),
+            digest: Digest::default(),
+            replayed: 0,
+        })
     }
 
     /// Joins the group and binds `listen` as a read-only subscriber from
@@ -370,7 +379,14 @@ impl FollowerNode {
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
         let follower = Stored::new(Follower::observe(config, driver.now(), from)?, None);
-        Ok(FollowerNode { driver, follower, recovery: None, delivery: report::histogram(), digest: Digest::default() })
+        Ok(FollowerNode {
+            driver,
+            follower,
+            recovery: None,
+            delivery: report::histogram(),
+            digest: Digest::default(),
+            replayed: 0,
+        })
     }
 
     /// The address repairs are sent to.
@@ -409,6 +425,12 @@ impl FollowerNode {
         self.digest
     }
 
+    /// Events its journal replayed to the application at start, before the
+    /// live ones its follower counts as delivered.
+    pub fn replayed(&self) -> u64 {
+        self.replayed
+    }
+
     /// Runs until `stop()`, handing each event to `on_event` in sequence order
     /// and calling `each_second` once a second.
     pub fn run(
@@ -421,7 +443,7 @@ impl FollowerNode {
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.follower.journal() {
             let end = self.follower.machine.seq_next_delivery();
-            replay(journal, end, digest, &mut on_event)?;
+            self.replayed = replay(journal, end, digest, &mut on_event)?;
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
             while let Some(event) = follower.machine.poll_event() {
@@ -435,9 +457,9 @@ impl FollowerNode {
 }
 
 /// Hands `on_event` every event a resumed journal holds before `end`, in
-/// order, reporting what it never held as lost.
-fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl FnMut(&Event<'_>)) -> io::Result<()> {
-    let mut next = journal.first();
+/// order, reporting what it never held as lost; returns how many it handed.
+fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl FnMut(&Event<'_>)) -> io::Result<u64> {
+    let (mut next, mut count) = (journal.first(), 0);
     journal
         .read(next, end, usize::MAX, |entry| {
             if entry.seq() > next {
@@ -448,9 +470,9 @@ fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl F
             let event = Event::Deliver(entry.event);
             digest.add(&MemberEvent::Log(event));
             on_event(&event);
-            next = entry.seq().next();
+            (next, count) = (entry.seq().next(), count + 1);
         })
-        .map(drop)
+        .map(|_| count)
         .map_err(io::Error::other)
 }
 
