@@ -31,14 +31,16 @@ enum JournalCommand {
     /// Print the journal's events in sequence order (each with the epoch of
     /// the leader that sent it to this node: after a leader restart the
     /// same event can carry another epoch on another node). Stops at a
-    /// damaged record or a missing sequence, says so, and exits 1.
+    /// damaged record or a missing sequence, or where the records end
+    /// before `--to`, says so, and exits 1 (damage before `--from` does not
+    /// stop it: each record printed passed its own CRC).
     Dump {
         /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// First sequence to print.
-        #[arg(long, value_name = "SEQ", default_value_t = 1)]
-        from: u64,
+        /// First sequence to print [default: the first there is].
+        #[arg(long, value_name = "SEQ")]
+        from: Option<u64>,
         /// Last sequence to print [default: the last there is].
         #[arg(long, value_name = "SEQ")]
         to: Option<u64>,
@@ -60,10 +62,12 @@ enum Format {
 pub fn run(args: &JournalArgs) -> ExitCode {
     let result = match &args.command {
         JournalCommand::Verify { dir } => verify(dir),
-        JournalCommand::Dump { to: Some(to), from, .. } if to < from => {
+        JournalCommand::Dump { to: Some(to), from: Some(from), .. } if to < from => {
             Err(Failure::Message(format!("--to {to} is before --from {from}")))
         }
-        JournalCommand::Dump { dir, from, to, format } => dump(dir, Seq(*from), Seq(to.unwrap_or(u64::MAX)), *format),
+        JournalCommand::Dump { dir, from, to, format } => {
+            dump(dir, Seq(from.unwrap_or(0)), Seq(to.unwrap_or(u64::MAX)), *format)
+        }
     };
     match result {
         Ok(code) => code,
@@ -206,6 +210,11 @@ fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<Exi
     out.flush()?;
     let why = match stopped {
         None => return Ok(ExitCode::SUCCESS),
+        Some(journal::Stopped::Gap(first, end)) if first == from => format!(
+            "sequences {first}..={} are in no segment: the journal's records begin at {end} (retention deletes \
+             old segments)",
+            end.prev()
+        ),
         Some(journal::Stopped::Gap(first, end)) => format!("sequences {first}..={} are in no segment", end.prev()),
         Some(journal::Stopped::Ended(Seq::ZERO)) => "the journal holds no events".to_string(),
         Some(journal::Stopped::Ended(last)) => format!("the journal's records end at sequence {last}"),

@@ -388,7 +388,7 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
     if let Some((path, at, bytes)) = &r.torn {
         let plural = if *bytes == 1 { "" } else { "s" };
         text.push_str(&format!(
-            "; the torn last write at byte {at} of {} was cleared ({bytes} non-zero byte{plural})",
+            "; the torn last write at byte {at} of {} was cleared ({bytes} byte{plural}, up to its last one not zero)",
             path.display()
         ));
     }

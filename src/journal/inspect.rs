@@ -93,10 +93,11 @@ pub enum Stopped {
 }
 
 /// Calls `visit` for every good record of `dir` with a sequence in
-/// `[from, to]` (`to` of `u64::MAX`: the last there is), in order; stops
-/// at the first damaged record or missing sequence within that range, and
-/// says which, or that the records end before the range does (`None`:
-/// every record there was visited).
+/// `[from, to]` (`from` of 0: the first there is; `to` of `u64::MAX`: the
+/// last there is), in order; stops at the first damaged record or missing
+/// sequence within that range (the journal's first record past `from`
+/// too), and says which, or that the records end before the range does
+/// (`None`: every record there was visited).
 pub fn entries(
     dir: &Path,
     from: Seq,
@@ -105,6 +106,9 @@ pub fn entries(
 ) -> Result<Option<Stopped>, JournalError> {
     // The sequence the next record must have, once one was seen.
     let mut next: Option<Seq> = None;
+    // Damage before `from`, which stops the read only if the range starts
+    // among the records after it.
+    let mut damaged_before: Option<(PathBuf, End)> = None;
     let segments = list(dir)?;
     let count = segments.len();
     for (index, (_, path)) in segments.into_iter().enumerate() {
@@ -113,14 +117,19 @@ pub fn entries(
         }
         let (file, header) = open_segment(&path)?;
         let first = header.first_seq();
-        if first > to {
-            break;
-        }
-        if let Some(expected) = next
-            && first > expected
+        if let Some((path, end)) = damaged_before.take()
             && first > from
         {
-            return Ok(Some(Stopped::Gap(expected.max(from), first)));
+            return Ok(Some(Stopped::Damaged(path, end)));
+        }
+        // Before the first record read, `from` is what the next must be
+        // (unless it is 0: the first there is).
+        let expected = next.unwrap_or(from).max(from);
+        if first > expected && expected <= to && (next.is_some() || from > Seq::ZERO) {
+            return Ok(Some(Stopped::Gap(expected, first)));
+        }
+        if first > to {
+            break;
         }
         let scanned = scan_segment(&file, first, RECORD_MAX, index + 1 == count, |entry| {
             if entry.seq() > to {
@@ -135,12 +144,15 @@ pub fn entries(
         next = Some(next.unwrap_or(first).max(scanned.next));
         match scanned.end {
             End::Clean => {}
-            // Damage past the range asked for is no concern of this read;
-            // damage before it, only in that what follows is read on its own.
+            // Damage past the range asked for is no concern of this read,
+            // nor damage before it where the range starts in a later segment.
             _ if scanned.next > to => return Ok(None),
-            _ if scanned.next < from => next = None,
+            end if scanned.next < from => (next, damaged_before) = (None, Some((path, end))),
             end => return Ok(Some(Stopped::Damaged(path, end))),
         }
+    }
+    if let Some((path, end)) = damaged_before {
+        return Ok(Some(Stopped::Damaged(path, end)));
     }
     // Asked for a range past the last record (`to` of `u64::MAX`: the last there is).
     match next {
@@ -209,6 +221,21 @@ mod tests {
         assert_eq!((path, seqs), (segments[1].clone(), (1..seq.get()).collect::<Vec<_>>()));
         assert_eq!(read(&dir, 1, 50), ((1..=50).collect(), None), "damage past the range is not this read's");
         assert_eq!(read(&dir, 130, 140), ((130..=140).collect(), None), "nor damage before it");
+        let (seqs, stopped) = read(&dir, 110, 140);
+        assert!(seqs.is_empty() && matches!(stopped, Some(Stopped::Damaged(..))), "a range among what follows it");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// With its oldest segment deleted (as retention does), `dump --from 5`
+    /// said "the journal holds no events", and a range across the journal's
+    /// start printed what there was without a word.
+    #[test]
+    fn a_read_from_before_the_journals_start_says_where_it_starts() {
+        let (dir, segments) = journal("start");
+        fs::remove_file(&segments[0]).unwrap();
+        assert_eq!(read(&dir, 5, 6), (vec![], Some(Stopped::Gap(Seq(5), Seq(64)))));
+        assert_eq!(read(&dir, 60, 70), (vec![], Some(Stopped::Gap(Seq(60), Seq(64)))));
+        assert_eq!(read(&dir, 0, u64::MAX), ((64..=200).collect(), None), "from the first there is");
         fs::remove_dir_all(&dir).unwrap();
     }
 
