@@ -118,6 +118,17 @@ fn a_late_tail_from_sequence_1_under_load_delivers_what_the_followers_did() {
     assert!(text.contains("digest: seq 101..=250 events 150 lost 0 "), "{text}");
 }
 
+/// Loads `count` events into a cluster of 2 followers, waits until both
+/// delivered them, and stops every node cleanly.
+fn load_and_stop(cluster: &mut Cluster, count: u64) {
+    cluster.load(count, 20_000);
+    cluster.wait_delivered(0, count);
+    cluster.wait_delivered(1, count);
+    for node in std::iter::once(&mut cluster.leader).chain(cluster.followers.iter_mut()) {
+        assert_eq!(node.stop(), 0);
+    }
+}
+
 /// DESIGN §8: a sequencer restarted on a journal longer than its ring
 /// reads back only the ring's worth of it; what is older is served from
 /// the journal, so a tail from sequence 1 still gets every event.
@@ -125,12 +136,7 @@ fn a_late_tail_from_sequence_1_under_load_delivers_what_the_followers_did() {
 fn a_sequencer_restarted_on_a_journal_longer_than_its_ring_serves_all_of_it() {
     let small = ["--ring-events", "2000", "--in-flight-max", "1000"];
     let mut first = Cluster::start_journaled_with(26, 2, "none", &small);
-    first.load(6000, 20_000);
-    first.wait_delivered(0, 6000);
-    first.wait_delivered(1, 6000);
-    for node in std::iter::once(&mut first.leader).chain(first.followers.iter_mut()) {
-        assert_eq!(node.stop(), 0);
-    }
+    load_and_stop(&mut first, 6000);
     let mut second = Cluster::start_journaled_with(26, 2, "none", &small);
     let resumed = second.leader.line("resumed: ");
     assert!(resumed.starts_with("journal held sequences 1..=6000,"), "{resumed}");
@@ -158,12 +164,7 @@ fn a_sequencer_restarted_on_a_journal_longer_than_its_ring_serves_all_of_it() {
 fn a_follower_with_a_corrupt_record_in_an_old_segment_fetches_the_rest_again() {
     let small = ["--segment-bytes", "65536"];
     let mut first = Cluster::start_journaled_nodes(27, 2, "none", &small);
-    first.load(3000, 20_000);
-    first.wait_delivered(0, 3000);
-    first.wait_delivered(1, 3000);
-    for node in std::iter::once(&mut first.leader).chain(first.followers.iter_mut()) {
-        assert_eq!(node.stop(), 0);
-    }
+    load_and_stop(&mut first, 3000);
     let dir = first.out.join("journal").join("node-1");
     let oldest = dir.join(format!("{:020}.journal", 1));
     let mut bytes = std::fs::read(&oldest).unwrap();
