@@ -196,6 +196,51 @@ fn a_follower_with_a_corrupt_record_in_an_old_segment_fetches_the_rest_again() {
     drop(first);
 }
 
+/// DESIGN §8: a sequencer refuses to start on a journal damaged in the
+/// middle (it has nobody to fetch from); started on a copy of a
+/// follower's journal (`seqcast journal copy`), which holds everything
+/// committed, it carries the same log on.
+#[test]
+fn a_sequencer_with_a_damaged_journal_starts_on_a_copy_of_a_followers() {
+    let mut first = Cluster::start_journaled(28, 2, "none");
+    load_and_stop(&mut first, 3000);
+    let journal = first.out.join("journal");
+    let leader = journal.join("node-0");
+    let oldest = leader.join(format!("{:020}.journal", 1));
+    let mut bytes = std::fs::read(&oldest).unwrap();
+    bytes[20_000] ^= 0x40;
+    std::fs::write(&oldest, &bytes).unwrap();
+    let mut args = common::strings(&["sequencer", "--journal", journal.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    args.extend(first.common_args());
+    let (code, text) = common::run(common::SEQCAST, &args);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("is corrupt in") && text.contains("a leader resumes only a whole log"), "{text}");
+    std::fs::rename(&leader, journal.join("node-0.damaged")).unwrap();
+    let source = journal.join("node-1");
+    let copy = ["journal", "copy", source.to_str().unwrap(), leader.to_str().unwrap(), "--node", "0"];
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&copy));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("copied 3000 records (sequences 1..=3000)"), "{text}");
+    let mut second = Cluster::start_journaled(28, 2, "none");
+    let resumed = second.leader.line("resumed: ");
+    assert!(resumed.starts_with("journal held sequences 1..=3000,"), "{resumed}");
+    let report = second.load(1000, 1000);
+    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
+    let mut digests = Vec::new();
+    for follower in &mut second.followers {
+        follower.wait_for(Duration::from_secs(30), |l| l.contains("held 4000 commit 4000 ").then_some(()));
+        assert_eq!(follower.stop(), 0);
+        digests.push(follower.line("digest: "));
+    }
+    assert!(digests[0].starts_with("seq 1..=4000 events 4000 lost 0 "), "{}", digests[0]);
+    assert_eq!(digests[0], digests[1]);
+    // A copy never writes into a journal that holds segments.
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&copy));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("holds segments already"), "{text}");
+    drop(first);
+}
+
 /// DESIGN §8: retention deletes whole old segments; a subscriber that
 /// asks for what is gone is told UNRECOVERABLE with its range and reports
 /// it lost, and gets everything still kept.

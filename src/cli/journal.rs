@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use seqcast::core::Seq;
+use seqcast::core::{NodeId, Seq};
 use seqcast::journal::format::{End, Entry};
-use seqcast::journal::{self, SegmentReport};
+use seqcast::journal::{self, Journal, JournalOptions, SegmentReport, SyncLevel};
 
 /// `seqcast journal`.
 #[derive(Clone, Debug, Args)]
@@ -48,6 +48,23 @@ enum JournalCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write the good records of one node's journal as another node's
+    /// journal, synced: a sequencer whose own journal is damaged (it
+    /// refuses to start on it) can be started on a copy of a follower's,
+    /// which holds everything committed. Stops at damage or a gap and
+    /// exits 1, keeping what it copied; never writes into a journal that
+    /// holds segments.
+    Copy {
+        /// The journal to read: DIR/node-ID of a node's `--journal DIR`.
+        #[arg(value_name = "FROM")]
+        from: PathBuf,
+        /// The journal to write (DIR/node-ID of the node that will use it).
+        #[arg(value_name = "TO")]
+        to: PathBuf,
+        /// Node id the copy is for, written in its segment headers.
+        #[arg(long, value_name = "ID")]
+        node: u16,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -68,6 +85,7 @@ pub fn run(args: &JournalArgs) -> ExitCode {
         JournalCommand::Dump { dir, from, to, format } => {
             dump(dir, Seq(from.unwrap_or(0)), Seq(to.unwrap_or(u64::MAX)), *format)
         }
+        JournalCommand::Copy { from, to, node } => copy(from, to, NodeId(*node)),
     };
     match result {
         Ok(code) => code,
@@ -208,25 +226,81 @@ fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<Exi
         return Err(e.into());
     }
     out.flush()?;
-    let why = match stopped {
-        None => return Ok(ExitCode::SUCCESS),
-        Some(journal::Stopped::Gap(first, end)) if first == from => format!(
+    let Some(stopped) = stopped else { return Ok(ExitCode::SUCCESS) };
+    let why = stopped_text(stopped, from);
+    Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
+}
+
+fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId) -> Result<ExitCode, Failure> {
+    a_nodes_journal(from)?;
+    let Some(source) = journal::inspect(from)?.into_iter().find(|r| !r.unfinished) else {
+        return Err(Failure::Message(format!("{} holds no segments", from.display())));
+    };
+    if to.exists() && journal::inspect(to)?.iter().any(|r| !r.unfinished) {
+        return Err(Failure::Message(format!(
+            "{} holds segments already: give an empty or new directory",
+            to.display()
+        )));
+    }
+    let options = JournalOptions {
+        dir: to.to_path_buf(),
+        cluster: source.cluster,
+        node,
+        sync: SyncLevel::Batch,
+        segment_bytes: JournalOptions::SEGMENT_BYTES,
+        record_max: journal::RECORD_MAX,
+        retain_bytes: None,
+        retain_events: None,
+    };
+    let (mut copy, _) = Journal::open(options)?;
+    let (mut written, mut range, mut error) = (0u64, None::<(Seq, Seq)>, None);
+    let stopped = journal::entries(from, Seq::ZERO, Seq(u64::MAX), |entry| {
+        if error.is_none() {
+            match copy.append(entry.epoch, entry.commit, entry.event.record) {
+                Ok(()) => (written, range) = (written + 1, Some((range.map_or(entry.seq(), |r| r.0), entry.seq()))),
+                Err(e) => error = Some(e),
+            }
+        }
+    })?;
+    if let Some(e) = error {
+        return Err(e.into());
+    }
+    copy.flush()?;
+    let range = range.map_or("no events".to_string(), |(a, b)| format!("sequences {a}..={b}"));
+    println!(
+        "copied {written} records ({range}) of cluster {} from {} to {}, node {node}, synced",
+        source.cluster,
+        from.display(),
+        to.display()
+    );
+    match stopped {
+        None => Ok(ExitCode::SUCCESS),
+        Some(why) => Err(Failure::Message(format!(
+            "stopped: {}; what came before is copied (`seqcast journal verify` tells the rest)",
+            stopped_text(why, Seq::ZERO)
+        ))),
+    }
+}
+
+/// Why a read of a journal from `from` stopped.
+fn stopped_text(stopped: journal::Stopped, from: Seq) -> String {
+    match stopped {
+        journal::Stopped::Gap(first, end) if first == from => format!(
             "sequences {first}..={} are in no segment: the journal's records begin at {end} (retention deletes \
              old segments)",
             end.prev()
         ),
-        Some(journal::Stopped::Gap(first, end)) => format!("sequences {first}..={} are in no segment", end.prev()),
-        Some(journal::Stopped::Ended(Seq::ZERO)) => "the journal holds no events".to_string(),
-        Some(journal::Stopped::Ended(last)) => format!("the journal's records end at sequence {last}"),
-        Some(journal::Stopped::Damaged(path, End::Torn { offset })) => {
+        journal::Stopped::Gap(first, end) => format!("sequences {first}..={} are in no segment", end.prev()),
+        journal::Stopped::Ended(Seq::ZERO) => "the journal holds no events".to_string(),
+        journal::Stopped::Ended(last) => format!("the journal's records end at sequence {last}"),
+        journal::Stopped::Damaged(path, End::Torn { offset }) => {
             format!("a torn tail at byte {offset} of {} (cleared when the node next starts)", path.display())
         }
-        Some(journal::Stopped::Damaged(path, End::Corrupt { offset, seq })) => {
+        journal::Stopped::Damaged(path, End::Corrupt { offset, seq }) => {
             format!("sequence {seq} is corrupt at byte {offset} of {}: nothing after it is trusted", path.display())
         }
-        Some(journal::Stopped::Damaged(_, End::Clean)) => unreachable!("a clean end stops nothing"),
-    };
-    Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
+        journal::Stopped::Damaged(_, End::Clean) => unreachable!("a clean end stops nothing"),
+    }
 }
 
 fn line(entry: &Entry<'_>, format: Format) -> String {

@@ -74,7 +74,7 @@ enum Command {
     /// generator or the demo.
     #[command(after_help = EXIT_PLAIN)]
     Report(report::ReportArgs),
-    /// Check a node's journal directory, or print its events.
+    /// Check a node's journal directory, print its events, or copy it for another node.
     #[command(after_help = "Exit codes: 0 the journal is whole; 1 damage found (verify), or an error (said \
                             on stderr); 2 the command line did not parse.")]
     Journal(journal::JournalArgs),

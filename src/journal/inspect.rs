@@ -9,8 +9,9 @@ use super::format::{End, Entry, SegmentHeader};
 use super::segments::{JournalError, last_nonzero, list, scan_segment};
 use crate::types::{Epoch, Seq};
 
-/// No event record is larger than the largest datagram.
-const RECORD_MAX: usize = 65_507;
+/// No event record is larger than the largest datagram: the record
+/// length a journal read whatever its node's `--payload-max` allows.
+pub const RECORD_MAX: usize = 65_507;
 
 /// What one segment file holds.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,5 +17,5 @@ pub mod format;
 mod inspect;
 mod segments;
 
-pub use inspect::{SegmentReport, Stopped, entries, inspect};
+pub use inspect::{RECORD_MAX, SegmentReport, Stopped, entries, inspect};
 pub use segments::{Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel};
