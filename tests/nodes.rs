@@ -129,6 +129,23 @@ fn load_and_stop(cluster: &mut Cluster, count: u64) {
     }
 }
 
+/// Waits until every follower holds and knows committed 1..=`total`, stops
+/// them, checks that each delivered exactly that with one digest, and
+/// returns their `stopped:` lines.
+fn stop_followers_holding(cluster: &mut Cluster, total: u64) -> Vec<String> {
+    let (caught_up, mut digests, mut stopped) = (format!("held {total} commit {total} "), Vec::new(), Vec::new());
+    for follower in &mut cluster.followers {
+        // Its status counts live deliveries; a journal's replay came before.
+        follower.wait_for(Duration::from_secs(30), |l| l.contains(&caught_up).then_some(()));
+        assert_eq!(follower.stop(), 0);
+        digests.push(follower.line("digest: "));
+        stopped.push(follower.line("stopped: "));
+    }
+    assert!(digests[0].starts_with(&format!("seq 1..={total} events {total} lost 0 ")), "{}", digests[0]);
+    assert!(digests.iter().all(|d| *d == digests[0]), "{digests:?}");
+    stopped
+}
+
 /// DESIGN §8: a sequencer restarted on a journal longer than its ring
 /// reads back only the ring's worth of it; what is older is served from
 /// the journal, so a tail from sequence 1 still gets every event.
@@ -175,21 +192,13 @@ fn a_follower_with_a_corrupt_record_in_an_old_segment_fetches_the_rest_again() {
     assert!(resumed.contains("was corrupt"), "{resumed}");
     let report = second.load(1000, 1000);
     assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
-    let mut digests = Vec::new();
-    for follower in &mut second.followers {
-        // Its status counts live deliveries; the replay came before.
-        follower.wait_for(Duration::from_secs(30), |l| l.contains("held 4000 commit 4000 ").then_some(()));
-        assert_eq!(follower.stop(), 0);
-        digests.push(follower.line("digest: "));
+    for stopped in stop_followers_holding(&mut second, 4000) {
         // The summary counts what the journal replayed and what came live.
-        let stopped = follower.line("stopped: ");
         let count = |key: &str| -> u64 {
             stopped.split(", ").find_map(|f| f.trim_start_matches("stopped: ").strip_prefix(key)?.parse().ok()).unwrap()
         };
         assert_eq!(count("replayed ") + count("delivered "), 4000, "{stopped}");
     }
-    assert!(digests[0].starts_with("seq 1..=4000 events 4000 lost 0 "), "{}", digests[0]);
-    assert_eq!(digests[0], digests[1]);
     let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
     assert_eq!(code, 0, "whole again: {text}");
     assert!(text.contains("sequences 1..=4000 in "), "{text}");
@@ -226,14 +235,7 @@ fn a_sequencer_with_a_damaged_journal_starts_on_a_copy_of_a_followers() {
     assert!(resumed.starts_with("journal held sequences 1..=3000,"), "{resumed}");
     let report = second.load(1000, 1000);
     assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
-    let mut digests = Vec::new();
-    for follower in &mut second.followers {
-        follower.wait_for(Duration::from_secs(30), |l| l.contains("held 4000 commit 4000 ").then_some(()));
-        assert_eq!(follower.stop(), 0);
-        digests.push(follower.line("digest: "));
-    }
-    assert!(digests[0].starts_with("seq 1..=4000 events 4000 lost 0 "), "{}", digests[0]);
-    assert_eq!(digests[0], digests[1]);
+    stop_followers_holding(&mut second, 4000);
     // A copy never writes into a journal that holds segments.
     let (code, text) = common::run(common::SEQCAST, &common::strings(&copy));
     assert_eq!(code, 1, "{text}");
@@ -332,19 +334,7 @@ fn whole_cluster_killed_and_restarted(tag: u8, sync: &str) {
     assert!(held >= told, "the leader's journal holds every commit ({told}): {resumed}");
     let report = second.load(2000, 2000);
     assert_eq!(json_number(&report, "committed"), 2000.0, "the cluster carries on: {report}");
-    let total = held + 2000;
-    let caught_up = format!("held {total} commit {total} ");
-    for follower in &second.followers {
-        // Its status counts live deliveries; the replay came before.
-        follower.wait_for(Duration::from_secs(30), |l| l.contains(&caught_up).then_some(()));
-    }
-    let mut digests = Vec::new();
-    for follower in &mut second.followers {
-        assert_eq!(follower.stop(), 0);
-        digests.push(follower.line("digest: "));
-    }
-    assert!(digests[0].starts_with(&format!("seq 1..={total} events {total} lost 0 ")), "{}", digests[0]);
-    assert_eq!(digests[0], digests[1]);
+    stop_followers_holding(&mut second, held + 2000);
     assert_eq!(second.leader.stop(), 0);
     // Nothing numbered twice: the first run's client has each request once, in order.
     let dir = second.out.join("journal").join("node-1");

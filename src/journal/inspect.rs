@@ -2,11 +2,10 @@
 //! `dump`): whatever cluster or node wrote it, torn tail and all.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::format::{End, Entry, SegmentHeader};
-use super::segments::{JournalError, last_nonzero, list, scan_segment};
+use super::segments::{self, JournalError, list, read_head, scan_segment};
 use crate::types::{Epoch, Seq};
 
 /// No event record is larger than the largest datagram: the record
@@ -65,18 +64,15 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
 fn unfinished(path: &Path) -> Result<bool, JournalError> {
     let io = |e| JournalError::Io(path.to_path_buf(), e);
     let file = File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    Ok(last_nonzero(&file, 0, len).map_err(io)? == 0)
+    segments::unfinished(&file, file.metadata().map_err(io)?.len()).map_err(io)
 }
 
 /// A segment file, open, and its header once checked.
 fn open_segment(path: &Path) -> Result<(File, SegmentHeader), JournalError> {
     let io = |e| JournalError::Io(path.to_path_buf(), e);
     let file = File::open(path).map_err(io)?;
-    let mut head = [0; size_of::<SegmentHeader>()];
-    let got = (head.len() as u64).min(file.metadata().map_err(io)?.len()) as usize;
-    file.read_exact_at(&mut head[..got], 0).map_err(io)?;
-    let header = *SegmentHeader::parse(&head[..got]).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
+    let head = read_head(&file, file.metadata().map_err(io)?.len()).map_err(io)?;
+    let header = *SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
     Ok((file, header))
 }
 

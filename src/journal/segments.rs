@@ -324,17 +324,15 @@ impl Journal {
         let io = |e| JournalError::Io(path.clone(), e);
         let file = File::open(&path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
-        let mut head = [0; size_of::<SegmentHeader>()];
-        let got = (head.len() as u64).min(file_len) as usize;
-        file.read_exact_at(&mut head[..got], 0).map_err(io)?;
-        if last && head.iter().all(|&b| b == 0) && last_nonzero(&file, 0, file_len).map_err(io)? == 0 {
+        if last && unfinished(&file, file_len).map_err(io)? {
             // The newest segment, never written: its creation stopped before
             // its header (a crash, or a disk that filled). It holds nothing.
             fs::remove_file(&path).map_err(io)?;
             recovery.empty_removed = Some(path);
             return Ok(());
         }
-        let header = *SegmentHeader::parse(&head[..got]).map_err(|e| JournalError::Header(path.clone(), e))?;
+        let head = read_head(&file, file_len).map_err(io)?;
+        let header = *SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.clone(), e))?;
         if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
             let (cluster, node) = (header.cluster.get(), header.node.get());
             let mine = (self.options.cluster, self.options.node.0);
@@ -824,6 +822,20 @@ fn record_within(file: &File, from: u64, end: u64, record_max: usize, at_least: 
         offset += limit as u64;
     }
     Ok(false)
+}
+
+/// A segment file's first bytes: as many as its header takes, fewer if the
+/// file is shorter.
+pub(super) fn read_head(file: &File, file_len: u64) -> io::Result<Vec<u8>> {
+    let mut head = vec![0; (size_of::<SegmentHeader>() as u64).min(file_len) as usize];
+    file.read_exact_at(&mut head, 0)?;
+    Ok(head)
+}
+
+/// Whether a segment file holds nothing but zeros (or nothing): its
+/// creation stopped before its header (a crash, or a disk that filled).
+pub(super) fn unfinished(file: &File, file_len: u64) -> io::Result<bool> {
+    Ok(read_head(file, file_len)?.iter().all(|&b| b == 0) && last_nonzero(file, 0, file_len)? == 0)
 }
 
 /// The offset just past the last byte of `file` from `from` on that is not
