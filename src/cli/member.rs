@@ -48,9 +48,12 @@ pub struct MemberArgs {
     /// This member restarts into a running cluster: it asks the others which
     /// epoch they are in, follows the leader, and votes once it holds what
     /// was committed when it came back. Without --rejoin it starts a new
-    /// cluster with the others: give it only to a member that lost its state.
-    /// A member whose --journal holds anything needs neither: it resumes
-    /// it, rejoins, and votes with what its journal holds.
+    /// cluster with the others: give it only to a member that lost its state
+    /// (one started without it that holds nothing and first hears a leader
+    /// of an epoch past --epoch votes, as with --rejoin, only once it holds
+    /// what was committed). A member whose --journal holds
+    /// anything needs neither: it resumes it, rejoins, and votes with what
+    /// its journal holds.
     #[arg(long)]
     rejoin: bool,
     /// The epoch a new cluster starts in (the first leader is --leader-id).
@@ -218,6 +221,14 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             MemberEvent::Following { epoch, leader } => {
                 println!("following: node {leader} leads epoch {epoch}, at {}", when());
+            }
+            MemberEvent::JoinedEmpty { epoch } => {
+                println!(
+                    "joined empty: this member holds nothing, and the cluster elected a leader in epoch {epoch} \
+                     without it: had it lost its state (restarted without its journal), it would hold less than \
+                     it acknowledged, so, as with --rejoin, it votes once it holds what was committed, at {}",
+                    when()
+                );
             }
             MemberEvent::Log(Event::Deliver(e)) => {
                 delivered.set(delivered.get() + 1);

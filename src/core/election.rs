@@ -283,6 +283,12 @@ impl Election {
         *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
     }
 
+    /// True once it has heard a leader it follows (since it started, or
+    /// last started over).
+    pub(super) fn has_heard_leader(&self) -> bool {
+        self.heard_leader
+    }
+
     /// Resumed from a journal: the epoch it promised before it stopped
     /// binds it still (it grants no vote and stands in none at or below).
     pub(super) fn restore_promise(&mut self, epoch: Epoch) {

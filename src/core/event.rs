@@ -56,6 +56,16 @@ pub enum MemberEvent<'a> {
         /// The leader.
         leader: NodeId,
     },
+    /// With failover: started as a new cluster's member, it held nothing
+    /// when it first heard a leader, and that leader's `epoch` is newer
+    /// than the one it was started in: the cluster ran, and elected, without
+    /// it (it may have been restarted without its state, and without
+    /// --rejoin). It follows that leader (see `Following`), but as a member
+    /// started with --rejoin votes only once it holds what was committed.
+    JoinedEmpty {
+        /// The epoch of the leader it heard.
+        epoch: Epoch,
+    },
 }
 
 /// A record a machine hands its driver to journal (DESIGN §8).

@@ -281,6 +281,12 @@ impl Follower {
         self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
     }
 
+    /// Votes only once it holds what the next HEARTBEAT says was committed,
+    /// as a follower that came back empty into a running cluster.
+    pub(super) fn vote_once_caught_up(&mut self) {
+        self.vote_after = None;
+    }
+
     /// Follows `leader`, of the newer `epoch`, from now on. Everything held
     /// past the known commit is dropped: the new leader resends what it has
     /// there, and what it lacks was never committed (the winner of an

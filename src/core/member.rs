@@ -248,6 +248,21 @@ impl Member {
         self.notices.push_back(MemberEvent::Following { epoch, leader });
     }
 
+    /// True if this member, started as a new cluster's in `config.epoch`,
+    /// hears its first leader in a newer `epoch` holding nothing: the
+    /// cluster elected without it, so it ran before this member started. A
+    /// member that held events and lost them (restarted without its
+    /// journal and without --rejoin) would vote with an empty log: enough
+    /// to elect a member that lacks events committed with its ACK.
+    fn came_back_empty(&self, epoch: Epoch) -> bool {
+        let holds_nothing = self.follower().is_some_and(|f| f.claim().seq == Seq::ZERO && f.commit() == Seq::ZERO);
+        self.config.epoch != Epoch::ZERO
+            && epoch > self.config.epoch
+            && holds_nothing
+            && self.delivered_next == Seq::FIRST
+            && !self.election.has_heard_leader()
+    }
+
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         let fencing = self.election.fencing();
@@ -297,7 +312,14 @@ impl Member {
                 if !admits(&datagram, peers, &mut self.rejects) {
                     return;
                 }
+                let empty = self.came_back_empty(epoch);
                 self.follow(now, epoch, sender);
+                if empty && let Role::Follower(follower) = &mut self.role {
+                    // As a member started with --rejoin: it votes once it
+                    // holds what this leader says was committed.
+                    follower.vote_once_caught_up();
+                    self.notices.push_back(MemberEvent::JoinedEmpty { epoch });
+                }
             }
             // A member that resumed its journal follows nobody until a
             // leader speaks, maybe the one of the epoch its log follows:

@@ -268,7 +268,8 @@ impl Digest {
             // Not a delivery: the digest covers what was delivered.
             MemberEvent::Log(Event::LeaderRestarted { .. })
             | MemberEvent::Elected { .. }
-            | MemberEvent::Following { .. } => {}
+            | MemberEvent::Following { .. }
+            | MemberEvent::JoinedEmpty { .. } => {}
         }
     }
 }

@@ -56,10 +56,16 @@ impl Sim<'_> {
                             self.history.lost(now, incarnation, first.get(), end.get(), commit)
                         }
                         MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => restarted = Some((old, new)),
-                        MemberEvent::Elected { .. } | MemberEvent::Following { .. } if self.trace => {
+                        MemberEvent::Elected { .. }
+                        | MemberEvent::Following { .. }
+                        | MemberEvent::JoinedEmpty { .. }
+                            if self.trace =>
+                        {
                             eprintln!("{now:>12} member {i}: {event:?}");
                         }
-                        MemberEvent::Elected { .. } | MemberEvent::Following { .. } => {}
+                        MemberEvent::Elected { .. }
+                        | MemberEvent::Following { .. }
+                        | MemberEvent::JoinedEmpty { .. } => {}
                     }
                 }
                 if let Some((old, new)) = restarted {

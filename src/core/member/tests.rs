@@ -2,7 +2,7 @@
 use super::*;
 use crate::core::election::REQUEST_RESEND_DIVISOR;
 use crate::core::{ClientId, JournalClaim};
-use crate::wire::{Ack, Frame, Promote, Vote, VoteRequest, emit, parse};
+use crate::wire::{Ack, Frame, Heartbeat, Promote, Vote, VoteRequest, emit, parse};
 
 fn addr(node: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 5000 + node))
@@ -150,6 +150,11 @@ fn an_elected_leader_says_where_its_log_starts_until_every_member_acks_however_b
 
 /// A DATA of node 0, epoch 1, with one event.
 fn data_of_node_0(config: &Config) -> Vec<u8> {
+    data_of_leader(config)
+}
+
+/// A DATA of `config.leader` in `config.epoch`, with one event.
+fn data_of_leader(config: &Config) -> Vec<u8> {
     let mut old = Leader::new(config.clone(), 0).unwrap();
     let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(0)).unwrap();
     let mut buf = vec![0; 1472];
@@ -176,6 +181,46 @@ const MS: Nanos = 1_000_000;
 /// Automatic failover with a 20 ms election timeout.
 fn auto() -> Config {
     Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() }
+}
+
+/// Member 2 restarted without its state and without --rejoin, as a new
+/// cluster's member in epoch 1, into a cluster that elected member 1 in
+/// epoch 3 and committed an event there. Following epoch 3 with its empty
+/// log it would elect member 0, which follows epoch 3 too but lacks that
+/// event: it votes only once it holds it.
+#[test]
+fn a_new_members_first_leader_of_a_newer_epoch_makes_an_empty_member_catch_up_to_vote() {
+    let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
+    assert!(two.may_vote(), "a new cluster's member votes from the start");
+    let heartbeat =
+        Heartbeat { seq_next: 2.into(), commit: 1.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 0.into() };
+    two.handle_datagram(MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &heartbeat));
+    assert_eq!(two.poll_event(), Some(MemberEvent::Following { epoch: Epoch(3), leader: NodeId(1) }));
+    assert_eq!(two.poll_event(), Some(MemberEvent::JoinedEmpty { epoch: Epoch(3) }));
+    assert!(!two.may_vote());
+    // Member 1 falls silent; member 0, which lacks the event, stands.
+    drain(&mut two, MS);
+    assert_eq!(answer(&mut two, 25 * MS, 0, &request(0, 4, (3, 0), false)), Some((4, false)));
+    // Once it holds the event it votes, for a log that holds it too.
+    let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &heartbeat));
+    two.handle_datagram(2 * MS, addr(1), &data_of_leader(&Config { leader: NodeId(1), epoch: Epoch(3), ..auto() }));
+    drain(&mut two, 2 * MS);
+    assert!(two.may_vote());
+    assert_eq!(answer(&mut two, 25 * MS, 0, &request(0, 4, (3, 1), false)), Some((4, true)));
+}
+
+/// A new cluster's member that hears the leader of the epoch it was started
+/// in, or of a newer one once it holds events, just follows.
+#[test]
+fn a_member_that_heard_its_leader_or_holds_events_follows_a_newer_epoch() {
+    let config = auto();
+    let heartbeat =
+        Heartbeat { seq_next: 2.into(), commit: 0.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 1.into() };
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(0), &data_of_node_0(&config));
+    two.handle_datagram(2 * MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &heartbeat));
+    assert_eq!(two.poll_event(), Some(MemberEvent::Following { epoch: Epoch(3), leader: NodeId(1) }));
 }
 
 /// Member 2 last hears leader 0 at 5 ms; member 1, which stopped hearing
