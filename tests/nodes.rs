@@ -5,6 +5,7 @@
 mod common;
 
 use std::net::{Ipv4Addr, UdpSocket};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{Cluster, json_number};
@@ -679,26 +680,38 @@ fn a_payload_over_the_leaders_limit_is_refused_by_name_and_the_client_stops() {
 /// Issue 15: a late `seqcast tail --failover --from 1` goes on through a
 /// failover (the leader killed with kill -9 under load, another elected)
 /// and ends with the members' log: the same digest, nothing lost.
-#[test]
-fn a_tail_follows_the_newest_leader_through_a_failover() {
-    let (group, cluster_id) = common::private_cluster(20);
-    let dir = std::env::temp_dir().join(format!("seqcast-test-{}-20", std::process::id()));
+/// A directory holding the cluster file of 3 members on free loopback
+/// ports (`tag`: a private group and cluster id).
+fn member_cluster(tag: u8) -> PathBuf {
+    let (group, cluster_id) = common::private_cluster(tag);
+    let dir = std::env::temp_dir().join(format!("seqcast-test-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
     let mut text = format!("cluster_id = {cluster_id}\ngroup = {group}\n");
     for i in 0..3 {
         text.push_str(&format!("node.{i} = {}\n", free()));
     }
+    std::fs::write(dir.join("cluster.conf"), text).unwrap();
+    dir
+}
+
+/// `seqcast member` `id` of the cluster in `dir`, once it has started.
+fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
+    let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());
+    let mut args =
+        common::strings(&["member", "--id", &id.to_string(), "--cluster", conf.to_str().unwrap(), "--out", out]);
+    args.extend(common::strings(extra));
+    let node = common::Proc::start(&format!("member {id}"), common::SEQCAST, &args);
+    node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+    node
+}
+
+#[test]
+fn a_tail_follows_the_newest_leader_through_a_failover() {
+    let dir = member_cluster(20);
     let conf = dir.join("cluster.conf");
-    std::fs::write(&conf, text).unwrap();
-    let (conf, out) = (conf.to_str().unwrap(), dir.to_str().unwrap());
-    let member = |id: u16, extra: &[&str]| {
-        let mut args = common::strings(&["member", "--id", &id.to_string(), "--cluster", conf, "--out", out]);
-        args.extend(common::strings(extra));
-        let node = common::Proc::start(&format!("member {id}"), common::SEQCAST, &args);
-        node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
-        node
-    };
+    let conf = conf.to_str().unwrap();
+    let member = |id: u16, extra: &[&str]| start_member(&dir, id, extra);
     let mut members: Vec<common::Proc> = (0..3).map(|id| member(id, &[])).collect();
     std::thread::sleep(Duration::from_millis(500));
     let tail_args = ["tail", "--cluster", conf, "--failover", "--from", "1", "--to", "6000", "--format", "count"];
@@ -721,5 +734,28 @@ fn a_tail_follows_the_newest_leader_through_a_failover() {
         assert_eq!(node.line("digest: "), digest, "the tail delivered what {} did", node.name);
     }
     members[0].stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_member_that_rejoins_and_follows_nobody_says_why() {
+    let dir = member_cluster(21);
+    let says = |node: &common::Proc| {
+        node.wait_for(Duration::from_secs(10), |l| l.split_once("warning: ").map(|(_, w)| w.to_string()))
+    };
+    // Alone: the others are down.
+    let mut one = start_member(&dir, 1, &["--rejoin"]);
+    let said = says(&one);
+    assert!(said.contains("member 1 follows nobody: it rejoins, and has 0 of the 2 answers it needs"), "{said}");
+    one.stop();
+    // All three rejoin (a whole cluster restarted without journals): none holds the log.
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--rejoin"])).collect();
+    for node in &members {
+        let said = says(node);
+        assert!(said.contains("every member that answered is rejoining too"), "{}: {said}", node.name);
+    }
+    for node in &mut members {
+        node.stop();
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -208,6 +208,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // how many the last warning covered.
     let lost = std::cell::Cell::new(LostSpan::default());
     let mut lost_warned = 0;
+    let mut leaderless = Leaderless::default();
     // Events handed to the application in this run, whatever the role (a
     // role's own counters start again at each change) and the journal's
     // replay included: what the digest covers, less what was lost.
@@ -257,6 +258,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             if let Some(l) = member.leader() {
                 ack_watch.tick(l, usize::from(id.0), driver.now());
             }
+            leaderless.tick(member, &format!("member {id}"));
             match member.follower() {
                 Some(f) => unanswered.tick(f, driver.now(), &format!("member {id}")),
                 // Leading or standing: what it said as a follower is over.
@@ -431,4 +433,44 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
          (its output says why it refused)?",
         args.wait_ms
     ))
+}
+
+/// Seconds a member may follow nobody in epoch 0 (rejoining, or asking
+/// the others) before it says why.
+const LEADERLESS_WARN_S: u32 = 3;
+
+/// Says on stderr, once, why a member that rejoins follows nobody: too
+/// few members answer it, or every one that does is rejoining too.
+#[derive(Default)]
+struct Leaderless {
+    seconds: u32,
+}
+
+impl Leaderless {
+    fn tick(&mut self, member: &seqcast::core::Member, who: &str) {
+        if member.is_leader() || member.epoch() != Epoch::ZERO {
+            self.seconds = 0;
+            return;
+        }
+        self.seconds += 1;
+        if self.seconds != LEADERLESS_WARN_S {
+            return;
+        }
+        let at = super::args::clock_time();
+        let why = match (member.rejoin_answers(), member.promised()) {
+            (Some((have, need)), _) => format!(
+                "it rejoins, and has {have} of the {need} answers it needs (each member says where it is fenced) \
+                 before it follows a leader: the others are down, or do not hear it"
+            ),
+            (None, Epoch::ZERO) => "every member that answered is rejoining too, and no leader speaks: none holds \
+                 the cluster's log. If every member restarted without its journal, that log is gone: start them \
+                 anew, without --rejoin"
+                .to_string(),
+            (None, fence) => format!(
+                "the others are fenced at epoch {fence}, but no leader speaks: it waits for one (it cannot vote \
+                 before it holds what was committed)"
+            ),
+        };
+        eprintln!("{at} warning: {who} follows nobody: {why}");
+    }
 }

@@ -283,6 +283,13 @@ impl Election {
         *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
     }
 
+    /// While it rejoins: how many members answered where they are fenced,
+    /// and how many answers it needs before it follows anyone.
+    pub(super) fn rejoin_answers(&self) -> Option<(usize, usize)> {
+        let needed = usize::from(self.nodes) + 1 - self.quorum;
+        self.rejoin.as_ref().map(|rejoin| (rejoin.replies.len(), needed))
+    }
+
     /// True once it has heard a leader it follows (since it started, or
     /// last started over).
     pub(super) fn has_heard_leader(&self) -> bool {

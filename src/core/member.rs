@@ -131,6 +131,13 @@ impl Member {
         self.election.promised(self.epoch())
     }
 
+    /// While it rejoins (started with --rejoin, or starting over): how many
+    /// members answered where they are fenced, and how many answers it
+    /// needs before it follows a leader. `None` once it has them.
+    pub fn rejoin_answers(&self) -> Option<(usize, usize)> {
+        self.election.rejoin_answers()
+    }
+
     /// Failover counters.
     pub fn election_stats(&self) -> &ElectionStats {
         self.election.stats()
