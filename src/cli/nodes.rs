@@ -381,7 +381,14 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
         format!("the newest segment, {}, was empty (its creation did not finish) and was removed", path.display())
     });
     let Some((first, last)) = r.range else { return removed.map(|text| format!("journal: {text}")) };
-    let mut text = format!("resumed: journal held sequences {first}..={last}, committed up to {}: {then}", r.commit);
+    // A record knows the commit of when it was written: the last ones
+    // were committed later, as far as anyone told this node.
+    let unconfirmed = match r.commit.next() {
+        next if next <= last => format!(" by what its records show ({next}..={last} wait to be confirmed again)"),
+        _ => String::new(),
+    };
+    let mut text =
+        format!("resumed: journal held sequences {first}..={last}, committed up to {}{unconfirmed}: {then}", r.commit);
     if let Some(removed) = removed {
         text.push_str(&format!("; {removed}"));
     }
