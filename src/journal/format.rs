@@ -227,7 +227,9 @@ const CRC_FROM: usize = 8;
 /// The CRC of a journal record, `bytes` being the whole of it (header and
 /// event record): one pass over the contiguous epoch, commit and record.
 fn record_crc(bytes: &[u8]) -> u32 {
-    crc32fast::hash(&bytes[CRC_FROM..])
+    let mut hasher = crate::wire::crc_hasher();
+    hasher.update(&bytes[CRC_FROM..]);
+    hasher.finalize()
 }
 
 /// Appends the journal record of `record` (an event record, as on the wire)

@@ -162,10 +162,17 @@ impl From<Kind> for u8 {
     }
 }
 
+/// A CRC-32 hasher, copied from one made once: `crc32fast::Hasher::new`
+/// asks the CPU what it offers at each call, a tenth of a short input's CRC.
+pub(crate) fn crc_hasher() -> crc32fast::Hasher {
+    static HASHER: std::sync::LazyLock<crc32fast::Hasher> = std::sync::LazyLock::new(crc32fast::Hasher::new);
+    HASHER.clone()
+}
+
 /// CRC-32 of `datagram` without its CRC field (skipping the four bytes,
 /// rather than hashing them as zeros, saves a small update per datagram).
 fn crc_of(datagram: &[u8]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
+    let mut hasher = crc_hasher();
     hasher.update(&datagram[..field::CRC.start]);
     hasher.update(&datagram[field::CRC.end..]);
     hasher.finalize()

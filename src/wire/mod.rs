@@ -18,6 +18,7 @@ pub use election::{FLAG_FORCED, Promote, Vote, VoteRequest};
 #[cfg(test)]
 pub(crate) use event::test_record;
 pub use event::{EventHeader, EventRef, Events, RECORD_ALIGN, record_len};
+pub(crate) use header::crc_hasher;
 pub use header::{Header, Kind, MAGIC, SENDER_CLIENT, SENDER_OBSERVER, VERSION, check, seal};
 pub use writer::{FrameWriter, emit};
 
