@@ -173,6 +173,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             "resuming its journal".to_string()
         } else if args.rejoin {
             "rejoining".to_string()
+        } else if journal.is_some() {
+            // A wiped journal looks the same: say what the other case needs.
+            format!(
+                "new cluster in epoch {} (its journal is empty: a member that ran before and lost it is started \
+                 with --rejoin)",
+                config.epoch
+            )
         } else {
             format!("new cluster in epoch {}", config.epoch)
         },
@@ -439,15 +446,26 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
 /// the others) before it says why.
 const LEADERLESS_WARN_S: u32 = 3;
 
-/// Says on stderr, once, why a member that rejoins follows nobody: too
-/// few members answer it, or every one that does is rejoining too.
+/// Says on stderr, once, why a member that rejoins follows nobody (too
+/// few members answer it, or every one that does is rejoining too), and
+/// why an empty one refuses its vote.
 #[derive(Default)]
 struct Leaderless {
     seconds: u32,
+    refused_empty: bool,
 }
 
 impl Leaderless {
     fn tick(&mut self, member: &seqcast::core::Member, who: &str) {
+        if member.election_stats().refused_empty > 0 && !std::mem::replace(&mut self.refused_empty, true) {
+            eprintln!(
+                "{} warning: {who} refuses its vote to a log of an epoch it never saw: it holds nothing and has \
+                 followed no leader since it started as a new cluster's, so it cannot tell whether it lost a log \
+                 of its own (a wiped journal). The cluster elects once the members that hold its log are back: \
+                 start those that are down",
+                super::args::clock_time()
+            );
+        }
         if member.is_leader() || member.epoch() != Epoch::ZERO {
             self.seconds = 0;
             return;

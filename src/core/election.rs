@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::timer::TimerTable;
-use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Transmit};
+use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Seq, Transmit};
 use crate::wire::{Busy, BusyReason, FLAG_FORCED, Header, Kind, SENDER_CLIENT, Vote, VoteRequest, emit};
 
 /// Counters of the failover paths.
@@ -34,6 +34,10 @@ pub struct ElectionStats {
     pub promote_refused: u64,
     /// Granted votes for an epoch it never stood for: nobody it asked.
     pub stray_votes: u64,
+    /// Votes refused to a candidate that claims a log of an epoch newer
+    /// than the one this member was started in, while this member holds
+    /// nothing and has followed no leader (it may have lost its journal).
+    pub refused_empty: u64,
 }
 
 /// What the member's role says of its log, as the election needs it.
@@ -51,6 +55,9 @@ pub(super) struct View {
     pub(super) may_stand: bool,
     /// It reported events lost: it may not know every client's requests.
     pub(super) lost_any: bool,
+    /// Started as a new cluster's member in this epoch, it holds nothing
+    /// and has followed no leader: it cannot tell whether it lost a log.
+    pub(super) empty_since: Option<Epoch>,
 }
 
 /// A change of role the election asks for.
@@ -492,7 +499,15 @@ impl Election {
             self.promised = epoch;
             // Not while it rejoins: it may have voted in this epoch before
             // it restarted (a member that resumed its journal may vote).
-            let granted = view.may_vote && claim >= view.claim && self.rejoin.is_none();
+            // Empty, and never having followed anyone, it cannot tell a
+            // log it never had from one it lost (a wiped journal, a restart
+            // without --rejoin), when events committed with its ACKs would
+            // not count against a candidate. A candidate with a log of an
+            // epoch newer than the one it was started in shows that the
+            // cluster ran, and elected, without it: it does not vouch.
+            let unknown = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
+            self.stats.refused_empty += u64::from(unknown);
+            let granted = view.may_vote && claim >= view.claim && self.rejoin.is_none() && !unknown;
             self.voted_for = granted.then_some(candidate);
             if granted {
                 // Fenced from the old leader: its later commits must not count us.

@@ -192,6 +192,7 @@ impl Member {
             may_vote: self.may_vote(),
             may_stand,
             lost_any: self.lost_end != Seq::ZERO,
+            empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
         }
     }
 
@@ -262,9 +263,15 @@ impl Member {
     /// journal and without --rejoin) would vote with an empty log: enough
     /// to elect a member that lacks events committed with its ACK.
     fn came_back_empty(&self, epoch: Epoch) -> bool {
+        epoch > self.config.epoch && self.holds_nothing_unfollowed()
+    }
+
+    /// Started as a new cluster's member (not rejoining), it holds and
+    /// delivered nothing and has followed no leader: it cannot tell whether
+    /// it never had a log or lost one.
+    fn holds_nothing_unfollowed(&self) -> bool {
         let holds_nothing = self.follower().is_some_and(|f| f.claim().seq == Seq::ZERO && f.commit() == Seq::ZERO);
         self.config.epoch != Epoch::ZERO
-            && epoch > self.config.epoch
             && holds_nothing
             && self.delivered_next == Seq::FIRST
             && !self.election.has_heard_leader()

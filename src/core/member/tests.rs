@@ -210,6 +210,22 @@ fn a_new_members_first_leader_of_a_newer_epoch_makes_an_empty_member_catch_up_to
     assert_eq!(answer(&mut two, 25 * MS, 0, &request(0, 4, (3, 1), false)), Some((4, true)));
 }
 
+/// Member 1 restarted with its journal wiped and without --rejoin, as a new
+/// cluster's member in epoch 1, while the cluster's leader is down: member
+/// 2, back on its journal, stands with a log of epoch 33 that lacks events
+/// committed with member 1's ACKs. Member 1 cannot tell, so it refuses a
+/// log from an epoch it never saw; one of its first epoch it still grants
+/// (it cannot tell a late start from a wiped journal there).
+#[test]
+fn an_empty_member_that_followed_nobody_refuses_a_log_of_a_newer_epoch() {
+    let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+    assert_eq!(answer(&mut one, 25 * MS, 2, &request(2, 36, (33, 15_000), false)), Some((36, false)));
+    assert_eq!(one.election_stats().refused_empty, 1);
+    let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+    assert_eq!(answer(&mut one, 25 * MS, 2, &request(2, 2, (1, 15_000), false)), Some((2, true)));
+    assert_eq!(one.election_stats().refused_empty, 0);
+}
+
 /// A new cluster's member that hears the leader of the epoch it was started
 /// in, or of a newer one once it holds events, just follows.
 #[test]
