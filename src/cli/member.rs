@@ -215,7 +215,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // how many the last warning covered.
     let lost = std::cell::Cell::new(LostSpan::default());
     let mut lost_warned = 0;
-    let mut leaderless = Leaderless::default();
+    let mut leaderless = Leaderless::new(resolved.config.election_quorum(), resolved.config.nodes);
     // Events handed to the application in this run, whatever the role (a
     // role's own counters start again at each change) and the journal's
     // replay included: what the digest covers, less what was lost.
@@ -265,7 +265,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             if let Some(l) = member.leader() {
                 ack_watch.tick(l, usize::from(id.0), driver.now());
             }
-            leaderless.tick(member, &format!("member {id}"));
+            leaderless.tick(member, driver.now(), &format!("member {id}"));
             match member.follower() {
                 Some(f) => unanswered.tick(f, driver.now(), &format!("member {id}")),
                 // Leading or standing: what it said as a follower is over.
@@ -442,21 +442,27 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     ))
 }
 
-/// Seconds a member may follow nobody in epoch 0 (rejoining, or asking
-/// the others) before it says why.
+/// Seconds a member may go without a leader before it says why.
 const LEADERLESS_WARN_S: u32 = 3;
 
-/// Says on stderr, once, why a member that rejoins follows nobody (too
-/// few members answer it, or every one that does is rejoining too), and
-/// why an empty one refuses its vote.
-#[derive(Default)]
+/// Says on stderr, once each time, why a member has had no leader for a
+/// while (it stands and loses; it cannot vote yet; it rejoins and too few
+/// members answer, or every one that does is rejoining too), and why an
+/// empty one refuses its vote.
 struct Leaderless {
     seconds: u32,
     refused_empty: bool,
+    /// Votes a candidate needs, and members in all.
+    quorum: usize,
+    nodes: u16,
 }
 
 impl Leaderless {
-    fn tick(&mut self, member: &seqcast::core::Member, who: &str) {
+    fn new(quorum: usize, nodes: u16) -> Leaderless {
+        Leaderless { seconds: 0, refused_empty: false, quorum, nodes }
+    }
+
+    fn tick(&mut self, member: &seqcast::core::Member, now: seqcast::core::Nanos, who: &str) {
         if member.election_stats().refused_empty > 0 && !std::mem::replace(&mut self.refused_empty, true) {
             eprintln!(
                 "{} warning: {who} refuses its vote to a log of an epoch it never saw: it holds nothing and has \
@@ -466,7 +472,12 @@ impl Leaderless {
                 super::args::clock_time()
             );
         }
-        if member.is_leader() || member.epoch() != Epoch::ZERO {
+        // A follower whose leader went silent a second ago or more, or that
+        // follows nobody (rejoining, or resumed and waiting for a leader).
+        let silent = member.follower().is_some_and(|f| {
+            f.epoch() == Epoch::ZERO || f.leader().is_none() || f.leader_heard_ns_ago(now) >= 1_000_000_000
+        });
+        if !silent {
             self.seconds = 0;
             return;
         }
@@ -475,6 +486,26 @@ impl Leaderless {
             return;
         }
         let at = super::args::clock_time();
+        if member.epoch() != Epoch::ZERO {
+            let e = member.election_stats();
+            let why = if member.may_vote() {
+                format!(
+                    "it stood {} times and lost {} (a candidate needs {} of the {} members' votes; those with a \
+                     longer log refuse it, those down or rejoining give none)",
+                    e.stood, e.lost, self.quorum, self.nodes
+                )
+            } else {
+                "it does not vote or stand before it holds what was committed (it came back without all of its \
+                 log)"
+                    .to_string()
+            };
+            eprintln!(
+                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {why}. The cluster \
+                 elects once enough members that hold its log run: start those that are down",
+                member.epoch()
+            );
+            return;
+        }
         let why = match (member.rejoin_answers(), member.promised()) {
             (Some((have, need)), _) => format!(
                 "it rejoins, and has {have} of the {need} answers it needs (each member says where it is fenced) \
