@@ -759,3 +759,21 @@ fn a_member_that_rejoins_and_follows_nobody_says_why() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn promoting_the_node_that_leads_says_so_at_once() {
+    let dir = member_cluster(22);
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &[])).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let conf = dir.join("cluster.conf");
+    let (code, text) = common::run(
+        common::SEQCAST,
+        &common::strings(&["promote", "--cluster", conf.to_str().unwrap(), "--node", "0"]),
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("node 0 already leads epoch 1: nothing to do"), "{text}");
+    for node in &mut members {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -405,12 +405,17 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     // millisecond), so that a replay of it after this change moves nothing;
     // 0 if none is heard: then only a member that hears no leader stands.
     let listen_until = std::time::Instant::now() + Duration::from_millis(LISTEN_FOR_LEADER_MS.min(args.wait_ms));
-    let mut led = Epoch::ZERO;
+    let (mut led, mut leader) = (Epoch::ZERO, None);
     while std::time::Instant::now() < listen_until {
         match leader_frame(&group, &mut buf, keys.as_ref(), resolved.config.cluster_id) {
-            Some((_, epoch)) => led = led.max(epoch),
+            Some((sender, epoch)) if epoch >= led => (led, leader) = (epoch, Some(sender)),
+            Some(_) => {}
             None => std::thread::sleep(Duration::from_millis(1)),
         }
+    }
+    if leader == Some(node) {
+        println!("node {node} already leads epoch {led}: nothing to do");
+        return ExitCode::SUCCESS;
     }
     let frame = promote(led).expect("sealed above");
     // Three copies a few milliseconds apart: a lost datagram is no answer.
