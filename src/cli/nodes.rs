@@ -221,8 +221,16 @@ impl RejectWatch {
                 self.seen.push(reason);
                 let at = super::args::clock_time();
                 let from = stats.last_rejected_from.map_or(String::new(), |a| format!(", latest from {a}"));
+                // Frames of an older epoch still in flight are routine
+                // around an election or a restart; they matter only if
+                // they go on.
+                let (kind, routine) = match reason {
+                    "wrong_epoch" => ("note", "; expected for a moment around an election or a restart"),
+                    _ => ("warning", ""),
+                };
                 eprintln!(
-                    "{at} warning: {who}: dropping datagrams: {reason} ({count} so far{from}; see the {line} line)"
+                    "{at} {kind}: {who}: dropping datagrams: {reason} ({count} so far{from}; see the {line} \
+                     line){routine}"
                 );
             }
         }
