@@ -209,6 +209,16 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let parent = journal.to_str().unwrap();
     refused_with(SEQCAST, &["journal", "verify", parent], "holds no segments but nodes' journals (node-0)", 1);
     refused_with(SEQCAST, &["journal", "dump", parent, "--from", "300", "--to", "200"], "--to 200 is before", 1);
+    // A journal a running node holds (its lock file locked) is read, with a note.
+    let node = journal.join("node-0");
+    let lock = std::fs::File::create(node.join("lock")).unwrap();
+    lock.lock().unwrap();
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("is in use by a running node"), "{text}");
+    drop(lock);
+    let (_, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
+    assert!(!text.contains("in use"), "{text}");
     let junk = conf("junk.hdr", "not a histogram");
     refused_with(SEQCAST, &["report", &junk], "junk.hdr: not a histogram file (seqcast writes HdrHistogram V2", 1);
     refused_with(SEQCAST, &["report", dir.to_str().unwrap()], "Is a directory", 1);

@@ -77,6 +77,17 @@ enum Format {
 
 /// Runs `seqcast journal`.
 pub fn run(args: &JournalArgs) -> ExitCode {
+    let read = match &args.command {
+        JournalCommand::Verify { dir } | JournalCommand::Dump { dir, .. } => dir,
+        JournalCommand::Copy { from, .. } => from,
+    };
+    if in_use(read) {
+        eprintln!(
+            "note: {} is in use by a running node: its newest segment is being written, so what this reads ends \
+             where that node's writes stood",
+            read.display()
+        );
+    }
     let result = match &args.command {
         JournalCommand::Verify { dir } => verify(dir),
         JournalCommand::Dump { to: Some(to), from: Some(from), .. } if to < from => {
@@ -110,6 +121,13 @@ impl From<journal::JournalError> for Failure {
     fn from(e: journal::JournalError) -> Failure {
         Failure::Message(e.to_string())
     }
+}
+
+/// True if a running node holds `dir`'s journal open (its lock file is
+/// locked). Only looks: a missing lock file is not made.
+fn in_use(dir: &std::path::Path) -> bool {
+    let Ok(lock) = std::fs::File::open(dir.join("lock")) else { return false };
+    matches!(lock.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 /// A directory that holds no segments but nodes' journals (`--journal
