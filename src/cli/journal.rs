@@ -189,8 +189,8 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     match (kept, first) {
         (Some(Some(kept)), Some(first)) => writeln!(
             out,
-            "damaged: a node started on it keeps {first}..={kept}; a follower fetches the rest again, a sequencer \
-             refuses it"
+            "damaged: a node started on it keeps {first}..={kept}; a follower or a member fetches the rest again, \
+             a sequencer refuses it"
         )?,
         (Some(_), _) => writeln!(
             out,
