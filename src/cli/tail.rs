@@ -33,8 +33,11 @@ pub struct TailArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// The cluster's members elect their leader (`seqcast member`): follow
-    /// the leader of the newest epoch through failovers. Without it a new
-    /// epoch is a sequencer that restarted, and the tail stops there.
+    /// the leader of the newest epoch through failovers. Without it the
+    /// tail takes the frames of one leader id (the cluster file's): a new
+    /// epoch of it is a sequencer that restarted (the tail goes on only if
+    /// that log holds what it delivered); after an election another member
+    /// leads, and the tail says it hears no leader.
     #[arg(long)]
     failover: bool,
     /// Address the leader sends repairs to [default: the interface, a port
@@ -113,6 +116,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
         node.deliver_until(Seq(to));
     }
     let mut out = BufWriter::new(io::stdout().lock());
+    let mut silence = Silence::default();
     let result = node.run(
         &|| net::stop_requested() || done.get(),
         |event| {
@@ -148,7 +152,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 done.set(true);
             }
         },
-        |_, _| {},
+        |follower, driver| silence.tick(follower.leader_heard_ns_ago(driver.now()), args.failover),
     );
     let _ = out.flush();
     drop(out);
@@ -164,5 +168,37 @@ pub fn run(args: &TailArgs) -> ExitCode {
             lost.count
         )),
         (None, None) => ExitCode::SUCCESS,
+    }
+}
+
+/// A leader heartbeats every millisecond when idle: this long without a
+/// frame of it is silence worth saying.
+const SILENT_NS: u64 = 1_000_000_000;
+
+/// Says on stderr when the tail hears its leader no more, and again when it
+/// does.
+#[derive(Default)]
+struct Silence {
+    warned: bool,
+}
+
+impl Silence {
+    fn tick(&mut self, silent_ns: u64, failover: bool) {
+        let at = super::args::clock_time();
+        if silent_ns >= SILENT_NS && !self.warned {
+            self.warned = true;
+            // Without --failover it follows one leader id: after an election
+            // another member leads, whose frames it does not take.
+            let hint = if failover {
+                ""
+            } else {
+                "; if the cluster's members elect their leader (`seqcast member`), another one may lead now: run \
+                 tail with --failover to follow the newest leader"
+            };
+            eprintln!("{at} warning: tail: no frame from the leader for {:.1} s{hint}", silent_ns as f64 / 1e9);
+        } else if silent_ns < SILENT_NS && self.warned {
+            self.warned = false;
+            eprintln!("{at} tail: the leader is heard again");
+        }
     }
 }
