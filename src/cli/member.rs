@@ -271,9 +271,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 // Leading or standing: what it said as a follower is over.
                 None => unanswered = Default::default(),
             }
+            let part = super::metrics::MemberPart { rejects: member.rejects(), elections: member.election_stats() };
             match (member.leader(), member.follower()) {
-                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now())),
-                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f, delivered.get())),
+                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now(), Some(part))),
+                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f, delivered.get(), Some(part))),
                 _ => {}
             }
             if quiet {

@@ -11,7 +11,16 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use seqcast::core::{Follower, Leader, Rejects};
+use seqcast::core::{ElectionStats, Follower, Leader, Rejects};
+
+/// What a member adds to its role's page: the datagrams it dropped before
+/// they reached the role (the role's own counts start again at each change
+/// of role), and its elections.
+#[derive(Clone, Copy)]
+pub struct MemberPart<'a> {
+    pub rejects: &'a Rejects,
+    pub elections: &'a ElectionStats,
+}
 
 /// The page being served, replaced once a second.
 #[derive(Clone)]
@@ -150,6 +159,26 @@ impl Page {
         let _ = writeln!(self.families[at].2, "{name}{labels} {value}");
     }
 
+    /// A member's elections and votes.
+    fn elections(&mut self, n: &str, e: &ElectionStats) {
+        self.sample("seqcast_elections_stood_total", "counter", "Elections this member stood in.", n, e.stood);
+        self.sample("seqcast_elections_won_total", "counter", "Elections it won.", n, e.won);
+        self.sample("seqcast_elections_lost_total", "counter", "Elections it lost.", n, e.lost);
+        self.sample("seqcast_votes_granted_total", "counter", "Votes it granted.", n, e.granted);
+        self.sample("seqcast_votes_refused_total", "counter", "Votes it refused.", n, e.refused);
+        let help = "Times it led and stepped down for a newer epoch.";
+        self.sample("seqcast_stepped_down_total", "counter", help, n, e.stepped_down);
+    }
+
+    /// A role's page ends: its rejects (with its member's), its member's elections.
+    fn finish(mut self, node: u16, n: &str, role: &Rejects, member: Option<MemberPart<'_>>) -> String {
+        self.rejects(node, &member.map_or(*role, |m| role.plus(m.rejects)));
+        if let Some(m) = member {
+            self.elections(n, m.elections);
+        }
+        self.text()
+    }
+
     /// Rejected datagrams by reason.
     fn rejects(&mut self, node: u16, r: &Rejects) {
         for (reason, count) in r.by_reason() {
@@ -165,7 +194,7 @@ impl Page {
 }
 
 /// A leader's page; `node` is its id, `now` the time on its clock.
-pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos) -> String {
+pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member: Option<MemberPart<'_>>) -> String {
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = leader.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
@@ -192,13 +221,12 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos) -> Str
         let help = "NAKs a follower sent this leader.";
         page.sample("seqcast_follower_naks_total", "counter", help, &labels, leader.naks_by_member()[id]);
     }
-    page.rejects(node, leader.rejects());
-    page.text()
+    page.finish(node, &n, leader.rejects(), member)
 }
 
 /// A follower's page; `node` is its id, `delivered` the events it handed
 /// its application (a member counts them across its roles).
-pub fn follower_page(node: u16, follower: &Follower, delivered: u64) -> String {
+pub fn follower_page(node: u16, follower: &Follower, delivered: u64, member: Option<MemberPart<'_>>) -> String {
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = follower.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 0);
@@ -215,8 +243,7 @@ pub fn follower_page(node: u16, follower: &Follower, delivered: u64) -> String {
     page.sample("seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
     page.sample("seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
-    page.rejects(node, follower.rejects());
-    page.text()
+    page.finish(node, &n, follower.rejects(), member)
 }
 
 #[cfg(test)]
@@ -244,7 +271,7 @@ mod tests {
     fn a_leader_page_keeps_each_metric_in_one_group() {
         let config = Config { nodes: 4, ..Config::default() };
         let leader = Leader::new(config, 0).unwrap();
-        let page = leader_page(0, &leader, 0);
+        let page = leader_page(0, &leader, 0, None);
         assert_grouped(&page);
         for f in 1..=3 {
             assert!(page.contains(&format!("seqcast_follower_held{{node=\"0\",follower=\"{f}\"}} 0\n")), "{page}");
@@ -255,6 +282,17 @@ mod tests {
     #[test]
     fn a_follower_page_keeps_each_metric_in_one_group() {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0);
-        assert_grouped(&follower_page(1, &follower.unwrap(), 0));
+        assert_grouped(&follower_page(1, &follower.unwrap(), 0, None));
+    }
+
+    #[test]
+    fn a_members_page_adds_its_rejects_to_its_roles_and_its_elections() {
+        let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
+        let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
+        let elections = ElectionStats { won: 2, ..ElectionStats::default() };
+        let page = follower_page(1, &follower, 0, Some(MemberPart { rejects: &rejects, elections: &elections }));
+        assert_grouped(&page);
+        assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
+        assert!(page.contains("seqcast_elections_won_total{node=\"1\"} 2\n"), "{page}");
     }
 }

@@ -516,7 +516,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         foreign.set(leader.foreign_ack());
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
-        metrics.publish(super::metrics::leader_page(me, leader, driver.now()));
+        metrics.publish(super::metrics::leader_page(me, leader, driver.now(), None));
         if !quiet {
             let s = leader.stats();
             println!(
@@ -660,7 +660,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
-            metrics.publish(super::metrics::follower_page(id.0, follower, follower.stats().delivered));
+            metrics.publish(super::metrics::follower_page(id.0, follower, follower.stats().delivered, None));
             if !quiet {
                 println!(
                     "{warn}[follower {id}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
