@@ -761,17 +761,21 @@ fn a_member_that_rejoins_and_follows_nobody_says_why() {
 }
 
 #[test]
-fn promoting_the_node_that_leads_says_so_at_once() {
+fn promoting_the_node_that_leads_says_so_and_stat_names_a_member_not_running() {
     let dir = member_cluster(22);
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &[])).collect();
     std::thread::sleep(Duration::from_millis(300));
     let conf = dir.join("cluster.conf");
-    let (code, text) = common::run(
-        common::SEQCAST,
-        &common::strings(&["promote", "--cluster", conf.to_str().unwrap(), "--node", "0"]),
-    );
+    let conf = conf.to_str().unwrap();
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["promote", "--cluster", conf, "--node", "0"]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("node 0 already leads epoch 1: nothing to do"), "{text}");
+    // `stat` of the cluster file names a member that is not running.
+    members.pop().expect("member 2").stop();
+    let (code, table) = common::run(common::SEQCAST, &common::strings(&["stat", "--cluster", conf, "--once"]));
+    assert_eq!(code, 0, "{table}");
+    assert!(table.contains("node 2   127.0.0.1:") && table.contains("not running on this host"), "{table}");
+    assert_eq!(table.lines().filter(|l| l.contains(" member ")).count(), 2, "{table}");
     for node in &mut members {
         node.stop();
     }

@@ -111,12 +111,15 @@ fn running(cluster_id: Option<u32>) -> Vec<Running> {
 
 /// Runs `seqcast stat`.
 pub fn run(args: &StatArgs) -> ExitCode {
-    let cluster_id = match &args.cluster {
+    // With a cluster file, its nodes: one not running here is said so.
+    let (cluster_id, listed) = match &args.cluster {
         Some(path) => match seqcast::net::cluster::ClusterFile::read(path) {
-            Ok(file) => Some(file.settings.cluster_id.unwrap_or(seqcast::core::Config::default().cluster_id)),
+            Ok(file) => {
+                (Some(file.settings.cluster_id.unwrap_or(seqcast::core::Config::default().cluster_id)), file.nodes)
+            }
             Err(e) => return fail(e),
         },
-        None => args.cluster_id,
+        None => (args.cluster_id, Vec::new()),
     };
     loop {
         let mut failed = false;
@@ -130,6 +133,12 @@ pub fn run(args: &StatArgs) -> ExitCode {
                     return fail(none);
                 }
                 println!("{none}");
+            }
+            for (id, addr) in
+                listed.iter().enumerate().filter(|&(id, _)| !found.iter().any(|r| usize::from(r.node) == id))
+            {
+                let cluster = cluster_id.unwrap_or_default();
+                println!("cluster {cluster:<6} node {id:<3} {addr}: not running on this host (no metrics noted)");
             }
             found.into_iter().map(|r| (format!("cluster {:<6} {:<9} ", r.cluster_id, r.kind), r.addr)).collect()
         } else {
