@@ -215,7 +215,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // how many the last warning covered.
     let lost = std::cell::Cell::new(LostSpan::default());
     let mut lost_warned = 0;
-    let mut leaderless = Leaderless::new(resolved.config.election_quorum(), resolved.config.nodes);
+    let manual = resolved.config.failover == Failover::Manual;
+    let mut leaderless = Leaderless::new(resolved.config.election_quorum(), resolved.config.nodes, manual);
     // Events handed to the application in this run, whatever the role (a
     // role's own counters start again at each change) and the journal's
     // replay included: what the digest covers, less what was lost.
@@ -461,11 +462,13 @@ struct Leaderless {
     /// Votes a candidate needs, and members in all.
     quorum: usize,
     nodes: u16,
+    /// `--failover manual`: nobody stands until an operator promotes one.
+    manual: bool,
 }
 
 impl Leaderless {
-    fn new(quorum: usize, nodes: u16) -> Leaderless {
-        Leaderless { seconds: 0, refused_empty: false, quorum, nodes }
+    fn new(quorum: usize, nodes: u16, manual: bool) -> Leaderless {
+        Leaderless { seconds: 0, refused_empty: false, quorum, nodes, manual }
     }
 
     fn tick(&mut self, member: &seqcast::core::Member, now: seqcast::core::Nanos, who: &str) {
@@ -494,20 +497,23 @@ impl Leaderless {
         let at = super::args::clock_time();
         if member.epoch() != Epoch::ZERO {
             let e = member.election_stats();
-            let why = if member.may_vote() {
+            let elects = "the cluster elects once enough members that hold its log run: start those that are down";
+            let why = if self.manual && e.stood == 0 {
+                "failover is manual: `seqcast promote` a member that holds the whole log".to_string()
+            } else if member.may_vote() {
                 format!(
                     "it stood {} times and lost {} (a candidate needs {} of the {} members' votes; those with a \
-                     longer log refuse it, those down or rejoining give none)",
+                     longer log refuse it, those down or rejoining give none); {elects}",
                     e.stood, e.lost, self.quorum, self.nodes
                 )
             } else {
-                "it does not vote or stand before it holds what was committed (it came back without all of its \
-                 log)"
-                    .to_string()
+                format!(
+                    "it does not vote or stand before it holds what was committed (it came back without all of \
+                     its log); {elects}"
+                )
             };
             eprintln!(
-                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {why}. The cluster \
-                 elects once enough members that hold its log run: start those that are down",
+                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {why}",
                 member.epoch()
             );
             return;
