@@ -370,14 +370,27 @@ pub(super) fn auth_text(resolved: &seqcast::net::cluster::Cluster, keyed: bool) 
 
 pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -> String {
     match journal {
-        Some(j) => format!(
-            "journal: {} (sync {}; ACKs wait for it)",
-            j.dir.display(),
-            match j.sync {
-                seqcast::journal::SyncLevel::None => "none: survives a crash of this process, not of the machine",
-                seqcast::journal::SyncLevel::Batch => "batch: fdatasync once per turn, survives power loss",
-            }
-        ),
+        Some(j) => {
+            // What retention keeps: history older than that is gone for a
+            // follower or a tail that asks (UNRECOVERABLE).
+            let kept: Vec<String> =
+                [j.retain_events.map(|n| format!("{n} events")), j.retain_bytes.map(|n| format!("{n} bytes"))]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+            let retention = match kept.is_empty() {
+                true => String::new(),
+                false => format!("; retention: at most {}, whole segments deleted", kept.join(" and ")),
+            };
+            format!(
+                "journal: {} (sync {}; ACKs wait for it{retention})",
+                j.dir.display(),
+                match j.sync {
+                    seqcast::journal::SyncLevel::None => "none: survives a crash of this process, not of the machine",
+                    seqcast::journal::SyncLevel::Batch => "batch: fdatasync once per turn, survives power loss",
+                }
+            )
+        }
         None => "journal: none (the log is in memory only; --journal DIR keeps it on disk)".to_string(),
     }
 }
