@@ -66,7 +66,13 @@ fn row(addr: SocketAddr) -> Result<String, String> {
     let lag = if leading {
         let worst = |name: &str| s.iter().filter(|(k, _)| k.starts_with(name)).map(|(_, v)| *v).fold(0.0, f64::max);
         let (events, seconds) = (worst("seqcast_follower_lag_events{"), worst("seqcast_follower_lag_seconds{"));
-        format!("max follower lag {events} ({:.1} ms)", seconds * 1e3)
+        // Which follower lags longest: a silent one's lag only grows.
+        let slowest = s
+            .iter()
+            .filter(|(k, v)| k.starts_with("seqcast_follower_lag_seconds{") && **v == seconds && seconds > 0.0)
+            .find_map(|(k, _)| k.split("follower=\"").nth(1)?.split('"').next().map(|f| format!(", follower {f}")))
+            .unwrap_or_default();
+        format!("max follower lag {events} ({:.1} ms{slowest})", seconds * 1e3)
     } else {
         let held = first(&s, "seqcast_held").unwrap_or(0.0);
         format!("held {held} delivered {}", total(&s, "seqcast_delivered_total"))
