@@ -404,7 +404,7 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
     let Some((first, last)) = r.range else { return removed.map(|text| format!("journal: {text}")) };
     // A record knows the commit of when it was written: the last ones
     // were committed later, as far as anyone told this node.
-    let unconfirmed = match r.commit.next() {
+    let unconfirmed = match r.commit.next().max(first) {
         next if next <= last => format!(" by what its records show ({next}..={last} wait to be confirmed again)"),
         _ => String::new(),
     };
