@@ -75,7 +75,10 @@ fn row(addr: SocketAddr) -> Result<String, String> {
         format!("max follower lag {events} ({:.1} ms{slowest})", seconds * 1e3)
     } else {
         let held = first(&s, "seqcast_held").unwrap_or(0.0);
-        format!("held {held} delivered {}", total(&s, "seqcast_delivered_total"))
+        // Sequences it was told are gone (UNRECOVERABLE): a hole in its log.
+        let lost = total(&s, "seqcast_lost_total");
+        let lost = if lost > 0.0 { format!(" lost {lost}") } else { String::new() };
+        format!("held {held} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
     Ok(format!(
         "{addr:<21} node {:<3} {:<8} epoch {:<14} commit {:<10} {lag}  naks {} rejects {}",
