@@ -101,14 +101,15 @@ pub(super) fn start_node(
 /// Says on stderr when a follower stops hearing its leader, and when it
 /// hears it again: checked each second from the frames it counted.
 #[derive(Default)]
-struct Silence {
+pub(super) struct Silence {
     heard: u64,
     last_change: Option<std::time::Instant>,
     warned: bool,
 }
 
 impl Silence {
-    fn tick(&mut self, heard: u64, who: &str) {
+    /// `heard`: the leader's frames counted so far; `hint` ends the warning.
+    pub(super) fn tick(&mut self, heard: u64, who: &str, hint: &str) {
         let now = std::time::Instant::now();
         let last = *self.last_change.get_or_insert(now);
         if heard != self.heard {
@@ -119,7 +120,7 @@ impl Silence {
             (self.heard, self.last_change, self.warned) = (heard, Some(now), false);
         } else if heard > 0 && !self.warned && now - last >= std::time::Duration::from_millis(900) {
             eprintln!(
-                "{} warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair)",
+                "{} warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair){hint}",
                 super::args::clock_time(),
                 (now - last).as_millis()
             );
@@ -667,7 +668,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         },
         |follower, driver| {
             let s = follower.stats();
-            silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"));
+            silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"), "");
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost);

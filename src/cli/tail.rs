@@ -116,7 +116,16 @@ pub fn run(args: &TailArgs) -> ExitCode {
         node.deliver_until(Seq(to));
     }
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut silence = Silence::default();
+    let mut silence = super::nodes::Silence::default();
+    // Without --failover it takes one leader id's frames: after an election
+    // another member leads, whose frames it drops.
+    let hint = match args.failover {
+        true => "",
+        false => {
+            "; if the cluster's members elect their leader (`seqcast member`), another one may lead now: run tail \
+             with --failover to follow the newest leader"
+        }
+    };
     let result = node.run(
         &|| net::stop_requested() || done.get(),
         |event| {
@@ -152,7 +161,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 done.set(true);
             }
         },
-        |follower, driver| silence.tick(follower.leader_heard_ns_ago(driver.now()), args.failover),
+        |follower, _| {
+            let s = follower.stats();
+            silence.tick(s.heartbeats + s.events_received, "tail", hint);
+        },
     );
     let _ = out.flush();
     drop(out);
@@ -168,37 +180,5 @@ pub fn run(args: &TailArgs) -> ExitCode {
             lost.count
         )),
         (None, None) => ExitCode::SUCCESS,
-    }
-}
-
-/// A leader heartbeats every millisecond when idle: this long without a
-/// frame of it is silence worth saying.
-const SILENT_NS: u64 = 1_000_000_000;
-
-/// Says on stderr when the tail hears its leader no more, and again when it
-/// does.
-#[derive(Default)]
-struct Silence {
-    warned: bool,
-}
-
-impl Silence {
-    fn tick(&mut self, silent_ns: u64, failover: bool) {
-        let at = super::args::clock_time();
-        if silent_ns >= SILENT_NS && !self.warned {
-            self.warned = true;
-            // Without --failover it follows one leader id: after an election
-            // another member leads, whose frames it does not take.
-            let hint = if failover {
-                ""
-            } else {
-                "; if the cluster's members elect their leader (`seqcast member`), another one may lead now: run \
-                 tail with --failover to follow the newest leader"
-            };
-            eprintln!("{at} warning: tail: no frame from the leader for {:.1} s{hint}", silent_ns as f64 / 1e9);
-        } else if silent_ns < SILENT_NS && self.warned {
-            self.warned = false;
-            eprintln!("{at} tail: the leader is heard again");
-        }
     }
 }
