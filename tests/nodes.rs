@@ -762,6 +762,52 @@ fn a_member_that_rejoins_and_follows_nobody_says_why() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// With one member down for good, the other two are a quorum: a member
+/// restarted on its journal (here the one elected after the first went)
+/// takes part again with the one left, and the cluster commits.
+#[test]
+fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
+    let dir = member_cluster(29);
+    let (conf, journal) = (dir.join("cluster.conf"), dir.join("journal"));
+    let (conf, journal) = (conf.to_str().unwrap(), journal.to_str().unwrap());
+    let member = |id: u16| start_member(&dir, id, &["--journal", journal]);
+    let load = |count: &str| {
+        let args = ["--cluster", conf, "--failover", "--count", count, "--rate", "2000", "--json"];
+        let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
+        assert_eq!(code, 0, "{text}");
+        let report = text.lines().find(|l| l.starts_with('{')).unwrap_or_default().to_string();
+        assert_eq!(json_number(&report, "committed").to_string(), count, "{report}");
+    };
+    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    load("2000");
+    members[0].signal(libc::SIGKILL);
+    members[0].wait(Duration::from_secs(5));
+    let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
+    let mut waited = 0;
+    let leader = loop {
+        if let Some(id) = (1..3).find(|&id| elected(&members[id])) {
+            break id;
+        }
+        assert!(waited < 500, "nobody elected after node 0 went");
+        std::thread::sleep(Duration::from_millis(20));
+        waited += 1;
+    };
+    members[leader].signal(libc::SIGKILL);
+    members[leader].wait(Duration::from_secs(5));
+    members[leader] = member(leader as u16);
+    load("3000");
+    let digests: Vec<String> = members[1..]
+        .iter_mut()
+        .map(|node| {
+            assert_eq!(node.stop(), 0);
+            node.line("digest: ")
+        })
+        .collect();
+    assert!(digests[0].starts_with("seq 1..=5000 events 5000 lost 0 "), "{digests:?}");
+    assert_eq!(digests[0], digests[1]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn promoting_the_node_that_leads_says_so_and_stat_names_a_member_not_running() {
     let dir = member_cluster(22);

@@ -131,6 +131,17 @@ struct Rejoin {
     replies: NodeSet,
     fence: Epoch,
     asked_at: Option<Nanos>,
+    /// What it promised before it stopped, when its journal's claim file
+    /// says: it is then one of the members whose answer is known.
+    own: Option<Epoch>,
+}
+
+impl Rejoin {
+    /// Answers it needs from the others: enough, with its own if known, to
+    /// meet every electing set of `quorum` among `nodes`.
+    fn needed(&self, nodes: u16, quorum: usize) -> usize {
+        usize::from(nodes) + 1 - quorum - usize::from(self.own.is_some())
+    }
 }
 
 /// A frame the election (or the member, for a SUBMIT) owes.
@@ -269,7 +280,12 @@ impl Election {
             heard_leader: false,
             active_at: now,
             noticed_at: 0,
-            rejoin: rejoining.then_some(Rejoin { replies: NodeSet::new(), fence: Epoch::ZERO, asked_at: None }),
+            rejoin: rejoining.then_some(Rejoin {
+                replies: NodeSet::new(),
+                fence: Epoch::ZERO,
+                asked_at: None,
+                own: None,
+            }),
             jitter_ns: 0,
             stand_at: None,
             deferred: None,
@@ -293,8 +309,7 @@ impl Election {
     /// While it rejoins: how many members answered where they are fenced,
     /// and how many answers it needs before it follows anyone.
     pub(super) fn rejoin_answers(&self) -> Option<(usize, usize)> {
-        let needed = usize::from(self.nodes) + 1 - self.quorum;
-        self.rejoin.as_ref().map(|rejoin| (rejoin.replies.len(), needed))
+        self.rejoin.as_ref().map(|rejoin| (rejoin.replies.len(), rejoin.needed(self.nodes, self.quorum)))
     }
 
     /// True once it has heard a leader it follows (since it started, or
@@ -304,9 +319,31 @@ impl Election {
     }
 
     /// Resumed from a journal: the epoch it promised before it stopped
-    /// binds it still (it grants no vote and stands in none at or below).
-    pub(super) fn restore_promise(&mut self, epoch: Epoch) {
+    /// binds it still (it grants no vote and stands in none at or below),
+    /// and, on record, answers its own question: it needs one answer fewer
+    /// from the others (a three-member cluster with one member down can
+    /// still take back a member restarted on its journal).
+    pub(super) fn restore_promise(&mut self, now: Nanos, epoch: Epoch) {
         self.promised = self.promised.max(epoch);
+        if let Some(rejoin) = self.rejoin.as_mut() {
+            rejoin.own = Some(epoch);
+            self.answered(now);
+        }
+    }
+
+    /// Ends the rejoin once enough members answered: it is fenced where the
+    /// newest of them is (its own promise among them: whether that was a
+    /// vote or its own candidacy is not on record, and a vote fences).
+    fn answered(&mut self, now: Nanos) {
+        let Some(rejoin) = self.rejoin.as_ref() else { return };
+        if rejoin.replies.len() < rejoin.needed(self.nodes, self.quorum) {
+            return;
+        }
+        let fence = rejoin.fence.max(rejoin.own.unwrap_or(Epoch::ZERO));
+        self.rejoin = None;
+        self.promised = self.promised.max(fence);
+        self.fenced_below = self.fenced_below.max(fence);
+        self.leader_at = now;
     }
 
     /// Failover counters.
@@ -540,14 +577,7 @@ impl Election {
             rejoin.fence = rejoin.fence.max(epoch);
             // Enough answers to meet every electing set: the newest epoch
             // that may have committed anything is among them.
-            let needed = usize::from(self.nodes) + 1 - self.quorum;
-            if rejoin.replies.len() >= needed {
-                let fence = rejoin.fence;
-                self.rejoin = None;
-                self.promised = self.promised.max(fence);
-                self.fenced_below = self.fenced_below.max(fence);
-                self.leader_at = now;
-            }
+            self.answered(now);
             return None;
         }
         if !granted {

@@ -199,7 +199,7 @@ impl MemberResume {
         // What it promised binds it whatever its log: with every member
         // restarted at once, nobody else remembers it.
         if let Some(claim) = claim {
-            member.election.restore_promise(claim.promised);
+            member.election.restore_promise(now, claim.promised);
         }
         member
     }

@@ -459,6 +459,25 @@ fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody(
     assert!(!resumed_from(whole, [1, 2, 3, 5], 2).may_vote());
 }
 
+/// Its own promise is on record: with one of the two others down, the
+/// answer of the one left is enough (two of three meet every electing set).
+#[test]
+fn a_member_resumed_on_its_claim_needs_one_answer_fewer() {
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
+    let mut member = resumed(whole, 10, 6);
+    assert_eq!(member.rejoin_answers(), Some((0, 1)));
+    member.handle_timeout(MS);
+    drain(&mut member, MS);
+    member.handle_datagram(2 * MS, addr(2), &fence_reply(2, 3));
+    assert_eq!(member.rejoin_answers(), None, "node 0 is down: node 2's answer and its own are enough");
+    assert_eq!(answer(&mut member, 3 * MS, 2, &request(2, 4, (3, 10), true)), Some((4, true)));
+    // Without a claim file nothing of its own is known: both answers.
+    let mut bare = resumed(None, 10, 6);
+    assert_eq!(bare.rejoin_answers(), Some((0, 2)));
+    bare.handle_datagram(2 * MS, addr(2), &fence_reply(2, 3));
+    assert_eq!(bare.rejoin_answers(), Some((1, 2)));
+}
+
 /// Every member restarted at once (DESIGN §8): none of the others remembers
 /// that this one voted in epoch 4 before it stopped, so its claim must, or
 /// a second leader could be elected in epoch 4 (the simulator found such a
