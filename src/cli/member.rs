@@ -272,7 +272,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 // Leading or standing: what it said as a follower is over.
                 None => unanswered = Default::default(),
             }
-            let part = super::metrics::MemberPart { rejects: member.rejects(), elections: member.election_stats() };
+            let part = super::metrics::MemberPart {
+                rejects: member.rejects(),
+                elections: member.election_stats(),
+                journal_failed: member.is_journal_failed(),
+            };
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now(), Some(part))),
                 (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f, delivered.get(), Some(part))),
@@ -299,7 +303,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     // Epoch 0: no leader heard yet (a rejoining member, or one standing).
                     f.leader().filter(|_| f.epoch() != Epoch::ZERO).map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
-                    if f.syncing() { ", syncing" } else { "" },
+                    match (f.syncing(), member.is_journal_failed()) {
+                        (_, true) => ", journal failed",
+                        (true, false) => ", syncing",
+                        (false, false) => "",
+                    },
                     delivered.get(),
                     lost.get().count,
                     f.seq_held(),
@@ -498,12 +506,17 @@ impl Leaderless {
         if member.epoch() != Epoch::ZERO {
             let e = member.election_stats();
             let elects = "the cluster elects once enough members that hold its log run: start those that are down";
-            let why = if self.manual && e.stood == 0 {
+            let why = if member.is_journal_failed() {
+                format!(
+                    "its journal failed (said above), so it neither votes nor stands; {elects} with a journal that \
+                     works, and restart this one once its journal is fixed"
+                )
+            } else if self.manual && e.stood == 0 {
                 "failover is manual: `seqcast promote` a member that holds the whole log".to_string()
             } else if member.may_vote() {
                 format!(
                     "it stood {} times and lost {} (a candidate needs {} of the {} members' votes; those with a \
-                     longer log refuse it, those down or rejoining give none); {elects}",
+                     longer log refuse it, those down, rejoining or with a failed journal give none); {elects}",
                     e.stood, e.lost, self.quorum, self.nodes
                 )
             } else {

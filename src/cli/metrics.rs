@@ -20,6 +20,8 @@ use seqcast::core::{ElectionStats, Follower, Leader, Rejects};
 pub struct MemberPart<'a> {
     pub rejects: &'a Rejects,
     pub elections: &'a ElectionStats,
+    /// Its journal failed: it acknowledges, votes and stands no more.
+    pub journal_failed: bool,
 }
 
 /// The page being served, replaced once a second.
@@ -175,6 +177,9 @@ impl Page {
         self.rejects(node, &member.map_or(*role, |m| role.plus(m.rejects)));
         if let Some(m) = member {
             self.elections(n, m.elections);
+            let help = "1 once this member's journal failed (a full disk, an I/O error): it acknowledges, votes \
+                        and stands no more until restarted.";
+            self.sample("seqcast_journal_failed", "gauge", help, n, u64::from(m.journal_failed));
         }
         self.text()
     }
@@ -290,9 +295,11 @@ mod tests {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
         let elections = ElectionStats { won: 2, ..ElectionStats::default() };
-        let page = follower_page(1, &follower, 0, Some(MemberPart { rejects: &rejects, elections: &elections }));
+        let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true };
+        let page = follower_page(1, &follower, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
         assert!(page.contains("seqcast_elections_won_total{node=\"1\"} 2\n"), "{page}");
+        assert!(page.contains("seqcast_journal_failed{node=\"1\"} 1\n"), "{page}");
     }
 }

@@ -80,8 +80,9 @@ fn row(addr: SocketAddr) -> Result<String, String> {
         let lost = if lost > 0.0 { format!(" lost {lost}") } else { String::new() };
         format!("held {held} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
+    let failed = if first(&s, "seqcast_journal_failed") == Some(1.0) { "  JOURNAL FAILED" } else { "" };
     Ok(format!(
-        "{addr:<21} node {:<3} {:<8} epoch {:<14} commit {:<10} {lag}  naks {} rejects {}",
+        "{addr:<21} node {:<3} {:<8} epoch {:<14} commit {:<10} {lag}  naks {} rejects {}{failed}",
         node.unwrap_or_else(|| "?".into()),
         if leading { "leader" } else { "follower" },
         first(&s, "seqcast_epoch").unwrap_or(0.0),

@@ -39,6 +39,8 @@ pub struct Member {
     lost_report: Option<(Seq, Seq)>,
     notices: VecDeque<MemberEvent<'static>>,
     rejects: Rejects,
+    /// Its journal failed: nothing it would promise can be made durable.
+    journal_failed: bool,
 }
 
 impl core::fmt::Debug for Member {
@@ -76,6 +78,7 @@ impl Member {
             lost_report: None,
             notices: VecDeque::new(),
             rejects: Rejects::default(),
+            journal_failed: false,
             delivered_next,
             role,
             id,
@@ -170,10 +173,26 @@ impl Member {
     /// True when its log can be trusted in an election (a member that came
     /// back empty is not, until it holds what was committed when it did).
     pub fn may_vote(&self) -> bool {
-        match &self.role {
-            Role::Leader(_) => true,
-            Role::Follower(follower) => follower.may_vote(),
-        }
+        !self.journal_failed
+            && match &self.role {
+                Role::Leader(_) => true,
+                Role::Follower(follower) => follower.may_vote(),
+            }
+    }
+
+    /// Its journal failed (a full disk, an I/O error; the driver says): a
+    /// vote or a candidacy promises an epoch, and a promise it cannot make
+    /// durable would be forgotten at a restart (it could then vote twice in
+    /// one epoch). So it votes and stands no more, and a leader steps down
+    /// for a member that can count itself in a quorum.
+    pub fn journal_failed(&mut self, now: Nanos) {
+        self.journal_failed = true;
+        self.step_down(now);
+    }
+
+    /// True once its journal failed (see [`journal_failed`](Self::journal_failed)).
+    pub fn is_journal_failed(&self) -> bool {
+        self.journal_failed
     }
 
     /// What the election is told of the role.
@@ -182,7 +201,7 @@ impl Member {
             Role::Leader(_) => false,
             Role::Follower(follower) => {
                 let log_ok = !follower.syncing() || follower.can_restore();
-                follower.may_vote() && log_ok && follower.epoch() != Epoch::ZERO
+                self.may_vote() && log_ok && follower.epoch() != Epoch::ZERO
             }
         };
         View {

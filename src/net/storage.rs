@@ -40,6 +40,11 @@ pub(super) trait Durable {
     fn unrecoverable_frame(&mut self, _buf: &mut [u8], _first: Seq, _end: Seq) -> usize {
         0
     }
+    /// The journal failed; returns what the node does about it beyond
+    /// acknowledging nothing more, for the operator.
+    fn journal_failed(&mut self, _now: Nanos) -> &'static str {
+        ""
+    }
 }
 
 impl Durable for Leader {
@@ -81,6 +86,10 @@ impl Durable for Member {
     }
     fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Member::unrecoverable_frame(self, buf, first, end)
+    }
+    fn journal_failed(&mut self, now: Nanos) -> &'static str {
+        Member::journal_failed(self, now);
+        ", votes and stands in no election (what it promised could not be made durable), and steps down if it leads"
     }
 }
 
@@ -333,8 +342,9 @@ impl<M: Machine + Durable> Stored<M> {
         persist_claim(journal, &mut self.claimed, self.machine.journal_claim())
     }
 
-    fn fail(&mut self, error: JournalError) {
-        eprintln!("error: {error}: this node acknowledges nothing more (restart it once the journal is fixed)");
+    fn fail(&mut self, now: Nanos, error: JournalError) {
+        let also = self.machine.journal_failed(now);
+        eprintln!("error: {error}: this node acknowledges nothing more{also} (restart it once the journal is fixed)");
         self.failed = true;
     }
 }
@@ -352,7 +362,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         self.machine.handle_timeout(now);
     }
 
-    fn write_ahead(&mut self, _now: Nanos) {
+    fn write_ahead(&mut self, now: Nanos) {
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
         // A claim that is not whole goes to disk before what it was taken
         // for (a truncation); one that is, after what made it so.
@@ -375,7 +385,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
             result = self.sync();
         }
         if let Err(error) = result {
-            self.fail(error);
+            self.fail(now, error);
         }
     }
 
@@ -388,7 +398,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
             return !self.jobs.is_empty();
         }
         if let Err(error) = self.sync() {
-            self.fail(error);
+            self.fail(now, error);
         }
         true
     }

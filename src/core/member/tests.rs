@@ -63,6 +63,24 @@ fn a_leader_ignores_an_unforced_candidate_and_steps_down_when_told_of_a_newer_ep
     assert_eq!(leader.election_stats().stepped_down, 1);
 }
 
+/// A member whose journal failed cannot make a promise durable: it grants
+/// no vote, stands in no election, and a leader steps down.
+#[test]
+fn a_member_whose_journal_failed_neither_votes_nor_stands_and_a_leader_steps_down() {
+    let config = Config { failover: Failover::Manual, ..Config::default() };
+    let mut voter = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    assert_eq!(answer(&mut voter, 10, 2, &request(2, 2, (1, 0), true)), Some((2, true)), "granted before");
+    voter.journal_failed(20);
+    assert!(voter.is_journal_failed() && !voter.may_vote());
+    assert_eq!(answer(&mut voter, 30, 2, &request(2, 3, (1, 0), true)), Some((3, false)), "refused after");
+    assert!(!voter.promote(40), "and it does not stand");
+    let mut leader = Member::new(Config { failover: Failover::Auto, ..config }, NodeId(0), 0).unwrap();
+    assert!(leader.is_leader());
+    leader.journal_failed(50);
+    assert!(!leader.is_leader(), "it cannot count itself: a member that can leads");
+    assert_eq!(leader.election_stats().stepped_down, 1);
+}
+
 /// Member 0 restarted without --rejoin: it leads epoch 1 again with an
 /// empty log while its followers hold 500 events of that epoch.
 #[test]
