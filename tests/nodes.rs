@@ -808,6 +808,51 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A member whose journal lost a middle segment resumes it and may lead:
+/// it answers what it lacks UNRECOVERABLE, with the range, so a tail from
+/// sequence 1 reports the hole and ends (it hung, asking, before).
+#[test]
+fn a_leader_whose_journal_lacks_a_segment_answers_the_gap_unrecoverable() {
+    let dir = member_cluster(30);
+    let (conf, journal) = (dir.join("cluster.conf"), dir.join("journal"));
+    let (conf, journal) = (conf.to_str().unwrap(), journal.to_str().unwrap());
+    let start = || -> Vec<common::Proc> {
+        (0..3).map(|id| start_member(&dir, id, &["--journal", journal, "--segment-bytes", "1048576"])).collect()
+    };
+    let mut members = start();
+    let args = ["--cluster", conf, "--failover", "--count", "30000", "--rate", "20000"];
+    let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
+    assert_eq!(code, 0, "{text}");
+    for node in &mut members {
+        assert_eq!(node.stop(), 0);
+    }
+    let mut segments: Vec<_> = std::fs::read_dir(dir.join("journal").join("node-1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "journal"))
+        .collect();
+    segments.sort();
+    assert!(segments.len() >= 3, "{segments:?}");
+    let first = |i: usize| -> u64 { segments[i].file_stem().unwrap().to_str().unwrap().parse().unwrap() };
+    let gap = first(2) - first(1);
+    std::fs::remove_file(&segments[1]).unwrap();
+    let mut members = start();
+    let promote = ["promote", "--cluster", conf, "--node", "1"];
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
+    assert_eq!(code, 0, "{text}");
+    let tail_args = ["tail", "--cluster", conf, "--failover", "--from", "1", "--to", "30000", "--format", "count"];
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &common::strings(&tail_args));
+    assert_eq!(tail.wait(Duration::from_secs(30)), 1, "{:?}", tail.output());
+    let digest = tail.line("digest: ");
+    assert!(digest.starts_with(&format!("seq 1..=30000 events {} lost {gap} ", 30000 - gap)), "{digest}");
+    let said = tail.output().join("\n");
+    assert!(said.contains(&format!("{gap} sequences within {}..={} were lost", first(1), first(2) - 1)), "{said}");
+    for node in &mut members {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn promoting_the_node_that_leads_says_so_and_stat_names_a_member_not_running() {
     let dir = member_cluster(22);

@@ -158,7 +158,7 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     a_nodes_journal(dir)?;
     let reports = journal::inspect(dir)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    let (mut damaged, mut torn) = (false, false);
+    let (mut damaged, mut torn, mut gaps) = (false, false, 0u64);
     let mut before: Option<Seq> = None;
     // The last sequence a node keeps, once a corrupt record ends what it trusts.
     let mut kept: Option<Option<Seq>> = None;
@@ -169,6 +169,7 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
         {
             writeln!(out, "  gap: sequences {}..={} are in no segment", last.next(), first.prev())?;
             damaged = true;
+            gaps += first.get() - last.next().get();
         }
         match report.end {
             End::Corrupt { .. } if kept.is_none() => kept = Some(report.range.map(|r| r.1).or(before)),
@@ -197,6 +198,12 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
             "damaged: a node started on it keeps nothing; a follower fetches everything again, a sequencer refuses it"
         )?,
         (None, _) if torn => writeln!(out, "damaged: a torn last write, which a node clears when it next starts")?,
+        (None, _) if gaps > 0 && !torn => writeln!(
+            out,
+            "damaged: {gaps} sequences in gaps between segments (a segment file gone, or sequences the node was \
+             told were lost): a follower or a member keeps the rest and reports them lost (as leader, a member \
+             answers them UNRECOVERABLE), a sequencer refuses it"
+        )?,
         (None, _) if damaged => writeln!(out, "damaged: see the segments above")?,
         (None, _) => {}
     }
@@ -303,12 +310,14 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId) -> Result<Ex
 /// Why a read of a journal from `from` stopped.
 fn stopped_text(stopped: journal::Stopped, from: Seq) -> String {
     match stopped {
-        journal::Stopped::Gap(first, end) if first == from => format!(
-            "sequences {first}..={} are in no segment: the journal's records begin at {end} (retention deletes \
+        journal::Stopped::Starts(first) => format!(
+            "sequences {from}..={} are in no segment: the journal's records begin at {first} (retention deletes \
              old segments)",
-            end.prev()
+            first.prev()
         ),
-        journal::Stopped::Gap(first, end) => format!("sequences {first}..={} are in no segment", end.prev()),
+        journal::Stopped::Gap(first, end) => {
+            format!("sequences {first}..={} are in no segment, between two that are", end.prev())
+        }
         journal::Stopped::Ended(Seq::ZERO) => "the journal holds no events".to_string(),
         journal::Stopped::Ended(last) => format!("the journal's records end at sequence {last}"),
         journal::Stopped::Damaged(path, End::Torn { offset }) => {

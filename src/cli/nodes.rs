@@ -428,7 +428,10 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
         ));
     }
     for (first, end) in &r.gaps {
-        text.push_str(&format!("; sequences {first}..={} were never held (reported lost)", end.prev()));
+        text.push_str(&format!(
+            "; sequences {first}..={} are in no segment (never held, or a segment file gone): reported lost",
+            end.prev()
+        ));
     }
     Some(text)
 }

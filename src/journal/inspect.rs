@@ -82,8 +82,11 @@ pub enum Stopped {
     /// A damaged record (a torn tail or a corrupt record) in this file:
     /// nothing after it is trusted.
     Damaged(PathBuf, End),
-    /// Sequences `[first, end)` are in no segment.
+    /// Sequences `[first, end)` are in no segment, between two that are.
     Gap(Seq, Seq),
+    /// The journal's records begin at this sequence, past the start of the
+    /// range (its older segments were deleted, as retention does).
+    Starts(Seq),
     /// The journal's records end at this sequence (0: it holds none), before
     /// the range asked for does.
     Ended(Seq),
@@ -123,7 +126,7 @@ pub fn entries(
         // (unless it is 0: the first there is).
         let expected = next.unwrap_or(from).max(from);
         if first > expected && expected <= to && (next.is_some() || from > Seq::ZERO) {
-            return Ok(Some(Stopped::Gap(expected, first)));
+            return Ok(Some(if index == 0 { Stopped::Starts(first) } else { Stopped::Gap(expected, first) }));
         }
         if first > to {
             break;
@@ -230,8 +233,8 @@ mod tests {
     fn a_read_from_before_the_journals_start_says_where_it_starts() {
         let (dir, segments) = journal("start");
         fs::remove_file(&segments[0]).unwrap();
-        assert_eq!(read(&dir, 5, 6), (vec![], Some(Stopped::Gap(Seq(5), Seq(64)))));
-        assert_eq!(read(&dir, 60, 70), (vec![], Some(Stopped::Gap(Seq(60), Seq(64)))));
+        assert_eq!(read(&dir, 5, 6), (vec![], Some(Stopped::Starts(Seq(64)))));
+        assert_eq!(read(&dir, 60, 70), (vec![], Some(Stopped::Starts(Seq(64)))));
         assert_eq!(read(&dir, 0, u64::MAX), ((64..=200).collect(), None), "from the first there is");
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -438,6 +438,18 @@ impl Journal {
         self.segments.iter().find(|s| s.end > s.first).map_or(Seq::ZERO, |s| s.first)
     }
 
+    /// Where the segment after `seq` starts, if `seq` lies between two
+    /// segments: sequences this node never held (it was told they were
+    /// lost), or a segment file that went missing. None when a segment
+    /// holds it, or it is below the first or past the last.
+    pub fn gap_at(&self, seq: Seq) -> Option<Seq> {
+        if seq < self.first() {
+            return None;
+        }
+        let after = self.segments.iter().find(|s| s.end > s.first && s.end > seq)?;
+        (after.first > seq).then_some(after.first)
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.options.dir
@@ -1251,6 +1263,9 @@ mod tests {
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.gaps, [(Seq(6), Seq(9))]);
         assert_eq!(seqs(&journal), [1, 2, 3, 4, 5, 9, 10]);
+        // A reader learns where the gap ends (a leader answers it UNRECOVERABLE).
+        let gap_at = |seq| journal.gap_at(Seq(seq)).map(Seq::get);
+        assert_eq!([gap_at(5), gap_at(6), gap_at(8), gap_at(9), gap_at(11)], [None, Some(9), Some(9), None, None]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -285,9 +285,11 @@ impl<M: Machine + Durable> Stored<M> {
             let journal = self.journal.as_ref()?;
             let job = self.jobs.front_mut().filter(|_| self.budget > 0)?;
             let kept = journal.first();
-            if job.next < kept {
-                // Retention deleted it: say so, with its range.
-                let (dest, end) = (job.dest, job.end.min(kept));
+            // Retention deleted it, or it lies between two segments (told
+            // lost, or a segment file gone): say so, with its range.
+            let gone = if job.next < kept { Some(kept) } else { journal.gap_at(job.next) };
+            if let Some(resumes) = gone.filter(|_| job.next < job.end) {
+                let (dest, end) = (job.dest, job.end.min(resumes));
                 let len = self.machine.unrecoverable_frame(buf, job.next, end);
                 job.next = end;
                 return self.sent(Transmit { dest: Dest::Unicast(dest), len });
