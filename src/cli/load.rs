@@ -227,6 +227,9 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         "events: planned {}, submitted {} = committed {} + unconfirmed {}   (busy replies {}, client resends {})",
         r.planned, r.submitted, r.committed, r.unconfirmed, r.busy, r.retries
     );
+    // A leader that cannot place this run's resends, or a request refused
+    // for good, ends the run early too.
+    let stopped = stopped || r.leader_restarted.is_some() || r.refused.is_some();
     if r.submitted < r.planned && stopped {
         println!("not sent: {} events, the run having stopped early", r.planned - r.submitted);
     } else if r.submitted < r.planned {

@@ -60,7 +60,7 @@ pub struct MemberArgs {
     #[arg(long, default_value_t = 1, conflicts_with = "rejoin", value_parser = clap::value_parser!(u64).range(1..))]
     epoch: u64,
     /// Events kept for repair, and for serving history once elected; at
-    /// least --window-events [default: 65536].
+    /// least --window-events, and more than --in-flight-max [default: 65536].
     #[arg(long, value_name = "N")]
     ring_events: Option<usize>,
     /// Uncommitted events a leader accepts before clients are told to back

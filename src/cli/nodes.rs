@@ -28,7 +28,7 @@ pub struct SequencerArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     epoch: Option<u64>,
     /// Events kept for repair; a follower that falls further behind is told
-    /// what it lost [default: 65536].
+    /// what it lost; more than --in-flight-max [default: 65536].
     #[arg(long, value_name = "N")]
     ring_events: Option<usize>,
     /// Uncommitted events accepted before clients are told to back off
