@@ -186,7 +186,7 @@ impl LeaderNode {
 /// that delivered the same events in the same order print the same digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Digest {
-    /// First sequence delivered (0: none).
+    /// First sequence delivered or reported lost (0: none).
     pub first: u64,
     /// Last sequence delivered or reported lost.
     pub last: u64,
@@ -259,6 +259,9 @@ impl Digest {
                 self.mix_word(event_word(seq, u64::from(e.header.client.get()), e.header.request.get(), e.payload));
             }
             MemberEvent::Log(Event::Lost { first, end }) => {
+                if self.first == 0 {
+                    self.first = first.get();
+                }
                 self.last = end.prev().get();
                 self.lost += end - first;
                 self.mix_word(u64::MAX);
@@ -711,5 +714,7 @@ mod tests {
         digest.add(&MemberEvent::Log(Event::Lost { first: Seq(3), end: Seq(7) }));
         assert_eq!((digest.lost, digest.last), (4, 6));
         assert_ne!(digest.hash, before);
+        // Nothing delivered yet: the range starts at the loss (it read "seq 0..=6").
+        assert_eq!(digest.to_string().split(" hash").next(), Some("seq 3..=6 events 0 lost 4"));
     }
 }
