@@ -318,6 +318,9 @@ pub struct FollowerNode {
     /// had an empty segment removed).
     recovery: Option<Recovery>,
     delivery: Histogram<u64>,
+    /// Whether deliveries go into `delivery` (not for a read-only
+    /// subscriber, which reports no latency).
+    timed: bool,
     digest: Digest,
     /// Events its journal replayed to the application before the live ones.
     replayed: u64,
@@ -366,6 +369,7 @@ impl FollowerNode {
             follower,
             recovery,
             delivery: report::histogram(),
+            timed: true,
             digest: Digest::default(),
             replayed: 0,
         })
@@ -388,6 +392,7 @@ impl FollowerNode {
             follower,
             recovery: None,
             delivery: report::histogram(),
+            timed: false,
             digest: Digest::default(),
             replayed: 0,
         })
@@ -419,7 +424,8 @@ impl FollowerNode {
         &self.driver
     }
 
-    /// Leader stamp → delivery, in nanoseconds of the node's clock.
+    /// Leader stamp → delivery, in nanoseconds of the node's clock (empty
+    /// for a read-only subscriber).
     pub fn delivery(&self) -> &Histogram<u64> {
         &self.delivery
     }
@@ -443,7 +449,7 @@ impl FollowerNode {
         mut on_event: impl FnMut(&Event<'_>),
         mut each_second: impl FnMut(&Follower, &Driver),
     ) -> io::Result<()> {
-        let (histogram, digest) = (&mut self.delivery, &mut self.digest);
+        let (histogram, digest, timed) = (&mut self.delivery, &mut self.digest, self.timed);
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.follower.journal() {
             let end = self.follower.machine.seq_next_delivery();
@@ -451,7 +457,11 @@ impl FollowerNode {
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
             while let Some(event) = follower.machine.poll_event() {
-                record_delivery(histogram, digest, now, &MemberEvent::Log(event));
+                if timed {
+                    record_delivery(histogram, digest, now, &MemberEvent::Log(event));
+                } else {
+                    digest.add(&MemberEvent::Log(event));
+                }
                 on_event(&event);
             }
         };
