@@ -60,22 +60,19 @@ enum Format {
     Count,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn line(event: &EventRef<'_>, format: Format) -> Option<String> {
     let h = event.header;
     let (seq, client, request, stamp) = (h.seq(), h.client(), h.request.get(), h.stamp_ns.get());
     match format {
-        Format::Text => {
-            Some(format!("seq {seq} client {client} request {request} stamp_ns {stamp} payload {}", hex(event.payload)))
-        }
+        Format::Text => Some(format!(
+            "seq {seq} client {client} request {request} stamp_ns {stamp} payload {}",
+            super::hex(event.payload)
+        )),
         Format::Json => Some(format!(
             "{{\"seq\":{seq},\"client\":{client},\"request\":{request},\"stamp_ns\":{stamp},\"payload\":\"{}\"}}",
-            hex(event.payload)
+            super::hex(event.payload)
         )),
-        Format::Hex => Some(hex(event.record)),
+        Format::Hex => Some(super::hex(event.record)),
         Format::Count => None,
     }
 }
