@@ -242,11 +242,19 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
     match r.leader_restarted {
         // With failover a newer epoch is a new leader, not a loss: only its
         // "cannot place" answer leaves requests in doubt.
-        Some((old, new)) if failover || old == new || old == Epoch::ZERO => println!(
-            "in doubt: the leader of epoch {new} cannot place requests this run resent (an earlier leader may \
-             have taken them, in a part of the log it does not hold); the {} unconfirmed events are in doubt",
-            r.unconfirmed
-        ),
+        Some((old, new)) if failover || old == new || old == Epoch::ZERO => {
+            println!(
+                "in doubt: the leader of epoch {new} cannot place requests this run resent (an earlier leader may \
+                 have taken them, in a part of the log it does not hold); the {} unconfirmed events are in doubt",
+                r.unconfirmed
+            );
+            if failover && r.committed == 0 && r.redirects > 0 {
+                println!(
+                    "hint: nothing committed, and the first member asked did not answer: with retention, start \
+                     new clients at a live member (--leader-id N)"
+                );
+            }
+        }
         Some((old, new)) => println!(
             "leader restarted: epoch {old} is gone, the leader now speaks epoch {new}; the {} unconfirmed \
              events are in doubt (committed or not in epoch {old})",
