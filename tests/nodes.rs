@@ -353,6 +353,32 @@ fn whole_cluster_killed_and_restarted(tag: u8, sync: &str) {
     drop(first);
 }
 
+/// A tail without --failover goes on through a sequencer restarted on its
+/// journal: the new epoch's log holds what the tail delivered. (It stopped
+/// at every restart, saying the leader restarted without its log.)
+#[test]
+fn a_tail_goes_on_through_a_sequencer_restarted_on_its_journal() {
+    let mut cluster = Cluster::start_journaled(31, 2, "none");
+    let mut tail_args = common::strings(&["tail", "--from", "1", "--to", "6000", "--format", "count"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    let report = cluster.load(3000, 3000);
+    assert_eq!(json_number(&report, "committed"), 3000.0, "{report}");
+    cluster.leader.signal(libc::SIGKILL);
+    cluster.leader.wait(Duration::from_secs(5));
+    let out = cluster.out.to_str().unwrap().to_string();
+    let mut args = common::strings(&["sequencer", "--listen", &cluster.leader_addr, "--out", &out]);
+    args.extend(cluster.common_args());
+    args.extend(cluster.node_extra.iter().cloned());
+    cluster.leader = common::Proc::start("sequencer", common::SEQCAST, &args);
+    cluster.leader.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then_some(()));
+    let report = cluster.load(3000, 3000);
+    assert_eq!(json_number(&report, "committed"), 3000.0, "{report}");
+    assert_eq!(tail.wait(Duration::from_secs(30)), 0, "{:?}", tail.output());
+    let digest = tail.line("digest: ");
+    assert!(digest.starts_with("seq 1..=6000 events 6000 lost 0 "), "{digest}");
+}
+
 /// A sequencer started again without its journal while its followers kept
 /// theirs begins its log at 1: the followers take nothing of it and stop
 /// with exit 3, saying why, their journals untouched; nothing commits.

@@ -138,6 +138,8 @@ pub struct Follower {
     /// A read-only subscriber (`seqcast tail`): it never ACKs, and what it
     /// holds commits nothing.
     observer: bool,
+    /// The highest commit a leader's frames announced (0: none yet).
+    heard_commit: u64,
     /// The last sequence handed to the application (`u64::MAX`: no end).
     deliver_until: u64,
     ack_at: Nanos,
@@ -224,6 +226,7 @@ impl Follower {
             durable: 0,
             truncate_to: None,
             observer: false,
+            heard_commit: 0,
             deliver_until: u64::MAX,
             ack_at: now,
             nak_sent_at: None,
@@ -540,6 +543,7 @@ impl Follower {
                     self.rtt_ns = heartbeat.rtt_ns.get();
                 }
                 self.commit = self.commit.max(heartbeat.commit.get());
+                self.heard_commit = self.heard_commit.max(heartbeat.commit.get());
                 self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
                 self.vote_after.get_or_insert(heartbeat.commit.get());
                 if let Some(sync) = self.sync.as_mut() {
@@ -650,12 +654,18 @@ impl Follower {
             // Refused (reported as a restarted leader): so is all that follows.
             return false;
         }
-        let guarded = self.config.journal && self.config.failover == Failover::Off && self.epoch_new.is_none();
+        let guarded =
+            (self.config.journal || self.observer) && self.config.failover == Failover::Off && self.epoch_new.is_none();
         // What this follower knows committed or delivered: with a journal
         // (it may have resumed one) and no failover, a leader of an epoch
         // newer than its log's is followed only once it shows that it
-        // started that epoch from a log reaching this far.
-        let needed = self.known_commit().max(self.window.base() - 1);
+        // started that epoch from a log reaching this far. A subscriber
+        // starts where it chose, which proves nothing of the log: for it,
+        // what a leader said was committed, up to what it delivered.
+        let needed = match self.observer {
+            true => self.heard_commit.min(self.window.base() - 1),
+            false => self.known_commit().max(self.window.base() - 1),
+        };
         if guarded && needed > 0 {
             if mine == Epoch::ZERO && epoch < self.resumed_epoch {
                 // Older than the log its journal holds: fenced off.
@@ -830,6 +840,7 @@ impl Follower {
     fn on_batch(&mut self, now: Nanos, batch: Batch<'_>) {
         self.echo(now, batch.head.sent_ns.get());
         self.commit = self.commit.max(batch.head.commit.get());
+        self.heard_commit = self.heard_commit.max(batch.head.commit.get());
         for event in batch.events {
             let seq = event.header.seq.get();
             self.seen = self.seen.max(seq);
