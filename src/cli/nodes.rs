@@ -99,13 +99,19 @@ pub(super) fn start_node(
 }
 
 /// Says on stderr when a follower stops hearing its leader, and when it
-/// hears it again: checked each second from the frames it counted.
+/// hears it again, or that it has heard none since it started: checked
+/// each second from the frames it counted.
 #[derive(Default)]
 pub(super) struct Silence {
     heard: u64,
     last_change: Option<std::time::Instant>,
     warned: bool,
+    never_warned: bool,
 }
+
+/// How long a node that has heard no leader since it started waits before
+/// it says so.
+const NEVER_HEARD_WARN: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Silence {
     /// `heard`: the leader's frames counted so far; `hint` ends the warning.
@@ -118,6 +124,15 @@ impl Silence {
                 eprintln!("{at} {who}: leader heard again after {} ms of silence", (now - last).as_millis());
             }
             (self.heard, self.last_change, self.warned) = (heard, Some(now), false);
+        } else if heard == 0 && !self.never_warned && now - last >= NEVER_HEARD_WARN {
+            eprintln!(
+                "{} warning: {who}: no frame of a leader accepted in {} s since it started (no DATA, HEARTBEAT or \
+                 repair): is the cluster running, with this cluster id and group, and the same key file? Dropped \
+                 datagrams, if any, are said above",
+                super::args::clock_time(),
+                (now - last).as_secs()
+            );
+            self.never_warned = true;
         } else if heard > 0 && !self.warned && now - last >= std::time::Duration::from_millis(900) {
             eprintln!(
                 "{} warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair){hint}",

@@ -114,6 +114,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
     }
     let mut out = BufWriter::new(io::stdout().lock());
     let mut silence = super::nodes::Silence::default();
+    let mut reject_watch = super::nodes::RejectWatch::default();
     // Without --failover it takes one leader id's frames: after an election
     // another member leads, whose frames it drops.
     let hint = match args.failover {
@@ -159,7 +160,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 done.set(true);
             }
         },
-        |follower, _| {
+        |follower, driver| {
+            reject_watch.tick("tail", follower.rejects(), driver);
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, "tail", hint);
         },
@@ -170,6 +172,13 @@ pub fn run(args: &TailArgs) -> ExitCode {
         return fail(e);
     }
     eprintln!("digest: {}", node.digest());
+    // Datagrams it dropped (a wrong key, another cluster): said on stderr,
+    // where the events on stdout do not mix with it.
+    let driver = node.driver().stats();
+    if node.follower().rejects().total() > 0 || driver.auth_failed.iter().sum::<u64>() > 0 {
+        eprintln!("rejects: {}", super::nodes::rejects_text(node.follower().rejects()));
+        eprintln!("io: {}", super::nodes::io_text(node.driver()));
+    }
     let lost = lost.get();
     match (restarted.get(), lost.span) {
         (Some((old, new)), _) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
