@@ -261,6 +261,16 @@ fn key_files_are_made_private_and_used_only_so() {
     assert_eq!(code, 0, "{out}");
     assert!(std::fs::read_to_string(&one).unwrap().contains("client = 7:"));
     refused_with(SEQCAST, &["keys", "clients", "--from", one.to_str().unwrap(), "x"], "not the client master", 1);
+    // A key file that cannot work where it is given is refused at start.
+    let one = one.to_str().unwrap();
+    refused_with(
+        SEQCAST,
+        &["sequencer", "--key-file", one],
+        "holds one client's key (client 7), not the member key",
+        1,
+    );
+    refused_with(SEQCAST, &["tail", "--key-file", one], "not the member key", 1);
+    refused_with(LOADGEN, &["--key-file", one, "--count", "1"], "need the client master", 1);
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
     refused_with(SEQCAST, &["sequencer", "--key-file", path], "is readable by others: chmod 600", 1);
     std::fs::remove_dir_all(&dir).unwrap();

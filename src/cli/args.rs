@@ -101,6 +101,46 @@ impl ClusterArgs {
         }
         Ok(None)
     }
+
+    /// [`keys`](Self::keys), for a node or an operator's tool that reads
+    /// the members' frames (`tail`): only the cluster's key file (member
+    /// key and client master) does.
+    pub fn member_keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
+        let keys = self.keys(resolved)?;
+        match (&keys, &resolved.key_file) {
+            (Some(Keys::Member { .. }) | None, _) | (_, None) => Ok(keys),
+            (Some(other), Some(path)) => Err(format!(
+                "{} holds {}, not the member key: nodes and `seqcast tail` need the cluster's key file (the one \
+                 `seqcast keys new` made)",
+                path.display(),
+                held(other)
+            )),
+        }
+    }
+
+    /// [`keys`](Self::keys), for the load generator: its clients take fresh
+    /// ids, so one client's key does not do.
+    pub fn client_master_keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
+        let keys = self.keys(resolved)?;
+        match (&keys, &resolved.key_file) {
+            (Some(Keys::Client { .. }), Some(path)) => Err(format!(
+                "{} holds {}: the load generator's clients take fresh ids and need the client master (`seqcast \
+                 keys clients --from CLUSTER.keys FILE`)",
+                path.display(),
+                held(keys.as_ref().expect("matched"))
+            )),
+            _ => Ok(keys),
+        }
+    }
+}
+
+/// What a key file holds, in words.
+fn held(keys: &Keys) -> String {
+    match keys {
+        Keys::Member { .. } => "the member key and the client master".to_string(),
+        Keys::Clients { .. } => "the client master only".to_string(),
+        Keys::Client { id, .. } => format!("one client's key (client {id})"),
+    }
 }
 
 /// A configuration error in the words of the command line: each limit

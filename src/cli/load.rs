@@ -346,7 +346,7 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
         batch: cli.load.batch,
         drain_ns: cli.load.drain_ms * 1_000_000,
         client_id_base: load::fresh_client_id_base(),
-        tuning: Tuning { keys: cli.cluster.keys(&resolved)?, ..cli.tuning.tuning() },
+        tuning: Tuning { keys: cli.cluster.client_master_keys(&resolved)?, ..cli.tuning.tuning() },
     };
     if cli.load.size > resolved.config.payload_max {
         return Err(format!(

@@ -86,7 +86,7 @@ pub(super) fn start_node(
     resolved: &seqcast::net::cluster::Cluster,
     output: Option<&OutputArgs>,
 ) -> Result<net::Tuning, String> {
-    let tuning = net::Tuning { keys: cluster.keys(resolved)?, ..tuning.tuning() };
+    let tuning = net::Tuning { keys: cluster.member_keys(resolved)?, ..tuning.tuning() };
     net::catch_stop_signals().map_err(|e| e.to_string())?;
     tuning.apply_to_thread().map_err(|e| match tuning.pin_cpu {
         Some(_) => format!("--pin: {e}"),
