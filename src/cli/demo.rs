@@ -55,12 +55,14 @@ pub fn run(args: &DemoArgs) -> ExitCode {
 fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     let count = args.load.count()?;
     let multicast = Multicast { group: private_group().map_err(|e| e.to_string())?, ..Multicast::default() };
-    let config = Config {
+    let mut config = Config {
         nodes: args.followers + 1,
         cluster_id: load::fresh_client_id_base(),
         payload_max: args.load.size.max(Config::default().payload_max),
         ..Config::default()
     };
+    // Every datagram carries a tag: room for it past one event of the size asked.
+    config.mtu = config.mtu.max(config.mtu_needed() + seqcast::auth::TAG_LEN);
     // Authenticated like a real cluster, under keys made for this run.
     let random = || Key::random().map_err(|e| format!("cannot draw a key: {e}"));
     let keys = Keys::Member { member: random()?, clients: random()? };

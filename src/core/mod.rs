@@ -22,7 +22,7 @@ mod window;
 
 pub use crate::types::{Claim, ClientId, Epoch, NodeId, NodeSet, Seq};
 pub use client::{Client, ClientStats, Committed, SubmitError};
-pub use config::{Config, ConfigError, Deliver, Failover};
+pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
 pub use election::ElectionStats;
 pub use event::{Append, Event, JournalClaim, MemberEvent};
 pub use follower::{Follower, FollowerStats, KEEPALIVE_NS, ShortLeader};
