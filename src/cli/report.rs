@@ -61,9 +61,10 @@ pub fn run(args: &ReportArgs) -> ExitCode {
             if let Some(((_, base), rest)) = loaded.split_first().filter(|(_, rest)| !rest.is_empty()) {
                 println!("ratio to the first file:");
                 for (name, h) in rest {
-                    let ratio = |p: f64| h.value_at_percentile(p) as f64 / base.value_at_percentile(p).max(1) as f64;
-                    let cells: Vec<String> =
-                        report::PERCENTILES.iter().map(|(label, p)| format!("{label} ×{:.2}", ratio(*p))).collect();
+                    let cells: Vec<String> = report::PERCENTILES
+                        .iter()
+                        .map(|(label, p)| format!("{label} {}", ratio(base, h, *p)))
+                        .collect();
                     println!("  {name}: {}", cells.join("  "));
                 }
             }
@@ -141,4 +142,37 @@ fn plot(path: &std::path::Path, histograms: &[(String, hdrhistogram::Histogram<u
         .draw()
         .map_err(|e| error(&e))?;
     root.present().map_err(|e| error(&e))
+}
+
+/// `h`'s value at percentile `p` over `base`'s, three significant digits
+/// ("×0.00450", "×12.3"); "n/a" when either histogram is empty.
+fn ratio(base: &hdrhistogram::Histogram<u64>, h: &hdrhistogram::Histogram<u64>, p: f64) -> String {
+    if base.is_empty() || h.is_empty() {
+        return "n/a".to_string();
+    }
+    let ratio = h.value_at_percentile(p) as f64 / base.value_at_percentile(p).max(1) as f64;
+    if ratio == 0.0 {
+        return "×0".to_string();
+    }
+    let digits = (2.0 - ratio.log10().floor()).clamp(0.0, 8.0) as usize;
+    format!("×{ratio:.digits$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ratio_keeps_three_significant_digits_and_an_empty_histogram_has_none() {
+        let of = |values: &[u64]| {
+            let mut h = report::histogram();
+            values.iter().for_each(|&v| h.record(v).unwrap());
+            h
+        };
+        let (base, small, big, empty) = (of(&[1_000_000]), of(&[4_500]), of(&[12_300_000]), of(&[]));
+        assert_eq!(ratio(&base, &small, 50.0), "×0.00450");
+        assert_eq!(ratio(&base, &big, 50.0), "×12.3");
+        assert_eq!(ratio(&base, &base, 50.0), "×1.00");
+        assert_eq!((ratio(&empty, &base, 50.0), ratio(&base, &empty, 50.0)), ("n/a".into(), "n/a".into()));
+    }
 }
