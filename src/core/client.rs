@@ -20,7 +20,8 @@ pub struct ClientStats {
     pub submits_sent: u64,
     /// Times the client went back to resend uncommitted requests.
     pub retries: u64,
-    /// BUSY replies received.
+    /// BUSY replies received, but for the admission handshake (reason 7,
+    /// once per client and leader with keys).
     pub busy: u64,
     /// Requests reported committed.
     pub committed: u64,
@@ -324,7 +325,7 @@ impl Client {
                 self.on_refused(busy.request.get());
             }
             Frame::Busy(busy) if busy.client() == self.id => {
-                self.stats.busy += 1;
+                self.stats.busy += u64::from(busy.reason() != BusyReason::Hello);
                 self.paused_until = now + busy.retry_ns.get();
                 self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));
             }
@@ -359,7 +360,7 @@ impl Client {
             }
             Frame::Busy(busy) if busy.client() == self.id => {
                 self.header.epoch = epoch.get().into();
-                self.stats.busy += 1;
+                self.stats.busy += u64::from(busy.reason() != BusyReason::Hello);
                 if busy.reason() == BusyReason::NotLeader {
                     let hint = usize::from(busy.leader.get());
                     // A leader that just went silent here, named by a member
