@@ -111,6 +111,14 @@ pub(super) fn start_node(
     Ok(tuning)
 }
 
+/// `count` over the time since `since` as a rate a second; `since` moves to now.
+fn per_second(count: u64, since: &mut std::time::Instant) -> u64 {
+    let now = std::time::Instant::now();
+    let seconds = (now - *since).as_secs_f64().max(1e-3);
+    *since = now;
+    (count as f64 / seconds).round() as u64
+}
+
 /// Says on stderr when a follower stops hearing its leader, and when it
 /// hears it again, or that it has heard none since it started: checked
 /// each second from the frames it counted.
@@ -275,6 +283,9 @@ impl RejectWatch {
 pub(super) struct AckWatch {
     /// By node id.
     followers: Vec<Watched>,
+    /// When it last ticked: seconds between two ticks are this process
+    /// stopped or starved (SIGSTOP, a paused VM), not its followers silent.
+    last_tick: seqcast::core::Nanos,
     source_changes: u64,
     clash_warned: bool,
     events_unrecoverable: u64,
@@ -298,6 +309,12 @@ const SILENT_NS: u64 = 2_000_000_000;
 
 impl AckWatch {
     pub(super) fn tick(&mut self, leader: &seqcast::core::Leader, me: usize, now: seqcast::core::Nanos) {
+        let stalled = self.last_tick != 0 && now.saturating_sub(self.last_tick) >= SILENT_NS;
+        self.last_tick = now;
+        if stalled {
+            // The ACKs that came meanwhile are read from now on.
+            return;
+        }
         self.sources(leader);
         self.gone(leader);
         let held = leader.held();
@@ -546,7 +563,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch") {
         println!("{text}");
     }
-    let mut last = LeaderStats::default();
+    let (mut last, mut last_at) = (LeaderStats::default(), std::time::Instant::now());
     let quiet = args.output.quiet;
     let metrics =
         match super::metrics::Metrics::serve_node(args.output.metrics, config.cluster_id, config.leader.0, "sequencer")
@@ -567,7 +584,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
             println!(
                 "{warn}[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1} µs rejects {} at {}",
                 s.events_stamped,
-                s.events_stamped - last.events_stamped,
+                per_second(s.events_stamped - last.events_stamped, &mut last_at),
                 leader.commit(),
                 leader.in_flight(),
                 s.naks,
@@ -675,7 +692,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         println!("{text}");
     }
     let quiet = args.output.quiet;
-    let mut last = FollowerStats::default();
+    let (mut last, mut last_at) = (FollowerStats::default(), std::time::Instant::now());
     let restarted = Cell::new(None);
     let lost = Cell::new(LostSpan::default());
     let mut silence = Silence::default();
@@ -711,7 +728,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     "{warn}[follower {id}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
                     silence.status(),
                     s.delivered,
-                    s.delivered - last.delivered,
+                    per_second(s.delivered - last.delivered, &mut last_at),
                     follower.seq_held(),
                     follower.commit(),
                     follower.seq_seen().get().saturating_sub(follower.seq_next_delivery().prev().get()),

@@ -92,7 +92,9 @@ fn run_loop<M: Machine>(
         after_turn(machine, now);
         if now >= tick_at {
             tick(machine, driver, now);
-            tick_at += SECOND_NS;
+            // Seconds this process did not run (stopped, a paused VM) are
+            // skipped, not made up for in a burst of ticks.
+            tick_at = (tick_at + SECOND_NS).max(now + SECOND_NS / 2);
         }
         driver.wait(machine, tick_at.min(now + WAIT_MAX_NS))?;
     }
