@@ -107,8 +107,11 @@ impl Key {
     /// A key from 64 hex digits.
     pub fn from_hex(text: &str) -> Result<Key, String> {
         let text = text.trim();
-        if text.len() != 2 * KEY_LEN || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if text.len() != 2 * KEY_LEN {
             return Err(format!("a key is {} hex digits, got {} characters", 2 * KEY_LEN, text.len()));
+        }
+        if let Some((at, c)) = text.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
+            return Err(format!("a key is {} hex digits, got {c:?} at character {}", 2 * KEY_LEN, at + 1));
         }
         let mut key = [0u8; KEY_LEN];
         for (i, byte) in key.iter_mut().enumerate() {
@@ -286,11 +289,18 @@ impl Keys {
         use std::os::unix::fs::PermissionsExt;
         let name = path.display();
         let meta = std::fs::metadata(path).map_err(|e| format!("cannot read key file {name}: {e}"))?;
+        if meta.is_dir() {
+            return Err(format!("key file {name} is a directory"));
+        }
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(format!("key file {name} is readable by others: chmod 600 {name}"));
         }
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read key file {name}: {e}"))?;
-        Keys::parse(&text).map_err(|(line, why)| format!("{name}:{line}: {why}"))
+        Keys::parse(&text).map_err(|(line, why)| match line {
+            // A fault of the whole file, not of one line.
+            0 => format!("key file {name}: {why}"),
+            _ => format!("{name}:{line}: {why}"),
+        })
     }
 
     /// Parses the text of a key file (see [`Keys::read`]).
@@ -462,6 +472,8 @@ mod tests {
         let hex = "ab".repeat(KEY_LEN);
         assert_eq!(Keys::parse(&format!("member = {hex}\n")).unwrap_err().1, "a member key file needs `clients` too");
         assert_eq!(Keys::parse("member = 12\n").unwrap_err(), (1, "a key is 64 hex digits, got 2 characters".into()));
+        let bad = format!("member = {}x{}\n", "0".repeat(10), "0".repeat(53));
+        assert_eq!(Keys::parse(&bad).unwrap_err(), (1, "a key is 64 hex digits, got 'x' at character 11".into()));
         let twice = format!("clients = {hex}\nclients = {hex}\n");
         assert_eq!(Keys::parse(&twice).unwrap_err(), (2, "clients is given twice".into()));
         assert_eq!(Keys::parse("secret = 1\n").unwrap_err().0, 1);

@@ -69,9 +69,9 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 5.0, conflicts_with = "count")]
     pub seconds: f64,
     /// How many events to send (instead of --seconds).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
-    /// Clients, each on its own thread and with its own client id.
+    /// Clients, each on its own thread and with its own client id (at most 64).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub clients: u32,
     /// Events due at the same instant, so they share one SUBMIT datagram.
