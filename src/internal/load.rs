@@ -220,9 +220,12 @@ fn client_thread(
     let id = node.client().id();
     let batch = options.batch.max(1);
     let clients = u64::from(options.clients.max(1));
-    // Each client sends every `period_ns` a batch, so all together make `rate`.
+    // Each client sends every `period_ns` a batch, so all together make
+    // `rate`; client i a fraction i / clients of a period after client 0,
+    // so that together they send evenly, not in bursts of one per client.
     let period_ns = (batch * clients * 1_000_000_000 / options.rate.max(1)).max(1);
-    let intended = |index: u64| start_ns + index / batch * period_ns;
+    let phase_ns = period_ns * index as u64 / clients;
+    let intended = |index: u64| start_ns + phase_ns + index / batch * period_ns;
     let mut payload = vec![0u8; options.size];
     let mut report = LoadReport::empty(count);
     let mut last_commit_ns = start_ns;
