@@ -263,6 +263,12 @@ impl RejectWatch {
                 // they go on.
                 let (kind, routine) = match reason {
                     "wrong_epoch" => ("note", "; expected for a moment around an election or a restart"),
+                    // A keyed cluster's datagrams end in a tag this node does not strip.
+                    "length_mismatch" if !driver.keyed() => (
+                        "warning",
+                        "; a cluster with keys ends every datagram in a tag: if it has them, give this node its \
+                         key file",
+                    ),
                     _ => ("warning", ""),
                 };
                 eprintln!(

@@ -215,6 +215,11 @@ impl Driver {
         self.clock.now()
     }
 
+    /// True when it seals and opens datagrams with keys.
+    pub fn keyed(&self) -> bool {
+        self.keys.is_some()
+    }
+
     /// Counters.
     pub fn stats(&self) -> &DriverStats {
         &self.stats
