@@ -723,6 +723,15 @@ fn member_cluster(tag: u8) -> PathBuf {
     dir
 }
 
+/// [`member_cluster`], with the paths of its cluster file and of a journal
+/// directory in it.
+fn journaled_member_cluster(tag: u8) -> (PathBuf, String, String) {
+    let dir = member_cluster(tag);
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (conf, journal) = (path("cluster.conf"), path("journal"));
+    (dir, conf, journal)
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());
@@ -793,9 +802,8 @@ fn a_member_that_rejoins_and_follows_nobody_says_why() {
 /// takes part again with the one left, and the cluster commits.
 #[test]
 fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
-    let dir = member_cluster(29);
-    let (conf, journal) = (dir.join("cluster.conf"), dir.join("journal"));
-    let (conf, journal) = (conf.to_str().unwrap(), journal.to_str().unwrap());
+    let (dir, conf, journal) = journaled_member_cluster(29);
+    let (conf, journal) = (conf.as_str(), journal.as_str());
     let member = |id: u16| start_member(&dir, id, &["--journal", journal]);
     let load = |count: &str| {
         let args = ["--cluster", conf, "--failover", "--count", count, "--rate", "2000", "--json"];
@@ -839,9 +847,8 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
 /// sequence 1 reports the hole and ends (it hung, asking, before).
 #[test]
 fn a_leader_whose_journal_lacks_a_segment_answers_the_gap_unrecoverable() {
-    let dir = member_cluster(30);
-    let (conf, journal) = (dir.join("cluster.conf"), dir.join("journal"));
-    let (conf, journal) = (conf.to_str().unwrap(), journal.to_str().unwrap());
+    let (dir, conf, journal) = journaled_member_cluster(30);
+    let (conf, journal) = (conf.as_str(), journal.as_str());
     let start = || -> Vec<common::Proc> {
         (0..3).map(|id| start_member(&dir, id, &["--journal", journal, "--segment-bytes", "1048576"])).collect()
     };
