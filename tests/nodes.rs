@@ -886,6 +886,46 @@ fn a_leader_whose_journal_lacks_a_segment_answers_the_gap_unrecoverable() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Node 0 down, the others restarted on journals that retention trimmed:
+/// a new failover client first sends to the member the group hears
+/// leading. (It sent to node 0, turned away with its requests as resends,
+/// and the leader, whose log lacks its start, could not place them:
+/// committed 0, exit 4.)
+#[test]
+fn a_new_failover_client_finds_the_leader_when_node_0_is_down() {
+    let (dir, conf, journal) = journaled_member_cluster(32);
+    let (conf, journal) = (conf.as_str(), journal.as_str());
+    let member = |id: u16| {
+        start_member(&dir, id, &["--journal", journal, "--segment-bytes", "262144", "--retain-events", "5000"])
+    };
+    let load = |count: &str| {
+        let args = ["--cluster", conf, "--failover", "--count", count, "--rate", "20000", "--json"];
+        common::run(common::LOADGEN, &common::strings(&args))
+    };
+    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    let (code, text) = load("30000");
+    assert_eq!(code, 0, "{text}");
+    for node in &mut members {
+        assert_eq!(node.stop(), 0);
+    }
+    let mut members: Vec<common::Proc> = (1..3).map(member).collect();
+    let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
+    for _ in 0..500 {
+        if members.iter().any(elected) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, text) = load("2000");
+    assert_eq!(code, 0, "{text}");
+    let report = text.lines().find(|l| l.starts_with('{')).unwrap_or_default().to_string();
+    assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
+    for node in &mut members {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn promoting_the_node_that_leads_says_so_and_stat_names_a_member_not_running() {
     let dir = member_cluster(22);

@@ -359,8 +359,12 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
         super::args::check_out_dir(dir)?;
     }
     if !cli.json {
+        let to = match cli.failover {
+            true => format!("the member the group hears leading (else {leader})"),
+            false => format!("leader {leader}"),
+        };
         println!(
-            "seqcast-loadgen: {count} events at {}/s, {} B payloads, {} client(s), batch {} → leader {leader}",
+            "seqcast-loadgen: {count} events at {}/s, {} B payloads, {} client(s), batch {} → {to}",
             cli.load.rate, cli.load.size, cli.load.clients, cli.load.batch
         );
     }
