@@ -732,6 +732,18 @@ fn journaled_member_cluster(tag: u8) -> (PathBuf, String, String) {
     (dir, conf, journal)
 }
 
+/// Waits (at most 10 s) until one of `members` says it was elected; its index.
+fn wait_elected(members: &[common::Proc]) -> Option<usize> {
+    let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
+    for _ in 0..500 {
+        if let Some(index) = members.iter().position(elected) {
+            return Some(index);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());
@@ -816,16 +828,7 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
     load("2000");
     members[0].signal(libc::SIGKILL);
     members[0].wait(Duration::from_secs(5));
-    let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
-    let mut waited = 0;
-    let leader = loop {
-        if let Some(id) = (1..3).find(|&id| elected(&members[id])) {
-            break id;
-        }
-        assert!(waited < 500, "nobody elected after node 0 went");
-        std::thread::sleep(Duration::from_millis(20));
-        waited += 1;
-    };
+    let leader = 1 + wait_elected(&members[1..]).expect("somebody elected after node 0 went");
     members[leader].signal(libc::SIGKILL);
     members[leader].wait(Duration::from_secs(5));
     members[leader] = member(leader as u16);
@@ -870,6 +873,9 @@ fn a_leader_whose_journal_lacks_a_segment_answers_the_gap_unrecoverable() {
     let gap = first(2) - first(1);
     std::fs::remove_file(&segments[1]).unwrap();
     let mut members = start();
+    // Node 1 leads: promoted once the restarted members elected someone
+    // (a member still asking the others where they are fenced cannot stand).
+    wait_elected(&members).expect("somebody elected");
     let promote = ["promote", "--cluster", conf, "--node", "1"];
     let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
     assert_eq!(code, 0, "{text}");
@@ -909,13 +915,7 @@ fn a_new_failover_client_finds_the_leader_when_node_0_is_down() {
         assert_eq!(node.stop(), 0);
     }
     let mut members: Vec<common::Proc> = (1..3).map(member).collect();
-    let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
-    for _ in 0..500 {
-        if members.iter().any(elected) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_elected(&members).expect("somebody elected");
     let (code, text) = load("2000");
     assert_eq!(code, 0, "{text}");
     let report = text.lines().find(|l| l.starts_with('{')).unwrap_or_default().to_string();
