@@ -127,7 +127,7 @@ impl Key {
 
     /// The key as 64 hex digits.
     pub fn to_hex(&self) -> String {
-        self.bytes.iter().map(|b| format!("{b:02x}")).collect()
+        crate::wire::hex(&self.bytes)
     }
 
     /// A fresh key from the operating system's random source.

@@ -332,7 +332,7 @@ fn stopped_text(stopped: journal::Stopped, from: Seq) -> String {
 
 fn line(entry: &Entry<'_>, format: Format) -> String {
     let h = entry.event.header;
-    let payload = super::hex(entry.event.payload);
+    let payload = seqcast::wire::hex(entry.event.payload);
     let (seq, epoch, client, request, stamp) = (h.seq(), entry.epoch, h.client(), h.request.get(), h.stamp_ns.get());
     match format {
         Format::Text => {

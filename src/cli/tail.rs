@@ -66,13 +66,13 @@ fn line(event: &EventRef<'_>, format: Format) -> Option<String> {
     match format {
         Format::Text => Some(format!(
             "seq {seq} client {client} request {request} stamp_ns {stamp} payload {}",
-            super::hex(event.payload)
+            seqcast::wire::hex(event.payload)
         )),
         Format::Json => Some(format!(
             "{{\"seq\":{seq},\"client\":{client},\"request\":{request},\"stamp_ns\":{stamp},\"payload\":\"{}\"}}",
-            super::hex(event.payload)
+            seqcast::wire::hex(event.payload)
         )),
-        Format::Hex => Some(super::hex(event.record)),
+        Format::Hex => Some(seqcast::wire::hex(event.record)),
         Format::Count => None,
     }
 }

@@ -28,6 +28,18 @@ use zerocopy::FromBytes;
 
 use crate::types::Epoch;
 
+/// `bytes` in lower-case hex, two digits a byte (a key, an event's payload
+/// or record as `tail` and `journal dump` print them).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    text
+}
+
 /// Why a datagram was rejected. Each variant is a counter in the nodes' stats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Error {

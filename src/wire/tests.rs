@@ -565,3 +565,9 @@ fn an_epoch_past_the_limit_is_refused_in_the_header_and_in_claims() {
     assert_eq!(parse(&emit_one(u64::MAX, 1)).unwrap_err(), Error::EpochOutOfRange);
     assert_eq!(parse(&emit_one(2, u64::MAX)).unwrap_err(), Error::EpochOutOfRange);
 }
+
+#[test]
+fn hex_is_two_lower_case_digits_a_byte() {
+    assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    assert_eq!(hex(&[]), "");
+}
