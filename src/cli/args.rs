@@ -86,11 +86,14 @@ impl ClusterArgs {
 }
 
 impl ClusterArgs {
-    /// The keys of `resolved` (its key file, if any). Without one, only
-    /// loopback is allowed unless `--insecure` was given: secure by default.
+    /// The keys of `resolved` (its key file, if any), with room in its MTU
+    /// for the tag they add. Without one, only loopback is allowed unless
+    /// `--insecure` was given: secure by default.
     pub fn keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
         if let Some(path) = &resolved.key_file {
-            return Keys::read(path).map(Some);
+            let keys = Keys::read(path)?;
+            tag_fits(&resolved.config)?;
+            return Ok(Some(keys));
         }
         let interface = resolved.multicast.interface;
         if !interface.is_loopback() && !self.insecure {
@@ -123,15 +126,34 @@ impl ClusterArgs {
     pub fn client_master_keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
         let keys = self.keys(resolved)?;
         match (&keys, &resolved.key_file) {
-            (Some(Keys::Client { .. }), Some(path)) => Err(format!(
+            (Some(client @ Keys::Client { .. }), Some(path)) => Err(format!(
                 "{} holds {}: the load generator's clients take fresh ids and need the client master (`seqcast \
                  keys clients --from CLUSTER.keys FILE`)",
                 path.display(),
-                held(keys.as_ref().expect("matched"))
+                held(client)
             )),
             _ => Ok(keys),
         }
     }
+}
+
+/// With keys the core writes datagrams a tag short of the MTU: one that
+/// then cannot hold an event of `payload_max` is said in the user's terms
+/// (the core would name the MTU less the tag).
+fn tag_fits(config: &seqcast::core::Config) -> Result<(), String> {
+    let tag = seqcast::auth::TAG_LEN;
+    let (needed, mtu) = (config.mtu_needed(), config.mtu);
+    if mtu < needed || mtu >= needed + tag || needed + tag > seqcast::core::MTU_MAX {
+        // Fits, or the core's own check says what is wrong.
+        return Ok(());
+    }
+    Err(format!(
+        "with keys every datagram carries a {tag}-byte tag: mtu {mtu} leaves {} bytes, and one event of \
+         payload_max {} needs {needed}: raise --mtu to {} or lower --payload-max",
+        mtu - tag,
+        config.payload_max,
+        needed + tag
+    ))
 }
 
 /// What a key file holds, in words.

@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
-use seqcast::core::{Epoch, Event, Follower, FollowerStats, LeaderStats, MTU_MAX, Nanos, NodeId, Rejects, Seq};
+use seqcast::core::{Epoch, Event, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects, Seq};
 use seqcast::net::report;
 use seqcast::net::{self, Clock, Driver, FollowerNode, LeaderNode};
 
@@ -87,19 +87,6 @@ pub(super) fn start_node(
     output: Option<&OutputArgs>,
 ) -> Result<net::Tuning, String> {
     let tuning = net::Tuning { keys: cluster.member_keys(resolved)?, ..tuning.tuning() };
-    let config = &resolved.config;
-    let tag = seqcast::auth::TAG_LEN;
-    let needed = config.mtu_needed() + tag;
-    if tuning.keys.is_some() && config.mtu >= config.mtu_needed() && config.mtu < needed && needed <= MTU_MAX {
-        return Err(format!(
-            "with keys every datagram carries a {tag}-byte tag: mtu {} leaves {} bytes, and one event of \
-             payload_max {} needs {}: raise --mtu to {needed} or lower --payload-max",
-            config.mtu,
-            config.mtu - tag,
-            config.payload_max,
-            config.mtu_needed()
-        ));
-    }
     net::catch_stop_signals().map_err(|e| e.to_string())?;
     tuning.apply_to_thread().map_err(|e| match tuning.pin_cpu {
         Some(_) => format!("--pin: {e}"),
