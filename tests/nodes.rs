@@ -732,6 +732,17 @@ fn journaled_member_cluster(tag: u8) -> (PathBuf, String, String) {
     (dir, conf, journal)
 }
 
+/// `count` events at `rate` from a failover load generator on the cluster
+/// file `conf`: every one committed, the run exits 0.
+fn failover_load(conf: &str, count: u64, rate: u64) {
+    let (count, rate) = (count.to_string(), rate.to_string());
+    let args = ["--cluster", conf, "--failover", "--count", &count, "--rate", &rate, "--json"];
+    let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
+    assert_eq!(code, 0, "{text}");
+    let report = text.lines().find(|l| l.starts_with('{')).unwrap_or_default().to_string();
+    assert_eq!(json_number(&report, "committed").to_string(), count, "{report}");
+}
+
 /// Waits (at most 10 s) until one of `members` says it was elected; its index.
 fn wait_elected(members: &[common::Proc]) -> Option<usize> {
     let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
@@ -817,22 +828,15 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
     let (dir, conf, journal) = journaled_member_cluster(29);
     let (conf, journal) = (conf.as_str(), journal.as_str());
     let member = |id: u16| start_member(&dir, id, &["--journal", journal]);
-    let load = |count: &str| {
-        let args = ["--cluster", conf, "--failover", "--count", count, "--rate", "2000", "--json"];
-        let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
-        assert_eq!(code, 0, "{text}");
-        let report = text.lines().find(|l| l.starts_with('{')).unwrap_or_default().to_string();
-        assert_eq!(json_number(&report, "committed").to_string(), count, "{report}");
-    };
     let mut members: Vec<common::Proc> = (0..3).map(member).collect();
-    load("2000");
+    failover_load(conf, 2000, 2000);
     members[0].signal(libc::SIGKILL);
     members[0].wait(Duration::from_secs(5));
     let leader = 1 + wait_elected(&members[1..]).expect("somebody elected after node 0 went");
     members[leader].signal(libc::SIGKILL);
     members[leader].wait(Duration::from_secs(5));
     members[leader] = member(leader as u16);
-    load("3000");
+    failover_load(conf, 3000, 2000);
     let digests: Vec<String> = members[1..]
         .iter_mut()
         .map(|node| {
@@ -856,9 +860,7 @@ fn a_leader_whose_journal_lacks_a_segment_answers_the_gap_unrecoverable() {
         (0..3).map(|id| start_member(&dir, id, &["--journal", journal, "--segment-bytes", "1048576"])).collect()
     };
     let mut members = start();
-    let args = ["--cluster", conf, "--failover", "--count", "30000", "--rate", "20000"];
-    let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
-    assert_eq!(code, 0, "{text}");
+    failover_load(conf, 30000, 20000);
     for node in &mut members {
         assert_eq!(node.stop(), 0);
     }
@@ -904,22 +906,14 @@ fn a_new_failover_client_finds_the_leader_when_node_0_is_down() {
     let member = |id: u16| {
         start_member(&dir, id, &["--journal", journal, "--segment-bytes", "262144", "--retain-events", "5000"])
     };
-    let load = |count: &str| {
-        let args = ["--cluster", conf, "--failover", "--count", count, "--rate", "20000", "--json"];
-        common::run(common::LOADGEN, &common::strings(&args))
-    };
     let mut members: Vec<common::Proc> = (0..3).map(member).collect();
-    let (code, text) = load("30000");
-    assert_eq!(code, 0, "{text}");
+    failover_load(conf, 30000, 20000);
     for node in &mut members {
         assert_eq!(node.stop(), 0);
     }
     let mut members: Vec<common::Proc> = (1..3).map(member).collect();
     wait_elected(&members).expect("somebody elected");
-    let (code, text) = load("2000");
-    assert_eq!(code, 0, "{text}");
-    let report = text.lines().find(|l| l.starts_with('{')).unwrap_or_default().to_string();
-    assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
+    failover_load(conf, 2000, 20000);
     for node in &mut members {
         node.stop();
     }
