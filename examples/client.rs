@@ -4,6 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release --example client -- cluster.conf 1000
+//! cargo run --release --example client -- cluster.conf 1000 --failover   # members of a failover cluster
 //! ```
 
 use std::path::PathBuf;
@@ -14,8 +15,14 @@ use seqcast::net::{ClientNode, Tuning};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let file = PathBuf::from(args.next().ok_or("usage: client CLUSTER_FILE COUNT")?);
-    let count: u64 = args.next().ok_or("usage: client CLUSTER_FILE COUNT")?.parse()?;
+    let usage = "usage: client CLUSTER_FILE COUNT [--failover]";
+    let file = PathBuf::from(args.next().ok_or(usage)?);
+    let count: u64 = args.next().ok_or(usage)?.parse()?;
+    let failover = match args.next().as_deref() {
+        None => false,
+        Some("--failover") => true,
+        Some(_) => return Err(usage.into()),
+    };
     let mut cluster = Cluster::load(&file, None)?;
     // A client learns the epoch from the leader's first answer.
     cluster.config.epoch = seqcast::core::Epoch::ZERO;
@@ -23,8 +30,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tuning = Tuning { keys, ..Tuning::default() };
     // One id per incarnation: requests number from 1 under it.
     let id = ClientId(std::process::id());
-    let leader = cluster.leader_addr();
-    let mut node = ClientNode::connect(cluster.config, id, leader, &cluster.multicast, &tuning)?;
+    let mut node = if failover {
+        // Every member from the cluster file; it listens to the group for
+        // the leader first, and follows it through elections.
+        ClientNode::connect_failover(cluster.config, id, &cluster.nodes, &cluster.multicast, &tuning)?
+    } else {
+        let leader = cluster.leader_addr();
+        ClientNode::connect(cluster.config, id, leader, &cluster.multicast, &tuning)?
+    };
     let (mut submitted, mut committed) = (0u64, 0u64);
     let began = node.now();
     while committed < count {

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::{Cluster, json_number};
 use seqcast::core::{ClientId, Epoch, Seq};
+use seqcast::net::{ClientNode, Tuning};
 use seqcast::wire::{self, FrameWriter, Header, Heartbeat, Kind};
 
 #[test]
@@ -743,6 +744,32 @@ fn failover_load(conf: &str, count: u64, rate: u64) {
     assert_eq!(json_number(&report, "committed").to_string(), count, "{report}");
 }
 
+/// The requests a new [`ClientNode::connect_failover`] client of the
+/// cluster file `conf` was told committed, of `count` it submits (waiting
+/// at most 10 s); it panics if one is answered "in doubt" or refused.
+fn library_client_commits(conf: &str, count: u64) -> Vec<u64> {
+    let cluster = seqcast::net::cluster::Cluster::load(Path::new(conf), None).expect("cluster file");
+    let (config, tuning) = (cluster.config.clone(), Tuning::default());
+    let id = ClientId(0x5eed_0001);
+    let mut client = ClientNode::connect_failover(config, id, &cluster.nodes, &cluster.multicast, &tuning).unwrap();
+    for _ in 0..count {
+        client.submit(b"from the library").unwrap();
+    }
+    let mut committed = Vec::new();
+    let deadline = client.now() + 10_000_000_000;
+    while (committed.len() as u64) < count && client.now() < deadline {
+        client.poll();
+        while let Some(c) = client.committed() {
+            committed.push(c.request);
+        }
+        let client_state = client.client();
+        assert_eq!(client_state.leader_restarted(), None, "in doubt after {committed:?}");
+        assert_eq!(client_state.refused(), None, "a request refused");
+        client.wait(client.now() + 1_000_000).unwrap();
+    }
+    committed
+}
+
 /// Waits (at most 10 s) until one of `members` says it was elected; its index.
 fn wait_elected(members: &[common::Proc]) -> Option<usize> {
     let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
@@ -895,10 +922,11 @@ fn a_leader_whose_journal_lacks_a_segment_answers_the_gap_unrecoverable() {
 }
 
 /// Node 0 down, the others restarted on journals that retention trimmed:
-/// a new failover client first sends to the member the group hears
-/// leading. (It sent to node 0, turned away with its requests as resends,
-/// and the leader, whose log lacks its start, could not place them:
-/// committed 0, exit 4.)
+/// a new failover client, the load generator's or the library's, first
+/// sends to the member the group hears leading. (It sent to node 0, turned
+/// away with its requests as resends, and the leader, whose log lacks its
+/// start, could not place them: committed 0, exit 4; the library's was
+/// answered "in doubt".)
 #[test]
 fn a_new_failover_client_finds_the_leader_when_node_0_is_down() {
     let (dir, conf, journal) = journaled_member_cluster(32);
@@ -914,6 +942,8 @@ fn a_new_failover_client_finds_the_leader_when_node_0_is_down() {
     let mut members: Vec<common::Proc> = (1..3).map(member).collect();
     wait_elected(&members).expect("somebody elected");
     failover_load(conf, 2000, 20000);
+    let committed = library_client_commits(conf, 5);
+    assert_eq!(committed, (1..=5).collect::<Vec<_>>());
     for node in &mut members {
         node.stop();
     }

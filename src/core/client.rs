@@ -130,7 +130,12 @@ impl Client {
     /// address. It starts with `config.leader`, and when a member says it does
     /// not lead, or nobody answers, it turns to the leader named or the next
     /// member, resending what is uncommitted under the same request numbers.
+    /// It follows elections whatever `config.failover` says (a cluster
+    /// file read for a client leaves it `Off`): a newer epoch is a new
+    /// leader, not a restarted one.
     pub fn with_failover(config: Config, id: ClientId, members: Vec<SocketAddr>) -> Result<Client, ConfigError> {
+        let failover = if config.failover == Failover::Off { Failover::Auto } else { config.failover };
+        let config = Config { failover, ..config };
         let leader = *members
             .get(config.leader.index())
             .ok_or(ConfigError::LeaderNotMember { leader: config.leader, nodes: members.len() as u16 })?;
@@ -601,6 +606,28 @@ mod tests {
         // Member 1 still names member 0, whose death it has not noticed yet.
         not_leader(&mut client, later + 10, 1, Some(0));
         assert_eq!(sends_to(&mut client, later + 10 + retry), addr(2));
+    }
+
+    /// A cluster file read for a client leaves `failover` off: a client made
+    /// for failover follows a member of a newer epoch all the same, where a
+    /// client of one sequencer takes a newer epoch for a restarted leader.
+    #[test]
+    fn a_failover_client_follows_a_newer_epoch_whatever_its_config_says() {
+        let config = Config { nodes: 3, ..Config::default() };
+        assert_eq!(config.failover, Failover::Off);
+        let mut client = Client::with_failover(config, ClientId(7), (0..3).map(addr).collect()).unwrap();
+        client.submit(b"e").unwrap();
+        assert_eq!(sends_to(&mut client, 0), addr(0));
+        // Member 0, in an epoch two past the client's, names member 2.
+        let reason = u16::from(BusyReason::NotLeader).into();
+        let body = Busy { client: 7.into(), reason, leader: 2.into(), request: 1.into(), retry_ns: 0.into() };
+        let newer = Epoch(client.config.epoch.get() + 2);
+        let mut busy = vec![0; client.config.mtu];
+        let len = emit(&mut busy, &Header::new(Kind::Busy, 0, client.config.cluster_id, newer), Kind::Busy, &body);
+        client.handle_datagram(10, addr(0), &busy[..len.unwrap()]);
+        assert_eq!(client.leader_restarted(), None);
+        let retry = client.config.busy_retry_ns;
+        assert_eq!(sends_to(&mut client, 10 + retry), addr(2));
     }
 
     /// A client whose request member 0 left unanswered: it asks member 1.

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hdrhistogram::Histogram;
 
-use crate::core::{ClientId, Config, Epoch, Nanos, NodeId, SubmitError};
+use crate::core::{ClientId, Config, Epoch, Nanos, SubmitError};
 use crate::net::report;
-use crate::net::{ClientNode, Multicast, NetError, Tuning};
+use crate::net::{ClientNode, LEADER_LISTEN, Multicast, NetError, Tuning, leader_heard};
 
 /// What to send, how fast, and to whom.
 #[derive(Clone, Debug, PartialEq)]
@@ -165,9 +165,12 @@ pub fn fresh_client_id_base() -> u32 {
 pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Result<LoadReport, NetError> {
     options.config.validate()?;
     let clients = u64::from(options.clients.max(1));
-    // With failover, first to the member the group hears leading.
+    // With failover, every client first to the member the group hears leading.
     let config = match &options.members {
-        Some(_) => Config { leader: leader_heard(options).unwrap_or(options.config.leader), ..options.config.clone() },
+        Some(_) => {
+            let heard = leader_heard(&options.config, &options.multicast, LEADER_LISTEN);
+            Config { leader: heard.unwrap_or(options.config.leader), ..options.config.clone() }
+        }
         None => options.config.clone(),
     };
     let mut nodes = Vec::new();
@@ -175,7 +178,7 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
         let id = ClientId(options.client_id_base.wrapping_add(i as u32));
         nodes.push(match &options.members {
             Some(members) => {
-                ClientNode::connect_failover(config.clone(), id, members, &options.multicast, &options.tuning)?
+                ClientNode::connect_failover_at(config.clone(), id, members, &options.multicast, &options.tuning)?
             }
             None => {
                 ClientNode::connect(options.config.clone(), id, options.leader, &options.multicast, &options.tuning)?
@@ -200,42 +203,6 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
         total.merge(&result?);
     }
     Ok(total)
-}
-
-/// How long the load generator listens to the group for its leader.
-const LEADER_LISTEN: std::time::Duration = std::time::Duration::from_millis(300);
-
-/// With failover: the member whose DATA or HEARTBEAT the group carries
-/// (the newest epoch heard within [`LEADER_LISTEN`], or until the first
-/// HEARTBEAT), so that the clients' first requests go to the leader and
-/// not to a member that may be down: requests a client turns away from a
-/// silent member with are resends, which a leader whose log lacks its
-/// start cannot place. A hint only (nothing here is authenticated): the
-/// clients follow the members' answers as ever.
-fn leader_heard(options: &LoadOptions) -> Option<NodeId> {
-    use crate::wire::{Header, Kind, MAGIC};
-    use zerocopy::FromBytes;
-    let socket = crate::net::group_receiver(&options.multicast, 1 << 20).ok()?;
-    socket.set_read_timeout(Some(std::time::Duration::from_millis(20))).ok()?;
-    let until = std::time::Instant::now() + LEADER_LISTEN;
-    let mut buf = vec![0u8; 65_536];
-    let mut heard: Option<(u64, u16)> = None;
-    while std::time::Instant::now() < until {
-        let Ok(len) = socket.recv(&mut buf) else { continue };
-        let Ok((header, _)) = Header::ref_from_prefix(&buf[..len]) else { continue };
-        let (kind, sender, epoch) = (header.kind(), header.sender.get(), header.epoch.get());
-        let ours = header.magic.get() == MAGIC && header.cluster.get() == options.config.cluster_id;
-        if !ours || !matches!(kind, Kind::Data | Kind::Heartbeat) || sender >= options.config.nodes {
-            continue;
-        }
-        if heard.is_none_or(|(newest, _)| epoch > newest) {
-            heard = Some((epoch, sender));
-        }
-        if kind == Kind::Heartbeat {
-            break;
-        }
-    }
-    heard.map(|(_, sender)| NodeId(sender))
 }
 
 /// How often a client hands its latencies to [`Progress::interval`].

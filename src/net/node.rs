@@ -609,6 +609,43 @@ pub struct ClientNode {
     client: Client,
 }
 
+/// How long [`ClientNode::connect_failover`] listens to the group for its
+/// leader, at most.
+pub const LEADER_LISTEN: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The member of `config`'s cluster whose DATA or HEARTBEAT the group
+/// carries: the newest epoch heard within `listen`, or until the first
+/// HEARTBEAT (an idle leader sends one every `heartbeat_interval_ns`).
+/// `None` if nothing was heard, or the group cannot be joined.
+///
+/// A hint only: nothing here is authenticated, and a client follows the
+/// members' answers ("not leader, node X leads") whichever it starts at.
+pub fn leader_heard(config: &Config, multicast: &Multicast, listen: std::time::Duration) -> Option<NodeId> {
+    use crate::wire::{Header, Kind, MAGIC};
+    use zerocopy::FromBytes;
+    let socket = group_receiver(multicast, 1 << 20).ok()?;
+    socket.set_read_timeout(Some(std::time::Duration::from_millis(20))).ok()?;
+    let until = std::time::Instant::now() + listen;
+    let mut buf = vec![0u8; 65_536];
+    let mut heard: Option<(u64, u16)> = None;
+    while std::time::Instant::now() < until {
+        let Ok(len) = socket.recv(&mut buf) else { continue };
+        let Ok((header, _)) = Header::ref_from_prefix(&buf[..len]) else { continue };
+        let (kind, sender, epoch) = (header.kind(), header.sender.get(), header.epoch.get());
+        let ours = header.magic.get() == MAGIC && header.cluster.get() == config.cluster_id;
+        if !ours || !matches!(kind, Kind::Data | Kind::Heartbeat) || sender >= config.nodes {
+            continue;
+        }
+        if heard.is_none_or(|(newest, _)| epoch > newest) {
+            heard = Some((epoch, sender));
+        }
+        if kind == Kind::Heartbeat {
+            break;
+        }
+    }
+    heard.map(|(_, sender)| NodeId(sender))
+}
+
 impl ClientNode {
     /// A client with id `id` (unique per incarnation: requests number from
     /// 1) that sends from `multicast.interface` to the leader at `leader`.
@@ -628,7 +665,27 @@ impl ClientNode {
 
     /// A client of a cluster with failover, whose members are at `members`
     /// (by node id): it finds the leader and follows it through elections.
+    ///
+    /// It first listens to the group for the member leading it (at most
+    /// [`LEADER_LISTEN`], see [`leader_heard`]) and sends its first requests
+    /// there, else to `config.leader`: a first request sent to a member
+    /// that is down, and so sent again elsewhere, cannot be placed by a
+    /// leader whose journal retention trimmed (it answers "in doubt").
     pub fn connect_failover(
+        config: Config,
+        id: ClientId,
+        members: &[SocketAddrV4],
+        multicast: &Multicast,
+        tuning: &Tuning,
+    ) -> Result<ClientNode, NetError> {
+        let leader = leader_heard(&config, multicast, LEADER_LISTEN).unwrap_or(config.leader);
+        ClientNode::connect_failover_at(Config { leader, ..config }, id, members, multicast, tuning)
+    }
+
+    /// [`connect_failover`](Self::connect_failover) starting at
+    /// `config.leader`, without listening first: for many clients at once,
+    /// after one [`leader_heard`].
+    pub(crate) fn connect_failover_at(
         config: Config,
         id: ClientId,
         members: &[SocketAddrV4],
