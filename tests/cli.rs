@@ -166,6 +166,11 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
         ),
         (conf("port0.conf", "group = 239.255.0.1:0\n"), "group: 239.255.0.1:0 has port 0"),
         (conf("nojournal.conf", "journal =\n"), "nojournal.conf:1: journal is empty: give a path"),
+        (
+            conf("relkey.conf", "key_file = not-here.keys\n"),
+            "cannot read key file not-here.keys: No such file or directory (os error 2) (a relative key_file in \
+             the cluster file is taken from the directory the program is started in, /",
+        ),
     ];
     for (file, reason) in &cases {
         let args = seq(file);

@@ -91,7 +91,18 @@ impl ClusterArgs {
     /// `--insecure` was given: secure by default.
     pub fn keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
         if let Some(path) = &resolved.key_file {
-            let keys = Keys::read(path)?;
+            let keys = Keys::read(path).map_err(|e| match self.key_file.is_none() && path.is_relative() {
+                // From the cluster file: say where a relative path was looked for.
+                true => match std::env::current_dir() {
+                    Ok(dir) => format!(
+                        "{e} (a relative key_file in the cluster file is taken from the directory the program is \
+                         started in, {})",
+                        dir.display()
+                    ),
+                    Err(_) => e,
+                },
+                false => e,
+            })?;
             tag_fits(&resolved.config)?;
             return Ok(Some(keys));
         }
