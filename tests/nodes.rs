@@ -908,9 +908,28 @@ fn a_leader_whose_journal_lacks_a_segment_answers_the_gap_unrecoverable() {
     let promote = ["promote", "--cluster", conf, "--node", "1"];
     let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
     assert_eq!(code, 0, "{text}");
+    // The tail follows the newest leader it hears: none but node 1 may be
+    // heard leading (the one it took over from may not have heard it yet).
+    let follows_1 = |node: &common::Proc| {
+        let output = node.output();
+        let role = output.iter().rev().find(|l| l.starts_with("following: ") || l.starts_with("elected: "));
+        role.is_some_and(|l| l.starts_with("following: node 1 leads"))
+    };
+    for _ in 0..500 {
+        if follows_1(&members[0]) && follows_1(&members[2]) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        follows_1(&members[0]) && follows_1(&members[2]),
+        "{:?}",
+        members.iter().map(|m| m.output()).collect::<Vec<_>>()
+    );
     let tail_args = ["tail", "--cluster", conf, "--failover", "--from", "1", "--to", "30000", "--format", "count"];
     let mut tail = common::Proc::start("tail", common::SEQCAST, &common::strings(&tail_args));
-    assert_eq!(tail.wait(Duration::from_secs(30)), 1, "{:?}", tail.output());
+    let members_said = || members.iter().map(|m| m.output().join("\n")).collect::<Vec<_>>().join("\n----\n");
+    assert_eq!(tail.wait(Duration::from_secs(30)), 1, "{:?}\n{}", tail.output(), members_said());
     let digest = tail.line("digest: ");
     assert!(digest.starts_with(&format!("seq 1..=30000 events {} lost {gap} ", 30000 - gap)), "{digest}");
     let said = tail.output().join("\n");
