@@ -224,13 +224,18 @@ pub struct Journal {
 /// Where a [`Journal::read_on`] stopped: the record `seq` starts at
 /// `offset` of the segment whose first sequence is `segment`. A read that
 /// goes on from there starts at that offset, not at the index entry before
-/// it (up to 4,095 records back in a closed segment).
-#[derive(Clone, Copy, Debug, Default)]
+/// it (up to 4,095 records back in a closed segment). It keeps that
+/// segment's file open and the buffer it read into, so that a catch-up
+/// read a chunk at a time opens, allocates and zeroes nothing once started.
+#[derive(Debug, Default)]
 pub struct ReadPos {
     generation: u64,
     segment: Seq,
     seq: Seq,
     offset: u64,
+    /// The file of `segment` in `generation`, open.
+    file: Option<File>,
+    buf: Vec<u8>,
 }
 
 fn segment_name(first: Seq) -> String {
@@ -657,7 +662,6 @@ impl Journal {
         // Records are often far shorter than the largest: a chunk at a time,
         // so that little is read past the last one wanted.
         let chunk = max.saturating_mul(one).clamp(2 * one, READ_CHUNK_RECORDS.max(2 * one));
-        let mut buf = Vec::new();
         for segment in &self.segments {
             if left == 0 || next >= end || segment.first >= end {
                 break;
@@ -666,18 +670,26 @@ impl Journal {
                 continue;
             }
             let io = |e| JournalError::Io(segment.path.clone(), e);
-            let file = File::open(&segment.path).map_err(io)?;
+            let same = pos.generation == self.generation && pos.segment == segment.first;
+            let file = match pos.file.take().filter(|_| same) {
+                Some(file) => file,
+                None => File::open(&segment.path).map_err(io)?,
+            };
             let at = segment.index.partition_point(|&(seq, _)| seq <= next);
-            let resume = pos.generation == self.generation && pos.segment == segment.first && pos.seq == next;
-            let (mut seq, mut offset) = if resume && pos.offset <= segment.len {
+            let (mut seq, mut offset) = if same && pos.seq == next && pos.offset <= segment.len {
                 (pos.seq, pos.offset)
             } else {
                 at.checked_sub(1).map_or((segment.first, size_of::<SegmentHeader>() as u64), |i| segment.index[i])
             };
+            let mut buf = std::mem::take(&mut pos.buf);
             while left > 0 && next < end && offset < segment.len {
-                buf.resize(chunk.min((segment.len - offset) as usize), 0);
-                file.read_exact_at(&mut buf, offset).map_err(io)?;
-                let mut scan = Scan::from(&buf, 0, seq, self.options.record_max);
+                let len = chunk.min((segment.len - offset) as usize);
+                if buf.len() < len {
+                    buf.resize(len, 0);
+                }
+                let buf = &mut buf[..len];
+                file.read_exact_at(buf, offset).map_err(io)?;
+                let mut scan = Scan::from(buf, 0, seq, self.options.record_max);
                 scan.skip_before(next);
                 seq = scan.next_seq();
                 for entry in scan.by_ref() {
@@ -697,7 +709,11 @@ impl Journal {
                 }
                 offset += scan.good_len() as u64;
                 // The record of `seq` (not yet visited) starts at `offset`.
-                *pos = ReadPos { generation: self.generation, segment: segment.first, seq, offset };
+                (pos.generation, pos.segment, pos.seq, pos.offset) = (self.generation, segment.first, seq, offset);
+            }
+            pos.buf = buf;
+            if pos.generation == self.generation && pos.segment == segment.first {
+                pos.file = Some(file);
             }
         }
         Ok(next)

@@ -116,7 +116,7 @@ const HISTORY_JOBS_MAX: usize = 64;
 const HISTORY_READ_RECORDS: usize = 1024;
 
 /// A range one follower asked for, served from the journal over turns.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 struct Job {
     dest: SocketAddr,
     next: Seq,
