@@ -49,6 +49,25 @@ pub struct JournalOptions {
 impl JournalOptions {
     /// Default segment size: 64 MiB, about 559,000 events of 64 bytes.
     pub const SEGMENT_BYTES: u64 = 64 << 20;
+
+    /// The journal of node `node` of `config`'s cluster in `dir`: synced
+    /// before every ACK ([`SyncLevel::Batch`]), segments of
+    /// [`SEGMENT_BYTES`](Self::SEGMENT_BYTES), nothing deleted. Change the
+    /// public fields for another level, size or retention; `cluster`,
+    /// `node` and `record_max` must stay as `config` has them (a node
+    /// refuses other ones).
+    pub fn new(dir: impl Into<PathBuf>, config: &crate::core::Config, node: NodeId) -> JournalOptions {
+        JournalOptions {
+            dir: dir.into(),
+            cluster: config.cluster_id,
+            node,
+            sync: SyncLevel::Batch,
+            segment_bytes: JournalOptions::SEGMENT_BYTES,
+            record_max: config.record_max(),
+            retain_bytes: None,
+            retain_events: None,
+        }
+    }
 }
 
 /// Why a journal could not be opened or written.
@@ -84,6 +103,18 @@ pub enum JournalError {
     },
     /// The claim file is not one this build wrote; left as it is.
     Claim(PathBuf, HeaderError),
+    /// A record longer than this node's `record_max`: written under a
+    /// larger `payload_max`. The journal is left as it is.
+    TooLong {
+        /// The segment.
+        path: PathBuf,
+        /// The first such event's sequence.
+        seq: Seq,
+        /// Its payload bytes.
+        payload: usize,
+        /// The largest record this node takes (`JournalOptions::record_max`).
+        record_max: usize,
+    },
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -116,6 +147,14 @@ impl core::fmt::Display for JournalError {
                 "journal segment {} starts at sequence {found}, but the segment before ends at {}",
                 path.display(),
                 expected.prev()
+            ),
+            JournalError::TooLong { path, seq, payload, record_max } => write!(
+                f,
+                "journal segment {} holds event {seq} with a {payload}-byte payload, more than this node's \
+                 payload_max allows (records of at most {record_max} bytes): it was written with a larger one. \
+                 Start the node with --payload-max {payload} (or payload_max = {payload} in the cluster file) or \
+                 more; the journal was left untouched",
+                path.display()
             ),
             JournalError::Claim(path, e) => {
                 let why = match e {
@@ -354,7 +393,14 @@ impl Journal {
         }
         let (mut end, mut index) = (first, Vec::new());
         let every = if last { INDEX_EVERY } else { INDEX_EVERY_CLOSED };
-        let scanned = scan_segment(&file, first, self.options.record_max, last, |entry| {
+        // Checked against the largest record of any configuration: a record
+        // longer than this node's (a smaller payload_max than it was written
+        // with) is no damage, and is refused below, never truncated.
+        let (record_max, mut too_long) = (self.options.record_max, None);
+        let scanned = scan_segment(&file, first, super::RECORD_MAX, last, |entry| {
+            if entry.event.record.len() > record_max {
+                too_long.get_or_insert((entry.seq(), entry.event.payload.len()));
+            }
             if (entry.seq() - first).is_multiple_of(every) {
                 index.push((entry.seq(), entry.offset as u64));
             }
@@ -364,6 +410,9 @@ impl Journal {
             true
         })
         .map_err(io)?;
+        if let Some((seq, payload)) = too_long {
+            return Err(JournalError::TooLong { path, seq, payload, record_max });
+        }
         let (good, mut dirty) = (scanned.good, scanned.dirty);
         match scanned.end {
             End::Torn { offset } => {
@@ -1068,6 +1117,33 @@ mod tests {
         let mut across = Vec::new();
         let next = journal.read(Seq(140), Seq(150), 100, |e| across.push(e.seq().get())).unwrap();
         assert_eq!((across, next), ((140..150).collect::<Vec<_>>(), Seq(150)), "across two segments");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Records written under a larger payload_max than a restart gives: the
+    /// first was taken for a torn tail and every record after it cleared
+    /// (a sequencer restarted with a smaller --payload-max came back with
+    /// nothing). Now the open is refused, naming the payload needed, and
+    /// the journal is left as it was.
+    #[test]
+    fn records_longer_than_the_restart_allows_are_refused_not_truncated() {
+        let dir = temp_dir("too-long");
+        let wide = JournalOptions { record_max: record_len(150), ..options(&dir) };
+        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
+        write(&mut journal, 1..=3);
+        journal.append(Epoch(3), Seq(3), &crate::wire::test_record(1, 4, &[7; 150])).unwrap();
+        write(&mut journal, 5..=6);
+        drop(journal);
+        let bytes = |dir: &Path| list(dir).unwrap().iter().map(|(_, p)| fs::read(p).unwrap()).collect::<Vec<_>>();
+        let before = bytes(&dir);
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(
+            error.contains("holds event 4 with a 150-byte payload") && error.contains("--payload-max 150"),
+            "{error}"
+        );
+        assert_eq!(bytes(&dir), before, "left untouched");
+        let (journal, recovery) = Journal::open(wide).unwrap();
+        assert_eq!((seqs(&journal), recovery.torn), ((1..=6).collect(), None));
         fs::remove_dir_all(&dir).unwrap();
     }
 

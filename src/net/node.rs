@@ -127,7 +127,7 @@ impl LeaderNode {
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         config.validate()?;
         multicast.validate()?;
-        let opened = storage::open(journal)?;
+        let opened = storage::open(journal, &config, config.leader)?;
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
         let config = tuning.core(config);
@@ -343,7 +343,7 @@ impl FollowerNode {
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         // A follower id the cluster has not: said before a journal is made for it.
         Follower::check(&config, id)?;
-        let mut opened = storage::open(journal)?;
+        let mut opened = storage::open(journal, &config, id)?;
         if let Some((journal, recovery)) = opened.as_mut() {
             storage::drop_damaged(journal, recovery)?;
         }
@@ -524,7 +524,7 @@ impl MemberNode {
         multicast.validate()?;
         config.journal = journal.is_some();
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
-        let opened = storage::open(journal)?;
+        let opened = storage::open(journal, &config, id)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
         let (member, journal, recovery) = match opened {
@@ -785,5 +785,24 @@ mod tests {
         assert_ne!(digest.hash, before);
         // Nothing delivered yet: the range starts at the loss (it read "seq 0..=6").
         assert_eq!(digest.to_string().split(" hash").next(), Some("seq 3..=6 events 0 lost 4"));
+    }
+
+    /// Journal options filled in by hand with a smaller record_max than the
+    /// node's appended records the node's own journal could not read back.
+    #[test]
+    fn journal_options_of_another_record_size_are_refused_at_bind() {
+        let dir = std::env::temp_dir().join(format!("seqcast-node-options-{}", std::process::id()));
+        let config = Config { payload_max: 200, ..Config::default() };
+        let listen = SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0);
+        let (multicast, tuning) = (Multicast::default(), Tuning::default());
+        let options = JournalOptions { record_max: 96, ..JournalOptions::new(&dir, &config, NodeId(1)) };
+        let bound = FollowerNode::bind(config.clone(), NodeId(1), listen, &multicast, &tuning, Some(&options));
+        let Err(error) = bound else { panic!("bound with another record_max") };
+        let error = error.to_string();
+        assert!(error.contains("record_max 96; this node is cluster") && error.contains("record_max 232"), "{error}");
+        assert!(!dir.exists(), "nothing made");
+        let options = JournalOptions::new(&dir, &config, NodeId(1));
+        FollowerNode::bind(config, NodeId(1), listen, &multicast, &tuning, Some(&options)).expect("bound");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -155,9 +155,27 @@ pub(super) fn nothing_resumed(opened: Option<(Journal, Recovery)>) -> (Option<Jo
     }
 }
 
-/// Opens the journal a node starts with, recovering what it holds.
-pub(super) fn open(options: Option<&JournalOptions>) -> Result<Option<(Journal, Recovery)>, NetError> {
+/// Opens the journal node `id` of `config`'s cluster starts with,
+/// recovering what it holds; options of another cluster, node or record
+/// size than `config`'s are refused before anything is opened.
+pub(super) fn open(
+    options: Option<&JournalOptions>,
+    config: &Config,
+    id: NodeId,
+) -> Result<Option<(Journal, Recovery)>, NetError> {
     let Some(options) = options else { return Ok(None) };
+    let theirs = (options.cluster, options.node, options.record_max);
+    let ours = (config.cluster_id, id, config.record_max());
+    if theirs != ours {
+        return Err(NetError::Setting(
+            "journal",
+            format!(
+                "its options say cluster {}, node {}, record_max {}; this node is cluster {}, node {}, record_max {} \
+                 (JournalOptions::new fills them in from the node's Config)",
+                theirs.0, theirs.1, theirs.2, ours.0, ours.1, ours.2
+            ),
+        ));
+    }
     Ok(Some(Journal::open(options.clone()).map_err(NetError::Journal)?))
 }
 
