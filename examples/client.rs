@@ -23,9 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("--failover") => true,
         Some(_) => return Err(usage.into()),
     };
-    let mut cluster = Cluster::load(&file, None)?;
-    // A client learns the epoch from the leader's first answer.
-    cluster.config.epoch = seqcast::core::Epoch::ZERO;
+    let cluster = Cluster::load(&file, None)?;
     let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
     let tuning = Tuning { keys, ..Tuning::default() };
     // One id per incarnation: requests number from 1 under it.
@@ -56,6 +54,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if done.request == 1 || done.request == count {
                 println!("request {} committed at sequence {}", done.request, done.seq);
             }
+        }
+        if let Some((old, new)) = node.client().leader_restarted() {
+            // What the old leader had not confirmed may or may not have committed.
+            return Err(
+                format!("in doubt after {committed} commits: the leader restarted (epoch {old} → {new})").into()
+            );
         }
         if now > began + 10_000_000_000 {
             return Err(format!("only {committed} of {count} committed in 10 s: is the cluster up?").into());

@@ -6,7 +6,9 @@
 //! ```
 //!
 //! (`cluster.conf` as in the README; `1` is this follower's node id.) Stops
-//! on Ctrl-C, printing how many events it delivered.
+//! on Ctrl-C, printing how many events it delivered; and when the sequencer
+//! restarted in a new epoch without the log this follower delivered from
+//! (it takes nothing of that epoch: start it again to follow it).
 
 use std::path::PathBuf;
 
@@ -29,8 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut node = FollowerNode::bind(cluster.config, id, listen, &cluster.multicast, &tuning, None)?;
     seqcast::net::catch_stop_signals()?;
     let mut delivered = 0u64;
+    let restarted = std::cell::Cell::new(None);
     node.run(
-        &seqcast::net::stop_requested,
+        &|| seqcast::net::stop_requested() || restarted.get().is_some(),
         // The callback: events come in sequence order, each exactly once.
         |event| match event {
             Event::Deliver(e) => {
@@ -45,10 +48,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             Event::Lost { first, end } => println!("lost {first}..{end}: they left the leader's ring"),
-            Event::LeaderRestarted { old, new, .. } => println!("the leader restarted: epoch {old} → {new}"),
+            Event::LeaderRestarted { old, new, .. } => restarted.set(Some((*old, *new))),
         },
         |_, _| {},
     )?;
     println!("delivered {delivered}; digest {}", node.digest());
+    if let Some((old, new)) = restarted.get() {
+        return Err(format!("the leader restarted: epoch {old} → {new}; start this follower again to follow it").into());
+    }
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::args::{ClusterArgs, DeliverArg, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
 use seqcast::core::{Epoch, Event, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects, Seq};
 use seqcast::net::report;
-use seqcast::net::{self, Clock, Driver, FollowerNode, LeaderNode};
+use seqcast::net::{self, Driver, FollowerNode, LeaderNode};
 
 /// `seqcast sequencer`.
 #[derive(Clone, Debug, Args)]
@@ -513,7 +513,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    resolved.config.epoch = Epoch(args.epoch.unwrap_or_else(|| Clock::Realtime.now() / 1_000_000));
+    resolved.config.epoch = args.epoch.map_or_else(net::fresh_epoch, Epoch);
     let config = &mut resolved.config;
     config.ring_events = args.ring_events.unwrap_or(config.ring_events);
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
@@ -566,9 +566,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         };
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
-    let foreign = Cell::new(None);
-    let result = node.run(&|| net::stop_requested() || foreign.get().is_some(), |leader, driver| {
-        foreign.set(leader.foreign_ack());
+    let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
         metrics.publish(super::metrics::leader_page(me, leader, driver.now(), None));
@@ -626,7 +624,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("ack round trip", node.ack_rtt()));
     write_histogram(&args.output, &format!("leader-{}-ack-rtt", config.leader), node.ack_rtt());
-    let Some((follower, held, newest)) = foreign.get() else { return ExitCode::SUCCESS };
+    let Some((follower, held, newest)) = leader.foreign_ack() else { return ExitCode::SUCCESS };
     eprintln!(
         "error: follower {follower} acknowledged sequence {held}, beyond the {newest} this sequencer has sequenced \
          in epoch {}: the cluster holds a history this sequencer lacks (was it started without its journal, or \

@@ -136,12 +136,12 @@ impl Client {
     pub fn with_failover(config: Config, id: ClientId, members: Vec<SocketAddr>) -> Result<Client, ConfigError> {
         let failover = if config.failover == Failover::Off { Failover::Auto } else { config.failover };
         let config = Config { failover, ..config };
+        if members.len() != usize::from(config.nodes) {
+            return Err(ConfigError::MembersMismatch { given: members.len(), nodes: config.nodes });
+        }
         let leader = *members
             .get(config.leader.index())
-            .ok_or(ConfigError::LeaderNotMember { leader: config.leader, nodes: members.len() as u16 })?;
-        if members.len() != usize::from(config.nodes) {
-            return Err(ConfigError::TooFewNodes(members.len() as u16));
-        }
+            .ok_or(ConfigError::LeaderNotMember { leader: config.leader, nodes: config.nodes })?;
         Client::with_members(config, id, leader, members)
     }
 

@@ -220,6 +220,14 @@ pub enum ConfigError {
     TooManyClients(usize),
     /// A limit or timer that must be positive is zero.
     Zero(&'static str),
+    /// A failover client was given another number of member addresses
+    /// than the cluster has nodes.
+    MembersMismatch {
+        /// Addresses given.
+        given: usize,
+        /// Cluster size.
+        nodes: u16,
+    },
     /// Failover needs followers that deliver on commit (an event delivered
     /// on receipt could be dropped by the new leader), at most 64 members,
     /// and members that resume as members.
@@ -232,6 +240,12 @@ impl fmt::Display for ConfigError {
             ConfigError::TooFewNodes(n) => {
                 write!(f, "a cluster needs at least 2 nodes (a leader and a follower), got {n}")
             }
+            ConfigError::MembersMismatch { given, nodes } => write!(
+                f,
+                "{given} member addresses for a {nodes}-node cluster: a client with failover needs every member's \
+                 (node.0 … node.{} in the cluster file)",
+                nodes.saturating_sub(1)
+            ),
             ConfigError::LeaderNotMember { leader, nodes } => {
                 write!(f, "leader {leader} is not a member of a {nodes}-node cluster (ids 0..{nodes})")
             }

@@ -167,6 +167,10 @@ impl Driver {
     /// wire) sizes the buffers. With `keys`, every datagram sent is sealed
     /// with a tag and every one received opened (DESIGN §9): the machine
     /// must then write datagrams of at most `mtu - TAG_LEN` bytes.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an `mtu` outside `1..=MTU_MAX`; the system's
+    /// errors registering the sockets.
     pub fn new(
         sockets: Vec<UdpSocket>,
         group: SocketAddrV4,
@@ -175,6 +179,10 @@ impl Driver {
         idle: Idle,
         keys: Option<Keys>,
     ) -> io::Result<Driver> {
+        if !(1..=crate::core::MTU_MAX).contains(&mtu) {
+            let why = format!("mtu {mtu} must be between 1 and {}", crate::core::MTU_MAX);
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+        }
         let poll = Poll::new()?;
         let mut gro = true;
         for (i, socket) in sockets.iter().enumerate() {

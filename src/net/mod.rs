@@ -12,7 +12,9 @@ pub use crate::sys::{
     Clock, catch_stop_signals, end_on_closed_pipe, interface_addr, pin_to_cpu, stop_requested, unpin,
 };
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
-pub use node::{ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, Tuning, leader_heard};
+pub use node::{
+    ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, Tuning, fresh_epoch, leader_heard,
+};
 pub use socket::{Multicast, group_receiver, unicast};
 
 use core::fmt;

@@ -13,8 +13,8 @@ use super::socket::{Multicast, group_receiver, unicast};
 use super::storage::{self, Stored};
 use crate::auth::{Keys, TAG_LEN};
 use crate::core::{
-    Client, ClientId, Committed, Config, Event, Follower, Leader, LeaderEvent, Member, MemberEvent, Nanos, NodeId, Seq,
-    SubmitError,
+    Client, ClientId, Committed, Config, Epoch, Event, Failover, Follower, Leader, LeaderEvent, Member, MemberEvent,
+    Nanos, NodeId, Seq, SubmitError,
 };
 use crate::journal::{Journal, JournalOptions, Recovery, SyncLevel};
 use crate::net::report;
@@ -101,6 +101,13 @@ fn run_loop<M: Machine>(
     Ok(())
 }
 
+/// An epoch for a sequencer starting now: the wall clock in milliseconds,
+/// newer than any an earlier run on a host with a sane clock took (what
+/// `seqcast sequencer` takes unless given `--epoch`).
+pub fn fresh_epoch() -> Epoch {
+    Epoch(Clock::Realtime.now() / 1_000_000)
+}
+
 /// A running leader.
 #[derive(Debug)]
 pub struct LeaderNode {
@@ -116,6 +123,16 @@ impl LeaderNode {
     /// Binds `listen` (where clients and followers send) and prepares the
     /// leader, journaling to `journal` if given (it then counts itself in a
     /// quorum only for what is durable); nothing runs until [`run`](Self::run).
+    ///
+    /// `config.epoch` must be newer than every epoch an earlier run of this
+    /// leader spoke (followers take a leader of a newer epoch for one that
+    /// restarted): [`fresh_epoch`] gives one. A configuration read from a
+    /// cluster file says epoch 1.
+    ///
+    /// # Errors
+    /// A bad configuration, an address that cannot be bound, a journal that
+    /// cannot be opened, or one that this leader cannot resume (damaged,
+    /// or of an epoch not older than `config.epoch`).
     pub fn bind(
         mut config: Config,
         listen: SocketAddrV4,
@@ -169,18 +186,24 @@ impl LeaderNode {
         &self.ack_rtt
     }
 
-    /// Runs until `stop()`, calling `each_second` once a second.
+    /// Runs until `stop()`, calling `each_second` once a second; or until a
+    /// follower acknowledges a sequence this leader never gave
+    /// ([`Leader::foreign_ack`]): the cluster holds a history it lacks (it
+    /// was started without its journal, or in an epoch not newer than the
+    /// last: see [`bind`](Self::bind)), and it commits nothing more.
     pub fn run(&mut self, stop: &dyn Fn() -> bool, mut each_second: impl FnMut(&Leader, &Driver)) -> io::Result<()> {
         let histogram = &mut self.ack_rtt;
+        let foreign = std::cell::Cell::new(false);
         let record = |leader: &mut Stored<Leader>, _| {
             while let Some(event) = leader.machine.poll_event() {
                 if let LeaderEvent::AckRtt { rtt_ns, .. } = event {
                     histogram.saturating_record(rtt_ns.max(1));
                 }
             }
+            foreign.set(leader.machine.foreign_ack().is_some());
         };
         let tick = |leader: &Stored<Leader>, driver: &Driver, _| each_second(&leader.machine, driver);
-        run_loop(&mut self.driver, &mut self.leader, stop, record, tick)
+        run_loop(&mut self.driver, &mut self.leader, &|| stop() || foreign.get(), record, tick)
     }
 }
 
@@ -513,6 +536,12 @@ impl MemberNode {
     /// and, leading, its own count wait for it); a journal that holds
     /// anything is resumed (see [`Member::resume_member`]): the member
     /// rejoins with what it holds, whatever `config.epoch` says.
+    ///
+    /// Members elect a leader when theirs fails: `config.failover` `Off`
+    /// (what a cluster file read gives) is taken as `Auto`; give `Manual`
+    /// for elections only on `seqcast promote`. `config.members` (every
+    /// member's address by id, as `seqcast member` fills in from the
+    /// cluster file) pins where a leader sends each member's repairs.
     pub fn bind(
         mut config: Config,
         id: NodeId,
@@ -521,6 +550,9 @@ impl MemberNode {
         tuning: &Tuning,
         journal: Option<&JournalOptions>,
     ) -> Result<MemberNode, NetError> {
+        if config.failover == Failover::Off {
+            config.failover = Failover::Auto;
+        }
         multicast.validate()?;
         config.journal = journal.is_some();
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
@@ -647,8 +679,27 @@ pub fn leader_heard(config: &Config, multicast: &Multicast, listen: std::time::D
 }
 
 impl ClientNode {
-    /// A client with id `id` (unique per incarnation: requests number from
-    /// 1) that sends from `multicast.interface` to the leader at `leader`.
+    /// Refuses a key file of one client (`seqcast keys client`) for another
+    /// id: every datagram would go unsigned, and nothing would say so.
+    fn check_key(id: ClientId, tuning: &Tuning) -> Result<(), NetError> {
+        match &tuning.keys {
+            Some(Keys::Client { id: theirs, .. }) if *theirs != id => Err(NetError::Setting(
+                "key_file",
+                format!(
+                    "the key file is client {theirs}'s alone: it cannot sign for client {id} (use client id \
+                     {theirs}, or a key file with the client master)"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A client with id `id` (unique per incarnation: its requests number
+    /// from 1) that sends from `multicast.interface` to the leader at
+    /// `leader`. It learns the leader's epoch from its first answer
+    /// (`config.epoch` is not used). A leader that restarted in a newer epoch leaves what
+    /// it had not confirmed in doubt: [`Client::leader_restarted`] says so
+    /// (through [`client`](Self::client)), and a new client must take over.
     pub fn connect(
         config: Config,
         id: ClientId,
@@ -656,6 +707,9 @@ impl ClientNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
+        let config = Config { epoch: Epoch::ZERO, ..config };
+        config.validate()?;
+        ClientNode::check_key(id, tuning)?;
         let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
         let config = tuning.core(config);
@@ -692,6 +746,9 @@ impl ClientNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
+        let config = Config { epoch: Epoch::ZERO, ..config };
+        config.validate()?;
+        ClientNode::check_key(id, tuning)?;
         let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
         let config = tuning.core(config);
@@ -729,6 +786,12 @@ impl ClientNode {
     /// The state machine, for its counters and pending count.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The driver, for its I/O counters (datagrams that could not be
+    /// signed or opened among them).
+    pub fn driver(&self) -> &Driver {
+        &self.driver
     }
 }
 
@@ -785,6 +848,30 @@ mod tests {
         assert_ne!(digest.hash, before);
         // Nothing delivered yet: the range starts at the loss (it read "seq 0..=6").
         assert_eq!(digest.to_string().split(" hash").next(), Some("seq 3..=6 events 0 lost 4"));
+    }
+
+    /// What an embedder gets wrong is an error, not a panic or a client
+    /// that sends nothing: an MTU of 0 (a division by zero), a key file of
+    /// another client (every datagram unsigned), a member list short of the
+    /// cluster.
+    #[test]
+    fn a_client_node_refuses_what_it_cannot_work_with() {
+        let (multicast, leader) = (Multicast::default(), SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 9));
+        let connect = |config: Config, tuning: &Tuning| {
+            ClientNode::connect(config, ClientId(7), leader, &multicast, tuning).err().map(|e| e.to_string())
+        };
+        let error = connect(Config { mtu: 0, ..Config::default() }, &Tuning::default()).expect("refused");
+        assert!(error.starts_with("bad configuration: mtu 0 must be between"), "{error}");
+        let key = crate::auth::Key::from_bytes([3; crate::auth::KEY_LEN]);
+        let tuning = Tuning { keys: Some(Keys::Client { id: ClientId(42), key }), ..Tuning::default() };
+        let error = connect(Config::default(), &tuning).expect("refused");
+        assert!(error.contains("the key file is client 42's alone: it cannot sign for client 7"), "{error}");
+        let tuning = Tuning::default();
+        let short = ClientNode::connect_failover_at(Config::default(), ClientId(7), &[], &multicast, &tuning);
+        let Err(error) = short else { panic!("connected with no members") };
+        let error = error.to_string();
+        assert!(error.contains("0 member addresses for a 3-node cluster"), "{error}");
+        assert!(connect(Config::default(), &tuning).is_none());
     }
 
     /// Journal options filled in by hand with a smaller record_max than the

@@ -207,7 +207,10 @@ pub(super) fn resume_leader(
         return refuse(format!("sequences {first}..={} are missing; a leader resumes only a whole log", end.prev()));
     }
     if config.epoch <= recovery.last_epoch {
-        return refuse(format!("its last epoch is {}; lead a newer one (--epoch)", recovery.last_epoch));
+        return refuse(format!(
+            "its last epoch is {}; lead a newer one (--epoch; in a program, net::fresh_epoch())",
+            recovery.last_epoch
+        ));
     }
     // The ring keeps the newest `ring_events` records, the journal serves
     // the older ones: only those are read again (recovery checked them all).
