@@ -165,6 +165,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
             "same.conf:2: node.1 = 127.0.0.1:7401 is node.0's address too",
         ),
         (conf("port0.conf", "group = 239.255.0.1:0\n"), "group: 239.255.0.1:0 has port 0"),
+        (conf("allhosts.conf", "group = 224.0.0.1:7400\n"), "group: 224.0.0.1 is in 224.0.0.0/24, kept for the LAN's"),
         (conf("nojournal.conf", "journal =\n"), "nojournal.conf:1: journal is empty: give a path"),
         (
             conf("relkey.conf", "key_file = not-here.keys\n"),

@@ -35,6 +35,16 @@ impl Multicast {
         if !self.group.ip().is_multicast() {
             return Err(NetError::NotMulticast(*self.group.ip()));
         }
+        if self.group.ip().octets()[..3] == [224, 0, 0] {
+            return Err(NetError::Setting(
+                "group",
+                format!(
+                    "{} is in 224.0.0.0/24, kept for the LAN's control protocols (every host and router takes \
+                     it); use one in 239.255.0.0/16",
+                    self.group.ip()
+                ),
+            ));
+        }
         if self.group.port() == 0 {
             return Err(NetError::Setting(
                 "group",
