@@ -201,6 +201,25 @@ pub enum Keys {
     },
 }
 
+/// With keys every datagram carries a [`TAG_LEN`]-byte tag, and the core
+/// writes datagrams that much short of `config.mtu`: an MTU that then
+/// cannot hold one event of `payload_max` is said in the user's terms
+/// here (the core's own check would name the MTU less the tag).
+pub fn tag_fits(config: &crate::core::Config) -> Result<(), String> {
+    let (needed, mtu) = (config.mtu_needed(), config.mtu);
+    if mtu < needed || mtu >= needed + TAG_LEN || needed + TAG_LEN > crate::core::MTU_MAX {
+        // Fits, or the core's own check says what is wrong.
+        return Ok(());
+    }
+    Err(format!(
+        "with keys every datagram carries a {TAG_LEN}-byte tag: mtu {mtu} leaves {} bytes, and one event of \
+         payload_max {} needs {needed}: raise --mtu to {} or lower --payload-max",
+        mtu - TAG_LEN,
+        config.payload_max,
+        needed + TAG_LEN
+    ))
+}
+
 /// Why a received datagram was not opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthError {

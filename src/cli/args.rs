@@ -103,7 +103,7 @@ impl ClusterArgs {
                 },
                 false => e,
             })?;
-            tag_fits(&resolved.config)?;
+            seqcast::auth::tag_fits(&resolved.config)?;
             return Ok(Some(keys));
         }
         let interface = resolved.multicast.interface;
@@ -146,25 +146,6 @@ impl ClusterArgs {
             _ => Ok(keys),
         }
     }
-}
-
-/// With keys the core writes datagrams a tag short of the MTU: one that
-/// then cannot hold an event of `payload_max` is said in the user's terms
-/// (the core would name the MTU less the tag).
-fn tag_fits(config: &seqcast::core::Config) -> Result<(), String> {
-    let tag = seqcast::auth::TAG_LEN;
-    let (needed, mtu) = (config.mtu_needed(), config.mtu);
-    if mtu < needed || mtu >= needed + tag || needed + tag > seqcast::core::MTU_MAX {
-        // Fits, or the core's own check says what is wrong.
-        return Ok(());
-    }
-    Err(format!(
-        "with keys every datagram carries a {tag}-byte tag: mtu {mtu} leaves {} bytes, and one event of \
-         payload_max {} needs {needed}: raise --mtu to {} or lower --payload-max",
-        mtu - tag,
-        config.payload_max,
-        needed + tag
-    ))
 }
 
 /// What a key file holds, in words.

@@ -25,7 +25,9 @@ use crate::sys::{self, Clock};
 pub struct Tuning {
     /// How the node waits when idle.
     pub idle: Idle,
-    /// Pin the node's thread to this CPU.
+    /// Pin the node's thread to this CPU: [`apply_to_thread`](Self::apply_to_thread)
+    /// does, called on the thread that runs the node (the nodes' `run`
+    /// leave the service's threads as they are).
     pub pin_cpu: Option<usize>,
     /// The clock stamps and timers use.
     pub clock: Clock,
@@ -55,12 +57,19 @@ impl Tuning {
         config
     }
 
-    /// A driver over `sockets` for a node of `config` (the wire's MTU).
-    fn driver(&self, sockets: Vec<UdpSocket>, group: SocketAddrV4, config: &Config) -> io::Result<Driver> {
-        Driver::new(sockets, group, config.mtu, self.clock, self.idle, self.keys.clone())
+    /// A driver over `sockets` for a node of `config` (the wire's MTU);
+    /// with keys, refused if the tag leaves too little room for an event.
+    fn driver(&self, sockets: Vec<UdpSocket>, group: SocketAddrV4, config: &Config) -> Result<Driver, NetError> {
+        if self.keys.is_some() {
+            crate::auth::tag_fits(config).map_err(|why| NetError::Setting("mtu", why))?;
+        }
+        Ok(Driver::new(sockets, group, config.mtu, self.clock, self.idle, self.keys.clone())?)
     }
 
-    /// Applies pinning and a 1 µs timer slack to the calling thread.
+    /// Applies pinning (`pin_cpu`) and a 1 µs timer slack (sleeps end
+    /// within a microsecond of their deadline) to the calling thread, as
+    /// `seqcast` does before it runs a node: call it on the thread that
+    /// will call `run`.
     pub fn apply_to_thread(&self) -> io::Result<()> {
         if let Some(cpu) = self.pin_cpu {
             sys::pin_to_cpu(cpu).map_err(|e| {
@@ -323,7 +332,7 @@ fn group_driver(
     config.validate()?;
     let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
     let group = group_receiver(multicast, tuning.buffer_bytes)?;
-    Ok(tuning.driver(vec![unicast, group], multicast.group, config)?)
+    tuning.driver(vec![unicast, group], multicast.group, config)
 }
 
 /// Notes a delivered event in the stamp → delivery histogram and the digest.
@@ -852,7 +861,8 @@ mod tests {
 
     /// What an embedder gets wrong is an error, not a panic or a client
     /// that sends nothing: an MTU of 0 (a division by zero), a key file of
-    /// another client (every datagram unsigned), a member list short of the
+    /// another client (every datagram unsigned), an MTU with no room for the
+    /// tag (named as the MTU less the tag), a member list short of the
     /// cluster.
     #[test]
     fn a_client_node_refuses_what_it_cannot_work_with() {
@@ -866,6 +876,13 @@ mod tests {
         let tuning = Tuning { keys: Some(Keys::Client { id: ClientId(42), key }), ..Tuning::default() };
         let error = connect(Config::default(), &tuning).expect("refused");
         assert!(error.contains("the key file is client 42's alone: it cannot sign for client 7"), "{error}");
+        let key = crate::auth::Key::from_bytes([3; crate::auth::KEY_LEN]);
+        let tuning = Tuning { keys: Some(Keys::Clients { clients: key }), ..Tuning::default() };
+        let error = connect(Config { payload_max: 1384, ..Config::default() }, &tuning).expect("refused");
+        assert!(
+            error.contains("16-byte tag: mtu 1472 leaves 1456") && error.contains("raise --mtu to 1488"),
+            "{error}"
+        );
         let tuning = Tuning::default();
         let short = ClientNode::connect_failover_at(Config::default(), ClientId(7), &[], &multicast, &tuning);
         let Err(error) = short else { panic!("connected with no members") };
