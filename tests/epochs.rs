@@ -273,6 +273,8 @@ fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
     );
     assert_eq!(follower.poll_truncate(), None);
     assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "nothing appended over the tail");
+    // The application is told its journal's epoch, not the 0 it had heard.
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
 }
 
 /// A follower that delivers on receipt hands its application an event

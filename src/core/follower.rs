@@ -956,7 +956,9 @@ impl Follower {
             let held = self.window.held();
             let commit = self.known_commit();
             let in_doubt = (held > commit).then_some((Seq(commit + 1), Seq(held + 1)));
-            return Some(Event::LeaderRestarted { old: self.epoch(), new, in_doubt });
+            // Resumed from its journal and not yet following: its log's epoch.
+            let old = self.epoch().max(self.resumed_epoch);
+            return Some(Event::LeaderRestarted { old, new, in_doubt });
         }
         match self.window.pop(upto)? {
             Popped::Event(event) => {
