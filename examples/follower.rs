@@ -22,9 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let id = NodeId(args.next().ok_or("usage: follower CLUSTER_FILE NODE_ID")?.parse()?);
     // The cluster file, as this node sees it: the protocol settings, the
     // group, and this node's address (where the leader sends repairs).
-    let mut cluster = Cluster::load(&file, Some(id))?;
-    // A follower learns the leader's epoch from its first frame.
-    cluster.config.epoch = seqcast::core::Epoch::ZERO;
+    let cluster = Cluster::load(&file, Some(id))?;
     let listen = cluster.node(id).ok_or("the cluster file names no address for this node")?;
     let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
     let tuning = Tuning { keys, ..Tuning::default() };

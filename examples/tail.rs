@@ -18,22 +18,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let file = PathBuf::from(args.next().ok_or("usage: tail CLUSTER_FILE FROM_SEQ")?);
     let from = Seq(args.next().ok_or("usage: tail CLUSTER_FILE FROM_SEQ")?.parse()?);
-    let mut cluster = Cluster::load(&file, None)?;
-    cluster.config.epoch = seqcast::core::Epoch::ZERO;
+    let cluster = Cluster::load(&file, None)?;
     let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
     let tuning = Tuning { keys, ..Tuning::default() };
     // Any local port: an observer is no member, and its repairs come here.
     let listen = SocketAddrV4::new(cluster.multicast.interface, 0);
     let mut node = FollowerNode::observe(cluster.config, listen, &cluster.multicast, &tuning, from)?;
     seqcast::net::catch_stop_signals()?;
+    let restarted = std::cell::Cell::new(None);
     node.run(
-        &seqcast::net::stop_requested,
-        |event| {
-            if let Event::Deliver(e) = event {
-                println!("{} {}", e.header.seq.get(), String::from_utf8_lossy(e.payload));
-            }
+        &|| seqcast::net::stop_requested() || restarted.get().is_some(),
+        |event| match event {
+            Event::Deliver(e) => println!("{} {}", e.header.seq.get(), String::from_utf8_lossy(e.payload)),
+            // Gone from the leader's ring and journal (retention): said, never skipped silently.
+            Event::Lost { first, end } => eprintln!("lost {first}..{end}"),
+            // A sequencer that restarted without the log read so far: nothing of it is taken.
+            Event::LeaderRestarted { old, new, .. } => restarted.set(Some((*old, *new))),
         },
         |_, _| {},
     )?;
+    if let Some((old, new)) = restarted.get() {
+        return Err(format!("the leader restarted: epoch {old} → {new}; start the tail again to read it").into());
+    }
     Ok(())
 }

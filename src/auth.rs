@@ -207,7 +207,15 @@ pub enum Keys {
 /// here (the core's own check would name the MTU less the tag).
 pub fn tag_fits(config: &crate::core::Config) -> Result<(), String> {
     let (needed, mtu) = (config.mtu_needed(), config.mtu);
-    if mtu < needed || mtu >= needed + TAG_LEN || needed + TAG_LEN > crate::core::MTU_MAX {
+    if needed + TAG_LEN > crate::core::MTU_MAX && mtu >= needed {
+        return Err(format!(
+            "with keys every datagram carries a {TAG_LEN}-byte tag: one event of payload_max {} needs {needed} \
+             bytes and the tag, more than the largest UDP datagram ({}): lower --payload-max",
+            config.payload_max,
+            crate::core::MTU_MAX
+        ));
+    }
+    if mtu < needed || mtu >= needed + TAG_LEN {
         // Fits, or the core's own check says what is wrong.
         return Ok(());
     }

@@ -22,7 +22,7 @@
 //! ## What is stable, what is not
 //!
 //! The public surface an embedder can rely on is [`core`] (with the
-//! [`types`] it re-exports), [`wire`], [`journal`], [`net`] and [`sim`]. [`internal`] is
+//! [`types`] it re-exports), [`wire`], [`journal`], [`net`], [`auth`] (keys) and [`sim`]. [`internal`] is
 //! public only so that the binaries and the benchmark can share it, and may
 //! change in any release (rustls keeps an `internal` module for the same
 //! reason). The command line lives in the binaries, not here: with default

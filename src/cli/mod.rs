@@ -36,7 +36,8 @@ pub struct Cli {
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error, said on stderr (demo: an event was lost; sim: an \
                           invariant failed; journal verify: damage found; promote: no election followed; stat: a \
                           node did not answer); 2 the command line did not parse; 3 a follower whose leader \
-                          restarted in a new epoch; 4 the load generator left events unconfirmed.";
+                          restarted in a new epoch, or a sequencer whose followers acknowledged more than it sequenced; 4 the \
+                          load generator left events unconfirmed.";
 /// The exit codes of a node that runs until it is stopped.
 const EXIT_NODE: &str = "Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 an error (said on stderr); 2 the \
                          command line did not parse.";
@@ -46,7 +47,10 @@ const EXIT_PLAIN: &str = "Exit codes: 0 success; 1 an error (said on stderr); 2 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the leader (the sequencer) until Ctrl-C or SIGTERM.
-    #[command(after_help = EXIT_NODE)]
+    #[command(after_help = "Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 an error (said on stderr); 2 the \
+                            command line did not parse; 3 a follower acknowledged a sequence this sequencer never \
+                            gave (it was started without its journal, or with another's): it stops, committing \
+                            nothing more.")]
     Sequencer(nodes::SequencerArgs),
     /// Run a follower until Ctrl-C or SIGTERM; prints a digest of what it delivered.
     #[command(after_help = "Exit codes: 0 stopped cleanly; 1 an error (said on stderr); 2 the command line \

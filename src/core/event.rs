@@ -21,7 +21,8 @@ pub enum Event<'a> {
     /// restarted leader starts empty). Reported once, after everything of the
     /// old epoch that could be delivered; nothing of the new epoch is taken.
     LeaderRestarted {
-        /// The epoch this follower followed.
+        /// The epoch this follower followed (one resumed on its journal
+        /// that follows nobody yet: its journal's last epoch).
         old: Epoch,
         /// The epoch heard now.
         new: Epoch,

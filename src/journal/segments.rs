@@ -110,7 +110,7 @@ pub enum JournalError {
         path: PathBuf,
         /// The first such event's sequence.
         seq: Seq,
-        /// Its payload bytes.
+        /// The largest payload of such an event in the segment.
         payload: usize,
         /// The largest record this node takes (`JournalOptions::record_max`).
         record_max: usize,
@@ -150,10 +150,10 @@ impl core::fmt::Display for JournalError {
             ),
             JournalError::TooLong { path, seq, payload, record_max } => write!(
                 f,
-                "journal segment {} holds event {seq} with a {payload}-byte payload, more than this node's \
-                 payload_max allows (records of at most {record_max} bytes): it was written with a larger one. \
-                 Start the node with --payload-max {payload} (or payload_max = {payload} in the cluster file) or \
-                 more; the journal was left untouched",
+                "journal segment {} holds events from {seq} on with payloads of up to {payload} bytes, more than \
+                 this node's payload_max allows (records of at most {record_max} bytes): they were written with a \
+                 larger one. Start the node with --payload-max {payload} (or payload_max = {payload} in the \
+                 cluster file) or more; the journal was left untouched",
                 path.display()
             ),
             JournalError::Claim(path, e) => {
@@ -302,8 +302,9 @@ impl Journal {
     /// segment, drops a torn tail (zeroing it), stops at a corrupt record
     /// (what follows stays on disk, untrusted, until [`truncate`](Self::truncate)
     /// drops it; appends are refused until then), and refuses segments of
-    /// another cluster or node, or with a bad header, naming the file and
-    /// changing nothing.
+    /// another cluster or node, with a bad header, or with events longer
+    /// than `options.record_max` (written under a larger payload_max),
+    /// naming the file and changing nothing.
     pub fn open(options: JournalOptions) -> Result<(Journal, Recovery), JournalError> {
         let dir = &options.dir;
         if dir.exists() && !dir.is_dir() {
@@ -399,7 +400,9 @@ impl Journal {
         let (record_max, mut too_long) = (self.options.record_max, None);
         let scanned = scan_segment(&file, first, super::RECORD_MAX, last, |entry| {
             if entry.event.record.len() > record_max {
-                too_long.get_or_insert((entry.seq(), entry.event.payload.len()));
+                // The first such event, and the largest payload of the segment.
+                let (seq, payload) = too_long.get_or_insert((entry.seq(), 0));
+                (*seq, *payload) = (*seq, (*payload).max(entry.event.payload.len()));
             }
             if (entry.seq() - first).is_multiple_of(every) {
                 index.push((entry.seq(), entry.offset as u64));
@@ -1128,22 +1131,21 @@ mod tests {
     #[test]
     fn records_longer_than_the_restart_allows_are_refused_not_truncated() {
         let dir = temp_dir("too-long");
-        let wide = JournalOptions { record_max: record_len(150), ..options(&dir) };
+        let wide = JournalOptions { record_max: record_len(180), segment_bytes: 8192, ..options(&dir) };
         let (mut journal, _) = Journal::open(wide.clone()).unwrap();
         write(&mut journal, 1..=3);
         journal.append(Epoch(3), Seq(3), &crate::wire::test_record(1, 4, &[7; 150])).unwrap();
-        write(&mut journal, 5..=6);
+        journal.append(Epoch(3), Seq(3), &crate::wire::test_record(1, 5, &[8; 180])).unwrap();
+        write(&mut journal, 6..=7);
         drop(journal);
         let bytes = |dir: &Path| list(dir).unwrap().iter().map(|(_, p)| fs::read(p).unwrap()).collect::<Vec<_>>();
         let before = bytes(&dir);
         let error = Journal::open(options(&dir)).unwrap_err().to_string();
-        assert!(
-            error.contains("holds event 4 with a 150-byte payload") && error.contains("--payload-max 150"),
-            "{error}"
-        );
+        assert!(error.contains("events from 4 on with payloads of up to 180 bytes"), "{error}");
+        assert!(error.contains("--payload-max 180"), "{error}");
         assert_eq!(bytes(&dir), before, "left untouched");
         let (journal, recovery) = Journal::open(wide).unwrap();
-        assert_eq!((seqs(&journal), recovery.torn), ((1..=6).collect(), None));
+        assert_eq!((seqs(&journal), recovery.torn), ((1..=7).collect(), None));
         fs::remove_dir_all(&dir).unwrap();
     }
 

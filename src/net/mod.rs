@@ -41,7 +41,9 @@ pub enum NetError {
     /// The journal cannot be resumed (a leader's with a gap or a corrupt
     /// record, an epoch not newer than its own): why, with the directory.
     JournalResume(String),
-    /// A multicast setting out of its range: the setting, and why.
+    /// A setting out of its range or at odds with another (the group, the
+    /// TTL, an MTU with no room for the keys' tag, a key file of another
+    /// client, journal options of another node): the setting, and why.
     Setting(&'static str, String),
 }
 

@@ -139,9 +139,12 @@ impl LeaderNode {
     /// cluster file says epoch 1.
     ///
     /// # Errors
-    /// A bad configuration, an address that cannot be bound, a journal that
-    /// cannot be opened, or one that this leader cannot resume (damaged,
-    /// or of an epoch not older than `config.epoch`).
+    /// A bad configuration (with keys, an MTU with no room for the tag), an
+    /// address that cannot be bound, a journal that cannot be opened (in
+    /// use, of another node, damaged headers, events longer than
+    /// `payload_max` allows) or whose options are not `config`'s, or one
+    /// that this leader cannot resume (damaged, or of an epoch not older
+    /// than `config.epoch`).
     pub fn bind(
         mut config: Config,
         listen: SocketAddrV4,
@@ -362,7 +365,16 @@ pub struct FollowerNode {
 
 impl FollowerNode {
     /// Joins the group and binds `listen` (where repairs come), as follower
-    /// `id`, journaling to `journal` if given (it then ACKs only what is durable).
+    /// `id`, journaling to `journal` if given (it then ACKs only what is
+    /// durable). It learns the epoch from the leader's first frame
+    /// (`config.epoch` is not used; a journal it resumes says which epoch
+    /// its log is of).
+    ///
+    /// # Errors
+    /// A bad configuration or id, an address that cannot be bound, a
+    /// journal that cannot be opened (in use, of another node, damaged
+    /// headers, events longer than `payload_max` allows) or whose options
+    /// are not `config`'s.
     pub fn bind(
         mut config: Config,
         id: NodeId,
@@ -371,6 +383,7 @@ impl FollowerNode {
         tuning: &Tuning,
         journal: Option<&JournalOptions>,
     ) -> Result<FollowerNode, NetError> {
+        config.epoch = Epoch::ZERO;
         config.journal = journal.is_some();
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         // A follower id the cluster has not: said before a journal is made for it.
@@ -410,7 +423,8 @@ impl FollowerNode {
     }
 
     /// Joins the group and binds `listen` as a read-only subscriber from
-    /// sequence `from` (see [`Follower::observe`]).
+    /// sequence `from` (see [`Follower::observe`]). It learns the epoch
+    /// from the leader's first frame (`config.epoch` is not used).
     pub fn observe(
         config: Config,
         listen: SocketAddrV4,
@@ -418,6 +432,7 @@ impl FollowerNode {
         tuning: &Tuning,
         from: Seq,
     ) -> Result<FollowerNode, NetError> {
+        let config = Config { epoch: Epoch::ZERO, ..config };
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
         let follower = Stored::new(Follower::observe(config, driver.now(), from)?, None);

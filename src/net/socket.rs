@@ -30,7 +30,8 @@ impl Default for Multicast {
 }
 
 impl Multicast {
-    /// Refuses a group that is not multicast.
+    /// Refuses a group that is not multicast or is in 224.0.0.0/24 (the
+    /// LAN's control protocols), port 0, and a TTL above 255.
     pub fn validate(&self) -> Result<(), NetError> {
         if !self.group.ip().is_multicast() {
             return Err(NetError::NotMulticast(*self.group.ip()));
