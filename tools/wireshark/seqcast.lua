@@ -148,9 +148,12 @@ local function body(kind, tree, buf, b, stop)
   end
 end
 
-function p.dissector(buf, pinfo, root)
-  if buf:len() < 32 or buf(0, 2):le_uint() ~= 0x5153 or buf(2, 1):uint() ~= 1 then return 0 end
-  pinfo.cols.protocol = "seqcast"
+local function is_frame(buf, at)
+  return buf:len() >= at + 32 and buf(at, 2):le_uint() == 0x5153 and buf(at + 2, 1):uint() == 1
+end
+
+-- One datagram; `buf` is exactly its bytes.
+local function dissect_one(buf, pinfo, root)
   local kind = buf(3, 1):uint()
   local len = buf(8, 4):le_uint()
   local tree = root:add(p, buf(), "seqcast, " .. (kinds[kind] or ("kind " .. kind)))
@@ -172,12 +175,35 @@ function p.dissector(buf, pinfo, root)
   body(kind, tree, buf, 32, frame_len)
   if buf:len() == len + 16 then tree:add(f.tag, buf(len, 16)) end
   local summary = kinds[kind] or ("kind " .. kind)
-  pinfo.cols.info = string.format("%s from %s, epoch %s%s", summary, buf(6, 2):le_uint(), buf(24, 8):le_uint64(), good and "" or " [BAD CRC]")
+  return string.format("%s from %s, epoch %s%s", summary, buf(6, 2):le_uint(), buf(24, 8):le_uint64(), good and "" or " [BAD CRC]")
+end
+
+-- A capture on loopback holds a UDP GSO send as one packet: several
+-- datagrams back to back, each its own frame (without keys `len` bytes,
+-- with keys `len` + 16). Each is dissected.
+function p.dissector(buf, pinfo, root)
+  if not is_frame(buf, 0) then return 0 end
+  pinfo.cols.protocol = "seqcast"
+  local at, infos = 0, {}
+  while at < buf:len() do
+    local rest = buf:len() - at
+    local len = buf(at + 8, 4):le_uint()
+    local size = rest
+    if len < rest and (len + 16 == rest or (len + 16 < rest and is_frame(buf, at + len + 16) and not is_frame(buf, at + len))) then
+      size = len + 16
+    elseif len < rest and is_frame(buf, at + len) then
+      size = len
+    end
+    infos[#infos + 1] = dissect_one(buf(at, size):tvb(), pinfo, root)
+    at = at + size
+    if at < buf:len() and not is_frame(buf, at) then break end
+  end
+  pinfo.cols.info = #infos == 1 and infos[1] or string.format("%d datagrams (GSO): %s", #infos, table.concat(infos, "; "))
   return buf:len()
 end
 
 local function heuristic(buf, pinfo, root)
-  if buf:len() < 32 or buf(0, 2):le_uint() ~= 0x5153 or buf(2, 1):uint() ~= 1 then return false end
+  if not is_frame(buf, 0) then return false end
   p.dissector(buf, pinfo, root)
   return true
 end
