@@ -37,7 +37,8 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "IP:PORT")]
     pub group: Option<SocketAddrV4>,
     /// Address of the local interface to multicast on [default: this node's
-    /// address in the cluster file, else 127.0.0.1].
+    /// address in the cluster file; for a client or a tool, the address this
+    /// host reaches the file's leader from; else 127.0.0.1].
     #[arg(long, value_name = "IP|NAME", value_parser = interface)]
     pub interface: Option<Ipv4Addr>,
     /// Multicast TTL: 0 stays on this host, 1 crosses one LAN segment [default: 0].

@@ -15,7 +15,7 @@ pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{
     ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, Tuning, fresh_epoch, leader_heard,
 };
-pub use socket::{Multicast, group_receiver, unicast};
+pub use socket::{Multicast, group_receiver, route_source, unicast};
 
 use core::fmt;
 use std::io;

@@ -73,6 +73,18 @@ fn buffers(socket: &Socket, bytes: usize) {
     let _ = socket.set_send_buffer_size(bytes);
 }
 
+/// The address of this host that the kernel would send from to reach
+/// `to` (its route's source), if it has a route: a UDP socket connected to
+/// it says, and sends nothing.
+pub fn route_source(to: SocketAddrV4) -> Option<Ipv4Addr> {
+    let socket = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    socket.connect(to).ok()?;
+    match socket.local_addr().ok()? {
+        std::net::SocketAddr::V4(local) if !local.ip().is_unspecified() => Some(*local.ip()),
+        _ => None,
+    }
+}
+
 /// A unicast socket bound to `addr`, non-blocking, that can also send to the
 /// group (on `multicast.interface`, with its TTL, looped back to local members).
 pub fn unicast(addr: SocketAddrV4, multicast: &Multicast, buffer_bytes: usize) -> Result<UdpSocket, NetError> {
