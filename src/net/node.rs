@@ -721,9 +721,10 @@ impl ClientNode {
     /// A client with id `id` (unique per incarnation: its requests number
     /// from 1) that sends from `multicast.interface` to the leader at
     /// `leader`. It learns the leader's epoch from its first answer
-    /// (`config.epoch` is not used). A leader that restarted in a newer epoch leaves what
-    /// it had not confirmed in doubt: [`Client::leader_restarted`] says so
-    /// (through [`client`](Self::client)), and a new client must take over.
+    /// (`config.epoch` is not used). A leader that restarted in a newer
+    /// epoch leaves what it had not confirmed in doubt:
+    /// [`Client::leader_restarted`] says so (through
+    /// [`client`](Self::client)), and a new client must take over.
     pub fn connect(
         config: Config,
         id: ClientId,
@@ -731,14 +732,25 @@ impl ClientNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
+        let (config, driver) = ClientNode::prepare(config, id, multicast, tuning)?;
+        let client = Client::new(config, id, SocketAddr::V4(leader))?;
+        Ok(ClientNode { driver, client })
+    }
+
+    /// A client's config (epoch 0: learnt from the first answer; the
+    /// tag's room taken from the MTU) and driver, once both are checked.
+    fn prepare(
+        config: Config,
+        id: ClientId,
+        multicast: &Multicast,
+        tuning: &Tuning,
+    ) -> Result<(Config, Driver), NetError> {
         let config = Config { epoch: Epoch::ZERO, ..config };
         config.validate()?;
         ClientNode::check_key(id, tuning)?;
         let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
-        let config = tuning.core(config);
-        let client = Client::new(config, id, SocketAddr::V4(leader))?;
-        Ok(ClientNode { driver, client })
+        Ok((tuning.core(config), driver))
     }
 
     /// A client of a cluster with failover, whose members are at `members`
@@ -770,12 +782,7 @@ impl ClientNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
-        let config = Config { epoch: Epoch::ZERO, ..config };
-        config.validate()?;
-        ClientNode::check_key(id, tuning)?;
-        let socket = unicast(SocketAddrV4::new(multicast.interface, 0), multicast, tuning.buffer_bytes)?;
-        let driver = tuning.driver(vec![socket], multicast.group, &config)?;
-        let config = tuning.core(config);
+        let (config, driver) = ClientNode::prepare(config, id, multicast, tuning)?;
         let members = members.iter().map(|&a| SocketAddr::V4(a)).collect();
         let client = Client::with_failover(config, id, members)?;
         Ok(ClientNode { driver, client })
