@@ -52,7 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!("delivered {delivered}; digest {}", node.digest());
     if let Some((old, new)) = restarted.get() {
-        return Err(format!("the leader restarted: epoch {old} → {new}; start this follower again to follow it").into());
+        let why = format!("the leader restarted: epoch {old} → {new}; start this follower again to follow it");
+        return Err(why.into());
     }
     Ok(())
 }

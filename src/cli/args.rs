@@ -405,17 +405,14 @@ impl JournalArgs {
             },
         };
         Ok(Some(JournalOptions {
-            dir,
-            cluster: cluster.config.cluster_id,
-            node: id,
             sync: match self.sync.unwrap_or(SyncArg::Batch) {
                 SyncArg::None => SyncLevel::None,
                 SyncArg::Batch => SyncLevel::Batch,
             },
             segment_bytes: self.segment_bytes.unwrap_or(JournalOptions::SEGMENT_BYTES),
-            record_max: cluster.config.record_max(),
             retain_bytes: self.retain_bytes,
             retain_events: self.retain_events,
+            ..JournalOptions::new(dir, &cluster.config, id)
         }))
     }
 }

@@ -36,8 +36,8 @@ pub struct Cli {
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error, said on stderr (demo: an event was lost; sim: an \
                           invariant failed; journal verify: damage found; promote: no election followed; stat: a \
                           node did not answer); 2 the command line did not parse; 3 a follower whose leader \
-                          restarted in a new epoch, or a sequencer whose followers acknowledged more than it sequenced; 4 the \
-                          load generator left events unconfirmed.";
+                          restarted in a new epoch, or a sequencer whose followers acknowledged more than it \
+                          sequenced; 4 the load generator left events unconfirmed.";
 /// The exit codes of a node that runs until it is stopped.
 const EXIT_NODE: &str = "Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 an error (said on stderr); 2 the \
                          command line did not parse.";

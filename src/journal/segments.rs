@@ -401,8 +401,8 @@ impl Journal {
         let scanned = scan_segment(&file, first, super::RECORD_MAX, last, |entry| {
             if entry.event.record.len() > record_max {
                 // The first such event, and the largest payload of the segment.
-                let (seq, payload) = too_long.get_or_insert((entry.seq(), 0));
-                (*seq, *payload) = (*seq, (*payload).max(entry.event.payload.len()));
+                let (_, payload) = too_long.get_or_insert((entry.seq(), 0));
+                *payload = (*payload).max(entry.event.payload.len());
             }
             if (entry.seq() - first).is_multiple_of(every) {
                 index.push((entry.seq(), entry.offset as u64));
