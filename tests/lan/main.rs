@@ -486,6 +486,37 @@ fn late_tail(load: &Load) -> Outcome {
     Ok(format!("the tail delivered 1..={} with the followers' digest {hash}; {summary}", load.count))
 }
 
+/// Client-side tools on a host of their own, given no `--interface`: each
+/// sends from this host's address that reaches the leader (not 127.0.0.1,
+/// which reaches no node), so the load commits and a tail replays it all.
+fn no_interface(load: &Load) -> Outcome {
+    let mut c = Cluster::start_journaled(2, &[])?;
+    let without = |mut args: Vec<String>| {
+        let at = args.iter().position(|a| a == "--interface").expect("the harness names an interface");
+        args.drain(at..at + 2);
+        args
+    };
+    let (code, report) = run("ip", &without(c.loadgen_args(load.count, load.rate, 10_000)));
+    if code != 0 || committed(&report) != load.count {
+        return Err(format!("loadgen without --interface exited {code}: {report}"));
+    }
+    let host = c.followers + 1;
+    let to = load.count.to_string();
+    let mut args = strings(&["netns", "exec", &c.lan.ns(host), SEQCAST, "tail", "--cluster", c.conf.to_str().unwrap()]);
+    args.extend(strings(&["--from", "1", "--to", &to, "--format", "count"]));
+    let (code, out) = run("ip", &args);
+    let tail_digest = out.lines().find_map(|l| l.strip_prefix("digest: ")).unwrap_or_default().to_string();
+    if code != 0 || tail_digest.is_empty() {
+        return Err(format!("tail without --interface exited {code}: {out}"));
+    }
+    let summary = c.finish(load.count)?;
+    let hash = tail_digest.rsplit(' ').next().unwrap_or("");
+    if !summary.contains(&format!("digest {hash},")) {
+        return Err(format!("the tail's digest {tail_digest} is not the followers' ({summary})"));
+    }
+    Ok(format!("no --interface: load committed {}, the tail replayed it with digest {hash}; {summary}", load.count))
+}
+
 /// The leader's commit, from its newest status line.
 fn leader_commit(c: &Cluster) -> u64 {
     let output = c.leader.as_ref().unwrap().output();
@@ -616,6 +647,7 @@ fn main() {
             "20 journaled: a late tail --from 1 under load ends with the followers' digest",
             Box::new(|| late_tail(&load)),
         ),
+        ("22 the load generator and a tail on a host of their own, no --interface", Box::new(|| no_interface(&load))),
         (
             "10 failover: leader killed (kill -9) mid-load",
             Box::new(|| failover::leader_killed(load.count, load.rate, false)),
