@@ -237,7 +237,13 @@ impl Window {
         self.set(seq, Slot::Present);
         self.top = self.top.max(seq);
         self.bottom = self.bottom.min(seq);
-        self.advance();
+        // Only the next sequence after `held` can move it: past it, `held`
+        // stays where the last advance left it.
+        if seq == self.held + 1 {
+            self.advance();
+        } else {
+            self.check();
+        }
         Insert::Stored
     }
 
@@ -407,9 +413,16 @@ impl Window {
         }
         let first = self.base;
         if self.slot(first) == Slot::Present {
+            // Moving the base opens one slot at the end; `held` can reach
+            // it (as lost) only if it stood at the end before.
+            let held_to_end = self.held + 1 == self.end();
             self.set(first, Slot::Empty);
             self.base += 1;
-            self.advance();
+            if held_to_end {
+                self.advance();
+            } else {
+                self.check();
+            }
             let (event, _) = EventRef::split(self.records.get(self.index(first))).ok()?;
             return Some(Popped::Event(event));
         }
