@@ -334,7 +334,10 @@ impl Keys {
     pub fn parse(text: &str) -> Result<Keys, (usize, String)> {
         let (mut member, mut clients, mut client) = (None, None, None);
         for entry in crate::conf::key_values(text) {
-            let (line, key, value) = entry?;
+            // Never the line itself: it may hold a key, and errors reach logs.
+            let (line, key, value) = entry.map_err(|(line, _)| {
+                (line, "expected `name = hex` (the line is not shown: it may hold a key)".to_string())
+            })?;
             let slot = match key {
                 "member" => &mut member,
                 "clients" => &mut clients,
@@ -504,6 +507,10 @@ mod tests {
         let twice = format!("clients = {hex}\nclients = {hex}\n");
         assert_eq!(Keys::parse(&twice).unwrap_err(), (2, "clients is given twice".into()));
         assert_eq!(Keys::parse("secret = 1\n").unwrap_err().0, 1);
+        // A malformed line is named, never shown: it may hold a key.
+        let (line, why) = Keys::parse(&format!("member: {hex}\n")).unwrap_err();
+        assert_eq!(line, 1);
+        assert!(!why.contains("abab"), "{why}");
         let random = Key::random().unwrap();
         assert_eq!(Key::from_hex(&random.to_hex()), Ok(random));
     }

@@ -104,6 +104,9 @@ fn a_port_in_use_and_a_foreign_interface_are_named() {
     let foreign = ["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254"];
     // Secure by default: no key, not loopback, not --insecure.
     refused(SEQCAST, &foreign, "interface 198.19.255.254 is not loopback, and no key was given");
+    // A node listening on every interface takes unicast from the LAN, whatever its multicast interface.
+    let wildcard = ["sequencer", "--group", &group, "--listen", "0.0.0.0:0"];
+    refused(SEQCAST, &wildcard, "listen address 0.0.0.0 is not loopback, and no key was given");
     refused(SEQCAST, &[&foreign[..], &["--insecure"]].concat(), "198.19.255.254 is not an address of this host");
     refused(
         SEQCAST,

@@ -89,8 +89,10 @@ impl ClusterArgs {
 impl ClusterArgs {
     /// The keys of `resolved` (its key file, if any), with room in its MTU
     /// for the tag they add. Without one, only loopback is allowed unless
-    /// `--insecure` was given: secure by default.
-    pub fn keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
+    /// `--insecure` was given: secure by default. `listen` is the address a
+    /// node takes unicast on (SUBMITs, ACKs, NAKs), when it is not the
+    /// multicast interface's.
+    pub fn keys(&self, resolved: &Cluster, listen: Option<Ipv4Addr>) -> Result<Option<Keys>, String> {
         if let Some(path) = &resolved.key_file {
             let keys = Keys::read(path).map_err(|e| match self.key_file.is_none() && path.is_relative() {
                 // From the cluster file: say where a relative path was looked for.
@@ -108,10 +110,16 @@ impl ClusterArgs {
             return Ok(Some(keys));
         }
         let interface = resolved.multicast.interface;
-        if !interface.is_loopback() && !self.insecure {
+        let open = match listen {
+            _ if !interface.is_loopback() => Some(format!("interface {interface}")),
+            // 0.0.0.0 takes datagrams on every interface the host has.
+            Some(ip) if !ip.is_loopback() => Some(format!("listen address {ip}")),
+            _ => None,
+        };
+        if let Some(open) = open.filter(|_| !self.insecure) {
             return Err(format!(
-                "interface {interface} is not loopback, and no key was given: anyone on the LAN could forge \
-                 frames. Give --key-file FILE (make one with `seqcast keys new FILE`), or --insecure"
+                "{open} is not loopback, and no key was given: anyone on the LAN could forge frames. Give \
+                 --key-file FILE (make one with `seqcast keys new FILE`), or --insecure"
             ));
         }
         Ok(None)
@@ -120,8 +128,8 @@ impl ClusterArgs {
     /// [`keys`](Self::keys), for a node or an operator's tool that reads
     /// the members' frames (`tail`): only the cluster's key file (member
     /// key and client master) does.
-    pub fn member_keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
-        let keys = self.keys(resolved)?;
+    pub fn member_keys(&self, resolved: &Cluster, listen: Option<Ipv4Addr>) -> Result<Option<Keys>, String> {
+        let keys = self.keys(resolved, listen)?;
         match (&keys, &resolved.key_file) {
             (Some(Keys::Member { .. }) | None, _) | (_, None) => Ok(keys),
             (Some(other), Some(path)) => Err(format!(
@@ -136,7 +144,7 @@ impl ClusterArgs {
     /// [`keys`](Self::keys), for the load generator: its clients take fresh
     /// ids, so one client's key does not do.
     pub fn client_master_keys(&self, resolved: &Cluster) -> Result<Option<Keys>, String> {
-        let keys = self.keys(resolved)?;
+        let keys = self.keys(resolved, None)?;
         match (&keys, &resolved.key_file) {
             (Some(client @ Keys::Client { .. }), Some(path)) => Err(format!(
                 "{} holds {}: the load generator's clients take fresh ids and need the client master (`seqcast \

@@ -151,7 +151,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         // A leader sends each member's repairs to its address in the file, nowhere else.
         resolved.config.members = resolved.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
     }
-    let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
+    let tuning = match super::nodes::start_node(
+        &args.tuning,
+        &args.cluster,
+        &resolved,
+        Some(*listen.ip()),
+        Some(&args.output),
+    ) {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
@@ -382,7 +388,7 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     let Some(to) = args.to.or(resolved.node(node)) else {
         return fail(format!("no address for node {node}: give --to, or a cluster file with node.{node} = IP:PORT"));
     };
-    let keys = match args.cluster.keys(&resolved) {
+    let keys = match args.cluster.keys(&resolved, None) {
         Ok(keys) => keys,
         Err(e) => return fail(e),
     };

@@ -84,9 +84,10 @@ pub(super) fn start_node(
     tuning: &TuningArgs,
     cluster: &super::args::ClusterArgs,
     resolved: &seqcast::net::cluster::Cluster,
+    listen: Option<std::net::Ipv4Addr>,
     output: Option<&OutputArgs>,
 ) -> Result<net::Tuning, String> {
-    let tuning = net::Tuning { keys: cluster.member_keys(resolved)?, ..tuning.tuning() };
+    let tuning = net::Tuning { keys: cluster.member_keys(resolved, listen)?, ..tuning.tuning() };
     net::catch_stop_signals().map_err(|e| e.to_string())?;
     tuning.apply_to_thread().map_err(|e| match tuning.pin_cpu {
         Some(_) => format!("--pin: {e}"),
@@ -522,7 +523,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         return fail(super::args::config_error(&e));
     }
     let listen = args.listen.unwrap_or_else(|| resolved.leader_addr());
-    let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
+    let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(*listen.ip()), Some(&args.output)) {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
@@ -651,7 +652,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         return fail(super::args::config_error(&e));
     }
     let listen = args.listen.or(resolved.node(id)).unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
-    let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(&args.output)) {
+    let tuning = match start_node(&args.tuning, &args.cluster, &resolved, Some(*listen.ip()), Some(&args.output)) {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };

@@ -92,7 +92,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
         resolved.config.failover = seqcast::core::Failover::Auto;
     }
     let listen = args.listen.unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
-    let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, None) {
+    let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, Some(*listen.ip()), None) {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
