@@ -95,9 +95,11 @@ fn vectors() -> Vec<(&'static str, String, Vec<u8>)> {
         buf[..len].to_vec(),
     ));
 
-    let body = Vote { granted: 1.into(), reserved: 0.into(), log_epoch: 2.into(), log_seq: 12.into() };
+    let body =
+        Vote { granted: 1.into(), candidate: 1.into(), reserved: 0.into(), log_epoch: 2.into(), log_seq: 12.into() };
     let len = emit(&mut buf, &Header::new(Kind::Vote, 2, CLUSTER, Epoch(3)), Kind::Vote, &body).unwrap();
-    out.push(("VOTE", "sender 2, epoch 3; granted 1, log_epoch 2, log_seq 12".into(), buf[..len].to_vec()));
+    let what = "sender 2, epoch 3; granted 1, candidate 1, log_epoch 2, log_seq 12";
+    out.push(("VOTE", what.into(), buf[..len].to_vec()));
 
     let body = Promote { node: 2.into(), reserved: 0.into(), reserved2: 0.into() };
     let len = emit(&mut buf, &Header::new(Kind::Promote, u16::MAX, CLUSTER, Epoch(0)), Kind::Promote, &body).unwrap();
@@ -123,9 +125,9 @@ fn vectors() -> Vec<(&'static str, String, Vec<u8>)> {
 
 fn render(vectors: &[(&str, String, Vec<u8>)]) -> String {
     let mut text = String::from(
-        "# seqcast wire protocol, version 1: test vectors (docs/PROTOCOL.md).\n\
+        "# seqcast wire protocol, version 2: test vectors (docs/PROTOCOL.md).\n\
          # Each vector: `== NAME`, comments, then its bytes in hex, 16 a line.\n\
-         # Every header: magic 0x5153, version 1, flags 0, cluster 7, epoch 2 unless said.\n",
+         # Every header: magic 0x5153, version 2, flags 0, cluster 7, epoch 2 unless said.\n",
     );
     for (name, what, bytes) in vectors {
         let _ = writeln!(text, "\n== {name}\n# {what}\n# {} bytes", bytes.len());

@@ -149,8 +149,8 @@ impl Rejoin {
 pub(super) enum Owed {
     /// A VOTE_REQUEST to the group (epoch 0: a rejoining member's question).
     Request { epoch: Epoch, forced: bool },
-    /// A VOTE to one member.
-    Vote { to: SocketAddr, epoch: Epoch, granted: bool },
+    /// A VOTE to one member, `candidate` (it names whom it answers).
+    Vote { to: SocketAddr, candidate: NodeId, epoch: Epoch, granted: bool },
     /// A BUSY "not leader" to a client, naming the leader if one is known.
     NotLeader { to: SocketAddr, client: ClientId, request: u64, leader: Option<NodeId> },
 }
@@ -168,9 +168,10 @@ impl Owed {
                     emit(buf, &header, Kind::VoteRequest, &VoteRequest::new(claim)).expect("mtu holds a VOTE_REQUEST");
                 Transmit { dest: Dest::Group, len }
             }
-            Owed::Vote { to, epoch, granted } => {
+            Owed::Vote { to, candidate, epoch, granted } => {
                 let header = with_epoch(Kind::Vote, epoch);
-                let len = emit(buf, &header, Kind::Vote, &Vote::new(granted, claim)).expect("mtu holds a VOTE");
+                let vote = Vote::new(candidate, granted, claim);
+                let len = emit(buf, &header, Kind::Vote, &vote).expect("mtu holds a VOTE");
                 Transmit { dest: Dest::Unicast(to), len }
             }
             Owed::NotLeader { to, client, request, leader } => {
@@ -450,7 +451,13 @@ impl Election {
     /// What to do with a frame of a leader in `epoch`; a leader fenced off
     /// is told (once a timeout) that a newer epoch exists, or a leader that
     /// missed an election would keep it out forever.
-    pub(super) fn admit(&mut self, now: Nanos, from: SocketAddr, epoch: Epoch, role: Epoch) -> Admit {
+    pub(super) fn admit(
+        &mut self,
+        now: Nanos,
+        (from, sender): (SocketAddr, NodeId),
+        epoch: Epoch,
+        role: Epoch,
+    ) -> Admit {
         if self.rejoin.is_some() {
             return Admit::Wait;
         }
@@ -459,7 +466,7 @@ impl Election {
             // candidate that may still lose must not.
             if epoch < self.fenced_below && now >= self.noticed_at + self.timeout_ns {
                 self.noticed_at = now;
-                self.owe(Owed::Vote { to: from, epoch: self.fenced_below, granted: false });
+                self.owe(Owed::Vote { to: from, candidate: sender, epoch: self.fenced_below, granted: false });
             }
             return Admit::Fenced;
         }
@@ -499,7 +506,7 @@ impl Election {
         if epoch == Epoch::ZERO {
             // A member that came back asks where this one is fenced.
             let fence = self.fenced_below.max(view.epoch);
-            self.owe(Owed::Vote { to: from, epoch: fence, granted: false });
+            self.owe(Owed::Vote { to: from, candidate, epoch: fence, granted: false });
             return None;
         }
         let granted = if epoch < self.promised {
@@ -522,7 +529,7 @@ impl Election {
             // Promoted, but behind this leader's log: stay, take no new
             // events for a while so it catches up, and let it ask again.
             self.stats.refused += 1;
-            self.owe(Owed::Vote { to: from, epoch: view.epoch, granted: false });
+            self.owe(Owed::Vote { to: from, candidate, epoch: view.epoch, granted: false });
             return Some(Decision::HoldIntake(now + self.timeout_ns));
         } else if view.leading {
             // Forced: step down, and follow whoever wins; if nobody does,
@@ -559,7 +566,7 @@ impl Election {
         // A refusal names the epoch this member is at, so a candidate that
         // fell behind stands next time above it.
         let epoch = if granted { epoch } else { epoch.max(self.promised) };
-        self.owe(Owed::Vote { to: from, epoch, granted });
+        self.owe(Owed::Vote { to: from, candidate, epoch, granted });
         None
     }
 

@@ -334,7 +334,7 @@ impl Member {
     /// A frame of a leader: fenced, followed, or handed to the role.
     fn leader_frame(&mut self, now: Nanos, from: SocketAddr, sender: NodeId, datagram: Datagram<'_>) {
         let epoch = datagram.header.epoch();
-        match self.election.admit(now, from, epoch, self.epoch()) {
+        match self.election.admit(now, (from, sender), epoch, self.epoch()) {
             Admit::Wait => return,
             Admit::Fenced => {
                 self.rejects.wrong_epoch += 1;
@@ -456,6 +456,12 @@ impl Member {
                     }
                     decision => decision,
                 }
+            }
+            // A VOTE answers one candidate: one recorded on its way to
+            // another and replayed here counts for nobody.
+            Frame::Vote(vote) if vote.candidate() != self.id => {
+                self.rejects.election += 1;
+                None
             }
             Frame::Vote(vote) => {
                 let stray = self.election.stats().stray_votes;

@@ -7,7 +7,7 @@
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use crate::types::{Claim, Epoch, Seq};
+use crate::types::{Claim, Epoch, NodeId, Seq};
 
 /// Header `flags` bit of a VOTE_REQUEST sent because an operator asked
 /// (`seqcast promote`): voters grant it even while they hear a leader.
@@ -38,14 +38,17 @@ impl VoteRequest {
 }
 
 /// VOTE body (voter → candidate, unicast); the header's epoch is the epoch
-/// voted on.
+/// voted on. It names the candidate it answers: a VOTE recorded on its way
+/// to one candidate and replayed to another counts for nobody.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct Vote {
     /// 1: granted; 0: refused.
     pub granted: U32,
+    /// The member whose VOTE_REQUEST this answers.
+    pub candidate: U16,
     /// Reserved; zero.
-    pub reserved: U32,
+    pub reserved: U16,
     /// The voter's claim: epoch of its log.
     pub log_epoch: U64,
     /// The voter's claim: last sequence of its log.
@@ -54,14 +57,20 @@ pub struct Vote {
 const _: () = assert!(size_of::<Vote>() == 24);
 
 impl Vote {
-    /// A vote, granted or not, sent with the voter's `claim`.
-    pub fn new(granted: bool, claim: Claim) -> Vote {
+    /// A vote for `candidate`, granted or not, sent with the voter's `claim`.
+    pub fn new(candidate: NodeId, granted: bool, claim: Claim) -> Vote {
         Vote {
             granted: u32::from(granted).into(),
+            candidate: candidate.0.into(),
             reserved: 0.into(),
             log_epoch: claim.epoch.get().into(),
             log_seq: claim.seq.get().into(),
         }
+    }
+
+    /// The member it answers.
+    pub fn candidate(&self) -> NodeId {
+        NodeId(self.candidate.get())
     }
 
     /// True if the vote was granted.

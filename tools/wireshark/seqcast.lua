@@ -1,6 +1,6 @@
--- Wireshark dissector for the seqcast wire protocol, version 1
+-- Wireshark dissector for the seqcast wire protocol, version 2
 -- (docs/PROTOCOL.md). Registered heuristically on UDP: any datagram that
--- starts with the magic "SQ" and version 1. Every frame kind and field;
+-- starts with the magic "SQ" and version 2. Every frame kind and field;
 -- the CRC-32 is checked, with expert info when it does not match; with
 -- keys, the 16-byte tag after the frame is shown (not checked: that needs
 -- the key).
@@ -54,6 +54,7 @@ local f = {
   log_epoch = ProtoField.uint64("seqcast.log_epoch", "Log epoch"),
   log_seq = ProtoField.uint64("seqcast.log_seq", "Log sequence"),
   granted = ProtoField.uint32("seqcast.granted", "Granted"),
+  candidate = ProtoField.uint16("seqcast.candidate", "Candidate"),
   node = ProtoField.uint16("seqcast.node", "Node"),
   run_seq = ProtoField.uint64("seqcast.run.seq", "Sequence"),
   run_count = ProtoField.uint32("seqcast.run.count", "Requests"),
@@ -142,14 +143,15 @@ local function body(kind, tree, buf, b, stop)
   elseif kind == 16 then
     u64(tree, f.log_epoch, buf, b); u64(tree, f.log_seq, buf, b + 8)
   elseif kind == 17 then
-    tree:add_le(f.granted, buf(b, 4)); u64(tree, f.log_epoch, buf, b + 8); u64(tree, f.log_seq, buf, b + 16)
+    tree:add_le(f.granted, buf(b, 4)); tree:add_le(f.candidate, buf(b + 4, 2))
+    u64(tree, f.log_epoch, buf, b + 8); u64(tree, f.log_seq, buf, b + 16)
   elseif kind == 18 then
     tree:add_le(f.node, buf(b, 2))
   end
 end
 
 local function is_frame(buf, at)
-  return buf:len() >= at + 32 and buf(at, 2):le_uint() == 0x5153 and buf(at + 2, 1):uint() == 1
+  return buf:len() >= at + 32 and buf(at, 2):le_uint() == 0x5153 and buf(at + 2, 1):uint() == 2
 end
 
 -- One datagram; `buf` is exactly its bytes.

@@ -55,7 +55,7 @@ fn a_leader_ignores_an_unforced_candidate_and_steps_down_when_told_of_a_newer_ep
     assert_eq!(leader.election_stats().ignored, 1);
     // A member fenced at epoch 5 says so (a refused vote naming epoch 5).
     let header = Header::new(Kind::Vote, 1, config.cluster_id, Epoch(5));
-    let body = Vote { granted: 0.into(), reserved: 0.into(), log_epoch: 1.into(), log_seq: 0.into() };
+    let body = Vote::new(NodeId(0), false, Claim { epoch: Epoch(1), seq: Seq(0) });
     let mut buf = vec![0; 128];
     let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
     leader.handle_datagram(20, addr(1), &buf[..len]);
@@ -380,7 +380,7 @@ fn stray_votes_other_promotes_and_frames_in_its_own_name_are_counted() {
     let mut member = Member::new(config.clone(), NodeId(1), 0).unwrap();
     let mut buf = vec![0; 128];
     let header = Header::new(Kind::Vote, 2, config.cluster_id, Epoch(9));
-    let vote = Vote::new(true, Claim { epoch: Epoch(1), seq: Seq(0) });
+    let vote = Vote::new(NodeId(1), true, Claim { epoch: Epoch(1), seq: Seq(0) });
     let len = emit(&mut buf, &header, Kind::Vote, &vote).unwrap();
     member.handle_datagram(10, addr(2), &buf[..len]);
     assert!(!member.is_leader(), "a vote nobody asked for elects nobody");
@@ -401,6 +401,26 @@ fn stray_votes_other_promotes_and_frames_in_its_own_name_are_counted() {
     assert_eq!(member.rejects().own_id, 2);
     member.handle_datagram(50, addr(1), &request(1, 1, (1, 0), false));
     assert_eq!(member.rejects().own_id, 2, "looped back: no news, no count");
+}
+
+/// A security review: a VOTE named only its voter and epoch, so one granted
+/// to one candidate, recorded, and replayed to another standing for the
+/// same epoch (a split vote) counted there too: two leaders in one epoch.
+/// A VOTE names the candidate it answers; any other counts for nobody.
+#[test]
+fn a_vote_for_another_candidate_counts_for_nobody() {
+    let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+    assert!(one.promote(MS), "it stands");
+    let requests: Vec<_> = drain(&mut one, MS).into_iter().filter(|(kind, _)| *kind == Kind::VoteRequest).collect();
+    let epoch = parse(&requests[0].1).unwrap().header.epoch().get();
+    let claim = Claim { epoch: Epoch(1), seq: Seq(0) };
+    let for_zero = Vote::new(NodeId(0), true, claim);
+    one.handle_datagram(2 * MS, addr(2), &frame(Kind::Vote, 2, epoch, &for_zero));
+    assert!(!one.is_leader(), "member 2's vote for member 0 elected member 1");
+    assert_eq!(one.rejects().election, 1);
+    let for_one = Vote::new(NodeId(1), true, claim);
+    one.handle_datagram(3 * MS, addr(2), &frame(Kind::Vote, 2, epoch, &for_one));
+    assert!(one.is_leader(), "its own vote and member 2's are a quorum of 2");
 }
 
 /// Member 1 of three with failover, resuming a journal of `held` records
@@ -429,9 +449,10 @@ fn frame<B: zerocopy::IntoBytes + zerocopy::Immutable>(kind: Kind, from: u16, ep
     buf
 }
 
-/// A member's refused VOTE naming the epoch it is fenced at.
+/// A member's refused VOTE to member 1 (whose restarts these tests play)
+/// naming the epoch it is fenced at.
 fn fence_reply(from: u16, epoch: u64) -> Vec<u8> {
-    let body = Vote { granted: 0.into(), reserved: 0.into(), log_epoch: 1.into(), log_seq: 0.into() };
+    let body = Vote::new(NodeId(1), false, Claim { epoch: Epoch(1), seq: Seq(0) });
     frame(Kind::Vote, from, epoch, &body)
 }
 
@@ -598,7 +619,7 @@ fn a_leader_whose_journal_retention_trimmed_takes_new_clients_and_not_unknown_re
     one.handle_datagram(2 * MS, addr(2), &fence_reply(2, 3));
     one.promote(3 * MS);
     drain(&mut one, 3 * MS);
-    let vote = Vote::new(true, Claim { epoch: Epoch(3), seq: Seq(110) });
+    let vote = Vote::new(NodeId(1), true, Claim { epoch: Epoch(3), seq: Seq(110) });
     one.handle_datagram(4 * MS, addr(2), &frame(Kind::Vote, 2, 4, &vote));
     assert!(one.is_leader());
     drain(&mut one, 4 * MS);
