@@ -351,6 +351,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     write_histogram(&args.output, &format!("member-{id}-delivery"), node.delivery());
+    if member.is_journal_failed() {
+        return super::nodes::journal_failed_exit(&format!("member {id}"));
+    }
     ExitCode::SUCCESS
 }
 

@@ -172,14 +172,22 @@ impl Page {
         self.sample("seqcast_stepped_down_total", "counter", help, n, e.stepped_down);
     }
 
-    /// A role's page ends: its rejects (with its member's), its member's elections.
-    fn finish(mut self, node: u16, n: &str, role: &Rejects, member: Option<MemberPart<'_>>) -> String {
+    /// A role's page ends: whether its journal failed (the role's or its
+    /// member's), its rejects (with its member's), its member's elections.
+    fn finish(
+        mut self,
+        node: u16,
+        n: &str,
+        (role, failed): (&Rejects, bool),
+        member: Option<MemberPart<'_>>,
+    ) -> String {
+        let failed = failed || member.is_some_and(|m| m.journal_failed);
+        let help = "1 once this node's journal failed (a full disk, an I/O error): it acknowledges no more (a \
+                    leader sends nothing its journal lacks, a member neither votes nor stands) until restarted.";
+        self.sample("seqcast_journal_failed", "gauge", help, n, u64::from(failed));
         self.rejects(node, &member.map_or(*role, |m| role.plus(m.rejects)));
         if let Some(m) = member {
             self.elections(n, m.elections);
-            let help = "1 once this member's journal failed (a full disk, an I/O error): it acknowledges, votes \
-                        and stands no more until restarted.";
-            self.sample("seqcast_journal_failed", "gauge", help, n, u64::from(m.journal_failed));
         }
         self.text()
     }
@@ -226,7 +234,7 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member
         let help = "NAKs a follower sent this leader.";
         page.sample("seqcast_follower_naks_total", "counter", help, &labels, leader.naks_by_member()[id]);
     }
-    page.finish(node, &n, leader.rejects(), member)
+    page.finish(node, &n, (leader.rejects(), leader.is_journal_failed()), member)
 }
 
 /// A follower's page; `node` is its id, `delivered` the events it handed
@@ -248,7 +256,7 @@ pub fn follower_page(node: u16, follower: &Follower, delivered: u64, member: Opt
     page.sample("seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
     page.sample("seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
-    page.finish(node, &n, follower.rejects(), member)
+    page.finish(node, &n, (follower.rejects(), follower.is_journal_failed()), member)
 }
 
 #[cfg(test)]

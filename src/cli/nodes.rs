@@ -75,7 +75,17 @@ pub struct FollowerArgs {
     output: OutputArgs,
 }
 
-/// The banner's journal line.
+/// A node whose journal failed ran on, acknowledging nothing more: at its
+/// stop it says so again and exits 1, so that a supervisor that restarts
+/// on failure sees one.
+pub(super) fn journal_failed_exit(who: &str) -> ExitCode {
+    eprintln!(
+        "error: {who} stopped with its journal failed (said when it happened): it acknowledged nothing it could \
+         not journal after that; fix the journal's disk and restart it"
+    );
+    ExitCode::FAILURE
+}
+
 /// What every node command does before it binds: its tuning with the
 /// cluster's keys (or the refusal of a keyless non-loopback interface),
 /// Ctrl-C and SIGTERM caught, the thread pinned, and the output directory
@@ -408,6 +418,7 @@ pub(super) fn auth_text(resolved: &seqcast::net::cluster::Cluster, keyed: bool) 
     }
 }
 
+/// The banner's journal line.
 pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -> String {
     match journal {
         Some(j) => {
@@ -574,7 +585,8 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         if !quiet {
             let s = leader.stats();
             println!(
-                "{warn}[leader] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1} µs rejects {} at {}",
+                "{warn}[leader{}] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1} µs rejects {} at {}",
+                if leader.is_journal_failed() { ", journal failed" } else { "" },
                 s.events_stamped,
                 per_second(s.events_stamped - last.events_stamped, &mut last_at),
                 leader.commit(),
@@ -625,6 +637,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("ack round trip", node.ack_rtt()));
     write_histogram(&args.output, &format!("leader-{}-ack-rtt", config.leader), node.ack_rtt());
+    if leader.is_journal_failed() {
+        return journal_failed_exit("the sequencer");
+    }
     let Some((follower, held, newest)) = leader.foreign_ack() else { return ExitCode::SUCCESS };
     eprintln!(
         "error: follower {follower} acknowledged sequence {held}, beyond the {newest} this sequencer has sequenced \
@@ -717,7 +732,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             metrics.publish(super::metrics::follower_page(id.0, follower, follower.stats().delivered, None));
             if !quiet {
                 println!(
-                    "{warn}[follower {id}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
+                    "{warn}[follower {id}{}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
+                    if follower.is_journal_failed() { ", journal failed" } else { "" },
                     silence.status(),
                     s.delivered,
                     per_second(s.delivered - last.delivered, &mut last_at),
@@ -755,6 +771,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
+    if node.follower().is_journal_failed() {
+        return journal_failed_exit(&format!("follower {id}"));
+    }
     if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
         if last >= short.committed {

@@ -132,6 +132,8 @@ pub struct Follower {
     appended: u64,
     last_record: u64,
     durable: u64,
+    /// Its journal failed (the driver says): it ACKs nothing more.
+    journal_failed: bool,
     /// Dropped past the commit on following a resumed leader: the journal
     /// must drop it too.
     truncate_to: Option<u64>,
@@ -224,6 +226,7 @@ impl Follower {
             appended: 0,
             last_record: 0,
             durable: 0,
+            journal_failed: false,
             truncate_to: None,
             observer: false,
             heard_commit: 0,
@@ -769,6 +772,18 @@ impl Follower {
             (self.appended, self.last_record, self.durable) = (last.get(), last.get(), last.get());
             self.drop_journaled_past(self.commit);
         }
+    }
+
+    /// Its journal failed (a full disk, an I/O error; the driver says):
+    /// what it holds past the journal is not durable, so it ACKs no more
+    /// than it did (the driver reports nothing more durable).
+    pub fn journal_failed(&mut self) {
+        self.journal_failed = true;
+    }
+
+    /// True once its journal failed (see [`journal_failed`](Self::journal_failed)).
+    pub fn is_journal_failed(&self) -> bool {
+        self.journal_failed
     }
 
     /// What it handed its driver to journal, and what came back durable.

@@ -205,6 +205,8 @@ pub struct Leader {
     /// and the last it reported durable (DESIGN §8).
     appended: u64,
     durable: u64,
+    /// Its journal failed (the driver says): nothing past `appended` goes out.
+    journal_failed: bool,
     /// Ranges whose head left the ring while they waited, for the journal.
     history: VecDeque<(SocketAddr, u64, u64)>,
     /// ACK round trips not yet polled: a driver reads many datagrams per turn.
@@ -266,6 +268,7 @@ impl Leader {
             committed_event: false,
             appended: 0,
             durable: 0,
+            journal_failed: false,
             history: VecDeque::new(),
             rtt_samples: VecDeque::with_capacity(RTT_SAMPLES_MAX),
             stats: LeaderStats::default(),
@@ -739,7 +742,7 @@ impl Leader {
         if self.announce_due(now) {
             return Some(self.transmit_heartbeat(now, buf));
         }
-        if self.seq_sent < self.ring.seq_next() {
+        if self.seq_sent < self.data_end() {
             return Some(self.transmit_data(now, buf));
         }
         // Without failover and with quorum 2, every follower holding an event knows it committed.
@@ -789,7 +792,10 @@ impl Leader {
         self.seq_sent = self.seq_sent.max(self.ring.seq_first());
         let mut writer =
             FrameWriter::batch(buf, &self.header, Kind::Data, Seq(self.commit), now).expect("mtu holds a batch head");
-        while let Some(event) = self.ring.get(self.seq_sent) {
+        let end = self.data_end();
+        while self.seq_sent < end
+            && let Some(event) = self.ring.get(self.seq_sent)
+        {
             if !writer.push_record(event.record) {
                 break;
             }
@@ -804,7 +810,7 @@ impl Leader {
 
     fn transmit_heartbeat(&mut self, now: Nanos, buf: &mut [u8]) -> Transmit {
         let body = Heartbeat {
-            seq_next: self.ring.seq_next().into(),
+            seq_next: self.data_end().into(),
             commit: self.commit.into(),
             sent_ns: now.into(),
             rtt_ns: self.srtt_ns.into(),

@@ -63,6 +63,11 @@ impl Durable for Leader {
     fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Leader::unrecoverable_frame(self, buf, first, end)
     }
+    fn journal_failed(&mut self, _now: Nanos) -> &'static str {
+        Leader::journal_failed(self);
+        ", sends no event its journal lacks (nothing more commits; clients are answered BUSY once in_flight_max \
+         is reached)"
+    }
 }
 
 impl Durable for Member {
@@ -102,6 +107,10 @@ impl Durable for Follower {
     }
     fn poll_truncate(&mut self) -> Option<Seq> {
         Follower::poll_truncate(self)
+    }
+    fn journal_failed(&mut self, _now: Nanos) -> &'static str {
+        Follower::journal_failed(self);
+        ""
     }
 }
 

@@ -517,6 +517,79 @@ fn no_interface(load: &Load) -> Outcome {
     Ok(format!("no --interface: load committed {}, the tail replayed it with digest {hash}; {summary}", load.count))
 }
 
+/// A tmpfs of `size` mounted at `dir` for a case, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: PathBuf, size: &str) -> Result<SmallDisk, String> {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let (code, out) = run(
+            "mount",
+            &strings(&["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .into_iter()
+                .chain([dir.display().to_string()])
+                .collect::<Vec<_>>(),
+        );
+        if code != 0 {
+            return Err(format!("mount a {size} tmpfs at {}: {out}", dir.display()));
+        }
+        Ok(SmallDisk(dir))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = run("umount", &[self.0.display().to_string()]);
+    }
+}
+
+/// DESIGN §8: the sequencer's journal fills its disk under load. It says
+/// so, sends nothing its journal lacks (every follower's journal ends where
+/// the sequencer's does), commits nothing more, and exits 1 when stopped.
+fn full_disk(_: &Load) -> Outcome {
+    let mut c = Cluster::start_journaled(2, &[])?;
+    c.stop_leader()?;
+    let disk = SmallDisk::mount(c.dir.join("small"), "3m")?;
+    let small = disk.0.display().to_string();
+    c.start_leader(&["--journal", &small, "--segment-bytes", "1048576"]);
+    // 40,000 events of 120 journal bytes: more than the tmpfs holds.
+    let (code, report) = run("ip", &c.loadgen_args(40_000, 20_000, 3_000));
+    let told = committed(&report);
+    if code != 4 || told == 0 || told >= 40_000 {
+        return Err(format!("loadgen exited {code} with {told} of 40,000 committed: {report}"));
+    }
+    let failed = |l: &str| l.contains("No space left on device").then(|| l.to_string());
+    let said = c.leader.as_ref().unwrap().wait_for(Duration::from_secs(10), failed);
+    let status = |l: &str| l.starts_with("[leader, journal failed]").then_some(());
+    c.leader.as_ref().unwrap().wait_for(Duration::from_secs(5), status);
+    let code = c.leader.take().unwrap().stop();
+    if code != 1 {
+        return Err(format!("the sequencer with a failed journal exited {code}, not 1"));
+    }
+    let last = |dir: String| -> Result<u64, String> {
+        let (_, out) = run(SEQCAST, &strings(&["journal", "verify", &dir]));
+        let range = out.lines().last().unwrap_or_default().split("sequences 1..=").nth(1).unwrap_or_default();
+        range.split(' ').next().unwrap_or_default().parse().map_err(|_| format!("journal verify {dir}: {out}"))
+    };
+    let leader_last = last(format!("{small}/node-0"))?;
+    for id in 1..=c.followers {
+        let stopped = c.stop_follower(id)?;
+        let held = last(c.dir.join(format!("journal/node-{id}")).display().to_string())?;
+        if held > leader_last || stopped.delivered != told {
+            return Err(format!(
+                "follower {id} journaled 1..={held} and delivered {} (the sequencer's journal ends at {leader_last}, \
+                 clients were told {told})",
+                stopped.delivered
+            ));
+        }
+    }
+    Ok(format!(
+        "the sequencer said \"{}\"; clients told {told} committed; its journal and every follower's end at \
+         {leader_last}; it exited 1",
+        said.split("error: ").nth(1).unwrap_or(&said).split(": this node").next().unwrap_or("")
+    ))
+}
+
 /// The leader's commit, from its newest status line.
 fn leader_commit(c: &Cluster) -> u64 {
     let output = c.leader.as_ref().unwrap().output();
@@ -648,6 +721,7 @@ fn main() {
             Box::new(|| late_tail(&load)),
         ),
         ("22 the load generator and a tail on a host of their own, no --interface", Box::new(|| no_interface(&load))),
+        ("23 journaled: the sequencer's disk fills under load", Box::new(|| full_disk(&load))),
         (
             "10 failover: leader killed (kill -9) mid-load",
             Box::new(|| failover::leader_killed(load.count, load.rate, false)),

@@ -54,6 +54,26 @@ impl Leader {
         }
     }
 
+    /// Its journal failed (a full disk, an I/O error; the driver says):
+    /// no follower may hold an event its leader's journal lacks (DESIGN
+    /// §8), so nothing past what the journal made durable goes out (DATA,
+    /// a HEARTBEAT's `seq_next`, a repair), and nothing more commits. It
+    /// takes SUBMITs until `in_flight_max`, then answers BUSY.
+    pub fn journal_failed(&mut self) {
+        self.journal_failed = true;
+    }
+
+    /// True once its journal failed (see [`journal_failed`](Self::journal_failed)).
+    pub fn is_journal_failed(&self) -> bool {
+        self.journal_failed
+    }
+
+    /// One past the last sequence that may go out: all it stamped, or
+    /// what its journal made durable before it failed.
+    pub(in crate::core) fn data_end(&self) -> u64 {
+        if self.journal_failed { self.durable + 1 } else { self.ring.seq_next() }
+    }
+
     /// The last sequence handed to the driver to append (with a journal).
     pub fn seq_appended(&self) -> Seq {
         Seq(self.appended)

@@ -26,7 +26,7 @@ impl Leader {
                 (None, learned) => learned.insert((from, false)).0,
             },
         };
-        let (oldest, next) = (self.ring.seq_first(), self.ring.seq_next());
+        let (oldest, next) = (self.ring.seq_first(), self.data_end());
         for range in nak.ranges {
             let (first, end) = (range.first.get(), range.end.get().min(next));
             if first >= end {
