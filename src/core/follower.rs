@@ -9,7 +9,9 @@ use super::{
     Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, JournalClaim, Nanos, NodeId, Peers,
     Rejects, Seq, Transmit, admits, parse,
 };
-use crate::wire::{Ack, Batch, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit};
+use crate::wire::{
+    Ack, Batch, BusyReason, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit,
+};
 
 /// An idle follower ACKs a HEARTBEAT at least this often (PROTOCOL.md): its
 /// leader tells a silent follower from an idle one.
@@ -140,6 +142,9 @@ pub struct Follower {
     /// A read-only subscriber (`seqcast tail`): it never ACKs, and what it
     /// holds commits nothing.
     observer: bool,
+    /// An observer's token from its leader (its hello), sent on its NAKs:
+    /// with keys a leader answers an observer's NAK only with it (DESIGN §9).
+    nak_token: u32,
     /// The highest commit a leader's frames announced (0: none yet).
     heard_commit: u64,
     /// The last sequence handed to the application (`u64::MAX`: no end).
@@ -229,6 +234,7 @@ impl Follower {
             journal_failed: false,
             truncate_to: None,
             observer: false,
+            nak_token: 0,
             heard_commit: 0,
             deliver_until: u64::MAX,
             ack_at: now,
@@ -511,6 +517,15 @@ impl Follower {
     }
 
     fn take_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
+        if let Frame::Busy(busy) = datagram.frame
+            && self.observer
+            && busy.reason() == BusyReason::Hello
+        {
+            // Its NAKs were not answered for want of this token: ask again now.
+            self.nak_token = datagram.header.token.get();
+            self.window.forget_asked(now);
+            return;
+        }
         let from_leader = matches!(
             datagram.frame,
             Frame::Data(_) | Frame::Retransmit(_) | Frame::Heartbeat(_) | Frame::Unrecoverable(_)
@@ -908,7 +923,8 @@ impl Follower {
         if self.window.nak_due()?.max(self.nak_paced_until()) > now {
             return None;
         }
-        let mut writer = FrameWriter::nak(buf, &self.header).expect("mtu holds a NAK head");
+        let header = Header { token: self.nak_token.into(), ..self.header };
+        let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
         // What the leader has room for (it serves at most nak_events_max
         // events in repair to one follower, and drops a NAK past that),
         // asked for once at least half of it is free: a follower far behind

@@ -81,6 +81,10 @@ pub struct LeaderStats {
     /// First SUBMITs of unknown clients answered BUSY reason 7 (hello) for
     /// want of a fresh admission token: each new client once, and replays.
     pub hellos_sent: u64,
+    /// Observers' NAKs answered BUSY reason 7 (hello) for want of this
+    /// leader's token for their address (with keys): each observer now and
+    /// then, and NAKs replayed from elsewhere.
+    pub observer_hellos_sent: u64,
     /// ACKs from a member's id arriving from another address than its
     /// previous ACK: once when it restarts on a new port, steadily when two
     /// nodes run with the same id ([`Leader::ack_source_changed`]).
@@ -93,6 +97,9 @@ const RTT_SAMPLES_MAX: usize = 256;
 /// A client's admission token is good in the window it was given in and
 /// the next (DESIGN §9): 10 to 20 s.
 const HELLO_WINDOW_NS: Nanos = 10_000_000_000;
+
+/// Observers' addresses owed a hello at once, at most.
+const OBSERVER_HELLOS_MAX: usize = 16;
 
 /// The longest round trip taken as a sample: on a LAN, more is a forged
 /// or garbled echo, not a measurement.
@@ -199,6 +206,8 @@ pub struct Leader {
     slot_of: Vec<u16>,
     repairs: Vec<Repair>,
     busy: Vec<(SocketAddr, ClientId, u64, BusyReason)>,
+    /// Observers owed their token (with keys: a NAK without it).
+    observer_hellos: Vec<SocketAddr>,
     srtt_ns: u64,
     committed_event: bool,
     /// With a journal: the last sequence handed to the driver to append,
@@ -264,6 +273,7 @@ impl Leader {
             slot_of,
             repairs: Vec::with_capacity(config.repairs_max),
             busy: Vec::with_capacity(config.clients_max),
+            observer_hellos: Vec::with_capacity(OBSERVER_HELLOS_MAX),
             srtt_ns: config.rtt_initial_ns,
             committed_event: false,
             appended: 0,
@@ -431,9 +441,23 @@ impl Leader {
     /// secret is needed: nobody without the client's key can put it in a
     /// SUBMIT, and a SUBMIT captured with an older one stays refused.
     fn hello_token(&self, id: ClientId, window: u64) -> u32 {
-        // SplitMix64's finaliser over (client, epoch, window).
-        let mut x =
-            u64::from(id.get()) ^ self.epoch().get().rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.token_of(u64::from(id.get()), window)
+    }
+
+    /// An observer's token, for its address (DESIGN §9): a NAK replayed
+    /// from another address carries one that is not that address's.
+    pub(super) fn observer_token(&self, from: SocketAddr, window: u64) -> u32 {
+        let addr = match from {
+            SocketAddr::V4(a) => u64::from(a.ip().to_bits()) << 16 | u64::from(a.port()),
+            SocketAddr::V6(a) => (a.ip().to_bits() as u64 ^ (a.ip().to_bits() >> 64) as u64) ^ u64::from(a.port()),
+        };
+        // Apart from any client id's (those fit 32 bits).
+        self.token_of(addr.rotate_left(7) ^ (1 << 63), window)
+    }
+
+    /// SplitMix64's finaliser over (what, epoch, window); never 0 (no token).
+    fn token_of(&self, what: u64, window: u64) -> u32 {
+        let mut x = what ^ self.epoch().get().rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         ((x ^ (x >> 31)) as u32).max(1)
@@ -503,7 +527,7 @@ impl Leader {
                 self.on_submit(now, from, submit, (datagram.header.token.get(), resent))
             }
             Frame::Ack(ack) => self.on_ack(now, from, sender, ack),
-            Frame::Nak(nak) => self.on_nak(now, from, datagram.header.member(), nak),
+            Frame::Nak(nak) => self.on_nak(now, from, (datagram.header.member(), datagram.header.token.get()), nak),
             _ => self.rejects.unexpected_kind += 1,
         }
     }
@@ -757,6 +781,18 @@ impl Leader {
         }
         if let Some(transmit) = self.transmit_repair(now, buf) {
             return Some(transmit);
+        }
+        if let Some(addr) = self.observer_hellos.pop() {
+            let body = Busy {
+                client: 0.into(),
+                reason: u16::from(BusyReason::Hello).into(),
+                leader: 0.into(),
+                request: 0.into(),
+                retry_ns: 0.into(),
+            };
+            let header = Header { token: self.observer_token(addr, now / HELLO_WINDOW_NS).into(), ..self.header };
+            let len = emit(buf, &header, Kind::Busy, &body).expect("mtu holds a BUSY");
+            return Some(Transmit { dest: Dest::Unicast(addr), len });
         }
         let (addr, client, request, reason) = self.busy.pop()?;
         let body = Busy {

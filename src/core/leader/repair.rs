@@ -9,11 +9,32 @@ use crate::core::{Dest, Nanos, NodeId, Seq, Transmit};
 use crate::wire::{FrameWriter, Kind, Nak};
 
 impl Leader {
-    /// A NAK from `member` (`None`: an observer) that came from `from`.
-    /// A member's repairs go where its ACKs come from, not to the NAK's
-    /// source: a forged NAK must not turn the leader into a reflector.
-    pub(super) fn on_nak(&mut self, now: Nanos, from: SocketAddr, member: Option<NodeId>, nak: Nak<'_>) {
+    /// A NAK from `member` (`None`: an observer) that came from `from`,
+    /// with the header's `token`. A member's repairs go where its ACKs come
+    /// from, not to the NAK's source: a forged NAK must not turn the leader
+    /// into a reflector. An observer's go to the NAK's source, so with keys
+    /// (`client_tokens`) only a NAK carrying this leader's token for that
+    /// address is answered: one replayed from elsewhere gets a hello no
+    /// larger than itself (DESIGN §9).
+    pub(super) fn on_nak(
+        &mut self,
+        now: Nanos,
+        from: SocketAddr,
+        (member, token): (Option<NodeId>, u32),
+        nak: Nak<'_>,
+    ) {
         self.stats.naks += 1;
+        if member.is_none() && self.config.client_tokens {
+            let window = now / super::HELLO_WINDOW_NS;
+            let fresh = [window, window.saturating_sub(1)].iter().any(|&w| token == self.observer_token(from, w));
+            if !fresh {
+                if !self.observer_hellos.contains(&from) && self.observer_hellos.len() < super::OBSERVER_HELLOS_MAX {
+                    self.observer_hellos.push(from);
+                    self.stats.observer_hellos_sent += 1;
+                }
+                return;
+            }
+        }
         if let Some(count) = member.and_then(|node| self.naks_by_member.get_mut(node.index())) {
             *count += 1;
         }

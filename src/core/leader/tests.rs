@@ -402,6 +402,89 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
     assert!(leader.stats().repairs_over_budget >= 1, "{:?}", leader.stats());
 }
 
+/// A security review: an observer's repairs go to its NAK's source, so a
+/// `seqcast tail` NAK recorded and replayed from a forged address made the
+/// leader send up to `nak_events_max` events there (×1,871–3,660 the NAK's
+/// size). With keys (`client_tokens`) an observer's NAK is answered only
+/// with this leader's token for its address; else with a hello (BUSY 7,
+/// the token in its header) no larger than the NAK, and a follower that
+/// observes takes the token and asks again at once.
+#[test]
+fn an_observers_nak_is_answered_only_with_its_addresss_token() {
+    let (mut leader, _) = one_event_sent(&Config::default());
+    // Keyed, as a driver with keys makes it (its client took event 1 before).
+    leader.config.client_tokens = true;
+    let config = leader.config.clone();
+    let observer_nak = |token: u32| {
+        let mut buf = vec![0; 256];
+        let mut header = Header::new(Kind::Nak, crate::wire::SENDER_OBSERVER, config.cluster_id, config.epoch);
+        header.token = token.into();
+        let mut writer = crate::wire::FrameWriter::nak(&mut buf, &header).unwrap();
+        assert!(writer.push_range(&crate::wire::SeqRange::new(Seq(1), Seq(2))));
+        let len = writer.finish();
+        buf.truncate(len);
+        buf
+    };
+    let kinds = |leader: &mut Leader, now: Nanos| -> Vec<(Kind, Dest, u32)> {
+        let mut buf = vec![0; 1472];
+        std::iter::from_fn(|| {
+            let t = leader.poll_transmit(now, &mut buf)?;
+            let header = crate::wire::parse(&buf[..t.len]).unwrap().header;
+            Some((Kind::from(header.kind), t.dest, header.token.get()))
+        })
+        .collect()
+    };
+    let (tail, victim) = (addr(30), addr(666));
+    leader.handle_datagram(100, tail, &observer_nak(0));
+    let hello = kinds(&mut leader, 100);
+    let [(Kind::Busy, dest, token)] = hello[..] else { panic!("{hello:?}") };
+    assert_eq!(dest, Dest::Unicast(tail));
+    // With its token the tail is answered.
+    leader.handle_datagram(200, tail, &observer_nak(token));
+    assert_eq!(kinds(&mut leader, 200), [(Kind::Retransmit, Dest::Unicast(tail), 0)]);
+    // The same NAK replayed from the victim's address: a hello, nothing more.
+    let later = 200 + config.repair_linger_ns + 1;
+    leader.handle_datagram(later, victim, &observer_nak(token));
+    let answered = kinds(&mut leader, later);
+    assert!(matches!(answered[..], [(Kind::Busy, Dest::Unicast(to), _)] if to == victim), "{answered:?}");
+    assert_eq!(leader.stats().observer_hellos_sent, 2);
+
+    // A follower that observes takes the hello's token and NAKs with it.
+    let mut observer = Follower::observe(config.clone(), 0, Seq(1)).unwrap();
+    let mut buf = vec![0; 1472];
+    let heartbeat = Header::new(Kind::Heartbeat, 0, config.cluster_id, config.epoch);
+    let body = crate::wire::Heartbeat {
+        seq_next: 3.into(),
+        commit: 0.into(),
+        sent_ns: 10.into(),
+        rtt_ns: 0.into(),
+        epoch_start: 0.into(),
+    };
+    let len = crate::wire::emit(&mut buf, &heartbeat, Kind::Heartbeat, &body).unwrap();
+    observer.handle_datagram(300, addr(1), &buf[..len]);
+    let naks_token = |observer: &mut Follower, now: Nanos| -> Vec<u32> {
+        let mut out = vec![0; 1472];
+        std::iter::from_fn(|| observer.poll_transmit(now, &mut out).map(|t| out[..t.len].to_vec()))
+            .map(|d| crate::wire::parse(&d).unwrap().header.token.get())
+            .collect()
+    };
+    let first = naks_token(&mut observer, 300 + config.nak_delay_max_ns);
+    assert_eq!(first, [0], "no token yet");
+    let busy = crate::wire::Busy {
+        client: 0.into(),
+        reason: u16::from(BusyReason::Hello).into(),
+        leader: 0.into(),
+        request: 0.into(),
+        retry_ns: 0.into(),
+    };
+    let mut hello = Header::new(Kind::Busy, 0, config.cluster_id, config.epoch);
+    hello.token = 77.into();
+    let len = crate::wire::emit(&mut buf, &hello, Kind::Busy, &busy).unwrap();
+    let at = 400 + config.nak_delay_max_ns;
+    observer.handle_datagram(at, addr(1), &buf[..len]);
+    assert_eq!(naks_token(&mut observer, at + config.nak_delay_min_ns), [77], "asked again at once, with it");
+}
+
 /// Issue 16: an ACK echoing `echo_ns = 1` pushed the smoothed RTT from
 /// ~50 µs to 243 ms. An echo this leader cannot have sent is no sample.
 #[test]
