@@ -209,11 +209,14 @@ pub(super) fn resume_leader(
 ) -> Result<Leader, NetError> {
     let dir = journal.dir().display();
     let refuse = |why: String| Err(NetError::JournalResume(format!("journal {dir}: {why}")));
+    // What an operator can do about it, said where the refusal is.
+    let copy = "a leader resumes only a whole log: start it on a copy of a follower's journal that holds it \
+                (`seqcast journal copy --node N FROM TO`, FROM a follower's DIR/node-ID), keeping this one aside";
     if let Some((path, seq)) = &recovery.corrupt {
-        return refuse(format!("sequence {seq} is corrupt in {}; a leader resumes only a whole log", path.display()));
+        return refuse(format!("sequence {seq} is corrupt in {}; {copy}", path.display()));
     }
     if let Some((first, end)) = recovery.gaps.first() {
-        return refuse(format!("sequences {first}..={} are missing; a leader resumes only a whole log", end.prev()));
+        return refuse(format!("sequences {first}..={} are missing; {copy}", end.prev()));
     }
     if config.epoch <= recovery.last_epoch {
         return refuse(format!(
