@@ -782,19 +782,17 @@ impl Leader {
         if let Some(transmit) = self.transmit_repair(now, buf) {
             return Some(transmit);
         }
-        if let Some(addr) = self.observer_hellos.pop() {
-            let body = Busy {
-                client: 0.into(),
-                reason: u16::from(BusyReason::Hello).into(),
-                leader: 0.into(),
-                request: 0.into(),
-                retry_ns: 0.into(),
-            };
-            let header = Header { token: self.observer_token(addr, now / HELLO_WINDOW_NS).into(), ..self.header };
-            let len = emit(buf, &header, Kind::Busy, &body).expect("mtu holds a BUSY");
-            return Some(Transmit { dest: Dest::Unicast(addr), len });
-        }
-        let (addr, client, request, reason) = self.busy.pop()?;
+        let window = now / HELLO_WINDOW_NS;
+        // An observer's hello (client 0) first: it is owed its token.
+        let (addr, client, request, reason, token) = match self.observer_hellos.pop() {
+            Some(addr) => (addr, ClientId(0), 0, BusyReason::Hello, self.observer_token(addr, window)),
+            None => {
+                let (addr, client, request, reason) = self.busy.pop()?;
+                self.stats.busy_sent += 1;
+                let token = if reason == BusyReason::Hello { self.hello_token(client, window) } else { 0 };
+                (addr, client, request, reason, token)
+            }
+        };
         let body = Busy {
             client: client.get().into(),
             reason: u16::from(reason).into(),
@@ -803,11 +801,7 @@ impl Leader {
             retry_ns: if matches!(reason, BusyReason::Gap | BusyReason::Hello) { 0 } else { self.config.busy_retry_ns }
                 .into(),
         };
-        self.stats.busy_sent += 1;
-        let mut header = self.header;
-        if reason == BusyReason::Hello {
-            header.token = self.hello_token(client, now / HELLO_WINDOW_NS).into();
-        }
+        let header = Header { token: token.into(), ..self.header };
         let len = emit(buf, &header, Kind::Busy, &body).expect("mtu holds a BUSY");
         Some(Transmit { dest: Dest::Unicast(addr), len })
     }
