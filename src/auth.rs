@@ -343,13 +343,18 @@ impl Keys {
                 "clients" => &mut clients,
                 "client" => {
                     let (id, hex) = value.split_once(':').ok_or((line, "client = ID:HEX".to_string()))?;
-                    let id = id.trim().parse().map_err(|e| (line, format!("client id {id:?}: {e}")))?;
+                    // The id alone: a key written before the colon must not be shown.
+                    let id = id.trim().parse().map_err(|_| (line, "client = ID:HEX, ID a number".to_string()))?;
                     if client.replace((ClientId(id), Key::from_hex(hex).map_err(|e| (line, e))?)).is_some() {
                         return Err((line, "client is given twice".into()));
                     }
                     continue;
                 }
-                other => return Err((line, format!("unknown name {other:?} (member, clients or client)"))),
+                // A name long enough to be a key is not shown.
+                other if other.len() <= 16 => {
+                    return Err((line, format!("unknown name {other:?} (member, clients or client)")));
+                }
+                _ => return Err((line, "unknown name (member, clients or client)".to_string())),
             };
             if slot.replace(Key::from_hex(value).map_err(|e| (line, e))?).is_some() {
                 return Err((line, format!("{key} is given twice")));
@@ -511,6 +516,10 @@ mod tests {
         let (line, why) = Keys::parse(&format!("member: {hex}\n")).unwrap_err();
         assert_eq!(line, 1);
         assert!(!why.contains("abab"), "{why}");
+        for swapped in [format!("client = {hex}:42\n"), format!("{hex} = 1\n")] {
+            let (_, why) = Keys::parse(&swapped).unwrap_err();
+            assert!(!why.contains("abab"), "{why}");
+        }
         let random = Key::random().unwrap();
         assert_eq!(Key::from_hex(&random.to_hex()), Ok(random));
     }

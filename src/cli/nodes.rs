@@ -637,10 +637,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("ack round trip", node.ack_rtt()));
     write_histogram(&args.output, &format!("leader-{}-ack-rtt", config.leader), node.ack_rtt());
-    if leader.is_journal_failed() {
-        return journal_failed_exit("the sequencer");
-    }
-    let Some((follower, held, newest)) = leader.foreign_ack() else { return ExitCode::SUCCESS };
+    let Some((follower, held, newest)) = leader.foreign_ack() else {
+        return if leader.is_journal_failed() { journal_failed_exit("the sequencer") } else { ExitCode::SUCCESS };
+    };
     eprintln!(
         "error: follower {follower} acknowledged sequence {held}, beyond the {newest} this sequencer has sequenced \
          in epoch {}: the cluster holds a history this sequencer lacks (was it started without its journal, or \
@@ -771,9 +770,6 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
-    if node.follower().is_journal_failed() {
-        return journal_failed_exit(&format!("follower {id}"));
-    }
     if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
         if last >= short.committed {
@@ -798,6 +794,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         return ExitCode::from(3);
     }
     match restarted.get() {
+        None if node.follower().is_journal_failed() => journal_failed_exit(&format!("follower {id}")),
         None => ExitCode::SUCCESS,
         Some((old, new, in_doubt)) => {
             if let Some((first, end)) = in_doubt {

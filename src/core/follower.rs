@@ -520,9 +520,11 @@ impl Follower {
         if let Frame::Busy(busy) = datagram.frame
             && self.observer
             && busy.reason() == BusyReason::Hello
+            && self.leader_addr == Some(from)
         {
             // Its NAKs were not answered for want of this token: ask again now.
             self.nak_token = datagram.header.token.get();
+            self.unanswered_since = None;
             self.window.forget_asked(now);
             return;
         }

@@ -61,6 +61,12 @@ impl Leader {
     /// takes SUBMITs until `in_flight_max`, then answers BUSY.
     pub fn journal_failed(&mut self) {
         self.journal_failed = true;
+        // Repairs queued before it failed end there too.
+        let end = self.data_end();
+        self.repairs.retain_mut(|r| {
+            r.end = r.end.min(end);
+            r.next < r.end
+        });
     }
 
     /// True once its journal failed (see [`journal_failed`](Self::journal_failed)).
