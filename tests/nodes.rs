@@ -724,6 +724,19 @@ fn member_cluster(tag: u8) -> PathBuf {
     dir
 }
 
+/// [`member_cluster`], authenticated: the cluster's keys made with
+/// `seqcast keys new` and named in its cluster file.
+fn keyed_member_cluster(tag: u8) -> PathBuf {
+    let dir = member_cluster(tag);
+    let keys = dir.join("cluster.keys");
+    let (code, out) = common::run(common::SEQCAST, &common::strings(&["keys", "new", keys.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    let conf = dir.join("cluster.conf");
+    let text = std::fs::read_to_string(&conf).unwrap() + &format!("key_file = {}\n", keys.display());
+    std::fs::write(conf, text).unwrap();
+    dir
+}
+
 /// [`member_cluster`], with the paths of its cluster file and of a journal
 /// directory in it.
 fn journaled_member_cluster(tag: u8) -> (PathBuf, String, String) {
@@ -793,9 +806,13 @@ fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     node
 }
 
+/// A tail that starts before a failover follows the newest leader; one
+/// that starts after it asks the new leader for the history it missed.
+/// Keyed: the leaders answer a tail's NAKs only with their token for its
+/// address (DESIGN §9), each its own.
 #[test]
 fn a_tail_follows_the_newest_leader_through_a_failover() {
-    let dir = member_cluster(20);
+    let dir = keyed_member_cluster(20);
     let conf = dir.join("cluster.conf");
     let conf = conf.to_str().unwrap();
     let member = |id: u16, extra: &[&str]| start_member(&dir, id, extra);
@@ -809,12 +826,15 @@ fn a_tail_follows_the_newest_leader_through_a_failover() {
     members[0].signal(libc::SIGKILL);
     members[0].wait(Duration::from_secs(5));
     members[0] = member(0, &["--rejoin"]);
+    let mut late = common::Proc::start("late tail", common::SEQCAST, &common::strings(&tail_args));
     assert_eq!(load.wait(Duration::from_secs(60)), 0, "{:?}", load.output());
     let report = load.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
     assert_eq!(json_number(&report, "committed"), 6000.0, "{report}");
     assert_eq!(tail.wait(Duration::from_secs(30)), 0, "{:?}", tail.output());
     let digest = tail.line("digest: ");
     assert!(digest.starts_with("seq 1..=6000 events 6000 lost 0 "), "{digest}");
+    assert_eq!(late.wait(Duration::from_secs(30)), 0, "{:?}", late.output());
+    assert_eq!(late.line("digest: "), digest, "the late tail delivered what the first did");
     std::thread::sleep(Duration::from_millis(1500));
     for mut node in members.drain(1..) {
         assert_eq!(node.stop(), 0);
