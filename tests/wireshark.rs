@@ -6,10 +6,13 @@
 
 mod common;
 
+use std::net::{Ipv4Addr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{Proc, SEQCAST, run, strings};
+use seqcast::core::Epoch;
+use seqcast::wire::{Header, Heartbeat, Kind, emit};
 
 fn tshark(args: &[&str]) -> (i32, String) {
     run("tshark", &strings(args))
@@ -28,10 +31,12 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
     let pcap = dir.join("demo.pcap");
     // Only datagrams that start with the magic "SQ" (0x53 0x51).
     let filter = "udp and udp[8:2] = 0x5351";
+    // -P: a line for each packet as it is captured, so the test knows when
+    // capturing has begun (tshark says "Capturing on" a little before).
     let capture = Proc::start(
         "tshark",
         "tshark",
-        &strings(&["-i", "lo", "-f", filter, "-w", pcap.to_str().unwrap(), "-a", "duration:60"]),
+        &strings(&["-i", "lo", "-f", filter, "-w", pcap.to_str().unwrap(), "-a", "duration:60", "-P"]),
     );
     // A host that will not let tshark capture (no such right in a
     // container) is reported, never passed as if the dissector were checked.
@@ -44,6 +49,33 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
             capture.wait(Duration::from_secs(10));
             return;
         }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A HEARTBEAT of cluster 0 to a port nobody uses, until the capture
+    // shows one: the demo's first DATA must not go out before capturing
+    // begins (it once did: sequences 1..=3 missing from the capture).
+    let probe = {
+        let header = Header::new(Kind::Heartbeat, 0, 0, Epoch(1));
+        let body = Heartbeat {
+            seq_next: 1.into(),
+            commit: 0.into(),
+            sent_ns: 0.into(),
+            rtt_ns: 0.into(),
+            epoch_start: 0.into(),
+        };
+        let mut buf = [0u8; 128];
+        let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
+        buf[..len].to_vec()
+    };
+    let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let sink = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = sink.local_addr().unwrap().port().to_string();
+    drop(sink);
+    let started = std::time::Instant::now();
+    let seen = format!(" {port} ");
+    while !capture.output().iter().any(|l| l.contains(&seen)) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the capture saw no probe:\n{:?}", capture.output());
+        socket.send_to(&probe, (Ipv4Addr::LOCALHOST, port.parse::<u16>().unwrap())).unwrap();
         std::thread::sleep(Duration::from_millis(50));
     }
     let (code, demo) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "2000"]));
