@@ -214,7 +214,7 @@ pub struct Leader {
     /// and the last it reported durable (DESIGN §8).
     appended: u64,
     durable: u64,
-    /// Its journal failed (the driver says): nothing past `appended` goes out.
+    /// Its journal failed (the driver says): nothing past `durable` goes out.
     journal_failed: bool,
     /// Ranges whose head left the ring while they waited, for the journal.
     history: VecDeque<(SocketAddr, u64, u64)>,
