@@ -448,6 +448,21 @@ fn an_observers_nak_is_answered_only_with_its_addresss_token() {
     let answered = kinds(&mut leader, later);
     assert!(matches!(answered[..], [(Kind::Busy, Dest::Unicast(to), _)] if to == victim), "{answered:?}");
     assert_eq!(leader.stats().observer_hellos_sent, 2);
+    // A token is good in the 10-second window it was given in and the next,
+    // then stale: the tail gets a hello again, and is answered with the new one.
+    let answers = |leader: &mut Leader, now: Nanos| -> Vec<(Kind, Dest, u32)> {
+        kinds(leader, now).into_iter().filter(|(kind, ..)| *kind != Kind::Heartbeat).collect()
+    };
+    let second = 15_000_000_000;
+    leader.handle_datagram(second, tail, &observer_nak(token));
+    assert_eq!(answers(&mut leader, second), [(Kind::Retransmit, Dest::Unicast(tail), 0)]);
+    let stale = 25_000_000_000;
+    leader.handle_datagram(stale, tail, &observer_nak(token));
+    let hello = answers(&mut leader, stale);
+    let [(Kind::Busy, _, fresh)] = hello[..] else { panic!("{hello:?}") };
+    assert_ne!(fresh, token);
+    leader.handle_datagram(stale + 100, tail, &observer_nak(fresh));
+    assert_eq!(answers(&mut leader, stale + 100), [(Kind::Retransmit, Dest::Unicast(tail), 0)]);
 
     // A follower that observes takes the hello's token and NAKs with it.
     let mut observer = Follower::observe(config.clone(), 0, Seq(1)).unwrap();
