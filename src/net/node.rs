@@ -722,8 +722,7 @@ impl ClientNode {
     /// from 1, and a leader that remembers the id takes a second
     /// incarnation's requests for duplicates of the first's; a key file of
     /// one client, `seqcast keys client`, is so for one run) that sends
-    /// from `multicast.interface` to the leader at
-    /// `leader`. It learns the leader's epoch from its first answer
+    /// from `multicast.interface` to the leader at `leader`. It learns the leader's epoch from its first answer
     /// (`config.epoch` is not used). A leader that restarted in a newer
     /// epoch leaves what it had not confirmed in doubt:
     /// [`Client::leader_restarted`] says so (through

@@ -523,13 +523,8 @@ struct SmallDisk(PathBuf);
 impl SmallDisk {
     fn mount(dir: PathBuf, size: &str) -> Result<SmallDisk, String> {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let (code, out) = run(
-            "mount",
-            &strings(&["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-                .into_iter()
-                .chain([dir.display().to_string()])
-                .collect::<Vec<_>>(),
-        );
+        let (option, at) = (format!("size={size}"), dir.display().to_string());
+        let (code, out) = run("mount", &strings(&["-t", "tmpfs", "-o", &option, "tmpfs", &at]));
         if code != 0 {
             return Err(format!("mount a {size} tmpfs at {}: {out}", dir.display()));
         }

@@ -65,28 +65,29 @@ fn with_a_journal_acks_and_the_leaders_own_count_wait_for_the_disk() {
 /// An operator trial: a sequencer whose journal filled its disk went on
 /// multicasting what it could not journal, so its followers held events
 /// its journal lacked (DESIGN §8). Once the driver says the journal
-/// failed, nothing past what it appended goes out.
+/// failed, nothing past what it made durable goes out.
 #[test]
 fn a_leader_whose_journal_failed_sends_nothing_its_journal_lacks() {
     let config = Config { journal: true, ..Config::default() };
     let mut leader = Leader::new(config.clone(), 0).unwrap();
     let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
     let mut buf = vec![0; config.mtu];
-    let data_seqs = |datagrams: Vec<Vec<u8>>| -> Vec<u64> {
+    // The sequences the datagrams' batches of `kind` carry.
+    let seqs = |datagrams: Vec<Vec<u8>>, kind: Kind| -> Vec<u64> {
         let frames = datagrams.iter().map(|d| crate::wire::parse(d).unwrap().frame);
-        frames
-            .filter_map(
-                |f| if let Frame::Data(data) = f { Some(data.events.map(|e| e.header.seq.get())) } else { None },
-            )
-            .flatten()
-            .collect()
+        let batches = frames.filter_map(|f| match f {
+            Frame::Data(batch) if kind == Kind::Data => Some(batch.events),
+            Frame::Retransmit(batch) if kind == Kind::Retransmit => Some(batch.events),
+            _ => None,
+        });
+        batches.flatten().map(|e| e.header.seq.get()).collect()
     };
     client.submit(b"a").unwrap();
     let submit = client.poll_transmit(0, &mut buf).unwrap();
     leader.handle_datagram(10, addr(9), &buf[..submit.len]);
     assert!(leader.poll_append().is_some(), "event 1 is appended");
     leader.handle_durable(Seq(1));
-    assert_eq!(data_seqs(sent(&mut leader, 20)), [1]);
+    assert_eq!(seqs(sent(&mut leader, 20), Kind::Data), [1]);
     // Event 2 is stamped and handed to the journal, whose write fails.
     client.submit(b"b").unwrap();
     let submit = client.poll_transmit(30, &mut buf).unwrap();
@@ -94,7 +95,7 @@ fn a_leader_whose_journal_failed_sends_nothing_its_journal_lacks() {
     assert!(leader.poll_append().is_some(), "event 2 is handed to the journal");
     leader.journal_failed();
     assert!(leader.is_journal_failed());
-    assert_eq!(data_seqs(sent(&mut leader, 50)), Vec::<u64>::new(), "event 2 is in no journal: it stays");
+    assert_eq!(seqs(sent(&mut leader, 50), Kind::Data), Vec::<u64>::new(), "event 2 is in no journal: it stays");
     assert_eq!(leader.in_flight(), 2);
     // Neither a HEARTBEAT nor a repair tells of it.
     let later = 50 + config.heartbeat_interval_ns;
@@ -107,14 +108,7 @@ fn a_leader_whose_journal_failed_sends_nothing_its_journal_lacks() {
         .collect();
     assert_eq!(heartbeats, [2], "the next sequence a follower may hear of is 2");
     leader.handle_datagram(later + 10, addr(11), &nak(&config, 1, 1, 3));
-    let repaired: Vec<u64> = sent(&mut leader, later + 20)
-        .iter()
-        .filter_map(|d| match crate::wire::parse(d).unwrap().frame {
-            Frame::Retransmit(r) => Some(r.events.map(|e| e.header.seq.get()).collect::<Vec<_>>()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let repaired = seqs(sent(&mut leader, later + 20), Kind::Retransmit);
     assert_eq!(repaired, [1], "a NAK for 1..3 is answered with 1 alone");
 }
 
