@@ -101,6 +101,12 @@ const HELLO_WINDOW_NS: Nanos = 10_000_000_000;
 /// Observers' addresses owed a hello at once, at most.
 const OBSERVER_HELLOS_MAX: usize = 16;
 
+/// Bytes of repairs from the ring one flush sends at most (each time the
+/// leader has sent everything else it had: a turn's live frames go first,
+/// and the next turn's wait for no more than this). The journal's
+/// history has its own budget, the driver's.
+const REPAIR_BYTES_PER_FLUSH: usize = 64 << 10;
+
 /// The longest round trip taken as a sample: on a LAN, more is a forged
 /// or garbled echo, not a measurement.
 const RTT_SAMPLE_MAX_NS: Nanos = 1_000_000_000;
@@ -129,6 +135,8 @@ enum Timer {
     Heartbeat,
     /// The oldest repair sent stops answering overlapping NAKs.
     RepairLinger,
+    /// A repair the last flush's budget left unsent: the next flush at once.
+    RepairLeft,
 }
 
 /// Where a repair's events come from.
@@ -151,6 +159,13 @@ struct Repair {
     end: u64,
     source: Source,
     done_at: Option<Nanos>,
+}
+
+impl Repair {
+    /// Not yet sent, and the leader's to send (the driver serves history).
+    fn unsent(&self) -> bool {
+        self.done_at.is_none() && self.source != Source::History
+    }
 }
 
 /// The leader state machine.
@@ -205,6 +220,8 @@ pub struct Leader {
     /// so a commit finds whom to tell without a hash per event.
     slot_of: Vec<u16>,
     repairs: Vec<Repair>,
+    /// Repair bytes sent since `poll_transmit` last had nothing more.
+    repair_bytes: usize,
     busy: Vec<(SocketAddr, ClientId, u64, BusyReason)>,
     /// Observers owed their token (with keys: a NAK without it).
     observer_hellos: Vec<SocketAddr>,
@@ -272,6 +289,7 @@ impl Leader {
             clients,
             slot_of,
             repairs: Vec::with_capacity(config.repairs_max),
+            repair_bytes: 0,
             busy: Vec::with_capacity(config.clients_max),
             observer_hellos: Vec::with_capacity(OBSERVER_HELLOS_MAX),
             srtt_ns: config.rtt_initial_ns,
@@ -736,10 +754,11 @@ impl Leader {
 
     /// When the leader next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
-        let mut timers = TimerTable::<2>::new();
+        let mut timers = TimerTable::<3>::new();
         timers.set(Timer::Heartbeat as usize, Some(self.multicast_at + self.config.heartbeat_interval_ns));
         let linger = self.repairs.iter().filter_map(|r| r.done_at).min().map(|at| at + self.config.repair_linger_ns);
         timers.set(Timer::RepairLinger as usize, linger);
+        timers.set(Timer::RepairLeft as usize, self.repairs.iter().any(Repair::unsent).then_some(0));
         timers.next()
     }
 
@@ -787,7 +806,11 @@ impl Leader {
         let (addr, client, request, reason, token) = match self.observer_hellos.pop() {
             Some(addr) => (addr, ClientId(0), 0, BusyReason::Hello, self.observer_token(addr, window)),
             None => {
-                let (addr, client, request, reason) = self.busy.pop()?;
+                let Some((addr, client, request, reason)) = self.busy.pop() else {
+                    // Everything else went: the next flush may repair again.
+                    self.repair_bytes = 0;
+                    return None;
+                };
                 self.stats.busy_sent += 1;
                 let token = if reason == BusyReason::Hello { self.hello_token(client, window) } else { 0 };
                 (addr, client, request, reason, token)

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use super::{Leader, Repair, Source};
+use super::{Leader, REPAIR_BYTES_PER_FLUSH, Repair, Source};
 use crate::core::{Dest, Nanos, NodeId, Seq, Transmit};
 use crate::wire::{FrameWriter, Kind, Nak};
 
@@ -86,8 +86,17 @@ impl Leader {
     }
 
     pub(super) fn transmit_repair(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        if self.repair_bytes >= REPAIR_BYTES_PER_FLUSH {
+            return None;
+        }
+        let transmit = self.next_repair(now, buf)?;
+        self.repair_bytes += transmit.len;
+        Some(transmit)
+    }
+
+    fn next_repair(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let oldest = self.ring.seq_first();
-        let pending = |r: &&mut Repair| r.done_at.is_none() && r.source != Source::History;
+        let pending = |r: &&mut Repair| r.unsent();
         let mut repair = self.repairs.iter_mut().find(pending)?;
         while repair.source == Source::Ring && repair.next < oldest && self.config.journal {
             // Its head left the ring since it was asked for: the journal has it.

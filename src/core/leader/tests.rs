@@ -793,6 +793,83 @@ fn a_gap_filled_without_a_repair_leaves_no_nak_unanswered() {
     assert_eq!(follower.naks_unanswered_ns(now), None);
 }
 
+/// A repair from the ring goes out at most `REPAIR_BYTES_PER_FLUSH` (64
+/// KiB) at a time: each flush's live frames, and the next turn's, wait for
+/// no more than that, however much a NAK asks (an observer's asks four
+/// times a follower's). The rest goes at the next flush, which is due at
+/// once; every event is sent once, in order.
+#[test]
+fn a_long_repair_from_the_ring_goes_out_a_budget_per_flush() {
+    let config = Config::default();
+    let (mut leader, _, now) = every_other_of_2000(&config);
+    leader.handle_datagram(now, addr(11), &nak(&config, 1, 1, 2001));
+    let mut seqs = Vec::new();
+    let mut flushes = 0;
+    while seqs.len() < 2000 {
+        let sent = sent(&mut leader, now);
+        let bytes: usize = sent.iter().map(Vec::len).sum();
+        assert!(bytes <= REPAIR_BYTES_PER_FLUSH + config.mtu, "flush {flushes}: {bytes} bytes");
+        assert!(!sent.is_empty(), "flush {flushes} sent nothing with {} of 2000 sent", seqs.len());
+        for datagram in &sent {
+            match crate::wire::parse(datagram).unwrap().frame {
+                Frame::Retransmit(batch) => seqs.extend(batch.events.map(|e| e.header.seq.get())),
+                other => panic!("{other:?}"),
+            }
+        }
+        flushes += 1;
+        if seqs.len() < 2000 {
+            assert!(leader.poll_timeout().is_some_and(|at| at <= now), "the rest is due at once");
+        }
+    }
+    assert_eq!(seqs, (1..=2000).collect::<Vec<u64>>());
+    // 2,000 records of 40 bytes: 80,000 bytes, more than one flush takes.
+    assert!(flushes >= 2, "{flushes}");
+    assert!(leader.poll_timeout().is_some_and(|at| at > now), "nothing left: no turn at once");
+}
+
+/// The first NAKs of a follower and of an observer that hear of 100,000
+/// events they lack: the follower keeps `nak_events_max` asked, the
+/// observer (`seqcast tail`, replaying history the leader serves from its
+/// journal within a per-turn budget) four times that, so that the leader
+/// does not run out of what was asked between its NAKs.
+#[test]
+fn an_observer_keeps_four_times_a_followers_events_asked() {
+    let config = Config::default();
+    let heartbeat = {
+        let header = Header::new(Kind::Heartbeat, 0, config.cluster_id, config.epoch);
+        let body = crate::wire::Heartbeat {
+            seq_next: 100_001.into(),
+            commit: 100_000.into(),
+            sent_ns: 1.into(),
+            rtt_ns: 0.into(),
+            epoch_start: 0.into(),
+        };
+        let mut buf = vec![0; 128];
+        let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
+        buf.truncate(len);
+        buf
+    };
+    let asked = |mut follower: Follower| -> u64 {
+        let mut buf = vec![0; config.mtu];
+        follower.handle_datagram(10, addr(1), &heartbeat);
+        let mut now = 10;
+        let mut events = 0;
+        while events == 0 {
+            now = follower.poll_timeout().expect("a NAK to come").max(now);
+            follower.handle_timeout(now);
+            while let Some(t) = follower.poll_transmit(now, &mut buf) {
+                if let Frame::Nak(nak) = crate::wire::parse(&buf[..t.len]).unwrap().frame {
+                    events += nak.ranges.iter().map(|r| r.end.get() - r.first.get()).sum::<u64>();
+                }
+            }
+        }
+        events
+    };
+    let max = config.nak_events_max as u64;
+    assert_eq!(asked(Follower::new(config.clone(), NodeId(1), 0).unwrap()), max);
+    assert_eq!(asked(Follower::observe(config.clone(), 0, Seq(1)).unwrap()), 4 * max);
+}
+
 fn ack_of(config: &Config, node: u16, held: u64) -> Vec<u8> {
     let header = Header::new(Kind::Ack, node, config.cluster_id, config.epoch);
     let body = Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
