@@ -259,19 +259,42 @@ pub struct ClientKeys(HashMap<ClientId, Key>);
 /// Client keys a [`ClientKeys`] holds before it starts over.
 const CLIENT_KEYS_MAX: usize = 4096;
 
+impl ClientKeys {
+    /// Keeps client `id`'s `key`, starting over when full.
+    fn keep(&mut self, id: ClientId, key: Key) {
+        if self.0.len() >= CLIENT_KEYS_MAX {
+            self.0.clear();
+        }
+        self.0.insert(id, key);
+    }
+}
+
+/// A key to sign or check with: held, or a client's just derived (not yet
+/// kept: a derivation for a frame whose tag is wrong is not).
+enum KeyOf<'a> {
+    Held(&'a Key),
+    Derived(ClientId, Key),
+}
+
+impl KeyOf<'_> {
+    fn key(&self) -> &Key {
+        match self {
+            KeyOf::Held(key) => key,
+            KeyOf::Derived(_, key) => key,
+        }
+    }
+}
+
 impl Keys {
-    /// `f` of the key of `signer`, if held here (a client's derived once
-    /// into `derived`).
-    fn with_key<R>(&self, signer: Signer, derived: &mut ClientKeys, f: impl FnOnce(&Key) -> R) -> Option<R> {
+    /// The key of `signer`, if this process holds it: a client's from
+    /// `derived` if derived before, else derived now.
+    fn key_of<'a>(&'a self, signer: Signer, derived: &'a ClientKeys) -> Option<KeyOf<'a>> {
         match (self, signer) {
-            (Keys::Member { member, .. }, Signer::Member) => Some(f(member)),
+            (Keys::Member { member, .. }, Signer::Member) => Some(KeyOf::Held(member)),
             (Keys::Member { clients, .. } | Keys::Clients { clients }, Signer::Client(id)) => {
-                if derived.0.len() >= CLIENT_KEYS_MAX && !derived.0.contains_key(&id) {
-                    derived.0.clear();
-                }
-                Some(f(derived.0.entry(id).or_insert_with(|| clients.client_key(id))))
+                Some(derived.0.get(&id).map_or_else(|| KeyOf::Derived(id, clients.client_key(id)), KeyOf::Held))
             }
-            (Keys::Client { id, key }, Signer::Client(of)) if *id == of => Some(f(key)),
+            (Keys::Client { id, key }, Signer::Client(of)) if *id == of => Some(KeyOf::Held(key)),
             _ => None,
         }
     }
@@ -285,7 +308,11 @@ impl Keys {
 
     /// [`seal`](Self::seal), with client keys kept in `derived` between calls.
     pub fn seal_with(&self, buf: &mut [u8], len: usize, derived: &mut ClientKeys) -> Option<usize> {
-        let tag = self.with_key(Signer::of(&buf[..len])?, derived, |key| key.tag(&buf[..len]))?;
+        let key = self.key_of(Signer::of(&buf[..len])?, derived)?;
+        let tag = key.key().tag(&buf[..len]);
+        if let KeyOf::Derived(id, key) = key {
+            derived.keep(id, key);
+        }
         buf[len..len + TAG_LEN].copy_from_slice(&tag);
         Some(len + TAG_LEN)
     }
@@ -302,10 +329,19 @@ impl Keys {
         }
         let (datagram, tag) = bytes.split_at(bytes.len() - TAG_LEN);
         let signer = Signer::of(datagram).ok_or(AuthError::Short)?;
-        let expected = self.with_key(signer, derived, |key| key.tag(datagram)).ok_or(AuthError::NoKey)?;
+        let key = self.key_of(signer, derived).ok_or(AuthError::NoKey)?;
+        let expected = key.key().tag(datagram);
         // Compared in constant time: how much of a forged tag is right must not show.
         let differs = expected.iter().zip(tag).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if differs == 0 { Ok(datagram) } else { Err(AuthError::BadTag) }
+        if differs != 0 {
+            // Forged frames naming many client ids must not evict the keys
+            // of real ones.
+            return Err(AuthError::BadTag);
+        }
+        if let KeyOf::Derived(id, key) = key {
+            derived.keep(id, key);
+        }
+        Ok(datagram)
     }
 
     /// Reads a key file: lines `member = HEX`, `clients = HEX` (a member
@@ -472,6 +508,26 @@ mod tests {
             assert!(keys.open_with(&first, &mut derived).is_ok());
             assert!(derived.0.len() <= CLIENT_KEYS_MAX);
         }
+    }
+
+    /// A security review: a key derived to check a frame was kept before
+    /// its tag was checked, so forged frames naming 4,096 client ids
+    /// evicted every real client's key (each then derived again). Only a
+    /// frame whose tag is right keeps its client's key.
+    #[test]
+    fn only_a_frame_whose_tag_is_right_keeps_its_clients_key() {
+        let keys = keys();
+        let mut derived = ClientKeys::default();
+        let real = sealed(&keys, datagram(Kind::Submit, 5)).unwrap();
+        assert!(keys.open_with(&real, &mut derived).is_ok());
+        assert!(derived.0.contains_key(&ClientId(5)));
+        for id in 1000..1000 + CLIENT_KEYS_MAX as u32 {
+            let mut forged = sealed(&keys, datagram(Kind::Submit, id)).unwrap();
+            *forged.last_mut().unwrap() ^= 1;
+            assert_eq!(keys.open_with(&forged, &mut derived), Err(AuthError::BadTag));
+        }
+        assert_eq!(derived.0.len(), 1, "no forged frame's client key is kept");
+        assert!(derived.0.contains_key(&ClientId(5)));
     }
 
     fn sealed_fresh(keys: &Keys, id: u32) -> Option<Vec<u8>> {
