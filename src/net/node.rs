@@ -316,6 +316,10 @@ impl Digest {
 
 impl core::fmt::Display for Digest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Sequences start at 1: a first of 0 is nothing delivered.
+        if self.first == 0 {
+            return write!(f, "seq none events 0 lost 0 hash {:016x}", self.hash);
+        }
         write!(
             f,
             "seq {}..={} events {} lost {} hash {:016x}",
@@ -842,6 +846,18 @@ mod tests {
             digest.add(&MemberEvent::Log(Event::Deliver(event)));
         }
         digest.hash
+    }
+
+    /// An operator trial: a tail that delivered nothing printed
+    /// `seq 0..=0`, a range holding sequence 0, which no log has.
+    #[test]
+    fn a_digest_of_nothing_says_none() {
+        let empty = Digest::default().to_string();
+        assert!(empty.starts_with("seq none events 0 lost 0 hash "), "{empty}");
+        let mut one = Digest::default();
+        let record = crate::wire::test_record(1, 1, b"e");
+        one.add(&MemberEvent::Log(Event::Deliver(EventRef::split(&record).unwrap().0)));
+        assert!(one.to_string().starts_with("seq 1..=1 events 1 lost 0 hash "), "{one}");
     }
 
     #[test]
