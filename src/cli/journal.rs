@@ -239,8 +239,9 @@ fn segment_line(report: &SegmentReport) -> String {
 fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<ExitCode, Failure> {
     a_nodes_journal(dir)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut error = None;
+    let (mut error, mut printed) = (None, false);
     let stopped = journal::entries(dir, from, to, |entry| {
+        printed = true;
         if error.is_none()
             && let Err(e) = writeln!(out, "{}", line(&entry, format))
         {
@@ -251,7 +252,12 @@ fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<Exi
         return Err(e.into());
     }
     out.flush()?;
-    let Some(stopped) = stopped else { return Ok(ExitCode::SUCCESS) };
+    let Some(stopped) = stopped else {
+        if !printed {
+            eprintln!("journal {}: no events", dir.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
     let why = stopped_text(stopped, from);
     Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
 }

@@ -157,6 +157,8 @@ pub fn entries(
     // Asked for a range past the last record (`to` of `u64::MAX`: the last there is).
     match next {
         Some(next) if next > from && (next > to || to == Seq(u64::MAX)) => Ok(None),
+        // Everything there is, of a journal that holds nothing: all of it read.
+        None if from <= Seq::FIRST && to == Seq(u64::MAX) => Ok(None),
         next => Ok(Some(Stopped::Ended(next.map_or(Seq::ZERO, Seq::prev)))),
     }
 }
@@ -246,6 +248,21 @@ mod tests {
         assert_eq!(read(&dir, 1, u64::MAX), ((1..=200).collect(), None), "to the last there is");
         assert_eq!(read(&dir, 150, 250), ((150..=200).collect(), Some(Stopped::Ended(Seq(200)))));
         assert_eq!(read(&dir, 201, u64::MAX), (vec![], Some(Stopped::Ended(Seq(200)))));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An operator trial: `journal dump` of a journal holding no events
+    /// exited 1 ("stopped: the journal holds no events") where `journal
+    /// verify` of it exits 0. All of nothing is read; a range asked for in
+    /// it is not there.
+    #[test]
+    fn all_of_an_empty_journal_is_read_and_a_range_in_it_is_not_there() {
+        let dir = std::env::temp_dir().join(format!("seqcast-inspect-empty-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        assert_eq!(read(&dir, 0, u64::MAX), (vec![], None));
+        assert_eq!(read(&dir, 1, u64::MAX), (vec![], None));
+        assert_eq!(read(&dir, 5, u64::MAX), (vec![], Some(Stopped::Ended(Seq::ZERO))));
+        assert_eq!(read(&dir, 0, 10), (vec![], Some(Stopped::Ended(Seq::ZERO))));
         fs::remove_dir_all(&dir).unwrap();
     }
 
