@@ -26,8 +26,10 @@ pub struct LeaderStats {
     /// Submitted events after a missing request number, dropped (go-back-N:
     /// the client is told to resend from the missing one).
     pub out_of_order: u64,
-    /// Submitted events larger than `payload_max`, dropped.
-    pub oversized: u64,
+    /// Submitted events never to be taken, dropped and answered BUSY
+    /// reason 6: a payload over `payload_max`, or request 0 (a client's
+    /// requests start at 1).
+    pub refused: u64,
     /// BUSY replies sent.
     pub busy_sent: u64,
     /// DATA datagrams sent.
@@ -581,7 +583,7 @@ impl Leader {
             }
         }
         // Request numbers of a client id start at 1 (one id per incarnation).
-        let start = if self.promoted { submit.head.request.get() } else { 1 };
+        let start = if self.promoted { submit.head.request.get().max(1) } else { 1 };
         let room = Room::IdleBefore(now.saturating_sub(self.config.client_idle_ns));
         let Some(slot) = self.clients.find_or_add(id, Some(from), start, room) else {
             self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
@@ -592,7 +594,7 @@ impl Leader {
         for event in submit.events {
             let request = event.header.request.get();
             let entry = self.clients.entries[slot];
-            if request < entry.request_next {
+            if request < entry.request_next && request > 0 {
                 self.on_duplicate(slot, request);
                 continue;
             }
@@ -607,9 +609,9 @@ impl Leader {
                 }
                 break;
             }
-            if event.payload.len() > self.config.payload_max {
+            if request == 0 || event.payload.len() > self.config.payload_max {
                 // Never to be taken: say so, or the client would resend it forever.
-                self.stats.oversized += 1;
+                self.stats.refused += 1;
                 self.queue_busy(from, id, request, BusyReason::Refused);
                 break;
             }

@@ -282,6 +282,31 @@ fn busy_of(datagrams: &[Vec<u8>]) -> Vec<(u32, BusyReason)> {
         .collect()
 }
 
+/// A reader of PROTOCOL.md against the code: request 0 (a client numbers
+/// its requests from 1) was taken as the first request by an elected or
+/// resumed leader, and dropped without a word by another. Both refuse it
+/// (BUSY reason 6, naming it) and stamp nothing.
+#[test]
+fn request_0_is_refused_by_name_by_any_leader() {
+    let config = Config::default();
+    let fresh = Leader::new(config.clone(), 0).unwrap();
+    let resumed = Leader::resume(config.clone(), 0, Seq::FIRST).unwrap().finish(Seq::ZERO);
+    for (name, mut leader) in [("new", fresh), ("resumed", resumed)] {
+        let mut buf = vec![0; config.mtu];
+        let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+        let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 0).unwrap();
+        let mut record = crate::wire::test_record(9, 0, b"zero");
+        record[..8].fill(0); // unstamped
+        assert!(w.push_record(&record));
+        let len = w.finish();
+        leader.handle_datagram(10, addr(9), &buf[..len]);
+        assert_eq!(leader.stats().events_stamped, 0, "{name}");
+        assert_eq!(leader.stats().refused, 1, "{name}");
+        let out = sent(&mut leader, 20);
+        assert_eq!(busy_of(&out), [(9, BusyReason::Refused)], "{name}");
+    }
+}
+
 /// Issue 16: a full client table refused every new client until the leader
 /// restarted. A client idle for `client_idle_ns` with nothing uncommitted
 /// gives its place up; back, it resumes where it stopped, and its old
@@ -589,7 +614,7 @@ fn an_oversized_record_is_counted_and_refused_by_name() {
     }
     let len = w.finish();
     leader.handle_datagram(10, addr(9), &buf[..len]);
-    assert_eq!(leader.stats().oversized, 1);
+    assert_eq!(leader.stats().refused, 1);
     assert_eq!(leader.stats().events_stamped, 1, "request 1 is taken, 3 waits behind 2");
     let out = sent(&mut leader, 20);
     assert_eq!(busy_of(&out), [(9, BusyReason::Refused)]);
