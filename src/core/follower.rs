@@ -955,7 +955,8 @@ impl Follower {
             per_event_ns: self.config.nak_retry_per_event_ns,
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
-        // Retries back off from 2x RTT, doubling, up to nak_delay_max_ns.
+        // Retries back off from 4x RTT (2x RTT doubled once for the NAK
+        // that asked), doubling, up to nak_delay_max_ns.
         let retry_ns = |tries: u8| (2 * rtt_ns).saturating_mul(1 << tries.min(20)).clamp(min_ns, max_ns);
         let mut events = 0;
         self.window.collect_naks(now, limits, retry_ns, |first, end| {
