@@ -401,6 +401,21 @@ impl Election {
         }
     }
 
+    /// Its journal failed: a promise it made but could not make durable
+    /// must not leave (a restart would forget it, and it could vote twice
+    /// in one epoch). Granted VOTEs not yet sent and its candidacy's
+    /// requests are dropped, and the candidacy is lost; refusals, a
+    /// rejoining member's question and "not leader" replies still go.
+    pub(super) fn withdraw(&mut self, now: Nanos) {
+        self.owed.retain(|owed| match owed {
+            Owed::Vote { granted, .. } => !granted,
+            Owed::Request { epoch, .. } => *epoch == Epoch::ZERO,
+            Owed::NotLeader { .. } => true,
+        });
+        self.lose(now, false);
+        (self.stand_at, self.deferred, self.forced_tries) = (None, None, 0);
+    }
+
     /// The next frame owed, oldest first.
     pub(super) fn pop_owed(&mut self) -> Option<Owed> {
         self.owed.pop_front()

@@ -187,6 +187,7 @@ impl Member {
     /// for a member that can count itself in a quorum.
     pub fn journal_failed(&mut self, now: Nanos) {
         self.journal_failed = true;
+        self.election.withdraw(now);
         self.step_down(now);
     }
 

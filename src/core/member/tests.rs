@@ -81,6 +81,29 @@ fn a_member_whose_journal_failed_neither_votes_nor_stands_and_a_leader_steps_dow
     assert_eq!(leader.election_stats().stepped_down, 1);
 }
 
+/// A reader of DESIGN §8 against the code: a vote granted in a turn whose
+/// claim write then failed still left in that turn (the driver writes the
+/// claim before it sends), so a restart could forget the promise and vote
+/// twice in one epoch. Once its journal fails, nothing it promised goes
+/// out: neither a granted VOTE nor its own candidacy's request.
+#[test]
+fn a_promise_made_in_the_turn_the_journal_failed_never_leaves() {
+    let config = Config { failover: Failover::Manual, ..Config::default() };
+    let mut voter = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    voter.handle_datagram(10, addr(2), &request(2, 2, (1, 0), true));
+    voter.journal_failed(10);
+    let sent = drain(&mut voter, 10);
+    assert!(sent.iter().all(|(kind, _)| *kind != Kind::Vote), "no VOTE goes: {sent:?}");
+    // A candidate whose journal fails before its request leaves asks nobody.
+    let mut config = config;
+    config.failover = Failover::Auto;
+    let mut candidate = Member::new(config, NodeId(1), 0).unwrap();
+    assert!(candidate.promote(20));
+    candidate.journal_failed(20);
+    let sent = drain(&mut candidate, 20);
+    assert!(sent.iter().all(|(kind, _)| *kind != Kind::VoteRequest), "no VOTE_REQUEST goes: {sent:?}");
+}
+
 /// Member 0 restarted without --rejoin: it leads epoch 1 again with an
 /// empty log while its followers hold 500 events of that epoch.
 #[test]
