@@ -655,6 +655,17 @@ impl Follower {
         Some(Append { epoch: self.epoch(), commit, event })
     }
 
+    /// With a journal: what it knows committed, up to what it handed the
+    /// driver to append. Each record carries the commit known when it was
+    /// handed out; one heard after the last (an idle leader's HEARTBEAT)
+    /// the driver keeps beside the journal, so that a restart knows it.
+    pub fn journal_commit(&self) -> Seq {
+        if !self.config.journal || self.observer {
+            return Seq::ZERO;
+        }
+        Seq(self.known_commit().min(self.appended))
+    }
+
     /// The driver made every record up to `through` durable: ACKs may say so.
     pub fn handle_durable(&mut self, through: Seq) {
         invariant!(through.get() <= self.last_record, "durable {through} beyond appended {}", self.last_record);

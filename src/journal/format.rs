@@ -220,6 +220,74 @@ impl ClaimFile {
     }
 }
 
+/// First four bytes of the commit file: `"SQCM"`.
+pub const COMMIT_MAGIC: u32 = u32::from_le_bytes(*b"SQCM");
+
+/// The file `commit` beside a follower's segments (DESIGN §8): the highest
+/// sequence it knew committed when no record it wrote said so (each record
+/// carries the commit known when it was written; one the leader announced
+/// after the last record, in a HEARTBEAT, would otherwise be forgotten at a
+/// restart). Rewritten in place, never synced: it survives a process crash,
+/// and one torn by a power loss fails its CRC and is not read.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct CommitFile {
+    /// [`COMMIT_MAGIC`].
+    pub magic: U32,
+    /// [`SEGMENT_VERSION`].
+    pub version: U16,
+    /// Reserved; zero.
+    pub reserved: U16,
+    /// The cluster.
+    pub cluster: U32,
+    /// The node.
+    pub node: U16,
+    /// Reserved; zero.
+    pub reserved2: U16,
+    /// The commit.
+    pub commit: U64,
+    /// Reserved; zero.
+    pub reserved3: U32,
+    /// CRC-32 of the 28 bytes before it.
+    pub crc: U32,
+}
+const _: () = assert!(size_of::<CommitFile>() == 32);
+
+impl CommitFile {
+    /// `node` of `cluster` knew everything up to `commit` committed.
+    pub fn new(cluster: u32, node: NodeId, commit: Seq) -> CommitFile {
+        let mut file = CommitFile {
+            magic: COMMIT_MAGIC.into(),
+            version: SEGMENT_VERSION.into(),
+            reserved: 0.into(),
+            cluster: cluster.into(),
+            node: node.0.into(),
+            reserved2: 0.into(),
+            commit: commit.get().into(),
+            reserved3: 0.into(),
+            crc: 0.into(),
+        };
+        file.crc = crc32fast::hash(&file.as_bytes()[..28]).into();
+        file
+    }
+
+    /// The commit file in `bytes`, if it is exactly one with the right
+    /// magic, version and CRC.
+    pub fn parse(bytes: &[u8]) -> Result<&CommitFile, HeaderError> {
+        let file = CommitFile::ref_from_bytes(bytes).map_err(|_| HeaderError::Short)?;
+        if file.magic.get() != COMMIT_MAGIC {
+            return Err(HeaderError::Magic);
+        }
+        if file.version.get() != SEGMENT_VERSION {
+            return Err(HeaderError::Version(file.version.get()));
+        }
+        if crc32fast::hash(&bytes[..28]) != file.crc.get() {
+            return Err(HeaderError::Crc);
+        }
+        Ok(file)
+    }
+}
+
 /// Where the bytes a record's CRC covers start in the record: its epoch,
 /// its commit and the event record follow one another from there.
 const CRC_FROM: usize = 8;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use zerocopy::{FromBytes, IntoBytes};
 
 use super::format::{
-    self, ClaimFile, End, Entry, HeaderError, SEGMENT_VERSION, Scan, SegmentHeader, encode, journal_len,
+    self, ClaimFile, CommitFile, End, Entry, HeaderError, SEGMENT_VERSION, Scan, SegmentHeader, encode, journal_len,
 };
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
@@ -244,6 +244,8 @@ pub struct Journal {
     segments: Vec<Segment>,
     /// The last segment, open for writing.
     file: Option<File>,
+    /// The commit file, once written (see [`Journal::write_commit`]).
+    commit_file: Option<File>,
     /// Records encoded this turn, not yet written.
     pending: Vec<u8>,
     /// Segments after a corrupt record: not read, not written to, deleted
@@ -330,6 +332,7 @@ impl Journal {
             _lock: lock,
             segments: Vec::new(),
             file: None,
+            commit_file: None,
             pending: Vec::with_capacity(1 << 20),
             next: Seq::ZERO,
             durable: Seq::ZERO,
@@ -354,6 +357,10 @@ impl Journal {
             && last.end > first.first
         {
             recovery.range = Some((first.first, last.end.prev()));
+        }
+        // Never past the last record kept (the rest is fetched again).
+        if let (Some(commit), Some((_, last))) = (journal.read_commit()?, recovery.range) {
+            recovery.commit = recovery.commit.max(commit.min(last));
         }
         if let Some(last) = journal.segments.last() {
             journal.next = last.end;
@@ -434,6 +441,44 @@ impl Journal {
         let capacity = header.capacity.get().max(file_len);
         self.segments.push(Segment { path, first, end, len: good, dirty, capacity, index });
         Ok(())
+    }
+
+    fn commit_path(&self) -> PathBuf {
+        self.options.dir.join("commit")
+    }
+
+    /// The commit file's commit: `None` if there is none, or it is torn
+    /// or damaged (it only ever adds to what the records say); one of
+    /// another cluster or node is refused, as a segment would be.
+    fn read_commit(&self) -> Result<Option<Seq>, JournalError> {
+        let path = self.commit_path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(JournalError::Io(path, e)),
+        };
+        let Ok(file) = CommitFile::parse(&bytes) else { return Ok(None) };
+        if file.cluster.get() != self.options.cluster || file.node.get() != self.options.node.0 {
+            let (cluster, node) = (file.cluster.get(), file.node.get());
+            let mine = (self.options.cluster, self.options.node.0);
+            return Err(JournalError::Foreign { path, cluster, node, mine });
+        }
+        Ok(Some(Seq(file.commit.get())))
+    }
+
+    /// Records that everything up to `commit` is committed (a follower's,
+    /// DESIGN §8), when no record it wrote says so: rewritten in place in
+    /// the page cache, not synced (see [`CommitFile`]).
+    pub fn write_commit(&mut self, commit: Seq) -> Result<(), JournalError> {
+        let path = self.commit_path();
+        let io = |e| JournalError::Io(path.clone(), e);
+        if self.commit_file.is_none() {
+            let file = OpenOptions::new().write(true).create(true).truncate(false).open(&path).map_err(io)?;
+            self.commit_file = Some(file);
+        }
+        let file = self.commit_file.as_ref().expect("opened");
+        let record = CommitFile::new(self.options.cluster, self.options.node, commit);
+        file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)
     }
 
     fn claim_path(&self) -> PathBuf {
@@ -1293,6 +1338,43 @@ mod tests {
         assert!(error.contains("journal claim file") && error.contains("CRC mismatch"), "{error}");
         assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A reader of DESIGN §8: a commit heard after the last record was in
+    /// no record, so a restart forgot it. The commit file keeps it: read
+    /// back at the next open, never past the last record, a torn one not
+    /// read, another node's refused.
+    #[test]
+    fn the_commit_file_adds_what_no_record_says_and_a_torn_one_is_not_read() {
+        let dir = temp_dir("commit");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=10);
+        journal.write_commit(Seq(10)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.commit, Seq(10), "the records said 9");
+        journal.write_commit(Seq(40)).unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.commit, Seq(10), "never past the last record");
+        let path = dir.join("commit");
+        let mut torn = fs::read(&path).unwrap();
+        torn[16] ^= 1;
+        fs::write(&path, &torn).unwrap();
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.commit, Seq(9), "a torn commit file is not read: the records' 9");
+        // Node 2's commit file alone in a directory node 4 opens.
+        let alone = temp_dir("commit-alone");
+        fs::create_dir_all(&alone).unwrap();
+        fs::copy(&path, alone.join("commit")).unwrap();
+        let (mut journal, _) = Journal::open(options(&alone)).unwrap();
+        journal.write_commit(Seq(10)).unwrap();
+        drop(journal);
+        let other = JournalOptions { node: NodeId(4), ..options(&alone) };
+        let error = Journal::open(other).unwrap_err().to_string();
+        assert!(error.contains("commit") && error.contains("belongs to cluster 5, node 2"), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(&alone).unwrap();
     }
 
     #[test]

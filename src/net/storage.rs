@@ -28,6 +28,11 @@ pub(super) trait Durable {
     fn journal_claim(&self) -> Option<JournalClaim> {
         None
     }
+    /// What it knows committed, to be kept beside its journal when no
+    /// record says as much (a follower's; see [`Journal::write_commit`]).
+    fn journal_commit(&self) -> Seq {
+        Seq::ZERO
+    }
     /// A range to serve from the journal (a leader's).
     fn poll_history(&mut self, _now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         None
@@ -108,6 +113,9 @@ impl Durable for Follower {
     fn poll_truncate(&mut self) -> Option<Seq> {
         Follower::poll_truncate(self)
     }
+    fn journal_commit(&self) -> Seq {
+        Follower::journal_commit(self)
+    }
     fn journal_failed(&mut self, _now: Nanos) -> &'static str {
         Follower::journal_failed(self);
         ""
@@ -144,6 +152,8 @@ pub(super) struct Stored<M> {
     failed: bool,
     /// The claim last written beside the journal.
     claimed: Option<JournalClaim>,
+    /// The highest commit a record written, or the commit file, says.
+    commit_kept: Seq,
     /// Ranges being served from the journal, oldest request first.
     jobs: VecDeque<Job>,
     /// Records read for the first job, and how far they were sent.
@@ -289,6 +299,7 @@ impl<M: Machine + Durable> Stored<M> {
             journal,
             failed: false,
             claimed: None,
+            commit_kept: Seq::ZERO,
             jobs: VecDeque::new(),
             records: Vec::new(),
             records_at: 0,
@@ -411,11 +422,21 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         while result.is_ok()
             && let Some(append) = self.machine.poll_append()
         {
+            self.commit_kept = self.commit_kept.max(append.commit);
             result = journal.append(append.epoch, append.commit, append.event.record);
         }
         // Written before anything of this turn is sent: no follower holds an
         // event its leader's journal lacks. At `none` that is durable too.
         result = result.and_then(|()| journal.write());
+        // A commit heard after the last record (an idle leader's HEARTBEAT)
+        // is in no record: a restarted follower would not know it, and
+        // could take a sequencer restarted without its journal for one
+        // that resumed it (DESIGN §8).
+        let known = self.machine.journal_commit();
+        if result.is_ok() && known > self.commit_kept {
+            self.commit_kept = known;
+            result = journal.write_commit(known);
+        }
         if result.is_ok() && !journal.syncs() {
             result = self.sync();
         }
