@@ -254,7 +254,10 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
         ["--segment-bytes", "65536", "--retain-events", "2000", "--ring-events", "2000", "--in-flight-max", "1000"];
     let cluster = Cluster::start_journaled_with(10, 2, "none", &retain);
     let said = cluster.leader.line("journal: ");
-    assert!(said.contains("retention: at most 2000 events, whole segments deleted"), "the banner names it: {said}");
+    assert!(
+        said.contains("retention: keeps at least the newest 2000 events, whole segments deleted"),
+        "the banner names it: {said}"
+    );
     cluster.load(10_000, 10_000);
     let mut tail = common::strings(&["tail", "--from", "1", "--to", "10000", "--format", "count"]);
     tail.extend(cluster.common_args());

@@ -22,7 +22,8 @@ pub struct JournalArgs {
 enum JournalCommand {
     /// Check every segment and record: prints each segment's sequences,
     /// epochs and how it ends. Exits 1 if a record is damaged (a torn tail,
-    /// which the node clears when it next starts, or a corrupt record).
+    /// which the node clears when it next starts, or a corrupt record) or
+    /// sequences are missing between two segments.
     Verify {
         /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]
@@ -190,8 +191,8 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     match (kept, first) {
         (Some(Some(kept)), Some(first)) => writeln!(
             out,
-            "damaged: a node started on it keeps {first}..={kept}; a follower or a member fetches the rest again, \
-             a sequencer refuses it"
+            "damaged: a follower started on it keeps {first}..={kept} and fetches the rest again (a member keeps \
+             what it knew committed), a sequencer refuses it"
         )?,
         (Some(_), _) => writeln!(
             out,

@@ -424,14 +424,16 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
         Some(j) => {
             // What retention keeps: history older than that is gone for a
             // follower or a tail that asks (UNRECOVERABLE).
-            let kept: Vec<String> =
-                [j.retain_events.map(|n| format!("{n} events")), j.retain_bytes.map(|n| format!("{n} bytes"))]
-                    .into_iter()
-                    .flatten()
-                    .collect();
+            let kept: Vec<String> = [
+                j.retain_events.map(|n| format!("at least the newest {n} events")),
+                j.retain_bytes.map(|n| format!("at most {n} bytes")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             let retention = match kept.is_empty() {
                 true => String::new(),
-                false => format!("; retention: at most {}, whole segments deleted", kept.join(" and ")),
+                false => format!("; retention: keeps {}, whole segments deleted", kept.join(" and ")),
             };
             format!(
                 "journal: {} (sync {}; ACKs wait for it{retention})",

@@ -40,9 +40,11 @@ pub struct JournalOptions {
     pub segment_bytes: u64,
     /// The largest event record (`Config::record_max`).
     pub record_max: usize,
-    /// Keep at most this many bytes of segments (whole segments go).
+    /// Keep at most this many bytes of segments (whole segments go; the
+    /// one being written stays).
     pub retain_bytes: Option<u64>,
-    /// Keep at most this many events (whole segments go).
+    /// Keep at least the newest this many events: a whole old segment goes
+    /// once the segments after it hold as many.
     pub retain_events: Option<u64>,
 }
 
