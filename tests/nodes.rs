@@ -272,7 +272,7 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     assert!(lost > 0 && events >= 2000 && events + lost == 10_000, "{digest}");
     assert!(text.contains(&format!("error: {lost} sequences within 1..={lost} were lost (UNRECOVERABLE)")), "{text}");
     // The leader says so too, with the range.
-    let said = |l: &str| l.contains("warning: leader: told a follower that sequences").then(|| l.to_string());
+    let said = |l: &str| l.contains("warning: leader: told a follower or a tail that sequences").then(|| l.to_string());
     cluster.leader.wait_for(Duration::from_secs(5), said);
     // Each second's line spans all so far: the last reaches the tail's loss.
     let span = format!("within 1..={lost})");
@@ -355,6 +355,26 @@ fn whole_cluster_killed_and_restarted(tag: u8, sync: &str) {
         "sequences 1..={held} are the first client's requests 1..={held}"
     );
     drop(first);
+}
+
+/// An operator trial: a tail of a quiet stream printed nothing for minutes,
+/// its lines held in a buffer until it filled or the tail stopped. Each
+/// event shows as it is delivered.
+#[test]
+fn a_tail_prints_each_event_of_a_quiet_stream_as_it_comes() {
+    let mut cluster = Cluster::start(32);
+    let mut tail_args = common::strings(&["tail", "--from", "1", "--format", "text"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    tail.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast tail: ").then_some(()));
+    let report = cluster.load(3, 100);
+    assert_eq!(json_number(&report, "committed"), 3.0, "{report}");
+    tail.wait_for(Duration::from_secs(10), |l| l.starts_with("seq 3 client ").then_some(()));
+    assert_eq!(tail.stop(), 0, "{:?}", tail.output());
+    assert!(tail.line("digest: ").starts_with("seq 1..=3 events 3 lost 0 "));
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
 }
 
 /// A tail without --failover goes on through a sequencer restarted on its

@@ -396,7 +396,7 @@ impl AckWatch {
         let new = events - std::mem::replace(&mut self.events_unrecoverable, events);
         if let Some((first, end)) = leader.unrecoverable_span().filter(|_| new > 0) {
             eprintln!(
-                "{} warning: leader: told a follower that sequences it asked for are gone ({new} in UNRECOVERABLEs; \
+                "{} warning: leader: told a follower or a tail that sequences it asked for are gone ({new} in UNRECOVERABLEs; \
                  all so far within {first}..={}): out of the ring, and not in the journal (none, or retention \
                  deleted them)",
                 super::args::clock_time(),

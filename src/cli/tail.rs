@@ -1,9 +1,11 @@
 //! `seqcast tail`: a read-only subscriber that replays the log from a
 //! sequence and then follows it live, printing events or counting them.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::SocketAddrV4;
+use std::os::fd::AsFd;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -60,6 +62,31 @@ enum Format {
     Count,
 }
 
+/// Standard output that writes nothing more once a stop signal came: a
+/// reader that stopped reading (a full pipe) must not keep the tail from
+/// stopping, as it did when a write the signal interrupted (or cut short)
+/// was tried again. (A `File` on a duplicate of stdout: std's own stdout
+/// tries an interrupted write again.) Each turn's lines are written out
+/// before the tail waits, so a stop loses none that could be written.
+struct Stdout(File);
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let stopped = || io::Error::other("stopped while standard output was full (its reader reads nothing)");
+        if net::stop_requested() {
+            return Err(stopped());
+        }
+        match self.0.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted && net::stop_requested() => Err(stopped()),
+            result => result,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn line(event: &EventRef<'_>, format: Format) -> Option<String> {
     let h = event.header;
     let (seq, client, request, stamp) = (h.seq(), h.client(), h.request.get(), h.stamp_ns.get());
@@ -112,7 +139,14 @@ pub fn run(args: &TailArgs) -> ExitCode {
     if let Some(to) = args.to {
         node.deliver_until(Seq(to));
     }
-    let mut out = BufWriter::new(io::stdout().lock());
+    let stdout = match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Stdout(File::from(fd)),
+        Err(e) => return fail(format!("standard output: {e}")),
+    };
+    // Written out after each turn that delivered anything: a tail of a
+    // quiet stream shows each event as it comes, not when a buffer fills.
+    let out = RefCell::new(BufWriter::new(stdout));
+    let out_failed = Cell::new(false);
     let mut silence = super::nodes::Silence::default();
     let mut reject_watch = super::nodes::RejectWatch::default();
     // Without --failover it takes one leader id's frames: after an election
@@ -124,15 +158,24 @@ pub fn run(args: &TailArgs) -> ExitCode {
              with --failover to follow the newest leader"
         }
     };
-    let result = node.run(
+    let flush = || {
+        if !out_failed.get() && out.borrow_mut().flush().is_err() {
+            out_failed.set(true);
+            done.set(true);
+        }
+    };
+    let result = node.run_turns(
         &|| net::stop_requested() || done.get(),
         |event| {
             let last = match *event {
                 Event::Deliver(e) => {
                     if let Some(text) = line(&e, args.format)
-                        && writeln!(out, "{text}").is_err()
+                        && !out_failed.get()
+                        && writeln!(out.borrow_mut(), "{text}").is_err()
                     {
-                        // The reader went away (`| head`): nothing is wrong.
+                        // The reader went away (`| head`), or stopped
+                        // reading and a stop signal came: nothing is wrong.
+                        out_failed.set(true);
                         done.set(true);
                     }
                     e.header.seq()
@@ -160,13 +203,15 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 done.set(true);
             }
         },
+        &flush,
         |follower, driver| {
             reject_watch.tick("tail", follower.rejects(), driver);
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, "tail", hint);
         },
     );
-    let _ = out.flush();
+    // What the last turn printed, unless a stop signal came first.
+    flush();
     drop(out);
     if let Err(e) = result {
         return fail(e);

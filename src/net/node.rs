@@ -499,7 +499,21 @@ impl FollowerNode {
     pub fn run(
         &mut self,
         stop: &dyn Fn() -> bool,
+        on_event: impl FnMut(&Event<'_>),
+        each_second: impl FnMut(&Follower, &Driver),
+    ) -> io::Result<()> {
+        self.run_turns(stop, on_event, || {}, each_second)
+    }
+
+    /// As [`run`](Self::run), calling `after_events` after each turn that
+    /// handed `on_event` anything, before the node waits for more: where a
+    /// program that buffers its output writes it out (`seqcast tail`), so
+    /// that what was delivered does not wait for the next datagram.
+    pub fn run_turns(
+        &mut self,
+        stop: &dyn Fn() -> bool,
         mut on_event: impl FnMut(&Event<'_>),
+        mut after_events: impl FnMut(),
         mut each_second: impl FnMut(&Follower, &Driver),
     ) -> io::Result<()> {
         let (histogram, digest, timed) = (&mut self.delivery, &mut self.digest, self.timed);
@@ -507,8 +521,10 @@ impl FollowerNode {
         if let Some(journal) = self.follower.journal() {
             let end = self.follower.machine.seq_next_delivery();
             self.replayed = replay(journal, end, digest, &mut on_event)?;
+            after_events();
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
+            let mut any = false;
             while let Some(event) = follower.machine.poll_event() {
                 if timed {
                     record_delivery(histogram, digest, now, &MemberEvent::Log(event));
@@ -516,6 +532,10 @@ impl FollowerNode {
                     digest.add(&MemberEvent::Log(event));
                 }
                 on_event(&event);
+                any = true;
+            }
+            if any {
+                after_events();
             }
         };
         let tick = |f: &Stored<Follower>, driver: &Driver, _| each_second(&f.machine, driver);

@@ -435,7 +435,7 @@ fn beyond_retention(load: &Load) -> Outcome {
         ["--ring-events", "1000", "--in-flight-max", "500", "--segment-bytes", "65536", "--retain-events", "2000"];
     let mut c = Cluster::start_journaled(4, &small)?;
     let n = mid_load(&mut c, load, |c| c.lan.link(3, false), Duration::from_millis(1000), |c| c.lan.link(3, true))?;
-    let leader_said = |l: &str| l.contains("leader: told a follower that sequences").then(|| l.to_string());
+    let leader_said = |l: &str| l.contains("leader: told a follower or a tail that sequences").then(|| l.to_string());
     let leader_line = c.leader.as_ref().unwrap().wait_for(Duration::from_secs(10), leader_said);
     let follower_said = |l: &str| l.contains("follower 3: the leader says").then(|| l.to_string());
     let follower_line = c.follower(3).wait_for(Duration::from_secs(10), follower_said);
