@@ -332,6 +332,27 @@ fn promote_lists_only_the_flags_it_uses() {
     }
 }
 
+/// An operator trial: a tail stopped (a timeout's SIGTERM) before it
+/// reached `--to`, here having heard no leader at all, exited 0, as if it
+/// had read the range whole. It exits 1 and says how far it got; without
+/// `--to` a stop is an exit 0.
+#[test]
+fn a_tail_stopped_before_its_to_exits_1_saying_how_far_it_got() {
+    let (group, cluster) = private_cluster(13);
+    let (group, cluster) = (group.to_string(), cluster.to_string());
+    for (to, code) in [(Some("5"), 1), (None, 0)] {
+        let mut args = strings(&["tail", "--from", "1", "--group", &group, "--cluster-id", &cluster]);
+        args.extend(to.iter().flat_map(|to| strings(&["--to", to])));
+        let mut tail = Proc::start("tail", SEQCAST, &args);
+        tail.wait_for(std::time::Duration::from_secs(10), |l| l.starts_with("seqcast tail: ").then_some(()));
+        assert_eq!(tail.stop(), code, "--to {to:?}: {:?}", tail.output());
+        if to.is_some() {
+            let said = tail.line("error: ");
+            assert_eq!(said, "stopped before --to 5: nothing delivered: no leader was heard");
+        }
+    }
+}
+
 /// Issue 17: `--interface eth0` and `localhost:17401` were refused. Host
 /// names and interface names now resolve; a wrong one is named.
 #[test]

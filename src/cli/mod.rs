@@ -87,10 +87,10 @@ enum Command {
     Keys(keys::KeysArgs),
     /// Read the log from a sequence on, then follow it live: a read-only
     /// subscriber (it counts for no quorum) that prints events or counts them.
-    #[command(after_help = "Exit codes: 0 reached --to, or stopped (Ctrl-C, SIGTERM), every sequence \
-                            delivered; 1 an error, sequences lost (UNRECOVERABLE: the leader no longer holds them), \
-                            or the leader restarted without this log (said on stderr); 2 the command line did not \
-                            parse.")]
+    #[command(after_help = "Exit codes: 0 reached --to, or (without --to) stopped by Ctrl-C or SIGTERM, every \
+                            sequence delivered; 1 an error, stopped before --to, sequences lost (UNRECOVERABLE: the \
+                            leader no longer holds them), or the leader restarted without this log (said on \
+                            stderr); 2 the command line did not parse.")]
     Tail(tail::TailArgs),
     /// Run the deterministic simulator: a whole cluster in one thread per
     /// seed, through loss, duplication, reordering, crashes and partitions,

@@ -135,6 +135,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
         args.to.map_or(String::new(), |to| format!(" to {to}"))
     );
     let (done, restarted) = (Cell::new(false), Cell::new(None));
+    // The last sequence delivered (or reported lost).
+    let delivered = Cell::new(None::<Seq>);
     let lost = Cell::new(LostSpan::default());
     if let Some(to) = args.to {
         node.deliver_until(Seq(to));
@@ -199,6 +201,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     return;
                 }
             };
+            delivered.set(Some(last));
             if args.to.is_some_and(|to| last.get() >= to) {
                 done.set(true);
             }
@@ -231,6 +234,19 @@ pub fn run(args: &TailArgs) -> ExitCode {
             "{} sequences within {first}..={last} were lost (UNRECOVERABLE): not delivered, in the digest as lost",
             lost.count
         )),
-        (None, None) => ExitCode::SUCCESS,
+        // Stopped (a signal, a timeout's SIGTERM) short of --to: a script
+        // must not take it for a range read whole.
+        (None, None) => match args.to.filter(|&to| delivered.get().is_none_or(|last| last.get() < to)) {
+            None => ExitCode::SUCCESS,
+            Some(to) => {
+                let s = node.follower().stats();
+                let so_far = match delivered.get() {
+                    Some(last) => format!("delivered {from}..={last}"),
+                    None if s.heartbeats + s.events_received == 0 => "nothing delivered: no leader was heard".into(),
+                    None => "nothing delivered".into(),
+                };
+                fail(format!("stopped before --to {to}: {so_far}"))
+            }
+        },
     }
 }
