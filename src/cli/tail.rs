@@ -187,8 +187,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     if span.count == 0 {
                         eprintln!(
                             "seqcast tail: the leader no longer has sequences from {first} (UNRECOVERABLE: its \
-                             journal's retention deleted them, its journal lacks them, or it keeps none): reported \
-                             lost, not delivered"
+                             journal's retention deleted them, its journal lacks them or holds them damaged, or it keeps \
+                             none): reported lost, not delivered"
                         );
                     }
                     span.note(first, end);

@@ -117,6 +117,18 @@ pub enum JournalError {
         /// The largest record this node takes (`JournalOptions::record_max`).
         record_max: usize,
     },
+    /// A record read back fails its CRC (damaged since recovery checked
+    /// it): its length cannot be trusted, so neither can the records up
+    /// to the next one the segment's index places.
+    Damaged {
+        /// The segment.
+        path: PathBuf,
+        /// The record's sequence.
+        seq: Seq,
+        /// The next record the index places (or the next segment's first,
+        /// or the journal's end).
+        resumes: Seq,
+    },
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -171,6 +183,13 @@ impl core::fmt::Display for JournalError {
             JournalError::OutOfOrder { expected, found } => {
                 write!(f, "journal append of sequence {found} where {expected} was next")
             }
+            JournalError::Damaged { path, seq, resumes } => write!(
+                f,
+                "the record of sequence {seq} in {} fails its CRC (damaged since the node started): reads \
+                 resume at the next record its index places, {}",
+                path.display(),
+                resumes
+            ),
         }
     }
 }
@@ -804,6 +823,18 @@ impl Journal {
                     }
                 }
                 if scan.good_len() == 0 {
+                    if left > 0 && next < end {
+                        // Neither the limit nor the range stopped the scan
+                        // short of the segment's end: a record fails its
+                        // CRC, and nothing is skipped without a word. Its
+                        // length cannot be trusted either: reads resume at
+                        // the next record the index places, or the next
+                        // segment.
+                        let indexed = segment.index.iter().find(|&&(at, _)| at > seq).map(|&(at, _)| at);
+                        let next_segment = self.segments.iter().find(|s| s.first > seq).map(|s| s.first);
+                        let resumes = indexed.or(next_segment).unwrap_or(self.next);
+                        return Err(JournalError::Damaged { path: segment.path.clone(), seq, resumes });
+                    }
                     break;
                 }
                 offset += scan.good_len() as u64;
@@ -1377,6 +1408,36 @@ mod tests {
         assert!(error.contains("commit") && error.contains("belongs to cluster 5, node 2"), "{error}");
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(&alone).unwrap();
+    }
+
+    /// A reader of DESIGN §8: a record damaged after recovery checked it
+    /// ended the read of its segment without a word, and the read went on
+    /// in the next one, so the leader served around the damage and the
+    /// follower asked for it again for ever. The read gives what came
+    /// before, then says where the damage is and where trust resumes.
+    #[test]
+    fn a_record_damaged_after_the_open_stops_a_read_with_its_sequence() {
+        let dir = temp_dir("damaged");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        let (second, third) = (&journal.segments[1], journal.segments[2].first);
+        let damaged = second.first.get() + 3;
+        let at = offset_of(second, Seq(damaged), journal.options.record_max).unwrap();
+        let file = OpenOptions::new().write(true).open(&second.path).unwrap();
+        file.write_all_at(&[0xff], at + 30).unwrap();
+        let mut got = Vec::new();
+        let error = journal.read(Seq(1), Seq(u64::MAX), usize::MAX, |e| got.push(e.seq().get())).unwrap_err();
+        assert_eq!(got, (1..damaged).collect::<Vec<u64>>(), "what came before the damage");
+        match error {
+            JournalError::Damaged { seq, resumes, .. } => {
+                assert_eq!((seq, resumes), (Seq(damaged), third), "its index has one entry: the next segment")
+            }
+            other => panic!("{other}"),
+        }
+        got.clear();
+        journal.read(third, Seq(u64::MAX), usize::MAX, |e| got.push(e.seq().get())).unwrap();
+        assert_eq!(got, (third.get()..=200).collect::<Vec<u64>>(), "from the next segment on");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

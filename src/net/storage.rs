@@ -163,6 +163,31 @@ pub(super) struct Stored<M> {
     records_next: Seq,
     /// History bytes this turn may still send.
     budget: usize,
+    /// The last reason history could not be served, said once.
+    history_error: Option<String>,
+}
+
+/// Where a read met a damaged record: its sequence, and where the next
+/// segment starts.
+fn damage(error: &JournalError) -> Option<(Seq, Seq)> {
+    match *error {
+        JournalError::Damaged { seq, resumes, .. } => Some((seq, resumes)),
+        _ => None,
+    }
+}
+
+/// Says on stderr why history could not be served, once for each new
+/// reason (a follower asks again and again).
+fn warn_history(last: &mut Option<String>, error: &JournalError) {
+    let text = error.to_string();
+    if last.as_deref() != Some(text.as_str()) {
+        let then = match damage(error) {
+            Some(_) => "told lost (UNRECOVERABLE) to whoever asks for them",
+            None => "whoever asked asks again",
+        };
+        eprintln!("error: serving history from the journal: {text}; {then}");
+        *last = Some(text);
+    }
 }
 
 /// A journal opened with nothing to resume: the journal, and its recovery
@@ -305,6 +330,7 @@ impl<M: Machine + Durable> Stored<M> {
             records_at: 0,
             records_next: Seq::ZERO,
             budget: 0,
+            history_error: None,
         }
     }
 
@@ -342,10 +368,32 @@ impl<M: Machine + Durable> Stored<M> {
                 self.records.clear();
                 self.records_at = 0;
                 let records = &mut self.records;
-                let next = journal.read_on(&mut job.pos, job.next, job.end, HISTORY_READ_RECORDS, |e| {
+                let read = journal.read_on(&mut job.pos, job.next, job.end, HISTORY_READ_RECORDS, |e| {
                     records.extend(e.event.record);
                 });
-                self.records_next = next.unwrap_or(job.end);
+                self.records_next = match read {
+                    Ok(next) => next,
+                    Err(error) => {
+                        warn_history(&mut self.history_error, &error);
+                        match (damage(&error), self.records.is_empty()) {
+                            // What was read before the damage goes first;
+                            // the damage is told once it is reached.
+                            (Some((seq, _)), false) => seq,
+                            // Records it cannot trust are lost to the
+                            // asker, who reports them and goes on, where
+                            // it would ask again for ever.
+                            (Some((_, resumes)), true) => {
+                                let (dest, end) = (job.dest, job.end.min(resumes));
+                                let len = self.machine.unrecoverable_frame(buf, job.next, end);
+                                job.next = end;
+                                return self.sent(Transmit { dest: Dest::Unicast(dest), len });
+                            }
+                            // An I/O error ends the job after what was
+                            // read (the asker asks again).
+                            (None, _) => job.end,
+                        }
+                    }
+                };
             }
             if self.records_at == self.records.len() {
                 // Done, or nothing more in the journal: the next job.
