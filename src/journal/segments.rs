@@ -367,7 +367,11 @@ impl Journal {
         let last_index = found.len().saturating_sub(1);
         for (index, (_, path)) in found.into_iter().enumerate() {
             if recovery.corrupt.is_some() {
-                // Nothing after a corrupt record is trusted; the caller decides.
+                // Nothing after a corrupt record is trusted; the caller
+                // decides (a truncation deletes it). Another node's or
+                // cluster's file, or one that is no segment, is refused
+                // here as anywhere, never deleted.
+                journal.check_owner(&path, index == last_index)?;
                 journal.untrusted.push(path);
                 continue;
             }
@@ -391,6 +395,26 @@ impl Journal {
             journal.file = Some(file);
         }
         Ok((journal, recovery))
+    }
+
+    /// Refuses a segment after a corrupt record that is not this node's:
+    /// a bad header, or another cluster's or node's (the newest, all
+    /// zeros, is this node's unfinished one).
+    fn check_owner(&self, path: &Path, last: bool) -> Result<(), JournalError> {
+        let io = |e| JournalError::Io(path.to_path_buf(), e);
+        let file = File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        if last && unfinished(&file, file_len).map_err(io)? {
+            return Ok(());
+        }
+        let head = read_head(&file, file_len).map_err(io)?;
+        let header = SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
+        if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
+            let (cluster, node) = (header.cluster.get(), header.node.get());
+            let mine = (self.options.cluster, self.options.node.0);
+            return Err(JournalError::Foreign { path: path.to_path_buf(), cluster, node, mine });
+        }
+        Ok(())
     }
 
     fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
@@ -1321,7 +1345,25 @@ mod tests {
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!((recovery.range, recovery.corrupt), (Some((Seq(1), Seq(21))), None));
         assert_eq!(journal.next(), Seq(22));
+        drop(journal);
+        // A reader of DESIGN §8: a file after the corrupt record was set
+        // aside unread, and the truncation deleted it, another node's too.
+        // It is refused at the open, and left as it is.
+        let (mut other, _) =
+            Journal::open(JournalOptions { node: NodeId(4), ..options(&temp_dir("corrupt-4")) }).unwrap();
+        write(&mut other, 100..=101);
+        let foreign = other.segments[0].path.clone();
+        drop(other);
+        let moved = dir.join(foreign.file_name().unwrap());
+        fs::rename(&foreign, &moved).unwrap();
+        bytes = fs::read(&first).unwrap();
+        bytes[offset - 19 * journal_len(40) + 5 * journal_len(40)] ^= 1;
+        fs::write(&first, &bytes).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains("belongs to cluster 5, node 4"), "{error}");
+        assert!(moved.exists(), "left as it is");
         fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(temp_dir("corrupt-4")).ok();
     }
 
     #[test]
