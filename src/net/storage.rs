@@ -301,9 +301,15 @@ pub(super) fn resume_member(
 ) -> Result<Member, NetError> {
     let mut claim = recovery.claim.map(|(epoch, whole, promised)| JournalClaim { epoch, whole, promised });
     if recovery.corrupt.is_some() {
-        journal.truncate(recovery.commit).map_err(NetError::Journal)?;
-        // Its log claims nothing now; what it promised still binds it.
+        // Its log claims nothing now; what it promised still binds it. A
+        // claim that is not whole goes to disk before the truncation, as
+        // in a turn: a crash between must not leave a whole claim over a
+        // shortened log.
         claim = claim.map(|c| JournalClaim { whole: false, ..c });
+        if let Some(c) = claim {
+            journal.write_claim(c.epoch, false, c.promised).map_err(NetError::Journal)?;
+        }
+        journal.truncate(recovery.commit).map_err(NetError::Journal)?;
     }
     let mut resume = Member::resume_member(config, id, now, claim, (journal.first(), recovery.commit))?;
     journal
