@@ -407,14 +407,20 @@ impl Journal {
         if last && unfinished(&file, file_len).map_err(io)? {
             return Ok(());
         }
-        let head = read_head(&file, file_len).map_err(io)?;
-        let header = SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
+        self.header_of(path, &file, file_len).map(|_| ())
+    }
+
+    /// The header of the segment `file` at `path`, if it is one of this
+    /// node's.
+    fn header_of(&self, path: &Path, file: &File, file_len: u64) -> Result<SegmentHeader, JournalError> {
+        let head = read_head(file, file_len).map_err(|e| JournalError::Io(path.to_path_buf(), e))?;
+        let header = *SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
         if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
             let (cluster, node) = (header.cluster.get(), header.node.get());
             let mine = (self.options.cluster, self.options.node.0);
             return Err(JournalError::Foreign { path: path.to_path_buf(), cluster, node, mine });
         }
-        Ok(())
+        Ok(header)
     }
 
     fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
@@ -428,13 +434,7 @@ impl Journal {
             recovery.empty_removed = Some(path);
             return Ok(());
         }
-        let head = read_head(&file, file_len).map_err(io)?;
-        let header = *SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.clone(), e))?;
-        if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
-            let (cluster, node) = (header.cluster.get(), header.node.get());
-            let mine = (self.options.cluster, self.options.node.0);
-            return Err(JournalError::Foreign { path, cluster, node, mine });
-        }
+        let header = self.header_of(&path, &file, file_len)?;
         let first = header.first_seq();
         if let Some(before) = self.segments.last() {
             if first < before.end {

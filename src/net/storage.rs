@@ -167,8 +167,8 @@ pub(super) struct Stored<M> {
     history_error: Option<String>,
 }
 
-/// Where a read met a damaged record: its sequence, and where the next
-/// segment starts.
+/// Where a read met a damaged record: its sequence, and where reads
+/// resume (the next record its segment's index places).
 fn damage(error: &JournalError) -> Option<(Seq, Seq)> {
     match *error {
         JournalError::Damaged { seq, resumes, .. } => Some((seq, resumes)),
