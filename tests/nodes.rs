@@ -377,6 +377,26 @@ fn a_tail_prints_each_event_of_a_quiet_stream_as_it_comes() {
     }
 }
 
+/// An operator trial: a tail started while its leader was stopped warned
+/// that it heard none, and said nothing once it did, though every other
+/// such warning says when it is over.
+#[test]
+fn a_tail_that_warned_it_hears_no_leader_says_when_it_hears_one() {
+    let mut cluster = Cluster::start(33);
+    cluster.leader.signal(libc::SIGSTOP);
+    let mut tail_args = common::strings(&["tail", "--from", "1", "--format", "count"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    let none = |l: &str| l.contains("tail: no frame of a leader accepted in ").then_some(());
+    tail.wait_for(Duration::from_secs(10), none);
+    cluster.leader.signal(libc::SIGCONT);
+    tail.wait_for(Duration::from_secs(10), |l| l.contains("tail: a leader heard at last, ").then_some(()));
+    assert_eq!(tail.stop(), 0, "{:?}", tail.output());
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+}
+
 /// A tail without --failover goes on through a sequencer restarted on its
 /// journal: the new epoch's log holds what the tail delivered. (It stopped
 /// at every restart, saying the leader restarted without its log.)

@@ -138,9 +138,12 @@ impl Silence {
         let now = std::time::Instant::now();
         let last = *self.last_change.get_or_insert(now);
         if heard != self.heard {
+            let at = super::args::clock_time();
             if self.warned {
-                let at = super::args::clock_time();
                 eprintln!("{at} {who}: leader heard again after {} ms of silence", (now - last).as_millis());
+            } else if self.never_warned && self.heard == 0 {
+                // The warning that none was heard is over too.
+                eprintln!("{at} {who}: a leader heard at last, {} s after it started", (now - last).as_secs());
             }
             (self.heard, self.last_change, self.warned) = (heard, Some(now), false);
         } else if heard == 0 && !self.never_warned && now - last >= NEVER_HEARD_WARN {
