@@ -196,7 +196,7 @@ impl ClaimFile {
             promised_ahead: ahead.into(),
             crc: 0.into(),
         };
-        claim.crc = crc32fast::hash(&claim.as_bytes()[..28]).into();
+        claim.crc = side_file_crc(claim.as_bytes()).into();
         claim
     }
 
@@ -204,20 +204,32 @@ impl ClaimFile {
     /// version and CRC.
     pub fn parse(bytes: &[u8]) -> Result<&ClaimFile, HeaderError> {
         let claim = ClaimFile::ref_from_bytes(bytes).map_err(|_| HeaderError::Short)?;
-        if claim.magic.get() != CLAIM_MAGIC {
-            return Err(HeaderError::Magic);
-        }
-        if claim.version.get() != SEGMENT_VERSION {
-            return Err(HeaderError::Version(claim.version.get()));
-        }
+        side_file_checks(bytes, (claim.magic.get(), CLAIM_MAGIC), claim.version.get(), claim.crc.get())?;
         if claim.whole > 1 {
             return Err(HeaderError::Field("whole"));
         }
-        if crc32fast::hash(&bytes[..28]) != claim.crc.get() {
-            return Err(HeaderError::Crc);
-        }
         Ok(claim)
     }
+}
+
+/// The CRC of a 32-byte file beside the segments (`claim`, `commit`): of
+/// the 28 bytes before its own.
+fn side_file_crc(bytes: &[u8]) -> u32 {
+    crc32fast::hash(&bytes[..28])
+}
+
+/// A side file's magic (found, expected), version and CRC checked.
+fn side_file_checks(bytes: &[u8], (magic, expected): (u32, u32), version: u16, crc: u32) -> Result<(), HeaderError> {
+    if magic != expected {
+        return Err(HeaderError::Magic);
+    }
+    if version != SEGMENT_VERSION {
+        return Err(HeaderError::Version(version));
+    }
+    if side_file_crc(bytes) != crc {
+        return Err(HeaderError::Crc);
+    }
+    Ok(())
 }
 
 /// First four bytes of the commit file: `"SQCM"`.
@@ -267,7 +279,7 @@ impl CommitFile {
             reserved3: 0.into(),
             crc: 0.into(),
         };
-        file.crc = crc32fast::hash(&file.as_bytes()[..28]).into();
+        file.crc = side_file_crc(file.as_bytes()).into();
         file
     }
 
@@ -275,15 +287,7 @@ impl CommitFile {
     /// magic, version and CRC.
     pub fn parse(bytes: &[u8]) -> Result<&CommitFile, HeaderError> {
         let file = CommitFile::ref_from_bytes(bytes).map_err(|_| HeaderError::Short)?;
-        if file.magic.get() != COMMIT_MAGIC {
-            return Err(HeaderError::Magic);
-        }
-        if file.version.get() != SEGMENT_VERSION {
-            return Err(HeaderError::Version(file.version.get()));
-        }
-        if crc32fast::hash(&bytes[..28]) != file.crc.get() {
-            return Err(HeaderError::Crc);
-        }
+        side_file_checks(bytes, (file.magic.get(), COMMIT_MAGIC), file.version.get(), file.crc.get())?;
         Ok(file)
     }
 }

@@ -415,12 +415,17 @@ impl Journal {
     fn header_of(&self, path: &Path, file: &File, file_len: u64) -> Result<SegmentHeader, JournalError> {
         let head = read_head(file, file_len).map_err(|e| JournalError::Io(path.to_path_buf(), e))?;
         let header = *SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
-        if header.cluster.get() != self.options.cluster || header.node.get() != self.options.node.0 {
-            let (cluster, node) = (header.cluster.get(), header.node.get());
-            let mine = (self.options.cluster, self.options.node.0);
+        self.owned(path, header.cluster.get(), header.node.get())?;
+        Ok(header)
+    }
+
+    /// Refuses a file (`path`) of another cluster or node.
+    fn owned(&self, path: &Path, cluster: u32, node: u16) -> Result<(), JournalError> {
+        let mine = (self.options.cluster, self.options.node.0);
+        if (cluster, node) != mine {
             return Err(JournalError::Foreign { path: path.to_path_buf(), cluster, node, mine });
         }
-        Ok(header)
+        Ok(())
     }
 
     fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
@@ -503,11 +508,7 @@ impl Journal {
             Err(e) => return Err(JournalError::Io(path, e)),
         };
         let Ok(file) = CommitFile::parse(&bytes) else { return Ok(None) };
-        if file.cluster.get() != self.options.cluster || file.node.get() != self.options.node.0 {
-            let (cluster, node) = (file.cluster.get(), file.node.get());
-            let mine = (self.options.cluster, self.options.node.0);
-            return Err(JournalError::Foreign { path, cluster, node, mine });
-        }
+        self.owned(&path, file.cluster.get(), file.node.get())?;
         Ok(Some(Seq(file.commit.get())))
     }
 
@@ -538,11 +539,7 @@ impl Journal {
             Err(e) => return Err(JournalError::Io(path, e)),
         };
         let claim = ClaimFile::parse(&bytes).map_err(|e| JournalError::Claim(path.clone(), e))?;
-        if claim.cluster.get() != self.options.cluster || claim.node.get() != self.options.node.0 {
-            let (cluster, node) = (claim.cluster.get(), claim.node.get());
-            let mine = (self.options.cluster, self.options.node.0);
-            return Err(JournalError::Foreign { path, cluster, node, mine });
-        }
+        self.owned(&path, claim.cluster.get(), claim.node.get())?;
         let epoch = claim.epoch.get();
         let promised = epoch.saturating_add(u64::from(claim.promised_ahead.get()));
         Ok(Some((Epoch(epoch), claim.whole == 1, Epoch(promised))))
