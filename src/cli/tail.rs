@@ -135,8 +135,6 @@ pub fn run(args: &TailArgs) -> ExitCode {
         args.to.map_or(String::new(), |to| format!(" to {to}"))
     );
     let (done, restarted) = (Cell::new(false), Cell::new(None));
-    // The last sequence delivered (or reported lost).
-    let delivered = Cell::new(None::<Seq>);
     let lost = Cell::new(LostSpan::default());
     if let Some(to) = args.to {
         node.deliver_until(Seq(to));
@@ -201,7 +199,6 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     return;
                 }
             };
-            delivered.set(Some(last));
             if args.to.is_some_and(|to| last.get() >= to) {
                 done.set(true);
             }
@@ -236,14 +233,15 @@ pub fn run(args: &TailArgs) -> ExitCode {
         )),
         // Stopped (a signal, a timeout's SIGTERM) short of --to: a script
         // must not take it for a range read whole.
-        (None, None) => match args.to.filter(|&to| delivered.get().is_none_or(|last| last.get() < to)) {
+        // (The digest's range is what was delivered or reported lost.)
+        (None, None) => match args.to.filter(|&to| node.digest().last < to) {
             None => ExitCode::SUCCESS,
             Some(to) => {
-                let s = node.follower().stats();
-                let so_far = match delivered.get() {
-                    Some(last) => format!("delivered {from}..={last}"),
-                    None if s.heartbeats + s.events_received == 0 => "nothing delivered: no leader was heard".into(),
-                    None => "nothing delivered".into(),
+                let (s, digest) = (node.follower().stats(), node.digest());
+                let so_far = match digest.first {
+                    0 if s.heartbeats + s.events_received == 0 => "nothing delivered: no leader was heard".into(),
+                    0 => "nothing delivered".into(),
+                    first => format!("delivered {first}..={}", digest.last),
                 };
                 fail(format!("stopped before --to {to}: {so_far}"))
             }
