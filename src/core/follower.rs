@@ -495,9 +495,9 @@ impl Follower {
     /// Events it keeps asked for at most. An observer replaying history
     /// keeps [`OBSERVER_ASKED`] times a follower's: the leader serves it
     /// from its journal within a per-turn budget, so the ask bounds only
-    /// the round trips, and with a follower's the leader ran out of asked
-    /// events between NAKs and slept (a 2.9 M-event replay took 19 % longer).
-    /// At most half its window, so that what arrives has room.
+    /// the round trips, and with a follower's the leader runs out of asked
+    /// events between NAKs and sleeps. At most half its window, so that
+    /// what arrives has room.
     fn asked_max(&self) -> usize {
         let events = self.config.nak_events_max;
         if self.observer { (events * OBSERVER_ASKED).min(self.config.window_events / 2).max(events) } else { events }
