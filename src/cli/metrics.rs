@@ -255,6 +255,14 @@ pub fn follower_page(node: u16, follower: &Follower, delivered: u64, member: Opt
     page.sample("seqcast_delivered_total", "counter", "Events delivered in order.", &n, delivered);
     page.sample("seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
     page.sample("seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);
+    page.sample("seqcast_acks_sent_total", "counter", "ACKs sent.", &n, s.acks_sent);
+    page.sample(
+        "seqcast_acks_covered_total",
+        "counter",
+        "ACKs not sent: a commit heard before they left already covered them.",
+        &n,
+        s.acks_covered,
+    );
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
     page.finish(node, &n, (follower.rejects(), follower.is_journal_failed()), member)
 }

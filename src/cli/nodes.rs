@@ -759,14 +759,17 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     }
     let s = node.follower().stats();
     println!(
-        "stopped: delivered {}, replayed {}, received {}, duplicates {}, gaps {}, naks {}, lost {}",
+        "stopped: delivered {}, replayed {}, received {}, duplicates {}, gaps {}, naks {}, lost {}, acks {} ({} not sent: \
+         a commit covered them)",
         s.delivered,
         node.replayed(),
         s.events_received,
         s.duplicates,
         s.gaps,
         s.naks_sent,
-        s.lost
+        s.lost,
+        s.acks_sent,
+        s.acks_covered
     );
     println!("rejects: {}", rejects_text(node.follower().rejects()));
     println!("io: {}", io_text(node.driver()));

@@ -17,6 +17,11 @@ use crate::wire::{
 /// leader tells a silent follower from an idle one.
 pub const KEEPALIVE_NS: Nanos = 250_000_000;
 
+/// A follower whose ACKs a commit made needless (see
+/// [`FollowerStats::acks_covered`]) still ACKs what it holds at least this
+/// often: its leader's view of it, and of its lag, is never older.
+pub const ACK_REFRESH_NS: Nanos = 10_000_000;
+
 /// How many times a follower's `nak_events_max` an observer keeps asked for.
 const OBSERVER_ASKED: usize = 4;
 
@@ -55,6 +60,10 @@ pub struct FollowerStats {
     pub events_nakked: u64,
     /// ACK datagrams sent.
     pub acks_sent: u64,
+    /// ACKs not sent: by the time they would have left, a commit heard
+    /// from the leader already covered what they said (the other followers'
+    /// ACKs made that commit; this one's could not move it).
+    pub acks_covered: u64,
     /// Events delivered to the application.
     pub delivered: u64,
     /// Sequences reported lost to the application.
@@ -162,6 +171,11 @@ pub struct Follower {
     /// is missing.
     unanswered_since: Option<Nanos>,
     ack_due: bool,
+    /// The ACK due goes even if a commit covers it: the first to a leader
+    /// (it says where this follower is), one after a sync, one with a NAK.
+    ack_urgent: bool,
+    /// What the last ACK not sent (a commit covered it) would have said.
+    ack_covered: u64,
     echo_ns: u64,
     echo_at: Nanos,
     stats: FollowerStats,
@@ -245,6 +259,8 @@ impl Follower {
             heard_at: now,
             unanswered_since: None,
             ack_due: false,
+            ack_urgent: false,
+            ack_covered: 0,
             echo_ns: 0,
             echo_at: now,
             stats: FollowerStats::default(),
@@ -559,7 +575,7 @@ impl Follower {
         if self.leader_addr != Some(from) {
             // A first ACK tells a leader where this follower is (its repairs
             // go where ACKs come from), even before it holds anything.
-            self.ack_due = !self.observer;
+            (self.ack_due, self.ack_urgent) = (!self.observer, !self.observer);
             self.leader_addr = Some(from);
             // What it asked the last one for, this one never heard (nothing
             // is asked after this, so the end of this turn clears what was
@@ -598,7 +614,7 @@ impl Follower {
         }
         self.mark_missing(now);
         self.adopt();
-        self.ack_due |= self.seq_acked() > self.ack_sent;
+        self.ack_due |= self.seq_acked() > self.ack_sent.max(self.ack_covered);
         // A repair answers the NAKs; and with nothing asked for missing
         // (filled by DATA, dropped with a log taken back), none waits.
         if answer || self.window.asked() == 0 {
@@ -672,7 +688,7 @@ impl Follower {
         // Lost sequences passed over after the last record need no write.
         let durable = if through.get() == self.last_record { self.appended } else { through.get() };
         self.durable = self.durable.max(durable);
-        self.ack_due |= self.seq_acked() > self.ack_sent;
+        self.ack_due |= self.seq_acked() > self.ack_sent.max(self.ack_covered);
     }
 
     /// Ends a sync once the new leader's starting log is held.
@@ -681,7 +697,7 @@ impl Follower {
         if let Some(sync) = self.sync.take_if(|sync| synced(sync)) {
             self.log_start = sync.start.unwrap_or(0);
             self.log_epoch = self.epoch();
-            self.ack_due = true;
+            (self.ack_due, self.ack_urgent) = (true, true);
         }
     }
 
@@ -771,7 +787,8 @@ impl Follower {
         self.window.truncate(commit);
         self.header.epoch = epoch.get().into();
         self.log_epoch = epoch;
-        (self.seen, self.ack_sent, self.ack_due) = (commit, 0, true);
+        (self.seen, self.ack_sent, self.ack_covered) = (commit, 0, 0);
+        (self.ack_due, self.ack_urgent) = (true, true);
         self.drop_journaled_past(commit);
     }
 
@@ -914,13 +931,39 @@ impl Follower {
         self.mark_missing(now);
     }
 
+    /// Whether an ACK due, saying `held`, goes: not if the commit heard
+    /// from the leader already covers `held` (it could not move the commit:
+    /// other followers' ACKs did, and their commit HEARTBEAT or DATA came
+    /// in before this one left), unless it is urgent or the leader has had
+    /// none from this follower for [`ACK_REFRESH_NS`].
+    fn ack_goes(&mut self, now: Nanos, held: u64) -> bool {
+        if self.ack_urgent || held > self.commit || now >= self.ack_at + ACK_REFRESH_NS {
+            return true;
+        }
+        (self.ack_covered, self.ack_due) = (held, false);
+        self.stats.acks_covered += 1;
+        false
+    }
+
+    /// When an ACK next goes with no input: every `ack_interval_ns` while
+    /// it holds uncommitted events, and once what it holds has gone
+    /// unsaid (covered) for [`ACK_REFRESH_NS`].
+    fn ack_timer(&self) -> Option<Nanos> {
+        if self.sync.is_some() || self.observer {
+            return None;
+        }
+        let held = self.seq_acked();
+        let uncommitted = (held > self.commit).then_some(self.ack_at + self.config.ack_interval_ns);
+        let unsaid = (held > self.ack_sent).then_some(self.ack_at + ACK_REFRESH_NS);
+        uncommitted.into_iter().chain(unsaid).min()
+    }
+
     /// When the follower next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
         // With no leader heard yet there is nobody to ACK or NAK.
         self.leader_addr?;
-        let acking = self.seq_acked() > self.commit && self.sync.is_none() && !self.observer;
         let mut timers = TimerTable::<2>::new();
-        timers.set(Timer::Ack as usize, acking.then_some(self.ack_at + self.config.ack_interval_ns));
+        timers.set(Timer::Ack as usize, self.ack_timer());
         timers.set(Timer::Nak as usize, self.window.nak_due().map(|due| due.max(self.nak_paced_until())));
         timers.next()
     }
@@ -937,12 +980,16 @@ impl Follower {
         // replayed ACK must not leave a stuck follower's repairs misdirected.
         let nak_refresh =
             self.window.nak_due().is_some_and(|at| at <= now) && now >= self.ack_at + self.config.ack_interval_ns;
-        self.ack_due |= nak_refresh;
+        // ACKs covered leave the leader's view of this follower this old at most.
+        let unsaid = held > self.ack_sent && now >= self.ack_at + ACK_REFRESH_NS;
+        self.ack_due |= nak_refresh || ack_timer || unsaid;
+        self.ack_urgent |= nak_refresh;
         // A syncing follower's window is not yet the new leader's log.
-        if (self.ack_due || ack_timer) && self.sync.is_none() && !self.observer {
+        if self.ack_due && self.sync.is_none() && !self.observer && self.ack_goes(now, held) {
             let body =
                 Ack { seq_held: held.into(), echo_ns: self.echo_ns.into(), echo_delay_ns: (now - self.echo_at).into() };
             (self.ack_sent, self.ack_at, self.ack_due) = (held, now, false);
+            self.ack_urgent = false;
             self.stats.acks_sent += 1;
             let len = emit(buf, &self.header, Kind::Ack, &body).expect("mtu holds an ACK");
             return Some(Transmit { dest: leader, len });

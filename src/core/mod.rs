@@ -25,7 +25,7 @@ pub use client::{Client, ClientStats, Committed, SubmitError};
 pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
 pub use election::ElectionStats;
 pub use event::{Append, Event, JournalClaim, MemberEvent};
-pub use follower::{Follower, FollowerStats, KEEPALIVE_NS, ShortLeader};
+pub use follower::{ACK_REFRESH_NS, Follower, FollowerStats, KEEPALIVE_NS, ShortLeader};
 pub use leader::{Leader, LeaderEvent, LeaderStats, Resume};
 pub use member::{Member, MemberResume};
 use quorum::quorum_commit;

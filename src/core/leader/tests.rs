@@ -1,7 +1,7 @@
 //! The leader's tests: round-trip samples, and that followers hear of a
 //! commit before its client does.
 use super::*;
-use crate::core::Follower;
+use crate::core::{ACK_REFRESH_NS, Follower};
 
 fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
@@ -931,4 +931,95 @@ fn an_ack_beyond_the_leaders_log_is_another_history_and_stops_every_commit() {
     let (mut leader, _) = one_event_sent(&Config::default());
     leader.handle_datagram(60, addr(12), &ack_of(&Config::default(), 2, 1));
     assert_eq!((leader.commit(), leader.foreign_ack()), (Seq(1), None));
+}
+
+/// What the leader sends at `now` to the group (DATA, HEARTBEATs).
+fn multicast(leader: &mut Leader, now: Nanos) -> Vec<Vec<u8>> {
+    let mut buf = vec![0; 1472];
+    std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec())))
+        .filter_map(|(dest, bytes)| (dest == Dest::Group).then_some(bytes))
+        .collect()
+}
+
+/// With 4 followers and a quorum of 3 the leader tells each commit by
+/// HEARTBEAT. A follower that takes a DATA and, in the same turn, the
+/// HEARTBEAT saying it committed (followers 1 and 2 ACKed it first) sends
+/// no ACK: it could not move the commit. What it holds still reaches the
+/// leader within ACK_REFRESH_NS. With 3 nodes a follower infers commits,
+/// but the leader does not: every DATA is ACKed.
+#[test]
+fn an_ack_the_commit_already_covers_is_not_sent() {
+    // Whether `follower` sends an ACK at `now`; the leader takes it.
+    let answer = |leader: &mut Leader, follower: &mut Follower, now: Nanos| {
+        let mut buf = vec![0; 1472];
+        let ack = follower.poll_transmit(now, &mut buf).map(|t| buf[..t.len].to_vec());
+        if let Some(ack) = &ack {
+            let sender = crate::wire::parse(ack).unwrap().header.sender.get();
+            leader.handle_datagram(now, addr(10 + sender), ack);
+        }
+        ack.is_some()
+    };
+    // One event from client 7 at `now`: what the leader multicasts.
+    let one_event = |leader: &mut Leader, client: &mut crate::core::Client, now: Nanos| {
+        let mut buf = vec![0; 1472];
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).unwrap();
+        leader.handle_datagram(now, addr(9), &buf[..submit.len]);
+        multicast(leader, now)
+    };
+    let hear = |follower: &mut Follower, datagrams: &[Vec<u8>], now: Nanos| {
+        datagrams.iter().for_each(|datagram| follower.handle_datagram(now, addr(1), datagram));
+    };
+
+    let config = Config { nodes: 5, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    let mut followers: Vec<Follower> = (1..5).map(|id| Follower::new(config.clone(), NodeId(id), 0).unwrap()).collect();
+    // Event 1: the first DATA of a leader is ACKed by all (the ACK says
+    // where the follower is), before the commit.
+    let data = one_event(&mut leader, &mut client, 1_000);
+    followers.iter_mut().for_each(|f| hear(f, &data, 2_000));
+    assert!(followers.iter_mut().all(|f| answer(&mut leader, f, 3_000)));
+    assert_eq!(leader.commit(), Seq(1));
+    let heartbeat = multicast(&mut leader, 4_000);
+    followers.iter_mut().for_each(|f| hear(f, &heartbeat, 5_000));
+
+    // Event 2: followers 1 and 2 ACK it; 3 and 4 take the DATA and the
+    // HEARTBEAT of its commit in one turn.
+    let data = one_event(&mut leader, &mut client, 1_000_000);
+    for f in &mut followers[..2] {
+        hear(f, &data, 1_001_000);
+        assert!(answer(&mut leader, f, 1_002_000));
+    }
+    assert_eq!(leader.commit(), Seq(2));
+    let heartbeat = multicast(&mut leader, 1_003_000);
+    for f in &mut followers[2..] {
+        hear(f, &data, 1_004_000);
+        hear(f, &heartbeat, 1_004_000);
+        assert!(!answer(&mut leader, f, 1_005_000), "2 is committed: this ACK could not move it");
+        assert_eq!((f.stats().acks_covered, f.poll_timeout()), (1, Some(3_000 + ACK_REFRESH_NS)));
+    }
+    assert_eq!(leader.held()[3..], [1, 1]);
+    // Its leader hears what it holds once ACK_REFRESH_NS passed since its last ACK.
+    assert!(answer(&mut leader, &mut followers[2], 3_000 + ACK_REFRESH_NS));
+    assert_eq!(leader.held()[3], 2);
+
+    // Event 3: follower 2 is gone and the DATA alone reaches 3: its ACK
+    // goes, and makes the commit.
+    let data = one_event(&mut leader, &mut client, 20_000_000);
+    hear(&mut followers[0], &data, 20_001_000);
+    assert!(answer(&mut leader, &mut followers[0], 20_002_000));
+    hear(&mut followers[2], &data, 20_001_000);
+    assert!(answer(&mut leader, &mut followers[2], 20_002_000));
+    assert_eq!(leader.commit(), Seq(3));
+
+    // 3 nodes: the follower knows 1 committed once it holds it, but only
+    // its ACK tells the leader.
+    let config = Config::default();
+    let (mut leader, data) = one_event_sent(&config);
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    hear(&mut follower, &[data], 30);
+    assert_eq!(follower.commit(), Seq(1));
+    assert!(answer(&mut leader, &mut follower, 40));
+    assert_eq!(leader.commit(), Seq(1));
 }
