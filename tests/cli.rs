@@ -203,9 +203,22 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     refused_with(SEQCAST, &receive, "error: failover needs delivery on commit", 1);
     refused_with(SEQCAST, &["tail", "--from", "10", "--to", "5"], "--to 5 is before --from 10", 1);
     // Journal settings with no journal to apply them to were once ignored.
-    refused_with(SEQCAST, &["sequencer", "--sync", "none"], "--sync sets how the journal is kept, but there is no", 1);
+    refused_with(
+        SEQCAST,
+        &["sequencer", "--sync", "none"],
+        "--sync sets how the journal is kept or served, but there is no",
+        1,
+    );
     let retain = ["follower", "--id", "1", "--retain-events", "10"];
-    refused_with(SEQCAST, &retain, "--retain-events sets how the journal is kept, but there is no journal", 1);
+    refused_with(
+        SEQCAST,
+        &retain,
+        "--retain-events sets how the journal is kept or served, but there is no journal",
+        1,
+    );
+    let rate = ["sequencer", "--history-rate", "1000000"];
+    refused_with(SEQCAST, &rate, "--history-rate sets how the journal is kept or served, but there is no journal", 1);
+    refused_with(SEQCAST, &["sequencer", "--history-rate", "100"], "100 is below the least allowed, 65536", 2);
     let huge = ["sequencer", "--segment-bytes", "99999999999999"];
     refused_with(SEQCAST, &huge, "above the most allowed, 1073741824 (retention deletes whole segments)", 2);
     // A follower id the cluster has not: refused before its journal is made.

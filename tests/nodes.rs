@@ -86,11 +86,13 @@ fn journaled_nodes_keep_every_committed_event_on_disk() {
 
 /// DESIGN §8: a read-only subscriber started late, under load, replays
 /// from sequence 1 (the leader serves what left its small ring from its
-/// journal), merges onto the live stream, and delivers what the followers
+/// journal, at most 4 MB a second: the live stream runs ahead meanwhile),
+/// merges onto the live stream, and delivers what the followers
 /// delivered, in the same order.
 #[test]
 fn a_late_tail_from_sequence_1_under_load_delivers_what_the_followers_did() {
-    let cluster = Cluster::start_journaled_with(9, 2, "none", &["--ring-events", "2000", "--in-flight-max", "1000"]);
+    let leader = ["--ring-events", "2000", "--in-flight-max", "1000", "--history-rate", "4000000"];
+    let cluster = Cluster::start_journaled_with(9, 2, "none", &leader);
     cluster.load(20_000, 20_000);
     let mut args =
         common::strings(&["--leader", &cluster.leader_addr, "--count", "20000", "--rate", "10000", "--json"]);

@@ -361,6 +361,13 @@ pub struct JournalArgs {
     /// Delete whole old segments while the rest still holds this many events.
     #[arg(long, value_name = "N")]
     pub retain_events: Option<u64>,
+    /// While it leads, serve history from the journal (to `seqcast tail`,
+    /// and to followers behind the ring) at most this many bytes a second
+    /// on average, leaving the rest of the link to the live stream (at
+    /// least 65536) [default: no cap beyond 64 KiB a turn, after the turn's
+    /// live frames].
+    #[arg(long, value_name = "BYTES", value_parser = at_least::<u64, 65536>)]
+    pub history_rate: Option<u64>,
 }
 
 /// `--sync`.
@@ -401,10 +408,11 @@ impl JournalArgs {
                         (self.segment_bytes.is_some(), "--segment-bytes"),
                         (self.retain_bytes.is_some(), "--retain-bytes"),
                         (self.retain_events.is_some(), "--retain-events"),
+                        (self.history_rate.is_some(), "--history-rate"),
                     ];
                     return match given.iter().find(|(given, _)| *given) {
                         Some((_, flag)) => Err(format!(
-                            "{flag} sets how the journal is kept, but there is no journal: give --journal DIR (or \
+                            "{flag} sets how the journal is kept or served, but there is no journal: give --journal DIR (or \
                              `journal = DIR` in the cluster file)"
                         )),
                         None => Ok(None),
@@ -420,6 +428,7 @@ impl JournalArgs {
             segment_bytes: self.segment_bytes.unwrap_or(JournalOptions::SEGMENT_BYTES),
             retain_bytes: self.retain_bytes,
             retain_events: self.retain_events,
+            history_rate: self.history_rate,
             ..JournalOptions::new(dir, &cluster.config, id)
         }))
     }

@@ -283,6 +283,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId) -> Result<Ex
         record_max: journal::RECORD_MAX,
         retain_bytes: None,
         retain_events: None,
+        history_rate: None,
     };
     let (mut copy, _) = Journal::open(options)?;
     let (mut written, mut range, mut error) = (0u64, None::<(Seq, Seq)>, None);

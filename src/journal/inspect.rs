@@ -183,6 +183,7 @@ mod tests {
             record_max: crate::wire::record_len(64),
             retain_bytes: None,
             retain_events: None,
+            history_rate: None,
         };
         let (mut journal, _) = Journal::open(options).unwrap();
         for seq in 1..=200 {

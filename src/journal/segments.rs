@@ -46,6 +46,10 @@ pub struct JournalOptions {
     /// Keep at least the newest this many events: a whole old segment goes
     /// once the segments after it hold as many.
     pub retain_events: Option<u64>,
+    /// Serve history read from this journal (to tails, and to followers
+    /// behind the leader's ring) at most this many bytes a second, on
+    /// average; `None`: as fast as a turn's budget allows.
+    pub history_rate: Option<u64>,
 }
 
 impl JournalOptions {
@@ -68,6 +72,7 @@ impl JournalOptions {
             record_max: config.record_max(),
             retain_bytes: None,
             retain_events: None,
+            history_rate: None,
         }
     }
 }
@@ -577,6 +582,11 @@ impl Journal {
         self.durable
     }
 
+    /// The options it was opened with.
+    pub fn options(&self) -> &JournalOptions {
+        &self.options
+    }
+
     /// The oldest sequence still kept ([`Seq::ZERO`]: none).
     pub fn first(&self) -> Seq {
         self.segments.iter().find(|s| s.end > s.first).map_or(Seq::ZERO, |s| s.first)
@@ -1052,6 +1062,7 @@ mod tests {
             record_max: record_len(64),
             retain_bytes: None,
             retain_events: None,
+            history_rate: None,
         }
     }
 

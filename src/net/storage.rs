@@ -126,6 +126,53 @@ impl Durable for Follower {
 /// live frames: catch-up never starves the live stream (DESIGN §8).
 const HISTORY_BYTES_PER_TURN: usize = 64 << 10;
 
+/// A cap on the history a node serves, in bytes a second on average
+/// (`JournalOptions::history_rate`): a token bucket holding at most a
+/// turn's budget, which a frame may overdraw (the next waits for the debt).
+#[derive(Clone, Copy, Debug)]
+struct Pace {
+    rate: u64,
+    /// Bytes that may go now; below zero, owed.
+    tokens: i64,
+    /// When `tokens` was last brought up to date.
+    at: Nanos,
+}
+
+impl Pace {
+    fn new(rate: u64, now: Nanos) -> Pace {
+        Pace { rate: rate.max(1), tokens: HISTORY_BYTES_PER_TURN as i64, at: now }
+    }
+
+    /// Adds what `now` earned since the last refill, up to a turn's budget;
+    /// returns the bytes that may go.
+    fn refill(&mut self, now: Nanos) -> usize {
+        let cap = HISTORY_BYTES_PER_TURN as i64;
+        let elapsed = now.saturating_sub(self.at);
+        let earned = u128::from(elapsed) * u128::from(self.rate) / 1_000_000_000;
+        if self.tokens + i64::try_from(earned).unwrap_or(i64::MAX).min(cap) >= cap {
+            (self.tokens, self.at) = (cap, now);
+        } else {
+            // Only the time the whole bytes earned took: no fraction lost.
+            self.tokens += earned as i64;
+            self.at += (earned * 1_000_000_000 / u128::from(self.rate)) as Nanos;
+        }
+        self.tokens.max(0) as usize
+    }
+
+    fn spend(&mut self, bytes: usize) {
+        self.tokens -= bytes as i64;
+    }
+
+    /// When a byte may go again: now if one may, else once the debt is paid.
+    fn ready_at(&self) -> Nanos {
+        if self.tokens > 0 {
+            return 0;
+        }
+        let owed = u128::from(self.tokens.unsigned_abs() + 1);
+        self.at + (owed * 1_000_000_000).div_ceil(u128::from(self.rate)) as Nanos
+    }
+}
+
 /// Ranges a node serves from its journal at once; more wait for a NAK again.
 const HISTORY_JOBS_MAX: usize = 64;
 
@@ -163,6 +210,8 @@ pub(super) struct Stored<M> {
     records_next: Seq,
     /// History bytes this turn may still send.
     budget: usize,
+    /// The cap on history bytes a second, if the journal's options set one.
+    pace: Option<Pace>,
     /// The last reason history could not be served, said once.
     history_error: Option<String>,
 }
@@ -325,6 +374,7 @@ impl<M: Machine + Durable> Stored<M> {
     }
 
     pub(super) fn new(machine: M, journal: Option<Journal>) -> Stored<M> {
+        let pace = journal.as_ref().and_then(|j| j.options().history_rate).map(|rate| Pace::new(rate, 0));
         Stored {
             machine,
             journal,
@@ -336,6 +386,7 @@ impl<M: Machine + Durable> Stored<M> {
             records_at: 0,
             records_next: Seq::ZERO,
             budget: 0,
+            pace,
             history_error: None,
         }
     }
@@ -425,6 +476,9 @@ impl<M: Machine + Durable> Stored<M> {
             return None;
         }
         self.budget = self.budget.saturating_sub(transmit.len);
+        if let Some(pace) = self.pace.as_mut() {
+            pace.spend(transmit.len);
+        }
         if self.jobs.front().is_some_and(|j| j.next >= j.end) {
             self.jobs.pop_front();
             self.records.clear();
@@ -503,7 +557,10 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         while let Some((dest, first, end)) = self.machine.poll_history(now) {
             self.enqueue(dest, first, end);
         }
-        self.budget = HISTORY_BYTES_PER_TURN;
+        self.budget = match self.pace.as_mut() {
+            Some(pace) => pace.refill(now).min(HISTORY_BYTES_PER_TURN),
+            None => HISTORY_BYTES_PER_TURN,
+        };
         if self.journal.is_none() || self.failed {
             return !self.jobs.is_empty();
         }
@@ -519,7 +576,58 @@ impl<M: Machine + Durable> Machine for Stored<M> {
     }
 
     fn poll_timeout(&self) -> Option<Nanos> {
-        // History left to serve: the next turn comes at once.
-        if self.jobs.is_empty() { self.machine.poll_timeout() } else { Some(0) }
+        // History left to serve: the next turn comes at once, or when its
+        // pace lets it.
+        if self.jobs.is_empty() {
+            return self.machine.poll_timeout();
+        }
+        let ready = self.pace.map_or(0, |pace| pace.ready_at());
+        Some(self.machine.poll_timeout().map_or(ready, |at| at.min(ready)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves 1472-byte frames for `seconds` under a cap of `rate` bytes a
+    /// second, as the driver does: a turn whenever `poll_timeout` says, or
+    /// every `turn_ns` when history may go at once (the live turns between).
+    fn served(rate: u64, seconds: u64, turn_ns: Nanos) -> u64 {
+        let mut pace = Pace::new(rate, 0);
+        let (mut now, mut sent) = (0, 0u64);
+        while now < seconds * 1_000_000_000 {
+            let mut budget = pace.refill(now);
+            while budget > 0 {
+                pace.spend(1472);
+                (budget, sent) = (budget.saturating_sub(1472), sent + 1472);
+            }
+            now = pace.ready_at().max(now + turn_ns);
+        }
+        sent
+    }
+
+    #[test]
+    fn history_goes_at_its_cap_on_average_after_one_turns_budget() {
+        let burst = HISTORY_BYTES_PER_TURN as u64;
+        for (rate, turn_ns) in [(1_000_000, 10_000), (65_536, 1_000), (50_000_000, 3_000), (1_000_000, 700_000)] {
+            let sent = served(rate, 2, turn_ns);
+            let expected = 2 * rate + burst;
+            // Whole frames: the last may overdraw by one, or not have gone yet.
+            assert!(sent.abs_diff(expected) <= 2 * 1472, "cap {rate}/s, a turn every {turn_ns} ns: {sent} B");
+        }
+    }
+
+    #[test]
+    fn an_idle_pace_saves_no_more_than_one_turns_budget() {
+        let mut pace = Pace::new(1_000_000, 0);
+        assert_eq!(pace.refill(0), HISTORY_BYTES_PER_TURN);
+        pace.spend(HISTORY_BYTES_PER_TURN + 1000);
+        // 1,000 bytes owed: the next may go once 1,001 are earned.
+        assert_eq!(pace.ready_at(), 1_001_000);
+        assert_eq!(pace.refill(1_000_000), 0);
+        assert_eq!(pace.refill(1_001_000), 1);
+        assert_eq!(pace.refill(3_600_000_000_000), HISTORY_BYTES_PER_TURN, "an hour idle");
+        assert_eq!(pace.ready_at(), 0);
     }
 }
