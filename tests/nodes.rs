@@ -40,7 +40,7 @@ fn followers_agree_and_a_killed_follower_catches_up() {
     assert!(digests[0].starts_with("seq 1..=6000 events 6000 lost 0 "), "{}", digests[0]);
     assert_eq!(digests[0], digests[1], "both followers delivered the same events in the same order");
     assert_eq!(cluster.leader.stop(), 0);
-    assert!(cluster.leader.line("stopped: ").starts_with("stamped 6000, committed 6000"));
+    assert!(cluster.leader.line("stopped: ").starts_with("stamped 6000 (up to 6000), committed 6000"));
     assert!(cluster.out.join("leader-0-ack-rtt.hdr").exists());
     assert!(cluster.out.join("follower-1-delivery.hdr").exists());
 }
@@ -465,7 +465,7 @@ fn refused_restart_without_journal(tag: u8, sync: &str) {
         );
     }
     assert_eq!(second.leader.stop(), 0);
-    assert!(second.leader.line("stopped: ").starts_with("stamped 0, committed 0"));
+    assert!(second.leader.line("stopped: ").starts_with("stamped 0 (up to 0), committed 0"));
     for node in ["node-1", "node-2"] {
         let dir = journal.join(node);
         let (code, text) =
@@ -543,7 +543,7 @@ fn malformed_and_foreign_datagrams_are_counted_and_change_nothing() {
     let rejects = cluster.leader.line("rejects: ");
     let total: u64 = rejects.split(' ').next().unwrap().parse().unwrap();
     assert!(total >= 15, "leader counted {rejects}");
-    assert!(cluster.leader.line("stopped: ").starts_with("stamped 2000, committed 2000"));
+    assert!(cluster.leader.line("stopped: ").starts_with("stamped 2000 (up to 2000), committed 2000"));
 }
 
 /// Issue 17: a follower whose leader was killed printed `delivered N (+0/s)`

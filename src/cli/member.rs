@@ -294,9 +294,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             let e = member.election_stats();
             match (member.leader(), member.follower()) {
                 (Some(l), _) => println!(
-                    "{warn}[member {id} leads epoch {}] stamped {} commit {} in_flight {} naks {} elections won {} lost {} at {}",
+                    "{warn}[member {id} leads epoch {}] stamped {} up to {} commit {} in_flight {} naks {} elections won {} lost {} at {}",
                     l.epoch(),
                     l.stats().events_stamped,
+                    l.seq_next().prev(),
                     l.commit(),
                     l.in_flight(),
                     l.stats().naks,

@@ -590,10 +590,11 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         if !quiet {
             let s = leader.stats();
             println!(
-                "{warn}[leader{}] stamped {} (+{}/s) commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1} µs rejects {} at {}",
+                "{warn}[leader{}] stamped {} (+{}/s) up to {} commit {} in_flight {} naks {} retransmitted {} busy {} srtt {:.1} µs rejects {} at {}",
                 if leader.is_journal_failed() { ", journal failed" } else { "" },
                 s.events_stamped,
                 per_second(s.events_stamped - last.events_stamped, &mut last_at),
+                leader.seq_next().prev(),
                 leader.commit(),
                 leader.in_flight(),
                 s.naks,
@@ -612,8 +613,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let leader = node.leader();
     let s = leader.stats();
     println!(
-        "stopped: stamped {}, committed {}, duplicates {}, naks {}, retransmitted {}, unrecoverable {}, busy {}",
+        "stopped: stamped {} (up to {}), committed {}, duplicates {}, naks {}, retransmitted {}, unrecoverable {}, busy {}",
         s.events_stamped,
+        leader.seq_next().prev(),
         leader.commit(),
         s.duplicates,
         s.naks,
