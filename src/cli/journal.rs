@@ -168,9 +168,25 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
         if let (None, Some(last), Some((first, _))) = (kept, before, report.range)
             && first != last.next()
         {
-            writeln!(out, "  gap: sequences {}..={} are in no segment", last.next(), first.prev())?;
             damaged = true;
-            gaps += first.get() - last.next().get();
+            match report.after.filter(|&after| after != last) {
+                // Its header says the journal held up to `after` when it
+                // began: what lies between was in a file that is gone.
+                Some(after) => {
+                    writeln!(
+                        out,
+                        "  gap: sequences {}..={} were in a segment file that is gone (this one's header says the \
+                         journal held up to {after} when it began)",
+                        last.next(),
+                        after.max(last)
+                    )?;
+                    kept = Some(Some(last));
+                }
+                None => {
+                    writeln!(out, "  gap: sequences {}..={} are in no segment", last.next(), first.prev())?;
+                    gaps += first.get() - last.next().get();
+                }
+            }
         }
         match report.end {
             End::Corrupt { .. } if kept.is_none() => kept = Some(report.range.map(|r| r.1).or(before)),

@@ -482,6 +482,14 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             path.display()
         ));
     }
+    if let Some((path, first, end)) = &r.missing {
+        text.push_str(&format!(
+            "; sequences {first}..={} were in a segment file that is gone (before {}): they and what followed are \
+             fetched again",
+            end.prev(),
+            path.display()
+        ));
+    }
     for (first, end) in &r.gaps {
         text.push_str(&format!(
             "; sequences {first}..={} are in no segment (never held, or a segment file gone): reported lost",

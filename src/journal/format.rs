@@ -35,8 +35,14 @@ pub struct SegmentHeader {
     pub epoch: U64,
     /// Bytes the file was preallocated to, header included.
     pub capacity: U64,
+    /// The last sequence the journal held when this segment was started
+    /// (0: none, or a journal written before this was recorded). A segment
+    /// file gone from before this one leaves a gap that does not start
+    /// after this sequence; sequences the node was told were lost leave
+    /// one that does.
+    pub after: U64,
     /// Reserved; zero.
-    pub reserved2: [U64; 2],
+    pub reserved2: U64,
     /// Reserved; zero.
     pub reserved3: U32,
     /// CRC-32 of the 60 bytes before it.
@@ -68,8 +74,9 @@ pub const fn journal_len(record_len: usize) -> usize {
 
 impl SegmentHeader {
     /// The header of a segment of `capacity` bytes written by `node` of
-    /// `cluster`, whose first record is `first` in `epoch`.
-    pub fn new(cluster: u32, node: NodeId, first: Seq, epoch: Epoch, capacity: u64) -> SegmentHeader {
+    /// `cluster`, whose first record is `first` in `epoch`, started when
+    /// the journal held up to `after`.
+    pub fn new(cluster: u32, node: NodeId, (first, after): (Seq, Seq), epoch: Epoch, capacity: u64) -> SegmentHeader {
         let mut header = SegmentHeader {
             magic: SEGMENT_MAGIC.into(),
             version: SEGMENT_VERSION.into(),
@@ -80,7 +87,8 @@ impl SegmentHeader {
             first_seq: first.get().into(),
             epoch: epoch.get().into(),
             capacity: capacity.into(),
-            reserved2: [0.into(); 2],
+            after: after.get().into(),
+            reserved2: 0.into(),
             reserved3: 0.into(),
             crc: 0.into(),
         };
@@ -531,7 +539,8 @@ mod tests {
 
     /// A preallocated segment of `capacity` bytes holding events 1..=n.
     fn segment(n: u64, capacity: usize) -> Vec<u8> {
-        let mut bytes = SegmentHeader::new(7, NodeId(1), Seq(1), Epoch(2), capacity as u64).as_bytes().to_vec();
+        let mut bytes =
+            SegmentHeader::new(7, NodeId(1), (Seq(1), Seq::ZERO), Epoch(2), capacity as u64).as_bytes().to_vec();
         for seq in 1..=n {
             encode(&mut bytes, Epoch(2), Seq(seq / 2), &event(seq, &seq.to_le_bytes()[..(seq % 9) as usize]));
         }

@@ -32,6 +32,9 @@ pub struct SegmentReport {
     /// The newest segment, all zeros: its creation did not finish (a crash,
     /// or a full disk), and a node removes it when it next starts.
     pub unfinished: bool,
+    /// The last sequence the journal held when this segment was started,
+    /// as its header says (`None`: not recorded).
+    pub after: Option<Seq>,
 }
 
 /// Every segment in `dir`, checked record by record, in sequence order.
@@ -42,7 +45,8 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
     for (index, (_, path)) in segments.into_iter().enumerate() {
         if index + 1 == count && unfinished(&path)? {
             let (range, epochs, end) = (None, None, End::Clean);
-            reports.push(SegmentReport { path, cluster: 0, node: 0, range, epochs, bytes: 0, end, unfinished: true });
+            let (bytes, unfinished, after) = (0, true, None);
+            reports.push(SegmentReport { path, cluster: 0, node: 0, range, epochs, bytes, end, unfinished, after });
             continue;
         }
         let (file, header) = open_segment(&path)?;
@@ -55,7 +59,8 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
         .map_err(|e| JournalError::Io(path.clone(), e))?;
         let (cluster, node) = (header.cluster.get(), header.node.get());
         let (bytes, end) = (scanned.good, scanned.end);
-        reports.push(SegmentReport { path, cluster, node, range, epochs, bytes, end, unfinished: false });
+        let after = Some(Seq(header.after.get())).filter(|&after| after != Seq::ZERO);
+        reports.push(SegmentReport { path, cluster, node, range, epochs, bytes, end, unfinished: false, after });
     }
     Ok(reports)
 }

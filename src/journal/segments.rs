@@ -218,6 +218,11 @@ pub struct Recovery {
     /// A record corrupted in the middle: the file and its sequence. That
     /// record and every one after it are dropped, to be fetched again.
     pub corrupt: Option<(PathBuf, Seq)>,
+    /// A segment file gone from the middle: the file after it, and the
+    /// sequences it held, `[first, end)` (that file's header says where
+    /// the journal was when it started). As with a corrupt record, the
+    /// files from there on are untrusted until a truncation drops them.
+    pub missing: Option<(PathBuf, Seq, Seq)>,
     /// Ranges `[first, end)` in no segment: sequences the node never held
     /// (reported lost to it), between the segments around them.
     pub gaps: Vec<(Seq, Seq)>,
@@ -228,6 +233,14 @@ pub struct Recovery {
     /// whether the journal holds that leader's starting log, and the epoch
     /// the member promised.
     pub claim: Option<(Epoch, bool, Epoch)>,
+}
+
+impl Recovery {
+    /// A corrupt record or a segment file gone: the log ends before them,
+    /// and the files from there on wait for a truncation.
+    pub fn damaged(&self) -> bool {
+        self.corrupt.is_some() || self.missing.is_some()
+    }
 }
 
 /// One segment file on disk.
@@ -371,7 +384,7 @@ impl Journal {
         recovery.segments = found.len();
         let last_index = found.len().saturating_sub(1);
         for (index, (_, path)) in found.into_iter().enumerate() {
-            if recovery.corrupt.is_some() {
+            if recovery.damaged() {
                 // Nothing after a corrupt record is trusted; the caller
                 // decides (a truncation deletes it). Another node's or
                 // cluster's file, or one that is no segment, is refused
@@ -449,6 +462,14 @@ impl Journal {
         if let Some(before) = self.segments.last() {
             if first < before.end {
                 return Err(JournalError::Overlap { path, expected: before.end, found: first });
+            }
+            let after = Seq(header.after.get());
+            if after != Seq::ZERO && after.next() != before.end {
+                // Its header says the journal held `after` when it began,
+                // but the segments before it end elsewhere: a file gone.
+                recovery.missing = Some((path.clone(), before.end, after.next().max(before.end)));
+                self.untrusted.push(path);
+                return Ok(());
             }
             if first > before.end {
                 recovery.gaps.push((before.end, first));
@@ -703,7 +724,8 @@ impl Journal {
         let io = |e| JournalError::Io(path.clone(), e);
         let capacity = self.options.segment_bytes.max(4096);
         let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io)?;
-        let header = SegmentHeader::new(self.options.cluster, self.options.node, first, epoch, capacity);
+        let after = self.segments.last().map_or(Seq::ZERO, |s| Seq(s.end.get().saturating_sub(1)));
+        let header = SegmentHeader::new(self.options.cluster, self.options.node, (first, after), epoch, capacity);
         let made = crate::sys::preallocate(&file, capacity).and_then(|()| file.write_all_at(header.as_bytes(), 0));
         if let Err(e) = made {
             // A full disk: the file holds nothing, and left there it would
@@ -1106,7 +1128,8 @@ mod tests {
         let path = dir.join("segment");
         let record_max = record_len(64);
         let capacity = READ_CHUNK + (64 << 10);
-        let mut whole = SegmentHeader::new(5, NodeId(2), Seq(1), Epoch(3), capacity as u64).as_bytes().to_vec();
+        let mut whole =
+            SegmentHeader::new(5, NodeId(2), (Seq(1), Seq::ZERO), Epoch(3), capacity as u64).as_bytes().to_vec();
         let mut seq = 1;
         while whole.len() < READ_CHUNK + (40 << 10) {
             let payload = vec![seq as u8; (seq * 7 % 65) as usize];
@@ -1155,7 +1178,8 @@ mod tests {
         let path = dir.join("segment");
         let record_max = record_len(64);
         let capacity = 2 * READ_CHUNK;
-        let mut whole = SegmentHeader::new(5, NodeId(2), Seq(1), Epoch(3), capacity as u64).as_bytes().to_vec();
+        let mut whole =
+            SegmentHeader::new(5, NodeId(2), (Seq(1), Seq::ZERO), Epoch(3), capacity as u64).as_bytes().to_vec();
         let mut offsets = Vec::new();
         for seq in 1..=4000 {
             offsets.push(whole.len());
@@ -1550,11 +1574,39 @@ mod tests {
         assert!(journal.append(Epoch(3), Seq::ZERO, &event(10)).is_err(), "sequences only go up");
         drop(journal);
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
-        assert_eq!(recovery.gaps, [(Seq(6), Seq(9))]);
+        assert_eq!((recovery.gaps, recovery.missing), (vec![(Seq(6), Seq(9))], None));
         assert_eq!(seqs(&journal), [1, 2, 3, 4, 5, 9, 10]);
         // A reader learns where the gap ends (a leader answers it UNRECOVERABLE).
         let gap_at = |seq| journal.gap_at(Seq(seq)).map(Seq::get);
         assert_eq!([gap_at(5), gap_at(6), gap_at(8), gap_at(9), gap_at(11)], [None, Some(9), Some(9), None, None]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A segment file gone from the middle once read as sequences the node
+    /// was told were lost: a follower reported committed events lost, and
+    /// a member could be elected on a log with a hole. Its neighbour's
+    /// header says where the journal was when it began.
+    #[test]
+    fn a_segment_file_gone_from_the_middle_is_no_gap_but_damage() {
+        let dir = temp_dir("missing");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        drop(journal);
+        let files = list(&dir).unwrap();
+        assert!(files.len() >= 4, "{files:?}");
+        let ((gone, gone_path), (next, next_path)) = (files[1].clone(), files[2].clone());
+        fs::remove_file(&gone_path).unwrap();
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.missing, Some((next_path, gone, next)));
+        assert!(recovery.gaps.is_empty() && recovery.damaged());
+        assert_eq!(recovery.range, Some((Seq(1), gone.prev())));
+        assert!(journal.append(Epoch(3), Seq::ZERO, &event(gone.get())).is_err(), "a truncation first");
+        journal.truncate(gone.prev()).unwrap();
+        write(&mut journal, gone.get()..=gone.get() + 5);
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.missing, recovery.gaps.len()), (None, 0));
+        assert_eq!(seqs(&journal), (1..=gone.get() + 5).collect::<Vec<_>>());
         fs::remove_dir_all(&dir).unwrap();
     }
 

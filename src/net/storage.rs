@@ -276,7 +276,7 @@ pub(super) fn open(
 /// follows its last good record is dropped (the segments after it deleted,
 /// the rest of its own cleared), to be fetched again from the leader.
 pub(super) fn drop_damaged(journal: &mut Journal, recovery: &Recovery) -> Result<(), NetError> {
-    if recovery.corrupt.is_some() {
+    if recovery.damaged() {
         journal.truncate(recovery.range.map_or(Seq::ZERO, |(_, last)| last)).map_err(NetError::Journal)?;
     }
     Ok(())
@@ -298,6 +298,13 @@ pub(super) fn resume_leader(
                 (`seqcast journal copy --node N FROM TO`, FROM a follower's DIR/node-ID), keeping this one aside";
     if let Some((path, seq)) = &recovery.corrupt {
         return refuse(format!("sequence {seq} is corrupt in {}; {copy}", path.display()));
+    }
+    if let Some((path, first, end)) = &recovery.missing {
+        return refuse(format!(
+            "sequences {first}..={} are missing: a segment file before {} is gone; {copy}",
+            end.prev(),
+            path.display()
+        ));
     }
     if let Some((first, end)) = recovery.gaps.first() {
         return refuse(format!("sequences {first}..={} are missing; {copy}", end.prev()));
@@ -349,7 +356,7 @@ pub(super) fn resume_member(
     recovery: &Recovery,
 ) -> Result<Member, NetError> {
     let mut claim = recovery.claim.map(|(epoch, whole, promised)| JournalClaim { epoch, whole, promised });
-    if recovery.corrupt.is_some() {
+    if recovery.damaged() {
         // Its log claims nothing now; what it promised still binds it. A
         // claim that is not whole goes to disk before the truncation, as
         // in a turn: a crash between must not leave a whole claim over a
