@@ -219,6 +219,8 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let rate = ["sequencer", "--history-rate", "1000000"];
     refused_with(SEQCAST, &rate, "--history-rate sets how the journal is kept or served, but there is no journal", 1);
     refused_with(SEQCAST, &["sequencer", "--history-rate", "100"], "100 is below the least allowed, 65536", 2);
+    let follower_rate = ["follower", "--id", "1", "--journal", "/nonexistent", "--history-rate", "1000000"];
+    refused_with(SEQCAST, &follower_rate, "--history-rate caps the history a leader serves; a follower serves none", 1);
     let huge = ["sequencer", "--segment-bytes", "99999999999999"];
     refused_with(SEQCAST, &huge, "above the most allowed, 1073741824 (retention deletes whole segments)", 2);
     // A follower id the cluster has not: refused before its journal is made.

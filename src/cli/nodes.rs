@@ -685,6 +685,13 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         Ok(tuning) => tuning,
         Err(e) => return fail(e),
     };
+    if args.journal.history_rate.is_some() {
+        // A follower serves nobody history: only a leader does.
+        return fail(
+            "--history-rate caps the history a leader serves; a follower serves none (give it to the \
+                     sequencer, or to every member)",
+        );
+    }
     let journal = match args.journal.options(&resolved, id) {
         Ok(journal) => journal,
         Err(e) => return fail(e),

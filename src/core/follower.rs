@@ -176,6 +176,9 @@ pub struct Follower {
     ack_urgent: bool,
     /// What the last ACK not sent (a commit covered it) would have said.
     ack_covered: u64,
+    /// The highest commit the leader it follows now has sent (0 until one
+    /// has): an ACK it covers cannot move that leader's commit.
+    leader_commit: u64,
     echo_ns: u64,
     echo_at: Nanos,
     stats: FollowerStats,
@@ -261,6 +264,7 @@ impl Follower {
             ack_due: false,
             ack_urgent: false,
             ack_covered: 0,
+            leader_commit: 0,
             echo_ns: 0,
             echo_at: now,
             stats: FollowerStats::default(),
@@ -343,14 +347,14 @@ impl Follower {
         self.sync = Some(Sync { start: None, restored: false, ..sync });
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
-        (self.leader, self.leader_addr) = (Some(leader), None);
+        (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);
         (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
     }
 
     /// Follows `leader`, of the epoch whose log its own is a prefix of (it
     /// resumed its journal and followed nobody): nothing to drop or take.
     pub(super) fn resume_following(&mut self, leader: NodeId) {
-        (self.leader, self.leader_addr) = (Some(leader), None);
+        (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);
     }
 
     /// True if a syncing follower can take back the log it claims: what it
@@ -594,6 +598,7 @@ impl Follower {
                 }
                 self.commit = self.commit.max(heartbeat.commit.get());
                 self.heard_commit = self.heard_commit.max(heartbeat.commit.get());
+                self.leader_commit = self.leader_commit.max(heartbeat.commit.get());
                 self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
                 self.vote_after.get_or_insert(heartbeat.commit.get());
                 if let Some(sync) = self.sync.as_mut() {
@@ -787,7 +792,7 @@ impl Follower {
         self.window.truncate(commit);
         self.header.epoch = epoch.get().into();
         self.log_epoch = epoch;
-        (self.seen, self.ack_sent, self.ack_covered) = (commit, 0, 0);
+        (self.seen, self.ack_sent, self.ack_covered, self.leader_commit) = (commit, 0, 0, 0);
         (self.ack_due, self.ack_urgent) = (true, true);
         self.drop_journaled_past(commit);
     }
@@ -915,6 +920,7 @@ impl Follower {
         self.echo(now, batch.head.sent_ns.get());
         self.commit = self.commit.max(batch.head.commit.get());
         self.heard_commit = self.heard_commit.max(batch.head.commit.get());
+        self.leader_commit = self.leader_commit.max(batch.head.commit.get());
         for event in batch.events {
             let seq = event.header.seq.get();
             self.seen = self.seen.max(seq);
@@ -931,13 +937,15 @@ impl Follower {
         self.mark_missing(now);
     }
 
-    /// Whether an ACK due, saying `held`, goes: not if the commit heard
-    /// from the leader already covers `held` (it could not move the commit:
-    /// other followers' ACKs did, and their commit HEARTBEAT or DATA came
-    /// in before this one left), unless it is urgent or the leader has had
-    /// none from this follower for [`ACK_REFRESH_NS`].
+    /// Whether an ACK due, saying `held`, goes: not if a commit the leader
+    /// it follows sent already covers `held` (it could not move that
+    /// leader's commit: other followers' ACKs did, and their commit
+    /// HEARTBEAT or DATA came in before this one left), unless it is urgent
+    /// or the leader has had none from this follower for [`ACK_REFRESH_NS`].
+    /// Not a commit learned elsewhere (an earlier leader's, its journal's):
+    /// a new leader may know less, and need this ACK to commit.
     fn ack_goes(&mut self, now: Nanos, held: u64) -> bool {
-        if self.ack_urgent || held > self.commit || now >= self.ack_at + ACK_REFRESH_NS {
+        if self.ack_urgent || held > self.leader_commit || now >= self.ack_at + ACK_REFRESH_NS {
             return true;
         }
         (self.ack_covered, self.ack_due) = (held, false);

@@ -1023,3 +1023,58 @@ fn an_ack_the_commit_already_covers_is_not_sent() {
     assert!(answer(&mut leader, &mut follower, 40));
     assert_eq!(leader.commit(), Seq(1));
 }
+
+/// After a failover a new leader may know less committed than a follower
+/// heard from the old one. An ACK of what the new leader lacks must go
+/// though the old commit covers it: the reviewer's case of the new
+/// leader's first ACK lost, its HEARTBEAT then saying a lower commit.
+#[test]
+fn an_ack_a_new_leader_needs_goes_though_an_older_commit_covers_it() {
+    let config = Config { nodes: 5, failover: Failover::Auto, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    let mut follower = Follower::new(config.clone(), NodeId(3), 0).unwrap();
+    let mut buf = vec![0; 1472];
+    for payload in [b"a", b"b", b"c"] {
+        client.submit(payload).unwrap();
+    }
+    let submit = client.poll_transmit(0, &mut buf).unwrap();
+    leader.handle_datagram(10, addr(9), &buf[..submit.len]);
+    for datagram in multicast(&mut leader, 20) {
+        follower.handle_datagram(30, addr(1), &datagram);
+    }
+    leader.handle_datagram(40, addr(11), &ack_of(&config, 1, 3));
+    leader.handle_datagram(40, addr(12), &ack_of(&config, 2, 3));
+    assert_eq!(leader.commit(), Seq(3));
+    for datagram in multicast(&mut leader, 50) {
+        follower.handle_datagram(60, addr(1), &datagram);
+    }
+    assert_eq!(follower.commit(), Seq(3));
+
+    // Node 1 leads epoch 2 from a log ending at 3, knowing only 1 committed.
+    follower.join(Epoch(2), NodeId(1));
+    let heartbeat = |now: u64| {
+        let header = Header::new(Kind::Heartbeat, 1, config.cluster_id, Epoch(2));
+        let body = crate::wire::Heartbeat {
+            seq_next: 4.into(),
+            commit: 1.into(),
+            sent_ns: now.into(),
+            rtt_ns: 0.into(),
+            epoch_start: 3.into(),
+        };
+        let mut buf = vec![0; 1472];
+        let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
+        buf.truncate(len);
+        buf
+    };
+    follower.handle_datagram(1_000, addr(21), &heartbeat(1_000));
+    // Its first ACK to the new leader, lost.
+    assert!(follower.poll_transmit(1_100, &mut buf).is_some());
+    // The next HEARTBEAT says 1: the leader lacks the ACK of 3.
+    follower.handle_datagram(2_000_000, addr(21), &heartbeat(2_000_000));
+    let ack = follower.poll_transmit(2_000_100, &mut buf).expect("the ACK the new leader needs");
+    match crate::wire::parse(&buf[..ack.len]).unwrap().frame {
+        Frame::Ack(ack) => assert_eq!(ack.seq_held.get(), 3),
+        other => panic!("{other:?}"),
+    }
+}
