@@ -263,7 +263,11 @@ impl RejectWatch {
                 // around an election or a restart; they matter only if
                 // they go on.
                 let (kind, routine) = match reason {
-                    "wrong_epoch" => ("note", "; expected for a moment around an election or a restart"),
+                    // So are another member's frames this role no longer
+                    // takes, late VOTEs and a `seqcast promote` sent again.
+                    "wrong_epoch" | "not_leader" | "election" => {
+                        ("note", "; expected for a moment around an election or a restart")
+                    }
                     // A keyed cluster's datagrams end in a tag this node does not strip.
                     "length_mismatch" if !driver.keyed() => (
                         "warning",

@@ -293,7 +293,7 @@ impl Client {
     pub fn handle_datagram(&mut self, now: Nanos, _from: SocketAddr, bytes: &[u8]) {
         let peers = match self.failover() {
             true => Peers::Members { me: NodeId(SENDER_CLIENT), nodes: self.config.nodes },
-            false => Peers::Leader(Some(self.config.leader)),
+            false => Peers::Leader { leader: Some(self.config.leader), nodes: self.config.nodes },
         };
         let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else {
             return;

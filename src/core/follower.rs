@@ -539,7 +539,7 @@ impl Follower {
         if self.observer && self.config.failover != Failover::Off {
             self.follow_newest_leader(&datagram);
         }
-        if !admits(&datagram, Peers::Leader(self.leader), &mut self.rejects) {
+        if !admits(&datagram, Peers::Leader { leader: self.leader, nodes: self.config.nodes }, &mut self.rejects) {
             return;
         }
         // Read only where invariants are checked: not on a release hot path.

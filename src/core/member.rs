@@ -409,7 +409,7 @@ impl Member {
 
     /// A SUBMIT reached a member that does not lead: say who does.
     fn not_leader(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
-        if !admits(&datagram, Peers::Leader(Some(self.id)), &mut self.rejects) {
+        if !admits(&datagram, Peers::Leader { leader: Some(self.id), nodes: self.config.nodes }, &mut self.rejects) {
             return;
         }
         let Frame::Submit(submit) = datagram.frame else { return };

@@ -85,6 +85,10 @@ pub struct Rejects {
     pub foreign_cluster: u64,
     /// From a sender that is not a member (or not a client, for SUBMIT).
     pub not_member: u64,
+    /// From a member this node takes nothing from in its role now: ACKs
+    /// or NAKs reaching a member that leads no more, frames of a leader it
+    /// does not follow. Routine for a moment around an election.
+    pub not_leader: u64,
     /// From another epoch (an older one is fenced off: DESIGN §3.7).
     pub wrong_epoch: u64,
     /// A kind this role does not take (a follower sent a SUBMIT, …).
@@ -102,6 +106,7 @@ impl Rejects {
         self.wire.iter().sum::<u64>()
             + self.foreign_cluster
             + self.not_member
+            + self.not_leader
             + self.wrong_epoch
             + self.unexpected_kind
             + self.own_id
@@ -114,6 +119,7 @@ impl Rejects {
         reasons.extend([
             ("foreign_cluster", self.foreign_cluster),
             ("not_member", self.not_member),
+            ("not_leader", self.not_leader),
             ("wrong_epoch", self.wrong_epoch),
             ("unexpected_kind", self.unexpected_kind),
             ("own_id", self.own_id),
@@ -130,6 +136,7 @@ impl Rejects {
         }
         sum.foreign_cluster += other.foreign_cluster;
         sum.not_member += other.not_member;
+        sum.not_leader += other.not_leader;
         sum.wrong_epoch += other.wrong_epoch;
         sum.unexpected_kind += other.unexpected_kind;
         sum.own_id += other.own_id;
@@ -143,8 +150,8 @@ impl Rejects {
 enum Peers {
     /// Cluster members other than `me`.
     Members { me: NodeId, nodes: u16 },
-    /// Only the leader (nobody when none is known).
-    Leader(Option<NodeId>),
+    /// Only the leader (nobody when none is known) of a cluster of `nodes`.
+    Leader { leader: Option<NodeId>, nodes: u16 },
 }
 
 /// The wire's checks (DESIGN §2), then the cluster id: a datagram that
@@ -176,10 +183,13 @@ fn admits(datagram: &Datagram<'_>, peers: Peers, rejects: &mut Rejects) -> bool 
         // A read-only subscriber asks a leader for what it missed, nothing else.
         Peers::Members { .. } if sender == wire::SENDER_OBSERVER => matches!(datagram.frame, wire::Frame::Nak(_)),
         Peers::Members { me, nodes } => sender < nodes && sender != me.0 && !is_submit,
-        Peers::Leader(leader) => leader.is_some_and(|leader| sender == leader.0),
+        Peers::Leader { leader, .. } => leader.is_some_and(|leader| sender == leader.0),
     };
-    if !member {
-        rejects.not_member += 1;
+    match peers {
+        _ if member => {}
+        // Another member, where this role takes only its leader's frames.
+        Peers::Leader { nodes, .. } if sender < nodes => rejects.not_leader += 1,
+        _ => rejects.not_member += 1,
     }
     member
 }

@@ -1078,3 +1078,33 @@ fn an_ack_a_new_leader_needs_goes_though_an_older_commit_covers_it() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A follower takes frames from its leader only. Another member's (a
+/// leader it does not follow yet, around an election) are counted apart
+/// from a sender that is no member: the first is routine, and a node says
+/// it as a note, the second a warning.
+#[test]
+fn another_members_frame_is_told_from_a_strangers() {
+    let config = Config::default();
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let heartbeat = |sender: u16| {
+        let header = Header::new(Kind::Heartbeat, sender, config.cluster_id, config.epoch);
+        let body = crate::wire::Heartbeat {
+            seq_next: 1.into(),
+            commit: 0.into(),
+            sent_ns: 1.into(),
+            rtt_ns: 0.into(),
+            epoch_start: 0.into(),
+        };
+        let mut buf = vec![0; 1472];
+        let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
+        buf.truncate(len);
+        buf
+    };
+    follower.handle_datagram(10, addr(1), &heartbeat(2));
+    follower.handle_datagram(20, addr(1), &heartbeat(7));
+    follower.handle_datagram(30, addr(1), &heartbeat(0));
+    let rejects = follower.rejects();
+    assert_eq!((rejects.not_leader, rejects.not_member, rejects.total()), (1, 1, 2));
+    assert_eq!(follower.epoch(), config.epoch, "its leader's frame is taken");
+}

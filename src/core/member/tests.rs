@@ -722,6 +722,7 @@ fn a_subscriber_with_failover_follows_whichever_member_leads_when_it_starts() {
     while let Some(t) = leader.poll_transmit(50 * MS, &mut buf) {
         tail.handle_datagram(50 * MS, addr(2), &buf[..t.len]);
     }
-    assert_eq!((tail.epoch(), tail.rejects().not_member), (Epoch(4), 0));
+    let rejects = tail.rejects();
+    assert_eq!((tail.epoch(), rejects.not_member, rejects.not_leader), (Epoch(4), 0, 0));
     assert!(matches!(tail.poll_event(), Some(Event::Deliver(e)) if e.header.seq() == Seq(1) && e.payload == b"x"));
 }
