@@ -80,6 +80,7 @@ impl ClusterArgs {
             payload_max: self.payload_max,
             journal: None,
             key_file: self.key_file.clone(),
+            history_rate: None,
         };
         let overrides = Overrides { settings, nodes: self.nodes };
         file.resolve(&overrides, me).map_err(|e| e.to_string())
@@ -364,8 +365,8 @@ pub struct JournalArgs {
     /// While it leads, serve history from the journal (to `seqcast tail`,
     /// and to followers behind the ring) at most this many bytes a second
     /// on average, leaving the rest of the link to the live stream (at
-    /// least 65536) [default: no cap beyond 64 KiB a turn, after the turn's
-    /// live frames].
+    /// least 65536) [default: the cluster file's `history_rate`, else no
+    /// cap beyond 64 KiB a turn, after the turn's live frames].
     #[arg(long, value_name = "BYTES", value_parser = at_least::<u64, 65536>)]
     pub history_rate: Option<u64>,
 }
@@ -428,7 +429,7 @@ impl JournalArgs {
             segment_bytes: self.segment_bytes.unwrap_or(JournalOptions::SEGMENT_BYTES),
             retain_bytes: self.retain_bytes,
             retain_events: self.retain_events,
-            history_rate: self.history_rate,
+            history_rate: self.history_rate.or(cluster.history_rate),
             ..JournalOptions::new(dir, &cluster.config, id)
         }))
     }

@@ -438,10 +438,13 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
             .into_iter()
             .flatten()
             .collect();
-            let retention = match kept.is_empty() {
+            let mut retention = match kept.is_empty() {
                 true => String::new(),
                 false => format!("; retention: keeps {}, whole segments deleted", kept.join(" and ")),
             };
+            if let Some(rate) = j.history_rate {
+                retention.push_str(&format!("; history served from it at most {rate} bytes/s while leading"));
+            }
             format!(
                 "journal: {} (sync {}; ACKs wait for it{retention})",
                 j.dir.display(),
@@ -780,8 +783,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     }
     let s = node.follower().stats();
     println!(
-        "stopped: delivered {}, replayed {}, received {}, duplicates {}, gaps {}, naks {}, lost {}, acks {} ({} not sent: \
-         a commit covered them)",
+        "stopped: delivered {}, replayed {}, received {}, duplicates {}, gaps {}, naks {}, lost {}, acks {} ({} not \
+         sent, covered by a commit)",
         s.delivered,
         node.replayed(),
         s.events_received,

@@ -55,6 +55,10 @@ pub struct Settings {
     /// `key_file`: the keys that seal and open every datagram (DESIGN §9)
     /// [default: none].
     pub key_file: Option<PathBuf>,
+    /// `history_rate`: bytes a second, at most, of history a node that
+    /// leads serves from its journal (`JournalOptions::history_rate`)
+    /// [default: no cap].
+    pub history_rate: Option<u64>,
 }
 
 impl Settings {
@@ -71,9 +75,13 @@ impl Settings {
             payload_max: self.payload_max.or(below.payload_max),
             journal: self.journal.clone().or_else(|| below.journal.clone()),
             key_file: self.key_file.clone().or_else(|| below.key_file.clone()),
+            history_rate: self.history_rate.or(below.history_rate),
         }
     }
 }
+
+/// The least `history_rate` (and `--history-rate`): 64 KiB a second.
+pub const HISTORY_RATE_MIN: u64 = 65_536;
 
 /// A parsed cluster file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -162,6 +170,14 @@ impl ClusterFile {
                     return Err(ClusterFileError { line, message: format!("{key} is empty: give a path") });
                 }
                 "journal" => file.settings.journal = Some(PathBuf::from(text)),
+                "history_rate" => {
+                    let rate: u64 = value(key, text, line)?;
+                    if rate < HISTORY_RATE_MIN {
+                        let message = format!("{key} = {rate}: below the least allowed, {HISTORY_RATE_MIN}");
+                        return Err(ClusterFileError { line, message });
+                    }
+                    file.settings.history_rate = Some(rate);
+                }
                 "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
                 _ => match key.strip_prefix("node.") {
                     Some(id) => {
@@ -324,6 +340,8 @@ pub struct Cluster {
     pub journal: Option<PathBuf>,
     /// The key file (`None`: datagrams are not authenticated).
     pub key_file: Option<PathBuf>,
+    /// The cap on history served from a journal, bytes a second (`None`: none).
+    pub history_rate: Option<u64>,
 }
 
 impl Cluster {
@@ -417,6 +435,7 @@ impl ClusterFile {
             nodes: self.nodes.clone(),
             journal: settings.journal,
             key_file: settings.key_file,
+            history_rate: settings.history_rate,
         })
     }
 }
@@ -491,5 +510,18 @@ mod tests {
         assert_eq!(err("ttl"), "line 1: expected `key = value`, got \"ttl\"");
         assert!(err("node.0 = 127.0.0.1:1\nnode.2 = 127.0.0.1:2").contains("found node.2"));
         assert!(err("node.x = 127.0.0.1:1").contains("node.x"));
+        assert_eq!(err("history_rate = 100"), "line 1: history_rate = 100: below the least allowed, 65536");
+    }
+
+    /// An operator trial: the docs said to cap history on every member, and
+    /// only a flag could; `history_rate` in the file gives it to them all.
+    #[test]
+    fn history_rate_in_the_file_reaches_every_node_and_a_flag_over_it() {
+        let file = ClusterFile::parse("history_rate = 5000000\nnode.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502");
+        let file = file.unwrap();
+        assert_eq!(file.resolve(&Overrides::default(), Some(NodeId(0))).unwrap().history_rate, Some(5_000_000));
+        let settings = Settings { history_rate: Some(70_000), ..Settings::default() };
+        let flag = file.resolve(&Overrides { settings, nodes: None }, None).unwrap();
+        assert_eq!(flag.history_rate, Some(70_000));
     }
 }

@@ -187,6 +187,9 @@ struct Job {
     end: Seq,
     /// Where the journal's last read for it stopped.
     pos: ReadPos,
+    /// A read for it was served since it last came to the front: once
+    /// that is sent, it goes behind the others.
+    served: bool,
 }
 
 /// A machine, and the journal it appends to if it has one.
@@ -409,15 +412,25 @@ impl<M: Machine + Durable> Stored<M> {
         if let Some(job) = self.jobs.iter_mut().find(|j| j.dest == dest && first <= j.end && j.next < end) {
             job.end = job.end.max(end);
         } else if self.jobs.len() < HISTORY_JOBS_MAX {
-            self.jobs.push_back(Job { dest, next: first, end, pos: ReadPos::default() });
+            self.jobs.push_back(Job { dest, next: first, end, pos: ReadPos::default(), served: false });
         }
     }
 
-    /// The next frame of the first job, within the turn's budget.
+    /// The next frame of the first job, within the turn's budget. Jobs
+    /// take turns, a read (`HISTORY_READ_RECORDS`) each: a follower behind
+    /// does not wait for a long replay to end, under a `--history-rate`
+    /// cap for minutes.
     fn transmit_history(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         loop {
             let journal = self.journal.as_ref()?;
-            let job = self.jobs.front_mut().filter(|_| self.budget > 0)?;
+            if self.budget == 0 {
+                return None;
+            }
+            if self.records_at == self.records.len() && self.jobs.len() > 1 && self.jobs[0].served {
+                self.jobs[0].served = false;
+                self.jobs.rotate_left(1);
+            }
+            let job = self.jobs.front_mut()?;
             let kept = journal.first();
             // Retention deleted it, or it lies between two segments (told
             // lost, or a segment file gone): say so, with its range.
@@ -429,6 +442,7 @@ impl<M: Machine + Durable> Stored<M> {
                 return self.sent(Transmit { dest: Dest::Unicast(dest), len });
             }
             if self.records_at == self.records.len() && job.next < job.end {
+                job.served = true;
                 self.records.clear();
                 self.records_at = 0;
                 let records = &mut self.records;
@@ -623,6 +637,45 @@ mod tests {
             // Whole frames: the last may overdraw by one, or not have gone yet.
             assert!(sent.abs_diff(expected) <= 2 * 1472, "cap {rate}/s, a turn every {turn_ns} ns: {sent} B");
         }
+    }
+
+    /// An operator trial: behind a long replay from the journal (a tail
+    /// from sequence 1, capped by --history-rate), a follower's catch-up,
+    /// or a short tail, got nothing until the replay ended. Jobs now take
+    /// turns a read each.
+    #[test]
+    fn history_jobs_take_turns_a_read_each() {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-turns-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { journal: true, ..Config::default() };
+        let options =
+            JournalOptions { sync: crate::journal::SyncLevel::None, ..JournalOptions::new(&dir, &config, NodeId(0)) };
+        let (mut journal, _) = Journal::open(options).unwrap();
+        for seq in 1..=5000 {
+            journal.append(config.epoch, Seq(seq), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
+        }
+        journal.flush().unwrap();
+        let mut stored = Stored::new(Leader::new(config.clone(), 0).unwrap(), Some(journal));
+        let (long, short) = (SocketAddr::from(([127, 0, 0, 1], 1)), SocketAddr::from(([127, 0, 0, 1], 2)));
+        stored.enqueue(long, Seq(1), Seq(5001));
+        stored.enqueue(short, Seq(100), Seq(200));
+        let mut buf = vec![0; config.mtu];
+        let mut order = Vec::new();
+        loop {
+            stored.budget = usize::MAX;
+            let Some(transmit) = stored.transmit_history(0, &mut buf) else { break };
+            let Dest::Unicast(to) = transmit.dest else { panic!("{transmit:?}") };
+            let frame = crate::wire::parse(&buf[..transmit.len]).unwrap().frame;
+            let crate::wire::Frame::Retransmit(batch) = frame else { panic!("{frame:?}") };
+            order.extend(batch.events.map(|event| (to, event.header.seq.get())));
+        }
+        let of = |to| order.iter().filter(|o| o.0 == to).map(|o| o.1).collect::<Vec<_>>();
+        assert_eq!((of(long), of(short)), ((1..=5000).collect(), (100..200).collect()));
+        // The short job's events all went after one read of the long one's.
+        let last_short = order.iter().rposition(|o| o.0 == short).unwrap();
+        let long_before = order[..last_short].iter().filter(|o| o.0 == long).count();
+        assert_eq!(long_before, HISTORY_READ_RECORDS);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
