@@ -399,6 +399,39 @@ fn a_tail_that_warned_it_hears_no_leader_says_when_it_hears_one() {
     }
 }
 
+/// An operator trial: a tail waiting for events its leader could not
+/// commit (its followers not running) sat silent for 10 minutes. It says
+/// why it waits, and when commits go on again.
+#[test]
+fn a_tail_waiting_on_a_commit_that_does_not_come_says_why() {
+    let mut cluster = Cluster::start(44);
+    for follower in &mut cluster.followers {
+        follower.signal(libc::SIGSTOP);
+    }
+    let mut tail_args = common::strings(&["tail", "--from", "1", "--to", "5", "--format", "count"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    let mut load = common::strings(&["--leader", &cluster.leader_addr, "--count", "5", "--rate", "100"]);
+    load.extend(common::strings(&["--json"]));
+    load.extend(cluster.common_args());
+    let mut load = common::Proc::start("loadgen", common::LOADGEN, &load);
+    let stalled =
+        |l: &str| l.contains("warning: tail: the leader holds sequences up to 5, but nothing past 0").then_some(());
+    tail.wait_for(Duration::from_secs(15), stalled);
+    for follower in &mut cluster.followers {
+        follower.signal(libc::SIGCONT);
+    }
+    tail.wait_for(Duration::from_secs(10), |l| {
+        l.contains("tail: commits go on again: committed up to 5").then_some(())
+    });
+    assert_eq!(tail.wait(Duration::from_secs(10)), 0, "{:?}", tail.output());
+    // It gave up on them after 2 s without a reply (exit 4); the leader had them.
+    assert_eq!(load.wait(Duration::from_secs(30)), 4, "{:?}", load.output());
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+}
+
 /// A tail without --failover goes on through a sequencer restarted on its
 /// journal: the new epoch's log holds what the tail delivered. (It stopped
 /// at every restart, saying the leader restarted without its log.)

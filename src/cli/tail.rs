@@ -104,6 +104,44 @@ fn line(event: &EventRef<'_>, format: Format) -> Option<String> {
     }
 }
 
+/// How long the commit may stand still, with the leader holding events
+/// past it, before a tail says why it waits.
+const COMMIT_STALL_WARN: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Says when the commit stands still while the leader holds events past it
+/// (a quorum of its nodes is missing: followers down or paused), so that a
+/// tail waiting for those events is not silent for ever; and when it moves.
+#[derive(Default)]
+struct CommitWatch {
+    commit: Seq,
+    since: Option<std::time::Instant>,
+    warned: bool,
+}
+
+impl CommitWatch {
+    fn tick(&mut self, follower: &seqcast::core::Follower) {
+        let (commit, seen, now) = (follower.commit(), follower.seq_seen(), std::time::Instant::now());
+        let at = super::args::clock_time();
+        if commit != self.commit || seen <= commit {
+            if self.warned {
+                eprintln!("{at} tail: commits go on again: committed up to {commit}");
+            }
+            (self.commit, self.since, self.warned) = (commit, Some(now), false);
+            return;
+        }
+        let since = *self.since.get_or_insert(now);
+        if !self.warned && now - since >= COMMIT_STALL_WARN {
+            eprintln!(
+                "{at} warning: tail: the leader holds sequences up to {seen}, but nothing past {commit} has been \
+                 committed for {} s: a commit needs a quorum of the cluster's nodes (are its followers running?); \
+                 the tail delivers only what is committed, and waits",
+                (now - since).as_secs()
+            );
+            self.warned = true;
+        }
+    }
+}
+
 /// Runs `seqcast tail`.
 pub fn run(args: &TailArgs) -> ExitCode {
     if let Some(to) = args.to.filter(|&to| to < args.from) {
@@ -148,6 +186,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
     let out = RefCell::new(BufWriter::new(stdout));
     let out_failed = Cell::new(false);
     let mut silence = super::nodes::Silence::default();
+    let mut commit_watch = CommitWatch::default();
     let mut reject_watch = super::nodes::RejectWatch::default();
     // Without --failover it takes one leader id's frames: after an election
     // another member leads, whose frames it drops.
@@ -208,11 +247,14 @@ pub fn run(args: &TailArgs) -> ExitCode {
             reject_watch.tick("tail", follower.rejects(), driver);
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, "tail", hint);
+            commit_watch.tick(follower);
         },
     );
     // What the last turn printed, unless a stop signal came first.
     flush();
     drop(out);
+    // A stall warned of that ended in the last second's turns.
+    commit_watch.tick(node.follower());
     if let Err(e) = result {
         return fail(e);
     }
