@@ -1024,6 +1024,24 @@ fn an_ack_the_commit_already_covers_is_not_sent() {
     assert_eq!(leader.commit(), Seq(1));
 }
 
+/// A HEARTBEAT from node `sender` in `epoch`, saying `seq_next`, `commit`,
+/// `sent_ns` and `epoch_start`.
+fn heartbeat_from(config: &Config, (sender, epoch): (u16, Epoch), fields: (u64, u64, u64, u64)) -> Vec<u8> {
+    let (seq_next, commit, sent_ns, epoch_start) = fields;
+    let header = Header::new(Kind::Heartbeat, sender, config.cluster_id, epoch);
+    let body = crate::wire::Heartbeat {
+        seq_next: seq_next.into(),
+        commit: commit.into(),
+        sent_ns: sent_ns.into(),
+        rtt_ns: 0.into(),
+        epoch_start: epoch_start.into(),
+    };
+    let mut buf = vec![0; 1472];
+    let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
+    buf.truncate(len);
+    buf
+}
+
 /// After a failover a new leader may know less committed than a follower
 /// heard from the old one. An ACK of what the new leader lacks must go
 /// though the old commit covers it: the reviewer's case of the new
@@ -1053,20 +1071,8 @@ fn an_ack_a_new_leader_needs_goes_though_an_older_commit_covers_it() {
 
     // Node 1 leads epoch 2 from a log ending at 3, knowing only 1 committed.
     follower.join(Epoch(2), NodeId(1));
-    let heartbeat = |now: u64| {
-        let header = Header::new(Kind::Heartbeat, 1, config.cluster_id, Epoch(2));
-        let body = crate::wire::Heartbeat {
-            seq_next: 4.into(),
-            commit: 1.into(),
-            sent_ns: now.into(),
-            rtt_ns: 0.into(),
-            epoch_start: 3.into(),
-        };
-        let mut buf = vec![0; 1472];
-        let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
-        buf.truncate(len);
-        buf
-    };
+    // Node 1's HEARTBEAT at `now`: it knows 1 committed.
+    let heartbeat = |now: u64| heartbeat_from(&config, (1, Epoch(2)), (4, 1, now, 3));
     follower.handle_datagram(1_000, addr(21), &heartbeat(1_000));
     // Its first ACK to the new leader, lost.
     assert!(follower.poll_transmit(1_100, &mut buf).is_some());
@@ -1087,20 +1093,7 @@ fn an_ack_a_new_leader_needs_goes_though_an_older_commit_covers_it() {
 fn another_members_frame_is_told_from_a_strangers() {
     let config = Config::default();
     let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
-    let heartbeat = |sender: u16| {
-        let header = Header::new(Kind::Heartbeat, sender, config.cluster_id, config.epoch);
-        let body = crate::wire::Heartbeat {
-            seq_next: 1.into(),
-            commit: 0.into(),
-            sent_ns: 1.into(),
-            rtt_ns: 0.into(),
-            epoch_start: 0.into(),
-        };
-        let mut buf = vec![0; 1472];
-        let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
-        buf.truncate(len);
-        buf
-    };
+    let heartbeat = |sender: u16| heartbeat_from(&config, (sender, config.epoch), (1, 0, 1, 0));
     follower.handle_datagram(10, addr(1), &heartbeat(2));
     follower.handle_datagram(20, addr(1), &heartbeat(7));
     follower.handle_datagram(30, addr(1), &heartbeat(0));
