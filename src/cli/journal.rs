@@ -175,8 +175,8 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
                 Some(after) => {
                     writeln!(
                         out,
-                        "  gap: sequences {}..={} were in a segment file that is gone (this one's header says the \
-                         journal held up to {after} when it began)",
+                        "  gap: sequences {}..={} were in a segment file that is gone, or writes lost with the \
+                         power at --sync none (this one's header says the journal held up to {after} when it began)",
                         last.next(),
                         after.max(last)
                     )?;

@@ -491,8 +491,8 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
     }
     if let Some((path, first, end)) = &r.missing {
         text.push_str(&format!(
-            "; sequences {first}..={} were in a segment file that is gone (before {}): they and what followed are \
-             fetched again",
+            "; sequences {first}..={} were in a segment file that is gone (before {}), or lost with the power at \
+             --sync none: they and what followed are fetched again",
             end.prev(),
             path.display()
         ));

@@ -304,7 +304,8 @@ pub(super) fn resume_leader(
     }
     if let Some((path, first, end)) = &recovery.missing {
         return refuse(format!(
-            "sequences {first}..={} are missing: a segment file before {} is gone; {copy}",
+            "sequences {first}..={} are missing: a segment file before {} is gone, or they were lost with the \
+             power at --sync none; {copy}",
             end.prev(),
             path.display()
         ));
