@@ -217,6 +217,13 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member
     page.sample("seqcast_in_flight", "gauge", "Sequenced events not committed yet.", &n, leader.in_flight());
     page.sample("seqcast_naks_total", "counter", "NAKs received.", &n, s.naks);
     page.sample("seqcast_events_retransmitted_total", "counter", "Events resent.", &n, s.events_retransmitted);
+    page.sample(
+        "seqcast_events_from_journal_total",
+        "counter",
+        "Of the events resent, those read back from the journal (history beyond the ring).",
+        &n,
+        s.events_from_journal,
+    );
     page.sample("seqcast_busy_total", "counter", "BUSY replies sent.", &n, s.busy_sent);
     page.sample("seqcast_clients_evicted_total", "counter", "Client places given up.", &n, s.clients_evicted);
     let srtt = leader.srtt_ns() as f64 / 1e9;

@@ -628,13 +628,15 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let leader = node.leader();
     let s = leader.stats();
     println!(
-        "stopped: stamped {} (up to {}), committed {}, duplicates {}, naks {}, retransmitted {}, unrecoverable {}, busy {}",
+        "stopped: stamped {} (up to {}), committed {}, duplicates {}, naks {}, retransmitted {}, of which from the \
+         journal {}, unrecoverable {}, busy {}",
         s.events_stamped,
         leader.seq_next().prev(),
         leader.commit(),
         s.duplicates,
         s.naks,
         s.events_retransmitted,
+        s.events_from_journal,
         s.unrecoverable_sent,
         s.busy_sent
     );

@@ -59,6 +59,11 @@ pub struct LeaderStats {
     pub retransmits_sent: u64,
     /// Events resent in RETRANSMIT.
     pub events_retransmitted: u64,
+    /// Of those, the events read back from the journal (history beyond the
+    /// ring: a follower far behind, a `seqcast tail`), and their datagrams.
+    pub events_from_journal: u64,
+    /// RETRANSMIT datagrams of events read back from the journal.
+    pub journal_retransmits_sent: u64,
     /// UNRECOVERABLE replies sent.
     pub unrecoverable_sent: u64,
     /// Sequences they reported gone (out of the ring with no journal, or

@@ -107,6 +107,12 @@ impl Member {
         if let Role::Leader(leader) = &mut self.role { leader.unrecoverable_frame(buf, first, end) } else { 0 }
     }
 
+    /// A RETRANSMIT of `records` read from the journal, when this member
+    /// leads (see [`Leader::history_frame`]); else nothing (0, 0).
+    pub fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        if let Role::Leader(leader) = &mut self.role { leader.history_frame(now, buf, records) } else { (0, 0) }
+    }
+
     /// The follower, when this member follows.
     pub fn follower(&self) -> Option<&Follower> {
         if let Role::Follower(follower) = &self.role { Some(follower) } else { None }

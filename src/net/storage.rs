@@ -38,7 +38,7 @@ pub(super) trait Durable {
         None
     }
     /// A RETRANSMIT of `records` (see [`Leader::history_frame`]).
-    fn history_frame(&self, _now: Nanos, _buf: &mut [u8], _records: &[u8]) -> (usize, usize) {
+    fn history_frame(&mut self, _now: Nanos, _buf: &mut [u8], _records: &[u8]) -> (usize, usize) {
         (0, 0)
     }
     /// An UNRECOVERABLE (see [`Leader::unrecoverable_frame`]).
@@ -62,7 +62,7 @@ impl Durable for Leader {
     fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         Leader::poll_history(self, now)
     }
-    fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+    fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
         Leader::history_frame(self, now, buf, records)
     }
     fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
@@ -91,8 +91,8 @@ impl Durable for Member {
     fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         Member::poll_history(self, now)
     }
-    fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
-        self.leader().map_or((0, 0), |leader| leader.history_frame(now, buf, records))
+    fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        Member::history_frame(self, now, buf, records)
     }
     fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Member::unrecoverable_frame(self, buf, first, end)
@@ -676,6 +676,10 @@ mod tests {
         let last_short = order.iter().rposition(|o| o.0 == short).unwrap();
         let long_before = order[..last_short].iter().filter(|o| o.0 == long).count();
         assert_eq!(long_before, HISTORY_READ_RECORDS);
+        // Counted as resent, and as read from the journal.
+        let stats = stored.machine.stats();
+        assert_eq!((stats.events_from_journal, stats.events_retransmitted), (5100, 5100));
+        assert_eq!(stats.journal_retransmits_sent, stats.retransmits_sent);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

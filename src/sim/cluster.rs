@@ -406,8 +406,11 @@ impl<'a> Sim<'a> {
             let records: Vec<u8> = disk.range(first.get()..end.get()).flat_map(|(_, (_, _, r))| r.clone()).collect();
             let mut at = 0;
             while at < records.len() {
-                let Some(leader) = self.nodes[i].node.as_ref().and_then(|n| n.member().leader()) else { break };
-                let (len, taken) = leader.history_frame(now, &mut buf, &records[at..]);
+                let Some(member) = self.nodes[i].node.as_mut().map(|n| n.member_mut()) else { break };
+                let (len, taken) = member.history_frame(now, &mut buf, &records[at..]);
+                if len == 0 {
+                    break;
+                }
                 at += taken;
                 self.route(Who::Node(i), crate::core::Dest::Unicast(dest), &buf[..len]);
             }

@@ -118,8 +118,9 @@ impl Leader {
 
     /// Writes into `buf` a RETRANSMIT of as many of `records` (whole event
     /// records back to back, in sequence order, as a journal gives them) as
-    /// fit; returns its length and the bytes of `records` it took.
-    pub fn history_frame(&self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+    /// fit, counted as sent; returns its length and the bytes of `records`
+    /// it took.
+    pub fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
         let buf = &mut buf[..self.config.mtu];
         let mut writer = FrameWriter::batch(buf, &self.header, Kind::Retransmit, Seq(self.commit), now)
             .expect("mtu holds a batch head");
@@ -130,6 +131,11 @@ impl Leader {
             }
             taken += event.record.len();
         }
+        let events = u64::from(writer.count());
+        self.stats.retransmits_sent += 1;
+        self.stats.journal_retransmits_sent += 1;
+        self.stats.events_retransmitted += events;
+        self.stats.events_from_journal += events;
         (writer.finish(), taken)
     }
 
