@@ -149,7 +149,8 @@ impl Pace {
         let cap = HISTORY_BYTES_PER_TURN as i64;
         let elapsed = now.saturating_sub(self.at);
         let earned = u128::from(elapsed) * u128::from(self.rate) / 1_000_000_000;
-        if self.tokens + i64::try_from(earned).unwrap_or(i64::MAX).min(cap) >= cap {
+        // What fills the bucket, a debt paid first (tokens never exceed the cap).
+        if earned >= (cap - self.tokens) as u128 {
             (self.tokens, self.at) = (cap, now);
         } else {
             // Only the time the whole bytes earned took: no fraction lost.
@@ -694,5 +695,9 @@ mod tests {
         assert_eq!(pace.refill(1_001_000), 1);
         assert_eq!(pace.refill(3_600_000_000_000), HISTORY_BYTES_PER_TURN, "an hour idle");
         assert_eq!(pace.ready_at(), 0);
+        // Idle for an hour while in debt: still one turn's budget, not an
+        // hour's worth of bytes at once.
+        pace.spend(HISTORY_BYTES_PER_TURN + 1000);
+        assert_eq!(pace.refill(7_200_000_000_000), HISTORY_BYTES_PER_TURN, "an hour idle, in debt");
     }
 }
