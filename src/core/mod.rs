@@ -38,6 +38,21 @@ use crate::wire::{self, Datagram, Header, SENDER_CLIENT};
 /// Nanoseconds on the driver's clock.
 pub type Nanos = u64;
 
+/// A frame of `kind` from node `from` in `epoch`, of `config`'s cluster, as
+/// the wire carries it: for tests that hand a node what a peer would send.
+#[cfg(test)]
+pub(crate) fn test_frame<B: zerocopy::IntoBytes + zerocopy::Immutable>(
+    config: &Config,
+    (kind, from, epoch): (wire::Kind, u16, Epoch),
+    body: &B,
+) -> Vec<u8> {
+    let header = Header::new(kind, from, config.cluster_id, epoch);
+    let mut buf = vec![0; config.mtu];
+    let len = wire::emit(&mut buf, &header, kind, body).unwrap();
+    buf.truncate(len);
+    buf
+}
+
 /// A zeroed buffer whose every page is touched now, so that memory is taken
 /// at start (DESIGN §1) and the resident set does not creep up as the buffer
 /// is first written during a run (a calloc'd page is mapped on first write).

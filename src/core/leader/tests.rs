@@ -896,12 +896,8 @@ fn an_observer_keeps_four_times_a_followers_events_asked() {
 }
 
 fn ack_of(config: &Config, node: u16, held: u64) -> Vec<u8> {
-    let header = Header::new(Kind::Ack, node, config.cluster_id, config.epoch);
     let body = Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
-    let mut buf = vec![0; 128];
-    let len = emit(&mut buf, &header, Kind::Ack, &body).unwrap();
-    buf.truncate(len);
-    buf
+    crate::core::test_frame(config, (Kind::Ack, node, config.epoch), &body)
 }
 
 /// A sequencer restarted without its journal (or with its tail damaged)
@@ -1028,7 +1024,6 @@ fn an_ack_the_commit_already_covers_is_not_sent() {
 /// `sent_ns` and `epoch_start`.
 fn heartbeat_from(config: &Config, (sender, epoch): (u16, Epoch), fields: (u64, u64, u64, u64)) -> Vec<u8> {
     let (seq_next, commit, sent_ns, epoch_start) = fields;
-    let header = Header::new(Kind::Heartbeat, sender, config.cluster_id, epoch);
     let body = crate::wire::Heartbeat {
         seq_next: seq_next.into(),
         commit: commit.into(),
@@ -1036,10 +1031,7 @@ fn heartbeat_from(config: &Config, (sender, epoch): (u16, Epoch), fields: (u64, 
         rtt_ns: 0.into(),
         epoch_start: epoch_start.into(),
     };
-    let mut buf = vec![0; 1472];
-    let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
-    buf.truncate(len);
-    buf
+    crate::core::test_frame(config, (Kind::Heartbeat, sender, epoch), &body)
 }
 
 /// After a failover a new leader may know less committed than a follower

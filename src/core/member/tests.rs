@@ -465,11 +465,7 @@ fn resumed_from(claim: Option<JournalClaim>, seqs: impl IntoIterator<Item = u64>
 
 /// A frame of `kind` from node `from` in `epoch`, with `body`.
 fn frame<B: zerocopy::IntoBytes + zerocopy::Immutable>(kind: Kind, from: u16, epoch: u64, body: &B) -> Vec<u8> {
-    let header = Header::new(kind, from, Config::default().cluster_id, Epoch(epoch));
-    let mut buf = vec![0; 128];
-    let len = emit(&mut buf, &header, kind, body).unwrap();
-    buf.truncate(len);
-    buf
+    crate::core::test_frame(&Config::default(), (kind, from, Epoch(epoch)), body)
 }
 
 /// A member's refused VOTE to member 1 (whose restarts these tests play)
