@@ -62,7 +62,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         if now > began + 10_000_000_000 {
-            return Err(format!("only {committed} of {count} committed in 10 s: is the cluster up?").into());
+            return Err(format!(
+                "only {committed} of {count} committed in 10 s: is a quorum up? The {} submitted and \
+                 not confirmed are in doubt: they may still commit once it is",
+                submitted - committed
+            )
+            .into());
         }
         node.wait(now + 1_000_000)?;
     }

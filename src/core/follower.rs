@@ -463,7 +463,7 @@ impl Follower {
     }
 
     /// A read-only subscriber of the cluster in `config` (`seqcast tail`),
-    /// from sequence `from` on: it takes the leader's frames like a
+    /// from sequence `from` on (0 reads as 1): it takes the leader's frames like a
     /// follower, NAKs what it misses (the leader serves it from its journal
     /// once it left the ring, DESIGN §8), delivers what is committed, and
     /// never ACKs: it counts for no quorum.

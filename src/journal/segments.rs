@@ -56,7 +56,9 @@ impl JournalOptions {
     /// Default segment size: 64 MiB, about 559,000 events of 64 bytes.
     pub const SEGMENT_BYTES: u64 = 64 << 20;
 
-    /// The journal of node `node` of `config`'s cluster in `dir`: synced
+    /// The journal of node `node` of `config`'s cluster in `dir` itself
+    /// (the command line's `--journal DIR` keeps node N's in `DIR/node-N`,
+    /// as `net::cluster::Cluster::journal_dir` names it): synced
     /// before every ACK ([`SyncLevel::Batch`]), segments of
     /// [`SEGMENT_BYTES`](Self::SEGMENT_BYTES), nothing deleted. Change the
     /// public fields for another level, size or retention; `cluster`,
