@@ -76,7 +76,6 @@ enum Timer {
 
 /// The client state machine. Its id must be unique per incarnation: the
 /// leader deduplicates by (client id, request number), numbers from 1.
-#[derive(Debug)]
 pub struct Client {
     config: Config,
     id: ClientId,
@@ -118,6 +117,19 @@ pub struct Client {
     refused: Option<u64>,
     stats: ClientStats,
     rejects: Rejects,
+}
+
+/// Where it stands, in a line: the payloads kept for resends are left out.
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("leader", &self.leader)
+            .field("epoch", &self.epoch())
+            .field("pending", &self.pending())
+            .field("request_next", &self.request_next)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {

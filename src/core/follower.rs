@@ -104,7 +104,6 @@ struct Sync {
 }
 
 /// The follower state machine.
-#[derive(Debug)]
 pub struct Follower {
     config: Config,
     header: Header,
@@ -183,6 +182,21 @@ pub struct Follower {
     echo_at: Nanos,
     stats: FollowerStats,
     rejects: Rejects,
+}
+
+/// Where it stands, in a line: the window's events are left out.
+impl core::fmt::Debug for Follower {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Follower")
+            .field("id", &self.header.sender.get())
+            .field("observer", &self.observer)
+            .field("epoch", &self.epoch())
+            .field("leader", &self.leader())
+            .field("held", &self.seq_held())
+            .field("commit", &self.commit())
+            .field("next_delivery", &self.seq_next_delivery())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Follower {

@@ -133,7 +133,6 @@ pub const RECV_PER_TURN: usize = 64;
 const TIMER: Token = Token(usize::MAX);
 
 /// Sockets, poll and buffers for one node; allocated once.
-#[derive(Debug)]
 pub struct Driver {
     poll: Poll,
     events: Events,
@@ -159,6 +158,20 @@ pub struct Driver {
     /// Client keys derived so far, kept across datagrams.
     client_keys: ClientKeys,
     stats: DriverStats,
+}
+
+/// Its sockets' addresses and how it runs, in a line (not its buffers).
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let local: Vec<_> = self.sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
+        f.debug_struct("Driver")
+            .field("local", &local)
+            .field("group", &self.group)
+            .field("idle", &self.idle)
+            .field("mtu", &self.mtu)
+            .field("keyed", &self.keys.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Driver {

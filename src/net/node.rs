@@ -118,7 +118,6 @@ pub fn fresh_epoch() -> Epoch {
 }
 
 /// A running leader.
-#[derive(Debug)]
 pub struct LeaderNode {
     driver: Driver,
     leader: Stored<Leader>,
@@ -126,6 +125,17 @@ pub struct LeaderNode {
     /// had an empty segment removed).
     recovery: Option<Recovery>,
     ack_rtt: Histogram<u64>,
+}
+
+/// Its sockets and where its state machine stands, in a line.
+impl std::fmt::Debug for LeaderNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeaderNode")
+            .field("driver", &self.driver)
+            .field("leader", &self.leader.machine)
+            .field("journal", &self.leader.journal_dir())
+            .finish_non_exhaustive()
+    }
 }
 
 impl LeaderNode {
@@ -351,7 +361,6 @@ fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nan
 }
 
 /// A running follower.
-#[derive(Debug)]
 pub struct FollowerNode {
     driver: Driver,
     follower: Stored<Follower>,
@@ -365,6 +374,17 @@ pub struct FollowerNode {
     digest: Digest,
     /// Events its journal replayed to the application before the live ones.
     replayed: u64,
+}
+
+/// Its sockets and where its state machine stands, in a line.
+impl std::fmt::Debug for FollowerNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FollowerNode")
+            .field("driver", &self.driver)
+            .field("follower", &self.follower.machine)
+            .field("journal", &self.follower.journal_dir())
+            .finish_non_exhaustive()
+    }
 }
 
 impl FollowerNode {
@@ -565,7 +585,6 @@ fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl F
 
 /// A running member of a cluster with failover: it leads or follows, and
 /// changes role when an election says so (DESIGN §2).
-#[derive(Debug)]
 pub struct MemberNode {
     driver: Driver,
     member: Stored<Member>,
@@ -574,6 +593,17 @@ pub struct MemberNode {
     recovery: Option<Recovery>,
     delivery: Histogram<u64>,
     digest: Digest,
+}
+
+/// Its sockets and where its state machine stands, in a line.
+impl std::fmt::Debug for MemberNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberNode")
+            .field("driver", &self.driver)
+            .field("member", &self.member.machine)
+            .field("journal", &self.member.journal_dir())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MemberNode {
@@ -949,6 +979,24 @@ mod tests {
         let error = error.to_string();
         assert!(error.contains("0 member addresses for a 3-node cluster"), "{error}");
         assert!(connect(Config::default(), &tuning).is_none());
+    }
+
+    /// An embedder's log line: a node's `Debug` names its sockets and where
+    /// its machine stands, and dumps no buffer, ring or histogram.
+    #[test]
+    fn a_nodes_debug_is_a_line() {
+        let listen = SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0);
+        let (multicast, tuning, config) = (Multicast::default(), Tuning::default(), Config::default());
+        let leader = LeaderNode::bind(config.clone(), listen, &multicast, &tuning, None).expect("bound");
+        let follower = FollowerNode::bind(config.clone(), NodeId(1), listen, &multicast, &tuning, None).expect("bound");
+        let client = ClientNode::connect(config, ClientId(7), listen, &multicast, &tuning).expect("connected");
+        for (line, has) in [
+            (format!("{leader:?}"), "leader: Leader { id: NodeId(0), epoch: Epoch(1), seq_next: Seq(1)"),
+            (format!("{follower:?}"), "follower: Follower { id: 1, observer: false"),
+            (format!("{client:?}"), "client: Client { id: ClientId(7)"),
+        ] {
+            assert!(line.contains("Driver { local: [127.0.0.1:") && line.contains(has) && line.len() < 400, "{line}");
+        }
     }
 
     /// Journal options filled in by hand with a smaller record_max than the

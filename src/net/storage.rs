@@ -385,6 +385,11 @@ impl<M: Machine + Durable> Stored<M> {
         self.journal.as_ref()
     }
 
+    /// Where its journal lies, if it keeps one.
+    pub(super) fn journal_dir(&self) -> Option<&std::path::Path> {
+        self.journal.as_ref().map(Journal::dir)
+    }
+
     pub(super) fn new(machine: M, journal: Option<Journal>) -> Stored<M> {
         let pace = journal.as_ref().and_then(|j| j.options().history_rate).map(|rate| Pace::new(rate, 0));
         Stored {

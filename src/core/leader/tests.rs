@@ -1093,3 +1093,25 @@ fn another_members_frame_is_told_from_a_strangers() {
     assert_eq!((rejects.not_leader, rejects.not_member, rejects.total()), (1, 1, 2));
     assert_eq!(follower.epoch(), config.epoch, "its leader's frame is taken");
 }
+
+/// A state machine's `Debug` is a log line, not a dump of its ring, window
+/// or resend buffer.
+#[test]
+fn the_state_machines_debug_in_a_line() {
+    let config = Config::default();
+    let (leader, data) = one_event_sent(&config);
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    follower.handle_datagram(30, addr(1), &data);
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    client.submit(b"e").unwrap();
+    for (line, starts) in [
+        (format!("{leader:?}"), "Leader { id: NodeId(0), epoch: Epoch(1), seq_next: Seq(2), commit: Seq(0)"),
+        (
+            format!("{follower:?}"),
+            "Follower { id: 1, observer: false, epoch: Epoch(1), leader: Some(NodeId(0)), held: Seq(1)",
+        ),
+        (format!("{client:?}"), "Client { id: ClientId(7), leader: 127.0.0.1:1, epoch: Epoch(1), pending: 1"),
+    ] {
+        assert!(line.starts_with(starts) && line.len() < 200, "{line}");
+    }
+}
