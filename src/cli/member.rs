@@ -227,8 +227,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // role's own counters start again at each change) and the journal's
     // replay included: what the digest covers, less what was lost.
     let delivered = std::cell::Cell::new(0u64);
+    // A leader elected on a log short of a commit this member knew: it stops.
+    let refused = std::cell::Cell::new(false);
     let result = node.run(
-        &net::stop_requested,
+        &|| net::stop_requested() || refused.get(),
         |event, now| match *event {
             MemberEvent::Elected { epoch, commit, log_end } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
@@ -254,6 +256,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     first_commit_after = None;
                 }
             }
+            MemberEvent::Log(Event::LeaderRestarted { .. }) => refused.set(true),
             MemberEvent::Log(Event::Lost { first, end }) if now > 0 => {
                 let mut span = lost.get();
                 span.note(first, end);
@@ -354,6 +357,22 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     write_histogram(&args.output, &format!("member-{id}-delivery"), node.delivery());
     if member.is_journal_failed() {
         return super::nodes::journal_failed_exit(&format!("member {id}"));
+    }
+    if let Some(short) = member.follower().and_then(|f| f.short_leader()) {
+        let leader = member.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
+        eprintln!(
+            "error: {leader} leads epoch {} from a log that ends at seq {}, but this member knows seq {}..={} \
+             committed (its journal, or the leader it followed, said so): the cluster elected a leader without \
+             committed events, which only a vote from a member that lost its log (a wiped journal, or none, \
+             restarted without --rejoin) makes possible. In the cluster's log those sequences now carry other \
+             events. This member took nothing of that log and stops, its journal untouched: it holds the events \
+             the cluster lost (`seqcast journal dump`), and only an operator can choose which history to keep",
+            short.epoch,
+            short.log_end,
+            short.log_end.next(),
+            short.committed
+        );
+        return ExitCode::from(3);
     }
     ExitCode::SUCCESS
 }

@@ -26,11 +26,12 @@ pub const ACK_REFRESH_NS: Nanos = 10_000_000;
 const OBSERVER_ASKED: usize = 4;
 
 /// A sequencer that restarted in a newer epoch from a log short of what a
-/// journaled follower (without failover) knows committed or delivered:
+/// journaled follower (without failover) knows committed or delivered, or,
+/// with failover, a leader elected on a log short of a commit a member knew:
 /// refused for good (see [`Follower::short_leader`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShortLeader {
-    /// The epoch it restarted in.
+    /// The epoch it restarted in (or was elected in).
     pub epoch: Epoch,
     /// The last sequence of the log it started that epoch from (0: none).
     pub log_end: Seq,
@@ -91,6 +92,9 @@ enum Timer {
 struct Sync {
     /// The new leader's `epoch_start`, once a HEARTBEAT has said it.
     start: Option<u64>,
+    /// The commit known when it joined: the new leader's log must reach it
+    /// (the winner of an election holds every committed event).
+    needed: u64,
     /// The claim of the log held before.
     claim: Claim,
     /// The records of that log past its known commit, back to back from
@@ -126,9 +130,9 @@ pub struct Follower {
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
     epoch_reported: bool,
-    /// With a journal and no failover: a leader of a newer epoch that
-    /// started it from a log short of what this follower knows committed
-    /// or delivered. Refused, as `epoch_new`.
+    /// A leader of a newer epoch that started it from a log short of what
+    /// this follower knows committed (see [`short_leader`](Self::short_leader)).
+    /// Refused, as `epoch_new`.
     short_leader: Option<ShortLeader>,
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
@@ -326,8 +330,9 @@ impl Follower {
     /// back empty, or it holds again everything committed when it did.
     pub fn may_vote(&self) -> bool {
         // Its claim, not just its window: a member that came back and holds
-        // the events but has not yet taken a leader's log claims less.
-        self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
+        // the events but has not yet taken a leader's log claims less. One
+        // that refused a short leader is out of the cluster's log.
+        self.short_leader.is_none() && self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
     }
 
     /// Votes only once it holds what the next HEARTBEAT says was committed,
@@ -353,12 +358,12 @@ impl Follower {
                 old.extend_from_slice(event.record);
             }
             let claim = Claim { epoch: self.log_epoch, seq: Seq(held) };
-            Sync { start: None, claim, old, old_first: commit + 1, restored: false }
+            Sync { start: None, needed: 0, claim, old, old_first: commit + 1, restored: false }
         });
         self.stats.suffix_dropped += held.saturating_sub(commit);
         self.window.truncate(commit);
         self.drop_journaled_past(commit);
-        self.sync = Some(Sync { start: None, restored: false, ..sync });
+        self.sync = Some(Sync { start: None, restored: false, needed: self.commit.max(sync.needed), ..sync });
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
         (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);
@@ -606,6 +611,20 @@ impl Follower {
             Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),
             Frame::Heartbeat(heartbeat) => {
                 self.stats.heartbeats += 1;
+                if let Some(sync) = self.sync.as_ref().filter(|s| !s.restored)
+                    && heartbeat.epoch_start.get() < sync.needed
+                {
+                    // Elected on a log short of a commit this member knew
+                    // (a member that lost its log voted, DESIGN §8): its
+                    // sequences past that log's end carry other events.
+                    // Nothing of this leader's is taken, and the member
+                    // neither votes nor stands from now on.
+                    let (needed, epoch) = (Seq(sync.needed), self.epoch());
+                    let log_end = Seq(heartbeat.epoch_start.get());
+                    self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed: needed });
+                    self.epoch_new = Some(epoch);
+                    return;
+                }
                 self.echo(now, heartbeat.sent_ns.get());
                 if heartbeat.rtt_ns.get() != 0 {
                     self.rtt_ns = heartbeat.rtt_ns.get();
@@ -728,7 +747,8 @@ impl Follower {
     fn same_epoch(&mut self, epoch: Epoch, frame: &Frame<'_>) -> bool {
         let mine = self.epoch();
         if epoch == mine && mine != Epoch::ZERO {
-            return true;
+            // A leader refused as short (with failover, in the epoch joined).
+            return self.short_leader.is_none_or(|short| short.epoch != epoch);
         }
         if self.short_leader.is_some() {
             // Refused (reported as a restarted leader): so is all that follows.
@@ -791,7 +811,11 @@ impl Follower {
 
     /// With a journal and no failover: a sequencer of a newer epoch that
     /// started it from a log short of what this follower knows committed
-    /// or delivered, refused (reported as [`Event::LeaderRestarted`]).
+    /// or delivered. With failover: a leader elected on a log short of the
+    /// commit this member knew when it joined it (possible only once a
+    /// member that lost its log voted: restarted empty without --rejoin).
+    /// Refused (reported as [`Event::LeaderRestarted`]), and a member then
+    /// neither votes nor stands.
     pub fn short_leader(&self) -> Option<ShortLeader> {
         self.short_leader
     }
@@ -1085,8 +1109,13 @@ impl Follower {
             let held = self.window.held();
             let commit = self.known_commit();
             let in_doubt = (held > commit).then_some((Seq(commit + 1), Seq(held + 1)));
-            // Resumed from its journal and not yet following: its log's epoch.
-            let old = self.epoch().max(self.resumed_epoch);
+            // Resumed from its journal and not yet following: its log's
+            // epoch; with failover, the epoch of the log it had (it joined
+            // the short leader's).
+            let old = match self.sync.as_ref() {
+                Some(sync) if self.short_leader.is_some() => sync.claim.epoch,
+                _ => self.epoch().max(self.resumed_epoch),
+            };
             return Some(Event::LeaderRestarted { old, new, in_doubt });
         }
         match self.window.pop(upto)? {

@@ -217,17 +217,18 @@ impl History {
         self.incarnations[incarnation].next = end;
     }
 
-    /// A follower refused a leader of another epoch without failover. A
-    /// simulated sequencer restarts only from its journal, which holds every
-    /// commit: one that came back `short` of a commit its follower knew lost
-    /// it; otherwise this is a fencing failure.
+    /// A follower refused a leader of another epoch. A simulated sequencer
+    /// restarts only from its journal, and an elected member's log holds
+    /// every commit: one that began its epoch `short` of a commit its
+    /// follower knew lost it; otherwise (without failover) this is a
+    /// fencing failure.
     pub fn epoch_changed(&mut self, now: u64, old: u64, new: u64, short: Option<crate::core::ShortLeader>) {
         match short {
             Some(short) if short.log_end < short.committed => self.fail(
                 5,
                 now,
                 format!(
-                    "the sequencer restarted in epoch {new} from a log ending at {}, short of the commit {} a follower knew",
+                    "epoch {new} began from a log ending at {}, short of the commit {} a follower knew",
                     short.log_end, short.committed
                 ),
             ),

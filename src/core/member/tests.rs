@@ -722,3 +722,50 @@ fn a_subscriber_with_failover_follows_whichever_member_leads_when_it_starts() {
     assert_eq!((tail.epoch(), rejects.not_member, rejects.not_leader), (Epoch(4), 0, 0));
     assert!(matches!(tail.poll_event(), Some(Event::Deliver(e)) if e.header.seq() == Seq(1) && e.payload == b"x"));
 }
+
+/// An operator trial: member 2's journal wiped, restarted without --rejoin
+/// in the first epoch, voted for member 0, whose log ended at 4 where 10
+/// were committed; member 1, back on its journal (commit 10), followed that
+/// leader and took its claim, then won an election with it, and the
+/// members built two different logs. It refuses that leader now: nothing
+/// of its log is taken, no ACK goes, and it neither votes nor stands.
+#[test]
+fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
+    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
+    for (epoch_start, refused) in [(4, true), (10, false)] {
+        let mut one = resumed(whole, 10, 10);
+        one.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+        let heartbeat = Heartbeat {
+            seq_next: 12.into(),
+            commit: 5.into(),
+            sent_ns: 0.into(),
+            rtt_ns: 0.into(),
+            epoch_start: epoch_start.into(),
+        };
+        one.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat));
+        let mut events = Vec::new();
+        while let Some(event) = one.poll_event() {
+            events.push(format!("{event:?}"));
+        }
+        let sent: Vec<Kind> = drain(&mut one, 2 * MS).into_iter().map(|(kind, _)| kind).collect();
+        let short = one.follower().unwrap().short_leader();
+        if refused {
+            assert_eq!(short.map(|s| (s.epoch, s.log_end, s.committed)), Some((Epoch(3), Seq(4), Seq(10))));
+            assert!(
+                events.last().is_some_and(|e| e.contains("LeaderRestarted { old: Epoch(1), new: Epoch(3)")),
+                "{events:?}"
+            );
+            assert!(!sent.contains(&Kind::Ack), "{sent:?}");
+            assert!(!one.may_vote());
+            assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(1), seq: Seq(10) }, "its own log");
+            assert_eq!(answer(&mut one, 30 * MS, 2, &request(2, 4, (3, 20), true)), Some((4, false)));
+            let data = data_of_leader(&Config { leader: NodeId(0), epoch: Epoch(3), ..auto() });
+            one.handle_datagram(31 * MS, addr(0), &data);
+            assert_eq!(one.follower().unwrap().seq_held(), Seq(10), "nothing of that leader's taken");
+        } else {
+            assert_eq!(short, None);
+            assert!(events.iter().all(|e| !e.contains("LeaderRestarted")), "{events:?}");
+            assert!(sent.contains(&Kind::Ack), "{sent:?}");
+        }
+    }
+}
