@@ -288,7 +288,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             };
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now(), Some(part))),
-                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f, delivered.get(), Some(part))),
+                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f, driver.now(), delivered.get(), Some(part))),
                 _ => {}
             }
             if quiet {
@@ -314,9 +314,14 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     f.leader().filter(|_| f.epoch() != Epoch::ZERO).map_or("nobody".to_string(), |l| l.to_string()),
                     f.epoch(),
                     match (f.syncing(), member.is_journal_failed()) {
-                        (_, true) => ", journal failed",
-                        (true, false) => ", syncing",
-                        (false, false) => "",
+                        (_, true) => ", journal failed".to_string(),
+                        // Not heard for a second: it may be down (a stale
+                        // "follows" would hide that there is no leader).
+                        _ if f.epoch() != Epoch::ZERO && f.leader_heard_ns_ago(driver.now()) >= 1_000_000_000 => {
+                            format!(", silent {:.1} s", f.leader_heard_ns_ago(driver.now()) as f64 / 1e9)
+                        }
+                        (true, false) => ", syncing".to_string(),
+                        (false, false) => String::new(),
                     },
                     delivered.get(),
                     lost.get().count,
@@ -496,6 +501,8 @@ const LEADERLESS_WARN_S: u32 = 3;
 struct Leaderless {
     seconds: u32,
     refused_empty: bool,
+    /// Refusals counted at the last tick.
+    refused_seen: u64,
     /// Votes a candidate needs, and members in all.
     quorum: usize,
     nodes: u16,
@@ -505,11 +512,20 @@ struct Leaderless {
 
 impl Leaderless {
     fn new(quorum: usize, nodes: u16, manual: bool) -> Leaderless {
-        Leaderless { seconds: 0, refused_empty: false, quorum, nodes, manual }
+        Leaderless { seconds: 0, refused_empty: false, refused_seen: 0, quorum, nodes, manual }
     }
 
     fn tick(&mut self, member: &seqcast::core::Member, now: seqcast::core::Nanos, who: &str) {
-        if member.election_stats().refused_empty > 0 && !std::mem::replace(&mut self.refused_empty, true) {
+        // A follower whose leader went silent a second ago or more, or that
+        // follows nobody (rejoining, or resumed and waiting for a leader).
+        let silent = member.follower().is_some_and(|f| {
+            f.epoch() == Epoch::ZERO || f.leader().is_none() || f.leader_heard_ns_ago(now) >= 1_000_000_000
+        });
+        // Said once, of a refusal in the last second while it still has no
+        // leader: one heard since ended it.
+        let refused = member.election_stats().refused_empty;
+        let fresh = refused > std::mem::replace(&mut self.refused_seen, refused);
+        if silent && fresh && !std::mem::replace(&mut self.refused_empty, true) {
             eprintln!(
                 "{} warning: {who} refuses its vote to a log of an epoch it never saw: it holds nothing and has \
                  followed no leader since it started as a new cluster's, so it cannot tell whether it lost a log \
@@ -518,11 +534,6 @@ impl Leaderless {
                 super::args::clock_time()
             );
         }
-        // A follower whose leader went silent a second ago or more, or that
-        // follows nobody (rejoining, or resumed and waiting for a leader).
-        let silent = member.follower().is_some_and(|f| {
-            f.epoch() == Epoch::ZERO || f.leader().is_none() || f.leader_heard_ns_ago(now) >= 1_000_000_000
-        });
         if !silent {
             self.seconds = 0;
             return;

@@ -246,11 +246,24 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member
 
 /// A follower's page; `node` is its id, `delivered` the events it handed
 /// its application (a member counts them across its roles).
-pub fn follower_page(node: u16, follower: &Follower, delivered: u64, member: Option<MemberPart<'_>>) -> String {
+pub fn follower_page(
+    node: u16,
+    follower: &Follower,
+    now: seqcast::core::Nanos,
+    delivered: u64,
+    member: Option<MemberPart<'_>>,
+) -> String {
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = follower.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 0);
     page.sample("seqcast_epoch", "gauge", "The epoch this node is in.", &n, follower.epoch().get());
+    page.sample(
+        "seqcast_leader_silent_seconds",
+        "gauge",
+        "Seconds since a frame of the leader followed last came (since the start if none came).",
+        &n,
+        format_args!("{:.3}", follower.leader_heard_ns_ago(now) as f64 / 1e9),
+    );
     page.sample("seqcast_commit", "gauge", "The highest committed sequence known.", &n, follower.commit().get());
     page.sample(
         "seqcast_held",
@@ -310,7 +323,10 @@ mod tests {
     #[test]
     fn a_follower_page_keeps_each_metric_in_one_group() {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0);
-        assert_grouped(&follower_page(1, &follower.unwrap(), 0, None));
+        let page = follower_page(1, &follower.unwrap(), 2_500_000_000, 0, None);
+        assert_grouped(&page);
+        // No leader heard since it started, 2.5 s ago.
+        assert!(page.contains("seqcast_leader_silent_seconds{node=\"1\"} 2.500\n"), "{page}");
     }
 
     #[test]
@@ -319,7 +335,7 @@ mod tests {
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
         let elections = ElectionStats { won: 2, ..ElectionStats::default() };
         let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true };
-        let page = follower_page(1, &follower, 0, Some(part));
+        let page = follower_page(1, &follower, 0, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
         assert!(page.contains("seqcast_elections_won_total{node=\"1\"} 2\n"), "{page}");

@@ -150,7 +150,7 @@ impl Silence {
             eprintln!(
                 "{} warning: {who}: no frame of a leader accepted in {} s since it started (no DATA, HEARTBEAT or \
                  repair): is the cluster running, with this cluster id and group, and the same key file? Dropped \
-                 datagrams, if any, are said above",
+                 datagrams, if any, are said above{hint}",
                 super::args::clock_time(),
                 (now - last).as_secs()
             );
@@ -759,7 +759,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
-            metrics.publish(super::metrics::follower_page(id.0, follower, follower.stats().delivered, None));
+            metrics.publish(super::metrics::follower_page(id.0, follower, driver.now(), follower.stats().delivered, None));
             if !quiet {
                 println!(
                     "{warn}[follower {id}{}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",

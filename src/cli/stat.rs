@@ -80,7 +80,11 @@ fn row(addr: SocketAddr) -> Result<String, String> {
         let lost = if lost > 0.0 { format!(" lost {lost}") } else { String::new() };
         format!("held {held} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
-    let failed = if first(&s, "seqcast_journal_failed") == Some(1.0) { "  JOURNAL FAILED" } else { "" };
+    let mut failed = if first(&s, "seqcast_journal_failed") == Some(1.0) { "  JOURNAL FAILED" } else { "" }.to_string();
+    // A follower that hears no leader: one down, or none elected.
+    if let Some(silent) = first(&s, "seqcast_leader_silent_seconds").filter(|&s| !leading && s >= 1.0) {
+        failed.push_str(&format!("  NO LEADER HEARD for {silent:.1} s"));
+    }
     Ok(format!(
         "{addr:<21} node {:<3} {:<8} epoch {:<14} commit {:<10} {lag}  naks {} rejects {}{failed}",
         node.unwrap_or_else(|| "?".into()),
