@@ -274,6 +274,13 @@ impl RejectWatch {
                         "; a cluster with keys ends every datagram in a tag: if it has them, give this node its \
                          key file",
                     ),
+                    // A member id outside this node's cluster: two cluster
+                    // files that list different nodes.
+                    "not_member" => (
+                        "warning",
+                        "; if it comes from a member of this cluster, its cluster file and this node's list \
+                         different nodes (node.N lines, --nodes): give every member the same file",
+                    ),
                     _ => ("warning", ""),
                 };
                 eprintln!(
