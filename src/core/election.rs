@@ -19,10 +19,10 @@ pub struct ElectionStats {
     pub won: u64,
     /// Elections it lost: refused by too many, timed out, or beaten.
     pub lost: u64,
-    /// Votes it granted.
+    /// Votes it granted (one a candidate and epoch, however often asked).
     pub granted: u64,
-    /// Votes it refused (a stale epoch, a vote already given, a less
-    /// complete log, or a log it cannot vouch for).
+    /// Vote requests it refused, each time asked (a stale epoch, a vote
+    /// already given, a less complete log, or a log it cannot vouch for).
     pub refused: u64,
     /// Vote requests ignored because its leader is alive.
     pub ignored: u64,
@@ -524,11 +524,14 @@ impl Election {
             self.owe(Owed::Vote { to: from, candidate, epoch: fence, granted: false });
             return None;
         }
+        // A candidate asks again while it stands: the same vote, not counted again.
+        let mut again = false;
         let granted = if epoch < self.promised {
             false
         } else if epoch == self.promised {
             // A repeated request: the same answer.
-            self.voted_for == Some(candidate)
+            again = self.voted_for == Some(candidate);
+            again
         } else if !forced && self.hears_leader(now, view) {
             // Its leader is alive: a member that lost touch must not depose
             // it. But this member may only have heard the leader's last
@@ -576,7 +579,7 @@ impl Election {
             }
             granted
         };
-        self.stats.granted += u64::from(granted);
+        self.stats.granted += u64::from(granted && !again);
         self.stats.refused += u64::from(!granted);
         // A refusal names the epoch this member is at, so a candidate that
         // fell behind stands next time above it.

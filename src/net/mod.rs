@@ -55,7 +55,11 @@ impl fmt::Display for NetError {
                 write!(f, "group {ip} is not a multicast address (use one in 239.255.0.0/16)")
             }
             NetError::Bind(addr, e) if e.kind() == io::ErrorKind::AddrInUse => {
-                write!(f, "cannot bind {addr}: the port is in use by another socket")
+                write!(
+                    f,
+                    "cannot bind {addr}: the port is in use by another socket (a node already running with this \
+                     address? `seqcast stat` lists this host's)"
+                )
             }
             NetError::Bind(addr, e) if e.kind() == io::ErrorKind::AddrNotAvailable => {
                 write!(f, "cannot bind {addr}: {} is not an address of this host", addr.ip())
