@@ -306,6 +306,7 @@ pub(super) struct AckWatch {
     last_tick: seqcast::core::Nanos,
     source_changes: u64,
     clash_warned: bool,
+    naks_elsewhere: u64,
     events_unrecoverable: u64,
 }
 
@@ -334,6 +335,7 @@ impl AckWatch {
             return;
         }
         self.sources(leader);
+        self.nak_sources(leader);
         self.gone(leader);
         let held = leader.held();
         let newest = leader.seq_next().prev().get();
@@ -402,6 +404,23 @@ impl AckWatch {
                  in a second): are two nodes running with --id {id}?"
             );
         }
+    }
+
+    /// A member's NAKs from another address than its repairs go to, said
+    /// once: the repairs do not reach whoever sent them.
+    fn nak_sources(&mut self, leader: &seqcast::core::Leader) {
+        let count = leader.stats().naks_elsewhere;
+        if self.naks_elsewhere != 0 || count == 0 {
+            return;
+        }
+        self.naks_elsewhere = count;
+        let Some((id, from, dest)) = leader.nak_source_differs() else { return };
+        eprintln!(
+            "{} warning: leader: NAKs in follower {id}'s name come from {from}, but its repairs go to {dest} (its \
+             address in the cluster file, or where its ACKs come from): is another process running with --id \
+             {id}, or does node {id} send from an address other than the file's?",
+            super::args::clock_time()
+        );
     }
 
     /// UNRECOVERABLEs sent since the last tick, with the span of all so far.

@@ -96,6 +96,11 @@ pub struct LeaderStats {
     /// previous ACK: once when it restarts on a new port, steadily when two
     /// nodes run with the same id ([`Leader::ack_source_changed`]).
     pub ack_source_changes: u64,
+    /// Members' NAKs from another address than the one their repairs go to
+    /// (the cluster file's, else where their ACKs come from): a node that
+    /// sends from an address other than the file's, or another process
+    /// running with that id ([`Leader::nak_source_differs`]).
+    pub naks_elsewhere: u64,
 }
 
 /// Round-trip samples kept until polled: more than a driver turn reads.
@@ -203,6 +208,7 @@ pub struct Leader {
     /// NAKs from each member.
     naks_by_member: Vec<u64>,
     ack_source_change: Option<(NodeId, SocketAddr, SocketAddr)>,
+    nak_source: Option<(NodeId, SocketAddr, SocketAddr)>,
     /// When this leader started: no ACK can echo a stamp older than that.
     started_ns: Nanos,
     scratch: Vec<u64>,
@@ -294,6 +300,7 @@ impl Leader {
             last_ack_ns: vec![0; nodes],
             naks_by_member: vec![0; nodes],
             ack_source_change: None,
+            nak_source: None,
             started_ns: now,
             scratch: vec![0; nodes],
             commit: 0,
@@ -509,6 +516,12 @@ impl Leader {
     /// address before, and the new one.
     pub fn ack_source_changed(&self) -> Option<(NodeId, SocketAddr, SocketAddr)> {
         self.ack_source_change
+    }
+
+    /// The latest member NAK that came from another address than the one
+    /// its repairs go to: its id, where it came from, and where repairs go.
+    pub fn nak_source_differs(&self) -> Option<(NodeId, SocketAddr, SocketAddr)> {
+        self.nak_source
     }
 
     /// Sequenced events not committed yet.

@@ -39,7 +39,7 @@ impl Leader {
             *count += 1;
         }
         self.expire_repairs(now);
-        let from = match member {
+        let dest = match member {
             None => from,
             Some(node) => match (self.config.members.get(node.index()), &mut self.member_addr[node.index()]) {
                 (Some(&configured), _) => configured,
@@ -47,6 +47,11 @@ impl Leader {
                 (None, learned) => learned.insert((from, false)).0,
             },
         };
+        if let Some(node) = member.filter(|_| dest != from) {
+            self.stats.naks_elsewhere += 1;
+            self.nak_source = Some((node, from, dest));
+        }
+        let from = dest;
         let (oldest, next) = (self.ring.seq_first(), self.data_end());
         for range in nak.ranges {
             let (first, end) = (range.first.get(), range.end.get().min(next));

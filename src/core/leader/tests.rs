@@ -394,9 +394,13 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
     let victim = addr(666);
     leader.handle_datagram(100, victim, &nak(&config, 1, 1, 2));
     assert_eq!(dests(&mut leader, 100), [Dest::Unicast(addr(11))]);
+    // Counted and named: an operator hears of two nodes with one id.
+    assert_eq!(leader.stats().naks_elsewhere, 1);
+    assert_eq!(leader.nak_source_differs(), Some((NodeId(1), victim, addr(11))));
     // Member 2 never ACKed: its first NAK's source is all there is.
     leader.handle_datagram(200_000, addr(12), &nak(&config, 2, 1, 2));
     assert_eq!(dests(&mut leader, 200_000), [Dest::Unicast(addr(12))]);
+    assert_eq!(leader.stats().naks_elsewhere, 1, "nothing else to compare with");
     // Ranges beyond what one member may have in repair are dropped.
     let mut buf = vec![0; config.mtu];
     for i in 0..4 {
