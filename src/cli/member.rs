@@ -368,13 +368,15 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         eprintln!(
             "error: {leader} leads epoch {} from a log that ends at seq {}, but this member knows seq {}..={} \
              committed (its journal, or the leader it followed, said so): the cluster elected a leader without \
-             committed events, which only a vote from a member that lost its log (a wiped journal, or none, \
-             restarted without --rejoin) makes possible. In the cluster's log those sequences now carry other \
-             events. This member took nothing of that log and stops, its journal untouched: it holds the events \
-             the cluster lost (`seqcast journal dump`), and only an operator can choose which history to keep",
+             committed events, which takes members that lost them from their logs (a member restarted without \
+             its journal and without --rejoin, a wiped journal, or writes a power loss took at --sync none). In \
+             the cluster's log those sequences now carry other events. This member took nothing of that log and \
+             stops; its journal keeps every event up to seq {} (`seqcast journal dump`), those the cluster lost \
+             among them, and only an operator can choose which history to keep",
             short.epoch,
             short.log_end,
             short.log_end.next(),
+            short.committed,
             short.committed
         );
         return ExitCode::from(3);

@@ -347,6 +347,10 @@ impl Follower {
     /// election holds every committed event). Until it holds the new
     /// leader's starting log, its claim stays that of the log it had.
     pub fn join(&mut self, epoch: Epoch, leader: NodeId) {
+        if self.short_leader.is_some() {
+            // Refused for good: a newer leader's log grew from that one.
+            return;
+        }
         let commit = self.commit.max(self.window.base() - 1);
         let held = self.window.held();
         let sync = self.sync.take().unwrap_or_else(|| {
@@ -615,7 +619,7 @@ impl Follower {
                     && heartbeat.epoch_start.get() < sync.needed
                 {
                     // Elected on a log short of a commit this member knew
-                    // (a member that lost its log voted, DESIGN §8): its
+                    // (members lost committed events from their logs): its
                     // sequences past that log's end carry other events.
                     // Nothing of this leader's is taken, and the member
                     // neither votes nor stands from now on.
@@ -623,6 +627,12 @@ impl Follower {
                     let log_end = Seq(heartbeat.epoch_start.get());
                     self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed: needed });
                     self.epoch_new = Some(epoch);
+                    // What its DATA brought before this goes, from the
+                    // window and the journal.
+                    let keep = self.commit.max(self.window.base() - 1);
+                    self.window.truncate(keep);
+                    self.drop_journaled_past(keep);
+                    self.seen = keep;
                     return;
                 }
                 self.echo(now, heartbeat.sent_ns.get());
@@ -641,6 +651,9 @@ impl Follower {
                 // leader hears each follower now and then, to know it lives.
                 self.ack_due |= heartbeat.commit.get() < self.seq_acked() || now >= self.ack_at + KEEPALIVE_NS;
             }
+            // Not before the HEARTBEAT of a leader joined shows its log
+            // holds what this follower knew committed (asked again then).
+            Frame::Unrecoverable(_) if !self.leader_log_shown() => {}
             Frame::Unrecoverable(lost) => {
                 let end = lost.range.end.get();
                 self.window.mark_lost(end);
@@ -954,9 +967,18 @@ impl Follower {
         self.echo_at = now;
     }
 
+    /// False while it syncs to a leader joined whose HEARTBEAT has not yet
+    /// said where its log starts: that leader's commit cannot count before
+    /// it shows it is not short (see [`short_leader`](Self::short_leader)).
+    fn leader_log_shown(&self) -> bool {
+        self.sync.as_ref().is_none_or(|sync| sync.start.is_some())
+    }
+
     fn on_batch(&mut self, now: Nanos, batch: Batch<'_>) {
         self.echo(now, batch.head.sent_ns.get());
-        self.commit = self.commit.max(batch.head.commit.get());
+        if self.leader_log_shown() {
+            self.commit = self.commit.max(batch.head.commit.get());
+        }
         self.heard_commit = self.heard_commit.max(batch.head.commit.get());
         self.leader_commit = self.leader_commit.max(batch.head.commit.get());
         for event in batch.events {

@@ -340,6 +340,12 @@ impl Member {
 
     /// A frame of a leader: fenced, followed, or handed to the role.
     fn leader_frame(&mut self, now: Nanos, from: SocketAddr, sender: NodeId, datagram: Datagram<'_>) {
+        if self.follower().is_some_and(|f| f.short_leader().is_some()) {
+            // It refused a leader elected without commits it knows: no later
+            // leader's log, grown from that one, is its log either.
+            self.rejects.wrong_epoch += 1;
+            return;
+        }
         let epoch = datagram.header.epoch();
         match self.election.admit(now, (from, sender), epoch, self.epoch()) {
             Admit::Wait => return,

@@ -728,13 +728,27 @@ fn a_subscriber_with_failover_follows_whichever_member_leads_when_it_starts() {
 /// were committed; member 1, back on its journal (commit 10), followed that
 /// leader and took its claim, then won an election with it, and the
 /// members built two different logs. It refuses that leader now: nothing
-/// of its log is taken, no ACK goes, and it neither votes nor stands.
+/// of its log is taken (not even a DATA that came before its HEARTBEAT,
+/// whose commit would have delivered it), no ACK goes, and it neither votes
+/// nor stands.
 #[test]
 fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
     let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
+    // Node 0's DATA in epoch 3: sequences 11 and 12, committed up to 12.
+    let mut buf = vec![0; 1472];
+    let header = Header::new(Kind::Data, 0, Config::default().cluster_id, Epoch(3));
+    let mut writer = crate::wire::FrameWriter::batch(&mut buf, &header, Kind::Data, Seq(12), 0).unwrap();
+    for seq in [11, 12] {
+        assert!(writer.push_record(&crate::wire::test_record(8, seq, b"new")));
+    }
+    let len = writer.finish();
+    let data = buf[..len].to_vec();
     for (epoch_start, refused) in [(4, true), (10, false)] {
         let mut one = resumed(whole, 10, 10);
         one.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+        one.handle_datagram(2 * MS, addr(0), &data);
+        // Its driver journals what it holds, 11 and 12 with it.
+        while one.poll_append().is_some() {}
         let heartbeat = Heartbeat {
             seq_next: 12.into(),
             commit: 5.into(),
@@ -758,13 +772,27 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
             assert!(!sent.contains(&Kind::Ack), "{sent:?}");
             assert!(!one.may_vote());
             assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(1), seq: Seq(10) }, "its own log");
+            assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
+            assert_eq!((one.follower().unwrap().commit(), one.poll_truncate()), (Seq(10), Some(Seq(10))));
             assert_eq!(answer(&mut one, 30 * MS, 2, &request(2, 4, (3, 20), true)), Some((4, false)));
             let data = data_of_leader(&Config { leader: NodeId(0), epoch: Epoch(3), ..auto() });
             one.handle_datagram(31 * MS, addr(0), &data);
             assert_eq!(one.follower().unwrap().seq_held(), Seq(10), "nothing of that leader's taken");
+            // Nor of a later leader's, whose log grew from that one.
+            let later = Heartbeat { epoch_start: 20.into(), seq_next: 21.into(), ..heartbeat };
+            one.handle_datagram(32 * MS, addr(2), &frame(Kind::Heartbeat, 2, 5, &later));
+            assert_eq!(one.poll_event(), None);
+            assert_eq!(one.follower().unwrap().short_leader().map(|s| s.epoch), Some(Epoch(3)));
+            assert_eq!(one.follower().unwrap().seq_held(), Seq(10));
         } else {
             assert_eq!(short, None);
             assert!(events.iter().all(|e| !e.contains("LeaderRestarted")), "{events:?}");
+            // The commit its DATA said before the HEARTBEAT did not count;
+            // said again, it delivers 11 and 12.
+            assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
+            one.handle_datagram(3 * MS, addr(0), &data);
+            let delivered = std::iter::from_fn(|| one.poll_event().map(|e| format!("{e:?}")));
+            assert_eq!(delivered.filter(|e| e.contains("Deliver")).count(), 2);
             assert!(sent.contains(&Kind::Ack), "{sent:?}");
         }
     }
