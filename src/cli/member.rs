@@ -227,6 +227,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // role's own counters start again at each change) and the journal's
     // replay included: what the digest covers, less what was lost.
     let delivered = std::cell::Cell::new(0u64);
+    // Of those, replayed from its journal at start (handed out at time 0).
+    let replayed = std::cell::Cell::new(0u64);
     // A leader elected on a log short of a commit this member knew: it stops.
     let refused = std::cell::Cell::new(false);
     let result = node.run(
@@ -249,6 +251,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             MemberEvent::Log(Event::Deliver(e)) => {
                 delivered.set(delivered.get() + 1);
+                replayed.set(replayed.get() + u64::from(now == 0));
                 if let Some((epoch, commit)) = first_commit_after
                     && e.header.seq() > commit
                 {
@@ -342,9 +345,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let member = node.member();
     let e = member.election_stats();
     println!(
-        "stopped: {} in epoch {}; elections stood {} won {} lost {}, votes granted {} refused {}, stepped down {}, clients redirected {}",
+        "stopped: {} in epoch {}; delivered {} (replayed {} from its journal); elections stood {} won {} lost {}, votes granted {} refused {}, stepped down {}, clients redirected {}",
         if member.is_leader() { "leading" } else { "following" },
         member.epoch(),
+        delivered.get(),
+        replayed.get(),
         e.stood,
         e.won,
         e.lost,
