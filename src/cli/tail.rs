@@ -268,6 +268,22 @@ pub fn run(args: &TailArgs) -> ExitCode {
     }
     let lost = lost.get();
     match (restarted.get(), lost.span) {
+        // With --failover: a leader elected on a log short of its commit.
+        (Some(_), _)
+            if args.failover
+                && let Some(short) = node.follower().short_leader() =>
+        {
+            fail(format!(
+                "the leader of epoch {} was elected on a log that ends at seq {}, but this tail was told seq {}..={} \
+             committed: the cluster lost committed events (members lost them from their logs), and those sequences \
+             now carry other events in its log. Stopped after seq {}, taking nothing of that log",
+                short.epoch,
+                short.log_end,
+                short.log_end.next(),
+                short.committed,
+                node.digest().last
+            ))
+        }
         (Some((old, new)), _) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
         (None, Some((first, last))) => fail(format!(
             "{} sequences within {first}..={last} were lost (UNRECOVERABLE): not delivered, in the digest as lost",

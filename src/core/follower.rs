@@ -92,9 +92,6 @@ enum Timer {
 struct Sync {
     /// The new leader's `epoch_start`, once a HEARTBEAT has said it.
     start: Option<u64>,
-    /// The commit known when it joined: the new leader's log must reach it
-    /// (the winner of an election holds every committed event).
-    needed: u64,
     /// The claim of the log held before.
     claim: Claim,
     /// The records of that log past its known commit, back to back from
@@ -134,6 +131,11 @@ pub struct Follower {
     /// this follower knows committed (see [`short_leader`](Self::short_leader)).
     /// Refused, as `epoch_new`.
     short_leader: Option<ShortLeader>,
+    /// With failover: a leader joined whose HEARTBEAT has not yet shown
+    /// where its log starts: the commit known when it joined, which that
+    /// log must reach (the winner of an election holds every committed
+    /// event), and the epoch of the log this follower had.
+    unshown: Option<(u64, Epoch)>,
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
     resumed_epoch: Epoch,
@@ -261,6 +263,7 @@ impl Follower {
             epoch_new: None,
             epoch_reported: false,
             short_leader: None,
+            unshown: None,
             resumed_epoch: Epoch::ZERO,
             commit: 0,
             seen: 0,
@@ -362,12 +365,17 @@ impl Follower {
                 old.extend_from_slice(event.record);
             }
             let claim = Claim { epoch: self.log_epoch, seq: Seq(held) };
-            Sync { start: None, needed: 0, claim, old, old_first: commit + 1, restored: false }
+            Sync { start: None, claim, old, old_first: commit + 1, restored: false }
         });
         self.stats.suffix_dropped += held.saturating_sub(commit);
         self.window.truncate(commit);
         self.drop_journaled_past(commit);
-        self.sync = Some(Sync { start: None, restored: false, needed: self.commit.max(sync.needed), ..sync });
+        self.sync = Some(Sync { start: None, restored: false, ..sync });
+        // What the new leader's log must reach, and the epoch of the log
+        // this follower had: kept until its HEARTBEAT shows where that log
+        // ends (an earlier leader joined and not yet shown counts too).
+        let (needed, had) = self.unshown.unwrap_or((0, self.log_epoch));
+        self.unshown = Some((self.commit.max(needed), had));
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
         (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);
@@ -615,15 +623,15 @@ impl Follower {
             Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),
             Frame::Heartbeat(heartbeat) => {
                 self.stats.heartbeats += 1;
-                if let Some(sync) = self.sync.as_ref().filter(|s| !s.restored)
-                    && heartbeat.epoch_start.get() < sync.needed
+                if let Some((needed, _)) = self.unshown
+                    && heartbeat.epoch_start.get() < needed
                 {
                     // Elected on a log short of a commit this member knew
                     // (members lost committed events from their logs): its
                     // sequences past that log's end carry other events.
                     // Nothing of this leader's is taken, and the member
                     // neither votes nor stands from now on.
-                    let (needed, epoch) = (Seq(sync.needed), self.epoch());
+                    let (needed, epoch) = (Seq(needed), self.epoch());
                     let log_end = Seq(heartbeat.epoch_start.get());
                     self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed: needed });
                     self.epoch_new = Some(epoch);
@@ -635,6 +643,7 @@ impl Follower {
                     self.seen = keep;
                     return;
                 }
+                self.unshown = None;
                 self.echo(now, heartbeat.sent_ns.get());
                 if heartbeat.rtt_ns.get() != 0 {
                     self.rtt_ns = heartbeat.rtt_ns.get();
@@ -679,6 +688,10 @@ impl Follower {
     /// from its commit, dropping what it held past it, as a member does
     /// when it follows a new leader; it claims nothing, so takes no sync.
     fn follow_newest_leader(&mut self, datagram: &Datagram<'_>) {
+        if self.short_leader.is_some() {
+            // Refused for good (see `short_leader`).
+            return;
+        }
         let leads = matches!(datagram.frame, Frame::Data(_) | Frame::Heartbeat(_));
         let (epoch, mine) = (datagram.header.epoch(), self.epoch());
         let Some(leader) = datagram.header.member().filter(|_| leads) else { return };
@@ -971,7 +984,7 @@ impl Follower {
     /// said where its log starts: that leader's commit cannot count before
     /// it shows it is not short (see [`short_leader`](Self::short_leader)).
     fn leader_log_shown(&self) -> bool {
-        self.sync.as_ref().is_none_or(|sync| sync.start.is_some())
+        self.unshown.is_none()
     }
 
     fn on_batch(&mut self, now: Nanos, batch: Batch<'_>) {
@@ -1134,8 +1147,8 @@ impl Follower {
             // Resumed from its journal and not yet following: its log's
             // epoch; with failover, the epoch of the log it had (it joined
             // the short leader's).
-            let old = match self.sync.as_ref() {
-                Some(sync) if self.short_leader.is_some() => sync.claim.epoch,
+            let old = match (self.short_leader, self.unshown) {
+                (Some(_), Some((_, had))) => had,
                 _ => self.epoch().max(self.resumed_epoch),
             };
             return Some(Event::LeaderRestarted { old, new, in_doubt });

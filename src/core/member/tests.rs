@@ -797,3 +797,30 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
         }
     }
 }
+
+/// The same for `seqcast tail --failover`: told 10 committed in epoch 1, it
+/// hears a leader of epoch 3 whose log ends at 4, and takes nothing of it.
+#[test]
+fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
+    let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
+    let told = Heartbeat {
+        seq_next: 11.into(),
+        commit: 10.into(),
+        sent_ns: 0.into(),
+        rtt_ns: 0.into(),
+        epoch_start: 0.into(),
+    };
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &told));
+    let short = Heartbeat { seq_next: 12.into(), commit: 5.into(), epoch_start: 4.into(), ..told };
+    tail.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 3, &short));
+    assert_eq!(tail.short_leader().map(|s| (s.epoch, s.log_end, s.committed)), Some((Epoch(3), Seq(4), Seq(10))));
+    let event = tail.poll_event().map(|e| format!("{e:?}"));
+    assert!(
+        event.as_deref().is_some_and(|e| e.starts_with("LeaderRestarted { old: Epoch(1), new: Epoch(3)")),
+        "{event:?}"
+    );
+    // A later leader's frames change nothing.
+    let later = Heartbeat { epoch_start: 20.into(), seq_next: 21.into(), ..told };
+    tail.handle_datagram(3 * MS, addr(1), &frame(Kind::Heartbeat, 1, 5, &later));
+    assert_eq!((tail.epoch(), tail.commit()), (Epoch(3), Seq(10)));
+}
