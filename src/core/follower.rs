@@ -422,7 +422,9 @@ impl Follower {
         }
         // Not delivered until a leader says so again: a restored record may
         // differ from one committed in a later epoch (then this claim loses).
+        // Nor covered by the commit of the leader joined: not its records.
         self.commit = self.commit.min(from - 1);
+        self.leader_commit = self.leader_commit.min(self.commit);
         self.seen = self.window.held();
     }
 
@@ -991,9 +993,9 @@ impl Follower {
         self.echo(now, batch.head.sent_ns.get());
         if self.leader_log_shown() {
             self.commit = self.commit.max(batch.head.commit.get());
+            self.leader_commit = self.leader_commit.max(batch.head.commit.get());
         }
         self.heard_commit = self.heard_commit.max(batch.head.commit.get());
-        self.leader_commit = self.leader_commit.max(batch.head.commit.get());
         for event in batch.events {
             let seq = event.header.seq.get();
             self.seen = self.seen.max(seq);
@@ -1034,7 +1036,9 @@ impl Follower {
             return None;
         }
         let held = self.seq_acked();
-        let uncommitted = (held > self.commit).then_some(self.ack_at + self.config.ack_interval_ns);
+        // What the leader's commit covers, `ack_goes` does not send: no timer for it.
+        let uncommitted =
+            (held > self.commit.max(self.leader_commit)).then_some(self.ack_at + self.config.ack_interval_ns);
         let unsaid = (held > self.ack_sent).then_some(self.ack_at + ACK_REFRESH_NS);
         uncommitted.into_iter().chain(unsaid).min()
     }
@@ -1055,7 +1059,7 @@ impl Follower {
         let leader = Dest::Unicast(self.leader_addr?);
         let buf = &mut buf[..self.config.mtu];
         let held = self.seq_acked();
-        let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
+        let ack_timer = held > self.commit.max(self.leader_commit) && now >= self.ack_at + self.config.ack_interval_ns;
         // A NAK due goes with a fresh ACK now and then, even without
         // progress: the leader answers NAKs where ACKs come from, and a
         // replayed ACK must not leave a stuck follower's repairs misdirected.

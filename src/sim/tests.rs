@@ -378,7 +378,13 @@ fn seeds_that_once_failed_hold_every_invariant() {
     let mut starved = SimConfig::failover(1_502_092);
     (starved.loss, starved.followers, starved.partitions, starved.leader_crashes) = (0.1, 4, 2, 1);
     (starved.core.journal, starved.core.journal_syncs) = (true, true);
-    for (name, config) in [("920922", promised), ("1502092", starved)] {
+    // --failover --leader-crashes 3 --promotions 2 --journal: a member that
+    // stood with its old log kept the dead leader's commit over it, and its
+    // ACK timer came due again at once, forever.
+    let mut spinning = SimConfig::failover(7_801_963);
+    (spinning.leader_crashes, spinning.promotions) = (3, 2);
+    (spinning.core.journal, spinning.core.journal_syncs) = (true, true);
+    for (name, config) in [("920922", promised), ("1502092", starved), ("7801963", spinning)] {
         assert_eq!(sim::run(&config).violation, None, "seed {name}");
     }
 }
