@@ -47,11 +47,11 @@ pub struct MemberArgs {
     election_timeout_ms: u64,
     /// This member restarts into a running cluster: it asks the others which
     /// epoch they are in, follows the leader, and votes once it holds what
-    /// was committed when it came back. Without --rejoin it starts a new
-    /// cluster with the others: give it only to a member that lost its state
-    /// (one started without it that holds nothing and first hears a leader
-    /// of an epoch past --epoch votes, as with --rejoin, only once it holds
-    /// what was committed). A member whose --journal holds
+    /// that leader had sequenced when it came back. Without --rejoin it
+    /// starts a new cluster with the others: give it only to a member that
+    /// lost its state (one started without it that holds nothing and first
+    /// hears a leader of an epoch past --epoch votes, as with --rejoin, only
+    /// once it holds what that leader had sequenced). A member whose --journal holds
     /// anything needs neither: it resumes it, rejoins, and votes with what
     /// its journal holds.
     #[arg(long)]
@@ -245,7 +245,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 println!(
                     "joined empty: this member holds nothing, and the cluster elected a leader in epoch {epoch} \
                      without it: had it lost its state (restarted without its journal), it would hold less than \
-                     it acknowledged, so, as with --rejoin, it votes once it holds what was committed, at {}",
+                     it acknowledged, so, as with --rejoin, it votes once it holds what that leader had sequenced, at {}",
                     when()
                 );
             }
@@ -568,8 +568,8 @@ impl Leaderless {
                 )
             } else {
                 format!(
-                    "it does not vote or stand before it holds what was committed (it came back without all of \
-                     its log); {elects}"
+                    "it does not vote or stand before it holds what its leader had sequenced when it came back \
+                     (it came back without all of its log); {elects}"
                 )
             };
             eprintln!(
@@ -589,7 +589,7 @@ impl Leaderless {
                 .to_string(),
             (None, fence) => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one (it cannot vote \
-                 before it holds what was committed)"
+                 before it holds what the leader sequenced)"
             ),
         };
         eprintln!("{at} warning: {who} follows nobody: {why}");

@@ -62,7 +62,7 @@ pub enum MemberEvent<'a> {
     /// than the one it was started in: the cluster ran, and elected, without
     /// it (it may have been restarted without its state, and without
     /// --rejoin). It follows that leader (see `Following`), but as a member
-    /// started with --rejoin votes only once it holds what was committed.
+    /// started with --rejoin votes only once it holds what that leader had sequenced.
     JoinedEmpty {
         /// The epoch of the leader it heard.
         epoch: Epoch,

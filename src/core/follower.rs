@@ -122,7 +122,9 @@ pub struct Follower {
     sync: Option<Sync>,
     /// A follower that started empty in a running cluster may have been part
     /// of a commit quorum before it restarted: it votes only once it holds
-    /// everything committed when it came back (`None`: not yet known).
+    /// everything its leader had sequenced when it first heard it, as its
+    /// ACKs from before it came back may yet commit any of that (a paused
+    /// leader reads them late) (`None`: not yet known).
     vote_after: Option<u64>,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
@@ -338,7 +340,7 @@ impl Follower {
         self.short_leader.is_none() && self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
     }
 
-    /// Votes only once it holds what the next HEARTBEAT says was committed,
+    /// Votes only once it holds what the next HEARTBEAT says was sequenced,
     /// as a follower that came back empty into a running cluster.
     pub(super) fn vote_once_caught_up(&mut self) {
         self.vote_after = None;
@@ -654,7 +656,10 @@ impl Follower {
                 self.heard_commit = self.heard_commit.max(heartbeat.commit.get());
                 self.leader_commit = self.leader_commit.max(heartbeat.commit.get());
                 self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
-                self.vote_after.get_or_insert(heartbeat.commit.get());
+                // Not only what was committed: an ACK it sent before it
+                // came back, unread yet, may commit any of what was sequenced.
+                let sequenced = heartbeat.seq_next.get().saturating_sub(1);
+                self.vote_after.get_or_insert(heartbeat.commit.get().max(sequenced));
                 if let Some(sync) = self.sync.as_mut() {
                     sync.start = Some(heartbeat.epoch_start.get());
                 }

@@ -58,7 +58,7 @@ impl Member {
     /// Member `id` of a cluster starting now: the leader if `id` is
     /// `config.leader`, else a follower. With failover, `config.epoch` 0
     /// makes a follower that rejoins a running cluster (it learns the leader,
-    /// and votes only once it holds what was committed when it came back).
+    /// and votes only once it holds what its leader had sequenced when it came back).
     pub fn new(config: Config, id: NodeId, now: Nanos) -> Result<Member, ConfigError> {
         let role = if id == config.leader && config.epoch != Epoch::ZERO {
             Role::Leader(Box::new(Leader::new(config.clone(), now)?))
@@ -177,7 +177,7 @@ impl Member {
     }
 
     /// True when its log can be trusted in an election (a member that came
-    /// back empty is not, until it holds what was committed when it did).
+    /// back empty is not, until it holds what its leader had sequenced when it did).
     pub fn may_vote(&self) -> bool {
         !self.journal_failed
             && match &self.role {
@@ -362,7 +362,7 @@ impl Member {
                 self.follow(now, epoch, sender);
                 if empty && let Role::Follower(follower) = &mut self.role {
                     // As a member started with --rejoin: it votes once it
-                    // holds what this leader says was committed.
+                    // holds what this leader says was sequenced.
                     follower.vote_once_caught_up();
                     self.notices.push_back(MemberEvent::JoinedEmpty { epoch });
                 }

@@ -384,7 +384,13 @@ fn seeds_that_once_failed_hold_every_invariant() {
     let mut spinning = SimConfig::failover(7_801_963);
     (spinning.leader_crashes, spinning.promotions) = (3, 2);
     (spinning.core.journal, spinning.core.journal_syncs) = (true, true);
-    for (name, config) in [("920922", promised), ("1502092", starved), ("7801963", spinning)] {
+    // --failover --leader-crashes 3 --promotions 2: member 2 ACKed 1..=2,
+    // crashed, rejoined empty and, its first HEARTBEAT saying commit 0,
+    // voted; the leader, paused meanwhile, read that ACK and committed them;
+    // member 2 then elected a member lacking them.
+    let mut late_ack = SimConfig::failover(8_000_831);
+    (late_ack.leader_crashes, late_ack.promotions) = (3, 2);
+    for (name, config) in [("920922", promised), ("1502092", starved), ("7801963", spinning), ("8000831", late_ack)] {
         assert_eq!(sim::run(&config).violation, None, "seed {name}");
     }
 }
