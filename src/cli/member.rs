@@ -202,7 +202,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     println!("{auth}");
     let then = match node.recovery().and_then(|r| r.claim) {
         Some((epoch, true, _)) => format!("replayed to the application; it votes with its log (epoch {epoch})"),
-        _ => "replayed to the application; it votes once it holds what a leader says is committed".to_string(),
+        _ => "replayed to the application; it votes once it holds what a leader says it has sequenced".to_string(),
     };
     if let Some(text) = super::nodes::recovery_text(node.recovery(), &then) {
         println!("{text}");

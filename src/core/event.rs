@@ -87,7 +87,7 @@ pub struct Append<'a> {
 /// `whole` before the truncation and appends of the same turn, and one that
 /// is after them (the machine says `whole` only of what was reported
 /// durable). A member that resumes without a whole claim votes only once
-/// it holds again what a leader says is committed. A change of `promised`
+/// it holds again what a leader says it has sequenced. A change of `promised`
 /// is persisted before anything of its turn is sent: no vote leaves before
 /// the promise it makes is on disk, at the journal's level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -126,6 +126,8 @@ pub struct Follower {
     /// ACKs from before it came back may yet commit any of that (a paused
     /// leader reads them late) (`None`: not yet known).
     vote_after: Option<u64>,
+    /// `vote_after` came from a leader's HEARTBEAT (it came back empty).
+    vote_after_heard: bool,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
     epoch_reported: bool,
@@ -262,6 +264,7 @@ impl Follower {
             log_start: 0,
             sync: None,
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
+            vote_after_heard: false,
             epoch_new: None,
             epoch_reported: false,
             short_leader: None,
@@ -343,7 +346,7 @@ impl Follower {
     /// Votes only once it holds what the next HEARTBEAT says was sequenced,
     /// as a follower that came back empty into a running cluster.
     pub(super) fn vote_once_caught_up(&mut self) {
-        self.vote_after = None;
+        (self.vote_after, self.vote_after_heard) = (None, false);
     }
 
     /// Follows `leader`, of the newer `epoch`, from now on. Everything held
@@ -373,6 +376,12 @@ impl Follower {
         self.window.truncate(commit);
         self.drop_journaled_past(commit);
         self.sync = Some(Sync { start: None, restored: false, ..sync });
+        if !self.may_vote() && self.vote_after_heard {
+            // Came back empty and not yet caught up: the bound is the new
+            // leader's, whose log holds whatever an ACK sent before it came
+            // back could still commit (its electors met every ACK quorum).
+            (self.vote_after, self.vote_after_heard) = (None, false);
+        }
         // What the new leader's log must reach, and the epoch of the log
         // this follower had: kept until its HEARTBEAT shows where that log
         // ends (an earlier leader joined and not yet shown counts too).
@@ -658,8 +667,10 @@ impl Follower {
                 self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
                 // Not only what was committed: an ACK it sent before it
                 // came back, unread yet, may commit any of what was sequenced.
-                let sequenced = heartbeat.seq_next.get().saturating_sub(1);
-                self.vote_after.get_or_insert(heartbeat.commit.get().max(sequenced));
+                let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
+                if self.vote_after.is_none() {
+                    (self.vote_after, self.vote_after_heard) = (Some(sequenced), true);
+                }
                 if let Some(sync) = self.sync.as_mut() {
                     sync.start = Some(heartbeat.epoch_start.get());
                 }

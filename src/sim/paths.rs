@@ -83,7 +83,7 @@ paths! {
     /// Members with failover back from a journal that claims enough to vote.
     resumed_whole => "members_resumed_voting",
     /// Members with failover back from a journal that does not (they vote
-    /// once they hold again what a leader says is committed).
+    /// once they hold again what a leader says it has sequenced).
     resumed_unsure => "members_resumed_not_voting",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",

@@ -58,7 +58,7 @@ impl Member {
     /// claim (it stopped while taking a new leader's log, or its journal
     /// lost records past the commit) it keeps only the committed part, asks
     /// the driver to drop the rest, and votes only once it holds again what
-    /// a leader says is committed, as a member that restarts empty does.
+    /// a leader says it has sequenced, as a member that restarts empty does.
     /// It delivers from `commit + 1`: what came before is the journal's to
     /// replay.
     pub fn resume_member(

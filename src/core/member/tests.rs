@@ -824,3 +824,29 @@ fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
     tail.handle_datagram(3 * MS, addr(1), &frame(Kind::Heartbeat, 1, 5, &later));
     assert_eq!((tail.epoch(), tail.commit()), (Epoch(3), Seq(10)));
 }
+
+/// A member back empty votes only once it holds what its leader had
+/// sequenced when it first heard it, or, if it joins a newer leader before
+/// it caught up, what that leader says (its log holds whatever an ACK sent
+/// before the member came back could still commit).
+#[test]
+fn an_empty_members_vote_waits_for_what_its_leaders_had_sequenced() {
+    let hb = |seq_next: u64, commit: u64, epoch_start: u64| Heartbeat {
+        seq_next: seq_next.into(),
+        commit: commit.into(),
+        sent_ns: 0.into(),
+        rtt_ns: 0.into(),
+        epoch_start: epoch_start.into(),
+    };
+    let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &hb(6, 1, 0)));
+    two.handle_datagram(3 * MS, addr(1), &data_of_leader(&Config { leader: NodeId(1), epoch: Epoch(3), ..auto() }));
+    drain(&mut two, 3 * MS);
+    assert_eq!(two.follower().unwrap().seq_held(), Seq(1));
+    assert!(!two.may_vote(), "1..=5 were sequenced when it came back");
+    // Leader 0, elected in epoch 4 on a log ending at 1.
+    two.handle_datagram(4 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &hb(2, 1, 1)));
+    drain(&mut two, 4 * MS);
+    assert_eq!(two.follower().unwrap().claim(), Claim { epoch: Epoch(4), seq: Seq(1) });
+    assert!(two.may_vote(), "it holds all leader 0 had sequenced");
+}
