@@ -385,8 +385,12 @@ impl Follower {
         // What the new leader's log must reach, and the epoch of the log
         // this follower had: kept until its HEARTBEAT shows where that log
         // ends (an earlier leader joined and not yet shown counts too).
+        // A commit learned in the joined epoch itself (a member that resumed
+        // a journal of that leader's log) lies in that leader's log whatever
+        // its start: only older epochs' commits are checked.
         let (needed, had) = self.unshown.unwrap_or((0, self.log_epoch));
-        self.unshown = Some((self.commit.max(needed), had));
+        let known = if self.log_epoch.max(self.resumed_epoch) < epoch { self.commit } else { 0 };
+        self.unshown = Some((known.max(needed), had));
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
         (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);

@@ -390,7 +390,20 @@ fn seeds_that_once_failed_hold_every_invariant() {
     // member 2 then elected a member lacking them.
     let mut late_ack = SimConfig::failover(8_000_831);
     (late_ack.leader_crashes, late_ack.promotions) = (3, 2);
-    for (name, config) in [("920922", promised), ("1502092", starved), ("7801963", spinning), ("8000831", late_ack)] {
+    // --failover --followers 4 --leader-crashes 2 --promotions 2 --journal
+    // --sync none: member 3 resumed a journal of epoch 3's log (commit 38)
+    // and took epoch 3's leader, which began at 0, for a short one.
+    let mut same_epoch = SimConfig::failover(8_204_851);
+    (same_epoch.followers, same_epoch.leader_crashes, same_epoch.promotions) = (4, 2, 2);
+    (same_epoch.core.journal, same_epoch.core.journal_syncs) = (true, false);
+    let seeds = [
+        ("920922", promised),
+        ("1502092", starved),
+        ("7801963", spinning),
+        ("8000831", late_ack),
+        ("8204851", same_epoch),
+    ];
+    for (name, config) in seeds {
         assert_eq!(sim::run(&config).violation, None, "seed {name}");
     }
 }

@@ -190,7 +190,11 @@ impl MemberResume {
             (follower.seq_held() == last.max(commit)).then_some(follower)
         });
         let follower = resumed.unwrap_or_else(|| {
-            let mut follower = Follower::resume(config.clone(), id, now, commit, Epoch::ZERO).expect("validated");
+            // The epoch its claim names: a leader of that epoch holds the
+            // commit it knew (its log is that leader's, or the one it was
+            // joining when it stopped).
+            let epoch = claim.map_or(Epoch::ZERO, |claim| claim.epoch);
+            let mut follower = Follower::resume(config.clone(), id, now, commit, epoch).expect("validated");
             follower.drop_journal_tail(last);
             follower
         });
