@@ -136,8 +136,8 @@ pub struct Follower {
     /// Refused, as `epoch_new`.
     short_leader: Option<ShortLeader>,
     /// With failover: a leader joined whose HEARTBEAT has not yet shown
-    /// where its log starts: the commit known when it joined, which that
-    /// log must reach (the winner of an election holds every committed
+    /// where its log starts: the commit learned under older epochs, which
+    /// that log must reach (the winner of an election holds every committed
     /// event), and the epoch of the log this follower had.
     unshown: Option<(u64, Epoch)>,
     /// The epoch its resumed journal's last record came in: that leader's
@@ -859,9 +859,10 @@ impl Follower {
 
     /// With a journal and no failover: a sequencer of a newer epoch that
     /// started it from a log short of what this follower knows committed
-    /// or delivered. With failover: a leader elected on a log short of the
-    /// commit this member knew when it joined it (possible only once a
-    /// member that lost its log voted: restarted empty without --rejoin).
+    /// or delivered. With failover: a leader elected on a log short of a
+    /// commit this member learned under an older epoch (possible only once
+    /// members lost committed events from their logs: one restarted empty
+    /// without --rejoin, a wiped journal, writes a power loss took).
     /// Refused (reported as [`Event::LeaderRestarted`]), and a member then
     /// neither votes nor stands.
     pub fn short_leader(&self) -> Option<ShortLeader> {
