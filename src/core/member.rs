@@ -331,6 +331,10 @@ impl Member {
         match (&datagram.frame, sender) {
             (Frame::VoteRequest(_) | Frame::Vote(_) | Frame::Promote(_), _) => self.election_frame(now, from, datagram),
             (Frame::Submit(_), _) if !self.is_leader() => self.not_leader(now, from, datagram),
+            // Another member's ACK or NAK to this one, which leads no more
+            // (it stepped down, or woke from a pause): routine around an
+            // election, as a leader's frames a follower does not take are.
+            (Frame::Ack(_) | Frame::Nak(_), Some(_)) if !self.is_leader() => self.rejects.not_leader += 1,
             (Frame::Data(_) | Frame::Heartbeat(_) | Frame::Retransmit(_) | Frame::Unrecoverable(_), Some(sender)) => {
                 self.leader_frame(now, from, sender, datagram)
             }

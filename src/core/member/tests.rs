@@ -850,3 +850,15 @@ fn an_empty_members_vote_waits_for_what_its_leaders_had_sequenced() {
     assert_eq!(two.follower().unwrap().claim(), Claim { epoch: Epoch(4), seq: Seq(1) });
     assert!(two.may_vote(), "it holds all leader 0 had sequenced");
 }
+
+/// An SRE trial: a leader woken from SIGSTOP had stepped down, and the
+/// ACKs the others had sent it were counted as `unexpected_kind`, which
+/// `seqcast member` prints as a warning; they are `not_leader`, a note.
+#[test]
+fn acks_reaching_a_member_that_leads_no_more_are_not_leader() {
+    let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(1), &ack(1, 1, 5));
+    assert_eq!((two.rejects().not_leader, two.rejects().unexpected_kind), (1, 0));
+    let role = two.follower().unwrap().rejects();
+    assert_eq!(role.unexpected_kind, 0, "{role:?}");
+}
