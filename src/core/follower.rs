@@ -1057,9 +1057,11 @@ impl Follower {
             return None;
         }
         let held = self.seq_acked();
-        // What the leader's commit covers, `ack_goes` does not send: no timer for it.
-        let uncommitted =
-            (held > self.commit.max(self.leader_commit)).then_some(self.ack_at + self.config.ack_interval_ns);
+        // What the leader's commit covers `ack_goes` does not send, so the
+        // timer for what is uncommitted must never fall below it (it came
+        // due again at once, for ever: sim seed 7801963).
+        invariant!(self.leader_commit <= self.commit, "leader commit {} past {}", self.leader_commit, self.commit);
+        let uncommitted = (held > self.commit).then_some(self.ack_at + self.config.ack_interval_ns);
         let unsaid = (held > self.ack_sent).then_some(self.ack_at + ACK_REFRESH_NS);
         uncommitted.into_iter().chain(unsaid).min()
     }
@@ -1080,7 +1082,7 @@ impl Follower {
         let leader = Dest::Unicast(self.leader_addr?);
         let buf = &mut buf[..self.config.mtu];
         let held = self.seq_acked();
-        let ack_timer = held > self.commit.max(self.leader_commit) && now >= self.ack_at + self.config.ack_interval_ns;
+        let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
         // A NAK due goes with a fresh ACK now and then, even without
         // progress: the leader answers NAKs where ACKs come from, and a
         // replayed ACK must not leave a stuck follower's repairs misdirected.
