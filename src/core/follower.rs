@@ -321,14 +321,17 @@ impl Follower {
 
     /// What its journal may claim after a restart (DESIGN §8): the epoch
     /// its log follows, `whole` once it holds that leader's starting log
-    /// durably and may vote (never while it takes a new leader's log: what
-    /// it held past the commit is gone from its journal by then); it has
-    /// promised its epoch (a member's election may have promised more).
+    /// durably and may vote (never while it takes a new leader's log, nor
+    /// while the records it held past the commit still wait for
+    /// [`poll_truncate`](Self::poll_truncate): a join and the new leader's
+    /// start may come in one datagram, and its driver persists the claim
+    /// before it truncates); it has promised its epoch (a member's election
+    /// may have promised more).
     pub fn journal_claim(&self) -> JournalClaim {
         match &self.sync {
             Some(_) => JournalClaim { epoch: self.epoch(), whole: false, promised: self.epoch() },
             None => {
-                let whole = self.may_vote() && self.durable >= self.log_start;
+                let whole = self.truncate_to.is_none() && self.may_vote() && self.durable >= self.log_start;
                 JournalClaim { epoch: self.log_epoch, whole, promised: self.epoch() }
             }
         }

@@ -517,6 +517,29 @@ fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody(
     assert!(!resumed_from(whole, [1, 2, 3, 5], 2).may_vote());
 }
 
+/// A reader of DESIGN §8 against the driver: a member whose journal holds
+/// records past its commit joins a leader whose log starts at that commit,
+/// and takes its starting log in the same datagram. Its claim must not say
+/// whole (in the new epoch) while the truncation of the old leader's records
+/// is still pending: its driver persists the claim before truncating, and a
+/// crash between would have left a whole claim of epoch 4 over records
+/// 7..=10 of epoch 3.
+#[test]
+fn a_members_claim_is_not_whole_while_a_truncation_is_pending() {
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
+    let mut member = resumed(whole, 10, 6);
+    member.handle_datagram(MS, addr(2), &fence_reply(2, 3));
+    let heartbeat =
+        Heartbeat { seq_next: 7.into(), commit: 6.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 6.into() };
+    member.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &heartbeat));
+    assert_eq!(member.follower().unwrap().claim(), Claim { epoch: Epoch(4), seq: Seq(6) }, "leader 0's log");
+    let pending = member.journal_claim().unwrap();
+    assert_eq!((pending.epoch, pending.whole), (Epoch(4), false), "7..=10 of epoch 3 are still on disk");
+    assert_eq!(member.poll_truncate(), Some(Seq(6)));
+    let after = member.journal_claim().unwrap();
+    assert_eq!((after.epoch, after.whole), (Epoch(4), true), "once they are gone");
+}
+
 /// Its own promise is on record: with one of the two others down, the
 /// answer of the one left is enough (two of three meet every electing set).
 #[test]
