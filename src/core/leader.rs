@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use super::clients::{Clients, Room};
 use super::timer::TimerTable;
 use super::{
-    Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, NodeSet, Peers, Rejects,
-    Ring, Seq, Transmit, admits, parse, quorum_commit,
+    Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, Peers, Rejects, Ring, Seq,
+    Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
     Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_RESENT, Frame, FrameWriter, Header, Heartbeat, Kind,
@@ -225,8 +225,9 @@ pub struct Leader {
     multicast_at: Nanos,
     /// When the last HEARTBEAT went out (0: none yet).
     heartbeat_at: Nanos,
-    /// The members that have ACKed this leader.
-    acked: NodeSet,
+    /// Followers that have not ACKed this leader yet (any number of
+    /// nodes: without failover a cluster may have more than 64).
+    unacked: usize,
     clients: Clients,
     /// The client-table slot of each event in the ring (by `seq % ring_events`),
     /// so a commit finds whom to tell without a hash per event.
@@ -311,7 +312,7 @@ impl Leader {
             foreign_history: None,
             multicast_at: now,
             heartbeat_at: 0,
-            acked: NodeSet::new(),
+            unacked: nodes - 1,
             clients,
             slot_of,
             repairs: Vec::with_capacity(config.repairs_max),
@@ -698,7 +699,11 @@ impl Leader {
     fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
         self.last_ack_ns[node.index()] = now;
-        if let Some((before, true)) = self.member_addr[node.index()].replace((from, true))
+        let before = self.member_addr[node.index()].replace((from, true));
+        if !matches!(before, Some((_, true))) {
+            self.unacked = self.unacked.saturating_sub(1);
+        }
+        if let Some((before, true)) = before
             && before != from
         {
             self.stats.ack_source_changes += 1;
@@ -721,8 +726,6 @@ impl Leader {
         }
         // A follower that restarted empty acks less than before: believe it.
         self.held[node.index()] = held;
-        // Failover (the only user) allows at most 64 members.
-        self.acked.insert(node);
         let may_commit = held > self.commit;
         let echo_ns = ack.echo_ns.get();
         // A stamp this leader could have sent, and a round trip a LAN could
@@ -868,7 +871,7 @@ impl Leader {
     /// idle heartbeat, and its followers would wait for it to stall).
     fn announce_due(&self, now: Nanos) -> bool {
         self.promoted
-            && self.acked.union(NodeSet::of(self.me)) != NodeSet::all(self.config.nodes)
+            && self.unacked > 0
             && (self.heartbeat_at == 0 || now >= self.heartbeat_at + self.config.heartbeat_interval_ns)
     }
 

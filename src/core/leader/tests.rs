@@ -899,6 +899,24 @@ fn an_observer_keeps_four_times_a_followers_events_asked() {
     assert_eq!(asked(Follower::observe(config.clone(), 0, Seq(1)).unwrap()), 4 * max);
 }
 
+/// A reader of the code: a resumed sequencer announces where its epoch's
+/// log starts until every follower has ACKed, and counted them in a 64-bit
+/// set, so with more than 64 nodes (allowed without failover) it stopped
+/// once ids 0..=63 had, and a journaled follower of a higher id that missed
+/// the announcements waited under load for an idle HEARTBEAT.
+#[test]
+fn a_resumed_sequencer_announces_until_every_follower_acked_beyond_64_nodes() {
+    let config = Config { nodes: 70, ..Config::default() };
+    let mut leader = Leader::resume(config.clone(), 0, Seq::FIRST).unwrap().finish(Seq::ZERO);
+    for node in 1..70 {
+        assert!(leader.announce_due(10), "before node {node} ACKed");
+        leader.handle_datagram(10, addr(node), &ack_of(&config, node, 0));
+        // Again: the same follower counts once.
+        leader.handle_datagram(10, addr(node), &ack_of(&config, node, 0));
+    }
+    assert!(!leader.announce_due(10), "every follower ACKed");
+}
+
 fn ack_of(config: &Config, node: u16, held: u64) -> Vec<u8> {
     let body = Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
     crate::core::test_frame(config, (Kind::Ack, node, config.epoch), &body)
