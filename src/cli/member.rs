@@ -40,9 +40,10 @@ pub struct MemberArgs {
     /// How a new leader is chosen when the leader fails.
     #[arg(long, value_enum, default_value_t = FailoverArg::Auto)]
     failover: FailoverArg,
-    /// Silence from the leader, in milliseconds, before a member stands;
-    /// also how long a candidate waits for votes. The leader heartbeats
-    /// every millisecond when idle.
+    /// Silence from the leader, in milliseconds, before a member stands
+    /// (plus a random jitter of up to one more, so that members rarely
+    /// stand at once); a candidate waits as long for votes. The leader
+    /// heartbeats every millisecond when idle.
     #[arg(long, value_name = "MS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     election_timeout_ms: u64,
     /// This member restarts into a running cluster: it asks the others which

@@ -25,8 +25,9 @@ pub(super) struct ClientEntry {
     /// Requests below this were taken by an earlier leader, outside the log
     /// this one holds: their sequences are unknown here.
     pub(super) known_from: u64,
-    /// The highest sequence of its events recorded from a log (what a member
-    /// delivered, or held when elected); a leader's own stamping leaves it.
+    /// The highest sequence of its events known here: recorded from a log
+    /// (what a member delivered, or held when elected) or stamped by this
+    /// leader.
     pub(super) last_seq: u64,
     pub(super) dirty: bool,
     /// When the leader last heard a SUBMIT of it (0: never, here).

@@ -88,7 +88,8 @@ pub struct Config {
     /// Whether and how a new leader is elected.
     pub failover: Failover,
     /// With automatic failover: silence from the leader after which a
-    /// follower stands for election; also how long a candidate waits for votes.
+    /// follower stands for election (plus a random jitter of up to one more);
+    /// a candidate waits as long, jitter included, for votes.
     pub election_timeout_ns: u64,
     /// Events are journaled (DESIGN §8): a follower ACKs, and the leader
     /// counts itself in a quorum, only for what its driver reported durable

@@ -30,7 +30,10 @@ pub struct ElectionStats {
     pub stepped_down: u64,
     /// SUBMITs answered with "not leader".
     pub redirected: u64,
-    /// Promotions asked for that it could not honour (its log is not whole).
+    /// Promotions asked for that it could not honour: failover is off, it
+    /// still waits for the others' fences (rejoining), or it may not stand
+    /// (it may not vote yet, it takes a new leader's log, or it never heard
+    /// a leader).
     pub promote_refused: u64,
     /// Granted votes for an epoch it never stood for: nobody it asked.
     pub stray_votes: u64,
@@ -121,7 +124,8 @@ struct Candidacy {
     asked_at: Nanos,
     forced: bool,
     /// Forced candidacies in a row (an operator's promotion is retried a few
-    /// times when votes are lost, never when they are refused).
+    /// times, soon after votes went missing or a leader refused it while it
+    /// caught up).
     tries: u8,
 }
 
@@ -189,7 +193,7 @@ impl Owed {
     }
 }
 
-/// Candidacies one promotion makes at most.
+/// Candidacies a promotion makes after its first, at most.
 const FORCED_TRIES: u8 = 8;
 
 /// A candidate sends its VOTE_REQUEST again every election timeout

@@ -543,7 +543,8 @@ impl Follower {
     }
 
     fn first_nak_delay(&self) -> u64 {
-        // DESIGN §2: the first NAK within about 2x RTT of the gap.
+        // DESIGN §2: the first NAK about one RTT after the gap shows (a
+        // datagram overtaken arrives within it), clamped.
         self.rtt_ns.clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns)
     }
 

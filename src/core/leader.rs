@@ -813,8 +813,9 @@ impl Leader {
     /// where its log starts, new DATA, a HEARTBEAT when the commit advanced
     /// and followers cannot infer it (they hear of a commit before the
     /// clients do: on loopback this cost a commit's p50 7.5–9.7 µs, as the
-    /// followers it wakes may run first), commit notices, repairs, BUSY
-    /// replies, the idle HEARTBEAT.
+    /// followers it wakes may run first), commit notices, the HEARTBEAT
+    /// due after an interval without a multicast, repairs, BUSY replies
+    /// (an observer's hello first).
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
         if self.announce_due(now) {

@@ -453,7 +453,7 @@ impl<'a> Scan<'a> {
     /// The record at `at` if it is whole, checks, and has sequence `seq`.
     fn record_at(&self, at: usize, seq: Seq) -> Result<Option<Entry<'a>>, ()> {
         let Ok((header, rest)) = RecordHeader::ref_from_prefix(&self.bytes[at.min(self.bytes.len())..]) else {
-            // Fewer than 16 bytes left: zeros are the clean end of a file.
+            // Less than a record header left: zeros are the clean end of a file.
             return if self.bytes[at.min(self.bytes.len())..].iter().all(|&b| b == 0) { Ok(None) } else { Err(()) };
         };
         let len = header.len.get() as usize;
@@ -476,7 +476,7 @@ impl<'a> Scan<'a> {
     }
 
     /// After a bad record at `at`, whether a valid record of a later
-    /// sequence follows within the next `record_max`-sized window: then the
+    /// sequence follows within the next two largest records: then the
     /// damage is in the middle, not a torn tail.
     fn valid_after(&self, at: usize) -> bool {
         let limit = at + 2 * journal_len(self.record_max);

@@ -80,13 +80,16 @@ pub enum BusyReason {
     /// Requests arrived after a missing one: resend from `request` now.
     Gap,
     /// The client speaks to an epoch this leader is not in: the leader it
-    /// knew is gone, and its uncommitted requests are in doubt.
+    /// knew is gone, and its uncommitted requests are in doubt. With
+    /// failover also: an elected leader cannot place a resent request (an
+    /// earlier leader took it outside the log this one holds).
     EpochChanged,
     /// The receiver does not lead (a follower, a candidate, or a leader that
     /// was replaced): send to the node in `leader`, or try another member.
     NotLeader,
     /// The request can never be taken (its payload is over the cluster's
-    /// `payload_max`): neither it nor any later request of the SUBMIT was.
+    /// `payload_max`, or it is request 0: requests are numbered from 1):
+    /// neither it nor any later request of the SUBMIT was.
     Refused,
     /// A first SUBMIT from a client this leader does not know, without a
     /// fresh admission token: send again from `request`, now, with the

@@ -45,7 +45,8 @@ impl VoteRequest {
 pub struct Vote {
     /// 1: granted; 0: refused.
     pub granted: U32,
-    /// The member whose VOTE_REQUEST this answers.
+    /// The member whose VOTE_REQUEST this answers (or, in the refusal a
+    /// fenced-off leader is sent, that leader).
     pub candidate: U16,
     /// Reserved; zero.
     pub reserved: U16,
@@ -88,7 +89,8 @@ impl Vote {
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct Promote {
-    /// The member that should stand; others ignore the frame.
+    /// The member that should stand; others drop the frame (counted as
+    /// an `election` reject).
     pub node: U16,
     /// Reserved; zero.
     pub reserved: U16,

@@ -36,7 +36,7 @@ pub struct Header {
     /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST,
     /// [`FLAG_RESENT`](super::FLAG_RESENT) on a SUBMIT); zero otherwise.
     pub flags: U16,
-    /// Node id of the sender, or [`SENDER_CLIENT`].
+    /// Node id of the sender, [`SENDER_CLIENT`] or [`SENDER_OBSERVER`].
     pub sender: U16,
     /// Length of the whole datagram in bytes.
     pub len: U32,
@@ -45,7 +45,8 @@ pub struct Header {
     /// Cluster id: frames of another cluster are dropped.
     pub cluster: U32,
     /// A client's admission token, on a SUBMIT and on a BUSY with
-    /// [`BusyReason::Hello`](super::BusyReason::Hello); zero otherwise.
+    /// [`BusyReason::Hello`](super::BusyReason::Hello); an observer's, on
+    /// its NAK (and the BUSY with Hello answering it); zero otherwise.
     pub token: U32,
     /// Leader epoch the sender is in (DESIGN §2, fencing).
     pub epoch: U64,
