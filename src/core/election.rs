@@ -231,7 +231,10 @@ pub(super) struct Election {
     /// Highest epoch stood in, voted in or followed: votes for older epochs
     /// are refused.
     promised: Epoch,
-    voted_for: Option<NodeId>,
+    /// Whom it voted for, and in which epoch (itself when it stood): asked
+    /// again in that epoch, it gives the same answer; a vote does not carry
+    /// into a newer epoch it came to follow or learn of otherwise.
+    voted: Option<(Epoch, NodeId)>,
     /// Highest epoch followed or voted in for another member: frames of
     /// older leaders are fenced off (while standing, `promised` fences too).
     fenced_below: Epoch,
@@ -277,7 +280,7 @@ impl Election {
             timeout_ns: config.election_timeout_ns,
             quorum: config.election_quorum(),
             promised: config.epoch,
-            voted_for: None,
+            voted: None,
             fenced_below: config.epoch,
             candidacy: None,
             last_stood: Epoch::ZERO,
@@ -438,7 +441,7 @@ impl Election {
 
     fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {
         let epoch = self.promised.max(view.epoch).next();
-        (self.promised, self.voted_for, self.last_stood) = (epoch, Some(self.id), epoch);
+        (self.promised, self.voted, self.last_stood) = (epoch, Some((epoch, self.id)), epoch);
         self.jitter_ns = self.draw_jitter();
         let until = now + self.timeout_ns + self.jitter_ns;
         let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
@@ -534,7 +537,7 @@ impl Election {
             false
         } else if epoch == self.promised {
             // A repeated request: the same answer.
-            again = self.voted_for == Some(candidate);
+            again = self.voted == Some((epoch, candidate));
             again
         } else if !forced && self.hears_leader(now, view) {
             // Its leader is alive: a member that lost touch must not depose
@@ -574,7 +577,7 @@ impl Election {
             let unknown = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
             self.stats.refused_empty += u64::from(unknown);
             let granted = view.may_vote && claim >= view.claim && self.rejoin.is_none() && !unknown;
-            self.voted_for = granted.then_some(candidate);
+            self.voted = granted.then_some((epoch, candidate));
             if granted {
                 // Fenced from the old leader: its later commits must not count us.
                 self.fenced_below = epoch;

@@ -540,6 +540,23 @@ fn a_members_claim_is_not_whole_while_a_truncation_is_pending() {
     assert_eq!((after.epoch, after.whole), (Epoch(4), true), "once they are gone");
 }
 
+/// A reader of the election: a member that voted for member 2 in epoch 4
+/// and then followed member 0's epoch 5 kept its vote for member 2, and
+/// granted member 2 epoch 5 too when asked (the "same answer again"
+/// branch), a vote in an epoch it follows another leader in. Quorum
+/// intersection made it harmless; it now refuses.
+#[test]
+fn a_member_that_follows_a_newer_epoch_votes_in_it_for_nobody_else() {
+    let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+    assert_eq!(answer(&mut one, 30 * MS, 2, &request(2, 4, (1, 0), false)), Some((4, true)));
+    let heartbeat =
+        Heartbeat { seq_next: 1.into(), commit: 0.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 0.into() };
+    one.handle_datagram(31 * MS, addr(0), &frame(Kind::Heartbeat, 0, 5, &heartbeat));
+    assert_eq!((one.follower().unwrap().leader(), one.promised()), (Some(NodeId(0)), Epoch(5)));
+    drain(&mut one, 31 * MS);
+    assert_eq!(answer(&mut one, 32 * MS, 2, &request(2, 5, (1, 0), true)), Some((5, false)));
+}
+
 /// Its own promise is on record: with one of the two others down, the
 /// answer of the one left is enough (two of three meet every electing set).
 #[test]
