@@ -82,7 +82,8 @@ pub fn run(args: &JournalArgs) -> ExitCode {
         JournalCommand::Verify { dir } | JournalCommand::Dump { dir, .. } => dir,
         JournalCommand::Copy { from, .. } => from,
     };
-    if in_use(read) {
+    let live = in_use(read);
+    if live {
         eprintln!(
             "note: {} is in use by a running node: its newest segment is being written, so what this reads ends \
              where that node's writes stood",
@@ -90,12 +91,12 @@ pub fn run(args: &JournalArgs) -> ExitCode {
         );
     }
     let result = match &args.command {
-        JournalCommand::Verify { dir } => verify(dir),
+        JournalCommand::Verify { dir } => verify(dir, live),
         JournalCommand::Dump { to: Some(to), from: Some(from), .. } if to < from => {
             Err(Failure::Message(format!("--to {to} is before --from {from}")))
         }
         JournalCommand::Dump { dir, from, to, format } => {
-            dump(dir, Seq(from.unwrap_or(0)), Seq(to.unwrap_or(u64::MAX)), *format)
+            dump(dir, (Seq(from.unwrap_or(0)), Seq(to.unwrap_or(u64::MAX))), *format, live)
         }
         JournalCommand::Copy { from, to, node } => copy(from, to, NodeId(*node)),
     };
@@ -155,16 +156,63 @@ fn a_nodes_journal(dir: &std::path::Path) -> Result<(), Failure> {
     }
 }
 
-fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
+/// Reads of a journal a running node writes: what looks damaged where the
+/// node writes is read again after [`LIVE_PAUSE`], at most this many times.
+const LIVE_READS: usize = 3;
+const LIVE_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A damaged record where a read stopped: the file and how it ends there.
+type Damage = (PathBuf, End);
+
+/// Reads again, while `live`, a read whose damage may be a record the node
+/// is writing at that moment: `read` returns the damage it stopped at. A
+/// damage met again in the same place is damage; one that moved on is a
+/// write the reader overtook. Returns the last read, and whether its
+/// damage (if any) is where the node's writes stood when the reads ended
+/// (it moved at every read).
+fn settle<T, E>(
+    live: bool,
+    mut read: impl FnMut() -> Result<(T, Option<Damage>), E>,
+    mut pause: impl FnMut(),
+) -> Result<(T, bool), E> {
+    let (mut result, mut damage) = read()?;
+    for _ in 0..LIVE_READS {
+        let Some(seen) = damage.take().filter(|_| live) else { return Ok((result, false)) };
+        pause();
+        (result, damage) = read()?;
+        if damage.as_ref() == Some(&seen) {
+            return Ok((result, false));
+        }
+    }
+    Ok((result, live && damage.is_some()))
+}
+
+/// The newest segment's damage, if it has any.
+fn newest_damage(reports: &[SegmentReport]) -> Option<Damage> {
+    reports.last().filter(|r| r.end != End::Clean).map(|r| (r.path.clone(), r.end))
+}
+
+fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(dir)?;
-    let reports = journal::inspect(dir)?;
+    let read = || journal::inspect(dir).map(|reports| (newest_damage(&reports), reports));
+    let (mut reports, writing) = settle(live, || read().map(|(d, r)| (r, d)), || std::thread::sleep(LIVE_PAUSE))?;
+    // Where the running node was writing a record, when its end moved at every read: not damage.
+    let mut writing_at = None;
+    if writing && let Some(newest) = reports.last_mut() {
+        writing_at = match newest.end {
+            End::Torn { offset } | End::Corrupt { offset, .. } => Some(offset),
+            End::Clean => None,
+        };
+        newest.end = End::Clean;
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     let (mut damaged, mut torn, mut gaps) = (false, false, 0u64);
     let mut before: Option<Seq> = None;
     // The last sequence a node keeps, once a corrupt record ends what it trusts.
     let mut kept: Option<Option<Seq>> = None;
-    for report in &reports {
-        writeln!(out, "{}", segment_line(report))?;
+    for (index, report) in reports.iter().enumerate() {
+        let writing = writing_at.filter(|_| index + 1 == reports.len());
+        writeln!(out, "{}", segment_line(report, writing))?;
         if let (None, Some(last), Some((first, _))) = (kept, before, report.range)
             && first != last.next()
         {
@@ -200,7 +248,8 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     match (first, before) {
         (Some(first), Some(last)) => {
             let segments = reports.iter().filter(|r| !r.unfinished).count();
-            writeln!(out, "journal {}: sequences {first}..={last} in {segments} segment(s)", dir.display())?
+            let mark = if damaged { ", DAMAGED (below)" } else { "" };
+            writeln!(out, "journal {}: sequences {first}..={last} in {segments} segment(s){mark}", dir.display())?
         }
         _ => writeln!(out, "journal {}: no events", dir.display())?,
     }
@@ -228,7 +277,8 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     Ok(if damaged { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn segment_line(report: &SegmentReport) -> String {
+/// One segment's line; `writing`: the byte its running node was writing at.
+fn segment_line(report: &SegmentReport, writing: Option<usize>) -> String {
     if report.unfinished {
         let path = report.path.display();
         return format!("{path}: empty, its creation did not finish (a node removes it when it next starts)");
@@ -238,6 +288,9 @@ fn segment_line(report: &SegmentReport) -> String {
         .epochs
         .map_or(String::new(), |(a, b)| if a == b { format!(", epoch {a}") } else { format!(", epochs {a}..={b}") });
     let end = match report.end {
+        End::Clean if let Some(at) = writing => {
+            format!("ends at byte {at}, where the running node was writing (read again, it had moved on)")
+        }
         End::Clean => "ends clean".to_string(),
         End::Torn { offset } => format!("TORN TAIL at byte {offset} (cleared when the node next starts)"),
         End::Corrupt { offset, seq } => {
@@ -253,29 +306,45 @@ fn segment_line(report: &SegmentReport) -> String {
     )
 }
 
-fn dump(dir: &std::path::Path, from: Seq, to: Seq, format: Format) -> Result<ExitCode, Failure> {
+fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(dir)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    let (mut error, mut printed) = (None, false);
-    let stopped = journal::entries(dir, from, to, |entry| {
-        printed = true;
-        if error.is_none()
-            && let Err(e) = writeln!(out, "{}", line(&entry, format))
-        {
-            error = Some(e);
-        }
-    })?;
+    let (mut error, mut printed) = (None, None::<Seq>);
+    // Each read goes on after the last event printed: a live journal's
+    // end is read again (see `settle`).
+    let read = || {
+        let start = printed.map_or(from, Seq::next);
+        let stopped = journal::entries(dir, start, to, |entry| {
+            printed = Some(entry.seq());
+            if error.is_none()
+                && let Err(e) = writeln!(out, "{}", line(&entry, format))
+            {
+                error = Some(e);
+            }
+        })?;
+        let damage = match &stopped {
+            Some(journal::Stopped::Damaged(path, end)) => Some((path.clone(), *end)),
+            _ => None,
+        };
+        Ok::<_, journal::JournalError>((stopped, damage))
+    };
+    let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
         return Err(e.into());
     }
     out.flush()?;
+    if writing {
+        let last = printed.map_or("none".to_string(), |seq| seq.to_string());
+        eprintln!("note: the records end where the running node was writing (the last printed: {last})");
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(stopped) = stopped else {
-        if !printed {
+        if printed.is_none() {
             eprintln!("journal {}: no events", dir.display());
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let why = stopped_text(stopped, from);
+    let why = stopped_text(stopped, (from, to));
     Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
 }
 
@@ -326,18 +395,19 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId) -> Result<Ex
         None => Ok(ExitCode::SUCCESS),
         Some(why) => Err(Failure::Message(format!(
             "stopped: {}; what came before is copied (`seqcast journal verify` tells the rest)",
-            stopped_text(why, Seq::ZERO)
+            stopped_text(why, (Seq::ZERO, Seq(u64::MAX)))
         ))),
     }
 }
 
-/// Why a read of a journal from `from` stopped.
-fn stopped_text(stopped: journal::Stopped, from: Seq) -> String {
+/// Why a read of a journal's `from..=to` stopped.
+fn stopped_text(stopped: journal::Stopped, (from, to): (Seq, Seq)) -> String {
     match stopped {
         journal::Stopped::Starts(first) => format!(
-            "sequences {from}..={} are in no segment: the journal's records begin at {first} (retention deletes \
+            "sequences {}..={} are in no segment: the journal's records begin at {first} (retention deletes \
              old segments)",
-            first.prev()
+            from.max(Seq::FIRST),
+            first.prev().min(to)
         ),
         journal::Stopped::Gap(first, end) => {
             format!("sequences {first}..={} are in no segment, between two that are", end.prev())
@@ -365,5 +435,41 @@ fn line(entry: &Entry<'_>, format: Format) -> String {
         Format::Json => format!(
             "{{\"seq\":{seq},\"epoch\":{epoch},\"client\":{client},\"request\":{request},\"stamp_ns\":{stamp},\"payload\":\"{payload}\"}}"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads that stop at each of `ends` in turn (None: clean), counted.
+    fn reads(live: bool, ends: &[Option<usize>]) -> (usize, bool, Option<usize>) {
+        let mut count = 0;
+        let read = || {
+            let end = ends[count.min(ends.len() - 1)];
+            count += 1;
+            let damage = end.map(|offset| (PathBuf::from("s.journal"), End::Torn { offset }));
+            Ok::<_, ()>((end, damage))
+        };
+        let (end, writing) = settle(live, read, || {}).unwrap();
+        (count, writing, end)
+    }
+
+    /// An operator's trial: `journal verify` and `dump` of a journal its
+    /// node was writing under load said "CORRUPT" (and exited 1) for the
+    /// record they overtook. Read again, such a record is whole; damage
+    /// stays where it is.
+    #[test]
+    fn a_live_journals_end_is_read_again_and_only_damage_that_stays_is_damage() {
+        // Offline: one read, its damage is damage.
+        assert_eq!(reads(false, &[Some(100)]), (1, false, Some(100)));
+        // A record the node was writing, whole when read again.
+        assert_eq!(reads(true, &[Some(100), None]), (2, false, None));
+        // Damage met again in the same place.
+        assert_eq!(reads(true, &[Some(100), Some(100)]), (2, false, Some(100)));
+        // Under load the end moves at every read: where the node was writing.
+        assert_eq!(reads(true, &[Some(100), Some(200), Some(300), Some(400)]), (1 + LIVE_READS, true, Some(400)));
+        // It moved, then stayed: damage.
+        assert_eq!(reads(true, &[Some(100), Some(200), Some(200)]), (3, false, Some(200)));
     }
 }

@@ -134,6 +134,10 @@ pub fn entries(
             return Ok(Some(if index == 0 { Stopped::Starts(first) } else { Stopped::Gap(expected, first) }));
         }
         if first > to {
+            if next.is_none() && index == 0 {
+                // The whole range lies before the journal's first record.
+                return Ok(Some(Stopped::Starts(first)));
+            }
             break;
         }
         let scanned = scan_segment(&file, first, RECORD_MAX, index + 1 == count, |entry| {
@@ -244,6 +248,8 @@ mod tests {
         assert_eq!(read(&dir, 5, 6), (vec![], Some(Stopped::Starts(Seq(64)))));
         assert_eq!(read(&dir, 60, 70), (vec![], Some(Stopped::Starts(Seq(64)))));
         assert_eq!(read(&dir, 0, u64::MAX), ((64..=200).collect(), None), "from the first there is");
+        // An operator's trial: `dump --to 3` said "the journal holds no events".
+        assert_eq!(read(&dir, 0, 3), (vec![], Some(Stopped::Starts(Seq(64)))));
         fs::remove_dir_all(&dir).unwrap();
     }
 

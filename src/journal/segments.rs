@@ -172,10 +172,12 @@ impl core::fmt::Display for JournalError {
             JournalError::TooLong { path, seq, payload, record_max } => write!(
                 f,
                 "journal segment {} holds events from {seq} on with payloads of up to {payload} bytes, more than \
-                 this node's payload_max allows (records of at most {record_max} bytes): they were written with a \
-                 larger one. Start the node with --payload-max {payload} (or payload_max = {payload} in the \
-                 cluster file) or more; the journal was left untouched",
-                path.display()
+                 a record of this node's payload_max holds ({} bytes: payloads are kept in {}-byte steps): they \
+                 were written with a larger one. Start the node with --payload-max {payload} (or payload_max = \
+                 {payload} in the cluster file) or more; the journal was left untouched",
+                path.display(),
+                record_max.saturating_sub(size_of::<crate::wire::EventHeader>()),
+                crate::wire::RECORD_ALIGN
             ),
             JournalError::Claim(path, e) => {
                 let why = match e {
