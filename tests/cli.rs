@@ -243,6 +243,19 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     drop(lock);
     let (_, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
     assert!(!text.contains("in use"), "{text}");
+    // An operator's trial: verify said nothing of a damaged claim file,
+    // on which the member refuses to start.
+    use seqcast::core::{Epoch, NodeId};
+    let claim = seqcast::journal::format::ClaimFile::new(9, NodeId(0), Epoch(3), true, Epoch(4));
+    let mut bytes = zerocopy::IntoBytes::as_bytes(&claim).to_vec();
+    std::fs::write(node.join("claim"), &bytes).unwrap();
+    let verify = ["journal", "verify", node.to_str().unwrap()];
+    let (code, text) = run(SEQCAST, &strings(&verify));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("claim: a member's log of epoch 3, whole (it votes with it), promised epoch 4"), "{text}");
+    bytes[10] ^= 0xff;
+    std::fs::write(node.join("claim"), &bytes).unwrap();
+    refused_with(SEQCAST, &verify, "claim: DAMAGED (CRC mismatch): the member refuses to start on it", 1);
     let junk = conf("junk.hdr", "not a histogram");
     refused_with(SEQCAST, &["report", &junk], "junk.hdr: not a histogram file (seqcast writes HdrHistogram V2", 1);
     refused_with(SEQCAST, &["report", dir.to_str().unwrap()], "Is a directory", 1);

@@ -21,9 +21,11 @@ pub struct JournalArgs {
 #[derive(Clone, Debug, Subcommand)]
 enum JournalCommand {
     /// Check every segment and record: prints each segment's sequences,
-    /// epochs and how it ends. Exits 1 if a record is damaged (a torn tail,
-    /// which the node clears when it next starts, or a corrupt record) or
-    /// sequences are missing between two segments.
+    /// epochs and how it ends, and what the claim file (a member's) and the
+    /// commit file (a follower's) beside them say. Exits 1 if a record is
+    /// damaged (a torn tail, which the node clears when it next starts, or
+    /// a corrupt record), sequences are missing between two segments, or
+    /// the claim file is damaged or another node's.
     Verify {
         /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]
@@ -244,6 +246,30 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         damaged |= report.end != End::Clean;
         before = report.range.map(|r| r.1).or(before);
     }
+    // The files beside the segments, before the summary (the last lines).
+    let mut side_damaged = false;
+    let owner = reports.iter().find(|r| !r.unfinished).map(|r| (r.cluster, r.node));
+    let (claim, commit) = journal::side_files(dir)?;
+    if let Some(line) = claim.map(|claim| claim_line(claim, owner)) {
+        side_damaged = line.starts_with("claim: DAMAGED") || line.contains("NOT THIS JOURNAL'S");
+        writeln!(out, "{line}")?;
+    }
+    if let Some(commit) = commit {
+        let line = match commit {
+            Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
+                side_damaged = true;
+                format!(
+                    "commit file: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: a node refuses to start on it"
+                )
+            }
+            Ok((_, _, seq)) => format!("commit file: committed up to {seq} (known after the last record said so)"),
+            Err(e) => format!(
+                "commit file: damaged ({}), ignored: a node started on this journal takes the commit its records show",
+                side_why(e)
+            ),
+        };
+        writeln!(out, "{line}")?;
+    }
     let first = reports.iter().find_map(|r| r.range).map(|r| r.0);
     match (first, before) {
         (Some(first), Some(last)) => {
@@ -274,7 +300,40 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         (None, _) => {}
     }
     out.flush()?;
-    Ok(if damaged { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if damaged || side_damaged { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// The claim file's line, for a journal whose segments are `owner`'s.
+fn claim_line(claim: journal::ClaimSide, owner: Option<(u32, u16)>) -> String {
+    match claim {
+        Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
+            format!("claim: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: the member refuses to start on it")
+        }
+        Ok((_, _, (epoch, true, promised))) => {
+            format!("claim: a member's log of epoch {epoch}, whole (it votes with it), promised epoch {promised}")
+        }
+        Ok((_, _, (epoch, false, promised))) => format!(
+            "claim: epoch {epoch}, not whole (the member was taking a new leader's log: it votes once a leader gave \
+             it its log again), promised epoch {promised}"
+        ),
+        Err(e) => format!(
+            "claim: DAMAGED ({}): the member refuses to start on it; restore it from a copy, or move it aside (the \
+             member then asks the others where they are fenced and votes once a leader gave it its log again)",
+            side_why(e)
+        ),
+    }
+}
+
+/// Why a 32-byte file beside the segments could not be read.
+fn side_why(e: journal::format::HeaderError) -> String {
+    use journal::format::HeaderError;
+    match e {
+        HeaderError::Short => "not 32 bytes".to_string(),
+        HeaderError::Magic => "bad magic".to_string(),
+        HeaderError::Version(v) => format!("format version {v}, which this build does not read"),
+        HeaderError::Field(name) => format!("its {name} field holds a value no writer gives it"),
+        HeaderError::Crc => "CRC mismatch".to_string(),
+    }
 }
 
 /// One segment's line; `writing`: the byte its running node was writing at.

@@ -203,7 +203,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     println!("{auth}");
     let then = match node.recovery().and_then(|r| r.claim) {
         Some((epoch, true, _)) => format!("replayed to the application; it votes with its log (epoch {epoch})"),
-        _ => "replayed to the application; it votes once it holds what a leader says it has sequenced".to_string(),
+        Some(_) => {
+            "replayed to the application; it votes once it holds what a leader says it has sequenced".to_string()
+        }
+        None => "replayed to the application; its journal has no claim file (one removed, or a journal a member \
+                 never ran on), so it asks the others which epoch they are fenced at and votes once it holds what a \
+                 leader says it has sequenced"
+            .to_string(),
     };
     if let Some(text) = super::nodes::recovery_text(node.recovery(), &then) {
         println!("{text}");

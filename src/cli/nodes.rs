@@ -509,6 +509,12 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             path.display()
         ));
     }
+    if let Some(path) = &r.commit_file_damaged {
+        text.push_str(&format!(
+            "; its commit file, {}, is damaged and was ignored (the commit is what the records show)",
+            path.display()
+        ));
+    }
     if let Some((path, seq)) = &r.corrupt {
         text.push_str(&format!(
             "; sequence {seq} was corrupt in {}, it and what followed are fetched again",

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::format::{End, Entry, SegmentHeader};
+use super::format::{ClaimFile, CommitFile, End, Entry, HeaderError, SegmentHeader};
 use super::segments::{self, JournalError, list, read_head, scan_segment};
 use crate::types::{Epoch, Seq};
 
@@ -63,6 +63,35 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
         reports.push(SegmentReport { path, cluster, node, range, epochs, bytes, end, unfinished: false, after });
     }
     Ok(reports)
+}
+
+/// What a side file beside the segments holds: its cluster, its node and
+/// what it says, or why it could not be read.
+pub type Side<T> = Result<(u32, u16, T), HeaderError>;
+
+/// What a member's claim file says: the epoch its log follows, whether
+/// the journal holds that leader's starting log, and the epoch it promised.
+pub type ClaimSide = Side<(Epoch, bool, Epoch)>;
+
+/// The files beside the segments (DESIGN §8), as read: a member's `claim`
+/// (the epoch its log follows, whether the journal holds that leader's
+/// starting log, and the epoch it promised) and a follower's `commit`;
+/// `None` where there is no such file.
+pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<Side<Seq>>), JournalError> {
+    let read = |name: &str| match std::fs::read(dir.join(name)) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(JournalError::Io(dir.join(name), e)),
+    };
+    let claim = read("claim")?.map(|bytes| {
+        ClaimFile::parse(&bytes).map(|c| {
+            let promised = c.epoch.get().saturating_add(u64::from(c.promised_ahead.get()));
+            (c.cluster.get(), c.node.get(), (Epoch(c.epoch.get()), c.whole == 1, Epoch(promised)))
+        })
+    });
+    let commit = read("commit")?
+        .map(|bytes| CommitFile::parse(&bytes).map(|c| (c.cluster.get(), c.node.get(), Seq(c.commit.get()))));
+    Ok((claim, commit))
 }
 
 /// Whether the segment file at `path` holds nothing but zeros (or nothing).

@@ -187,7 +187,14 @@ impl core::fmt::Display for JournalError {
                     HeaderError::Field(name) => format!("its {name} field holds a value no writer gives it: damaged"),
                     HeaderError::Crc => "CRC mismatch".to_string(),
                 };
-                write!(f, "journal claim file {}: {why}; left untouched", path.display())
+                write!(
+                    f,
+                    "journal claim file {}: {why}; left untouched. Restore it if a copy holds it; else move it \
+                     aside and start the member again while the other members run: it then resumes its journal \
+                     keeping what it knew committed, asks the others which epoch they are fenced at, and votes \
+                     once a leader has given it its log again",
+                    path.display()
+                )
             }
             JournalError::OutOfOrder { expected, found } => {
                 write!(f, "journal append of sequence {found} where {expected} was next")
@@ -237,6 +244,9 @@ pub struct Recovery {
     /// whether the journal holds that leader's starting log, and the epoch
     /// the member promised.
     pub claim: Option<(Epoch, bool, Epoch)>,
+    /// The commit file, present but torn or damaged: ignored (the commit is
+    /// what the records show).
+    pub commit_file_damaged: Option<PathBuf>,
 }
 
 impl Recovery {
@@ -406,7 +416,7 @@ impl Journal {
             recovery.range = Some((first.first, last.end.prev()));
         }
         // Never past the last record kept (the rest is fetched again).
-        if let (Some(commit), Some((_, last))) = (journal.read_commit()?, recovery.range) {
+        if let (Some(commit), Some((_, last))) = (journal.read_commit(&mut recovery)?, recovery.range) {
             recovery.commit = recovery.commit.max(commit.min(last));
         }
         if let Some(last) = journal.segments.last() {
@@ -528,16 +538,20 @@ impl Journal {
     }
 
     /// The commit file's commit: `None` if there is none, or it is torn
-    /// or damaged (it only ever adds to what the records say); one of
-    /// another cluster or node is refused, as a segment would be.
-    fn read_commit(&self) -> Result<Option<Seq>, JournalError> {
+    /// or damaged (it only ever adds to what the records say: noted in
+    /// `recovery`); one of another cluster or node is refused, as a segment
+    /// would be.
+    fn read_commit(&self, recovery: &mut Recovery) -> Result<Option<Seq>, JournalError> {
         let path = self.commit_path();
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(JournalError::Io(path, e)),
         };
-        let Ok(file) = CommitFile::parse(&bytes) else { return Ok(None) };
+        let Ok(file) = CommitFile::parse(&bytes) else {
+            recovery.commit_file_damaged = Some(path);
+            return Ok(None);
+        };
         self.owned(&path, file.cluster.get(), file.node.get())?;
         Ok(Some(Seq(file.commit.get())))
     }

@@ -565,7 +565,8 @@ fn full_disk(_: &Load) -> Outcome {
     }
     let last = |dir: String| -> Result<u64, String> {
         let (_, out) = run(SEQCAST, &strings(&["journal", "verify", &dir]));
-        let range = out.lines().last().unwrap_or_default().split("sequences 1..=").nth(1).unwrap_or_default();
+        let summary = out.lines().find(|l| l.starts_with("journal ")).unwrap_or_default();
+        let range = summary.split("sequences 1..=").nth(1).unwrap_or_default();
         range.split(' ').next().unwrap_or_default().parse().map_err(|_| format!("journal verify {dir}: {out}"))
     };
     let leader_last = last(format!("{small}/node-0"))?;
