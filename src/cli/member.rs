@@ -166,6 +166,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Ok(journal) => journal,
         Err(e) => return fail(e),
     };
+    let made = super::nodes::journal_made(journal.as_ref());
     let mut node =
         match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
             Ok(node) => node,
@@ -212,6 +213,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             .to_string(),
     };
     if let Some(text) = super::nodes::recovery_text(node.recovery(), &then) {
+        println!("{text}");
+    }
+    if let Some(text) = super::nodes::empty_journal_text(journal.as_ref(), node.recovery(), made, false) {
         println!("{text}");
     }
     let quiet = args.output.quiet;

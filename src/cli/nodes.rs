@@ -484,6 +484,33 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
     }
 }
 
+/// Whether `journal`'s directory is yet to be made (checked before the
+/// node opens it): a mistyped `--journal` starts an empty log.
+pub(super) fn journal_made(journal: Option<&seqcast::journal::JournalOptions>) -> bool {
+    journal.is_some_and(|j| !j.dir.exists())
+}
+
+/// The banner's line on a journal that held nothing at start: its
+/// directory was `made` now, and what an empty log means for a `sequencer`.
+pub(super) fn empty_journal_text(
+    journal: Option<&seqcast::journal::JournalOptions>,
+    recovery: Option<&seqcast::journal::Recovery>,
+    made: bool,
+    sequencer: bool,
+) -> Option<String> {
+    if journal.is_none() || recovery.is_some_and(|r| r.range.is_some()) {
+        return None;
+    }
+    let what = if made { "its directory did not exist and was made now" } else { "it holds no events" };
+    let then = if sequencer {
+        ": a new log from sequence 1. A sequencer that ran before is restarted on its own journal (check \
+         --journal): followers that hold more of the old log refuse this one and stop (exit 3)"
+    } else {
+        ": this node starts empty (check --journal if it ran before)"
+    };
+    (made || sequencer).then(|| format!("journal: {what}{then}"))
+}
+
 /// The banner's line on what a journal held at start.
 pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> Option<String> {
     let r = recovery?;
@@ -594,6 +621,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Ok(journal) => journal,
         Err(e) => return fail(e),
     };
+    let made = journal_made(journal.as_ref());
     let mut node =
         match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning, journal.as_ref()) {
             Ok(node) => node,
@@ -618,6 +646,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some());
     println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch") {
+        println!("{text}");
+    }
+    if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, true) {
         println!("{text}");
     }
     let (mut last, mut last_at) = (LeaderStats::default(), std::time::Instant::now());
@@ -737,6 +768,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         Ok(journal) => journal,
         Err(e) => return fail(e),
     };
+    let made = journal_made(journal.as_ref());
     let mut node =
         match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
             Ok(node) => node,
@@ -758,6 +790,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some());
     println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log") {
+        println!("{text}");
+    }
+    if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, false) {
         println!("{text}");
     }
     let quiet = args.output.quiet;
