@@ -257,6 +257,11 @@ impl Recovery {
     }
 }
 
+/// Syncs directory `dir`: what was made, renamed or removed in it stays.
+fn sync_dir(dir: &Path) -> Result<(), JournalError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| JournalError::Dir(dir.to_path_buf(), e))
+}
+
 /// One segment file on disk.
 #[derive(Debug)]
 struct Segment {
@@ -366,7 +371,17 @@ impl Journal {
             let e = io::Error::new(io::ErrorKind::AlreadyExists, "a file is there, not a directory");
             return Err(JournalError::Dir(dir.clone(), e));
         }
+        // Directories made now, deepest first: at `batch` each is synced in
+        // its parent, or a power loss could take a journal that ACKed.
+        let made: Vec<PathBuf> =
+            dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
         fs::create_dir_all(dir).map_err(|e| JournalError::Dir(dir.clone(), e))?;
+        if options.sync == SyncLevel::Batch {
+            for made in &made {
+                let parent = made.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                sync_dir(parent)?;
+            }
+        }
         let probe = dir.join(".seqcast-write-test");
         fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(|e| JournalError::Dir(dir.clone(), e))?;
         let lock_path = dir.join("lock");
@@ -424,6 +439,14 @@ impl Journal {
             journal.durable = last.end.prev();
             let file =
                 OpenOptions::new().write(true).open(&last.path).map_err(|e| JournalError::Io(last.path.clone(), e))?;
+            if journal.options.sync == SyncLevel::Batch {
+                // What it reads back is durable from now on: records a
+                // process killed before its fdatasync left in the page
+                // cache (a roll synced every older segment), and a claim
+                // renamed before its directory was synced.
+                file.sync_data().map_err(|e| JournalError::Io(last.path.clone(), e))?;
+                sync_dir(&journal.options.dir)?;
+            }
             journal.file = Some(file);
         }
         Ok((journal, recovery))
@@ -788,13 +811,19 @@ impl Journal {
     pub fn truncate(&mut self, last: Seq) -> Result<(), JournalError> {
         self.generation += 1;
         self.write_pending()?;
+        let mut removed = !self.untrusted.is_empty();
         for path in self.untrusted.drain(..) {
             fs::remove_file(&path).map_err(|e| JournalError::Io(path.clone(), e))?;
         }
         while self.segments.last().is_some_and(|s| s.first > last) {
             let gone = self.segments.pop().expect("checked");
             fs::remove_file(&gone.path).map_err(|e| JournalError::Io(gone.path.clone(), e))?;
-            self.file = None;
+            (self.file, removed) = (None, true);
+        }
+        if removed && self.options.sync == SyncLevel::Batch {
+            // Or a power loss could bring a segment of the dropped records
+            // back beside the records written in their place.
+            sync_dir(&self.options.dir)?;
         }
         let Some(segment) = self.segments.last_mut() else {
             (self.next, self.durable) = (Seq::ZERO, Seq::ZERO);
