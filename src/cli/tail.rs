@@ -116,6 +116,9 @@ struct CommitWatch {
     commit: Seq,
     since: Option<std::time::Instant>,
     warned: bool,
+    /// Frames of the leader so far, and when that count last moved: a
+    /// stall of a leader not heard is the silence warning's to tell.
+    frames: (u64, Option<std::time::Instant>),
 }
 
 impl CommitWatch {
@@ -130,7 +133,13 @@ impl CommitWatch {
             return;
         }
         let since = *self.since.get_or_insert(now);
-        if !self.warned && now - since >= COMMIT_STALL_WARN {
+        let s = follower.stats();
+        let frames = s.heartbeats + s.events_received;
+        if frames != self.frames.0 {
+            self.frames = (frames, Some(now));
+        }
+        let heard = self.frames.1.is_some_and(|at| now - at < std::time::Duration::from_secs(1));
+        if !self.warned && heard && now - since >= COMMIT_STALL_WARN {
             eprintln!(
                 "{at} warning: tail: the leader holds sequences up to {seen}, but nothing past {commit} has been \
                  committed for {} s: a commit needs a quorum of the cluster's nodes (are its followers running?); \
@@ -223,9 +232,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     let mut span = lost.get();
                     if span.count == 0 {
                         eprintln!(
-                            "seqcast tail: the leader no longer has sequences from {first} (UNRECOVERABLE: its \
+                            "seqcast tail: the leader no longer has sequences {first}..={} (UNRECOVERABLE: its \
                              journal's retention deleted them, its journal lacks them or holds them damaged, or it keeps \
-                             none): reported lost, not delivered"
+                             none): reported lost, not delivered",
+                            end.prev()
                         );
                     }
                     span.note(first, end);

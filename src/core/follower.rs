@@ -620,7 +620,12 @@ impl Follower {
         );
         if !from_leader {
             // Only a leader's frames say anything of the leader or the epoch.
-            self.rejects.unexpected_kind += 1;
+            // Members elect on the group: their frames reach a follower or
+            // a tail that hears it, routinely.
+            match datagram.frame {
+                Frame::VoteRequest(_) | Frame::Vote(_) | Frame::Promote(_) => self.rejects.election += 1,
+                _ => self.rejects.unexpected_kind += 1,
+            }
             return;
         }
         if !self.same_epoch(datagram.header.epoch(), &datagram.frame) {

@@ -111,7 +111,8 @@ pub struct Rejects {
     /// In this member's own name, but not its own multicast looped back.
     pub own_id: u64,
     /// Election frames that could change nothing: a granted VOTE for an
-    /// epoch it never stood for, a PROMOTE naming another member.
+    /// epoch it never stood for, a PROMOTE naming another member; at a
+    /// plain follower or a tail, every election frame the group carries.
     pub election: u64,
 }
 
