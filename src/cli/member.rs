@@ -251,6 +251,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             MemberEvent::Following { epoch, leader } => {
                 println!("following: node {leader} leads epoch {epoch}, at {}", when());
+                // What it delivers now, another leader committed.
+                first_commit_after = None;
             }
             MemberEvent::JoinedEmpty { epoch } => {
                 println!(
