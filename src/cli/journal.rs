@@ -249,7 +249,12 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     // The files beside the segments, before the summary (the last lines).
     let mut side_damaged = false;
     let owner = reports.iter().find(|r| !r.unfinished).map(|r| (r.cluster, r.node));
-    let (claim, commit) = journal::side_files(dir)?;
+    let (mut claim, mut commit) = journal::side_files(dir)?;
+    if live && (claim.as_ref().is_some_and(Result::is_err) || commit.as_ref().is_some_and(Result::is_err)) {
+        // The running node rewrites its commit file in place: read again.
+        std::thread::sleep(LIVE_PAUSE);
+        (claim, commit) = journal::side_files(dir)?;
+    }
     if let Some(line) = claim.map(|claim| claim_line(claim, owner)) {
         side_damaged = line.starts_with("claim: DAMAGED") || line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
@@ -262,7 +267,9 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
                     "commit file: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: a node refuses to start on it"
                 )
             }
-            Ok((_, _, seq)) => format!("commit file: committed up to {seq} (known after the last record said so)"),
+            Ok((_, _, seq)) => {
+                format!("commit file: committed up to {seq} (a node takes the higher of this and its records' commit)")
+            }
             Err(e) => format!(
                 "commit file: damaged ({}), ignored: a node started on this journal takes the commit its records show",
                 side_why(e)
@@ -274,7 +281,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     match (first, before) {
         (Some(first), Some(last)) => {
             let segments = reports.iter().filter(|r| !r.unfinished).count();
-            let mark = if damaged { ", DAMAGED (below)" } else { "" };
+            let mark = if damaged || side_damaged { ", DAMAGED" } else { "" };
             writeln!(out, "journal {}: sequences {first}..={last} in {segments} segment(s){mark}", dir.display())?
         }
         _ => writeln!(out, "journal {}: no events", dir.display())?,
@@ -394,8 +401,13 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
     out.flush()?;
     if writing {
         let last = printed.map_or("none".to_string(), |seq| seq.to_string());
-        eprintln!("note: the records end where the running node was writing (the last printed: {last})");
-        return Ok(ExitCode::SUCCESS);
+        let end = format!("the records end where the running node was writing (the last printed: {last})");
+        if to == Seq(u64::MAX) {
+            eprintln!("note: {end}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        // Short of the range asked for, as where the records end.
+        return Err(Failure::Message(format!("stopped before --to {to}: {end}")));
     }
     let Some(stopped) = stopped else {
         if printed.is_none() {

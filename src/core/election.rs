@@ -232,8 +232,10 @@ pub(super) struct Election {
     /// are refused.
     promised: Epoch,
     /// Whom it voted for, and in which epoch (itself when it stood): asked
-    /// again in that epoch, it gives the same answer; a vote does not carry
-    /// into a newer epoch it came to follow or learn of otherwise.
+    /// again in that epoch while it runs, it gives the same answer (not
+    /// after a restart: its journal keeps the epoch it promised, not whom
+    /// to); a vote does not carry into a newer epoch it came to follow or
+    /// learn of otherwise.
     voted: Option<(Epoch, NodeId)>,
     /// Highest epoch followed or voted in for another member: frames of
     /// older leaders are fenced off (while standing, `promised` fences too).

@@ -112,7 +112,8 @@ pub struct Rejects {
     pub own_id: u64,
     /// Election frames that could change nothing: a granted VOTE for an
     /// epoch it never stood for, a PROMOTE naming another member; at a
-    /// plain follower or a tail, every election frame the group carries.
+    /// plain follower or a tail, the election frames of the member it
+    /// follows (another member's frames are `not_leader`).
     pub election: u64,
 }
 

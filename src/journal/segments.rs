@@ -442,12 +442,15 @@ impl Journal {
             if journal.options.sync == SyncLevel::Batch {
                 // What it reads back is durable from now on: records a
                 // process killed before its fdatasync left in the page
-                // cache (a roll synced every older segment), and a claim
-                // renamed before its directory was synced.
+                // cache (a roll synced every older segment).
                 file.sync_data().map_err(|e| JournalError::Io(last.path.clone(), e))?;
-                sync_dir(&journal.options.dir)?;
             }
             journal.file = Some(file);
+        }
+        if journal.options.sync == SyncLevel::Batch {
+            // And a claim renamed before its directory was synced, with or
+            // without records beside it.
+            sync_dir(&journal.options.dir)?;
         }
         Ok((journal, recovery))
     }
