@@ -548,10 +548,14 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
         // A claim that is not whole goes to disk before what it was taken
         // for (a truncation); one that is, after what made it so.
-        let claimed = &mut self.claimed;
-        let mut result = persist_claim(journal, claimed, self.machine.journal_claim());
+        let (claim, truncation) = (self.machine.journal_claim(), self.machine.poll_truncate());
+        invariant!(
+            truncation.is_none() || claim.is_none_or(|c| !c.whole),
+            "a whole claim {claim:?} would reach the disk before the truncation to {truncation:?}"
+        );
+        let mut result = persist_claim(journal, &mut self.claimed, claim);
         if result.is_ok()
-            && let Some(last) = self.machine.poll_truncate()
+            && let Some(last) = truncation
         {
             result = journal.truncate(last);
         }

@@ -339,13 +339,23 @@ impl<'a> Sim<'a> {
     pub(super) fn store(&mut self, i: usize) -> Vec<Journaled> {
         let slot = &mut self.nodes[i];
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
-        // A claim that is not whole is written before the truncation it was taken for.
-        if let Some(claim) = node.journal_claim() {
+        // A claim that is not whole is written before the truncation it was
+        // taken for (a crash between the two keeps that claim).
+        let claim = node.journal_claim();
+        if let Some(claim) = claim {
             slot.claim = Some(claim);
         }
+        let mut whole_too_soon = None;
         if let Some(last) = node.member_mut().poll_truncate() {
+            // Over the records about to go: a crash between would leave it
+            // claiming more than it holds of that log.
+            whole_too_soon = claim.filter(|c| c.whole).map(|c| (c, last));
             slot.disk.retain(|&seq, _| seq <= last.get());
             slot.unsynced.retain(|&(_, (seq, ..))| seq <= last.get());
+        }
+        if let Some((claim, last)) = whole_too_soon {
+            let detail = format!("member {i} persisted a whole claim {claim:?} before its truncation to {last}");
+            self.history.fail(5, self.now, detail);
         }
         let mut written = Vec::new();
         let turn = slot.write_turns + 1;
