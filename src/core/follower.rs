@@ -332,7 +332,12 @@ impl Follower {
             Some(_) => JournalClaim { epoch: self.epoch(), whole: false, promised: self.epoch() },
             None => {
                 let whole = self.truncate_to.is_none() && self.may_vote() && self.durable >= self.log_start;
-                JournalClaim { epoch: self.log_epoch, whole, promised: self.epoch() }
+                // Not whole, it still names the epoch its commit was learned
+                // under (one resumed keeps its claim's until it follows): a
+                // restart on it must not take that epoch's leader for one
+                // elected short of the commit.
+                let epoch = if whole { self.log_epoch } else { self.log_epoch.max(self.resumed_epoch) };
+                JournalClaim { epoch, whole, promised: self.epoch() }
             }
         }
     }

@@ -506,7 +506,9 @@ fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody(
         assert_eq!(member.poll_truncate(), Some(Seq(6)), "what it held past the commit goes");
         assert_eq!(member.seq_next_delivery(), Seq(7));
         assert!(!member.may_vote());
-        let nothing = JournalClaim { epoch: Epoch::ZERO, whole: false, promised: Epoch(promised) };
+        // Not whole: its log claims nothing; it names the epoch its commit
+        // was learned under (its claim's), and its promise stands.
+        let nothing = JournalClaim { epoch: Epoch(promised), whole: false, promised: Epoch(promised) };
         assert_eq!(member.journal_claim(), Some(nothing), "its log claims nothing; its promise stands");
         member.handle_datagram(MS, addr(0), &fence_reply(0, 5));
         member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
@@ -555,6 +557,33 @@ fn a_member_that_follows_a_newer_epoch_votes_in_it_for_nobody_else() {
     assert_eq!((one.follower().unwrap().leader(), one.promised()), (Some(NodeId(0)), Epoch(5)));
     drain(&mut one, 31 * MS);
     assert_eq!(answer(&mut one, 32 * MS, 2, &request(2, 5, (1, 0), true)), Some((5, false)));
+}
+
+/// The simulator (a member killed, not powered off: its unsynced records
+/// read back): member 0, resumed without a whole claim of epoch 2 and
+/// knowing 146 committed by epoch 2's leader, wrote its claim as of epoch
+/// 0 ("nothing"); killed again and resumed on that, it took epoch 2's
+/// leader, whose log began at 44, for one elected short of its commit,
+/// and refused it (exit 3 in a process). A claim that is not whole keeps
+/// the epoch its commit was learned under.
+#[test]
+fn a_member_resumed_twice_without_a_whole_claim_still_knows_the_epoch_of_its_commit() {
+    let partial = Some(JournalClaim { epoch: Epoch(2), whole: false, promised: Epoch(2) });
+    let first = resumed(partial, 146, 146);
+    let written = first.journal_claim().unwrap();
+    assert_eq!((written.epoch, written.whole), (Epoch(2), false), "what its driver persists");
+    let mut again = resumed(Some(written), 146, 146);
+    again.handle_datagram(MS, addr(2), &fence_reply(2, 2));
+    let heartbeat = Heartbeat {
+        seq_next: 150.into(),
+        commit: 146.into(),
+        sent_ns: 0.into(),
+        rtt_ns: 0.into(),
+        epoch_start: 44.into(),
+    };
+    again.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 2, &heartbeat));
+    assert_eq!(again.follower().unwrap().short_leader(), None, "epoch 2's own commit");
+    assert_eq!(again.follower().unwrap().leader(), Some(NodeId(2)));
 }
 
 /// Its own promise is on record: with one of the two others down, the
