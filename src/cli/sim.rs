@@ -90,7 +90,9 @@ pub struct SimArgs {
     /// With --journal: `none` takes a write as durable at once and a crash
     /// keeps it (the page cache outlives the process; with quorum 2 and no
     /// failover followers then infer commits); `batch` syncs it 200 µs
-    /// later and a crash loses what was not synced.
+    /// later, and a crash either loses what was not synced (the power) or
+    /// keeps it in the page cache for the restart to read back (a killed
+    /// process), half and half; a whole-cluster crash loses the power.
     #[arg(long, requires = "journal", value_enum, default_value_t = SimSync::Batch)]
     pub sync: SimSync,
     /// With --journal at --sync batch: each sync takes up to this many

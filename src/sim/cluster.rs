@@ -24,6 +24,7 @@ impl<'a> Sim<'a> {
         let mut sim = Sim {
             rng: Rng::new(config.seed),
             disk_rng: Rng::new(config.seed ^ 0xd15c_5105),
+            kill_rng: Rng::new(config.seed ^ 0x6b11_1d9e),
             now: 0,
             order: 0,
             queue: BinaryHeap::new(),

@@ -117,7 +117,9 @@ impl Sim<'_> {
                     self.paths.leader_restarts += 1;
                     self.next_sequencer_epoch();
                 }
-                if self.crash(i) {
+                // A process killed (kill -9) or a machine that lost power.
+                let power = self.kill_rng.chance(0.5);
+                if self.crash(i, power) {
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
             }
@@ -134,7 +136,7 @@ impl Sim<'_> {
                 self.paths.cluster_crashes += 1;
                 self.next_sequencer_epoch();
                 for i in 0..self.nodes.len() {
-                    if self.crash(i) {
+                    if self.crash(i, true) {
                         self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                     }
                 }
@@ -237,14 +239,28 @@ impl Sim<'_> {
         }
     }
 
-    /// Member `i` crashes: its unsynced writes are lost. False if it was down.
-    fn crash(&mut self, i: usize) -> bool {
+    /// Member `i` crashes. With the `power` its unsynced writes are lost;
+    /// killed, its process left them in the page cache, which its journal
+    /// syncs when it opens them again (DESIGN §8): durable from the restart
+    /// on. False if it was down.
+    fn crash(&mut self, i: usize, power: bool) -> bool {
         let Some(node) = self.nodes[i].node.take() else { return false };
         self.paths.crashes += 1;
         self.paths.add_member(node.member());
         self.history.crashed(self.nodes[i].incarnation);
-        self.nodes[i].paused_until = None;
-        self.nodes[i].unsynced.clear();
+        let slot = &mut self.nodes[i];
+        slot.paused_until = None;
+        let unsynced = std::mem::take(&mut slot.unsynced);
+        if !power {
+            self.paths.kept_by_kills += unsynced.len() as u64;
+            for (_, (seq, commit, epoch, record)) in unsynced {
+                slot.disk.insert(seq, (commit, epoch, record));
+            }
+        }
+        if self.trace {
+            let how = if power { "loses the power" } else { "is killed (its writes stay in the page cache)" };
+            eprintln!("{:>12} member {i} {how}", self.now);
+        }
         true
     }
 

@@ -100,6 +100,10 @@ struct Sim<'a> {
     /// How long each sync takes, with `sync_jitter_ns` (apart from `rng`,
     /// so that runs without it are what they were).
     disk_rng: Rng,
+    /// Whether a member's crash kills its process (what it wrote stays in
+    /// the page cache) or takes the power (what its disk had not synced is
+    /// lost): apart from `rng` too.
+    kill_rng: Rng,
     now: Nanos,
     order: u64,
     queue: BinaryHeap<Reverse<(Nanos, u64, Item)>>,

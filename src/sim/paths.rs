@@ -85,18 +85,22 @@ paths! {
     /// Members with failover back from a journal that does not (they vote
     /// once they hold again what a leader says it has sequenced).
     resumed_unsure => "members_resumed_not_voting",
+    /// Unsynced records (`--sync batch`) a member killed rather than
+    /// powered off kept in the page cache, read back at its restart.
+    kept_by_kills => "unsynced_kept_by_kills",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 6] = [
+pub const JOURNAL_PATHS: [&str; 7] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
     "leader_restarts",
     "members_resumed_voting",
     "members_resumed_not_voting",
+    "unsynced_kept_by_kills",
 ];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).

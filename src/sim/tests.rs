@@ -396,12 +396,20 @@ fn seeds_that_once_failed_hold_every_invariant() {
     let mut same_epoch = SimConfig::failover(8_204_851);
     (same_epoch.followers, same_epoch.leader_crashes, same_epoch.promotions) = (4, 2, 2);
     (same_epoch.core.journal, same_epoch.core.journal_syncs) = (true, false);
+    // --failover --crashes 2 --leader-crashes 2 --pauses 2 --journal: member
+    // 0, killed twice (its unsynced writes read back), wrote its claim of
+    // epoch 2 that was not whole as of epoch 0, and resumed on it took
+    // epoch 2's leader for one elected short of the commit it had from it.
+    let mut twice = SimConfig::failover(17_000_024);
+    (twice.crashes, twice.leader_crashes, twice.pauses) = (2, 2, 2);
+    (twice.core.journal, twice.core.journal_syncs) = (true, true);
     let seeds = [
         ("920922", promised),
         ("1502092", starved),
         ("7801963", spinning),
         ("8000831", late_ack),
         ("8204851", same_epoch),
+        ("17000024", twice),
     ];
     for (name, config) in seeds {
         assert_eq!(sim::run(&config).violation, None, "seed {name}");
