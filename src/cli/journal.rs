@@ -100,7 +100,7 @@ pub fn run(args: &JournalArgs) -> ExitCode {
         JournalCommand::Dump { dir, from, to, format } => {
             dump(dir, (Seq(from.unwrap_or(0)), Seq(to.unwrap_or(u64::MAX))), *format, live)
         }
-        JournalCommand::Copy { from, to, node } => copy(from, to, NodeId(*node)),
+        JournalCommand::Copy { from, to, node } => copy(from, to, NodeId(*node), live),
     };
     match result {
         Ok(code) => code,
@@ -419,7 +419,7 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
     Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
 }
 
-fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId) -> Result<ExitCode, Failure> {
+fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(from)?;
     let Some(source) = journal::inspect(from)?.into_iter().find(|r| !r.unfinished) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
@@ -443,17 +443,29 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId) -> Result<Ex
     };
     let (mut copy, _) = Journal::open(options)?;
     let (mut written, mut range, mut error) = (0u64, None::<(Seq, Seq)>, None);
-    let stopped = journal::entries(from, Seq::ZERO, Seq(u64::MAX), |entry| {
-        if error.is_none() {
-            match copy.append(entry.epoch, entry.commit, entry.event.record) {
-                Ok(()) => (written, range) = (written + 1, Some((range.map_or(entry.seq(), |r| r.0), entry.seq()))),
-                Err(e) => error = Some(e),
+    // Each read goes on after the last record copied: a live journal's end
+    // is read again (see `settle`).
+    let read = || {
+        let start = range.map_or(Seq::ZERO, |r| r.1.next());
+        let stopped = journal::entries(from, start, Seq(u64::MAX), |entry| {
+            if error.is_none() {
+                match copy.append(entry.epoch, entry.commit, entry.event.record) {
+                    Ok(()) => (written, range) = (written + 1, Some((range.map_or(entry.seq(), |r| r.0), entry.seq()))),
+                    Err(e) => error = Some(e),
+                }
             }
-        }
-    })?;
+        })?;
+        let damage = match &stopped {
+            Some(journal::Stopped::Damaged(path, end)) => Some((path.clone(), *end)),
+            _ => None,
+        };
+        Ok::<_, journal::JournalError>((stopped, damage))
+    };
+    let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
         return Err(e.into());
     }
+    let stopped = stopped.filter(|_| !writing);
     copy.flush()?;
     let range = range.map_or("no events".to_string(), |(a, b)| format!("sequences {a}..={b}"));
     println!(
@@ -462,6 +474,9 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId) -> Result<Ex
         from.display(),
         to.display()
     );
+    if writing {
+        eprintln!("note: the copy ends where the running node was writing");
+    }
     match stopped {
         None => Ok(ExitCode::SUCCESS),
         Some(why) => Err(Failure::Message(format!(
