@@ -189,6 +189,15 @@ fn settle<T, E>(
     Ok((result, live && damage.is_some()))
 }
 
+/// A read's stop, and the damage it names, for [`settle`].
+fn with_damage(stopped: Option<journal::Stopped>) -> (Option<journal::Stopped>, Option<Damage>) {
+    let damage = match &stopped {
+        Some(journal::Stopped::Damaged(path, end)) => Some((path.clone(), *end)),
+        _ => None,
+    };
+    (stopped, damage)
+}
+
 /// The newest segment's damage, if it has any.
 fn newest_damage(reports: &[SegmentReport]) -> Option<Damage> {
     reports.last().filter(|r| r.end != End::Clean).map(|r| (r.path.clone(), r.end))
@@ -388,11 +397,7 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
                 error = Some(e);
             }
         })?;
-        let damage = match &stopped {
-            Some(journal::Stopped::Damaged(path, end)) => Some((path.clone(), *end)),
-            _ => None,
-        };
-        Ok::<_, journal::JournalError>((stopped, damage))
+        Ok::<_, journal::JournalError>(with_damage(stopped))
     };
     let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
@@ -455,11 +460,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
                 }
             }
         })?;
-        let damage = match &stopped {
-            Some(journal::Stopped::Damaged(path, end)) => Some((path.clone(), *end)),
-            _ => None,
-        };
-        Ok::<_, journal::JournalError>((stopped, damage))
+        Ok::<_, journal::JournalError>(with_damage(stopped))
     };
     let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
