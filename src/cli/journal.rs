@@ -205,8 +205,12 @@ fn newest_damage(reports: &[SegmentReport]) -> Option<Damage> {
 
 fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(dir)?;
-    let read = || journal::inspect(dir).map(|reports| (newest_damage(&reports), reports));
-    let (mut reports, writing) = settle(live, || read().map(|(d, r)| (r, d)), || std::thread::sleep(LIVE_PAUSE))?;
+    let read = || {
+        let reports = journal::inspect(dir)?;
+        let damage = newest_damage(&reports);
+        Ok::<_, journal::JournalError>((reports, damage))
+    };
+    let (mut reports, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     // Where the running node was writing a record, when its end moved at every read: not damage.
     let mut writing_at = None;
     if writing && let Some(newest) = reports.last_mut() {
@@ -281,7 +285,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             }
             Err(e) => format!(
                 "commit file: damaged ({}), ignored: a node started on this journal takes the commit its records show",
-                side_why(e)
+                e.side_file_text("commit")
             ),
         };
         writeln!(out, "{line}")?;
@@ -335,20 +339,8 @@ fn claim_line(claim: journal::ClaimSide, owner: Option<(u32, u16)>) -> String {
         Err(e) => format!(
             "claim: DAMAGED ({}): the member refuses to start on it; restore it from a copy, or move it aside (the \
              member then asks the others where they are fenced and votes once a leader gave it its log again)",
-            side_why(e)
+            e.side_file_text("claim")
         ),
-    }
-}
-
-/// Why a 32-byte file beside the segments could not be read.
-fn side_why(e: journal::format::HeaderError) -> String {
-    use journal::format::HeaderError;
-    match e {
-        HeaderError::Short => "not 32 bytes".to_string(),
-        HeaderError::Magic => "bad magic".to_string(),
-        HeaderError::Version(v) => format!("format version {v}, which this build does not read"),
-        HeaderError::Field(name) => format!("its {name} field holds a value no writer gives it"),
-        HeaderError::Crc => "CRC mismatch".to_string(),
     }
 }
 

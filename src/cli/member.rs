@@ -333,7 +333,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                         (_, true) => ", journal failed".to_string(),
                         // Not heard for a second: it may be down (a stale
                         // "follows" would hide that there is no leader).
-                        _ if f.epoch() != Epoch::ZERO && f.leader_heard_ns_ago(driver.now()) >= LEADER_SILENT_NS => {
+                        _ if f.epoch() != Epoch::ZERO && f.leader_heard_ns_ago(driver.now()) >= super::nodes::LEADER_SILENT_NS => {
                             format!(", silent {:.1} s", f.leader_heard_ns_ago(driver.now()) as f64 / 1e9)
                         }
                         (true, false) => ", syncing".to_string(),
@@ -514,10 +514,6 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
 /// Seconds a member may go without a leader before it says why.
 const LEADERLESS_WARN_S: u32 = 3;
 
-/// A leader not heard for this long is silent: a member says so in its
-/// status line, and counts the seconds towards [`LEADERLESS_WARN_S`].
-const LEADER_SILENT_NS: u64 = 1_000_000_000;
-
 /// Says on stderr, once each time, why a member has had no leader for a
 /// while (it stands and loses; it cannot vote yet; it rejoins and too few
 /// members answer, or every one that does is rejoining too), and why an
@@ -543,7 +539,9 @@ impl Leaderless {
         // A follower whose leader went silent a second ago or more, or that
         // follows nobody (rejoining, or resumed and waiting for a leader).
         let silent = member.follower().is_some_and(|f| {
-            f.epoch() == Epoch::ZERO || f.leader().is_none() || f.leader_heard_ns_ago(now) >= LEADER_SILENT_NS
+            f.epoch() == Epoch::ZERO
+                || f.leader().is_none()
+                || f.leader_heard_ns_ago(now) >= super::nodes::LEADER_SILENT_NS
         });
         // Said once, of a refusal in the last second while it still has no
         // leader: one heard since ended it.

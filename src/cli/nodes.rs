@@ -484,6 +484,11 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
     }
 }
 
+/// A leader not heard for this long is silent: a member says so in its
+/// status line (and counts the seconds towards its leaderless warning), and
+/// a tail leaves a stalled commit to the silence warning.
+pub(super) const LEADER_SILENT_NS: u64 = 1_000_000_000;
+
 /// Whether `journal`'s directory is yet to be made (checked before the
 /// node opens it): a mistyped `--journal` starts an empty log.
 pub(super) fn journal_made(journal: Option<&seqcast::journal::JournalOptions>) -> bool {

@@ -116,13 +116,13 @@ struct CommitWatch {
     commit: Seq,
     since: Option<std::time::Instant>,
     warned: bool,
-    /// Frames of the leader so far, and when that count last moved: a
-    /// stall of a leader not heard is the silence warning's to tell.
-    frames: (u64, Option<std::time::Instant>),
 }
 
 impl CommitWatch {
-    fn tick(&mut self, follower: &seqcast::core::Follower) {
+    /// At `clock` (the driver's): a stall of a leader not heard for
+    /// [`LEADER_SILENT_NS`](super::nodes::LEADER_SILENT_NS) is the silence
+    /// warning's to tell.
+    fn tick(&mut self, follower: &seqcast::core::Follower, clock: seqcast::core::Nanos) {
         let (commit, seen, now) = (follower.commit(), follower.seq_seen(), std::time::Instant::now());
         let at = super::args::clock_time();
         if commit != self.commit || seen <= commit {
@@ -133,12 +133,7 @@ impl CommitWatch {
             return;
         }
         let since = *self.since.get_or_insert(now);
-        let s = follower.stats();
-        let frames = s.heartbeats + s.events_received;
-        if frames != self.frames.0 {
-            self.frames = (frames, Some(now));
-        }
-        let heard = self.frames.1.is_some_and(|at| now - at < std::time::Duration::from_secs(1));
+        let heard = follower.leader_heard_ns_ago(clock) < super::nodes::LEADER_SILENT_NS;
         if !self.warned && heard && now - since >= COMMIT_STALL_WARN {
             eprintln!(
                 "{at} warning: tail: the leader holds sequences up to {seen}, but nothing past {commit} has been \
@@ -257,14 +252,14 @@ pub fn run(args: &TailArgs) -> ExitCode {
             reject_watch.tick("tail", follower.rejects(), driver);
             let s = follower.stats();
             silence.tick(s.heartbeats + s.events_received, "tail", hint);
-            commit_watch.tick(follower);
+            commit_watch.tick(follower, driver.now());
         },
     );
     // What the last turn printed, unless a stop signal came first.
     flush();
     drop(out);
     // A stall warned of that ended in the last second's turns.
-    commit_watch.tick(node.follower());
+    commit_watch.tick(node.follower(), node.driver().now());
     if let Err(e) = result {
         return fail(e);
     }

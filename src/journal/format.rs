@@ -136,6 +136,20 @@ pub enum HeaderError {
     Crc,
 }
 
+impl HeaderError {
+    /// Why the 32-byte file `name` beside the segments (`claim`, `commit`)
+    /// could not be read.
+    pub fn side_file_text(&self, name: &str) -> String {
+        match self {
+            HeaderError::Short => format!("not the 32 bytes of a {name} file"),
+            HeaderError::Magic => format!("not a seqcast {name} file (bad magic)"),
+            HeaderError::Version(v) => format!("{name} format version {v}, this build reads {SEGMENT_VERSION}"),
+            HeaderError::Field(field) => format!("its {field} field holds a value no writer gives it: damaged"),
+            HeaderError::Crc => "CRC mismatch".to_string(),
+        }
+    }
+}
+
 impl core::fmt::Display for HeaderError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::format::{
-    self, ClaimFile, CommitFile, End, Entry, HeaderError, SEGMENT_VERSION, Scan, SegmentHeader, encode, journal_len,
-};
+use super::format::{self, ClaimFile, CommitFile, End, Entry, HeaderError, Scan, SegmentHeader, encode, journal_len};
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
 
@@ -180,13 +178,7 @@ impl core::fmt::Display for JournalError {
                 crate::wire::RECORD_ALIGN
             ),
             JournalError::Claim(path, e) => {
-                let why = match e {
-                    HeaderError::Short => "not the 32 bytes of a claim".to_string(),
-                    HeaderError::Magic => "not a seqcast claim file (bad magic)".to_string(),
-                    HeaderError::Version(v) => format!("claim format version {v}, this build reads {SEGMENT_VERSION}"),
-                    HeaderError::Field(name) => format!("its {name} field holds a value no writer gives it: damaged"),
-                    HeaderError::Crc => "CRC mismatch".to_string(),
-                };
+                let why = e.side_file_text("claim");
                 write!(
                     f,
                     "journal claim file {}: {why}; left untouched. Restore it if a copy holds it; else move it \
