@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use seqcast::core::{NodeId, Seq};
 use seqcast::journal::format::{End, Entry};
-use seqcast::journal::{self, Journal, JournalOptions, SegmentReport, SyncLevel};
+use seqcast::journal::{self, Journal, JournalError, JournalOptions, SegmentReport, SyncLevel};
 
 /// `seqcast journal`.
 #[derive(Clone, Debug, Args)]
@@ -121,8 +121,8 @@ impl From<io::Error> for Failure {
     }
 }
 
-impl From<journal::JournalError> for Failure {
-    fn from(e: journal::JournalError) -> Failure {
+impl From<JournalError> for Failure {
+    fn from(e: JournalError) -> Failure {
         Failure::Message(e.to_string())
     }
 }
@@ -172,21 +172,36 @@ type Damage = (PathBuf, End);
 /// write the reader overtook. Returns the last read, and whether its
 /// damage (if any) is where the node's writes stood when the reads ended
 /// (it moved at every read).
-fn settle<T, E>(
+fn settle<T>(
     live: bool,
-    mut read: impl FnMut() -> Result<(T, Option<Damage>), E>,
+    mut read: impl FnMut() -> Result<(T, Option<Damage>), JournalError>,
     mut pause: impl FnMut(),
-) -> Result<(T, bool), E> {
-    let (mut result, mut damage) = read()?;
+) -> Result<(T, bool), JournalError> {
+    let (mut result, mut damage) = again_if_deleted(live, &mut read)?;
     for _ in 0..LIVE_READS {
         let Some(seen) = damage.take().filter(|_| live) else { return Ok((result, false)) };
         pause();
-        (result, damage) = read()?;
+        (result, damage) = again_if_deleted(live, &mut read)?;
         if damage.as_ref() == Some(&seen) {
             return Ok((result, false));
         }
     }
     Ok((result, live && damage.is_some()))
+}
+
+/// Reads a journal again, while `live`, when a segment it listed was gone
+/// before it could open it: retention deletes the oldest segments as the
+/// node writes (at most [`LIVE_READS`] times again).
+fn again_if_deleted<T>(live: bool, mut read: impl FnMut() -> Result<T, JournalError>) -> Result<T, JournalError> {
+    let mut again = 0;
+    loop {
+        match read() {
+            Err(JournalError::Io(_, e)) if live && e.kind() == io::ErrorKind::NotFound && again < LIVE_READS => {
+                again += 1
+            }
+            result => return result,
+        }
+    }
 }
 
 /// A read's stop, and the damage it names, for [`settle`].
@@ -208,7 +223,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     let read = || {
         let reports = journal::inspect(dir)?;
         let damage = newest_damage(&reports);
-        Ok::<_, journal::JournalError>((reports, damage))
+        Ok::<_, JournalError>((reports, damage))
     };
     let (mut reports, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     // Where the running node was writing a record, when its end moved at every read: not damage.
@@ -389,7 +404,7 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
                 error = Some(e);
             }
         })?;
-        Ok::<_, journal::JournalError>(with_damage(stopped))
+        Ok::<_, JournalError>(with_damage(stopped))
     };
     let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
@@ -412,13 +427,15 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let why = stopped_text(stopped, (from, to));
+    // Where the last read started: retention may have deleted what came
+    // after the events printed before it.
+    let why = stopped_text(stopped, (printed.map_or(from, Seq::next), to), live && printed.is_some());
     Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
 }
 
 fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(from)?;
-    let Some(source) = journal::inspect(from)?.into_iter().find(|r| !r.unfinished) else {
+    let Some(source) = again_if_deleted(live, || journal::inspect(from))?.into_iter().find(|r| !r.unfinished) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
     };
     if to.exists() && journal::inspect(to)?.iter().any(|r| !r.unfinished) {
@@ -452,7 +469,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
                 }
             }
         })?;
-        Ok::<_, journal::JournalError>(with_damage(stopped))
+        Ok::<_, JournalError>(with_damage(stopped))
     };
     let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
@@ -460,6 +477,9 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     }
     let stopped = stopped.filter(|_| !writing);
     copy.flush()?;
+    // Where the last read started: retention may have deleted what came
+    // after the records copied before it.
+    let (last_start, overtaken) = (range.map_or(Seq::ZERO, |r| r.1.next()), live && range.is_some());
     let range = range.map_or("no events".to_string(), |(a, b)| format!("sequences {a}..={b}"));
     println!(
         "copied {written} records ({range}) of cluster {} from {} to {}, node {node}, synced",
@@ -474,14 +494,21 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
         None => Ok(ExitCode::SUCCESS),
         Some(why) => Err(Failure::Message(format!(
             "stopped: {}; what came before is copied (`seqcast journal verify` tells the rest)",
-            stopped_text(why, (Seq::ZERO, Seq(u64::MAX)))
+            stopped_text(why, (last_start, Seq(u64::MAX)), overtaken)
         ))),
     }
 }
 
-/// Why a read of a journal's `from..=to` stopped.
-fn stopped_text(stopped: journal::Stopped, (from, to): (Seq, Seq)) -> String {
+/// Why a read of a journal's `from..=to` stopped; `overtaken`: a live
+/// journal's retention deleted them after the read began.
+fn stopped_text(stopped: journal::Stopped, (from, to): (Seq, Seq), overtaken: bool) -> String {
     match stopped {
+        journal::Stopped::Starts(first) if overtaken => format!(
+            "sequences {}..={} are in no segment: the running node's retention deleted them before this read them \
+             (its records begin at {first} now)",
+            from.max(Seq::FIRST),
+            first.prev().min(to)
+        ),
         journal::Stopped::Starts(first) => format!(
             "sequences {}..={} are in no segment: the journal's records begin at {first} (retention deletes \
              old segments)",
@@ -528,7 +555,7 @@ mod tests {
             let end = ends[count.min(ends.len() - 1)];
             count += 1;
             let damage = end.map(|offset| (PathBuf::from("s.journal"), End::Torn { offset }));
-            Ok::<_, ()>((end, damage))
+            Ok((end, damage))
         };
         let (end, writing) = settle(live, read, || {}).unwrap();
         (count, writing, end)
@@ -550,5 +577,42 @@ mod tests {
         assert_eq!(reads(true, &[Some(100), Some(200), Some(300), Some(400)]), (1 + LIVE_READS, true, Some(400)));
         // It moved, then stayed: damage.
         assert_eq!(reads(true, &[Some(100), Some(200), Some(200)]), (3, false, Some(200)));
+    }
+
+    /// An operator's trial: `journal verify`, `dump` and `copy` of a
+    /// running node's journal under retention failed ("No such file or
+    /// directory", exit 1) when the node deleted a segment they had listed
+    /// and not yet opened. A live journal is then read again.
+    #[test]
+    fn a_segment_deleted_under_a_live_read_is_read_again() {
+        let gone = || JournalError::Io(PathBuf::from("1.journal"), io::ErrorKind::NotFound.into());
+        let reads = |live: bool, fails: usize| {
+            let mut count = 0;
+            let result = settle(
+                live,
+                || {
+                    count += 1;
+                    if count <= fails { Err(gone()) } else { Ok(((), None)) }
+                },
+                || {},
+            );
+            (count, result.is_ok())
+        };
+        assert_eq!(reads(true, 1), (2, true));
+        assert_eq!(reads(true, LIVE_READS), (1 + LIVE_READS, true));
+        // Not forever; and offline a missing file is an error.
+        assert_eq!(reads(true, LIVE_READS + 1), (1 + LIVE_READS, false));
+        assert_eq!(reads(false, 1), (1, false));
+        // Other errors are not read again.
+        let mut count = 0;
+        let denied = settle(
+            true,
+            || {
+                count += 1;
+                Err::<((), _), _>(JournalError::Io(PathBuf::from("1.journal"), io::ErrorKind::PermissionDenied.into()))
+            },
+            || {},
+        );
+        assert!(denied.is_err() && count == 1);
     }
 }
