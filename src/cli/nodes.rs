@@ -308,6 +308,7 @@ pub(super) struct AckWatch {
     clash_warned: bool,
     naks_elsewhere: u64,
     events_unrecoverable: u64,
+    unrecoverable_sent: u64,
 }
 
 /// What [`AckWatch`] knows of one follower since the last tick.
@@ -425,13 +426,16 @@ impl AckWatch {
 
     /// UNRECOVERABLEs sent since the last tick, with the span of all so far.
     fn gone(&mut self, leader: &seqcast::core::Leader) {
-        let events = leader.stats().events_unrecoverable;
+        let (events, sent) = (leader.stats().events_unrecoverable, leader.stats().unrecoverable_sent);
         let new = events - std::mem::replace(&mut self.events_unrecoverable, events);
+        let replies = sent - std::mem::replace(&mut self.unrecoverable_sent, sent);
         if let Some((first, end)) = leader.unrecoverable_span().filter(|_| new > 0) {
+            // A reader asking again is told again: the count is of
+            // sequences named in replies, the span of what is gone.
             eprintln!(
-                "{} warning: leader: told a follower or a tail that sequences it asked for are gone ({new} in UNRECOVERABLEs; \
-                 all so far within {first}..={}): out of the ring, and not in the journal (none, or retention \
-                 deleted them)",
+                "{} warning: leader: told a follower or a tail that sequences it asked for are gone ({replies} \
+                 UNRECOVERABLE(s) naming {new} sequences, repeats counted; all gone so far within {first}..={}): out \
+                 of the ring, and not in the journal (none, or retention deleted them)",
                 super::args::clock_time(),
                 end - 1
             );
