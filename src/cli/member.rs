@@ -223,7 +223,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
-    let mut reject_watch = super::nodes::RejectWatch::default();
+    let mut reject_watch = super::nodes::RejectWatch::new(config.shape());
     let mut unanswered = super::nodes::Unanswered::default();
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
@@ -565,6 +565,14 @@ impl Leaderless {
             return;
         }
         let at = super::args::clock_time();
+        if member.rejects().other_shape > 0 {
+            eprintln!(
+                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s: members whose cluster file gives \
+                 another node count or quorum drop its frames and it drops theirs (the other_shape warning \
+                 above), so none of them counts it for a vote: give every member the same cluster file"
+            );
+            return;
+        }
         if member.epoch() != Epoch::ZERO {
             let e = member.election_stats();
             let elects = "the cluster elects once enough members that hold its log run: start those that are down";

@@ -36,11 +36,8 @@ pub struct Cli {
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error, said on stderr (demo: an event was lost; sim: an \
                           invariant failed; journal verify: damage found; promote: no election followed; stat: a \
                           node did not answer); 2 the command line did not parse; 3 a follower whose leader \
-                          restarted in a new epoch, or a sequencer whose followers acknowledged more than it \
-                          sequenced; 4 the load generator left events unconfirmed.";
-/// The exit codes of a node that runs until it is stopped.
-const EXIT_NODE: &str = "Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 an error (said on stderr); 2 the \
-                         command line did not parse.";
+                          restarted in a new epoch, a member whose cluster elected a leader without commits it \
+                          knows, or a sequencer whose followers acknowledged more than it sequenced; 4 the load generator left events unconfirmed.";
 /// The exit codes of a command that only reads or writes files.
 const EXIT_PLAIN: &str = "Exit codes: 0 success; 1 an error (said on stderr); 2 the command line did not parse.";
 
@@ -59,7 +56,9 @@ enum Command {
     Follower(nodes::FollowerArgs),
     /// Run a member of a cluster with failover until Ctrl-C or SIGTERM: it
     /// leads or follows as elections decide; prints a digest of what it delivered.
-    #[command(after_help = EXIT_NODE)]
+    #[command(after_help = "Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 an error (said on stderr); 2 the \
+                            command line did not parse; 3 the cluster elected a leader whose log lacks events this \
+                            member knows committed: it stops, taking nothing of that log (its journal keeps them).")]
     Member(member::MemberArgs),
     /// Ask a member of a cluster with failover to stand for election now.
     #[command(after_help = "Exit codes: 0 the node took the lead (its epoch is printed); 1 it did not \

@@ -243,9 +243,16 @@ impl Unanswered {
 #[derive(Default)]
 pub(super) struct RejectWatch {
     seen: Vec<&'static str>,
+    /// This node's cluster shape (`Config::shape`; 0 for a tail).
+    shape: u32,
 }
 
 impl RejectWatch {
+    /// For a member of a cluster of `shape` (`Config::shape`).
+    pub(super) fn new(shape: u32) -> RejectWatch {
+        RejectWatch { seen: Vec::new(), shape }
+    }
+
     /// Warns of each reason seen for the first time, among the machine's
     /// `rejects` and the datagrams `driver` could not open, naming where
     /// the latest dropped datagram came from.
@@ -283,9 +290,19 @@ impl RejectWatch {
                     ),
                     _ => ("warning", ""),
                 };
+                let shape = match (reason, rejects.other_shape_seen) {
+                    ("other_shape", Some((node, theirs))) => format!(
+                        "; node {node} runs with {}, this node with {}: their cluster files differ (node.N lines, \
+                         quorum, --nodes, --quorum). Neither takes the other's frames, so neither counts the other \
+                         for a commit or a vote: give every member the same file and restart the one that is wrong",
+                        seqcast::core::shape_text(theirs),
+                        seqcast::core::shape_text(self.shape)
+                    ),
+                    _ => String::new(),
+                };
                 eprintln!(
                     "{at} {kind}: {who}: dropping datagrams: {reason} ({count} so far{from}; see the {line} \
-                     line){routine}"
+                     line){routine}{shape}"
                 );
             }
         }
@@ -669,7 +686,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
             Err(e) => return fail(e),
         };
     let me = config.leader.0;
-    let (mut reject_watch, mut ack_watch) = (RejectWatch::default(), AckWatch::default());
+    let (mut reject_watch, mut ack_watch) = (RejectWatch::new(config.shape()), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
@@ -810,7 +827,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let lost = Cell::new(LostSpan::default());
     let mut silence = Silence::default();
     let mut unanswered = Unanswered::default();
-    let mut reject_watch = RejectWatch::default();
+    let mut reject_watch = RejectWatch::new(resolved.config.shape());
     let metrics =
         match super::metrics::Metrics::serve_node(args.output.metrics, resolved.config.cluster_id, id.0, "follower") {
             Ok(m) => m,

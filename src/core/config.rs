@@ -354,6 +354,16 @@ impl Config {
         }
     }
 
+    /// The cluster's shape as every member frame carries it in the
+    /// header's `token` (DESIGN §2): its node count and its commit quorum.
+    /// Members whose cluster files disagree on either would count
+    /// different quorums and elect with different majorities, so each
+    /// drops the other's frames. Never 0 (a frame of an older build, not
+    /// checked).
+    pub fn shape(&self) -> u32 {
+        (u32::from(self.nodes) << 16) | self.quorum() as u32
+    }
+
     /// True when followers know a commit without being told: without
     /// failover, and when one follower's ACK completes a quorum (2 or less,
     /// the leader counted). Whatever a follower holds of its leader's log is

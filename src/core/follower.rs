@@ -7,7 +7,7 @@ use super::timer::TimerTable;
 use super::window::{Insert, NakLimits, Popped, Window};
 use super::{
     Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, JournalClaim, Nanos, NodeId, Peers,
-    Rejects, Seq, Transmit, admits, parse,
+    Rejects, Seq, Transmit, admits, parse, same_shape,
 };
 use crate::wire::{
     Ack, Batch, BusyReason, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit,
@@ -256,7 +256,10 @@ impl Follower {
 
     fn with_window(config: Config, id: NodeId, now: Nanos, window: Window) -> Follower {
         Follower {
-            header: Header::new(Kind::Ack, id.0, config.cluster_id, config.epoch),
+            header: Header {
+                token: config.shape().into(),
+                ..Header::new(Kind::Ack, id.0, config.cluster_id, config.epoch)
+            },
             window,
             leader: Some(config.leader),
             leader_addr: None,
@@ -529,6 +532,7 @@ impl Follower {
         let window = Window::starting_at(config.window_events, config.record_max(), base, true);
         let mut follower = Follower::with_window(config, NodeId(crate::wire::SENDER_OBSERVER), now, window);
         (follower.observer, follower.commit, follower.seen) = (true, base - 1, base - 1);
+        follower.header.token = 0.into();
         Ok(follower)
     }
 
@@ -586,7 +590,11 @@ impl Follower {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        if let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects) {
+        // A tail reads any member's log, whatever its cluster file says.
+        let shape = if self.observer { 0 } else { self.config.shape() };
+        if let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects)
+            && same_shape(&datagram, shape, &mut self.rejects)
+        {
             self.handle_frame(now, from, datagram);
         }
     }
@@ -1119,7 +1127,9 @@ impl Follower {
         if self.window.nak_due()?.max(self.nak_paced_until()) > now {
             return None;
         }
-        let header = Header { token: self.nak_token.into(), ..self.header };
+        // A tail's NAK carries its token from the leader, a member's its cluster's shape.
+        let token = if self.observer { self.nak_token } else { self.header.token.get() };
+        let header = Header { token: token.into(), ..self.header };
         let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
         // What the leader has room for (it serves at most nak_events_max
         // events in repair to one follower, and drops a NAK past that),

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
-use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse};
+use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse, same_shape};
 use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
 
 enum Role {
@@ -318,6 +318,9 @@ impl Member {
             };
         }
         let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects) else { return };
+        if !same_shape(&datagram, self.config.shape(), &mut self.rejects) {
+            return;
+        }
         let sender = datagram.header.member();
         if sender == Some(self.id) {
             // Its own multicast, looped back to the group socket, is no news;
@@ -524,6 +527,7 @@ impl Member {
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         if let Some(owed) = self.election.pop_owed() {
             let header = Header::new(Kind::Vote, self.id.0, self.config.cluster_id, self.epoch());
+            let header = Header { token: self.config.shape().into(), ..header };
             return Some(owed.emit(buf, header, self.claim()));
         }
         match &mut self.role {

@@ -115,6 +115,11 @@ pub struct Rejects {
     /// plain follower or a tail, the election frames of the member it
     /// follows (another member's frames are `not_leader`).
     pub election: u64,
+    /// From a member whose cluster has another shape (node count or
+    /// quorum): its cluster file is not this node's.
+    pub other_shape: u64,
+    /// The latest of those: its sender and the shape it carried.
+    pub other_shape_seen: Option<(NodeId, u32)>,
 }
 
 impl Rejects {
@@ -128,6 +133,7 @@ impl Rejects {
             + self.unexpected_kind
             + self.own_id
             + self.election
+            + self.other_shape
     }
 
     /// Every count with its reason's name, the wire's first.
@@ -141,6 +147,7 @@ impl Rejects {
             ("unexpected_kind", self.unexpected_kind),
             ("own_id", self.own_id),
             ("election", self.election),
+            ("other_shape", self.other_shape),
         ]);
         reasons
     }
@@ -158,6 +165,8 @@ impl Rejects {
         sum.unexpected_kind += other.unexpected_kind;
         sum.own_id += other.own_id;
         sum.election += other.election;
+        sum.other_shape += other.other_shape;
+        sum.other_shape_seen = other.other_shape_seen.or(sum.other_shape_seen);
         sum
     }
 }
@@ -209,6 +218,26 @@ fn admits(datagram: &Datagram<'_>, peers: Peers, rejects: &mut Rejects) -> bool 
         _ => rejects.not_member += 1,
     }
     member
+}
+
+/// True unless a member's frame carries another cluster shape than
+/// `shape` ([`Config::shape`]; 0: this node checks none, as a tail): two
+/// members whose cluster files give different node counts or quorums
+/// would each count their own quorum, and one could lead and commit with
+/// fewer members than the others need (DESIGN §2).
+fn same_shape(datagram: &Datagram<'_>, shape: u32, rejects: &mut Rejects) -> bool {
+    let theirs = datagram.header.token.get();
+    let Some(sender) = datagram.header.member().filter(|_| shape != 0 && theirs != 0 && theirs != shape) else {
+        return true;
+    };
+    rejects.other_shape += 1;
+    rejects.other_shape_seen = Some((sender, theirs));
+    false
+}
+
+/// A shape as [`Config::shape`] makes it, for people: "5 nodes, quorum 3".
+pub fn shape_text(shape: u32) -> String {
+    format!("{} nodes, quorum {}", shape >> 16, shape & 0xffff)
 }
 
 /// [`parse`], then [`admits`].

@@ -931,3 +931,65 @@ fn acks_reaching_a_member_that_leads_no_more_are_not_leader() {
     let role = two.follower().unwrap().rejects();
     assert_eq!(role.unexpected_kind, 0, "{role:?}");
 }
+
+/// An operator's trial: one member of five started with the cluster file
+/// of three (`node.3`/`node.4` not yet added) counted a quorum of 2 of 3.
+/// Promoted, it won the votes of members 0 and 1, led while 1, 3 and 4
+/// were stopped, and told clients 1,000 events committed that only it and
+/// member 0 held; the next leader, elected from 1, 3 and 4, numbered new
+/// events in their place. Every member frame carries its cluster's shape
+/// (node count, quorum): members of another shape take nothing from each
+/// other, so the stale member wins no vote and counts no ACK.
+#[test]
+fn members_whose_cluster_files_differ_in_nodes_or_quorum_take_nothing_from_each_other() {
+    let five = Config { nodes: 5, failover: Failover::Manual, election_timeout_ns: 20 * MS, ..Config::default() };
+    let three = Config { nodes: 3, ..five.clone() };
+    assert_ne!(five.shape(), three.shape());
+    let data = data_of_node_0(&five);
+    let candidate_request = |config: &Config| {
+        let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+        two.handle_datagram(MS, addr(0), &data);
+        drain(&mut two, MS);
+        two.handle_datagram(2 * MS, addr(99), &promote_frame(2, 1));
+        let sent = drain(&mut two, 2 * MS);
+        let (_, request) = sent.into_iter().find(|(kind, _)| *kind == Kind::VoteRequest).expect("it stands");
+        (two, request)
+    };
+    let voter = || {
+        let mut one = Member::new(five.clone(), NodeId(1), 0).unwrap();
+        one.handle_datagram(MS, addr(0), &data);
+        drain(&mut one, MS);
+        one
+    };
+    // A candidate of the same file wins member 1's vote.
+    let (_, same) = candidate_request(&five);
+    assert!(matches!(answer(&mut voter(), 30 * MS, 2, &same), Some((_, true))));
+    // The stale one gets no answer, and member 1 counts why.
+    let (mut stale, other) = candidate_request(&three);
+    let mut one = voter();
+    assert_eq!(answer(&mut one, 30 * MS, 2, &other), None);
+    assert_eq!((one.rejects().other_shape, one.rejects().other_shape_seen), (1, Some((NodeId(2), three.shape()))));
+    assert_eq!(one.epoch(), Epoch(1), "its epoch did not move");
+    // Nor does the stale one take a vote (or any frame) of a member of five.
+    let header = Header { token: five.shape().into(), ..Header::new(Kind::Vote, 1, five.cluster_id, Epoch(2)) };
+    let body = Vote::new(NodeId(2), true, Claim { epoch: Epoch(1), seq: Seq(1) });
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
+    stale.handle_datagram(3 * MS, addr(1), &buf[..len]);
+    assert_eq!(stale.rejects().other_shape, 2, "the leader's DATA, then the VOTE");
+    assert!(!stale.is_leader());
+    // A leader of five counts no ACK of a follower of three.
+    let mut leader = Member::new(five.clone(), NodeId(0), 0).unwrap();
+    let mut follower = Follower::new(three.clone(), NodeId(1), 0).unwrap();
+    follower.handle_datagram(MS, addr(0), &data);
+    assert_eq!(follower.rejects().other_shape, 1, "nor a follower of three a leader of five");
+    follower.handle_datagram(MS, addr(0), &data_of_node_0(&three));
+    let mut buf = vec![0; 1472];
+    let ack = follower.poll_transmit(2 * MS, &mut buf).expect("an ACK");
+    leader.handle_datagram(2 * MS, addr(1), &buf[..ack.len]);
+    assert_eq!((leader.rejects().other_shape, leader.leader_stats().map(|s| s.acks)), (1, Some(0)));
+    // A leader's frames carry its shape; one of an older build (none) is
+    // taken as before.
+    assert_eq!(parse(&data).unwrap().header.token.get(), five.shape());
+    assert!(matches!(answer(&mut voter(), 30 * MS, 2, &request(2, 2, (1, 1), true)), Some((_, true))));
+}
