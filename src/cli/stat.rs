@@ -26,7 +26,7 @@ pub struct StatArgs {
     /// this host).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "cluster_id"])]
     cluster: Option<std::path::PathBuf>,
-    /// Print one table and exit (exit 1 if a node did not answer).
+    /// Print one table and exit (exit 1 if a node did not answer, or one of the cluster file's nodes whose address is this host's is not running).
     #[arg(long)]
     once: bool,
 }
@@ -123,6 +123,12 @@ fn running(cluster_id: Option<u32>) -> Vec<Running> {
     found
 }
 
+/// True if `addr`'s IP is one of this host's: a socket binds to it
+/// (nothing is sent).
+fn on_this_host(addr: &std::net::SocketAddrV4) -> bool {
+    std::net::UdpSocket::bind((*addr.ip(), 0)).is_ok()
+}
+
 /// Runs `seqcast stat`.
 pub fn run(args: &StatArgs) -> ExitCode {
     // With a cluster file, its nodes: one not running here is said so.
@@ -152,7 +158,16 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 listed.iter().enumerate().filter(|&(id, _)| !found.iter().any(|r| usize::from(r.node) == id))
             {
                 let cluster = cluster_id.unwrap_or_default();
-                println!("cluster {cluster:<6} node {id:<3} {addr}: not running on this host (no metrics noted)");
+                // A node whose address is this host's should be running here:
+                // a health check must not pass while it is down.
+                if on_this_host(addr) {
+                    failed = true;
+                    println!(
+                        "cluster {cluster:<6} node {id:<3} {addr}: NOT RUNNING (its address is this host's, and no metrics are noted)"
+                    );
+                } else {
+                    println!("cluster {cluster:<6} node {id:<3} {addr}: on another host (run `seqcast stat` there)");
+                }
             }
             found.into_iter().map(|r| (format!("cluster {:<6} {:<9} ", r.cluster_id, r.kind), r.addr)).collect()
         } else {
@@ -168,7 +183,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
             }
         }
         if args.once {
-            return if failed { fail("a node did not answer") } else { ExitCode::SUCCESS };
+            return if failed { fail("a node did not answer, or is not running") } else { ExitCode::SUCCESS };
         }
         println!();
         std::thread::sleep(Duration::from_secs(1));
