@@ -228,6 +228,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
+    // A candidacy since it last led or followed was said.
+    let mut standing_said = false;
+    let election_timeout_ms = args.election_timeout_ms;
     // Sequences a leader reported lost (not gaps its journal replays), and
     // how many the last warning covered.
     let lost = std::cell::Cell::new(LostSpan::default());
@@ -248,11 +251,36 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             MemberEvent::Elected { epoch, commit, log_end } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
                 first_commit_after = Some((epoch, commit));
+                standing_said = false;
             }
             MemberEvent::Following { epoch, leader } => {
                 println!("following: node {leader} leads epoch {epoch}, at {}", when());
                 // What it delivers now, another leader committed.
                 first_commit_after = None;
+                standing_said = false;
+            }
+            // The first candidacy since it last led or followed: the ones
+            // after, lost, the "no leader" warning counts.
+            MemberEvent::Standing { epoch, forced, silent_ns } if !std::mem::replace(&mut standing_said, true) => {
+                let why = match (forced, silent_ns) {
+                    (true, _) => "promoted (`seqcast promote`)".to_string(),
+                    (false, Some(ns)) => format!(
+                        "its leader silent for {:.1} ms (election timeout {election_timeout_ms} ms)",
+                        ns as f64 / 1e6
+                    ),
+                    (false, None) => "no leader heard since it started".to_string(),
+                };
+                println!("standing: for epoch {epoch}, {why}, at {}", when());
+            }
+            MemberEvent::SteppedDown { epoch, by, newer, promoted } => {
+                let why = match promoted {
+                    true => format!("node {by} stands in epoch {newer}, promoted (`seqcast promote`)"),
+                    false => format!(
+                        "node {by} refused a vote in epoch {newer}: it is fenced from this leader, whose commits \
+                         cannot count it, so an election brings every member into one epoch"
+                    ),
+                };
+                println!("stepped down: led epoch {epoch}; {why}, at {}", when());
             }
             MemberEvent::JoinedEmpty { epoch } => {
                 println!(

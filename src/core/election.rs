@@ -267,6 +267,9 @@ pub(super) struct Election {
     rng: u64,
     owed: VecDeque<Owed>,
     stats: ElectionStats,
+    /// The member, and the newer epoch, of the refused VOTE that made this
+    /// leader step down, until the member takes it.
+    fenced_by: Option<(NodeId, Epoch)>,
 }
 
 impl Election {
@@ -298,6 +301,7 @@ impl Election {
             }),
             jitter_ns: 0,
             stand_at: None,
+            fenced_by: None,
             deferred: None,
             forced_tries: 0,
             rng: seed,
@@ -428,6 +432,19 @@ impl Election {
     /// The next frame owed, oldest first.
     pub(super) fn pop_owed(&mut self) -> Option<Owed> {
         self.owed.pop_front()
+    }
+
+    /// The member and epoch of the refused VOTE that made this leader step
+    /// down ([`Decision::StepDown`] from [`on_vote`](Self::on_vote)).
+    pub(super) fn take_fenced_by(&mut self) -> Option<(NodeId, Epoch)> {
+        self.fenced_by.take()
+    }
+
+    /// The candidacy just started, for its notice: its epoch, whether it
+    /// was forced, and how long the leader followed had been silent.
+    pub(super) fn standing(&self, now: Nanos) -> Option<(Epoch, bool, Option<Nanos>)> {
+        let silent = self.heard_leader.then(|| now.saturating_sub(self.leader_at));
+        self.candidacy.map(|c| (c.epoch, c.forced, silent))
     }
 
     /// An operator asks this member to stand now. Returns `None` if it
@@ -620,6 +637,7 @@ impl Election {
                 // A member is fenced off from this leader by a newer epoch:
                 // it cannot count on that member's ACKs again. Step down, so
                 // that an election brings everyone into one epoch.
+                self.fenced_by = Some((voter, epoch));
                 return Some(Decision::StepDown);
             }
         }

@@ -67,6 +67,30 @@ pub enum MemberEvent<'a> {
         /// The epoch of the leader it heard.
         epoch: Epoch,
     },
+    /// With failover: this member stands for election in `epoch`.
+    Standing {
+        /// The epoch it asks votes for.
+        epoch: Epoch,
+        /// An operator's `seqcast promote` (or, having stepped down for a
+        /// promoted member that nobody elected, it stands again).
+        forced: bool,
+        /// How long the leader it followed had been silent (`None`: it
+        /// has heard no leader since it started).
+        silent_ns: Option<u64>,
+    },
+    /// With failover: this member led `epoch` and leads no more: member
+    /// `by` stood in `newer`, promoted by an operator, or told it of
+    /// `newer` (a refused VOTE: it is fenced from this leader).
+    SteppedDown {
+        /// The epoch it led.
+        epoch: Epoch,
+        /// The member whose frame made it step down.
+        by: NodeId,
+        /// The newer epoch that member named.
+        newer: Epoch,
+        /// `by` was promoted (a forced VOTE_REQUEST).
+        promoted: bool,
+    },
 }
 
 /// A record a machine hands its driver to journal (DESIGN §8).

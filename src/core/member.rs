@@ -238,9 +238,20 @@ impl Member {
     fn apply(&mut self, now: Nanos, decision: Decision) {
         match (decision, &mut self.role) {
             // Its new leader died before it synced: stand with the log it claims.
-            (Decision::Stand, Role::Follower(follower)) => follower.restore(),
+            (Decision::Stand, Role::Follower(follower)) => {
+                follower.restore();
+                if let Some((epoch, forced, silent_ns)) = self.election.standing(now) {
+                    self.notices.push_back(MemberEvent::Standing { epoch, forced, silent_ns });
+                }
+            }
             (Decision::Won(epoch), Role::Follower(_)) => self.win(now, epoch),
-            (Decision::StepDown, Role::Leader(_)) => self.step_down(now),
+            (Decision::StepDown, Role::Leader(leader)) => {
+                if let Some((by, newer)) = self.election.take_fenced_by() {
+                    let epoch = leader.epoch();
+                    self.notices.push_back(MemberEvent::SteppedDown { epoch, by, newer, promoted: false });
+                }
+                self.step_down(now)
+            }
             (Decision::HoldIntake(until), Role::Leader(leader)) => leader.hold_intake(until),
             (decision, _) => invariant!(false, "{decision:?} does not apply to this role"),
         }
@@ -471,6 +482,13 @@ impl Member {
                 match self.election.on_vote_request(now, request, &self.view()) {
                     Some(Decision::StepDown) => {
                         // Forced while leading: it votes as the follower it becomes.
+                        let (by, newer) = (sender, epoch);
+                        self.notices.push_back(MemberEvent::SteppedDown {
+                            epoch: self.epoch(),
+                            by,
+                            newer,
+                            promoted: true,
+                        });
                         self.step_down(now);
                         self.election.on_vote_request(now, request, &self.view())
                     }

@@ -319,7 +319,9 @@ impl Digest {
             MemberEvent::Log(Event::LeaderRestarted { .. })
             | MemberEvent::Elected { .. }
             | MemberEvent::Following { .. }
-            | MemberEvent::JoinedEmpty { .. } => {}
+            | MemberEvent::JoinedEmpty { .. }
+            | MemberEvent::Standing { .. }
+            | MemberEvent::SteppedDown { .. } => {}
         }
     }
 }

@@ -59,13 +59,17 @@ impl Sim<'_> {
                         MemberEvent::Elected { .. }
                         | MemberEvent::Following { .. }
                         | MemberEvent::JoinedEmpty { .. }
+                        | MemberEvent::Standing { .. }
+                        | MemberEvent::SteppedDown { .. }
                             if self.trace =>
                         {
                             eprintln!("{now:>12} member {i}: {event:?}");
                         }
                         MemberEvent::Elected { .. }
                         | MemberEvent::Following { .. }
-                        | MemberEvent::JoinedEmpty { .. } => {}
+                        | MemberEvent::JoinedEmpty { .. }
+                        | MemberEvent::Standing { .. }
+                        | MemberEvent::SteppedDown { .. } => {}
                     }
                 }
                 if let Some((old, new)) = restarted {

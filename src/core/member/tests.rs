@@ -993,3 +993,59 @@ fn members_whose_cluster_files_differ_in_nodes_or_quorum_take_nothing_from_each_
     assert_eq!(parse(&data).unwrap().header.token.get(), five.shape());
     assert!(matches!(answer(&mut voter(), 30 * MS, 2, &request(2, 2, (1, 1), true)), Some((_, true))));
 }
+
+/// The role changes a member makes of itself, as notices (an operator's
+/// trial: leadership moved with no member saying why).
+fn changes(member: &mut Member) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(event) = member.poll_event() {
+        if matches!(event, MemberEvent::Standing { .. } | MemberEvent::SteppedDown { .. }) {
+            out.push(format!("{event:?}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_member_says_why_it_stands_and_why_it_steps_down() {
+    let config = auto();
+    let data = data_of_node_0(&config);
+    let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    one.handle_datagram(MS, addr(0), &data);
+    drain(&mut one, MS);
+    let (mut at, mut stood) = (MS, Vec::new());
+    for _ in 0..100 {
+        at = one.poll_timeout().unwrap();
+        one.handle_timeout(at);
+        drain(&mut one, at);
+        stood = changes(&mut one);
+        if !stood.is_empty() {
+            break;
+        }
+    }
+    let silent = at - MS;
+    assert_eq!(
+        stood,
+        [format!("Standing {{ epoch: Epoch(2), forced: false, silent_ns: Some({silent}) }}")],
+        "the leader silent since it was last heard"
+    );
+    // A leader told of a newer epoch by a refused VOTE.
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    let header = Header::new(Kind::Vote, 1, config.cluster_id, Epoch(5));
+    let body = Vote::new(NodeId(0), false, Claim { epoch: Epoch(1), seq: Seq(0) });
+    let mut buf = vec![0; 128];
+    let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
+    leader.handle_datagram(20, addr(1), &buf[..len]);
+    let fenced = "SteppedDown { epoch: Epoch(1), by: NodeId(1), newer: Epoch(5), promoted: false }";
+    assert_eq!(changes(&mut leader), [fenced]);
+    // A leader asked by a promoted member with as long a log.
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    leader.handle_datagram(20, addr(2), &request(2, 2, (1, 0), true));
+    let promoted = "SteppedDown { epoch: Epoch(1), by: NodeId(2), newer: Epoch(2), promoted: true }";
+    assert_eq!(changes(&mut leader), [promoted]);
+    // A promoted member says so.
+    let mut two = Member::new(config, NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(0), &data);
+    two.handle_datagram(2 * MS, addr(99), &promote_frame(2, 1));
+    assert_eq!(changes(&mut two), ["Standing { epoch: Epoch(2), forced: true, silent_ns: Some(1000000) }"]);
+}
