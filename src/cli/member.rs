@@ -609,6 +609,13 @@ impl Leaderless {
                     "its journal failed (said above), so it neither votes nor stands; {elects} with a journal that \
                      works, and restart this one once its journal is fixed"
                 )
+            } else if e.answers == 0 && !member.has_heard_leader() && (e.stood > 0 || !self.manual) {
+                format!(
+                    "it has heard no leader since it started and no member answered its vote requests (it stood {} \
+                     times): the others are down, or they and this member do not hear each other (another group \
+                     or port, cluster id or key file than theirs; see any `dropping datagrams` warning above)",
+                    e.stood
+                )
             } else if self.manual && e.stood == 0 {
                 "failover is manual: `seqcast promote` a member that holds the whole log".to_string()
             } else if member.may_vote() {

@@ -41,6 +41,9 @@ pub struct ElectionStats {
     /// than the one this member was started in, while this member holds
     /// nothing and has followed no leader (it may have lost its journal).
     pub refused_empty: u64,
+    /// VOTEs received for its own candidacies, granted or refused: none
+    /// while it stands means no member hears it, or it hears none.
+    pub answers: u64,
 }
 
 /// What the member's role says of its log, as the election needs it.
@@ -646,6 +649,7 @@ impl Election {
         }
         let ours = |c: &&mut Candidacy| c.epoch == epoch || (!granted && epoch > c.epoch);
         let candidacy = self.candidacy.as_mut().filter(ours)?;
+        self.stats.answers += 1;
         if granted {
             candidacy.granted.insert(voter);
         } else {

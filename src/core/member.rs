@@ -86,6 +86,11 @@ impl Member {
         }
     }
 
+    /// True once it has heard a leader (or led) since it started.
+    pub fn has_heard_leader(&self) -> bool {
+        self.election.has_heard_leader()
+    }
+
     /// This member's id.
     pub fn id(&self) -> NodeId {
         self.id
