@@ -228,6 +228,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
+    // Promotions refused so far (each said, once a turn).
+    let mut promote_refused = 0;
     // A candidacy since it last led or followed was said.
     let mut standing_said = false;
     let election_timeout_ms = args.election_timeout_ms;
@@ -320,6 +322,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 ack_watch.tick(l, usize::from(id.0), driver.now());
             }
             leaderless.tick(member, driver.now(), &format!("member {id}"));
+            let refused = member.election_stats().promote_refused;
+            if refused > std::mem::replace(&mut promote_refused, refused) {
+                promote_refused_text(member, id);
+            }
             match member.follower() {
                 Some(f) => unanswered.tick(f, driver.now(), &format!("member {id}")),
                 // Leading or standing: what it said as a follower is over.
@@ -541,6 +547,28 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
 
 /// Seconds a member may go without a leader before it says why.
 const LEADERLESS_WARN_S: u32 = 3;
+
+/// Says on stderr why this member did not stand when `seqcast promote`
+/// asked it (the promote's own error points here).
+fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
+    let why = if member.is_journal_failed() {
+        "its journal failed (said above)".to_string()
+    } else if let Some((have, need)) = member.rejoin_answers() {
+        format!("it rejoins and has {have} of the {need} answers it needs (where each member is fenced) first")
+    } else if member.epoch() == Epoch::ZERO {
+        "it has learnt no epoch yet (it waits to hear a leader or the others' answers)".to_string()
+    } else if !member.may_vote() {
+        "it came back without all of its log and does not stand before it holds what its leader had sequenced"
+            .to_string()
+    } else {
+        "it takes a new leader's log and has not all of it yet (a moment after an election)".to_string()
+    };
+    eprintln!(
+        "{} warning: member {id}: refused a `seqcast promote`: {why}; promote a member that holds the whole log, or \
+         ask again",
+        super::args::clock_time()
+    );
+}
 
 /// Says on stderr, once each time, why a member has had no leader for a
 /// while (it stands and loses; it cannot vote yet; it rejoins and too few
