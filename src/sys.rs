@@ -334,26 +334,34 @@ pub fn end_on_closed_pipe() {
 /// The IPv4 address of the network interface named `name` (`eth0`), from
 /// getifaddrs; `None` if there is no such interface with one.
 pub fn interface_addr(name: &str) -> io::Result<Option<std::net::Ipv4Addr>> {
+    Ok(interface_addrs()?.into_iter().find(|(n, _)| n == name).map(|(_, addr)| addr))
+}
+
+/// True if `ip` is one of this host's addresses (loopback, or an IPv4
+/// address of one of its interfaces), from getifaddrs: nothing is bound.
+pub fn is_local_addr(ip: std::net::Ipv4Addr) -> io::Result<bool> {
+    Ok(ip.is_loopback() || interface_addrs()?.iter().any(|&(_, addr)| addr == ip))
+}
+
+/// Every interface's IPv4 addresses, by name, from getifaddrs.
+fn interface_addrs() -> io::Result<Vec<(String, std::net::Ipv4Addr)>> {
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs fills `list` with a list we free below.
     check(unsafe { libc::getifaddrs(&mut list) })?;
-    let mut found = None;
+    let mut found = Vec::new();
     let mut at = list;
     while !at.is_null() {
         // SAFETY: `at` walks the list getifaddrs made, until its null end.
         let entry = unsafe { &*at };
         // SAFETY: ifa_name is a NUL-terminated string the list owns.
-        let entry_name = unsafe { std::ffi::CStr::from_ptr(entry.ifa_name) };
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.ifa_name) };
         let addr = entry.ifa_addr;
         // SAFETY: a non-null ifa_addr points at a sockaddr of its family.
-        if entry_name.to_bytes() == name.as_bytes()
-            && !addr.is_null()
-            && i32::from(unsafe { (*addr).sa_family }) == libc::AF_INET
-        {
+        if !addr.is_null() && i32::from(unsafe { (*addr).sa_family }) == libc::AF_INET {
             // SAFETY: AF_INET: the sockaddr is a sockaddr_in.
             let sin = unsafe { &*(addr as *const libc::sockaddr_in) };
-            found = Some(std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)));
-            break;
+            let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+            found.push((name.to_string_lossy().into_owned(), ip));
         }
         at = entry.ifa_next;
     }

@@ -232,6 +232,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut promote_refused = 0;
     // A candidacy since it last led or followed was said.
     let mut standing_said = false;
+    // It stepped down (for a promoted member: true) and neither leads nor follows since.
+    let mut stepped_down: Option<bool> = None;
     let election_timeout_ms = args.election_timeout_ms;
     // Sequences a leader reported lost (not gaps its journal replays), and
     // how many the last warning covered.
@@ -253,28 +255,33 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             MemberEvent::Elected { epoch, commit, log_end } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
                 first_commit_after = Some((epoch, commit));
-                standing_said = false;
+                (standing_said, stepped_down) = (false, None);
             }
             MemberEvent::Following { epoch, leader } => {
                 println!("following: node {leader} leads epoch {epoch}, at {}", when());
                 // What it delivers now, another leader committed.
                 first_commit_after = None;
-                standing_said = false;
+                (standing_said, stepped_down) = (false, None);
             }
             // The first candidacy since it last led or followed: the ones
             // after, lost, the "no leader" warning counts.
             MemberEvent::Standing { epoch, forced, silent_ns } if !std::mem::replace(&mut standing_said, true) => {
                 let why = match (forced, silent_ns) {
+                    (true, _) if stepped_down == Some(true) => {
+                        "nobody elected the promoted member it stepped down for".to_string()
+                    }
                     (true, _) => "promoted (`seqcast promote`)".to_string(),
                     (false, Some(ns)) => format!(
                         "its leader silent for {:.1} ms (election timeout {election_timeout_ms} ms)",
                         ns as f64 / 1e6
                     ),
+                    (false, None) if stepped_down.is_some() => "no leader heard since it stepped down".to_string(),
                     (false, None) => "no leader heard since it started".to_string(),
                 };
                 println!("standing: for epoch {epoch}, {why}, at {}", when());
             }
             MemberEvent::SteppedDown { epoch, by, newer, promoted } => {
+                stepped_down = Some(promoted);
                 let why = match promoted {
                     true => format!("node {by} stands in epoch {newer}, promoted (`seqcast promote`)"),
                     false => format!(
@@ -584,11 +591,13 @@ struct Leaderless {
     nodes: u16,
     /// `--failover manual`: nobody stands until an operator promotes one.
     manual: bool,
+    /// Frames of another cluster shape dropped when it last had a leader.
+    shape_seen: u64,
 }
 
 impl Leaderless {
     fn new(quorum: usize, nodes: u16, manual: bool) -> Leaderless {
-        Leaderless { seconds: 0, refused_empty: false, refused_seen: 0, quorum, nodes, manual }
+        Leaderless { seconds: 0, refused_empty: false, refused_seen: 0, quorum, nodes, manual, shape_seen: 0 }
     }
 
     fn tick(&mut self, member: &seqcast::core::Member, now: seqcast::core::Nanos, who: &str) {
@@ -614,6 +623,7 @@ impl Leaderless {
         }
         if !silent {
             self.seconds = 0;
+            self.shape_seen = member.rejects().other_shape;
             return;
         }
         self.seconds += 1;
@@ -621,14 +631,16 @@ impl Leaderless {
             return;
         }
         let at = super::args::clock_time();
-        if member.rejects().other_shape > 0 {
-            eprintln!(
-                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s: members whose cluster file gives \
-                 another node count or quorum drop its frames and it drops theirs (the other_shape warning \
-                 above), so none of them counts it for a vote: give every member the same cluster file"
-            );
-            return;
-        }
+        // Frames of another cluster shape dropped while it had no leader:
+        // if this member's file is the stale one, nobody counts its votes.
+        let shape = match member.rejects().other_shape > self.shape_seen {
+            true => {
+                "; also, frames of a member whose cluster file gives another node count or quorum were dropped \
+                 meanwhile (the other_shape warning above): members of different shapes count each other for \
+                 nothing, so give every member the same cluster file"
+            }
+            false => "",
+        };
         if member.epoch() != Epoch::ZERO {
             let e = member.election_stats();
             let elects = "the cluster elects once enough members that hold its log run: start those that are down";
@@ -637,7 +649,7 @@ impl Leaderless {
                     "its journal failed (said above), so it neither votes nor stands; {elects} with a journal that \
                      works, and restart this one once its journal is fixed"
                 )
-            } else if e.answers == 0 && !member.has_heard_leader() && (e.stood > 0 || !self.manual) {
+            } else if e.answers == 0 && !member.has_heard_leader() && e.stood > 0 {
                 format!(
                     "it has heard no leader since it started and no member answered its vote requests (it stood {} \
                      times): the others are down, or they and this member do not hear each other (another group \
@@ -659,7 +671,7 @@ impl Leaderless {
                 )
             };
             eprintln!(
-                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {why}",
+                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {why}{shape}",
                 member.epoch()
             );
             return;
@@ -678,6 +690,6 @@ impl Leaderless {
                  before it holds what the leader sequenced)"
             ),
         };
-        eprintln!("{at} warning: {who} follows nobody: {why}");
+        eprintln!("{at} warning: {who} follows nobody: {why}{shape}");
     }
 }

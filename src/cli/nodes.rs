@@ -410,7 +410,7 @@ impl AckWatch {
     /// on a new port; from two addresses in turn, two nodes given one id.
     fn sources(&mut self, leader: &seqcast::core::Leader) {
         let changes = leader.stats().ack_source_changes;
-        let new = changes - std::mem::replace(&mut self.source_changes, changes);
+        let new = changes.saturating_sub(std::mem::replace(&mut self.source_changes, changes));
         let Some((id, before, after)) = leader.ack_source_changed().filter(|_| new > 0) else { return };
         let at = super::args::clock_time();
         if new == 1 {
@@ -444,8 +444,9 @@ impl AckWatch {
     /// UNRECOVERABLEs sent since the last tick, with the span of all so far.
     fn gone(&mut self, leader: &seqcast::core::Leader) {
         let (events, sent) = (leader.stats().events_unrecoverable, leader.stats().unrecoverable_sent);
-        let new = events - std::mem::replace(&mut self.events_unrecoverable, events);
-        let replies = sent - std::mem::replace(&mut self.unrecoverable_sent, sent);
+        // A member elected again leads with counts from 0.
+        let new = events.saturating_sub(std::mem::replace(&mut self.events_unrecoverable, events));
+        let replies = sent.saturating_sub(std::mem::replace(&mut self.unrecoverable_sent, sent));
         if let Some((first, end)) = leader.unrecoverable_span().filter(|_| new > 0) {
             // A reader asking again is told again: the count is of
             // sequences named in replies, the span of what is gone.

@@ -123,10 +123,10 @@ fn running(cluster_id: Option<u32>) -> Vec<Running> {
     found
 }
 
-/// True if `addr`'s IP is one of this host's: a socket binds to it
-/// (nothing is sent).
+/// True if `addr`'s IP is one of this host's (its interfaces' addresses;
+/// not a bind, which `ip_nonlocal_bind` lets succeed for any address).
 fn on_this_host(addr: &std::net::SocketAddrV4) -> bool {
-    std::net::UdpSocket::bind((*addr.ip(), 0)).is_ok()
+    seqcast::net::is_local_addr(*addr.ip()).unwrap_or(false)
 }
 
 /// Runs `seqcast stat`.
@@ -163,7 +163,8 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 if on_this_host(addr) {
                     failed = true;
                     println!(
-                        "cluster {cluster:<6} node {id:<3} {addr}: NOT RUNNING (its address is this host's, and no metrics are noted)"
+                        "cluster {cluster:<6} node {id:<3} {addr}: NOT RUNNING (its address is this host's, and no \
+                         metrics are noted by this user)"
                     );
                 } else {
                     println!("cluster {cluster:<6} node {id:<3} {addr}: on another host (run `seqcast stat` there)");

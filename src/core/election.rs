@@ -446,7 +446,8 @@ impl Election {
     /// The candidacy just started, for its notice: its epoch, whether it
     /// was forced, and how long the leader followed had been silent.
     pub(super) fn standing(&self, now: Nanos) -> Option<(Epoch, bool, Option<Nanos>)> {
-        let silent = self.heard_leader.then(|| now.saturating_sub(self.leader_at));
+        // Stepping down leaves no leader heard (`leader_at` 0).
+        let silent = (self.heard_leader && self.leader_at != 0).then(|| now.saturating_sub(self.leader_at));
         self.candidacy.map(|c| (c.epoch, c.forced, silent))
     }
 

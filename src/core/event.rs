@@ -75,7 +75,7 @@ pub enum MemberEvent<'a> {
         /// promoted member that nobody elected, it stands again).
         forced: bool,
         /// How long the leader it followed had been silent (`None`: it
-        /// has heard no leader since it started).
+        /// has heard no leader since it started, or since it stepped down).
         silent_ns: Option<u64>,
     },
     /// With failover: this member led `epoch` and leads no more: member

@@ -9,7 +9,7 @@ mod socket;
 mod storage;
 
 pub use crate::sys::{
-    Clock, catch_stop_signals, end_on_closed_pipe, interface_addr, pin_to_cpu, stop_requested, unpin,
+    Clock, catch_stop_signals, end_on_closed_pipe, interface_addr, is_local_addr, pin_to_cpu, stop_requested, unpin,
 };
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{

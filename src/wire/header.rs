@@ -46,7 +46,10 @@ pub struct Header {
     pub cluster: U32,
     /// A client's admission token, on a SUBMIT and on a BUSY with
     /// [`BusyReason::Hello`](super::BusyReason::Hello); an observer's, on
-    /// its NAK (and the BUSY with Hello answering it); zero otherwise.
+    /// its NAK (and the BUSY with Hello answering it); on every frame a
+    /// member sends to members, its cluster's shape
+    /// ([`Config::shape`](crate::core::Config::shape)), which its other
+    /// frames may carry too (clients ignore it); zero otherwise.
     pub token: U32,
     /// Leader epoch the sender is in (DESIGN §2, fencing).
     pub epoch: U64,

@@ -1038,6 +1038,32 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
     leader.handle_datagram(20, addr(1), &buf[..len]);
     let fenced = "SteppedDown { epoch: Epoch(1), by: NodeId(1), newer: Epoch(5), promoted: false }";
     assert_eq!(changes(&mut leader), [fenced]);
+    // Member 1, elected, steps down the same way; nobody leads after it:
+    // it stands with no leader heard since (not a silence from time 0).
+    let vote = |from: u16, epoch: u64, granted: bool| {
+        let header = Header::new(Kind::Vote, from, config.cluster_id, Epoch(epoch));
+        let body = Vote::new(NodeId(1), granted, Claim { epoch: Epoch(1), seq: Seq(1) });
+        let mut buf = vec![0; 128];
+        let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
+        buf.truncate(len);
+        buf
+    };
+    one.handle_datagram(at + 1, addr(2), &vote(2, 2, true));
+    assert!(one.is_leader());
+    one.handle_datagram(at + 2, addr(2), &vote(2, 5, false));
+    assert!(!one.is_leader());
+    let mut stood = Vec::new();
+    for _ in 0..100 {
+        let at = one.poll_timeout().unwrap();
+        one.handle_timeout(at);
+        drain(&mut one, at);
+        stood = changes(&mut one);
+        if stood.iter().any(|s| s.starts_with("Standing")) {
+            break;
+        }
+    }
+    let down = "SteppedDown { epoch: Epoch(2), by: NodeId(2), newer: Epoch(5), promoted: false }";
+    assert_eq!(stood, [down, "Standing { epoch: Epoch(6), forced: false, silent_ns: None }"]);
     // A leader asked by a promoted member with as long a log.
     let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
     leader.handle_datagram(20, addr(2), &request(2, 2, (1, 0), true));
