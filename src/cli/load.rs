@@ -145,10 +145,11 @@ pub fn run_with_progress(
             if stalled >= 2 && committed == 0 && !stop.load(Ordering::Relaxed) {
                 // Nothing ever came back: say so now rather than run the schedule out.
                 eprintln!(
-                    "{} error: no reply from {target} after {} ms: nothing committed (is a sequencer running \
-                     there, in this cluster id, with the same key?)",
+                    "{} error: no reply from {target} after {} ms: nothing committed (is {} running there, in \
+                     this cluster id, with the same key?)",
                     super::args::clock_time(),
-                    stalled * 1000
+                    stalled * 1000,
+                    if options.members.is_some() { "a member" } else { "a sequencer" }
                 );
                 stop.store(true, Ordering::Relaxed);
             } else if stalled >= 2 && committed > 0 && !warned {
@@ -263,10 +264,13 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         None => {}
     }
     if r.redirects > 0 {
-        println!(
-            "failover: clients turned to another member {} times; the last leader heard led epoch {}",
-            r.redirects, r.epoch
-        );
+        match r.epoch {
+            0 => println!("failover: clients turned to another member {} times, and heard no leader", r.redirects),
+            epoch => println!(
+                "failover: clients turned to another member {} times; the last leader heard led epoch {epoch}",
+                r.redirects
+            ),
+        }
     }
     if let Some(request) = r.refused {
         println!(

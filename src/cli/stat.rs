@@ -37,7 +37,13 @@ fn scrape(addr: SocketAddr) -> Result<BTreeMap<String, f64>, String> {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: seqcast\r\n\r\n").map_err(|e| e.to_string())?;
     let mut page = String::new();
-    stream.read_to_string(&mut page).map_err(|e| e.to_string())?;
+    stream.read_to_string(&mut page).map_err(|e| match e.kind() {
+        // A node stopped (SIGSTOP) or starved accepts and does not answer.
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            "connected, but no answer within 500 ms (the node is stopped, or starved of CPU)".to_string()
+        }
+        _ => e.to_string(),
+    })?;
     let body = page.split("\r\n\r\n").nth(1).ok_or("not an HTTP answer")?;
     Ok(body
         .lines()
