@@ -229,7 +229,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
     // Promotions refused so far (each said, once a turn).
-    let mut promote_refused = 0;
+    let (mut promote_refused, mut promote_stale) = (0, 0);
     // A candidacy since it last led or followed was said.
     let mut standing_said = false;
     // It stepped down (for a promoted member: true) and neither leads nor follows since.
@@ -332,6 +332,15 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             let refused = member.election_stats().promote_refused;
             if refused > std::mem::replace(&mut promote_refused, refused) {
                 promote_refused_text(member, id);
+            }
+            let stale = member.election_stats().promote_stale;
+            if stale > std::mem::replace(&mut promote_stale, stale) {
+                eprintln!(
+                    "{} warning: member {id}: ignored a `seqcast promote` that named an epoch this member is not in \
+                     (epoch {} now: the lead moved since promote looked, or the promote was replayed); ask again",
+                    super::args::clock_time(),
+                    member.epoch()
+                );
             }
             match member.follower() {
                 Some(f) => unanswered.tick(f, driver.now(), &format!("member {id}")),

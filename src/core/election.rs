@@ -44,6 +44,9 @@ pub struct ElectionStats {
     /// VOTEs received for its own candidacies, granted or refused: none
     /// while it stands means no member hears it, or it hears none.
     pub answers: u64,
+    /// PROMOTEs for this member naming an epoch it is not in (the lead
+    /// moved since `seqcast promote` looked, or a replay): ignored.
+    pub promote_stale: u64,
 }
 
 /// What the member's role says of its log, as the election needs it.
@@ -449,6 +452,11 @@ impl Election {
         // Stepping down leaves no leader heard (`leader_at` 0).
         let silent = (self.heard_leader && self.leader_at != 0).then(|| now.saturating_sub(self.leader_at));
         self.candidacy.map(|c| (c.epoch, c.forced, silent))
+    }
+
+    /// A PROMOTE for this member named an epoch it is not in.
+    pub(super) fn promote_stale(&mut self) {
+        self.stats.promote_stale += 1;
     }
 
     /// An operator asks this member to stand now. Returns `None` if it

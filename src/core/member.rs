@@ -478,6 +478,7 @@ impl Member {
                     self.promote(now);
                 } else {
                     self.rejects.election += 1;
+                    self.election.promote_stale();
                 }
                 None
             }

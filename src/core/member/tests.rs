@@ -674,6 +674,7 @@ fn a_promote_of_an_epoch_gone_or_that_heard_no_leader_while_one_leads_moves_noth
         assert!(!stood(&mut two, 2 * MS), "{why}");
     }
     assert_eq!(two.rejects().election, 2);
+    assert_eq!(two.election_stats().promote_stale, 2, "counted, for its driver to say why");
     two.handle_datagram(3 * MS, addr(99), &promote_frame(2, 1));
     assert!(stood(&mut two, 3 * MS), "the epoch it follows: it stands");
     // With its leader silent, a PROMOTE that heard no leader is honoured too.
