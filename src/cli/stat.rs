@@ -26,7 +26,8 @@ pub struct StatArgs {
     /// this host).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "cluster_id"])]
     cluster: Option<std::path::PathBuf>,
-    /// Print one table and exit (exit 1 if a node did not answer, or one of the cluster file's nodes whose address is this host's is not running).
+    /// Print one table and exit (exit 1 if a node did not answer, or a node
+    /// of the cluster file whose address is this host's is not running).
     #[arg(long)]
     once: bool,
 }

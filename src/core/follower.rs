@@ -7,7 +7,7 @@ use super::timer::TimerTable;
 use super::window::{Insert, NakLimits, Popped, Window};
 use super::{
     Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, JournalClaim, Nanos, NodeId, Peers,
-    Rejects, Seq, Transmit, admits, parse, same_shape,
+    Rejects, Seq, Transmit, admits, parse,
 };
 use crate::wire::{
     Ack, Batch, BusyReason, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit,
@@ -592,9 +592,7 @@ impl Follower {
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         // A tail reads any member's log, whatever its cluster file says.
         let shape = if self.observer { 0 } else { self.config.shape() };
-        if let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects)
-            && same_shape(&datagram, shape, &mut self.rejects)
-        {
+        if let Some(datagram) = parse(bytes, (self.config.cluster_id, shape), &mut self.rejects) {
             self.handle_frame(now, from, datagram);
         }
     }

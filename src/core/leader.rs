@@ -9,7 +9,7 @@ use super::clients::{Clients, Room};
 use super::timer::TimerTable;
 use super::{
     Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, Peers, Rejects, Ring, Seq,
-    Transmit, admits, parse, quorum_commit, same_shape,
+    Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
     Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_RESENT, Frame, FrameWriter, Header, Heartbeat, Kind,
@@ -542,9 +542,7 @@ impl Leader {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        if let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects)
-            && same_shape(&datagram, self.config.shape(), &mut self.rejects)
-        {
+        if let Some(datagram) = parse(bytes, (self.config.cluster_id, self.config.shape()), &mut self.rejects) {
             self.handle_frame(now, from, datagram);
         }
     }

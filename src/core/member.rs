@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
-use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse, same_shape};
+use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse};
 use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
 
 enum Role {
@@ -333,10 +333,9 @@ impl Member {
                 Role::Follower(follower) => follower.handle_datagram(now, from, bytes),
             };
         }
-        let Some(datagram) = parse(bytes, self.config.cluster_id, &mut self.rejects) else { return };
-        if !same_shape(&datagram, self.config.shape(), &mut self.rejects) {
+        let Some(datagram) = parse(bytes, (self.config.cluster_id, self.config.shape()), &mut self.rejects) else {
             return;
-        }
+        };
         let sender = datagram.header.member();
         if sender == Some(self.id) {
             // Its own multicast, looped back to the group socket, is no news;

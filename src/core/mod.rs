@@ -180,9 +180,10 @@ enum Peers {
     Leader { leader: Option<NodeId>, nodes: u16 },
 }
 
-/// The wire's checks (DESIGN §2), then the cluster id: a datagram that
-/// passes is parsed, once, into a typed frame.
-fn parse<'a>(bytes: &'a [u8], cluster: u32, rejects: &mut Rejects) -> Option<Datagram<'a>> {
+/// The wire's checks (DESIGN §2), then the cluster id and `shape` (see
+/// [`same_shape`]): a datagram that passes is parsed, once, into a typed
+/// frame.
+fn parse<'a>(bytes: &'a [u8], (cluster, shape): (u32, u32), rejects: &mut Rejects) -> Option<Datagram<'a>> {
     let datagram = match wire::parse(bytes) {
         Ok(datagram) => datagram,
         Err(error) => {
@@ -194,7 +195,7 @@ fn parse<'a>(bytes: &'a [u8], cluster: u32, rejects: &mut Rejects) -> Option<Dat
         rejects.foreign_cluster += 1;
         return None;
     }
-    Some(datagram)
+    same_shape(&datagram, shape, rejects).then_some(datagram)
 }
 
 /// True if the sender may send this frame to this node. Clients (sender
@@ -242,6 +243,7 @@ pub fn shape_text(shape: u32) -> String {
 
 /// [`parse`], then [`admits`].
 fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Rejects) -> Option<Datagram<'a>> {
-    let datagram = parse(bytes, template.cluster.get(), rejects)?;
+    // A client checks no shape (its leader's frames carry one; it has none).
+    let datagram = parse(bytes, (template.cluster.get(), 0), rejects)?;
     admits(&datagram, peers, rejects).then_some(datagram)
 }
