@@ -41,6 +41,13 @@ struct Options {
     auth_only: Option<f64>,
 }
 
+impl Options {
+    /// How much of a full run's durations a run takes.
+    fn scale(&self) -> f64 {
+        if self.quick { 0.3 } else { 1.0 }
+    }
+}
+
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1).cloned());
@@ -313,60 +320,26 @@ fn leader_instructions(
     (dumped && events > 0.0).then(|| total / events)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--role") {
-        return baseline::child_main(&args[i + 1..]);
-    }
-    let o = options();
-    std::fs::create_dir_all(&o.out).unwrap();
-    if let Some(sustained) = o.journal_only {
-        let mut t = Table { rows: Vec::new(), json: Vec::new() };
-        println!("seqcast bench: the journal's figures only, on {}", machine());
-        journal::run(&mut t, &o.out, o.quick, o.idle, sustained);
-        return t.print();
-    }
-    if let Some(sustained) = o.auth_only {
-        let mut t = Table { rows: Vec::new(), json: Vec::new() };
-        println!("seqcast bench: authentication's figures only, on {}", machine());
-        let rtt = baseline::ping_pong(o.idle, o.cpus, 144, 5_000);
-        let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
-        auth::run(&mut t, &o.out, o.quick, o.idle, o.cpus, sustained, floor_p50);
-        return t.print();
-    }
-    let started = Instant::now();
-    let mut t = Table { rows: Vec::new(), json: Vec::new() };
-    let scale = if o.quick { 0.3 } else { 1.0 };
-    println!(
-        "seqcast bench: {} mode, idle {}{}, on {}",
-        if o.quick { "quick" } else { "full" },
-        o.idle.name(),
-        if o.cpus > 0 { format!(", each process pinned to one of {} CPUs in turn", o.cpus) } else { String::new() },
-        machine()
-    );
-    if o.idle == Wait::Spin && std::thread::available_parallelism().map_or(1, |n| n.get()) < 5 {
-        println!(
-            "note: spin needs a core per spinning process (leader, 2 followers, load generator, plus the baseline's two); \
-             with fewer cores its figures measure the scheduler, not seqcast"
-        );
-    }
+/// One round of the flood limit: both senders, the better one counting.
+fn flood_round(o: &Options) -> f64 {
+    let by: Vec<(Sender, f64)> = Sender::ALL
+        .iter()
+        .map(|&s| (s, baseline::flood(o.idle, o.cpus, Config::default().mtu, o.scale(), s)))
+        .collect();
+    let text: Vec<String> = by.iter().map(|(s, d)| format!("{} {d:.0}", s.name())).collect();
+    println!("baseline flood (recvmmsg, {} B): {} datagrams/s", Config::default().mtu, text.join(", "));
+    by.iter().map(|b| b.1).fold(0.0, f64::max)
+}
 
-    // The flood limit: measured three times, interleaved with the rate sweep
-    // it judges (before it, after its doubling, after its refinement), each
-    // time with both senders, the better one counting; the ratio divides by
-    // the median of the three.
-    let per = events_per_datagram();
-    let flood_round = || {
-        let by: Vec<(Sender, f64)> = Sender::ALL
-            .iter()
-            .map(|&s| (s, baseline::flood(o.idle, o.cpus, Config::default().mtu, scale, s)))
-            .collect();
-        let text: Vec<String> = by.iter().map(|(s, d)| format!("{} {d:.0}", s.name())).collect();
-        println!("baseline flood (recvmmsg, {} B): {} datagrams/s", Config::default().mtu, text.join(", "));
-        by.iter().map(|b| b.1).fold(0.0, f64::max)
-    };
-    let mut floods = vec![flood_round()];
+/// The ping-pong floor, per round (µs): what every latency ratio divides by.
+struct Floor {
+    /// Medians over the rounds of the ping-pong's p50, p99 and p99.9.
+    rtt_us: [f64; 3],
+}
 
+/// Commit latency at low load, with 2, 4 and 8 followers, each round in turn
+/// with the ping-pong that judges it.
+fn latency(o: &Options, t: &mut Table) -> Floor {
     // Latency at low load, against the ping-pong measured in turns with it
     // (ping-pong, cluster, ping-pong, cluster, …): a neighbour that slows the
     // machine for a while then weighs on both sides of the ratio alike (the
@@ -374,6 +347,7 @@ fn main() {
     // runs alone: a ping-pong beside an idle cluster measured 7.1 µs, as
     // that cluster's timers kept the virtual CPUs from sleeping.
     let idle = idle_flag(o.idle);
+    let scale = o.scale();
     let (rounds, pings) = if o.quick { (2, 5_000) } else { (4, 20_000) };
     let out = o.out.to_str().unwrap().to_string();
     let (mut rtt, mut commit, mut lost) = (report::histogram(), report::histogram(), 0.0);
@@ -495,9 +469,19 @@ fn main() {
     if lost != 0.0 {
         t.note("LOST at 10k events/s", &format!("{lost}"));
     }
+    Floor { rtt_us: [rtt_p50, rtt_p99, rtt_p999] }
+}
 
+/// The highest rate sustained, against the flood limit measured three times,
+/// interleaved with the sweep it judges (before it, after its doubling,
+/// after its refinement), each time with both senders, the better one
+/// counting; the ratio divides by the median of the three. Returns the rate
+/// and that median (datagrams/s).
+fn sweep(o: &Options, t: &mut Table, per: usize) -> (f64, f64) {
     // Rate sweep: the highest rate with nothing lost and p99 under 10 ms:
     // doubling until a rate is not sustained, then halving the gap twice.
+    let (idle, scale) = (idle_flag(o.idle), o.scale());
+    let mut floods = vec![flood_round(o)];
     let p99_bound_us = 10_000.0;
     let mut curve = String::new();
     let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
@@ -539,7 +523,7 @@ fn main() {
     }
     // The flood runs alone: an idle cluster beside it takes cores too.
     stop(cluster);
-    floods.push(flood_round());
+    floods.push(flood_round(o));
     let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
     for _ in 0..2 {
         if bad == 0 {
@@ -552,7 +536,7 @@ fn main() {
         }
     }
     stop(cluster);
-    floods.push(flood_round());
+    floods.push(flood_round(o));
     let datagrams = median(floods.clone());
     let limit = datagrams * per as f64;
     println!(
@@ -568,7 +552,12 @@ fn main() {
         Some((limit, "flood × events/dgram")),
         Some(("≥ 0.9", sustained >= 0.9 * limit)),
     );
+    (sustained, datagrams)
+}
 
+/// The leader's CPU per event with 2, 4 and 8 followers (rusage, perf's user
+/// share, callgrind's instructions), and its growth from 2 to 8.
+fn leader_cost(o: &Options, t: &mut Table, per: usize) {
     // Leader CPU per committed event with 2, 4 and 8 followers: the loaded
     // run's CPU less that of the same cluster left idle as long (start-up,
     // pre-faulting, heartbeats), over the events committed. Spinning or
@@ -583,6 +572,7 @@ fn main() {
     // here. The user-space share comes from perf instead: cpu-clock samples
     // 20,000 times a second of the leader's CPU time, each marked user or
     // kernel by where it landed, and their periods add up to that time.
+    let (idle, scale) = (idle_flag(o.idle), o.scale());
     let (cost_rate, cost_s) = (50_000, 5.0 * scale);
     let repeats = if o.quick { 1 } else { 3 };
     let counts: &[usize] = if o.idle == Wait::Block { &[2, 4, 8] } else { &[] };
@@ -682,10 +672,13 @@ fn main() {
     } else if !counts.is_empty() {
         t.note("leader user CPU/event growth", "not judged: perf could not sample the leader");
     }
+}
 
+/// Resident sets early and late in a long run at 0.8 of the sustained rate.
+fn memory(o: &Options, t: &mut Table, sustained: f64, per: usize) {
     // Memory: resident set early and late in a high-rate run.
     let (early_s, late_s) = if o.quick { (3.0, 12.0) } else { (10.0, 60.0) };
-    let cluster = Cluster::start_custom(6, 2, &idle, &[], o.cpus);
+    let cluster = Cluster::start_custom(6, 2, &idle_flag(o.idle), &[], o.cpus);
     let rate = (sustained * 0.8).max(20_000.0) as u64;
     let count = (rate as f64 * (late_s + 1.0)) as u64;
     let mut args = common::strings(&[
@@ -726,9 +719,53 @@ fn main() {
     );
     t.add("leader peak RSS", mb(leader.max_rss_kb), "MiB", None, None);
     t.add("follower peak RSS", mb(followers[0].max_rss_kb), "MiB", None, None);
+}
 
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--role") {
+        return baseline::child_main(&args[i + 1..]);
+    }
+    let o = options();
+    std::fs::create_dir_all(&o.out).unwrap();
+    if let Some(sustained) = o.journal_only {
+        let mut t = Table { rows: Vec::new(), json: Vec::new() };
+        println!("seqcast bench: the journal's figures only, on {}", machine());
+        journal::run(&mut t, &o.out, o.quick, o.idle, sustained);
+        return t.print();
+    }
+    if let Some(sustained) = o.auth_only {
+        let mut t = Table { rows: Vec::new(), json: Vec::new() };
+        println!("seqcast bench: authentication's figures only, on {}", machine());
+        let rtt = baseline::ping_pong(o.idle, o.cpus, 144, 5_000);
+        let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
+        auth::run(&mut t, &o.out, o.quick, o.idle, o.cpus, sustained, floor_p50);
+        return t.print();
+    }
+    let started = Instant::now();
+    let mut t = Table { rows: Vec::new(), json: Vec::new() };
+    println!(
+        "seqcast bench: {} mode, idle {}{}, on {}",
+        if o.quick { "quick" } else { "full" },
+        o.idle.name(),
+        if o.cpus > 0 { format!(", each process pinned to one of {} CPUs in turn", o.cpus) } else { String::new() },
+        machine()
+    );
+    if o.idle == Wait::Spin && std::thread::available_parallelism().map_or(1, |n| n.get()) < 5 {
+        println!(
+            "note: spin needs a core per spinning process (leader, 2 followers, load generator, plus the baseline's two); \
+             with fewer cores its figures measure the scheduler, not seqcast"
+        );
+    }
+
+    let per = events_per_datagram();
+    let floor = latency(&o, &mut t);
+    let [rtt_p50, rtt_p99, rtt_p999] = floor.rtt_us;
+    let (sustained, datagrams) = sweep(&o, &mut t, per);
+    leader_cost(&o, &mut t, per);
+    memory(&o, &mut t, sustained, per);
     journal::run(&mut t, &o.out, o.quick, o.idle, sustained);
-    auth::run(&mut t, &o.out, o.quick, o.idle, o.cpus, sustained, floor_p50);
+    auth::run(&mut t, &o.out, o.quick, o.idle, o.cpus, sustained, 2.0 * rtt_p50);
 
     t.print();
     let json = format!(
