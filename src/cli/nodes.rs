@@ -379,7 +379,9 @@ impl AckWatch {
                 continue;
             }
             if f.silent {
-                eprintln!("{at} leader: follower {id} heard again (it holds up to {h})");
+                // A follower restarted without its journal comes back empty.
+                let holds = if h == 0 { "nothing yet".to_string() } else { format!("up to {h}") };
+                eprintln!("{at} leader: follower {id} heard again (it holds {holds}; the leader is at {newest})");
                 f.silent = false;
             }
             if since >= SILENT_NS / 2 {
