@@ -38,6 +38,9 @@ pub trait Machine {
     fn rejected(&self) -> u64 {
         0
     }
+    /// The node stops cleanly (not called when it crashes): a machine that
+    /// journals keeps what only its memory knew (DESIGN §8).
+    fn stopped(&mut self, _now: Nanos) {}
 }
 
 macro_rules! machine {

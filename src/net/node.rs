@@ -107,6 +107,7 @@ fn run_loop<M: Machine>(
         }
         driver.wait(machine, tick_at.min(now + WAIT_MAX_NS))?;
     }
+    machine.stopped(driver.now());
     Ok(())
 }
 

@@ -33,6 +33,12 @@ pub(super) trait Durable {
     fn journal_commit(&self) -> Seq {
         Seq::ZERO
     }
+    /// What it knows committed, kept beside its journal at a clean stop:
+    /// its last records carry only the commit known when they were written,
+    /// and a leader's learns more with every quorum of ACKs after them.
+    fn stop_commit(&self) -> Seq {
+        self.journal_commit()
+    }
     /// A range to serve from the journal (a leader's).
     fn poll_history(&mut self, _now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         None
@@ -55,6 +61,9 @@ pub(super) trait Durable {
 impl Durable for Leader {
     fn poll_append(&mut self) -> Option<Append<'_>> {
         Leader::poll_append(self)
+    }
+    fn stop_commit(&self) -> Seq {
+        Leader::journal_commit(self)
     }
     fn handle_durable(&mut self, through: Seq) {
         Leader::handle_durable(self, through)
@@ -87,6 +96,14 @@ impl Durable for Member {
     }
     fn journal_claim(&self) -> Option<JournalClaim> {
         Member::journal_claim(self)
+    }
+    fn journal_commit(&self) -> Seq {
+        // A leader's commit moves with every quorum of ACKs: a file write
+        // each time would sit on its commit path. Kept at a clean stop.
+        self.follower().map_or(Seq::ZERO, Follower::journal_commit)
+    }
+    fn stop_commit(&self) -> Seq {
+        Member::journal_commit(self)
     }
     fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         Member::poll_history(self, now)
@@ -582,6 +599,17 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         }
         if let Err(error) = result {
             self.fail(now, error);
+        }
+    }
+
+    fn stopped(&mut self, now: Nanos) {
+        let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
+        let known = self.machine.stop_commit();
+        if known > self.commit_kept {
+            self.commit_kept = known;
+            if let Err(error) = journal.write_commit(known) {
+                self.fail(now, error);
+            }
         }
     }
 

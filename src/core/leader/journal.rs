@@ -44,6 +44,16 @@ impl Leader {
         Some(Append { epoch: self.header.epoch(), commit: Seq(self.commit), event })
     }
 
+    /// With a journal: what it knows committed of what it appended, for the
+    /// driver to keep beside the journal at a clean stop (its last records
+    /// carry the commit known when they were written, before their ACKs).
+    pub fn journal_commit(&self) -> Seq {
+        if !self.config.journal {
+            return Seq::ZERO;
+        }
+        Seq(self.commit.min(self.appended))
+    }
+
     /// The driver made everything up to `through` durable: the leader now
     /// counts itself as holding it.
     pub fn handle_durable(&mut self, through: Seq) {

@@ -134,6 +134,15 @@ impl Member {
         }
     }
 
+    /// With a journal: what its role knows committed of what it appended
+    /// (see [`Leader::journal_commit`], [`Follower::journal_commit`]).
+    pub fn journal_commit(&self) -> Seq {
+        match &self.role {
+            Role::Leader(leader) => leader.journal_commit(),
+            Role::Follower(follower) => follower.journal_commit(),
+        }
+    }
+
     /// The driver made everything up to `through` durable.
     pub fn handle_durable(&mut self, through: Seq) {
         match &mut self.role {
