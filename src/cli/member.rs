@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use super::args::{ClusterArgs, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
 use super::nodes::{LostSpan, rejects_text, write_histogram};
-use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq};
+use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq, StepDown};
 use seqcast::net::report;
 use seqcast::net::{self, Clock, MemberNode};
 use seqcast::wire::{Header, Kind, Promote, SENDER_CLIENT, emit};
@@ -280,13 +280,17 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 };
                 println!("standing: for epoch {epoch}, {why}, at {}", when());
             }
-            MemberEvent::SteppedDown { epoch, by, newer, promoted } => {
-                stepped_down = Some(promoted);
-                let why = match promoted {
-                    true => format!("node {by} stands in epoch {newer}, promoted (`seqcast promote`)"),
-                    false => format!(
+            MemberEvent::SteppedDown { epoch, by, newer, cause } => {
+                stepped_down = Some(cause == StepDown::Promoted);
+                let why = match cause {
+                    StepDown::Promoted => format!("node {by} stands in epoch {newer}, promoted (`seqcast promote`)"),
+                    StepDown::Fenced => format!(
                         "node {by} refused a vote in epoch {newer}: it is fenced from this leader, whose commits \
                          cannot count it, so an election brings every member into one epoch"
+                    ),
+                    StepDown::Superseded => format!(
+                        "node {by} leads epoch {newer}, elected while this leader was not heard (the process \
+                         paused, or cut off from the others)"
                     ),
                 };
                 println!("stepped down: led epoch {epoch}; {why}, at {}", when());

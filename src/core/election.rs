@@ -276,6 +276,9 @@ pub(super) struct Election {
     /// The member, and the newer epoch, of the refused VOTE that made this
     /// leader step down, until the member takes it.
     fenced_by: Option<(NodeId, Epoch)>,
+    /// The epoch the last PROMOTE it acted on named: `seqcast promote`
+    /// repeats it until it hears the new leader, and those copies are no news.
+    promote_named: Option<Epoch>,
 }
 
 impl Election {
@@ -308,6 +311,7 @@ impl Election {
             jitter_ns: 0,
             stand_at: None,
             fenced_by: None,
+            promote_named: None,
             deferred: None,
             forced_tries: 0,
             rng: seed,
@@ -455,8 +459,15 @@ impl Election {
     }
 
     /// A PROMOTE for this member named an epoch it is not in.
-    pub(super) fn promote_stale(&mut self) {
-        self.stats.promote_stale += 1;
+    /// A PROMOTE for this member named `epoch`, one it is in (`current`):
+    /// acted on; or one it is not in: stale, unless it repeats the one
+    /// acted on (`seqcast promote` sends until it hears the new leader).
+    pub(super) fn promote_heard(&mut self, epoch: Epoch, current: bool) {
+        if current {
+            self.promote_named = Some(epoch);
+        } else if self.promote_named != Some(epoch) {
+            self.stats.promote_stale += 1;
+        }
     }
 
     /// An operator asks this member to stand now. Returns `None` if it

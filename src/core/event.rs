@@ -79,8 +79,7 @@ pub enum MemberEvent<'a> {
         silent_ns: Option<u64>,
     },
     /// With failover: this member led `epoch` and leads no more: member
-    /// `by` stood in `newer`, promoted by an operator, or told it of
-    /// `newer` (a refused VOTE: it is fenced from this leader).
+    /// `by` named `newer`, for the reason `cause` says.
     SteppedDown {
         /// The epoch it led.
         epoch: Epoch,
@@ -88,9 +87,22 @@ pub enum MemberEvent<'a> {
         by: NodeId,
         /// The newer epoch that member named.
         newer: Epoch,
-        /// `by` was promoted (a forced VOTE_REQUEST).
-        promoted: bool,
+        /// Why.
+        cause: StepDown,
     },
+}
+
+/// Why a leader stepped down ([`MemberEvent::SteppedDown`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepDown {
+    /// A member refused it a vote in a newer epoch: it is fenced from this
+    /// leader, whose commits cannot count it.
+    Fenced,
+    /// A member stood, promoted by an operator (a forced VOTE_REQUEST).
+    Promoted,
+    /// It heard the leader of a newer epoch, elected while this one was
+    /// not heard (paused, or cut off from the others).
+    Superseded,
 }
 
 /// A record a machine hands its driver to journal (DESIGN §8).

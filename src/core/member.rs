@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
-use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, Transmit, admits, parse};
+use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
 use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
 
 enum Role {
@@ -253,7 +253,7 @@ impl Member {
             (Decision::StepDown, Role::Leader(leader)) => {
                 if let Some((by, newer)) = self.election.take_fenced_by() {
                     let epoch = leader.epoch();
-                    self.notices.push_back(MemberEvent::SteppedDown { epoch, by, newer, promoted: false });
+                    self.notices.push_back(MemberEvent::SteppedDown { epoch, by, newer, cause: StepDown::Fenced });
                 }
                 self.step_down(now)
             }
@@ -291,6 +291,13 @@ impl Member {
 
     /// A leader of a newer `epoch` speaks: leading, step down; follow it.
     fn follow(&mut self, now: Nanos, epoch: Epoch, leader: NodeId) {
+        if let Role::Leader(old) = &self.role {
+            // Heard the newer leader itself (it was paused, or cut off, while
+            // the others elected): said as a step-down fenced by that leader.
+            let _ = self.election.take_fenced_by();
+            let (epoch, by, newer) = (old.epoch(), leader, epoch);
+            self.notices.push_back(MemberEvent::SteppedDown { epoch, by, newer, cause: StepDown::Superseded });
+        }
         self.step_down(now);
         self.election.follow(now, epoch);
         let Role::Follower(follower) = &mut self.role else { unreachable!("stepped down") };
@@ -473,11 +480,11 @@ impl Member {
                 // that saw no leader while this member hears one.
                 let heard = self.election.hears_leader(now, &self.view());
                 let current = if epoch == Epoch::ZERO { !heard } else { epoch == self.epoch() };
+                self.election.promote_heard(epoch, current);
                 if current {
                     self.promote(now);
                 } else {
                     self.rejects.election += 1;
-                    self.election.promote_stale();
                 }
                 None
             }
@@ -492,7 +499,7 @@ impl Member {
                             epoch: self.epoch(),
                             by,
                             newer,
-                            promoted: true,
+                            cause: StepDown::Promoted,
                         });
                         self.step_down(now);
                         self.election.on_vote_request(now, request, &self.view())

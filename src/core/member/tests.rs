@@ -665,7 +665,7 @@ fn promote_frame(node: u16, led: u64) -> Vec<u8> {
 fn a_promote_of_an_epoch_gone_or_that_heard_no_leader_while_one_leads_moves_nothing() {
     let config = Config { failover: Failover::Manual, election_timeout_ns: 20 * MS, ..Config::default() };
     let data = data_of_node_0(&config);
-    let mut two = Member::new(config, NodeId(2), 0).unwrap();
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
     two.handle_datagram(MS, addr(0), &data);
     drain(&mut two, MS);
     let stood = |m: &mut Member, now| drain(m, now).iter().any(|(kind, _)| *kind == Kind::VoteRequest);
@@ -677,6 +677,19 @@ fn a_promote_of_an_epoch_gone_or_that_heard_no_leader_while_one_leads_moves_noth
     assert_eq!(two.election_stats().promote_stale, 2, "counted, for its driver to say why");
     two.handle_datagram(3 * MS, addr(99), &promote_frame(2, 1));
     assert!(stood(&mut two, 3 * MS), "the epoch it follows: it stands");
+    // Elected; `seqcast promote` repeats its PROMOTE until it hears the new
+    // leader: a copy that comes after is no stale promote (an operator's
+    // trial: a promote that succeeded left a warning that it was ignored).
+    let header = Header::new(Kind::Vote, 0, config.cluster_id, Epoch(2));
+    let body = Vote::new(NodeId(2), true, Claim { epoch: Epoch(1), seq: Seq(1) });
+    let mut vote = vec![0; 128];
+    let len = emit(&mut vote, &header, Kind::Vote, &body).unwrap();
+    two.handle_datagram(4 * MS, addr(0), &vote[..len]);
+    assert!(two.is_leader());
+    two.handle_datagram(5 * MS, addr(99), &promote_frame(2, 1));
+    assert_eq!(two.election_stats().promote_stale, 2, "a repeat of the promote acted on");
+    two.handle_datagram(6 * MS, addr(99), &promote_frame(2, 7));
+    assert_eq!(two.election_stats().promote_stale, 3, "another is still stale");
     // With its leader silent, a PROMOTE that heard no leader is honoured too.
     let mut one = Member::new(Config { failover: Failover::Manual, ..auto() }, NodeId(1), 0).unwrap();
     one.handle_datagram(MS, addr(0), &data);
@@ -1037,7 +1050,7 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
     let mut buf = vec![0; 128];
     let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
     leader.handle_datagram(20, addr(1), &buf[..len]);
-    let fenced = "SteppedDown { epoch: Epoch(1), by: NodeId(1), newer: Epoch(5), promoted: false }";
+    let fenced = "SteppedDown { epoch: Epoch(1), by: NodeId(1), newer: Epoch(5), cause: Fenced }";
     assert_eq!(changes(&mut leader), [fenced]);
     // Member 1, elected, steps down the same way; nobody leads after it:
     // it stands with no leader heard since (not a silence from time 0).
@@ -1063,13 +1076,21 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
             break;
         }
     }
-    let down = "SteppedDown { epoch: Epoch(2), by: NodeId(2), newer: Epoch(5), promoted: false }";
+    let down = "SteppedDown { epoch: Epoch(2), by: NodeId(2), newer: Epoch(5), cause: Fenced }";
     assert_eq!(stood, [down, "Standing { epoch: Epoch(6), forced: false, silent_ns: None }"]);
     // A leader asked by a promoted member with as long a log.
     let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
     leader.handle_datagram(20, addr(2), &request(2, 2, (1, 0), true));
-    let promoted = "SteppedDown { epoch: Epoch(1), by: NodeId(2), newer: Epoch(2), promoted: true }";
+    let promoted = "SteppedDown { epoch: Epoch(1), by: NodeId(2), newer: Epoch(2), cause: Promoted }";
     assert_eq!(changes(&mut leader), [promoted]);
+    // A leader that hears the leader of a newer epoch, elected while it
+    // was not heard (an operator's trial: a paused leader said nothing).
+    let mut paused = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    let newer = data_of_leader(&Config { leader: NodeId(1), epoch: Epoch(5), ..config.clone() });
+    paused.handle_datagram(30 * MS, addr(1), &newer);
+    assert!(!paused.is_leader());
+    let superseded = "SteppedDown { epoch: Epoch(1), by: NodeId(1), newer: Epoch(5), cause: Superseded }";
+    assert_eq!(changes(&mut paused), [superseded]);
     // A promoted member says so.
     let mut two = Member::new(config, NodeId(2), 0).unwrap();
     two.handle_datagram(MS, addr(0), &data);
