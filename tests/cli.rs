@@ -226,7 +226,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     // A follower id the cluster has not: refused before its journal is made.
     let journal = dir.join("journal");
     let stray = ["follower", "--id", "7", "--journal", journal.to_str().unwrap()];
-    refused_with(SEQCAST, &stray, "follower id 7 must be in 0..3", 1);
+    refused_with(SEQCAST, &stray, "follower id 7 must be one of 0 to 2", 1);
     assert!(!journal.exists(), "no journal made for a follower that cannot be");
     // `journal verify DIR` of the --journal DIR itself once said "no events".
     std::fs::create_dir_all(journal.join("node-0")).unwrap();
@@ -246,13 +246,15 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     // An operator's trial: verify said nothing of a damaged claim file,
     // on which the member refuses to start.
     use seqcast::core::{Epoch, NodeId};
-    let claim = seqcast::journal::format::ClaimFile::new(9, NodeId(0), Epoch(3), true, Epoch(4));
+    let claim = seqcast::journal::format::ClaimFile::new(9, NodeId(0), Epoch(3), true, Epoch(4), (3 << 16) | 2);
     let mut bytes = zerocopy::IntoBytes::as_bytes(&claim).to_vec();
     std::fs::write(node.join("claim"), &bytes).unwrap();
     let verify = ["journal", "verify", node.to_str().unwrap()];
     let (code, text) = run(SEQCAST, &strings(&verify));
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("claim: a member's log of epoch 3, whole (it votes with it), promised epoch 4"), "{text}");
+    let claim = "claim: a member's log of epoch 3, whole (it votes with it), promised epoch 4, in a cluster of 3 nodes, \
+                 quorum 2 (a member refuses another without --reshape)";
+    assert!(text.contains(claim), "{text}");
     bytes[10] ^= 0xff;
     std::fs::write(node.join("claim"), &bytes).unwrap();
     refused_with(SEQCAST, &verify, "claim: DAMAGED (CRC mismatch): the member refuses to start on it", 1);

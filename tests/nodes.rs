@@ -1013,6 +1013,61 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A journaled cluster grown from 3 members to 5 as docs/OPERATIONS.md
+/// says: every member stopped, the new file everywhere, those that ran
+/// before started once with --reshape, the new ones with --rejoin. It keeps
+/// its log, and the new members catch up. A member started on a file of
+/// another shape than its journal's (the new one without --reshape, or a
+/// stale one later) refuses to start and names both: an operator's trial
+/// ran two members on a 3-node file beside three on a 5-node one, and each
+/// group elected a leader and committed other events under the same
+/// sequences.
+#[test]
+fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() {
+    let (dir, conf, journal) = journaled_member_cluster(35);
+    let member = |id: u16, extra: &[&str]| start_member(&dir, id, &[&["--journal", journal.as_str()], extra].concat());
+    let refused = |id: u16| {
+        let args = ["member", "--id", &id.to_string(), "--cluster", &conf, "--journal", &journal, "--quiet"];
+        let mut node = common::Proc::start("refused", common::SEQCAST, &common::strings(&args));
+        assert_eq!(node.wait(Duration::from_secs(10)), 1, "{:?}", node.output());
+        node.output().join("\n")
+    };
+    let mut members: Vec<common::Proc> = (0..3).map(|id| member(id, &[])).collect();
+    failover_load(&conf, 2000, 2000);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let three = std::fs::read_to_string(&conf).unwrap();
+    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    std::fs::write(&conf, format!("{three}node.3 = {}\nnode.4 = {}\n", free(), free())).unwrap();
+    let said = refused(0);
+    let shapes = "written in a cluster of 3 nodes, quorum 2; this member's cluster file says 5 nodes, quorum 3";
+    assert!(said.contains(shapes), "{said}");
+    let mut members: Vec<common::Proc> = (0..3).map(|id| member(id, &["--reshape"])).collect();
+    for node in &members {
+        let line = node.line("reshaped: ");
+        assert!(line.contains("kept in a cluster of 3 nodes, quorum 2; it keeps 5 nodes, quorum 3"), "{line}");
+    }
+    members.extend((3..5).map(|id| member(id, &["--rejoin"])));
+    failover_load(&conf, 2000, 2000);
+    std::thread::sleep(Duration::from_millis(1000));
+    let digests: Vec<String> = members
+        .iter_mut()
+        .map(|node| {
+            assert_eq!(node.stop(), 0, "{:?}", node.output());
+            node.line("digest: ")
+        })
+        .collect();
+    assert!(digests[0].starts_with("seq 1..=4000 events 4000 lost 0 "), "{digests:?}");
+    assert!(digests.iter().all(|d| *d == digests[0]), "{digests:?}");
+    // The old file left on one host: its member refuses it now.
+    std::fs::write(&conf, &three).unwrap();
+    let said = refused(1);
+    let shapes = "written in a cluster of 5 nodes, quorum 3; this member's cluster file says 3 nodes, quorum 2";
+    assert!(said.contains(shapes), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A member whose journal lost a middle segment drops what follows the
 /// hole and fetches it again, so that, promoted, it leads a whole log: a
 /// tail from sequence 1 gets every event. (It once read the hole as

@@ -338,18 +338,31 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     Ok(if damaged || side_damaged { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// The cluster shape a claim was written in, for its line.
+fn shape_part(shape: u32) -> String {
+    match shape {
+        0 => String::new(),
+        _ => format!(
+            ", in a cluster of {} (a member refuses another without --reshape)",
+            seqcast::core::shape_text(shape)
+        ),
+    }
+}
+
 /// The claim file's line, for a journal whose segments are `owner`'s.
 fn claim_line(claim: journal::ClaimSide, owner: Option<(u32, u16)>) -> String {
     match claim {
         Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
             format!("claim: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: the member refuses to start on it")
         }
-        Ok((_, _, (epoch, true, promised))) => {
-            format!("claim: a member's log of epoch {epoch}, whole (it votes with it), promised epoch {promised}")
-        }
-        Ok((_, _, (epoch, false, promised))) => format!(
+        Ok((_, _, (epoch, true, promised, shape))) => format!(
+            "claim: a member's log of epoch {epoch}, whole (it votes with it), promised epoch {promised}{}",
+            shape_part(shape)
+        ),
+        Ok((_, _, (epoch, false, promised, shape))) => format!(
             "claim: epoch {epoch}, not whole (the member was taking a new leader's log: it votes once a leader gave \
-             it its log again), promised epoch {promised}"
+             it its log again), promised epoch {promised}{}",
+            shape_part(shape)
         ),
         Err(e) => format!(
             "claim: DAMAGED ({}): the member refuses to start on it; restore it from a copy, or move it aside (the \
@@ -454,6 +467,8 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
         retain_bytes: None,
         retain_events: None,
         history_rate: None,
+        shape: 0,
+        reshape: false,
     };
     let (mut copy, _) = Journal::open(options)?;
     let (mut written, mut range, mut error) = (0u64, None::<(Seq, Seq)>, None);

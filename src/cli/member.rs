@@ -11,6 +11,7 @@ use super::args::{ClusterArgs, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
 use super::nodes::{LostSpan, rejects_text, write_histogram};
 use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq, StepDown};
+use seqcast::journal::JournalOptions;
 use seqcast::net::report;
 use seqcast::net::{self, Clock, MemberNode};
 use seqcast::wire::{Header, Kind, Promote, SENDER_CLIENT, emit};
@@ -46,17 +47,27 @@ pub struct MemberArgs {
     /// heartbeats every millisecond when idle.
     #[arg(long, value_name = "MS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     election_timeout_ms: u64,
-    /// This member restarts into a running cluster: it asks the others which
-    /// epoch they are in, follows the leader, and votes once it holds what
-    /// that leader had sequenced when it came back. Without --rejoin it
-    /// starts a new cluster with the others: give it only to a member that
-    /// lost its state (one started without it that holds nothing and first
-    /// hears a leader of an epoch past --epoch votes, as with --rejoin, only
-    /// once it holds what that leader had sequenced). A member whose --journal holds
-    /// anything needs neither: it resumes it, rejoins, and votes with what
-    /// its journal holds.
+    /// This member joins a running cluster: it asks the others which epoch
+    /// they are in, follows the leader, and votes once it holds what that
+    /// leader had sequenced when it came. Give it to a member that lost its
+    /// state and to a member new to a running cluster (one added as the
+    /// cluster grew): without it a member starts a new cluster with the
+    /// others, and empty members that are a quorum could elect an empty
+    /// leader among themselves. (One started without it that holds nothing
+    /// and first hears a leader of an epoch past --epoch votes, as with
+    /// --rejoin, only once it holds what that leader had sequenced.) A member
+    /// whose --journal holds anything needs neither: it resumes it, rejoins,
+    /// and votes with what its journal holds.
     #[arg(long)]
     rejoin: bool,
+    /// The cluster's node count or quorum changed, every member stopped
+    /// first: take this member's journal, kept in a cluster of the old
+    /// shape, and keep the new one from now on. Without it a member whose
+    /// journal was kept in a cluster of another shape than its cluster
+    /// file's refuses to start (a stale file on one host would let two
+    /// groups of different shapes each commit). Needs a journal.
+    #[arg(long)]
+    reshape: bool,
     /// The epoch a new cluster starts in (the first leader is --leader-id).
     #[arg(long, default_value_t = 1, conflicts_with = "rejoin", value_parser = clap::value_parser!(u64).range(1..))]
     epoch: u64,
@@ -138,7 +149,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         return fail(super::args::config_error(&e));
     }
     if id.0 >= config.nodes {
-        return fail(format!("member id {id} is not in a {}-node cluster (ids 0..{})", config.nodes, config.nodes));
+        return fail(format!(
+            "member id {id} is not in a {}-node cluster (ids 0 to {})",
+            config.nodes,
+            config.nodes - 1
+        ));
     }
     let Some(listen) = args.listen.or(resolved.node(id)) else {
         return fail("a member needs an address others know: give --listen, or a cluster file with node.N = IP:PORT");
@@ -163,7 +178,14 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let journal = match args.journal.options(&resolved, id) {
-        Ok(journal) => journal,
+        Ok(Some(journal)) => Some(JournalOptions { reshape: args.reshape, ..journal }),
+        Ok(None) if args.reshape => {
+            return fail(
+                "--reshape takes a journal kept in a cluster of another shape, but there is no journal: give \
+                 --journal DIR (or `journal = DIR` in the cluster file)",
+            );
+        }
+        Ok(None) => None,
         Err(e) => return fail(e),
     };
     let made = super::nodes::journal_made(journal.as_ref());
@@ -184,8 +206,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         } else if journal.is_some() {
             // A wiped journal looks the same: say what the other case needs.
             format!(
-                "new cluster in epoch {} (its journal is empty: a member that ran before and lost it is started \
-                 with --rejoin)",
+                "new cluster in epoch {} (its journal is empty: a member that ran before and lost it, or one new \
+                 to a running cluster, is started with --rejoin)",
                 config.epoch
             )
         } else {
@@ -214,6 +236,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     };
     if let Some(text) = super::nodes::recovery_text(node.recovery(), &then) {
         println!("{text}");
+    }
+    if let Some(kept) = node.recovery().and_then(|r| r.reshaped) {
+        println!(
+            "reshaped: its journal's claim was kept in a cluster of {}; it keeps {} from now on (--reshape)",
+            seqcast::core::shape_text(kept),
+            seqcast::core::shape_text(config.shape())
+        );
     }
     if let Some(text) = super::nodes::empty_journal_text(journal.as_ref(), node.recovery(), made, false) {
         println!("{text}");

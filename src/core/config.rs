@@ -248,10 +248,12 @@ impl fmt::Display for ConfigError {
                 nodes.saturating_sub(1)
             ),
             ConfigError::LeaderNotMember { leader, nodes } => {
-                write!(f, "leader {leader} is not a member of a {nodes}-node cluster (ids 0..{nodes})")
+                let last = nodes.saturating_sub(1);
+                write!(f, "leader {leader} is not a member of a {nodes}-node cluster (ids 0 to {last})")
             }
             ConfigError::NotAFollower { id, nodes, leader } => {
-                write!(f, "follower id {id} must be in 0..{nodes} and differ from the leader's ({leader})")
+                let last = nodes.saturating_sub(1);
+                write!(f, "follower id {id} must be one of 0 to {last} and differ from the leader's ({leader})")
             }
             ConfigError::QuorumTooLarge { quorum, nodes } => {
                 write!(f, "quorum {quorum} is larger than the cluster ({nodes} nodes)")

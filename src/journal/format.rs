@@ -167,8 +167,9 @@ pub const CLAIM_MAGIC: u32 = u32::from_le_bytes(*b"SQCL");
 
 /// The file `claim` beside a member's segments (DESIGN §8): the epoch whose
 /// leader's log the journal is a prefix of, whether it holds all that
-/// leader started its epoch with, and the epoch the member promised.
-/// Replaced whole (written aside, renamed).
+/// leader started its epoch with, the epoch the member promised, and the
+/// shape of the cluster it promised in. Replaced whole (written aside,
+/// renamed).
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct ClaimFile {
@@ -178,14 +179,15 @@ pub struct ClaimFile {
     pub version: U16,
     /// 1: the journal holds that leader's starting log; 0: it may not.
     pub whole: u8,
-    /// Reserved; zero.
-    pub reserved: u8,
+    /// The cluster's quorum when it was written (0 in files written
+    /// before it was kept: unknown).
+    pub quorum: u8,
     /// The cluster.
     pub cluster: U32,
     /// The node.
     pub node: U16,
-    /// Reserved; zero.
-    pub reserved2: U16,
+    /// The cluster's node count when it was written (0: unknown).
+    pub nodes: U16,
     /// The epoch.
     pub epoch: U64,
     /// How far past `epoch` the epoch the member promised is (0 in files
@@ -199,21 +201,28 @@ pub struct ClaimFile {
 const _: () = assert!(size_of::<ClaimFile>() == 32);
 
 impl ClaimFile {
-    /// The claim of `node` of `cluster`, which promised `promised`.
-    pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool, promised: Epoch) -> ClaimFile {
+    /// The claim of `node` of `cluster`, of `shape`
+    /// ([`Config::shape`](crate::core::Config::shape)), which promised
+    /// `promised`. A shape whose quorum a byte cannot hold (no member's:
+    /// failover takes at most 64 nodes) is kept as unknown.
+    pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool, promised: Epoch, shape: u32) -> ClaimFile {
         // A claim that is not whole resumes nothing, so its epoch is not
         // read: it holds the promise itself, never cut short however far
         // the promise ran ahead of the log.
         let epoch = if whole { epoch } else { promised.max(epoch) };
         let ahead = u32::try_from(promised.get().saturating_sub(epoch.get())).unwrap_or(u32::MAX);
+        let (nodes, quorum) = match u8::try_from(shape & 0xffff) {
+            Ok(quorum) => ((shape >> 16) as u16, quorum),
+            Err(_) => (0, 0),
+        };
         let mut claim = ClaimFile {
             magic: CLAIM_MAGIC.into(),
             version: SEGMENT_VERSION.into(),
             whole: u8::from(whole),
-            reserved: 0,
+            quorum,
             cluster: cluster.into(),
             node: node.0.into(),
-            reserved2: 0.into(),
+            nodes: nodes.into(),
             epoch: epoch.get().into(),
             promised_ahead: ahead.into(),
             crc: 0.into(),
@@ -231,6 +240,15 @@ impl ClaimFile {
             return Err(HeaderError::Field("whole"));
         }
         Ok(claim)
+    }
+
+    /// The shape of the cluster it was written in, as
+    /// [`Config::shape`](crate::core::Config::shape) gives it; 0: unknown.
+    pub fn shape(&self) -> u32 {
+        match (self.nodes.get(), self.quorum) {
+            (0, _) | (_, 0) => 0,
+            (nodes, quorum) => (u32::from(nodes) << 16) | u32::from(quorum),
+        }
     }
 }
 

@@ -70,8 +70,9 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
 pub type Side<T> = Result<(u32, u16, T), HeaderError>;
 
 /// What a member's claim file says: the epoch its log follows, whether
-/// the journal holds that leader's starting log, and the epoch it promised.
-pub type ClaimSide = Side<(Epoch, bool, Epoch)>;
+/// the journal holds that leader's starting log, the epoch it promised,
+/// and the shape of the cluster it was written in (0: unknown).
+pub type ClaimSide = Side<(Epoch, bool, Epoch, u32)>;
 
 /// The files beside the segments (DESIGN §8), as read: a member's `claim`
 /// (the epoch its log follows, whether the journal holds that leader's
@@ -86,7 +87,7 @@ pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<Side<Seq>>), 
     let claim = read("claim")?.map(|bytes| {
         ClaimFile::parse(&bytes).map(|c| {
             let promised = c.epoch.get().saturating_add(u64::from(c.promised_ahead.get()));
-            (c.cluster.get(), c.node.get(), (Epoch(c.epoch.get()), c.whole == 1, Epoch(promised)))
+            (c.cluster.get(), c.node.get(), (Epoch(c.epoch.get()), c.whole == 1, Epoch(promised), c.shape()))
         })
     });
     let commit = read("commit")?
@@ -222,6 +223,8 @@ mod tests {
             retain_bytes: None,
             retain_events: None,
             history_rate: None,
+            shape: 0,
+            reshape: false,
         };
         let (mut journal, _) = Journal::open(options).unwrap();
         for seq in 1..=200 {

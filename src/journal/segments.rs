@@ -48,6 +48,15 @@ pub struct JournalOptions {
     /// behind the leader's ring) at most this many bytes a second, on
     /// average; `None`: as fast as a turn's budget allows.
     pub history_rate: Option<u64>,
+    /// The cluster's shape ([`Config::shape`](crate::core::Config::shape):
+    /// its node count and quorum), kept in a member's claim file and
+    /// checked against the one kept there at open (0: not checked).
+    pub shape: u32,
+    /// Take a claim file kept in a cluster of another shape, and keep this
+    /// shape from now on: the operator changed the cluster's node count or
+    /// quorum, every member stopped first. Without it, open refuses such a
+    /// journal ([`JournalError::Shape`]).
+    pub reshape: bool,
 }
 
 impl JournalOptions {
@@ -73,9 +82,15 @@ impl JournalOptions {
             retain_bytes: None,
             retain_events: None,
             history_rate: None,
+            shape: config.shape(),
+            reshape: false,
         }
     }
 }
+
+/// A member's claim as its file keeps it: the epoch, whether the journal
+/// holds that leader's starting log, and the epoch it promised.
+pub type Claimed = (Epoch, bool, Epoch);
 
 /// Why a journal could not be opened or written.
 #[derive(Debug)]
@@ -134,6 +149,17 @@ pub enum JournalError {
         /// or the journal's end).
         resumes: Seq,
     },
+    /// A member's claim file kept in a cluster of another shape: the node
+    /// runs with a cluster file not every member has (a stale one), or the
+    /// operator changed the shape without [`JournalOptions::reshape`].
+    Shape {
+        /// The claim file.
+        path: PathBuf,
+        /// The shape kept there.
+        kept: u32,
+        /// This node's.
+        given: u32,
+    },
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -176,6 +202,17 @@ impl core::fmt::Display for JournalError {
                 path.display(),
                 record_max.saturating_sub(size_of::<crate::wire::EventHeader>()),
                 crate::wire::RECORD_ALIGN
+            ),
+            JournalError::Shape { path, kept, given } => write!(
+                f,
+                "journal claim file {} was written in a cluster of {}; this member's cluster file says {}. \
+                 Every member must run with the same file, or two groups of different shapes may each commit \
+                 their own events under the same sequences. If this file is the stale one, give this host the \
+                 cluster's; if the node count or quorum is changing, stop every member, give each the new file, \
+                 and start each that ran before once with --reshape (docs/OPERATIONS.md)",
+                path.display(),
+                crate::core::shape_text(*kept),
+                crate::core::shape_text(*given)
             ),
             JournalError::Claim(path, e) => {
                 let why = e.side_file_text("claim");
@@ -235,7 +272,11 @@ pub struct Recovery {
     /// A member's last claim (see [`Journal::write_claim`]): the epoch,
     /// whether the journal holds that leader's starting log, and the epoch
     /// the member promised.
-    pub claim: Option<(Epoch, bool, Epoch)>,
+    pub claim: Option<Claimed>,
+    /// The shape the claim file was kept in, when
+    /// [`JournalOptions::reshape`] took it for this node's (and wrote it
+    /// again in this one).
+    pub reshaped: Option<u32>,
     /// The commit file, present but torn or damaged: ignored (the commit is
     /// what the records show).
     pub commit_file_damaged: Option<PathBuf>,
@@ -416,7 +457,22 @@ impl Journal {
             }
             journal.recover_segment(path, index == last_index, &mut recovery)?;
         }
-        recovery.claim = journal.read_claim()?;
+        let claim = journal.read_claim()?;
+        recovery.claim = claim.map(|(claim, _)| claim);
+        let given = journal.options.shape;
+        if let Some(((epoch, whole, promised), kept)) = claim
+            && given != 0
+            && kept != given
+        {
+            // Unknown (a file from before shapes were kept): taken as it is.
+            if kept != 0 && !journal.options.reshape {
+                return Err(JournalError::Shape { path: journal.claim_path(), kept, given });
+            }
+            if journal.options.reshape {
+                journal.write_claim(epoch, whole, promised)?;
+                recovery.reshaped = Some(kept);
+            }
+        }
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
         {
@@ -593,7 +649,8 @@ impl Journal {
         self.options.dir.join("claim")
     }
 
-    fn read_claim(&self) -> Result<Option<(Epoch, bool, Epoch)>, JournalError> {
+    /// The claim, and the shape it was kept in (0: unknown).
+    fn read_claim(&self) -> Result<Option<(Claimed, u32)>, JournalError> {
         let path = self.claim_path();
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -604,7 +661,7 @@ impl Journal {
         self.owned(&path, claim.cluster.get(), claim.node.get())?;
         let epoch = claim.epoch.get();
         let promised = epoch.saturating_add(u64::from(claim.promised_ahead.get()));
-        Ok(Some((Epoch(epoch), claim.whole == 1, Epoch(promised))))
+        Ok(Some(((Epoch(epoch), claim.whole == 1, Epoch(promised)), claim.shape())))
     }
 
     /// Replaces a member's claim (DESIGN §8): what its journal's log may
@@ -613,7 +670,8 @@ impl Journal {
     /// says, before returning.
     pub fn write_claim(&mut self, epoch: Epoch, whole: bool, promised: Epoch) -> Result<(), JournalError> {
         let (path, aside) = (self.claim_path(), self.options.dir.join("claim.new"));
-        let claim = ClaimFile::new(self.options.cluster, self.options.node, epoch, whole, promised);
+        let (cluster, node, shape) = (self.options.cluster, self.options.node, self.options.shape);
+        let claim = ClaimFile::new(cluster, node, epoch, whole, promised, shape);
         let io = |e| JournalError::Io(aside.clone(), e);
         let file = File::create(&aside).map_err(io)?;
         file.write_all_at(zerocopy::IntoBytes::as_bytes(&claim), 0).map_err(io)?;
@@ -1127,6 +1185,8 @@ mod tests {
             retain_bytes: None,
             retain_events: None,
             history_rate: None,
+            shape: 0,
+            reshape: false,
         }
     }
 
@@ -1486,6 +1546,41 @@ mod tests {
         let error = Journal::open(options(&dir)).unwrap_err().to_string();
         assert!(error.contains("journal claim file") && error.contains("CRC mismatch"), "{error}");
         assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A claim keeps the shape of the cluster it was written in: a reopen
+    /// in another refuses it, naming both, unless told the shape changed
+    /// (it then keeps the new one); one written before shapes were kept
+    /// (0) is taken in any.
+    #[test]
+    fn a_claim_kept_in_a_cluster_of_another_shape_is_refused_unless_reshaped() {
+        let dir = temp_dir("shape");
+        let three = (3 << 16) | 2;
+        let five = (5 << 16) | 3;
+        let shaped = |shape, reshape| JournalOptions { shape, reshape, ..options(&dir) };
+        let (mut journal, _) = Journal::open(shaped(three, false)).unwrap();
+        journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
+        drop(journal);
+        let error = Journal::open(shaped(five, false)).unwrap_err().to_string();
+        let both = "written in a cluster of 3 nodes, quorum 2; this member's cluster file says 5 nodes, quorum 3";
+        assert!(error.contains(both) && error.contains("--reshape"), "{error}");
+        let (_, recovery) = Journal::open(shaped(three, false)).unwrap();
+        assert_eq!((recovery.claim, recovery.reshaped), (Some((Epoch(4), true, Epoch(4))), None));
+        let (_, recovery) = Journal::open(shaped(five, true)).unwrap();
+        assert_eq!((recovery.claim, recovery.reshaped), (Some((Epoch(4), true, Epoch(4))), Some(three)));
+        let (_, recovery) = Journal::open(shaped(five, false)).unwrap();
+        assert_eq!(recovery.reshaped, None, "the new shape kept");
+        assert!(Journal::open(shaped(three, false)).is_err(), "the old one refused now");
+        // A claim of an older build: no shape, taken as it is.
+        let path = dir.join("claim");
+        let mut old = fs::read(&path).unwrap();
+        old[7] = 0;
+        old[14..16].fill(0);
+        let crc = crc32fast::hash(&old[..28]);
+        old[28..].copy_from_slice(&crc.to_le_bytes());
+        fs::write(&path, &old).unwrap();
+        assert!(Journal::open(shaped(three, false)).is_ok());
         fs::remove_dir_all(&dir).unwrap();
     }
 

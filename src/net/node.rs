@@ -1014,7 +1014,10 @@ mod tests {
         let bound = FollowerNode::bind(config.clone(), NodeId(1), listen, &multicast, &tuning, Some(&options));
         let Err(error) = bound else { panic!("bound with another record_max") };
         let error = error.to_string();
-        assert!(error.contains("record_max 96; this node is cluster") && error.contains("record_max 232"), "{error}");
+        assert!(
+            error.contains("record_max 96, 3 nodes, quorum 2; this node is") && error.contains("record_max 232"),
+            "{error}"
+        );
         assert!(!dir.exists(), "nothing made");
         let options = JournalOptions::new(&dir, &config, NodeId(1));
         FollowerNode::bind(config, NodeId(1), listen, &multicast, &tuning, Some(&options)).expect("bound");

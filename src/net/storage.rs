@@ -278,15 +278,22 @@ pub(super) fn open(
     id: NodeId,
 ) -> Result<Option<(Journal, Recovery)>, NetError> {
     let Some(options) = options else { return Ok(None) };
-    let theirs = (options.cluster, options.node, options.record_max);
-    let ours = (config.cluster_id, id, config.record_max());
+    let theirs = (options.cluster, options.node, options.record_max, options.shape);
+    let ours = (config.cluster_id, id, config.record_max(), config.shape());
     if theirs != ours {
         return Err(NetError::Setting(
             "journal",
             format!(
-                "its options say cluster {}, node {}, record_max {}; this node is cluster {}, node {}, record_max {} \
-                 (JournalOptions::new fills them in from the node's Config)",
-                theirs.0, theirs.1, theirs.2, ours.0, ours.1, ours.2
+                "its options say cluster {}, node {}, record_max {}, {}; this node is cluster {}, node {}, \
+                 record_max {}, {} (JournalOptions::new fills them in from the node's Config)",
+                theirs.0,
+                theirs.1,
+                theirs.2,
+                crate::core::shape_text(theirs.3),
+                ours.0,
+                ours.1,
+                ours.2,
+                crate::core::shape_text(ours.3)
             ),
         ));
     }
