@@ -442,7 +442,12 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let e = member.election_stats();
     println!(
         "stopped: {} in epoch {}; delivered {} (replayed {} from its journal); elections stood {} won {} lost {}, votes granted {} refused {}, stepped down {}, clients redirected {}",
-        if member.is_leader() { "leading" } else { "following" },
+        match (member.is_leader(), member.follower().and_then(|f| f.leader())) {
+            (true, _) => "leading".to_string(),
+            // Nobody since it started, or since its leader stepped down.
+            (false, Some(leader)) if member.has_heard_leader() => format!("following node {leader}"),
+            (false, _) => "following nobody".to_string(),
+        },
         member.epoch(),
         delivered.get(),
         replayed.get(),

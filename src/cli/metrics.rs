@@ -192,6 +192,15 @@ impl Page {
         self.text()
     }
 
+    /// The cluster's shape as this node's file gives it: nodes of two
+    /// shapes drop each other's frames (`seqcast stat` compares them).
+    fn shape(&mut self, labels: &str, config: &seqcast::core::Config) {
+        let help = "Nodes in the cluster, as this node's cluster file gives them.";
+        self.sample("seqcast_cluster_nodes", "gauge", help, labels, u64::from(config.nodes));
+        let help = "Nodes that must hold an event to commit it, the leader counted.";
+        self.sample("seqcast_quorum", "gauge", help, labels, config.quorum() as u64);
+    }
+
     /// Rejected datagrams by reason.
     fn rejects(&mut self, node: u16, r: &Rejects) {
         for (reason, count) in r.by_reason() {
@@ -211,6 +220,7 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = leader.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
+    page.shape(&n, leader.config());
     page.sample("seqcast_epoch", "gauge", "The epoch this node is in.", &n, leader.epoch().get());
     page.sample("seqcast_commit", "gauge", "The highest committed sequence known.", &n, leader.commit().get());
     page.sample("seqcast_events_stamped_total", "counter", "Events the leader sequenced.", &n, s.events_stamped);
@@ -256,6 +266,7 @@ pub fn follower_page(
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = follower.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 0);
+    page.shape(&n, follower.config());
     page.sample("seqcast_epoch", "gauge", "The epoch this node is in.", &n, follower.epoch().get());
     page.sample(
         "seqcast_leader_silent_seconds",

@@ -293,8 +293,9 @@ impl RejectWatch {
                 let shape = match (reason, rejects.other_shape_seen) {
                     ("other_shape", Some((node, theirs))) => format!(
                         "; node {node} runs with {}, this node with {}: their cluster files differ (node.N lines, \
-                         quorum, --nodes, --quorum). Neither takes the other's frames, so neither counts the other \
-                         for a commit or a vote: give every member the same file and restart the one that is wrong",
+                         quorum, --nodes, --quorum). Neither takes the other's frames, so each group may elect its \
+                         own leader and commit its own events under the same sequences: stop the members whose file \
+                         is wrong now, give them the cluster's, and restart them",
                         seqcast::core::shape_text(theirs),
                         seqcast::core::shape_text(self.shape)
                     ),
@@ -365,15 +366,17 @@ impl AckWatch {
             if since >= SILENT_NS {
                 if !f.silent {
                     // Never heard: what it holds is unknown here, not 0.
-                    let (what, holds) = match heard {
-                        0 => ("not heard from since this leader started", String::new()),
-                        _ => ("silent", format!("; it holds up to {h}")),
-                    };
-                    eprintln!(
-                        "{at} warning: leader: follower {id} {what} for {:.1} s (no ACK{holds}; the leader is at \
-                         {newest})",
-                        since as f64 / 1e9
-                    );
+                    let secs = since as f64 / 1e9;
+                    match heard {
+                        0 => eprintln!(
+                            "{at} warning: leader: no ACK from follower {id} in the {secs:.1} s since this leader \
+                             started (is it running? the leader is at {newest})"
+                        ),
+                        _ => eprintln!(
+                            "{at} warning: leader: follower {id} silent for {secs:.1} s (no ACK; it holds up to {h}, \
+                             the leader is at {newest})"
+                        ),
+                    }
                     f.silent = true;
                 }
                 continue;

@@ -66,7 +66,13 @@ fn first(samples: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
     samples.iter().find(|(k, _)| k.split('{').next() == Some(name)).map(|(_, v)| *v)
 }
 
-fn row(addr: SocketAddr) -> Result<String, String> {
+/// A node that says it leads: its id, its epoch, and its cluster's shape
+/// as its file gives it ([`Config::shape`](seqcast::core::Config::shape); 0
+/// from a node that does not say).
+type Leading = (String, u64, u32);
+
+/// One node's line, and, if it leads, who it is.
+fn row(addr: SocketAddr) -> Result<(String, Option<Leading>), String> {
     let s = scrape(addr)?;
     let leading = first(&s, "seqcast_leading") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));
@@ -92,15 +98,55 @@ fn row(addr: SocketAddr) -> Result<String, String> {
     if let Some(silent) = first(&s, "seqcast_leader_silent_seconds").filter(|&s| !leading && s >= 1.0) {
         failed.push_str(&format!("  NO LEADER HEARD for {silent:.1} s"));
     }
-    Ok(format!(
-        "{addr:<21} node {:<3} {:<8} epoch {:<14} commit {:<10} {lag}  naks {} rejects {}{failed}",
-        node.unwrap_or_else(|| "?".into()),
+    let (node, epoch) = (node.unwrap_or_else(|| "?".into()), first(&s, "seqcast_epoch").unwrap_or(0.0));
+    let line = format!(
+        "{addr:<21} node {node:<3} {:<8} epoch {epoch:<14} commit {:<10} {lag}  naks {} rejects {}{failed}",
         if leading { "leader" } else { "follower" },
-        first(&s, "seqcast_epoch").unwrap_or(0.0),
         first(&s, "seqcast_commit").unwrap_or(0.0),
         total(&s, "seqcast_naks_total") + total(&s, "seqcast_naks_sent_total"),
         total(&s, "seqcast_rejects_total"),
-    ))
+    );
+    let nodes = first(&s, "seqcast_cluster_nodes").unwrap_or(0.0) as u32;
+    let shape = (nodes << 16) | first(&s, "seqcast_quorum").unwrap_or(0.0) as u32;
+    Ok((line, leading.then_some((node, epoch as u64, shape))))
+}
+
+/// What two or more nodes of one cluster that each say they lead mean, and
+/// whether that fails a health check: leaders whose files give different
+/// shapes, or two in one epoch, are a split cluster (elections give one
+/// shape of cluster one leader an epoch); otherwise the older ones have
+/// not yet heard of the newest.
+fn leaders_text(cluster: &str, leaders: &[Leading]) -> Option<(String, bool)> {
+    if leaders.len() < 2 {
+        return None;
+    }
+    let shapes = leaders.iter().any(|l| l.2 != 0 && leaders[0].2 != 0 && l.2 != leaders[0].2);
+    let named: Vec<String> = leaders
+        .iter()
+        .map(|(node, epoch, shape)| match (shapes, *shape) {
+            (true, shape) if shape != 0 => {
+                format!("node {node} (epoch {epoch}, {})", seqcast::core::shape_text(shape))
+            }
+            _ => format!("node {node} (epoch {epoch})"),
+        })
+        .collect();
+    let newest = leaders.iter().map(|l| l.1).max().unwrap_or(0);
+    let split = shapes || leaders.iter().filter(|l| l.1 == newest).count() > 1;
+    let why = match (shapes, split) {
+        (true, _) => {
+            "A SPLIT CLUSTER: their cluster files differ, and each group may commit its own events under the same \
+             sequences; stop the members whose file is wrong now"
+        }
+        (false, true) => {
+            "TWO LEADERS IN ONE EPOCH: a split cluster, each group committing its own events under the same \
+             sequences; stop one group now"
+        }
+        (false, false) => {
+            "the ones of an older epoch were replaced while not heard (paused, or cut off) and step down when \
+             they hear the newest; nothing of theirs commits"
+        }
+    };
+    Some((format!("{cluster}{} lead: {why}", named.join(" and ")), split))
 }
 
 /// A node running on this host, as it noted itself
@@ -181,19 +227,63 @@ pub fn run(args: &StatArgs) -> ExitCode {
         } else {
             args.nodes.iter().map(|&a| (String::new(), a)).collect()
         };
+        // Per cluster (the name's first field), the nodes that lead.
+        let mut leaders: BTreeMap<String, Vec<Leading>> = BTreeMap::new();
         for (name, addr) in nodes {
             match row(addr) {
-                Ok(line) => println!("{name}{line}"),
+                Ok((line, leading)) => {
+                    println!("{name}{line}");
+                    if let Some(leader) = leading {
+                        // "cluster N" (none where the nodes were given by address).
+                        let cluster: Vec<&str> = name.split_whitespace().take(2).collect();
+                        let cluster = if cluster.is_empty() { String::new() } else { cluster.join(" ") + ": " };
+                        leaders.entry(cluster).or_default().push(leader);
+                    }
+                }
                 Err(e) => {
                     failed = true;
                     println!("{name}{addr:<21} no answer: {e}");
                 }
             }
         }
+        let mut split = false;
+        for (cluster, leaders) in &leaders {
+            if let Some((text, two)) = leaders_text(cluster, leaders) {
+                split |= two;
+                println!("{text}");
+            }
+        }
         if args.once {
-            return if failed { fail("a node did not answer, or is not running") } else { ExitCode::SUCCESS };
+            return match (failed, split) {
+                (_, true) => fail("the cluster is split: more than one leader (above)"),
+                (true, false) => fail("a node did not answer, or is not running"),
+                (false, false) => ExitCode::SUCCESS,
+            };
         }
         println!();
         std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leaders_text;
+
+    /// An operator's trial ran two members on a 3-node file beside three on
+    /// a 5-node one: each group elected a leader in epoch 7, and stat listed
+    /// both without a word.
+    #[test]
+    fn two_leaders_in_one_epoch_or_of_two_shapes_fail_the_check_and_in_two_epochs_are_explained() {
+        let three = (3 << 16) | 2;
+        let lead = |node: &str, epoch, shape| (node.to_string(), epoch, shape);
+        assert_eq!(leaders_text("cluster 77: ", &[lead("1", 7, three)]), None);
+        let (text, split) = leaders_text("cluster 77: ", &[lead("1", 7, three), lead("3", 7, three)]).unwrap();
+        let named = "cluster 77: node 1 (epoch 7) and node 3 (epoch 7) lead: TWO LEADERS";
+        assert!(split && text.starts_with(named), "{text}");
+        let (text, split) = leaders_text("", &[lead("0", 4, three), lead("2", 5, 0)]).unwrap();
+        assert!(!split && text.contains("older epoch were replaced while not heard"), "{text}");
+        let (text, split) = leaders_text("", &[lead("0", 1, three), lead("2", 2, (5 << 16) | 3)]).unwrap();
+        let named = "node 0 (epoch 1, 3 nodes, quorum 2) and node 2 (epoch 2, 5 nodes, quorum 3) lead: A SPLIT";
+        assert!(split && text.contains(named), "{text}");
     }
 }

@@ -1013,6 +1013,11 @@ impl Follower {
         Ok(follower)
     }
 
+    /// The configuration it runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The epoch this follower follows (0 until it has heard the leader).
     pub fn epoch(&self) -> Epoch {
         self.header.epoch()

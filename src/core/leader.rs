@@ -583,6 +583,11 @@ impl Leader {
         }
     }
 
+    /// The configuration it runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// This leader's epoch.
     pub fn epoch(&self) -> Epoch {
         self.header.epoch()
