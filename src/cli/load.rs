@@ -127,6 +127,7 @@ pub fn run_with_progress(
         // Seconds since the commit count last moved while events were pending.
         let (mut committed_before, mut stalled, mut warned) = (0, 0, false);
         let (mut epoch_before, mut redirects_before) = (0, 0);
+        let mut shape_warned = false;
         while !worker.is_finished() {
             for _ in 0..100 {
                 if worker.is_finished() {
@@ -176,6 +177,20 @@ pub fn run_with_progress(
                 eprintln!("{at} clients turned to another member {} times", redirects - redirects_before);
             }
             (epoch_before, redirects_before) = (epoch, redirects);
+            // With failover the client knows the members its file lists: a
+            // leader whose file gives another shape means they differ.
+            let (shape, ours) = (progress.shape.load(Ordering::Relaxed) as u32, options.config.shape());
+            if options.members.is_some() && shape != 0 && shape != ours && !shape_warned {
+                eprintln!(
+                    "{} warning: the leader runs with {}, this client's cluster file says {}: the files differ, and \
+                     a client knows only the members its file lists (it may not find a leader elected among the \
+                     others): give every host the cluster's file",
+                    super::args::clock_time(),
+                    seqcast::core::shape_text(shape),
+                    seqcast::core::shape_text(ours)
+                );
+                shape_warned = true;
+            }
             let interval = progress.take_interval();
             if let Some(log) = log.as_mut() {
                 let start = Duration::from_secs(seconds - 1);

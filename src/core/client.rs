@@ -115,6 +115,8 @@ pub struct Client {
     leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (BUSY reason 6).
     refused: Option<u64>,
+    /// The cluster shape the last leader's COMMIT named (0: none yet).
+    leader_shape: u32,
     stats: ClientStats,
     rejects: Rejects,
 }
@@ -186,6 +188,7 @@ impl Client {
             paused_until: 0,
             leader_restarted: None,
             refused: None,
+            leader_shape: 0,
             stats: ClientStats::default(),
             rejects: Rejects::default(),
             config,
@@ -211,6 +214,15 @@ impl Client {
     /// and every later request stay pending, and the client sends no more.
     pub fn refused(&self) -> Option<u64> {
         self.refused
+    }
+
+    /// The cluster's shape ([`Config::shape`]: node count and quorum) as
+    /// the last COMMIT's leader has it in its cluster file; `None` before
+    /// one, or from a leader of an older build. With failover, one other
+    /// than this client's configuration means the two files differ, and
+    /// the client may not know every member.
+    pub fn leader_shape(&self) -> Option<u32> {
+        (self.leader_shape != 0).then_some(self.leader_shape)
     }
 
     /// Requests submitted and not yet reported committed.
@@ -316,6 +328,10 @@ impl Client {
         {
             // DESIGN §9: the leader's admission token, in every SUBMIT from now on.
             self.header.token = datagram.header.token;
+        }
+        if let Frame::Commit(_) = datagram.frame {
+            // A member's frames carry its cluster's shape (0: an older build).
+            self.leader_shape = datagram.header.token.get();
         }
         let (mine, epoch) = (self.header.epoch(), datagram.header.epoch());
         if self.failover() {
@@ -693,6 +709,26 @@ mod tests {
         commit(&mut client, TIMEOUT_NS + TIMEOUT_NS / 4, 0, 1, 1);
         client.handle_timeout(TIMEOUT_NS / 2 + TIMEOUT_NS);
         assert_eq!(client.leader_addr(), addr(1), "silent since its one commit, 20 ms ago");
+    }
+
+    /// The shape a leader's COMMIT names is kept, for a client to tell
+    /// when its cluster file and the cluster's differ (an operator's trial:
+    /// a load generator with a 3-node file ran on a 5-node cluster unwarned).
+    #[test]
+    fn a_client_knows_the_shape_its_leader_runs_with() {
+        let mut client = client();
+        client.submit(b"a").unwrap();
+        let _ = sends_to(&mut client, 0);
+        assert_eq!(client.leader_shape(), None);
+        let five = Config { nodes: 5, ..Config::default() }.shape();
+        let header = Header { token: five.into(), ..Header::new(Kind::Commit, 0, client.config.cluster_id, Epoch(1)) };
+        let mut buf = vec![0; client.config.mtu];
+        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(1)).unwrap();
+        writer.push_run(&crate::wire::CommitRun::new(1, Seq(1), 1));
+        let len = writer.finish();
+        client.handle_datagram(10, addr(0), &buf[..len]);
+        assert_eq!(client.leader_shape(), Some(five));
+        assert_ne!(Some(client.config.shape()), client.leader_shape());
     }
 
     /// A member that answers only "too many in flight" (a leader cut off

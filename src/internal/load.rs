@@ -54,6 +54,8 @@ pub struct Progress {
     pub redirects: AtomicU64,
     /// The newest leader epoch a client has heard.
     pub epoch: AtomicU64,
+    /// The cluster shape a leader's COMMIT named ([`Config::shape`]; 0: none).
+    pub shape: AtomicU64,
     /// Commit latencies since the reader last took them (each client adds
     /// its own a few times a second): latency over time.
     pub interval: Mutex<Histogram<u64>>,
@@ -66,6 +68,7 @@ impl Default for Progress {
             committed: AtomicU64::new(0),
             redirects: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
+            shape: AtomicU64::new(0),
             interval: Mutex::new(report::histogram()),
         }
     }
@@ -239,7 +242,7 @@ fn client_thread(
     let mut last_commit_ns = start_ns;
     // What `progress` has been told so far.
     let mut told = (0, 0);
-    let (mut told_redirects, mut told_epoch) = (0, 0);
+    let (mut told_redirects, mut told_epoch, mut told_shape) = (0, 0, 0);
     // Latencies not yet handed to `progress.interval`, and when it last was.
     let (mut interval, mut handed_at) = (report::histogram(), start_ns);
     let hand_over = |interval: &mut Histogram<u64>| {
@@ -296,6 +299,10 @@ fn client_thread(
         if epoch > told_epoch {
             progress.epoch.fetch_max(epoch, Ordering::Relaxed);
             told_epoch = epoch;
+        }
+        if let Some(shape) = node.client().leader_shape().filter(|&s| s != told_shape) {
+            progress.shape.store(u64::from(shape), Ordering::Relaxed);
+            told_shape = shape;
         }
         if now >= handed_at + INTERVAL_HAND_OVER_NS {
             hand_over(&mut interval);
