@@ -1026,9 +1026,9 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
 fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() {
     let (dir, conf, journal) = journaled_member_cluster(35);
     let member = |id: u16, extra: &[&str]| start_member(&dir, id, &[&["--journal", journal.as_str()], extra].concat());
-    let refused = |id: u16| {
+    let refused = |id: u16, extra: &[&str]| {
         let args = ["member", "--id", &id.to_string(), "--cluster", &conf, "--journal", &journal, "--quiet"];
-        let mut node = common::Proc::start("refused", common::SEQCAST, &common::strings(&args));
+        let mut node = common::Proc::start("refused", common::SEQCAST, &common::strings(&[&args, extra].concat()));
         assert_eq!(node.wait(Duration::from_secs(10)), 1, "{:?}", node.output());
         node.output().join("\n")
     };
@@ -1040,8 +1040,8 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
     let three = std::fs::read_to_string(&conf).unwrap();
     let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
     std::fs::write(&conf, format!("{three}node.3 = {}\nnode.4 = {}\n", free(), free())).unwrap();
-    let said = refused(0);
-    let shapes = "written in a cluster of 3 nodes, quorum 2; this member's cluster file says 5 nodes, quorum 3";
+    let said = refused(0, &[]);
+    let shapes = "written in a cluster of 3 nodes, quorum 2; this member's configuration (its cluster file, --nodes, --quorum) gives 5 nodes, quorum 3";
     assert!(said.contains(shapes), "{said}");
     let mut members: Vec<common::Proc> = (0..3).map(|id| member(id, &["--reshape"])).collect();
     for node in &members {
@@ -1060,10 +1060,13 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
         .collect();
     assert!(digests[0].starts_with("seq 1..=4000 events 4000 lost 0 "), "{digests:?}");
     assert!(digests.iter().all(|d| *d == digests[0]), "{digests:?}");
+    // --reshape where the shape has not changed (left in a script): refused.
+    let said = refused(2, &["--reshape"]);
+    assert!(said.contains("kept in a cluster of 5 nodes, quorum 3 already"), "{said}");
     // The old file left on one host: its member refuses it now.
     std::fs::write(&conf, &three).unwrap();
-    let said = refused(1);
-    let shapes = "written in a cluster of 5 nodes, quorum 3; this member's cluster file says 3 nodes, quorum 2";
+    let said = refused(1, &[]);
+    let shapes = "written in a cluster of 5 nodes, quorum 3; this member's configuration (its cluster file, --nodes, --quorum) gives 3 nodes, quorum 2";
     assert!(said.contains(shapes), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -22,7 +22,7 @@ pub struct JournalArgs {
 enum JournalCommand {
     /// Check every segment and record: prints each segment's sequences,
     /// epochs and how it ends, and what the claim file (a member's) and the
-    /// commit file (a follower's) beside them say. Exits 1 if a record is
+    /// commit file (any node's) beside them say. Exits 1 if a record is
     /// damaged (a torn tail, which the node clears when it next starts, or
     /// a corrupt record), sequences are missing between two segments, or
     /// the claim file is damaged or another node's.

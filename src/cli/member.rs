@@ -238,9 +238,12 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         println!("{text}");
     }
     if let Some(kept) = node.recovery().and_then(|r| r.reshaped) {
+        let kept = match kept {
+            0 => "an unknown shape (written by an older build)".to_string(),
+            kept => seqcast::core::shape_text(kept),
+        };
         println!(
-            "reshaped: its journal's claim was kept in a cluster of {}; it keeps {} from now on (--reshape)",
-            seqcast::core::shape_text(kept),
+            "reshaped: its journal's claim was kept in a cluster of {kept}; it keeps {} from now on (--reshape)",
             seqcast::core::shape_text(config.shape())
         );
     }

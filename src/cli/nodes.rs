@@ -295,7 +295,8 @@ impl RejectWatch {
                         "; node {node} runs with {}, this node with {}: their cluster files differ (node.N lines, \
                          quorum, --nodes, --quorum). Neither takes the other's frames, so each group may elect its \
                          own leader and commit its own events under the same sequences: stop the members whose file \
-                         is wrong now, give them the cluster's, and restart them",
+                         is wrong now (what they committed apart is another history: docs/OPERATIONS.md, changing \
+                         the node count)",
                         seqcast::core::shape_text(theirs),
                         seqcast::core::shape_text(self.shape)
                     ),

@@ -26,8 +26,9 @@ pub struct StatArgs {
     /// this host).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "cluster_id"])]
     cluster: Option<std::path::PathBuf>,
-    /// Print one table and exit (exit 1 if a node did not answer, or a node
-    /// of the cluster file whose address is this host's is not running).
+    /// Print one table and exit (exit 1 if a node did not answer, a node of
+    /// the cluster file whose address is this host's is not running, or the
+    /// cluster is split: two leaders in one epoch or of two shapes).
     #[arg(long)]
     once: bool,
 }
@@ -135,7 +136,8 @@ fn leaders_text(cluster: &str, leaders: &[Leading]) -> Option<(String, bool)> {
     let why = match (shapes, split) {
         (true, _) => {
             "A SPLIT CLUSTER: their cluster files differ, and each group may commit its own events under the same \
-             sequences; stop the members whose file is wrong now"
+             sequences; stop the members whose file is wrong now (their journals are another history: \
+             docs/OPERATIONS.md, changing the node count)"
         }
         (false, true) => {
             "TWO LEADERS IN ONE EPOCH: a split cluster, each group committing its own events under the same \

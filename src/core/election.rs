@@ -458,7 +458,6 @@ impl Election {
         self.candidacy.map(|c| (c.epoch, c.forced, silent))
     }
 
-    /// A PROMOTE for this member named an epoch it is not in.
     /// A PROMOTE for this member named `epoch`, one it is in (`current`):
     /// acted on; or one it is not in: stale, unless it repeats the one
     /// acted on (`seqcast promote` sends until it hears the new leader).

@@ -293,7 +293,7 @@ impl Member {
     fn follow(&mut self, now: Nanos, epoch: Epoch, leader: NodeId) {
         if let Role::Leader(old) = &self.role {
             // Heard the newer leader itself (it was paused, or cut off, while
-            // the others elected): said as a step-down fenced by that leader.
+            // the others elected): said as a step-down, superseded.
             let _ = self.election.take_fenced_by();
             let (epoch, by, newer) = (old.epoch(), leader, epoch);
             self.notices.push_back(MemberEvent::SteppedDown { epoch, by, newer, cause: StepDown::Superseded });

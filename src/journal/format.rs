@@ -275,11 +275,12 @@ fn side_file_checks(bytes: &[u8], (magic, expected): (u32, u32), version: u16, c
 /// First four bytes of the commit file: `"SQCM"`.
 pub const COMMIT_MAGIC: u32 = u32::from_le_bytes(*b"SQCM");
 
-/// The file `commit` beside a follower's segments (DESIGN §8): the highest
+/// The file `commit` beside a node's segments (DESIGN §8): the highest
 /// sequence it knew committed when no record it wrote said so (each record
 /// carries the commit known when it was written; one the leader announced
 /// after the last record, in a HEARTBEAT, would otherwise be forgotten at a
-/// restart). Rewritten in place, never synced: it survives a process crash,
+/// restart; a leader's, learned from ACKs after its last records, is written
+/// when it stops cleanly). Rewritten in place, never synced: it survives a process crash,
 /// and one torn by a power loss fails its CRC and is not read.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]

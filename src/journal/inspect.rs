@@ -76,7 +76,7 @@ pub type ClaimSide = Side<(Epoch, bool, Epoch, u32)>;
 
 /// The files beside the segments (DESIGN §8), as read: a member's `claim`
 /// (the epoch its log follows, whether the journal holds that leader's
-/// starting log, and the epoch it promised) and a follower's `commit`;
+/// starting log, and the epoch it promised) and a node's `commit`;
 /// `None` where there is no such file.
 pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<Side<Seq>>), JournalError> {
     let read = |name: &str| match std::fs::read(dir.join(name)) {

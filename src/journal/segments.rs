@@ -160,6 +160,14 @@ pub enum JournalError {
         /// This node's.
         given: u32,
     },
+    /// [`JournalOptions::reshape`] given where there is nothing to reshape:
+    /// the journal keeps no claim, or one of this shape already.
+    Reshape {
+        /// The journal's directory.
+        dir: PathBuf,
+        /// The shape its claim was kept in, if it has one.
+        kept: Option<u32>,
+    },
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -205,14 +213,30 @@ impl core::fmt::Display for JournalError {
             ),
             JournalError::Shape { path, kept, given } => write!(
                 f,
-                "journal claim file {} was written in a cluster of {}; this member's cluster file says {}. \
-                 Every member must run with the same file, or two groups of different shapes may each commit \
-                 their own events under the same sequences. If this file is the stale one, give this host the \
-                 cluster's; if the node count or quorum is changing, stop every member, give each the new file, \
-                 and start each that ran before once with --reshape (docs/OPERATIONS.md)",
+                "journal claim file {} was written in a cluster of {}; this member's configuration (its cluster \
+                 file, --nodes, --quorum) gives {}. Every member must run with the same file, or two groups of \
+                 different shapes may each commit their own events under the same sequences. If this file is the \
+                 stale one, give this host the cluster's; if the node count or quorum is changing, stop every \
+                 member, give each the new file, and start each journaled one that ran before once with \
+                 --reshape; if this member ran in a group split off by a stale file, its log is not the \
+                 cluster's: move its journal aside and start it with --rejoin (docs/OPERATIONS.md)",
                 path.display(),
                 crate::core::shape_text(*kept),
                 crate::core::shape_text(*given)
+            ),
+            JournalError::Reshape { dir, kept: Some(kept) } => write!(
+                f,
+                "--reshape: journal {}: its claim was kept in a cluster of {} already, the shape this member's \
+                 configuration gives: is this host's cluster file the new one? Once it is, start the member \
+                 without --reshape (a stale file must never be reshaped to)",
+                dir.display(),
+                crate::core::shape_text(*kept)
+            ),
+            JournalError::Reshape { dir, kept: None } => write!(
+                f,
+                "--reshape: journal {} keeps no claim file: nothing to reshape (a member new to the cluster is \
+                 started with --rejoin instead)",
+                dir.display()
             ),
             JournalError::Claim(path, e) => {
                 let why = e.side_file_text("claim");
@@ -397,7 +421,11 @@ impl Journal {
     /// drops it; appends are refused until then), and refuses segments of
     /// another cluster or node, with a bad header, or with events longer
     /// than `options.record_max` (written under a larger payload_max),
-    /// naming the file and changing nothing.
+    /// naming the file and changing nothing. A member's claim file kept in
+    /// another cluster shape than `options.shape` is refused the same way,
+    /// unless `options.reshape` (it is then written again in this shape, as
+    /// is one kept before shapes were); `reshape` with no claim, or with one
+    /// of this shape already, is refused too.
     pub fn open(options: JournalOptions) -> Result<(Journal, Recovery), JournalError> {
         let dir = &options.dir;
         if dir.exists() && !dir.is_dir() {
@@ -459,19 +487,29 @@ impl Journal {
         }
         let claim = journal.read_claim()?;
         recovery.claim = claim.map(|(claim, _)| claim);
-        let given = journal.options.shape;
-        if let Some(((epoch, whole, promised), kept)) = claim
-            && given != 0
-            && kept != given
-        {
-            // Unknown (a file from before shapes were kept): taken as it is.
-            if kept != 0 && !journal.options.reshape {
-                return Err(JournalError::Shape { path: journal.claim_path(), kept, given });
+        let (given, reshape) = (journal.options.shape, journal.options.reshape);
+        // The claim written again in this shape, once nothing else refuses
+        // the journal: reshaped, or kept before shapes were (0: taken as it
+        // is, and stamped so that a stale file is caught from now on).
+        let restamp = match claim {
+            Some((claim, kept)) if given != 0 => match (kept, reshape) {
+                (0, _) => Some(claim),
+                (kept, false) if kept != given => {
+                    return Err(JournalError::Shape { path: journal.claim_path(), kept, given });
+                }
+                (kept, true) if kept == given => {
+                    return Err(JournalError::Reshape { dir: journal.options.dir.clone(), kept: Some(kept) });
+                }
+                (_, false) => None,
+                (_, true) => Some(claim),
+            },
+            None if given != 0 && reshape => {
+                return Err(JournalError::Reshape { dir: journal.options.dir.clone(), kept: None });
             }
-            if journal.options.reshape {
-                journal.write_claim(epoch, whole, promised)?;
-                recovery.reshaped = Some(kept);
-            }
+            _ => None,
+        };
+        if reshape && let Some((_, kept)) = claim {
+            recovery.reshaped = Some(kept);
         }
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
@@ -481,6 +519,9 @@ impl Journal {
         // Never past the last record kept (the rest is fetched again).
         if let (Some(commit), Some((_, last))) = (journal.read_commit(&mut recovery)?, recovery.range) {
             recovery.commit = recovery.commit.max(commit.min(last));
+        }
+        if let Some((epoch, whole, promised)) = restamp {
+            journal.write_claim(epoch, whole, promised)?;
         }
         if let Some(last) = journal.segments.last() {
             journal.next = last.end;
@@ -630,7 +671,7 @@ impl Journal {
         Ok(Some(Seq(file.commit.get())))
     }
 
-    /// Records that everything up to `commit` is committed (a follower's,
+    /// Records that everything up to `commit` is committed (any node's,
     /// DESIGN §8), when no record it wrote says so: rewritten in place in
     /// the page cache, not synced (see [`CommitFile`]).
     pub fn write_commit(&mut self, commit: Seq) -> Result<(), JournalError> {
@@ -1563,7 +1604,7 @@ mod tests {
         journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
         drop(journal);
         let error = Journal::open(shaped(five, false)).unwrap_err().to_string();
-        let both = "written in a cluster of 3 nodes, quorum 2; this member's cluster file says 5 nodes, quorum 3";
+        let both = "written in a cluster of 3 nodes, quorum 2; this member's configuration (its cluster file, --nodes, --quorum) gives 5 nodes, quorum 3";
         assert!(error.contains(both) && error.contains("--reshape"), "{error}");
         let (_, recovery) = Journal::open(shaped(three, false)).unwrap();
         assert_eq!((recovery.claim, recovery.reshaped), (Some((Epoch(4), true, Epoch(4))), None));
@@ -1572,7 +1613,12 @@ mod tests {
         let (_, recovery) = Journal::open(shaped(five, false)).unwrap();
         assert_eq!(recovery.reshaped, None, "the new shape kept");
         assert!(Journal::open(shaped(three, false)).is_err(), "the old one refused now");
-        // A claim of an older build: no shape, taken as it is.
+        // Told to reshape to the shape it has (a stale file given the flag
+        // by a unit file or a script): refused, and nothing changes.
+        let error = Journal::open(shaped(five, true)).unwrap_err().to_string();
+        assert!(error.contains("kept in a cluster of 5 nodes, quorum 3 already"), "{error}");
+        assert!(Journal::open(shaped(three, false)).is_err(), "still the new shape");
+        // A claim of an older build: no shape, taken as it is, and stamped.
         let path = dir.join("claim");
         let mut old = fs::read(&path).unwrap();
         old[7] = 0;
@@ -1580,7 +1626,13 @@ mod tests {
         let crc = crc32fast::hash(&old[..28]);
         old[28..].copy_from_slice(&crc.to_le_bytes());
         fs::write(&path, &old).unwrap();
-        assert!(Journal::open(shaped(three, false)).is_ok());
+        let (_, recovery) = Journal::open(shaped(three, false)).unwrap();
+        assert_eq!(recovery.reshaped, None);
+        assert!(Journal::open(shaped(five, false)).is_err(), "stamped with the shape it was opened in");
+        // Nothing to reshape: no claim.
+        fs::remove_file(&path).unwrap();
+        let error = Journal::open(shaped(five, true)).unwrap_err().to_string();
+        assert!(error.contains("keeps no claim file: nothing to reshape"), "{error}");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -29,7 +29,8 @@ pub(super) trait Durable {
         None
     }
     /// What it knows committed, to be kept beside its journal when no
-    /// record says as much (a follower's; see [`Journal::write_commit`]).
+    /// record says as much (a follower's, or a member's following; see
+    /// [`Journal::write_commit`]).
     fn journal_commit(&self) -> Seq {
         Seq::ZERO
     }
