@@ -1050,6 +1050,14 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
     }
     members.extend((3..5).map(|id| member(id, &["--rejoin"])));
     failover_load(&conf, 2000, 2000);
+    // --reshape to the old file while the cluster runs (an operator's
+    // trial split a cluster so): it hears a leader of another shape.
+    let five = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, &three).unwrap();
+    let said = refused(1, &["--reshape"]);
+    assert!(said.contains("in a cluster of 5 nodes, quorum 3, and this member's file gives 3"), "{said}");
+    assert!(said.contains("--reshape needs every member stopped first"), "{said}");
+    std::fs::write(&conf, &five).unwrap();
     std::thread::sleep(Duration::from_millis(1000));
     let digests: Vec<String> = members
         .iter_mut()

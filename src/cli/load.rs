@@ -181,10 +181,15 @@ pub fn run_with_progress(
             // leader whose file gives another shape means they differ.
             let (shape, ours) = (progress.shape.load(Ordering::Relaxed) as u32, options.config.shape());
             if options.members.is_some() && shape != 0 && shape != ours && !shape_warned {
+                let what = if shape >> 16 != ours >> 16 {
+                    "a group split off by a stale file, or this client's file is the stale one: it takes nothing \
+                     from members of another node count, and turns to the others"
+                } else {
+                    "a client knows only the members its file lists, and may not find a leader elected among others"
+                };
                 eprintln!(
-                    "{} warning: the leader runs with {}, this client's cluster file says {}: the files differ, and \
-                     a client knows only the members its file lists (it may not find a leader elected among the \
-                     others): give every host the cluster's file",
+                    "{} warning: a leader runs with {}, this client's cluster file says {}: the files differ ({what}); \
+                     give every host the cluster's file",
                     super::args::clock_time(),
                     seqcast::core::shape_text(shape),
                     seqcast::core::shape_text(ours)

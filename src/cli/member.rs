@@ -128,6 +128,26 @@ fn when() -> String {
 }
 
 /// Runs `seqcast member`.
+/// How long `--reshape` listens on the group for members still running.
+const RESHAPE_LISTEN: Duration = Duration::from_millis(300);
+
+/// Why `--reshape` must not go on: a leader heard on the group whose file
+/// gives another shape than `config`'s (an operator's trial started two
+/// members with --reshape on a stale file while the cluster ran, and split
+/// it). A leader of the new shape is one restarted before this member.
+fn running_in_another_shape(config: &seqcast::core::Config, multicast: &net::Multicast) -> Option<String> {
+    let shape = config.shape();
+    let heard = net::leaders_heard(config, multicast, RESHAPE_LISTEN)?;
+    let (node, epoch, theirs) = heard.into_iter().find(|&(_, _, theirs)| theirs != 0 && theirs != shape)?;
+    Some(format!(
+        "--reshape: node {node} leads epoch {epoch} on this cluster's group in a cluster of {}, and this member's \
+         file gives {}: --reshape needs every member stopped first. If this host's file is the stale one, give it \
+         the cluster's and start the member without --reshape",
+        seqcast::core::shape_text(theirs),
+        seqcast::core::shape_text(shape)
+    ))
+}
+
 pub fn member(args: &MemberArgs) -> ExitCode {
     let id = NodeId(args.id);
     let mut resolved = match args.cluster.resolve(Some(id)) {
@@ -188,6 +208,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Ok(None) => None,
         Err(e) => return fail(e),
     };
+    if args.reshape
+        && let Some(why) = running_in_another_shape(&resolved.config, &resolved.multicast)
+    {
+        return fail(why);
+    }
     let made = super::nodes::journal_made(journal.as_ref());
     let mut node =
         match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {

@@ -101,8 +101,9 @@ enum Command {
     /// Show running nodes' counters, one line a node, each second (read
     /// from their --metrics endpoints).
     #[command(after_help = "Exit codes: 0 success; 1 a node did not answer, a node of the --cluster file whose \
-                            address is this host's is not running (noted by this user), or an error (said on \
-                            stderr); 2 the command line did not parse.")]
+                            address is this host's is not running (noted by this user), a split cluster (two \
+                            leaders in one epoch or of two shapes), or an error (said on stderr); 2 the command \
+                            line did not parse.")]
     Stat(stat::StatArgs),
     /// Print a shell's completion script for seqcast.
     #[command(after_help = EXIT_PLAIN)]

@@ -219,8 +219,9 @@ impl Client {
     /// The cluster's shape ([`Config::shape`]: node count and quorum) as
     /// the last COMMIT's leader has it in its cluster file; `None` before
     /// one, or from a leader of an older build. With failover, one other
-    /// than this client's configuration means the two files differ, and
-    /// the client may not know every member.
+    /// than this client's configuration means the two files differ: of
+    /// another node count, the client takes nothing from that leader
+    /// (counted as `other_shape` in its rejects) and turns to another member.
     pub fn leader_shape(&self) -> Option<u32> {
         (self.leader_shape != 0).then_some(self.leader_shape)
     }
@@ -332,6 +333,22 @@ impl Client {
         if let Frame::Commit(_) = datagram.frame {
             // A member's frames carry its cluster's shape (0: an older build).
             self.leader_shape = datagram.header.token.get();
+        }
+        // With failover, a member whose file lists another node count than
+        // this client's is of another cluster than the one the client knows
+        // (a group split off by a stale file can elect and commit on its
+        // own): nothing of it is taken, and the client turns to the members
+        // of its own file. A BUSY carries no shape (an admission token, or 0).
+        let shape = datagram.header.token.get();
+        if self.failover()
+            && !matches!(datagram.frame, Frame::Busy(_))
+            && shape != 0
+            && shape >> 16 != u32::from(self.config.nodes)
+            && let Some(sender) = datagram.header.member()
+        {
+            self.rejects.other_shape += 1;
+            self.rejects.other_shape_seen = Some((sender, shape));
+            return;
         }
         let (mine, epoch) = (self.header.epoch(), datagram.header.epoch());
         if self.failover() {
@@ -728,7 +745,18 @@ mod tests {
         let len = writer.finish();
         client.handle_datagram(10, addr(0), &buf[..len]);
         assert_eq!(client.leader_shape(), Some(five));
-        assert_ne!(Some(client.config.shape()), client.leader_shape());
+        // Of another node count: a group split off by a stale file (an
+        // operator's trial: a client of the right file committed there).
+        assert_eq!((client.poll_event(), client.rejects().other_shape), (None, 1));
+        // Of this node count, another quorum: taken (the members check that).
+        let other_quorum = (3 << 16) | 3;
+        let header = Header { token: other_quorum.into(), ..header };
+        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(1)).unwrap();
+        writer.push_run(&crate::wire::CommitRun::new(1, Seq(1), 1));
+        let len = writer.finish();
+        client.handle_datagram(20, addr(0), &buf[..len]);
+        assert_eq!(client.poll_event().map(|c| c.seq), Some(Seq(1)));
+        assert_eq!(client.leader_shape(), Some(other_quorum));
     }
 
     /// A member that answers only "too many in flight" (a leader cut off

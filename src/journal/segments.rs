@@ -227,8 +227,9 @@ impl core::fmt::Display for JournalError {
             JournalError::Reshape { dir, kept: Some(kept) } => write!(
                 f,
                 "--reshape: journal {}: its claim was kept in a cluster of {} already, the shape this member's \
-                 configuration gives: is this host's cluster file the new one? Once it is, start the member \
-                 without --reshape (a stale file must never be reshaped to)",
+                 configuration gives: nothing to reshape. If the cluster's shape is changing, this host's file \
+                 is still the old one: give it the new file first; if this member was reshaped already, start \
+                 it without --reshape",
                 dir.display(),
                 crate::core::shape_text(*kept)
             ),

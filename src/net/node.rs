@@ -19,6 +19,7 @@ use crate::core::{
 use crate::journal::{Journal, JournalOptions, Recovery, SyncLevel};
 use crate::net::report;
 use crate::sys::{self, Clock};
+use crate::wire::Kind;
 
 /// How a node runs on its host (DESIGN §5: the levers after batching).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -734,29 +735,65 @@ pub const LEADER_LISTEN: std::time::Duration = std::time::Duration::from_millis(
 /// A hint only: nothing here is authenticated, and a client follows the
 /// members' answers ("not leader, node X leads") whichever it starts at.
 pub fn leader_heard(config: &Config, multicast: &Multicast, listen: std::time::Duration) -> Option<NodeId> {
-    use crate::wire::{Header, Kind, MAGIC};
+    let mut heard: Option<(u64, u16)> = None;
+    group_headers(config, multicast, listen, |header| {
+        let (kind, sender, epoch) = (header.kind(), header.sender.get(), header.epoch.get());
+        // A leader whose file lists another node count (a group split off
+        // by a stale file) is not this client's cluster's.
+        let shape = header.token.get();
+        if (shape != 0 && shape >> 16 != u32::from(config.nodes)) || sender >= config.nodes {
+            return false;
+        }
+        if heard.is_none_or(|(newest, _)| epoch > newest) {
+            heard = Some((epoch, sender));
+        }
+        kind == Kind::Heartbeat
+    })?;
+    heard.map(|(_, sender)| NodeId(sender))
+}
+
+/// Every leader of `config`'s cluster heard on its group within `listen`
+/// (one that sent a DATA or HEARTBEAT): its id, its epoch, and the cluster
+/// shape its frames carry ([`Config::shape`]; 0 from an older build), in
+/// id order. `None` if the group cannot be joined. Nothing here is
+/// authenticated: an operator's check (`seqcast member --reshape` asks
+/// whether members of another shape still run), not a decision.
+pub fn leaders_heard(
+    config: &Config,
+    multicast: &Multicast,
+    listen: std::time::Duration,
+) -> Option<Vec<(NodeId, Epoch, u32)>> {
+    let mut heard = std::collections::BTreeMap::new();
+    group_headers(config, multicast, listen, |header| {
+        heard.insert(header.sender.get(), (header.epoch(), header.token.get()));
+        false
+    })?;
+    Some(heard.into_iter().map(|(sender, (epoch, shape))| (NodeId(sender), epoch, shape)).collect())
+}
+
+/// Hands `visit` the header of each DATA and HEARTBEAT of `config`'s
+/// cluster heard on its group within `listen`, until it returns true.
+fn group_headers(
+    config: &Config,
+    multicast: &Multicast,
+    listen: std::time::Duration,
+    mut visit: impl FnMut(&crate::wire::Header) -> bool,
+) -> Option<()> {
+    use crate::wire::{Header, MAGIC};
     use zerocopy::FromBytes;
     let socket = group_receiver(multicast, 1 << 20).ok()?;
     socket.set_read_timeout(Some(std::time::Duration::from_millis(20))).ok()?;
     let until = std::time::Instant::now() + listen;
     let mut buf = vec![0u8; 65_536];
-    let mut heard: Option<(u64, u16)> = None;
     while std::time::Instant::now() < until {
         let Ok(len) = socket.recv(&mut buf) else { continue };
         let Ok((header, _)) = Header::ref_from_prefix(&buf[..len]) else { continue };
-        let (kind, sender, epoch) = (header.kind(), header.sender.get(), header.epoch.get());
         let ours = header.magic.get() == MAGIC && header.cluster.get() == config.cluster_id;
-        if !ours || !matches!(kind, Kind::Data | Kind::Heartbeat) || sender >= config.nodes {
-            continue;
-        }
-        if heard.is_none_or(|(newest, _)| epoch > newest) {
-            heard = Some((epoch, sender));
-        }
-        if kind == Kind::Heartbeat {
+        if ours && matches!(header.kind(), Kind::Data | Kind::Heartbeat) && header.member().is_some() && visit(header) {
             break;
         }
     }
-    heard.map(|(_, sender)| NodeId(sender))
+    Some(())
 }
 
 impl ClientNode {

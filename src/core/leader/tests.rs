@@ -667,6 +667,17 @@ fn the_leader_knows_each_followers_lag_in_time_and_its_naks() {
     assert_eq!(leader.last_ack_ns(), [0, 50, 0]);
     leader.handle_datagram(60, addr(12), &nak(&config, 2, 1, 2));
     assert_eq!(leader.naks_by_member(), [0, 0, 1]);
+    // A log resumed from a journal was stamped on an earlier run's clock
+    // (later than this one's, here): a follower not heard since is behind
+    // by the time since this leader started, not 0 (an operator's trial
+    // read 'max follower lag 180000 (0.0 ms)').
+    let journaled = Config { epoch: Epoch(2), ..config.clone() };
+    let mut resume = Leader::resume(journaled, 5_000, Seq::FIRST).unwrap();
+    let mut record = crate::wire::test_record(9, 1, b"old");
+    record[8..16].copy_from_slice(&1_000_000u64.to_le_bytes());
+    assert!(resume.push(crate::wire::EventRef::split(&record).unwrap().0));
+    let resumed = resume.finish(Seq::ZERO);
+    assert_eq!(resumed.lag_ns(NodeId(1), 6_000), 1_000);
 }
 
 /// Issue 16: a first SUBMIT replayed after its client was forgotten (its
