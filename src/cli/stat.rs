@@ -95,6 +95,12 @@ fn row(addr: SocketAddr) -> Result<(String, Option<Leading>), String> {
         format!("held {held} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
     let mut failed = if first(&s, "seqcast_journal_failed") == Some(1.0) { "  JOURNAL FAILED" } else { "" }.to_string();
+    // Frames of members whose cluster file gives another shape, dropped
+    // since it started: files that differ, a split with one leader or two.
+    let other = s.iter().filter(|(k, _)| k.contains("reason=\"other_shape\"")).map(|(_, v)| *v).sum::<f64>();
+    if other > 0.0 {
+        failed.push_str(&format!("  OTHER SHAPE: dropped {other} frames of members whose file differs"));
+    }
     // A follower that hears no leader: one down, or none elected.
     if let Some(silent) = first(&s, "seqcast_leader_silent_seconds").filter(|&s| !leading && s >= 1.0) {
         failed.push_str(&format!("  NO LEADER HEARD for {silent:.1} s"));
