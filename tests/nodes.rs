@@ -1056,7 +1056,7 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
     std::fs::write(&conf, &three).unwrap();
     let said = refused(1, &["--reshape"]);
     assert!(said.contains("in a cluster of 5 nodes, quorum 3, and this member's file gives 3"), "{said}");
-    assert!(said.contains("--reshape needs every member stopped first"), "{said}");
+    assert!(said.contains("every member of the old shape must be stopped first"), "{said}");
     std::fs::write(&conf, &five).unwrap();
     std::thread::sleep(Duration::from_millis(1000));
     let digests: Vec<String> = members

@@ -185,7 +185,7 @@ pub fn run_with_progress(
                     "a group split off by a stale file, or this client's file is the stale one: it takes nothing \
                      from members of another node count, and turns to the others"
                 } else {
-                    "a client knows only the members its file lists, and may not find a leader elected among others"
+                    "the quorum differs, which the members judge: this client is not affected"
                 };
                 eprintln!(
                     "{} warning: a leader runs with {}, this client's cluster file says {}: the files differ ({what}); \

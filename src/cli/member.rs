@@ -137,13 +137,23 @@ const RESHAPE_LISTEN: Duration = Duration::from_millis(300);
 /// it). A leader of the new shape is one restarted before this member.
 fn running_in_another_shape(config: &seqcast::core::Config, multicast: &net::Multicast) -> Option<String> {
     let shape = config.shape();
-    let heard = net::leaders_heard(config, multicast, RESHAPE_LISTEN)?;
-    let (node, epoch, theirs) = heard.into_iter().find(|&(_, _, theirs)| theirs != 0 && theirs != shape)?;
+    let Some(heard) = net::leaders_heard(config, multicast, RESHAPE_LISTEN) else {
+        return Some(format!(
+            "--reshape: cannot join the group {} to check that no member of another shape still runs",
+            multicast.group
+        ));
+    };
+    // Token 0: an older build, which every member restarted here is not.
+    let (node, epoch, theirs) = heard.into_iter().find(|&(_, _, theirs)| theirs != shape)?;
+    let theirs = match theirs {
+        0 => "an unknown shape (an older build)".to_string(),
+        theirs => seqcast::core::shape_text(theirs),
+    };
     Some(format!(
-        "--reshape: node {node} leads epoch {epoch} on this cluster's group in a cluster of {}, and this member's \
-         file gives {}: --reshape needs every member stopped first. If this host's file is the stale one, give it \
-         the cluster's and start the member without --reshape",
-        seqcast::core::shape_text(theirs),
+        "--reshape: node {node} leads epoch {epoch} on this cluster's group in a cluster of {theirs}, and this \
+         member's file gives {}: every member of the old shape must be stopped first. If this host's file is the \
+         stale one, give it the cluster's and start the member again (it asks for --reshape only if its journal \
+         still keeps the old shape)",
         seqcast::core::shape_text(shape)
     ))
 }

@@ -195,6 +195,8 @@ impl Page {
     /// The cluster's shape as this node's file gives it: nodes of two
     /// shapes drop each other's frames (`seqcast stat` compares them).
     fn shape(&mut self, labels: &str, config: &seqcast::core::Config) {
+        let help = "The cluster id this node runs in.";
+        self.sample("seqcast_cluster_id", "gauge", help, labels, u64::from(config.cluster_id));
         let help = "Nodes in the cluster, as this node's cluster file gives them.";
         self.sample("seqcast_cluster_nodes", "gauge", help, labels, u64::from(config.nodes));
         let help = "Nodes that must hold an event to commit it, the leader counted.";

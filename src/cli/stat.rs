@@ -72,8 +72,11 @@ fn first(samples: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
 /// from a node that does not say).
 type Leading = (String, u64, u32);
 
-/// One node's line, and, if it leads, who it is.
-fn row(addr: SocketAddr) -> Result<(String, Option<Leading>), String> {
+/// A leading node's cluster id, where its page gives it.
+type ClusterOf = Option<u64>;
+
+/// One node's line, and, if it leads, who it is and in which cluster.
+fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), String> {
     let s = scrape(addr)?;
     let leading = first(&s, "seqcast_leading") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));
@@ -115,7 +118,8 @@ fn row(addr: SocketAddr) -> Result<(String, Option<Leading>), String> {
     );
     let nodes = first(&s, "seqcast_cluster_nodes").unwrap_or(0.0) as u32;
     let shape = (nodes << 16) | first(&s, "seqcast_quorum").unwrap_or(0.0) as u32;
-    Ok((line, leading.then_some((node, epoch as u64, shape))))
+    let cluster = first(&s, "seqcast_cluster_id").map(|id| id as u64);
+    Ok((line, leading.then_some((cluster, (node, epoch as u64, shape)))))
 }
 
 /// What two or more nodes of one cluster that each say they lead mean, and
@@ -127,7 +131,8 @@ fn leaders_text(cluster: &str, leaders: &[Leading]) -> Option<(String, bool)> {
     if leaders.len() < 2 {
         return None;
     }
-    let shapes = leaders.iter().any(|l| l.2 != 0 && leaders[0].2 != 0 && l.2 != leaders[0].2);
+    let known: Vec<u32> = leaders.iter().map(|l| l.2).filter(|&s| s != 0).collect();
+    let shapes = known.iter().any(|&s| s != known[0]);
     let named: Vec<String> = leaders
         .iter()
         .map(|(node, epoch, shape)| match (shapes, *shape) {
@@ -241,10 +246,14 @@ pub fn run(args: &StatArgs) -> ExitCode {
             match row(addr) {
                 Ok((line, leading)) => {
                     println!("{name}{line}");
-                    if let Some(leader) = leading {
-                        // "cluster N" (none where the nodes were given by address).
+                    if let Some((id, leader)) = leading {
+                        // By the cluster id its page gives, else its name's.
                         let cluster: Vec<&str> = name.split_whitespace().take(2).collect();
-                        let cluster = if cluster.is_empty() { String::new() } else { cluster.join(" ") + ": " };
+                        let cluster = match id {
+                            Some(id) => format!("cluster {id}: "),
+                            None if cluster.is_empty() => String::new(),
+                            None => cluster.join(" ") + ": ",
+                        };
                         leaders.entry(cluster).or_default().push(leader);
                     }
                 }

@@ -337,11 +337,13 @@ impl Client {
         // With failover, a member whose file lists another node count than
         // this client's is of another cluster than the one the client knows
         // (a group split off by a stale file can elect and commit on its
-        // own): nothing of it is taken, and the client turns to the members
-        // of its own file. A BUSY carries no shape (an admission token, or 0).
+        // own): nothing of it is taken (not even a "not leader" hint), and
+        // the client turns to the members of its own file. A BUSY with Hello
+        // carries an admission token, no shape.
         let shape = datagram.header.token.get();
+        let hello = matches!(&datagram.frame, Frame::Busy(busy) if busy.reason() == BusyReason::Hello);
         if self.failover()
-            && !matches!(datagram.frame, Frame::Busy(_))
+            && !hello
             && shape != 0
             && shape >> 16 != u32::from(self.config.nodes)
             && let Some(sender) = datagram.header.member()
@@ -757,6 +759,19 @@ mod tests {
         client.handle_datagram(20, addr(0), &buf[..len]);
         assert_eq!(client.poll_event().map(|c| c.seq), Some(Seq(1)));
         assert_eq!(client.leader_shape(), Some(other_quorum));
+        // A follower's "not leader" of another node count carries its shape
+        // too: neither its hint nor its newer epoch is taken.
+        let body = Busy {
+            client: 7.into(),
+            reason: u16::from(BusyReason::NotLeader).into(),
+            leader: 2.into(),
+            request: 2.into(),
+            retry_ns: 0.into(),
+        };
+        let header = Header { token: five.into(), ..Header::new(Kind::Busy, 1, client.config.cluster_id, Epoch(9)) };
+        let len = emit(&mut buf, &header, Kind::Busy, &body).unwrap();
+        client.handle_datagram(30, addr(1), &buf[..len]);
+        assert_eq!((client.rejects().other_shape, client.epoch()), (2, Epoch(1)));
     }
 
     /// A member that answers only "too many in flight" (a leader cut off

@@ -735,8 +735,12 @@ impl Follower {
             return;
         }
         let leads = matches!(datagram.frame, Frame::Data(_) | Frame::Heartbeat(_));
+        // Not a leader whose file lists another node count (a group split
+        // off by a stale file), though its epoch be newer.
+        let shape = datagram.header.token.get();
+        let ours = shape == 0 || shape >> 16 == u32::from(self.config.nodes);
         let (epoch, mine) = (datagram.header.epoch(), self.epoch());
-        let Some(leader) = datagram.header.member().filter(|_| leads) else { return };
+        let Some(leader) = datagram.header.member().filter(|_| leads && ours) else { return };
         if mine == Epoch::ZERO {
             // Following nobody yet: whichever member leads, not only the
             // one the cluster file starts with (it may lead no more).

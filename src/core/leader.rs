@@ -472,20 +472,20 @@ impl Leader {
     /// How far behind member `node` is in time at `now`: the age of the
     /// oldest event it has not ACKed (0 when it holds everything; the
     /// oldest the ring keeps when that event left it, a lower bound; the
-    /// time since this leader started for one stamped before it).
+    /// time since this leader started for one stamped on another clock).
     pub fn lag_ns(&self, node: NodeId, now: Nanos) -> Nanos {
         let Some(&held) = self.held.get(node.index()) else { return 0 };
         if held + 1 >= self.ring.seq_next() {
             return 0;
         }
         let oldest = (held + 1).max(self.ring.seq_first());
-        let Some(stamp) = self.ring.get(oldest).map(|event| event.header.stamp_ns.get()) else { return 0 };
-        // Stamped before this leader started (a log it resumed or took
-        // over), on another leader's clock: the lag counts from its start.
-        if stamp < self.started_ns || stamp > now {
-            return now.saturating_sub(self.started_ns);
+        match self.ring.get(oldest).map(|event| event.header.stamp_ns.get()) {
+            Some(stamp) if stamp <= now => now - stamp,
+            // Stamped on another clock (a log resumed from an earlier run,
+            // or taken over), or gone from the ring: since this leader
+            // started, a lower bound.
+            _ => now.saturating_sub(self.started_ns),
         }
-        now - stamp
     }
 
     /// Client `id`'s admission token in time window `window` of this

@@ -243,7 +243,8 @@ pub fn shape_text(shape: u32) -> String {
 
 /// [`parse`], then [`admits`].
 fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Rejects) -> Option<Datagram<'a>> {
-    // A client checks no shape (its leader's frames carry one; it has none).
+    // A client checks no quorum here (its file may leave it to the default);
+    // with failover, its own node count against a member's (Client).
     let datagram = parse(bytes, (template.cluster.get(), 0), rejects)?;
     admits(&datagram, peers, rejects).then_some(datagram)
 }

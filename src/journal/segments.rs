@@ -489,9 +489,10 @@ impl Journal {
         let claim = journal.read_claim()?;
         recovery.claim = claim.map(|(claim, _)| claim);
         let (given, reshape) = (journal.options.shape, journal.options.reshape);
-        // The claim written again in this shape, once nothing else refuses
-        // the journal: reshaped, or kept before shapes were (0: taken as it
-        // is, and stamped so that a stale file is caught from now on).
+        // The claim written again in this shape, after the checks of the
+        // segments and the commit file (what the node checks after open may
+        // still refuse it): reshaped, or kept before shapes were (0: taken as
+        // it is, and stamped so that a stale file is caught from now on).
         let restamp = match claim {
             Some((claim, kept)) if given != 0 => match (kept, reshape) {
                 (0, _) => Some(claim),

@@ -782,6 +782,9 @@ fn group_headers(
     use crate::wire::{Header, MAGIC};
     use zerocopy::FromBytes;
     let socket = group_receiver(multicast, 1 << 20).ok()?;
+    // The group's receiver is made non-blocking for a node's poll loop:
+    // here each recv waits, at most 20 ms, rather than spin on a core.
+    socket.set_nonblocking(false).ok()?;
     socket.set_read_timeout(Some(std::time::Duration::from_millis(20))).ok()?;
     let until = std::time::Instant::now() + listen;
     let mut buf = vec![0u8; 65_536];

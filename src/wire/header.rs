@@ -49,7 +49,8 @@ pub struct Header {
     /// its NAK (and the BUSY with Hello answering it); on every frame a
     /// member sends to members, its cluster's shape
     /// ([`Config::shape`](crate::core::Config::shape)), which its other
-    /// frames may carry too (clients ignore it); zero otherwise.
+    /// frames may carry too (a client or tail with failover takes nothing
+    /// from a member of another node count); zero otherwise.
     pub token: U32,
     /// Leader epoch the sender is in (DESIGN §2, fencing).
     pub epoch: U64,

@@ -908,6 +908,34 @@ fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
     assert_eq!((tail.epoch(), tail.commit()), (Epoch(3), Seq(10)));
 }
 
+/// A tail follows the newest leader of its own node count only: one of a
+/// group split off by a stale file (5 nodes here, the tail's file 3) is
+/// passed over, however new its epoch.
+#[test]
+fn a_tail_follows_no_leader_whose_file_lists_another_node_count() {
+    let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
+    let hb = Heartbeat {
+        seq_next: 11.into(),
+        commit: 10.into(),
+        sent_ns: 0.into(),
+        rtt_ns: 0.into(),
+        epoch_start: 0.into(),
+    };
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &hb));
+    assert_eq!(tail.epoch(), Epoch(1));
+    let five = Config { nodes: 5, ..auto() };
+    let header = Header { token: five.shape().into(), ..Header::new(Kind::Heartbeat, 2, five.cluster_id, Epoch(4)) };
+    let mut buf = vec![0; 256];
+    let len = emit(&mut buf, &header, Kind::Heartbeat, &Heartbeat { epoch_start: 10.into(), ..hb }).unwrap();
+    tail.handle_datagram(2 * MS, addr(2), &buf[..len]);
+    assert_eq!((tail.epoch(), tail.leader()), (Epoch(1), Some(NodeId(0))));
+    // Of its own node count, it is followed.
+    let header = Header { token: auto().shape().into(), ..header };
+    let len = emit(&mut buf, &header, Kind::Heartbeat, &Heartbeat { epoch_start: 10.into(), ..hb }).unwrap();
+    tail.handle_datagram(3 * MS, addr(2), &buf[..len]);
+    assert_eq!((tail.epoch(), tail.leader()), (Epoch(4), Some(NodeId(2))));
+}
+
 /// A member back empty votes only once it holds what its leader had
 /// sequenced when it first heard it, or, if it joins a newer leader before
 /// it caught up, what that leader says (its log holds whatever an ACK sent
