@@ -344,8 +344,7 @@ impl Client {
         let hello = matches!(&datagram.frame, Frame::Busy(busy) if busy.reason() == BusyReason::Hello);
         if self.failover()
             && !hello
-            && shape != 0
-            && shape >> 16 != u32::from(self.config.nodes)
+            && super::other_node_count(shape, self.config.nodes)
             && let Some(sender) = datagram.header.member()
         {
             self.rejects.other_shape += 1;
@@ -615,6 +614,12 @@ mod tests {
     /// Member `from`'s BUSY for request 1 of client 7: `reason`, naming
     /// `leader`, to wait `retry_ns`.
     fn busy_frame(client: &Client, from: usize, reason: BusyReason, leader: u16, retry_ns: u64) -> Vec<u8> {
+        let header = Header::new(Kind::Busy, from as u16, client.config.cluster_id, client.config.epoch);
+        busy_frame_under(&header, reason, leader, retry_ns)
+    }
+
+    /// The same under `header` (its sender, epoch and token).
+    fn busy_frame_under(header: &Header, reason: BusyReason, leader: u16, retry_ns: u64) -> Vec<u8> {
         let body = Busy {
             client: 7.into(),
             reason: u16::from(reason).into(),
@@ -622,9 +627,8 @@ mod tests {
             request: 1.into(),
             retry_ns: retry_ns.into(),
         };
-        let mut buf = vec![0; client.config.mtu];
-        let header = Header::new(Kind::Busy, from as u16, client.config.cluster_id, client.config.epoch);
-        let len = emit(&mut buf, &header, Kind::Busy, &body).unwrap();
+        let mut buf = vec![0; 256];
+        let len = emit(&mut buf, header, Kind::Busy, &body).unwrap();
         buf.truncate(len);
         buf
     }
@@ -707,12 +711,18 @@ mod tests {
 
     /// Member `from` commits `request` at `seq`.
     fn commit(client: &mut Client, now: Nanos, from: usize, request: u64, seq: u64) {
-        let mut buf = vec![0; client.config.mtu];
         let header = Header::new(Kind::Commit, from as u16, client.config.cluster_id, Epoch(1));
-        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(seq)).unwrap();
+        client.handle_datagram(now, addr(from), &commit_frame(&header, request, seq));
+    }
+
+    /// A COMMIT to client 7 under `header`: `request` committed at `seq`.
+    fn commit_frame(header: &Header, request: u64, seq: u64) -> Vec<u8> {
+        let mut buf = vec![0; 256];
+        let mut writer = FrameWriter::commit(&mut buf, header, ClientId(7), Seq(seq)).unwrap();
         writer.push_run(&crate::wire::CommitRun::new(request, Seq(seq), 1));
         let len = writer.finish();
-        client.handle_datagram(now, addr(from), &buf[..len]);
+        buf.truncate(len);
+        buf
     }
 
     /// A COMMIT seen before (a duplicate, a replay) is no sign of life: a
@@ -741,11 +751,7 @@ mod tests {
         assert_eq!(client.leader_shape(), None);
         let five = Config { nodes: 5, ..Config::default() }.shape();
         let header = Header { token: five.into(), ..Header::new(Kind::Commit, 0, client.config.cluster_id, Epoch(1)) };
-        let mut buf = vec![0; client.config.mtu];
-        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(1)).unwrap();
-        writer.push_run(&crate::wire::CommitRun::new(1, Seq(1), 1));
-        let len = writer.finish();
-        client.handle_datagram(10, addr(0), &buf[..len]);
+        client.handle_datagram(10, addr(0), &commit_frame(&header, 1, 1));
         assert_eq!(client.leader_shape(), Some(five));
         // Of another node count: a group split off by a stale file (an
         // operator's trial: a client of the right file committed there).
@@ -753,24 +759,13 @@ mod tests {
         // Of this node count, another quorum: taken (the members check that).
         let other_quorum = (3 << 16) | 3;
         let header = Header { token: other_quorum.into(), ..header };
-        let mut writer = FrameWriter::commit(&mut buf, &header, ClientId(7), Seq(1)).unwrap();
-        writer.push_run(&crate::wire::CommitRun::new(1, Seq(1), 1));
-        let len = writer.finish();
-        client.handle_datagram(20, addr(0), &buf[..len]);
+        client.handle_datagram(20, addr(0), &commit_frame(&header, 1, 1));
         assert_eq!(client.poll_event().map(|c| c.seq), Some(Seq(1)));
         assert_eq!(client.leader_shape(), Some(other_quorum));
         // A follower's "not leader" of another node count carries its shape
         // too: neither its hint nor its newer epoch is taken.
-        let body = Busy {
-            client: 7.into(),
-            reason: u16::from(BusyReason::NotLeader).into(),
-            leader: 2.into(),
-            request: 2.into(),
-            retry_ns: 0.into(),
-        };
         let header = Header { token: five.into(), ..Header::new(Kind::Busy, 1, client.config.cluster_id, Epoch(9)) };
-        let len = emit(&mut buf, &header, Kind::Busy, &body).unwrap();
-        client.handle_datagram(30, addr(1), &buf[..len]);
+        client.handle_datagram(30, addr(1), &busy_frame_under(&header, BusyReason::NotLeader, 2, 0));
         assert_eq!((client.rejects().other_shape, client.epoch()), (2, Epoch(1)));
     }
 

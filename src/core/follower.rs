@@ -737,8 +737,7 @@ impl Follower {
         let leads = matches!(datagram.frame, Frame::Data(_) | Frame::Heartbeat(_));
         // Not a leader whose file lists another node count (a group split
         // off by a stale file), though its epoch be newer.
-        let shape = datagram.header.token.get();
-        let ours = shape == 0 || shape >> 16 == u32::from(self.config.nodes);
+        let ours = !super::other_node_count(datagram.header.token.get(), self.config.nodes);
         let (epoch, mine) = (datagram.header.epoch(), self.epoch());
         let Some(leader) = datagram.header.member().filter(|_| leads && ours) else { return };
         if mine == Epoch::ZERO {

@@ -236,6 +236,15 @@ fn same_shape(datagram: &Datagram<'_>, shape: u32, rejects: &mut Rejects) -> boo
     false
 }
 
+/// True if `shape` (a member frame's token, as [`Config::shape`] makes it)
+/// lists another node count than `nodes`: the member's cluster file is not
+/// this one's (a group split off by a stale file). 0, an older build's,
+/// lists none. Clients and tails judge the node count only: their file may
+/// leave the quorum to its default, which the members check.
+pub fn other_node_count(shape: u32, nodes: u16) -> bool {
+    shape != 0 && shape >> 16 != u32::from(nodes)
+}
+
 /// A shape as [`Config::shape`] makes it, for people: "5 nodes, quorum 3".
 pub fn shape_text(shape: u32) -> String {
     format!("{} nodes, quorum {}", shape >> 16, shape & 0xffff)

@@ -740,8 +740,7 @@ pub fn leader_heard(config: &Config, multicast: &Multicast, listen: std::time::D
         let (kind, sender, epoch) = (header.kind(), header.sender.get(), header.epoch.get());
         // A leader whose file lists another node count (a group split off
         // by a stale file) is not this client's cluster's.
-        let shape = header.token.get();
-        if (shape != 0 && shape >> 16 != u32::from(config.nodes)) || sender >= config.nodes {
+        if crate::core::other_node_count(header.token.get(), config.nodes) || sender >= config.nodes {
             return false;
         }
         if heard.is_none_or(|(newest, _)| epoch > newest) {

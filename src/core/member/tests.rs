@@ -233,8 +233,7 @@ fn auto() -> Config {
 fn a_new_members_first_leader_of_a_newer_epoch_makes_an_empty_member_catch_up_to_vote() {
     let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
     assert!(two.may_vote(), "a new cluster's member votes from the start");
-    let heartbeat =
-        Heartbeat { seq_next: 2.into(), commit: 1.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 0.into() };
+    let heartbeat = heartbeat(2, 1, 0);
     two.handle_datagram(MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &heartbeat));
     assert_eq!(two.poll_event(), Some(MemberEvent::Following { epoch: Epoch(3), leader: NodeId(1) }));
     assert_eq!(two.poll_event(), Some(MemberEvent::JoinedEmpty { epoch: Epoch(3) }));
@@ -272,8 +271,7 @@ fn an_empty_member_that_followed_nobody_refuses_a_log_of_a_newer_epoch() {
 #[test]
 fn a_member_that_heard_its_leader_or_holds_events_follows_a_newer_epoch() {
     let config = auto();
-    let heartbeat =
-        Heartbeat { seq_next: 2.into(), commit: 0.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 1.into() };
+    let heartbeat = heartbeat(2, 0, 1);
     let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
     two.handle_datagram(MS, addr(0), &data_of_node_0(&config));
     two.handle_datagram(2 * MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &heartbeat));
@@ -464,6 +462,17 @@ fn resumed_from(claim: Option<JournalClaim>, seqs: impl IntoIterator<Item = u64>
 }
 
 /// A frame of `kind` from node `from` in `epoch`, with `body`.
+/// A HEARTBEAT body: the next sequence, the commit, where its leader's epoch started.
+fn heartbeat(seq_next: u64, commit: u64, epoch_start: u64) -> Heartbeat {
+    Heartbeat {
+        seq_next: seq_next.into(),
+        commit: commit.into(),
+        sent_ns: 0.into(),
+        rtt_ns: 0.into(),
+        epoch_start: epoch_start.into(),
+    }
+}
+
 fn frame<B: zerocopy::IntoBytes + zerocopy::Immutable>(kind: Kind, from: u16, epoch: u64, body: &B) -> Vec<u8> {
     crate::core::test_frame(&Config::default(), (kind, from, Epoch(epoch)), body)
 }
@@ -531,8 +540,7 @@ fn a_members_claim_is_not_whole_while_a_truncation_is_pending() {
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
     let mut member = resumed(whole, 10, 6);
     member.handle_datagram(MS, addr(2), &fence_reply(2, 3));
-    let heartbeat =
-        Heartbeat { seq_next: 7.into(), commit: 6.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 6.into() };
+    let heartbeat = heartbeat(7, 6, 6);
     member.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &heartbeat));
     assert_eq!(member.follower().unwrap().claim(), Claim { epoch: Epoch(4), seq: Seq(6) }, "leader 0's log");
     let pending = member.journal_claim().unwrap();
@@ -551,8 +559,7 @@ fn a_members_claim_is_not_whole_while_a_truncation_is_pending() {
 fn a_member_that_follows_a_newer_epoch_votes_in_it_for_nobody_else() {
     let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
     assert_eq!(answer(&mut one, 30 * MS, 2, &request(2, 4, (1, 0), false)), Some((4, true)));
-    let heartbeat =
-        Heartbeat { seq_next: 1.into(), commit: 0.into(), sent_ns: 0.into(), rtt_ns: 0.into(), epoch_start: 0.into() };
+    let heartbeat = heartbeat(1, 0, 0);
     one.handle_datagram(31 * MS, addr(0), &frame(Kind::Heartbeat, 0, 5, &heartbeat));
     assert_eq!((one.follower().unwrap().leader(), one.promised()), (Some(NodeId(0)), Epoch(5)));
     drain(&mut one, 31 * MS);
@@ -574,13 +581,7 @@ fn a_member_resumed_twice_without_a_whole_claim_still_knows_the_epoch_of_its_com
     assert_eq!((written.epoch, written.whole), (Epoch(2), false), "what its driver persists");
     let mut again = resumed(Some(written), 146, 146);
     again.handle_datagram(MS, addr(2), &fence_reply(2, 2));
-    let heartbeat = Heartbeat {
-        seq_next: 150.into(),
-        commit: 146.into(),
-        sent_ns: 0.into(),
-        rtt_ns: 0.into(),
-        epoch_start: 44.into(),
-    };
+    let heartbeat = heartbeat(150, 146, 44);
     again.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 2, &heartbeat));
     assert_eq!(again.follower().unwrap().short_leader(), None, "epoch 2's own commit");
     assert_eq!(again.follower().unwrap().leader(), Some(NodeId(2)));
@@ -832,13 +833,7 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
         one.handle_datagram(2 * MS, addr(0), &data);
         // Its driver journals what it holds, 11 and 12 with it.
         while one.poll_append().is_some() {}
-        let heartbeat = Heartbeat {
-            seq_next: 12.into(),
-            commit: 5.into(),
-            sent_ns: 0.into(),
-            rtt_ns: 0.into(),
-            epoch_start: epoch_start.into(),
-        };
+        let heartbeat = heartbeat(12, 5, epoch_start);
         one.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat));
         let mut events = Vec::new();
         while let Some(event) = one.poll_event() {
@@ -886,13 +881,7 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
 #[test]
 fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
     let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
-    let told = Heartbeat {
-        seq_next: 11.into(),
-        commit: 10.into(),
-        sent_ns: 0.into(),
-        rtt_ns: 0.into(),
-        epoch_start: 0.into(),
-    };
+    let told = heartbeat(11, 10, 0);
     tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &told));
     let short = Heartbeat { seq_next: 12.into(), commit: 5.into(), epoch_start: 4.into(), ..told };
     tail.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 3, &short));
@@ -914,13 +903,7 @@ fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
 #[test]
 fn a_tail_follows_no_leader_whose_file_lists_another_node_count() {
     let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
-    let hb = Heartbeat {
-        seq_next: 11.into(),
-        commit: 10.into(),
-        sent_ns: 0.into(),
-        rtt_ns: 0.into(),
-        epoch_start: 0.into(),
-    };
+    let hb = heartbeat(11, 10, 0);
     tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &hb));
     assert_eq!(tail.epoch(), Epoch(1));
     let five = Config { nodes: 5, ..auto() };
@@ -942,13 +925,7 @@ fn a_tail_follows_no_leader_whose_file_lists_another_node_count() {
 /// before the member came back could still commit).
 #[test]
 fn an_empty_members_vote_waits_for_what_its_leaders_had_sequenced() {
-    let hb = |seq_next: u64, commit: u64, epoch_start: u64| Heartbeat {
-        seq_next: seq_next.into(),
-        commit: commit.into(),
-        sent_ns: 0.into(),
-        rtt_ns: 0.into(),
-        epoch_start: epoch_start.into(),
-    };
+    let hb = heartbeat;
     let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
     two.handle_datagram(MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &hb(6, 1, 0)));
     two.handle_datagram(3 * MS, addr(1), &data_of_leader(&Config { leader: NodeId(1), epoch: Epoch(3), ..auto() }));
