@@ -87,6 +87,17 @@ pub struct SimArgs {
     /// members' journals claim too little to vote on coming back.
     #[arg(long, requires = "journal")]
     pub cluster_crashes: Option<u32>,
+    /// With --journal: a member (the leader half the time) stops cleanly,
+    /// as on SIGTERM: what it wrote stays in the page cache and it keeps
+    /// the commit it knows beside its journal; it restarts later. This many
+    /// times in each run [default: 0].
+    #[arg(long, requires = "journal")]
+    pub stops: Option<u32>,
+    /// With --journal: every member stops cleanly at once (a deploy) and
+    /// all restart from their journals, this many times in each run
+    /// [default: 0].
+    #[arg(long, requires = "journal")]
+    pub cluster_stops: Option<u32>,
     /// With --journal: `none` takes a write as durable at once and a crash
     /// keeps it (the page cache outlives the process; with quorum 2 and no
     /// failover followers then infer commits); `batch` syncs it 200 µs
@@ -142,6 +153,8 @@ impl SimArgs {
         config.core.journal = self.journal;
         config.core.journal_syncs = self.sync == SimSync::Batch;
         config.cluster_crashes = self.cluster_crashes.unwrap_or(config.cluster_crashes);
+        config.stops = self.stops.unwrap_or(config.stops);
+        config.cluster_stops = self.cluster_stops.unwrap_or(config.cluster_stops);
         config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
@@ -166,6 +179,8 @@ impl SimArgs {
             ("pauses", self.pauses.map(|v| v.to_string())),
             ("promotions", self.promotions.map(|v| v.to_string())),
             ("cluster-crashes", self.cluster_crashes.map(|v| v.to_string())),
+            ("stops", self.stops.map(|v| v.to_string())),
+            ("cluster-stops", self.cluster_stops.map(|v| v.to_string())),
             ("sync-jitter-us", self.sync_jitter_us.map(|v| v.to_string())),
         ];
         let mut flags: String =

@@ -99,9 +99,7 @@ impl Durable for Member {
         Member::journal_claim(self)
     }
     fn journal_commit(&self) -> Seq {
-        // A leader's commit moves with every quorum of ACKs: a file write
-        // each time would sit on its commit path. Kept at a clean stop.
-        self.follower().map_or(Seq::ZERO, Follower::journal_commit)
+        Member::turn_commit(self)
     }
     fn stop_commit(&self) -> Seq {
         Member::journal_commit(self)

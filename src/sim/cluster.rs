@@ -25,6 +25,7 @@ impl<'a> Sim<'a> {
             rng: Rng::new(config.seed),
             disk_rng: Rng::new(config.seed ^ 0xd15c_5105),
             kill_rng: Rng::new(config.seed ^ 0x6b11_1d9e),
+            stop_rng: Rng::new(config.seed ^ 0x5709_c1ea),
             now: 0,
             order: 0,
             queue: BinaryHeap::new(),
@@ -58,6 +59,7 @@ impl<'a> Sim<'a> {
                 unsynced,
                 write_turns: 0,
                 claim: None,
+                commit_file: None,
             });
         }
         let clients = sim.config.clients as u64;
@@ -364,6 +366,11 @@ impl<'a> Sim<'a> {
             let (h, event) = (append.event.header, append.event);
             written.push(((h.seq.get(), append.commit.get()), h.client.get(), h.request.get(), event.payload.to_vec()));
             slot.unsynced.push((turn, (h.seq.get(), append.commit.get(), append.epoch, event.record.to_vec())));
+        }
+        // What it knows committed past its records, as its driver keeps it.
+        let known = node.turn_commit().get();
+        if known > slot.commit_file.unwrap_or(0) {
+            slot.commit_file = Some(known);
         }
         if !written.is_empty() {
             slot.write_turns = turn;

@@ -5,14 +5,27 @@ use super::Sim;
 use super::network::{Item, Who};
 use crate::core::{Epoch, Member, NodeId};
 
+/// How a member goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Down {
+    /// Its machine loses the power.
+    Power,
+    /// Its process is killed (kill -9).
+    Killed,
+    /// Its process stops cleanly (SIGTERM).
+    Stopped,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Fault {
-    /// Crash a member that does not lead (or the leader), restart it later:
-    /// without failover a leader restarts from its journal in a newer epoch.
+    /// Crash a member that does not lead (or the leader), or stop it
+    /// cleanly (`stop`), restart it later: without failover a leader
+    /// restarts from its journal in a newer epoch.
     Crash {
         leader: bool,
         down_ns: u64,
         pick: u64,
+        stop: bool,
     },
     Restart(usize),
     Cut {
@@ -32,9 +45,11 @@ pub(super) enum Fault {
     /// Without failover: the leader dies for good in its next turn that
     /// sends anything, before any of its datagrams or between two of them.
     Kill,
-    /// With a journal: every member crashes, and all restart after a while.
+    /// With a journal: every member crashes (or stops cleanly: `stop`),
+    /// and all restart after a while.
     CrashAll {
         down_ns: u64,
+        stop: bool,
     },
     /// With a journal: member `0`'s writes up to its write turn `2` become
     /// durable, if it is still incarnation `1`.
@@ -50,12 +65,12 @@ impl Sim<'_> {
         let mut last = span;
         for _ in 0..self.config.crashes {
             let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
-            self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick }));
+            self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick, stop: false }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.leader_crashes * u32::from(failover || self.core.journal) {
             let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
-            self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick }));
+            self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick, stop: false }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.partitions {
@@ -79,7 +94,22 @@ impl Sim<'_> {
         }
         for _ in 0..self.config.cluster_crashes * u32::from(self.core.journal) {
             let (at, down_ns) = (self.rng.range(0, span), self.rng.range(100_000, span / 2));
-            self.push(at, Item::Fault(Fault::CrashAll { down_ns }));
+            self.push(at, Item::Fault(Fault::CrashAll { down_ns, stop: false }));
+            last = last.max(at + down_ns);
+        }
+        // Clean stops draw from their own generator: runs without them are
+        // what they were.
+        let journal = u32::from(self.core.journal);
+        for _ in 0..self.config.stops * journal {
+            let rng = &mut self.stop_rng;
+            let (at, down_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
+            let leader = rng.chance(0.5);
+            self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: true }));
+            last = last.max(at + down_ns);
+        }
+        for _ in 0..self.config.cluster_stops * journal {
+            let (at, down_ns) = (self.stop_rng.range(0, span), self.stop_rng.range(100_000, span / 2));
+            self.push(at, Item::Fault(Fault::CrashAll { down_ns, stop: true }));
             last = last.max(at + down_ns);
         }
         if self.config.leader_killed && !failover {
@@ -98,7 +128,7 @@ impl Sim<'_> {
             eprintln!("{:>12} fault {fault:?} (leader {:?})", self.now, self.leader());
         }
         match fault {
-            Fault::Crash { leader, down_ns, pick } => {
+            Fault::Crash { leader, down_ns, pick, stop } => {
                 let i = self.pick(pick, leader);
                 if !self.may_lose(i) {
                     // A member that restarts has lost its memory: more such
@@ -117,13 +147,18 @@ impl Sim<'_> {
                     self.paths.leader_restarts += 1;
                     self.next_sequencer_epoch();
                 }
-                // A process killed (kill -9) or a machine that lost power.
-                let power = self.kill_rng.chance(0.5);
-                if self.crash(i, power) {
+                // A process stopped, killed (kill -9), or a machine that
+                // lost power.
+                let down = match stop {
+                    true => Down::Stopped,
+                    false if self.kill_rng.chance(0.5) => Down::Power,
+                    false => Down::Killed,
+                };
+                if self.crash(i, down) {
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
             }
-            Fault::CrashAll { down_ns } => {
+            Fault::CrashAll { down_ns, stop } => {
                 if self.config.failover_on() {
                     // Members whose journal claims too little to vote on
                     // coming back: more than an election tolerates, and no
@@ -133,10 +168,11 @@ impl Sim<'_> {
                         return;
                     }
                 }
-                self.paths.cluster_crashes += 1;
+                self.paths.cluster_crashes += u64::from(!stop);
                 self.next_sequencer_epoch();
+                let down = if stop { Down::Stopped } else { Down::Power };
                 for i in 0..self.nodes.len() {
-                    if self.crash(i, true) {
+                    if self.crash(i, down) {
                         self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                     }
                 }
@@ -239,27 +275,45 @@ impl Sim<'_> {
         }
     }
 
-    /// Member `i` crashes. With the `power` its unsynced writes are lost;
-    /// killed, its process left them in the page cache, which its journal
-    /// syncs when it opens them again (DESIGN §8): durable from the restart
-    /// on. False if it was down.
-    fn crash(&mut self, i: usize, power: bool) -> bool {
+    /// Member `i` goes down. With the power its unsynced writes are lost,
+    /// and its commit file may be (never synced, it may not have reached
+    /// the disk); killed or stopped, its process left them in the page
+    /// cache, which its journal syncs when it opens them again (DESIGN §8):
+    /// durable from the restart on. Stopped, it first keeps what it knows
+    /// committed in its commit file, as its driver does. False if it was
+    /// down.
+    fn crash(&mut self, i: usize, down: Down) -> bool {
         let Some(node) = self.nodes[i].node.take() else { return false };
-        self.paths.crashes += 1;
+        self.paths.crashes += u64::from(down != Down::Stopped);
+        self.paths.stops += u64::from(down == Down::Stopped);
         self.paths.add_member(node.member());
         self.history.crashed(self.nodes[i].incarnation);
         let slot = &mut self.nodes[i];
         slot.paused_until = None;
+        if down == Down::Stopped {
+            let known = node.stop_commit().get();
+            if known > slot.commit_file.unwrap_or(0) {
+                slot.commit_file = Some(known);
+            }
+        }
         let unsynced = std::mem::take(&mut slot.unsynced);
-        if !power {
+        if down == Down::Power {
+            if !self.stop_rng.chance(0.5) {
+                slot.commit_file = None;
+            }
+        } else {
             self.paths.kept_by_kills += unsynced.len() as u64;
             for (_, (seq, commit, epoch, record)) in unsynced {
                 slot.disk.insert(seq, (commit, epoch, record));
             }
         }
         if self.trace {
-            let how = if power { "loses the power" } else { "is killed (its writes stay in the page cache)" };
-            eprintln!("{:>12} member {i} {how}", self.now);
+            let how = match down {
+                Down::Power => "loses the power",
+                Down::Killed => "is killed (its writes stay in the page cache)",
+                Down::Stopped => "stops cleanly (its writes stay in the page cache)",
+            };
+            eprintln!("{:>12} member {i} {how}, commit file {:?}", self.now, slot.commit_file);
         }
         true
     }
@@ -271,9 +325,17 @@ impl Sim<'_> {
     /// far as its claim trusts it. Each replays what was committed to the
     /// checker first.
     fn resume(&mut self, i: usize, config: crate::core::Config) -> Box<dyn super::SimNode> {
-        let claim = self.nodes[i].claim;
+        let (claim, commit_file) = (self.nodes[i].claim, self.nodes[i].commit_file);
         let disk = &mut self.nodes[i].disk;
-        let commit = disk.iter().map(|(&seq, &(commit, ..))| commit.min(seq)).max().unwrap_or(0);
+        let mut commit = disk.iter().map(|(&seq, &(commit, ..))| commit.min(seq)).max().unwrap_or(0);
+        // The commit file adds to what the records say, never past the
+        // last record kept (as the journal's recovery reads it).
+        if let (Some(file), Some(&last)) = (commit_file, disk.keys().next_back())
+            && file.min(last) > commit
+        {
+            commit = file.min(last);
+            self.paths.commit_file += 1;
+        }
         let id = NodeId(i as u16);
         let failover = self.config.failover_on();
         let leads = id == config.leader && !failover;

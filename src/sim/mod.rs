@@ -68,6 +68,11 @@ struct NodeSlot {
     /// With `--journal` and failover: the member's claim beside its journal
     /// (written and synced at once, as the driver does).
     claim: Option<crate::core::JournalClaim>,
+    /// With `--journal`: the commit file beside the journal, what a
+    /// follower (or a member at a clean stop) knew committed past its
+    /// records. Rewritten in place and never synced: a crash of the process
+    /// keeps it, a loss of the power may take it.
+    commit_file: Option<u64>,
 }
 
 /// How long a write takes to become durable on the simulated disk (an
@@ -104,6 +109,9 @@ struct Sim<'a> {
     /// the page cache) or takes the power (what its disk had not synced is
     /// lost): apart from `rng` too.
     kill_rng: Rng,
+    /// When members stop cleanly, and whether a commit file outlives a
+    /// loss of the power: apart from `rng` and `kill_rng` too.
+    stop_rng: Rng,
     now: Nanos,
     order: u64,
     queue: BinaryHeap<Reverse<(Nanos, u64, Item)>>,

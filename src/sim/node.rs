@@ -44,6 +44,16 @@ pub trait SimNode {
     fn journal_claim(&self) -> Option<JournalClaim> {
         self.member().journal_claim()
     }
+    /// What its driver keeps in the commit file after a turn: see
+    /// [`Member::turn_commit`].
+    fn turn_commit(&self) -> Seq {
+        self.member().turn_commit()
+    }
+    /// What its driver keeps in the commit file at a clean stop: see
+    /// [`Member::journal_commit`].
+    fn stop_commit(&self) -> Seq {
+        self.member().journal_commit()
+    }
 }
 
 impl SimNode for Member {

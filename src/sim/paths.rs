@@ -88,12 +88,17 @@ paths! {
     /// Unsynced records (`--sync batch`) a member killed rather than
     /// powered off kept in the page cache, read back at its restart.
     kept_by_kills => "unsynced_kept_by_kills",
+    /// Members stopped cleanly (SIGTERM), alone or all at once.
+    stops => "clean_stops",
+    /// Restarts whose commit file said more was committed than their
+    /// records did.
+    commit_file => "commit_file_said_more",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 7] = [
+pub const JOURNAL_PATHS: [&str; 9] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -101,6 +106,8 @@ pub const JOURNAL_PATHS: [&str; 7] = [
     "members_resumed_voting",
     "members_resumed_not_voting",
     "unsynced_kept_by_kills",
+    "clean_stops",
+    "commit_file_said_more",
 ];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).

@@ -50,6 +50,13 @@ pub struct SimConfig {
     /// crashes at once, losing what its disk had not synced, and all
     /// restart from their journals.
     pub cluster_crashes: u32,
+    /// With a journal: a member (the leader as often as not) stops cleanly,
+    /// as on SIGTERM (what it wrote stays in the page cache, and it keeps
+    /// the commit it knows beside its journal), and restarts later.
+    pub stops: u32,
+    /// With a journal: every member stops cleanly at once (a deploy), and
+    /// all restart from their journals.
+    pub cluster_stops: u32,
     /// With `journal_syncs`: each simulated sync takes up to this much more
     /// than 200 µs, drawn afresh (0: every sync takes 200 µs), so that a
     /// node's disk may lag its peers'.
@@ -88,6 +95,8 @@ impl SimConfig {
             promotions: 0,
             leader_killed: false,
             cluster_crashes: 0,
+            stops: 0,
+            cluster_stops: 0,
             sync_jitter_ns: 0,
             latency_ns: 20_000,
             fault_ns: 20_000_000,

@@ -275,6 +275,10 @@ enum Bug {
     /// also while it takes a new leader's log (its journal cut back to the
     /// commit), and before what it holds is durable.
     ClaimAlwaysWhole,
+    /// Keeps in its commit file everything it appended as committed, each
+    /// turn and at a clean stop, as a driver that wrote its last record's
+    /// sequence there would.
+    KeepsHeldAsCommitted,
 }
 
 impl SimNode for Broken {
@@ -328,6 +332,18 @@ impl SimNode for Broken {
         match self.bug {
             Bug::ClaimAlwaysWhole => claim.map(|c| JournalClaim { epoch: self.inner.epoch(), whole: true, ..c }),
             _ => claim,
+        }
+    }
+    fn turn_commit(&self) -> Seq {
+        match self.bug {
+            Bug::KeepsHeldAsCommitted => self.inner.turn_commit().max(self.appended),
+            _ => self.inner.turn_commit(),
+        }
+    }
+    fn stop_commit(&self) -> Seq {
+        match self.bug {
+            Bug::KeepsHeldAsCommitted => self.inner.journal_commit().max(self.appended),
+            _ => self.inner.journal_commit(),
         }
     }
     fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
@@ -482,6 +498,49 @@ fn the_checker_catches_a_member_journal_that_claims_more_than_it_holds() {
     println!("{} of 2000 seeds caught; first: {}", caught.len(), caught[0]);
     for seed in 0..300 {
         assert_eq!(sim::run(&crashing(seed)).violation, None, "seed {seed} with the real members");
+    }
+}
+
+/// Members stopped cleanly, alone or all at once (a deploy), keep what
+/// they know committed in their commit file and come back from their
+/// journals knowing it, without failover and with it, at both levels.
+#[test]
+fn journaled_seeds_stopped_cleanly_hold_every_invariant() {
+    let stopping = |seed: u64| {
+        let mut config = if seed.is_multiple_of(2) { SimConfig::failover(seed) } else { SimConfig::mixed(seed) };
+        config.core.journal = true;
+        config.core.journal_syncs = seed % 4 < 2;
+        (config.stops, config.cluster_stops) = (2, 1);
+        config
+    };
+    let paths = run_all(
+        0..1000,
+        &stopping,
+        " [--failover: even seeds] --journal [--sync none: seeds 2, 3 mod 4] --stops 2 --cluster-stops 1",
+    );
+    assert!(paths.stops > 1000 && paths.commit_file > 1000, "{paths:?}");
+}
+
+/// A commit file that says more than was committed (a driver that kept its
+/// last record's sequence there) makes a member stopped cleanly deliver,
+/// at its restart, events the cluster never committed: the checker must
+/// see it (the same seeds pass with the real members above).
+#[test]
+fn the_checker_catches_a_commit_file_that_says_more_than_was_committed() {
+    let factory = broken(Bug::KeepsHeldAsCommitted);
+    let stopping = |seed| {
+        let mut config = SimConfig::failover(seed);
+        config.core.journal = true;
+        (config.stops, config.cluster_stops) = (2, 1);
+        config
+    };
+    let caught: Vec<_> = (0..1000).filter_map(|seed| sim::run_with(&stopping(seed), &factory).violation).collect();
+    assert!(!caught.is_empty(), "1000 seeds keeping held events as committed, clean stops, nothing caught");
+    let safety = caught.iter().filter(|v| matches!(v.invariant, 1 | 3 | 5)).count();
+    println!("{} of 1000 seeds caught, {safety} as lost or conflicting commits; first: {}", caught.len(), caught[0]);
+    assert!(safety > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+    for seed in 0..300 {
+        assert_eq!(sim::run(&stopping(seed)).violation, None, "seed {seed} with the real members");
     }
 }
 

@@ -143,6 +143,18 @@ impl Member {
         }
     }
 
+    /// With a journal: what to keep beside it after each turn's records
+    /// (the commit file, DESIGN §8): what it knows committed while it
+    /// follows. A leader's commit moves with every quorum of ACKs, and a
+    /// file write each time would sit on its commit path: it keeps its
+    /// [`journal_commit`](Self::journal_commit) at a clean stop instead.
+    pub fn turn_commit(&self) -> Seq {
+        match &self.role {
+            Role::Leader(_) => Seq::ZERO,
+            Role::Follower(follower) => follower.journal_commit(),
+        }
+    }
+
     /// The driver made everything up to `through` durable.
     pub fn handle_durable(&mut self, through: Seq) {
         match &mut self.role {
