@@ -129,6 +129,9 @@ struct Candidacy {
     /// candidacy lasts (one lost datagram must not cost all of it).
     asked_at: Nanos,
     forced: bool,
+    /// The longest log a refusal named beyond its own (a leader still
+    /// taking events while this member stood, fenced from it).
+    longer: Option<Claim>,
     /// Forced candidacies in a row (an operator's promotion is retried a few
     /// times, soon after votes went missing or a leader refused it while it
     /// caught up).
@@ -202,6 +205,10 @@ impl Owed {
 /// Candidacies a promotion makes after its first, at most.
 const FORCED_TRIES: u8 = 8;
 
+/// A promoted member refused for a longer log looks whether it holds that
+/// much this many times an election timeout.
+const CATCH_UP_CHECKS: u64 = 16;
+
 /// A candidate sends its VOTE_REQUEST again every election timeout
 /// divided by this while votes are missing.
 pub(super) const REQUEST_RESEND_DIVISOR: u64 = 8;
@@ -266,6 +273,9 @@ pub(super) struct Election {
     jitter_ns: u64,
     /// Stand at this time even without silence (after a lost forced election).
     stand_at: Option<(Nanos, bool)>,
+    /// After a forced candidacy refused for a longer log: stand again once
+    /// its own log reaches this claim, or at this time at the latest.
+    catch_up: Option<(Claim, Nanos)>,
     /// A vote request that came while this member still heard its leader:
     /// answered when that stops, if within an election timeout of asking.
     deferred: Option<Deferred>,
@@ -310,6 +320,7 @@ impl Election {
             }),
             jitter_ns: 0,
             stand_at: None,
+            catch_up: None,
             fenced_by: None,
             promote_named: None,
             deferred: None,
@@ -436,7 +447,7 @@ impl Election {
             Owed::NotLeader { .. } => true,
         });
         self.lose(now, false);
-        (self.stand_at, self.deferred, self.forced_tries) = (None, None, 0);
+        (self.stand_at, self.catch_up, self.deferred, self.forced_tries) = (None, None, None, 0);
     }
 
     /// The next frame owed, oldest first.
@@ -469,6 +480,12 @@ impl Election {
         }
     }
 
+    /// It stands on an operator's promotion, or will again soon (a forced
+    /// candidacy that lost, retried).
+    pub(super) fn standing_promoted(&self) -> bool {
+        self.candidacy.is_some_and(|c| c.forced) || self.stand_at.is_some_and(|(_, forced)| forced)
+    }
+
     /// An operator asks this member to stand now. Returns `None` if it
     /// cannot (failover off, or its log is not whole), counting the refusal
     /// unless it leads already.
@@ -487,10 +504,10 @@ impl Election {
         let until = now + self.timeout_ns + self.jitter_ns;
         let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
         let granted = NodeSet::of(self.id);
-        self.candidacy =
-            Some(Candidacy { epoch, granted, refused: NodeSet::new(), until, asked_at: now, forced, tries });
+        let refused = NodeSet::new();
+        self.candidacy = Some(Candidacy { epoch, granted, refused, until, asked_at: now, forced, longer: None, tries });
         self.active_at = now;
-        self.stand_at = None;
+        (self.stand_at, self.catch_up) = (None, None);
         self.stats.stood += 1;
         self.owe(Owed::Request { epoch, forced });
         Decision::Stand
@@ -505,7 +522,18 @@ impl Election {
         if candidacy.forced && candidacy.tries < FORCED_TRIES {
             // An operator asked: try again soon, whether votes went missing
             // or the leader refused while this member caught up with it.
-            let pause = if timed_out { self.jitter_ns } else { self.timeout_ns / 8 };
+            // Refused for a longer log (the leader's, still growing when it
+            // stood, whose frames it then fenced off): again once it holds
+            // that much (the leader takes no new events meanwhile), within
+            // a timeout.
+            let pause = match candidacy.longer {
+                Some(claim) => {
+                    self.catch_up = Some((claim, now + self.timeout_ns));
+                    self.timeout_ns / CATCH_UP_CHECKS
+                }
+                None if timed_out => self.jitter_ns,
+                None => self.timeout_ns / 8,
+            };
             self.stand_at = Some((now + pause, true));
             self.forced_tries = candidacy.tries + 1;
         }
@@ -552,7 +580,7 @@ impl Election {
         self.promised = self.promised.max(epoch);
         self.fenced_below = self.fenced_below.max(epoch);
         self.heard_leader(now);
-        (self.stand_at, self.deferred) = (None, None);
+        (self.stand_at, self.catch_up, self.deferred) = (None, None, None);
     }
 
     /// The member stepped down: it hears no leader now, and gives the one
@@ -640,7 +668,7 @@ impl Election {
     pub(super) fn on_vote(
         &mut self,
         now: Nanos,
-        voter: NodeId,
+        (voter, claim): (NodeId, Claim),
         epoch: Epoch,
         granted: bool,
         view: &View,
@@ -665,6 +693,19 @@ impl Election {
         }
         if granted && epoch != self.last_stood {
             self.stats.stray_votes += 1;
+        }
+        if !granted
+            && claim > view.claim
+            && let Some(candidacy) = self.candidacy.as_mut().filter(|c| c.forced)
+        {
+            // Promoted, and behind a voter's log: the leader's (refusing in
+            // its own epoch, which the candidacy fences off, and holding its
+            // intake meanwhile), or one that heard more of it. Give up this
+            // candidacy now and stand again once it holds as much.
+            self.stats.answers += 1;
+            candidacy.longer = Some(claim);
+            self.lose(now, false);
+            return None;
         }
         let ours = |c: &&mut Candidacy| c.epoch == epoch || (!granted && epoch > c.epoch);
         let candidacy = self.candidacy.as_mut().filter(ours)?;
@@ -730,7 +771,13 @@ impl Election {
             && now >= at
         {
             self.stand_at = None;
-            if view.may_stand && (forced || !self.hears_leader(now, view)) {
+            if let Some((claim, until)) = self.catch_up
+                && view.claim < claim
+                && now < until
+            {
+                // Not there yet: look again a little later.
+                self.stand_at = Some(((now + self.timeout_ns / CATCH_UP_CHECKS).min(until), forced));
+            } else if view.may_stand && (forced || !self.hears_leader(now, view)) {
                 decision = Some(self.stand(now, view, forced));
             }
         }

@@ -231,6 +231,12 @@ impl Member {
     /// vote request is granted even by members that still hear a leader.
     /// Returns false if it cannot: it leads already, or its log is not whole.
     pub fn promote(&mut self, now: Nanos) -> bool {
+        if self.election.standing_promoted() {
+            // Doing what was asked: a copy of the PROMOTE (`seqcast
+            // promote` sends three) must not start it over in a newer
+            // epoch, leaving the votes for this one stray.
+            return true;
+        }
         let view = self.view();
         match self.election.promote(now, &view) {
             Some(decision) => self.apply(now, decision),
@@ -515,7 +521,7 @@ impl Member {
             }
             Frame::Vote(vote) => {
                 let stray = self.election.stats().stray_votes;
-                let decision = self.election.on_vote(now, sender, epoch, vote.granted(), &self.view());
+                let decision = self.election.on_vote(now, (sender, vote.claim()), epoch, vote.granted(), &self.view());
                 self.rejects.election += self.election.stats().stray_votes - stray;
                 decision
             }
