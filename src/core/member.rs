@@ -323,8 +323,9 @@ impl Member {
 
     /// Started as a new cluster's member (not rejoining), it holds and
     /// delivered nothing and has followed no leader: it cannot tell whether
-    /// it never had a log or lost one.
-    fn holds_nothing_unfollowed(&self) -> bool {
+    /// it never had a log or lost one, and so refuses its vote to a log of
+    /// an epoch newer than the one it was started in.
+    pub fn holds_nothing_unfollowed(&self) -> bool {
         let holds_nothing = self.follower().is_some_and(|f| f.claim().seq == Seq::ZERO && f.commit() == Seq::ZERO);
         self.config.epoch != Epoch::ZERO
             && holds_nothing

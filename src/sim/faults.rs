@@ -250,13 +250,14 @@ impl Sim<'_> {
     }
 
     /// With failover, whether member `i` may crash now: the members down or
-    /// back but not yet trusted to vote stay within what an election
-    /// tolerates (`nodes - election_quorum`).
+    /// back but not yet trusted to vote (or that vouch for no log: empty,
+    /// they never heard a leader) stay within what an election tolerates
+    /// (`nodes - election_quorum`).
     pub(super) fn may_lose(&self, i: usize) -> bool {
         if !self.config.failover_on() {
             return true;
         }
-        let untrusted = |j: usize| self.member(j).is_none_or(|m| !m.may_vote());
+        let untrusted = |j: usize| self.member(j).is_none_or(|m| !m.may_vote() || m.holds_nothing_unfollowed());
         let others = (0..self.nodes.len()).filter(|&j| j != i && untrusted(j)).count();
         others < usize::from(self.core.nodes) - self.core.election_quorum()
     }

@@ -419,6 +419,13 @@ fn seeds_that_once_failed_hold_every_invariant() {
     let mut twice = SimConfig::failover(17_000_024);
     (twice.crashes, twice.leader_crashes, twice.pauses) = (2, 2, 2);
     (twice.core.journal, twice.core.journal_syncs) = (true, true);
+    // --failover --promotions 3: the leader killed before its first
+    // HEARTBEAT, member 1 cut off meanwhile (empty, it never heard a leader,
+    // so it vouches for no log of a newer epoch), then members 0 and 2 lost
+    // their memory: the simulator counted member 1 as able to vote and took
+    // a third member, and no candidate could ever be elected.
+    let mut unvouched = SimConfig::failover(63_207);
+    unvouched.promotions = 3;
     let seeds = [
         ("920922", promised),
         ("1502092", starved),
@@ -426,6 +433,7 @@ fn seeds_that_once_failed_hold_every_invariant() {
         ("8000831", late_ack),
         ("8204851", same_epoch),
         ("17000024", twice),
+        ("63207", unvouched),
     ];
     for (name, config) in seeds {
         assert_eq!(sim::run(&config).violation, None, "seed {name}");
