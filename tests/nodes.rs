@@ -975,6 +975,16 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
     members[leader].wait(Duration::from_secs(5));
     members[leader] = member(leader as u16);
     failover_load(conf, 3000, 2000);
+    // Node 0 back on an empty journal (a wrong --journal) without --rejoin:
+    // it starts a new cluster's log, leads its first epoch until it hears
+    // the cluster's leader, and says why it stepped down (it once blamed a
+    // pause of its own).
+    let fresh = format!("{journal}-elsewhere");
+    let mut stray = start_member(&dir, 0, &["--journal", &fresh]);
+    let said = stray.wait_for(Duration::from_secs(10), |l| l.starts_with("stepped down: ").then(|| l.to_string()));
+    let why = "the cluster ran without this member, which started empty as a new cluster's leader";
+    assert!(said.contains(why), "{said}");
+    stray.stop();
     let digests: Vec<String> = members[1..]
         .iter_mut()
         .map(|node| {

@@ -230,6 +230,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             Err(e) => return fail(e),
         };
     let (config, m) = (&resolved.config, &resolved.multicast);
+    // It starts a new cluster's log: empty, not rejoining.
+    let new_cluster = !args.rejoin && node.recovery().is_none_or(|r| r.range.is_none());
+    let start_epoch = config.epoch;
     println!(
         "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {} after {} ms",
         config.nodes,
@@ -354,6 +357,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     StepDown::Fenced => format!(
                         "node {by} refused a vote in epoch {newer}: it is fenced from this leader, whose commits \
                          cannot count it, so an election brings every member into one epoch"
+                    ),
+                    StepDown::Superseded if new_cluster && epoch == start_epoch => format!(
+                        "node {by} leads epoch {newer}: the cluster ran without this member, which started \
+                         empty as a new cluster's leader; it takes that leader's log (a member that ran \
+                         before is started on its own journal, one new to a running cluster with --rejoin)"
                     ),
                     StepDown::Superseded => format!(
                         "node {by} leads epoch {newer}, elected while this leader was not heard (the process \
