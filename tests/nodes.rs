@@ -997,6 +997,32 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A leader stopped with SIGTERM hands its lead to the member that ACKed
+/// the most of its log, which the others elect at once (they once waited
+/// out an election timeout of silence first), and nothing is lost.
+#[test]
+fn a_leader_stopped_cleanly_hands_its_lead_over() {
+    let (dir, conf, journal) = journaled_member_cluster(36);
+    let member = |id: u16| start_member(&dir, id, &["--journal", &journal]);
+    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    failover_load(&conf, 2000, 2000);
+    assert_eq!(members[0].stop(), 0);
+    let next = 1 + wait_elected(&members[1..]).expect("a member elected after node 0 stopped");
+    let standing = members[next].line("standing: ");
+    assert!(standing.contains("node 0, stopping, handed it the lead"), "{standing}");
+    failover_load(&conf, 1000, 2000);
+    let digests: Vec<String> = members[1..]
+        .iter_mut()
+        .map(|node| {
+            assert_eq!(node.stop(), 0);
+            node.line("digest: ")
+        })
+        .collect();
+    assert!(digests[0].starts_with("seq 1..=3000 events 3000 lost 0 "), "{digests:?}");
+    assert_eq!(digests[0], digests[1]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Members stopped cleanly know at restart every commit they knew: the
 /// leader's last records carry only the commit known when they were
 /// written, and what it learned after them is kept beside its journal.

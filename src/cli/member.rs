@@ -335,8 +335,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             // The first candidacy since it last led or followed: the ones
             // after, lost, the "no leader" warning counts.
-            MemberEvent::Standing { epoch, forced, silent_ns } if !std::mem::replace(&mut standing_said, true) => {
+            MemberEvent::Standing { epoch, forced, silent_ns, handed_over_by }
+                if !std::mem::replace(&mut standing_said, true) =>
+            {
                 let why = match (forced, silent_ns) {
+                    _ if let Some(by) = handed_over_by => format!("node {by}, stopping, handed it the lead"),
                     (true, _) if stepped_down == Some(true) => {
                         "nobody elected the promoted member it stepped down for".to_string()
                     }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use super::timer::TimerTable;
 use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Seq, Transmit};
-use crate::wire::{Busy, BusyReason, FLAG_FORCED, Header, Kind, SENDER_CLIENT, Vote, VoteRequest, emit};
+use crate::wire::{Busy, BusyReason, FLAG_FORCED, Header, Kind, Promote, SENDER_CLIENT, Vote, VoteRequest, emit};
 
 /// Counters of the failover paths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,6 +129,9 @@ struct Candidacy {
     /// candidacy lasts (one lost datagram must not cost all of it).
     asked_at: Nanos,
     forced: bool,
+    /// The leader that, stopping, handed this member its lead (a PROMOTE
+    /// of a member rather than of `seqcast promote`).
+    handed_by: Option<NodeId>,
     /// The longest log a refusal named beyond its own (a leader still
     /// taking events while this member stood, fenced from it).
     longer: Option<Claim>,
@@ -164,6 +167,8 @@ pub(super) enum Owed {
     Request { epoch: Epoch, forced: bool },
     /// A VOTE to one member, `candidate` (it names whom it answers).
     Vote { to: SocketAddr, candidate: NodeId, epoch: Epoch, granted: bool },
+    /// A PROMOTE of `node` (at `to`): a leader stopping cleanly hands it the lead.
+    Promote { to: SocketAddr, node: NodeId },
     /// A BUSY "not leader" to a client, naming the leader if one is known.
     NotLeader { to: SocketAddr, client: ClientId, request: u64, leader: Option<NodeId> },
 }
@@ -185,6 +190,11 @@ impl Owed {
                 let header = with_epoch(Kind::Vote, epoch);
                 let vote = Vote::new(candidate, granted, claim);
                 let len = emit(buf, &header, Kind::Vote, &vote).expect("mtu holds a VOTE");
+                Transmit { dest: Dest::Unicast(to), len }
+            }
+            Owed::Promote { to, node } => {
+                let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
+                let len = emit(buf, &header.with_kind(Kind::Promote), Kind::Promote, &body).expect("mtu holds PROMOTE");
                 Transmit { dest: Dest::Unicast(to), len }
             }
             Owed::NotLeader { to, client, request, leader } => {
@@ -444,7 +454,7 @@ impl Election {
         self.owed.retain(|owed| match owed {
             Owed::Vote { granted, .. } => !granted,
             Owed::Request { epoch, .. } => *epoch == Epoch::ZERO,
-            Owed::NotLeader { .. } => true,
+            Owed::NotLeader { .. } | Owed::Promote { .. } => true,
         });
         self.lose(now, false);
         (self.stand_at, self.catch_up, self.deferred, self.forced_tries) = (None, None, None, 0);
@@ -463,10 +473,10 @@ impl Election {
 
     /// The candidacy just started, for its notice: its epoch, whether it
     /// was forced, and how long the leader followed had been silent.
-    pub(super) fn standing(&self, now: Nanos) -> Option<(Epoch, bool, Option<Nanos>)> {
+    pub(super) fn standing(&self, now: Nanos) -> Option<(Epoch, bool, Option<Nanos>, Option<NodeId>)> {
         // Stepping down leaves no leader heard (`leader_at` 0).
         let silent = (self.heard_leader && self.leader_at != 0).then(|| now.saturating_sub(self.leader_at));
-        self.candidacy.map(|c| (c.epoch, c.forced, silent))
+        self.candidacy.map(|c| (c.epoch, c.forced, silent, c.handed_by))
     }
 
     /// A PROMOTE for this member named `epoch`, one it is in (`current`):
@@ -489,12 +499,18 @@ impl Election {
     /// An operator asks this member to stand now. Returns `None` if it
     /// cannot (failover off, or its log is not whole), counting the refusal
     /// unless it leads already.
-    pub(super) fn promote(&mut self, now: Nanos, view: &View) -> Option<Decision> {
+    /// `by`: the leader that, stopping, hands it the lead (`None`: an
+    /// operator asks).
+    pub(super) fn promote(&mut self, now: Nanos, view: &View, by: Option<NodeId>) -> Option<Decision> {
         if self.failover == Failover::Off || !view.may_stand || self.rejoin.is_some() {
             self.stats.promote_refused += u64::from(!view.leading);
             return None;
         }
-        Some(self.stand(now, view, true))
+        let decision = self.stand(now, view, true);
+        if let Some(candidacy) = self.candidacy.as_mut() {
+            candidacy.handed_by = by;
+        }
+        Some(decision)
     }
 
     fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {
@@ -505,7 +521,9 @@ impl Election {
         let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
         let granted = NodeSet::of(self.id);
         let refused = NodeSet::new();
-        self.candidacy = Some(Candidacy { epoch, granted, refused, until, asked_at: now, forced, longer: None, tries });
+        let (longer, handed_by) = (None, None);
+        self.candidacy =
+            Some(Candidacy { epoch, granted, refused, until, asked_at: now, forced, handed_by, longer, tries });
         self.active_at = now;
         (self.stand_at, self.catch_up) = (None, None);
         self.stats.stood += 1;

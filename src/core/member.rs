@@ -6,6 +6,7 @@
 //! The fast path is the [`Leader`] and [`Follower`] it wraps, unchanged: a
 //! datagram is parsed and checked once here, then handed to the role.
 
+use std::cmp::Reverse;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
@@ -13,7 +14,7 @@ use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
-use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
+use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote, SENDER_CLIENT};
 
 enum Role {
     Leader(Box<Leader>),
@@ -231,6 +232,12 @@ impl Member {
     /// vote request is granted even by members that still hear a leader.
     /// Returns false if it cannot: it leads already, or its log is not whole.
     pub fn promote(&mut self, now: Nanos) -> bool {
+        self.promoted_by(now, None)
+    }
+
+    /// [`promote`](Self::promote), by the leader `by` handing over its lead
+    /// (`None`: an operator).
+    fn promoted_by(&mut self, now: Nanos, by: Option<NodeId>) -> bool {
         if self.election.standing_promoted() {
             // Doing what was asked: a copy of the PROMOTE (`seqcast
             // promote` sends three) must not start it over in a newer
@@ -238,11 +245,32 @@ impl Member {
             return true;
         }
         let view = self.view();
-        match self.election.promote(now, &view) {
+        match self.election.promote(now, &view, by) {
             Some(decision) => self.apply(now, decision),
             None => return view.leading,
         }
         true
+    }
+
+    /// With failover, when a leader stops cleanly (its driver calls this at
+    /// SIGTERM): hands its lead to the member that ACKed the most of its
+    /// log, by a PROMOTE of its epoch sent with [`poll_transmit`](Self::poll_transmit),
+    /// so that the others elect it at once rather than after an election
+    /// timeout of silence. Returns the member chosen; `None` if it does not
+    /// lead, failover is off, or no member ACKed it. It takes nothing more
+    /// on (its process is about to end); a member whose log is behind
+    /// another's is refused and the cluster elects as after a crash.
+    pub fn hand_over(&mut self, _now: Nanos) -> Option<NodeId> {
+        let Role::Leader(leader) = &self.role else { return None };
+        if self.config.failover == Failover::Off {
+            return None;
+        }
+        let acked = |&(id, _): &(usize, &u64)| id != self.id.index() && leader.last_ack_ns()[id] != 0;
+        let (id, _) = leader.held().iter().enumerate().filter(acked).max_by_key(|&(id, &held)| (held, Reverse(id)))?;
+        let node = NodeId(id as u16);
+        let to = *self.config.members.get(id)?;
+        self.election.owe(Owed::Promote { to, node });
+        Some(node)
     }
 
     /// Carries out what the election decided.
@@ -251,8 +279,8 @@ impl Member {
             // Its new leader died before it synced: stand with the log it claims.
             (Decision::Stand, Role::Follower(follower)) => {
                 follower.restore();
-                if let Some((epoch, forced, silent_ns)) = self.election.standing(now) {
-                    self.notices.push_back(MemberEvent::Standing { epoch, forced, silent_ns });
+                if let Some((epoch, forced, silent_ns, handed_over_by)) = self.election.standing(now) {
+                    self.notices.push_back(MemberEvent::Standing { epoch, forced, silent_ns, handed_over_by });
                 }
             }
             (Decision::Won(epoch), Role::Follower(_)) => self.win(now, epoch),
@@ -489,7 +517,7 @@ impl Member {
                 let current = if epoch == Epoch::ZERO { !heard } else { epoch == self.epoch() };
                 self.election.promote_heard(epoch, current);
                 if current {
-                    self.promote(now);
+                    self.promoted_by(now, (sender.0 != SENDER_CLIENT).then_some(sender));
                 } else {
                     self.rejects.election += 1;
                 }

@@ -108,7 +108,10 @@ fn run_loop<M: Machine>(
         }
         driver.wait(machine, tick_at.min(now + WAIT_MAX_NS))?;
     }
-    machine.stopped(driver.now());
+    // What it sends as it stops (a leader handing its lead over) goes out.
+    let now = driver.now();
+    machine.stopped(now);
+    driver.flush(now, machine);
     Ok(())
 }
 

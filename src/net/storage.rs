@@ -34,6 +34,9 @@ pub(super) trait Durable {
     fn journal_commit(&self) -> Seq {
         Seq::ZERO
     }
+    /// It stops cleanly: a leader with failover hands its lead over
+    /// (see [`Member::hand_over`]).
+    fn hand_over(&mut self, _now: Nanos) {}
     /// What it knows committed, kept beside its journal at a clean stop:
     /// its last records carry only the commit known when they were written,
     /// and a leader's learns more with every quorum of ACKs after them.
@@ -103,6 +106,9 @@ impl Durable for Member {
     }
     fn stop_commit(&self) -> Seq {
         Member::journal_commit(self)
+    }
+    fn hand_over(&mut self, now: Nanos) {
+        Member::hand_over(self, now);
     }
     fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         Member::poll_history(self, now)
@@ -609,6 +615,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
     }
 
     fn stopped(&mut self, now: Nanos) {
+        self.machine.hand_over(now);
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
         let known = self.machine.stop_commit();
         if known > self.commit_kept {

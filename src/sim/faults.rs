@@ -284,6 +284,16 @@ impl Sim<'_> {
     /// committed in its commit file, as its driver does. False if it was
     /// down.
     fn crash(&mut self, i: usize, down: Down) -> bool {
+        if down == Down::Stopped
+            && self.awake(i)
+            && let Some(node) = self.nodes[i].node.as_mut()
+        {
+            // Its last turn: a leader hands its lead over, as its driver does.
+            if node.member_mut().hand_over(self.now).is_some() {
+                self.paths.handed_over += 1;
+            }
+            self.drain(Who::Node(i));
+        }
         let Some(node) = self.nodes[i].node.take() else { return false };
         self.paths.crashes += u64::from(down != Down::Stopped);
         self.paths.stops += u64::from(down == Down::Stopped);

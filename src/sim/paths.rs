@@ -90,6 +90,8 @@ paths! {
     kept_by_kills => "unsynced_kept_by_kills",
     /// Members stopped cleanly (SIGTERM), alone or all at once.
     stops => "clean_stops",
+    /// Leaders stopped cleanly that handed their lead to a member.
+    handed_over => "leads_handed_over",
     /// Restarts whose commit file said more was committed than their
     /// records did.
     commit_file => "commit_file_said_more",
@@ -98,7 +100,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 9] = [
+pub const JOURNAL_PATHS: [&str; 10] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -107,6 +109,7 @@ pub const JOURNAL_PATHS: [&str; 9] = [
     "members_resumed_not_voting",
     "unsynced_kept_by_kills",
     "clean_stops",
+    "leads_handed_over",
     "commit_file_said_more",
 ];
 

@@ -788,6 +788,48 @@ fn a_promoted_member_refused_for_a_longer_log_stands_again_once_it_holds_it() {
     assert_eq!(stands_until(&mut two, 8 * MS), vec![Epoch(3)], "it holds 1..=3: it stands again");
 }
 
+/// A leader stopping cleanly hands its lead to the member that ACKed the
+/// most of its log: a PROMOTE of its epoch, which that member takes as an
+/// operator's, and it says who handed it the lead. (Stopped with SIGTERM, a
+/// leader left the others an election timeout of silence: 30-105 ms from
+/// the signal to the next commit on loopback at 20,000 events/s, 9-22 ms
+/// with the hand-over.)
+#[test]
+fn a_leader_stopping_hands_its_lead_to_the_member_that_acked_the_most() {
+    let config = Config { members: (0..3).map(addr).collect(), ..auto() };
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(9), addr(0)).unwrap();
+    let mut buf = vec![0; 1472];
+    for _ in 0..3 {
+        client.submit(b"e").unwrap();
+    }
+    let submit = client.poll_transmit(0, &mut buf).unwrap();
+    leader.handle_datagram(10, addr(9), &buf[..submit.len]);
+    drain(&mut leader, 20);
+    leader.handle_datagram(30, addr(1), &ack(1, 1, 2));
+    leader.handle_datagram(40, addr(2), &ack(2, 1, 3));
+    assert_eq!(leader.hand_over(50), Some(NodeId(2)));
+    let mut promote = None;
+    while let Some(t) = leader.poll_transmit(50, &mut buf) {
+        if Kind::from(buf[3]) == Kind::Promote {
+            promote = Some((t.dest, buf[..t.len].to_vec()));
+        }
+    }
+    let (dest, promote) = promote.expect("a PROMOTE");
+    assert_eq!(dest, crate::core::Dest::Unicast(addr(2)), "to the member's address in the cluster file");
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(0), &data_of_node_0(&config));
+    drain(&mut two, MS);
+    changes(&mut two);
+    two.handle_datagram(2 * MS, addr(0), &promote);
+    assert_eq!(vote_requests(&mut two, 2 * MS), vec![Epoch(2)]);
+    let standing =
+        "Standing { epoch: Epoch(2), forced: true, silent_ns: Some(1000000), handed_over_by: Some(NodeId(0)) }";
+    assert_eq!(changes(&mut two), [standing]);
+    // A follower has no lead to hand over.
+    assert_eq!(two.hand_over(3 * MS), None);
+}
+
 /// A member whose journal starts at 101 (retention deleted the rest) is
 /// elected. A client it knows nothing of that resends requests past its
 /// first may have had them taken in what was deleted: it cannot place
@@ -1134,7 +1176,7 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
     let silent = at - MS;
     assert_eq!(
         stood,
-        [format!("Standing {{ epoch: Epoch(2), forced: false, silent_ns: Some({silent}) }}")],
+        [format!("Standing {{ epoch: Epoch(2), forced: false, silent_ns: Some({silent}), handed_over_by: None }}")],
         "the leader silent since it was last heard"
     );
     // A leader told of a newer epoch by a refused VOTE.
@@ -1171,7 +1213,7 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
         }
     }
     let down = "SteppedDown { epoch: Epoch(2), by: NodeId(2), newer: Epoch(5), cause: Fenced }";
-    assert_eq!(stood, [down, "Standing { epoch: Epoch(6), forced: false, silent_ns: None }"]);
+    assert_eq!(stood, [down, "Standing { epoch: Epoch(6), forced: false, silent_ns: None, handed_over_by: None }"]);
     // A leader asked by a promoted member with as long a log.
     let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
     leader.handle_datagram(20, addr(2), &request(2, 2, (1, 0), true));
@@ -1189,5 +1231,8 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
     let mut two = Member::new(config, NodeId(2), 0).unwrap();
     two.handle_datagram(MS, addr(0), &data);
     two.handle_datagram(2 * MS, addr(99), &promote_frame(2, 1));
-    assert_eq!(changes(&mut two), ["Standing { epoch: Epoch(2), forced: true, silent_ns: Some(1000000) }"]);
+    assert_eq!(
+        changes(&mut two),
+        ["Standing { epoch: Epoch(2), forced: true, silent_ns: Some(1000000), handed_over_by: None }"]
+    );
 }
