@@ -1009,7 +1009,7 @@ fn a_leader_stopped_cleanly_hands_its_lead_over() {
     assert_eq!(members[0].stop(), 0);
     let next = 1 + wait_elected(&members[1..]).expect("a member elected after node 0 stopped");
     let standing = members[next].line("standing: ");
-    assert!(standing.contains("node 0, stopping, handed it the lead"), "{standing}");
+    assert!(standing.contains("node 0 handed it the lead as it stopped"), "{standing}");
     failover_load(&conf, 1000, 2000);
     let digests: Vec<String> = members[1..]
         .iter_mut()

@@ -339,7 +339,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 if !std::mem::replace(&mut standing_said, true) =>
             {
                 let why = match (forced, silent_ns) {
-                    _ if let Some(by) = handed_over_by => format!("node {by}, stopping, handed it the lead"),
+                    _ if let Some(by) = handed_over_by => format!("node {by} handed it the lead as it stopped"),
                     (true, _) if stepped_down == Some(true) => {
                         "nobody elected the promoted member it stepped down for".to_string()
                     }
@@ -361,7 +361,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                         "node {by} refused a vote in epoch {newer}: it is fenced from this leader, whose commits \
                          cannot count it, so an election brings every member into one epoch"
                     ),
-                    StepDown::Superseded if new_cluster && epoch == start_epoch => format!(
+                    StepDown::Superseded if new_cluster && epoch == start_epoch && delivered.get() == 0 => format!(
                         "node {by} leads epoch {newer}: the cluster ran without this member, which started \
                          empty as a new cluster's leader; it takes that leader's log (a member that ran \
                          before is started on its own journal, one new to a running cluster with --rejoin)"

@@ -132,7 +132,7 @@ struct Candidacy {
     /// The leader that, stopping, handed this member its lead (a PROMOTE
     /// of a member rather than of `seqcast promote`).
     handed_by: Option<NodeId>,
-    /// The longest log a refusal named beyond its own (a leader still
+    /// The longest log the refusals named beyond its own (a leader still
     /// taking events while this member stood, fenced from it).
     longer: Option<Claim>,
     /// Forced candidacies in a row (an operator's promotion is retried a few
@@ -493,7 +493,11 @@ impl Election {
     /// It stands on an operator's promotion, or will again soon (a forced
     /// candidacy that lost, retried).
     pub(super) fn standing_promoted(&self) -> bool {
-        self.candidacy.is_some_and(|c| c.forced) || self.stand_at.is_some_and(|(_, forced)| forced)
+        // A retry of a lost one counts its tries (a leader that stepped
+        // down for a promoted member waits to stand too, but was promoted
+        // by nobody).
+        self.candidacy.is_some_and(|c| c.forced)
+            || self.stand_at.is_some_and(|(_, forced)| forced && self.forced_tries > 0)
     }
 
     /// An operator asks this member to stand now. Returns `None` if it
@@ -547,7 +551,7 @@ impl Election {
             let pause = match candidacy.longer {
                 Some(claim) => {
                     self.catch_up = Some((claim, now + self.timeout_ns));
-                    self.timeout_ns / CATCH_UP_CHECKS
+                    (self.timeout_ns / CATCH_UP_CHECKS).max(1)
                 }
                 None if timed_out => self.jitter_ns,
                 None => self.timeout_ns / 8,
@@ -712,18 +716,22 @@ impl Election {
         if granted && epoch != self.last_stood {
             self.stats.stray_votes += 1;
         }
-        if !granted
+        if let Some(candidacy) = self.candidacy.as_mut().filter(|c| c.forced)
+            && !granted
             && claim > view.claim
-            && let Some(candidacy) = self.candidacy.as_mut().filter(|c| c.forced)
         {
-            // Promoted, and behind a voter's log: the leader's (refusing in
-            // its own epoch, which the candidacy fences off, and holding its
-            // intake meanwhile), or one that heard more of it. Give up this
-            // candidacy now and stand again once it holds as much.
-            self.stats.answers += 1;
-            candidacy.longer = Some(claim);
-            self.lose(now, false);
-            return None;
+            // Promoted, and behind a voter's log: once this candidacy is
+            // lost, it stands again when it holds as much.
+            candidacy.longer = candidacy.longer.max(Some(claim));
+            if epoch < candidacy.epoch && epoch == view.epoch {
+                // The refusal of the leader it follows, in its own epoch
+                // (which the candidacy fences off), holding its intake
+                // meanwhile: no vote of this candidacy can make up for it
+                // soon enough. Give it up now and take the leader's frames.
+                self.stats.answers += 1;
+                self.lose(now, false);
+                return None;
+            }
         }
         let ours = |c: &&mut Candidacy| c.epoch == epoch || (!granted && epoch > c.epoch);
         let candidacy = self.candidacy.as_mut().filter(ours)?;
@@ -794,7 +802,8 @@ impl Election {
                 && now < until
             {
                 // Not there yet: look again a little later.
-                self.stand_at = Some(((now + self.timeout_ns / CATCH_UP_CHECKS).min(until), forced));
+                let check = (self.timeout_ns / CATCH_UP_CHECKS).max(1);
+                self.stand_at = Some(((now + check).min(until), forced));
             } else if view.may_stand && (forced || !self.hears_leader(now, view)) {
                 decision = Some(self.stand(now, view, forced));
             }

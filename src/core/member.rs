@@ -13,8 +13,8 @@ use std::net::SocketAddr;
 use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
-use super::{Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
-use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote, SENDER_CLIENT};
+use super::{KEEPALIVE_NS, Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
+use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
 
 enum Role {
     Leader(Box<Leader>),
@@ -230,7 +230,9 @@ impl Member {
 
     /// Asks this member to stand for election now (`seqcast promote`); its
     /// vote request is granted even by members that still hear a leader.
-    /// Returns false if it cannot: it leads already, or its log is not whole.
+    /// Returns true if it stands (or stands on a promotion already) or
+    /// leads; false if it cannot (failover off, its log not whole, it
+    /// rejoins).
     pub fn promote(&mut self, now: Nanos) -> bool {
         self.promoted_by(now, None)
     }
@@ -258,15 +260,20 @@ impl Member {
     /// so that the others elect it at once rather than after an election
     /// timeout of silence. Returns the member chosen; `None` if it does not
     /// lead, failover is off, or no member ACKed it. It takes nothing more
-    /// on (its process is about to end); a member whose log is behind
-    /// another's is refused and the cluster elects as after a crash.
-    pub fn hand_over(&mut self, _now: Nanos) -> Option<NodeId> {
+    /// on (its process is about to end). A member whose log is behind
+    /// another's is refused: it stands again a few times, once it holds as
+    /// much or a timeout later, while the others stand as after a crash.
+    pub fn hand_over(&mut self, now: Nanos) -> Option<NodeId> {
         let Role::Leader(leader) = &self.role else { return None };
         if self.config.failover == Failover::Off {
             return None;
         }
-        let acked = |&(id, _): &(usize, &u64)| id != self.id.index() && leader.last_ack_ns()[id] != 0;
-        let (id, _) = leader.held().iter().enumerate().filter(acked).max_by_key(|&(id, &held)| (held, Reverse(id)))?;
+        // Heard lately: an idle follower ACKs every KEEPALIVE_NS.
+        let last_ack = leader.last_ack_ns();
+        let recent = |id: usize| last_ack[id] != 0 && now.saturating_sub(last_ack[id]) <= 2 * KEEPALIVE_NS;
+        let (id, _) = (leader.held().iter().enumerate())
+            .filter(|&(id, _)| id != self.id.index() && recent(id))
+            .max_by_key(|&(id, &held)| (held, last_ack[id], Reverse(id)))?;
         let node = NodeId(id as u16);
         let to = *self.config.members.get(id)?;
         self.election.owe(Owed::Promote { to, node });
@@ -517,7 +524,7 @@ impl Member {
                 let current = if epoch == Epoch::ZERO { !heard } else { epoch == self.epoch() };
                 self.election.promote_heard(epoch, current);
                 if current {
-                    self.promoted_by(now, (sender.0 != SENDER_CLIENT).then_some(sender));
+                    self.promoted_by(now, datagram.header.member().filter(|by| by.0 < self.config.nodes));
                 } else {
                     self.rejects.election += 1;
                 }

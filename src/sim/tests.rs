@@ -526,7 +526,7 @@ fn journaled_seeds_stopped_cleanly_hold_every_invariant() {
         &stopping,
         " [--failover: even seeds] --journal [--sync none: seeds 2, 3 mod 4] --stops 2 --cluster-stops 1",
     );
-    assert!(paths.stops > 1000 && paths.commit_file > 1000, "{paths:?}");
+    assert!(paths.stops > 1000 && paths.commit_file > 1000 && paths.handed_over > 100, "{paths:?}");
 }
 
 /// A commit file that says more than was committed (a driver that kept its

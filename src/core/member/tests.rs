@@ -54,11 +54,7 @@ fn a_leader_ignores_an_unforced_candidate_and_steps_down_when_told_of_a_newer_ep
     assert!(leader.is_leader());
     assert_eq!(leader.election_stats().ignored, 1);
     // A member fenced at epoch 5 says so (a refused vote naming epoch 5).
-    let header = Header::new(Kind::Vote, 1, config.cluster_id, Epoch(5));
-    let body = Vote::new(NodeId(0), false, Claim { epoch: Epoch(1), seq: Seq(0) });
-    let mut buf = vec![0; 128];
-    let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
-    leader.handle_datagram(20, addr(1), &buf[..len]);
+    leader.handle_datagram(20, addr(1), &vote_frame(&config, (1, 0), 5, false, (1, 0)));
     assert!(!leader.is_leader(), "a leader that cannot count on a member any more steps down");
     assert_eq!(leader.election_stats().stepped_down, 1);
 }
@@ -399,11 +395,8 @@ fn an_epoch_beyond_the_limit_is_refused_unanswered_and_promises_nothing() {
 fn stray_votes_other_promotes_and_frames_in_its_own_name_are_counted() {
     let config = auto();
     let mut member = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    member.handle_datagram(10, addr(2), &vote_frame(&config, (2, 1), 9, true, (1, 0)));
     let mut buf = vec![0; 128];
-    let header = Header::new(Kind::Vote, 2, config.cluster_id, Epoch(9));
-    let vote = Vote::new(NodeId(1), true, Claim { epoch: Epoch(1), seq: Seq(0) });
-    let len = emit(&mut buf, &header, Kind::Vote, &vote).unwrap();
-    member.handle_datagram(10, addr(2), &buf[..len]);
     assert!(!member.is_leader(), "a vote nobody asked for elects nobody");
     assert_eq!(member.rejects().election, 1);
     let header = Header::new(Kind::Promote, 0, config.cluster_id, Epoch::ZERO);
@@ -806,9 +799,15 @@ fn a_leader_stopping_hands_its_lead_to_the_member_that_acked_the_most() {
     let submit = client.poll_transmit(0, &mut buf).unwrap();
     leader.handle_datagram(10, addr(9), &buf[..submit.len]);
     drain(&mut leader, 20);
-    leader.handle_datagram(30, addr(1), &ack(1, 1, 2));
-    leader.handle_datagram(40, addr(2), &ack(2, 1, 3));
-    assert_eq!(leader.hand_over(50), Some(NodeId(2)));
+    leader.handle_datagram(30, addr(2), &ack(2, 1, 2));
+    leader.handle_datagram(40, addr(1), &ack(1, 1, 3));
+    leader.handle_datagram(45, addr(2), &ack(2, 1, 2));
+    assert_eq!(leader.hand_over(50), Some(NodeId(1)), "the most held, not the latest ACK nor the highest id");
+    leader.handle_datagram(60, addr(2), &ack(2, 1, 3));
+    assert_eq!(leader.hand_over(70), Some(NodeId(2)), "as much held: the one heard last");
+    let _ = drain(&mut leader, 70);
+    assert_eq!(leader.hand_over(80 + 2 * crate::core::KEEPALIVE_NS), None, "none heard lately");
+    assert_eq!(leader.hand_over(90), Some(NodeId(2)));
     let mut promote = None;
     while let Some(t) = leader.poll_transmit(50, &mut buf) {
         if Kind::from(buf[3]) == Kind::Promote {
@@ -1181,23 +1180,12 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
     );
     // A leader told of a newer epoch by a refused VOTE.
     let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
-    let header = Header::new(Kind::Vote, 1, config.cluster_id, Epoch(5));
-    let body = Vote::new(NodeId(0), false, Claim { epoch: Epoch(1), seq: Seq(0) });
-    let mut buf = vec![0; 128];
-    let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
-    leader.handle_datagram(20, addr(1), &buf[..len]);
+    leader.handle_datagram(20, addr(1), &vote_frame(&config, (1, 0), 5, false, (1, 0)));
     let fenced = "SteppedDown { epoch: Epoch(1), by: NodeId(1), newer: Epoch(5), cause: Fenced }";
     assert_eq!(changes(&mut leader), [fenced]);
     // Member 1, elected, steps down the same way; nobody leads after it:
     // it stands with no leader heard since (not a silence from time 0).
-    let vote = |from: u16, epoch: u64, granted: bool| {
-        let header = Header::new(Kind::Vote, from, config.cluster_id, Epoch(epoch));
-        let body = Vote::new(NodeId(1), granted, Claim { epoch: Epoch(1), seq: Seq(1) });
-        let mut buf = vec![0; 128];
-        let len = emit(&mut buf, &header, Kind::Vote, &body).unwrap();
-        buf.truncate(len);
-        buf
-    };
+    let vote = |from: u16, epoch: u64, granted: bool| vote_frame(&config, (from, 1), epoch, granted, (1, 1));
     one.handle_datagram(at + 1, addr(2), &vote(2, 2, true));
     assert!(one.is_leader());
     one.handle_datagram(at + 2, addr(2), &vote(2, 5, false));
