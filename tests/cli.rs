@@ -196,8 +196,9 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
         "--pin: cannot pin to CPU 99999: this host has CPUs 0 to",
         1,
     );
-    refused_with(SEQCAST, &["sequencer", "--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
-    refused_with(LOADGEN, &["--out", "/nonexistent/out"], "--out /nonexistent/out: cannot write there", 1);
+    let made = "--out /dev/null/out: cannot make that directory: Not a directory";
+    refused_with(SEQCAST, &["sequencer", "--out", "/dev/null/out"], made, 1);
+    refused_with(LOADGEN, &["--out", "/dev/null/out"], made, 1);
     refused_with(SEQCAST, &["sim", "--seeds", "0"], "0 is not in 1..", 2);
     let receive = ["sim", "--failover", "--deliver", "receive", "--seeds", "2"];
     refused_with(SEQCAST, &receive, "error: failover needs delivery on commit", 1);

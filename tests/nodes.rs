@@ -75,8 +75,8 @@ fn journaled_nodes_keep_every_committed_event_on_disk() {
     }
     assert!(dumps[0] == dumps[1] && dumps[1] == dumps[2], "every node journaled the same events");
     // A sequencer started on its journal resumes that log in a new epoch.
-    let dir = journal.to_str().unwrap();
-    let mut args = common::strings(&["sequencer", "--journal", dir, "--listen", "127.0.0.1:0"]);
+    let (dir, out) = (journal.to_str().unwrap(), journal.parent().unwrap().to_str().unwrap());
+    let mut args = common::strings(&["sequencer", "--journal", dir, "--listen", "127.0.0.1:0", "--out", out]);
     args.extend(cluster.common_args());
     let mut resumed = common::Proc::start("resumed sequencer", common::SEQCAST, &args);
     let line = resumed.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then(|| l.to_string()));
@@ -886,6 +886,20 @@ fn wait_elected(members: &[common::Proc]) -> Option<usize> {
     None
 }
 
+/// Stops `members` cleanly: each exits 0, and all delivered 1..=`count`
+/// in one order, nothing lost.
+fn stop_all_delivered(members: &mut [common::Proc], count: u64) {
+    let whole = format!("seq 1..={count} events {count} lost 0 ");
+    let digests: Vec<String> = members
+        .iter_mut()
+        .map(|node| {
+            assert_eq!(node.stop(), 0);
+            node.line("digest: ")
+        })
+        .collect();
+    assert!(digests.iter().all(|d| d.starts_with(&whole) && *d == digests[0]), "{digests:?}");
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());
@@ -985,15 +999,7 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
     let why = "the cluster ran without this member, which started empty as a new cluster's leader";
     assert!(said.contains(why), "{said}");
     stray.stop();
-    let digests: Vec<String> = members[1..]
-        .iter_mut()
-        .map(|node| {
-            assert_eq!(node.stop(), 0);
-            node.line("digest: ")
-        })
-        .collect();
-    assert!(digests[0].starts_with("seq 1..=5000 events 5000 lost 0 "), "{digests:?}");
-    assert_eq!(digests[0], digests[1]);
+    stop_all_delivered(&mut members[1..], 5000);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1011,15 +1017,7 @@ fn a_leader_stopped_cleanly_hands_its_lead_over() {
     let standing = members[next].line("standing: ");
     assert!(standing.contains("node 0 handed it the lead as it stopped"), "{standing}");
     failover_load(&conf, 1000, 2000);
-    let digests: Vec<String> = members[1..]
-        .iter_mut()
-        .map(|node| {
-            assert_eq!(node.stop(), 0);
-            node.line("digest: ")
-        })
-        .collect();
-    assert!(digests[0].starts_with("seq 1..=3000 events 3000 lost 0 "), "{digests:?}");
-    assert_eq!(digests[0], digests[1]);
+    stop_all_delivered(&mut members[1..], 3000);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

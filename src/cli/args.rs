@@ -187,9 +187,11 @@ pub fn config_error(e: &ConfigError) -> String {
     }
 }
 
-/// Fails now, naming the directory, where the histograms written at the end
-/// could not be: a run must not lose them after it is over.
+/// Makes the directory if it is not there, and fails now, naming it, where
+/// the histograms written at the end could not be: a run must not lose them
+/// after it is over.
 pub fn check_out_dir(dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: cannot make that directory: {e}", dir.display()))?;
     let probe = dir.join(format!(".seqcast-write-check-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| format!("--out {}: cannot write there: {e}", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
@@ -326,7 +328,7 @@ impl From<DeliverArg> for Deliver {
 #[derive(Clone, Debug, Args)]
 pub struct OutputArgs {
     /// Directory for the latency histograms written on exit (read them back
-    /// with `seqcast report`).
+    /// with `seqcast report`); made if it is not there.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
     /// No status line each second.
