@@ -250,6 +250,11 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member
         let help = "Age of the oldest event a follower has not ACKed.";
         let lag = leader.lag_ns(seqcast::core::NodeId(id as u16), now) as f64 / 1e9;
         page.sample("seqcast_follower_lag_seconds", "gauge", help, &labels, lag);
+        if let Some(&last) = leader.last_ack_ns().get(id).filter(|&&last| last != 0) {
+            let help = "Time since a follower's last ACK (none yet: no sample).";
+            let age = now.saturating_sub(last) as f64 / 1e9;
+            page.sample("seqcast_follower_ack_age_seconds", "gauge", help, &labels, age);
+        }
         let help = "NAKs a follower sent this leader.";
         page.sample("seqcast_follower_naks_total", "counter", help, &labels, leader.naks_by_member()[id]);
     }

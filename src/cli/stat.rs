@@ -81,15 +81,7 @@ fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), Strin
     let leading = first(&s, "seqcast_leading") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));
     let lag = if leading {
-        let worst = |name: &str| s.iter().filter(|(k, _)| k.starts_with(name)).map(|(_, v)| *v).fold(0.0, f64::max);
-        let (events, seconds) = (worst("seqcast_follower_lag_events{"), worst("seqcast_follower_lag_seconds{"));
-        // Which follower lags longest: a silent one's lag only grows.
-        let slowest = s
-            .iter()
-            .filter(|(k, v)| k.starts_with("seqcast_follower_lag_seconds{") && **v == seconds && seconds > 0.0)
-            .find_map(|(k, _)| k.split("follower=\"").nth(1)?.split('"').next().map(|f| format!(", follower {f}")))
-            .unwrap_or_default();
-        format!("max follower lag {events} ({:.1} ms{slowest})", seconds * 1e3)
+        lag_text(&s)
     } else {
         let held = first(&s, "seqcast_held").unwrap_or(0.0);
         // Sequences it was told are gone (UNRECOVERABLE): a hole in its log.
@@ -282,9 +274,73 @@ pub fn run(args: &StatArgs) -> ExitCode {
     }
 }
 
+/// A follower not heard for longer than this is silent: a live one ACKs
+/// at least every 250 ms (`KEEPALIVE_NS`).
+const SILENT_S: f64 = 1.0;
+
+/// A leader's word on its followers: the largest lag of those it hears
+/// (which follower), then those silent, and for how long. A silent
+/// follower's lag only grows: it is no lag to compare with the others'.
+fn lag_text(s: &BTreeMap<String, f64>) -> String {
+    let of = |name: &str, follower: &str| {
+        s.iter().find(|(k, _)| k.starts_with(name) && k.contains(&format!("follower=\"{follower}\""))).map(|(_, v)| *v)
+    };
+    let followers: Vec<&str> = s
+        .keys()
+        .filter(|k| k.starts_with("seqcast_follower_lag_events{"))
+        .filter_map(|k| k.split("follower=\"").nth(1)?.split('"').next())
+        .collect();
+    let (mut worst, mut silent) = (None::<(f64, f64, &str)>, Vec::new());
+    for f in followers {
+        let (events, seconds) = (of("seqcast_follower_lag_events{", f), of("seqcast_follower_lag_seconds{", f));
+        let (events, seconds) = (events.unwrap_or(0.0), seconds.unwrap_or(0.0));
+        match of("seqcast_follower_ack_age_seconds{", f) {
+            Some(age) if age > SILENT_S => silent.push(format!("follower {f} silent {age:.1} s")),
+            None if seconds > SILENT_S => silent.push(format!("follower {f} never heard")),
+            _ if worst.is_none_or(|(_, w, _)| seconds > w) => worst = Some((events, seconds, f)),
+            _ => {}
+        }
+    }
+    let mut text = match worst {
+        Some((events, seconds, f)) if seconds > 0.0 => {
+            format!("max follower lag {events} ({:.1} ms, follower {f})", seconds * 1e3)
+        }
+        _ => "max follower lag 0 (0.0 ms)".to_string(),
+    };
+    for said in silent {
+        text.push_str(&format!("; {said}"));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
-    use super::leaders_text;
+    use super::{lag_text, leaders_text};
+
+    /// An operator's trial: a follower stopped for a restart showed as
+    /// lagging by the whole log ("max follower lag 3177824 (2145.6 ms,
+    /// follower 0)"), the others' lag hidden behind it.
+    #[test]
+    fn a_silent_follower_is_said_silent_and_not_counted_as_the_largest_lag() {
+        let page = |rows: &[(&str, f64, f64, Option<f64>)]| {
+            let mut s = std::collections::BTreeMap::new();
+            for &(f, events, seconds, age) in rows {
+                let labels = format!("{{node=\"2\",follower=\"{f}\"}}");
+                s.insert(format!("seqcast_follower_lag_events{labels}"), events);
+                s.insert(format!("seqcast_follower_lag_seconds{labels}"), seconds);
+                if let Some(age) = age {
+                    s.insert(format!("seqcast_follower_ack_age_seconds{labels}"), age);
+                }
+            }
+            s
+        };
+        let text = lag_text(&page(&[("0", 3_177_824.0, 2.1456, Some(2.2)), ("1", 12.0, 0.0004, Some(0.001))]));
+        assert_eq!(text, "max follower lag 12 (0.4 ms, follower 1); follower 0 silent 2.2 s");
+        let text = lag_text(&page(&[("0", 0.0, 0.0, Some(0.1)), ("1", 0.0, 0.0, Some(0.1))]));
+        assert_eq!(text, "max follower lag 0 (0.0 ms)");
+        let text = lag_text(&page(&[("0", 500.0, 3.0, None), ("1", 3.0, 0.0002, Some(0.0))]));
+        assert_eq!(text, "max follower lag 3 (0.2 ms, follower 1); follower 0 never heard");
+    }
 
     /// An operator's trial ran two members on a 3-node file beside three on
     /// a 5-node one: each group elected a leader in epoch 7, and stat listed
