@@ -259,7 +259,8 @@ impl Member {
     /// log, by a PROMOTE of its epoch sent with [`poll_transmit`](Self::poll_transmit),
     /// so that the others elect it at once rather than after an election
     /// timeout of silence. Returns the member chosen; `None` if it does not
-    /// lead, failover is off, or no member ACKed it. It takes nothing more
+    /// lead, failover is off, no member ACKed it within two keepalives, or
+    /// its config lists no member addresses. It takes nothing more
     /// on (its process is about to end). A member whose log is behind
     /// another's is refused: it stands again a few times, once it holds as
     /// much or a timeout later, while the others stand as after a crash.
