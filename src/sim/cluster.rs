@@ -369,9 +369,7 @@ impl<'a> Sim<'a> {
         }
         // What it knows committed past its records, as its driver keeps it.
         let known = node.turn_commit().get();
-        if known > slot.commit_file.unwrap_or(0) {
-            slot.commit_file = Some(known);
-        }
+        slot.keep_commit(known);
         if !written.is_empty() {
             slot.write_turns = turn;
             self.paths.journaled += written.len() as u64;

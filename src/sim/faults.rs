@@ -302,10 +302,7 @@ impl Sim<'_> {
         let slot = &mut self.nodes[i];
         slot.paused_until = None;
         if down == Down::Stopped {
-            let known = node.stop_commit().get();
-            if known > slot.commit_file.unwrap_or(0) {
-                slot.commit_file = Some(known);
-            }
+            slot.keep_commit(node.stop_commit().get());
         }
         let unsynced = std::mem::take(&mut slot.unsynced);
         if down == Down::Power {

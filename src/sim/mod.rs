@@ -75,6 +75,16 @@ struct NodeSlot {
     commit_file: Option<u64>,
 }
 
+impl NodeSlot {
+    /// Its driver writes what it knows committed to the commit file, when
+    /// that is more than the file says.
+    fn keep_commit(&mut self, known: u64) {
+        if known > self.commit_file.unwrap_or(0) {
+            self.commit_file = Some(known);
+        }
+    }
+}
+
 /// How long a write takes to become durable on the simulated disk (an
 /// `fdatasync`, p50 about 100 µs on the development VM's disk): longer
 /// than a round trip, so a crash can find a write every node ACKed that
