@@ -99,6 +99,15 @@ fn a_port_in_use_and_a_foreign_interface_are_named() {
     let (group, _) = private_cluster(9);
     let group = group.to_string();
     refused(SEQCAST, &["sequencer", "--listen", &port, "--group", &group], "the port is in use");
+    // The same node started twice, the second time on another journal:
+    // refused for its address before a journal directory is made.
+    let journal = std::env::temp_dir().join(format!("seqcast-cli-taken-{}", std::process::id()));
+    let dir = journal.to_str().unwrap();
+    for role in [&["sequencer"][..], &["follower", "--id", "1"], &["member", "--id", "0"]] {
+        let args = [role, &["--listen", &port, "--group", &group, "--journal", dir]].concat();
+        refused(SEQCAST, &args, "the port is in use");
+        assert!(!journal.exists(), "{args:?} made {dir}");
+    }
     // An address in the benchmarking range that this host does not have:
     // binding or joining fails before anything is sent.
     let foreign = ["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254"];
@@ -236,14 +245,20 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     refused_with(SEQCAST, &["journal", "dump", parent, "--from", "300", "--to", "200"], "--to 200 is before", 1);
     // A journal a running node holds (its lock file locked) is read, with a note.
     let node = journal.join("node-0");
+    // Its commit file is as of when it was last written, which a running
+    // leader does only as it stops: said so (an operator's trial).
+    let commit = seqcast::journal::format::CommitFile::new(9, seqcast::core::NodeId(0), seqcast::core::Seq(12));
+    std::fs::write(node.join("commit"), zerocopy::IntoBytes::as_bytes(&commit)).unwrap();
     let lock = std::fs::File::create(node.join("lock")).unwrap();
     lock.lock().unwrap();
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("is in use by a running node"), "{text}");
+    assert!(text.contains("commit file: committed up to 12 when last written"), "{text}");
     drop(lock);
     let (_, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
     assert!(!text.contains("in use"), "{text}");
+    assert!(text.contains("commit file: committed up to 12 (a node takes the higher"), "{text}");
     // An operator's trial: verify said nothing of a damaged claim file,
     // on which the member refuses to start.
     use seqcast::core::{Epoch, NodeId};

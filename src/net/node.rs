@@ -171,9 +171,11 @@ impl LeaderNode {
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         config.validate()?;
         multicast.validate()?;
-        let opened = storage::open(journal, &config, config.leader)?;
+        // Bound before the journal is opened: a node whose address is taken
+        // (the same id already running) leaves no journal directory behind.
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
+        let opened = storage::open(journal, &config, config.leader)?;
         let config = tuning.core(config);
         let (leader, journal, recovery) = match opened {
             Some((journal, recovery)) if recovery.range.is_some() => {
@@ -419,11 +421,11 @@ impl FollowerNode {
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         // A follower id the cluster has not: said before a journal is made for it.
         Follower::check(&config, id)?;
+        let driver = group_driver(&config, listen, multicast, tuning)?;
         let mut opened = storage::open(journal, &config, id)?;
         if let Some((journal, recovery)) = opened.as_mut() {
             storage::drop_damaged(journal, recovery)?;
         }
-        let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
         let (follower, journal, recovery) = match opened {
             Some((journal, recovery)) if recovery.range.is_some() => {
@@ -641,8 +643,8 @@ impl MemberNode {
         multicast.validate()?;
         config.journal = journal.is_some();
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
-        let opened = storage::open(journal, &config, id)?;
         let driver = group_driver(&config, listen, multicast, tuning)?;
+        let opened = storage::open(journal, &config, id)?;
         let config = tuning.core(config);
         let (member, journal, recovery) = match opened {
             Some((mut journal, recovery)) if recovery.range.is_some() || recovery.claim.is_some() => {
