@@ -295,6 +295,10 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
                     "commit file: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: a node refuses to start on it"
                 )
             }
+            Ok((_, _, seq)) if live => format!(
+                "commit file: committed up to {seq} when last written (the running node writes it as it stops, or \
+                 when it learns a commit no record holds: it may know a later one now)"
+            ),
             Ok((_, _, seq)) => {
                 format!("commit file: committed up to {seq} (a node takes the higher of this and its records' commit)")
             }
