@@ -1123,9 +1123,10 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
 fn a_member_whose_journal_lacks_a_segment_fetches_it_again_before_it_leads() {
     let (dir, conf, journal) = journaled_member_cluster(30);
     let (conf, journal) = (conf.as_str(), journal.as_str());
-    let start = || -> Vec<common::Proc> {
-        (0..3).map(|id| start_member(&dir, id, &["--journal", journal, "--segment-bytes", "1048576"])).collect()
-    };
+    // 100 ms: on a busy host a member descheduled past 20 ms stood on the
+    // silence and took the lead from the promoted member.
+    let args = ["--journal", journal, "--segment-bytes", "1048576", "--election-timeout-ms", "100"];
+    let start = || -> Vec<common::Proc> { (0..3).map(|id| start_member(&dir, id, &args)).collect() };
     let mut members = start();
     failover_load(conf, 30000, 20000);
     for node in &mut members {
