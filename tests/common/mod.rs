@@ -35,6 +35,9 @@ pub struct Proc {
     pub name: String,
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
+    /// The threads reading its stdout and stderr: done once it exits (and
+    /// whatever it started with its pipes did too).
+    readers: Vec<std::thread::JoinHandle<()>>,
     /// Reaped by `wait4` (outside std): its PID must not be signalled again.
     reaped: bool,
 }
@@ -50,15 +53,29 @@ impl Proc {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let streams: [Box<dyn std::io::Read + Send>; 2] =
             [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
-        for stream in streams {
-            let lines = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    lines.lock().unwrap().push(line);
-                }
-            });
+        let readers = streams
+            .into_iter()
+            .map(|stream| {
+                let lines = Arc::clone(&lines);
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                        lines.lock().unwrap().push(line);
+                    }
+                })
+            })
+            .collect();
+        Proc { name: name.to_string(), child, lines, readers, reaped: false }
+    }
+
+    /// After the exit: until the reader threads have read its last lines
+    /// (a fixed 50 ms once lost the load generator's report on a loaded
+    /// host), at most 5 s.
+    fn read_to_end(&self) {
+        let start = Instant::now();
+        while !self.readers.iter().all(std::thread::JoinHandle::is_finished) && start.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(5));
         }
-        Proc { name: name.to_string(), child, lines, reaped: false }
     }
 
     pub fn output(&self) -> Vec<String> {
@@ -99,8 +116,7 @@ impl Proc {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader threads take the last lines.
-                std::thread::sleep(Duration::from_millis(50));
+                self.read_to_end();
                 return status.code().unwrap_or(-1);
             }
             assert!(
@@ -130,7 +146,7 @@ impl Proc {
         let pid = unsafe { libc::wait4(self.child.id() as libc::pid_t, &mut status, 0, &mut usage) };
         assert!(pid > 0, "wait4 {}", self.name);
         self.reaped = true;
-        std::thread::sleep(Duration::from_millis(50));
+        self.read_to_end();
         let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
         let usage = Usage {

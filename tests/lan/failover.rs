@@ -3,7 +3,7 @@
 //! paused, or replaced on an operator's word.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::common::{Proc, SEQCAST, json_number, run, strings};
 use crate::net::Lan;
@@ -216,6 +216,13 @@ pub fn leader_paused(count: u64, rate: u64, journaled: bool) -> Result<String, S
     std::thread::sleep(Duration::from_millis(1000));
     c.member(0).signal(libc::SIGCONT);
     let committed = c.finish_load(loadgen)?;
+    // The load may end before the woken leader has run at all (it once
+    // read in time only thanks to a sleep after the load generator exited).
+    let start = Instant::now();
+    let followed = |c: &Members| c.member(0).output()[paused_lines..].iter().any(|l| l.starts_with("following:"));
+    while !followed(&c) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let old = c.member(0).output();
     // Once awake it may still count ACKs sent to it before the election
     // (their events are in the new leader's log); then it hears the new
