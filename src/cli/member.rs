@@ -490,7 +490,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let member = node.member();
     let e = member.election_stats();
     println!(
-        "stopped: {} in epoch {}; delivered {} (replayed {} from its journal); elections stood {} won {} lost {}, votes granted {} refused {}, stepped down {}, clients redirected {}",
+        "stopped: {} in epoch {}; delivered {} (replayed {} from its journal); elections stood {} won {} lost {}{}, votes granted {} refused {}, stepped down {}, clients redirected {}",
         match (member.is_leader(), member.follower().and_then(|f| f.leader())) {
             (true, _) => "leading".to_string(),
             // Nobody since it started, or since its leader stepped down.
@@ -503,6 +503,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         e.stood,
         e.won,
         e.lost,
+        // Stood and neither won nor lost: standing as it stopped.
+        if e.stood > e.won + e.lost { " (standing as it stopped)" } else { "" },
         e.granted,
         e.refused,
         e.stepped_down,

@@ -13,11 +13,13 @@ use crate::wire::{Busy, BusyReason, FLAG_FORCED, Header, Kind, Promote, SENDER_C
 /// Counters of the failover paths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ElectionStats {
-    /// Elections this member stood in.
+    /// Elections this member stood in: won, lost, or (at most one) still
+    /// open.
     pub stood: u64,
     /// Elections it won.
     pub won: u64,
-    /// Elections it lost: refused by too many, timed out, or beaten.
+    /// Elections it lost: refused by too many, timed out, beaten, or given
+    /// up for a newer candidacy of its own (a promotion).
     pub lost: u64,
     /// Votes it granted (one a candidate and epoch, however often asked).
     pub granted: u64,
@@ -347,7 +349,8 @@ impl Election {
     /// cluster lacks), still bound by what it promised.
     pub(super) fn start_over(&mut self, config: &Config, now: Nanos) {
         let fresh = Election::new(&Config { epoch: Epoch::ZERO, ..config.clone() }, self.id, now);
-        let stats = ElectionStats { stepped_down: self.stats.stepped_down + 1, ..self.stats };
+        let lost = self.stats.lost + u64::from(self.candidacy.is_some());
+        let stats = ElectionStats { stepped_down: self.stats.stepped_down + 1, lost, ..self.stats };
         *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
     }
 
@@ -431,6 +434,14 @@ impl Election {
         invariant!(self.promised >= before.0, "promised {} fell to {}", before.0, self.promised);
         invariant!(self.fenced_below >= before.1, "fence {} fell to {}", before.1, self.fenced_below);
         invariant!(self.promised >= self.fenced_below, "fenced at {} beyond {}", self.fenced_below, self.promised);
+        let (s, open) = (&self.stats, u64::from(self.candidacy.is_some()));
+        invariant!(
+            s.stood == s.won + s.lost + open,
+            "stood {} = won {} + lost {} + open {open}",
+            s.stood,
+            s.won,
+            s.lost
+        );
     }
 
     /// What [`check`](Self::check) compares with.
@@ -518,6 +529,8 @@ impl Election {
     }
 
     fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {
+        // One it stands in already (a promotion came meanwhile) is given up.
+        self.stats.lost += u64::from(self.candidacy.is_some());
         let epoch = self.promised.max(view.epoch).next();
         (self.promised, self.voted, self.last_stood) = (epoch, Some((epoch, self.id)), epoch);
         self.jitter_ns = self.draw_jitter();

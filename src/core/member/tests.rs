@@ -711,6 +711,34 @@ fn copies_of_a_promote_do_not_start_its_candidacy_over() {
     assert_eq!(two.election_stats().stood, 1);
 }
 
+/// An operator's trial: stop lines read `elections stood 24 won 4 lost
+/// 19`. A promotion during a candidacy of its own started another and
+/// left the first counted nowhere: it is lost now.
+#[test]
+fn a_candidacy_a_promotion_replaces_is_counted_lost() {
+    let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(0), &data_of_node_0(&config));
+    drain(&mut two, MS);
+    // The leader falls silent: it stands on its own.
+    let mut now = MS;
+    while let Some(at) = two.poll_timeout().filter(|&at| at <= 100 * MS) {
+        two.handle_timeout(at);
+        now = at;
+        if !vote_requests(&mut two, at).is_empty() {
+            break;
+        }
+    }
+    assert_eq!(two.election_stats().stood, 1, "it stood by {now} ns");
+    two.handle_datagram(now, addr(99), &promote_frame(2, 1));
+    let epochs = vote_requests(&mut two, now);
+    assert_eq!(epochs.len(), 1, "the promotion stands anew");
+    two.handle_datagram(now + MS, addr(0), &vote_frame(&config, (0, 2), epochs[0].get(), true, (1, 1)));
+    assert!(two.is_leader() && two.epoch() == epochs[0]);
+    let e = two.election_stats();
+    assert_eq!((e.stood, e.won, e.lost), (2, 1, 1));
+}
+
 /// A VOTE from `from` to `candidate` in `epoch`, with the voter's claim
 /// (log epoch, last sequence).
 fn vote_frame(config: &Config, (from, candidate): (u16, u16), epoch: u64, granted: bool, claim: (u64, u64)) -> Vec<u8> {
