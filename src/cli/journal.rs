@@ -287,6 +287,13 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         side_damaged = line.starts_with("claim: DAMAGED") || line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
     }
+    // What its records say committed, beside which the commit file counts
+    // only where it says more (an operator's trial read a commit file
+    // below what its member knew as a loss).
+    let records_commit = reports.iter().filter_map(|r| r.commit).max().filter(|&c| c > Seq::ZERO);
+    if let Some(records) = records_commit {
+        writeln!(out, "commit: its records were written knowing sequences up to {records} committed")?;
+    }
     if let Some(commit) = commit {
         let line = match commit {
             Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
@@ -298,6 +305,14 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             Ok((_, _, seq)) if live => format!(
                 "commit file: committed up to {seq} when last written (the running node writes it as it stops, or \
                  when it learns a commit no record holds: it may know a later one now)"
+            ),
+            Ok((_, _, seq)) if records_commit.is_some_and(|records| records >= seq) => format!(
+                "commit file: committed up to {seq}, no more than the records say (it counts when a node learnt a \
+                 commit after its last record)"
+            ),
+            Ok((_, _, seq)) if records_commit.is_some() => format!(
+                "commit file: committed up to {seq}, more than the records say (learnt after its last record was \
+                 written): a node takes it"
             ),
             Ok((_, _, seq)) => {
                 format!("commit file: committed up to {seq} (a node takes the higher of this and its records' commit)")

@@ -57,9 +57,10 @@ fn scrape(addr: SocketAddr) -> Result<BTreeMap<String, f64>, String> {
         .collect())
 }
 
-/// The sum of every sample of `name` (all its label sets).
+/// The sum of every sample of `name` (all its label sets); 0 if none
+/// (from +0: `sum` of no floats is -0, printed "-0").
 fn total(samples: &BTreeMap<String, f64>, name: &str) -> f64 {
-    samples.iter().filter(|(k, _)| k.split('{').next() == Some(name)).map(|(_, v)| v).sum()
+    samples.iter().filter(|(k, _)| k.split('{').next() == Some(name)).fold(0.0, |sum, (_, v)| sum + v)
 }
 
 /// The first sample of `name`, if any.
@@ -77,7 +78,12 @@ type ClusterOf = Option<u64>;
 
 /// One node's line, and, if it leads, who it is and in which cluster.
 fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), String> {
-    let s = scrape(addr)?;
+    let s = scrape(addr).map_err(|e| format!("no answer: {e}"))?;
+    // A node serves its first page a second after it starts: until then
+    // nothing says its role, and zeros would read as a follower of epoch 0.
+    if first(&s, "seqcast_epoch").is_none() {
+        return Err("started, no counters yet (a node publishes its first a second after it starts; ask again)".into());
+    }
     let leading = first(&s, "seqcast_leading") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));
     let lag = if leading {
@@ -251,7 +257,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 }
                 Err(e) => {
                     failed = true;
-                    println!("{name}{addr:<21} no answer: {e}");
+                    println!("{name}{addr:<21} {e}");
                 }
             }
         }
@@ -265,7 +271,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
         if args.once {
             return match (failed, split) {
                 (_, true) => fail("the cluster is split: more than one leader (above)"),
-                (true, false) => fail("a node did not answer, or is not running"),
+                (true, false) => fail("a node did not answer, has no counters yet, or is not running"),
                 (false, false) => ExitCode::SUCCESS,
             };
         }
@@ -315,7 +321,18 @@ fn lag_text(s: &BTreeMap<String, f64>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{lag_text, leaders_text};
+    use super::{lag_text, leaders_text, total};
+
+    /// An operator's trial: a node's counters of which its page had no
+    /// sample read "-0" (the sum of no floats).
+    #[test]
+    fn a_total_of_no_samples_reads_0() {
+        let mut s = std::collections::BTreeMap::new();
+        assert_eq!(format!("{}", total(&s, "seqcast_naks_total")), "0");
+        s.insert("seqcast_naks_total{node=\"1\"}".to_string(), 2.0);
+        s.insert("seqcast_naks_total{node=\"2\"}".to_string(), 3.0);
+        assert_eq!(total(&s, "seqcast_naks_total"), 5.0);
+    }
 
     /// An operator's trial: a follower stopped for a restart showed as
     /// lagging by the whole log ("max follower lag 3177824 (2145.6 ms,

@@ -25,6 +25,9 @@ pub struct SegmentReport {
     pub range: Option<(Seq, Seq)>,
     /// The first and last epoch among them.
     pub epochs: Option<(Epoch, Epoch)>,
+    /// The highest commit its good records were written knowing (what a
+    /// node takes as committed at recovery, with the commit file's).
+    pub commit: Option<Seq>,
     /// Bytes of good records, header included.
     pub bytes: u64,
     /// How its records ended.
@@ -44,23 +47,26 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
     let count = segments.len();
     for (index, (_, path)) in segments.into_iter().enumerate() {
         if index + 1 == count && unfinished(&path)? {
-            let (range, epochs, end) = (None, None, End::Clean);
+            let (range, epochs, commit, end) = (None, None, None, End::Clean);
             let (bytes, unfinished, after) = (0, true, None);
-            reports.push(SegmentReport { path, cluster: 0, node: 0, range, epochs, bytes, end, unfinished, after });
+            let (cluster, node) = (0, 0);
+            reports.push(SegmentReport { path, cluster, node, range, epochs, commit, bytes, end, unfinished, after });
             continue;
         }
         let (file, header) = open_segment(&path)?;
-        let (mut range, mut epochs) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>);
+        let (mut range, mut epochs, mut commit) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>, None::<Seq>);
         let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, index + 1 == count, |entry| {
             range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
             epochs = Some((epochs.map_or(entry.epoch, |e| e.0), entry.epoch));
+            commit = commit.max(Some(entry.commit));
             true
         })
         .map_err(|e| JournalError::Io(path.clone(), e))?;
         let (cluster, node) = (header.cluster.get(), header.node.get());
         let (bytes, end) = (scanned.good, scanned.end);
         let after = Some(Seq(header.after.get())).filter(|&after| after != Seq::ZERO);
-        reports.push(SegmentReport { path, cluster, node, range, epochs, bytes, end, unfinished: false, after });
+        let unfinished = false;
+        reports.push(SegmentReport { path, cluster, node, range, epochs, commit, bytes, end, unfinished, after });
     }
     Ok(reports)
 }
