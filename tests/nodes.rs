@@ -1012,8 +1012,9 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
 #[test]
 fn a_leader_stopped_cleanly_hands_its_lead_over() {
     let (dir, conf, journal) = journaled_member_cluster(36);
-    // A timeout no busy host's scheduling reaches, so that the member
-    // stands on the hand-over and not on 20 ms of a descheduled leader.
+    // A timeout well above the delays seen on a loaded 2-core host, so that
+    // the member stands on the hand-over and not on 20 ms of a descheduled
+    // leader.
     let member = |id: u16| start_member(&dir, id, &["--journal", &journal, "--election-timeout-ms", "200"]);
     let mut members: Vec<common::Proc> = (0..3).map(member).collect();
     failover_load(&conf, 2000, 2000);
@@ -1223,8 +1224,11 @@ fn promoting_the_node_that_leads_says_so_and_stat_names_a_member_not_running() {
     // page) stat showed zeros as a follower of epoch 0, sums as "-0", and
     // passed. Such a node is said to have no counters yet, and fails it.
     let (code, table) = common::run(common::SEQCAST, &common::strings(&["stat", "--cluster", conf, "--once"]));
-    assert!(!table.contains("-0") && !table.contains("follower epoch 0 "), "{table}");
-    assert!(!table.contains("no counters yet") || code == 1, "{table}");
+    assert!(!table.contains(" -0 ") && !table.contains("follower epoch 0 "), "{table}");
+    let (early, rows) = (table.matches("no counters yet").count(), table.matches(" epoch 1 ").count());
+    // (A member notes its metrics address just after its first line: the
+    // last one started may not be listed yet.)
+    assert!(early + rows >= 1 && (early == 0 || code == 1), "{table}");
     std::thread::sleep(Duration::from_millis(300));
     let (code, text) = common::run(common::SEQCAST, &common::strings(&["promote", "--cluster", conf, "--node", "0"]));
     assert_eq!(code, 0, "{text}");

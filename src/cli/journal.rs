@@ -240,6 +240,9 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     let mut before: Option<Seq> = None;
     // The last sequence a node keeps, once a corrupt record ends what it trusts.
     let mut kept: Option<Option<Seq>> = None;
+    // The commit the records a node keeps were written knowing, as
+    // recovery takes it.
+    let mut records_commit: Option<Seq> = None;
     for (index, report) in reports.iter().enumerate() {
         let writing = writing_at.filter(|_| index + 1 == reports.len());
         writeln!(out, "{}", segment_line(report, writing))?;
@@ -266,6 +269,10 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
                 }
             }
         }
+        if kept.is_none() {
+            // Its good records: before a corrupt one in it, if any, they are kept.
+            records_commit = records_commit.max(report.commit);
+        }
         match report.end {
             End::Corrupt { .. } if kept.is_none() => kept = Some(report.range.map(|r| r.1).or(before)),
             End::Torn { .. } => torn = true,
@@ -288,40 +295,17 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         writeln!(out, "{line}")?;
     }
     // What its records say committed, beside which the commit file counts
-    // only where it says more (an operator's trial read a commit file
-    // below what its member knew as a loss).
-    let records_commit = reports.iter().filter_map(|r| r.commit).max().filter(|&c| c > Seq::ZERO);
+    // only where it says more, and never past the last record kept (an
+    // operator's trial read a commit file below what its member knew as a
+    // loss).
+    let records_commit = records_commit.filter(|&c| c > Seq::ZERO);
+    let last_kept = kept.unwrap_or(before);
     if let Some(records) = records_commit {
         writeln!(out, "commit: its records were written knowing sequences up to {records} committed")?;
     }
     if let Some(commit) = commit {
-        let line = match commit {
-            Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
-                side_damaged = true;
-                format!(
-                    "commit file: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: a node refuses to start on it"
-                )
-            }
-            Ok((_, _, seq)) if live => format!(
-                "commit file: committed up to {seq} when last written (the running node writes it as it stops, or \
-                 when it learns a commit no record holds: it may know a later one now)"
-            ),
-            Ok((_, _, seq)) if records_commit.is_some_and(|records| records >= seq) => format!(
-                "commit file: committed up to {seq}, no more than the records say (it counts when a node learnt a \
-                 commit after its last record)"
-            ),
-            Ok((_, _, seq)) if records_commit.is_some() => format!(
-                "commit file: committed up to {seq}, more than the records say (learnt after its last record was \
-                 written): a node takes it"
-            ),
-            Ok((_, _, seq)) => {
-                format!("commit file: committed up to {seq} (a node takes the higher of this and its records' commit)")
-            }
-            Err(e) => format!(
-                "commit file: damaged ({}), ignored: a node started on this journal takes the commit its records show",
-                e.side_file_text("commit")
-            ),
-        };
+        let line = commit_line(commit, owner, live, (records_commit, last_kept));
+        side_damaged |= line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
     }
     let first = reports.iter().find_map(|r| r.range).map(|r| r.0);
@@ -364,6 +348,46 @@ fn shape_part(shape: u32) -> String {
         _ => format!(
             ", in a cluster of {} (a member refuses another without --reshape)",
             seqcast::core::shape_text(shape)
+        ),
+    }
+}
+
+/// The commit file's line, for a journal whose segments are `owner`'s,
+/// read `live` or not, whose records a node keeps were written knowing
+/// `records` committed and end at `last_kept` (recovery takes the file's
+/// commit where it says more, never past the last record kept).
+fn commit_line(
+    commit: journal::Side<Seq>,
+    owner: Option<(u32, u16)>,
+    live: bool,
+    (records, last_kept): (Option<Seq>, Option<Seq>),
+) -> String {
+    match commit {
+        Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
+            format!("commit file: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: a node refuses to start on it")
+        }
+        Ok((_, _, seq)) if live => format!(
+            "commit file: committed up to {seq} when last written (the running node writes it as it stops, or when \
+             it learns a commit no record holds: it may know a later one now)"
+        ),
+        Ok((_, _, seq)) if records.is_some_and(|records| records >= seq) => format!(
+            "commit file: committed up to {seq}, no more than the records say (it counts when a node learnt a commit \
+             after its last record)"
+        ),
+        Ok((_, _, seq)) => match last_kept {
+            None => format!("commit file: committed up to {seq}, ignored: the journal keeps no records"),
+            Some(last) if seq > last => format!(
+                "commit file: committed up to {seq}, more than the records say; a node takes it up to {last}, the \
+                 last record it keeps"
+            ),
+            Some(_) => format!(
+                "commit file: committed up to {seq}, more than the records say (learnt after its last record was \
+                 written): a node takes it"
+            ),
+        },
+        Err(e) => format!(
+            "commit file: damaged ({}), ignored: a node started on this journal takes the commit its records show",
+            e.side_file_text("commit")
         ),
     }
 }
@@ -593,6 +617,26 @@ mod tests {
         };
         let (end, writing) = settle(live, read, || {}).unwrap();
         (count, writing, end)
+    }
+
+    /// What the commit file's line says beside the records' commit (a
+    /// trial read a file below what its node knew as a loss).
+    #[test]
+    fn the_commit_files_line_says_what_a_node_takes_of_it() {
+        let line = |seq: u64, live: bool, records: Option<u64>, last: Option<u64>| {
+            commit_line(Ok((5, 1, Seq(seq))), Some((5, 1)), live, (records.map(Seq), last.map(Seq)))
+        };
+        assert!(line(90, false, Some(95), Some(100)).contains("90, no more than the records say"));
+        assert!(
+            line(99, false, Some(95), Some(100))
+                .ends_with("learnt after its last record was written): a node takes it")
+        );
+        assert!(line(120, false, Some(95), Some(100)).contains("a node takes it up to 100, the last record it keeps"));
+        assert!(line(120, false, None, Some(100)).contains("a node takes it up to 100"));
+        assert!(line(12, false, None, None).contains("12, ignored: the journal keeps no records"));
+        assert!(line(12, true, None, None).contains("12 when last written"));
+        let other = commit_line(Ok((5, 2, Seq(9))), Some((5, 1)), false, (None, None));
+        assert!(other.contains("of cluster 5 node 2, NOT THIS JOURNAL'S"), "{other}");
     }
 
     /// An operator's trial: `journal verify` and `dump` of a journal its

@@ -26,9 +26,10 @@ pub struct StatArgs {
     /// this host).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "cluster_id"])]
     cluster: Option<std::path::PathBuf>,
-    /// Print one table and exit (exit 1 if a node did not answer, a node of
-    /// the cluster file whose address is this host's is not running, or the
-    /// cluster is split: two leaders in one epoch or of two shapes).
+    /// Print one table and exit (exit 1 if a node did not answer or has no
+    /// counters yet, a node of the cluster file whose address is this
+    /// host's is not running, or the cluster is split: two leaders in one
+    /// epoch or of two shapes).
     #[arg(long)]
     once: bool,
 }
@@ -79,10 +80,16 @@ type ClusterOf = Option<u64>;
 /// One node's line, and, if it leads, who it is and in which cluster.
 fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), String> {
     let s = scrape(addr).map_err(|e| format!("no answer: {e}"))?;
-    // A node serves its first page a second after it starts: until then
-    // nothing says its role, and zeros would read as a follower of epoch 0.
+    // A node serves its first page at its first status tick, a second
+    // after its loop starts (after any journal replay): until then nothing
+    // says its role, and zeros would read as a follower of epoch 0.
+    if s.is_empty() {
+        return Err("started, no counters yet (a node publishes its first a second after it starts running, after \
+                    any journal replay; ask again)"
+            .into());
+    }
     if first(&s, "seqcast_epoch").is_none() {
-        return Err("started, no counters yet (a node publishes its first a second after it starts; ask again)".into());
+        return Err("not a seqcast node's metrics page (no seqcast_epoch)".into());
     }
     let leading = first(&s, "seqcast_leading") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));

@@ -25,8 +25,8 @@ pub struct SegmentReport {
     pub range: Option<(Seq, Seq)>,
     /// The first and last epoch among them.
     pub epochs: Option<(Epoch, Epoch)>,
-    /// The highest commit its good records were written knowing (what a
-    /// node takes as committed at recovery, with the commit file's).
+    /// The highest commit its good records were written knowing, each
+    /// capped at its own sequence (as recovery takes it).
     pub commit: Option<Seq>,
     /// Bytes of good records, header included.
     pub bytes: u64,
@@ -58,7 +58,8 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
         let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, index + 1 == count, |entry| {
             range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
             epochs = Some((epochs.map_or(entry.epoch, |e| e.0), entry.epoch));
-            commit = commit.max(Some(entry.commit));
+            // As recovery takes it: never past the record's own sequence.
+            commit = commit.max(Some(entry.commit.min(entry.seq())));
             true
         })
         .map_err(|e| JournalError::Io(path.clone(), e))?;

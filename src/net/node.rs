@@ -147,6 +147,8 @@ impl LeaderNode {
     /// Binds `listen` (where clients and followers send) and prepares the
     /// leader, journaling to `journal` if given (it then counts itself in a
     /// quorum only for what is durable); nothing runs until [`run`](Self::run).
+    /// The address is bound before the journal is read: what arrives
+    /// meanwhile waits in the socket's buffer and is handled once it runs.
     ///
     /// `config.epoch` must be newer than every epoch an earlier run of this
     /// leader spoke (followers take a leader of a newer epoch for one that
@@ -401,7 +403,9 @@ impl FollowerNode {
     /// `id`, journaling to `journal` if given (it then ACKs only what is
     /// durable). It learns the epoch from the leader's first frame
     /// (`config.epoch` is not used; a journal it resumes says which epoch
-    /// its log is of).
+    /// its log is of). Its sockets are bound, and the group joined, before
+    /// the journal is read: what arrives meanwhile waits in their buffers
+    /// and is handled once it runs.
     ///
     /// # Errors
     /// A bad configuration or id, an address that cannot be bound, a
@@ -622,7 +626,9 @@ impl MemberNode {
     /// `config.leader`). With `journal` it journals what it holds (ACKs
     /// and, leading, its own count wait for it); a journal that holds
     /// anything is resumed (see [`Member::resume_member`]): the member
-    /// rejoins with what it holds, whatever `config.epoch` says.
+    /// rejoins with what it holds, whatever `config.epoch` says. Its sockets
+    /// are bound, and the group joined, before the journal is read: what
+    /// arrives meanwhile waits in their buffers and is handled once it runs.
     ///
     /// Members elect a leader when theirs fails: `config.failover` `Off`
     /// (what a cluster file read gives) is taken as `Auto`; give `Manual`
