@@ -81,6 +81,7 @@ impl ClusterArgs {
             journal: None,
             key_file: self.key_file.clone(),
             history_rate: None,
+            sync: None,
         };
         let overrides = Overrides { settings, nodes: self.nodes };
         file.resolve(&overrides, me).map_err(|e| e.to_string())
@@ -351,7 +352,8 @@ pub struct JournalArgs {
     pub journal: Option<PathBuf>,
     /// What an ACK waits for: `none`, written to the page cache (survives a
     /// crash of the process); `batch`, also fdatasync'ed, once per turn
-    /// (survives power loss) [default: batch].
+    /// (survives power loss). Give every node the same [default: the
+    /// cluster file's `sync`, else batch].
     #[arg(long, value_enum)]
     pub sync: Option<SyncArg>,
     /// Bytes of each segment file, preallocated (4096 to 1 GiB: retention
@@ -424,9 +426,10 @@ impl JournalArgs {
             },
         };
         Ok(Some(JournalOptions {
-            sync: match self.sync.unwrap_or(SyncArg::Batch) {
-                SyncArg::None => SyncLevel::None,
-                SyncArg::Batch => SyncLevel::Batch,
+            sync: match self.sync {
+                Some(SyncArg::None) => SyncLevel::None,
+                Some(SyncArg::Batch) => SyncLevel::Batch,
+                None => cluster.sync.unwrap_or(SyncLevel::Batch),
             },
             segment_bytes: self.segment_bytes.unwrap_or(JournalOptions::SEGMENT_BYTES),
             retain_bytes: self.retain_bytes,
@@ -434,5 +437,32 @@ impl JournalArgs {
             history_rate: self.history_rate.or(cluster.history_rate),
             ..JournalOptions::new(dir, &cluster.config, id)
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new user's trial: `sync = none` in the cluster file was an unknown
+    /// key, though `journal` is one and every node must use one level.
+    #[test]
+    fn the_sync_level_comes_from_the_flag_else_the_cluster_file_else_batch() {
+        let file =
+            |text: &str| ClusterFile::parse(text).unwrap().resolve(&Default::default(), Some(NodeId(1))).unwrap();
+        let args = |sync: Option<SyncArg>| JournalArgs {
+            journal: None,
+            sync,
+            segment_bytes: None,
+            retain_bytes: None,
+            retain_events: None,
+            history_rate: None,
+        };
+        let level = |sync, text: &str| args(sync).options(&file(text), NodeId(1)).unwrap().unwrap().sync;
+        let journaled = "journal = /tmp/j\nnode.0 = 127.0.0.1:1\nnode.1 = 127.0.0.1:2\nnode.2 = 127.0.0.1:3\n";
+        assert_eq!(level(None, journaled), SyncLevel::Batch);
+        assert_eq!(level(None, &format!("{journaled}sync = none\n")), SyncLevel::None);
+        assert_eq!(level(Some(SyncArg::Batch), &format!("{journaled}sync = none\n")), SyncLevel::Batch);
+        assert_eq!(level(Some(SyncArg::None), journaled), SyncLevel::None);
     }
 }

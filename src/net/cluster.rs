@@ -59,6 +59,9 @@ pub struct Settings {
     /// leads serves from its journal (`JournalOptions::history_rate`)
     /// [default: no cap].
     pub history_rate: Option<u64>,
+    /// `sync`: `none` or `batch`, what a journaled node's ACK waits for
+    /// (`JournalOptions::sync`), the same for every node [default: batch].
+    pub sync: Option<crate::journal::SyncLevel>,
 }
 
 impl Settings {
@@ -76,6 +79,7 @@ impl Settings {
             journal: self.journal.clone().or_else(|| below.journal.clone()),
             key_file: self.key_file.clone().or_else(|| below.key_file.clone()),
             history_rate: self.history_rate.or(below.history_rate),
+            sync: self.sync.or(below.sync),
         }
     }
 }
@@ -179,13 +183,29 @@ impl ClusterFile {
                     file.settings.history_rate = Some(rate);
                 }
                 "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
+                "sync" => {
+                    file.settings.sync = Some(match text {
+                        "none" => crate::journal::SyncLevel::None,
+                        "batch" => crate::journal::SyncLevel::Batch,
+                        _ => {
+                            let message = format!("sync = {text:?}: none or batch");
+                            return Err(ClusterFileError { line, message });
+                        }
+                    })
+                }
                 _ => match key.strip_prefix("node.") {
                     Some(id) => {
                         let addr = host_port(text)
                             .map_err(|why| ClusterFileError { line, message: format!("{key} = {text:?}: {why}") })?;
                         nodes.push((value(key, id, line)?, addr, line));
                     }
-                    None => return Err(ClusterFileError { line, message: format!("unknown key {key:?}") }),
+                    None => {
+                        let message = format!(
+                            "unknown key {key:?} (the keys: cluster_id, group, interface, ttl, quorum, leader, mtu, \
+                             payload_max, key_file, journal, sync, history_rate, node.N)"
+                        );
+                        return Err(ClusterFileError { line, message });
+                    }
                 },
             }
         }
@@ -342,6 +362,8 @@ pub struct Cluster {
     pub key_file: Option<PathBuf>,
     /// The cap on history served from a journal, bytes a second (`None`: none).
     pub history_rate: Option<u64>,
+    /// What a journaled node's ACK waits for (`None`: not said; batch).
+    pub sync: Option<crate::journal::SyncLevel>,
 }
 
 impl Cluster {
@@ -436,6 +458,7 @@ impl ClusterFile {
             journal: settings.journal,
             key_file: settings.key_file,
             history_rate: settings.history_rate,
+            sync: settings.sync,
         })
     }
 }
@@ -505,7 +528,8 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_the_problem() {
         let err = |text| ClusterFile::parse(text).unwrap_err().to_string();
-        assert_eq!(err("ttl = 1\nbogus = 3"), "line 2: unknown key \"bogus\"");
+        assert!(err("ttl = 1\nbogus = 3").starts_with("line 2: unknown key \"bogus\" (the keys: cluster_id, group,"));
+        assert_eq!(err("sync = fsync"), "line 1: sync = \"fsync\": none or batch");
         assert!(err("group = 239.255.0.1").starts_with("line 1: group = \"239.255.0.1\": invalid"));
         assert_eq!(err("ttl"), "line 1: expected `key = value`, got \"ttl\"");
         assert!(err("node.0 = 127.0.0.1:1\nnode.2 = 127.0.0.1:2").contains("found node.2"));
