@@ -194,11 +194,13 @@ impl LostSpan {
     /// Says on stderr that `who` was told of `new` more lost, once a tick.
     pub(super) fn warn(&self, who: &str, new: u64) {
         let within = self.span.map_or(String::new(), |(a, b)| format!(", all within {a}..={b}"));
+        // The first time, the count so far is the news (a trial read
+        // "1238 events are gone …, 1238 in all" as a repeat).
+        let so_far = if new == self.count { String::new() } else { format!(", {} in all", self.count) };
         eprintln!(
-            "{} warning: {who}: the leader says {new} events are gone (UNRECOVERABLE), {} in all{within}: reported \
+            "{} warning: {who}: the leader says {new} events are gone (UNRECOVERABLE){so_far}{within}: reported \
              lost, never delivered",
             super::args::clock_time(),
-            self.count
         );
     }
 }
