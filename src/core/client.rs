@@ -115,10 +115,11 @@ pub struct Client {
     /// With failover: how long it waits before turning to the next member
     /// after one that knows no leader (an election under way): doubled at
     /// each such answer in a row, from `busy_retry_ns` up to an eighth of
-    /// the election timeout (what finding the new leader may take longer); back to the least once a member names a
-    /// leader or one commits. Each turn resends everything pending: going
-    /// round every `busy_retry_ns` through an election flooded the members
-    /// with SUBMITs to refuse.
+    /// the election timeout (by which it may find the new leader later),
+    /// and back to the least once a member names a leader or one commits.
+    /// Each turn resends everything pending: going round every
+    /// `busy_retry_ns` through an election flooded the members with
+    /// SUBMITs to refuse.
     leaderless_pause: Nanos,
     leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (BUSY reason 6).
@@ -673,7 +674,7 @@ mod tests {
         assert_eq!(sends_to(&mut client, later + 10 + 4 * retry), addr(2));
     }
 
-    /// An operator's trial: through the election after every member was
+    /// A new user's trial: through the election after every member was
     /// killed and restarted, one client at 10,000 events/s drew 661,331
     /// BUSY replies (each member redirected ~250,000 times in 2–3 s): it
     /// went round members that knew no leader every `busy_retry_ns`,
