@@ -697,9 +697,7 @@ fn a_promote_of_an_epoch_gone_or_that_heard_no_leader_while_one_leads_moves_noth
 #[test]
 fn copies_of_a_promote_do_not_start_its_candidacy_over() {
     let config = Config { failover: Failover::Manual, election_timeout_ns: 20 * MS, ..Config::default() };
-    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
-    two.handle_datagram(MS, addr(0), &data_of_node_0(&config));
-    drain(&mut two, MS);
+    let mut two = following_node_0(&config);
     two.handle_datagram(3 * MS, addr(99), &promote_frame(2, 1));
     assert_eq!(vote_requests(&mut two, 3 * MS), vec![Epoch(2)]);
     for copy in 1..=2 {
@@ -717,9 +715,7 @@ fn copies_of_a_promote_do_not_start_its_candidacy_over() {
 #[test]
 fn a_candidacy_a_promotion_replaces_is_counted_lost() {
     let config = Config { failover: Failover::Auto, election_timeout_ns: 20 * MS, ..Config::default() };
-    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
-    two.handle_datagram(MS, addr(0), &data_of_node_0(&config));
-    drain(&mut two, MS);
+    let mut two = following_node_0(&config);
     // The leader falls silent: it stands on its own.
     let mut now = MS;
     while let Some(at) = two.poll_timeout().filter(|&at| at <= 100 * MS) {
@@ -737,6 +733,15 @@ fn a_candidacy_a_promotion_replaces_is_counted_lost() {
     assert!(two.is_leader() && two.epoch() == epochs[0]);
     let e = two.election_stats();
     assert_eq!((e.stood, e.won, e.lost), (2, 1, 1));
+}
+
+/// Member 2 of `config`'s cluster, following node 0 from its first DATA
+/// (at 1 ms), with nothing left to send.
+fn following_node_0(config: &Config) -> Member {
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(0), &data_of_node_0(config));
+    drain(&mut two, MS);
+    two
 }
 
 /// A VOTE from `from` to `candidate` in `epoch`, with the voter's claim
@@ -844,9 +849,7 @@ fn a_leader_stopping_hands_its_lead_to_the_member_that_acked_the_most() {
     }
     let (dest, promote) = promote.expect("a PROMOTE");
     assert_eq!(dest, crate::core::Dest::Unicast(addr(2)), "to the member's address in the cluster file");
-    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
-    two.handle_datagram(MS, addr(0), &data_of_node_0(&config));
-    drain(&mut two, MS);
+    let mut two = following_node_0(&config);
     changes(&mut two);
     two.handle_datagram(2 * MS, addr(0), &promote);
     assert_eq!(vote_requests(&mut two, 2 * MS), vec![Epoch(2)]);
