@@ -117,10 +117,15 @@ pub struct Client {
     /// each such answer in a row, from `busy_retry_ns` up to an eighth of
     /// the election timeout (by which it may find the new leader later),
     /// and back to the least once a member names a leader or one commits.
-    /// Each turn resends everything pending: going round every
-    /// `busy_retry_ns` through an election flooded the members with
-    /// SUBMITs to refuse.
+    /// Going round every `busy_retry_ns` through an election, resending
+    /// everything pending at each turn, flooded the members with SUBMITs
+    /// to refuse.
     leaderless_pause: Nanos,
+    /// With failover, after a member that knows no leader: the client sends
+    /// one SUBMIT (the oldest requests pending) to each member it turns to,
+    /// and the rest only once a member commits or names a leader. Until
+    /// then each member it asks refuses a datagram, not the whole window.
+    probing: bool,
     leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (BUSY reason 6).
     refused: Option<u64>,
@@ -196,6 +201,7 @@ impl Client {
             moved_below: 1,
             paused_until: 0,
             leaderless_pause: config.busy_retry_ns,
+            probing: false,
             leader_restarted: None,
             refused: None,
             leader_shape: 0,
@@ -409,6 +415,7 @@ impl Client {
                 if self.on_commit(commit) && sender == self.leader_index {
                     self.waiting_since = now;
                     self.leaderless_pause = self.config.busy_retry_ns;
+                    self.probing = false;
                 }
             }
             _ if epoch < mine => self.rejects.wrong_epoch += 1,
@@ -438,6 +445,7 @@ impl Client {
                         self.redirect(now, Some(hint), taken_below);
                         self.paused_until = now;
                         self.leaderless_pause = self.config.busy_retry_ns;
+                        self.probing = false;
                     } else if sender == self.leader_index {
                         // The member it sends to leads no more and knows no
                         // leader: try the next, after a pause for the election.
@@ -445,9 +453,12 @@ impl Client {
                         self.paused_until = now + self.leaderless_pause;
                         let most = self.config.busy_retry_ns.max(self.config.election_timeout_ns / 8);
                         self.leaderless_pause = (2 * self.leaderless_pause).min(most);
+                        self.probing = true;
                     }
                     // Otherwise a late answer to a SUBMIT sent before it moved on.
                 } else {
+                    // Overloaded or asking for a token: it leads.
+                    self.probing &= sender != self.leader_index;
                     self.paused_until = now + busy.retry_ns.get();
                     self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));
                 }
@@ -551,7 +562,7 @@ impl Client {
         while self.request_send < self.request_next && self.seqs[self.slot(self.request_send)] != 0 {
             self.request_send += 1;
         }
-        if self.request_send == self.request_next {
+        if self.request_send == self.request_next || (self.probing && self.oldest_unresolved().is_some()) {
             return None;
         }
         if (self.request_oldest..self.sent_next).all(|r| self.seqs[self.slot(r)] != 0) {
@@ -704,6 +715,39 @@ mod tests {
         assert_eq!(sends_to(&mut client, now + 10), addr((from + 1) % 3));
         not_leader(&mut client, now + 20, (from + 1) % 3, None);
         assert_eq!(client.paused_until, now + 20 + retry);
+    }
+
+    /// Between members that know no leader the client sends one SUBMIT per
+    /// member, not its whole window: a member that commits it (or names a
+    /// leader) is sent the rest.
+    #[test]
+    fn going_round_members_that_know_no_leader_sends_each_one_submit() {
+        let mut client = client();
+        for _ in 0..40 {
+            client.submit(&[0xab; 200]).unwrap();
+        }
+        let mut buf = vec![0; client.config.mtu];
+        let mut sent = |client: &mut Client, now| {
+            std::iter::from_fn(|| client.poll_transmit(now, &mut buf)).map(|t| t.dest).collect::<Vec<_>>()
+        };
+        let all = sent(&mut client, 0);
+        assert!(all.len() > 2, "40 events of 200 bytes take {} SUBMITs", all.len());
+        // Member 0 leads no more and knows no leader; neither does member 1.
+        not_leader(&mut client, 10, 0, None);
+        let at = client.paused_until;
+        assert_eq!(sent(&mut client, at), [Dest::Unicast(addr(1))]);
+        let probe = client.request_send;
+        assert!(client.poll_timeout() > Some(at), "no more until an answer or the retry");
+        not_leader(&mut client, at + 10, 1, None);
+        let at = client.paused_until;
+        assert_eq!(sent(&mut client, at), [Dest::Unicast(addr(2))]);
+        // Member 2 leads, and commits what it was sent: the rest goes there.
+        for request in 1..probe {
+            commit(&mut client, at + 10, 2, request, request);
+        }
+        let rest = sent(&mut client, at + 10);
+        assert_eq!(rest.len(), all.len() - 1);
+        assert!(rest.iter().all(|&dest| dest == Dest::Unicast(addr(2))));
     }
 
     /// A cluster file read for a client leaves `failover` off: a client made
