@@ -121,10 +121,11 @@ pub struct Client {
     /// everything pending at each turn, flooded the members with SUBMITs
     /// to refuse.
     leaderless_pause: Nanos,
-    /// With failover, after a member that knows no leader: the client sends
-    /// one SUBMIT (the oldest requests pending) to each member it turns to,
-    /// and the rest only once a member commits or names a leader. Until
-    /// then each member it asks refuses a datagram, not the whole window.
+    /// With failover, after a member that knows no leader or fell silent:
+    /// the client sends one SUBMIT (the oldest requests pending) to each
+    /// member it turns to, and the rest only once a member commits or names
+    /// a leader. Until then each member it asks refuses a datagram, not the
+    /// whole window (nor finds one queued for it while it restarted).
     probing: bool,
     leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (BUSY reason 6).
@@ -512,6 +513,7 @@ impl Client {
             // Nobody answered: the leader may be gone; ask the next member.
             self.silent = Some((self.leader_index, now));
             self.redirect(now, None, self.sent_next);
+            self.probing = true;
         } else {
             self.resent_here = true;
         }
@@ -748,6 +750,28 @@ mod tests {
         let rest = sent(&mut client, at + 10);
         assert_eq!(rest.len(), all.len() - 1);
         assert!(rest.iter().all(|&dest| dest == Dest::Unicast(addr(2))));
+    }
+
+    /// A member that fell silent may be dead or restarting: the next one is
+    /// sent one SUBMIT until it commits (it may not lead either).
+    #[test]
+    fn a_client_left_by_a_silent_member_sends_the_next_one_submit() {
+        let mut client = client();
+        for _ in 0..40 {
+            client.submit(&[0xab; 200]).unwrap();
+        }
+        let mut buf = vec![0; client.config.mtu];
+        let mut sent = |client: &mut Client, now| std::iter::from_fn(|| client.poll_transmit(now, &mut buf)).count();
+        let all = sent(&mut client, 0);
+        assert!(all > 2, "40 events of 200 bytes take {all} SUBMITs");
+        client.handle_timeout(TIMEOUT_NS);
+        assert_eq!(client.leader_addr(), addr(1));
+        assert_eq!(sent(&mut client, TIMEOUT_NS), 1);
+        let probe = client.request_send;
+        for request in 1..probe {
+            commit(&mut client, TIMEOUT_NS + 10, 1, request, request);
+        }
+        assert_eq!(sent(&mut client, TIMEOUT_NS + 10), all - 1);
     }
 
     /// A cluster file read for a client leaves `failover` off: a client made
