@@ -128,13 +128,19 @@ impl Window {
     }
 
     /// The record of `seq` if this window still has its bytes: held and not
-    /// lost, and if already delivered, not yet overwritten.
+    /// lost, and if already delivered, not yet overwritten. Not yet
+    /// delivered, its slot says so (an event held inside a range the leader
+    /// said it no longer has is kept); delivered, below `lost_until` it may
+    /// have been lost, and its slot's bytes another's.
     pub(super) fn kept(&self, seq: u64) -> Option<&[u8]> {
-        if seq < self.bottom || seq > self.held || seq < self.lost_until {
+        if seq < self.bottom || seq > self.held {
             return None;
         }
-        let kept =
-            if seq >= self.base { self.slot(seq) == Slot::Present } else { seq + self.slots.len() as u64 > self.top };
+        let kept = if seq >= self.base {
+            self.slot(seq) == Slot::Present
+        } else {
+            seq >= self.lost_until && seq + self.slots.len() as u64 > self.top
+        };
         kept.then(|| self.records.get(self.index(seq)))
     }
 
@@ -629,6 +635,24 @@ mod tests {
         assert_eq!(w.held(), 4, "[1, 4) lost, 4 present");
         assert_eq!(naks(&mut w, 1000, LIMITS), [(5, 7)]);
         assert_eq!(pop_all(&mut w, u64::MAX), ["lost 1..4", "4"]);
+    }
+
+    /// A soak: a follower paused past its leader's retention held one DATA
+    /// from inside the range the leader then said it no longer had. It
+    /// delivered that event, but its journal, asking `kept`, passed it
+    /// over: after a restart it reported the event lost.
+    #[test]
+    fn an_event_held_inside_a_lost_range_is_kept_until_delivered() {
+        let mut w = Window::new(8, SLOT);
+        w.insert(3, &record(3));
+        w.mark_missing(6, 0);
+        w.mark_lost(6);
+        assert_eq!(w.held(), 5);
+        assert_eq!(w.kept(3), Some(&record(3)[..]));
+        assert_eq!([w.kept(2), w.kept(4)], [None, None]);
+        assert_eq!(pop_all(&mut w, u64::MAX), ["lost 1..3", "3", "lost 4..6"]);
+        // Delivered, its slot tells it from a lost one no more.
+        assert_eq!(w.kept(3), None);
     }
 
     #[test]
