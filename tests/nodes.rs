@@ -402,6 +402,28 @@ fn a_tail_that_warned_it_hears_no_leader_says_when_it_hears_one() {
     }
 }
 
+/// A soak: a tail started from a sequence the log had not reached warned
+/// that its leader was silent while it streamed 100,000 events a second.
+/// DATA below where it starts is the leader's all the same; under such
+/// load the leader sends no HEARTBEAT (with quorum 2 its followers infer
+/// the commit, and it multicasts more often than the heartbeat interval).
+#[test]
+fn a_tail_from_a_sequence_not_yet_reached_hears_the_leader_stream() {
+    let mut cluster = Cluster::start(45);
+    let mut tail_args = common::strings(&["tail", "--from", "1000000000", "--format", "count"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    tail.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast tail: ").then_some(()));
+    let report = cluster.load(300_000, 100_000);
+    assert_eq!(json_number(&report, "committed"), 300_000.0, "{report}");
+    assert_eq!(tail.stop(), 0, "{:?}", tail.output());
+    let silent: Vec<String> = tail.output().into_iter().filter(|l| l.contains("leader silent")).collect();
+    assert!(silent.is_empty(), "{silent:?}");
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+}
+
 /// An operator trial: a tail waiting for events its leader could not
 /// commit (its followers not running) sat silent for 10 minutes. It says
 /// why it waits, and when commits go on again.

@@ -855,7 +855,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         },
         |follower, driver| {
             let s = follower.stats();
-            silence.tick(s.heartbeats + s.events_received, &format!("follower {id}"), "");
+            silence.tick(s.leader_frames(), &format!("follower {id}"), "");
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost);

@@ -251,7 +251,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
         |follower, driver| {
             reject_watch.tick("tail", follower.rejects(), driver);
             let s = follower.stats();
-            silence.tick(s.heartbeats + s.events_received, "tail", hint);
+            silence.tick(s.leader_frames(), "tail", hint);
             commit_watch.tick(follower, driver.now());
         },
     );
@@ -302,7 +302,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
             Some(to) => {
                 let (s, digest) = (node.follower().stats(), node.digest());
                 let so_far = match digest.first {
-                    0 if s.heartbeats + s.events_received == 0 => "nothing delivered: no leader was heard".into(),
+                    0 if s.leader_frames() == 0 => "nothing delivered: no leader was heard".into(),
                     0 => "nothing delivered".into(),
                     first => format!("delivered {first}..={}", digest.last),
                 };

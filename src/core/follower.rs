@@ -76,6 +76,16 @@ pub struct FollowerStats {
     pub suffix_dropped: u64,
 }
 
+impl FollowerStats {
+    /// What it heard of its leader: HEARTBEATs and every event that came,
+    /// kept or not (a tail started ahead of the log drops what comes before
+    /// its start as already delivered). Unchanged for a while: the leader
+    /// is silent.
+    pub fn leader_frames(&self) -> u64 {
+        self.heartbeats + self.events_received + self.duplicates + self.beyond_window
+    }
+}
+
 /// The follower's timers, one slot each in its [`TimerTable`].
 #[derive(Clone, Copy, Debug)]
 enum Timer {
