@@ -284,6 +284,31 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     cluster.leader.wait_for(Duration::from_secs(5), |l| l.contains(&span).then_some(()));
 }
 
+/// A soak: a tail from sequence 1 of a journal that retention trimmed
+/// said the first window's worth of its loss ("1..=16384") at once, and
+/// the rest only in its exit error. What comes later is said each second.
+#[test]
+fn a_tail_says_each_second_what_more_it_was_told_is_gone() {
+    let retain =
+        ["--segment-bytes", "65536", "--retain-events", "2000", "--ring-events", "2000", "--in-flight-max", "1000"];
+    let cluster = Cluster::start_journaled_with(46, 2, "none", &retain);
+    cluster.load(40_000, 40_000);
+    let mut tail_args = common::strings(&["tail", "--from", "1", "--format", "count"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    let first = tail.wait_for(Duration::from_secs(10), |l| {
+        let range = l.strip_prefix("seqcast tail: the leader no longer has sequences 1..=")?;
+        range.split(' ').next()?.parse::<u64>().ok()
+    });
+    let more = |l: &str| l.contains("warning: tail: the leader says ").then(|| l.to_string());
+    let said = tail.wait_for(Duration::from_secs(10), more);
+    assert!(said.contains(" in all, all within 1..="), "{said}");
+    assert_eq!(tail.stop(), 1, "{:?}", tail.output());
+    let digest = tail.line("digest: ");
+    let lost: u64 = digest.split(" lost ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(lost > first, "the first line said 1..={first}; lost {lost} in all");
+}
+
 /// DESIGN §8: a journal that cannot be written (here a file size limit
 /// the first segment is past, as a full disk would refuse it) makes the
 /// leader say so and acknowledge nothing more: no client is told of a commit.

@@ -178,6 +178,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
     );
     let (done, restarted) = (Cell::new(false), Cell::new(None));
     let lost = Cell::new(LostSpan::default());
+    // Lost sequences said on stderr: the first range at once, the rest
+    // each second.
+    let lost_told = Cell::new(0);
     if let Some(to) = args.to {
         node.deliver_until(Seq(to));
     }
@@ -232,6 +235,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
                              none): reported lost, not delivered",
                             end.prev()
                         );
+                        lost_told.set(end - first);
                     }
                     span.note(first, end);
                     lost.set(span);
@@ -250,6 +254,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
         &flush,
         |follower, driver| {
             reject_watch.tick("tail", follower.rejects(), driver);
+            let span = lost.get();
+            if span.count > lost_told.get() {
+                span.warn("tail", span.count - lost_told.replace(span.count));
+            }
             let s = follower.stats();
             silence.tick(s.leader_frames(), "tail", hint);
             commit_watch.tick(follower, driver.now());
