@@ -309,6 +309,34 @@ fn a_tail_says_each_second_what_more_it_was_told_is_gone() {
     assert!(lost > first, "the first line said 1..={first}; lost {lost} in all");
 }
 
+/// A soak: `journal verify` called the journal of a follower that had
+/// been told events were gone (paused past its leader's retention) DAMAGED
+/// and exited 1, though its files are whole and hold what they should.
+#[test]
+fn a_follower_told_events_are_gone_keeps_a_hole_that_verify_passes() {
+    let retain =
+        ["--segment-bytes", "65536", "--retain-events", "2000", "--ring-events", "2000", "--in-flight-max", "1000"];
+    let mut cluster = Cluster::start_journaled_with(47, 2, "none", &retain);
+    cluster.load(1000, 10_000);
+    cluster.wait_delivered(1, 1000);
+    cluster.followers[1].signal(libc::SIGSTOP);
+    cluster.load(20_000, 20_000);
+    cluster.followers[1].signal(libc::SIGCONT);
+    cluster.followers[1].wait_for(Duration::from_secs(10), |l| l.contains(" held 21000 ").then_some(()));
+    let follower = &mut cluster.followers[1];
+    let code = follower.stop();
+    let digest = follower.line("digest: ");
+    assert!(digest.starts_with("seq 1..=21000 "), "{digest}");
+    let lost: u64 = digest.split(" lost ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(lost > 0, "{digest}: exit {code}, {:?}", follower.output());
+    let dir = cluster.out.join("journal").join("node-2");
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("  hole: sequences ") && !text.contains("DAMAGED"), "{text}");
+    assert!(text.contains(&format!(", {lost} told lost in holes")), "{text}");
+    assert!(text.contains(&format!("holes: {lost} sequences the node was told were lost")), "{text}");
+}
+
 /// DESIGN §8: a journal that cannot be written (here a file size limit
 /// the first segment is past, as a full disk would refuse it) makes the
 /// leader say so and acknowledge nothing more: no client is told of a commit.

@@ -236,7 +236,10 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         newest.end = End::Clean;
     }
     let mut out = BufWriter::new(io::stdout().lock());
-    let (mut damaged, mut torn, mut gaps) = (false, false, 0u64);
+    // Sequences in no segment: `holes` the node was told were lost (the
+    // next segment's header says so), `gaps` a journal that did not record
+    // it cannot tell from a file gone.
+    let (mut damaged, mut torn, mut gaps, mut holes) = (false, false, 0u64, 0u64);
     let mut before: Option<Seq> = None;
     // The last sequence a node keeps, once a corrupt record ends what it trusts.
     let mut kept: Option<Option<Seq>> = None;
@@ -249,23 +252,36 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         if let (None, Some(last), Some((first, _))) = (kept, before, report.range)
             && first != last.next()
         {
-            damaged = true;
-            match report.after.filter(|&after| after != last) {
-                // Its header says the journal held up to `after` when it
-                // began: what lies between was in a file that is gone.
-                Some(after) => {
-                    writeln!(
-                        out,
-                        "  gap: sequences {}..={} were in a segment file that is gone, or writes lost with the \
-                         power at --sync none (this one's header says the journal held up to {after} when it began)",
-                        last.next(),
-                        after.max(last)
-                    )?;
-                    kept = Some(Some(last));
-                }
-                None => {
-                    writeln!(out, "  gap: sequences {}..={} are in no segment", last.next(), first.prev())?;
-                    gaps += first.get() - last.next().get();
+            if report.after == Some(last) {
+                writeln!(
+                    out,
+                    "  hole: sequences {}..={} are in no segment: the node was told they were lost \
+                     (UNRECOVERABLE) and never held them",
+                    last.next(),
+                    first.prev()
+                )?;
+                holes += first.get() - last.next().get();
+            } else {
+                damaged = true;
+                match report.after {
+                    // Its header says the journal held up to `after` when it
+                    // began: what lies between was in a file that is gone.
+                    Some(after) => {
+                        writeln!(
+                            out,
+                            "  gap: sequences {}..={} were in a segment file that is gone, or writes lost with the \
+                             power at --sync none (this one's header says the journal held up to {after} when it \
+                             began)",
+                            last.next(),
+                            after.max(last)
+                        )?;
+                        kept = Some(Some(last));
+                    }
+                    // Written before headers recorded it.
+                    None => {
+                        writeln!(out, "  gap: sequences {}..={} are in no segment", last.next(), first.prev())?;
+                        gaps += first.get() - last.next().get();
+                    }
                 }
             }
         }
@@ -312,7 +328,11 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     match (first, before) {
         (Some(first), Some(last)) => {
             let segments = reports.iter().filter(|r| !r.unfinished).count();
-            let mark = if damaged || side_damaged { ", DAMAGED" } else { "" };
+            let mark = match (damaged || side_damaged, holes) {
+                (true, _) => ", DAMAGED".to_string(),
+                (false, 0) => String::new(),
+                (false, holes) => format!(", {holes} told lost in holes"),
+            };
             writeln!(out, "journal {}: sequences {first}..={last} in {segments} segment(s){mark}", dir.display())?
         }
         _ => writeln!(out, "journal {}: no events", dir.display())?,
@@ -336,6 +356,14 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         )?,
         (None, _) if damaged => writeln!(out, "damaged: see the segments above")?,
         (None, _) => {}
+    }
+    if holes > 0 {
+        writeln!(
+            out,
+            "holes: {holes} sequences the node was told were lost (UNRECOVERABLE) are in no segment, as they should \
+             be (no damage): a follower or a member started on it reports them lost again (as leader, a member \
+             answers them UNRECOVERABLE), a sequencer refuses it"
+        )?;
     }
     out.flush()?;
     Ok(if damaged || side_damaged { ExitCode::FAILURE } else { ExitCode::SUCCESS })
