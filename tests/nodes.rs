@@ -676,6 +676,36 @@ fn a_follower_says_when_its_leader_goes_silent_and_when_it_is_back() {
     assert_eq!(cluster.leader.stop(), 0);
 }
 
+/// A soak: `seqcast stat` showed a follower restarted on its journal as
+/// `held 310292 delivered 159891`, counting only what it delivered live,
+/// which reads as lag. It counts what its journal replayed, as a member's.
+#[test]
+fn stat_counts_what_a_restarted_followers_journal_replayed_as_delivered() {
+    let mut cluster = Cluster::start_journaled(48, 2, "none");
+    cluster.load(2000, 4000);
+    cluster.wait_delivered(0, 2000);
+    assert_eq!(cluster.followers[0].stop(), 0);
+    cluster.followers[0] = cluster.follower(1);
+    cluster.load(1000, 4000);
+    let id = cluster.cluster_id.to_string();
+    let stat = || common::run(common::SEQCAST, &common::strings(&["stat", "--cluster-id", &id, "--once"]));
+    let follower_1 = |table: &str| table.lines().find(|l| l.contains("node 1   follower")).map(str::to_string);
+    let mut line = None;
+    for _ in 0..30 {
+        line = follower_1(&stat().1);
+        if line.as_ref().is_some_and(|l| l.contains(" held 3000 ")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let line = line.expect("follower 1 in the table");
+    assert!(line.contains(" held 3000 delivered 3000 "), "{line}");
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+    assert_eq!(cluster.leader.stop(), 0);
+}
+
 /// GETs `addr`'s page over HTTP.
 fn scrape(addr: &str) -> String {
     use std::io::{Read, Write};

@@ -834,6 +834,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let (mut last, mut last_at) = (FollowerStats::default(), std::time::Instant::now());
     let restarted = Cell::new(None);
     let lost = Cell::new(LostSpan::default());
+    // Handed to the application, what the journal replayed at start
+    // included (as a member counts them): what `seqcast stat` shows.
+    let delivered = Cell::new(0u64);
     let mut silence = Silence::default();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::new(resolved.config.shape());
@@ -851,7 +854,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 span.note(*first, *end);
                 lost.set(span);
             }
-            Event::Deliver(_) => {}
+            Event::Deliver(_) => delivered.set(delivered.get() + 1),
         },
         |follower, driver| {
             let s = follower.stats();
@@ -861,7 +864,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
-            metrics.publish(super::metrics::follower_page(id.0, follower, driver.now(), follower.stats().delivered, None));
+            metrics.publish(super::metrics::follower_page(id.0, follower, driver.now(), delivered.get(), None));
             if !quiet {
                 println!(
                     "{warn}[follower {id}{}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
