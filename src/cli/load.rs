@@ -147,7 +147,8 @@ pub fn run_with_progress(
                 // Nothing ever came back: say so now rather than run the schedule out.
                 eprintln!(
                     "{} error: no reply from {target} after {} ms: nothing committed (is {} running there, in \
-                     this cluster id, with the same key?)",
+                     this cluster id, with the same key? A leader whose quorum is not running, or not following \
+                     it, takes events and answers nothing)",
                     super::args::clock_time(),
                     stalled * 1000,
                     if options.members.is_some() { "a member" } else { "a sequencer" }
