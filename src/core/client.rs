@@ -123,9 +123,10 @@ pub struct Client {
     leaderless_pause: Nanos,
     /// With failover, after a member that knows no leader or fell silent:
     /// the client sends one SUBMIT (the oldest requests pending) to each
-    /// member it turns to, and the rest only once a member commits or names
-    /// a leader. Until then each member it asks refuses a datagram, not the
-    /// whole window (nor finds one queued for it while it restarted).
+    /// member it turns to, and the rest only once the member it sends to
+    /// commits, answers as only a leader does, or a member names a leader.
+    /// Until then each member it asks refuses a datagram, not the whole
+    /// window (nor finds one queued for it while it restarted).
     probing: bool,
     leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (BUSY reason 6).
@@ -296,8 +297,9 @@ impl Client {
     }
 
     /// Turns to member `hint` if it names one, else to the next member, and
-    /// resends everything uncommitted there; the member it leaves may have
-    /// taken what it was sent below `taken_below`.
+    /// resends what is uncommitted there (one SUBMIT first while
+    /// `probing`); the member it leaves may have taken what it was sent
+    /// below `taken_below`.
     fn redirect(&mut self, now: Nanos, hint: Option<usize>, taken_below: u64) {
         let next = hint.filter(|&i| i < self.members.len()).unwrap_or((self.leader_index + 1) % self.members.len());
         self.point_at(now, next, taken_below);
@@ -319,7 +321,8 @@ impl Client {
         self.point_at(now, next, taken_below);
     }
 
-    /// Sends to member `next` from now on, all that is uncommitted again.
+    /// Sends to member `next` from now on, what is uncommitted again (one
+    /// SUBMIT first while `probing`).
     /// The member it leaves may have taken requests below `taken_below`
     /// (all it was sent, unless it said it leads no more and took none from
     /// a request on): sent again, they say so (`FLAG_RESENT`).
@@ -458,8 +461,14 @@ impl Client {
                     }
                     // Otherwise a late answer to a SUBMIT sent before it moved on.
                 } else {
-                    // Overloaded or asking for a token: it leads.
-                    self.probing &= sender != self.leader_index;
+                    // Back pressure, a gap, a full client table or a token
+                    // asked for: only a leader says so (not a reason this
+                    // version does not know).
+                    let leads = matches!(
+                        busy.reason(),
+                        BusyReason::InFlightFull | BusyReason::TooManyClients | BusyReason::Gap | BusyReason::Hello
+                    );
+                    self.probing &= !(leads && sender == self.leader_index);
                     self.paused_until = now + busy.retry_ns.get();
                     self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));
                 }
@@ -750,6 +759,29 @@ mod tests {
         let rest = sent(&mut client, at + 10);
         assert_eq!(rest.len(), all.len() - 1);
         assert!(rest.iter().all(|&dest| dest == Dest::Unicast(addr(2))));
+    }
+
+    /// Only a leader's BUSY ends the probe: back pressure does, a reason
+    /// this version does not know (a newer member's) does not.
+    #[test]
+    fn a_busy_only_a_leader_sends_ends_going_one_submit_at_a_time() {
+        let mut client = client();
+        for _ in 0..40 {
+            client.submit(&[0xab; 200]).unwrap();
+        }
+        let mut buf = vec![0; client.config.mtu];
+        let mut sent = |client: &mut Client, now| std::iter::from_fn(|| client.poll_transmit(now, &mut buf)).count();
+        let all = sent(&mut client, 0);
+        not_leader(&mut client, 10, 0, None);
+        let at = client.paused_until;
+        assert_eq!(sent(&mut client, at), 1);
+        // Each BUSY asks for everything from request 1 again, at once.
+        let unknown = busy_frame(&client, 1, BusyReason::Unknown(99), 0, 0);
+        client.handle_datagram(at + 10, addr(1), &unknown);
+        assert_eq!(sent(&mut client, at + 10), 1, "still one at a time");
+        let full = busy_frame(&client, 1, BusyReason::InFlightFull, 0, 0);
+        client.handle_datagram(at + 20, addr(1), &full);
+        assert_eq!(sent(&mut client, at + 20), all, "member 1 leads: everything pending");
     }
 
     /// A member that fell silent may be dead or restarting: the next one is
