@@ -370,6 +370,13 @@ pub struct Journal {
     /// Sequence the next append must have.
     next: Seq,
     durable: Seq,
+    /// The highest commit its records say: retention deletes no segment
+    /// with a record past it. A node restarted on the journal hands its
+    /// application the records up to its commit and fetches only what lies
+    /// past it: a record it had not delivered yet, deleted, would be
+    /// skipped, or reported lost. Not the commit file's, which is never
+    /// synced: after a power loss the records' commit is what is known.
+    committed: Seq,
     /// Counts truncations: a [`ReadPos`] of an older one may point into
     /// records written since.
     generation: u64,
@@ -466,6 +473,7 @@ impl Journal {
             pending: Vec::with_capacity(1 << 20),
             next: Seq::ZERO,
             durable: Seq::ZERO,
+            committed: Seq::ZERO,
             generation: 1,
             untrusted: Vec::new(),
             options,
@@ -518,6 +526,7 @@ impl Journal {
         {
             recovery.range = Some((first.first, last.end.prev()));
         }
+        journal.committed = recovery.commit;
         // Never past the last record kept (the rest is fetched again).
         if let (Some(commit), Some((_, last))) = (journal.read_commit(&mut recovery)?, recovery.range) {
             recovery.commit = recovery.commit.max(commit.min(last));
@@ -799,6 +808,7 @@ impl Journal {
         }
         encode(&mut self.pending, epoch, commit, record);
         self.next = seq.next();
+        self.committed = self.committed.max(commit);
         Ok(())
     }
 
@@ -882,11 +892,12 @@ impl Journal {
     }
 
     /// Deletes the oldest whole segments while the journal holds more than
-    /// the retention allows (never the segment being written).
+    /// the retention allows (never the segment being written, nor one with
+    /// a record past what is known committed).
     fn retain(&mut self) -> Result<(), JournalError> {
         let bytes = |segments: &[Segment]| segments.iter().map(|s| s.len).sum::<u64>();
         let events = |segments: &[Segment]| segments.iter().map(|s| s.end - s.first).sum::<u64>();
-        while self.segments.len() > 1 {
+        while self.segments.len() > 1 && self.segments[0].end <= self.committed.next() {
             let (after_bytes, after_events) = (bytes(&self.segments[1..]), events(&self.segments[1..]));
             let over_bytes =
                 self.options.retain_bytes.is_some_and(|max| bytes(&self.segments) > max && after_bytes > 0);
@@ -1831,6 +1842,38 @@ mod tests {
         assert_eq!(*kept.last().unwrap(), 400);
         assert!(kept.len() >= 100 && kept.len() < 200, "kept {}", kept.len());
         assert_eq!(journal.first(), Seq(kept[0]));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The simulator with retention: a node whose journal deleted records
+    /// it had not yet delivered (past its commit) skipped them, or
+    /// reported them lost, when it restarted on it.
+    #[test]
+    fn retention_keeps_every_record_past_the_commit() {
+        let dir = temp_dir("retain-commit");
+        let (mut journal, _) = Journal::open(JournalOptions { retain_events: Some(100), ..options(&dir) }).unwrap();
+        for seq in 1..=400 {
+            journal.append(Epoch(3), Seq(50), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        assert_eq!(journal.first(), Seq(1), "the segment of 1..=50 holds records past the commit too");
+        // A commit file is not synced: a power loss can take it.
+        journal.write_commit(Seq(390)).unwrap();
+        journal.append(Epoch(3), Seq(50), &event(401)).unwrap();
+        journal.flush().unwrap();
+        assert_eq!(journal.first(), Seq(1), "what only the commit file says committed is kept");
+        journal.append(Epoch(3), Seq(390), &event(402)).unwrap();
+        journal.flush().unwrap();
+        let kept = seqs(&journal);
+        assert!(kept.len() >= 100 && kept.len() < 200, "kept {}", kept.len());
+        drop(journal);
+        // Known committed again at open (its records say so).
+        let (mut journal, recovery) =
+            Journal::open(JournalOptions { retain_events: Some(10), ..options(&dir) }).unwrap();
+        assert_eq!(recovery.commit, Seq(390));
+        journal.append(Epoch(3), Seq(390), &event(403)).unwrap();
+        journal.flush().unwrap();
+        assert!(journal.first() <= Seq(391), "nothing past 390 deleted: first {}", journal.first());
         fs::remove_dir_all(&dir).unwrap();
     }
 
