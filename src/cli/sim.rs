@@ -111,6 +111,12 @@ pub struct SimArgs {
     /// may lag another's [default: 0].
     #[arg(long, requires = "journal", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub sync_jitter_us: Option<u64>,
+    /// With --journal: every member keeps its newest N records and deletes
+    /// older ones (as `--retain-events`); a member asked for what it no
+    /// longer keeps, or never held, answers UNRECOVERABLE [default: keeps
+    /// all].
+    #[arg(long, requires = "journal", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub retain_events: Option<u64>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -156,6 +162,7 @@ impl SimArgs {
         config.stops = self.stops.unwrap_or(config.stops);
         config.cluster_stops = self.cluster_stops.unwrap_or(config.cluster_stops);
         config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
+        config.retain_events = self.retain_events.unwrap_or(config.retain_events);
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
         }
@@ -182,6 +189,7 @@ impl SimArgs {
             ("stops", self.stops.map(|v| v.to_string())),
             ("cluster-stops", self.cluster_stops.map(|v| v.to_string())),
             ("sync-jitter-us", self.sync_jitter_us.map(|v| v.to_string())),
+            ("retain-events", self.retain_events.map(|v| v.to_string())),
         ];
         let mut flags: String =
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();

@@ -142,6 +142,23 @@ impl History {
         self.incarnations.len() - 1
     }
 
+    /// `incarnation` resumed a journal and delivers from `first` on (no
+    /// further back than its records, which retention may have trimmed):
+    /// an earlier life of it must have delivered what lies before.
+    pub fn resumes_at(&mut self, now: u64, incarnation: usize, first: u64) {
+        let member = self.incarnations[incarnation].member;
+        let before = self.incarnations[..incarnation].iter().rev().find(|i| i.member == member).map_or(1, |i| i.next);
+        if first > before {
+            let detail = format!(
+                "member {member} resumed its journal delivering from seq {first}, but delivered only up to {} \
+                 before: retention deleted records it never delivered",
+                before - 1
+            );
+            self.fail(5, now, detail);
+        }
+        self.incarnations[incarnation].next = first;
+    }
+
     /// The next sequence `incarnation` must deliver (or report lost).
     pub fn next_of(&self, incarnation: usize) -> u64 {
         self.incarnations[incarnation].next

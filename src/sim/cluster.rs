@@ -400,6 +400,16 @@ impl<'a> Sim<'a> {
             slot.disk.insert(seq, (commit, epoch, record));
             last = Some(seq);
         }
+        // Retention, as the journal's: never a record past what its synced
+        // records say is committed.
+        let retain = self.config.retain_events;
+        if retain > 0 {
+            let committed = slot.disk.values().map(|r| r.0).max().unwrap_or(0);
+            while slot.disk.len() as u64 > retain && slot.disk.first_key_value().is_some_and(|(&s, _)| s <= committed) {
+                slot.disk.pop_first();
+                self.paths.retained_away += 1;
+            }
+        }
         if let (Some(last), Some(node)) = (last, slot.node.as_mut()) {
             node.handle_durable(Seq(last));
             if let Some(claim) = node.journal_claim() {
@@ -412,23 +422,64 @@ impl<'a> Sim<'a> {
     }
 
     /// A leader serves what left its ring from its disk, as a driver does
-    /// from its journal (here at once, with no budget).
+    /// from its journal (here at once, with no budget): what its disk no
+    /// longer holds (retention deleted it), or never held (it was told it
+    /// was lost), it answers UNRECOVERABLE, as far as its records reach.
     fn serve_history(&mut self, i: usize) {
         let now = self.now;
         let mut buf = std::mem::take(&mut self.buf);
         while let Some((dest, first, end)) = self.nodes[i].node.as_mut().and_then(|n| n.member_mut().poll_history(now))
         {
-            let disk = &self.nodes[i].disk;
-            let records: Vec<u8> = disk.range(first.get()..end.get()).flat_map(|(_, (_, _, r))| r.clone()).collect();
-            let mut at = 0;
-            while at < records.len() {
+            let (mut next, end) = (first.get(), end.get());
+            while next < end {
+                let disk = &self.nodes[i].disk;
+                // The first record at or after `next`; below the first kept,
+                // none before `end` (retention deleted them all) ends there.
+                // An empty disk serves nothing, as an empty journal.
+                let first_kept = disk.keys().next().copied().unwrap_or(0);
+                let held = match disk.range(next..end).next() {
+                    Some((&seq, _)) => seq,
+                    None if next < first_kept => end,
+                    // Past its last synced record: nothing more to serve.
+                    None => break,
+                };
                 let Some(member) = self.nodes[i].node.as_mut().map(|n| n.member_mut()) else { break };
-                let (len, taken) = member.history_frame(now, &mut buf, &records[at..]);
-                if len == 0 {
+                if held > next {
+                    let len = member.unrecoverable_frame(&mut buf, Seq(next), Seq(held));
+                    if len == 0 {
+                        break;
+                    }
+                    self.route(Who::Node(i), crate::core::Dest::Unicast(dest), &buf[..len]);
+                    next = held;
+                    if next == end {
+                        break;
+                    }
+                }
+                // The run of records from `held` on with nothing missing.
+                let disk = &self.nodes[i].disk;
+                let mut run_end = held;
+                let mut records = Vec::new();
+                for (&seq, (_, _, record)) in disk.range(held..end) {
+                    if seq != run_end {
+                        break;
+                    }
+                    records.extend_from_slice(record);
+                    run_end += 1;
+                }
+                let mut at = 0;
+                while at < records.len() {
+                    let Some(member) = self.nodes[i].node.as_mut().map(|n| n.member_mut()) else { break };
+                    let (len, taken) = member.history_frame(now, &mut buf, &records[at..]);
+                    if len == 0 {
+                        break;
+                    }
+                    at += taken;
+                    self.route(Who::Node(i), crate::core::Dest::Unicast(dest), &buf[..len]);
+                }
+                if at < records.len() {
                     break;
                 }
-                at += taken;
-                self.route(Who::Node(i), crate::core::Dest::Unicast(dest), &buf[..len]);
+                next = run_end;
             }
         }
         self.buf = buf;

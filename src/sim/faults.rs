@@ -375,6 +375,10 @@ impl Sim<'_> {
         };
         let first = self.nodes[i].disk.keys().next().copied().unwrap_or(1);
         let incarnation = self.nodes[i].incarnation;
+        // It hands out its records from the first up to the commit, then
+        // what it gets: from the first, or past the commit if retention
+        // deleted what lay between (a leader sends it those again).
+        self.history.resumes_at(self.now, incarnation, first.min(commit + 1));
         if self.trace {
             let last = self.nodes[i].disk.keys().next_back();
             eprintln!("{:>12} member {i} resumes its journal: {first}..={last:?}, commit {commit}", self.now);

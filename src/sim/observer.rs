@@ -46,11 +46,13 @@ impl Sim<'_> {
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
                 let now = self.now;
                 let mut restarted = None;
+                let mut delivered = Vec::new();
                 while let Some(event) = node.poll_event() {
                     match event {
                         MemberEvent::Log(Event::Deliver(e)) => {
                             let (client, request) = (e.header.client.get(), e.header.request.get());
                             self.history.delivered(now, incarnation, e.header.seq.get(), client, request, e.payload);
+                            delivered.push(e.header.seq.get());
                         }
                         MemberEvent::Log(Event::Lost { first, end }) => {
                             self.history.lost(now, incarnation, first.get(), end.get(), commit)
@@ -76,6 +78,8 @@ impl Sim<'_> {
                     let short = node.member().follower().and_then(|f| f.short_leader());
                     self.history.epoch_changed(now, old.get(), new.get(), short);
                 }
+                self.check_written(i, &delivered);
+                let Some(node) = self.nodes[i].node.as_ref() else { return };
                 let epoch = node.member().promised();
                 if epoch < self.nodes[i].epoch {
                     let detail = format!("member {i} went from epoch {} back to {epoch}", self.nodes[i].epoch);
@@ -91,6 +95,26 @@ impl Sim<'_> {
                     self.history.committed(self.now, id.get(), done.request, done.seq.get());
                 }
             }
+        }
+    }
+
+    /// With a journal a member delivers only what it wrote first (each
+    /// turn writes before it hands anything out): what it delivered is on
+    /// its disk, written and not yet synced, or older than what its
+    /// retention keeps.
+    fn check_written(&mut self, i: usize, delivered: &[u64]) {
+        if !self.core.journal {
+            return;
+        }
+        let slot = &self.nodes[i];
+        let kept_from = match self.config.retain_events {
+            0 => 0,
+            _ => slot.disk.keys().next().copied().unwrap_or(0),
+        };
+        let written = |seq: &u64| slot.disk.contains_key(seq) || slot.unsynced.iter().any(|(_, r)| r.0 == *seq);
+        let unwritten = delivered.iter().copied().find(|seq| *seq >= kept_from && !written(seq));
+        if let Some(seq) = unwritten {
+            self.history.fail(5, self.now, format!("member {i} delivered seq {seq}, which its journal does not hold"));
         }
     }
 

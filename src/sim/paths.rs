@@ -97,10 +97,12 @@ paths! {
     commit_file => "commit_file_said_more",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
+    /// Records members' retention deleted (with `--retain-events`).
+    retained_away => "records_retention_deleted",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 10] = [
+pub const JOURNAL_PATHS: [&str; 11] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -111,6 +113,7 @@ pub const JOURNAL_PATHS: [&str; 10] = [
     "clean_stops",
     "leads_handed_over",
     "commit_file_said_more",
+    "records_retention_deleted",
 ];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).

@@ -61,6 +61,10 @@ pub struct SimConfig {
     /// than 200 µs, drawn afresh (0: every sync takes 200 µs), so that a
     /// node's disk may lag its peers'.
     pub sync_jitter_ns: u64,
+    /// With a journal: each member keeps its newest this many records and
+    /// deletes older ones, as `--retain-events` does (0: keeps all). A
+    /// member asked for what it no longer keeps answers UNRECOVERABLE.
+    pub retain_events: u64,
     /// One-way network latency.
     pub latency_ns: u64,
     /// Faults (and load) happen within `[0, fault_ns)`.
@@ -98,6 +102,7 @@ impl SimConfig {
             stops: 0,
             cluster_stops: 0,
             sync_jitter_ns: 0,
+            retain_events: 0,
             latency_ns: 20_000,
             fault_ns: 20_000_000,
             settle_ns: 5_000_000_000,
