@@ -959,6 +959,19 @@ impl Journal {
         }
         self.next = segment.end;
         self.durable = self.durable.min(segment.end.prev());
+        // The records dropped may have been all that said how far the
+        // commit reached, and retention may have gone by it: the commit
+        // file says it now, synced at `batch`, or after a power loss the
+        // records left would show a hole above their commit.
+        let committed = self.committed.min(last);
+        if committed > Seq::ZERO {
+            self.write_commit(committed)?;
+            if self.options.sync == SyncLevel::Batch
+                && let Some(file) = &self.commit_file
+            {
+                file.sync_data().map_err(|e| JournalError::Io(self.commit_path(), e))?;
+            }
+        }
         Ok(())
     }
 
@@ -1874,6 +1887,29 @@ mod tests {
         journal.append(Epoch(3), Seq(390), &event(403)).unwrap();
         journal.flush().unwrap();
         assert!(journal.first() <= Seq(391), "nothing past 390 deleted: first {}", journal.first());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The simulator with retention: a member that led a deposed epoch
+    /// dropped the records that said how far the commit reached when it
+    /// followed the new leader, and after a power loss knew less than it
+    /// had let retention delete: a hole above its commit, so no vote.
+    #[test]
+    fn a_truncation_keeps_in_the_commit_file_what_the_dropped_records_said() {
+        let dir = temp_dir("truncate-commit");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        for seq in 1..=300 {
+            journal.append(Epoch(3), Seq(50), &event(seq)).unwrap();
+        }
+        for seq in 301..=400 {
+            journal.append(Epoch(3), Seq(290), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.truncate(Seq(300)).unwrap();
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(*seqs(&journal).last().unwrap(), 300);
+        assert_eq!(recovery.commit, Seq(290));
         fs::remove_dir_all(&dir).unwrap();
     }
 

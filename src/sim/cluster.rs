@@ -60,6 +60,7 @@ impl<'a> Sim<'a> {
                 write_turns: 0,
                 claim: None,
                 commit_file: None,
+                commit_synced: None,
             });
         }
         let clients = sim.config.clients as u64;
@@ -353,8 +354,17 @@ impl<'a> Sim<'a> {
             // Over the records about to go: a crash between would leave it
             // claiming more than it holds of that log.
             whole_too_soon = claim.filter(|c| c.whole).map(|c| (c, last));
+            // What its records said committed, before some go: the
+            // journal writes it to the commit file and syncs it.
+            let records = slot.disk.values().map(|r| r.0).chain(slot.unsynced.iter().map(|(_, r)| r.1));
+            let committed = records.max().unwrap_or(0).max(slot.commit_synced.unwrap_or(0)).min(last.get());
             slot.disk.retain(|&seq, _| seq <= last.get());
             slot.unsynced.retain(|&(_, (seq, ..))| seq <= last.get());
+            if committed > 0 && self.config.core.journal_syncs {
+                (slot.commit_file, slot.commit_synced) = (Some(committed), Some(committed));
+            } else if committed > 0 {
+                slot.commit_file = Some(committed);
+            }
         }
         if let Some((claim, last)) = whole_too_soon {
             let detail = format!("member {i} persisted a whole claim {claim:?} before its truncation to {last}");
@@ -404,7 +414,8 @@ impl<'a> Sim<'a> {
         // records say is committed.
         let retain = self.config.retain_events;
         if retain > 0 {
-            let committed = slot.disk.values().map(|r| r.0).max().unwrap_or(0);
+            let records = slot.disk.values().map(|r| r.0).max().unwrap_or(0);
+            let committed = records.max(slot.commit_synced.unwrap_or(0));
             while slot.disk.len() as u64 > retain && slot.disk.first_key_value().is_some_and(|(&s, _)| s <= committed) {
                 slot.disk.pop_first();
                 self.paths.retained_away += 1;

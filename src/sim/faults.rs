@@ -307,7 +307,7 @@ impl Sim<'_> {
         let unsynced = std::mem::take(&mut slot.unsynced);
         if down == Down::Power {
             if !self.stop_rng.chance(0.5) {
-                slot.commit_file = None;
+                slot.commit_file = slot.commit_synced;
             }
         } else {
             self.paths.kept_by_kills += unsynced.len() as u64;

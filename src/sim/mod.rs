@@ -73,6 +73,10 @@ struct NodeSlot {
     /// records. Rewritten in place and never synced: a crash of the process
     /// keeps it, a loss of the power may take it.
     commit_file: Option<u64>,
+    /// What the commit file said when last synced (at a truncation, as
+    /// the journal does at `batch`): a loss of the power takes it back
+    /// to this.
+    commit_synced: Option<u64>,
 }
 
 impl NodeSlot {
