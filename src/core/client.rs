@@ -728,36 +728,45 @@ mod tests {
         assert_eq!(client.paused_until, now + 20 + retry);
     }
 
+    /// A client of three members with 40 events of 200 bytes pending, all
+    /// sent to member 0: it and how many SUBMITs they took.
+    fn a_window_sent() -> (Client, usize) {
+        let mut client = client();
+        for _ in 0..40 {
+            client.submit(&[0xab; 200]).unwrap();
+        }
+        let all = sends(&mut client, 0).len();
+        assert!(all > 2, "40 events of 200 bytes take {all} SUBMITs");
+        (client, all)
+    }
+
+    /// Where every SUBMIT the client sends at `now` goes.
+    fn sends(client: &mut Client, now: Nanos) -> Vec<Dest> {
+        let mut buf = vec![0; client.config.mtu];
+        std::iter::from_fn(|| client.poll_transmit(now, &mut buf)).map(|t| t.dest).collect()
+    }
+
     /// Between members that know no leader the client sends one SUBMIT per
     /// member, not its whole window: a member that commits it (or names a
     /// leader) is sent the rest.
     #[test]
     fn going_round_members_that_know_no_leader_sends_each_one_submit() {
-        let mut client = client();
-        for _ in 0..40 {
-            client.submit(&[0xab; 200]).unwrap();
-        }
-        let mut buf = vec![0; client.config.mtu];
-        let mut sent = |client: &mut Client, now| {
-            std::iter::from_fn(|| client.poll_transmit(now, &mut buf)).map(|t| t.dest).collect::<Vec<_>>()
-        };
-        let all = sent(&mut client, 0);
-        assert!(all.len() > 2, "40 events of 200 bytes take {} SUBMITs", all.len());
+        let (mut client, all) = a_window_sent();
         // Member 0 leads no more and knows no leader; neither does member 1.
         not_leader(&mut client, 10, 0, None);
         let at = client.paused_until;
-        assert_eq!(sent(&mut client, at), [Dest::Unicast(addr(1))]);
+        assert_eq!(sends(&mut client, at), [Dest::Unicast(addr(1))]);
         let probe = client.request_send;
         assert!(client.poll_timeout() > Some(at), "no more until an answer or the retry");
         not_leader(&mut client, at + 10, 1, None);
         let at = client.paused_until;
-        assert_eq!(sent(&mut client, at), [Dest::Unicast(addr(2))]);
+        assert_eq!(sends(&mut client, at), [Dest::Unicast(addr(2))]);
         // Member 2 leads, and commits what it was sent: the rest goes there.
         for request in 1..probe {
             commit(&mut client, at + 10, 2, request, request);
         }
-        let rest = sent(&mut client, at + 10);
-        assert_eq!(rest.len(), all.len() - 1);
+        let rest = sends(&mut client, at + 10);
+        assert_eq!(rest.len(), all - 1);
         assert!(rest.iter().all(|&dest| dest == Dest::Unicast(addr(2))));
     }
 
@@ -765,45 +774,32 @@ mod tests {
     /// this version does not know (a newer member's) does not.
     #[test]
     fn a_busy_only_a_leader_sends_ends_going_one_submit_at_a_time() {
-        let mut client = client();
-        for _ in 0..40 {
-            client.submit(&[0xab; 200]).unwrap();
-        }
-        let mut buf = vec![0; client.config.mtu];
-        let mut sent = |client: &mut Client, now| std::iter::from_fn(|| client.poll_transmit(now, &mut buf)).count();
-        let all = sent(&mut client, 0);
+        let (mut client, all) = a_window_sent();
         not_leader(&mut client, 10, 0, None);
         let at = client.paused_until;
-        assert_eq!(sent(&mut client, at), 1);
+        assert_eq!(sends(&mut client, at).len(), 1);
         // Each BUSY asks for everything from request 1 again, at once.
         let unknown = busy_frame(&client, 1, BusyReason::Unknown(99), 0, 0);
         client.handle_datagram(at + 10, addr(1), &unknown);
-        assert_eq!(sent(&mut client, at + 10), 1, "still one at a time");
+        assert_eq!(sends(&mut client, at + 10).len(), 1, "still one at a time");
         let full = busy_frame(&client, 1, BusyReason::InFlightFull, 0, 0);
         client.handle_datagram(at + 20, addr(1), &full);
-        assert_eq!(sent(&mut client, at + 20), all, "member 1 leads: everything pending");
+        assert_eq!(sends(&mut client, at + 20).len(), all, "member 1 leads: everything pending");
     }
 
     /// A member that fell silent may be dead or restarting: the next one is
     /// sent one SUBMIT until it commits (it may not lead either).
     #[test]
     fn a_client_left_by_a_silent_member_sends_the_next_one_submit() {
-        let mut client = client();
-        for _ in 0..40 {
-            client.submit(&[0xab; 200]).unwrap();
-        }
-        let mut buf = vec![0; client.config.mtu];
-        let mut sent = |client: &mut Client, now| std::iter::from_fn(|| client.poll_transmit(now, &mut buf)).count();
-        let all = sent(&mut client, 0);
-        assert!(all > 2, "40 events of 200 bytes take {all} SUBMITs");
+        let (mut client, all) = a_window_sent();
         client.handle_timeout(TIMEOUT_NS);
         assert_eq!(client.leader_addr(), addr(1));
-        assert_eq!(sent(&mut client, TIMEOUT_NS), 1);
+        assert_eq!(sends(&mut client, TIMEOUT_NS), [Dest::Unicast(addr(1))]);
         let probe = client.request_send;
         for request in 1..probe {
             commit(&mut client, TIMEOUT_NS + 10, 1, request, request);
         }
-        assert_eq!(sent(&mut client, TIMEOUT_NS + 10), all - 1);
+        assert_eq!(sends(&mut client, TIMEOUT_NS + 10).len(), all - 1);
     }
 
     /// A cluster file read for a client leaves `failover` off: a client made
