@@ -469,8 +469,16 @@ impl<M: Machine + Durable> Stored<M> {
             let job = self.jobs.front_mut()?;
             let kept = journal.first();
             // Retention deleted it, or it lies between two segments (told
-            // lost, or a segment file gone): say so, with its range.
-            let gone = if job.next < kept { Some(kept) } else { journal.gap_at(job.next) };
+            // lost, or a segment file gone), or the journal holds nothing
+            // from there on (its records trimmed, and those past them
+            // dropped on following a leader): say so, with its range.
+            let gone = if kept == Seq::ZERO || job.next >= journal.next() {
+                Some(job.end)
+            } else if job.next < kept {
+                Some(kept)
+            } else {
+                journal.gap_at(job.next)
+            };
             if let Some(resumes) = gone.filter(|_| job.next < job.end) {
                 let (dest, end) = (job.dest, job.end.min(resumes));
                 let len = self.machine.unrecoverable_frame(buf, job.next, end);

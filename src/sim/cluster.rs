@@ -444,15 +444,15 @@ impl<'a> Sim<'a> {
             let (mut next, end) = (first.get(), end.get());
             while next < end {
                 let disk = &self.nodes[i].disk;
-                // The first record at or after `next`; below the first kept,
-                // none before `end` (retention deleted them all) ends there.
-                // An empty disk serves nothing, as an empty journal.
-                let first_kept = disk.keys().next().copied().unwrap_or(0);
+                // The first record at or after `next`; with none before
+                // `end` (retention deleted them, or it holds nothing from
+                // there on), all of it is gone. What it wrote and has not
+                // synced yet it has: its ring holds that.
+                let unsynced = self.nodes[i].unsynced.iter().any(|(_, r)| (next..end).contains(&r.0));
                 let held = match disk.range(next..end).next() {
                     Some((&seq, _)) => seq,
-                    None if next < first_kept => end,
-                    // Past its last synced record: nothing more to serve.
-                    None => break,
+                    None if unsynced => break,
+                    None => end,
                 };
                 let Some(member) = self.nodes[i].node.as_mut().map(|n| n.member_mut()) else { break };
                 if held > next {
