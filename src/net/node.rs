@@ -592,8 +592,16 @@ fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl F
             on_event(&event);
             (next, count) = (entry.seq().next(), count + 1);
         })
-        .map(|_| count)
-        .map_err(io::Error::other)
+        .map_err(io::Error::other)?;
+    // A hole after its last record before `end` (sequences it was told
+    // were lost, a life that stopped before it said so): the node goes on
+    // from `end`.
+    if count > 0 && next < end {
+        let lost = Event::Lost { first: next, end };
+        digest.add(&MemberEvent::Log(lost));
+        on_event(&lost);
+    }
+    Ok(count)
 }
 
 /// A running member of a cluster with failover: it leads or follows, and
@@ -949,6 +957,43 @@ mod tests {
             digest.add(&MemberEvent::Log(Event::Deliver(event)));
         }
         digest.hash
+    }
+
+    /// The simulator with retention 30: a follower killed before it said
+    /// a range it was told was gone (its journal's hole ran up to its
+    /// commit) never said it after its restart, its replay ending at its
+    /// last record and the node going on past the commit.
+    #[test]
+    fn a_replay_says_a_hole_that_runs_up_to_where_the_node_goes_on() {
+        let dir = std::env::temp_dir().join(format!("seqcast-replay-hole-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = crate::core::Config::default();
+        let options = JournalOptions {
+            sync: SyncLevel::None,
+            segment_bytes: 1 << 16,
+            ..JournalOptions::new(dir.clone(), &config, NodeId(1))
+        };
+        let (mut journal, _) = Journal::open(options).unwrap();
+        for seq in (1..=5).chain(12..=14) {
+            let record = crate::wire::test_record(1, seq, b"e");
+            journal.append(crate::core::Epoch(3), Seq(11), &record).unwrap();
+        }
+        journal.flush().unwrap();
+        let (mut digest, mut said) = (Digest::default(), Vec::new());
+        // Records 12..=14 are past where it goes on (12): not handed out.
+        let replayed = replay(&journal, Seq(12), &mut digest, |event| {
+            said.push(match event {
+                Event::Deliver(e) => format!("{}", e.header.seq()),
+                Event::Lost { first, end } => format!("lost {first}..{end}"),
+                Event::LeaderRestarted { .. } => "restarted".into(),
+            });
+        })
+        .unwrap();
+        assert_eq!(replayed, 5);
+        assert_eq!(said, ["1", "2", "3", "4", "5", "lost 6..12"]);
+        assert!(digest.to_string().starts_with("seq 1..=11 events 5 lost 6 "), "{digest}");
+        drop(journal);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// An operator trial: a tail that delivered nothing printed

@@ -395,6 +395,11 @@ impl Sim<'_> {
             self.history.delivered(self.now, incarnation, seq, h.client.get(), h.request.get(), event.payload);
             next = seq + 1;
         }
+        // A hole after the last record up to the commit, as the driver's
+        // replay reports it: the member goes on past the commit.
+        if next > first && next <= commit {
+            self.history.lost(self.now, incarnation, next, commit + 1, self.history.commit_max());
+        }
         Box::new(member)
     }
 }
