@@ -400,11 +400,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             _ => {}
         },
         |member, driver| {
-            let span = lost.get();
-            if span.count > lost_warned {
-                span.warn(&format!("member {id}"), span.count - lost_warned);
-                lost_warned = span.count;
-            }
+            lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned);
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             if let Some(l) = member.leader() {

@@ -191,6 +191,15 @@ impl LostSpan {
         self.span = Some((self.span.map_or(first, |(low, _)| low), end.prev()));
     }
 
+    /// Says on stderr what more `who` was told is lost since `told` were
+    /// said, if any; returns how many are said now.
+    pub(super) fn warn_since(&self, who: &str, told: u64) -> u64 {
+        if self.count > told {
+            self.warn(who, self.count - told);
+        }
+        self.count.max(told)
+    }
+
     /// Says on stderr that `who` was told of `new` more lost, once a tick.
     pub(super) fn warn(&self, who: &str, new: u64) {
         let within = self.span.map_or(String::new(), |(a, b)| format!(", all within {a}..={b}"));

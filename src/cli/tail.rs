@@ -254,10 +254,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
         &flush,
         |follower, driver| {
             reject_watch.tick("tail", follower.rejects(), driver);
-            let span = lost.get();
-            if span.count > lost_told.get() {
-                span.warn("tail", span.count - lost_told.replace(span.count));
-            }
+            lost_told.set(lost.get().warn_since("tail", lost_told.get()));
             let s = follower.stats();
             silence.tick(s.leader_frames(), "tail", hint);
             commit_watch.tick(follower, driver.now());
