@@ -703,32 +703,51 @@ mod tests {
     /// from sequence 1, capped by --history-rate), a follower's catch-up,
     /// or a short tail, got nothing until the replay ended. Jobs now take
     /// turns a read each.
-    #[test]
-    fn history_jobs_take_turns_a_read_each() {
-        let dir = std::env::temp_dir().join(format!("seqcast-storage-turns-{}", std::process::id()));
+    /// A leader over a journal in a fresh directory named `name`, holding
+    /// sequences 1..=`records`.
+    fn leader_with_journal(name: &str, records: u64) -> (Stored<Leader>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let config = Config { journal: true, ..Config::default() };
         let options =
             JournalOptions { sync: crate::journal::SyncLevel::None, ..JournalOptions::new(&dir, &config, NodeId(0)) };
         let (mut journal, _) = Journal::open(options).unwrap();
-        for seq in 1..=5000 {
+        for seq in 1..=records {
             journal.append(config.epoch, Seq(seq), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
         }
         journal.flush().unwrap();
-        let mut stored = Stored::new(Leader::new(config.clone(), 0).unwrap(), Some(journal));
-        let (long, short) = (SocketAddr::from(([127, 0, 0, 1], 1)), SocketAddr::from(([127, 0, 0, 1], 2)));
-        stored.enqueue(long, Seq(1), Seq(5001));
-        stored.enqueue(short, Seq(100), Seq(200));
-        let mut buf = vec![0; config.mtu];
+        (Stored::new(Leader::new(config, 0).unwrap(), Some(journal)), dir)
+    }
+
+    /// What the history jobs send, in order: each sequence resent, and each
+    /// range said UNRECOVERABLE (as `first..end`, negated), by destination.
+    fn history_sent(stored: &mut Stored<Leader>) -> Vec<(SocketAddr, i64)> {
+        let mut buf = vec![0; Config::default().mtu];
         let mut order = Vec::new();
         loop {
             stored.budget = usize::MAX;
             let Some(transmit) = stored.transmit_history(0, &mut buf) else { break };
             let Dest::Unicast(to) = transmit.dest else { panic!("{transmit:?}") };
-            let frame = crate::wire::parse(&buf[..transmit.len]).unwrap().frame;
-            let crate::wire::Frame::Retransmit(batch) = frame else { panic!("{frame:?}") };
-            order.extend(batch.events.map(|event| (to, event.header.seq.get())));
+            match crate::wire::parse(&buf[..transmit.len]).unwrap().frame {
+                crate::wire::Frame::Retransmit(batch) => {
+                    order.extend(batch.events.map(|event| (to, event.header.seq.get() as i64)));
+                }
+                crate::wire::Frame::Unrecoverable(gone) => {
+                    order.extend((gone.range.first.get()..gone.range.end.get()).map(|seq| (to, -(seq as i64))));
+                }
+                frame => panic!("{frame:?}"),
+            }
         }
+        order
+    }
+
+    #[test]
+    fn history_jobs_take_turns_a_read_each() {
+        let (mut stored, dir) = leader_with_journal("turns", 5000);
+        let (long, short) = (SocketAddr::from(([127, 0, 0, 1], 1)), SocketAddr::from(([127, 0, 0, 1], 2)));
+        stored.enqueue(long, Seq(1), Seq(5001));
+        stored.enqueue(short, Seq(100), Seq(200));
+        let order = history_sent(&mut stored);
         let of = |to| order.iter().filter(|o| o.0 == to).map(|o| o.1).collect::<Vec<_>>();
         assert_eq!((of(long), of(short)), ((1..=5000).collect(), (100..200).collect()));
         // The short job's events all went after one read of the long one's.
@@ -739,6 +758,28 @@ mod tests {
         let stats = stored.machine.stats();
         assert_eq!((stats.events_from_journal, stats.events_retransmitted), (5100, 5100));
         assert_eq!(stats.journal_retransmits_sent, stats.retransmits_sent);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A leader asked for history past its journal's last record (its
+    /// records trimmed, and those past them dropped on following another
+    /// leader), or with a journal that holds nothing, says the range is
+    /// gone: it used to say nothing, and the asker waited for ever.
+    #[test]
+    fn history_past_the_journal_is_answered_unrecoverable() {
+        let (past, across) = (SocketAddr::from(([127, 0, 0, 1], 1)), SocketAddr::from(([127, 0, 0, 1], 2)));
+        let (mut stored, dir) = leader_with_journal("past", 100);
+        stored.enqueue(past, Seq(150), Seq(160));
+        stored.enqueue(across, Seq(95), Seq(105));
+        let order = history_sent(&mut stored);
+        let of = |to| order.iter().filter(|o| o.0 == to).map(|o| o.1).collect::<Vec<_>>();
+        assert_eq!(of(past), (150..160).map(|s| -s).collect::<Vec<_>>());
+        assert_eq!(of(across), [95, 96, 97, 98, 99, 100, -101, -102, -103, -104]);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let (mut stored, dir) = leader_with_journal("empty", 0);
+        stored.enqueue(past, Seq(1), Seq(4));
+        assert_eq!(history_sent(&mut stored), [(past, -1), (past, -2), (past, -3)]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
