@@ -884,8 +884,18 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     };
     let before = silences(&cluster.leader, 2);
     cluster.leader.wait_for(Duration::from_secs(10), |_| (silences(&cluster.leader, 2) > before).then_some(()));
-    cluster.followers[1].signal(libc::SIGCONT);
     assert_eq!(silences(&cluster.leader, 1), 0, "the idle follower 1 is heard: {:?}", cluster.leader.output());
+    // One follower silent leaves a quorum of 2 of 3; both silent, nothing
+    // can commit, and the leader says so once, and when they are back.
+    let below = |l: &str| l.contains("below the quorum of 2: nothing commits past").then_some(());
+    assert!(cluster.leader.output().iter().all(|l| below(l).is_none()), "{:?}", cluster.leader.output());
+    cluster.followers[0].signal(libc::SIGSTOP);
+    cluster.leader.wait_for(Duration::from_secs(10), below);
+    for follower in &cluster.followers {
+        follower.signal(libc::SIGCONT);
+    }
+    let quorum = |l: &str| l.contains(" of 3 nodes heard again, a quorum: commits go on from").then_some(());
+    cluster.leader.wait_for(Duration::from_secs(10), quorum);
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }

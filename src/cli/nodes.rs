@@ -339,6 +339,8 @@ pub(super) struct AckWatch {
     naks_elsewhere: u64,
     events_unrecoverable: u64,
     unrecoverable_sent: u64,
+    /// Fewer nodes than the quorum were heard: said once, until they are.
+    below_quorum: bool,
 }
 
 /// What [`AckWatch`] knows of one follower since the last tick.
@@ -421,6 +423,33 @@ impl AckWatch {
             }
             f.held = h;
         }
+        self.quorum(leader, me, now);
+    }
+
+    /// Fewer nodes than its quorum heard (itself counted), the leader
+    /// commits nothing: the followers' own lines say which are silent, this
+    /// one what that means for the clients. With a journal, followers that
+    /// refuse a sequencer restarted without its own journal stop (exit 3),
+    /// and it would otherwise run on taking events it can never commit.
+    fn quorum(&mut self, leader: &seqcast::core::Leader, me: usize, now: seqcast::core::Nanos) {
+        let config = leader.config();
+        let (nodes, quorum) = (config.nodes, config.quorum());
+        // One never heard counts for its first seconds, as in its own line.
+        let since = |at: u64| now.saturating_sub(if at == 0 { leader.started_ns() } else { at });
+        let heard = leader.last_ack_ns().iter().enumerate().filter(|&(id, &at)| id == me || since(at) < SILENT_NS);
+        let heard = heard.count();
+        let (at, commit) = (super::args::clock_time(), leader.commit());
+        if heard < quorum && !self.below_quorum {
+            eprintln!(
+                "{at} warning: leader: {heard} of {nodes} nodes heard in the last {} s (this one counted), below the \
+                 quorum of {quorum}: nothing commits past {commit} until more followers acknowledge; clients get no \
+                 reply meanwhile",
+                SILENT_NS / 1_000_000_000
+            );
+        } else if heard >= quorum && self.below_quorum {
+            eprintln!("{at} leader: {heard} of {nodes} nodes heard again, a quorum: commits go on from {commit}");
+        }
+        self.below_quorum = heard < quorum;
     }
 
     /// One node's id ACKing from one address, then another, is a restart
