@@ -717,7 +717,7 @@ impl Follower {
             Frame::Unrecoverable(_) if !self.leader_log_shown() => {}
             Frame::Unrecoverable(lost) => {
                 let end = lost.range.end.get();
-                self.window.mark_lost(end);
+                self.window.mark_lost(lost.range.first.get(), end);
                 // Only committed events leave the ring.
                 self.commit = self.commit.max(end - 1);
                 self.seen = self.seen.max(end - 1);

@@ -317,11 +317,19 @@ impl Window {
         self.nak_due = Some(self.nak_due.map_or(now, |due| due.min(now)));
     }
 
-    /// The leader no longer holds anything below `end`: whatever is missing
-    /// there is lost and will be reported, not NAKed.
-    pub(super) fn mark_lost(&mut self, end: u64) {
-        self.lost_until = self.lost_until.max(end);
-        for seq in self.held + 1..=self.marked.min(self.lost_until.saturating_sub(1)) {
+    /// The leader holds nothing of `[first, end)` (UNRECOVERABLE): what is
+    /// missing there is lost and will be reported, not NAKed. What is
+    /// missing below `first` may still come (a leader answers each range
+    /// asked for on its own, from its journal in turns): with nothing
+    /// missing there, whatever is missing below `end` is lost.
+    pub(super) fn mark_lost(&mut self, first: u64, end: u64) {
+        let (from, end) = if first <= self.held + 1 {
+            self.lost_until = self.lost_until.max(end);
+            (self.held + 1, self.lost_until)
+        } else {
+            (first, end)
+        };
+        for seq in from..=self.marked.min(end.saturating_sub(1)) {
             if let Slot::Missing { .. } = self.slot(seq) {
                 self.set(seq, Slot::Lost);
             }
@@ -443,6 +451,9 @@ impl Window {
         if end == window_end && self.lost_until > end && upto >= self.lost_until - 1 {
             end = self.lost_until;
         }
+        // Below `base` only `lost_until` tells a lost sequence's slot (its
+        // bytes another's) from a delivered one's.
+        self.lost_until = self.lost_until.max(end);
         self.base = end;
         self.held = self.held.max(end - 1);
         self.marked = self.marked.max(end - 1);
@@ -628,10 +639,10 @@ mod tests {
         let mut w = Window::new(8, SLOT);
         w.insert(4, &record(4));
         w.mark_missing(6, 0);
-        w.mark_lost(3);
+        w.mark_lost(1, 3);
         assert_eq!(w.held(), 2, "[1, 3) lost, 3 still missing");
         assert_eq!(naks(&mut w, 0, LIMITS), [(3, 4), (5, 7)]);
-        w.mark_lost(4);
+        w.mark_lost(3, 4);
         assert_eq!(w.held(), 4, "[1, 4) lost, 4 present");
         assert_eq!(naks(&mut w, 1000, LIMITS), [(5, 7)]);
         assert_eq!(pop_all(&mut w, u64::MAX), ["lost 1..4", "4"]);
@@ -646,7 +657,7 @@ mod tests {
         let mut w = Window::new(8, SLOT);
         w.insert(3, &record(3));
         w.mark_missing(6, 0);
-        w.mark_lost(6);
+        w.mark_lost(1, 6);
         assert_eq!(w.held(), 5);
         assert_eq!(w.kept(3), Some(&record(3)[..]));
         assert_eq!([w.kept(2), w.kept(4)], [None, None]);
@@ -655,11 +666,37 @@ mod tests {
         assert_eq!(w.kept(3), None);
     }
 
+    /// A reviewer: a follower missing two ranges NAKs both, and a journaled
+    /// leader serves them in turns; told the higher one is gone (a damaged
+    /// record, or past its journal's end) while the lower one was still
+    /// coming, it took every missing sequence below it for lost, and
+    /// dropped the repairs that came after.
+    #[test]
+    fn a_lost_range_above_a_missing_one_leaves_that_one_to_come() {
+        let mut w = Window::new(16, SLOT);
+        w.insert(5, &record(5));
+        w.mark_missing(10, 0);
+        w.mark_lost(7, 9);
+        assert_eq!(w.held(), 0, "1..5 may still come");
+        assert_eq!(naks(&mut w, 0, LIMITS), [(1, 5), (6, 7), (9, 11)]);
+        for seq in [1, 2, 3, 4, 6] {
+            w.insert(seq, &record(seq));
+        }
+        assert_eq!(w.held(), 8);
+        assert_eq!(pop_all(&mut w, u64::MAX), ["1", "2", "3", "4", "5", "6", "lost 7..9"]);
+        // Below the window's base, a lost sequence's slot is not history.
+        assert_eq!([w.kept(7), w.kept(8)], [None, None]);
+        // Told again from below what it holds, what is missing below the
+        // end is lost, as before.
+        w.mark_lost(1, 10);
+        assert_eq!(pop_all(&mut w, u64::MAX), ["lost 9..10"]);
+    }
+
     #[test]
     fn a_lost_range_wider_than_the_window_is_one_report() {
         let mut w = Window::new(4, SLOT);
         w.mark_missing(100, 0);
-        w.mark_lost(90);
+        w.mark_lost(1, 90);
         assert_eq!(pop_all(&mut w, 89), ["lost 1..90"]);
         assert_eq!((w.base(), w.held()), (90, 89));
         w.mark_missing(100, 0);
@@ -724,7 +761,7 @@ mod scan {
         Mark(u64),
         Nak,
         Pop,
-        Lost(u64),
+        Lost(u64, u64),
         Truncate,
     }
 
@@ -734,7 +771,7 @@ mod scan {
             2 => (0..400u64).prop_map(Op::Mark),
             4 => Just(Op::Nak),
             2 => Just(Op::Pop),
-            1 => (0..100u64).prop_map(Op::Lost),
+            1 => (0..50u64, 0..100u64).prop_map(|(from, ahead)| Op::Lost(from, ahead)),
             1 => Just(Op::Truncate),
         ]
     }
@@ -777,7 +814,7 @@ mod scan {
                     Op::Pop => {
                         let _ = w.pop(u64::MAX);
                     }
-                    Op::Lost(ahead) => w.mark_lost(w.base() + ahead),
+                    Op::Lost(from, ahead) => w.mark_lost(w.base() + from, w.base() + from + ahead),
                     Op::Truncate => w.truncate(w.held().max(w.base() - 1)),
                 }
             }
