@@ -363,10 +363,22 @@ impl Member {
     /// an epoch newer than the one it was started in.
     pub fn holds_nothing_unfollowed(&self) -> bool {
         let holds_nothing = self.follower().is_some_and(|f| f.claim().seq == Seq::ZERO && f.commit() == Seq::ZERO);
-        self.config.epoch != Epoch::ZERO
-            && holds_nothing
-            && self.delivered_next == Seq::FIRST
-            && !self.election.has_heard_leader()
+        holds_nothing && self.new_and_unfollowed()
+    }
+
+    /// As [`holds_nothing_unfollowed`](Self::holds_nothing_unfollowed), or
+    /// it leads a log it has stamped nothing in: deposed, it will hold
+    /// nothing and have followed nobody, and vouch for no newer log. What
+    /// an election tolerates counts it as a member that cannot vote.
+    pub fn vouches_for_no_newer_log(&self) -> bool {
+        let leads_empty = self.leader().is_some_and(|leader| leader.seq_next() == Seq::FIRST);
+        self.holds_nothing_unfollowed() || (leads_empty && self.new_and_unfollowed())
+    }
+
+    /// Started as a new cluster's member, it delivered nothing and heard
+    /// no leader.
+    fn new_and_unfollowed(&self) -> bool {
+        self.config.epoch != Epoch::ZERO && self.delivered_next == Seq::FIRST && !self.election.has_heard_leader()
     }
 
     /// Feeds one received datagram.

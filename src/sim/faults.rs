@@ -250,14 +250,15 @@ impl Sim<'_> {
     }
 
     /// With failover, whether member `i` may crash now: the members down or
-    /// back but not yet trusted to vote (or that vouch for no log: empty,
-    /// they never heard a leader) stay within what an election tolerates
+    /// back but not yet trusted to vote (or that vouch for no newer log:
+    /// empty, they never heard a leader, also one leading such a log, as
+    /// it will once deposed) stay within what an election tolerates
     /// (`nodes - election_quorum`).
     pub(super) fn may_lose(&self, i: usize) -> bool {
         if !self.config.failover_on() {
             return true;
         }
-        let untrusted = |j: usize| self.member(j).is_none_or(|m| !m.may_vote() || m.holds_nothing_unfollowed());
+        let untrusted = |j: usize| self.member(j).is_none_or(|m| !m.may_vote() || m.vouches_for_no_newer_log());
         let others = (0..self.nodes.len()).filter(|&j| j != i && untrusted(j)).count();
         others < usize::from(self.core.nodes) - self.core.election_quorum()
     }

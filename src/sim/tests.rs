@@ -456,6 +456,13 @@ fn seeds_that_once_failed_hold_every_invariant() {
     // a third member, and no candidate could ever be elected.
     let mut unvouched = SimConfig::failover(63_207);
     unvouched.promotions = 3;
+    // --failover --replay 0.05 --partitions 2 --leader-crashes 1
+    // --promotions 2: member 0 led epoch 1 stamping nothing and heard no
+    // leader, and was cut off; the simulator counted it as able to vote
+    // and took epoch 2's leader, which rejoined empty. Deposed, member 0
+    // vouched for no log of epoch 2, and no candidate was elected again.
+    let mut led_empty = SimConfig::failover(3_401_369);
+    (led_empty.replay, led_empty.partitions, led_empty.leader_crashes, led_empty.promotions) = (0.05, 2, 1, 2);
     let seeds = [
         ("920922", promised),
         ("1502092", starved),
@@ -464,6 +471,7 @@ fn seeds_that_once_failed_hold_every_invariant() {
         ("8204851", same_epoch),
         ("17000024", twice),
         ("63207", unvouched),
+        ("3401369", led_empty),
     ];
     for (name, config) in seeds {
         assert_eq!(sim::run(&config).violation, None, "seed {name}");
