@@ -79,6 +79,9 @@ pub struct SimConfig {
 const LOSS: [f64; 5] = [0.0, 0.0, 0.01, 0.05, 0.2];
 const DUP: [f64; 3] = [0.0, 0.01, 0.05];
 const REORDER: [f64; 3] = [0.0, 0.05, 0.2];
+/// With a journal, what a quarter of the seeds keep: below the ring and
+/// the window, where a member behind meets history no member holds.
+const RETAIN: [u64; 3] = [30, 100, 300];
 
 impl SimConfig {
     /// A small cluster with limits sized for quick runs.
@@ -125,8 +128,9 @@ impl SimConfig {
     }
 
     /// A fault profile drawn from the seed: loss up to 20%, duplication up to
-    /// 5%, reordering, crashes, partitions, and now and then limits so tight
-    /// that BUSY and UNRECOVERABLE must happen.
+    /// 5%, reordering, crashes, partitions, now and then limits so tight
+    /// that BUSY and UNRECOVERABLE must happen, and for a quarter of the
+    /// seeds a retention (used with a journal).
     pub fn mixed(seed: u64) -> SimConfig {
         let mut rng = Rng::new(seed ^ 0x5eed_cafe);
         let mut config = SimConfig::new(seed);
@@ -143,6 +147,9 @@ impl SimConfig {
         }
         if rng.chance(0.2) {
             config.core.deliver = Deliver::OnReceive;
+        }
+        if rng.chance(0.25) {
+            config.retain_events = rng.pick(&RETAIN);
         }
         config
     }
