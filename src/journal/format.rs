@@ -280,8 +280,10 @@ pub const COMMIT_MAGIC: u32 = u32::from_le_bytes(*b"SQCM");
 /// carries the commit known when it was written; one the leader announced
 /// after the last record, in a HEARTBEAT, would otherwise be forgotten at a
 /// restart; a leader's, learned from ACKs after its last records, is written
-/// when it stops cleanly). Rewritten in place, never synced: it survives a process crash,
-/// and one torn by a power loss fails its CRC and is not read.
+/// when it stops cleanly; and a truncation writes the commit the records
+/// it dropped said). Rewritten in place, synced only after a truncation at
+/// `--sync batch`: otherwise it survives a process crash, and one torn by a
+/// power loss fails its CRC and is not read.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct CommitFile {
