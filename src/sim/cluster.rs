@@ -61,6 +61,7 @@ impl<'a> Sim<'a> {
                 claim: None,
                 commit_file: None,
                 commit_synced: None,
+                told_lost: Vec::new(),
             });
         }
         let clients = sim.config.clients as u64;

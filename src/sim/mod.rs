@@ -77,9 +77,35 @@ struct NodeSlot {
     /// the journal does at `batch`): a loss of the power takes it back
     /// to this.
     commit_synced: Option<u64>,
+    /// Every range an UNRECOVERABLE that reached it named, in any of its
+    /// lives (a journal keeps the holes it was told of), merged: it may
+    /// report lost only what lies within them.
+    told_lost: Vec<(u64, u64)>,
 }
 
 impl NodeSlot {
+    /// An UNRECOVERABLE named `[first, end)`.
+    fn told_lost(&mut self, first: u64, end: u64) {
+        let told = &mut self.told_lost;
+        let at = told.partition_point(|&(_, e)| e < first);
+        let mut merged = (first, end);
+        while at < told.len() && told[at].0 <= merged.1 {
+            let (f, e) = told.remove(at);
+            merged = (merged.0.min(f), merged.1.max(e));
+        }
+        told.insert(at, merged);
+    }
+
+    /// The first sequence of `[first, end)` no UNRECOVERABLE it got named.
+    fn untold(&self, first: u64, end: u64) -> Option<u64> {
+        let at = self.told_lost.partition_point(|&(_, e)| e <= first);
+        match self.told_lost.get(at) {
+            Some(&(f, e)) if f <= first && end <= e => None,
+            Some(&(f, e)) if f <= first => Some(e),
+            _ => Some(first),
+        }
+    }
+
     /// Its driver writes what it knows committed to the commit file, when
     /// that is more than the file says.
     fn keep_commit(&mut self, known: u64) {

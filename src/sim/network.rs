@@ -7,6 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use super::Sim;
 use super::faults::Fault;
 use crate::core::{Dest, Nanos};
+use crate::wire;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Who {
@@ -123,9 +124,14 @@ impl Sim<'_> {
                     // A stopped process: the datagram waits in its socket.
                     return self.push(until, Item::Datagram { to, from, bytes });
                 }
-                match self.nodes[i].node.as_mut() {
-                    Some(node) => node.handle_datagram(now, from_addr, &bytes),
-                    None => return,
+                if self.nodes[i].node.is_none() {
+                    return;
+                }
+                if let Ok(wire::Datagram { frame: wire::Frame::Unrecoverable(gone), .. }) = wire::parse(&bytes) {
+                    self.nodes[i].told_lost(gone.range.first.get(), gone.range.end.get());
+                }
+                if let Some(node) = self.nodes[i].node.as_mut() {
+                    node.handle_datagram(now, from_addr, &bytes);
                 }
             }
             Who::Client(i) => self.clients[i].client.handle_datagram(now, from_addr, &bytes),

@@ -46,7 +46,7 @@ impl Sim<'_> {
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
                 let now = self.now;
                 let mut restarted = None;
-                let mut delivered = Vec::new();
+                let (mut delivered, mut lost) = (Vec::new(), Vec::new());
                 while let Some(event) = node.poll_event() {
                     match event {
                         MemberEvent::Log(Event::Deliver(e)) => {
@@ -55,7 +55,8 @@ impl Sim<'_> {
                             delivered.push(e.header.seq.get());
                         }
                         MemberEvent::Log(Event::Lost { first, end }) => {
-                            self.history.lost(now, incarnation, first.get(), end.get(), commit)
+                            self.history.lost(now, incarnation, first.get(), end.get(), commit);
+                            lost.push((first.get(), end.get()));
                         }
                         MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => restarted = Some((old, new)),
                         MemberEvent::Elected { .. }
@@ -79,6 +80,7 @@ impl Sim<'_> {
                     self.history.epoch_changed(now, old.get(), new.get(), short);
                 }
                 self.check_written(i, &delivered);
+                self.check_told(i, &lost);
                 let Some(node) = self.nodes[i].node.as_ref() else { return };
                 let epoch = node.member().promised();
                 if epoch < self.nodes[i].epoch {
@@ -115,6 +117,17 @@ impl Sim<'_> {
         let unwritten = delivered.iter().copied().find(|seq| *seq >= kept_from && !written(seq));
         if let Some(seq) = unwritten {
             self.history.fail(5, self.now, format!("member {i} delivered seq {seq}, which its journal does not hold"));
+        }
+    }
+
+    /// A member reports lost only what an UNRECOVERABLE it got named:
+    /// what it lacks below such a range may still come.
+    fn check_told(&mut self, i: usize, lost: &[(u64, u64)]) {
+        for &(first, end) in lost {
+            if let Some(seq) = self.nodes[i].untold(first, end) {
+                let detail = format!("member {i} reported [{first}, {end}) lost; no UNRECOVERABLE it got named {seq}");
+                self.history.fail(5, self.now, detail);
+            }
         }
     }
 

@@ -64,7 +64,9 @@ fn journaled_seeds_hold_every_invariant_and_journal_what_was_sequenced() {
 /// also one it held inside a range it was told is gone (a soak found one
 /// delivered and never journaled: with that bug 57 of these 1,000 seeds
 /// fail), and retention never deletes a record its member had yet to hand
-/// out.
+/// out. A member reports lost only what an UNRECOVERABLE it got named (a
+/// follower that took everything it lacked below such a range for lost,
+/// though repairs for it were still coming, fails 87 of them).
 #[test]
 fn journaled_seeds_with_retention_deliver_only_what_they_wrote() {
     let retained = |seed| {
