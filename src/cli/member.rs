@@ -260,7 +260,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         args.election_timeout_ms
     );
     println!("{}", super::nodes::journal_text(journal.as_ref()));
-    let (auth, warn) = super::nodes::auth_text(&resolved, tuning.keys.is_some());
+    let (auth, warn) = super::nodes::auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
     let then = match node.recovery().and_then(|r| r.claim) {
         Some((epoch, true, _)) => format!("replayed to the application; it votes with its log (epoch {epoch})"),

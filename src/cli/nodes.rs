@@ -3,7 +3,7 @@
 //! and latency histograms written on exit.
 
 use std::cell::Cell;
-use std::net::SocketAddrV4;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -50,6 +50,9 @@ pub struct SequencerArgs {
 
 /// `seqcast follower`.
 #[derive(Clone, Debug, Args)]
+// A follower serves no history: `--history-rate` is refused, with a
+// reason, and left out of its --help.
+#[command(mut_arg("history_rate", |a| a.hide(true)))]
 pub struct FollowerArgs {
     /// This follower's node id (1 .. nodes-1 when the leader is node 0).
     #[arg(long)]
@@ -508,11 +511,17 @@ impl AckWatch {
 }
 
 /// The banner's authentication line, and what every status line starts
-/// with: a warning where a node runs keyless off loopback (`--insecure`).
-pub(super) fn auth_text(resolved: &seqcast::net::cluster::Cluster, keyed: bool) -> (String, &'static str) {
+/// with: a warning where a node runs keyless off loopback (`--insecure`):
+/// its multicast interface, or the address it listens on (0.0.0.0 takes
+/// datagrams from every interface).
+pub(super) fn auth_text(
+    resolved: &seqcast::net::cluster::Cluster,
+    keyed: bool,
+    listen: Ipv4Addr,
+) -> (String, &'static str) {
     match (&resolved.key_file, keyed) {
         (Some(path), true) => (format!("authentication: every datagram tagged, keys from {}", path.display()), ""),
-        _ if resolved.multicast.interface.is_loopback() => {
+        _ if resolved.multicast.interface.is_loopback() && listen.is_loopback() => {
             ("authentication: none (loopback only; --key-file FILE adds it)".into(), "")
         }
         _ => ("authentication: NONE (--insecure): anyone on the LAN can forge frames".into(), "INSECURE "),
@@ -716,7 +725,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         tuning.idle
     );
     println!("{}", journal_text(journal.as_ref()));
-    let (auth, warn) = auth_text(&resolved, tuning.keys.is_some());
+    let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch") {
         println!("{text}");
@@ -860,7 +869,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         tuning.idle
     );
     println!("{}", journal_text(journal.as_ref()));
-    let (auth, warn) = auth_text(&resolved, tuning.keys.is_some());
+    let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log") {
         println!("{text}");
@@ -986,5 +995,27 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             );
             ExitCode::from(3)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An operator's reading: a keyless node listening on 0.0.0.0 (every
+    /// interface) with its multicast on loopback said "loopback only" and
+    /// no INSECURE, though it takes datagrams from the LAN.
+    #[test]
+    fn a_keyless_node_is_insecure_off_loopback_by_interface_or_by_listen_address() {
+        let file = |text: &str| {
+            seqcast::net::cluster::ClusterFile::parse(text).unwrap().resolve(&Default::default(), None).unwrap()
+        };
+        let loopback = file("interface = 127.0.0.1\n");
+        let (text, warn) = auth_text(&loopback, false, Ipv4Addr::LOCALHOST);
+        assert_eq!((text.as_str(), warn), ("authentication: none (loopback only; --key-file FILE adds it)", ""));
+        let (text, warn) = auth_text(&loopback, false, Ipv4Addr::UNSPECIFIED);
+        assert!(text.starts_with("authentication: NONE (--insecure)") && warn == "INSECURE ", "{text}");
+        let lan = file("interface = 198.18.0.1\n");
+        assert_eq!(auth_text(&lan, false, Ipv4Addr::LOCALHOST).1, "INSECURE ");
     }
 }
