@@ -279,6 +279,7 @@ impl<'a> Sim<'a> {
 
     pub(super) fn finish(&mut self, converged: Result<(), String>) {
         self.tally();
+        self.check_holes();
         let seq_next =
             self.leader().map_or(0, |i| self.member(i).and_then(|m| m.leader()).map_or(0, |l| l.seq_next().get()));
         self.history.finish(self.now, seq_next, converged);
@@ -288,10 +289,27 @@ impl<'a> Sim<'a> {
     /// follower's contiguous log is all it can ever deliver.
     pub(super) fn finish_leaderless(&mut self) {
         self.tally();
+        self.check_holes();
         let held: Vec<(usize, u64)> = (self.nodes.iter())
             .filter_map(|slot| Some((slot.incarnation, slot.node.as_ref()?.member().follower()?.seq_held().get())))
             .collect();
         self.history.finish_leaderless(self.now, &held);
+    }
+
+    /// A journal holds its records without a hole, but for what its node
+    /// was told is gone (UNRECOVERABLE): a write lost with the power is
+    /// its newest, retention deletes its oldest, and a truncation drops a
+    /// suffix, so nothing else can open one.
+    fn check_holes(&mut self) {
+        for (i, slot) in self.nodes.iter().enumerate() {
+            let keys = slot.disk.keys().copied().collect::<Vec<_>>();
+            for pair in keys.windows(2).filter(|pair| pair[1] > pair[0] + 1) {
+                if let Some(seq) = slot.untold(pair[0] + 1, pair[1]) {
+                    let detail = format!("member {i}'s journal lacks {seq} between {} and {}", pair[0], pair[1]);
+                    self.history.fail(5, self.now, detail);
+                }
+            }
+        }
     }
 
     /// Prints the end state when tracing; adds what the members and clients
