@@ -717,10 +717,13 @@ impl Follower {
             Frame::Unrecoverable(_) if !self.leader_log_shown() => {}
             Frame::Unrecoverable(lost) => {
                 let end = lost.range.end.get();
-                self.window.mark_lost(lost.range.first.get(), end);
                 // Only committed events leave the ring.
                 self.commit = self.commit.max(end - 1);
                 self.seen = self.seen.max(end - 1);
+                // Known to exist first, so that all the range the window
+                // spans is marked lost, not asked for again.
+                self.mark_missing(now);
+                self.window.mark_lost(lost.range.first.get(), end);
             }
             _ => unreachable!("only a leader's frames get here"),
         }

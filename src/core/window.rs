@@ -80,6 +80,9 @@ pub(super) struct Window {
     base: u64,
     held: u64,
     marked: u64,
+    /// Below it, a missing sequence is lost (an UNRECOVERABLE from below
+    /// what was missing), and a slot below `base` is no history: it rises
+    /// past every lost range popped, whose slots hold others' bytes.
     lost_until: u64,
     nak_due: Option<u64>,
     /// For each run of [`BLOCK`] slots, when its earliest missing slot is
@@ -666,11 +669,10 @@ mod tests {
         assert_eq!(w.kept(3), None);
     }
 
-    /// A reviewer: a follower missing two ranges NAKs both, and a journaled
-    /// leader serves them in turns; told the higher one is gone (a damaged
-    /// record, or past its journal's end) while the lower one was still
-    /// coming, it took every missing sequence below it for lost, and
-    /// dropped the repairs that came after.
+    /// A follower missing two ranges NAKs both, and a journaled leader
+    /// serves them in turns: told the higher one is gone (a damaged record,
+    /// or past its journal's end) while repairs for the lower one are still
+    /// coming, it waits for those, and reports lost only the higher one.
     #[test]
     fn a_lost_range_above_a_missing_one_leaves_that_one_to_come() {
         let mut w = Window::new(16, SLOT);
@@ -816,6 +818,12 @@ mod scan {
                     }
                     Op::Lost(from, ahead) => w.mark_lost(w.base() + from, w.base() + from + ahead),
                     Op::Truncate => w.truncate(w.held().max(w.base() - 1)),
+                }
+                // What `kept` gives is the record of that sequence, or nothing.
+                for seq in w.base().saturating_sub(capacity as u64).max(1)..w.end() {
+                    if let Some(kept) = w.kept(seq) {
+                        prop_assert_eq!(kept, &crate::wire::test_record(1, seq, &seq.to_le_bytes())[..], "seq {}", seq);
+                    }
                 }
             }
         }
