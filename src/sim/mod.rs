@@ -85,7 +85,7 @@ struct NodeSlot {
 
 impl NodeSlot {
     /// An UNRECOVERABLE named `[first, end)`.
-    fn told_lost(&mut self, first: u64, end: u64) {
+    fn note_told_lost(&mut self, first: u64, end: u64) {
         let told = &mut self.told_lost;
         let at = told.partition_point(|&(_, e)| e < first);
         let mut merged = (first, end);

@@ -127,8 +127,11 @@ impl Sim<'_> {
                 if self.nodes[i].node.is_none() {
                     return;
                 }
-                if let Ok(wire::Datagram { frame: wire::Frame::Unrecoverable(gone), .. }) = wire::parse(&bytes) {
-                    self.nodes[i].told_lost(gone.range.first.get(), gone.range.end.get());
+                // An UNRECOVERABLE is a header and 16 bytes: parse only those.
+                if bytes.len() == size_of::<wire::Header>() + size_of::<wire::Unrecoverable>()
+                    && let Ok(wire::Datagram { frame: wire::Frame::Unrecoverable(gone), .. }) = wire::parse(&bytes)
+                {
+                    self.nodes[i].note_told_lost(gone.range.first.get(), gone.range.end.get());
                 }
                 if let Some(node) = self.nodes[i].node.as_mut() {
                     node.handle_datagram(now, from_addr, &bytes);

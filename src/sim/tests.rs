@@ -297,6 +297,9 @@ enum Bug {
     /// turn and at a clean stop, as a driver that wrote its last record's
     /// sequence there would.
     KeepsHeldAsCommitted,
+    /// Reads every UNRECOVERABLE as starting at sequence 1: takes all it
+    /// lacks below the range's end for lost, also what is still coming.
+    LostBelowUnrecoverable,
 }
 
 impl SimNode for Broken {
@@ -316,6 +319,11 @@ impl SimNode for Broken {
                 if kind == Ok(wire::Kind::Data) && bytes.len() > payload_at && bytes[payload_at - 4] != 0 =>
             {
                 bytes[payload_at] ^= 0xff;
+                wire::seal(&mut bytes);
+            }
+            Bug::LostBelowUnrecoverable if kind == Ok(wire::Kind::Unrecoverable) => {
+                // The range's first sequence follows the 32-byte header.
+                bytes[32..40].copy_from_slice(&1u64.to_le_bytes());
                 wire::seal(&mut bytes);
             }
             Bug::GrantToAnyLog if kind == Ok(wire::Kind::VoteRequest) => {
@@ -516,6 +524,25 @@ fn the_checker_catches_a_journal_that_acks_before_its_write_is_durable() {
     let durability = caught.iter().filter(|v| matches!(v.invariant, 1 | 5)).count();
     println!("{} of 300 seeds caught, {durability} as lost or renumbered commits; first: {}", caught.len(), caught[0]);
     assert!(durability > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+}
+
+/// A follower missing two ranges that is told the higher one is gone
+/// while repairs for the lower one are still coming must not report the
+/// lower one lost: the checker compares every loss a member reports with
+/// the ranges the UNRECOVERABLEs it got named (the same seeds pass with
+/// the real members).
+#[test]
+fn the_checker_catches_a_follower_that_reports_lost_what_it_was_not_told() {
+    let retained = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        config.core.journal = true;
+        (config.events, config.retain_events, config.pauses, config.loss) = (1000, 30, 2, 0.05);
+        config
+    };
+    let caught = caught_where_real_members_pass(Bug::LostBelowUnrecoverable, 300, &retained);
+    assert!(!caught.is_empty(), "300 seeds of followers taking too much for lost, nothing caught");
+    let untold = caught.iter().filter(|v| v.invariant == 5 && v.detail.contains("no UNRECOVERABLE it got named"));
+    assert!(untold.count() > 0, "{:?}", caught.iter().map(|v| &v.detail).collect::<Vec<_>>());
 }
 
 /// A member whose journal claims more than it holds (the epoch it is in,
