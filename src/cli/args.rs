@@ -111,14 +111,7 @@ impl ClusterArgs {
             seqcast::auth::tag_fits(&resolved.config)?;
             return Ok(Some(keys));
         }
-        let interface = resolved.multicast.interface;
-        let open = match listen {
-            _ if !interface.is_loopback() => Some(format!("interface {interface}")),
-            // 0.0.0.0 takes datagrams on every interface the host has.
-            Some(ip) if !ip.is_loopback() => Some(format!("listen address {ip}")),
-            _ => None,
-        };
-        if let Some(open) = open.filter(|_| !self.insecure) {
+        if let Some(open) = off_loopback(resolved.multicast.interface, listen).filter(|_| !self.insecure) {
             return Err(format!(
                 "{open} is not loopback, and no key was given: anyone on the LAN could forge frames. Give \
                  --key-file FILE (make one with `seqcast keys new FILE`), or --insecure"
@@ -437,6 +430,18 @@ impl JournalArgs {
             history_rate: self.history_rate.or(cluster.history_rate),
             ..JournalOptions::new(dir, &cluster.config, id)
         }))
+    }
+}
+
+/// What of a node is off loopback, if anything: its multicast
+/// `interface`, or the address it `listen`s on (0.0.0.0 takes datagrams
+/// on every interface the host has). Keyless, such a node needs
+/// `--insecure`, and says so on every line.
+pub(super) fn off_loopback(interface: Ipv4Addr, listen: Option<Ipv4Addr>) -> Option<String> {
+    match listen {
+        _ if !interface.is_loopback() => Some(format!("interface {interface}")),
+        Some(ip) if !ip.is_loopback() => Some(format!("listen address {ip}")),
+        _ => None,
     }
 }
 

@@ -403,8 +403,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned);
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
-            if let Some(l) = member.leader() {
-                ack_watch.tick(l, usize::from(id.0), driver.now());
+            match member.leader() {
+                Some(l) => ack_watch.tick(l, usize::from(id.0), driver.now()),
+                // Each term is watched afresh: what was said of the last
+                // one's followers is not said again, or undone, in the next.
+                None => ack_watch = Default::default(),
             }
             leaderless.tick(member, driver.now(), &format!("member {id}"));
             let refused = member.election_stats().promote_refused;

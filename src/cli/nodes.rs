@@ -362,9 +362,15 @@ struct Watched {
 /// A follower not heard for this long is reported silent.
 const SILENT_NS: u64 = 2_000_000_000;
 
+/// Ticks (once a second) this far apart are the leader's own process
+/// stopped or starved: the silence it then finds is its own. Below
+/// `SILENT_NS` by more than an idle follower's ACK interval (250 ms), so
+/// a stall that makes followers look silent always counts as one.
+const STALLED_NS: u64 = 1_500_000_000;
+
 impl AckWatch {
     pub(super) fn tick(&mut self, leader: &seqcast::core::Leader, me: usize, now: seqcast::core::Nanos) {
-        let stalled = self.last_tick != 0 && now.saturating_sub(self.last_tick) >= SILENT_NS;
+        let stalled = self.last_tick != 0 && now.saturating_sub(self.last_tick) >= STALLED_NS;
         self.last_tick = now;
         if stalled {
             // The ACKs that came meanwhile are read from now on.
@@ -511,9 +517,8 @@ impl AckWatch {
 }
 
 /// The banner's authentication line, and what every status line starts
-/// with: a warning where a node runs keyless off loopback (`--insecure`):
-/// its multicast interface, or the address it listens on (0.0.0.0 takes
-/// datagrams from every interface).
+/// with: a warning where a node runs keyless off loopback (`--insecure`;
+/// see [`off_loopback`](super::args::off_loopback)).
 pub(super) fn auth_text(
     resolved: &seqcast::net::cluster::Cluster,
     keyed: bool,
@@ -521,7 +526,7 @@ pub(super) fn auth_text(
 ) -> (String, &'static str) {
     match (&resolved.key_file, keyed) {
         (Some(path), true) => (format!("authentication: every datagram tagged, keys from {}", path.display()), ""),
-        _ if resolved.multicast.interface.is_loopback() && listen.is_loopback() => {
+        _ if super::args::off_loopback(resolved.multicast.interface, Some(listen)).is_none() => {
             ("authentication: none (loopback only; --key-file FILE adds it)".into(), "")
         }
         _ => ("authentication: NONE (--insecure): anyone on the LAN can forge frames".into(), "INSECURE "),
@@ -1002,9 +1007,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
 mod tests {
     use super::*;
 
-    /// An operator's reading: a keyless node listening on 0.0.0.0 (every
-    /// interface) with its multicast on loopback said "loopback only" and
-    /// no INSECURE, though it takes datagrams from the LAN.
+    /// A keyless node listening on 0.0.0.0 (every interface) with its
+    /// multicast on loopback takes datagrams from the LAN: it is INSECURE,
+    /// not "loopback only".
     #[test]
     fn a_keyless_node_is_insecure_off_loopback_by_interface_or_by_listen_address() {
         let file = |text: &str| {

@@ -699,10 +699,6 @@ mod tests {
         }
     }
 
-    /// An operator trial: behind a long replay from the journal (a tail
-    /// from sequence 1, capped by --history-rate), a follower's catch-up,
-    /// or a short tail, got nothing until the replay ended. Jobs now take
-    /// turns a read each.
     /// A leader over a journal in a fresh directory named `name`, holding
     /// sequences 1..=`records`.
     fn leader_with_journal(name: &str, records: u64) -> (Stored<Leader>, std::path::PathBuf) {
@@ -741,6 +737,10 @@ mod tests {
         order
     }
 
+    /// An operator trial: behind a long replay from the journal (a tail
+    /// from sequence 1, capped by --history-rate), a follower's catch-up,
+    /// or a short tail, got nothing until the replay ended. Jobs now take
+    /// turns a read each.
     #[test]
     fn history_jobs_take_turns_a_read_each() {
         let (mut stored, dir) = leader_with_journal("turns", 5000);
@@ -764,7 +764,7 @@ mod tests {
     /// A leader asked for history past its journal's last record (its
     /// records trimmed, and those past them dropped on following another
     /// leader), or with a journal that holds nothing, says the range is
-    /// gone: it used to say nothing, and the asker waited for ever.
+    /// gone: an asker told nothing would wait for ever.
     #[test]
     fn history_past_the_journal_is_answered_unrecoverable() {
         let (past, across) = (SocketAddr::from(([127, 0, 0, 1], 1)), SocketAddr::from(([127, 0, 0, 1], 2)));
