@@ -451,8 +451,8 @@ impl AckWatch {
         if heard < quorum && !self.below_quorum {
             eprintln!(
                 "{at} warning: leader: {heard} of {nodes} nodes heard in the last {} s (this one counted), below the \
-                 quorum of {quorum}: nothing commits past {commit} until more followers acknowledge; clients get no \
-                 reply meanwhile",
+                 quorum of {quorum}: nothing commits past {commit} until more followers acknowledge; no client is \
+                 told of a commit meanwhile (once the in-flight bound fills, they are told BUSY)",
                 SILENT_NS / 1_000_000_000
             );
         } else if heard >= quorum && self.below_quorum {
