@@ -264,7 +264,16 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
     match r.leader_restarted {
         // With failover a newer epoch is a new leader, not a loss: only its
         // "cannot place" answer leaves requests in doubt.
-        Some((old, new)) if failover || old == new || old == Epoch::ZERO => {
+        // Without failover the same epoch answering so is a leader that
+        // forgot this client (evicted from its table) and took it back from
+        // a later request.
+        Some((old, new)) if !failover && old == new => println!(
+            "in doubt: the leader of epoch {new} no longer knows requests this run resent (it forgot this client, \
+             idle or evicted from a full client table, and took it back from a later request); the {} \
+             unconfirmed events are in doubt",
+            r.unconfirmed
+        ),
+        Some((old, new)) if failover || old == Epoch::ZERO => {
             println!(
                 "in doubt: the leader of epoch {new} cannot place requests this run resent (an earlier leader may \
                  have taken them, in a part of the log it does not hold); the {} unconfirmed events are in doubt",
