@@ -102,6 +102,45 @@ impl Epoch {
     }
 }
 
+/// What a node's ACK promises of the events it holds (DESIGN §8), carried
+/// in the low two bits of the ACK's header `flags`. Ordered from the
+/// weakest promise to the strongest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Durability {
+    /// No journal: held in memory, lost with the process.
+    #[default]
+    Memory = 0,
+    /// Written to the journal, not synced (`--sync none`): survives the
+    /// process, not a power loss.
+    Written = 1,
+    /// Synced to disk (`--sync batch`): survives a power loss.
+    Synced = 2,
+}
+
+impl Durability {
+    /// The bits of an ACK's `flags` that carry it.
+    pub const FLAGS_MASK: u16 = 3;
+
+    /// From an ACK's `flags`; the code 3, not defined, reads as the
+    /// strongest (a newer node's promise is not called weak here).
+    pub fn from_flags(flags: u16) -> Durability {
+        match flags & Self::FLAGS_MASK {
+            0 => Durability::Memory,
+            1 => Durability::Written,
+            _ => Durability::Synced,
+        }
+    }
+
+    /// How an operator reads it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Durability::Memory => "in memory only (no journal)",
+            Durability::Written => "written to its journal, not synced (--sync none)",
+            Durability::Synced => "synced to disk (--sync batch)",
+        }
+    }
+}
+
 /// A member of the cluster: ids run `0..nodes`, leader included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u16);

@@ -921,6 +921,47 @@ fn a_payload_over_the_leaders_limit_is_refused_by_name_and_the_client_stops() {
     drop(cluster);
 }
 
+/// Issue 15: followers started without the leader's `--journal` or
+/// `--sync` weakened what its commits survive, unseen. Their ACKs say what
+/// they promise, and the leader says which follower promises less, and
+/// when it promises as much.
+#[test]
+fn the_leader_names_a_follower_whose_acks_promise_less_than_its_own() {
+    let journal = std::env::temp_dir().join(format!("seqcast-test-{}-37-leader", std::process::id()));
+    // At `none`: a test waits on no disk.
+    let leader_journal = ["--journal", journal.to_str().unwrap(), "--sync", "none"];
+    let mut cluster = Cluster::start_with_leader(37, 2, &leader_journal);
+    let weaker = |id: u16| {
+        move |l: &str| {
+            l.contains(&format!("leader: follower {id} acknowledges what it holds in memory only (no journal)"))
+                .then_some(())
+        }
+    };
+    cluster.leader.wait_for(Duration::from_secs(10), weaker(1));
+    cluster.leader.wait_for(Duration::from_secs(10), weaker(2));
+    // Commits go on: the line says what they survive, nothing stops.
+    let report = cluster.load(500, 5000);
+    assert_eq!(json_number(report.lines().find(|l| l.starts_with('{')).unwrap(), "committed"), 500.0);
+    // Follower 2 restarted with a journal, as the leader's.
+    assert_eq!(cluster.followers[1].stop(), 0);
+    let dir = journal.with_extension("follower");
+    let mut args = common::strings(&["follower", "--id", "2", "--journal", dir.to_str().unwrap(), "--sync", "none"]);
+    args.extend(cluster.common_args());
+    let mut follower = common::Proc::start("follower 2", common::SEQCAST, &args);
+    let written = |l: &str| l.contains("leader: follower 2 now acknowledges only what is written to its").then_some(());
+    cluster.leader.wait_for(Duration::from_secs(10), written);
+    let said = |id: u16| cluster.leader.output().iter().filter(|l| weaker(id)(l).is_some()).count();
+    assert_eq!((said(1), said(2)), (1, 1), "each said once: {:?}", cluster.leader.output());
+    assert_eq!(follower.stop(), 0);
+    for follower in &mut cluster.followers[..1] {
+        assert_eq!(follower.stop(), 0);
+    }
+    assert_eq!(cluster.leader.stop(), 0);
+    for dir in [journal, dir] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 /// Issue 15: a late `seqcast tail --failover --from 1` goes on through a
 /// failover (the leader killed with kill -9 under load, another elected)
 /// and ends with the members' log: the same digest, nothing lost.

@@ -357,6 +357,36 @@ struct Watched {
     warned: bool,
     /// Its silence was said.
     silent: bool,
+    /// The promise weaker than the leader's its ACKs were said to make.
+    weaker: Option<seqcast::core::Durability>,
+}
+
+impl Watched {
+    /// A follower whose ACKs promise less than the leader's own count
+    /// (another `--journal` or `--sync`) weakens every commit its ACK
+    /// completes: said once, and again once it promises as much.
+    fn durability(
+        &mut self,
+        id: usize,
+        acked: Option<seqcast::core::Durability>,
+        own: seqcast::core::Durability,
+        at: &str,
+    ) {
+        let Some(acked) = acked else { return };
+        if acked < own && self.weaker != Some(acked) {
+            eprintln!(
+                "{at} warning: leader: follower {id} acknowledges what it holds {}, while this leader counts only \
+                 what is {}: a commit its ACK completes survives only what that promises (give every node the \
+                 same --journal and --sync)",
+                acked.describe(),
+                own.describe()
+            );
+            self.weaker = Some(acked);
+        } else if acked >= own && self.weaker.is_some() {
+            eprintln!("{at} leader: follower {id} now acknowledges only what is {}", acked.describe());
+            self.weaker = None;
+        }
+    }
 }
 
 /// A follower not heard for this long is reported silent.
@@ -383,8 +413,10 @@ impl AckWatch {
         let newest = leader.seq_next().prev().get();
         self.followers.resize(held.len(), Watched::default());
         let at = super::args::clock_time();
+        let own = leader.config().durability();
         for (id, (&h, &heard)) in held.iter().zip(leader.last_ack_ns()).enumerate().filter(|&(id, _)| id != me) {
             let f = &mut self.followers[id];
+            f.durability(id, leader.ack_durability()[id], own, &at);
             let since = now.saturating_sub(if heard == 0 { leader.started_ns() } else { heard });
             if since >= SILENT_NS {
                 if !f.silent {

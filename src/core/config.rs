@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{Epoch, NodeId};
+use super::{Durability, Epoch, NodeId};
 use crate::wire::{BatchHead, Header, SubmitHead, record_len};
 
 /// When a follower hands events to its application (DESIGN §2).
@@ -385,6 +385,16 @@ impl Config {
     /// follower cannot see.
     pub fn followers_infer_commit(&self) -> bool {
         self.failover == Failover::Off && self.quorum() <= 2 && (!self.journal || !self.journal_syncs)
+    }
+
+    /// What this node's ACKs promise of what they count (and a leader's
+    /// own count in its quorum): in memory, written, or synced.
+    pub fn durability(&self) -> Durability {
+        match (self.journal, self.journal_syncs) {
+            (false, _) => Durability::Memory,
+            (true, false) => Durability::Written,
+            (true, true) => Durability::Synced,
+        }
     }
 
     /// Votes that win an election: a majority, and enough that every

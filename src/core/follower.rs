@@ -1140,7 +1140,9 @@ impl Follower {
             (self.ack_sent, self.ack_at, self.ack_due) = (held, now, false);
             self.ack_urgent = false;
             self.stats.acks_sent += 1;
-            let len = emit(buf, &self.header, Kind::Ack, &body).expect("mtu holds an ACK");
+            // Its flags say what the ACK promises of what it counts.
+            let header = Header { flags: (self.config.durability() as u16).into(), ..self.header };
+            let len = emit(buf, &header, Kind::Ack, &body).expect("mtu holds an ACK");
             return Some(Transmit { dest: leader, len });
         }
         if self.window.nak_due()?.max(self.nak_paced_until()) > now {

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use super::clients::{Clients, Room};
 use super::timer::TimerTable;
 use super::{
-    Claim, ClientId, Config, ConfigError, Dest, Epoch, Failover, Follower, Nanos, NodeId, Peers, Rejects, Ring, Seq,
-    Transmit, admits, parse, quorum_commit,
+    Claim, ClientId, Config, ConfigError, Dest, Durability, Epoch, Failover, Follower, Nanos, NodeId, Peers, Rejects,
+    Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
     Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_RESENT, Frame, FrameWriter, Header, Heartbeat, Kind,
@@ -205,6 +205,8 @@ pub struct Leader {
     unrecoverable_span: Option<(u64, u64)>,
     /// When each member's latest ACK came (0: none yet).
     last_ack_ns: Vec<Nanos>,
+    /// What each member's latest ACK promised of what it counts.
+    ack_durability: Vec<Option<Durability>>,
     /// NAKs from each member.
     naks_by_member: Vec<u64>,
     ack_source_change: Option<(NodeId, SocketAddr, SocketAddr)>,
@@ -299,6 +301,7 @@ impl Leader {
             member_addr: vec![None; nodes],
             unrecoverable_span: None,
             last_ack_ns: vec![0; nodes],
+            ack_durability: vec![None; nodes],
             naks_by_member: vec![0; nodes],
             ack_source_change: None,
             nak_source: None,
@@ -458,6 +461,14 @@ impl Leader {
         &self.last_ack_ns
     }
 
+    /// By node id, what each member's latest ACK promised of what it holds
+    /// (its header's flags; `None`: no ACK since this leader started). One
+    /// weaker than this leader's own ([`Config::durability`]) weakens what
+    /// a commit its ACK completes survives.
+    pub fn ack_durability(&self) -> &[Option<Durability>] {
+        &self.ack_durability
+    }
+
     /// `[first, end)` spanning every UNRECOVERABLE this leader sent: the
     /// lowest sequence and the end of the highest it reported gone.
     pub fn unrecoverable_span(&self) -> Option<(u64, u64)> {
@@ -584,7 +595,10 @@ impl Leader {
                 let resent = datagram.header.flags.get() & FLAG_RESENT != 0;
                 self.on_submit(now, from, submit, (datagram.header.token.get(), resent))
             }
-            Frame::Ack(ack) => self.on_ack(now, from, sender, ack),
+            Frame::Ack(ack) => {
+                self.ack_durability[sender.index()] = Some(Durability::from_flags(datagram.header.flags.get()));
+                self.on_ack(now, from, sender, ack)
+            }
             Frame::Nak(nak) => self.on_nak(now, from, (datagram.header.member(), datagram.header.token.get()), nak),
             _ => self.rejects.unexpected_kind += 1,
         }

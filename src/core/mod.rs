@@ -20,7 +20,7 @@ mod ring;
 mod timer;
 mod window;
 
-pub use crate::types::{Claim, ClientId, Epoch, NodeId, NodeSet, Seq};
+pub use crate::types::{Claim, ClientId, Durability, Epoch, NodeId, NodeSet, Seq};
 pub use client::{Client, ClientStats, Committed, SubmitError};
 pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
 pub use election::ElectionStats;

@@ -53,7 +53,9 @@ fn with_a_journal_acks_and_the_leaders_own_count_wait_for_the_disk() {
     assert_eq!(follower.poll_append(), None, "handed out once");
     follower.handle_durable(Seq(1));
     let ack = follower.poll_transmit(50, &mut buf).expect("an ACK once it is durable");
+    assert_eq!(leader.ack_durability()[1], None, "no ACK heard yet");
     leader.handle_datagram(60, addr(11), &buf[..ack.len]);
+    assert_eq!(leader.ack_durability()[1], Some(Durability::Synced), "its flags say it syncs");
     assert_eq!(leader.commit(), Seq::ZERO, "the leader's own write is not durable yet");
     let append = leader.poll_append().expect("the leader appends what it stamped");
     assert_eq!(append.event.header.seq(), Seq(1));
