@@ -24,8 +24,11 @@ enum JournalCommand {
     /// epochs and how it ends, and what the claim file (a member's) and the
     /// commit file (any node's) beside them say. Exits 1 if a record is
     /// damaged (a torn tail, which the node clears when it next starts, or
-    /// a corrupt record), sequences are missing between two segments, or
-    /// the claim file is damaged or another node's.
+    /// a corrupt record), sequences are missing between two segments, a
+    /// segment's name gives another first sequence than its header or it
+    /// belongs to another cluster or node than the first, the claim file is
+    /// damaged or another node's, or the commit file is another node's (a
+    /// damaged one is said and ignored, as a node ignores it).
     Verify {
         /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]
@@ -137,6 +140,9 @@ fn in_use(dir: &std::path::Path) -> bool {
 /// A directory that holds no segments but nodes' journals (`--journal
 /// DIR` rather than `DIR/node-1`) is named as such.
 fn a_nodes_journal(dir: &std::path::Path) -> Result<(), Failure> {
+    if !dir.exists() {
+        return Err(Failure::Message(format!("{}: no such directory", dir.display())));
+    }
     if !dir.is_dir() {
         return Err(Failure::Message(format!("{} is not a directory", dir.display())));
     }

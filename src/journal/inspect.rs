@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::format::{ClaimFile, CommitFile, End, Entry, HeaderError, SegmentHeader};
-use super::segments::{self, JournalError, list, read_head, scan_segment};
+use super::segments::{self, JournalError, check_name, list, read_head, scan_segment};
 use crate::types::{Epoch, Seq};
 
 /// No event record is larger than the largest datagram: the record
@@ -41,11 +41,14 @@ pub struct SegmentReport {
 }
 
 /// Every segment in `dir`, checked record by record, in sequence order.
+/// A segment under a name that disagrees with its header, or of another
+/// cluster or node than the first, is refused, naming the file: it is
+/// no part of this journal where it lies.
 pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
-    let mut reports = Vec::new();
+    let mut reports: Vec<SegmentReport> = Vec::new();
     let segments = list(dir)?;
     let count = segments.len();
-    for (index, (_, path)) in segments.into_iter().enumerate() {
+    for (index, (named, path)) in segments.into_iter().enumerate() {
         if index + 1 == count && unfinished(&path)? {
             let (range, epochs, commit, end) = (None, None, None, End::Clean);
             let (bytes, unfinished, after) = (0, true, None);
@@ -53,7 +56,7 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
             reports.push(SegmentReport { path, cluster, node, range, epochs, commit, bytes, end, unfinished, after });
             continue;
         }
-        let (file, header) = open_segment(&path)?;
+        let (file, header) = open_segment(&path, named, reports.first().map(|r| (r.cluster, r.node)))?;
         let (mut range, mut epochs, mut commit) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>, None::<Seq>);
         let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, index + 1 == count, |entry| {
             range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
@@ -109,12 +112,19 @@ fn unfinished(path: &Path) -> Result<bool, JournalError> {
     segments::unfinished(&file, file.metadata().map_err(io)?.len()).map_err(io)
 }
 
-/// A segment file, open, and its header once checked.
-fn open_segment(path: &Path) -> Result<(File, SegmentHeader), JournalError> {
+/// A segment file, open, and its header once checked: against the first
+/// sequence its name gives (`named`), and against the cluster and node of
+/// the journal's first segment (`owner`; `None`: this is the first).
+fn open_segment(path: &Path, named: Seq, owner: Option<(u32, u16)>) -> Result<(File, SegmentHeader), JournalError> {
     let io = |e| JournalError::Io(path.to_path_buf(), e);
     let file = File::open(path).map_err(io)?;
     let head = read_head(&file, file.metadata().map_err(io)?.len()).map_err(io)?;
     let header = *SegmentHeader::parse(&head).map_err(|e| JournalError::Header(path.to_path_buf(), e))?;
+    check_name(path, named, &header)?;
+    let (cluster, node) = (header.cluster.get(), header.node.get());
+    if let Some(mine) = owner.filter(|&mine| mine != (cluster, node)) {
+        return Err(JournalError::Foreign { path: path.to_path_buf(), cluster, node, mine });
+    }
     Ok((file, header))
 }
 
@@ -153,11 +163,13 @@ pub fn entries(
     let mut damaged_before: Option<(PathBuf, End)> = None;
     let segments = list(dir)?;
     let count = segments.len();
-    for (index, (_, path)) in segments.into_iter().enumerate() {
+    let mut owner = None;
+    for (index, (named, path)) in segments.into_iter().enumerate() {
         if index + 1 == count && unfinished(&path)? {
             break;
         }
-        let (file, header) = open_segment(&path)?;
+        let (file, header) = open_segment(&path, named, owner)?;
+        owner.get_or_insert((header.cluster.get(), header.node.get()));
         let first = header.first_seq();
         if let Some((path, end)) = damaged_before.take()
             && first > from
@@ -315,6 +327,27 @@ mod tests {
         assert_eq!(read(&dir, 5, u64::MAX), (vec![], Some(Stopped::Ended(Seq::ZERO))));
         assert_eq!(read(&dir, 0, 10), (vec![], Some(Stopped::Ended(Seq::ZERO))));
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An operator trial: a segment of node 2's journal put in node 1's
+    /// (a plausible repair) passed `verify` and `copy`, which took its
+    /// records in as node 1's; only the node refused it.
+    #[test]
+    fn a_segment_of_another_node_among_a_journals_is_refused_by_name() {
+        let (dir, segments) = journal("foreign");
+        let (other, others) = journal("foreign-other");
+        let mut bytes = fs::read(&others[1]).unwrap();
+        // The same segment as node 2's: its header says so, with a good CRC.
+        let h = *SegmentHeader::parse(&bytes).unwrap();
+        let first = (h.first_seq(), Seq(h.after.get()));
+        let header = SegmentHeader::new(h.cluster.get(), NodeId(2), first, Epoch(h.epoch.get()), h.capacity.get());
+        bytes[..size_of::<SegmentHeader>()].copy_from_slice(zerocopy::IntoBytes::as_bytes(&header));
+        fs::write(&segments[1], &bytes).unwrap();
+        let error = inspect(&dir).unwrap_err().to_string();
+        assert!(error.contains(&segments[1].display().to_string()) && error.contains("node 2"), "{error}");
+        assert!(entries(&dir, Seq::ZERO, Seq(u64::MAX), |_| ()).is_err_and(|e| e.to_string() == error));
+        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(&other).unwrap();
     }
 
     /// A newest segment of zeros (its creation did not finish) is what a

@@ -114,6 +114,16 @@ pub enum JournalError {
         /// The cluster id and node id of this journal.
         mine: (u32, u16),
     },
+    /// A segment whose file name gives another first sequence than its
+    /// header (renamed, or copied under another name): files are ordered
+    /// by name, so one out of its place would make the journal look
+    /// damaged or gapped where it is not. Left as it is.
+    Misnamed {
+        /// The file.
+        path: PathBuf,
+        /// The first sequence its header gives.
+        first: Seq,
+    },
     /// A segment that starts before the one before it ends.
     Overlap {
         /// The later segment.
@@ -194,6 +204,13 @@ impl core::fmt::Display for JournalError {
                 "journal file {} belongs to cluster {cluster}, node {node}, not to this one (cluster {my_cluster}, \
                  node {my_node}); left untouched",
                 path.display()
+            ),
+            JournalError::Misnamed { path, first } => write!(
+                f,
+                "journal segment {}: its header says it begins at sequence {first}, its name says otherwise \
+                 (renamed, or copied under another name? its name is {}); left untouched",
+                path.display(),
+                segment_name(*first)
             ),
             JournalError::Overlap { path, expected, found } => write!(
                 f,
@@ -406,8 +423,17 @@ fn segment_name(first: Seq) -> String {
     format!("{:020}.journal", first.get())
 }
 
-/// The segment files in `dir`, by first sequence (a file whose name is not
-/// a segment's is no concern of the journal's).
+/// Refuses a segment file whose name (`named`, from [`list`]) gives another
+/// first sequence than its header.
+pub(super) fn check_name(path: &Path, named: Seq, header: &SegmentHeader) -> Result<(), JournalError> {
+    match header.first_seq() {
+        first if first != named => Err(JournalError::Misnamed { path: path.to_path_buf(), first }),
+        _ => Ok(()),
+    }
+}
+
+/// The segment files in `dir`, by the first sequence their names give (a
+/// file whose name is not a segment's is no concern of the journal's).
 pub(super) fn list(dir: &Path) -> Result<Vec<(Seq, PathBuf)>, JournalError> {
     let entries = fs::read_dir(dir).map_err(|e| JournalError::Dir(dir.into(), e))?;
     let mut found = Vec::new();
@@ -482,17 +508,17 @@ impl Journal {
         let found = list(&journal.options.dir)?;
         recovery.segments = found.len();
         let last_index = found.len().saturating_sub(1);
-        for (index, (_, path)) in found.into_iter().enumerate() {
+        for (index, (named, path)) in found.into_iter().enumerate() {
             if recovery.damaged() {
                 // Nothing after a corrupt record is trusted; the caller
                 // decides (a truncation deletes it). Another node's or
-                // cluster's file, or one that is no segment, is refused
-                // here as anywhere, never deleted.
-                journal.check_owner(&path, index == last_index)?;
+                // cluster's file, one that is no segment, or one under
+                // another name, is refused here as anywhere, never deleted.
+                journal.check_owner(&path, named, index == last_index)?;
                 journal.untrusted.push(path);
                 continue;
             }
-            journal.recover_segment(path, index == last_index, &mut recovery)?;
+            journal.recover_segment(path, named, index == last_index, &mut recovery)?;
         }
         let claim = journal.read_claim()?;
         recovery.claim = claim.map(|(claim, _)| claim);
@@ -558,14 +584,14 @@ impl Journal {
     /// Refuses a segment after a corrupt record that is not this node's:
     /// a bad header, or another cluster's or node's (the newest, all
     /// zeros, is this node's unfinished one).
-    fn check_owner(&self, path: &Path, last: bool) -> Result<(), JournalError> {
+    fn check_owner(&self, path: &Path, named: Seq, last: bool) -> Result<(), JournalError> {
         let io = |e| JournalError::Io(path.to_path_buf(), e);
         let file = File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
         if last && unfinished(&file, file_len).map_err(io)? {
             return Ok(());
         }
-        self.header_of(path, &file, file_len).map(|_| ())
+        check_name(path, named, &self.header_of(path, &file, file_len)?)
     }
 
     /// The header of the segment `file` at `path`, if it is one of this
@@ -586,7 +612,13 @@ impl Journal {
         Ok(())
     }
 
-    fn recover_segment(&mut self, path: PathBuf, last: bool, recovery: &mut Recovery) -> Result<(), JournalError> {
+    fn recover_segment(
+        &mut self,
+        path: PathBuf,
+        named: Seq,
+        last: bool,
+        recovery: &mut Recovery,
+    ) -> Result<(), JournalError> {
         let io = |e| JournalError::Io(path.clone(), e);
         let file = File::open(&path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
@@ -598,6 +630,7 @@ impl Journal {
             return Ok(());
         }
         let header = self.header_of(&path, &file, file_len)?;
+        check_name(&path, named, &header)?;
         let first = header.first_seq();
         if let Some(before) = self.segments.last() {
             if first < before.end {
@@ -1584,6 +1617,41 @@ mod tests {
         let error = Journal::open(options(&dir)).unwrap_err().to_string();
         assert!(error.contains(&path.display().to_string()) && error.contains("bad magic"), "{error}");
         assert_eq!(fs::read(&path).unwrap(), bad, "not overwritten");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An operator trial: a segment renamed (its header says 1905, its name
+    /// 100) was ordered by its name, so recovery found "a segment file gone"
+    /// after it and deleted the 14 good segments that followed. A segment
+    /// copied under the next one's name was ordered twice. Each is refused
+    /// at the open, naming the file, and every file is left as it was.
+    #[test]
+    fn a_segment_under_another_name_than_its_header_gives_is_refused_and_nothing_deleted() {
+        let dir = temp_dir("misnamed");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        let paths: Vec<PathBuf> = journal.segments.iter().map(|s| s.path.clone()).collect();
+        drop(journal);
+        assert!(paths.len() >= 4, "{paths:?}");
+        let before = |dir: &Path| list(dir).unwrap().len();
+        let renamed = dir.join(segment_name(Seq(2)));
+        fs::rename(paths.last().unwrap(), &renamed).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains(&renamed.display().to_string()) && error.contains("left untouched"), "{error}");
+        assert_eq!(before(&dir), paths.len(), "nothing deleted");
+        assert!(crate::journal::inspect(&dir).is_err_and(|e| e.to_string() == error), "verify says the same");
+        fs::rename(&renamed, paths.last().unwrap()).unwrap();
+        // The second segment copied under a name of its own, past its first.
+        let copied =
+            dir.join(segment_name(Seq(paths[2].file_stem().unwrap().to_str().unwrap().parse::<u64>().unwrap() - 1)));
+        fs::copy(&paths[1], &copied).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains(&copied.display().to_string()), "{error}");
+        assert!(crate::journal::entries(&dir, Seq::ZERO, Seq(u64::MAX), |_| ()).is_err(), "dump refuses it too");
+        fs::remove_file(&copied).unwrap();
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((journal.first(), journal.next(), recovery.damaged()), (Seq(1), Seq(201), false));
+        drop(journal);
         fs::remove_dir_all(&dir).unwrap();
     }
 
