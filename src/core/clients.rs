@@ -73,8 +73,10 @@ const TOMBSTONES_PER_CLIENT: usize = 4;
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Room {
     /// The leader: a client idle since before this time, with nothing
-    /// uncommitted or untold, may give its place up.
-    IdleBefore(Nanos),
+    /// uncommitted (no event past this commit: one found in the log an
+    /// elected leader took over counts as told) or untold, may give its
+    /// place up.
+    IdleBefore(Nanos, u64),
     /// A member's record: the client whose newest event is oldest.
     Oldest,
 }
@@ -163,8 +165,8 @@ impl Clients {
         let settled = |e: &ClientEntry| !e.dirty && e.notified_next == e.request_next;
         let slots = self.entries.iter().enumerate();
         match room {
-            Room::IdleBefore(before) => slots
-                .filter(|(_, e)| settled(e) && e.last_heard < before)
+            Room::IdleBefore(before, commit) => slots
+                .filter(|(_, e)| settled(e) && e.last_heard < before && e.last_seq <= commit)
                 .min_by_key(|(_, e)| e.last_heard)
                 .map(|(slot, _)| slot),
             Room::Oldest => slots.filter(|(_, e)| !e.dirty).min_by_key(|(_, e)| e.last_seq).map(|(slot, _)| slot),

@@ -388,6 +388,13 @@ impl Leader {
                 self.slot_of[ring_slot] = slot as u16;
             }
         }
+        // Each client found in the log counts as heard as this leader
+        // starts: its place is kept a whole idle time for it to resend
+        // what it was not told (a place given up makes its older requests
+        // in doubt).
+        for entry in &mut self.clients.entries {
+            entry.last_heard = entry.last_heard.max(self.started_ns);
+        }
     }
 
     /// The event at `seq` if the ring holds it (for delivering to this
@@ -641,7 +648,7 @@ impl Leader {
         }
         // Request numbers of a client id start at 1 (one id per incarnation).
         let start = if self.promoted { submit.head.request.get().max(1) } else { 1 };
-        let room = Room::IdleBefore(now.saturating_sub(self.config.client_idle_ns));
+        let room = Room::IdleBefore(now.saturating_sub(self.config.client_idle_ns), self.commit);
         let Some(slot) = self.clients.find_or_add(id, Some(from), start, room) else {
             self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
             return;

@@ -682,6 +682,48 @@ fn the_leader_knows_each_followers_lag_in_time_and_its_naks() {
     assert_eq!(resumed.lag_ns(NodeId(1), 6_000), 1_000);
 }
 
+/// A reviewer of the client table: a leader that took a log over (elected,
+/// or resumed from its journal) found its clients in it as settled and
+/// never heard, so the first new client of a full table took the place of
+/// one whose events in that log were not committed yet, and that client's
+/// resends were answered "in doubt" though this leader holds them. Such a
+/// place is kept while its events are uncommitted, and a settled one for
+/// an idle time from the leader's start.
+#[test]
+fn a_client_found_in_a_log_taken_over_keeps_its_place() {
+    let config = Config { clients_max: 1, epoch: Epoch(2), ..Config::default() };
+    let second = 1_000_000_000;
+    let resumed = |commit: u64, now: Nanos| {
+        let mut resume = Leader::resume(config.clone(), now, Seq::FIRST).unwrap();
+        let record = crate::wire::test_record(9, 1, b"old");
+        assert!(resume.push(crate::wire::EventRef::split(&record).unwrap().0));
+        resume.finish(Seq(commit))
+    };
+    let submit = |id: u32| {
+        let mut client = crate::core::Client::new(config.clone(), ClientId(id), addr(1)).unwrap();
+        let mut buf = vec![0; config.mtu];
+        client.submit(b"old").unwrap();
+        let t = client.poll_transmit(0, &mut buf).unwrap();
+        buf[..t.len].to_vec()
+    };
+    // Client 9's request 1 at sequence 1, not committed: a new client
+    // waits for room however long client 9 is silent.
+    let mut leader = resumed(0, 0);
+    let _ = sent(&mut leader, 0);
+    leader.handle_datagram(30 * second, addr(7), &submit(7));
+    assert_eq!(busy_of(&sent(&mut leader, 30 * second)), [(7, BusyReason::TooManyClients)]);
+    leader.handle_datagram(31 * second, addr(9), &submit(9));
+    assert_eq!(busy_of(&sent(&mut leader, 31 * second)), [], "its resend is a duplicate, not in doubt");
+    assert_eq!((leader.stats().in_doubt, leader.stats().events_stamped), (0, 0));
+    // Committed, it is settled: a new client takes its place only once an
+    // idle time passed since this leader started.
+    let mut leader = resumed(1, 100 * second);
+    leader.handle_datagram(105 * second, addr(7), &submit(7));
+    assert_eq!(busy_of(&sent(&mut leader, 105 * second)), [(7, BusyReason::TooManyClients)]);
+    leader.handle_datagram(111 * second, addr(7), &submit(7));
+    assert_eq!(leader.stats().events_stamped, 1, "client 7 taken once client 9 was idle 10 s");
+}
+
 /// Issue 16: a first SUBMIT replayed after its client was forgotten (its
 /// place and its record both gone) was taken as a new client's, and its
 /// events were sequenced twice. With client tokens (keyed drivers), a
