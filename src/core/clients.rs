@@ -231,7 +231,7 @@ impl Clients {
         let Some(slot) = self.find_or_add(id, None, request, Room::Oldest) else { return };
         self.set_seq(slot, request, seq);
         let entry = &mut self.entries[slot];
-        entry.request_next = entry.request_next.max(request + 1);
+        entry.request_next = entry.request_next.max(request.saturating_add(1));
         entry.notified_next = entry.request_next;
     }
 

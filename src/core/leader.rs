@@ -16,6 +16,11 @@ use crate::wire::{
     SENDER_CLIENT, Submit, emit,
 };
 
+/// The highest request number a leader takes: a client numbering from 1
+/// never comes near it, and every table that adds one to a request
+/// (`request_next`) stays in range. One above is refused as request 0 is.
+pub const REQUEST_MAX: u64 = u64::MAX >> 1;
+
 /// Counters of every protocol path the leader runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LeaderStats {
@@ -673,7 +678,7 @@ impl Leader {
                 }
                 break;
             }
-            if request == 0 || event.payload.len() > self.config.payload_max {
+            if request == 0 || request > REQUEST_MAX || event.payload.len() > self.config.payload_max {
                 // Never to be taken: say so, or the client would resend it forever.
                 self.stats.refused += 1;
                 self.queue_busy(from, id, request, BusyReason::Refused);

@@ -287,17 +287,22 @@ fn busy_of(datagrams: &[Vec<u8>]) -> Vec<(u32, BusyReason)> {
 /// A reader of PROTOCOL.md against the code: request 0 (a client numbers
 /// its requests from 1) was taken as the first request by an elected or
 /// resumed leader, and dropped without a word by another. Both refuse it
-/// (BUSY reason 6, naming it) and stamp nothing.
+/// (BUSY reason 6, naming it) and stamp nothing. A reviewer: a request
+/// of u64::MAX, a new client's first at an elected or resumed leader
+/// (which takes a new client from its first request), overflowed the
+/// table's next request; above `REQUEST_MAX` one is refused the same way.
 #[test]
 fn request_0_is_refused_by_name_by_any_leader() {
     let config = Config::default();
-    let fresh = Leader::new(config.clone(), 0).unwrap();
-    let resumed = Leader::resume(config.clone(), 0, Seq::FIRST).unwrap().finish(Seq::ZERO);
-    for (name, mut leader) in [("new", fresh), ("resumed", resumed)] {
+    let fresh = || Leader::new(config.clone(), 0).unwrap();
+    let resumed = || Leader::resume(config.clone(), 0, Seq::FIRST).unwrap().finish(Seq::ZERO);
+    let cases = [("new", fresh(), 0), ("resumed", resumed(), 0)];
+    let high = [("resumed", resumed(), REQUEST_MAX + 1), ("resumed", resumed(), u64::MAX)];
+    for (name, mut leader, request) in cases.into_iter().chain(high) {
         let mut buf = vec![0; config.mtu];
         let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
-        let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 0).unwrap();
-        let mut record = crate::wire::test_record(9, 0, b"zero");
+        let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), request).unwrap();
+        let mut record = crate::wire::test_record(9, request, b"zero");
         record[..8].fill(0); // unstamped
         assert!(w.push_record(&record));
         let len = w.finish();
