@@ -685,7 +685,11 @@ impl Leader {
                 break;
             }
             let share = self.clients.share(slot, self.config.in_flight_max);
-            let over_share = self.clients.entries[slot].in_flight as usize >= share;
+            // The table keeps each request's sequence in one of the
+            // client's `pending_max` places: no more may be untold at once.
+            let untold_from = self.clients.entries[slot].notified_next;
+            let over_share = self.clients.entries[slot].in_flight as usize >= share
+                || request >= untold_from.saturating_add(self.clients.pending_max as u64);
             if self.in_flight() >= self.config.in_flight_max || over_share || now < self.intake_held_until {
                 self.stats.over_share += u64::from(over_share);
                 self.queue_busy(from, id, request, BusyReason::InFlightFull);

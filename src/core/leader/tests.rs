@@ -314,6 +314,30 @@ fn request_0_is_refused_by_name_by_any_leader() {
     }
 }
 
+/// A reviewer of the client path: a client's share of the in-flight window
+/// (half of it, alone) is more than the `client_pending_max` requests
+/// whose sequences the table keeps, so a client sending more than that
+/// uncommitted (as another implementation may) was never told of its
+/// oldest: their places were taken by newer ones. Past that many untold,
+/// it is told BUSY reason 1 as over its share.
+#[test]
+fn a_client_never_has_more_untold_than_the_table_keeps() {
+    let config = Config { client_pending_max: 4, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+    let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 1).unwrap();
+    for request in 1..=6 {
+        let mut record = crate::wire::test_record(9, request, b"e");
+        record[..8].fill(0); // unstamped
+        assert!(w.push_record(&record));
+    }
+    let len = w.finish();
+    leader.handle_datagram(10, addr(9), &buf[..len]);
+    assert_eq!(leader.stats().events_stamped, 4);
+    assert_eq!(busy_of(&sent(&mut leader, 20)), [(9, BusyReason::InFlightFull)]);
+}
+
 /// Issue 16: a full client table refused every new client until the leader
 /// restarted. A client idle for `client_idle_ns` with nothing uncommitted
 /// gives its place up; back, it resumes where it stopped, and its old
