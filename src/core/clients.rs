@@ -56,6 +56,9 @@ pub(super) struct Clients {
     pub(super) evicted: u64,
     /// Clients with events in flight (`in_flight > 0`).
     pub(super) active: usize,
+    /// A tombstone was dropped: a client unknown here may have events in
+    /// the log.
+    pub(super) forgot: bool,
 }
 
 /// What is kept of a client that gave its place up.
@@ -94,6 +97,7 @@ impl Clients {
             tombstones_max: clients_max * TOMBSTONES_PER_CLIENT,
             evicted: 0,
             active: 0,
+            forgot: false,
         }
     }
 
@@ -150,6 +154,7 @@ impl Clients {
         self.index.remove(&gone.id);
         if self.tombstones.len() == self.tombstones_max {
             self.tombstones.pop_front();
+            self.forgot = true;
         }
         self.tombstones.push_back(Tombstone { id: gone.id, request_next: gone.request_next, last_seq: gone.last_seq });
         self.evicted += 1;
@@ -249,8 +254,29 @@ impl Clients {
         }));
         copy.index.clone_from(&self.index);
         copy.tombstones.clone_from(&self.tombstones);
+        copy.forgot = self.forgot;
         let used = self.entries.len() * self.pending_max;
         copy.seqs[..used].copy_from_slice(&self.seqs[..used]);
         copy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each place given up leaves a record; the oldest record dropped is a
+    /// client forgotten, which the leader's checks must know of.
+    #[test]
+    fn dropping_the_oldest_record_marks_the_table_as_forgetting() {
+        let mut clients = Clients::new(1, 4, false);
+        for id in 1..=1 + TOMBSTONES_PER_CLIENT as u32 {
+            clients.find_or_add(ClientId(id), None, 1, Room::Oldest).unwrap();
+            assert!(!clients.forgot, "{id}: every record kept");
+        }
+        clients.find_or_add(ClientId(100), None, 1, Room::Oldest).unwrap();
+        assert!(clients.forgot);
+        assert_eq!(clients.last_seq(ClientId(1)), None, "client 1 forgotten");
+        assert!(clients.copy(1).forgot, "a copy knows it too");
     }
 }

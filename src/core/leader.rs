@@ -634,9 +634,11 @@ impl Leader {
         // One it knows no event of whose SUBMIT starts at request 1, sent to
         // no other member before, is a new client (one id per incarnation):
         // it has nothing in them.
+        // A table that forgot a client is as blind to its events.
         let known = self.clients.last_seq(id).filter(|&last| last > 0);
         let new_client = known.is_none() && submit.head.request.get() == 1 && !resent;
-        if self.lost_end > 0 && !new_client && known.is_none_or(|last| last < self.lost_end) {
+        let blind = self.lost_end > 0 || self.clients.forgot;
+        if blind && !new_client && known.is_none_or(|last| last < self.lost_end) {
             self.stats.in_doubt += 1;
             return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
         }
@@ -651,8 +653,11 @@ impl Leader {
                 return self.queue_busy(from, id, submit.head.request.get(), BusyReason::Hello);
             }
         }
-        // Request numbers of a client id start at 1 (one id per incarnation).
-        let start = if self.promoted { submit.head.request.get().max(1) } else { 1 };
+        // Request numbers of a client id start at 1 (one id per
+        // incarnation). An elected or resumed leader that gets here knows
+        // every client with events in its log: one unknown has none there,
+        // and what an earlier leader took of it is taken again, from 1.
+        let start = 1;
         let room = Room::IdleBefore(now.saturating_sub(self.config.client_idle_ns), self.commit);
         let Some(slot) = self.clients.find_or_add(id, Some(from), start, room) else {
             self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
@@ -730,9 +735,15 @@ impl Leader {
         self.clients.mark_dirty(slot);
     }
 
+    /// One BUSY per client a flush: the one naming the lowest request, with
+    /// its reason and address (the client resends from there; a reason
+    /// kept from a higher request would misname this one, as "refused" for
+    /// a request only in doubt).
     fn queue_busy(&mut self, addr: SocketAddr, client: ClientId, request: u64, reason: BusyReason) {
         if let Some(queued) = self.busy.iter_mut().find(|b| b.1 == client) {
-            queued.2 = queued.2.min(request);
+            if request < queued.2 {
+                *queued = (addr, client, request, reason);
+            }
         } else if self.busy.len() < self.busy.capacity() {
             self.busy.push((addr, client, request, reason));
         }

@@ -193,6 +193,10 @@ impl Resume {
         (leader.commit_sent, leader.epoch_start, leader.seq_sent) = (leader.commit, last, leader.commit + 1);
         (leader.appended, leader.durable) = (last, last);
         leader.know_clients(0);
+        // The ring holds the journal's newest records: who sent the older
+        // is unknown here, as for an elected leader that lost them.
+        let first = leader.ring.seq_first();
+        leader.lost_end = if first > 1 { first } else { 0 };
         leader
     }
 }

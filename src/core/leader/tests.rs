@@ -289,29 +289,118 @@ fn busy_of(datagrams: &[Vec<u8>]) -> Vec<(u32, BusyReason)> {
 /// resumed leader, and dropped without a word by another. Both refuse it
 /// (BUSY reason 6, naming it) and stamp nothing. A reviewer: a request
 /// of u64::MAX, a new client's first at an elected or resumed leader
-/// (which takes a new client from its first request), overflowed the
-/// table's next request; above `REQUEST_MAX` one is refused the same way.
+/// (which took a new client from its first request), overflowed the
+/// table's next request. Such a leader asks for request 1 now, and one
+/// above `REQUEST_MAX` is refused as request 0 is.
 #[test]
 fn request_0_is_refused_by_name_by_any_leader() {
     let config = Config::default();
     let fresh = || Leader::new(config.clone(), 0).unwrap();
     let resumed = || Leader::resume(config.clone(), 0, Seq::FIRST).unwrap().finish(Seq::ZERO);
-    let cases = [("new", fresh(), 0), ("resumed", resumed(), 0)];
-    let high = [("resumed", resumed(), REQUEST_MAX + 1), ("resumed", resumed(), u64::MAX)];
-    for (name, mut leader, request) in cases.into_iter().chain(high) {
-        let mut buf = vec![0; config.mtu];
-        let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
-        let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), request).unwrap();
-        let mut record = crate::wire::test_record(9, request, b"zero");
-        record[..8].fill(0); // unstamped
-        assert!(w.push_record(&record));
-        let len = w.finish();
-        leader.handle_datagram(10, addr(9), &buf[..len]);
+    let cases = [("new", fresh(), 0), ("resumed", resumed(), 0), ("resumed", resumed(), u64::MAX)];
+    for (name, mut leader, request) in cases {
+        let first = |request: u64| {
+            let mut buf = vec![0; config.mtu];
+            let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+            let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), request).unwrap();
+            let mut record = crate::wire::test_record(9, request, b"zero");
+            record[..8].fill(0); // unstamped
+            assert!(w.push_record(&record));
+            let len = w.finish();
+            buf.truncate(len);
+            buf
+        };
+        if request > REQUEST_MAX {
+            leader.handle_datagram(5, addr(9), &first(request));
+            assert_eq!(busy_of(&sent(&mut leader, 6)), [(9, BusyReason::Gap)], "asked for request 1");
+            assert_eq!(leader.stats().events_stamped, 0, "{name}");
+            // Known, and asked for the next: a request above the limit is refused.
+            leader.handle_datagram(7, addr(9), &first(1));
+            assert_eq!(leader.stats().events_stamped, 1, "{name}");
+            leader.clients.entries[0].request_next = REQUEST_MAX + 1;
+            leader.handle_datagram(10, addr(9), &first(REQUEST_MAX + 1));
+            assert_eq!((leader.stats().events_stamped, leader.stats().refused), (1, 1), "{name}");
+            assert_eq!(busy_of(&sent(&mut leader, 20)), [(9, BusyReason::Refused)], "{name}");
+            continue;
+        }
+        leader.handle_datagram(10, addr(9), &first(request));
         assert_eq!(leader.stats().events_stamped, 0, "{name}");
         assert_eq!(leader.stats().refused, 1, "{name}");
         let out = sent(&mut leader, 20);
         assert_eq!(busy_of(&out), [(9, BusyReason::Refused)], "{name}");
     }
+}
+
+/// A reviewer of the client path: an elected or resumed leader took a
+/// client it did not know from whatever request arrived first (a SUBMIT
+/// overtaking the client's first), and answered its earlier requests "in
+/// doubt" though nobody had taken them (the simulator's seed 682 with
+/// --failover: 26 requests). One that knows every client of its log asks
+/// for request 1 (BUSY reason 3). One that may not know them all (its ring
+/// holds only the journal's newest records; its table forgot a client)
+/// answers an unknown client's later request "in doubt": its place in the
+/// log cannot be told, and taking it again would sequence it twice.
+#[test]
+fn an_unknown_clients_later_request_is_asked_from_1_or_in_doubt_as_the_table_knows() {
+    let config = Config::default();
+    let submit = |request: u64| {
+        let mut buf = vec![0; config.mtu];
+        let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+        let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), request).unwrap();
+        let mut record = crate::wire::test_record(9, request, b"e");
+        record[..8].fill(0); // unstamped
+        assert!(w.push_record(&record));
+        let len = w.finish();
+        buf.truncate(len);
+        buf
+    };
+    let resumed = |first: u64| {
+        let mut resume = Leader::resume(config.clone(), 0, Seq(first)).unwrap();
+        let record = crate::wire::test_record(1, first, b"old");
+        assert!(resume.push(crate::wire::EventRef::split(&record).unwrap().0));
+        resume.finish(Seq(first))
+    };
+    // Its ring holds the journal from 1: every client of it is known.
+    let mut whole = resumed(1);
+    whole.handle_datagram(10, addr(9), &submit(31));
+    assert_eq!(busy_of(&sent(&mut whole, 20)), [(9, BusyReason::Gap)]);
+    whole.handle_datagram(30, addr(9), &submit(1));
+    assert_eq!((whole.stats().events_stamped, whole.stats().in_doubt), (1, 0));
+    // From 10 on: client 9 may have sent an event before.
+    let mut newest = resumed(10);
+    newest.handle_datagram(10, addr(9), &submit(5));
+    assert_eq!(busy_of(&sent(&mut newest, 20)), [(9, BusyReason::EpochChanged)]);
+    assert_eq!((newest.stats().events_stamped, newest.stats().in_doubt), (0, 1));
+    newest.handle_datagram(30, addr(9), &submit(1));
+    assert_eq!(newest.stats().events_stamped, 1, "request 1, sent nowhere else: a new client");
+    // Two answers to one client in one flush: the lower request's, with its
+    // own reason (request 1 in doubt was once told "refused", request 5's).
+    let mut both = resumed(10);
+    both.handle_datagram(10, addr(9), &submit(5));
+    let mut buf = vec![0; config.mtu];
+    let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+    let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 1).unwrap();
+    let mut record = crate::wire::test_record(9, 1, &[7; 300]);
+    record[..8].fill(0); // unstamped
+    assert!(w.push_record(&record));
+    let len = w.finish();
+    both.handle_datagram(11, addr(9), &buf[..len]);
+    let out = sent(&mut both, 20);
+    assert_eq!(busy_of(&out), [(9, BusyReason::Refused)]);
+    let requests: Vec<u64> = out
+        .iter()
+        .filter_map(|d| match crate::wire::parse(d).unwrap().frame {
+            Frame::Busy(b) => Some(b.request.get()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(requests, [1]);
+    // A leader whose table dropped a client's record: asking from 1 would
+    // go on for ever with a client that resends from its oldest.
+    let mut forgot = Leader::new(config.clone(), 0).unwrap();
+    forgot.clients.forgot = true;
+    forgot.handle_datagram(10, addr(9), &submit(5));
+    assert_eq!(busy_of(&sent(&mut forgot, 20)), [(9, BusyReason::EpochChanged)]);
 }
 
 /// A reviewer of the client path: a client's share of the in-flight window
