@@ -233,6 +233,8 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     refused_with(SEQCAST, &["sequencer", "--history-rate", "100"], "100 is below the least allowed, 65536", 2);
     let follower_rate = ["follower", "--id", "1", "--journal", "/nonexistent", "--history-rate", "1000000"];
     refused_with(SEQCAST, &follower_rate, "--history-rate caps the history a leader serves; a follower serves none", 1);
+    // Sequences start at 1: `dump --to 0` once said "sequences 1..=0 are in no segment".
+    refused_with(SEQCAST, &["journal", "dump", "/nonexistent", "--to", "0"], "0 is not in 1..", 2);
     let huge = ["sequencer", "--segment-bytes", "99999999999999"];
     refused_with(SEQCAST, &huge, "above the most allowed, 1073741824 (retention deletes whole segments)", 2);
     // A follower id the cluster has not: refused before its journal is made.

@@ -47,8 +47,9 @@ enum JournalCommand {
         /// First sequence to print [default: the first there is].
         #[arg(long, value_name = "SEQ")]
         from: Option<u64>,
-        /// Last sequence to print [default: the last there is].
-        #[arg(long, value_name = "SEQ")]
+        /// Last sequence to print [default: the last there is]; sequences
+        /// start at 1.
+        #[arg(long, value_name = "SEQ", value_parser = clap::value_parser!(u64).range(1..))]
         to: Option<u64>,
         /// One line per event: text, or a JSON object.
         #[arg(long, value_enum, default_value_t = Format::Text)]

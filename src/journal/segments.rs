@@ -197,7 +197,11 @@ impl core::fmt::Display for JournalError {
                 lock.parent().unwrap_or(lock).display(),
                 lock.display()
             ),
-            JournalError::Io(path, e) => write!(f, "journal segment {}: {e}", path.display()),
+            // The claim and commit files beside the segments are no segments.
+            JournalError::Io(path, e) => match path.extension().is_some_and(|x| x == "journal") {
+                true => write!(f, "journal segment {}: {e}", path.display()),
+                false => write!(f, "journal file {}: {e}", path.display()),
+            },
             JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
             JournalError::Foreign { path, cluster, node, mine: (my_cluster, my_node) } => write!(
                 f,
