@@ -410,7 +410,10 @@ impl Follower {
         // a journal of that leader's log) lies in that leader's log whatever
         // its start: only older epochs' commits are checked.
         let (needed, had) = self.unshown.unwrap_or((0, self.log_epoch));
-        let known = if self.log_epoch.max(self.resumed_epoch) < epoch { self.commit } else { 0 };
+        // A tail's own commit counts what it chose to skip (`--from`): only
+        // what a leader told it proves anything of the log.
+        let told = if self.observer { self.heard_commit } else { self.commit };
+        let known = if self.log_epoch.max(self.resumed_epoch) < epoch { told } else { 0 };
         self.unshown = Some((known.max(needed), had));
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
@@ -845,9 +848,10 @@ impl Follower {
         // newer than its log's is followed only once it shows that it
         // started that epoch from a log reaching this far. A subscriber
         // starts where it chose, which proves nothing of the log: for it,
-        // what a leader said was committed, up to what it delivered.
+        // what a leader said was committed (a log short of that holds
+        // another history past its end, whatever the tail printed yet).
         let needed = match self.observer {
-            true => self.heard_commit.min(self.window.base() - 1),
+            true => self.heard_commit,
             false => self.known_commit().max(self.window.base() - 1),
         };
         if guarded && needed > 0 {

@@ -1058,6 +1058,36 @@ fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
     assert_eq!((tail.epoch(), tail.commit()), (Epoch(3), Seq(10)));
 }
 
+/// A reviewer of the tail: a tail told 10 committed (it had printed none)
+/// took a sequencer restarted on a log ending at 5 (an old copy of its
+/// journal, which followers refuse) and printed that leader's next events
+/// as committed: a history other than the one committed. What a leader
+/// said was committed is what a resumed log must reach, as for a follower.
+#[test]
+fn a_tail_refuses_a_sequencer_resumed_short_of_a_commit_it_was_told() {
+    let mut tail = Follower::observe(Config::default(), 0, Seq(1)).unwrap();
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+    let short = heartbeat(6, 5, 5);
+    tail.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 2, &short));
+    assert_eq!(tail.short_leader().map(|s| (s.epoch, s.log_end)), Some((Epoch(2), Seq(5))));
+    // One resumed on a log that holds the commit is followed.
+    let mut tail = Follower::observe(Config::default(), 0, Seq(1)).unwrap();
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+    tail.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 2, &heartbeat(13, 10, 12)));
+    assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(2)));
+}
+
+/// A reviewer of the tail: `tail --failover --from 1000000` counted the
+/// sequences it chose to skip as told committed, and called the next
+/// leader, elected on a log ending at 10, one that lost committed events.
+#[test]
+fn a_tail_from_past_the_log_takes_a_new_leader_that_holds_what_it_was_told() {
+    let mut tail = Follower::observe(auto(), 0, Seq(1_000_000)).unwrap();
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+    tail.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 3, &heartbeat(11, 10, 10)));
+    assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(3)));
+}
+
 /// A tail follows the newest leader of its own node count only: one of a
 /// group split off by a stale file (5 nodes here, the tail's file 3) is
 /// passed over, however new its epoch.
