@@ -934,7 +934,12 @@ impl Journal {
     fn retain(&mut self) -> Result<(), JournalError> {
         let bytes = |segments: &[Segment]| segments.iter().map(|s| s.len).sum::<u64>();
         let events = |segments: &[Segment]| segments.iter().map(|s| s.end - s.first).sum::<u64>();
-        while self.segments.len() > 1 && self.segments[0].end <= self.committed.next() {
+        // The newest committed record stays: it says where the log and its
+        // commit reach should a truncation drop every record after it.
+        while self.segments.len() > 1
+            && self.segments[0].end <= self.committed.next()
+            && self.segments[1].first <= self.committed
+        {
             let (after_bytes, after_events) = (bytes(&self.segments[1..]), events(&self.segments[1..]));
             let over_bytes =
                 self.options.retain_bytes.is_some_and(|max| bytes(&self.segments) > max && after_bytes > 0);
@@ -1959,6 +1964,32 @@ mod tests {
         journal.append(Epoch(3), Seq(390), &event(403)).unwrap();
         journal.flush().unwrap();
         assert!(journal.first() <= Seq(391), "nothing past 390 deleted: first {}", journal.first());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A reviewer of the driver: with the commit at the end of a segment,
+    /// retention deleted every committed record, and a member that then
+    /// followed a new leader truncated to its commit, deleting the rest:
+    /// an empty journal, restarted knowing no commit and no log end (its
+    /// claim still "whole"). The newest committed record is kept.
+    #[test]
+    fn retention_keeps_the_newest_committed_record_for_a_truncation() {
+        let dir = temp_dir("retain-newest");
+        let (mut journal, _) = Journal::open(JournalOptions { retain_events: Some(1), ..options(&dir) }).unwrap();
+        for seq in 1..=150 {
+            journal.append(Epoch(3), Seq::ZERO, &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        assert!(journal.segments.len() >= 3, "{:?}", journal.segments.len());
+        let boundary = journal.segments[1].end.prev();
+        journal.append(Epoch(3), boundary, &event(151)).unwrap();
+        journal.flush().unwrap();
+        assert!(journal.first() <= boundary, "first {} past the commit {boundary}", journal.first());
+        journal.truncate(boundary).unwrap();
+        assert_eq!(journal.next(), boundary.next());
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.range.map(|r| r.1), recovery.commit), (Some(boundary), boundary));
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -430,12 +430,12 @@ impl<'a> Sim<'a> {
             last = Some(seq);
         }
         // Retention, as the journal's: never a record past what its synced
-        // records say is committed.
+        // records say is committed, nor the newest committed one.
         let retain = self.config.retain_events;
         if retain > 0 {
             let records = slot.disk.values().map(|r| r.0).max().unwrap_or(0);
             let committed = records.max(slot.commit_synced.unwrap_or(0));
-            while slot.disk.len() as u64 > retain && slot.disk.first_key_value().is_some_and(|(&s, _)| s <= committed) {
+            while slot.disk.len() as u64 > retain && slot.disk.keys().nth(1).is_some_and(|&s| s <= committed) {
                 slot.disk.pop_first();
                 self.paths.retained_away += 1;
             }
