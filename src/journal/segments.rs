@@ -572,8 +572,15 @@ impl Journal {
             if journal.options.sync == SyncLevel::Batch {
                 // What it reads back is durable from now on: records a
                 // process killed before its fdatasync left in the page
-                // cache (a roll synced every older segment).
-                file.sync_data().map_err(|e| JournalError::Io(last.path.clone(), e))?;
+                // cache. Older segments too: a roll at `batch` synced
+                // them, but the run before may have been at `none`.
+                for segment in &journal.segments {
+                    let io = |e| JournalError::Io(segment.path.clone(), e);
+                    match segment.path == last.path {
+                        true => file.sync_data().map_err(io)?,
+                        false => File::open(&segment.path).and_then(|f| f.sync_data()).map_err(io)?,
+                    }
+                }
             }
             journal.file = Some(file);
         }
@@ -726,7 +733,12 @@ impl Journal {
         let path = self.commit_path();
         let io = |e| JournalError::Io(path.clone(), e);
         if self.commit_file.is_none() {
+            let new = !path.exists();
             let file = OpenOptions::new().write(true).create(true).truncate(false).open(&path).map_err(io)?;
+            if new && self.options.sync == SyncLevel::Batch {
+                // Synced writes to it (a truncation's) need its name on disk.
+                sync_dir(&self.options.dir)?;
+            }
             self.commit_file = Some(file);
         }
         let file = self.commit_file.as_ref().expect("opened");
@@ -949,6 +961,11 @@ impl Journal {
             }
             let oldest = self.segments.remove(0);
             fs::remove_file(&oldest.path).map_err(|e| JournalError::Io(oldest.path.clone(), e))?;
+            if self.options.sync == SyncLevel::Batch {
+                // Or a power loss could bring back one deleted segment of
+                // several, as a hole before the next.
+                sync_dir(&self.options.dir)?;
+            }
         }
         Ok(())
     }
