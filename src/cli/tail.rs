@@ -268,6 +268,13 @@ pub fn run(args: &TailArgs) -> ExitCode {
     if let Err(e) = result {
         return fail(e);
     }
+    if out_failed.get() {
+        // The digest counts what this tail received, not what was printed.
+        eprintln!(
+            "note: output stopped (its reader went away, or stopped reading and a stop came) before every line \
+             was written: the digest counts every event received, printed or not"
+        );
+    }
     eprintln!("digest: {}", node.digest());
     // Datagrams it dropped (a wrong key, another cluster): said on stderr,
     // where the events on stdout do not mix with it.
@@ -279,18 +286,23 @@ pub fn run(args: &TailArgs) -> ExitCode {
     let lost = lost.get();
     match (restarted.get(), lost.span) {
         // With --failover: a leader elected on a log short of its commit.
-        (Some(_), _)
-            if args.failover
-                && let Some(short) = node.follower().short_leader() =>
-        {
+        // Without: a sequencer restarted on a journal short of its commit.
+        (Some(_), _) if let Some(short) = node.follower().short_leader() => {
+            let (how, why) = match args.failover {
+                true => ("was elected on", "members lost them from their logs"),
+                false => (
+                    "restarted on",
+                    "its journal lacks them: an old copy, or writes a power loss took; its followers refuse it too",
+                ),
+            };
             fail(format!(
-                "the leader of epoch {} was elected on a log that ends at seq {}, but this tail was told seq {}..={} \
-             committed: the cluster lost committed events (members lost them from their logs), and those sequences \
-             now carry other events in its log. Stopped after seq {}, taking nothing of that log",
+                "the leader of epoch {} {how} a log that ends at seq {}, but this tail was told seq {}..={} \
+                 committed: the cluster lost committed events ({why}), and those sequences now carry other events \
+                 in its log. Stopped after seq {}, taking nothing of that log",
                 short.epoch,
                 short.log_end,
                 short.log_end.next(),
-                short.committed,
+                short.needed,
                 node.digest().last
             ))
         }
