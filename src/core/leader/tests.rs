@@ -273,6 +273,20 @@ fn sent(leader: &mut Leader, now: Nanos) -> Vec<Vec<u8>> {
     std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| buf[..t.len].to_vec())).collect()
 }
 
+/// A SUBMIT of one event, `request` of `client`, as any client could send
+/// it (request 0 or one past the limit, a payload over `payload_max`).
+fn raw_submit(config: &Config, client: u32, request: u64, payload: &[u8]) -> Vec<u8> {
+    let mut buf = vec![0; config.mtu];
+    let header = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+    let mut w = crate::wire::FrameWriter::submit(&mut buf, &header, ClientId(client), request).unwrap();
+    let mut record = crate::wire::test_record(client, request, payload);
+    record[..8].fill(0); // unstamped
+    assert!(w.push_record(&record));
+    let len = w.finish();
+    buf.truncate(len);
+    buf
+}
+
 /// The BUSY reasons among `datagrams`, by client.
 fn busy_of(datagrams: &[Vec<u8>]) -> Vec<(u32, BusyReason)> {
     datagrams
@@ -299,17 +313,7 @@ fn request_0_is_refused_by_name_by_any_leader() {
     let resumed = || Leader::resume(config.clone(), 0, Seq::FIRST).unwrap().finish(Seq::ZERO);
     let cases = [("new", fresh(), 0), ("resumed", resumed(), 0), ("resumed", resumed(), u64::MAX)];
     for (name, mut leader, request) in cases {
-        let first = |request: u64| {
-            let mut buf = vec![0; config.mtu];
-            let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
-            let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), request).unwrap();
-            let mut record = crate::wire::test_record(9, request, b"zero");
-            record[..8].fill(0); // unstamped
-            assert!(w.push_record(&record));
-            let len = w.finish();
-            buf.truncate(len);
-            buf
-        };
+        let first = |request: u64| raw_submit(&config, 9, request, b"zero");
         if request > REQUEST_MAX {
             leader.handle_datagram(5, addr(9), &first(request));
             assert_eq!(busy_of(&sent(&mut leader, 6)), [(9, BusyReason::Gap)], "asked for request 1");
@@ -343,17 +347,7 @@ fn request_0_is_refused_by_name_by_any_leader() {
 #[test]
 fn an_unknown_clients_later_request_is_asked_from_1_or_in_doubt_as_the_table_knows() {
     let config = Config::default();
-    let submit = |request: u64| {
-        let mut buf = vec![0; config.mtu];
-        let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
-        let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), request).unwrap();
-        let mut record = crate::wire::test_record(9, request, b"e");
-        record[..8].fill(0); // unstamped
-        assert!(w.push_record(&record));
-        let len = w.finish();
-        buf.truncate(len);
-        buf
-    };
+    let submit = |request: u64| raw_submit(&config, 9, request, b"e");
     let resumed = |first: u64| {
         let mut resume = Leader::resume(config.clone(), 0, Seq(first)).unwrap();
         let record = crate::wire::test_record(1, first, b"old");
@@ -377,14 +371,7 @@ fn an_unknown_clients_later_request_is_asked_from_1_or_in_doubt_as_the_table_kno
     // own reason (request 1 in doubt was once told "refused", request 5's).
     let mut both = resumed(10);
     both.handle_datagram(10, addr(9), &submit(5));
-    let mut buf = vec![0; config.mtu];
-    let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
-    let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 1).unwrap();
-    let mut record = crate::wire::test_record(9, 1, &[7; 300]);
-    record[..8].fill(0); // unstamped
-    assert!(w.push_record(&record));
-    let len = w.finish();
-    both.handle_datagram(11, addr(9), &buf[..len]);
+    both.handle_datagram(11, addr(9), &raw_submit(&config, 9, 1, &[7; 300]));
     let out = sent(&mut both, 20);
     assert_eq!(busy_of(&out), [(9, BusyReason::Refused)]);
     let requests: Vec<u64> = out
