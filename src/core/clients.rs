@@ -37,6 +37,8 @@ pub(super) struct ClientEntry {
     /// When the client was last asked to resend from `request_next`: one ask
     /// per round trip, or every SUBMIT behind a loss would trigger a resend.
     pub(super) gap_asked_at: Option<Nanos>,
+    /// Asks in a row for a request it skipped, none taken between.
+    pub(super) gap_asks: u8,
 }
 
 /// Clients by id, with the sequence of each recent request (for dedup and
@@ -137,6 +139,7 @@ impl Clients {
             last_heard: 0,
             in_flight: 0,
             gap_asked_at: None,
+            gap_asks: 0,
         };
         if let Some(i) = self.tombstones.iter().rposition(|t| t.id == id) {
             let t = self.tombstones.remove(i).expect("found");
@@ -250,6 +253,7 @@ impl Clients {
             dirty: false,
             in_flight: 0,
             gap_asked_at: None,
+            gap_asks: 0,
             ..*e
         }));
         copy.index.clone_from(&self.index);

@@ -21,6 +21,11 @@ use crate::wire::{
 /// (`request_next`) stays in range. One above is refused as request 0 is.
 pub const REQUEST_MAX: u64 = u64::MAX >> 1;
 
+/// Asks for request 1 (BUSY reason 3, each at least two round trips apart)
+/// a client none of whose requests was taken gets, once the table forgot a
+/// client, before its resends from past 1 are answered "in doubt".
+const GAP_ASKS_FORGOTTEN: u8 = 3;
+
 /// Counters of every protocol path the leader runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LeaderStats {
@@ -634,11 +639,9 @@ impl Leader {
         // One it knows no event of whose SUBMIT starts at request 1, sent to
         // no other member before, is a new client (one id per incarnation):
         // it has nothing in them.
-        // A table that forgot a client is as blind to its events.
         let known = self.clients.last_seq(id).filter(|&last| last > 0);
         let new_client = known.is_none() && submit.head.request.get() == 1 && !resent;
-        let blind = self.lost_end > 0 || self.clients.forgot;
-        if blind && !new_client && known.is_none_or(|last| last < self.lost_end) {
+        if self.lost_end > 0 && !new_client && known.is_none_or(|last| last < self.lost_end) {
             self.stats.in_doubt += 1;
             return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
         }
@@ -678,8 +681,22 @@ impl Leader {
                 self.stats.out_of_order += 1;
                 let asked_recently = entry.gap_asked_at.is_some_and(|at| now < at + 2 * self.srtt_ns);
                 if !asked_recently {
-                    self.clients.entries[slot].gap_asked_at = Some(now);
-                    self.queue_busy(from, id, entry.request_next, BusyReason::Gap);
+                    let entry = &mut self.clients.entries[slot];
+                    (entry.gap_asked_at, entry.gap_asks) = (Some(now), entry.gap_asks.saturating_add(1));
+                    // A client none of whose requests was taken here that
+                    // still resends from past 1 when asked for 1, again and
+                    // again, is one the table forgot: it resends from its
+                    // oldest request not told, which this leader cannot
+                    // place. A new one sends request 1 at once.
+                    let forgotten = self.clients.forgot && entry.last_seq == 0 && entry.request_next == 1;
+                    let (asks, request_next) = (entry.gap_asks, entry.request_next);
+                    match forgotten && asks > GAP_ASKS_FORGOTTEN {
+                        true => {
+                            self.stats.in_doubt += 1;
+                            self.queue_busy(from, id, request, BusyReason::EpochChanged);
+                        }
+                        false => self.queue_busy(from, id, request_next, BusyReason::Gap),
+                    }
                 }
                 break;
             }
@@ -706,7 +723,7 @@ impl Leader {
             self.clients.set_seq(slot, request, seq);
             self.clients.stamped(slot);
             self.clients.entries[slot].request_next += 1;
-            self.clients.entries[slot].gap_asked_at = None;
+            (self.clients.entries[slot].gap_asked_at, self.clients.entries[slot].gap_asks) = (None, 0);
             self.stats.events_stamped += 1;
         }
         self.update_commit();

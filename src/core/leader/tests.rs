@@ -341,9 +341,11 @@ fn request_0_is_refused_by_name_by_any_leader() {
 /// doubt" though nobody had taken them (the simulator's seed 682 with
 /// --failover: 26 requests). One that knows every client of its log asks
 /// for request 1 (BUSY reason 3). One that may not know them all (its ring
-/// holds only the journal's newest records; its table forgot a client)
-/// answers an unknown client's later request "in doubt": its place in the
-/// log cannot be told, and taking it again would sequence it twice.
+/// holds only the journal's newest records) answers an unknown client's
+/// later request "in doubt": its place in the
+/// log cannot be told, and taking it again would sequence it twice. One
+/// that forgot a client asks from 1 a few times first: a new client whose
+/// first SUBMIT was overtaken answers at once.
 #[test]
 fn an_unknown_clients_later_request_is_asked_from_1_or_in_doubt_as_the_table_knows() {
     let config = Config::default();
@@ -382,12 +384,24 @@ fn an_unknown_clients_later_request_is_asked_from_1_or_in_doubt_as_the_table_kno
         })
         .collect();
     assert_eq!(requests, [1]);
-    // A leader whose table dropped a client's record: asking from 1 would
-    // go on for ever with a client that resends from its oldest.
+    // A leader whose table dropped a client's record: asking from 1 went on
+    // for ever with a client that resends from its oldest. It asks a few
+    // times, a new client sending request 1 at once; then says "in doubt".
     let mut forgot = Leader::new(config.clone(), 0).unwrap();
     forgot.clients.forgot = true;
-    forgot.handle_datagram(10, addr(9), &submit(5));
-    assert_eq!(busy_of(&sent(&mut forgot, 20)), [(9, BusyReason::EpochChanged)]);
+    let ms = 1_000_000;
+    for ask in 1..=GAP_ASKS_FORGOTTEN + 1 {
+        forgot.handle_datagram(u64::from(ask) * ms, addr(9), &submit(5));
+        let expected = if ask > GAP_ASKS_FORGOTTEN { BusyReason::EpochChanged } else { BusyReason::Gap };
+        assert_eq!(busy_of(&sent(&mut forgot, u64::from(ask) * ms)), [(9, expected)], "ask {ask}");
+    }
+    // A new client whose first SUBMIT was overtaken answers the ask.
+    let newcomer = |request| raw_submit(&config, 10, request, b"e");
+    forgot.handle_datagram(10 * ms, addr(10), &newcomer(2));
+    assert_eq!(busy_of(&sent(&mut forgot, 10 * ms)), [(10, BusyReason::Gap)]);
+    forgot.handle_datagram(11 * ms, addr(10), &newcomer(1));
+    forgot.handle_datagram(11 * ms, addr(10), &newcomer(2));
+    assert_eq!(forgot.stats().events_stamped, 2);
 }
 
 /// A reviewer of the client path: a client's share of the in-flight window
