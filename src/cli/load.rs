@@ -265,12 +265,11 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         // With failover a newer epoch is a new leader, not a loss: only its
         // "cannot place" answer leaves requests in doubt.
         // Without failover the same epoch answering so is a leader that
-        // forgot this client (evicted from its table) and took it back from
-        // a later request.
+        // forgot this client (idle, its place in a full table given up).
         Some((old, new)) if !failover && old == new => println!(
-            "in doubt: the leader of epoch {new} no longer knows requests this run resent (it forgot this client, \
-             idle or evicted from a full client table, and took it back from a later request); the {} \
-             unconfirmed events are in doubt",
+            "in doubt: the leader of epoch {new} no longer knows requests this run resent (it forgot this client \
+             while it was silent: idle, its place in a full client table given up); the {} unconfirmed events \
+             are in doubt",
             r.unconfirmed
         ),
         Some((old, new)) if failover || old == Epoch::ZERO => {
