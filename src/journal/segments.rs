@@ -388,6 +388,10 @@ pub struct Journal {
     /// Segments after a corrupt record: not read, not written to, deleted
     /// by a truncation (a follower fetches what they held again).
     untrusted: Vec<PathBuf>,
+    /// Retention could not delete a segment: it stops (the records are
+    /// durable; only the space is not given back), and the error waits
+    /// for [`take_retention_error`](Self::take_retention_error).
+    retention: Result<(), Option<JournalError>>,
     /// Sequence the next append must have.
     next: Seq,
     durable: Seq,
@@ -506,6 +510,7 @@ impl Journal {
             committed: Seq::ZERO,
             generation: 1,
             untrusted: Vec::new(),
+            retention: Ok(()),
             options,
         };
         let mut recovery = Recovery::default();
@@ -885,7 +890,7 @@ impl Journal {
             file.sync_data().map_err(|e| JournalError::Io(segment.path.clone(), e))?;
         }
         self.durable = self.next.prev();
-        self.retain()?;
+        self.retain();
         Ok(self.durable)
     }
 
@@ -943,7 +948,23 @@ impl Journal {
     /// Deletes the oldest whole segments while the journal holds more than
     /// the retention allows (never the segment being written, nor one with
     /// a record past what is known committed).
-    fn retain(&mut self) -> Result<(), JournalError> {
+    /// Why retention stopped, once: the node says so and goes on (what it
+    /// could not delete holds records already durable).
+    pub fn take_retention_error(&mut self) -> Option<JournalError> {
+        self.retention.as_mut().err().and_then(Option::take)
+    }
+
+    /// Deletes old segments as the retention options say. A delete that
+    /// fails stops retention (see `retention`) rather than the journal.
+    fn retain(&mut self) {
+        if self.retention.is_ok()
+            && let Err(e) = self.retain_segments()
+        {
+            self.retention = Err(Some(e));
+        }
+    }
+
+    fn retain_segments(&mut self) -> Result<(), JournalError> {
         let bytes = |segments: &[Segment]| segments.iter().map(|s| s.len).sum::<u64>();
         let events = |segments: &[Segment]| segments.iter().map(|s| s.end - s.first).sum::<u64>();
         // The newest committed record stays: it says where the log and its
@@ -959,8 +980,9 @@ impl Journal {
             if !over_bytes && !over_events {
                 break;
             }
-            let oldest = self.segments.remove(0);
+            let oldest = &self.segments[0];
             fs::remove_file(&oldest.path).map_err(|e| JournalError::Io(oldest.path.clone(), e))?;
+            self.segments.remove(0);
             if self.options.sync == SyncLevel::Batch {
                 // Or a power loss could bring back one deleted segment of
                 // several, as a hole before the next.
@@ -1981,6 +2003,27 @@ mod tests {
         journal.append(Epoch(3), Seq(390), &event(403)).unwrap();
         journal.flush().unwrap();
         assert!(journal.first() <= Seq(391), "nothing past 390 deleted: first {}", journal.first());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A reviewer of the driver: a segment retention could not delete
+    /// failed the flush, and the node acknowledged nothing more, though
+    /// every record was durable. Retention stops instead, and says why once.
+    #[test]
+    fn a_segment_retention_cannot_delete_stops_retention_not_the_journal() {
+        let dir = temp_dir("retain-fails");
+        let (mut journal, _) = Journal::open(JournalOptions { retain_events: Some(1), ..options(&dir) }).unwrap();
+        write(&mut journal, 1..=100);
+        let oldest = journal.segments[0].path.clone();
+        fs::remove_file(&oldest).unwrap();
+        write(&mut journal, 101..=300);
+        assert_eq!(journal.durable(), Seq(300), "appends go on and are durable");
+        let error = journal.take_retention_error().expect("said").to_string();
+        assert!(error.contains(&oldest.display().to_string()), "{error}");
+        assert!(journal.take_retention_error().is_none(), "said once");
+        write(&mut journal, 301..=400);
+        assert!(list(&dir).unwrap().len() > 3, "nothing more deleted");
+        drop(journal);
         fs::remove_dir_all(&dir).unwrap();
     }
 

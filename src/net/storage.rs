@@ -557,6 +557,12 @@ impl<M: Machine + Durable> Stored<M> {
     fn sync(&mut self) -> Result<(), JournalError> {
         let Some(journal) = self.journal.as_mut() else { return Ok(()) };
         let durable = journal.flush()?;
+        if let Some(e) = journal.take_retention_error() {
+            eprintln!(
+                "warning: journal retention: {e}: no more old segments are deleted until this node restarts (what \
+                 they hold is durable; the journal grows)"
+            );
+        }
         self.machine.handle_durable(durable);
         persist_claim(journal, &mut self.claimed, self.machine.journal_claim())
     }
