@@ -945,7 +945,9 @@ fn the_leader_names_a_follower_whose_acks_promise_less_than_its_own() {
     // Follower 2 restarted with a journal, as the leader's.
     assert_eq!(cluster.followers[1].stop(), 0);
     let dir = journal.with_extension("follower");
+    let out = journal.with_extension("out");
     let mut args = common::strings(&["follower", "--id", "2", "--journal", dir.to_str().unwrap(), "--sync", "none"]);
+    args.extend(common::strings(&["--out", out.to_str().unwrap()]));
     args.extend(cluster.common_args());
     let mut follower = common::Proc::start("follower 2", common::SEQCAST, &args);
     let written = |l: &str| l.contains("leader: follower 2 now acknowledges only what is written to its").then_some(());
@@ -957,7 +959,7 @@ fn the_leader_names_a_follower_whose_acks_promise_less_than_its_own() {
         assert_eq!(follower.stop(), 0);
     }
     assert_eq!(cluster.leader.stop(), 0);
-    for dir in [journal, dir] {
+    for dir in [journal, dir, out] {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
