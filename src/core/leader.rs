@@ -681,21 +681,18 @@ impl Leader {
                 self.stats.out_of_order += 1;
                 let asked_recently = entry.gap_asked_at.is_some_and(|at| now < at + 2 * self.srtt_ns);
                 if !asked_recently {
-                    let entry = &mut self.clients.entries[slot];
-                    (entry.gap_asked_at, entry.gap_asks) = (Some(now), entry.gap_asks.saturating_add(1));
+                    let asks = entry.gap_asks.saturating_add(1);
+                    (self.clients.entries[slot].gap_asked_at, self.clients.entries[slot].gap_asks) = (Some(now), asks);
                     // A client none of whose requests was taken here that
                     // still resends from past 1 when asked for 1, again and
                     // again, is one the table forgot: it resends from its
                     // oldest request not told, which this leader cannot
                     // place. A new one sends request 1 at once.
-                    let forgotten = self.clients.forgot && entry.last_seq == 0 && entry.request_next == 1;
-                    let (asks, request_next) = (entry.gap_asks, entry.request_next);
-                    match forgotten && asks > GAP_ASKS_FORGOTTEN {
-                        true => {
-                            self.stats.in_doubt += 1;
-                            self.queue_busy(from, id, request, BusyReason::EpochChanged);
-                        }
-                        false => self.queue_busy(from, id, request_next, BusyReason::Gap),
+                    if self.clients.forgot && entry.request_next == 1 && asks > GAP_ASKS_FORGOTTEN {
+                        self.stats.in_doubt += 1;
+                        self.queue_busy(from, id, request, BusyReason::EpochChanged);
+                    } else {
+                        self.queue_busy(from, id, entry.request_next, BusyReason::Gap);
                     }
                 }
                 break;

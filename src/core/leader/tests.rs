@@ -2,6 +2,7 @@
 //! commit before its client does.
 use super::*;
 use crate::core::{ACK_REFRESH_NS, Follower};
+use std::ops::RangeInclusive;
 
 fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
@@ -276,12 +277,19 @@ fn sent(leader: &mut Leader, now: Nanos) -> Vec<Vec<u8>> {
 /// A SUBMIT of one event, `request` of `client`, as any client could send
 /// it (request 0 or one past the limit, a payload over `payload_max`).
 fn raw_submit(config: &Config, client: u32, request: u64, payload: &[u8]) -> Vec<u8> {
+    raw_submit_of(config, client, request..=request, payload)
+}
+
+/// As [`raw_submit`], one event per request of `requests`.
+fn raw_submit_of(config: &Config, client: u32, requests: RangeInclusive<u64>, payload: &[u8]) -> Vec<u8> {
     let mut buf = vec![0; config.mtu];
     let header = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
-    let mut w = crate::wire::FrameWriter::submit(&mut buf, &header, ClientId(client), request).unwrap();
-    let mut record = crate::wire::test_record(client, request, payload);
-    record[..8].fill(0); // unstamped
-    assert!(w.push_record(&record));
+    let mut w = crate::wire::FrameWriter::submit(&mut buf, &header, ClientId(client), *requests.start()).unwrap();
+    for request in requests {
+        let mut record = crate::wire::test_record(client, request, payload);
+        record[..8].fill(0); // unstamped
+        assert!(w.push_record(&record));
+    }
     let len = w.finish();
     buf.truncate(len);
     buf
@@ -414,16 +422,7 @@ fn an_unknown_clients_later_request_is_asked_from_1_or_in_doubt_as_the_table_kno
 fn a_client_never_has_more_untold_than_the_table_keeps() {
     let config = Config { client_pending_max: 4, ..Config::default() };
     let mut leader = Leader::new(config.clone(), 0).unwrap();
-    let mut buf = vec![0; config.mtu];
-    let client = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
-    let mut w = crate::wire::FrameWriter::submit(&mut buf, &client, ClientId(9), 1).unwrap();
-    for request in 1..=6 {
-        let mut record = crate::wire::test_record(9, request, b"e");
-        record[..8].fill(0); // unstamped
-        assert!(w.push_record(&record));
-    }
-    let len = w.finish();
-    leader.handle_datagram(10, addr(9), &buf[..len]);
+    leader.handle_datagram(10, addr(9), &raw_submit_of(&config, 9, 1..=6, b"e"));
     assert_eq!(leader.stats().events_stamped, 4);
     assert_eq!(busy_of(&sent(&mut leader, 20)), [(9, BusyReason::InFlightFull)]);
 }
