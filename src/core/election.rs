@@ -152,6 +152,10 @@ struct Rejoin {
     /// What it promised before it stopped, when its journal's claim file
     /// says: it is then one of the members whose answer is known.
     own: Option<Epoch>,
+    /// It started over in the same run (its leader had a history the
+    /// cluster lacks): it still knows every epoch it promised, so, unlike a
+    /// member that came back empty, it may answer the others' question.
+    remembers: bool,
 }
 
 impl Rejoin {
@@ -329,6 +333,7 @@ impl Election {
                 fence: Epoch::ZERO,
                 asked_at: None,
                 own: None,
+                remembers: false,
             }),
             jitter_ns: 0,
             stand_at: None,
@@ -352,6 +357,9 @@ impl Election {
         let lost = self.stats.lost + u64::from(self.candidacy.is_some());
         let stats = ElectionStats { stepped_down: self.stats.stepped_down + 1, lost, ..self.stats };
         *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
+        if let Some(rejoin) = self.rejoin.as_mut() {
+            rejoin.remembers = true;
+        }
     }
 
     /// While it rejoins: how many members answered where they are fenced,
@@ -630,8 +638,22 @@ impl Election {
     pub(super) fn on_vote_request(&mut self, now: Nanos, request: Request, view: &View) -> Option<Decision> {
         let Request { from, candidate, epoch, claim, forced } = request;
         if epoch == Epoch::ZERO {
-            // A member that came back asks where this one is fenced.
-            let fence = self.fenced_below.max(view.epoch);
+            // A member that came back asks where this one is fenced: the
+            // newest epoch whose election may count the asker's vote from
+            // before it stopped. A candidate's own counts: it may hold that
+            // vote, and would win with it while the asker, told an older
+            // epoch, voted again in its epoch for another.
+            let known = match &self.rejoin {
+                None => self.fence(),
+                // Resumed on its claim, or started over: what it promised.
+                Some(rejoin) if rejoin.remembers || rejoin.own.is_some() => self.promised,
+                // Back empty itself, it knows nothing of what it voted
+                // for: two members that lost their state together must not
+                // vouch for each other (its answer would count as one of
+                // those that meet every electing set).
+                Some(_) => return None,
+            };
+            let fence = known.max(view.epoch);
             self.owe(Owed::Vote { to: from, candidate, epoch: fence, granted: false });
             return None;
         }

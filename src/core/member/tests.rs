@@ -620,6 +620,41 @@ fn a_member_resumed_keeps_the_promise_its_claim_recorded_when_nobody_else_rememb
     assert_eq!(member.journal_claim().map(|c| c.promised), Some(Epoch(5)));
 }
 
+/// A reviewer's five-member trace: member 1 granted member 2's candidacy
+/// for epoch 2, restarted empty with --rejoin and asked where the others
+/// are fenced. Member 2, still standing, said epoch 1, where it followed:
+/// member 1 ended its rejoin fenced at 1 and granted member 4 epoch 2 as
+/// well, and both won epoch 2 once member 2's request reached one more.
+/// A candidate answers with the epoch it stands in.
+#[test]
+fn a_candidate_tells_a_rejoining_member_the_epoch_it_stands_in() {
+    let config = Config { nodes: 5, quorum: 3, failover: Failover::Manual, ..Config::default() };
+    let mut two = following_node_0(&config);
+    assert!(two.promote(2 * MS));
+    assert_eq!(vote_requests(&mut two, 2 * MS), vec![Epoch(2)]);
+    two.handle_datagram(3 * MS, addr(1), &vote_frame(&config, (1, 2), 2, true, (1, 0)));
+    assert!(!two.is_leader(), "2 of the 3 votes it needs");
+    assert_eq!(answer(&mut two, 4 * MS, 1, &request(1, 0, (0, 0), false)), Some((2, false)));
+}
+
+/// Two members back empty at once must not vouch for each other: each
+/// answered the other's question with epoch 0, and that answer counted
+/// among the N + 1 - Q meant to meet every electing set. One that knows
+/// nothing of what it promised answers nobody; one resumed on its claim
+/// file says what the file says.
+#[test]
+fn a_member_back_empty_does_not_answer_where_it_is_fenced() {
+    let config = Config { nodes: 5, quorum: 3, failover: Failover::Manual, epoch: Epoch::ZERO, ..Config::default() };
+    let mut three = Member::new(config, NodeId(3), 0).unwrap();
+    assert_eq!(three.rejoin_answers(), Some((0, 3)));
+    three.handle_datagram(MS, addr(1), &request(1, 0, (0, 0), false));
+    assert!(drain(&mut three, MS).iter().all(|(kind, _)| *kind != Kind::Vote), "no answer");
+    let claim = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(4) });
+    let mut one = resumed(claim, 10, 6);
+    assert_eq!(one.rejoin_answers(), Some((0, 1)));
+    assert_eq!(answer(&mut one, MS, 2, &request(2, 0, (0, 0), false)), Some((4, false)));
+}
+
 fn ack(from: u16, epoch: u64, held: u64) -> Vec<u8> {
     let body = crate::wire::Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
     frame(Kind::Ack, from, epoch, &body)
