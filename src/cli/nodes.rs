@@ -339,6 +339,11 @@ pub(super) struct AckWatch {
     last_tick: seqcast::core::Nanos,
     source_changes: u64,
     clash_warned: bool,
+    /// ACK moves the leader refused, as last seen; ticks in a row with
+    /// more of them and no move; whether said.
+    moves_refused: u64,
+    refused_ticks: u32,
+    refused_warned: bool,
     naks_elsewhere: u64,
     events_unrecoverable: u64,
     unrecoverable_sent: u64,
@@ -495,9 +500,27 @@ impl AckWatch {
 
     /// One node's id ACKing from one address, then another, is a restart
     /// on a new port; from two addresses in turn, two nodes given one id.
+    /// ACKs of one id from elsewhere that move nothing, a second after
+    /// another, are another process with that id, or a replay (a follower
+    /// restarted on a new port is refused only until its old address has
+    /// been silent for two keepalives, and then moves).
     fn sources(&mut self, leader: &seqcast::core::Leader) {
         let changes = leader.stats().ack_source_changes;
         let new = changes.saturating_sub(std::mem::replace(&mut self.source_changes, changes));
+        let refused = leader.stats().ack_moves_refused;
+        let grew = refused > std::mem::replace(&mut self.moves_refused, refused);
+        self.refused_ticks = if grew && new == 0 { self.refused_ticks + 1 } else { 0 };
+        if self.refused_ticks >= 2
+            && !std::mem::replace(&mut self.refused_warned, true)
+            && let Some((id, at_addr, from)) = leader.ack_source_changed()
+        {
+            eprintln!(
+                "{} warning: leader: ACKs of follower {id} come from {from} while it acknowledges from {at_addr}; \
+                 its repairs stay at {at_addr}: another node running with --id {id}, or its ACKs recorded and \
+                 replayed from elsewhere (counted in ack_moves_refused)",
+                super::args::clock_time()
+            );
+        }
         let Some((id, before, after)) = leader.ack_source_changed().filter(|_| new > 0) else { return };
         let at = super::args::clock_time();
         if new == 1 {

@@ -112,6 +112,11 @@ impl Clients {
         }
     }
 
+    /// The slot of client `id`, if it has one.
+    pub(super) fn slot(&self, id: ClientId) -> Option<usize> {
+        self.index.get(&id).copied()
+    }
+
     /// The slot of client `id`, added with `request_next` if it is new (or
     /// where it stopped, if it gave its place up), making `room` if the
     /// table is full; `None` if there is none.

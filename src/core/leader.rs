@@ -106,6 +106,12 @@ pub struct LeaderStats {
     /// previous ACK: once when it restarts on a new port, steadily when two
     /// nodes run with the same id ([`Leader::ack_source_changed`]).
     pub ack_source_changes: u64,
+    /// ACKs from a member's id from another address that did not move its
+    /// repairs there: they showed no more than it held, while its own
+    /// address still ACKed (two nodes with one id, the one behind; or ACKs
+    /// recorded and replayed from elsewhere). [`Leader::ack_source_changed`]
+    /// names the latest.
+    pub ack_moves_refused: u64,
     /// Members' NAKs from another address than the one their repairs go to
     /// (the cluster file's, else where their ACKs come from): a node that
     /// sends from an address other than the file's, or another process
@@ -248,6 +254,10 @@ pub struct Leader {
     /// Repair bytes sent since `poll_transmit` last had nothing more.
     repair_bytes: usize,
     busy: Vec<(SocketAddr, ClientId, u64, BusyReason)>,
+    /// Commits told again: requests a client resent after it was told
+    /// them, answered at the resend's source with those requests only
+    /// (`[first, end)`), never more than the resend asked.
+    retells: VecDeque<Retell>,
     /// Observers owed their token (with keys: a NAK without it).
     observer_hellos: Vec<SocketAddr>,
     srtt_ns: u64,
@@ -331,6 +341,7 @@ impl Leader {
             repairs: Vec::with_capacity(config.repairs_max),
             repair_bytes: 0,
             busy: Vec::with_capacity(config.clients_max),
+            retells: VecDeque::with_capacity(config.clients_max),
             observer_hellos: Vec::with_capacity(OBSERVER_HELLOS_MAX),
             srtt_ns: config.rtt_initial_ns,
             committed_event: false,
@@ -549,7 +560,8 @@ impl Leader {
     }
 
     /// The latest member whose ACKs came from a new address: its id, the
-    /// address before, and the new one.
+    /// address before, and the new one (where its repairs go now, unless
+    /// the move was refused: [`LeaderStats::ack_moves_refused`]).
     pub fn ack_source_changed(&self) -> Option<(NodeId, SocketAddr, SocketAddr)> {
         self.ack_source_change
     }
@@ -662,17 +674,24 @@ impl Leader {
         // and what an earlier leader took of it is taken again, from 1.
         let start = 1;
         let room = Room::IdleBefore(now.saturating_sub(self.config.client_idle_ns), self.commit);
+        let before = self.clients.slot(id).and_then(|slot| self.clients.entries[slot].addr);
         let Some(slot) = self.clients.find_or_add(id, Some(from), start, room) else {
             self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
             return;
         };
         self.clients.entries[slot].last_heard = now;
         self.stats.clients_evicted = self.clients.evicted;
+        // Requests already told that this SUBMIT carries again.
+        let (mut told, stamped) = (None::<(u64, u64)>, self.stats.events_stamped);
         for event in submit.events {
             let request = event.header.request.get();
             let entry = self.clients.entries[slot];
             if request < entry.request_next && request > 0 {
-                self.on_duplicate(slot, request);
+                if self.on_duplicate(slot, request) {
+                    told = Some(
+                        told.map_or((request, request + 1), |(first, end)| (first.min(request), end.max(request + 1))),
+                    );
+                }
                 continue;
             }
             if request > entry.request_next {
@@ -723,12 +742,21 @@ impl Leader {
             (self.clients.entries[slot].gap_asked_at, self.clients.entries[slot].gap_asks) = (None, 0);
             self.stats.events_stamped += 1;
         }
+        // A SUBMIT of nothing new (a resend, or someone's replay of one)
+        // leaves the client's address where its last new request came
+        // from: a replay from elsewhere does not take its commit notices.
+        if self.stats.events_stamped == stamped && before.is_some() {
+            self.clients.entries[slot].addr = before;
+        }
+        if let Some((first, end)) = told {
+            self.queue_retell(Retell { addr: from, client: id, first, end });
+        }
         self.update_commit();
     }
 
-    /// A retried request: tell the client its commit again if it has one;
-    /// otherwise the commit notice will come when it commits.
-    fn on_duplicate(&mut self, slot: usize, request: u64) {
+    /// A retried request: true if its commit was told already, to be told
+    /// again; otherwise the commit notice will come when it commits.
+    fn on_duplicate(&mut self, slot: usize, request: u64) -> bool {
         self.stats.duplicates += 1;
         let entry = self.clients.entries[slot];
         let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
@@ -738,15 +766,23 @@ impl Leader {
             // Taken by an earlier leader, beyond the log this one holds: it
             // cannot say where, nor take it again. The client must be told.
             self.stats.in_doubt += 1;
-            return self.queue_busy(addr, entry.id, request, BusyReason::EpochChanged);
+            self.queue_busy(addr, entry.id, request, BusyReason::EpochChanged);
+            return false;
         }
-        let entry = &mut self.clients.entries[slot];
-        let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
-        if request < remembered || request >= entry.notified_next {
-            return;
+        request >= remembered && request < entry.notified_next
+    }
+
+    /// Queues requests to tell again; a range of the same client to the
+    /// same address that meets it grows instead.
+    fn queue_retell(&mut self, retell: Retell) {
+        let meets = |r: &&mut Retell| {
+            r.client == retell.client && r.addr == retell.addr && r.first <= retell.end && retell.first <= r.end
+        };
+        if let Some(queued) = self.retells.iter_mut().find(meets) {
+            (queued.first, queued.end) = (queued.first.min(retell.first), queued.end.max(retell.end));
+        } else if self.retells.len() < self.config.clients_max {
+            self.retells.push_back(retell);
         }
-        entry.notified_next = request;
-        self.clients.mark_dirty(slot);
     }
 
     /// One BUSY per client a flush: the one naming the lowest request, with
@@ -765,19 +801,33 @@ impl Leader {
 
     fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
-        self.last_ack_ns[node.index()] = now;
-        let before = self.member_addr[node.index()].replace((from, true));
-        if !matches!(before, Some((_, true))) {
-            self.unacked = self.unacked.saturating_sub(1);
-        }
+        let held = ack.seq_held.get();
+        let before = self.member_addr[node.index()];
         if let Some((before, true)) = before
             && before != from
         {
-            self.stats.ack_source_changes += 1;
             self.ack_source_change = Some((node, before, from));
+            // Its repairs follow it to a new address once it shows more than
+            // it ACKed from the old one, or once the old one fell silent past
+            // two keepalives (it restarted on another port): a recorded ACK
+            // replayed from elsewhere shows neither, and would otherwise
+            // send the member's repairs there (with a replayed NAK, a
+            // thousand times the two datagrams' size).
+            let silent = now >= self.last_ack_ns[node.index()] + 2 * crate::core::KEEPALIVE_NS;
+            if held <= self.held[node.index()] && !silent {
+                self.stats.ack_moves_refused += 1;
+                // Less is believed from anywhere: it may have restarted empty.
+                self.held[node.index()] = self.held[node.index()].min(held);
+                return;
+            }
+            self.stats.ack_source_changes += 1;
+        }
+        self.last_ack_ns[node.index()] = now;
+        self.member_addr[node.index()] = Some((from, true));
+        if !matches!(before, Some((_, true))) {
+            self.unacked = self.unacked.saturating_sub(1);
         }
         let newest = self.ring.seq_next() - 1;
-        let held = ack.seq_held.get();
         if held > newest {
             // A follower of this epoch only ever holds this leader's log:
             // more means another history, as when a member restarted
@@ -898,6 +948,9 @@ impl Leader {
         if let Some(transmit) = self.transmit_commit_notice(buf) {
             return Some(transmit);
         }
+        if let Some(transmit) = self.transmit_retell(buf) {
+            return Some(transmit);
+        }
         if now >= self.multicast_at + self.config.heartbeat_interval_ns {
             return Some(self.transmit_heartbeat(now, buf));
         }
@@ -990,36 +1043,10 @@ impl Leader {
             };
             let mut writer =
                 FrameWriter::commit(buf, &self.header, entry.id, Seq(self.commit)).expect("mtu holds a COMMIT");
-            // A sequence not known here (an elected leader's gap) is skipped:
-            // asked for again, it is answered "in doubt".
-            let known = |request: u64| self.clients.seq_of(slot, request);
-            let seq_of = |request: u64| known(request).unwrap_or(u64::MAX);
             // Requests older than the table remembers cannot be pending.
             let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
-            let mut request = entry.notified_next.max(remembered);
-            let mut full = false;
-            loop {
-                while request < entry.request_next && known(request).is_none() {
-                    request += 1;
-                }
-                if request == entry.request_next || seq_of(request) > self.commit {
-                    break;
-                }
-                // One run: consecutive requests at consecutive committed sequences.
-                let seq = seq_of(request);
-                let mut count = 1;
-                while request + count < entry.request_next
-                    && seq_of(request + count) == seq + count
-                    && seq + count <= self.commit
-                {
-                    count += 1;
-                }
-                if !writer.push_run(&CommitRun::new(request, Seq(seq), count as u32)) {
-                    full = true;
-                    break;
-                }
-                request += count;
-            }
+            let (request, full) =
+                self.push_commit_runs(&mut writer, slot, entry.notified_next.max(remembered), entry.request_next);
             self.clients.entries[slot].notified_next = request;
             self.clients.entries[slot].dirty = false;
             if full {
@@ -1032,6 +1059,63 @@ impl Leader {
         }
         None
     }
+
+    /// Commits told again, each to the address of the resend that asked.
+    fn transmit_retell(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        while let Some(retell) = self.retells.pop_front() {
+            // Its client gave its place up since: it hears no more of them.
+            let Some(slot) = self.clients.slot(retell.client) else { continue };
+            let mut writer =
+                FrameWriter::commit(buf, &self.header, retell.client, Seq(self.commit)).expect("mtu holds a COMMIT");
+            let remembered = self.clients.entries[slot].request_next.saturating_sub(self.clients.pending_max as u64);
+            let (next, full) = self.push_commit_runs(&mut writer, slot, retell.first.max(remembered), retell.end);
+            if full {
+                self.retells.push_front(Retell { first: next, ..retell });
+            }
+            if writer.count() > 0 {
+                self.stats.commits_sent += 1;
+                return Some(Transmit { dest: Dest::Unicast(retell.addr), len: writer.finish() });
+            }
+        }
+        None
+    }
+
+    /// Pushes `slot`'s committed requests from `request` up to `end` as
+    /// runs, up to the first not committed; returns where it stopped, and
+    /// whether the frame filled first.
+    fn push_commit_runs(&self, writer: &mut FrameWriter<'_>, slot: usize, mut request: u64, end: u64) -> (u64, bool) {
+        // A sequence not known here (an elected leader's gap) is skipped:
+        // asked for again, it is answered "in doubt".
+        let known = |request: u64| self.clients.seq_of(slot, request);
+        let seq_of = |request: u64| known(request).unwrap_or(u64::MAX);
+        loop {
+            while request < end && known(request).is_none() {
+                request += 1;
+            }
+            if request == end || seq_of(request) > self.commit {
+                return (request, false);
+            }
+            // One run: consecutive requests at consecutive committed sequences.
+            let seq = seq_of(request);
+            let mut count = 1;
+            while request + count < end && seq_of(request + count) == seq + count && seq + count <= self.commit {
+                count += 1;
+            }
+            if !writer.push_run(&CommitRun::new(request, Seq(seq), count as u32)) {
+                return (request, true);
+            }
+            request += count;
+        }
+    }
+}
+
+/// Requests `[first, end)` of `client` told again at `addr`.
+#[derive(Clone, Copy, Debug)]
+struct Retell {
+    addr: SocketAddr,
+    client: ClientId,
+    first: u64,
+    end: u64,
 }
 
 mod journal;

@@ -486,6 +486,56 @@ fn an_idle_client_gives_its_place_up_and_resumes_where_it_stopped() {
     assert_eq!(leader.stats().duplicates, 1);
 }
 
+/// A COMMIT's runs as (first request, first sequence, count).
+type Runs = Vec<(u64, u64, u32)>;
+
+/// Each COMMIT `leader` sends at `now`: where to, and its runs.
+fn commits_sent(leader: &mut Leader, now: Nanos) -> Vec<(Dest, Runs)> {
+    let mut buf = vec![0; 1472];
+    let mut told = Vec::new();
+    while let Some(t) = leader.poll_transmit(now, &mut buf) {
+        if let crate::wire::Frame::Commit(commit) = crate::wire::parse(&buf[..t.len]).unwrap().frame {
+            let runs = commit.runs.iter().map(|r| (r.request.get(), r.seq.get(), r.count.get())).collect();
+            told.push((t.dest, runs));
+        }
+    }
+    told
+}
+
+/// A reviewer replayed one recorded SUBMIT, client 42's request 1, from
+/// another address: the leader told every later commit of that client
+/// again, there (35 COMMITs, 483 times the replay's size, on every
+/// replay), and took that address for the client's own notices too. A
+/// SUBMIT of requests already told is answered with those requests only,
+/// at its source, and only a new request moves a client's notices.
+#[test]
+fn a_resent_submit_is_told_its_own_requests_only_and_moves_no_notices() {
+    let config = Config::default();
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let (client, elsewhere) = (addr(9), addr(66));
+    // Two clients in turn: client 42's requests sit at every other sequence.
+    for request in 1..=200 {
+        leader.handle_datagram(request, client, &raw_submit(&config, 42, request, b"a"));
+        leader.handle_datagram(request, addr(8), &raw_submit(&config, 43, request, b"b"));
+    }
+    sent(&mut leader, 300);
+    leader.handle_datagram(301, addr(11), &ack_of(&config, 1, 400));
+    let told = commits_sent(&mut leader, 302);
+    assert!(told.iter().any(|(dest, _)| *dest == Dest::Unicast(client)), "client 42 told at its address");
+    leader.handle_datagram(303, elsewhere, &raw_submit(&config, 42, 1, b"a"));
+    leader.handle_datagram(303, elsewhere, &raw_submit_of(&config, 42, 7..=9, b"a"));
+    let again = commits_sent(&mut leader, 304);
+    let expected = [(1, 1, 1), (7, 13, 1), (8, 15, 1), (9, 17, 1)];
+    let runs: Vec<_> = again.iter().flat_map(|(dest, runs)| runs.iter().map(move |r| (*dest, *r))).collect();
+    assert_eq!(runs, expected.iter().map(|&r| (Dest::Unicast(elsewhere), r)).collect::<Vec<_>>());
+    assert_eq!(leader.stats().events_stamped, 400, "nothing sequenced twice");
+    // Its next new request commits, and is told where the client is.
+    leader.handle_datagram(305, client, &raw_submit(&config, 42, 201, b"a"));
+    sent(&mut leader, 306);
+    leader.handle_datagram(307, addr(11), &ack_of(&config, 1, 401));
+    assert_eq!(commits_sent(&mut leader, 308), vec![(Dest::Unicast(client), vec![(201, 401, 1)])]);
+}
+
 /// A NAK as member `node`, from wherever it is sent, for `first..end`.
 fn nak(config: &Config, node: u16, first: u64, end: u64) -> Vec<u8> {
     let mut buf = vec![0; 256];
@@ -543,6 +593,45 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
     leader.handle_datagram(400_000, victim, &nak(&config, 1, 2, 5));
     assert!(dests(&mut leader, 400_000).iter().all(|d| *d == Dest::Unicast(addr(11))));
     assert!(leader.stats().repairs_over_budget >= 1, "{:?}", leader.stats());
+}
+
+/// A reviewer replayed a follower's recorded ACK and NAK from another
+/// address, without failover: the ACK moved the member's repairs there,
+/// and the NAK sent up to `nak_events_max` events after them (94–141
+/// RETRANSMITs, 924–1,386 times the two datagrams' size). An ACK from
+/// elsewhere moves a member's repairs only once it shows more than the
+/// member held, or once the member's own address fell silent past two
+/// keepalives (it restarted on another port).
+#[test]
+fn a_replayed_ack_moves_no_repairs_while_the_member_acks_from_its_own_address() {
+    let config = Config::default();
+    let mut leader = one_event_acked_by_follower_1(&config);
+    let unicasts = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
+        let mut buf = vec![0; 1472];
+        let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
+        dests.into_iter().filter(|d| *d != Dest::Group).collect()
+    };
+    unicasts(&mut leader, 60);
+    let victim = addr(666);
+    leader.handle_datagram(100, victim, &ack_of(&config, 1, 1));
+    leader.handle_datagram(100, victim, &nak(&config, 1, 1, 2));
+    assert_eq!(unicasts(&mut leader, 100), [Dest::Unicast(addr(11))], "the repair goes to member 1");
+    assert_eq!(leader.stats().ack_moves_refused, 1);
+    assert_eq!(leader.ack_source_changed(), Some((NodeId(1), addr(11), victim)), "named for the operator");
+    // Restarted on another port, holding nothing: believed at once, and
+    // its repairs follow once its old address has been silent long enough.
+    let restarted = addr(21);
+    leader.handle_datagram(200, restarted, &ack_of(&config, 1, 0));
+    assert_eq!(leader.stats().ack_moves_refused, 2);
+    let later = 50 + 2 * crate::core::KEEPALIVE_NS;
+    leader.handle_datagram(later, restarted, &ack_of(&config, 1, 0));
+    leader.handle_datagram(later, restarted, &nak(&config, 1, 1, 2));
+    assert_eq!(unicasts(&mut leader, later), [Dest::Unicast(restarted)]);
+    // More than it held moves its repairs at once (another id's process ahead).
+    leader.handle_datagram(later + 1, addr(31), &ack_of(&config, 1, 1));
+    leader.handle_datagram(later + 1, addr(31), &nak(&config, 1, 1, 2));
+    assert_eq!(unicasts(&mut leader, later + 1), [Dest::Unicast(addr(31))]);
+    assert_eq!((leader.stats().ack_source_changes, leader.stats().ack_moves_refused), (2, 2));
 }
 
 /// A security review: an observer's repairs go to its NAK's source, so a
