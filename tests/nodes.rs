@@ -787,6 +787,19 @@ fn a_running_nodes_counters_are_scraped_over_http() {
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }
+    // A reviewer's health check passed a leader whose followers were gone
+    // (commits impossible): it fails now, naming why.
+    let (mut code, mut table) = (0, String::new());
+    for _ in 0..40 {
+        (code, table) = common::run(common::SEQCAST, &common::strings(&["stat", &leader_at, "--once"]));
+        if table.contains("BELOW QUORUM") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(table.contains("BELOW QUORUM: hears 1 of the 2 nodes a commit needs"), "{table}");
+    assert!(table.contains("follower 1 silent") && table.contains("follower 2 silent"), "{table}");
+    assert_eq!(code, 1, "{table}");
     assert_eq!(cluster.leader.stop(), 0);
     let (code, text) = stat();
     assert_eq!(code, 1, "the nodes stopped, and their notes went with them: {text}");
@@ -795,7 +808,9 @@ fn a_running_nodes_counters_are_scraped_over_http() {
 
 /// Issue 17: latency over time. The load generator prints each second's
 /// p50/p99 and writes an HdrHistogram interval log that HdrHistogram's own
-/// tools read; its intervals add up to every commit.
+/// tools read (a reviewer's Python port of its reader refused the
+/// uncompressed form it was first written in); its intervals add up to
+/// every commit.
 #[test]
 fn the_load_generator_logs_latency_over_time() {
     use hdrhistogram::serialization::Deserializer;
@@ -810,6 +825,9 @@ fn the_load_generator_logs_latency_over_time() {
     for entry in IntervalLogIterator::new(&text) {
         if let LogEntry::Interval(interval) = entry.expect("a well-formed interval log") {
             let bytes = base64_decode(interval.encoded_histogram());
+            // The compressed V2 cookie: HdrHistogram's own log readers
+            // (Java's, and its ports) decode no other form.
+            assert_eq!(bytes[..4], 0x1c84_9314u32.to_be_bytes(), "a compressed histogram");
             let histogram: hdrhistogram::Histogram<u64> =
                 Deserializer::new().deserialize(&mut bytes.as_slice()).expect("a histogram");
             total += histogram.len();

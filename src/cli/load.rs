@@ -103,8 +103,12 @@ pub fn run_with_progress(
     stop: &AtomicBool,
 ) -> Result<LoadReport, NetError> {
     let progress = Progress::default();
-    let mut serializer = hdrhistogram::serialization::V2Serializer::new();
-    let began = std::time::SystemTime::now();
+    // Compressed, as HdrHistogram's log readers (Java's, and its ports)
+    // decode only that form.
+    let mut serializer = hdrhistogram::serialization::V2DeflateSerializer::new();
+    let (began, started) = (std::time::SystemTime::now(), std::time::Instant::now());
+    // Where the interval being counted began, since `started`.
+    let mut tick = Duration::ZERO;
     let mut file = hlog.map(std::io::BufWriter::new);
     let mut log = match file.as_mut() {
         Some(out) => Some(
@@ -119,7 +123,6 @@ pub fn run_with_progress(
     };
     let report = std::thread::scope(|scope| {
         let worker = scope.spawn(|| load::run(options, &progress, stop));
-        let mut seconds = 0;
         let target = match &options.members {
             Some(members) => format!("any member ({})", members.len()),
             None => options.leader.to_string(),
@@ -138,7 +141,6 @@ pub fn run_with_progress(
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
-            seconds += 1;
             let (submitted, committed) =
                 (progress.submitted.load(Ordering::Relaxed), progress.committed.load(Ordering::Relaxed));
             stalled = if committed == committed_before && submitted > committed { stalled + 1 } else { 0 };
@@ -197,10 +199,12 @@ pub fn run_with_progress(
                 );
                 shape_warned = true;
             }
+            // Each interval as long as it really ran: a busy host stretches
+            // the hundred sleeps of a "second".
             let interval = progress.take_interval();
+            let start = std::mem::replace(&mut tick, started.elapsed());
             if let Some(log) = log.as_mut() {
-                let start = Duration::from_secs(seconds - 1);
-                log.write_histogram(&interval, start, Duration::from_secs(1), None)
+                log.write_histogram(&interval, start, tick - start, None)
                     .map_err(|e| NetError::Io(std::io::Error::other(format!("--hlog: {e:?}"))))?;
             }
             if !quiet && !worker.is_finished() {
@@ -216,7 +220,8 @@ pub fn run_with_progress(
                     )
                 };
                 println!(
-                    "[load {seconds}s] submitted {submitted} of {} committed {committed}; this second {latency}",
+                    "[load {:.0}s] submitted {submitted} of {} committed {committed}; this second {latency}",
+                    tick.as_secs_f64(),
                     options.count
                 );
             }
@@ -227,9 +232,8 @@ pub fn run_with_progress(
         // What came after the last whole second.
         let rest = progress.take_interval();
         if let Some(log) = log.as_mut().filter(|_| !rest.is_empty()) {
-            let start = Duration::from_secs(seconds);
-            let length = began.elapsed().unwrap_or_default().saturating_sub(start).max(Duration::from_millis(1));
-            log.write_histogram(&rest, start, length, None)
+            let length = started.elapsed().saturating_sub(tick).max(Duration::from_millis(1));
+            log.write_histogram(&rest, tick, length, None)
                 .map_err(|e| NetError::Io(std::io::Error::other(format!("--hlog: {e:?}"))))?;
         }
         Ok(report)

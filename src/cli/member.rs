@@ -428,14 +428,17 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 // Leading or standing: what it said as a follower is over.
                 None => unanswered = Default::default(),
             }
+            let io = driver.stats();
             let part = super::metrics::MemberPart {
                 rejects: member.rejects(),
                 elections: member.election_stats(),
                 journal_failed: member.is_journal_failed(),
             };
             match (member.leader(), member.follower()) {
-                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, driver.now(), Some(part))),
-                (_, Some(f)) => metrics.publish(super::metrics::follower_page(id.0, f, driver.now(), delivered.get(), Some(part))),
+                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, io, driver.now(), Some(part))),
+                (_, Some(f)) => {
+                    metrics.publish(super::metrics::follower_page(id.0, f, io, driver.now(), delivered.get(), Some(part)))
+                }
                 _ => {}
             }
             if quiet {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use seqcast::core::{ElectionStats, Follower, Leader, Rejects};
+use seqcast::net::DriverStats;
 
 /// What a member adds to its role's page: the datagrams it dropped before
 /// they reached the role (the role's own counts start again at each change
@@ -173,19 +174,24 @@ impl Page {
     }
 
     /// A role's page ends: whether its journal failed (the role's or its
-    /// member's), its rejects (with its member's), its member's elections.
+    /// member's), its rejects (with its member's, and the datagrams its
+    /// driver dropped unopened), its socket errors, its member's elections.
     fn finish(
         mut self,
-        node: u16,
-        n: &str,
+        (node, n): (u16, &str),
         (role, failed): (&Rejects, bool),
+        io: &DriverStats,
         member: Option<MemberPart<'_>>,
     ) -> String {
         let failed = failed || member.is_some_and(|m| m.journal_failed);
         let help = "1 once this node's journal failed (a full disk, an I/O error): it acknowledges no more (a \
                     leader sends nothing its journal lacks, a member neither votes nor stands) until restarted.";
         self.sample("seqcast_journal_failed", "gauge", help, n, u64::from(failed));
-        self.rejects(node, &member.map_or(*role, |m| role.plus(m.rejects)));
+        self.rejects(node, &member.map_or(*role, |m| role.plus(m.rejects)), io);
+        let help = "Sends that failed other than with a full socket buffer (no route, not permitted).";
+        self.sample("seqcast_send_errors_total", "counter", help, n, io.send_errors);
+        let help = "Receives that failed other than with nothing to read.";
+        self.sample("seqcast_recv_errors_total", "counter", help, n, io.recv_errors);
         if let Some(m) = member {
             self.elections(n, m.elections);
         }
@@ -203,9 +209,12 @@ impl Page {
         self.sample("seqcast_quorum", "gauge", help, labels, config.quorum() as u64);
     }
 
-    /// Rejected datagrams by reason.
-    fn rejects(&mut self, node: u16, r: &Rejects) {
-        for (reason, count) in r.by_reason() {
+    /// Rejected datagrams by reason: those that failed authentication
+    /// (dropped by the driver, unopened) first.
+    fn rejects(&mut self, node: u16, r: &Rejects, io: &DriverStats) {
+        let [short, no_key, bad_tag] = io.auth_failed;
+        let auth = [("auth_short", short), ("auth_no_key", no_key), ("auth_bad_tag", bad_tag)];
+        for (reason, count) in auth.into_iter().chain(r.by_reason()) {
             let labels = format!("{{node=\"{node}\",reason=\"{reason}\"}}");
             let help = "Datagrams dropped on receipt, by reason.";
             self.sample("seqcast_rejects_total", "counter", help, &labels, count);
@@ -218,7 +227,13 @@ impl Page {
 }
 
 /// A leader's page; `node` is its id, `now` the time on its clock.
-pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member: Option<MemberPart<'_>>) -> String {
+pub fn leader_page(
+    node: u16,
+    leader: &Leader,
+    io: &DriverStats,
+    now: seqcast::core::Nanos,
+    member: Option<MemberPart<'_>>,
+) -> String {
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = leader.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
@@ -258,7 +273,7 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member
         let help = "NAKs a follower sent this leader.";
         page.sample("seqcast_follower_naks_total", "counter", help, &labels, leader.naks_by_member()[id]);
     }
-    page.finish(node, &n, (leader.rejects(), leader.is_journal_failed()), member)
+    page.finish((node, &n), (leader.rejects(), leader.is_journal_failed()), io, member)
 }
 
 /// A follower's page; `node` is its id, `delivered` the events it handed
@@ -266,6 +281,7 @@ pub fn leader_page(node: u16, leader: &Leader, now: seqcast::core::Nanos, member
 pub fn follower_page(
     node: u16,
     follower: &Follower,
+    io: &DriverStats,
     now: seqcast::core::Nanos,
     delivered: u64,
     member: Option<MemberPart<'_>>,
@@ -302,7 +318,7 @@ pub fn follower_page(
         s.acks_covered,
     );
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
-    page.finish(node, &n, (follower.rejects(), follower.is_journal_failed()), member)
+    page.finish((node, &n), (follower.rejects(), follower.is_journal_failed()), io, member)
 }
 
 #[cfg(test)]
@@ -330,7 +346,7 @@ mod tests {
     fn a_leader_page_keeps_each_metric_in_one_group() {
         let config = Config { nodes: 4, ..Config::default() };
         let leader = Leader::new(config, 0).unwrap();
-        let page = leader_page(0, &leader, 0, None);
+        let page = leader_page(0, &leader, &DriverStats::default(), 0, None);
         assert_grouped(&page);
         for f in 1..=3 {
             assert!(page.contains(&format!("seqcast_follower_held{{node=\"0\",follower=\"{f}\"}} 0\n")), "{page}");
@@ -341,7 +357,7 @@ mod tests {
     #[test]
     fn a_follower_page_keeps_each_metric_in_one_group() {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0);
-        let page = follower_page(1, &follower.unwrap(), 2_500_000_000, 0, None);
+        let page = follower_page(1, &follower.unwrap(), &DriverStats::default(), 2_500_000_000, 0, None);
         assert_grouped(&page);
         // No leader heard since it started, 2.5 s ago.
         assert!(page.contains("seqcast_leader_silent_seconds{node=\"1\"} 2.500\n"), "{page}");
@@ -353,10 +369,25 @@ mod tests {
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
         let elections = ElectionStats { won: 2, ..ElectionStats::default() };
         let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true };
-        let page = follower_page(1, &follower, 0, 0, Some(part));
+        let page = follower_page(1, &follower, &DriverStats::default(), 0, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
         assert!(page.contains("seqcast_elections_won_total{node=\"1\"} 2\n"), "{page}");
         assert!(page.contains("seqcast_journal_failed{node=\"1\"} 1\n"), "{page}");
+    }
+
+    /// A reviewer gave a follower another cluster's key: its stop line
+    /// counted 5,615 datagrams that failed authentication, while its page
+    /// (and `seqcast stat`'s rejects, their sum) said 0.
+    #[test]
+    fn datagrams_dropped_unopened_count_among_the_rejects() {
+        let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
+        let mut io = DriverStats::default();
+        (io.auth_failed, io.send_errors) = ([1, 2, 5615], 3);
+        let page = follower_page(1, &follower, &io, 0, 0, None);
+        assert_grouped(&page);
+        assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"auth_bad_tag\"} 5615\n"), "{page}");
+        assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"auth_short\"} 1\n"), "{page}");
+        assert!(page.contains("seqcast_send_errors_total{node=\"1\"} 3\n"), "{page}");
     }
 }

@@ -35,8 +35,8 @@ pub struct Cli {
 /// What every exit code means, for `seqcast --help` and the man page.
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error, said on stderr (demo: an event was lost; sim: an \
                           invariant failed; journal verify: damage found; promote: no election followed; stat: a \
-                          node did not answer or is not running); 2 the command line did not parse; 3 a follower whose leader \
-                          restarted in a new epoch, a member whose cluster elected a leader without commits it \
+                          node did not answer, is not running or reports a fault); 2 the command line did not \
+                          parse; 3 a follower whose leader restarted in a new epoch, a member whose cluster elected a leader without commits it \
                           knows, or a sequencer whose followers acknowledged more than it sequenced; 4 the load generator left events unconfirmed.";
 /// The exit codes of a command that only reads or writes files.
 const EXIT_PLAIN: &str = "Exit codes: 0 success; 1 an error (said on stderr); 2 the command line did not parse.";
@@ -100,10 +100,11 @@ enum Command {
     Sim(sim::SimArgs),
     /// Show running nodes' counters, one line a node, each second (read
     /// from their --metrics endpoints).
-    #[command(after_help = "Exit codes: 0 success; 1 a node did not answer, a node of the --cluster file whose \
-                            address is this host's is not running (noted by this user), a split cluster (two \
-                            leaders in one epoch or of two shapes), or an error (said on stderr); 2 the command \
-                            line did not parse.")]
+    #[command(after_help = "Exit codes: 0 success; 1 (with --once) a node did not answer, a node of the --cluster \
+                            file whose address is this host's is not running (noted by this user), a node reports \
+                            a fault (JOURNAL FAILED, NO LEADER HEARD, BELOW QUORUM), a split cluster (two leaders \
+                            in one epoch or of two shapes), or an error (said on stderr); 2 the command line did \
+                            not parse.")]
     Stat(stat::StatArgs),
     /// Print a shell's completion script for seqcast.
     #[command(after_help = EXIT_PLAIN)]

@@ -713,7 +713,7 @@ pub fn io_text(driver: &Driver) -> String {
     let [short, no_key, bad_tag] = s.auth_failed;
     format!(
         "sent {} datagrams in {} system calls ({} refused: buffer full), received {} in {} messages, {} turns, \
-         timer armed {} times; failed authentication {} (short {short}, no key {no_key}, bad tag {bad_tag})",
+         timer armed {} times; failed authentication {} (short {short}, no key {no_key}, bad tag {bad_tag}){}",
         s.datagrams_out,
         s.send_calls,
         s.send_would_block,
@@ -722,6 +722,10 @@ pub fn io_text(driver: &Driver) -> String {
         s.turns,
         s.timer_arms,
         short + no_key + bad_tag,
+        match (s.send_errors, s.recv_errors) {
+            (0, 0) => String::new(),
+            (send, recv) => format!("; socket errors: send {send}, receive {recv}"),
+        },
     )
 }
 
@@ -806,7 +810,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
-        metrics.publish(super::metrics::leader_page(me, leader, driver.now(), None));
+        metrics.publish(super::metrics::leader_page(me, leader, driver.stats(), driver.now(), None));
         if !quiet {
             let s = leader.stats();
             println!(
@@ -971,7 +975,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
-            metrics.publish(super::metrics::follower_page(id.0, follower, driver.now(), delivered.get(), None));
+            let page = super::metrics::follower_page(id.0, follower, driver.stats(), driver.now(), delivered.get(), None);
+            metrics.publish(page);
             if !quiet {
                 println!(
                     "{warn}[follower {id}{}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",

@@ -28,8 +28,10 @@ pub struct StatArgs {
     cluster: Option<std::path::PathBuf>,
     /// Print one table and exit (exit 1 if a node did not answer or has no
     /// counters yet, a node of the cluster file whose address is this
-    /// host's is not running, or the cluster is split: two leaders in one
-    /// epoch or of two shapes).
+    /// host's is not running, a node reports a fault in capitals (its
+    /// journal failed, it hears no leader, a leader hears too few followers
+    /// to commit), or the cluster is split: two leaders in one epoch or of
+    /// two shapes).
     #[arg(long)]
     once: bool,
 }
@@ -38,7 +40,10 @@ pub struct StatArgs {
 fn scrape(addr: SocketAddr) -> Result<BTreeMap<String, f64>, String> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).map_err(|e| e.to_string())?;
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: seqcast\r\n\r\n").map_err(|e| e.to_string())?;
+    // Read to the end: a server that keeps connections open (another
+    // service on that port) must close this one too.
+    let request = b"GET /metrics HTTP/1.1\r\nHost: seqcast\r\nConnection: close\r\n\r\n";
+    stream.write_all(request).map_err(|e| e.to_string())?;
     let mut page = String::new();
     stream.read_to_string(&mut page).map_err(|e| match e.kind() {
         // A node stopped (SIGSTOP) or starved accepts and does not answer.
@@ -77,8 +82,12 @@ type Leading = (String, u64, u32);
 /// A leading node's cluster id, where its page gives it.
 type ClusterOf = Option<u64>;
 
-/// One node's line, and, if it leads, who it is and in which cluster.
-fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), String> {
+/// One node's line, whether it reports a fault, and, if it leads, who it
+/// is and in which cluster.
+type Row = (String, bool, Option<(ClusterOf, Leading)>);
+
+/// One node's [`Row`].
+fn row(addr: SocketAddr) -> Result<Row, String> {
     let s = scrape(addr).map_err(|e| format!("no answer: {e}"))?;
     // A node serves its first page at its first status tick, a second
     // after its loop starts (after any journal replay): until then nothing
@@ -93,8 +102,18 @@ fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), Strin
     }
     let leading = first(&s, "seqcast_leading") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));
+    let mut failed = String::new();
     let lag = if leading {
-        lag_text(&s)
+        let (text, heard) = lag_text(&s);
+        // It counts itself: a commit needs `quorum - 1` followers heard.
+        let quorum = first(&s, "seqcast_quorum").unwrap_or(0.0) as usize;
+        if heard + 1 < quorum {
+            failed.push_str(&format!(
+                "  BELOW QUORUM: hears {} of the {quorum} nodes a commit needs, itself counted: nothing commits",
+                heard + 1
+            ));
+        }
+        text
     } else {
         let held = first(&s, "seqcast_held").unwrap_or(0.0);
         // Sequences it was told are gone (UNRECOVERABLE): a hole in its log.
@@ -102,7 +121,9 @@ fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), Strin
         let lost = if lost > 0.0 { format!(" lost {lost}") } else { String::new() };
         format!("held {held} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
-    let mut failed = if first(&s, "seqcast_journal_failed") == Some(1.0) { "  JOURNAL FAILED" } else { "" }.to_string();
+    if first(&s, "seqcast_journal_failed") == Some(1.0) {
+        failed.push_str("  JOURNAL FAILED");
+    }
     // Frames of members whose cluster file gives another shape, dropped
     // since it started: files that differ, a split with one leader or two.
     let other = s.iter().filter(|(k, _)| k.contains("reason=\"other_shape\"")).map(|(_, v)| *v).sum::<f64>();
@@ -124,7 +145,7 @@ fn row(addr: SocketAddr) -> Result<(String, Option<(ClusterOf, Leading)>), Strin
     let nodes = first(&s, "seqcast_cluster_nodes").unwrap_or(0.0) as u32;
     let shape = (nodes << 16) | first(&s, "seqcast_quorum").unwrap_or(0.0) as u32;
     let cluster = first(&s, "seqcast_cluster_id").map(|id| id as u64);
-    Ok((line, leading.then_some((cluster, (node, epoch as u64, shape)))))
+    Ok((line, !failed.is_empty(), leading.then_some((cluster, (node, epoch as u64, shape)))))
 }
 
 /// What two or more nodes of one cluster that each say they lead mean, and
@@ -247,9 +268,11 @@ pub fn run(args: &StatArgs) -> ExitCode {
         };
         // Per cluster (the name's first field), the nodes that lead.
         let mut leaders: BTreeMap<String, Vec<Leading>> = BTreeMap::new();
+        let mut faults = false;
         for (name, addr) in nodes {
             match row(addr) {
-                Ok((line, leading)) => {
+                Ok((line, fault, leading)) => {
+                    faults |= fault;
                     println!("{name}{line}");
                     if let Some((id, leader)) = leading {
                         // By the cluster id its page gives, else its name's.
@@ -276,10 +299,11 @@ pub fn run(args: &StatArgs) -> ExitCode {
             }
         }
         if args.once {
-            return match (failed, split) {
-                (_, true) => fail("the cluster is split: more than one leader (above)"),
-                (true, false) => fail("a node did not answer, has no counters yet, or is not running"),
-                (false, false) => ExitCode::SUCCESS,
+            return match (failed, split, faults) {
+                (_, true, _) => fail("the cluster is split: more than one leader (above)"),
+                (true, false, _) => fail("a node did not answer, has no counters yet, or is not running"),
+                (false, false, true) => fail("a node reports a fault (in capitals above)"),
+                (false, false, false) => ExitCode::SUCCESS,
             };
         }
         println!();
@@ -292,9 +316,10 @@ pub fn run(args: &StatArgs) -> ExitCode {
 const SILENT_S: f64 = 1.0;
 
 /// A leader's word on its followers: the largest lag of those it hears
-/// (which follower), then those silent, and for how long. A silent
-/// follower's lag only grows: it is no lag to compare with the others'.
-fn lag_text(s: &BTreeMap<String, f64>) -> String {
+/// (which follower), then those silent, and for how long; and how many it
+/// hears. A silent follower's lag only grows: it is no lag to compare with
+/// the others'.
+fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
     let of = |name: &str, follower: &str| {
         s.iter().find(|(k, _)| k.starts_with(name) && k.contains(&format!("follower=\"{follower}\""))).map(|(_, v)| *v)
     };
@@ -303,15 +328,20 @@ fn lag_text(s: &BTreeMap<String, f64>) -> String {
         .filter(|k| k.starts_with("seqcast_follower_lag_events{"))
         .filter_map(|k| k.split("follower=\"").nth(1)?.split('"').next())
         .collect();
-    let (mut worst, mut silent) = (None::<(f64, f64, &str)>, Vec::new());
+    let (mut worst, mut silent, mut heard) = (None::<(f64, f64, &str)>, Vec::new(), 0);
     for f in followers {
         let (events, seconds) = (of("seqcast_follower_lag_events{", f), of("seqcast_follower_lag_seconds{", f));
         let (events, seconds) = (events.unwrap_or(0.0), seconds.unwrap_or(0.0));
+        // Idle or not: a live follower ACKs a keepalive every 250 ms.
         match of("seqcast_follower_ack_age_seconds{", f) {
             Some(age) if age > SILENT_S => silent.push(format!("follower {f} silent {age:.1} s")),
-            None if seconds > SILENT_S => silent.push(format!("follower {f} never heard")),
-            _ if worst.is_none_or(|(_, w, _)| seconds > w) => worst = Some((events, seconds, f)),
-            _ => {}
+            None => silent.push(format!("follower {f} never heard")),
+            _ => {
+                heard += 1;
+                if worst.is_none_or(|(_, w, _)| seconds > w) {
+                    worst = Some((events, seconds, f));
+                }
+            }
         }
     }
     let mut text = match worst {
@@ -323,7 +353,7 @@ fn lag_text(s: &BTreeMap<String, f64>) -> String {
     for said in silent {
         text.push_str(&format!("; {said}"));
     }
-    text
+    (text, heard)
 }
 
 #[cfg(test)]
@@ -359,11 +389,15 @@ mod tests {
             s
         };
         let text = lag_text(&page(&[("0", 3_177_824.0, 2.1456, Some(2.2)), ("1", 12.0, 0.0004, Some(0.001))]));
-        assert_eq!(text, "max follower lag 12 (0.4 ms, follower 1); follower 0 silent 2.2 s");
+        assert_eq!(text, ("max follower lag 12 (0.4 ms, follower 1); follower 0 silent 2.2 s".into(), 1));
         let text = lag_text(&page(&[("0", 0.0, 0.0, Some(0.1)), ("1", 0.0, 0.0, Some(0.1))]));
-        assert_eq!(text, "max follower lag 0 (0.0 ms)");
+        assert_eq!(text, ("max follower lag 0 (0.0 ms)".into(), 2));
         let text = lag_text(&page(&[("0", 500.0, 3.0, None), ("1", 3.0, 0.0002, Some(0.0))]));
-        assert_eq!(text, "max follower lag 3 (0.2 ms, follower 1); follower 0 never heard");
+        assert_eq!(text, ("max follower lag 3 (0.2 ms, follower 1); follower 0 never heard".into(), 1));
+        // A reviewer's idle leader, follower 1 never started: it read "max
+        // follower lag 0 (0.0 ms)", as if both were there.
+        let text = lag_text(&page(&[("0", 0.0, 0.0, Some(0.1)), ("1", 0.0, 0.0, None)]));
+        assert_eq!(text, ("max follower lag 0 (0.0 ms); follower 1 never heard".into(), 1));
     }
 
     /// An operator's trial ran two members on a 3-node file beside three on
