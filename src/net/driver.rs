@@ -146,6 +146,8 @@ pub struct Driver {
     timer: TimerFd,
     /// When `timer` fires, as last armed (0: not armed, or fired).
     armed_at: Nanos,
+    /// When epoll last said which sockets are readable (idle block).
+    polled_at: Nanos,
     batch: RecvBatch,
     mtu: usize,
     /// Room for the datagrams of one segmented send, `mtu` bytes each.
@@ -222,6 +224,7 @@ impl Driver {
             idle,
             timer,
             armed_at: 0,
+            polled_at: 0,
             batch: RecvBatch::new(messages, message_bytes),
             mtu,
             tx: crate::core::prefaulted(segments * mtu),
@@ -262,8 +265,20 @@ impl Driver {
         for i in 0..self.sockets.len() {
             self.read(i, machine);
         }
-        let now = self.clock.now();
-        if machine.poll_timeout().is_some_and(|at| at <= now) {
+        let mut now = self.clock.now();
+        let due = |timeout: Option<Nanos>, now: Nanos| timeout.is_some_and(|at| at <= now);
+        if self.idle == Idle::Block && now > self.polled_at + LATE_TURN_NS && due(machine.poll_timeout(), now) {
+            // Stopped or starved since epoll last looked (SIGSTOP, a paused
+            // VM): what came meanwhile is read before a timer judges the
+            // peers silent, or a member resumed would stand against the
+            // leader whose frames wait in its socket.
+            self.ready.fill(true);
+            for i in 0..self.sockets.len() {
+                self.read(i, machine);
+            }
+            now = self.clock.now();
+        }
+        if due(machine.poll_timeout(), now) {
             machine.handle_timeout(now);
         }
         // What was appended is written before anything goes out (no
@@ -451,10 +466,18 @@ impl Driver {
             }
             None
         };
-        match self.poll.poll(&mut self.events, timeout) {
+        let mut polled = self.poll.poll(&mut self.events, timeout);
+        if polled.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::Interrupted) {
+            // A signal ends the wait saying nothing of what is readable
+            // (SIGCONT after a SIGSTOP does, however long the stop): look
+            // again, without waiting, before a timer judges the peers silent.
+            polled = self.poll.poll(&mut self.events, Some(Duration::ZERO));
+        }
+        match polled {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
             _ => {}
         }
+        self.polled_at = self.clock.now();
         for event in self.events.iter() {
             match event.token() {
                 TIMER => {
@@ -467,6 +490,10 @@ impl Driver {
         Ok(())
     }
 }
+
+/// A turn this long after epoll last looked reads every socket before it
+/// runs a timer due: the process was stopped or starved meanwhile.
+const LATE_TURN_NS: Nanos = 1_000_000;
 
 /// An armed timer this far ahead may stand for a later deadline.
 const KEEP_ARMED_NS: Nanos = 250_000;
@@ -619,6 +646,33 @@ mod tests {
             driver.turn(&mut beat);
         }
         assert!(beat.fired_at.unwrap() >= due, "fired before it was due");
+    }
+
+    /// A reviewer stopped a member with SIGSTOP for 1.2 s: resumed, it
+    /// stood for election 1.6 ms later ("its leader silent for 1231 ms")
+    /// and deposed a live leader whose frames waited in its socket. Epoll
+    /// had said nothing was readable before the stop; the turn after it
+    /// ran the timer before anything told it of them. A late turn reads
+    /// every socket before a timer.
+    #[test]
+    fn a_turn_long_after_epoll_looked_reads_what_came_before_it_runs_a_timer() {
+        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let to = rx.local_addr().unwrap();
+        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
+        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap();
+        let mut beat = Beat { due: u64::MAX, fired_at: None };
+        driver.turn(&mut beat);
+        // Due now: epoll looks, finds nothing readable.
+        beat.due = 0;
+        driver.wait(&beat, u64::MAX).unwrap();
+        // Stopped here: a datagram comes, and the time passes.
+        tx.send_to(&[1], to).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        driver.turn(&mut beat);
+        assert_eq!(driver.stats().datagrams_in, 1, "read in the late turn");
+        assert_eq!(beat.fired_at, None, "the datagram moved the deadline before the timer ran");
     }
 
     /// Records what the driver asks of it, in order; sends one datagram.
