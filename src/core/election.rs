@@ -305,6 +305,9 @@ pub(super) struct Election {
     /// The epoch the last PROMOTE it acted on named: `seqcast promote`
     /// repeats it until it hears the new leader, and those copies are no news.
     promote_named: Option<Epoch>,
+    /// Each member's address by node id (`Config::members`; empty: none
+    /// known), where a VOTE to it goes.
+    members: Vec<SocketAddr>,
 }
 
 impl Election {
@@ -340,6 +343,7 @@ impl Election {
             catch_up: None,
             fenced_by: None,
             promote_named: None,
+            members: config.members.clone(),
             deferred: None,
             forced_tries: 0,
             rng: seed,
@@ -415,6 +419,13 @@ impl Election {
     /// The highest epoch stood in, voted in or followed, or the role's if newer.
     pub(super) fn promised(&self, role: Epoch) -> Epoch {
         self.promised.max(role)
+    }
+
+    /// Where a VOTE to `candidate` goes: its address in the cluster file,
+    /// not the request's source (a request replayed from elsewhere would
+    /// have every member answer there), else where its request came from.
+    fn vote_to(&self, from: SocketAddr, candidate: NodeId) -> SocketAddr {
+        self.members.get(candidate.index()).copied().unwrap_or(from)
     }
 
     /// Frames of leaders older than this are fenced off.
@@ -600,7 +611,8 @@ impl Election {
             // candidate that may still lose must not.
             if epoch < self.fenced_below && now >= self.noticed_at + self.timeout_ns {
                 self.noticed_at = now;
-                self.owe(Owed::Vote { to: from, candidate: sender, epoch: self.fenced_below, granted: false });
+                let to = self.vote_to(from, sender);
+                self.owe(Owed::Vote { to, candidate: sender, epoch: self.fenced_below, granted: false });
             }
             return Admit::Fenced;
         }
@@ -653,8 +665,8 @@ impl Election {
                 // those that meet every electing set).
                 Some(_) => return None,
             };
-            let fence = known.max(view.epoch);
-            self.owe(Owed::Vote { to: from, candidate, epoch: fence, granted: false });
+            let (fence, to) = (known.max(view.epoch), self.vote_to(from, candidate));
+            self.owe(Owed::Vote { to, candidate, epoch: fence, granted: false });
             return None;
         }
         // A candidate asks again while it stands: the same vote, not counted again.
@@ -680,7 +692,8 @@ impl Election {
             // Promoted, but behind this leader's log: stay, take no new
             // events for a while so it catches up, and let it ask again.
             self.stats.refused += 1;
-            self.owe(Owed::Vote { to: from, candidate, epoch: view.epoch, granted: false });
+            let to = self.vote_to(from, candidate);
+            self.owe(Owed::Vote { to, candidate, epoch: view.epoch, granted: false });
             return Some(Decision::HoldIntake(now + self.timeout_ns));
         } else if view.leading {
             // Forced: step down, and follow whoever wins; if nobody does,
@@ -717,7 +730,8 @@ impl Election {
         // A refusal names the epoch this member is at, so a candidate that
         // fell behind stands next time above it.
         let epoch = if granted { epoch } else { epoch.max(self.promised) };
-        self.owe(Owed::Vote { to: from, candidate, epoch, granted });
+        let to = self.vote_to(from, candidate);
+        self.owe(Owed::Vote { to, candidate, epoch, granted });
         None
     }
 

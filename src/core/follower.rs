@@ -627,9 +627,12 @@ impl Follower {
     }
 
     fn take_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
+        // An observer's hello names client 0, as the leader sends it (one
+        // client's key cannot sign for it, as it could for its own id).
         if let Frame::Busy(busy) = datagram.frame
             && self.observer
             && busy.reason() == BusyReason::Hello
+            && busy.client().get() == 0
             && self.leader_addr == Some(from)
         {
             // Its NAKs were not answered for want of this token: ask again now.

@@ -725,6 +725,14 @@ fn an_observers_nak_is_answered_only_with_its_addresss_token() {
         retry_ns: 0.into(),
     };
     let mut hello = Header::new(Kind::Busy, 0, config.cluster_id, config.epoch);
+    // A security review: a hello naming a client, which that client's key
+    // signs, set a tail's token. The leader's names client 0.
+    let for_42 = crate::wire::Busy { client: 42.into(), ..busy };
+    hello.token = 66.into();
+    let len = crate::wire::emit(&mut buf, &hello, Kind::Busy, &for_42).unwrap();
+    let at = 350 + config.nak_delay_max_ns;
+    observer.handle_datagram(at, addr(1), &buf[..len]);
+    assert!(!naks_token(&mut observer, at + config.nak_delay_min_ns).contains(&66), "not taken");
     hello.token = 77.into();
     let len = crate::wire::emit(&mut buf, &hello, Kind::Busy, &busy).unwrap();
     let at = 400 + config.nak_delay_max_ns;

@@ -655,6 +655,22 @@ fn a_member_back_empty_does_not_answer_where_it_is_fenced() {
     assert_eq!(answer(&mut one, MS, 2, &request(2, 0, (0, 0), false)), Some((4, false)));
 }
 
+/// A security review: a VOTE_REQUEST recorded and resent to the group from
+/// elsewhere had every other member answer at the resend's source. A VOTE
+/// goes to the candidate's address in the cluster file.
+#[test]
+fn a_vote_goes_to_the_candidates_address_not_the_requests_source() {
+    let members = (0..3).map(addr).collect();
+    let config = Config { failover: Failover::Manual, members, ..Config::default() };
+    let mut voter = Member::new(config, NodeId(1), 0).unwrap();
+    for epoch in [0, 2] {
+        voter.handle_datagram(MS, SocketAddr::from(([127, 0, 0, 1], 9999)), &request(2, epoch, (1, 0), true));
+        let mut buf = vec![0; 1472];
+        let sent = voter.poll_transmit(MS, &mut buf).expect("a VOTE");
+        assert_eq!(sent.dest, crate::core::Dest::Unicast(addr(2)), "epoch {epoch}");
+    }
+}
+
 fn ack(from: u16, epoch: u64, held: u64) -> Vec<u8> {
     let body = crate::wire::Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
     frame(Kind::Ack, from, epoch, &body)
