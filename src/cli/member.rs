@@ -647,7 +647,8 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     }
     fail(format!(
         "node {node} did not take the lead within {} ms: is it running, and does it hold every committed event \
-         (its output says why it refused)?",
+         (its output says why it refused)? A member stopped or starved meanwhile may still stand when it reads \
+         the request: see `seqcast stat` before promoting another",
         args.wait_ms
     ))
 }

@@ -35,8 +35,16 @@ pub fn table_header() -> String {
     line + &format!(" {:>10}", "max")
 }
 
-/// One row: count, min, the percentiles and max, in microseconds.
+/// One row: count, min, the percentiles and max, in microseconds (`-`
+/// for each of an empty histogram: no sample is no zero).
 pub fn table_row(name: &str, h: &Histogram<u64>) -> String {
+    if h.is_empty() {
+        let mut line = format!("{name:<28} {:>10} {:>10}", 0, "-");
+        for _ in PERCENTILES {
+            let _ = write!(line, " {:>10}", "-");
+        }
+        return line + &format!(" {:>10}", "-");
+    }
     let mut line = format!("{name:<28} {:>10} {:>10.1}", h.len(), us(h.min()));
     for (_, p) in PERCENTILES {
         let _ = write!(line, " {:>10.1}", us(h.value_at_percentile(p)));
@@ -44,8 +52,16 @@ pub fn table_row(name: &str, h: &Histogram<u64>) -> String {
     line + &format!(" {:>10.1}", us(h.max()))
 }
 
-/// The same figures as a JSON object, in microseconds.
+/// The same figures as a JSON object, in microseconds (null for each of
+/// an empty histogram).
 pub fn json(name: &str, h: &Histogram<u64>) -> String {
+    if h.is_empty() {
+        let mut out = format!("{{\"name\":{name:?},\"unit\":\"us\",\"count\":0,\"min\":null");
+        for (label, _) in PERCENTILES {
+            let _ = write!(out, ",\"{label}\":null");
+        }
+        return out + ",\"max\":null,\"mean\":null}";
+    }
     let mut out = format!("{{\"name\":{name:?},\"unit\":\"us\",\"count\":{},\"min\":{:.3}", h.len(), us(h.min()));
     for (label, p) in PERCENTILES {
         let _ = write!(out, ",\"{label}\":{:.3}", us(h.value_at_percentile(p)));
@@ -67,7 +83,10 @@ pub fn hgrm(h: &Histogram<u64>) -> String {
     }
     let _ = writeln!(out, "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]", h.mean() / 1000.0, h.stdev() / 1000.0);
     let _ = writeln!(out, "#[Max     = {:>12.3}, Total count    = {:>12}]", us(h.max()), h.len());
-    let _ = writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), h.distinct_values());
+    // As HdrHistogram's own footer: sub-buckets per bucket, not the
+    // length of the counts array.
+    let sub_buckets = (2 * 10u32.pow(h.sigfig().into())).next_power_of_two();
+    let _ = writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), sub_buckets);
     out
 }
 
@@ -112,6 +131,18 @@ mod tests {
         assert!(row.contains(" 1000 ") && row.contains("500.") && row.contains("990."), "{row}");
         let json = json("x", &sample());
         assert!(json.contains("\"count\":1000") && json.contains("\"p50\":500."), "{json}");
+    }
+
+    /// A reviewer's run that committed nothing printed `"p50":0.000`, a
+    /// latency of zero.
+    #[test]
+    fn an_empty_histogram_reads_as_no_figure_not_zero() {
+        let json = json("x", &histogram());
+        assert!(json.contains("\"count\":0,\"min\":null") && json.contains("\"p50\":null"), "{json}");
+        assert!(json.ends_with("\"max\":null,\"mean\":null}"), "{json}");
+        let row = table_row("x", &histogram());
+        assert!(!row.contains("0.0") && row.ends_with(" -"), "{row}");
+        assert!(hgrm(&sample()).contains("SubBuckets     =         2048]"), "{}", hgrm(&sample()));
     }
 
     #[test]
