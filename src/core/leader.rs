@@ -112,6 +112,10 @@ pub struct LeaderStats {
     /// recorded and replayed from elsewhere). [`Leader::ack_source_changed`]
     /// names the latest.
     pub ack_moves_refused: u64,
+    /// ACKs of more than the leader's view of a member that echoed a stamp
+    /// from before that view last fell (a restart, or a replayed ACK):
+    /// not believed until the member echoes a newer one.
+    pub acks_stale: u64,
     /// Members' NAKs from another address than the one their repairs go to
     /// (the cluster file's, else where their ACKs come from): a node that
     /// sends from an address other than the file's, or another process
@@ -221,6 +225,10 @@ pub struct Leader {
     unrecoverable_span: Option<(u64, u64)>,
     /// When each member's latest ACK came (0: none yet).
     last_ack_ns: Vec<Nanos>,
+    /// When the leader's view of each member last fell (an ACK of less:
+    /// a restart, or a replay): an ACK of more is believed only if it
+    /// echoes a stamp this leader sent since, which a recorded one cannot.
+    ack_floor_ns: Vec<Nanos>,
     /// What each member's latest ACK promised of what it counts.
     ack_durability: Vec<Option<Durability>>,
     /// NAKs from each member.
@@ -321,6 +329,7 @@ impl Leader {
             member_addr: vec![None; nodes],
             unrecoverable_span: None,
             last_ack_ns: vec![0; nodes],
+            ack_floor_ns: vec![0; nodes],
             ack_durability: vec![None; nodes],
             naks_by_member: vec![0; nodes],
             ack_source_change: None,
@@ -802,6 +811,20 @@ impl Leader {
     fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
         let held = ack.seq_held.get();
+        let i = node.index();
+        if held > self.held[i] && ack.echo_ns.get() < self.ack_floor_ns[i] {
+            // More than the view, from before the view fell: an ACK
+            // recorded before a restart and replayed would count the
+            // member for what it no longer holds. Its next ACK echoes a
+            // newer stamp (a HEARTBEAT goes at once).
+            self.stats.acks_stale += 1;
+            return;
+        }
+        if held < self.held[i] {
+            // Less is believed from anywhere: it may have restarted empty.
+            self.ack_floor_ns[i] = now;
+            self.multicast_at = 0;
+        }
         let before = self.member_addr[node.index()];
         if let Some((before, true)) = before
             && before != from
@@ -816,7 +839,6 @@ impl Leader {
             let silent = now >= self.last_ack_ns[node.index()] + 2 * crate::core::KEEPALIVE_NS;
             if held <= self.held[node.index()] && !silent {
                 self.stats.ack_moves_refused += 1;
-                // Less is believed from anywhere: it may have restarted empty.
                 self.held[node.index()] = self.held[node.index()].min(held);
                 return;
             }

@@ -601,7 +601,12 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
 /// RETRANSMITs, 924–1,386 times the two datagrams' size). An ACK from
 /// elsewhere moves a member's repairs only once it shows more than the
 /// member held, or once the member's own address fell silent past two
-/// keepalives (it restarted on another port).
+/// keepalives (it restarted on another port). A second review replayed an
+/// early ACK first, which lowered the view, then the latest, which then
+/// showed more (78–95 RETRANSMITs back): once the view falls, an ACK of
+/// more counts only if it echoes a stamp sent since, which no recording
+/// does (and an ACK from before a restart-empty would have counted the
+/// member for what it lost).
 #[test]
 fn a_replayed_ack_moves_no_repairs_while_the_member_acks_from_its_own_address() {
     let config = Config::default();
@@ -611,27 +616,45 @@ fn a_replayed_ack_moves_no_repairs_while_the_member_acks_from_its_own_address() 
         let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
         dests.into_iter().filter(|d| *d != Dest::Group).collect()
     };
+    let acked = |node: u16, held: u64, echo: u64| {
+        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
+        crate::core::test_frame(&config, (Kind::Ack, node, config.epoch), &body)
+    };
     unicasts(&mut leader, 60);
     let victim = addr(666);
-    leader.handle_datagram(100, victim, &ack_of(&config, 1, 1));
+    leader.handle_datagram(100, victim, &acked(1, 1, 20));
     leader.handle_datagram(100, victim, &nak(&config, 1, 1, 2));
     assert_eq!(unicasts(&mut leader, 100), [Dest::Unicast(addr(11))], "the repair goes to member 1");
     assert_eq!(leader.stats().ack_moves_refused, 1);
     assert_eq!(leader.ack_source_changed(), Some((NodeId(1), addr(11), victim)), "named for the operator");
+    // An earlier ACK, then the latest again: the view falls, the latest
+    // is stale, the repairs stay (asked again once the first is long gone).
+    let t = 100_000_000;
+    leader.handle_datagram(t, victim, &acked(1, 0, 10));
+    leader.handle_datagram(t, victim, &acked(1, 1, 20));
+    leader.handle_datagram(t, victim, &nak(&config, 1, 1, 2));
+    assert_eq!(unicasts(&mut leader, t), [Dest::Unicast(addr(11))]);
+    assert_eq!((leader.held()[1], leader.stats().acks_stale), (0, 1));
+    // The member itself, echoing the HEARTBEAT that went at `t`, counts again.
+    leader.handle_datagram(t + 10, addr(11), &acked(1, 1, 20));
+    assert_eq!(leader.held()[1], 0, "its ACK from before the fall waits for a newer stamp");
+    leader.handle_datagram(t + 20, addr(11), &acked(1, 1, t));
+    assert_eq!(leader.held()[1], 1);
     // Restarted on another port, holding nothing: believed at once, and
     // its repairs follow once its old address has been silent long enough.
     let restarted = addr(21);
-    leader.handle_datagram(200, restarted, &ack_of(&config, 1, 0));
-    assert_eq!(leader.stats().ack_moves_refused, 2);
-    let later = 50 + 2 * crate::core::KEEPALIVE_NS;
-    leader.handle_datagram(later, restarted, &ack_of(&config, 1, 0));
+    leader.handle_datagram(t + 30, restarted, &acked(1, 0, 0));
+    assert_eq!((leader.held()[1], leader.stats().ack_moves_refused), (0, 3));
+    let later = t + 20 + 2 * crate::core::KEEPALIVE_NS;
+    leader.handle_datagram(later, restarted, &acked(1, 0, 0));
     leader.handle_datagram(later, restarted, &nak(&config, 1, 1, 2));
     assert_eq!(unicasts(&mut leader, later), [Dest::Unicast(restarted)]);
-    // More than it held moves its repairs at once (another id's process ahead).
-    leader.handle_datagram(later + 1, addr(31), &ack_of(&config, 1, 1));
+    // More than it held, echoing a stamp since, moves its repairs at once
+    // (another process with its id, ahead).
+    leader.handle_datagram(later + 1, addr(31), &acked(1, 1, later));
     leader.handle_datagram(later + 1, addr(31), &nak(&config, 1, 1, 2));
     assert_eq!(unicasts(&mut leader, later + 1), [Dest::Unicast(addr(31))]);
-    assert_eq!((leader.stats().ack_source_changes, leader.stats().ack_moves_refused), (2, 2));
+    assert_eq!((leader.stats().ack_source_changes, leader.stats().ack_moves_refused), (2, 3));
 }
 
 /// A security review: an observer's repairs go to its NAK's source, so a
