@@ -680,7 +680,7 @@ fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
 
 /// Says on stderr, once each time, why a member has had no leader for a
 /// while (it stands and loses; it cannot vote yet; it rejoins and too few
-/// members answer), and why an
+/// members answer, or every one that does is rejoining too), and why an
 /// empty one refuses its vote.
 struct Leaderless {
     seconds: u32,
@@ -779,13 +779,13 @@ impl Leaderless {
         }
         let why = match (member.rejoin_answers(), member.promised()) {
             (Some((have, need)), _) => format!(
-                "it rejoins, and has {have} of the {need} answers it needs (each member says where it is fenced) \
-                 before it follows a leader: the others are down, do not hear it, or came back without their log \
-                 too (such a member does not answer). If every member restarted without its journal, that log is \
-                 gone: start them anew, without --rejoin"
+                "it rejoins, and has {have} of the {need} answers it needs (each member says where it is fenced; \
+                 one back without its log counts only once every member has answered) before it follows a \
+                 leader: the others are down, or do not hear it"
             ),
-            (None, Epoch::ZERO) => "no member that answered has followed a leader, and no leader speaks: none \
-                 holds the cluster's log"
+            (None, Epoch::ZERO) => "every member that answered is rejoining too, and no leader speaks: none holds \
+                 the cluster's log. If every member restarted without its journal, that log is gone: start them \
+                 anew, without --rejoin"
                 .to_string(),
             (None, fence) => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one (it cannot vote \

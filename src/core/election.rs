@@ -152,10 +152,10 @@ struct Rejoin {
     /// What it promised before it stopped, when its journal's claim file
     /// says: it is then one of the members whose answer is known.
     own: Option<Epoch>,
-    /// It started over in the same run (its leader had a history the
-    /// cluster lacks): it still knows every epoch it promised, so, unlike a
-    /// member that came back empty, it may answer the others' question.
-    remembers: bool,
+    /// Members that answered that they know nothing (back empty
+    /// themselves, epoch 0): no fence, but once every other member has
+    /// answered, one way or the other, every fence there is is known.
+    empty: NodeSet,
 }
 
 impl Rejoin {
@@ -336,7 +336,7 @@ impl Election {
                 fence: Epoch::ZERO,
                 asked_at: None,
                 own: None,
-                remembers: false,
+                empty: NodeSet::new(),
             }),
             jitter_ns: 0,
             stand_at: None,
@@ -361,9 +361,6 @@ impl Election {
         let lost = self.stats.lost + u64::from(self.candidacy.is_some());
         let stats = ElectionStats { stepped_down: self.stats.stepped_down + 1, lost, ..self.stats };
         *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
-        if let Some(rejoin) = self.rejoin.as_mut() {
-            rejoin.remembers = true;
-        }
     }
 
     /// While it rejoins: how many members answered where they are fenced,
@@ -394,9 +391,15 @@ impl Election {
     /// Ends the rejoin once enough members answered: it is fenced where the
     /// newest of them is (its own promise among them: whether that was a
     /// vote or its own candidacy is not on record, and a vote fences).
+    /// Or once every other member answered, some that they know nothing:
+    /// an electing set of a newer epoch that none who answered with a
+    /// fence was in is made of members that lost their state, with the
+    /// log it elected (so a cluster whose only member that remembers still
+    /// leads takes back the others).
     fn answered(&mut self, now: Nanos) {
         let Some(rejoin) = self.rejoin.as_ref() else { return };
-        if rejoin.replies.len() < rejoin.needed(self.nodes, self.quorum) {
+        let every = rejoin.replies.union(rejoin.empty).len() >= usize::from(self.nodes) - 1;
+        if rejoin.replies.len() < rejoin.needed(self.nodes, self.quorum) && !every {
             return;
         }
         let fence = rejoin.fence.max(rejoin.own.unwrap_or(Epoch::ZERO));
@@ -657,13 +660,14 @@ impl Election {
             // epoch, voted again in its epoch for another.
             let known = match &self.rejoin {
                 None => self.fence(),
-                // Resumed on its claim, or started over: what it promised.
-                Some(rejoin) if rejoin.remembers || rejoin.own.is_some() => self.promised,
-                // Back empty itself, it knows nothing of what it voted
-                // for: two members that lost their state together must not
-                // vouch for each other (its answer would count as one of
-                // those that meet every electing set).
-                Some(_) => return None,
+                // Resumed on its claim: what it promised.
+                Some(rejoin) if rejoin.own.is_some() => self.promised,
+                // Back empty itself (or started over, a leader restarted
+                // without --rejoin), it knows nothing of what it voted
+                // for, and says so with epoch 0: two members that lost
+                // their state together must not count as two of those
+                // that meet every electing set.
+                Some(_) => Epoch::ZERO,
             };
             let (fence, to) = (known.max(view.epoch), self.vote_to(from, candidate));
             self.owe(Owed::Vote { to, candidate, epoch: fence, granted: false });
@@ -745,8 +749,12 @@ impl Election {
         view: &View,
     ) -> Option<Decision> {
         if let Some(rejoin) = self.rejoin.as_mut() {
-            rejoin.replies.insert(voter);
-            rejoin.fence = rejoin.fence.max(epoch);
+            if epoch == Epoch::ZERO {
+                rejoin.empty.insert(voter);
+            } else {
+                rejoin.replies.insert(voter);
+                rejoin.fence = rejoin.fence.max(epoch);
+            }
             // Enough answers to meet every electing set: the newest epoch
             // that may have committed anything is among them.
             self.answered(now);
