@@ -124,15 +124,19 @@ fn row(addr: SocketAddr) -> Result<Row, String> {
     if first(&s, "seqcast_journal_failed") == Some(1.0) {
         failed.push_str("  JOURNAL FAILED");
     }
-    // Frames of members whose cluster file gives another shape, dropped
-    // since it started: files that differ, a split with one leader or two.
-    let other = s.iter().filter(|(k, _)| k.contains("reason=\"other_shape\"")).map(|(_, v)| *v).sum::<f64>();
-    if other > 0.0 {
-        failed.push_str(&format!("  OTHER SHAPE: dropped {other} frames of members whose file differs"));
-    }
     // A follower that hears no leader: one down, or none elected.
     if let Some(silent) = first(&s, "seqcast_leader_silent_seconds").filter(|&s| !leading && s >= 1.0) {
         failed.push_str(&format!("  NO LEADER HEARD for {silent:.1} s"));
+    }
+    // Faults now; what follows counts since the node started.
+    let fault = !failed.is_empty();
+    // Frames of members whose cluster file gives another shape, dropped
+    // since it started: files that differ, a split with one leader or two
+    // (a split fails `--once` below; one member restarted with the right
+    // file leaves this count behind, no fault).
+    let other = s.iter().filter(|(k, _)| k.contains("reason=\"other_shape\"")).map(|(_, v)| *v).sum::<f64>();
+    if other > 0.0 {
+        failed.push_str(&format!("  OTHER SHAPE: dropped {other} frames of members whose file differs"));
     }
     let (node, epoch) = (node.unwrap_or_else(|| "?".into()), first(&s, "seqcast_epoch").unwrap_or(0.0));
     let line = format!(
@@ -145,7 +149,7 @@ fn row(addr: SocketAddr) -> Result<Row, String> {
     let nodes = first(&s, "seqcast_cluster_nodes").unwrap_or(0.0) as u32;
     let shape = (nodes << 16) | first(&s, "seqcast_quorum").unwrap_or(0.0) as u32;
     let cluster = first(&s, "seqcast_cluster_id").map(|id| id as u64);
-    Ok((line, !failed.is_empty(), leading.then_some((cluster, (node, epoch as u64, shape)))))
+    Ok((line, fault, leading.then_some((cluster, (node, epoch as u64, shape)))))
 }
 
 /// What two or more nodes of one cluster that each say they lead mean, and

@@ -146,8 +146,10 @@ pub struct Driver {
     timer: TimerFd,
     /// When `timer` fires, as last armed (0: not armed, or fired).
     armed_at: Nanos,
-    /// When epoll last said which sockets are readable (idle block).
-    polled_at: Nanos,
+    /// When the driver last learnt which sockets are readable: epoll's
+    /// answer (idle block), or the turn's start (spin, yield: each turn
+    /// reads every socket).
+    looked_at: Nanos,
     batch: RecvBatch,
     mtu: usize,
     /// Room for the datagrams of one segmented send, `mtu` bytes each.
@@ -224,7 +226,7 @@ impl Driver {
             idle,
             timer,
             armed_at: 0,
-            polled_at: 0,
+            looked_at: 0,
             batch: RecvBatch::new(messages, message_bytes),
             mtu,
             tx: crate::core::prefaulted(segments * mtu),
@@ -262,13 +264,16 @@ impl Driver {
     pub fn turn(&mut self, machine: &mut impl Machine) -> Nanos {
         self.stats.turns += 1;
         self.input_left = false;
+        if self.idle != Idle::Block {
+            self.looked_at = self.clock.now();
+        }
         for i in 0..self.sockets.len() {
             self.read(i, machine);
         }
         let mut now = self.clock.now();
         let due = |timeout: Option<Nanos>, now: Nanos| timeout.is_some_and(|at| at <= now);
-        if self.idle == Idle::Block && now > self.polled_at + LATE_TURN_NS && due(machine.poll_timeout(), now) {
-            // Stopped or starved since epoll last looked (SIGSTOP, a paused
+        if now > self.looked_at + LATE_TURN_NS && due(machine.poll_timeout(), now) {
+            // Stopped or starved since it last looked (SIGSTOP, a paused
             // VM): what came meanwhile is read before a timer judges the
             // peers silent, or a member resumed would stand against the
             // leader whose frames wait in its socket.
@@ -477,7 +482,7 @@ impl Driver {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
             _ => {}
         }
-        self.polled_at = self.clock.now();
+        self.looked_at = self.clock.now();
         for event in self.events.iter() {
             match event.token() {
                 TIMER => {
