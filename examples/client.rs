@@ -26,8 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cluster = Cluster::load(&file, None)?;
     let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
     let tuning = Tuning { keys, ..Tuning::default() };
-    // One id per incarnation: requests number from 1 under it.
-    let id = ClientId(std::process::id());
+    // One id per incarnation: requests number from 1 under it, and a
+    // leader that remembers an id takes a reused one's requests for
+    // duplicates. A process id repeats across runs (in a container, every
+    // run); a fresh id does not.
+    let id = ClientId::fresh();
     let mut node = if failover {
         // Every member from the cluster file; it listens to the group for
         // the leader first, and follows it through elections.

@@ -161,6 +161,32 @@ impl ClientId {
     pub const fn get(self) -> u32 {
         self.0
     }
+
+    /// An id unlikely to be in use, for one incarnation of a client: a
+    /// leader that still remembers an id takes a new incarnation's request
+    /// N for a duplicate of the old one's, tells it committed at the old
+    /// sequence, and sequences nothing of it. A process draws a base from
+    /// its id and the wall clock, mixed, the first time, and counts on from
+    /// it (so no two of its ids are equal); never 0. (A process id alone
+    /// repeats: a container's first process, a restart after ids wrapped.)
+    pub fn fresh() -> ClientId {
+        static BASE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        static DRAWN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let base = *BASE.get_or_init(|| {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            // splitmix64's finaliser.
+            let mut x = (nanos as u64) ^ (u64::from(std::process::id()) << 32);
+            x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (x ^ (x >> 31)) as u32
+        });
+        loop {
+            let id = base.wrapping_add(DRAWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            if id != 0 {
+                return ClientId(id);
+            }
+        }
+    }
 }
 
 /// What an election compares (DESIGN §2, failover): the epoch of the leader
@@ -243,6 +269,18 @@ impl NodeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reviewer embedding the library followed the example's
+    /// `ClientId(std::process::id())`: a second run with the same id was
+    /// told its requests committed at the first run's sequences, and its
+    /// payloads were never sequenced. Fresh ids differ, within a process
+    /// and from one draw to the next, and are never 0.
+    #[test]
+    fn fresh_client_ids_differ_and_are_never_zero() {
+        let ids: std::collections::HashSet<ClientId> = (0..10_000).map(|_| ClientId::fresh()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(!ids.contains(&ClientId(0)));
+    }
 
     #[test]
     fn a_claim_orders_by_epoch_first_then_sequence() {

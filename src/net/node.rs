@@ -835,8 +835,10 @@ impl ClientNode {
 
     /// A client with id `id` (unique per incarnation: its requests number
     /// from 1, and a leader that remembers the id takes a second
-    /// incarnation's requests for duplicates of the first's; a key file of
-    /// one client, `seqcast keys client`, is so for one run) that sends
+    /// incarnation's requests for duplicates of the first's, telling them
+    /// committed with the first's events; [`ClientId::fresh`](crate::core::ClientId::fresh) draws one; a
+    /// key file of one client, `seqcast keys client`, is so for one run)
+    /// that sends
     /// from `multicast.interface` to the leader at `leader`. It learns the leader's epoch from its first answer
     /// (`config.epoch` is not used). A leader that restarted in a newer
     /// epoch leaves what it had not confirmed in doubt:
