@@ -17,6 +17,10 @@ use crate::wire::{
 /// leader tells a silent follower from an idle one.
 pub const KEEPALIVE_NS: Nanos = 250_000_000;
 
+/// Retries of what a leader is still serving wait for its repairs at most
+/// this long after the last came ([`Follower::repairs_coming`]).
+const REPAIR_HOLD_MAX_NS: Nanos = 1_000_000_000;
+
 /// A follower whose ACKs a commit made needless (see
 /// [`FollowerStats::acks_covered`]) still ACKs what it holds at least this
 /// often: its leader's view of it, and of its lag, is never older.
@@ -183,6 +187,13 @@ pub struct Follower {
     ack_at: Nanos,
     /// When the last NAK went.
     nak_sent_at: Option<Nanos>,
+    /// The highest sequence the latest RETRANSMIT that brought anything
+    /// brought, and when: retries above it wait while repairs keep coming
+    /// (a leader serves each range asked in order, from its journal under
+    /// a `--history-rate` for seconds; what its ring held went at once).
+    repair_front: Option<(u64, Nanos)>,
+    /// The smoothed time between two such RETRANSMITs.
+    repair_gap_ns: Nanos,
     /// When a frame of this leader last arrived.
     heard_at: Nanos,
     /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
@@ -298,6 +309,8 @@ impl Follower {
             deliver_until: u64::MAX,
             ack_at: now,
             nak_sent_at: None,
+            repair_front: None,
+            repair_gap_ns: 0,
             heard_at: now,
             unanswered_since: None,
             ack_due: false,
@@ -673,7 +686,8 @@ impl Follower {
         self.resync();
         let answer = matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_));
         match datagram.frame {
-            Frame::Data(batch) | Frame::Retransmit(batch) => self.on_batch(now, batch),
+            Frame::Data(batch) => self.on_batch(now, batch, false),
+            Frame::Retransmit(batch) => self.on_batch(now, batch, true),
             Frame::Heartbeat(heartbeat) => {
                 self.stats.heartbeats += 1;
                 if let Some((needed, _)) = self.unshown
@@ -1058,8 +1072,9 @@ impl Follower {
         self.unshown.is_none()
     }
 
-    fn on_batch(&mut self, now: Nanos, batch: Batch<'_>) {
+    fn on_batch(&mut self, now: Nanos, batch: Batch<'_>, repair: bool) {
         self.echo(now, batch.head.sent_ns.get());
+        let mut repaired = None;
         if self.leader_log_shown() {
             self.commit = self.commit.max(batch.head.commit.get());
             self.leader_commit = self.leader_commit.max(batch.head.commit.get());
@@ -1069,11 +1084,30 @@ impl Follower {
             let seq = event.header.seq.get();
             self.seen = self.seen.max(seq);
             match self.window.insert(seq, event.record) {
-                Insert::Stored => self.stats.events_received += 1,
+                Insert::Stored => {
+                    self.stats.events_received += 1;
+                    repaired = repaired.max(repair.then_some(seq));
+                }
                 Insert::Duplicate => self.stats.duplicates += 1,
                 Insert::Beyond => self.stats.beyond_window += 1,
             }
         }
+        if let Some(seq) = repaired {
+            if let Some((_, at)) = self.repair_front {
+                self.repair_gap_ns = (self.repair_gap_ns * 7 + now.saturating_sub(at)) / 8;
+            }
+            self.repair_front = Some((seq, now));
+        }
+    }
+
+    /// While repairs keep coming (one within four of their usual gaps, and
+    /// within a second), the highest sequence they brought: retries above
+    /// it wait, as the leader is still serving them in order; below it,
+    /// one still missing was lost on the way, and is asked again.
+    fn repairs_coming(&self, now: Nanos) -> Option<u64> {
+        let (front, at) = self.repair_front?;
+        let hold = (4 * self.repair_gap_ns).clamp(self.config.nak_delay_min_ns, REPAIR_HOLD_MAX_NS);
+        (now < at + hold).then_some(front)
     }
 
     /// Called when `poll_timeout` passes.
@@ -1165,12 +1199,14 @@ impl Follower {
         // keeps one repair streaming, in few NAKs, none of them dropped.
         let asked_max = self.asked_max();
         let room = asked_max.saturating_sub(self.window.asked());
+        let coming = self.repairs_coming(now);
         let limits = NakLimits {
             ranges_max: NAK_RANGES_MAX,
             events_max: asked_max,
             fresh_max: if 2 * room >= asked_max { room } else { 0 },
             pace_ns: self.config.nak_delay_min_ns,
             per_event_ns: self.config.nak_retry_per_event_ns,
+            hold_above: coming.unwrap_or(u64::MAX),
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
         // Retries back off from 4x RTT (2x RTT doubled once for the NAK
@@ -1188,7 +1224,7 @@ impl Follower {
             // nak_delay_max_ns, the repairs asked for are not coming (a gap
             // refilled below them leaves retries the scan never reaches):
             // ask afresh.
-            if self.window.asked() > 0 && self.nak_sent_at.is_none_or(|at| now >= at + max_ns) {
+            if self.window.asked() > 0 && coming.is_none() && self.nak_sent_at.is_none_or(|at| now >= at + max_ns) {
                 self.window.forget_asked(now);
             }
             return None;

@@ -63,6 +63,11 @@ pub(super) struct NakLimits {
     /// for is retried k times this much later, or a large repair still in
     /// flight would be asked for (and sent) again.
     pub per_event_ns: u64,
+    /// A retry of a sequence above this one waits (is put off by its retry
+    /// delay, unasked): repairs are still coming, in order, up to here,
+    /// and the leader serves what it was asked in sequence order (u64::MAX:
+    /// none held).
+    pub hold_above: u64,
 }
 
 /// Slots per entry of [`Window`]'s `block_due`.
@@ -376,6 +381,12 @@ impl Window {
                     block_due = block_due.min(nak_at);
                     continue;
                 }
+                if tries > 0 && seq > limits.hold_above {
+                    let nak_at = now + retry_ns(tries);
+                    self.slots[index] = Slot::Missing { nak_at, tries };
+                    block_due = block_due.min(nak_at);
+                    continue;
+                }
                 let extends = open.is_some_and(|(_, end)| end == seq);
                 let full = events == limits.events_max || (tries == 0 && fresh == limits.fresh_max);
                 if full || (!extends && ranges == limits.ranges_max) {
@@ -471,8 +482,14 @@ mod tests {
     use crate::wire::record_len;
 
     const SLOT: usize = record_len(8);
-    const LIMITS: NakLimits =
-        NakLimits { ranges_max: 64, events_max: 1000, fresh_max: 1000, pace_ns: 7, per_event_ns: 0 };
+    const LIMITS: NakLimits = NakLimits {
+        ranges_max: 64,
+        events_max: 1000,
+        fresh_max: 1000,
+        pace_ns: 7,
+        per_event_ns: 0,
+        hold_above: u64::MAX,
+    };
 
     fn record(seq: u64) -> Vec<u8> {
         crate::wire::test_record(1, seq, &seq.to_le_bytes())
@@ -552,6 +569,25 @@ mod tests {
         assert_eq!(naks(&mut w, 2_000_000, LIMITS), [(1, 13)]);
     }
 
+    /// A tail replaying under a leader's `--history-rate` retried, every
+    /// few milliseconds, what the leader was still serving in order: 10,341
+    /// NAKs for 589 RETRANSMITs over an 8-second replay of 8,000 events.
+    /// Retries above where repairs have reached wait; a sequence below it
+    /// still missing was lost on the way, and is asked again.
+    #[test]
+    fn retries_above_the_repairs_front_wait_and_those_below_go() {
+        let mut w = Window::new(16, SLOT);
+        w.insert(1, &record(1));
+        w.mark_missing(10, 50);
+        assert_eq!(naks(&mut w, 50, LIMITS), [(2, 11)], "asked once, fresh");
+        w.insert(2, &record(2));
+        w.insert(4, &record(4));
+        let held = NakLimits { hold_above: 4, ..LIMITS };
+        assert_eq!(naks(&mut w, 250, held), [(3, 4)], "3 was lost; 5..=10 are still coming");
+        assert_eq!(w.slot(5), Slot::Missing { nak_at: 250 + 200, tries: 1 }, "put off, not asked");
+        assert_eq!(naks(&mut w, 450, LIMITS), [(5, 11)], "repairs stopped: asked again (3 is due at 650)");
+    }
+
     #[test]
     fn a_gap_is_nakked_once_due_then_with_backoff_and_never_once_filled() {
         let mut w = Window::new(16, SLOT);
@@ -583,10 +619,24 @@ mod tests {
             w.insert(seq, &record(seq));
         }
         w.mark_missing(40, 0);
-        let limits = NakLimits { ranges_max: 3, events_max: 1000, fresh_max: 1000, pace_ns: 7, per_event_ns: 0 };
+        let limits = NakLimits {
+            ranges_max: 3,
+            events_max: 1000,
+            fresh_max: 1000,
+            pace_ns: 7,
+            per_event_ns: 0,
+            hold_above: u64::MAX,
+        };
         assert_eq!(naks(&mut w, 10, limits), [(1, 2), (3, 4), (5, 6)]);
         assert_eq!(w.nak_due(), Some(17), "the rest is paced, not dropped");
-        let limits = NakLimits { ranges_max: 64, events_max: 2, fresh_max: 2, pace_ns: 7, per_event_ns: 0 };
+        let limits = NakLimits {
+            ranges_max: 64,
+            events_max: 2,
+            fresh_max: 2,
+            pace_ns: 7,
+            per_event_ns: 0,
+            hold_above: u64::MAX,
+        };
         assert_eq!(naks(&mut w, 17, limits), [(7, 8), (9, 10)]);
     }
 
@@ -594,7 +644,14 @@ mod tests {
     fn a_window_asked_for_a_nak_at_a_time_still_retries_the_first() {
         let mut w = Window::new(64, SLOT);
         w.mark_missing(40, 0);
-        let limits = NakLimits { ranges_max: 64, events_max: 4, fresh_max: 4, pace_ns: 7, per_event_ns: 0 };
+        let limits = NakLimits {
+            ranges_max: 64,
+            events_max: 4,
+            fresh_max: 4,
+            pace_ns: 7,
+            per_event_ns: 0,
+            hold_above: u64::MAX,
+        };
         assert_eq!(naks(&mut w, 0, limits), [(1, 5)]);
         assert_eq!(w.nak_due(), Some(7), "the rest is paced");
         assert_eq!(naks(&mut w, 7, limits), [(5, 9)], "the next NAK takes the next four");
@@ -730,6 +787,12 @@ mod scan {
                 due = due.min(nak_at);
                 continue;
             }
+            if tries > 0 && seq > limits.hold_above {
+                let nak_at = now + retry_ns(tries);
+                w.set(seq, Slot::Missing { nak_at, tries });
+                due = due.min(nak_at);
+                continue;
+            }
             let extends = open.is_some_and(|(_, end)| end == seq);
             if events == limits.events_max
                 || (tries == 0 && fresh == limits.fresh_max)
@@ -786,9 +849,10 @@ mod scan {
             fresh_max in 0..200usize,
             ranges_max in 1..8usize,
             ops in prop::collection::vec(op(), 1..400),
+            hold in prop_oneof![Just(u64::MAX), 0..400u64],
         ) {
             let slot = record_len(8);
-            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, per_event_ns: 3 };
+            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, per_event_ns: 3, hold_above: hold };
             let retry = |tries: u8| 50u64 << tries.min(6);
             let mut w = Window::new(capacity, slot);
             let mut now = 0;
