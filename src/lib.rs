@@ -45,6 +45,21 @@
 //!
 //! The wire format is specified in [`wire`] (also `docs/PROTOCOL.md`).
 //!
+//! ## Embedding a node
+//!
+//! To run one in a service rather than drive a state machine by hand:
+//! [`net::cluster::Cluster::load`] reads a cluster file;
+//! [`net::ClientNode`] submits events and says which committed (give each
+//! run its own [`core::ClientId::fresh`]); [`net::FollowerNode`] delivers
+//! them in order ([`net::FollowerNode::observe`] is `seqcast tail`, a
+//! read-only subscriber from any sequence); [`net::LeaderNode`] is the
+//! sequencer (an epoch newer than its last run's: [`net::fresh_epoch`]).
+//! `examples/client.rs`, `examples/follower.rs` and `examples/tail.rs` run
+//! each against a cluster started with the `seqcast` binary. A node's
+//! wait has no deadline of its own: a client whose leader is gone, stopped,
+//! of another cluster id or short of a quorum hears nothing back, so give
+//! its wait for a commit a deadline of yours (the examples take 10 s).
+//!
 //! The protocol is pure state machines that take bytes and time and hand
 //! back bytes to send: any event loop can drive them. One event, by hand:
 //!
