@@ -98,6 +98,8 @@ impl Metrics {
     pub fn serve_node(addr: Option<SocketAddr>, cluster_id: u32, node: u16, kind: &str) -> Result<Metrics, String> {
         let mut metrics = Metrics::serve(addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))?;
         let at = metrics.addr;
+        // Where, also when it chose a free port: a scraper needs it.
+        println!("metrics: http://{at}/metrics (`seqcast stat` finds it)");
         match Registration::write(&format!("{cluster_id} {node} {kind} {at}")) {
             Ok(r) => metrics.registration = Some(Arc::new(r)),
             Err(e) => eprintln!("warning: `seqcast stat` will not find this node without its address: {e}"),
