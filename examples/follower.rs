@@ -26,7 +26,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listen = cluster.node(id).ok_or("the cluster file names no address for this node")?;
     let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
     let tuning = Tuning { keys, ..Tuning::default() };
-    let mut node = FollowerNode::bind(cluster.config, id, listen, &cluster.multicast, &tuning, None)?;
+    // A journal if the cluster file asks for one (every node of a cluster
+    // keeps one, at one sync level): it recovers and resumes it.
+    let journal = cluster.journal_options(id);
+    let mut node = FollowerNode::bind(cluster.config, id, listen, &cluster.multicast, &tuning, journal.as_ref())?;
     seqcast::net::catch_stop_signals()?;
     let mut delivered = 0u64;
     let restarted = std::cell::Cell::new(None);

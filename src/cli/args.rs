@@ -398,8 +398,8 @@ impl JournalArgs {
     pub fn options(&self, cluster: &Cluster, id: NodeId) -> Result<Option<JournalOptions>, String> {
         let dir = match &self.journal {
             Some(dir) => dir.join(format!("node-{id}")),
-            None => match cluster.journal_dir(id) {
-                Some(dir) => dir,
+            None => match cluster.journal_options(id) {
+                Some(options) => options.dir,
                 None => {
                     let given = [
                         (self.sync.is_some(), "--sync"),

@@ -383,6 +383,20 @@ impl Cluster {
         self.journal.as_ref().map(|dir| dir.join(format!("node-{id}")))
     }
 
+    /// Node `id`'s journal as the cluster file keeps it (its `journal`
+    /// directory's `node-N`, its `sync`, else batch, and its
+    /// `history_rate`), if the file asks for one: what `seqcast` runs a
+    /// node with when given no journal flags. Every node of a cluster must
+    /// keep one at one level, or a leader counts what one only holds in
+    /// memory as durable.
+    pub fn journal_options(&self, id: NodeId) -> Option<crate::journal::JournalOptions> {
+        Some(crate::journal::JournalOptions {
+            sync: self.sync.unwrap_or(crate::journal::SyncLevel::Batch),
+            history_rate: self.history_rate,
+            ..crate::journal::JournalOptions::new(self.journal_dir(id)?, &self.config, id)
+        })
+    }
+
     /// Where the leader listens: the cluster file's leader node, else the
     /// interface on [`LEADER_PORT`].
     pub fn leader_addr(&self) -> SocketAddrV4 {
@@ -538,6 +552,20 @@ mod tests {
     }
 
     /// An operator trial: the docs said to cap history on every member, and
+    /// A reviewer embedding the library had to copy `sync` and
+    /// `history_rate` into a journal's options by hand, and the follower
+    /// example followed memory-only beside a journaled cluster.
+    #[test]
+    fn a_cluster_files_journal_settings_make_a_nodes_journal_options() {
+        let text = "journal = /var/lib/sq\nsync = none\nhistory_rate = 70000\nnode.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502";
+        let cluster = ClusterFile::parse(text).unwrap().resolve(&Overrides::default(), Some(NodeId(1))).unwrap();
+        let options = cluster.journal_options(NodeId(1)).expect("a journal");
+        assert_eq!(options.dir, std::path::PathBuf::from("/var/lib/sq/node-1"));
+        assert_eq!((options.sync, options.history_rate), (crate::journal::SyncLevel::None, Some(70_000)));
+        let bare = ClusterFile::parse("node.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502").unwrap();
+        assert!(bare.resolve(&Overrides::default(), None).unwrap().journal_options(NodeId(1)).is_none());
+    }
+
     /// only a flag could; `history_rate` in the file gives it to them all.
     #[test]
     fn history_rate_in_the_file_reaches_every_node_and_a_flag_over_it() {
