@@ -680,7 +680,7 @@ fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
 
 /// Says on stderr, once each time, why a member has had no leader for a
 /// while (it stands and loses; it cannot vote yet; it rejoins and too few
-/// members answer, or every one that does is rejoining too), and why an
+/// members answer), and why an
 /// empty one refuses its vote.
 struct Leaderless {
     seconds: u32,
@@ -780,13 +780,12 @@ impl Leaderless {
         let why = match (member.rejoin_answers(), member.promised()) {
             (Some((have, need)), _) => format!(
                 "it rejoins, and has {have} of the {need} answers it needs (each member says where it is fenced; \
-                 one back without its log counts only once every member has answered) before it follows a \
-                 leader: the others are down, or do not hear it"
+                 one back without its log says so, and counts for nothing) before it follows a leader: the others \
+                 are down, do not hear it, or lost their log too. Then no answer can show which epoch those that \
+                 lost it voted in. If every member restarted without its journal, the log is gone: start them \
+                 anew, without --rejoin. If a member still leads with the whole log and you know no newer leader \
+                 was elected while they ran, restart them without --rejoin: they follow it"
             ),
-            (None, Epoch::ZERO) => "every member that answered is rejoining too, and no leader speaks: none holds \
-                 the cluster's log. If every member restarted without its journal, that log is gone: start them \
-                 anew, without --rejoin"
-                .to_string(),
             (None, fence) => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one (it cannot vote \
                  before it holds what the leader sequenced)"

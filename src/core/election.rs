@@ -152,10 +152,6 @@ struct Rejoin {
     /// What it promised before it stopped, when its journal's claim file
     /// says: it is then one of the members whose answer is known.
     own: Option<Epoch>,
-    /// Members that answered that they know nothing (back empty
-    /// themselves, epoch 0): no fence, but once every other member has
-    /// answered, one way or the other, every fence there is is known.
-    empty: NodeSet,
 }
 
 impl Rejoin {
@@ -336,7 +332,6 @@ impl Election {
                 fence: Epoch::ZERO,
                 asked_at: None,
                 own: None,
-                empty: NodeSet::new(),
             }),
             jitter_ns: 0,
             stand_at: None,
@@ -391,15 +386,9 @@ impl Election {
     /// Ends the rejoin once enough members answered: it is fenced where the
     /// newest of them is (its own promise among them: whether that was a
     /// vote or its own candidacy is not on record, and a vote fences).
-    /// Or once every other member answered, some that they know nothing:
-    /// an electing set of a newer epoch that none who answered with a
-    /// fence was in is made of members that lost their state, with the
-    /// log it elected (so a cluster whose only member that remembers still
-    /// leads takes back the others).
     fn answered(&mut self, now: Nanos) {
         let Some(rejoin) = self.rejoin.as_ref() else { return };
-        let every = rejoin.replies.union(rejoin.empty).len() >= usize::from(self.nodes) - 1;
-        if rejoin.replies.len() < rejoin.needed(self.nodes, self.quorum) && !every {
+        if rejoin.replies.len() < rejoin.needed(self.nodes, self.quorum) {
             return;
         }
         let fence = rejoin.fence.max(rejoin.own.unwrap_or(Epoch::ZERO));
@@ -749,9 +738,14 @@ impl Election {
         view: &View,
     ) -> Option<Decision> {
         if let Some(rejoin) = self.rejoin.as_mut() {
-            if epoch == Epoch::ZERO {
-                rejoin.empty.insert(voter);
-            } else {
+            // One back empty itself says so (epoch 0): it knows nothing of
+            // what it voted for, so it is none of the answers that meet
+            // every electing set, not even once every other member has
+            // answered: members that lost their state with the log of a
+            // newer epoch may have committed events under sequences an
+            // older leader, still answering with its own epoch, would give
+            // out again.
+            if epoch != Epoch::ZERO {
                 rejoin.replies.insert(voter);
                 rejoin.fence = rejoin.fence.max(epoch);
             }

@@ -654,29 +654,19 @@ fn a_member_back_empty_answers_that_it_knows_nothing() {
     assert_eq!(answer(&mut one, MS, 2, &request(2, 0, (0, 0), false)), Some((4, false)));
 }
 
-/// An answer of epoch 0 counts for no fence: with five members, two
-/// fenced at 1 and one back empty are not the three answers needed (an
-/// epoch 2 elected by members 1, 2 and 3 may live on at member 2, down
-/// now). But once every other member has answered, some that they know
-/// nothing, every fence there is is known: a reviewer's three members,
-/// two killed and restarted with --rejoin and no journal beside a leader
-/// that held the whole log, waited for each other for ever.
+/// An answer of epoch 0 counts for no fence, not even once every other
+/// member has answered. A reviewer's three members: 0 cut off, still
+/// leading epoch 1; 1 and 2 elected epoch 2 and committed 101..=200 under
+/// it, then lost their state. A rule that ended their rejoins once 0 said
+/// 1 and each said 0 of the other had them follow 0, which gave out
+/// 101..=200 again. They wait for an operator instead.
 #[test]
-fn empty_answers_end_a_rejoin_only_once_every_other_member_answered() {
-    let config = Config { nodes: 5, quorum: 3, failover: Failover::Manual, epoch: Epoch::ZERO, ..Config::default() };
-    let mut one = Member::new(config, NodeId(1), 0).unwrap();
-    for (from, epoch) in [(0, 1), (4, 1), (3, 0)] {
-        one.handle_datagram(MS, addr(from), &fence_reply(from, epoch));
-    }
-    assert_eq!(one.rejoin_answers(), Some((2, 3)), "member 2 not heard: still rejoining");
-    one.handle_datagram(2 * MS, addr(2), &fence_reply(2, 0));
-    assert_eq!((one.rejoin_answers(), one.promised()), (None, Epoch(1)), "every other member answered");
+fn empty_answers_never_end_a_rejoin() {
     let config = Config { failover: Failover::Manual, epoch: Epoch::ZERO, ..Config::default() };
     let mut one = Member::new(config, NodeId(1), 0).unwrap();
     one.handle_datagram(MS, addr(2), &fence_reply(2, 0));
-    assert_eq!(one.rejoin_answers(), Some((0, 2)));
     one.handle_datagram(MS, addr(0), &fence_reply(0, 1));
-    assert_eq!((one.rejoin_answers(), one.promised()), (None, Epoch(1)), "the leader that remembers, and one empty");
+    assert_eq!((one.rejoin_answers(), one.promised()), (Some((1, 2)), Epoch::ZERO), "still rejoining");
 }
 
 /// A security review: a VOTE_REQUEST recorded and resent to the group from
