@@ -639,6 +639,16 @@ impl Follower {
         invariant!(self.epoch() == Epoch::ZERO || self.claim().epoch <= self.epoch());
     }
 
+    /// False if the cluster file gives member `sender` an address and
+    /// `from` is not it: a member sends from its `node.N` address, so such
+    /// a frame in its name was recorded and replayed from elsewhere.
+    fn sent_from_file_address(&self, from: SocketAddr, sender: Option<NodeId>) -> bool {
+        match sender.and_then(|sender| self.config.members.get(sender.index())) {
+            Some(addr) if !addr.ip().is_unspecified() => *addr == from,
+            _ => true,
+        }
+    }
+
     fn take_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
         // An observer's hello names client 0, as the leader sends it (one
         // client's key cannot sign for it, as it could for its own id).
@@ -685,6 +695,7 @@ impl Follower {
         }
         self.resync();
         let answer = matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_));
+        let from_its_address = self.sent_from_file_address(from, datagram.header.member());
         match datagram.frame {
             Frame::Data(batch) => self.on_batch(now, batch, false),
             Frame::Retransmit(batch) => self.on_batch(now, batch, true),
@@ -722,7 +733,11 @@ impl Follower {
                 // Not only what was committed: an ACK it sent before it
                 // came back, unread yet, may commit any of what was sequenced.
                 let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
-                if self.vote_after.is_none() {
+                // Only the leader's own: one recorded earlier and replayed
+                // from elsewhere says less was sequenced, and would let a
+                // member back empty vote short of a commit (the simulator:
+                // epoch 5 elected on a log ending at 22, short of 40).
+                if self.vote_after.is_none() && from_its_address {
                     (self.vote_after, self.vote_after_heard) = (Some(sequenced), true);
                 }
                 if let Some(sync) = self.sync.as_mut() {

@@ -474,7 +474,19 @@ fn seeds_that_once_failed_hold_every_invariant() {
     // vouched for no log of epoch 2, and no candidate was elected again.
     let mut led_empty = SimConfig::failover(3_401_369);
     (led_empty.replay, led_empty.partitions, led_empty.leader_crashes, led_empty.promotions) = (0.05, 2, 1, 2);
+    // --failover --reorder 0.3 --replay 0.1 --followers 2 --crashes 5: a
+    // member back empty whose first HEARTBEAT was an attacker's replay of
+    // an old one took that HEARTBEAT's low sequence for what it had to
+    // hold before it voted, and elected a log short of a commit its own
+    // ACKs had made (2 seeds of 40,000).
+    let replayed_heartbeat = |seed| {
+        let mut config = SimConfig::failover(seed);
+        (config.reorder, config.replay, config.followers, config.crashes) = (0.3, 0.1, 2, 5);
+        config
+    };
     let seeds = [
+        ("50029037", replayed_heartbeat(50_029_037)),
+        ("50031760", replayed_heartbeat(50_031_760)),
         ("920922", promised),
         ("1502092", starved),
         ("7801963", spinning),
