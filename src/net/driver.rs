@@ -628,14 +628,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_deadline_that_moves_later_each_turn_is_not_rearmed_each_turn_and_never_fires_early() {
+    /// A driver (idle block) of one socket; a socket to send it from, and
+    /// where.
+    fn beat_driver() -> (Driver, UdpSocket, SocketAddr) {
         let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         rx.set_nonblocking(true).unwrap();
         let to = rx.local_addr().unwrap();
         let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
-        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap();
+        (Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap(), tx, to)
+    }
+
+    #[test]
+    fn a_deadline_that_moves_later_each_turn_is_not_rearmed_each_turn_and_never_fires_early() {
+        let (mut driver, tx, to) = beat_driver();
         let mut beat = Beat { due: u64::MAX, fired_at: None };
         for _ in 0..10 {
             tx.send_to(&[1], to).unwrap();
@@ -661,12 +667,7 @@ mod tests {
     /// every socket before a timer.
     #[test]
     fn a_turn_long_after_epoll_looked_reads_what_came_before_it_runs_a_timer() {
-        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        rx.set_nonblocking(true).unwrap();
-        let to = rx.local_addr().unwrap();
-        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
-        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap();
+        let (mut driver, tx, to) = beat_driver();
         let mut beat = Beat { due: u64::MAX, fired_at: None };
         driver.turn(&mut beat);
         // Due now: epoll looks, finds nothing readable.
