@@ -683,7 +683,11 @@ impl Follower {
             return;
         }
         self.heard_at = now;
-        if self.leader_addr != Some(from) {
+        let from_its_address = self.sent_from_file_address(from, datagram.header.member());
+        // A leader's frame recorded and replayed from elsewhere does not
+        // divert this follower's ACKs and NAKs there (with failover, where
+        // the cluster file gives each member's address).
+        if self.leader_addr != Some(from) && from_its_address {
             // A first ACK tells a leader where this follower is (its repairs
             // go where ACKs come from), even before it holds anything.
             (self.ack_due, self.ack_urgent) = (!self.observer, !self.observer);
@@ -695,7 +699,6 @@ impl Follower {
         }
         self.resync();
         let answer = matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_));
-        let from_its_address = self.sent_from_file_address(from, datagram.header.member());
         match datagram.frame {
             Frame::Data(batch) => self.on_batch(now, batch, false),
             Frame::Retransmit(batch) => self.on_batch(now, batch, true),

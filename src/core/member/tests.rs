@@ -685,6 +685,23 @@ fn a_vote_goes_to_the_candidates_address_not_the_requests_source() {
     }
 }
 
+/// The security review: a follower sends its ACKs and NAKs where the
+/// newest leader frame came from, so a leader frame recorded and replayed
+/// from elsewhere diverted them there until the leader's next one. With
+/// the cluster file's addresses, only the leader's own address counts.
+#[test]
+fn a_leader_frame_replayed_from_elsewhere_diverts_no_ack() {
+    let members = (0..3).map(addr).collect();
+    let config = Config { members, ..auto() };
+    let mut two = following_node_0(&config);
+    let elsewhere = SocketAddr::from(([127, 0, 0, 1], 9999));
+    two.handle_datagram(2 * MS, elsewhere, &data_of_node_0(&config));
+    let mut buf = vec![0; 1472];
+    while let Some(t) = two.poll_transmit(2 * MS, &mut buf) {
+        assert_ne!(t.dest, crate::core::Dest::Unicast(elsewhere), "{:?}", parse(&buf[..t.len]).unwrap().frame);
+    }
+}
+
 fn ack(from: u16, epoch: u64, held: u64) -> Vec<u8> {
     let body = crate::wire::Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
     frame(Kind::Ack, from, epoch, &body)
