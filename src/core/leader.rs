@@ -683,11 +683,16 @@ impl Leader {
         // and what an earlier leader took of it is taken again, from 1.
         let start = 1;
         let room = Room::IdleBefore(now.saturating_sub(self.config.client_idle_ns), self.commit);
-        let before = self.clients.slot(id).and_then(|slot| self.clients.entries[slot].addr);
-        let Some(slot) = self.clients.find_or_add(id, Some(from), start, room) else {
+        let Some(slot) = self.clients.find_or_add(id, None, start, room) else {
             self.queue_busy(from, id, submit.head.request.get(), BusyReason::TooManyClients);
             return;
         };
+        // A client's address moves only with a request new to the leader
+        // (below): a resend, or someone's replay of one, from elsewhere
+        // does not take its commit notices. One with none yet (new, or
+        // found in a log taken over) is where it speaks from.
+        let entry = &mut self.clients.entries[slot];
+        entry.addr = entry.addr.or(Some(from));
         self.clients.entries[slot].last_heard = now;
         self.stats.clients_evicted = self.clients.evicted;
         // Requests already told that this SUBMIT carries again.
@@ -751,11 +756,8 @@ impl Leader {
             (self.clients.entries[slot].gap_asked_at, self.clients.entries[slot].gap_asks) = (None, 0);
             self.stats.events_stamped += 1;
         }
-        // A SUBMIT of nothing new (a resend, or someone's replay of one)
-        // leaves the client's address where its last new request came
-        // from: a replay from elsewhere does not take its commit notices.
-        if self.stats.events_stamped == stamped && before.is_some() {
-            self.clients.entries[slot].addr = before;
+        if self.stats.events_stamped != stamped {
+            self.clients.entries[slot].addr = Some(from);
         }
         if let Some((first, end)) = told {
             self.queue_retell(Retell { addr: from, client: id, first, end });
@@ -825,7 +827,7 @@ impl Leader {
             self.ack_floor_ns[i] = now;
             self.multicast_at = 0;
         }
-        let before = self.member_addr[node.index()];
+        let before = self.member_addr[i];
         if let Some((before, true)) = before
             && before != from
         {
@@ -836,16 +838,16 @@ impl Leader {
             // replayed from elsewhere shows neither, and would otherwise
             // send the member's repairs there (with a replayed NAK, a
             // thousand times the two datagrams' size).
-            let silent = now >= self.last_ack_ns[node.index()] + 2 * crate::core::KEEPALIVE_NS;
-            if held <= self.held[node.index()] && !silent {
+            let silent = now >= self.last_ack_ns[i] + 2 * crate::core::KEEPALIVE_NS;
+            if held <= self.held[i] && !silent {
                 self.stats.ack_moves_refused += 1;
-                self.held[node.index()] = self.held[node.index()].min(held);
+                self.held[i] = self.held[i].min(held);
                 return;
             }
             self.stats.ack_source_changes += 1;
         }
-        self.last_ack_ns[node.index()] = now;
-        self.member_addr[node.index()] = Some((from, true));
+        self.last_ack_ns[i] = now;
+        self.member_addr[i] = Some((from, true));
         if !matches!(before, Some((_, true))) {
             self.unacked = self.unacked.saturating_sub(1);
         }
@@ -864,7 +866,7 @@ impl Leader {
             return;
         }
         // A follower that restarted empty acks less than before: believe it.
-        self.held[node.index()] = held;
+        self.held[i] = held;
         let may_commit = held > self.commit;
         let echo_ns = ack.echo_ns.get();
         // A stamp this leader could have sent, and a round trip a LAN could

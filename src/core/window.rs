@@ -619,24 +619,10 @@ mod tests {
             w.insert(seq, &record(seq));
         }
         w.mark_missing(40, 0);
-        let limits = NakLimits {
-            ranges_max: 3,
-            events_max: 1000,
-            fresh_max: 1000,
-            pace_ns: 7,
-            per_event_ns: 0,
-            hold_above: u64::MAX,
-        };
+        let limits = NakLimits { ranges_max: 3, ..LIMITS };
         assert_eq!(naks(&mut w, 10, limits), [(1, 2), (3, 4), (5, 6)]);
         assert_eq!(w.nak_due(), Some(17), "the rest is paced, not dropped");
-        let limits = NakLimits {
-            ranges_max: 64,
-            events_max: 2,
-            fresh_max: 2,
-            pace_ns: 7,
-            per_event_ns: 0,
-            hold_above: u64::MAX,
-        };
+        let limits = NakLimits { events_max: 2, fresh_max: 2, ..LIMITS };
         assert_eq!(naks(&mut w, 17, limits), [(7, 8), (9, 10)]);
     }
 
@@ -644,14 +630,7 @@ mod tests {
     fn a_window_asked_for_a_nak_at_a_time_still_retries_the_first() {
         let mut w = Window::new(64, SLOT);
         w.mark_missing(40, 0);
-        let limits = NakLimits {
-            ranges_max: 64,
-            events_max: 4,
-            fresh_max: 4,
-            pace_ns: 7,
-            per_event_ns: 0,
-            hold_above: u64::MAX,
-        };
+        let limits = NakLimits { events_max: 4, fresh_max: 4, ..LIMITS };
         assert_eq!(naks(&mut w, 0, limits), [(1, 5)]);
         assert_eq!(w.nak_due(), Some(7), "the rest is paced");
         assert_eq!(naks(&mut w, 7, limits), [(5, 9)], "the next NAK takes the next four");
