@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tuning = Tuning { keys, ..Tuning::default() };
     // One id per incarnation: requests number from 1 under it, and a
     // leader that remembers an id takes a reused one's requests for
-    // duplicates. A process id repeats across runs (in a container, every
+    // duplicates (and says so, BUSY reason 8, while it can tell). A process id repeats across runs (in a container, every
     // run); a fresh id does not.
     let id = ClientId::fresh();
     let mut node = if failover {
@@ -63,6 +63,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(
                 format!("in doubt after {committed} commits: the leader restarted (epoch {old} → {new})").into()
             );
+        }
+        if let Some(request) = node.client().id_in_use() {
+            // Never with a fresh id; with one chosen by hand, a sign that
+            // two processes share it.
+            return Err(format!(
+                "client id {} is in use: the leader holds another event for request {request}",
+                id.get()
+            )
+            .into());
         }
         if now > began + 10_000_000_000 {
             return Err(format!(

@@ -255,7 +255,7 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
     );
     // A leader that cannot place this run's resends, or a request refused
     // for good, ends the run early too.
-    let stopped = stopped || r.leader_restarted.is_some() || r.refused.is_some();
+    let stopped = stopped || r.leader_restarted.is_some() || r.refused.is_some() || r.id_in_use.is_some();
     if r.submitted < r.planned && stopped {
         println!("not sent: {} events, the run having stopped early", r.planned - r.submitted);
     } else if r.submitted < r.planned {
@@ -311,6 +311,13 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
              (every node and client must share the cluster's payload_max; --size must fit it)"
         );
     }
+    if let Some(request) = r.id_in_use {
+        println!(
+            "client id in use: the leader holds another process's event for request {request} of one of this \
+             run's client ids (drawn at random: another client of the cluster uses it); nothing from there on was \
+             taken under that id"
+        );
+    }
     println!("{}", report::table_header());
     println!("{}", report::table_row("commit (intended → commit)", &r.latency));
     println!("{}", report::table_row("send lateness (intended → sent)", &r.send_late));
@@ -318,7 +325,7 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
 
 fn json(r: &LoadReport) -> String {
     format!(
-        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unconfirmed\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"redirects\":{},\"epoch\":{},\"latency\":{},\"send_late\":{}}}",
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unconfirmed\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"id_in_use\":{},\"redirects\":{},\"epoch\":{},\"latency\":{},\"send_late\":{}}}",
         r.planned,
         r.submitted,
         r.committed,
@@ -329,6 +336,7 @@ fn json(r: &LoadReport) -> String {
         r.elapsed_ns as f64 / 1e9,
         r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
         r.refused.map_or("null".to_string(), |request| request.to_string()),
+        r.id_in_use.map_or("null".to_string(), |request| request.to_string()),
         r.redirects,
         r.epoch,
         report::json("commit", &r.latency),

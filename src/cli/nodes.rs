@@ -349,6 +349,7 @@ pub(super) struct AckWatch {
     unrecoverable_sent: u64,
     /// Fewer nodes than the quorum were heard: said once, until they are.
     below_quorum: bool,
+    ids_in_use: u64,
 }
 
 /// What [`AckWatch`] knows of one follower since the last tick.
@@ -412,6 +413,7 @@ impl AckWatch {
             return;
         }
         self.sources(leader);
+        self.clients(leader);
         self.nak_sources(leader);
         self.gone(leader);
         let held = leader.held();
@@ -496,6 +498,21 @@ impl AckWatch {
             eprintln!("{at} leader: {heard} of {nodes} nodes heard again, a quorum: commits go on from {commit}");
         }
         self.below_quorum = heard < quorum;
+    }
+
+    /// SUBMITs that can only be another process's under a client's id,
+    /// said once a second while they come.
+    fn clients(&mut self, leader: &seqcast::core::Leader) {
+        let count = leader.stats().ids_in_use;
+        let new = count.saturating_sub(std::mem::replace(&mut self.ids_in_use, count));
+        if new > 0 {
+            eprintln!(
+                "{} warning: leader: {new} SUBMITs named requests of a client id whose events came from another \
+                 process (two clients given one id, or one restarted under its old id): told so (BUSY reason 8), \
+                 nothing of them taken",
+                super::args::clock_time()
+            );
+        }
     }
 
     /// One node's id ACKing from one address, then another, is a restart
@@ -838,7 +855,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let s = leader.stats();
     println!(
         "stopped: stamped {} (up to {}), committed {}, duplicates {}, naks {}, retransmitted {}, of which from the \
-         journal {}, unrecoverable {}, busy {}",
+         journal {}, unrecoverable {}, busy {}, client ids in use {}",
         s.events_stamped,
         leader.seq_next().prev(),
         leader.commit(),
@@ -847,7 +864,8 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         s.events_retransmitted,
         s.events_from_journal,
         s.unrecoverable_sent,
-        s.busy_sent
+        s.busy_sent,
+        s.ids_in_use
     );
     println!(
         "sent: DATA {} ({:.1} events each), HEARTBEAT {}, COMMIT {}, RETRANSMIT {}, BUSY {}; received ACK {}, NAK {}",

@@ -131,6 +131,9 @@ pub struct Client {
     leader_restarted: Option<(Epoch, Epoch)>,
     /// A request the leader refused for good (BUSY reason 6).
     refused: Option<u64>,
+    /// A request the leader holds another process's event for (BUSY
+    /// reason 8): this client's id is in use.
+    id_in_use: Option<u64>,
     /// The cluster shape the last leader's COMMIT named (0: none yet).
     leader_shape: u32,
     stats: ClientStats,
@@ -206,6 +209,7 @@ impl Client {
             probing: false,
             leader_restarted: None,
             refused: None,
+            id_in_use: None,
             leader_shape: 0,
             stats: ClientStats::default(),
             rejects: Rejects::default(),
@@ -232,6 +236,15 @@ impl Client {
     /// and every later request stay pending, and the client sends no more.
     pub fn refused(&self) -> Option<u64> {
         self.refused
+    }
+
+    /// A pending request the leader holds another event for under this
+    /// client's id (BUSY reason 8): another process uses the id, or used
+    /// it before this one (ids are unique per incarnation: draw one with
+    /// [`ClientId::fresh`]). The leader took none of this client's requests
+    /// from there on; the client sends no more.
+    pub fn id_in_use(&self) -> Option<u64> {
+        self.id_in_use
     }
 
     /// The cluster's shape ([`Config::shape`]: node count and quorum) as
@@ -395,6 +408,9 @@ impl Client {
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
                 self.on_refused(busy.request.get());
             }
+            Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::IdInUse => {
+                self.on_id_in_use(busy.request.get());
+            }
             Frame::Busy(busy) if busy.client() == self.id => {
                 self.stats.busy += u64::from(busy.reason() != BusyReason::Hello);
                 self.paused_until = now + busy.retry_ns.get();
@@ -430,6 +446,9 @@ impl Client {
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
                 self.on_refused(busy.request.get());
+            }
+            Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::IdInUse => {
+                self.on_id_in_use(busy.request.get());
             }
             Frame::Busy(busy) if busy.client() == self.id => {
                 self.header.epoch = epoch.get().into();
@@ -483,6 +502,15 @@ impl Client {
         self.stats.busy += 1;
         if (self.request_oldest..self.request_next).contains(&request) {
             self.refused.get_or_insert(request);
+        }
+    }
+
+    /// BUSY reason 8 for one of its pending requests (one for a request
+    /// it no longer has is a replay, or stale: it changes nothing).
+    fn on_id_in_use(&mut self, request: u64) {
+        self.stats.busy += 1;
+        if (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0 {
+            self.id_in_use.get_or_insert(request);
         }
     }
 
@@ -545,7 +573,7 @@ impl Client {
     /// With failover, a client whose requests are in doubt sends no more:
     /// its application must decide what they were.
     fn stopped(&self) -> bool {
-        (self.failover() && self.leader_restarted.is_some()) || self.refused.is_some()
+        (self.failover() && self.leader_restarted.is_some()) || self.refused.is_some() || self.id_in_use.is_some()
     }
 
     /// When the client next needs `handle_timeout`/`poll_transmit` with no input.

@@ -40,6 +40,10 @@ pub struct LeaderStats {
     /// reason 6: a payload over `payload_max`, or request 0 (a client's
     /// requests start at 1).
     pub refused: u64,
+    /// SUBMITs of a client id another process uses (or used), answered
+    /// BUSY reason 8: a request the leader holds a different event for, or
+    /// one older than any client resends.
+    pub ids_in_use: u64,
     /// BUSY replies sent.
     pub busy_sent: u64,
     /// DATA datagrams sent.
@@ -701,6 +705,13 @@ impl Leader {
             let request = event.header.request.get();
             let entry = self.clients.entries[slot];
             if request < entry.request_next && request > 0 {
+                if self.id_in_use(slot, request, event.payload) {
+                    // Not this client's event: tell it so rather than that
+                    // another's committed, and take nothing more from it.
+                    self.stats.ids_in_use += 1;
+                    self.queue_busy(from, id, request, BusyReason::IdInUse);
+                    break;
+                }
                 if self.on_duplicate(slot, request) {
                     told = Some(
                         told.map_or((request, request + 1), |(first, end)| (first.min(request), end.max(request + 1))),
@@ -763,6 +774,27 @@ impl Leader {
             self.queue_retell(Retell { addr: from, client: id, first, end });
         }
         self.update_commit();
+    }
+
+    /// A request already taken from the client in `slot` that cannot be a
+    /// resend of it: the ring holds another payload for it, or it is older
+    /// than the client's newest `client_pending_max` requests (a client
+    /// resends only its pending ones, never more than that many back). A
+    /// second process with the same id, numbering from 1 again. Past the
+    /// ring and inside that window, a leader cannot tell.
+    fn id_in_use(&self, slot: usize, request: u64, payload: &[u8]) -> bool {
+        let entry = &self.clients.entries[slot];
+        let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
+        if request < remembered {
+            // Not placed (in doubt) is said by `on_duplicate`, not this.
+            return request >= entry.known_from;
+        }
+        let held = self.clients.seq_of(slot, request).and_then(|seq| self.ring.get(seq));
+        held.is_some_and(|event| {
+            event.header.client.get() == entry.id.get()
+                && event.header.request.get() == request
+                && event.payload != payload
+        })
     }
 
     /// A retried request: true if its commit was told already, to be told

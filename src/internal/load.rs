@@ -111,6 +111,9 @@ pub struct LoadReport {
     /// A request the leader refused for good (its payload is over the
     /// leader's `payload_max`): the client stopped there.
     pub refused: Option<u64>,
+    /// A request the leader holds another process's event for: a client's
+    /// id was in use (BUSY reason 8), and it stopped there.
+    pub id_in_use: Option<u64>,
     /// Times clients turned to another member (with failover).
     pub redirects: u64,
     /// The newest leader epoch a client heard (0: none).
@@ -132,6 +135,7 @@ impl LoadReport {
             send_late: report::histogram(),
             leader_restarted: None,
             refused: None,
+            id_in_use: None,
             redirects: 0,
             epoch: 0,
         }
@@ -151,6 +155,7 @@ impl LoadReport {
         self.elapsed_ns = self.elapsed_ns.max(other.elapsed_ns);
         self.leader_restarted = self.leader_restarted.or(other.leader_restarted);
         self.refused = self.refused.or(other.refused);
+        self.id_in_use = self.id_in_use.or(other.id_in_use);
         self.latency.add(&other.latency).expect("same bounds");
         self.send_late.add(&other.send_late).expect("same bounds");
     }
@@ -314,8 +319,9 @@ fn client_thread(
         let drained = now >= intended(count.saturating_sub(1)) + options.drain_ns;
         report.leader_restarted = node.client().leader_restarted();
         report.refused = node.client().refused();
+        report.id_in_use = node.client().id_in_use();
         let finished = (all_sent && node.client().pending() == 0) || drained;
-        let ended = report.leader_restarted.is_some() || report.refused.is_some();
+        let ended = report.leader_restarted.is_some() || report.refused.is_some() || report.id_in_use.is_some();
         if finished || ended || stop.load(Ordering::Relaxed) {
             break;
         }

@@ -280,6 +280,7 @@ impl<'a> Sim<'a> {
     pub(super) fn finish(&mut self, converged: Result<(), String>) {
         self.tally();
         self.check_holes();
+        self.check_client_ids();
         let seq_next =
             self.leader().map_or(0, |i| self.member(i).and_then(|m| m.leader()).map_or(0, |l| l.seq_next().get()));
         self.history.finish(self.now, seq_next, converged);
@@ -290,10 +291,23 @@ impl<'a> Sim<'a> {
     pub(super) fn finish_leaderless(&mut self) {
         self.tally();
         self.check_holes();
+        self.check_client_ids();
         let held: Vec<(usize, u64)> = (self.nodes.iter())
             .filter_map(|slot| Some((slot.incarnation, slot.node.as_ref()?.member().follower()?.seq_held().get())))
             .collect();
         self.history.finish_leaderless(self.now, &held);
+    }
+
+    /// Every simulated client has an id of its own and resends its own
+    /// payloads (the attacker replays them unchanged): a leader that told
+    /// one its id is in use (BUSY reason 8) stopped it for nothing.
+    fn check_client_ids(&mut self) {
+        for c in &self.clients {
+            if let Some(request) = c.client.id_in_use() {
+                let detail = format!("client {} told its id is in use at request {request}", c.client.id().get());
+                self.history.fail(8, self.now, detail);
+            }
+        }
     }
 
     /// A journal holds its records without a hole, but for what its node

@@ -96,6 +96,11 @@ pub enum BusyReason {
     /// header's `token` of this BUSY (a replayed old first SUBMIT carries a
     /// stale one and is never taken).
     Hello,
+    /// Another process uses this client id: the leader holds a different
+    /// event under it for `request` (or the request is older than any a
+    /// client resends). Ids are unique per incarnation; this client's
+    /// requests were not taken and never will be under this id.
+    IdInUse,
     /// A code this version does not know.
     Unknown(u16),
 }
@@ -110,6 +115,7 @@ impl From<u16> for BusyReason {
             5 => BusyReason::NotLeader,
             6 => BusyReason::Refused,
             7 => BusyReason::Hello,
+            8 => BusyReason::IdInUse,
             other => BusyReason::Unknown(other),
         }
     }
@@ -125,6 +131,7 @@ impl From<BusyReason> for u16 {
             BusyReason::NotLeader => 5,
             BusyReason::Refused => 6,
             BusyReason::Hello => 7,
+            BusyReason::IdInUse => 8,
             BusyReason::Unknown(code) => code,
         }
     }

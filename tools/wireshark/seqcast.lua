@@ -18,7 +18,7 @@ local kinds = {
 local busy_reasons = {
   [1] = "in-flight window full", [2] = "client table full", [3] = "request skipped (gap)",
   [4] = "epoch changed / in doubt", [5] = "not the leader", [6] = "refused (payload over payload_max)",
-  [7] = "hello (echo the header's token)",
+  [7] = "hello (echo the header's token)", [8] = "client id in use by another process",
 }
 
 local f = {

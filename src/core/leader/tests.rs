@@ -536,6 +536,48 @@ fn a_resent_submit_is_told_its_own_requests_only_and_moves_no_notices() {
     assert_eq!(commits_sent(&mut leader, 308), vec![(Dest::Unicast(client), vec![(201, 401, 1)])]);
 }
 
+/// A client id given to two processes, or reused by a restarted one: the
+/// leader took the second's requests for resends of the first's, and told
+/// it "committed" at the first's sequences (or, past the requests a client
+/// resends, nothing ever). While the ring holds the first's event, or the
+/// request is older than any client resends, it now answers BUSY reason 8
+/// and takes nothing; that client stops and says so. A true resend is
+/// still told, and the first client goes on.
+#[test]
+fn a_second_process_under_one_client_id_is_told_the_id_is_in_use() {
+    let config = Config { client_pending_max: 8, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let (first, second_addr) = (addr(9), addr(10));
+    for request in 1..=20 {
+        leader.handle_datagram(request, first, &raw_submit(&config, 42, request, b"first"));
+        sent(&mut leader, request);
+        leader.handle_datagram(request, addr(11), &ack_of(&config, 1, request));
+        commits_sent(&mut leader, request);
+    }
+    // The second process starts from request 1, far below any resend.
+    let mut second = crate::core::Client::new(config.clone(), ClientId(42), addr(1)).unwrap();
+    second.submit(b"second").unwrap();
+    let mut buf = vec![0; 1472];
+    let t = second.poll_transmit(30, &mut buf).unwrap();
+    leader.handle_datagram(30, second_addr, &buf[..t.len]);
+    let out = sent(&mut leader, 31);
+    assert_eq!(busy_of(&out), [(42, BusyReason::IdInUse)]);
+    for datagram in &out {
+        second.handle_datagram(31, addr(1), datagram);
+    }
+    assert_eq!(second.id_in_use(), Some(1));
+    assert_eq!((second.poll_transmit(10_000_000_000, &mut buf), second.poll_timeout()), (None, None));
+    // Request 15, within what a client resends, with another payload.
+    leader.handle_datagram(40, second_addr, &raw_submit(&config, 42, 15, b"second"));
+    assert_eq!(busy_of(&sent(&mut leader, 41)), [(42, BusyReason::IdInUse)]);
+    // The same with the first's payload is a resend, told again.
+    leader.handle_datagram(42, second_addr, &raw_submit(&config, 42, 15, b"first"));
+    assert_eq!(commits_sent(&mut leader, 43), vec![(Dest::Unicast(second_addr), vec![(15, 15, 1)])]);
+    assert_eq!((leader.stats().ids_in_use, leader.stats().events_stamped), (2, 20), "nothing of the second taken");
+    leader.handle_datagram(44, first, &raw_submit(&config, 42, 21, b"first"));
+    assert_eq!(leader.stats().events_stamped, 21, "the first goes on");
+}
+
 /// A NAK as member `node`, from wherever it is sent, for `first..end`.
 fn nak(config: &Config, node: u16, first: u64, end: u64) -> Vec<u8> {
     let mut buf = vec![0; 256];
