@@ -302,6 +302,11 @@ impl RejectWatch {
                         "; if it comes from a member of this cluster, its cluster file and this node's list \
                          different nodes (node.N lines, --nodes): give every member the same file",
                     ),
+                    "elsewhere" => (
+                        "warning",
+                        "; a leader's frames from another address than its node.N in the cluster file: recorded \
+                         and replayed by someone on the LAN, or the cluster files differ in that line",
+                    ),
                     _ => ("warning", ""),
                 };
                 let shape = match (reason, rejects.other_shape_seen) {

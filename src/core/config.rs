@@ -289,6 +289,17 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
+    /// False if [`members`](Self::members) gives member `sender` an
+    /// address and `from` is not it: a member sends from its `node.N`
+    /// address, so such a frame in its name was recorded and replayed from
+    /// elsewhere.
+    pub(crate) fn sent_from_members_address(&self, sender: Option<NodeId>, from: std::net::SocketAddr) -> bool {
+        match sender.and_then(|sender| self.members.get(sender.index())) {
+            Some(addr) if !addr.ip().is_unspecified() => *addr == from,
+            _ => true,
+        }
+    }
+
     /// Checks every relationship between the limits.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.nodes < 2 {

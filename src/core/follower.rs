@@ -639,16 +639,6 @@ impl Follower {
         invariant!(self.epoch() == Epoch::ZERO || self.claim().epoch <= self.epoch());
     }
 
-    /// False if the cluster file gives member `sender` an address and
-    /// `from` is not it: a member sends from its `node.N` address, so such
-    /// a frame in its name was recorded and replayed from elsewhere.
-    fn sent_from_file_address(&self, from: SocketAddr, sender: Option<NodeId>) -> bool {
-        match sender.and_then(|sender| self.config.members.get(sender.index())) {
-            Some(addr) if !addr.ip().is_unspecified() => *addr == from,
-            _ => true,
-        }
-    }
-
     fn take_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
         // An observer's hello names client 0, as the leader sends it (one
         // client's key cannot sign for it, as it could for its own id).
@@ -682,12 +672,17 @@ impl Follower {
             self.rejects.wrong_epoch += 1;
             return;
         }
+        if !self.config.sent_from_members_address(datagram.header.member(), from) {
+            // Recorded and replayed from elsewhere: it would divert this
+            // follower's ACKs and NAKs there, and tell a member back empty
+            // how much it must hold before it votes, from a time when that
+            // was less (with failover, where the cluster file gives each
+            // member's address).
+            self.rejects.elsewhere += 1;
+            return;
+        }
         self.heard_at = now;
-        let from_its_address = self.sent_from_file_address(from, datagram.header.member());
-        // A leader's frame recorded and replayed from elsewhere does not
-        // divert this follower's ACKs and NAKs there (with failover, where
-        // the cluster file gives each member's address).
-        if self.leader_addr != Some(from) && from_its_address {
+        if self.leader_addr != Some(from) {
             // A first ACK tells a leader where this follower is (its repairs
             // go where ACKs come from), even before it holds anything.
             (self.ack_due, self.ack_urgent) = (!self.observer, !self.observer);
@@ -736,11 +731,7 @@ impl Follower {
                 // Not only what was committed: an ACK it sent before it
                 // came back, unread yet, may commit any of what was sequenced.
                 let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
-                // Only the leader's own: one recorded earlier and replayed
-                // from elsewhere says less was sequenced, and would let a
-                // member back empty vote short of a commit (the simulator:
-                // epoch 5 elected on a log ending at 22, short of 40).
-                if self.vote_after.is_none() && from_its_address {
+                if self.vote_after.is_none() {
                     (self.vote_after, self.vote_after_heard) = (Some(sequenced), true);
                 }
                 if let Some(sync) = self.sync.as_mut() {

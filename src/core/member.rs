@@ -424,6 +424,13 @@ impl Member {
 
     /// A frame of a leader: fenced, followed, or handed to the role.
     fn leader_frame(&mut self, now: Nanos, from: SocketAddr, sender: NodeId, datagram: Datagram<'_>) {
+        if !self.config.sent_from_members_address(Some(sender), from) {
+            // A replay: it would put off an election as if the leader
+            // still spoke (and, to a member back empty, say how much it
+            // must hold before it votes, from a time when that was less).
+            self.rejects.elsewhere += 1;
+            return;
+        }
         if self.follower().is_some_and(|f| f.short_leader().is_some()) {
             // It refused a leader elected without commits it knows: no later
             // leader's log, grown from that one, is its log either.

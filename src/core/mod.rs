@@ -120,6 +120,10 @@ pub struct Rejects {
     pub other_shape: u64,
     /// The latest of those: its sender and the shape it carried.
     pub other_shape_seen: Option<(NodeId, u32)>,
+    /// A leader's frame from another address than its sender's `node.N`
+    /// in the cluster file (with failover, where the file names every
+    /// member): recorded and replayed from elsewhere.
+    pub elsewhere: u64,
 }
 
 impl Rejects {
@@ -134,6 +138,7 @@ impl Rejects {
             + self.own_id
             + self.election
             + self.other_shape
+            + self.elsewhere
     }
 
     /// Every count with its reason's name, the wire's first.
@@ -148,6 +153,7 @@ impl Rejects {
             ("own_id", self.own_id),
             ("election", self.election),
             ("other_shape", self.other_shape),
+            ("elsewhere", self.elsewhere),
         ]);
         reasons
     }
@@ -167,6 +173,7 @@ impl Rejects {
         sum.election += other.election;
         sum.other_shape += other.other_shape;
         sum.other_shape_seen = other.other_shape_seen.or(sum.other_shape_seen);
+        sum.elsewhere += other.elsewhere;
         sum
     }
 }

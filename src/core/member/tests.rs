@@ -702,6 +702,26 @@ fn a_leader_frame_replayed_from_elsewhere_diverts_no_ack() {
     }
 }
 
+/// A leader's frame recorded and replayed from elsewhere counted as
+/// hearing the leader: replayed now and then, it put off every election
+/// after the leader died. With the cluster file's addresses, it is
+/// counted as such and taken for nothing.
+#[test]
+fn a_leader_frame_replayed_from_elsewhere_puts_off_no_election() {
+    let members = (0..3).map(addr).collect();
+    let config = Config { members, ..auto() };
+    let data = data_of_node_0(&config);
+    let mut two = Member::new(config, NodeId(2), 0).unwrap();
+    two.handle_datagram(5 * MS, addr(0), &data);
+    drain(&mut two, 5 * MS);
+    two.handle_datagram(21 * MS, addr(1), &request(1, 2, (1, 1), false));
+    assert_eq!(vote_sent(&mut two, 21 * MS), None, "its leader is still heard");
+    two.handle_datagram(24 * MS, SocketAddr::from(([127, 0, 0, 1], 9999)), &data);
+    assert_eq!(two.rejects().elsewhere, 1);
+    two.handle_timeout(25 * MS);
+    assert_eq!(vote_sent(&mut two, 25 * MS), Some((2, true)), "the leader is silent since 5 ms");
+}
+
 fn ack(from: u16, epoch: u64, held: u64) -> Vec<u8> {
     let body = crate::wire::Ack { seq_held: held.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
     frame(Kind::Ack, from, epoch, &body)
