@@ -98,6 +98,14 @@ pub struct SimArgs {
     /// [default: 0].
     #[arg(long, requires = "journal")]
     pub cluster_stops: Option<u32>,
+    /// With --journal and --failover: a member (the leader half the time)
+    /// is killed and restarts without its claim file, as one whose damaged
+    /// claim an operator moved aside, or one started on a copy of another
+    /// member's journal: it asks where the others are fenced, and votes
+    /// once a leader gave it its log. This many times in each run
+    /// [default: 0].
+    #[arg(long, requires_all = ["journal", "failover"])]
+    pub claim_losses: Option<u32>,
     /// With --journal: `none` takes a write as durable at once and a crash
     /// keeps it (the page cache outlives the process; with quorum 2 and no
     /// failover followers then infer commits); `batch` syncs it 200 µs
@@ -162,6 +170,7 @@ impl SimArgs {
         config.cluster_crashes = self.cluster_crashes.unwrap_or(config.cluster_crashes);
         config.stops = self.stops.unwrap_or(config.stops);
         config.cluster_stops = self.cluster_stops.unwrap_or(config.cluster_stops);
+        config.claim_losses = self.claim_losses.unwrap_or(config.claim_losses);
         config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
         config.retain_events = self.retain_events.unwrap_or(config.retain_events);
         if let Some(deliver) = self.deliver {
@@ -189,6 +198,7 @@ impl SimArgs {
             ("cluster-crashes", self.cluster_crashes.map(|v| v.to_string())),
             ("stops", self.stops.map(|v| v.to_string())),
             ("cluster-stops", self.cluster_stops.map(|v| v.to_string())),
+            ("claim-losses", self.claim_losses.map(|v| v.to_string())),
             ("sync-jitter-us", self.sync_jitter_us.map(|v| v.to_string())),
             ("retain-events", self.retain_events.map(|v| v.to_string())),
         ];

@@ -403,7 +403,7 @@ pub(super) fn resume_member(
     }
     let mut resume = Member::resume_member(config, id, now, claim, (journal.first(), recovery.commit))?;
     journal
-        .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| resume.push(entry.event))
+        .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| resume.push(entry.epoch, entry.event))
         .map_err(NetError::Journal)?;
     Ok(resume.finish())
 }

@@ -26,6 +26,9 @@ pub(super) enum Fault {
         down_ns: u64,
         pick: u64,
         stop: bool,
+        /// Restarted without its claim file, as an operator who moved a
+        /// damaged one aside starts it (with failover and a journal).
+        lose_claim: bool,
     },
     Restart(usize),
     Cut {
@@ -65,12 +68,12 @@ impl Sim<'_> {
         let mut last = span;
         for _ in 0..self.config.crashes {
             let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
-            self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick, stop: false }));
+            self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick, stop: false, lose_claim: false }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.leader_crashes * u32::from(failover || self.core.journal) {
             let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
-            self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick, stop: false }));
+            self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick, stop: false, lose_claim: false }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.partitions {
@@ -104,12 +107,19 @@ impl Sim<'_> {
             let rng = &mut self.stop_rng;
             let (at, down_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
             let leader = rng.chance(0.5);
-            self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: true }));
+            self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: true, lose_claim: false }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.cluster_stops * journal {
             let (at, down_ns) = (self.stop_rng.range(0, span), self.stop_rng.range(100_000, span / 2));
             self.push(at, Item::Fault(Fault::CrashAll { down_ns, stop: true }));
+            last = last.max(at + down_ns);
+        }
+        for _ in 0..self.config.claim_losses * u32::from(failover) * journal {
+            let rng = &mut self.stop_rng;
+            let (at, down_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
+            let leader = rng.chance(0.5);
+            self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: false, lose_claim: true }));
             last = last.max(at + down_ns);
         }
         if self.config.leader_killed && !failover {
@@ -128,7 +138,7 @@ impl Sim<'_> {
             eprintln!("{:>12} fault {fault:?} (leader {:?})", self.now, self.leader());
         }
         match fault {
-            Fault::Crash { leader, down_ns, pick, stop } => {
+            Fault::Crash { leader, down_ns, pick, stop, lose_claim } => {
                 let i = self.pick(pick, leader);
                 if !self.may_lose(i) {
                     // A member that restarts has lost its memory: more such
@@ -155,6 +165,9 @@ impl Sim<'_> {
                     false => Down::Killed,
                 };
                 if self.crash(i, down) {
+                    if lose_claim && self.nodes[i].claim.take().is_some() {
+                        self.paths.claims_lost += 1;
+                    }
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
             }
@@ -354,8 +367,8 @@ impl Sim<'_> {
             let (first, commit) = (crate::core::Seq(first), crate::core::Seq(commit));
             let mut resume = crate::core::Member::resume_member(config, id, self.now, claim, (first, commit))
                 .expect("the simulator's config is valid");
-            for (_, _, record) in disk.values() {
-                resume.push(crate::wire::EventRef::split(record).expect("a record").0);
+            for (_, epoch, record) in disk.values() {
+                resume.push(*epoch, crate::wire::EventRef::split(record).expect("a record").0);
             }
             let member = resume.finish();
             match member.may_vote() {

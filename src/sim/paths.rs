@@ -80,6 +80,8 @@ paths! {
     /// Leaders crashed without failover (with `--journal`), to restart
     /// from their journals in a newer epoch.
     leader_restarts => "leader_restarts",
+    /// Members restarted without their claim file (`--claim-losses`).
+    claims_lost => "claims_lost",
     /// Members with failover back from a journal that claims enough to vote.
     resumed_whole => "members_resumed_voting",
     /// Members with failover back from a journal that does not (they vote
@@ -102,7 +104,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 11] = [
+pub const JOURNAL_PATHS: [&str; 12] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -114,6 +116,7 @@ pub const JOURNAL_PATHS: [&str; 11] = [
     "leads_handed_over",
     "commit_file_said_more",
     "records_retention_deleted",
+    "claims_lost",
 ];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).

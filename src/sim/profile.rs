@@ -57,6 +57,11 @@ pub struct SimConfig {
     /// With a journal: every member stops cleanly at once (a deploy), and
     /// all restart from their journals.
     pub cluster_stops: u32,
+    /// With a journal and failover: a member (the leader as often as not)
+    /// is killed and restarts without its claim file, as an operator who
+    /// moved a damaged one aside starts it (docs/OPERATIONS.md), or one
+    /// started on a copy of another member's journal.
+    pub claim_losses: u32,
     /// With `journal_syncs`: each simulated sync takes up to this much more
     /// than 200 µs, drawn afresh (0: every sync takes 200 µs), so that a
     /// node's disk may lag its peers'.
@@ -104,6 +109,7 @@ impl SimConfig {
             cluster_crashes: 0,
             stops: 0,
             cluster_stops: 0,
+            claim_losses: 0,
             sync_jitter_ns: 0,
             retain_events: 0,
             latency_ns: 20_000,

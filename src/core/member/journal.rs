@@ -87,6 +87,7 @@ impl Member {
             commit,
             delivered,
             tail: Vec::new(),
+            commit_epoch: Epoch::ZERO,
             last: first.prev(),
             lost_end,
             whole,
@@ -177,14 +178,17 @@ pub struct MemberResume {
     delivered: Clients,
     /// The records past the commit.
     tail: Vec<Vec<u8>>,
+    /// The epoch the record at the commit was journaled in.
+    commit_epoch: Epoch,
     last: Seq,
     lost_end: Seq,
     whole: bool,
 }
 
 impl MemberResume {
-    /// The journal's next record, in sequence order.
-    pub fn push(&mut self, event: EventRef<'_>) {
+    /// The journal's next record, in sequence order, and the epoch it was
+    /// journaled in.
+    pub fn push(&mut self, epoch: Epoch, event: EventRef<'_>) {
         let seq = event.header.seq();
         if seq != self.last.next() {
             // Sequences it was told were lost: below its commit only.
@@ -193,6 +197,7 @@ impl MemberResume {
         }
         if seq <= self.commit {
             self.delivered.record(event.header.client(), event.header.request.get(), seq.get());
+            self.commit_epoch = epoch;
         } else {
             self.tail.push(event.record.to_vec());
         }
@@ -201,7 +206,8 @@ impl MemberResume {
 
     /// The member, once every record was pushed.
     pub fn finish(self) -> Member {
-        let MemberResume { config, id, now, claim, commit, delivered, tail, last, lost_end, whole } = self;
+        let MemberResume { config, id, now, claim, commit, delivered, tail, commit_epoch, last, lost_end, whole } =
+            self;
         let resumed = claim.filter(|_| whole).and_then(|claim| {
             let log = (claim.epoch, commit, commit.next());
             let records = tail.iter().map(Vec::as_slice);
@@ -213,8 +219,11 @@ impl MemberResume {
         let follower = resumed.unwrap_or_else(|| {
             // The epoch its claim names: a leader of that epoch holds the
             // commit it knew (its log is that leader's, or the one it was
-            // joining when it stopped).
-            let epoch = claim.map_or(Epoch::ZERO, |claim| claim.epoch);
+            // joining when it stopped). Without a claim (moved aside, or a
+            // copy of another node's journal), the epoch the record at the
+            // commit came in: that leader sent (or stamped) it after all
+            // before it, so its log holds the commit too.
+            let epoch = claim.map_or(commit_epoch, |claim| claim.epoch);
             let mut follower = Follower::resume(config.clone(), id, now, commit, epoch).expect("validated");
             follower.drop_journal_tail(last);
             follower

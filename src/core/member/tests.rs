@@ -443,13 +443,15 @@ fn resumed(claim: Option<JournalClaim>, held: u64, commit: u64) -> Member {
     resumed_from(claim, 1..=held, commit)
 }
 
-/// The same, its journal holding the records of `seqs`.
+/// The same, its journal holding the records of `seqs`, journaled in
+/// the claim's epoch (without one, epoch 2).
 fn resumed_from(claim: Option<JournalClaim>, seqs: impl IntoIterator<Item = u64>, commit: u64) -> Member {
     let config = Config { journal: true, ..auto() };
+    let epoch = claim.map_or(Epoch(2), |c| c.epoch);
     let mut resume = Member::resume_member(config, NodeId(1), 0, claim, (Seq(1), Seq(commit))).unwrap();
     for seq in seqs {
         let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
-        resume.push(crate::wire::EventRef::split(&record).unwrap().0);
+        resume.push(epoch, crate::wire::EventRef::split(&record).unwrap().0);
     }
     resume.finish()
 }
@@ -502,15 +504,16 @@ fn a_member_resumed_from_a_whole_claim_votes_with_its_journal_once_it_knows_the_
 
 #[test]
 fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody() {
-    for (claim, promised) in [(None, 0), (Some(JournalClaim { epoch: Epoch(3), whole: false, promised: Epoch(3) }), 3)]
-    {
+    let partial = JournalClaim { epoch: Epoch(3), whole: false, promised: Epoch(3) };
+    for (claim, epoch, promised) in [(None, 2, 0), (Some(partial), 3, 3)] {
         let mut member = resumed(claim, 10, 6);
         assert_eq!(member.poll_truncate(), Some(Seq(6)), "what it held past the commit goes");
         assert_eq!(member.seq_next_delivery(), Seq(7));
         assert!(!member.may_vote());
         // Not whole: its log claims nothing; it names the epoch its commit
-        // was learned under (its claim's), and its promise stands.
-        let nothing = JournalClaim { epoch: Epoch(promised), whole: false, promised: Epoch(promised) };
+        // was learned under (its claim's, else its records'), and its
+        // promise stands.
+        let nothing = JournalClaim { epoch: Epoch(epoch), whole: false, promised: Epoch(promised) };
         assert_eq!(member.journal_claim(), Some(nothing), "its log claims nothing; its promise stands");
         member.handle_datagram(MS, addr(0), &fence_reply(0, 5));
         member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
@@ -578,6 +581,27 @@ fn a_member_resumed_twice_without_a_whole_claim_still_knows_the_epoch_of_its_com
     again.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 2, &heartbeat));
     assert_eq!(again.follower().unwrap().short_leader(), None, "epoch 2's own commit");
     assert_eq!(again.follower().unwrap().leader(), Some(NodeId(2)));
+}
+
+/// An operator review: a member restarted without its claim file (moved
+/// aside, as a damaged one must be, or a `journal copy` of another node's
+/// journal) took the leader of the epoch its records came in, whose log
+/// began before its commit, for one elected short of it, and stopped
+/// (exit 3, "the cluster lost committed events"). Without a claim, the
+/// epoch of the record at its commit is the one whose leader holds it; a
+/// newer epoch's leader must still show its log reaches the commit.
+#[test]
+fn a_member_resumed_without_a_claim_follows_the_leader_its_records_came_from() {
+    for (epoch, short) in [(2, None), (3, Some(Epoch(3)))] {
+        let mut bare = resumed(None, 146, 146);
+        bare.handle_datagram(MS, addr(0), &fence_reply(0, epoch));
+        bare.handle_datagram(MS, addr(2), &fence_reply(2, epoch));
+        let heartbeat = heartbeat(150, 146, 44);
+        bare.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, epoch, &heartbeat));
+        let follower = bare.follower().unwrap();
+        assert_eq!(follower.short_leader().map(|s| s.epoch), short, "epoch {epoch}");
+        assert_eq!(follower.leader(), Some(NodeId(2)));
+    }
 }
 
 /// Its own promise is on record: with one of the two others down, the
@@ -976,7 +1000,7 @@ fn a_leader_whose_journal_retention_trimmed_takes_new_clients_and_not_unknown_re
     let mut resume = Member::resume_member(config.clone(), NodeId(1), 0, claim, (Seq(101), Seq(110))).unwrap();
     for seq in 101..=110u64 {
         let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
-        resume.push(crate::wire::EventRef::split(&record).unwrap().0);
+        resume.push(Epoch(3), crate::wire::EventRef::split(&record).unwrap().0);
     }
     let mut one = resume.finish();
     one.handle_timeout(MS);
