@@ -1257,6 +1257,11 @@ pub(super) fn scan_segment(
     };
     let end = match end {
         End::Torn { offset } if !last => End::Corrupt { offset, seq: next },
+        // Bytes that are no record, longer than the scan looks past, with
+        // a record after them: damage in the middle, as zeros are.
+        End::Torn { offset } if record_within(file, good + 8, dirty, record_max, next)? => {
+            End::Corrupt { offset, seq: next }
+        }
         end => end,
     };
     Ok(Scanned { end, good, next, dirty })
@@ -1272,8 +1277,9 @@ fn record_within(file: &File, from: u64, end: u64, record_max: usize, at_least: 
     while offset < end {
         let n = (buf.len() as u64).min(file_len - offset) as usize;
         file.read_exact_at(&mut buf[..n], offset)?;
-        // A record that starts near the chunk's end is looked at whole in the next.
-        let limit = if offset + (n as u64) < file_len { n - one } else { n };
+        // A record that starts near the chunk's end is looked at whole in
+        // the next, which starts at an 8-byte step as records do.
+        let limit = if offset + (n as u64) < file_len { (n - one) & !7 } else { n };
         let limit = limit.min((end - offset) as usize);
         if format::valid_record_within(&buf[..n], 0, limit, record_max, at_least) {
             return Ok(true);
@@ -1414,6 +1420,40 @@ mod tests {
                 bytes[at..end].copy_from_slice(&whole[at..end]);
                 file.write_all_at(&bytes[at..end], at as u64).unwrap();
             }
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A reviewer: with records up to 65,507 bytes, zeros longer than about
+    /// 192 KiB in the newest segment, or garbage longer than two records,
+    /// with intact records after them, were taken for a torn tail, and a
+    /// sequencer cleared those records (the search for one after the
+    /// zeros stepped off the 8-byte grid after its first chunk; garbage was
+    /// looked past only two records ahead). Both are damage in the middle.
+    #[test]
+    fn long_damage_with_records_after_it_is_in_the_middle_however_large_records_may_be() {
+        let dir = temp_dir("long-damage");
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("segment");
+        let record_max = crate::journal::RECORD_MAX;
+        let capacity = 4 * READ_CHUNK;
+        let mut whole =
+            SegmentHeader::new(5, NodeId(2), (Seq(1), Seq::ZERO), Epoch(3), capacity as u64).as_bytes().to_vec();
+        let mut offsets = Vec::new();
+        for seq in 1..=8000 {
+            offsets.push(whole.len());
+            encode(&mut whole, Epoch(3), Seq(seq - 1), &event(seq));
+        }
+        whole.resize(capacity, 0);
+        let (from, to) = (offsets[1000], offsets[6000]);
+        assert!(to - from > READ_CHUNK, "longer than a chunk");
+        let corrupt = (End::Corrupt { offset: from, seq: Seq(1001) }, from as u64, Seq(1001));
+        for fill in [0, 0xa5] {
+            let mut damaged = whole.clone();
+            damaged[from..to].fill(fill);
+            fs::write(&path, &damaged).unwrap();
+            let scanned = scan_segment(&File::open(&path).unwrap(), Seq(1), record_max, true, |_| true).unwrap();
+            assert_eq!((scanned.end, scanned.good, scanned.next), corrupt, "filled with {fill:#x}");
         }
         let _ = fs::remove_dir_all(&dir);
     }
