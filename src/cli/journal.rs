@@ -410,10 +410,14 @@ fn commit_line(
              after its last record)"
         ),
         Ok((_, _, seq)) => match last_kept {
-            None => format!("commit file: committed up to {seq}, ignored: the journal keeps no records"),
+            None => format!(
+                "commit file: committed up to {seq}, but the journal keeps no records: committed records are gone; a \
+                 follower or member fetches them again, a sequencer refuses it"
+            ),
             Some(last) if seq > last => format!(
-                "commit file: committed up to {seq}, more than the records say; a node takes it up to {last}, the \
-                 last record it keeps"
+                "commit file: committed up to {seq}, more than the records say; a follower or member takes it up to \
+                 {last}, the last record it keeps, and fetches the rest again; a sequencer refuses it (committed \
+                 records are gone)"
             ),
             Some(_) => format!(
                 "commit file: committed up to {seq}, more than the records say (learnt after its last record was \
@@ -666,9 +670,9 @@ mod tests {
             line(99, false, Some(95), Some(100))
                 .ends_with("learnt after its last record was written): a node takes it")
         );
-        assert!(line(120, false, Some(95), Some(100)).contains("a node takes it up to 100, the last record it keeps"));
-        assert!(line(120, false, None, Some(100)).contains("a node takes it up to 100"));
-        assert!(line(12, false, None, None).contains("12, ignored: the journal keeps no records"));
+        assert!(line(120, false, Some(95), Some(100)).contains("takes it up to 100, the last record it keeps"));
+        assert!(line(120, false, None, Some(100)).contains("a sequencer refuses it"));
+        assert!(line(12, false, None, None).contains("12, but the journal keeps no records"));
         assert!(line(12, true, None, None).contains("12 when last written"));
         let other = commit_line(Ok((5, 2, Seq(9))), Some((5, 1)), false, (None, None));
         assert!(other.contains("of cluster 5 node 2, NOT THIS JOURNAL'S"), "{other}");

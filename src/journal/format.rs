@@ -112,6 +112,14 @@ impl SegmentHeader {
         if crc32fast::hash(&bytes[..60]) != header.crc.get() {
             return Err(HeaderError::Crc);
         }
+        // Sequences start at 1, and a segment starts after what the
+        // journal held before it.
+        if header.first_seq.get() == 0 {
+            return Err(HeaderError::Field("first sequence"));
+        }
+        if header.after.get() >= header.first_seq.get() {
+            return Err(HeaderError::Field("after"));
+        }
         Ok(header)
     }
 
@@ -665,6 +673,15 @@ mod tests {
         let error = SegmentHeader::parse(&long).unwrap_err();
         assert_eq!(error, HeaderError::Field("header length"));
         assert_eq!(error.to_string(), "its header length field holds a value no writer gives it: damaged");
+        // A reviewer: a segment for sequence 0 was taken, and a follower
+        // delivered an event numbered 0; and nothing stopped an `after` at
+        // or past the segment's own first sequence.
+        let header = |first: u64, after: u64| {
+            SegmentHeader::new(5, NodeId(2), (Seq(first), Seq(after)), Epoch(3), 1024).as_bytes().to_vec()
+        };
+        assert_eq!(SegmentHeader::parse(&header(0, 0)).unwrap_err(), HeaderError::Field("first sequence"));
+        assert_eq!(SegmentHeader::parse(&header(100, 100)).unwrap_err(), HeaderError::Field("after"));
+        assert!(SegmentHeader::parse(&header(100, 99)).is_ok());
     }
 
     #[test]

@@ -133,6 +133,16 @@ pub enum JournalError {
         /// The sequence it starts with.
         found: Seq,
     },
+    /// The journal holds no record, and its first segment starts past
+    /// sequence 1: the records before it are gone (no writer leaves a
+    /// journal so: retention keeps the newest records, a truncation
+    /// deletes the segments it empties). Left as it is.
+    NoRecords {
+        /// The first segment.
+        path: PathBuf,
+        /// The sequence it starts at.
+        first: Seq,
+    },
     /// The claim file is not one this build wrote; left as it is.
     Claim(PathBuf, HeaderError),
     /// A record longer than this node's `record_max`: written under a
@@ -221,6 +231,15 @@ impl core::fmt::Display for JournalError {
                 "journal segment {} starts at sequence {found}, but the segment before ends at {}",
                 path.display(),
                 expected.prev()
+            ),
+            JournalError::NoRecords { path, first } => write!(
+                f,
+                "journal segment {} holds no record and starts at sequence {first}, with none before it: the \
+                 records up to {} are gone (segments removed by hand?). Move the directory aside: a follower or \
+                 member started without it fetches the log again; a sequencer must start on a copy of a \
+                 follower's journal (`seqcast journal copy`)",
+                path.display(),
+                first.prev()
             ),
             JournalError::TooLong { path, seq, payload, record_max } => write!(
                 f,
@@ -326,6 +345,11 @@ pub struct Recovery {
     /// The commit file, present but torn or damaged: ignored (the commit is
     /// what the records show).
     pub commit_file_damaged: Option<PathBuf>,
+    /// What the commit file says is committed, when that is past the last
+    /// record: committed records are gone (a follower fetches them again;
+    /// a leader's log must hold them). The commit taken stops at the last
+    /// record.
+    pub commit_file_beyond: Option<Seq>,
 }
 
 impl Recovery {
@@ -561,10 +585,16 @@ impl Journal {
         {
             recovery.range = Some((first.first, last.end.prev()));
         }
+        let emptied = |s: &&Segment| recovery.range.is_none() && !recovery.damaged() && s.first > Seq::FIRST;
+        if let Some(first) = journal.segments.first().filter(emptied) {
+            return Err(JournalError::NoRecords { path: first.path.clone(), first: first.first });
+        }
         journal.committed = recovery.commit;
         // Never past the last record kept (the rest is fetched again).
-        if let (Some(commit), Some((_, last))) = (journal.read_commit(&mut recovery)?, recovery.range) {
+        if let Some(commit) = journal.read_commit(&mut recovery)? {
+            let last = recovery.range.map_or(Seq::ZERO, |(_, last)| last);
             recovery.commit = recovery.commit.max(commit.min(last));
+            recovery.commit_file_beyond = (commit > last).then_some(commit);
         }
         if let Some((epoch, whole, promised)) = restamp {
             journal.write_claim(epoch, whole, promised)?;
@@ -1420,6 +1450,34 @@ mod tests {
                 bytes[at..end].copy_from_slice(&whole[at..end]);
                 file.write_all_at(&bytes[at..end], at as u64).unwrap();
             }
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A reviewer: a journal whose only segment held its header and no
+    /// record, starting at 500, was taken to hold 1..=499 durably: a
+    /// follower ACKed what it never wrote, and a sequencer sent empty
+    /// DATA for ever. No writer leaves a journal so; it is refused, left as
+    /// it is. One starting at 1 is an empty journal.
+    #[test]
+    fn a_journal_of_no_record_that_starts_past_1_is_refused() {
+        let dir = temp_dir("no-records");
+        fs::create_dir_all(&dir).unwrap();
+        for (first, refused) in [(500, true), (1, false)] {
+            let path = dir.join(segment_name(Seq(first)));
+            let header = SegmentHeader::new(5, NodeId(2), (Seq(first), Seq::ZERO), Epoch(3), 4096);
+            let mut bytes = header.as_bytes().to_vec();
+            bytes.resize(4096, 0);
+            fs::write(&path, &bytes).unwrap();
+            match Journal::open(options(&dir)) {
+                Err(JournalError::NoRecords { path: named, first: at }) if refused => {
+                    assert_eq!((named, at), (path.clone(), Seq(first)));
+                    assert_eq!(fs::read(&path).unwrap(), bytes, "left as it is");
+                }
+                Ok((journal, recovery)) if !refused => assert_eq!((journal.next(), recovery.range), (Seq(1), None)),
+                other => panic!("first {first}: {other:?}"),
+            }
+            fs::remove_file(&path).unwrap();
         }
         let _ = fs::remove_dir_all(&dir);
     }

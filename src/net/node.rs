@@ -180,7 +180,11 @@ impl LeaderNode {
         let opened = storage::open(journal, &config, config.leader)?;
         let config = tuning.core(config);
         let (leader, journal, recovery) = match opened {
-            Some((journal, recovery)) if recovery.range.is_some() => {
+            // One damaged before its first good record is refused as any
+            // damaged one is, never taken for an empty journal to write over.
+            Some((journal, recovery))
+                if recovery.range.is_some() || recovery.damaged() || recovery.commit_file_beyond.is_some() =>
+            {
                 (storage::resume_leader(config, driver.now(), &journal, &recovery)?, Some(journal), Some(recovery))
             }
             opened => {
@@ -661,7 +665,9 @@ impl MemberNode {
         let opened = storage::open(journal, &config, id)?;
         let config = tuning.core(config);
         let (member, journal, recovery) = match opened {
-            Some((mut journal, recovery)) if recovery.range.is_some() || recovery.claim.is_some() => {
+            Some((mut journal, recovery))
+                if recovery.range.is_some() || recovery.claim.is_some() || recovery.damaged() =>
+            {
                 let member = storage::resume_member(config, id, driver.now(), &mut journal, &recovery)?;
                 (member, Some(journal), Some(recovery))
             }
@@ -1096,6 +1102,48 @@ mod tests {
             (format!("{client:?}"), "client: Client { id: ClientId(7)"),
         ] {
             assert!(line.contains("Driver { local: [127.0.0.1:") && line.contains(has) && line.len() < 400, "{line}");
+        }
+    }
+
+    /// A reviewer: a sequencer whose journal's first record was corrupt
+    /// took it for an empty journal and wrote a new log over the old one
+    /// (followers and leader then held different events at committed
+    /// sequences); one whose commit file said more than its records hold
+    /// resumed short of commits. Both are refused, the journal left as it is.
+    #[test]
+    fn a_sequencer_refuses_a_journal_damaged_before_its_first_record_or_short_of_its_commit_file() {
+        let config = Config { epoch: Epoch(2), ..Config::default() };
+        let listen = SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0);
+        let (multicast, tuning) = (Multicast::default(), Tuning::default());
+        for (case, refusal) in [("corrupt", "sequence 1 is corrupt"), ("commit", "its commit file says 9")] {
+            let dir = std::env::temp_dir().join(format!("seqcast-node-{case}-{}", std::process::id()));
+            let options = JournalOptions::new(&dir, &config, NodeId(0));
+            let (mut journal, _) = crate::journal::Journal::open(options.clone()).unwrap();
+            for seq in 1..=3 {
+                let record = crate::wire::test_record(7, seq, b"event");
+                journal.append(Epoch(1), Seq(seq), &record).unwrap();
+            }
+            journal.flush().unwrap();
+            if case == "commit" {
+                journal.write_commit(Seq(9)).unwrap();
+            }
+            drop(journal);
+            let segment = std::fs::read_dir(&options.dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.extension().is_some_and(|e| e == "journal"))
+                .unwrap();
+            if case == "corrupt" {
+                let mut bytes = std::fs::read(&segment).unwrap();
+                bytes[64 + 40] ^= 0x20;
+                std::fs::write(&segment, &bytes).unwrap();
+            }
+            let before = std::fs::read(&segment).unwrap();
+            let bound = LeaderNode::bind(config.clone(), listen, &multicast, &tuning, Some(&options));
+            let Err(error) = bound else { panic!("{case}: a sequencer started") };
+            assert!(error.to_string().contains(refusal), "{case}: {error}");
+            assert!(std::fs::read(&segment).unwrap() == before, "{case}: the journal was written");
+            std::fs::remove_dir_all(&dir).unwrap();
         }
     }
 

@@ -343,6 +343,13 @@ pub(super) fn resume_leader(
     if let Some((first, end)) = recovery.gaps.first() {
         return refuse(format!("sequences {first}..={} are missing; {copy}", end.prev()));
     }
+    if let Some(commit) = recovery.commit_file_beyond {
+        let held = recovery.range.map_or("no record".to_string(), |(_, last)| format!("records up to {last}"));
+        return refuse(format!(
+            "its commit file says {commit} was committed, but it holds {held}: committed records are gone (a \
+             segment file removed, or writes lost with the power at --sync none); {copy}"
+        ));
+    }
     if config.epoch <= recovery.last_epoch {
         return refuse(format!(
             "its last epoch is {}; lead a newer one (--epoch; in a program, net::fresh_epoch())",
