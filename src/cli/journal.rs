@@ -246,7 +246,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     // Sequences in no segment: `holes` the node was told were lost (the
     // next segment's header says so), `gaps` a journal that did not record
     // it cannot tell from a file gone.
-    let (mut damaged, mut torn, mut gaps, mut holes) = (false, false, 0u64, 0u64);
+    let (mut damaged, mut torn, mut gaps, mut holes, mut overlap) = (false, false, 0u64, 0u64, false);
     let mut before: Option<Seq> = None;
     // The last sequence a node keeps, once a corrupt record ends what it trusts.
     let mut kept: Option<Option<Seq>> = None;
@@ -256,8 +256,14 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     for (index, report) in reports.iter().enumerate() {
         let writing = writing_at.filter(|_| index + 1 == reports.len());
         writeln!(out, "{}", segment_line(report, writing))?;
+        if let (Some(last), Some((first, _))) = (before, report.range)
+            && first <= last
+        {
+            writeln!(out, "  OVERLAP: it starts at sequence {first}, but the segment before ends at {last}")?;
+            (overlap, damaged) = (true, true);
+        }
         if let (None, Some(last), Some((first, _))) = (kept, before, report.range)
-            && first != last.next()
+            && first > last.next()
         {
             if report.after == Some(last) {
                 writeln!(
@@ -345,6 +351,11 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         _ => writeln!(out, "journal {}: no events", dir.display())?,
     }
     match (kept, first) {
+        _ if overlap => writeln!(
+            out,
+            "damaged: segments overlap (a segment copied in from another journal?): a node refuses to start on it, \
+             naming the file"
+        )?,
         (Some(Some(kept)), Some(first)) => writeln!(
             out,
             "damaged: a follower started on it keeps {first}..={kept} and fetches the rest again (a member keeps \
@@ -530,9 +541,16 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
 
 fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(from)?;
-    let Some(source) = again_if_deleted(live, || journal::inspect(from))?.into_iter().find(|r| !r.unfinished) else {
+    let reports = again_if_deleted(live, || journal::inspect(from))?;
+    let Some(source) = reports.iter().find(|r| !r.unfinished) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
     };
+    // Segments of the size the source's newest was made (its node's
+    // --segment-bytes): retention deletes whole segments, and one of the
+    // default 64 MiB would keep a copy of a node that keeps less.
+    let segment_bytes = (reports.iter().rev().find(|r| !r.unfinished))
+        .and_then(|r| std::fs::metadata(&r.path).ok())
+        .map_or(JournalOptions::SEGMENT_BYTES, |m| m.len());
     if to.exists() && journal::inspect(to)?.iter().any(|r| !r.unfinished) {
         return Err(Failure::Message(format!(
             "{} holds segments already: give an empty or new directory",
@@ -544,7 +562,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
         cluster: source.cluster,
         node,
         sync: SyncLevel::Batch,
-        segment_bytes: JournalOptions::SEGMENT_BYTES,
+        segment_bytes,
         record_max: journal::RECORD_MAX,
         retain_bytes: None,
         retain_events: None,
@@ -568,12 +586,18 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
         })?;
         Ok::<_, JournalError>(with_damage(stopped))
     };
-    let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
+    let settled = settle(live, read, || std::thread::sleep(LIVE_PAUSE));
+    // What was copied stays, synced, whatever stopped the copy.
+    copy.flush()?;
+    let kept = |e: &dyn std::fmt::Display| {
+        let range = range.map_or("no records".to_string(), |(a, b)| format!("sequences {a}..={b}"));
+        Failure::Message(format!("{e}; what came before is copied ({range}), synced"))
+    };
+    let (stopped, writing) = settled.map_err(|e| kept(&e))?;
     if let Some(e) = error {
-        return Err(e.into());
+        return Err(kept(&e));
     }
     let stopped = stopped.filter(|_| !writing);
-    copy.flush()?;
     // Where the last read started: retention may have deleted what came
     // after the records copied before it.
     let (last_start, overtaken) = (range.map_or(Seq::ZERO, |r| r.1.next()), live && range.is_some());
@@ -644,6 +668,39 @@ fn line(entry: &Entry<'_>, format: Format) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An operator: `journal copy` wrote one 64 MiB segment whatever the
+    /// source's `--segment-bytes`, so retention could trim nothing of a copy
+    /// of a node that keeps less. It makes them the source's size.
+    #[test]
+    fn a_copy_makes_its_segments_the_size_of_the_sources() {
+        let dir = std::env::temp_dir().join(format!("seqcast-copy-size-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (from, to) = (dir.join("node-1"), dir.join("node-0"));
+        let config = seqcast::core::Config::default();
+        let options = JournalOptions { segment_bytes: 65536, ..JournalOptions::new(&from, &config, NodeId(1)) };
+        let (mut journal, _) = Journal::open(options).unwrap();
+        for seq in 1..=3000u64 {
+            let mut record = vec![0; 64];
+            record[..8].copy_from_slice(&seq.to_le_bytes());
+            record[16..24].copy_from_slice(&seq.to_le_bytes());
+            record[28..30].copy_from_slice(&32u16.to_le_bytes());
+            journal.append(seqcast::core::Epoch(1), Seq(seq), &record).unwrap();
+        }
+        journal.flush().unwrap();
+        drop(journal);
+        assert!(matches!(copy(&from, &to, NodeId(0), false), Ok(code) if code == ExitCode::SUCCESS));
+        let sizes = |dir: &std::path::Path| -> Vec<u64> {
+            let files = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path());
+            files
+                .filter(|p| p.extension().is_some_and(|e| e == "journal"))
+                .map(|p| p.metadata().unwrap().len())
+                .collect()
+        };
+        let copied = sizes(&to);
+        assert!(copied.len() > 1 && copied.iter().all(|&len| len == 65536), "{copied:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Reads that stop at each of `ends` in turn (None: clean), counted.
     fn reads(live: bool, ends: &[Option<usize>]) -> (usize, bool, Option<usize>) {

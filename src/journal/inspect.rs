@@ -171,6 +171,11 @@ pub fn entries(
         let (file, header) = open_segment(&path, named, owner)?;
         owner.get_or_insert((header.cluster.get(), header.node.get()));
         let first = header.first_seq();
+        if let Some(expected) = next.filter(|&next| first < next) {
+            // Records read twice, the second time maybe other events: a
+            // node refuses such a journal, and so does a read of it.
+            return Err(JournalError::Overlap { path, expected, found: first });
+        }
         if let Some((path, end)) = damaged_before.take()
             && first > from
         {
@@ -287,6 +292,36 @@ mod tests {
         let (seqs, stopped) = read(&dir, 110, 140);
         assert!(seqs.is_empty() && matches!(stopped, Some(Stopped::Damaged(..))), "a range among what follows it");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A reviewer: a segment copied in from another journal, starting
+    /// inside the one before it, had `dump` print sequences twice (the
+    /// second time other events) and exit 0. A read stops there, as a
+    /// node refuses such a journal.
+    #[test]
+    fn a_read_refuses_segments_that_overlap() {
+        let (dir, segments) = journal("overlap");
+        let other = dir.with_extension("other");
+        let _ = fs::remove_dir_all(&other);
+        let options =
+            JournalOptions { dir: other.clone(), ..JournalOptions::new(&other, &Default::default(), NodeId(1)) };
+        let options =
+            JournalOptions { cluster: 5, segment_bytes: 4096, record_max: crate::wire::record_len(64), ..options };
+        let (mut journal, _) = Journal::open(options).unwrap();
+        for seq in 50..=60 {
+            journal.append(Epoch(4), Seq(seq), &crate::wire::test_record(2, seq, b"other")).unwrap();
+        }
+        journal.flush().unwrap();
+        drop(journal);
+        let (_, copied) = list(&other).unwrap().remove(0);
+        fs::copy(&copied, dir.join(copied.file_name().unwrap())).unwrap();
+        match entries(&dir, Seq(1), Seq(200), |_| {}) {
+            Err(JournalError::Overlap { expected, found, .. }) => assert_eq!((expected, found), (Seq(64), Seq(50))),
+            other => panic!("{other:?}"),
+        }
+        assert!(segments.iter().all(|s| s.exists()));
+        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(&other).unwrap();
     }
 
     /// With its oldest segment deleted (as retention does), `dump --from 5`
