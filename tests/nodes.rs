@@ -1126,6 +1126,14 @@ fn a_tail_follows_the_newest_leader_through_a_failover() {
     assert!(digest.starts_with("seq 1..=6000 events 6000 lost 0 "), "{digest}");
     assert_eq!(late.wait(Duration::from_secs(30)), 0, "{:?}", late.output());
     assert_eq!(late.line("digest: "), digest, "the late tail delivered what the first did");
+    // An operator: without --failover a tail takes only the file's leader
+    // (node 0, a follower now), and stopped by a signal it exited 0 having
+    // delivered nothing. It says another member leads, and exits 1.
+    let blind_args = ["tail", "--cluster", conf, "--from", "1", "--format", "count"];
+    let mut blind = common::Proc::start("tail without --failover", common::SEQCAST, &common::strings(&blind_args));
+    blind.wait_for(Duration::from_secs(10), |l| l.contains("warning: tail: another member leads").then_some(()));
+    assert_eq!(blind.stop(), 1, "{:?}", blind.output());
+    assert!(blind.output().iter().any(|l| l.contains("no leader was heard")), "{:?}", blind.output());
     std::thread::sleep(Duration::from_millis(1500));
     for mut node in members.drain(1..) {
         assert_eq!(node.stop(), 0);

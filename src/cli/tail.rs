@@ -204,6 +204,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
              with --failover to follow the newest leader"
         }
     };
+    // Without --failover: another member's leader frames dropped while
+    // its own leader id says nothing, as last seen; said once.
+    let (mut others_seen, mut heard_seen, mut others_warned) = (0u64, 0u64, false);
+    let leader_id = resolved.config.leader;
     let flush = || {
         if !out_failed.get() && out.borrow_mut().flush().is_err() {
             out_failed.set(true);
@@ -257,6 +261,17 @@ pub fn run(args: &TailArgs) -> ExitCode {
             lost_told.set(lost.get().warn_since("tail", lost_told.get()));
             let s = follower.stats();
             silence.tick(s.leader_frames(), "tail", hint);
+            let others = follower.rejects().not_leader;
+            let grew = others > std::mem::replace(&mut others_seen, others);
+            let silent = s.leader_frames() == std::mem::replace(&mut heard_seen, s.leader_frames());
+            if !args.failover && grew && silent && !std::mem::replace(&mut others_warned, true) {
+                eprintln!(
+                    "{} warning: tail: another member leads: its frames are dropped ({others} so far), and node \
+                     {leader_id}, the only leader this tail takes without --failover (the cluster file's), is \
+                     silent; in a cluster of members (`seqcast member`) run tail with --failover",
+                    super::args::clock_time()
+                );
+            }
             commit_watch.tick(follower, driver.now());
         },
     );
@@ -315,6 +330,11 @@ pub fn run(args: &TailArgs) -> ExitCode {
         // must not take it for a range read whole.
         // (The digest's range is what was delivered or reported lost.)
         (None, None) => match args.to.filter(|&to| node.digest().last < to) {
+            // Stopped having heard no leader at all: nothing was read, and a
+            // script must not take it for a stream that was empty.
+            None if node.follower().stats().leader_frames() == 0 => {
+                fail(format!("stopped: nothing delivered: no leader was heard{hint}"))
+            }
             None => ExitCode::SUCCESS,
             Some(to) => {
                 let (s, digest) = (node.follower().stats(), node.digest());
