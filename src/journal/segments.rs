@@ -465,14 +465,17 @@ pub(super) fn check_name(path: &Path, named: Seq, header: &SegmentHeader) -> Res
 }
 
 /// The segment files in `dir`, by the first sequence their names give (a
-/// file whose name is not a segment's is no concern of the journal's).
+/// file whose name is not a segment's, 20 digits and `.journal`, is no
+/// concern of the journal's: "+683.journal" or "683.journal", a copy under
+/// another name, would otherwise sort before the segment it duplicates).
 pub(super) fn list(dir: &Path) -> Result<Vec<(Seq, PathBuf)>, JournalError> {
     let entries = fs::read_dir(dir).map_err(|e| JournalError::Dir(dir.into(), e))?;
     let mut found = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| JournalError::Dir(dir.into(), e))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if let Some(first) = name.strip_suffix(".journal").and_then(|n| n.parse::<u64>().ok()) {
+        let digits = name.strip_suffix(".journal").filter(|n| n.len() == 20 && n.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(first) = digits.and_then(|n| n.parse::<u64>().ok()) {
             found.push((Seq(first), path));
         }
     }
@@ -1451,6 +1454,20 @@ mod tests {
                 file.write_all_at(&bytes[at..end], at as u64).unwrap();
             }
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A reviewer: "+683.journal" and "683.journal" (copies under another
+    /// name) were listed as segments, sorted before the real one, which a
+    /// node then blamed. Only a segment's own name counts.
+    #[test]
+    fn only_a_segments_own_name_is_listed() {
+        let dir = temp_dir("names");
+        fs::create_dir_all(&dir).unwrap();
+        for name in ["+683.journal", "683.journal", "00000000000000000683.journal", "00000000000000000001.bak"] {
+            fs::write(dir.join(name), b"").unwrap();
+        }
+        assert_eq!(list(&dir).unwrap(), [(Seq(683), dir.join("00000000000000000683.journal"))]);
         let _ = fs::remove_dir_all(&dir);
     }
 
