@@ -1499,6 +1499,21 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
+    /// A segment file of `capacity` bytes holding events 1..=`count`: its
+    /// bytes, where each record starts, and where the records end.
+    fn segment_of(count: u64, capacity: usize) -> (Vec<u8>, Vec<usize>, usize) {
+        let mut whole =
+            SegmentHeader::new(5, NodeId(2), (Seq(1), Seq::ZERO), Epoch(3), capacity as u64).as_bytes().to_vec();
+        let mut offsets = Vec::new();
+        for seq in 1..=count {
+            offsets.push(whole.len());
+            encode(&mut whole, Epoch(3), Seq(seq - 1), &event(seq));
+        }
+        let written = whole.len();
+        whole.resize(capacity, 0);
+        (whole, offsets, written)
+    }
+
     /// A reviewer: with records up to 65,507 bytes, zeros longer than about
     /// 192 KiB in the newest segment, or garbage longer than two records,
     /// with intact records after them, were taken for a torn tail, and a
@@ -1511,15 +1526,7 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("segment");
         let record_max = crate::journal::RECORD_MAX;
-        let capacity = 4 * READ_CHUNK;
-        let mut whole =
-            SegmentHeader::new(5, NodeId(2), (Seq(1), Seq::ZERO), Epoch(3), capacity as u64).as_bytes().to_vec();
-        let mut offsets = Vec::new();
-        for seq in 1..=8000 {
-            offsets.push(whole.len());
-            encode(&mut whole, Epoch(3), Seq(seq - 1), &event(seq));
-        }
-        whole.resize(capacity, 0);
+        let (whole, offsets, _) = segment_of(8000, 4 * READ_CHUNK);
         let (from, to) = (offsets[1000], offsets[6000]);
         assert!(to - from > READ_CHUNK, "longer than a chunk");
         let corrupt = (End::Corrupt { offset: from, seq: Seq(1001) }, from as u64, Seq(1001));
@@ -1542,16 +1549,7 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("segment");
         let record_max = record_len(64);
-        let capacity = 2 * READ_CHUNK;
-        let mut whole =
-            SegmentHeader::new(5, NodeId(2), (Seq(1), Seq::ZERO), Epoch(3), capacity as u64).as_bytes().to_vec();
-        let mut offsets = Vec::new();
-        for seq in 1..=4000 {
-            offsets.push(whole.len());
-            encode(&mut whole, Epoch(3), Seq(seq - 1), &event(seq));
-        }
-        let written = whole.len();
-        whole.resize(capacity, 0);
+        let (whole, offsets, written) = segment_of(4000, 2 * READ_CHUNK);
         let scan = |bytes: &[u8], last: bool| {
             fs::write(&path, bytes).unwrap();
             let scanned = scan_segment(&File::open(&path).unwrap(), Seq(1), record_max, last, |_| true).unwrap();

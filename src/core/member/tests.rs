@@ -278,7 +278,11 @@ fn a_member_that_heard_its_leader_or_holds_events_follows_a_newer_epoch() {
 /// it earlier, asks for its vote at 21 ms, and gets no answer then.
 /// Member 2, and leader 0's DATA.
 fn asked_while_hearing_the_leader() -> (Member, Vec<u8>) {
-    let config = auto();
+    asked_while_hearing_the_leader_in(auto())
+}
+
+/// The same in a cluster of `config`.
+fn asked_while_hearing_the_leader_in(config: Config) -> (Member, Vec<u8>) {
     let data = data_of_node_0(&config);
     let mut two = Member::new(config, NodeId(2), 0).unwrap();
     two.handle_datagram(5 * MS, addr(0), &data);
@@ -733,13 +737,7 @@ fn a_leader_frame_replayed_from_elsewhere_diverts_no_ack() {
 #[test]
 fn a_leader_frame_replayed_from_elsewhere_puts_off_no_election() {
     let members = (0..3).map(addr).collect();
-    let config = Config { members, ..auto() };
-    let data = data_of_node_0(&config);
-    let mut two = Member::new(config, NodeId(2), 0).unwrap();
-    two.handle_datagram(5 * MS, addr(0), &data);
-    drain(&mut two, 5 * MS);
-    two.handle_datagram(21 * MS, addr(1), &request(1, 2, (1, 1), false));
-    assert_eq!(vote_sent(&mut two, 21 * MS), None, "its leader is still heard");
+    let (mut two, data) = asked_while_hearing_the_leader_in(Config { members, ..auto() });
     two.handle_datagram(24 * MS, SocketAddr::from(([127, 0, 0, 1], 9999)), &data);
     assert_eq!(two.rejects().elsewhere, 1);
     two.handle_timeout(25 * MS);
