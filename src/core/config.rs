@@ -59,6 +59,9 @@ pub struct Config {
     /// when it comes back.
     pub client_idle_ns: u64,
     /// Requests a client may have uncommitted (and the leader remembers).
+    /// The same at the leader and its clients: a client that keeps more
+    /// may resend a request older than the leader remembers, which the
+    /// leader takes for another process's under that id (BUSY reason 8).
     pub client_pending_max: usize,
     /// Leader heartbeat period when no DATA goes out.
     pub heartbeat_interval_ns: u64,
