@@ -391,10 +391,15 @@ impl Client {
         }
         if mine == Epoch::ZERO {
             self.header.epoch = epoch.get().into();
-        } else if epoch != mine {
+        } else if epoch > mine {
             // The leader this client spoke to is gone: what it did not
             // confirm may or may not have committed there.
             self.leader_restarted.get_or_insert((mine, epoch));
+            self.rejects.wrong_epoch += 1;
+            return;
+        } else if epoch < mine {
+            // A restarted sequencer leads a newer epoch: an older one's
+            // frame is late, or replayed, and says nothing of this leader.
             self.rejects.wrong_epoch += 1;
             return;
         }
@@ -403,7 +408,7 @@ impl Client {
                 self.on_commit(commit);
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
-                self.leader_restarted.get_or_insert((mine, epoch));
+                self.on_in_doubt((mine, epoch), busy.request.get());
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
                 self.on_refused(busy.request.get());
@@ -442,7 +447,7 @@ impl Client {
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
                 // The leader cannot say whether a request it was asked for again
                 // committed (taken by an earlier leader, beyond its log).
-                self.leader_restarted.get_or_insert((mine, epoch));
+                self.on_in_doubt((mine, epoch), busy.request.get());
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
                 self.on_refused(busy.request.get());
@@ -502,6 +507,18 @@ impl Client {
         self.stats.busy += 1;
         if (self.request_oldest..self.request_next).contains(&request) {
             self.refused.get_or_insert(request);
+        }
+    }
+
+    /// BUSY reason 4 naming `request`: in doubt if it is one of its pending
+    /// requests. One it no longer has pending is an old SUBMIT of this
+    /// client replayed to the leader (or a stale answer): a real client's
+    /// SUBMITs name only pending requests, and it stops for none other.
+    fn on_in_doubt(&mut self, epochs: (Epoch, Epoch), request: u64) {
+        if (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0 {
+            self.leader_restarted.get_or_insert(epochs);
+        } else {
+            self.rejects.unexpected_kind += 1;
         }
     }
 
@@ -894,6 +911,52 @@ mod tests {
         let len = writer.finish();
         buf.truncate(len);
         buf
+    }
+
+    /// Member 0's BUSY in `epoch` to client 7: `reason`, naming `request`.
+    fn busy_naming(client: &Client, epoch: u64, reason: BusyReason, request: u64) -> Vec<u8> {
+        let header = Header::new(Kind::Busy, 0, client.config.cluster_id, Epoch(epoch));
+        let body = Busy {
+            client: 7.into(),
+            reason: u16::from(reason).into(),
+            leader: 0.into(),
+            request: request.into(),
+            retry_ns: 0.into(),
+        };
+        let mut buf = vec![0; 256];
+        let len = emit(&mut buf, &header, Kind::Busy, &body).unwrap();
+        buf.truncate(len);
+        buf
+    }
+
+    /// A spec reader: a replay of a client's old SUBMIT drew the leader's
+    /// BUSY reason 4 (in doubt) naming a request long committed, and the
+    /// client took it for its leader restarted and stopped. Only a pending
+    /// request's reason 4 counts. Without failover, a frame of an older
+    /// epoch than the leader's (late, or replayed) is no restart either.
+    #[test]
+    fn an_in_doubt_answer_for_a_request_no_longer_pending_stops_no_client() {
+        for failover in [true, false] {
+            let mut client = match failover {
+                true => client(),
+                false => Client::new(Config::default(), ClientId(7), addr(0)).unwrap(),
+            };
+            client.submit(b"one").unwrap();
+            client.submit(b"two").unwrap();
+            sends(&mut client, 0);
+            commit(&mut client, 10, 0, 1, 1);
+            client.handle_datagram(20, addr(0), &busy_naming(&client, 1, BusyReason::EpochChanged, 1));
+            assert_eq!(client.leader_restarted(), None, "failover {failover}: request 1 committed");
+            client.handle_datagram(30, addr(0), &busy_naming(&client, 1, BusyReason::EpochChanged, 2));
+            assert_eq!(client.leader_restarted(), Some((Epoch(1), Epoch(1))), "failover {failover}: 2 pending");
+        }
+        let mut client = Client::new(Config { epoch: Epoch(2), ..Config::default() }, ClientId(7), addr(0)).unwrap();
+        client.submit(b"one").unwrap();
+        sends(&mut client, 0);
+        client.handle_datagram(10, addr(0), &busy_naming(&client, 1, BusyReason::InFlightFull, 1));
+        assert_eq!(client.leader_restarted(), None, "an older epoch's frame");
+        client.handle_datagram(20, addr(0), &busy_naming(&client, 3, BusyReason::InFlightFull, 1));
+        assert_eq!(client.leader_restarted(), Some((Epoch(2), Epoch(3))), "a newer one's");
     }
 
     /// A COMMIT seen before (a duplicate, a replay) is no sign of life: a

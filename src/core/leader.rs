@@ -712,7 +712,7 @@ impl Leader {
                     self.queue_busy(from, id, request, BusyReason::IdInUse);
                     break;
                 }
-                if self.on_duplicate(slot, request) {
+                if self.on_duplicate(from, slot, request) {
                     told = Some(
                         told.map_or((request, request + 1), |(first, end)| (first.min(request), end.max(request + 1))),
                     );
@@ -799,17 +799,19 @@ impl Leader {
 
     /// A retried request: true if its commit was told already, to be told
     /// again; otherwise the commit notice will come when it commits.
-    fn on_duplicate(&mut self, slot: usize, request: u64) -> bool {
+    fn on_duplicate(&mut self, from: SocketAddr, slot: usize, request: u64) -> bool {
         self.stats.duplicates += 1;
         let entry = self.clients.entries[slot];
         let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
         let unknown =
             request < entry.known_from || (request >= remembered && self.clients.seq_of(slot, request).is_none());
-        if unknown && let Some(addr) = entry.addr {
+        if unknown {
             // Taken by an earlier leader, beyond the log this one holds: it
-            // cannot say where, nor take it again. The client must be told.
+            // cannot say where, nor take it again. The client must be told,
+            // at the source of what asked (a replay of an old SUBMIT from
+            // elsewhere reaches nobody else with it).
             self.stats.in_doubt += 1;
-            self.queue_busy(addr, entry.id, request, BusyReason::EpochChanged);
+            self.queue_busy(from, entry.id, request, BusyReason::EpochChanged);
             return false;
         }
         request >= remembered && request < entry.notified_next

@@ -484,6 +484,15 @@ fn an_idle_client_gives_its_place_up_and_resumes_where_it_stopped() {
     sent(&mut leader, later + idle + 1);
     assert_eq!(leader.stats().events_stamped, 5);
     assert_eq!(leader.stats().duplicates, 1);
+    // A spec reader: replayed from elsewhere, the same SUBMIT drew its "in
+    // doubt" (BUSY reason 4) at the client's own address, which stopped it.
+    // It goes to the replay's source.
+    leader.handle_datagram(later + idle + 2, addr(66), &first_of_1);
+    let mut out = vec![0; config.mtu];
+    let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(later + idle + 2, &mut out).map(|t| t.dest))
+        .filter(|dest| *dest != Dest::Group)
+        .collect();
+    assert_eq!(dests, [Dest::Unicast(addr(66))]);
 }
 
 /// A COMMIT's runs as (first request, first sequence, count).
