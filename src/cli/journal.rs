@@ -255,7 +255,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     let mut records_commit: Option<Seq> = None;
     for (index, report) in reports.iter().enumerate() {
         let writing = writing_at.filter(|_| index + 1 == reports.len());
-        writeln!(out, "{}", segment_line(report, writing))?;
+        writeln!(out, "{}", segment_line(report, writing, index + 1 == reports.len()))?;
         if let (Some(last), Some((first, _))) = (before, report.range)
             && first <= last
         {
@@ -466,7 +466,7 @@ fn claim_line(claim: journal::ClaimSide, owner: Option<(u32, u16)>) -> String {
 }
 
 /// One segment's line; `writing`: the byte its running node was writing at.
-fn segment_line(report: &SegmentReport, writing: Option<usize>) -> String {
+fn segment_line(report: &SegmentReport, writing: Option<usize>, newest: bool) -> String {
     if report.unfinished {
         let path = report.path.display();
         return format!("{path}: empty, its creation did not finish (a node removes it when it next starts)");
@@ -478,6 +478,10 @@ fn segment_line(report: &SegmentReport, writing: Option<usize>) -> String {
     let end = match report.end {
         End::Clean if let Some(at) = writing => {
             format!("ends at byte {at}, where the running node was writing (read again, it had moved on)")
+        }
+        // A roll a crash cut short, between its header and first record.
+        End::Clean if newest && report.range.is_none() => {
+            "ends clean, holding no record (a node removes it when it next starts)".to_string()
         }
         End::Clean => "ends clean".to_string(),
         End::Torn { offset } => format!("TORN TAIL at byte {offset} (cleared when the node next starts)"),

@@ -679,7 +679,11 @@ pub(super) fn empty_journal_text(
 pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> Option<String> {
     let r = recovery?;
     let removed = r.empty_removed.as_ref().map(|path| {
-        format!("the newest segment, {}, was empty (its creation did not finish) and was removed", path.display())
+        format!(
+            "the newest segment, {}, held no record (its creation, or its first write, did not finish) and was \
+             removed",
+            path.display()
+        )
     });
     let Some((first, last)) = r.range else { return removed.map(|text| format!("journal: {text}")) };
     // A record knows the commit of when it was written: the last ones

@@ -133,16 +133,6 @@ pub enum JournalError {
         /// The sequence it starts with.
         found: Seq,
     },
-    /// The journal holds no record, and its first segment starts past
-    /// sequence 1: the records before it are gone (no writer leaves a
-    /// journal so: retention keeps the newest records, a truncation
-    /// deletes the segments it empties). Left as it is.
-    NoRecords {
-        /// The first segment.
-        path: PathBuf,
-        /// The sequence it starts at.
-        first: Seq,
-    },
     /// The claim file is not one this build wrote; left as it is.
     Claim(PathBuf, HeaderError),
     /// A record longer than this node's `record_max`: written under a
@@ -231,15 +221,6 @@ impl core::fmt::Display for JournalError {
                 "journal segment {} starts at sequence {found}, but the segment before ends at {}",
                 path.display(),
                 expected.prev()
-            ),
-            JournalError::NoRecords { path, first } => write!(
-                f,
-                "journal segment {} holds no record and starts at sequence {first}, with none before it: the \
-                 records up to {} are gone (segments removed by hand?). Move the directory aside: a follower or \
-                 member started without it fetches the log again; a sequencer must start on a copy of a \
-                 follower's journal (`seqcast journal copy`)",
-                path.display(),
-                first.prev()
             ),
             JournalError::TooLong { path, seq, payload, record_max } => write!(
                 f,
@@ -332,7 +313,8 @@ pub struct Recovery {
     /// (reported lost to it), between the segments around them.
     pub gaps: Vec<(Seq, Seq)>,
     /// The newest segment, all zeros (its creation never wrote its
-    /// header: a crash, or a full disk), removed.
+    /// header: a crash, or a full disk), or its header and no record (a
+    /// crash before its first record was written), removed.
     pub empty_removed: Option<PathBuf>,
     /// A member's last claim (see [`Journal::write_claim`]): the epoch,
     /// whether the journal holds that leader's starting log, and the epoch
@@ -588,10 +570,6 @@ impl Journal {
         {
             recovery.range = Some((first.first, last.end.prev()));
         }
-        let emptied = |s: &&Segment| recovery.range.is_none() && !recovery.damaged() && s.first > Seq::FIRST;
-        if let Some(first) = journal.segments.first().filter(emptied) {
-            return Err(JournalError::NoRecords { path: first.path.clone(), first: first.first });
-        }
         journal.committed = recovery.commit;
         // Never past the last record kept (the rest is fetched again).
         if let Some(commit) = journal.read_commit(&mut recovery)? {
@@ -735,6 +713,14 @@ impl Journal {
             }
             End::Corrupt { .. } => recovery.corrupt = Some((path.clone(), end)),
             End::Clean => {}
+        }
+        if last && end == first && !matches!(scanned.end, End::Corrupt { .. }) {
+            // The newest segment, its header and no record: a roll that a
+            // crash cut short (the header goes to disk first, the record in
+            // the writes after it). It holds nothing.
+            fs::remove_file(&path).map_err(io)?;
+            recovery.empty_removed = Some(path);
+            return Ok(());
         }
         let capacity = header.capacity.get().max(file_len);
         self.segments.push(Segment { path, first, end, len: good, dirty, capacity, index });
@@ -1473,29 +1459,40 @@ mod tests {
 
     /// A reviewer: a journal whose only segment held its header and no
     /// record, starting at 500, was taken to hold 1..=499 durably: a
-    /// follower ACKed what it never wrote, and a sequencer sent empty
-    /// DATA for ever. No writer leaves a journal so; it is refused, left as
-    /// it is. One starting at 1 is an empty journal.
+    /// follower ACKed what it never wrote, and a sequencer sent empty DATA
+    /// for ever. Refusing such a journal was wrong (the next reviewer): a
+    /// roll writes the header before the record, and a follower killed
+    /// between, joining where retention had deleted the history before it,
+    /// could not restart. The newest segment with a header and no record
+    /// holds nothing: removed, as one of zeros is, alone or after others.
     #[test]
-    fn a_journal_of_no_record_that_starts_past_1_is_refused() {
+    fn a_newest_segment_of_a_header_and_no_record_is_removed() {
         let dir = temp_dir("no-records");
         fs::create_dir_all(&dir).unwrap();
-        for (first, refused) in [(500, true), (1, false)] {
+        let header_only = |first: u64, after: u64| {
             let path = dir.join(segment_name(Seq(first)));
-            let header = SegmentHeader::new(5, NodeId(2), (Seq(first), Seq::ZERO), Epoch(3), 4096);
+            let header = SegmentHeader::new(5, NodeId(2), (Seq(first), Seq(after)), Epoch(3), 4096);
             let mut bytes = header.as_bytes().to_vec();
             bytes.resize(4096, 0);
             fs::write(&path, &bytes).unwrap();
-            match Journal::open(options(&dir)) {
-                Err(JournalError::NoRecords { path: named, first: at }) if refused => {
-                    assert_eq!((named, at), (path.clone(), Seq(first)));
-                    assert_eq!(fs::read(&path).unwrap(), bytes, "left as it is");
-                }
-                Ok((journal, recovery)) if !refused => assert_eq!((journal.next(), recovery.range), (Seq(1), None)),
-                other => panic!("first {first}: {other:?}"),
-            }
-            fs::remove_file(&path).unwrap();
+            path
+        };
+        for first in [500, 1] {
+            let path = header_only(first, 0);
+            let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+            assert_eq!((recovery.range, recovery.empty_removed), (None, Some(path.clone())), "first {first}");
+            assert_eq!((journal.durable(), path.exists()), (Seq::ZERO, false), "first {first}");
         }
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        for seq in 1..=10 {
+            journal.append(Epoch(3), Seq(seq), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        drop(journal);
+        let path = header_only(11, 10);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.range, recovery.empty_removed), (Some((Seq(1), Seq(10))), Some(path.clone())));
+        assert_eq!((journal.next(), journal.durable()), (Seq(11), Seq(10)));
         let _ = fs::remove_dir_all(&dir);
     }
 
