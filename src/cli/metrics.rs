@@ -255,7 +255,7 @@ pub fn leader_page(
     );
     page.sample("seqcast_busy_total", "counter", "BUSY replies sent.", &n, s.busy_sent);
     page.sample("seqcast_clients_evicted_total", "counter", "Client places given up.", &n, s.clients_evicted);
-    let help = "SUBMITs of a client id another process uses, answered BUSY reason 8.";
+    let help = "SUBMITs of a client id another process uses, with another payload than the leader holds.";
     page.sample("seqcast_client_ids_in_use_total", "counter", help, &n, s.ids_in_use);
     let srtt = leader.srtt_ns() as f64 / 1e9;
     page.sample("seqcast_ack_rtt_seconds", "gauge", "Smoothed ACK round trip.", &n, srtt);

@@ -40,9 +40,10 @@ pub struct LeaderStats {
     /// reason 6: a payload over `payload_max`, or request 0 (a client's
     /// requests start at 1).
     pub refused: u64,
-    /// SUBMITs of a client id another process uses (or used), answered
-    /// BUSY reason 8: a request the leader holds a different event for, or
-    /// one older than any client resends.
+    /// SUBMITs of a client id another process uses (or used): a request
+    /// the leader holds a different event for, answered BUSY reason 8 (as
+    /// is one older than any client resends, counted a duplicate: it may
+    /// be a replay).
     pub ids_in_use: u64,
     /// BUSY replies sent.
     pub busy_sent: u64,
@@ -705,10 +706,16 @@ impl Leader {
             let request = event.header.request.get();
             let entry = self.clients.entries[slot];
             if request < entry.request_next && request > 0 {
-                if self.id_in_use(slot, request, event.payload) {
+                if let Some(proven) = self.id_in_use(slot, request, event.payload) {
                     // Not this client's event: tell it so rather than that
                     // another's committed, and take nothing more from it.
-                    self.stats.ids_in_use += 1;
+                    // Only another payload proves a second process; an old
+                    // request may as well be an old SUBMIT replayed (whose
+                    // client, not having it pending, ignores the answer).
+                    match proven {
+                        true => self.stats.ids_in_use += 1,
+                        false => self.stats.duplicates += 1,
+                    }
                     self.queue_busy(from, id, request, BusyReason::IdInUse);
                     break;
                 }
@@ -777,24 +784,26 @@ impl Leader {
     }
 
     /// A request already taken from the client in `slot` that cannot be a
-    /// resend of it: the ring holds another payload for it, or it is older
-    /// than the client's newest `client_pending_max` requests (a client
-    /// resends only its pending ones, never more than that many back). A
-    /// second process with the same id, numbering from 1 again. Past the
-    /// ring and inside that window, a leader cannot tell.
-    fn id_in_use(&self, slot: usize, request: u64, payload: &[u8]) -> bool {
+    /// resend of it: `Some(true)` if the ring holds another payload for it
+    /// (a second process with the same id, numbering from 1 again),
+    /// `Some(false)` if it is older than the client's newest
+    /// `client_pending_max` requests (a client resends only its pending
+    /// ones, never more than that many back: such a process, or a replay).
+    /// Past the ring and inside that window, a leader cannot tell.
+    fn id_in_use(&self, slot: usize, request: u64, payload: &[u8]) -> Option<bool> {
         let entry = &self.clients.entries[slot];
         let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
         if request < remembered {
             // Not placed (in doubt) is said by `on_duplicate`, not this.
-            return request >= entry.known_from;
+            return (request >= entry.known_from).then_some(false);
         }
         let held = self.clients.seq_of(slot, request).and_then(|seq| self.ring.get(seq));
-        held.is_some_and(|event| {
+        let other = held.is_some_and(|event| {
             event.header.client.get() == entry.id.get()
                 && event.header.request.get() == request
                 && event.payload != payload
-        })
+        });
+        other.then_some(true)
     }
 
     /// A retried request: true if its commit was told already, to be told

@@ -582,7 +582,11 @@ fn a_second_process_under_one_client_id_is_told_the_id_is_in_use() {
     // The same with the first's payload is a resend, told again.
     leader.handle_datagram(42, second_addr, &raw_submit(&config, 42, 15, b"first"));
     assert_eq!(commits_sent(&mut leader, 43), vec![(Dest::Unicast(second_addr), vec![(15, 15, 1)])]);
-    assert_eq!((leader.stats().ids_in_use, leader.stats().events_stamped), (2, 20), "nothing of the second taken");
+    assert_eq!(leader.stats().events_stamped, 20, "nothing of the second taken");
+    // Only the other payload proves a second process: request 1 could as
+    // well have been an old SUBMIT replayed (a reviewer's 200 replays drew
+    // a warning of two clients sharing an id), and counts as a duplicate.
+    assert_eq!((leader.stats().ids_in_use, leader.stats().duplicates), (1, 2));
     leader.handle_datagram(44, first, &raw_submit(&config, 42, 21, b"first"));
     assert_eq!(leader.stats().events_stamped, 21, "the first goes on");
 }
