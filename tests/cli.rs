@@ -320,6 +320,11 @@ fn key_files_are_made_private_and_used_only_so() {
     assert_eq!(code, 0, "{out}");
     assert!(std::fs::read_to_string(&one).unwrap().contains("client = 7:"));
     refused_with(SEQCAST, &["keys", "clients", "--from", one.to_str().unwrap(), "x"], "not the client master", 1);
+    // A spec reader: a client's own key for id 0 could sign the leader's
+    // hello to a tail (a BUSY naming client 0).
+    let zero = dir.join("c0.keys");
+    refused_with(SEQCAST, &["keys", "client", "--from", path, "--id", "0", zero.to_str().unwrap()], "client id 0", 1);
+    assert!(!zero.exists());
     // A key file that cannot work where it is given is refused at start.
     let one = one.to_str().unwrap();
     refused_with(

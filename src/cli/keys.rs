@@ -34,7 +34,8 @@ enum KeysCommand {
         /// The cluster's key file (with `clients`).
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
-        /// The client id.
+        /// The client id (not 0: the leader signs its hello to a read-only
+        /// subscriber, `seqcast tail`, as client 0).
         #[arg(long)]
         id: u32,
         /// The file to write (it must not exist yet).
@@ -78,6 +79,10 @@ pub fn run(args: &KeysArgs) -> ExitCode {
             .and_then(|member| Ok(Keys::Member { member, clients: Key::random()? }))
             .map_err(|e| format!("cannot draw a key: {e}"))
             .and_then(|keys| write(file, &keys)),
+        KeysCommand::Client { id: 0, .. } => Err("client id 0 is the leader's own: its hello to a read-only \
+                                                  subscriber (`seqcast tail`) names client 0, signed with that \
+                                                  id's key; give the client another id"
+            .to_string()),
         KeysCommand::Client { from, id, file } => master(from)
             .and_then(|m| write(file, &Keys::Client { id: ClientId(*id), key: m.client_key(ClientId(*id)) })),
         KeysCommand::Clients { from, file } => master(from).and_then(|clients| write(file, &Keys::Clients { clients })),
