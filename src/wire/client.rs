@@ -88,7 +88,8 @@ pub enum BusyReason {
     /// was replaced): send to the node in `leader`, or try another member.
     NotLeader,
     /// The request can never be taken (its payload is over the cluster's
-    /// `payload_max`, or it is request 0: requests are numbered from 1):
+    /// `payload_max`, or it is request 0 or above 2^63 − 1: requests are
+    /// numbered from 1):
     /// neither it nor any later request of the SUBMIT was.
     Refused,
     /// A first SUBMIT from a client this leader does not know, without a
