@@ -255,7 +255,7 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
     );
     // A leader that cannot place this run's resends, or a request refused
     // for good, ends the run early too.
-    let stopped = stopped || r.leader_restarted.is_some() || r.refused.is_some() || r.id_in_use.is_some();
+    let stopped = stopped || r.stopped_early();
     if r.submitted < r.planned && stopped {
         println!("not sent: {} events, the run having stopped early", r.planned - r.submitted);
     } else if r.submitted < r.planned {

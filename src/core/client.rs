@@ -276,6 +276,13 @@ impl Client {
         (request % self.config.client_pending_max as u64) as usize
     }
 
+    /// Whether `request` is one it sent and has not seen committed: what a
+    /// BUSY reason 4, 6 or 8 must name to count (one naming another is an
+    /// answer to an old SUBMIT replayed, or stale).
+    fn is_pending(&self, request: u64) -> bool {
+        (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0
+    }
+
     /// Queues `payload` as the next request and returns its number.
     pub fn submit(&mut self, payload: &[u8]) -> Result<u64, SubmitError> {
         let max = self.config.payload_max;
@@ -505,7 +512,7 @@ impl Client {
     /// one for a request it no longer has changes nothing).
     fn on_refused(&mut self, request: u64) {
         self.stats.busy += 1;
-        if (self.request_oldest..self.request_next).contains(&request) {
+        if self.is_pending(request) {
             self.refused.get_or_insert(request);
         }
     }
@@ -515,7 +522,7 @@ impl Client {
     /// client replayed to the leader (or a stale answer): a real client's
     /// SUBMITs name only pending requests, and it stops for none other.
     fn on_in_doubt(&mut self, epochs: (Epoch, Epoch), request: u64) {
-        if (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0 {
+        if self.is_pending(request) {
             self.leader_restarted.get_or_insert(epochs);
         } else {
             self.rejects.unexpected_kind += 1;
@@ -526,7 +533,7 @@ impl Client {
     /// it no longer has is a replay, or stale: it changes nothing).
     fn on_id_in_use(&mut self, request: u64) {
         self.stats.busy += 1;
-        if (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0 {
+        if self.is_pending(request) {
             self.id_in_use.get_or_insert(request);
         }
     }

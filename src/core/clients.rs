@@ -190,6 +190,12 @@ impl Clients {
         slot * self.pending_max + (request % self.pending_max as u64) as usize
     }
 
+    /// The oldest request of the client in `slot` whose sequence the table
+    /// keeps: its newest `pending_max` (a client never resends further back).
+    pub(super) fn remembered_from(&self, slot: usize) -> u64 {
+        self.entries[slot].request_next.saturating_sub(self.pending_max as u64)
+    }
+
     /// The sequence `request` of the client in `slot` got, if known here.
     pub(super) fn seq_of(&self, slot: usize, request: u64) -> Option<u64> {
         let [stored, seq] = self.seqs[self.seq_index(slot, request)];

@@ -792,7 +792,7 @@ impl Leader {
     /// Past the ring and inside that window, a leader cannot tell.
     fn id_in_use(&self, slot: usize, request: u64, payload: &[u8]) -> Option<bool> {
         let entry = &self.clients.entries[slot];
-        let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
+        let remembered = self.clients.remembered_from(slot);
         if request < remembered {
             // Not placed (in doubt) is said by `on_duplicate`, not this.
             return (request >= entry.known_from).then_some(false);
@@ -811,7 +811,7 @@ impl Leader {
     fn on_duplicate(&mut self, from: SocketAddr, slot: usize, request: u64) -> bool {
         self.stats.duplicates += 1;
         let entry = self.clients.entries[slot];
-        let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
+        let remembered = self.clients.remembered_from(slot);
         let unknown =
             request < entry.known_from || (request >= remembered && self.clients.seq_of(slot, request).is_none());
         if unknown {
@@ -1111,7 +1111,7 @@ impl Leader {
             let mut writer =
                 FrameWriter::commit(buf, &self.header, entry.id, Seq(self.commit)).expect("mtu holds a COMMIT");
             // Requests older than the table remembers cannot be pending.
-            let remembered = entry.request_next.saturating_sub(self.clients.pending_max as u64);
+            let remembered = self.clients.remembered_from(slot);
             let (request, full) =
                 self.push_commit_runs(&mut writer, slot, entry.notified_next.max(remembered), entry.request_next);
             self.clients.entries[slot].notified_next = request;
@@ -1134,7 +1134,7 @@ impl Leader {
             let Some(slot) = self.clients.slot(retell.client) else { continue };
             let mut writer =
                 FrameWriter::commit(buf, &self.header, retell.client, Seq(self.commit)).expect("mtu holds a COMMIT");
-            let remembered = self.clients.entries[slot].request_next.saturating_sub(self.clients.pending_max as u64);
+            let remembered = self.clients.remembered_from(slot);
             let (next, full) = self.push_commit_runs(&mut writer, slot, retell.first.max(remembered), retell.end);
             if full {
                 self.retells.push_front(Retell { first: next, ..retell });

@@ -141,6 +141,13 @@ impl LoadReport {
         }
     }
 
+    /// The run ended before its schedule did: its requests are in doubt
+    /// (a restarted or elected leader could not place them), or one was
+    /// refused for good, or its client id is in use.
+    pub fn stopped_early(&self) -> bool {
+        self.leader_restarted.is_some() || self.refused.is_some() || self.id_in_use.is_some()
+    }
+
     /// Committed events per second.
     pub fn rate(&self) -> f64 {
         self.committed as f64 * 1e9 / self.elapsed_ns.max(1) as f64
@@ -321,8 +328,7 @@ fn client_thread(
         report.refused = node.client().refused();
         report.id_in_use = node.client().id_in_use();
         let finished = (all_sent && node.client().pending() == 0) || drained;
-        let ended = report.leader_restarted.is_some() || report.refused.is_some() || report.id_in_use.is_some();
-        if finished || ended || stop.load(Ordering::Relaxed) {
+        if finished || report.stopped_early() || stop.load(Ordering::Relaxed) {
             break;
         }
         // Refused, the next send time has passed already: sleep until a commit
