@@ -1407,6 +1407,53 @@ fn a_new_failover_client_finds_the_leader_when_node_0_is_down() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The leader keeps only its newest 2,000 events (ring and journal), the
+/// other members all of theirs: a tail from sequence 1, and a member back
+/// on an empty journal, take what the leader no longer has from the other
+/// members (issue 15: history is served by any member that holds it).
+/// Keyed: a member answers a tail's NAK only with its leader's token for
+/// the tail's address. (Before, both reported the first ~18,000 lost.)
+#[test]
+fn what_the_leader_no_longer_has_is_served_by_the_other_members() {
+    let dir = keyed_member_cluster(61);
+    let conf = dir.join("cluster.conf");
+    let conf = conf.to_str().unwrap();
+    let journal = dir.join("journal");
+    let journal = journal.to_str().unwrap();
+    let keeps = ["--journal", journal, "--segment-bytes", "65536"];
+    let trimmed = [
+        &keeps[..],
+        &["--retain-events", "2000", "--ring-events", "2000", "--window-events", "2000", "--in-flight-max", "1000"],
+    ]
+    .concat();
+    let mut members: Vec<common::Proc> =
+        (0..3).map(|id| start_member(&dir, id, if id == 0 { &trimmed } else { &keeps })).collect();
+    // Node 0 leads a cluster that starts together (epoch 1, no election).
+    std::thread::sleep(Duration::from_millis(500));
+    failover_load(conf, 20000, 20000);
+    std::thread::sleep(Duration::from_millis(500));
+    let tail_args = ["tail", "--cluster", conf, "--failover", "--from", "1", "--to", "20000", "--format", "count"];
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &common::strings(&tail_args));
+    assert_eq!(tail.wait(Duration::from_secs(60)), 0, "{:?}", tail.output());
+    let digest = tail.line("digest: ");
+    assert!(digest.starts_with("seq 1..=20000 events 20000 lost 0 "), "{digest}");
+    // Member 2 back on an empty journal catches up the same way.
+    members[2].signal(libc::SIGKILL);
+    members[2].wait(Duration::from_secs(5));
+    std::fs::remove_dir_all(dir.join("journal").join("node-2")).unwrap();
+    members[2] = start_member(&dir, 2, &[&keeps[..], &["--rejoin"]].concat());
+    failover_load(conf, 1000, 20000);
+    std::thread::sleep(Duration::from_millis(1500));
+    let whole = "seq 1..=21000 events 21000 lost 0 ";
+    let mut digests = Vec::new();
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+        digests.push(node.line("digest: "));
+    }
+    assert!(digests.iter().all(|d| d.starts_with(whole) && *d == digests[0]), "{digests:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn promoting_the_node_that_leads_says_so_and_stat_names_a_member_not_running() {
     let dir = member_cluster(22);

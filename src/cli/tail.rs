@@ -159,6 +159,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
     resolved.config.epoch = Epoch::ZERO;
     if args.failover {
         resolved.config.failover = seqcast::core::Failover::Auto;
+        if resolved.nodes.len() == usize::from(resolved.config.nodes) {
+            // What the leader no longer has is asked of the other members there.
+            resolved.config.members = resolved.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
+        }
     }
     let listen = args.listen.unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, Some(*listen.ip()), None) {
@@ -233,8 +237,12 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 Event::Lost { first, end } => {
                     let mut span = lost.get();
                     if span.count == 0 {
+                        let who = match args.failover {
+                            true => "the leader and every other member no longer have",
+                            false => "the leader no longer has",
+                        };
                         eprintln!(
-                            "seqcast tail: the leader no longer has sequences {first}..={} (UNRECOVERABLE: its \
+                            "seqcast tail: {who} sequences {first}..={} (UNRECOVERABLE: its \
                              journal's retention deleted them, its journal lacks them or holds them damaged, or it keeps \
                              none): reported lost, not delivered",
                             end.prev()

@@ -1,6 +1,7 @@
 //! The follower: takes DATA, RETRANSMIT and HEARTBEAT from the leader, NAKs
 //! gaps, ACKs what it holds, and delivers events strictly in sequence order.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::timer::TimerTable;
@@ -10,7 +11,8 @@ use super::{
     Rejects, Seq, Transmit, admits, parse,
 };
 use crate::wire::{
-    Ack, Batch, BusyReason, Datagram, EventRef, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange, emit,
+    Ack, Batch, BusyReason, Datagram, EventRef, FLAG_SERVED, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX,
+    SeqRange, Unrecoverable, emit,
 };
 
 /// An idle follower ACKs a HEARTBEAT at least this often (PROTOCOL.md): its
@@ -28,6 +30,29 @@ pub const ACK_REFRESH_NS: Nanos = 10_000_000;
 
 /// How many times a follower's `nak_events_max` an observer keeps asked for.
 const OBSERVER_ASKED: usize = 4;
+
+/// Ranges its leader told it are gone that it asks of other members at
+/// once, at most (past that, they are lost as before).
+const GONE_MAX: usize = 16;
+
+/// A member asked for a range its leader no longer has that sends nothing
+/// of it for this long is passed over for the next.
+pub const SERVE_WAIT_NS: Nanos = 1_000_000_000;
+
+/// A range its leader told it is gone (UNRECOVERABLE), asked of the other
+/// members in turn (with failover, DESIGN §8): each keeps its own journal,
+/// and one that keeps more may hold it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Gone {
+    first: u64,
+    end: u64,
+    /// Members that said they cannot serve it (or sent nothing of it for
+    /// [`SERVE_WAIT_NS`]), in the order [`Follower::history_member`] takes.
+    tried: u16,
+    /// When the member asked now last sent anything of it, or was first
+    /// asked (`None`: not asked yet).
+    heard_at: Option<Nanos>,
+}
 
 /// A sequencer that restarted in a newer epoch from a log short of what a
 /// journaled follower (without failover) knows committed or delivered, or,
@@ -75,6 +100,17 @@ pub struct FollowerStats {
     pub lost: u64,
     /// HEARTBEATs received.
     pub heartbeats: u64,
+    /// Events received from members that do not lead, asked for after the
+    /// leader said it no longer had them (with failover).
+    pub events_from_members: u64,
+    /// Sequences the leader said it no longer had that were asked of
+    /// another member (each member asked counts them again).
+    pub events_asked_of_members: u64,
+    /// NAKs this member answered while it followed (from its journal,
+    /// what it knew committed).
+    pub naks_served: u64,
+    /// Events it sent for them.
+    pub events_served: u64,
     /// Events held past the last known commit and dropped on joining a new
     /// leader (it resends what it has there; what it lacks never committed).
     pub suffix_dropped: u64,
@@ -97,6 +133,8 @@ enum Timer {
     Ack,
     /// The earliest missing sequence is due for a NAK.
     Nak,
+    /// A member asked for a range the leader no longer has is passed over.
+    Gone,
 }
 
 /// A follower taking a new leader's log: until it holds everything up to the
@@ -211,6 +249,13 @@ pub struct Follower {
     leader_commit: u64,
     echo_ns: u64,
     echo_at: Nanos,
+    /// Ranges its leader told it are gone, asked of other members, in
+    /// sequence order, none overlapping.
+    gone: Vec<Gone>,
+    /// A member that follows, with a journal: ranges of its journal to
+    /// serve (destination, first, end) and ranges it cannot, to say so.
+    serving: VecDeque<(SocketAddr, u64, u64)>,
+    declined: VecDeque<(SocketAddr, u64, u64)>,
     stats: FollowerStats,
     rejects: Rejects,
 }
@@ -319,6 +364,9 @@ impl Follower {
             leader_commit: 0,
             echo_ns: 0,
             echo_at: now,
+            gone: Vec::new(),
+            serving: VecDeque::new(),
+            declined: VecDeque::new(),
             stats: FollowerStats::default(),
             rejects: Rejects::default(),
             config,
@@ -410,6 +458,8 @@ impl Follower {
         self.window.truncate(commit);
         self.drop_journaled_past(commit);
         self.sync = Some(Sync { start: None, restored: false, ..sync });
+        // The new leader may keep what the last one no longer had.
+        self.gone.clear();
         if !self.may_vote() && self.vote_after_heard {
             // Came back empty and not yet caught up: the bound is the new
             // leader's, whose log holds whatever an ACK sent before it came
@@ -625,6 +675,9 @@ impl Follower {
 
     /// Feeds one datagram its member already parsed and checked.
     pub(super) fn handle_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
+        if is_served(&datagram) {
+            return self.take_served(now, from, &datagram);
+        }
         if self.observer && self.config.failover != Failover::Off {
             self.follow_newest_leader(&datagram);
         }
@@ -750,9 +803,9 @@ impl Follower {
                 self.commit = self.commit.max(end - 1);
                 self.seen = self.seen.max(end - 1);
                 // Known to exist first, so that all the range the window
-                // spans is marked lost, not asked for again.
+                // spans is marked lost, or asked of other members.
                 self.mark_missing(now);
-                self.window.mark_lost(lost.range.first.get(), end);
+                self.ask_members(now, lost.range.first.get(), end);
             }
             _ => unreachable!("only a leader's frames get here"),
         }
@@ -1122,6 +1175,7 @@ impl Follower {
     /// Called when `poll_timeout` passes.
     pub fn handle_timeout(&mut self, now: Nanos) {
         self.mark_missing(now);
+        self.tend_gone(now);
     }
 
     /// Whether an ACK due, saying `held`, goes: not if a commit the leader
@@ -1161,17 +1215,24 @@ impl Follower {
     pub fn poll_timeout(&self) -> Option<Nanos> {
         // With no leader heard yet there is nobody to ACK or NAK.
         self.leader_addr?;
-        let mut timers = TimerTable::<2>::new();
+        let mut timers = TimerTable::<3>::new();
         timers.set(Timer::Ack as usize, self.ack_timer());
         timers.set(Timer::Nak as usize, self.window.nak_due().map(|due| due.max(self.nak_paced_until())));
+        let waits = self.gone.iter().filter_map(|g| g.heard_at).min().map(|at| at + SERVE_WAIT_NS);
+        let answers = (!self.declined.is_empty()).then_some(0);
+        timers.set(Timer::Gone as usize, waits.into_iter().chain(answers).min());
         timers.next()
     }
 
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes): an
     /// ACK when there is progress to report, else a NAK when one is due.
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
-        let leader = Dest::Unicast(self.leader_addr?);
         let buf = &mut buf[..self.config.mtu];
+        if let Some((dest, first, end)) = self.declined.pop_front() {
+            let len = self.unrecoverable_frame(buf, Seq(first), Seq(end));
+            return Some(Transmit { dest: Dest::Unicast(dest), len });
+        }
+        let leader = Dest::Unicast(self.leader_addr?);
         let held = self.seq_acked();
         let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
         // A NAK due goes with a fresh ACK now and then, even without
@@ -1221,8 +1282,17 @@ impl Follower {
         // Retries back off from 4x RTT (2x RTT doubled once for the NAK
         // that asked), doubling, up to nak_delay_max_ns.
         let retry_ns = |tries: u8| (2 * rtt_ns).saturating_mul(1 << tries.min(20)).clamp(min_ns, max_ns);
-        let mut events = 0;
-        self.window.collect_naks(now, limits, retry_ns, |first, end| {
+        let (mut events, mut asked) = (0, None);
+        let gone = &self.gone;
+        // A NAK asks one place: the leader, or the member asked for a range
+        // the leader no longer has.
+        let segment_end = |seq: u64| match gone.iter().find(|g| seq < g.end) {
+            Some(g) if g.first <= seq => g.end,
+            Some(g) => g.first,
+            None => u64::MAX,
+        };
+        self.window.collect_naks(now, limits, retry_ns, segment_end, |first, end| {
+            asked.get_or_insert(first);
             events += end - first;
             writer.push_range(&SeqRange::new(Seq(first), Seq(end)));
         });
@@ -1242,7 +1312,275 @@ impl Follower {
         self.stats.events_nakked += events;
         self.nak_sent_at = Some(now);
         self.unanswered_since.get_or_insert(now);
-        Some(Transmit { dest: leader, len: writer.finish() })
+        let len = writer.finish();
+        let member = asked.and_then(|seq| self.gone.iter().position(|g| g.first <= seq && seq < g.end));
+        let Some(i) = member else { return Some(Transmit { dest: leader, len }) };
+        self.stats.events_asked_of_members += events;
+        self.gone[i].heard_at.get_or_insert(now);
+        // Passed over since it was marked (its leader changed): none goes,
+        // and the next turn says it is lost.
+        let (_, addr) = self.history_member(self.gone[i].tried)?;
+        // Asked of a member that does not lead: it says so.
+        let (header, _) =
+            <Header as zerocopy::FromBytes>::mut_from_prefix(&mut buf[..len]).expect("a NAK has a header");
+        header.flags = FLAG_SERVED.into();
+        crate::wire::seal(&mut buf[..len]);
+        Some(Transmit { dest: Dest::Unicast(addr), len })
+    }
+
+    /// With failover, the member asked after `tried` others for a range the
+    /// leader no longer has, and its address: every other member but this
+    /// one, in id order from the leader's, each at its `node.N` address.
+    fn history_member(&self, tried: u16) -> Option<(NodeId, SocketAddr)> {
+        let nodes = self.config.nodes;
+        if self.config.failover == Failover::Off || self.config.members.len() != usize::from(nodes) {
+            return None;
+        }
+        let leader = self.leader?;
+        (1..nodes)
+            .map(|k| NodeId((leader.0 + k) % nodes))
+            .filter(|&m| m.0 != self.header.sender.get())
+            .filter_map(|m| Some((m, *self.config.members.get(m.index()).filter(|a| !a.ip().is_unspecified())?)))
+            .nth(usize::from(tried))
+    }
+
+    /// The leader no longer has `[first, end)`: with failover, what no
+    /// other member is asked for yet is asked of them in turn (one may keep
+    /// a longer journal); else, or with no room to keep track, it is lost.
+    fn ask_members(&mut self, now: Nanos, first: u64, end: u64) {
+        let mut pieces = Vec::new();
+        let mut at = first;
+        for g in self.gone.iter().filter(|g| g.end > first && g.first < end) {
+            if g.first > at {
+                pieces.push((at, g.first));
+            }
+            at = at.max(g.end);
+        }
+        if at < end {
+            pieces.push((at, end));
+        }
+        for (first, end) in pieces {
+            if self.history_member(0).is_none() || self.gone.len() >= GONE_MAX {
+                self.window.mark_lost(first, end);
+                continue;
+            }
+            let i = self.gone.partition_point(|g| g.first < first);
+            self.gone.insert(i, Gone { first, end, tried: 0, heard_at: None });
+            self.window.reask(first, end, now);
+        }
+    }
+
+    /// Passes over a member asked that sent nothing for [`SERVE_WAIT_NS`];
+    /// what no member is left to ask for is lost; what it now holds, or
+    /// delivered, is asked for no more.
+    fn tend_gone(&mut self, now: Nanos) {
+        if self.gone.is_empty() {
+            return;
+        }
+        let held = self.window.held();
+        self.gone.retain(|g| g.end > held + 1);
+        for i in 0..self.gone.len() {
+            let g = &mut self.gone[i];
+            if g.heard_at.is_some_and(|at| now >= at + SERVE_WAIT_NS) {
+                (g.tried, g.heard_at) = (g.tried + 1, None);
+                let (first, end) = (g.first, g.end);
+                self.window.reask(first, end, now);
+            }
+        }
+        let mut lost = Vec::new();
+        let mut i = 0;
+        while i < self.gone.len() {
+            if self.history_member(self.gone[i].tried).is_none() {
+                let g = self.gone.remove(i);
+                lost.push((g.first, g.end));
+            } else {
+                i += 1;
+            }
+        }
+        for (first, end) in lost {
+            self.window.mark_lost(first, end);
+        }
+    }
+
+    /// A member's answer to a NAK for what the leader no longer had
+    /// ([`FLAG_SERVED`]): committed events it kept, or a range it cannot
+    /// serve. Taken only from the member asked, at its `node.N` address,
+    /// and only within the ranges asked of it.
+    fn take_served(&mut self, now: Nanos, from: SocketAddr, datagram: &Datagram<'_>) {
+        let Some(member) = datagram.header.member().filter(|m| m.0 < self.config.nodes) else {
+            self.rejects.not_member += 1;
+            return;
+        };
+        if !self.config.sent_from_members_address(Some(member), from) {
+            self.rejects.elsewhere += 1;
+            return;
+        }
+        let asked: Vec<bool> =
+            self.gone.iter().map(|g| self.history_member(g.tried).is_some_and(|(m, _)| m == member)).collect();
+        if !asked.contains(&true) {
+            self.rejects.unexpected_kind += 1;
+            return;
+        }
+        match &datagram.frame {
+            Frame::Retransmit(batch) => {
+                for event in batch.events.clone() {
+                    let seq = event.header.seq.get();
+                    let i = self.gone.partition_point(|g| g.end <= seq);
+                    if self.gone.get(i).is_none_or(|g| g.first > seq) || !asked[i] {
+                        continue;
+                    }
+                    match self.window.insert(seq, event.record) {
+                        Insert::Stored => self.stats.events_from_members += 1,
+                        Insert::Duplicate => self.stats.duplicates += 1,
+                        Insert::Beyond => self.stats.beyond_window += 1,
+                    }
+                }
+                for (g, _) in self.gone.iter_mut().zip(&asked).filter(|(_, asked)| **asked) {
+                    g.heard_at = Some(now);
+                }
+            }
+            Frame::Unrecoverable(lost) => {
+                let (first, end) = (lost.range.first.get(), lost.range.end.get());
+                let mut next = Vec::with_capacity(self.gone.len() + 2);
+                for (g, asked) in self.gone.iter().zip(asked) {
+                    let (from, to) = (g.first.max(first), g.end.min(end));
+                    if !asked || from >= to {
+                        next.push(*g);
+                        continue;
+                    }
+                    let passed = Gone { first: from, end: to, tried: g.tried + 1, heard_at: None };
+                    if self.gone.len() + 2 > GONE_MAX {
+                        // No room to split: the next member is asked for all of it.
+                        next.push(Gone { first: g.first, end: g.end, ..passed });
+                        continue;
+                    }
+                    let before = (g.first < from).then_some(Gone { end: from, ..*g });
+                    let after = (to < g.end).then_some(Gone { first: to, ..*g });
+                    next.extend(before.into_iter().chain([passed]).chain(after));
+                }
+                self.gone = next;
+                self.window.reask(first, end, now);
+            }
+            _ => return self.rejects.unexpected_kind += 1,
+        }
+        self.unanswered_since = None;
+        self.tend_gone(now);
+        self.ack_due |= self.seq_acked() > self.ack_sent.max(self.ack_covered);
+    }
+
+    /// With failover and a journal, a member that follows serves what its
+    /// journal holds of the committed log: to another member, or to a tail
+    /// that its leader gave a token (with keys), their leader having said
+    /// it no longer has it.
+    fn serves_history(&self) -> bool {
+        self.config.journal && !self.journal_failed && self.answers_history()
+    }
+
+    /// A member that follows answers NAKs (with failover): what it cannot
+    /// serve, it says so at once.
+    fn answers_history(&self) -> bool {
+        !self.observer && self.config.failover != Failover::Off && self.epoch() != Epoch::ZERO
+    }
+
+    /// The last sequence it may serve: committed, and durable in its
+    /// journal (never a record past its commit, which a new leader may
+    /// replace); 0 if it serves none.
+    fn served_last(&self) -> u64 {
+        if self.serves_history() { self.known_commit().min(self.durable) } else { 0 }
+    }
+
+    /// A NAK to this member while it follows (see [`serves_history`](Self::serves_history)):
+    /// what it may serve goes to the driver ([`poll_history`](Self::poll_history)),
+    /// the rest is answered UNRECOVERABLE (not from this member). A
+    /// member's answers go to its `node.N` address, never elsewhere; a
+    /// tail's to where its NAK came from, with keys only if it carries its
+    /// token, as its leader would.
+    pub(super) fn serve_nak(&mut self, now: Nanos, from: SocketAddr, datagram: &Datagram<'_>) {
+        let Frame::Nak(nak) = &datagram.frame else { return };
+        debug_assert!(datagram.header.flags.get() & FLAG_SERVED != 0);
+        if !self.answers_history() {
+            self.rejects.not_leader += 1;
+            return;
+        }
+        let dest = match datagram.header.member() {
+            Some(m) => match self.config.members.get(m.index()) {
+                Some(addr) if !addr.ip().is_unspecified() => *addr,
+                _ => {
+                    self.rejects.not_leader += 1;
+                    return;
+                }
+            },
+            None => {
+                let window = now / super::leader::HELLO_WINDOW_NS;
+                let token = datagram.header.token.get();
+                let mine = |w| super::leader::observer_token(self.epoch(), from, w);
+                if self.config.client_tokens && ![window, window.saturating_sub(1)].iter().any(|&w| token == mine(w)) {
+                    self.rejects.not_leader += 1;
+                    return;
+                }
+                from
+            }
+        };
+        self.stats.naks_served += 1;
+        let last = self.served_last();
+        // What it cannot serve is said in one UNRECOVERABLE over its span
+        // (no more datagrams than the NAK, wherever its source be).
+        let mut declined: Option<(u64, u64)> = None;
+        for range in nak.ranges {
+            let (first, end) = (range.first.get(), range.end.get());
+            let cut = end.min(last + 1).max(first);
+            if first < cut && self.serving.len() < self.config.repairs_max {
+                self.serving.push_back((dest, first, cut));
+            }
+            if cut < end {
+                let (low, high) = declined.unwrap_or((cut, end));
+                declined = Some((low.min(cut), high.max(end)));
+            }
+        }
+        if let Some((first, end)) = declined.filter(|_| self.declined.len() < self.config.repairs_max) {
+            self.declined.push_back((dest, first, end));
+        }
+    }
+
+    /// The next range to serve from the journal (see [`serve_nak`](Self::serve_nak)).
+    pub(super) fn poll_history(&mut self) -> Option<(SocketAddr, Seq, Seq)> {
+        self.serving.pop_front().map(|(dest, first, end)| (dest, Seq(first), Seq(end)))
+    }
+
+    /// A RETRANSMIT, marked [`FLAG_SERVED`], of as many of `records` (read
+    /// from the journal, in order) as fit and it may serve; (0, 0) if none.
+    pub(super) fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        if !self.serves_history() {
+            return (0, 0);
+        }
+        let last = self.served_last();
+        let header = Header { flags: FLAG_SERVED.into(), ..self.header };
+        let buf = &mut buf[..self.config.mtu];
+        let mut writer = FrameWriter::batch(buf, &header, Kind::Retransmit, Seq(self.known_commit()), now)
+            .expect("mtu holds a batch head");
+        let mut taken = 0;
+        while let Ok((event, _)) = EventRef::split(&records[taken..]) {
+            if event.header.seq.get() > last || !writer.push_record(event.record) {
+                break;
+            }
+            taken += event.record.len();
+        }
+        if taken == 0 {
+            return (0, 0);
+        }
+        self.stats.events_served += u64::from(writer.count());
+        (writer.finish(), taken)
+    }
+
+    /// An UNRECOVERABLE, marked [`FLAG_SERVED`], for `[first, end)`: not
+    /// from this member.
+    pub(super) fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
+        if !self.answers_history() {
+            return 0;
+        }
+        let header = Header { flags: FLAG_SERVED.into(), ..self.header };
+        let body = Unrecoverable { range: SeqRange::new(first, end) };
+        emit(buf, &header, Kind::Unrecoverable, &body).expect("mtu holds an UNRECOVERABLE")
     }
 
     /// Hands the application nothing past `last` (`seqcast tail --to`): a
@@ -1288,4 +1626,11 @@ impl Follower {
             }
         }
     }
+}
+
+/// A RETRANSMIT or UNRECOVERABLE from a member that does not lead, serving
+/// what a leader no longer had ([`FLAG_SERVED`]).
+pub(super) fn is_served(datagram: &Datagram<'_>) -> bool {
+    matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_))
+        && datagram.header.flags.get() & FLAG_SERVED != 0
 }

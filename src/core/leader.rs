@@ -133,7 +133,7 @@ const RTT_SAMPLES_MAX: usize = 256;
 
 /// A client's admission token is good in the window it was given in and
 /// the next (DESIGN §9): 10 to 20 s.
-const HELLO_WINDOW_NS: Nanos = 10_000_000_000;
+pub(super) const HELLO_WINDOW_NS: Nanos = 10_000_000_000;
 
 /// Observers' addresses owed a hello at once, at most.
 const OBSERVER_HELLOS_MAX: usize = 16;
@@ -552,22 +552,34 @@ impl Leader {
     /// An observer's token, for its address (DESIGN §9): a NAK replayed
     /// from another address carries one that is not that address's.
     pub(super) fn observer_token(&self, from: SocketAddr, window: u64) -> u32 {
-        let addr = match from {
-            SocketAddr::V4(a) => u64::from(a.ip().to_bits()) << 16 | u64::from(a.port()),
-            SocketAddr::V6(a) => (a.ip().to_bits() as u64 ^ (a.ip().to_bits() >> 64) as u64) ^ u64::from(a.port()),
-        };
-        // Apart from any client id's (those fit 32 bits).
-        self.token_of(addr.rotate_left(7) ^ (1 << 63), window)
+        observer_token(self.epoch(), from, window)
     }
 
-    /// SplitMix64's finaliser over (what, epoch, window); never 0 (no token).
     fn token_of(&self, what: u64, window: u64) -> u32 {
-        let mut x = what ^ self.epoch().get().rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((x ^ (x >> 31)) as u32).max(1)
+        token_of(self.epoch(), what, window)
     }
+}
 
+/// An observer's token in `epoch`, for its address: what its leader's hello
+/// gave it, which a member that follows that leader can check too.
+pub(super) fn observer_token(epoch: Epoch, from: SocketAddr, window: u64) -> u32 {
+    let addr = match from {
+        SocketAddr::V4(a) => u64::from(a.ip().to_bits()) << 16 | u64::from(a.port()),
+        SocketAddr::V6(a) => (a.ip().to_bits() as u64 ^ (a.ip().to_bits() >> 64) as u64) ^ u64::from(a.port()),
+    };
+    // Apart from any client id's (those fit 32 bits).
+    token_of(epoch, addr.rotate_left(7) ^ (1 << 63), window)
+}
+
+/// SplitMix64's finaliser over (what, epoch, window); never 0 (no token).
+fn token_of(epoch: Epoch, what: u64, window: u64) -> u32 {
+    let mut x = what ^ epoch.get().rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((x ^ (x >> 31)) as u32).max(1)
+}
+
+impl Leader {
     /// When this leader started (its clock).
     pub fn started_ns(&self) -> Nanos {
         self.started_ns

@@ -14,7 +14,7 @@ use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{KEEPALIVE_NS, Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
-use crate::wire::{Datagram, FLAG_FORCED, Frame, Header, Kind, Promote};
+use crate::wire::{Datagram, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote};
 
 enum Role {
     Leader(Box<Leader>),
@@ -107,16 +107,24 @@ impl Member {
         if let Role::Leader(leader) = &self.role { Some(leader) } else { None }
     }
 
-    /// As [`Leader::unrecoverable_frame`] while this member leads (0 when
-    /// it leads no more).
+    /// As [`Leader::unrecoverable_frame`] while this member leads; while
+    /// it follows, one that says the range is not to be had from it.
     pub fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
-        if let Role::Leader(leader) = &mut self.role { leader.unrecoverable_frame(buf, first, end) } else { 0 }
+        match &mut self.role {
+            Role::Leader(leader) => leader.unrecoverable_frame(buf, first, end),
+            Role::Follower(follower) => follower.unrecoverable_frame(buf, first, end),
+        }
     }
 
-    /// A RETRANSMIT of `records` read from the journal, when this member
-    /// leads (see [`Leader::history_frame`]); else nothing (0, 0).
+    /// A RETRANSMIT of `records` read from the journal (see
+    /// [`Leader::history_frame`]); while it follows, of those it knows
+    /// committed only, marked as served by a member that does not lead
+    /// ([`FLAG_SERVED`](crate::wire::FLAG_SERVED)); (0, 0) if none.
     pub fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
-        if let Role::Leader(leader) = &mut self.role { leader.history_frame(now, buf, records) } else { (0, 0) }
+        match &mut self.role {
+            Role::Leader(leader) => leader.history_frame(now, buf, records),
+            Role::Follower(follower) => follower.history_frame(now, buf, records),
+        }
     }
 
     /// The follower, when this member follows.
@@ -411,10 +419,32 @@ impl Member {
         match (&datagram.frame, sender) {
             (Frame::VoteRequest(_) | Frame::Vote(_) | Frame::Promote(_), _) => self.election_frame(now, from, datagram),
             (Frame::Submit(_), _) if !self.is_leader() => self.not_leader(now, from, datagram),
+            // A NAK to this member, which follows, for what its leader no
+            // longer had: it may serve it from its journal (DESIGN §8).
+            (Frame::Nak(_), _) if !self.is_leader() && datagram.header.flags.get() & FLAG_SERVED != 0 => {
+                let peers = Peers::Members { me: self.id, nodes: self.config.nodes };
+                if let Role::Follower(follower) = &mut self.role
+                    && admits(&datagram, peers, &mut self.rejects)
+                {
+                    follower.serve_nak(now, from, &datagram);
+                }
+            }
             // Another member's ACK or NAK to this one, which leads no more
             // (it stepped down, or woke from a pause): routine around an
             // election, as a leader's frames a follower does not take are.
             (Frame::Ack(_) | Frame::Nak(_), Some(_)) if !self.is_leader() => self.rejects.not_leader += 1,
+            // A member that does not lead serves what a leader no longer
+            // had: no leader's frame.
+            _ if super::follower::is_served(&datagram) => {
+                let peers = Peers::Members { me: self.id, nodes: self.config.nodes };
+                match &mut self.role {
+                    Role::Follower(follower) if admits(&datagram, peers, &mut self.rejects) => {
+                        follower.handle_frame(now, from, datagram)
+                    }
+                    Role::Follower(_) => {}
+                    Role::Leader(_) => self.rejects.unexpected_kind += 1,
+                }
+            }
             (Frame::Data(_) | Frame::Heartbeat(_) | Frame::Retransmit(_) | Frame::Unrecoverable(_), Some(sender)) => {
                 self.leader_frame(now, from, sender, datagram)
             }

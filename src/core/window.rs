@@ -345,8 +345,25 @@ impl Window {
         self.advance();
     }
 
+    /// Takes what is missing in `[first, end)` as never asked for, due at
+    /// `now`: it is to be asked of someone else.
+    pub(super) fn reask(&mut self, first: u64, end: u64, now: u64) {
+        let mut any = false;
+        for seq in first.max(self.held + 1)..end.min(self.marked + 1) {
+            if let Slot::Missing { .. } = self.slot(seq) {
+                self.set(seq, Slot::Missing { nak_at: now, tries: 0 });
+                any = true;
+            }
+        }
+        if any {
+            self.nak_due = Some(self.nak_due.map_or(now, |due| due.min(now)));
+        }
+    }
+
     /// Calls `emit(first, end)` for each range due for a NAK at `now`, within
     /// `limits`, and schedules the next NAK of each with `retry_ns(tries)`.
+    /// One NAK goes to one place: the ranges stop short of
+    /// `segment_end(first)`, where `first` is the first sequence taken.
     ///
     /// The scan stops at the first due sequence the limits leave out; the
     /// rest goes `limits.pace_ns` later. It steps over each block of slots
@@ -357,9 +374,11 @@ impl Window {
         now: u64,
         limits: NakLimits,
         retry_ns: impl Fn(u8) -> u64,
+        segment_end: impl Fn(u64) -> u64,
         mut emit: impl FnMut(u64, u64),
     ) {
         let (mut due, mut ranges, mut events, mut fresh) = (u64::MAX, 0, 0, 0);
+        let mut stop_at = u64::MAX;
         let mut open: Option<(u64, u64)> = None;
         let mut stopped = false;
         let mut seq = self.held + 1;
@@ -389,11 +408,14 @@ impl Window {
                 }
                 let extends = open.is_some_and(|(_, end)| end == seq);
                 let full = events == limits.events_max || (tries == 0 && fresh == limits.fresh_max);
-                if full || (!extends && ranges == limits.ranges_max) {
+                if full || (!extends && ranges == limits.ranges_max) || seq >= stop_at {
                     // The block's bound stays as it was, at or below this slot's.
                     stopped = true;
                     due = due.min(block_due);
                     break 'blocks;
+                }
+                if open.is_none() {
+                    stop_at = segment_end(seq);
                 }
                 match open.as_mut() {
                     Some((_, end)) if extends => *end = seq + 1,
@@ -497,7 +519,7 @@ mod tests {
 
     fn naks(window: &mut Window, now: u64, limits: NakLimits) -> Vec<(u64, u64)> {
         let mut out = Vec::new();
-        window.collect_naks(now, limits, |tries| 100 << tries, |first, end| out.push((first, end)));
+        window.collect_naks(now, limits, |tries| 100 << tries, |_| u64::MAX, |first, end| out.push((first, end)));
         out
     }
 
@@ -849,7 +871,7 @@ mod scan {
                         let mut model = w.clone();
                         let want = reference(&mut model, now, limits, retry);
                         let mut got = Vec::new();
-                        w.collect_naks(now, limits, retry, |first, end| got.push((first, end)));
+                        w.collect_naks(now, limits, retry, |_| u64::MAX, |first, end| got.push((first, end)));
                         prop_assert_eq!(&got, &want.0);
                         prop_assert_eq!(w.nak_due(), want.1);
                         prop_assert_eq!(&w.slots, &model.slots);

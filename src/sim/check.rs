@@ -128,6 +128,19 @@ impl History {
         self.check_payload(now, origin, payload, "stamped");
     }
 
+    /// Member `node`, following, served `origin` at `seq` from its journal
+    /// to one its leader told the sequence was gone: only a committed
+    /// event, which a leader sent there and any node delivered there.
+    pub fn served(&mut self, now: u64, node: usize, seq: u64, origin: (u32, u64), payload: &[u8]) {
+        let sent = self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin));
+        let delivered = self.delivered_at.get(&seq).copied();
+        if !sent || delivered.is_some_and(|d| d != origin) {
+            let detail = format!("member {node} served seq {seq} as {origin:?}; delivered there: {delivered:?}");
+            self.fail(1, now, detail);
+        }
+        self.check_payload(now, origin, payload, "served");
+    }
+
     fn check_payload(&mut self, now: u64, origin: (u32, u64), payload: &[u8], what: &str) {
         match self.submitted.get(&origin) {
             Some((bytes, _)) if bytes == payload => {}

@@ -12,7 +12,14 @@ impl Sim<'_> {
     pub(super) fn observe(&mut self, node: usize, bytes: &[u8]) {
         let Ok(datagram) = wire::parse(bytes) else { return };
         let epoch = datagram.header.epoch.get();
+        let served = datagram.header.flags.get() & wire::FLAG_SERVED != 0;
         match datagram.frame {
+            Frame::Retransmit(batch) if served => {
+                for e in batch.events {
+                    let (seq, client, request) = (e.header.seq.get(), e.header.client.get(), e.header.request.get());
+                    self.history.served(self.now, node, seq, (client, request), e.payload);
+                }
+            }
             Frame::Data(batch) | Frame::Retransmit(batch) => {
                 self.history.leads(self.now, epoch, node);
                 self.history.announced(batch.head.commit.get());

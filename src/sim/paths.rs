@@ -101,10 +101,15 @@ paths! {
     replayed => "datagrams_replayed",
     /// Records members' retention deleted (with `--retain-events`).
     retained_away => "records_retention_deleted",
+    /// Events members sent, while following, to one whose leader no
+    /// longer had them (with failover and `--journal`).
+    served => "events_served_by_followers",
+    /// Events members got that way.
+    from_members => "events_from_other_members",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 12] = [
+pub const JOURNAL_PATHS: [&str; 14] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -117,6 +122,8 @@ pub const JOURNAL_PATHS: [&str; 12] = [
     "commit_file_said_more",
     "records_retention_deleted",
     "claims_lost",
+    "events_served_by_followers",
+    "events_from_other_members",
 ];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
@@ -140,6 +147,8 @@ impl Paths {
             self.naks_sent += stats.naks_sent;
             self.duplicates += stats.duplicates;
             self.suffix_dropped += stats.suffix_dropped;
+            self.served += stats.events_served;
+            self.from_members += stats.events_from_members;
             self.delivered += stats.delivered;
             self.lost += stats.lost;
         }

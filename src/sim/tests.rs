@@ -142,7 +142,9 @@ fn journaled_seeds_at_sync_none_hold_every_invariant() {
 /// cluster crashes (every member comes back from its journal and they elect
 /// the most complete one), partitions, pauses and promotions, with ACKs and
 /// the leader's own count waiting for the disk, and truncations when
-/// members follow a new leader.
+/// members follow a new leader. What a leader no longer has (retention)
+/// is asked of the other members, and what they serve is checked to be
+/// the committed event.
 #[test]
 fn journaled_failover_seeds_hold_every_invariant() {
     let journaled = |seed| {
@@ -154,6 +156,7 @@ fn journaled_failover_seeds_hold_every_invariant() {
     let paths = run_all(0..1000, &journaled, " --failover --journal");
     assert!(paths.journaled > 0 && paths.elections_won > 0);
     assert!(paths.cluster_crashes > 100 && paths.resumed_whole > 0, "{paths:?}");
+    assert!(paths.served > 0 && paths.from_members > 0, "{paths:?}");
 }
 
 /// Members killed and restarted without their claim file (one damaged and

@@ -13,6 +13,13 @@ use crate::types::{ClientId, Seq};
 /// have taken it.
 pub const FLAG_RESENT: u16 = 1;
 
+/// Header `flags` bit of a NAK to a member that does not lead, for what
+/// the asker's leader told it it no longer has; and of the RETRANSMIT or
+/// UNRECOVERABLE that member answers with: the events are committed ones,
+/// from its journal, and the frame says nothing of who leads (an
+/// UNRECOVERABLE: not from this member).
+pub const FLAG_SERVED: u16 = 1;
+
 /// Body header of SUBMIT: the records that follow carry `client` and the
 /// request numbers `request`, `request + 1`, … in order; they are unstamped.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

@@ -34,7 +34,8 @@ pub struct Header {
     /// A [`Kind`] code.
     pub kind: u8,
     /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST,
-    /// [`FLAG_RESENT`](super::FLAG_RESENT) on a SUBMIT, a
+    /// [`FLAG_RESENT`](super::FLAG_RESENT) on a SUBMIT,
+    /// [`FLAG_SERVED`](super::FLAG_SERVED) on a NAK, RETRANSMIT or UNRECOVERABLE, a
     /// [`Durability`](crate::types::Durability) on an ACK); zero otherwise.
     pub flags: U16,
     /// Node id of the sender, [`SENDER_CLIENT`] or [`SENDER_OBSERVER`].

@@ -117,12 +117,13 @@ impl Member {
         }
     }
 
-    /// With a journal, leading: the next range to serve from it (see
-    /// [`Leader::poll_history`]).
+    /// With a journal: the next range to serve from it (see
+    /// [`Leader::poll_history`]; following, what another member or a tail
+    /// asked after its leader said it no longer had it, DESIGN §8).
     pub fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         match &mut self.role {
             Role::Leader(leader) => leader.poll_history(now),
-            Role::Follower(_) => None,
+            Role::Follower(follower) => follower.poll_history(),
         }
     }
 
