@@ -1420,7 +1420,8 @@ fn what_the_leader_no_longer_has_is_served_by_the_other_members() {
     let conf = conf.to_str().unwrap();
     let journal = dir.join("journal");
     let journal = journal.to_str().unwrap();
-    let keeps = ["--journal", journal, "--segment-bytes", "65536"];
+    // Node 0 must lead throughout, on a busy machine too.
+    let keeps = ["--journal", journal, "--segment-bytes", "65536", "--election-timeout-ms", "2000"];
     let trimmed = [
         &keeps[..],
         &["--retain-events", "2000", "--ring-events", "2000", "--window-events", "2000", "--in-flight-max", "1000"],
@@ -1446,11 +1447,21 @@ fn what_the_leader_no_longer_has_is_served_by_the_other_members() {
     std::thread::sleep(Duration::from_millis(1500));
     let whole = "seq 1..=21000 events 21000 lost 0 ";
     let mut digests = Vec::new();
-    for node in &mut members {
+    // The leader last: stopped first, it would hand its lead to member 1.
+    for node in members.iter_mut().rev() {
         assert_eq!(node.stop(), 0, "{:?}", node.output());
         digests.push(node.line("digest: "));
     }
     assert!(digests.iter().all(|d| d.starts_with(whole) && *d == digests[0]), "{digests:?}");
+    // Member 1 served both; member 2 took its history from it.
+    let history =
+        |node: &common::Proc| node.output().into_iter().find(|l| l.starts_with("history: ")).unwrap_or_default();
+    let led = members[0].line("stopped: ");
+    assert!(led.starts_with("leading in epoch 1;"), "{led}");
+    let served = history(&members[1]);
+    assert!(served.starts_with("history: served ") && !served.contains("served 0 "), "{:?}", members[1].output());
+    let took = history(&members[2]);
+    assert!(took.starts_with("history: ") && !took.contains("took 0 events"), "{took}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -359,8 +359,9 @@ pub struct JournalArgs {
     /// Delete whole old segments while the rest still holds this many events.
     #[arg(long, value_name = "N")]
     pub retain_events: Option<u64>,
-    /// While it leads, serve history from the journal (to `seqcast tail`,
-    /// and to followers behind the ring) at most this many bytes a second
+    /// Serve history from the journal (leading: to `seqcast tail` and to
+    /// followers behind the ring; a member that follows: what its leader
+    /// no longer has, to the others and to tails) at most this many bytes a second
     /// on average, leaving the rest of the link to the live stream (at
     /// least 65536) [default: the cluster file's `history_rate`, else no
     /// cap beyond 64 KiB a turn, after the turn's live frames].

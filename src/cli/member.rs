@@ -512,6 +512,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         e.stepped_down,
         e.redirected
     );
+    if let Some(s) = member.follower().map(|f| f.stats()).filter(|s| s.naks_served + s.events_from_members > 0) {
+        println!(
+            "history: served {} events for {} NAKs of others whose leader no longer had them; took {} events from \
+             other members (asked {})",
+            s.events_served, s.naks_served, s.events_from_members, s.events_asked_of_members
+        );
+    }
     let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
     println!("rejects: {}", rejects_text(&member.rejects().plus(&role.unwrap_or_default())));
     println!("io: {}", super::nodes::io_text(node.driver()));

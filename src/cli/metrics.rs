@@ -322,6 +322,13 @@ pub fn follower_page(
         s.acks_covered,
     );
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
+    if follower.config().failover != seqcast::core::Failover::Off {
+        let help = "Events taken from members that do not lead, asked after the leader no longer had them.";
+        page.sample("seqcast_events_from_members_total", "counter", help, &n, s.events_from_members);
+        let help =
+            "Events this member served from its journal while following, to others whose leader no longer had them.";
+        page.sample("seqcast_history_events_served_total", "counter", help, &n, s.events_served);
+    }
     page.finish((node, &n), (follower.rejects(), follower.is_journal_failed()), io, member)
 }
 

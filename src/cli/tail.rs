@@ -237,14 +237,14 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 Event::Lost { first, end } => {
                     let mut span = lost.get();
                     if span.count == 0 {
-                        let who = match args.failover {
-                            true => "the leader and every other member no longer have",
-                            false => "the leader no longer has",
+                        let others = match args.failover {
+                            true => ", and no other member served them (each said it has none, or went silent)",
+                            false => "",
                         };
                         eprintln!(
-                            "seqcast tail: {who} sequences {first}..={} (UNRECOVERABLE: its \
+                            "seqcast tail: the leader no longer has sequences {first}..={} (UNRECOVERABLE: its \
                              journal's retention deleted them, its journal lacks them or holds them damaged, or it keeps \
-                             none): reported lost, not delivered",
+                             none){others}: reported lost, not delivered",
                             end.prev()
                         );
                         lost_told.set(end - first);
