@@ -1459,9 +1459,9 @@ fn what_the_leader_no_longer_has_is_served_by_the_other_members() {
     let led = members[0].line("stopped: ");
     assert!(led.starts_with("leading in epoch 1;"), "{led}");
     let served = history(&members[1]);
-    assert!(served.starts_with("history: served ") && !served.contains("served 0 "), "{:?}", members[1].output());
+    assert!(served.starts_with("history: answered ") && !served.contains("serving 0 "), "{:?}", members[1].output());
     let took = history(&members[2]);
-    assert!(took.starts_with("history: ") && !took.contains("took 0 events"), "{took}");
+    assert!(took.starts_with("history: ") && !took.ends_with("took 0"), "{took}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -512,11 +512,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         e.stepped_down,
         e.redirected
     );
-    if let Some(s) = member.follower().map(|f| f.stats()).filter(|s| s.naks_served + s.events_from_members > 0) {
+    if let Some(s) = member.follower().map(|f| f.stats()).filter(|s| s.naks_served + s.events_asked_of_members > 0) {
         println!(
-            "history: served {} events for {} NAKs of others whose leader no longer had them; took {} events from \
-             other members (asked {})",
-            s.events_served, s.naks_served, s.events_from_members, s.events_asked_of_members
+            "history: answered {} NAKs of others whose leader no longer had what they asked, serving {} events; \
+             asked others for {} such events, took {}",
+            s.naks_served, s.events_served, s.events_asked_of_members, s.events_from_members
         );
     }
     let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use super::timer::TimerTable;
 use super::window::{Insert, NakLimits, Popped, Window};
 use super::{
-    Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, JournalClaim, Nanos, NodeId, Peers,
-    Rejects, Seq, Transmit, admits, parse,
+    Append, Claim, Config, ConfigError, Deliver, Dest, Epoch, Event, Failover, JournalClaim, Nanos, NodeId, NodeSet,
+    Peers, Rejects, Seq, Transmit, admits, parse,
 };
 use crate::wire::{
     Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX,
@@ -37,15 +37,16 @@ const OBSERVER_ASKED: usize = 4;
 const GONE_MAX: usize = 2 * NAK_RANGES_MAX;
 
 /// A member asked for a range its leader no longer has that sends nothing
-/// of it for this long, having sent this follower nothing since it was
-/// asked, is passed over for the next (it is down, or cannot answer).
-pub const SERVE_WAIT_NS: Nanos = 1_000_000_000;
-
-/// One that has sent something is waited for this long: it serves others
-/// in turn, under a `--history-rate` for seconds at a time.
+/// of it for this long is passed over for the next: it serves its readers
+/// in turn, under a `--history-rate` for seconds at a time, or is down.
 pub const SERVE_STALL_NS: Nanos = 10_000_000_000;
 
-/// A member passed over for its silence is not asked again for this long.
+/// One passed over for its silence lately (see [`SILENT_SKIP_NS`]) is
+/// asked after the others, and waited for this long.
+pub const SERVE_WAIT_NS: Nanos = 1_000_000_000;
+
+/// How long a member passed over for its silence counts as silent, unless
+/// it answers.
 const SILENT_SKIP_NS: Nanos = 10_000_000_000;
 
 /// Tails a member owes a hello (their token) at once, at most.
@@ -58,9 +59,11 @@ const HELLOS_MAX: usize = 8;
 struct Gone {
     first: u64,
     end: u64,
-    /// Members that said they cannot serve it (or sent nothing of it for
-    /// [`SERVE_WAIT_NS`]), in the order [`Follower::history_member`] takes.
-    tried: u16,
+    /// Members that said they cannot serve it, or sent nothing of it for
+    /// long enough (see [`Follower::gone_deadline`]).
+    tried: NodeSet,
+    /// The member asked now (`None`: none is left to ask).
+    asking: Option<NodeId>,
     /// When the member asked now last sent anything of it, or was first
     /// asked (`None`: not asked yet).
     heard_at: Option<Nanos>,
@@ -264,13 +267,16 @@ pub struct Follower {
     /// Ranges its leader told it are gone, asked of other members, in
     /// sequence order, none overlapping.
     gone: Vec<Gone>,
-    /// By node id: when that member last sent a SERVED frame (`None` once
-    /// it was passed over), and when it was last passed over for silence.
-    member_heard: Vec<Option<Nanos>>,
+    /// By node id: when that member was last passed over for its silence
+    /// (`None` once it answered since).
     member_silent: Vec<Option<Nanos>>,
+    /// A tail's token for its NAKs to members, from a member's hello (0:
+    /// none yet; its leader's `nak_token` goes).
+    member_nak_token: u32,
     /// The leader's clock less this node's (wrapping), from the stamp of
-    /// its latest frame: a tail's token counts the leader's windows.
-    leader_offset: u64,
+    /// its latest frame (`None` until the leader followed sent one): a
+    /// tail's token counts the leader's windows.
+    leader_offset: Option<u64>,
     /// Tails this member owes a hello (their NAK carried no good token).
     hellos: Vec<SocketAddr>,
     /// A member that follows, with a journal: ranges of its journal to
@@ -386,9 +392,9 @@ impl Follower {
             echo_ns: 0,
             echo_at: now,
             gone: Vec::new(),
-            member_heard: Vec::new(),
             member_silent: Vec::new(),
-            leader_offset: 0,
+            member_nak_token: 0,
+            leader_offset: None,
             hellos: Vec::new(),
             serving: VecDeque::new(),
             declined: VecDeque::new(),
@@ -483,8 +489,10 @@ impl Follower {
         self.window.truncate(commit);
         self.drop_journaled_past(commit);
         self.sync = Some(Sync { start: None, restored: false, ..sync });
-        // The new leader may keep what the last one no longer had.
+        // The new leader may keep what the last one no longer had; its
+        // clock and its tokens are its own.
         self.gone.clear();
+        (self.leader_offset, self.member_nak_token) = (None, 0);
         if !self.may_vote() && self.vote_after_heard {
             // Came back empty and not yet caught up: the bound is the new
             // leader's, whose log holds whatever an ACK sent before it came
@@ -513,6 +521,7 @@ impl Follower {
     /// resumed its journal and followed nobody): nothing to drop or take.
     pub(super) fn resume_following(&mut self, leader: NodeId) {
         (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);
+        self.leader_offset = None;
     }
 
     /// True if a syncing follower can take back the log it claims: what it
@@ -1153,13 +1162,14 @@ impl Follower {
     fn echo(&mut self, now: Nanos, sent_ns: u64) {
         self.echo_ns = sent_ns;
         self.echo_at = now;
-        self.leader_offset = sent_ns.wrapping_sub(now);
+        self.leader_offset = Some(sent_ns.wrapping_sub(now));
     }
 
     /// The window of the leader's clock a tail's token is made in, now
-    /// (its hosts' clocks differ: each counts from its own boot).
-    fn leader_window(&self, now: Nanos) -> u64 {
-        now.wrapping_add(self.leader_offset) / super::leader::HELLO_WINDOW_NS
+    /// (its hosts' clocks differ: each counts from its own boot); `None`
+    /// until the leader followed has sent a frame.
+    fn leader_window(&self, now: Nanos) -> Option<u64> {
+        Some(now.wrapping_add(self.leader_offset?) / super::leader::HELLO_WINDOW_NS)
     }
 
     /// False while it syncs to a leader joined whose HEARTBEAT has not yet
@@ -1258,7 +1268,7 @@ impl Follower {
         let mut timers = TimerTable::<3>::new();
         timers.set(Timer::Ack as usize, self.ack_timer());
         timers.set(Timer::Nak as usize, self.window.nak_due().map(|due| due.max(self.nak_paced_until())));
-        let waits = self.gone.iter().filter_map(|g| g.heard_at).min().map(|at| at + SERVE_WAIT_NS);
+        let waits = self.gone.iter().filter_map(|g| self.gone_deadline(g)).min();
         let answers = (!self.declined.is_empty() || !self.hellos.is_empty()).then_some(0);
         timers.set(Timer::Gone as usize, waits.into_iter().chain(answers).min());
         timers.next()
@@ -1272,8 +1282,10 @@ impl Follower {
             let len = self.unrecoverable_frame(buf, Seq(first), Seq(end));
             return Some(Transmit { dest: Dest::Unicast(dest), len });
         }
-        if let Some(addr) = self.hellos.pop() {
-            let token = super::leader::observer_token(self.epoch(), addr, self.leader_window(now));
+        if let Some(addr) = self.hellos.pop()
+            && let Some(window) = self.leader_window(now)
+        {
+            let token = super::leader::observer_token(self.epoch(), addr, window);
             let body = Busy {
                 client: 0.into(),
                 reason: u16::from(BusyReason::Hello).into(),
@@ -1370,53 +1382,70 @@ impl Follower {
         let Some(i) = member else { return Some(Transmit { dest: leader, len }) };
         self.stats.events_asked_of_members += events;
         self.gone[i].heard_at.get_or_insert(now);
-        // Passed over since it was marked (its leader changed): none goes,
-        // and the next turn says it is lost.
-        let (_, addr) = self.history_member(self.gone[i].tried)?;
-        // Asked of a member that does not lead: it says so.
+        let Some(addr) = self.gone[i].asking.and_then(|m| self.member_addr(m)) else {
+            return Some(Transmit { dest: leader, len });
+        };
+        // Asked of a member that does not lead: it says so, and a tail
+        // sends the token a member gave it, if one did.
         let (header, _) =
             <Header as zerocopy::FromBytes>::mut_from_prefix(&mut buf[..len]).expect("a NAK has a header");
         header.flags = FLAG_SERVED.into();
+        if self.observer && self.member_nak_token != 0 {
+            header.token = self.member_nak_token.into();
+        }
         crate::wire::seal(&mut buf[..len]);
         Some(Transmit { dest: Dest::Unicast(addr), len })
     }
 
-    /// With failover, the member asked after `tried` others for a range the
-    /// leader no longer has, and its address: every other member but this
-    /// one, in id order from the leader's, each at its `node.N` address.
-    fn history_member(&self, tried: u16) -> Option<(NodeId, SocketAddr)> {
+    /// With failover, the member to ask next for a range the leader no
+    /// longer has, `tried` having been passed over: every other member but
+    /// this one with a `node.N` address, in id order from the leader's,
+    /// those that went silent lately last (they may be down; they may also
+    /// be the only ones that hold it).
+    fn next_member(&self, tried: NodeSet, now: Nanos) -> Option<NodeId> {
         let nodes = self.config.nodes;
         if self.config.failover == Failover::Off || self.config.members.len() != usize::from(nodes) {
             return None;
         }
         let leader = self.leader?;
-        (1..nodes)
+        let mut candidates = (1..nodes)
             .map(|k| NodeId((leader.0 + k) % nodes))
-            .filter(|&m| m.0 != self.header.sender.get())
-            .filter_map(|m| Some((m, *self.config.members.get(m.index()).filter(|a| !a.ip().is_unspecified())?)))
-            .nth(usize::from(tried))
+            .filter(|&m| m.0 != self.header.sender.get() && !tried.contains(m) && self.member_addr(m).is_some());
+        let first = candidates.clone().find(|&m| !self.is_silent(m, now));
+        first.or_else(|| candidates.next())
     }
 
-    /// `tried`, or more: past the members passed over for their silence
-    /// in the last [`SILENT_SKIP_NS`].
-    fn unsilenced(&self, mut tried: u16, now: Nanos) -> u16 {
-        while let Some((member, _)) = self.history_member(tried)
-            && self.member_silent.get(member.index()).copied().flatten().is_some_and(|at| now < at + SILENT_SKIP_NS)
-        {
-            tried += 1;
-        }
-        tried
+    /// Member `m`'s `node.N` address, if the cluster file gives one.
+    fn member_addr(&self, m: NodeId) -> Option<SocketAddr> {
+        self.config.members.get(m.index()).copied().filter(|a| !a.ip().is_unspecified())
     }
 
-    /// Records when `member` was last heard and last passed over for silence.
-    fn mark_member(&mut self, member: NodeId, heard: Option<Nanos>, silent: Option<Nanos>) {
+    /// Passed over for its silence in the last [`SILENT_SKIP_NS`], and
+    /// heard from since by nothing.
+    fn is_silent(&self, m: NodeId, now: Nanos) -> bool {
+        self.member_silent.get(m.index()).copied().flatten().is_some_and(|at| now < at + SILENT_SKIP_NS)
+    }
+
+    /// Records that `member` went silent (`Some(now)`) or was heard (`None`).
+    fn mark_member(&mut self, member: NodeId, silent: Option<Nanos>) {
         let nodes = usize::from(self.config.nodes);
-        if self.member_heard.len() < nodes {
-            self.member_heard.resize(nodes, None);
+        if self.member_silent.len() < nodes {
             self.member_silent.resize(nodes, None);
         }
-        self.member_heard[member.index()] = heard;
-        self.member_silent[member.index()] = silent;
+        if let Some(slot) = self.member_silent.get_mut(member.index()) {
+            *slot = silent;
+        }
+    }
+
+    /// When a range asked of a member is passed over if nothing of it came:
+    /// [`SERVE_STALL_NS`] after it was asked, or after that member last
+    /// sent something of it (it serves its readers in turn, under a
+    /// `--history-rate` for seconds); [`SERVE_WAIT_NS`] for one passed
+    /// over for its silence that has not answered since.
+    fn gone_deadline(&self, g: &Gone) -> Option<Nanos> {
+        let (at, member) = (g.heard_at?, g.asking?);
+        let silent = self.member_silent.get(member.index()).copied().flatten().is_some();
+        Some(at + if silent { SERVE_WAIT_NS } else { SERVE_STALL_NS })
     }
 
     /// The leader no longer has `[first, end)`: with failover, what no
@@ -1435,17 +1464,17 @@ impl Follower {
             pieces.push((at, end));
         }
         for (first, end) in pieces {
-            if self.history_member(0).is_none() || self.gone.len() >= GONE_MAX {
+            let asking = self.next_member(NodeSet::default(), now);
+            if asking.is_none() || self.gone.len() >= GONE_MAX {
                 self.window.mark_lost(first, end);
                 continue;
             }
             let i = self.gone.partition_point(|g| g.first < first);
-            let tried = self.unsilenced(0, now);
-            self.gone.insert(i, Gone { first, end, tried, heard_at: None });
+            self.gone.insert(i, Gone { first, end, tried: NodeSet::default(), asking, heard_at: None });
             self.window.reask(first, end, now);
             // One entry for ranges that meet and go to the same member
             // (the leader answers each range of a NAK on its own).
-            let meets = |a: &Gone, b: &Gone| a.end == b.first && a.tried == b.tried;
+            let meets = |a: &Gone, b: &Gone| a.end == b.first && (a.tried, a.asking) == (b.tried, b.asking);
             if i + 1 < self.gone.len() && meets(&self.gone[i], &self.gone[i + 1]) {
                 self.gone[i].end = self.gone.remove(i + 1).end;
             }
@@ -1455,9 +1484,10 @@ impl Follower {
         }
     }
 
-    /// Passes over a member asked that sent nothing for [`SERVE_WAIT_NS`];
-    /// what no member is left to ask for is lost; what it now holds, or
-    /// delivered, is asked for no more.
+    /// Passes a range on from the member asked that sent nothing of it
+    /// (see [`gone_deadline`](Self::gone_deadline)); what no member is left
+    /// to ask for is lost; what it now holds, or delivered, is asked for
+    /// no more.
     fn tend_gone(&mut self, now: Nanos) {
         if self.gone.is_empty() {
             return;
@@ -1465,29 +1495,26 @@ impl Follower {
         let held = self.window.held();
         self.gone.retain(|g| g.end > held + 1);
         for i in 0..self.gone.len() {
-            let Some(at) = self.gone[i].heard_at else { continue };
-            let Some((member, _)) = self.history_member(self.gone[i].tried) else { continue };
-            let heard = self.member_heard.get(member.index()).copied().flatten();
-            if now < at + if heard.is_some() { SERVE_STALL_NS } else { SERVE_WAIT_NS } {
+            if self.gone_deadline(&self.gone[i]).is_none_or(|due| now < due) {
                 continue;
             }
-            self.mark_member(member, None, Some(now));
-            let tried = self.unsilenced(self.gone[i].tried + 1, now);
+            let member = self.gone[i].asking.expect("a deadline is a member's");
+            self.mark_member(member, Some(now));
+            let mut tried = self.gone[i].tried;
+            tried.insert(member);
+            let asking = self.next_member(tried, now);
             let g = &mut self.gone[i];
-            (g.tried, g.heard_at) = (tried, None);
+            (g.tried, g.asking, g.heard_at) = (tried, asking, None);
             let (first, end) = (g.first, g.end);
             self.window.reask(first, end, now);
         }
         let mut lost = Vec::new();
-        let mut i = 0;
-        while i < self.gone.len() {
-            if self.history_member(self.gone[i].tried).is_none() {
-                let g = self.gone.remove(i);
+        self.gone.retain(|g| {
+            if g.asking.is_none() {
                 lost.push((g.first, g.end));
-            } else {
-                i += 1;
             }
-        }
+            g.asking.is_some()
+        });
         for (first, end) in lost {
             self.window.mark_lost(first, end);
         }
@@ -1496,7 +1523,7 @@ impl Follower {
     /// A member's answer to a NAK for what the leader no longer had
     /// ([`FLAG_SERVED`]): committed events it kept, or a range it cannot
     /// serve. Taken only from the member asked, at its `node.N` address,
-    /// and only within the ranges asked of it.
+    /// of this cluster's node count, and only within the ranges asked of it.
     fn take_served(&mut self, now: Nanos, from: SocketAddr, datagram: &Datagram<'_>) {
         let Some(member) = datagram.header.member().filter(|m| m.0 < self.config.nodes) else {
             self.rejects.not_member += 1;
@@ -1512,13 +1539,13 @@ impl Follower {
             self.rejects.other_shape += 1;
             return;
         }
-        let asked: Vec<bool> =
-            self.gone.iter().map(|g| self.history_member(g.tried).is_some_and(|(m, _)| m == member)).collect();
+        // It answers: whatever it went silent on, it is back.
+        self.mark_member(member, None);
+        let asked: Vec<bool> = self.gone.iter().map(|g| g.asking == Some(member)).collect();
         if !asked.contains(&true) {
             self.rejects.unexpected_kind += 1;
             return;
         }
-        self.mark_member(member, Some(now), None);
         match &datagram.frame {
             Frame::Retransmit(batch) => {
                 let mut repaired = None;
@@ -1549,15 +1576,16 @@ impl Follower {
                 let (first, end) = (lost.range.first.get(), lost.range.end.get());
                 let mut next = Vec::with_capacity(self.gone.len() + 2);
                 let mut passed_on = Vec::new();
-                let tried = self.gone.iter().zip(&asked).find(|(_, a)| **a).map_or(0, |(g, _)| g.tried);
-                let next_tried = self.unsilenced(tried + 1, now);
                 for (g, asked) in self.gone.iter().zip(asked) {
                     let (from, to) = (g.first.max(first), g.end.min(end));
                     if !asked || from >= to {
                         next.push(*g);
                         continue;
                     }
-                    let mut passed = Gone { first: from, end: to, tried: next_tried, heard_at: None };
+                    let mut tried = g.tried;
+                    tried.insert(member);
+                    let asking = self.next_member(tried, now);
+                    let mut passed = Gone { first: from, end: to, tried, asking, heard_at: None };
                     if self.gone.len() + 2 > GONE_MAX {
                         // No room to split: the next member is asked for all of it.
                         (passed.first, passed.end) = (g.first, g.end);
@@ -1582,10 +1610,10 @@ impl Follower {
     }
 
     /// A hello from a member asked for what the leader no longer had, at
-    /// its `node.N`, in the epoch this tail follows: the same token its
-    /// leader gives (see [`serve_nak`](Self::serve_nak)), which the tail's
-    /// NAKs carry from now on; what that member was asked, it is asked
-    /// again at once.
+    /// its `node.N`, in the epoch this tail follows: the token for its
+    /// NAKs to the members from now on (its leader's stays its own: the
+    /// two may count windows a little apart); what that member was asked,
+    /// it is asked again at once.
     fn take_member_hello(&mut self, now: Nanos, from: SocketAddr, datagram: &Datagram<'_>) -> bool {
         let Frame::Busy(busy) = datagram.frame else { return false };
         let Some(member) = datagram.header.member() else { return false };
@@ -1595,15 +1623,15 @@ impl Follower {
         let asked: Vec<(u64, u64)> = self
             .gone
             .iter()
-            .filter(|g| self.history_member(g.tried).is_some_and(|(m, addr)| m == member && addr == from))
+            .filter(|g| g.asking == Some(member) && self.member_addr(member) == Some(from))
             .map(|g| (g.first, g.end))
             .collect();
         if asked.is_empty() || datagram.header.epoch() != self.epoch() {
             self.rejects.not_leader += 1;
             return true;
         }
-        self.nak_token = datagram.header.token.get();
-        self.mark_member(member, Some(now), None);
+        self.member_nak_token = datagram.header.token.get();
+        self.mark_member(member, None);
         for (first, end) in asked {
             self.window.reask(first, end, now);
         }
@@ -1644,10 +1672,18 @@ impl Follower {
             self.rejects.not_leader += 1;
             return;
         }
-        let dest = match datagram.header.member() {
-            Some(m) => match self.config.members.get(m.index()) {
-                Some(addr) if !addr.ip().is_unspecified() => *addr,
-                _ => {
+        let member = datagram.header.member();
+        let dest = match member {
+            // A member asks from its `node.N`, in the epoch this member
+            // follows: one replayed from elsewhere, or from another epoch,
+            // is no ask.
+            Some(m) => match self.member_addr(m) {
+                Some(addr) if addr == from && datagram.header.epoch() == self.epoch() => addr,
+                Some(_) => {
+                    self.rejects.elsewhere += 1;
+                    return;
+                }
+                None => {
                     self.rejects.not_leader += 1;
                     return;
                 }
@@ -1658,7 +1694,10 @@ impl Follower {
             // owed one, as from its leader. A decline needs none: it is
             // no larger than the NAK.
             None if self.serves_history() && self.config.client_tokens => {
-                let window = self.leader_window(now);
+                let Some(window) = self.leader_window(now) else {
+                    self.rejects.not_leader += 1;
+                    return;
+                };
                 let token = datagram.header.token.get();
                 let mine = |w| super::leader::observer_token(self.epoch(), from, w);
                 if ![window + 1, window, window.saturating_sub(1)].iter().any(|&w| token == mine(w)) {
@@ -1673,9 +1712,10 @@ impl Follower {
         };
         self.stats.naks_served += 1;
         let last = self.served_last();
-        // No asker asks more in one NAK (a tail's ask): a forged or
+        // No asker asks more in one NAK (a member's, a tail's): a forged or
         // replayed one has no more served than that.
-        let mut room = (self.config.nak_events_max * OBSERVER_ASKED) as u64;
+        let asks = if member.is_some() { 1 } else { OBSERVER_ASKED };
+        let mut room = (self.config.nak_events_max * asks) as u64;
         // What it cannot serve is said in one UNRECOVERABLE over its span
         // (no more datagrams than the NAK, wherever its source be).
         let mut declined: Option<(u64, u64)> = None;
@@ -1683,7 +1723,10 @@ impl Follower {
             let (first, end) = (range.first.get(), range.end.get());
             let cut = end.min(last + 1).max(first);
             let served = cut.min(first.saturating_add(room));
-            if first < served && self.serving.len() < self.config.repairs_max {
+            // What is queued for it already answers this too (the driver
+            // also joins a range to a job of the same asker it meets).
+            let queued = self.serving.iter().any(|&(d, f, e)| d == dest && f < served && first < e);
+            if first < served && !queued && self.serving.len() < self.config.repairs_max {
                 self.serving.push_back((dest, first, served));
                 room -= served - first;
             }
@@ -1912,7 +1955,7 @@ mod served_tests {
         tail.header.epoch = 1.into();
         tail.leader = Some(NodeId(0));
         tail.ask_members(0, 1, 4);
-        assert_eq!(tail.history_member(tail.gone[0].tried).map(|(m, _)| m), Some(NodeId(1)));
+        assert_eq!(tail.gone[0].asking, Some(NodeId(1)));
         let ours = tail.config.clone();
         let served = |from: u16, nodes: u16| {
             let split = Config { nodes, ..ours.clone() };
@@ -1934,5 +1977,47 @@ mod served_tests {
         tail.handle_datagram(1, addr(1), &served(1, 3));
         assert_eq!(tail.window.held(), 3);
         assert_eq!(tail.stats.events_from_members, 3);
+    }
+
+    /// Member 2 of 3 asks member 1, its only other, for what leader 0 no
+    /// longer has.
+    fn asker() -> Follower {
+        let mut asker = Follower::new(config(false), NodeId(2), 0).unwrap();
+        asker.header.epoch = 1.into();
+        (asker.leader, asker.leader_addr) = (Some(NodeId(0)), Some(addr(0)));
+        asker
+    }
+
+    /// Found by a review: the timer said a member's wait ended one second
+    /// after it was asked, the check ten seconds once it had served this
+    /// asker, and the node's loop spun in between.
+    #[test]
+    fn a_member_that_served_is_waited_for_without_a_timer_that_has_passed() {
+        let mut asker = asker();
+        asker.ask_members(0, 1, 100);
+        asker.gone[0].heard_at = Some(0);
+        for now in [1_500_000_000, 5_000_000_000, 9_999_999_999] {
+            asker.handle_timeout(now);
+            assert_eq!(asker.gone[0].asking, Some(NodeId(1)), "still waited for at {now}");
+            assert!(asker.poll_timeout().is_some_and(|at| at > now), "a timer at or before {now}");
+        }
+        asker.handle_timeout(SERVE_STALL_NS);
+        assert!(asker.gone.is_empty(), "passed over, and no other member to ask: lost");
+    }
+
+    /// Found by a review: a member silent once was skipped for ten seconds,
+    /// so what only it held was reported lost at once, though it was back.
+    #[test]
+    fn a_member_that_went_silent_is_still_asked_after_the_others() {
+        let mut asker = asker();
+        asker.ask_members(0, 1, 100);
+        asker.gone[0].heard_at = Some(0);
+        asker.handle_timeout(SERVE_STALL_NS);
+        assert!(asker.gone.is_empty());
+        asker.ask_members(SERVE_STALL_NS + 1, 200, 300);
+        assert_eq!(asker.gone[0].asking, Some(NodeId(1)), "the only member left to ask is asked");
+        // Silent: it is waited for a second only, unless it answers.
+        asker.gone[0].heard_at = Some(SERVE_STALL_NS + 1);
+        assert_eq!(asker.poll_timeout(), Some(SERVE_STALL_NS + 1 + SERVE_WAIT_NS));
     }
 }
