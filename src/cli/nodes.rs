@@ -628,7 +628,7 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
                 false => format!("; retention: keeps {}, whole segments deleted", kept.join(" and ")),
             };
             if let Some(rate) = j.history_rate {
-                retention.push_str(&format!("; history served from it at most {rate} bytes/s while leading"));
+                retention.push_str(&format!("; history served from it at most {rate} bytes/s"));
             }
             format!(
                 "journal: {} (sync {}; ACKs wait for it{retention})",

@@ -238,7 +238,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     let mut span = lost.get();
                     if span.count == 0 {
                         let others = match args.failover {
-                            true => ", and no other member served them (each said it has none, or went silent)",
+                            true => {
+                                ", and no other member served them (each said it has none or went silent, or none could \
+                                 be asked)"
+                            }
                             false => "",
                         };
                         eprintln!(

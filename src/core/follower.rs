@@ -1979,6 +1979,20 @@ mod served_tests {
         assert_eq!(tail.stats.events_from_members, 3);
     }
 
+    /// PROTOCOL spells the token out, as any member must compute its
+    /// leader's: the text and the code agree.
+    #[test]
+    fn the_token_is_the_function_protocol_gives() {
+        let (epoch, window) = (7u64, 123_456u64);
+        let addr = (u64::from(u32::from(std::net::Ipv4Addr::LOCALHOST)) << 16) | 6000;
+        let what = addr.rotate_left(7) ^ (1 << 63);
+        let mut x = what ^ epoch.rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let token = ((x ^ (x >> 31)) as u32).max(1);
+        assert_eq!(super::super::leader::observer_token(Epoch(epoch), TAIL, window), token);
+    }
+
     /// Member 2 of 3 asks member 1, its only other, for what leader 0 no
     /// longer has.
     fn asker() -> Follower {
