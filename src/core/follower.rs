@@ -392,7 +392,7 @@ impl Follower {
             echo_ns: 0,
             echo_at: now,
             gone: Vec::new(),
-            member_silent: Vec::new(),
+            member_silent: vec![None; usize::from(config.nodes)],
             member_nak_token: 0,
             leader_offset: None,
             hellos: Vec::new(),
@@ -1428,10 +1428,6 @@ impl Follower {
 
     /// Records that `member` went silent (`Some(now)`) or was heard (`None`).
     fn mark_member(&mut self, member: NodeId, silent: Option<Nanos>) {
-        let nodes = usize::from(self.config.nodes);
-        if self.member_silent.len() < nodes {
-            self.member_silent.resize(nodes, None);
-        }
         if let Some(slot) = self.member_silent.get_mut(member.index()) {
             *slot = silent;
         }
@@ -1541,8 +1537,8 @@ impl Follower {
         }
         // It answers: whatever it went silent on, it is back.
         self.mark_member(member, None);
-        let asked: Vec<bool> = self.gone.iter().map(|g| g.asking == Some(member)).collect();
-        if !asked.contains(&true) {
+        let asked = |g: &Gone| g.asking == Some(member);
+        if !self.gone.iter().any(asked) {
             self.rejects.unexpected_kind += 1;
             return;
         }
@@ -1552,7 +1548,7 @@ impl Follower {
                 for event in batch.events.clone() {
                     let seq = event.header.seq.get();
                     let i = self.gone.partition_point(|g| g.end <= seq);
-                    if self.gone.get(i).is_none_or(|g| g.first > seq) || !asked[i] {
+                    if self.gone.get(i).is_none_or(|g| g.first > seq || !asked(g)) {
                         continue;
                     }
                     match self.window.insert(seq, event.record) {
@@ -1568,7 +1564,7 @@ impl Follower {
                 if let Some(seq) = repaired {
                     self.repaired(now, seq);
                 }
-                for (g, _) in self.gone.iter_mut().zip(&asked).filter(|(_, asked)| **asked) {
+                for g in self.gone.iter_mut().filter(|g| asked(g)) {
                     g.heard_at = Some(now);
                 }
             }
@@ -1576,9 +1572,9 @@ impl Follower {
                 let (first, end) = (lost.range.first.get(), lost.range.end.get());
                 let mut next = Vec::with_capacity(self.gone.len() + 2);
                 let mut passed_on = Vec::new();
-                for (g, asked) in self.gone.iter().zip(asked) {
+                for g in &self.gone {
                     let (from, to) = (g.first.max(first), g.end.min(end));
-                    if !asked || from >= to {
+                    if !asked(g) || from >= to {
                         next.push(*g);
                         continue;
                     }

@@ -312,17 +312,7 @@ impl Window {
     /// NAKs went to a leader this follower no longer hears, or went
     /// unanswered so long that no repair for them is coming.
     pub(super) fn forget_asked(&mut self, now: u64) {
-        if self.asked == 0 {
-            return;
-        }
-        for seq in self.held + 1..=self.marked {
-            if let Slot::Missing { tries, .. } = self.slot(seq)
-                && tries > 0
-            {
-                self.set(seq, Slot::Missing { nak_at: now, tries: 0 });
-            }
-        }
-        self.nak_due = Some(self.nak_due.map_or(now, |due| due.min(now)));
+        self.reask(self.held + 1, self.marked + 1, now);
     }
 
     /// The leader holds nothing of `[first, end)` (UNRECOVERABLE): what is
@@ -345,12 +335,17 @@ impl Window {
         self.advance();
     }
 
-    /// Takes what is missing in `[first, end)` as never asked for, due at
-    /// `now`: it is to be asked of someone else.
+    /// Takes what was asked for in `[first, end)` and is still missing as
+    /// never asked for, due at `now`: it is to be asked of someone else.
     pub(super) fn reask(&mut self, first: u64, end: u64, now: u64) {
+        if self.asked == 0 {
+            return;
+        }
         let mut any = false;
         for seq in first.max(self.held + 1)..end.min(self.marked + 1) {
-            if let Slot::Missing { .. } = self.slot(seq) {
+            if let Slot::Missing { tries, .. } = self.slot(seq)
+                && tries > 0
+            {
                 self.set(seq, Slot::Missing { nak_at: now, tries: 0 });
                 any = true;
             }
