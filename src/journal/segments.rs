@@ -1080,26 +1080,29 @@ impl Journal {
     /// sequence after the last one visited. It reads only the part of each
     /// segment it needs, a chunk at a time, from its index.
     pub fn read(&self, from: Seq, end: Seq, max: usize, visit: impl FnMut(Entry<'_>)) -> Result<Seq, JournalError> {
-        self.read_on(&mut ReadPos::default(), from, end, max, visit)
+        self.read_on(&mut ReadPos::default(), from, end, (max, usize::MAX), visit)
     }
 
-    /// As [`read`](Self::read); where `pos` says the last read stopped at
-    /// `from`, it starts there, and it leaves in `pos` where it stopped: a
-    /// catch-up served a few hundred records a turn reads each record once.
+    /// As [`read`](Self::read), at most `max.0` records and, once one is
+    /// visited, no more once `max.1` bytes of records were; where `pos` says
+    /// the last read stopped at `from`, it starts there, and it leaves in
+    /// `pos` where it stopped: a catch-up served a few hundred records a
+    /// turn reads each record once.
     pub fn read_on(
         &self,
         pos: &mut ReadPos,
         from: Seq,
         end: Seq,
-        max: usize,
+        max: (usize, usize),
         mut visit: impl FnMut(Entry<'_>),
     ) -> Result<Seq, JournalError> {
         let mut next = from.max(self.first());
-        let mut left = max;
+        let (mut left, mut bytes_left) = max;
         let one = journal_len(self.options.record_max);
         // Records are often far shorter than the largest: a chunk at a time,
         // so that little is read past the last one wanted.
-        let chunk = max.saturating_mul(one).clamp(2 * one, READ_CHUNK_RECORDS.max(2 * one));
+        let wanted = max.0.saturating_mul(one).min(max.1.saturating_add(one));
+        let chunk = wanted.clamp(2 * one, READ_CHUNK_RECORDS.max(2 * one));
         for segment in &self.segments {
             if left == 0 || next >= end || segment.first >= end {
                 break;
@@ -1134,7 +1137,8 @@ impl Journal {
                     seq = entry.seq().next();
                     if entry.seq() >= next && entry.seq() < end && left > 0 {
                         next = seq;
-                        left -= 1;
+                        bytes_left = bytes_left.saturating_sub(entry.event.record.len());
+                        left = if bytes_left == 0 { 0 } else { left - 1 };
                         visit(entry);
                     }
                     if left == 0 || seq >= end {
@@ -1387,7 +1391,7 @@ mod tests {
         let (mut out, mut next) = (Vec::new(), Seq(from));
         while next < Seq(end) {
             let before = out.len();
-            next = journal.read_on(pos, next, Seq(end), step, |e| out.push(e.event.record.to_vec())).unwrap();
+            next = journal.read_on(pos, next, Seq(end), (step, usize::MAX), |e| out.push(e.event.record.to_vec())).unwrap();
             assert!(out.len() > before, "a read from {next} gave nothing");
         }
         out
