@@ -1391,7 +1391,9 @@ mod tests {
         let (mut out, mut next) = (Vec::new(), Seq(from));
         while next < Seq(end) {
             let before = out.len();
-            next = journal.read_on(pos, next, Seq(end), (step, usize::MAX), |e| out.push(e.event.record.to_vec())).unwrap();
+            next = journal
+                .read_on(pos, next, Seq(end), (step, usize::MAX), |e| out.push(e.event.record.to_vec()))
+                .unwrap();
             assert!(out.len() > before, "a read from {next} gave nothing");
         }
         out
