@@ -43,6 +43,12 @@ pub(super) trait Durable {
     fn stop_commit(&self) -> Seq {
         self.journal_commit()
     }
+    /// Whether it serves history as the leader: a range asked of it in
+    /// one role is not served in the other (a member that stepped down
+    /// would send its leader's askers `SERVED` frames they drop).
+    fn leads(&self) -> bool {
+        true
+    }
     /// A range to serve from the journal (a leader's).
     fn poll_history(&mut self, _now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         None
@@ -109,6 +115,9 @@ impl Durable for Member {
     }
     fn hand_over(&mut self, now: Nanos) {
         Member::hand_over(self, now);
+    }
+    fn leads(&self) -> bool {
+        self.is_leader()
     }
     fn poll_history(&mut self, now: Nanos) -> Option<(SocketAddr, Seq, Seq)> {
         Member::poll_history(self, now)
@@ -233,6 +242,8 @@ pub(super) struct Stored<M> {
     commit_kept: Seq,
     /// Ranges being served from the journal, oldest request first.
     jobs: VecDeque<Job>,
+    /// Whether the machine led when they were asked (see [`Durable::leads`]).
+    jobs_leading: bool,
     /// Records read for the first job, and how far they were sent.
     records: Vec<u8>,
     records_at: usize,
@@ -433,6 +444,7 @@ impl<M: Machine + Durable> Stored<M> {
     pub(super) fn new(machine: M, journal: Option<Journal>) -> Stored<M> {
         let pace = journal.as_ref().and_then(|j| j.options().history_rate).map(|rate| Pace::new(rate, 0));
         Stored {
+            jobs_leading: machine.leads(),
             machine,
             journal,
             failed: false,
@@ -468,6 +480,7 @@ impl<M: Machine + Durable> Stored<M> {
     /// does not wait for a long replay to end, under a `--history-rate`
     /// cap for minutes.
     fn transmit_history(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
+        self.end_jobs_of_another_role();
         // Each job's share of a second under the cap, when it has company.
         let share = match self.pace {
             Some(pace) if self.jobs.len() > 1 => (pace.rate / self.jobs.len() as u64).max(1) as usize,
@@ -547,13 +560,28 @@ impl<M: Machine + Durable> Stored<M> {
         }
     }
 
+    /// Ends every job.
+    fn end_jobs(&mut self) {
+        self.jobs.clear();
+        (self.records_at, self.records_next) = (0, Seq::ZERO);
+        self.records.clear();
+    }
+
+    /// Ends the jobs taken while the machine led if it follows now, or the
+    /// reverse.
+    fn end_jobs_of_another_role(&mut self) {
+        let leading = self.machine.leads();
+        if leading != self.jobs_leading {
+            self.jobs_leading = leading;
+            self.end_jobs();
+        }
+    }
+
     /// Accounts for a history frame; none (a member that leads no more)
     /// ends every job.
     fn sent(&mut self, transmit: Transmit) -> Option<Transmit> {
         if transmit.len == 0 {
-            self.jobs.clear();
-            (self.records_at, self.records_next) = (0, Seq::ZERO);
-            self.records.clear();
+            self.end_jobs();
             return None;
         }
         self.budget = self.budget.saturating_sub(transmit.len);
@@ -657,6 +685,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
     }
 
     fn store(&mut self, now: Nanos) -> bool {
+        self.end_jobs_of_another_role();
         while let Some((dest, first, end)) = self.machine.poll_history(now) {
             self.enqueue(dest, first, end);
         }
@@ -724,6 +753,12 @@ mod tests {
     /// A leader over a journal in a fresh directory named `name`, holding
     /// sequences 1..=`records`.
     fn leader_with_journal(name: &str, records: u64) -> (Stored<Leader>, std::path::PathBuf) {
+        let (journal, dir) = journal_of(name, records);
+        (Stored::new(Leader::new(Config { journal: true, ..Config::default() }, 0).unwrap(), Some(journal)), dir)
+    }
+
+    /// A journal of node 0 holding `records` events from sequence 1.
+    fn journal_of(name: &str, records: u64) -> (Journal, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("seqcast-storage-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let config = Config { journal: true, ..Config::default() };
@@ -734,7 +769,62 @@ mod tests {
             journal.append(config.epoch, Seq(seq), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
         }
         journal.flush().unwrap();
-        (Stored::new(Leader::new(config, 0).unwrap(), Some(journal)), dir)
+        (journal, dir)
+    }
+
+    /// A machine that serves history in the role a test gives it, one
+    /// byte a frame.
+    #[derive(Debug)]
+    struct Role {
+        leads: bool,
+    }
+
+    impl Machine for Role {
+        fn handle_datagram(&mut self, _: Nanos, _: SocketAddr, _: &[u8]) {}
+        fn handle_timeout(&mut self, _: Nanos) {}
+        fn poll_transmit(&mut self, _: Nanos, _: &mut [u8]) -> Option<Transmit> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Nanos> {
+            None
+        }
+    }
+
+    impl Durable for Role {
+        fn poll_append(&mut self) -> Option<Append<'_>> {
+            None
+        }
+        fn handle_durable(&mut self, _: Seq) {}
+        fn leads(&self) -> bool {
+            self.leads
+        }
+        fn history_frame(&mut self, _: Nanos, _: &mut [u8], records: &[u8]) -> (usize, usize) {
+            (1, records.len().min(crate::wire::test_record(1, 1, b"12345678").len()))
+        }
+        fn unrecoverable_frame(&mut self, _: &mut [u8], _: Seq, _: Seq) -> usize {
+            1
+        }
+    }
+
+    /// Found on a reread: a member that stepped down went on serving
+    /// what it was asked as the leader, as `SERVED` frames its askers drop
+    /// (a tail's replay from 1: its whole history, at full rate).
+    #[test]
+    fn history_asked_in_one_role_is_not_served_in_the_other() {
+        let (journal, dir) = journal_of("roles", 100);
+        let mut stored = Stored::new(Role { leads: true }, Some(journal));
+        let mut buf = vec![0; Config::default().mtu];
+        let asker = SocketAddr::from(([127, 0, 0, 1], 1));
+        stored.enqueue(asker, Seq(1), Seq(101));
+        stored.budget = usize::MAX;
+        assert!(stored.transmit_history(0, &mut buf).is_some());
+        stored.machine.leads = false;
+        assert!(stored.transmit_history(0, &mut buf).is_none(), "served as it follows now");
+        assert!(stored.jobs.is_empty() && stored.records.is_empty());
+        // Asked again in the role it has: served.
+        stored.enqueue(asker, Seq(1), Seq(101));
+        assert_eq!(std::iter::from_fn(|| stored.transmit_history(0, &mut buf)).count(), 100);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// What the history jobs send, in order: each sequence resent, and each
