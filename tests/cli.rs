@@ -213,6 +213,8 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     refused_with(SEQCAST, &["sim", "--seeds", "0"], "0 is not in 1..", 2);
     let receive = ["sim", "--failover", "--deliver", "receive", "--seeds", "2"];
     refused_with(SEQCAST, &receive, "error: failover needs delivery on commit", 1);
+    let archive = ["sim", "--journal", "--followers", "2", "--archive", "3", "--seeds", "2"];
+    refused_with(SEQCAST, &archive, "--archive 3: members are numbered 0 to 2", 1);
     refused_with(SEQCAST, &["tail", "--from", "10", "--to", "5"], "--to 5 is before --from 10", 1);
     // Journal settings with no journal to apply them to were once ignored.
     refused_with(

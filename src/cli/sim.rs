@@ -126,6 +126,11 @@ pub struct SimArgs {
     /// all].
     #[arg(long, requires = "journal", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_events: Option<u64>,
+    /// With a retention: member N keeps every record (an archive), and
+    /// serves what the others no longer hold [default: drawn by seed: half
+    /// the seeds with a retention have one, the others none].
+    #[arg(long, value_name = "N", requires = "journal")]
+    pub archive: Option<usize>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -173,6 +178,7 @@ impl SimArgs {
         config.claim_losses = self.claim_losses.unwrap_or(config.claim_losses);
         config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
         config.retain_events = self.retain_events.unwrap_or(config.retain_events);
+        config.archive = self.archive.or(config.archive);
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
         }
@@ -201,6 +207,7 @@ impl SimArgs {
             ("claim-losses", self.claim_losses.map(|v| v.to_string())),
             ("sync-jitter-us", self.sync_jitter_us.map(|v| v.to_string())),
             ("retain-events", self.retain_events.map(|v| v.to_string())),
+            ("archive", self.archive.map(|v| v.to_string())),
         ];
         let mut flags: String =
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();
@@ -226,6 +233,12 @@ pub fn run(args: &SimArgs) -> ExitCode {
     };
     if args.failover && args.followers.is_some_and(|f| f > 63) {
         eprintln!("error: with --failover a cluster has at most 64 members (--followers 63)");
+        return ExitCode::FAILURE;
+    }
+    // Seeds draw 2 to 4 followers unless --followers says.
+    let last = usize::from(args.followers.unwrap_or(4));
+    if let Some(n) = args.archive.filter(|&n| n > last) {
+        eprintln!("error: --archive {n}: members are numbered 0 to {last} (the leader and --followers)");
         return ExitCode::FAILURE;
     }
     // Flags that cannot go together (--failover with --deliver receive):

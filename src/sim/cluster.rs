@@ -445,7 +445,7 @@ impl<'a> Sim<'a> {
         }
         // Retention, as the journal's: never a record past what its synced
         // records say is committed, nor the newest committed one.
-        let retain = self.config.retain_events;
+        let retain = self.config.retain_of(i);
         if retain > 0 {
             let records = slot.disk.values().map(|r| r.0).max().unwrap_or(0);
             let committed = records.max(slot.commit_synced.unwrap_or(0));
@@ -512,8 +512,8 @@ impl<'a> Sim<'a> {
                 }
                 let mut at = 0;
                 while at < records.len() {
-                    let Some(member) = self.nodes[i].node.as_mut().map(|n| n.member_mut()) else { break };
-                    let (len, taken) = member.history_frame(now, &mut buf, &records[at..]);
+                    let Some(node) = self.nodes[i].node.as_mut() else { break };
+                    let (len, taken) = node.history_frame(now, &mut buf, &records[at..]);
                     if len == 0 {
                         break;
                     }

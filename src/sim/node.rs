@@ -54,6 +54,10 @@ pub trait SimNode {
     fn stop_commit(&self) -> Seq {
         self.member().journal_commit()
     }
+    /// See [`Member::history_frame`].
+    fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        self.member_mut().history_frame(now, buf, records)
+    }
 }
 
 impl SimNode for Member {

@@ -116,7 +116,7 @@ impl Sim<'_> {
             return;
         }
         let slot = &self.nodes[i];
-        let kept_from = match self.config.retain_events {
+        let kept_from = match self.config.retain_of(i) {
             0 => 0,
             _ => slot.disk.keys().next().copied().unwrap_or(0),
         };

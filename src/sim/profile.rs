@@ -70,6 +70,10 @@ pub struct SimConfig {
     /// deletes older ones, as `--retain-events` does (0: keeps all). A
     /// member asked for what it no longer keeps answers UNRECOVERABLE.
     pub retain_events: u64,
+    /// With `retain_events`: this member keeps every record (an archive,
+    /// as docs/OPERATIONS.md suggests), so that what the leader no longer
+    /// holds is served by a member that follows.
+    pub archive: Option<usize>,
     /// One-way network latency.
     pub latency_ns: u64,
     /// Faults (and load) happen within `[0, fault_ns)`.
@@ -112,6 +116,7 @@ impl SimConfig {
             claim_losses: 0,
             sync_jitter_ns: 0,
             retain_events: 0,
+            archive: None,
             latency_ns: 20_000,
             fault_ns: 20_000_000,
             settle_ns: 5_000_000_000,
@@ -136,7 +141,8 @@ impl SimConfig {
     /// A fault profile drawn from the seed: loss up to 20%, duplication up to
     /// 5%, reordering, crashes, partitions, now and then limits so tight
     /// that BUSY and UNRECOVERABLE must happen, and for a quarter of the
-    /// seeds a retention (used with a journal).
+    /// seeds a retention (used with a journal), half of them with one
+    /// member that keeps everything.
     pub fn mixed(seed: u64) -> SimConfig {
         let mut rng = Rng::new(seed ^ 0x5eed_cafe);
         let mut config = SimConfig::new(seed);
@@ -156,8 +162,16 @@ impl SimConfig {
         }
         if rng.chance(0.25) {
             config.retain_events = rng.pick(&RETAIN);
+            if rng.chance(0.5) {
+                config.archive = Some(rng.range(0, u64::from(config.followers) + 1) as usize);
+            }
         }
         config
+    }
+
+    /// The records member `i` keeps (0: all).
+    pub fn retain_of(&self, i: usize) -> u64 {
+        if self.archive == Some(i) { 0 } else { self.retain_events }
     }
 
     /// A failover profile drawn from the seed: the faults of [`mixed`](Self::mixed)

@@ -321,6 +321,10 @@ enum Bug {
     /// Reads every UNRECOVERABLE as starting at sequence 1: takes all it
     /// lacks below the range's end for lost, also what is still coming.
     LostBelowUnrecoverable,
+    /// Labels the first event of each RETRANSMIT it serves while it
+    /// follows with the next sequence, as a member reading its journal one
+    /// record off would.
+    ServesNextSeq,
 }
 
 impl SimNode for Broken {
@@ -392,6 +396,17 @@ impl SimNode for Broken {
             Bug::KeepsHeldAsCommitted => self.inner.journal_commit().max(self.appended),
             _ => self.inner.journal_commit(),
         }
+    }
+    fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
+        let (len, taken) = self.inner.history_frame(now, buf, records);
+        let served = wire::parse(&buf[..len]).is_ok_and(|d| d.header.flags.get() & wire::FLAG_SERVED != 0);
+        if matches!(self.bug, Bug::ServesNextSeq) && len > 0 && served {
+            // The first event's sequence follows the header and the batch head.
+            let seq = u64::from_le_bytes(buf[56..64].try_into().unwrap());
+            buf[56..64].copy_from_slice(&(seq + 1).to_le_bytes());
+            wire::seal(&mut buf[..len]);
+        }
+        (len, taken)
     }
     fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
         if let Bug::SkipSeq(seq) = self.bug
@@ -576,6 +591,23 @@ fn the_checker_catches_a_follower_that_reports_lost_what_it_was_not_told() {
     assert!(!caught.is_empty(), "300 seeds of followers taking too much for lost, nothing caught");
     let untold = caught.iter().filter(|v| v.invariant == 5 && v.detail.contains("no UNRECOVERABLE it got named"));
     assert!(untold.count() > 0, "{:?}", caught.iter().map(|v| &v.detail).collect::<Vec<_>>());
+}
+
+/// A member that serves what its leader no longer has from its journal
+/// one record off: the checker compares each event a member serves with
+/// the event stamped and delivered at that sequence (the same seeds pass
+/// with the real members).
+#[test]
+fn the_checker_catches_a_member_that_serves_another_event_than_the_one_asked() {
+    let archived = |seed| {
+        let mut config = SimConfig::failover(seed);
+        config.core.journal = true;
+        (config.retain_events, config.archive) = (30, Some(1));
+        config
+    };
+    let caught = caught_where_real_members_pass(Bug::ServesNextSeq, 300, &archived);
+    let served = caught.iter().filter(|v| v.invariant == 1 && v.detail.contains("served seq"));
+    assert!(served.count() > 0, "{:?}", caught.iter().map(|v| &v.detail).collect::<Vec<_>>());
 }
 
 /// A member whose journal claims more than it holds (the epoch it is in,
