@@ -875,9 +875,9 @@ mod tests {
 
     /// An operator trial: an archive member under `--history-rate 65536`
     /// read 1,024 records for each tail in turn, ~1.3 s of its cap each, so
-    /// with eight tails from 1 each waited ~9 s between answers and some
-    /// reported history lost. Under a cap a read holds a job's share of a
-    /// second's bytes.
+    /// with eight tails from 1 each waited ~9 s between answers, and all
+    /// eight reported the rest lost. Under a cap a read holds a job's share
+    /// of a second's bytes.
     #[test]
     fn under_a_cap_jobs_take_turns_a_share_of_a_second_each() {
         let (mut stored, dir) = leader_with_journal("shares", 300);
