@@ -199,9 +199,9 @@ pub struct ClaimFile {
     /// The epoch.
     pub epoch: U64,
     /// How far past `epoch` the epoch the member promised is (0 in files
-    /// written before the promise was kept: it is then `epoch`). Saturated
-    /// at 2^32 - 1 past a whole claim's epoch; a claim that is not whole
-    /// keeps its promise in `epoch`, and 0 here.
+    /// written before the promise was kept: it is then `epoch`). A claim
+    /// that is not whole keeps its promise in `epoch`, and 0 here; so does
+    /// one whose promise runs more than 2^32 - 1 past its log's epoch.
     pub promised_ahead: U32,
     /// CRC-32 of the 28 bytes before it.
     pub crc: U32,
@@ -216,9 +216,14 @@ impl ClaimFile {
     pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool, promised: Epoch, shape: u32) -> ClaimFile {
         // A claim that is not whole resumes nothing, so its epoch is not
         // read: it holds the promise itself, never cut short however far
-        // the promise ran ahead of the log.
+        // the promise ran ahead of the log. A promise too far ahead for
+        // `promised_ahead` gives up the claim to keep it whole: a member
+        // that voted in a sequencer's epoch (its wall clock in ms) from a
+        // log of epoch 1 would otherwise come back believing it promised
+        // less, and vote in that epoch again.
+        let whole = whole && promised.get().saturating_sub(epoch.get()) <= u64::from(u32::MAX);
         let epoch = if whole { epoch } else { promised.max(epoch) };
-        let ahead = u32::try_from(promised.get().saturating_sub(epoch.get())).unwrap_or(u32::MAX);
+        let ahead = u32::try_from(promised.get().saturating_sub(epoch.get())).expect("kept in epoch when too far");
         let (nodes, quorum) = match u8::try_from(shape & 0xffff) {
             Ok(quorum) => ((shape >> 16) as u16, quorum),
             Err(_) => (0, 0),
@@ -589,6 +594,22 @@ mod tests {
         }
         bytes.resize(capacity, 0);
         bytes
+    }
+
+    /// A promise kept in a claim file reads back as it was, however far it
+    /// runs past the log's epoch (it once saturated 2^32 - 1 past it).
+    #[test]
+    fn a_claims_promise_is_never_cut_short() {
+        let kept = |epoch: u64, whole: bool, promised: u64| {
+            let file = ClaimFile::new(7, NodeId(1), Epoch(epoch), whole, Epoch(promised), 0);
+            let claim = ClaimFile::parse(file.as_bytes()).unwrap();
+            (claim.epoch.get(), claim.whole == 1, claim.epoch.get() + u64::from(claim.promised_ahead.get()))
+        };
+        let far = 1 + (1u64 << 40);
+        assert_eq!(kept(1, true, far), (far, false, far), "too far ahead: kept whole as a claim that is not");
+        let near = 1 + u64::from(u32::MAX);
+        assert_eq!(kept(1, true, near), (1, true, near));
+        assert_eq!(kept(5, false, 3), (5, false, 5));
     }
 
     fn scan(bytes: &[u8]) -> (Vec<u64>, Option<End>, usize) {
