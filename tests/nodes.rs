@@ -886,7 +886,11 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     let named = |l: &str| l.contains("follower 1: dropping datagrams: foreign_cluster").then(|| l.to_string());
     let line = cluster.followers[0].wait_for(Duration::from_secs(10), named);
     let sender = socket.local_addr().unwrap();
-    assert!(line.contains(&format!("latest from {sender}")), "names where they come from: {line}");
+    // Several reasons at once (unless a tick fell within the burst):
+    // where the latest of them came from.
+    let any = format!("the latest dropped for this or another reason from {sender}");
+    let named = line.contains(&any) || line.contains(&format!("latest from {sender}"));
+    assert!(named, "names where they come from: {line}");
     // A second follower given id 1 (a copied command line): the leader
     // hears id 1 from a second address, keeps its repairs where follower 1
     // acknowledges from (the second shows no more than it), and says so.

@@ -400,7 +400,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             _ => {}
         },
         |member, driver| {
-            lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned);
+            let asked = member.follower().is_some_and(|f| f.stats().events_asked_of_members > 0);
+            lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned, asked);
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             match member.leader() {

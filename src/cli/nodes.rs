@@ -177,8 +177,6 @@ impl Silence {
     }
 }
 
-/// Says on stderr when a follower's NAKs have gone unanswered for a second
-/// while it still NAKs and hears the group (the leader does not hear it:
 /// Sequences reported lost to the application: how many, and the span
 /// from the first to the last.
 #[derive(Clone, Copy, Debug, Default)]
@@ -195,35 +193,44 @@ impl LostSpan {
     }
 
     /// Says on stderr what more `who` was told is lost since `told` were
-    /// said, if any; returns how many are said now.
-    pub(super) fn warn_since(&self, who: &str, told: u64) -> u64 {
+    /// said, if any; returns how many are said now. `members`: it asked
+    /// the other members for what the leader no longer had.
+    pub(super) fn warn_since(&self, who: &str, told: u64, members: bool) -> u64 {
         if self.count > told {
-            self.warn(who, self.count - told);
+            self.warn(who, self.count - told, members);
         }
         self.count.max(told)
     }
 
     /// Says on stderr that `who` was told of `new` more lost, once a tick.
-    pub(super) fn warn(&self, who: &str, new: u64) {
+    pub(super) fn warn(&self, who: &str, new: u64, members: bool) {
         let within = self.span.map_or(String::new(), |(a, b)| format!(", all within {a}..={b}"));
         // The first time, the count so far is the news (a trial read
         // "1238 events are gone …, 1238 in all" as a repeat).
         let so_far = if new == self.count { String::new() } else { format!(", {} in all", self.count) };
+        // The leader is not the only one to ask: an operator looks at the
+        // member that declined them or went silent too.
+        let members = if members { " and no other member served them" } else { "" };
         eprintln!(
-            "{} warning: {who}: the leader says {new} events are gone (UNRECOVERABLE){so_far}{within}: reported \
-             lost, never delivered",
+            "{} warning: {who}: the leader says {new} events are gone (UNRECOVERABLE){members}{so_far}{within}: \
+             reported lost, never delivered",
             super::args::clock_time(),
         );
     }
 }
 
+/// Says on stderr when a follower's NAKs have gone unanswered for a second
+/// while it still NAKs and hears the group (the leader does not hear it:
 /// unicast from it to the leader is lost or blocked; or the leader does
-/// not serve it), and when one is answered again.
+/// not serve it; or the member asked for what the leader no longer has
+/// sends nothing), and when one is answered again.
 #[derive(Default)]
 pub(super) struct Unanswered {
     /// NAKs it had sent at the last tick.
     naks: u64,
-    warned: bool,
+    /// Who was said not to answer (the leader, or a member), and the
+    /// sequences reported lost then.
+    warned: Option<(String, u64)>,
 }
 
 impl Unanswered {
@@ -234,19 +241,36 @@ impl Unanswered {
         let unanswered_ns = follower.naks_unanswered_ns(now).filter(|&ns| ns >= 1_000_000_000);
         match unanswered_ns {
             // Only while it hears the leader: a silent one is said as such.
-            Some(ns) if nakked && !self.warned && follower.leader_heard_ns_ago(now) < 1_000_000_000 => {
-                let leader = follower.leader_addr().map_or("?".into(), |a| a.to_string());
-                eprintln!(
-                    "{at} warning: {who}: no repair has answered its NAKs for {} ms, though it hears the group: \
-                     the leader ({leader}) is not receiving from this node, or not serving its repairs",
-                    ns / 1_000_000
-                );
-                self.warned = true;
+            Some(ns) if nakked && self.warned.is_none() && follower.leader_heard_ns_ago(now) < 1_000_000_000 => {
+                let ms = ns / 1_000_000;
+                let blamed = match follower.member_awaited() {
+                    Some((member, addr)) => {
+                        eprintln!(
+                            "{at} warning: {who}: no repair has answered its NAKs for {ms} ms: what the leader no \
+                             longer has is asked of member {member} ({addr}), which sends nothing of it (paused, down, \
+                             not receiving from this node, or serving its readers in turn under --history-rate)"
+                        );
+                        format!("member {member}")
+                    }
+                    None => {
+                        let leader = follower.leader_addr().map_or("?".into(), |a| a.to_string());
+                        eprintln!(
+                            "{at} warning: {who}: no repair has answered its NAKs for {ms} ms, though it hears the \
+                             group: the leader ({leader}) is not receiving from this node, or not serving its repairs"
+                        );
+                        "the leader".into()
+                    }
+                };
+                self.warned = Some((blamed, follower.stats().lost));
             }
-            None if self.warned => {
-                eprintln!("{at} {who}: the leader answers its NAKs again");
-                self.warned = false;
-            }
+            None => match self.warned.take() {
+                // Nothing waits any more because what was asked is lost.
+                Some((blamed, lost)) if follower.stats().lost > lost => {
+                    eprintln!("{at} {who}: no longer waits for {blamed}: what it asked of it was reported lost")
+                }
+                Some((blamed, _)) => eprintln!("{at} {who}: {blamed} answers its NAKs again"),
+                None => {}
+            },
             _ => {}
         }
     }
@@ -257,6 +281,8 @@ impl Unanswered {
 #[derive(Default)]
 pub(super) struct RejectWatch {
     seen: Vec<&'static str>,
+    /// Each reason's count at the last tick.
+    counts: Vec<(&'static str, u64)>,
     /// This node's cluster shape (`Config::shape`; 0 for a tail).
     shape: u32,
 }
@@ -264,7 +290,7 @@ pub(super) struct RejectWatch {
 impl RejectWatch {
     /// For a member of a cluster of `shape` (`Config::shape`).
     pub(super) fn new(shape: u32) -> RejectWatch {
-        RejectWatch { seen: Vec::new(), shape }
+        RejectWatch { seen: Vec::new(), counts: Vec::new(), shape }
     }
 
     /// Warns of each reason seen for the first time, among the machine's
@@ -275,11 +301,23 @@ impl RejectWatch {
         let [short, no_key, bad_tag] = stats.auth_failed;
         let unopened = [("auth_short", short), ("auth_no_key", no_key), ("auth_bad_tag", bad_tag)];
         let core = rejects.by_reason().into_iter().map(|(reason, count)| (reason, count, "rejects:"));
-        for (reason, count, line) in core.chain(unopened.map(|(reason, count)| (reason, count, "io:"))) {
+        let all: Vec<_> = core.chain(unopened.map(|(reason, count)| (reason, count, "io:"))).collect();
+        // The driver knows where the latest dropped datagram came from,
+        // not why: it is given as this reason's only when no other grew
+        // since the last tick (one trial named a member under `not_member`
+        // for a tail's, and told to fix the cluster files).
+        let before = |reason| self.counts.iter().find(|c| c.0 == reason).map_or(0, |c| c.1);
+        let grew = all.iter().filter(|&&(reason, count, _)| count > before(reason)).count();
+        self.counts = all.iter().map(|&(reason, count, _)| (reason, count)).collect();
+        for (reason, count, line) in all {
             if count > 0 && !self.seen.contains(&reason) {
                 self.seen.push(reason);
                 let at = super::args::clock_time();
-                let from = stats.last_rejected_from.map_or(String::new(), |a| format!(", latest from {a}"));
+                let from = match stats.last_rejected_from {
+                    Some(a) if grew == 1 => format!(", latest from {a}"),
+                    Some(a) => format!(", the latest dropped for this or another reason from {a}"),
+                    None => String::new(),
+                };
                 // Frames of an older epoch still in flight are routine
                 // around an election or a restart; they matter only if
                 // they go on.
@@ -999,7 +1037,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             silence.tick(s.leader_frames(), &format!("follower {id}"), "");
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
-                lost.get().warn(&format!("follower {id}"), s.lost - last.lost);
+                lost.get().warn(&format!("follower {id}"), s.lost - last.lost, s.events_asked_of_members > 0);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
             let page = super::metrics::follower_page(id.0, follower, driver.stats(), driver.now(), delivered.get(), None);

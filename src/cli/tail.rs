@@ -199,6 +199,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
     let mut silence = super::nodes::Silence::default();
     let mut commit_watch = CommitWatch::default();
     let mut reject_watch = super::nodes::RejectWatch::default();
+    // The cluster file names every node: they may be members.
+    let members_named = resolved.nodes.len() == usize::from(resolved.config.nodes) && resolved.config.nodes > 1;
     // Without --failover it takes one leader id's frames: after an election
     // another member leads, whose frames it drops.
     let hint = match args.failover {
@@ -237,12 +239,17 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 Event::Lost { first, end } => {
                     let mut span = lost.get();
                     if span.count == 0 {
-                        let others = match args.failover {
-                            true => {
+                        let others = match (args.failover, members_named) {
+                            (true, _) => {
                                 ", and no other member served them (each said it has none or went silent, or none could \
                                  be asked)"
                             }
-                            false => "",
+                            // One trial lost what an archive member held.
+                            (false, true) => {
+                                "; if the cluster's members elect their leader (`seqcast member`), another member may \
+                                 hold them: run tail with --failover to ask them"
+                            }
+                            (false, false) => "",
                         };
                         eprintln!(
                             "seqcast tail: the leader no longer has sequences {first}..={} (UNRECOVERABLE: its \
@@ -269,7 +276,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
         &flush,
         |follower, driver| {
             reject_watch.tick("tail", follower.rejects(), driver);
-            lost_told.set(lost.get().warn_since("tail", lost_told.get()));
+            let asked = follower.stats().events_asked_of_members > 0;
+            lost_told.set(lost.get().warn_since("tail", lost_told.get(), asked));
             let s = follower.stats();
             silence.tick(s.leader_frames(), "tail", hint);
             let others = follower.rejects().not_leader;
