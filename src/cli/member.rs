@@ -375,9 +375,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             MemberEvent::JoinedEmpty { epoch } => {
                 println!(
-                    "joined empty: this member holds nothing, and the cluster elected a leader in epoch {epoch} \
-                     without it: had it lost its state (restarted without its journal), it would hold less than \
-                     it acknowledged, so, as with --rejoin, it votes once it holds what that leader had sequenced, at {}",
+                    "joined empty: this member holds nothing and follows a leader of epoch {epoch}, newer than the \
+                     one it started in: it cannot tell that from having lost its state (restarted without its \
+                     journal, when it would hold less than it acknowledged), so, as with --rejoin, it votes once it \
+                     holds what that leader had sequenced, at {}",
                     when()
                 );
             }
