@@ -891,7 +891,8 @@ mod tests {
         let runs = order.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run.len())).collect::<Vec<_>>();
         let turns = (0..30).map(|turn| (to(1 + turn % 3), 10)).collect::<Vec<_>>();
         assert_eq!(runs, turns);
-        // Alone, or without a cap, a job reads as before.
+        // Alone under the cap, a job is served whole; without a cap, each
+        // job's read holds it whole (1,024 records) before the next's turn.
         stored.enqueue(to(1), Seq(1), Seq(301));
         assert_eq!(history_sent(&mut stored).len(), 300);
         stored.pace = None;
