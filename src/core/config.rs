@@ -401,6 +401,17 @@ impl Config {
         self.failover == Failover::Off && self.quorum() <= 2 && (!self.journal || !self.journal_syncs)
     }
 
+    /// Whether the leader tells the group of a commit before it tells the
+    /// clients: where followers cannot infer it and no election would
+    /// finish it. Without failover a leader killed between the two sends
+    /// would leave its followers short of an event a client was told
+    /// committed. With failover the next leader holds every event a quorum
+    /// holds and commits it in its own epoch, so the clients hear first
+    /// and the group right after.
+    pub fn group_hears_commit_first(&self) -> bool {
+        self.failover == Failover::Off && !self.followers_infer_commit()
+    }
+
     /// What this node's ACKs promise of what they count (and a leader's
     /// own count in its quorum): in memory, written, or synced.
     pub fn durability(&self) -> Durability {

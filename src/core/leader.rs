@@ -1006,12 +1006,12 @@ impl Leader {
 
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes).
     /// Order: an elected leader's HEARTBEAT while its followers may not know
-    /// where its log starts, new DATA, a HEARTBEAT when the commit advanced
-    /// and followers cannot infer it (they hear of a commit before the
-    /// clients do: on loopback this cost a commit's p50 7.5–9.7 µs, as the
-    /// followers it wakes may run first), commit notices, the HEARTBEAT
-    /// due after an interval without a multicast, repairs, BUSY replies
-    /// (an observer's hello first).
+    /// where its log starts, new DATA, commit notices, a HEARTBEAT when the
+    /// commit advanced and followers cannot infer it (before the notices
+    /// where [`Config::group_hears_commit_first`]: on loopback that costs a
+    /// commit's p50 7.5–9.7 µs, as the followers it wakes may run first),
+    /// the HEARTBEAT due after an interval without a multicast, repairs,
+    /// BUSY replies (an observer's hello first).
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
         if self.announce_due(now) {
@@ -1021,11 +1021,16 @@ impl Leader {
             return Some(self.transmit_data(now, buf));
         }
         // Without failover and with quorum 2, every follower holding an event knows it committed.
-        if self.commit > self.commit_sent && !self.config.followers_infer_commit() {
+        let commit_untold =
+            |leader: &Self| leader.commit > leader.commit_sent && !leader.config.followers_infer_commit();
+        if commit_untold(self) && self.config.group_hears_commit_first() {
             return Some(self.transmit_heartbeat(now, buf));
         }
         if let Some(transmit) = self.transmit_commit_notice(buf) {
             return Some(transmit);
+        }
+        if commit_untold(self) {
+            return Some(self.transmit_heartbeat(now, buf));
         }
         if let Some(transmit) = self.transmit_retell(buf) {
             return Some(transmit);

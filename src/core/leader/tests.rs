@@ -147,15 +147,19 @@ fn every_ack_of_a_turn_gives_a_round_trip_sample() {
 /// not have told a client of a commit that no follower knows of, or the
 /// followers stop short of an event called committed. With 3 nodes a
 /// follower holding the event knows before its ACK leaves, and the
-/// client's COMMIT goes at once; with 5, a HEARTBEAT goes first, as it
-/// does with failover (where followers infer nothing).
+/// client's COMMIT goes at once; with 5, a HEARTBEAT goes first. With
+/// failover followers infer nothing, and the next leader would commit
+/// what a quorum holds: the client's COMMIT goes first, the HEARTBEAT
+/// right after it.
 #[test]
 fn followers_know_of_a_commit_before_its_client_does() {
-    let (group_first, at_once) = (&[Dest::Group, Dest::Unicast(addr(9))][..], &[Dest::Unicast(addr(9))][..]);
+    let group_first = &[Dest::Group, Dest::Unicast(addr(9))][..];
+    let (client_first, at_once) = (&[Dest::Unicast(addr(9)), Dest::Group][..], &[Dest::Unicast(addr(9))][..]);
     for (nodes, failover, infers, order) in [
         (3, Failover::Off, true, at_once),
         (5, Failover::Off, false, group_first),
-        (3, Failover::Auto, false, group_first),
+        (3, Failover::Auto, false, client_first),
+        (5, Failover::Auto, false, client_first),
     ] {
         let config = Config { nodes, failover, ..Config::default() };
         let (mut leader, data) = one_event_sent(&config);
