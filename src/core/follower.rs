@@ -20,8 +20,10 @@ use crate::wire::{
 pub const KEEPALIVE_NS: Nanos = 250_000_000;
 
 /// Retries of what a leader is still serving wait for its repairs at most
-/// this long after the last came ([`Follower::repairs_coming`]).
-const REPAIR_HOLD_MAX_NS: Nanos = 1_000_000_000;
+/// this long after the last came ([`Follower::repairs_coming`]): a member
+/// under a `--history-rate` serves each of its readers in turn, about once
+/// a second.
+const REPAIR_HOLD_MAX_NS: Nanos = 2_000_000_000;
 
 /// A follower whose ACKs a commit made needless (see
 /// [`FollowerStats::acks_covered`]) still ACKs what it holds at least this
@@ -252,8 +254,16 @@ pub struct Follower {
     /// (a leader serves each range asked in order, from its journal under
     /// a `--history-rate` for seconds; what its ring held went at once).
     repair_front: Option<(u64, Nanos)>,
-    /// The smoothed time between two such RETRANSMITs.
+    /// The smoothed time between two such RETRANSMITs (from the first NAK
+    /// that asked anything after a time with nothing asked, for the first).
     repair_gap_ns: Nanos,
+    /// The longest such time lately: each new one takes its place if
+    /// longer, and it shrinks by an eighth of the time that passed.
+    repair_pause_ns: Nanos,
+    /// When the first NAK went that asked anything after a time with
+    /// nothing asked: repairs are timed from there, not from the last of an
+    /// earlier loss.
+    repairs_asked_at: Nanos,
     /// When a frame of this leader last arrived.
     heard_at: Nanos,
     /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
@@ -390,6 +400,8 @@ impl Follower {
             nak_sent_at: None,
             repair_front: None,
             repair_gap_ns: 0,
+            repair_pause_ns: 0,
+            repairs_asked_at: 0,
             heard_at: now,
             unanswered_since: None,
             ack_due: false,
@@ -1221,20 +1233,24 @@ impl Follower {
 
     /// A repair brought events up to `seq` (see [`repairs_coming`](Self::repairs_coming)).
     fn repaired(&mut self, now: Nanos, seq: u64) {
-        if let Some((_, at)) = self.repair_front {
-            self.repair_gap_ns = (self.repair_gap_ns * 7 + now.saturating_sub(at)) / 8;
-        }
+        let last = self.repair_front.map_or(0, |(_, at)| at);
+        let gap = now.saturating_sub(last.max(self.repairs_asked_at));
+        self.repair_gap_ns = (self.repair_gap_ns * 7 + gap) / 8;
+        self.repair_pause_ns = gap.max(self.repair_pause_ns.saturating_sub(now.saturating_sub(last) / 8));
         self.repair_front = Some((seq, now));
     }
 
-    /// While repairs keep coming (one within four of their usual gaps, and
-    /// within a second), the highest sequence they brought: retries above
-    /// it wait, as the leader is still serving them in order; below it,
-    /// one still missing was lost on the way, and is asked again.
+    /// While repairs keep coming (one within four of their usual gaps, or
+    /// half as long again as their longest pause lately, and within two
+    /// seconds), the highest sequence they brought: retries above it wait,
+    /// as the leader is still serving them in order (a member under a
+    /// `--history-rate` serves its readers in turns: a burst, then a pause
+    /// while the others take theirs); below it, one still missing was lost
+    /// on the way, and is asked again.
     fn repairs_coming(&self, now: Nanos) -> Option<u64> {
         let (front, at) = self.repair_front?;
-        let hold = (4 * self.repair_gap_ns).clamp(self.config.nak_delay_min_ns, REPAIR_HOLD_MAX_NS);
-        (now < at + hold).then_some(front)
+        let hold = (4 * self.repair_gap_ns).max(self.repair_pause_ns * 3 / 2);
+        (now < at + hold.clamp(self.config.nak_delay_min_ns, REPAIR_HOLD_MAX_NS)).then_some(front)
     }
 
     /// Called when `poll_timeout` passes.
@@ -1344,26 +1360,42 @@ impl Follower {
         let header = Header { token: token.into(), ..self.header };
         let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
         // What the leader has room for (it serves at most nak_events_max
-        // events in repair to one follower, and drops a NAK past that),
-        // asked for once at least half of it is free: a follower far behind
-        // keeps one repair streaming, in few NAKs, none of them dropped.
+        // events in repair to one follower, and drops a NAK past that), or
+        // the window if smaller, asked for once at least half of it is
+        // free: a follower far behind keeps one repair streaming, in few
+        // NAKs, none of them dropped.
         let asked_max = self.asked_max();
-        let room = asked_max.saturating_sub(self.window.asked());
+        let most = asked_max.min(self.config.window_events);
+        let room = most.saturating_sub(self.window.asked());
         let coming = self.repairs_coming(now);
         let limits = NakLimits {
             ranges_max: NAK_RANGES_MAX,
             events_max: asked_max,
-            fresh_max: if 2 * room >= asked_max { room } else { 0 },
+            fresh_max: if 2 * room >= most { room } else { 0 },
             pace_ns: self.config.nak_delay_min_ns,
-            per_event_ns: self.config.nak_retry_per_event_ns,
             hold_above: coming.unwrap_or(u64::MAX),
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
-        // Retries back off from 4x RTT (2x RTT doubled once for the NAK
-        // that asked), doubling, up to nak_delay_max_ns.
-        let retry_ns = |tries: u8| (2 * rtt_ns).saturating_mul(1 << tries.min(20)).clamp(min_ns, max_ns);
-        let (mut events, mut asked) = (0, None);
+        let per_event_ns = self.config.nak_retry_per_event_ns;
+        let (mut events, mut asked, asked_before) = (0, None, self.window.asked());
         let gone = &self.gone;
+        let of_member = |seq: u64| {
+            let i = gone.partition_point(|g| g.end <= seq);
+            gone.get(i).is_some_and(|g| g.first <= seq && g.asking.is_some())
+        };
+        // Retries back off from 4x RTT (2x RTT doubled once for the NAK
+        // that asked), doubling, up to nak_delay_max_ns, the k-th event a
+        // NAK asks k events' repair time later. What was asked of a member
+        // goes on doubling up to SERVE_WAIT_NS, a NAK's events all alike: it
+        // reads them from its journal and serves its readers in turns,
+        // under a `--history-rate` a second apart.
+        let retry_ns = |seq: u64, tries: u8, ahead: u64| {
+            let backoff = (2 * rtt_ns).saturating_mul(1 << tries.min(20));
+            match of_member(seq) {
+                true => backoff.clamp(min_ns, SERVE_WAIT_NS.max(max_ns)),
+                false => backoff.clamp(min_ns, max_ns) + ahead * per_event_ns,
+            }
+        };
         // A NAK asks one place: the leader, or the member asked for a range
         // the leader no longer has.
         let segment_end = |seq: u64| match gone.iter().find(|g| seq < g.end) {
@@ -1380,13 +1412,18 @@ impl Follower {
             // Nothing could go: the leader's room is taken by what was asked
             // (a fresh gap waits for room), and no retry of it came due
             // before the scan stopped at that gap. If no NAK has gone for
-            // nak_delay_max_ns, the repairs asked for are not coming (a gap
-            // refilled below them leaves retries the scan never reaches):
-            // ask afresh.
-            if self.window.asked() > 0 && coming.is_none() && self.nak_sent_at.is_none_or(|at| now >= at + max_ns) {
+            // nak_delay_max_ns (SERVE_WAIT_NS while a member is asked), the
+            // repairs asked for are not coming (a gap refilled below them
+            // leaves retries the scan never reaches): ask afresh.
+            let quiet_ns =
+                if self.gone.iter().any(|g| g.asking.is_some()) { SERVE_WAIT_NS.max(max_ns) } else { max_ns };
+            if self.window.asked() > 0 && coming.is_none() && self.nak_sent_at.is_none_or(|at| now >= at + quiet_ns) {
                 self.window.forget_asked(now);
             }
             return None;
+        }
+        if asked_before == 0 {
+            self.repairs_asked_at = now;
         }
         self.stats.naks_sent += 1;
         self.stats.events_nakked += events;
@@ -2085,5 +2122,102 @@ mod served_tests {
         asker.handle_timeout(SERVE_STALL_NS + 3 * SERVE_WAIT_NS);
         assert_eq!(asker.gone.len(), 2);
         assert_eq!(asker.poll_timeout(), Some(2 * SERVE_STALL_NS + 1), "ten seconds from the first ask");
+    }
+
+    /// A SERVED RETRANSMIT from member 1 of `seqs`.
+    fn served_by_1(config: &Config, seqs: std::ops::Range<u64>) -> Vec<u8> {
+        let mut header = Header::new(Kind::Retransmit, 1, config.cluster_id, Epoch(1));
+        (header.flags, header.token) = (FLAG_SERVED.into(), config.shape().into());
+        let mut buf = vec![0; config.mtu];
+        let mut writer = FrameWriter::batch(&mut buf, &header, Kind::Retransmit, Seq(seqs.end - 1), 0).unwrap();
+        for seq in seqs {
+            assert!(writer.push_record(&test_record(9, seq, b"y")));
+        }
+        let len = writer.finish();
+        buf.truncate(len);
+        buf
+    }
+
+    /// An operator trial: a member under a `--history-rate` served each of
+    /// its readers a turn a second, a few frames each; between turns its
+    /// askers asked for all of it again, every 10 ms (four tails sent about
+    /// 2,000 NAKs each to fetch 6,000 events). Member 1 serves 1..=420 here in turns of five
+    /// frames 21 ms apart, one turn a second, and loses the second frame
+    /// of the third turn: the asker asks again for what was lost, and
+    /// not for what is still coming.
+    #[test]
+    fn an_asker_waits_for_a_member_serving_its_readers_in_turns() {
+        let mut asker = asker();
+        let config = asker.config.clone();
+        asker.seen = 420;
+        asker.mark_missing(0);
+        asker.ask_members(0, 1, 421);
+        let mut frames: Vec<(Nanos, std::ops::Range<u64>)> = (0..30)
+            .map(|k| (1_000_000 + k / 5 * 1_000_000_000 + k % 5 * 21_000_000, 1 + 14 * k..15 + 14 * k))
+            .collect();
+        frames.remove(11);
+        let (mut now, mut naks, mut lost_asked) = (0, 0, false);
+        let mut buf = vec![0; config.mtu];
+        while now < 8_000_000_000 {
+            while frames.first().is_some_and(|(at, _)| *at <= now) {
+                let (_, seqs) = frames.remove(0);
+                asker.handle_datagram(now, addr(1), &served_by_1(&config, seqs));
+            }
+            asker.handle_timeout(now);
+            while let Some(t) = asker.poll_transmit(now, &mut buf) {
+                let datagram = crate::wire::parse(&buf[..t.len]).unwrap();
+                let Frame::Nak(nak) = datagram.frame else { continue };
+                assert_eq!(t.dest, Dest::Unicast(addr(1)), "all of it was asked of member 1");
+                naks += 1;
+                let ranges: Vec<_> = nak.ranges.iter().map(|r| (r.first.get(), r.end.get())).collect();
+                if now > 2_000_000_000 && ranges.iter().any(|&(first, end)| first <= 155 && 155 < end) {
+                    // Frame 11 (155..=168) is asked again, and member 1 serves it at once.
+                    lost_asked = true;
+                    frames.insert(0, (now, 155..169));
+                }
+            }
+            let next = frames.first().map(|(at, _)| *at).into_iter().chain(asker.poll_timeout()).min();
+            now = next.unwrap_or(u64::MAX).max(now + 1);
+        }
+        assert_eq!(asker.window.held(), 420, "all of it came");
+        assert!(lost_asked, "what was lost on the way was asked again");
+        assert!(naks <= 20, "{naks} NAKs");
+    }
+
+    /// With a window smaller than the events a NAK may ask for, each
+    /// repair that freed a few slots brought a NAK for just those (an
+    /// operator trial with `--window-events 2000`: a NAK, and an
+    /// UNRECOVERABLE from the leader, per 14 events served). Fresh ranges
+    /// are asked once half the window is free.
+    #[test]
+    fn a_small_window_asks_afresh_once_half_of_it_is_free() {
+        let mut asker = Follower::new(
+            Config { window_events: 64, in_flight_max: 32, ring_events: 64, nak_events_max: 128, ..config(false) },
+            NodeId(2),
+            0,
+        )
+        .unwrap();
+        asker.header.epoch = 1.into();
+        (asker.leader, asker.leader_addr) = (Some(NodeId(0)), Some(addr(0)));
+        let config = asker.config.clone();
+        (asker.seen, asker.commit) = (640, 640);
+        asker.mark_missing(0);
+        asker.ask_members(0, 1, 641);
+        let (mut now, mut naks, mut next) = (0, 0, 1);
+        let mut buf = vec![0; config.mtu];
+        while next <= 640 {
+            asker.handle_timeout(now);
+            while let Some(t) = asker.poll_transmit(now, &mut buf) {
+                naks += u64::from(matches!(crate::wire::parse(&buf[..t.len]).unwrap().frame, Frame::Nak(_)));
+            }
+            now += 1_000_000;
+            let end = (next + 8).min(641);
+            asker.handle_datagram(now, addr(1), &served_by_1(&config, next..end));
+            while asker.poll_event().is_some() {}
+            next = end;
+        }
+        assert_eq!(asker.window.held(), 640);
+        // Each asks what the window slid over since half of it was free: 24 events.
+        assert!(naks <= 640 / 24 + 1, "{naks} NAKs");
     }
 }

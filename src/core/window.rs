@@ -59,10 +59,6 @@ pub(super) struct NakLimits {
     pub fresh_max: usize,
     /// When a limit cut a NAK short, the rest goes this much later.
     pub pace_ns: u64,
-    /// How long one event of a repair takes to arrive: the k-th event asked
-    /// for is retried k times this much later, or a large repair still in
-    /// flight would be asked for (and sent) again.
-    pub per_event_ns: u64,
     /// A retry of a sequence above this one waits (is put off by its retry
     /// delay, unasked): repairs are still coming, in order, up to here,
     /// and the leader serves what it was asked in sequence order (u64::MAX:
@@ -356,7 +352,9 @@ impl Window {
     }
 
     /// Calls `emit(first, end)` for each range due for a NAK at `now`, within
-    /// `limits`, and schedules the next NAK of each with `retry_ns(tries)`.
+    /// `limits`, and schedules the next NAK of each sequence `seq` with
+    /// `retry_ns(seq, tries, ahead)`, `ahead` the events this NAK asks for
+    /// before it (a large repair's last events arrive last).
     /// One NAK goes to one place: the ranges stop short of
     /// `segment_end(first)`, where `first` is the first sequence taken.
     ///
@@ -368,7 +366,7 @@ impl Window {
         &mut self,
         now: u64,
         limits: NakLimits,
-        retry_ns: impl Fn(u8) -> u64,
+        retry_ns: impl Fn(u64, u8, u64) -> u64,
         segment_end: impl Fn(u64) -> u64,
         mut emit: impl FnMut(u64, u64),
     ) {
@@ -396,7 +394,7 @@ impl Window {
                     continue;
                 }
                 if tries > 0 && seq > limits.hold_above {
-                    let nak_at = now + retry_ns(tries);
+                    let nak_at = now + retry_ns(seq, tries, 0);
                     self.slots[index] = Slot::Missing { nak_at, tries };
                     block_due = block_due.min(nak_at);
                     continue;
@@ -425,7 +423,7 @@ impl Window {
                     (fresh, self.asked) = (fresh + 1, self.asked + 1);
                 }
                 let tries = tries.saturating_add(1);
-                let nak_at = now + retry_ns(tries) + events as u64 * limits.per_event_ns;
+                let nak_at = now + retry_ns(seq, tries, events as u64);
                 events += 1;
                 self.slots[index] = Slot::Missing { nak_at, tries };
                 block_due = block_due.min(nak_at);
@@ -499,22 +497,23 @@ mod tests {
     use crate::wire::record_len;
 
     const SLOT: usize = record_len(8);
-    const LIMITS: NakLimits = NakLimits {
-        ranges_max: 64,
-        events_max: 1000,
-        fresh_max: 1000,
-        pace_ns: 7,
-        per_event_ns: 0,
-        hold_above: u64::MAX,
-    };
+    const LIMITS: NakLimits =
+        NakLimits { ranges_max: 64, events_max: 1000, fresh_max: 1000, pace_ns: 7, hold_above: u64::MAX };
 
     fn record(seq: u64) -> Vec<u8> {
         crate::wire::test_record(1, seq, &seq.to_le_bytes())
     }
 
     fn naks(window: &mut Window, now: u64, limits: NakLimits) -> Vec<(u64, u64)> {
+        naks_spread(window, now, limits, 0)
+    }
+
+    /// As [`naks`], each event asked retried `per_event_ns` later than the
+    /// one before it in its NAK.
+    fn naks_spread(window: &mut Window, now: u64, limits: NakLimits, per_event_ns: u64) -> Vec<(u64, u64)> {
         let mut out = Vec::new();
-        window.collect_naks(now, limits, |tries| 100 << tries, |_| u64::MAX, |first, end| out.push((first, end)));
+        let retry = |_, tries: u8, ahead: u64| (100 << tries) + ahead * per_event_ns;
+        window.collect_naks(now, limits, retry, |_| u64::MAX, |first, end| out.push((first, end)));
         out
     }
 
@@ -669,11 +668,10 @@ mod tests {
         let mut w = Window::new(16, SLOT);
         w.insert(10, &record(10));
         w.mark_missing(10, 0);
-        let limits = NakLimits { per_event_ns: 1000, ..LIMITS };
-        assert_eq!(naks(&mut w, 0, limits), [(1, 10)]);
+        assert_eq!(naks_spread(&mut w, 0, LIMITS, 1000), [(1, 10)]);
         assert_eq!(w.slot(1), Slot::Missing { nak_at: 200, tries: 1 }, "the first: the retry delay alone");
         assert_eq!(w.slot(9), Slot::Missing { nak_at: 200 + 8 * 1000, tries: 1 }, "the ninth: 8 events later");
-        assert_eq!(naks(&mut w, 1200, limits), [(1, 3)], "only those whose repair should be here by now");
+        assert_eq!(naks_spread(&mut w, 1200, LIMITS, 1000), [(1, 3)], "only those whose repair should be here by now");
     }
 
     #[test]
@@ -772,7 +770,7 @@ mod scan {
         w: &mut Window,
         now: u64,
         limits: NakLimits,
-        retry_ns: impl Fn(u8) -> u64,
+        retry_ns: impl Fn(u64, u8, u64) -> u64,
     ) -> (Vec<(u64, u64)>, Option<u64>) {
         let (mut due, mut ranges, mut events, mut fresh, mut out) = (u64::MAX, 0, 0, 0, Vec::new());
         let mut open: Option<(u64, u64)> = None;
@@ -784,7 +782,7 @@ mod scan {
                 continue;
             }
             if tries > 0 && seq > limits.hold_above {
-                let nak_at = now + retry_ns(tries);
+                let nak_at = now + retry_ns(seq, tries, 0);
                 w.set(seq, Slot::Missing { nak_at, tries });
                 due = due.min(nak_at);
                 continue;
@@ -806,7 +804,7 @@ mod scan {
                 }
             }
             let tries = tries.saturating_add(1);
-            let nak_at = now + retry_ns(tries) + events as u64 * limits.per_event_ns;
+            let nak_at = now + retry_ns(seq, tries, events as u64);
             events += 1;
             w.set(seq, Slot::Missing { nak_at, tries });
             due = due.min(nak_at);
@@ -848,8 +846,9 @@ mod scan {
             hold in prop_oneof![Just(u64::MAX), 0..400u64],
         ) {
             let slot = record_len(8);
-            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, per_event_ns: 3, hold_above: hold };
-            let retry = |tries: u8| 50u64 << tries.min(6);
+            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, hold_above: hold };
+            // Sequences from 100 on retry as if asked of another place.
+            let retry = |seq: u64, tries: u8, ahead: u64| if seq < 100 { (50u64 << tries.min(6)) + ahead * 3 } else { 400 };
             let mut w = Window::new(capacity, slot);
             let mut now = 0;
             for op in ops {
