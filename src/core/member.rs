@@ -429,10 +429,11 @@ impl Member {
                     follower.serve_nak(now, from, &datagram);
                 }
             }
-            // Another member's ACK or NAK to this one, which leads no more
-            // (it stepped down, or woke from a pause): routine around an
-            // election, as a leader's frames a follower does not take are.
-            (Frame::Ack(_) | Frame::Nak(_), Some(_)) if !self.is_leader() => self.rejects.not_leader += 1,
+            // Another member's ACK or NAK, or a tail's NAK, to this one,
+            // which leads no more (it stepped down, or woke from a pause):
+            // routine around an election, as a leader's frames a follower
+            // does not take are.
+            (Frame::Ack(_) | Frame::Nak(_), _) if !self.is_leader() => self.rejects.not_leader += 1,
             // A member that does not lead serves what a leader no longer
             // had: no leader's frame.
             _ if super::follower::is_served(&datagram) => {

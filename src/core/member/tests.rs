@@ -1266,6 +1266,23 @@ fn acks_reaching_a_member_that_leads_no_more_are_not_leader() {
     assert_eq!(role.unexpected_kind, 0, "{role:?}");
 }
 
+/// An operator trial: a tail's NAKs to a leader woken from SIGSTOP, which
+/// had stepped down, were counted as `not_member`, whose warning told the
+/// operator to fix the cluster files; they are `not_leader`, a note.
+#[test]
+fn a_tails_naks_reaching_a_member_that_leads_no_more_are_not_leader() {
+    let config = Config::default();
+    let header = Header::new(Kind::Nak, crate::wire::SENDER_OBSERVER, config.cluster_id, Epoch(1));
+    let mut buf = vec![0; config.mtu];
+    let mut writer = crate::wire::FrameWriter::nak(&mut buf, &header).unwrap();
+    writer.push_range(&crate::wire::SeqRange::new(Seq(1), Seq(6)));
+    let len = writer.finish();
+    let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, SocketAddr::from(([127, 0, 0, 1], 6000)), &buf[..len]);
+    let rejects = two.rejects().plus(two.follower().unwrap().rejects());
+    assert_eq!((rejects.not_leader, rejects.not_member), (1, 0), "{rejects:?}");
+}
+
 /// An operator's trial: one member of five started with the cluster file
 /// of three (`node.3`/`node.4` not yet added) counted a quorum of 2 of 3.
 /// Promoted, it won the votes of members 0 and 1, led while 1, 3 and 4
