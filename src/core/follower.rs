@@ -20,10 +20,8 @@ use crate::wire::{
 pub const KEEPALIVE_NS: Nanos = 250_000_000;
 
 /// Retries of what a leader is still serving wait for its repairs at most
-/// this long after the last came ([`Follower::repairs_coming`]): a member
-/// under a `--history-rate` serves each of its readers in turn, about once
-/// a second.
-const REPAIR_HOLD_MAX_NS: Nanos = 2_000_000_000;
+/// this long after the last came ([`Follower::repairs_coming`]).
+const REPAIR_HOLD_MAX_NS: Nanos = 1_000_000_000;
 
 /// A follower whose ACKs a commit made needless (see
 /// [`FollowerStats::acks_covered`]) still ACKs what it holds at least this
@@ -257,13 +255,10 @@ pub struct Follower {
     /// The smoothed time between two such RETRANSMITs (from the first NAK
     /// that asked anything after a time with nothing asked, for the first).
     repair_gap_ns: Nanos,
-    /// The longest such time lately: each new one takes its place if
-    /// longer, and it shrinks by an eighth of the time that passed.
-    repair_pause_ns: Nanos,
     /// When the first NAK went that asked anything after a time with
-    /// nothing asked: repairs are timed from there, not from the last of an
-    /// earlier loss.
-    repairs_asked_at: Nanos,
+    /// nothing asked (`None`: none yet): repairs are timed from there, not
+    /// from the last of an earlier loss.
+    repairs_asked_at: Option<Nanos>,
     /// When a frame of this leader last arrived.
     heard_at: Nanos,
     /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
@@ -400,8 +395,7 @@ impl Follower {
             nak_sent_at: None,
             repair_front: None,
             repair_gap_ns: 0,
-            repair_pause_ns: 0,
-            repairs_asked_at: 0,
+            repairs_asked_at: None,
             heard_at: now,
             unanswered_since: None,
             ack_due: false,
@@ -716,6 +710,16 @@ impl Follower {
     /// the round trips, and with a follower's the leader runs out of asked
     /// events between NAKs and sleeps. At most half its window, so that
     /// what arrives has room.
+    /// What the leader has room for (it serves at most nak_events_max
+    /// events in repair to one follower, and drops a NAK past that), or the
+    /// window if smaller, and what of it is free: never asked events are
+    /// asked for once at least half of it is free, so that a follower far
+    /// behind keeps one repair streaming, in few NAKs, none of them dropped.
+    fn nak_room(&self) -> (usize, usize) {
+        let most = self.asked_max().min(self.config.window_events);
+        (most, most.saturating_sub(self.window.asked()))
+    }
+
     fn asked_max(&self) -> usize {
         let events = self.config.nak_events_max;
         if self.observer { (events * OBSERVER_ASKED).min(self.config.window_events / 2).max(events) } else { events }
@@ -1233,24 +1237,21 @@ impl Follower {
 
     /// A repair brought events up to `seq` (see [`repairs_coming`](Self::repairs_coming)).
     fn repaired(&mut self, now: Nanos, seq: u64) {
-        let last = self.repair_front.map_or(0, |(_, at)| at);
-        let gap = now.saturating_sub(last.max(self.repairs_asked_at));
-        self.repair_gap_ns = (self.repair_gap_ns * 7 + gap) / 8;
-        self.repair_pause_ns = gap.max(self.repair_pause_ns.saturating_sub(now.saturating_sub(last) / 8));
+        let last = self.repair_front.map(|(_, at)| at).max(self.repairs_asked_at);
+        if let Some(last) = last {
+            self.repair_gap_ns = (self.repair_gap_ns * 7 + now.saturating_sub(last)) / 8;
+        }
         self.repair_front = Some((seq, now));
     }
 
-    /// While repairs keep coming (one within four of their usual gaps, or
-    /// half as long again as their longest pause lately, and within two
-    /// seconds), the highest sequence they brought: retries above it wait,
-    /// as the leader is still serving them in order (a member under a
-    /// `--history-rate` serves its readers in turns: a burst, then a pause
-    /// while the others take theirs); below it, one still missing was lost
-    /// on the way, and is asked again.
+    /// While repairs keep coming (one within four of their usual gaps, and
+    /// within a second), the highest sequence they brought: retries above
+    /// it wait, as the leader is still serving them in order; below it,
+    /// one still missing was lost on the way, and is asked again.
     fn repairs_coming(&self, now: Nanos) -> Option<u64> {
         let (front, at) = self.repair_front?;
-        let hold = (4 * self.repair_gap_ns).max(self.repair_pause_ns * 3 / 2);
-        (now < at + hold.clamp(self.config.nak_delay_min_ns, REPAIR_HOLD_MAX_NS)).then_some(front)
+        let hold = (4 * self.repair_gap_ns).clamp(self.config.nak_delay_min_ns, REPAIR_HOLD_MAX_NS);
+        (now < at + hold).then_some(front)
     }
 
     /// Called when `poll_timeout` passes.
@@ -1352,6 +1353,11 @@ impl Follower {
             let len = emit(buf, &header, Kind::Ack, &body).expect("mtu holds an ACK");
             return Some(Transmit { dest: leader, len });
         }
+        let (most, room) = self.nak_room();
+        if self.window.waits_for_room() && 2 * room >= most {
+            // Half of it is free again: what waited for room goes now.
+            self.window.nak_now(now);
+        }
         if self.window.nak_due()?.max(self.nak_paced_until()) > now {
             return None;
         }
@@ -1359,20 +1365,14 @@ impl Follower {
         let token = if self.observer { self.nak_token } else { self.header.token.get() };
         let header = Header { token: token.into(), ..self.header };
         let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
-        // What the leader has room for (it serves at most nak_events_max
-        // events in repair to one follower, and drops a NAK past that), or
-        // the window if smaller, asked for once at least half of it is
-        // free: a follower far behind keeps one repair streaming, in few
-        // NAKs, none of them dropped.
         let asked_max = self.asked_max();
-        let most = asked_max.min(self.config.window_events);
-        let room = most.saturating_sub(self.window.asked());
         let coming = self.repairs_coming(now);
         let limits = NakLimits {
             ranges_max: NAK_RANGES_MAX,
             events_max: asked_max,
             fresh_max: if 2 * room >= most { room } else { 0 },
             pace_ns: self.config.nak_delay_min_ns,
+            room_wait_ns: self.config.nak_delay_max_ns,
             hold_above: coming.unwrap_or(u64::MAX),
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
@@ -1423,7 +1423,7 @@ impl Follower {
             return None;
         }
         if asked_before == 0 {
-            self.repairs_asked_at = now;
+            self.repairs_asked_at = Some(now);
         }
         self.stats.naks_sent += 1;
         self.stats.events_nakked += events;

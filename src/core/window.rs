@@ -59,6 +59,10 @@ pub(super) struct NakLimits {
     pub fresh_max: usize,
     /// When a limit cut a NAK short, the rest goes this much later.
     pub pace_ns: u64,
+    /// When `fresh_max` alone cut it short (no room for more), the rest
+    /// is looked at again this much later, or as soon as
+    /// [`Window::nak_now`] says room opened.
+    pub room_wait_ns: u64,
     /// A retry of a sequence above this one waits (is put off by its retry
     /// delay, unasked): repairs are still coming, in order, up to here,
     /// and the leader serves what it was asked in sequence order (u64::MAX:
@@ -86,6 +90,9 @@ pub(super) struct Window {
     /// past every lost range popped, whose slots hold others' bytes.
     lost_until: u64,
     nak_due: Option<u64>,
+    /// The last NAK scan stopped at a sequence never asked for, with no
+    /// room left for it (see [`NakLimits::room_wait_ns`]).
+    waits_for_room: bool,
     /// For each run of [`BLOCK`] slots, when its earliest missing slot is
     /// due, or 0 once that may have changed: a NAK scan steps over a block
     /// not yet due in one look, and walks the others.
@@ -124,6 +131,7 @@ impl Window {
             marked: base - 1,
             lost_until: 0,
             nak_due: None,
+            waits_for_room: false,
             block_due: vec![u64::MAX; capacity.div_ceil(BLOCK)],
             asked: 0,
             top: base - 1,
@@ -206,6 +214,19 @@ impl Window {
     /// When the earliest missing sequence is due for a NAK.
     pub(super) fn nak_due(&self) -> Option<u64> {
         self.nak_due
+    }
+
+    /// Whether the last NAK scan stopped for want of room for what was
+    /// never asked for (see [`nak_now`](Self::nak_now)).
+    pub(super) fn waits_for_room(&self) -> bool {
+        self.waits_for_room
+    }
+
+    /// Room opened for what the last NAK scan left unasked: a NAK is due
+    /// at `now`.
+    pub(super) fn nak_now(&mut self, now: u64) {
+        self.waits_for_room = false;
+        self.nak_due = Some(self.nak_due.map_or(now, |due| due.min(now)));
     }
 
     fn index(&self, seq: u64) -> usize {
@@ -373,7 +394,7 @@ impl Window {
         let (mut due, mut ranges, mut events, mut fresh) = (u64::MAX, 0, 0, 0);
         let mut stop_at = u64::MAX;
         let mut open: Option<(u64, u64)> = None;
-        let mut stopped = false;
+        let (mut stopped, mut no_room) = (false, false);
         let mut seq = self.held + 1;
         'blocks: while seq <= self.marked {
             // The rest of this block, in sequence order, up to `marked`.
@@ -403,6 +424,11 @@ impl Window {
                 let full = events == limits.events_max || (tries == 0 && fresh == limits.fresh_max);
                 if full || (!extends && ranges == limits.ranges_max) || seq >= stop_at {
                     // The block's bound stays as it was, at or below this slot's.
+                    no_room = events < limits.events_max
+                        && tries == 0
+                        && fresh == limits.fresh_max
+                        && (extends || ranges < limits.ranges_max)
+                        && seq < stop_at;
                     stopped = true;
                     due = due.min(block_due);
                     break 'blocks;
@@ -439,8 +465,10 @@ impl Window {
         if let Some((first, end)) = open {
             emit(first, end);
         }
-        let next = if stopped { due.min(now + limits.pace_ns) } else { due };
+        let wait = if no_room { limits.room_wait_ns } else { limits.pace_ns };
+        let next = if stopped { due.min(now + wait) } else { due };
         self.nak_due = (next != u64::MAX).then_some(next);
+        self.waits_for_room = no_room;
     }
 
     /// True when [`pop`](Self::pop) with `upto` has something to hand out.
@@ -497,8 +525,14 @@ mod tests {
     use crate::wire::record_len;
 
     const SLOT: usize = record_len(8);
-    const LIMITS: NakLimits =
-        NakLimits { ranges_max: 64, events_max: 1000, fresh_max: 1000, pace_ns: 7, hold_above: u64::MAX };
+    const LIMITS: NakLimits = NakLimits {
+        ranges_max: 64,
+        events_max: 1000,
+        fresh_max: 1000,
+        pace_ns: 7,
+        room_wait_ns: 7,
+        hold_above: u64::MAX,
+    };
 
     fn record(seq: u64) -> Vec<u8> {
         crate::wire::test_record(1, seq, &seq.to_le_bytes())
@@ -663,6 +697,24 @@ mod tests {
         assert_eq!(naks(&mut w, 221, limits), [(14, 18)], "then four never asked for");
     }
 
+    /// A follower whose room for never asked gaps was taken looked again
+    /// every `pace_ns` (20 µs) until a repair freed it: for seconds, under
+    /// a member's `--history-rate`, at a core's worth of wake-ups.
+    #[test]
+    fn a_scan_with_no_room_for_fresh_gaps_waits_for_room_not_the_pace() {
+        let mut w = Window::new(16, SLOT);
+        w.insert(10, &record(10));
+        w.mark_missing(10, 0);
+        let limits = NakLimits { fresh_max: 4, room_wait_ns: 1000, ..LIMITS };
+        assert_eq!(naks(&mut w, 0, limits), [(1, 5)]);
+        assert_eq!((w.nak_due(), w.waits_for_room()), (Some(200), true), "the retries of 1..=4, not 5..=9 at 7");
+        w.nak_now(3);
+        assert_eq!((w.nak_due(), w.waits_for_room()), (Some(3), false), "room opened");
+        let limits = NakLimits { events_max: 4, ..limits };
+        assert_eq!(naks(&mut w, 3, limits), [(5, 9)]);
+        assert_eq!((w.nak_due(), w.waits_for_room()), (Some(10), false), "a full NAK: the rest at the pace");
+    }
+
     #[test]
     fn a_large_nak_gives_each_event_time_to_arrive() {
         let mut w = Window::new(16, SLOT);
@@ -774,7 +826,7 @@ mod scan {
     ) -> (Vec<(u64, u64)>, Option<u64>) {
         let (mut due, mut ranges, mut events, mut fresh, mut out) = (u64::MAX, 0, 0, 0, Vec::new());
         let mut open: Option<(u64, u64)> = None;
-        let mut stopped = false;
+        let (mut stopped, mut no_room) = (false, false);
         for seq in w.held + 1..=w.marked {
             let Slot::Missing { nak_at, tries } = w.slot(seq) else { continue };
             if nak_at > now {
@@ -792,6 +844,10 @@ mod scan {
                 || (tries == 0 && fresh == limits.fresh_max)
                 || (!extends && ranges == limits.ranges_max)
             {
+                no_room = events < limits.events_max
+                    && tries == 0
+                    && fresh == limits.fresh_max
+                    && (extends || ranges < limits.ranges_max);
                 stopped = true;
                 break;
             }
@@ -810,7 +866,8 @@ mod scan {
             due = due.min(nak_at);
         }
         out.extend(open);
-        let next = if stopped { due.min(now + limits.pace_ns) } else { due };
+        let wait = if no_room { limits.room_wait_ns } else { limits.pace_ns };
+        let next = if stopped { due.min(now + wait) } else { due };
         (out, (next != u64::MAX).then_some(next))
     }
 
@@ -846,7 +903,7 @@ mod scan {
             hold in prop_oneof![Just(u64::MAX), 0..400u64],
         ) {
             let slot = record_len(8);
-            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, hold_above: hold };
+            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, room_wait_ns: 11, hold_above: hold };
             // Sequences from 100 on retry as if asked of another place.
             let retry = |seq: u64, tries: u8, ahead: u64| if seq < 100 { (50u64 << tries.min(6)) + ahead * 3 } else { 400 };
             let mut w = Window::new(capacity, slot);
