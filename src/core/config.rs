@@ -406,8 +406,9 @@ impl Config {
     /// finish it. Without failover a leader killed between the two sends
     /// would leave its followers short of an event a client was told
     /// committed. With failover the next leader holds every event a quorum
-    /// holds and commits it in its own epoch, so the clients hear first
-    /// and the group right after.
+    /// holds and commits it in its own epoch (with [`Failover::Manual`],
+    /// once an operator promotes a member), so the clients hear first and
+    /// the group right after.
     pub fn group_hears_commit_first(&self) -> bool {
         self.failover == Failover::Off && !self.followers_infer_commit()
     }
