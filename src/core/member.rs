@@ -14,7 +14,7 @@ use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{KEEPALIVE_NS, Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
-use crate::wire::{Datagram, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote};
+use crate::wire::{Datagram, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote, SENDER_OBSERVER};
 
 enum Role {
     Leader(Box<Leader>),
@@ -433,7 +433,14 @@ impl Member {
             // which leads no more (it stepped down, or woke from a pause):
             // routine around an election, as a leader's frames a follower
             // does not take are.
-            (Frame::Ack(_) | Frame::Nak(_), _) if !self.is_leader() => self.rejects.not_leader += 1,
+            (Frame::Ack(_) | Frame::Nak(_), member)
+                if !self.is_leader()
+                    && (member.is_some()
+                        || matches!(datagram.frame, Frame::Nak(_))
+                            && datagram.header.sender.get() == SENDER_OBSERVER) =>
+            {
+                self.rejects.not_leader += 1
+            }
             // A member that does not lead serves what a leader no longer
             // had: no leader's frame.
             _ if super::follower::is_served(&datagram) => {

@@ -100,9 +100,9 @@ pub struct Rejects {
     pub foreign_cluster: u64,
     /// From a sender that is not a member (or not a client, for SUBMIT).
     pub not_member: u64,
-    /// From a member this node takes nothing from in its role now: ACKs
-    /// or NAKs reaching a member that leads no more, frames of a leader it
-    /// does not follow. Routine for a moment around an election.
+    /// From a member (or a tail) this node takes nothing from in its role
+    /// now: ACKs or NAKs reaching a member that leads no more, frames of a
+    /// leader it does not follow. Routine for a moment around an election.
     pub not_leader: u64,
     /// From another epoch (an older one is fenced off: DESIGN §3.7).
     pub wrong_epoch: u64,
