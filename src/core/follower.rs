@@ -704,12 +704,6 @@ impl Follower {
         })
     }
 
-    /// Events it keeps asked for at most. An observer replaying history
-    /// keeps [`OBSERVER_ASKED`] times a follower's: the leader serves it
-    /// from its journal within a per-turn budget, so the ask bounds only
-    /// the round trips, and with a follower's the leader runs out of asked
-    /// events between NAKs and sleeps. At most half its window, so that
-    /// what arrives has room.
     /// What the leader has room for (it serves at most nak_events_max
     /// events in repair to one follower, and drops a NAK past that), or the
     /// window if smaller, and what of it is free: never asked events are
@@ -720,6 +714,12 @@ impl Follower {
         (most, most.saturating_sub(self.window.asked()))
     }
 
+    /// Events it keeps asked for at most. An observer replaying history
+    /// keeps [`OBSERVER_ASKED`] times a follower's: the leader serves it
+    /// from its journal within a per-turn budget, so the ask bounds only
+    /// the round trips, and with a follower's the leader runs out of asked
+    /// events between NAKs and sleeps. At most half its window (but never
+    /// fewer than a follower's), so that what arrives has room.
     fn asked_max(&self) -> usize {
         let events = self.config.nak_events_max;
         if self.observer { (events * OBSERVER_ASKED).min(self.config.window_events / 2).max(events) } else { events }
@@ -2143,8 +2143,8 @@ mod served_tests {
     /// askers asked for all of it again, every 10 ms (four tails sent about
     /// 2,000 NAKs each to fetch 6,000 events). Member 1 serves 1..=420 here in turns of five
     /// frames 21 ms apart, one turn a second, and loses the second frame
-    /// of the third turn: the asker asks again for what was lost, and
-    /// not for what is still coming.
+    /// of the third turn: the asker asks again for what was lost, in few
+    /// NAKs.
     #[test]
     fn an_asker_waits_for_a_member_serving_its_readers_in_turns() {
         let mut asker = asker();

@@ -57,10 +57,11 @@ pub(super) struct NakLimits {
     /// Most sequences never asked for before that one NAK asks for: the
     /// room the leader has for more (retries do not count against it).
     pub fresh_max: usize,
-    /// When a limit cut a NAK short, the rest goes this much later.
+    /// When another limit cut a NAK short, the rest goes this much later.
     pub pace_ns: u64,
-    /// When `fresh_max` alone cut it short (no room for more), the rest
-    /// is looked at again this much later, or as soon as
+    /// When it stopped at a sequence never asked for with `fresh_max`
+    /// reached (no room for more), the rest is looked at again this much
+    /// later (or when a retry scanned before is due), or as soon as
     /// [`Window::nak_now`] says room opened.
     pub room_wait_ns: u64,
     /// A retry of a sequence above this one waits (is put off by its retry
@@ -380,7 +381,9 @@ impl Window {
     /// `segment_end(first)`, where `first` is the first sequence taken.
     ///
     /// The scan stops at the first due sequence the limits leave out; the
-    /// rest goes `limits.pace_ns` later. It steps over each block of slots
+    /// rest goes `limits.pace_ns` later, or `limits.room_wait_ns` if that
+    /// sequence was never asked for and there is no room for it
+    /// ([`waits_for_room`](Self::waits_for_room)). It steps over each block of slots
     /// with nothing due yet in one look, so a window of repairs in flight
     /// costs a NAK about a 64th of a walk over every slot.
     pub(super) fn collect_naks(
@@ -424,11 +427,10 @@ impl Window {
                 let full = events == limits.events_max || (tries == 0 && fresh == limits.fresh_max);
                 if full || (!extends && ranges == limits.ranges_max) || seq >= stop_at {
                     // The block's bound stays as it was, at or below this slot's.
-                    no_room = events < limits.events_max
-                        && tries == 0
-                        && fresh == limits.fresh_max
-                        && (extends || ranges < limits.ranges_max)
-                        && seq < stop_at;
+                    // Never asked, and no room for it: no NAK can take it
+                    // (nor, in practice, what lies past it) until a repair
+                    // frees some.
+                    no_room = tries == 0 && fresh == limits.fresh_max;
                     stopped = true;
                     due = due.min(block_due);
                     break 'blocks;
@@ -710,9 +712,9 @@ mod tests {
         assert_eq!((w.nak_due(), w.waits_for_room()), (Some(200), true), "the retries of 1..=4, not 5..=9 at 7");
         w.nak_now(3);
         assert_eq!((w.nak_due(), w.waits_for_room()), (Some(3), false), "room opened");
-        let limits = NakLimits { events_max: 4, ..limits };
+        let limits = NakLimits { events_max: 4, fresh_max: 5, ..limits };
         assert_eq!(naks(&mut w, 3, limits), [(5, 9)]);
-        assert_eq!((w.nak_due(), w.waits_for_room()), (Some(10), false), "a full NAK: the rest at the pace");
+        assert_eq!((w.nak_due(), w.waits_for_room()), (Some(10), false), "a full NAK, room left: at the pace");
     }
 
     #[test]
@@ -844,10 +846,7 @@ mod scan {
                 || (tries == 0 && fresh == limits.fresh_max)
                 || (!extends && ranges == limits.ranges_max)
             {
-                no_room = events < limits.events_max
-                    && tries == 0
-                    && fresh == limits.fresh_max
-                    && (extends || ranges < limits.ranges_max);
+                no_room = tries == 0 && fresh == limits.fresh_max;
                 stopped = true;
                 break;
             }

@@ -1103,6 +1103,59 @@ fn naks_until(follower: &mut Follower, now: &mut Nanos, until: Nanos, late: Nano
     (naks, naks_late)
 }
 
+/// A follower out of room for gaps it never asked for (a window of 64, 16
+/// asked at most) looked again every `nak_delay_min_ns` (20 µs) until a
+/// repair freed half of it: for seconds under a member's `--history-rate`,
+/// 50,000 wake-ups a second. It now sleeps until a retry is due, and asks
+/// for the next gaps as soon as a repair frees half the room.
+#[test]
+fn a_follower_out_of_room_sleeps_until_a_repair_frees_half_of_it() {
+    let config = Config::default();
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    // Its own window (a node's, not the cluster's): 64, 16 asked at most.
+    let small = Config { window_events: 64, in_flight_max: 32, nak_events_max: 16, ..config.clone() };
+    let mut one = Follower::new(small, NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let (mut now, mut last) = (0, Vec::new());
+    // Follower 1 hears only the last DATA of 200.
+    for _ in 0..200 {
+        now += 1_000;
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).expect("a SUBMIT");
+        leader.handle_datagram(now, addr(9), &buf[..submit.len]);
+        let data = leader.poll_transmit(now, &mut buf).expect("a DATA of one event");
+        last = buf[..data.len].to_vec();
+        while client.poll_transmit(now, &mut buf).is_some() {}
+    }
+    one.handle_datagram(now, addr(1), &last);
+    let nak_of = |bytes: &[u8]| match crate::wire::parse(bytes).unwrap().frame {
+        Frame::Nak(nak) => nak.ranges.iter().map(|r| (r.first.get(), r.end.get())).collect::<Vec<_>>(),
+        frame => panic!("{frame:?}"),
+    };
+    now = one.poll_timeout().unwrap();
+    one.handle_timeout(now);
+    let nak = std::iter::from_fn(|| one.poll_transmit(now, &mut buf).map(|t| buf[..t.len].to_vec()))
+        .find(|bytes| matches!(crate::wire::parse(bytes).unwrap().frame, Frame::Nak(_)))
+        .expect("a NAK");
+    assert_eq!(nak_of(&nak), [(1, 17)], "all the room holds");
+    let wake = one.poll_timeout().unwrap();
+    assert!(wake > now + config.nak_delay_min_ns, "it sleeps until a retry is due: {} ns", wake - now);
+    leader.handle_datagram(now, addr(11), &nak);
+    now += config.nak_delay_min_ns;
+    while let Some(t) = leader.poll_transmit(now, &mut buf) {
+        let repair = buf[..t.len].to_vec();
+        if t.dest == Dest::Unicast(addr(11)) {
+            one.handle_datagram(now, addr(1), &repair);
+        }
+    }
+    let next: Vec<_> = std::iter::from_fn(|| one.poll_transmit(now, &mut buf).map(|t| buf[..t.len].to_vec()))
+        .filter(|bytes| matches!(crate::wire::parse(bytes).unwrap().frame, Frame::Nak(_)))
+        .map(|bytes| nak_of(&bytes))
+        .collect();
+    assert_eq!(next, [vec![(17, 33)]], "the next gaps, at once");
+}
+
 /// A follower cut off with a thousand gaps (every other event missed) asks
 /// for them in NAKs of at most 64 ranges; once they have gone
 /// `nak_delay_max_ns` unanswered (its leader silent) it sends at most one
