@@ -62,8 +62,9 @@ pub enum MemberEvent<'a> {
     /// than the one it was started in: the cluster may have run, and
     /// elected, without it (it may have been restarted without its state,
     /// and without --rejoin), or it stood down for that leader without
-    /// ever holding anything; it cannot tell which. It follows that leader (see `Following`), but as a member
-    /// started with --rejoin votes only once it holds what that leader had sequenced.
+    /// ever holding anything; it cannot tell which. It follows that leader
+    /// (see `Following`), but as a member started with --rejoin votes only
+    /// once it holds what that leader had sequenced.
     JoinedEmpty {
         /// The epoch of the leader it heard.
         epoch: Epoch,

@@ -1376,6 +1376,8 @@ impl Follower {
             hold_above: coming.unwrap_or(u64::MAX),
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
+        // What a member serving history is given, at most, before it is asked again.
+        let member_max_ns = SERVE_WAIT_NS.max(max_ns);
         let per_event_ns = self.config.nak_retry_per_event_ns;
         let (mut events, mut asked, asked_before) = (0, None, self.window.asked());
         let gone = &self.gone;
@@ -1392,7 +1394,7 @@ impl Follower {
         let retry_ns = |seq: u64, tries: u8, ahead: u64| {
             let backoff = (2 * rtt_ns).saturating_mul(1 << tries.min(20));
             match of_member(seq) {
-                true => backoff.clamp(min_ns, SERVE_WAIT_NS.max(max_ns)),
+                true => backoff.clamp(min_ns, member_max_ns),
                 false => backoff.clamp(min_ns, max_ns) + ahead * per_event_ns,
             }
         };
@@ -1415,8 +1417,7 @@ impl Follower {
             // nak_delay_max_ns (SERVE_WAIT_NS while a member is asked), the
             // repairs asked for are not coming (a gap refilled below them
             // leaves retries the scan never reaches): ask afresh.
-            let quiet_ns =
-                if self.gone.iter().any(|g| g.asking.is_some()) { SERVE_WAIT_NS.max(max_ns) } else { max_ns };
+            let quiet_ns = if self.gone.iter().any(|g| g.asking.is_some()) { member_max_ns } else { max_ns };
             if self.window.asked() > 0 && coming.is_none() && self.nak_sent_at.is_none_or(|at| now >= at + quiet_ns) {
                 self.window.forget_asked(now);
             }

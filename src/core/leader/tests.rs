@@ -1059,28 +1059,39 @@ fn a_forgotten_clients_first_submit_replayed_is_never_taken_again() {
     assert_eq!(open.stats().events_stamped, 1);
 }
 
-/// A leader that sequenced 2,000 events, and a follower of it that
-/// received every other one and whose every datagram went nowhere.
-fn every_other_of_2000(config: &Config) -> (Leader, Follower, Nanos) {
+/// A leader that sequenced `count` events of one client, a DATA of one
+/// event each microsecond, and when it stopped; `each(i, now, data)` sees
+/// the i-th DATA. Nothing reaches the leader but the SUBMITs.
+fn sequenced(config: &Config, count: u64, mut each: impl FnMut(u64, Nanos, &[u8])) -> (Leader, Nanos) {
     let mut leader = Leader::new(config.clone(), 0).unwrap();
     let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
-    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
     let mut buf = vec![0; config.mtu];
     let mut now = 0;
-    for i in 0..2000 {
+    for i in 0..count {
         now += 1_000;
         client.submit(b"e").unwrap();
         let submit = client.poll_transmit(now, &mut buf).expect("a SUBMIT");
         leader.handle_datagram(now, addr(9), &buf[..submit.len]);
         let data = leader.poll_transmit(now, &mut buf).expect("a DATA of one event");
+        each(i, now, &buf[..data.len]);
+        // The client hears nothing back: let it not hold submits up.
+        while client.poll_transmit(now, &mut buf).is_some() {}
+    }
+    (leader, now)
+}
+
+/// A leader that sequenced 2,000 events, and a follower of it that
+/// received every other one and whose every datagram went nowhere.
+fn every_other_of_2000(config: &Config) -> (Leader, Follower, Nanos) {
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let (leader, now) = sequenced(config, 2000, |i, now, data| {
         if i % 2 == 0 {
-            follower.handle_datagram(now, addr(1), &buf[..data.len]);
+            follower.handle_datagram(now, addr(1), data);
         }
         // Whatever the follower says goes nowhere.
         while follower.poll_transmit(now, &mut buf).is_some() {}
-        // The client hears nothing back either: let it not hold submits up.
-        while client.poll_transmit(now, &mut buf).is_some() {}
-    }
+    });
     (leader, follower, now)
 }
 
@@ -1111,23 +1122,13 @@ fn naks_until(follower: &mut Follower, now: &mut Nanos, until: Nanos, late: Nano
 #[test]
 fn a_follower_out_of_room_sleeps_until_a_repair_frees_half_of_it() {
     let config = Config::default();
-    let mut leader = Leader::new(config.clone(), 0).unwrap();
-    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
     // Its own window (a node's, not the cluster's): 64, 16 asked at most.
     let small = Config { window_events: 64, in_flight_max: 32, nak_events_max: 16, ..config.clone() };
     let mut one = Follower::new(small, NodeId(1), 0).unwrap();
     let mut buf = vec![0; config.mtu];
-    let (mut now, mut last) = (0, Vec::new());
     // Follower 1 hears only the last DATA of 200.
-    for _ in 0..200 {
-        now += 1_000;
-        client.submit(b"e").unwrap();
-        let submit = client.poll_transmit(now, &mut buf).expect("a SUBMIT");
-        leader.handle_datagram(now, addr(9), &buf[..submit.len]);
-        let data = leader.poll_transmit(now, &mut buf).expect("a DATA of one event");
-        last = buf[..data.len].to_vec();
-        while client.poll_transmit(now, &mut buf).is_some() {}
-    }
+    let mut last = Vec::new();
+    let (mut leader, mut now) = sequenced(&config, 200, |_, _, data| last = data.to_vec());
     one.handle_datagram(now, addr(1), &last);
     let nak_of = |bytes: &[u8]| match crate::wire::parse(bytes).unwrap().frame {
         Frame::Nak(nak) => nak.ranges.iter().map(|r| (r.first.get(), r.end.get())).collect::<Vec<_>>(),
