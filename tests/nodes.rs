@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Cluster, json_number};
+use common::{Cluster, LOADGEN, json_number, run, strings};
 use seqcast::core::{ClientId, Epoch, Seq};
 use seqcast::net::{ClientNode, Tuning};
 use seqcast::wire::{self, FrameWriter, Header, Heartbeat, Kind};
@@ -1499,4 +1499,29 @@ fn promoting_the_node_that_leads_says_so_and_stat_names_a_member_not_running() {
         node.stop();
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An operator's trial: a load generator pointed at a follower rather
+/// than the sequencer heard nothing and reported "no reply … is a
+/// sequencer running there?". The follower now answers that node 0
+/// leads; the load generator stops at once and says so.
+#[test]
+fn a_load_pointed_at_a_follower_is_told_who_leads() {
+    let mut cluster = Cluster::start_with(49, 1, &[]);
+    let follower = cluster.followers[0]
+        .wait_for(Duration::from_secs(10), |l| Some(l.split("(repairs to ").nth(1)?.split(')').next()?.to_string()));
+    let mut args = strings(&["--leader", &follower, "--count", "1000", "--rate", "1000"]);
+    args.extend(cluster.common_args());
+    let (code, out) = run(LOADGEN, &args);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("not the leader: node 1 answered that it does not lead (node 0 leads)"), "{out}");
+    assert!(!out.contains("no reply"), "{out}");
+    let follower = &mut cluster.followers[0];
+    // Said with its next progress line, a second at most.
+    let warning = "warning: follower 1: clients send their events here: it answers each that it does not lead and \
+                   that node 0 does";
+    follower.wait_for(Duration::from_secs(10), |l| l.contains(warning).then_some(()));
+    assert_eq!(follower.stop(), 0);
+    assert!(follower.line("clients redirected: ").starts_with(|c: char| c.is_ascii_digit()));
+    assert_eq!(cluster.leader.stop(), 0);
 }

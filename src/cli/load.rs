@@ -318,6 +318,17 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
              taken under that id"
         );
     }
+    if let Some((node, leader)) = r.not_leader {
+        let named = match leader {
+            Some(leader) => format!("node {} leads", leader.0),
+            None => "it knows no leader yet".to_string(),
+        };
+        println!(
+            "not the leader: node {} answered that it does not lead ({named}). Point --leader or --leader-id at the \
+             leader; in a cluster of members, which elect their leader, give --failover to follow it",
+            node.0
+        );
+    }
     println!("{}", report::table_header());
     println!("{}", report::table_row("commit (intended → commit)", &r.latency));
     println!("{}", report::table_row("send lateness (intended → sent)", &r.send_late));
@@ -325,7 +336,7 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
 
 fn json(r: &LoadReport) -> String {
     format!(
-        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unconfirmed\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"id_in_use\":{},\"redirects\":{},\"epoch\":{},\"latency\":{},\"send_late\":{}}}",
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unconfirmed\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"id_in_use\":{},\"not_leader\":{},\"redirects\":{},\"epoch\":{},\"latency\":{},\"send_late\":{}}}",
         r.planned,
         r.submitted,
         r.committed,
@@ -337,6 +348,11 @@ fn json(r: &LoadReport) -> String {
         r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
         r.refused.map_or("null".to_string(), |request| request.to_string()),
         r.id_in_use.map_or("null".to_string(), |request| request.to_string()),
+        r.not_leader.map_or("null".to_string(), |(node, leader)| format!(
+            "{{\"node\":{},\"leader\":{}}}",
+            node.0,
+            leader.map_or("null".to_string(), |l| l.0.to_string())
+        )),
         r.redirects,
         r.epoch,
         report::json("commit", &r.latency),

@@ -1040,6 +1040,14 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost, s.events_asked_of_members > 0);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
+            if s.submits_redirected > 0 && last.submits_redirected == 0 {
+                eprintln!(
+                    "{} warning: follower {id}: clients send their events here: it answers each that it does not \
+                     lead{} (point them at the sequencer)",
+                    super::args::clock_time(),
+                    follower.leader().map_or(String::new(), |l| format!(" and that node {} does", l.0))
+                );
+            }
             let page = super::metrics::follower_page(id.0, follower, driver.stats(), driver.now(), delivered.get(), None);
             metrics.publish(page);
             if !quiet {
@@ -1079,6 +1087,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         s.acks_sent,
         s.acks_covered
     );
+    if s.submits_redirected > 0 {
+        println!("clients redirected: {} (SUBMITs answered that this follower does not lead)", s.submits_redirected);
+    }
     println!("rejects: {}", rejects_text(node.follower().rejects()));
     println!("io: {}", io_text(node.driver()));
     println!("digest: {}", node.digest());

@@ -134,6 +134,9 @@ pub struct Client {
     /// A request the leader holds another process's event for (BUSY
     /// reason 8): this client's id is in use.
     id_in_use: Option<u64>,
+    /// Without failover: the node it sends to said it does not lead, and
+    /// named the leader if it knew one (BUSY reason 5).
+    not_leader: Option<(NodeId, Option<NodeId>)>,
     /// The cluster shape the last leader's COMMIT named (0: none yet).
     leader_shape: u32,
     stats: ClientStats,
@@ -210,6 +213,7 @@ impl Client {
             leader_restarted: None,
             refused: None,
             id_in_use: None,
+            not_leader: None,
             leader_shape: 0,
             stats: ClientStats::default(),
             rejects: Rejects::default(),
@@ -245,6 +249,16 @@ impl Client {
     /// from there on; the client sends no more.
     pub fn id_in_use(&self) -> Option<u64> {
         self.id_in_use
+    }
+
+    /// Without failover: `(node, leader)` once the node this client sends
+    /// to answered a pending request that it does not lead (a follower, or
+    /// a member that follows), with the leader it named if it knew one. A
+    /// client without failover cannot turn to another node: it sends no
+    /// more. Point it at the leader, or give it every member
+    /// ([`Client::with_failover`]) to follow elections.
+    pub fn not_leader(&self) -> Option<(NodeId, Option<NodeId>)> {
+        self.not_leader
     }
 
     /// The cluster's shape ([`Config::shape`]: node count and quorum) as
@@ -355,12 +369,19 @@ impl Client {
     }
 
     /// Feeds one received datagram.
-    pub fn handle_datagram(&mut self, now: Nanos, _from: SocketAddr, bytes: &[u8]) {
+    pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         let peers = match self.failover() {
             true => Peers::Members { me: NodeId(SENDER_CLIENT), nodes: self.config.nodes },
             false => Peers::Leader { leader: Some(self.config.leader), nodes: self.config.nodes },
         };
-        let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects) else {
+        // Without failover, the node it sends to may say it does not lead,
+        // whatever its id (an address given by hand).
+        let (pinned, nodes) = (!self.failover() && from == self.leader, self.config.nodes);
+        let Some(datagram) = accept(bytes, &self.header, peers, &mut self.rejects, |d| {
+            pinned
+                && d.header.sender.get() < nodes
+                && matches!(&d.frame, Frame::Busy(b) if b.reason() == BusyReason::NotLeader)
+        }) else {
             return;
         };
         if let Frame::Busy(busy) = &datagram.frame
@@ -422,6 +443,16 @@ impl Client {
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::IdInUse => {
                 self.on_id_in_use(busy.request.get());
+            }
+            Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::NotLeader => {
+                // Resending at once, as to a leader's back pressure, traded
+                // millions of datagrams a second with a follower.
+                self.stats.busy += 1;
+                let named = busy.leader.get();
+                let leader = (named != SENDER_CLIENT).then_some(NodeId(named));
+                if self.is_pending(busy.request.get()) {
+                    self.not_leader.get_or_insert((NodeId(datagram.header.sender.get()), leader));
+                }
             }
             Frame::Busy(busy) if busy.client() == self.id => {
                 self.stats.busy += u64::from(busy.reason() != BusyReason::Hello);
@@ -597,7 +628,10 @@ impl Client {
     /// With failover, a client whose requests are in doubt sends no more:
     /// its application must decide what they were.
     fn stopped(&self) -> bool {
-        (self.failover() && self.leader_restarted.is_some()) || self.refused.is_some() || self.id_in_use.is_some()
+        (self.failover() && self.leader_restarted.is_some())
+            || self.refused.is_some()
+            || self.id_in_use.is_some()
+            || self.not_leader.is_some()
     }
 
     /// When the client next needs `handle_timeout`/`poll_transmit` with no input.

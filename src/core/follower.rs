@@ -12,7 +12,7 @@ use super::{
 };
 use crate::wire::{
     Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX,
-    SeqRange, Unrecoverable, emit,
+    SENDER_CLIENT, SeqRange, Unrecoverable, emit,
 };
 
 /// An idle follower ACKs a HEARTBEAT at least this often (PROTOCOL.md): its
@@ -54,6 +54,9 @@ const SILENT_SKIP_NS: Nanos = 10_000_000_000;
 
 /// Tails a member owes a hello (their token) at once, at most.
 const HELLOS_MAX: usize = 8;
+
+/// Clients a follower owes a "not the leader" answer at once, at most.
+const REDIRECTS_MAX: usize = 8;
 
 /// A range its leader told it is gone (UNRECOVERABLE), asked of the other
 /// members in turn (with failover, DESIGN §8): each keeps its own journal,
@@ -136,6 +139,9 @@ pub struct FollowerStats {
     /// Events held past the last known commit and dropped on joining a new
     /// leader (it resends what it has there; what it lacks never committed).
     pub suffix_dropped: u64,
+    /// SUBMITs that reached this follower (not a member), each answered
+    /// that it does not lead, naming its leader.
+    pub submits_redirected: u64,
 }
 
 impl FollowerStats {
@@ -291,6 +297,9 @@ pub struct Follower {
     leader_offset: Option<u64>,
     /// Tails this member owes a hello (their NAK carried no good token).
     hellos: Vec<SocketAddr>,
+    /// Clients that sent it a SUBMIT, owed a BUSY that names the leader:
+    /// (address, client, first request).
+    redirects: Vec<(SocketAddr, u32, u64)>,
     /// A member that follows, with a journal: ranges of its journal to
     /// serve (destination, first, end) and ranges it cannot, to say so.
     serving: VecDeque<(SocketAddr, u64, u64)>,
@@ -409,6 +418,7 @@ impl Follower {
             member_nak_token: 0,
             leader_offset: None,
             hellos: Vec::new(),
+            redirects: Vec::new(),
             serving: VecDeque::new(),
             declined: VecDeque::new(),
             stats: FollowerStats::default(),
@@ -733,8 +743,21 @@ impl Follower {
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         // A tail reads any member's log, whatever its cluster file says.
         let shape = if self.observer { 0 } else { self.config.shape() };
-        if let Some(datagram) = parse(bytes, (self.config.cluster_id, shape), &mut self.rejects) {
-            self.handle_frame(now, from, datagram);
+        let Some(datagram) = parse(bytes, (self.config.cluster_id, shape), &mut self.rejects) else { return };
+        match datagram.frame {
+            // A client pointed at this follower: it hears who leads, rather
+            // than waiting for a commit that never comes (a member answers
+            // its own way, before its follower sees the frame).
+            Frame::Submit(submit) if !self.observer && datagram.header.sender.get() == SENDER_CLIENT => {
+                self.stats.submits_redirected += 1;
+                let owed = (from, submit.head.client().get(), submit.head.request.get());
+                if !self.redirects.iter().any(|r| (r.0, r.1) == (owed.0, owed.1))
+                    && self.redirects.len() < REDIRECTS_MAX
+                {
+                    self.redirects.push(owed);
+                }
+            }
+            _ => self.handle_frame(now, from, datagram),
         }
     }
 
@@ -1295,6 +1318,9 @@ impl Follower {
 
     /// When the follower next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
+        if !self.redirects.is_empty() {
+            return Some(0);
+        }
         // With no leader heard yet there is nobody to ACK or NAK.
         self.leader_addr?;
         let mut timers = TimerTable::<3>::new();
@@ -1313,6 +1339,17 @@ impl Follower {
         if let Some((dest, first, end)) = self.declined.pop_front() {
             let len = self.unrecoverable_frame(buf, Seq(first), Seq(end));
             return Some(Transmit { dest: Dest::Unicast(dest), len });
+        }
+        if let Some((to, client, request)) = self.redirects.pop() {
+            let body = Busy {
+                client: client.into(),
+                reason: u16::from(BusyReason::NotLeader).into(),
+                leader: self.leader.map_or(SENDER_CLIENT, |l| l.0).into(),
+                request: request.into(),
+                retry_ns: 0.into(),
+            };
+            let len = emit(buf, &self.header, Kind::Busy, &body).expect("mtu holds a BUSY");
+            return Some(Transmit { dest: Dest::Unicast(to), len });
         }
         if let Some(addr) = self.hellos.pop()
             && let Some(window) = self.leader_window(now)
@@ -2220,5 +2257,78 @@ mod served_tests {
         assert_eq!(asker.window.held(), 640);
         // Each asks what the window slid over since half of it was free: 24 events.
         assert!(naks <= 640 / 24 + 1, "{naks} NAKs");
+    }
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::*;
+    use crate::core::{Client, ClientId, Leader};
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// An operator's trial: a client pointed at a follower rather than the
+    /// sequencer heard nothing and reported "no reply"; pointed at a member
+    /// that follows, it was told "not the leader" and resent at once, about
+    /// a million datagrams a second each way. The follower now names its
+    /// leader, and a client without failover stops there.
+    #[test]
+    fn a_client_pointed_at_a_follower_hears_who_leads_and_sends_no_more() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch(5), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let joining = Config { epoch: Epoch::ZERO, ..config };
+        let mut follower = Follower::new(joining.clone(), NodeId(1), 0).unwrap();
+        let mut buf = vec![0; 2048];
+        // The follower hears its leader's heartbeat.
+        let now = 1_000_000_000;
+        while let Some(t) = leader.poll_transmit(now, &mut buf) {
+            follower.handle_datagram(now, addr(7001), &buf[..t.len]);
+        }
+        assert_eq!(follower.leader(), Some(NodeId(0)));
+        let mut client = Client::new(joining, ClientId(9), addr(7002)).unwrap();
+        client.submit(b"x").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).unwrap();
+        follower.handle_datagram(now, addr(7009), &buf[..submit.len]);
+        assert_eq!(follower.poll_timeout(), Some(0), "an answer is owed");
+        let t = follower.poll_transmit(now, &mut buf).expect("an answer");
+        assert_eq!(t.dest, Dest::Unicast(addr(7009)));
+        let answer = crate::wire::parse(&buf[..t.len]).unwrap();
+        let Frame::Busy(busy) = answer.frame else { panic!("{answer:?}") };
+        assert_eq!((busy.reason(), busy.leader.get(), busy.request.get()), (BusyReason::NotLeader, 0, 1));
+        assert_eq!(follower.stats().submits_redirected, 1);
+        client.handle_datagram(now, addr(7002), &buf[..t.len]);
+        assert_eq!(client.not_leader(), Some((NodeId(1), Some(NodeId(0)))));
+        // It sends nothing more, however long it waits.
+        let later = now + 60_000_000_000;
+        assert_eq!(client.poll_timeout(), None);
+        client.handle_timeout(later);
+        assert!(client.poll_transmit(later, &mut buf).is_none(), "a resend");
+    }
+
+    /// SUBMITs from many clients at once queue a bounded number of answers,
+    /// one a client.
+    #[test]
+    fn a_follower_owes_few_answers_however_many_submits_come() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch::ZERO, ..Config::default() };
+        let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+        let mut buf = vec![0; 2048];
+        for id in 0..20u32 {
+            let mut client = Client::new(config.clone(), ClientId(100 + id % 10), addr(7002)).unwrap();
+            client.submit(b"x").unwrap();
+            let submit = client.poll_transmit(0, &mut buf).unwrap();
+            follower.handle_datagram(0, addr(8000 + (id % 10) as u16), &buf[..submit.len]);
+        }
+        let mut answers = Vec::new();
+        while let Some(t) = follower.poll_transmit(0, &mut buf) {
+            let Frame::Busy(busy) = crate::wire::parse(&buf[..t.len]).unwrap().frame else { panic!("a BUSY") };
+            // No leader heard yet: the sequencer its cluster file names.
+            assert_eq!(busy.leader.get(), 0);
+            answers.push(busy.client().get());
+        }
+        assert_eq!(answers.len(), REDIRECTS_MAX, "{answers:?}");
+        assert_eq!(follower.stats().submits_redirected, 20);
+        assert_eq!(follower.poll_timeout(), None, "no leader to ACK, nothing owed");
     }
 }

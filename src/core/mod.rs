@@ -257,10 +257,16 @@ pub fn shape_text(shape: u32) -> String {
     format!("{} nodes, quorum {}", shape >> 16, shape & 0xffff)
 }
 
-/// [`parse`], then [`admits`].
-fn accept<'a>(bytes: &'a [u8], template: &Header, peers: Peers, rejects: &mut Rejects) -> Option<Datagram<'a>> {
+/// [`parse`], then [`admits`] unless `also` admits it.
+fn accept<'a>(
+    bytes: &'a [u8],
+    template: &Header,
+    peers: Peers,
+    rejects: &mut Rejects,
+    also: impl FnOnce(&Datagram<'a>) -> bool,
+) -> Option<Datagram<'a>> {
     // A client checks no quorum here (its file may leave it to the default);
     // with failover, its own node count against a member's (Client).
     let datagram = parse(bytes, (template.cluster.get(), 0), rejects)?;
-    admits(&datagram, peers, rejects).then_some(datagram)
+    (also(&datagram) || admits(&datagram, peers, rejects)).then_some(datagram)
 }

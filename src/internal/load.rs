@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hdrhistogram::Histogram;
 
-use crate::core::{ClientId, Config, Epoch, Nanos, SubmitError};
+use crate::core::{ClientId, Config, Epoch, Nanos, NodeId, SubmitError};
 use crate::net::report;
 use crate::net::{ClientNode, LEADER_LISTEN, Multicast, NetError, Tuning, leader_heard};
 
@@ -114,6 +114,9 @@ pub struct LoadReport {
     /// A request the leader holds another process's event for: a client's
     /// id was in use (BUSY reason 8), and it stopped there.
     pub id_in_use: Option<u64>,
+    /// Without failover: the node the run sent to does not lead, and the
+    /// leader it named (see [`Client::not_leader`](crate::core::Client::not_leader)); the run stopped there.
+    pub not_leader: Option<(NodeId, Option<NodeId>)>,
     /// Times clients turned to another member (with failover).
     pub redirects: u64,
     /// The newest leader epoch a client heard (0: none).
@@ -136,6 +139,7 @@ impl LoadReport {
             leader_restarted: None,
             refused: None,
             id_in_use: None,
+            not_leader: None,
             redirects: 0,
             epoch: 0,
         }
@@ -143,9 +147,13 @@ impl LoadReport {
 
     /// The run ended before its schedule did: its requests are in doubt
     /// (a restarted or elected leader could not place them), or one was
-    /// refused for good, or its client id is in use.
+    /// refused for good, or its client id is in use, or it was sent to a
+    /// node that does not lead.
     pub fn stopped_early(&self) -> bool {
-        self.leader_restarted.is_some() || self.refused.is_some() || self.id_in_use.is_some()
+        self.leader_restarted.is_some()
+            || self.refused.is_some()
+            || self.id_in_use.is_some()
+            || self.not_leader.is_some()
     }
 
     /// Committed events per second.
@@ -163,6 +171,7 @@ impl LoadReport {
         self.leader_restarted = self.leader_restarted.or(other.leader_restarted);
         self.refused = self.refused.or(other.refused);
         self.id_in_use = self.id_in_use.or(other.id_in_use);
+        self.not_leader = self.not_leader.or(other.not_leader);
         self.latency.add(&other.latency).expect("same bounds");
         self.send_late.add(&other.send_late).expect("same bounds");
     }
@@ -327,6 +336,7 @@ fn client_thread(
         report.leader_restarted = node.client().leader_restarted();
         report.refused = node.client().refused();
         report.id_in_use = node.client().id_in_use();
+        report.not_leader = node.client().not_leader();
         let finished = (all_sent && node.client().pending() == 0) || drained;
         if finished || report.stopped_early() || stop.load(Ordering::Relaxed) {
             break;
