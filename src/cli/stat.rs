@@ -219,6 +219,29 @@ fn running(cluster_id: Option<u32>) -> Vec<Running> {
     found
 }
 
+/// A line for each node id that more than one running process uses.
+fn twice_text(found: &[Running]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (i, r) in found.iter().enumerate() {
+        let same = |o: &&Running| (o.cluster_id, o.node) == (r.cluster_id, r.node);
+        if i > 0 && same(&&found[i - 1]) {
+            continue;
+        }
+        let addrs: Vec<String> = found[i..].iter().take_while(same).map(|o| o.addr.to_string()).collect();
+        if addrs.len() > 1 {
+            lines.push(format!(
+                "cluster {:<6} node {:<3} RUNS {} TIMES (metrics at {}): processes started with one id; stop the \
+                 ones started by mistake",
+                r.cluster_id,
+                r.node,
+                addrs.len(),
+                addrs.join(", ")
+            ));
+        }
+    }
+    lines
+}
+
 /// True if `addr`'s IP is one of this host's (its interfaces' addresses;
 /// not a bind, which `ip_nonlocal_bind` lets succeed for any address).
 fn on_this_host(addr: &std::net::SocketAddrV4) -> bool {
@@ -238,7 +261,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
         None => (args.cluster_id, Vec::new()),
     };
     loop {
-        let mut failed = false;
+        let (mut failed, mut twice) = (false, false);
         let nodes: Vec<(String, SocketAddr)> = if args.nodes.is_empty() {
             let found = running(cluster_id);
             if found.is_empty() {
@@ -265,6 +288,12 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 } else {
                     println!("cluster {cluster:<6} node {id:<3} {addr}: on another host (run `seqcast stat` there)");
                 }
+            }
+            for line in twice_text(&found) {
+                // The leader takes both processes' ACKs and NAKs as one
+                // node's: no health check may pass.
+                twice = true;
+                println!("{line}");
             }
             found.into_iter().map(|r| (format!("cluster {:<6} {:<9} ", r.cluster_id, r.kind), r.addr)).collect()
         } else {
@@ -305,6 +334,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
         if args.once {
             return match (failed, split, faults) {
                 (_, true, _) => fail("the cluster is split: more than one leader (above)"),
+                _ if twice => fail("a node id is used by more than one process (above)"),
                 (true, false, _) => fail("a node did not answer, has no counters yet, or is not running"),
                 (false, false, true) => fail("a node reports a fault (in capitals above)"),
                 (false, false, false) => ExitCode::SUCCESS,
@@ -362,7 +392,28 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{lag_text, leaders_text, total};
+    use super::{Running, lag_text, leaders_text, total, twice_text};
+
+    /// An operator's trial: a second follower started with an id in use
+    /// showed as a second row of that node, and `--once` exited 0.
+    #[test]
+    fn a_node_id_run_twice_is_named_once_with_every_address() {
+        let node = |cluster_id, node, port: u16| Running {
+            cluster_id,
+            node,
+            kind: "follower".into(),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        // Sorted as `running` sorts them: by cluster, node, address.
+        let found = [node(7, 0, 1), node(7, 1, 2), node(7, 1, 3), node(7, 1, 4), node(7, 2, 5), node(8, 2, 6)];
+        let lines = twice_text(&found);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0]
+                .starts_with("cluster 7      node 1   RUNS 3 TIMES (metrics at 127.0.0.1:2, 127.0.0.1:3, 127.0.0.1:4)")
+        );
+        assert!(twice_text(&found[..2]).is_empty());
+    }
 
     /// An operator's trial: a node's counters of which its page had no
     /// sample read "-0" (the sum of no floats).

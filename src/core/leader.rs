@@ -226,6 +226,9 @@ pub struct Leader {
     /// key); a member that has not ACKed (a new one, or one syncing to this
     /// leader's log) is answered where its latest NAK came from.
     member_addr: Vec<Option<(SocketAddr, bool)>>,
+    /// What each member last ACKed holding from the address its repairs go
+    /// to: a NAK in its name from elsewhere is not answered below it.
+    held_at_repairs: Vec<u64>,
     /// The span of every UNRECOVERABLE sent: lowest first, highest end.
     unrecoverable_span: Option<(u64, u64)>,
     /// When each member's latest ACK came (0: none yet).
@@ -334,6 +337,7 @@ impl Leader {
             member_addr: vec![None; nodes],
             unrecoverable_span: None,
             last_ack_ns: vec![0; nodes],
+            held_at_repairs: vec![0; nodes],
             ack_floor_ns: vec![0; nodes],
             ack_durability: vec![None; nodes],
             naks_by_member: vec![0; nodes],
@@ -903,6 +907,9 @@ impl Leader {
         }
         self.last_ack_ns[i] = now;
         self.member_addr[i] = Some((from, true));
+        if self.config.members.get(i).is_none_or(|&configured| configured == from) {
+            self.held_at_repairs[i] = held;
+        }
         if !matches!(before, Some((_, true))) {
             self.unacked = self.unacked.saturating_sub(1);
         }

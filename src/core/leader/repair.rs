@@ -47,14 +47,19 @@ impl Leader {
                 (None, learned) => learned.insert((from, false)).0,
             },
         };
+        // Sent where the member ACKs from, what it said it holds there is
+        // waste, whoever asks: a second process run with its id, far behind,
+        // drew 1.9 M events of repairs to the real one in 8 s.
+        let mut held = 0;
         if let Some(node) = member.filter(|_| dest != from) {
             self.stats.naks_elsewhere += 1;
             self.nak_source = Some((node, from, dest));
+            held = self.held_at_repairs[node.index()];
         }
         let from = dest;
         let (oldest, next) = (self.ring.seq_first(), self.data_end());
         for range in nak.ranges {
-            let (first, end) = (range.first.get(), range.end.get().min(next));
+            let (first, end) = (range.first.get().max(held + 1), range.end.get().min(next));
             if first >= end {
                 continue;
             }
