@@ -408,6 +408,9 @@ pub struct Journal {
     /// skipped, or reported lost. Not the commit file's, which is never
     /// synced: after a power loss the records' commit is what is known.
     committed: Seq,
+    /// The highest commit the commit file said (read at open, or written):
+    /// a truncation rewrites the file with no less.
+    commit_filed: Seq,
     /// Counts truncations: a [`ReadPos`] of an older one may point into
     /// records written since.
     generation: u64,
@@ -517,6 +520,7 @@ impl Journal {
             next: Seq::ZERO,
             durable: Seq::ZERO,
             committed: Seq::ZERO,
+            commit_filed: Seq::ZERO,
             generation: 1,
             untrusted: Vec::new(),
             retention: Ok(()),
@@ -576,6 +580,7 @@ impl Journal {
             let last = recovery.range.map_or(Seq::ZERO, |(_, last)| last);
             recovery.commit = recovery.commit.max(commit.min(last));
             recovery.commit_file_beyond = (commit > last).then_some(commit);
+            journal.commit_filed = commit;
         }
         if let Some((epoch, whole, promised)) = restamp {
             journal.write_claim(epoch, whole, promised)?;
@@ -766,6 +771,8 @@ impl Journal {
             self.commit_file = Some(file);
         }
         let file = self.commit_file.as_ref().expect("opened");
+        // A truncation writes this again: never less than the file said.
+        self.commit_filed = self.commit_filed.max(commit);
         let record = CommitFile::new(self.options.cluster, self.options.node, commit);
         file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)
     }
@@ -1063,7 +1070,7 @@ impl Journal {
         // commit reached, and retention may have gone by it: the commit
         // file says it now, synced at `batch`, or after a power loss the
         // records left would show a hole above their commit.
-        let committed = self.committed.min(last);
+        let committed = self.committed.max(self.commit_filed).min(last);
         if committed > Seq::ZERO {
             self.write_commit(committed)?;
             if self.options.sync == SyncLevel::Batch
@@ -2189,6 +2196,31 @@ mod tests {
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(*seqs(&journal).last().unwrap(), 300);
         assert_eq!(recovery.commit, Seq(290));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A review: records 96..=110 written knowing commit 95, then an idle
+    /// HEARTBEAT's commit 100 in the commit file; a truncation to 100 (a
+    /// sequencer resumed in a new epoch) wrote 95 over it, synced, and a
+    /// crash then left a follower that had delivered 100 knowing 95.
+    #[test]
+    fn a_truncation_never_lowers_what_the_commit_file_said() {
+        let dir = temp_dir("truncate-commit-file");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        for seq in 1..=110 {
+            journal.append(Epoch(3), Seq(seq.min(96) - 1), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.write_commit(Seq(100)).unwrap();
+        journal.truncate(Seq(100)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(*seqs(&journal).last().unwrap(), 100);
+        assert_eq!(recovery.commit, Seq(100));
+        // Read back at start, it holds against a truncation then too.
+        journal.truncate(Seq(100)).unwrap();
+        drop(journal);
+        assert_eq!(Journal::open(options(&dir)).unwrap().1.commit, Seq(100));
         fs::remove_dir_all(&dir).unwrap();
     }
 
