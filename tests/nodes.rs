@@ -184,19 +184,28 @@ fn a_sequencer_restarted_on_a_journal_longer_than_its_ring_serves_all_of_it() {
 /// segment drops it and everything after, fetches them again from the
 /// leader, and ends with a whole journal. (It once refused every append
 /// after the restart: the segments after the damage were never removed.)
+/// One whose very first record is corrupt drops all of it, and says so (a
+/// review found it started empty without a word).
 #[test]
 fn a_follower_with_a_corrupt_record_in_an_old_segment_fetches_the_rest_again() {
     let small = ["--segment-bytes", "65536"];
     let mut first = Cluster::start_journaled_nodes(27, 2, "none", &small);
     load_and_stop(&mut first, 3000);
     let dir = first.out.join("journal").join("node-1");
-    let oldest = dir.join(format!("{:020}.journal", 1));
-    let mut bytes = std::fs::read(&oldest).unwrap();
-    bytes[20_000] ^= 0x40;
-    std::fs::write(&oldest, &bytes).unwrap();
+    let corrupt = |node: &str, at: usize| {
+        let oldest = first.out.join("journal").join(node).join(format!("{:020}.journal", 1));
+        let mut bytes = std::fs::read(&oldest).unwrap();
+        bytes[at] ^= 0x40;
+        std::fs::write(&oldest, &bytes).unwrap();
+    };
+    corrupt("node-1", 20_000);
+    // Within the first record, after the 64-byte segment header.
+    corrupt("node-2", 100);
     let mut second = Cluster::start_journaled_nodes(27, 2, "none", &small);
     let resumed = second.followers[0].line("resumed: ");
     assert!(resumed.contains("was corrupt"), "{resumed}");
+    let dropped = second.followers[1].line("journal: no good record before the damage below: ");
+    assert!(dropped.contains("sequence 1 was corrupt in"), "{dropped}");
     let report = second.load(1000, 1000);
     assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
     for stopped in stop_followers_holding(&mut second, 4000) {

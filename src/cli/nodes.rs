@@ -723,18 +723,34 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             path.display()
         )
     });
-    let Some((first, last)) = r.range else { return removed.map(|text| format!("journal: {text}")) };
-    // A record knows the commit of when it was written: the last ones
-    // were committed later, as far as anyone told this node.
-    let unconfirmed = match r.commit.next().max(first) {
-        next if next <= last => format!(" by what its records show ({next}..={last} wait to be confirmed again)"),
-        _ => String::new(),
+    let mut text = match r.range {
+        Some((first, last)) => {
+            // A record knows the commit of when it was written: the last
+            // ones were committed later, as far as anyone told this node.
+            let unconfirmed = match r.commit.next().max(first) {
+                next if next <= last => {
+                    format!(" by what its records show ({next}..={last} wait to be confirmed again)")
+                }
+                _ => String::new(),
+            };
+            let mut text = format!(
+                "resumed: journal held sequences {first}..={last}, committed up to {}{unconfirmed}: {then}",
+                r.commit
+            );
+            if let Some(removed) = &removed {
+                text.push_str(&format!("; {removed}"));
+            }
+            text
+        }
+        // Damage before its first good record: every segment was dropped.
+        None if r.damaged() => format!(
+            "journal: no good record before the damage below: all its {} segment(s) held was dropped, and the node \
+             starts empty{}",
+            r.segments,
+            removed.as_ref().map_or(String::new(), |removed| format!("; {removed}"))
+        ),
+        None => return removed.map(|text| format!("journal: {text}")),
     };
-    let mut text =
-        format!("resumed: journal held sequences {first}..={last}, committed up to {}{unconfirmed}: {then}", r.commit);
-    if let Some(removed) = removed {
-        text.push_str(&format!("; {removed}"));
-    }
     if let Some((path, at, bytes)) = &r.torn {
         let plural = if *bytes == 1 { "" } else { "s" };
         text.push_str(&format!(

@@ -281,10 +281,14 @@ fn warn_history(last: &mut Option<String>, error: &JournalError) {
 }
 
 /// A journal opened with nothing to resume: the journal, and its recovery
-/// only if that has something to say (an empty segment removed).
+/// only if that has something to say (an empty segment removed, or
+/// damage before its first good record: all of it dropped).
 pub(super) fn nothing_resumed(opened: Option<(Journal, Recovery)>) -> (Option<Journal>, Option<Recovery>) {
     match opened {
-        Some((journal, recovery)) => (Some(journal), recovery.empty_removed.is_some().then_some(recovery)),
+        Some((journal, recovery)) => {
+            let says = recovery.empty_removed.is_some() || recovery.damaged();
+            (Some(journal), says.then_some(recovery))
+        }
         None => (None, None),
     }
 }
