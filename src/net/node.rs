@@ -677,8 +677,12 @@ impl MemberNode {
             }
         };
         let mut member = Stored::new(member, journal);
-        // The claim file already says this: not written again at once.
-        member.claimed_on_disk(recovery.as_ref().and_then(|r| r.claim));
+        // The claim file already says this: not written again at once (a
+        // damaged journal's was rewritten not whole: it is written whole
+        // again once the member holds its log again).
+        let on_disk =
+            recovery.as_ref().and_then(|r| r.claim.map(|(epoch, whole, by)| (epoch, whole && !r.damaged(), by)));
+        member.claimed_on_disk(on_disk);
         Ok(MemberNode { driver, member, recovery, delivery: report::histogram(), digest: Digest::default() })
     }
 
