@@ -143,6 +143,17 @@ fn a_cluster_file_configures_every_node() {
     );
     std::fs::write(&file, "cluster_id = 5\nnode.0 = 127.0.0.1:7401\nnodes = 3\n").unwrap();
     refused(SEQCAST, &["sequencer", "--cluster", file.to_str().unwrap()], "cluster.conf:3: unknown key \"nodes\"");
+    // An operator's trial: a file without a cluster_id ran as cluster 1,
+    // as every such file does, without a word.
+    std::fs::write(
+        &file,
+        "quorum = 7
+node.0 = 127.0.0.1:7401
+node.1 = 127.0.0.1:7402
+",
+    )
+    .unwrap();
+    refused(SEQCAST, &["sequencer", "--cluster", file.to_str().unwrap()], "sets no cluster_id: cluster 1, as every");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

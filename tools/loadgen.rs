@@ -12,5 +12,5 @@ mod load;
 
 fn main() -> std::process::ExitCode {
     seqcast::net::end_on_closed_pipe();
-    load::run(&load::LoadgenCli::parse())
+    load::run(&load::LoadgenCli::parse(), "seqcast-loadgen")
 }

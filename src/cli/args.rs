@@ -69,6 +69,18 @@ impl ClusterArgs {
             Some(path) => ClusterFile::read(path).map_err(|e| e.to_string())?,
             None => ClusterFile::default(),
         };
+        if let Some(path) =
+            self.cluster.as_ref().filter(|_| file.settings.cluster_id.is_none() && self.cluster_id.is_none())
+        {
+            // Every file without one is the same cluster: two such clusters
+            // on one group would take each other's frames.
+            eprintln!(
+                "warning: {} sets no cluster_id: cluster {}, as every cluster file without one (give each cluster \
+                 its own, `cluster_id = N`)",
+                path.display(),
+                seqcast::core::Config::default().cluster_id
+            );
+        }
         let settings = Settings {
             cluster_id: self.cluster_id,
             group: self.group,

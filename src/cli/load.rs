@@ -364,9 +364,9 @@ fn json(r: &LoadReport) -> String {
 /// command line it could not parse).
 pub const NOT_ALL_CONFIRMED: u8 = 4;
 
-/// `seqcast-loadgen` and `seqcast load`.
-pub fn run(cli: &LoadgenCli) -> ExitCode {
-    match loadgen(cli) {
+/// `seqcast-loadgen` and `seqcast load`: `program` names it in its banner.
+pub fn run(cli: &LoadgenCli, program: &str) -> ExitCode {
+    match loadgen(cli, program) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -375,7 +375,7 @@ pub fn run(cli: &LoadgenCli) -> ExitCode {
     }
 }
 
-fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
+fn loadgen(cli: &LoadgenCli, program: &str) -> Result<ExitCode, String> {
     let mut resolved = cli.cluster.resolve(None)?;
     // Learned from the leader's first reply.
     resolved.config.epoch = Epoch::ZERO;
@@ -425,7 +425,7 @@ fn loadgen(cli: &LoadgenCli) -> Result<ExitCode, String> {
             false => format!("leader {leader}"),
         };
         println!(
-            "seqcast-loadgen: {count} events at {}/s, {} B payloads, {} client(s), batch {} → {to}",
+            "{program}: {count} events at {}/s, {} B payloads, {} client(s), batch {} → {to}",
             cli.load.rate, cli.load.size, cli.load.clients, cli.load.batch
         );
     }

@@ -507,8 +507,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         e.stood,
         e.won,
         e.lost,
-        // Stood and neither won nor lost: standing as it stopped.
-        if e.stood > e.won + e.lost { " (standing as it stopped)" } else { "" },
+        // Stood and neither won nor lost: a candidacy still open, which a
+        // member following the leader of an older epoch may have.
+        if e.stood > e.won + e.lost { " (one still open as it stopped)" } else { "" },
         e.granted,
         e.refused,
         e.stepped_down,

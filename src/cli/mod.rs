@@ -129,7 +129,7 @@ pub fn main() -> ExitCode {
         Command::Member(args) => member::member(args),
         Command::Promote(args) => member::promote(args),
         Command::Demo(args) => demo::run(args),
-        Command::Load(args) => load::run(args),
+        Command::Load(args) => load::run(args, "seqcast load"),
         Command::Report(args) => report::run(args),
         Command::Journal(args) => journal::run(args),
         Command::Completions(args) => docs::completions(args),

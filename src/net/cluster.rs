@@ -158,7 +158,13 @@ impl ClusterFile {
             seen.push((key.to_string(), line));
             match key {
                 "cluster_id" => file.settings.cluster_id = Some(value(key, text, line)?),
-                "group" => file.settings.group = Some(value(key, text, line)?),
+                "group" => {
+                    let group = text.parse().map_err(|e| ClusterFileError {
+                        line,
+                        message: format!("group = {text:?}: not a group IP:PORT, as 239.255.0.1:7400 ({e})"),
+                    })?;
+                    file.settings.group = Some(group);
+                }
                 "interface" => {
                     // An address, or an interface's name (`eth0`).
                     let named = || crate::sys::interface_addr(text).ok().flatten();
@@ -544,7 +550,10 @@ mod tests {
         let err = |text| ClusterFile::parse(text).unwrap_err().to_string();
         assert!(err("ttl = 1\nbogus = 3").starts_with("line 2: unknown key \"bogus\" (the keys: cluster_id, group,"));
         assert_eq!(err("sync = fsync"), "line 1: sync = \"fsync\": none or batch");
-        assert!(err("group = 239.255.0.1").starts_with("line 1: group = \"239.255.0.1\": invalid"));
+        assert!(
+            err("group = 239.255.0.1")
+                .starts_with("line 1: group = \"239.255.0.1\": not a group IP:PORT, as 239.255.0.1:7400")
+        );
         assert_eq!(err("ttl"), "line 1: expected `key = value`, got \"ttl\"");
         assert!(err("node.0 = 127.0.0.1:1\nnode.2 = 127.0.0.1:2").contains("found node.2"));
         assert!(err("node.x = 127.0.0.1:1").contains("node.x"));
