@@ -818,8 +818,11 @@ pub fn rejects_text(rejects: &Rejects) -> String {
 
 pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhistogram::Histogram<u64>) {
     let path = output.out.join(format!("{name}.hdr"));
+    // One name a node: a restart (or a second process with its id) writes
+    // over the last run's.
+    let replaced = if path.exists() { " (replacing the one there: --out DIR keeps runs apart)" } else { "" };
     match report::save(&path, histogram) {
-        Ok(()) => println!("histogram written to {}", path.display()),
+        Ok(()) => println!("histogram written to {}{replaced}", path.display()),
         Err(e) => eprintln!("warning: could not write {}: {e}", path.display()),
     }
 }
