@@ -1534,39 +1534,3 @@ fn a_load_pointed_at_a_follower_is_told_who_leads() {
     assert!(follower.line("clients redirected: ").starts_with(|c: char| c.is_ascii_digit()));
     assert_eq!(cluster.leader.stop(), 0);
 }
-
-/// An operator's trial: a sequencer killed with -9 and restarted on its
-/// journal stopped every follower without a journal (exit 3, "has none of
-/// epoch …"), though the log it resumed held all they had delivered. Such
-/// a follower now checks the new epoch's first HEARTBEAT as a journaled
-/// one does, and follows.
-#[test]
-fn a_follower_without_a_journal_follows_its_sequencer_resumed_from_its_journal() {
-    let dir = std::env::temp_dir().join(format!("seqcast-test-{}-50-journal", std::process::id()));
-    let journal = ["--journal", dir.to_str().unwrap(), "--sync", "none"];
-    let mut cluster = Cluster::start_with_leader(50, 2, &journal);
-    let report = cluster.load(2000, 2000);
-    assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
-    cluster.wait_delivered(0, 2000);
-    cluster.wait_delivered(1, 2000);
-    cluster.leader.signal(libc::SIGKILL);
-    cluster.leader.wait(Duration::from_secs(5));
-    let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", cluster.out.to_str().unwrap()]);
-    args.extend(strings(&journal));
-    args.extend(cluster.common_args());
-    cluster.leader = common::Proc::start("resumed sequencer", common::SEQCAST, &args);
-    cluster.leader_addr = cluster
-        .leader
-        .wait_for(Duration::from_secs(10), |l| Some(l.split("listening on ").nth(1)?.split(',').next()?.to_string()));
-    let report = cluster.load(1000, 1000);
-    assert_eq!(json_number(&report, "committed"), 1000.0, "{report}");
-    cluster.wait_delivered(0, 3000);
-    cluster.wait_delivered(1, 3000);
-    for follower in &mut cluster.followers {
-        assert_eq!(follower.stop(), 0, "{}", follower.output().join("\n"));
-        let digest = follower.line("digest: ");
-        assert!(digest.starts_with("seq 1..=3000 events 3000 lost 0 "), "{digest}");
-    }
-    assert_eq!(cluster.leader.stop(), 0);
-    std::fs::remove_dir_all(&dir).unwrap();
-}

@@ -1116,31 +1116,25 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
-    // A sequencer that began a new log at 1, followed by nodes without a
-    // journal: said below as a restart without history.
-    let journaled = journal.is_some();
-    if let Some(short) = node.follower().short_leader().filter(|s| journaled || s.log_end > Seq::ZERO) {
+    if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
-        let untouched = if journaled { ", its journal untouched" } else { "" };
         if last >= short.committed {
-            let keeps = match journaled {
-                true => format!("it keeps what it knew committed (up to seq {})", short.committed),
-                false => "with no journal it starts empty".to_string(),
-            };
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, without seq {}..={needed} \
                  that this follower delivered on receipt (--deliver receive): they never committed (the sequencer \
                  lost writes it had not synced, as a power loss at --sync batch does) and are in doubt for this \
-                 follower's application. This follower took nothing of its log and stops{untouched}; restart it to \
-                 follow epoch {epoch}: {keeps} and takes the rest from the sequencer",
+                 follower's application. This follower took nothing of its log and stops, its journal untouched; \
+                 restart it to follow epoch {epoch}: it keeps what it knew committed (up to seq {}) and takes the \
+                 rest from the sequencer",
                 last + 1,
+                short.committed
             );
         } else {
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, short of {needed}, \
                  which this follower knows committed or delivered: it started without its journal, or with a \
-                 shorter one. This follower took nothing of its log and stops{untouched}. Start the sequencer again \
-                 on its own journal; to begin a new log instead, move every node's journal aside"
+                 shorter one. This follower took nothing of its log and stops, its journal untouched. Start the \
+                 sequencer again on its own journal; to begin a new log instead, move every node's journal aside"
             );
         }
         return ExitCode::from(3);

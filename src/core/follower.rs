@@ -1011,9 +1011,10 @@ impl Follower {
             // Refused (reported as a restarted leader): so is all that follows.
             return false;
         }
-        let guarded = self.config.failover == Failover::Off && self.epoch_new.is_none();
-        // What this follower knows committed or delivered (with a journal it
-        // may have resumed one): without failover, a leader of an epoch
+        let guarded =
+            (self.config.journal || self.observer) && self.config.failover == Failover::Off && self.epoch_new.is_none();
+        // What this follower knows committed or delivered: with a journal
+        // (it may have resumed one) and no failover, a leader of an epoch
         // newer than its log's is followed only once it shows that it
         // started that epoch from a log reaching this far. A subscriber
         // starts where it chose, which proves nothing of the log: for it,
