@@ -1150,8 +1150,11 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 );
             }
             eprintln!(
-                "error: the leader restarted: it speaks epoch {new} and has none of epoch {old}, which this \
-                 follower delivered up to the digest above; restart this follower to follow epoch {new}"
+                "error: the leader restarted: it speaks epoch {new}; this follower delivered epoch {old} up to the \
+                 digest above and, without a journal, takes no restarted leader's log (it cannot check that the new \
+                 log holds what it delivered, even from a sequencer that resumed its journal). Restart this \
+                 follower to follow epoch {new}: it starts empty and takes the log from the sequencer (with \
+                 --journal, a follower goes on with a sequencer resumed from its journal)"
             );
             ExitCode::from(3)
         }
