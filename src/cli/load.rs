@@ -319,14 +319,10 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         );
     }
     if let Some((node, leader)) = r.not_leader {
-        let named = match leader {
-            Some(leader) => format!("node {} leads", leader.0),
-            None => "it knows no leader yet".to_string(),
-        };
         println!(
-            "not the leader: node {} answered that it does not lead ({named}). Point --leader or --leader-id at the \
-             leader; in a cluster of members, which elect their leader, give --failover to follow it",
-            node.0
+            "not the leader: node {} answered that it does not lead (node {} leads). Point --leader or --leader-id \
+             at the leader; in a cluster of members, which elect their leader, give --failover to follow it",
+            node.0, leader.0
         );
     }
     println!("{}", report::table_header());
@@ -348,11 +344,8 @@ fn json(r: &LoadReport) -> String {
         r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
         r.refused.map_or("null".to_string(), |request| request.to_string()),
         r.id_in_use.map_or("null".to_string(), |request| request.to_string()),
-        r.not_leader.map_or("null".to_string(), |(node, leader)| format!(
-            "{{\"node\":{},\"leader\":{}}}",
-            node.0,
-            leader.map_or("null".to_string(), |l| l.0.to_string())
-        )),
+        r.not_leader
+            .map_or("null".to_string(), |(node, leader)| format!("{{\"node\":{},\"leader\":{}}}", node.0, leader.0)),
         r.redirects,
         r.epoch,
         report::json("commit", &r.latency),

@@ -2299,7 +2299,7 @@ mod redirect_tests {
         assert_eq!((busy.reason(), busy.leader.get(), busy.request.get()), (BusyReason::NotLeader, 0, 1));
         assert_eq!(follower.stats().submits_redirected, 1);
         client.handle_datagram(now, addr(7002), &buf[..t.len]);
-        assert_eq!(client.not_leader(), Some((NodeId(1), Some(NodeId(0)))));
+        assert_eq!(client.not_leader(), Some((NodeId(1), NodeId(0))));
         // It sends nothing more, however long it waits.
         let later = now + 60_000_000_000;
         assert_eq!(client.poll_timeout(), None);

@@ -116,7 +116,7 @@ pub struct LoadReport {
     pub id_in_use: Option<u64>,
     /// Without failover: the node the run sent to does not lead, and the
     /// leader it named (see [`Client::not_leader`](crate::core::Client::not_leader)); the run stopped there.
-    pub not_leader: Option<(NodeId, Option<NodeId>)>,
+    pub not_leader: Option<(NodeId, NodeId)>,
     /// Times clients turned to another member (with failover).
     pub redirects: u64,
     /// The newest leader epoch a client heard (0: none).
