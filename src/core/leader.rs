@@ -907,13 +907,14 @@ impl Leader {
         }
         self.last_ack_ns[i] = now;
         self.member_addr[i] = Some((from, true));
-        if self.config.members.get(i).is_none_or(|&configured| configured == from) {
-            self.held_at_repairs[i] = held;
-        }
         if !matches!(before, Some((_, true))) {
             self.unacked = self.unacked.saturating_sub(1);
         }
         let newest = self.ring.seq_next() - 1;
+        // Where its repairs go, what it holds of this log (no more than it).
+        if self.config.members.get(i).is_none_or(|&configured| configured == from) {
+            self.held_at_repairs[i] = held.min(newest);
+        }
         if held > newest {
             // A follower of this epoch only ever holds this leader's log:
             // more means another history, as when a member restarted
