@@ -30,8 +30,8 @@ pub struct StatArgs {
     /// counters yet, a node of the cluster file whose address is this
     /// host's is not running, a node reports a fault in capitals (its
     /// journal failed, it hears no leader, a leader hears too few followers
-    /// to commit), or the cluster is split: two leaders in one epoch or of
-    /// two shapes).
+    /// to commit), a node id runs in more than one process here, or the
+    /// cluster is split: two leaders in one epoch or of two shapes).
     #[arg(long)]
     once: bool,
 }
