@@ -528,6 +528,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     println!("digest: {}", node.digest());
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
+    super::nodes::caught_up_line(node.caught_up());
     write_histogram(&args.output, &format!("member-{id}-delivery"), node.delivery());
     if member.is_journal_failed() {
         return super::nodes::journal_failed_exit(&format!("member {id}"));

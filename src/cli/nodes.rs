@@ -827,6 +827,17 @@ pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhi
     }
 }
 
+/// After the delivery row: the events it delivered that its leader had
+/// sequenced before this node heard it, which that row leaves out.
+pub(super) fn caught_up_line(caught_up: u64) {
+    if caught_up > 0 {
+        println!(
+            "caught up: {caught_up} events sequenced before this node heard its leader (it started late or \
+             restarted), not in the delivery row: their stamp → delivery time is how far behind it started"
+        );
+    }
+}
+
 /// Runs `seqcast sequencer`.
 pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let mut resolved = match args.cluster.resolve(Some(NodeId(args.cluster.leader_id.unwrap_or(0)))) {
@@ -1115,6 +1126,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("clock: {}", tuning.clock.name());
     println!("{}", report::table_header());
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
+    caught_up_line(node.caught_up());
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
     if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);

@@ -227,6 +227,10 @@ pub struct Follower {
     /// be more: see [`commit`](Self::commit)).
     commit: u64,
     seen: u64,
+    /// The first sequence its leader's live stream brought (the first
+    /// DATA's, or a HEARTBEAT's `seq_next`; 0: none yet): what lies below
+    /// was sequenced before this follower heard it, and comes by repair.
+    live_from: u64,
     rtt_ns: u64,
     ack_sent: u64,
     /// With a journal (DESIGN §8): the last sequence handed to the driver to
@@ -389,6 +393,7 @@ impl Follower {
             resumed_epoch: Epoch::ZERO,
             commit: 0,
             seen: 0,
+            live_from: 0,
             rtt_ns: config.rtt_initial_ns,
             ack_sent: 0,
             appended: 0,
@@ -682,6 +687,15 @@ impl Follower {
         Seq(self.seen)
     }
 
+    /// The first sequence of the live stream it heard from its leader (the
+    /// first DATA's, or the next a HEARTBEAT named; `Seq::ZERO` before
+    /// either): events below it were sequenced before this follower heard
+    /// its leader (it started late, or restarted), and their stamp →
+    /// delivery time is how far behind it started, not delivery latency.
+    pub fn live_from(&self) -> Seq {
+        Seq(self.live_from)
+    }
+
     /// Protocol counters.
     pub fn stats(&self) -> &FollowerStats {
         &self.stats
@@ -837,6 +851,13 @@ impl Follower {
             self.window.forget_asked(now);
         }
         self.resync();
+        if self.live_from == 0 {
+            self.live_from = match &datagram.frame {
+                Frame::Data(batch) => batch.first_seq().get(),
+                Frame::Heartbeat(heartbeat) => heartbeat.seq_next.get(),
+                _ => 0,
+            };
+        }
         let answer = matches!(datagram.frame, Frame::Retransmit(_) | Frame::Unrecoverable(_));
         match datagram.frame {
             Frame::Data(batch) => self.on_batch(now, batch, false),

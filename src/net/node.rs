@@ -367,12 +367,29 @@ fn group_driver(
     tuning.driver(vec![unicast, group], multicast.group, config)
 }
 
-/// Notes a delivered event in the stamp → delivery histogram and the digest.
-fn record_delivery(histogram: &mut Histogram<u64>, digest: &mut Digest, now: Nanos, event: &MemberEvent<'_>) {
-    if let MemberEvent::Log(Event::Deliver(e)) = event {
-        histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1));
+/// What a node delivered: stamp → delivery of the live stream, and how
+/// many events were sequenced before it heard its leader (catch-up).
+#[derive(Debug)]
+struct Deliveries {
+    histogram: Histogram<u64>,
+    caught_up: u64,
+}
+
+impl Deliveries {
+    fn new() -> Deliveries {
+        Deliveries { histogram: report::histogram(), caught_up: 0 }
     }
-    digest.add(event);
+
+    /// Notes a delivered event, in the histogram if its sequence is at
+    /// least `live_from` (the first its leader's live stream brought).
+    fn record(&mut self, now: Nanos, live_from: Seq, event: &MemberEvent<'_>) {
+        if let MemberEvent::Log(Event::Deliver(e)) = event {
+            match e.header.seq() < live_from {
+                true => self.caught_up += 1,
+                false => self.histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1)),
+            }
+        }
+    }
 }
 
 /// A running follower.
@@ -382,7 +399,7 @@ pub struct FollowerNode {
     /// What its journal held when it started, if it resumed one (or
     /// had an empty segment removed).
     recovery: Option<Recovery>,
-    delivery: Histogram<u64>,
+    delivery: Deliveries,
     /// Whether deliveries go into `delivery` (not for a read-only
     /// subscriber, which reports no latency).
     timed: bool,
@@ -456,7 +473,7 @@ impl FollowerNode {
             driver,
             follower,
             recovery,
-            delivery: report::histogram(),
+            delivery: Deliveries::new(),
             timed: true,
             digest: Digest::default(),
             replayed: 0,
@@ -481,7 +498,7 @@ impl FollowerNode {
             driver,
             follower,
             recovery: None,
-            delivery: report::histogram(),
+            delivery: Deliveries::new(),
             timed: false,
             digest: Digest::default(),
             replayed: 0,
@@ -514,10 +531,17 @@ impl FollowerNode {
         &self.driver
     }
 
-    /// Leader stamp → delivery, in nanoseconds of the node's clock (empty
-    /// for a read-only subscriber).
+    /// Leader stamp → delivery, in nanoseconds of the node's clock, of the
+    /// events its leader's live stream brought (see
+    /// [`Follower::live_from`]; empty for a read-only subscriber).
     pub fn delivery(&self) -> &Histogram<u64> {
-        &self.delivery
+        &self.delivery.histogram
+    }
+
+    /// Events delivered that were sequenced before it heard its leader
+    /// (it started late, or restarted): not in [`delivery`](Self::delivery).
+    pub fn caught_up(&self) -> u64 {
+        self.delivery.caught_up
     }
 
     /// What was delivered so far.
@@ -553,7 +577,7 @@ impl FollowerNode {
         mut after_events: impl FnMut(),
         mut each_second: impl FnMut(&Follower, &Driver),
     ) -> io::Result<()> {
-        let (histogram, digest, timed) = (&mut self.delivery, &mut self.digest, self.timed);
+        let (deliveries, digest, timed) = (&mut self.delivery, &mut self.digest, self.timed);
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.follower.journal() {
             let end = self.follower.machine.seq_next_delivery();
@@ -562,12 +586,12 @@ impl FollowerNode {
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
             let mut any = false;
+            let live_from = follower.machine.live_from();
             while let Some(event) = follower.machine.poll_event() {
                 if timed {
-                    record_delivery(histogram, digest, now, &MemberEvent::Log(event));
-                } else {
-                    digest.add(&MemberEvent::Log(event));
+                    deliveries.record(now, live_from, &MemberEvent::Log(event));
                 }
+                digest.add(&MemberEvent::Log(event));
                 on_event(&event);
                 any = true;
             }
@@ -616,7 +640,7 @@ pub struct MemberNode {
     /// What its journal held when it started, if it resumed one (or
     /// had an empty segment removed).
     recovery: Option<Recovery>,
-    delivery: Histogram<u64>,
+    delivery: Deliveries,
     digest: Digest,
 }
 
@@ -683,7 +707,7 @@ impl MemberNode {
         let on_disk =
             recovery.as_ref().and_then(|r| r.claim.map(|(epoch, whole, by)| (epoch, whole && !r.damaged(), by)));
         member.claimed_on_disk(on_disk);
-        Ok(MemberNode { driver, member, recovery, delivery: report::histogram(), digest: Digest::default() })
+        Ok(MemberNode { driver, member, recovery, delivery: Deliveries::new(), digest: Digest::default() })
     }
 
     /// The address clients, members and the operator send to.
@@ -707,9 +731,18 @@ impl MemberNode {
         &self.driver
     }
 
-    /// Leader stamp → delivery, in nanoseconds of the node's clock.
+    /// Leader stamp → delivery, in nanoseconds of the node's clock, of the
+    /// events its leader's live stream brought (see
+    /// [`Follower::live_from`]; all of them while it leads).
     pub fn delivery(&self) -> &Histogram<u64> {
-        &self.delivery
+        &self.delivery.histogram
+    }
+
+    /// Events delivered that were sequenced before it heard the leader it
+    /// follows (it started late, restarted, or followed a new leader's
+    /// backlog): not in [`delivery`](Self::delivery).
+    pub fn caught_up(&self) -> u64 {
+        self.delivery.caught_up
     }
 
     /// What was delivered so far.
@@ -726,15 +759,17 @@ impl MemberNode {
         mut on_event: impl FnMut(&MemberEvent<'_>, Nanos),
         mut each_second: impl FnMut(&Member, &Driver),
     ) -> io::Result<()> {
-        let (histogram, digest) = (&mut self.delivery, &mut self.digest);
+        let (deliveries, digest) = (&mut self.delivery, &mut self.digest);
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.member.journal() {
             let end = self.member.machine.seq_next_delivery();
             replay(journal, end, digest, |event| on_event(&MemberEvent::Log(*event), 0))?;
         }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
+            let live_from = member.machine.follower().map_or(Seq::ZERO, Follower::live_from);
             while let Some(event) = member.machine.poll_event() {
-                record_delivery(histogram, digest, now, &event);
+                deliveries.record(now, live_from, &event);
+                digest.add(&event);
                 on_event(&event, now);
             }
         };
