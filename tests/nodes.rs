@@ -45,7 +45,7 @@ fn followers_agree_and_a_killed_follower_catches_up() {
         |f: &common::Proc| f.output().iter().find_map(|l| l.strip_prefix("caught up: ").map(str::to_string));
     assert_eq!(caught_up(&cluster.followers[0]), None);
     let line = caught_up(&cluster.followers[1]).expect("a caught-up line");
-    assert!(line.starts_with("5000 events sequenced before this node heard its leader"), "{line}");
+    assert!(line.starts_with("5000 events sequenced before this node first heard a leader"), "{line}");
     let row = cluster.followers[1].line("delivery (stamp → deliver)");
     assert_eq!(row.split_whitespace().next(), Some("1000"), "{row}");
     assert_eq!(cluster.leader.stop(), 0);

@@ -832,8 +832,9 @@ pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhi
 pub(super) fn caught_up_line(caught_up: u64) {
     if caught_up > 0 {
         println!(
-            "caught up: {caught_up} events sequenced before this node heard its leader (it started late or \
-             restarted), not in the delivery row: their stamp → delivery time is how far behind it started"
+            "caught up: {caught_up} events sequenced before this node first heard a leader, or led (it started \
+             late or restarted), not in the delivery row: their stamp → delivery time is how far behind it \
+             started"
         );
     }
 }

@@ -687,11 +687,12 @@ impl Follower {
         Seq(self.seen)
     }
 
-    /// The first sequence of the live stream it heard from its leader (the
-    /// first DATA's, or the next a HEARTBEAT named; `Seq::ZERO` before
-    /// either): events below it were sequenced before this follower heard
-    /// its leader (it started late, or restarted), and their stamp →
+    /// The first sequence of the live stream it heard from a leader (the
+    /// first DATA's, or a HEARTBEAT's: past its commit and past the log its
+    /// leader started the epoch with; `Seq::ZERO` before either): events below it were sequenced before this follower heard
+    /// a leader (it started late, or restarted), and their stamp →
     /// delivery time is how far behind it started, not delivery latency.
+    /// Set once: a member that follows a newly elected leader keeps it.
     pub fn live_from(&self) -> Seq {
         Seq(self.live_from)
     }
@@ -854,7 +855,13 @@ impl Follower {
         if self.live_from == 0 {
             self.live_from = match &datagram.frame {
                 Frame::Data(batch) => batch.first_seq().get(),
-                Frame::Heartbeat(heartbeat) => heartbeat.seq_next.get(),
+                // An elected or resumed leader announces its log's end
+                // before the DATA of the same turn: not past its commit,
+                // but past the log it started its epoch with.
+                Frame::Heartbeat(heartbeat) => {
+                    let next = heartbeat.seq_next.get();
+                    next.min(heartbeat.commit.get() + 1).max(heartbeat.epoch_start.get() + 1).min(next)
+                }
                 _ => 0,
             };
         }

@@ -368,16 +368,33 @@ fn group_driver(
 }
 
 /// What a node delivered: stamp → delivery of the live stream, and how
-/// many events were sequenced before it heard its leader (catch-up).
+/// many events were sequenced before it joined it (catch-up).
 #[derive(Debug)]
 struct Deliveries {
     histogram: Histogram<u64>,
     caught_up: u64,
+    /// The first sequence of the live stream since the node started: the
+    /// first its follower heard, or, leading first, the first of its own
+    /// epoch (`None` before either).
+    live_from: Option<Seq>,
 }
 
 impl Deliveries {
     fn new() -> Deliveries {
-        Deliveries { histogram: report::histogram(), caught_up: 0 }
+        Deliveries { histogram: report::histogram(), caught_up: 0, live_from: None }
+    }
+
+    /// Where the live stream started for a member in its present role,
+    /// kept from the first role that knew it.
+    fn live_from(&mut self, member: &Member) -> Seq {
+        if self.live_from.is_none() {
+            self.live_from = match (member.leader(), member.follower()) {
+                (Some(leader), _) => Some(leader.epoch_start().next()),
+                (None, Some(follower)) => Some(follower.live_from()).filter(|&s| s > Seq::ZERO),
+                (None, None) => None,
+            };
+        }
+        self.live_from.unwrap_or(Seq::ZERO)
     }
 
     /// Notes a delivered event, in the histogram if its sequence is at
@@ -732,15 +749,15 @@ impl MemberNode {
     }
 
     /// Leader stamp → delivery, in nanoseconds of the node's clock, of the
-    /// events its leader's live stream brought (see
-    /// [`Follower::live_from`]; all of them while it leads).
+    /// live stream since it started (see [`caught_up`](Self::caught_up)).
     pub fn delivery(&self) -> &Histogram<u64> {
         &self.delivery.histogram
     }
 
-    /// Events delivered that were sequenced before it heard the leader it
-    /// follows (it started late, restarted, or followed a new leader's
-    /// backlog): not in [`delivery`](Self::delivery).
+    /// Events delivered that were sequenced before it first heard a leader
+    /// (it started late, or restarted), or, if it led first, before its own
+    /// epoch began (a cluster restarted whole): not in
+    /// [`delivery`](Self::delivery).
     pub fn caught_up(&self) -> u64 {
         self.delivery.caught_up
     }
@@ -766,7 +783,7 @@ impl MemberNode {
             replay(journal, end, digest, |event| on_event(&MemberEvent::Log(*event), 0))?;
         }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
-            let live_from = member.machine.follower().map_or(Seq::ZERO, Follower::live_from);
+            let live_from = deliveries.live_from(&member.machine);
             while let Some(event) = member.machine.poll_event() {
                 deliveries.record(now, live_from, &event);
                 digest.add(&event);
