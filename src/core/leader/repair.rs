@@ -48,8 +48,8 @@ impl Leader {
             },
         };
         // Sent where the member ACKs from, what it said it holds there is
-        // waste, whoever asks: a second process run with its id, far behind,
-        // drew 1.9 M events of repairs to the real one in 8 s.
+        // waste, whoever asks: a second process run with its id, far
+        // behind, would draw the whole log to the real one again and again.
         let mut held = 0;
         if let Some(node) = member.filter(|_| dest != from) {
             self.stats.naks_elsewhere += 1;
