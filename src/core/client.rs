@@ -449,8 +449,8 @@ impl Client {
                 self.on_id_in_use(busy.request.get());
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::NotLeader => {
-                // Resending at once, as to a leader's back pressure, traded
-                // millions of datagrams a second with a follower.
+                // Not back pressure: resent at once, each SUBMIT would draw
+                // another refusal.
                 self.stats.busy += 1;
                 let (named, sender) = (busy.leader.get(), datagram.header.sender.get());
                 if named != SENDER_CLIENT && named != sender {
@@ -461,9 +461,7 @@ impl Client {
                     // A member that knows no leader yet (an election under
                     // way, which it may win): asked again later, less
                     // often each time.
-                    self.paused_until = now + self.leaderless_pause;
-                    let most = self.config.busy_retry_ns.max(self.config.election_timeout_ns / 8);
-                    self.leaderless_pause = (2 * self.leaderless_pause).min(most);
+                    self.pause_leaderless(now);
                     self.request_send = self.request_send.min(busy.request.get().max(self.request_oldest));
                 }
             }
@@ -529,9 +527,7 @@ impl Client {
                         // The member it sends to leads no more and knows no
                         // leader: try the next, after a pause for the election.
                         self.redirect_past_silent(now, taken_below);
-                        self.paused_until = now + self.leaderless_pause;
-                        let most = self.config.busy_retry_ns.max(self.config.election_timeout_ns / 8);
-                        self.leaderless_pause = (2 * self.leaderless_pause).min(most);
+                        self.pause_leaderless(now);
                         self.probing = true;
                     }
                     // Otherwise a late answer to a SUBMIT sent before it moved on.
@@ -550,6 +546,15 @@ impl Client {
             }
             _ => self.rejects.unexpected_kind += 1,
         }
+    }
+
+    /// Waits `leaderless_pause` before sending again, and doubles it (up to
+    /// an eighth of the election timeout): members that know no leader are
+    /// not flooded with SUBMITs to refuse.
+    fn pause_leaderless(&mut self, now: Nanos) {
+        self.paused_until = now + self.leaderless_pause;
+        let most = self.config.busy_retry_ns.max(self.config.election_timeout_ns / 8);
+        self.leaderless_pause = (2 * self.leaderless_pause).min(most);
     }
 
     /// BUSY reason 6 for one of its pending requests (a stale or replayed

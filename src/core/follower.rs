@@ -227,9 +227,8 @@ pub struct Follower {
     /// be more: see [`commit`](Self::commit)).
     commit: u64,
     seen: u64,
-    /// The first sequence its leader's live stream brought (the first
-    /// DATA's, or a HEARTBEAT's `seq_next`; 0: none yet): what lies below
-    /// was sequenced before this follower heard it, and comes by repair.
+    /// Where its leader's live stream started (see
+    /// [`live_from`](Self::live_from); 0: not yet heard).
     live_from: u64,
     rtt_ns: u64,
     ack_sent: u64,
@@ -687,12 +686,13 @@ impl Follower {
         Seq(self.seen)
     }
 
-    /// The first sequence of the live stream it heard from a leader (the
-    /// first DATA's, or a HEARTBEAT's: past its commit and past the log its
-    /// leader started the epoch with; `Seq::ZERO` before either): events below it were sequenced before this follower heard
-    /// a leader (it started late, or restarted), and their stamp →
-    /// delivery time is how far behind it started, not delivery latency.
-    /// Set once: a member that follows a newly elected leader keeps it.
+    /// The first sequence of the live stream it heard from a leader: the
+    /// first DATA's, or a HEARTBEAT's next, but not past its commit nor
+    /// within the log its leader began the epoch with (`Seq::ZERO` before
+    /// either). Events below it were sequenced before this follower heard a
+    /// leader (it started late, or restarted): their stamp → delivery time
+    /// is how far behind it started, not delivery latency. Set once: a
+    /// member that follows a newly elected leader keeps it.
     pub fn live_from(&self) -> Seq {
         Seq(self.live_from)
     }
@@ -858,10 +858,9 @@ impl Follower {
                 // An elected or resumed leader announces its log's end
                 // before the DATA of the same turn: not past its commit,
                 // but past the log it started its epoch with.
-                Frame::Heartbeat(heartbeat) => {
-                    let next = heartbeat.seq_next.get();
-                    next.min(heartbeat.commit.get() + 1).max(heartbeat.epoch_start.get() + 1).min(next)
-                }
+                Frame::Heartbeat(heartbeat) => (heartbeat.commit.get().saturating_add(1))
+                    .max(heartbeat.epoch_start.get().saturating_add(1))
+                    .min(heartbeat.seq_next.get()),
                 _ => 0,
             };
         }
