@@ -251,7 +251,7 @@ fn a_sequencer_with_a_damaged_journal_starts_on_a_copy_of_a_followers() {
     assert!(text.contains("is corrupt in") && text.contains("a leader resumes only a whole log"), "{text}");
     std::fs::rename(&leader, journal.join("node-0.damaged")).unwrap();
     let source = journal.join("node-1");
-    let copy = ["journal", "copy", source.to_str().unwrap(), leader.to_str().unwrap(), "--node", "0"];
+    let copy = ["journal", "copy", source.to_str().unwrap(), leader.to_str().unwrap()];
     let (code, text) = common::run(common::SEQCAST, &common::strings(&copy));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("copied 3000 records (sequences 1..=3000)"), "{text}");

@@ -68,9 +68,10 @@ enum JournalCommand {
         /// The journal to write (DIR/node-ID of the node that will use it).
         #[arg(value_name = "TO")]
         to: PathBuf,
-        /// Node id the copy is for, written in its segment headers.
+        /// Node id the copy is for, written in its segment headers
+        /// [default: the ID of TO's name, `node-ID`].
         #[arg(long, value_name = "ID")]
-        node: u16,
+        node: Option<u16>,
     },
 }
 
@@ -104,7 +105,7 @@ pub fn run(args: &JournalArgs) -> ExitCode {
         JournalCommand::Dump { dir, from, to, format } => {
             dump(dir, (Seq(from.unwrap_or(0)), Seq(to.unwrap_or(u64::MAX))), *format, live)
         }
-        JournalCommand::Copy { from, to, node } => copy(from, to, NodeId(*node), live),
+        JournalCommand::Copy { from, to, node } => copy_for(to, *node).and_then(|node| copy(from, to, node, live)),
     };
     match result {
         Ok(code) => code,
@@ -543,6 +544,25 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
     Err(Failure::Message(format!("stopped: {why} (`seqcast journal verify` tells the rest)")))
 }
 
+/// The node a copy into `to` is for: `--node`, or the ID of `to`'s name
+/// (`--journal DIR` keeps node ID's journal in DIR/node-ID), which must
+/// agree: a node refuses to start on another node's journal.
+fn copy_for(to: &std::path::Path, node: Option<u16>) -> Result<NodeId, Failure> {
+    let named = to.file_name().and_then(|n| n.to_str()?.strip_prefix("node-")?.parse::<u16>().ok());
+    match (node, named) {
+        (Some(node), Some(named)) if node != named => Err(Failure::Message(format!(
+            "{} is node {named}'s journal (`--journal DIR` keeps node ID's in DIR/node-ID), but --node is {node}: \
+             node {named} would refuse to start on a journal of node {node}",
+            to.display()
+        ))),
+        (Some(node), _) | (None, Some(node)) => Ok(NodeId(node)),
+        (None, None) => Err(Failure::Message(format!(
+            "give --node ID: the node the copy is for ({} is not named node-ID, as `--journal DIR` names DIR/node-ID)",
+            to.display()
+        ))),
+    }
+}
+
 fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(from)?;
     let reports = again_if_deleted(live, || journal::inspect(from))?;
@@ -672,6 +692,22 @@ fn line(entry: &Entry<'_>, format: Format) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--node` is the ID of TO's name unless given; one that differs
+    /// would make a journal the node it lies for refuses.
+    #[test]
+    fn a_copy_is_for_the_node_its_directory_names() {
+        let at = std::path::Path::new("/j/node-2");
+        assert!(matches!(copy_for(at, None), Ok(NodeId(2))));
+        assert!(matches!(copy_for(at, Some(2)), Ok(NodeId(2))));
+        let Err(Failure::Message(message)) = copy_for(at, Some(0)) else { panic!("a copy for node 0 into node-2") };
+        assert!(message.contains("node 2 would refuse to start on a journal of node 0"), "{message}");
+        assert!(matches!(copy_for(std::path::Path::new("/j/spare"), Some(4)), Ok(NodeId(4))));
+        let Err(Failure::Message(message)) = copy_for(std::path::Path::new("/j/spare"), None) else {
+            panic!("no node for a directory not named node-ID")
+        };
+        assert!(message.starts_with("give --node ID"), "{message}");
+    }
 
     /// An operator: `journal copy` wrote one 64 MiB segment whatever the
     /// source's `--segment-bytes`, so retention could trim nothing of a copy

@@ -347,7 +347,7 @@ pub(super) fn resume_leader(
     let refuse = |why: String| Err(NetError::JournalResume(format!("journal {dir}: {why}")));
     // What an operator can do about it, said where the refusal is.
     let copy = "a leader resumes only a whole log: start it on a copy of a follower's journal that holds it \
-                (`seqcast journal copy --node N FROM TO`, FROM a follower's DIR/node-ID), keeping this one aside";
+                (`seqcast journal copy FROM TO`, FROM a follower's DIR/node-ID, TO this node's), keeping this one aside";
     if let Some((path, seq)) = &recovery.corrupt {
         return refuse(format!("sequence {seq} is corrupt in {}; {copy}", path.display()));
     }
