@@ -352,3 +352,111 @@ impl History {
         }
     }
 }
+
+/// The checker itself: each invariant it checks fails on a history that
+/// breaks it, and a history that breaks none passes. (Simulator runs with
+/// broken members in `sim/tests.rs` show it wired to what members do.)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Client 1's request `request`, its payload one byte.
+    fn submit(history: &mut History, request: u64) -> (u32, u64) {
+        history.submitted(1, request, &[request as u8]);
+        (1, request)
+    }
+
+    /// The leader of `epoch` sent `origin` at `seq`; member 1's first life
+    /// delivered it there.
+    fn stamp_and_deliver(history: &mut History, epoch: u64, seq: u64, origin: (u32, u64)) {
+        let payload = [origin.1 as u8];
+        history.stamped(seq, epoch, seq, origin.0, origin.1, &payload);
+        history.delivered(seq, 0, seq, origin.0, origin.1, &payload);
+    }
+
+    fn broken(history: &History) -> Option<u8> {
+        history.violation().map(|v| v.invariant)
+    }
+
+    /// Two events sequenced, delivered, committed and told: member 1
+    /// delivered both, leader 0 led epoch 1.
+    fn clean() -> History {
+        let mut history = History::default();
+        history.started(NodeId(1));
+        history.leads(0, 1, 0);
+        for seq in 1..=2 {
+            let origin = submit(&mut history, seq);
+            stamp_and_deliver(&mut history, 1, seq, origin);
+            history.announced(seq);
+            history.committed(seq, origin.0, origin.1, seq);
+        }
+        history
+    }
+
+    #[test]
+    fn a_history_that_breaks_nothing_passes() {
+        let mut history = clean();
+        history.finish(10, 3, Ok(()));
+        assert_eq!(history.violation(), None);
+    }
+
+    #[test]
+    fn a_request_sequenced_twice_in_an_epoch_breaks_no_duplicates() {
+        let mut history = clean();
+        history.stamped(5, 1, 3, 1, 2, &[2]);
+        assert_eq!(broken(&history), Some(3), "{:?}", history.violation());
+    }
+
+    /// Two leaders may each sequence an uncommitted request (a failover),
+    /// but no member delivers it twice.
+    #[test]
+    fn a_request_delivered_at_two_sequences_breaks_no_duplicates() {
+        let mut history = clean();
+        history.stamped(5, 2, 3, 1, 2, &[2]);
+        assert_eq!(broken(&history), None, "sent again by the next leader: no delivery yet");
+        history.delivered(6, 0, 3, 1, 2, &[2]);
+        assert_eq!(broken(&history), Some(3), "{:?}", history.violation());
+    }
+
+    /// An event submitted after a client was told seq 5 committed, put
+    /// at seq 3 (a leader that kept a free sequence below its commit).
+    #[test]
+    fn an_event_sequenced_below_a_commit_older_than_it_breaks_real_time_order() {
+        let mut history = clean();
+        let told = submit(&mut history, 5);
+        history.stamped(5, 1, 5, told.0, told.1, &[5]);
+        history.announced(5);
+        history.committed(6, told.0, told.1, 5);
+        let late = submit(&mut history, 3);
+        stamp_and_deliver(&mut history, 1, 3, late);
+        assert_eq!(broken(&history), None, "seen only once the run ends");
+        history.finish(10, 6, Ok(()));
+        assert_eq!(broken(&history), Some(6), "{:?}", history.violation());
+    }
+
+    #[test]
+    fn two_leaders_of_one_epoch_break_fencing() {
+        let mut history = clean();
+        history.leads(5, 1, 0);
+        assert_eq!(broken(&history), None, "the same leader again");
+        history.leads(6, 1, 2);
+        assert_eq!(broken(&history), Some(7), "{:?}", history.violation());
+    }
+
+    #[test]
+    fn a_follower_refusing_a_leader_that_lost_nothing_breaks_fencing() {
+        let mut history = clean();
+        history.epoch_changed(5, 1, 2, None);
+        assert_eq!(broken(&history), Some(7), "{:?}", history.violation());
+    }
+
+    #[test]
+    fn a_run_that_never_converges_or_a_member_left_behind_breaks_liveness() {
+        let mut history = clean();
+        history.finish(10, 3, Err("clients still waiting".into()));
+        assert_eq!(broken(&history), Some(8), "{:?}", history.violation());
+        let mut history = clean();
+        history.finish(10, 4, Ok(()));
+        assert_eq!(broken(&history), Some(8), "member 1 ended at 3 of 4: {:?}", history.violation());
+    }
+}

@@ -325,6 +325,8 @@ enum Bug {
     /// follows with the next sequence, as a member reading its journal one
     /// record off would.
     ServesNextSeq,
+    /// Sends no ACK: nothing it holds counts toward a commit.
+    SendsNoAck,
 }
 
 impl SimNode for Broken {
@@ -376,7 +378,13 @@ impl SimNode for Broken {
         {
             self.inner.handle_durable(self.appended);
         }
-        self.inner.poll_transmit(now, buf)
+        loop {
+            let transmit = self.inner.poll_transmit(now, buf)?;
+            let ack = wire::parse(&buf[..transmit.len]).is_ok_and(|d| d.header.kind() == wire::Kind::Ack);
+            if !(ack && matches!(self.bug, Bug::SendsNoAck)) {
+                return Some(transmit);
+            }
+        }
     }
     fn journal_claim(&self) -> Option<JournalClaim> {
         let claim = self.inner.journal_claim();
@@ -534,6 +542,18 @@ fn seeds_that_once_failed_hold_every_invariant() {
     ];
     for (name, config) in seeds {
         assert_eq!(sim::run(&config).violation, None, "seed {name}");
+    }
+}
+
+/// Followers that never ACK commit nothing: the clients wait for good,
+/// and the run ends unconverged (the same seeds pass with the real members).
+#[test]
+fn the_checker_catches_a_cluster_that_commits_nothing() {
+    let factory = broken(Bug::SendsNoAck);
+    for seed in 0..20 {
+        assert_eq!(sim::run(&SimConfig::mixed(seed)).violation, None, "seed {seed} with the real members");
+        let violation = sim::run_with(&SimConfig::mixed(seed), &factory).violation;
+        assert_eq!(violation.as_ref().map(|v| v.invariant), Some(8), "seed {seed}: {violation:?}");
     }
 }
 
