@@ -323,3 +323,47 @@ fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until
     assert_eq!(again.poll_truncate(), Some(Seq(3)), "its uncommitted 4 dropped, to be taken from the new log");
     assert_eq!(deliveries(&mut again), ["4 [101]"]);
 }
+
+/// A sequencer at `--sync batch` counts itself once its write is synced,
+/// after its DATA went out. A follower of quorum 2 that journals nothing
+/// (or at `--sync none`) would infer by its own settings that what it
+/// holds is committed, and deliver an event that sequencer's power loss
+/// takes away (its next epoch numbers that sequence afresh). Its leader's
+/// frames say to wait for the commit it announces (`TOLD`), and it does.
+#[test]
+fn a_follower_waits_for_the_commit_of_a_sequencer_that_syncs_after_it_sends() {
+    let three = |epoch, journal| Config { nodes: 3, quorum: 2, journal, epoch: Epoch(epoch), ..Config::default() };
+    for own in [three(0, false), Config { journal_syncs: false, ..three(0, true) }] {
+        assert!(own.followers_infer_commit(), "by its own settings it would infer");
+        let mut leader = Leader::new(three(5, true), 0).unwrap();
+        let mut follower = Follower::new(own.clone(), NodeId(1), 0).unwrap();
+        let mut client = Client::new(own.clone(), ClientId(9), addr(LEADER)).unwrap();
+        submit_and_deliver(&mut client, &mut leader, &mut follower, b"a", 10);
+        assert_eq!(deliveries(&mut follower), Vec::<String>::new(), "not before its leader's disk holds it");
+        assert_eq!(follower.commit(), Seq(0));
+        // Synced and ACKed (once written, by a follower that journals):
+        // the leader commits 1 and says so.
+        let seq = leader.poll_append().unwrap().event.header.seq();
+        leader.handle_durable(seq);
+        if own.journal {
+            assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), Some(seq));
+            follower.handle_durable(seq);
+        }
+        let mut buf = vec![0; 2048];
+        let ack = follower.poll_transmit(20, &mut buf).unwrap();
+        leader.handle_datagram(20, addr(FOLLOWER), &buf[..ack.len]);
+        assert_eq!(leader.commit(), Seq(1));
+        for (dest, bytes) in leader_out(&mut leader, 20) {
+            if dest == Dest::Group {
+                follower.handle_datagram(20, addr(LEADER), &bytes);
+            }
+        }
+        assert_eq!(deliveries(&mut follower), ["1 [97]"]);
+    }
+    // A leader that writes before it sends lets them infer, as before.
+    let mut leader = Leader::new(Config { journal_syncs: false, ..three(5, true) }, 0).unwrap();
+    let mut follower = Follower::new(three(0, false), NodeId(1), 0).unwrap();
+    let mut client = Client::new(three(0, false), ClientId(9), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut leader, &mut follower, b"a", 10);
+    assert_eq!(deliveries(&mut follower), ["1 [97]"]);
+}

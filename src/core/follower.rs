@@ -11,8 +11,8 @@ use super::{
     Peers, Rejects, Seq, Transmit, admits, parse,
 };
 use crate::wire::{
-    Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX,
-    SENDER_CLIENT, SeqRange, Unrecoverable, emit,
+    Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, FLAG_TOLD, Frame, FrameWriter, Header, Kind,
+    NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, Unrecoverable, emit,
 };
 
 /// An idle follower ACKs a HEARTBEAT at least this often (PROTOCOL.md): its
@@ -270,6 +270,11 @@ pub struct Follower {
     repairs_asked_at: Option<Nanos>,
     /// When a frame of this leader last arrived.
     heard_at: Nanos,
+    /// The leader's last frame said that its followers infer no commits
+    /// ([`FLAG_TOLD`]: it counts itself only once its write is synced, or
+    /// its quorum needs more than one follower); before any frame, this
+    /// follower's own settings decide for what its journal holds.
+    leader_told: bool,
     /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
     /// has answered yet; `None` once one came, or once nothing asked for
     /// is missing.
@@ -410,6 +415,7 @@ impl Follower {
             repair_gap_ns: 0,
             repairs_asked_at: None,
             heard_at: now,
+            leader_told: false,
             unanswered_since: None,
             ack_due: false,
             ack_urgent: false,
@@ -655,14 +661,15 @@ impl Follower {
 
     /// Highest sequence known committed: heard from the leader or, without
     /// failover and when this follower's ACK completes a quorum by itself
-    /// ([`Config::followers_infer_commit`]), all it holds (without failover
-    /// it holds only its one leader's log).
+    /// ([`Config::followers_infer_commit`]) and its leader's frames do not
+    /// say otherwise ([`FLAG_TOLD`]), all it holds (without failover it
+    /// holds only its one leader's log).
     pub fn commit(&self) -> Seq {
         Seq(self.known_commit())
     }
 
     fn known_commit(&self) -> u64 {
-        let infer = self.config.followers_infer_commit() && !self.observer;
+        let infer = self.config.followers_infer_commit() && !self.observer && !self.leader_told;
         if infer { self.commit.max(self.window.held()) } else { self.commit }
     }
 
@@ -841,6 +848,7 @@ impl Follower {
             return;
         }
         self.heard_at = now;
+        self.leader_told = datagram.header.flags.get() & FLAG_TOLD != 0;
         if self.leader_addr != Some(from) {
             // A first ACK tells a leader where this follower is (its repairs
             // go where ACKs come from), even before it holds anything.

@@ -12,8 +12,8 @@ use super::{
     Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
-    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_RESENT, Frame, FrameWriter, Header, Heartbeat, Kind,
-    SENDER_CLIENT, Submit, emit,
+    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_RESENT, FLAG_TOLD, Frame, FrameWriter, Header,
+    Heartbeat, Kind, SENDER_CLIENT, Submit, emit,
 };
 
 /// The highest request number a leader takes: a client numbering from 1
@@ -330,7 +330,13 @@ impl Leader {
             me,
             promoted: false,
             lost_end: 0,
-            header: Header { token: config.shape().into(), ..Header::new(Kind::Data, me.0, config.cluster_id, epoch) },
+            header: Header {
+                token: config.shape().into(),
+                // Followers that would infer commits by their own settings
+                // learn that they may not from this leader.
+                flags: if config.followers_infer_commit() { 0 } else { FLAG_TOLD }.into(),
+                ..Header::new(Kind::Data, me.0, config.cluster_id, epoch)
+            },
             ring,
             quorum: config.quorum(),
             held: vec![0; nodes],

@@ -20,6 +20,14 @@ pub const FLAG_RESENT: u16 = 1;
 /// UNRECOVERABLE: not from this member).
 pub const FLAG_SERVED: u16 = 1;
 
+/// Header `flags` bit of every frame a leader sends whose followers must
+/// not infer commits (PROTOCOL.md, "Commits a follower may infer"): it
+/// counts itself in a quorum only once its write is synced, after its
+/// DATA went out, or the quorum needs more than one follower, or members
+/// elect. A follower delivers then only what the leader says committed,
+/// whatever its own settings would allow.
+pub const FLAG_TOLD: u16 = 2;
+
 /// Body header of SUBMIT: the records that follow carry `client` and the
 /// request numbers `request`, `request + 1`, … in order; they are unstamped.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

@@ -36,7 +36,8 @@ pub struct Header {
     /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST,
     /// [`FLAG_RESENT`](super::FLAG_RESENT) on a SUBMIT,
     /// [`FLAG_SERVED`](super::FLAG_SERVED) on a NAK, RETRANSMIT or UNRECOVERABLE, a
-    /// [`Durability`](crate::types::Durability) on an ACK); zero otherwise.
+    /// [`Durability`](crate::types::Durability) on an ACK,
+    /// [`FLAG_TOLD`](super::FLAG_TOLD) on a leader's frames); zero otherwise.
     pub flags: U16,
     /// Node id of the sender, [`SENDER_CLIENT`] or [`SENDER_OBSERVER`].
     pub sender: U16,
