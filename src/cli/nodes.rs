@@ -340,6 +340,11 @@ impl RejectWatch {
                         "; if it comes from a member of this cluster, its cluster file and this node's list \
                          different nodes (node.N lines, --nodes): give every member the same file",
                     ),
+                    "too_long" => (
+                        "warning",
+                        "; its sender runs with a larger payload_max (--payload-max) than this node, whose slots \
+                         cannot hold the events it sends: give every node of the cluster the same",
+                    ),
                     "elsewhere" => (
                         "warning",
                         "; a leader's frames from another address than its node.N in the cluster file: recorded \

@@ -1286,6 +1286,10 @@ impl Follower {
                 }
                 Insert::Duplicate => self.stats.duplicates += 1,
                 Insert::Beyond => self.stats.beyond_window += 1,
+                Insert::TooLong => {
+                    self.rejects.too_long += 1;
+                    break;
+                }
             }
         }
         if let Some(seq) = repaired {
@@ -1691,6 +1695,10 @@ impl Follower {
                         }
                         Insert::Duplicate => self.stats.duplicates += 1,
                         Insert::Beyond => self.stats.beyond_window += 1,
+                        Insert::TooLong => {
+                            self.rejects.too_long += 1;
+                            break;
+                        }
                     }
                 }
                 // Retries above what it brought wait while it keeps serving.
@@ -2365,5 +2373,52 @@ mod redirect_tests {
         assert_eq!(answers.len(), REDIRECTS_MAX, "{answers:?}");
         assert_eq!(follower.stats().submits_redirected, 20);
         assert_eq!(follower.poll_timeout(), None, "no leader to ACK, nothing owed");
+    }
+}
+
+#[cfg(test)]
+mod payload_tests {
+    use super::*;
+    use crate::core::{Client, ClientId, Leader};
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// A spec reader: a follower started with a smaller `payload_max` than
+    /// its leader's stopped on an assertion (a record longer than its
+    /// window's slots) at the first large event. It takes what came before
+    /// it and counts the frame as `too_long`.
+    #[test]
+    fn a_follower_drops_an_event_longer_than_its_payload_max_and_goes_on() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch(5), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let small = Config { epoch: Epoch::ZERO, payload_max: 64, ..config.clone() };
+        let mut follower = Follower::new(small, NodeId(1), 0).unwrap();
+        let mut client = Client::new(Config { epoch: Epoch::ZERO, ..config }, ClientId(9), addr(7002)).unwrap();
+        let mut buf = vec![0; 2048];
+        for payload in [&b"a"[..], &[7; 200], b"c"] {
+            client.submit(payload).unwrap();
+        }
+        let now = 1_000_000;
+        while let Some(t) = client.poll_transmit(now, &mut buf) {
+            leader.handle_datagram(now, addr(7002), &buf[..t.len]);
+        }
+        let mut frames = 0;
+        while let Some(t) = leader.poll_transmit(now, &mut buf) {
+            if t.dest == Dest::Group {
+                follower.handle_datagram(now, addr(7001), &buf[..t.len]);
+                frames += 1;
+            }
+        }
+        assert!(frames > 0);
+        assert_eq!(leader.seq_next(), Seq(4));
+        assert_eq!(follower.rejects().too_long, 1);
+        let delivered: Vec<u64> = std::iter::from_fn(|| match follower.poll_event()? {
+            Event::Deliver(e) => Some(e.header.seq.get()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+        assert_eq!(delivered, [1]);
     }
 }

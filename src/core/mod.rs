@@ -124,6 +124,10 @@ pub struct Rejects {
     /// in the cluster file (with failover, where the file names every
     /// member): recorded and replayed from elsewhere.
     pub elsewhere: u64,
+    /// A DATA or RETRANSMIT with a record longer than this node's
+    /// `payload_max` allows: its sender runs with a larger one (every node
+    /// of a cluster must share it). The records before it were taken.
+    pub too_long: u64,
 }
 
 impl Rejects {
@@ -139,6 +143,7 @@ impl Rejects {
             + self.election
             + self.other_shape
             + self.elsewhere
+            + self.too_long
     }
 
     /// Every count with its reason's name, the wire's first.
@@ -154,6 +159,7 @@ impl Rejects {
             ("election", self.election),
             ("other_shape", self.other_shape),
             ("elsewhere", self.elsewhere),
+            ("too_long", self.too_long),
         ]);
         reasons
     }
@@ -173,6 +179,7 @@ impl Rejects {
         sum.election += other.election;
         sum.other_shape += other.other_shape;
         sum.other_shape_seen = other.other_shape_seen.or(sum.other_shape_seen);
+        sum.too_long += other.too_long;
         sum.elsewhere += other.elsewhere;
         sum
     }

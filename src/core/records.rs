@@ -35,6 +35,11 @@ impl Records {
         }
     }
 
+    /// The longest record a slot holds.
+    pub(super) fn slot_len(&self) -> usize {
+        self.slot_len
+    }
+
     /// Copies `record` into slot `index`; returns it where it now lies.
     ///
     /// # Panics

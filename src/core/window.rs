@@ -31,6 +31,9 @@ pub(super) enum Insert {
     Duplicate,
     /// Beyond the window: dropped, to be NAKed once the window reaches it.
     Beyond,
+    /// Longer than a slot: dropped (its sender runs with a larger
+    /// `payload_max`).
+    TooLong,
 }
 
 /// What [`Window::pop`] hands out, in sequence order.
@@ -255,10 +258,10 @@ impl Window {
     }
 
     /// Keeps the record of `seq` if it is new and fits.
-    ///
-    /// # Panics
-    /// If `record` is longer than a slot.
     pub(super) fn insert(&mut self, seq: u64, record: &[u8]) -> Insert {
+        if record.len() > self.records.slot_len() {
+            return Insert::TooLong;
+        }
         if seq < self.base || matches!(self.slot(seq), Slot::Present | Slot::Lost) {
             return Insert::Duplicate;
         }
