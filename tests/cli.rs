@@ -304,15 +304,16 @@ fn a_closed_pipe_ends_the_output_quietly() {
     use std::io::{BufRead, BufReader};
     use std::os::unix::process::ExitStatusExt;
     use std::process::{Command, Stdio};
-    for (program, args) in [(SEQCAST, &["sim", "--seeds", "3000"][..]), (SEQCAST, &["--help"][..])] {
-        let mut child = Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{args:?}: {:?}", out.status);
-    }
+    // (Output that fits the pipe's buffer, as `--help` does, is all written
+    // before the reader goes: only a long one can meet a closed pipe.)
+    let args = ["sim", "--seeds", "3000"];
+    let mut child = Command::new(SEQCAST).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{:?}", out.status);
 }
 
 /// `seqcast keys` makes files only their owner reads, never overwrites one,

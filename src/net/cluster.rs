@@ -505,19 +505,19 @@ mod tests {
         assert_eq!(interface, Ipv4Addr::new(127, 0, 0, 3));
     }
 
+    /// The example cluster file OPERATIONS.md opens with, as written there.
     #[test]
     fn the_documented_example_parses() {
-        let text = "# c\ncluster_id = 7\ngroup = 239.255.0.1:7400 # g\nttl = 1\nquorum = 2\nleader = 0\n\
-                    node.1 = 198.18.0.2:7401\nnode.0 = 198.18.0.1:7401\nnode.2 = 198.18.0.3:7401\n";
+        let doc = include_str!("../../docs/OPERATIONS.md");
+        let start = doc.find("```text\n# cluster.conf\n").expect("OPERATIONS.md's example") + "```text\n".len();
+        let text = &doc[start..][..doc[start..].find("```").unwrap()];
         let file = ClusterFile::parse(text).unwrap();
         let settings = &file.settings;
-        assert_eq!(
-            (settings.cluster_id, settings.ttl, settings.quorum, settings.leader),
-            (Some(7), Some(1), Some(2), Some(0))
-        );
+        assert_eq!((settings.cluster_id, settings.ttl, settings.quorum), (Some(7), Some(1), Some(2)));
         assert_eq!(file.settings.group, Some("239.255.0.1:7400".parse().unwrap()));
+        assert!(file.settings.key_file.is_some());
         assert_eq!(file.nodes.len(), 3);
-        assert_eq!(file.nodes[1], "198.18.0.2:7401".parse().unwrap());
+        assert_eq!(file.nodes[1], "192.0.2.11:7401".parse().unwrap());
     }
 
     #[test]

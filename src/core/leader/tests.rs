@@ -229,7 +229,7 @@ proptest::proptest! {
         let mut followers: Vec<_> =
             (1..nodes).map(|i| Follower::new(config.clone(), NodeId(i), 0).unwrap()).collect();
         let mut buf = vec![0; config.mtu];
-        let mut now = 0u64;
+        let (mut now, mut told) = (0u64, 0u64);
         for step in steps {
             now += 1_000;
             match step {
@@ -247,29 +247,61 @@ proptest::proptest! {
                         leader.handle_datagram(now, addr(10 + f as u16), &buf[..t.len]);
                     }
                 }
-                Step::Send => {
-                    while let Some(t) = leader.poll_transmit(now, &mut buf) {
-                        let bytes = buf[..t.len].to_vec();
-                        if let crate::wire::Frame::Commit(commit) = crate::wire::parse(&bytes).unwrap().frame {
-                            let known = followers.iter().map(Follower::commit).min().unwrap().get();
-                            for run in commit.runs {
-                                let last = run.seq.get() + u64::from(run.count.get()) - 1;
-                                proptest::prop_assert!(
-                                    last <= known,
-                                    "a client told of seq {} while a follower knew of {}", last, known
-                                );
-                            }
-                        }
-                        if t.dest == Dest::Group {
-                            for follower in &mut followers {
-                                follower.handle_datagram(now, addr(1), &bytes);
-                            }
-                        }
-                    }
+                Step::Send => send_checking_commits(&mut leader, &mut followers, now, &mut told)?,
+            }
+        }
+        // Then one more event, carried to its commit: every case checks a
+        // COMMIT at least.
+        let mut last = crate::core::Client::new(config.clone(), ClientId(99), addr(1)).unwrap();
+        last.submit(b"e").unwrap();
+        while let Some(t) = last.poll_transmit(now, &mut buf) {
+            leader.handle_datagram(now, addr(199), &buf[..t.len]);
+        }
+        let before = told;
+        for _ in 0..4 {
+            now += 1_000;
+            send_checking_commits(&mut leader, &mut followers, now, &mut told)?;
+            for (f, follower) in followers.iter_mut().enumerate() {
+                while let Some(t) = follower.poll_transmit(now, &mut buf) {
+                    leader.handle_datagram(now, addr(10 + f as u16), &buf[..t.len]);
                 }
             }
         }
+        proptest::prop_assert!(told > before, "no COMMIT for the last event");
     }
+}
+
+/// Sends all the leader has; each COMMIT runs must not pass what every
+/// follower already knows committed (counted in `told`).
+fn send_checking_commits(
+    leader: &mut Leader,
+    followers: &mut [Follower],
+    now: Nanos,
+    told: &mut u64,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let mut buf = vec![0; 1472];
+    while let Some(t) = leader.poll_transmit(now, &mut buf) {
+        let bytes = buf[..t.len].to_vec();
+        if let crate::wire::Frame::Commit(commit) = crate::wire::parse(&bytes).unwrap().frame {
+            let known = followers.iter().map(Follower::commit).min().unwrap().get();
+            for run in commit.runs {
+                let last = run.seq.get() + u64::from(run.count.get()) - 1;
+                proptest::prop_assert!(
+                    last <= known,
+                    "a client told of seq {} while a follower knew of {}",
+                    last,
+                    known
+                );
+                *told += 1;
+            }
+        }
+        if t.dest == Dest::Group {
+            for follower in followers.iter_mut() {
+                follower.handle_datagram(now, addr(1), &bytes);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every datagram the leader has to send at `now`.
@@ -740,28 +772,36 @@ fn an_observers_nak_is_answered_only_with_its_addresss_token() {
         buf.truncate(len);
         buf
     };
-    let kinds = |leader: &mut Leader, now: Nanos| -> Vec<(Kind, Dest, u32)> {
+    let sent = |leader: &mut Leader, now: Nanos| -> Vec<(Kind, Dest, u32, usize)> {
         let mut buf = vec![0; 1472];
         std::iter::from_fn(|| {
             let t = leader.poll_transmit(now, &mut buf)?;
             let header = crate::wire::parse(&buf[..t.len]).unwrap().header;
-            Some((Kind::from(header.kind), t.dest, header.token.get()))
+            Some((Kind::from(header.kind), t.dest, header.token.get(), t.len))
         })
         .collect()
     };
+    let kinds = |leader: &mut Leader, now: Nanos| -> Vec<(Kind, Dest, u32)> {
+        sent(leader, now).into_iter().map(|(kind, dest, token, _)| (kind, dest, token)).collect()
+    };
     let (tail, victim) = (addr(30), addr(666));
     leader.handle_datagram(100, tail, &observer_nak(0));
-    let hello = kinds(&mut leader, 100);
-    let [(Kind::Busy, dest, token)] = hello[..] else { panic!("{hello:?}") };
+    let hello = sent(&mut leader, 100);
+    let [(Kind::Busy, dest, token, len)] = hello[..] else { panic!("{hello:?}") };
     assert_eq!(dest, Dest::Unicast(tail));
+    assert!(len <= observer_nak(0).len(), "a {len}-byte hello for a {}-byte NAK", observer_nak(0).len());
     // With its token the tail is answered.
     leader.handle_datagram(200, tail, &observer_nak(token));
     assert_eq!(kinds(&mut leader, 200), [(Kind::Retransmit, Dest::Unicast(tail), config.shape())]);
     // The same NAK replayed from the victim's address: a hello, nothing more.
     let later = 200 + config.repair_linger_ns + 1;
     leader.handle_datagram(later, victim, &observer_nak(token));
-    let answered = kinds(&mut leader, later);
-    assert!(matches!(answered[..], [(Kind::Busy, Dest::Unicast(to), _)] if to == victim), "{answered:?}");
+    let answered = sent(&mut leader, later);
+    let nak = observer_nak(token).len();
+    assert!(
+        matches!(answered[..], [(Kind::Busy, Dest::Unicast(to), _, len)] if to == victim && len <= nak),
+        "{answered:?}"
+    );
     assert_eq!(leader.stats().observer_hellos_sent, 2);
     // A token is good in the 10-second window it was given in and the next,
     // then stale: the tail gets a hello again, and is answered with the new one.

@@ -724,10 +724,23 @@ fn a_leader_frame_replayed_from_elsewhere_diverts_no_ack() {
     let mut two = following_node_0(&config);
     let elsewhere = SocketAddr::from(([127, 0, 0, 1], 9999));
     two.handle_datagram(2 * MS, elsewhere, &data_of_node_0(&config));
+    assert_eq!(two.rejects().elsewhere, 1);
+    // Its next ACK (it holds 1, which its leader has not said committed)
+    // goes to the leader's own address.
     let mut buf = vec![0; 1472];
-    while let Some(t) = two.poll_transmit(2 * MS, &mut buf) {
-        assert_ne!(t.dest, crate::core::Dest::Unicast(elsewhere), "{:?}", parse(&buf[..t.len]).unwrap().frame);
+    let mut acks = 0;
+    for now in [2 * MS, 4 * MS] {
+        two.handle_timeout(now);
+        while let Some(t) = two.poll_transmit(now, &mut buf) {
+            let frame = parse(&buf[..t.len]).unwrap();
+            assert_ne!(t.dest, crate::core::Dest::Unicast(elsewhere), "{:?}", frame.frame);
+            if frame.header.kind() == Kind::Ack {
+                assert_eq!(t.dest, crate::core::Dest::Unicast(addr(0)));
+                acks += 1;
+            }
+        }
     }
+    assert!(acks > 0, "no ACK was sent at all");
 }
 
 /// A leader's frame recorded and replayed from elsewhere counted as
