@@ -2097,6 +2097,31 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// `--retain-bytes`: the oldest whole segments go while the records
+    /// kept pass the budget, the newest stay, and the log stays whole.
+    #[test]
+    fn retention_by_bytes_keeps_the_newest_segments_within_the_budget() {
+        let dir = temp_dir("retain-bytes");
+        let budget = 16_384;
+        let (mut journal, _) = Journal::open(JournalOptions { retain_bytes: Some(budget), ..options(&dir) }).unwrap();
+        write(&mut journal, 1..=2000);
+        let kept = seqs(&journal);
+        assert_eq!((kept.first(), kept.last()), (Some(&journal.first().get()), Some(&2000)));
+        assert!(kept.windows(2).all(|w| w[1] == w[0] + 1), "a whole log");
+        let files: Vec<u64> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "journal"))
+            .map(|p| fs::metadata(p).unwrap().len())
+            .collect();
+        let on_disk: u64 = files.iter().sum();
+        // Each segment is 4,096 bytes: the budget, and at most one more
+        // (the oldest goes only when what follows it is over budget too).
+        assert!(on_disk <= budget + 4096 && on_disk >= budget - 4096, "{} segments, {on_disk} bytes", files.len());
+        assert!(journal.first() > Seq(1000), "first kept {}", journal.first());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// The simulator with retention: a node whose journal deleted records
     /// it had not yet delivered (past its commit) skipped them, or
     /// reported them lost, when it restarted on it.
