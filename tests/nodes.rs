@@ -607,6 +607,31 @@ fn refused_restart_without_journal(tag: u8, sync: &str) {
     drop(first);
 }
 
+/// A follower that acknowledges more than the sequencer has sequenced in
+/// its epoch holds a history the sequencer lacks (it was started without
+/// its journal, or on another's): the sequencer commits nothing more,
+/// says so, and exits 3. Here the ACK is made by hand, in follower 1's
+/// name, as such a follower would send it.
+#[test]
+fn a_sequencer_acknowledged_beyond_its_log_stops_with_exit_3() {
+    let mut cluster = Cluster::start_with_leader(50, 2, &["--epoch", "7"]);
+    let report = cluster.load(100, 1000);
+    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
+    let body = wire::Ack { seq_held: 5000.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+    let mut buf = [0u8; 128];
+    let len = wire::emit(&mut buf, &Header::new(Kind::Ack, 1, cluster.cluster_id, Epoch(7)), Kind::Ack, &body).unwrap();
+    let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    socket.send_to(&buf[..len], &cluster.leader_addr).unwrap();
+    assert_eq!(cluster.leader.wait(Duration::from_secs(10)), 3, "{:?}", cluster.leader.output());
+    let said = cluster.leader.line("error: ");
+    assert!(
+        said.starts_with(
+            "follower 1 acknowledged sequence 5000, beyond the 100 this sequencer has sequenced in epoch 7"
+        ),
+        "{said}"
+    );
+}
+
 /// Frames a node must refuse: random bytes, a bad CRC, another cluster's
 /// heartbeat, a truncated frame.
 fn junk(cluster_id: u32) -> Vec<Vec<u8>> {
@@ -1262,6 +1287,34 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
         let mut node = member(id);
         let resumed = node.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then(|| l.to_string()));
         assert!(resumed.contains("sequences 1..=2000, committed up to 2000:"), "member {id}: {resumed}");
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two members whose journals were wiped (a lost disk, a mistaken cleanup)
+/// elect one of them on an empty log: committed events are gone from the
+/// cluster's log. The third, back on its journal, knows them committed,
+/// takes nothing of that leader, says why, and exits 3.
+#[test]
+fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
+    let (dir, conf, journal) = journaled_member_cluster(51);
+    let member = |id: u16| start_member(&dir, id, &["--journal", journal.as_str()]);
+    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    failover_load(&conf, 500, 1000);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    for id in [1, 2] {
+        std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
+    }
+    let mut wiped: Vec<common::Proc> = (1..3).map(member).collect();
+    failover_load(&conf, 10, 1000);
+    let mut zero = member(0);
+    assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
+    let said = zero.line("error: ");
+    assert!(said.contains("from a log that ends at seq 0, but this member knows seq 1..=500 committed"), "{said}");
+    for node in &mut wiped {
         node.stop();
     }
     let _ = std::fs::remove_dir_all(&dir);
