@@ -73,6 +73,10 @@ fn a_forged_nak_sends_nothing_to_its_source() {
     }
     assert_eq!(digests[0], digests[1]);
     assert_eq!(cluster.leader.stop(), 0);
+    // The NAKs were taken (and their repairs sent where follower 1 ACKs
+    // from), not dropped for some other reason.
+    let warned = format!("NAKs in follower 1's name come from {}", victim.local_addr().unwrap());
+    assert!(cluster.leader.output().iter().any(|l| l.contains(&warned)), "{:?}", cluster.leader.output());
 }
 
 /// The frames issue 16 forged without a key, sent at a cluster that has
