@@ -607,7 +607,9 @@ mod tests {
         assert_eq!((stats.datagrams_out, stats.send_calls), (6, 3));
     }
 
-    /// A heartbeat: due a millisecond after the last datagram it heard.
+    /// A heartbeat: due 100 ms after the last datagram it heard (far more
+    /// than a test thread is held off a busy CPU between two turns, which
+    /// would count as a deadline moved close enough to arm again).
     struct Beat {
         due: Nanos,
         fired_at: Option<Nanos>,
@@ -615,7 +617,7 @@ mod tests {
 
     impl Machine for Beat {
         fn handle_datagram(&mut self, now: Nanos, _: SocketAddr, _: &[u8]) {
-            self.due = now + 1_000_000;
+            self.due = now + 100_000_000;
         }
         fn handle_timeout(&mut self, now: Nanos) {
             self.fired_at = Some(now);
