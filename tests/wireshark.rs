@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{Proc, SEQCAST, run, strings};
 use seqcast::core::Epoch;
-use seqcast::wire::{Header, Heartbeat, Kind, emit};
+use seqcast::wire::{FLAG_TOLD, Header, Heartbeat, Kind, emit};
 
 fn tshark(args: &[&str]) -> (i32, String) {
     run("tshark", &strings(args))
@@ -56,8 +56,9 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
     // A HEARTBEAT of cluster 0 to a port nobody uses, until the capture
     // shows one: the demo's first DATA must not go out before capturing
     // begins (it once did: sequences 1..=3 missing from the capture).
+    // (Marked TOLD, which the dissector must name.)
     let probe = {
-        let header = Header::new(Kind::Heartbeat, 0, 0, Epoch(1));
+        let header = Header { flags: FLAG_TOLD.into(), ..Header::new(Kind::Heartbeat, 0, 0, Epoch(1)) };
         let body = Heartbeat {
             seq_next: 1.into(),
             commit: 0.into(),
@@ -125,6 +126,16 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
         tshark(&["-X", &script, "-r", pcap, "-Y", "seqcast.bad_len", "-T", "fields", "-e", "frame.number"]);
     let bad_frames = bad.lines().filter(|l| l.trim().parse::<u64>().is_ok()).count();
     assert_eq!((code, bad_frames), (0, 0), "packets whose datagrams' lengths did not add up:\n{bad}");
+    // Flags by kind: the probe's TOLD; the followers' ACKs promise what
+    // they hold in memory (no journal).
+    for (filter, what) in [
+        ("seqcast.flags.told == 1", "the probe HEARTBEAT's TOLD"),
+        ("seqcast.kind == 4 && seqcast.flags.durability == 0", "an ACK's durability"),
+    ] {
+        let (code, found) = tshark(&["-X", &script, "-r", pcap, "-Y", filter, "-T", "fields", "-e", "frame.number"]);
+        assert_eq!(code, 0, "{found}");
+        assert!(found.lines().any(|l| l.trim().parse::<u64>().is_ok()), "{what} not decoded ({filter})");
+    }
     // DATA's sequence numbers are what the followers delivered: 1..=2000.
     let (code, seqs) =
         tshark(&["-X", &script, "-r", pcap, "-Y", "seqcast.kind == 2", "-T", "fields", "-e", "seqcast.event.seq"]);

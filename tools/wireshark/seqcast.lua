@@ -17,7 +17,8 @@ local kinds = {
 }
 local busy_reasons = {
   [1] = "in-flight window full", [2] = "client table full", [3] = "request skipped (gap)",
-  [4] = "epoch changed / in doubt", [5] = "not the leader", [6] = "refused (payload over payload_max)",
+  [4] = "epoch changed / in doubt", [5] = "not the leader",
+  [6] = "refused (payload over payload_max, request 0, or request past 2^63 - 1)",
   [7] = "hello (echo the header's token)", [8] = "client id in use by another process",
 }
 
@@ -26,6 +27,12 @@ local f = {
   version = ProtoField.uint8("seqcast.version", "Version"),
   kind = ProtoField.uint8("seqcast.kind", "Kind", base.DEC, kinds),
   flags = ProtoField.uint16("seqcast.flags", "Flags", base.HEX),
+  told = ProtoField.bool("seqcast.flags.told", "TOLD (bit 1): followers infer no commit of this leader's log"),
+  served = ProtoField.bool("seqcast.flags.served", "SERVED (bit 0): history from a member that does not lead"),
+  resent = ProtoField.bool("seqcast.flags.resent", "RESENT (bit 0): its first request went before to another member"),
+  forced = ProtoField.bool("seqcast.flags.forced", "FORCED (bit 0): asked by an operator"),
+  durability = ProtoField.uint16("seqcast.flags.durability", "Durability promised (bits 0-1)", base.DEC,
+    { [0] = "held in memory", [1] = "written, not synced", [2] = "synced", [3] = "synced" }),
   sender = ProtoField.uint16("seqcast.sender", "Sender", base.DEC, { [0xffff] = "client", [0xfffe] = "observer" }),
   len = ProtoField.uint32("seqcast.len", "Length"),
   crc = ProtoField.uint32("seqcast.crc", "CRC-32", base.HEX),
@@ -160,7 +167,16 @@ local function dissect_one(buf, pinfo, root)
   local len = buf(8, 4):le_uint()
   local tree = root:add(p, buf(), "seqcast, " .. (kinds[kind] or ("kind " .. kind)))
   tree:add_le(f.magic, buf(0, 2)); tree:add(f.version, buf(2, 1)); tree:add(f.kind, buf(3, 1))
-  tree:add_le(f.flags, buf(4, 2)); tree:add_le(f.sender, buf(6, 2))
+  local flags, flags_item = buf(4, 2):le_uint(), tree:add_le(f.flags, buf(4, 2))
+  local bit0 = bit32.band(flags, 1) ~= 0
+  if kind == 1 then flags_item:add(f.resent, bit0)
+  elseif kind == 4 then flags_item:add(f.durability, bit32.band(flags, 3))
+  elseif kind == 16 then flags_item:add(f.forced, bit0) end
+  if kind == 5 or kind == 6 or kind == 9 then flags_item:add(f.served, bit0) end
+  if kind == 2 or kind == 3 or kind == 6 or kind == 7 or kind == 8 or kind == 9 then
+    flags_item:add(f.told, bit32.band(flags, 2) ~= 0)
+  end
+  tree:add_le(f.sender, buf(6, 2))
   local len_item = tree:add_le(f.len, buf(8, 4))
   local crc_item = tree:add_le(f.crc, buf(12, 4))
   tree:add_le(f.cluster, buf(16, 4)); tree:add_le(f.token, buf(20, 4)); u64(tree, f.epoch, buf, 24)
