@@ -44,7 +44,7 @@ impl<'a> Sim<'a> {
             config,
         };
         for i in 0..usize::from(sim.core.nodes) {
-            let node = Some((sim.factory)(sim.core.clone(), NodeId(i as u16), 0));
+            let node = Some((sim.factory)(sim.core_of(i), NodeId(i as u16), 0));
             let incarnation = sim.history.started(NodeId(i as u16));
             let epoch = sim.core.epoch;
             let (disk, unsynced) = Default::default();
@@ -374,6 +374,7 @@ impl<'a> Sim<'a> {
     /// the records, for the checker once they are on the wire (a leader
     /// journals before it sends).
     pub(super) fn store(&mut self, i: usize) -> Vec<Journaled> {
+        let syncs = self.core_of(i).journal_syncs;
         let slot = &mut self.nodes[i];
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
         // A claim that is not whole is written before the truncation it was
@@ -393,7 +394,7 @@ impl<'a> Sim<'a> {
             let committed = records.max().unwrap_or(0).max(slot.commit_synced.unwrap_or(0)).min(last.get());
             slot.disk.retain(|&seq, _| seq <= last.get());
             slot.unsynced.retain(|&(_, (seq, ..))| seq <= last.get());
-            if committed > 0 && self.config.core.journal_syncs {
+            if committed > 0 && syncs {
                 (slot.commit_file, slot.commit_synced) = (Some(committed), Some(committed));
             } else if committed > 0 {
                 slot.commit_file = Some(committed);
@@ -416,7 +417,7 @@ impl<'a> Sim<'a> {
         if !written.is_empty() {
             slot.write_turns = turn;
             self.paths.journaled += written.len() as u64;
-            if self.config.core.journal_syncs {
+            if syncs {
                 let sync = Fault::Sync(i, self.nodes[i].incarnation, turn);
                 let jitter = match self.config.sync_jitter_ns {
                     0 => 0,
@@ -431,6 +432,13 @@ impl<'a> Sim<'a> {
         }
         self.serve_history(i);
         written
+    }
+
+    /// Member `i`'s configuration: the cluster's, but for a follower's
+    /// durability with [`followers_sync_none`](super::SimConfig::followers_sync_none).
+    pub(super) fn core_of(&self, i: usize) -> crate::core::Config {
+        let follower = self.config.followers_sync_none && usize::from(self.core.leader.0) != i;
+        crate::core::Config { journal_syncs: self.core.journal_syncs && !follower, ..self.core.clone() }
     }
 
     /// Member `i`'s disk synced what it wrote up to its write turn `turn`:

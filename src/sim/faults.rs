@@ -204,7 +204,7 @@ impl Sim<'_> {
                 if self.nodes[i].node.is_none() {
                     // With failover, a member comes back empty into a running
                     // cluster: epoch 0, it learns the leader by listening.
-                    let mut config = self.core.clone();
+                    let mut config = self.core_of(i);
                     if self.config.failover_on() {
                         config.epoch = Epoch::ZERO;
                     }

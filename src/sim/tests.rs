@@ -102,6 +102,32 @@ fn a_sequencer_restarted_alone_from_its_journal_renumbers_nothing() {
     assert!(paths.leader_restarts > 1000 && paths.suffix_dropped > 0, "{paths:?}");
 }
 
+/// A sequencer at `--sync batch` whose followers journal at `--sync none`
+/// (only its disk syncs): it counts itself once its write is synced, after
+/// its DATA went out, and its frames say so (`TOLD`), so its followers
+/// deliver only what it says committed. Restarted alone from its journal,
+/// sometimes short of what it sent (a loss of the power), it renumbers
+/// nothing a follower delivered. Followers that infer commits by their own
+/// settings deliver what its disk then lacks: the checker sees it.
+#[test]
+fn followers_at_sync_none_of_a_sequencer_at_batch_wait_for_its_commit() {
+    let mixed = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        (config.core.journal, config.core.journal_syncs, config.followers_sync_none) = (true, true, true);
+        config.core.deliver = crate::core::Deliver::OnCommit;
+        (config.leader_crashes, config.sync_jitter_ns) = (1 + (seed % 3) as u32, 1_000_000);
+        config
+    };
+    let flags = " --journal --followers-sync-none --deliver commit --leader-crashes N --sync-jitter-us 1000";
+    let paths = run_all(0..300, &mixed, flags);
+    assert!(paths.leader_restarts > 300, "{paths:?}");
+    let factory = broken(Bug::IgnoresTold);
+    let caught: Vec<_> = (0..300).filter_map(|seed| sim::run_with(&mixed(seed), &factory).violation).collect();
+    let durability = caught.iter().filter(|v| matches!(v.invariant, 1 | 5)).count();
+    println!("{} of 300 seeds caught, {durability} as lost or renumbered commits", caught.len());
+    assert!(durability > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+}
+
 /// A leader that counts itself for writes its disk has not synced lets a
 /// commit pass what its journal holds: restarted alone, it numbers those
 /// sequences again. The checker must see it.
@@ -327,6 +353,9 @@ enum Bug {
     ServesNextSeq,
     /// Sends no ACK: nothing it holds counts toward a commit.
     SendsNoAck,
+    /// Reads no `TOLD` in its leader's frames: infers commits by its own
+    /// settings, as every follower did before leaders said so.
+    IgnoresTold,
 }
 
 impl SimNode for Broken {
@@ -346,6 +375,10 @@ impl SimNode for Broken {
                 if kind == Ok(wire::Kind::Data) && bytes.len() > payload_at && bytes[payload_at - 4] != 0 =>
             {
                 bytes[payload_at] ^= 0xff;
+                wire::seal(&mut bytes);
+            }
+            Bug::IgnoresTold if bytes.len() >= 6 && bytes[4] & wire::FLAG_TOLD as u8 != 0 => {
+                bytes[4] &= !(wire::FLAG_TOLD as u8);
                 wire::seal(&mut bytes);
             }
             Bug::LostBelowUnrecoverable if kind == Ok(wire::Kind::Unrecoverable) => {
