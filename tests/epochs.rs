@@ -360,10 +360,70 @@ fn a_follower_waits_for_the_commit_of_a_sequencer_that_syncs_after_it_sends() {
         }
         assert_eq!(deliveries(&mut follower), ["1 [97]"]);
     }
-    // A leader that writes before it sends lets them infer, as before.
+    // A leader that writes before it sends lets them infer.
     let mut leader = Leader::new(Config { journal_syncs: false, ..three(5, true) }, 0).unwrap();
     let mut follower = Follower::new(three(0, false), NodeId(1), 0).unwrap();
     let mut client = Client::new(three(0, false), ClientId(9), addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut leader, &mut follower, b"a", 10);
     assert_eq!(deliveries(&mut follower), ["1 [97]"]);
+}
+
+/// The reverse: a sequencer that lets its followers infer (no journal
+/// here) tells a client of a commit at once, with no HEARTBEAT before it.
+/// A follower journaling at `--sync batch` went by its own settings and
+/// waited to be told: with that sequencer killed after the COMMIT, the
+/// client had been told of an event the follower held and never delivered.
+/// It follows its leader's word now.
+#[test]
+fn a_follower_at_sync_batch_infers_what_a_sequencer_that_lets_it_commits() {
+    let three = |epoch, journal| Config { nodes: 3, quorum: 2, journal, epoch: Epoch(epoch), ..Config::default() };
+    let own = three(0, true);
+    assert!(!own.followers_infer_commit(), "by its own settings it would not infer");
+    let mut leader = Leader::new(three(5, false), 0).unwrap();
+    let mut follower = Follower::new(own.clone(), NodeId(1), 0).unwrap();
+    let mut client = Client::new(own, ClientId(9), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut leader, &mut follower, b"a", 10);
+    // Written (not yet synced: its ACK waits for that), then delivered.
+    assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), Some(Seq(1)));
+    assert_eq!(deliveries(&mut follower), ["1 [97]"]);
+    assert_eq!(follower.commit(), Seq(1));
+}
+
+/// A follower that inferred commits under a sequencer that let it keeps
+/// them known committed when the next sequencer (resumed from its journal,
+/// now at `--sync batch`) marks its frames TOLD: its commit never goes back
+/// below what it delivered.
+#[test]
+fn what_a_follower_inferred_stays_committed_under_a_leader_that_tells() {
+    let three = |epoch, syncs| Config {
+        nodes: 3,
+        quorum: 2,
+        journal: true,
+        journal_syncs: syncs,
+        epoch: Epoch(epoch),
+        ..Config::default()
+    };
+    let mut leader = Leader::new(three(5, false), 0).unwrap();
+    let mut follower = Follower::new(three(0, false), NodeId(1), 0).unwrap();
+    let mut client = Client::new(three(0, false), ClientId(9), addr(LEADER)).unwrap();
+    let mut resume = Leader::resume(three(6, true), 20_000_000_000, Seq(1)).unwrap();
+    for (i, payload) in [b"a", b"b"].iter().enumerate() {
+        submit_and_deliver(&mut client, &mut leader, &mut follower, *payload, 10 + i as u64);
+        let append = leader.poll_append().unwrap();
+        assert!(resume.push(append.event));
+        let seq = follower.poll_append().unwrap().event.header.seq();
+        follower.handle_durable(seq);
+    }
+    assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]"]);
+    assert_eq!(follower.commit(), Seq(2));
+    // Restarted on its journal, 1..=2, knowing nothing committed.
+    let mut resumed = resume.finish(Seq::ZERO);
+    for (dest, bytes) in leader_out(&mut resumed, 20_000_000_000) {
+        if dest == Dest::Group {
+            follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
+        }
+    }
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+    assert_eq!(follower.commit(), Seq(2), "what it delivered stays committed");
+    assert_eq!(deliveries(&mut follower), Vec::<String>::new());
 }

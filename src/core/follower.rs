@@ -272,8 +272,8 @@ pub struct Follower {
     heard_at: Nanos,
     /// The leader's last frame said that its followers infer no commits
     /// ([`FLAG_TOLD`]: it counts itself only once its write is synced, or
-    /// its quorum needs more than one follower); before any frame, this
-    /// follower's own settings decide for what its journal holds.
+    /// its quorum needs more than one follower); before any frame, what
+    /// this follower's own settings say of what its journal holds.
     leader_told: bool,
     /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
     /// has answered yet; `None` once one came, or once nothing asked for
@@ -415,7 +415,7 @@ impl Follower {
             repair_gap_ns: 0,
             repairs_asked_at: None,
             heard_at: now,
-            leader_told: false,
+            leader_told: !config.followers_infer_commit(),
             unanswered_since: None,
             ack_due: false,
             ack_urgent: false,
@@ -661,15 +661,21 @@ impl Follower {
 
     /// Highest sequence known committed: heard from the leader or, without
     /// failover and when this follower's ACK completes a quorum by itself
-    /// ([`Config::followers_infer_commit`]) and its leader's frames do not
-    /// say otherwise ([`FLAG_TOLD`]), all it holds (without failover it
-    /// holds only its one leader's log).
+    /// and its leader's frames let it (no [`FLAG_TOLD`]; before any, its own
+    /// [`Config::followers_infer_commit`]), all it holds (without failover
+    /// it holds only its one leader's log).
     pub fn commit(&self) -> Seq {
         Seq(self.known_commit())
     }
 
     fn known_commit(&self) -> u64 {
-        let infer = self.config.followers_infer_commit() && !self.observer && !self.leader_told;
+        // The leader's settings decide (its frames say), not this
+        // follower's: one that syncs only after it sends marks them TOLD;
+        // one that lets followers infer sends no commit HEARTBEAT before
+        // it tells its clients, so a follower must infer what it holds.
+        // Failover and the quorum are the cluster's, which both share.
+        let infer =
+            !self.observer && !self.leader_told && self.config.failover == Failover::Off && self.config.quorum() <= 2;
         if infer { self.commit.max(self.window.held()) } else { self.commit }
     }
 
@@ -848,7 +854,13 @@ impl Follower {
             return;
         }
         self.heard_at = now;
-        self.leader_told = datagram.header.flags.get() & FLAG_TOLD != 0;
+        let told = datagram.header.flags.get() & FLAG_TOLD != 0;
+        if told && !self.leader_told {
+            // What it inferred under a leader that let it (this one's log
+            // reaches it: it was taken) stays known committed.
+            self.commit = self.known_commit();
+        }
+        self.leader_told = told;
         if self.leader_addr != Some(from) {
             // A first ACK tells a leader where this follower is (its repairs
             // go where ACKs come from), even before it holds anything.
@@ -1697,7 +1709,7 @@ impl Follower {
                         Insert::Beyond => self.stats.beyond_window += 1,
                         Insert::TooLong => {
                             self.rejects.too_long += 1;
-                            break;
+                                    break;
                         }
                     }
                 }
