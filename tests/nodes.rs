@@ -634,6 +634,30 @@ fn a_sequencer_acknowledged_beyond_its_log_stops_with_exit_3() {
     );
 }
 
+/// A tail started with a smaller `--payload-max` than its cluster's: at the
+/// first event it cannot hold it stops, names the sequence and the sizes,
+/// and exits 1 (it once stopped on an assertion, and a first fix left it
+/// asking for that event again for good).
+#[test]
+fn a_tail_whose_payload_max_is_too_small_for_its_clusters_events_says_so_and_exits_1() {
+    let mut cluster = Cluster::start(52);
+    let mut tail_args = common::strings(&["tail", "--from", "1", "--format", "count", "--payload-max", "64"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    tail.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast tail: ").then_some(()));
+    let (code, report) = cluster.load_with(100, 1000, &["--size", "200"]);
+    assert_eq!((code, json_number(&report, "committed")), (0, 100.0), "{report}");
+    assert_eq!(tail.wait(Duration::from_secs(10)), 1, "{:?}", tail.output());
+    let said = tail.line("error: ");
+    assert!(
+        said.starts_with("tail: sequence 1 holds a 200-byte event, more than this node's payload_max (64)"),
+        "{said}"
+    );
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+}
+
 /// Frames a node must refuse: random bytes, a bad CRC, another cluster's
 /// heartbeat, a truncated frame.
 fn junk(cluster_id: u32) -> Vec<Vec<u8>> {

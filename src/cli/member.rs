@@ -319,8 +319,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let replayed = std::cell::Cell::new(0u64);
     // A leader elected on a log short of a commit this member knew: it stops.
     let refused = std::cell::Cell::new(false);
+    let too_long = std::cell::Cell::new(None);
     let result = node.run(
-        &|| net::stop_requested() || refused.get(),
+        &|| net::stop_requested() || refused.get() || too_long.get().is_some(),
         |event, now| match *event {
             MemberEvent::Elected { epoch, commit, log_end } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
@@ -401,6 +402,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             _ => {}
         },
         |member, driver| {
+            too_long.set(too_long.get().or(member.follower().and_then(|f| f.too_long())));
             let asked = member.follower().is_some_and(|f| f.stats().events_asked_of_members > 0);
             lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned, asked);
             let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
@@ -532,6 +534,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     write_histogram(&args.output, &format!("member-{id}-delivery"), node.delivery());
     if member.is_journal_failed() {
         return super::nodes::journal_failed_exit(&format!("member {id}"));
+    }
+    if let Some(first) = too_long.get() {
+        return super::nodes::too_long_exit(&format!("member {id}"), first, resolved.config.payload_max);
     }
     if let Some(short) = member.follower().and_then(|f| f.short_leader()) {
         let leader = member.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));

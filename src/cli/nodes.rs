@@ -832,6 +832,18 @@ pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhi
     }
 }
 
+/// A node stopped by an event longer than its `payload_max` lets it hold
+/// ([`Follower::too_long`](seqcast::core::Follower::too_long)): nothing
+/// from there on can be delivered, so it says why and exits 1.
+pub(super) fn too_long_exit(who: &str, (seq, payload): (Seq, usize), payload_max: usize) -> ExitCode {
+    eprintln!(
+        "error: {who}: sequence {seq} holds a {payload}-byte event, more than this node's payload_max \
+         ({payload_max}) lets it hold: it could deliver nothing from there on, and stops. Every node of a \
+         cluster needs the same payload_max (--payload-max, or payload_max in the cluster file)"
+    );
+    ExitCode::from(1)
+}
+
 /// After the delivery row: the events it delivered that its leader had
 /// sequenced before this node heard it, which that row leaves out.
 pub(super) fn caught_up_line(caught_up: u64) {
@@ -1057,8 +1069,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             Ok(m) => m,
             Err(e) => return fail(e),
         };
+    let too_long = Cell::new(None);
     let result = node.run(
-        &|| net::stop_requested() || restarted.get().is_some(),
+        &|| net::stop_requested() || restarted.get().is_some() || too_long.get().is_some(),
         |event| match event {
             Event::LeaderRestarted { old, new, in_doubt } => restarted.set(Some((*old, *new, *in_doubt))),
             Event::Lost { first, end } => {
@@ -1069,6 +1082,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             Event::Deliver(_) => delivered.set(delivered.get() + 1),
         },
         |follower, driver| {
+            too_long.set(follower.too_long());
             let s = follower.stats();
             silence.tick(s.leader_frames(), &format!("follower {id}"), "");
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
@@ -1134,6 +1148,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     caught_up_line(node.caught_up());
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
+    if let Some(first) = node.follower().too_long() {
+        return too_long_exit(&format!("follower {id}"), first, resolved.config.payload_max);
+    }
     if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
         if last >= short.committed {

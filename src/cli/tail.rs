@@ -275,6 +275,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
         },
         &flush,
         |follower, driver| {
+            if follower.too_long().is_some() {
+                done.set(true);
+            }
             reject_watch.tick("tail", follower.rejects(), driver);
             let asked = follower.stats().events_asked_of_members > 0;
             lost_told.set(lost.get().warn_since("tail", lost_told.get(), asked));
@@ -316,6 +319,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
     if node.follower().rejects().total() > 0 || driver.auth_failed.iter().sum::<u64>() > 0 {
         eprintln!("rejects: {}", super::nodes::rejects_text(node.follower().rejects()));
         eprintln!("io: {}", super::nodes::io_text(node.driver()));
+    }
+    if let Some(first) = node.follower().too_long() {
+        return super::nodes::too_long_exit("tail", first, resolved.config.payload_max);
     }
     let lost = lost.get();
     match (restarted.get(), lost.span) {

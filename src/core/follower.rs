@@ -275,6 +275,8 @@ pub struct Follower {
     /// its quorum needs more than one follower); before any frame, what
     /// this follower's own settings say of what its journal holds.
     leader_told: bool,
+    /// The first event it could not hold (see [`too_long`](Self::too_long)).
+    too_long: Option<(Seq, usize)>,
     /// When the first NAK went that no repair (RETRANSMIT or UNRECOVERABLE)
     /// has answered yet; `None` once one came, or once nothing asked for
     /// is missing.
@@ -416,6 +418,7 @@ impl Follower {
             repairs_asked_at: None,
             heard_at: now,
             leader_told: !config.followers_infer_commit(),
+            too_long: None,
             unanswered_since: None,
             ack_due: false,
             ack_urgent: false,
@@ -692,6 +695,14 @@ impl Follower {
         (follower.observer, follower.commit, follower.seen) = (true, base - 1, base - 1);
         follower.header.token = 0.into();
         Ok(follower)
+    }
+
+    /// The first event its leader (or a member serving history) sent that
+    /// is longer than this node's `payload_max` lets it hold: its sequence
+    /// and its payload's length. It can deliver nothing from there on (the
+    /// nodes' settings differ); the frames are counted as `too_long`.
+    pub fn too_long(&self) -> Option<(Seq, usize)> {
+        self.too_long
     }
 
     /// Highest sequence known to exist.
@@ -1300,6 +1311,7 @@ impl Follower {
                 Insert::Beyond => self.stats.beyond_window += 1,
                 Insert::TooLong => {
                     self.rejects.too_long += 1;
+                    self.too_long.get_or_insert((Seq(seq), event.payload.len()));
                     break;
                 }
             }
@@ -1709,7 +1721,8 @@ impl Follower {
                         Insert::Beyond => self.stats.beyond_window += 1,
                         Insert::TooLong => {
                             self.rejects.too_long += 1;
-                                    break;
+                            self.too_long.get_or_insert((Seq(seq), event.payload.len()));
+                            break;
                         }
                     }
                 }
@@ -2426,6 +2439,7 @@ mod payload_tests {
         assert!(frames > 0);
         assert_eq!(leader.seq_next(), Seq(4));
         assert_eq!(follower.rejects().too_long, 1);
+        assert_eq!(follower.too_long(), Some((Seq(2), 200)));
         let delivered: Vec<u64> = std::iter::from_fn(|| match follower.poll_event()? {
             Event::Deliver(e) => Some(e.header.seq.get()),
             other => panic!("{other:?}"),
