@@ -1339,7 +1339,9 @@ fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
     let mut zero = member(0);
     assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
     let said = zero.line("error: ");
-    assert!(said.contains("from a log that ends at seq 0, but this member knows seq 1..=500 committed"), "{said}");
+    // (All 500 if it still led when stopped; a follower may have heard of
+    // the last commits only in HEARTBEATs that came after.)
+    assert!(said.contains("from a log that ends at seq 0, but this member knows seq 1..="), "{said}");
     for node in &mut wiped {
         node.stop();
     }
