@@ -377,7 +377,12 @@ impl SimNode for Broken {
                 bytes[payload_at] ^= 0xff;
                 wire::seal(&mut bytes);
             }
-            Bug::IgnoresTold if bytes.len() >= 6 && bytes[4] & wire::FLAG_TOLD as u8 != 0 => {
+            Bug::IgnoresTold
+                if matches!(
+                    kind,
+                    Ok(wire::Kind::Data | wire::Kind::Heartbeat | wire::Kind::Retransmit | wire::Kind::Unrecoverable)
+                ) && bytes[4] & wire::FLAG_TOLD as u8 != 0 =>
+            {
                 bytes[4] &= !(wire::FLAG_TOLD as u8);
                 wire::seal(&mut bytes);
             }
