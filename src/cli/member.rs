@@ -535,9 +535,6 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     if member.is_journal_failed() {
         return super::nodes::journal_failed_exit(&format!("member {id}"));
     }
-    if let Some(first) = too_long.get() {
-        return super::nodes::too_long_exit(&format!("member {id}"), first, resolved.config.payload_max);
-    }
     if let Some(short) = member.follower().and_then(|f| f.short_leader()) {
         let leader = member.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
         eprintln!(
@@ -555,6 +552,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             short.committed
         );
         return ExitCode::from(3);
+    }
+    if let Some(first) = too_long.get() {
+        return super::nodes::too_long_exit(&format!("member {id}"), first, resolved.config.payload_max);
     }
     ExitCode::SUCCESS
 }

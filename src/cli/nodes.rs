@@ -1148,9 +1148,6 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     caught_up_line(node.caught_up());
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
-    if let Some(first) = node.follower().too_long() {
-        return too_long_exit(&format!("follower {id}"), first, resolved.config.payload_max);
-    }
     if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
         if last >= short.committed {
@@ -1175,6 +1172,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         return ExitCode::from(3);
     }
     match restarted.get() {
+        None if let Some(first) = node.follower().too_long() => {
+            too_long_exit(&format!("follower {id}"), first, resolved.config.payload_max)
+        }
         None if node.follower().is_journal_failed() => journal_failed_exit(&format!("follower {id}")),
         None => ExitCode::SUCCESS,
         Some((old, new, in_doubt)) => {

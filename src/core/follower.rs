@@ -1311,7 +1311,9 @@ impl Follower {
                 Insert::Beyond => self.stats.beyond_window += 1,
                 Insert::TooLong => {
                     self.rejects.too_long += 1;
-                    self.too_long.get_or_insert((Seq(seq), event.payload.len()));
+                    if seq <= self.deliver_until {
+                        self.too_long.get_or_insert((Seq(seq), event.payload.len()));
+                    }
                     break;
                 }
             }
@@ -1721,7 +1723,9 @@ impl Follower {
                         Insert::Beyond => self.stats.beyond_window += 1,
                         Insert::TooLong => {
                             self.rejects.too_long += 1;
-                            self.too_long.get_or_insert((Seq(seq), event.payload.len()));
+                            if seq <= self.deliver_until {
+                                self.too_long.get_or_insert((Seq(seq), event.payload.len()));
+                            }
                             break;
                         }
                     }
@@ -2446,5 +2450,44 @@ mod payload_tests {
         })
         .collect();
         assert_eq!(delivered, [1]);
+    }
+
+    /// A review: a long event it would never deliver (past `--to`, below
+    /// where a tail starts) stopped a tail that could
+    /// read its whole range. Only one it must deliver counts.
+    #[test]
+    fn a_long_event_it_would_not_deliver_stops_nothing() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch(5), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let small = Config { epoch: Epoch::ZERO, payload_max: 64, ..config.clone() };
+        let mut past_to = Follower::observe(small.clone(), 0, Seq(1)).unwrap();
+        past_to.deliver_until(Seq(100));
+        let mut above = Follower::observe(small, 0, Seq(102)).unwrap();
+        let mut client = Client::new(Config { epoch: Epoch::ZERO, ..config }, ClientId(9), addr(7002)).unwrap();
+        let mut buf = vec![0; 2048];
+        for seq in 1..=102u64 {
+            // 101 is long: past the first tail's --to, below the second's start.
+            client.submit(if seq == 101 { &[7; 200] } else { b"s" }).unwrap();
+            let now = seq * 1_000_000;
+            while let Some(t) = client.poll_transmit(now, &mut buf) {
+                leader.handle_datagram(now, addr(7002), &buf[..t.len]);
+            }
+            while let Some(t) = leader.poll_transmit(now, &mut buf) {
+                match t.dest {
+                    Dest::Group => {
+                        for tail in [&mut past_to, &mut above] {
+                            tail.handle_datagram(now, addr(7001), &buf[..t.len]);
+                        }
+                    }
+                    Dest::Unicast(_) => client.handle_datagram(now, addr(7001), &buf[..t.len]),
+                }
+            }
+            for tail in [&mut past_to, &mut above] {
+                while tail.poll_event().is_some() {}
+            }
+        }
+        assert_eq!(leader.seq_next(), Seq(103));
+        assert_eq!((past_to.too_long(), above.too_long()), (None, None));
+        assert_eq!(past_to.seq_next_delivery(), Seq(101));
     }
 }

@@ -31,8 +31,8 @@ pub(super) enum Insert {
     Duplicate,
     /// Beyond the window: dropped, to be NAKed once the window reaches it.
     Beyond,
-    /// Longer than a slot: dropped (its sender runs with a larger
-    /// `payload_max`).
+    /// New and within the window, but longer than a slot: dropped (its
+    /// sender runs with a larger `payload_max`).
     TooLong,
 }
 
@@ -259,14 +259,14 @@ impl Window {
 
     /// Keeps the record of `seq` if it is new and fits.
     pub(super) fn insert(&mut self, seq: u64, record: &[u8]) -> Insert {
-        if record.len() > self.records.slot_len() {
-            return Insert::TooLong;
-        }
         if seq < self.base || matches!(self.slot(seq), Slot::Present | Slot::Lost) {
             return Insert::Duplicate;
         }
         if seq >= self.end() {
             return Insert::Beyond;
+        }
+        if record.len() > self.records.slot_len() {
+            return Insert::TooLong;
         }
         self.records.put(self.index(seq), record);
         self.set(seq, Slot::Present);
