@@ -658,6 +658,39 @@ fn a_tail_whose_payload_max_is_too_small_for_its_clusters_events_says_so_and_exi
     }
 }
 
+/// DESIGN §6: two clusters on one host, on two groups that share a port,
+/// hear nothing of each other (each socket takes its own group's
+/// datagrams only): neither's followers drop a frame of the other.
+#[test]
+fn two_clusters_on_one_host_and_one_port_hear_nothing_of_each_other() {
+    let mut a = Cluster::start(53);
+    let group = std::net::SocketAddrV4::new(Ipv4Addr::from(u32::from(*a.group.ip()) ^ 1), a.group.port());
+    let out = a.out.join("b");
+    std::fs::create_dir_all(&out).unwrap();
+    let (group, id) = (group.to_string(), (a.cluster_id ^ 0x8000).to_string());
+    let flags = ["--group", group.as_str(), "--cluster-id", id.as_str(), "--nodes", "2"];
+    let node = |role: &[&str]| common::strings(&[role, &["--out", out.to_str().unwrap()], &flags[..]].concat());
+    let mut leader =
+        common::Proc::start("b sequencer", common::SEQCAST, &node(&["sequencer", "--listen", "127.0.0.1:0"]));
+    let leader_addr = leader
+        .wait_for(Duration::from_secs(10), |l| Some(l.split("listening on ").nth(1)?.split(',').next()?.to_string()));
+    let mut follower = common::Proc::start("b follower", common::SEQCAST, &node(&["follower", "--id", "1"]));
+    follower.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast follower").then_some(()));
+    let load =
+        strings(&[&["--leader", &leader_addr, "--count", "2000", "--rate", "2000", "--json"][..], &flags[..]].concat());
+    let b_load = std::thread::spawn(move || run(LOADGEN, &load));
+    let report = a.load(2000, 2000);
+    assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
+    let (code, report) = b_load.join().unwrap();
+    assert_eq!((code, json_number(&report, "committed")), (0, 2000.0), "{report}");
+    for node in a.followers.iter_mut().chain([&mut follower]) {
+        assert_eq!(node.stop(), 0);
+        assert_eq!(node.line("rejects: "), "0 (none)", "{}", node.name);
+        assert!(node.line("digest: ").starts_with("seq 1..=2000 events 2000 lost 0 "), "{}", node.name);
+    }
+    assert_eq!(leader.stop(), 0);
+}
+
 /// Frames a node must refuse: random bytes, a bad CRC, another cluster's
 /// heartbeat, a truncated frame.
 fn junk(cluster_id: u32) -> Vec<Vec<u8>> {
