@@ -997,6 +997,27 @@ fn a_leader_stopping_hands_its_lead_to_the_member_that_acked_the_most() {
     assert_eq!(two.hand_over(3 * MS), None);
 }
 
+/// DESIGN §2's tie: two members that ACKed as much, heard at the same
+/// moment: the lowest id takes the lead. And a leader whose cluster file
+/// gives no member addresses hands over to nobody (it has nowhere to send
+/// the PROMOTE): the others elect as after a silence.
+#[test]
+fn a_leader_stopping_hands_a_tie_to_the_lowest_id_and_nothing_without_addresses() {
+    for (members, handed) in [((0..3).map(addr).collect(), Some(NodeId(1))), (Vec::new(), None)] {
+        let config = Config { members, ..auto() };
+        let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+        let mut client = crate::core::Client::new(config, ClientId(9), addr(0)).unwrap();
+        let mut buf = vec![0; 1472];
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        leader.handle_datagram(10, addr(9), &buf[..submit.len]);
+        drain(&mut leader, 20);
+        leader.handle_datagram(40, addr(2), &ack(2, 1, 1));
+        leader.handle_datagram(40, addr(1), &ack(1, 1, 1));
+        assert_eq!(leader.hand_over(50), handed);
+    }
+}
+
 /// A member whose journal starts at 101 (retention deleted the rest) is
 /// elected. A client it knows nothing of that resends requests past its
 /// first may have had them taken in what was deleted: it cannot place
