@@ -119,11 +119,11 @@ pub struct SimArgs {
     /// may lag another's [default: 0].
     #[arg(long, requires = "journal", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub sync_jitter_us: Option<u64>,
-    /// With --journal, without --failover: the followers journal at `--sync
-    /// none` whatever --sync the sequencer has (a site that syncs only the
-    /// sequencer's disk).
-    #[arg(long, requires = "journal", conflicts_with = "failover")]
-    pub followers_sync_none: bool,
+    /// With --journal, without --failover: the followers' --sync, whatever
+    /// the sequencer's (--sync) is: `none` for a site that syncs only the
+    /// sequencer's disk [default: the sequencer's].
+    #[arg(long, requires = "journal", conflicts_with = "failover", value_enum, value_name = "LEVEL")]
+    pub followers_sync: Option<SimSync>,
     /// With --journal: every member keeps its newest N records and deletes
     /// older ones (as `--retain-events`); a member asked for what it no
     /// longer keeps, or never held, answers UNRECOVERABLE [default: drawn
@@ -182,7 +182,7 @@ impl SimArgs {
         config.cluster_stops = self.cluster_stops.unwrap_or(config.cluster_stops);
         config.claim_losses = self.claim_losses.unwrap_or(config.claim_losses);
         config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
-        config.followers_sync_none = self.followers_sync_none;
+        config.followers_syncs = self.followers_sync.map(|level| level == SimSync::Batch);
         config.retain_events = self.retain_events.unwrap_or(config.retain_events);
         config.archive = self.archive.or(config.archive);
         if let Some(deliver) = self.deliver {
@@ -223,8 +223,10 @@ impl SimArgs {
         if self.sync == SimSync::None {
             flags.push_str(" --sync none");
         }
-        if self.followers_sync_none {
-            flags.push_str(" --followers-sync-none");
+        match self.followers_sync {
+            Some(SimSync::None) => flags.push_str(" --followers-sync none"),
+            Some(SimSync::Batch) => flags.push_str(" --followers-sync batch"),
+            None => {}
         }
         match (self.failover, self.kill_leader) {
             (true, _) => format!(" --failover{flags}"),

@@ -435,10 +435,13 @@ impl<'a> Sim<'a> {
     }
 
     /// Member `i`'s configuration: the cluster's, but for a follower's
-    /// durability with [`followers_sync_none`](super::SimConfig::followers_sync_none).
+    /// durability with [`followers_syncs`](super::SimConfig::followers_syncs).
     pub(super) fn core_of(&self, i: usize) -> crate::core::Config {
-        let follower = self.config.followers_sync_none && usize::from(self.core.leader.0) != i;
-        crate::core::Config { journal_syncs: self.core.journal_syncs && !follower, ..self.core.clone() }
+        let journal_syncs = match self.config.followers_syncs {
+            Some(syncs) if usize::from(self.core.leader.0) != i => syncs,
+            _ => self.core.journal_syncs,
+        };
+        crate::core::Config { journal_syncs, ..self.core.clone() }
     }
 
     /// Member `i`'s disk synced what it wrote up to its write turn `turn`:

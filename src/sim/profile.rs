@@ -66,10 +66,11 @@ pub struct SimConfig {
     /// than 200 µs, drawn afresh (0: every sync takes 200 µs), so that a
     /// node's disk may lag its peers'.
     pub sync_jitter_ns: u64,
-    /// With a journal and without failover: the followers journal at
-    /// `--sync none` (`journal_syncs` false) whatever the sequencer does,
-    /// as a site that syncs only the sequencer's disk runs them.
-    pub followers_sync_none: bool,
+    /// With a journal and without failover: the followers' level, whatever
+    /// the sequencer's (`Some(false)`: `--sync none`, as a site that syncs
+    /// only the sequencer's disk runs them; `Some(true)`: `batch`); `None`:
+    /// the sequencer's.
+    pub followers_syncs: Option<bool>,
     /// With a journal: each member keeps its newest this many records and
     /// deletes older ones, as `--retain-events` does (0: keeps all). A
     /// member asked for what it no longer keeps answers UNRECOVERABLE.
@@ -119,7 +120,7 @@ impl SimConfig {
             cluster_stops: 0,
             claim_losses: 0,
             sync_jitter_ns: 0,
-            followers_sync_none: false,
+            followers_syncs: None,
             retain_events: 0,
             archive: None,
             latency_ns: 20_000,

@@ -113,12 +113,12 @@ fn a_sequencer_restarted_alone_from_its_journal_renumbers_nothing() {
 fn followers_at_sync_none_of_a_sequencer_at_batch_wait_for_its_commit() {
     let mixed = |seed| {
         let mut config = SimConfig::mixed(seed);
-        (config.core.journal, config.core.journal_syncs, config.followers_sync_none) = (true, true, true);
+        (config.core.journal, config.core.journal_syncs, config.followers_syncs) = (true, true, Some(false));
         config.core.deliver = crate::core::Deliver::OnCommit;
         (config.leader_crashes, config.sync_jitter_ns) = (1 + (seed % 3) as u32, 1_000_000);
         config
     };
-    let flags = " --journal --followers-sync-none --deliver commit --leader-crashes N --sync-jitter-us 1000";
+    let flags = " --journal --followers-sync none --deliver commit --leader-crashes N --sync-jitter-us 1000";
     let paths = run_all(0..300, &mixed, flags);
     assert!(paths.leader_restarts > 300, "{paths:?}");
     let factory = broken(Bug::IgnoresTold);
@@ -126,6 +126,30 @@ fn followers_at_sync_none_of_a_sequencer_at_batch_wait_for_its_commit() {
     let durability = caught.iter().filter(|v| matches!(v.invariant, 1 | 5)).count();
     println!("{} of 300 seeds caught, {durability} as lost or renumbered commits", caught.len());
     assert!(durability > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
+}
+
+/// The reverse: a sequencer at `--sync none` (or with no journal) lets its
+/// followers infer, and tells its clients of a commit with no HEARTBEAT
+/// before. Followers at `--sync batch` infer too (its frames lack `TOLD`):
+/// killed for good between two datagrams, it leaves no client told of an
+/// event a follower holds and has not delivered. Followers that went by
+/// their own settings (they waited to be told) leave such clients: the
+/// checker sees it.
+#[test]
+fn followers_at_batch_of_a_sequencer_at_none_leave_no_client_ahead_when_it_dies() {
+    let mixed = |seed| {
+        let mut config = SimConfig { followers: 2, leader_killed: true, ..SimConfig::mixed(seed) };
+        (config.core.journal, config.core.journal_syncs, config.followers_syncs) = (true, false, Some(true));
+        config.core.deliver = crate::core::Deliver::OnCommit;
+        config
+    };
+    let flags = " --kill-leader --followers 2 --journal --sync none --followers-sync batch --deliver commit";
+    run_all(0..300, &mixed, flags);
+    let factory = broken(Bug::AlwaysTold);
+    let caught: Vec<_> = (0..300).filter_map(|seed| sim::run_with(&mixed(seed), &factory).violation).collect();
+    let ahead = caught.iter().filter(|v| v.invariant == 5 && v.detail.contains("when the leader was killed")).count();
+    println!("{} of 300 seeds caught, {ahead} as a client told of what a follower never delivered", caught.len());
+    assert!(ahead > 0, "{:?}", caught.iter().map(|v| &v.detail).collect::<Vec<_>>());
 }
 
 /// A leader that counts itself for writes its disk has not synced lets a
@@ -356,6 +380,9 @@ enum Bug {
     /// Reads no `TOLD` in its leader's frames: infers commits by its own
     /// settings, as every follower did before leaders said so.
     IgnoresTold,
+    /// Reads `TOLD` in every frame of its leader: infers no commit, as a
+    /// follower at `--sync batch` did by its own settings.
+    AlwaysTold,
 }
 
 impl SimNode for Broken {
@@ -384,6 +411,15 @@ impl SimNode for Broken {
                 ) && bytes[4] & wire::FLAG_TOLD as u8 != 0 =>
             {
                 bytes[4] &= !(wire::FLAG_TOLD as u8);
+                wire::seal(&mut bytes);
+            }
+            Bug::AlwaysTold
+                if matches!(
+                    kind,
+                    Ok(wire::Kind::Data | wire::Kind::Heartbeat | wire::Kind::Retransmit | wire::Kind::Unrecoverable)
+                ) =>
+            {
+                bytes[4] |= wire::FLAG_TOLD as u8;
                 wire::seal(&mut bytes);
             }
             Bug::LostBelowUnrecoverable if kind == Ok(wire::Kind::Unrecoverable) => {
