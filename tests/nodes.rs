@@ -1337,8 +1337,17 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
     let member = |id: u16| start_member(&dir, id, &["--journal", &journal]);
     let mut members: Vec<common::Proc> = (0..3).map(member).collect();
     failover_load(&conf, 2000, 2000);
-    // Every member has heard the last commit (a HEARTBEAT each 10 ms).
-    std::thread::sleep(Duration::from_millis(300));
+    // Every member has heard the last commit, as `seqcast stat` shows.
+    let stat = common::strings(&["stat", "--cluster", &conf, "--once"]);
+    let mut table = String::new();
+    for _ in 0..100 {
+        table = common::run(common::SEQCAST, &stat).1;
+        if table.lines().filter(|l| l.contains(" commit 2000 ")).count() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(table.lines().filter(|l| l.contains(" commit 2000 ")).count(), 3, "{table}");
     for node in &mut members {
         assert_eq!(node.stop(), 0, "{:?}", node.output());
     }
