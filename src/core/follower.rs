@@ -2332,8 +2332,9 @@ mod served_tests {
     }
 }
 
+/// A follower with a real leader and client.
 #[cfg(test)]
-mod redirect_tests {
+mod with_leader_tests {
     use super::*;
     use crate::core::{Client, ClientId, Leader};
 
@@ -2402,16 +2403,6 @@ mod redirect_tests {
         assert_eq!(answers.len(), REDIRECTS_MAX, "{answers:?}");
         assert_eq!(follower.stats().submits_redirected, 20);
         assert_eq!(follower.poll_timeout(), None, "no leader to ACK, nothing owed");
-    }
-}
-
-#[cfg(test)]
-mod payload_tests {
-    use super::*;
-    use crate::core::{Client, ClientId, Leader};
-
-    fn addr(port: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], port))
     }
 
     /// A spec reader: a follower started with a smaller `payload_max` than

@@ -121,8 +121,7 @@ fn followers_at_sync_none_of_a_sequencer_at_batch_wait_for_its_commit() {
     let flags = " --journal --followers-sync none --deliver commit --leader-crashes N --sync-jitter-us 1000";
     let paths = run_all(0..300, &mixed, flags);
     assert!(paths.leader_restarts > 300, "{paths:?}");
-    let factory = broken(Bug::IgnoresTold);
-    let caught: Vec<_> = (0..300).filter_map(|seed| sim::run_with(&mixed(seed), &factory).violation).collect();
+    let caught = caught(Bug::IgnoresTold, 300, &mixed);
     let durability = caught.iter().filter(|v| matches!(v.invariant, 1 | 5)).count();
     println!("{} of 300 seeds caught, {durability} as lost or renumbered commits", caught.len());
     assert!(durability > 0, "{:?}", caught.iter().map(|v| v.invariant).collect::<Vec<_>>());
@@ -145,8 +144,7 @@ fn followers_at_batch_of_a_sequencer_at_none_leave_no_client_ahead_when_it_dies(
     };
     let flags = " --kill-leader --followers 2 --journal --sync none --followers-sync batch --deliver commit";
     run_all(0..300, &mixed, flags);
-    let factory = broken(Bug::AlwaysTold);
-    let caught: Vec<_> = (0..300).filter_map(|seed| sim::run_with(&mixed(seed), &factory).violation).collect();
+    let caught = caught(Bug::AlwaysTold, 300, &mixed);
     let ahead = caught.iter().filter(|v| v.invariant == 5 && v.detail.contains("when the leader was killed")).count();
     println!("{} of 300 seeds caught, {ahead} as a client told of what a follower never delivered", caught.len());
     assert!(ahead > 0, "{:?}", caught.iter().map(|v| &v.detail).collect::<Vec<_>>());
@@ -506,6 +504,12 @@ fn broken(bug: Bug) -> impl Fn(Config, NodeId, Nanos) -> Box<dyn SimNode> {
     }
 }
 
+/// The violations members with `bug` make in `seeds` runs of `make`.
+fn caught(bug: Bug, seeds: u64, make: &(dyn Fn(u64) -> SimConfig + Sync)) -> Vec<sim::Violation> {
+    let factory = broken(bug);
+    (0..seeds).filter_map(|seed| sim::run_with(&make(seed), &factory).violation).collect()
+}
+
 /// The violations members with `bug` make in `seeds` runs of `make`; the
 /// first 300 of the same runs with the real members hold every invariant.
 fn caught_where_real_members_pass(
@@ -513,8 +517,7 @@ fn caught_where_real_members_pass(
     seeds: u64,
     make: &(dyn Fn(u64) -> SimConfig + Sync),
 ) -> Vec<sim::Violation> {
-    let factory = broken(bug);
-    let caught = (0..seeds).filter_map(|seed| sim::run_with(&make(seed), &factory).violation).collect();
+    let caught = caught(bug, seeds, make);
     for seed in 0..300 {
         assert_eq!(sim::run(&make(seed)).violation, None, "seed {seed} with the real members");
     }
