@@ -146,18 +146,21 @@ impl Clients {
             gap_asked_at: None,
             gap_asks: 0,
         };
+        // A place first: a client turned away keeps the record of where it
+        // stopped, or it would come back as a new client.
+        let full = self.entries.len() == self.entries.capacity();
+        let slot = if full { Some(self.victim(room)?) } else { None };
         if let Some(i) = self.tombstones.iter().rposition(|t| t.id == id) {
             let t = self.tombstones.remove(i).expect("found");
             (entry.request_next, entry.notified_next, entry.known_from) =
                 (t.request_next, t.request_next, t.request_next);
             entry.last_seq = t.last_seq;
         }
-        if self.entries.len() < self.entries.capacity() {
+        let Some(slot) = slot else {
             self.entries.push(entry);
             self.index.insert(id, self.entries.len() - 1);
             return Some(self.entries.len() - 1);
-        }
-        let slot = self.victim(room)?;
+        };
         let gone = self.entries[slot];
         self.index.remove(&gone.id);
         if self.tombstones.len() == self.tombstones_max {
@@ -279,6 +282,27 @@ impl Clients {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A review: a client that gave its place up and came back to a full
+    /// table lost its record when it was turned away, and was taken as a
+    /// new client once a place freed (a resent request 1, committed before,
+    /// would have been sequenced again). It keeps it.
+    #[test]
+    fn a_client_turned_away_from_a_full_table_keeps_the_record_of_where_it_stopped() {
+        let mut clients = Clients::new(1, 4, false);
+        let one = clients.find_or_add(ClientId(1), None, 1, Room::Oldest).unwrap();
+        (clients.entries[one].request_next, clients.entries[one].last_seq) = (6, 40);
+        clients.entries[one].notified_next = 6;
+        // Client 2 takes its place; client 2 is busy (dirty), so client 1
+        // coming back finds no room.
+        let two = clients.find_or_add(ClientId(2), None, 1, Room::Oldest).unwrap();
+        clients.entries[two].dirty = true;
+        assert_eq!(clients.find_or_add(ClientId(1), None, 1, Room::Oldest), None);
+        clients.entries[two].dirty = false;
+        let back = clients.find_or_add(ClientId(1), None, 1, Room::Oldest).unwrap();
+        assert_eq!((clients.entries[back].request_next, clients.entries[back].last_seq), (6, 40));
+        assert!(!clients.forgot);
+    }
 
     /// Each place given up leaves a record; the oldest record dropped is a
     /// client forgotten, which the leader's checks must know of.
