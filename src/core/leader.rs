@@ -720,7 +720,14 @@ impl Leader {
         // found in a log taken over) is where it speaks from.
         let entry = &mut self.clients.entries[slot];
         entry.addr = entry.addr.or(Some(from));
-        self.clients.entries[slot].last_heard = now;
+        // Only a request new to this leader keeps the client's place: an
+        // old SUBMIT replayed (by anyone on the path, with keys too) would
+        // hold it for good. One resent for a lost COMMIT is told again all
+        // the same, and its client finds its record if it lost its place.
+        let last = submit.head.request.get().saturating_add(u64::from(submit.head.count.get()).saturating_sub(1));
+        if last >= entry.request_next {
+            entry.last_heard = now;
+        }
         self.stats.clients_evicted = self.clients.evicted;
         // Requests already told that this SUBMIT carries again.
         let (mut told, stamped) = (None::<(u64, u64)>, self.stats.events_stamped);

@@ -1637,3 +1637,33 @@ fn a_second_process_with_a_followers_id_draws_no_repairs_of_what_the_follower_ho
     repairs(&mut leader, at);
     assert_eq!(leader.stats().events_retransmitted, 20 * 10 + 100);
 }
+
+/// A review of the client table: every SUBMIT refreshed its client's
+/// place, a replay of an old one too. With keys, anyone on the path could
+/// hold every place for good by replaying one recorded SUBMIT a client,
+/// and new clients were turned away (BUSY 2). Only a SUBMIT that carries a
+/// request new to the leader keeps a client's place now.
+#[test]
+fn a_replayed_old_submit_holds_no_place() {
+    let config = Config { nodes: 2, quorum: 1, clients_max: 1, client_idle_ns: 1_000_000_000, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let old = raw_submit(&config, 7, 1, b"a");
+    leader.handle_datagram(10, addr(1), &old);
+    sent(&mut leader, 10);
+    assert_eq!(leader.commit(), Seq(1));
+    for k in 1..=6 {
+        let now = k * 500_000_000;
+        leader.handle_datagram(now, addr(1), &old);
+        sent(&mut leader, now);
+    }
+    let now = 3_100_000_000;
+    leader.handle_datagram(now, addr(2), &raw_submit(&config, 8, 1, b"b"));
+    let busy: Vec<u16> = sent(&mut leader, now)
+        .iter()
+        .filter_map(|bytes| match crate::wire::parse(bytes).unwrap().frame {
+            Frame::Busy(busy) => Some(busy.reason.get()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!((leader.seq_next(), busy), (Seq(3), vec![]), "client 8 takes the place of client 7, idle since 10 ns");
+}
