@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::DeliverArg;
-use seqcast::sim::{self, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig};
+use seqcast::sim::{self, CROWD_PATH, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
@@ -34,9 +34,17 @@ pub struct SimArgs {
     /// Followers in the cluster (the leader comes on top).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub followers: Option<u16>,
-    /// Clients submitting at once.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8))]
+    /// Clients submitting at once [default: drawn by seed, 1 to 3].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub clients: Option<u32>,
+    /// Places in the leader's client table (`clients_max`); fewer than
+    /// --clients makes clients take turns [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub client_places: Option<u64>,
+    /// A client with nothing pending gives its place up to a new one after
+    /// this many microseconds [default: 10 s].
+    #[arg(long, value_name = "US", value_parser = clap::value_parser!(u64).range(1..))]
+    pub client_idle_us: Option<u64>,
     /// Events submitted in each run.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub events: Option<u64>,
@@ -171,6 +179,8 @@ impl SimArgs {
         config.replay = self.replay.unwrap_or(config.replay);
         config.followers = self.followers.unwrap_or(config.followers);
         config.clients = self.clients.unwrap_or(config.clients);
+        config.core.clients_max = self.client_places.map_or(config.core.clients_max, |n| n as usize);
+        config.core.client_idle_ns = self.client_idle_us.map_or(config.core.client_idle_ns, |us| us * 1_000);
         config.events = self.events.unwrap_or(config.events);
         config.crashes = self.crashes.unwrap_or(config.crashes);
         config.partitions = self.partitions.unwrap_or(config.partitions);
@@ -200,6 +210,8 @@ impl SimArgs {
             ("replay", self.replay.map(|v| v.to_string())),
             ("followers", self.followers.map(|v| v.to_string())),
             ("clients", self.clients.map(|v| v.to_string())),
+            ("client-places", self.client_places.map(|v| v.to_string())),
+            ("client-idle-us", self.client_idle_us.map(|v| v.to_string())),
             ("events", self.events.map(|v| v.to_string())),
             ("crashes", self.crashes.map(|v| v.to_string())),
             ("partitions", self.partitions.map(|v| v.to_string())),
@@ -246,6 +258,16 @@ pub fn run(args: &SimArgs) -> ExitCode {
         eprintln!("error: with --failover a cluster has at most 64 members (--followers 63)");
         return ExitCode::FAILURE;
     }
+    let places = args.client_places.unwrap_or(8);
+    if args.clients.is_some_and(|c| u64::from(c) > places) && args.client_idle_us.is_none() {
+        eprintln!(
+            "error: --clients {} is more than the leader's {places} places (--client-places): give \
+             --client-idle-us (e.g. 500) so that a client idle that long gives its place up, or the others \
+             wait for good",
+            args.clients.unwrap_or(0)
+        );
+        return ExitCode::FAILURE;
+    }
     // Seeds draw 2 to 4 followers unless --followers says.
     let last = usize::from(args.followers.unwrap_or(4));
     if let Some(n) = args.archive.filter(|&n| n > last) {
@@ -274,7 +296,10 @@ pub fn run(args: &SimArgs) -> ExitCode {
     }
     for (name, count) in paths.rows() {
         // The journal's rows only where there is one.
-        if (args.journal || !JOURNAL_PATHS.contains(&name)) && (args.replay.is_some() || name != REPLAY_PATH) {
+        let shown = (args.journal || !JOURNAL_PATHS.contains(&name))
+            && (args.replay.is_some() || name != REPLAY_PATH)
+            && (args.client_idle_us.is_some() || name != CROWD_PATH);
+        if shown {
             println!("  {name:<22} {count:>12}");
         }
     }

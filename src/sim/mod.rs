@@ -23,7 +23,7 @@ mod tests;
 
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
-pub use paths::{FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH};
+pub use paths::{CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH};
 pub use profile::SimConfig;
 pub use rng::Rng;
 

@@ -71,6 +71,9 @@ paths! {
     /// Retried requests an elected leader could not place and reported in
     /// doubt (taken by an earlier leader, outside the log it holds).
     in_doubt => "requests_in_doubt",
+    /// Clients a full table moved out for a new one (idle ones; each keeps
+    /// a record of where it stopped).
+    clients_evicted => "clients_evicted",
     /// Records members journaled (with `--journal`).
     journaled => "events_journaled",
     /// Ranges that had left a leader's ring, served from its journal.
@@ -129,6 +132,10 @@ pub const JOURNAL_PATHS: [&str; 14] = [
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";
 
+/// The name of the row of a client table with fewer places than clients
+/// (0 otherwise: no other profile fills it).
+pub const CROWD_PATH: &str = "clients_evicted";
+
 /// The names of the failover rows of [`Paths::rows`].
 pub const FAILOVER_PATHS: [&str; 6] = [
     "elections_won",
@@ -158,6 +165,7 @@ impl Paths {
             self.busy += stats.busy_sent;
             self.unrecoverable += stats.unrecoverable_sent;
             self.in_doubt += stats.in_doubt;
+            self.clients_evicted += stats.clients_evicted;
             self.history += stats.history_requests;
         }
         let elections = member.election_stats();

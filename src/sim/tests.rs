@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::core::{Append, Config, JournalClaim, Member, MemberEvent, Nanos, NodeId, Seq};
-use crate::sim::{self, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, SimNode};
+use crate::sim::{self, CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, SimNode};
 use crate::wire;
 
 fn threads() -> usize {
@@ -35,7 +35,8 @@ fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
         let expected = !(FAILOVER_PATHS.contains(&name)
             || name == "requests_in_doubt"
             || JOURNAL_PATHS.contains(&name)
-            || name == REPLAY_PATH);
+            || name == REPLAY_PATH
+            || name == CROWD_PATH);
         assert!(count > 0 || !expected, "no seed exercised {name}");
     }
 }
@@ -229,7 +230,11 @@ fn members_restarted_without_their_claim_hold_every_invariant() {
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
     for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {
         assert!(
-            count > 0 || (name == "requests_in_doubt" || JOURNAL_PATHS.contains(&name) || name == REPLAY_PATH),
+            count > 0
+                || (name == "requests_in_doubt"
+                    || JOURNAL_PATHS.contains(&name)
+                    || name == REPLAY_PATH
+                    || name == CROWD_PATH),
             "no seed exercised {name}"
         );
     }
@@ -778,4 +783,30 @@ fn the_invariant_checks_are_on_in_the_simulator() {
     let two = std::hint::black_box(2);
     let caught = std::panic::catch_unwind(|| invariant!(two == 3, "checked"));
     assert!(caught.is_err(), "invariant! is compiled out: the machines' invariants go unchecked");
+}
+
+/// More clients than the leader has places for, each idle a moment between
+/// its events: a full table moves idle clients out for new ones (each
+/// keeps a record of where it stopped, and takes its place back from it),
+/// without failover and with it, with journals and without. With 1 to 3
+/// clients for 8 places no other seed ever filled the table.
+#[test]
+fn more_clients_than_places_take_turns_and_hold_every_invariant() {
+    let crowded = |seed, failover| {
+        let mut config = if failover { SimConfig::failover(seed) } else { SimConfig::mixed(seed) };
+        (config.clients, config.core.clients_max, config.core.client_idle_ns) = (6, 2, 500_000);
+        config.core.journal = seed.is_multiple_of(2);
+        config
+    };
+    let plain = run_all(
+        0..300,
+        &|seed| crowded(seed, false),
+        " --clients 6 --client-places 2 --client-idle-us 500 [--journal: even seeds]",
+    );
+    let failover = run_all(
+        0..300,
+        &|seed| crowded(seed, true),
+        " --failover --clients 6 --client-places 2 --client-idle-us 500 [--journal: even seeds]",
+    );
+    assert!(plain.clients_evicted > 1000 && failover.clients_evicted > 1000, "{plain:?}\n{failover:?}");
 }
