@@ -2408,9 +2408,10 @@ mod with_leader_tests {
     /// A spec reader: a follower started with a smaller `payload_max` than
     /// its leader's stopped on an assertion (a record longer than its
     /// window's slots) at the first large event. It takes what came before
-    /// it and counts the frame as `too_long`.
+    /// it, counts the frame as `too_long`, and names the event (where the
+    /// node stops).
     #[test]
-    fn a_follower_drops_an_event_longer_than_its_payload_max_and_goes_on() {
+    fn a_follower_drops_an_event_longer_than_its_payload_max_and_names_it() {
         let config = Config { nodes: 2, quorum: 1, epoch: Epoch(5), ..Config::default() };
         let mut leader = Leader::new(config.clone(), 0).unwrap();
         let small = Config { epoch: Epoch::ZERO, payload_max: 64, ..config.clone() };
