@@ -185,13 +185,17 @@ impl ClientId {
     }
 
     /// A process's first fresh id, from the wall clock and its process id
-    /// mixed (splitmix64's finaliser).
+    /// mixed.
     fn base(nanos: u128, pid: u32) -> u32 {
-        let mut x = (nanos as u64) ^ (u64::from(pid) << 32);
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (x ^ (x >> 31)) as u32
+        mix64((nanos as u64) ^ (u64::from(pid) << 32)) as u32
     }
+}
+
+/// SplitMix64's finaliser: every bit of `x` moves every bit of the result.
+pub(crate) fn mix64(x: u64) -> u64 {
+    let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// What an election compares (DESIGN §2, failover): the epoch of the leader

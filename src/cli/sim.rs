@@ -258,7 +258,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
         eprintln!("error: with --failover a cluster has at most 64 members (--followers 63)");
         return ExitCode::FAILURE;
     }
-    let places = args.client_places.unwrap_or(8);
+    let places = args.client_places.unwrap_or(SimConfig::new(0).core.clients_max as u64);
     if args.clients.is_some_and(|c| u64::from(c) > places) && args.client_idle_us.is_none() {
         eprintln!(
             "error: --clients {} is more than the leader's {places} places (--client-places): give \

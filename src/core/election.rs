@@ -433,10 +433,7 @@ impl Election {
     fn draw_jitter(&mut self) -> u64 {
         // SplitMix64: deterministic per member, so the simulator replays.
         self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % self.timeout_ns.max(1)
+        crate::types::mix64(self.rng) % self.timeout_ns.max(1)
     }
 
     /// Fencing never goes back (DESIGN §3.7): what it promised and where it

@@ -332,8 +332,8 @@ impl Leader {
             lost_end: 0,
             header: Header {
                 token: config.shape().into(),
-                // Followers that would infer commits by their own settings
-                // learn that they may not from this leader.
+                // Its followers infer commits exactly where this leader's
+                // settings let them (PROTOCOL.md, Commit).
                 flags: if config.followers_infer_commit() { 0 } else { FLAG_TOLD }.into(),
                 ..Header::new(Kind::Data, me.0, config.cluster_id, epoch)
             },
@@ -583,10 +583,8 @@ pub(super) fn observer_token(epoch: Epoch, from: SocketAddr, window: u64) -> u32
 
 /// SplitMix64's finaliser over (what, epoch, window); never 0 (no token).
 fn token_of(epoch: Epoch, what: u64, window: u64) -> u32 {
-    let mut x = what ^ epoch.get().rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ((x ^ (x >> 31)) as u32).max(1)
+    let x = what ^ epoch.get().rotate_left(32) ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (crate::types::mix64(x) as u32).max(1)
 }
 
 impl Leader {
