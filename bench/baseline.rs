@@ -6,8 +6,12 @@
 //! waits in a blocking `recv` (no poller between the kernel and the loop),
 //! and the flood is received with `recvmmsg` (64 datagrams a call) and sent
 //! with `sendmmsg` or with UDP GSO, whichever gets more through.
+//!
+//! Beside the flood, never as the limit: a relay, one process that receives
+//! the flood and sends every datagram on to a multicast group that two
+//! processes receive, as a leader receives SUBMITs and multicasts DATA.
 
-use std::net::UdpSocket;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -156,14 +160,20 @@ fn headers(iov: &mut [libc::iovec]) -> Vec<libc::mmsghdr> {
         .collect()
 }
 
-/// The child half of a baseline: `--role pong|flood ADDR WAIT CPU [SECONDS SIZE SENDER]`
-/// (CPU `-` for none).
+/// The child half of a baseline: `--role pong|flood ADDR WAIT CPU [SECONDS
+/// SIZE SENDER]`, `--role sink GROUP WAIT CPU CONTROL SIZE` or `--role relay
+/// GROUP WAIT CPU CONTROL` (CPU `-` for none; CONTROL where to say hello).
 pub fn child_main(args: &[String]) {
     let role = args[0].as_str();
     let peer = &args[1];
     let wait = Wait::parse(&args[2]);
     if let Ok(cpu) = args[3].parse::<usize>() {
         net::pin_to_cpu(cpu).expect("pin the baseline's child");
+    }
+    match role {
+        "sink" => return sink(peer.parse().expect("a group"), wait, &args[4], args[5].parse().unwrap()),
+        "relay" => return relay_main(peer.parse().expect("a group"), wait, &args[4]),
+        _ => {}
     }
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.connect(peer).unwrap();
@@ -257,7 +267,13 @@ fn pin(cpus: usize) -> String {
         return "-".into();
     }
     net::pin_to_cpu(0).expect("pin the baseline");
-    (1 % cpus).to_string()
+    child_cpu(cpus, 1)
+}
+
+/// The CPU for a baseline's child `k` (1 and up; the parent takes CPU 0),
+/// as `pin` names it.
+fn child_cpu(cpus: usize, k: usize) -> String {
+    if cpus == 0 { "-".into() } else { (k % cpus).to_string() }
 }
 
 /// Lets this thread run anywhere again after a pinned baseline.
@@ -310,7 +326,17 @@ pub fn flood(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender)
         sender.name().into(),
     ];
     let mut child = spawn(&role);
-    wait.prepare(&socket);
+    let rate = receive_flood(&socket, wait, size, seconds);
+    child.wait().unwrap();
+    unpin(cpus);
+    rate
+}
+
+/// Receives a flood of `size`-byte datagrams on `socket` with `recvmmsg`
+/// until its end mark (a 1-byte datagram); returns datagrams/s from the
+/// first to the last (`seconds` if none came).
+fn receive_flood(socket: &UdpSocket, wait: Wait, size: usize, seconds: f64) -> f64 {
+    wait.prepare(socket);
     let fd = socket.as_raw_fd();
     let mut bufs = vec![[0u8; 2048]; BATCH];
     let mut iov: Vec<libc::iovec> =
@@ -351,7 +377,137 @@ pub fn flood(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender)
     }
     // From the first datagram to the last: the end marks' pauses are not the flood's.
     let elapsed = first.zip(last).map_or(seconds, |(f, l)| (l - f).as_secs_f64().max(1e-3));
-    child.wait().unwrap();
-    unpin(cpus);
     received as f64 / elapsed
+}
+
+/// A group of this process's own for the relay: 239.255.98.x and a port the
+/// system says is free (the tests' clusters use 239.255.100 and up).
+fn private_group() -> SocketAddrV4 {
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    SocketAddrV4::new(Ipv4Addr::new(239, 255, 98, std::process::id() as u8 | 1), port)
+}
+
+/// A socket bound to `group` and joined to it on loopback, as a follower's.
+fn group_socket(group: SocketAddrV4) -> UdpSocket {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    socket.set_reuse_address(true).unwrap();
+    socket.bind(&SocketAddr::V4(group).into()).unwrap();
+    socket.join_multicast_v4(group.ip(), &Ipv4Addr::LOCALHOST).unwrap();
+    let socket: UdpSocket = socket.into();
+    buffers(&socket);
+    socket
+}
+
+/// `--role sink`: the group's second receiver, as a second follower: it
+/// takes the relayed flood and drops it.
+fn sink(group: SocketAddrV4, wait: Wait, control: &str, size: usize) {
+    let socket = group_socket(group);
+    socket.send_to(b"hello", control).unwrap();
+    receive_flood(&socket, wait, size, 1.0);
+}
+
+/// `--role relay`: receives datagrams with `recvmmsg` and sends each on to
+/// `group` (loopback, TTL 0), runs of one size in one GSO send, as a leader
+/// receives SUBMITs and multicasts DATA. Ends after forwarding ten end marks.
+fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
+    let input = UdpSocket::bind("127.0.0.1:0").unwrap();
+    buffers(&input);
+    let output = UdpSocket::bind("127.0.0.1:0").unwrap();
+    output.set_multicast_ttl_v4(0).unwrap();
+    socket2::SockRef::from(&output).set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
+    buffers(&output);
+    output.connect(group).unwrap();
+    input.send_to(b"hello", control).unwrap();
+    wait.prepare(&input);
+    let fd = input.as_raw_fd();
+    let mut bufs = vec![[0u8; 2048]; BATCH];
+    let mut iov: Vec<libc::iovec> =
+        bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
+    let mut msgs = headers(&mut iov);
+    let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
+    // The datagrams of one receive, concatenated, and their one size.
+    let mut train: Vec<u8> = Vec::with_capacity(65_536);
+    let (mut size, mut segment, mut marks) = (0, 0, 0);
+    let send = |train: &mut Vec<u8>, size: usize, segment: &mut usize| {
+        if train.is_empty() {
+            return;
+        }
+        if size != *segment {
+            let value = size as libc::c_int;
+            // SAFETY: a plain int socket option on a socket we own.
+            let set = unsafe {
+                libc::setsockopt(
+                    output.as_raw_fd(),
+                    libc::SOL_UDP,
+                    libc::UDP_SEGMENT,
+                    (&value as *const libc::c_int).cast(),
+                    size_of::<libc::c_int>() as u32,
+                )
+            };
+            assert_eq!(set, 0, "UDP_SEGMENT: {}", std::io::Error::last_os_error());
+            *segment = size;
+        }
+        // A full buffer at the receivers drops datagrams: that is the flood's point.
+        let _ = output.send(train);
+        train.clear();
+    };
+    while marks < 10 {
+        // SAFETY: `msgs` holds BATCH valid headers over buffers that live here.
+        let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), BATCH as u32, flags, std::ptr::null_mut()) };
+        if n < 0 {
+            match std::io::Error::last_os_error().kind() {
+                std::io::ErrorKind::WouldBlock if wait == Wait::Yield => std::thread::yield_now(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => {}
+                e => panic!("recvmmsg: {e}"),
+            }
+            continue;
+        }
+        for (m, buf) in msgs.iter().zip(&bufs).take(n as usize) {
+            let len = m.msg_len as usize;
+            if len != size || train.len() + len > 65_000 {
+                send(&mut train, size, &mut segment);
+                size = len;
+            }
+            train.extend_from_slice(&buf[..len]);
+            marks += usize::from(len == 1);
+        }
+        send(&mut train, size, &mut segment);
+    }
+}
+
+/// Datagrams per second that reach each of two receivers of a group through
+/// a relay (`relay_main`) that one sender floods as `flood` does: what a
+/// leader could at most pass on to its followers on this machine, beside
+/// the flood limit (never instead of it).
+pub fn relay(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender) -> f64 {
+    let group = private_group();
+    let socket = group_socket(group);
+    let control = UdpSocket::bind("127.0.0.1:0").unwrap();
+    control.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let here = control.local_addr().unwrap().to_string();
+    pin(cpus);
+    let group_text = group.to_string();
+    let with =
+        |role: &str, k: usize| vec![role.to_string(), group_text.clone(), wait.name().into(), child_cpu(cpus, k)];
+    let mut buf = [0u8; 64];
+    let mut sink = spawn(&[with("sink", 1), vec![here.clone(), size.to_string()]].concat());
+    control.recv_from(&mut buf).expect("the relay's sink says hello");
+    let mut relay = spawn(&[with("relay", 2), vec![here]].concat());
+    let (_, relay_addr) = control.recv_from(&mut buf).expect("the relay says hello");
+    let flood = [
+        String::from("flood"),
+        relay_addr.to_string(),
+        wait.name().into(),
+        child_cpu(cpus, 3),
+        seconds.to_string(),
+        size.to_string(),
+        sender.name().into(),
+    ];
+    let mut child = spawn(&flood);
+    let rate = receive_flood(&socket, wait, size, seconds);
+    for c in [&mut child, &mut relay, &mut sink] {
+        c.wait().unwrap();
+    }
+    unpin(cpus);
+    rate
 }

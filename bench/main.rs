@@ -331,6 +331,16 @@ fn flood_round(o: &Options) -> f64 {
     by.iter().map(|b| b.1).fold(0.0, f64::max)
 }
 
+/// One round of the relay beside the flood limit (GSO sender), datagrams/s.
+fn relay_round(o: &Options) -> f64 {
+    let rate = baseline::relay(o.idle, o.cpus, Config::default().mtu, o.scale(), Sender::Gso);
+    println!(
+        "baseline relay (recvmmsg in, GSO out to a group of 2 receivers, {} B): {rate:.0} datagrams/s",
+        Config::default().mtu
+    );
+    rate
+}
+
 /// The ping-pong floor, per round (µs): what every latency ratio divides by.
 struct Floor {
     /// Medians over the rounds of the ping-pong's p50, p99 and p99.9.
@@ -482,6 +492,7 @@ fn sweep(o: &Options, t: &mut Table, per: usize) -> (f64, f64) {
     // doubling until a rate is not sustained, then halving the gap twice.
     let (idle, scale) = (idle_flag(o.idle), o.scale());
     let mut floods = vec![flood_round(o)];
+    let mut relays = vec![relay_round(o)];
     let p99_bound_us = 10_000.0;
     let mut curve = String::new();
     let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
@@ -524,6 +535,7 @@ fn sweep(o: &Options, t: &mut Table, per: usize) -> (f64, f64) {
     // The flood runs alone: an idle cluster beside it takes cores too.
     stop(cluster);
     floods.push(flood_round(o));
+    relays.push(relay_round(o));
     let cluster = Cluster::start_custom(2, 2, &idle, &[], o.cpus);
     for _ in 0..2 {
         if bad == 0 {
@@ -537,11 +549,18 @@ fn sweep(o: &Options, t: &mut Table, per: usize) -> (f64, f64) {
     }
     stop(cluster);
     floods.push(flood_round(o));
+    relays.push(relay_round(o));
     let datagrams = median(floods.clone());
+    let relayed = median(relays.clone()) * per as f64;
     let limit = datagrams * per as f64;
     println!(
         "baseline flood: median {datagrams:.0} datagrams/s (spread {}); {per} events/datagram → limit {limit:.0} events/s",
         spread(&floods)
+    );
+    println!(
+        "baseline relay: median {:.0} datagrams/s to each receiver (spread {}) → {relayed:.0} events/s",
+        relayed / per as f64,
+        spread(&relays)
     );
     println!("rate sweep (batch {per}, 2 clients, p99 bound {p99_bound_us} µs):\n{curve}");
     std::fs::write(o.out.join("sweep.txt"), &curve).unwrap();
@@ -552,6 +571,7 @@ fn sweep(o: &Options, t: &mut Table, per: usize) -> (f64, f64) {
         Some((limit, "flood × events/dgram")),
         Some(("≥ 0.9", sustained >= 0.9 * limit)),
     );
+    t.add("the same, against a plain relay (beside)", sustained, "ev/s", Some((relayed, "relay × events/dgram")), None);
     (sustained, datagrams)
 }
 
