@@ -59,7 +59,10 @@ pub struct LoadgenCli {
 /// The shape of the load.
 #[derive(Clone, Debug, Args)]
 pub struct LoadArgs {
-    /// Events per second, all clients together.
+    /// Events per second, all clients together. With --idle block, a client
+    /// whose SUBMITs come due less than 50 µs apart sleeps 50 µs at a time
+    /// and sends what came due meanwhile (each event's latency still counts
+    /// from its intended send; the report's send lateness shows the wait).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: u64,
     /// Payload bytes per event.
