@@ -283,8 +283,16 @@ fn unpin(cpus: usize) {
     }
 }
 
-/// Round trips of `size`-byte datagrams to a child that echoes them.
+/// Round trips of `size`-byte datagrams to a child that echoes them, one
+/// after another.
 pub fn ping_pong(wait: Wait, cpus: usize, size: usize, count: usize) -> Histogram<u64> {
+    ping_pong_paced(wait, cpus, size, count, Duration::ZERO)
+}
+
+/// As [`ping_pong`], each ping sent `gap` after the one before it (a sleep
+/// between), as a load of one event per `gap` leaves the CPUs idle between
+/// events.
+pub fn ping_pong_paced(wait: Wait, cpus: usize, size: usize, count: usize, gap: Duration) -> Histogram<u64> {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     buffers(&socket);
     let addr = socket.local_addr().unwrap().to_string();
@@ -295,7 +303,14 @@ pub fn ping_pong(wait: Wait, cpus: usize, size: usize, count: usize) -> Histogra
     wait.prepare(&socket);
     let payload = vec![0xa5u8; size];
     let mut rtt = seqcast::net::report::histogram();
+    let mut due = Instant::now();
     for i in 0..count + count / 10 {
+        if !gap.is_zero() {
+            due += gap;
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
         let start = Instant::now();
         socket.send(&payload).unwrap();
         wait.recv(&socket, &mut buf);

@@ -366,6 +366,17 @@ fn latency(o: &Options, t: &mut Table) -> Floor {
     // Beside it (idle block), a ping-pong that waits as the nodes do, in
     // epoll before each recv: its p50 per round, never the floor.
     let mut epoll_p50s: Vec<f64> = Vec::new();
+    // And (idle block) the blocking ping-pong paced at the load's rate, one
+    // ping each 100 µs: between pings the CPUs go idle, as they do between
+    // the load's events, and a virtual CPU that halts is slow to wake. Its
+    // p50 per round, never the floor.
+    let mut paced_p50s: Vec<f64> = Vec::new();
+    // And, unpinned, the blocking ping-pong with its ends pinned to two
+    // CPUs: unpinned, the scheduler may run both ends on one CPU, and
+    // a wake on the same CPU can cost a fraction of one on another (a VM's
+    // halted virtual CPU). The cluster's processes cannot all share one.
+    let mut across_p50s: Vec<f64> = Vec::new();
+    let cpus_here = std::thread::available_parallelism().map_or(1, |n| n.get());
     // The same load with more followers, quorum a majority (3 of 5, 5 of
     // 9): a commit waits for more ACKs and, as followers cannot infer it,
     // for a commit HEARTBEAT before the client's COMMIT. Judged against
@@ -377,6 +388,13 @@ fn latency(o: &Options, t: &mut Table) -> Floor {
         if o.idle == Wait::Block {
             let epoll_rtt = baseline::ping_pong(Wait::Epoll, o.cpus, 144, pings / rounds);
             epoll_p50s.push(epoll_rtt.value_at_percentile(50.0) as f64 / 1000.0);
+            let gap = Duration::from_micros(100);
+            let paced_rtt = baseline::ping_pong_paced(Wait::Block, o.cpus, 144, pings / rounds, gap);
+            paced_p50s.push(paced_rtt.value_at_percentile(50.0) as f64 / 1000.0);
+            if o.cpus == 0 && cpus_here > 1 {
+                let across_rtt = baseline::ping_pong(Wait::Block, cpus_here, 144, pings / rounds);
+                across_p50s.push(across_rtt.value_at_percentile(50.0) as f64 / 1000.0);
+            }
         }
         let cluster = Cluster::start_custom(1 + 40 * round as u8, 2, &idle, &[], o.cpus);
         let low = load(&cluster, 10_000, 10.0 * scale / rounds as f64, 1, 1, &["--out", &out]);
@@ -473,6 +491,28 @@ fn latency(o: &Options, t: &mut Table) -> Floor {
             us(50.0),
             "µs",
             Some((epoll_floor, "2×RTT p50, epoll_wait + recv")),
+            None,
+        );
+    }
+    if !paced_p50s.is_empty() {
+        let paced_floor = 2.0 * median(paced_p50s.clone());
+        println!("ping-pong paced at one ping per 100 µs, per round: p50 {} µs", spread(&paced_p50s));
+        t.add(
+            "the same p50, against a ping-pong paced at 10k/s (beside)",
+            us(50.0),
+            "µs",
+            Some((paced_floor, "2×RTT p50, a ping each 100 µs")),
+            None,
+        );
+    }
+    if !across_p50s.is_empty() {
+        let across_floor = 2.0 * median(across_p50s.clone());
+        println!("ping-pong with its ends pinned to CPUs 0 and 1, per round: p50 {} µs", spread(&across_p50s));
+        t.add(
+            "the same p50, against a ping-pong across 2 CPUs (beside)",
+            us(50.0),
+            "µs",
+            Some((across_floor, "2×RTT p50, ends pinned apart")),
             None,
         );
     }
