@@ -347,6 +347,10 @@ pub fn flood(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender)
     rate
 }
 
+/// How long a flood's receiver waits with nothing coming before it gives up
+/// (a lost end mark, a sender that died): a panic, not a hung bench.
+const FLOOD_SILENCE_MAX: Duration = Duration::from_secs(20);
+
 /// Receives a flood of `size`-byte datagrams on `socket` with `recvmmsg`
 /// until its end mark (a 1-byte datagram); returns datagrams/s from the
 /// first to the last (`seconds` if none came).
@@ -357,10 +361,13 @@ fn receive_flood(socket: &UdpSocket, wait: Wait, size: usize, seconds: f64) -> f
     let mut iov: Vec<libc::iovec> =
         bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
     let mut msgs = headers(&mut iov);
-    // Blocking: wait for the first, then take what is there.
+    // Blocking: wait for the first, then take what is there; a timeout
+    // now and then so that a flood whose end mark never comes ends the run.
     let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
+    socket.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     let mut received = 0u64;
     let (mut first, mut last): (Option<Instant>, Option<Instant>) = (None, None);
+    let mut heard = Instant::now();
     'all: loop {
         // SAFETY: `msgs` holds BATCH valid headers over buffers that live here.
         let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), BATCH as u32, flags, std::ptr::null_mut()) };
@@ -368,6 +375,10 @@ fn receive_flood(socket: &UdpSocket, wait: Wait, size: usize, seconds: f64) -> f
             let e = std::io::Error::last_os_error();
             match e.kind() {
                 std::io::ErrorKind::WouldBlock => {
+                    assert!(
+                        heard.elapsed() < FLOOD_SILENCE_MAX,
+                        "flood baseline: nothing came for {FLOOD_SILENCE_MAX:?}"
+                    );
                     if wait == Wait::Yield {
                         std::thread::yield_now();
                     }
@@ -378,6 +389,7 @@ fn receive_flood(socket: &UdpSocket, wait: Wait, size: usize, seconds: f64) -> f
             }
         }
         let now = Instant::now();
+        heard = now;
         first.get_or_insert(now);
         for m in &msgs[..n as usize] {
             if m.msg_len == 1 {
@@ -414,16 +426,18 @@ fn group_socket(group: SocketAddrV4) -> UdpSocket {
 }
 
 /// `--role sink`: the group's second receiver, as a second follower: it
-/// takes the relayed flood and drops it.
+/// takes the relayed flood and tells `control` the rate it got.
 fn sink(group: SocketAddrV4, wait: Wait, control: &str, size: usize) {
     let socket = group_socket(group);
     socket.send_to(b"hello", control).unwrap();
-    receive_flood(&socket, wait, size, 1.0);
+    let rate = receive_flood(&socket, wait, size, 1.0);
+    socket.send_to(format!("{rate}").as_bytes(), control).unwrap();
 }
 
 /// `--role relay`: receives datagrams with `recvmmsg` and sends each on to
-/// `group` (loopback, TTL 0), runs of one size in one GSO send, as a leader
-/// receives SUBMITs and multicasts DATA. Ends after forwarding ten end marks.
+/// `group` (loopback, TTL 0), runs of one size in GSO sends of up to 64 KB,
+/// as a leader receives SUBMITs and multicasts DATA. Ends once its sender
+/// has been silent for 300 ms after an end mark (every mark forwarded).
 fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
     let input = UdpSocket::bind("127.0.0.1:0").unwrap();
     buffers(&input);
@@ -432,8 +446,14 @@ fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
     socket2::SockRef::from(&output).set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
     buffers(&output);
     output.connect(group).unwrap();
+    // End marks go without UDP_SEGMENT, from a socket of their own.
+    let marks_out = UdpSocket::bind("127.0.0.1:0").unwrap();
+    marks_out.set_multicast_ttl_v4(0).unwrap();
+    socket2::SockRef::from(&marks_out).set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
+    marks_out.connect(group).unwrap();
     input.send_to(b"hello", control).unwrap();
     wait.prepare(&input);
+    input.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
     let fd = input.as_raw_fd();
     let mut bufs = vec![[0u8; 2048]; BATCH];
     let mut iov: Vec<libc::iovec> =
@@ -442,7 +462,10 @@ fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
     let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
     // The datagrams of one receive, concatenated, and their one size.
     let mut train: Vec<u8> = Vec::with_capacity(65_536);
-    let (mut size, mut segment, mut marks) = (0, 0, 0);
+    let (mut size, mut segment) = (0, 0);
+    // When the last datagram came, and whether an end mark came yet: the
+    // relay ends once its sender has been silent a while after one.
+    let (mut heard, mut marked) = (Instant::now(), false);
     let send = |train: &mut Vec<u8>, size: usize, segment: &mut usize| {
         if train.is_empty() {
             return;
@@ -466,7 +489,11 @@ fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
         let _ = output.send(train);
         train.clear();
     };
-    while marks < 10 {
+    loop {
+        let silent = heard.elapsed();
+        if (marked && silent > Duration::from_millis(300)) || silent > FLOOD_SILENCE_MAX {
+            return;
+        }
         // SAFETY: `msgs` holds BATCH valid headers over buffers that live here.
         let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), BATCH as u32, flags, std::ptr::null_mut()) };
         if n < 0 {
@@ -477,20 +504,26 @@ fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
             }
             continue;
         }
+        heard = Instant::now();
         for (m, buf) in msgs.iter().zip(&bufs).take(n as usize) {
             let len = m.msg_len as usize;
+            if len == 1 {
+                send(&mut train, size, &mut segment);
+                let _ = marks_out.send(&buf[..1]);
+                marked = true;
+                continue;
+            }
             if len != size || train.len() + len > 65_000 {
                 send(&mut train, size, &mut segment);
                 size = len;
             }
             train.extend_from_slice(&buf[..len]);
-            marks += usize::from(len == 1);
         }
         send(&mut train, size, &mut segment);
     }
 }
 
-/// Datagrams per second that reach each of two receivers of a group through
+/// Datagrams per second that reach both of two receivers of a group through
 /// a relay (`relay_main`) that one sender floods as `flood` does: what a
 /// leader could at most pass on to its followers on this machine, beside
 /// the flood limit (never instead of it).
@@ -520,9 +553,13 @@ pub fn relay(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender)
     ];
     let mut child = spawn(&flood);
     let rate = receive_flood(&socket, wait, size, seconds);
+    // The sink's rate, as it tells it: the lower of the two counts.
+    control.set_read_timeout(Some(FLOOD_SILENCE_MAX)).unwrap();
+    let n = control.recv(&mut buf).expect("the relay's sink tells its rate");
+    let sink_rate: f64 = std::str::from_utf8(&buf[..n]).unwrap().parse().expect("a rate");
     for c in [&mut child, &mut relay, &mut sink] {
         c.wait().unwrap();
     }
     unpin(cpus);
-    rate
+    rate.min(sink_rate)
 }
