@@ -174,7 +174,13 @@ pub(super) fn parse_commit(body: &[u8]) -> Result<Commit<'_>, Error> {
     if runs.len() != usize::from(head.count.get()) || runs.is_empty() {
         return Err(Error::BadBodyLength);
     }
-    if !runs.iter().all(|r| r.count.get() != 0 && r.seq.get() != 0) {
+    // Each run's last request and sequence fit: a receiver adds up to
+    // count - 1 to either.
+    let fits = |r: &CommitRun| {
+        let last = u64::from(r.count.get()).wrapping_sub(1);
+        r.request.get().checked_add(last).is_some() && r.seq.get().checked_add(last).is_some()
+    };
+    if !runs.iter().all(|r| r.count.get() != 0 && r.seq.get() != 0 && fits(r)) {
         return Err(Error::BadRange);
     }
     Ok(Commit { head, runs })

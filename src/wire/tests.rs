@@ -311,6 +311,8 @@ fn malformed_inputs_name_their_reason() {
         ("ranges touch", resealed(&NAK, |b| b[body + 8 + 16] = 5), Error::BadRange),
         ("empty range", resealed(&UNRECOVERABLE, |b| b[body + 8] = 1), Error::BadRange),
         ("run of 0", resealed(&COMMIT, |b| b[body + 16 + 16] = 0), Error::BadRange),
+        ("run past seq 2^64-1", resealed(&COMMIT, |b| b[body + 16 + 8..body + 16 + 16].fill(0xff)), Error::BadRange),
+        ("run past request 2^64-1", resealed(&COMMIT, |b| b[body + 16..body + 16 + 8].fill(0xff)), Error::BadRange),
         ("65 ranges", resealed(&NAK, |b| b[body] = 65), Error::TooManyRanges),
         ("epoch 2^56", resealed(&DATA, |b| b[31] = 1), Error::EpochOutOfRange),
         ("claim epoch 2^56", resealed(&VOTE, |b| b[body + 15] = 1), Error::EpochOutOfRange),
