@@ -502,38 +502,31 @@ fn latency(o: &Options, t: &mut Table) -> Floor {
             Some(("≤ 1.5", p50 <= 1.5 * floor_p50)),
         );
     }
-    if !epoll_p50s.is_empty() {
-        let epoll_floor = 2.0 * median(epoll_p50s.clone());
-        println!("epoll ping-pong per round (as the nodes wait): p50 {} µs", spread(&epoll_p50s));
-        t.add(
-            "the same p50, against an epoll ping-pong (beside, not the floor)",
-            us(50.0),
-            "µs",
-            Some((epoll_floor, "2×RTT p50, epoll_wait + recv")),
-            None,
-        );
-    }
-    if !paced_p50s.is_empty() {
-        let paced_floor = 2.0 * median(paced_p50s.clone());
-        println!("ping-pong paced at one ping per 100 µs, per round: p50 {} µs", spread(&paced_p50s));
-        t.add(
-            "the same p50, against a ping-pong paced at 10k/s (beside)",
-            us(50.0),
-            "µs",
-            Some((paced_floor, "2×RTT p50, a ping each 100 µs")),
-            None,
-        );
-    }
-    if !across_p50s.is_empty() {
-        let across_floor = 2.0 * median(across_p50s.clone());
-        println!("ping-pong with its ends pinned to CPUs 0 and 1, per round: p50 {} µs", spread(&across_p50s));
-        t.add(
-            "the same p50, against a ping-pong across 2 CPUs (beside)",
-            us(50.0),
-            "µs",
-            Some((across_floor, "2×RTT p50, ends pinned apart")),
-            None,
-        );
+    // The ping-pongs beside the floor: each p50 per round, what it prints,
+    // its row and its baseline's name.
+    let beside = [
+        (&epoll_p50s, "epoll ping-pong per round (as the nodes wait)", "an epoll ping-pong", "epoll_wait + recv"),
+        (
+            &paced_p50s,
+            "ping-pong paced at one ping per 100 µs, per round",
+            "a ping-pong paced at 10k/s",
+            "a ping each 100 µs",
+        ),
+        (
+            &across_p50s,
+            "ping-pong with its ends pinned to CPUs 0 and 1, per round",
+            "a ping-pong across 2 CPUs",
+            "ends pinned apart",
+        ),
+    ];
+    for (p50s, line, against, name) in beside {
+        if p50s.is_empty() {
+            continue;
+        }
+        let floor = 2.0 * median(p50s.clone());
+        println!("{line}: p50 {} µs", spread(p50s));
+        let figure = format!("the same p50, against {against} (beside, not the floor)");
+        t.add(&figure, us(50.0), "µs", Some((floor, &format!("2×RTT p50, {name}"))), None);
     }
     if lost != 0.0 {
         t.note("LOST at 10k events/s", &format!("{lost}"));
