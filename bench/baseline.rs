@@ -553,7 +553,7 @@ pub fn relay(wait: Wait, cpus: usize, size: usize, seconds: f64, sender: Sender)
     ];
     let mut child = spawn(&flood);
     let rate = receive_flood(&socket, wait, size, seconds);
-    // The sink's rate, as it tells it: the lower of the two counts.
+    // The sink's rate, as it tells it: the lower of the two receivers' rates.
     control.set_read_timeout(Some(FLOOD_SILENCE_MAX)).unwrap();
     let n = control.recv(&mut buf).expect("the relay's sink tells its rate");
     let sink_rate: f64 = std::str::from_utf8(&buf[..n]).unwrap().parse().expect("a rate");

@@ -189,19 +189,27 @@ pub fn run(t: &mut Table, out: &std::path::Path, quick: bool, idle: Wait, sustai
 /// a GiB, once, on the 2-core VM), which charged the journaled runs, not
 /// the memory-only one beside them, for the VM's warm-up.
 fn touch_memory(bytes: u64) -> (u64, f64) {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let available_kb: u64 = meminfo
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let available_kb: u64 = read("/proc/meminfo")
         .lines()
         .find_map(|l| l.strip_prefix("MemAvailable:")?.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
-    let bytes = bytes.min(available_kb * 1024 / 2);
+    let mut available = available_kb * 1024;
+    // In a cgroup with a memory limit (v2), what is left under it counts.
+    if let (Ok(max), Ok(current)) = (
+        read("/sys/fs/cgroup/memory.max").trim().parse::<u64>(),
+        read("/sys/fs/cgroup/memory.current").trim().parse::<u64>(),
+    ) {
+        available = available.min(max.saturating_sub(current));
+    }
+    let bytes = bytes.min(available / 2);
     let chunk = 1u64 << 28;
     let start = Instant::now();
     // Held until all are written, so that each chunk is pages of its own.
-    let chunks: Vec<Vec<u8>> = (0..bytes.div_ceil(chunk)).map(|_| vec![1u8; chunk as usize]).collect();
-    let touched = chunks.len() as u64 * chunk;
+    let sizes = (0..bytes / chunk).map(|_| chunk).chain(Some(bytes % chunk).filter(|&b| b > 0));
+    let chunks: Vec<Vec<u8>> = sizes.map(|size| vec![1u8; size as usize]).collect();
     drop(std::hint::black_box(chunks));
-    (touched, start.elapsed().as_secs_f64())
+    (bytes, start.elapsed().as_secs_f64())
 }
 
 /// The rate `--sync batch` sustains: committed every event offered, all

@@ -505,27 +505,22 @@ fn latency(o: &Options, t: &mut Table) -> Floor {
     // The ping-pongs beside the floor: each p50 per round, what it prints,
     // its row and its baseline's name.
     let beside = [
-        (&epoll_p50s, "epoll ping-pong per round (as the nodes wait)", "an epoll ping-pong", "epoll_wait + recv"),
-        (
-            &paced_p50s,
-            "ping-pong paced at one ping per 100 µs, per round",
-            "a ping-pong paced at 10k/s",
-            "a ping each 100 µs",
-        ),
+        (&epoll_p50s, "epoll ping-pong per round (as the nodes wait)", "an epoll ping-pong (beside, not the floor)"),
+        (&paced_p50s, "ping-pong paced at one ping per 100 µs, per round", "a ping-pong paced at 10k/s (beside)"),
         (
             &across_p50s,
             "ping-pong with its ends pinned to CPUs 0 and 1, per round",
-            "a ping-pong across 2 CPUs",
-            "ends pinned apart",
+            "a ping-pong across 2 CPUs (beside)",
         ),
     ];
-    for (p50s, line, against, name) in beside {
+    let names = ["epoll_wait + recv", "a ping each 100 µs", "ends pinned apart"];
+    for ((p50s, line, against), name) in beside.into_iter().zip(names) {
         if p50s.is_empty() {
             continue;
         }
         let floor = 2.0 * median(p50s.clone());
         println!("{line}: p50 {} µs", spread(p50s));
-        let figure = format!("the same p50, against {against} (beside, not the floor)");
+        let figure = format!("the same p50, against {against}");
         t.add(&figure, us(50.0), "µs", Some((floor, &format!("2×RTT p50, {name}"))), None);
     }
     if lost != 0.0 {

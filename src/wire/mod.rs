@@ -63,7 +63,8 @@ pub enum Error {
     BadEventCount,
     /// An event's origin or sequence is inconsistent with its frame.
     EventMismatch,
-    /// A range is empty, starts at 0, or is out of order.
+    /// A range is empty, starts at 0, is out of order, or (a COMMIT run)
+    /// ends past 2^64 - 1.
     BadRange,
     /// A NAK carries more than [`NAK_RANGES_MAX`] ranges.
     TooManyRanges,

@@ -484,7 +484,7 @@ fn model() -> impl Strategy<Value = Model> {
                     .collect(),
             )
         }),
-        (any::<u32>(), any::<u64>(), prop::collection::vec((any::<u64>(), 1..u64::MAX, 1..u32::MAX), 1..20))
+        (any::<u32>(), any::<u64>(), prop::collection::vec((0..u64::MAX / 2, 1..u64::MAX / 2, 1..u32::MAX), 1..20))
             .prop_map(|(client, commit, runs)| Model::Commit { client, commit, runs }),
         (any::<u32>(), any::<u16>(), any::<u64>(), any::<u64>()).prop_map(|(client, reason, request, retry_ns)| {
             Model::Busy(Busy {
