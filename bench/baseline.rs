@@ -164,6 +164,10 @@ fn headers(iov: &mut [libc::iovec]) -> Vec<libc::mmsghdr> {
 /// SIZE SENDER]`, `--role sink GROUP WAIT CPU CONTROL SIZE` or `--role relay
 /// GROUP WAIT CPU CONTROL` (CPU `-` for none; CONTROL where to say hello).
 pub fn child_main(args: &[String]) {
+    // Ends with the thread that started it: a bench that panics mid
+    // baseline leaves no child blocked in recv for ever.
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number; no pointers.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
     let role = args[0].as_str();
     let peer = &args[1];
     let wait = Wait::parse(&args[2]);
