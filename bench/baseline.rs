@@ -160,6 +160,77 @@ fn headers(iov: &mut [libc::iovec]) -> Vec<libc::mmsghdr> {
         .collect()
 }
 
+/// Sets (or, with 0, clears) UDP GSO's segment size on `socket`.
+fn set_segment(socket: &UdpSocket, size: usize) {
+    let value = size as libc::c_int;
+    // SAFETY: a plain int socket option on a socket we own.
+    let set = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_UDP,
+            libc::UDP_SEGMENT,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as u32,
+        )
+    };
+    assert_eq!(set, 0, "UDP_SEGMENT: {}", std::io::Error::last_os_error());
+}
+
+/// `BATCH` buffers and the `recvmmsg` headers over them.
+struct Batch {
+    bufs: Vec<[u8; 2048]>,
+    // Read by the kernel through `msgs`; kept alive here.
+    _iov: Vec<libc::iovec>,
+    msgs: Vec<libc::mmsghdr>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        let mut bufs = vec![[0u8; 2048]; BATCH];
+        let mut iov: Vec<libc::iovec> =
+            bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
+        // The headers point into `iov`'s heap, and `iov` into `bufs`': moving
+        // the vectors into the struct moves neither.
+        let msgs = headers(&mut iov);
+        Batch { bufs, _iov: iov, msgs }
+    }
+
+    /// Datagrams received on `socket` as `wait` waits (blocking: the first,
+    /// then what is there); `None` when there was none (yielding first if
+    /// that is the strategy) or a signal came.
+    fn recv(&mut self, socket: &UdpSocket, wait: Wait) -> Option<usize> {
+        let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
+        // SAFETY: `msgs` holds BATCH valid headers over buffers that live in self.
+        let n = unsafe {
+            libc::recvmmsg(socket.as_raw_fd(), self.msgs.as_mut_ptr(), BATCH as u32, flags, std::ptr::null_mut())
+        };
+        if n >= 0 {
+            return Some(n as usize);
+        }
+        match std::io::Error::last_os_error().kind() {
+            std::io::ErrorKind::WouldBlock if wait == Wait::Yield => std::thread::yield_now(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => {}
+            e => panic!("recvmmsg: {e}"),
+        }
+        None
+    }
+
+    /// The `k`th datagram of the last receive.
+    fn datagram(&self, k: usize) -> &[u8] {
+        &self.bufs[k][..self.msgs[k].msg_len as usize]
+    }
+}
+
+/// A socket that sends to `group` on loopback only (TTL 0, from 127.0.0.1).
+fn group_sender(group: SocketAddrV4) -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_multicast_ttl_v4(0).unwrap();
+    socket2::SockRef::from(&socket).set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
+    buffers(&socket);
+    socket.connect(group).unwrap();
+    socket
+}
+
 /// The child half of a baseline: `--role pong|flood ADDR WAIT CPU [SECONDS
 /// SIZE SENDER]`, `--role sink GROUP WAIT CPU CONTROL SIZE` or `--role relay
 /// GROUP WAIT CPU CONTROL` (CPU `-` for none; CONTROL where to say hello).
@@ -214,32 +285,13 @@ pub fn child_main(args: &[String]) {
                     }
                 }
                 Sender::Gso => {
-                    let segment = size as libc::c_int;
-                    // SAFETY: a plain int socket option on a socket we own.
-                    let set = unsafe {
-                        libc::setsockopt(
-                            fd,
-                            libc::SOL_UDP,
-                            libc::UDP_SEGMENT,
-                            (&segment as *const libc::c_int).cast(),
-                            size_of::<libc::c_int>() as u32,
-                        )
-                    };
-                    assert_eq!(set, 0, "UDP_SEGMENT: {}", std::io::Error::last_os_error());
+                    set_segment(&socket, size);
                     let train = datagram.repeat(65_000 / size);
                     while Instant::now() < until {
                         let _ = socket.send(&train);
                     }
-                    // SAFETY: as above; 0 turns segmentation off for the end mark.
-                    unsafe {
-                        libc::setsockopt(
-                            fd,
-                            libc::SOL_UDP,
-                            libc::UDP_SEGMENT,
-                            (&0 as *const libc::c_int).cast(),
-                            size_of::<libc::c_int>() as u32,
-                        )
-                    };
+                    // Off for the end mark.
+                    set_segment(&socket, 0);
                 }
             }
             // The end mark can itself be dropped by a full buffer: send it
@@ -360,48 +412,29 @@ const FLOOD_SILENCE_MAX: Duration = Duration::from_secs(20);
 /// first to the last (`seconds` if none came).
 fn receive_flood(socket: &UdpSocket, wait: Wait, size: usize, seconds: f64) -> f64 {
     wait.prepare(socket);
-    let fd = socket.as_raw_fd();
-    let mut bufs = vec![[0u8; 2048]; BATCH];
-    let mut iov: Vec<libc::iovec> =
-        bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
-    let mut msgs = headers(&mut iov);
-    // Blocking: wait for the first, then take what is there; a timeout
-    // now and then so that a flood whose end mark never comes ends the run.
-    let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
+    // Blocking, a timeout now and then so that a flood whose end mark
+    // never comes ends the run.
     socket.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let mut batch = Batch::new();
     let mut received = 0u64;
     let (mut first, mut last): (Option<Instant>, Option<Instant>) = (None, None);
     let mut heard = Instant::now();
     'all: loop {
-        // SAFETY: `msgs` holds BATCH valid headers over buffers that live here.
-        let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), BATCH as u32, flags, std::ptr::null_mut()) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            match e.kind() {
-                std::io::ErrorKind::WouldBlock => {
-                    assert!(
-                        heard.elapsed() < FLOOD_SILENCE_MAX,
-                        "flood baseline: nothing came for {FLOOD_SILENCE_MAX:?}"
-                    );
-                    if wait == Wait::Yield {
-                        std::thread::yield_now();
-                    }
-                    continue;
-                }
-                std::io::ErrorKind::Interrupted => continue,
-                _ => panic!("recvmmsg: {e}"),
-            }
-        }
+        let Some(n) = batch.recv(socket, wait) else {
+            assert!(heard.elapsed() < FLOOD_SILENCE_MAX, "flood baseline: nothing came for {FLOOD_SILENCE_MAX:?}");
+            continue;
+        };
         let now = Instant::now();
         heard = now;
         first.get_or_insert(now);
-        for m in &msgs[..n as usize] {
-            if m.msg_len == 1 {
+        for k in 0..n {
+            let len = batch.datagram(k).len();
+            if len == 1 {
                 break 'all;
             }
             // A datagram of another size would mean the kernel handed over
             // a GSO train whole, and the count would be wrong.
-            assert_eq!(m.msg_len as usize, size, "flood datagram of an unexpected size");
+            assert_eq!(len, size, "flood datagram of an unexpected size");
             received += 1;
             last = Some(now);
         }
@@ -445,25 +478,13 @@ fn sink(group: SocketAddrV4, wait: Wait, control: &str, size: usize) {
 fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
     let input = UdpSocket::bind("127.0.0.1:0").unwrap();
     buffers(&input);
-    let output = UdpSocket::bind("127.0.0.1:0").unwrap();
-    output.set_multicast_ttl_v4(0).unwrap();
-    socket2::SockRef::from(&output).set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
-    buffers(&output);
-    output.connect(group).unwrap();
+    let output = group_sender(group);
     // End marks go without UDP_SEGMENT, from a socket of their own.
-    let marks_out = UdpSocket::bind("127.0.0.1:0").unwrap();
-    marks_out.set_multicast_ttl_v4(0).unwrap();
-    socket2::SockRef::from(&marks_out).set_multicast_if_v4(&Ipv4Addr::LOCALHOST).unwrap();
-    marks_out.connect(group).unwrap();
+    let marks_out = group_sender(group);
     input.send_to(b"hello", control).unwrap();
     wait.prepare(&input);
     input.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let fd = input.as_raw_fd();
-    let mut bufs = vec![[0u8; 2048]; BATCH];
-    let mut iov: Vec<libc::iovec> =
-        bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
-    let mut msgs = headers(&mut iov);
-    let flags = if wait == Wait::Block { libc::MSG_WAITFORONE } else { 0 };
+    let mut batch = Batch::new();
     // The datagrams of one receive, concatenated, and their one size.
     let mut train: Vec<u8> = Vec::with_capacity(65_536);
     let (mut size, mut segment) = (0, 0);
@@ -475,18 +496,7 @@ fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
             return;
         }
         if size != *segment {
-            let value = size as libc::c_int;
-            // SAFETY: a plain int socket option on a socket we own.
-            let set = unsafe {
-                libc::setsockopt(
-                    output.as_raw_fd(),
-                    libc::SOL_UDP,
-                    libc::UDP_SEGMENT,
-                    (&value as *const libc::c_int).cast(),
-                    size_of::<libc::c_int>() as u32,
-                )
-            };
-            assert_eq!(set, 0, "UDP_SEGMENT: {}", std::io::Error::last_os_error());
+            set_segment(&output, size);
             *segment = size;
         }
         // A full buffer at the receivers drops datagrams: that is the flood's point.
@@ -498,30 +508,21 @@ fn relay_main(group: SocketAddrV4, wait: Wait, control: &str) {
         if (marked && silent > Duration::from_millis(300)) || silent > FLOOD_SILENCE_MAX {
             return;
         }
-        // SAFETY: `msgs` holds BATCH valid headers over buffers that live here.
-        let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), BATCH as u32, flags, std::ptr::null_mut()) };
-        if n < 0 {
-            match std::io::Error::last_os_error().kind() {
-                std::io::ErrorKind::WouldBlock if wait == Wait::Yield => std::thread::yield_now(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => {}
-                e => panic!("recvmmsg: {e}"),
-            }
-            continue;
-        }
+        let Some(n) = batch.recv(&input, wait) else { continue };
         heard = Instant::now();
-        for (m, buf) in msgs.iter().zip(&bufs).take(n as usize) {
-            let len = m.msg_len as usize;
-            if len == 1 {
+        for k in 0..n {
+            let datagram = batch.datagram(k);
+            if datagram.len() == 1 {
                 send(&mut train, size, &mut segment);
-                let _ = marks_out.send(&buf[..1]);
+                let _ = marks_out.send(datagram);
                 marked = true;
                 continue;
             }
-            if len != size || train.len() + len > 65_000 {
+            if datagram.len() != size || train.len() + datagram.len() > 65_000 {
                 send(&mut train, size, &mut segment);
-                size = len;
+                size = datagram.len();
             }
-            train.extend_from_slice(&buf[..len]);
+            train.extend_from_slice(datagram);
         }
         send(&mut train, size, &mut segment);
     }
