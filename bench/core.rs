@@ -1,19 +1,23 @@
-//! What the sans-IO cores cost on this machine's CPU, with no socket, no
-//! system call and no other process: a client, a leader and its followers
-//! exchanging their datagrams in one thread, one event committed at a time,
-//! timed hop by hop; and a read-only subscriber catching up on frames of
-//! history. `cargo bench --bench core`. Every figure is the median of 5
-//! runs; the clock read around each hop (two per hop) is in the figures.
+//! What the sans-IO cores cost on this machine's CPU, with no socket and
+//! no other process: a client, a leader and its followers exchanging their
+//! datagrams in one thread, one event committed at a time, timed hop by
+//! hop; a read-only subscriber catching up on frames of history; and a
+//! journal's work per record, writing to and reading from the page cache
+//! (the only system calls here). `cargo bench --bench core`. Every figure
+//! is the median of 5 runs; the clock read around each hop (two per hop)
+//! is in the figures.
 //!
 //! What the cores cost on the commit path bounds what any tuning of the
 //! driver can take off the commit latency, and the leader's cost per ACK is
 //! what each follower adds to its CPU before any system call.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use seqcast::core::{Client, Config, Dest, Follower, Leader, Transmit};
-use seqcast::types::{ClientId, NodeId, Seq};
+use seqcast::journal::{Journal, JournalOptions, ReadPos, SyncLevel};
+use seqcast::types::{ClientId, Epoch, NodeId, Seq};
 use seqcast::wire::{EventHeader, FrameWriter, Header, Kind, record_len};
 use zerocopy::IntoBytes;
 
@@ -158,6 +162,17 @@ fn commit_cycles(followers: usize, cycles: u64) -> Hops {
     }
 }
 
+/// The event record of sequence `seq`: client 1's request `seq`, a
+/// [`PAYLOAD`]-byte payload.
+fn event_record(seq: u64) -> Vec<u8> {
+    let mut event = EventHeader::unstamped(ClientId(1), seq, PAYLOAD as u16);
+    event.seq = seq.into();
+    let mut record = event.as_bytes().to_vec();
+    record.extend_from_slice(&[7u8; PAYLOAD]);
+    record.resize(record_len(PAYLOAD), 0);
+    record
+}
+
 /// RETRANSMIT frames of events `1..=events`, as a leader serves history.
 fn history_frames(config: &Config, events: u64) -> Vec<Vec<u8>> {
     let header = Header::new(Kind::Retransmit, 0, config.cluster_id, config.epoch);
@@ -167,12 +182,7 @@ fn history_frames(config: &Config, events: u64) -> Vec<Vec<u8>> {
         let mut buf = vec![0u8; config.mtu];
         let mut writer = FrameWriter::batch(&mut buf, &header, Kind::Retransmit, Seq(events), 1).expect("room");
         while seq <= events {
-            let mut event = EventHeader::unstamped(ClientId(1), seq, PAYLOAD as u16);
-            event.seq = seq.into();
-            let mut record = event.as_bytes().to_vec();
-            record.extend_from_slice(&[7u8; PAYLOAD]);
-            record.resize(record_len(PAYLOAD), 0);
-            if !writer.push_record(&record) {
+            if !writer.push_record(&event_record(seq)) {
                 break;
             }
             seq += 1;
@@ -203,6 +213,38 @@ fn catch_up(frames: &[Vec<u8>], events: u64) -> f64 {
     let ns = began.elapsed().as_nanos() as f64 / events as f64;
     assert_eq!(delivered, events, "every event delivered");
     ns
+}
+
+/// Nanoseconds per record a journal at `--sync none` takes to append
+/// `events` records, `batch` a turn (14: one DATA, as a follower takes at
+/// a low rate), and write each turn's to the page cache; then to read them
+/// all back as a leader serves history (1,024 records a read, each
+/// record's CRC checked). In a fresh directory `dir`.
+fn journal_work(dir: &std::path::Path, events: u64, batch: u64) -> (f64, f64) {
+    let config = Config::default();
+    let _ = std::fs::remove_dir_all(dir);
+    let options = JournalOptions { sync: SyncLevel::None, ..JournalOptions::new(dir, &config, NodeId(1)) };
+    let (mut journal, _) = Journal::open(options).expect("a journal in the bench's directory");
+    let records: Vec<Vec<u8>> = (1..=events).map(event_record).collect();
+    let began = Instant::now();
+    for (i, record) in records.iter().enumerate() {
+        journal.append(Epoch(1), Seq(i as u64), record).expect("appended");
+        if (i as u64 + 1).is_multiple_of(batch) {
+            journal.write().expect("written");
+        }
+    }
+    journal.write().expect("written");
+    let append = began.elapsed().as_nanos() as f64 / events as f64;
+    let (mut pos, mut next, mut read) = (ReadPos::default(), Seq(1), 0u64);
+    let began = Instant::now();
+    while next <= Seq(events) {
+        next = journal.read_on(&mut pos, next, Seq(events + 1), (1024, usize::MAX), |_| read += 1).expect("read back");
+    }
+    let read_ns = began.elapsed().as_nanos() as f64 / events as f64;
+    assert_eq!(read, events, "every record read back");
+    drop(journal);
+    let _ = std::fs::remove_dir_all(dir);
+    (append, read_ns)
 }
 
 fn median(mut runs: Vec<f64>) -> f64 {
@@ -240,10 +282,24 @@ fn main() {
     let frames = history_frames(&config, events);
     let runs: Vec<f64> = (0..5).map(|_| catch_up(&frames, events)).collect();
     println!(
-        "read-only subscriber catching up, {events} events in {} RETRANSMITs: {:.1} ns per event (runs {:.1}–{:.1})",
+        "read-only subscriber catching up, {events} events in {} RETRANSMITs: {} ns per event",
         frames.len(),
-        median(runs.clone()),
-        runs.iter().copied().fold(f64::MAX, f64::min),
-        runs.iter().copied().fold(0.0, f64::max)
+        spread(runs)
     );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/core-journal");
+    // A first run, not timed: a VM may back each page of memory only when
+    // it is first written, which the runs would time otherwise.
+    journal_work(&dir, events, 14);
+    println!("journal at --sync none, {events} records of {PAYLOAD} B, ns per record, median of 5 (range):");
+    for batch in [14, 448] {
+        let runs: Vec<(f64, f64)> = (0..5).map(|_| journal_work(&dir, events, batch)).collect();
+        let (append, read): (Vec<f64>, Vec<f64>) = runs.into_iter().unzip();
+        println!("  append + write, {batch:>3} a turn: {}; read back, 1,024 a read: {}", spread(append), spread(read));
+    }
+}
+
+/// The median of `runs` and their range.
+fn spread(runs: Vec<f64>) -> String {
+    let (low, high) = (runs.iter().copied().fold(f64::MAX, f64::min), runs.iter().copied().fold(0.0, f64::max));
+    format!("{:.1} ({low:.1}–{high:.1})", median(runs))
 }
