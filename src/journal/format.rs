@@ -363,17 +363,39 @@ fn record_crc(bytes: &[u8]) -> u32 {
 /// Appends the journal record of `record` (an event record, as on the wire)
 /// in `epoch`, written knowing `commit`, to `out`.
 pub fn encode(out: &mut Vec<u8>, epoch: Epoch, commit: Seq, record: &[u8]) {
+    let start = out.len();
+    encode_unsealed(out, epoch, commit, record);
+    seal_records(&mut out[start..]);
+}
+
+/// As [`encode`], its CRC left to [`seal_records`].
+pub fn encode_unsealed(out: &mut Vec<u8>, epoch: Epoch, commit: Seq, record: &[u8]) {
     let header = RecordHeader {
         len: (record.len() as u32).into(),
         crc: 0.into(),
         epoch: epoch.get().into(),
         commit: commit.get().into(),
     };
-    let start = out.len();
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(record);
-    let crc = record_crc(&out[start..]);
-    out[start + 4..start + CRC_FROM].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Writes the CRC of each record in `records`, whole records one after
+/// another as [`encode_unsealed`] left them. A journal seals a turn's
+/// records in one pass just before it writes them, which costs less than
+/// taking each CRC as its record is copied in.
+///
+/// # Panics
+/// If `records` ends inside a record (a bug in the caller).
+pub fn seal_records(records: &mut [u8]) {
+    let mut at = 0;
+    while at < records.len() {
+        let (header, _) = RecordHeader::ref_from_prefix(&records[at..]).expect("a whole record header");
+        let end = at + journal_len(header.len.get() as usize);
+        let crc = record_crc(&records[at..end]);
+        records[at + 4..at + CRC_FROM].copy_from_slice(&crc.to_le_bytes());
+        at = end;
+    }
 }
 
 /// One record read back from a segment.
@@ -594,6 +616,27 @@ mod tests {
         }
         bytes.resize(capacity, 0);
         bytes
+    }
+
+    /// Records of many lengths sealed in one pass each carry the CRC of
+    /// their own epoch, commit and event record, and scan back whole.
+    #[test]
+    fn records_sealed_together_each_get_their_own_crc() {
+        let mut bytes = SegmentHeader::new(7, NodeId(1), (Seq(1), Seq::ZERO), Epoch(2), 4096).as_bytes().to_vec();
+        let start = bytes.len();
+        for seq in 1..=20u64 {
+            encode_unsealed(&mut bytes, Epoch(2), Seq(seq - 1), &event(seq, &vec![seq as u8; (seq * 5 % 64) as usize]));
+        }
+        seal_records(&mut bytes[start..]);
+        let mut at = start;
+        while at < bytes.len() {
+            let len = journal_len(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize);
+            let crc = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap());
+            assert_eq!(crc, crc32fast::hash(&bytes[at + 8..at + len]), "record at {at}");
+            at += len;
+        }
+        bytes.resize(4096, 0);
+        assert_eq!(scan(&bytes), ((1..=20).collect(), Some(End::Clean), at));
     }
 
     /// A promise kept in a claim file reads back as it was, however far it

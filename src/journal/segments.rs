@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::format::{self, ClaimFile, CommitFile, End, Entry, HeaderError, Scan, SegmentHeader, encode, journal_len};
+use super::format::{
+    self, ClaimFile, CommitFile, End, Entry, HeaderError, Scan, SegmentHeader, encode_unsealed, journal_len,
+    seal_records,
+};
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
 
@@ -886,7 +889,7 @@ impl Journal {
         {
             segment.index.push((seq, segment.len + self.pending.len() as u64));
         }
-        encode(&mut self.pending, epoch, commit, record);
+        encode_unsealed(&mut self.pending, epoch, commit, record);
         self.next = seq.next();
         self.committed = self.committed.max(commit);
         Ok(())
@@ -925,6 +928,7 @@ impl Journal {
         if self.pending.is_empty() {
             return Ok(());
         }
+        seal_records(&mut self.pending);
         file.write_all_at(&self.pending, segment.len).map_err(|e| JournalError::Io(segment.path.clone(), e))?;
         segment.len += self.pending.len() as u64;
         segment.dirty = segment.dirty.max(segment.len);
@@ -1352,6 +1356,7 @@ pub(super) fn last_nonzero(file: &File, from: u64, file_len: u64) -> io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::format::encode;
     use crate::wire::record_len;
 
     fn event(seq: u64) -> Vec<u8> {
