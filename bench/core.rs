@@ -216,10 +216,10 @@ fn catch_up(frames: &[Vec<u8>], events: u64) -> f64 {
 }
 
 /// Nanoseconds per record a journal at `--sync none` takes to append
-/// `events` records, `batch` a turn (14: one DATA, as a follower takes at
-/// a low rate), and write each turn's to the page cache; then to read them
-/// all back as a leader serves history (1,024 records a read, each
-/// record's CRC checked). In a fresh directory `dir`.
+/// `events` records, `batch` a turn (14: a full DATA; 448: 32 of them, a
+/// busy follower's turn), and write each turn's to the page cache; then
+/// to read them all back as a leader serves history (1,024 records a
+/// read, each record's CRC checked). In a fresh directory `dir`.
 fn journal_work(dir: &std::path::Path, events: u64, batch: u64) -> (f64, f64) {
     let config = Config::default();
     let _ = std::fs::remove_dir_all(dir);

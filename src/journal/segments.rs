@@ -392,7 +392,8 @@ pub struct Journal {
     file: Option<File>,
     /// The commit file, once written (see [`Journal::write_commit`]).
     commit_file: Option<File>,
-    /// Records encoded this turn, not yet written.
+    /// Records encoded this turn, not yet written: whole records from its
+    /// first byte, their CRCs zero until `write_pending` seals them.
     pending: Vec<u8>,
     /// Segments after a corrupt record: not read, not written to, deleted
     /// by a truncation (a follower fetches what they held again).
