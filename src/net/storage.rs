@@ -522,18 +522,24 @@ impl<M: Machine + Durable> Stored<M> {
                 job.served = true;
                 self.records.clear();
                 self.records_at = 0;
-                let records = &mut self.records;
+                let (records, mut follows) = (&mut self.records, job.next);
                 let read = journal.read_on(&mut job.pos, job.next, job.end, (HISTORY_READ_RECORDS, share), |e| {
-                    records.extend(e.event.record);
+                    // A read runs on across a gap between two segments: what
+                    // lies past it waits, so that the gap is said first (one
+                    // RETRANSMIT holds only sequences that follow on).
+                    if e.seq() == follows {
+                        records.extend(e.event.record);
+                        follows = follows.next();
+                    }
                 });
                 self.records_next = match read {
-                    Ok(next) => next,
+                    Ok(next) => next.min(follows),
                     Err(error) => {
                         warn_history(&mut self.history_error, &error);
                         match (damage(&error), self.records.is_empty()) {
                             // What was read before the damage goes first;
                             // the damage is told once it is reached.
-                            (Some((seq, _)), false) => seq,
+                            (Some((seq, _)), false) => seq.min(follows),
                             // Records it cannot trust are lost to the
                             // asker, who reports them and goes on, where
                             // it would ask again for ever.
@@ -927,6 +933,26 @@ mod tests {
         let (mut stored, dir) = leader_with_journal("empty", 0);
         stored.enqueue(past, Seq(1), Seq(4));
         assert_eq!(history_sent(&mut stored), [(past, -1), (past, -2), (past, -3)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A journal with a gap (sequences its node was told were lost): a
+    /// read across it once put the records on both sides in one
+    /// RETRANSMIT, which every receiver drops (its sequences do not follow
+    /// on), and the gap was never said: the asker asked again for ever.
+    #[test]
+    fn history_across_a_gap_in_the_journal_says_the_gap_between_its_two_sides() {
+        let (mut journal, dir) = journal_of("gap", 100);
+        for seq in 150..=200 {
+            journal.append(Config::default().epoch, Seq(seq), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
+        }
+        journal.flush().unwrap();
+        let mut stored =
+            Stored::new(Leader::new(Config { journal: true, ..Config::default() }, 0).unwrap(), Some(journal));
+        let to = SocketAddr::from(([127, 0, 0, 1], 1));
+        stored.enqueue(to, Seq(95), Seq(160));
+        let sent: Vec<i64> = history_sent(&mut stored).into_iter().map(|(_, seq)| seq).collect();
+        assert_eq!(sent, (95..=100).chain((101..150).map(|s| -s)).chain(150..160).collect::<Vec<_>>());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
