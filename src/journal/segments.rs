@@ -1211,7 +1211,11 @@ fn offset_of(segment: &Segment, seq: Seq, record_max: usize) -> Result<u64, Jour
         }
         offset += scan.good_len() as u64;
     }
-    Ok(segment.len)
+    // The segment holds `seq` (its callers ask only for such), yet the scan
+    // stopped short of it: a record before it, or it, is damaged. Cutting
+    // nowhere would leave what follows `seq` in place, and new records
+    // written after it would be lost behind the damage at the next open.
+    Err(JournalError::Damaged { path: segment.path.clone(), seq: next, resumes: seq })
 }
 
 /// How far past a record's start [`Scan`] may look to judge it: the record,
@@ -1949,6 +1953,27 @@ mod tests {
     /// in the next one, so the leader served around the damage and the
     /// follower asked for it again for ever. The read gives what came
     /// before, then says where the damage is and where trust resumes.
+    /// From a review: a truncation whose first dropped record (or one
+    /// before it in its segment) was damaged after the open cut nothing and
+    /// went on, so new records went after the old ones past the damage,
+    /// and the next open dropped them, ACKed and durable. It fails now: the
+    /// node stops, and its restart reports the damage and truncates there.
+    #[test]
+    fn a_truncation_that_cannot_find_where_to_cut_fails() {
+        let dir = temp_dir("uncut");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        let last = journal.segments.last().unwrap();
+        let damaged = last.first.get() + 2;
+        let at = offset_of(last, Seq(damaged), journal.options.record_max).unwrap();
+        OpenOptions::new().write(true).open(&last.path).unwrap().write_all_at(&[0xff], at + 30).unwrap();
+        match journal.truncate(Seq(damaged + 1)) {
+            Err(JournalError::Damaged { seq, .. }) => assert_eq!(seq, Seq(damaged)),
+            other => panic!("{other:?}"),
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_record_damaged_after_the_open_stops_a_read_with_its_sequence() {
         let dir = temp_dir("damaged");
