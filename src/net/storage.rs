@@ -504,8 +504,12 @@ impl<M: Machine + Durable> Stored<M> {
             // Retention deleted it, or it lies between two segments (told
             // lost, or a segment file gone), or the journal holds nothing
             // from there on (its records trimmed, and those past them
-            // dropped on following a leader): say so, with its range.
-            let gone = if kept == Seq::ZERO || job.next >= journal.next() {
+            // dropped on following a leader): say so, with its range. Not
+            // while records read before go out: they follow on from
+            // `job.next`, whatever the journal has deleted since.
+            let gone = if self.records_at < self.records.len() {
+                None
+            } else if kept == Seq::ZERO || job.next >= journal.next() {
                 Some(job.end)
             } else if job.next < kept {
                 Some(kept)
@@ -953,6 +957,44 @@ mod tests {
         stored.enqueue(to, Seq(95), Seq(160));
         let sent: Vec<i64> = history_sent(&mut stored).into_iter().map(|(_, seq)| seq).collect();
         assert_eq!(sent, (95..=100).chain((101..150).map(|s| -s)).chain(150..160).collect::<Vec<_>>());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// From a review: retention that deleted a segment while a job still
+    /// held records read from it said them UNRECOVERABLE, then sent them
+    /// all the same: the asker reported lost what it then got.
+    #[test]
+    fn records_read_before_retention_deleted_their_segment_still_go_and_are_not_said_lost() {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-retained-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { journal: true, ..Config::default() };
+        let options = JournalOptions {
+            sync: crate::journal::SyncLevel::None,
+            segment_bytes: 4096,
+            retain_events: Some(100),
+            ..JournalOptions::new(&dir, &config, NodeId(0))
+        };
+        let (mut journal, _) = Journal::open(options).unwrap();
+        // Nothing known committed: retention keeps every record.
+        for seq in 1..=300 {
+            journal.append(config.epoch, Seq::ZERO, &crate::wire::test_record(1, seq, b"12345678")).unwrap();
+        }
+        journal.flush().unwrap();
+        let mut stored = Stored::new(Leader::new(config.clone(), 0).unwrap(), Some(journal));
+        let to = SocketAddr::from(([127, 0, 0, 1], 1));
+        stored.enqueue(to, Seq(1), Seq(301));
+        let mut buf = vec![0; config.mtu];
+        stored.budget = usize::MAX;
+        assert!(stored.transmit_history(0, &mut buf).is_some(), "one frame of what one read took");
+        let journal = stored.journal.as_mut().unwrap();
+        for seq in 301..=400 {
+            journal.append(config.epoch, Seq(400), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
+        }
+        journal.flush().unwrap();
+        assert!(journal.first() > Seq(200), "retention deleted the first segments: {}", journal.first());
+        let sent: Vec<i64> = history_sent(&mut stored).into_iter().map(|(_, seq)| seq).collect();
+        assert!(sent.iter().all(|&seq| seq > 0), "nothing said lost: {sent:?}");
+        assert_eq!(*sent.last().unwrap(), 300);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
