@@ -199,6 +199,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
     let mut silence = super::nodes::Silence::default();
     let mut commit_watch = CommitWatch::default();
     let mut reject_watch = super::nodes::RejectWatch::default();
+    // NAKs nobody answers (repairs that cannot reach it, a leader whose
+    // journal read fails): said, rather than a tail that waits in silence.
+    let mut unanswered = super::nodes::Unanswered::default();
     // The cluster file names every node: they may be members.
     let members_named = resolved.nodes.len() == usize::from(resolved.config.nodes) && resolved.config.nodes > 1;
     // Without --failover it takes one leader id's frames: after an election
@@ -295,6 +298,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 );
             }
             commit_watch.tick(follower, driver.now());
+            unanswered.tick(follower, driver.now(), "tail");
         },
     );
     // What the last turn printed, unless a stop signal came first.

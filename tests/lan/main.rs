@@ -458,6 +458,14 @@ fn beyond_retention(load: &Load) -> Outcome {
 /// journal) and merges onto the live multicast: it delivers every event,
 /// in the followers' order (the same digest).
 fn late_tail(load: &Load) -> Outcome {
+    late_tail_cut(load, false)
+}
+
+/// As [`late_tail`], but nothing from the tail's host reaches the leader
+/// for its first seconds: the tail hears the group, its NAKs go
+/// unanswered, and it says so (it once waited in silence), then replays
+/// everything once they get through.
+fn late_tail_cut(load: &Load, cut: bool) -> Outcome {
     let mut c = Cluster::start_journaled(4, &["--ring-events", "1000", "--in-flight-max", "500"])?;
     let mut loadgen = c.load(load.count, load.rate, 20_000);
     // Late: the ring has long moved past sequence 1.
@@ -466,7 +474,24 @@ fn late_tail(load: &Load) -> Outcome {
     let to = load.count.to_string();
     let mut args = strings(&["tail", "--cluster", c.conf.to_str().unwrap(), "--interface", &Lan::ip(host).to_string()]);
     args.extend(strings(&["--from", "1", "--to", &to, "--format", "count"]));
+    if cut {
+        c.lan.cut_one_way(host, 0, true)?;
+    }
     let mut tail = c.exec(host, "tail", SEQCAST, &args);
+    let mut warned = String::new();
+    if cut {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) && warned.is_empty() {
+            warned = tail.output().into_iter().find(|l| l.contains("no repair has answered")).unwrap_or_default();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        c.lan.cut_one_way(host, 0, false)?;
+        if warned.is_empty() {
+            tail.signal(libc::SIGKILL);
+            return Err(format!("the tail never said its NAKs go unanswered: {}", tail.output().join("\n")));
+        }
+        warned = format!("the tail said \"{}\", then ", &warned[warned.find("no repair").unwrap_or(0)..]);
+    }
     let code = loadgen.wait(Duration::from_secs(90));
     let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();
     if code != 0 || committed(&report) != load.count {
@@ -483,7 +508,7 @@ fn late_tail(load: &Load) -> Outcome {
     if !tail_digest.starts_with(&want) || !summary.contains(&format!("digest {hash},")) {
         return Err(format!("the tail's digest {tail_digest} is not the followers' ({summary})"));
     }
-    Ok(format!("the tail delivered 1..={} with the followers' digest {hash}; {summary}", load.count))
+    Ok(format!("{warned}the tail delivered 1..={} with the followers' digest {hash}; {summary}", load.count))
 }
 
 /// Client-side tools on a host of their own, given no `--interface`: each
@@ -720,6 +745,11 @@ fn main() {
         (
             "20 journaled: a late tail --from 1 under load ends with the followers' digest",
             Box::new(|| late_tail(&load)),
+        ),
+        (
+            "24 journaled: a late tail whose NAKs cannot reach the leader for a while says so, then ends with the \
+             followers' digest",
+            Box::new(|| late_tail_cut(&load, true)),
         ),
         ("22 the load generator and a tail on a host of their own, no --interface", Box::new(|| no_interface(&load))),
         ("23 journaled: the sequencer's disk fills under load", Box::new(|| full_disk(&load))),
