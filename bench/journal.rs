@@ -239,7 +239,7 @@ fn sustained_rate(sync: &str, tag: u8, rate: u64, (achieved, unconfirmed): (f64,
     for attempt in 0..3 {
         let offered = match best.0 {
             0 => ((last * 0.9) as u64).clamp(1_000, failed * 9 / 10),
-            held => (held + failed) / 2,
+            good => (good + failed) / 2,
         };
         let cluster = start(tag + attempt, Some(sync));
         let report = load(&cluster, offered, seconds, 2, super::events_per_datagram(), &[]);
