@@ -1119,7 +1119,12 @@ impl Follower {
             self.follow_resumed(epoch);
             return true;
         }
-        if epoch > mine && self.epoch_new.is_none() {
+        // A subscriber with failover follows a newer leader once its DATA
+        // or HEARTBEAT speaks (`follow_newest_leader`); a repair of that
+        // epoch (its NAK answered by a member re-elected) comes first at
+        // times and says nothing of a restart: passed over.
+        let follows_elected = self.observer && self.config.failover != Failover::Off;
+        if epoch > mine && self.epoch_new.is_none() && !follows_elected {
             self.epoch_new = Some(epoch);
         }
         false

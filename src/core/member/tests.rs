@@ -1460,3 +1460,30 @@ fn a_member_says_why_it_stands_and_why_it_steps_down() {
         ["Standing { epoch: Epoch(2), forced: true, silent_ns: Some(1000000), handed_over_by: None }"]
     );
 }
+
+/// A reviewer of the tail: `tail --failover` asked member 0 for history; 0
+/// was re-elected (epoch 3) and its RETRANSMIT, in the new epoch, came
+/// before any DATA or HEARTBEAT of that epoch. The tail took it for a
+/// leader that restarted without its log and stopped ("the leader
+/// restarted"). Only a leader's DATA or HEARTBEAT says who leads a newer
+/// epoch: the repair is passed over, and the next HEARTBEAT is followed.
+#[test]
+fn a_tail_with_failover_passes_over_a_repair_of_a_newer_epoch_until_its_leader_speaks() {
+    let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+    assert_eq!(tail.epoch(), Epoch(1));
+    let mut buf = vec![0; 1472];
+    let header = Header::new(Kind::Retransmit, 0, auto().cluster_id, Epoch(3));
+    let mut writer = crate::wire::FrameWriter::batch(&mut buf, &header, Kind::Retransmit, Seq(10), 0).unwrap();
+    for seq in 1..=3 {
+        assert!(writer.push_record(&crate::wire::test_record(8, seq, b"old")));
+    }
+    let len = writer.finish();
+    tail.handle_datagram(2 * MS, addr(0), &buf[..len]);
+    let unrecoverable = crate::wire::Unrecoverable { range: crate::wire::SeqRange { first: 4.into(), end: 5.into() } };
+    tail.handle_datagram(2 * MS, addr(0), &frame(Kind::Unrecoverable, 0, 3, &unrecoverable));
+    assert_eq!(tail.poll_event().map(|e| format!("{e:?}")), None);
+    tail.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat(13, 12, 10)));
+    assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(3)));
+    assert!(std::iter::from_fn(|| tail.poll_event().map(|e| format!("{e:?}"))).all(|e| !e.contains("Restarted")));
+}
