@@ -1075,8 +1075,11 @@ impl Journal {
         // commit reached, and retention may have gone by it: the commit
         // file says it now, synced at `batch`, or after a power loss the
         // records left would show a hole above their commit.
+        // A commit past `last` came with records of another log (a member
+        // that took a new leader's, then stood with its own again): it
+        // goes with them, from what retention keeps and from the file.
         let committed = self.committed.max(self.commit_filed).min(last);
-        if committed > Seq::ZERO {
+        if committed > Seq::ZERO || self.commit_filed > Seq::ZERO {
             self.write_commit(committed)?;
             if self.options.sync == SyncLevel::Batch
                 && let Some(file) = &self.commit_file
@@ -1084,6 +1087,7 @@ impl Journal {
                 file.sync_data().map_err(|e| JournalError::Io(self.commit_path(), e))?;
             }
         }
+        (self.committed, self.commit_filed) = (committed, committed);
         Ok(())
     }
 
@@ -2252,6 +2256,36 @@ mod tests {
         let (journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(*seqs(&journal).last().unwrap(), 300);
         assert_eq!(recovery.commit, Seq(290));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A reviewer of the journal: a member that joined a new leader took
+    /// its records and its commit (149 here), then stood with its old log
+    /// again (its new leader gone before it synced): the records went, cut
+    /// back to 30, but their commit stayed the journal's, and retention
+    /// deleted the old log's records past 30, never committed, that the
+    /// member holds and claims. What the dropped records said goes with them.
+    #[test]
+    fn a_truncation_takes_back_the_commit_its_dropped_records_said() {
+        let dir = temp_dir("truncate-lowers");
+        let (mut journal, _) = Journal::open(JournalOptions { retain_events: Some(1), ..options(&dir) }).unwrap();
+        for seq in 1..=30 {
+            journal.append(Epoch(3), Seq::ZERO, &event(seq)).unwrap();
+        }
+        for seq in 31..=150 {
+            journal.append(Epoch(4), Seq(149), &event(seq)).unwrap();
+        }
+        journal.write_commit(Seq(149)).unwrap();
+        journal.truncate(Seq(30)).unwrap();
+        for seq in 31..=150 {
+            journal.append(Epoch(3), Seq(30), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        assert!(journal.first() <= Seq(31), "the old log past its commit is kept: first {}", journal.first());
+        journal.truncate(Seq(60)).unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.commit, Seq(30), "no commit of the records dropped");
         fs::remove_dir_all(&dir).unwrap();
     }
 

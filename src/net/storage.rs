@@ -659,6 +659,8 @@ impl<M: Machine + Durable> Machine for Stored<M> {
             && let Some(last) = truncation
         {
             result = journal.truncate(last);
+            // A commit past `last` went with the records of another log.
+            self.commit_kept = self.commit_kept.min(last);
         }
         while result.is_ok()
             && let Some(append) = self.machine.poll_append()
@@ -1013,5 +1015,60 @@ mod tests {
         // hour's worth of bytes at once.
         pace.spend(HISTORY_BYTES_PER_TURN + 1000);
         assert_eq!(pace.refill(7_200_000_000_000), HISTORY_BYTES_PER_TURN, "an hour idle, in debt");
+    }
+
+    /// A machine that asks for one truncation and says what it knows
+    /// committed, as a member does when it stands with its old log again.
+    #[derive(Debug)]
+    struct Cutter {
+        truncate: Option<Seq>,
+        commit: Seq,
+    }
+
+    impl Machine for Cutter {
+        fn handle_datagram(&mut self, _: Nanos, _: SocketAddr, _: &[u8]) {}
+        fn handle_timeout(&mut self, _: Nanos) {}
+        fn poll_transmit(&mut self, _: Nanos, _: &mut [u8]) -> Option<Transmit> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Nanos> {
+            None
+        }
+    }
+
+    impl Durable for Cutter {
+        fn poll_append(&mut self) -> Option<Append<'_>> {
+            None
+        }
+        fn handle_durable(&mut self, _: Seq) {}
+        fn poll_truncate(&mut self) -> Option<Seq> {
+            self.truncate.take()
+        }
+        fn journal_commit(&self) -> Seq {
+            self.commit
+        }
+    }
+
+    /// A reviewer of the journal: a member kept a new leader's commit (100)
+    /// beside its journal, then cut back to 30 and stood with its old log;
+    /// the commit it learned next (50, of that log) never reached the
+    /// commit file, which the driver took for holding 100 still.
+    #[test]
+    fn a_commit_learned_after_a_truncation_below_it_is_kept() {
+        let (journal, dir) = journal_of("cut-commit", 100);
+        let mut stored = Stored::new(Cutter { truncate: None, commit: Seq(100) }, Some(journal));
+        stored.write_ahead(0);
+        (stored.machine.truncate, stored.machine.commit) = (Some(Seq(30)), Seq(30));
+        stored.write_ahead(1);
+        let journal = stored.journal.as_mut().unwrap();
+        for seq in 31..=60 {
+            journal.append(Epoch(1), Seq(30), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
+        }
+        stored.machine.commit = Seq(50);
+        stored.write_ahead(2);
+        let options = stored.journal.take().unwrap().options().clone();
+        let (_, recovery) = Journal::open(options).unwrap();
+        assert_eq!(recovery.commit, Seq(50));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -394,9 +394,11 @@ impl<'a> Sim<'a> {
             let committed = records.max().unwrap_or(0).max(slot.commit_synced.unwrap_or(0)).min(last.get());
             slot.disk.retain(|&seq, _| seq <= last.get());
             slot.unsynced.retain(|&(_, (seq, ..))| seq <= last.get());
-            if committed > 0 && syncs {
+            // A commit past `last` goes with the records of another log.
+            let filed = committed > 0 || slot.commit_file.is_some();
+            if filed && syncs {
                 (slot.commit_file, slot.commit_synced) = (Some(committed), Some(committed));
-            } else if committed > 0 {
+            } else if filed {
                 slot.commit_file = Some(committed);
             }
         }
