@@ -339,14 +339,19 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     "its journal lacks them: an old copy, or writes a power loss took; its followers refuse it too",
                 ),
             };
+            let range = format!("seq {}..={}", short.log_end.next(), short.needed);
+            // Past what it was told committed: what its followers could
+            // infer committed and deliver (no failover, a quorum of two).
+            let told = match short.needed > short.committed {
+                true => format!("its followers may hold {range}, sent before (committed once one follower holds it)"),
+                false => format!("this tail was told {range} committed"),
+            };
             fail(format!(
-                "the leader of epoch {} {how} a log that ends at seq {}, but this tail was told seq {}..={} \
-                 committed: the cluster lost committed events ({why}), and those sequences now carry other events \
-                 in its log. Stopped after seq {}, taking nothing of that log",
+                "the leader of epoch {} {how} a log that ends at seq {}, but {told}: the cluster lost committed \
+                 events ({why}), and those sequences now carry other events in its log. Stopped after seq {}, taking \
+                 nothing of that log",
                 short.epoch,
                 short.log_end,
-                short.log_end.next(),
-                short.needed,
                 node.digest().last
             ))
         }

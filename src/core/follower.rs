@@ -251,6 +251,9 @@ pub struct Follower {
     nak_token: u32,
     /// The highest commit a leader's frames announced (0: none yet).
     heard_commit: u64,
+    /// The highest sequence a leader's frames showed sent (a tail's bound
+    /// for a leader resumed where followers inferred commits).
+    heard_sent: u64,
     /// The last sequence handed to the application (`u64::MAX`: no end).
     deliver_until: u64,
     ack_at: Nanos,
@@ -410,6 +413,7 @@ impl Follower {
             observer: false,
             nak_token: 0,
             heard_commit: 0,
+            heard_sent: 0,
             deliver_until: u64::MAX,
             ack_at: now,
             nak_sent_at: None,
@@ -928,6 +932,7 @@ impl Follower {
                 }
                 self.commit = self.commit.max(heartbeat.commit.get());
                 self.heard_commit = self.heard_commit.max(heartbeat.commit.get());
+                self.heard_sent = self.heard_sent.max(heartbeat.seq_next.get().saturating_sub(1));
                 self.leader_commit = self.leader_commit.max(heartbeat.commit.get());
                 self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
                 // Not only what was committed: an ACK it sent before it
@@ -1077,8 +1082,11 @@ impl Follower {
         // started that epoch from a log reaching this far. A subscriber
         // starts where it chose, which proves nothing of the log: for it,
         // what a leader said was committed (a log short of that holds
-        // another history past its end, whatever the tail printed yet).
+        // another history past its end, whatever the tail printed yet);
+        // and where its leader let followers infer a commit, whatever it
+        // was heard to send, any of which a follower may have delivered.
         let needed = match self.observer {
+            true if !self.leader_told && self.config.quorum() <= 2 => self.heard_commit.max(self.heard_sent),
             true => self.heard_commit,
             false => self.known_commit().max(self.window.base() - 1),
         };
@@ -1307,6 +1315,7 @@ impl Follower {
         for event in batch.events {
             let seq = event.header.seq.get();
             self.seen = self.seen.max(seq);
+            self.heard_sent = self.heard_sent.max(seq);
             match self.window.insert(seq, event.record) {
                 Insert::Stored => {
                     self.stats.events_received += 1;

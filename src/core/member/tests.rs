@@ -1487,3 +1487,41 @@ fn a_tail_with_failover_passes_over_a_repair_of_a_newer_epoch_until_its_leader_s
     assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(3)));
     assert!(std::iter::from_fn(|| tail.poll_event().map(|e| format!("{e:?}"))).all(|e| !e.contains("Restarted")));
 }
+
+/// A reviewer of the tail: without failover and with a quorum of two, a
+/// leader's frames let followers infer a commit (no `FLAG_TOLD`): a
+/// follower delivers all it holds, up to 20 here, though the leader's
+/// frames said only 15. A sequencer resumed on a log ending at 17 (an old
+/// copy of its journal), which followers refuse, was followed by a tail,
+/// which printed its 18..=20 as committed: events other than the ones the
+/// followers delivered. For such a leader the tail's bound is what it
+/// heard was sent; for one whose frames are told, what it said committed.
+#[test]
+fn a_tail_refuses_a_sequencer_resumed_short_of_what_followers_could_infer() {
+    let config = Config::default();
+    assert!(config.followers_infer_commit());
+    let resumed_on = |told: bool, epoch_start: u64| {
+        let mut tail = Follower::observe(config.clone(), 0, Seq(1)).unwrap();
+        let mut old = frame(Kind::Heartbeat, 0, 1, &heartbeat(21, 15, 0));
+        if told {
+            let header = Header {
+                flags: crate::wire::FLAG_TOLD.into(),
+                ..Header::new(Kind::Heartbeat, 0, config.cluster_id, Epoch(1))
+            };
+            let mut buf = vec![0; 256];
+            let len = emit(&mut buf, &header, Kind::Heartbeat, &heartbeat(21, 15, 0)).unwrap();
+            old = buf[..len].to_vec();
+        }
+        tail.handle_datagram(MS, addr(0), &old);
+        tail.handle_datagram(
+            2 * MS,
+            addr(0),
+            &frame(Kind::Heartbeat, 0, 2, &heartbeat(epoch_start + 1, 15, epoch_start)),
+        );
+        (tail.short_leader().map(|s| (s.log_end, s.needed)), tail.epoch())
+    };
+    assert_eq!(resumed_on(false, 17), (Some((Seq(17), Seq(20))), Epoch(1)));
+    assert_eq!(resumed_on(false, 20), (None, Epoch(2)));
+    // Told: followers deliver only what their leader says is committed.
+    assert_eq!(resumed_on(true, 17), (None, Epoch(2)));
+}
