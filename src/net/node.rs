@@ -244,7 +244,7 @@ impl LeaderNode {
 
 /// An order-sensitive fingerprint of what a follower delivered: two followers
 /// that delivered the same events in the same order print the same digest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Eq)]
 pub struct Digest {
     /// First sequence delivered or reported lost (0: none).
     pub first: u64,
@@ -255,14 +255,27 @@ pub struct Digest {
     /// Sequences reported lost.
     pub lost: u64,
     /// A 64-bit hash over each event's sequence, origin and payload, in
-    /// delivery order, and each lost range (FxHash's step over a word per
-    /// event, each event's own words folded in four lanes first).
+    /// delivery order, and each run of lost sequences between deliveries
+    /// (FxHash's step over a word per event, each event's own words folded
+    /// in four lanes first). A run reported in pieces hashes as one.
     pub hash: u64,
+    /// The run of lost sequences the hash ends with, if it ends with one,
+    /// and the hash before it.
+    lost_run: Option<(u64, u64)>,
+    before_run: u64,
 }
 
 impl Default for Digest {
     fn default() -> Digest {
-        Digest { first: 0, last: 0, events: 0, lost: 0, hash: 0xcbf2_9ce4_8422_2325 }
+        Digest { first: 0, last: 0, events: 0, lost: 0, hash: 0xcbf2_9ce4_8422_2325, lost_run: None, before_run: 0 }
+    }
+}
+
+/// What the digest says: how it got there (a lost run in how many pieces) is not.
+impl PartialEq for Digest {
+    fn eq(&self, other: &Digest) -> bool {
+        let said = |d: &Digest| (d.first, d.last, d.events, d.lost, d.hash);
+        said(self) == said(other)
     }
 }
 
@@ -316,6 +329,7 @@ impl Digest {
                 }
                 self.last = seq;
                 self.events += 1;
+                self.lost_run = None;
                 self.mix_word(event_word(seq, u64::from(e.header.client.get()), e.header.request.get(), e.payload));
             }
             MemberEvent::Log(Event::Lost { first, end }) => {
@@ -324,9 +338,20 @@ impl Digest {
                 }
                 self.last = end.prev().get();
                 self.lost += end - first;
+                // The next piece of the run the hash ends with: hashed
+                // again as one run, from the hash before it.
+                let run = match self.lost_run {
+                    Some((run_first, run_end)) if run_end == first.get() => (run_first, end.get()),
+                    _ => {
+                        self.before_run = self.hash;
+                        (first.get(), end.get())
+                    }
+                };
+                self.lost_run = Some(run);
+                self.hash = self.before_run;
                 self.mix_word(u64::MAX);
-                self.mix_word(first.get());
-                self.mix_word(end.get());
+                self.mix_word(run.0);
+                self.mix_word(run.1);
             }
             // Not a delivery: the digest covers what was delivered.
             MemberEvent::Log(Event::LeaderRestarted { .. })
@@ -1109,6 +1134,33 @@ mod tests {
         assert_ne!(digest.hash, before);
         // Nothing delivered yet: the range starts at the loss (it read "seq 0..=6").
         assert_eq!(digest.to_string().split(" hash").next(), Some("seq 3..=6 events 0 lost 4"));
+    }
+
+    /// A reviewer of the tail: a tail told 3..8 lost in two answers
+    /// (3..5, then 5..8) printed another digest than the follower told it
+    /// in one, though both delivered the same events and lost the same
+    /// sequences.
+    #[test]
+    fn a_lost_run_hashes_the_same_however_it_was_reported() {
+        let record = crate::wire::test_record(1, 8, b"after");
+        let (after, _) = EventRef::split(&record).unwrap();
+        let lost = |first, end| MemberEvent::Log(Event::Lost { first: Seq(first), end: Seq(end) });
+        let of = |pieces: &[(u64, u64)], then: bool| {
+            let mut digest = Digest::default();
+            for &(first, end) in pieces {
+                digest.add(&lost(first, end));
+            }
+            if then {
+                digest.add(&MemberEvent::Log(Event::Deliver(after)));
+            }
+            digest
+        };
+        for then in [false, true] {
+            let whole = of(&[(3, 8)], then);
+            assert_eq!(whole, of(&[(3, 5), (5, 8)], then));
+            assert_eq!(whole.hash, of(&[(3, 4), (4, 5), (5, 8)], then).hash);
+            assert_ne!(whole.hash, of(&[(3, 5), (6, 8)], then).hash, "sequence 5 not lost: another history");
+        }
     }
 
     /// What an embedder gets wrong is an error, not a panic or a client
