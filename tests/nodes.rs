@@ -480,6 +480,7 @@ fn a_tail_that_warned_it_hears_no_leader_says_when_it_hears_one() {
 /// load the leader sends no HEARTBEAT (with quorum 2 its followers infer
 /// the commit, and it multicasts more often than the heartbeat interval).
 /// (A leader starved of a CPU for a whole second would warn rightly.)
+/// It says, once, that the log has not reached where it starts.
 #[test]
 fn a_tail_from_a_sequence_not_yet_reached_hears_the_leader_stream() {
     let mut cluster = Cluster::start(45);
@@ -494,6 +495,9 @@ fn a_tail_from_a_sequence_not_yet_reached_hears_the_leader_stream() {
     assert_eq!(tail.stop(), 0, "{:?}", tail.output());
     let silent: Vec<String> = tail.output().into_iter().filter(|l| l.contains("leader silent")).collect();
     assert!(silent.is_empty(), "{silent:?}");
+    // Nor did it say why it printed nothing: once, that it waits for the log.
+    let waits = tail.output().into_iter().filter(|l| l.contains(": waiting for seq 1000000000 (--from)")).count();
+    assert_eq!(waits, 1, "{:?}", tail.output());
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }

@@ -216,6 +216,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // Without --failover: another member's leader frames dropped while
     // its own leader id says nothing, as last seen; said once.
     let (mut others_seen, mut heard_seen, mut others_warned) = (0u64, 0u64, false);
+    // A --from past the log's end: said once the leader is heard, rather
+    // than a tail that prints nothing and says nothing.
+    let mut ahead_told = from.get() <= 1;
     let leader_id = resolved.config.leader;
     let flush = || {
         if !out_failed.get() && out.borrow_mut().flush().is_err() {
@@ -296,6 +299,17 @@ pub fn run(args: &TailArgs) -> ExitCode {
                      silent; in a cluster of members (`seqcast member`) run tail with --failover",
                     super::args::clock_time()
                 );
+            }
+            if !ahead_told && s.leader_frames() > 0 {
+                ahead_told = true;
+                let end = follower.heard_sent();
+                if end.next() < from {
+                    let log = match end {
+                        Seq::ZERO => "holds nothing yet".to_string(),
+                        end => format!("ends at seq {end}"),
+                    };
+                    eprintln!("seqcast tail: the log {log}: waiting for seq {from} (--from); nothing is printed until then");
+                }
             }
             commit_watch.tick(follower, driver.now());
             unanswered.tick(follower, driver.now(), "tail");

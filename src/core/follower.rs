@@ -632,6 +632,12 @@ impl Follower {
         (first, records.map(|slot| EventRef::split(slot).expect("a kept record parses").0.record))
     }
 
+    /// The highest sequence a leader's frames showed sent (0: none yet):
+    /// where its log ends, as far as this follower heard.
+    pub fn heard_sent(&self) -> Seq {
+        Seq(self.heard_sent)
+    }
+
     /// Highest sequence held with nothing missing below it.
     pub fn seq_held(&self) -> Seq {
         Seq(self.window.held())
