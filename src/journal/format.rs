@@ -10,8 +10,19 @@ use crate::wire::{EventHeader, EventRef};
 
 /// First four bytes of every segment file: `"SQJL"`.
 pub const SEGMENT_MAGIC: u32 = u32::from_le_bytes(*b"SQJL");
-/// The segment format this crate writes and reads.
-pub const SEGMENT_VERSION: u16 = 1;
+/// The segment format this crate writes: 2 marks the first record of each
+/// write ([`WRITE_START`]). It reads 1 too, whose records carry no marks.
+pub const SEGMENT_VERSION: u16 = 2;
+/// The segment format before [`WRITE_START`] marks.
+const SEGMENT_VERSION_UNMARKED: u16 = 1;
+/// The format of the `claim` and `commit` files beside the segments.
+pub const SIDE_VERSION: u16 = 1;
+/// Set in a record's epoch field (epochs stop at 2^48) on the first record
+/// of each write a journal makes: recovery tells the part of a write that
+/// a power loss left on disk (a torn tail) from damage to what an earlier
+/// write put there (before the write that follows, at `--sync batch`,
+/// everything before it was synced).
+pub const WRITE_START: u64 = 1 << 63;
 
 /// The 64-byte header at offset 0 of a segment file.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,7 +114,7 @@ impl SegmentHeader {
         if header.magic.get() != SEGMENT_MAGIC {
             return Err(HeaderError::Magic);
         }
-        if header.version.get() != SEGMENT_VERSION {
+        if ![SEGMENT_VERSION, SEGMENT_VERSION_UNMARKED].contains(&header.version.get()) {
             return Err(HeaderError::Version(header.version.get()));
         }
         if usize::from(header.header_len.get()) != size_of::<Self>() {
@@ -126,6 +137,11 @@ impl SegmentHeader {
     /// Sequence of the segment's first record.
     pub fn first_seq(&self) -> Seq {
         Seq(self.first_seq.get())
+    }
+
+    /// Whether its records mark where each write started ([`WRITE_START`]).
+    pub fn marks_writes(&self) -> bool {
+        self.version.get() >= SEGMENT_VERSION
     }
 }
 
@@ -151,7 +167,7 @@ impl HeaderError {
         match self {
             HeaderError::Short => format!("not the 32 bytes of a {name} file"),
             HeaderError::Magic => format!("not a seqcast {name} file (bad magic)"),
-            HeaderError::Version(v) => format!("{name} format version {v}, this build reads {SEGMENT_VERSION}"),
+            HeaderError::Version(v) => format!("{name} format version {v}, this build reads {SIDE_VERSION}"),
             HeaderError::Field(field) => format!("its {field} field holds a value no writer gives it: damaged"),
             HeaderError::Crc => "CRC mismatch".to_string(),
         }
@@ -163,7 +179,12 @@ impl core::fmt::Display for HeaderError {
         match self {
             HeaderError::Short => f.write_str("shorter than a segment header"),
             HeaderError::Magic => f.write_str("not a seqcast journal segment (bad magic)"),
-            HeaderError::Version(v) => write!(f, "segment format version {v}, this build reads {SEGMENT_VERSION}"),
+            HeaderError::Version(v) => {
+                write!(
+                    f,
+                    "segment format version {v}, this build reads {SEGMENT_VERSION_UNMARKED} and {SEGMENT_VERSION}"
+                )
+            }
             HeaderError::Field(name) => write!(f, "its {name} field holds a value no writer gives it: damaged"),
             HeaderError::Crc => f.write_str("segment header CRC mismatch"),
         }
@@ -183,7 +204,7 @@ pub const CLAIM_MAGIC: u32 = u32::from_le_bytes(*b"SQCL");
 pub struct ClaimFile {
     /// [`CLAIM_MAGIC`].
     pub magic: U32,
-    /// [`SEGMENT_VERSION`].
+    /// [`SIDE_VERSION`].
     pub version: U16,
     /// 1: the journal holds that leader's starting log; 0: it may not.
     pub whole: u8,
@@ -230,7 +251,7 @@ impl ClaimFile {
         };
         let mut claim = ClaimFile {
             magic: CLAIM_MAGIC.into(),
-            version: SEGMENT_VERSION.into(),
+            version: SIDE_VERSION.into(),
             whole: u8::from(whole),
             quorum,
             cluster: cluster.into(),
@@ -276,7 +297,7 @@ fn side_file_checks(bytes: &[u8], (magic, expected): (u32, u32), version: u16, c
     if magic != expected {
         return Err(HeaderError::Magic);
     }
-    if version != SEGMENT_VERSION {
+    if version != SIDE_VERSION {
         return Err(HeaderError::Version(version));
     }
     if side_file_crc(bytes) != crc {
@@ -302,7 +323,7 @@ pub const COMMIT_MAGIC: u32 = u32::from_le_bytes(*b"SQCM");
 pub struct CommitFile {
     /// [`COMMIT_MAGIC`].
     pub magic: U32,
-    /// [`SEGMENT_VERSION`].
+    /// [`SIDE_VERSION`].
     pub version: U16,
     /// Reserved; zero.
     pub reserved: U16,
@@ -326,7 +347,7 @@ impl CommitFile {
     pub fn new(cluster: u32, node: NodeId, commit: Seq) -> CommitFile {
         let mut file = CommitFile {
             magic: COMMIT_MAGIC.into(),
-            version: SEGMENT_VERSION.into(),
+            version: SIDE_VERSION.into(),
             reserved: 0.into(),
             cluster: cluster.into(),
             node: node.0.into(),
@@ -396,6 +417,13 @@ pub fn seal_records(records: &mut [u8]) {
         records[at + 4..at + CRC_FROM].copy_from_slice(&crc.to_le_bytes());
         at = end;
     }
+}
+
+/// Marks the first record of `records` (whole records, unsealed) as the
+/// start of a write ([`WRITE_START`]).
+pub fn mark_write_start(records: &mut [u8]) {
+    let (header, _) = RecordHeader::mut_from_prefix(records).expect("a whole record header");
+    header.epoch = (header.epoch.get() | WRITE_START).into();
 }
 
 /// One record read back from a segment.
@@ -534,7 +562,7 @@ impl<'a> Scan<'a> {
             return Err(());
         }
         let record = &rest[..len];
-        let (epoch, commit) = (Epoch(header.epoch.get()), Seq(header.commit.get()));
+        let (epoch, commit) = (Epoch(header.epoch.get() & !WRITE_START), Seq(header.commit.get()));
         if record_crc(&self.bytes[at..at + journal_len(len)]) != header.crc.get() {
             return Err(());
         }
@@ -550,18 +578,28 @@ impl<'a> Scan<'a> {
     /// damage is in the middle, not a torn tail.
     fn valid_after(&self, at: usize) -> bool {
         let limit = at + 2 * journal_len(self.record_max);
-        valid_record_within(self.bytes, at + 8, limit, self.record_max, self.next_seq.next())
+        valid_record_within(self.bytes, (at + 8, limit), self.record_max, self.next_seq.next(), false)
     }
 }
 
 /// Whether a whole record that passes its CRC, of sequence `at_least` or
 /// later, starts at an 8-byte step in `bytes[from..limit)`: records after
 /// damage, which make it damage in the middle rather than a torn tail.
-pub fn valid_record_within(bytes: &[u8], from: usize, limit: usize, record_max: usize, at_least: Seq) -> bool {
+/// With `write_start`, only a record that starts a write counts.
+pub fn valid_record_within(
+    bytes: &[u8],
+    (from, limit): (usize, usize),
+    record_max: usize,
+    at_least: Seq,
+    write_start: bool,
+) -> bool {
     (from..limit.min(bytes.len())).step_by(8).any(|candidate| {
         let Ok((header, rest)) = RecordHeader::ref_from_prefix(&bytes[candidate..]) else { return false };
         let len = header.len.get() as usize;
         if len < size_of::<EventHeader>() || len > record_max.min(rest.len()) {
+            return false;
+        }
+        if write_start && header.epoch.get() & WRITE_START == 0 {
             return false;
         }
         let seq = EventRef::split(&rest[..len]).map(|(e, _)| e.header.seq()).unwrap_or(Seq::ZERO);

@@ -58,7 +58,7 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
         }
         let (file, header) = open_segment(&path, named, reports.first().map(|r| (r.cluster, r.node)))?;
         let (mut range, mut epochs, mut commit) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>, None::<Seq>);
-        let scanned = scan_segment(&file, header.first_seq(), RECORD_MAX, index + 1 == count, |entry| {
+        let scanned = scan_segment(&file, &header, RECORD_MAX, index + 1 == count, |entry| {
             range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
             epochs = Some((epochs.map_or(entry.epoch, |e| e.0), entry.epoch));
             // As recovery takes it: never past the record's own sequence.
@@ -194,7 +194,7 @@ pub fn entries(
             }
             break;
         }
-        let scanned = scan_segment(&file, first, RECORD_MAX, index + 1 == count, |entry| {
+        let scanned = scan_segment(&file, &header, RECORD_MAX, index + 1 == count, |entry| {
             if entry.seq() > to {
                 return false;
             }

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use zerocopy::{FromBytes, IntoBytes};
 
 use super::format::{
-    self, ClaimFile, CommitFile, End, Entry, HeaderError, Scan, SegmentHeader, encode_unsealed, journal_len,
-    seal_records,
+    self, ClaimFile, CommitFile, End, Entry, HeaderError, RecordHeader, Scan, SegmentHeader, encode_unsealed,
+    journal_len, seal_records,
 };
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
@@ -366,6 +366,9 @@ struct Segment {
     /// The offset of every [`INDEX_EVERY`]th record, from its first: a
     /// read starts at most that many records before what it wants.
     index: Vec<(Seq, u64)>,
+    /// Its format marks the first record of each write
+    /// ([`format::WRITE_START`]; not in a segment of the older format).
+    marks: bool,
 }
 
 /// Records between two entries of the index of the segment being written.
@@ -690,7 +693,7 @@ impl Journal {
         // longer than this node's (a smaller payload_max than it was written
         // with) is no damage, and is refused below, never truncated.
         let (record_max, mut too_long) = (self.options.record_max, None);
-        let scanned = scan_segment(&file, first, super::RECORD_MAX, last, |entry| {
+        let scanned = scan_segment(&file, &header, super::RECORD_MAX, last, |entry| {
             if entry.event.record.len() > record_max {
                 // The first such event, and the largest payload of the segment.
                 let (_, payload) = too_long.get_or_insert((entry.seq(), 0));
@@ -732,7 +735,8 @@ impl Journal {
             return Ok(());
         }
         let capacity = header.capacity.get().max(file_len);
-        self.segments.push(Segment { path, first, end, len: good, dirty, capacity, index });
+        let marks = header.marks_writes();
+        self.segments.push(Segment { path, first, end, len: good, dirty, capacity, index, marks });
         Ok(())
     }
 
@@ -929,6 +933,9 @@ impl Journal {
         if self.pending.is_empty() {
             return Ok(());
         }
+        if segment.marks {
+            format::mark_write_start(&mut self.pending);
+        }
         seal_records(&mut self.pending);
         file.write_all_at(&self.pending, segment.len).map_err(|e| JournalError::Io(segment.path.clone(), e))?;
         segment.len += self.pending.len() as u64;
@@ -971,7 +978,8 @@ impl Journal {
             File::open(&self.options.dir).and_then(|d| d.sync_all()).map_err(io)?;
         }
         let len = size_of::<SegmentHeader>() as u64;
-        self.segments.push(Segment { path, first, end: first, len, dirty: len, capacity, index: Vec::new() });
+        let (index, marks) = (Vec::new(), true);
+        self.segments.push(Segment { path, first, end: first, len, dirty: len, capacity, index, marks });
         self.file = Some(file);
         Ok(())
     }
@@ -1256,13 +1264,20 @@ pub(super) struct Scanned {
 /// middle (a zeroed range), anything else a torn tail. In a segment that
 /// is not the `last`, records stopped short of its end by a bad one are
 /// damage in the middle too: the next segment was started after them.
+/// In the last, when its format marks writes, damage with records after
+/// it is a torn tail if it is what a power loss leaves of the last write:
+/// a sector of the damaged record never written (it reads as before: zeros
+/// from where the write began), and no record after it that starts a
+/// write. Only a later write shows that what lay before it was on disk:
+/// at `--sync batch` each write follows the sync of the one before.
 pub(super) fn scan_segment(
     file: &File,
-    first: Seq,
+    header: &SegmentHeader,
     record_max: usize,
     last: bool,
     mut visit: impl FnMut(Entry<'_>) -> bool,
 ) -> io::Result<Scanned> {
+    let first = header.first_seq();
     let file_len = file.metadata()?.len();
     let ahead = lookahead(record_max);
     let mut buf = vec![0; READ_CHUNK.max(4 * ahead)];
@@ -1292,7 +1307,7 @@ pub(super) fn scan_segment(
     };
     let dirty = last_nonzero(file, good, file_len)?;
     let end = match end {
-        End::Clean if dirty > good => match record_within(file, good, dirty, record_max, next)? {
+        End::Clean if dirty > good => match record_within(file, (good, dirty), record_max, next, false)? {
             true => End::Corrupt { offset: good as usize, seq: next },
             false => End::Torn { offset: good as usize },
         },
@@ -1302,17 +1317,67 @@ pub(super) fn scan_segment(
         End::Torn { offset } if !last => End::Corrupt { offset, seq: next },
         // Bytes that are no record, longer than the scan looks past, with
         // a record after them: damage in the middle, as zeros are.
-        End::Torn { offset } if record_within(file, good + 8, dirty, record_max, next)? => {
+        End::Torn { offset } if record_within(file, (good + 8, dirty), record_max, next, false)? => {
             End::Corrupt { offset, seq: next }
+        }
+        end => end,
+    };
+    let end = match end {
+        // Records after the damage, none of them a write's first: all in
+        // the write the damage is in, the last, which a power loss cut.
+        End::Corrupt { offset, seq }
+            if last
+                && header.marks_writes()
+                && sector_never_written(file, offset as u64, record_max)?
+                && !record_within(file, (offset as u64 + 8, dirty), record_max, seq, true)? =>
+        {
+            End::Torn { offset }
         }
         end => end,
     };
     Ok(Scanned { end, good, next, dirty })
 }
 
+/// The unit a disk writes whole, or not at all.
+const SECTOR: u64 = 512;
+
+/// Whether a sector that the record at `at` lies in reads as zeros from
+/// that record on: one the write never put on disk (before it, a
+/// preallocated segment holds zeros past the last record written). A bit
+/// the disk flipped leaves no such sector.
+fn sector_never_written(file: &File, at: u64, record_max: usize) -> io::Result<bool> {
+    let file_len = file.metadata()?.len();
+    let mut head = [0u8; size_of::<RecordHeader>()];
+    let n = (head.len() as u64).min(file_len.saturating_sub(at)) as usize;
+    file.read_exact_at(&mut head[..n], at)?;
+    // The record's extent as its header says, if the header can say it.
+    let len = RecordHeader::ref_from_bytes(&head).map_or(0, |h| h.len.get() as usize);
+    let extent = if len <= record_max { journal_len(len) } else { head.len() } as u64;
+    let end = (at + extent).next_multiple_of(SECTOR).min(file_len);
+    let mut bytes = vec![0; (end - at) as usize];
+    file.read_exact_at(&mut bytes, at)?;
+    let mut sector = at - at % SECTOR;
+    while sector < at + extent && sector < end {
+        let from = (sector.max(at) - at) as usize;
+        let to = ((sector + SECTOR).min(end) - at) as usize;
+        if bytes[from..to].iter().all(|&b| b == 0) {
+            return Ok(true);
+        }
+        sector += SECTOR;
+    }
+    Ok(false)
+}
+
 /// Whether a whole record of sequence `at_least` or later that passes its
-/// CRC starts in `file` between `from` and `end`, at an 8-byte step.
-fn record_within(file: &File, from: u64, end: u64, record_max: usize, at_least: Seq) -> io::Result<bool> {
+/// CRC (with `write_start`, one that starts a write) starts in `file`
+/// between `from` and `end`, at an 8-byte step.
+fn record_within(
+    file: &File,
+    (from, end): (u64, u64),
+    record_max: usize,
+    at_least: Seq,
+    write_start: bool,
+) -> io::Result<bool> {
     let one = journal_len(record_max);
     let mut buf = vec![0; READ_CHUNK.max(4 * one)];
     let file_len = file.metadata()?.len();
@@ -1324,7 +1389,7 @@ fn record_within(file: &File, from: u64, end: u64, record_max: usize, at_least: 
         // the next, which starts at an 8-byte step as records do.
         let limit = if offset + (n as u64) < file_len { (n - one) & !7 } else { n };
         let limit = limit.min((end - offset) as usize);
-        if format::valid_record_within(&buf[..n], 0, limit, record_max, at_least) {
+        if format::valid_record_within(&buf[..n], (0, limit), record_max, at_least, write_start) {
             return Ok(true);
         }
         offset += limit as u64;
@@ -1456,7 +1521,9 @@ mod tests {
                 let want: Vec<(Seq, usize)> = scan.by_ref().map(|e| (e.seq(), e.offset)).collect();
                 let want_end = (scan.end(), scan.good_len() as u64, scan.next_seq());
                 let mut got = Vec::new();
-                let scanned = scan_segment(&file, Seq(1), record_max, true, |e| {
+                // Judged as one scan judges: by the format that marks no writes.
+                let unmarked = SegmentHeader { version: 1.into(), ..header_of(&whole) };
+                let scanned = scan_segment(&file, &unmarked, record_max, true, |e| {
                     got.push((e.seq(), e.offset));
                     true
                 })
@@ -1531,11 +1598,21 @@ mod tests {
         let mut offsets = Vec::new();
         for seq in 1..=count {
             offsets.push(whole.len());
-            encode(&mut whole, Epoch(3), Seq(seq - 1), &event(seq));
+            // Written ten records a write, as a journal marks them.
+            format::encode_unsealed(&mut whole, Epoch(3), Seq(seq - 1), &event(seq));
+            let at = *offsets.last().unwrap();
+            if seq % 10 == 1 {
+                format::mark_write_start(&mut whole[at..]);
+            }
+            format::seal_records(&mut whole[at..]);
         }
         let written = whole.len();
         whole.resize(capacity, 0);
         (whole, offsets, written)
+    }
+
+    fn header_of(segment: &[u8]) -> SegmentHeader {
+        *SegmentHeader::parse(segment).unwrap()
     }
 
     /// A reviewer: with records up to 65,507 bytes, zeros longer than about
@@ -1558,7 +1635,8 @@ mod tests {
             let mut damaged = whole.clone();
             damaged[from..to].fill(fill);
             fs::write(&path, &damaged).unwrap();
-            let scanned = scan_segment(&File::open(&path).unwrap(), Seq(1), record_max, true, |_| true).unwrap();
+            let scanned =
+                scan_segment(&File::open(&path).unwrap(), &header_of(&whole), record_max, true, |_| true).unwrap();
             assert_eq!((scanned.end, scanned.good, scanned.next), corrupt, "filled with {fill:#x}");
         }
         let _ = fs::remove_dir_all(&dir);
@@ -1576,7 +1654,8 @@ mod tests {
         let (whole, offsets, written) = segment_of(4000, 2 * READ_CHUNK);
         let scan = |bytes: &[u8], last: bool| {
             fs::write(&path, bytes).unwrap();
-            let scanned = scan_segment(&File::open(&path).unwrap(), Seq(1), record_max, last, |_| true).unwrap();
+            let scanned =
+                scan_segment(&File::open(&path).unwrap(), &header_of(&whole), record_max, last, |_| true).unwrap();
             (scanned.end, scanned.good, scanned.next)
         };
         assert_eq!(scan(&whole, true), (End::Clean, written as u64, Seq(4001)));
@@ -1710,6 +1789,76 @@ mod tests {
         fs::write(&middle, b"").unwrap();
         let error = Journal::open(options(&dir)).unwrap_err().to_string();
         assert!(error.contains("shorter than a segment header") && middle.exists(), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A reviewer of the journal: at `--sync batch` a power loss during
+    /// the last write can put any of its sectors on disk and not others.
+    /// A sector never written, with records of the same write after it,
+    /// was taken for damage in the middle: a follower fetched again, a
+    /// member voted for nobody, and a sequencer refused to start until an
+    /// operator copied a follower's journal over its own. It is a torn
+    /// tail. The same sector in a write that another followed (synced
+    /// before that one began), or a flipped bit, or a segment of the
+    /// format that marks no writes, is still damage in the middle.
+    #[test]
+    fn a_sector_of_the_last_write_never_written_is_a_torn_tail() {
+        let dir = temp_dir("lost-sector");
+        let opts = || JournalOptions { segment_bytes: 1 << 20, ..options(&dir) };
+        let (mut journal, _) = Journal::open(opts()).unwrap();
+        write(&mut journal, 1..=100);
+        write(&mut journal, 101..=200);
+        let segment = journal.segments.last().unwrap();
+        let path = segment.path.clone();
+        let at = |seq| offset_of(segment, Seq(seq), journal.options.record_max).unwrap();
+        let (in_last, in_first) = (at(150), at(50));
+        let offsets: Vec<u64> = (1..=200).map(at).collect();
+        drop(journal);
+        let whole = fs::read(&path).unwrap();
+        let damaged = |edit: &dyn Fn(&mut Vec<u8>)| {
+            let mut bytes = whole.clone();
+            edit(&mut bytes);
+            fs::write(&path, &bytes).unwrap();
+            let (_, recovery) = Journal::open(opts()).unwrap();
+            fs::write(&path, &whole).unwrap();
+            recovery
+        };
+        let lose = |bytes: &mut Vec<u8>, sector: u64| bytes[sector as usize..(sector + SECTOR) as usize].fill(0);
+        let sector = in_last - in_last % SECTOR + SECTOR;
+        assert!(offsets[199] > sector + SECTOR, "records of the same write follow it");
+        // The first record the lost sector holds part of: the first that ends past its start.
+        let hit = offsets.windows(2).position(|w| w[1] > sector).unwrap();
+        let recovery = damaged(&|b| lose(b, sector));
+        assert_eq!(recovery.corrupt, None);
+        assert_eq!(recovery.range, Some((Seq(1), Seq(hit as u64))));
+        assert_eq!(recovery.torn.map(|t| t.1), Some(offsets[hit]));
+        // In the first write, which the second followed: damage in the middle.
+        let sector = in_first - in_first % SECTOR + SECTOR;
+        let recovery = damaged(&|b| lose(b, sector));
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
+        // A bit flipped in the last write: damage in the middle.
+        let recovery = damaged(&|b| b[in_last as usize + 30] ^= 0x20);
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
+        // A segment of the older format, which marks no writes: as before.
+        let unmarked = |b: &mut Vec<u8>| {
+            let mut header = SegmentHeader { version: 1.into(), ..*SegmentHeader::parse(b).unwrap() };
+            header.crc = crc32fast::hash(&header.as_bytes()[..60]).into();
+            b[..64].copy_from_slice(header.as_bytes());
+        };
+        let sector = in_last - in_last % SECTOR + SECTOR;
+        let recovery = damaged(&|b| {
+            unmarked(b);
+            lose(b, sector);
+        });
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
+        let (journal, recovery) = {
+            let mut bytes = whole.clone();
+            unmarked(&mut bytes);
+            fs::write(&path, &bytes).unwrap();
+            Journal::open(opts()).unwrap()
+        };
+        assert_eq!((recovery.range, seqs(&journal).len()), (Some((Seq(1), Seq(200))), 200), "the older format reads");
+        drop(journal);
         fs::remove_dir_all(&dir).unwrap();
     }
 
