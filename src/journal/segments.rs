@@ -1360,7 +1360,7 @@ fn sector_never_written(file: &File, at: u64, record_max: usize) -> io::Result<b
     while sector < at + extent && sector < end {
         let from = (sector.max(at) - at) as usize;
         let to = ((sector + SECTOR).min(end) - at) as usize;
-        if bytes[from..to].iter().all(|&b| b == 0) {
+        if from < to && bytes[from..to].iter().all(|&b| b == 0) {
             return Ok(true);
         }
         sector += SECTOR;
