@@ -578,22 +578,22 @@ impl<'a> Scan<'a> {
     /// damage is in the middle, not a torn tail.
     fn valid_after(&self, at: usize) -> bool {
         let limit = at + 2 * journal_len(self.record_max);
-        valid_record_within(self.bytes, (at + 8, limit), self.record_max, self.next_seq.next(), false)
+        valid_record_within(self.bytes, (at + 8, limit), self.record_max, self.next_seq.next(), false).is_some()
     }
 }
 
-/// Whether a whole record that passes its CRC, of sequence `at_least` or
-/// later, starts at an 8-byte step in `bytes[from..limit)`: records after
-/// damage, which make it damage in the middle rather than a torn tail.
-/// With `write_start`, only a record that starts a write counts.
+/// Where the first whole record that passes its CRC, of sequence
+/// `at_least` or later, starts at an 8-byte step in `bytes[from..limit)`:
+/// records after damage, which make it damage in the middle rather than a
+/// torn tail. With `write_start`, only a record that starts a write counts.
 pub fn valid_record_within(
     bytes: &[u8],
     (from, limit): (usize, usize),
     record_max: usize,
     at_least: Seq,
     write_start: bool,
-) -> bool {
-    (from..limit.min(bytes.len())).step_by(8).any(|candidate| {
+) -> Option<usize> {
+    (from..limit.min(bytes.len())).step_by(8).find(|&candidate| {
         let Ok((header, rest)) = RecordHeader::ref_from_prefix(&bytes[candidate..]) else { return false };
         let len = header.len.get() as usize;
         if len < size_of::<EventHeader>() || len > record_max.min(rest.len()) {

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use zerocopy::{FromBytes, IntoBytes};
 
 use super::format::{
-    self, ClaimFile, CommitFile, End, Entry, HeaderError, RecordHeader, Scan, SegmentHeader, encode_unsealed,
-    journal_len, seal_records,
+    self, ClaimFile, CommitFile, End, Entry, HeaderError, Scan, SegmentHeader, encode_unsealed, journal_len,
+    seal_records,
 };
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
@@ -1308,8 +1308,8 @@ pub(super) fn scan_segment(
     let dirty = last_nonzero(file, good, file_len)?;
     let end = match end {
         End::Clean if dirty > good => match record_within(file, (good, dirty), record_max, next, false)? {
-            true => End::Corrupt { offset: good as usize, seq: next },
-            false => End::Torn { offset: good as usize },
+            Some(_) => End::Corrupt { offset: good as usize, seq: next },
+            None => End::Torn { offset: good as usize },
         },
         end => end,
     };
@@ -1317,7 +1317,7 @@ pub(super) fn scan_segment(
         End::Torn { offset } if !last => End::Corrupt { offset, seq: next },
         // Bytes that are no record, longer than the scan looks past, with
         // a record after them: damage in the middle, as zeros are.
-        End::Torn { offset } if record_within(file, (good + 8, dirty), record_max, next, false)? => {
+        End::Torn { offset } if record_within(file, (good + 8, dirty), record_max, next, false)?.is_some() => {
             End::Corrupt { offset, seq: next }
         }
         end => end,
@@ -1325,13 +1325,16 @@ pub(super) fn scan_segment(
     let end = match end {
         // Records after the damage, none of them a write's first: all in
         // the write the damage is in, the last, which a power loss cut.
-        End::Corrupt { offset, seq }
-            if last
-                && header.marks_writes()
-                && sector_never_written(file, offset as u64, record_max)?
-                && !record_within(file, (offset as u64 + 8, dirty), record_max, seq, true)? =>
-        {
-            End::Torn { offset }
+        End::Corrupt { offset, seq } if last && header.marks_writes() => {
+            let at = offset as u64;
+            let lost = match record_within(file, (at + 8, dirty), record_max, seq, false)? {
+                Some(after) => sector_never_written(file, at, after)?,
+                None => false,
+            };
+            match lost && record_within(file, (at + 8, dirty), record_max, seq, true)?.is_none() {
+                true => End::Torn { offset },
+                false => End::Corrupt { offset, seq },
+            }
         }
         end => end,
     };
@@ -1341,25 +1344,20 @@ pub(super) fn scan_segment(
 /// The unit a disk writes whole, or not at all.
 const SECTOR: u64 = 512;
 
-/// Whether a sector that the record at `at` lies in reads as zeros from
-/// that record on: one the write never put on disk (before it, a
-/// preallocated segment holds zeros past the last record written). A bit
-/// the disk flipped leaves no such sector.
-fn sector_never_written(file: &File, at: u64, record_max: usize) -> io::Result<bool> {
-    let file_len = file.metadata()?.len();
-    let mut head = [0u8; size_of::<RecordHeader>()];
-    let n = (head.len() as u64).min(file_len.saturating_sub(at)) as usize;
-    file.read_exact_at(&mut head[..n], at)?;
-    // The record's extent as its header says, if the header can say it.
-    let len = RecordHeader::ref_from_bytes(&head).map_or(0, |h| h.len.get() as usize);
-    let extent = if len <= record_max { journal_len(len) } else { head.len() } as u64;
-    let end = (at + extent).next_multiple_of(SECTOR).min(file_len);
-    let mut bytes = vec![0; (end - at) as usize];
+/// Whether a sector between the damage at `at` and the first whole record
+/// after it (`after`) reads as zeros from the damage on: one the write
+/// never put on disk (it reads as it did before, and a preallocated
+/// segment holds zeros past the last record written; a sector is written
+/// whole or not at all). A sector that holds part of the record at
+/// `after` was written. A flipped bit leaves no such sector, unless the
+/// record it hit holds 512 zero bytes on a sector's bounds.
+fn sector_never_written(file: &File, at: u64, after: u64) -> io::Result<bool> {
+    let mut bytes = vec![0; (after - at) as usize];
     file.read_exact_at(&mut bytes, at)?;
     let mut sector = at - at % SECTOR;
-    while sector < at + extent && sector < end {
+    while sector + SECTOR <= after {
         let from = (sector.max(at) - at) as usize;
-        let to = ((sector + SECTOR).min(end) - at) as usize;
+        let to = (sector + SECTOR - at) as usize;
         if from < to && bytes[from..to].iter().all(|&b| b == 0) {
             return Ok(true);
         }
@@ -1368,16 +1366,16 @@ fn sector_never_written(file: &File, at: u64, record_max: usize) -> io::Result<b
     Ok(false)
 }
 
-/// Whether a whole record of sequence `at_least` or later that passes its
-/// CRC (with `write_start`, one that starts a write) starts in `file`
-/// between `from` and `end`, at an 8-byte step.
+/// Where the first whole record of sequence `at_least` or later that
+/// passes its CRC (with `write_start`, one that starts a write) starts in
+/// `file` between `from` and `end`, at an 8-byte step.
 fn record_within(
     file: &File,
     (from, end): (u64, u64),
     record_max: usize,
     at_least: Seq,
     write_start: bool,
-) -> io::Result<bool> {
+) -> io::Result<Option<u64>> {
     let one = journal_len(record_max);
     let mut buf = vec![0; READ_CHUNK.max(4 * one)];
     let file_len = file.metadata()?.len();
@@ -1389,12 +1387,12 @@ fn record_within(
         // the next, which starts at an 8-byte step as records do.
         let limit = if offset + (n as u64) < file_len { (n - one) & !7 } else { n };
         let limit = limit.min((end - offset) as usize);
-        if format::valid_record_within(&buf[..n], (0, limit), record_max, at_least, write_start) {
-            return Ok(true);
+        if let Some(at) = format::valid_record_within(&buf[..n], (0, limit), record_max, at_least, write_start) {
+            return Ok(Some(offset + at as u64));
         }
         offset += limit as u64;
     }
-    Ok(false)
+    Ok(None)
 }
 
 /// A segment file's first bytes: as many as its header takes, fewer if the
@@ -1799,8 +1797,8 @@ mod tests {
     /// member voted for nobody, and a sequencer refused to start until an
     /// operator copied a follower's journal over its own. It is a torn
     /// tail. The same sector in a write that another followed (synced
-    /// before that one began), or a flipped bit, or a segment of the
-    /// format that marks no writes, is still damage in the middle.
+    /// before that one began), a flipped bit or length, or a segment of
+    /// the format that marks no writes, is still damage in the middle.
     #[test]
     fn a_sector_of_the_last_write_never_written_is_a_torn_tail() {
         let dir = temp_dir("lost-sector");
@@ -1832,6 +1830,17 @@ mod tests {
         assert_eq!(recovery.corrupt, None);
         assert_eq!(recovery.range, Some((Seq(1), Seq(hit as u64))));
         assert_eq!(recovery.torn.map(|t| t.1), Some(offsets[hit]));
+        // The sector the last write began in, lost: it reads as before,
+        // the first write's last records, then zeros.
+        let start = offsets[100];
+        let recovery = damaged(&|b| b[start as usize..(start - start % SECTOR + SECTOR) as usize].fill(0));
+        assert_eq!((recovery.corrupt, recovery.range), (None, Some((Seq(1), Seq(100)))));
+        assert_eq!(recovery.torn.map(|t| t.1), Some(start));
+        // A length flipped in the last write, reaching past what was
+        // written (zeros, there): damage in the middle.
+        let record = offsets[197] as usize;
+        let recovery = damaged(&|b| b[record..record + 4].copy_from_slice(&2088u32.to_le_bytes()));
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
         // In the first write, which the second followed: damage in the middle.
         let sector = in_first - in_first % SECTOR + SECTOR;
         let recovery = damaged(&|b| lose(b, sector));
