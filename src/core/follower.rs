@@ -86,11 +86,13 @@ pub struct ShortLeader {
     /// The last sequence of the log it started that epoch from (0: none).
     pub log_end: Seq,
     /// What that log had to reach: the follower's commit, or what it
-    /// delivered if more.
+    /// delivered if more (a subscriber's: what a leader told it was
+    /// committed, or what it heard sent where followers infer commits).
     pub needed: Seq,
-    /// The commit the follower knew. A log that reaches it but not
-    /// `needed` lacks only events delivered on receipt that never
-    /// committed: its sequencer lost writes it had not synced.
+    /// The commit the follower knew (a subscriber's: what a leader told
+    /// it). A follower's log that reaches it but not `needed` lacks only
+    /// events delivered on receipt that never committed: its sequencer
+    /// lost writes it had not synced.
     pub committed: Seq,
 }
 
@@ -1114,7 +1116,9 @@ impl Follower {
                 let Frame::Heartbeat(heartbeat) = frame else { return false };
                 let start = heartbeat.epoch_start.get();
                 if start < needed {
-                    let (log_end, needed, committed) = (Seq(start), Seq(needed), Seq(self.known_commit()));
+                    // A subscriber's own commit counts what it skipped.
+                    let known = if self.observer { self.heard_commit } else { self.known_commit() };
+                    let (log_end, needed, committed) = (Seq(start), Seq(needed), Seq(known));
                     self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed });
                     self.epoch_new = Some(epoch);
                     return false;
@@ -1160,8 +1164,12 @@ impl Follower {
     /// epoch (DESIGN §8): its log holds every commit, but what this
     /// follower holds past its commit may not be in it. That goes, from the
     /// window and from the journal, and the leader's log is taken from there.
+    /// What it inferred committed stays: that log was checked to reach it.
+    /// What a subscriber heard sent past what it was told committed was
+    /// that epoch's, which this one need not reach.
     fn follow_resumed(&mut self, epoch: Epoch) {
-        let commit = self.commit.max(self.window.base() - 1);
+        let commit = self.known_commit().max(self.window.base() - 1);
+        self.heard_sent = self.heard_sent.min(self.heard_commit);
         self.stats.suffix_dropped += self.window.held().saturating_sub(commit);
         self.window.truncate(commit);
         self.header.epoch = epoch.get().into();

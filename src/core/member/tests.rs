@@ -1501,7 +1501,7 @@ fn a_tail_refuses_a_sequencer_resumed_short_of_what_followers_could_infer() {
     let config = Config::default();
     assert!(config.followers_infer_commit());
     let resumed_on = |told: bool, epoch_start: u64| {
-        let mut tail = Follower::observe(config.clone(), 0, Seq(1)).unwrap();
+        let mut tail = Follower::observe(config.clone(), 0, Seq(1000)).unwrap();
         let mut old = frame(Kind::Heartbeat, 0, 1, &heartbeat(21, 15, 0));
         if told {
             let header = Header {
@@ -1518,10 +1518,38 @@ fn a_tail_refuses_a_sequencer_resumed_short_of_what_followers_could_infer() {
             addr(0),
             &frame(Kind::Heartbeat, 0, 2, &heartbeat(epoch_start + 1, 15, epoch_start)),
         );
-        (tail.short_leader().map(|s| (s.log_end, s.needed)), tail.epoch())
+        (tail.short_leader().map(|s| (s.log_end, s.needed, s.committed)), tail.epoch())
     };
-    assert_eq!(resumed_on(false, 17), (Some((Seq(17), Seq(20))), Epoch(1)));
+    // Started past the log (--from 1000): what it skipped is no commit it was told.
+    assert_eq!(resumed_on(false, 17), (Some((Seq(17), Seq(20), Seq(15))), Epoch(1)));
     assert_eq!(resumed_on(false, 20), (None, Epoch(2)));
     // Told: followers deliver only what their leader says is committed.
     assert_eq!(resumed_on(true, 17), (None, Epoch(2)));
+}
+
+/// A reviewer of the tail: what a tail heard sent under one leader bound
+/// every later one. Epoch 1 (frames TOLD) sent up to 20, committed 17;
+/// resumed on a log ending at 18 (a power loss took 19 and 20, never
+/// committed) it was followed, and ran at `--sync none` (frames not
+/// TOLD) up to 19; resumed again on all of that, ending at 19, the tail
+/// refused it as short of the 20 epoch 1 had sent.
+#[test]
+fn a_tail_bounds_a_resumed_sequencer_by_what_the_epoch_it_follows_sent() {
+    let config = Config::default();
+    let told = |epoch: u64, body: &Heartbeat| {
+        let header = Header {
+            flags: crate::wire::FLAG_TOLD.into(),
+            ..Header::new(Kind::Heartbeat, 0, config.cluster_id, Epoch(epoch))
+        };
+        let mut buf = vec![0; 256];
+        let len = emit(&mut buf, &header, Kind::Heartbeat, body).unwrap();
+        buf[..len].to_vec()
+    };
+    let mut tail = Follower::observe(config.clone(), 0, Seq(1)).unwrap();
+    tail.handle_datagram(MS, addr(0), &told(1, &heartbeat(21, 17, 0)));
+    tail.handle_datagram(2 * MS, addr(0), &told(2, &heartbeat(19, 17, 18)));
+    assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(2)));
+    tail.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 2, &heartbeat(20, 17, 18)));
+    tail.handle_datagram(4 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat(20, 17, 19)));
+    assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(3)));
 }
