@@ -466,3 +466,22 @@ fn a_follower_keeps_what_it_inferred_committed_when_it_follows_a_resumed_sequenc
     assert_eq!(follower.poll_truncate(), None, "nothing it knows committed dropped");
     assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]"]);
 }
+
+/// A fresh sequencer under load multicasts DATA at every turn, and so
+/// sent no HEARTBEAT: a follower resumed on its journal, which judges a
+/// newer epoch only by where a HEARTBEAT says its log starts, dropped the
+/// DATA in silence for as long as the load ran, neither following nor
+/// refusing it. Every sequencer now says where its log starts until each
+/// follower has acked, as a resumed or elected one does.
+#[test]
+fn a_resumed_follower_refuses_a_fresh_sequencer_that_sends_only_data() {
+    let mut follower = resumed_at_3_of_epoch_5();
+    let mut fresh = Leader::new(journaled(6), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
+    // An event every half heartbeat interval: never an idle one.
+    for i in 0..4u64 {
+        submit_and_deliver(&mut client, &mut fresh, &mut follower, b"x", 10 + i * 500_000);
+    }
+    assert_eq!(follower.short_leader().map(|s| (s.epoch, s.log_end)), Some((Epoch(6), Seq(0))));
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
+}

@@ -1089,14 +1089,22 @@ impl Leader {
     }
 
     /// An elected leader's followers take its log only once a HEARTBEAT
-    /// told them where it starts (`epoch_start`), and ACK nothing before:
-    /// until every member has ACKed, one goes out first and then every
+    /// told them where it starts (`epoch_start`), and ACK nothing before;
+    /// so do followers that resumed a journal, of a sequencer in a newer
+    /// epoch, resumed or fresh (which they refuse: its log starts at 0).
+    /// Until every member has ACKed, one goes out first and then every
     /// heartbeat interval, however busy the DATA (a busy leader sends no
     /// idle heartbeat, and its followers would wait for it to stall).
+    /// A fresh sequencer's, only past an interval since its start or its
+    /// last HEARTBEAT: a cluster's first frames are its DATA.
     fn announce_due(&self, now: Nanos) -> bool {
-        self.promoted
-            && self.unacked > 0
-            && (self.heartbeat_at == 0 || now >= self.heartbeat_at + self.config.heartbeat_interval_ns)
+        let interval = self.config.heartbeat_interval_ns;
+        let since = match (self.promoted, self.heartbeat_at) {
+            (true, 0) => return self.unacked > 0,
+            (true, at) => at,
+            (false, at) => at.max(self.started_ns),
+        };
+        self.unacked > 0 && now >= since + interval
     }
 
     fn transmit_data(&mut self, now: Nanos, buf: &mut [u8]) -> Transmit {
