@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use zerocopy::{FromBytes, IntoBytes};
 
 use super::format::{
-    self, ClaimFile, CommitFile, End, Entry, HeaderError, Scan, SegmentHeader, encode_unsealed, journal_len,
-    seal_records,
+    self, ClaimFile, CommitFile, End, Entry, HeaderError, RecordHeader, Scan, SegmentHeader, encode_unsealed,
+    journal_len, seal_records,
 };
 use crate::types::{Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
@@ -1328,7 +1328,7 @@ pub(super) fn scan_segment(
         End::Corrupt { offset, seq } if last && header.marks_writes() => {
             let at = offset as u64;
             let lost = match record_within(file, (at + 8, dirty), record_max, seq, false)? {
-                Some(after) => sector_never_written(file, at, after)?,
+                Some(after) => sector_never_written(file, at, after, record_max)?,
                 None => false,
             };
             match lost && record_within(file, (at + 8, dirty), record_max, seq, true)?.is_none() {
@@ -1344,26 +1344,33 @@ pub(super) fn scan_segment(
 /// The unit a disk writes whole, or not at all.
 const SECTOR: u64 = 512;
 
-/// Whether a sector between the damage at `at` and the first whole record
-/// after it (`after`) reads as zeros from the damage on: one the write
-/// never put on disk (it reads as it did before, and a preallocated
-/// segment holds zeros past the last record written; a sector is written
-/// whole or not at all). A sector that holds part of the record at
-/// `after` was written. A flipped bit leaves no such sector, unless the
-/// record it hit holds 512 zero bytes on a sector's bounds.
-fn sector_never_written(file: &File, at: u64, after: u64) -> io::Result<bool> {
+/// Whether the damaged record at `at` lies in a sector the write never
+/// put on disk: one that reads as it did before (a preallocated segment
+/// holds zeros past the last record written; a sector is written whole
+/// or not at all). Either the sector it starts in, zero from `at` on (its
+/// header lost), or, its header whole, one that holds its end and reads
+/// zero throughout: past the record it held the start of the next, which
+/// was lost with it. A sector that holds part of the first whole record
+/// after it (at `after`) was written. A sector inside the record proves
+/// nothing (a payload may hold 512 zeros, and a bit flipped elsewhere),
+/// nor one past its end (a write after it, lost, would not make it torn).
+fn sector_never_written(file: &File, at: u64, after: u64, record_max: usize) -> io::Result<bool> {
     let mut bytes = vec![0; (after - at) as usize];
     file.read_exact_at(&mut bytes, at)?;
-    let mut sector = at - at % SECTOR;
-    while sector + SECTOR <= after {
-        let from = (sector.max(at) - at) as usize;
-        let to = (sector + SECTOR - at) as usize;
-        if from < to && bytes[from..to].iter().all(|&b| b == 0) {
-            return Ok(true);
-        }
-        sector += SECTOR;
+    let zero =
+        |from: u64, to: u64| to <= after && bytes[(from - at) as usize..(to - at) as usize].iter().all(|&b| b == 0);
+    let first = at - at % SECTOR;
+    if zero(at, first + SECTOR) {
+        return Ok(true);
     }
-    Ok(false)
+    let Ok((header, _)) = RecordHeader::ref_from_prefix(&bytes[..]) else { return Ok(false) };
+    let len = header.len.get() as usize;
+    if len < size_of::<EventHeader>() || len > record_max || !len.is_multiple_of(8) {
+        return Ok(false);
+    }
+    let end = at + journal_len(len) as u64;
+    let last = (end - 1) - (end - 1) % SECTOR;
+    Ok(!end.is_multiple_of(SECTOR) && last > first && zero(last, last + SECTOR))
 }
 
 /// Where the first whole record of sequence `at_least` or later that
@@ -1868,6 +1875,70 @@ mod tests {
         };
         assert_eq!((recovery.range, seqs(&journal).len()), (Some((Seq(1), Seq(200))), 200), "the older format reads");
         drop(journal);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A reviewer of the lost-sector rule: damage to a record already
+    /// synced, with a sector of zeros near it, was taken for a torn tail,
+    /// and records acknowledged were cleared at the open: a bit flipped in
+    /// a record whose payload holds whole sectors of zeros, and a bit
+    /// flipped in the last record of a synced write that ends on a sector
+    /// boundary, the next write's first sector lost. Both are damage in
+    /// the middle; a sector of the damaged record's own, never written,
+    /// still makes a torn tail.
+    #[test]
+    fn zeros_a_synced_record_holds_or_a_later_write_lost_make_no_torn_tail() {
+        let dir = temp_dir("not-torn");
+        let opts = || JournalOptions { segment_bytes: 1 << 20, record_max: record_len(2048), ..options(&dir) };
+        let append = |journal: &mut Journal, seq: u64, payload: &[u8]| {
+            journal.append(Epoch(3), Seq(seq - 1), &crate::wire::test_record(1, seq, payload)).unwrap();
+        };
+        let open_damaged = |path: &Path, edit: &dyn Fn(&mut Vec<u8>)| {
+            let mut bytes = fs::read(path).unwrap();
+            edit(&mut bytes);
+            fs::write(path, &bytes).unwrap();
+            Journal::open(opts()).unwrap().1
+        };
+        // A record of 1,500 zero bytes in the last write, a bit flipped in it.
+        let (mut journal, _) = Journal::open(opts()).unwrap();
+        write(&mut journal, 1..=10);
+        for seq in 11..=20 {
+            append(&mut journal, seq, if seq == 15 { &[0; 1500] } else { b"12345678" });
+        }
+        journal.flush().unwrap();
+        let segment = journal.segments.last().unwrap();
+        let (path, zeros) = (segment.path.clone(), offset_of(segment, Seq(15), 2048 + 64).unwrap() as usize);
+        drop(journal);
+        let recovery = open_damaged(&path, &|b| b[zeros + 24 + 40 + 3] ^= 0x01);
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
+        fs::remove_dir_all(&dir).unwrap();
+        // A synced write that ends on a sector's bounds, its last record
+        // damaged; the next write's first sector lost, the rest on disk.
+        let (mut journal, _) = Journal::open(opts()).unwrap();
+        write(&mut journal, 1..=10);
+        let len = journal.segments.last().unwrap().len as usize;
+        let fill = (2 * SECTOR as usize - len % SECTOR as usize - 24) % SECTOR as usize + SECTOR as usize;
+        let payload = (0..2048).find(|&p| record_len(p) == fill).expect("a payload that ends on a sector");
+        append(&mut journal, 11, &vec![7; payload]);
+        journal.flush().unwrap();
+        let boundary = journal.segments.last().unwrap().len as usize;
+        assert_eq!(boundary % SECTOR as usize, 0);
+        write(&mut journal, 12..=40);
+        let path = journal.segments.last().unwrap().path.clone();
+        drop(journal);
+        let recovery = open_damaged(&path, &|b| {
+            b[boundary - 10] ^= 0x01;
+            b[boundary..boundary + SECTOR as usize].fill(0);
+        });
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
+        // Without the flipped bit: the lost sector was the last write's own.
+        let (_, recovery) = {
+            let mut bytes = fs::read(&path).unwrap();
+            bytes[boundary - 10] ^= 0x01;
+            fs::write(&path, &bytes).unwrap();
+            Journal::open(opts()).unwrap()
+        };
+        assert_eq!((recovery.corrupt, recovery.range.map(|r| r.1)), (None, Some(Seq(11))));
         fs::remove_dir_all(&dir).unwrap();
     }
 
