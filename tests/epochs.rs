@@ -428,45 +428,6 @@ fn what_a_follower_inferred_stays_committed_under_a_leader_that_tells() {
     assert_eq!(deliveries(&mut follower), Vec::<String>::new());
 }
 
-/// A reviewer of the journal: a follower of quorum 2 held 1..=2, which it
-/// may take as committed (its leader lets it infer), but its application
-/// had taken none yet. Following the same sequencer resumed on its journal
-/// (a log reaching 2, as it checked), it dropped 1..=2 from its journal,
-/// to fetch them again: killed meanwhile, it knew nothing committed, and
-/// would take a sequencer restarted on an older copy of that journal.
-#[test]
-fn a_follower_keeps_what_it_inferred_committed_when_it_follows_a_resumed_sequencer() {
-    // At --sync none: the leader's frames let followers infer.
-    let three = |epoch| Config {
-        nodes: 3,
-        quorum: 2,
-        journal: true,
-        journal_syncs: false,
-        epoch: Epoch(epoch),
-        ..Config::default()
-    };
-    let mut leader = Leader::new(three(5), 0).unwrap();
-    let mut follower = Follower::new(three(0), NodeId(1), 0).unwrap();
-    let mut client = Client::new(three(0), ClientId(9), addr(LEADER)).unwrap();
-    let mut resume = Leader::resume(three(6), 20_000_000_000, Seq(1)).unwrap();
-    for (i, payload) in [b"a", b"b"].iter().enumerate() {
-        submit_and_deliver(&mut client, &mut leader, &mut follower, *payload, 10 + i as u64);
-        assert!(resume.push(leader.poll_append().unwrap().event));
-        let seq = follower.poll_append().unwrap().event.header.seq();
-        follower.handle_durable(seq);
-    }
-    assert_eq!(follower.commit(), Seq(2), "inferred; its application has taken nothing yet");
-    let mut resumed = resume.finish(Seq::ZERO);
-    for (dest, bytes) in leader_out(&mut resumed, 20_000_000_000) {
-        if dest == Dest::Group {
-            follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
-        }
-    }
-    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
-    assert_eq!(follower.poll_truncate(), None, "nothing it knows committed dropped");
-    assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]"]);
-}
-
 /// A fresh sequencer under load multicasts DATA at every turn, and so
 /// sent no HEARTBEAT: a follower resumed on its journal, which judges a
 /// newer epoch only by where a HEARTBEAT says its log starts, dropped the

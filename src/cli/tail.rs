@@ -353,13 +353,18 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     "its journal lacks them: an old copy, or writes a power loss took; its followers refuse it too",
                 ),
             };
-            let range = format!("seq {}..={}", short.log_end.next(), short.needed);
             // Past what it was told committed: what its followers could
             // infer committed and deliver (no failover, a quorum of two).
-            let told = match short.needed > short.committed {
-                true => format!("its followers may hold {range}, sent before (committed once one follower holds it)"),
-                false => format!("this tail was told {range} committed"),
-            };
+            let (first, told_end) = (short.log_end.next(), short.committed.min(short.needed));
+            let told = (told_end >= first).then(|| format!("this tail was told seq {first}..={told_end} committed"));
+            let inferred_from = told_end.next().max(first);
+            let inferred = (short.needed >= inferred_from).then(|| {
+                format!(
+                    "its followers may hold seq {inferred_from}..={} (sent before, committed once one follower holds it)",
+                    short.needed
+                )
+            });
+            let told = [told, inferred].into_iter().flatten().collect::<Vec<_>>().join(", and ");
             fail(format!(
                 "the leader of epoch {} {how} a log that ends at seq {}, but {told}: the cluster lost committed \
                  events ({why}), and those sequences now carry other events in its log. Stopped after seq {}, taking \

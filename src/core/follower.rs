@@ -1098,6 +1098,7 @@ impl Follower {
             true => self.heard_commit,
             false => self.known_commit().max(self.window.base() - 1),
         };
+        let mut shown_start = None;
         if guarded && needed > 0 {
             if mine == Epoch::ZERO && epoch < self.resumed_epoch {
                 // Older than the log its journal holds: fenced off.
@@ -1115,6 +1116,7 @@ impl Follower {
                 // does.
                 let Frame::Heartbeat(heartbeat) = frame else { return false };
                 let start = heartbeat.epoch_start.get();
+                shown_start = Some(start);
                 if start < needed {
                     // A subscriber's own commit counts what it skipped.
                     let known = if self.observer { self.heard_commit } else { self.known_commit() };
@@ -1134,7 +1136,7 @@ impl Follower {
             return true;
         }
         if epoch > mine && guarded {
-            self.follow_resumed(epoch);
+            self.follow_resumed(epoch, shown_start);
             return true;
         }
         // A subscriber with failover follows a newer leader once its DATA
@@ -1164,12 +1166,12 @@ impl Follower {
     /// epoch (DESIGN §8): its log holds every commit, but what this
     /// follower holds past its commit may not be in it. That goes, from the
     /// window and from the journal, and the leader's log is taken from there.
-    /// What it inferred committed stays: that log was checked to reach it.
-    /// What a subscriber heard sent past what it was told committed was
-    /// that epoch's, which this one need not reach.
-    fn follow_resumed(&mut self, epoch: Epoch) {
-        let commit = self.known_commit().max(self.window.base() - 1);
-        self.heard_sent = self.heard_sent.min(self.heard_commit);
+    /// What a subscriber heard sent past where that log starts (`start`,
+    /// when a HEARTBEAT said) was the old epoch's, which later ones need
+    /// not reach; what it reaches, they must.
+    fn follow_resumed(&mut self, epoch: Epoch, start: Option<u64>) {
+        let commit = self.commit.max(self.window.base() - 1);
+        self.heard_sent = self.heard_sent.min(start.unwrap_or(self.heard_commit));
         self.stats.suffix_dropped += self.window.held().saturating_sub(commit);
         self.window.truncate(commit);
         self.header.epoch = epoch.get().into();

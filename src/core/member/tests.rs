@@ -1552,4 +1552,13 @@ fn a_tail_bounds_a_resumed_sequencer_by_what_the_epoch_it_follows_sent() {
     tail.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 2, &heartbeat(20, 17, 18)));
     tail.handle_datagram(4 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat(20, 17, 19)));
     assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(3)));
+    // And what the epoch it follows reaches binds the next: epoch 1 (not
+    // TOLD) sent up to 20, epoch 2 resumed on all of it; epoch 3, resumed
+    // on 18 (a power loss at none), is short of what followers inferred.
+    let mut tail = Follower::observe(config.clone(), 0, Seq(1)).unwrap();
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(21, 15, 0)));
+    tail.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 2, &heartbeat(21, 15, 20)));
+    assert_eq!((tail.short_leader(), tail.epoch()), (None, Epoch(2)));
+    tail.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat(19, 15, 18)));
+    assert_eq!(tail.short_leader().map(|s| (s.log_end, s.needed)), Some((Seq(18), Seq(20))));
 }
