@@ -1350,10 +1350,13 @@ const SECTOR: u64 = 512;
 /// or not at all). Either the sector it starts in, zero from `at` on (its
 /// header lost), or, its header whole, one that holds its end and reads
 /// zero throughout: past the record it held the start of the next, which
-/// was lost with it. A sector that holds part of the first whole record
-/// after it (at `after`) was written. A sector inside the record proves
+/// was lost with it (the record ending on a sector's bounds, that next
+/// sector too). A sector that holds part of the first whole record after
+/// it (at `after`) was written. A sector inside the record proves
 /// nothing (a payload may hold 512 zeros, and a bit flipped elsewhere),
-/// nor one past its end (a write after it, lost, would not make it torn).
+/// nor one past what follows it (a write after it, lost, would not make
+/// it torn): a power loss that took only such a sector is reported as
+/// damage in the middle.
 fn sector_never_written(file: &File, at: u64, after: u64, record_max: usize) -> io::Result<bool> {
     let mut bytes = vec![0; (after - at) as usize];
     file.read_exact_at(&mut bytes, at)?;
@@ -1363,14 +1366,20 @@ fn sector_never_written(file: &File, at: u64, after: u64, record_max: usize) -> 
     if zero(at, first + SECTOR) {
         return Ok(true);
     }
-    let Ok((header, _)) = RecordHeader::ref_from_prefix(&bytes[..]) else { return Ok(false) };
+    // Its length as both its headers say it (a CRC covers neither `len`:
+    // one flipped bit cannot change both).
+    let Ok((header, rest)) = RecordHeader::ref_from_prefix(&bytes[..]) else { return Ok(false) };
+    let Ok((event, _)) = EventHeader::ref_from_prefix(rest) else { return Ok(false) };
     let len = header.len.get() as usize;
-    if len < size_of::<EventHeader>() || len > record_max || !len.is_multiple_of(8) {
+    if len > record_max || len != crate::wire::record_len(usize::from(event.len.get())) {
         return Ok(false);
     }
     let end = at + journal_len(len) as u64;
     let last = (end - 1) - (end - 1) % SECTOR;
-    Ok(!end.is_multiple_of(SECTOR) && last > first && zero(last, last + SECTOR))
+    // Ending on a sector's bounds, the sector after it (the next record's
+    // start, lost with it) must read zero too.
+    let past = if end.is_multiple_of(SECTOR) { end + SECTOR } else { last + SECTOR };
+    Ok(last > first && zero(last, past))
 }
 
 /// Where the first whole record of sequence `at_least` or later that
@@ -1883,9 +1892,12 @@ mod tests {
     /// and records acknowledged were cleared at the open: a bit flipped in
     /// a record whose payload holds whole sectors of zeros, and a bit
     /// flipped in the last record of a synced write that ends on a sector
-    /// boundary, the next write's first sector lost. Both are damage in
-    /// the middle; a sector of the damaged record's own, never written,
-    /// still makes a torn tail.
+    /// boundary, the next write's first sector lost; and (a later review)
+    /// that record's length flipped so that its end fell in its own
+    /// zeros. All are damage in the middle; a sector of the damaged
+    /// record's own, never written, still makes a torn tail, as does the
+    /// last sector of a record that ends on a sector's bounds, lost with
+    /// the next record's start.
     #[test]
     fn zeros_a_synced_record_holds_or_a_later_write_lost_make_no_torn_tail() {
         let dir = temp_dir("not-torn");
@@ -1910,6 +1922,13 @@ mod tests {
         let (path, zeros) = (segment.path.clone(), offset_of(segment, Seq(15), 2048 + 64).unwrap() as usize);
         drop(journal);
         let recovery = open_damaged(&path, &|b| b[zeros + 24 + 40 + 3] ^= 0x01);
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
+        // Its length's bit 9 flipped back and forth (1,536 to 1,024, no CRC
+        // over it): the end it says lies in those zeros.
+        let recovery = open_damaged(&path, &|b| {
+            b[zeros + 24 + 40 + 3] ^= 0x01;
+            b[zeros + 1] ^= 0x02;
+        });
         assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
         // A synced write that ends on a sector's bounds, its last record
@@ -1939,6 +1958,25 @@ mod tests {
             Journal::open(opts()).unwrap()
         };
         assert_eq!((recovery.corrupt, recovery.range.map(|r| r.1)), (None, Some(Seq(11))));
+        fs::remove_dir_all(&dir).unwrap();
+        // In the last write, a record longer than a sector that ends on a
+        // sector's bounds: its last sector lost, and the next (the next
+        // record's start) with it. A torn tail.
+        let (mut journal, _) = Journal::open(opts()).unwrap();
+        write(&mut journal, 1..=10);
+        let len = journal.segments.last().unwrap().len as usize;
+        let fill = (2 * SECTOR as usize - len % SECTOR as usize - 24) % SECTOR as usize + SECTOR as usize;
+        let payload = (0..2048).find(|&p| record_len(p) == fill).expect("a payload that ends on a sector");
+        append(&mut journal, 11, &vec![7; payload]);
+        for seq in 12..=40 {
+            append(&mut journal, seq, b"12345678");
+        }
+        journal.flush().unwrap();
+        let path = journal.segments.last().unwrap().path.clone();
+        drop(journal);
+        let end = len + 24 + fill;
+        let recovery = open_damaged(&path, &|b| b[end - SECTOR as usize..end + SECTOR as usize].fill(0));
+        assert_eq!((recovery.corrupt.clone(), recovery.range.map(|r| r.1)), (None, Some(Seq(10))), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
 
