@@ -446,3 +446,48 @@ fn a_resumed_follower_refuses_a_fresh_sequencer_that_sends_only_data() {
     assert_eq!(follower.short_leader().map(|s| (s.epoch, s.log_end)), Some((Epoch(6), Seq(0))));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
 }
+
+/// A reviewer of the announce: a tail told 3 committed by the sequencer of
+/// epoch 5 heard a fresh one of epoch 6 whose every member had acked
+/// (followers without a journal take any log), under load: no HEARTBEAT
+/// ever came, and the tail dropped its DATA in silence, neither following
+/// nor refusing it. However busy, a leader now sends a HEARTBEAT at least
+/// every keepalive interval.
+#[test]
+fn a_tail_judges_a_fresh_sequencer_whose_members_all_acked_within_a_keepalive() {
+    let mut tail = Follower::observe(config(0), 0, Seq(1)).unwrap();
+    let mut old = Leader::new(config(5), 0).unwrap();
+    let mut client = Client::new(config(0), ClientId(9), addr(LEADER)).unwrap();
+    for i in 0..3 {
+        submit_and_deliver(&mut client, &mut old, &mut tail, b"o", 10 + i);
+    }
+    for (_, bytes) in leader_out(&mut old, 10_000_000_000) {
+        tail.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!(tail.commit(), Seq(3));
+    let mut fresh = Leader::new(config(6), 20_000_000_000).unwrap();
+    let mut member = Follower::new(config(0), NodeId(1), 0).unwrap();
+    let mut client = Client::new(config(0), ClientId(10), addr(LEADER)).unwrap();
+    let mut buf = vec![0; 2048];
+    // An event every half heartbeat interval for 300 ms: never an idle
+    // HEARTBEAT, and the member acks each.
+    for i in 0..600u64 {
+        let now = 20_000_000_000 + i * 500_000;
+        client.submit(b"n").unwrap();
+        let submit = client.poll_transmit(now, &mut buf).unwrap();
+        fresh.handle_datagram(now, addr(CLIENT), &buf[..submit.len]);
+        for (dest, bytes) in leader_out(&mut fresh, now) {
+            match dest {
+                Dest::Group => {
+                    member.handle_datagram(now, addr(LEADER), &bytes);
+                    tail.handle_datagram(now, addr(LEADER), &bytes);
+                }
+                Dest::Unicast(_) => client.handle_datagram(now, addr(LEADER), &bytes),
+            }
+        }
+        while let Some(t) = member.poll_transmit(now, &mut buf) {
+            fresh.handle_datagram(now, addr(FOLLOWER), &buf[..t.len]);
+        }
+    }
+    assert_eq!(tail.short_leader().map(|s| (s.epoch, s.log_end)), Some((Epoch(6), Seq(0))));
+}

@@ -1029,7 +1029,8 @@ impl Leader {
     /// commit advanced and followers cannot infer it (before the notices
     /// where [`Config::group_hears_commit_first`]: on loopback that costs a
     /// commit's p50 7.5–9.7 µs, as the followers it wakes may run first),
-    /// the HEARTBEAT due after an interval without a multicast, repairs,
+    /// the HEARTBEAT due after an interval without a multicast (or a
+    /// keepalive interval without a HEARTBEAT), repairs,
     /// BUSY replies (an observer's hello first).
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
@@ -1054,7 +1055,12 @@ impl Leader {
         if let Some(transmit) = self.transmit_retell(buf) {
             return Some(transmit);
         }
-        if now >= self.multicast_at + self.config.heartbeat_interval_ns {
+        // Idle; or busy a keepalive interval since the last: whoever hears
+        // the group only now (a tail, a follower resumed on its journal,
+        // all of whose peers acked) judges a newer epoch by where its log
+        // starts, which only a HEARTBEAT says.
+        let keepalive = self.heartbeat_at.max(self.started_ns) + crate::core::KEEPALIVE_NS;
+        if now >= self.multicast_at + self.config.heartbeat_interval_ns || now >= keepalive {
             return Some(self.transmit_heartbeat(now, buf));
         }
         if let Some(transmit) = self.transmit_repair(now, buf) {
@@ -1096,7 +1102,7 @@ impl Leader {
     /// heartbeat interval, however busy the DATA (a busy leader sends no
     /// idle heartbeat, and its followers would wait for it to stall).
     /// A fresh sequencer's, only past an interval since its start or its
-    /// last HEARTBEAT: a cluster's first frames are its DATA.
+    /// last HEARTBEAT.
     fn announce_due(&self, now: Nanos) -> bool {
         let interval = self.config.heartbeat_interval_ns;
         let since = match (self.promoted, self.heartbeat_at) {
