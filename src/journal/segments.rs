@@ -1328,7 +1328,7 @@ pub(super) fn scan_segment(
         End::Corrupt { offset, seq } if last && header.marks_writes() => {
             let at = offset as u64;
             let lost = match record_within(file, (at + 8, dirty), record_max, seq, false)? {
-                Some(after) => sector_never_written(file, at, after, record_max)?,
+                Some(after) => sector_never_written(file, at, after)?,
                 None => false,
             };
             match lost && record_within(file, (at + 8, dirty), record_max, seq, true)?.is_none() {
@@ -1344,42 +1344,24 @@ pub(super) fn scan_segment(
 /// The unit a disk writes whole, or not at all.
 const SECTOR: u64 = 512;
 
-/// Whether the damaged record at `at` lies in a sector the write never
-/// put on disk: one that reads as it did before (a preallocated segment
-/// holds zeros past the last record written; a sector is written whole
-/// or not at all). Either the sector it starts in, zero from `at` on (its
-/// header lost), or, its header whole, one that holds its end and reads
-/// zero throughout: past the record it held the start of the next, which
-/// was lost with it (the record ending on a sector's bounds, that next
-/// sector too). A sector that holds part of the first whole record after
-/// it (at `after`) was written. A sector inside the record proves
-/// nothing (a payload may hold 512 zeros, and a bit flipped elsewhere),
-/// nor one past what follows it (a write after it, lost, would not make
-/// it torn): a power loss that took only such a sector is reported as
-/// damage in the middle.
-fn sector_never_written(file: &File, at: u64, after: u64, record_max: usize) -> io::Result<bool> {
+/// Whether the damaged record at `at` lost its head with a sector the
+/// write never put on disk: one that reads as it did before (a
+/// preallocated segment holds zeros past the last record written; a
+/// sector is written whole or not at all). Either the sector it starts
+/// in reads zero from it on (its header lost), or its event header, all
+/// of it, lies in the next sector, which reads zero throughout (a
+/// stamped event's sequence is never 0). A synced record's head is on
+/// disk whatever else is lost or flipped; zeros anywhere else prove
+/// nothing (a payload may hold them), so a power loss that took only a
+/// sector past a record's head is reported as damage in the middle.
+fn sector_never_written(file: &File, at: u64, after: u64) -> io::Result<bool> {
     let mut bytes = vec![0; (after - at) as usize];
     file.read_exact_at(&mut bytes, at)?;
     let zero =
         |from: u64, to: u64| to <= after && bytes[(from - at) as usize..(to - at) as usize].iter().all(|&b| b == 0);
-    let first = at - at % SECTOR;
-    if zero(at, first + SECTOR) {
-        return Ok(true);
-    }
-    // Its length as both its headers say it (a CRC covers neither `len`:
-    // one flipped bit cannot change both).
-    let Ok((header, rest)) = RecordHeader::ref_from_prefix(&bytes[..]) else { return Ok(false) };
-    let Ok((event, _)) = EventHeader::ref_from_prefix(rest) else { return Ok(false) };
-    let len = header.len.get() as usize;
-    if len > record_max || len != crate::wire::record_len(usize::from(event.len.get())) {
-        return Ok(false);
-    }
-    let end = at + journal_len(len) as u64;
-    let last = (end - 1) - (end - 1) % SECTOR;
-    // Ending on a sector's bounds, the sector after it (the next record's
-    // start, lost with it) must read zero too.
-    let past = if end.is_multiple_of(SECTOR) { end + SECTOR } else { last + SECTOR };
-    Ok(last > first && zero(last, past))
+    let next = at - at % SECTOR + SECTOR;
+    let event_header = at + size_of::<RecordHeader>() as u64;
+    Ok(zero(at, next) || (next <= event_header && zero(next, next + SECTOR)))
 }
 
 /// Where the first whole record of sequence `at_least` or later that
@@ -1892,12 +1874,12 @@ mod tests {
     /// and records acknowledged were cleared at the open: a bit flipped in
     /// a record whose payload holds whole sectors of zeros, and a bit
     /// flipped in the last record of a synced write that ends on a sector
-    /// boundary, the next write's first sector lost; and (a later review)
+    /// boundary, the next write's first sector lost; and (later reviews)
     /// that record's length flipped so that its end fell in its own
-    /// zeros. All are damage in the middle; a sector of the damaged
-    /// record's own, never written, still makes a torn tail, as does the
-    /// last sector of a record that ends on a sector's bounds, lost with
-    /// the next record's start.
+    /// zeros, or its last sector's zeros left as a later write lost its
+    /// first. All are damage in the middle, as is now any lost sector
+    /// past a record's head; a record whose head a lost sector took is
+    /// still a torn tail.
     #[test]
     fn zeros_a_synced_record_holds_or_a_later_write_lost_make_no_torn_tail() {
         let dir = temp_dir("not-torn");
@@ -1961,7 +1943,8 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
         // In the last write, a record longer than a sector that ends on a
         // sector's bounds: its last sector lost, and the next (the next
-        // record's start) with it. A torn tail.
+        // record's start) with it. Its head is whole: damage in the middle
+        // (zeros past a record's head may be its payload's).
         let (mut journal, _) = Journal::open(opts()).unwrap();
         write(&mut journal, 1..=10);
         let len = journal.segments.last().unwrap().len as usize;
@@ -1976,7 +1959,27 @@ mod tests {
         drop(journal);
         let end = len + 24 + fill;
         let recovery = open_damaged(&path, &|b| b[end - SECTOR as usize..end + SECTOR as usize].fill(0));
-        assert_eq!((recovery.corrupt.clone(), recovery.range.map(|r| r.1)), (None, Some(Seq(10))), "{recovery:?}");
+        assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
+        fs::remove_dir_all(&dir).unwrap();
+        // In the last write, a record whose header ends a sector and whose
+        // event header starts the next, that sector lost: a torn tail.
+        let (mut journal, _) = Journal::open(opts()).unwrap();
+        write(&mut journal, 1..=10);
+        let len = journal.segments.last().unwrap().len as usize;
+        let fill = (2 * SECTOR as usize - len % SECTOR as usize - 24 - 24) % SECTOR as usize;
+        let payload =
+            (0..2048).find(|&p| record_len(p) == fill).expect("a payload to put 12's header at a sector's end");
+        append(&mut journal, 11, &vec![7; payload]);
+        for seq in 12..=40 {
+            append(&mut journal, seq, b"12345678");
+        }
+        journal.flush().unwrap();
+        let path = journal.segments.last().unwrap().path.clone();
+        drop(journal);
+        let next = len + 24 + fill + 24;
+        assert_eq!(next % SECTOR as usize, 0);
+        let recovery = open_damaged(&path, &|b| b[next..next + SECTOR as usize].fill(0));
+        assert_eq!((recovery.corrupt.clone(), recovery.range.map(|r| r.1)), (None, Some(Seq(11))), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
 
