@@ -470,8 +470,11 @@ fn a_tail_judges_a_fresh_sequencer_whose_members_all_acked_within_a_keepalive() 
     let mut client = Client::new(config(0), ClientId(10), addr(LEADER)).unwrap();
     let mut buf = vec![0; 2048];
     // An event every half heartbeat interval for 300 ms: never an idle
-    // HEARTBEAT, and the member acks each.
+    // HEARTBEAT, and the member acks each (so no announce either).
     for i in 0..600u64 {
+        if i == 498 {
+            assert_eq!(tail.short_leader(), None, "nothing said where its log starts before the keepalive");
+        }
         let now = 20_000_000_000 + i * 500_000;
         client.submit(b"n").unwrap();
         let submit = client.poll_transmit(now, &mut buf).unwrap();
