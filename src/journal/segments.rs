@@ -1349,11 +1349,12 @@ const SECTOR: u64 = 512;
 /// preallocated segment holds zeros past the last record written; a
 /// sector is written whole or not at all). Either the sector it starts
 /// in reads zero from it on (its header lost), or its event header, all
-/// of it, lies in the next sector, which reads zero throughout (a
-/// stamped event's sequence is never 0). A synced record's head is on
-/// disk whatever else is lost or flipped; zeros anywhere else prove
-/// nothing (a payload may hold them), so a power loss that took only a
-/// sector past a record's head is reported as damage in the middle.
+/// of it, lies in the next sector, which reads zero throughout. A synced
+/// record's head never reads zero, nor does it after one flipped bit: its
+/// length is at least 32 and its CRC is there, and its event header holds
+/// a sequence and a stamp, neither 0. Zeros anywhere else prove nothing
+/// (a payload may hold them), so a power loss that took only a sector
+/// past a record's head is reported as damage in the middle.
 fn sector_never_written(file: &File, at: u64, after: u64) -> io::Result<bool> {
     let mut bytes = vec![0; (after - at) as usize];
     file.read_exact_at(&mut bytes, at)?;
@@ -1958,6 +1959,7 @@ mod tests {
         let path = journal.segments.last().unwrap().path.clone();
         drop(journal);
         let end = len + 24 + fill;
+        assert!(len + 24 + 32 <= end - SECTOR as usize, "11's head lies before the sectors lost");
         let recovery = open_damaged(&path, &|b| b[end - SECTOR as usize..end + SECTOR as usize].fill(0));
         assert!(recovery.corrupt.is_some() && recovery.torn.is_none(), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
