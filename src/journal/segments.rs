@@ -1888,6 +1888,17 @@ mod tests {
         let append = |journal: &mut Journal, seq: u64, payload: &[u8]| {
             journal.append(Epoch(3), Seq(seq - 1), &crate::wire::test_record(1, seq, payload)).unwrap();
         };
+        // Records 1..=10, then 11, of the length (a sector or more if
+        // `long`) that ends it `back` bytes before a sector's bounds: where
+        // 11 starts, and its record's length.
+        let eleven = |journal: &mut Journal, back: usize, long: bool| {
+            write(journal, 1..=10);
+            let (len, sector) = (journal.segments.last().unwrap().len as usize, SECTOR as usize);
+            let fill = (2 * sector - len % sector - 24 - back) % sector + if long { sector } else { 0 };
+            let payload = (0..2048).find(|&p| record_len(p) == fill).expect("a payload of that length");
+            append(journal, 11, &vec![7; payload]);
+            (len, fill)
+        };
         let open_damaged = |path: &Path, edit: &dyn Fn(&mut Vec<u8>)| {
             let mut bytes = fs::read(path).unwrap();
             edit(&mut bytes);
@@ -1917,11 +1928,7 @@ mod tests {
         // A synced write that ends on a sector's bounds, its last record
         // damaged; the next write's first sector lost, the rest on disk.
         let (mut journal, _) = Journal::open(opts()).unwrap();
-        write(&mut journal, 1..=10);
-        let len = journal.segments.last().unwrap().len as usize;
-        let fill = (2 * SECTOR as usize - len % SECTOR as usize - 24) % SECTOR as usize + SECTOR as usize;
-        let payload = (0..2048).find(|&p| record_len(p) == fill).expect("a payload that ends on a sector");
-        append(&mut journal, 11, &vec![7; payload]);
+        eleven(&mut journal, 0, true);
         journal.flush().unwrap();
         let boundary = journal.segments.last().unwrap().len as usize;
         assert_eq!(boundary % SECTOR as usize, 0);
@@ -1947,11 +1954,7 @@ mod tests {
         // record's start) with it. Its head is whole: damage in the middle
         // (zeros past a record's head may be its payload's).
         let (mut journal, _) = Journal::open(opts()).unwrap();
-        write(&mut journal, 1..=10);
-        let len = journal.segments.last().unwrap().len as usize;
-        let fill = (2 * SECTOR as usize - len % SECTOR as usize - 24) % SECTOR as usize + SECTOR as usize;
-        let payload = (0..2048).find(|&p| record_len(p) == fill).expect("a payload that ends on a sector");
-        append(&mut journal, 11, &vec![7; payload]);
+        let (len, fill) = eleven(&mut journal, 0, true);
         for seq in 12..=40 {
             append(&mut journal, seq, b"12345678");
         }
@@ -1966,12 +1969,7 @@ mod tests {
         // In the last write, a record whose header ends a sector and whose
         // event header starts the next, that sector lost: a torn tail.
         let (mut journal, _) = Journal::open(opts()).unwrap();
-        write(&mut journal, 1..=10);
-        let len = journal.segments.last().unwrap().len as usize;
-        let fill = (2 * SECTOR as usize - len % SECTOR as usize - 24 - 24) % SECTOR as usize;
-        let payload =
-            (0..2048).find(|&p| record_len(p) == fill).expect("a payload to put 12's header at a sector's end");
-        append(&mut journal, 11, &vec![7; payload]);
+        let (len, fill) = eleven(&mut journal, 24, false);
         for seq in 12..=40 {
             append(&mut journal, seq, b"12345678");
         }

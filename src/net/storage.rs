@@ -790,9 +790,13 @@ mod tests {
 
     /// A machine that serves history in the role a test gives it, one
     /// byte a frame.
-    #[derive(Debug)]
+    #[derive(Debug, Default)]
     struct Role {
         leads: bool,
+        /// A truncation it asks for once, and what it knows committed (as
+        /// a member that stands with its old log again).
+        truncate: Option<Seq>,
+        commit: Seq,
     }
 
     impl Machine for Role {
@@ -811,6 +815,12 @@ mod tests {
             None
         }
         fn handle_durable(&mut self, _: Seq) {}
+        fn poll_truncate(&mut self) -> Option<Seq> {
+            self.truncate.take()
+        }
+        fn journal_commit(&self) -> Seq {
+            self.commit
+        }
         fn leads(&self) -> bool {
             self.leads
         }
@@ -828,7 +838,7 @@ mod tests {
     #[test]
     fn history_asked_in_one_role_is_not_served_in_the_other() {
         let (journal, dir) = journal_of("roles", 100);
-        let mut stored = Stored::new(Role { leads: true }, Some(journal));
+        let mut stored = Stored::new(Role { leads: true, ..Role::default() }, Some(journal));
         let mut buf = vec![0; Config::default().mtu];
         let asker = SocketAddr::from(([127, 0, 0, 1], 1));
         stored.enqueue(asker, Seq(1), Seq(101));
@@ -1017,38 +1027,6 @@ mod tests {
         assert_eq!(pace.refill(7_200_000_000_000), HISTORY_BYTES_PER_TURN, "an hour idle, in debt");
     }
 
-    /// A machine that asks for one truncation and says what it knows
-    /// committed, as a member does when it stands with its old log again.
-    #[derive(Debug)]
-    struct Cutter {
-        truncate: Option<Seq>,
-        commit: Seq,
-    }
-
-    impl Machine for Cutter {
-        fn handle_datagram(&mut self, _: Nanos, _: SocketAddr, _: &[u8]) {}
-        fn handle_timeout(&mut self, _: Nanos) {}
-        fn poll_transmit(&mut self, _: Nanos, _: &mut [u8]) -> Option<Transmit> {
-            None
-        }
-        fn poll_timeout(&self) -> Option<Nanos> {
-            None
-        }
-    }
-
-    impl Durable for Cutter {
-        fn poll_append(&mut self) -> Option<Append<'_>> {
-            None
-        }
-        fn handle_durable(&mut self, _: Seq) {}
-        fn poll_truncate(&mut self) -> Option<Seq> {
-            self.truncate.take()
-        }
-        fn journal_commit(&self) -> Seq {
-            self.commit
-        }
-    }
-
     /// A reviewer of the journal: a member kept a new leader's commit (100)
     /// beside its journal, then cut back to 30 and stood with its old log;
     /// the commit it learned next (50, of that log) never reached the
@@ -1056,7 +1034,7 @@ mod tests {
     #[test]
     fn a_commit_learned_after_a_truncation_below_it_is_kept() {
         let (journal, dir) = journal_of("cut-commit", 100);
-        let mut stored = Stored::new(Cutter { truncate: None, commit: Seq(100) }, Some(journal));
+        let mut stored = Stored::new(Role { commit: Seq(100), ..Role::default() }, Some(journal));
         stored.write_ahead(0);
         (stored.machine.truncate, stored.machine.commit) = (Some(Seq(30)), Seq(30));
         stored.write_ahead(1);
