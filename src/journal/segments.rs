@@ -1899,6 +1899,17 @@ mod tests {
             append(journal, 11, &vec![7; payload]);
             (len, fill)
         };
+        // The same, with 12..=40 in 11's write, the last: its path, where
+        // 11 starts, and its record's length.
+        let one_write = |back: usize, long: bool| {
+            let (mut journal, _) = Journal::open(opts()).unwrap();
+            let (len, fill) = eleven(&mut journal, back, long);
+            for seq in 12..=40 {
+                append(&mut journal, seq, b"12345678");
+            }
+            journal.flush().unwrap();
+            (journal.segments.last().unwrap().path.clone(), len, fill)
+        };
         let open_damaged = |path: &Path, edit: &dyn Fn(&mut Vec<u8>)| {
             let mut bytes = fs::read(path).unwrap();
             edit(&mut bytes);
@@ -1953,14 +1964,7 @@ mod tests {
         // sector's bounds: its last sector lost, and the next (the next
         // record's start) with it. Its head is whole: damage in the middle
         // (zeros past a record's head may be its payload's).
-        let (mut journal, _) = Journal::open(opts()).unwrap();
-        let (len, fill) = eleven(&mut journal, 0, true);
-        for seq in 12..=40 {
-            append(&mut journal, seq, b"12345678");
-        }
-        journal.flush().unwrap();
-        let path = journal.segments.last().unwrap().path.clone();
-        drop(journal);
+        let (path, len, fill) = one_write(0, true);
         let end = len + 24 + fill;
         assert!(len + 24 + 32 <= end - SECTOR as usize, "11's head lies before the sectors lost");
         let recovery = open_damaged(&path, &|b| b[end - SECTOR as usize..end + SECTOR as usize].fill(0));
@@ -1968,14 +1972,7 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
         // In the last write, a record whose header ends a sector and whose
         // event header starts the next, that sector lost: a torn tail.
-        let (mut journal, _) = Journal::open(opts()).unwrap();
-        let (len, fill) = eleven(&mut journal, 24, false);
-        for seq in 12..=40 {
-            append(&mut journal, seq, b"12345678");
-        }
-        journal.flush().unwrap();
-        let path = journal.segments.last().unwrap().path.clone();
-        drop(journal);
+        let (path, len, fill) = one_write(24, false);
         let next = len + 24 + fill + 24;
         assert_eq!(next % SECTOR as usize, 0);
         let recovery = open_damaged(&path, &|b| b[next..next + SECTOR as usize].fill(0));
