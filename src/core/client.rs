@@ -305,6 +305,15 @@ impl Client {
         (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0
     }
 
+    /// Whether a BUSY naming `request` may answer a SUBMIT that carried it:
+    /// the request is pending and was sent since the client last went back
+    /// to resend. A replay of one it heard before is not, until it sends
+    /// that request again: a stream of them pauses it once a resend at most,
+    /// and every resend reaches the leader.
+    fn answers_a_send(&self, request: u64) -> bool {
+        self.is_pending(request) && request < self.request_send
+    }
+
     /// Queues `payload` as the next request and returns its number.
     pub fn submit(&mut self, payload: &[u8]) -> Result<u64, SubmitError> {
         let max = self.config.payload_max;
@@ -392,13 +401,6 @@ impl Client {
         }) else {
             return;
         };
-        if let Frame::Busy(busy) = &datagram.frame
-            && busy.client() == self.id
-            && busy.reason() == BusyReason::Hello
-        {
-            // DESIGN §9: the leader's admission token, in every SUBMIT from now on.
-            self.header.token = datagram.header.token;
-        }
         if let Frame::Commit(_) = datagram.frame {
             // A member's frames carry its cluster's shape (0: an older build).
             self.leader_shape = datagram.header.token.get();
@@ -421,6 +423,24 @@ impl Client {
             return;
         }
         let (mine, epoch) = (self.header.epoch(), datagram.header.epoch());
+        // A BUSY of the leader it sends to (of its epoch, or with failover of
+        // a newer one) answers a SUBMIT only if that carried the request it
+        // names since the client last went back; an old one replayed would
+        // otherwise pause it again and again (PROTOCOL, replays).
+        let current = if self.failover() { epoch >= mine } else { mine == Epoch::ZERO || epoch == mine };
+        if let Frame::Busy(busy) = &datagram.frame
+            && busy.client() == self.id
+            && current
+        {
+            if !self.answers_a_send(busy.request.get()) {
+                self.rejects.stale_busy += 1;
+                return;
+            }
+            if busy.reason() == BusyReason::Hello {
+                // DESIGN §9: the leader's admission token, in every SUBMIT from now on.
+                self.header.token = datagram.header.token;
+            }
+        }
         if self.failover() {
             let sender = usize::from(datagram.header.sender.get());
             return self.handle_failover_frame(now, (mine, epoch), sender, datagram.frame);
@@ -818,7 +838,8 @@ mod tests {
         // Its own id named is no leader named either.
         not_leader(&mut client, 30 + 3 * retry, 0, Some(0));
         assert_eq!(client.not_leader(), None);
-        not_leader(&mut client, 40 + 3 * retry, 0, Some(2));
+        assert_eq!(sends_to(&mut client, 30 + 7 * retry), addr(0));
+        not_leader(&mut client, 40 + 7 * retry, 0, Some(2));
         assert_eq!(client.not_leader(), Some((NodeId(0), NodeId(2))));
         assert_eq!(client.poll_timeout(), None, "it sends no more");
     }
@@ -1017,18 +1038,62 @@ mod tests {
 
     /// Member 0's BUSY in `epoch` to client 7: `reason`, naming `request`.
     fn busy_naming(client: &Client, epoch: u64, reason: BusyReason, request: u64) -> Vec<u8> {
+        busy_naming_for(client, epoch, reason, request, 0)
+    }
+
+    /// The same, to wait `retry_ns`.
+    fn busy_naming_for(client: &Client, epoch: u64, reason: BusyReason, request: u64, retry_ns: u64) -> Vec<u8> {
         let header = Header::new(Kind::Busy, 0, client.config.cluster_id, Epoch(epoch));
         let body = Busy {
             client: 7.into(),
             reason: u16::from(reason).into(),
             leader: 0.into(),
             request: request.into(),
-            retry_ns: 0.into(),
+            retry_ns: retry_ns.into(),
         };
         let mut buf = vec![0; 256];
         let len = emit(&mut buf, &header, Kind::Busy, &body).unwrap();
         buf.truncate(len);
         buf
+    }
+
+    /// A security review: one BUSY recorded in flight and replayed to a
+    /// client faster than the pause it asks for kept that client from ever
+    /// sending again. Only a BUSY naming a request sent since the client
+    /// last went back is an answer: a stream of replays pauses it once a
+    /// resend at most, and every resend reaches the leader.
+    #[test]
+    fn a_replayed_busy_pauses_a_client_once_a_resend_at_most() {
+        for failover in [true, false] {
+            let mut client = match failover {
+                true => client(),
+                false => Client::new(Config::default(), ClientId(7), addr(0)).unwrap(),
+            };
+            let retry = 1_000_000;
+            client.submit(b"one").unwrap();
+            assert_eq!(sends(&mut client, 0).len(), 1);
+            let busy = busy_naming_for(&client, 1, BusyReason::InFlightFull, 1, retry);
+            client.handle_datagram(10, addr(0), &busy);
+            assert!(sends(&mut client, 20).is_empty(), "failover {failover}: paused");
+            for at in [retry / 2, retry] {
+                client.handle_datagram(at, addr(0), &busy);
+            }
+            assert_eq!(client.rejects().stale_busy, 2, "failover {failover}: replays during the pause");
+            assert_eq!(sends(&mut client, 10 + retry).len(), 1, "failover {failover}: resent after the first pause");
+            // Now the same bytes may answer the resend: one pause more.
+            for at in [20 + retry, 30 + retry] {
+                client.handle_datagram(at, addr(0), &busy);
+            }
+            assert_eq!(client.rejects().stale_busy, 3, "failover {failover}");
+            assert!(sends(&mut client, 19 + 2 * retry).is_empty(), "failover {failover}: paused again");
+            assert_eq!(sends(&mut client, 20 + 2 * retry).len(), 1, "failover {failover}");
+            // Committed, it is no answer to anything.
+            commit(&mut client, 30 + 2 * retry, 0, 1, 1);
+            client.handle_datagram(40 + 2 * retry, addr(0), &busy);
+            assert_eq!(client.rejects().stale_busy, 4, "failover {failover}");
+            client.submit(b"two").unwrap();
+            assert_eq!(sends(&mut client, 50 + 2 * retry).len(), 1, "failover {failover}: not paused");
+        }
     }
 
     /// A spec reader: a replay of a client's old SUBMIT drew the leader's

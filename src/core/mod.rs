@@ -128,6 +128,10 @@ pub struct Rejects {
     /// `payload_max` allows: its sender runs with a larger one (every node
     /// of a cluster must share it). The records before it were taken.
     pub too_long: u64,
+    /// At a client: a BUSY naming a request it has not sent since it last
+    /// went back (committed, or not resent yet): a late answer, or an old
+    /// one replayed, which changes nothing.
+    pub stale_busy: u64,
 }
 
 impl Rejects {
@@ -144,6 +148,7 @@ impl Rejects {
             + self.other_shape
             + self.elsewhere
             + self.too_long
+            + self.stale_busy
     }
 
     /// Every count with its reason's name, the wire's first.
@@ -160,6 +165,7 @@ impl Rejects {
             ("other_shape", self.other_shape),
             ("elsewhere", self.elsewhere),
             ("too_long", self.too_long),
+            ("stale_busy", self.stale_busy),
         ]);
         reasons
     }
@@ -181,6 +187,7 @@ impl Rejects {
         sum.other_shape_seen = other.other_shape_seen.or(sum.other_shape_seen);
         sum.too_long += other.too_long;
         sum.elsewhere += other.elsewhere;
+        sum.stale_busy += other.stale_busy;
         sum
     }
 }
