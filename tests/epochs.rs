@@ -494,3 +494,150 @@ fn a_tail_judges_a_fresh_sequencer_whose_members_all_acked_within_a_keepalive() 
     }
     assert_eq!(tail.short_leader().map(|s| (s.epoch, s.log_end)), Some((Epoch(6), Seq(0))));
 }
+
+/// Quorum 2 of 3 at `--sync none`: followers infer commits.
+fn inferring(epoch: u64, syncs: bool) -> Config {
+    Config { nodes: 3, quorum: 2, journal: true, journal_syncs: syncs, epoch: Epoch(epoch), ..Config::default() }
+}
+
+/// A follower that holds (and journaled) 1..=2 of epoch 5, which it infers
+/// committed, not yet delivered; and a sequencer resumed as epoch 6 from a
+/// journal of that log, whose HEARTBEAT it has not yet heard.
+fn inferred_1_and_2() -> (Follower, Leader) {
+    let mut leader = Leader::new(inferring(5, false), 0).unwrap();
+    let mut follower = Follower::new(inferring(0, false), NodeId(1), 0).unwrap();
+    let mut client = Client::new(inferring(0, false), ClientId(9), addr(LEADER)).unwrap();
+    let mut resume = Leader::resume(inferring(6, false), 20_000_000_000, Seq(1)).unwrap();
+    for (i, payload) in [b"a", b"b"].iter().enumerate() {
+        submit_and_deliver(&mut client, &mut leader, &mut follower, *payload, 10 + i as u64);
+        assert!(resume.push(leader.poll_append().unwrap().event));
+        let seq = follower.poll_append().unwrap().event.header.seq();
+        follower.handle_durable(seq);
+    }
+    assert_eq!(follower.commit(), Seq(2), "inferred");
+    (follower, resume.finish(Seq::ZERO))
+}
+
+/// What `leader` multicasts at `now` reaches `follower`.
+fn hear(follower: &mut Follower, leader: &mut Leader, now: u64) {
+    for (dest, bytes) in leader_out(leader, now) {
+        if dest == Dest::Group {
+            follower.handle_datagram(now, addr(LEADER), &bytes);
+        }
+    }
+}
+
+/// Only the first of what `leader` multicasts at `now` reaches `follower`:
+/// a resumed sequencer's HEARTBEAT, where its log starts (the DATA of that
+/// log after it is lost).
+fn hear_announce(follower: &mut Follower, leader: &mut Leader, now: u64) {
+    let (dest, bytes) = leader_out(leader, now).swap_remove(0);
+    assert_eq!(dest, Dest::Group);
+    follower.handle_datagram(now, addr(LEADER), &bytes);
+}
+
+/// A reviewer of a75111a: a follower that inferred 1..=2 committed, not yet
+/// delivered, followed a sequencer resumed from a log reaching 2 and
+/// dropped them (to take them from that log) from its window and its
+/// journal, and with them what it knew: killed before it took them
+/// again, or while still holding less, it then took a sequencer resumed
+/// on an older journal copy (its log reaching 1), and would deliver that
+/// log's 2. It keeps knowing 2 committed, its journal keeps 1..=2 until it
+/// holds them again, and the older copy is refused.
+#[test]
+fn a_follower_keeps_what_it_inferred_while_it_takes_it_again_from_a_resumed_log() {
+    let mut buf = vec![0; 2048];
+    let (mut follower, mut resumed) = inferred_1_and_2();
+    hear_announce(&mut follower, &mut resumed, 20_000_000_000);
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+    assert_eq!((follower.seq_held(), follower.commit()), (Seq(0), Seq(2)), "still known committed");
+    assert_eq!(follower.poll_truncate(), None, "its journal keeps 1..=2 meanwhile");
+    assert!(follower.poll_append().is_none());
+    // An older copy of the sequencer's journal, reaching 1, resumed as epoch 7.
+    let mut copy = Leader::resume(inferring(7, false), 30_000_000_000, Seq(1)).unwrap();
+    let mut source = Leader::new(inferring(5, false), 0).unwrap();
+    let mut client = Client::new(inferring(0, false), ClientId(9), addr(LEADER)).unwrap();
+    client.submit(b"a").unwrap();
+    let submit = client.poll_transmit(0, &mut buf).unwrap();
+    source.handle_datagram(0, addr(CLIENT), &buf[..submit.len]);
+    assert!(copy.push(source.poll_append().unwrap().event));
+    let mut copy = copy.finish(Seq::ZERO);
+    hear(&mut follower, &mut copy, 30_000_000_000);
+    assert_eq!(follower.short_leader().map(|s| (s.epoch, s.log_end, s.needed)), Some((Epoch(7), Seq(1), Seq(2))));
+    assert_eq!(follower.poll_truncate(), None);
+
+    // Epoch 6 answers its NAK: 1..=2 again, then the journal's truncation
+    // and the records that replace them, in one turn.
+    let (mut follower, mut resumed) = inferred_1_and_2();
+    hear_announce(&mut follower, &mut resumed, 20_000_000_000);
+    let now = 20_000_000_000 + 100_000_000;
+    for _ in 0..3 {
+        while let Some(t) = follower.poll_transmit(now, &mut buf) {
+            resumed.handle_datagram(now, addr(FOLLOWER), &buf[..t.len]);
+        }
+        for (_, bytes) in leader_out(&mut resumed, now) {
+            follower.handle_datagram(now, addr(LEADER), &bytes);
+        }
+    }
+    assert_eq!(follower.seq_held(), Seq(2));
+    assert_eq!(follower.poll_truncate(), Some(Seq(0)));
+    let appended: Vec<_> =
+        std::iter::from_fn(|| follower.poll_append().map(|a| (a.event.header.seq(), a.commit))).collect();
+    assert_eq!(appended, [(Seq(1), Seq(1)), (Seq(2), Seq(2))]);
+    assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]"]);
+}
+
+/// A reviewer of a75111a: a tail heard 1..=2 sent by a sequencer that let
+/// followers infer commits (any of them may have delivered both), then
+/// followed one resumed from that log that tells its commits. That one
+/// died before telling any; a sequencer resumed on an older journal copy,
+/// its log reaching 1, came next, and the tail bound it only by what it had
+/// been told committed (nothing): it followed, and would print that log's
+/// 2. What one leader had to reach, the next must.
+#[test]
+fn a_tail_binds_every_later_sequencer_by_what_an_inferring_one_sent() {
+    let plain = |epoch, syncs| Config { journal: false, ..inferring(epoch, syncs) };
+    let mut tail = Follower::observe(plain(0, false), 0, Seq(1)).unwrap();
+    let mut leader = Leader::new(plain(5, false), 0).unwrap();
+    let mut client = Client::new(plain(0, false), ClientId(9), addr(LEADER)).unwrap();
+    let mut telling = Leader::resume(inferring(6, true), 20_000_000_000, Seq(1)).unwrap();
+    let mut copy = Leader::resume(inferring(7, true), 30_000_000_000, Seq(1)).unwrap();
+    // The sequencer's journal, and an older copy of it.
+    let mut source = Leader::new(inferring(5, false), 0).unwrap();
+    let mut writer = Client::new(plain(0, false), ClientId(8), addr(LEADER)).unwrap();
+    let mut buf = vec![0; 2048];
+    for (i, payload) in [b"a", b"b"].iter().enumerate() {
+        submit_and_deliver(&mut client, &mut leader, &mut tail, *payload, 10 + i as u64);
+        writer.submit(*payload).unwrap();
+        let submit = writer.poll_transmit(10 + i as u64, &mut buf).unwrap();
+        source.handle_datagram(10 + i as u64, addr(CLIENT), &buf[..submit.len]);
+        let event = source.poll_append().unwrap().event;
+        assert!(telling.push(event));
+        if i == 0 {
+            assert!(copy.push(event));
+        }
+    }
+    let (mut telling, mut copy) = (telling.finish(Seq::ZERO), copy.finish(Seq::ZERO));
+    assert_eq!(tail.commit(), Seq::ZERO, "nothing told committed");
+    hear(&mut tail, &mut telling, 20_000_000_000);
+    assert_eq!((tail.epoch(), tail.short_leader()), (Epoch(6), None), "its log reaches 2");
+    hear(&mut tail, &mut copy, 30_000_000_000);
+    assert_eq!(tail.short_leader().map(|s| (s.epoch, s.log_end, s.needed)), Some((Epoch(7), Seq(1), Seq(2))));
+}
+
+/// A reviewer of a75111a: a follower resumed on a journal of epoch 5 that
+/// knew nothing committed (its leader tells commits, and the HEARTBEAT that
+/// would have told it was lost) took a frame of epoch 4 (a stale sequencer
+/// on an old copy of a journal) and dropped its journal's tail for that
+/// log. An older epoch than its journal's is fenced off whatever it knows.
+#[test]
+fn a_follower_resumed_knowing_nothing_committed_takes_no_older_epoch() {
+    let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq::ZERO, Epoch(5)).unwrap();
+    follower.keep_journal_tail(Seq(3));
+    let mut older = Leader::new(journaled(4), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut older, &mut follower, b"old", 10);
+    hear(&mut follower, &mut older, 10_000_000_000);
+    assert_eq!(follower.epoch(), Epoch::ZERO, "epoch 4 fenced off");
+    assert_eq!(follower.poll_truncate(), None, "its journal's tail kept");
+}

@@ -245,6 +245,12 @@ pub struct Follower {
     /// Dropped past the commit on following a resumed leader: the journal
     /// must drop it too.
     truncate_to: Option<u64>,
+    /// The journal's records up to this one stay until the window holds it
+    /// again (see [`poll_truncate`](Self::poll_truncate)).
+    truncate_after: u64,
+    /// What a leader of a newer epoch must show its log reaches, from
+    /// the leaders before (it never falls): see `same_epoch`.
+    floor: u64,
     /// A read-only subscriber (`seqcast tail`): it never ACKs, and what it
     /// holds commits nothing.
     observer: bool,
@@ -412,6 +418,8 @@ impl Follower {
             durable: 0,
             journal_failed: false,
             truncate_to: None,
+            truncate_after: 0,
+            floor: 0,
             observer: false,
             nak_token: 0,
             heard_commit: 0,
@@ -1023,6 +1031,10 @@ impl Follower {
         if !self.config.journal {
             return None;
         }
+        if self.truncate_to.is_some() {
+            // Not before the records it replaces are dropped.
+            return None;
+        }
         let held = self.window.held();
         while self.appended < held && self.window.kept(self.appended + 1).is_none() {
             self.appended += 1;
@@ -1098,12 +1110,18 @@ impl Follower {
             true => self.heard_commit,
             false => self.known_commit().max(self.window.base() - 1),
         };
+        // What an earlier leader had to reach, every later one must: a
+        // follower may since have dropped what it inferred committed (to
+        // fetch it from a resumed log), and a subscriber heard a leader
+        // that no longer lets followers infer.
+        let needed = needed.max(self.floor);
         let mut shown_start = None;
+        if guarded && mine == Epoch::ZERO && epoch < self.resumed_epoch {
+            // Older than the log its journal holds: fenced off.
+            return false;
+        }
         if guarded && needed > 0 {
-            if mine == Epoch::ZERO && epoch < self.resumed_epoch {
-                // Older than the log its journal holds: fenced off.
-                return false;
-            }
+            self.floor = needed;
             if epoch > mine.max(self.resumed_epoch) {
                 // DESIGN §8: a sequencer that resumed its journal starts
                 // its epoch from that log, which holds every commit, and
@@ -1169,7 +1187,13 @@ impl Follower {
     /// What a subscriber heard sent past where that log starts (`start`,
     /// when a HEARTBEAT said) was the old epoch's, which later ones need
     /// not reach; what it reaches, they must.
+    ///
+    /// What it inferred committed it still knows committed (that log reaches
+    /// it), though it takes those records again from the log: they may be
+    /// other records there after a loss its level did not promise to
+    /// survive. Its journal keeps its own until it holds them again.
     fn follow_resumed(&mut self, epoch: Epoch, start: Option<u64>) {
+        let known = self.known_commit();
         let commit = self.commit.max(self.window.base() - 1);
         self.heard_sent = self.heard_sent.min(start.unwrap_or(self.heard_commit));
         self.stats.suffix_dropped += self.window.held().saturating_sub(commit);
@@ -1178,7 +1202,10 @@ impl Follower {
         self.log_epoch = epoch;
         (self.seen, self.ack_sent, self.ack_covered, self.leader_commit) = (commit, 0, 0, 0);
         (self.ack_due, self.ack_urgent) = (true, true);
+        self.commit = known;
+        let kept = self.appended.min(known);
         self.drop_journaled_past(commit);
+        self.truncate_after = self.truncate_after.max(kept);
     }
 
     /// What it journaled past `commit` is no longer its log: the driver
@@ -1241,7 +1268,16 @@ impl Follower {
 
     /// With a journal: the sequence after which the driver must drop what
     /// it journaled (handed out once).
+    ///
+    /// Records it dropped that it knew committed (see `follow_resumed`) stay
+    /// in the journal until the window holds as far again: the truncation
+    /// and the records that replace them then go in one turn, and a crash
+    /// before leaves its journal knowing what it knew.
     pub fn poll_truncate(&mut self) -> Option<Seq> {
+        if self.window.held() < self.truncate_after {
+            return None;
+        }
+        self.truncate_after = 0;
         self.truncate_to.take().map(Seq)
     }
 
