@@ -364,6 +364,23 @@ impl Election {
         self.rejoin.as_ref().map(|rejoin| (rejoin.replies.len(), rejoin.needed(self.nodes, self.quorum)))
     }
 
+    /// While it rejoins not knowing what it promised before (no claim of
+    /// its own: started with --rejoin, moved aside, or a copy of another
+    /// node's journal): a promise persisted now would read as known after
+    /// a restart, and be counted as an answer of its own.
+    pub(super) fn promise_unknown(&self) -> bool {
+        self.rejoin.as_ref().is_some_and(|rejoin| rejoin.own.is_none())
+    }
+
+    /// A member resumed a journal whose records came in epochs up to
+    /// `epoch`: it followed (or led) that epoch, and is bound as a follower
+    /// of it is, whatever its claim says (one written by an older build
+    /// while it rejoined after its claim was moved aside says less).
+    pub(super) fn resumed_log_of(&mut self, epoch: Epoch) {
+        self.promised = self.promised.max(epoch);
+        self.fenced_below = self.fenced_below.max(epoch);
+    }
+
     /// True once it has heard a leader it follows (since it started, or
     /// last started over).
     pub(super) fn has_heard_leader(&self) -> bool {

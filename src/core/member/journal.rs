@@ -88,6 +88,7 @@ impl Member {
             delivered,
             tail: Vec::new(),
             commit_epoch: Epoch::ZERO,
+            newest_epoch: Epoch::ZERO,
             last: first.prev(),
             lost_end,
             whole,
@@ -99,6 +100,11 @@ impl Member {
     /// persist beside it when it changes (see [`JournalClaim`]).
     pub fn journal_claim(&self) -> Option<JournalClaim> {
         if self.config.failover == Failover::Off || !self.config.journal {
+            return None;
+        }
+        if self.election.promise_unknown() {
+            // Nothing to keep until it knows: without a claim a restart
+            // asks the others again.
             return None;
         }
         let claim = match &self.role {
@@ -181,6 +187,8 @@ pub struct MemberResume {
     tail: Vec<Vec<u8>>,
     /// The epoch the record at the commit was journaled in.
     commit_epoch: Epoch,
+    /// The newest epoch any record was journaled in.
+    newest_epoch: Epoch,
     last: Seq,
     lost_end: Seq,
     whole: bool,
@@ -191,6 +199,7 @@ impl MemberResume {
     /// journaled in.
     pub fn push(&mut self, epoch: Epoch, event: EventRef<'_>) {
         let seq = event.header.seq();
+        self.newest_epoch = self.newest_epoch.max(epoch);
         if seq != self.last.next() {
             // Sequences it was told were lost: below its commit only.
             self.whole &= seq <= self.commit;
@@ -207,8 +216,20 @@ impl MemberResume {
 
     /// The member, once every record was pushed.
     pub fn finish(self) -> Member {
-        let MemberResume { config, id, now, claim, commit, delivered, tail, commit_epoch, last, lost_end, whole } =
-            self;
+        let MemberResume {
+            config,
+            id,
+            now,
+            claim,
+            commit,
+            delivered,
+            tail,
+            commit_epoch,
+            newest_epoch,
+            last,
+            lost_end,
+            whole,
+        } = self;
         let resumed = claim.filter(|_| whole).and_then(|claim| {
             let log = (claim.epoch, commit, commit.next());
             let records = tail.iter().map(Vec::as_slice);
@@ -236,6 +257,8 @@ impl MemberResume {
         if let Some(claim) = claim {
             member.election.restore_promise(now, claim.promised);
         }
+        // Its records came from leaders it followed (or from its own lead).
+        member.election.resumed_log_of(newest_epoch.max(claim.map_or(Epoch::ZERO, |c| c.epoch)));
         member
     }
 }

@@ -509,18 +509,20 @@ fn a_member_resumed_from_a_whole_claim_votes_with_its_journal_once_it_knows_the_
 #[test]
 fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody() {
     let partial = JournalClaim { epoch: Epoch(3), whole: false, promised: Epoch(3) };
-    for (claim, epoch, promised) in [(None, 2, 0), (Some(partial), 3, 3)] {
+    for (claim, epoch) in [(None, 2), (Some(partial), 3)] {
         let mut member = resumed(claim, 10, 6);
         assert_eq!(member.poll_truncate(), Some(Seq(6)), "what it held past the commit goes");
         assert_eq!(member.seq_next_delivery(), Seq(7));
         assert!(!member.may_vote());
         // Not whole: its log claims nothing; it names the epoch its commit
         // was learned under (its claim's, else its records'), and its
-        // promise stands.
-        let nothing = JournalClaim { epoch: Epoch(epoch), whole: false, promised: Epoch(promised) };
-        assert_eq!(member.journal_claim(), Some(nothing), "its log claims nothing; its promise stands");
+        // promise stands. Without a claim it knows no promise of its own
+        // until the others answer, and keeps none meanwhile.
+        let nothing = |promised| Some(JournalClaim { epoch: Epoch(epoch), whole: false, promised: Epoch(promised) });
+        assert_eq!(member.journal_claim(), claim.and(nothing(3)), "its log claims nothing; its promise stands");
         member.handle_datagram(MS, addr(0), &fence_reply(0, 5));
         member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
+        assert_eq!(member.journal_claim(), nothing(5));
         assert_eq!(answer(&mut member, 2 * MS, 2, &request(2, 6, (5, 99), true)), Some((6, false)));
     }
     // A journal whose records past the commit have a hole claims nothing either.
@@ -585,6 +587,33 @@ fn a_member_resumed_twice_without_a_whole_claim_still_knows_the_epoch_of_its_com
     again.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 2, &heartbeat));
     assert_eq!(again.follower().unwrap().short_leader(), None, "epoch 2's own commit");
     assert_eq!(again.follower().unwrap().leader(), Some(NodeId(2)));
+}
+
+/// The simulator (`--failover --stops 2 --claim-losses 2 --journal`):
+/// member 2, restarted without its claim file, rejoined holding 1..=150
+/// of epoch 2 and persisted a claim promising epoch 0 before anyone
+/// answered. Stopped and restarted on that claim, it took "0" for its own
+/// answer, ended its rejoin on one more (a stale leader of epoch 1, cut off
+/// till then), followed that leader, and delivered its 100 where epoch 2
+/// had committed another. It keeps no claim while it does not know its
+/// promise, and a journal's records bind it to the epoch they came in.
+#[test]
+fn a_member_rejoining_without_its_claim_keeps_none_and_its_records_bind_it() {
+    let mut bare = resumed(None, 150, 150);
+    assert_eq!(bare.journal_claim(), None, "no promise of its own known yet");
+    // A claim an older build persisted so, read back.
+    let said_less = Some(JournalClaim { epoch: Epoch(2), whole: false, promised: Epoch::ZERO });
+    let mut member = resumed(said_less, 150, 150);
+    member.handle_datagram(MS, addr(0), &fence_reply(0, 1));
+    assert_eq!(member.rejoin_answers(), None, "its own answer and member 0's");
+    let stale = heartbeat(180, 99, 0);
+    member.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &stale));
+    assert_eq!((member.epoch(), member.rejects().wrong_epoch), (Epoch::ZERO, 1), "epoch 1 fenced off");
+    assert_eq!(member.promised(), Epoch(2));
+    bare.handle_datagram(MS, addr(0), &fence_reply(0, 1));
+    bare.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+    bare.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &stale));
+    assert_eq!((bare.epoch(), bare.rejects().wrong_epoch), (Epoch::ZERO, 1), "epoch 1 fenced off");
 }
 
 /// An operator review: a member restarted without its claim file (moved
