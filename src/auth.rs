@@ -347,18 +347,36 @@ impl Keys {
     /// Reads a key file: lines `member = HEX`, `clients = HEX` (a member
     /// needs both; a client host may hold `clients` alone), or
     /// `client = ID:HEX` (one client's own key); `#` starts a comment. The
-    /// file must be readable by its owner only, as ssh asks of its keys.
+    /// file must be a regular file readable by its owner only, owned by
+    /// this process's user or root, as ssh asks of its keys.
     pub fn read(path: &Path) -> Result<Keys, String> {
-        use std::os::unix::fs::PermissionsExt;
+        use std::io::Read;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let name = path.display();
-        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read key file {name}: {e}"))?;
+        let cannot = |e: std::io::Error| format!("cannot read key file {name}: {e}");
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        // What is checked is the file opened, not whatever the path names
+        // a moment later.
+        let meta = file.metadata().map_err(cannot)?;
         if meta.is_dir() {
             return Err(format!("key file {name} is a directory"));
+        }
+        if !meta.is_file() {
+            return Err(format!("key file {name} is not a regular file"));
         }
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(format!("key file {name} is readable by others: chmod 600 {name}"));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read key file {name}: {e}"))?;
+        let me = crate::sys::effective_uid();
+        if meta.uid() != me && meta.uid() != 0 {
+            // Its owner could put other keys in it (as ssh, root's or ours).
+            return Err(format!(
+                "key file {name} belongs to user id {}, not to this process's ({me}) or root: chown it",
+                meta.uid()
+            ));
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(cannot)?;
         Keys::parse(&text).map_err(|(line, why)| match line {
             // A fault of the whole file, not of one line.
             0 => format!("key file {name}: {why}"),

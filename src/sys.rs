@@ -331,6 +331,12 @@ pub fn end_on_closed_pipe() {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
 
+/// This process's effective user id.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// The IPv4 address of the network interface named `name` (`eth0`), from
 /// getifaddrs; `None` if there is no such interface with one.
 pub fn interface_addr(name: &str) -> io::Result<Option<std::net::Ipv4Addr>> {

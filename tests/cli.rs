@@ -351,6 +351,13 @@ fn key_files_are_made_private_and_used_only_so() {
     refused_with(LOADGEN, &["--key-file", one, "--count", "1"], "need the client master", 1);
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
     refused_with(SEQCAST, &["sequencer", "--key-file", path], "is readable by others: chmod 600", 1);
+    // A security review: only its mode was checked, not its owner.
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    match std::os::unix::fs::chown(&keys, Some(65534), None) {
+        Ok(()) => refused_with(SEQCAST, &["sequencer", "--key-file", path], "belongs to user id 65534", 1),
+        // Not root (CI runs as root): nobody else's file can be made here.
+        Err(e) => eprintln!("owner check not tried: {e}"),
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
