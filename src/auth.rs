@@ -163,12 +163,15 @@ pub enum Signer {
 impl Signer {
     /// The signer of `datagram` (tag included or not), from its kind and,
     /// for a client's frames, the client id that opens its body; `None` if
-    /// it is too short to say.
+    /// it is too short to say. Client id 0 is no client's: a BUSY naming it
+    /// is a leader's hello to a tail, which holds the member key, and
+    /// carries that key (the client master derives client 0's key too).
     pub fn of(datagram: &[u8]) -> Option<Signer> {
         let kind = Kind::from(*datagram.get(3)?);
         if matches!(kind, Kind::Submit | Kind::Commit | Kind::Busy) {
             let id = datagram.get(32..36)?;
-            Some(Signer::Client(ClientId(u32::from_le_bytes(id.try_into().expect("4 bytes")))))
+            let id = u32::from_le_bytes(id.try_into().expect("4 bytes"));
+            Some(if id == 0 { Signer::Member } else { Signer::Client(ClientId(id)) })
         } else {
             Some(Signer::Member)
         }
@@ -507,6 +510,13 @@ mod tests {
         assert!(members.open(&sealed(&loadgen, datagram(Kind::Submit, 6)).unwrap()).is_ok());
         assert_eq!(sealed(&loadgen, datagram(Kind::Ack, 0)), None, "the master makes no member frame");
         assert_ne!(clients.client_key(ClientId(5)), clients.client_key(ClientId(6)));
+        // A security review: the leader's hello to a tail is a BUSY naming
+        // client 0, whose key the master derived: a load generator's host
+        // could forge it, and give a tail a token its leader never gave.
+        assert_eq!(sealed(&loadgen, datagram(Kind::Busy, 0)), None, "the hello to a tail");
+        let hello = sealed(&members, datagram(Kind::Busy, 0)).unwrap();
+        assert!(members.open(&hello).is_ok());
+        assert_eq!(loadgen.open(&hello), Err(AuthError::NoKey));
     }
 
     #[test]

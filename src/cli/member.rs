@@ -135,9 +135,13 @@ const RESHAPE_LISTEN: Duration = Duration::from_millis(300);
 /// gives another shape than `config`'s (an operator's trial started two
 /// members with --reshape on a stale file while the cluster ran, and split
 /// it). A leader of the new shape is one restarted before this member.
-fn running_in_another_shape(config: &seqcast::core::Config, multicast: &net::Multicast) -> Option<String> {
+fn running_in_another_shape(
+    config: &seqcast::core::Config,
+    multicast: &net::Multicast,
+    keys: Option<&seqcast::auth::Keys>,
+) -> Option<String> {
     let shape = config.shape();
-    let Some(heard) = net::leaders_heard(config, multicast, RESHAPE_LISTEN) else {
+    let Some(heard) = net::leaders_heard(config, multicast, keys, RESHAPE_LISTEN) else {
         return Some(format!(
             "--reshape: cannot join the group {} to check that no member of another shape still runs",
             multicast.group
@@ -219,7 +223,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     if args.reshape
-        && let Some(why) = running_in_another_shape(&resolved.config, &resolved.multicast)
+        && let Some(why) = running_in_another_shape(&resolved.config, &resolved.multicast, tuning.keys.as_ref())
     {
         return fail(why);
     }

@@ -193,6 +193,10 @@ impl Client {
         members: Vec<SocketAddr>,
     ) -> Result<Client, ConfigError> {
         config.validate()?;
+        if id.get() == 0 {
+            // The leader's own, in its hello to a tail (DESIGN §9).
+            return Err(ConfigError::Zero("a client id (0 is the leader's, in its hello to a tail)"));
+        }
         let slots = config.client_pending_max;
         Ok(Client {
             leader_index: config.leader.index(),

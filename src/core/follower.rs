@@ -843,8 +843,9 @@ impl Follower {
     }
 
     fn take_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
-        // An observer's hello names client 0, as the leader sends it (one
-        // client's key cannot sign for it, as it could for its own id).
+        // An observer's hello names client 0, as the leader sends it: with
+        // keys it carries the member key (no client's key, not even the
+        // master's, signs for client 0).
         if let Frame::Busy(busy) = datagram.frame
             && self.observer
             && busy.reason() == BusyReason::Hello

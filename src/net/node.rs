@@ -838,11 +838,19 @@ pub const LEADER_LISTEN: std::time::Duration = std::time::Duration::from_millis(
 /// HEARTBEAT (an idle leader sends one every `heartbeat_interval_ns`).
 /// `None` if nothing was heard, or the group cannot be joined.
 ///
-/// A hint only: nothing here is authenticated, and a client follows the
-/// members' answers ("not leader, node X leads") whichever it starts at.
-pub fn leader_heard(config: &Config, multicast: &Multicast, listen: std::time::Duration) -> Option<NodeId> {
+/// A hint only, and a client follows the members' answers ("not leader,
+/// node X leads") whichever it starts at. With `keys` holding the member
+/// key only frames it opens count; a client's keys cannot open a member's
+/// frames, so for a client a forged one may point elsewhere (its first
+/// SUBMITs then go on to the next member after a timeout).
+pub fn leader_heard(
+    config: &Config,
+    multicast: &Multicast,
+    keys: Option<&Keys>,
+    listen: std::time::Duration,
+) -> Option<NodeId> {
     let mut heard: Option<(u64, u16)> = None;
-    group_headers(config, multicast, listen, |header| {
+    group_headers(config, multicast, keys, listen, |header| {
         let (kind, sender, epoch) = (header.kind(), header.sender.get(), header.epoch.get());
         // A leader whose file lists another node count (a group split off
         // by a stale file) is not this client's cluster's.
@@ -860,16 +868,18 @@ pub fn leader_heard(config: &Config, multicast: &Multicast, listen: std::time::D
 /// Every leader of `config`'s cluster heard on its group within `listen`
 /// (one that sent a DATA or HEARTBEAT): its id, its epoch, and the cluster
 /// shape its frames carry ([`Config::shape`]; 0 from an older build), in
-/// id order. `None` if the group cannot be joined. Nothing here is
-/// authenticated: an operator's check (`seqcast member --reshape` asks
-/// whether members of another shape still run), not a decision.
+/// id order. `None` if the group cannot be joined. With `keys` holding the
+/// member key only frames it opens count (a forged frame of another shape
+/// would otherwise stop `seqcast member --reshape`); without one, nothing
+/// here is authenticated: an operator's check, not a decision.
 pub fn leaders_heard(
     config: &Config,
     multicast: &Multicast,
+    keys: Option<&Keys>,
     listen: std::time::Duration,
 ) -> Option<Vec<(NodeId, Epoch, u32)>> {
     let mut heard = std::collections::BTreeMap::new();
-    group_headers(config, multicast, listen, |header| {
+    group_headers(config, multicast, keys, listen, |header| {
         heard.insert(header.sender.get(), (header.epoch(), header.token.get()));
         false
     })?;
@@ -877,13 +887,16 @@ pub fn leaders_heard(
 }
 
 /// Hands `visit` the header of each DATA and HEARTBEAT of `config`'s
-/// cluster heard on its group within `listen`, until it returns true.
+/// cluster heard on its group within `listen`, until it returns true;
+/// with `keys` that hold the member key, only of those whose tag is right.
 fn group_headers(
     config: &Config,
     multicast: &Multicast,
+    keys: Option<&Keys>,
     listen: std::time::Duration,
     mut visit: impl FnMut(&crate::wire::Header) -> bool,
 ) -> Option<()> {
+    let keys = keys.filter(|keys| matches!(keys, Keys::Member { .. }));
     use crate::wire::{Header, MAGIC};
     use zerocopy::FromBytes;
     let socket = group_receiver(multicast, 1 << 20).ok()?;
@@ -895,7 +908,8 @@ fn group_headers(
     let mut buf = vec![0u8; 65_536];
     while std::time::Instant::now() < until {
         let Ok(len) = socket.recv(&mut buf) else { continue };
-        let Ok((header, _)) = Header::ref_from_prefix(&buf[..len]) else { continue };
+        let Ok(datagram) = keys.map_or(Ok(&buf[..len]), |keys| keys.open(&buf[..len])) else { continue };
+        let Ok((header, _)) = Header::ref_from_prefix(datagram) else { continue };
         let ours = header.magic.get() == MAGIC && header.cluster.get() == config.cluster_id;
         if ours && matches!(header.kind(), Kind::Data | Kind::Heartbeat) && header.member().is_some() && visit(header) {
             break;
@@ -974,7 +988,7 @@ impl ClientNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
-        let leader = leader_heard(&config, multicast, LEADER_LISTEN).unwrap_or(config.leader);
+        let leader = leader_heard(&config, multicast, tuning.keys.as_ref(), LEADER_LISTEN).unwrap_or(config.leader);
         ClientNode::connect_failover_at(Config { leader, ..config }, id, members, multicast, tuning)
     }
 
@@ -1083,6 +1097,60 @@ mod tests {
         assert!(digest.to_string().starts_with("seq 1..=11 events 5 lost 6 "), "{digest}");
         drop(journal);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A security review: `seqcast member --reshape` and a client's first
+    /// choice of leader read the group's frames without their tags, so a
+    /// frame anyone forged (here a HEARTBEAT of member 2 in another shape)
+    /// stopped the reshape. With the member key, only frames it opens count.
+    #[test]
+    fn leaders_heard_with_the_member_key_count_only_frames_it_opens() {
+        use crate::auth::Key;
+        use crate::wire::{Heartbeat, Kind};
+        let port = UdpSocket::bind(("127.0.0.1", 0)).unwrap().local_addr().unwrap().port();
+        let group = SocketAddrV4::new(std::net::Ipv4Addr::new(239, 255, 99, std::process::id() as u8), port);
+        let multicast = Multicast { group, ..Multicast::default() };
+        let config = Config { nodes: 3, cluster_id: 9_876, ..Config::default() };
+        let keys = Keys::Member { member: Key::random().unwrap(), clients: Key::random().unwrap() };
+        let forger = Keys::Member { member: Key::random().unwrap(), clients: Key::random().unwrap() };
+        let heartbeat = |from: u16, shape: u32, keys: &Keys| {
+            let body = Heartbeat {
+                seq_next: 1.into(),
+                commit: 0.into(),
+                sent_ns: 0.into(),
+                rtt_ns: 0.into(),
+                epoch_start: 0.into(),
+            };
+            let mut header = crate::wire::Header::new(Kind::Heartbeat, from, config.cluster_id, Epoch(5));
+            header.token = shape.into();
+            let mut frame = vec![0; 256];
+            let len = crate::wire::emit(&mut frame, &header, Kind::Heartbeat, &body).unwrap();
+            frame.truncate(len + TAG_LEN);
+            assert_eq!(keys.seal(&mut frame, len), Some(len + TAG_LEN));
+            frame
+        };
+        let (real, forged) = (heartbeat(1, config.shape(), &keys), heartbeat(2, 7, &forger));
+        let sender =
+            super::super::socket::unicast(SocketAddrV4::new(multicast.interface, 0), &multicast, 1 << 16).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sending = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for frame in [&real, &forged] {
+                        let _ = sender.send_to(frame, group);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            })
+        };
+        let listen = std::time::Duration::from_millis(200);
+        let opened = leaders_heard(&config, &multicast, Some(&keys), listen).unwrap();
+        let unopened = leaders_heard(&config, &multicast, None, listen).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        sending.join().unwrap();
+        assert_eq!(opened, [(NodeId(1), Epoch(5), config.shape())]);
+        assert_eq!(unopened.len(), 2, "without a key both count: {unopened:?}");
     }
 
     /// An operator trial: a tail that delivered nothing printed
