@@ -89,7 +89,7 @@ fn bad_input_ends_in_a_clear_error() {
     refused(SEQCAST, &["sequencer", "--cluster", "/nonexistent/cluster.conf"], "cannot read /nonexistent/cluster.conf");
     refused(SEQCAST, &["report", "/nonexistent.hdr"], "cannot read /nonexistent.hdr: No such file");
     refused(LOADGEN, &["--size", "4000"], "exceeds the cluster's payload_max");
-    refused(LOADGEN, &["--seconds=-1"], "must be a positive number");
+    refused(LOADGEN, &["--seconds=-1"], "-1 is not a positive number of seconds");
 }
 
 #[test]
@@ -203,7 +203,8 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
         refused_with(SEQCAST, &args.iter().map(String::as_str).collect::<Vec<_>>(), reason, 1);
     }
     refused_with(SEQCAST, &["sequencer", "--quorum", "0"], "--quorum 0: give how many nodes", 1);
-    refused_with(SEQCAST, &["sequencer", "--ttl", "300"], "--ttl 300 is above 255", 1);
+    refused_with(SEQCAST, &["sequencer", "--ttl", "300"], "300 is not in 0..=255", 2);
+    refused_with(LOADGEN, &["--seconds", "0"], "0 is not a positive number of seconds", 2);
     refused_with(
         SEQCAST,
         &["sequencer", "--ring-events", "0"],
@@ -253,13 +254,39 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     // A follower id the cluster has not: refused before its journal is made.
     let journal = dir.join("journal");
     let stray = ["follower", "--id", "7", "--journal", journal.to_str().unwrap()];
-    refused_with(SEQCAST, &stray, "follower id 7 must be one of 0 to 2", 1);
+    refused_with(SEQCAST, &stray, "follower id 7 is not one this cluster has: 1 or 2 (node 0 leads)", 1);
     assert!(!journal.exists(), "no journal made for a follower that cannot be");
     // `journal verify DIR` of the --journal DIR itself once said "no events".
     std::fs::create_dir_all(journal.join("node-0")).unwrap();
     let parent = journal.to_str().unwrap();
     refused_with(SEQCAST, &["journal", "verify", parent], "holds no segments but nodes' journals (node-0)", 1);
     refused_with(SEQCAST, &["journal", "dump", parent, "--from", "300", "--to", "200"], "--to 200 is before", 1);
+    // A new operator's trial: verify said "no events" (exit 0) of /tmp, and
+    // "ends clean" (exit 0) of node 2's journal copied into j/node-1, on
+    // which node 1 refuses to start.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    refused_with(SEQCAST, &["journal", "verify", empty.to_str().unwrap()], "holds no journal: no segments", 1);
+    let misplaced = dir.join("copied").join("node-1");
+    let config = seqcast::core::Config::default();
+    let options = seqcast::journal::JournalOptions::new(misplaced.clone(), &config, seqcast::core::NodeId(2));
+    let (mut copied, _) = seqcast::journal::Journal::open(options).unwrap();
+    let journaled = seqcast::core::Config { journal: true, ..config };
+    let mut leader = seqcast::core::Leader::new(journaled.clone(), 0).unwrap();
+    let addr = "127.0.0.1:9".parse().unwrap();
+    let mut client = seqcast::core::Client::new(journaled, seqcast::core::ClientId(7), addr).unwrap();
+    let mut buf = vec![0; 2048];
+    client.submit(b"e").unwrap();
+    let submit = client.poll_transmit(0, &mut buf).unwrap();
+    leader.handle_datagram(0, addr, &buf[..submit.len]);
+    let append = leader.poll_append().unwrap();
+    copied.append(append.epoch, append.commit, append.event.record).unwrap();
+    copied.flush().unwrap();
+    drop(copied);
+    let past = ["journal", "dump", misplaced.to_str().unwrap(), "--from", "5"];
+    refused_with(SEQCAST, &past, "nothing to print: the journal's records end at sequence 1, before --from 5", 1);
+    let misplaced = ["journal", "verify", misplaced.to_str().unwrap()];
+    refused_with(SEQCAST, &misplaced, "NOT NODE 1'S: its segments are node 2's", 1);
     // A journal a running node holds (its lock file locked) is read, with a note.
     let node = journal.join("node-0");
     // Its commit file is as of when it was last written, which a running
@@ -390,6 +417,12 @@ fn completions_and_the_man_page_come_from_the_command_line() {
     let man = man.replace("\\-", "-");
     assert!(man.starts_with(".ie") || man.contains(".TH seqcast"), "{}", &man[..200.min(man.len())]);
     for section in ["SEQCAST SEQUENCER", "SEQCAST MEMBER", "--client-idle-ms", "--wait-ms", "EXIT STATUS"] {
+        assert!(man.contains(section), "the man page lacks {section}");
+    }
+    // A new operator's trial: it named pages that do not exist
+    // (seqcast-sequencer(1)), and had nothing of `journal verify` or `keys new`.
+    assert!(!man.contains("seqcast-sequencer(1)"), "one page, no others named");
+    for section in ["SEQCAST JOURNAL VERIFY", "SEQCAST JOURNAL COPY", "SEQCAST KEYS CLIENTS", "--retain-events"] {
         assert!(man.contains(section), "the man page lacks {section}");
     }
     refused_with(SEQCAST, &["completions", "tcsh"], "invalid value 'tcsh'", 2);

@@ -18,7 +18,7 @@ pub struct ClusterArgs {
     /// Cluster file shared by every node (docs/OPERATIONS.md); flags override it.
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
-    /// Cluster id: nodes drop frames of other clusters [default: 1].
+    /// Cluster id: nodes drop frames of other clusters [default: the cluster file's, else 1].
     #[arg(long, value_name = "ID")]
     pub cluster_id: Option<u32>,
     /// Nodes in the cluster, leader included [default: the cluster file's, else 3].
@@ -30,10 +30,10 @@ pub struct ClusterArgs {
     /// majority].
     #[arg(long, value_name = "N")]
     pub quorum: Option<u16>,
-    /// Node id of the leader [default: 0].
+    /// Node id of the leader [default: the cluster file's, else 0].
     #[arg(long, value_name = "ID")]
     pub leader_id: Option<u16>,
-    /// Multicast group and port [default: 239.255.0.1:7400].
+    /// Multicast group and port [default: the cluster file's, else 239.255.0.1:7400].
     #[arg(long, value_name = "IP:PORT")]
     pub group: Option<SocketAddrV4>,
     /// Address of the local interface to multicast on [default: this node's
@@ -41,13 +41,14 @@ pub struct ClusterArgs {
     /// host reaches the file's leader from; else 127.0.0.1].
     #[arg(long, value_name = "IP|NAME", value_parser = interface)]
     pub interface: Option<Ipv4Addr>,
-    /// Multicast TTL: 0 stays on this host, 1 crosses one LAN segment [default: 0].
-    #[arg(long, value_name = "N")]
+    /// Multicast TTL: 0 stays on this host, 1 crosses one LAN segment [default: the cluster
+    /// file's, else 0].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=255))]
     pub ttl: Option<u32>,
-    /// Largest datagram, bytes [default: 1472, Ethernet's UDP payload].
+    /// Largest datagram, bytes [default: the cluster file's, else 1472, Ethernet's UDP payload].
     #[arg(long, value_name = "BYTES")]
     pub mtu: Option<usize>,
-    /// Largest event payload, bytes [default: 256].
+    /// Largest event payload, bytes [default: the cluster file's, else 256].
     #[arg(long, value_name = "BYTES")]
     pub payload_max: Option<usize>,
     /// Key file: every datagram carries a tag made with these keys, and one
@@ -431,6 +432,9 @@ impl JournalArgs {
                 }
             },
         };
+        if let Some(base) = dir.parent() {
+            refuse_a_nodes_journal_as_base(base, &dir)?;
+        }
         Ok(Some(JournalOptions {
             sync: match self.sync {
                 Some(SyncArg::None) => SyncLevel::None,
@@ -443,6 +447,25 @@ impl JournalArgs {
             history_rate: self.history_rate.or(cluster.history_rate),
             ..JournalOptions::new(dir, &cluster.config, id)
         }))
+    }
+}
+
+/// `--journal DIR` (or `journal = DIR`) names the directory that holds
+/// the nodes' journals, each in `DIR/node-N` (`node`): a `DIR` that is
+/// itself a node's journal (`seqcast journal verify` takes those) would
+/// have this node start a new log inside it, another node's perhaps.
+fn refuse_a_nodes_journal_as_base(base: &std::path::Path, node: &std::path::Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(base) else { return Ok(()) };
+    let names = entries.filter_map(|e| e.ok()?.file_name().into_string().ok());
+    let mut found: Vec<String> = names.filter(|n| n.ends_with(".journal") || n == "lock").collect();
+    found.sort();
+    match found.first() {
+        None => Ok(()),
+        Some(name) => Err(format!(
+            "the journal directory {} holds a node's journal itself ({name}): give the directory above it, which              holds one journal per node (this node's would be {})",
+            base.display(),
+            node.display()
+        )),
     }
 }
 
@@ -482,5 +505,35 @@ mod tests {
         assert_eq!(level(None, &format!("{journaled}sync = none\n")), SyncLevel::None);
         assert_eq!(level(Some(SyncArg::Batch), &format!("{journaled}sync = none\n")), SyncLevel::Batch);
         assert_eq!(level(Some(SyncArg::None), journaled), SyncLevel::None);
+    }
+
+    /// A new operator's trial: `--journal j/node-1` (the directory `seqcast
+    /// journal verify` takes) while follower 1 ran on it started a
+    /// sequencer's new log in `j/node-1/node-0`, saying only that the
+    /// directory was made. A directory that is itself a node's journal is
+    /// refused as the journals' directory.
+    #[test]
+    fn a_nodes_journal_is_refused_as_the_directory_of_the_journals() {
+        let base = std::env::temp_dir().join(format!("seqcast-journal-base-{}", std::process::id()));
+        let node = base.join("node-1");
+        std::fs::create_dir_all(&node).unwrap();
+        let file = ClusterFile::parse("").unwrap().resolve(&Default::default(), None).unwrap();
+        let args = |dir: &std::path::Path| JournalArgs {
+            journal: Some(dir.to_path_buf()),
+            sync: None,
+            segment_bytes: None,
+            retain_bytes: None,
+            retain_events: None,
+            history_rate: None,
+        };
+        assert!(args(&base).options(&file, NodeId(0)).is_ok(), "the journals' directory");
+        assert!(args(&node).options(&file, NodeId(0)).is_ok(), "an empty one");
+        for name in ["lock", "00000000000000000001.journal"] {
+            std::fs::write(node.join(name), b"").unwrap();
+            let error = args(&node).options(&file, NodeId(0)).unwrap_err();
+            assert!(error.contains("holds a node's journal itself") && error.contains(name), "{error}");
+            std::fs::remove_file(node.join(name)).unwrap();
+        }
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -24,7 +24,9 @@ pub fn completions(args: &CompletionsArgs) -> ExitCode {
 }
 
 /// Prints the man page of `seqcast` (roff), its subcommands included:
-/// `seqcast man > /usr/local/share/man/man1/seqcast.1`.
+/// `seqcast man > /usr/local/share/man/man1/seqcast.1`. One page: each
+/// subcommand (and each of theirs, `journal verify`, …) has a section of
+/// its own, and none points to a page of its own.
 pub fn man() -> ExitCode {
     let command = Cli::command();
     let man = clap_mangen::Man::new(command.clone());
@@ -34,17 +36,14 @@ pub fn man() -> ExitCode {
         man.render_name_section(&mut page)?;
         man.render_synopsis_section(&mut page)?;
         man.render_description_section(&mut page)?;
-        man.render_subcommands_section(&mut page)?;
-        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
-            writeln!(page, ".SH \"SEQCAST {}\"", sub.get_name().to_uppercase())?;
+        writeln!(page, ".SH SUBCOMMANDS")?;
+        for sub in subcommands(&command) {
+            writeln!(page, ".TP\n\\fB{}\\fR", sub.get_name())?;
             if let Some(about) = sub.get_about() {
-                writeln!(page, "{about}")?;
-            }
-            clap_mangen::Man::new(sub.clone()).render_options_section(&mut page)?;
-            if let Some(codes) = sub.get_after_help() {
-                writeln!(page, ".PP\n{}", roff_text(&codes.to_string()))?;
+                writeln!(page, "{}", roff_text(&about.to_string()))?;
             }
         }
+        sections(&mut page, "SEQCAST", &command)?;
         writeln!(page, ".SH \"EXIT STATUS\"\n{}", roff_text(super::EXIT_CODES))?;
         man.render_version_section(&mut page)
     })();
@@ -52,6 +51,29 @@ pub fn man() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot write the man page: {e}")),
     }
+}
+
+/// `command`'s subcommands, clap's own `help` left out.
+fn subcommands(command: &clap::Command) -> impl Iterator<Item = &clap::Command> {
+    command.get_subcommands().filter(|s| s.get_name() != "help")
+}
+
+/// A section for each subcommand of `command` (named under `title`), its
+/// own subcommands' after it.
+fn sections(page: &mut Vec<u8>, title: &str, command: &clap::Command) -> std::io::Result<()> {
+    for sub in subcommands(command) {
+        let title = format!("{title} {}", sub.get_name().to_uppercase());
+        writeln!(page, ".SH \"{title}\"")?;
+        if let Some(about) = sub.get_about() {
+            writeln!(page, "{}", roff_text(&about.to_string()))?;
+        }
+        clap_mangen::Man::new(sub.clone()).render_options_section(page)?;
+        if let Some(codes) = sub.get_after_help() {
+            writeln!(page, ".PP\n{}", roff_text(&codes.to_string()))?;
+        }
+        sections(page, &title, sub)?;
+    }
+    Ok(())
 }
 
 /// `text` as one roff paragraph: no line may start with a control character.

@@ -155,8 +155,14 @@ fn a_nodes_journal(dir: &std::path::Path) -> Result<(), Failure> {
     }
     let mut nodes: Vec<&String> = names.iter().filter(|n| n.starts_with("node-")).collect();
     nodes.sort();
+    // A node's journal it made and never wrote holds its lock file at least.
+    let journal_files = names.iter().any(|n| ["lock", "claim", "commit"].contains(&n.as_str()));
     match nodes.is_empty() {
-        true => Ok(()),
+        true if journal_files => Ok(()),
+        true => Err(Failure::Message(format!(
+            "{} holds no journal: no segments (*.journal), nor the lock, claim or commit file a node keeps beside              them (give a node's journal, DIR/node-ID of its `--journal DIR`)",
+            dir.display()
+        ))),
         false => Err(Failure::Message(format!(
             "{} holds no segments but nodes' journals ({}): give one of those, as {}",
             dir.display(),
@@ -338,6 +344,21 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         side_damaged |= line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
     }
+    // `--journal DIR` keeps node ID's journal in DIR/node-ID: one named
+    // for another node than its segments' is refused by both.
+    let named = dir.file_name().and_then(|n| n.to_str()?.strip_prefix("node-")?.parse::<u16>().ok());
+    let misplaced = match (named, owner) {
+        (Some(named), Some((_, node))) if named != node => Some((named, node)),
+        _ => None,
+    };
+    if let Some((named, node)) = misplaced {
+        writeln!(
+            out,
+            "NOT NODE {named}'S: its segments are node {node}'s, in a directory named for node {named} (`--journal \
+             DIR` keeps node ID's journal in DIR/node-ID): node {named} refuses to start on it, and node {node} \
+             does not look here"
+        )?;
+    }
     let first = reports.iter().find_map(|r| r.range).map(|r| r.0);
     match (first, before) {
         (Some(first), Some(last)) => {
@@ -385,7 +406,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         )?;
     }
     out.flush()?;
-    Ok(if damaged || side_damaged { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if damaged || side_damaged || misplaced.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// The cluster shape a claim was written in, for its line.
@@ -538,6 +559,14 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
         }
         return Ok(ExitCode::SUCCESS);
     };
+    if let (journal::Stopped::Ended(last), None) = (&stopped, printed)
+        && from > *last
+    {
+        // Asked past the end: no damage (an operator's trial read it as one).
+        return Err(Failure::Message(format!(
+            "nothing to print: the journal's records end at sequence {last}, before --from {from}"
+        )));
+    }
     // Where the last read started: retention may have deleted what came
     // after the events printed before it.
     let why = stopped_text(stopped, (printed.map_or(from, Seq::next), to), live && printed.is_some());

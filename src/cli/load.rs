@@ -69,7 +69,7 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 64)]
     pub size: usize,
     /// How long to send for.
-    #[arg(long, default_value_t = 5.0, conflicts_with = "count")]
+    #[arg(long, default_value_t = 5.0, conflicts_with = "count", value_parser = positive_seconds)]
     pub seconds: f64,
     /// How many events to send (instead of --seconds).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -83,6 +83,16 @@ pub struct LoadArgs {
     /// After the last send, how long to wait for outstanding commits, ms.
     #[arg(long, default_value_t = 2000)]
     pub drain_ms: u64,
+}
+
+/// A positive, finite number of seconds (`--seconds 0` once got through
+/// the parser and was refused later, with exit 1 rather than 2).
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(seconds),
+        Ok(_) => Err(format!("{text} is not a positive number of seconds")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl LoadArgs {

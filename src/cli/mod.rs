@@ -36,7 +36,7 @@ pub struct Cli {
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error, said on stderr (demo: an event was lost; sim: an \
                           invariant failed; journal verify: damage found; promote: no election followed; stat: a \
                           node did not answer, is not running or reports a fault); 2 the command line did not \
-                          parse; 3 a follower whose leader restarted in a new epoch, a member whose cluster elected a leader without commits it \
+                          parse; 3 a follower whose leader restarted without its history (without a journal: any restart of its leader), a member whose cluster elected a leader without commits it \
                           knows, or a sequencer whose followers acknowledged more than it sequenced; 4 the load generator left events unconfirmed.";
 /// The exit codes of a command that only reads or writes files.
 const EXIT_PLAIN: &str = "Exit codes: 0 success; 1 an error (said on stderr); 2 the command line did not parse.";
@@ -51,8 +51,9 @@ enum Command {
     Sequencer(nodes::SequencerArgs),
     /// Run a follower until Ctrl-C or SIGTERM; prints a digest of what it delivered.
     #[command(after_help = "Exit codes: 0 stopped cleanly; 1 an error (said on stderr); 2 the command line \
-                            did not parse; 3 the leader restarted in a new epoch (everything committed \
-                            before it was delivered first).")]
+                            did not parse; 3 the leader restarted without its history (a follower without a \
+                            journal: any restart of its leader; with one, a sequencer whose log lacks what it \
+                            knows committed or delivered), everything committed before it delivered first.")]
     Follower(nodes::FollowerArgs),
     /// Run a member of a cluster with failover until Ctrl-C or SIGTERM: it
     /// leads or follows as elections decide; prints a digest of what it delivered.
@@ -78,8 +79,9 @@ enum Command {
     #[command(after_help = EXIT_PLAIN)]
     Report(report::ReportArgs),
     /// Check a node's journal directory, print its events, or copy it for another node.
-    #[command(after_help = "Exit codes: 0 the journal is whole; 1 damage found (verify), or an error (said \
-                            on stderr); 2 the command line did not parse.")]
+    #[command(after_help = "Exit codes: 0 the journal is whole; 1 damage found, or segments of another node \
+                            than the directory is named for (verify), or an error (said on stderr); 2 the command \
+                            line did not parse.")]
     Journal(journal::JournalArgs),
     /// Make the key files that authenticate every datagram of a cluster.
     #[command(after_help = EXIT_PLAIN)]

@@ -260,7 +260,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
                         eprintln!(
                             "seqcast tail: the leader no longer has sequences {first}..={} (UNRECOVERABLE: its \
                              journal's retention deleted them, its journal lacks them or holds them damaged, or it keeps \
-                             none){others}: reported lost, not delivered",
+                             none){others}: reported lost, not delivered (more such ranges are counted as they \
+                             come, and the total said at the end)",
                             end.prev()
                         );
                         lost_told.set(end - first);

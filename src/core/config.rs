@@ -255,8 +255,18 @@ impl fmt::Display for ConfigError {
                 write!(f, "leader {leader} is not a member of a {nodes}-node cluster (ids 0 to {last})")
             }
             ConfigError::NotAFollower { id, nodes, leader } => {
+                // The ids a follower may take: 0 to nodes - 1 but the leader's.
+                let ids: Vec<String> = (0..*nodes).filter(|&n| n != leader.0).map(|n| n.to_string()).collect();
                 let last = nodes.saturating_sub(1);
-                write!(f, "follower id {id} must be one of 0 to {last} and differ from the leader's ({leader})")
+                let choice = match ids.as_slice() {
+                    [] => "none (a cluster needs two nodes)".to_string(),
+                    [one] => one.clone(),
+                    [first @ .., end] if ids.len() <= 4 => format!("{} or {end}", first.join(", ")),
+                    _ if leader.0 == 0 => format!("1 to {last}"),
+                    _ if leader.0 == last => format!("0 to {}", last - 1),
+                    _ => format!("0 to {last} other than {leader}"),
+                };
+                write!(f, "follower id {id} is not one this cluster has: {choice} (node {leader} leads)")
             }
             ConfigError::QuorumTooLarge { quorum, nodes } => {
                 write!(f, "quorum {quorum} is larger than the cluster ({nodes} nodes)")

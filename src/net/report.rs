@@ -26,9 +26,13 @@ fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
 }
 
+/// Characters of a row's name: the longest, `send lateness (intended →
+/// sent)`, once pushed its row's figures out of their columns.
+const NAME_WIDTH: usize = 31;
+
 /// The header of [`table_row`] rows.
 pub fn table_header() -> String {
-    let mut line = format!("{:<28} {:>10} {:>10}", "latency (µs)", "count", "min");
+    let mut line = format!("{:<NAME_WIDTH$} {:>10} {:>10}", "latency (µs)", "count", "min");
     for (name, _) in PERCENTILES {
         let _ = write!(line, " {name:>10}");
     }
@@ -39,13 +43,13 @@ pub fn table_header() -> String {
 /// for each of an empty histogram: no sample is no zero).
 pub fn table_row(name: &str, h: &Histogram<u64>) -> String {
     if h.is_empty() {
-        let mut line = format!("{name:<28} {:>10} {:>10}", 0, "-");
+        let mut line = format!("{name:<NAME_WIDTH$} {:>10} {:>10}", 0, "-");
         for _ in PERCENTILES {
             let _ = write!(line, " {:>10}", "-");
         }
         return line + &format!(" {:>10}", "-");
     }
-    let mut line = format!("{name:<28} {:>10} {:>10.1}", h.len(), us(h.min()));
+    let mut line = format!("{name:<NAME_WIDTH$} {:>10} {:>10.1}", h.len(), us(h.min()));
     for (_, p) in PERCENTILES {
         let _ = write!(line, " {:>10.1}", us(h.value_at_percentile(p)));
     }
