@@ -1187,7 +1187,9 @@ impl Follower {
     /// window and from the journal, and the leader's log is taken from there.
     /// What a subscriber heard sent past where that log starts (`start`,
     /// when a HEARTBEAT said) was the old epoch's, which later ones need
-    /// not reach; what it reaches, they must.
+    /// not reach; what it reaches, they must (this bound matters only where
+    /// the check did not count what it heard sent: under a leader that
+    /// told its commits, whose followers infer none).
     ///
     /// What it inferred committed it still knows committed (that log reaches
     /// it), though it takes those records again from the log: they may be

@@ -1005,7 +1005,16 @@ impl Leader {
     /// When the leader next needs `handle_timeout`/`poll_transmit` with no input.
     pub fn poll_timeout(&self) -> Option<Nanos> {
         let mut timers = TimerTable::<3>::new();
-        timers.set(Timer::Heartbeat as usize, Some(self.multicast_at + self.config.heartbeat_interval_ns));
+        // The HEARTBEAT due after an interval without a multicast, or a
+        // keepalive interval without a HEARTBEAT (later than the first but
+        // where the interval is set above it), or an announce.
+        let keepalive = self.heartbeat_at.max(self.started_ns) + crate::core::KEEPALIVE_NS;
+        let announce = (self.unacked > 0).then(|| {
+            let since = if self.promoted { self.heartbeat_at } else { self.heartbeat_at.max(self.started_ns) };
+            since + self.config.heartbeat_interval_ns
+        });
+        let heartbeat = (self.multicast_at + self.config.heartbeat_interval_ns).min(keepalive);
+        timers.set(Timer::Heartbeat as usize, Some(announce.map_or(heartbeat, |at| at.min(heartbeat))));
         let linger = self.repairs.iter().filter_map(|r| r.done_at).min().map(|at| at + self.config.repair_linger_ns);
         timers.set(Timer::RepairLinger as usize, linger);
         timers.set(Timer::RepairLeft as usize, self.repairs.iter().any(Repair::unsent).then_some(0));
@@ -1024,8 +1033,8 @@ impl Leader {
     }
 
     /// Writes the next datagram to send into `buf` (at least `mtu` bytes).
-    /// Order: an elected leader's HEARTBEAT while its followers may not know
-    /// where its log starts, new DATA, commit notices, a HEARTBEAT when the
+    /// Order: a new leader's HEARTBEAT (elected, resumed or fresh) while
+    /// its followers may not know where its log starts, new DATA, commit notices, a HEARTBEAT when the
     /// commit advanced and followers cannot infer it (before the notices
     /// where [`Config::group_hears_commit_first`]: on loopback that costs a
     /// commit's p50 7.5–9.7 µs, as the followers it wakes may run first),

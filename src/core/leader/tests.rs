@@ -1677,3 +1677,32 @@ fn a_replayed_old_submit_holds_no_place() {
         .collect();
     assert_eq!((leader.seq_next(), busy), (Seq(3), vec![]), "client 8 takes the place of client 7, idle since 10 ns");
 }
+
+/// A reviewer of b696b13: a leader's wake-up was armed only for the
+/// HEARTBEAT after an interval without a multicast. With the interval set
+/// above the keepalive (1 s here) and an event every 200 ms, the keepalive
+/// HEARTBEAT was sent only when the next event woke it. Its timer now
+/// comes at the keepalive, or at the announce, whichever is first.
+#[test]
+fn a_leader_wakes_for_its_keepalive_when_its_interval_is_longer() {
+    let config = Config { heartbeat_interval_ns: 1_000_000_000, ..Config::default() };
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    let mut client = crate::core::Client::new(config.clone(), ClientId(7), addr(1)).unwrap();
+    let mut buf = vec![0; config.mtu];
+    let mut kinds = |leader: &mut Leader, now| {
+        std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|_| buf[3])).collect::<Vec<_>>()
+    };
+    // Its first HEARTBEAT, then DATA each 200 ms: no HEARTBEAT among them.
+    let mut submit_buf = vec![0; config.mtu];
+    for i in 0..2u64 {
+        let now = i * 200_000_000;
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(now, &mut submit_buf).unwrap();
+        leader.handle_datagram(now, addr(9), &submit_buf[..submit.len]);
+        let sent = kinds(&mut leader, now);
+        assert!(sent.contains(&u8::from(Kind::Data)), "{sent:?}");
+    }
+    let at = leader.poll_timeout().expect("a wake-up");
+    assert!(at <= crate::core::KEEPALIVE_NS, "woken at {at} ns, past the keepalive");
+    assert!(kinds(&mut leader, at).contains(&u8::from(Kind::Heartbeat)), "its keepalive");
+}
