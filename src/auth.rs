@@ -350,8 +350,8 @@ impl Keys {
     /// Reads a key file: lines `member = HEX`, `clients = HEX` (a member
     /// needs both; a client host may hold `clients` alone), or
     /// `client = ID:HEX` (one client's own key); `#` starts a comment. The
-    /// file must be a regular file readable by its owner only, owned by
-    /// this process's user or root, as ssh asks of its keys.
+    /// file (or a pipe) must be readable by its owner only, and owned by
+    /// the user this process runs as (or root), as sshd's StrictModes asks.
     pub fn read(path: &Path) -> Result<Keys, String> {
         use std::io::Read;
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -364,15 +364,16 @@ impl Keys {
         if meta.is_dir() {
             return Err(format!("key file {name} is a directory"));
         }
-        if !meta.is_file() {
-            return Err(format!("key file {name} is not a regular file"));
+        // A pipe too: `--key-file <(vault read …)` feeds it from a store.
+        if !meta.is_file() && !std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
+            return Err(format!("key file {name} is neither a file nor a pipe"));
         }
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(format!("key file {name} is readable by others: chmod 600 {name}"));
         }
         let me = crate::sys::effective_uid();
         if meta.uid() != me && meta.uid() != 0 {
-            // Its owner could put other keys in it (as ssh, root's or ours).
+            // Its owner could put other keys in it.
             return Err(format!(
                 "key file {name} belongs to user id {}, not to this process's ({me}) or root: chown it",
                 meta.uid()

@@ -570,6 +570,10 @@ fn a_follower_keeps_what_it_inferred_while_it_takes_it_again_from_a_resumed_log(
     // and the records that replace them, in one turn.
     let (mut follower, mut resumed) = inferred_1_and_2();
     hear_announce(&mut follower, &mut resumed, 20_000_000_000);
+    // Its driver's next flush still finds the old 1..=2 durable (a
+    // reviewer: taken as this log's, its ACKs said 2 held, and the
+    // resumed sequencer committed on them).
+    follower.handle_durable(Seq(2));
     let now = 20_000_000_000 + 100_000_000;
     for _ in 0..3 {
         while let Some(t) = follower.poll_transmit(now, &mut buf) {
@@ -580,6 +584,7 @@ fn a_follower_keeps_what_it_inferred_while_it_takes_it_again_from_a_resumed_log(
         }
     }
     assert_eq!(follower.seq_held(), Seq(2));
+    assert_eq!(resumed.commit(), Seq::ZERO, "nothing of its log is durable here yet");
     assert_eq!(follower.poll_truncate(), Some(Seq(0)));
     let appended: Vec<_> =
         std::iter::from_fn(|| follower.poll_append().map(|a| (a.event.header.seq(), a.commit))).collect();

@@ -34,8 +34,8 @@ enum KeysCommand {
         /// The cluster's key file (with `clients`).
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
-        /// The client id (not 0: the leader signs its hello to a read-only
-        /// subscriber, `seqcast tail`, as client 0).
+        /// The client id (not 0: no client's; the leader's hello to a
+        /// read-only subscriber, `seqcast tail`, names client 0).
         #[arg(long)]
         id: u32,
         /// The file to write (it must not exist yet).
@@ -79,9 +79,9 @@ pub fn run(args: &KeysArgs) -> ExitCode {
             .and_then(|member| Ok(Keys::Member { member, clients: Key::random()? }))
             .map_err(|e| format!("cannot draw a key: {e}"))
             .and_then(|keys| write(file, &keys)),
-        KeysCommand::Client { id: 0, .. } => Err("client id 0 is the leader's own: its hello to a read-only \
-                                                  subscriber (`seqcast tail`) names client 0, signed with that \
-                                                  id's key; give the client another id"
+        KeysCommand::Client { id: 0, .. } => Err("client id 0 is no client's: the leader's hello to a read-only \
+                                                  subscriber (`seqcast tail`) names client 0, and a client refuses \
+                                                  it; give the client another id"
             .to_string()),
         KeysCommand::Client { from, id, file } => master(from)
             .and_then(|m| write(file, &Keys::Client { id: ClientId(*id), key: m.client_key(ClientId(*id)) })),

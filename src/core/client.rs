@@ -309,13 +309,23 @@ impl Client {
         (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0
     }
 
-    /// Whether a BUSY naming `request` may answer a SUBMIT that carried it:
-    /// the request is pending and was sent since the client last went back
-    /// to resend. A replay of one it heard before is not, until it sends
-    /// that request again: a stream of them pauses it once a resend at most,
-    /// and every resend reaches the leader.
-    fn answers_a_send(&self, request: u64) -> bool {
-        self.is_pending(request) && request < self.request_send
+    /// Whether a BUSY (`reason`, naming `request` and, for a "not leader",
+    /// `leader`) may answer a SUBMIT: the request is pending and was sent
+    /// since the client last went back to resend. A replay of one it heard
+    /// before is not, until it sends that request again: a stream of them
+    /// pauses it once a resend at most, and every resend reaches the
+    /// leader. Two kinds name another request than the SUBMIT's first:
+    /// a "not leader" that names the leader only redirects, and counts for
+    /// any pending request ever sent (a member's answer to a later SUBMIT
+    /// than the one that made the client go back); a gap names the request
+    /// the leader asks for, which counts if anything pending was sent since
+    /// the client last went back.
+    fn answers_a_send(&self, request: u64, reason: BusyReason, leader: u16) -> bool {
+        match reason {
+            BusyReason::NotLeader if leader != SENDER_CLIENT => self.is_pending(request) && request < self.sent_next,
+            BusyReason::Gap => self.unresolved < self.request_send,
+            _ => self.is_pending(request) && request < self.request_send,
+        }
     }
 
     /// Queues `payload` as the next request and returns its number.
@@ -436,7 +446,7 @@ impl Client {
             && busy.client() == self.id
             && current
         {
-            if !self.answers_a_send(busy.request.get()) {
+            if !self.answers_a_send(busy.request.get(), busy.reason(), busy.leader.get()) {
                 self.rejects.stale_busy += 1;
                 return;
             }
@@ -842,8 +852,8 @@ mod tests {
         // Its own id named is no leader named either.
         not_leader(&mut client, 30 + 3 * retry, 0, Some(0));
         assert_eq!(client.not_leader(), None);
-        assert_eq!(sends_to(&mut client, 30 + 7 * retry), addr(0));
-        not_leader(&mut client, 40 + 7 * retry, 0, Some(2));
+        // A second answer to the same SUBMIT names the leader: it stops.
+        not_leader(&mut client, 40 + 3 * retry, 0, Some(2));
         assert_eq!(client.not_leader(), Some((NodeId(0), NodeId(2))));
         assert_eq!(client.poll_timeout(), None, "it sends no more");
     }
@@ -1098,6 +1108,49 @@ mod tests {
             client.submit(b"two").unwrap();
             assert_eq!(sends(&mut client, 50 + 2 * retry).len(), 1, "failover {failover}: not paused");
         }
+    }
+
+    /// A reviewer of the rule above. A member in an election answered a
+    /// client's first SUBMIT "no leader known" (the client went back and
+    /// moved on) and its second, later, "member 2 leads": that answer named
+    /// request 2, not sent since the client went back, and was dropped, so
+    /// the client waited out a pause and probed again. A leader that forgot
+    /// a client asks it for request 1 (a gap) long after request 1 left the
+    /// client: dropped too, the client resent only after its retry time.
+    #[test]
+    fn a_redirect_and_a_gap_count_though_they_name_another_request() {
+        let mut client = client();
+        for payload in [b"a", b"b"] {
+            client.submit(payload).unwrap();
+            assert_eq!(sends(&mut client, 0).len(), 1);
+        }
+        not_leader(&mut client, 10, 0, None);
+        let header = Header::new(Kind::Busy, 0, client.config.cluster_id, client.config.epoch);
+        let body = Busy {
+            client: 7.into(),
+            reason: u16::from(BusyReason::NotLeader).into(),
+            leader: 2.into(),
+            request: 2.into(),
+            retry_ns: 0.into(),
+        };
+        let mut named = vec![0; 256];
+        let len = emit(&mut named, &header, Kind::Busy, &body).unwrap();
+        client.handle_datagram(20, addr(0), &named[..len]);
+        assert_eq!(client.rejects().stale_busy, 0);
+        assert_eq!(sends_to(&mut client, 30), addr(2), "to the leader named, at once");
+
+        let mut client = Client::new(Config::default(), ClientId(7), addr(0)).unwrap();
+        client.submit(b"one").unwrap();
+        sends(&mut client, 0);
+        commit(&mut client, 10, 0, 1, 1);
+        assert!(client.poll_event().is_some());
+        client.submit(b"two").unwrap();
+        assert_eq!(sends(&mut client, 20).len(), 1);
+        let retry = 1_000_000;
+        client.handle_datagram(30, addr(0), &busy_naming_for(&client, 1, BusyReason::Gap, 1, retry));
+        assert_eq!(client.rejects().stale_busy, 0, "request 1 is what the leader asks for");
+        assert!(sends(&mut client, 40).is_empty(), "paused");
+        assert_eq!(sends(&mut client, 30 + retry).len(), 1, "request 2 again, after the pause");
     }
 
     /// A spec reader: a replay of a client's old SUBMIT drew the leader's

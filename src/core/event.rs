@@ -142,3 +142,18 @@ pub struct JournalClaim {
     /// even when every member restarted at once and none remembers it.
     pub promised: Epoch,
 }
+
+impl JournalClaim {
+    /// The claim as its file keeps it and a restart reads it back. One
+    /// that is not whole resumes no log, so its epoch is not kept: it holds
+    /// the promise itself (never less than the epoch). A promise too far
+    /// ahead of its epoch for the file's 32-bit gap gives up the claim, to
+    /// keep the promise whole: a member that voted in a sequencer's epoch
+    /// (its wall clock in ms) from a log of epoch 1 would otherwise come
+    /// back believing it promised less, and vote in that epoch again.
+    pub fn as_kept(self) -> JournalClaim {
+        let whole = self.whole && self.promised.get().saturating_sub(self.epoch.get()) <= u64::from(u32::MAX);
+        let epoch = if whole { self.epoch } else { self.promised.max(self.epoch) };
+        JournalClaim { epoch, whole, promised: self.promised.max(epoch) }
+    }
+}

@@ -251,6 +251,10 @@ pub struct Follower {
     /// What a leader of a newer epoch must show its log reaches, from
     /// the leaders before (it never falls): see `same_epoch`.
     floor: u64,
+    /// What it inferred committed under a sequencer that let it, kept when
+    /// it follows one resumed from a log reaching it (`follow_resumed`),
+    /// though it takes those records again from that log.
+    inferred: u64,
     /// A read-only subscriber (`seqcast tail`): it never ACKs, and what it
     /// holds commits nothing.
     observer: bool,
@@ -420,6 +424,7 @@ impl Follower {
             truncate_to: None,
             truncate_after: 0,
             floor: 0,
+            inferred: 0,
             observer: false,
             nak_token: 0,
             heard_commit: 0,
@@ -699,7 +704,8 @@ impl Follower {
         // Failover and the quorum are the cluster's, which both share.
         let infer =
             !self.observer && !self.leader_told && self.config.failover == Failover::Off && self.config.quorum() <= 2;
-        if infer { self.commit.max(self.window.held()) } else { self.commit }
+        let known = self.commit.max(self.inferred);
+        if infer { known.max(self.window.held()) } else { known }
     }
 
     /// A read-only subscriber of the cluster in `config` (`seqcast tail`),
@@ -1063,6 +1069,11 @@ impl Follower {
 
     /// The driver made every record up to `through` durable: ACKs may say so.
     pub fn handle_durable(&mut self, through: Seq) {
+        if self.truncate_to.is_some() {
+            // The journal's old records, which a truncation still to come
+            // drops (`poll_truncate`): none of this log's is written yet.
+            return;
+        }
         invariant!(through.get() <= self.last_record, "durable {through} beyond appended {}", self.last_record);
         // Lost sequences passed over after the last record need no write.
         let durable = if through.get() == self.last_record { self.appended } else { through.get() };
@@ -1205,7 +1216,7 @@ impl Follower {
         self.log_epoch = epoch;
         (self.seen, self.ack_sent, self.ack_covered, self.leader_commit) = (commit, 0, 0, 0);
         (self.ack_due, self.ack_urgent) = (true, true);
-        self.commit = known;
+        self.inferred = self.inferred.max(known);
         let kept = self.appended.min(known);
         self.drop_journaled_past(commit);
         self.truncate_after = self.truncate_after.max(kept);

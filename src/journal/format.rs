@@ -235,16 +235,10 @@ impl ClaimFile {
     /// `promised`. A shape whose quorum a byte cannot hold (no member's:
     /// failover takes at most 64 nodes) is kept as unknown.
     pub fn new(cluster: u32, node: NodeId, epoch: Epoch, whole: bool, promised: Epoch, shape: u32) -> ClaimFile {
-        // A claim that is not whole resumes nothing, so its epoch is not
-        // read: it holds the promise itself, never cut short however far
-        // the promise ran ahead of the log. A promise too far ahead for
-        // `promised_ahead` gives up the claim to keep it whole: a member
-        // that voted in a sequencer's epoch (its wall clock in ms) from a
-        // log of epoch 1 would otherwise come back believing it promised
-        // less, and vote in that epoch again.
-        let whole = whole && promised.get().saturating_sub(epoch.get()) <= u64::from(u32::MAX);
-        let epoch = if whole { epoch } else { promised.max(epoch) };
-        let ahead = u32::try_from(promised.get().saturating_sub(epoch.get())).expect("kept in epoch when too far");
+        // See `JournalClaim::as_kept`: what a restart reads back.
+        let kept = crate::core::JournalClaim { epoch, whole, promised }.as_kept();
+        let (epoch, whole) = (kept.epoch, kept.whole);
+        let ahead = u32::try_from(kept.promised.get() - epoch.get()).expect("kept in epoch when too far");
         let (nodes, quorum) = match u8::try_from(shape & 0xffff) {
             Ok(quorum) => ((shape >> 16) as u16, quorum),
             Err(_) => (0, 0),

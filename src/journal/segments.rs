@@ -804,6 +804,23 @@ impl Journal {
         Ok(Some(((Epoch(epoch), claim.whole == 1, Epoch(promised)), claim.shape())))
     }
 
+    /// Removes a member's claim (one it can no longer vouch for: see
+    /// [`Member::promise_unknown`](crate::core::Member::promise_unknown)),
+    /// synced as the level says. A restart then asks the others where they
+    /// are fenced, as one without a claim file does.
+    pub fn remove_claim(&mut self) -> Result<(), JournalError> {
+        let path = self.claim_path();
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(JournalError::Io(path, e)),
+        }
+        if self.options.sync == SyncLevel::Batch {
+            sync_dir(&self.options.dir)?;
+        }
+        Ok(())
+    }
+
     /// Replaces a member's claim (DESIGN §8): what its journal's log may
     /// claim in an election after a restart, and the epoch it `promised`.
     /// Written aside and renamed over the old one, synced as the level

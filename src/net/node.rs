@@ -841,8 +841,9 @@ pub const LEADER_LISTEN: std::time::Duration = std::time::Duration::from_millis(
 /// A hint only, and a client follows the members' answers ("not leader,
 /// node X leads") whichever it starts at. With `keys` holding the member
 /// key only frames it opens count; a client's keys cannot open a member's
-/// frames, so for a client a forged one may point elsewhere (its first
-/// SUBMITs then go on to the next member after a timeout).
+/// frames, so for a client a forged one may point elsewhere: a live member
+/// there names the leader at once, a dead one costs a timeout before the
+/// client tries the next member.
 pub fn leader_heard(
     config: &Config,
     multicast: &Multicast,
@@ -868,34 +869,40 @@ pub fn leader_heard(
 /// Every leader of `config`'s cluster heard on its group within `listen`
 /// (one that sent a DATA or HEARTBEAT): its id, its epoch, and the cluster
 /// shape its frames carry ([`Config::shape`]; 0 from an older build), in
-/// id order. `None` if the group cannot be joined. With `keys` holding the
-/// member key only frames it opens count (a forged frame of another shape
-/// would otherwise stop `seqcast member --reshape`); without one, nothing
-/// here is authenticated: an operator's check, not a decision.
+/// id order, and how many frames of the cluster `keys` did not open.
+/// `None` if the group cannot be joined. With `keys` holding the member
+/// key only frames it opens count (a forged frame of another shape would
+/// otherwise stop `seqcast member --reshape`), and the others are counted
+/// (a member run with other keys is one it cannot see); without one,
+/// nothing here is authenticated: an operator's check, not a decision.
 pub fn leaders_heard(
     config: &Config,
     multicast: &Multicast,
     keys: Option<&Keys>,
     listen: std::time::Duration,
-) -> Option<Vec<(NodeId, Epoch, u32)>> {
+) -> Option<(Vec<LeaderSeen>, u64)> {
     let mut heard = std::collections::BTreeMap::new();
-    group_headers(config, multicast, keys, listen, |header| {
+    let unopened = group_headers(config, multicast, keys, listen, |header| {
         heard.insert(header.sender.get(), (header.epoch(), header.token.get()));
         false
     })?;
-    Some(heard.into_iter().map(|(sender, (epoch, shape))| (NodeId(sender), epoch, shape)).collect())
+    Some((heard.into_iter().map(|(sender, (epoch, shape))| (NodeId(sender), epoch, shape)).collect(), unopened))
 }
+
+/// A leader heard on the group: its id, its epoch and its cluster shape.
+pub type LeaderSeen = (NodeId, Epoch, u32);
 
 /// Hands `visit` the header of each DATA and HEARTBEAT of `config`'s
 /// cluster heard on its group within `listen`, until it returns true;
 /// with `keys` that hold the member key, only of those whose tag is right.
+/// Returns how many datagrams of the cluster those keys did not open.
 fn group_headers(
     config: &Config,
     multicast: &Multicast,
     keys: Option<&Keys>,
     listen: std::time::Duration,
     mut visit: impl FnMut(&crate::wire::Header) -> bool,
-) -> Option<()> {
+) -> Option<u64> {
     let keys = keys.filter(|keys| matches!(keys, Keys::Member { .. }));
     use crate::wire::{Header, MAGIC};
     use zerocopy::FromBytes;
@@ -905,17 +912,21 @@ fn group_headers(
     socket.set_nonblocking(false).ok()?;
     socket.set_read_timeout(Some(std::time::Duration::from_millis(20))).ok()?;
     let until = std::time::Instant::now() + listen;
-    let mut buf = vec![0u8; 65_536];
+    let (mut buf, mut unopened) = (vec![0u8; 65_536], 0);
     while std::time::Instant::now() < until {
         let Ok(len) = socket.recv(&mut buf) else { continue };
-        let Ok(datagram) = keys.map_or(Ok(&buf[..len]), |keys| keys.open(&buf[..len])) else { continue };
+        let Ok(datagram) = keys.map_or(Ok(&buf[..len]), |keys| keys.open(&buf[..len])) else {
+            let ours = Header::ref_from_prefix(&buf[..len]).is_ok_and(|(h, _)| h.cluster.get() == config.cluster_id);
+            unopened += u64::from(ours);
+            continue;
+        };
         let Ok((header, _)) = Header::ref_from_prefix(datagram) else { continue };
         let ours = header.magic.get() == MAGIC && header.cluster.get() == config.cluster_id;
         if ours && matches!(header.kind(), Kind::Data | Kind::Heartbeat) && header.member().is_some() && visit(header) {
             break;
         }
     }
-    Some(())
+    Some(unopened)
 }
 
 impl ClientNode {
@@ -1145,11 +1156,12 @@ mod tests {
             })
         };
         let listen = std::time::Duration::from_millis(200);
-        let opened = leaders_heard(&config, &multicast, Some(&keys), listen).unwrap();
-        let unopened = leaders_heard(&config, &multicast, None, listen).unwrap();
+        let (opened, forged) = leaders_heard(&config, &multicast, Some(&keys), listen).unwrap();
+        let (unopened, _) = leaders_heard(&config, &multicast, None, listen).unwrap();
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         sending.join().unwrap();
         assert_eq!(opened, [(NodeId(1), Epoch(5), config.shape())]);
+        assert!(forged > 0, "the forged frames are counted");
         assert_eq!(unopened.len(), 2, "without a key both count: {unopened:?}");
     }
 

@@ -28,6 +28,11 @@ pub(super) trait Durable {
     fn journal_claim(&self) -> Option<JournalClaim> {
         None
     }
+    /// It does not know what it promised (a member's, see
+    /// [`Member::promise_unknown`]): no claim may stay beside its journal.
+    fn promise_unknown(&self) -> bool {
+        false
+    }
     /// What it knows committed, to be kept beside its journal when no
     /// record says as much (a follower's, or a member's following; see
     /// [`Journal::write_commit`]).
@@ -106,6 +111,9 @@ impl Durable for Member {
     }
     fn journal_claim(&self) -> Option<JournalClaim> {
         Member::journal_claim(self)
+    }
+    fn promise_unknown(&self) -> bool {
+        Member::promise_unknown(self)
     }
     fn journal_commit(&self) -> Seq {
         Member::turn_commit(self)
@@ -397,7 +405,13 @@ fn persist_claim(
     journal: &mut Journal,
     claimed: &mut Option<JournalClaim>,
     claim: Option<JournalClaim>,
+    unknown: bool,
 ) -> Result<(), JournalError> {
+    if unknown && claimed.take().is_some() {
+        // Kept from before it lost track of its promise: gone, before
+        // anything it was not taken for (a truncation).
+        journal.remove_claim()?;
+    }
     if let Some(claim) = claim.filter(|&c| *claimed != Some(c)) {
         journal.write_claim(claim.epoch, claim.whole, claim.promised)?;
         *claimed = Some(claim);
@@ -622,7 +636,7 @@ impl<M: Machine + Durable> Stored<M> {
             );
         }
         self.machine.handle_durable(durable);
-        persist_claim(journal, &mut self.claimed, self.machine.journal_claim())
+        persist_claim(journal, &mut self.claimed, self.machine.journal_claim(), self.machine.promise_unknown())
     }
 
     fn fail(&mut self, now: Nanos, error: JournalError) {
@@ -654,7 +668,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
             truncation.is_none() || claim.is_none_or(|c| !c.whole),
             "a whole claim {claim:?} would reach the disk before the truncation to {truncation:?}"
         );
-        let mut result = persist_claim(journal, &mut self.claimed, claim);
+        let mut result = persist_claim(journal, &mut self.claimed, claim, self.machine.promise_unknown());
         if result.is_ok()
             && let Some(last) = truncation
         {
@@ -764,6 +778,26 @@ mod tests {
             // Whole frames: the last may overdraw by one, or not have gone yet.
             assert!(sent.abs_diff(expected) <= 2 * 1472, "cap {rate}/s, a turn every {turn_ns} ns: {sent} B");
         }
+    }
+
+    /// A reviewer: a member that led, then started over (its leader's
+    /// history the cluster lacked), no longer knows what it promised before
+    /// and persists no claim; the whole claim it wrote while it led stayed
+    /// beside the records its start-over truncated, and a restart took it
+    /// for known. It goes first now.
+    #[test]
+    fn a_claim_kept_goes_once_the_promise_is_unknown() {
+        let (mut journal, dir) = journal_of("claim-unknown", 3);
+        let led = JournalClaim { epoch: Epoch(4), whole: true, promised: Epoch(4) };
+        let mut claimed = None;
+        persist_claim(&mut journal, &mut claimed, Some(led), false).unwrap();
+        assert!(dir.join("claim").exists());
+        persist_claim(&mut journal, &mut claimed, None, true).unwrap();
+        assert_eq!(claimed, None);
+        assert!(!dir.join("claim").exists(), "removed");
+        persist_claim(&mut journal, &mut claimed, None, true).unwrap();
+        drop(journal);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A leader over a journal in a fresh directory named `name`, holding

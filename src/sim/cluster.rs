@@ -380,8 +380,12 @@ impl<'a> Sim<'a> {
         // A claim that is not whole is written before the truncation it was
         // taken for (a crash between the two keeps that claim).
         let claim = node.journal_claim();
+        if node.promise_unknown() {
+            slot.claim = None;
+        }
         if let Some(claim) = claim {
-            slot.claim = Some(claim);
+            // As its file keeps it, and its restart reads it back.
+            slot.claim = Some(claim.as_kept());
         }
         let mut whole_too_soon = None;
         if let Some(last) = node.member_mut().poll_truncate() {
@@ -469,8 +473,11 @@ impl<'a> Sim<'a> {
         }
         if let (Some(last), Some(node)) = (last, slot.node.as_mut()) {
             node.handle_durable(Seq(last));
+            if node.promise_unknown() {
+                slot.claim = None;
+            }
             if let Some(claim) = node.journal_claim() {
-                slot.claim = Some(claim);
+                slot.claim = Some(claim.as_kept());
             }
             if self.trace {
                 eprintln!("{:>12} member {i} synced up to {last}", self.now);

@@ -44,6 +44,10 @@ pub trait SimNode {
     fn journal_claim(&self) -> Option<JournalClaim> {
         self.member().journal_claim()
     }
+    /// See [`Member::promise_unknown`]: its driver removes a claim kept.
+    fn promise_unknown(&self) -> bool {
+        self.member().promise_unknown()
+    }
     /// What its driver keeps in the commit file after a turn: see
     /// [`Member::turn_commit`].
     fn turn_commit(&self) -> Seq {

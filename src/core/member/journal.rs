@@ -114,6 +114,14 @@ impl Member {
         Some(JournalClaim { promised: self.promised(), ..claim })
     }
 
+    /// With failover and a journal: it rejoins not knowing what it promised
+    /// before (see [`journal_claim`](Self::journal_claim)). A claim kept
+    /// from before (it led, then started over) must go: it would read as
+    /// known, and whole over records about to be dropped.
+    pub fn promise_unknown(&self) -> bool {
+        self.config.failover != Failover::Off && self.config.journal && self.election.promise_unknown()
+    }
+
     /// With a journal: the role's next event to append (see
     /// [`Leader::poll_append`], [`Follower::poll_append`]).
     pub fn poll_append(&mut self) -> Option<Append<'_>> {
