@@ -111,6 +111,9 @@ pub struct Client {
     /// yet (thousands under load) on every turn.
     unresolved: u64,
     request_send: u64,
+    /// A SUBMIT went since the last BUSY taken that names another request
+    /// than the one it answers (see `answers_a_send`).
+    sent_since_hint: bool,
     /// One past the highest request ever sent.
     sent_next: u64,
     /// Requests below this were sent before the client last turned to
@@ -215,6 +218,7 @@ impl Client {
             request_oldest: 1,
             unresolved: 1,
             request_send: 1,
+            sent_since_hint: false,
             sent_next: 1,
             moved_below: 1,
             paused_until: 0,
@@ -314,17 +318,21 @@ impl Client {
     /// since the client last went back to resend. A replay of one it heard
     /// before is not, until it sends that request again: a stream of them
     /// pauses it once a resend at most, and every resend reaches the
-    /// leader. Two kinds name another request than the SUBMIT's first:
-    /// a "not leader" that names the leader only redirects, and counts for
-    /// any pending request ever sent (a member's answer to a later SUBMIT
-    /// than the one that made the client go back); a gap names the request
-    /// the leader asks for, which counts if anything pending was sent since
-    /// the client last went back.
-    fn answers_a_send(&self, request: u64, reason: BusyReason, leader: u16) -> bool {
-        match reason {
-            BusyReason::NotLeader if leader != SENDER_CLIENT => self.is_pending(request) && request < self.sent_next,
-            BusyReason::Gap => self.unresolved < self.request_send,
-            _ => self.is_pending(request) && request < self.request_send,
+    /// leader. Two kinds name another request than the SUBMIT's first,
+    /// and count once a SUBMIT at most: a "not leader" that names the
+    /// leader only redirects, and counts for any pending request ever sent
+    /// (a member's answer to a later SUBMIT than the one that made the
+    /// client go back); a gap names the request the leader asks for, and
+    /// counts if anything pending was sent since the client last went back.
+    /// (`hint`: such a BUSY; the "not leader" is one only when it names
+    /// another member than its sender).
+    fn answers_a_send(&self, request: u64, reason: BusyReason, hint: bool) -> bool {
+        match (hint, reason) {
+            // Its request may be below the oldest pending: a leader that
+            // forgot the client asks for request 1.
+            (true, BusyReason::Gap) => self.sent_since_hint && self.unresolved < self.request_send,
+            (true, _) => self.sent_since_hint && self.is_pending(request) && request < self.sent_next,
+            (false, _) => self.is_pending(request) && request < self.request_send,
         }
     }
 
@@ -446,10 +454,16 @@ impl Client {
             && busy.client() == self.id
             && current
         {
-            if !self.answers_a_send(busy.request.get(), busy.reason(), busy.leader.get()) {
+            let hint = match busy.reason() {
+                BusyReason::NotLeader => ![SENDER_CLIENT, datagram.header.sender.get()].contains(&busy.leader.get()),
+                reason => reason == BusyReason::Gap,
+            };
+            if !self.answers_a_send(busy.request.get(), busy.reason(), hint) {
                 self.rejects.stale_busy += 1;
                 return;
             }
+            // One such a SUBMIT at most.
+            self.sent_since_hint &= !hint;
             if busy.reason() == BusyReason::Hello {
                 // DESIGN §9: the leader's admission token, in every SUBMIT from now on.
                 self.header.token = datagram.header.token;
@@ -752,6 +766,7 @@ impl Client {
         }
         self.sent_next = self.sent_next.max(self.request_send);
         self.stats.submits_sent += 1;
+        self.sent_since_hint = true;
         Some(Transmit { dest: Dest::Unicast(self.leader), len: writer.finish() })
     }
 
@@ -1147,10 +1162,19 @@ mod tests {
         client.submit(b"two").unwrap();
         assert_eq!(sends(&mut client, 20).len(), 1);
         let retry = 1_000_000;
-        client.handle_datagram(30, addr(0), &busy_naming_for(&client, 1, BusyReason::Gap, 1, retry));
+        let gap = busy_naming_for(&client, 1, BusyReason::Gap, 1, retry);
+        client.handle_datagram(30, addr(0), &gap);
         assert_eq!(client.rejects().stale_busy, 0, "request 1 is what the leader asks for");
         assert!(sends(&mut client, 40).is_empty(), "paused");
+        // A reviewer: replayed, a gap made the client resend all it had
+        // pending each time. Once a SUBMIT at most.
+        client.handle_datagram(50, addr(0), &gap);
+        assert_eq!(client.rejects().stale_busy, 1);
         assert_eq!(sends(&mut client, 30 + retry).len(), 1, "request 2 again, after the pause");
+        for at in [40 + retry, 50 + retry] {
+            client.handle_datagram(at, addr(0), &gap);
+        }
+        assert_eq!(client.rejects().stale_busy, 2, "one taken after the resend, one not");
     }
 
     /// A spec reader: a replay of a client's old SUBMIT drew the leader's
