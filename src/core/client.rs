@@ -1067,16 +1067,22 @@ mod tests {
 
     /// Member 0's BUSY in `epoch` to client 7: `reason`, naming `request`.
     fn busy_naming(client: &Client, epoch: u64, reason: BusyReason, request: u64) -> Vec<u8> {
-        busy_naming_for(client, epoch, reason, request, 0)
+        busy_naming_for(client, epoch, reason, (0, request), 0)
     }
 
-    /// The same, to wait `retry_ns`.
-    fn busy_naming_for(client: &Client, epoch: u64, reason: BusyReason, request: u64, retry_ns: u64) -> Vec<u8> {
+    /// The same, naming `leader` as the leader, to wait `retry_ns`.
+    fn busy_naming_for(
+        client: &Client,
+        epoch: u64,
+        reason: BusyReason,
+        (leader, request): (u16, u64),
+        retry_ns: u64,
+    ) -> Vec<u8> {
         let header = Header::new(Kind::Busy, 0, client.config.cluster_id, Epoch(epoch));
         let body = Busy {
             client: 7.into(),
             reason: u16::from(reason).into(),
-            leader: 0.into(),
+            leader: leader.into(),
             request: request.into(),
             retry_ns: retry_ns.into(),
         };
@@ -1101,7 +1107,7 @@ mod tests {
             let retry = 1_000_000;
             client.submit(b"one").unwrap();
             assert_eq!(sends(&mut client, 0).len(), 1);
-            let busy = busy_naming_for(&client, 1, BusyReason::InFlightFull, 1, retry);
+            let busy = busy_naming_for(&client, 1, BusyReason::InFlightFull, (0, 1), retry);
             client.handle_datagram(10, addr(0), &busy);
             assert!(sends(&mut client, 20).is_empty(), "failover {failover}: paused");
             for at in [retry / 2, retry] {
@@ -1140,17 +1146,8 @@ mod tests {
             assert_eq!(sends(&mut client, 0).len(), 1);
         }
         not_leader(&mut client, 10, 0, None);
-        let header = Header::new(Kind::Busy, 0, client.config.cluster_id, client.config.epoch);
-        let body = Busy {
-            client: 7.into(),
-            reason: u16::from(BusyReason::NotLeader).into(),
-            leader: 2.into(),
-            request: 2.into(),
-            retry_ns: 0.into(),
-        };
-        let mut named = vec![0; 256];
-        let len = emit(&mut named, &header, Kind::Busy, &body).unwrap();
-        client.handle_datagram(20, addr(0), &named[..len]);
+        let named = busy_naming_for(&client, client.config.epoch.get(), BusyReason::NotLeader, (2, 2), 0);
+        client.handle_datagram(20, addr(0), &named);
         assert_eq!(client.rejects().stale_busy, 0);
         assert_eq!(sends_to(&mut client, 30), addr(2), "to the leader named, at once");
 
@@ -1162,7 +1159,7 @@ mod tests {
         client.submit(b"two").unwrap();
         assert_eq!(sends(&mut client, 20).len(), 1);
         let retry = 1_000_000;
-        let gap = busy_naming_for(&client, 1, BusyReason::Gap, 1, retry);
+        let gap = busy_naming_for(&client, 1, BusyReason::Gap, (0, 1), retry);
         client.handle_datagram(30, addr(0), &gap);
         assert_eq!(client.rejects().stale_busy, 0, "request 1 is what the leader asks for");
         assert!(sends(&mut client, 40).is_empty(), "paused");
