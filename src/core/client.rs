@@ -313,8 +313,8 @@ impl Client {
         (self.request_oldest..self.request_next).contains(&request) && self.seqs[self.slot(request)] == 0
     }
 
-    /// Whether a BUSY (`reason`, naming `request` and, for a "not leader",
-    /// `leader`) may answer a SUBMIT: the request is pending and was sent
+    /// Whether a BUSY (`reason`, naming `request`) may answer a SUBMIT: the
+    /// request is pending and was sent
     /// since the client last went back to resend. A replay of one it heard
     /// before is not, until it sends that request again: a stream of them
     /// pauses it once a resend at most, and every resend reaches the
@@ -462,7 +462,7 @@ impl Client {
                 self.rejects.stale_busy += 1;
                 return;
             }
-            // One such a SUBMIT at most.
+            // At most one such hint per SUBMIT sent.
             self.sent_since_hint &= !hint;
             if busy.reason() == BusyReason::Hello {
                 // DESIGN §9: the leader's admission token, in every SUBMIT from now on.
