@@ -645,4 +645,7 @@ fn a_follower_resumed_knowing_nothing_committed_takes_no_older_epoch() {
     hear(&mut follower, &mut older, 10_000_000_000);
     assert_eq!(follower.epoch(), Epoch::ZERO, "epoch 4 fenced off");
     assert_eq!(follower.poll_truncate(), None, "its journal's tail kept");
+    // A reviewer: refused in silence (counted among wrong epochs only),
+    // though a sequencer host whose clock runs behind is refused for good.
+    assert_eq!(follower.older_refused(), Some((Epoch(4), Epoch(5))), "said, for its node to warn");
 }

@@ -1070,6 +1070,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             Err(e) => return fail(e),
         };
     let too_long = Cell::new(None);
+    let older_said = Cell::new(false);
     let result = node.run(
         &|| net::stop_requested() || restarted.get().is_some() || too_long.get().is_some(),
         |event| match event {
@@ -1090,6 +1091,16 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost, s.events_asked_of_members > 0);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
+            if let Some((older, journal)) = follower.older_refused().filter(|_| !older_said.get()) {
+                older_said.set(true);
+                eprintln!(
+                    "{} warning: follower {id}: a sequencer of epoch {older} is older than this journal's last record \
+                     (epoch {journal}) and is refused: a sequencer's epoch is its host's clock when it starts, so \
+                     its host's clock runs behind this one's, or it was given a lower --epoch (or it is a stale \
+                     sequencer still running)",
+                    super::args::clock_time()
+                );
+            }
             if s.submits_redirected > 0 && last.submits_redirected == 0 {
                 eprintln!(
                     "{} warning: follower {id}: clients send their events here: it answers each that it does not \

@@ -251,6 +251,9 @@ pub struct Follower {
     /// What a leader of a newer epoch must show its log reaches, from
     /// the leaders before (it never falls): see `same_epoch`.
     floor: u64,
+    /// The first epoch refused as older than its journal's log (see
+    /// [`older_refused`](Self::older_refused)).
+    older_refused: Option<Epoch>,
     /// What it inferred committed under a sequencer that let it, kept when
     /// it follows one resumed from a log reaching it (`follow_resumed`),
     /// though it takes those records again from that log.
@@ -425,6 +428,7 @@ impl Follower {
             truncate_after: 0,
             floor: 0,
             inferred: 0,
+            older_refused: None,
             observer: false,
             nak_token: 0,
             heard_commit: 0,
@@ -1130,6 +1134,7 @@ impl Follower {
         let mut shown_start = None;
         if guarded && mine == Epoch::ZERO && epoch < self.resumed_epoch {
             // Older than the log its journal holds: fenced off.
+            self.older_refused.get_or_insert(epoch);
             return false;
         }
         if guarded && needed > 0 {
@@ -1178,6 +1183,15 @@ impl Follower {
             self.epoch_new = Some(epoch);
         }
         false
+    }
+
+    /// Resumed from its journal and following nobody yet, without failover:
+    /// the first epoch it refused as older than its journal's last record
+    /// (`.0`), and that record's (`.1`). A sequencer's epoch is its wall
+    /// clock in ms when it starts: one on a host whose clock runs behind,
+    /// or given a lower `--epoch`, is such, and never followed.
+    pub fn older_refused(&self) -> Option<(Epoch, Epoch)> {
+        self.older_refused.map(|older| (older, self.resumed_epoch))
     }
 
     /// With a journal and no failover: a sequencer of a newer epoch that
