@@ -368,8 +368,17 @@ impl Keys {
         if !meta.is_file() && !std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
             return Err(format!("key file {name} is neither a file nor a pipe"));
         }
-        if meta.permissions().mode() & 0o077 != 0 {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o044 != 0 {
             return Err(format!("key file {name} is readable by others: chmod 600 {name}"));
+        }
+        if mode & 0o033 != 0 {
+            // Writable or executable only (an operator's trial was told
+            // "readable" of a file of mode 602).
+            return Err(format!(
+                "key file {name} is open to others (mode {mode:03o}: they could put other keys in it): chmod 600 \
+                 {name}"
+            ));
         }
         let me = crate::sys::effective_uid();
         if meta.uid() != me && meta.uid() != 0 {

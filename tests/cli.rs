@@ -378,6 +378,8 @@ fn key_files_are_made_private_and_used_only_so() {
     refused_with(LOADGEN, &["--key-file", one, "--count", "1"], "need the client master", 1);
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
     refused_with(SEQCAST, &["sequencer", "--key-file", path], "is readable by others: chmod 600", 1);
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o602)).unwrap();
+    refused_with(SEQCAST, &["sequencer", "--key-file", path], "is open to others (mode 602", 1);
     // A security review: only its mode was checked, not its owner.
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
     match std::os::unix::fs::chown(&keys, Some(65534), None) {
@@ -401,6 +403,26 @@ fn promote_exits_non_zero_when_no_election_follows() {
         "node 1 did not take the lead within 300 ms",
         1,
     );
+    // An operator's trial: without the cluster's key file it said "no
+    // leader heard" of a keyed cluster's running leader, and blamed node 2.
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-promote-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = dir.join("cluster.keys");
+    let (code, out) = run(SEQCAST, &strings(&["keys", "new", keys.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    let (group, cluster) = private_cluster(12);
+    let (group, cluster) = (group.to_string(), cluster.to_string());
+    let mut leader = Proc::start(
+        "sequencer",
+        SEQCAST,
+        &strings(&["sequencer", "--group", &group, "--cluster-id", &cluster, "--key-file", keys.to_str().unwrap()]),
+    );
+    leader.wait_for(std::time::Duration::from_secs(10), |l| l.contains("listening on").then_some(()));
+    let keyless =
+        ["promote", "--node", "1", "--nodes", "3", "--group", &group, "--cluster-id", &cluster, "--to", &port];
+    refused_with(SEQCAST, &[&keyless[..], &["--wait-ms", "300"]].concat(), "could not be read here", 1);
+    leader.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Issue 17: shell completions and a man page, generated from the same

@@ -576,21 +576,41 @@ pub fn member(args: &MemberArgs) -> ExitCode {
 const LISTEN_FOR_LEADER_MS: u64 = 200;
 
 /// The sender and epoch of the next leader frame (HEARTBEAT or DATA) of
-/// `cluster` on the group, if one is there to read now.
+/// `cluster` on the group, if one is there to read now; a datagram of the
+/// cluster that does not open with `keys` (none, or other keys than its
+/// members') or does not parse is counted in `unread`.
 fn leader_frame(
     group: &UdpSocket,
     buf: &mut [u8],
     keys: Option<&seqcast::auth::Keys>,
-    cluster: u32,
+    (cluster, unread): (u32, &mut u64),
 ) -> Option<(NodeId, Epoch)> {
     let n = group.recv(buf).ok()?;
-    let bytes = match keys {
-        Some(keys) => keys.open(&buf[..n]).ok()?,
-        None => &buf[..n],
+    let ours = <seqcast::wire::Header as zerocopy::FromBytes>::ref_from_prefix(&buf[..n])
+        .is_ok_and(|(h, _)| h.cluster.get() == cluster);
+    let opened = match keys {
+        Some(keys) => keys.open(&buf[..n]).ok(),
+        None => Some(&buf[..n]),
     };
-    let datagram = seqcast::wire::parse(bytes).ok()?;
+    let Some(datagram) = opened.and_then(|bytes| seqcast::wire::parse(bytes).ok()) else {
+        *unread += u64::from(ours);
+        return None;
+    };
     let leads = matches!(datagram.frame, seqcast::wire::Frame::Heartbeat(_) | seqcast::wire::Frame::Data(_));
     (leads && datagram.header.cluster.get() == cluster).then_some((datagram.header.member()?, datagram.header.epoch()))
+}
+
+/// What `seqcast promote` adds where it heard the group but could not
+/// read it: the key file is the likely cause, not the member.
+fn unread_text(unread: u64) -> String {
+    match unread {
+        0 => String::new(),
+        n => format!(
+            "; {n} datagram(s) of the cluster on its group could not be read here: without the cluster's key file \
+             (key_file in the cluster file, or --key-file), or with another, promote hears no leader and no member \
+             takes its request"
+        ),
+    }
 }
 
 /// Runs `seqcast promote`.
@@ -639,9 +659,10 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     // millisecond), so that a replay of it after this change moves nothing;
     // 0 if none is heard: then only a member that hears no leader stands.
     let listen_until = std::time::Instant::now() + Duration::from_millis(LISTEN_FOR_LEADER_MS.min(args.wait_ms));
-    let (mut led, mut leader) = (Epoch::ZERO, None);
+    let (mut led, mut leader, mut unread) = (Epoch::ZERO, None, 0);
+    let cluster = resolved.config.cluster_id;
     while std::time::Instant::now() < listen_until {
-        match leader_frame(&group, &mut buf, keys.as_ref(), resolved.config.cluster_id) {
+        match leader_frame(&group, &mut buf, keys.as_ref(), (cluster, &mut unread)) {
             Some((sender, epoch)) if epoch >= led => (led, leader) = (epoch, Some(sender)),
             Some(_) => {}
             None => std::thread::sleep(Duration::from_millis(1)),
@@ -660,12 +681,14 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         std::thread::sleep(Duration::from_millis(5));
     }
     match led {
-        Epoch::ZERO => println!("asked node {node} at {to} to stand for election (no leader heard)"),
+        Epoch::ZERO => {
+            println!("asked node {node} at {to} to stand for election (no leader heard{})", unread_text(unread))
+        }
         led => println!("asked node {node} at {to} to stand for election (epoch {led} leads now)"),
     }
     let deadline = std::time::Instant::now() + Duration::from_millis(args.wait_ms);
     while std::time::Instant::now() < deadline {
-        match leader_frame(&group, &mut buf, keys.as_ref(), resolved.config.cluster_id) {
+        match leader_frame(&group, &mut buf, keys.as_ref(), (cluster, &mut unread)) {
             Some((sender, epoch)) if sender == node && epoch > led => {
                 println!("node {node} leads epoch {epoch}");
                 return ExitCode::SUCCESS;
@@ -677,8 +700,9 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     fail(format!(
         "node {node} did not take the lead within {} ms: is it running, and does it hold every committed event \
          (its output says why it refused)? A member stopped or starved meanwhile may still stand when it reads \
-         the request: see `seqcast stat` before promoting another",
-        args.wait_ms
+         the request: see `seqcast stat` before promoting another{}",
+        args.wait_ms,
+        unread_text(unread)
     ))
 }
 
