@@ -832,6 +832,21 @@ pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhi
     }
 }
 
+/// Warns once at start of a journal that holds a member's claim file: it
+/// was kept by `seqcast member` (a cluster with failover), and a sequencer
+/// or follower resumes it in a cluster without (an operator's trial ran a
+/// sequencer on a member's journal; its members' epochs were the
+/// sequencer's wall clock from then on).
+fn member_journal_warning(recovery: Option<&seqcast::journal::Recovery>, who: &str) {
+    if recovery.is_some_and(|r| r.claim.is_some()) {
+        eprintln!(
+            "warning: {who}: this journal holds a member's claim file: `seqcast member` kept it, in a cluster \
+             with failover. Resumed here, without failover, its log goes on under a sequencer; a member started \
+             on it later takes that log as its own (check the cluster file and the command line)"
+        );
+    }
+}
+
 /// A node stopped by an event longer than its `payload_max` lets it hold
 /// ([`Follower::too_long`](seqcast::core::Follower::too_long)): nothing
 /// from there on can be delivered, so it says why and exits 1.
@@ -906,6 +921,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch") {
         println!("{text}");
     }
+    member_journal_warning(node.recovery(), "sequencer");
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, true) {
         println!("{text}");
     }
@@ -1048,6 +1064,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", journal_text(journal.as_ref()));
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
+    member_journal_warning(node.recovery(), &format!("follower {id}"));
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log") {
         println!("{text}");
     }
