@@ -838,8 +838,8 @@ impl Follower {
         if self.observer && self.take_member_hello(now, from, &datagram) {
             return;
         }
-        if self.observer && self.config.failover != Failover::Off {
-            self.follow_newest_leader(&datagram);
+        if self.observer && self.config.failover != Failover::Off && !self.follow_newest_leader(&datagram) {
+            return;
         }
         if !admits(&datagram, Peers::Leader { leader: self.leader, nodes: self.config.nodes }, &mut self.rejects) {
             return;
@@ -1005,17 +1005,28 @@ impl Follower {
     /// committed event (an election saw to it), so the subscriber goes on
     /// from its commit, dropping what it held past it, as a member does
     /// when it follows a new leader; it claims nothing, so takes no sync.
-    fn follow_newest_leader(&mut self, datagram: &Datagram<'_>) {
+    /// False for a leader's frame of a member whose file lists another node
+    /// count (counted `other_shape`, which a tail warns of): nothing more
+    /// is made of it.
+    fn follow_newest_leader(&mut self, datagram: &Datagram<'_>) -> bool {
         if self.short_leader.is_some() {
             // Refused for good (see `short_leader`).
-            return;
+            return true;
         }
         let leads = matches!(datagram.frame, Frame::Data(_) | Frame::Heartbeat(_));
         // Not a leader whose file lists another node count (a group split
         // off by a stale file), though its epoch be newer.
-        let ours = !super::other_node_count(datagram.header.token.get(), self.config.nodes);
+        let shape = datagram.header.token.get();
+        if let Some(member) = datagram.header.member().filter(|_| leads)
+            && super::other_node_count(shape, self.config.nodes)
+        {
+            // An operator's trial: counted as a routine `not_leader` before.
+            self.rejects.other_shape += 1;
+            self.rejects.other_shape_seen = Some((member, shape));
+            return false;
+        }
         let (epoch, mine) = (datagram.header.epoch(), self.epoch());
-        let Some(leader) = datagram.header.member().filter(|_| leads && ours) else { return };
+        let Some(leader) = datagram.header.member().filter(|_| leads) else { return true };
         if mine == Epoch::ZERO {
             // Following nobody yet: whichever member leads, not only the
             // one the cluster file starts with (it may lead no more).
@@ -1025,6 +1036,7 @@ impl Follower {
             self.sync = None;
             self.log_epoch = epoch;
         }
+        true
     }
 
     /// What an ACK may claim: what it holds, and with a journal only what
@@ -2203,6 +2215,34 @@ mod served_tests {
         assert_eq!((hello[0].0, datagram.header.token.get()), (TAIL, good));
         serve(&mut member, now, TAIL, &nak(&config, crate::wire::SENDER_OBSERVER, good, &[(1, 3)]));
         assert_eq!(member.poll_history(), Some((TAIL, Seq(1), Seq(3))));
+    }
+
+    /// An operator's trial: a tail with failover heard the leader of a
+    /// group started on a stale file (quorum 3 where the cluster's is 2)
+    /// and counted its frames as routine `not_leader`, with a note that
+    /// they are expected around an election. They are `other_shape` now,
+    /// which a tail warns of, naming both shapes.
+    #[test]
+    fn a_tail_counts_a_leader_of_another_shape_as_such() {
+        let mut tail = Follower::observe(Config { client_tokens: false, ..config(false) }, 0, Seq(1)).unwrap();
+        let split = Config { nodes: 5, ..tail.config.clone() };
+        let mut header = Header::new(Kind::Heartbeat, 1, split.cluster_id, Epoch(4));
+        header.token = split.shape().into();
+        let body = crate::wire::Heartbeat {
+            seq_next: 1.into(),
+            commit: 0.into(),
+            sent_ns: 0.into(),
+            rtt_ns: 0.into(),
+            epoch_start: 0.into(),
+        };
+        let mut buf = vec![0; 256];
+        let len = crate::wire::emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
+        let before = (tail.epoch(), tail.leader());
+        tail.handle_datagram(1, addr(1), &buf[..len]);
+        let rejects = tail.rejects();
+        assert_eq!((rejects.other_shape, rejects.not_leader), (1, 0));
+        assert_eq!(rejects.other_shape_seen, Some((NodeId(1), split.shape())));
+        assert_eq!((tail.epoch(), tail.leader()), before, "not followed");
     }
 
     /// A tail asking member 1 for what the leader no longer has takes a
