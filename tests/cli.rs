@@ -415,7 +415,17 @@ fn promote_exits_non_zero_when_no_election_follows() {
     let mut leader = Proc::start(
         "sequencer",
         SEQCAST,
-        &strings(&["sequencer", "--group", &group, "--cluster-id", &cluster, "--key-file", keys.to_str().unwrap()]),
+        &strings(&[
+            "sequencer",
+            "--group",
+            &group,
+            "--cluster-id",
+            &cluster,
+            "--key-file",
+            keys.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ]),
     );
     leader.wait_for(std::time::Duration::from_secs(10), |l| l.contains("listening on").then_some(()));
     let keyless =
