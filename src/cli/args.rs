@@ -457,7 +457,7 @@ impl JournalArgs {
 fn refuse_a_nodes_journal_as_base(base: &std::path::Path, node: &std::path::Path) -> Result<(), String> {
     let Ok(entries) = std::fs::read_dir(base) else { return Ok(()) };
     let names = entries.filter_map(|e| e.ok()?.file_name().into_string().ok());
-    let mut found: Vec<String> = names.filter(|n| n.ends_with(".journal") || n == "lock").collect();
+    let mut found: Vec<String> = names.filter(|n| seqcast::journal::is_journal_file(n)).collect();
     found.sort();
     match found.first() {
         None => Ok(()),

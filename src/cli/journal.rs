@@ -150,15 +150,12 @@ fn a_nodes_journal(dir: &std::path::Path) -> Result<(), Failure> {
     }
     let entries = std::fs::read_dir(dir).map_err(|e| Failure::Message(format!("{}: {e}", dir.display())))?;
     let names: Vec<String> = entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
-    if names.iter().any(|n| n.ends_with(".journal")) {
+    if names.iter().any(|n| journal::is_journal_file(n)) {
         return Ok(());
     }
     let mut nodes: Vec<&String> = names.iter().filter(|n| n.starts_with("node-")).collect();
     nodes.sort();
-    // A node's journal it made and never wrote holds its lock file at least.
-    let journal_files = names.iter().any(|n| ["lock", "claim", "commit"].contains(&n.as_str()));
     match nodes.is_empty() {
-        true if journal_files => Ok(()),
         true => Err(Failure::Message(format!(
             "{} holds no journal: no segments (*.journal), nor the lock, claim or commit file a node keeps beside              them (give a node's journal, DIR/node-ID of its `--journal DIR`)",
             dir.display()

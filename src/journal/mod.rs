@@ -18,4 +18,4 @@ mod inspect;
 mod segments;
 
 pub use inspect::{ClaimSide, RECORD_MAX, SegmentReport, Side, Stopped, entries, inspect, side_files};
-pub use segments::{Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel};
+pub use segments::{Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel, is_journal_file};

@@ -447,6 +447,13 @@ fn segment_name(first: Seq) -> String {
     format!("{:020}.journal", first.get())
 }
 
+/// Whether a file named `name` makes its directory one node's journal: a
+/// segment (`*.journal`), or the lock, claim or commit file a node keeps
+/// beside them (one opened and never written holds its lock at least).
+pub fn is_journal_file(name: &str) -> bool {
+    name.ends_with(".journal") || ["lock", "claim", "commit"].contains(&name)
+}
+
 /// Refuses a segment file whose name (`named`, from [`list`]) gives another
 /// first sequence than its header.
 pub(super) fn check_name(path: &Path, named: Seq, header: &SegmentHeader) -> Result<(), JournalError> {
