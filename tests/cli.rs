@@ -192,6 +192,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
         (conf("port0.conf", "group = 239.255.0.1:0\n"), "group: 239.255.0.1:0 has port 0"),
         (conf("allhosts.conf", "group = 224.0.0.1:7400\n"), "group: 224.0.0.1 is in 224.0.0.0/24, kept for the LAN's"),
         (conf("nojournal.conf", "journal =\n"), "nojournal.conf:1: journal is empty: give a path"),
+        (conf("empty.conf", "# cluster 7\n\n"), "empty.conf holds no `key = value` line: not a cluster file"),
         (
             conf("relkey.conf", "key_file = not-here.keys\n"),
             "cannot read key file not-here.keys: No such file or directory (os error 2) (a relative key_file in \
@@ -526,6 +527,7 @@ fn report_plots_percentile_curves_that_render() {
     let files = ["loadgen-commit.hdr", "follower-1-delivery.hdr"].map(|f| dir.join(f).to_str().unwrap().to_string());
     let (code, text) = run(SEQCAST, &strings(&["report", &files[0], &files[1], "--plot", svg.to_str().unwrap()]));
     assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("plot written to {}", svg.display())), "{text}");
     let data = std::fs::read(&svg).unwrap();
     let tree = resvg::usvg::Tree::from_data(&data, &resvg::usvg::Options::default()).expect("a valid SVG");
     let size = tree.size().to_int_size();
@@ -539,4 +541,15 @@ fn report_plots_percentile_curves_that_render() {
     let nowhere = ["report", &files[0], "--plot", "/nonexistent/latency.svg"];
     refused_with(SEQCAST, &nowhere, "--plot /nonexistent/latency.svg: cannot write there: No such file", 1);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A node killed since `stat` was pointed at it leaves its metrics address
+/// with nothing behind it: said so, not as the socket's raw error.
+#[test]
+fn stat_of_an_address_nothing_listens_on_says_so() {
+    let addr = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let (code, out) = run(SEQCAST, &strings(&["stat", &addr, "--once"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("nothing listens there (the node stopped or was killed)"), "{out}");
+    assert!(!out.contains("os error"), "{out}");
 }

@@ -46,11 +46,13 @@ pub fn run(args: &ReportArgs) -> ExitCode {
             }
         }
     }
-    if let Some(path) = &args.plot
-        && let Err(e) = plot(path, &loaded)
-    {
-        eprintln!("error: --plot {}: {e}", path.display());
-        return ExitCode::FAILURE;
+    if let Some(path) = &args.plot {
+        if let Err(e) = plot(path, &loaded) {
+            eprintln!("error: --plot {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        // On stderr: stdout stays the table, JSON or hgrm asked for.
+        eprintln!("plot written to {}", path.display());
     }
     match args.format {
         Format::Text => {

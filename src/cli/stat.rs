@@ -38,7 +38,12 @@ pub struct StatArgs {
 
 /// One node's page, as name{labels} → value.
 fn scrape(addr: SocketAddr) -> Result<BTreeMap<String, f64>, String> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).map_err(|e| e.to_string())?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).map_err(|e| match e.kind() {
+        // A node that stopped since it was found (or was killed) leaves its
+        // address with nothing behind it.
+        std::io::ErrorKind::ConnectionRefused => "nothing listens there (the node stopped or was killed)".to_string(),
+        _ => e.to_string(),
+    })?;
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     // Read to the end: a server that keeps connections open (another
     // service on that port) must close this one too.

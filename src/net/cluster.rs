@@ -239,6 +239,15 @@ impl ClusterFile {
             line: 0,
             message: format!("{}:{}: {}", path.display(), e.line, e.message),
         })?;
+        if file.lines.is_empty() {
+            // An empty file, a truncated copy, or another file given by mistake.
+            let message = format!(
+                "{} holds no `key = value` line: not a cluster file, or an empty copy of one (it names at least \
+                 the nodes: node.0 = IP:PORT, node.1 = …)",
+                path.display()
+            );
+            return Err(ClusterFileError { line: 0, message });
+        }
         file.path = Some(path.to_path_buf());
         Ok(file)
     }
