@@ -128,17 +128,23 @@ impl RecvBatch {
             headers: vec![unsafe { zeroed() }; count],
             received: 0,
         };
+        // Each pointer from its buffer's base pointer (not through a
+        // reference to one element), so it covers what the kernel writes.
+        let (bufs, addrs, iovecs, controls) =
+            (batch.bufs.as_mut_ptr(), batch.addrs.as_mut_ptr(), batch.iovecs.as_mut_ptr(), batch.controls.as_mut_ptr());
         for i in 0..count {
-            batch.iovecs[i] = libc::iovec { iov_base: batch.bufs[i * size..].as_mut_ptr().cast(), iov_len: size };
-        }
-        for i in 0..count {
-            let header = &mut batch.headers[i].msg_hdr;
-            header.msg_name = (&raw mut batch.addrs[i]).cast();
-            header.msg_iov = &raw mut batch.iovecs[i];
-            header.msg_iovlen = 1;
-            header.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            header.msg_control = batch.controls[i].as_mut_ptr().cast();
-            header.msg_controllen = size_of::<[u64; CONTROL_WORDS]>() as _;
+            // SAFETY: `i < count`, the length of each of these vectors
+            // (`bufs` holds `count * size` bytes).
+            unsafe {
+                *iovecs.add(i) = libc::iovec { iov_base: bufs.add(i * size).cast(), iov_len: size };
+                let header = &mut batch.headers[i].msg_hdr;
+                header.msg_name = addrs.add(i).cast();
+                header.msg_iov = iovecs.add(i);
+                header.msg_iovlen = 1;
+                header.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+                header.msg_control = controls.add(i).cast();
+                header.msg_controllen = size_of::<[u64; CONTROL_WORDS]>() as _;
+            }
         }
         batch
     }
@@ -203,7 +209,10 @@ impl RecvBatch {
         unsafe {
             let mut cmsg = libc::CMSG_FIRSTHDR(header);
             while !cmsg.is_null() {
-                if (*cmsg).cmsg_level == libc::SOL_UDP && (*cmsg).cmsg_type == libc::UDP_GRO {
+                if (*cmsg).cmsg_level == libc::SOL_UDP
+                    && (*cmsg).cmsg_type == libc::UDP_GRO
+                    && (*cmsg).cmsg_len as usize >= libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as usize
+                {
                     let size = libc::CMSG_DATA(cmsg).cast::<libc::c_int>().read_unaligned();
                     return usize::try_from(size).ok().filter(|&s| s > 0);
                 }
@@ -224,6 +233,28 @@ pub fn enable_udp_gro(fd: RawFd) -> bool {
         libc::setsockopt(fd, libc::SOL_UDP, libc::UDP_GRO, (&raw const on).cast(), size_of::<libc::c_int>() as _)
     };
     result == 0
+}
+
+/// Whether the kernel segments a send for `fd` (UDP GSO, Linux 4.18): the
+/// `UDP_SEGMENT` option came with it. An older kernel ignores the control
+/// message [`send_segments`] passes, and sends all its bytes as one
+/// datagram, fragmented, that no receiver takes: it must be asked first.
+pub fn udp_gso_supported(fd: RawFd) -> bool {
+    let mut size: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: passes a pointer to a c_int we own, and its size.
+    let result =
+        unsafe { libc::getsockopt(fd, libc::SOL_UDP, libc::UDP_SEGMENT, (&raw mut size).cast(), &raw mut len) };
+    result == 0
+}
+
+/// Turns UDP GRO off again (see [`enable_udp_gro`]).
+pub fn disable_udp_gro(fd: RawFd) {
+    let off: libc::c_int = 0;
+    // SAFETY: passes a pointer to a c_int we own, with its size.
+    unsafe {
+        libc::setsockopt(fd, libc::SOL_UDP, libc::UDP_GRO, (&raw const off).cast(), size_of::<libc::c_int>() as _)
+    };
 }
 
 /// Most datagrams one segmented send carries: UDP_MAX_SEGMENTS, 64 in older
@@ -283,10 +314,9 @@ pub fn unpin() -> io::Result<()> {
     // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes inside
     // it for each CPU below the set's size.
     let mut set: libc::cpu_set_t = unsafe { zeroed() };
-    // Not available_parallelism: it counts the CPUs this thread may use now.
-    // SAFETY: sysconf takes no pointers.
-    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
-    for cpu in 0..online.min(libc::CPU_SETSIZE as usize) {
+    // Every CPU the set can name: the kernel keeps those that exist and
+    // this thread may use (online ones need not be numbered 0..count).
+    for cpu in 0..8 * size_of::<libc::cpu_set_t>() {
         unsafe { libc::CPU_SET(cpu, &mut set) };
     }
     // SAFETY: pid 0 is this thread; the size matches the set we pass.

@@ -119,6 +119,8 @@ impl Metrics {
                 for stream in listener.incoming() {
                     let Ok(mut stream) = stream else { continue };
                     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                    // One that stops reading must not hold the server for good.
+                    let _ = stream.set_write_timeout(Some(Duration::from_millis(500)));
                     let mut request = [0u8; 1024];
                     let _ = stream.read(&mut request);
                     let body = page.lock().map(|p| p.clone()).unwrap_or_default();
@@ -211,12 +213,10 @@ impl Page {
         self.sample("seqcast_quorum", "gauge", help, labels, config.quorum() as u64);
     }
 
-    /// Rejected datagrams by reason: those that failed authentication
-    /// (dropped by the driver, unopened) first.
+    /// Rejected datagrams by reason: those the driver dropped unopened
+    /// (failed authentication, longer than the MTU) first.
     fn rejects(&mut self, node: u16, r: &Rejects, io: &DriverStats) {
-        let [short, no_key, bad_tag] = io.auth_failed;
-        let auth = [("auth_short", short), ("auth_no_key", no_key), ("auth_bad_tag", bad_tag)];
-        for (reason, count) in auth.into_iter().chain(r.by_reason()) {
+        for (reason, count) in io.unopened().into_iter().chain(r.by_reason()) {
             let labels = format!("{{node=\"{node}\",reason=\"{reason}\"}}");
             let help = "Datagrams dropped on receipt, by reason.";
             self.sample("seqcast_rejects_total", "counter", help, &labels, count);

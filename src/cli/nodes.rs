@@ -298,10 +298,8 @@ impl RejectWatch {
     /// the latest dropped datagram came from.
     pub(super) fn tick(&mut self, who: &str, rejects: &Rejects, driver: &Driver) {
         let stats = driver.stats();
-        let [short, no_key, bad_tag] = stats.auth_failed;
-        let unopened = [("auth_short", short), ("auth_no_key", no_key), ("auth_bad_tag", bad_tag)];
         let core = rejects.by_reason().into_iter().map(|(reason, count)| (reason, count, "rejects:"));
-        let all: Vec<_> = core.chain(unopened.map(|(reason, count)| (reason, count, "io:"))).collect();
+        let all: Vec<_> = core.chain(stats.unopened().map(|(reason, count)| (reason, count, "io:"))).collect();
         // The driver knows where the latest dropped datagram came from,
         // not why: it is given as this reason's only when no other grew
         // since the last tick (one trial named a member under `not_member`
@@ -339,6 +337,11 @@ impl RejectWatch {
                         "warning",
                         "; if it comes from a member of this cluster, its cluster file and this node's list \
                          different nodes (node.N lines, --nodes): give every member the same file",
+                    ),
+                    "oversize" => (
+                        "warning",
+                        "; longer than this node's mtu: its sender runs with a larger --mtu (mtu in the cluster \
+                         file) than this node: give every node of the cluster the same",
                     ),
                     "too_long" => (
                         "warning",
@@ -811,7 +814,10 @@ pub fn io_text(driver: &Driver) -> String {
             (0, 0) => String::new(),
             (send, recv) => format!("; socket errors: send {send}, receive {recv}"),
         },
-    )
+    ) + &match s.oversize {
+        0 => String::new(),
+        n => format!("; longer than the mtu {n}"),
+    }
 }
 
 /// The non-zero reject counters, by name.

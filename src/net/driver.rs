@@ -123,11 +123,24 @@ pub struct DriverStats {
     /// Datagrams the machine wrote that this process holds no key to sign
     /// (not sent).
     pub unsigned: u64,
+    /// Datagrams longer than the MTU (`--mtu`), dropped unopened: their
+    /// sender runs with a larger one.
+    pub oversize: u64,
     /// Where the latest datagram dropped came from (unopened, or rejected
     /// by the machine): the host to look at.
     pub last_rejected_from: Option<SocketAddr>,
     /// The machine's reject count after the latest datagram.
     rejected_seen: u64,
+}
+
+impl DriverStats {
+    /// Datagrams dropped unopened, by reason, as the metrics name them:
+    /// those that failed authentication ([`auth_failed`](Self::auth_failed)),
+    /// then those longer than the MTU ([`oversize`](Self::oversize)).
+    pub fn unopened(&self) -> [(&'static str, u64); 4] {
+        let [short, no_key, bad_tag] = self.auth_failed;
+        [("auth_short", short), ("auth_no_key", no_key), ("auth_bad_tag", bad_tag), ("oversize", self.oversize)]
+    }
 }
 
 /// Most messages read from one socket in one turn (the work limiter): a
@@ -209,11 +222,18 @@ impl Driver {
             poll.registry().register(&mut SourceFd(&socket.as_raw_fd()), Token(i), Interest::READABLE)?;
             gro &= sys::enable_udp_gro(socket.as_raw_fd());
         }
+        if !gro {
+            // All or none: the buffers are sized for one datagram a message.
+            sockets.iter().for_each(|socket| sys::disable_udp_gro(socket.as_raw_fd()));
+        }
         // A coalesced message is at most a 64 KiB IP datagram, and 16 of them
         // hold hundreds of datagrams; without GRO one byte more than the MTU
         // shows a datagram that was cut.
         let (messages, message_bytes) = if gro { (16, 1 << 16) } else { (RECV_PER_TURN, mtu + 1) };
         let segments = (sys::MAX_SEGMENTED_BYTES / mtu).clamp(1, sys::MAX_SEGMENTS);
+        // Asked, not tried: a kernel without it sends a run as one
+        // fragmented datagram, and says nothing.
+        let gso = segments > 1 && sockets.first().is_some_and(|s| sys::udp_gso_supported(s.as_raw_fd()));
         let count = sockets.len();
         let timer = TimerFd::new()?;
         poll.registry().register(&mut SourceFd(&timer.as_raw_fd()), TIMER, Interest::READABLE)?;
@@ -230,7 +250,7 @@ impl Driver {
             batch: RecvBatch::new(messages, message_bytes),
             mtu,
             tx: crate::core::prefaulted(segments * mtu),
-            gso: segments > 1,
+            gso,
             ready: vec![true; count],
             input_left: false,
             keys,
@@ -318,30 +338,17 @@ impl Driver {
                 }
             };
             let now = self.clock.now();
-            // One byte more than the MTU: the wire check drops what is longer.
-            let cut = self.mtu + 1;
+            let mtu = self.mtu;
             for k in 0..n {
                 let (from, bytes, segment) = self.batch.get(k).expect("received");
                 let size = segment.unwrap_or(bytes.len());
                 if size == 0 || bytes.len() <= size {
                     // One datagram (an empty one too: the wire check counts it).
-                    deliver(
-                        machine,
-                        (&self.keys, &mut self.client_keys, &mut self.stats),
-                        now,
-                        from,
-                        &bytes[..bytes.len().min(cut)],
-                    );
+                    deliver(machine, (&self.keys, &mut self.client_keys, &mut self.stats), now, from, bytes, mtu);
                     continue;
                 }
                 for datagram in bytes.chunks(size) {
-                    deliver(
-                        machine,
-                        (&self.keys, &mut self.client_keys, &mut self.stats),
-                        now,
-                        from,
-                        &datagram[..datagram.len().min(cut)],
-                    );
+                    deliver(machine, (&self.keys, &mut self.client_keys, &mut self.stats), now, from, datagram, mtu);
                 }
             }
             self.stats.messages_in += n as u64;
@@ -395,7 +402,12 @@ impl Driver {
                 // Joins the run: same address, not longer, after full-length
                 // ones, and no more than the kernel takes in one send.
                 Some((at, size, count))
-                    if self.gso && at == to && len <= size && end == size * count && count < sys::MAX_SEGMENTS =>
+                    if self.gso
+                        && at == to
+                        && len <= size
+                        && len > 0
+                        && end == size * count
+                        && count < sys::MAX_SEGMENTS =>
                 {
                     Some((at, size, count + 1))
                 }
@@ -424,6 +436,11 @@ impl Driver {
                 }
                 result => return self.count_sent(result, count),
             }
+        }
+        if size == 0 {
+            // An empty datagram (never joined to a run).
+            let result = self.sockets[0].send_to(&[], to);
+            return self.count_sent(result, 1);
         }
         for start in (0..end).step_by(size) {
             let result = self.sockets[0].send_to(&self.tx[start..end.min(start + size)], to);
@@ -518,8 +535,17 @@ fn deliver(
     now: Nanos,
     from: SocketAddr,
     datagram: &[u8],
+    mtu: usize,
 ) {
     stats.datagrams_in += 1;
+    if datagram.len() > mtu {
+        // Longer than any this node sends (the receive buffer holds one
+        // byte more, so one the kernel cut shows too): a sender with a
+        // larger --mtu, said as such rather than as a bad tag or length.
+        stats.oversize += 1;
+        stats.last_rejected_from = Some(from);
+        return;
+    }
     match keys.as_ref().map(|keys| keys.open_with(datagram, derived)) {
         None => machine.handle_datagram(now, from, datagram),
         Some(Ok(opened)) => machine.handle_datagram(now, from, opened),
@@ -727,6 +753,67 @@ mod tests {
         driver.turn(&mut order);
         let want = ["datagram", "write_ahead", "transmit", "transmit", "store", "transmit"];
         assert_eq!(order.calls, want);
+    }
+
+    /// Counts the datagrams it is handed, and their lengths.
+    #[derive(Default)]
+    struct Taken(Vec<usize>);
+
+    impl Machine for Taken {
+        fn handle_datagram(&mut self, _: Nanos, _: SocketAddr, bytes: &[u8]) {
+            self.0.push(bytes.len());
+        }
+        fn handle_timeout(&mut self, _: Nanos) {}
+        fn poll_transmit(&mut self, _: Nanos, _: &mut [u8]) -> Option<Transmit> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Nanos> {
+            None
+        }
+    }
+
+    /// A review: a datagram longer than the MTU was cut to one byte more
+    /// and handed on, to fail its length check (or, keyed, its tag: read
+    /// as a forgery), and one exactly a byte longer passed whole. Both are
+    /// dropped unopened now and counted as such: a sender with a larger
+    /// --mtu.
+    #[test]
+    fn datagrams_longer_than_the_mtu_are_dropped_and_counted_as_such() {
+        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let to = rx.local_addr().unwrap();
+        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
+        let mut driver = Driver::new(vec![rx], group, 400, Clock::Monotonic, Idle::Block, None).unwrap();
+        // One of each length, then a run of equal ones (GRO may coalesce them).
+        for len in [400, 401, 1000, 10, 401, 401, 401] {
+            tx.send_to(&vec![7; len], to).unwrap();
+        }
+        let mut taken = Taken::default();
+        while driver.stats().datagrams_in < 7 {
+            driver.wait(&taken, u64::MAX).unwrap();
+            driver.turn(&mut taken);
+        }
+        assert_eq!(taken.0, [400, 10]);
+        assert_eq!(driver.stats().oversize, 5);
+    }
+
+    /// A review: a kernel without UDP GSO (before 4.18) ignores the control
+    /// message of a segmented send and sends it whole, fragmented, to be
+    /// dropped by every receiver: the option is asked for first.
+    #[test]
+    fn udp_gso_is_asked_of_the_socket() {
+        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        assert!(sys::udp_gso_supported(udp.as_raw_fd()), "this kernel has it (4.18 and later)");
+        let tcp = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        assert!(!sys::udp_gso_supported(tcp.as_raw_fd()), "a socket that is not UDP has no UDP_SEGMENT");
+    }
+
+    /// Empty datagrams go one by one (a run of them panicked, stepping by 0).
+    #[test]
+    fn empty_datagrams_are_sent_each_alone() {
+        let (got, stats) = flushed(&[0, 0, 5]);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [0, 0, 5]);
+        assert_eq!((stats.datagrams_out, stats.send_calls), (3, 3));
     }
 
     #[test]
