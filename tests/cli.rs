@@ -286,6 +286,23 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     drop(copied);
     let past = ["journal", "dump", misplaced.to_str().unwrap(), "--from", "5"];
     refused_with(SEQCAST, &past, "nothing to print: the journal's records end at sequence 1, before --from 5", 1);
+    // A review: `journal copy` left out the source's commit file, the one
+    // proof that committed records are gone (a sequencer on the copy took
+    // it, and renumbered them), and kept a claim or commit file already in
+    // the target, which a member took for the copy's.
+    let gone = seqcast::journal::format::CommitFile::new(9, seqcast::core::NodeId(2), seqcast::core::Seq(5));
+    std::fs::write(misplaced.join("commit"), zerocopy::IntoBytes::as_bytes(&gone)).unwrap();
+    let target = dir.join("copy").join("node-2");
+    let (code, text) =
+        run(SEQCAST, &strings(&["journal", "copy", misplaced.to_str().unwrap(), target.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    let verify_copy = ["journal", "verify", target.to_str().unwrap()];
+    refused_with(SEQCAST, &verify_copy, "commit file: committed up to 5, more than the records say", 1);
+    let occupied = dir.join("occupied").join("node-2");
+    std::fs::create_dir_all(&occupied).unwrap();
+    std::fs::write(occupied.join("claim"), b"kept from before").unwrap();
+    let onto = ["journal", "copy", misplaced.to_str().unwrap(), occupied.to_str().unwrap()];
+    refused_with(SEQCAST, &onto, "holds a claim file (of the journal that was there): give an empty or new", 1);
     let misplaced = ["journal", "verify", misplaced.to_str().unwrap()];
     refused_with(SEQCAST, &misplaced, "NOT NODE 1'S: its segments are node 2's", 1);
     // A journal a running node holds (its lock file locked) is read, with a note.
@@ -301,9 +318,11 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     assert!(text.contains("is in use by a running node"), "{text}");
     assert!(text.contains("commit file: committed up to 12 when last written"), "{text}");
     drop(lock);
-    let (_, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
     assert!(!text.contains("in use"), "{text}");
     assert!(text.contains("commit file: committed up to 12, but the journal keeps no records"), "{text}");
+    assert_eq!(code, 1, "committed records gone: {text}");
+    std::fs::remove_file(node.join("commit")).unwrap();
     // An operator's trial: verify said nothing of a damaged claim file,
     // on which the member refuses to start.
     use seqcast::core::{Epoch, NodeId};

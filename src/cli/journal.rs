@@ -312,6 +312,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             _ => {}
         }
         damaged |= report.end != End::Clean;
+        damaged |= report.range.is_none() && index + 1 < reports.len();
         before = report.range.map(|r| r.1).or(before);
     }
     // The files beside the segments, before the summary (the last lines).
@@ -337,8 +338,13 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         writeln!(out, "commit: its records were written knowing sequences up to {records} committed")?;
     }
     if let Some(commit) = commit {
+        // Past the last record kept, and more than the records say:
+        // committed records are gone, which a sequencer refuses.
+        let gone = matches!(commit, Ok((.., seq)) if !live
+            && records_commit.is_none_or(|records| records < seq)
+            && last_kept.is_none_or(|last| seq > last));
         let line = commit_line(commit, owner, live, (records_commit, last_kept));
-        side_damaged |= line.contains("NOT THIS JOURNAL'S");
+        side_damaged |= gone || line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
     }
     // `--journal DIR` keeps node ID's journal in DIR/node-ID: one named
@@ -502,6 +508,10 @@ fn segment_line(report: &SegmentReport, writing: Option<usize>, newest: bool) ->
         End::Clean if newest && report.range.is_none() => {
             "ends clean, holding no record (a node removes it when it next starts)".to_string()
         }
+        // No journal leaves one (a roll writes its first record after the header).
+        End::Clean if report.range.is_none() => {
+            "HOLDS NO RECORD, though a later segment follows: a node refuses to start on it (move it out)".to_string()
+        }
         End::Clean => "ends clean".to_string(),
         End::Torn { offset } => format!("TORN TAIL at byte {offset} (cleared when the node next starts)"),
         End::Corrupt { offset, seq } => {
@@ -607,6 +617,21 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
             to.display()
         )));
     }
+    // A claim or commit file left there would be taken for the copy's: a
+    // member voting with another log's claim, a commit it never knew.
+    if let Some(name) = ["claim", "commit"].into_iter().find(|name| to.join(name).exists()) {
+        return Err(Failure::Message(format!(
+            "{} holds a {name} file (of the journal that was there): give an empty or new directory",
+            to.display()
+        )));
+    }
+    // What the source's commit file says goes with its records: more than
+    // they hold is committed records gone, which a sequencer on the copy
+    // must refuse as it would the source.
+    let commit_file = match journal::side_files(from)?.1 {
+        Some(Ok((_, _, commit))) => Some(commit),
+        _ => None,
+    };
     let options = JournalOptions {
         dir: to.to_path_buf(),
         cluster: source.cluster,
@@ -639,6 +664,10 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     let settled = settle(live, read, || std::thread::sleep(LIVE_PAUSE));
     // What was copied stays, synced, whatever stopped the copy.
     copy.flush()?;
+    if let Some(commit) = commit_file {
+        copy.write_commit(commit)?;
+        copy.sync_commit()?;
+    }
     let kept = |e: &dyn std::fmt::Display| {
         let range = range.map_or("no records".to_string(), |(a, b)| format!("sequences {a}..={b}"));
         Failure::Message(format!("{e}; what came before is copied ({range}), synced"))

@@ -131,6 +131,14 @@ impl SegmentHeader {
         if header.after.get() >= header.first_seq.get() {
             return Err(HeaderError::Field("after"));
         }
+        // Nothing sequences so far (2^63 events: 29,000 years at 10 M a
+        // second), and a sequence near the end of u64 would wrap.
+        if header.first_seq.get() > SEQ_MAX {
+            return Err(HeaderError::Field("first sequence"));
+        }
+        if header.epoch.get() > Epoch::MAX.get() {
+            return Err(HeaderError::Field("epoch"));
+        }
         Ok(header)
     }
 
@@ -267,6 +275,13 @@ impl ClaimFile {
         if claim.whole > 1 {
             return Err(HeaderError::Field("whole"));
         }
+        // No frame carries an epoch past Epoch::MAX, nor may a promise run there.
+        if claim.epoch.get() > Epoch::MAX.get() {
+            return Err(HeaderError::Field("epoch"));
+        }
+        if claim.epoch.get() + u64::from(claim.promised_ahead.get()) > Epoch::MAX.get() {
+            return Err(HeaderError::Field("promised epoch"));
+        }
         Ok(claim)
     }
 
@@ -299,6 +314,9 @@ fn side_file_checks(bytes: &[u8], (magic, expected): (u32, u32), version: u16, c
     }
     Ok(())
 }
+
+/// The last sequence a segment may start at (2^63).
+pub const SEQ_MAX: u64 = 1 << 63;
 
 /// First four bytes of the commit file: `"SQCM"`.
 pub const COMMIT_MAGIC: u32 = u32::from_le_bytes(*b"SQCM");
@@ -557,7 +575,7 @@ impl<'a> Scan<'a> {
         }
         let record = &rest[..len];
         let (epoch, commit) = (Epoch(header.epoch.get() & !WRITE_START), Seq(header.commit.get()));
-        if record_crc(&self.bytes[at..at + journal_len(len)]) != header.crc.get() {
+        if record_crc(&self.bytes[at..at + journal_len(len)]) != header.crc.get() || epoch > Epoch::MAX {
             return Err(());
         }
         let (event, _) = EventRef::split(record).map_err(|_| ())?;

@@ -181,6 +181,10 @@ pub enum JournalError {
         /// The shape its claim was kept in, if it has one.
         kept: Option<u32>,
     },
+    /// A segment with a header and no record that is not the newest: no
+    /// journal leaves one (a roll writes its first record right after the
+    /// header). Left as it is.
+    Empty(PathBuf),
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -218,6 +222,12 @@ impl core::fmt::Display for JournalError {
                  (renamed, or copied under another name? its name is {}); left untouched",
                 path.display(),
                 segment_name(*first)
+            ),
+            JournalError::Empty(path) => write!(
+                f,
+                "journal segment {} holds no record, though a later segment follows it: no node writes that \
+                 (copied in, or made by hand?); left untouched: move it out of the directory",
+                path.display()
             ),
             JournalError::Overlap { path, expected, found } => write!(
                 f,
@@ -541,21 +551,9 @@ impl Journal {
             options,
         };
         let mut recovery = Recovery::default();
-        let found = list(&journal.options.dir)?;
-        recovery.segments = found.len();
-        let last_index = found.len().saturating_sub(1);
-        for (index, (named, path)) in found.into_iter().enumerate() {
-            if recovery.damaged() {
-                // Nothing after a corrupt record is trusted; the caller
-                // decides (a truncation deletes it). Another node's or
-                // cluster's file, one that is no segment, or one under
-                // another name, is refused here as anywhere, never deleted.
-                journal.check_owner(&path, named, index == last_index)?;
-                journal.untrusted.push(path);
-                continue;
-            }
-            journal.recover_segment(path, named, index == last_index, &mut recovery)?;
-        }
+        // The files beside the segments are checked before any segment is
+        // written to (a torn tail cleared, an empty newest one removed): a
+        // refusal leaves the journal as it found it.
         let claim = journal.read_claim()?;
         recovery.claim = claim.map(|(claim, _)| claim);
         let (given, reshape) = (journal.options.shape, journal.options.reshape);
@@ -580,6 +578,22 @@ impl Journal {
             }
             _ => None,
         };
+        let commit_file = journal.read_commit(&mut recovery)?;
+        let found = list(&journal.options.dir)?;
+        recovery.segments = found.len();
+        let last_index = found.len().saturating_sub(1);
+        for (index, (named, path)) in found.into_iter().enumerate() {
+            if recovery.damaged() {
+                // Nothing after a corrupt record is trusted; the caller
+                // decides (a truncation deletes it). Another node's or
+                // cluster's file, one that is no segment, or one under
+                // another name, is refused here as anywhere, never deleted.
+                journal.check_owner(&path, named, index == last_index)?;
+                journal.untrusted.push(path);
+                continue;
+            }
+            journal.recover_segment(path, named, index == last_index, &mut recovery)?;
+        }
         if reshape && let Some((_, kept)) = claim {
             recovery.reshaped = Some(kept);
         }
@@ -590,7 +604,7 @@ impl Journal {
         }
         journal.committed = recovery.commit;
         // Never past the last record kept (the rest is fetched again).
-        if let Some(commit) = journal.read_commit(&mut recovery)? {
+        if let Some(commit) = commit_file {
             let last = recovery.range.map_or(Seq::ZERO, |(_, last)| last);
             recovery.commit = recovery.commit.max(commit.min(last));
             recovery.commit_file_beyond = (commit > last).then_some(commit);
@@ -678,28 +692,13 @@ impl Journal {
         let header = self.header_of(&path, &file, file_len)?;
         check_name(&path, named, &header)?;
         let first = header.first_seq();
-        if let Some(before) = self.segments.last() {
-            if first < before.end {
-                return Err(JournalError::Overlap { path, expected: before.end, found: first });
-            }
-            let after = Seq(header.after.get());
-            if after != Seq::ZERO && after.next() != before.end {
-                // Its header says the journal held `after` when it began,
-                // but the segments before it end elsewhere: a file gone.
-                recovery.missing = Some((path.clone(), before.end, after.next().max(before.end)));
-                self.untrusted.push(path);
-                return Ok(());
-            }
-            if first > before.end {
-                recovery.gaps.push((before.end, first));
-            }
-        }
         let (mut end, mut index) = (first, Vec::new());
         let every = if last { INDEX_EVERY } else { INDEX_EVERY_CLOSED };
         // Checked against the largest record of any configuration: a record
         // longer than this node's (a smaller payload_max than it was written
         // with) is no damage, and is refused below, never truncated.
         let (record_max, mut too_long) = (self.options.record_max, None);
+        let (mut last_epoch, mut commit) = (None, Seq::ZERO);
         let scanned = scan_segment(&file, &header, super::RECORD_MAX, last, |entry| {
             if entry.event.record.len() > record_max {
                 // The first such event, and the largest payload of the segment.
@@ -710,14 +709,54 @@ impl Journal {
                 index.push((entry.seq(), entry.offset as u64));
             }
             end = entry.seq().next();
-            recovery.last_epoch = entry.epoch;
-            recovery.commit = recovery.commit.max(entry.commit.min(entry.seq()));
+            last_epoch = Some(entry.epoch);
+            commit = commit.max(entry.commit.min(entry.seq()));
             true
         })
         .map_err(io)?;
         if let Some((seq, payload)) = too_long {
             return Err(JournalError::TooLong { path, seq, payload, record_max });
         }
+        let corrupt = matches!(scanned.end, End::Corrupt { .. });
+        if end == first && !corrupt {
+            if !last {
+                return Err(JournalError::Empty(path));
+            }
+            // The newest segment, its header and no record: a roll that a
+            // crash cut short (the header goes to disk first, the record in
+            // the writes after it). It holds nothing, and says nothing of
+            // where the segments before it end.
+            if let End::Torn { offset } = scanned.end {
+                recovery.torn = Some((path.clone(), offset as u64, scanned.dirty - offset as u64));
+            }
+            fs::remove_file(&path).map_err(io)?;
+            recovery.empty_removed = Some(path);
+            return Ok(());
+        }
+        if let Some(before) = self.segments.last() {
+            if first < before.end {
+                return Err(JournalError::Overlap { path, expected: before.end, found: first });
+            }
+            let after = Seq(header.after.get());
+            // Records that follow on leave no room for a file gone, whatever
+            // the header says.
+            if first > before.end && after != Seq::ZERO && after.next() != before.end {
+                // Its header says the journal held `after` when it began,
+                // but the segments before it end elsewhere: a file gone.
+                recovery.missing = Some((path.clone(), before.end, after.next().max(before.end)));
+                self.untrusted.push(path);
+                return Ok(());
+            }
+            if first > before.end {
+                recovery.gaps.push((before.end, first));
+            }
+        }
+        if let Some(epoch) = last_epoch {
+            recovery.last_epoch = epoch;
+        }
+        recovery.commit = recovery.commit.max(commit);
+        // Written to only now, once every check passed: a refusal leaves
+        // the journal as it found it.
         let (good, mut dirty) = (scanned.good, scanned.dirty);
         match scanned.end {
             End::Torn { offset } => {
@@ -732,14 +771,6 @@ impl Journal {
             }
             End::Corrupt { .. } => recovery.corrupt = Some((path.clone(), end)),
             End::Clean => {}
-        }
-        if last && end == first && !matches!(scanned.end, End::Corrupt { .. }) {
-            // The newest segment, its header and no record: a roll that a
-            // crash cut short (the header goes to disk first, the record in
-            // the writes after it). It holds nothing.
-            fs::remove_file(&path).map_err(io)?;
-            recovery.empty_removed = Some(path);
-            return Ok(());
         }
         let capacity = header.capacity.get().max(file_len);
         let marks = header.marks_writes();
@@ -790,6 +821,15 @@ impl Journal {
         self.commit_filed = self.commit_filed.max(commit);
         let record = CommitFile::new(self.options.cluster, self.options.node, commit);
         file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)
+    }
+
+    /// Makes what [`write_commit`](Self::write_commit) wrote durable (a
+    /// copy of a journal, done with it).
+    pub fn sync_commit(&self) -> Result<(), JournalError> {
+        match &self.commit_file {
+            Some(file) => file.sync_data().map_err(|e| JournalError::Io(self.commit_path(), e)),
+            None => Ok(()),
+        }
     }
 
     fn claim_path(&self) -> PathBuf {
@@ -2603,6 +2643,116 @@ mod tests {
         drop(journal);
         assert_eq!(Journal::open(options(&dir)).unwrap().1.commit, Seq(100));
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A header-only segment file at `dir`, of `first` after `after`, in `epoch`.
+    fn header_only(dir: &Path, (first, after): (u64, u64), epoch: u64) -> PathBuf {
+        fs::create_dir_all(dir).unwrap();
+        let path = dir.join(segment_name(Seq(first)));
+        let mut header = SegmentHeader::new(5, NodeId(2), (Seq(first), Seq(after)), Epoch(3), 4096);
+        if epoch != 3 {
+            header.epoch = epoch.into();
+            header.crc = crc32fast::hash(&header.as_bytes()[..60]).into();
+        }
+        let mut bytes = header.as_bytes().to_vec();
+        bytes.resize(4096, 0);
+        fs::write(&path, &bytes).unwrap();
+        path
+    }
+
+    /// A review of recovery on crafted files: a header-only segment that
+    /// is not the newest (1000, then a header-only 2000 that recovery
+    /// removed) opened as a journal of no record whose next sequence was
+    /// 1000. The sequencer's first append failed, it reported 999 durable
+    /// of the 0 it had handed out, and sent empty DATA for ever, deaf to
+    /// SIGTERM. No journal writes such a file: it is refused, and the
+    /// directory left as it was.
+    #[test]
+    fn a_segment_of_no_record_before_another_is_refused_and_nothing_is_touched() {
+        let dir = temp_dir("empty-middle");
+        let empty = header_only(&dir, (1000, 0), 3);
+        let newest = header_only(&dir, (2000, 0), 3);
+        let error = Journal::open(options(&dir)).unwrap_err();
+        assert!(matches!(&error, JournalError::Empty(path) if *path == empty), "{error}");
+        assert!(error.to_string().contains("holds no record, though a later segment follows it"), "{error}");
+        assert!(newest.exists(), "the newest, empty too, is left where it is");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The same review: an empty newest segment named inside the range of
+    /// the one before (a node removes it when it starts, `journal verify`
+    /// said) was refused as an overlap, and one after a hole recorded the
+    /// hole though it was then removed. It says nothing of where the
+    /// segments before it end: removed, and nothing more.
+    #[test]
+    fn an_empty_newest_segment_is_removed_before_it_is_compared_with_the_one_before() {
+        for (first, after) in [(20, 0), (51, 30)] {
+            let dir = temp_dir("empty-newest-after");
+            let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+            write(&mut journal, 1..=30);
+            drop(journal);
+            let path = header_only(&dir, (first, after), 3);
+            let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+            assert_eq!(recovery.empty_removed, Some(path), "{first}");
+            assert_eq!((recovery.gaps.len(), recovery.missing.is_none()), (0, true), "{first}");
+            assert_eq!((recovery.range, journal.next()), (Some((Seq(1), Seq(30))), Seq(31)), "{first}");
+            fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    /// The same review: a torn tail beside another node's commit file was
+    /// cleared, then the journal refused as not this node's, "left
+    /// untouched". The files beside the segments are checked first now.
+    #[test]
+    fn a_refused_journal_is_left_as_it_was_found() {
+        let dir = temp_dir("refused-untouched");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=5);
+        drop(journal);
+        let segment = dir.join(segment_name(Seq(1)));
+        let mut bytes = fs::read(&segment).unwrap();
+        let end = size_of::<SegmentHeader>() + 5 * journal_len(event(1).len());
+        bytes[end..end + 20].fill(0xAB);
+        fs::write(&segment, &bytes).unwrap();
+        let foreign = CommitFile::new(5, NodeId(3), Seq(4));
+        fs::write(dir.join("commit"), foreign.as_bytes()).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err();
+        assert!(matches!(error, JournalError::Foreign { node: 3, .. }), "{error}");
+        assert_eq!(fs::read(&segment).unwrap(), bytes, "the torn tail is still there");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The same review: epochs past Epoch::MAX (2^48, the most a frame
+    /// carries) and sequences near the end of u64 were read as any other:
+    /// a sequencer told to lead past 2^62, a member's promise wrapping to
+    /// 0, a segment at u64::MAX - 1 read as empty. They are damage.
+    #[test]
+    fn epochs_and_sequences_no_writer_gives_are_damage() {
+        let dir = temp_dir("epoch-max");
+        header_only(&dir, (1, 0), (1 << 48) + 1);
+        let error = Journal::open(options(&dir)).unwrap_err();
+        assert!(matches!(error, JournalError::Header(_, HeaderError::Field("epoch"))), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
+        header_only(&dir, (u64::MAX - 1, 0), 3);
+        let error = Journal::open(options(&dir)).unwrap_err();
+        assert!(matches!(error, JournalError::Header(_, HeaderError::Field("first sequence"))), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
+        // A record of a later epoch than any is no record: a corrupt one.
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=3);
+        journal.append(Epoch((1 << 48) + 1), Seq(3), &event(4)).unwrap();
+        journal.append(Epoch(3), Seq(3), &event(5)).unwrap();
+        journal.flush().unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.corrupt.map(|c| c.1), Some(Seq(4)));
+        fs::remove_dir_all(&dir).unwrap();
+        for (epoch, promised) in [((1 << 48) + 1, (1 << 48) + 1), (1 << 48, (1 << 48) + 1)] {
+            let claim = ClaimFile::new(5, NodeId(2), Epoch(epoch), true, Epoch(promised), 0);
+            assert!(ClaimFile::parse(claim.as_bytes()).is_err(), "{epoch} {promised}");
+        }
+        let claim = ClaimFile::new(5, NodeId(2), Epoch(1 << 48), true, Epoch(1 << 48), 0);
+        assert!(ClaimFile::parse(claim.as_bytes()).is_ok());
     }
 
     #[test]

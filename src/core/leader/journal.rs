@@ -58,8 +58,11 @@ impl Leader {
     /// counts itself as holding it.
     pub fn handle_durable(&mut self, through: Seq) {
         invariant!(through.get() <= self.appended, "durable {through} beyond appended {}", self.appended);
-        if through.get() > self.durable {
-            self.durable = through.get();
+        // Never past what it handed out, whatever a driver says: what goes
+        // out after a failed journal ends there (`data_end`).
+        let through = through.get().min(self.appended);
+        if through > self.durable {
+            self.durable = through;
             self.update_commit();
         }
     }
@@ -87,7 +90,8 @@ impl Leader {
     /// One past the last sequence that may go out: all it stamped, or
     /// what its journal made durable before it failed.
     pub(in crate::core) fn data_end(&self) -> u64 {
-        if self.journal_failed { self.durable + 1 } else { self.ring.seq_next() }
+        let next = self.ring.seq_next();
+        if self.journal_failed { (self.durable + 1).min(next) } else { next }
     }
 
     /// The last sequence handed to the driver to append (with a journal).
