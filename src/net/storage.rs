@@ -421,7 +421,10 @@ fn persist_claim(
 
 /// A member with failover from its journal (DESIGN §8; see
 /// [`Member::resume_member`]). A corrupt record voids the claim: what
-/// follows it is dropped and fetched again.
+/// follows it is dropped and fetched again. So does a commit file past the
+/// last record: records it acknowledged are gone (writes lost with the
+/// power at `--sync none`, a segment file removed), and its log is no
+/// longer the one it claimed whole.
 pub(super) fn resume_member(
     config: Config,
     id: NodeId,
@@ -430,7 +433,7 @@ pub(super) fn resume_member(
     recovery: &Recovery,
 ) -> Result<Member, NetError> {
     let mut claim = recovery.claim.map(|(epoch, whole, promised)| JournalClaim { epoch, whole, promised });
-    if recovery.damaged() {
+    if recovery.damaged() || recovery.commit_file_beyond.is_some() {
         // Its log claims nothing now; what it promised still binds it. A
         // claim that is not whole goes to disk before the truncation, as
         // in a turn: a crash between must not leave a whole claim over a
@@ -439,6 +442,8 @@ pub(super) fn resume_member(
         if let Some(c) = claim {
             journal.write_claim(c.epoch, false, c.promised).map_err(NetError::Journal)?;
         }
+    }
+    if recovery.damaged() {
         journal.truncate(recovery.commit).map_err(NetError::Journal)?;
     }
     let mut resume = Member::resume_member(config, id, now, claim, (journal.first(), recovery.commit))?;
@@ -767,6 +772,40 @@ mod tests {
             now = pace.ready_at().max(now + turn_ns);
         }
         sent
+    }
+
+    /// A review of recovery: a member whose commit file says more than its
+    /// records hold (acknowledged records gone: a power loss at `--sync
+    /// none`, a segment file removed) kept its whole claim and voted with
+    /// a log that lacks them. It resumes as after any damage: its claim
+    /// not whole, voting once it holds again what a leader has sequenced.
+    #[test]
+    fn a_member_whose_commit_file_passes_its_records_claims_its_log_no_more() {
+        use crate::core::Failover;
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-beyond-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { failover: Failover::Auto, nodes: 3, ..Config::default() };
+        let options = JournalOptions::new(&dir, &config, NodeId(1));
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 1..=3 {
+            journal.append(Epoch(4), Seq(seq - 1), &crate::wire::test_record(7, seq, b"event")).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
+        for (commit, whole) in [(Seq(3), true), (Seq(9), false)] {
+            journal.write_commit(commit).unwrap();
+            drop(journal);
+            let recovery;
+            (journal, recovery) = Journal::open(options.clone()).unwrap();
+            assert_eq!(recovery.claim, Some((Epoch(4), true, Epoch(4))), "commit {commit}");
+            let member = resume_member(config.clone(), NodeId(1), 0, &mut journal, &recovery).unwrap();
+            assert_eq!(member.may_vote(), whole, "commit {commit}");
+        }
+        drop(journal);
+        let (_, recovery) = Journal::open(options).unwrap();
+        assert_eq!(recovery.claim, Some((Epoch(4), false, Epoch(4))), "not whole, on disk too");
+        assert_eq!(recovery.commit_file_beyond, Some(Seq(9)), "the evidence kept");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
