@@ -1582,6 +1582,7 @@ impl Follower {
             pace_ns: self.config.nak_delay_min_ns,
             room_wait_ns: self.config.nak_delay_max_ns,
             hold_above: coming.unwrap_or(u64::MAX),
+            ask_until: self.deliver_until,
         };
         let (rtt_ns, min_ns, max_ns) = (self.rtt_ns, self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
         // What a member serving history is given, at most, before it is asked again.
@@ -2615,5 +2616,51 @@ mod with_leader_tests {
         assert_eq!(leader.seq_next(), Seq(103));
         assert_eq!((past_to.too_long(), above.too_long()), (None, None));
         assert_eq!(past_to.seq_next_delivery(), Seq(101));
+    }
+
+    /// A new operator's trial: `seqcast tail --from 1 --to 100` of a log of
+    /// 40,000 events made the leader retransmit 16,384 of them (a tail asks
+    /// up to four times a follower's NAK). It asks for nothing past `--to`.
+    #[test]
+    fn a_tail_asks_for_nothing_past_where_it_stops() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch(5), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let mut client = Client::new(Config { epoch: Epoch::ZERO, ..config.clone() }, ClientId(9), addr(7002)).unwrap();
+        let mut buf = vec![0; 2048];
+        for seq in 1..=3000u64 {
+            client.submit(b"s").unwrap();
+            let now = seq * 1_000;
+            while let Some(t) = client.poll_transmit(now, &mut buf) {
+                leader.handle_datagram(now, addr(7002), &buf[..t.len]);
+            }
+            while let Some(t) = leader.poll_transmit(now, &mut buf) {
+                if let Dest::Unicast(_) = t.dest {
+                    client.handle_datagram(now, addr(7001), &buf[..t.len]);
+                }
+            }
+        }
+        assert_eq!(leader.seq_next(), Seq(3001));
+        let config = Config { epoch: Epoch::ZERO, client_tokens: false, ..config };
+        let mut tail = Follower::observe(config, 0, Seq(1)).unwrap();
+        tail.deliver_until(Seq(100));
+        let (mut asked, mut now) = (Vec::new(), 10_000_000_000);
+        while now < 12_000_000_000 {
+            leader.handle_timeout(now);
+            while let Some(t) = leader.poll_transmit(now, &mut buf) {
+                match t.dest {
+                    Dest::Group => tail.handle_datagram(now, addr(7001), &buf[..t.len]),
+                    Dest::Unicast(_) => {}
+                }
+            }
+            tail.handle_timeout(now);
+            while let Some(t) = tail.poll_transmit(now, &mut buf) {
+                if let Frame::Nak(nak) = crate::wire::parse(&buf[..t.len]).unwrap().frame {
+                    asked.extend(nak.ranges.iter().map(|r| (r.first.get(), r.end.get())));
+                }
+            }
+            now += 1_000_000;
+        }
+        assert!(!asked.is_empty(), "it asks for 1..=100");
+        assert!(asked.iter().all(|&(_, end)| end <= 101), "{asked:?}");
     }
 }

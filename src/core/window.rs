@@ -72,6 +72,9 @@ pub(super) struct NakLimits {
     /// and the leader serves what it was asked in sequence order (u64::MAX:
     /// none held).
     pub hold_above: u64,
+    /// Nothing past this sequence is asked, nor waits to be: a subscriber
+    /// that stops there (`seqcast tail --to`; u64::MAX: none).
+    pub ask_until: u64,
 }
 
 /// Slots per entry of [`Window`]'s `block_due`.
@@ -402,12 +405,13 @@ impl Window {
         let mut open: Option<(u64, u64)> = None;
         let (mut stopped, mut no_room) = (false, false);
         let mut seq = self.held + 1;
-        'blocks: while seq <= self.marked {
-            // The rest of this block, in sequence order, up to `marked`.
+        let last = self.marked.min(limits.ask_until);
+        'blocks: while seq <= last {
+            // The rest of this block, in sequence order, up to `last`.
             let first_index = self.index(seq);
             let block = first_index / BLOCK;
             let block_end = ((block + 1) * BLOCK).min(self.slots.len());
-            let end = (seq + (block_end - first_index) as u64).min(self.marked + 1);
+            let end = (seq + (block_end - first_index) as u64).min(last + 1);
             if self.block_due[block] > now {
                 due = due.min(self.block_due[block]);
                 seq = end;
@@ -537,6 +541,7 @@ mod tests {
         pace_ns: 7,
         room_wait_ns: 7,
         hold_above: u64::MAX,
+        ask_until: u64::MAX,
     };
 
     fn record(seq: u64) -> Vec<u8> {
@@ -832,7 +837,7 @@ mod scan {
         let (mut due, mut ranges, mut events, mut fresh, mut out) = (u64::MAX, 0, 0, 0, Vec::new());
         let mut open: Option<(u64, u64)> = None;
         let (mut stopped, mut no_room) = (false, false);
-        for seq in w.held + 1..=w.marked {
+        for seq in w.held + 1..=w.marked.min(limits.ask_until) {
             let Slot::Missing { nak_at, tries } = w.slot(seq) else { continue };
             if nak_at > now {
                 due = due.min(nak_at);
@@ -903,9 +908,18 @@ mod scan {
             ranges_max in 1..8usize,
             ops in prop::collection::vec(op(), 1..400),
             hold in prop_oneof![Just(u64::MAX), 0..400u64],
+            until in prop_oneof![Just(u64::MAX), 0..400u64],
         ) {
             let slot = record_len(8);
-            let limits = NakLimits { ranges_max, events_max, fresh_max, pace_ns: 7, room_wait_ns: 11, hold_above: hold };
+            let limits = NakLimits {
+                ranges_max,
+                events_max,
+                fresh_max,
+                pace_ns: 7,
+                room_wait_ns: 11,
+                hold_above: hold,
+                ask_until: until,
+            };
             // Sequences from 100 on retry as if asked of another place.
             let retry = |seq: u64, tries: u8, ahead: u64| if seq < 100 { (50u64 << tries.min(6)) + ahead * 3 } else { 400 };
             let mut w = Window::new(capacity, slot);
