@@ -123,7 +123,6 @@ fn per_second(count: u64, since: &mut std::time::Instant) -> u64 {
 /// Says on stderr when a follower stops hearing its leader, and when it
 /// hears it again, or that it has heard none since it started: checked
 /// each second from the frames it counted.
-#[derive(Default)]
 pub(super) struct Silence {
     heard: u64,
     last_change: Option<std::time::Instant>,
@@ -136,6 +135,12 @@ pub(super) struct Silence {
 const NEVER_HEARD_WARN: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Silence {
+    /// Counted from now: the node starts running (a warning that no leader
+    /// was heard comes [`NEVER_HEARD_WARN`] after it, not after the first tick).
+    pub(super) fn starting() -> Silence {
+        Silence { heard: 0, last_change: Some(std::time::Instant::now()), warned: false, never_warned: false }
+    }
+
     /// `heard`: the leader's frames counted so far; `hint` ends the warning.
     pub(super) fn tick(&mut self, heard: u64, who: &str, hint: &str) {
         let now = std::time::Instant::now();
@@ -338,6 +343,12 @@ impl RejectWatch {
                         "; if it comes from a member of this cluster, its cluster file and this node's list \
                          different nodes (node.N lines, --nodes): give every member the same file",
                     ),
+                    "foreign_cluster" => (
+                        "warning",
+                        "; datagrams of another cluster id on this group and port: another cluster shares them \
+                         (give it its own group or port), or the cluster files differ in cluster_id \
+                         (--cluster-id): give every node of a cluster the same file",
+                    ),
                     "oversize" => (
                         "warning",
                         "; longer than this node's mtu: its sender runs with a larger --mtu (mtu in the cluster \
@@ -354,6 +365,10 @@ impl RejectWatch {
                          and replayed by someone on the LAN, or the cluster files differ in that line",
                     ),
                     _ => ("warning", ""),
+                };
+                let from = match (reason, rejects.foreign_cluster_seen) {
+                    ("foreign_cluster", Some(id)) => format!("{from}, of cluster {id}"),
+                    _ => from,
                 };
                 let shape = match (reason, rejects.other_shape_seen) {
                     ("other_shape", Some((node, theirs))) => format!(
@@ -1084,7 +1099,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     // Handed to the application, what the journal replayed at start
     // included (as a member counts them): what `seqcast stat` shows.
     let delivered = Cell::new(0u64);
-    let mut silence = Silence::default();
+    let mut silence = Silence::starting();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::new(resolved.config.shape());
     let metrics =

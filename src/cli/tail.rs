@@ -196,7 +196,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // quiet stream shows each event as it comes, not when a buffer fills.
     let out = RefCell::new(BufWriter::new(stdout));
     let out_failed = Cell::new(false);
-    let mut silence = super::nodes::Silence::default();
+    let mut silence = super::nodes::Silence::starting();
     let mut commit_watch = CommitWatch::default();
     let mut reject_watch = super::nodes::RejectWatch::default();
     // NAKs nobody answers (repairs that cannot reach it, a leader whose

@@ -98,6 +98,8 @@ pub struct Rejects {
     pub wire: [u64; wire::Error::ALL.len()],
     /// From another cluster.
     pub foreign_cluster: u64,
+    /// The cluster id the latest of those carried.
+    pub foreign_cluster_seen: Option<u32>,
     /// From a sender that is not a member (or not a client, for SUBMIT).
     pub not_member: u64,
     /// From a member (or a tail) this node takes nothing from in its role
@@ -177,6 +179,7 @@ impl Rejects {
             *mine += theirs;
         }
         sum.foreign_cluster += other.foreign_cluster;
+        sum.foreign_cluster_seen = other.foreign_cluster_seen.or(sum.foreign_cluster_seen);
         sum.not_member += other.not_member;
         sum.not_leader += other.not_leader;
         sum.wrong_epoch += other.wrong_epoch;
@@ -214,6 +217,7 @@ fn parse<'a>(bytes: &'a [u8], (cluster, shape): (u32, u32), rejects: &mut Reject
     };
     if datagram.header.cluster.get() != cluster {
         rejects.foreign_cluster += 1;
+        rejects.foreign_cluster_seen = Some(datagram.header.cluster.get());
         return None;
     }
     same_shape(&datagram, shape, rejects).then_some(datagram)
