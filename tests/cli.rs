@@ -572,3 +572,21 @@ fn stat_of_an_address_nothing_listens_on_says_so() {
     assert!(out.contains("nothing listens there (the node stopped or was killed)"), "{out}");
     assert!(!out.contains("os error"), "{out}");
 }
+
+/// A new operator's walkthrough: `stat --cluster FILE --once` with none of
+/// the file's nodes running printed one error line, where the docs promise
+/// each node of this host `NOT RUNNING`.
+#[test]
+fn stat_of_a_cluster_file_none_of_whose_nodes_runs_lists_each_as_not_running() {
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-stat-none-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("cluster.conf");
+    let text = "cluster_id = 4077\nnode.0 = 127.0.0.1:7401\nnode.1 = 127.0.0.1:7402\nnode.2 = 127.0.0.1:7403\n";
+    std::fs::write(&conf, text).unwrap();
+    let (code, out) = run(SEQCAST, &strings(&["stat", "--cluster", conf.to_str().unwrap(), "--once"]));
+    assert_eq!(code, 1, "{out}");
+    for id in 0..3 {
+        assert!(out.contains(&format!("node {id}   127.0.0.1:740{}: NOT RUNNING", id + 1)), "{out}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -987,7 +987,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let s = leader.stats();
     println!(
         "stopped: stamped {} (up to {}), committed {}, duplicates {}, naks {}, retransmitted {}, of which from the \
-         journal {}, unrecoverable {}, busy {}, client ids in use {}",
+         journal {}, unrecoverable {} (naming {} sequences), busy {}, client ids in use {}",
         s.events_stamped,
         leader.seq_next().prev(),
         leader.commit(),
@@ -996,6 +996,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         s.events_retransmitted,
         s.events_from_journal,
         s.unrecoverable_sent,
+        s.events_unrecoverable,
         s.busy_sent,
         s.ids_in_use
     );

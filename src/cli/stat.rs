@@ -273,7 +273,8 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 let which = cluster_id.map_or(String::new(), |id| format!(" of cluster {id}"));
                 let dir = super::metrics::registry_dir();
                 let none = format!("no seqcast node{which} is running on this host (none noted in {})", dir.display());
-                if args.once {
+                // With a cluster file, its nodes of this host are listed below.
+                if args.once && listed.is_empty() {
                     return fail(none);
                 }
                 println!("{none}");
