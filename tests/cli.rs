@@ -543,10 +543,14 @@ fn report_plots_percentile_curves_that_render() {
     let (code, text) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "2000", "--out", out]));
     assert_eq!(code, 0, "{text}");
     let svg = dir.join("latency.svg");
-    let files = ["loadgen-commit.hdr", "follower-1-delivery.hdr"].map(|f| dir.join(f).to_str().unwrap().to_string());
+    let files = ["loadgen-commit.hdr", "follower-1-delivery.hdr", "loadgen-send-lateness.hdr"]
+        .map(|f| dir.join(f).to_str().unwrap().to_string());
     let (code, text) = run(SEQCAST, &strings(&["report", &files[0], &files[1], "--plot", svg.to_str().unwrap()]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains(&format!("plot written to {}", svg.display())), "{text}");
+    // The report's send-lateness row has its file too (a walkthrough found it missing).
+    let (code, text) = run(SEQCAST, &strings(&["report", &files[2]]));
+    assert_eq!(code, 0, "{text}");
     let data = std::fs::read(&svg).unwrap();
     let tree = resvg::usvg::Tree::from_data(&data, &resvg::usvg::Options::default()).expect("a valid SVG");
     let size = tree.size().to_int_size();

@@ -168,8 +168,11 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     }
     println!("clock: {}", tuning.clock.name());
     if let Some(dir) = &args.out {
-        let mut files =
-            vec![("loadgen-commit".to_string(), &load_report.latency), ("leader-0-ack-rtt".into(), leader.ack_rtt())];
+        let mut files = vec![
+            ("loadgen-commit".to_string(), &load_report.latency),
+            ("loadgen-send-lateness".into(), &load_report.send_late),
+            ("leader-0-ack-rtt".into(), leader.ack_rtt()),
+        ];
         for (i, f) in followers.iter().enumerate() {
             files.push((format!("follower-{}-delivery", i + 1), f.delivery()));
         }

@@ -449,8 +449,10 @@ fn loadgen(cli: &LoadgenCli, program: &str) -> Result<ExitCode, String> {
         print_report(&report, stop.load(Ordering::Relaxed), cli.failover);
     }
     if let Some(dir) = &cli.out {
-        let path = dir.join("loadgen-commit.hdr");
-        report::save(&path, &report.latency).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        for (name, h) in [("loadgen-commit.hdr", &report.latency), ("loadgen-send-lateness.hdr", &report.send_late)] {
+            let path = dir.join(name);
+            report::save(&path, h).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
     }
     Ok(if report.unconfirmed == 0 && report.submitted == report.planned {
         ExitCode::SUCCESS
