@@ -56,9 +56,11 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     }
     match args.format {
         Format::Text => {
-            println!("{}", report::table_header());
+            // File names may be longer than the usual rows' names.
+            let width = loaded.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
+            println!("{}", report::table_header_width(width));
             for (name, h) in &loaded {
-                println!("{}", report::table_row(name, h));
+                println!("{}", report::table_row_width(name, h, width));
             }
             if let Some(((_, base), rest)) = loaded.split_first().filter(|(_, rest)| !rest.is_empty()) {
                 println!("ratio to the first file:");

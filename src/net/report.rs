@@ -32,7 +32,14 @@ const NAME_WIDTH: usize = 31;
 
 /// The header of [`table_row`] rows.
 pub fn table_header() -> String {
-    let mut line = format!("{:<NAME_WIDTH$} {:>10} {:>10}", "latency (µs)", "count", "min");
+    table_header_width(NAME_WIDTH)
+}
+
+/// The header of [`table_row_width`] rows whose names take `width`
+/// columns (at least [`table_row`]'s).
+pub fn table_header_width(width: usize) -> String {
+    let width = width.max(NAME_WIDTH);
+    let mut line = format!("{:<width$} {:>10} {:>10}", "latency (µs)", "count", "min");
     for (name, _) in PERCENTILES {
         let _ = write!(line, " {name:>10}");
     }
@@ -42,14 +49,21 @@ pub fn table_header() -> String {
 /// One row: count, min, the percentiles and max, in microseconds (`-`
 /// for each of an empty histogram: no sample is no zero).
 pub fn table_row(name: &str, h: &Histogram<u64>) -> String {
+    table_row_width(name, h, NAME_WIDTH)
+}
+
+/// A [`table_row`] whose name takes `width` columns (at least its own):
+/// names longer than the usual, such as file paths, keep the columns in line.
+pub fn table_row_width(name: &str, h: &Histogram<u64>, width: usize) -> String {
+    let width = width.max(NAME_WIDTH);
     if h.is_empty() {
-        let mut line = format!("{name:<NAME_WIDTH$} {:>10} {:>10}", 0, "-");
+        let mut line = format!("{name:<width$} {:>10} {:>10}", 0, "-");
         for _ in PERCENTILES {
             let _ = write!(line, " {:>10}", "-");
         }
         return line + &format!(" {:>10}", "-");
     }
-    let mut line = format!("{name:<NAME_WIDTH$} {:>10} {:>10.1}", h.len(), us(h.min()));
+    let mut line = format!("{name:<width$} {:>10} {:>10.1}", h.len(), us(h.min()));
     for (_, p) in PERCENTILES {
         let _ = write!(line, " {:>10.1}", us(h.value_at_percentile(p)));
     }
