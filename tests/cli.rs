@@ -290,14 +290,24 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     // proof that committed records are gone (a sequencer on the copy took
     // it, and renumbered them), and kept a claim or commit file already in
     // the target, which a member took for the copy's.
-    let gone = seqcast::journal::format::CommitFile::new(9, seqcast::core::NodeId(2), seqcast::core::Seq(5));
+    let gone = seqcast::journal::format::CommitFile::new(
+        9,
+        seqcast::core::NodeId(2),
+        seqcast::core::Seq(5),
+        seqcast::core::Epoch(1),
+    );
     std::fs::write(misplaced.join("commit"), zerocopy::IntoBytes::as_bytes(&gone)).unwrap();
     let target = dir.join("copy").join("node-2");
     let (code, text) =
         run(SEQCAST, &strings(&["journal", "copy", misplaced.to_str().unwrap(), target.to_str().unwrap()]));
     assert_eq!(code, 0, "{text}");
     let verify_copy = ["journal", "verify", target.to_str().unwrap()];
-    refused_with(SEQCAST, &verify_copy, "commit file: committed up to 5, more than the records say", 1);
+    refused_with(
+        SEQCAST,
+        &verify_copy,
+        "commit file: committed up to 5 (learnt in the log of epoch 1), more than the records say",
+        1,
+    );
     let occupied = dir.join("occupied").join("node-2");
     std::fs::create_dir_all(&occupied).unwrap();
     std::fs::write(occupied.join("claim"), b"kept from before").unwrap();
@@ -309,7 +319,12 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let node = journal.join("node-0");
     // Its commit file is as of when it was last written, which a running
     // leader does only as it stops: said so (an operator's trial).
-    let commit = seqcast::journal::format::CommitFile::new(9, seqcast::core::NodeId(0), seqcast::core::Seq(12));
+    let commit = seqcast::journal::format::CommitFile::new(
+        9,
+        seqcast::core::NodeId(0),
+        seqcast::core::Seq(12),
+        seqcast::core::Epoch::ZERO,
+    );
     std::fs::write(node.join("commit"), zerocopy::IntoBytes::as_bytes(&commit)).unwrap();
     let lock = std::fs::File::create(node.join("lock")).unwrap();
     lock.lock().unwrap();

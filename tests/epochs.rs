@@ -649,3 +649,67 @@ fn a_follower_resumed_knowing_nothing_committed_takes_no_older_epoch() {
     // though a sequencer host whose clock runs behind is refused for good.
     assert_eq!(follower.older_refused(), Some((Epoch(4), Epoch(5))), "said, for its node to warn");
 }
+
+/// A sequencer of epoch 6 resumed from a log of `events` events that the
+/// old one (epoch 5) sequenced, all of them committed.
+fn resumed_with(events: u64) -> Leader {
+    let mut old = Leader::new(journaled(5), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
+    let mut buf = vec![0; 2048];
+    for _ in 0..events {
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(1, &mut buf).unwrap();
+        old.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    }
+    let mut resume = Leader::resume(journaled(6), 20_000_000_000, Seq(1)).unwrap();
+    while let Some(append) = old.poll_append() {
+        assert!(resume.push(append.event));
+    }
+    resume.finish(Seq(events))
+}
+
+/// Two reviews: the truncation a follower makes to take a resumed
+/// sequencer's log synced a commit file capped at the commit it was told,
+/// before the new log's records were durable, and a power loss (or a
+/// crash) between left a follower that had inferred more knowing less. The
+/// commit file now keeps what it knows, with the epoch of the log it took
+/// (`Journal::truncate_knowing`), and a follower resumed on one that says
+/// more than its records (`knows_committed`) refuses a sequencer of a newer
+/// epoch whose log is short of that, and takes one whose log reaches it.
+/// The log of the epoch it learned it in it takes as it is: a first try
+/// without the epoch refused, in the simulator, the very sequencer whose
+/// commit a follower had kept when it dropped its journal's tail.
+#[test]
+fn a_follower_resumed_knowing_a_commit_past_its_records_takes_only_a_log_that_reaches_it() {
+    let resumed = |learnt_in: u64| {
+        let mut follower = Follower::resume(journaled(0), NodeId(1), 0, Seq(3), Epoch(5)).unwrap();
+        follower.knows_committed(Seq(6), Epoch(learnt_in));
+        follower
+    };
+    let hear_all = |follower: &mut Follower, leader: &mut Leader| {
+        for (_, bytes) in leader_out(leader, 30_000_000_000) {
+            follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
+        }
+    };
+    let mut follower = resumed(5);
+    assert_eq!(follower.known_committed(), Seq(6));
+    hear_all(&mut follower, &mut resumed_with(5));
+    assert_eq!(
+        follower.short_leader(),
+        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(5), needed: Seq(6), committed: Seq(6) })
+    );
+    let mut follower = resumed(5);
+    hear_all(&mut follower, &mut resumed_with(6));
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+    // It asks for what lies past its records, which that log holds.
+    let mut buf = vec![0; 2048];
+    let naks = std::iter::from_fn(|| follower.poll_transmit(30_000_000_000, &mut buf).map(|t| buf[..t.len].to_vec()));
+    assert!(naks.count() > 0);
+    // Learnt in epoch 6 itself: that sequencer's log is the one it knew.
+    let mut follower = resumed(6);
+    hear_all(&mut follower, &mut resumed_with(5));
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+    // Without the epoch (a file of an older build) nothing of it is taken.
+    let follower = resumed(0);
+    assert_eq!(follower.known_committed(), Seq(3));
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use seqcast::core::{NodeId, Seq};
+use seqcast::core::{Epoch, NodeId, Seq};
 use seqcast::journal::format::{End, Entry};
 use seqcast::journal::{self, Journal, JournalError, JournalOptions, SegmentReport, SyncLevel};
 
@@ -340,7 +340,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     if let Some(commit) = commit {
         // Past the last record kept, and more than the records say:
         // committed records are gone, which a sequencer refuses.
-        let gone = matches!(commit, Ok((.., seq)) if !live
+        let gone = matches!(commit, Ok((.., (seq, _))) if !live
             && records_commit.is_none_or(|records| records < seq)
             && last_kept.is_none_or(|last| seq > last));
         let line = commit_line(commit, owner, live, (records_commit, last_kept));
@@ -428,41 +428,56 @@ fn shape_part(shape: u32) -> String {
 /// `records` committed and end at `last_kept` (recovery takes the file's
 /// commit where it says more, never past the last record kept).
 fn commit_line(
-    commit: journal::Side<Seq>,
+    commit: journal::CommitSide,
     owner: Option<(u32, u16)>,
     live: bool,
     (records, last_kept): (Option<Seq>, Option<Seq>),
 ) -> String {
-    match commit {
-        Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
-            format!("commit file: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: a node refuses to start on it")
+    let (cluster, node, (commit, epoch)) = match commit {
+        Ok(read) => read,
+        Err(e) => {
+            return format!(
+                "commit file: damaged ({}), ignored: a node started on this journal takes the commit its records \
+                 show",
+                e.side_file_text("commit")
+            );
         }
-        Ok((_, _, seq)) if live => format!(
+    };
+    if owner.is_some_and(|o| o != (cluster, node)) {
+        return format!(
+            "commit file: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: a node refuses to start on it"
+        );
+    }
+    // Files written before the epoch was kept give none.
+    let seq = match epoch {
+        Epoch::ZERO => commit.to_string(),
+        epoch => format!("{commit} (learnt in the log of epoch {epoch})"),
+    };
+    if live {
+        return format!(
             "commit file: committed up to {seq} when last written (the running node writes it as it stops, or when \
              it learns a commit no record holds: it may know a later one now)"
-        ),
-        Ok((_, _, seq)) if records.is_some_and(|records| records >= seq) => format!(
+        );
+    }
+    if records.is_some_and(|records| records >= commit) {
+        return format!(
             "commit file: committed up to {seq}, no more than the records say (it counts when a node learnt a commit \
              after its last record)"
+        );
+    }
+    match last_kept {
+        None => format!(
+            "commit file: committed up to {seq}, but the journal keeps no records: committed records are gone; a \
+             follower or member fetches them again, a sequencer refuses it"
         ),
-        Ok((_, _, seq)) => match last_kept {
-            None => format!(
-                "commit file: committed up to {seq}, but the journal keeps no records: committed records are gone; a \
-                 follower or member fetches them again, a sequencer refuses it"
-            ),
-            Some(last) if seq > last => format!(
-                "commit file: committed up to {seq}, more than the records say; a follower or member takes it up to \
-                 {last}, the last record it keeps, and fetches the rest again; a sequencer refuses it (committed \
-                 records are gone)"
-            ),
-            Some(_) => format!(
-                "commit file: committed up to {seq}, more than the records say (learnt after its last record was \
-                 written): a node takes it"
-            ),
-        },
-        Err(e) => format!(
-            "commit file: damaged ({}), ignored: a node started on this journal takes the commit its records show",
-            e.side_file_text("commit")
+        Some(last) if commit > last => format!(
+            "commit file: committed up to {seq}, more than the records say; a follower or member takes it up to \
+             {last}, the last record it keeps, and fetches the rest again; a sequencer refuses it (committed \
+             records are gone)"
+        ),
+        Some(_) => format!(
+            "commit file: committed up to {seq}, more than the records say (learnt after its last record was \
+             written): a node takes it"
         ),
     }
 }
@@ -629,7 +644,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     // they hold is committed records gone, which a sequencer on the copy
     // must refuse as it would the source.
     let commit_file = match journal::side_files(from)?.1 {
-        Some(Ok((_, _, commit))) => Some(commit),
+        Some(Ok((_, _, (commit, epoch)))) => Some((commit, epoch)),
         _ => None,
     };
     let options = JournalOptions {
@@ -664,8 +679,8 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     let settled = settle(live, read, || std::thread::sleep(LIVE_PAUSE));
     // What was copied stays, synced, whatever stopped the copy.
     copy.flush()?;
-    if let Some(commit) = commit_file {
-        copy.write_commit(commit)?;
+    if let Some((commit, epoch)) = commit_file {
+        copy.write_commit(commit, epoch)?;
         copy.sync_commit()?;
     }
     let kept = |e: &dyn std::fmt::Display| {
@@ -815,7 +830,7 @@ mod tests {
     #[test]
     fn the_commit_files_line_says_what_a_node_takes_of_it() {
         let line = |seq: u64, live: bool, records: Option<u64>, last: Option<u64>| {
-            commit_line(Ok((5, 1, Seq(seq))), Some((5, 1)), live, (records.map(Seq), last.map(Seq)))
+            commit_line(Ok((5, 1, (Seq(seq), Epoch::ZERO))), Some((5, 1)), live, (records.map(Seq), last.map(Seq)))
         };
         assert!(line(90, false, Some(95), Some(100)).contains("90, no more than the records say"));
         assert!(
@@ -826,8 +841,10 @@ mod tests {
         assert!(line(120, false, None, Some(100)).contains("a sequencer refuses it"));
         assert!(line(12, false, None, None).contains("12, but the journal keeps no records"));
         assert!(line(12, true, None, None).contains("12 when last written"));
-        let other = commit_line(Ok((5, 2, Seq(9))), Some((5, 1)), false, (None, None));
+        let other = commit_line(Ok((5, 2, (Seq(9), Epoch::ZERO))), Some((5, 1)), false, (None, None));
         assert!(other.contains("of cluster 5 node 2, NOT THIS JOURNAL'S"), "{other}");
+        let epoch = commit_line(Ok((5, 1, (Seq(120), Epoch(7)))), Some((5, 1)), false, (None, Some(Seq(100))));
+        assert!(epoch.contains("committed up to 120 (learnt in the log of epoch 7), more than"), "{epoch}");
     }
 
     /// An operator's trial: `journal verify` and `dump` of a journal its

@@ -1301,6 +1301,38 @@ impl Follower {
         self.journal_failed
     }
 
+    /// With a journal, following a sequencer (no failover): what it knows
+    /// committed, its own records or not (0 otherwise). Every log it takes
+    /// later reaches it (see [`short_leader`](Self::short_leader)), so a
+    /// truncation leaves it in the commit file ([`Journal::truncate_knowing`]):
+    /// the records that said it go before the next log's are durable.
+    ///
+    /// [`Journal::truncate_knowing`]: crate::journal::Journal::truncate_knowing
+    pub fn known_committed(&self) -> Seq {
+        if !self.config.journal || self.observer || self.config.failover != Failover::Off {
+            return Seq::ZERO;
+        }
+        Seq(self.commit.max(self.inferred))
+    }
+
+    /// A follower resumed from a journal whose commit file says `commit`
+    /// was committed, past its last record, learned in the log of `epoch`
+    /// (see [`Recovery::commit_file_beyond`]: a truncation's records not
+    /// yet durable when the power went, or records removed). It knows it:
+    /// it takes the log of `epoch` as its journal's (no older one), and of
+    /// a newer epoch only a log that reaches `commit`; it fetches the
+    /// records again. Without the epoch (0: a file written before it was
+    /// kept) it cannot tell which logs must reach it, and takes nothing of it.
+    ///
+    /// [`Recovery::commit_file_beyond`]: crate::journal::Recovery::commit_file_beyond
+    pub fn knows_committed(&mut self, commit: Seq, epoch: Epoch) {
+        if epoch == Epoch::ZERO {
+            return;
+        }
+        self.inferred = self.inferred.max(commit.get());
+        self.resumed_epoch = self.resumed_epoch.max(epoch);
+    }
+
     /// What it handed its driver to journal, and what came back durable.
     pub(super) fn journaled(&self) -> (Seq, Seq) {
         (Seq(self.appended), Seq(self.durable))

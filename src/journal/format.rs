@@ -327,9 +327,14 @@ pub const COMMIT_MAGIC: u32 = u32::from_le_bytes(*b"SQCM");
 /// after the last record, in a HEARTBEAT, would otherwise be forgotten at a
 /// restart; a leader's, learned from ACKs after its last records, is written
 /// when it stops cleanly; and a truncation writes the commit the records
-/// it dropped said). Rewritten in place, synced only after a truncation at
-/// `--sync batch`: otherwise it survives a process crash, and one torn by a
-/// power loss fails its CRC and is not read.
+/// it dropped said, or what a follower of a sequencer still knows), and the
+/// epoch of the log it learned it in. Rewritten in place, synced only after
+/// a truncation at `--sync batch`: otherwise it survives a process crash,
+/// and one torn by a power loss fails its CRC and is not read.
+///
+/// The epoch (up to 2^48) lies in the three words the first layout kept
+/// reserved and zero: a file written before it was kept reads as epoch 0,
+/// unknown, and builds before it read this one as they read theirs.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct CommitFile {
@@ -337,39 +342,48 @@ pub struct CommitFile {
     pub magic: U32,
     /// [`SIDE_VERSION`].
     pub version: U16,
-    /// Reserved; zero.
-    pub reserved: U16,
+    /// Bits 48..64 of the epoch.
+    pub epoch_high: U16,
     /// The cluster.
     pub cluster: U32,
     /// The node.
     pub node: U16,
-    /// Reserved; zero.
-    pub reserved2: U16,
+    /// Bits 32..48 of the epoch.
+    pub epoch_mid: U16,
     /// The commit.
     pub commit: U64,
-    /// Reserved; zero.
-    pub reserved3: U32,
+    /// Bits 0..32 of the epoch.
+    pub epoch_low: U32,
     /// CRC-32 of the 28 bytes before it.
     pub crc: U32,
 }
 const _: () = assert!(size_of::<CommitFile>() == 32);
 
 impl CommitFile {
-    /// `node` of `cluster` knew everything up to `commit` committed.
-    pub fn new(cluster: u32, node: NodeId, commit: Seq) -> CommitFile {
+    /// `node` of `cluster` knew everything up to `commit` committed, in a
+    /// log of `epoch` (0: not known).
+    pub fn new(cluster: u32, node: NodeId, commit: Seq, epoch: Epoch) -> CommitFile {
+        let epoch = epoch.get();
         let mut file = CommitFile {
             magic: COMMIT_MAGIC.into(),
             version: SIDE_VERSION.into(),
-            reserved: 0.into(),
+            epoch_high: ((epoch >> 48) as u16).into(),
             cluster: cluster.into(),
             node: node.0.into(),
-            reserved2: 0.into(),
+            epoch_mid: ((epoch >> 32) as u16).into(),
             commit: commit.get().into(),
-            reserved3: 0.into(),
+            epoch_low: (epoch as u32).into(),
             crc: 0.into(),
         };
         file.crc = side_file_crc(file.as_bytes()).into();
         file
+    }
+
+    /// The epoch of the log the commit was learned in (0: not known).
+    pub fn epoch(&self) -> Epoch {
+        let (high, mid, low) =
+            (u64::from(self.epoch_high.get()), u64::from(self.epoch_mid.get()), self.epoch_low.get());
+        Epoch((high << 48) | (mid << 32) | u64::from(low))
     }
 
     /// The commit file in `bytes`, if it is exactly one with the right
@@ -377,6 +391,9 @@ impl CommitFile {
     pub fn parse(bytes: &[u8]) -> Result<&CommitFile, HeaderError> {
         let file = CommitFile::ref_from_bytes(bytes).map_err(|_| HeaderError::Short)?;
         side_file_checks(bytes, (file.magic.get(), COMMIT_MAGIC), file.version.get(), file.crc.get())?;
+        if file.epoch() > Epoch::MAX {
+            return Err(HeaderError::Field("epoch"));
+        }
         Ok(file)
     }
 }

@@ -84,11 +84,15 @@ pub type Side<T> = Result<(u32, u16, T), HeaderError>;
 /// and the shape of the cluster it was written in (0: unknown).
 pub type ClaimSide = Side<(Epoch, bool, Epoch, u32)>;
 
+/// The commit file, as [`side_files`] reads it: the commit, and the epoch
+/// of the log it was learned in (0: not kept).
+pub type CommitSide = Side<(Seq, Epoch)>;
+
 /// The files beside the segments (DESIGN §8), as read: a member's `claim`
 /// (the epoch its log follows, whether the journal holds that leader's
 /// starting log, and the epoch it promised) and a node's `commit`;
 /// `None` where there is no such file.
-pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<Side<Seq>>), JournalError> {
+pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<CommitSide>), JournalError> {
     let read = |name: &str| match std::fs::read(dir.join(name)) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -100,8 +104,9 @@ pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<Side<Seq>>), 
             (c.cluster.get(), c.node.get(), (Epoch(c.epoch.get()), c.whole == 1, Epoch(promised), c.shape()))
         })
     });
-    let commit = read("commit")?
-        .map(|bytes| CommitFile::parse(&bytes).map(|c| (c.cluster.get(), c.node.get(), Seq(c.commit.get()))));
+    let commit = read("commit")?.map(|bytes| {
+        CommitFile::parse(&bytes).map(|c| (c.cluster.get(), c.node.get(), (Seq(c.commit.get()), c.epoch())))
+    });
     Ok((claim, commit))
 }
 

@@ -342,9 +342,14 @@ pub struct Recovery {
     pub commit_file_damaged: Option<PathBuf>,
     /// What the commit file says is committed, when that is past the last
     /// record: committed records are gone (a follower fetches them again;
-    /// a leader's log must hold them). The commit taken stops at the last
+    /// a leader's log must hold them), or a follower's truncation dropped
+    /// them before the next log's records were durable (see
+    /// [`Journal::truncate_knowing`]). The commit taken stops at the last
     /// record.
     pub commit_file_beyond: Option<Seq>,
+    /// The epoch of the log the commit file's commit was learned in (0:
+    /// none, or a file written before it was kept).
+    pub commit_file_epoch: Epoch,
 }
 
 impl Recovery {
@@ -428,6 +433,8 @@ pub struct Journal {
     /// The highest commit the commit file said (read at open, or written):
     /// a truncation rewrites the file with no less.
     commit_filed: Seq,
+    /// The epoch the commit file gives with it.
+    commit_epoch: Epoch,
     /// Counts truncations: a [`ReadPos`] of an older one may point into
     /// records written since.
     generation: u64,
@@ -545,6 +552,7 @@ impl Journal {
             durable: Seq::ZERO,
             committed: Seq::ZERO,
             commit_filed: Seq::ZERO,
+            commit_epoch: Epoch::ZERO,
             generation: 1,
             untrusted: Vec::new(),
             retention: Ok(()),
@@ -604,11 +612,12 @@ impl Journal {
         }
         journal.committed = recovery.commit;
         // Never past the last record kept (the rest is fetched again).
-        if let Some(commit) = commit_file {
+        if let Some((commit, epoch)) = commit_file {
             let last = recovery.range.map_or(Seq::ZERO, |(_, last)| last);
             recovery.commit = recovery.commit.max(commit.min(last));
             recovery.commit_file_beyond = (commit > last).then_some(commit);
-            journal.commit_filed = commit;
+            recovery.commit_file_epoch = epoch;
+            (journal.commit_filed, journal.commit_epoch) = (commit, epoch);
         }
         if let Some((epoch, whole, promised)) = restamp {
             journal.write_claim(epoch, whole, promised)?;
@@ -782,11 +791,11 @@ impl Journal {
         self.options.dir.join("commit")
     }
 
-    /// The commit file's commit: `None` if there is none, or it is torn
+    /// The commit file's commit and its epoch: `None` if there is none, or it is torn
     /// or damaged (it only ever adds to what the records say: noted in
     /// `recovery`); one of another cluster or node is refused, as a segment
     /// would be.
-    fn read_commit(&self, recovery: &mut Recovery) -> Result<Option<Seq>, JournalError> {
+    fn read_commit(&self, recovery: &mut Recovery) -> Result<Option<(Seq, Epoch)>, JournalError> {
         let path = self.commit_path();
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -798,13 +807,14 @@ impl Journal {
             return Ok(None);
         };
         self.owned(&path, file.cluster.get(), file.node.get())?;
-        Ok(Some(Seq(file.commit.get())))
+        Ok(Some((Seq(file.commit.get()), file.epoch())))
     }
 
     /// Records that everything up to `commit` is committed (any node's,
-    /// DESIGN §8), when no record it wrote says so: rewritten in place in
-    /// the page cache, not synced (see [`CommitFile`]).
-    pub fn write_commit(&mut self, commit: Seq) -> Result<(), JournalError> {
+    /// DESIGN §8), learned in a log of `epoch` (0: not known), when no
+    /// record it wrote says so: rewritten in place in the page cache, not
+    /// synced (see [`CommitFile`]).
+    pub fn write_commit(&mut self, commit: Seq, epoch: Epoch) -> Result<(), JournalError> {
         let path = self.commit_path();
         let io = |e| JournalError::Io(path.clone(), e);
         if self.commit_file.is_none() {
@@ -817,9 +827,13 @@ impl Journal {
             self.commit_file = Some(file);
         }
         let file = self.commit_file.as_ref().expect("opened");
-        // A truncation writes this again: never less than the file said.
-        self.commit_filed = self.commit_filed.max(commit);
-        let record = CommitFile::new(self.options.cluster, self.options.node, commit);
+        // Never less than the file said: a resumed node knows only what its
+        // records hold until it has them again (only a truncation takes
+        // back what the records it drops said).
+        if commit > self.commit_filed {
+            (self.commit_filed, self.commit_epoch) = (commit, epoch);
+        }
+        let record = CommitFile::new(self.options.cluster, self.options.node, self.commit_filed, self.commit_epoch);
         file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)
     }
 
@@ -1100,6 +1114,17 @@ impl Journal {
     /// deleted, and the bytes in the segment that holds `last` are zeroed
     /// and synced, so recovery never mistakes them for records.
     pub fn truncate(&mut self, last: Seq) -> Result<(), JournalError> {
+        self.truncate_knowing(last, (Seq::ZERO, Epoch::ZERO))
+    }
+
+    /// [`truncate`](Self::truncate), the commit file then saying at least
+    /// `known.0`, though past `last`, learned in the log of epoch `known.1`:
+    /// what the node still knows committed of the records it drops, which
+    /// the log it takes reaches (a follower of a sequencer). Recovery
+    /// reports it as [`Recovery::commit_file_beyond`] until records reach
+    /// it again; without it, a power loss (or a crash) before the next
+    /// log's records are durable would leave the journal knowing only `last`.
+    pub fn truncate_knowing(&mut self, last: Seq, known: (Seq, Epoch)) -> Result<(), JournalError> {
         self.generation += 1;
         self.write_pending()?;
         let mut removed = !self.untrusted.is_empty();
@@ -1116,10 +1141,39 @@ impl Journal {
             // back beside the records written in their place.
             sync_dir(&self.options.dir)?;
         }
-        let Some(segment) = self.segments.last_mut() else {
-            (self.next, self.durable) = (Seq::ZERO, Seq::ZERO);
-            return Ok(());
-        };
+        match self.segments.last_mut() {
+            Some(_) => self.cut_newest(last)?,
+            None => (self.next, self.durable) = (Seq::ZERO, Seq::ZERO),
+        }
+        // The records dropped may have been all that said how far the
+        // commit reached, and retention may have gone by it: the commit
+        // file says it now, synced at `batch`, or after a power loss the
+        // records left would show a hole above their commit.
+        // A commit past `last` came with records of another log (a member
+        // that took a new leader's, then stood with its own again): it
+        // goes with them, from what retention keeps and from the file.
+        let committed = self.committed.max(self.commit_filed).min(last);
+        let (known, epoch) = known;
+        let filed = committed.max(known);
+        if filed > Seq::ZERO || self.commit_filed > Seq::ZERO {
+            // Its epoch, where what is known is what the file keeps.
+            let epoch = if known >= committed { epoch } else { self.commit_epoch };
+            (self.commit_filed, self.commit_epoch) = (filed, epoch);
+            self.write_commit(filed, epoch)?;
+            if self.options.sync == SyncLevel::Batch
+                && let Some(file) = &self.commit_file
+            {
+                file.sync_data().map_err(|e| JournalError::Io(self.commit_path(), e))?;
+            }
+        }
+        (self.committed, self.commit_filed) = (committed, filed);
+        Ok(())
+    }
+
+    /// Drops the records after `last` from the newest segment, which holds
+    /// `last` (see [`truncate_knowing`](Self::truncate_knowing)).
+    fn cut_newest(&mut self, last: Seq) -> Result<(), JournalError> {
+        let segment = self.segments.last_mut().expect("a segment");
         let io = |e| JournalError::Io(segment.path.clone(), e);
         if segment.end > last.next() || segment.dirty > segment.len {
             let cut = match segment.end > last.next() {
@@ -1143,23 +1197,6 @@ impl Journal {
         }
         self.next = segment.end;
         self.durable = self.durable.min(segment.end.prev());
-        // The records dropped may have been all that said how far the
-        // commit reached, and retention may have gone by it: the commit
-        // file says it now, synced at `batch`, or after a power loss the
-        // records left would show a hole above their commit.
-        // A commit past `last` came with records of another log (a member
-        // that took a new leader's, then stood with its own again): it
-        // goes with them, from what retention keeps and from the file.
-        let committed = self.committed.max(self.commit_filed).min(last);
-        if committed > Seq::ZERO || self.commit_filed > Seq::ZERO {
-            self.write_commit(committed)?;
-            if self.options.sync == SyncLevel::Batch
-                && let Some(file) = &self.commit_file
-            {
-                file.sync_data().map_err(|e| JournalError::Io(self.commit_path(), e))?;
-            }
-        }
-        (self.committed, self.commit_filed) = (committed, committed);
         Ok(())
     }
 
@@ -2255,11 +2292,11 @@ mod tests {
         let dir = temp_dir("commit");
         let (mut journal, _) = Journal::open(options(&dir)).unwrap();
         write(&mut journal, 1..=10);
-        journal.write_commit(Seq(10)).unwrap();
+        journal.write_commit(Seq(10), Epoch(3)).unwrap();
         drop(journal);
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.commit, Seq(10), "the records said 9");
-        journal.write_commit(Seq(40)).unwrap();
+        journal.write_commit(Seq(40), Epoch(3)).unwrap();
         drop(journal);
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.commit, Seq(10), "never past the last record");
@@ -2274,7 +2311,7 @@ mod tests {
         fs::create_dir_all(&alone).unwrap();
         fs::copy(&path, alone.join("commit")).unwrap();
         let (mut journal, _) = Journal::open(options(&alone)).unwrap();
-        journal.write_commit(Seq(10)).unwrap();
+        journal.write_commit(Seq(10), Epoch(3)).unwrap();
         drop(journal);
         let other = JournalOptions { node: NodeId(4), ..options(&alone) };
         let error = Journal::open(other).unwrap_err().to_string();
@@ -2501,7 +2538,7 @@ mod tests {
         journal.flush().unwrap();
         assert_eq!(journal.first(), Seq(1), "the segment of 1..=50 holds records past the commit too");
         // A commit file is not synced: a power loss can take it.
-        journal.write_commit(Seq(390)).unwrap();
+        journal.write_commit(Seq(390), Epoch(3)).unwrap();
         journal.append(Epoch(3), Seq(50), &event(401)).unwrap();
         journal.flush().unwrap();
         assert_eq!(journal.first(), Seq(1), "what only the commit file says committed is kept");
@@ -2606,7 +2643,7 @@ mod tests {
         for seq in 31..=150 {
             journal.append(Epoch(4), Seq(149), &event(seq)).unwrap();
         }
-        journal.write_commit(Seq(149)).unwrap();
+        journal.write_commit(Seq(149), Epoch(3)).unwrap();
         journal.truncate(Seq(30)).unwrap();
         for seq in 31..=150 {
             journal.append(Epoch(3), Seq(30), &event(seq)).unwrap();
@@ -2632,7 +2669,7 @@ mod tests {
             journal.append(Epoch(3), Seq(seq.min(96) - 1), &event(seq)).unwrap();
         }
         journal.flush().unwrap();
-        journal.write_commit(Seq(100)).unwrap();
+        journal.write_commit(Seq(100), Epoch(3)).unwrap();
         journal.truncate(Seq(100)).unwrap();
         drop(journal);
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
@@ -2714,7 +2751,7 @@ mod tests {
         let end = size_of::<SegmentHeader>() + 5 * journal_len(event(1).len());
         bytes[end..end + 20].fill(0xAB);
         fs::write(&segment, &bytes).unwrap();
-        let foreign = CommitFile::new(5, NodeId(3), Seq(4));
+        let foreign = CommitFile::new(5, NodeId(3), Seq(4), Epoch(3));
         fs::write(dir.join("commit"), foreign.as_bytes()).unwrap();
         let error = Journal::open(options(&dir)).unwrap_err();
         assert!(matches!(error, JournalError::Foreign { node: 3, .. }), "{error}");
@@ -2753,6 +2790,34 @@ mod tests {
         }
         let claim = ClaimFile::new(5, NodeId(2), Epoch(1 << 48), true, Epoch(1 << 48), 0);
         assert!(ClaimFile::parse(claim.as_bytes()).is_ok());
+    }
+
+    /// Two reviews: a follower taking a resumed sequencer's log truncates
+    /// its journal to the commit it was told, though it knew more (it had
+    /// inferred it): the commit file, synced, said only the told commit
+    /// until the new log's records were durable, and a power loss between
+    /// left it knowing less. It says what the follower knows, past the
+    /// records left, and a later write of less (the follower resumed on it
+    /// knows only what its records hold until it has them again) keeps it.
+    #[test]
+    fn a_truncation_keeps_in_the_commit_file_what_the_node_knows_past_it() {
+        let dir = temp_dir("truncate-knowing");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        for seq in 1..=110 {
+            journal.append(Epoch(3), Seq(seq.min(91) - 1), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.truncate_knowing(Seq(90), (Seq(105), Epoch(4))).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(*seqs(&journal).last().unwrap(), 90);
+        assert_eq!((recovery.commit, recovery.commit_file_beyond), (Seq(90), Some(Seq(105))));
+        assert_eq!(recovery.commit_file_epoch, Epoch(4), "the epoch of the log it takes");
+        journal.write_commit(Seq(90), Epoch(4)).unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.commit_file_beyond, recovery.commit_file_epoch), (Some(Seq(105)), Epoch(4)));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -495,13 +495,19 @@ impl FollowerNode {
         }
         let config = tuning.core(config);
         let (follower, journal, recovery) = match opened {
-            Some((journal, recovery)) if recovery.range.is_some() => {
+            Some((journal, recovery)) if recovery.range.is_some() || recovery.commit_file_beyond.is_some() => {
                 // What it held past the commit it knew may not be in the
                 // leader's log: it goes once a leader is followed, and is
                 // fetched again if it is; a sequencer refused leaves it.
                 let mut follower = Follower::resume(config, id, driver.now(), recovery.commit, recovery.last_epoch)?;
                 if let Some((_, last)) = recovery.range {
                     follower.keep_journal_tail(last);
+                }
+                // Committed past its records (they went in a truncation
+                // whose next records a power loss took, or were removed):
+                // taken again only from a log that reaches it.
+                if let Some(commit) = recovery.commit_file_beyond {
+                    follower.knows_committed(commit, recovery.commit_file_epoch);
                 }
                 (follower, Some(journal), Some(recovery))
             }
@@ -1313,7 +1319,7 @@ mod tests {
             }
             journal.flush().unwrap();
             if case == "commit" {
-                journal.write_commit(Seq(9)).unwrap();
+                journal.write_commit(Seq(9), Epoch(1)).unwrap();
             }
             drop(journal);
             let segment = std::fs::read_dir(&options.dir)

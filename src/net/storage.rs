@@ -24,6 +24,15 @@ pub(super) trait Durable {
     fn poll_truncate(&mut self) -> Option<Seq> {
         None
     }
+    /// What it still knows committed past a truncation, for the commit
+    /// file to keep (a follower of a sequencer's; see
+    /// [`Follower::known_committed`]).
+    fn known_committed(&self) -> Seq {
+        Seq::ZERO
+    }
+    /// The epoch of the log it leads or follows (0: none yet), kept with
+    /// the commit it learned there.
+    fn log_epoch(&self) -> Epoch;
     /// What the journal may claim after a restart (a member's, with failover).
     fn journal_claim(&self) -> Option<JournalClaim> {
         None
@@ -77,6 +86,9 @@ impl Durable for Leader {
     fn poll_append(&mut self) -> Option<Append<'_>> {
         Leader::poll_append(self)
     }
+    fn log_epoch(&self) -> Epoch {
+        self.epoch()
+    }
     fn stop_commit(&self) -> Seq {
         Leader::journal_commit(self)
     }
@@ -108,6 +120,12 @@ impl Durable for Member {
     }
     fn poll_truncate(&mut self) -> Option<Seq> {
         Member::poll_truncate(self)
+    }
+    fn known_committed(&self) -> Seq {
+        Member::known_committed(self)
+    }
+    fn log_epoch(&self) -> Epoch {
+        self.epoch()
     }
     fn journal_claim(&self) -> Option<JournalClaim> {
         Member::journal_claim(self)
@@ -151,6 +169,12 @@ impl Durable for Follower {
     }
     fn poll_truncate(&mut self) -> Option<Seq> {
         Follower::poll_truncate(self)
+    }
+    fn known_committed(&self) -> Seq {
+        Follower::known_committed(self)
+    }
+    fn log_epoch(&self) -> Epoch {
+        self.epoch()
     }
     fn journal_commit(&self) -> Seq {
         Follower::journal_commit(self)
@@ -337,7 +361,10 @@ pub(super) fn open(
 /// the rest of its own cleared), to be fetched again from the leader.
 pub(super) fn drop_damaged(journal: &mut Journal, recovery: &Recovery) -> Result<(), NetError> {
     if recovery.damaged() {
-        journal.truncate(recovery.range.map_or(Seq::ZERO, |(_, last)| last)).map_err(NetError::Journal)?;
+        // What its commit file knew past the records kept stays known.
+        let known = (recovery.commit_file_beyond.unwrap_or(Seq::ZERO), recovery.commit_file_epoch);
+        let last = recovery.range.map_or(Seq::ZERO, |(_, last)| last);
+        journal.truncate_knowing(last, known).map_err(NetError::Journal)?;
     }
     Ok(())
 }
@@ -677,9 +704,12 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         if result.is_ok()
             && let Some(last) = truncation
         {
-            result = journal.truncate(last);
+            // What it knows committed stays in the commit file: the next
+            // log's records say it only once they are durable.
+            let known = self.machine.known_committed();
+            result = journal.truncate_knowing(last, (known, self.machine.log_epoch()));
             // A commit past `last` went with the records of another log.
-            self.commit_kept = self.commit_kept.min(last);
+            self.commit_kept = self.commit_kept.min(last).max(known);
         }
         while result.is_ok()
             && let Some(append) = self.machine.poll_append()
@@ -697,7 +727,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         let known = self.machine.journal_commit();
         if result.is_ok() && known > self.commit_kept {
             self.commit_kept = known;
-            result = journal.write_commit(known);
+            result = journal.write_commit(known, self.machine.log_epoch());
         }
         if result.is_ok() && !journal.syncs() {
             result = self.sync();
@@ -713,7 +743,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         let known = self.machine.stop_commit();
         if known > self.commit_kept {
             self.commit_kept = known;
-            if let Err(error) = journal.write_commit(known) {
+            if let Err(error) = journal.write_commit(known, self.machine.log_epoch()) {
                 self.fail(now, error);
             }
         }
@@ -793,7 +823,7 @@ mod tests {
         journal.flush().unwrap();
         journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
         for (commit, whole) in [(Seq(3), true), (Seq(9), false)] {
-            journal.write_commit(commit).unwrap();
+            journal.write_commit(commit, Epoch(4)).unwrap();
             drop(journal);
             let recovery;
             (journal, recovery) = Journal::open(options.clone()).unwrap();
@@ -893,6 +923,9 @@ mod tests {
         }
         fn journal_commit(&self) -> Seq {
             self.commit
+        }
+        fn log_epoch(&self) -> Epoch {
+            Epoch(1)
         }
         fn leads(&self) -> bool {
             self.leads

@@ -61,6 +61,7 @@ impl<'a> Sim<'a> {
                 claim: None,
                 commit_file: None,
                 commit_synced: None,
+                file_synced: None,
                 told_lost: Vec::new(),
             });
         }
@@ -398,12 +399,17 @@ impl<'a> Sim<'a> {
             let committed = records.max().unwrap_or(0).max(slot.commit_synced.unwrap_or(0)).min(last.get());
             slot.disk.retain(|&seq, _| seq <= last.get());
             slot.unsynced.retain(|&(_, (seq, ..))| seq <= last.get());
-            // A commit past `last` goes with the records of another log.
-            let filed = committed > 0 || slot.commit_file.is_some();
-            if filed && syncs {
-                (slot.commit_file, slot.commit_synced) = (Some(committed), Some(committed));
-            } else if filed {
-                slot.commit_file = Some(committed);
+            // A commit past `last` goes with the records of another log;
+            // what a follower of a sequencer knows committed stays, with
+            // the epoch of the log it takes.
+            let (known, epoch) = (node.member().known_committed().get(), node.member().epoch());
+            let kept_epoch = slot.commit_file.map_or(Epoch::ZERO, |c| c.1);
+            let file = (committed.max(known), if known >= committed { epoch } else { kept_epoch });
+            if committed > 0 || known > 0 || slot.commit_file.is_some() {
+                slot.commit_file = Some(file);
+                if syncs {
+                    (slot.commit_synced, slot.file_synced) = (Some(committed), Some(file));
+                }
             }
         }
         if let Some((claim, last)) = whole_too_soon {
@@ -418,8 +424,8 @@ impl<'a> Sim<'a> {
             slot.unsynced.push((turn, (h.seq.get(), append.commit.get(), append.epoch, event.record.to_vec())));
         }
         // What it knows committed past its records, as its driver keeps it.
-        let known = node.turn_commit().get();
-        slot.keep_commit(known);
+        let (known, epoch) = (node.turn_commit().get(), node.member().epoch());
+        slot.keep_commit(known, epoch);
         if !written.is_empty() {
             slot.write_turns = turn;
             self.paths.journaled += written.len() as u64;

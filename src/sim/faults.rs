@@ -316,12 +316,12 @@ impl Sim<'_> {
         let slot = &mut self.nodes[i];
         slot.paused_until = None;
         if down == Down::Stopped {
-            slot.keep_commit(node.stop_commit().get());
+            slot.keep_commit(node.stop_commit().get(), node.member().epoch());
         }
         let unsynced = std::mem::take(&mut slot.unsynced);
         if down == Down::Power {
             if !self.stop_rng.chance(0.5) {
-                slot.commit_file = slot.commit_synced;
+                slot.commit_file = slot.file_synced;
             }
         } else {
             self.paths.kept_by_kills += unsynced.len() as u64;
@@ -351,22 +351,26 @@ impl Sim<'_> {
         let disk = &mut self.nodes[i].disk;
         let mut commit = disk.iter().map(|(&seq, &(commit, ..))| commit.min(seq)).max().unwrap_or(0);
         // The commit file adds to what the records say, never past the
-        // last record kept (as the journal's recovery reads it).
-        if let (Some(file), Some(&last)) = (commit_file, disk.keys().next_back())
+        // last record kept (as the journal's recovery reads it); what it
+        // says past that, a follower of a sequencer knows too.
+        let last = disk.keys().next_back().copied().unwrap_or(0);
+        if let Some((file, _)) = commit_file
             && file.min(last) > commit
         {
             commit = file.min(last);
             self.paths.commit_file += 1;
         }
+        let beyond = commit_file.filter(|&(file, _)| file > last);
         let id = NodeId(i as u16);
         let failover = self.config.failover_on();
         let leads = id == config.leader && !failover;
         let member = if failover {
             // A member resumes all it holds, trusted as far as its claim
             // says, and not whole once its commit file passes its records.
-            let beyond = commit_file.is_some_and(|file| file > disk.keys().next_back().copied().unwrap_or(0));
-            let claim = claim.map(|c| crate::core::JournalClaim { whole: c.whole && !beyond, ..c });
-            if beyond && let Some(c) = claim {
+            let claim = claim.map(|c| crate::core::JournalClaim { whole: c.whole && beyond.is_none(), ..c });
+            if beyond.is_some()
+                && let Some(c) = claim
+            {
                 self.nodes[i].claim = Some(c.as_kept());
             }
             let disk = &self.nodes[i].disk;
@@ -391,8 +395,13 @@ impl Sim<'_> {
             let log_epoch = disk.values().next_back().map_or(Epoch::ZERO, |&(_, epoch, _)| epoch);
             let log = disk.values().map(|(_, _, record)| crate::wire::EventRef::split(record).expect("a record").0);
             let range = (crate::core::Seq(first), crate::core::Seq(commit));
-            crate::core::Member::resume(config, id, self.now, range, log_epoch, log)
-                .expect("the simulator's config is valid")
+            let mut member = crate::core::Member::resume(config, id, self.now, range, log_epoch, log)
+                .expect("the simulator's config is valid");
+            if let Some((file, epoch)) = beyond.filter(|_| !leads) {
+                member.knows_committed(crate::core::Seq(file), epoch);
+                self.paths.commit_file += 1;
+            }
+            member
         };
         let first = self.nodes[i].disk.keys().next().copied().unwrap_or(1);
         let incarnation = self.nodes[i].incarnation;

@@ -72,11 +72,16 @@ struct NodeSlot {
     /// follower (or a member at a clean stop) knew committed past its
     /// records. Rewritten in place and never synced: a crash of the process
     /// keeps it, a loss of the power may take it.
-    commit_file: Option<u64>,
-    /// What the commit file said when last synced (at a truncation, as
-    /// the journal does at `batch`): a loss of the power takes it back
-    /// to this.
+    /// With the epoch of the log it was learned in.
+    commit_file: Option<(u64, Epoch)>,
+    /// What a truncation synced of what the records it dropped said (as
+    /// the journal does at `batch`), capped at the records kept: what
+    /// retention counts committed.
     commit_synced: Option<u64>,
+    /// What the commit file said when last synced (at a truncation, with
+    /// what a follower of a sequencer knows past its records): a loss of
+    /// the power takes it back to this.
+    file_synced: Option<(u64, Epoch)>,
     /// Every range an UNRECOVERABLE that reached it named, in any of its
     /// lives (a journal keeps the holes it was told of), merged: it may
     /// report lost only what lies within them.
@@ -108,9 +113,9 @@ impl NodeSlot {
 
     /// Its driver writes what it knows committed to the commit file, when
     /// that is more than the file says.
-    fn keep_commit(&mut self, known: u64) {
-        if known > self.commit_file.unwrap_or(0) {
-            self.commit_file = Some(known);
+    fn keep_commit(&mut self, known: u64, epoch: Epoch) {
+        if known > self.commit_file.map_or(0, |c| c.0) {
+            self.commit_file = Some((known, epoch));
         }
     }
 }

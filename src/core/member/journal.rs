@@ -150,6 +150,23 @@ impl Member {
         }
     }
 
+    /// With a journal, without failover, following: what it knows
+    /// committed (see [`Follower::known_committed`]).
+    pub fn known_committed(&self) -> Seq {
+        match &self.role {
+            Role::Leader(_) => Seq::ZERO,
+            Role::Follower(follower) => follower.known_committed(),
+        }
+    }
+
+    /// A follower of a sequencer resumed from a journal whose commit file
+    /// says more than its records (see [`Follower::knows_committed`]).
+    pub fn knows_committed(&mut self, commit: Seq, epoch: Epoch) {
+        if let Role::Follower(follower) = &mut self.role {
+            follower.knows_committed(commit, epoch);
+        }
+    }
+
     /// With a journal: what its role knows committed of what it appended
     /// (see [`Leader::journal_commit`], [`Follower::journal_commit`]).
     pub fn journal_commit(&self) -> Seq {
