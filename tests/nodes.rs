@@ -373,6 +373,11 @@ fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
     let said = |l: &str| l.contains("this node acknowledges nothing more").then(|| l.to_string());
     let line = cluster.leader.wait_for(Duration::from_secs(5), said);
     assert!(line.starts_with("error: journal segment ") && line.contains(".journal"), "names the file: {line}");
+    // An operator's trial: it went on to blame its followers, which hold
+    // all it may send, for acknowledging nothing new.
+    std::thread::sleep(Duration::from_secs(3));
+    let blamed = cluster.leader.output().into_iter().find(|l| l.contains("acknowledged nothing new"));
+    assert_eq!(blamed, None);
     // The segment it could not make is not left to stop the next start.
     let dir = cluster.out.join("journal").join("node-0");
     let left: Vec<_> =
@@ -560,6 +565,11 @@ fn a_tail_goes_on_through_a_sequencer_restarted_on_its_journal() {
     assert_eq!(tail.wait(Duration::from_secs(30)), 0, "{:?}", tail.output());
     let digest = tail.line("digest: ");
     assert!(digest.starts_with("seq 1..=6000 events 6000 lost 0 "), "{digest}");
+    // An operator's trial: the followers went on saying nothing of it.
+    for follower in &mut cluster.followers {
+        let said = |l: &str| l.contains(": follows the sequencer's new epoch ").then_some(());
+        follower.wait_for(Duration::from_secs(10), said);
+    }
 }
 
 /// A sequencer started again without its journal while its followers kept

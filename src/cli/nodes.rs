@@ -483,7 +483,12 @@ impl AckWatch {
         self.nak_sources(leader);
         self.gone(leader);
         let held = leader.held();
-        let newest = leader.seq_next().prev().get();
+        // What it may send: after its journal failed, no more than that
+        // made durable (the rest waits, and is no follower's to hold).
+        let newest = match leader.is_journal_failed() {
+            true => leader.seq_next().prev().get().min(leader.seq_durable().get()),
+            false => leader.seq_next().prev().get(),
+        };
         self.followers.resize(held.len(), Watched::default());
         let at = super::args::clock_time();
         let own = leader.config().durability();
@@ -1110,6 +1115,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         };
     let too_long = Cell::new(None);
     let older_said = Cell::new(false);
+    let epoch_seen = Cell::new(seqcast::core::Epoch::ZERO);
     let result = node.run(
         &|| net::stop_requested() || restarted.get().is_some() || too_long.get().is_some(),
         |event| match event {
@@ -1130,6 +1136,16 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost, s.events_asked_of_members > 0);
             }
             reject_watch.tick(&format!("follower {id}"), follower.rejects(), driver);
+            // A sequencer restarted in a new epoch on its journal: followed
+            // on, which its status line alone would not say.
+            let (epoch, was) = (follower.epoch(), epoch_seen.replace(follower.epoch()));
+            if epoch != was && was != seqcast::core::Epoch::ZERO && epoch != seqcast::core::Epoch::ZERO {
+                eprintln!(
+                    "{} follower {id}: follows the sequencer's new epoch {epoch} (it was {was}): it restarted and \
+                     resumed its log, which reaches all this follower knew committed",
+                    super::args::clock_time()
+                );
+            }
             if let Some((older, journal)) = follower.older_refused().filter(|_| !older_said.get()) {
                 older_said.set(true);
                 eprintln!(

@@ -213,7 +213,8 @@ impl core::fmt::Display for JournalError {
             JournalError::Foreign { path, cluster, node, mine: (my_cluster, my_node) } => write!(
                 f,
                 "journal file {} belongs to cluster {cluster}, node {node}, not to this one (cluster {my_cluster}, \
-                 node {my_node}); left untouched",
+                 node {my_node}); left untouched. A journal copied from another node? Move it aside; `seqcast \
+                 journal copy FROM TO` makes this node a journal of another's records",
                 path.display()
             ),
             JournalError::Misnamed { path, first } => write!(
