@@ -309,6 +309,13 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         ),
         None => {}
     }
+    if r.leader_restarted.is_some() && r.unconfirmed > 0 {
+        // An operator's trial: nothing said how to settle them.
+        println!(
+            "to settle them: every event in the log names its client and request, and `seqcast tail --cluster FILE \
+             --from SEQ --format json` (or `seqcast journal dump` of a node's journal) shows which were committed"
+        );
+    }
     if r.redirects > 0 {
         match r.epoch {
             0 => println!("failover: clients turned to another member {} times, and heard no leader", r.redirects),
