@@ -291,7 +291,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     // it, and renumbered them), and kept a claim or commit file already in
     // the target, which a member took for the copy's.
     let gone = seqcast::journal::format::CommitFile::new(
-        9,
+        config.cluster_id,
         seqcast::core::NodeId(2),
         seqcast::core::Seq(5),
         seqcast::core::Epoch(1),

@@ -312,7 +312,11 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             _ => {}
         }
         damaged |= report.end != End::Clean;
-        damaged |= report.range.is_none() && index + 1 < reports.len();
+        if report.range.is_none() && index + 1 < reports.len() && !report.unfinished {
+            // As a node reads it: damage where its first record should be.
+            damaged = true;
+            kept.get_or_insert(before);
+        }
         before = report.range.map(|r| r.1).or(before);
     }
     // The files beside the segments, before the summary (the last lines).
@@ -524,9 +528,10 @@ fn segment_line(report: &SegmentReport, writing: Option<usize>, newest: bool) ->
             "ends clean, holding no record (a node removes it when it next starts)".to_string()
         }
         // No journal leaves one (a roll writes its first record after the header).
-        End::Clean if report.range.is_none() => {
-            "HOLDS NO RECORD, though a later segment follows: a node refuses to start on it (move it out)".to_string()
-        }
+        End::Clean if report.range.is_none() => "HOLDS NO RECORD, though a later segment follows (its records lost \
+                                                  with the power at --sync none, or made by hand): nothing from here \
+                                                  on is trusted"
+            .to_string(),
         End::Clean => "ends clean".to_string(),
         End::Torn { offset } => format!("TORN TAIL at byte {offset} (cleared when the node next starts)"),
         End::Corrupt { offset, seq } => {
@@ -644,7 +649,10 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     // they hold is committed records gone, which a sequencer on the copy
     // must refuse as it would the source.
     let commit_file = match journal::side_files(from)?.1 {
-        Some(Ok((_, _, (commit, epoch)))) => Some((commit, epoch)),
+        // Another node's, misplaced there, is the source's own business.
+        Some(Ok((cluster, node, (commit, epoch)))) if (cluster, node) == (source.cluster, source.node) => {
+            Some((commit, epoch))
+        }
         _ => None,
     };
     let options = JournalOptions {

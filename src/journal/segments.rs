@@ -181,10 +181,6 @@ pub enum JournalError {
         /// The shape its claim was kept in, if it has one.
         kept: Option<u32>,
     },
-    /// A segment with a header and no record that is not the newest: no
-    /// journal leaves one (a roll writes its first record right after the
-    /// header). Left as it is.
-    Empty(PathBuf),
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -223,12 +219,6 @@ impl core::fmt::Display for JournalError {
                  (renamed, or copied under another name? its name is {}); left untouched",
                 path.display(),
                 segment_name(*first)
-            ),
-            JournalError::Empty(path) => write!(
-                f,
-                "journal segment {} holds no record, though a later segment follows it: no node writes that \
-                 (copied in, or made by hand?); left untouched: move it out of the directory",
-                path.display()
             ),
             JournalError::Overlap { path, expected, found } => write!(
                 f,
@@ -436,6 +426,9 @@ pub struct Journal {
     commit_filed: Seq,
     /// The epoch the commit file gives with it.
     commit_epoch: Epoch,
+    /// A test's crash: a truncation stops right after its cut.
+    #[cfg(test)]
+    crash_after_cut: bool,
     /// Counts truncations: a [`ReadPos`] of an older one may point into
     /// records written since.
     generation: u64,
@@ -554,6 +547,8 @@ impl Journal {
             committed: Seq::ZERO,
             commit_filed: Seq::ZERO,
             commit_epoch: Epoch::ZERO,
+            #[cfg(test)]
+            crash_after_cut: false,
             generation: 1,
             untrusted: Vec::new(),
             retention: Ok(()),
@@ -618,7 +613,11 @@ impl Journal {
             recovery.commit = recovery.commit.max(commit.min(last));
             recovery.commit_file_beyond = (commit > last).then_some(commit);
             recovery.commit_file_epoch = epoch;
-            (journal.commit_filed, journal.commit_epoch) = (commit, epoch);
+            // Past the records without its epoch (an older build's file),
+            // it is knowledge no node takes: the next write brings the file
+            // down to the records, as those builds did.
+            let kept = if commit > last && epoch == Epoch::ZERO { last } else { commit };
+            (journal.commit_filed, journal.commit_epoch) = (kept, epoch);
         }
         if let Some((epoch, whole, promised)) = restamp {
             journal.write_claim(epoch, whole, promised)?;
@@ -727,27 +726,13 @@ impl Journal {
         if let Some((seq, payload)) = too_long {
             return Err(JournalError::TooLong { path, seq, payload, record_max });
         }
-        let corrupt = matches!(scanned.end, End::Corrupt { .. });
-        if end == first && !corrupt {
-            if !last {
-                return Err(JournalError::Empty(path));
-            }
-            // The newest segment, its header and no record: a roll that a
-            // crash cut short (the header goes to disk first, the record in
-            // the writes after it). It holds nothing, and says nothing of
-            // where the segments before it end.
-            if let End::Torn { offset } = scanned.end {
-                recovery.torn = Some((path.clone(), offset as u64, scanned.dirty - offset as u64));
-            }
-            fs::remove_file(&path).map_err(io)?;
-            recovery.empty_removed = Some(path);
-            return Ok(());
-        }
+        let empty = end == first && !matches!(scanned.end, End::Corrupt { .. });
+        let after = Seq(header.after.get());
         if let Some(before) = self.segments.last() {
-            if first < before.end {
+            // An empty newest segment is removed below, whatever its name.
+            if first < before.end && !(empty && last) {
                 return Err(JournalError::Overlap { path, expected: before.end, found: first });
             }
-            let after = Seq(header.after.get());
             // Records that follow on leave no room for a file gone, whatever
             // the header says.
             if first > before.end && after != Seq::ZERO && after.next() != before.end {
@@ -757,9 +742,29 @@ impl Journal {
                 self.untrusted.push(path);
                 return Ok(());
             }
-            if first > before.end {
-                recovery.gaps.push((before.end, first));
+        }
+        if empty && last {
+            // The newest segment, its header and no record: a roll that a
+            // crash cut short (the header goes to disk first, the record in
+            // the writes after it). It holds nothing.
+            if let End::Torn { offset } = scanned.end {
+                recovery.torn = Some((path.clone(), offset as u64, scanned.dirty - offset as u64));
             }
+            fs::remove_file(&path).map_err(io)?;
+            recovery.empty_removed = Some(path);
+            return Ok(());
+        }
+        if let Some(before) = self.segments.last()
+            && first > before.end
+        {
+            recovery.gaps.push((before.end, first));
+        }
+        if empty {
+            // Not the newest, and no record: no roll leaves one, but a
+            // power loss at `--sync none` can keep its header and lose its
+            // records (or it was made by hand). Damage where its first
+            // record should be: nothing after it is trusted.
+            recovery.corrupt = Some((path.clone(), first));
         }
         if let Some(epoch) = last_epoch {
             recovery.last_epoch = epoch;
@@ -1126,6 +1131,18 @@ impl Journal {
     /// it again; without it, a power loss (or a crash) before the next
     /// log's records are durable would leave the journal knowing only `last`.
     pub fn truncate_knowing(&mut self, last: Seq, known: (Seq, Epoch)) -> Result<(), JournalError> {
+        // First, what the records about to go say of it goes into the
+        // commit file (synced at `batch`), or a crash or a power loss
+        // between the cut and the file's write below would leave it
+        // knowing neither. No more than they say: until they go, the
+        // file's commit at or below their last is read as theirs.
+        let said = known.0.min(self.committed.max(self.commit_filed));
+        if said > self.commit_filed {
+            self.write_commit(said, known.1)?;
+            if self.options.sync == SyncLevel::Batch {
+                self.sync_commit()?;
+            }
+        }
         self.generation += 1;
         self.write_pending()?;
         let mut removed = !self.untrusted.is_empty();
@@ -1146,6 +1163,10 @@ impl Journal {
             Some(_) => self.cut_newest(last)?,
             None => (self.next, self.durable) = (Seq::ZERO, Seq::ZERO),
         }
+        #[cfg(test)]
+        if self.crash_after_cut {
+            return Err(JournalError::Io(self.commit_path(), io::Error::other("crashed after the cut")));
+        }
         // The records dropped may have been all that said how far the
         // commit reached, and retention may have gone by it: the commit
         // file says it now, synced at `batch`, or after a power loss the
@@ -1161,10 +1182,8 @@ impl Journal {
             let epoch = if known >= committed { epoch } else { self.commit_epoch };
             (self.commit_filed, self.commit_epoch) = (filed, epoch);
             self.write_commit(filed, epoch)?;
-            if self.options.sync == SyncLevel::Batch
-                && let Some(file) = &self.commit_file
-            {
-                file.sync_data().map_err(|e| JournalError::Io(self.commit_path(), e))?;
+            if self.options.sync == SyncLevel::Batch {
+                self.sync_commit()?;
             }
         }
         (self.committed, self.commit_filed) = (committed, filed);
@@ -2703,17 +2722,21 @@ mod tests {
     /// removed) opened as a journal of no record whose next sequence was
     /// 1000. The sequencer's first append failed, it reported 999 durable
     /// of the 0 it had handed out, and sent empty DATA for ever, deaf to
-    /// SIGTERM. No journal writes such a file: it is refused, and the
-    /// directory left as it was.
+    /// SIGTERM. No roll leaves such a segment, but a power loss at `--sync
+    /// none` can keep its header and lose its records (the next review:
+    /// refusing it stopped a follower that could fetch them again): it is
+    /// damage where its first record should be, which a sequencer refuses
+    /// and a follower drops with what follows.
     #[test]
-    fn a_segment_of_no_record_before_another_is_refused_and_nothing_is_touched() {
+    fn a_segment_of_no_record_before_another_is_damage_where_its_first_record_should_be() {
         let dir = temp_dir("empty-middle");
         let empty = header_only(&dir, (1000, 0), 3);
         let newest = header_only(&dir, (2000, 0), 3);
-        let error = Journal::open(options(&dir)).unwrap_err();
-        assert!(matches!(&error, JournalError::Empty(path) if *path == empty), "{error}");
-        assert!(error.to_string().contains("holds no record, though a later segment follows it"), "{error}");
-        assert!(newest.exists(), "the newest, empty too, is left where it is");
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.corrupt, Some((empty, Seq(1000))));
+        assert_eq!(recovery.range, None);
+        assert!(newest.exists(), "the rest is not trusted, and left for the truncation that drops it");
+        drop(journal);
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -2736,6 +2759,18 @@ mod tests {
             assert_eq!((recovery.range, journal.next()), (Some((Seq(1), Seq(30))), Seq(31)), "{first}");
             fs::remove_dir_all(&dir).unwrap();
         }
+        // The next review: one whose header says the journal held 50 when
+        // it began, after segments that end at 30, tells of a file gone
+        // (a sequencer must refuse), empty or not.
+        let dir = temp_dir("empty-newest-gone");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=30);
+        drop(journal);
+        let path = header_only(&dir, (51, 50), 3);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.missing, recovery.empty_removed), (Some((path.clone(), Seq(31), Seq(51))), None));
+        assert!(path.exists());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The same review: a torn tail beside another node's commit file was
@@ -2818,6 +2853,48 @@ mod tests {
         drop(journal);
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!((recovery.commit_file_beyond, recovery.commit_file_epoch), (Some(Seq(105)), Epoch(4)));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A review of the above: the cut synced its zeros before the commit
+    /// file said anything, and a crash between (or a power loss before the
+    /// file's sync) left a follower that had inferred every record it
+    /// dropped knowing only what it kept. What they say goes into the file
+    /// before the cut.
+    #[test]
+    fn a_crash_right_after_a_truncation_cut_leaves_the_commit_the_dropped_records_said() {
+        let dir = temp_dir("truncate-crash");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        for seq in 1..=110 {
+            // As an inferring follower writes them: each committed as far as itself.
+            journal.append(Epoch(3), Seq(seq), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.crash_after_cut = true;
+        assert!(journal.truncate_knowing(Seq(90), (Seq(110), Epoch(4))).is_err());
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(*seqs(&journal).last().unwrap(), 90);
+        assert_eq!((recovery.commit_file_beyond, recovery.commit_file_epoch), (Some(Seq(110)), Epoch(4)));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The same review: a commit file of an older build (no epoch) past
+    /// the records, which no node takes, was never written down again, and
+    /// read later beside another log's records as their commit.
+    #[test]
+    fn a_commit_file_past_the_records_without_an_epoch_comes_down_to_them() {
+        let dir = temp_dir("commit-no-epoch");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=10);
+        drop(journal);
+        fs::write(dir.join("commit"), CommitFile::new(5, NodeId(2), Seq(20), Epoch::ZERO).as_bytes()).unwrap();
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.commit_file_beyond, recovery.commit_file_epoch), (Some(Seq(20)), Epoch::ZERO));
+        journal.write_commit(Seq(5), Epoch(6)).unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.commit_file_beyond, recovery.commit), (None, Seq(10)));
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -361,8 +361,12 @@ pub(super) fn open(
 /// the rest of its own cleared), to be fetched again from the leader.
 pub(super) fn drop_damaged(journal: &mut Journal, recovery: &Recovery) -> Result<(), NetError> {
     if recovery.damaged() {
-        // What its commit file knew past the records kept stays known.
-        let known = (recovery.commit_file_beyond.unwrap_or(Seq::ZERO), recovery.commit_file_epoch);
+        // What its commit file knew past the records kept stays known
+        // (with the epoch it was learned in; without, it is not taken).
+        let known = match recovery.commit_file_epoch {
+            Epoch::ZERO => (Seq::ZERO, Epoch::ZERO),
+            epoch => (recovery.commit_file_beyond.unwrap_or(Seq::ZERO), epoch),
+        };
         let last = recovery.range.map_or(Seq::ZERO, |(_, last)| last);
         journal.truncate_knowing(last, known).map_err(NetError::Journal)?;
     }
