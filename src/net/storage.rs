@@ -431,6 +431,17 @@ pub(super) fn resume_leader(
     Ok(resume.finish(recovery.commit))
 }
 
+/// The epoch a commit it knows is kept with: of the log it leads or
+/// follows, else (following nobody yet: resumed, or a member before an
+/// election) of its journal's last record, which says that commit. Never
+/// 0 while there is one: a file of epoch 0 reads as an older build's.
+fn epoch_of(machine: &impl Durable, journal: &Journal) -> Epoch {
+    match machine.log_epoch() {
+        Epoch::ZERO => journal.last_epoch(),
+        epoch => epoch,
+    }
+}
+
 /// Writes `claim` beside the journal if it differs from what was written.
 fn persist_claim(
     journal: &mut Journal,
@@ -731,7 +742,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         let known = self.machine.journal_commit();
         if result.is_ok() && known > self.commit_kept {
             self.commit_kept = known;
-            result = journal.write_commit(known, self.machine.log_epoch());
+            result = journal.write_commit(known, epoch_of(&self.machine, journal));
         }
         if result.is_ok() && !journal.syncs() {
             result = self.sync();
@@ -747,7 +758,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         let known = self.machine.stop_commit();
         if known > self.commit_kept {
             self.commit_kept = known;
-            if let Err(error) = journal.write_commit(known, self.machine.log_epoch()) {
+            if let Err(error) = journal.write_commit(known, epoch_of(&self.machine, journal)) {
                 self.fail(now, error);
             }
         }
@@ -904,6 +915,8 @@ mod tests {
         /// a member that stands with its old log again).
         truncate: Option<Seq>,
         commit: Seq,
+        /// The epoch of the log it follows (0: none yet).
+        epoch: Epoch,
     }
 
     impl Machine for Role {
@@ -929,7 +942,7 @@ mod tests {
             self.commit
         }
         fn log_epoch(&self) -> Epoch {
-            Epoch(1)
+            self.epoch
         }
         fn leads(&self) -> bool {
             self.leads
@@ -940,6 +953,29 @@ mod tests {
         fn unrecoverable_frame(&mut self, _: &mut [u8], _: Seq, _: Seq) -> usize {
             1
         }
+    }
+
+    /// A third review: a node that follows nobody yet (resumed, or a
+    /// member before an election) kept its commit with epoch 0, which reads
+    /// as an older build's file, whose commit past the records no node
+    /// takes. It keeps the epoch of its last record, which says that commit.
+    #[test]
+    fn a_commit_learned_before_any_leader_is_kept_with_its_records_epoch() {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-epoch-of-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { journal: true, ..Config::default() };
+        let options = JournalOptions::new(&dir, &config, NodeId(0));
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 1..=5 {
+            journal.append(Epoch(7), Seq(seq - 1), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
+        }
+        journal.flush().unwrap();
+        let mut stored = Stored::new(Role { commit: Seq(5), ..Role::default() }, Some(journal));
+        stored.write_ahead(0);
+        drop(stored);
+        let (_, recovery) = Journal::open(options).unwrap();
+        assert_eq!((recovery.commit, recovery.commit_file_epoch), (Seq(5), Epoch(7)));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Found on a reread: a member that stepped down went on serving

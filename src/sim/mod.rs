@@ -113,8 +113,12 @@ impl NodeSlot {
 
     /// Its driver writes what it knows committed to the commit file, when
     /// that is more than the file says.
+    /// With the epoch of the log it leads or follows, else (none yet) of
+    /// its last record, as the driver keeps it.
     fn keep_commit(&mut self, known: u64, epoch: Epoch) {
         if known > self.commit_file.map_or(0, |c| c.0) {
+            let last = self.unsynced.last().map(|(_, r)| r.2).or_else(|| self.disk.values().next_back().map(|r| r.1));
+            let epoch = if epoch == Epoch::ZERO { last.unwrap_or(Epoch::ZERO) } else { epoch };
             self.commit_file = Some((known, epoch));
         }
     }
