@@ -301,13 +301,10 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let (code, text) =
         run(SEQCAST, &strings(&["journal", "copy", misplaced.to_str().unwrap(), target.to_str().unwrap()]));
     assert_eq!(code, 0, "{text}");
-    let verify_copy = ["journal", "verify", target.to_str().unwrap()];
-    refused_with(
-        SEQCAST,
-        &verify_copy,
-        "commit file: committed up to 5 (learnt in the log of epoch 1), more than the records say",
-        1,
-    );
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", target.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("commit file: committed up to 5 (learnt in the log of epoch 1), more than the records say"));
+    assert!(text.contains("a sequencer refuses it"), "{text}");
     let occupied = dir.join("occupied").join("node-2");
     std::fs::create_dir_all(&occupied).unwrap();
     std::fs::write(occupied.join("claim"), b"kept from before").unwrap();
@@ -336,7 +333,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", node.to_str().unwrap()]));
     assert!(!text.contains("in use"), "{text}");
     assert!(text.contains("commit file: committed up to 12, but the journal keeps no records"), "{text}");
-    assert_eq!(code, 1, "committed records gone: {text}");
+    assert_eq!(code, 0, "committed records gone, or told lost at its end: {text}");
     std::fs::remove_file(node.join("commit")).unwrap();
     // An operator's trial: verify said nothing of a damaged claim file,
     // on which the member refuses to start.

@@ -342,13 +342,10 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         writeln!(out, "commit: its records were written knowing sequences up to {records} committed")?;
     }
     if let Some(commit) = commit {
-        // Past the last record kept, and more than the records say:
-        // committed records are gone, which a sequencer refuses.
-        let gone = matches!(commit, Ok((.., (seq, _))) if !live
-            && records_commit.is_none_or(|records| records < seq)
-            && last_kept.is_none_or(|last| seq > last));
+        // Past the last record kept is no damage by itself: a journal that
+        // ends in sequences its node was told were lost says so too.
         let line = commit_line(commit, owner, live, (records_commit, last_kept));
-        side_damaged |= gone || line.contains("NOT THIS JOURNAL'S");
+        side_damaged |= line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
     }
     // `--journal DIR` keeps node ID's journal in DIR/node-ID: one named
@@ -471,13 +468,13 @@ fn commit_line(
     }
     match last_kept {
         None => format!(
-            "commit file: committed up to {seq}, but the journal keeps no records: committed records are gone; a \
-             follower or member fetches them again, a sequencer refuses it"
+            "commit file: committed up to {seq}, but the journal keeps no records: committed records are gone (or \
+             were told lost); a follower or member fetches them again, a sequencer refuses it"
         ),
         Some(last) if commit > last => format!(
             "commit file: committed up to {seq}, more than the records say; a follower or member takes it up to \
-             {last}, the last record it keeps, and fetches the rest again; a sequencer refuses it (committed \
-             records are gone)"
+             {last}, the last record it keeps, and fetches the rest again (or is told again that they are lost); a \
+             sequencer refuses it (committed records are gone)"
         ),
         Some(_) => format!(
             "commit file: committed up to {seq}, more than the records say (learnt after its last record was \

@@ -365,15 +365,7 @@ impl Sim<'_> {
         let failover = self.config.failover_on();
         let leads = id == config.leader && !failover;
         let member = if failover {
-            // A member resumes all it holds, trusted as far as its claim
-            // says, and not whole once its commit file passes its records.
-            let claim = claim.map(|c| crate::core::JournalClaim { whole: c.whole && beyond.is_none(), ..c });
-            if beyond.is_some()
-                && let Some(c) = claim
-            {
-                self.nodes[i].claim = Some(c.as_kept());
-            }
-            let disk = &self.nodes[i].disk;
+            // A member resumes all it holds, trusted as far as its claim says.
             let first = disk.keys().next().copied().unwrap_or(1);
             let (first, commit) = (crate::core::Seq(first), crate::core::Seq(commit));
             let mut resume = crate::core::Member::resume_member(config, id, self.now, claim, (first, commit))
