@@ -606,3 +606,39 @@ fn stat_of_a_cluster_file_none_of_whose_nodes_runs_lists_each_as_not_running() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A review: an empty newest segment whose header says the journal held
+/// more than the segments before it reach was, for `journal verify`, one a
+/// node removes when it next starts; the node reports the file before it
+/// gone (and a sequencer refuses the journal). verify says the same now.
+#[test]
+fn verify_reports_a_file_gone_before_an_empty_newest_segment() {
+    use seqcast::core::{Config, Epoch, NodeId, Seq};
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-gone-{}", std::process::id())).join("node-0");
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = Config::default();
+    let options = seqcast::journal::JournalOptions::new(dir.clone(), &config, NodeId(0));
+    let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
+    let journaled = Config { journal: true, ..config.clone() };
+    let mut leader = seqcast::core::Leader::new(journaled.clone(), 0).unwrap();
+    let addr = "127.0.0.1:9".parse().unwrap();
+    let mut client = seqcast::core::Client::new(journaled, seqcast::core::ClientId(7), addr).unwrap();
+    let mut buf = vec![0; 2048];
+    for _ in 0..30 {
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        leader.handle_datagram(0, addr, &buf[..submit.len]);
+        let append = leader.poll_append().unwrap();
+        journal.append(append.epoch, append.commit, append.event.record).unwrap();
+    }
+    journal.flush().unwrap();
+    drop(journal);
+    let header =
+        seqcast::journal::format::SegmentHeader::new(config.cluster_id, NodeId(0), (Seq(51), Seq(50)), Epoch(1), 4096);
+    let mut bytes = zerocopy::IntoBytes::as_bytes(&header).to_vec();
+    bytes.resize(4096, 0);
+    std::fs::write(dir.join(format!("{:020}.journal", 51)), &bytes).unwrap();
+    let verify = ["journal", "verify", dir.to_str().unwrap()];
+    refused_with(SEQCAST, &verify, "gap: sequences 31..=50 were in a segment file that is gone", 1);
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}

@@ -259,7 +259,28 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     let mut records_commit: Option<Seq> = None;
     for (index, report) in reports.iter().enumerate() {
         let writing = writing_at.filter(|_| index + 1 == reports.len());
-        writeln!(out, "{}", segment_line(report, writing, index + 1 == reports.len()))?;
+        let newest = index + 1 == reports.len();
+        // An empty newest segment whose header says the journal held more
+        // than the segments before it reach: a file gone (as a node reads it).
+        let gone = match (report.range, report.after, before) {
+            (None, Some(after), Some(last)) if newest && !report.unfinished && report.first > last.next() => {
+                (after != last).then_some((last, after))
+            }
+            _ => None,
+        };
+        if let Some((last, after)) = gone.filter(|_| kept.is_none()) {
+            writeln!(out, "{}: cluster {} node {}, no events", report.path.display(), report.cluster, report.node)?;
+            writeln!(
+                out,
+                "  gap: sequences {}..={} were in a segment file that is gone (this one's header says the journal \
+                 held up to {after} when it began; it holds no record, and a node keeps it aside)",
+                last.next(),
+                after.max(last)
+            )?;
+            (damaged, kept) = (true, Some(Some(last)));
+            continue;
+        }
+        writeln!(out, "{}", segment_line(report, writing, newest))?;
         if let (Some(last), Some((first, _))) = (before, report.range)
             && first <= last
         {

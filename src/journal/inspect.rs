@@ -17,6 +17,8 @@ pub const RECORD_MAX: usize = 65_507;
 pub struct SegmentReport {
     /// The file.
     pub path: PathBuf,
+    /// The first sequence its name (and, once read, its header) gives.
+    pub first: Seq,
     /// Its header's cluster id.
     pub cluster: u32,
     /// Its header's node id.
@@ -53,7 +55,20 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
             let (range, epochs, commit, end) = (None, None, None, End::Clean);
             let (bytes, unfinished, after) = (0, true, None);
             let (cluster, node) = (0, 0);
-            reports.push(SegmentReport { path, cluster, node, range, epochs, commit, bytes, end, unfinished, after });
+            let first = named;
+            reports.push(SegmentReport {
+                path,
+                first,
+                cluster,
+                node,
+                range,
+                epochs,
+                commit,
+                bytes,
+                end,
+                unfinished,
+                after,
+            });
             continue;
         }
         let (file, header) = open_segment(&path, named, reports.first().map(|r| (r.cluster, r.node)))?;
@@ -69,8 +84,20 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
         let (cluster, node) = (header.cluster.get(), header.node.get());
         let (bytes, end) = (scanned.good, scanned.end);
         let after = Some(Seq(header.after.get())).filter(|&after| after != Seq::ZERO);
-        let unfinished = false;
-        reports.push(SegmentReport { path, cluster, node, range, epochs, commit, bytes, end, unfinished, after });
+        let (unfinished, first) = (false, named);
+        reports.push(SegmentReport {
+            path,
+            first,
+            cluster,
+            node,
+            range,
+            epochs,
+            commit,
+            bytes,
+            end,
+            unfinished,
+            after,
+        });
     }
     Ok(reports)
 }
