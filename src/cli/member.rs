@@ -771,7 +771,9 @@ impl Leaderless {
                 "{} warning: {who} refuses its vote to a log of an epoch it never saw: it holds nothing and has \
                  followed no leader since it started as a new cluster's, so it cannot tell whether it lost a log \
                  of its own (a wiped journal). The cluster elects once the members that hold its log are back: \
-                 start those that are down",
+                 start those that are down. If they all run and none is elected, restart this member with \
+                 --rejoin: a rejoining member does not apply this rule (it asks the others where they are \
+                 fenced, then votes)",
                 super::args::clock_time()
             );
         }
