@@ -545,7 +545,8 @@ fn segment_line(report: &SegmentReport, writing: Option<usize>, newest: bool) ->
         End::Clean if newest && report.range.is_none() => {
             "ends clean, holding no record (a node removes it when it next starts)".to_string()
         }
-        // No journal leaves one (a roll writes its first record after the header).
+        // No roll leaves one (it writes its first record right after the
+        // header); a power loss at --sync none can, keeping the header only.
         End::Clean if report.range.is_none() => "HOLDS NO RECORD, though a later segment follows (its records lost \
                                                   with the power at --sync none, or made by hand): nothing from here \
                                                   on is trusted"
