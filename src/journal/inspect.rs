@@ -50,41 +50,25 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
     let mut reports: Vec<SegmentReport> = Vec::new();
     let segments = list(dir)?;
     let count = segments.len();
-    for (index, (named, path)) in segments.into_iter().enumerate() {
-        if index + 1 == count && unfinished(&path)? {
-            let (range, epochs, commit, end) = (None, None, None, End::Clean);
-            let (bytes, unfinished, after) = (0, true, None);
-            let (cluster, node) = (0, 0);
-            let first = named;
-            reports.push(SegmentReport {
-                path,
-                first,
-                cluster,
-                node,
-                range,
-                epochs,
-                commit,
-                bytes,
-                end,
-                unfinished,
-                after,
-            });
-            continue;
-        }
-        let (file, header) = open_segment(&path, named, reports.first().map(|r| (r.cluster, r.node)))?;
-        let (mut range, mut epochs, mut commit) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>, None::<Seq>);
-        let scanned = scan_segment(&file, &header, RECORD_MAX, index + 1 == count, |entry| {
-            range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
-            epochs = Some((epochs.map_or(entry.epoch, |e| e.0), entry.epoch));
-            // As recovery takes it: never past the record's own sequence.
-            commit = commit.max(Some(entry.commit.min(entry.seq())));
-            true
-        })
-        .map_err(|e| JournalError::Io(path.clone(), e))?;
-        let (cluster, node) = (header.cluster.get(), header.node.get());
-        let (bytes, end) = (scanned.good, scanned.end);
-        let after = Some(Seq(header.after.get())).filter(|&after| after != Seq::ZERO);
-        let (unfinished, first) = (false, named);
+    for (index, (first, path)) in segments.into_iter().enumerate() {
+        let (cluster, node, range, epochs, commit, bytes, end, unfinished, after) =
+            if index + 1 == count && unfinished(&path)? {
+                (0, 0, None, None, None, 0, End::Clean, true, None)
+            } else {
+                let (file, header) = open_segment(&path, first, reports.first().map(|r| (r.cluster, r.node)))?;
+                let (mut range, mut epochs, mut commit) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>, None::<Seq>);
+                let scanned = scan_segment(&file, &header, RECORD_MAX, index + 1 == count, |entry| {
+                    range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
+                    epochs = Some((epochs.map_or(entry.epoch, |e| e.0), entry.epoch));
+                    // As recovery takes it: never past the record's own sequence.
+                    commit = commit.max(Some(entry.commit.min(entry.seq())));
+                    true
+                })
+                .map_err(|e| JournalError::Io(path.clone(), e))?;
+                let after = Some(Seq(header.after.get())).filter(|&after| after != Seq::ZERO);
+                let (cluster, node) = (header.cluster.get(), header.node.get());
+                (cluster, node, range, epochs, commit, scanned.good, scanned.end, false, after)
+            };
         reports.push(SegmentReport {
             path,
             first,
