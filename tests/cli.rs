@@ -159,6 +159,28 @@ node.1 = 127.0.0.1:7402
 
 /// Refused with exit code `code` (1: a bad setting or file, found by
 /// seqcast; 2: clap's usage error), the message naming `reason`.
+/// A journal at `dir`, node `node`'s of the default cluster, holding
+/// `events` events a leader stamped, from sequence 1.
+fn journal_of_events(dir: &std::path::Path, node: u16, events: usize) {
+    use seqcast::core::{Client, ClientId, Config, Leader, NodeId};
+    let config = Config::default();
+    let options = seqcast::journal::JournalOptions::new(dir, &config, NodeId(node));
+    let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
+    let journaled = Config { journal: true, ..config };
+    let mut leader = Leader::new(journaled.clone(), 0).unwrap();
+    let addr = "127.0.0.1:9".parse().unwrap();
+    let mut client = Client::new(journaled, ClientId(7), addr).unwrap();
+    let mut buf = vec![0; 2048];
+    for _ in 0..events {
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        leader.handle_datagram(0, addr, &buf[..submit.len]);
+        let append = leader.poll_append().unwrap();
+        journal.append(append.epoch, append.commit, append.event.record).unwrap();
+    }
+    journal.flush().unwrap();
+}
+
 fn refused_with(program: &str, args: &[&str], reason: &str, code: i32) {
     let (got, out) = run(program, &strings(args));
     assert_eq!(got, code, "{args:?}:\n{out}");
@@ -270,20 +292,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     refused_with(SEQCAST, &["journal", "verify", empty.to_str().unwrap()], "holds no journal: no segments", 1);
     let misplaced = dir.join("copied").join("node-1");
     let config = seqcast::core::Config::default();
-    let options = seqcast::journal::JournalOptions::new(misplaced.clone(), &config, seqcast::core::NodeId(2));
-    let (mut copied, _) = seqcast::journal::Journal::open(options).unwrap();
-    let journaled = seqcast::core::Config { journal: true, ..config };
-    let mut leader = seqcast::core::Leader::new(journaled.clone(), 0).unwrap();
-    let addr = "127.0.0.1:9".parse().unwrap();
-    let mut client = seqcast::core::Client::new(journaled, seqcast::core::ClientId(7), addr).unwrap();
-    let mut buf = vec![0; 2048];
-    client.submit(b"e").unwrap();
-    let submit = client.poll_transmit(0, &mut buf).unwrap();
-    leader.handle_datagram(0, addr, &buf[..submit.len]);
-    let append = leader.poll_append().unwrap();
-    copied.append(append.epoch, append.commit, append.event.record).unwrap();
-    copied.flush().unwrap();
-    drop(copied);
+    journal_of_events(&misplaced, 2, 1);
     let past = ["journal", "dump", misplaced.to_str().unwrap(), "--from", "5"];
     refused_with(SEQCAST, &past, "nothing to print: the journal's records end at sequence 1, before --from 5", 1);
     // A review: `journal copy` left out the source's commit file, the one
@@ -617,22 +626,7 @@ fn verify_reports_a_file_gone_before_an_empty_newest_segment() {
     let dir = std::env::temp_dir().join(format!("seqcast-cli-gone-{}", std::process::id())).join("node-0");
     let _ = std::fs::remove_dir_all(&dir);
     let config = Config::default();
-    let options = seqcast::journal::JournalOptions::new(dir.clone(), &config, NodeId(0));
-    let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
-    let journaled = Config { journal: true, ..config.clone() };
-    let mut leader = seqcast::core::Leader::new(journaled.clone(), 0).unwrap();
-    let addr = "127.0.0.1:9".parse().unwrap();
-    let mut client = seqcast::core::Client::new(journaled, seqcast::core::ClientId(7), addr).unwrap();
-    let mut buf = vec![0; 2048];
-    for _ in 0..30 {
-        client.submit(b"e").unwrap();
-        let submit = client.poll_transmit(0, &mut buf).unwrap();
-        leader.handle_datagram(0, addr, &buf[..submit.len]);
-        let append = leader.poll_append().unwrap();
-        journal.append(append.epoch, append.commit, append.event.record).unwrap();
-    }
-    journal.flush().unwrap();
-    drop(journal);
+    journal_of_events(&dir, 0, 30);
     let header =
         seqcast::journal::format::SegmentHeader::new(config.cluster_id, NodeId(0), (Seq(51), Seq(50)), Epoch(1), 4096);
     let mut bytes = zerocopy::IntoBytes::as_bytes(&header).to_vec();
