@@ -1445,6 +1445,14 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
     // trial split a cluster so): it hears a leader of another shape.
     let five = std::fs::read_to_string(&conf).unwrap();
     std::fs::write(&conf, &three).unwrap();
+    // A client left with the old file (an operator's trial): the members
+    // took its first requests, and it took none of their answers and
+    // reported them unconfirmed. Hearing only leaders of another node
+    // count, it refuses to start (the digests below hold no event of it).
+    let load = ["load", "--cluster", &conf, "--failover", "--count", "100", "--rate", "1000"];
+    let (code, said) = common::run(common::SEQCAST, &common::strings(&load));
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("runs with 5 nodes, quorum 3, but this client's cluster file says 3 nodes"), "{said}");
     let said = refused(1, &["--reshape"]);
     assert!(said.contains("in a cluster of 5 nodes, quorum 3, and this member's file gives 3"), "{said}");
     assert!(said.contains("every member of the old shape must be stopped first"), "{said}");

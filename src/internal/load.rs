@@ -200,7 +200,7 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
     // With failover, every client first to the member the group hears leading.
     let config = match &options.members {
         Some(_) => {
-            let heard = leader_heard(&options.config, &options.multicast, options.tuning.keys.as_ref(), LEADER_LISTEN);
+            let heard = leader_heard(&options.config, &options.multicast, options.tuning.keys.as_ref(), LEADER_LISTEN)?;
             Config { leader: heard.unwrap_or(options.config.leader), ..options.config.clone() }
         }
         None => options.config.clone(),

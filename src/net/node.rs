@@ -850,26 +850,56 @@ pub const LEADER_LISTEN: std::time::Duration = std::time::Duration::from_millis(
 /// frames, so for a client a forged one may point elsewhere: a live member
 /// there names the leader at once, a dead one costs a timeout before the
 /// client tries the next member.
+///
+/// # Errors
+///
+/// [`NetError::Setting`] (`cluster file`) when the only leaders heard list
+/// another node count than `config` (this host's file is stale, the
+/// cluster was reshaped): those members take a client's requests, and it
+/// takes none of their answers, so what they commit it reports
+/// unconfirmed. Not with client keys, which cannot open a member's frames
+/// (a forged one must not keep a client from starting).
 pub fn leader_heard(
     config: &Config,
     multicast: &Multicast,
     keys: Option<&Keys>,
     listen: std::time::Duration,
-) -> Option<NodeId> {
+) -> Result<Option<NodeId>, NetError> {
     let mut heard: Option<(u64, u16)> = None;
-    group_headers(config, multicast, keys, listen, |header| {
-        let (kind, sender, epoch) = (header.kind(), header.sender.get(), header.epoch.get());
+    let mut other_shape = None;
+    let joined = group_headers(config, multicast, keys, listen, |header| {
+        let (kind, sender, epoch, shape) = (header.kind(), header.sender.get(), header.epoch.get(), header.token.get());
         // A leader whose file lists another node count (a group split off
         // by a stale file) is not this client's cluster's.
-        if crate::core::other_node_count(header.token.get(), config.nodes) || sender >= config.nodes {
+        if crate::core::other_node_count(shape, config.nodes) {
+            other_shape.get_or_insert(shape);
+            return false;
+        }
+        if sender >= config.nodes {
             return false;
         }
         if heard.is_none_or(|(newest, _)| epoch > newest) {
             heard = Some((epoch, sender));
         }
         kind == Kind::Heartbeat
-    })?;
-    heard.map(|(_, sender)| NodeId(sender))
+    });
+    let opens_members = keys.is_none_or(|keys| matches!(keys, Keys::Member { .. }));
+    match (joined, heard, other_shape) {
+        (None, _, _) => Ok(None),
+        (Some(_), None, Some(shape)) if opens_members => Err(NetError::Setting(
+            "cluster file",
+            format!(
+                "the only leader heard on group {} runs with {}, but this client's cluster file says {}: this \
+                 host's file is stale (the cluster was reshaped?). Members of another node count take a client's \
+                 requests, but it takes none of their answers, so it would report what they commit as \
+                 unconfirmed: give this host the cluster's file",
+                multicast.group,
+                crate::core::shape_text(shape),
+                crate::core::shape_text(config.shape())
+            ),
+        )),
+        (Some(_), heard, _) => Ok(heard.map(|(_, sender)| NodeId(sender))),
+    }
 }
 
 /// Every leader of `config`'s cluster heard on its group within `listen`
@@ -1005,7 +1035,7 @@ impl ClientNode {
         multicast: &Multicast,
         tuning: &Tuning,
     ) -> Result<ClientNode, NetError> {
-        let leader = leader_heard(&config, multicast, tuning.keys.as_ref(), LEADER_LISTEN).unwrap_or(config.leader);
+        let leader = leader_heard(&config, multicast, tuning.keys.as_ref(), LEADER_LISTEN)?.unwrap_or(config.leader);
         ClientNode::connect_failover_at(Config { leader, ..config }, id, members, multicast, tuning)
     }
 
