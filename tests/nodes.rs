@@ -1314,6 +1314,12 @@ fn with_one_member_down_a_member_restarted_on_its_journal_takes_part_again() {
     let why = "the cluster ran without this member, which started empty as a new cluster's leader";
     assert!(said.contains(why), "{said}");
     stray.stop();
+    // Node 0 back on its own journal with --rejoin: the flag changes
+    // nothing there, and it says so (an operator's trial took it for a way
+    // to rejoin empty, and its journal was resumed silently).
+    let mut back = start_member(&dir, 0, &["--journal", journal, "--rejoin"]);
+    back.wait_for(Duration::from_secs(10), |l| l.contains("warning: --rejoin changes nothing").then_some(()));
+    back.stop();
     stop_all_delivered(&mut members[1..], 5000);
     let _ = std::fs::remove_dir_all(&dir);
 }

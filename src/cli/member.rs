@@ -288,6 +288,19 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     if let Some(text) = super::nodes::recovery_text(node.recovery(), &then) {
         println!("{text}");
     }
+    if args.rejoin
+        && let Some(dir) = journal.as_ref().filter(|_| node.recovery().is_some_and(|r| r.range.is_some()))
+    {
+        // An operator's trial: the journal of a group split off by a stale
+        // file, put back and started with --rejoin, was resumed silently.
+        eprintln!(
+            "{} warning: --rejoin changes nothing for a member whose journal holds events: it resumes its \
+             journal and votes with what it holds. To rejoin empty instead (a journal you no longer trust, as one \
+             of a group split off by a stale cluster file), stop it, move {} aside and start it again with --rejoin",
+            super::args::clock_time(),
+            dir.dir.display()
+        );
+    }
     if let Some(kept) = node.recovery().and_then(|r| r.reshaped) {
         let kept = match kept {
             0 => "an unknown shape (written by an older build)".to_string(),
@@ -554,8 +567,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             "error: {leader} leads epoch {} from a log that ends at seq {}, but this member knows seq {}..={} \
              committed (its journal, or the leader it followed, said so): the cluster elected a leader without \
              committed events, which takes members that lost them from their logs (a member restarted without \
-             its journal and without --rejoin, a wiped journal, or writes a power loss took at --sync none). In \
-             the cluster's log those sequences now carry other events. This member took nothing of that log and \
+             its journal and without --rejoin, a wiped journal, writes a power loss took at --sync none, or \
+             members new to a running cluster, as it grew, started without --rejoin). In the cluster's log those \
+             sequences carry other events, or will once it takes new ones. This member took nothing of that log and \
              stops; its journal keeps every event up to seq {} (`seqcast journal dump`), those the cluster lost \
              among them, and only an operator can choose which history to keep",
             short.epoch,
@@ -836,7 +850,8 @@ impl Leaderless {
             (Some((have, need)), _) => format!(
                 "it rejoins, and has {have} of the {need} answers it needs (each member says where it is fenced; \
                  one back without its log says so, and counts for nothing) before it follows a leader: the others \
-                 are down, do not hear it, or lost their log too. Then no answer can show which epoch those that \
+                 are down (one that refused to start on a journal of another cluster shape needs --reshape), do \
+                 not hear it, or lost their log too. Then no answer can show which epoch those that \
                  lost it voted in. If every member restarted without its journal, the log is gone: start them \
                  anew, without --rejoin. If a member still leads with the whole log and you know no newer leader \
                  was elected while they ran, restart them without --rejoin: they follow it"
