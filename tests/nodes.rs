@@ -1484,6 +1484,29 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--reshape` while a member of the old shape still runs without a leader
+/// (an operator's trial: two members of the old file, standing since no
+/// leader spoke, were not heard, and the reshape went ahead): its
+/// VOTE_REQUESTs on the group show it, and the reshape is refused.
+#[test]
+fn a_reshape_is_refused_beside_a_member_of_the_old_shape_without_a_leader() {
+    let (dir, conf, journal) = journaled_member_cluster(37);
+    let mut old = start_member(&dir, 1, &["--rejoin"]);
+    let three = std::fs::read_to_string(&conf).unwrap();
+    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let five = dir.join("five.conf");
+    std::fs::write(&five, format!("{three}node.3 = {}\nnode.4 = {}\n", free(), free())).unwrap();
+    let args = ["member", "--id", "0", "--cluster", five.to_str().unwrap(), "--journal", &journal, "--reshape"];
+    let (code, said) = common::run(common::SEQCAST, &common::strings(&args));
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("node 1 runs, rejoining on this cluster's group in a cluster of 3 nodes, quorum 2"),
+        "{said}"
+    );
+    old.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A member whose journal lost a middle segment drops what follows the
 /// hole and fetches it again, so that, promoted, it leads a whole log: a
 /// tail from sequence 1 gets every event. (It once read the hole as

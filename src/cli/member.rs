@@ -141,7 +141,7 @@ fn running_in_another_shape(
     keys: Option<&seqcast::auth::Keys>,
 ) -> Option<String> {
     let shape = config.shape();
-    let Some((heard, unopened)) = net::leaders_heard(config, multicast, keys, RESHAPE_LISTEN) else {
+    let Some((heard, unopened)) = net::members_heard(config, multicast, keys, RESHAPE_LISTEN) else {
         return Some(format!(
             "--reshape: cannot join the group {} to check that no member of another shape still runs",
             multicast.group
@@ -157,13 +157,19 @@ fn running_in_another_shape(
         );
     }
     // Token 0: an older build, which every member restarted here is not.
-    let (node, epoch, theirs) = heard.into_iter().find(|&(_, _, theirs)| theirs != shape)?;
-    let theirs = match theirs {
+    let seen = heard.into_iter().find(|seen| seen.shape != shape)?;
+    let theirs = match seen.shape {
         0 => "an unknown shape (an older build)".to_string(),
         theirs => seqcast::core::shape_text(theirs),
     };
+    let (node, epoch) = (seen.node, seen.epoch);
+    let runs = match seen.leads {
+        true => format!("node {node} leads epoch {epoch}"),
+        false if epoch == Epoch::ZERO => format!("node {node} runs, rejoining"),
+        false => format!("node {node} runs without a leader (it stands in epoch {epoch})"),
+    };
     Some(format!(
-        "--reshape: node {node} leads epoch {epoch} on this cluster's group in a cluster of {theirs}, and this \
+        "--reshape: {runs} on this cluster's group in a cluster of {theirs}, and this \
          member's file gives {}: every member of the old shape must be stopped first. If this host's file is the \
          stale one, give it the cluster's and start the member again (it asks for --reshape only if its journal \
          still keeps the old shape)",

@@ -14,7 +14,7 @@ pub use crate::sys::{
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{
     ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, Tuning, fresh_epoch, leader_heard,
-    leaders_heard,
+    members_heard,
 };
 pub use socket::{Multicast, group_receiver, route_source, unicast};
 

@@ -867,7 +867,7 @@ pub fn leader_heard(
 ) -> Result<Option<NodeId>, NetError> {
     let mut heard: Option<(u64, u16)> = None;
     let mut other_shape = None;
-    let joined = group_headers(config, multicast, keys, listen, |header| {
+    let joined = group_headers(config, multicast, keys, (listen, &[Kind::Data, Kind::Heartbeat]), |header| {
         let (kind, sender, epoch, shape) = (header.kind(), header.sender.get(), header.epoch.get(), header.token.get());
         // A leader whose file lists another node count (a group split off
         // by a stale file) is not this client's cluster's.
@@ -902,41 +902,56 @@ pub fn leader_heard(
     }
 }
 
-/// Every leader of `config`'s cluster heard on its group within `listen`
-/// (one that sent a DATA or HEARTBEAT): its id, its epoch, and the cluster
-/// shape its frames carry ([`Config::shape`]; 0 from an older build), in
-/// id order, and how many frames of the cluster `keys` did not open.
-/// `None` if the group cannot be joined. With `keys` holding the member
-/// key only frames it opens count (a forged frame of another shape would
-/// otherwise stop `seqcast member --reshape`), and the others are counted
-/// (a member run with other keys is one it cannot see); without one,
-/// nothing here is authenticated: an operator's check, not a decision.
-pub fn leaders_heard(
+/// Every member of `config`'s cluster heard on its group within `listen`,
+/// leading (a DATA or HEARTBEAT) or not (a VOTE_REQUEST: it stands, or
+/// asks where the others are fenced), in id order, and how many frames of
+/// the cluster `keys` did not open. `None` if the group cannot be joined.
+/// With `keys` holding the member key only frames it opens count (a forged
+/// frame of another shape would otherwise stop `seqcast member --reshape`),
+/// and the others are counted (a member run with other keys is one it
+/// cannot see); without one, nothing here is authenticated: an operator's
+/// check, not a decision.
+pub fn members_heard(
     config: &Config,
     multicast: &Multicast,
     keys: Option<&Keys>,
     listen: std::time::Duration,
-) -> Option<(Vec<LeaderSeen>, u64)> {
-    let mut heard = std::collections::BTreeMap::new();
-    let unopened = group_headers(config, multicast, keys, listen, |header| {
-        heard.insert(header.sender.get(), (header.epoch(), header.token.get()));
+) -> Option<(Vec<MemberSeen>, u64)> {
+    let mut heard = std::collections::BTreeMap::<u16, MemberSeen>::new();
+    let kinds = [Kind::Data, Kind::Heartbeat, Kind::VoteRequest];
+    let unopened = group_headers(config, multicast, keys, (listen, &kinds), |header| {
+        let node = NodeId(header.sender.get());
+        let (epoch, shape, leads) = (header.epoch(), header.token.get(), header.kind() != Kind::VoteRequest);
+        let seen = heard.entry(node.0).or_insert(MemberSeen { node, epoch, shape, leads });
+        // What it leads says more than a request it sent before.
+        if leads || !seen.leads {
+            *seen = MemberSeen { node, epoch, shape, leads };
+        }
         false
     })?;
-    Some((heard.into_iter().map(|(sender, (epoch, shape))| (NodeId(sender), epoch, shape)).collect(), unopened))
+    Some((heard.into_values().collect(), unopened))
 }
 
-/// A leader heard on the group: its id, its epoch and its cluster shape.
-pub type LeaderSeen = (NodeId, Epoch, u32);
+/// A member heard on the group: its id, its epoch, the cluster shape its
+/// frames carry ([`Config::shape`]; 0 from an older build), and whether
+/// it leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberSeen {
+    pub node: NodeId,
+    pub epoch: Epoch,
+    pub shape: u32,
+    pub leads: bool,
+}
 
-/// Hands `visit` the header of each DATA and HEARTBEAT of `config`'s
-/// cluster heard on its group within `listen`, until it returns true;
-/// with `keys` that hold the member key, only of those whose tag is right.
-/// Returns how many datagrams of the cluster those keys did not open.
+/// Hands `visit` the header of each member frame of one of `kinds` of
+/// `config`'s cluster heard on its group within `listen`, until it returns
+/// true; with `keys` that hold the member key, only of those whose tag is
+/// right. Returns how many datagrams of the cluster those keys did not open.
 fn group_headers(
     config: &Config,
     multicast: &Multicast,
     keys: Option<&Keys>,
-    listen: std::time::Duration,
+    (listen, kinds): (std::time::Duration, &[Kind]),
     mut visit: impl FnMut(&crate::wire::Header) -> bool,
 ) -> Option<u64> {
     let keys = keys.filter(|keys| matches!(keys, Keys::Member { .. }));
@@ -958,7 +973,7 @@ fn group_headers(
         };
         let Ok((header, _)) = Header::ref_from_prefix(datagram) else { continue };
         let ours = header.magic.get() == MAGIC && header.cluster.get() == config.cluster_id;
-        if ours && matches!(header.kind(), Kind::Data | Kind::Heartbeat) && header.member().is_some() && visit(header) {
+        if ours && kinds.contains(&header.kind()) && header.member().is_some() && visit(header) {
             break;
         }
     }
@@ -1150,10 +1165,13 @@ mod tests {
     /// choice of leader read the group's frames without their tags, so a
     /// frame anyone forged (here a HEARTBEAT of member 2 in another shape)
     /// stopped the reshape. With the member key, only frames it opens count.
+    /// A member without a leader counts too, by its VOTE_REQUESTs (an
+    /// operator's trial reshaped beside two members of the old shape that
+    /// stood, since no leader spoke).
     #[test]
-    fn leaders_heard_with_the_member_key_count_only_frames_it_opens() {
+    fn members_heard_with_the_member_key_count_only_frames_it_opens() {
         use crate::auth::Key;
-        use crate::wire::{Heartbeat, Kind};
+        use crate::wire::{Heartbeat, Kind, VoteRequest};
         let port = UdpSocket::bind(("127.0.0.1", 0)).unwrap().local_addr().unwrap().port();
         let group = SocketAddrV4::new(std::net::Ipv4Addr::new(239, 255, 99, std::process::id() as u8), port);
         let multicast = Multicast { group, ..Multicast::default() };
@@ -1177,6 +1195,16 @@ mod tests {
             frame
         };
         let (real, forged) = (heartbeat(1, config.shape(), &keys), heartbeat(2, 7, &forger));
+        let standing = {
+            let mut header = crate::wire::Header::new(Kind::VoteRequest, 0, config.cluster_id, Epoch(6));
+            header.token = 7.into();
+            let body = VoteRequest { log_epoch: 5.into(), log_seq: 10.into() };
+            let mut frame = vec![0; 256];
+            let len = crate::wire::emit(&mut frame, &header, Kind::VoteRequest, &body).unwrap();
+            frame.truncate(len + TAG_LEN);
+            assert_eq!(keys.seal(&mut frame, len), Some(len + TAG_LEN));
+            frame
+        };
         let sender =
             super::super::socket::unicast(SocketAddrV4::new(multicast.interface, 0), &multicast, 1 << 16).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -1184,7 +1212,7 @@ mod tests {
             let stop = stop.clone();
             std::thread::spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    for frame in [&real, &forged] {
+                    for frame in [&real, &forged, &standing] {
                         let _ = sender.send_to(frame, group);
                     }
                     std::thread::sleep(std::time::Duration::from_millis(2));
@@ -1192,13 +1220,14 @@ mod tests {
             })
         };
         let listen = std::time::Duration::from_millis(200);
-        let (opened, forged) = leaders_heard(&config, &multicast, Some(&keys), listen).unwrap();
-        let (unopened, _) = leaders_heard(&config, &multicast, None, listen).unwrap();
+        let (opened, forged) = members_heard(&config, &multicast, Some(&keys), listen).unwrap();
+        let (unopened, _) = members_heard(&config, &multicast, None, listen).unwrap();
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         sending.join().unwrap();
-        assert_eq!(opened, [(NodeId(1), Epoch(5), config.shape())]);
+        let seen = |node, epoch, shape, leads| MemberSeen { node: NodeId(node), epoch: Epoch(epoch), shape, leads };
+        assert_eq!(opened, [seen(0, 6, 7, false), seen(1, 5, config.shape(), true)]);
         assert!(forged > 0, "the forged frames are counted");
-        assert_eq!(unopened.len(), 2, "without a key both count: {unopened:?}");
+        assert_eq!(unopened.len(), 3, "without a key all count: {unopened:?}");
     }
 
     /// An operator trial: a tail that delivered nothing printed
