@@ -2,7 +2,7 @@
 //! refreshed each second, read from their metrics endpoints: those given,
 //! else every node running on this host (what AeronStat is to Aeron).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
@@ -92,7 +92,7 @@ type ClusterOf = Option<u64>;
 type Row = (String, bool, Option<(ClusterOf, Leading)>);
 
 /// One node's [`Row`].
-fn row(addr: SocketAddr) -> Result<Row, String> {
+fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Row, String> {
     let s = scrape(addr).map_err(|e| format!("no answer: {e}"))?;
     // A node serves its first page at its first status tick, a second
     // after its loop starts (after any journal replay): until then nothing
@@ -139,10 +139,10 @@ fn row(addr: SocketAddr) -> Result<Row, String> {
     // since it started: files that differ, a split with one leader or two
     // (a split fails `--once` below; one member restarted with the right
     // file leaves this count behind, no fault).
+    // Each second after the first, what the last second dropped: an
+    // operator's trial could not tell a split fixed from one going on.
     let other = s.iter().filter(|(k, _)| k.contains("reason=\"other_shape\"")).map(|(_, v)| *v).sum::<f64>();
-    if other > 0.0 {
-        failed.push_str(&format!("  OTHER SHAPE: dropped {other} frames of members whose file differs"));
-    }
+    failed.push_str(&other_shape_text(other, other_seen.insert(addr, other)));
     let (node, epoch) = (node.unwrap_or_else(|| "?".into()), first(&s, "seqcast_epoch").unwrap_or(0.0));
     let line = format!(
         "{addr:<21} node {node:<3} {:<8} epoch {epoch:<14} commit {:<10} {lag}  naks {} rejects {}{failed}",
@@ -155,6 +155,20 @@ fn row(addr: SocketAddr) -> Result<Row, String> {
     let shape = (nodes << 16) | first(&s, "seqcast_quorum").unwrap_or(0.0) as u32;
     let cluster = first(&s, "seqcast_cluster_id").map(|id| id as u64);
     Ok((line, fault, leading.then_some((cluster, (node, epoch as u64, shape)))))
+}
+
+/// A node's frames of members of another cluster shape: `other` since it
+/// started, `before` a second ago (`None` on the first look).
+fn other_shape_text(other: f64, before: Option<f64>) -> String {
+    match before.map(|before| other - before) {
+        _ if other == 0.0 => String::new(),
+        None => format!("  OTHER SHAPE: dropped {other} frames of members whose file differs since it started"),
+        Some(new) if new > 0.0 => format!(
+            "  OTHER SHAPE: dropped {new} frames of members whose file differs in the last second ({other} since \
+             it started)"
+        ),
+        Some(_) => format!("  (other shape: {other} frames since it started, none in the last second)"),
+    }
 }
 
 /// What two or more nodes of one cluster that each say they lead mean, and
@@ -265,6 +279,8 @@ pub fn run(args: &StatArgs) -> ExitCode {
         },
         None => (args.cluster_id, Vec::new()),
     };
+    // Each node's count of frames of another cluster shape, a second ago.
+    let mut other_seen = HashMap::new();
     loop {
         let (mut failed, mut twice) = (false, false);
         let nodes: Vec<(String, SocketAddr)> = if args.nodes.is_empty() {
@@ -309,7 +325,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
         let mut leaders: BTreeMap<String, Vec<Leading>> = BTreeMap::new();
         let mut faults = false;
         for (name, addr) in nodes {
-            match row(addr) {
+            match row(addr, &mut other_seen) {
                 Ok((line, fault, leading)) => {
                     faults |= fault;
                     println!("{name}{line}");
@@ -398,7 +414,7 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Running, lag_text, leaders_text, total, twice_text};
+    use super::{Running, lag_text, leaders_text, other_shape_text, total, twice_text};
 
     /// An operator's trial: a second follower started with an id in use
     /// showed as a second row of that node, and `--once` exited 0.
@@ -423,6 +439,20 @@ mod tests {
 
     /// An operator's trial: a node's counters of which its page had no
     /// sample read "-0" (the sum of no floats).
+    /// An operator's trial: `OTHER SHAPE` stayed on every line once a split
+    /// was over, a count since the node started. Each second after the
+    /// first says what the last second dropped.
+    #[test]
+    fn frames_of_another_shape_are_told_since_the_start_then_per_second() {
+        assert_eq!(other_shape_text(0.0, None), "");
+        assert_eq!(other_shape_text(0.0, Some(0.0)), "");
+        assert!(other_shape_text(40.0, None).ends_with("whose file differs since it started"));
+        let now = other_shape_text(52.0, Some(40.0));
+        assert!(now.starts_with("  OTHER SHAPE: dropped 12 frames") && now.contains("(52 since it started)"), "{now}");
+        let over = other_shape_text(52.0, Some(52.0));
+        assert_eq!(over, "  (other shape: 52 frames since it started, none in the last second)");
+    }
+
     #[test]
     fn a_total_of_no_samples_reads_0() {
         let mut s = std::collections::BTreeMap::new();
