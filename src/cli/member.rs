@@ -342,7 +342,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let lost = std::cell::Cell::new(LostSpan::default());
     let mut lost_warned = 0;
     let manual = resolved.config.failover == Failover::Manual;
-    let mut leaderless = Leaderless::new(resolved.config.election_quorum(), resolved.config.nodes, manual);
+    let mut leaderless = Leaderless::new(&resolved.config, manual);
     // Events handed to the application in this run, whatever the role (a
     // role's own counters start again at each change) and the journal's
     // replay included: what the digest covers, less what was lost.
@@ -753,16 +753,17 @@ fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
 
 /// Says on stderr, once each time, why a member has had no leader for a
 /// while (it stands and loses; it cannot vote yet; it rejoins and too few
-/// members answer), and why an
-/// empty one refuses its vote.
+/// members answer, or, empty, its votes count only beside those of
+/// members holding a log).
 struct Leaderless {
     seconds: u32,
-    refused_empty: bool,
-    /// Refusals counted at the last tick.
-    refused_seen: u64,
-    /// Votes a candidate needs, and members in all.
+    /// `granted_empty` and `refused_empty` when it last had a leader.
+    granted_empty_seen: u64,
+    refused_empty_seen: u64,
+    /// Votes a candidate needs, members in all, and ACKs that commit.
     quorum: usize,
     nodes: u16,
+    commit_quorum: usize,
     /// `--failover manual`: nobody stands until an operator promotes one.
     manual: bool,
     /// Frames of another cluster shape dropped when it last had a leader.
@@ -770,8 +771,18 @@ struct Leaderless {
 }
 
 impl Leaderless {
-    fn new(quorum: usize, nodes: u16, manual: bool) -> Leaderless {
-        Leaderless { seconds: 0, refused_empty: false, refused_seen: 0, quorum, nodes, manual, shape_seen: 0 }
+    fn new(config: &seqcast::core::Config, manual: bool) -> Leaderless {
+        let (quorum, nodes, commit_quorum) = (config.election_quorum(), config.nodes, config.quorum());
+        Leaderless {
+            seconds: 0,
+            granted_empty_seen: 0,
+            refused_empty_seen: 0,
+            quorum,
+            nodes,
+            commit_quorum,
+            manual,
+            shape_seen: 0,
+        }
     }
 
     fn tick(&mut self, member: &seqcast::core::Member, now: seqcast::core::Nanos, who: &str) {
@@ -782,24 +793,11 @@ impl Leaderless {
                 || f.leader().is_none()
                 || f.leader_heard_ns_ago(now) >= super::nodes::LEADER_SILENT_NS
         });
-        // Said once, of a refusal in the last second while it still has no
-        // leader: one heard since ended it.
-        let refused = member.election_stats().refused_empty;
-        let fresh = refused > std::mem::replace(&mut self.refused_seen, refused);
-        if silent && fresh && !std::mem::replace(&mut self.refused_empty, true) {
-            eprintln!(
-                "{} warning: {who} refuses its vote to a log of an epoch it never saw: it holds nothing and has \
-                 followed no leader since it started as a new cluster's, so it cannot tell whether it lost a log \
-                 of its own (a wiped journal). The cluster elects once the members that hold its log are back: \
-                 start those that are down. If they all run and none is elected, restart this member with \
-                 --rejoin: a rejoining member does not apply this rule (it asks the others where they are \
-                 fenced, then votes)",
-                super::args::clock_time()
-            );
-        }
         if !silent {
             self.seconds = 0;
             self.shape_seen = member.rejects().other_shape;
+            let e = member.election_stats();
+            (self.granted_empty_seen, self.refused_empty_seen) = (e.granted_empty, e.refused_empty);
             return;
         }
         self.seconds += 1;
@@ -834,6 +832,25 @@ impl Leaderless {
                 )
             } else if self.manual && e.stood == 0 {
                 "failover is manual: `seqcast promote` a member that holds the whole log".to_string()
+            } else if e.granted_empty > self.granted_empty_seen
+                && usize::from(self.nodes) + 1 - self.commit_quorum < self.quorum
+            {
+                format!(
+                    "it holds nothing and has followed no leader since it started as a new cluster's, so it cannot \
+                     tell whether it lost a log of its own (a wiped journal): its votes for a log of an epoch it \
+                     never saw (up to epoch {}) count only beside votes granted by {} members that hold a log, the \
+                     candidate among them; {elects}",
+                    e.granted_empty_epoch,
+                    usize::from(self.nodes) + 1 - self.commit_quorum
+                )
+            } else if e.refused_empty > self.refused_empty_seen {
+                format!(
+                    "it refuses its vote to a log of an epoch it never saw: it holds nothing and has followed no \
+                     leader since it started as a new cluster's, so it cannot tell whether it lost a log of its own \
+                     (a wiped journal), and with a commit quorum of {} above a majority its vote cannot be counted \
+                     only beside members that hold a log; {elects}",
+                    self.commit_quorum
+                )
             } else if member.may_vote() {
                 format!(
                     "it stood {} times and lost {} (a candidate needs {} of the {} members' votes; those with a \

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 
 use super::timer::TimerTable;
 use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Seq, Transmit};
-use crate::wire::{Busy, BusyReason, FLAG_FORCED, Header, Kind, Promote, SENDER_CLIENT, Vote, VoteRequest, emit};
+use crate::wire::{
+    Ballot, Busy, BusyReason, FLAG_FORCED, Header, Kind, Promote, SENDER_CLIENT, Vote, VoteRequest, emit,
+};
 
 /// Counters of the failover paths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,9 +41,16 @@ pub struct ElectionStats {
     pub promote_refused: u64,
     /// Granted votes for an epoch it never stood for: nobody it asked.
     pub stray_votes: u64,
-    /// Votes refused to a candidate that claims a log of an epoch newer
-    /// than the one this member was started in, while this member holds
-    /// nothing and has followed no leader (it may have lost its journal).
+    /// Votes granted only as [`Ballot::GrantedEmpty`]: to a candidate that
+    /// claims a log of an epoch newer than the one this member was started
+    /// in, while this member holds nothing and has followed no leader (it
+    /// may have lost its journal), so its vote counts only beside enough
+    /// votes of members that hold a log.
+    pub granted_empty: u64,
+    /// The newest log epoch it granted so (0: none).
+    pub granted_empty_epoch: u64,
+    /// Votes it refused instead, where the commit quorum is above the
+    /// election's (a lost promise could elect two leaders in one epoch).
     pub refused_empty: u64,
     /// VOTEs received for its own candidacies, granted or refused: none
     /// while it stands means no member hears it, or it hears none.
@@ -112,6 +121,18 @@ pub(super) struct Request {
     pub(super) forced: bool,
 }
 
+/// A vote granted: in which epoch, to whom, and the ballot and claim it
+/// went with, sent again as they were to a candidate that asks again (a
+/// member that has followed a leader since its [`Ballot::GrantedEmpty`]
+/// must not make it a holder's vote, which would count it as fenced).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct VoteGiven {
+    epoch: Epoch,
+    candidate: NodeId,
+    ballot: Ballot,
+    claim: Claim,
+}
+
 /// A vote request put off while the leader was still heard, and when it came.
 #[derive(Clone, Copy, Debug)]
 struct Deferred {
@@ -137,6 +158,12 @@ struct Candidacy {
     /// The longest log the refusals named beyond its own (a leader still
     /// taking events while this member stood, fenced from it).
     longer: Option<Claim>,
+    /// Voters that granted it holding a log (claim past sequence 0), itself
+    /// included when it holds one.
+    held: NodeSet,
+    /// Voters that granted it [`Ballot::GrantedEmpty`]: counted only once
+    /// `held` meets every set that can commit.
+    empty: NodeSet,
     /// Forced candidacies in a row (an operator's promotion is retried a few
     /// times, soon after votes went missing or a leader refused it while it
     /// caught up).
@@ -168,7 +195,10 @@ pub(super) enum Owed {
     /// A VOTE_REQUEST to the group (epoch 0: a rejoining member's question).
     Request { epoch: Epoch, forced: bool },
     /// A VOTE to one member, `candidate` (it names whom it answers).
-    Vote { to: SocketAddr, candidate: NodeId, epoch: Epoch, granted: bool },
+    /// `compared`: the claim a grant was given with (a candidate counts a
+    /// voter whose claim holds events as a holder); `None`, the claim when
+    /// it is sent.
+    Vote { to: SocketAddr, candidate: NodeId, epoch: Epoch, ballot: Ballot, compared: Option<Claim> },
     /// A PROMOTE of `node` (at `to`): a leader stopping cleanly hands it the lead.
     Promote { to: SocketAddr, node: NodeId },
     /// A BUSY "not leader" to a client, naming the leader if one is known.
@@ -188,9 +218,9 @@ impl Owed {
                     emit(buf, &header, Kind::VoteRequest, &VoteRequest::new(claim)).expect("mtu holds a VOTE_REQUEST");
                 Transmit { dest: Dest::Group, len }
             }
-            Owed::Vote { to, candidate, epoch, granted } => {
+            Owed::Vote { to, candidate, epoch, ballot, compared } => {
                 let header = with_epoch(Kind::Vote, epoch);
-                let vote = Vote::new(candidate, granted, claim);
+                let vote = Vote::new(candidate, ballot, compared.unwrap_or(claim));
                 let len = emit(buf, &header, Kind::Vote, &vote).expect("mtu holds a VOTE");
                 Transmit { dest: Dest::Unicast(to), len }
             }
@@ -253,6 +283,8 @@ pub(super) struct Election {
     failover: Failover,
     timeout_ns: Nanos,
     quorum: usize,
+    /// Members whose ACKs commit (`Config::quorum`).
+    commit_quorum: usize,
     /// Highest epoch stood in, voted in or followed: votes for older epochs
     /// are refused.
     promised: Epoch,
@@ -261,7 +293,10 @@ pub(super) struct Election {
     /// after a restart: its journal keeps the epoch it promised, not whom
     /// to); a vote does not carry into a newer epoch it came to follow or
     /// learn of otherwise.
-    voted: Option<(Epoch, NodeId)>,
+    voted: Option<VoteGiven>,
+    /// The newest epoch it voted in with [`Ballot::GrantedEmpty`] (which
+    /// fences nothing).
+    granted_empty_in: Epoch,
     /// Highest epoch followed or voted in for another member: frames of
     /// older leaders are fenced off (while standing, `promised` fences too).
     fenced_below: Epoch,
@@ -318,8 +353,10 @@ impl Election {
             failover: config.failover,
             timeout_ns: config.election_timeout_ns,
             quorum: config.election_quorum(),
+            commit_quorum: config.quorum(),
             promised: config.epoch,
             voted: None,
+            granted_empty_in: Epoch::ZERO,
             fenced_below: config.epoch,
             candidacy: None,
             last_stood: Epoch::ZERO,
@@ -488,7 +525,7 @@ impl Election {
     /// rejoining member's question and "not leader" replies still go.
     pub(super) fn withdraw(&mut self, now: Nanos) {
         self.owed.retain(|owed| match owed {
-            Owed::Vote { granted, .. } => !granted,
+            Owed::Vote { ballot, .. } => *ballot == Ballot::Refused,
             Owed::Request { epoch, .. } => *epoch == Epoch::ZERO,
             Owed::NotLeader { .. } | Owed::Promote { .. } => true,
         });
@@ -557,15 +594,28 @@ impl Election {
         // One it stands in already (a promotion came meanwhile) is given up.
         self.stats.lost += u64::from(self.candidacy.is_some());
         let epoch = self.promised.max(view.epoch).next();
-        (self.promised, self.voted, self.last_stood) = (epoch, Some((epoch, self.id)), epoch);
+        let own = VoteGiven { epoch, candidate: self.id, ballot: Ballot::Granted, claim: view.claim };
+        (self.promised, self.voted, self.last_stood) = (epoch, Some(own), epoch);
         self.jitter_ns = self.draw_jitter();
         let until = now + self.timeout_ns + self.jitter_ns;
         let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
         let granted = NodeSet::of(self.id);
-        let refused = NodeSet::new();
+        let (refused, empty) = (NodeSet::new(), NodeSet::new());
+        let held = if view.claim.seq > Seq::ZERO { granted } else { NodeSet::new() };
         let (longer, handed_by) = (None, None);
-        self.candidacy =
-            Some(Candidacy { epoch, granted, refused, until, asked_at: now, forced, handed_by, longer, tries });
+        self.candidacy = Some(Candidacy {
+            epoch,
+            granted,
+            refused,
+            held,
+            empty,
+            until,
+            asked_at: now,
+            forced,
+            handed_by,
+            longer,
+            tries,
+        });
         self.active_at = now;
         (self.stand_at, self.catch_up) = (None, None);
         self.stats.stood += 1;
@@ -618,7 +668,13 @@ impl Election {
             if epoch < self.fenced_below && now >= self.noticed_at + self.timeout_ns {
                 self.noticed_at = now;
                 let to = self.vote_to(from, sender);
-                self.owe(Owed::Vote { to, candidate: sender, epoch: self.fenced_below, granted: false });
+                self.owe(Owed::Vote {
+                    to,
+                    candidate: sender,
+                    epoch: self.fenced_below,
+                    ballot: Ballot::Refused,
+                    compared: None,
+                });
             }
             return Admit::Fenced;
         }
@@ -662,7 +718,10 @@ impl Election {
             // vote, and would win with it while the asker, told an older
             // epoch, voted again in its epoch for another.
             let known = match &self.rejoin {
-                None => self.fence(),
+                // A vote that counts only beside holders fences nothing,
+                // but an election may have counted it: the asker, back
+                // empty, may have been one of those holders.
+                None => self.fence().max(self.granted_empty_in),
                 // Resumed on its claim: what it promised.
                 Some(rejoin) if rejoin.own.is_some() => self.promised,
                 // Back empty itself (or started over, a leader restarted
@@ -673,17 +732,28 @@ impl Election {
                 Some(_) => Epoch::ZERO,
             };
             let (fence, to) = (known.max(view.epoch), self.vote_to(from, candidate));
-            self.owe(Owed::Vote { to, candidate, epoch: fence, granted: false });
+            self.owe(Owed::Vote { to, candidate, epoch: fence, ballot: Ballot::Refused, compared: None });
             return None;
         }
+        // Empty, and never having followed anyone, it cannot tell a log it
+        // never had from one it lost (a wiped journal, a restart without
+        // --rejoin), when events committed with its ACKs would not count
+        // against a candidate. A candidate with a log of an epoch newer than
+        // the one it was started in shows that the cluster ran, and
+        // elected, without it: it does not vouch alone. Its vote counts
+        // only beside those of members holding a log, enough to meet every
+        // set that can commit: one of them holds whatever was committed,
+        // and grants only a log that holds it too.
+        let unknown = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
         // A candidate asks again while it stands: the same vote, not counted again.
-        let mut again = false;
+        let mut again = None;
         let granted = if epoch < self.promised {
             false
         } else if epoch == self.promised {
-            // A repeated request: the same answer.
-            again = self.voted == Some((epoch, candidate));
-            again
+            // A repeated request: the same answer, with the ballot and the
+            // claim it went with.
+            again = self.voted.filter(|v| (v.epoch, v.candidate) == (epoch, candidate));
+            again.is_some()
         } else if !forced && self.hears_leader(now, view) {
             // Its leader is alive: a member that lost touch must not depose
             // it. But this member may only have heard the leader's last
@@ -700,7 +770,7 @@ impl Election {
             // events for a while so it catches up, and let it ask again.
             self.stats.refused += 1;
             let to = self.vote_to(from, candidate);
-            self.owe(Owed::Vote { to, candidate, epoch: view.epoch, granted: false });
+            self.owe(Owed::Vote { to, candidate, epoch: view.epoch, ballot: Ballot::Refused, compared: None });
             return Some(Decision::HoldIntake(now + self.timeout_ns));
         } else if view.leading {
             // Forced: step down, and follow whoever wins; if nobody does,
@@ -714,31 +784,53 @@ impl Election {
             self.promised = epoch;
             // Not while it rejoins: it may have voted in this epoch before
             // it restarted (a member that resumed its journal may vote).
-            // Empty, and never having followed anyone, it cannot tell a
-            // log it never had from one it lost (a wiped journal, a restart
-            // without --rejoin), when events committed with its ACKs would
-            // not count against a candidate. A candidate with a log of an
-            // epoch newer than the one it was started in shows that the
-            // cluster ran, and elected, without it: it does not vouch.
-            let unknown = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
-            self.stats.refused_empty += u64::from(unknown);
-            let granted = view.may_vote && claim >= view.claim && self.rejoin.is_none() && !unknown;
-            self.voted = granted.then_some((epoch, candidate));
-            if granted {
+            // A member that lost its state lost its promises too, and may
+            // have voted in this epoch already. The holders that let its
+            // vote count (N − Q + 1, none of them it) meet every electing
+            // set of Qe only where Qe ≥ Q, and so hold the epoch to one
+            // leader; with a commit quorum above the election's (Q above
+            // a majority) it refuses, as it did before it could vote so.
+            let may_count = !unknown || self.quorum >= self.commit_quorum;
+            let granted = view.may_vote && claim >= view.claim && self.rejoin.is_none() && may_count;
+            self.stats.refused_empty += u64::from(!may_count);
+            if granted && unknown {
+                self.granted_empty_in = epoch;
+                self.stats.granted_empty += 1;
+                self.stats.granted_empty_epoch = self.stats.granted_empty_epoch.max(claim.epoch.get());
+            }
+            let ballot = if unknown { Ballot::GrantedEmpty } else { Ballot::Granted };
+            self.voted = granted.then_some(VoteGiven { epoch, candidate, ballot, claim: view.claim });
+            if granted && !unknown {
                 // Fenced from the old leader: its later commits must not count us.
                 self.fenced_below = epoch;
+            }
+            if granted {
+                // A vote that counts only beside the holders' fences nobody:
+                // every set that can commit for an older leader holds one
+                // of those holders, which ACKed before it voted, so the
+                // candidate holds that commit too. Fenced, this member
+                // would tell the leader it may not follow, which steps
+                // down for an election that may need members still
+                // catching up from it (the simulator's seed 99055573 of
+                // `--failover --partitions 2 --pauses 2 --promotions 2`).
                 // Give the candidate time to win before standing ourselves.
                 self.active_at = now;
             }
             granted
         };
-        self.stats.granted += u64::from(granted && !again);
+        self.stats.granted += u64::from(granted && again.is_none());
         self.stats.refused += u64::from(!granted);
         // A refusal names the epoch this member is at, so a candidate that
         // fell behind stands next time above it.
         let epoch = if granted { epoch } else { epoch.max(self.promised) };
         let to = self.vote_to(from, candidate);
-        self.owe(Owed::Vote { to, candidate, epoch, granted });
+        // A grant carries the claim compared: the member may take a newer
+        // leader's log before the VOTE leaves, in the same turn.
+        let (ballot, compared) = match self.voted.filter(|_| granted) {
+            Some(given) => (given.ballot, Some(given.claim)),
+            None => (Ballot::Refused, None),
+        };
+        self.owe(Owed::Vote { to, candidate, epoch, ballot, compared });
         None
     }
 
@@ -748,9 +840,10 @@ impl Election {
         now: Nanos,
         (voter, claim): (NodeId, Claim),
         epoch: Epoch,
-        granted: bool,
+        ballot: Ballot,
         view: &View,
     ) -> Option<Decision> {
+        let granted = ballot != Ballot::Refused;
         if let Some(rejoin) = self.rejoin.as_mut() {
             // One back empty itself says so (epoch 0): it knows nothing of
             // what it voted for, so it is none of the answers that meet
@@ -801,12 +894,25 @@ impl Election {
         let ours = |c: &&mut Candidacy| c.epoch == epoch || (!granted && epoch > c.epoch);
         let candidacy = self.candidacy.as_mut().filter(ours)?;
         self.stats.answers += 1;
-        if granted {
-            candidacy.granted.insert(voter);
-        } else {
-            candidacy.refused.insert(voter);
+        let votes = match ballot {
+            Ballot::Granted => &mut candidacy.granted,
+            Ballot::GrantedEmpty => &mut candidacy.empty,
+            Ballot::Refused => &mut candidacy.refused,
+        };
+        votes.insert(voter);
+        // A voter that answered GrantedEmpty once is none of the holders,
+        // whatever it answers again (it was not fenced by that vote).
+        if ballot == Ballot::Granted && claim.seq > Seq::ZERO && !candidacy.empty.contains(voter) {
+            candidacy.held.insert(voter);
         }
-        let (yes, no) = (candidacy.granted.len(), candidacy.refused.len());
+        // Votes of members that may have lost a log count once those of
+        // members holding one meet every set that can commit.
+        let holders_meet_commits = candidacy.held.len() > usize::from(self.nodes) - self.commit_quorum;
+        let counted = match holders_meet_commits {
+            true => candidacy.granted.union(candidacy.empty),
+            false => candidacy.granted,
+        };
+        let (yes, no) = (counted.len(), candidacy.refused.len());
         if yes >= self.quorum {
             return self.win();
         }

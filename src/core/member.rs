@@ -367,8 +367,10 @@ impl Member {
 
     /// Started as a new cluster's member (not rejoining), it holds and
     /// delivered nothing and has followed no leader: it cannot tell whether
-    /// it never had a log or lost one, and so refuses its vote to a log of
-    /// an epoch newer than the one it was started in.
+    /// it never had a log or lost one, and so its vote for a log of an
+    /// epoch newer than the one it was started in counts only beside
+    /// enough votes of members that hold a log
+    /// ([`Ballot::GrantedEmpty`](crate::wire::Ballot::GrantedEmpty)).
     pub fn holds_nothing_unfollowed(&self) -> bool {
         let holds_nothing = self.follower().is_some_and(|f| f.claim().seq == Seq::ZERO && f.commit() == Seq::ZERO);
         holds_nothing && self.new_and_unfollowed()
@@ -615,7 +617,7 @@ impl Member {
             }
             Frame::Vote(vote) => {
                 let stray = self.election.stats().stray_votes;
-                let decision = self.election.on_vote(now, (sender, vote.claim()), epoch, vote.granted(), &self.view());
+                let decision = self.election.on_vote(now, (sender, vote.claim()), epoch, vote.ballot(), &self.view());
                 self.rejects.election += self.election.stats().stray_votes - stray;
                 decision
             }

@@ -43,7 +43,8 @@ impl VoteRequest {
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct Vote {
-    /// 1: granted; 0: refused.
+    /// A [`Ballot`]: 1 granted, 0 refused, 2 granted by a voter that holds
+    /// nothing and cannot tell whether it lost a log.
     pub granted: U32,
     /// The member whose VOTE_REQUEST this answers (or, in the refusal a
     /// fenced-off leader is sent, that leader).
@@ -57,11 +58,28 @@ pub struct Vote {
 }
 const _: () = assert!(size_of::<Vote>() == 24);
 
+/// A VOTE's answer (its `granted` word).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ballot {
+    /// Refused: the voter's log is longer, it promised this epoch or a
+    /// newer one, it hears its leader, or it may not vote.
+    Refused = 0,
+    /// Granted.
+    Granted = 1,
+    /// Granted by a member started as a new cluster's that holds nothing and
+    /// has followed no leader, to a log of an epoch newer than the one it
+    /// was started in: it may be one that lost its log, so its vote counts
+    /// only beside votes of members that hold a log, enough of them to meet
+    /// every set that can commit (N − Q + 1). Read as a refusal by builds
+    /// that know only 0 and 1.
+    GrantedEmpty = 2,
+}
+
 impl Vote {
-    /// A vote for `candidate`, granted or not, sent with the voter's `claim`.
-    pub fn new(candidate: NodeId, granted: bool, claim: Claim) -> Vote {
+    /// A vote for `candidate`, sent with the voter's `claim`.
+    pub fn new(candidate: NodeId, ballot: Ballot, claim: Claim) -> Vote {
         Vote {
-            granted: u32::from(granted).into(),
+            granted: (ballot as u32).into(),
             candidate: candidate.0.into(),
             reserved: 0.into(),
             log_epoch: claim.epoch.get().into(),
@@ -74,9 +92,13 @@ impl Vote {
         NodeId(self.candidate.get())
     }
 
-    /// True if the vote was granted.
-    pub fn granted(&self) -> bool {
-        self.granted.get() == 1
+    /// The answer; any value but 1 and 2 is a refusal.
+    pub fn ballot(&self) -> Ballot {
+        match self.granted.get() {
+            1 => Ballot::Granted,
+            2 => Ballot::GrantedEmpty,
+            _ => Ballot::Refused,
+        }
     }
 
     /// The voter's claim.

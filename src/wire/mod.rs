@@ -14,7 +14,7 @@ mod writer;
 pub use batch::{Batch, BatchHead, FLAG_RESENT, FLAG_SERVED, FLAG_TOLD, Submit, SubmitHead};
 pub use client::{Busy, BusyReason, Commit, CommitHead, CommitRun};
 pub use control::{Ack, Heartbeat, NAK_RANGES_MAX, Nak, NakHead, SeqRange, Unrecoverable};
-pub use election::{FLAG_FORCED, Promote, Vote, VoteRequest};
+pub use election::{Ballot, FLAG_FORCED, Promote, Vote, VoteRequest};
 #[cfg(test)]
 pub(crate) use event::test_record;
 pub use event::{EventHeader, EventRef, Events, RECORD_ALIGN, record_len};
