@@ -73,6 +73,11 @@ pub struct SimArgs {
     /// With --failover: operator promotions of a random member, in each run.
     #[arg(long, requires = "failover")]
     pub promotions: Option<u32>,
+    /// With --failover: members that do not lead start cut off from the
+    /// others, both ways, for a random while (an eighth to half of the
+    /// faults' span): new members that never heard the first leader.
+    #[arg(long, requires = "failover")]
+    pub late_members: Option<u32>,
     /// Without --failover: kill the leader for good at a random time in each
     /// run, before any datagram of a turn or between two. Nothing converges
     /// then; the check is that every live follower delivered each sequence
@@ -173,6 +178,7 @@ impl SimArgs {
         config.leader_crashes = self.leader_crashes.unwrap_or(config.leader_crashes);
         config.pauses = self.pauses.unwrap_or(config.pauses);
         config.promotions = self.promotions.unwrap_or(config.promotions);
+        config.late_members = self.late_members.unwrap_or(config.late_members);
         config.loss = self.loss.unwrap_or(config.loss);
         config.dup = self.dup.unwrap_or(config.dup);
         config.reorder = self.reorder.unwrap_or(config.reorder);
@@ -219,6 +225,7 @@ impl SimArgs {
             ("leader-crashes", self.leader_crashes.map(|v| v.to_string())),
             ("pauses", self.pauses.map(|v| v.to_string())),
             ("promotions", self.promotions.map(|v| v.to_string())),
+            ("late-members", self.late_members.map(|v| v.to_string())),
             ("cluster-crashes", self.cluster_crashes.map(|v| v.to_string())),
             ("stops", self.stops.map(|v| v.to_string())),
             ("cluster-stops", self.cluster_stops.map(|v| v.to_string())),

@@ -83,6 +83,11 @@ impl Sim<'_> {
             self.push(at, Item::Fault(Fault::Cut { pick, leader, inbound, outbound, cut_ns }));
             last = last.max(at + cut_ns);
         }
+        for _ in 0..self.config.late_members * u32::from(failover) {
+            let (cut_ns, pick) = (self.rng.range(span / 8, span / 2), self.rng.next_u64());
+            self.push(0, Item::Fault(Fault::Cut { pick, leader: false, inbound: true, outbound: true, cut_ns }));
+            last = last.max(cut_ns);
+        }
         for _ in 0..self.config.pauses {
             let (at, pause_ns, pick) =
                 (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());

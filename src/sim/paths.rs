@@ -62,6 +62,9 @@ paths! {
     elections_lost => "elections_lost",
     /// Leaders that stepped down for a newer epoch (stale leaders fenced).
     stale_fenced => "stale_leaders_fenced",
+    /// Votes of new members holding nothing for a log of a newer epoch,
+    /// counted only beside enough holders' (`Ballot::GrantedEmpty`).
+    granted_empty => "votes_granted_empty",
     /// Frames of an older epoch dropped by members.
     stale_frames => "stale_frames_dropped",
     /// Uncommitted events dropped by followers joining a new leader.
@@ -137,10 +140,11 @@ pub const REPLAY_PATH: &str = "datagrams_replayed";
 pub const CROWD_PATH: &str = "clients_evicted";
 
 /// The names of the failover rows of [`Paths::rows`].
-pub const FAILOVER_PATHS: [&str; 6] = [
+pub const FAILOVER_PATHS: [&str; 7] = [
     "elections_won",
     "elections_lost",
     "stale_leaders_fenced",
+    "votes_granted_empty",
     "stale_frames_dropped",
     "suffix_dropped",
     "client_redirects",
@@ -172,6 +176,7 @@ impl Paths {
         self.elections_won += elections.won;
         self.elections_lost += elections.lost;
         self.stale_fenced += elections.stepped_down;
+        self.granted_empty += elections.granted_empty;
         self.stale_frames += member.rejects().wrong_epoch;
     }
 }

@@ -39,6 +39,10 @@ pub struct SimConfig {
     pub pauses: u32,
     /// With failover: an operator asks a random member to stand.
     pub promotions: u32,
+    /// With failover: members that do not lead start cut off, both ways,
+    /// for a while: they never heard the first leader, and hold nothing
+    /// (new members that cannot tell whether they lost a log).
+    pub late_members: u32,
     /// Without failover: after a random time the leader dies for good in
     /// its next turn that sends, before any datagram of the turn or between
     /// two (what it sent still arrives). Nothing converges then; the end
@@ -114,6 +118,7 @@ impl SimConfig {
             leader_crashes: 0,
             pauses: 0,
             promotions: 0,
+            late_members: 0,
             leader_killed: false,
             cluster_crashes: 0,
             stops: 0,
@@ -198,6 +203,7 @@ impl SimConfig {
         if config.leader_crashes + config.pauses + config.partitions + config.promotions == 0 {
             config.leader_crashes = 1;
         }
+        config.late_members = rng.range(0, 3) as u32 / 2;
         config
     }
 
