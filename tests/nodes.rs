@@ -1507,6 +1507,24 @@ fn a_reshape_is_refused_beside_a_member_of_the_old_shape_without_a_leader() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A member that ran on its journal and held no event keeps a claim file
+/// and no records: restarted, it resumes that claim, and its first line
+/// says so (it said `new cluster`, and --rejoin went unremarked).
+#[test]
+fn a_journal_with_a_claim_and_no_records_is_resumed_and_said_so() {
+    let (dir, _conf, journal) = journaled_member_cluster(38);
+    let mut one = start_member(&dir, 1, &["--journal", &journal]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(one.stop(), 0, "{:?}", one.output());
+    assert!(dir.join("journal").join("node-1").join("claim").exists(), "a claim file was kept");
+    let mut one = start_member(&dir, 1, &["--journal", &journal, "--rejoin"]);
+    let first = one.line("seqcast member: ");
+    assert!(first.contains("resuming its journal"), "{first}");
+    one.wait_for(Duration::from_secs(10), |l| l.contains("warning: --rejoin changes nothing").then_some(()));
+    one.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A member whose journal lost a middle segment drops what follows the
 /// hole and fetches it again, so that, promoted, it leads a whole log: a
 /// tail from sequence 1 gets every event. (It once read the hole as

@@ -250,13 +250,16 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         };
     let (config, m) = (&resolved.config, &resolved.multicast);
     // It starts a new cluster's log: empty, not rejoining.
-    let new_cluster = !args.rejoin && node.recovery().is_none_or(|r| r.range.is_none());
+    // A journal with a claim file and no records (a member that voted and
+    // never held an event) is resumed too.
+    let resumed = node.recovery().is_some_and(|r| r.range.is_some() || r.claim.is_some());
+    let new_cluster = !args.rejoin && !resumed;
     let start_epoch = config.epoch;
     println!(
         "seqcast member: node {id} of {} in cluster {}, {}, listening on {}, group {} via {} ttl {}, quorum {}, failover {} after {} ms",
         config.nodes,
         config.cluster_id,
-        if node.recovery().is_some_and(|r| r.range.is_some()) {
+        if resumed {
             "resuming its journal".to_string()
         } else if args.rejoin {
             "rejoining".to_string()
@@ -295,13 +298,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         println!("{text}");
     }
     if args.rejoin
-        && let Some(dir) = journal.as_ref().filter(|_| node.recovery().is_some_and(|r| r.range.is_some()))
+        && let Some(dir) = journal.as_ref().filter(|_| resumed)
     {
         // An operator's trial: the journal of a group split off by a stale
         // file, put back and started with --rejoin, was resumed silently.
         eprintln!(
-            "{} warning: --rejoin changes nothing for a member whose journal holds events: it resumes its \
-             journal and votes with what it holds. To rejoin empty instead (a journal you no longer trust, as one \
+            "{} warning: --rejoin changes nothing for a member whose journal holds events or a claim: it resumes \
+             its journal and votes with what it holds. To rejoin empty instead (a journal you no longer trust, as one \
              of a group split off by a stale cluster file), stop it, move {} aside and start it again with --rejoin",
             super::args::clock_time(),
             dir.dir.display()
