@@ -1458,7 +1458,7 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
     let load = ["load", "--cluster", &conf, "--failover", "--count", "100", "--rate", "1000"];
     let (code, said) = common::run(common::SEQCAST, &common::strings(&load));
     assert_eq!(code, 1, "{said}");
-    assert!(said.contains("runs with 5 nodes, quorum 3, but this client's cluster file says 3 nodes"), "{said}");
+    assert!(said.contains("run with 5 nodes, quorum 3, but this client's cluster file says 3 nodes"), "{said}");
     let said = refused(1, &["--reshape"]);
     assert!(said.contains("in a cluster of 5 nodes, quorum 3, and this member's file gives 3"), "{said}");
     assert!(said.contains("every member of the old shape must be stopped first"), "{said}");

@@ -855,51 +855,71 @@ pub const LEADER_LISTEN: std::time::Duration = std::time::Duration::from_millis(
 ///
 /// [`NetError::Setting`] (`cluster file`) when the only leaders heard list
 /// another node count than `config` (this host's file is stale, the
-/// cluster was reshaped): those members take a client's requests, and it
-/// takes none of their answers, so what they commit it reports
-/// unconfirmed. Not with client keys, which cannot open a member's frames
-/// (a forged one must not keep a client from starting).
+/// cluster was reshaped; or the cluster split and theirs is), also over
+/// eleven election timeouts, in which its own cluster, electing, would
+/// have spoken: those members take a client's requests, and it takes
+/// none of their answers, so what they commit it reports unconfirmed. Not
+/// with client keys, which cannot open a member's frames (a forged one
+/// must not keep a client from starting).
 pub fn leader_heard(
     config: &Config,
     multicast: &Multicast,
     keys: Option<&Keys>,
     listen: std::time::Duration,
 ) -> Result<Option<NodeId>, NetError> {
-    let mut heard: Option<(u64, u16)> = None;
-    let mut other_shape = None;
-    let joined = group_headers(config, multicast, keys, (listen, &[Kind::Data, Kind::Heartbeat]), |header| {
-        let (kind, sender, epoch, shape) = (header.kind(), header.sender.get(), header.epoch.get(), header.token.get());
-        // A leader whose file lists another node count (a group split off
-        // by a stale file) is not this client's cluster's.
-        if crate::core::other_node_count(shape, config.nodes) {
-            other_shape.get_or_insert(shape);
-            return false;
-        }
-        if sender >= config.nodes {
-            return false;
-        }
-        if heard.is_none_or(|(newest, _)| epoch > newest) {
-            heard = Some((epoch, sender));
-        }
-        kind == Kind::Heartbeat
-    });
+    // The newest leader of its own node count (epoch, id), and the shape of
+    // a leader of another.
+    let mut state: (Option<(u64, u16)>, Option<u32>) = (None, None);
+    let leaders = [Kind::Data, Kind::Heartbeat];
+    if group_headers(config, multicast, keys, (listen, &leaders), |h| take_leader(config, &mut state, h)).is_none() {
+        return Ok(None);
+    }
+    // Only leaders of another node count: before it says this file is the
+    // stale one, its own cluster may be electing (members that never heard
+    // a leader wait ten election timeouts before they stand).
     let opens_members = keys.is_none_or(|keys| matches!(keys, Keys::Member { .. }));
-    match (joined, heard, other_shape) {
-        (None, _, _) => Ok(None),
-        (Some(_), None, Some(shape)) if opens_members => Err(NetError::Setting(
+    if state.0.is_none() && state.1.is_some() && opens_members {
+        let election = std::time::Duration::from_nanos(config.election_timeout_ns.saturating_mul(11));
+        let more = election.saturating_sub(listen);
+        group_headers(config, multicast, keys, (more, &leaders), |h| take_leader(config, &mut state, h));
+    }
+    let (heard, other_shape) = state;
+    let other_shape = other_shape.filter(|_| opens_members);
+    match (heard, other_shape) {
+        (None, Some(shape)) => Err(NetError::Setting(
             "cluster file",
             format!(
-                "the only leader heard on group {} runs with {}, but this client's cluster file says {}: this \
-                 host's file is stale (the cluster was reshaped?). Members of another node count take a client's \
-                 requests, but it takes none of their answers, so it would report what they commit as \
-                 unconfirmed: give this host the cluster's file",
+                "the only leaders heard on group {} run with {}, but this client's cluster file says {}: this \
+                 host's file is stale (the cluster was reshaped?), or, if the cluster split, theirs is. Members \
+                 of another node count take a client's requests, but it takes none of their answers, so it would \
+                 report what they commit as unconfirmed: give every host the cluster's file",
                 multicast.group,
                 crate::core::shape_text(shape),
                 crate::core::shape_text(config.shape())
             ),
         )),
-        (Some(_), heard, _) => Ok(heard.map(|(_, sender)| NodeId(sender))),
+        (heard, _) => Ok(heard.map(|(_, sender)| NodeId(sender))),
     }
+}
+
+/// [`leader_heard`]'s look at one leader's frame: the newest leader of
+/// `config`'s node count (epoch, id) in `state.0`, the shape of one of
+/// another in `state.1`. True at a HEARTBEAT of its own node count.
+fn take_leader(config: &Config, state: &mut (Option<(u64, u16)>, Option<u32>), header: &crate::wire::Header) -> bool {
+    let (kind, sender, epoch, shape) = (header.kind(), header.sender.get(), header.epoch.get(), header.token.get());
+    // A leader whose file lists another node count (a group split off by a
+    // stale file) is not this client's cluster's.
+    if crate::core::other_node_count(shape, config.nodes) {
+        state.1.get_or_insert(shape);
+        return false;
+    }
+    if sender >= config.nodes {
+        return false;
+    }
+    if state.0.is_none_or(|(newest, _)| epoch > newest) {
+        state.0 = Some((epoch, sender));
+    }
+    kind == Kind::Heartbeat
 }
 
 /// Every member of `config`'s cluster heard on its group within `listen`,
@@ -1043,6 +1063,12 @@ impl ClientNode {
     /// there, else to `config.leader`: a first request sent to a member
     /// that is down, and so sent again elsewhere, cannot be placed by a
     /// leader whose journal retention trimmed (it answers "in doubt").
+    ///
+    /// # Errors
+    ///
+    /// As [`leader_heard`] (only leaders of another node count heard), or
+    /// when the group cannot be joined or the client's keys or settings
+    /// are refused.
     pub fn connect_failover(
         config: Config,
         id: ClientId,
