@@ -127,21 +127,25 @@ fn when() -> String {
     format!("{} = {} ns", super::args::clock_time(), Clock::Realtime.now())
 }
 
-/// Runs `seqcast member`.
-/// How long `--reshape` listens on the group for members still running.
+/// How long `--reshape` listens on the group for members still running, at
+/// least.
 const RESHAPE_LISTEN: Duration = Duration::from_millis(300);
 
-/// Why `--reshape` must not go on: a leader heard on the group whose file
-/// gives another shape than `config`'s (an operator's trial started two
-/// members with --reshape on a stale file while the cluster ran, and split
-/// it). A leader of the new shape is one restarted before this member.
+/// Why `--reshape` must not go on: a member heard on the group, leading,
+/// standing or rejoining, whose file gives another shape than `config`'s
+/// (an operator's trial started two members with --reshape on a stale file
+/// while the cluster ran, and split it). A member of the new shape is one
+/// restarted before this member. Members with `--failover manual` and no
+/// leader send nothing to hear.
 fn running_in_another_shape(
     config: &seqcast::core::Config,
     multicast: &net::Multicast,
     keys: Option<&seqcast::auth::Keys>,
 ) -> Option<String> {
     let shape = config.shape();
-    let Some((heard, unopened)) = net::members_heard(config, multicast, keys, RESHAPE_LISTEN) else {
+    // Members without a leader stand after ten election timeouts of silence.
+    let listen = RESHAPE_LISTEN.max(Duration::from_nanos(config.election_timeout_ns.saturating_mul(11)));
+    let Some((heard, unopened)) = net::members_heard(config, multicast, keys, listen) else {
         return Some(format!(
             "--reshape: cannot join the group {} to check that no member of another shape still runs",
             multicast.group
@@ -177,6 +181,7 @@ fn running_in_another_shape(
     ))
 }
 
+/// Runs `seqcast member`.
 pub fn member(args: &MemberArgs) -> ExitCode {
     let id = NodeId(args.id);
     let mut resolved = match args.cluster.resolve(Some(id)) {

@@ -937,15 +937,17 @@ pub fn members_heard(
     keys: Option<&Keys>,
     listen: std::time::Duration,
 ) -> Option<(Vec<MemberSeen>, u64)> {
-    let mut heard = std::collections::BTreeMap::<u16, MemberSeen>::new();
+    // By id and shape: in a split one id may run in both.
+    let mut heard = std::collections::BTreeMap::<(u16, u32), MemberSeen>::new();
     let kinds = [Kind::Data, Kind::Heartbeat, Kind::VoteRequest];
     let unopened = group_headers(config, multicast, keys, (listen, &kinds), |header| {
         let node = NodeId(header.sender.get());
         let (epoch, shape, leads) = (header.epoch(), header.token.get(), header.kind() != Kind::VoteRequest);
-        let seen = heard.entry(node.0).or_insert(MemberSeen { node, epoch, shape, leads });
-        // What it leads says more than a request it sent before.
-        if leads || !seen.leads {
-            *seen = MemberSeen { node, epoch, shape, leads };
+        let now = MemberSeen { node, epoch, shape, leads };
+        let seen = heard.entry((node.0, shape)).or_insert(now);
+        // The newest epoch; in one epoch, what it leads.
+        if (epoch, leads) > (seen.epoch, seen.leads) {
+            *seen = now;
         }
         false
     })?;
@@ -1193,7 +1195,7 @@ mod tests {
     /// stopped the reshape. With the member key, only frames it opens count.
     /// A member without a leader counts too, by its VOTE_REQUESTs (an
     /// operator's trial reshaped beside two members of the old shape that
-    /// stood, since no leader spoke).
+    /// stood, since no leader spoke), and one id heard in two shapes twice.
     #[test]
     fn members_heard_with_the_member_key_count_only_frames_it_opens() {
         use crate::auth::Key;
@@ -1222,7 +1224,7 @@ mod tests {
         };
         let (real, forged) = (heartbeat(1, config.shape(), &keys), heartbeat(2, 7, &forger));
         let standing = {
-            let mut header = crate::wire::Header::new(Kind::VoteRequest, 0, config.cluster_id, Epoch(6));
+            let mut header = crate::wire::Header::new(Kind::VoteRequest, 1, config.cluster_id, Epoch(6));
             header.token = 7.into();
             let body = VoteRequest { log_epoch: 5.into(), log_seq: 10.into() };
             let mut frame = vec![0; 256];
@@ -1251,7 +1253,8 @@ mod tests {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         sending.join().unwrap();
         let seen = |node, epoch, shape, leads| MemberSeen { node: NodeId(node), epoch: Epoch(epoch), shape, leads };
-        assert_eq!(opened, [seen(0, 6, 7, false), seen(1, 5, config.shape(), true)]);
+        // Node 1 in both shapes (a split): its frames of each are told apart.
+        assert_eq!(opened, [seen(1, 6, 7, false), seen(1, 5, config.shape(), true)]);
         assert!(forged > 0, "the forged frames are counted");
         assert_eq!(unopened.len(), 3, "without a key all count: {unopened:?}");
     }
