@@ -256,8 +256,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let (config, m) = (&resolved.config, &resolved.multicast);
     // It starts a new cluster's log: empty, not rejoining.
     // A journal with a claim file and no records (a member that voted and
-    // never held an event) is resumed too.
-    let resumed = node.recovery().is_some_and(|r| r.range.is_some() || r.claim.is_some());
+    // never held an event), or a damaged one, is resumed too.
+    let resumed = node.recovery().is_some_and(|r| r.range.is_some() || r.claim.is_some() || r.damaged());
     let new_cluster = !args.rejoin && !resumed;
     let start_epoch = config.epoch;
     println!(

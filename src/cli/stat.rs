@@ -160,7 +160,8 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
 /// A node's frames of members of another cluster shape: `other` since it
 /// started, `before` a second ago (`None` on the first look).
 fn other_shape_text(other: f64, before: Option<f64>) -> String {
-    match before.map(|before| other - before) {
+    // A count that fell: the node restarted since, and counts anew.
+    match before.map(|before| if other < before { other } else { other - before }) {
         _ if other == 0.0 => String::new(),
         None => format!("  OTHER SHAPE: dropped {other} frames of members whose file differs since it started"),
         Some(new) if new > 0.0 => format!(
@@ -437,11 +438,10 @@ mod tests {
         assert!(twice_text(&found[..2]).is_empty());
     }
 
-    /// An operator's trial: a node's counters of which its page had no
-    /// sample read "-0" (the sum of no floats).
     /// An operator's trial: `OTHER SHAPE` stayed on every line once a split
     /// was over, a count since the node started. Each second after the
-    /// first says what the last second dropped.
+    /// first says what the last second dropped; a count that fell is a node
+    /// restarted, all of whose count is new.
     #[test]
     fn frames_of_another_shape_are_told_since_the_start_then_per_second() {
         assert_eq!(other_shape_text(0.0, None), "");
@@ -451,8 +451,12 @@ mod tests {
         assert!(now.starts_with("  OTHER SHAPE: dropped 12 frames") && now.contains("(52 since it started)"), "{now}");
         let over = other_shape_text(52.0, Some(52.0));
         assert_eq!(over, "  (other shape: 52 frames since it started, none in the last second)");
+        let restarted = other_shape_text(5.0, Some(52.0));
+        assert!(restarted.starts_with("  OTHER SHAPE: dropped 5 frames"), "{restarted}");
     }
 
+    /// An operator's trial: a node's counters of which its page had no
+    /// sample read "-0" (the sum of no floats).
     #[test]
     fn a_total_of_no_samples_reads_0() {
         let mut s = std::collections::BTreeMap::new();
