@@ -843,20 +843,24 @@ impl Leaderless {
             } else if e.granted_empty > self.granted_empty_seen
                 && usize::from(self.nodes) + 1 - self.commit_quorum < self.quorum
             {
+                let why = match member.follower().is_some_and(|f| f.catching_up_to_vote()) {
+                    true => {
+                        "it came back empty (or started late) and has not caught up with what its leader had \
+                             sequenced"
+                    }
+                    false => "it holds nothing and has followed no leader since it started as a new cluster's",
+                };
                 format!(
-                    "it holds nothing and has followed no leader since it started as a new cluster's, so it cannot \
-                     tell whether it lost a log of its own (a wiped journal): its votes for a log of an epoch it \
-                     never saw (up to epoch {}) count only beside votes granted by {} members that hold a log, the \
-                     candidate among them; {elects}",
-                    e.granted_empty_epoch,
+                    "{why}, so it cannot tell whether it lost a log of its own (a wiped journal): its votes count \
+                     only beside votes granted by {} members that hold a log, the candidate among them; {elects}",
                     usize::from(self.nodes) + 1 - self.commit_quorum
                 )
             } else if e.refused_empty > self.refused_empty_seen {
                 format!(
-                    "it refuses its vote to a log of an epoch it never saw: it holds nothing and has followed no \
-                     leader since it started as a new cluster's, so it cannot tell whether it lost a log of its own \
-                     (a wiped journal), and with a commit quorum of {} above a majority its vote cannot be counted \
-                     only beside members that hold a log; {elects}",
+                    "it refuses its vote: it cannot tell whether it lost a log of its own (new, it holds nothing \
+                     and never followed a leader; or it came back empty and has not caught up with its leader), \
+                     and with a commit quorum of {} above a majority its vote cannot be counted only beside \
+                     members that hold a log; {elects}",
                     self.commit_quorum
                 )
             } else if member.may_vote() {
@@ -867,8 +871,8 @@ impl Leaderless {
                 )
             } else {
                 format!(
-                    "it does not vote or stand before it holds what its leader had sequenced when it came back \
-                     (it came back without all of its log); {elects}"
+                    "it does not stand, nor vote as one that holds a log, before it holds what its leader had \
+                     sequenced when it came back (it came back without all of its log); {elects}"
                 )
             };
             eprintln!(

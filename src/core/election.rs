@@ -78,6 +78,9 @@ pub(super) struct View {
     /// Started as a new cluster's member in this epoch, it holds nothing
     /// and has followed no leader: it cannot tell whether it lost a log.
     pub(super) empty_since: Option<Epoch>,
+    /// It may not vote yet: back empty (or new and late), it follows a
+    /// leader and does not yet hold what that leader had sequenced.
+    pub(super) catching_up: bool,
 }
 
 /// A change of role the election asks for.
@@ -743,8 +746,15 @@ impl Election {
         // elected, without it: it does not vouch alone. Its vote counts
         // only beside those of members holding a log, enough to meet every
         // set that can commit: one of them holds whatever was committed,
-        // and grants only a log that holds it too.
-        let unknown = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
+        // and grants only a log that holds it too. So does the vote of one
+        // that came back empty (or started late) and, following a leader,
+        // has not yet caught up with what it had sequenced: it would not
+        // vote at all, and with two such members of four none could be
+        // elected once that leader fell (the simulator's seed 100012481 of
+        // `--failover --followers 3 --partitions 2 --leader-crashes 2
+        // --promotions 2 --late-members 2`).
+        let newer_log = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
+        let unknown = (view.may_vote && newer_log) || view.catching_up;
         // A candidate asks again while it stands: the same vote, not counted again.
         let mut again = None;
         let granted = if epoch < self.promised {
@@ -791,7 +801,8 @@ impl Election {
             // leader; with a commit quorum above the election's (Q above
             // a majority) it refuses, as it did before it could vote so.
             let may_count = !unknown || self.quorum >= self.commit_quorum;
-            let granted = view.may_vote && claim >= view.claim && self.rejoin.is_none() && may_count;
+            let may_vote = view.may_vote || view.catching_up;
+            let granted = may_vote && claim >= view.claim && self.rejoin.is_none() && may_count;
             self.stats.refused_empty += u64::from(!may_count);
             if granted && unknown {
                 self.granted_empty_in = epoch;

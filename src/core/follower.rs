@@ -515,6 +515,12 @@ impl Follower {
         self.short_leader.is_none() && self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
     }
 
+    /// Back empty (or new, and late) it follows a leader, and may not vote
+    /// before it holds what that leader said it had sequenced.
+    pub fn catching_up_to_vote(&self) -> bool {
+        self.short_leader.is_none() && self.vote_after.is_some_and(|commit| self.claim().seq.get() < commit)
+    }
+
     /// Votes only once it holds what the next HEARTBEAT says was sequenced,
     /// as a follower that came back empty into a running cluster.
     pub(super) fn vote_once_caught_up(&mut self) {
