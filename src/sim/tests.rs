@@ -610,7 +610,15 @@ fn seeds_that_once_failed_hold_every_invariant() {
         (config.reorder, config.replay, config.followers, config.crashes) = (0.3, 0.1, 2, 5);
         config
     };
+    // --failover: member 0, behind a gap at 7 in epoch 2 (it had stamped
+    // 7 itself as epoch 1's leader), voted in epoch 3 for member 1, claim
+    // (2, 42), holding 8..=46 past the gap. A member serving history then
+    // told it 7 was gone; its held jumped to 46 and it ACKed epoch 2's
+    // leader, fenced off as it was: seq 43 committed in epoch 2 and again,
+    // another event, in epoch 3 (1 seed of 100,000).
+    let fenced_ack = SimConfig::failover(100_060_103);
     let seeds = [
+        ("100060103", fenced_ack),
         ("50029037", replayed_heartbeat(50_029_037)),
         ("50031760", replayed_heartbeat(50_031_760)),
         ("920922", promised),
