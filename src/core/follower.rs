@@ -515,6 +515,12 @@ impl Follower {
         self.short_leader.is_none() && self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
     }
 
+    /// Its member did not send the ACK just polled (fenced off from this
+    /// leader's epoch): not counted as sent.
+    pub(super) fn ack_withheld(&mut self) {
+        self.stats.acks_sent -= 1;
+    }
+
     /// Back empty (or new, and late) it follows a leader, and may not vote
     /// before it holds what that leader said it had sequenced.
     pub fn catching_up_to_vote(&self) -> bool {

@@ -680,6 +680,7 @@ impl Member {
                     if !(fenced && buf.get(3).is_some_and(|&code| Kind::from(code) == Kind::Ack)) {
                         return Some(transmit);
                     }
+                    follower.ack_withheld();
                     self.election.ack_fenced();
                 }
             }
