@@ -41,11 +41,12 @@ pub struct ElectionStats {
     pub promote_refused: u64,
     /// Granted votes for an epoch it never stood for: nobody it asked.
     pub stray_votes: u64,
-    /// Votes granted only as [`Ballot::GrantedEmpty`]: to a candidate that
-    /// claims a log of an epoch newer than the one this member was started
-    /// in, while this member holds nothing and has followed no leader (it
-    /// may have lost its journal), so its vote counts only beside enough
-    /// votes of members that hold a log.
+    /// Votes granted only as [`Ballot::GrantedEmpty`], counted only beside
+    /// enough votes of members that hold a log: to a candidate that claims
+    /// a log of an epoch newer than the one this member was started in,
+    /// while this member holds nothing and has followed no leader; or to any
+    /// candidate while, back empty (or new and late), it has not caught up
+    /// with the leader it follows. Either way it may have lost a log.
     pub granted_empty: u64,
     /// ACKs it did not send to the leader it follows, being fenced off
     /// from that leader's epoch (it voted in, or stands for, a newer one).

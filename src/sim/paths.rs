@@ -62,7 +62,8 @@ paths! {
     elections_lost => "elections_lost",
     /// Leaders that stepped down for a newer epoch (stale leaders fenced).
     stale_fenced => "stale_leaders_fenced",
-    /// Votes of new members holding nothing for a log of a newer epoch,
+    /// Votes of members that may have lost a log (new ones holding nothing,
+    /// for a log of a newer epoch; ones back empty, not yet caught up),
     /// counted only beside enough holders' (`Ballot::GrantedEmpty`).
     granted_empty => "votes_granted_empty",
     /// Frames of an older epoch dropped by members.
