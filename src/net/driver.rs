@@ -656,20 +656,20 @@ mod tests {
         }
     }
 
-    /// A driver (idle block) of one socket; a socket to send it from, and
-    /// where.
-    fn beat_driver() -> (Driver, UdpSocket, SocketAddr) {
+    /// A driver (idle block) of one socket and `mtu`; a socket to send it
+    /// from, and where.
+    fn loopback_driver(mtu: usize) -> (Driver, UdpSocket, SocketAddr) {
         let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         rx.set_nonblocking(true).unwrap();
         let to = rx.local_addr().unwrap();
         let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
-        (Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap(), tx, to)
+        (Driver::new(vec![rx], group, mtu, Clock::Monotonic, Idle::Block, None).unwrap(), tx, to)
     }
 
     #[test]
     fn a_deadline_that_moves_later_each_turn_is_not_rearmed_each_turn_and_never_fires_early() {
-        let (mut driver, tx, to) = beat_driver();
+        let (mut driver, tx, to) = loopback_driver(1472);
         let mut beat = Beat { due: u64::MAX, fired_at: None };
         for _ in 0..10 {
             tx.send_to(&[1], to).unwrap();
@@ -695,7 +695,7 @@ mod tests {
     /// every socket before a timer.
     #[test]
     fn a_turn_long_after_epoll_looked_reads_what_came_before_it_runs_a_timer() {
-        let (mut driver, tx, to) = beat_driver();
+        let (mut driver, tx, to) = loopback_driver(1472);
         let mut beat = Beat { due: u64::MAX, fired_at: None };
         driver.turn(&mut beat);
         // Due now: epoll looks, finds nothing readable.
@@ -742,11 +742,7 @@ mod tests {
     /// and synced after (a leader's DATA does not wait for its fdatasync).
     #[test]
     fn a_turn_writes_what_it_took_in_before_it_sends_and_syncs_after() {
-        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let to = rx.local_addr().unwrap();
-        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
-        let mut driver = Driver::new(vec![rx], group, 1472, Clock::Monotonic, Idle::Block, None).unwrap();
+        let (mut driver, tx, to) = loopback_driver(1472);
         let mut order = Order { to: Some(to), ..Order::default() };
         tx.send_to(&[1], to).unwrap();
         driver.wait(&order, u64::MAX).unwrap();
@@ -779,11 +775,7 @@ mod tests {
     /// --mtu.
     #[test]
     fn datagrams_longer_than_the_mtu_are_dropped_and_counted_as_such() {
-        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let to = rx.local_addr().unwrap();
-        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 0, 1), 9);
-        let mut driver = Driver::new(vec![rx], group, 400, Clock::Monotonic, Idle::Block, None).unwrap();
+        let (mut driver, tx, to) = loopback_driver(400);
         // One of each length, then a run of equal ones (GRO may coalesce them).
         for len in [400, 401, 1000, 10, 401, 401, 401] {
             tx.send_to(&vec![7; len], to).unwrap();
