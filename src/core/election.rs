@@ -48,9 +48,6 @@ pub struct ElectionStats {
     /// candidate while, back empty (or new and late), it has not caught up
     /// with the leader it follows. Either way it may have lost a log.
     pub granted_empty: u64,
-    /// ACKs it did not send to the leader it follows, being fenced off
-    /// from that leader's epoch (it voted in, or stands for, a newer one).
-    pub acks_fenced: u64,
     /// The newest log epoch it granted so (0: none).
     pub granted_empty_epoch: u64,
     /// Votes it refused instead, where the commit quorum is above the
@@ -943,11 +940,6 @@ impl Election {
         self.fenced_below = self.fenced_below.max(candidacy.epoch);
         self.stats.won += 1;
         Some(Decision::Won(candidacy.epoch))
-    }
-
-    /// Counts an ACK to a leader this member is fenced off from, not sent.
-    pub(super) fn ack_fenced(&mut self) {
-        self.stats.acks_fenced += 1;
     }
 
     /// Called when `poll_timeout` passes; at most one decision (a candidacy).

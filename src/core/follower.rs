@@ -117,6 +117,9 @@ pub struct FollowerStats {
     /// from the leader already covered what they said (the other followers'
     /// ACKs made that commit; this one's could not move it).
     pub acks_covered: u64,
+    /// ACKs not sent: its member is fenced off from this leader's epoch
+    /// (it voted in, or stands for, a newer one).
+    pub acks_fenced: u64,
     /// Events delivered to the application.
     pub delivered: u64,
     /// Sequences reported lost to the application.
@@ -303,6 +306,9 @@ pub struct Follower {
     /// The ACK due goes even if a commit covers it: the first to a leader
     /// (it says where this follower is), one after a sync, one with a NAK.
     ack_urgent: bool,
+    /// Its member is fenced off from the epoch it follows: its ACKs are
+    /// not sent (see [`fence_acks`](Self::fence_acks)).
+    acks_fenced: bool,
     /// What the last ACK not sent (a commit covered it) would have said.
     ack_covered: u64,
     /// The highest commit the leader it follows now has sent (0 until one
@@ -445,6 +451,7 @@ impl Follower {
             unanswered_since: None,
             ack_due: false,
             ack_urgent: false,
+            acks_fenced: false,
             ack_covered: 0,
             leader_commit: 0,
             echo_ns: 0,
@@ -515,10 +522,13 @@ impl Follower {
         self.short_leader.is_none() && self.vote_after.is_some_and(|commit| self.claim().seq.get() >= commit)
     }
 
-    /// Its member did not send the ACK just polled (fenced off from this
-    /// leader's epoch): not counted as sent.
-    pub(super) fn ack_withheld(&mut self) {
-        self.stats.acks_sent -= 1;
+    /// Its member is fenced off from the epoch this follower follows (it
+    /// voted in, or stands for, a newer one): an ACK to that leader now
+    /// could commit what a candidate it voted for, with the claim it had,
+    /// lacks. Its ACKs are then not sent, their timers kept as if they
+    /// were (one due would otherwise come due again at once).
+    pub(super) fn fence_acks(&mut self, fenced: bool) {
+        self.acks_fenced = fenced;
     }
 
     /// Back empty (or new, and late) it follows a leader, and may not vote
@@ -1599,11 +1609,15 @@ impl Follower {
                 Ack { seq_held: held.into(), echo_ns: self.echo_ns.into(), echo_delay_ns: (now - self.echo_at).into() };
             (self.ack_sent, self.ack_at, self.ack_due) = (held, now, false);
             self.ack_urgent = false;
-            self.stats.acks_sent += 1;
-            // Its flags say what the ACK promises of what it counts.
-            let header = Header { flags: (self.config.durability() as u16).into(), ..self.header };
-            let len = emit(buf, &header, Kind::Ack, &body).expect("mtu holds an ACK");
-            return Some(Transmit { dest: leader, len });
+            if self.acks_fenced {
+                self.stats.acks_fenced += 1;
+            } else {
+                self.stats.acks_sent += 1;
+                // Its flags say what the ACK promises of what it counts.
+                let header = Header { flags: (self.config.durability() as u16).into(), ..self.header };
+                let len = emit(buf, &header, Kind::Ack, &body).expect("mtu holds an ACK");
+                return Some(Transmit { dest: leader, len });
+            }
         }
         let (most, room) = self.nak_room();
         if self.window.waits_for_room() && 2 * room >= most {

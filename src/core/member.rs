@@ -666,23 +666,14 @@ impl Member {
         match &mut self.role {
             Role::Leader(leader) => leader.poll_transmit(now, buf),
             Role::Follower(follower) => {
-                // Fenced off from the leader it still follows (it voted in,
-                // or stands for, a newer epoch), it ACKs that leader no
-                // more: a candidate it voted for with the claim it had may
-                // lack what an ACK sent since would commit. Held can still
-                // grow without that leader's frames: a member serving
-                // history said what it held below was gone (the
-                // simulator's seed 100060103 of `--failover`: seq 43
-                // committed in epoch 2 with such an ACK, and again in 3).
-                let fenced = follower.epoch() < self.election.fence();
-                loop {
-                    let transmit = follower.poll_transmit(now, buf)?;
-                    if !(fenced && buf.get(3).is_some_and(|&code| Kind::from(code) == Kind::Ack)) {
-                        return Some(transmit);
-                    }
-                    follower.ack_withheld();
-                    self.election.ack_fenced();
-                }
+                // Fenced off from the leader it still follows, it ACKs that
+                // leader no more. Held can grow without that leader's
+                // frames, which the fence drops: a member serving history
+                // said what it held below was gone (the simulator's seed
+                // 100060103 of `--failover`: seq 43 committed in epoch 2
+                // with such an ACK, and again in 3).
+                follower.fence_acks(follower.epoch() < self.election.fence());
+                follower.poll_transmit(now, buf)
             }
         }
     }

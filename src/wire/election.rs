@@ -43,8 +43,8 @@ impl VoteRequest {
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct Vote {
-    /// A [`Ballot`]: 1 granted, 0 refused, 2 granted by a voter that holds
-    /// nothing and cannot tell whether it lost a log.
+    /// A [`Ballot`]: 1 granted, 0 refused, 2 granted by a voter that cannot
+    /// tell whether it lost a log.
     pub granted: U32,
     /// The member whose VOTE_REQUEST this answers (or, in the refusal a
     /// fenced-off leader is sent, that leader).
@@ -66,12 +66,13 @@ pub enum Ballot {
     Refused = 0,
     /// Granted.
     Granted = 1,
-    /// Granted by a member started as a new cluster's that holds nothing and
-    /// has followed no leader, to a log of an epoch newer than the one it
-    /// was started in: it may be one that lost its log, so its vote counts
-    /// only beside votes of members that hold a log, enough of them to meet
-    /// every set that can commit (N − Q + 1). Read as a refusal by builds
-    /// that know only 0 and 1.
+    /// Granted by a member that may be one that lost its log: started as
+    /// a new cluster's, it holds nothing and has followed no leader (to a
+    /// log of an epoch newer than the one it was started in), or, back
+    /// empty, it has not caught up with the leader it follows. Its vote
+    /// counts only beside votes of members that hold a log, enough of them
+    /// to meet every set that can commit (N − Q + 1). Read as a refusal by
+    /// builds that know only 0 and 1.
     GrantedEmpty = 2,
 }
 
