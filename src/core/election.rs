@@ -48,8 +48,6 @@ pub struct ElectionStats {
     /// candidate while, back empty (or new and late), it has not caught up
     /// with the leader it follows. Either way it may have lost a log.
     pub granted_empty: u64,
-    /// The newest log epoch it granted so (0: none).
-    pub granted_empty_epoch: u64,
     /// Votes it refused instead, where the commit quorum is above the
     /// election's (a lost promise could elect two leaders in one epoch).
     pub refused_empty: u64,
@@ -808,7 +806,6 @@ impl Election {
             if granted && unknown {
                 self.granted_empty_in = epoch;
                 self.stats.granted_empty += 1;
-                self.stats.granted_empty_epoch = self.stats.granted_empty_epoch.max(claim.epoch.get());
             }
             let ballot = if unknown { Ballot::GrantedEmpty } else { Ballot::Granted };
             self.voted = granted.then_some(VoteGiven { epoch, candidate, ballot, claim: view.claim });

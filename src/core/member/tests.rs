@@ -282,7 +282,6 @@ fn an_empty_member_that_followed_nobody_grants_a_log_of_a_newer_epoch_only_besid
     assert_eq!(one.election_stats().granted_empty, 1);
     assert_eq!(ballot(&mut one, 26 * MS, 2, &request(2, 36, (33, 15_000), false)), Some(Ballot::GrantedEmpty));
     assert_eq!(one.election_stats().granted_empty, 1, "asked again: the same answer, counted once");
-    assert_eq!(one.election_stats().granted_empty_epoch, 33, "its driver names it");
     let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
     assert_eq!(ballot(&mut one, 25 * MS, 2, &request(2, 2, (1, 15_000), false)), Some(Ballot::Granted));
     assert_eq!(one.election_stats().granted_empty, 0);
