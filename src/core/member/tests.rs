@@ -403,6 +403,28 @@ fn a_vote_asked_while_the_leader_is_still_heard_is_given_once_the_silence_comes(
     assert_eq!(vote_sent(&mut two, 25 * MS), Some((2, true)));
 }
 
+/// Once it voted in a newer epoch, a member ACKs the leader it still
+/// follows no more, though what it holds is uncommitted (an ACK then could
+/// commit in the old epoch what the new leader may not hold): the ACKs its
+/// timers would send are withheld, and counted.
+#[test]
+fn a_member_that_voted_in_a_newer_epoch_acks_the_leader_it_follows_no_more() {
+    let (mut two, _) = asked_while_hearing_the_leader();
+    let acks = |sent: &[(Kind, Vec<u8>)]| sent.iter().filter(|(kind, _)| *kind == Kind::Ack).count();
+    two.handle_timeout(25 * MS);
+    let sent = drain(&mut two, 25 * MS);
+    assert!(sent.iter().any(|(kind, _)| *kind == Kind::Vote), "it votes in epoch 2");
+    let mut withheld = acks(&sent);
+    // Its held (1) is above the commit (0): its ACK timer runs every 1 ms.
+    while let Some(at) = two.poll_timeout().filter(|&at| at < 30 * MS) {
+        two.handle_timeout(at);
+        withheld += acks(&drain(&mut two, at));
+    }
+    assert_eq!((withheld, two.follower().unwrap().epoch()), (0, Epoch(1)), "still following epoch 1");
+    let stats = two.follower_stats().unwrap();
+    assert!(stats.acks_fenced >= 4, "{stats:?}");
+}
+
 #[test]
 fn a_vote_put_off_while_the_leader_stays_heard_is_never_given() {
     let (mut two, data) = asked_while_hearing_the_leader();
