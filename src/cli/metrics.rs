@@ -173,6 +173,10 @@ impl Page {
         self.sample("seqcast_elections_lost_total", "counter", "Elections it lost.", n, e.lost);
         self.sample("seqcast_votes_granted_total", "counter", "Votes it granted.", n, e.granted);
         self.sample("seqcast_votes_refused_total", "counter", "Votes it refused.", n, e.refused);
+        let help = "Votes granted only as a member that may have lost a log (held nothing, or not caught up).";
+        self.sample("seqcast_votes_granted_empty_total", "counter", help, n, e.granted_empty);
+        let help = "Such votes refused instead: the commit quorum is above the election's.";
+        self.sample("seqcast_votes_refused_empty_total", "counter", help, n, e.refused_empty);
         let help = "Times it led and stepped down for a newer epoch.";
         self.sample("seqcast_stepped_down_total", "counter", help, n, e.stepped_down);
     }
@@ -321,6 +325,10 @@ pub fn follower_page(
         &n,
         s.acks_covered,
     );
+    if follower.config().failover != seqcast::core::Failover::Off {
+        let help = "ACKs not sent: this member voted in, or stands for, an epoch newer than the leader it follows.";
+        page.sample("seqcast_acks_fenced_total", "counter", help, &n, s.acks_fenced);
+    }
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
     if follower.config().failover != seqcast::core::Failover::Off {
         let help = "Events taken from members that do not lead, asked after the leader no longer had them.";
@@ -378,12 +386,13 @@ mod tests {
     fn a_members_page_adds_its_rejects_to_its_roles_and_its_elections() {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
-        let elections = ElectionStats { won: 2, ..ElectionStats::default() };
+        let elections = ElectionStats { won: 2, granted_empty: 1, ..ElectionStats::default() };
         let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true };
         let page = follower_page(1, &follower, &DriverStats::default(), 0, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
         assert!(page.contains("seqcast_elections_won_total{node=\"1\"} 2\n"), "{page}");
+        assert!(page.contains("seqcast_votes_granted_empty_total{node=\"1\"} 1\n"), "{page}");
         assert!(page.contains("seqcast_journal_failed{node=\"1\"} 1\n"), "{page}");
     }
 
