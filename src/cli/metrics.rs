@@ -328,6 +328,8 @@ pub fn follower_page(
     if follower.config().failover != seqcast::core::Failover::Off {
         let help = "ACKs not sent: this member voted in, or stands for, an epoch newer than the leader it follows.";
         page.sample("seqcast_acks_fenced_total", "counter", help, &n, s.acks_fenced);
+        let help = "Events of a newer leader not taken before its HEARTBEAT showed its log holds the commit known.";
+        page.sample("seqcast_unproven_events_total", "counter", help, &n, s.unproven);
     }
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);
     if follower.config().failover != seqcast::core::Failover::Off {

@@ -117,6 +117,10 @@ pub struct FollowerStats {
     /// from the leader already covered what they said (the other followers'
     /// ACKs made that commit; this one's could not move it).
     pub acks_covered: u64,
+    /// Events of a leader joined that were not taken: at or below the
+    /// commit this follower knew, before that leader's HEARTBEAT showed its
+    /// log reaches it (asked again after).
+    pub unproven: u64,
     /// ACKs not sent: its member is fenced off from this leader's epoch
     /// (it voted in, or stands for, a newer one).
     pub acks_fenced: u64,
@@ -1458,10 +1462,20 @@ impl Follower {
             self.leader_commit = self.leader_commit.max(batch.head.commit.get());
         }
         self.heard_commit = self.heard_commit.max(batch.head.commit.get());
+        // A leader joined whose HEARTBEAT has not shown that its log reaches
+        // the commit this follower knew may have been elected short: what
+        // it sends at or below that commit, where this follower missed
+        // events, may be other events than those committed, which the
+        // commit known would deliver. Asked again once it shows.
+        let unproven = self.unshown.map_or(0, |(needed, _)| needed);
         for event in batch.events {
             let seq = event.header.seq.get();
             self.seen = self.seen.max(seq);
             self.heard_sent = self.heard_sent.max(seq);
+            if seq <= unproven {
+                self.stats.unproven += 1;
+                continue;
+            }
             match self.window.insert(seq, event.record) {
                 Insert::Stored => {
                     self.stats.events_received += 1;

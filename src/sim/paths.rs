@@ -66,6 +66,12 @@ paths! {
     /// for a log of a newer epoch; ones back empty, not yet caught up),
     /// counted only beside enough holders' (`Ballot::GrantedEmpty`).
     granted_empty => "votes_granted_empty",
+    /// ACKs members withheld from the leader they followed, fenced off
+    /// from its epoch by a vote in a newer one.
+    acks_fenced => "acks_fenced",
+    /// Events of a leader joined that members skipped: at or below the
+    /// commit they knew, before its HEARTBEAT showed its log reaches it.
+    unproven => "unproven_skipped",
     /// Frames of an older epoch dropped by members.
     stale_frames => "stale_frames_dropped",
     /// Uncommitted events dropped by followers joining a new leader.
@@ -141,11 +147,13 @@ pub const REPLAY_PATH: &str = "datagrams_replayed";
 pub const CROWD_PATH: &str = "clients_evicted";
 
 /// The names of the failover rows of [`Paths::rows`].
-pub const FAILOVER_PATHS: [&str; 7] = [
+pub const FAILOVER_PATHS: [&str; 9] = [
     "elections_won",
     "elections_lost",
     "stale_leaders_fenced",
     "votes_granted_empty",
+    "acks_fenced",
+    "unproven_skipped",
     "stale_frames_dropped",
     "suffix_dropped",
     "client_redirects",
@@ -159,6 +167,8 @@ impl Paths {
             self.naks_sent += stats.naks_sent;
             self.duplicates += stats.duplicates;
             self.suffix_dropped += stats.suffix_dropped;
+            self.acks_fenced += stats.acks_fenced;
+            self.unproven += stats.unproven;
             self.served += stats.events_served;
             self.from_members += stats.events_from_members;
             self.delivered += stats.delivered;

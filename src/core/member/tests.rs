@@ -1375,6 +1375,60 @@ fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
     assert_eq!((tail.epoch(), tail.commit()), (Epoch(3), Seq(10)));
 }
 
+/// A DATA of `from` in `epoch` carrying `seqs` (payload `what`), saying
+/// `commit` committed.
+fn data_frame(from: u16, epoch: u64, commit: u64, seqs: std::ops::RangeInclusive<u64>, what: &[u8]) -> Vec<u8> {
+    let mut buf = vec![0; 1472];
+    let header = Header::new(Kind::Data, from, Config::default().cluster_id, Epoch(epoch));
+    let mut writer = crate::wire::FrameWriter::batch(&mut buf, &header, Kind::Data, Seq(commit), 0).unwrap();
+    for seq in seqs {
+        assert!(writer.push_record(&crate::wire::test_record(8, seq, what)));
+    }
+    let len = writer.finish();
+    buf.truncate(len);
+    buf
+}
+
+/// A reviewer of the tail: told 10 committed while it held 1..=7, a tail
+/// (or a member) joined a leader elected short (its log ends at 4) on that
+/// leader's DATA, which came before its HEARTBEAT: the DATA filled 8..=10,
+/// which the commit it knew delivered, other events than those committed.
+/// What a leader joined sends at or below that commit waits until its
+/// HEARTBEAT shows its log reaches it.
+#[test]
+fn a_leader_joined_fills_nothing_below_the_commit_known_until_it_shows_its_log_reaches_it() {
+    let delivered = |events: &mut dyn FnMut() -> Option<String>| {
+        std::iter::from_fn(events).filter(|e| e.contains("Deliver")).count()
+    };
+    let told = heartbeat(11, 10, 0);
+    let short = Heartbeat { seq_next: 13.into(), commit: 12.into(), epoch_start: 4.into(), ..told };
+    let new_log = data_frame(2, 3, 12, 5..=12, b"new");
+    let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
+    tail.handle_datagram(MS, addr(0), &data_frame(0, 1, 0, 1..=7, b"old"));
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &told));
+    assert_eq!(delivered(&mut || tail.poll_event().map(|e| format!("{e:?}"))), 7);
+    tail.handle_datagram(2 * MS, addr(2), &new_log);
+    assert_eq!(delivered(&mut || tail.poll_event().map(|e| format!("{e:?}"))), 0, "nothing of epoch 3's log yet");
+    tail.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 3, &short));
+    assert_eq!(tail.short_leader().map(|s| (s.epoch, s.log_end)), Some((Epoch(3), Seq(4))));
+    let events: Vec<String> = std::iter::from_fn(|| tail.poll_event().map(|e| format!("{e:?}"))).collect();
+    assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
+    assert_eq!(tail.seq_held(), Seq(7));
+
+    let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
+    two.handle_datagram(MS, addr(0), &data_frame(0, 1, 0, 1..=7, b"old"));
+    two.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &told));
+    drain(&mut two, MS);
+    assert_eq!(delivered(&mut || two.poll_event().map(|e| format!("{e:?}"))), 7);
+    two.handle_datagram(2 * MS, addr(1), &data_frame(1, 3, 12, 5..=12, b"new"));
+    assert_eq!(delivered(&mut || two.poll_event().map(|e| format!("{e:?}"))), 0, "nothing of epoch 3's log yet");
+    two.handle_datagram(2 * MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &short));
+    let events: Vec<String> = std::iter::from_fn(|| two.poll_event().map(|e| format!("{e:?}"))).collect();
+    assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
+    assert_eq!(two.follower().unwrap().short_leader().map(|s| s.log_end), Some(Seq(4)));
+    assert_eq!(two.follower().unwrap().seq_held(), Seq(7));
+}
+
 /// A reviewer of the tail: a tail told 10 committed (it had printed none)
 /// took a sequencer restarted on a log ending at 5 (an old copy of its
 /// journal, which followers refuse) and printed that leader's next events
