@@ -251,6 +251,9 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let archive = ["sim", "--journal", "--followers", "2", "--archive", "3", "--seeds", "2"];
     refused_with(SEQCAST, &archive, "--archive 3: members are numbered 0 to 2", 1);
     refused_with(SEQCAST, &["tail", "--from", "10", "--to", "5"], "--to 5 is before --from 10", 1);
+    // Helper 114: the window's end overflowed (a tail that never delivered).
+    let far = ["tail", "--from", "18446744073709551000"];
+    refused_with(SEQCAST, &far, "18446744073709551000 is not in 1..=9223372036854775808", 2);
     // Journal settings with no journal to apply them to were once ignored.
     refused_with(
         SEQCAST,

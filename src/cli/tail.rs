@@ -24,8 +24,8 @@ pub struct TailArgs {
     cluster: ClusterArgs,
     /// First sequence to deliver: what left the leader's ring comes from
     /// its journal (a leader without one answers that it is lost: said on
-    /// stderr, and the tail then exits 1).
-    #[arg(long, value_name = "SEQ", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    /// stderr, and the tail then exits 1). At most 2^63.
+    #[arg(long, value_name = "SEQ", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1 << 63))]
     from: u64,
     /// Stop once this sequence is delivered [default: run until Ctrl-C].
     #[arg(long, value_name = "SEQ")]

@@ -739,13 +739,14 @@ impl Follower {
     }
 
     /// A read-only subscriber of the cluster in `config` (`seqcast tail`),
-    /// from sequence `from` on (0 reads as 1): it takes the leader's frames like a
+    /// from sequence `from` on (0 reads as 1, and one past 2^63 as 2^63, which
+    /// no log reaches: the window's end must not overflow): it takes the leader's frames like a
     /// follower, NAKs what it misses (the leader serves it from its journal
     /// once it left the ring, DESIGN §8), delivers what is committed, and
     /// never ACKs: it counts for no quorum.
     pub fn observe(config: Config, now: Nanos, from: Seq) -> Result<Follower, ConfigError> {
         config.validate()?;
-        let base = from.get().max(1);
+        let base = from.get().clamp(1, 1 << 63);
         let window = Window::starting_at(config.window_events, config.record_max(), base, true);
         let mut follower = Follower::with_window(config, NodeId(crate::wire::SENDER_OBSERVER), now, window);
         (follower.observer, follower.commit, follower.seen) = (true, base - 1, base - 1);

@@ -1389,6 +1389,15 @@ fn data_frame(from: u16, epoch: u64, commit: u64, seqs: std::ops::RangeInclusive
     buf
 }
 
+/// A reviewer of the tail: a tail from near 2^64 overflowed its window's end.
+#[test]
+fn a_tail_from_past_two_to_the_63_starts_there() {
+    let mut tail = Follower::observe(auto(), 0, Seq(u64::MAX - 500)).unwrap();
+    assert_eq!(tail.commit(), Seq((1 << 63) - 1));
+    tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+    assert_eq!(tail.poll_event().map(|e| format!("{e:?}")), None);
+}
+
 /// A reviewer of the tail: told 10 committed while it held 1..=7, a tail
 /// (or a member) joined a leader elected short (its log ends at 4) on that
 /// leader's DATA, which came before its HEARTBEAT: the DATA filled 8..=10,
