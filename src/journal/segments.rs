@@ -989,7 +989,10 @@ impl Journal {
     /// one past a gap (what the node was told is lost) starts a new segment.
     pub fn append(&mut self, epoch: Epoch, commit: Seq, record: &[u8]) -> Result<(), JournalError> {
         let seq = EventHeader::ref_from_prefix(record).map(|(h, _)| h.seq()).unwrap_or(Seq::ZERO);
-        if let Some(path) = self.untrusted.first() {
+        // Past a corrupt record in the newest segment lie bytes of old
+        // records, which records written at its place would leave behind.
+        let damaged_tail = self.segments.last().filter(|s| s.dirty > s.len).map(|s| &s.path);
+        if let Some(path) = self.untrusted.first().or(damaged_tail) {
             return Err(JournalError::Io(path.clone(), io::Error::other("damaged journal: truncate it first")));
         }
         if seq == Seq::ZERO || seq < self.next {
@@ -2200,6 +2203,32 @@ mod tests {
         assert!(moved.exists(), "left as it is");
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(temp_dir("corrupt-4")).ok();
+    }
+
+    /// Helper 113: a corrupt record in the newest segment left nothing
+    /// untrusted, and an append was taken at its place, the old records
+    /// after it left in the file (read back as this log's if they lined up).
+    #[test]
+    fn a_corrupt_record_in_the_newest_segment_takes_no_append_until_truncated() {
+        let dir = temp_dir("corrupt-newest");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        let (newest, first) = journal.segments.last().map(|s| (s.path.clone(), s.first)).unwrap();
+        drop(journal);
+        let mut bytes = fs::read(&newest).unwrap();
+        bytes[64 + 2 * journal_len(40) + 24 + 32] ^= 1;
+        fs::write(&newest, &bytes).unwrap();
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.corrupt, Some((newest.clone(), Seq(first.get() + 2))));
+        assert!(journal.append(Epoch(3), Seq::ZERO, &event(first.get() + 2)).is_err(), "no append past the damage");
+        journal.truncate(Seq(first.get() + 1)).unwrap();
+        write(&mut journal, first.get() + 2..=first.get() + 3);
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.range, recovery.corrupt), (Some((Seq(1), Seq(first.get() + 3))), None));
+        assert_eq!(journal.next(), Seq(first.get() + 4));
+        drop(journal);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
