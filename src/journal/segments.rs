@@ -1169,11 +1169,12 @@ impl Journal {
         // First, what the records about to go say of it goes into the
         // commit file (synced at `batch`), or a crash or a power loss
         // between the cut and the file's write below would leave it
-        // knowing neither. No more than they say: until they go, the
-        // file's commit at or below their last is read as theirs.
+        // knowing neither. No more than they say, and no further than
+        // what is kept or known (what the file keeps after the cut): until
+        // they go, the file's commit at or below their last is read as theirs.
         // In their epoch: until the cut, what a restart reads is their log,
         // not yet the one taken (whose check then runs again).
-        let said = known.0.min(self.committed.max(self.commit_filed));
+        let said = self.committed.max(self.commit_filed).min(known.0.max(last));
         if said > self.commit_filed {
             (self.commit_filed, self.commit_epoch) = (said, self.last_epoch);
             self.replace_commit()?;
@@ -2937,6 +2938,26 @@ mod tests {
         // (a third review): a restart checks that log again.
         assert_eq!((recovery.commit_file_beyond, recovery.commit_file_epoch), (Some(Seq(110)), Epoch(3)));
         assert!(!dir.join("commit.new").exists(), "replaced whole at batch");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 113: a plain truncation (a member taking a new leader's log)
+    /// wrote nothing before its cut, and a crash between the cut and the
+    /// file's write left the commit that only the dropped records said.
+    #[test]
+    fn a_crash_right_after_a_plain_truncation_cut_keeps_the_commit_up_to_what_it_kept() {
+        let dir = temp_dir("truncate-crash-plain");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        for seq in 1..=110 {
+            journal.append(Epoch(3), Seq(if seq <= 100 { (seq - 1).min(95) } else { 100 }), &event(seq)).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.crash_after_cut = true;
+        assert!(journal.truncate(Seq(100)).is_err());
+        drop(journal);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(*seqs(&journal).last().unwrap(), 100);
+        assert_eq!((recovery.commit, recovery.commit_file_beyond), (Seq(100), None));
         fs::remove_dir_all(&dir).unwrap();
     }
 
