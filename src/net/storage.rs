@@ -530,10 +530,16 @@ impl<M: Machine + Durable> Stored<M> {
     }
 
     /// Queues a range to serve; one that overlaps a job for the same
-    /// follower extends it (a NAK repeated while it is being served).
+    /// follower extends it (a NAK repeated while it is being served), and
+    /// what it asks again below where that job got to (its frames lost on
+    /// the way) is a job of its own.
     fn enqueue(&mut self, dest: SocketAddr, first: Seq, end: Seq) {
         if let Some(job) = self.jobs.iter_mut().find(|j| j.dest == dest && first <= j.end && j.next < end) {
             job.end = job.end.max(end);
+            let sent = job.next;
+            if first < sent && self.jobs.len() < HISTORY_JOBS_MAX {
+                self.jobs.push_back(Job { dest, next: first, end: sent, pos: ReadPos::default(), served: false });
+            }
         } else if self.jobs.len() < HISTORY_JOBS_MAX {
             self.jobs.push_back(Job { dest, next: first, end, pos: ReadPos::default(), served: false });
         }
@@ -1035,6 +1041,31 @@ mod tests {
         let stats = stored.machine.stats();
         assert_eq!((stats.events_from_journal, stats.events_retransmitted), (5100, 5100));
         assert_eq!(stats.journal_retransmits_sent, stats.retransmits_sent);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 113: a NAK repeated while its range was being served, asking
+    /// again for some of what had gone (lost on the way), only extended the
+    /// job, which went on from where it was: what it asked below waited for
+    /// the whole job to end, and the asker's retry.
+    #[test]
+    fn history_asked_again_below_where_its_job_got_goes_again() {
+        let (mut stored, dir) = leader_with_journal("again", 5000);
+        let to = SocketAddr::from(([127, 0, 0, 1], 1));
+        stored.enqueue(to, Seq(1), Seq(3001));
+        let mut buf = vec![0; Config::default().mtu];
+        while stored.jobs[0].next < Seq(2000) {
+            stored.budget = usize::MAX;
+            stored.transmit_history(0, &mut buf).unwrap();
+        }
+        let got = stored.jobs[0].next.get() as i64;
+        stored.enqueue(to, Seq(100), Seq(5001));
+        let sent: Vec<i64> = history_sent(&mut stored).into_iter().map(|(_, seq)| seq).collect();
+        let mut again: Vec<i64> = sent.iter().copied().filter(|&seq| seq < got).collect();
+        again.sort();
+        let asked = (100..got).collect::<Vec<_>>();
+        assert!(again == asked, "sent again below {got}: {} of {} asked", again.len(), asked.len());
+        assert_eq!(sent.iter().filter(|&&seq| seq >= got).count() as i64, 5001 - got, "the rest once");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
