@@ -1096,7 +1096,13 @@ impl Follower {
         self.last_record = self.appended;
         let commit = Seq(self.known_commit().min(self.appended));
         let (event, _) = EventRef::split(self.window.kept(self.appended)?).ok()?;
-        Some(Append { epoch: self.epoch(), commit, event })
+        // Records taken back (see `restore`) are the old log's, which the
+        // leader of its epoch holds, not the leader joined's.
+        let epoch = match &self.sync {
+            Some(sync) if sync.restored => sync.claim.epoch,
+            _ => self.epoch(),
+        };
+        Some(Append { epoch, commit, event })
     }
 
     /// With a journal: what it knows committed, up to what it handed the

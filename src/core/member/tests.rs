@@ -1389,6 +1389,33 @@ fn data_frame(from: u16, epoch: u64, commit: u64, seqs: std::ops::RangeInclusive
     buf
 }
 
+/// Helper 113: a member that joined epoch 2 dropped its journal's records
+/// past its commit; epoch 2's leader died before it synced, and it took
+/// its old log back to stand with it: those records were journaled again
+/// as epoch 2's, which their leader never sent. They are epoch 1's.
+#[test]
+fn records_taken_back_from_the_old_log_are_journaled_in_its_epoch() {
+    let config = Config { journal: true, ..auto() };
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    let appended = |member: &mut Member| -> Vec<(u64, u64)> {
+        std::iter::from_fn(|| member.poll_append().map(|a| (a.event.header.seq.get(), a.epoch.get()))).collect()
+    };
+    two.handle_datagram(MS, addr(0), &data_frame(0, 1, 0, 1..=3, b"old"));
+    drain(&mut two, MS);
+    assert_eq!(appended(&mut two), vec![(1, 1), (2, 1), (3, 1)]);
+    two.handle_durable(Seq(3));
+    // Epoch 2's leader speaks: nothing committed, so all three go.
+    two.handle_datagram(2 * MS, addr(1), &frame(Kind::Heartbeat, 1, 2, &heartbeat(4, 0, 3)));
+    assert_eq!(two.poll_truncate(), Some(Seq(0)));
+    drain(&mut two, 2 * MS);
+    assert_eq!(appended(&mut two), Vec::<(u64, u64)>::new(), "syncing: nothing of epoch 2's yet");
+    // It falls silent: member 2 stands with its old log, taken back.
+    let stood = stands_until(&mut two, 60 * MS);
+    assert!(!stood.is_empty(), "it stands");
+    assert_eq!(two.claim(), Claim { epoch: Epoch(1), seq: Seq(3) });
+    assert_eq!(appended(&mut two), vec![(1, 1), (2, 1), (3, 1)]);
+}
+
 /// A reviewer of the tail: a tail from near 2^64 overflowed its window's end.
 #[test]
 fn a_tail_from_past_two_to_the_63_starts_there() {
