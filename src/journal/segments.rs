@@ -524,8 +524,6 @@ impl Journal {
                 sync_dir(parent)?;
             }
         }
-        let probe = dir.join(".seqcast-write-test");
-        fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(|e| JournalError::Dir(dir.clone(), e))?;
         let lock_path = dir.join("lock");
         let lock = OpenOptions::new()
             .create(true)
@@ -533,11 +531,24 @@ impl Journal {
             .write(true)
             .open(&lock_path)
             .map_err(|e| JournalError::Dir(dir.clone(), e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(JournalError::InUse(lock_path)),
-            Err(fs::TryLockError::Error(e)) => return Err(JournalError::Dir(dir.clone(), e)),
+        // `seqcast journal verify` holds a shared lock for a moment to see
+        // whether a node runs there: a node starting then waits it out.
+        let mut tries = 0;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if tries < 20 => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                Err(fs::TryLockError::WouldBlock) => return Err(JournalError::InUse(lock_path)),
+                Err(fs::TryLockError::Error(e)) => return Err(JournalError::Dir(dir.clone(), e)),
+            }
+            tries += 1;
         }
+        // Only the node holding the lock probes: two starting at once in
+        // one directory removed each other's probe ("no such file").
+        let probe = dir.join(".seqcast-write-test");
+        fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(|e| JournalError::Dir(dir.clone(), e))?;
         let mut journal = Journal {
             _lock: lock,
             segments: Vec::new(),
