@@ -292,7 +292,12 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     // which node 1 refuses to start.
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    refused_with(SEQCAST, &["journal", "verify", empty.to_str().unwrap()], "holds no journal: no segments", 1);
+    refused_with(
+        SEQCAST,
+        &["journal", "verify", empty.to_str().unwrap()],
+        "nor the lock, claim or commit file a node keeps beside them (give",
+        1,
+    );
     let misplaced = dir.join("copied").join("node-1");
     let config = seqcast::core::Config::default();
     journal_of_events(&misplaced, 2, 1);

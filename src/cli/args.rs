@@ -462,7 +462,7 @@ fn refuse_a_nodes_journal_as_base(base: &std::path::Path, node: &std::path::Path
     match found.first() {
         None => Ok(()),
         Some(name) => Err(format!(
-            "the journal directory {} holds a node's journal itself ({name}): give the directory above it, which              holds one journal per node (this node's would be {})",
+            "the journal directory {} holds a node's journal itself ({name}): give the directory above it, which holds one journal per node (this node's would be {})",
             base.display(),
             node.display()
         )),
@@ -531,7 +531,10 @@ mod tests {
         for name in ["lock", "00000000000000000001.journal"] {
             std::fs::write(node.join(name), b"").unwrap();
             let error = args(&node).options(&file, NodeId(0)).unwrap_err();
-            assert!(error.contains("holds a node's journal itself") && error.contains(name), "{error}");
+            assert!(
+                error.contains("holds a node's journal itself") && error.contains(name) && !error.contains("  "),
+                "{error}"
+            );
             std::fs::remove_file(node.join(name)).unwrap();
         }
         std::fs::remove_dir_all(&base).unwrap();

@@ -157,7 +157,7 @@ fn a_nodes_journal(dir: &std::path::Path) -> Result<(), Failure> {
     nodes.sort();
     match nodes.is_empty() {
         true => Err(Failure::Message(format!(
-            "{} holds no journal: no segments (*.journal), nor the lock, claim or commit file a node keeps beside              them (give a node's journal, DIR/node-ID of its `--journal DIR`)",
+            "{} holds no journal: no segments (*.journal), nor the lock, claim or commit file a node keeps beside them (give a node's journal, DIR/node-ID of its `--journal DIR`)",
             dir.display()
         ))),
         false => Err(Failure::Message(format!(
