@@ -173,6 +173,8 @@ pub struct Driver {
     /// they were drained; spinning or yielding, all of them, always.
     ready: Vec<bool>,
     input_left: bool,
+    /// Epoll looked (a wait) since the last turn.
+    looked: bool,
     /// Seals what is sent and opens what arrives (`None`: no authentication).
     keys: Option<Keys>,
     /// Client keys derived so far, kept across datagrams.
@@ -253,6 +255,7 @@ impl Driver {
             gso,
             ready: vec![true; count],
             input_left: false,
+            looked: false,
             keys,
             client_keys: ClientKeys::default(),
             stats: DriverStats::default(),
@@ -284,6 +287,12 @@ impl Driver {
     pub fn turn(&mut self, machine: &mut impl Machine) -> Nanos {
         self.stats.turns += 1;
         self.input_left = false;
+        if self.idle == Idle::Block && !std::mem::take(&mut self.looked) {
+            // Turned again without a wait between (a library user's own
+            // loop): epoll has said nothing of what became readable since
+            // the last turn drained the sockets. Each is read.
+            self.ready.fill(true);
+        }
         if self.idle != Idle::Block {
             self.looked_at = self.clock.now();
         }
@@ -499,7 +508,7 @@ impl Driver {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
             _ => {}
         }
-        self.looked_at = self.clock.now();
+        (self.looked_at, self.looked) = (self.clock.now(), true);
         for event in self.events.iter() {
             match event.token() {
                 TIMER => {
@@ -707,6 +716,23 @@ mod tests {
         driver.turn(&mut beat);
         assert_eq!(driver.stats().datagrams_in, 1, "read in the late turn");
         assert_eq!(beat.fired_at, None, "the datagram moved the deadline before the timer ran");
+    }
+
+    /// Helper 116: a library user's loop that polls a `ClientNode` and never
+    /// waits (a timer tick, a busy producer) read nothing after the first
+    /// turn drained the socket: only a wait's epoll said it was readable
+    /// again, and the late-turn look ran only with a timer due (a client's
+    /// retry, 50 ms on). A turn with no wait since the last reads anyway.
+    #[test]
+    fn turns_without_a_wait_between_still_read_what_came() {
+        let (mut driver, tx, to) = loopback_driver(1472);
+        let mut beat = Beat { due: u64::MAX, fired_at: None };
+        for sent in 1..=3 {
+            tx.send_to(&[1], to).unwrap();
+            std::thread::sleep(Duration::from_millis(1));
+            driver.turn(&mut beat);
+            assert_eq!(driver.stats().datagrams_in, sent);
+        }
     }
 
     /// Records what the driver asks of it, in order; sends one datagram.
