@@ -243,8 +243,8 @@ impl Client {
     /// `(old, new)` epochs once its pending requests are in doubt: without
     /// failover, a leader of another epoch answered (the one it knew is gone);
     /// with failover, an elected leader could not place a resent request
-    /// (taken by an earlier leader outside the log it holds). A client with
-    /// failover sends nothing more; its application decides.
+    /// (taken by an earlier leader outside the log it holds). The client
+    /// sends nothing more; its application decides.
     pub fn leader_restarted(&self) -> Option<(Epoch, Epoch)> {
         self.leader_restarted
     }
@@ -706,10 +706,11 @@ impl Client {
         (self.waiting_since + quiet, retry)
     }
 
-    /// With failover, a client whose requests are in doubt sends no more:
-    /// its application must decide what they were.
+    /// A client whose requests are in doubt sends no more: its application
+    /// must decide what they were. (Without failover it takes no frame of
+    /// the newer epoch either: resent, each would only draw "in doubt".)
     fn stopped(&self) -> bool {
-        (self.failover() && self.leader_restarted.is_some())
+        self.leader_restarted.is_some()
             || self.refused.is_some()
             || self.id_in_use.is_some()
             || self.not_leader.is_some()
@@ -1202,6 +1203,13 @@ mod tests {
         assert_eq!(client.leader_restarted(), None, "an older epoch's frame");
         client.handle_datagram(20, addr(0), &busy_naming(&client, 3, BusyReason::InFlightFull, 1));
         assert_eq!(client.leader_restarted(), Some((Epoch(2), Epoch(3))), "a newer one's");
+        // Helper 115: it then resent its pending window every retry for
+        // ever, each copy drawing "in doubt", and took no answer of the
+        // newer epoch. It stops, as a client with failover does.
+        let retry = client.config.client_retry_ns;
+        assert_eq!(client.poll_timeout(), None);
+        client.handle_timeout(10 * retry);
+        assert_eq!(sends(&mut client, 10 * retry), vec![], "request 1 is its application's to decide");
     }
 
     /// A COMMIT seen before (a duplicate, a replay) is no sign of life: a
