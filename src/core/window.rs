@@ -192,6 +192,10 @@ impl Window {
             }
         }
         self.held = self.held.min(seq);
+        // Nor is anything past `seq` lost any more: what said so (an
+        // UNRECOVERABLE, members that had none of it) spoke of the log
+        // dropped, and the next one may hold it.
+        self.lost_until = self.lost_until.min(seq + 1);
         // What was known missing at or below `seq` still is.
         self.marked = self.marked.min(seq).max(self.held);
         self.nak_due = (self.marked > self.held).then_some(0);
@@ -805,6 +809,32 @@ mod tests {
         // end is lost, as before.
         w.mark_lost(1, 10);
         assert_eq!(pop_all(&mut w, u64::MAX), ["lost 9..10"]);
+    }
+
+    /// The simulator (`--failover --partitions 2 --pauses 2 --promotions
+    /// 2 --late-members 1`, seed 113008743): a member told 18..38 lost by
+    /// the leader it joined took its old log back (truncated to 16) to
+    /// stand, then followed another leader, and reported 17..38 lost, which
+    /// no UNRECOVERABLE of that leader named: the mark outlived the log it
+    /// was about.
+    #[test]
+    fn a_loss_past_a_truncation_goes_with_it() {
+        let mut w = Window::new(64, SLOT);
+        for seq in 1..=17 {
+            w.insert(seq, &record(seq));
+        }
+        w.mark_missing(40, 0);
+        w.mark_lost(18, 38);
+        assert_eq!(w.held(), 37);
+        w.truncate(16);
+        w.mark_missing(40, 0);
+        assert_eq!(w.held(), 16, "17 is missing, not lost");
+        for seq in 17..=40 {
+            w.insert(seq, &record(seq));
+        }
+        let popped = pop_all(&mut w, u64::MAX);
+        assert_eq!(popped.len(), 40);
+        assert!(popped.iter().all(|p| !p.starts_with("lost")), "{popped:?}");
     }
 
     #[test]

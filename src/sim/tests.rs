@@ -617,7 +617,14 @@ fn seeds_that_once_failed_hold_every_invariant() {
     // leader, fenced off as it was: seq 43 committed in epoch 2 and again,
     // another event, in epoch 3 (1 seed of 100,000).
     let fenced_ack = SimConfig::failover(100_060_103);
+    // --failover --partitions 2 --pauses 2 --promotions 2 --late-members 1:
+    // member 0, told 18..38 lost by epoch 2's leader (no member had them),
+    // took its old log back (to 16) to stand, then followed epoch 6's
+    // leader and reported 17..38 lost, which that leader never said.
+    let mut lost_mark = SimConfig::failover(113_008_743);
+    (lost_mark.partitions, lost_mark.pauses, lost_mark.promotions, lost_mark.late_members) = (2, 2, 2, 1);
     let seeds = [
+        ("113008743", lost_mark),
         ("100060103", fenced_ack),
         ("50029037", replayed_heartbeat(50_029_037)),
         ("50031760", replayed_heartbeat(50_031_760)),
