@@ -566,9 +566,12 @@ fn deliver(
     }
     // Only a datagram moves the machine's reject counts.
     let rejected = machine.rejected();
-    if rejected != stats.rejected_seen {
-        (stats.rejected_seen, stats.last_rejected_from) = (rejected, Some(from));
+    // Only a count that grew blames the sender: a member's role change
+    // starts its role's count again, and the sum falls.
+    if rejected > stats.rejected_seen {
+        stats.last_rejected_from = Some(from);
     }
+    stats.rejected_seen = rejected;
 }
 
 fn keeps_armed(armed_at: Nanos, now: Nanos, at: Nanos) -> bool {
@@ -733,6 +736,45 @@ mod tests {
             driver.turn(&mut beat);
             assert_eq!(driver.stats().datagrams_in, sent);
         }
+    }
+
+    /// Rejects as many datagrams in all as the last one's byte says.
+    struct Rejecting(u64);
+
+    impl Machine for Rejecting {
+        fn handle_datagram(&mut self, _: Nanos, _: SocketAddr, bytes: &[u8]) {
+            self.0 = u64::from(bytes[0]);
+        }
+        fn handle_timeout(&mut self, _: Nanos) {}
+        fn poll_transmit(&mut self, _: Nanos, _: &mut [u8]) -> Option<Transmit> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Nanos> {
+            None
+        }
+        fn rejected(&self) -> u64 {
+            self.0
+        }
+    }
+
+    /// Helper 116: a member that changed role counted its rejects anew,
+    /// the sum fell, and the next datagram (the winning VOTE) was named as
+    /// the latest rejected one's sender.
+    #[test]
+    fn only_a_reject_count_that_grew_names_the_sender() {
+        let (mut driver, tx, to) = loopback_driver(1472);
+        let other = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let mut machine = Rejecting(0);
+        for (from, count) in [(&tx, 5), (&other, 0), (&other, 0)] {
+            from.send_to(&[count], to).unwrap();
+            driver.wait(&machine, u64::MAX).unwrap();
+            driver.turn(&mut machine);
+        }
+        assert_eq!(driver.stats().last_rejected_from, Some(tx.local_addr().unwrap()));
+        other.send_to(&[1], to).unwrap();
+        driver.wait(&machine, u64::MAX).unwrap();
+        driver.turn(&mut machine);
+        assert_eq!(driver.stats().last_rejected_from, Some(other.local_addr().unwrap()));
     }
 
     /// Records what the driver asks of it, in order; sends one datagram.
