@@ -183,7 +183,9 @@ impl Clients {
         match room {
             Room::IdleBefore(before, commit) => slots
                 .filter(|(_, e)| settled(e) && e.last_heard < before && e.last_seq <= commit)
-                .min_by_key(|(_, e)| e.last_heard)
+                // Heard alike (a table taken over says only who sent what):
+                // the one whose last event is oldest.
+                .min_by_key(|(_, e)| (e.last_heard, e.last_seq))
                 .map(|(slot, _)| slot),
             Room::Oldest => slots.filter(|(_, e)| !e.dirty).min_by_key(|(_, e)| e.last_seq).map(|(slot, _)| slot),
         }
@@ -317,5 +319,19 @@ mod tests {
         assert!(clients.forgot);
         assert_eq!(clients.last_seq(ClientId(1)), None, "client 1 forgotten");
         assert!(clients.copy(1).forgot, "a copy knows it too");
+    }
+
+    /// A table taken over says only who sent what, not when each was last
+    /// heard: of clients idle alike, the place that goes is the one whose
+    /// last event is oldest (the first in the table once was).
+    #[test]
+    fn of_clients_idle_alike_the_one_whose_last_event_is_oldest_gives_its_place_up() {
+        let mut clients = Clients::new(2, 4, false);
+        for (id, last_seq) in [(1, 50), (2, 30)] {
+            let slot = clients.find_or_add(ClientId(id), None, 1, Room::Oldest).unwrap();
+            clients.entries[slot].last_seq = last_seq;
+        }
+        clients.find_or_add(ClientId(3), None, 1, Room::IdleBefore(10, 100)).unwrap();
+        assert_eq!((clients.slot(ClientId(1)).is_some(), clients.slot(ClientId(2))), (true, None));
     }
 }

@@ -443,11 +443,15 @@ impl Leader {
                 entry.notified_next = entry.notified_next.min(request);
             }
         }
-        // Each client found in the log counts as heard as this leader
-        // starts: its place is kept a whole idle time for it to resend
+        // Each client found in the log this leader holds counts as heard as
+        // it starts: its place is kept a whole idle time for it to resend
         // what it was not told (a place given up makes its older requests
-        // in doubt).
-        for entry in &mut self.clients.entries {
+        // in doubt). One whose last event lies before (a member's table
+        // keeps all it ever delivered) is as idle as it was: a table full of
+        // clients long gone refused every new one for an idle time after
+        // each failover.
+        let log_start = self.ring.seq_first();
+        for entry in self.clients.entries.iter_mut().filter(|e| e.last_seq >= log_start) {
             entry.last_heard = entry.last_heard.max(self.started_ns);
         }
     }

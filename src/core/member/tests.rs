@@ -1416,6 +1416,50 @@ fn records_taken_back_from_the_old_log_are_journaled_in_its_epoch() {
     assert_eq!(appended(&mut two), vec![(1, 1), (2, 1), (3, 1)]);
 }
 
+/// Helper 115: an elected leader counted every client of the table it took
+/// over (a member's, of all it ever delivered) as heard as it started, so
+/// once it held `clients_max` of them every new client was refused (BUSY
+/// 2) for an idle time after each failover. Only clients of the log it
+/// holds keep their place so; one whose last event lies before is as idle
+/// as it was.
+#[test]
+fn an_elected_leader_keeps_places_for_the_clients_of_its_log_not_for_all_it_ever_saw() {
+    let config = Config { clients_max: 2, window_events: 16, in_flight_max: 8, ..auto() };
+    let start = 20_000 * MS;
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    // Client 2's one event at 1, client 1's at 2..=40, all committed.
+    for (seqs, commit) in [(1..=16, 16), (17..=32, 32), (33..=40, 40)] {
+        let mut buf = vec![0; 1472];
+        let header = Header::new(Kind::Data, 0, config.cluster_id, Epoch(1));
+        let mut writer = crate::wire::FrameWriter::batch(&mut buf, &header, Kind::Data, Seq(commit), 0).unwrap();
+        for seq in seqs {
+            let (client, request) = if seq == 1 { (2, 1) } else { (1, seq - 1) };
+            let mut record = crate::wire::test_record(client, seq, b"e");
+            record[16..24].copy_from_slice(&request.to_le_bytes());
+            assert!(writer.push_record(&record));
+        }
+        let len = writer.finish();
+        two.handle_datagram(start, addr(0), &buf[..len]);
+        while two.poll_event().is_some() {}
+    }
+    assert_eq!(two.follower().unwrap().seq_held(), Seq(40));
+    drain(&mut two, start);
+    let stood = stands_until(&mut two, start + 60 * MS);
+    let epoch = *stood.first().expect("it stands");
+    let vote = vote_frame(&config, (1, 2), epoch.get(), Ballot::Granted, (1, 40));
+    two.handle_datagram(start + 61 * MS, addr(1), &vote);
+    drain(&mut two, start + 61 * MS);
+    assert!(two.is_leader());
+    let mut client = crate::core::Client::new(config.clone(), ClientId(3), addr(2)).unwrap();
+    let mut buf = vec![0; config.mtu];
+    client.submit(b"new").unwrap();
+    let submit = client.poll_transmit(start + 62 * MS, &mut buf).unwrap();
+    two.handle_datagram(start + 62 * MS, addr(33), &buf[..submit.len]);
+    let sent = drain(&mut two, start + 62 * MS);
+    assert!(sent.iter().all(|(kind, _)| *kind != Kind::Busy), "{:?}", sent.iter().map(|(k, _)| *k).collect::<Vec<_>>());
+    assert_eq!(two.leader_stats().unwrap().events_stamped, 1, "client 3 took client 2's place");
+}
+
 /// A reviewer of the tail: a tail from near 2^64 overflowed its window's end.
 #[test]
 fn a_tail_from_past_two_to_the_63_starts_there() {
