@@ -536,9 +536,18 @@ impl Follower {
     }
 
     /// Back empty (or new, and late) it follows a leader, and may not vote
-    /// before it holds what that leader said it had sequenced.
+    /// before it holds what that leader said it had sequenced, or before
+    /// that leader said it (its HEARTBEAT lost, and the leader gone: two
+    /// such members of four elected nobody for good, the simulator's seed
+    /// 113005033 of `--failover --followers 3 --partitions 2
+    /// --leader-crashes 2 --promotions 2 --late-members 2`).
     pub fn catching_up_to_vote(&self) -> bool {
-        self.short_leader.is_none() && self.vote_after.is_some_and(|commit| self.claim().seq.get() < commit)
+        let claim = self.claim().seq.get();
+        self.short_leader.is_none()
+            && match self.vote_after {
+                Some(commit) => claim < commit,
+                None => self.leader.is_some() && !self.observer,
+            }
     }
 
     /// Votes only once it holds what the next HEARTBEAT says was sequenced,

@@ -623,7 +623,16 @@ fn seeds_that_once_failed_hold_every_invariant() {
     // leader and reported 17..38 lost, which that leader never said.
     let mut lost_mark = SimConfig::failover(113_008_743);
     (lost_mark.partitions, lost_mark.pauses, lost_mark.promotions, lost_mark.late_members) = (2, 2, 2, 1);
+    // --failover --followers 3 --partitions 2 --leader-crashes 2
+    // --promotions 2 --late-members 2: members 1 and 2, late, joined epoch
+    // 4's leader empty, whose HEARTBEAT never reached them before it was
+    // deposed; they refused every candidate, and members 0 and 3, holding
+    // the log, could not make three votes of four.
+    let mut unheard = SimConfig::failover(113_005_033);
+    (unheard.followers, unheard.partitions, unheard.leader_crashes) = (3, 2, 2);
+    (unheard.promotions, unheard.late_members) = (2, 2);
     let seeds = [
+        ("113005033", unheard),
         ("113008743", lost_mark),
         ("100060103", fenced_ack),
         ("50029037", replayed_heartbeat(50_029_037)),
