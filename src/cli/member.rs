@@ -846,7 +846,7 @@ impl Leaderless {
                 let why = match member.follower().is_some_and(|f| f.catching_up_to_vote()) {
                     true => {
                         "it came back empty (or started late) and has not caught up with what its leader had \
-                             sequenced"
+                             sequenced (or heard it say)"
                     }
                     false => "it holds nothing and has followed no leader since it started as a new cluster's",
                 };

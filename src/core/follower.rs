@@ -540,13 +540,14 @@ impl Follower {
     /// that leader said it (its HEARTBEAT lost, and the leader gone: two
     /// such members of four elected nobody for good, the simulator's seed
     /// 113005033 of `--failover --followers 3 --partitions 2
-    /// --leader-crashes 2 --promotions 2 --late-members 2`).
+    /// --leader-crashes 2 --promotions 2 --late-members 2`). Not one that
+    /// follows no epoch yet (rejoining, it votes once a leader spoke).
     pub fn catching_up_to_vote(&self) -> bool {
         let claim = self.claim().seq.get();
         self.short_leader.is_none()
             && match self.vote_after {
                 Some(commit) => claim < commit,
-                None => self.leader.is_some() && !self.observer,
+                None => self.epoch() != Epoch::ZERO && !self.observer,
             }
     }
 
