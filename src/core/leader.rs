@@ -433,16 +433,6 @@ impl Leader {
                 self.slot_of[ring_slot] = slot as u16;
             }
         }
-        // Requests found uncommitted in the log are told when they commit,
-        // as this leader's own are (else only a resend after that told them).
-        for seq in (self.commit + 1).max(first).max(self.ring.seq_first())..self.ring.seq_next() {
-            let event = self.ring.get(seq).expect("in the ring");
-            let (client, request) = (event.header.client(), event.header.request.get());
-            if let Some(&slot) = self.clients.index.get(&client) {
-                let entry = &mut self.clients.entries[slot];
-                entry.notified_next = entry.notified_next.min(request);
-            }
-        }
         // Each client found in the log this leader holds counts as heard as
         // it starts: its place is kept a whole idle time for it to resend
         // what it was not told (a place given up makes its older requests
@@ -730,10 +720,6 @@ impl Leader {
         // (below): a resend, or someone's replay of one, from elsewhere
         // does not take its commit notices. One with none yet (new, or
         // found in a log taken over) is where it speaks from.
-        if self.clients.entries[slot].addr.is_none() {
-            // Requests of a log taken over that committed before it spoke.
-            self.clients.mark_dirty(slot);
-        }
         let entry = &mut self.clients.entries[slot];
         entry.addr = entry.addr.or(Some(from));
         // Only a request new to this leader keeps the client's place: an
