@@ -433,6 +433,16 @@ impl Leader {
                 self.slot_of[ring_slot] = slot as u16;
             }
         }
+        // Requests found uncommitted in the log are told when they commit,
+        // as this leader's own are (else only a resend after that told them).
+        for seq in (self.commit + 1).max(first).max(self.ring.seq_first())..self.ring.seq_next() {
+            let event = self.ring.get(seq).expect("in the ring");
+            let (client, request) = (event.header.client(), event.header.request.get());
+            if let Some(&slot) = self.clients.index.get(&client) {
+                let entry = &mut self.clients.entries[slot];
+                entry.notified_next = entry.notified_next.min(request);
+            }
+        }
         // Each client found in the log this leader holds counts as heard as
         // it starts: its place is kept a whole idle time for it to resend
         // what it was not told (a place given up makes its older requests
@@ -1166,8 +1176,15 @@ impl Leader {
         while let Some(slot) = self.clients.dirty.pop_front() {
             let entry = self.clients.entries[slot];
             let Some(addr) = entry.addr else {
-                // Not heard from since this leader was elected: it will resend,
-                // and be told then.
+                // Not heard from since this leader was elected: what
+                // committed counts as told (a resend of it is told again),
+                // so that its place can go to another once it is idle.
+                let mut request = entry.notified_next;
+                let committed = |r: u64| self.clients.seq_of(slot, r).is_none_or(|seq| seq <= self.commit);
+                while request < entry.request_next && committed(request) {
+                    request += 1;
+                }
+                self.clients.entries[slot].notified_next = request;
                 self.clients.entries[slot].dirty = false;
                 continue;
             };

@@ -1076,6 +1076,49 @@ fn a_client_found_in_a_log_taken_over_keeps_its_place() {
     assert_eq!(leader.stats().events_stamped, 1, "client 7 taken once client 9 was idle 10 s");
 }
 
+/// Helper 115: a leader that took a log over counted its uncommitted
+/// requests as told, so their commit was told to nobody: only a resend
+/// after it commits (the client's retry, or its probing a member again
+/// later) learned of it. Whether the client speaks before the commit or
+/// after, it is told once that request commits. One that never speaks
+/// again gives its place up as a told one does (a campaign of crowded
+/// tables found every new client refused for good once the first version
+/// kept such places untold).
+#[test]
+fn requests_found_uncommitted_in_a_log_taken_over_are_told_when_they_commit() {
+    let config = Config { clients_max: 1, epoch: Epoch(2), ..Config::default() };
+    let resumed = || {
+        let mut resume = Leader::resume(config.clone(), 0, Seq::FIRST).unwrap();
+        for request in 1..=2 {
+            let record = crate::wire::test_record(9, request, b"old");
+            assert!(resume.push(crate::wire::EventRef::split(&record).unwrap().0));
+        }
+        let mut leader = resume.finish(Seq(1));
+        let _ = sent(&mut leader, 0);
+        leader
+    };
+    // Resent before it commits: a duplicate, told at the commit.
+    let mut leader = resumed();
+    leader.handle_datagram(10, addr(9), &raw_submit_of(&config, 9, 1..=2, b"old"));
+    assert_eq!(commits_sent(&mut leader, 11), vec![(Dest::Unicast(addr(9)), vec![(1, 1, 1)])], "1 told again");
+    leader.handle_datagram(12, addr(11), &ack_of(&config, 1, 2));
+    assert_eq!(commits_sent(&mut leader, 13), vec![(Dest::Unicast(addr(9)), vec![(2, 2, 1)])]);
+    // Committed before the client speaks: told when it does.
+    let mut leader = resumed();
+    leader.handle_datagram(10, addr(11), &ack_of(&config, 1, 2));
+    assert_eq!(commits_sent(&mut leader, 11), vec![], "nowhere to tell it yet");
+    leader.handle_datagram(12, addr(9), &raw_submit_of(&config, 9, 2..=2, b"old"));
+    assert_eq!(commits_sent(&mut leader, 13), vec![(Dest::Unicast(addr(9)), vec![(2, 2, 1)])]);
+    assert_eq!(leader.stats().events_stamped, 0, "nothing sequenced again");
+    // Committed, and the client silent: its place is free once idle.
+    let mut leader = resumed();
+    leader.handle_datagram(10, addr(11), &ack_of(&config, 1, 2));
+    let _ = sent(&mut leader, 11);
+    let second = 1_000_000_000;
+    leader.handle_datagram(11 * second, addr(7), &raw_submit_of(&config, 7, 1..=1, b"new"));
+    assert_eq!(leader.stats().events_stamped, 1, "client 7 takes client 9's place");
+}
+
 /// Issue 16: a first SUBMIT replayed after its client was forgotten (its
 /// place and its record both gone) was taken as a new client's, and its
 /// events were sequenced twice. With client tokens (keyed drivers), a
