@@ -18,7 +18,8 @@ use super::{ClientId, Nanos};
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ClientEntry {
     pub(super) id: ClientId,
-    /// Unknown for a client found in a promoted follower's log until it speaks.
+    /// Unknown for a client found in a log taken over (an elected or
+    /// resumed leader's) until it speaks.
     pub(super) addr: Option<SocketAddr>,
     pub(super) request_next: u64,
     pub(super) notified_next: u64,
@@ -78,9 +79,8 @@ const TOMBSTONES_PER_CLIENT: usize = 4;
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Room {
     /// The leader: a client idle since before this time, with nothing
-    /// uncommitted (no event past this commit: one found in the log an
-    /// elected leader took over counts as told) or untold, may give its
-    /// place up.
+    /// untold and no event past this commit (one found uncommitted in a
+    /// log taken over is untold too), may give its place up.
     IdleBefore(Nanos, u64),
     /// A member's record: the client whose newest event is oldest.
     Oldest,

@@ -433,14 +433,18 @@ impl Leader {
                 self.slot_of[ring_slot] = slot as u16;
             }
         }
-        // Requests found uncommitted in the log are told when they commit,
-        // as this leader's own are (else only a resend after that told them).
+        // Requests found uncommitted in the log are not told yet: a client
+        // that speaks before they commit is told then, as of this leader's
+        // own; one that speaks after is told on its resend (else only a
+        // resend after the commit told them). The table keeps no older
+        // request than its newest `pending_max`, nor is told of one.
         for seq in (self.commit + 1).max(first).max(self.ring.seq_first())..self.ring.seq_next() {
             let event = self.ring.get(seq).expect("in the ring");
             let (client, request) = (event.header.client(), event.header.request.get());
             if let Some(&slot) = self.clients.index.get(&client) {
+                let remembered = self.clients.remembered_from(slot);
                 let entry = &mut self.clients.entries[slot];
-                entry.notified_next = entry.notified_next.min(request);
+                entry.notified_next = entry.notified_next.min(request.max(remembered));
             }
         }
         // Each client found in the log this leader holds counts as heard as
@@ -1176,10 +1180,10 @@ impl Leader {
         while let Some(slot) = self.clients.dirty.pop_front() {
             let entry = self.clients.entries[slot];
             let Some(addr) = entry.addr else {
-                // Not heard from since this leader was elected: what
+                // Not heard from since this leader took its log over: what
                 // committed counts as told (a resend of it is told again),
                 // so that its place can go to another once it is idle.
-                let mut request = entry.notified_next;
+                let mut request = entry.notified_next.max(self.clients.remembered_from(slot));
                 let committed = |r: u64| self.clients.seq_of(slot, r).is_none_or(|seq| seq <= self.commit);
                 while request < entry.request_next && committed(request) {
                     request += 1;

@@ -1119,6 +1119,30 @@ fn requests_found_uncommitted_in_a_log_taken_over_are_told_when_they_commit() {
     assert_eq!(leader.stats().events_stamped, 1, "client 7 takes client 9's place");
 }
 
+/// Helper 118: a log taken over with a client id used twice (request 10^9,
+/// then request 1 of a second process) started that client's notices at
+/// request 1, and the commit of it walked a billion requests. The table
+/// keeps only a client's newest `pending_max`; notices start no lower.
+#[test]
+fn notices_of_a_log_taken_over_start_no_lower_than_the_table_remembers() {
+    let config = Config { epoch: Epoch(2), ..Config::default() };
+    let mut resume = Leader::resume(config.clone(), 0, Seq::FIRST).unwrap();
+    for (seq, request) in [(1, 1_000_000_000), (2, 1)] {
+        let mut record = crate::wire::test_record(9, request, b"old");
+        let (header, _) = <crate::wire::EventHeader as zerocopy::FromBytes>::mut_from_prefix(&mut record).unwrap();
+        header.seq = u64::into(seq);
+        assert!(resume.push(crate::wire::EventRef::split(&record).unwrap().0));
+    }
+    let mut leader = resume.finish(Seq(1));
+    let slot = leader.clients.slot(ClientId(9)).unwrap();
+    let remembered = leader.clients.remembered_from(slot);
+    assert_eq!(remembered, 1_000_000_001 - config.client_pending_max as u64);
+    assert_eq!(leader.clients.entries[slot].notified_next, remembered);
+    leader.handle_datagram(10, addr(11), &ack_of(&config, 1, 2));
+    let _ = sent(&mut leader, 11);
+    assert_eq!(leader.clients.entries[slot].notified_next, 1_000_000_001);
+}
+
 /// Issue 16: a first SUBMIT replayed after its client was forgotten (its
 /// place and its record both gone) was taken as a new client's, and its
 /// events were sequenced twice. With client tokens (keyed drivers), a
