@@ -454,6 +454,14 @@ fn a_tail_prints_each_event_of_a_quiet_stream_as_it_comes() {
     tail.wait_for(Duration::from_secs(10), |l| l.starts_with("seq 3 client ").then_some(()));
     assert_eq!(tail.stop(), 0, "{:?}", tail.output());
     assert!(tail.line("digest: ").starts_with("seq 1..=3 events 3 lost 0 "));
+    // An operator trial: with `--format count` the digest is the output,
+    // on stdout (it went to stderr, and `x=$(seqcast tail ...)` was empty).
+    let mut count_args = common::strings(&["tail", "--from", "1", "--to", "3", "--format", "count"]);
+    count_args.extend(cluster.common_args());
+    let counted = std::process::Command::new(common::SEQCAST).args(&count_args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&counted.stdout);
+    assert_eq!(counted.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&counted.stderr));
+    assert!(stdout.starts_with("digest: seq 1..=3 events 3 lost 0 "), "stdout: {stdout:?}");
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }

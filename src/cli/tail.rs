@@ -58,7 +58,8 @@ enum Format {
     Json,
     /// The whole event record, as on the wire, in hex.
     Hex,
-    /// Nothing per event: the count and digest at the end.
+    /// Nothing per event: the count and digest at the end, on stdout (with
+    /// the other formats the digest goes to stderr).
     Count,
 }
 
@@ -331,7 +332,12 @@ pub fn run(args: &TailArgs) -> ExitCode {
              was written: the digest counts every event received, printed or not"
         );
     }
-    eprintln!("digest: {}", node.digest());
+    // With `--format count` the digest is the output (as a follower's);
+    // otherwise stdout carries the events alone.
+    match args.format {
+        Format::Count => println!("digest: {}", node.digest()),
+        _ => eprintln!("digest: {}", node.digest()),
+    }
     // Datagrams it dropped (a wrong key, another cluster): said on stderr,
     // where the events on stdout do not mix with it.
     let driver = node.driver().stats();
