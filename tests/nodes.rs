@@ -826,6 +826,9 @@ fn stat_counts_what_a_restarted_followers_journal_replayed_as_delivered() {
     }
     let line = line.expect("follower 1 in the table");
     assert!(line.contains(" held 3000 delivered 3000 "), "{line}");
+    // Its status line counts the two apart, and says both.
+    let status = |l: &str| l.contains("[follower 1] delivered 1000 (") && l.contains(") replayed 2000 held 3000 ");
+    cluster.followers[0].wait_for(Duration::from_secs(5), |l| status(l).then_some(()));
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }

@@ -1168,11 +1168,16 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             metrics.publish(page);
             if !quiet {
                 println!(
-                    "{warn}[follower {id}{}] {}delivered {} (+{}/s) held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
+                    "{warn}[follower {id}{}] {}delivered {} (+{}/s){} held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",
                     if follower.is_journal_failed() { ", journal failed" } else { "" },
                     silence.status(),
                     s.delivered,
                     per_second(s.delivered - last.delivered, &mut last_at),
+                    // What `seqcast stat` counts beside (as its summary does).
+                    match delivered.get().saturating_sub(s.delivered) {
+                        0 => String::new(),
+                        replayed => format!(" replayed {replayed}"),
+                    },
                     follower.seq_held(),
                     follower.commit(),
                     follower.seq_seen().get().saturating_sub(follower.seq_next_delivery().prev().get()),
