@@ -25,6 +25,21 @@ fn the_demo_reports_counts_that_add_up_in_microseconds() {
     assert_eq!(digests[0], digests[1], "{out}");
 }
 
+/// An operator trial: Ctrl-C on the demo exited 1 with "35112 events were
+/// not committed", counting the events never sent, and one committed whose
+/// confirmation the load stopped waiting for. What was sent is judged.
+#[test]
+fn a_demo_stopped_by_ctrl_c_judges_what_it_sent() {
+    let mut demo = Proc::start("demo", SEQCAST, &strings(&["demo", "--seconds", "30", "--rate", "2000"]));
+    demo.wait_for(std::time::Duration::from_secs(20), |l| l.starts_with("[load 1s]").then_some(()));
+    demo.signal(libc::SIGINT);
+    let code = demo.wait(std::time::Duration::from_secs(20));
+    let out = demo.output().join("\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("unconfirmed 0 "), "{out}");
+    assert!(out.contains("ok (interrupted, "), "{out}");
+}
+
 #[test]
 fn the_load_generator_ends_on_schedule_when_no_leader_answers() {
     // Nothing listens on this loopback port: every request stays pending,

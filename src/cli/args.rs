@@ -256,7 +256,9 @@ pub fn spelt<T: clap::ValueEnum>(value: &T) -> String {
 #[derive(Clone, Debug, Args)]
 pub struct TuningArgs {
     /// Idle strategy: block (sleep in epoll: least CPU), yield (shares a
-    /// core), spin (a core per node: lowest latency with enough cores).
+    /// core), spin (never sleeps: lowest latency where each spinning
+    /// process or thread has a core of its own; with fewer cores, far
+    /// worse than block).
     #[arg(long, value_enum, default_value_t = IdleArg::Block)]
     pub idle: IdleArg,
     /// Pin the node's thread to this CPU (the load generator pins its

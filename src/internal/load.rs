@@ -237,6 +237,10 @@ pub fn run(options: &LoadOptions, progress: &Progress, stop: &AtomicBool) -> Res
     Ok(total)
 }
 
+/// The longest a stopped run waits for its pending events' commits
+/// (`--drain-ms` if shorter).
+const STOP_DRAIN_MAX_NS: Nanos = 500_000_000;
+
 /// How often a client hands its latencies to [`Progress::interval`].
 const INTERVAL_HAND_OVER_NS: Nanos = 100_000_000;
 
@@ -287,10 +291,18 @@ fn client_thread(
     };
     // How late the timer wakes this thread, on average (see the wait below).
     let mut early_ns = 0;
+    // When `stop` came: nothing more is sent, and what is pending gets a
+    // short while to be confirmed (else a run stopped by Ctrl-C left
+    // events committed but unconfirmed, as if lost).
+    let mut stopped_at = None;
+    let stop_drain_ns = options.drain_ns.min(STOP_DRAIN_MAX_NS);
     loop {
         let now = node.now();
+        if stopped_at.is_none() && stop.load(Ordering::Relaxed) {
+            stopped_at = Some(now);
+        }
         let mut refused = false;
-        while report.submitted < count && intended(report.submitted) <= now {
+        while stopped_at.is_none() && report.submitted < count && intended(report.submitted) <= now {
             let tag = (u64::from(id.get()) << 32 | report.submitted).to_le_bytes();
             let n = tag.len().min(payload.len());
             payload[..n].copy_from_slice(&tag[..n]);
@@ -355,12 +367,14 @@ fn client_thread(
         report.id_in_use = node.client().id_in_use();
         report.not_leader = node.client().not_leader();
         let finished = (all_sent && node.client().pending() == 0) || drained;
-        if finished || report.stopped_early() || stop.load(Ordering::Relaxed) {
+        let stop_drained = stopped_at.is_some_and(|at| node.client().pending() == 0 || now >= at + stop_drain_ns);
+        if finished || report.stopped_early() || stop_drained {
             break;
         }
         // Refused, the next send time has passed already: sleep until a commit
         // frees room (or a timer), rather than spin on the CPU being measured.
-        let next_send = if all_sent || refused { now + 1_000_000 } else { intended(report.submitted) };
+        let sending = !(all_sent || refused || stopped_at.is_some());
+        let next_send = if sending { intended(report.submitted) } else { now + 1_000_000 };
         // A timer wakes a sleeper late (about 10 µs on a shared VM), and that
         // lateness would count in every latency measured from the intended
         // send. So the wait ends early by the lateness seen so far, and the
@@ -378,7 +392,7 @@ fn client_thread(
         if wake_at > now {
             node.wait(wake_at)?;
             let woke = node.now();
-            if woke >= wake_at && !(all_sent || refused) {
+            if woke >= wake_at && sending {
                 early_ns = (early_ns * 7 + (woke - wake_at).min(EARLY_MAX_NS)) / 8;
             }
         } else {
