@@ -63,6 +63,17 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
+    /// The leader's node id: `--leader-id`, else the cluster file's
+    /// `leader`, else 0.
+    pub fn leader(&self) -> Result<NodeId, String> {
+        let from_file = match (self.leader_id, &self.cluster) {
+            (Some(id), _) => return Ok(NodeId(id)),
+            (None, Some(path)) => ClusterFile::read(path).map_err(|e| e.to_string())?.settings.leader,
+            (None, None) => None,
+        };
+        Ok(NodeId(from_file.unwrap_or(0)))
+    }
+
     /// Resolves the cluster for node `me` (None for a client): the cluster
     /// file, with these flags over it. Errors name the flag (`--nodes`).
     pub fn resolve(&self, me: Option<NodeId>) -> Result<Cluster, String> {
@@ -345,6 +356,8 @@ pub struct OutputArgs {
     pub quiet: bool,
     /// Serve the node's counters in the Prometheus text format over HTTP
     /// at this address (e.g. 127.0.0.1:9400), refreshed each second.
+    /// [default: a free loopback port, named in a note under
+    /// $XDG_RUNTIME_DIR/seqcast or /tmp/seqcast-$UID for `seqcast stat`]
     #[arg(long, value_name = "HOST:PORT", value_parser = socket_addr)]
     pub metrics: Option<std::net::SocketAddr>,
 }

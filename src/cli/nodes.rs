@@ -19,6 +19,9 @@ use seqcast::net::{self, Driver, FollowerNode, LeaderNode};
 pub struct SequencerArgs {
     #[command(flatten)]
     pub(super) cluster: ClusterArgs,
+    /// This node's id: the same as --leader-id.
+    #[arg(long, value_name = "ID", conflicts_with = "leader_id")]
+    id: Option<u16>,
     /// Address clients and followers send to [default: the leader's address
     /// in the cluster file, else the interface on port 7401].
     #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
@@ -898,8 +901,16 @@ pub(super) fn caught_up_line(caught_up: u64) {
 }
 
 /// Runs `seqcast sequencer`.
+/// The cluster as the sequencer runs it: as the leader's node (the cluster
+/// file's `leader`, or `--leader-id`/`--id`), its multicast interface that
+/// node's address.
+fn sequencer_cluster(args: &SequencerArgs) -> Result<seqcast::net::cluster::Cluster, String> {
+    let cluster = ClusterArgs { leader_id: args.cluster.leader_id.or(args.id), ..args.cluster.clone() };
+    cluster.resolve(Some(cluster.leader()?))
+}
+
 pub fn sequencer(args: &SequencerArgs) -> ExitCode {
-    let mut resolved = match args.cluster.resolve(Some(NodeId(args.cluster.leader_id.unwrap_or(0)))) {
+    let mut resolved = match sequencer_cluster(args) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -1286,5 +1297,30 @@ mod tests {
         assert!(text.starts_with("authentication: NONE (--insecure)") && warn == "INSECURE ", "{text}");
         let lan = file("interface = 198.18.0.1\n");
         assert_eq!(auth_text(&lan, false, Ipv4Addr::LOCALHOST).1, "INSECURE ");
+    }
+
+    /// A reviewer of the command line: a sequencer given a cluster file
+    /// whose `leader = 2` took node 0's address for its multicast
+    /// interface (it resolved itself as node 0 unless told --leader-id),
+    /// which on node 2's host is no address of its own.
+    #[test]
+    fn a_sequencer_is_the_node_its_cluster_file_names_leader() {
+        let dir = std::env::temp_dir().join(format!("seqcast-leader-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cluster.conf");
+        let nodes = "node.0 = 127.0.0.1:7401\nnode.1 = 127.0.0.2:7401\nnode.2 = 127.0.0.3:7401\n";
+        std::fs::write(&path, format!("cluster_id = 9\nleader = 2\n{nodes}")).unwrap();
+        let resolved = |flags: &[&str]| {
+            let mut argv = vec!["seqcast", "sequencer", "--cluster", path.to_str().unwrap()];
+            argv.extend(flags);
+            let cli = <super::super::Cli as clap::Parser>::try_parse_from(argv).unwrap();
+            let super::super::Command::Sequencer(args) = cli.command else { unreachable!() };
+            let cluster = sequencer_cluster(&args).unwrap();
+            (cluster.config.leader, cluster.multicast.interface.to_string(), cluster.leader_addr().to_string())
+        };
+        assert_eq!(resolved(&[]), (NodeId(2), "127.0.0.3".into(), "127.0.0.3:7401".into()));
+        assert_eq!(resolved(&["--id", "1"]), (NodeId(1), "127.0.0.2".into(), "127.0.0.2:7401".into()));
+        assert_eq!(resolved(&["--leader-id", "0"]), (NodeId(0), "127.0.0.1".into(), "127.0.0.1:7401".into()));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
