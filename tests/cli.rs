@@ -283,6 +283,10 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
         "--retain-events sets how the journal is kept or served, but there is no journal",
         1,
     );
+    // A new operator: `--retain-events 0` was taken, and kept "at least
+    // the newest 0 events".
+    let none_kept = ["follower", "--id", "1", "--journal", "/nonexistent", "--retain-events", "0"];
+    refused_with(SEQCAST, &none_kept, "0 is not in 1..", 2);
     let rate = ["sequencer", "--history-rate", "1000000"];
     refused_with(SEQCAST, &rate, "--history-rate sets how the journal is kept or served, but there is no journal", 1);
     refused_with(SEQCAST, &["sequencer", "--history-rate", "100"], "100 is below the least allowed, 65536", 2);

@@ -381,11 +381,13 @@ pub struct JournalArgs {
     /// deletes whole segments) [default: 64 MiB].
     #[arg(long, value_name = "BYTES", value_parser = segment_bytes)]
     pub segment_bytes: Option<u64>,
-    /// Delete whole old segments while the journal holds more bytes than this.
-    #[arg(long, value_name = "BYTES")]
+    /// Delete whole old segments while the journal holds more bytes than
+    /// this (at least 1; without it nothing is deleted).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_bytes: Option<u64>,
-    /// Delete whole old segments while the rest still holds this many events.
-    #[arg(long, value_name = "N")]
+    /// Delete whole old segments while the rest still holds this many
+    /// events (at least 1; without it nothing is deleted).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_events: Option<u64>,
     /// Serve history from the journal (leading: to `seqcast tail` and to
     /// followers behind the ring; a member that follows: what its leader
