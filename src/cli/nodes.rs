@@ -699,8 +699,14 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
             if let Some(rate) = j.history_rate {
                 retention.push_str(&format!("; history served from it at most {rate} bytes/s"));
             }
+            // Each segment takes its whole size on disk from the start.
+            let segment = match j.segment_bytes {
+                n if n.is_multiple_of(1 << 20) => format!("{} MiB", n >> 20),
+                n if n.is_multiple_of(1 << 10) => format!("{} KiB", n >> 10),
+                n => format!("{n} bytes"),
+            };
             format!(
-                "journal: {} (sync {}; ACKs wait for it{retention})",
+                "journal: {} (sync {}; ACKs wait for it; segments of {segment} each, preallocated{retention})",
                 j.dir.display(),
                 match j.sync {
                     seqcast::journal::SyncLevel::None => "none: survives a crash of this process, not of the machine",
