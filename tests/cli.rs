@@ -596,6 +596,12 @@ fn report_plots_percentile_curves_that_render() {
     let (code, text) = run(SEQCAST, &strings(&["report", &files[0], &files[1], "--plot", svg.to_str().unwrap()]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains(&format!("plot written to {}", svg.display())), "{text}");
+    // A new operator: ratios of a delivery to a commit latency meant
+    // nothing; they come only when asked for.
+    assert!(!text.contains("ratio to the first file"), "{text}");
+    let (code, text) = run(SEQCAST, &strings(&["report", &files[0], &files[0], "--compare"]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("ratio to the first file:") && text.contains("p50 ×1.00"), "{text}");
     // The report's send-lateness row has its file too (a walkthrough found it missing).
     let (code, text) = run(SEQCAST, &strings(&["report", &files[2]]));
     assert_eq!(code, 0, "{text}");

@@ -11,9 +11,14 @@ use seqcast::net::report;
 #[derive(Clone, Debug, Args)]
 pub struct ReportArgs {
     /// Histogram files written by the nodes, the load generator or the demo
-    /// (`*.hdr`); with two or more, the others are compared with the first.
+    /// (`*.hdr`).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Also give each file's percentiles as ratios to the first file's:
+    /// for files of one measure (two runs' commit latency, before and
+    /// after), not a directory's mix of measures.
+    #[arg(long)]
+    compare: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -26,7 +31,7 @@ pub struct ReportArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// A table in microseconds (and ratios to the first file).
+    /// A table in microseconds (and, with --compare, ratios to the first file).
     Text,
     /// One JSON object per file, in an array.
     Json,
@@ -62,7 +67,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
             for (name, h) in &loaded {
                 println!("{}", report::table_row_width(name, h, width));
             }
-            if let Some(((_, base), rest)) = loaded.split_first().filter(|(_, rest)| !rest.is_empty()) {
+            if let Some(((_, base), rest)) = loaded.split_first().filter(|(_, rest)| args.compare && !rest.is_empty()) {
                 println!("ratio to the first file:");
                 for (name, h) in rest {
                     let cells: Vec<String> = report::PERCENTILES
