@@ -232,6 +232,10 @@ pub struct Follower {
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
     resumed_epoch: Epoch,
+    /// A member resumed from a claim that was not whole (it stopped while
+    /// catching up), its promises kept: see
+    /// [`catching_up_to_vote`](Self::catching_up_to_vote).
+    resumed_unsure: bool,
     /// The highest commit heard from a leader (what is known committed may
     /// be more: see [`commit`](Self::commit)).
     commit: u64,
@@ -425,6 +429,7 @@ impl Follower {
             short_leader: None,
             unshown: None,
             resumed_epoch: Epoch::ZERO,
+            resumed_unsure: false,
             commit: 0,
             seen: 0,
             live_from: 0,
@@ -540,15 +545,26 @@ impl Follower {
     /// that leader said it (its HEARTBEAT lost, and the leader gone: two
     /// such members of four elected nobody for good, the simulator's seed
     /// 113005033 of `--failover --followers 3 --partitions 2
-    /// --leader-crashes 2 --promotions 2 --late-members 2`). Not one that
-    /// follows no epoch yet (rejoining, it votes once a leader spoke).
+    /// --leader-crashes 2 --promotions 2 --late-members 2`). So does one
+    /// resumed from a journal whose claim was not whole (it stopped while
+    /// catching up): the whole cluster restarted, two such members of
+    /// four, beside two holding the log, elected nobody for good
+    /// (`--failover --journal --followers 3 --late-members 2
+    /// --cluster-crashes 2`). Not one that follows no epoch yet and
+    /// resumed no claim (rejoining, it votes once a leader spoke).
     pub fn catching_up_to_vote(&self) -> bool {
         let claim = self.claim().seq.get();
         self.short_leader.is_none()
             && match self.vote_after {
                 Some(commit) => claim < commit,
-                None => self.epoch() != Epoch::ZERO && !self.observer,
+                None => (self.epoch() != Epoch::ZERO || self.resumed_unsure) && !self.observer,
             }
+    }
+
+    /// A member resumed from a journal whose claim was not whole, with
+    /// the promises that claim kept.
+    pub(super) fn resumed_from_unsure_claim(&mut self) {
+        self.resumed_unsure = true;
     }
 
     /// Votes only once it holds what the next HEARTBEAT says was sequenced,

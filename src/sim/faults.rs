@@ -1,8 +1,8 @@
 //! The fault schedule: crashes, partitions, pauses, promotions and a
 //! leader killed for good, drawn up front and applied as they come due.
 
-use super::Sim;
 use super::network::{Item, Who};
+use super::{NodeSlot, Sim};
 use crate::core::{Epoch, Member, NodeId};
 
 /// How a member goes down.
@@ -179,10 +179,19 @@ impl Sim<'_> {
             Fault::CrashAll { down_ns, stop } => {
                 if self.config.failover_on() {
                     // Members whose journal claims too little to vote on
-                    // coming back: more than an election tolerates, and no
-                    // leader could ever be elected again.
-                    let unsure = self.nodes.iter().filter(|n| n.claim.is_none_or(|c| !c.whole)).count();
-                    if unsure > usize::from(self.core.nodes) - self.core.election_quorum() {
+                    // coming back vote only beside N − Q + 1 that hold a
+                    // log of their own, where Qe ≥ Q, and if their claim
+                    // kept their promises: short of that, with fewer than
+                    // Qe whole claims, no leader could be elected again.
+                    let (nodes, quorum, election) =
+                        (usize::from(self.core.nodes), self.core.quorum(), self.core.election_quorum());
+                    let whole = self.nodes.iter().filter(|n| n.claim.is_some_and(|c| c.whole)).count();
+                    // Holders of a log: a vote of an empty one is no proof.
+                    let holding = |n: &&NodeSlot| n.claim.is_some_and(|c| c.whole) && !n.disk.is_empty();
+                    let holders = self.nodes.iter().filter(holding).count();
+                    let claims = self.nodes.iter().filter(|n| n.claim.is_some()).count();
+                    let empty_votes_count = holders > nodes - quorum && election >= quorum && claims >= election;
+                    if whole < election && !empty_votes_count {
                         return;
                     }
                 }

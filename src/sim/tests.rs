@@ -631,7 +631,20 @@ fn seeds_that_once_failed_hold_every_invariant() {
     let mut unheard = SimConfig::failover(113_005_033);
     (unheard.followers, unheard.partitions, unheard.leader_crashes) = (3, 2, 2);
     (unheard.promotions, unheard.late_members) = (2, 2);
+    // --failover --journal --followers 3 --late-members 2 --cluster-stops 2
+    // (and --cluster-crashes 2): the whole cluster restarted, two members
+    // of four resumed claims that were not whole (they were catching up)
+    // and refused every candidate; the two holding the log made two votes
+    // of three, for good (helper 119; the simulator skipped such restarts).
+    let unsure = |seed, stops, crashes| {
+        let mut config = SimConfig::failover(seed);
+        (config.followers, config.late_members, config.cluster_stops, config.cluster_crashes) = (3, 2, stops, crashes);
+        (config.core.journal, config.core.journal_syncs) = (true, true);
+        config
+    };
     let seeds = [
+        ("122000013", unsure(122_000_013, 2, 0)),
+        ("122000054", unsure(122_000_054, 0, 2)),
         ("113005033", unheard),
         ("113008743", lost_mark),
         ("100060103", fenced_ack),

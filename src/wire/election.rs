@@ -69,7 +69,8 @@ pub enum Ballot {
     /// Granted by a member that may be one that lost its log: started as
     /// a new cluster's, it holds nothing and has followed no leader (to a
     /// log of an epoch newer than the one it was started in), or, back
-    /// empty, it has not caught up with the leader it follows. Its vote
+    /// empty, it has not caught up with the leader it follows, or it
+    /// resumed a journal whose claim was not whole. Its vote
     /// counts only beside votes of members that hold a log, enough of them
     /// to meet every set that can commit (N − Q + 1). Read as a refusal by
     /// builds that know only 0 and 1.

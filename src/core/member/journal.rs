@@ -273,6 +273,9 @@ impl MemberResume {
             let epoch = claim.map_or(commit_epoch, |claim| claim.epoch);
             let mut follower = Follower::resume(config.clone(), id, now, commit, epoch).expect("validated");
             follower.drop_journal_tail(last);
+            if claim.is_some() {
+                follower.resumed_from_unsure_claim();
+            }
             follower
         });
         let mut member = Member::with_role(config, id, now, Role::Follower(Box::new(follower)), commit.next());

@@ -630,10 +630,16 @@ fn a_member_resumed_from_a_whole_claim_votes_with_its_journal_once_it_knows_the_
     assert_eq!(answer(&mut member, 4 * MS, 0, &request(0, 7, (3, 10), true)), Some((7, true)), "as complete");
 }
 
+/// Resumed without a whole claim, a member's log vouches for nothing. One
+/// whose claim kept its promises votes GrantedEmpty, counted only beside
+/// N − Q + 1 members holding a log (helper 119: the whole cluster
+/// restarted, two such members of four refused every candidate of the
+/// two holding the log, for good); one without a claim knows no promise
+/// of its own and refuses.
 #[test]
-fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody() {
+fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_only_empty() {
     let partial = JournalClaim { epoch: Epoch(3), whole: false, promised: Epoch(3) };
-    for (claim, epoch) in [(None, 2), (Some(partial), 3)] {
+    for (claim, epoch, vote) in [(None, 2, Ballot::Refused), (Some(partial), 3, Ballot::GrantedEmpty)] {
         let mut member = resumed(claim, 10, 6);
         assert_eq!(member.poll_truncate(), Some(Seq(6)), "what it held past the commit goes");
         assert_eq!(member.seq_next_delivery(), Seq(7));
@@ -647,7 +653,7 @@ fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_for_nobody(
         member.handle_datagram(MS, addr(0), &fence_reply(0, 5));
         member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
         assert_eq!(member.journal_claim(), nothing(5));
-        assert_eq!(answer(&mut member, 2 * MS, 2, &request(2, 6, (5, 99), true)), Some((6, false)));
+        assert_eq!(ballot(&mut member, 2 * MS, 2, &request(2, 6, (5, 99), true)), Some(vote));
     }
     // A journal whose records past the commit have a hole claims nothing either.
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
