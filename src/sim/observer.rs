@@ -41,6 +41,20 @@ impl Sim<'_> {
                 self.history.announced(heartbeat.commit.get());
             }
             Frame::Commit(commit) => self.history.announced(commit.head.commit.get()),
+            Frame::Unrecoverable(gone) if !served => {
+                // A leader says gone only what it cannot resend: nothing
+                // its ring holds (what left it, its journal serves, or the
+                // driver answers from its disk).
+                let (first, end) = (gone.range.first.get(), gone.range.end.get());
+                let leader = self.nodes[node].node.as_ref().and_then(|n| n.member().leader());
+                if let Some(leader) = leader {
+                    let held = first.max(leader.seq_oldest().get())..end.min(leader.seq_next().get());
+                    if let Some(seq) = held.into_iter().find(|&seq| leader.event(crate::core::Seq(seq)).is_some()) {
+                        let detail = format!("leader {node} declared [{first}, {end}) lost, its ring holding {seq}");
+                        self.history.fail(5, self.now, detail);
+                    }
+                }
+            }
             _ => {}
         }
     }

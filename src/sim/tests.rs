@@ -386,6 +386,9 @@ enum Bug {
     /// Reads `TOLD` in every frame of its leader: infers no commit, as a
     /// follower at `--sync batch` did by its own settings.
     AlwaysTold,
+    /// Leading, answers a NAK of committed events it could repair from its
+    /// ring with an UNRECOVERABLE of the events it would have resent.
+    DeclaresHeldLost,
 }
 
 impl SimNode for Broken {
@@ -458,6 +461,21 @@ impl SimNode for Broken {
         loop {
             let transmit = self.inner.poll_transmit(now, buf)?;
             let ack = wire::parse(&buf[..transmit.len]).is_ok_and(|d| d.header.kind() == wire::Kind::Ack);
+            if matches!(self.bug, Bug::DeclaresHeldLost) && leads {
+                let commit = self.inner.leader().map_or(Seq::ZERO, |l| l.commit());
+                let resent = wire::parse(&buf[..transmit.len]).ok().and_then(|d| match d.frame {
+                    wire::Frame::Retransmit(batch) if d.header.flags.get() & wire::FLAG_SERVED == 0 => {
+                        let end = batch.events.clone().last().map(|e| e.header.seq().next())?;
+                        (end.prev() <= commit).then(|| (*d.header, wire::SeqRange::new(batch.first_seq(), end)))
+                    }
+                    _ => None,
+                });
+                if let Some((header, range)) = resent {
+                    let body = wire::Unrecoverable { range };
+                    let len = wire::emit(buf, &header, wire::Kind::Unrecoverable, &body).expect("fits");
+                    return Some(crate::core::Transmit { dest: transmit.dest, len });
+                }
+            }
             if !(ack && matches!(self.bug, Bug::SendsNoAck)) {
                 return Some(transmit);
             }
@@ -730,6 +748,19 @@ fn the_checker_catches_a_follower_that_reports_lost_what_it_was_not_told() {
     assert!(!caught.is_empty(), "300 seeds of followers taking too much for lost, nothing caught");
     let untold = caught.iter().filter(|v| v.invariant == 5 && v.detail.contains("no UNRECOVERABLE it got named"));
     assert!(untold.count() > 0, "{:?}", caught.iter().map(|v| &v.detail).collect::<Vec<_>>());
+}
+
+/// A helper's review of the checker: a leader that declared lost events
+/// its ring still held (a repair range cut one past the ring's oldest)
+/// passed every seed; losses are routine under loss, and a reported loss
+/// counts as progress. What a leader declares lost is checked against
+/// its ring.
+#[test]
+fn the_checker_catches_a_leader_declaring_lost_what_its_ring_holds() {
+    let lossy = |seed| SimConfig { loss: 0.05, reorder: 0.1, ..SimConfig::new(seed) };
+    let caught = caught_where_real_members_pass(Bug::DeclaresHeldLost, 50, &lossy);
+    let held = caught.iter().filter(|v| v.invariant == 5 && v.detail.contains("its ring holding"));
+    assert!(held.count() > 0, "{:?}", caught.iter().map(|v| &v.detail).collect::<Vec<_>>());
 }
 
 /// A member that serves what its leader no longer has from its journal
