@@ -101,6 +101,7 @@ impl Sim<'_> {
                     self.history.epoch_changed(now, old.get(), new.get(), short);
                 }
                 self.check_written(i, &delivered);
+                self.check_committed(i, &delivered, commit);
                 self.check_told(i, &lost);
                 let Some(node) = self.nodes[i].node.as_ref() else { return };
                 let epoch = node.member().promised();
@@ -138,6 +139,19 @@ impl Sim<'_> {
         let unwritten = delivered.iter().copied().find(|seq| *seq >= kept_from && !written(seq));
         if let Some(seq) = unwritten {
             self.history.fail(5, self.now, format!("member {i} delivered seq {seq}, which its journal does not hold"));
+        }
+    }
+
+    /// Delivering on commit, a member delivers only what a leader said
+    /// was committed (`commit`, the highest any announced), but where a
+    /// quorum of 2 or fewer lets a follower know what it holds is.
+    fn check_committed(&mut self, i: usize, delivered: &[u64], commit: u64) {
+        if self.core.deliver != crate::core::Deliver::OnCommit || self.core.quorum() <= 2 {
+            return;
+        }
+        if let Some(&seq) = delivered.iter().find(|&&seq| seq > commit) {
+            let detail = format!("member {i} delivered seq {seq} on commit, no leader having said more than {commit}");
+            self.history.fail(5, self.now, detail);
         }
     }
 
