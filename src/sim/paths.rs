@@ -98,8 +98,9 @@ paths! {
     /// Members with failover back from a journal that claims enough to vote.
     resumed_whole => "members_resumed_voting",
     /// Members with failover back from a journal that does not (they vote
-    /// once they hold again what a leader says it has sequenced).
-    resumed_unsure => "members_resumed_not_voting",
+    /// outright once they hold again what a leader says it has sequenced;
+    /// until then, with their claim, only beside enough holders).
+    resumed_unsure => "members_resumed_unsure",
     /// Unsynced records (`--sync batch`) a member killed rather than
     /// powered off kept in the page cache, read back at its restart.
     kept_by_kills => "unsynced_kept_by_kills",
@@ -128,7 +129,7 @@ pub const JOURNAL_PATHS: [&str; 14] = [
     "cluster_crashes",
     "leader_restarts",
     "members_resumed_voting",
-    "members_resumed_not_voting",
+    "members_resumed_unsure",
     "unsynced_kept_by_kills",
     "clean_stops",
     "leads_handed_over",
