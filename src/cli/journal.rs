@@ -515,8 +515,9 @@ fn claim_line(claim: journal::ClaimSide, owner: Option<(u32, u16)>) -> String {
             shape_part(shape)
         ),
         Ok((_, _, (epoch, false, promised, shape))) => format!(
-            "claim: epoch {epoch}, not whole (the member was taking a new leader's log: it votes once a leader gave \
-             it its log again), promised epoch {promised}{}",
+            "claim: epoch {epoch}, not whole (the member was taking a new leader's log, or catching up: it votes \
+             outright once a leader gave it its log again, and until then only beside members that hold a log), \
+             promised epoch {promised}{}",
             shape_part(shape)
         ),
         Err(e) => format!(

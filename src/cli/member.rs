@@ -845,8 +845,8 @@ impl Leaderless {
             {
                 let why = match member.follower().is_some_and(|f| f.catching_up_to_vote()) {
                     true => {
-                        "it came back empty (or started late) and has not caught up with what its leader had \
-                             sequenced (or heard it say)"
+                        "it came back empty (or started late, or resumed a journal whose claim is not whole) and \
+                             has not caught up with what its leader had sequenced (or heard it say)"
                     }
                     false => "it holds nothing and has followed no leader since it started as a new cluster's",
                 };

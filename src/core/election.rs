@@ -45,8 +45,9 @@ pub struct ElectionStats {
     /// enough votes of members that hold a log: to a candidate that claims
     /// a log of an epoch newer than the one this member was started in,
     /// while this member holds nothing and has followed no leader; or to any
-    /// candidate while, back empty (or new and late), it has not caught up
-    /// with the leader it follows. Either way it may have lost a log.
+    /// candidate while, back empty (or new and late, or resumed on a claim
+    /// that is not whole), it has not caught up with the leader it follows
+    /// (or follows none yet). Either way it may have lost a log.
     pub granted_empty: u64,
     /// Votes it refused instead, where the commit quorum is above the
     /// election's (a lost promise could elect two leaders in one epoch).
@@ -80,6 +81,8 @@ pub(super) struct View {
     /// It may not vote yet: back empty (or new and late), it follows a
     /// leader and does not yet hold what that leader had sequenced.
     pub(super) catching_up: bool,
+    /// The commit it knows: a log that ends below it lacks committed events.
+    pub(super) commit: Seq,
 }
 
 /// A change of role the election asks for.
@@ -801,7 +804,11 @@ impl Election {
             // a majority) it refuses, as it did before it could vote so.
             let may_count = !unknown || self.quorum >= self.commit_quorum;
             let may_vote = view.may_vote || view.catching_up;
-            let granted = may_vote && claim >= view.claim && self.rejoin.is_none() && may_count;
+            // A voter whose log vouches for nothing still knows what was
+            // committed: a log short of that cannot be the one to elect
+            // (only a cluster that lost committed events offers one).
+            let short = unknown && claim.seq < view.commit;
+            let granted = may_vote && claim >= view.claim && !short && self.rejoin.is_none() && may_count;
             self.stats.refused_empty += u64::from(!may_count);
             if granted && unknown {
                 self.granted_empty_in = epoch;

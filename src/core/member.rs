@@ -234,6 +234,7 @@ impl Member {
             lost_any: self.lost_end != Seq::ZERO,
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
+            commit: self.follower().map_or(Seq::ZERO, Follower::commit),
         }
     }
 

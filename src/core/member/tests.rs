@@ -234,19 +234,23 @@ fn a_new_members_first_leader_of_a_newer_epoch_makes_an_empty_member_catch_up_to
     assert_eq!(two.poll_event(), Some(MemberEvent::Following { epoch: Epoch(3), leader: NodeId(1) }));
     assert_eq!(two.poll_event(), Some(MemberEvent::JoinedEmpty { epoch: Epoch(3) }));
     assert!(!two.may_vote());
-    // Member 1 falls silent; member 0, which lacks the event, stands. Its
-    // vote counts only beside those of members that hold a log (with two
-    // members of four so caught, none could be elected once the leader
-    // fell: the simulator's seed 100012481 of `--late-members 2`).
+    // Member 1 falls silent; member 0, which lacks the event, stands: a
+    // log short of the commit member 2 knows (1) is refused (helper 122).
+    // Holding it, member 0 stands again: member 2's vote counts only
+    // beside those of members that hold a log (with two members of four
+    // so caught, none could be elected once the leader fell: the
+    // simulator's seed 100012481 of `--late-members 2`).
     drain(&mut two, MS);
-    assert_eq!(ballot(&mut two, 25 * MS, 0, &request(0, 4, (3, 0), false)), Some(Ballot::GrantedEmpty));
+    assert_eq!(ballot(&mut two, 25 * MS, 0, &request(0, 4, (3, 0), false)), Some(Ballot::Refused));
+    drain(&mut two, 25 * MS);
+    assert_eq!(ballot(&mut two, 26 * MS, 0, &request(0, 5, (3, 1), false)), Some(Ballot::GrantedEmpty));
     // With a commit quorum above the election's it refuses, as a member
     // that lost its promises with its log could elect two in one epoch.
     let mut strict = Member::new(Config { quorum: 3, ..auto() }, NodeId(2), 0).unwrap();
     strict.handle_datagram(MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &heartbeat));
     assert_eq!(strict.poll_event(), Some(MemberEvent::Following { epoch: Epoch(3), leader: NodeId(1) }));
     drain(&mut strict, MS);
-    assert_eq!(ballot(&mut strict, 25 * MS, 0, &request(0, 4, (3, 0), false)), Some(Ballot::Refused));
+    assert_eq!(ballot(&mut strict, 25 * MS, 0, &request(0, 4, (3, 1), false)), Some(Ballot::Refused));
     assert_eq!(strict.election_stats().refused_empty, 1);
     // Once it holds the event it votes, for a log that holds it too.
     let mut two = Member::new(auto(), NodeId(2), 0).unwrap();
@@ -653,7 +657,10 @@ fn a_member_resumed_without_a_whole_claim_keeps_the_commit_and_votes_only_empty(
         member.handle_datagram(MS, addr(0), &fence_reply(0, 5));
         member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
         assert_eq!(member.journal_claim(), nothing(5));
-        assert_eq!(ballot(&mut member, 2 * MS, 2, &request(2, 6, (5, 99), true)), Some(vote));
+        // Helper 122: not a log that ends below the commit it knows (6):
+        // only a cluster that lost committed events offers one.
+        assert_eq!(ballot(&mut member, 2 * MS, 2, &request(2, 6, (5, 5), true)), Some(Ballot::Refused));
+        assert_eq!(ballot(&mut member, 3 * MS, 2, &request(2, 7, (5, 99), true)), Some(vote));
     }
     // A journal whose records past the commit have a hole claims nothing either.
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
