@@ -906,7 +906,6 @@ pub(super) fn caught_up_line(caught_up: u64) {
     }
 }
 
-/// Runs `seqcast sequencer`.
 /// The cluster as the sequencer runs it: as the leader's node (the cluster
 /// file's `leader`, or `--leader-id`/`--id`), its multicast interface that
 /// node's address.
@@ -915,6 +914,7 @@ fn sequencer_cluster(args: &SequencerArgs) -> Result<seqcast::net::cluster::Clus
     cluster.resolve(Some(cluster.leader()?))
 }
 
+/// Runs `seqcast sequencer`.
 pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     let mut resolved = match sequencer_cluster(args) {
         Ok(r) => r,

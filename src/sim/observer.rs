@@ -143,10 +143,12 @@ impl Sim<'_> {
     }
 
     /// Delivering on commit, a member delivers only what a leader said
-    /// was committed (`commit`, the highest any announced), but where a
-    /// quorum of 2 or fewer lets a follower know what it holds is.
+    /// was committed (`commit`, the highest any announced), but where
+    /// (without failover, a quorum of 2 or fewer) a follower may infer
+    /// that what it holds is.
     fn check_committed(&mut self, i: usize, delivered: &[u64], commit: u64) {
-        if self.core.deliver != crate::core::Deliver::OnCommit || self.core.quorum() <= 2 {
+        let infers = !self.config.failover_on() && self.core.quorum() <= 2;
+        if self.core.deliver != crate::core::Deliver::OnCommit || infers {
             return;
         }
         if let Some(&seq) = delivered.iter().find(|&&seq| seq > commit) {
