@@ -697,6 +697,12 @@ impl Leader {
 
     fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>, (token, resent): (u32, bool)) {
         let id = submit.head.client();
+        if id.get() == 0 {
+            // No client's id: the one a leader's hello to a tail names
+            // (its frames carry the member key). Never to be taken.
+            self.stats.refused += 1;
+            return self.queue_busy(from, id, submit.head.request.get(), BusyReason::Refused);
+        }
         // A client whose newest known event is older than what this leader
         // lost (or unknown) may have requests in those events: their place
         // cannot be told, and taking them again would sequence them twice.

@@ -356,6 +356,18 @@ fn busy_of(datagrams: &[Vec<u8>]) -> Vec<(u32, BusyReason)> {
         .collect()
 }
 
+/// Helper 123, reading PROTOCOL.md as a client implementer: client id 0
+/// is no client's ("never 0"), yet a leader took a SUBMIT naming it and
+/// sequenced its events. It refuses it (BUSY reason 6) and stamps nothing.
+#[test]
+fn client_id_0_is_refused() {
+    let config = Config::default();
+    let mut leader = Leader::new(config.clone(), 0).unwrap();
+    leader.handle_datagram(5, addr(9), &raw_submit(&config, 0, 1, b"zero"));
+    assert_eq!(busy_of(&sent(&mut leader, 6)), [(0, BusyReason::Refused)]);
+    assert_eq!((leader.stats().events_stamped, leader.stats().refused), (0, 1));
+}
+
 /// A reader of PROTOCOL.md against the code: request 0 (a client numbers
 /// its requests from 1) was taken as the first request by an elected or
 /// resumed leader, and dropped without a word by another. Both refuse it
