@@ -434,10 +434,10 @@ impl Leader {
             }
         }
         // Requests found uncommitted in the log are not told yet: a client
-        // that speaks before they commit is told then, as of this leader's
-        // own; one that speaks after is told on its resend (else only a
-        // resend after the commit told them). The table keeps no older
-        // request than its newest `pending_max`, nor is told of one.
+        // that speaks before they commit is told then, as this leader's
+        // own are; one that speaks after is told on its resend (else only
+        // a resend after the commit told them). The table keeps no older
+        // request than its newest `pending_max`, nor tells of one.
         for seq in (self.commit + 1).max(first).max(self.ring.seq_first())..self.ring.seq_next() {
             let event = self.ring.get(seq).expect("in the ring");
             let (client, request) = (event.header.client(), event.header.request.get());
