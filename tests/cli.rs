@@ -322,6 +322,15 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     journal_of_events(&misplaced, 2, 1);
     let past = ["journal", "dump", misplaced.to_str().unwrap(), "--from", "5"];
     refused_with(SEQCAST, &past, "nothing to print: the journal's records end at sequence 1, before --from 5", 1);
+    // A new operator: a --to past the end printed the records, then
+    // "error: stopped: the journal's records end at ...", read as damage.
+    let short = ["journal", "dump", misplaced.to_str().unwrap(), "--to", "9"];
+    refused_with(
+        SEQCAST,
+        &short,
+        "--to 9: the journal's records end at sequence 1; printed up to 1, nothing damaged",
+        1,
+    );
     // A review: `journal copy` left out the source's commit file, the one
     // proof that committed records are gone (a sequencer on the copy took
     // it, and renumbered them), and kept a claim or commit file already in

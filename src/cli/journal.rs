@@ -614,6 +614,13 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
             "nothing to print: the journal's records end at sequence {last}, before --from {from}"
         )));
     }
+    if let (journal::Stopped::Ended(last), Some(printed)) = (&stopped, printed) {
+        // Short of --to, with nothing wrong: no damage to read into it (a
+        // new operator's trial read "stopped: ..." as one).
+        return Err(Failure::Message(format!(
+            "--to {to}: the journal's records end at sequence {last}; printed up to {printed}, nothing damaged"
+        )));
+    }
     // Where the last read started: retention may have deleted what came
     // after the events printed before it.
     let why = stopped_text(stopped, (printed.map_or(from, Seq::next), to), live && printed.is_some());
