@@ -104,6 +104,8 @@ fn bad_input_ends_in_a_clear_error() {
     refused(SEQCAST, &["sequencer", "--cluster", "/nonexistent/cluster.conf"], "cannot read /nonexistent/cluster.conf");
     refused(SEQCAST, &["report", "/nonexistent.hdr"], "cannot read /nonexistent.hdr: No such file");
     refused(LOADGEN, &["--size", "4000"], "exceeds the cluster's payload_max");
+    // A new operator: the demo said only "payload_max 100000 ...".
+    refused(SEQCAST, &["demo", "--size", "100000"], "--size 100000: payload_max 100000 makes one event need");
     refused(LOADGEN, &["--seconds=-1"], "-1 is not a positive number of seconds");
 }
 

@@ -63,6 +63,8 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     };
     // Every datagram carries a tag: room for it past one event of the size asked.
     config.mtu = config.mtu.max(config.mtu_needed() + seqcast::auth::TAG_LEN);
+    // The one setting of the demo's that can be out of range: name its flag.
+    config.validate().map_err(|e| format!("--size {}: {e}", args.load.size))?;
     // Authenticated like a real cluster, under keys made for this run.
     let random = || Key::random().map_err(|e| format!("cannot draw a key: {e}"));
     let keys = Keys::Member { member: random()?, clients: random()? };
