@@ -97,7 +97,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
         tuning.idle
     );
     // Spinning threads that share a core take turns a scheduler slice
-    // (milliseconds) at a time: on 2 cores the p50 was 100 × block's.
+    // (milliseconds) at a time.
     let spinning = 1 + usize::from(args.followers) + args.load.clients as usize;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     if tuning.idle == net::Idle::Spin && spinning > cpus {
