@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::DeliverArg;
-use seqcast::sim::{self, CROWD_PATH, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig};
+use seqcast::sim::{self, CROWD_PATH, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, TAIL_PATHS};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
@@ -149,6 +149,14 @@ pub struct SimArgs {
     /// the seeds with a retention have one, the others none].
     #[arg(long, value_name = "N", requires = "journal")]
     pub archive: Option<usize>,
+    /// Read-only subscribers (`seqcast tail`) in each run: each starts at
+    /// a random time within the faults, from sequence 1 or from one in the
+    /// first half of what is submitted, replays what it missed and follows
+    /// the live stream; half of them stop for a while (often longer than
+    /// the ring lasts). Each must deliver in order, from its start to the
+    /// end, only what was committed [default: 0].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=16))]
+    pub tails: Option<u32>,
     /// Threads to run seeds on [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -201,6 +209,7 @@ impl SimArgs {
         config.followers_syncs = self.followers_sync.map(|level| level == SimSync::Batch);
         config.retain_events = self.retain_events.unwrap_or(config.retain_events);
         config.archive = self.archive.or(config.archive);
+        config.tails = self.tails.unwrap_or(config.tails);
         if let Some(deliver) = self.deliver {
             config.core.deliver = deliver.into();
         }
@@ -233,6 +242,7 @@ impl SimArgs {
             ("sync-jitter-us", self.sync_jitter_us.map(|v| v.to_string())),
             ("retain-events", self.retain_events.map(|v| v.to_string())),
             ("archive", self.archive.map(|v| v.to_string())),
+            ("tails", self.tails.map(|v| v.to_string())),
         ];
         let mut flags: String =
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();
@@ -305,7 +315,8 @@ pub fn run(args: &SimArgs) -> ExitCode {
         // The journal's rows only where there is one.
         let shown = (args.journal || !JOURNAL_PATHS.contains(&name))
             && (args.replay.is_some() || name != REPLAY_PATH)
-            && (args.client_idle_us.is_some() || name != CROWD_PATH);
+            && (args.client_idle_us.is_some() || name != CROWD_PATH)
+            && (args.tails.is_some_and(|n| n > 0) || !TAIL_PATHS.contains(&name));
         if shown {
             println!("  {name:<22} {count:>12}");
         }

@@ -34,12 +34,31 @@ impl fmt::Display for Violation {
     }
 }
 
-/// One life of a member: it starts empty and must deliver 1, 2, 3, …
+/// One life of a member: it starts empty and must deliver 1, 2, 3, …; or
+/// a tail, which must deliver from its first sequence on.
 #[derive(Clone, Copy, Debug)]
 struct Incarnation {
     member: NodeId,
     next: u64,
     alive: bool,
+    /// A tail's number, and the first sequence it delivers.
+    tail: Option<(usize, u64)>,
+}
+
+impl Incarnation {
+    /// The first sequence it must deliver.
+    fn first(&self) -> u64 {
+        self.tail.map_or(1, |(_, from)| from)
+    }
+}
+
+impl fmt::Display for Incarnation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.tail {
+            Some((i, _)) => write!(f, "tail {i}"),
+            None => write!(f, "member {}", self.member),
+        }
+    }
 }
 
 /// Everything a run did that the invariants speak of.
@@ -151,7 +170,14 @@ impl History {
 
     /// A member (re)started empty; returns its incarnation id.
     pub fn started(&mut self, member: NodeId) -> usize {
-        self.incarnations.push(Incarnation { member, next: 1, alive: true });
+        self.incarnations.push(Incarnation { member, next: 1, alive: true, tail: None });
+        self.incarnations.len() - 1
+    }
+
+    /// Tail `i` started from `from`; returns its incarnation id.
+    pub fn tail_started(&mut self, i: usize, from: u64) -> usize {
+        let observer = NodeId(crate::wire::SENDER_OBSERVER);
+        self.incarnations.push(Incarnation { member: observer, next: from, alive: true, tail: Some((i, from)) });
         self.incarnations.len() - 1
     }
 
@@ -160,7 +186,8 @@ impl History {
     /// an earlier life of it must have delivered what lies before.
     pub fn resumes_at(&mut self, now: u64, incarnation: usize, first: u64) {
         let member = self.incarnations[incarnation].member;
-        let before = self.incarnations[..incarnation].iter().rev().find(|i| i.member == member).map_or(1, |i| i.next);
+        let earlier = self.incarnations[..incarnation].iter().rev();
+        let before = earlier.filter(|i| i.tail.is_none()).find(|i| i.member == member).map_or(1, |i| i.next);
         if first > before {
             let detail = format!(
                 "member {member} resumed its journal delivering from seq {first}, but delivered only up to {} \
@@ -185,7 +212,7 @@ impl History {
     fn in_order(&mut self, now: u64, incarnation: usize, first: u64, what: &str) {
         let inc = self.incarnations[incarnation];
         if first != inc.next {
-            let detail = format!("member {} {what} seq {first} when {} was next", inc.member, inc.next);
+            let detail = format!("{inc} {what} seq {first} when {} was next", inc.next);
             self.fail(2, now, detail);
         }
     }
@@ -301,14 +328,13 @@ impl History {
         }
         let live: Vec<Incarnation> = self.incarnations.iter().copied().filter(|i| i.alive).collect();
         for &(client, request, seq) in &self.commits_told {
-            if let Some(i) = live.iter().find(|i| i.next <= seq) {
-                let detail =
-                    format!("{:?} committed at {seq}, never delivered by member {}", (client, request), i.member);
+            if let Some(i) = live.iter().find(|i| i.first() <= seq && i.next <= seq) {
+                let detail = format!("{:?} committed at {seq}, never delivered by {i}", (client, request));
                 self.violation.get_or_insert(Violation { invariant: 5, at_ns: now, detail });
             }
         }
-        if let Some(i) = live.iter().find(|i| i.next != seq_next) {
-            self.fail(8, now, format!("member {} ended at {} of {seq_next}", i.member, i.next));
+        if let Some(i) = live.iter().find(|i| i.next != seq_next.max(i.first())) {
+            self.fail(8, now, format!("{i} ended at {} of {seq_next}", i.next));
         }
     }
 
@@ -326,9 +352,8 @@ impl History {
                 .find(|(i, held)| *held >= seq && i.next <= seq);
             if let Some((i, held)) = short {
                 let detail = format!(
-                    "{:?} committed at {seq}; member {} holds up to {held} but delivered only up to {} when the leader was killed",
+                    "{:?} committed at {seq}; {i} holds up to {held} but delivered only up to {} when the leader was killed",
                     (client, request),
-                    i.member,
                     i.next - 1
                 );
                 self.violation.get_or_insert(Violation { invariant: 5, at_ns: now, detail });

@@ -8,11 +8,13 @@ use std::net::SocketAddr;
 
 use super::faults::Fault;
 use super::network::{Item, Who, addr};
-use super::{ClientSlot, History, KILLED_SETTLE_NS, NodeFactory, NodeSlot, Paths, Rng, STEPS_MAX, Sim, SimConfig};
+use super::{
+    ClientSlot, History, KILLED_SETTLE_NS, NodeFactory, NodeSlot, Paths, Rng, STEPS_MAX, Sim, SimConfig, TailFactory,
+};
 use crate::core::{Client, ClientId, Epoch, Member, Nanos, NodeId, Seq, SubmitError};
 
 impl<'a> Sim<'a> {
-    pub(super) fn new(config: SimConfig, factory: NodeFactory<'a>) -> Sim<'a> {
+    pub(super) fn new(config: SimConfig, factory: NodeFactory<'a>, tail_factory: TailFactory<'a>) -> Sim<'a> {
         let mut core = config.core.clone();
         core.nodes = config.followers + 1;
         core.leader = NodeId(0);
@@ -31,6 +33,7 @@ impl<'a> Sim<'a> {
             queue: BinaryHeap::new(),
             nodes: Vec::new(),
             clients: Vec::new(),
+            tails: Vec::new(),
             history: History::default(),
             paths: Paths::default(),
             recorded: Vec::new(),
@@ -38,6 +41,7 @@ impl<'a> Sim<'a> {
             dying: false,
             killed_at: None,
             factory,
+            tail_factory,
             buf: vec![0; core.mtu],
             trace: std::env::var_os("SEQCAST_SIM_TRACE").is_some(),
             core,
@@ -62,7 +66,7 @@ impl<'a> Sim<'a> {
                 commit_file: None,
                 commit_synced: None,
                 file_synced: None,
-                told_lost: Vec::new(),
+                told: Default::default(),
             });
         }
         let clients = sim.config.clients as u64;
@@ -78,6 +82,8 @@ impl<'a> Sim<'a> {
             sim.clients.push(ClientSlot { client, next_submit_at: 0, to_submit });
         }
         sim.schedule_faults();
+        sim.tails = sim.draw_tails();
+        sim.heal_at = sim.heal_at.max(sim.tails_heal_at());
         sim
     }
 
@@ -147,6 +153,11 @@ impl<'a> Sim<'a> {
                 return self.drain(Who::Node(i));
             }
         }
+        for i in 0..self.tails.len() {
+            if self.step_tail(i) {
+                return;
+            }
+        }
         for i in 0..self.clients.len() {
             if self.clients[i].client.poll_timeout().is_some_and(|at| at <= now) {
                 self.clients[i].client.handle_timeout(now);
@@ -183,7 +194,7 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let journaled = match who {
             Who::Node(i) => self.store(i),
-            Who::Client(_) | Who::Attacker => Vec::new(),
+            Who::Client(_) | Who::Attacker | Who::Tail(_) => Vec::new(),
         };
         let mut buf = std::mem::take(&mut self.buf);
         // A dying leader stops before any datagram of this turn or between
@@ -200,6 +211,7 @@ impl<'a> Sim<'a> {
                     None => None,
                 },
                 Who::Client(i) => self.clients[i].client.poll_transmit(now, &mut buf),
+                Who::Tail(i) => self.tails[i].tail.as_mut().and_then(|t| t.poll_transmit(now, &mut buf)),
                 Who::Attacker => None,
             };
             let Some(transmit) = transmit else { break };
@@ -237,7 +249,8 @@ impl<'a> Sim<'a> {
             let submit = (c.to_submit > 0 && c.client.leader_restarted().is_none()).then_some(c.next_submit_at);
             [submit, c.client.poll_timeout()]
         });
-        [queued].into_iter().chain(clients).flatten().chain(nodes).min()
+        let tails = (0..self.tails.len()).filter_map(|i| self.tail_due(i));
+        [queued].into_iter().chain(clients).flatten().chain(nodes).chain(tails).min()
     }
 
     pub(super) fn converged(&self) -> Result<(), String> {
@@ -264,7 +277,7 @@ impl<'a> Sim<'a> {
                 return Err(format!("member {i} delivered up to {} of {}", next - 1, seq_next - 1));
             }
         }
-        Ok(())
+        self.tails_converged(seq_next)
     }
 
     pub(super) fn member(&self, i: usize) -> Option<&Member> {
@@ -319,7 +332,7 @@ impl<'a> Sim<'a> {
         for (i, slot) in self.nodes.iter().enumerate() {
             let keys = slot.disk.keys().copied().collect::<Vec<_>>();
             for pair in keys.windows(2).filter(|pair| pair[1] > pair[0] + 1) {
-                if let Some(seq) = slot.untold(pair[0] + 1, pair[1]) {
+                if let Some(seq) = slot.told.untold(pair[0] + 1, pair[1]) {
                     let detail = format!("member {i}'s journal lacks {seq} between {} and {}", pair[0], pair[1]);
                     self.history.fail(5, self.now, detail);
                 }
@@ -366,6 +379,7 @@ impl<'a> Sim<'a> {
             self.paths.client_retries += slot.client.stats().retries;
             self.paths.client_redirects += slot.client.stats().redirects;
         }
+        self.tally_tails();
     }
 
     /// A member that journals writes what it handed out, as a driver does

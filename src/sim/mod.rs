@@ -1,13 +1,14 @@
-//! A deterministic simulator: a leader, followers and clients in one thread,
-//! one seeded PRNG, virtual time that jumps to the next event, and a network
-//! that loses, duplicates, delays (so reorders), partitions and crashes.
-//! Every run is checked against the invariants of DESIGN §3 by [`History`].
+//! A deterministic simulator: a leader, followers, clients and read-only
+//! subscribers in one thread, one seeded PRNG, virtual time that jumps to
+//! the next event, and a network that loses, duplicates, delays (so
+//! reorders), partitions and crashes. Every run is checked against the
+//! invariants of DESIGN §3 by [`History`].
 //!
 //! One room a job, as TigerBeetle's `testing/cluster/`: [`node`] (what is
-//! driven), [`profile`] (a run's faults, from its seed), `network` (the
-//! datagrams in flight), `faults` (the schedule), `cluster` (the loop),
-//! `observer` (what the checker is told), [`check`] (the invariants) and
-//! [`paths`] (what ran).
+//! driven), [`tail`] (the subscribers), [`profile`] (a run's faults, from
+//! its seed), `network` (the datagrams in flight), `faults` (the schedule),
+//! `cluster` (the loop), `observer` (what the checker is told), [`check`]
+//! (the invariants) and [`paths`] (what ran).
 
 pub mod check;
 mod cluster;
@@ -18,21 +19,25 @@ mod observer;
 pub mod paths;
 pub mod profile;
 mod rng;
+pub mod tail;
 #[cfg(test)]
 mod tests;
 
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
-pub use paths::{CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH};
+pub use paths::{CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, TAIL_PATHS};
 pub use profile::SimConfig;
 pub use rng::Rng;
+pub use tail::{SimTail, TailFactory};
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::core::{Client, Config, Epoch, Nanos};
+use crate::wire;
 use network::Item;
 use node::real_member;
+use tail::{TailSlot, real_tail};
 
 /// The result of one run.
 #[derive(Clone, Debug)]
@@ -83,15 +88,30 @@ struct NodeSlot {
     /// the power takes it back to this.
     file_synced: Option<(u64, Epoch)>,
     /// Every range an UNRECOVERABLE that reached it named, in any of its
-    /// lives (a journal keeps the holes it was told of), merged: it may
-    /// report lost only what lies within them.
-    told_lost: Vec<(u64, u64)>,
+    /// lives (a journal keeps the holes it was told of): it may report
+    /// lost only what lies within them.
+    told: Told,
 }
 
-impl NodeSlot {
+/// The ranges the UNRECOVERABLEs that reached a node or a tail named,
+/// merged.
+#[derive(Debug, Default)]
+struct Told(Vec<(u64, u64)>);
+
+impl Told {
+    /// Notes the range `bytes` names, if it is an UNRECOVERABLE (a header
+    /// and 16 bytes: only those are parsed).
+    fn note_unrecoverable(&mut self, bytes: &[u8]) {
+        if bytes.len() == size_of::<wire::Header>() + size_of::<wire::Unrecoverable>()
+            && let Ok(wire::Datagram { frame: wire::Frame::Unrecoverable(gone), .. }) = wire::parse(bytes)
+        {
+            self.note(gone.range.first.get(), gone.range.end.get());
+        }
+    }
+
     /// An UNRECOVERABLE named `[first, end)`.
-    fn note_told_lost(&mut self, first: u64, end: u64) {
-        let told = &mut self.told_lost;
+    fn note(&mut self, first: u64, end: u64) {
+        let told = &mut self.0;
         let at = told.partition_point(|&(_, e)| e < first);
         let mut merged = (first, end);
         while at < told.len() && told[at].0 <= merged.1 {
@@ -103,14 +123,16 @@ impl NodeSlot {
 
     /// The first sequence of `[first, end)` no UNRECOVERABLE it got named.
     fn untold(&self, first: u64, end: u64) -> Option<u64> {
-        let at = self.told_lost.partition_point(|&(_, e)| e <= first);
-        match self.told_lost.get(at) {
+        let at = self.0.partition_point(|&(_, e)| e <= first);
+        match self.0.get(at) {
             Some(&(f, e)) if f <= first && end <= e => None,
             Some(&(f, e)) if f <= first => Some(e),
             _ => Some(first),
         }
     }
+}
 
+impl NodeSlot {
     /// Its driver writes what it knows committed to the commit file, when
     /// that is more than the file says.
     /// With the epoch of the log it leads or follows, else (none yet) of
@@ -166,6 +188,8 @@ struct Sim<'a> {
     queue: BinaryHeap<Reverse<(Nanos, u64, Item)>>,
     nodes: Vec<NodeSlot>,
     clients: Vec<ClientSlot>,
+    /// Read-only subscribers ([`SimConfig::tails`]).
+    tails: Vec<TailSlot>,
     history: History,
     paths: Paths,
     /// What the replaying attacker recorded in flight.
@@ -176,6 +200,7 @@ struct Sim<'a> {
     /// When the leader was killed for good, if it was.
     killed_at: Option<Nanos>,
     factory: NodeFactory<'a>,
+    tail_factory: TailFactory<'a>,
     buf: Vec<u8>,
     /// `SEQCAST_SIM_TRACE=1`: print faults, role changes, a stuck run's
     /// state and the end state (for a replay); with `SEQCAST_SIM_WATCH=c,r`
@@ -190,12 +215,17 @@ pub fn run(config: &SimConfig) -> Outcome {
 
 /// Runs one seed with members built by `factory`.
 pub fn run_with(config: &SimConfig, factory: NodeFactory<'_>) -> Outcome {
+    run_with_tails(config, factory, &real_tail)
+}
+
+/// Runs one seed with members built by `factory` and tails by `tail_factory`.
+pub fn run_with_tails(config: &SimConfig, factory: NodeFactory<'_>, tail_factory: TailFactory<'_>) -> Outcome {
     let mut config = config.clone();
     // The replaying attacker stands for a keyed network (valid frames,
     // replayed): its clients are admitted by token, as keyed drivers do.
     config.core.client_tokens |= config.replay > 0.0;
     let seed = config.seed;
-    let mut sim = Sim::new(config, factory);
+    let mut sim = Sim::new(config, factory, tail_factory);
     sim.run();
     Outcome { seed, violation: sim.history.violation().cloned(), paths: sim.paths, end_ns: sim.now }
 }

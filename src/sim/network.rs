@@ -7,7 +7,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use super::Sim;
 use super::faults::Fault;
 use crate::core::{Dest, Nanos};
-use crate::wire;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Who {
@@ -15,6 +14,8 @@ pub(super) enum Who {
     Client(usize),
     /// The replaying attacker ([`SimConfig::replay`](super::SimConfig::replay)).
     Attacker,
+    /// A read-only subscriber ([`SimConfig::tails`](super::SimConfig::tails)).
+    Tail(usize),
 }
 
 /// Datagrams the attacker keeps to replay.
@@ -34,6 +35,7 @@ pub(super) fn addr(who: Who) -> SocketAddr {
         Who::Node(i) => PORT + i as u16,
         Who::Client(i) => PORT + 1000 + i as u16,
         Who::Attacker => PORT + 2000,
+        Who::Tail(i) => PORT + 3000 + i as u16,
     };
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
@@ -42,7 +44,8 @@ pub(super) fn who(at: SocketAddr) -> Who {
     match at.port() - PORT {
         p if p < 1000 => Who::Node(usize::from(p)),
         p if p < 2000 => Who::Client(usize::from(p) - 1000),
-        _ => Who::Attacker,
+        p if p < 3000 => Who::Attacker,
+        p => Who::Tail(usize::from(p) - 3000),
     }
 }
 
@@ -60,6 +63,12 @@ impl Sim<'_> {
             Dest::Group => {
                 for i in (0..self.nodes.len()).filter(|&i| Who::Node(i) != from) {
                     self.send(from, Who::Node(i), bytes);
+                }
+                // Tails joined the group once started.
+                for i in 0..self.tails.len() {
+                    if self.tails[i].tail.is_some() {
+                        self.send(from, Who::Tail(i), bytes);
+                    }
                 }
             }
             Dest::Unicast(to) => self.send(from, who(to), bytes),
@@ -108,9 +117,13 @@ impl Sim<'_> {
             return;
         }
         let replayed = self.recorded[self.rng.range(0, self.recorded.len() as u64) as usize].clone();
-        let targets = (self.nodes.len() + self.clients.len()) as u64;
-        let k = self.rng.range(0, targets) as usize;
-        let to = if k < self.nodes.len() { Who::Node(k) } else { Who::Client(k - self.nodes.len()) };
+        let (nodes, clients) = (self.nodes.len(), self.clients.len());
+        let k = self.rng.range(0, (nodes + clients + self.tails.len()) as u64) as usize;
+        let to = match k {
+            k if k < nodes => Who::Node(k),
+            k if k < nodes + clients => Who::Client(k - nodes),
+            k => Who::Tail(k - nodes - clients),
+        };
         self.paths.replayed += 1;
         let delay = self.config.latency_ns + self.rng.range(0, 10 * self.config.latency_ns);
         self.push(self.now + delay, Item::Datagram { to, from: Who::Attacker, bytes: replayed });
@@ -127,12 +140,7 @@ impl Sim<'_> {
                 if self.nodes[i].node.is_none() {
                     return;
                 }
-                // An UNRECOVERABLE is a header and 16 bytes: parse only those.
-                if bytes.len() == size_of::<wire::Header>() + size_of::<wire::Unrecoverable>()
-                    && let Ok(wire::Datagram { frame: wire::Frame::Unrecoverable(gone), .. }) = wire::parse(&bytes)
-                {
-                    self.nodes[i].note_told_lost(gone.range.first.get(), gone.range.end.get());
-                }
+                self.nodes[i].told.note_unrecoverable(&bytes);
                 if let Some(node) = self.nodes[i].node.as_mut() {
                     node.handle_datagram(now, from_addr, &bytes);
                 }
@@ -140,6 +148,7 @@ impl Sim<'_> {
             Who::Client(i) => self.clients[i].client.handle_datagram(now, from_addr, &bytes),
             // What nodes answer a replay with comes back to the attacker.
             Who::Attacker => return,
+            Who::Tail(i) => return self.deliver_to_tail(i, from, bytes),
         }
         self.drain(to);
     }

@@ -112,6 +112,7 @@ impl Sim<'_> {
                 self.nodes[i].epoch = epoch;
             }
             Who::Attacker => {}
+            Who::Tail(i) => self.record_tail_events(i),
             Who::Client(i) => {
                 let id = self.clients[i].client.id();
                 while let Some(done) = self.clients[i].client.poll_event() {
@@ -161,7 +162,7 @@ impl Sim<'_> {
     /// what it lacks below such a range may still come.
     fn check_told(&mut self, i: usize, lost: &[(u64, u64)]) {
         for &(first, end) in lost {
-            if let Some(seq) = self.nodes[i].untold(first, end) {
+            if let Some(seq) = self.nodes[i].told.untold(first, end) {
                 let detail = format!("member {i} reported [{first}, {end}) lost; no UNRECOVERABLE it got named {seq}");
                 self.history.fail(5, self.now, detail);
             }

@@ -120,6 +120,14 @@ paths! {
     served => "events_served_by_followers",
     /// Events members got that way.
     from_members => "events_from_other_members",
+    /// Events read-only subscribers delivered (with `--tails`).
+    tail_delivered => "tail_events_delivered",
+    /// Events they reported lost.
+    tail_lost => "tail_events_reported_lost",
+    /// NAKs they sent.
+    tail_naks => "tail_naks_sent",
+    /// Events they got from members that do not lead (with failover).
+    tail_from_members => "tail_events_from_members",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
@@ -139,6 +147,11 @@ pub const JOURNAL_PATHS: [&str; 14] = [
     "events_served_by_followers",
     "events_from_other_members",
 ];
+
+/// The names of the read-only subscribers' rows of [`Paths::rows`] (0
+/// without `--tails`).
+pub const TAIL_PATHS: [&str; 4] =
+    ["tail_events_delivered", "tail_events_reported_lost", "tail_naks_sent", "tail_events_from_members"];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";

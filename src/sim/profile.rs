@@ -83,6 +83,12 @@ pub struct SimConfig {
     /// as docs/OPERATIONS.md suggests), so that what the leader no longer
     /// holds is served by a member that follows.
     pub archive: Option<usize>,
+    /// Read-only subscribers (`seqcast tail`, [`Follower::observe`](crate::core::Follower::observe)):
+    /// each starts at a random time within the faults, from sequence 1 or
+    /// from one in the first half of what is submitted, and half of them
+    /// stop for a while (often longer than the ring lasts). Never voters:
+    /// nothing waits for them but convergence.
+    pub tails: u32,
     /// One-way network latency.
     pub latency_ns: u64,
     /// Faults (and load) happen within `[0, fault_ns)`.
@@ -128,6 +134,7 @@ impl SimConfig {
             followers_syncs: None,
             retain_events: 0,
             archive: None,
+            tails: 0,
             latency_ns: 20_000,
             fault_ns: 20_000_000,
             settle_ns: 5_000_000_000,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::core::{Append, Config, JournalClaim, Member, MemberEvent, Nanos, NodeId, Seq};
-use crate::sim::{self, CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, SimNode};
+use crate::sim::{self, CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, SimNode, TAIL_PATHS};
 use crate::wire;
 
 fn threads() -> usize {
@@ -36,7 +36,8 @@ fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
             || name == "requests_in_doubt"
             || JOURNAL_PATHS.contains(&name)
             || name == REPLAY_PATH
-            || name == CROWD_PATH);
+            || name == CROWD_PATH
+            || TAIL_PATHS.contains(&name));
         assert!(count > 0 || !expected, "no seed exercised {name}");
     }
 }
@@ -234,7 +235,8 @@ fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() 
                 || (name == "requests_in_doubt"
                     || JOURNAL_PATHS.contains(&name)
                     || name == REPLAY_PATH
-                    || name == CROWD_PATH),
+                    || name == CROWD_PATH
+                    || TAIL_PATHS.contains(&name)),
             "no seed exercised {name}"
         );
     }
@@ -877,4 +879,114 @@ fn more_clients_than_places_take_turns_and_hold_every_invariant() {
         " --failover --clients 6 --client-places 2 --client-idle-us 500 [--journal: even seeds]",
     );
     assert!(plain.clients_evicted > 1000 && failover.clients_evicted > 1000, "{plain:?}\n{failover:?}");
+}
+
+/// Read-only subscribers (`seqcast tail`), started late from sequence 1 or
+/// further on, half of them stopped for a while: each delivers in order
+/// from its start what was committed, reports lost only what it was told,
+/// and reaches the leader's end, through every fault of each profile.
+#[test]
+fn tails_started_late_hold_every_invariant() {
+    let mixed = run_all(0..1000, &|seed| SimConfig { tails: 2, ..SimConfig::mixed(seed) }, " --tails 2");
+    assert!(mixed.tail_delivered > 0 && mixed.tail_naks > 0, "tails replayed what they missed");
+    assert!(mixed.tail_lost > 0, "a tail behind a small ring, without a journal, was told of losses");
+    let failover =
+        run_all(0..1000, &|seed| SimConfig { tails: 2, ..SimConfig::failover(seed) }, " --failover --tails 2");
+    assert!(failover.tail_delivered > 0, "tails followed the newest leader");
+    let archived = |seed| {
+        let mut config = SimConfig { tails: 2, ..SimConfig::failover(seed) };
+        config.core.journal = true;
+        (config.retain_events, config.archive) = (30, Some(seed as usize % 3));
+        config
+    };
+    let archived = run_all(0..500, &archived, " --failover --journal --retain-events 30 --archive N --tails 2");
+    assert!(archived.tail_from_members > 0, "what the leader no longer kept, an archive member served a tail");
+    let restarts = |seed| {
+        let mut config = SimConfig { tails: 2, cluster_crashes: 1, leader_crashes: 1, ..SimConfig::mixed(seed) };
+        config.core.journal = true;
+        config
+    };
+    run_all(0..500, &restarts, " --journal --cluster-crashes 1 --leader-crashes 1 --tails 2");
+}
+
+/// A tail with a bug the checker must see.
+struct BrokenTail {
+    inner: crate::core::Follower,
+    bug: TailBug,
+}
+
+#[derive(Clone, Copy)]
+enum TailBug {
+    /// Skips the delivery of the second sequence it would deliver.
+    SkipsOne,
+    /// Reports an event it holds as lost, as one that gave up waiting would.
+    ReportsHeldLost,
+    /// Delivers what it receives, committed or not.
+    DeliversOnReceive,
+}
+
+impl sim::SimTail for BrokenTail {
+    fn follower(&self) -> &crate::core::Follower {
+        &self.inner
+    }
+    fn follower_mut(&mut self) -> &mut crate::core::Follower {
+        &mut self.inner
+    }
+    fn poll_event(&mut self) -> Option<crate::core::Event<'_>> {
+        let second = self.inner.stats().delivered == 1;
+        match self.bug {
+            TailBug::SkipsOne if second => {
+                let _ = self.inner.poll_event();
+                self.inner.poll_event()
+            }
+            TailBug::ReportsHeldLost if second => match self.inner.poll_event()? {
+                crate::core::Event::Deliver(e) => {
+                    let seq = e.header.seq.get();
+                    Some(crate::core::Event::Lost { first: Seq(seq), end: Seq(seq + 1) })
+                }
+                other => Some(other),
+            },
+            _ => self.inner.poll_event(),
+        }
+    }
+}
+
+/// The violations tails with `bug` make in 100 runs of the default profile
+/// with one tail (the same runs pass with real tails).
+fn caught_tail(bug: TailBug) -> Vec<sim::Violation> {
+    let make = |seed| SimConfig { tails: 1, loss: 0.05, reorder: 0.1, ..SimConfig::new(seed) };
+    let factory = move |config: Config, now: Nanos, from: Seq| -> Box<dyn sim::SimTail> {
+        let config = match bug {
+            TailBug::DeliversOnReceive => Config { deliver: crate::core::Deliver::OnReceive, ..config },
+            _ => config,
+        };
+        Box::new(BrokenTail { inner: crate::core::Follower::observe(config, now, from).unwrap(), bug })
+    };
+    let mut caught = Vec::new();
+    for seed in 0..100 {
+        assert_eq!(sim::run(&make(seed)).violation, None, "seed {seed} with a real tail");
+        caught.extend(sim::run_with_tails(&make(seed), &sim::node::real_member, &factory).violation);
+    }
+    caught
+}
+
+#[test]
+fn the_checker_catches_a_tail_that_skips_an_event() {
+    let caught = caught_tail(TailBug::SkipsOne);
+    assert!(!caught.is_empty() && caught.iter().all(|v| v.invariant == 2), "{caught:?}");
+    assert!(caught[0].detail.starts_with("tail 0 delivered seq"), "{}", caught[0]);
+}
+
+#[test]
+fn the_checker_catches_a_tail_that_reports_lost_what_it_was_not_told() {
+    let caught = caught_tail(TailBug::ReportsHeldLost);
+    assert!(!caught.is_empty(), "100 seeds of a tail reporting held events lost, nothing caught");
+    assert!(caught.iter().all(|v| v.detail.contains("no UNRECOVERABLE it got named")), "{caught:?}");
+}
+
+#[test]
+fn the_checker_catches_a_tail_that_delivers_what_is_not_committed() {
+    let caught = caught_tail(TailBug::DeliversOnReceive);
+    assert!(!caught.is_empty(), "100 seeds of a tail delivering on receipt, nothing caught");
+    assert!(caught.iter().any(|v| v.detail.contains("no leader having said more than")), "{caught:?}");
 }
