@@ -150,11 +150,13 @@ pub struct SimArgs {
     #[arg(long, value_name = "N", requires = "journal")]
     pub archive: Option<usize>,
     /// Read-only subscribers (`seqcast tail`) in each run: each starts at
-    /// a random time within the faults, from sequence 1 or from one in the
-    /// first half of what is submitted, replays what it missed and follows
-    /// the live stream; half of them stop for a while (often longer than
-    /// the ring lasts). Each must deliver in order, from its start to the
-    /// end, only what was committed [default: 0].
+    /// a random time within the faults, from sequence 1, from one in the
+    /// first half of what is submitted, or now and then from past its end
+    /// (a quarter of them up to a last sequence, as --to), replays what it
+    /// missed and follows the live stream; half of them
+    /// stop for a while (often longer than the ring lasts) and a third are
+    /// cut off for a while. Each must deliver in order, from its start to
+    /// the end, only what was committed [default: 0].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=16))]
     pub tails: Option<u32>,
     /// Threads to run seeds on [default: one per core].

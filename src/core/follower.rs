@@ -151,6 +151,9 @@ pub struct FollowerStats {
     /// SUBMITs that reached this follower (not a member), each answered
     /// that it does not lead, naming its leader.
     pub submits_redirected: u64,
+    /// Leaders of a newer epoch it went on with: one elected (with
+    /// failover), or a sequencer restarted on a log reaching what it had.
+    pub leaders_joined: u64,
 }
 
 impl FollowerStats {
@@ -597,6 +600,7 @@ impl Follower {
             Sync { start: None, claim, old, old_first: commit + 1, restored: false }
         });
         self.stats.suffix_dropped += held.saturating_sub(commit);
+        self.stats.leaders_joined += 1;
         self.window.truncate(commit);
         self.drop_journaled_past(commit);
         self.sync = Some(Sync { start: None, restored: false, ..sync });
@@ -1296,6 +1300,7 @@ impl Follower {
         let commit = self.commit.max(self.window.base() - 1);
         self.heard_sent = self.heard_sent.min(start.unwrap_or(self.heard_commit));
         self.stats.suffix_dropped += self.window.held().saturating_sub(commit);
+        self.stats.leaders_joined += 1;
         self.window.truncate(commit);
         self.header.epoch = epoch.get().into();
         self.log_epoch = epoch;

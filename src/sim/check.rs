@@ -41,21 +41,29 @@ struct Incarnation {
     member: NodeId,
     next: u64,
     alive: bool,
-    /// A tail's number, and the first sequence it delivers.
-    tail: Option<(usize, u64)>,
+    /// A tail's number, and the first and last sequences it delivers.
+    tail: Option<(usize, u64, u64)>,
 }
 
 impl Incarnation {
-    /// The first sequence it must deliver.
-    fn first(&self) -> u64 {
-        self.tail.map_or(1, |(_, from)| from)
+    /// Whether it must deliver `seq` (if it exists).
+    fn owes(&self, seq: u64) -> bool {
+        self.tail.is_none_or(|(_, from, to)| (from..=to).contains(&seq))
+    }
+
+    /// Where it ends once it delivered what there is up to `seq_next`.
+    fn end(&self, seq_next: u64) -> u64 {
+        match self.tail {
+            Some((_, from, to)) => seq_next.max(from).min(to.saturating_add(1)),
+            None => seq_next,
+        }
     }
 }
 
 impl fmt::Display for Incarnation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.tail {
-            Some((i, _)) => write!(f, "tail {i}"),
+            Some((i, ..)) => write!(f, "tail {i}"),
             None => write!(f, "member {}", self.member),
         }
     }
@@ -174,10 +182,11 @@ impl History {
         self.incarnations.len() - 1
     }
 
-    /// Tail `i` started from `from`; returns its incarnation id.
-    pub fn tail_started(&mut self, i: usize, from: u64) -> usize {
+    /// Tail `i` started to deliver from `from` to `to`; returns its
+    /// incarnation id.
+    pub fn tail_started(&mut self, i: usize, from: u64, to: u64) -> usize {
         let observer = NodeId(crate::wire::SENDER_OBSERVER);
-        self.incarnations.push(Incarnation { member: observer, next: from, alive: true, tail: Some((i, from)) });
+        self.incarnations.push(Incarnation { member: observer, next: from, alive: true, tail: Some((i, from, to)) });
         self.incarnations.len() - 1
     }
 
@@ -328,12 +337,12 @@ impl History {
         }
         let live: Vec<Incarnation> = self.incarnations.iter().copied().filter(|i| i.alive).collect();
         for &(client, request, seq) in &self.commits_told {
-            if let Some(i) = live.iter().find(|i| i.first() <= seq && i.next <= seq) {
+            if let Some(i) = live.iter().find(|i| i.owes(seq) && i.next <= seq) {
                 let detail = format!("{:?} committed at {seq}, never delivered by {i}", (client, request));
                 self.violation.get_or_insert(Violation { invariant: 5, at_ns: now, detail });
             }
         }
-        if let Some(i) = live.iter().find(|i| i.next != seq_next.max(i.first())) {
+        if let Some(i) = live.iter().find(|i| i.next != i.end(seq_next)) {
             self.fail(8, now, format!("{i} ended at {} of {seq_next}", i.next));
         }
     }

@@ -301,7 +301,10 @@ impl<'a> Sim<'a> {
     }
 
     /// The end of a run whose leader was killed for good: each live
-    /// follower's contiguous log is all it can ever deliver.
+    /// follower's contiguous log is all it can ever deliver. (Not a
+    /// tail's: it never infers a commit, so what it holds past the last
+    /// commit it heard it may never deliver; each of its deliveries was
+    /// checked as it came.)
     pub(super) fn finish_leaderless(&mut self) {
         self.tally();
         self.check_holes();

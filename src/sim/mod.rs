@@ -99,11 +99,15 @@ struct NodeSlot {
 struct Told(Vec<(u64, u64)>);
 
 impl Told {
-    /// Notes the range `bytes` names, if it is an UNRECOVERABLE (a header
-    /// and 16 bytes: only those are parsed).
-    fn note_unrecoverable(&mut self, bytes: &[u8]) {
+    /// Notes the range `bytes` names, if it is a leader's own UNRECOVERABLE
+    /// (not a member's "none here", [`FLAG_SERVED`](wire::FLAG_SERVED)) of
+    /// `epoch`, the one its receiver follows once it took it. (An
+    /// UNRECOVERABLE is a header and 16 bytes: only those are parsed.)
+    fn note_unrecoverable(&mut self, bytes: &[u8], epoch: crate::core::Epoch) {
         if bytes.len() == size_of::<wire::Header>() + size_of::<wire::Unrecoverable>()
-            && let Ok(wire::Datagram { frame: wire::Frame::Unrecoverable(gone), .. }) = wire::parse(bytes)
+            && let Ok(wire::Datagram { header, frame: wire::Frame::Unrecoverable(gone) }) = wire::parse(bytes)
+            && header.flags.get() & wire::FLAG_SERVED == 0
+            && header.epoch() == epoch
         {
             self.note(gone.range.first.get(), gone.range.end.get());
         }

@@ -78,6 +78,8 @@ impl Sim<'_> {
     pub(super) fn send(&mut self, from: Who, to: Who, bytes: &[u8]) {
         let cut = match (from, to) {
             (Who::Node(a), Who::Node(b)) => self.nodes[a].cut_out || self.nodes[b].cut_in,
+            (_, Who::Tail(i)) => self.tails[i].cut(self.now, false),
+            (Who::Tail(i), _) => self.tails[i].cut(self.now, true),
             _ => false,
         };
         if cut {
@@ -140,9 +142,10 @@ impl Sim<'_> {
                 if self.nodes[i].node.is_none() {
                     return;
                 }
-                self.nodes[i].told.note_unrecoverable(&bytes);
                 if let Some(node) = self.nodes[i].node.as_mut() {
                     node.handle_datagram(now, from_addr, &bytes);
+                    let epoch = node.member().epoch();
+                    self.nodes[i].told.note_unrecoverable(&bytes, epoch);
                 }
             }
             Who::Client(i) => self.clients[i].client.handle_datagram(now, from_addr, &bytes),

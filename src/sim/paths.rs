@@ -128,6 +128,11 @@ paths! {
     tail_naks => "tail_naks_sent",
     /// Events they got from members that do not lead (with failover).
     tail_from_members => "tail_events_from_members",
+    /// Newer epochs they went on in: an elected leader (with failover), or
+    /// a sequencer restarted from its journal.
+    tail_epochs_followed => "tail_epochs_followed",
+    /// Uncommitted events they dropped, following a newer leader.
+    tail_suffix_dropped => "tail_suffix_dropped",
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
@@ -150,8 +155,14 @@ pub const JOURNAL_PATHS: [&str; 14] = [
 
 /// The names of the read-only subscribers' rows of [`Paths::rows`] (0
 /// without `--tails`).
-pub const TAIL_PATHS: [&str; 4] =
-    ["tail_events_delivered", "tail_events_reported_lost", "tail_naks_sent", "tail_events_from_members"];
+pub const TAIL_PATHS: [&str; 6] = [
+    "tail_events_delivered",
+    "tail_events_reported_lost",
+    "tail_naks_sent",
+    "tail_events_from_members",
+    "tail_epochs_followed",
+    "tail_suffix_dropped",
+];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";

@@ -84,9 +84,11 @@ pub struct SimConfig {
     /// holds is served by a member that follows.
     pub archive: Option<usize>,
     /// Read-only subscribers (`seqcast tail`, [`Follower::observe`](crate::core::Follower::observe)):
-    /// each starts at a random time within the faults, from sequence 1 or
-    /// from one in the first half of what is submitted, and half of them
-    /// stop for a while (often longer than the ring lasts). Never voters:
+    /// each starts at a random time within the faults, from sequence 1,
+    /// from one in the first half of what is submitted, or now and then
+    /// from past its end, a quarter of them up to a last sequence
+    /// (`--to`); half of them stop for a while (often longer than
+    /// the ring lasts) and a third are cut off for a while. Never voters:
     /// nothing waits for them but convergence.
     pub tails: u32,
     /// One-way network latency.

@@ -41,6 +41,10 @@ pub trait SimTail {
     fn poll_event(&mut self) -> Option<Event<'_>> {
         self.follower_mut().poll_event()
     }
+    /// See [`Follower::deliver_until`].
+    fn deliver_until(&mut self, last: Seq) {
+        self.follower_mut().deliver_until(last)
+    }
 }
 
 impl SimTail for Follower {
@@ -59,15 +63,35 @@ pub(super) fn real_tail(config: Config, now: Nanos, from: Seq) -> Box<dyn SimTai
     Box::new(Follower::observe(config, now, from).expect("the simulator's config is valid"))
 }
 
+/// Datagrams a stopped tail's socket keeps for it (a receive buffer of
+/// about 150 KB at the simulator's MTU); the rest are dropped, as the
+/// kernel drops what comes to a full one.
+const PARKED_MAX: usize = 256;
+
+/// A tail cut off from the network for a while, one way or both.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TailCut {
+    at: Nanos,
+    until: Nanos,
+    inbound: bool,
+    outbound: bool,
+}
+
 pub(super) struct TailSlot {
     /// `None` until it starts.
     pub(super) tail: Option<Box<dyn SimTail>>,
     pub(super) start_at: Nanos,
     pub(super) from: u64,
+    /// The last sequence it delivers (`seqcast tail --to`), if any.
+    to: Option<u64>,
     /// Its incarnation in the history, once started.
     pub(super) incarnation: usize,
     /// Stopped (a Ctrl-Z) until then, with one pause in its life at most.
     pub(super) pause: Option<(Nanos, Nanos)>,
+    /// Datagrams that waited in its socket while it was stopped.
+    parked: usize,
+    /// Cut off for a while, with one such cut in its life at most.
+    cut: Option<TailCut>,
     pub(super) told: Told,
 }
 
@@ -75,6 +99,11 @@ impl TailSlot {
     /// When it handles nothing, if it is stopped at `now`: until then.
     pub(super) fn paused(&self, now: Nanos) -> Option<Nanos> {
         self.pause.filter(|&(at, until)| at <= now && now < until).map(|(_, until)| until)
+    }
+
+    /// Whether what it sends (`outbound`) or what is sent to it is cut at `now`.
+    pub(super) fn cut(&self, now: Nanos, outbound: bool) -> bool {
+        self.cut.is_some_and(|c| c.at <= now && now < c.until && if outbound { c.outbound } else { c.inbound })
     }
 }
 
@@ -87,34 +116,54 @@ impl Sim<'_> {
         (0..self.config.tails)
             .map(|_| {
                 let start_at = rng.range(0, span);
-                // From the start, or from anywhere in the first half of
-                // what is submitted (some of it sequenced before it came).
-                let from = if rng.chance(0.5) { 1 } else { rng.range(1, self.config.events / 2 + 2) };
+                // From the start, from anywhere in the first half of what
+                // is submitted (some of it sequenced before it came), or
+                // now and then from past what will be (it waits for it).
+                let events = self.config.events;
+                let from = match rng.range(0, 8) {
+                    0..4 => 1,
+                    4..7 => rng.range(1, events / 2 + 2),
+                    _ => rng.range(events + 1, events + events / 5 + 2),
+                };
+                // A quarter stop delivering at a sequence (`--to`).
+                let to = rng.chance(0.25).then(|| from + rng.range(0, events / 2 + 1));
                 // Half of them stop for a while, often longer than the
                 // ring lasts: they come back to replay what left it.
                 let pause = rng.chance(0.5).then(|| {
                     let at = rng.range(start_at, span);
                     (at, at + rng.range(100_000, span / 2))
                 });
-                TailSlot { tail: None, start_at, from, incarnation: 0, pause, told: Told::default() }
+                // A third are cut off for a while: deaf to the group (and
+                // to the answers to their NAKs), mute, or both.
+                let cut = rng.chance(0.3).then(|| {
+                    let at = rng.range(start_at, span);
+                    let (inbound, outbound) = rng.pick(&[(true, true), (true, false), (false, true)]);
+                    TailCut { at, until: at + rng.range(100_000, span / 2), inbound, outbound }
+                });
+                let (told, parked) = (Told::default(), 0);
+                TailSlot { tail: None, start_at, from, to, incarnation: 0, pause, parked, cut, told }
             })
             .collect()
     }
 
-    /// The last moment a tail's pause ends (the faults last until then).
+    /// The last moment a tail's pause or cut ends (the faults last until then).
     pub(super) fn tails_heal_at(&self) -> Nanos {
-        self.tails.iter().filter_map(|t| t.pause.map(|p| p.1)).max().unwrap_or(0)
+        let ends = self.tails.iter().flat_map(|t| [t.pause.map(|p| p.1), t.cut.map(|c| c.until)]);
+        ends.flatten().max().unwrap_or(0)
     }
 
     /// Starts tail `i` now, as `seqcast tail --from` does: its epoch learned
-    /// from the leader's first frame; delivering on commit.
+    /// from the leader's first frame; delivering on commit; keeping no journal.
     pub(super) fn start_tail(&mut self, i: usize) {
-        let config = Config { epoch: Epoch::ZERO, deliver: Deliver::OnCommit, ..self.core.clone() };
-        let from = self.tails[i].from;
-        let tail = (self.tail_factory)(config, self.now, Seq(from));
-        let incarnation = self.history.tail_started(i, from);
+        let config = Config { epoch: Epoch::ZERO, deliver: Deliver::OnCommit, journal: false, ..self.core.clone() };
+        let (from, to) = (self.tails[i].from, self.tails[i].to);
+        let mut tail = (self.tail_factory)(config, self.now, Seq(from));
+        if let Some(to) = to {
+            tail.deliver_until(Seq(to));
+        }
+        let incarnation = self.history.tail_started(i, from, to.unwrap_or(u64::MAX));
         if self.trace {
-            eprintln!("{:>12} tail {i} starts from {from}", self.now);
+            eprintln!("{:>12} tail {i} starts from {from} to {to:?}", self.now);
         }
         let slot = &mut self.tails[i];
         (slot.tail, slot.incarnation) = (Some(tail), incarnation);
@@ -148,16 +197,21 @@ impl Sim<'_> {
     }
 
     /// A datagram reaches tail `i`: one stopped finds it in its socket when
-    /// it resumes; one not started has no socket yet.
+    /// it resumes, if the socket had room; one not started has no socket yet.
     pub(super) fn deliver_to_tail(&mut self, i: usize, from: Who, bytes: Vec<u8>) {
         let now = self.now;
         if let Some(until) = self.tails[i].paused(now) {
+            if self.tails[i].parked == PARKED_MAX {
+                self.paths.dropped += 1;
+                return;
+            }
+            self.tails[i].parked += 1;
             return self.push(until, Item::Datagram { to: Who::Tail(i), from, bytes });
         }
         let slot = &mut self.tails[i];
         let Some(tail) = slot.tail.as_mut() else { return };
-        slot.told.note_unrecoverable(&bytes);
         tail.handle_datagram(now, super::network::addr(from), &bytes);
+        slot.told.note_unrecoverable(&bytes, tail.follower().epoch());
         self.drain(Who::Tail(i));
     }
 
@@ -188,15 +242,29 @@ impl Sim<'_> {
             let detail = format!("tail {i} delivered seq {seq}, no leader having said more than {commit} committed");
             self.history.fail(5, now, detail);
         }
+        let (next, to) = (self.history.next_of(incarnation), self.tails[i].to.unwrap_or(u64::MAX));
+        if next > to.saturating_add(1) {
+            self.history.fail(2, now, format!("tail {i} went on to seq {} past its last, {to}", next - 1));
+        }
         for (first, end) in lost {
             if let Some(seq) = self.tails[i].told.untold(first, end) {
                 let detail = format!("tail {i} reported [{first}, {end}) lost; no UNRECOVERABLE it got named {seq}");
                 self.history.fail(5, now, detail);
             }
         }
+        // The real tail stops there. It is told so only of a leader
+        // short of what it heard committed (or, where followers may infer
+        // commits, sent): the simulator's leaders begin from what their
+        // disks hold, which is never short of what they sent where
+        // followers infer (they write it before they send).
         if let Some((old, new)) = restarted {
             let short = self.tails[i].tail.as_ref().and_then(|t| t.follower().short_leader());
             self.history.epoch_changed(now, old.get(), new.get(), short);
+        }
+        // The real tail stops there too: a payload longer than its
+        // `payload_max`, which the simulator's nodes share.
+        if let Some((seq, len)) = self.tails[i].tail.as_ref().and_then(|t| t.follower().too_long()) {
+            self.history.fail(4, now, format!("tail {i} got seq {seq} with a payload of {len} bytes, too long for it"));
         }
     }
 
@@ -208,7 +276,8 @@ impl Sim<'_> {
                 return Err(format!("tail {i} has not started"));
             }
             let next = self.history.next_of(slot.incarnation);
-            if next < seq_next.get().max(slot.from) {
+            let end = seq_next.get().max(slot.from).min(slot.to.map_or(u64::MAX, |to| to + 1));
+            if next < end {
                 return Err(format!("tail {i} delivered up to {} of {}", next - 1, seq_next - 1));
             }
         }
@@ -229,6 +298,8 @@ impl Sim<'_> {
             self.paths.tail_lost += s.lost;
             self.paths.tail_naks += s.naks_sent;
             self.paths.tail_from_members += s.events_from_members;
+            self.paths.tail_suffix_dropped += s.suffix_dropped;
+            self.paths.tail_epochs_followed += s.leaders_joined;
         }
     }
 }
