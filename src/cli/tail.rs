@@ -147,6 +147,27 @@ impl CommitWatch {
     }
 }
 
+/// Says when a newer leader took over: one elected (with `--failover`),
+/// or the sequencer restarted on a log that holds what was committed.
+#[derive(Default)]
+struct EpochWatch {
+    joined: u64,
+}
+
+impl EpochWatch {
+    fn tick(&mut self, follower: &seqcast::core::Follower) {
+        let joined = follower.stats().leaders_joined;
+        if joined > std::mem::replace(&mut self.joined, joined) {
+            let who = follower.leader().map_or(String::new(), |id| format!("node {id} "));
+            eprintln!(
+                "{} tail: {who}leads epoch {} now: going on from what was committed",
+                super::args::clock_time(),
+                follower.epoch()
+            );
+        }
+    }
+}
+
 /// Runs `seqcast tail`.
 pub fn run(args: &TailArgs) -> ExitCode {
     if let Some(to) = args.to.filter(|&to| to < args.from) {
@@ -220,6 +241,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // A --from past the log's end: said once the leader is heard, rather
     // than a tail that prints nothing and says nothing.
     let mut ahead_told = from.get() <= 1;
+    let mut epochs = EpochWatch::default();
     let leader_id = resolved.config.leader;
     let flush = || {
         if !out_failed.get() && out.borrow_mut().flush().is_err() {
@@ -313,6 +335,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
                     eprintln!("seqcast tail: the log {log}: waiting for seq {from} (--from); nothing is printed until then");
                 }
             }
+            epochs.tick(follower);
             commit_watch.tick(follower, driver.now());
             unanswered.tick(follower, driver.now(), "tail");
         },
@@ -320,8 +343,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // What the last turn printed, unless a stop signal came first.
     flush();
     drop(out);
-    // A stall warned of that ended in the last second's turns.
+    // A stall warned of that ended in the last second's turns, and a
+    // leader that took over in them.
     commit_watch.tick(node.follower(), node.driver().now());
+    epochs.tick(node.follower());
     if let Err(e) = result {
         return fail(e);
     }

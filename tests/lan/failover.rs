@@ -203,6 +203,49 @@ pub fn leader_killed(count: u64, rate: u64, journaled: bool) -> Result<String, S
     ))
 }
 
+/// A `seqcast tail --failover --from 1` through a failover: started on a
+/// host of its own as the load begins, it follows the leader killed (kill
+/// -9) mid-load, then the one elected, and ends with every committed event
+/// and the members' digest, none twice and none skipped (what the killed
+/// leader sent past the commit and the next one numbered again included).
+pub fn tail_through_failover(count: u64, rate: u64) -> Result<String, String> {
+    let mut c = Members::start_with(3, &[], true)?;
+    let host = c.host();
+    let mut args = strings(&["netns", "exec", &c.lan.ns(host), SEQCAST, "tail", "--failover"]);
+    args.extend(strings(&["--cluster", c.conf.to_str().unwrap(), "--interface", &Lan::ip(host).to_string()]));
+    args.extend(strings(&["--from", "1", "--to", &count.to_string(), "--format", "count"]));
+    let mut tail = Proc::start("tail", "ip", &args);
+    let loadgen = c.load(count, rate);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut leader = c.procs[0].take().expect("member 0 leads at start");
+    leader.signal(libc::SIGKILL);
+    leader.wait(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(200));
+    c.procs[0] = Some(c.spawn(0, &[]));
+    let committed = c.finish_load(loadgen)?;
+    if committed != count {
+        return Err(format!("the load committed {committed} of {count}"));
+    }
+    let code = tail.wait(Duration::from_secs(60));
+    let digest = tail.output().iter().find_map(|l| l.strip_prefix("digest: ").map(str::to_string));
+    let Some(digest) = digest.filter(|_| code == 0) else {
+        tail.signal(libc::SIGKILL);
+        return Err(format!("tail exited {code}: {}", tail.output().join("\n")));
+    };
+    let summary = c.finish(committed)?;
+    let hash = digest.rsplit(' ').next().unwrap_or("").to_string();
+    if !digest.starts_with(&format!("seq 1..={count} events {count} lost 0 ")) || !summary.ends_with(&hash) {
+        return Err(format!("the tail's digest {digest} is not the members' ({summary})"));
+    }
+    let Some(took_over) = tail.output().into_iter().find(|l| l.contains("tail: node ") && l.contains(" leads epoch "))
+    else {
+        return Err(format!("the tail never said a new leader took over: {}", tail.output().join("\n")));
+    };
+    let took_over = &took_over[took_over.find("node ").unwrap_or(0)..];
+    let took_over = took_over.split(':').next().unwrap_or(took_over);
+    Ok(format!("the tail said \"{took_over}\" and delivered 1..={count} with the members' digest; {summary}"))
+}
+
 /// SIGSTOP of the leader past the election timeout, then SIGCONT: it finds
 /// a newer epoch, steps down, commits nothing more, and catches up (from
 /// the new leader's journal too, when `journaled`).

@@ -774,6 +774,11 @@ fn main() {
             "18 failover, journaled: leader paused past the timeout, resumed",
             Box::new(|| failover::leader_paused(load.count, load.rate, true)),
         ),
+        (
+            "25 failover, journaled: a tail --failover --from 1 through a leader killed (kill -9) ends with the \
+             members' digest",
+            Box::new(|| failover::tail_through_failover(load.count, load.rate)),
+        ),
     ];
     let cases: Vec<_> =
         cases.into_iter().filter(|(name, _)| filter.as_ref().is_none_or(|f| name.contains(f.as_str()))).collect();
