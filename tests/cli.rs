@@ -563,7 +563,7 @@ fn a_tail_stopped_before_its_to_exits_1_saying_how_far_it_got() {
     let (group, cluster) = (group.to_string(), cluster.to_string());
     for (to, said) in [
         (Some("5"), "stopped before --to 5: nothing delivered: no leader was heard"),
-        (None, "stopped: nothing delivered: no leader was heard; if the cluster's members elect"),
+        (None, "stopped: nothing delivered: no leader was heard (is the cluster running?)"),
     ] {
         let mut args = strings(&["tail", "--from", "1", "--group", &group, "--cluster-id", &cluster]);
         args.extend(to.iter().flat_map(|to| strings(&["--to", to])));

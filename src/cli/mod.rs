@@ -90,8 +90,10 @@ enum Command {
     /// subscriber (it counts for no quorum) that prints events or counts them.
     #[command(after_help = "Exit codes: 0 reached --to, or (without --to) stopped by Ctrl-C or SIGTERM, every \
                             sequence delivered; 1 an error, stopped before --to, sequences lost (UNRECOVERABLE: the \
-                            leader no longer holds them), or the leader restarted without this log (said on \
-                            stderr); 2 the command line did not parse.")]
+                            leader no longer holds them), the leader restarted without this log, no leader heard, \
+                            or (without --failover) stopped while another member led (said on stderr; flags that \
+                            parse but contradict each other, as --to before --from, are errors too); 2 the command \
+                            line did not parse.")]
     Tail(tail::TailArgs),
     /// Run the deterministic simulator: a whole cluster in one thread per
     /// seed, through loss, duplication, reordering, crashes and partitions,

@@ -131,6 +131,8 @@ pub(super) struct Silence {
     last_change: Option<std::time::Instant>,
     warned: bool,
     never_warned: bool,
+    /// The longest time since the leader's last frame seen in this silence.
+    longest: std::time::Duration,
 }
 
 /// How long a node that has heard no leader since it started waits before
@@ -141,22 +143,27 @@ impl Silence {
     /// Counted from now: the node starts running (a warning that no leader
     /// was heard comes [`NEVER_HEARD_WARN`] after it, not after the first tick).
     pub(super) fn starting() -> Silence {
-        Silence { heard: 0, last_change: Some(std::time::Instant::now()), warned: false, never_warned: false }
+        let last_change = Some(std::time::Instant::now());
+        Silence { heard: 0, last_change, warned: false, never_warned: false, longest: std::time::Duration::ZERO }
     }
 
-    /// `heard`: the leader's frames counted so far; `hint` ends the warning.
-    pub(super) fn tick(&mut self, heard: u64, who: &str, hint: &str) {
+    /// `heard`: the leader's frames counted so far; `ago`: how long ago the
+    /// core last took a leader's frame (its clock, finer than this
+    /// once-a-second tick's); `hint` ends the warning.
+    pub(super) fn tick(&mut self, heard: u64, ago: std::time::Duration, who: &str, hint: &str) {
         let now = std::time::Instant::now();
         let last = *self.last_change.get_or_insert(now);
         if heard != self.heard {
             let at = super::args::clock_time();
             if self.warned {
-                eprintln!("{at} {who}: leader heard again after {} ms of silence", (now - last).as_millis());
+                let silent = self.longest.as_millis();
+                eprintln!("{at} {who}: leader heard again after {silent} ms or more of silence");
             } else if self.never_warned && self.heard == 0 {
                 // The warning that none was heard is over too.
                 eprintln!("{at} {who}: a leader heard at last, {} s after it started", (now - last).as_secs());
             }
             (self.heard, self.last_change, self.warned) = (heard, Some(now), false);
+            self.longest = std::time::Duration::ZERO;
         } else if heard == 0 && !self.never_warned && now - last >= NEVER_HEARD_WARN {
             eprintln!(
                 "{} warning: {who}: no frame of a leader accepted in {} s since it started (no DATA, HEARTBEAT or \
@@ -166,22 +173,37 @@ impl Silence {
                 (now - last).as_secs()
             );
             self.never_warned = true;
-        } else if heard > 0 && !self.warned && now - last >= std::time::Duration::from_millis(900) {
-            eprintln!(
-                "{} warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair){hint}",
-                super::args::clock_time(),
-                (now - last).as_millis()
-            );
-            self.warned = true;
+        } else if heard > 0 {
+            // Both are at most the silence: the last frame counted came
+            // before the tick that saw the count change, and no later than
+            // the last the core took from a leader (which may be another
+            // member's, dropped uncounted).
+            let silent = ago.max(now - last);
+            self.longest = self.longest.max(silent);
+            if !self.warned && silent >= std::time::Duration::from_millis(900) {
+                eprintln!(
+                    "{} warning: {who}: leader silent for {} ms (no DATA, HEARTBEAT or repair){hint}",
+                    super::args::clock_time(),
+                    silent.as_millis()
+                );
+                self.warned = true;
+            }
         }
     }
 
     /// What a status line adds while the leader is silent: `leader silent 3.2 s `.
     fn status(&self) -> String {
-        match self.last_change.filter(|_| self.warned) {
-            Some(last) => format!("leader silent {:.1} s ", last.elapsed().as_secs_f64()),
-            None => String::new(),
+        match self.warned {
+            true => format!("leader silent {:.1} s ", self.longest.as_secs_f64()),
+            false => String::new(),
         }
+    }
+
+    /// How long the leader has been silent, at least, if it was heard and
+    /// is silent (warned of at a tick, and not heard at the last one).
+    pub(super) fn silent_for(&self) -> Option<std::time::Duration> {
+        let since_tick = self.last_change.map_or(std::time::Duration::ZERO, |last| last.elapsed());
+        self.warned.then_some(self.longest.max(since_tick))
     }
 }
 
@@ -293,12 +315,21 @@ pub(super) struct RejectWatch {
     counts: Vec<(&'static str, u64)>,
     /// This node's cluster shape (`Config::shape`; 0 for a tail).
     shape: u32,
+    /// A tail's: the nodes its cluster file lists, and without
+    /// `--failover` the one leader id whose frames it takes.
+    tail: Option<(u16, Option<seqcast::core::NodeId>)>,
 }
 
 impl RejectWatch {
     /// For a member of a cluster of `shape` (`Config::shape`).
     pub(super) fn new(shape: u32) -> RejectWatch {
-        RejectWatch { seen: Vec::new(), counts: Vec::new(), shape }
+        RejectWatch { seen: Vec::new(), counts: Vec::new(), shape, tail: None }
+    }
+
+    /// For a tail whose cluster file lists `nodes`, taking only the frames
+    /// of leader id `only` (without `--failover`).
+    pub(super) fn tail(nodes: u16, only: Option<seqcast::core::NodeId>) -> RejectWatch {
+        RejectWatch { tail: Some((nodes, only)), ..RejectWatch::default() }
     }
 
     /// Warns of each reason seen for the first time, among the machine's
@@ -327,7 +358,18 @@ impl RejectWatch {
                 // Frames of an older epoch still in flight are routine
                 // around an election or a restart; they matter only if
                 // they go on.
+                let only = self.tail.and_then(|(_, only)| only);
+                let only_text;
                 let (kind, routine) = match reason {
+                    // A tail without --failover drops every other
+                    // member's leader frames, for as long as it leads.
+                    "not_leader" if let Some(id) = only => {
+                        only_text = format!(
+                            "; without --failover this tail takes only node {id}'s leader frames: another member \
+                             leads, or did a moment ago (a cluster of `seqcast member`s: run tail with --failover)"
+                        );
+                        ("note", only_text.as_str())
+                    }
                     // So are another member's frames this role no longer
                     // takes, late VOTEs and a `seqcast promote` sent again.
                     "wrong_epoch" | "not_leader" | "election" => {
@@ -373,8 +415,14 @@ impl RejectWatch {
                     ("foreign_cluster", Some(id)) => format!("{from}, of cluster {id}"),
                     _ => from,
                 };
-                let shape = match (reason, rejects.other_shape_seen) {
-                    ("other_shape", Some((node, theirs))) => format!(
+                let shape = match (reason, rejects.other_shape_seen, self.tail) {
+                    ("other_shape", Some((node, theirs)), Some((nodes, _))) => format!(
+                        "; node {node} runs with {}, and this tail's cluster file lists {nodes} nodes: it takes \
+                         none of that leader's frames. Give the tail the members' cluster file (if theirs differ \
+                         from each other, see docs/OPERATIONS.md, changing the node count)",
+                        seqcast::core::shape_text(theirs),
+                    ),
+                    ("other_shape", Some((node, theirs)), None) => format!(
                         "; node {node} runs with {}, this node with {}: their cluster files differ (node.N lines, \
                          quorum, --nodes, --quorum). Neither takes the other's frames, so each group may elect its \
                          own leader and commit its own events under the same sequences: stop the members whose file \
@@ -1147,7 +1195,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         |follower, driver| {
             too_long.set(follower.too_long());
             let s = follower.stats();
-            silence.tick(s.leader_frames(), &format!("follower {id}"), "");
+            let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(driver.now()));
+            silence.tick(s.leader_frames(), ago, &format!("follower {id}"), "");
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost, s.events_asked_of_members > 0);

@@ -220,7 +220,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
     let out_failed = Cell::new(false);
     let mut silence = super::nodes::Silence::starting();
     let mut commit_watch = CommitWatch::default();
-    let mut reject_watch = super::nodes::RejectWatch::default();
+    let only = (!args.failover).then_some(resolved.config.leader);
+    let mut reject_watch = super::nodes::RejectWatch::tail(resolved.config.nodes, only);
     // NAKs nobody answers (repairs that cannot reach it, a leader whose
     // journal read fails): said, rather than a tail that waits in silence.
     let mut unanswered = super::nodes::Unanswered::default();
@@ -312,15 +313,17 @@ pub fn run(args: &TailArgs) -> ExitCode {
             let asked = follower.stats().events_asked_of_members > 0;
             lost_told.set(lost.get().warn_since("tail", lost_told.get(), asked));
             let s = follower.stats();
-            silence.tick(s.leader_frames(), "tail", hint);
+            let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(driver.now()));
+            silence.tick(s.leader_frames(), ago, "tail", hint);
             let others = follower.rejects().not_leader;
             let grew = others > std::mem::replace(&mut others_seen, others);
             let silent = s.leader_frames() == std::mem::replace(&mut heard_seen, s.leader_frames());
             if !args.failover && grew && silent && !std::mem::replace(&mut others_warned, true) {
                 eprintln!(
                     "{} warning: tail: another member leads: its frames are dropped ({others} so far), and node \
-                     {leader_id}, the only leader this tail takes without --failover (the cluster file's), is \
-                     silent; in a cluster of members (`seqcast member`) run tail with --failover",
+                     {leader_id}, the only leader this tail takes without --failover (--leader-id, else the \
+                     cluster file's `leader`), is silent; in a cluster of members (`seqcast member`) run tail \
+                     with --failover",
                     super::args::clock_time()
                 );
             }
@@ -414,22 +417,51 @@ pub fn run(args: &TailArgs) -> ExitCode {
         // Stopped (a signal, a timeout's SIGTERM) short of --to: a script
         // must not take it for a range read whole.
         // (The digest's range is what was delivered or reported lost.)
-        (None, None) => match args.to.filter(|&to| node.digest().last < to) {
-            // Stopped having heard no leader at all: nothing was read, and a
-            // script must not take it for a stream that was empty.
-            None if node.follower().stats().leader_frames() == 0 => {
-                fail(format!("stopped: nothing delivered: no leader was heard{hint}"))
+        (None, None) => {
+            let (s, digest) = (node.follower().stats(), node.digest());
+            let others = node.follower().rejects().not_leader;
+            let no_leader = match args.failover || others == 0 {
+                true => "no leader was heard (is the cluster running?)".to_string(),
+                false => format!(
+                    "no frame of node {leader_id} was taken, and another member leads ({others} of its frames \
+                     dropped): run tail with --failover"
+                ),
+            };
+            // Without --failover, stopped while its leader id was silent
+            // and another member led: what that one committed is not here.
+            let silent = silence.silent_for().filter(|_| !args.failover && others_warned);
+            match args.to.filter(|&to| digest.last < to) {
+                // Stopped having heard no leader at all: nothing was read, and a
+                // script must not take it for a stream that was empty.
+                None if s.leader_frames() == 0 => fail(format!("stopped: nothing delivered: {no_leader}")),
+                None if let Some(silent) = silent => fail(format!(
+                    "stopped while another member led: node {leader_id}, the only leader this tail takes without \
+                     --failover, had been silent for {:.1} s or more, and {others} frames of another leader were \
+                     dropped: what was committed after seq {} is not here; in a cluster of members run tail with \
+                     --failover",
+                    silent.as_secs_f64(),
+                    digest.last
+                )),
+                None => {
+                    if let Some(silent) = silence.silent_for() {
+                        eprintln!(
+                            "note: stopped while the leader had been silent for {:.1} s or more: anything it \
+                             sequenced after seq {} is not here",
+                            silent.as_secs_f64(),
+                            digest.last
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Some(to) => {
+                    let so_far = match digest.first {
+                        0 if s.leader_frames() == 0 => format!("nothing delivered: {no_leader}"),
+                        0 => "nothing delivered".into(),
+                        first => format!("delivered {first}..={}", digest.last),
+                    };
+                    fail(format!("stopped before --to {to}: {so_far}"))
+                }
             }
-            None => ExitCode::SUCCESS,
-            Some(to) => {
-                let (s, digest) = (node.follower().stats(), node.digest());
-                let so_far = match digest.first {
-                    0 if s.leader_frames() == 0 => "nothing delivered: no leader was heard".into(),
-                    0 => "nothing delivered".into(),
-                    first => format!("delivered {first}..={}", digest.last),
-                };
-                fail(format!("stopped before --to {to}: {so_far}"))
-            }
-        },
+        }
     }
 }
