@@ -177,7 +177,9 @@ impl Silence {
             // Both are at most the silence: the last frame counted came
             // before the tick that saw the count change, and no later than
             // the last the core took from a leader (which may be another
-            // member's, dropped uncounted).
+            // member's, dropped uncounted; a member's repair may be counted
+            // without being taken as the leader's, which only makes the
+            // silence end at the next tick).
             let silent = ago.max(now - last);
             self.longest = self.longest.max(silent);
             if !self.warned && silent >= std::time::Duration::from_millis(900) {
@@ -199,11 +201,17 @@ impl Silence {
         }
     }
 
-    /// How long the leader has been silent, at least, if it was heard and
-    /// is silent (warned of at a tick, and not heard at the last one).
-    pub(super) fn silent_for(&self) -> Option<std::time::Duration> {
+    /// Now, between ticks (`heard` and `ago` as for [`tick`](Self::tick)):
+    /// how long the leader has been silent, at least, if it was heard, is
+    /// not heard since the last tick, and has been silent for long enough
+    /// to warn of.
+    pub(super) fn silent_now(&self, heard: u64, ago: std::time::Duration) -> Option<std::time::Duration> {
+        if heard == 0 || heard != self.heard {
+            return None;
+        }
         let since_tick = self.last_change.map_or(std::time::Duration::ZERO, |last| last.elapsed());
-        self.warned.then_some(self.longest.max(since_tick))
+        let silent = self.longest.max(since_tick).max(ago);
+        (silent >= std::time::Duration::from_millis(900)).then_some(silent)
     }
 }
 
@@ -365,8 +373,9 @@ impl RejectWatch {
                     // member's leader frames, for as long as it leads.
                     "not_leader" if let Some(id) = only => {
                         only_text = format!(
-                            "; without --failover this tail takes only node {id}'s leader frames: another member \
-                             leads, or did a moment ago (a cluster of `seqcast member`s: run tail with --failover)"
+                            "; without --failover this tail takes only node {id}'s leader frames, and these are \
+                             another member's (a leader's, or an election's): in a cluster of `seqcast member`s \
+                             run tail with --failover"
                         );
                         ("note", only_text.as_str())
                     }
@@ -1336,6 +1345,25 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An operator trial: a tail stopped while its leader was silent said
+    /// nothing of it, and the silence it warned of read ~1 s short (counted
+    /// from the once-a-second tick). Between ticks, the core's clock counts.
+    #[test]
+    fn a_silence_is_measured_by_the_cores_clock_and_ends_when_the_leader_is_heard() {
+        let s = std::time::Duration::from_secs;
+        let mut silence = Silence::starting();
+        assert_eq!(silence.silent_now(0, s(5)), None, "never heard: not a silence of a leader");
+        silence.tick(7, std::time::Duration::ZERO, "tail", "");
+        assert_eq!(silence.silent_now(8, s(5)), None, "heard since the last tick");
+        assert_eq!(silence.silent_now(7, std::time::Duration::from_millis(10)), None, "not long enough");
+        assert!(silence.silent_now(7, s(2)).is_some_and(|d| d >= s(2)), "two seconds by the core's clock");
+        silence.tick(7, s(3), "tail", "");
+        assert!(silence.status().starts_with("leader silent 3.0 s"), "{}", silence.status());
+        assert!(silence.silent_now(7, std::time::Duration::ZERO).is_some_and(|d| d >= s(3)), "the longest seen");
+        silence.tick(9, std::time::Duration::ZERO, "tail", "");
+        assert_eq!((silence.silent_now(9, std::time::Duration::ZERO), silence.status()), (None, String::new()));
+    }
 
     /// A keyless node listening on 0.0.0.0 (every interface) with its
     /// multicast on loopback takes datagrams from the LAN: it is INSECURE,

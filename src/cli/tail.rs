@@ -36,10 +36,11 @@ pub struct TailArgs {
     format: Format,
     /// The cluster's members elect their leader (`seqcast member`): follow
     /// the leader of the newest epoch through failovers. Without it the
-    /// tail takes the frames of one leader id (the cluster file's): a new
-    /// epoch of it is a sequencer that restarted (the tail goes on only if
-    /// that log holds what it delivered); after an election another member
-    /// leads, and the tail says it hears no leader.
+    /// tail takes the frames of one leader id (--leader-id, else the
+    /// cluster file's `leader`): a new epoch of it is a sequencer that
+    /// restarted (the tail goes on only if that log holds what it
+    /// delivered); after an election another member leads, the tail says
+    /// it hears no leader, and stopped while so it exits 1.
     #[arg(long)]
     failover: bool,
     /// Address the leader sends repairs to [default: the interface, a port
@@ -157,7 +158,8 @@ struct EpochWatch {
 impl EpochWatch {
     fn tick(&mut self, follower: &seqcast::core::Follower) {
         let joined = follower.stats().leaders_joined;
-        if joined > std::mem::replace(&mut self.joined, joined) {
+        // One refused as short of the commit (the tail stops) is said so.
+        if joined > std::mem::replace(&mut self.joined, joined) && follower.short_leader().is_none() {
             let who = follower.leader().map_or(String::new(), |id| format!("node {id} "));
             eprintln!(
                 "{} tail: {who}leads epoch {} now: going on from what was committed",
@@ -237,8 +239,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
         }
     };
     // Without --failover: another member's leader frames dropped while
-    // its own leader id says nothing, as last seen; said once.
-    let (mut others_seen, mut heard_seen, mut others_warned) = (0u64, 0u64, false);
+    // its own leader id says nothing, as last seen; said once. `stranded`:
+    // so in the silence now (reset when its leader is heard again).
+    let (mut others_seen, mut heard_seen, mut others_warned, mut stranded) = (0u64, 0u64, false, false);
     // A --from past the log's end: said once the leader is heard, rather
     // than a tail that prints nothing and says nothing.
     let mut ahead_told = from.get() <= 1;
@@ -318,6 +321,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
             let others = follower.rejects().not_leader;
             let grew = others > std::mem::replace(&mut others_seen, others);
             let silent = s.leader_frames() == std::mem::replace(&mut heard_seen, s.leader_frames());
+            stranded = silent && (stranded || grew);
             if !args.failover && grew && silent && !std::mem::replace(&mut others_warned, true) {
                 eprintln!(
                     "{} warning: tail: another member leads: its frames are dropped ({others} so far), and node \
@@ -418,37 +422,43 @@ pub fn run(args: &TailArgs) -> ExitCode {
         // must not take it for a range read whole.
         // (The digest's range is what was delivered or reported lost.)
         (None, None) => {
-            let (s, digest) = (node.follower().stats(), node.digest());
-            let others = node.follower().rejects().not_leader;
+            let (f, digest) = (node.follower(), node.digest());
+            let (s, others) = (f.stats(), f.rejects().not_leader);
             let no_leader = match args.failover || others == 0 {
                 true => "no leader was heard (is the cluster running?)".to_string(),
                 false => format!(
-                    "no frame of node {leader_id} was taken, and another member leads ({others} of its frames \
-                     dropped): run tail with --failover"
+                    "no frame of node {leader_id} was taken, and {others} of other members (another leader's, or \
+                     an election's) were dropped: run tail with --failover"
                 ),
             };
-            // Without --failover, stopped while its leader id was silent
-            // and another member led: what that one committed is not here.
-            let silent = silence.silent_for().filter(|_| !args.failover && others_warned);
+            // Stopped (without --to) while its leader is silent, as of now,
+            // not of the last tick; without --failover, while other members
+            // spoke in that silence: another leads, and what it committed
+            // is not here.
+            let ago = std::time::Duration::from_nanos(f.leader_heard_ns_ago(node.driver().now()));
+            let silent = silence.silent_now(s.leader_frames(), ago).filter(|_| args.to.is_none());
+            let stranded = !args.failover && (stranded || others > others_seen);
+            let after = match digest.first {
+                0 => "nothing was delivered".to_string(),
+                _ => format!("what was sequenced after seq {} is not here", digest.last),
+            };
             match args.to.filter(|&to| digest.last < to) {
                 // Stopped having heard no leader at all: nothing was read, and a
                 // script must not take it for a stream that was empty.
                 None if s.leader_frames() == 0 => fail(format!("stopped: nothing delivered: {no_leader}")),
-                None if let Some(silent) = silent => fail(format!(
+                None if let Some(silent) = silent.filter(|_| stranded) => fail(format!(
                     "stopped while another member led: node {leader_id}, the only leader this tail takes without \
-                     --failover, had been silent for {:.1} s or more, and {others} frames of another leader were \
-                     dropped: what was committed after seq {} is not here; in a cluster of members run tail with \
-                     --failover",
-                    silent.as_secs_f64(),
-                    digest.last
+                     --failover, had been silent for {:.1} s or more, and {others} frames of other members \
+                     (another leader's, or an election's) were dropped: {after}; in a cluster of members run \
+                     tail with --failover",
+                    silent.as_secs_f64()
                 )),
                 None => {
-                    if let Some(silent) = silence.silent_for() {
+                    if let Some(silent) = silent {
                         eprintln!(
-                            "note: stopped while the leader had been silent for {:.1} s or more: anything it \
-                             sequenced after seq {} is not here",
-                            silent.as_secs_f64(),
-                            digest.last
+                            "note: stopped while the leader had been silent for {:.1} s or more: {after}, if it \
+                             sequenced anything",
+                            silent.as_secs_f64()
                         );
                     }
                     ExitCode::SUCCESS

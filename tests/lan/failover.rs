@@ -215,6 +215,8 @@ pub fn tail_through_failover(count: u64, rate: u64) -> Result<String, String> {
     args.extend(strings(&["--cluster", c.conf.to_str().unwrap(), "--interface", &Lan::ip(host).to_string()]));
     args.extend(strings(&["--from", "1", "--to", &count.to_string(), "--format", "count"]));
     let mut tail = Proc::start("tail", "ip", &args);
+    // Following the first leader before it goes: its frames come once it started.
+    tail.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast tail:").then_some(()));
     let loadgen = c.load(count, rate);
     std::thread::sleep(Duration::from_millis(500));
     let mut leader = c.procs[0].take().expect("member 0 leads at start");
