@@ -455,9 +455,12 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 )),
                 None => {
                     if let Some(silent) = silent {
+                        let after = match digest.first {
+                            0 => "nothing was delivered".to_string(),
+                            _ => format!("anything it sequenced after seq {} is not here", digest.last),
+                        };
                         eprintln!(
-                            "note: stopped while the leader had been silent for {:.1} s or more: {after}, if it \
-                             sequenced anything",
+                            "note: stopped while the leader had been silent for {:.1} s or more: {after}",
                             silent.as_secs_f64()
                         );
                     }
