@@ -218,17 +218,26 @@ impl History {
         self.incarnations[incarnation].alive = false;
     }
 
-    fn in_order(&mut self, now: u64, incarnation: usize, first: u64, what: &str) {
+    /// `[first, last]` comes next, and (a tail's) not past its last.
+    fn in_order(&mut self, now: u64, incarnation: usize, (first, last): (u64, u64), what: &str) {
         let inc = self.incarnations[incarnation];
         if first != inc.next {
             let detail = format!("{inc} {what} seq {first} when {} was next", inc.next);
             self.fail(2, now, detail);
         }
+        if let Some((.., to)) = inc.tail.filter(|&(.., to)| last > to) {
+            self.fail(2, now, format!("{inc} {what} seq {last}, past its last, {to}"));
+        }
+    }
+
+    /// Where `incarnation` ends once it delivered what there is up to `seq_next`.
+    pub fn end_of(&self, incarnation: usize, seq_next: u64) -> u64 {
+        self.incarnations[incarnation].end(seq_next)
     }
 
     /// An incarnation delivered `seq` as (client, request) with `payload`.
     pub fn delivered(&mut self, now: u64, incarnation: usize, seq: u64, client: u32, request: u64, payload: &[u8]) {
-        self.in_order(now, incarnation, seq, "delivered");
+        self.in_order(now, incarnation, (seq, seq), "delivered");
         let origin = (client, request);
         if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
             let detail = format!("delivered seq {seq} as {origin:?}, no leader sent it there");
@@ -276,7 +285,7 @@ impl History {
 
     /// An incarnation reported `[first, end)` lost while the highest commit announced was `commit`.
     pub fn lost(&mut self, now: u64, incarnation: usize, first: u64, end: u64, commit: u64) {
-        self.in_order(now, incarnation, first, "reported lost from");
+        self.in_order(now, incarnation, (first, end - 1), "reported lost from");
         if end - 1 > commit {
             self.fail(5, now, format!("[{first}, {end}) reported lost, beyond the commit {commit}"));
         }

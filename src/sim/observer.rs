@@ -101,8 +101,8 @@ impl Sim<'_> {
                     self.history.epoch_changed(now, old.get(), new.get(), short);
                 }
                 self.check_written(i, &delivered);
-                self.check_committed(i, &delivered, commit);
-                self.check_told(i, &lost);
+                self.check_committed(who, &delivered, commit);
+                self.check_told(who, &lost);
                 let Some(node) = self.nodes[i].node.as_ref() else { return };
                 let epoch = node.member().promised();
                 if epoch < self.nodes[i].epoch {
@@ -146,24 +146,32 @@ impl Sim<'_> {
     /// Delivering on commit, a member delivers only what a leader said
     /// was committed (`commit`, the highest any announced), but where
     /// (without failover, a quorum of 2 or fewer) a follower may infer
-    /// that what it holds is.
-    fn check_committed(&mut self, i: usize, delivered: &[u64], commit: u64) {
+    /// that what it holds is; a tail never infers.
+    pub(super) fn check_committed(&mut self, who: Who, delivered: &[u64], commit: u64) {
         let infers = !self.config.failover_on() && self.core.quorum() <= 2;
-        if self.core.deliver != crate::core::Deliver::OnCommit || infers {
+        let on_commit = self.core.deliver == crate::core::Deliver::OnCommit && !infers;
+        if !on_commit && matches!(who, Who::Node(_)) {
             return;
         }
         if let Some(&seq) = delivered.iter().find(|&&seq| seq > commit) {
-            let detail = format!("member {i} delivered seq {seq} on commit, no leader having said more than {commit}");
+            let detail =
+                format!("{} delivered seq {seq} on commit, no leader having said more than {commit}", name(who));
             self.history.fail(5, self.now, detail);
         }
     }
 
-    /// A member reports lost only what an UNRECOVERABLE it got named:
-    /// what it lacks below such a range may still come.
-    fn check_told(&mut self, i: usize, lost: &[(u64, u64)]) {
+    /// A member or a tail reports lost only what an UNRECOVERABLE it got
+    /// named: what it lacks below such a range may still come.
+    pub(super) fn check_told(&mut self, who: Who, lost: &[(u64, u64)]) {
         for &(first, end) in lost {
-            if let Some(seq) = self.nodes[i].told.untold(first, end) {
-                let detail = format!("member {i} reported [{first}, {end}) lost; no UNRECOVERABLE it got named {seq}");
+            let told = match who {
+                Who::Node(i) => &self.nodes[i].told,
+                Who::Tail(i) => &self.tails[i].told,
+                Who::Client(_) | Who::Attacker => return,
+            };
+            if let Some(seq) = told.untold(first, end) {
+                let detail =
+                    format!("{} reported [{first}, {end}) lost; no UNRECOVERABLE it got named {seq}", name(who));
                 self.history.fail(5, self.now, detail);
             }
         }
@@ -171,5 +179,15 @@ impl Sim<'_> {
 
     pub(super) fn commit_max(&self) -> u64 {
         self.history.commit_max()
+    }
+}
+
+/// How the checker names a member or a tail.
+fn name(who: Who) -> String {
+    match who {
+        Who::Node(i) => format!("member {i}"),
+        Who::Tail(i) => format!("tail {i}"),
+        Who::Client(i) => format!("client {}", i + 1),
+        Who::Attacker => "the attacker".into(),
     }
 }

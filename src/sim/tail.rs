@@ -221,14 +221,13 @@ impl Sim<'_> {
         let slot = &mut self.tails[i];
         let incarnation = slot.incarnation;
         let Some(tail) = slot.tail.as_mut() else { return };
-        let (mut lost, mut restarted, mut beyond) = (Vec::new(), None, None);
+        let (mut delivered, mut lost, mut restarted) = (Vec::new(), Vec::new(), None);
         while let Some(event) = tail.poll_event() {
             match event {
                 Event::Deliver(e) => {
                     let (seq, client, request) = (e.header.seq.get(), e.header.client.get(), e.header.request.get());
                     self.history.delivered(now, incarnation, seq, client, request, e.payload);
-                    // A tail delivers only what a leader said is committed.
-                    beyond = beyond.or((seq > commit).then_some(seq));
+                    delivered.push(seq);
                 }
                 Event::Lost { first, end } => {
                     self.history.lost(now, incarnation, first.get(), end.get(), commit);
@@ -238,20 +237,8 @@ impl Sim<'_> {
                 Event::LeaderRestarted { old, new, .. } => restarted = Some((old, new)),
             }
         }
-        if let Some(seq) = beyond {
-            let detail = format!("tail {i} delivered seq {seq}, no leader having said more than {commit} committed");
-            self.history.fail(5, now, detail);
-        }
-        let (next, to) = (self.history.next_of(incarnation), self.tails[i].to.unwrap_or(u64::MAX));
-        if next > to.saturating_add(1) {
-            self.history.fail(2, now, format!("tail {i} went on to seq {} past its last, {to}", next - 1));
-        }
-        for (first, end) in lost {
-            if let Some(seq) = self.tails[i].told.untold(first, end) {
-                let detail = format!("tail {i} reported [{first}, {end}) lost; no UNRECOVERABLE it got named {seq}");
-                self.history.fail(5, now, detail);
-            }
-        }
+        self.check_committed(Who::Tail(i), &delivered, commit);
+        self.check_told(Who::Tail(i), &lost);
         // The real tail stops there. It is told so only of a leader
         // short of what it heard committed (or, where followers may infer
         // commits, sent): the simulator's leaders begin from what their
@@ -276,8 +263,7 @@ impl Sim<'_> {
                 return Err(format!("tail {i} has not started"));
             }
             let next = self.history.next_of(slot.incarnation);
-            let end = seq_next.get().max(slot.from).min(slot.to.map_or(u64::MAX, |to| to + 1));
-            if next < end {
+            if next < self.history.end_of(slot.incarnation, seq_next.get()) {
                 return Err(format!("tail {i} delivered up to {} of {}", next - 1, seq_next - 1));
             }
         }
