@@ -7,7 +7,9 @@
 //! turn, baselines too). Results: a table here, and JSON and `.hgrm` files
 //! in `target/bench/` (`--out DIR`). `-- --journal-only RATE` runs only the
 //! journal's figures, its throughput at 0.9 × RATE; `-- --auth-only RATE`
-//! authentication's, the same way.
+//! authentication's, the same way; `-- --cost-only` the leader's CPU per
+//! event with 2, 4 and 8 followers (its callgrind counts stay in the out
+//! directory for `callgrind_annotate`).
 
 mod auth;
 mod baseline;
@@ -39,6 +41,8 @@ struct Options {
     journal_only: Option<f64>,
     /// `--auth-only SUSTAINED`: only authentication's figures, the same way.
     auth_only: Option<f64>,
+    /// `--cost-only`: only the leader's CPU per event by follower count.
+    cost_only: bool,
 }
 
 impl Options {
@@ -67,6 +71,7 @@ fn options() -> Options {
             .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"), PathBuf::from),
         journal_only: value("--journal-only").and_then(|v| v.parse().ok()),
         auth_only: value("--auth-only").and_then(|v| v.parse().ok()),
+        cost_only: args.iter().any(|a| a == "--cost-only"),
     }
 }
 
@@ -807,6 +812,12 @@ fn main() {
         let rtt = baseline::ping_pong(o.idle, o.cpus, 144, 5_000);
         let floor_p50 = 2.0 * rtt.value_at_percentile(50.0) as f64 / 1000.0;
         auth::run(&mut t, &o.out, o.quick, o.idle, o.cpus, sustained, floor_p50);
+        return t.print();
+    }
+    if o.cost_only {
+        let mut t = Table { rows: Vec::new(), json: Vec::new() };
+        println!("seqcast bench: the leader's CPU per event only, on {}", machine());
+        leader_cost(&o, &mut t, events_per_datagram());
         return t.print();
     }
     let started = Instant::now();
