@@ -678,5 +678,26 @@ fn verify_reports_a_file_gone_before_an_empty_newest_segment() {
     std::fs::write(dir.join(format!("{:020}.journal", 51)), &bytes).unwrap();
     let verify = ["journal", "verify", dir.to_str().unwrap()];
     refused_with(SEQCAST, &verify, "gap: sequences 31..=50 were in a segment file that is gone", 1);
+    // Helper 128: the same segment, the only one (the segments before it
+    // deleted by retention, and its records lost with the power at --sync
+    // none). A node removed it and a sequencer numbered a new log from 1;
+    // `verify` said nothing, and `dump` and `copy` exited 0.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.ends_with(format!("{:020}.journal", 51)) {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    refused_with(SEQCAST, &verify, "gap: sequences up to 50 were in segment files that are gone", 1);
+    let dump = ["journal", "dump", dir.to_str().unwrap()];
+    refused_with(SEQCAST, &dump, "stopped: sequences up to 50 are in no segment", 1);
+    let copy = dir.with_file_name("node-1");
+    let copy_args = ["journal", "copy", dir.to_str().unwrap(), copy.to_str().unwrap()];
+    refused_with(SEQCAST, &copy_args, "stopped: sequences up to 50 are in no segment", 1);
+    let group = format!("239.255.{}.{}:{}", 90 + std::process::id() % 50, 1 + std::process::id() % 200, 47000);
+    let journal = dir.parent().unwrap().to_str().unwrap();
+    let sequencer = ["20", SEQCAST, "sequencer", "--listen", "127.0.0.1:0", "--group", &group, "--journal", journal];
+    refused_with("timeout", &sequencer, "sequences 1..=50 are missing", 1);
+    assert!(dir.join(format!("{:020}.journal", 51)).exists(), "kept aside, never removed");
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }

@@ -268,6 +268,21 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             }
             _ => None,
         };
+        // The same, the only segment: every segment before it is gone.
+        if let (None, Some(after), true) = (report.range, report.after, reports.len() == 1)
+            && !report.unfinished
+            && !matches!(report.end, End::Corrupt { .. })
+        {
+            writeln!(out, "{}: cluster {} node {}, no events", report.path.display(), report.cluster, report.node)?;
+            writeln!(
+                out,
+                "  gap: sequences up to {after} were in segment files that are gone, or their records were lost \
+                 with the power at --sync none (this one's header says the journal held up to {after} when it \
+                 began; it holds no record, and a node keeps it aside)"
+            )?;
+            (damaged, kept) = (true, Some(None));
+            continue;
+        }
         if let Some((last, after)) = gone.filter(|_| kept.is_none()) {
             writeln!(out, "{}: cluster {} node {}, no events", report.path.display(), report.cluster, report.node)?;
             writeln!(
@@ -768,6 +783,12 @@ fn stopped_text(stopped: journal::Stopped, (from, to): (Seq, Seq), overtaken: bo
         journal::Stopped::Gap(first, end) => {
             format!("sequences {first}..={} are in no segment, between two that are", end.prev())
         }
+        journal::Stopped::Lost(path, after) => format!(
+            "sequences up to {after} are in no segment: {} is the only one, it holds no record, and its header \
+             says the journal held up to {after} when it began (the segments before it are gone, or their \
+             records were lost with the power at --sync none)",
+            path.display()
+        ),
         journal::Stopped::Ended(Seq::ZERO) => "the journal holds no events".to_string(),
         journal::Stopped::Ended(last) => format!("the journal's records end at sequence {last}"),
         journal::Stopped::Damaged(path, End::Torn { offset }) => {

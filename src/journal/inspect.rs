@@ -104,7 +104,7 @@ pub type CommitSide = Side<(Seq, Epoch)>;
 /// starting log, and the epoch it promised) and a node's `commit`;
 /// `None` where there is no such file.
 pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<CommitSide>), JournalError> {
-    let read = |name: &str| match std::fs::read(dir.join(name)) {
+    let read = |name: &str| match segments::read_side_file(&dir.join(name)) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(JournalError::Io(dir.join(name), e)),
@@ -158,6 +158,11 @@ pub enum Stopped {
     /// The journal's records end at this sequence (0: it holds none), before
     /// the range asked for does.
     Ended(Seq),
+    /// This file, the only segment, holds no record, and its header says
+    /// the journal held up to this sequence when it began: the segments
+    /// before it are gone (or their records were lost with the power at
+    /// `--sync none`). A node keeps it aside; a sequencer refuses it.
+    Lost(PathBuf, Seq),
 }
 
 /// Calls `visit` for every good record of `dir` with a sequence in
@@ -185,22 +190,35 @@ pub fn entries(
             break;
         }
         let (file, header) = open_segment(&path, named, owner)?;
+        owner.get_or_insert((header.cluster.get(), header.node.get()));
+        let first = header.first_seq();
         if index + 1 == count {
             // Its header and no record: a roll a crash cut short, which a
             // node removes at start. Past a gap it was told of, that gap is
-            // no longer in the journal.
+            // no longer in the journal. Read as a node reads it: a first
+            // record corrupt (good ones after it) is damage, and a header
+            // saying the journal held more than the segments before it
+            // reach is a file gone (see `Journal::open`).
             let mut any = false;
-            scan_segment(&file, &header, RECORD_MAX, true, |_| {
+            let scanned = scan_segment(&file, &header, RECORD_MAX, true, |_| {
                 any = true;
                 false
             })
             .map_err(|e| JournalError::Io(path.clone(), e))?;
-            if !any {
+            let after = Seq(header.after.get());
+            let gone = after != Seq::ZERO
+                && match next {
+                    Some(next) => first > next && after.next() != next,
+                    None => index == 0,
+                };
+            let empty = !any && !matches!(scanned.end, End::Corrupt { .. });
+            if empty && gone && next.is_none() {
+                return Ok(Some(Stopped::Lost(path, after)));
+            }
+            if empty && !gone {
                 break;
             }
         }
-        owner.get_or_insert((header.cluster.get(), header.node.get()));
-        let first = header.first_seq();
         if let Some(expected) = next.filter(|&next| first < next) {
             // Records read twice, the second time maybe other events: a
             // node refuses such a journal, and so does a read of it.
@@ -430,6 +448,27 @@ mod tests {
         assert!(reports.last().is_some_and(|r| r.unfinished && r.path == newest), "{reports:?}");
         assert!(reports.iter().rev().skip(1).all(|r| !r.unfinished && r.end == End::Clean));
         assert_eq!(read(&dir, 190, u64::MAX), ((190..=200).collect(), None));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 128: the newest segment's first record corrupt, good ones
+    /// after it (a node reads damage there: a follower fetches it again, a
+    /// sequencer refuses the journal), was read as a header-only segment
+    /// a node removes: `dump` said "nothing damaged" and `copy` exited 0.
+    #[test]
+    fn a_newest_segment_whose_first_record_is_corrupt_stops_a_read() {
+        let (dir, segments) = journal("newest-first");
+        let newest = segments.last().unwrap();
+        let mut bytes = fs::read(newest).unwrap();
+        // A byte of record 190's payload, the newest segment's first.
+        let at = size_of::<SegmentHeader>() + crate::journal::format::journal_len(crate::wire::record_len(8)) - 4;
+        bytes[at] ^= 0x40;
+        fs::write(newest, &bytes).unwrap();
+        let want = Some(Stopped::Damaged(newest.clone(), End::Corrupt { offset: 64, seq: Seq(190) }));
+        assert_eq!(read(&dir, 1, u64::MAX), ((1..=189).collect(), want.clone()));
+        assert_eq!(read(&dir, 150, 195), ((150..=189).collect(), want));
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.corrupt, Some((newest.clone(), Seq(190))), "as the node reads it");
         fs::remove_dir_all(&dir).unwrap();
     }
 

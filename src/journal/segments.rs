@@ -3,7 +3,7 @@
 //! reading back, and retention by whole segments.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -757,6 +757,15 @@ impl Journal {
                 self.untrusted.push(path);
                 return Ok(());
             }
+        } else if empty && last && after != Seq::ZERO {
+            // The only segment, no record, and its header says the journal
+            // held up to `after` when it began: the files before it are gone
+            // (or retention deleted them, and the power took this one's
+            // records at `--sync none`). Removed, it would leave a journal of
+            // nothing, and a sequencer would number a new log from 1.
+            recovery.missing = Some((path.clone(), Seq::FIRST, after.next()));
+            self.untrusted.push(path);
+            return Ok(());
         }
         if empty && last {
             // The newest segment, its header and no record: a roll that a
@@ -794,7 +803,7 @@ impl Journal {
                 // the preallocated zeros mark the end again.
                 let torn = dirty - offset as u64;
                 let file = OpenOptions::new().write(true).open(&path).map_err(io)?;
-                file.write_all_at(&vec![0; torn as usize], offset as u64).map_err(io)?;
+                write_zeros(&file, offset as u64, dirty).map_err(io)?;
                 file.sync_data().map_err(io)?;
                 recovery.torn = Some((path.clone(), offset as u64, torn));
                 dirty = good;
@@ -818,7 +827,7 @@ impl Journal {
     /// would be.
     fn read_commit(&self, recovery: &mut Recovery) -> Result<Option<(Seq, Epoch)>, JournalError> {
         let path = self.commit_path();
-        let bytes = match fs::read(&path) {
+        let bytes = match read_side_file(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(JournalError::Io(path, e)),
@@ -896,7 +905,7 @@ impl Journal {
     /// The claim, and the shape it was kept in (0: unknown).
     fn read_claim(&self) -> Result<Option<(Claimed, u32)>, JournalError> {
         let path = self.claim_path();
-        let bytes = match fs::read(&path) {
+        let bytes = match read_side_file(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(JournalError::Io(path, e)),
@@ -1245,13 +1254,7 @@ impl Journal {
                 false => segment.len,
             };
             let file = OpenOptions::new().write(true).open(&segment.path).map_err(io)?;
-            let zeros = vec![0; READ_CHUNK];
-            let mut at = cut;
-            while at < segment.dirty.max(segment.len) {
-                let n = (segment.dirty.max(segment.len) - at).min(READ_CHUNK as u64) as usize;
-                file.write_all_at(&zeros[..n], at).map_err(io)?;
-                at += n as u64;
-            }
+            write_zeros(&file, cut, segment.dirty.max(segment.len)).map_err(io)?;
             file.sync_data().map_err(io)?;
             (segment.len, segment.dirty, segment.end) = (cut, cut, segment.end.min(last.next()));
             segment.index.retain(|&(seq, _)| seq <= last);
@@ -1506,6 +1509,28 @@ pub(super) fn scan_segment(
     Ok(Scanned { end, good, next, dirty })
 }
 
+/// The bytes of a file beside the segments (`claim`, `commit`): no more
+/// than a few times its size, however large the file (it is input, and
+/// one longer than its layout is damaged whatever follows).
+pub(super) fn read_side_file(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    File::open(path)?.take(4096).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Writes zeros over `file`'s bytes `[from, to)`, a chunk at a time (a
+/// damaged range can be as long as the file).
+fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
+    let zeros = vec![0; READ_CHUNK];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(READ_CHUNK as u64) as usize;
+        file.write_all_at(&zeros[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
 /// The unit a disk writes whole, or not at all.
 const SECTOR: u64 = 512;
 
@@ -1521,11 +1546,12 @@ const SECTOR: u64 = 512;
 /// (a payload may hold them), so a power loss that took only a sector
 /// past a record's head is reported as damage in the middle.
 fn sector_never_written(file: &File, at: u64, after: u64) -> io::Result<bool> {
-    let mut bytes = vec![0; (after - at) as usize];
+    let next = at - at % SECTOR + SECTOR;
+    // No more than the two sectors looked at: `after` may lie far on.
+    let mut bytes = vec![0; (after.min(next + SECTOR) - at) as usize];
     file.read_exact_at(&mut bytes, at)?;
     let zero =
         |from: u64, to: u64| to <= after && bytes[(from - at) as usize..(to - at) as usize].iter().all(|&b| b == 0);
-    let next = at - at % SECTOR + SECTOR;
     let event_header = at + size_of::<RecordHeader>() as u64;
     Ok(zero(at, next) || (next <= event_header && zero(next, next + SECTOR)))
 }
@@ -2840,6 +2866,29 @@ mod tests {
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!((recovery.missing, recovery.empty_removed), (Some((path.clone(), Seq(31), Seq(51))), None));
         assert!(path.exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 128: the same, the only segment (the segments before it
+    /// deleted by retention, its records lost with the power at `--sync
+    /// none`) was removed as a roll a crash cut short: a journal of
+    /// nothing, on which a sequencer numbered a new log from 1.
+    #[test]
+    fn an_empty_only_segment_that_says_the_journal_held_more_is_a_file_gone() {
+        let dir = temp_dir("empty-only-gone");
+        let path = header_only(&dir, (51, 50), 3);
+        let (journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.missing, recovery.empty_removed), (Some((path.clone(), Seq(1), Seq(51))), None));
+        assert_eq!(recovery.range, None);
+        assert!(path.exists(), "kept aside, for the truncation that drops it");
+        drop(journal);
+        fs::remove_dir_all(&dir).unwrap();
+        // One of a journal that held nothing is a roll a crash cut short.
+        let dir = temp_dir("empty-only");
+        let path = header_only(&dir, (1, 0), 3);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.missing, recovery.empty_removed), (None, Some(path.clone())));
+        assert!(!path.exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 
