@@ -299,7 +299,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                  leader says it has sequenced"
             .to_string(),
     };
-    if let Some(text) = super::nodes::recovery_text(node.recovery(), &then) {
+    if let Some(text) = super::nodes::recovery_text(node.recovery(), &then, true) {
         println!("{text}");
     }
     if args.rejoin

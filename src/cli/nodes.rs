@@ -807,8 +807,9 @@ pub(super) fn empty_journal_text(
     (made || sequencer).then(|| format!("journal: {what}{then}"))
 }
 
-/// The banner's line on what a journal held at start.
-pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str) -> Option<String> {
+/// The banner's line on what a journal held at start; `member`: a
+/// member's, which keeps only what it knew committed of a damaged journal.
+pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str, member: bool) -> Option<String> {
     let r = recovery?;
     let removed = r.empty_removed.as_ref().map(|path| {
         format!(
@@ -822,6 +823,11 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             // A record knows the commit of when it was written: the last
             // ones were committed later, as far as anyone told this node.
             let unconfirmed = match r.commit.next().max(first) {
+                // Truncated at start to its commit (see `storage::resume_member`).
+                next if next <= last && member && r.damaged() => format!(
+                    " by what its records show ({next}..={last} were dropped with the damage below: a member keeps \
+                     only what it knew committed, and fetches the rest again)"
+                ),
                 next if next <= last => {
                     format!(" by what its records show ({next}..={last} wait to be confirmed again)")
                 }
@@ -1018,7 +1024,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     println!("{}", journal_text(journal.as_ref()));
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
-    if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch") {
+    if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch", false) {
         println!("{text}");
     }
     member_journal_warning(node.recovery(), "sequencer");
@@ -1166,7 +1172,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
     member_journal_warning(node.recovery(), &format!("follower {id}"));
-    if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log") {
+    if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", false) {
         println!("{text}");
     }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, false) {
@@ -1345,6 +1351,22 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Helper 128: a member's banner said records past its commit "wait to
+    /// be confirmed again" where a damaged journal had them dropped (a
+    /// member truncates to its commit); a follower's keeps them.
+    #[test]
+    fn a_members_banner_says_what_a_damaged_journal_dropped() {
+        use seqcast::journal::Recovery;
+        let corrupt = Some((std::path::PathBuf::from("/j/node-1/00000000000000000101.journal"), Seq(150)));
+        let r = Recovery { range: Some((Seq(1), Seq(149))), commit: Seq(120), corrupt, ..Recovery::default() };
+        let member = recovery_text(Some(&r), "voting", true).unwrap();
+        assert!(member.contains("121..=149 were dropped with the damage below"), "{member}");
+        let follower = recovery_text(Some(&r), "following", false).unwrap();
+        assert!(follower.contains("121..=149 wait to be confirmed again"), "{follower}");
+        let whole = Recovery { corrupt: None, ..r };
+        assert!(recovery_text(Some(&whole), "voting", true).unwrap().contains("wait to be confirmed again"));
+    }
 
     /// An operator trial: a tail stopped while its leader was silent said
     /// nothing of it, and the silence it warned of read ~1 s short (counted

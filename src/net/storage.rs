@@ -693,7 +693,16 @@ impl<M: Machine + Durable> Stored<M> {
 
     fn fail(&mut self, now: Nanos, error: JournalError) {
         let also = self.machine.journal_failed(now);
-        eprintln!("error: {error}: this node acknowledges nothing more{also} (restart it once the journal is fixed)");
+        // After a failed write-back the kernel keeps the pages, marked clean:
+        // a restart on the same boot would read them back as records the
+        // disk may not hold.
+        let restart = match &error {
+            JournalError::Io(_, e) if e.raw_os_error() == Some(libc::EIO) => {
+                "restart it once the disk is fixed, after a reboot: the page cache may hold records the disk does not"
+            }
+            _ => "restart it once the journal is fixed",
+        };
+        eprintln!("error: {error}: this node acknowledges nothing more{also} ({restart})");
         self.failed = true;
     }
 }
