@@ -512,7 +512,18 @@ impl Follower {
     /// may have promised more).
     pub fn journal_claim(&self) -> JournalClaim {
         match &self.sync {
-            Some(_) => JournalClaim { epoch: self.epoch(), whole: false, promised: self.epoch() },
+            Some(_) => {
+                // A restart on the claim takes the leader of the epoch it
+                // names for one whose log holds the commit this follower
+                // knew. Until the new leader's HEARTBEAT shows that its log
+                // reaches it (or when it showed that it does not: refused as
+                // short), that is the epoch of the log it had.
+                let epoch = match self.unshown {
+                    Some((_, had)) => had.max(self.resumed_epoch),
+                    None => self.epoch(),
+                };
+                JournalClaim { epoch, whole: false, promised: self.epoch() }
+            }
             None => {
                 let whole = self.truncate_to.is_none() && self.may_vote() && self.durable >= self.log_start;
                 // Not whole, it still names the epoch its commit was learned

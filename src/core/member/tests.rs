@@ -1322,6 +1322,13 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
         let mut one = resumed(whole, 10, 10);
         one.handle_datagram(MS, addr(2), &fence_reply(2, 1));
         one.handle_datagram(2 * MS, addr(0), &data);
+        // Helper 127: its claim named the epoch joined at once, so that a
+        // restart after refusing the leader (exit 3, and restarted on
+        // failure) took that leader's log for one holding its commit: it
+        // followed, then stood with its own log under that epoch's name,
+        // won, and the members held two histories. Until the HEARTBEAT
+        // shows the new log, the claim names the log it had.
+        assert_eq!(one.journal_claim().map(|c| (c.epoch, c.whole)), Some((Epoch(1), false)));
         // Its driver journals what it holds, 11 and 12 with it.
         while one.poll_append().is_some() {}
         let heartbeat = heartbeat(12, 5, epoch_start);
@@ -1365,6 +1372,29 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
             assert!(sent.contains(&Kind::Ack), "{sent:?}");
         }
     }
+}
+
+/// Helper 127: a member that refused a leader elected short of its commit
+/// (exit 3) had persisted a claim naming that leader's epoch, and a restart
+/// on it (`Restart=on-failure`) took that leader's log for one holding its
+/// commit: it followed, then stood with its own log under that epoch's
+/// name, won, and the members held two histories under the same sequences.
+/// Restarted on the claim it persists now, it refuses that leader again.
+#[test]
+fn a_member_restarted_after_refusing_a_short_leader_refuses_it_again() {
+    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
+    let short = heartbeat(12, 5, 4);
+    let mut one = resumed(whole, 10, 10);
+    one.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+    one.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &short));
+    assert_eq!(one.follower().unwrap().short_leader().map(|s| s.log_end), Some(Seq(4)));
+    let claim = one.journal_claim().unwrap();
+    assert_eq!(claim, JournalClaim { epoch: Epoch(1), whole: false, promised: Epoch(3) });
+    let mut again = resumed(Some(claim), 10, 10);
+    again.handle_datagram(3 * MS, addr(2), &fence_reply(2, 1));
+    again.handle_datagram(4 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &short));
+    assert_eq!(again.follower().unwrap().short_leader().map(|s| s.log_end), Some(Seq(4)));
+    assert!(!again.may_vote());
 }
 
 /// The same for `seqcast tail --failover`: told 10 committed in epoch 1, it
