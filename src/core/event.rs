@@ -145,15 +145,19 @@ pub struct JournalClaim {
 
 impl JournalClaim {
     /// The claim as its file keeps it and a restart reads it back. One
-    /// that is not whole resumes no log, so its epoch is not kept: it holds
-    /// the promise itself (never less than the epoch). A promise too far
-    /// ahead of its epoch for the file's 32-bit gap gives up the claim, to
-    /// keep the promise whole: a member that voted in a sequencer's epoch
-    /// (its wall clock in ms) from a log of epoch 1 would otherwise come
-    /// back believing it promised less, and vote in that epoch again.
+    /// that is not whole resumes no log, but its epoch still says whose
+    /// leader holds the commit the member knew: a restart checks any other
+    /// epoch's leader against that commit (helper 127: one that kept its
+    /// promise there took a leader elected short of its commit for that
+    /// leader, and mixed two histories). A promise too far ahead of its
+    /// epoch for the file's 32-bit gap takes the epoch's place, and gives
+    /// up the claim, to keep the promise whole: a member that voted in a
+    /// sequencer's epoch (its wall clock in ms) from a log of epoch 1 would
+    /// otherwise come back believing it promised less, and vote in that
+    /// epoch again.
     pub fn as_kept(self) -> JournalClaim {
-        let whole = self.whole && self.promised.get().saturating_sub(self.epoch.get()) <= u64::from(u32::MAX);
-        let epoch = if whole { self.epoch } else { self.promised.max(self.epoch) };
+        let fits = self.promised.get().saturating_sub(self.epoch.get()) <= u64::from(u32::MAX);
+        let (epoch, whole) = if fits { (self.epoch, self.whole) } else { (self.promised, false) };
         JournalClaim { epoch, whole, promised: self.promised.max(epoch) }
     }
 }

@@ -229,8 +229,9 @@ pub struct ClaimFile {
     pub epoch: U64,
     /// How far past `epoch` the epoch the member promised is (0 in files
     /// written before the promise was kept: it is then `epoch`). A claim
-    /// that is not whole keeps its promise in `epoch`, and 0 here; so does
-    /// one whose promise runs more than 2^32 - 1 past its log's epoch.
+    /// whose promise runs more than 2^32 - 1 past its log's epoch keeps the
+    /// promise in `epoch`, not whole, and 0 here (as earlier builds kept
+    /// every claim that was not whole).
     pub promised_ahead: U32,
     /// CRC-32 of the 28 bytes before it.
     pub crc: U32,
@@ -720,6 +721,8 @@ mod tests {
         let near = 1 + u64::from(u32::MAX);
         assert_eq!(kept(1, true, near), (1, true, near));
         assert_eq!(kept(5, false, 3), (5, false, 5));
+        // Helper 127: not whole, it still names the epoch of its log.
+        assert_eq!(kept(1, false, 3), (1, false, 3));
     }
 
     fn scan(bytes: &[u8]) -> (Vec<u64>, Option<End>, usize) {
