@@ -701,3 +701,33 @@ fn verify_reports_a_file_gone_before_an_empty_newest_segment() {
     assert!(dir.join(format!("{:020}.journal", 51)).exists(), "kept aside, never removed");
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
+
+/// Helper 127: a member restarted after it refused the cluster's log (exit
+/// 3) followed, stood, won, and mixed two histories. The refusal stays
+/// beside its journal: every start on it exits 3 again, saying what to do,
+/// and `verify` names it.
+#[test]
+fn a_member_refuses_to_start_on_a_journal_that_refused_the_clusters_log() {
+    let base = std::env::temp_dir().join(format!("seqcast-cli-refused-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let node = base.join("node-1");
+    journal_of_events(&node, 1, 5);
+    let why = "node 0 led epoch 3 from a log that ends at seq 2, but this member knew seq 3..=5 committed";
+    std::fs::write(node.join("refused"), format!("{why}\n")).unwrap();
+    let file = base.join("cluster.conf");
+    let port = 47000 + (std::process::id() % 900) as u16;
+    let group = format!("group = 239.255.{}.{}:{port}\n", 90 + std::process::id() % 50, 1 + std::process::id() % 200);
+    let nodes: String = (0..3).map(|i| format!("node.{i} = 127.0.0.1:{}\n", port + 1 + i)).collect();
+    std::fs::write(&file, format!("cluster_id = 1\n{group}{nodes}")).unwrap();
+    let member = ["member", "--cluster", file.to_str().unwrap(), "--id", "1", "--journal", base.to_str().unwrap()];
+    refused_with(SEQCAST, &member, &format!("this member refused the cluster's log when it last ran ({why})"), 3);
+    refused_with(SEQCAST, &member, "move this journal aside", 3);
+    let verify = ["journal", "verify", node.to_str().unwrap()];
+    refused_with(
+        SEQCAST,
+        &verify,
+        &format!("REFUSED: the member of this journal refused the cluster's log when it last ran ({why})"),
+        1,
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -445,8 +445,17 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
              answers them UNRECOVERABLE), a sequencer refuses it"
         )?;
     }
+    let refused = journal::refused_file(dir)?;
+    if let Some(why) = &refused {
+        writeln!(
+            out,
+            "REFUSED: the member of this journal refused the cluster's log when it last ran ({why}): it does not \
+             start on this journal again until an operator chooses which history to keep (its error says how)"
+        )?;
+    }
     out.flush()?;
-    Ok(if damaged || side_damaged || misplaced.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    let attention = damaged || side_damaged || misplaced.is_some() || refused.is_some();
+    Ok(if attention { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// The cluster shape a claim was written in, for its line.

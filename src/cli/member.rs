@@ -251,6 +251,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut node =
         match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
             Ok(node) => node,
+            // It refused the cluster's log when it last ran: the same exit.
+            Err(e @ net::NetError::Journal(seqcast::journal::JournalError::Refused(..))) => {
+                fail(e);
+                return ExitCode::from(3);
+            }
             Err(e) => return fail(e),
         };
     let (config, m) = (&resolved.config, &resolved.multicast);

@@ -121,6 +121,19 @@ pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<CommitSide>),
     Ok((claim, commit))
 }
 
+/// What the `refused` file beside the segments says, if there is one: a
+/// member refused the cluster's log there (see [`Journal::write_refused`]).
+///
+/// [`Journal::write_refused`]: super::Journal::write_refused
+pub fn refused_file(dir: &Path) -> Result<Option<String>, JournalError> {
+    let path = dir.join(segments::REFUSED);
+    match segments::read_side_file(&path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(JournalError::Io(path, e)),
+    }
+}
+
 /// Whether the segment file at `path` holds nothing but zeros (or nothing).
 fn unfinished(path: &Path) -> Result<bool, JournalError> {
     let io = |e| JournalError::Io(path.to_path_buf(), e);

@@ -17,5 +17,7 @@ pub mod format;
 mod inspect;
 mod segments;
 
-pub use inspect::{ClaimSide, CommitSide, RECORD_MAX, SegmentReport, Side, Stopped, entries, inspect, side_files};
+pub use inspect::{
+    ClaimSide, CommitSide, RECORD_MAX, SegmentReport, Side, Stopped, entries, inspect, refused_file, side_files,
+};
 pub use segments::{Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel, is_journal_file};

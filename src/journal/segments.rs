@@ -181,6 +181,10 @@ pub enum JournalError {
         /// The shape its claim was kept in, if it has one.
         kept: Option<u32>,
     },
+    /// A member refused the cluster's log when it last ran (see
+    /// [`Journal::write_refused`]): the file that says so, and what it says.
+    /// Nothing was read or changed.
+    Refused(PathBuf, String),
     /// An append out of sequence order (a bug in the caller).
     OutOfOrder {
         /// The sequence expected.
@@ -206,6 +210,17 @@ impl core::fmt::Display for JournalError {
                 false => write!(f, "journal file {}: {e}", path.display()),
             },
             JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
+            JournalError::Refused(path, why) => write!(
+                f,
+                "journal {}: this member refused the cluster's log when it last ran ({why}), and does not start \
+                 on this journal: it holds committed events the cluster's log lacks, and only an operator can \
+                 choose which history to keep. To take the cluster's, move this journal aside (`seqcast \
+                 journal dump` reads from it what the cluster lost) and start the member with --rejoin. Remove \
+                 {} only once this journal's log is the cluster's again (every member started on a copy of it); \
+                 left untouched",
+                path.parent().unwrap_or(path).display(),
+                path.display()
+            ),
             JournalError::Foreign { path, cluster, node, mine: (my_cluster, my_node) } => write!(
                 f,
                 "journal file {} belongs to cluster {cluster}, node {node}, not to this one (cluster {my_cluster}, \
@@ -544,6 +559,14 @@ impl Journal {
                 Err(fs::TryLockError::Error(e)) => return Err(JournalError::Dir(dir.clone(), e)),
             }
             tries += 1;
+        }
+        // A member that refused the cluster's log (see `write_refused`):
+        // nothing of this journal is taken, nor changed, until an operator chose.
+        let refused = dir.join(REFUSED);
+        match read_side_file(&refused) {
+            Ok(bytes) => return Err(JournalError::Refused(refused, String::from_utf8_lossy(&bytes).trim().into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(JournalError::Io(refused, e)),
         }
         // Only the node holding the lock probes: two starting at once in
         // one directory removed each other's probe ("no such file").
@@ -954,6 +977,24 @@ impl Journal {
             File::open(dir).and_then(|d| d.sync_all()).map_err(|e| JournalError::Dir(dir.clone(), e))?;
         }
         Ok(())
+    }
+
+    /// A member refused the cluster's log (its leader was elected on a log
+    /// short of what this journal holds committed, DESIGN §8): `why`, kept
+    /// in a text file beside the segments, synced whatever the level, and
+    /// [`open`](Self::open) refuses the journal from then on, until an
+    /// operator removes the file. In memory a member refuses that leader
+    /// and every later one (whose log grew from it); after a restart it
+    /// could tell a later one from a whole log only by its start, which
+    /// such a log may pass.
+    pub fn write_refused(&mut self, why: &str) -> Result<(), JournalError> {
+        let (path, aside) = (self.options.dir.join(REFUSED), self.options.dir.join("refused.new"));
+        let io = |e| JournalError::Io(aside.clone(), e);
+        let file = File::create(&aside).map_err(io)?;
+        file.write_all_at(format!("{why}\n").as_bytes(), 0).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        fs::rename(&aside, &path).map_err(io)?;
+        sync_dir(&self.options.dir)
     }
 
     /// The epoch of its last record (0: none).
@@ -1508,6 +1549,10 @@ pub(super) fn scan_segment(
     };
     Ok(Scanned { end, good, next, dirty })
 }
+
+/// The file a member that refused the cluster's log leaves beside its
+/// journal (see [`Journal::write_refused`]).
+pub const REFUSED: &str = "refused";
 
 /// The bytes of a file beside the segments (`claim`, `commit`): no more
 /// than a few times its size, however large the file (it is input, and

@@ -48,6 +48,11 @@ pub(super) trait Durable {
     fn journal_commit(&self) -> Seq {
         Seq::ZERO
     }
+    /// It refused the cluster's log, why (a member's: a leader elected on a
+    /// log short of what it knows committed; see [`Journal::write_refused`]).
+    fn refused(&self) -> Option<String> {
+        None
+    }
     /// It stops cleanly: a leader with failover hands its lead over
     /// (see [`Member::hand_over`]).
     fn hand_over(&mut self, _now: Nanos) {}
@@ -153,6 +158,17 @@ impl Durable for Member {
     }
     fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Member::unrecoverable_frame(self, buf, first, end)
+    }
+    fn refused(&self) -> Option<String> {
+        let short = self.follower()?.short_leader()?;
+        let leader = self.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
+        Some(format!(
+            "{leader} led epoch {} from a log that ends at seq {}, but this member knew seq {}..={} committed",
+            short.epoch,
+            short.log_end,
+            short.log_end.next(),
+            short.committed
+        ))
     }
     fn journal_failed(&mut self, now: Nanos) -> &'static str {
         Member::journal_failed(self, now);
@@ -287,6 +303,8 @@ pub(super) struct Stored<M> {
     pace: Option<Pace>,
     /// The last reason history could not be served, said once.
     history_error: Option<String>,
+    /// The machine's refusal of the cluster's log is beside the journal.
+    refusal_kept: bool,
 }
 
 /// Where a read met a damaged record: its sequence, and where reads
@@ -521,6 +539,7 @@ impl<M: Machine + Durable> Stored<M> {
             budget: 0,
             pace,
             history_error: None,
+            refusal_kept: false,
         }
     }
 
@@ -688,7 +707,14 @@ impl<M: Machine + Durable> Stored<M> {
             );
         }
         self.machine.handle_durable(durable);
-        persist_claim(journal, &mut self.claimed, self.machine.journal_claim(), self.machine.promise_unknown())
+        persist_claim(journal, &mut self.claimed, self.machine.journal_claim(), self.machine.promise_unknown())?;
+        if !self.refusal_kept
+            && let Some(why) = self.machine.refused()
+        {
+            journal.write_refused(&why)?;
+            self.refusal_kept = true;
+        }
+        Ok(())
     }
 
     fn fail(&mut self, now: Nanos, error: JournalError) {
@@ -858,6 +884,59 @@ mod tests {
         assert_eq!(recovery.commit_file_beyond, Some(Seq(9)));
         let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
         assert!(member.may_vote());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 127: a member that refused a leader elected short of its
+    /// commit (exit 3) kept nothing of that refusal but its claim; restarted
+    /// (`Restart=on-failure`), it can tell a later leader, whose log grew
+    /// from the short one, from a whole log only by where that log starts,
+    /// which it may pass. The refusal goes beside the journal in the turn
+    /// it happens, and the journal is refused from then on.
+    #[test]
+    fn a_member_that_refuses_the_clusters_log_leaves_its_journal_refused() {
+        use crate::core::Claim;
+        use crate::core::Failover;
+        use crate::wire::{Ballot, Heartbeat, Kind, Vote};
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-refused-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { failover: Failover::Auto, nodes: 3, ..Config::default() };
+        let options = JournalOptions::new(&dir, &config, NodeId(1));
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 1..=10 {
+            journal.append(Epoch(1), Seq(seq), &crate::wire::test_record(7, seq, b"event")).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.write_claim(Epoch(1), true, Epoch(1)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options.clone()).unwrap();
+        let member = resume_member(config.clone(), NodeId(1), 0, &mut journal, &recovery).unwrap();
+        let mut stored = Stored::new(member, Some(journal));
+        let addr = |node: u16| SocketAddr::from(([127, 0, 0, 1], 5000 + node));
+        let fenced = Vote::new(NodeId(1), Ballot::Refused, Claim { epoch: Epoch(1), seq: Seq(0) });
+        stored.handle_datagram(1, addr(2), &crate::core::test_frame(&config, (Kind::Vote, 2, Epoch(1)), &fenced));
+        let short = Heartbeat {
+            seq_next: 12.into(),
+            commit: 5.into(),
+            sent_ns: 0.into(),
+            rtt_ns: 0.into(),
+            epoch_start: 4.into(),
+        };
+        stored.handle_datagram(2, addr(0), &crate::core::test_frame(&config, (Kind::Heartbeat, 0, Epoch(3)), &short));
+        assert!(stored.machine.follower().unwrap().short_leader().is_some());
+        stored.write_ahead(2);
+        stored.store(2);
+        let kept = std::fs::read_to_string(dir.join("refused")).unwrap();
+        assert!(
+            kept.contains("epoch 3 from a log that ends at seq 4, but this member knew seq 5..=10 committed"),
+            "{kept}"
+        );
+        drop(stored);
+        match Journal::open(options) {
+            Err(JournalError::Refused(path, why)) => assert_eq!((path, why), (dir.join("refused"), kept.trim().into())),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(crate::journal::refused_file(&dir).unwrap(), Some(kept.trim().to_string()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
