@@ -294,7 +294,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     println!("{}", super::nodes::journal_text(journal.as_ref()));
     let (auth, warn) = super::nodes::auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
-    let then = match node.recovery().and_then(|r| r.claim) {
+    let then = match node.recovery().and_then(|r| r.member_claim()) {
         Some((epoch, true, _)) => format!("replayed to the application; it votes with its log (epoch {epoch})"),
         Some(_) => {
             "replayed to the application; it votes once it holds what a leader says it has sequenced".to_string()

@@ -849,6 +849,13 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             r.segments,
             removed.as_ref().map_or(String::new(), |removed| format!("; {removed}"))
         ),
+        // Its segment files removed, the commit file beside them kept.
+        None if let Some(commit) = r.commit_file_beyond => format!(
+            "journal: no record, though its commit file says sequences up to {commit} were committed (its \
+             segment files removed?): it starts empty{}{}",
+            if member { ", and votes only once a leader gave it its log again, as with --rejoin" } else { "" },
+            removed.as_ref().map_or(String::new(), |removed| format!("; {removed}"))
+        ),
         None => return removed.map(|text| format!("journal: {text}")),
     };
     if let Some((path, at, bytes)) = &r.torn {

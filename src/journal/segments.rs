@@ -364,6 +364,19 @@ impl Recovery {
     pub fn damaged(&self) -> bool {
         self.corrupt.is_some() || self.missing.is_some()
     }
+
+    /// The claim, as a member may take it: not whole where the journal is
+    /// damaged, nor where it holds no record while its commit file says
+    /// something was committed (its segment files removed, the claim and
+    /// commit files beside them kept: a whole claim would vote with a log
+    /// of nothing, enough to elect a member that lacks what this one
+    /// acknowledged). One whose records end in sequences it was told were
+    /// lost (never records) says more in its commit file too, and keeps
+    /// its claim: such a member may be a quorum's.
+    pub fn member_claim(&self) -> Option<(Epoch, bool, Epoch)> {
+        let records_gone = self.range.is_none() && self.commit_file_beyond.is_some();
+        self.claim.map(|(epoch, whole, promised)| (epoch, whole && !self.damaged() && !records_gone, promised))
+    }
 }
 
 /// Syncs directory `dir`: what was made, renamed or removed in it stays.

@@ -752,8 +752,7 @@ impl MemberNode {
         // The claim file already says this: not written again at once (a
         // damaged journal's was rewritten not whole: it is written whole
         // again once the member holds its log again).
-        let on_disk =
-            recovery.as_ref().and_then(|r| r.claim.map(|(epoch, whole, by)| (epoch, whole && !r.damaged(), by)));
+        let on_disk = recovery.as_ref().and_then(Recovery::member_claim);
         member.claimed_on_disk(on_disk);
         Ok(MemberNode { driver, member, recovery, delivery: Deliveries::new(), digest: Digest::default() })
     }
