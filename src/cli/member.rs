@@ -365,6 +365,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     // A leader elected on a log short of a commit this member knew: it stops.
     let refused = std::cell::Cell::new(false);
     let too_long = std::cell::Cell::new(None);
+    // Each node and address another member's frames came from wrongly, said once.
+    let mut elsewhere_warned = std::collections::HashSet::new();
     let result = node.run(
         &|| net::stop_requested() || refused.get() || too_long.get().is_some(),
         |event, now| match *event {
@@ -459,6 +461,18 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 None => ack_watch = Default::default(),
             }
             leaderless.tick(member, driver.now(), &format!("member {id}"));
+            if let Some((node, from, configured)) = member.heard_elsewhere()
+                && elsewhere_warned.insert((node, from))
+            {
+                eprintln!(
+                    "{} warning: member {id}: frames of node {node} come from {from}, but this member's cluster \
+                     file says node.{node} = {configured}: what it sends node {node} (votes, answers, repairs) goes \
+                     where node {node} does not listen. Do the members' cluster files differ (a typo in one)? A \
+                     frame replayed from another address looks the same",
+                    super::args::clock_time(),
+                    node = node.0
+                );
+            }
             let refused = member.election_stats().promote_refused;
             if refused > std::mem::replace(&mut promote_refused, refused) {
                 promote_refused_text(member, id);

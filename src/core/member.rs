@@ -42,6 +42,9 @@ pub struct Member {
     rejects: Rejects,
     /// Its journal failed: nothing it would promise can be made durable.
     journal_failed: bool,
+    /// The last member frame that came from elsewhere than its sender's
+    /// configured address (see [`heard_elsewhere`](Self::heard_elsewhere)).
+    elsewhere: Option<(NodeId, SocketAddr)>,
 }
 
 impl core::fmt::Debug for Member {
@@ -80,11 +83,23 @@ impl Member {
             notices: VecDeque::new(),
             rejects: Rejects::default(),
             journal_failed: false,
+            elsewhere: None,
             delivered_next,
             role,
             id,
             config,
         }
+    }
+
+    /// The last frame of another member that came from elsewhere than
+    /// this member's cluster file says that member listens: the node, where
+    /// it came from, and where the file says. What this member sends it
+    /// (votes, answers, repairs) goes to that address, so where two
+    /// members' cluster files differ (a typo in one) it never arrives. A
+    /// frame replayed from another address looks the same.
+    pub fn heard_elsewhere(&self) -> Option<(NodeId, SocketAddr, SocketAddr)> {
+        let (node, from) = self.elsewhere?;
+        Some((node, from, *self.config.members.get(node.index())?))
     }
 
     /// True once it has heard a leader (or led) since it started.
@@ -419,6 +434,11 @@ impl Member {
                 self.rejects.own_id += 1;
             }
             return;
+        }
+        if let Some(node) = sender
+            && self.config.members.get(node.index()).is_some_and(|&configured| configured != from)
+        {
+            self.elsewhere = Some((node, from));
         }
         match (&datagram.frame, sender) {
             (Frame::VoteRequest(_) | Frame::Vote(_) | Frame::Promote(_), _) => self.election_frame(now, from, datagram),

@@ -1902,3 +1902,19 @@ fn a_tail_bounds_a_resumed_sequencer_by_what_the_epoch_it_follows_sent() {
     tail.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat(19, 15, 18)));
     assert_eq!(tail.short_leader().map(|s| (s.log_end, s.needed)), Some((Seq(18), Seq(20))));
 }
+
+/// Helper 127: member 2 started on a cluster file with a typo in its own
+/// `node.2` line listened elsewhere than the others' files said; their
+/// answers went to the address in their files, it followed nobody, and
+/// nothing named the address. A member notes another's frames that come
+/// from elsewhere than its file says (the CLI warns once each).
+#[test]
+fn a_member_notes_another_members_frames_from_elsewhere_than_its_file_says() {
+    let config = Config { members: vec![addr(0), addr(1), addr(2)], ..auto() };
+    let mut one = Member::new(config, NodeId(1), 0).unwrap();
+    one.handle_datagram(MS, addr(2), &request(2, 4, (1, 0), false));
+    assert_eq!(one.heard_elsewhere(), None, "from where its file says");
+    let typo = SocketAddr::from(([127, 0, 0, 1], 4727));
+    one.handle_datagram(2 * MS, typo, &request(2, 5, (1, 0), false));
+    assert_eq!(one.heard_elsewhere(), Some((NodeId(2), typo, addr(2))));
+}
