@@ -435,10 +435,8 @@ impl Member {
             }
             return;
         }
-        if let Some(node) = sender
-            && self.config.members.get(node.index()).is_some_and(|&configured| configured != from)
-        {
-            self.elsewhere = Some((node, from));
+        if !self.config.sent_from_members_address(sender, from) {
+            self.elsewhere = sender.map(|node| (node, from));
         }
         match (&datagram.frame, sender) {
             (Frame::VoteRequest(_) | Frame::Vote(_) | Frame::Promote(_), _) => self.election_frame(now, from, datagram),

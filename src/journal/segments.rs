@@ -215,9 +215,9 @@ impl core::fmt::Display for JournalError {
                 "journal {}: this member refused the cluster's log when it last ran ({why}), and does not start \
                  on this journal: it holds committed events the cluster's log lacks, and only an operator can \
                  choose which history to keep. To take the cluster's, move this journal aside (`seqcast \
-                 journal dump` reads from it what the cluster lost) and start the member with --rejoin. Remove \
-                 {} only once this journal's log is the cluster's again (every member started on a copy of it); \
-                 left untouched",
+                 journal dump` reads from it what the cluster lost) and start the member with --rejoin. {} stays \
+                 until an operator removes it: started on this journal without it, the member refuses that leader \
+                 again, but could take the log of a later one grown from it; left untouched",
                 path.parent().unwrap_or(path).display(),
                 path.display()
             ),

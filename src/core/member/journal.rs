@@ -266,11 +266,14 @@ impl MemberResume {
         let follower = resumed.unwrap_or_else(|| {
             // The epoch its claim names: a leader of that epoch holds the
             // commit it knew (its log is that leader's, or the one it was
-            // joining when it stopped). Without a claim (moved aside, or a
-            // copy of another node's journal), the epoch the record at the
-            // commit came in: that leader sent (or stamped) it after all
-            // before it, so its log holds the commit too.
-            let epoch = claim.map_or(commit_epoch, |claim| claim.epoch);
+            // joining when it stopped, once that showed its log reaches
+            // it). The epoch the record at the commit came in, if newer:
+            // that leader sent (or stamped) it after all before it, so its
+            // log holds the commit too (a claim not yet renamed into place
+            // when the power went at `--sync none`, its records kept).
+            // Without a claim (moved aside, or a copy of another node's
+            // journal), that epoch alone.
+            let epoch = claim.map_or(commit_epoch, |claim| claim.epoch.max(commit_epoch));
             let mut follower = Follower::resume(config.clone(), id, now, commit, epoch).expect("validated");
             follower.drop_journal_tail(last);
             if claim.is_some() {

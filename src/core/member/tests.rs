@@ -1398,6 +1398,28 @@ fn a_member_restarted_after_refusing_a_short_leader_refuses_it_again() {
     assert!(!again.may_vote());
 }
 
+/// Helper 129: with a claim that names the log it had until a new leader
+/// shows its log, a power loss at `--sync none` can keep the records that
+/// leader sent past its start (and the commit they carry) but not the
+/// claim renamed after: resumed, the member took epoch 2's leader for one
+/// elected short of that commit, and refused it for good. The records'
+/// own epoch at the commit counts too: that leader's log holds it.
+#[test]
+fn a_member_resumed_on_an_older_claim_takes_the_leader_its_committed_records_came_from() {
+    let config = Config { journal: true, ..auto() };
+    let claim = Some(JournalClaim { epoch: Epoch(1), whole: false, promised: Epoch(2) });
+    let mut resume = Member::resume_member(config, NodeId(1), 0, claim, (Seq(1), Seq(10))).unwrap();
+    for seq in 1..=10u64 {
+        let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
+        resume.push(Epoch(if seq <= 4 { 1 } else { 2 }), crate::wire::EventRef::split(&record).unwrap().0);
+    }
+    let mut one = resume.finish();
+    one.handle_datagram(MS, addr(2), &fence_reply(2, 2));
+    one.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 2, &heartbeat(11, 10, 4)));
+    assert_eq!(one.follower().unwrap().short_leader(), None);
+    assert_eq!(one.follower().unwrap().leader(), Some(NodeId(0)));
+}
+
 /// The same for `seqcast tail --failover`: told 10 committed in epoch 1, it
 /// hears a leader of epoch 3 whose log ends at 4, and takes nothing of it.
 #[test]
@@ -1917,4 +1939,10 @@ fn a_member_notes_another_members_frames_from_elsewhere_than_its_file_says() {
     let typo = SocketAddr::from(([127, 0, 0, 1], 4727));
     one.handle_datagram(2 * MS, typo, &request(2, 5, (1, 0), false));
     assert_eq!(one.heard_elsewhere(), Some((NodeId(2), typo, addr(2))));
+    // Helper 129: a `node.N = 0.0.0.0:PORT` line names no address to check.
+    let any = SocketAddr::from(([0, 0, 0, 0], 5002));
+    let config = Config { members: vec![addr(0), addr(1), any], ..auto() };
+    let mut one = Member::new(config, NodeId(1), 0).unwrap();
+    one.handle_datagram(MS, typo, &request(2, 4, (1, 0), false));
+    assert_eq!(one.heard_elsewhere(), None);
 }
