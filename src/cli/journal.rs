@@ -514,8 +514,8 @@ fn commit_line(
     match last_kept {
         None => format!(
             "commit file: committed up to {seq}, but the journal keeps no records: committed records are gone (its \
-             segment files removed?), or were all told lost; a follower fetches them again, a member votes only once \
-             a leader gave it its log again (its claim counts for nothing), a sequencer refuses it"
+             segment files removed? then move the whole directory aside: a member would vote with its claim), or \
+             were all told lost; a follower or member fetches them again, a sequencer refuses it"
         ),
         Some(last) if commit > last => format!(
             "commit file: committed up to {seq}, more than the records say; a follower or member takes it up to \

@@ -851,9 +851,14 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
         ),
         // Its segment files removed, the commit file beside them kept.
         None if let Some(commit) = r.commit_file_beyond => format!(
-            "journal: no record, though its commit file says sequences up to {commit} were committed (its \
-             segment files removed?): it starts empty{}{}",
-            if member { ", and votes only once a leader gave it its log again, as with --rejoin" } else { "" },
+            "journal: no record, though its commit file says sequences up to {commit} were committed: it starts \
+             empty{}{}",
+            if member && r.claim.is_some_and(|(_, whole, _)| whole) {
+                " and votes with its claim, as a member that never held an event (were its segment files removed? \
+                 then stop it, move its whole directory aside, and start it with --rejoin)"
+            } else {
+                ""
+            },
             removed.as_ref().map_or(String::new(), |removed| format!("; {removed}"))
         ),
         None => return removed.map(|text| format!("journal: {text}")),
@@ -1373,6 +1378,17 @@ mod tests {
         assert!(follower.contains("121..=149 wait to be confirmed again"), "{follower}");
         let whole = Recovery { corrupt: None, ..r };
         assert!(recovery_text(Some(&whole), "voting", true).unwrap().contains("wait to be confirmed again"));
+        // Helper 127: segment files removed, the claim and commit files
+        // kept: the member said nothing, and voted as one that never held
+        // an event.
+        let emptied = Recovery {
+            commit_file_beyond: Some(Seq(99877)),
+            claim: Some((Epoch(4), true, Epoch(4))),
+            ..Recovery::default()
+        };
+        let text = recovery_text(Some(&emptied), "voting", true).unwrap();
+        assert!(text.contains("no record, though its commit file says sequences up to 99877"), "{text}");
+        assert!(text.contains("move its whole directory aside, and start it with --rejoin"), "{text}");
     }
 
     /// An operator trial: a tail stopped while its leader was silent said

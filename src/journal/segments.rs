@@ -366,16 +366,15 @@ impl Recovery {
     }
 
     /// The claim, as a member may take it: not whole where the journal is
-    /// damaged, nor where it holds no record while its commit file says
-    /// something was committed (its segment files removed, the claim and
-    /// commit files beside them kept: a whole claim would vote with a log
-    /// of nothing, enough to elect a member that lacks what this one
-    /// acknowledged). One whose records end in sequences it was told were
-    /// lost (never records) says more in its commit file too, and keeps
-    /// its claim: such a member may be a quorum's.
+    /// damaged (what follows the damage is dropped). A commit file past the
+    /// records does not void it, even beside no record at all: a member
+    /// that holds nothing and learned a commit says as much, as does one
+    /// whose records end in sequences it was told were lost, and voiding
+    /// their claims cost clusters their only quorum in the simulator. A
+    /// journal whose segment files were removed, its claim and commit files
+    /// kept, looks the same: move a member's whole directory aside.
     pub fn member_claim(&self) -> Option<(Epoch, bool, Epoch)> {
-        let records_gone = self.range.is_none() && self.commit_file_beyond.is_some();
-        self.claim.map(|(epoch, whole, promised)| (epoch, whole && !self.damaged() && !records_gone, promised))
+        self.claim.map(|(epoch, whole, promised)| (epoch, whole && !self.damaged(), promised))
     }
 }
 

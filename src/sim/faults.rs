@@ -375,10 +375,6 @@ impl Sim<'_> {
             self.paths.commit_file += 1;
         }
         let beyond = commit_file.filter(|&(file, _)| file > last);
-        // Beside no record, a commit file that says more voids the claim
-        // (see `Recovery::member_claim`).
-        let claim =
-            claim.map(|c| crate::core::JournalClaim { whole: c.whole && !(disk.is_empty() && beyond.is_some()), ..c });
         let id = NodeId(i as u16);
         let failover = self.config.failover_on();
         let leads = id == config.leader && !failover;
