@@ -721,7 +721,16 @@ fn a_member_refuses_to_start_on_a_journal_that_refused_the_clusters_log() {
     std::fs::write(&file, format!("cluster_id = 1\n{group}{nodes}")).unwrap();
     let member = ["member", "--cluster", file.to_str().unwrap(), "--id", "1", "--journal", base.to_str().unwrap()];
     refused_with(SEQCAST, &member, &format!("this member refused the cluster's log when it last ran ({why})"), 3);
-    refused_with(SEQCAST, &member, "move this journal aside", 3);
+    refused_with(SEQCAST, &member, "move this journal aside and start the member with --rejoin", 3);
+    // Helper 130: a copy of it (`journal copy`, the documented way to
+    // rebuild a member) dropped the refusal; a member started on the copy
+    // followed a later leader, was elected, and served the lost events.
+    let copy = base.join("node-2");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "copy", node.to_str().unwrap(), copy.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("so does the copy"), "{text}");
+    let on_copy = ["member", "--cluster", file.to_str().unwrap(), "--id", "2", "--journal", base.to_str().unwrap()];
+    refused_with(SEQCAST, &on_copy, &format!("this member refused the cluster's log when it last ran ({why})"), 3);
     let verify = ["journal", "verify", node.to_str().unwrap()];
     refused_with(
         SEQCAST,

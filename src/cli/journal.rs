@@ -449,8 +449,10 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     if let Some(why) = &refused {
         writeln!(
             out,
-            "REFUSED: the member of this journal refused the cluster's log when it last ran ({why}): it does not \
-             start on this journal again until an operator chooses which history to keep (its error says how)"
+            "REFUSED: the member of this journal refused the cluster's log when it last ran ({}): it does not \
+             start on this journal. To follow the cluster, move the journal aside and start the member with \
+             --rejoin (`seqcast journal dump` reads what the cluster lost from the journal moved aside)",
+            if why.is_empty() { "no reason recorded" } else { why }
         )?;
     }
     out.flush()?;
@@ -674,6 +676,7 @@ fn copy_for(to: &std::path::Path, node: Option<u16>) -> Result<NodeId, Failure> 
 fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) -> Result<ExitCode, Failure> {
     a_nodes_journal(from)?;
     let reports = again_if_deleted(live, || journal::inspect(from))?;
+    let refused = journal::refused_file(from)?;
     let Some(source) = reports.iter().find(|r| !r.unfinished) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
     };
@@ -742,6 +745,18 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     if let Some((commit, epoch)) = commit_file {
         copy.write_commit(commit, epoch)?;
         copy.sync_commit()?;
+    }
+    // A member refused its cluster's log on the source: its records hold
+    // committed events that log lacks, and a member started on a copy of
+    // them would mix the two histories as one started on the source would.
+    if let Some(why) = &refused {
+        copy.write_refused(why)?;
+        eprintln!(
+            "note: {} holds a member's refusal of its cluster's log ({why}); so does the copy ({}): no member \
+             starts on it",
+            from.display(),
+            to.join("refused").display()
+        );
     }
     let kept = |e: &dyn std::fmt::Display| {
         let range = range.map_or("no records".to_string(), |(a, b)| format!("sequences {a}..={b}"));

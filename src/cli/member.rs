@@ -603,13 +603,23 @@ pub fn member(args: &MemberArgs) -> ExitCode {
              its journal and without --rejoin, a wiped journal, writes a power loss took at --sync none, or \
              members new to a running cluster, as it grew, started without --rejoin). In the cluster's log those \
              sequences carry other events, or will once it takes new ones. This member took nothing of that log and \
-             stops; its journal keeps every event up to seq {} (`seqcast journal dump`), those the cluster lost \
-             among them, and only an operator can choose which history to keep",
+             stops{}",
             short.epoch,
             short.log_end,
             short.log_end.next(),
             short.committed,
-            short.committed
+            match journal.as_ref() {
+                Some(journal) => format!(
+                    "; its journal keeps every event up to seq {} (`seqcast journal dump`), those the cluster lost \
+                     among them, and a file {} beside them: this member does not start on that journal again. To \
+                     follow the cluster, move the journal aside and start the member with --rejoin",
+                    short.committed,
+                    journal.dir.join("refused").display()
+                ),
+                None => ". Without a journal, it held them in memory only: start it with --rejoin to follow the \
+                         cluster"
+                    .to_string(),
+            }
         );
         return ExitCode::from(3);
     }

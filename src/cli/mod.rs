@@ -81,9 +81,9 @@ enum Command {
     #[command(after_help = EXIT_PLAIN)]
     Report(report::ReportArgs),
     /// Check a node's journal directory, print its events, or copy it for another node.
-    #[command(after_help = "Exit codes: 0 the journal is whole; 1 damage found, or segments of another node \
-                            than the directory is named for (verify), or an error (said on stderr); 2 the command \
-                            line did not parse.")]
+    #[command(after_help = "Exit codes: 0 the journal is whole; 1 damage found, segments of another node than \
+                            the directory is named for, or a member's refusal of its cluster's log (verify), or an \
+                            error (said on stderr); 2 the command line did not parse.")]
     Journal(journal::JournalArgs),
     /// Make the key files that authenticate every datagram of a cluster.
     #[command(after_help = EXIT_PLAIN)]

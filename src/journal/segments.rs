@@ -212,13 +212,13 @@ impl core::fmt::Display for JournalError {
             JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
             JournalError::Refused(path, why) => write!(
                 f,
-                "journal {}: this member refused the cluster's log when it last ran ({why}), and does not start \
-                 on this journal: it holds committed events the cluster's log lacks, and only an operator can \
-                 choose which history to keep. To take the cluster's, move this journal aside (`seqcast \
-                 journal dump` reads from it what the cluster lost) and start the member with --rejoin. {} stays \
-                 until an operator removes it: started on this journal without it, the member refuses that leader \
-                 again, but could take the log of a later one grown from it; left untouched",
+                "journal {}: this member refused the cluster's log when it last ran ({}), and does not start on \
+                 this journal (left untouched): it holds committed events the cluster's log lacks. To follow the \
+                 cluster, move this journal aside and start the member with --rejoin; `seqcast journal dump` reads \
+                 what the cluster lost from the journal moved aside. Do not remove {} to start on this journal: the \
+                 member would refuse that leader again, but could take the log of a later one grown from it",
                 path.parent().unwrap_or(path).display(),
+                if why.is_empty() { "no reason recorded" } else { why },
                 path.display()
             ),
             JournalError::Foreign { path, cluster, node, mine: (my_cluster, my_node) } => write!(
