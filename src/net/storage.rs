@@ -723,7 +723,8 @@ impl<M: Machine + Durable> Stored<M> {
         // disk may not hold.
         let restart = match &error {
             JournalError::Io(_, e) if e.raw_os_error() == Some(libc::EIO) => {
-                "restart it once the disk is fixed, after a reboot: the page cache may hold records the disk does not"
+                "restart it once the disk is fixed and the host rebooted, not before: the page cache may hold records \
+                 the disk does not"
             }
             _ => "restart it once the journal is fixed",
         };
