@@ -261,38 +261,30 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         let writing = writing_at.filter(|_| index + 1 == reports.len());
         let newest = index + 1 == reports.len();
         // An empty newest segment whose header says the journal held more
-        // than the segments before it reach: a file gone (as a node reads it).
+        // than the segments before it reach (the only one: more than
+        // nothing): a file gone (as a node reads it).
         let gone = match (report.range, report.after, before) {
-            (None, Some(after), Some(last)) if newest && !report.unfinished && report.first > last.next() => {
-                (after != last).then_some((last, after))
+            _ if !newest || report.unfinished => None,
+            (None, Some(after), Some(last)) if report.first > last.next() => {
+                (after != last).then(|| (Some(last), format!("sequences {}..={}", last.next(), after.max(last)), after))
+            }
+            (None, Some(after), None) if index == 0 && !matches!(report.end, End::Corrupt { .. }) => {
+                Some((None, format!("sequences up to {after}"), after))
             }
             _ => None,
         };
-        // The same, the only segment: every segment before it is gone.
-        if let (None, Some(after), true) = (report.range, report.after, reports.len() == 1)
-            && !report.unfinished
-            && !matches!(report.end, End::Corrupt { .. })
-        {
+        if let Some((last, held, after)) = gone.filter(|_| kept.is_none()) {
+            let files = match last {
+                Some(_) => "a segment file that is gone",
+                None => "segment files that are gone, or their records were lost with the power at --sync none",
+            };
             writeln!(out, "{}: cluster {} node {}, no events", report.path.display(), report.cluster, report.node)?;
             writeln!(
                 out,
-                "  gap: sequences up to {after} were in segment files that are gone, or their records were lost \
-                 with the power at --sync none (this one's header says the journal held up to {after} when it \
+                "  gap: {held} were in {files} (this one's header says the journal held up to {after} when it \
                  began; it holds no record, and a node keeps it aside)"
             )?;
-            (damaged, kept) = (true, Some(None));
-            continue;
-        }
-        if let Some((last, after)) = gone.filter(|_| kept.is_none()) {
-            writeln!(out, "{}: cluster {} node {}, no events", report.path.display(), report.cluster, report.node)?;
-            writeln!(
-                out,
-                "  gap: sequences {}..={} were in a segment file that is gone (this one's header says the journal \
-                 held up to {after} when it began; it holds no record, and a node keeps it aside)",
-                last.next(),
-                after.max(last)
-            )?;
-            (damaged, kept) = (true, Some(Some(last)));
+            (damaged, kept) = (true, Some(last));
             continue;
         }
         writeln!(out, "{}", segment_line(report, writing, newest))?;

@@ -126,12 +126,7 @@ pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<CommitSide>),
 ///
 /// [`Journal::write_refused`]: super::Journal::write_refused
 pub fn refused_file(dir: &Path) -> Result<Option<String>, JournalError> {
-    let path = dir.join(segments::REFUSED);
-    match segments::read_side_file(&path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).trim().to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(JournalError::Io(path, e)),
-    }
+    segments::read_refused(dir)
 }
 
 /// Whether the segment file at `path` holds nothing but zeros (or nothing).

@@ -574,11 +574,8 @@ impl Journal {
         }
         // A member that refused the cluster's log (see `write_refused`):
         // nothing of this journal is taken, nor changed, until an operator chose.
-        let refused = dir.join(REFUSED);
-        match read_side_file(&refused) {
-            Ok(bytes) => return Err(JournalError::Refused(refused, String::from_utf8_lossy(&bytes).trim().into())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(JournalError::Io(refused, e)),
+        if let Some(why) = read_refused(dir)? {
+            return Err(JournalError::Refused(dir.join(REFUSED), why));
         }
         // Only the node holding the lock probes: two starting at once in
         // one directory removed each other's probe ("no such file").
@@ -1565,6 +1562,17 @@ pub(super) fn scan_segment(
 /// The file a member that refused the cluster's log leaves beside its
 /// journal (see [`Journal::write_refused`]).
 pub const REFUSED: &str = "refused";
+
+/// What the `refused` file in `dir` says, if there is one (see
+/// [`Journal::write_refused`]).
+pub(super) fn read_refused(dir: &Path) -> Result<Option<String>, JournalError> {
+    let path = dir.join(REFUSED);
+    match read_side_file(&path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).trim().to_string())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(JournalError::Io(path, e)),
+    }
+}
 
 /// The bytes of a file beside the segments (`claim`, `commit`): no more
 /// than a few times its size, however large the file (it is input, and

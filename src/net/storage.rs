@@ -859,6 +859,28 @@ mod tests {
         sent
     }
 
+    /// Member 1 of three with failover: a journal of events 1..=`records`
+    /// of `epoch`, each written knowing `commit_of(seq)` committed, beside
+    /// a whole claim of that epoch.
+    fn member_journal(
+        name: &str,
+        epoch: Epoch,
+        records: u64,
+        commit_of: impl Fn(u64) -> u64,
+    ) -> (std::path::PathBuf, Config, JournalOptions, Journal) {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { failover: crate::core::Failover::Auto, nodes: 3, ..Config::default() };
+        let options = JournalOptions::new(&dir, &config, NodeId(1));
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 1..=records {
+            journal.append(epoch, Seq(commit_of(seq)), &crate::wire::test_record(7, seq, b"event")).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.write_claim(epoch, true, epoch).unwrap();
+        (dir, config, options, journal)
+    }
+
     /// A review of recovery asked that a member whose commit file says
     /// more than its records hold lose its whole claim, as after damage.
     /// The simulator then lost liveness (seed 97101289 of `--failover
@@ -867,17 +889,7 @@ mod tests {
     /// so too, and such a member is the quorum's. It keeps its claim.
     #[test]
     fn a_member_whose_commit_file_passes_its_records_keeps_its_claim() {
-        use crate::core::Failover;
-        let dir = std::env::temp_dir().join(format!("seqcast-storage-beyond-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let config = Config { failover: Failover::Auto, nodes: 3, ..Config::default() };
-        let options = JournalOptions::new(&dir, &config, NodeId(1));
-        let (mut journal, _) = Journal::open(options.clone()).unwrap();
-        for seq in 1..=3 {
-            journal.append(Epoch(4), Seq(seq - 1), &crate::wire::test_record(7, seq, b"event")).unwrap();
-        }
-        journal.flush().unwrap();
-        journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
+        let (dir, config, options, mut journal) = member_journal("beyond", Epoch(4), 3, |seq| seq - 1);
         journal.write_commit(Seq(9), Epoch(4)).unwrap();
         drop(journal);
         let (mut journal, recovery) = Journal::open(options).unwrap();
@@ -896,18 +908,8 @@ mod tests {
     #[test]
     fn a_member_that_refuses_the_clusters_log_leaves_its_journal_refused() {
         use crate::core::Claim;
-        use crate::core::Failover;
         use crate::wire::{Ballot, Heartbeat, Kind, Vote};
-        let dir = std::env::temp_dir().join(format!("seqcast-storage-refused-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let config = Config { failover: Failover::Auto, nodes: 3, ..Config::default() };
-        let options = JournalOptions::new(&dir, &config, NodeId(1));
-        let (mut journal, _) = Journal::open(options.clone()).unwrap();
-        for seq in 1..=10 {
-            journal.append(Epoch(1), Seq(seq), &crate::wire::test_record(7, seq, b"event")).unwrap();
-        }
-        journal.flush().unwrap();
-        journal.write_claim(Epoch(1), true, Epoch(1)).unwrap();
+        let (dir, config, options, journal) = member_journal("refused", Epoch(1), 10, |seq| seq);
         drop(journal);
         let (mut journal, recovery) = Journal::open(options.clone()).unwrap();
         let member = resume_member(config.clone(), NodeId(1), 0, &mut journal, &recovery).unwrap();
