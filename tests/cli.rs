@@ -712,7 +712,7 @@ fn a_member_refuses_to_start_on_a_journal_that_refused_the_clusters_log() {
     let _ = std::fs::remove_dir_all(&base);
     let node = base.join("node-1");
     journal_of_events(&node, 1, 5);
-    let why = "node 0 led epoch 3 from a log that ends at seq 2, but this member knew seq 3..=5 committed";
+    let why = "node 0 led epoch 3 from a log that ends at seq 2, but this member knows seq 3..=5 committed";
     std::fs::write(node.join("refused"), format!("{why}\n")).unwrap();
     let file = base.join("cluster.conf");
     let port = 47000 + (std::process::id() % 900) as u16;

@@ -193,7 +193,7 @@ fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
     }
     assert_eq!(
         follower.short_leader(),
-        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3) })
+        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3), differs_at: None })
     );
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
     assert_eq!(follower.poll_truncate(), None, "its journal untouched");
@@ -269,7 +269,7 @@ fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
     }
     assert_eq!(
         follower.short_leader(),
-        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3) })
+        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3), differs_at: None })
     );
     assert_eq!(follower.poll_truncate(), None);
     assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "nothing appended over the tail");
@@ -309,7 +309,7 @@ fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until
     for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
         follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
     }
-    let short = ShortLeader { epoch: Epoch(6), log_end: Seq(3), needed: Seq(4), committed: Seq(3) };
+    let short = ShortLeader { epoch: Epoch(6), log_end: Seq(3), needed: Seq(4), committed: Seq(3), differs_at: None };
     assert_eq!(follower.short_leader(), Some(short));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), None, "its journal untouched");
@@ -696,7 +696,7 @@ fn a_follower_resumed_knowing_a_commit_past_its_records_takes_only_a_log_that_re
     hear_all(&mut follower, &mut resumed_with(5));
     assert_eq!(
         follower.short_leader(),
-        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(5), needed: Seq(6), committed: Seq(6) })
+        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(5), needed: Seq(6), committed: Seq(6), differs_at: None })
     );
     let mut follower = resumed(5);
     hear_all(&mut follower, &mut resumed_with(6));

@@ -452,7 +452,14 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             too_long.set(too_long.get().or(member.follower().and_then(|f| f.too_long())));
             let asked = member.follower().is_some_and(|f| f.stats().events_asked_of_members > 0);
             lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned, asked);
-            let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
+            if let Some(n) = member.follower().map(|f| f.stats().leaders_unchecked).filter(|&n| n > 0) {
+        eprintln!(
+            "note: took the log of {n} newer leader(s) on where it starts alone, without comparing its event at the \
+             last sequence this member kept with its own: that leader no longer held it (retention, or a ring \
+             without a journal), or this member did not (a commit file past its journal's records)"
+        );
+    }
+    let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             match member.leader() {
                 Some(l) => ack_watch.tick(l, usize::from(id.0), driver.now()),
@@ -597,17 +604,14 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     if let Some(short) = member.follower().and_then(|f| f.short_leader()) {
         let leader = member.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
         eprintln!(
-            "error: {leader} leads epoch {} from a log that ends at seq {}, but this member knows seq {}..={} \
-             committed (its journal, or the leader it followed, said so): the cluster elected a leader without \
-             committed events, which takes members that lost them from their logs (a member restarted without \
+            "error: {leader} leads epoch {} {short} (its journal, or the leader it followed, said so): the cluster \
+             elected a leader without committed events (in this epoch, or in one this member missed, whose log \
+             this one grew from), which takes members that lost them from their logs (a member restarted without \
              its journal and without --rejoin, a wiped journal, writes a power loss took at --sync none, or \
              members new to a running cluster, as it grew, started without --rejoin). In the cluster's log those \
              sequences carry other events, or will once it takes new ones. This member took nothing of that log and \
              stops{}",
             short.epoch,
-            short.log_end,
-            short.log_end.next(),
-            short.committed,
             match journal.as_ref() {
                 Some(journal) => format!(
                     "; its journal keeps every event up to seq {} (`seqcast journal dump`), those the cluster lost \

@@ -58,10 +58,11 @@ enum Command {
     /// Run a member of a cluster with failover until Ctrl-C or SIGTERM: it
     /// leads or follows as elections decide; prints a digest of what it delivered.
     #[command(after_help = "Exit codes: 0 stopped cleanly (Ctrl-C, SIGTERM); 1 an error (said on stderr); 2 the \
-                            command line did not parse; 3 the cluster elected a leader whose log lacks events this \
-                            member knows committed: it stops, taking nothing of that log (its journal keeps them, \
-                            and a file beside them, `refused`, makes it exit 3 again at every start on that \
-                            journal until an operator chooses which history to keep: the error says how).")]
+                            command line did not parse; 3 the cluster's leader has a log that lacks events this \
+                            member knows committed, or holds others in their place: it stops, taking nothing of \
+                            that log (its journal keeps them, and a file beside them, `refused`, makes it exit 3 \
+                            again at every start on that journal: to follow the cluster, move the journal aside \
+                            and start the member with --rejoin).")]
     Member(member::MemberArgs),
     /// Ask a member of a cluster with failover to stand for election now.
     #[command(after_help = "Exit codes: 0 the node took the lead (its epoch is printed); 1 it did not \

@@ -404,12 +404,17 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 )
             });
             let told = [told, inferred].into_iter().flatten().collect::<Vec<_>>().join(", and ");
+            let log = match short.differs_at {
+                // Grown from such a log, in an epoch this tail missed.
+                Some(at) => format!(
+                    "leads a log whose event at seq {at} is not the one this tail printed there (the two histories part at seq {at} or before)"
+                ),
+                None => format!("{how} a log that ends at seq {}", short.log_end),
+            };
             fail(format!(
-                "the leader of epoch {} {how} a log that ends at seq {}, but {told}: the cluster lost committed \
-                 events ({why}), and those sequences now carry other events in its log. Stopped after seq {}, taking \
-                 nothing of that log",
+                "the leader of epoch {} {log}, but {told}: the cluster lost committed events ({why}), and those \
+                 sequences now carry other events in its log. Stopped after seq {}, taking nothing of that log",
                 short.epoch,
-                short.log_end,
                 node.digest().last
             ))
         }

@@ -136,6 +136,8 @@ struct VoteGiven {
     candidate: NodeId,
     ballot: Ballot,
     claim: Claim,
+    /// The epoch of the log the candidate claimed.
+    candidate_log: Epoch,
 }
 
 /// A vote request put off while the leader was still heard, and when it came.
@@ -599,7 +601,13 @@ impl Election {
         // One it stands in already (a promotion came meanwhile) is given up.
         self.stats.lost += u64::from(self.candidacy.is_some());
         let epoch = self.promised.max(view.epoch).next();
-        let own = VoteGiven { epoch, candidate: self.id, ballot: Ballot::Granted, claim: view.claim };
+        let own = VoteGiven {
+            epoch,
+            candidate: self.id,
+            ballot: Ballot::Granted,
+            claim: view.claim,
+            candidate_log: view.claim.epoch,
+        };
         (self.promised, self.voted, self.last_stood) = (epoch, Some(own), epoch);
         self.jitter_ns = self.draw_jitter();
         let until = now + self.timeout_ns + self.jitter_ns;
@@ -693,6 +701,16 @@ impl Election {
 
     /// The member follows a leader of the newer `epoch` (it stepped down
     /// first if it led): a candidacy for it or an older one is lost.
+    /// True if it granted `leader` its vote in `epoch` as a holder of a
+    /// log, that candidate claiming a log of the same epoch as its own:
+    /// both logs are prefixes of that epoch's leader's, so the leader's
+    /// holds this member's records (a probe of its log is not needed).
+    pub(super) fn vouched_for(&self, epoch: Epoch, leader: NodeId) -> bool {
+        self.voted.is_some_and(|v| {
+            (v.epoch, v.candidate, v.ballot) == (epoch, leader, Ballot::Granted) && v.candidate_log == v.claim.epoch
+        })
+    }
+
     pub(super) fn follow(&mut self, now: Nanos, epoch: Epoch) {
         if self.candidacy.is_some_and(|c| c.epoch <= epoch) {
             self.candidacy = None;
@@ -815,7 +833,8 @@ impl Election {
                 self.stats.granted_empty += 1;
             }
             let ballot = if unknown { Ballot::GrantedEmpty } else { Ballot::Granted };
-            self.voted = granted.then_some(VoteGiven { epoch, candidate, ballot, claim: view.claim });
+            let candidate_log = claim.epoch;
+            self.voted = granted.then_some(VoteGiven { epoch, candidate, ballot, claim: view.claim, candidate_log });
             if granted && !unknown {
                 // Fenced from the old leader: its later commits must not count us.
                 self.fenced_below = epoch;

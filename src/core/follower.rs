@@ -11,8 +11,8 @@ use super::{
     Peers, Rejects, Seq, Transmit, admits, parse,
 };
 use crate::wire::{
-    Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, FLAG_TOLD, Frame, FrameWriter, Header, Kind,
-    NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, Unrecoverable, emit,
+    Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, FLAG_TOLD, Frame, FrameWriter, Header, Heartbeat,
+    Kind, NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, Unrecoverable, emit,
 };
 
 /// An idle follower ACKs a HEARTBEAT at least this often (PROTOCOL.md): its
@@ -94,6 +94,54 @@ pub struct ShortLeader {
     /// events delivered on receipt that never committed: its sequencer
     /// lost writes it had not synced.
     pub committed: Seq,
+    /// With failover: the last sequence this member kept on joining, where
+    /// the leader's log reaches it but holds another event (`log_end` is
+    /// then the sequence before). Its log grew from a leader elected short
+    /// of this member's commit, in an epoch the member missed.
+    pub differs_at: Option<Seq>,
+}
+
+/// What the refused leader's log lacks, for an operator: "from a log that
+/// ends at seq 4, but this member knows seq 5..=10 committed", or "from a
+/// log whose event at seq 10 is not this member's, ...".
+impl core::fmt::Display for ShortLeader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let seqs = |first: Seq, last: Seq| match first == last {
+            true => format!("seq {first}"),
+            false => format!("seq {first}..={last}"),
+        };
+        match self.differs_at {
+            Some(at) => write!(
+                f,
+                "from a log whose event at seq {at} is not this member's (the two histories part there or before), \
+                 though this member knows {} committed",
+                seqs(Seq(1), self.committed)
+            ),
+            None => write!(
+                f,
+                "from a log that ends at seq {}, but this member knows {} committed",
+                self.log_end,
+                seqs(self.log_end.next(), self.committed)
+            ),
+        }
+    }
+}
+
+/// With failover: the record a member (or a tail) keeps at the end of what
+/// it keeps on joining a leader of a newer epoch, asked of that leader
+/// before its log is taken (DESIGN §8). A leader's log that starts past
+/// the member's commit may still have grown from one elected short of it,
+/// in an epoch the member missed (it was down, or cut off): its event
+/// there is another.
+#[derive(Clone, Debug)]
+struct Probe {
+    seq: u64,
+    record: Vec<u8>,
+    /// When the NAK for it next goes.
+    due: Nanos,
+    /// The leader's HEARTBEAT that showed its log reaches what it must,
+    /// once one did: taken once the record is the same.
+    heard: Option<Heartbeat>,
 }
 
 /// Counters of every protocol path the follower runs.
@@ -154,6 +202,11 @@ pub struct FollowerStats {
     /// Leaders of a newer epoch it went on with: one elected (with
     /// failover), or a sequencer restarted on a log reaching what it had.
     pub leaders_joined: u64,
+    /// With failover: leaders joined whose log was taken on where it starts
+    /// alone, without its event at this member's last kept sequence
+    /// compared: it had left their history (UNRECOVERABLE), or this member
+    /// had no record there (a commit file past its journal's records).
+    pub leaders_unchecked: u64,
 }
 
 impl FollowerStats {
@@ -232,6 +285,12 @@ pub struct Follower {
     /// that log must reach (the winner of an election holds every committed
     /// event), and the epoch of the log this follower had.
     unshown: Option<(u64, Epoch)>,
+    /// With failover: the record its leader joined must hold the same,
+    /// asked of it before its log is shown (see [`Probe`]).
+    probe: Option<Probe>,
+    /// The record of its resumed journal at the commit, and its sequence:
+    /// a probe's when its window no longer has it.
+    anchor: Option<(u64, Vec<u8>)>,
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
     resumed_epoch: Epoch,
@@ -431,6 +490,8 @@ impl Follower {
             epoch_reported: false,
             short_leader: None,
             unshown: None,
+            probe: None,
+            anchor: None,
             resumed_epoch: Epoch::ZERO,
             resumed_unsure: false,
             commit: 0,
@@ -637,10 +698,89 @@ impl Follower {
         let told = if self.observer { self.heard_commit } else { self.commit };
         let known = if self.log_epoch.max(self.resumed_epoch) < epoch { told } else { 0 };
         self.unshown = Some((known.max(needed), had));
+        if known > 0 {
+            self.probe_at(self.window.held());
+        }
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
         (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);
         (self.seen, self.ack_sent, self.ack_due) = (commit, commit, false);
+    }
+
+    /// For tests: the RETRANSMIT the leader joined (`from`, of `epoch`,
+    /// its commit `commit`) answers its probe with, holding the same record
+    /// as this follower there (`None`: no probe asked).
+    #[cfg(test)]
+    pub(crate) fn probe_answer(&self, from: u16, epoch: Epoch, commit: u64) -> Option<Vec<u8>> {
+        let probe = self.probe.as_ref()?;
+        let header = Header::new(Kind::Retransmit, from, self.config.cluster_id, epoch);
+        let mut buf = vec![0; self.config.mtu];
+        let mut writer = FrameWriter::batch(&mut buf, &header, Kind::Retransmit, Seq(commit), 0).unwrap();
+        assert!(writer.push_record(&probe.record));
+        let len = writer.finish();
+        Some(buf[..len].to_vec())
+    }
+
+    /// The record of its resumed journal at `commit`, if it holds it:
+    /// compared with a newer leader's there before that log is taken.
+    pub(super) fn keep_anchor(&mut self, commit: Seq, record: Option<Vec<u8>>) {
+        self.anchor = record.map(|record| (commit.get(), record));
+    }
+
+    /// Its member voted for the leader joined, whose log claimed the same
+    /// epoch as its own (see `Election::vouched_for`): that log holds its
+    /// records, and is not asked for its record at its commit.
+    pub(super) fn vouched(&mut self) {
+        self.probe = None;
+    }
+
+    /// Asks the leader joined for its record at `seq`, the last this
+    /// member keeps (see [`Probe`]); one already asking for it goes on.
+    fn probe_at(&mut self, seq: u64) {
+        if let Some(probe) = self.probe.as_mut().filter(|probe| probe.seq == seq) {
+            (probe.due, probe.heard) = (0, None);
+            return;
+        }
+        let kept = self.window.kept(seq).map(|slot| EventRef::split(slot).expect("a kept record parses").0.record);
+        let anchor = self.anchor.as_ref().filter(|(at, _)| *at == seq).map(|(_, record)| record.as_slice());
+        self.probe = match kept.or(anchor) {
+            Some(record) if seq > 0 => Some(Probe { seq, record: record.to_vec(), due: 0, heard: None }),
+            _ => {
+                // Nothing kept to compare (a journal whose commit file says
+                // more than its records): where the log starts alone.
+                self.stats.leaders_unchecked += u64::from(seq > 0);
+                None
+            }
+        };
+    }
+
+    /// The leader joined sent its record at the probe's sequence: the
+    /// same as this member's (its HEARTBEAT that came meanwhile is taken
+    /// now), or another (refused for good, see [`ShortLeader`]).
+    fn probe_answered(&mut self, now: Nanos, record: &[u8]) {
+        let Some(probe) = self.probe.take() else { return };
+        if record == probe.record {
+            if let Some(heartbeat) = probe.heard {
+                self.on_heartbeat(now, heartbeat, true);
+            }
+            return;
+        }
+        let needed = Seq(self.unshown.map_or(self.commit, |(needed, _)| needed));
+        let (at, log_end) = (Seq(probe.seq), Seq(probe.seq - 1));
+        self.refuse(ShortLeader { epoch: self.epoch(), log_end, needed, committed: needed, differs_at: Some(at) });
+    }
+
+    /// Refuses the leader joined for good (see [`short_leader`](Self::short_leader)):
+    /// nothing of its log is taken, and what its DATA brought before this
+    /// goes, from the window and the journal.
+    fn refuse(&mut self, short: ShortLeader) {
+        self.short_leader = Some(short);
+        self.epoch_new = Some(short.epoch);
+        self.probe = None;
+        let keep = self.commit.max(self.window.base() - 1);
+        self.window.truncate(keep);
+        self.drop_journaled_past(keep);
+        self.seen = keep;
     }
 
     /// Follows `leader`, of the epoch whose log its own is a prefix of (it
@@ -934,6 +1074,9 @@ impl Follower {
             self.nak_token = datagram.header.token.get();
             self.unanswered_since = None;
             self.window.forget_asked(now);
+            if let Some(probe) = self.probe.as_mut() {
+                probe.due = 0;
+            }
             return;
         }
         let from_leader = matches!(
@@ -1000,48 +1143,22 @@ impl Follower {
             Frame::Retransmit(batch) => self.on_batch(now, batch, true),
             Frame::Heartbeat(heartbeat) => {
                 self.stats.heartbeats += 1;
-                if let Some((needed, _)) = self.unshown
-                    && heartbeat.epoch_start.get() < needed
-                {
-                    // Elected on a log short of a commit this member knew
-                    // (members lost committed events from their logs): its
-                    // sequences past that log's end carry other events.
-                    // Nothing of this leader's is taken, and the member
-                    // neither votes nor stands from now on.
-                    let (needed, epoch) = (Seq(needed), self.epoch());
-                    let log_end = Seq(heartbeat.epoch_start.get());
-                    self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed: needed });
-                    self.epoch_new = Some(epoch);
-                    // What its DATA brought before this goes, from the
-                    // window and the journal.
-                    let keep = self.commit.max(self.window.base() - 1);
-                    self.window.truncate(keep);
-                    self.drop_journaled_past(keep);
-                    self.seen = keep;
+                if !self.on_heartbeat(now, *heartbeat, false) {
                     return;
                 }
-                self.unshown = None;
-                self.echo(now, heartbeat.sent_ns.get());
-                if heartbeat.rtt_ns.get() != 0 {
-                    self.rtt_ns = heartbeat.rtt_ns.get();
+            }
+            // Its record at the probe's sequence left its history: the log
+            // is taken on where it starts alone.
+            Frame::Unrecoverable(lost)
+                if self
+                    .probe
+                    .as_ref()
+                    .is_some_and(|p| (lost.range.first.get()..lost.range.end.get()).contains(&p.seq)) =>
+            {
+                self.stats.leaders_unchecked += 1;
+                if let Some(heartbeat) = self.probe.take().and_then(|probe| probe.heard) {
+                    self.on_heartbeat(now, heartbeat, true);
                 }
-                self.commit = self.commit.max(heartbeat.commit.get());
-                self.heard_commit = self.heard_commit.max(heartbeat.commit.get());
-                self.heard_sent = self.heard_sent.max(heartbeat.seq_next.get().saturating_sub(1));
-                self.leader_commit = self.leader_commit.max(heartbeat.commit.get());
-                self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
-                // Not only what was committed: an ACK it sent before it
-                // came back, unread yet, may commit any of what was sequenced.
-                let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
-                if self.vote_after.is_none() {
-                    (self.vote_after, self.vote_after_heard) = (Some(sequenced), true);
-                }
-                if let Some(sync) = self.sync.as_mut() {
-                    sync.start = Some(heartbeat.epoch_start.get());
-                }
-                // The leader may have missed our last ACK; and an idle
-                // leader hears each follower now and then, to know it lives.
-                self.ack_due |= heartbeat.commit.get() < self.seq_acked() || now >= self.ack_at + KEEPALIVE_NS;
             }
             // Not before the HEARTBEAT of a leader joined shows its log
             // holds what this follower knew committed (asked again then).
@@ -1066,6 +1183,56 @@ impl Follower {
         if answer || self.window.asked() == 0 {
             self.unanswered_since = None;
         }
+    }
+
+    /// A HEARTBEAT of the leader followed (`replayed`: one that waited for
+    /// a probe's answer, whose send time says nothing of the RTT now);
+    /// false if it refused that leader now, or waits for that answer.
+    fn on_heartbeat(&mut self, now: Nanos, heartbeat: Heartbeat, replayed: bool) -> bool {
+        if let Some((needed, _)) = self.unshown
+            && heartbeat.epoch_start.get() < needed
+        {
+            // Elected on a log short of a commit this member knew
+            // (members lost committed events from their logs): its
+            // sequences past that log's end carry other events.
+            // Nothing of this leader's is taken, and the member
+            // neither votes nor stands from now on.
+            let (needed, epoch) = (Seq(needed), self.epoch());
+            let log_end = Seq(heartbeat.epoch_start.get());
+            self.refuse(ShortLeader { epoch, log_end, needed, committed: needed, differs_at: None });
+            return false;
+        }
+        if let Some(probe) = self.probe.as_mut() {
+            // Its log reaches that commit; not shown before its record
+            // at the last one kept is the same (then this goes on).
+            probe.heard = Some(heartbeat);
+            return false;
+        }
+        self.unshown = None;
+        if !replayed {
+            self.echo(now, heartbeat.sent_ns.get());
+        }
+        if heartbeat.rtt_ns.get() != 0 {
+            self.rtt_ns = heartbeat.rtt_ns.get();
+        }
+        self.commit = self.commit.max(heartbeat.commit.get());
+        self.heard_commit = self.heard_commit.max(heartbeat.commit.get());
+        self.heard_sent = self.heard_sent.max(heartbeat.seq_next.get().saturating_sub(1));
+        self.leader_commit = self.leader_commit.max(heartbeat.commit.get());
+        self.seen = self.seen.max(heartbeat.seq_next.get().saturating_sub(1));
+        // Not only what was committed: an ACK it sent before it
+        // came back, unread yet, may commit any of what was sequenced.
+        let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
+        if self.vote_after.is_none() {
+            (self.vote_after, self.vote_after_heard) = (Some(sequenced), true);
+        }
+        if let Some(sync) = self.sync.as_mut() {
+            sync.start = Some(heartbeat.epoch_start.get());
+        }
+        // The leader may have missed our last ACK; and an idle
+        // leader hears each follower now and then, to know it lives.
+        self.ack_due |= heartbeat.commit.get() < self.seq_acked() || now >= self.ack_at + KEEPALIVE_NS;
+        true
     }
 
     /// A read-only subscriber of a cluster with failover follows the leader
@@ -1242,7 +1409,7 @@ impl Follower {
                     // A subscriber's own commit counts what it skipped.
                     let known = if self.observer { self.heard_commit } else { self.known_commit() };
                     let (log_end, needed, committed) = (Seq(start), Seq(needed), Seq(known));
-                    self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed });
+                    self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed, differs_at: None });
                     self.epoch_new = Some(epoch);
                     return false;
                 }
@@ -1519,6 +1686,12 @@ impl Follower {
         let unproven = self.unshown.map_or(0, |(needed, _)| needed);
         for event in batch.events {
             let seq = event.header.seq.get();
+            if self.probe.as_ref().is_some_and(|probe| probe.seq == seq) {
+                self.probe_answered(now, event.record);
+                if self.short_leader.is_some() {
+                    return;
+                }
+            }
             self.seen = self.seen.max(seq);
             self.heard_sent = self.heard_sent.max(seq);
             if seq <= unproven {
@@ -1613,7 +1786,8 @@ impl Follower {
         self.leader_addr?;
         let mut timers = TimerTable::<3>::new();
         timers.set(Timer::Ack as usize, self.ack_timer());
-        timers.set(Timer::Nak as usize, self.window.nak_due().map(|due| due.max(self.nak_paced_until())));
+        let nak = self.window.nak_due().map(|due| due.max(self.nak_paced_until()));
+        timers.set(Timer::Nak as usize, nak.into_iter().chain(self.probe.as_ref().map(|p| p.due)).min());
         let waits = self.gone.iter().filter_map(|g| self.gone_deadline(g)).min();
         let answers = (!self.declined.is_empty() || !self.hellos.is_empty()).then_some(0);
         timers.set(Timer::Gone as usize, waits.into_iter().chain(answers).min());
@@ -1681,6 +1855,19 @@ impl Follower {
                 let len = emit(buf, &header, Kind::Ack, &body).expect("mtu holds an ACK");
                 return Some(Transmit { dest: leader, len });
             }
+        }
+        if let Some(probe) = self.probe.as_mut().filter(|probe| probe.due <= now) {
+            // Asked again at the pace of a NAK's first retry, until the
+            // leader answers (RETRANSMIT or UNRECOVERABLE).
+            let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
+            probe.due = now + retry_ns;
+            // A tail's NAK carries its token from the leader, a member's its cluster's shape.
+            let token = if self.observer { self.nak_token } else { self.header.token.get() };
+            let header = Header { token: token.into(), ..self.header };
+            let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
+            writer.push_range(&SeqRange::new(Seq(probe.seq), Seq(probe.seq + 1)));
+            (self.stats.naks_sent, self.stats.events_nakked) = (self.stats.naks_sent + 1, self.stats.events_nakked + 1);
+            return Some(Transmit { dest: leader, len: writer.finish() });
         }
         let (most, room) = self.nak_room();
         if self.window.waits_for_room() && 2 * room >= most {

@@ -366,9 +366,13 @@ impl Member {
             self.notices.push_back(MemberEvent::SteppedDown { epoch, by, newer, cause: StepDown::Superseded });
         }
         self.step_down(now);
+        let vouched = self.election.vouched_for(epoch, leader);
         self.election.follow(now, epoch);
         let Role::Follower(follower) = &mut self.role else { unreachable!("stepped down") };
         follower.join(epoch, leader);
+        if vouched {
+            follower.vouched();
+        }
         self.notices.push_back(MemberEvent::Following { epoch, leader });
     }
 

@@ -162,13 +162,7 @@ impl Durable for Member {
     fn refused(&self) -> Option<String> {
         let short = self.follower()?.short_leader()?;
         let leader = self.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
-        Some(format!(
-            "{leader} led epoch {} from a log that ends at seq {}, but this member knew seq {}..={} committed",
-            short.epoch,
-            short.log_end,
-            short.log_end.next(),
-            short.committed
-        ))
+        Some(format!("{leader} led epoch {} {short}", short.epoch))
     }
     fn journal_failed(&mut self, now: Nanos) -> &'static str {
         Member::journal_failed(self, now);
@@ -930,7 +924,7 @@ mod tests {
         stored.store(2);
         let kept = std::fs::read_to_string(dir.join("refused")).unwrap();
         assert!(
-            kept.contains("epoch 3 from a log that ends at seq 4, but this member knew seq 5..=10 committed"),
+            kept.contains("epoch 3 from a log that ends at seq 4, but this member knows seq 5..=10 committed"),
             "{kept}"
         );
         drop(stored);

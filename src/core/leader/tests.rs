@@ -1638,6 +1638,11 @@ fn an_ack_a_new_leader_needs_goes_though_an_older_commit_covers_it() {
     // Node 1's HEARTBEAT at `now`: it knows 1 committed.
     let heartbeat = |now: u64| heartbeat_from(&config, (1, Epoch(2)), (4, 1, now, 3));
     follower.handle_datagram(1_000, addr(21), &heartbeat(1_000));
+    // It asks for the leader's record at 3, the same as its own.
+    let probe = follower.poll_transmit(1_050, &mut buf).expect("its probe");
+    assert!(matches!(crate::wire::parse(&buf[..probe.len]).unwrap().frame, Frame::Nak(_)));
+    let answer = follower.probe_answer(1, Epoch(2), 1).expect("a probe asked");
+    follower.handle_datagram(1_060, addr(21), &answer);
     // Its first ACK to the new leader, lost.
     assert!(follower.poll_transmit(1_100, &mut buf).is_some());
     // The next HEARTBEAT says 1: the leader lacks the ACK of 3.

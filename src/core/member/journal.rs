@@ -87,6 +87,7 @@ impl Member {
             commit,
             delivered,
             tail: Vec::new(),
+            at_commit: None,
             commit_epoch: Epoch::ZERO,
             newest_epoch: Epoch::ZERO,
             last: first.prev(),
@@ -210,6 +211,9 @@ pub struct MemberResume {
     delivered: Clients,
     /// The records past the commit.
     tail: Vec<Vec<u8>>,
+    /// The record at the commit: what a leader of a newer epoch must hold
+    /// there before its log is taken (see [`Follower`]'s probe).
+    at_commit: Option<Vec<u8>>,
     /// The epoch the record at the commit was journaled in.
     commit_epoch: Epoch,
     /// The newest epoch any record was journaled in.
@@ -233,6 +237,9 @@ impl MemberResume {
         if seq <= self.commit {
             self.delivered.record(event.header.client(), event.header.request.get(), seq.get());
             self.commit_epoch = epoch;
+            if seq == self.commit {
+                self.at_commit = Some(event.record.to_vec());
+            }
         } else {
             self.tail.push(event.record.to_vec());
         }
@@ -249,6 +256,7 @@ impl MemberResume {
             commit,
             delivered,
             tail,
+            at_commit,
             commit_epoch,
             newest_epoch,
             last,
@@ -263,7 +271,7 @@ impl MemberResume {
             // It all fits in its window, or the claim would say more than it holds.
             (follower.seq_held() == last.max(commit)).then_some(follower)
         });
-        let follower = resumed.unwrap_or_else(|| {
+        let mut follower = resumed.unwrap_or_else(|| {
             // The epoch its claim names: a leader of that epoch holds the
             // commit it knew (its log is that leader's, or the one it was
             // joining when it stopped, once that showed its log reaches
@@ -281,6 +289,7 @@ impl MemberResume {
             }
             follower
         });
+        follower.keep_anchor(commit, at_commit);
         let mut member = Member::with_role(config, id, now, Role::Follower(Box::new(follower)), commit.next());
         (member.delivered, member.lost_end) = (Some(delivered), lost_end);
         // What it promised binds it whatever its log: with every member

@@ -588,6 +588,13 @@ fn resumed_from(claim: Option<JournalClaim>, seqs: impl IntoIterator<Item = u64>
     resume.finish()
 }
 
+/// The leader joined (node `from`, of `epoch`) answers the member's probe
+/// with the same record as its own at the last sequence it kept.
+fn probe_matched(member: &mut Member, now: Nanos, from: u16, epoch: u64) {
+    let answer = member.follower().unwrap().probe_answer(from, Epoch(epoch), 0).expect("a probe asked");
+    member.handle_datagram(now, addr(from), &answer);
+}
+
 /// A frame of `kind` from node `from` in `epoch`, with `body`.
 /// A HEARTBEAT body: the next sequence, the commit, where its leader's epoch started.
 fn heartbeat(seq_next: u64, commit: u64, epoch_start: u64) -> Heartbeat {
@@ -681,6 +688,7 @@ fn a_members_claim_is_not_whole_while_a_truncation_is_pending() {
     member.handle_datagram(MS, addr(2), &fence_reply(2, 3));
     let heartbeat = heartbeat(7, 6, 6);
     member.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &heartbeat));
+    probe_matched(&mut member, 2 * MS, 0, 4);
     assert_eq!(member.follower().unwrap().claim(), Claim { epoch: Epoch(4), seq: Seq(6) }, "leader 0's log");
     let pending = member.journal_claim().unwrap();
     assert_eq!((pending.epoch, pending.whole), (Epoch(4), false), "7..=10 of epoch 3 are still on disk");
@@ -1363,6 +1371,11 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
         } else {
             assert_eq!(short, None);
             assert!(events.iter().all(|e| !e.contains("LeaderRestarted")), "{events:?}");
+            // It asked for the leader's record at 10, and takes its log once
+            // that is the same as its own.
+            assert_eq!(sent, [Kind::Nak]);
+            probe_matched(&mut one, 2 * MS, 0, 3);
+            let sent: Vec<Kind> = drain(&mut one, 2 * MS).into_iter().map(|(kind, _)| kind).collect();
             // The commit its DATA said before the HEARTBEAT did not count;
             // said again, it delivers 11 and 12.
             assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
@@ -1396,6 +1409,118 @@ fn a_member_restarted_after_refusing_a_short_leader_refuses_it_again() {
     again.handle_datagram(4 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &short));
     assert_eq!(again.follower().unwrap().short_leader().map(|s| s.log_end), Some(Seq(4)));
     assert!(!again.may_vote());
+}
+
+/// The limit of the start check (helper 130's reading): member 1 knew 10
+/// committed in epoch 1 and was away while epoch 3 was elected on a log
+/// ending at 4, which numbered its own events from 5; back once epoch 5
+/// had started from that log at 12, past its commit, it took epoch 5's log
+/// after its own, and held two histories. It asks a newer leader for its
+/// record at the last sequence it keeps before taking anything, and
+/// refuses one that holds another event there; the same record, its log
+/// is taken. So does a member that stayed up (its record in its window).
+#[test]
+fn a_member_refuses_a_newer_leader_whose_log_holds_another_event_at_its_commit() {
+    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
+    let later = heartbeat(13, 12, 12);
+    let live = |record: &[u8]| {
+        let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+        one.handle_datagram(MS, addr(0), &data_frame(0, 1, 10, 1..=10, record));
+        one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+        while one.poll_event().is_some() {}
+        drain(&mut one, MS);
+        one
+    };
+    for (mut one, refused) in
+        [(resumed(whole, 10, 10), true), (resumed(whole, 10, 10), false), (live(b"old"), true), (live(b"new"), false)]
+    {
+        one.handle_datagram(2 * MS, addr(2), &fence_reply(2, 1));
+        one.handle_datagram(3 * MS, addr(2), &frame(Kind::Heartbeat, 2, 5, &later));
+        let sent = drain(&mut one, 3 * MS);
+        let naks: Vec<_> = sent.iter().filter(|(kind, _)| *kind == Kind::Nak).collect();
+        match naks.as_slice() {
+            [(_, nak)] => match crate::wire::parse(nak).unwrap().frame {
+                Frame::Nak(nak) => {
+                    let ranges: Vec<_> = nak.ranges.iter().map(|r| (r.first.get(), r.end.get())).collect();
+                    assert_eq!(ranges, [(10, 11)]);
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("one NAK for its record at 10: {other:?}"),
+        }
+        assert!(sent.iter().all(|(kind, _)| *kind != Kind::Ack));
+        assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(1), seq: Seq(10) }, "not yet taken");
+        if refused {
+            let mut answer = data_frame(2, 5, 12, 10..=10, b"new");
+            answer[3] = u8::from(Kind::Retransmit);
+            crate::wire::seal(&mut answer);
+            one.handle_datagram(4 * MS, addr(2), &answer);
+            one.handle_datagram(4 * MS, addr(2), &data_frame(2, 5, 12, 11..=12, b"new"));
+            let short = one.follower().unwrap().short_leader();
+            assert_eq!(short.map(|s| (s.epoch, s.differs_at, s.committed)), Some((Epoch(5), Some(Seq(10)), Seq(10))));
+            let said = short.unwrap().to_string();
+            assert!(said.contains("event at seq 10 is not this member"), "{said}");
+            let events: Vec<String> = std::iter::from_fn(|| one.poll_event().map(|e| format!("{e:?}"))).collect();
+            assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
+            assert!(events.last().is_some_and(|e| e.contains("LeaderRestarted")), "{events:?}");
+            assert!(drain(&mut one, 5 * MS).iter().all(|(kind, _)| *kind != Kind::Ack));
+            assert_eq!(one.follower().unwrap().seq_held(), Seq(10));
+            assert!(!one.may_vote());
+        } else {
+            probe_matched(&mut one, 4 * MS, 2, 5);
+            assert_eq!(one.follower().unwrap().short_leader(), None);
+            one.handle_datagram(4 * MS, addr(2), &data_frame(2, 5, 12, 11..=12, b"new"));
+            let delivered = std::iter::from_fn(|| one.poll_event().map(|e| format!("{e:?}")));
+            assert_eq!(delivered.filter(|e| e.contains("Deliver")).count(), 2);
+            assert!(drain(&mut one, 4 * MS).iter().any(|(kind, _)| *kind == Kind::Ack));
+            assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(5), seq: Seq(12) });
+        }
+    }
+}
+
+/// A member that voted for the leader it joins, whose claim named a log
+/// of the same epoch as its own, asks nothing of that log: both are
+/// prefixes of that epoch's leader's. One whose candidate claimed a log
+/// of a newer epoch asks for its record at its commit, as one that did
+/// not vote. (Every voter asking cost a round trip at each election, and
+/// a member stopped in it resumed on a claim that was not whole.)
+#[test]
+fn a_member_that_voted_for_a_leader_with_a_log_of_its_own_epoch_asks_nothing_of_it() {
+    for (candidate_log, asks) in [((1, 10), false), ((3, 12), true)] {
+        let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+        one.handle_datagram(MS, addr(0), &data_frame(0, 1, 10, 1..=10, b"old"));
+        one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+        while one.poll_event().is_some() {}
+        drain(&mut one, MS);
+        assert_eq!(answer(&mut one, 30 * MS, 2, &request(2, 4, candidate_log, false)), Some((4, true)));
+        drain(&mut one, 30 * MS);
+        let start = candidate_log.1;
+        one.handle_datagram(31 * MS, addr(2), &frame(Kind::Heartbeat, 2, 4, &heartbeat(start + 1, start, start)));
+        let sent: Vec<Kind> = drain(&mut one, 31 * MS).into_iter().map(|(kind, _)| kind).collect();
+        assert_eq!(sent.contains(&Kind::Nak), asks, "{sent:?}");
+        if !asks {
+            assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(4), seq: Seq(10) });
+            assert!(sent.contains(&Kind::Ack), "{sent:?}");
+        }
+    }
+}
+
+/// A newer leader whose record at the member's last kept sequence left its
+/// history (UNRECOVERABLE) is taken on where its log starts alone, and
+/// counted so.
+#[test]
+fn a_leader_that_no_longer_holds_the_record_asked_is_taken_on_its_start() {
+    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
+    let mut one = resumed(whole, 10, 10);
+    one.handle_datagram(2 * MS, addr(2), &fence_reply(2, 1));
+    one.handle_datagram(3 * MS, addr(2), &frame(Kind::Heartbeat, 2, 5, &heartbeat(13, 12, 12)));
+    assert!(drain(&mut one, 3 * MS).iter().any(|(kind, _)| *kind == Kind::Nak));
+    let lost = crate::wire::Unrecoverable { range: crate::wire::SeqRange::new(Seq(1), Seq(11)) };
+    one.handle_datagram(4 * MS, addr(2), &frame(Kind::Unrecoverable, 2, 5, &lost));
+    assert_eq!(one.follower().unwrap().stats().leaders_unchecked, 1);
+    one.handle_datagram(4 * MS, addr(2), &data_frame(2, 5, 12, 11..=12, b"new"));
+    assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(5), seq: Seq(12) });
+    assert_eq!(one.follower().unwrap().short_leader(), None);
 }
 
 /// Helper 129: with a claim that names the log it had until a new leader
@@ -1439,6 +1564,44 @@ fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
     let later = Heartbeat { epoch_start: 20.into(), seq_next: 21.into(), ..told };
     tail.handle_datagram(3 * MS, addr(1), &frame(Kind::Heartbeat, 1, 5, &later));
     assert_eq!((tail.epoch(), tail.commit()), (Epoch(3), Seq(10)));
+}
+
+/// The same for `seqcast tail --failover`: it printed 1..=10, told them
+/// committed in epoch 1, and hears epoch 5's leader, whose log starts at
+/// 12 but holds another event at 10: it takes nothing of that log. The
+/// same event there, it goes on with that leader's log.
+#[test]
+fn a_tail_refuses_a_newer_leader_whose_log_holds_another_event_at_its_commit() {
+    for (what, refused) in [(&b"new"[..], true), (&b"old"[..], false)] {
+        let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
+        tail.handle_datagram(MS, addr(0), &data_frame(0, 1, 10, 1..=10, b"old"));
+        tail.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+        while tail.poll_event().is_some() {}
+        tail.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 5, &heartbeat(13, 12, 12)));
+        let mut buf = vec![0; 1472];
+        let nak = tail.poll_transmit(2 * MS, &mut buf).expect("a NAK for its record at 10");
+        assert_eq!(nak.dest, crate::core::Dest::Unicast(addr(2)));
+        match crate::wire::parse(&buf[..nak.len]).unwrap().frame {
+            Frame::Nak(nak) => {
+                assert_eq!(nak.ranges.iter().map(|r| (r.first.get(), r.end.get())).collect::<Vec<_>>(), [(10, 11)])
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut answer = data_frame(2, 5, 12, 10..=10, what);
+        answer[3] = u8::from(Kind::Retransmit);
+        crate::wire::seal(&mut answer);
+        tail.handle_datagram(3 * MS, addr(2), &answer);
+        tail.handle_datagram(3 * MS, addr(2), &data_frame(2, 5, 12, 11..=12, b"new"));
+        let events: Vec<String> = std::iter::from_fn(|| tail.poll_event().map(|e| format!("{e:?}"))).collect();
+        if refused {
+            let short = tail.short_leader().map(|s| (s.epoch, s.differs_at, s.committed));
+            assert_eq!(short, Some((Epoch(5), Some(Seq(10)), Seq(10))));
+            assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
+        } else {
+            assert_eq!(tail.short_leader(), None);
+            assert_eq!(events.iter().filter(|e| e.contains("Deliver")).count(), 2, "{events:?}");
+        }
+    }
 }
 
 /// A DATA of `from` in `epoch` carrying `seqs` (payload `what`), saying
@@ -1556,7 +1719,9 @@ fn a_leader_joined_fills_nothing_below_the_commit_known_until_it_shows_its_log_r
     tail.handle_datagram(2 * MS, addr(2), &new_log);
     assert_eq!(delivered(&mut || tail.poll_event().map(|e| format!("{e:?}"))), 0, "nothing of epoch 3's log yet");
     tail.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 3, &short));
-    assert_eq!(tail.short_leader().map(|s| (s.epoch, s.log_end)), Some((Epoch(3), Seq(4))));
+    // Its DATA already held another event at 7, the last the tail kept.
+    let refused = tail.short_leader().map(|s| (s.epoch, s.log_end, s.differs_at));
+    assert_eq!(refused, Some((Epoch(3), Seq(6), Some(Seq(7)))));
     let events: Vec<String> = std::iter::from_fn(|| tail.poll_event().map(|e| format!("{e:?}"))).collect();
     assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
     assert_eq!(tail.seq_held(), Seq(7));
@@ -1571,7 +1736,8 @@ fn a_leader_joined_fills_nothing_below_the_commit_known_until_it_shows_its_log_r
     two.handle_datagram(2 * MS, addr(1), &frame(Kind::Heartbeat, 1, 3, &short));
     let events: Vec<String> = std::iter::from_fn(|| two.poll_event().map(|e| format!("{e:?}"))).collect();
     assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
-    assert_eq!(two.follower().unwrap().short_leader().map(|s| s.log_end), Some(Seq(4)));
+    // Its DATA already held another event at 7, the last this member kept.
+    assert_eq!(two.follower().unwrap().short_leader().map(|s| (s.log_end, s.differs_at)), Some((Seq(6), Some(Seq(7)))));
     assert_eq!(two.follower().unwrap().seq_held(), Seq(7));
 }
 
@@ -1643,6 +1809,7 @@ fn an_empty_members_vote_waits_for_what_its_leaders_had_sequenced() {
     // Leader 0, elected in epoch 4 on a log ending at 1.
     two.handle_datagram(4 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &hb(2, 1, 1)));
     drain(&mut two, 4 * MS);
+    probe_matched(&mut two, 4 * MS, 0, 4);
     assert_eq!(two.follower().unwrap().claim(), Claim { epoch: Epoch(4), seq: Seq(1) });
     assert!(two.may_vote(), "it holds all leader 0 had sequenced");
 }
