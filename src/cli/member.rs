@@ -614,10 +614,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             short.epoch,
             match journal.as_ref() {
                 Some(journal) => format!(
-                    "; its journal keeps every event up to seq {} (`seqcast journal dump`), those the cluster lost \
-                     among them, and a file {} beside them: this member does not start on that journal again. To \
-                     follow the cluster, move the journal aside and start the member with --rejoin",
-                    short.committed,
+                    "; its journal keeps every event it held, up to seq {} (`seqcast journal dump`), those the \
+                     cluster lost among them, and a file {} beside them: this member does not start on that journal \
+                     again. To follow the cluster, move the journal aside and start the member with --rejoin",
+                    member.follower().map_or(short.committed, |f| f.claim().seq.max(short.committed)),
                     journal.dir.join("refused").display()
                 ),
                 None => ". Without a journal, it held them in memory only: start it with --rejoin to follow the \

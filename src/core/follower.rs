@@ -1289,8 +1289,9 @@ impl Follower {
         if !self.config.journal {
             return None;
         }
-        if self.truncate_to.is_some() {
-            // Not before the records it replaces are dropped.
+        if self.truncate_to.is_some() || self.joined_unshown() {
+            // Not before the records it replaces are dropped; nor any of a
+            // leader joined before its log is shown (see `poll_truncate`).
             return None;
         }
         let held = self.window.held();
@@ -1587,12 +1588,29 @@ impl Follower {
     /// in the journal until the window holds as far again: the truncation
     /// and the records that replace them then go in one turn, and a crash
     /// before leaves its journal knowing what it knew.
+    ///
+    /// With failover, what it held past its commit on joining a leader of
+    /// a newer epoch stays too until that leader's log is shown to hold
+    /// what it knew committed (and for good once refused): the old log
+    /// stays whole on disk, as its claim names it, for the operator of a
+    /// member that refused it (its tail may hold events the cluster had
+    /// committed). Standing with that log again lets it go.
     pub fn poll_truncate(&mut self) -> Option<Seq> {
         if self.window.held() < self.truncate_after {
             return None;
         }
+        if self.joined_unshown() {
+            return None;
+        }
         self.truncate_after = 0;
         self.truncate_to.take().map(Seq)
+    }
+
+    /// It takes the log of a leader joined whose HEARTBEAT (and probe) has
+    /// not yet shown that log holds what it knew committed, or that was
+    /// refused, and it has not taken its own log back to stand with it.
+    fn joined_unshown(&self) -> bool {
+        self.unshown.is_some() && self.sync.as_ref().is_some_and(|sync| !sync.restored)
     }
 
     /// A follower of `config` that resumes its journal, which holds every

@@ -1337,8 +1337,9 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
         // won, and the members held two histories. Until the HEARTBEAT
         // shows the new log, the claim names the log it had.
         assert_eq!(one.journal_claim().map(|c| (c.epoch, c.whole)), Some((Epoch(1), false)));
-        // Its driver journals what it holds, 11 and 12 with it.
-        while one.poll_append().is_some() {}
+        // Nothing of the leader joined goes to its journal before that
+        // leader's log is shown (11 and 12 wait).
+        assert!(one.poll_append().is_none());
         let heartbeat = heartbeat(12, 5, epoch_start);
         one.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat));
         let mut events = Vec::new();
@@ -1357,7 +1358,8 @@ fn a_member_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_knows() {
             assert!(!one.may_vote());
             assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(1), seq: Seq(10) }, "its own log");
             assert!(events.iter().all(|e| !e.contains("Deliver")), "{events:?}");
-            assert_eq!((one.follower().unwrap().commit(), one.poll_truncate()), (Seq(10), Some(Seq(10))));
+            assert_eq!((one.follower().unwrap().commit(), one.poll_truncate()), (Seq(10), None));
+            assert!(one.poll_append().is_none());
             assert_eq!(answer(&mut one, 30 * MS, 2, &request(2, 4, (3, 20), true)), Some((4, false)));
             let data = data_of_leader(&Config { leader: NodeId(0), epoch: Epoch(3), ..auto() });
             one.handle_datagram(31 * MS, addr(0), &data);
@@ -1431,9 +1433,11 @@ fn a_member_refuses_a_newer_leader_whose_log_holds_another_event_at_its_commit()
         drain(&mut one, MS);
         one
     };
+    // Resumed, its journal holds 11 and 12 past its commit.
     for (mut one, refused) in
-        [(resumed(whole, 10, 10), true), (resumed(whole, 10, 10), false), (live(b"old"), true), (live(b"new"), false)]
+        [(resumed(whole, 12, 10), true), (resumed(whole, 12, 10), false), (live(b"old"), true), (live(b"new"), false)]
     {
+        let journaled = one.config.journal;
         one.handle_datagram(2 * MS, addr(2), &fence_reply(2, 1));
         one.handle_datagram(3 * MS, addr(2), &frame(Kind::Heartbeat, 2, 5, &later));
         let sent = drain(&mut one, 3 * MS);
@@ -1449,7 +1453,10 @@ fn a_member_refuses_a_newer_leader_whose_log_holds_another_event_at_its_commit()
             other => panic!("one NAK for its record at 10: {other:?}"),
         }
         assert!(sent.iter().all(|(kind, _)| *kind != Kind::Ack));
-        assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(1), seq: Seq(10) }, "not yet taken");
+        let claim = if journaled { Seq(12) } else { Seq(10) };
+        assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(1), seq: claim }, "not yet taken");
+        // Its old log stays whole on disk until the new one is shown.
+        assert_eq!(one.poll_truncate(), None);
         if refused {
             let mut answer = data_frame(2, 5, 12, 10..=10, b"new");
             answer[3] = u8::from(Kind::Retransmit);
@@ -1466,10 +1473,16 @@ fn a_member_refuses_a_newer_leader_whose_log_holds_another_event_at_its_commit()
             assert!(drain(&mut one, 5 * MS).iter().all(|(kind, _)| *kind != Kind::Ack));
             assert_eq!(one.follower().unwrap().seq_held(), Seq(10));
             assert!(!one.may_vote());
+            // Its journal keeps its own 11 and 12, and takes none of that log.
+            assert_eq!((one.poll_truncate(), one.poll_append().is_none()), (None, true));
         } else {
             probe_matched(&mut one, 4 * MS, 2, 5);
             assert_eq!(one.follower().unwrap().short_leader(), None);
             one.handle_datagram(4 * MS, addr(2), &data_frame(2, 5, 12, 11..=12, b"new"));
+            // Its own 11 and 12 go, and that leader's take their place.
+            assert_eq!(one.poll_truncate(), journaled.then_some(Seq(10)));
+            let appended = std::iter::from_fn(|| one.poll_append().map(|a| a.event.header.seq.get()));
+            assert_eq!(appended.collect::<Vec<_>>(), if journaled { vec![11, 12] } else { vec![] });
             let delivered = std::iter::from_fn(|| one.poll_event().map(|e| format!("{e:?}")));
             assert_eq!(delivered.filter(|e| e.contains("Deliver")).count(), 2);
             assert!(drain(&mut one, 4 * MS).iter().any(|(kind, _)| *kind == Kind::Ack));
