@@ -452,13 +452,6 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             too_long.set(too_long.get().or(member.follower().and_then(|f| f.too_long())));
             let asked = member.follower().is_some_and(|f| f.stats().events_asked_of_members > 0);
             lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned, asked);
-            if let Some(n) = member.follower().map(|f| f.stats().leaders_unchecked).filter(|&n| n > 0) {
-        eprintln!(
-            "note: took the log of {n} newer leader(s) on where it starts alone, without comparing its event at the \
-             last sequence this member kept with its own: that leader no longer held it (retention, or a ring \
-             without a journal), or this member did not (a commit file past its journal's records)"
-        );
-    }
     let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
             reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
             match member.leader() {
@@ -588,6 +581,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             "history: answered {} NAKs of others whose leader no longer had what they asked, serving {} events; \
              asked others for {} such events, took {}",
             s.naks_served, s.events_served, s.events_asked_of_members, s.events_from_members
+        );
+    }
+    if let Some(n) = member.follower().map(|f| f.stats().leaders_unchecked).filter(|&n| n > 0) {
+        eprintln!(
+            "note: took the log of {n} newer leader(s) on where it starts alone, without comparing its event at the \
+             last sequence this member kept with its own: that leader no longer held it (retention, or a ring \
+             without a journal), or this member did not (a commit file past its journal's records)"
         );
     }
     let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));

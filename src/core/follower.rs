@@ -1289,12 +1289,14 @@ impl Follower {
         if !self.config.journal {
             return None;
         }
-        if self.truncate_to.is_some() || self.joined_unshown() {
-            // Not before the records it replaces are dropped; nor any of a
-            // leader joined before its log is shown (see `poll_truncate`).
+        if self.truncate_to.is_some() {
+            // Not before the records it replaces are dropped.
             return None;
         }
         let held = self.window.held();
+        // Nothing of a leader joined before its log is shown (see
+        // `poll_truncate`): only its own log, up to the commit it knew then.
+        let held = if self.joined_unshown() { held.min(self.sync_old_first() - 1) } else { held };
         while self.appended < held && self.window.kept(self.appended + 1).is_none() {
             self.appended += 1;
         }

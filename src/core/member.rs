@@ -366,7 +366,10 @@ impl Member {
             self.notices.push_back(MemberEvent::SteppedDown { epoch, by, newer, cause: StepDown::Superseded });
         }
         self.step_down(now);
-        let vouched = self.election.vouched_for(epoch, leader);
+        // Not one still taking an earlier leader's log: it claims its old
+        // log, while what it holds up to its commit may be that leader's.
+        let syncing = matches!(&self.role, Role::Follower(f) if f.syncing());
+        let vouched = !syncing && self.election.vouched_for(epoch, leader);
         self.election.follow(now, epoch);
         let Role::Follower(follower) = &mut self.role else { unreachable!("stepped down") };
         follower.join(epoch, leader);

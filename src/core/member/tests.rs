@@ -1518,6 +1518,47 @@ fn a_member_that_voted_for_a_leader_with_a_log_of_its_own_epoch_asks_nothing_of_
     }
 }
 
+/// Helper 133: a voter still taking an earlier leader's log claims its old
+/// log, while what it holds up to its commit may be that leader's: its
+/// vote for a candidate claiming a log of its old log's epoch vouches for
+/// nothing, and it asks the winner for its record as one that did not vote.
+#[test]
+fn a_member_that_voted_while_syncing_still_asks_the_leader_it_joins() {
+    let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+    one.handle_datagram(MS, addr(0), &data_frame(0, 1, 10, 1..=10, b"old"));
+    one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+    while one.poll_event().is_some() {}
+    drain(&mut one, MS);
+    // Node 2 leads epoch 2 from a log ending at 12; node 1 holds 10 of it.
+    one.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 2, &heartbeat(13, 10, 12)));
+    drain(&mut one, 2 * MS);
+    probe_matched(&mut one, 2 * MS, 2, 2);
+    assert!(one.follower().unwrap().syncing());
+    assert_eq!(one.follower().unwrap().claim(), Claim { epoch: Epoch(1), seq: Seq(10) });
+    // Node 2 falls silent; node 0 stands claiming epoch 1's log to 12.
+    assert_eq!(answer(&mut one, 40 * MS, 0, &request(0, 3, (1, 12), false)), Some((3, true)));
+    drain(&mut one, 40 * MS);
+    one.handle_datagram(41 * MS, addr(0), &frame(Kind::Heartbeat, 0, 3, &heartbeat(13, 10, 12)));
+    let sent: Vec<Kind> = drain(&mut one, 41 * MS).into_iter().map(|(kind, _)| kind).collect();
+    assert!(sent.contains(&Kind::Nak), "{sent:?}");
+}
+
+/// Helper 133: what a member held of its own log up to its commit, but had
+/// not yet handed to its journal when it joined a newer leader (it came in
+/// the same turn), goes to the journal while that leader's log is not yet
+/// shown; nothing past it does.
+#[test]
+fn a_member_journals_its_own_log_up_to_its_commit_while_a_leader_joined_is_unshown() {
+    let mut one = Member::new(Config { journal: true, ..auto() }, NodeId(1), 0).unwrap();
+    one.handle_datagram(MS, addr(0), &data_frame(0, 1, 10, 1..=10, b"old"));
+    one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(11, 10, 0)));
+    one.handle_datagram(30 * MS, addr(2), &frame(Kind::Heartbeat, 2, 5, &heartbeat(13, 12, 12)));
+    one.handle_datagram(30 * MS, addr(2), &data_frame(2, 5, 12, 11..=12, b"new"));
+    assert!(one.follower().unwrap().syncing());
+    let appended = std::iter::from_fn(|| one.poll_append().map(|a| a.event.header.seq.get()));
+    assert_eq!(appended.collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+}
+
 /// A newer leader whose record at the member's last kept sequence left its
 /// history (UNRECOVERABLE) is taken on where its log starts alone, and
 /// counted so.
