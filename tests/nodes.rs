@@ -1440,6 +1440,43 @@ fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The start check's blind spot, closed: member 0 is down while members 1
+/// and 2, their journals wiped, elect one of them on an empty log and go
+/// on past member 0's commit, and a later epoch starts from that log. Back
+/// on its journal, member 0 finds the new leader's log starting past its
+/// commit, but holding another event there: it takes nothing of it, says
+/// so, and exits 3 (it took that log after its own before).
+#[test]
+fn a_member_back_after_a_short_leader_and_a_later_one_stops_with_exit_3() {
+    let (dir, conf, journal) = journaled_member_cluster(62);
+    let member = |id: u16| start_member(&dir, id, &["--journal", journal.as_str()]);
+    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    failover_load(&conf, 500, 1000);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    for id in [1, 2] {
+        std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
+    }
+    let mut wiped: Vec<common::Proc> = (1..3).map(member).collect();
+    failover_load(&conf, 700, 2000);
+    // A later epoch, from their log of 700: its leader stopped and started
+    // again, the two elect anew.
+    let leader = wait_elected(&wiped).expect("one of them leads");
+    assert_eq!(wiped[leader].stop(), 0, "{:?}", wiped[leader].output());
+    wiped[leader] = member(1 + leader as u16);
+    failover_load(&conf, 10, 1000);
+    let mut zero = member(0);
+    assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
+    let said = zero.line("error: ");
+    assert!(said.contains("is not this member's (the two histories part there or before)"), "{said}");
+    assert!(Path::new(&journal).join("node-0").join("refused").exists());
+    for node in &mut wiped {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A journaled cluster grown from 3 members to 5 as docs/OPERATIONS.md
 /// says: every member stopped, the new file everywhere, those that ran
 /// before started once with --reshape, the new ones with --rejoin. It keeps
