@@ -1410,15 +1410,14 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Two members whose journals were wiped (a lost disk, a mistaken cleanup)
-/// elect one of them on an empty log: committed events are gone from the
-/// cluster's log. The third, back on its journal, knows them committed,
-/// takes nothing of that leader, says why, and exits 3.
-#[test]
-fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
-    let (dir, conf, journal) = journaled_member_cluster(51);
-    let member = |id: u16| start_member(&dir, id, &["--journal", journal.as_str()]);
-    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+/// A journaled cluster of 3 whose members committed 500 events and were
+/// stopped, then members 1 and 2 wiped (a lost disk, a mistaken cleanup)
+/// and started again without --rejoin: they elect one of them on an empty
+/// log. Returns its directory, cluster file, journal directory, and
+/// members 1 and 2 running.
+fn two_members_wiped(tag: u8) -> (PathBuf, String, String, Vec<common::Proc>) {
+    let (dir, conf, journal) = journaled_member_cluster(tag);
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
     failover_load(&conf, 500, 1000);
     for node in &mut members {
         assert_eq!(node.stop(), 0, "{:?}", node.output());
@@ -1426,11 +1425,28 @@ fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
     for id in [1, 2] {
         std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
     }
-    let mut wiped: Vec<common::Proc> = (1..3).map(member).collect();
-    failover_load(&conf, 10, 1000);
-    let mut zero = member(0);
+    let wiped = (1..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    (dir, conf, journal, wiped)
+}
+
+/// Member 0 of [`two_members_wiped`]'s cluster, started on its journal,
+/// exits 3: its error line.
+fn member_0_refuses(dir: &Path, journal: &str) -> String {
+    let mut zero = start_member(dir, 0, &["--journal", journal]);
     assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
-    let said = zero.line("error: ");
+    assert!(Path::new(journal).join("node-0").join("refused").exists());
+    zero.line("error: ")
+}
+
+/// Two members whose journals were wiped elect one of them on an empty
+/// log: committed events are gone from the cluster's log. The third, back
+/// on its journal, knows them committed, takes nothing of that leader,
+/// says why, and exits 3.
+#[test]
+fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
+    let (dir, conf, journal, mut wiped) = two_members_wiped(51);
+    failover_load(&conf, 10, 1000);
+    let said = member_0_refuses(&dir, &journal);
     // (All 500 if it still led when stopped; a follower may have heard of
     // the last commits only in HEARTBEATs that came after.)
     assert!(said.contains("from a log that ends at seq 0, but this member knows seq 1..="), "{said}");
@@ -1448,29 +1464,16 @@ fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
 /// so, and exits 3 (it took that log after its own before).
 #[test]
 fn a_member_back_after_a_short_leader_and_a_later_one_stops_with_exit_3() {
-    let (dir, conf, journal) = journaled_member_cluster(62);
-    let member = |id: u16| start_member(&dir, id, &["--journal", journal.as_str()]);
-    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
-    failover_load(&conf, 500, 1000);
-    for node in &mut members {
-        assert_eq!(node.stop(), 0, "{:?}", node.output());
-    }
-    for id in [1, 2] {
-        std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
-    }
-    let mut wiped: Vec<common::Proc> = (1..3).map(member).collect();
+    let (dir, conf, journal, mut wiped) = two_members_wiped(62);
     failover_load(&conf, 700, 2000);
     // A later epoch, from their log of 700: its leader stopped and started
     // again, the two elect anew.
     let leader = wait_elected(&wiped).expect("one of them leads");
     assert_eq!(wiped[leader].stop(), 0, "{:?}", wiped[leader].output());
-    wiped[leader] = member(1 + leader as u16);
+    wiped[leader] = start_member(&dir, 1 + leader as u16, &["--journal", &journal]);
     failover_load(&conf, 10, 1000);
-    let mut zero = member(0);
-    assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
-    let said = zero.line("error: ");
+    let said = member_0_refuses(&dir, &journal);
     assert!(said.contains("is not this member's (the two histories part there or before)"), "{said}");
-    assert!(Path::new(&journal).join("node-0").join("refused").exists());
     for node in &mut wiped {
         node.stop();
     }
