@@ -37,6 +37,32 @@ fn deliveries(follower: &mut Follower) -> Vec<String> {
     .collect()
 }
 
+/// `follower` and `leader` trade datagrams from `now` until neither has
+/// more to say (a NAK and its repair: a follower asks a restarted
+/// sequencer for its record at its own commit before it takes its log),
+/// 10 ms apart; returns when they stopped.
+fn converse(follower: &mut Follower, leader: &mut Leader, mut now: u64) -> u64 {
+    let mut buf = vec![0; 2048];
+    for _ in 0..20 {
+        let mut said = false;
+        while let Some(t) = follower.poll_transmit(now, &mut buf) {
+            leader.handle_datagram(now, addr(FOLLOWER), &buf[..t.len]);
+            said = true;
+        }
+        for (dest, bytes) in leader_out(leader, now) {
+            if dest == Dest::Group || dest == Dest::Unicast(addr(FOLLOWER)) {
+                follower.handle_datagram(now, addr(LEADER), &bytes);
+                said = true;
+            }
+        }
+        if !said {
+            break;
+        }
+        now += 10_000_000;
+    }
+    now
+}
+
 /// A client submits `payload` to `leader`, the leader multicasts to `follower`.
 fn submit_and_deliver(client: &mut Client, leader: &mut Leader, follower: &mut Follower, payload: &[u8], now: u64) {
     let mut buf = vec![0; 2048];
@@ -147,14 +173,17 @@ fn resumed_at_3_of_epoch_5() -> Follower {
 
 /// Without failover, with journals: a leader that committed 1..=3 and a
 /// journaled follower that knows it.
-fn journaled_cluster_at_3() -> (Follower, Config) {
+fn journaled_cluster_at_3() -> (Follower, Config, Vec<Vec<u8>>) {
     let mut leader = Leader::new(journaled(5), 0).unwrap();
     let mut follower = Follower::new(journaled(0), NodeId(1), 0).unwrap();
     let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
+    let mut journal = Vec::new();
     for (i, payload) in [b"a", b"b", b"c"].iter().enumerate() {
         let now = 10 * (i as u64 + 1);
         submit_and_deliver(&mut client, &mut leader, &mut follower, *payload, now);
-        let seq = leader.poll_append().unwrap().event.header.seq();
+        let append = leader.poll_append().unwrap();
+        journal.push(append.event.record.to_vec());
+        let seq = append.event.header.seq();
         leader.handle_durable(seq);
     }
     // The commit of 3 reaches the follower (a HEARTBEAT once idle).
@@ -162,7 +191,7 @@ fn journaled_cluster_at_3() -> (Follower, Config) {
         follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
     }
     assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]", "3 [99]"]);
-    (follower, journaled(6))
+    (follower, journaled(6), journal)
 }
 
 /// A sequencer restarted without its journal (or with its end damaged)
@@ -175,7 +204,7 @@ fn journaled_cluster_at_3() -> (Follower, Config) {
 /// once.
 #[test]
 fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
-    let (mut follower, journaled) = journaled_cluster_at_3();
+    let (mut follower, journaled, _) = journaled_cluster_at_3();
     let mut restarted = Leader::new(journaled.clone(), 20_000_000_000).unwrap();
     // Its DATA, of new events 1..=4, reaches past 3 but proves nothing: a
     // log grown long enough is not the same log. Nothing taken.
@@ -206,25 +235,54 @@ fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
     assert_eq!(follower.poll_transmit(40_000_000_000, &mut buf), None);
 }
 
+/// A sequencer restarted on another log that starts past what a journaled
+/// follower knows committed (one begun without its journal, refused then,
+/// and grown since; or another node's journal): where the log starts
+/// passes, but its record at the follower's commit is another event. The
+/// follower asks for that record before it takes the log, refuses it,
+/// and takes nothing (it took that log after its own before).
+#[test]
+fn a_journaled_follower_refuses_a_sequencer_resumed_on_another_log_past_its_commit() {
+    let (mut follower, journaled, _) = journaled_cluster_at_3();
+    let mut resume = Leader::resume(journaled, 20_000_000_000, Seq(1)).unwrap();
+    let mut other = Leader::new(Config { journal: true, ..config(5) }, 0).unwrap();
+    let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(9), addr(LEADER)).unwrap();
+    let mut buf = vec![0; 2048];
+    for payload in [b"v", b"w", b"x", b"y", b"z"] {
+        client.submit(payload).unwrap();
+        let submit = client.poll_transmit(1, &mut buf).unwrap();
+        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    }
+    while let Some(append) = other.poll_append() {
+        assert!(resume.push(append.event));
+    }
+    let mut resumed = resume.finish(Seq(5));
+    for (dest, bytes) in leader_out(&mut resumed, 20_000_000_000) {
+        if dest == Dest::Group {
+            follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
+        }
+    }
+    converse(&mut follower, &mut resumed, 20_000_000_000);
+    let short = follower.short_leader().map(|s| (s.epoch, s.differs_at, s.committed));
+    assert_eq!(short, Some((Epoch(6), Some(Seq(3)), Seq(3))));
+    assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
+    let said = deliveries(&mut follower);
+    assert!(said.len() == 1 && said[0].starts_with("restarted"), "{said:?}");
+}
+
 /// The same follower takes the log of a sequencer that resumed its journal.
 #[test]
 fn a_journaled_follower_follows_a_sequencer_that_resumed_its_journal() {
-    let (mut follower, journaled) = journaled_cluster_at_3();
+    let (mut follower, journaled, journal) = journaled_cluster_at_3();
     let mut resume = Leader::resume(journaled, 20_000_000_000, Seq(1)).unwrap();
-    let mut old = Leader::new(Config { journal: true, ..config(5) }, 0).unwrap();
-    let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(9), addr(LEADER)).unwrap();
-    let mut buf = vec![0; 2048];
-    for payload in [b"a", b"b", b"c"] {
-        client.submit(payload).unwrap();
-        let submit = client.poll_transmit(1, &mut buf).unwrap();
-        old.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
-    }
-    while let Some(append) = old.poll_append() {
-        assert!(resume.push(append.event));
+    for record in &journal {
+        assert!(resume.push(seqcast::wire::EventRef::split(record).unwrap().0));
     }
     let mut resumed = resume.finish(Seq(3));
     let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(10), addr(LEADER)).unwrap();
     submit_and_deliver(&mut client, &mut resumed, &mut follower, b"d", 20_000_000_000);
+    // Its record at 3 asked and found the same: followed.
+    converse(&mut follower, &mut resumed, 20_000_000_000);
     assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None), "its DATA of 4 reaches 3");
     let seq = resumed.poll_append().unwrap().event.header.seq();
     resumed.handle_durable(seq);
@@ -423,6 +481,7 @@ fn what_a_follower_inferred_stays_committed_under_a_leader_that_tells() {
             follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
         }
     }
+    converse(&mut follower, &mut resumed, 20_000_000_000);
     assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
     assert_eq!(follower.commit(), Seq(2), "what it delivered stays committed");
     assert_eq!(deliveries(&mut follower), Vec::<String>::new());

@@ -1314,7 +1314,16 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
     if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
-        if last >= short.committed {
+        if let Some(at) = short.differs_at {
+            eprintln!(
+                "error: the sequencer restarted in epoch {epoch} from a log whose event at seq {at} is not this \
+                 follower's, though this follower knows seq 1..={} committed: it resumed another log than the one \
+                 this follower took (a journal begun without the old one, refused before and grown since, or another \
+                 node's). This follower took nothing of its log and stops, its journal untouched. Start the \
+                 sequencer again on its own journal; to begin a new log instead, move every node's journal aside",
+                short.committed
+            );
+        } else if last >= short.committed {
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, without seq {}..={needed} \
                  that this follower delivered on receipt (--deliver receive): they never committed (the sequencer \

@@ -142,6 +142,9 @@ struct Probe {
     /// The leader's HEARTBEAT that showed its log reaches what it must,
     /// once one did: taken once the record is the same.
     heard: Option<Heartbeat>,
+    /// Without failover: the epoch of the sequencer that restarted and
+    /// where it sent from, not yet followed (`None`: a leader joined).
+    resumed: Option<(Epoch, SocketAddr)>,
 }
 
 /// Counters of every protocol path the follower runs.
@@ -722,8 +725,9 @@ impl Follower {
     }
 
     /// The record of its resumed journal at `commit`, if it holds it:
-    /// compared with a newer leader's there before that log is taken.
-    pub(super) fn keep_anchor(&mut self, commit: Seq, record: Option<Vec<u8>>) {
+    /// compared with a newer leader's (or a restarted sequencer's) there
+    /// before that log is taken (DESIGN §8).
+    pub fn keep_anchor(&mut self, commit: Seq, record: Option<Vec<u8>>) {
         self.anchor = record.map(|record| (commit.get(), record));
     }
 
@@ -741,17 +745,78 @@ impl Follower {
             (probe.due, probe.heard) = (0, None);
             return;
         }
+        self.probe = self.probe_of(seq, None);
+    }
+
+    /// A probe of its record at `seq` (see [`Probe`]), if it has one to
+    /// compare; if not (a journal whose commit file says more than its
+    /// records), counted: the log is taken on where it starts alone.
+    fn probe_of(&mut self, seq: u64, resumed: Option<(Epoch, SocketAddr)>) -> Option<Probe> {
         let kept = self.window.kept(seq).map(|slot| EventRef::split(slot).expect("a kept record parses").0.record);
         let anchor = self.anchor.as_ref().filter(|(at, _)| *at == seq).map(|(_, record)| record.as_slice());
-        self.probe = match kept.or(anchor) {
-            Some(record) if seq > 0 => Some(Probe { seq, record: record.to_vec(), due: 0, heard: None }),
+        match kept.or(anchor) {
+            Some(record) if seq > 0 => Some(Probe { seq, record: record.to_vec(), due: 0, heard: None, resumed }),
             _ => {
-                // Nothing kept to compare (a journal whose commit file says
-                // more than its records): where the log starts alone.
                 self.stats.leaders_unchecked += u64::from(seq > 0);
                 None
             }
+        }
+    }
+
+    /// Without failover: a sequencer restarted in `epoch` (from `from`)
+    /// whose HEARTBEAT showed its log starts past what this follower must
+    /// hold is not followed before its record at the last sequence this
+    /// follower keeps is shown to be this follower's own (a sequencer
+    /// refused for a short start, restarted later on the log it began
+    /// then, starts past it too). True while that waits.
+    fn probe_resumed(&mut self, epoch: Epoch, heartbeat: Heartbeat, from: SocketAddr) -> bool {
+        if self.observer {
+            return false;
+        }
+        if let Some(probe) = self.probe.as_mut().filter(|p| p.resumed.is_some_and(|(e, _)| e == epoch)) {
+            probe.heard = Some(heartbeat);
+            return true;
+        }
+        let keep = self.window.held().min(self.commit.max(self.window.base() - 1));
+        self.probe = self.probe_of(keep, Some((epoch, from)));
+        match self.probe.as_mut() {
+            Some(probe) => {
+                probe.heard = Some(heartbeat);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A frame of the sequencer asked (see [`probe_resumed`](Self::probe_resumed)):
+    /// `Some(true)` once its record is this follower's (or it no longer
+    /// holds it): followed from now on; `Some(false)`: another, refused for
+    /// good; `None`: no answer in it.
+    fn resumed_answer(&mut self, epoch: Epoch, frame: &Frame<'_>, needed: u64) -> Option<bool> {
+        let probe = self.probe.as_ref().filter(|p| p.resumed.is_some_and(|(e, _)| e == epoch))?;
+        let seq = probe.seq;
+        let same = match frame {
+            Frame::Retransmit(batch) => {
+                let record = batch.events.clone().find(|event| event.header.seq.get() == seq)?.record;
+                record == probe.record
+            }
+            Frame::Unrecoverable(lost) if (lost.range.first.get()..lost.range.end.get()).contains(&seq) => {
+                self.stats.leaders_unchecked += 1;
+                true
+            }
+            _ => return None,
         };
+        let probe = self.probe.take()?;
+        if same {
+            let start = probe.heard.map(|heartbeat| heartbeat.epoch_start.get());
+            self.follow_resumed(epoch, start);
+            return Some(true);
+        }
+        let committed = Seq(self.known_commit());
+        let (log_end, needed, differs_at) = (Seq(seq - 1), Seq(needed), Some(Seq(seq)));
+        self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed, differs_at });
+        self.epoch_new = Some(epoch);
+        Some(false)
     }
 
     /// The leader joined sent its record at the probe's sequence: the
@@ -1093,7 +1158,7 @@ impl Follower {
             }
             return;
         }
-        if !self.same_epoch(datagram.header.epoch(), &datagram.frame) {
+        if !self.same_epoch(datagram.header.epoch(), &datagram.frame, from) {
             self.rejects.wrong_epoch += 1;
             return;
         }
@@ -1356,7 +1421,7 @@ impl Follower {
     /// journal and no failover a newer one is followed once a HEARTBEAT
     /// (`frame`) shows its leader started it from a log reaching what this
     /// follower knows committed or delivered.
-    fn same_epoch(&mut self, epoch: Epoch, frame: &Frame<'_>) -> bool {
+    fn same_epoch(&mut self, epoch: Epoch, frame: &Frame<'_>, from: SocketAddr) -> bool {
         let mine = self.epoch();
         if epoch == mine && mine != Epoch::ZERO {
             // A leader refused as short (with failover, in the epoch joined).
@@ -1404,7 +1469,10 @@ impl Follower {
                 // its log would drop committed events from this journal and
                 // give their sequences to others. How long its log has
                 // grown since proves nothing, so nothing but a HEARTBEAT
-                // does.
+                // does (and the record asked of it after, see `probe_resumed`).
+                if let Some(follows) = self.resumed_answer(epoch, frame, needed) {
+                    return follows;
+                }
                 let Frame::Heartbeat(heartbeat) = frame else { return false };
                 let start = heartbeat.epoch_start.get();
                 shown_start = Some(start);
@@ -1414,6 +1482,9 @@ impl Follower {
                     let (log_end, needed, committed) = (Seq(start), Seq(needed), Seq(known));
                     self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed, differs_at: None });
                     self.epoch_new = Some(epoch);
+                    return false;
+                }
+                if self.probe_resumed(epoch, **heartbeat, from) {
                     return false;
                 }
             }
@@ -1802,12 +1873,16 @@ impl Follower {
         if !self.redirects.is_empty() {
             return Some(0);
         }
-        // With no leader heard yet there is nobody to ACK or NAK.
-        self.leader_addr?;
+        // A probe of a restarted sequencer not yet followed goes where it
+        // sent from; with no leader heard yet there is nobody else to ACK or NAK.
+        let probe = self.probe.as_ref().map(|p| p.due);
+        if self.leader_addr.is_none() {
+            return probe;
+        }
         let mut timers = TimerTable::<3>::new();
         timers.set(Timer::Ack as usize, self.ack_timer());
         let nak = self.window.nak_due().map(|due| due.max(self.nak_paced_until()));
-        timers.set(Timer::Nak as usize, nak.into_iter().chain(self.probe.as_ref().map(|p| p.due)).min());
+        timers.set(Timer::Nak as usize, nak.into_iter().chain(probe).min());
         let waits = self.gone.iter().filter_map(|g| self.gone_deadline(g)).min();
         let answers = (!self.declined.is_empty() || !self.hellos.is_empty()).then_some(0);
         timers.set(Timer::Gone as usize, waits.into_iter().chain(answers).min());
@@ -1848,6 +1923,23 @@ impl Follower {
             let len = emit(buf, &header, Kind::Busy, &body).expect("mtu holds a BUSY");
             return Some(Transmit { dest: Dest::Unicast(addr), len });
         }
+        if let Some(probe) = self.probe.as_mut().filter(|probe| probe.due <= now)
+            && let Some(to) = probe.resumed.map(|(_, from)| from).or(self.leader_addr)
+        {
+            // Asked again at the pace of a NAK's first retry, until the
+            // leader answers (RETRANSMIT or UNRECOVERABLE); a restarted
+            // sequencer not yet followed, in its epoch, where it sent from.
+            let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
+            probe.due = now + retry_ns;
+            // A tail's NAK carries its token from the leader, a member's its cluster's shape.
+            let token = if self.observer { self.nak_token } else { self.header.token.get() };
+            let epoch = probe.resumed.map_or(self.header.epoch, |(epoch, _)| epoch.get().into());
+            let header = Header { token: token.into(), epoch, ..self.header };
+            let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
+            writer.push_range(&SeqRange::new(Seq(probe.seq), Seq(probe.seq + 1)));
+            (self.stats.naks_sent, self.stats.events_nakked) = (self.stats.naks_sent + 1, self.stats.events_nakked + 1);
+            return Some(Transmit { dest: Dest::Unicast(to), len: writer.finish() });
+        }
         let leader = Dest::Unicast(self.leader_addr?);
         let held = self.seq_acked();
         let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
@@ -1875,19 +1967,6 @@ impl Follower {
                 let len = emit(buf, &header, Kind::Ack, &body).expect("mtu holds an ACK");
                 return Some(Transmit { dest: leader, len });
             }
-        }
-        if let Some(probe) = self.probe.as_mut().filter(|probe| probe.due <= now) {
-            // Asked again at the pace of a NAK's first retry, until the
-            // leader answers (RETRANSMIT or UNRECOVERABLE).
-            let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
-            probe.due = now + retry_ns;
-            // A tail's NAK carries its token from the leader, a member's its cluster's shape.
-            let token = if self.observer { self.nak_token } else { self.header.token.get() };
-            let header = Header { token: token.into(), ..self.header };
-            let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
-            writer.push_range(&SeqRange::new(Seq(probe.seq), Seq(probe.seq + 1)));
-            (self.stats.naks_sent, self.stats.events_nakked) = (self.stats.naks_sent + 1, self.stats.events_nakked + 1);
-            return Some(Transmit { dest: leader, len: writer.finish() });
         }
         let (most, room) = self.nak_room();
         if self.window.waits_for_room() && 2 * room >= most {

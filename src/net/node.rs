@@ -503,6 +503,15 @@ impl FollowerNode {
                 if let Some((_, last)) = recovery.range {
                     follower.keep_journal_tail(last);
                 }
+                // Compared with a restarted sequencer's before its log is
+                // taken (DESIGN §8).
+                let mut at_commit = None;
+                journal
+                    .read(recovery.commit, recovery.commit.next(), 1, |entry| {
+                        at_commit = (entry.event.header.seq() == recovery.commit).then(|| entry.event.record.to_vec());
+                    })
+                    .map_err(NetError::Journal)?;
+                follower.keep_anchor(recovery.commit, at_commit);
                 // Committed past its records (they went in a truncation
                 // whose next records a power loss took, or were removed):
                 // taken again only from a log that reaches it.

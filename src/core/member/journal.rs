@@ -38,9 +38,17 @@ impl Member {
             Role::Leader(Box::new(resume.finish(commit)))
         } else {
             let mut follower = Follower::resume(config.clone(), id, now, commit, log_epoch)?;
-            if let Some(last) = log.last() {
-                follower.keep_journal_tail(last.header.seq());
+            let (mut last, mut at_commit) = (None, None);
+            for event in log {
+                if event.header.seq() == commit {
+                    at_commit = Some(event.record.to_vec());
+                }
+                last = Some(event.header.seq());
             }
+            if let Some(last) = last {
+                follower.keep_journal_tail(last);
+            }
+            follower.keep_anchor(commit, at_commit);
             Role::Follower(Box::new(follower))
         };
         Ok(Member::with_role(config, id, now, role, commit.next()))
