@@ -71,8 +71,12 @@ pub struct MemberArgs {
     /// The epoch a new cluster starts in (the first leader is --leader-id).
     #[arg(long, default_value_t = 1, conflicts_with = "rejoin", value_parser = clap::value_parser!(u64).range(1..))]
     epoch: u64,
-    /// Events kept for repair, and for serving history once elected; at
-    /// least --window-events, and more than --in-flight-max [default: 65536].
+    /// Events a leader keeps for repair; at least --window-events, and
+    /// more than --in-flight-max [default: 65536]. A member elected from
+    /// following starts with what its window held (--window-events at
+    /// most, and its journal behind that); its ring fills from there.
+    /// Without a journal, a member further behind than that is told the
+    /// rest is gone.
     #[arg(long, value_name = "N")]
     ring_events: Option<usize>,
     /// Uncommitted events a leader accepts before clients are told to back
