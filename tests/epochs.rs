@@ -270,6 +270,42 @@ fn a_journaled_follower_refuses_a_sequencer_resumed_on_another_log_past_its_comm
     assert!(said.len() == 1 && said[0].starts_with("restarted"), "{said:?}");
 }
 
+/// A repair of the old epoch that comes late, holding the record a
+/// follower asks of a restarted sequencer, answers nothing: only that
+/// sequencer's own does, and the follower keeps asking it.
+#[test]
+fn a_late_repair_of_the_old_epoch_answers_no_probe_of_the_new() {
+    let (mut follower, journaled, journal) = journaled_cluster_at_3();
+    let cluster_id = journaled.cluster_id;
+    let mut resume = Leader::resume(journaled, 20_000_000_000, Seq(1)).unwrap();
+    for record in &journal {
+        assert!(resume.push(seqcast::wire::EventRef::split(record).unwrap().0));
+    }
+    let mut resumed = resume.finish(Seq(3));
+    for (dest, bytes) in leader_out(&mut resumed, 20_000_000_000) {
+        if dest == Dest::Group {
+            follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
+        }
+    }
+    let mut buf = vec![0; 2048];
+    let nak = |follower: &mut Follower, now: u64, buf: &mut [u8]| {
+        let sent = follower.poll_transmit(now, buf).map(|t| buf[..t.len].to_vec());
+        sent.is_some_and(|bytes| matches!(seqcast::wire::parse(&bytes).unwrap().frame, seqcast::wire::Frame::Nak(_)))
+    };
+    assert!(nak(&mut follower, 20_000_000_000, &mut buf), "its record at 3 asked");
+    let header = seqcast::wire::Header::new(seqcast::wire::Kind::Retransmit, 0, cluster_id, Epoch(5));
+    let kind = seqcast::wire::Kind::Retransmit;
+    let mut writer = seqcast::wire::FrameWriter::batch(&mut buf, &header, kind, Seq(3), 0).unwrap();
+    assert!(writer.push_record(&journal[2]));
+    let len = writer.finish();
+    let late = buf[..len].to_vec();
+    follower.handle_datagram(20_000_000_001, addr(LEADER), &late);
+    assert_eq!(follower.epoch(), Epoch(5));
+    assert!(nak(&mut follower, 21_000_000_000, &mut buf), "asked again: the late repair answered nothing");
+    converse(&mut follower, &mut resumed, 21_000_000_000);
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+}
+
 /// The same follower takes the log of a sequencer that resumed its journal.
 #[test]
 fn a_journaled_follower_follows_a_sequencer_that_resumed_its_journal() {

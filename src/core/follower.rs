@@ -1215,10 +1215,9 @@ impl Follower {
             // Its record at the probe's sequence left its history: the log
             // is taken on where it starts alone.
             Frame::Unrecoverable(lost)
-                if self
-                    .probe
-                    .as_ref()
-                    .is_some_and(|p| (lost.range.first.get()..lost.range.end.get()).contains(&p.seq)) =>
+                if self.probe.as_ref().is_some_and(|p| {
+                    p.resumed.is_none() && (lost.range.first.get()..lost.range.end.get()).contains(&p.seq)
+                }) =>
             {
                 self.stats.leaders_unchecked += 1;
                 if let Some(heartbeat) = self.probe.take().and_then(|probe| probe.heard) {
@@ -1777,7 +1776,9 @@ impl Follower {
         let unproven = self.unshown.map_or(0, |(needed, _)| needed);
         for event in batch.events {
             let seq = event.header.seq.get();
-            if self.probe.as_ref().is_some_and(|probe| probe.seq == seq) {
+            // A leader joined's answer (a restarted sequencer's, not yet
+            // followed, comes in its own epoch: see `resumed_answer`).
+            if self.probe.as_ref().is_some_and(|probe| probe.seq == seq && probe.resumed.is_none()) {
                 self.probe_answered(now, event.record);
                 if self.short_leader.is_some() {
                     return;
