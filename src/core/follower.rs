@@ -1774,11 +1774,12 @@ impl Follower {
         // events, may be other events than those committed, which the
         // commit known would deliver. Asked again once it shows.
         let unproven = self.unshown.map_or(0, |(needed, _)| needed);
+        // A leader joined's answer to its probe (a restarted sequencer's,
+        // not yet followed, comes in its own epoch: see `resumed_answer`).
+        let probed = self.probe.as_ref().filter(|probe| probe.resumed.is_none()).map(|probe| probe.seq);
         for event in batch.events {
             let seq = event.header.seq.get();
-            // A leader joined's answer (a restarted sequencer's, not yet
-            // followed, comes in its own epoch: see `resumed_answer`).
-            if self.probe.as_ref().is_some_and(|probe| probe.seq == seq && probe.resumed.is_none()) {
+            if probed == Some(seq) {
                 self.probe_answered(now, event.record);
                 if self.short_leader.is_some() {
                     return;
@@ -1924,20 +1925,21 @@ impl Follower {
             let len = emit(buf, &header, Kind::Busy, &body).expect("mtu holds a BUSY");
             return Some(Transmit { dest: Dest::Unicast(addr), len });
         }
-        if let Some(probe) = self.probe.as_mut().filter(|probe| probe.due <= now)
-            && let Some(to) = probe.resumed.map(|(_, from)| from).or(self.leader_addr)
+        let probe = self.probe.as_ref().filter(|probe| probe.due <= now).map(|probe| (probe.seq, probe.resumed));
+        if let Some((seq, resumed)) = probe
+            && let Some(to) = resumed.map(|(_, from)| from).or(self.leader_addr)
         {
             // Asked again at the pace of a NAK's first retry, until the
             // leader answers (RETRANSMIT or UNRECOVERABLE); a restarted
             // sequencer not yet followed, in its epoch, where it sent from.
             let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
-            probe.due = now + retry_ns;
-            // A tail's NAK carries its token from the leader, a member's its cluster's shape.
-            let token = if self.observer { self.nak_token } else { self.header.token.get() };
-            let epoch = probe.resumed.map_or(self.header.epoch, |(epoch, _)| epoch.get().into());
-            let header = Header { token: token.into(), epoch, ..self.header };
+            if let Some(probe) = self.probe.as_mut() {
+                probe.due = now + retry_ns;
+            }
+            let epoch = resumed.map_or(self.header.epoch, |(epoch, _)| epoch.get().into());
+            let header = Header { epoch, ..self.nak_header() };
             let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
-            writer.push_range(&SeqRange::new(Seq(probe.seq), Seq(probe.seq + 1)));
+            writer.push_range(&SeqRange::new(Seq(seq), Seq(seq + 1)));
             (self.stats.naks_sent, self.stats.events_nakked) = (self.stats.naks_sent + 1, self.stats.events_nakked + 1);
             return Some(Transmit { dest: Dest::Unicast(to), len: writer.finish() });
         }
@@ -1977,9 +1979,7 @@ impl Follower {
         if self.window.nak_due()?.max(self.nak_paced_until()) > now {
             return None;
         }
-        // A tail's NAK carries its token from the leader, a member's its cluster's shape.
-        let token = if self.observer { self.nak_token } else { self.header.token.get() };
-        let header = Header { token: token.into(), ..self.header };
+        let header = self.nak_header();
         let mut writer = FrameWriter::nak(buf, &header).expect("mtu holds a NAK head");
         let asked_max = self.asked_max();
         let coming = self.repairs_coming(now);
@@ -2065,6 +2065,13 @@ impl Follower {
         }
         crate::wire::seal(&mut buf[..len]);
         Some(Transmit { dest: Dest::Unicast(addr), len })
+    }
+
+    /// The header of its NAKs: a tail's carries its token from the leader,
+    /// a member's its cluster's shape.
+    fn nak_header(&self) -> Header {
+        let token = if self.observer { self.nak_token } else { self.header.token.get() };
+        Header { token: token.into(), ..self.header }
     }
 
     /// With failover, the member to ask next for a range the leader no
