@@ -379,7 +379,27 @@ impl Cluster {
     /// Waits until follower `index` says it delivered `count` events.
     pub fn wait_delivered(&self, index: usize, count: u64) {
         let needle = format!("delivered {count} ");
-        self.followers[index].wait_for(Duration::from_secs(30), |l| l.contains(&needle).then_some(()));
+        let follower = &self.followers[index];
+        let start = Instant::now();
+        while !follower.output().iter().any(|l| l.contains(&needle)) {
+            if start.elapsed() > Duration::from_secs(30) {
+                // Its counters (what it received, rejected, failed to
+                // read) are printed only as it stops: stopped, to say why.
+                follower.signal(libc::SIGTERM);
+                let stopped = Instant::now();
+                while stopped.elapsed() < Duration::from_secs(5)
+                    && !follower.output().iter().any(|l| l.starts_with("io: "))
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                panic!(
+                    "{}: not delivered {count} within 30 s; stopped, its output:\n{}",
+                    follower.name,
+                    follower.output().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
