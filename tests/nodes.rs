@@ -1480,6 +1480,63 @@ fn a_member_back_after_a_short_leader_and_a_later_one_stops_with_exit_3() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 132: a client told its first 20 requests committed, by a
+/// cluster that then lost them (two journals wiped while every member was
+/// down), resent its 21st to the leader the two elected, which knew
+/// nothing of it and asked for request 1; the client resent from 21, and
+/// was asked again, for ever. Told that everything below 21 committed,
+/// the leader now answers "in doubt" at once.
+#[test]
+fn a_client_told_commits_the_cluster_then_lost_is_answered_in_doubt() {
+    let (dir, conf, journal) = journaled_member_cluster(63);
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    let cluster = seqcast::net::cluster::Cluster::load(Path::new(&conf), None).expect("cluster file");
+    let (config, tuning) = (cluster.config.clone(), Tuning::default());
+    let mut client =
+        ClientNode::connect_failover(config, ClientId(0x5eed_0063), &cluster.nodes, &cluster.multicast, &tuning)
+            .unwrap();
+    // Polls for at most 10 s, until `done`; the requests told committed.
+    let run = |client: &mut ClientNode, done: &dyn Fn(&ClientNode, usize) -> bool| {
+        let (mut committed, deadline) = (0, client.now() + 10_000_000_000);
+        while !done(client, committed) && client.now() < deadline {
+            client.poll();
+            while client.committed().is_some() {
+                committed += 1;
+            }
+            client.wait(client.now() + 1_000_000).unwrap();
+        }
+        committed
+    };
+    for _ in 0..20 {
+        client.submit(b"told committed").unwrap();
+    }
+    assert_eq!(run(&mut client, &|_, committed| committed == 20), 20);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    for id in [1, 2] {
+        std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
+    }
+    let mut wiped: Vec<common::Proc> = (1..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    client.submit(b"after the loss").unwrap();
+    let committed = run(&mut client, &|client, _| client.client().leader_restarted().is_some());
+    assert_eq!(committed, 0);
+    assert!(client.client().leader_restarted().is_some(), "no answer: {:?}", client.client());
+    // And its operator is told.
+    let leader = wait_elected(&wiped).expect("one of them leads");
+    let said =
+        wiped[leader].wait_for(Duration::from_secs(5), |l| l.contains("warning: leader: ").then(|| l.to_string()));
+    assert!(
+        said.contains("1 SUBMITs came from clients told of commits this leader has no record of (client "),
+        "{said}"
+    );
+    assert!(said.contains(": requests 1..=20): the cluster lost events"), "{said}");
+    for node in &mut wiped {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A journaled cluster grown from 3 members to 5 as docs/OPERATIONS.md
 /// says: every member stopped, the new file everywhere, those that ran
 /// before started once with --reshape, the new ones with --rejoin. It keeps

@@ -292,7 +292,8 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         Some((old, new)) if failover || old == Epoch::ZERO => {
             println!(
                 "in doubt: the leader of epoch {new} cannot place requests this run resent (an earlier leader may \
-                 have taken them, in a part of the log it does not hold); the {} unconfirmed events are in doubt",
+                 have taken them, in a part of the log it does not hold; or it holds no record of requests this run \
+                 was told committed before them, which the cluster lost); the {} unconfirmed events are in doubt",
                 r.unconfirmed
             );
             if failover && r.committed == 0 && r.redirects > 0 {

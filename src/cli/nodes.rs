@@ -476,6 +476,7 @@ pub(super) struct AckWatch {
     /// Fewer nodes than the quorum were heard: said once, until they are.
     below_quorum: bool,
     ids_in_use: u64,
+    told_unknown: u64,
 }
 
 /// What [`AckWatch`] knows of one follower since the last tick.
@@ -642,6 +643,17 @@ impl AckWatch {
                  process (two clients given one id, or one restarted under its old id): told so (BUSY reason 8), \
                  nothing of them taken",
                 super::args::clock_time()
+            );
+        }
+        let count = leader.stats().told_unknown;
+        let new = count.saturating_sub(std::mem::replace(&mut self.told_unknown, count));
+        if let Some((client, first, end)) = leader.told_unknown_last().filter(|_| new > 0) {
+            eprintln!(
+                "{} warning: leader: {new} SUBMITs came from clients told of commits this leader has no record of \
+                 (client {client}: requests {}): the cluster lost events it had said were committed (journals \
+                 wiped, or members restarted without theirs and without --rejoin); answered in doubt (BUSY reason 4)",
+                super::args::clock_time(),
+                if end - first == 1 { first.to_string() } else { format!("{first}..={}", end - 1) }
             );
         }
     }

@@ -9,7 +9,9 @@ use super::timer::TimerTable;
 use super::{
     ClientId, Config, ConfigError, Dest, Epoch, Failover, Nanos, NodeId, Peers, Rejects, Seq, Transmit, accept,
 };
-use crate::wire::{BusyReason, Commit, EventHeader, FLAG_RESENT, Frame, FrameWriter, Header, Kind, SENDER_CLIENT};
+use crate::wire::{
+    BusyReason, Commit, EventHeader, FLAG_OLDEST, FLAG_RESENT, Frame, FrameWriter, Header, Kind, SENDER_CLIENT,
+};
 
 /// Counters of the client's protocol paths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -752,7 +754,11 @@ impl Client {
         // A request an earlier leader may have taken: an elected leader that
         // does not know this client cannot take it as a new client's.
         let mut header = self.header;
-        header.flags = if self.request_send < self.moved_below { FLAG_RESENT } else { 0 }.into();
+        let resent = if self.request_send < self.moved_below { FLAG_RESENT } else { 0 };
+        // Told every request below its first: a leader that has no record
+        // of them lost them, and says so rather than ask for them.
+        let oldest = if self.request_send == self.unresolved { FLAG_OLDEST } else { 0 };
+        header.flags = (resent | oldest).into();
         let mut writer = FrameWriter::submit(buf, &header, self.id, self.request_send).expect("mtu holds a head");
         let max = self.config.payload_max;
         while self.request_send < self.request_next {
@@ -1050,6 +1056,51 @@ mod tests {
         assert_eq!(sends_to(&mut client, TIMEOUT_NS + 20), addr(0));
     }
 
+    /// The first requests of each SUBMIT sent at `now`, and whether it says
+    /// every request below was told committed (`FLAG_OLDEST`).
+    fn firsts(client: &mut Client, now: Nanos) -> Vec<(u64, bool)> {
+        let mut buf = vec![0; client.config.mtu];
+        std::iter::from_fn(|| {
+            let t = client.poll_transmit(now, &mut buf)?;
+            let d = crate::wire::parse(&buf[..t.len]).unwrap();
+            let Frame::Submit(submit) = d.frame else { panic!("{:?}", d.frame) };
+            Some((submit.head.request.get(), d.header.flags.get() & FLAG_OLDEST != 0))
+        })
+        .collect()
+    }
+
+    /// Helper 132: a cluster that lost events it had told committed (a
+    /// member's journal wiped, a restart without `--rejoin`) elected a
+    /// leader that asked the client for the first request it lacks, which
+    /// the client had been told committed and no longer had: it resent
+    /// from its oldest pending, was asked again, for ever. Its SUBMITs now
+    /// say when everything below their first request was told committed.
+    #[test]
+    fn a_submit_says_whether_it_starts_at_the_oldest_request_not_told_committed() {
+        let mut client = Client::new(Config::default(), ClientId(7), addr(0)).unwrap();
+        for payload in [b"one", b"two"] {
+            client.submit(payload).unwrap();
+        }
+        assert_eq!(firsts(&mut client, 0), [(1, true)], "nothing below request 1");
+        client.submit(b"three").unwrap();
+        assert_eq!(firsts(&mut client, 10), [(3, false)], "1 and 2 pending");
+        commit(&mut client, 20, 0, 1, 1);
+        commit(&mut client, 20, 0, 3, 3);
+        client.submit(b"four").unwrap();
+        assert_eq!(firsts(&mut client, 30), [(4, false)], "2 pending");
+        commit(&mut client, 40, 0, 2, 2);
+        client.submit(b"five").unwrap();
+        assert_eq!(firsts(&mut client, 50), [(5, false)], "4 pending");
+        // Resent from the oldest pending: 4, after 1..=3 were told.
+        let retry = client.config.client_retry_ns;
+        client.handle_timeout(30 + retry);
+        assert_eq!(firsts(&mut client, 30 + retry), [(4, true)]);
+        commit(&mut client, 40 + retry, 0, 4, 4);
+        commit(&mut client, 40 + retry, 0, 5, 5);
+        client.submit(b"six").unwrap();
+        assert_eq!(firsts(&mut client, 50 + retry), [(6, true)]);
+    }
+
     /// Member `from` commits `request` at `seq`.
     fn commit(client: &mut Client, now: Nanos, from: usize, request: u64, seq: u64) {
         let header = Header::new(Kind::Commit, from as u16, client.config.cluster_id, Epoch(1));
@@ -1307,7 +1358,7 @@ mod tests {
         let submit = client.poll_transmit(50_000_010, &mut buf).unwrap();
         assert_eq!(submit.dest, Dest::Unicast(addr(2)));
         let datagram = crate::wire::parse(&buf[..submit.len]).unwrap();
-        assert_eq!(datagram.header.flags.get(), FLAG_RESENT);
+        assert_eq!(datagram.header.flags.get(), FLAG_RESENT | FLAG_OLDEST, "request 1 again");
     }
 
     /// Member 0 commits the client's first request, and then is slow with

@@ -12,8 +12,8 @@ use super::{
     Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
-    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_RESENT, FLAG_TOLD, Frame, FrameWriter, Header,
-    Heartbeat, Kind, SENDER_CLIENT, Submit, emit,
+    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_OLDEST, FLAG_RESENT, FLAG_TOLD, Frame, FrameWriter,
+    Header, Heartbeat, Kind, SENDER_CLIENT, Submit, emit,
 };
 
 /// The highest request number a leader takes: a client numbering from 1
@@ -25,6 +25,16 @@ pub const REQUEST_MAX: u64 = u64::MAX >> 1;
 /// a client none of whose requests was taken gets, once the table forgot a
 /// client, before its resends from past 1 are answered "in doubt".
 const GAP_ASKS_FORGOTTEN: u8 = 3;
+
+/// What a SUBMIT's header flags say of its first request.
+#[derive(Clone, Copy, Debug, Default)]
+struct Said {
+    /// Sent before to another member (`FLAG_RESENT`).
+    resent: bool,
+    /// Every request below it was told committed (`FLAG_OLDEST`), by
+    /// leaders of this leader's epoch or older.
+    oldest: bool,
+}
 
 /// Counters of every protocol path the leader runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -86,9 +96,14 @@ pub struct LeaderStats {
     pub events_unrecoverable: u64,
     /// COMMIT datagrams sent to clients.
     pub commits_sent: u64,
-    /// Retried requests an elected leader could not place (taken by an
-    /// earlier leader, outside the log it holds), reported in doubt.
+    /// Retried requests a leader could not place (taken by an earlier
+    /// leader, outside the log it holds; or sent by a client told of
+    /// commits this leader has no record of), reported in doubt.
     pub in_doubt: u64,
+    /// SUBMITs of those from a client told committed requests this leader
+    /// has no record of, its table having forgotten no client: the cluster
+    /// lost events it had said were committed.
+    pub told_unknown: u64,
     /// Ranges that had left the ring handed to the driver to serve from the journal.
     pub history_requests: u64,
     /// SUBMITs answered BUSY because their client had its share of the
@@ -231,6 +246,9 @@ pub struct Leader {
     held_at_repairs: Vec<u64>,
     /// The span of every UNRECOVERABLE sent: lowest first, highest end.
     unrecoverable_span: Option<(u64, u64)>,
+    /// The latest client counted in `told_unknown`, with the requests it
+    /// was told committed that this leader has no record of, `[first, end)`.
+    told_unknown_last: Option<(ClientId, u64, u64)>,
     /// When each member's latest ACK came (0: none yet).
     last_ack_ns: Vec<Nanos>,
     /// When the leader's view of each member last fell (an ACK of less:
@@ -342,6 +360,7 @@ impl Leader {
             held: vec![0; nodes],
             member_addr: vec![None; nodes],
             unrecoverable_span: None,
+            told_unknown_last: None,
             last_ack_ns: vec![0; nodes],
             held_at_repairs: vec![0; nodes],
             ack_floor_ns: vec![0; nodes],
@@ -545,6 +564,12 @@ impl Leader {
         self.unrecoverable_span
     }
 
+    /// The latest client told committed requests this leader has no
+    /// record of (`LeaderStats::told_unknown`), and those requests, `[first, end)`.
+    pub fn told_unknown_last(&self) -> Option<(ClientId, u64, u64)> {
+        self.told_unknown_last
+    }
+
     /// By node id, the NAKs each member sent this leader.
     pub fn naks_by_member(&self) -> &[u64] {
         &self.naks_by_member
@@ -673,8 +698,14 @@ impl Leader {
         }
         match datagram.frame {
             Frame::Submit(submit) => {
-                let resent = datagram.header.flags.get() & FLAG_RESENT != 0;
-                self.on_submit(now, from, submit, (datagram.header.token.get(), resent))
+                let flags = datagram.header.flags.get();
+                // A client that heard a newer epoch than this leader's may
+                // have been told commits by a newer leader: this one is
+                // stale, and its BUSY is ignored. Of the commits a client
+                // heard of in epochs up to this one's, it holds every one.
+                let oldest = flags & FLAG_OLDEST != 0 && epoch <= self.epoch();
+                let said = Said { resent: flags & FLAG_RESENT != 0, oldest };
+                self.on_submit(now, from, submit, (datagram.header.token.get(), said))
             }
             Frame::Ack(ack) => {
                 self.ack_durability[sender.index()] = Some(Durability::from_flags(datagram.header.flags.get()));
@@ -695,7 +726,7 @@ impl Leader {
         self.header.epoch()
     }
 
-    fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>, (token, resent): (u32, bool)) {
+    fn on_submit(&mut self, now: Nanos, from: SocketAddr, submit: Submit<'_>, (token, said): (u32, Said)) {
         let id = submit.head.client();
         if id.get() == 0 {
             // No client's id: the one a leader's hello to a tail names
@@ -710,7 +741,7 @@ impl Leader {
         // no other member before, is a new client (one id per incarnation):
         // it has nothing in them.
         let known = self.clients.last_seq(id).filter(|&last| last > 0);
-        let new_client = known.is_none() && submit.head.request.get() == 1 && !resent;
+        let new_client = known.is_none() && submit.head.request.get() == 1 && !said.resent;
         if self.lost_end > 0 && !new_client && known.is_none_or(|last| last < self.lost_end) {
             self.stats.in_doubt += 1;
             return self.queue_busy(from, id, submit.head.request.get(), BusyReason::EpochChanged);
@@ -776,6 +807,20 @@ impl Leader {
                     );
                 }
                 continue;
+            }
+            if request > entry.request_next && said.oldest && request == submit.head.request.get() {
+                // The client was told every request below this one
+                // committed, and this leader has no record of some: the
+                // cluster lost them (or the table forgot the client).
+                // Asking for one the client no longer has would go on for
+                // ever; where this request stands cannot be told.
+                self.stats.in_doubt += 1;
+                if !self.clients.forgot {
+                    self.stats.told_unknown += 1;
+                    self.told_unknown_last = Some((id, entry.request_next, request));
+                }
+                self.queue_busy(from, id, request, BusyReason::EpochChanged);
+                break;
             }
             if request > entry.request_next {
                 // An earlier SUBMIT was lost or overtaken: ask for it at once

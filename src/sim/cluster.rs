@@ -317,13 +317,23 @@ impl<'a> Sim<'a> {
 
     /// Every simulated client has an id of its own and resends its own
     /// payloads (the attacker replays them unchanged): a leader that told
-    /// one its id is in use (BUSY reason 8) stopped it for nothing.
+    /// one its id is in use (BUSY reason 8) stopped it for nothing; and
+    /// none is told of commits a leader then has no record of.
     fn check_client_ids(&mut self) {
         for c in &self.clients {
             if let Some(request) = c.client.id_in_use() {
                 let detail = format!("client {} told its id is in use at request {request}", c.client.id().get());
                 self.history.fail(8, self.now, detail);
             }
+        }
+        // A leader that heard from a client told of commits it has no
+        // record of lost them, or answered a client "in doubt" for nothing.
+        if self.paths.told_unknown > 0 {
+            let detail = format!(
+                "{} SUBMITs from clients told of commits their leader had no record of",
+                self.paths.told_unknown
+            );
+            self.history.fail(5, self.now, detail);
         }
     }
 

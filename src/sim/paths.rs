@@ -81,6 +81,10 @@ paths! {
     /// Retried requests an elected leader could not place and reported in
     /// doubt (taken by an earlier leader, outside the log it holds).
     in_doubt => "requests_in_doubt",
+    /// Of those, SUBMITs from clients told of commits the leader had no
+    /// record of, its table having forgotten no client: the cluster lost
+    /// committed events (a violation here: nothing loses them).
+    told_unknown => "clients_told_unknown",
     /// Clients a full table moved out for a new one (idle ones; each keeps
     /// a record of where it stopped).
     clients_evicted => "clients_evicted",
@@ -205,6 +209,7 @@ impl Paths {
             self.busy += stats.busy_sent;
             self.unrecoverable += stats.unrecoverable_sent;
             self.in_doubt += stats.in_doubt;
+            self.told_unknown += stats.told_unknown;
             self.clients_evicted += stats.clients_evicted;
             self.history += stats.history_requests;
         }

@@ -13,6 +13,14 @@ use crate::types::{ClientId, Seq};
 /// have taken it.
 pub const FLAG_RESENT: u16 = 1;
 
+/// Header `flags` bit of a SUBMIT whose first request is the oldest its
+/// client has not been told committed: it was told every request below.
+/// A leader that has no record of those (the cluster lost events it had
+/// said were committed, or its table forgot the client) cannot place the
+/// SUBMIT, and says so at once (BUSY reason 4) rather than ask for a
+/// request the client no longer has.
+pub const FLAG_OLDEST: u16 = 2;
+
 /// Header `flags` bit of a NAK to a member that does not lead, for what
 /// the asker's leader told it it no longer has; and of the RETRANSMIT or
 /// UNRECOVERABLE that member answers with: the events are committed ones,

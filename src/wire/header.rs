@@ -34,7 +34,7 @@ pub struct Header {
     /// A [`Kind`] code.
     pub kind: u8,
     /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST,
-    /// [`FLAG_RESENT`](super::FLAG_RESENT) on a SUBMIT,
+    /// [`FLAG_RESENT`](super::FLAG_RESENT) and [`FLAG_OLDEST`](super::FLAG_OLDEST) on a SUBMIT,
     /// [`FLAG_SERVED`](super::FLAG_SERVED) on a NAK, RETRANSMIT or UNRECOVERABLE, a
     /// [`Durability`](crate::types::Durability) on an ACK,
     /// [`FLAG_TOLD`](super::FLAG_TOLD) on a leader's frames); zero otherwise.

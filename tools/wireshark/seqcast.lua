@@ -30,6 +30,7 @@ local f = {
   told = ProtoField.bool("seqcast.flags.told", "TOLD (bit 1): followers infer no commit of this leader's log"),
   served = ProtoField.bool("seqcast.flags.served", "SERVED (bit 0): history from a member that does not lead"),
   resent = ProtoField.bool("seqcast.flags.resent", "RESENT (bit 0): its first request went before to another member"),
+  oldest = ProtoField.bool("seqcast.flags.oldest", "OLDEST (bit 1): every request below its first was told committed"),
   forced = ProtoField.bool("seqcast.flags.forced", "FORCED (bit 0): asked by an operator"),
   durability = ProtoField.uint16("seqcast.flags.durability", "Durability promised (bits 0-1)", base.DEC,
     { [0] = "held in memory", [1] = "written, not synced", [2] = "synced", [3] = "synced" }),
@@ -169,7 +170,9 @@ local function dissect_one(buf, pinfo, root)
   tree:add_le(f.magic, buf(0, 2)); tree:add(f.version, buf(2, 1)); tree:add(f.kind, buf(3, 1))
   local flags, flags_item = buf(4, 2):le_uint(), tree:add_le(f.flags, buf(4, 2))
   local bit0 = bit32.band(flags, 1) ~= 0
-  if kind == 1 then flags_item:add(f.resent, bit0)
+  if kind == 1 then
+    flags_item:add(f.resent, bit0)
+    flags_item:add(f.oldest, bit32.band(flags, 2) ~= 0)
   elseif kind == 4 then flags_item:add(f.durability, bit32.band(flags, 3))
   elseif kind == 16 then flags_item:add(f.forced, bit0) end
   if kind == 5 or kind == 6 or kind == 9 then flags_item:add(f.served, bit0) end

@@ -332,8 +332,20 @@ fn raw_submit(config: &Config, client: u32, request: u64, payload: &[u8]) -> Vec
 
 /// As [`raw_submit`], one event per request of `requests`.
 fn raw_submit_of(config: &Config, client: u32, requests: RangeInclusive<u64>, payload: &[u8]) -> Vec<u8> {
+    flagged_submit_of(config, client, requests, payload, (0, Epoch::ZERO))
+}
+
+/// As [`raw_submit_of`], with header `flags`.
+fn flagged_submit_of(
+    config: &Config,
+    client: u32,
+    requests: RangeInclusive<u64>,
+    payload: &[u8],
+    (flags, epoch): (u16, Epoch),
+) -> Vec<u8> {
     let mut buf = vec![0; config.mtu];
-    let header = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch::ZERO);
+    let mut header = Header::new(Kind::Submit, crate::wire::SENDER_CLIENT, config.cluster_id, epoch);
+    header.flags = flags.into();
     let mut w = crate::wire::FrameWriter::submit(&mut buf, &header, ClientId(client), *requests.start()).unwrap();
     for request in requests {
         let mut record = crate::wire::test_record(client, request, payload);
@@ -472,6 +484,63 @@ fn an_unknown_clients_later_request_is_asked_from_1_or_in_doubt_as_the_table_kno
     forgot.handle_datagram(11 * ms, addr(10), &newcomer(1));
     forgot.handle_datagram(11 * ms, addr(10), &newcomer(2));
     assert_eq!(forgot.stats().events_stamped, 2);
+}
+
+/// Helper 132: a cluster that lost events it had told committed elected a
+/// leader that asked a client for the first request it lacks (BUSY reason
+/// 3), which the client, told it committed, no longer had: it resent from
+/// its oldest pending, and was asked again, for ever. A SUBMIT that says
+/// every request below its first was told committed (`FLAG_OLDEST`) and
+/// starts past what the leader knows is answered "in doubt" at once.
+#[test]
+fn a_client_told_more_committed_than_the_leader_holds_is_answered_in_doubt() {
+    let config = Config::default();
+    let flagged =
+        |request: u64, flags: u16| flagged_submit_of(&config, 9, request..=request, b"e", (flags, Epoch::ZERO));
+    // Its log holds client 9's requests 1..=5 (seq 1..=5).
+    let holding_5 = |config: &Config| {
+        let mut resume = Leader::resume(config.clone(), 0, Seq(1)).unwrap();
+        for seq in 1..=5 {
+            let record = crate::wire::test_record(9, seq, b"old");
+            assert!(resume.push(crate::wire::EventRef::split(&record).unwrap().0));
+        }
+        resume.finish(Seq(5))
+    };
+    let mut leader = holding_5(&config);
+    // Request 8 unflagged: 6 and 7 may be on their way.
+    leader.handle_datagram(10, addr(9), &flagged(8, 0));
+    assert_eq!(busy_of(&sent(&mut leader, 10)), [(9, BusyReason::Gap)]);
+    // Flagged: the client was told 6 and 7 committed, and nothing here
+    // holds them.
+    leader.handle_datagram(20, addr(9), &flagged(8, FLAG_OLDEST));
+    let out = sent(&mut leader, 20);
+    assert_eq!(busy_of(&out), [(9, BusyReason::EpochChanged)]);
+    let Frame::Busy(busy) = crate::wire::parse(&out[0]).unwrap().frame else { panic!() };
+    assert_eq!(busy.request.get(), 8, "the request in doubt, one the client has pending");
+    assert_eq!((leader.stats().events_stamped, leader.stats().in_doubt), (0, 1));
+    assert_eq!((leader.stats().told_unknown, leader.told_unknown_last()), (1, Some((ClientId(9), 6, 8))));
+    // The next request it expects, flagged or not, is taken.
+    leader.handle_datagram(30, addr(9), &flagged(6, FLAG_OLDEST));
+    assert_eq!(leader.stats().events_stamped, 1);
+    // A leader whose table forgot the client says so at once too, rather
+    // than after `GAP_ASKS_FORGOTTEN` asks.
+    let mut forgot = Leader::new(config.clone(), 0).unwrap();
+    forgot.clients.forgot = true;
+    forgot.handle_datagram(10, addr(9), &flagged(5, FLAG_OLDEST));
+    assert_eq!(busy_of(&sent(&mut forgot, 10)), [(9, BusyReason::EpochChanged)]);
+    assert_eq!((forgot.stats().in_doubt, forgot.stats().told_unknown), (1, 0), "not known lost");
+    // With failover, a client that heard a newer epoch may have been told
+    // commits by a newer leader: this one is stale (simulator, seed 122 of
+    // whole-cluster crashes), and asks as before (its BUSY is ignored).
+    let config = Config { failover: Failover::Auto, ..Config::default() };
+    let mut stale = holding_5(&config);
+    let newer = stale.epoch().next();
+    stale.handle_datagram(10, addr(9), &flagged_submit_of(&config, 9, 8..=8, b"e", (FLAG_OLDEST, newer)));
+    assert_eq!(busy_of(&sent(&mut stale, 10)), [(9, BusyReason::Gap)]);
+    assert_eq!(stale.stats().in_doubt, 0);
+    let current = stale.epoch();
+    stale.handle_datagram(20, addr(9), &flagged_submit_of(&config, 9, 8..=8, b"e", (FLAG_OLDEST, current)));
+    assert_eq!(busy_of(&sent(&mut stale, 20)), [(9, BusyReason::EpochChanged)]);
 }
 
 /// A reviewer of the client path: a client's share of the in-flight window
