@@ -274,6 +274,13 @@ pub struct Leader {
     /// The first follower that acknowledged more than this leader's log
     /// holds, what it acknowledged, and what this leader had sequenced.
     foreign_history: Option<(NodeId, u64, u64)>,
+    /// With failover: the newest epoch a client's SUBMIT named past this
+    /// leader's, and when this leader first heard one.
+    client_epoch: Option<(Epoch, Nanos)>,
+    /// The newest stamp of this leader's each member echoed in an ACK.
+    echoed_ns: Vec<Nanos>,
+    /// That client epoch, once a quorum echoed a stamp sent after it came.
+    clients_ahead: Option<Epoch>,
     multicast_at: Nanos,
     /// When the last HEARTBEAT went out (0: none yet).
     heartbeat_at: Nanos,
@@ -376,6 +383,9 @@ impl Leader {
             epoch_start: 0,
             intake_held_until: 0,
             foreign_history: None,
+            client_epoch: None,
+            echoed_ns: vec![0; nodes],
+            clients_ahead: None,
             multicast_at: now,
             heartbeat_at: 0,
             unacked: nodes - 1,
@@ -497,6 +507,20 @@ impl Leader {
     /// more (a member steps down; a sequencer without failover must stop).
     pub fn foreign_history(&self) -> bool {
         self.foreign_history.is_some()
+    }
+
+    /// With failover: an epoch past this leader's that a client named,
+    /// once a quorum acknowledged this leader after it came. A client
+    /// names only an epoch whose leader was elected, by a majority that
+    /// meets every commit quorum, and a member that promised an epoch
+    /// acknowledges no older one: one of that quorum lost what it promised
+    /// (its journal wiped, or it restarted without it and without
+    /// --rejoin), and the log that epoch's leader told clients of may be
+    /// lost with it. A member steps down and stands past that epoch: from
+    /// there its clients can be answered (a SUBMIT of a newer epoch than
+    /// the leader's says nothing to it, and the client hears no older one).
+    pub fn clients_ahead(&self) -> Option<Epoch> {
+        self.clients_ahead
     }
 
     /// The first ACK beyond this leader's log: the follower, the sequence
@@ -695,6 +719,10 @@ impl Leader {
                 self.queue_busy(from, submit.head.client(), submit.head.request.get(), reason);
             }
             return;
+        }
+        if submit && failover && epoch > self.epoch() && epoch < Epoch::MAX {
+            let first = self.client_epoch.map_or(now, |(_, at)| at);
+            self.client_epoch = Some((self.client_epoch.map_or(epoch, |(seen, _)| seen.max(epoch)), first));
         }
         match datagram.frame {
             Frame::Submit(submit) => {
@@ -1018,6 +1046,14 @@ impl Leader {
         if echo_ns != 0 && (echo_ns < self.started_ns || echo_ns > now || rtt_ns > RTT_SAMPLE_MAX_NS) {
             self.stats.rtt_samples_implausible += 1;
         } else if echo_ns != 0 {
+            self.echoed_ns[i] = self.echoed_ns[i].max(echo_ns);
+            if let Some((epoch, at)) = self.client_epoch
+                && self.clients_ahead.is_none()
+                && (0..self.held.len()).filter(|&j| j == self.me.index() || self.echoed_ns[j] > at).count()
+                    >= self.quorum
+            {
+                self.clients_ahead = Some(epoch);
+            }
             self.srtt_ns = (self.srtt_ns * 7 + rtt_ns) / 8;
             if self.rtt_samples.len() < RTT_SAMPLES_MAX {
                 self.rtt_samples.push_back((node, rtt_ns));

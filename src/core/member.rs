@@ -552,6 +552,8 @@ impl Member {
                 leader.handle_frame(now, from, datagram);
                 if leader.foreign_history() {
                     self.start_over(now);
+                } else if let Some(heard) = leader.clients_ahead() {
+                    self.stand_past(now, heard);
                 }
             }
             Role::Follower(follower) => follower.handle_frame(now, from, datagram),
@@ -575,6 +577,27 @@ impl Member {
         election.start_over(&self.config, now);
         let (table, lost_end) = (self.delivered.take(), self.lost_end);
         *self = Member { election, delivered: table.or(fresh.delivered), lost_end, ..fresh };
+    }
+
+    /// Leading, shown that clients heard of `heard`, an epoch past its own
+    /// that its quorum lost (see [`Leader::clients_ahead`]): it steps down
+    /// and stands past it, as an operator's promotion would have it stand
+    /// (its followers still hear it), with the log it led.
+    fn stand_past(&mut self, now: Nanos, heard: Epoch) {
+        let Role::Leader(leader) = &self.role else { return };
+        let epoch = leader.epoch();
+        self.notices.push_back(MemberEvent::SteppedDown {
+            epoch,
+            by: self.id,
+            newer: heard,
+            cause: StepDown::ClientsAhead,
+        });
+        self.step_down(now);
+        self.election.promise_past(heard);
+        let view = self.view();
+        if let Some(decision) = self.election.promote(now, &view, None) {
+            self.apply(now, decision);
+        }
     }
 
     /// A SUBMIT reached a member that does not lead: say who does.

@@ -335,6 +335,12 @@ impl<'a> Sim<'a> {
             );
             self.history.fail(5, self.now, detail);
         }
+        // A leader shown that its quorum lost an epoch clients heard of:
+        // only a member restarted without its claim file forgets one.
+        if self.paths.stood_past > 0 && self.config.claim_losses == 0 {
+            let detail = format!("{} leaders stood past an epoch clients named, as lost", self.paths.stood_past);
+            self.history.fail(7, self.now, detail);
+        }
     }
 
     /// A journal holds its records without a hole, but for what its node

@@ -66,6 +66,10 @@ paths! {
     /// for a log of a newer epoch; ones back empty, not yet caught up),
     /// counted only beside enough holders' (`Ballot::GrantedEmpty`).
     granted_empty => "votes_granted_empty",
+    /// Leaders that stood past an epoch clients named, their quorum having
+    /// lost it (a violation here but with `--claim-losses`: nothing else
+    /// loses a promise).
+    stood_past => "leaders_stood_past_clients",
     /// ACKs members withheld from the leader they followed, fenced off
     /// from its epoch by a vote in a newer one.
     acks_fenced => "acks_fenced",
@@ -218,6 +222,7 @@ impl Paths {
         self.elections_lost += elections.lost;
         self.stale_fenced += elections.stepped_down;
         self.granted_empty += elections.granted_empty;
+        self.stood_past += elections.stood_past;
         self.stale_frames += member.rejects().wrong_epoch;
     }
 }

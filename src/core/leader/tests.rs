@@ -543,6 +543,32 @@ fn a_client_told_more_committed_than_the_leader_holds_is_answered_in_doubt() {
     assert_eq!(busy_of(&sent(&mut stale, 20)), [(9, BusyReason::EpochChanged)]);
 }
 
+/// Helper 135: a client that heard epoch 3 went round the members of a
+/// cluster that lost it (two journals wiped) and elected epoch 2: it takes
+/// that leader for a stale one, and that leader took it for a client of a
+/// newer leader. A client names only an epoch a majority elected; a quorum
+/// that acknowledges this leader after such a SUBMIT came shows one of
+/// them lost its promise. A stamp echoed from before the SUBMIT does not.
+#[test]
+fn a_quorum_acknowledging_after_a_client_named_a_newer_epoch_shows_that_epoch_lost() {
+    let ms = 1_000_000;
+    for failover in [Failover::Auto, Failover::Off] {
+        let config = Config { failover, ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let ack = |node: u16, echo: u64| {
+            let body = Ack { seq_held: 0.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
+            crate::core::test_frame(&config, (Kind::Ack, node, config.epoch), &body)
+        };
+        let newer = config.epoch.next();
+        leader.handle_datagram(10 * ms, addr(9), &flagged_submit_of(&config, 9, 1..=1, b"e", (0, newer)));
+        leader.handle_datagram(11 * ms, addr(1), &ack(1, 10 * ms));
+        assert_eq!(leader.clients_ahead(), None, "{failover:?}: node 1 may have promised it since");
+        leader.handle_datagram(12 * ms, addr(1), &ack(1, 10 * ms + 1));
+        let shown = (failover == Failover::Auto).then_some(newer);
+        assert_eq!(leader.clients_ahead(), shown, "{failover:?}: 2 of 3 follow it after the SUBMIT came");
+    }
+}
+
 /// A reviewer of the client path: a client's share of the in-flight window
 /// (half of it, alone) is more than the `client_pending_max` requests
 /// whose sequences the table keeps, so a client sending more than that
