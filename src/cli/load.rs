@@ -291,9 +291,10 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         ),
         Some((old, new)) if failover || old == Epoch::ZERO => {
             println!(
-                "in doubt: the leader of epoch {new} cannot place requests this run resent (an earlier leader may \
-                 have taken them, in a part of the log it does not hold; or it holds no record of requests this run \
-                 was told committed before them, which the cluster lost); the {} unconfirmed events are in doubt",
+                "in doubt: the leader of epoch {new} cannot place requests this run resent: an earlier leader may \
+                 have taken them, in a part of the log it does not hold (one its journal's retention deleted, or \
+                 never held), or, if it warns of clients told of commits it has no record of, the cluster lost \
+                 requests this run was told committed before them; the {} unconfirmed events are in doubt",
                 r.unconfirmed
             );
             if failover && r.committed == 0 && r.redirects > 0 {
@@ -305,7 +306,8 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         }
         Some((old, new)) => println!(
             "leader restarted: epoch {old} is gone, the leader now speaks epoch {new}; the {} unconfirmed \
-             events are in doubt (committed or not in epoch {old})",
+             events are in doubt (committed in epoch {old}, or in epoch {new} by a sequencer resumed from its \
+             journal, or not at all)",
             r.unconfirmed
         ),
         None => {}
