@@ -650,8 +650,10 @@ impl AckWatch {
         if let Some((client, first, end)) = leader.told_unknown_last().filter(|_| new > 0) {
             eprintln!(
                 "{} warning: leader: {new} SUBMITs came from clients told of commits this leader has no record of \
-                 (client {client}: requests {}): the cluster lost events it had said were committed (journals \
-                 wiped, or members restarted without theirs and without --rejoin); answered in doubt (BUSY reason 4)",
+                 (the latest, client {client}: requests {}): the cluster lost events it had said were committed \
+                 (journals wiped, or members restarted without theirs and without --rejoin); answered in doubt (BUSY \
+                 reason 4). A member that kept its journal still holds them (`seqcast journal dump`), and refuses \
+                 this leader's log (exit 3)",
                 super::args::clock_time(),
                 if end - first == 1 { first.to_string() } else { format!("{first}..={}", end - 1) }
             );
