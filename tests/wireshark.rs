@@ -128,11 +128,13 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
     assert_eq!((code, bad_frames), (0, 0), "packets whose datagrams' lengths did not add up:\n{bad}");
     // Flags by kind: the probe's TOLD; the followers' ACKs promise what
     // they hold in memory (no journal); a client's first SUBMIT starts at
-    // the oldest request it was not told committed.
+    // the oldest request it was not told committed, and later ones, sent
+    // while earlier requests are pending, do not.
     for (filter, what) in [
         ("seqcast.flags.told == 1", "the probe HEARTBEAT's TOLD"),
         ("seqcast.kind == 4 && seqcast.flags.durability == 0", "an ACK's durability"),
         ("seqcast.kind == 1 && seqcast.flags.oldest == 1", "a SUBMIT's OLDEST"),
+        ("seqcast.kind == 1 && seqcast.flags.oldest == 0", "a SUBMIT behind pending requests, without it"),
     ] {
         let (code, found) = tshark(&["-X", &script, "-r", pcap, "-Y", filter, "-T", "fields", "-e", "frame.number"]);
         assert_eq!(code, 0, "{found}");

@@ -351,8 +351,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let (mut promote_refused, mut promote_stale) = (0, 0);
     // A candidacy since it last led or followed was said.
     let mut standing_said = false;
-    // It stepped down (why, and the epoch named) and neither leads nor follows since.
-    let mut stepped_down: Option<(StepDown, Epoch)> = None;
+    // It stepped down (for a promoted member: true) and neither leads nor follows since.
+    let mut stepped_down: Option<bool> = None;
     let election_timeout_ms = args.election_timeout_ms;
     // Sequences a leader reported lost (not gaps its journal replays), and
     // how many the last warning covered.
@@ -392,11 +392,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             {
                 let why = match (forced, silent_ns) {
                     _ if let Some(by) = handed_over_by => format!("node {by} handed it the lead as it stopped"),
-                    (true, _) if stepped_down.is_some_and(|(cause, _)| cause == StepDown::Promoted) => {
+                    (true, _) if stepped_down == Some(true) => {
                         "nobody elected the promoted member it stepped down for".to_string()
-                    }
-                    (true, _) if let Some((StepDown::ClientsAhead, heard)) = stepped_down => {
-                        format!("past epoch {heard}, which clients named (above)")
                     }
                     (true, _) => "promoted (`seqcast promote`)".to_string(),
                     (false, Some(ns)) => format!(
@@ -409,14 +406,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 println!("standing: for epoch {epoch}, {why}, at {}", when());
             }
             MemberEvent::SteppedDown { epoch, by, newer, cause } => {
-                stepped_down = Some((cause, newer));
+                stepped_down = Some(cause == StepDown::Promoted);
                 let why = match cause {
-                    StepDown::ClientsAhead => format!(
-                        "clients name epoch {newer}, newer than this leader's, though a quorum still acknowledges it: \
-                         members lost epochs they had promised (journals wiped, or restarted without them and without \
-                         --rejoin), and the events that epoch's leader told its clients committed may be lost with \
-                         them; it stands past it, so that those clients can be answered"
-                    ),
                     StepDown::Promoted => format!("node {by} stands in epoch {newer}, promoted (`seqcast promote`)"),
                     StepDown::Fenced => format!(
                         "node {by} refused a vote in epoch {newer}: it is fenced from this leader, whose commits \

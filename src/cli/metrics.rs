@@ -179,8 +179,6 @@ impl Page {
         self.sample("seqcast_votes_refused_empty_total", "counter", help, n, e.refused_empty);
         let help = "Times it led and stepped down for a newer epoch.";
         self.sample("seqcast_stepped_down_total", "counter", help, n, e.stepped_down);
-        let help = "Times it led while clients named a newer epoch its quorum had lost, and stood past it.";
-        self.sample("seqcast_stood_past_clients_total", "counter", help, n, e.stood_past);
     }
 
     /// A role's page ends: whether its journal failed (the role's or its
@@ -265,6 +263,8 @@ pub fn leader_page(
     page.sample("seqcast_client_ids_in_use_total", "counter", help, &n, s.ids_in_use);
     let help = "SUBMITs from clients told of commits this leader has no record of: the cluster lost them.";
     page.sample("seqcast_clients_told_unknown_total", "counter", help, &n, s.told_unknown);
+    let help = "Epochs past this leader's that clients named while its quorum went on acknowledging it: lost.";
+    page.sample("seqcast_client_epochs_lost_total", "counter", help, &n, s.clients_ahead);
     let srtt = leader.srtt_ns() as f64 / 1e9;
     page.sample("seqcast_ack_rtt_seconds", "gauge", "Smoothed ACK round trip.", &n, srtt);
     let newest = leader.seq_next().prev().get();
@@ -396,14 +396,13 @@ mod tests {
     fn a_members_page_adds_its_rejects_to_its_roles_and_its_elections() {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
-        let elections = ElectionStats { won: 2, granted_empty: 1, stood_past: 1, ..ElectionStats::default() };
+        let elections = ElectionStats { won: 2, granted_empty: 1, ..ElectionStats::default() };
         let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true };
         let page = follower_page(1, &follower, &DriverStats::default(), 0, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
         assert!(page.contains("seqcast_elections_won_total{node=\"1\"} 2\n"), "{page}");
         assert!(page.contains("seqcast_votes_granted_empty_total{node=\"1\"} 1\n"), "{page}");
-        assert!(page.contains("seqcast_stood_past_clients_total{node=\"1\"} 1\n"), "{page}");
         assert!(page.contains("seqcast_journal_failed{node=\"1\"} 1\n"), "{page}");
     }
 

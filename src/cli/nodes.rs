@@ -477,6 +477,8 @@ pub(super) struct AckWatch {
     below_quorum: bool,
     ids_in_use: u64,
     told_unknown: u64,
+    /// The newest lost epoch clients named that was said.
+    clients_ahead: Option<seqcast::core::Epoch>,
 }
 
 /// What [`AckWatch`] knows of one follower since the last tick.
@@ -643,6 +645,17 @@ impl AckWatch {
                  process (two clients given one id, or one restarted under its old id): told so (BUSY reason 8), \
                  nothing of them taken",
                 super::args::clock_time()
+            );
+        }
+        if let Some(lost) = leader.clients_ahead().filter(|&lost| self.clients_ahead.is_none_or(|said| lost > said)) {
+            self.clients_ahead = Some(lost);
+            eprintln!(
+                "{} warning: leader: clients name epoch {lost}, newer than this leader's {}, though a quorum still \
+                 acknowledges it: members lost epochs they had promised (journals wiped, or restarted without them \
+                 and without --rejoin), and with them, maybe, events that epoch's leader told its clients were \
+                 committed; such clients are answered in their epoch",
+                super::args::clock_time(),
+                leader.epoch()
             );
         }
         let count = leader.stats().told_unknown;

@@ -58,9 +58,6 @@ pub struct ElectionStats {
     /// PROMOTEs for this member naming an epoch it is not in (the lead
     /// moved since `seqcast promote` looked, or a replay): ignored.
     pub promote_stale: u64,
-    /// Times it led while clients named a newer epoch its quorum had lost,
-    /// and stood past it (see `Leader::clients_ahead`).
-    pub stood_past: u64,
 }
 
 /// What the member's role says of its log, as the election needs it.
@@ -598,13 +595,6 @@ impl Election {
             candidacy.handed_by = by;
         }
         Some(decision)
-    }
-
-    /// Raises what it promised to `epoch`: its next candidacy stands past
-    /// it (see `Member::stand_past`).
-    pub(super) fn promise_past(&mut self, epoch: Epoch) {
-        self.promised = self.promised.max(epoch);
-        self.stats.stood_past += 1;
     }
 
     fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {

@@ -108,11 +108,6 @@ pub enum StepDown {
     /// It heard the leader of a newer epoch, elected while this one was
     /// not heard (paused, or cut off from the others).
     Superseded,
-    /// Clients named `newer`, an epoch past its own, while a quorum still
-    /// acknowledged it: members lost epochs they had promised (see
-    /// [`Leader::clients_ahead`](crate::core::Leader::clients_ahead)); it
-    /// stands past it (`by` is this member).
-    ClientsAhead,
 }
 
 /// A record a machine hands its driver to journal (DESIGN §8).

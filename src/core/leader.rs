@@ -32,8 +32,11 @@ struct Said {
     /// Sent before to another member (`FLAG_RESENT`).
     resent: bool,
     /// Every request below it was told committed (`FLAG_OLDEST`), by
-    /// leaders of this leader's epoch or older.
+    /// leaders of this leader's epoch or older, or of an epoch lost.
     oldest: bool,
+    /// The epoch to answer it in: this leader's, or a lost one its client
+    /// named (the client hears no older one).
+    epoch: Epoch,
 }
 
 /// Counters of every protocol path the leader runs.
@@ -104,6 +107,9 @@ pub struct LeaderStats {
     /// has no record of, its table having forgotten no client: the cluster
     /// lost events it had said were committed.
     pub told_unknown: u64,
+    /// Epochs past its own that clients named while a quorum went on
+    /// acknowledging it: lost (see [`Leader::clients_ahead`]).
+    pub clients_ahead: u64,
     /// Ranges that had left the ring handed to the driver to serve from the journal.
     pub history_requests: u64,
     /// SUBMITs answered BUSY because their client had its share of the
@@ -275,11 +281,11 @@ pub struct Leader {
     /// holds, what it acknowledged, and what this leader had sequenced.
     foreign_history: Option<(NodeId, u64, u64)>,
     /// With failover: the newest epoch a client's SUBMIT named past this
-    /// leader's, and when this leader first heard one.
+    /// leader's, and when this leader first heard it named.
     client_epoch: Option<(Epoch, Nanos)>,
     /// The newest stamp of this leader's each member echoed in an ACK.
     echoed_ns: Vec<Nanos>,
-    /// That client epoch, once a quorum echoed a stamp sent after it came.
+    /// The newest such epoch a quorum echoed a stamp sent after it came.
     clients_ahead: Option<Epoch>,
     multicast_at: Nanos,
     /// When the last HEARTBEAT went out (0: none yet).
@@ -294,7 +300,7 @@ pub struct Leader {
     repairs: Vec<Repair>,
     /// Repair bytes sent since `poll_transmit` last had nothing more.
     repair_bytes: usize,
-    busy: Vec<(SocketAddr, ClientId, u64, BusyReason)>,
+    busy: Vec<(SocketAddr, ClientId, u64, BusyReason, Epoch)>,
     /// Commits told again: requests a client resent after it was told
     /// them, answered at the resend's source with those requests only
     /// (`[first, end)`), never more than the resend asked.
@@ -509,16 +515,17 @@ impl Leader {
         self.foreign_history.is_some()
     }
 
-    /// With failover: an epoch past this leader's that a client named,
-    /// once a quorum acknowledged this leader after it came. A client
-    /// names only an epoch whose leader was elected, by a majority that
-    /// meets every commit quorum, and a member that promised an epoch
-    /// acknowledges no older one: one of that quorum lost what it promised
-    /// (its journal wiped, or it restarted without it and without
-    /// --rejoin), and the log that epoch's leader told clients of may be
-    /// lost with it. A member steps down and stands past that epoch: from
-    /// there its clients can be answered (a SUBMIT of a newer epoch than
-    /// the leader's says nothing to it, and the client hears no older one).
+    /// With failover: the newest epoch past this leader's that a client
+    /// named, once a quorum acknowledged this leader after it came. An
+    /// honest client names only an epoch whose leader was elected, and the
+    /// voters that elected it, fenced from older epochs, meet every commit
+    /// quorum: one of this quorum lost what it promised (its journal
+    /// wiped, or it restarted without it and without --rejoin), and with
+    /// it, maybe, events that epoch's leader told clients were committed.
+    /// Such a client takes this leader for a stale one (it ignores a BUSY
+    /// of an older epoch than its own): a SUBMIT of an epoch up to this one
+    /// that says its client was told commits this leader has no record of
+    /// (`FLAG_OLDEST`) is answered "in doubt" in the client's epoch.
     pub fn clients_ahead(&self) -> Option<Epoch> {
         self.clients_ahead
     }
@@ -720,19 +727,20 @@ impl Leader {
             }
             return;
         }
-        if submit && failover && epoch > self.epoch() && epoch < Epoch::MAX {
-            let first = self.client_epoch.map_or(now, |(_, at)| at);
-            self.client_epoch = Some((self.client_epoch.map_or(epoch, |(seen, _)| seen.max(epoch)), first));
+        if submit && failover && epoch > self.epoch() && self.client_epoch.is_none_or(|(seen, _)| epoch > seen) {
+            self.client_epoch = Some((epoch, now));
         }
         match datagram.frame {
             Frame::Submit(submit) => {
                 let flags = datagram.header.flags.get();
                 // A client that heard a newer epoch than this leader's may
-                // have been told commits by a newer leader: this one is
-                // stale, and its BUSY is ignored. Of the commits a client
-                // heard of in epochs up to this one's, it holds every one.
-                let oldest = flags & FLAG_OLDEST != 0 && epoch <= self.epoch();
-                let said = Said { resent: flags & FLAG_RESENT != 0, oldest };
+                // have been told commits by a newer leader (this one is
+                // stale), unless that epoch was lost (`clients_ahead`). Of
+                // the commits a client heard of in epochs up to this one's,
+                // it holds every one.
+                let known = epoch <= self.epoch() || self.clients_ahead.is_some_and(|lost| epoch <= lost);
+                let oldest = flags & FLAG_OLDEST != 0 && known;
+                let said = Said { resent: flags & FLAG_RESENT != 0, oldest, epoch: epoch.max(self.epoch()) };
                 self.on_submit(now, from, submit, (datagram.header.token.get(), said))
             }
             Frame::Ack(ack) => {
@@ -847,7 +855,7 @@ impl Leader {
                     self.stats.told_unknown += 1;
                     self.told_unknown_last = Some((id, entry.request_next, request));
                 }
-                self.queue_busy(from, id, request, BusyReason::EpochChanged);
+                self.queue_busy_in(from, id, request, (BusyReason::EpochChanged, said.epoch));
                 break;
             }
             if request > entry.request_next {
@@ -968,12 +976,23 @@ impl Leader {
     /// kept from a higher request would misname this one, as "refused" for
     /// a request only in doubt).
     fn queue_busy(&mut self, addr: SocketAddr, client: ClientId, request: u64, reason: BusyReason) {
+        self.queue_busy_in(addr, client, request, (reason, self.epoch()));
+    }
+
+    /// As [`queue_busy`](Self::queue_busy), sent in `epoch`.
+    fn queue_busy_in(
+        &mut self,
+        addr: SocketAddr,
+        client: ClientId,
+        request: u64,
+        (reason, epoch): (BusyReason, Epoch),
+    ) {
         if let Some(queued) = self.busy.iter_mut().find(|b| b.1 == client) {
             if request < queued.2 {
-                *queued = (addr, client, request, reason);
+                *queued = (addr, client, request, reason, epoch);
             }
         } else if self.busy.len() < self.busy.capacity() {
-            self.busy.push((addr, client, request, reason));
+            self.busy.push((addr, client, request, reason, epoch));
         }
     }
 
@@ -1048,11 +1067,12 @@ impl Leader {
         } else if echo_ns != 0 {
             self.echoed_ns[i] = self.echoed_ns[i].max(echo_ns);
             if let Some((epoch, at)) = self.client_epoch
-                && self.clients_ahead.is_none()
+                && self.clients_ahead.is_none_or(|lost| epoch > lost)
                 && (0..self.held.len()).filter(|&j| j == self.me.index() || self.echoed_ns[j] > at).count()
                     >= self.quorum
             {
                 self.clients_ahead = Some(epoch);
+                self.stats.clients_ahead += 1;
             }
             self.srtt_ns = (self.srtt_ns * 7 + rtt_ns) / 8;
             if self.rtt_samples.len() < RTT_SAMPLES_MAX {
@@ -1182,17 +1202,17 @@ impl Leader {
         }
         let window = now / HELLO_WINDOW_NS;
         // An observer's hello (client 0) first: it is owed its token.
-        let (addr, client, request, reason, token) = match self.observer_hellos.pop() {
-            Some(addr) => (addr, ClientId(0), 0, BusyReason::Hello, self.observer_token(addr, window)),
+        let (addr, client, request, reason, token, epoch) = match self.observer_hellos.pop() {
+            Some(addr) => (addr, ClientId(0), 0, BusyReason::Hello, self.observer_token(addr, window), self.epoch()),
             None => {
-                let Some((addr, client, request, reason)) = self.busy.pop() else {
+                let Some((addr, client, request, reason, epoch)) = self.busy.pop() else {
                     // Everything else went: the next flush may repair again.
                     self.repair_bytes = 0;
                     return None;
                 };
                 self.stats.busy_sent += 1;
                 let token = if reason == BusyReason::Hello { self.hello_token(client, window) } else { 0 };
-                (addr, client, request, reason, token)
+                (addr, client, request, reason, token, epoch)
             }
         };
         let body = Busy {
@@ -1203,7 +1223,7 @@ impl Leader {
             retry_ns: if matches!(reason, BusyReason::Gap | BusyReason::Hello) { 0 } else { self.config.busy_retry_ns }
                 .into(),
         };
-        let header = Header { token: token.into(), ..self.header };
+        let header = Header { token: token.into(), epoch: epoch.get().into(), ..self.header };
         let len = emit(buf, &header, Kind::Busy, &body).expect("mtu holds a BUSY");
         Some(Transmit { dest: Dest::Unicast(addr), len })
     }

@@ -45,6 +45,9 @@ pub struct Member {
     /// The last member frame that came from elsewhere than its sender's
     /// configured address (see [`heard_elsewhere`](Self::heard_elsewhere)).
     elsewhere: Option<(NodeId, SocketAddr)>,
+    /// What its leader roles so far counted of `told_unknown` and
+    /// `clients_ahead` (see [`losses_shown`](Self::losses_shown)).
+    losses_led: (u64, u64),
 }
 
 impl core::fmt::Debug for Member {
@@ -84,6 +87,7 @@ impl Member {
             rejects: Rejects::default(),
             journal_failed: false,
             elsewhere: None,
+            losses_led: (0, 0),
             delivered_next,
             role,
             id,
@@ -190,6 +194,17 @@ impl Member {
     /// The leader's counters, if it leads.
     pub fn leader_stats(&self) -> Option<LeaderStats> {
         self.leader().map(|l| *l.stats())
+    }
+
+    /// What it counted in every role it led so far, the present one
+    /// included (a role's own counters start again at each change): SUBMITs
+    /// of clients told of commits it had no record of
+    /// (`LeaderStats::told_unknown`), and epochs clients named that its
+    /// quorum had lost (`LeaderStats::clients_ahead`). Either shows the
+    /// cluster lost what it had promised.
+    pub fn losses_shown(&self) -> (u64, u64) {
+        let now = self.leader().map_or((0, 0), |l| (l.stats().told_unknown, l.stats().clients_ahead));
+        (self.losses_led.0 + now.0, self.losses_led.1 + now.1)
     }
 
     /// The follower's counters, if it follows.
@@ -346,6 +361,7 @@ impl Member {
     /// A leader becomes a follower, keeping its log (history included) and
     /// its place in it.
     fn step_down(&mut self, now: Nanos) {
+        self.losses_led = self.losses_shown();
         let Role::Leader(old) = &self.role else { return };
         self.election.stepped_down(now);
         let first = old.seq_oldest();
@@ -552,8 +568,6 @@ impl Member {
                 leader.handle_frame(now, from, datagram);
                 if leader.foreign_history() {
                     self.start_over(now);
-                } else if let Some(heard) = leader.clients_ahead() {
-                    self.stand_past(now, heard);
                 }
             }
             Role::Follower(follower) => follower.handle_frame(now, from, datagram),
@@ -566,6 +580,7 @@ impl Member {
     /// it handed its application stays handed (it was committed): it goes
     /// on from the next sequence, and its journal keeps only that.
     fn start_over(&mut self, now: Nanos) {
+        let losses_led = self.losses_shown();
         let config = Config { epoch: Epoch::ZERO, ..self.config.clone() };
         let Role::Leader(leader) = &self.role else { return };
         let (delivered, appended) = (self.delivered_next.prev(), leader.seq_appended());
@@ -576,28 +591,7 @@ impl Member {
         let mut election = std::mem::replace(&mut self.election, fresh.election);
         election.start_over(&self.config, now);
         let (table, lost_end) = (self.delivered.take(), self.lost_end);
-        *self = Member { election, delivered: table.or(fresh.delivered), lost_end, ..fresh };
-    }
-
-    /// Leading, shown that clients heard of `heard`, an epoch past its own
-    /// that its quorum lost (see [`Leader::clients_ahead`]): it steps down
-    /// and stands past it, as an operator's promotion would have it stand
-    /// (its followers still hear it), with the log it led.
-    fn stand_past(&mut self, now: Nanos, heard: Epoch) {
-        let Role::Leader(leader) = &self.role else { return };
-        let epoch = leader.epoch();
-        self.notices.push_back(MemberEvent::SteppedDown {
-            epoch,
-            by: self.id,
-            newer: heard,
-            cause: StepDown::ClientsAhead,
-        });
-        self.step_down(now);
-        self.election.promise_past(heard);
-        let view = self.view();
-        if let Some(decision) = self.election.promote(now, &view, None) {
-            self.apply(now, decision);
-        }
+        *self = Member { election, delivered: table.or(fresh.delivered), lost_end, losses_led, ..fresh };
     }
 
     /// A SUBMIT reached a member that does not lead: say who does.

@@ -337,8 +337,8 @@ impl<'a> Sim<'a> {
         }
         // A leader shown that its quorum lost an epoch clients heard of:
         // only a member restarted without its claim file forgets one.
-        if self.paths.stood_past > 0 && self.config.claim_losses == 0 {
-            let detail = format!("{} leaders stood past an epoch clients named, as lost", self.paths.stood_past);
+        if self.paths.clients_ahead > 0 && self.config.claim_losses == 0 {
+            let detail = format!("{} epochs clients named found lost by their leaders", self.paths.clients_ahead);
             self.history.fail(7, self.now, detail);
         }
     }

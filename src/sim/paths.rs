@@ -66,10 +66,10 @@ paths! {
     /// for a log of a newer epoch; ones back empty, not yet caught up),
     /// counted only beside enough holders' (`Ballot::GrantedEmpty`).
     granted_empty => "votes_granted_empty",
-    /// Leaders that stood past an epoch clients named, their quorum having
-    /// lost it (a violation here but with `--claim-losses`: nothing else
-    /// loses a promise).
-    stood_past => "leaders_stood_past_clients",
+    /// Epochs past a leader's that clients named while its quorum went on
+    /// acknowledging it (a violation here but with `--claim-losses`:
+    /// nothing else loses a promise).
+    clients_ahead => "client_epochs_lost",
     /// ACKs members withheld from the leader they followed, fenced off
     /// from its epoch by a vote in a newer one.
     acks_fenced => "acks_fenced",
@@ -213,16 +213,18 @@ impl Paths {
             self.busy += stats.busy_sent;
             self.unrecoverable += stats.unrecoverable_sent;
             self.in_doubt += stats.in_doubt;
-            self.told_unknown += stats.told_unknown;
             self.clients_evicted += stats.clients_evicted;
             self.history += stats.history_requests;
         }
+        // Kept across its roles: a leader that stepped down counted them too.
+        let (told_unknown, clients_ahead) = member.losses_shown();
+        self.told_unknown += told_unknown;
+        self.clients_ahead += clients_ahead;
         let elections = member.election_stats();
         self.elections_won += elections.won;
         self.elections_lost += elections.lost;
         self.stale_fenced += elections.stepped_down;
         self.granted_empty += elections.granted_empty;
-        self.stood_past += elections.stood_past;
         self.stale_frames += member.rejects().wrong_epoch;
     }
 }

@@ -35,7 +35,7 @@ fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
         let expected = !(FAILOVER_PATHS.contains(&name)
             || name == "requests_in_doubt"
             || name == "clients_told_unknown"
-            || name == "leaders_stood_past_clients"
+            || name == "client_epochs_lost"
             || JOURNAL_PATHS.contains(&name)
             || name == REPLAY_PATH
             || name == CROWD_PATH
@@ -236,7 +236,7 @@ fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() 
             count > 0
                 || (name == "requests_in_doubt"
                     || name == "clients_told_unknown"
-                    || name == "leaders_stood_past_clients"
+                    || name == "client_epochs_lost"
                     || JOURNAL_PATHS.contains(&name)
                     || name == REPLAY_PATH
                     || name == CROWD_PATH
