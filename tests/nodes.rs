@@ -1416,9 +1416,18 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
 /// log. Returns its directory, cluster file, journal directory, and
 /// members 1 and 2 running.
 fn two_members_wiped(tag: u8) -> (PathBuf, String, String, Vec<common::Proc>) {
+    two_members_wiped_after(tag, |conf, _| failover_load(conf, 500, 1000)).0
+}
+
+/// As [`two_members_wiped`], `load` run (given the cluster file and the
+/// members) where it commits 500 events; and what `load` returned.
+fn two_members_wiped_after<T>(
+    tag: u8,
+    load: impl FnOnce(&str, &[common::Proc]) -> T,
+) -> ((PathBuf, String, String, Vec<common::Proc>), T) {
     let (dir, conf, journal) = journaled_member_cluster(tag);
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
-    failover_load(&conf, 500, 1000);
+    let loaded = load(&conf, &members);
     for node in &mut members {
         assert_eq!(node.stop(), 0, "{:?}", node.output());
     }
@@ -1426,7 +1435,7 @@ fn two_members_wiped(tag: u8) -> (PathBuf, String, String, Vec<common::Proc>) {
         std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
     }
     let wiped = (1..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
-    (dir, conf, journal, wiped)
+    ((dir, conf, journal, wiped), loaded)
 }
 
 /// Member 0 of [`two_members_wiped`]'s cluster, started on its journal,
@@ -1503,39 +1512,42 @@ fn a_client_of_an_epoch_the_cluster_then_lost_is_answered_in_doubt() {
     client_told_commits_the_cluster_then_lost(64, true);
 }
 
+/// Polls `client` for at most 10 s, until `done` (given the client and
+/// the requests told committed so far); the requests told committed.
+fn poll_client(client: &mut ClientNode, done: &dyn Fn(&ClientNode, usize) -> bool) -> usize {
+    let (mut committed, deadline) = (0, client.now() + 10_000_000_000);
+    while !done(client, committed) && client.now() < deadline {
+        client.poll();
+        while client.committed().is_some() {
+            committed += 1;
+        }
+        client.wait(client.now() + 1_000_000).unwrap();
+    }
+    committed
+}
+
 /// A journaled cluster of 3 tells a library client 20 requests committed
 /// (40 if `promoted`: 20 more after `seqcast promote` moved the lead on twice);
 /// then every member stops, members 1 and 2 are wiped and started again,
 /// and the client sends one more: it is answered "in doubt", and the
 /// leader warns.
 fn client_told_commits_the_cluster_then_lost(tag: u8, promoted: bool) {
-    let (dir, conf, journal) = journaled_member_cluster(tag);
-    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
-    let cluster = seqcast::net::cluster::Cluster::load(Path::new(&conf), None).expect("cluster file");
-    let (config, tuning) = (cluster.config.clone(), Tuning::default());
-    let id = ClientId(0x5eed_0000 | u32::from(tag));
-    let mut client = ClientNode::connect_failover(config, id, &cluster.nodes, &cluster.multicast, &tuning).unwrap();
-    // Polls for at most 10 s, until `done`; the requests told committed.
-    let run = |client: &mut ClientNode, done: &dyn Fn(&ClientNode, usize) -> bool| {
-        let (mut committed, deadline) = (0, client.now() + 10_000_000_000);
-        while !done(client, committed) && client.now() < deadline {
-            client.poll();
-            while client.committed().is_some() {
-                committed += 1;
-            }
-            client.wait(client.now() + 1_000_000).unwrap();
+    let ((dir, _, _, mut wiped), (mut client, told)) = two_members_wiped_after(tag, |conf, members| {
+        let cluster = seqcast::net::cluster::Cluster::load(Path::new(conf), None).expect("cluster file");
+        let (config, tuning) = (cluster.config.clone(), Tuning::default());
+        let id = ClientId(0x5eed_0000 | u32::from(tag));
+        let mut client = ClientNode::connect_failover(config, id, &cluster.nodes, &cluster.multicast, &tuning).unwrap();
+        for _ in 0..20 {
+            client.submit(b"told committed").unwrap();
         }
-        committed
-    };
-    for _ in 0..20 {
-        client.submit(b"told committed").unwrap();
-    }
-    assert_eq!(run(&mut client, &|_, committed| committed == 20), 20);
-    let told = if promoted {
+        assert_eq!(poll_client(&mut client, &|_, committed| committed == 20), 20);
+        if !promoted {
+            return (client, 20);
+        }
         // Node 0 leads the new cluster's first epoch; node 1, then node 2,
         // the next two: past the one the wiped members elect.
         for node in [1, 2] {
-            let promote = ["promote", "--cluster", &conf, "--node", &node.to_string()];
+            let promote = ["promote", "--cluster", conf, "--node", &node.to_string()];
             let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
             assert_eq!(code, 0, "{text}");
             members[node].wait_for(Duration::from_secs(10), |l| l.starts_with("elected: ").then_some(()));
@@ -1543,20 +1555,11 @@ fn client_told_commits_the_cluster_then_lost(tag: u8, promoted: bool) {
         for _ in 0..20 {
             client.submit(b"told committed in a later epoch").unwrap();
         }
-        assert_eq!(run(&mut client, &|_, committed| committed == 20), 20);
-        40
-    } else {
-        20
-    };
-    for node in &mut members {
-        assert_eq!(node.stop(), 0, "{:?}", node.output());
-    }
-    for id in [1, 2] {
-        std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
-    }
-    let mut wiped: Vec<common::Proc> = (1..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+        assert_eq!(poll_client(&mut client, &|_, committed| committed == 20), 20);
+        (client, 40)
+    });
     client.submit(b"after the loss").unwrap();
-    let committed = run(&mut client, &|client, _| client.client().leader_restarted().is_some());
+    let committed = poll_client(&mut client, &|client, _| client.client().leader_restarted().is_some());
     assert_eq!(committed, 0);
     assert!(client.client().leader_restarted().is_some(), "no answer: {:?}", client.client());
     // And its operator is told.
