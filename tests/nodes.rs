@@ -1532,7 +1532,7 @@ fn poll_client(client: &mut ClientNode, done: &dyn Fn(&ClientNode, usize) -> boo
 /// and the client sends one more: it is answered "in doubt", and the
 /// leader warns.
 fn client_told_commits_the_cluster_then_lost(tag: u8, promoted: bool) {
-    let ((dir, _, _, mut wiped), (mut client, told)) = two_members_wiped_after(tag, |conf, members| {
+    let ((dir, conf, _, mut wiped), (mut client, told)) = two_members_wiped_after(tag, |conf, members| {
         let cluster = seqcast::net::cluster::Cluster::load(Path::new(conf), None).expect("cluster file");
         let (config, tuning) = (cluster.config.clone(), Tuning::default());
         let id = ClientId(0x5eed_0000 | u32::from(tag));
@@ -1574,6 +1574,16 @@ fn client_told_commits_the_cluster_then_lost(tag: u8, promoted: bool) {
     }
     let said = said.unwrap_or_else(|| panic!("no warning: {:?}", wiped.iter().map(|n| n.output()).collect::<Vec<_>>()));
     assert!(said.contains(&format!(": requests 1..={told}): the cluster lost events")), "{said}");
+    // `seqcast stat` says so too (the page is a second behind at most).
+    let mut table = String::new();
+    for _ in 0..50 {
+        table = common::run(common::SEQCAST, &common::strings(&["stat", "--cluster", &conf, "--once"])).1;
+        if table.contains("  LOST COMMITS while it led: ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(table.contains(" SUBMITs from clients told of commits it had no record of: the cluster lost"), "{table}");
     // The client heard epoch 3; the two elect epoch 2, unless their votes
     // split first: a leader below 3 shows that epoch lost.
     let outputs: Vec<String> = wiped.iter().flat_map(|node| node.output()).collect();

@@ -23,6 +23,9 @@ pub struct MemberPart<'a> {
     pub elections: &'a ElectionStats,
     /// Its journal failed: it acknowledges, votes and stands no more.
     pub journal_failed: bool,
+    /// What it counted in every role it led (`Member::losses_shown`): kept
+    /// on its page after it steps down.
+    pub losses: (u64, u64),
 }
 
 /// The page being served, replaced once a second.
@@ -206,6 +209,17 @@ impl Page {
         self.text()
     }
 
+    /// What shows the cluster lost what it had promised clients: SUBMITs of
+    /// clients told of commits the leader had no record of, and epochs
+    /// clients named that its quorum had lost (`seqcast stat` flags both).
+    fn losses(&mut self, n: &str, (told_unknown, clients_ahead): (u64, u64)) {
+        let help = "SUBMITs from clients told of commits this node, leading, had no record of: the cluster lost them.";
+        self.sample("seqcast_clients_told_unknown_total", "counter", help, n, told_unknown);
+        let help = "Epochs past its own that clients named while this node led and its quorum went on \
+                    acknowledging it: lost.";
+        self.sample("seqcast_client_epochs_lost_total", "counter", help, n, clients_ahead);
+    }
+
     /// The cluster's shape as this node's file gives it: nodes of two
     /// shapes drop each other's frames (`seqcast stat` compares them).
     fn shape(&mut self, labels: &str, config: &seqcast::core::Config) {
@@ -261,10 +275,7 @@ pub fn leader_page(
     page.sample("seqcast_clients_evicted_total", "counter", "Client places given up.", &n, s.clients_evicted);
     let help = "SUBMITs of a client id another process uses, with another payload than the leader holds.";
     page.sample("seqcast_client_ids_in_use_total", "counter", help, &n, s.ids_in_use);
-    let help = "SUBMITs from clients told of commits this leader has no record of: the cluster lost them.";
-    page.sample("seqcast_clients_told_unknown_total", "counter", help, &n, s.told_unknown);
-    let help = "Epochs past this leader's that clients named while its quorum went on acknowledging it: lost.";
-    page.sample("seqcast_client_epochs_lost_total", "counter", help, &n, s.clients_ahead);
+    page.losses(&n, member.map_or((s.told_unknown, s.clients_ahead), |m| m.losses));
     let srtt = leader.srtt_ns() as f64 / 1e9;
     page.sample("seqcast_ack_rtt_seconds", "gauge", "Smoothed ACK round trip.", &n, srtt);
     let newest = leader.seq_next().prev().get();
@@ -346,6 +357,10 @@ pub fn follower_page(
             "Events this member served from its journal while following, to others whose leader no longer had them.";
         page.sample("seqcast_history_events_served_total", "counter", help, &n, s.events_served);
     }
+    if let Some(m) = member {
+        // What it saw while it led, if it did.
+        page.losses(&n, m.losses);
+    }
     page.finish((node, &n), (follower.rejects(), follower.is_journal_failed()), io, member)
 }
 
@@ -397,13 +412,16 @@ mod tests {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
         let elections = ElectionStats { won: 2, granted_empty: 1, ..ElectionStats::default() };
-        let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true };
+        let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true, losses: (3, 1) };
         let page = follower_page(1, &follower, &DriverStats::default(), 0, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
         assert!(page.contains("seqcast_elections_won_total{node=\"1\"} 2\n"), "{page}");
         assert!(page.contains("seqcast_votes_granted_empty_total{node=\"1\"} 1\n"), "{page}");
         assert!(page.contains("seqcast_journal_failed{node=\"1\"} 1\n"), "{page}");
+        // What it saw while it led stays on its page as a follower.
+        assert!(page.contains("seqcast_clients_told_unknown_total{node=\"1\"} 3\n"), "{page}");
+        assert!(page.contains("seqcast_client_epochs_lost_total{node=\"1\"} 1\n"), "{page}");
     }
 
     /// A reviewer gave a follower another cluster's key: its stop line

@@ -129,6 +129,7 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
     if first(&s, "seqcast_journal_failed") == Some(1.0) {
         failed.push_str("  JOURNAL FAILED");
     }
+    failed.push_str(&losses_text(&s));
     // A follower that hears no leader: one down, or none elected.
     if let Some(silent) = first(&s, "seqcast_leader_silent_seconds").filter(|&s| !leading && s >= 1.0) {
         failed.push_str(&format!("  NO LEADER HEARD for {silent:.1} s"));
@@ -155,6 +156,30 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
     let shape = (nodes << 16) | first(&s, "seqcast_quorum").unwrap_or(0.0) as u32;
     let cluster = first(&s, "seqcast_cluster_id").map(|id| id as u64);
     Ok((line, fault, leading.then_some((cluster, (node, epoch as u64, shape)))))
+}
+
+/// What a node that led saw of committed events the cluster lost
+/// (`seqcast_clients_told_unknown_total`, `seqcast_client_epochs_lost_total`):
+/// a fault for good, until it restarts (its warnings said when).
+fn losses_text(s: &BTreeMap<String, f64>) -> String {
+    let told = total(s, "seqcast_clients_told_unknown_total");
+    let epochs = total(s, "seqcast_client_epochs_lost_total");
+    let mut said = Vec::new();
+    if told > 0.0 {
+        said.push(format!("{told} SUBMITs from clients told of commits it had no record of"));
+    }
+    if epochs > 0.0 {
+        let s = if epochs == 1.0 { "" } else { "s" };
+        said.push(format!("clients named {epochs} epoch{s} newer than its own that its quorum had lost"));
+    }
+    if said.is_empty() {
+        return String::new();
+    }
+    format!(
+        "  LOST COMMITS while it led: {}: the cluster lost events it had said were committed (its warnings say \
+         which; docs/OPERATIONS.md, Leader failover)",
+        said.join(", and ")
+    )
 }
 
 /// A node's frames of members of another cluster shape: `other` since it
@@ -415,7 +440,7 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Running, lag_text, leaders_text, other_shape_text, total, twice_text};
+    use super::{Running, lag_text, leaders_text, losses_text, other_shape_text, total, twice_text};
 
     /// An operator's trial: a second follower started with an id in use
     /// showed as a second row of that node, and `--once` exited 0.
@@ -464,6 +489,23 @@ mod tests {
         s.insert("seqcast_naks_total{node=\"1\"}".to_string(), 2.0);
         s.insert("seqcast_naks_total{node=\"2\"}".to_string(), 3.0);
         assert_eq!(total(&s, "seqcast_naks_total"), 5.0);
+    }
+
+    /// Helper 137: a leader that answered clients "in doubt" because the
+    /// cluster lost what it had told them counted it on its page, and
+    /// `seqcast stat` showed nothing.
+    #[test]
+    fn a_node_that_saw_lost_commits_is_a_fault() {
+        let mut s = std::collections::BTreeMap::new();
+        s.insert("seqcast_clients_told_unknown_total{node=\"2\"}".to_string(), 0.0);
+        s.insert("seqcast_client_epochs_lost_total{node=\"2\"}".to_string(), 0.0);
+        assert_eq!(losses_text(&s), "");
+        s.insert("seqcast_clients_told_unknown_total{node=\"2\"}".to_string(), 4.0);
+        let told = losses_text(&s);
+        assert!(told.starts_with("  LOST COMMITS while it led: 4 SUBMITs from clients told of commits it had no record of: the cluster lost events"), "{told}");
+        s.insert("seqcast_client_epochs_lost_total{node=\"2\"}".to_string(), 1.0);
+        let both = losses_text(&s);
+        assert!(both.contains("record of, and clients named 1 epoch newer than its own that its quorum"), "{both}");
     }
 
     /// An operator's trial: a follower stopped for a restart showed as
