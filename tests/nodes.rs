@@ -1512,6 +1512,53 @@ fn a_client_of_an_epoch_the_cluster_then_lost_is_answered_in_doubt() {
     client_told_commits_the_cluster_then_lost(64, true);
 }
 
+/// Helper 137: a tail that followed epoch 3, of a cluster that then lost
+/// it (two members' journals wiped while every member was down, the two
+/// electing epoch 2), dropped every frame of that leader, said once that
+/// its own was silent, and waited for as long as it ran. It now says an
+/// older leader goes on sending, and what that means.
+#[test]
+fn a_tail_of_an_epoch_the_cluster_then_lost_says_an_older_leader_goes_on() {
+    let ((dir, _, _, mut wiped), mut tail) = two_members_wiped_after(65, |conf, members| {
+        let args = ["tail", "--cluster", conf, "--failover", "--from", "1", "--format", "count"];
+        let tail = common::Proc::start("tail", common::SEQCAST, &common::strings(&args));
+        failover_load(conf, 100, 1000);
+        for node in [1, 2] {
+            let promote = ["promote", "--cluster", conf, "--node", &node.to_string()];
+            let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
+            assert_eq!(code, 0, "{text}");
+            members[node].wait_for(Duration::from_secs(10), |l| l.starts_with("elected: ").then_some(()));
+        }
+        tail.wait_for(Duration::from_secs(10), |l| l.contains("tail: node 2 leads epoch 3 now").then_some(()));
+        tail
+    });
+    let elected = |l: &str| l.strip_prefix("elected: leading epoch ")?.split(' ').next()?.parse::<u64>().ok();
+    let mut epoch = None;
+    for _ in 0..500 {
+        epoch = wiped.iter().find_map(|node| node.output().iter().find_map(|l| elected(l)));
+        if epoch.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let epoch =
+        epoch.unwrap_or_else(|| panic!("none elected: {:?}", wiped.iter().map(|n| n.output()).collect::<Vec<_>>()));
+    // Their votes split first, unlikely: a later epoch is no older leader.
+    if epoch < 3 {
+        let said = tail.wait_for(Duration::from_secs(10), |l| {
+            l.contains("warning: tail: the leader of epoch 3, which this tail follows, silent for ")
+                .then(|| l.to_string())
+        });
+        assert!(said.contains(&format!("while a leader of epoch {epoch} goes on sending")), "{said}");
+        assert!(said.contains("or the cluster lost epoch 3"), "{said}");
+    }
+    tail.stop();
+    for node in &mut wiped {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Polls `client` for at most 10 s, until `done` (given the client and
 /// the requests told committed so far); the requests told committed.
 fn poll_client(client: &mut ClientNode, done: &dyn Fn(&ClientNode, usize) -> bool) -> usize {

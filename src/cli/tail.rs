@@ -170,6 +170,53 @@ impl EpochWatch {
     }
 }
 
+/// With `--failover`: a leader of an older epoch that goes on sending
+/// while the one this tail follows is silent. A healthy cluster's older
+/// leader steps down once it hears of the newer epoch; one that goes on
+/// leads a quorum that never heard of it: this tail hears only a part of
+/// the cluster cut off from the newer leader, or the cluster lost that
+/// epoch (members that lost their state elected anew). Said once a
+/// silence.
+#[derive(Default)]
+struct OlderLeaderWatch {
+    /// Older leaders' frames dropped when the leader was last heard, and
+    /// at the last tick.
+    base: u64,
+    seen: u64,
+    warned: bool,
+}
+
+/// How long the followed leader is silent, an older one heard, before
+/// [`OlderLeaderWatch`] speaks: an election takes tens of ms.
+const OLDER_LEADER_WARN: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl OlderLeaderWatch {
+    fn tick(&mut self, follower: &seqcast::core::Follower, ago: std::time::Duration) {
+        let (dropped, older) = follower.older_leader();
+        let grew = dropped > std::mem::replace(&mut self.seen, dropped);
+        if ago < std::time::Duration::from_secs(1) {
+            (self.base, self.warned) = (dropped, false);
+            return;
+        }
+        let mine = follower.epoch();
+        if self.warned || !grew || ago < OLDER_LEADER_WARN || dropped - self.base < 3 {
+            return;
+        }
+        self.warned = true;
+        eprintln!(
+            "{} warning: tail: the leader of epoch {mine}, which this tail follows, silent for {:.1} s, while a \
+             leader of epoch {older} goes on sending ({} frames dropped since): an older leader steps down once it \
+             hears of a newer epoch, so this tail hears only a part of the cluster, cut off from the newer leader, \
+             or the cluster lost epoch {mine} (members that lost their state elected anew: their leader warns of \
+             it once clients of epoch {mine} come, and `seqcast stat` then says LOST COMMITS). This tail takes \
+             nothing of an older epoch: to read that leader's log, start another tail",
+            super::args::clock_time(),
+            ago.as_secs_f64(),
+            dropped - self.base
+        );
+    }
+}
+
 /// Runs `seqcast tail`.
 pub fn run(args: &TailArgs) -> ExitCode {
     if let Some(to) = args.to.filter(|&to| to < args.from) {
@@ -246,6 +293,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // than a tail that prints nothing and says nothing.
     let mut ahead_told = from.get() <= 1;
     let mut epochs = EpochWatch::default();
+    let mut older = OlderLeaderWatch::default();
     let leader_id = resolved.config.leader;
     let flush = || {
         if !out_failed.get() && out.borrow_mut().flush().is_err() {
@@ -318,6 +366,9 @@ pub fn run(args: &TailArgs) -> ExitCode {
             let s = follower.stats();
             let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(driver.now()));
             silence.tick(s.leader_frames(), ago, "tail", hint);
+            if args.failover {
+                older.tick(follower, ago);
+            }
             let others = follower.rejects().not_leader;
             let grew = others > std::mem::replace(&mut others_seen, others);
             let silent = s.leader_frames() == std::mem::replace(&mut heard_seen, s.leader_frames());

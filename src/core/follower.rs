@@ -283,6 +283,9 @@ pub struct Follower {
     /// this follower knows committed (see [`short_leader`](Self::short_leader)).
     /// Refused, as `epoch_new`.
     short_leader: Option<ShortLeader>,
+    /// Leader frames (DATA, HEARTBEAT, repair) of an older epoch than this
+    /// follower's, dropped, and the epoch of the latest.
+    older_leader: (u64, Epoch),
     /// With failover: a leader joined whose HEARTBEAT has not yet shown
     /// where its log starts: the commit learned under older epochs, which
     /// that log must reach (the winner of an election holds every committed
@@ -492,6 +495,7 @@ impl Follower {
             epoch_new: None,
             epoch_reported: false,
             short_leader: None,
+            older_leader: (0, Epoch::ZERO),
             unshown: None,
             probe: None,
             anchor: None,
@@ -1034,6 +1038,20 @@ impl Follower {
         &self.rejects
     }
 
+    /// Leader frames (DATA, HEARTBEAT, repair) of an epoch older than
+    /// this follower's that it dropped (among `rejects()`' `wrong_epoch`,
+    /// or with a tail's failover `not_leader`), and the epoch of the
+    /// latest (zero if none came).
+    pub fn older_leader(&self) -> (u64, Epoch) {
+        self.older_leader
+    }
+
+    fn note_older_leader(&mut self, epoch: Epoch) {
+        if epoch < self.epoch() && epoch != Epoch::ZERO {
+            self.older_leader = (self.older_leader.0 + 1, epoch);
+        }
+    }
+
     fn first_nak_delay(&self) -> u64 {
         // DESIGN §2: the first NAK about one RTT after the gap shows (a
         // datagram overtaken arrives within it), clamped.
@@ -1160,6 +1178,7 @@ impl Follower {
         }
         if !self.same_epoch(datagram.header.epoch(), &datagram.frame, from) {
             self.rejects.wrong_epoch += 1;
+            self.note_older_leader(datagram.header.epoch());
             return;
         }
         if !self.config.sent_from_members_address(datagram.header.member(), from) {
@@ -1326,6 +1345,11 @@ impl Follower {
         }
         let (epoch, mine) = (datagram.header.epoch(), self.epoch());
         let Some(leader) = datagram.header.member().filter(|_| leads) else { return true };
+        if epoch < mine && Some(leader) != self.leader {
+            // Dropped below as another member's (its own leader's, as of
+            // another epoch).
+            self.note_older_leader(epoch);
+        }
         if mine == Epoch::ZERO {
             // Following nobody yet: whichever member leads, not only the
             // one the cluster file starts with (it may lead no more).

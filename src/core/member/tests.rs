@@ -1620,6 +1620,26 @@ fn a_tail_refuses_a_leader_elected_on_a_log_short_of_a_commit_it_was_told() {
     assert_eq!((tail.epoch(), tail.commit()), (Epoch(3), Seq(10)));
 }
 
+/// A tail following epoch 3 counts the frames of an older epoch's leader
+/// that it drops, whether its own leader's node sends them or another's
+/// (`seqcast tail` warns when they go on while its leader is silent).
+#[test]
+fn a_tail_counts_the_older_leaders_frames_it_drops() {
+    let mut tail = Follower::observe(auto(), 0, Seq(1)).unwrap();
+    let hb = heartbeat(1, 0, 0);
+    tail.handle_datagram(MS, addr(2), &frame(Kind::Heartbeat, 2, 3, &hb));
+    assert_eq!((tail.epoch(), tail.older_leader()), (Epoch(3), (0, Epoch::ZERO)));
+    tail.handle_datagram(2 * MS, addr(1), &frame(Kind::Heartbeat, 1, 2, &hb));
+    tail.handle_datagram(2 * MS, addr(2), &frame(Kind::Heartbeat, 2, 1, &hb));
+    assert_eq!(tail.older_leader(), (2, Epoch(1)));
+    let rejects = tail.rejects();
+    assert_eq!((rejects.not_leader, rejects.wrong_epoch), (1, 1));
+    // Its own epoch's, and a newer one's, are no older leader's.
+    tail.handle_datagram(3 * MS, addr(2), &frame(Kind::Heartbeat, 2, 3, &hb));
+    tail.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &hb));
+    assert_eq!((tail.epoch(), tail.older_leader()), (Epoch(4), (2, Epoch(1))));
+}
+
 /// The same for `seqcast tail --failover`: it printed 1..=10, told them
 /// committed in epoch 1, and hears epoch 5's leader, whose log starts at
 /// 12 but holds another event at 10: it takes nothing of that log. The
