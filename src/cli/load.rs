@@ -291,10 +291,11 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         ),
         Some((old, new)) if failover || old == Epoch::ZERO => {
             println!(
-                "in doubt: the leader of epoch {new} cannot place requests this run resent: an earlier leader may \
-                 have taken them, in a part of the log it does not hold (one its journal's retention deleted, or \
-                 never held), or, if it warns of clients told of commits it has no record of, the cluster lost \
-                 requests this run was told committed before them; the {} unconfirmed events are in doubt",
+                "in doubt: the leader that answered (in epoch {new}) cannot place requests this run resent: an \
+                 earlier leader may have taken them, in a part of the log it does not hold (one its journal's \
+                 retention deleted, or never held), or, if it warns of clients told of commits it has no record \
+                 of, the cluster lost requests this run was told committed before them; the {} unconfirmed events \
+                 are in doubt",
                 r.unconfirmed
             );
             if failover && r.committed == 0 && r.redirects > 0 {
@@ -323,7 +324,7 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         match r.epoch {
             0 => println!("failover: clients turned to another member {} times, and heard no leader", r.redirects),
             epoch => println!(
-                "failover: clients turned to another member {} times; the last leader heard led epoch {epoch}",
+                "failover: clients turned to another member {} times; the newest epoch heard was {epoch}",
                 r.redirects
             ),
         }
