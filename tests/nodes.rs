@@ -1465,6 +1465,28 @@ fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The same, the file that keeps the refusal failing to be written (a
+/// directory in the way): the member said only that its journal failed,
+/// and exited 1, as for a full disk; a supervisor would restart it.
+#[test]
+fn a_member_that_cannot_keep_its_refusal_still_says_why_and_exits_3() {
+    let (dir, conf, journal, mut wiped) = two_members_wiped(66);
+    failover_load(&conf, 10, 1000);
+    std::fs::create_dir(Path::new(&journal).join("node-0").join("refused.new")).unwrap();
+    let mut zero = start_member(&dir, 0, &["--journal", &journal]);
+    assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
+    let said = zero.line("error: node ");
+    assert!(said.contains("from a log that ends at seq 0, but this member knows seq 1..="), "{said}");
+    assert!(
+        said.contains("refused that keeps this member from starting on that journal again was not written"),
+        "{said}"
+    );
+    for node in &mut wiped {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The start check's blind spot, closed: member 0 is down while members 1
 /// and 2, their journals wiped, elect one of them on an empty log and go
 /// on past member 0's commit, and a later epoch starts from that log. Back

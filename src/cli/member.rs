@@ -603,9 +603,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     println!("{}", report::table_row("delivery (stamp → deliver)", node.delivery()));
     super::nodes::caught_up_line(node.caught_up());
     write_histogram(&args.output, &format!("member-{id}-delivery"), node.delivery());
-    if member.is_journal_failed() {
-        return super::nodes::journal_failed_exit(&format!("member {id}"));
-    }
+    // A refusal is said even if its journal failed (writing the file that
+    // keeps it, perhaps): the events the cluster lost matter more.
     if let Some(short) = member.follower().and_then(|f| f.short_leader()) {
         let leader = member.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
         eprintln!(
@@ -618,10 +617,19 @@ pub fn member(args: &MemberArgs) -> ExitCode {
              stops{}",
             short.epoch,
             match journal.as_ref() {
-                Some(journal) => format!(
+                Some(journal) if journal.dir.join("refused").exists() => format!(
                     "; its journal keeps every event it held, up to seq {} (`seqcast journal dump`), those the \
                      cluster lost among them, and a file {} beside them: this member does not start on that journal \
                      again. To follow the cluster, move the journal aside and start the member with --rejoin",
+                    member.follower().map_or(short.committed, |f| f.claim().seq.max(short.committed)),
+                    journal.dir.join("refused").display()
+                ),
+                // Its journal failed before it could write that file.
+                Some(journal) => format!(
+                    "; its journal keeps the events it made durable, up to seq {} at most (`seqcast journal \
+                     dump`), those the cluster lost among them, but its journal failed (said above) and the file {} that keeps this \
+                     member from starting on that journal again was not written: do not start it on that journal \
+                     again; move the journal aside and start the member with --rejoin",
                     member.follower().map_or(short.committed, |f| f.claim().seq.max(short.committed)),
                     journal.dir.join("refused").display()
                 ),
@@ -631,6 +639,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
         );
         return ExitCode::from(3);
+    }
+    if member.is_journal_failed() {
+        return super::nodes::journal_failed_exit(&format!("member {id}"));
     }
     if let Some(first) = too_long.get() {
         return super::nodes::too_long_exit(&format!("member {id}"), first, resolved.config.payload_max);
