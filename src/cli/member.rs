@@ -627,9 +627,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 // Its journal failed before it could write that file.
                 Some(journal) => format!(
                     "; its journal keeps the events it made durable, up to seq {} at most (`seqcast journal \
-                     dump`), those the cluster lost among them, but its journal failed (said above) and the file {} that keeps this \
-                     member from starting on that journal again was not written: do not start it on that journal \
-                     again; move the journal aside and start the member with --rejoin",
+                     dump`), those the cluster lost among them, but its journal failed (said above) and the file \
+                     {} that keeps this member from starting on that journal again was not written: do not start \
+                     it on that journal again; move the journal aside and start the member with --rejoin",
                     member.follower().map_or(short.committed, |f| f.claim().seq.max(short.committed)),
                     journal.dir.join("refused").display()
                 ),
