@@ -1444,6 +1444,8 @@ fn member_0_refuses(dir: &Path, journal: &str) -> String {
     let mut zero = start_member(dir, 0, &["--journal", journal]);
     assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
     assert!(Path::new(journal).join("node-0").join("refused").exists());
+    let stopped = zero.line("stopped: ");
+    assert!(stopped.starts_with("refusing node ") && stopped.contains("'s log in epoch "), "{stopped}");
     zero.line("error: ")
 }
 

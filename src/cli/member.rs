@@ -563,6 +563,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         "stopped: {} in epoch {}; delivered {} (replayed {} from its journal); elections stood {} won {} lost {}{}, votes granted {} refused {}, stepped down {}, clients redirected {}",
         match (member.is_leader(), member.follower().and_then(|f| f.leader())) {
             (true, _) => "leading".to_string(),
+            // Refused (said below): it took nothing of that leader's log.
+            (false, Some(leader)) if member.follower().is_some_and(|f| f.short_leader().is_some()) => {
+                format!("refusing node {leader}'s log")
+            }
             // Nobody since it started, or since its leader stepped down.
             (false, Some(leader)) if member.has_heard_leader() => format!("following node {leader}"),
             (false, _) => "following nobody".to_string(),
