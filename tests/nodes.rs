@@ -1410,6 +1410,52 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 138: `seqcast sequencer` started by mistake on a member's host,
+/// on its journal (member 0 stopped for a restart), resumed it with a
+/// warning; the two running members refused its log, exited 3 and wrote
+/// their `refused` files. A sequencer, or a follower, refuses such a
+/// journal at start; with the members' claim files moved aside, as it
+/// says, they run the log without failover.
+#[test]
+fn a_sequencer_or_follower_refuses_a_members_journal() {
+    let (dir, conf, journal) = journaled_member_cluster(67);
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    failover_load(&conf, 200, 1000);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let start = |what: &str, id: &str| {
+        let mut args = common::strings(&[what, "--cluster", &conf, "--journal", &journal, "--quiet"]);
+        if what == "follower" {
+            args.extend(common::strings(&["--id", id]));
+        }
+        common::Proc::start(what, common::SEQCAST, &args)
+    };
+    for (what, id) in [("sequencer", "0"), ("follower", "1")] {
+        let mut node = start(what, id);
+        assert_eq!(node.wait(Duration::from_secs(10)), 1, "{:?}", node.output());
+        let said = node.line("error: ");
+        assert!(said.contains("holds a member's claim file: `seqcast member` kept it"), "{said}");
+        assert!(said.contains(&format!("node-{id}/claim) aside")), "{said}");
+    }
+    for id in 0..3 {
+        let node = Path::new(&journal).join(format!("node-{id}"));
+        std::fs::rename(node.join("claim"), node.join("claim.member")).unwrap();
+    }
+    let mut nodes: Vec<common::Proc> = [("sequencer", "0"), ("follower", "1"), ("follower", "2")]
+        .into_iter()
+        .map(|(what, id)| start(what, id))
+        .collect();
+    for node in &nodes {
+        let resumed = node.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then(|| l.to_string()));
+        assert!(resumed.contains("sequences 1..=200, committed up to 200"), "{resumed}");
+    }
+    for node in &mut nodes {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A journaled cluster of 3 whose members committed 500 events and were
 /// stopped, then members 1 and 2 wiped (a lost disk, a mistaken cleanup)
 /// and started again without --rejoin: they elect one of them on an empty

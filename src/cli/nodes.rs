@@ -969,19 +969,27 @@ pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhi
     }
 }
 
-/// Warns once at start of a journal that holds a member's claim file: it
-/// was kept by `seqcast member` (a cluster with failover), and a sequencer
-/// or follower resumes it in a cluster without (an operator's trial ran a
-/// sequencer on a member's journal; its members' epochs were the
-/// sequencer's wall clock from then on).
-fn member_journal_warning(recovery: Option<&seqcast::journal::Recovery>, who: &str) {
-    if recovery.is_some_and(|r| r.claim.is_some()) {
-        eprintln!(
-            "warning: {who}: this journal holds a member's claim file: `seqcast member` kept it, in a cluster \
-             with failover. Resumed here, without failover, its log goes on under a sequencer; a member started \
-             on it later takes that log as its own (check the cluster file and the command line)"
-        );
-    }
+/// Refuses, at start, a journal that holds a member's claim file: it was
+/// kept by `seqcast member` (a cluster with failover). A sequencer would
+/// append its own log to it, in an epoch of its wall clock that no member
+/// elected, and a member later started on it would stand with that log
+/// (an operator's trial ran a sequencer on a stopped member's journal, its
+/// host's: the two running members refused its log, exited 3 and wrote
+/// their `refused` files). `who` is the node ("sequencer", "follower 1").
+fn member_journal_refused(
+    recovery: Option<&seqcast::journal::Recovery>,
+    journal: Option<&seqcast::journal::JournalOptions>,
+    who: &str,
+) -> Option<String> {
+    let (_, journal) = recovery.filter(|r| r.claim.is_some()).zip(journal)?;
+    Some(format!(
+        "{who}: the journal {} holds a member's claim file: `seqcast member` kept it, in a cluster with failover \
+         (was `seqcast member` meant, or another --journal?). Resumed here, without failover, its log would go on \
+         under a sequencer in an epoch no member elected: it stops here, having taken nothing. To run this log without \
+         failover from now on, stop every member and move each one's claim file ({}) aside",
+        journal.dir.display(),
+        journal.dir.join("claim").display()
+    ))
 }
 
 /// A node stopped by an event longer than its `payload_max` lets it hold
@@ -1066,7 +1074,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch", false) {
         println!("{text}");
     }
-    member_journal_warning(node.recovery(), "sequencer");
+    if let Some(refused) = member_journal_refused(node.recovery(), journal.as_ref(), "sequencer") {
+        return fail(refused);
+    }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, true) {
         println!("{text}");
     }
@@ -1210,7 +1220,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", journal_text(journal.as_ref()));
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
-    member_journal_warning(node.recovery(), &format!("follower {id}"));
+    if let Some(refused) = member_journal_refused(node.recovery(), journal.as_ref(), &format!("follower {id}")) {
+        return fail(refused);
+    }
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", false) {
         println!("{text}");
     }
