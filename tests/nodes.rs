@@ -1456,6 +1456,30 @@ fn a_sequencer_or_follower_refuses_a_members_journal() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 138: `seqcast sequencer` started with the members' cluster file
+/// on the host of member 0, stopped for a restart, led from an empty log
+/// in an epoch of its wall clock; the two running members refused its log
+/// and exited 3. Its frames say it runs without failover now: the members
+/// take nothing of it, say what it is, and go on committing.
+#[test]
+fn members_go_on_beside_a_sequencer_started_with_their_file() {
+    let (dir, conf, _) = journaled_member_cluster(68);
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &[])).collect();
+    failover_load(&conf, 200, 1000);
+    assert_eq!(members[0].stop(), 0, "{:?}", members[0].output());
+    let args = common::strings(&["sequencer", "--cluster", &conf, "--quiet"]);
+    let mut sequencer = common::Proc::start("sequencer", common::SEQCAST, &args);
+    let said = members[1]
+        .wait_for(Duration::from_secs(10), |l| l.contains("dropping datagrams: other_shape").then(|| l.to_string()));
+    assert!(said.contains("; node 0 runs without failover (a `seqcast sequencer` or `follower`"), "{said}");
+    failover_load(&conf, 200, 1000);
+    assert_eq!(sequencer.stop(), 0, "{:?}", sequencer.output());
+    for node in &mut members[1..] {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A journaled cluster of 3 whose members committed 500 events and were
 /// stopped, then members 1 and 2 wiped (a lost disk, a mistaken cleanup)
 /// and started again without --rejoin: they elect one of them on an empty

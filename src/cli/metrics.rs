@@ -229,6 +229,9 @@ impl Page {
         self.sample("seqcast_cluster_nodes", "gauge", help, labels, u64::from(config.nodes));
         let help = "Nodes that must hold an event to commit it, the leader counted.";
         self.sample("seqcast_quorum", "gauge", help, labels, config.quorum() as u64);
+        let help = "1 where members elect their leader (failover), 0 without (a sequencer and its followers).";
+        let failover = config.failover != seqcast::core::Failover::Off;
+        self.sample("seqcast_failover", "gauge", help, labels, u64::from(failover));
     }
 
     /// Rejected datagrams by reason: those the driver dropped unopened

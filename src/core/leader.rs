@@ -362,7 +362,7 @@ impl Leader {
             promoted: false,
             lost_end: 0,
             header: Header {
-                token: config.shape().into(),
+                token: config.shape_sent().into(),
                 // Its followers infer commits exactly where this leader's
                 // settings let them (PROTOCOL.md, Commit).
                 flags: if config.followers_infer_commit() { 0 } else { FLAG_TOLD }.into(),
@@ -697,7 +697,7 @@ impl Leader {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        if let Some(datagram) = parse(bytes, (self.config.cluster_id, self.config.shape()), &mut self.rejects) {
+        if let Some(datagram) = parse(bytes, (self.config.cluster_id, self.config.shape_sent()), &mut self.rejects) {
             self.handle_frame(now, from, datagram);
         }
     }

@@ -22,7 +22,7 @@ mod window;
 
 pub use crate::types::{Claim, ClientId, Durability, Epoch, NodeId, NodeSet, Seq};
 pub use client::{Client, ClientStats, Committed, SubmitError};
-pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
+pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX, SHAPE_NO_FAILOVER};
 pub use election::ElectionStats;
 pub use event::{Append, Event, JournalClaim, MemberEvent, StepDown};
 pub use follower::{ACK_REFRESH_NS, Follower, FollowerStats, KEEPALIVE_NS, ShortLeader};
@@ -247,13 +247,17 @@ fn admits(datagram: &Datagram<'_>, peers: Peers, rejects: &mut Rejects) -> bool 
 }
 
 /// True unless a member's frame carries another cluster shape than
-/// `shape` ([`Config::shape`]; 0: this node checks none, as a tail): two
-/// members whose cluster files give different node counts or quorums
+/// `shape` ([`Config::shape_sent`]; 0: this node checks none, as a tail):
+/// two members whose cluster files give different node counts or quorums
 /// would each count their own quorum, and one could lead and commit with
-/// fewer members than the others need (DESIGN §2).
+/// fewer members than the others need (DESIGN §2). A node with failover
+/// also drops the frames of one without ([`SHAPE_NO_FAILOVER`]); one
+/// without takes those of either (a build before the bit sends none).
 fn same_shape(datagram: &Datagram<'_>, shape: u32, rejects: &mut Rejects) -> bool {
     let theirs = datagram.header.token.get();
-    let Some(sender) = datagram.header.member().filter(|_| shape != 0 && theirs != 0 && theirs != shape) else {
+    let differs = (theirs & !SHAPE_NO_FAILOVER) != (shape & !SHAPE_NO_FAILOVER)
+        || (shape & SHAPE_NO_FAILOVER == 0 && theirs & SHAPE_NO_FAILOVER != 0);
+    let Some(sender) = datagram.header.member().filter(|_| shape != 0 && theirs != 0 && differs) else {
         return true;
     };
     rejects.other_shape += 1;
@@ -261,18 +265,23 @@ fn same_shape(datagram: &Datagram<'_>, shape: u32, rejects: &mut Rejects) -> boo
     false
 }
 
-/// True if `shape` (a member frame's token, as [`Config::shape`] makes it)
-/// lists another node count than `nodes`: the member's cluster file is not
-/// this one's (a group split off by a stale file). 0, an older build's,
-/// lists none. Clients and tails judge the node count only: their file may
-/// leave the quorum to its default, which the members check.
-pub fn other_node_count(shape: u32, nodes: u16) -> bool {
-    shape != 0 && shape >> 16 != u32::from(nodes)
+/// True if `shape` (a member frame's token, as [`Config::shape_sent`]
+/// makes it) is not that of a member of a cluster of `nodes` with
+/// failover: it lists another node count (the member's cluster file is not
+/// this one's: a group split off by a stale file), or says its sender
+/// runs without failover (a sequencer started with the members' file). 0,
+/// an older build's, says neither. Clients and tails with failover judge
+/// these only: their file may leave the quorum to its default, which the
+/// members check.
+pub fn not_a_member_of(shape: u32, nodes: u16) -> bool {
+    shape != 0 && ((shape & !SHAPE_NO_FAILOVER) >> 16 != u32::from(nodes) || shape & SHAPE_NO_FAILOVER != 0)
 }
 
-/// A shape as [`Config::shape`] makes it, for people: "5 nodes, quorum 3".
+/// A shape as [`Config::shape_sent`] makes it, for people: "5 nodes, quorum 3"
+/// (", without failover" where the bit says so).
 pub fn shape_text(shape: u32) -> String {
-    format!("{} nodes, quorum {}", shape >> 16, shape & 0xffff)
+    let without = if shape & SHAPE_NO_FAILOVER != 0 { ", without failover" } else { "" };
+    format!("{} nodes, quorum {}{without}", (shape & !SHAPE_NO_FAILOVER) >> 16, shape & 0xffff)
 }
 
 /// [`parse`], then [`admits`] unless `also` admits it.

@@ -917,7 +917,7 @@ fn take_leader(config: &Config, state: &mut (Option<(u64, u16)>, Option<u32>), h
     let (kind, sender, epoch, shape) = (header.kind(), header.sender.get(), header.epoch.get(), header.token.get());
     // A leader whose file lists another node count (a group split off by a
     // stale file) is not this client's cluster's.
-    if crate::core::other_node_count(shape, config.nodes) {
+    if crate::core::not_a_member_of(shape, config.nodes) {
         state.1.get_or_insert(shape);
         return false;
     }

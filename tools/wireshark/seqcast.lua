@@ -39,7 +39,7 @@ local f = {
   crc = ProtoField.uint32("seqcast.crc", "CRC-32", base.HEX),
   crc_ok = ProtoField.bool("seqcast.crc_ok", "CRC good"),
   cluster = ProtoField.uint32("seqcast.cluster", "Cluster"),
-  token = ProtoField.uint32("seqcast.token", "Token (admission token; from a member to members: nodes << 16 | quorum)", base.HEX),
+  token = ProtoField.uint32("seqcast.token", "Token (admission token; from a member to members: nodes << 16 | quorum, + 0x80000000 without failover)", base.HEX),
   epoch = ProtoField.uint64("seqcast.epoch", "Epoch"),
   tag = ProtoField.bytes("seqcast.tag", "Tag (AES-256-GCM-SIV, not checked)"),
   -- bodies

@@ -1979,6 +1979,38 @@ fn members_whose_cluster_files_differ_in_nodes_or_quorum_take_nothing_from_each_
     assert!(matches!(answer(&mut voter(), 30 * MS, 2, &request(2, 2, (1, 1), true)), Some((_, true))));
 }
 
+/// Helper 138: a sequencer started with the members' cluster file, on a
+/// host whose member was stopped, led in an epoch of its wall clock from
+/// an empty log: both running members, holding every commit, refused it
+/// and stopped (exit 3). Its frames say it runs without failover: members
+/// take nothing of them, nor does a tail with failover; a sequencer's own
+/// followers take them with the bit or without (a build before it sends
+/// none).
+#[test]
+fn members_take_nothing_of_a_sequencer_started_with_their_file() {
+    let members = auto();
+    let sequencer = Config { failover: Failover::Off, epoch: Epoch(1_796_486_621_434), ..members.clone() };
+    let data = data_of_leader(&sequencer);
+    assert_eq!(parse(&data).unwrap().header.token.get(), members.shape() | crate::core::SHAPE_NO_FAILOVER);
+    let mut one = Member::new(members.clone(), NodeId(1), 0).unwrap();
+    let epoch = one.epoch();
+    one.handle_datagram(MS, addr(0), &data);
+    assert_eq!((one.rejects().other_shape, one.epoch()), (1, epoch));
+    // As `seqcast tail --failover` makes it: the epoch learned from the first frame.
+    let mut tail = Follower::observe(Config { epoch: Epoch::ZERO, ..members.clone() }, 0, Seq(1)).unwrap();
+    tail.handle_datagram(MS, addr(0), &data);
+    assert_eq!((tail.rejects().other_shape, tail.epoch()), (1, Epoch::ZERO));
+    // Its followers take it, and a frame without the bit.
+    let mut older = data.clone();
+    older[20..24].copy_from_slice(&members.shape().to_le_bytes());
+    crate::wire::seal(&mut older);
+    for frame in [&data, &older] {
+        let mut follower = Follower::new(sequencer.clone(), NodeId(1), 0).unwrap();
+        follower.handle_datagram(MS, addr(0), frame);
+        assert_eq!((follower.rejects().total(), follower.epoch()), (0, sequencer.epoch));
+    }
+}
+
 /// The role changes a member makes of itself, as notices (an operator's
 /// trial: leadership moved with no member saying why).
 fn changes(member: &mut Member) -> Vec<String> {
