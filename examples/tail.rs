@@ -6,6 +6,10 @@
 //! ```sh
 //! cargo run --release --example tail -- cluster.conf 1
 //! ```
+//!
+//! For a cluster of `seqcast member`s, which elect their leader, add
+//! `failover` (as `seqcast tail --failover`): it then follows each newly
+//! elected leader; without it takes the cluster file's leader only.
 
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
@@ -16,14 +20,21 @@ use seqcast::net::{FollowerNode, Tuning};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let file = PathBuf::from(args.next().ok_or("usage: tail CLUSTER_FILE FROM_SEQ")?);
-    let from = Seq(args.next().ok_or("usage: tail CLUSTER_FILE FROM_SEQ")?.parse()?);
+    let usage = "usage: tail CLUSTER_FILE FROM_SEQ [failover]";
+    let file = PathBuf::from(args.next().ok_or(usage)?);
+    let from = Seq(args.next().ok_or(usage)?.parse()?);
+    let failover = match args.next().as_deref() {
+        None => false,
+        Some("failover") => true,
+        Some(_) => return Err(usage.into()),
+    };
     let cluster = Cluster::load(&file, None)?;
     let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
     let tuning = Tuning { keys, ..Tuning::default() };
     // Any local port: an observer is no member, and its repairs come here.
     let listen = SocketAddrV4::new(cluster.multicast.interface, 0);
-    let mut node = FollowerNode::observe(cluster.config, listen, &cluster.multicast, &tuning, from)?;
+    let config = cluster.observer_config(failover);
+    let mut node = FollowerNode::observe(config, listen, &cluster.multicast, &tuning, from)?;
     seqcast::net::catch_stop_signals()?;
     let restarted = std::cell::Cell::new(None);
     node.run(
@@ -32,7 +43,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Event::Deliver(e) => println!("{} {}", e.header.seq.get(), String::from_utf8_lossy(e.payload)),
             // Gone from the leader's ring and journal (retention): said, never skipped silently.
             Event::Lost { first, end } => eprintln!("lost {first}..{end}"),
-            // A sequencer that restarted without the log read so far: nothing of it is taken.
+            // A leader that restarted without the log read so far (or, with
+            // failover, one elected without it): nothing of it is taken.
             Event::LeaderRestarted { old, new, .. } => restarted.set(Some((*old, *new))),
         },
         |_, _| {},

@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 use super::args::{ClusterArgs, TuningArgs};
 use super::fail;
 use super::nodes::LostSpan;
-use seqcast::core::{Epoch, Event, Seq};
+use seqcast::core::{Event, Seq};
 use seqcast::net::{self, FollowerNode};
 use seqcast::wire::EventRef;
 
@@ -226,15 +226,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    // Learned from the leader's first frame.
-    resolved.config.epoch = Epoch::ZERO;
-    if args.failover {
-        resolved.config.failover = seqcast::core::Failover::Auto;
-        if resolved.nodes.len() == usize::from(resolved.config.nodes) {
-            // What the leader no longer has is asked of the other members there.
-            resolved.config.members = resolved.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
-        }
-    }
+    resolved.config = resolved.observer_config(args.failover);
     let listen = args.listen.unwrap_or(SocketAddrV4::new(resolved.multicast.interface, 0));
     let tuning = match super::nodes::start_node(&args.tuning, &args.cluster, &resolved, Some(*listen.ip()), None) {
         Ok(tuning) => tuning,

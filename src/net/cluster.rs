@@ -412,6 +412,26 @@ impl Cluster {
         })
     }
 
+    /// What a read-only subscriber of this cluster runs with
+    /// ([`FollowerNode::observe`](crate::net::FollowerNode::observe), as
+    /// `seqcast tail`): the epoch learned from the first leader frame, and
+    /// with `failover` (a cluster of `seqcast member`s, which elect their
+    /// leader) the newest epoch's leader followed through every election,
+    /// and what it no longer has asked of the other members the file
+    /// lists. Without it takes only `config.leader`'s frames: after an
+    /// election another member leads, whose frames it drops (counted as
+    /// `not_leader` in its rejects), and it hears nothing more.
+    pub fn observer_config(&self, failover: bool) -> Config {
+        let mut config = Config { epoch: crate::core::Epoch::ZERO, ..self.config.clone() };
+        if failover {
+            config.failover = crate::core::Failover::Auto;
+            if self.nodes.len() == usize::from(config.nodes) {
+                config.members = self.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
+            }
+        }
+        config
+    }
+
     /// Where the leader listens: the cluster file's leader node, else the
     /// interface on [`LEADER_PORT`].
     pub fn leader_addr(&self) -> SocketAddrV4 {
@@ -573,6 +593,19 @@ mod tests {
     /// A reviewer embedding the library had to copy `sync` and
     /// `history_rate` into a journal's options by hand, and the follower
     /// example followed memory-only beside a journaled cluster.
+    #[test]
+    fn an_observer_of_members_follows_elections_and_asks_them_for_history() {
+        use crate::core::{Epoch, Failover};
+        // Helper 139: a tail made from the file's config as it stood froze
+        // at the first election, and nothing said so.
+        let text = "node.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502\nnode.2 = 127.0.0.1:7503";
+        let cluster = ClusterFile::parse(text).unwrap().resolve(&Overrides::default(), None).unwrap();
+        let members = cluster.observer_config(true);
+        assert_eq!((members.failover, members.epoch, members.members.len()), (Failover::Auto, Epoch::ZERO, 3));
+        let sequencer = cluster.observer_config(false);
+        assert_eq!((sequencer.failover, sequencer.epoch, sequencer.members.len()), (Failover::Off, Epoch::ZERO, 0));
+    }
+
     #[test]
     fn a_cluster_files_journal_settings_make_a_nodes_journal_options() {
         let text = "journal = /var/lib/sq\nsync = none\nhistory_rate = 70000\nnode.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502";

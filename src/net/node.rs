@@ -539,7 +539,11 @@ impl FollowerNode {
 
     /// Joins the group and binds `listen` as a read-only subscriber from
     /// sequence `from` (see [`Follower::observe`]). It learns the epoch
-    /// from the leader's first frame (`config.epoch` is not used).
+    /// from the leader's first frame (`config.epoch` is not used). Give it
+    /// [`Cluster::observer_config`](crate::net::cluster::Cluster::observer_config):
+    /// `config.failover` decides whether it follows a newer leader
+    /// elected by members; without, it takes only `config.leader`'s
+    /// frames, and after an election hears no more.
     pub fn observe(
         config: Config,
         listen: SocketAddrV4,
