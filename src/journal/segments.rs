@@ -221,12 +221,27 @@ impl core::fmt::Display for JournalError {
                 if why.is_empty() { "no reason recorded" } else { why },
                 path.display()
             ),
+            // Helper 138: a typo'd --cluster-id was told to move a good
+            // journal aside.
             JournalError::Foreign { path, cluster, node, mine: (my_cluster, my_node) } => write!(
                 f,
                 "journal file {} belongs to cluster {cluster}, node {node}, not to this one (cluster {my_cluster}, \
-                 node {my_node}); left untouched. A journal copied from another node? Move it aside; `seqcast \
-                 journal copy FROM TO` makes this node a journal of another's records",
-                path.display()
+                 node {my_node}); left untouched. {}",
+                path.display(),
+                match (cluster == my_cluster, node == my_node) {
+                    (false, true) => format!(
+                        "If this node is of cluster {cluster}, its cluster id is wrong here (cluster_id in the \
+                         cluster file, --cluster-id); otherwise the journal is another cluster's: move it aside"
+                    ),
+                    (true, false) => format!(
+                        "If this node is node {node}, its id is wrong here (--id); otherwise the journal is \
+                         another node's, copied? Move it aside; `seqcast journal copy FROM TO` makes this node a \
+                         journal of another's records"
+                    ),
+                    _ => "Another cluster's node's journal: check --journal and the node's settings, or move it \
+                          aside"
+                        .to_string(),
+                }
             ),
             JournalError::Misnamed { path, first } => write!(
                 f,
@@ -2306,6 +2321,21 @@ mod tests {
         assert!(moved.exists(), "left as it is");
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(temp_dir("corrupt-4")).ok();
+    }
+
+    /// Helper 138: a node started with a typo in its cluster id was told to
+    /// move its own journal aside, as if copied from another node.
+    #[test]
+    fn another_clusters_or_nodes_journal_says_which_setting_may_be_wrong() {
+        let foreign = |cluster, node| {
+            let path = PathBuf::from("/j/node-1/claim");
+            JournalError::Foreign { path, cluster, node, mine: (139, 1) }.to_string()
+        };
+        let cluster = foreign(138, 1);
+        assert!(cluster.contains("If this node is of cluster 138, its cluster id is wrong here"), "{cluster}");
+        let node = foreign(139, 2);
+        assert!(node.contains("If this node is node 2, its id is wrong here (--id)"), "{node}");
+        assert!(foreign(138, 2).contains("Another cluster's node's journal"));
     }
 
     /// Helper 113: a corrupt record in the newest segment left nothing
