@@ -338,10 +338,11 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         println!("{text}");
     }
     let quiet = args.output.quiet;
-    let metrics = match super::metrics::Metrics::serve_node(args.output.metrics, config.cluster_id, id.0, "member") {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
+    let metrics =
+        match super::metrics::Metrics::serve_node(args.output.metrics, (config.cluster_id, m.group), id.0, "member") {
+            Ok(m) => m,
+            Err(e) => return fail(e),
+        };
     let mut reject_watch = super::nodes::RejectWatch::new(config.shape());
     let mut unanswered = super::nodes::Unanswered::default();
     let mut ack_watch = super::nodes::AckWatch::default();

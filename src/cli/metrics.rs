@@ -67,7 +67,7 @@ pub fn registered() -> Vec<std::path::PathBuf> {
 struct Registration(std::path::PathBuf);
 
 impl Registration {
-    /// Notes `line` (`cluster_id node kind address`) under this process's id.
+    /// Notes `line` (`cluster_id node kind address group`) under this process's id.
     fn write(line: &str) -> Result<Registration, String> {
         use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
         let dir = registry_dir();
@@ -96,14 +96,19 @@ impl Drop for Registration {
 impl Metrics {
     /// Serves the page on `addr` (`--metrics`), else on a free loopback
     /// port, and notes where for `seqcast stat` (node `node` of cluster
-    /// `cluster_id`, a `kind`: sequencer, follower or member). A node that
-    /// cannot note it still runs, and says so.
-    pub fn serve_node(addr: Option<SocketAddr>, cluster_id: u32, node: u16, kind: &str) -> Result<Metrics, String> {
+    /// `cluster_id` on `group`, a `kind`: sequencer, follower or member).
+    /// A node that cannot note it still runs, and says so.
+    pub fn serve_node(
+        addr: Option<SocketAddr>,
+        (cluster_id, group): (u32, std::net::SocketAddrV4),
+        node: u16,
+        kind: &str,
+    ) -> Result<Metrics, String> {
         let mut metrics = Metrics::serve(addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))?;
         let at = metrics.addr;
         // Where, also when it chose a free port: a scraper needs it.
         println!("metrics: http://{at}/metrics (`seqcast stat` finds it)");
-        match Registration::write(&format!("{cluster_id} {node} {kind} {at}")) {
+        match Registration::write(&format!("{cluster_id} {node} {kind} {at} {group}")) {
             Ok(r) => metrics.registration = Some(Arc::new(r)),
             Err(e) => eprintln!("warning: `seqcast stat` will not find this node without its address: {e}"),
         }

@@ -1095,12 +1095,15 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     }
     let (mut last, mut last_at) = (LeaderStats::default(), std::time::Instant::now());
     let quiet = args.output.quiet;
-    let metrics =
-        match super::metrics::Metrics::serve_node(args.output.metrics, config.cluster_id, config.leader.0, "sequencer")
-        {
-            Ok(m) => m,
-            Err(e) => return fail(e),
-        };
+    let metrics = match super::metrics::Metrics::serve_node(
+        args.output.metrics,
+        (config.cluster_id, m.group),
+        config.leader.0,
+        "sequencer",
+    ) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::new(config.shape()), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, driver| {
@@ -1252,11 +1255,15 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut silence = Silence::starting();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::new(resolved.config.shape());
-    let metrics =
-        match super::metrics::Metrics::serve_node(args.output.metrics, resolved.config.cluster_id, id.0, "follower") {
-            Ok(m) => m,
-            Err(e) => return fail(e),
-        };
+    let metrics = match super::metrics::Metrics::serve_node(
+        args.output.metrics,
+        (resolved.config.cluster_id, resolved.multicast.group),
+        id.0,
+        "follower",
+    ) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let too_long = Cell::new(None);
     let older_said = Cell::new(false);
     let epoch_seen = Cell::new(seqcast::core::Epoch::ZERO);

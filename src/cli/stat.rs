@@ -258,6 +258,8 @@ struct Running {
     node: u16,
     kind: String,
     addr: SocketAddr,
+    /// Its multicast group (`None`: noted by an older build).
+    group: Option<std::net::SocketAddrV4>,
 }
 
 /// Every node of `cluster_id` (all with `None`) this user runs on this
@@ -267,15 +269,41 @@ fn running(cluster_id: Option<u32>) -> Vec<Running> {
     for path in super::metrics::registered() {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let fields: Vec<&str> = text.split_whitespace().collect();
-        if let [id, node, kind, addr] = fields[..]
-            && let (Ok(id), Ok(node), Ok(addr)) = (id.parse(), node.parse(), addr.parse())
+        let (Some(&[id, node, kind, addr]), group) = (fields.get(..4), fields.get(4)) else { continue };
+        if let (Ok(id), Ok(node), Ok(addr)) = (id.parse(), node.parse(), addr.parse())
             && cluster_id.is_none_or(|c| c == id)
         {
-            found.push(Running { cluster_id: id, node, kind: kind.to_string(), addr });
+            let group = group.and_then(|g| g.parse().ok());
+            found.push(Running { cluster_id: id, node, kind: kind.to_string(), addr, group });
         }
     }
     found.sort_by_key(|r| (r.cluster_id, r.node, r.addr));
     found
+}
+
+/// Of `found`, those on `group` (a cluster file's; every one without);
+/// a line for each other one: a cluster of the same id on another group,
+/// whose nodes are no node of the file's (helper 138's health check took
+/// another cluster's node 0 for a second process of its own).
+fn on_group(found: Vec<Running>, group: Option<std::net::SocketAddrV4>) -> (Vec<Running>, Vec<String>) {
+    let Some(group) = group else { return (found, Vec::new()) };
+    let (ours, others): (Vec<Running>, Vec<Running>) =
+        found.into_iter().partition(|r| r.group.is_none_or(|g| g == group));
+    let said = others
+        .iter()
+        .map(|r| {
+            format!(
+                "cluster {:<6} {:<9} {:<21} node {:<3} on group {}, not this file's {group}: another cluster with \
+                 this id, left out",
+                r.cluster_id,
+                r.kind,
+                r.addr.to_string(),
+                r.node,
+                r.group.map_or("?".to_string(), |g| g.to_string())
+            )
+        })
+        .collect();
+    (ours, said)
 }
 
 /// A line for each node id that more than one running process uses.
@@ -310,21 +338,26 @@ fn on_this_host(addr: &std::net::SocketAddrV4) -> bool {
 /// Runs `seqcast stat`.
 pub fn run(args: &StatArgs) -> ExitCode {
     // With a cluster file, its nodes: one not running here is said so.
-    let (cluster_id, listed) = match &args.cluster {
+    let (cluster_id, listed, group) = match &args.cluster {
         Some(path) => match seqcast::net::cluster::ClusterFile::read(path) {
-            Ok(file) => {
-                (Some(file.settings.cluster_id.unwrap_or(seqcast::core::Config::default().cluster_id)), file.nodes)
-            }
+            Ok(file) => (
+                Some(file.settings.cluster_id.unwrap_or(seqcast::core::Config::default().cluster_id)),
+                file.nodes,
+                Some(file.settings.group.unwrap_or(seqcast::net::Multicast::default().group)),
+            ),
             Err(e) => return fail(e),
         },
-        None => (args.cluster_id, Vec::new()),
+        None => (args.cluster_id, Vec::new(), None),
     };
     // Each node's count of frames of another cluster shape, a second ago.
     let mut other_seen = HashMap::new();
     loop {
         let (mut failed, mut twice) = (false, false);
         let nodes: Vec<(String, SocketAddr)> = if args.nodes.is_empty() {
-            let found = running(cluster_id);
+            let (found, elsewhere) = on_group(running(cluster_id), group);
+            for line in elsewhere {
+                println!("{line}");
+            }
             if found.is_empty() {
                 let which = cluster_id.map_or(String::new(), |id| format!(" of cluster {id}"));
                 let dir = super::metrics::registry_dir();
@@ -454,7 +487,7 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Running, lag_text, leaders_text, losses_text, other_shape_text, total, twice_text};
+    use super::{Running, lag_text, leaders_text, losses_text, on_group, other_shape_text, total, twice_text};
 
     /// An operator's trial: a second follower started with an id in use
     /// showed as a second row of that node, and `--once` exited 0.
@@ -465,6 +498,7 @@ mod tests {
             node,
             kind: "follower".into(),
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            group: None,
         };
         // Sorted as `running` sorts them: by cluster, node, address.
         let found = [node(7, 0, 1), node(7, 1, 2), node(7, 1, 3), node(7, 1, 4), node(7, 2, 5), node(8, 2, 6)];
@@ -475,6 +509,30 @@ mod tests {
                 .starts_with("cluster 7      node 1   RUNS 3 TIMES (metrics at 127.0.0.1:2, 127.0.0.1:3, 127.0.0.1:4)")
         );
         assert!(twice_text(&found[..2]).is_empty());
+    }
+
+    /// Helper 138: another cluster of the same id, on another group, ran a
+    /// node 0 too; `stat --cluster` said `node 0 RUNS 2 TIMES … stop the
+    /// ones started by mistake`. With a cluster file only its group counts.
+    #[test]
+    fn a_cluster_files_group_leaves_out_another_cluster_of_its_id() {
+        let node = |cluster_id, node, port: u16| Running {
+            cluster_id,
+            node,
+            kind: "member".into(),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            group: None,
+        };
+        let on = |group: Option<&str>, port| Running { group: group.map(|g| g.parse().unwrap()), ..node(139, 0, port) };
+        let found = vec![on(Some("239.255.139.1:41400"), 1), on(Some("239.255.139.9:41900"), 2), on(None, 3)];
+        let (ours, said) = on_group(found, Some("239.255.139.1:41400".parse().unwrap()));
+        assert_eq!(ours.iter().map(|r| r.addr.port()).collect::<Vec<_>>(), [1, 3], "{said:?}");
+        assert_eq!(said.len(), 1);
+        assert!(
+            said[0].contains("node 0   on group 239.255.139.9:41900, not this file's 239.255.139.1:41400"),
+            "{said:?}"
+        );
+        assert!(twice_text(&ours).len() == 1, "an older build's note, of no group, still counts");
     }
 
     /// An operator's trial: `OTHER SHAPE` stayed on every line once a split
