@@ -106,6 +106,7 @@ impl ClusterArgs {
             key_file: self.key_file.clone(),
             history_rate: None,
             sync: None,
+            election_timeout_ms: None,
         };
         let overrides = Overrides { settings, nodes: self.nodes };
         file.resolve(&overrides, me).map_err(|e| e.to_string())

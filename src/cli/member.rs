@@ -44,9 +44,12 @@ pub struct MemberArgs {
     /// Silence from the leader, in milliseconds, before a member stands
     /// (plus a random jitter of up to one more, so that members rarely
     /// stand at once); a candidate waits as long for votes. The leader
-    /// heartbeats every millisecond when idle.
-    #[arg(long, value_name = "MS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
-    election_timeout_ms: u64,
+    /// heartbeats every millisecond when idle. Clients with failover turn
+    /// from a silent member after as long: give it to them all as
+    /// `election_timeout_ms` in the cluster file [default: the cluster
+    /// file's, else 20].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=net::cluster::ELECTION_TIMEOUT_MS_MAX))]
+    election_timeout_ms: Option<u64>,
     /// This member joins a running cluster: it asks the others which epoch
     /// they are in, follows the leader, and votes once it holds what that
     /// leader had sequenced when it came. Give it to a member that lost its
@@ -197,7 +200,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         FailoverArg::Auto => Failover::Auto,
         FailoverArg::Manual => Failover::Manual,
     };
-    config.election_timeout_ns = args.election_timeout_ms * 1_000_000;
+    if let Some(ms) = args.election_timeout_ms {
+        config.election_timeout_ns = ms * 1_000_000;
+    }
     config.epoch = if args.rejoin { Epoch::ZERO } else { Epoch(args.epoch) };
     config.ring_events = args.ring_events.unwrap_or(config.ring_events);
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
@@ -293,7 +298,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         m.ttl,
         config.quorum(),
         super::args::spelt(&args.failover),
-        args.election_timeout_ms
+        config.election_timeout_ns / 1_000_000
     );
     println!("{}", super::nodes::journal_text(journal.as_ref()));
     let (auth, warn) = super::nodes::auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
@@ -354,7 +359,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut standing_said = false;
     // It stepped down (for a promoted member: true) and neither leads nor follows since.
     let mut stepped_down: Option<bool> = None;
-    let election_timeout_ms = args.election_timeout_ms;
+    let election_timeout_ms = resolved.config.election_timeout_ns / 1_000_000;
     // Sequences a leader reported lost (not gaps its journal replays), and
     // how many the last warning covered.
     let lost = std::cell::Cell::new(LostSpan::default());

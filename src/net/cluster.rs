@@ -62,6 +62,10 @@ pub struct Settings {
     /// `sync`: `none` or `batch`, what a journaled node's ACK waits for
     /// (`JournalOptions::sync`), the same for every node [default: batch].
     pub sync: Option<crate::journal::SyncLevel>,
+    /// `election_timeout_ms`: the leader's silence before a member stands,
+    /// and before a client with failover turns to another member
+    /// (`Config::election_timeout_ns`) [default: 20].
+    pub election_timeout_ms: Option<u64>,
 }
 
 impl Settings {
@@ -80,9 +84,14 @@ impl Settings {
             key_file: self.key_file.clone().or_else(|| below.key_file.clone()),
             history_rate: self.history_rate.or(below.history_rate),
             sync: self.sync.or(below.sync),
+            election_timeout_ms: self.election_timeout_ms.or(below.election_timeout_ms),
         }
     }
 }
+
+/// The longest `election_timeout_ms` (and `--election-timeout-ms`): a
+/// minute.
+pub const ELECTION_TIMEOUT_MS_MAX: u64 = 60_000;
 
 /// The least `history_rate` (and `--history-rate`): 64 KiB a second.
 pub const HISTORY_RATE_MIN: u64 = 65_536;
@@ -189,6 +198,14 @@ impl ClusterFile {
                     file.settings.history_rate = Some(rate);
                 }
                 "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
+                "election_timeout_ms" => {
+                    let ms: u64 = value(key, text, line)?;
+                    if !(1..=ELECTION_TIMEOUT_MS_MAX).contains(&ms) {
+                        let message = format!("{key} = {ms}: from 1 to {ELECTION_TIMEOUT_MS_MAX} ms");
+                        return Err(ClusterFileError { line, message });
+                    }
+                    file.settings.election_timeout_ms = Some(ms);
+                }
                 "sync" => {
                     file.settings.sync = Some(match text {
                         "none" => crate::journal::SyncLevel::None,
@@ -208,7 +225,7 @@ impl ClusterFile {
                     None => {
                         let message = format!(
                             "unknown key {key:?} (the keys: cluster_id, group, interface, ttl, quorum, leader, mtu, \
-                             payload_max, key_file, journal, sync, history_rate, node.N)"
+                             payload_max, key_file, journal, sync, history_rate, election_timeout_ms, node.N)"
                         );
                         return Err(ClusterFileError { line, message });
                     }
@@ -484,6 +501,7 @@ impl ClusterFile {
             quorum: settings.quorum.unwrap_or(0),
             mtu: settings.mtu.unwrap_or(defaults.mtu),
             payload_max: settings.payload_max.unwrap_or(defaults.payload_max),
+            election_timeout_ns: settings.election_timeout_ms.map_or(defaults.election_timeout_ns, |ms| ms * 1_000_000),
             ..defaults
         };
         config.validate().map_err(ClusterError::Config)?;
@@ -626,5 +644,26 @@ mod tests {
         let settings = Settings { history_rate: Some(70_000), ..Settings::default() };
         let flag = file.resolve(&Overrides { settings, nodes: None }, None).unwrap();
         assert_eq!(flag.history_rate, Some(70_000));
+    }
+
+    /// Helper 138 ran members at --election-timeout-ms 100 on a loaded VM:
+    /// its clients, which had no such setting, still took 20 ms without a
+    /// commit for a member gone and turned from a healthy leader. The
+    /// cluster file gives it to every node and client.
+    #[test]
+    fn election_timeout_ms_in_the_file_reaches_members_and_clients() {
+        let file =
+            ClusterFile::parse("election_timeout_ms = 100\nnode.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502").unwrap();
+        for me in [None, Some(NodeId(0))] {
+            assert_eq!(file.resolve(&Overrides::default(), me).unwrap().config.election_timeout_ns, 100_000_000);
+        }
+        let bare = ClusterFile::parse("node.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502")
+            .unwrap()
+            .resolve(&Overrides::default(), None);
+        assert_eq!(bare.unwrap().config.election_timeout_ns, Config::default().election_timeout_ns);
+        for bad in ["0", "60001", "x"] {
+            let error = ClusterFile::parse(&format!("election_timeout_ms = {bad}")).unwrap_err().to_string();
+            assert!(error.starts_with("line 1: election_timeout_ms = "), "{error}");
+        }
     }
 }
