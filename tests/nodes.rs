@@ -1216,6 +1216,39 @@ fn stop_all_delivered(members: &mut [common::Proc], count: u64) {
     assert!(digests.iter().all(|d| d.starts_with(&whole) && *d == digests[0]), "{digests:?}");
 }
 
+/// Helper 139: an embedded tail whose callback took a millisecond an
+/// event, started behind a backlog, was handed every event a turn had
+/// (thousands) before `stop()` was looked at again: it stopped 14.6 s
+/// after its signal, and `each_second` was not called meanwhile. A turn
+/// now looks at `stop()` every 16 events.
+#[test]
+fn an_embedded_tail_stops_within_a_few_events_of_being_asked() {
+    let dir = member_cluster(69);
+    let conf = dir.join("cluster.conf");
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &[])).collect();
+    failover_load(conf.to_str().unwrap(), 20_000, 20_000);
+    let cluster = seqcast::net::cluster::Cluster::load(&conf, None).expect("cluster file");
+    let listen = std::net::SocketAddrV4::new(cluster.multicast.interface, 0);
+    let config = cluster.observer_config(true);
+    let mut tail =
+        seqcast::net::FollowerNode::observe(config, listen, &cluster.multicast, &Tuning::default(), Seq(1)).unwrap();
+    let delivered = std::cell::Cell::new(0u64);
+    tail.run(
+        &|| delivered.get() >= 100,
+        |_| {
+            delivered.set(delivered.get() + 1);
+            std::thread::sleep(Duration::from_micros(200));
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert!((100..116).contains(&delivered.get()), "handed {} events after stop() said so", delivered.get() - 100);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());

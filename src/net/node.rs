@@ -87,26 +87,57 @@ const SECOND_NS: Nanos = 1_000_000_000;
 /// Longest sleep, so a stop request is seen promptly.
 const WAIT_MAX_NS: Nanos = 50_000_000;
 
+/// How long one turn hands events to the application at most: the rest
+/// waits for the next turn, after the sockets are read, the second ticked
+/// and `stop()` looked at, however slow the application's callback (an
+/// embedder's, 1 ms an event, over a backlog of a window's events, stopped
+/// 14.6 s after its signal and missed every tick meanwhile).
+const HAND_OUT_MAX: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// A turn's handing out of events ([`HAND_OUT_MAX`]).
+struct HandOut {
+    started: std::time::Instant,
+    count: u32,
+}
+
+impl HandOut {
+    fn new() -> HandOut {
+        HandOut { started: std::time::Instant::now(), count: 0 }
+    }
+
+    /// After each event handed out: true once `stop()` or [`HAND_OUT_MAX`]
+    /// (looked at every 16 events) ends this turn's, the rest left for
+    /// the next.
+    fn enough(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        self.count = self.count.wrapping_add(1);
+        self.count.is_multiple_of(16) && (stop() || self.started.elapsed() >= HAND_OUT_MAX)
+    }
+}
+
 /// Runs `machine` on `driver` until `stop()`: each turn, `after_turn(machine,
-/// now)` drains its events; once a second, `tick(now)`.
+/// now)` hands out its events (true if it left some for the next turn,
+/// which then comes without waiting); once a second, `tick(now)`.
 fn run_loop<M: Machine>(
     driver: &mut Driver,
     machine: &mut M,
     stop: &dyn Fn() -> bool,
-    mut after_turn: impl FnMut(&mut M, Nanos),
+    mut after_turn: impl FnMut(&mut M, Nanos) -> bool,
     mut tick: impl FnMut(&M, &Driver, Nanos),
 ) -> io::Result<()> {
     let mut tick_at = driver.now() + SECOND_NS;
     while !stop() {
         let now = driver.turn(machine);
-        after_turn(machine, now);
+        // True: it left events to hand out at the next turn.
+        let more = after_turn(machine, now);
         if now >= tick_at {
             tick(machine, driver, now);
             // Seconds this process did not run (stopped, a paused VM) are
             // skipped, not made up for in a burst of ticks.
             tick_at = (tick_at + SECOND_NS).max(now + SECOND_NS / 2);
         }
-        driver.wait(machine, tick_at.min(now + WAIT_MAX_NS))?;
+        if !more {
+            driver.wait(machine, tick_at.min(now + WAIT_MAX_NS))?;
+        }
     }
     // What it sends as it stops (a leader handing its lead over) goes out.
     let now = driver.now();
@@ -236,6 +267,7 @@ impl LeaderNode {
                 }
             }
             foreign.set(leader.machine.foreign_ack().is_some());
+            false
         };
         let tick = |leader: &Stored<Leader>, driver: &Driver, _| each_second(&leader.machine, driver);
         run_loop(&mut self.driver, &mut self.leader, &|| stop() || foreign.get(), record, tick)
@@ -646,7 +678,7 @@ impl FollowerNode {
             after_events();
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
-            let mut any = false;
+            let (mut any, mut more, mut hand_out) = (false, false, HandOut::new());
             let live_from = follower.machine.live_from();
             while let Some(event) = follower.machine.poll_event() {
                 if timed {
@@ -655,10 +687,15 @@ impl FollowerNode {
                 digest.add(&MemberEvent::Log(event));
                 on_event(&event);
                 any = true;
+                if hand_out.enough(stop) {
+                    more = true;
+                    break;
+                }
             }
             if any {
                 after_events();
             }
+            more
         };
         let tick = |f: &Stored<Follower>, driver: &Driver, _| each_second(&f.machine, driver);
         run_loop(&mut self.driver, &mut self.follower, stop, deliver, tick)
@@ -826,12 +863,16 @@ impl MemberNode {
             replay(journal, end, digest, |event| on_event(&MemberEvent::Log(*event), 0))?;
         }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
-            let live_from = deliveries.live_from(&member.machine);
+            let (live_from, mut hand_out) = (deliveries.live_from(&member.machine), HandOut::new());
             while let Some(event) = member.machine.poll_event() {
                 deliveries.record(now, live_from, &event);
                 digest.add(&event);
                 on_event(&event, now);
+                if hand_out.enough(stop) {
+                    return true;
+                }
             }
+            false
         };
         let tick = |m: &Stored<Member>, driver: &Driver, _| each_second(&m.machine, driver);
         run_loop(&mut self.driver, &mut self.member, stop, deliver, tick)
