@@ -1167,9 +1167,19 @@ impl ClientNode {
         self.client.poll_event()
     }
 
-    /// Idles until a datagram, a protocol timer, or `deadline`.
+    /// Idles until a datagram, a protocol timer, or `deadline`: a time on
+    /// this node's clock (as [`now`](Self::now) and [`poll`](Self::poll)
+    /// give it), not a duration. One already past returns at once, so a
+    /// loop that passes a duration here spins; [`wait_for`](Self::wait_for)
+    /// takes one.
     pub fn wait(&mut self, deadline: Nanos) -> io::Result<()> {
         self.driver.wait(&self.client, deadline)
+    }
+
+    /// Idles until a datagram, a protocol timer, or `timeout` from now.
+    pub fn wait_for(&mut self, timeout: std::time::Duration) -> io::Result<()> {
+        let timeout = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        self.driver.wait(&self.client, self.driver.now().saturating_add(timeout))
     }
 
     /// The node's clock, now.
