@@ -13,8 +13,8 @@ pub use crate::sys::{
 };
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{
-    ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, Tuning, fresh_epoch, leader_heard,
-    members_heard,
+    ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, MemberSeen, Tuning, fresh_epoch,
+    leader_heard, members_heard,
 };
 pub use socket::{Multicast, group_receiver, route_source, unicast};
 

@@ -1007,14 +1007,18 @@ pub fn members_heard(
     Some((heard.into_values().collect(), unopened))
 }
 
-/// A member heard on the group: its id, its epoch, the cluster shape its
-/// frames carry ([`Config::shape`]; 0 from an older build), and whether
-/// it leads.
+/// A member heard on the group ([`members_heard`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemberSeen {
+    /// Its node id.
     pub node: NodeId,
+    /// The epoch its frames named (0: it rejoins, asking where others are).
     pub epoch: Epoch,
+    /// The cluster shape its frames carry ([`Config::shape_sent`]; 0 from
+    /// an older build).
     pub shape: u32,
+    /// True if it leads (a DATA or HEARTBEAT came); false if it stands
+    /// (a VOTE_REQUEST).
     pub leads: bool,
 }
 
