@@ -1249,6 +1249,27 @@ fn an_embedded_tail_stops_within_a_few_events_of_being_asked() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 138: a member restarted with another key file than the others'
+/// said after 3 s without a leader that it stood and lost, and to start
+/// the members that are down: they were running. It now says its
+/// datagrams failed authentication.
+#[test]
+fn a_member_without_a_leader_says_the_others_frames_fail_its_key() {
+    let dir = keyed_member_cluster(70);
+    let mut members: Vec<common::Proc> = (0..2).map(|id| start_member(&dir, id, &[])).collect();
+    let other = dir.join("other.keys");
+    let (code, out) = common::run(common::SEQCAST, &common::strings(&["keys", "new", other.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    let mut two = start_member(&dir, 2, &["--key-file", other.to_str().unwrap()]);
+    let said = two.wait_for(Duration::from_secs(10), |l| l.contains(" has had no leader for ").then(|| l.to_string()));
+    assert!(said.contains(" datagrams failed authentication meanwhile: this member's key file is not the"), "{said}");
+    two.stop();
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());

@@ -470,7 +470,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 // one's followers is not said again, or undone, in the next.
                 None => ack_watch = Default::default(),
             }
-            leaderless.tick(member, driver.now(), &format!("member {id}"));
+            leaderless.tick(member, driver, &format!("member {id}"));
             if let Some((node, from, configured)) = member.heard_elsewhere()
                 && elsewhere_warned.insert((node, from))
             {
@@ -833,8 +833,71 @@ struct Leaderless {
     commit_quorum: usize,
     /// `--failover manual`: nobody stands until an operator promotes one.
     manual: bool,
-    /// Frames of another cluster shape dropped when it last had a leader.
-    shape_seen: u64,
+    /// What it received and dropped, when it last had a leader.
+    heard_seen: Heard,
+}
+
+/// What a member received, and dropped for reasons that say it and the
+/// others do not hear each other: counts since it started.
+#[derive(Clone, Copy, Default)]
+struct Heard {
+    /// Frames of a member whose file gives another node count or quorum.
+    other_shape: u64,
+    /// Datagrams that failed authentication (another key file).
+    auth: u64,
+    /// Datagrams longer or shorter than they say: a keyed cluster's, at a
+    /// node without keys.
+    length: u64,
+    /// Datagrams of another cluster id.
+    foreign: u64,
+}
+
+impl Heard {
+    fn now(member: &seqcast::core::Member, io: &seqcast::net::DriverStats) -> Heard {
+        let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
+        let rejects = member.rejects().plus(&role.unwrap_or_default());
+        let length = rejects.by_reason().into_iter().find(|r| r.0 == "length_mismatch").map_or(0, |r| r.1);
+        Heard {
+            other_shape: rejects.other_shape,
+            auth: io.auth_failed.iter().sum(),
+            length,
+            foreign: rejects.foreign_cluster,
+        }
+    }
+
+    /// What grew since `before`, as a clause of the "no leader" warning.
+    fn text(&self, before: &Heard) -> String {
+        let mut said = String::new();
+        if self.other_shape > before.other_shape {
+            said.push_str(
+                "; also, frames of a member whose cluster file gives another node count or quorum (or of a node \
+                 without failover) were dropped meanwhile (the other_shape warning above): members of different \
+                 shapes count each other for nothing, so give every member the same cluster file",
+            );
+        }
+        if self.auth > before.auth {
+            said.push_str(&format!(
+                "; also, {} datagrams failed authentication meanwhile: this member's key file is not the others' \
+                 (key_file in the cluster file, --key-file), and it takes none of their frames",
+                self.auth - before.auth
+            ));
+        }
+        if self.length > before.length {
+            said.push_str(&format!(
+                "; also, {} datagrams were dropped as longer than they say (length_mismatch): the others seal \
+                 theirs with keys and this member has none? Give it the cluster's key file",
+                self.length - before.length
+            ));
+        }
+        if self.foreign > before.foreign {
+            said.push_str(&format!(
+                "; also, {} datagrams of another cluster id came on its group: if the others are they, the \
+                 cluster files differ in cluster_id",
+                self.foreign - before.foreign
+            ));
+        }
+        said
+    }
 }
 
 impl Leaderless {
@@ -848,11 +911,12 @@ impl Leaderless {
             nodes,
             commit_quorum,
             manual,
-            shape_seen: 0,
+            heard_seen: Heard::default(),
         }
     }
 
-    fn tick(&mut self, member: &seqcast::core::Member, now: seqcast::core::Nanos, who: &str) {
+    fn tick(&mut self, member: &seqcast::core::Member, driver: &seqcast::net::Driver, who: &str) {
+        let (now, heard) = (driver.now(), Heard::now(member, driver.stats()));
         // A follower whose leader went silent a second ago or more, or that
         // follows nobody (rejoining, or resumed and waiting for a leader).
         let silent = member.follower().is_some_and(|f| {
@@ -862,7 +926,7 @@ impl Leaderless {
         });
         if !silent {
             self.seconds = 0;
-            self.shape_seen = member.rejects().other_shape;
+            self.heard_seen = heard;
             let e = member.election_stats();
             (self.granted_empty_seen, self.refused_empty_seen) = (e.granted_empty, e.refused_empty);
             return;
@@ -872,16 +936,10 @@ impl Leaderless {
             return;
         }
         let at = super::args::clock_time();
-        // Frames of another cluster shape dropped while it had no leader:
-        // if this member's file is the stale one, nobody counts its votes.
-        let shape = match member.rejects().other_shape > self.shape_seen {
-            true => {
-                "; also, frames of a member whose cluster file gives another node count or quorum were dropped \
-                 meanwhile (the other_shape warning above): members of different shapes count each other for \
-                 nothing, so give every member the same cluster file"
-            }
-            false => "",
-        };
+        // What it dropped while it had no leader that says it and the
+        // others do not hear each other (helper 138: a member given another
+        // key file was told to start members that were running).
+        let shape = heard.text(&self.heard_seen);
         if member.epoch() != Epoch::ZERO {
             let e = member.election_stats();
             let elects = "the cluster elects once enough members that hold its log run: start those that are down";
