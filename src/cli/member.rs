@@ -462,8 +462,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             too_long.set(too_long.get().or(member.follower().and_then(|f| f.too_long())));
             let asked = member.follower().is_some_and(|f| f.stats().events_asked_of_members > 0);
             lost_warned = lost.get().warn_since(&format!("member {id}"), lost_warned, asked);
-    let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
-            reject_watch.tick(&format!("member {id}"), &member.rejects().plus(&role.unwrap_or_default()), driver);
+            reject_watch.tick(&format!("member {id}"), &member.rejects_all(), driver);
             match member.leader() {
                 Some(l) => ack_watch.tick(l, usize::from(id.0), driver.now()),
                 // Each term is watched afresh: what was said of the last
@@ -503,7 +502,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             }
             let io = driver.stats();
             let part = super::metrics::MemberPart {
-                rejects: member.rejects(),
+                rejects: member.rejects_all(),
                 elections: member.election_stats(),
                 journal_failed: member.is_journal_failed(),
                 losses: member.losses_shown(),
@@ -605,8 +604,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
              without a journal), or this member did not (a commit file past its journal's records)"
         );
     }
-    let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
-    println!("rejects: {}", rejects_text(&member.rejects().plus(&role.unwrap_or_default())));
+    println!("rejects: {}", rejects_text(&member.rejects_all()));
     println!("io: {}", super::nodes::io_text(node.driver()));
     println!("digest: {}", node.digest());
     println!("{}", report::table_header());
@@ -854,8 +852,7 @@ struct Heard {
 
 impl Heard {
     fn now(member: &seqcast::core::Member, io: &seqcast::net::DriverStats) -> Heard {
-        let role = member.follower().map(|f| *f.rejects()).or(member.leader().map(|l| *l.rejects()));
-        let rejects = member.rejects().plus(&role.unwrap_or_default());
+        let rejects = member.rejects_all();
         let length = rejects.by_reason().into_iter().find(|r| r.0 == "length_mismatch").map_or(0, |r| r.1);
         Heard {
             other_shape: rejects.other_shape,

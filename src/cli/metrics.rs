@@ -14,12 +14,13 @@ use std::time::Duration;
 use seqcast::core::{ElectionStats, Follower, Leader, Rejects};
 use seqcast::net::DriverStats;
 
-/// What a member adds to its role's page: the datagrams it dropped before
-/// they reached the role (the role's own counts start again at each change
-/// of role), and its elections.
+/// What a member adds to its role's page: the datagrams it dropped in
+/// every role it had (a role's own counts start again at each change of
+/// role), and its elections.
 #[derive(Clone, Copy)]
 pub struct MemberPart<'a> {
-    pub rejects: &'a Rejects,
+    /// Every frame it dropped, in every role (`Member::rejects_all`).
+    pub rejects: Rejects,
     pub elections: &'a ElectionStats,
     /// Its journal failed: it acknowledges, votes and stands no more.
     pub journal_failed: bool,
@@ -203,7 +204,7 @@ impl Page {
         let help = "1 once this node's journal failed (a full disk, an I/O error): it acknowledges no more (a \
                     leader sends nothing its journal lacks, a member neither votes nor stands) until restarted.";
         self.sample("seqcast_journal_failed", "gauge", help, n, u64::from(failed));
-        self.rejects(node, &member.map_or(*role, |m| role.plus(m.rejects)), io);
+        self.rejects(node, &member.map_or(*role, |m| m.rejects), io);
         let help = "Sends that failed other than with a full socket buffer (no route, not permitted).";
         self.sample("seqcast_send_errors_total", "counter", help, n, io.send_errors);
         let help = "Receives that failed other than with nothing to read.";
@@ -420,7 +421,7 @@ mod tests {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
         let elections = ElectionStats { won: 2, granted_empty: 1, ..ElectionStats::default() };
-        let part = MemberPart { rejects: &rejects, elections: &elections, journal_failed: true, losses: (3, 1) };
+        let part = MemberPart { rejects, elections: &elections, journal_failed: true, losses: (3, 1) };
         let page = follower_page(1, &follower, &DriverStats::default(), 0, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");

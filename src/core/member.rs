@@ -48,6 +48,9 @@ pub struct Member {
     /// What its leader roles so far counted of `told_unknown` and
     /// `clients_ahead` (see [`losses_shown`](Self::losses_shown)).
     losses_led: (u64, u64),
+    /// What the roles it no longer has dropped (see
+    /// [`rejects_all`](Self::rejects_all)).
+    rejects_roles: Rejects,
 }
 
 impl core::fmt::Debug for Member {
@@ -88,6 +91,7 @@ impl Member {
             journal_failed: false,
             elsewhere: None,
             losses_led: (0, 0),
+            rejects_roles: Rejects::default(),
             delivered_next,
             role,
             id,
@@ -189,6 +193,17 @@ impl Member {
     /// cluster, or of a leader fenced off (the roles count their own).
     pub fn rejects(&self) -> &Rejects {
         &self.rejects
+    }
+
+    /// Every frame it dropped since it started: its own
+    /// [`rejects`](Self::rejects), those of the roles it had, and those of
+    /// the role it has (whose own counts start again at each change).
+    pub fn rejects_all(&self) -> Rejects {
+        let role = match &self.role {
+            Role::Leader(leader) => *leader.rejects(),
+            Role::Follower(follower) => *follower.rejects(),
+        };
+        self.rejects.plus(&self.rejects_roles).plus(&role)
     }
 
     /// The leader's counters, if it leads.
@@ -354,6 +369,7 @@ impl Member {
         }
         self.delivered_next = base.max(first);
         let (commit, log_end) = (leader.commit(), leader.seq_next().prev());
+        self.rejects_roles = self.rejects_roles.plus(follower.rejects());
         self.role = Role::Leader(Box::new(leader));
         self.notices.push_back(MemberEvent::Elected { epoch, commit, log_end });
     }
@@ -369,6 +385,7 @@ impl Member {
         let log = (old.epoch(), old.commit(), self.delivered_next);
         let mut follower = Follower::from_log(self.config.clone(), self.id, now, log, first, records);
         follower.keep_journaled(old.seq_appended(), old.seq_durable(), old.epoch_start());
+        self.rejects_roles = self.rejects_roles.plus(old.rejects());
         self.role = Role::Follower(Box::new(follower));
     }
 
@@ -591,7 +608,9 @@ impl Member {
         let mut election = std::mem::replace(&mut self.election, fresh.election);
         election.start_over(&self.config, now);
         let (table, lost_end) = (self.delivered.take(), self.lost_end);
-        *self = Member { election, delivered: table.or(fresh.delivered), lost_end, losses_led, ..fresh };
+        // What it and its roles dropped stays counted (the leader's among them).
+        let rejects_roles = self.rejects_all();
+        *self = Member { election, delivered: table.or(fresh.delivered), lost_end, losses_led, rejects_roles, ..fresh };
     }
 
     /// A SUBMIT reached a member that does not lead: say who does.

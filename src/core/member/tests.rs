@@ -59,6 +59,21 @@ fn a_leader_ignores_an_unforced_candidate_and_steps_down_when_told_of_a_newer_ep
     assert_eq!(leader.election_stats().stepped_down, 1);
 }
 
+/// Helper 138: `seqcast stat` showed a member's rejects at 145 and its
+/// stop line at 1: a role's counts start again at each change. What every
+/// role dropped is kept (`rejects_all`).
+#[test]
+fn what_a_leader_dropped_stays_counted_after_it_steps_down() {
+    let config = Config { failover: Failover::Auto, ..Config::default() };
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    let stale = Ack { seq_held: 1.into(), echo_ns: 0.into(), echo_delay_ns: 0.into() };
+    leader.handle_datagram(10, addr(1), &frame(Kind::Ack, 1, 0, &stale));
+    assert_eq!(leader.rejects_all().total(), 1, "{:?}", leader.rejects_all());
+    leader.handle_datagram(20, addr(1), &vote_frame(&config, (1, 0), 5, Ballot::Refused, (1, 0)));
+    assert!(!leader.is_leader());
+    assert_eq!(leader.rejects_all().total(), 1, "the leader's count, kept");
+}
+
 /// A member whose journal failed cannot make a promise durable: it grants
 /// no vote, stands in no election, and a leader steps down.
 #[test]
