@@ -303,6 +303,11 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     let stray = ["follower", "--id", "7", "--journal", journal.to_str().unwrap()];
     refused_with(SEQCAST, &stray, "follower id 7 is not one this cluster has: 1 or 2 (node 0 leads)", 1);
     assert!(!journal.exists(), "no journal made for a follower that cannot be");
+    // Helper 138: a file given as --journal was named as `FILE/node-N`.
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let args = ["follower", "--id", "1", "--journal", file.to_str().unwrap()];
+    refused_with(SEQCAST, &args, "a-file is a file, not a directory: give the directory under which", 1);
     // `journal verify DIR` of the --journal DIR itself once said "no events".
     std::fs::create_dir_all(journal.join("node-0")).unwrap();
     let parent = journal.to_str().unwrap();

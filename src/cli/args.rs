@@ -451,6 +451,15 @@ impl JournalArgs {
             },
         };
         if let Some(base) = dir.parent() {
+            // Helper 138: a file given as --journal was named as
+            // `FILE/node-2: Not a directory`.
+            if base.exists() && !base.is_dir() {
+                return Err(format!(
+                    "the journal directory {} is a file, not a directory: give the directory under which each \
+                     node keeps its journal (node-N), or a path not yet used (it is made)",
+                    base.display()
+                ));
+            }
             refuse_a_nodes_journal_as_base(base, &dir)?;
         }
         Ok(Some(JournalOptions {
