@@ -127,6 +127,18 @@ fn a_port_in_use_and_a_foreign_interface_are_named() {
         let _ = std::fs::remove_dir_all(&journal);
         assert!(!made, "{args:?} made {dir}");
     }
+    // Helper 138: a --metrics port in use was said only after the journal
+    // was read (a replay of minutes on a big one): now before it is opened.
+    let metrics = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let metrics = metrics.local_addr().unwrap().to_string();
+    let member = ["member", "--id", "0", "--listen", "127.0.0.1:0"];
+    for role in [&["sequencer"][..], &["follower", "--id", "1"], &member] {
+        let args = [role, &["--group", &group, "--journal", dir, "--metrics", &metrics]].concat();
+        refused(SEQCAST, &args, &format!("--metrics {metrics}: cannot listen"));
+        let made = journal.exists();
+        let _ = std::fs::remove_dir_all(&journal);
+        assert!(!made, "{args:?} made {dir}");
+    }
     // An address in the benchmarking range that this host does not have:
     // binding or joining fails before anything is sent.
     let foreign = ["follower", "--id", "1", "--group", &group, "--interface", "198.19.255.254"];

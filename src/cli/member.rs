@@ -256,6 +256,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     {
         return fail(why);
     }
+    let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let made = super::nodes::journal_made(journal.as_ref());
     let mut node =
         match MemberNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -343,11 +347,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         println!("{text}");
     }
     let quiet = args.output.quiet;
-    let metrics =
-        match super::metrics::Metrics::serve_node(args.output.metrics, (config.cluster_id, m.group), id.0, "member") {
-            Ok(m) => m,
-            Err(e) => return fail(e),
-        };
+    metrics.note_node((config.cluster_id, m.group), id.0, "member");
     let mut reject_watch = super::nodes::RejectWatch::new(config.shape());
     let mut unanswered = super::nodes::Unanswered::default();
     let mut ack_watch = super::nodes::AckWatch::default();

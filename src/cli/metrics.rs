@@ -96,24 +96,24 @@ impl Drop for Registration {
 
 impl Metrics {
     /// Serves the page on `addr` (`--metrics`), else on a free loopback
-    /// port, and notes where for `seqcast stat` (node `node` of cluster
-    /// `cluster_id` on `group`, a `kind`: sequencer, follower or member).
-    /// A node that cannot note it still runs, and says so.
-    pub fn serve_node(
-        addr: Option<SocketAddr>,
-        (cluster_id, group): (u32, std::net::SocketAddrV4),
-        node: u16,
-        kind: &str,
-    ) -> Result<Metrics, String> {
-        let mut metrics = Metrics::serve(addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))?;
-        let at = metrics.addr;
+    /// port: before a node reads its journal, so that a port in use is
+    /// said at once rather than after a long replay. Nothing is printed or
+    /// noted until [`note_node`](Self::note_node).
+    pub fn serve_node(addr: Option<SocketAddr>) -> Result<Metrics, String> {
+        Metrics::serve(addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))
+    }
+
+    /// Says where the page is, and notes it for `seqcast stat` (node `node`
+    /// of cluster `cluster_id` on `group`, a `kind`: sequencer, follower or
+    /// member). A node that cannot note it still runs, and says so.
+    pub fn note_node(&mut self, (cluster_id, group): (u32, std::net::SocketAddrV4), node: u16, kind: &str) {
+        let at = self.addr;
         // Where, also when it chose a free port: a scraper needs it.
         println!("metrics: http://{at}/metrics (`seqcast stat` finds it)");
         match Registration::write(&format!("{cluster_id} {node} {kind} {at} {group}")) {
-            Ok(r) => metrics.registration = Some(Arc::new(r)),
+            Ok(r) => self.registration = Some(Arc::new(r)),
             Err(e) => eprintln!("warning: `seqcast stat` will not find this node without its address: {e}"),
         }
-        Ok(metrics)
     }
 
     /// Serves the page on `addr` (GET of any path) until the process ends.

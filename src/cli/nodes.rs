@@ -1060,6 +1060,10 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Ok(journal) => journal,
         Err(e) => return fail(e),
     };
+    let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let made = journal_made(journal.as_ref());
     let mut node =
         match LeaderNode::bind(resolved.config.clone(), listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -1095,15 +1099,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     }
     let (mut last, mut last_at) = (LeaderStats::default(), std::time::Instant::now());
     let quiet = args.output.quiet;
-    let metrics = match super::metrics::Metrics::serve_node(
-        args.output.metrics,
-        (config.cluster_id, m.group),
-        config.leader.0,
-        "sequencer",
-    ) {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
+    metrics.note_node((config.cluster_id, m.group), config.leader.0, "sequencer");
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::new(config.shape()), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, driver| {
@@ -1215,6 +1211,10 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         Ok(journal) => journal,
         Err(e) => return fail(e),
     };
+    let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let made = journal_made(journal.as_ref());
     let mut node =
         match FollowerNode::bind(resolved.config.clone(), id, listen, &resolved.multicast, &tuning, journal.as_ref()) {
@@ -1255,15 +1255,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut silence = Silence::starting();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::new(resolved.config.shape());
-    let metrics = match super::metrics::Metrics::serve_node(
-        args.output.metrics,
-        (resolved.config.cluster_id, resolved.multicast.group),
-        id.0,
-        "follower",
-    ) {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
+    metrics.note_node((resolved.config.cluster_id, resolved.multicast.group), id.0, "follower");
     let too_long = Cell::new(None);
     let older_said = Cell::new(false);
     let epoch_seen = Cell::new(seqcast::core::Epoch::ZERO);
