@@ -94,6 +94,10 @@ const WAIT_MAX_NS: Nanos = 50_000_000;
 /// 14.6 s after its signal and missed every tick meanwhile).
 const HAND_OUT_MAX: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// Records a resumed journal's replay reads at a time, `stop()` looked at
+/// between reads.
+const REPLAY_READ: usize = 4096;
+
 /// A turn's handing out of events ([`HAND_OUT_MAX`]).
 struct HandOut {
     started: std::time::Instant,
@@ -111,6 +115,12 @@ impl HandOut {
     fn enough(&mut self, stop: &dyn Fn() -> bool) -> bool {
         self.count = self.count.wrapping_add(1);
         self.count.is_multiple_of(16) && (stop() || self.started.elapsed() >= HAND_OUT_MAX)
+    }
+
+    /// As [`enough`](Self::enough), `stop()` only.
+    fn stopped(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        self.count = self.count.wrapping_add(1);
+        self.count.is_multiple_of(16) && stop()
     }
 }
 
@@ -674,7 +684,7 @@ impl FollowerNode {
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.follower.journal() {
             let end = self.follower.machine.seq_next_delivery();
-            self.replayed = replay(journal, end, digest, &mut on_event)?;
+            self.replayed = replay(journal, end, digest, stop, &mut on_event)?;
             after_events();
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
@@ -704,21 +714,39 @@ impl FollowerNode {
 
 /// Hands `on_event` every event a resumed journal holds before `end`, in
 /// order, reporting what it never held as lost; returns how many it handed.
-fn replay(journal: &Journal, end: Seq, digest: &mut Digest, mut on_event: impl FnMut(&Event<'_>)) -> io::Result<u64> {
-    let (mut next, mut count) = (journal.first(), 0);
-    journal
-        .read(next, end, usize::MAX, |entry| {
-            if entry.seq() > next {
-                let lost = Event::Lost { first: next, end: entry.seq() };
-                digest.add(&MemberEvent::Log(lost));
-                on_event(&lost);
-            }
-            let event = Event::Deliver(entry.event);
-            digest.add(&MemberEvent::Log(event));
-            on_event(&event);
-            (next, count) = (entry.seq().next(), count + 1);
-        })
-        .map_err(io::Error::other)?;
+/// `stop()` is looked at between reads of [`REPLAY_READ`] records: stopped,
+/// it returns what it handed so far (the node's loop then stops at once).
+fn replay(
+    journal: &Journal,
+    end: Seq,
+    digest: &mut Digest,
+    stop: &dyn Fn() -> bool,
+    mut on_event: impl FnMut(&Event<'_>),
+) -> io::Result<u64> {
+    let (mut next, mut count, mut pos) = (journal.first(), 0, crate::journal::ReadPos::default());
+    let mut from = next;
+    while from < end {
+        if stop() {
+            return Ok(count);
+        }
+        let read = journal
+            .read_on(&mut pos, from, end, (REPLAY_READ, usize::MAX), |entry| {
+                if entry.seq() > next {
+                    let lost = Event::Lost { first: next, end: entry.seq() };
+                    digest.add(&MemberEvent::Log(lost));
+                    on_event(&lost);
+                }
+                let event = Event::Deliver(entry.event);
+                digest.add(&MemberEvent::Log(event));
+                on_event(&event);
+                (next, count) = (entry.seq().next(), count + 1);
+            })
+            .map_err(io::Error::other)?;
+        if read <= from {
+            break;
+        }
+        from = read;
+    }
     // A hole after its last record before `end` (sequences it was told
     // were lost, a life that stopped before it said so): the node goes on
     // from `end`.
@@ -860,15 +888,20 @@ impl MemberNode {
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.member.journal() {
             let end = self.member.machine.seq_next_delivery();
-            replay(journal, end, digest, |event| on_event(&MemberEvent::Log(*event), 0))?;
+            replay(journal, end, digest, stop, |event| on_event(&MemberEvent::Log(*event), 0))?;
         }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
             let (live_from, mut hand_out) = (deliveries.live_from(&member.machine), HandOut::new());
+            // Leading, what it hands out comes from its ring, which drops
+            // committed events whatever was handed out: it hands all of a
+            // turn's out, taking no more meanwhile (a follower's window keeps
+            // its slots until then).
+            let leads = member.machine.is_leader();
             while let Some(event) = member.machine.poll_event() {
                 deliveries.record(now, live_from, &event);
                 digest.add(&event);
                 on_event(&event, now);
-                if hand_out.enough(stop) {
+                if if leads { hand_out.stopped(stop) } else { hand_out.enough(stop) } {
                     return true;
                 }
             }
@@ -1241,7 +1274,7 @@ mod tests {
         journal.flush().unwrap();
         let (mut digest, mut said) = (Digest::default(), Vec::new());
         // Records 12..=14 are past where it goes on (12): not handed out.
-        let replayed = replay(&journal, Seq(12), &mut digest, |event| {
+        let replayed = replay(&journal, Seq(12), &mut digest, &|| false, |event| {
             said.push(match event {
                 Event::Deliver(e) => format!("{}", e.header.seq()),
                 Event::Lost { first, end } => format!("lost {first}..{end}"),
@@ -1252,6 +1285,32 @@ mod tests {
         assert_eq!(replayed, 5);
         assert_eq!(said, ["1", "2", "3", "4", "5", "lost 6..12"]);
         assert!(digest.to_string().starts_with("seq 1..=11 events 5 lost 6 "), "{digest}");
+        drop(journal);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A node stopped while it replays a big journal stops between reads,
+    /// and reports nothing it did not read as lost.
+    #[test]
+    fn a_replay_stops_between_reads_when_asked() {
+        let dir = std::env::temp_dir().join(format!("seqcast-replay-stop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = crate::core::Config::default();
+        let options = JournalOptions { sync: SyncLevel::None, ..JournalOptions::new(dir.clone(), &config, NodeId(1)) };
+        let (mut journal, _) = Journal::open(options).unwrap();
+        let total = 3 * REPLAY_READ as u64;
+        for seq in 1..=total {
+            journal.append(crate::core::Epoch(3), Seq(seq), &crate::wire::test_record(1, seq, b"e")).unwrap();
+        }
+        journal.flush().unwrap();
+        let (mut digest, handed) = (Digest::default(), std::cell::Cell::new(0u64));
+        let stop = || handed.get() >= 10;
+        let replayed = replay(&journal, Seq(total + 1), &mut digest, &stop, |event| {
+            assert!(matches!(event, Event::Deliver(_)), "{event:?}");
+            handed.set(handed.get() + 1);
+        })
+        .unwrap();
+        assert_eq!((replayed, digest.lost), (REPLAY_READ as u64, 0));
         drop(journal);
         std::fs::remove_dir_all(&dir).unwrap();
     }
