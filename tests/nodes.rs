@@ -1524,8 +1524,8 @@ fn members_go_on_beside_a_sequencer_started_with_their_file() {
     let args = common::strings(&["sequencer", "--cluster", &conf, "--quiet"]);
     let mut sequencer = common::Proc::start("sequencer", common::SEQCAST, &args);
     let said = members[1]
-        .wait_for(Duration::from_secs(10), |l| l.contains("dropping datagrams: other_shape").then(|| l.to_string()));
-    assert!(said.contains("; node 0 runs without failover (a `seqcast sequencer` or `follower`"), "{said}");
+        .wait_for(Duration::from_secs(10), |l| l.contains("dropping datagrams: no_failover").then(|| l.to_string()));
+    assert!(said.contains("; node 0 leads without failover (a `seqcast sequencer` started with this"), "{said}");
     failover_load(&conf, 200, 1000);
     assert_eq!(sequencer.stop(), 0, "{:?}", sequencer.output());
     for node in &mut members[1..] {

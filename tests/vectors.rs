@@ -128,9 +128,8 @@ fn render(vectors: &[(&str, String, Vec<u8>)]) -> String {
         "# seqcast wire protocol, version 2: test vectors (docs/PROTOCOL.md).\n\
          # Each vector: `== NAME`, comments, then its bytes in hex, 16 a line.\n\
          # Every header: magic 0x5153, version 2, flags 0, cluster 7, epoch 2, token 0 unless said.\n\
-         # (A member's frames carry its cluster's shape in `token`, node count x 65536 + quorum,\n\
-         # + 0x80000000 from a node without failover; these show each layout with 0 there, as an\n\
-         # earlier build sent, which skips the shape check.)\n",
+         # (A member's frames carry its cluster's shape in `token`, node count x 65536 + quorum;\n\
+         # these show each layout with 0 there, as an earlier build sent, which skips the shape check.)\n",
     );
     for (name, what, bytes) in vectors {
         let _ = writeln!(text, "\n== {name}\n# {what}\n# {} bytes", bytes.len());

@@ -132,6 +132,7 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
     // while earlier requests are pending, do not.
     for (filter, what) in [
         ("seqcast.flags.told == 1", "the probe HEARTBEAT's TOLD"),
+        ("seqcast.kind == 2 && seqcast.flags.no_failover == 1", "a sequencer's DATA's NO_FAILOVER"),
         ("seqcast.kind == 4 && seqcast.flags.durability == 0", "an ACK's durability"),
         ("seqcast.kind == 1 && seqcast.flags.oldest == 1", "a SUBMIT's OLDEST"),
         ("seqcast.kind == 1 && seqcast.flags.oldest == 0", "a SUBMIT behind pending requests, without it"),

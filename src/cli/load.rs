@@ -197,7 +197,7 @@ pub fn run_with_progress(
             // leader whose file gives another shape means they differ.
             let (shape, ours) = (progress.shape.load(Ordering::Relaxed) as u32, options.config.shape());
             if options.members.is_some() && shape != 0 && shape != ours && !shape_warned {
-                let what = if seqcast::core::not_a_member_of(shape, options.config.nodes) {
+                let what = if seqcast::core::other_node_count(shape, options.config.nodes) {
                     "a group split off by a stale file, or this client's file is the stale one: it takes nothing \
                      from members of another node count, and turns to the others"
                 } else {

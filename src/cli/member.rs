@@ -848,6 +848,8 @@ struct Heard {
     length: u64,
     /// Datagrams of another cluster id.
     foreign: u64,
+    /// Frames of a leader without failover.
+    no_failover: u64,
 }
 
 impl Heard {
@@ -859,6 +861,7 @@ impl Heard {
             auth: io.auth_failed.iter().sum(),
             length,
             foreign: rejects.foreign_cluster,
+            no_failover: rejects.no_failover,
         }
     }
 
@@ -867,9 +870,9 @@ impl Heard {
         let mut said = String::new();
         if self.other_shape > before.other_shape {
             said.push_str(
-                "; also, frames of a member whose cluster file gives another node count or quorum (or of a node \
-                 without failover) were dropped meanwhile (the other_shape warning above): members of different \
-                 shapes count each other for nothing, so give every member the same cluster file",
+                "; also, frames of a member whose cluster file gives another node count or quorum were dropped \
+                 meanwhile (the other_shape warning above): members of different shapes count each other for \
+                 nothing, so give every member the same cluster file",
             );
         }
         if self.auth > before.auth {
@@ -884,6 +887,13 @@ impl Heard {
                 "; also, {} datagrams were dropped as longer than they say (length_mismatch): the others seal \
                  theirs with keys and this member has none? Give it the cluster's key file",
                 self.length - before.length
+            ));
+        }
+        if self.no_failover > before.no_failover {
+            said.push_str(&format!(
+                "; also, {} frames of a leader without failover were dropped meanwhile (a `seqcast sequencer` \
+                 started with this cluster's file?): members do not elect it; stop it",
+                self.no_failover - before.no_failover
             ));
         }
         if self.foreign > before.foreign {

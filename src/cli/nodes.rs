@@ -424,19 +424,20 @@ impl RejectWatch {
                     ("foreign_cluster", Some(id)) => format!("{from}, of cluster {id}"),
                     _ => from,
                 };
-                let without = |theirs: u32| theirs & seqcast::core::SHAPE_NO_FAILOVER != 0;
                 let shape = match (reason, rejects.other_shape_seen, self.tail) {
-                    // A sequencer (or its follower) among members: one
-                    // started with their cluster file by mistake.
-                    ("other_shape", Some((node, theirs)), Some(_)) if without(theirs) => format!(
-                        "; node {node} runs without failover (a `seqcast sequencer` or `follower`): a tail with \
-                         --failover follows the members of a cluster that elects its leader; to follow a \
-                         sequencer, run it without --failover"
+                    // A sequencer among members: one started with their
+                    // cluster file by mistake.
+                    ("no_failover", _, Some(_)) => format!(
+                        "; node {} leads without failover (a `seqcast sequencer`): a tail with --failover follows \
+                         the members of a cluster that elects its leader; to follow a sequencer, run it without \
+                         --failover",
+                        rejects.no_failover_seen.map_or("?".to_string(), |n| n.to_string())
                     ),
-                    ("other_shape", Some((node, theirs)), None) if without(theirs) => format!(
-                        "; node {node} runs without failover (a `seqcast sequencer` or `follower` started with \
-                         this cluster's file, by mistake?): members take nothing of it, nor do clients with \
-                         failover. Stop it: members do not elect a sequencer"
+                    ("no_failover", _, None) => format!(
+                        "; node {} leads without failover (a `seqcast sequencer` started with this cluster's \
+                         file, by mistake?): members take nothing of it, nor do clients with failover. Stop it: \
+                         members do not elect a sequencer",
+                        rejects.no_failover_seen.map_or("?".to_string(), |n| n.to_string())
                     ),
                     ("other_shape", Some((node, theirs)), Some((nodes, _))) => format!(
                         "; node {node} runs with {}, and this tail's cluster file lists {nodes} nodes: it takes \

@@ -79,6 +79,10 @@ fn first(samples: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
     samples.iter().find(|(k, _)| k.split('{').next() == Some(name)).map(|(_, v)| *v)
 }
 
+/// In a [`Leading`]'s shape: the node runs without failover (its page's
+/// `seqcast_failover` is 0: a sequencer).
+const WITHOUT_FAILOVER: u32 = 1 << 31;
+
 /// A node that says it leads: its id, its epoch, and its cluster's shape
 /// as its file gives it ([`Config::shape`](seqcast::core::Config::shape); 0
 /// from a node that does not say).
@@ -154,7 +158,7 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
     );
     let nodes = first(&s, "seqcast_cluster_nodes").unwrap_or(0.0) as u32;
     // A node that says it runs without failover (an older build says nothing).
-    let without = if first(&s, "seqcast_failover") == Some(0.0) { seqcast::core::SHAPE_NO_FAILOVER } else { 0 };
+    let without = if first(&s, "seqcast_failover") == Some(0.0) { WITHOUT_FAILOVER } else { 0 };
     let shape = (nodes << 16) | first(&s, "seqcast_quorum").unwrap_or(0.0) as u32 | without;
     let cluster = first(&s, "seqcast_cluster_id").map(|id| id as u64);
     Ok((line, fault, leading.then_some((cluster, (node, epoch as u64, shape)))))
@@ -190,13 +194,9 @@ fn other_shape_text(other: f64, before: Option<f64>) -> String {
     // A count that fell: the node restarted since, and counts anew.
     match before.map(|before| if other < before { other } else { other - before }) {
         _ if other == 0.0 => String::new(),
-        None => format!(
-            "  OTHER SHAPE: dropped {other} frames of nodes whose file differs (or that run without failover) since \
-             it started"
-        ),
+        None => format!("  OTHER SHAPE: dropped {other} frames of members whose file differs since it started"),
         Some(new) if new > 0.0 => format!(
-            "  OTHER SHAPE: dropped {new} frames of nodes whose file differs (or that run without failover) in the \
-             last second ({other} since \
+            "  OTHER SHAPE: dropped {new} frames of members whose file differs in the last second ({other} since \
              it started)"
         ),
         Some(_) => format!("  (other shape: {other} frames since it started, none in the last second)"),
@@ -218,7 +218,11 @@ fn leaders_text(cluster: &str, leaders: &[Leading]) -> Option<(String, bool)> {
         .iter()
         .map(|(node, epoch, shape)| match (shapes, *shape) {
             (true, shape) if shape != 0 => {
-                format!("node {node} (epoch {epoch}, {})", seqcast::core::shape_text(shape))
+                let without = if shape & WITHOUT_FAILOVER != 0 { ", without failover" } else { "" };
+                format!(
+                    "node {node} (epoch {epoch}, {}{without})",
+                    seqcast::core::shape_text(shape & !WITHOUT_FAILOVER)
+                )
             }
             _ => format!("node {node} (epoch {epoch})"),
         })
@@ -227,7 +231,7 @@ fn leaders_text(cluster: &str, leaders: &[Leading]) -> Option<(String, bool)> {
     let split = shapes || leaders.iter().filter(|l| l.1 == newest).count() > 1;
     // Leaders with failover and without: members, and a sequencer started
     // with their file. Members take nothing of it, but it must go.
-    let without = |l: &Leading| l.2 & seqcast::core::SHAPE_NO_FAILOVER != 0;
+    let without = |l: &Leading| l.2 & WITHOUT_FAILOVER != 0;
     let mixed = leaders.iter().any(without) && leaders.iter().any(|l| l.2 != 0 && !without(l));
     let why = match (shapes, split) {
         _ if mixed => {
@@ -543,7 +547,7 @@ mod tests {
     fn frames_of_another_shape_are_told_since_the_start_then_per_second() {
         assert_eq!(other_shape_text(0.0, None), "");
         assert_eq!(other_shape_text(0.0, Some(0.0)), "");
-        assert!(other_shape_text(40.0, None).ends_with("(or that run without failover) since it started"));
+        assert!(other_shape_text(40.0, None).ends_with("whose file differs since it started"));
         let now = other_shape_text(52.0, Some(40.0));
         assert!(now.starts_with("  OTHER SHAPE: dropped 12 frames") && now.contains("(52 since it started)"), "{now}");
         let over = other_shape_text(52.0, Some(52.0));
@@ -626,7 +630,7 @@ mod tests {
         let named = "node 0 (epoch 1, 3 nodes, quorum 2) and node 2 (epoch 2, 5 nodes, quorum 3) lead: A SPLIT";
         assert!(split && text.contains(named), "{text}");
         // Helper 138: a sequencer started with the members' file.
-        let sequencer = three | seqcast::core::SHAPE_NO_FAILOVER;
+        let sequencer = three | super::WITHOUT_FAILOVER;
         let (text, split) = leaders_text("", &[lead("0", 1796486621434, sequencer), lead("1", 2, three)]).unwrap();
         let named = "node 0 (epoch 1796486621434, 3 nodes, quorum 2, without failover) and node 1 (epoch 2, 3 nodes, \
                      quorum 2) lead: A SEQUENCER AMONG MEMBERS";

@@ -439,7 +439,7 @@ impl Client {
         let hello = matches!(&datagram.frame, Frame::Busy(busy) if busy.reason() == BusyReason::Hello);
         if self.failover()
             && !hello
-            && super::not_a_member_of(shape, self.config.nodes)
+            && super::other_node_count(shape, self.config.nodes)
             && let Some(sender) = datagram.header.member()
         {
             self.rejects.other_shape += 1;

@@ -161,10 +161,6 @@ impl Default for Config {
 /// Largest UDP payload over IPv4.
 pub const MTU_MAX: usize = 65_507;
 
-/// The bit of a frame's shape (header `token`) that says its sender runs
-/// without failover ([`Config::shape_sent`]).
-pub const SHAPE_NO_FAILOVER: u32 = 1 << 31;
-
 /// Why a [`Config`] was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
@@ -392,16 +388,6 @@ impl Config {
     /// checked).
     pub fn shape(&self) -> u32 {
         (u32::from(self.nodes) << 16) | self.quorum() as u32
-    }
-
-    /// The [`shape`](Self::shape) its frames carry: with
-    /// [`SHAPE_NO_FAILOVER`] set where it runs without failover (a
-    /// sequencer and its followers). Members take nothing of a frame that
-    /// has it: a sequencer started with a member cluster's file (on a host
-    /// whose member was stopped) is no leader they elected, and its log,
-    /// empty or another, would make them refuse it and stop.
-    pub fn shape_sent(&self) -> u32 {
-        self.shape() | if self.failover == Failover::Off { SHAPE_NO_FAILOVER } else { 0 }
     }
 
     /// True when followers know a commit without being told: without

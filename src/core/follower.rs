@@ -481,7 +481,7 @@ impl Follower {
     fn with_window(config: Config, id: NodeId, now: Nanos, window: Window) -> Follower {
         Follower {
             header: Header {
-                token: config.shape_sent().into(),
+                token: config.shape().into(),
                 ..Header::new(Kind::Ack, id.0, config.cluster_id, config.epoch)
             },
             window,
@@ -1102,8 +1102,9 @@ impl Follower {
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
         // A tail reads any member's log, whatever its cluster file says.
-        let shape = if self.observer { 0 } else { self.config.shape_sent() };
-        let Some(datagram) = parse(bytes, (self.config.cluster_id, shape), &mut self.rejects) else { return };
+        let shape = if self.observer { 0 } else { self.config.shape() };
+        let failover = self.config.failover != Failover::Off;
+        let Some(datagram) = parse(bytes, (self.config.cluster_id, shape, failover), &mut self.rejects) else { return };
         match datagram.frame {
             // A client pointed at this follower: it hears who leads, rather
             // than waiting for a commit that never comes (a member answers
@@ -1336,7 +1337,7 @@ impl Follower {
         // off by a stale file), though its epoch be newer.
         let shape = datagram.header.token.get();
         if let Some(member) = datagram.header.member().filter(|_| leads)
-            && super::not_a_member_of(shape, self.config.nodes)
+            && super::other_node_count(shape, self.config.nodes)
         {
             // An operator's trial: counted as a routine `not_leader` before.
             self.rejects.other_shape += 1;
@@ -2238,7 +2239,7 @@ impl Follower {
             self.rejects.elsewhere += 1;
             return;
         }
-        if super::not_a_member_of(datagram.header.token.get(), self.config.nodes) {
+        if super::other_node_count(datagram.header.token.get(), self.config.nodes) {
             // A member of a group split off by a stale cluster file, which
             // commits its own log (a tail parses with no shape of its own).
             self.rejects.other_shape += 1;
@@ -2591,7 +2592,7 @@ mod served_tests {
     }
 
     fn serve(member: &mut Follower, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        let datagram = parse(bytes, (member.config.cluster_id, 0), &mut Rejects::default()).unwrap();
+        let datagram = parse(bytes, (member.config.cluster_id, 0, false), &mut Rejects::default()).unwrap();
         member.serve_nak(now, from, &datagram);
     }
 

@@ -12,8 +12,8 @@ use super::{
     Ring, Seq, Transmit, admits, parse, quorum_commit,
 };
 use crate::wire::{
-    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_OLDEST, FLAG_RESENT, FLAG_TOLD, Frame, FrameWriter,
-    Header, Heartbeat, Kind, SENDER_CLIENT, Submit, emit,
+    Ack, Busy, BusyReason, CommitRun, Datagram, EventRef, FLAG_NO_FAILOVER, FLAG_OLDEST, FLAG_RESENT, FLAG_TOLD, Frame,
+    FrameWriter, Header, Heartbeat, Kind, SENDER_CLIENT, Submit, emit,
 };
 
 /// The highest request number a leader takes: a client numbering from 1
@@ -362,10 +362,12 @@ impl Leader {
             promoted: false,
             lost_end: 0,
             header: Header {
-                token: config.shape_sent().into(),
+                token: config.shape().into(),
                 // Its followers infer commits exactly where this leader's
                 // settings let them (PROTOCOL.md, Commit).
-                flags: if config.followers_infer_commit() { 0 } else { FLAG_TOLD }.into(),
+                flags: (if config.followers_infer_commit() { 0 } else { FLAG_TOLD }
+                    | if config.failover == Failover::Off { FLAG_NO_FAILOVER } else { 0 })
+                .into(),
                 ..Header::new(Kind::Data, me.0, config.cluster_id, epoch)
             },
             ring,
@@ -697,7 +699,11 @@ impl Leader {
 
     /// Feeds one received datagram.
     pub fn handle_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
-        if let Some(datagram) = parse(bytes, (self.config.cluster_id, self.config.shape_sent()), &mut self.rejects) {
+        if let Some(datagram) = parse(
+            bytes,
+            (self.config.cluster_id, self.config.shape(), self.config.failover != Failover::Off),
+            &mut self.rejects,
+        ) {
             self.handle_frame(now, from, datagram);
         }
     }

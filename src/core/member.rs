@@ -462,7 +462,8 @@ impl Member {
                 Role::Follower(follower) => follower.handle_datagram(now, from, bytes),
             };
         }
-        let Some(datagram) = parse(bytes, (self.config.cluster_id, self.config.shape_sent()), &mut self.rejects) else {
+        let Some(datagram) = parse(bytes, (self.config.cluster_id, self.config.shape(), true), &mut self.rejects)
+        else {
             return;
         };
         let sender = datagram.header.member();
@@ -722,7 +723,7 @@ impl Member {
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         if let Some(owed) = self.election.pop_owed() {
             let header = Header::new(Kind::Vote, self.id.0, self.config.cluster_id, self.epoch());
-            let header = Header { token: self.config.shape_sent().into(), ..header };
+            let header = Header { token: self.config.shape().into(), ..header };
             return Some(owed.emit(buf, header, self.claim()));
         }
         match &mut self.role {

@@ -22,7 +22,7 @@ mod window;
 
 pub use crate::types::{Claim, ClientId, Durability, Epoch, NodeId, NodeSet, Seq};
 pub use client::{Client, ClientStats, Committed, SubmitError};
-pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX, SHAPE_NO_FAILOVER};
+pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
 pub use election::ElectionStats;
 pub use event::{Append, Event, JournalClaim, MemberEvent, StepDown};
 pub use follower::{ACK_REFRESH_NS, Follower, FollowerStats, KEEPALIVE_NS, ShortLeader};
@@ -122,6 +122,12 @@ pub struct Rejects {
     pub other_shape: u64,
     /// The latest of those: its sender and the shape it carried.
     pub other_shape_seen: Option<(NodeId, u32)>,
+    /// At a node, client or tail with failover: a leader's frame that says
+    /// it runs without failover ([`FLAG_NO_FAILOVER`](wire::FLAG_NO_FAILOVER)):
+    /// a sequencer started with the members' cluster file.
+    pub no_failover: u64,
+    /// The latest of those: its sender.
+    pub no_failover_seen: Option<NodeId>,
     /// A leader's frame from another address than its sender's `node.N`
     /// in the cluster file (with failover, where the file names every
     /// member): recorded and replayed from elsewhere.
@@ -148,6 +154,7 @@ impl Rejects {
             + self.own_id
             + self.election
             + self.other_shape
+            + self.no_failover
             + self.elsewhere
             + self.too_long
             + self.stale_busy
@@ -165,6 +172,7 @@ impl Rejects {
             ("own_id", self.own_id),
             ("election", self.election),
             ("other_shape", self.other_shape),
+            ("no_failover", self.no_failover),
             ("elsewhere", self.elsewhere),
             ("too_long", self.too_long),
             ("stale_busy", self.stale_busy),
@@ -188,6 +196,8 @@ impl Rejects {
         sum.election += other.election;
         sum.other_shape += other.other_shape;
         sum.other_shape_seen = other.other_shape_seen.or(sum.other_shape_seen);
+        sum.no_failover += other.no_failover;
+        sum.no_failover_seen = other.no_failover_seen.or(sum.no_failover_seen);
         sum.too_long += other.too_long;
         sum.elsewhere += other.elsewhere;
         sum.stale_busy += other.stale_busy;
@@ -205,9 +215,14 @@ enum Peers {
 }
 
 /// The wire's checks (DESIGN §2), then the cluster id and `shape` (see
-/// [`same_shape`]): a datagram that passes is parsed, once, into a typed
-/// frame.
-fn parse<'a>(bytes: &'a [u8], (cluster, shape): (u32, u32), rejects: &mut Rejects) -> Option<Datagram<'a>> {
+/// [`same_shape`]), and, where `failover`, that no node without it sent
+/// it ([`wire::FLAG_NO_FAILOVER`]): a datagram that passes is parsed,
+/// once, into a typed frame.
+fn parse<'a>(
+    bytes: &'a [u8],
+    (cluster, shape, failover): (u32, u32, bool),
+    rejects: &mut Rejects,
+) -> Option<Datagram<'a>> {
     let datagram = match wire::parse(bytes) {
         Ok(datagram) => datagram,
         Err(error) => {
@@ -218,6 +233,14 @@ fn parse<'a>(bytes: &'a [u8], (cluster, shape): (u32, u32), rejects: &mut Reject
     if datagram.header.cluster.get() != cluster {
         rejects.foreign_cluster += 1;
         rejects.foreign_cluster_seen = Some(datagram.header.cluster.get());
+        return None;
+    }
+    if failover
+        && datagram.header.flags.get() & wire::FLAG_NO_FAILOVER != 0
+        && let Some(sender) = datagram.header.member()
+    {
+        rejects.no_failover += 1;
+        rejects.no_failover_seen = Some(sender);
         return None;
     }
     same_shape(&datagram, shape, rejects).then_some(datagram)
@@ -247,17 +270,13 @@ fn admits(datagram: &Datagram<'_>, peers: Peers, rejects: &mut Rejects) -> bool 
 }
 
 /// True unless a member's frame carries another cluster shape than
-/// `shape` ([`Config::shape_sent`]; 0: this node checks none, as a tail):
-/// two members whose cluster files give different node counts or quorums
+/// `shape` ([`Config::shape`]; 0: this node checks none, as a tail): two
+/// members whose cluster files give different node counts or quorums
 /// would each count their own quorum, and one could lead and commit with
-/// fewer members than the others need (DESIGN §2). A node with failover
-/// also drops the frames of one without ([`SHAPE_NO_FAILOVER`]); one
-/// without takes those of either (a build before the bit sends none).
+/// fewer members than the others need (DESIGN §2).
 fn same_shape(datagram: &Datagram<'_>, shape: u32, rejects: &mut Rejects) -> bool {
     let theirs = datagram.header.token.get();
-    let differs = (theirs & !SHAPE_NO_FAILOVER) != (shape & !SHAPE_NO_FAILOVER)
-        || (shape & SHAPE_NO_FAILOVER == 0 && theirs & SHAPE_NO_FAILOVER != 0);
-    let Some(sender) = datagram.header.member().filter(|_| shape != 0 && theirs != 0 && differs) else {
+    let Some(sender) = datagram.header.member().filter(|_| shape != 0 && theirs != 0 && theirs != shape) else {
         return true;
     };
     rejects.other_shape += 1;
@@ -265,23 +284,18 @@ fn same_shape(datagram: &Datagram<'_>, shape: u32, rejects: &mut Rejects) -> boo
     false
 }
 
-/// True if `shape` (a member frame's token, as [`Config::shape_sent`]
-/// makes it) is not that of a member of a cluster of `nodes` with
-/// failover: it lists another node count (the member's cluster file is not
-/// this one's: a group split off by a stale file), or says its sender
-/// runs without failover (a sequencer started with the members' file). 0,
-/// an older build's, says neither. Clients and tails with failover judge
-/// these only: their file may leave the quorum to its default, which the
-/// members check.
-pub fn not_a_member_of(shape: u32, nodes: u16) -> bool {
-    shape != 0 && ((shape & !SHAPE_NO_FAILOVER) >> 16 != u32::from(nodes) || shape & SHAPE_NO_FAILOVER != 0)
+/// True if `shape` (a member frame's token, as [`Config::shape`] makes it)
+/// lists another node count than `nodes`: the member's cluster file is not
+/// this one's (a group split off by a stale file). 0, an older build's,
+/// lists none. Clients and tails judge the node count only: their file may
+/// leave the quorum to its default, which the members check.
+pub fn other_node_count(shape: u32, nodes: u16) -> bool {
+    shape != 0 && shape >> 16 != u32::from(nodes)
 }
 
-/// A shape as [`Config::shape_sent`] makes it, for people: "5 nodes, quorum 3"
-/// (", without failover" where the bit says so).
+/// A shape as [`Config::shape`] makes it, for people: "5 nodes, quorum 3".
 pub fn shape_text(shape: u32) -> String {
-    let without = if shape & SHAPE_NO_FAILOVER != 0 { ", without failover" } else { "" };
-    format!("{} nodes, quorum {}{without}", (shape & !SHAPE_NO_FAILOVER) >> 16, shape & 0xffff)
+    format!("{} nodes, quorum {}", shape >> 16, shape & 0xffff)
 }
 
 /// [`parse`], then [`admits`] unless `also` admits it.
@@ -293,7 +307,9 @@ fn accept<'a>(
     also: impl FnOnce(&Datagram<'a>) -> bool,
 ) -> Option<Datagram<'a>> {
     // A client checks no quorum here (its file may leave it to the default);
-    // with failover, its own node count against a member's (Client).
-    let datagram = parse(bytes, (template.cluster.get(), 0), rejects)?;
+    // with failover, its own node count against a member's (Client), and
+    // it takes nothing of a sequencer's.
+    let failover = matches!(peers, Peers::Members { .. });
+    let datagram = parse(bytes, (template.cluster.get(), 0, failover), rejects)?;
     (also(&datagram) || admits(&datagram, peers, rejects)).then_some(datagram)
 }

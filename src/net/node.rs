@@ -993,9 +993,13 @@ pub fn leader_heard(
 /// another in `state.1`. True at a HEARTBEAT of its own node count.
 fn take_leader(config: &Config, state: &mut (Option<(u64, u16)>, Option<u32>), header: &crate::wire::Header) -> bool {
     let (kind, sender, epoch, shape) = (header.kind(), header.sender.get(), header.epoch.get(), header.token.get());
+    // A sequencer started with the members' file leads none of them.
+    if header.flags.get() & crate::wire::FLAG_NO_FAILOVER != 0 {
+        return false;
+    }
     // A leader whose file lists another node count (a group split off by a
     // stale file) is not this client's cluster's.
-    if crate::core::not_a_member_of(shape, config.nodes) {
+    if crate::core::other_node_count(shape, config.nodes) {
         state.1.get_or_insert(shape);
         return false;
     }
@@ -1047,8 +1051,8 @@ pub struct MemberSeen {
     pub node: NodeId,
     /// The epoch its frames named (0: it rejoins, asking where others are).
     pub epoch: Epoch,
-    /// The cluster shape its frames carry ([`Config::shape_sent`]; 0 from
-    /// an older build).
+    /// The cluster shape its frames carry ([`Config::shape`]; 0 from an
+    /// older build).
     pub shape: u32,
     /// True if it leads (a DATA or HEARTBEAT came); false if it stands
     /// (a VOTE_REQUEST).

@@ -36,6 +36,14 @@ pub const FLAG_SERVED: u16 = 1;
 /// whatever its own settings would allow.
 pub const FLAG_TOLD: u16 = 2;
 
+/// Header `flags` bit of every frame a leader without failover (a
+/// sequencer) sends. A node, client or tail with failover takes nothing
+/// of such a frame: a sequencer started with a member cluster's file (on a
+/// host whose member was stopped) is no leader the members elected, and
+/// its log, empty or another, would make every member that holds commits
+/// refuse it and stop. Builds before it ignore the bit.
+pub const FLAG_NO_FAILOVER: u16 = 4;
+
 /// Body header of SUBMIT: the records that follow carry `client` and the
 /// request numbers `request`, `request + 1`, … in order; they are unstamped.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,6 +28,7 @@ local f = {
   kind = ProtoField.uint8("seqcast.kind", "Kind", base.DEC, kinds),
   flags = ProtoField.uint16("seqcast.flags", "Flags", base.HEX),
   told = ProtoField.bool("seqcast.flags.told", "TOLD (bit 1): followers infer no commit of this leader's log"),
+  no_failover = ProtoField.bool("seqcast.flags.no_failover", "NO_FAILOVER (bit 2): a leader without failover (a sequencer)"),
   served = ProtoField.bool("seqcast.flags.served", "SERVED (bit 0): history from a member that does not lead"),
   resent = ProtoField.bool("seqcast.flags.resent", "RESENT (bit 0): its first request went before to another member"),
   oldest = ProtoField.bool("seqcast.flags.oldest", "OLDEST (bit 1): every request below its first was told committed"),
@@ -39,7 +40,7 @@ local f = {
   crc = ProtoField.uint32("seqcast.crc", "CRC-32", base.HEX),
   crc_ok = ProtoField.bool("seqcast.crc_ok", "CRC good"),
   cluster = ProtoField.uint32("seqcast.cluster", "Cluster"),
-  token = ProtoField.uint32("seqcast.token", "Token (admission token; from a member to members: nodes << 16 | quorum, + 0x80000000 without failover)", base.HEX),
+  token = ProtoField.uint32("seqcast.token", "Token (admission token; from a member to members: nodes << 16 | quorum)", base.HEX),
   epoch = ProtoField.uint64("seqcast.epoch", "Epoch"),
   tag = ProtoField.bytes("seqcast.tag", "Tag (AES-256-GCM-SIV, not checked)"),
   -- bodies
@@ -178,6 +179,7 @@ local function dissect_one(buf, pinfo, root)
   if kind == 5 or kind == 6 or kind == 9 then flags_item:add(f.served, bit0) end
   if kind == 2 or kind == 3 or kind == 6 or kind == 7 or kind == 8 or kind == 9 then
     flags_item:add(f.told, bit32.band(flags, 2) ~= 0)
+    flags_item:add(f.no_failover, bit32.band(flags, 4) ~= 0)
   end
   tree:add_le(f.sender, buf(6, 2))
   local len_item = tree:add_le(f.len, buf(8, 4))

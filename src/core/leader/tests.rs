@@ -933,7 +933,7 @@ fn an_observers_nak_is_answered_only_with_its_addresss_token() {
     assert!(len <= observer_nak(0).len(), "a {len}-byte hello for a {}-byte NAK", observer_nak(0).len());
     // With its token the tail is answered.
     leader.handle_datagram(200, tail, &observer_nak(token));
-    assert_eq!(kinds(&mut leader, 200), [(Kind::Retransmit, Dest::Unicast(tail), config.shape_sent())]);
+    assert_eq!(kinds(&mut leader, 200), [(Kind::Retransmit, Dest::Unicast(tail), config.shape())]);
     // The same NAK replayed from the victim's address: a hello, nothing more.
     let later = 200 + config.repair_linger_ns + 1;
     leader.handle_datagram(later, victim, &observer_nak(token));
@@ -951,14 +951,14 @@ fn an_observers_nak_is_answered_only_with_its_addresss_token() {
     };
     let second = 15_000_000_000;
     leader.handle_datagram(second, tail, &observer_nak(token));
-    assert_eq!(answers(&mut leader, second), [(Kind::Retransmit, Dest::Unicast(tail), config.shape_sent())]);
+    assert_eq!(answers(&mut leader, second), [(Kind::Retransmit, Dest::Unicast(tail), config.shape())]);
     let stale = 25_000_000_000;
     leader.handle_datagram(stale, tail, &observer_nak(token));
     let hello = answers(&mut leader, stale);
     let [(Kind::Busy, _, fresh)] = hello[..] else { panic!("{hello:?}") };
     assert_ne!(fresh, token);
     leader.handle_datagram(stale + 100, tail, &observer_nak(fresh));
-    assert_eq!(answers(&mut leader, stale + 100), [(Kind::Retransmit, Dest::Unicast(tail), config.shape_sent())]);
+    assert_eq!(answers(&mut leader, stale + 100), [(Kind::Retransmit, Dest::Unicast(tail), config.shape())]);
 
     // A follower that observes takes the hello's token and NAKs with it.
     let mut observer = Follower::observe(config.clone(), 0, Seq(1)).unwrap();

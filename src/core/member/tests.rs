@@ -1999,31 +1999,28 @@ fn members_whose_cluster_files_differ_in_nodes_or_quorum_take_nothing_from_each_
 /// an empty log: both running members, holding every commit, refused it
 /// and stopped (exit 3). Its frames say it runs without failover: members
 /// take nothing of them, nor does a tail with failover; a sequencer's own
-/// followers take them with the bit or without (a build before it sends
-/// none).
+/// followers take them, and a build before the flag ignores it.
 #[test]
 fn members_take_nothing_of_a_sequencer_started_with_their_file() {
     let members = auto();
     let sequencer = Config { failover: Failover::Off, epoch: Epoch(1_796_486_621_434), ..members.clone() };
     let data = data_of_leader(&sequencer);
-    assert_eq!(parse(&data).unwrap().header.token.get(), members.shape() | crate::core::SHAPE_NO_FAILOVER);
+    let header = parse(&data).unwrap().header;
+    assert_eq!(header.flags.get() & crate::wire::FLAG_NO_FAILOVER, crate::wire::FLAG_NO_FAILOVER);
+    assert_eq!(header.token.get(), members.shape(), "the shape as before");
     let mut one = Member::new(members.clone(), NodeId(1), 0).unwrap();
     let epoch = one.epoch();
     one.handle_datagram(MS, addr(0), &data);
-    assert_eq!((one.rejects().other_shape, one.epoch()), (1, epoch));
+    assert_eq!((one.rejects().no_failover, one.rejects().no_failover_seen, one.epoch()), (1, Some(NodeId(0)), epoch));
     // As `seqcast tail --failover` makes it: the epoch learned from the first frame.
     let mut tail = Follower::observe(Config { epoch: Epoch::ZERO, ..members.clone() }, 0, Seq(1)).unwrap();
     tail.handle_datagram(MS, addr(0), &data);
-    assert_eq!((tail.rejects().other_shape, tail.epoch()), (1, Epoch::ZERO));
-    // Its followers take it, and a frame without the bit.
-    let mut older = data.clone();
-    older[20..24].copy_from_slice(&members.shape().to_le_bytes());
-    crate::wire::seal(&mut older);
-    for frame in [&data, &older] {
-        let mut follower = Follower::new(sequencer.clone(), NodeId(1), 0).unwrap();
-        follower.handle_datagram(MS, addr(0), frame);
-        assert_eq!((follower.rejects().total(), follower.epoch()), (0, sequencer.epoch));
-    }
+    assert_eq!((tail.rejects().no_failover, tail.epoch()), (1, Epoch::ZERO));
+    // Its followers take it; a member leader's frames carry no flag.
+    let mut follower = Follower::new(sequencer.clone(), NodeId(1), 0).unwrap();
+    follower.handle_datagram(MS, addr(0), &data);
+    assert_eq!((follower.rejects().total(), follower.epoch()), (0, sequencer.epoch));
+    assert_eq!(parse(&data_of_leader(&members)).unwrap().header.flags.get() & crate::wire::FLAG_NO_FAILOVER, 0);
 }
 
 /// The role changes a member makes of itself, as notices (an operator's
