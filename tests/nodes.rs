@@ -1491,7 +1491,18 @@ fn a_sequencer_or_follower_refuses_a_members_journal() {
         let said = node.line("error: ");
         assert!(said.contains("holds a member's claim file: `seqcast member` kept it"), "{said}");
         assert!(said.contains(&format!("node-{id}/claim) aside")), "{said}");
+        // Refused before the journal is opened (helper 141).
+        assert!(!node.output().iter().any(|l| l.starts_with("resumed: ")), "{:?}", node.output());
     }
+    // A member's journal with a claim and no record yet (it voted before
+    // any event) is one too (helper 141: it was not refused).
+    let early = Path::new(&dir).join("early");
+    std::fs::create_dir_all(early.join("node-0")).unwrap();
+    std::fs::copy(Path::new(&journal).join("node-0").join("claim"), early.join("node-0").join("claim")).unwrap();
+    let args = ["sequencer", "--cluster", &conf, "--journal", early.to_str().unwrap(), "--quiet"];
+    let mut node = common::Proc::start("sequencer", common::SEQCAST, &common::strings(&args));
+    assert_eq!(node.wait(Duration::from_secs(10)), 1, "{:?}", node.output());
+    assert!(node.line("error: ").contains("holds a member's claim file"), "{:?}", node.output());
     for id in 0..3 {
         let node = Path::new(&journal).join(format!("node-{id}"));
         std::fs::rename(node.join("claim"), node.join("claim.member")).unwrap();

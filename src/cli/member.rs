@@ -625,7 +625,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
              stops{}",
             short.epoch,
             match journal.as_ref() {
-                Some(journal) if journal.dir.join("refused").exists() => format!(
+                Some(journal) if journal.dir.join("refused").is_file() => format!(
                     "; its journal keeps every event it held, up to seq {} (`seqcast journal dump`), those the \
                      cluster lost among them, and a file {} beside them: this member does not start on that journal \
                      again. To follow the cluster, move the journal aside and start the member with --rejoin",

@@ -983,24 +983,23 @@ pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhi
     }
 }
 
-/// Refuses, at start, a journal that holds a member's claim file: it was
-/// kept by `seqcast member` (a cluster with failover). A sequencer would
-/// append its own log to it, in an epoch of its wall clock that no member
-/// elected, and a member later started on it would stand with that log
-/// (an operator's trial ran a sequencer on a stopped member's journal, its
-/// host's: the two running members refused its log, exited 3 and wrote
-/// their `refused` files). `who` is the node ("sequencer", "follower 1").
-fn member_journal_refused(
-    recovery: Option<&seqcast::journal::Recovery>,
-    journal: Option<&seqcast::journal::JournalOptions>,
-    who: &str,
-) -> Option<String> {
-    let (_, journal) = recovery.filter(|r| r.claim.is_some()).zip(journal)?;
+/// Refuses, before it is opened, a journal that holds a member's claim
+/// file: it was kept by `seqcast member` (a cluster with failover). A
+/// sequencer would append its own log to it, in an epoch of its wall clock
+/// that no member elected, and a member later started on it would stand
+/// with that log (an operator's trial ran a sequencer on a stopped
+/// member's journal, its host's: the two running members refused its log,
+/// exited 3 and wrote their `refused` files). Looked at before the journal
+/// is opened, which may truncate a torn tail; a claim with no record yet
+/// (a member that voted before any event) counts too. `who` is the node
+/// ("sequencer", "follower 1").
+fn member_journal_refused(journal: Option<&seqcast::journal::JournalOptions>, who: &str) -> Option<String> {
+    let journal = journal.filter(|j| j.dir.join("claim").is_file())?;
     Some(format!(
         "{who}: the journal {} holds a member's claim file: `seqcast member` kept it, in a cluster with failover \
          (was `seqcast member` meant, or another --journal?). Resumed here, without failover, its log would go on \
-         under a sequencer in an epoch no member elected: it stops here, having taken nothing. To run this log without \
-         failover from now on, stop every member and move each one's claim file ({}) aside",
+         under a sequencer in an epoch no member elected: it stops here, having opened nothing. To run this log \
+         without failover from now on, stop every member and move each one's claim file ({}) aside",
         journal.dir.display(),
         journal.dir.join("claim").display()
     ))
@@ -1061,6 +1060,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         Ok(journal) => journal,
         Err(e) => return fail(e),
     };
+    if let Some(refused) = member_journal_refused(journal.as_ref(), "sequencer") {
+        return fail(refused);
+    }
     let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
@@ -1091,9 +1093,6 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch", false) {
         println!("{text}");
-    }
-    if let Some(refused) = member_journal_refused(node.recovery(), journal.as_ref(), "sequencer") {
-        return fail(refused);
     }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, true) {
         println!("{text}");
@@ -1212,6 +1211,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         Ok(journal) => journal,
         Err(e) => return fail(e),
     };
+    if let Some(refused) = member_journal_refused(journal.as_ref(), &format!("follower {id}")) {
+        return fail(refused);
+    }
     let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
@@ -1237,9 +1239,6 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", journal_text(journal.as_ref()));
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
-    if let Some(refused) = member_journal_refused(node.recovery(), journal.as_ref(), &format!("follower {id}")) {
-        return fail(refused);
-    }
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", false) {
         println!("{text}");
     }
