@@ -281,7 +281,7 @@ fn running(cluster_id: Option<u32>) -> Vec<Running> {
             found.push(Running { cluster_id: id, node, kind: kind.to_string(), addr, group });
         }
     }
-    found.sort_by_key(|r| (r.cluster_id, r.node, r.addr));
+    found.sort_by_key(|r| (r.cluster_id, r.node, r.group, r.addr));
     found
 }
 
@@ -298,7 +298,7 @@ fn on_group(found: Vec<Running>, group: Option<std::net::SocketAddrV4>) -> (Vec<
         .map(|r| {
             format!(
                 "cluster {:<6} {:<9} {:<21} node {:<3} on group {}, not this file's {group}: another cluster with \
-                 this id, left out",
+                 this id (or a node started with --group over the file's), left out",
                 r.cluster_id,
                 r.kind,
                 r.addr.to_string(),
@@ -314,7 +314,12 @@ fn on_group(found: Vec<Running>, group: Option<std::net::SocketAddrV4>) -> (Vec<
 fn twice_text(found: &[Running]) -> Vec<String> {
     let mut lines = Vec::new();
     for (i, r) in found.iter().enumerate() {
-        let same = |o: &&Running| (o.cluster_id, o.node) == (r.cluster_id, r.node);
+        // One id on two groups is two clusters' (a note of no group, an
+        // older build's, is taken for either).
+        let same = |o: &&Running| {
+            (o.cluster_id, o.node) == (r.cluster_id, r.node)
+                && (o.group == r.group || o.group.is_none() || r.group.is_none())
+        };
         if i > 0 && same(&&found[i - 1]) {
             continue;
         }
@@ -357,7 +362,9 @@ pub fn run(args: &StatArgs) -> ExitCode {
     let mut other_seen = HashMap::new();
     loop {
         let (mut failed, mut twice) = (false, false);
-        let nodes: Vec<(String, SocketAddr)> = if args.nodes.is_empty() {
+        // Each node's line prefix, metrics address, and group (if noted).
+        type Listed = (String, SocketAddr, Option<std::net::SocketAddrV4>);
+        let nodes: Vec<Listed> = if args.nodes.is_empty() {
             let (found, elsewhere) = on_group(running(cluster_id), group);
             for line in elsewhere {
                 println!("{line}");
@@ -394,14 +401,25 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 twice = true;
                 println!("{line}");
             }
-            found.into_iter().map(|r| (format!("cluster {:<6} {:<9} ", r.cluster_id, r.kind), r.addr)).collect()
+            // Clusters of one id on several groups: each line names its group.
+            let several = found.iter().filter_map(|r| r.group).collect::<std::collections::BTreeSet<_>>().len() > 1;
+            let on = |r: &Running| match r.group.filter(|_| several) {
+                Some(group) => format!("on {group:<21} "),
+                None => String::new(),
+            };
+            found
+                .iter()
+                .map(|r| (format!("cluster {:<6} {}{:<9} ", r.cluster_id, on(r), r.kind), r.addr, r.group))
+                .collect()
         } else {
-            args.nodes.iter().map(|&a| (String::new(), a)).collect()
+            args.nodes.iter().map(|&a| (String::new(), a, None)).collect()
         };
         // Per cluster (the name's first field), the nodes that lead.
         let mut leaders: BTreeMap<String, Vec<Leading>> = BTreeMap::new();
         let mut faults = false;
-        for (name, addr) in nodes {
+        // Two clusters of one id on two groups (helper 140) are two.
+        let groups = nodes.iter().filter_map(|n| n.2).collect::<std::collections::BTreeSet<_>>().len();
+        for (name, addr, group) in nodes {
             match row(addr, &mut other_seen) {
                 Ok((line, fault, leading)) => {
                     faults |= fault;
@@ -410,7 +428,10 @@ pub fn run(args: &StatArgs) -> ExitCode {
                         // By the cluster id its page gives, else its name's.
                         let cluster: Vec<&str> = name.split_whitespace().take(2).collect();
                         let cluster = match id {
-                            Some(id) => format!("cluster {id}: "),
+                            Some(id) => match group.filter(|_| groups > 1) {
+                                Some(group) => format!("cluster {id} on {group}: "),
+                                None => format!("cluster {id}: "),
+                            },
                             None if cluster.is_empty() => String::new(),
                             None => cluster.join(" ") + ": ",
                         };
@@ -537,6 +558,10 @@ mod tests {
             "{said:?}"
         );
         assert!(twice_text(&ours).len() == 1, "an older build's note, of no group, still counts");
+        // Helper 140: without a cluster file, one id on two groups is two
+        // clusters, not one node run twice.
+        let (two, _) = on_group(vec![on(Some("239.255.139.1:41400"), 1), on(Some("239.255.139.9:41900"), 2)], None);
+        assert!(twice_text(&two).is_empty(), "{:?}", twice_text(&two));
     }
 
     /// An operator's trial: `OTHER SHAPE` stayed on every line once a split
