@@ -1419,6 +1419,9 @@ fn a_leader_stopped_cleanly_hands_its_lead_over() {
     // leader.
     let member = |id: u16| start_member(&dir, id, &["--journal", &journal, "--election-timeout-ms", "200"]);
     let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    // Helper 140: the flag over the file's passed silently; clients read the file's.
+    let note = members[1].line("note: --election-timeout-ms 200 ");
+    assert!(note.contains("overrides the default 20 ms (the cluster file sets none) for this member only"), "{note}");
     failover_load(&conf, 2000, 2000);
     assert_eq!(members[0].stop(), 0);
     let next = 1 + wait_elected(&members[1..]).expect("a member elected after node 0 stopped");

@@ -201,6 +201,20 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         FailoverArg::Manual => Failover::Manual,
     };
     if let Some(ms) = args.election_timeout_ms {
+        // Helper 140: a member given another than the file's passed
+        // silently; clients with failover read the file's.
+        let file_ms = config.election_timeout_ns / 1_000_000;
+        let file = args.cluster.cluster.as_ref().and_then(|path| net::cluster::ClusterFile::read(path).ok());
+        if let Some(file) = file.filter(|_| ms != file_ms) {
+            let theirs = match file.settings.election_timeout_ms {
+                Some(_) => format!("the cluster file's {file_ms} ms"),
+                None => format!("the default {file_ms} ms (the cluster file sets none)"),
+            };
+            eprintln!(
+                "note: --election-timeout-ms {ms} overrides {theirs} for this member only: give every member the \
+                 same, as election_timeout_ms in the cluster file, which clients with failover read too"
+            );
+        }
         config.election_timeout_ns = ms * 1_000_000;
     }
     config.epoch = if args.rejoin { Epoch::ZERO } else { Epoch(args.epoch) };
