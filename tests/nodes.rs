@@ -1773,6 +1773,8 @@ fn client_told_commits_the_cluster_then_lost(tag: u8, promoted: bool) {
     let committed = poll_client(&mut client, &|client, _| client.client().leader_restarted().is_some());
     assert_eq!(committed, 0);
     assert!(client.client().leader_restarted().is_some(), "no answer: {:?}", client.client());
+    // And it is told the cluster lost them, not only that they are in doubt.
+    assert_eq!(client.client().told_lost(), Some(told as u64 + 1), "{:?}", client.client());
     // And its operator is told.
     let warned = " SUBMITs came from clients told of commits this leader has no record of";
     let said = any_line(&wiped, |l| l.contains(warned).then(|| l.to_string()));

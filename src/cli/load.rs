@@ -289,6 +289,12 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
              are in doubt",
             r.unconfirmed
         ),
+        // The leader said why: the cluster lost what it had told (below).
+        Some((_, new)) if r.told_lost.is_some() => println!(
+            "in doubt: the leader that answered (in epoch {new}) cannot place requests this run resent: the {} \
+             unconfirmed events are in doubt",
+            r.unconfirmed
+        ),
         Some((old, new)) if failover || old == Epoch::ZERO => {
             println!(
                 "in doubt: the leader that answered (in epoch {new}) cannot place requests this run resent: an \
@@ -312,6 +318,15 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
             r.unconfirmed
         ),
         None => {}
+    }
+    if let Some((clients, told)) = r.told_lost {
+        // Helper 140: the lines above hedged, while the leader knew.
+        println!(
+            "lost: the leader that answered has no record of requests this run was told were committed ({clients} \
+             client(s), told of requests up to {told}): the cluster lost committed events (members lost their \
+             state: see that leader's warning, and `seqcast stat`'s LOST COMMITS). A member that kept its journal \
+             still holds them (`seqcast journal dump`)"
+        );
     }
     if r.leader_restarted.is_some() && r.unconfirmed > 0 {
         // An operator's trial: nothing said how to settle them.
@@ -356,7 +371,7 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
 
 fn json(r: &LoadReport) -> String {
     format!(
-        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unconfirmed\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"refused\":{},\"id_in_use\":{},\"not_leader\":{},\"redirects\":{},\"epoch\":{},\"latency\":{},\"send_late\":{}}}",
+        "{{\"planned\":{},\"submitted\":{},\"committed\":{},\"unconfirmed\":{},\"busy\":{},\"retries\":{},\"rate\":{:.1},\"elapsed_s\":{:.6},\"leader_restarted\":{},\"told_lost\":{},\"refused\":{},\"id_in_use\":{},\"not_leader\":{},\"redirects\":{},\"epoch\":{},\"latency\":{},\"send_late\":{}}}",
         r.planned,
         r.submitted,
         r.committed,
@@ -366,6 +381,8 @@ fn json(r: &LoadReport) -> String {
         r.rate(),
         r.elapsed_ns as f64 / 1e9,
         r.leader_restarted.map_or("null".to_string(), |(old, new)| format!("[{old},{new}]")),
+        r.told_lost
+            .map_or("null".to_string(), |(clients, told)| format!("{{\"clients\":{clients},\"told_up_to\":{told}}}")),
         r.refused.map_or("null".to_string(), |request| request.to_string()),
         r.id_in_use.map_or("null".to_string(), |request| request.to_string()),
         r.not_leader

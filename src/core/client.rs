@@ -139,6 +139,9 @@ pub struct Client {
     /// window (nor finds one queued for it while it restarted).
     probing: bool,
     leader_restarted: Option<(Epoch, Epoch)>,
+    /// The "in doubt" answer said the cluster lost requests this client was
+    /// told committed, below the one named ([`BUSY_LOST`](crate::wire::BUSY_LOST)).
+    told_lost: Option<u64>,
     /// A request the leader refused for good (BUSY reason 6).
     refused: Option<u64>,
     /// A request the leader holds another process's event for (BUSY
@@ -227,6 +230,7 @@ impl Client {
             leaderless_pause: config.busy_retry_ns,
             probing: false,
             leader_restarted: None,
+            told_lost: None,
             refused: None,
             id_in_use: None,
             not_leader: None,
@@ -249,6 +253,15 @@ impl Client {
     /// sends nothing more; its application decides.
     pub fn leader_restarted(&self) -> Option<(Epoch, Epoch)> {
         self.leader_restarted
+    }
+
+    /// With [`leader_restarted`](Self::leader_restarted): the leader that
+    /// answered has no record of requests this client was told committed
+    /// (below the request it names, returned): the cluster lost them
+    /// (members lost their state), and with them the events this client
+    /// was told were committed.
+    pub fn told_lost(&self) -> Option<u64> {
+        self.told_lost
     }
 
     /// A request the leader refused for good: its payload is over the
@@ -496,7 +509,7 @@ impl Client {
                 }
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
-                self.on_in_doubt((mine, epoch), busy.request.get());
+                self.on_in_doubt((mine, epoch), busy);
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
                 self.on_refused(busy.request.get());
@@ -552,7 +565,7 @@ impl Client {
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::EpochChanged => {
                 // The leader cannot say whether a request it was asked for again
                 // committed (taken by an earlier leader, beyond its log).
-                self.on_in_doubt((mine, epoch), busy.request.get());
+                self.on_in_doubt((mine, epoch), busy);
             }
             Frame::Busy(busy) if busy.client() == self.id && busy.reason() == BusyReason::Refused => {
                 self.on_refused(busy.request.get());
@@ -626,9 +639,13 @@ impl Client {
     /// requests. One it no longer has pending is an old SUBMIT of this
     /// client replayed to the leader (or a stale answer): a real client's
     /// SUBMITs name only pending requests, and it stops for none other.
-    fn on_in_doubt(&mut self, epochs: (Epoch, Epoch), request: u64) {
+    fn on_in_doubt(&mut self, epochs: (Epoch, Epoch), busy: &crate::wire::Busy) {
+        let request = busy.request.get();
         if self.is_pending(request) {
             self.leader_restarted.get_or_insert(epochs);
+            if busy.leader.get() == crate::wire::BUSY_LOST {
+                self.told_lost.get_or_insert(request);
+            }
         } else {
             self.rejects.unexpected_kind += 1;
         }

@@ -300,7 +300,10 @@ pub struct Leader {
     repairs: Vec<Repair>,
     /// Repair bytes sent since `poll_transmit` last had nothing more.
     repair_bytes: usize,
-    busy: Vec<(SocketAddr, ClientId, u64, BusyReason, Epoch)>,
+    /// BUSYs owed: to whom, the client, its request, the reason, the epoch
+    /// sent in, and whether it says the cluster lost what the client was
+    /// told ([`BUSY_LOST`](crate::wire::BUSY_LOST)).
+    busy: Vec<(SocketAddr, ClientId, u64, BusyReason, Epoch, bool)>,
     /// Commits told again: requests a client resent after it was told
     /// them, answered at the resend's source with those requests only
     /// (`[first, end)`), never more than the resend asked.
@@ -861,7 +864,8 @@ impl Leader {
                     self.stats.told_unknown += 1;
                     self.told_unknown_last = Some((id, entry.request_next, request));
                 }
-                self.queue_busy_in(from, id, request, (BusyReason::EpochChanged, said.epoch));
+                let lost = !self.clients.forgot;
+                self.queue_busy_in(from, id, request, (BusyReason::EpochChanged, said.epoch, lost));
                 break;
             }
             if request > entry.request_next {
@@ -982,7 +986,7 @@ impl Leader {
     /// kept from a higher request would misname this one, as "refused" for
     /// a request only in doubt).
     fn queue_busy(&mut self, addr: SocketAddr, client: ClientId, request: u64, reason: BusyReason) {
-        self.queue_busy_in(addr, client, request, (reason, self.epoch()));
+        self.queue_busy_in(addr, client, request, (reason, self.epoch(), false));
     }
 
     /// As [`queue_busy`](Self::queue_busy), sent in `epoch`.
@@ -991,14 +995,14 @@ impl Leader {
         addr: SocketAddr,
         client: ClientId,
         request: u64,
-        (reason, epoch): (BusyReason, Epoch),
+        (reason, epoch, lost): (BusyReason, Epoch, bool),
     ) {
         if let Some(queued) = self.busy.iter_mut().find(|b| b.1 == client) {
             if request < queued.2 {
-                *queued = (addr, client, request, reason, epoch);
+                *queued = (addr, client, request, reason, epoch, lost);
             }
         } else if self.busy.len() < self.busy.capacity() {
-            self.busy.push((addr, client, request, reason, epoch));
+            self.busy.push((addr, client, request, reason, epoch, lost));
         }
     }
 
@@ -1208,23 +1212,30 @@ impl Leader {
         }
         let window = now / HELLO_WINDOW_NS;
         // An observer's hello (client 0) first: it is owed its token.
-        let (addr, client, request, reason, token, epoch) = match self.observer_hellos.pop() {
-            Some(addr) => (addr, ClientId(0), 0, BusyReason::Hello, self.observer_token(addr, window), self.epoch()),
+        let (addr, client, request, reason, token, epoch, lost) = match self.observer_hellos.pop() {
+            Some(addr) => {
+                (addr, ClientId(0), 0, BusyReason::Hello, self.observer_token(addr, window), self.epoch(), false)
+            }
             None => {
-                let Some((addr, client, request, reason, epoch)) = self.busy.pop() else {
+                let Some((addr, client, request, reason, epoch, lost)) = self.busy.pop() else {
                     // Everything else went: the next flush may repair again.
                     self.repair_bytes = 0;
                     return None;
                 };
                 self.stats.busy_sent += 1;
                 let token = if reason == BusyReason::Hello { self.hello_token(client, window) } else { 0 };
-                (addr, client, request, reason, token, epoch)
+                (addr, client, request, reason, token, epoch, lost)
             }
         };
         let body = Busy {
             client: client.get().into(),
             reason: u16::from(reason).into(),
-            leader: if reason == BusyReason::NotLeader { SENDER_CLIENT } else { 0 }.into(),
+            leader: match reason {
+                BusyReason::NotLeader => SENDER_CLIENT,
+                _ if lost => crate::wire::BUSY_LOST,
+                _ => 0,
+            }
+            .into(),
             request: request.into(),
             retry_ns: if matches!(reason, BusyReason::Gap | BusyReason::Hello) { 0 } else { self.config.busy_retry_ns }
                 .into(),

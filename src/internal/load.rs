@@ -108,6 +108,11 @@ pub struct LoadReport {
     /// `(old, new)` epochs if the leader restarted during the run: the
     /// unconfirmed requests are in doubt.
     pub leader_restarted: Option<(Epoch, Epoch)>,
+    /// With it: a leader said the cluster lost requests a client of this run
+    /// was told committed (`Client::told_lost`): how many clients, and the
+    /// most requests one was told of that the leader had no record of
+    /// (below the request named).
+    pub told_lost: Option<(u64, u64)>,
     /// A request the leader refused for good (its payload is over the
     /// leader's `payload_max`): the client stopped there.
     pub refused: Option<u64>,
@@ -137,6 +142,7 @@ impl LoadReport {
             latency: report::histogram(),
             send_late: report::histogram(),
             leader_restarted: None,
+            told_lost: None,
             refused: None,
             id_in_use: None,
             not_leader: None,
@@ -169,6 +175,10 @@ impl LoadReport {
         self.retries += other.retries;
         self.elapsed_ns = self.elapsed_ns.max(other.elapsed_ns);
         self.leader_restarted = self.leader_restarted.or(other.leader_restarted);
+        self.told_lost = match (self.told_lost, other.told_lost) {
+            (Some((a, x)), Some((b, y))) => Some((a + b, x.max(y))),
+            (mine, theirs) => mine.or(theirs),
+        };
         self.refused = self.refused.or(other.refused);
         self.id_in_use = self.id_in_use.or(other.id_in_use);
         self.not_leader = self.not_leader.or(other.not_leader);
@@ -363,6 +373,7 @@ fn client_thread(
         // pressure from a stalled (or vanished) leader must not hang the run.
         let drained = now >= intended(count.saturating_sub(1)) + options.drain_ns;
         report.leader_restarted = node.client().leader_restarted();
+        report.told_lost = node.client().told_lost().map(|below| (1, below - 1));
         report.refused = node.client().refused();
         report.id_in_use = node.client().id_in_use();
         report.not_leader = node.client().not_leader();

@@ -147,7 +147,9 @@ pub struct Busy {
     /// A [`BusyReason`] code.
     pub reason: U16,
     /// With [`BusyReason::NotLeader`], the node the sender believes leads
-    /// ([`SENDER_CLIENT`](super::SENDER_CLIENT) if it does not know); zero otherwise.
+    /// ([`SENDER_CLIENT`](super::SENDER_CLIENT) if it does not know); with
+    /// [`BusyReason::EpochChanged`], [`BUSY_LOST`] where the leader has no
+    /// record of requests the client was told committed; zero otherwise.
     pub leader: U16,
     /// First request number not taken.
     pub request: U64,
@@ -155,6 +157,11 @@ pub struct Busy {
     pub retry_ns: U64,
 }
 const _: () = assert!(size_of::<Busy>() == 24);
+
+/// [`Busy::leader`] of a BUSY reason 4 (in doubt) answering a client told
+/// of commits the leader has no record of: the cluster lost them (a client
+/// before it reads 0, in doubt only).
+pub const BUSY_LOST: u16 = 1;
 
 impl Busy {
     /// The client refused.

@@ -14,7 +14,7 @@ mod writer;
 pub use batch::{
     Batch, BatchHead, FLAG_NO_FAILOVER, FLAG_OLDEST, FLAG_RESENT, FLAG_SERVED, FLAG_TOLD, Submit, SubmitHead,
 };
-pub use client::{Busy, BusyReason, Commit, CommitHead, CommitRun};
+pub use client::{BUSY_LOST, Busy, BusyReason, Commit, CommitHead, CommitRun};
 pub use control::{Ack, Heartbeat, NAK_RANGES_MAX, Nak, NakHead, SeqRange, Unrecoverable};
 pub use election::{Ballot, FLAG_FORCED, Promote, Vote, VoteRequest};
 #[cfg(test)]

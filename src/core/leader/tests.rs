@@ -517,6 +517,7 @@ fn a_client_told_more_committed_than_the_leader_holds_is_answered_in_doubt() {
     assert_eq!(busy_of(&out), [(9, BusyReason::EpochChanged)]);
     let Frame::Busy(busy) = crate::wire::parse(&out[0]).unwrap().frame else { panic!() };
     assert_eq!(busy.request.get(), 8, "the request in doubt, one the client has pending");
+    assert_eq!(busy.leader.get(), crate::wire::BUSY_LOST, "the cluster lost what the client was told");
     assert_eq!((leader.stats().events_stamped, leader.stats().in_doubt), (0, 1));
     assert_eq!((leader.stats().told_unknown, leader.told_unknown_last()), (1, Some((ClientId(9), 6, 8))));
     // The next request it expects, flagged or not, is taken.
@@ -527,7 +528,10 @@ fn a_client_told_more_committed_than_the_leader_holds_is_answered_in_doubt() {
     let mut forgot = Leader::new(config.clone(), 0).unwrap();
     forgot.clients.forgot = true;
     forgot.handle_datagram(10, addr(9), &flagged(5, FLAG_OLDEST));
-    assert_eq!(busy_of(&sent(&mut forgot, 10)), [(9, BusyReason::EpochChanged)]);
+    let out = sent(&mut forgot, 10);
+    assert_eq!(busy_of(&out), [(9, BusyReason::EpochChanged)]);
+    let Frame::Busy(busy) = crate::wire::parse(&out[0]).unwrap().frame else { panic!() };
+    assert_eq!(busy.leader.get(), 0, "forgotten, not known lost");
     assert_eq!((forgot.stats().in_doubt, forgot.stats().told_unknown), (1, 0), "not known lost");
     // With failover, a client that heard a newer epoch may have been told
     // commits by a newer leader: this one is stale (simulator, seed 122 of
