@@ -263,7 +263,7 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
         "--ring-events 0 must be larger than --in-flight-max",
         1,
     );
-    refused_with(SEQCAST, &["follower", "--id", "1", "--window-events", "1"], "--window-events 1 must be at least", 1);
+    refused_with(SEQCAST, &["follower", "--id", "1", "--window-events", "1"], "--window-events 1 is below 64", 1);
     refused_with(SEQCAST, &["sequencer", "--payload-max", "100000"], "--payload-max 100000 makes one event need", 1);
     refused_with(
         SEQCAST,

@@ -1005,6 +1005,9 @@ fn member_journal_refused(journal: Option<&seqcast::journal::JournalOptions>, wh
     ))
 }
 
+/// The least `--window-events` a follower takes: a few datagrams' events.
+const WINDOW_EVENTS_MIN: usize = 64;
+
 /// A node stopped by an event longer than its `payload_max` lets it hold
 /// ([`Follower::too_long`](seqcast::core::Follower::too_long)): nothing
 /// from there on can be delivered, so it says why and exits 1.
@@ -1190,6 +1193,18 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     };
     resolved.config.deliver = args.deliver.into();
     resolved.config.window_events = args.window_events.unwrap_or(resolved.config.window_events);
+    // A follower has no in-flight bound of its own, and cannot know its
+    // leader's (helper 140: --window-events 8192 behind a leader of 4096 in
+    // flight was refused as below 16384, the default): its window is what
+    // the help asks of the operator, at least the leader's.
+    if resolved.config.window_events < WINDOW_EVENTS_MIN {
+        return fail(format!(
+            "--window-events {} is below {WINDOW_EVENTS_MIN}: give at least the leader's --in-flight-max (16384 \
+             by default)",
+            resolved.config.window_events
+        ));
+    }
+    resolved.config.in_flight_max = resolved.config.in_flight_max.min(resolved.config.window_events);
     // Learned from the leader's first frame.
     resolved.config.epoch = Epoch::ZERO;
     if let Err(e) = resolved.config.validate() {
