@@ -1263,6 +1263,9 @@ fn a_member_without_a_leader_says_the_others_frames_fail_its_key() {
     let mut two = start_member(&dir, 2, &["--key-file", other.to_str().unwrap()]);
     let said = two.wait_for(Duration::from_secs(10), |l| l.contains(" has had no leader for ").then(|| l.to_string()));
     assert!(said.contains(" datagrams failed authentication meanwhile: this member's key file is not the"), "{said}");
+    // First, before why it would not lead anyway (helper 140).
+    let (cause, besides) = (said.find(" datagrams failed authentication"), said.find(". Besides: "));
+    assert!(cause.zip(besides).is_some_and(|(c, b)| c < b), "{said}");
     two.stop();
     for node in &mut members {
         assert_eq!(node.stop(), 0, "{:?}", node.output());

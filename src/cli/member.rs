@@ -960,7 +960,14 @@ impl Leaderless {
         // What it dropped while it had no leader that says it and the
         // others do not hear each other (helper 138: a member given another
         // key file was told to start members that were running).
-        let shape = heard.text(&self.heard_seen);
+        // What it dropped comes first (helper 140: a member given another
+        // key file was told to start members that were down, and only last
+        // that it dropped their frames); then why it would not lead anyway.
+        let dropped = heard.text(&self.heard_seen);
+        let first = |why: &str| match dropped.strip_prefix("; also, ") {
+            Some(dropped) => format!("{}. Besides: {why}", dropped.replace("; also, ", "; ")),
+            None => why.to_string(),
+        };
         if member.epoch() != Epoch::ZERO {
             let e = member.election_stats();
             let elects = "the cluster elects once enough members that hold its log run: start those that are down";
@@ -1014,8 +1021,9 @@ impl Leaderless {
                 )
             };
             eprintln!(
-                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {why}{shape}",
-                member.epoch()
+                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {}",
+                member.epoch(),
+                first(&why)
             );
             return;
         }
@@ -1034,6 +1042,6 @@ impl Leaderless {
                  before it holds what the leader sequenced)"
             ),
         };
-        eprintln!("{at} warning: {who} follows nobody: {why}{shape}");
+        eprintln!("{at} warning: {who} follows nobody: {}", first(&why));
     }
 }
