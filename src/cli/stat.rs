@@ -514,17 +514,18 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
 mod tests {
     use super::{Running, lag_text, leaders_text, losses_text, on_group, other_shape_text, total, twice_text};
 
+    /// A node's note: node `node` of `cluster_id`, its metrics on loopback's
+    /// `port`, of no group.
+    fn noted(cluster_id: u32, node: u16, port: u16) -> Running {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        Running { cluster_id, node, kind: "member".into(), addr, group: None }
+    }
+
     /// An operator's trial: a second follower started with an id in use
     /// showed as a second row of that node, and `--once` exited 0.
     #[test]
     fn a_node_id_run_twice_is_named_once_with_every_address() {
-        let node = |cluster_id, node, port: u16| Running {
-            cluster_id,
-            node,
-            kind: "follower".into(),
-            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-            group: None,
-        };
+        let node = noted;
         // Sorted as `running` sorts them: by cluster, node, address.
         let found = [node(7, 0, 1), node(7, 1, 2), node(7, 1, 3), node(7, 1, 4), node(7, 2, 5), node(8, 2, 6)];
         let lines = twice_text(&found);
@@ -541,14 +542,8 @@ mod tests {
     /// ones started by mistake`. With a cluster file only its group counts.
     #[test]
     fn a_cluster_files_group_leaves_out_another_cluster_of_its_id() {
-        let node = |cluster_id, node, port: u16| Running {
-            cluster_id,
-            node,
-            kind: "member".into(),
-            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-            group: None,
-        };
-        let on = |group: Option<&str>, port| Running { group: group.map(|g| g.parse().unwrap()), ..node(139, 0, port) };
+        let on =
+            |group: Option<&str>, port| Running { group: group.map(|g| g.parse().unwrap()), ..noted(139, 0, port) };
         let found = vec![on(Some("239.255.139.1:41400"), 1), on(Some("239.255.139.9:41900"), 2), on(None, 3)];
         let (ours, said) = on_group(found, Some("239.255.139.1:41400".parse().unwrap()));
         assert_eq!(ours.iter().map(|r| r.addr.port()).collect::<Vec<_>>(), [1, 3], "{said:?}");
