@@ -674,6 +674,16 @@ fn stat_of_a_cluster_file_none_of_whose_nodes_runs_lists_each_as_not_running() {
     for id in 0..3 {
         assert!(out.contains(&format!("node {id}   127.0.0.1:740{}: NOT RUNNING", id + 1)), "{out}");
     }
+    // Helper 140: a process at node 1's address (a member run with another
+    // cluster id) was called not running.
+    let held = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let free = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let text = format!("cluster_id = 4077\nnode.0 = {free}\nnode.1 = {}\n", held.local_addr().unwrap());
+    std::fs::write(&conf, text).unwrap();
+    let (code, out) = run(SEQCAST, &strings(&["stat", "--cluster", conf.to_str().unwrap(), "--once"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("node 0   {free}: NOT RUNNING")), "{out}");
+    assert!(out.contains(": NOT OF THIS CLUSTER: a process holds its address, but no node of cluster 4077"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -3,7 +3,7 @@
 //! else every node running on this host (what AeronStat is to Aeron).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read as _, Write as _};
+use std::io::{ErrorKind, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -387,10 +387,21 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 // a health check must not pass while it is down.
                 if on_this_host(addr) {
                     failed = true;
-                    println!(
-                        "cluster {cluster:<6} node {id:<3} {addr}: NOT RUNNING (its address is this host's, and no \
-                         metrics are noted by this user)"
-                    );
+                    // Helper 140: a member run with another cluster id at
+                    // this address was called not running.
+                    let taken = std::net::UdpSocket::bind(addr).is_err_and(|e| e.kind() == ErrorKind::AddrInUse);
+                    match taken {
+                        true => println!(
+                            "cluster {cluster:<6} node {id:<3} {addr}: NOT OF THIS CLUSTER: a process holds its \
+                             address, but no node of cluster {cluster} on this file's group is noted there by this \
+                             user (started with another cluster id, group or file? `seqcast stat` without \
+                             --cluster lists every node this user runs)"
+                        ),
+                        false => println!(
+                            "cluster {cluster:<6} node {id:<3} {addr}: NOT RUNNING (its address is this host's, and \
+                             no metrics are noted by this user)"
+                        ),
+                    }
                 } else {
                     println!("cluster {cluster:<6} node {id:<3} {addr}: on another host (run `seqcast stat` there)");
                 }
