@@ -81,7 +81,9 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
         socket.send_to(&probe, (Ipv4Addr::LOCALHOST, port.parse::<u16>().unwrap())).unwrap();
         std::thread::sleep(Duration::from_millis(50));
     }
-    let (code, demo) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "2000"]));
+    // Its histograms beside the capture, not in the working directory.
+    let out = dir.to_str().unwrap();
+    let (code, demo) = run(SEQCAST, &strings(&["demo", "--seconds", "1", "--rate", "2000", "--out", out]));
     assert_eq!(code, 0, "{demo}");
     // Ctrl-C: tshark writes what it has and ends.
     std::thread::sleep(Duration::from_millis(300));
