@@ -464,7 +464,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
         }
         if args.once {
             return match (failed, split, faults) {
-                (_, true, _) => fail("the cluster is split: more than one leader (above)"),
+                (_, true, _) => fail("more than one leader (above): a split cluster, or a sequencer among members"),
                 _ if twice => fail("a node id is used by more than one process (above)"),
                 (true, false, _) => fail("a node did not answer, has no counters yet, or is not running"),
                 (false, false, true) => fail("a node reports a fault (in capitals above)"),
