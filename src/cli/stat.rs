@@ -362,7 +362,8 @@ pub fn run(args: &StatArgs) -> ExitCode {
     let mut other_seen = HashMap::new();
     loop {
         let (mut failed, mut twice) = (false, false);
-        // Each node's line prefix, metrics address, and group (if noted).
+        // Each node's line prefix, metrics address, and group where more
+        // than one group shows.
         type Listed = (String, SocketAddr, Option<std::net::SocketAddrV4>);
         let nodes: Vec<Listed> = if args.nodes.is_empty() {
             let (found, elsewhere) = on_group(running(cluster_id), group);
@@ -420,7 +421,13 @@ pub fn run(args: &StatArgs) -> ExitCode {
             };
             found
                 .iter()
-                .map(|r| (format!("cluster {:<6} {}{:<9} ", r.cluster_id, on(r), r.kind), r.addr, r.group))
+                .map(|r| {
+                    (
+                        format!("cluster {:<6} {}{:<9} ", r.cluster_id, on(r), r.kind),
+                        r.addr,
+                        r.group.filter(|_| several),
+                    )
+                })
                 .collect()
         } else {
             args.nodes.iter().map(|&a| (String::new(), a, None)).collect()
@@ -428,8 +435,6 @@ pub fn run(args: &StatArgs) -> ExitCode {
         // Per cluster (the name's first field), the nodes that lead.
         let mut leaders: BTreeMap<String, Vec<Leading>> = BTreeMap::new();
         let mut faults = false;
-        // Two clusters of one id on two groups (helper 140) are two.
-        let groups = nodes.iter().filter_map(|n| n.2).collect::<std::collections::BTreeSet<_>>().len();
         for (name, addr, group) in nodes {
             match row(addr, &mut other_seen) {
                 Ok((line, fault, leading)) => {
@@ -439,7 +444,8 @@ pub fn run(args: &StatArgs) -> ExitCode {
                         // By the cluster id its page gives, else its name's.
                         let cluster: Vec<&str> = name.split_whitespace().take(2).collect();
                         let cluster = match id {
-                            Some(id) => match group.filter(|_| groups > 1) {
+                            // Clusters of one id on several groups are several.
+                            Some(id) => match group {
                                 Some(group) => format!("cluster {id} on {group}: "),
                                 None => format!("cluster {id}: "),
                             },

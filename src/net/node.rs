@@ -100,27 +100,23 @@ const REPLAY_READ: usize = 4096;
 
 /// A turn's handing out of events ([`HAND_OUT_MAX`]).
 struct HandOut {
-    started: std::time::Instant,
+    /// When the turn's handing out began, if [`HAND_OUT_MAX`] bounds it.
+    started: Option<std::time::Instant>,
     count: u32,
 }
 
 impl HandOut {
-    fn new() -> HandOut {
-        HandOut { started: std::time::Instant::now(), count: 0 }
+    /// A turn's handing out, bounded by [`HAND_OUT_MAX`] if `timed`.
+    fn new(timed: bool) -> HandOut {
+        HandOut { started: timed.then(std::time::Instant::now), count: 0 }
     }
 
-    /// After each event handed out: true once `stop()` or [`HAND_OUT_MAX`]
-    /// (looked at every 16 events) ends this turn's, the rest left for
-    /// the next.
+    /// After each event handed out: true once `stop()` or, timed,
+    /// [`HAND_OUT_MAX`] (looked at every 16 events) ends this turn's, the
+    /// rest left for the next.
     fn enough(&mut self, stop: &dyn Fn() -> bool) -> bool {
         self.count = self.count.wrapping_add(1);
-        self.count.is_multiple_of(16) && (stop() || self.started.elapsed() >= HAND_OUT_MAX)
-    }
-
-    /// As [`enough`](Self::enough), `stop()` only.
-    fn stopped(&mut self, stop: &dyn Fn() -> bool) -> bool {
-        self.count = self.count.wrapping_add(1);
-        self.count.is_multiple_of(16) && stop()
+        self.count.is_multiple_of(16) && (stop() || self.started.is_some_and(|s| s.elapsed() >= HAND_OUT_MAX))
     }
 }
 
@@ -688,7 +684,7 @@ impl FollowerNode {
             after_events();
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
-            let (mut any, mut more, mut hand_out) = (false, false, HandOut::new());
+            let (mut any, mut more, mut hand_out) = (false, false, HandOut::new(true));
             let live_from = follower.machine.live_from();
             while let Some(event) = follower.machine.poll_event() {
                 if timed {
@@ -891,17 +887,17 @@ impl MemberNode {
             replay(journal, end, digest, stop, |event| on_event(&MemberEvent::Log(*event), 0))?;
         }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
-            let (live_from, mut hand_out) = (deliveries.live_from(&member.machine), HandOut::new());
             // Leading, what it hands out comes from its ring, which drops
             // committed events whatever was handed out: it hands all of a
             // turn's out, taking no more meanwhile (a follower's window keeps
             // its slots until then).
-            let leads = member.machine.is_leader();
+            let mut hand_out = HandOut::new(!member.machine.is_leader());
+            let live_from = deliveries.live_from(&member.machine);
             while let Some(event) = member.machine.poll_event() {
                 deliveries.record(now, live_from, &event);
                 digest.add(&event);
                 on_event(&event, now);
-                if if leads { hand_out.stopped(stop) } else { hand_out.enough(stop) } {
+                if hand_out.enough(stop) {
                     return true;
                 }
             }
