@@ -1485,7 +1485,8 @@ fn a_sequencer_or_follower_refuses_a_members_journal() {
         assert_eq!(node.stop(), 0, "{:?}", node.output());
     }
     let start = |what: &str, id: &str| {
-        let mut args = common::strings(&[what, "--cluster", &conf, "--journal", &journal, "--quiet"]);
+        let out = dir.to_str().unwrap();
+        let mut args = common::strings(&[what, "--cluster", &conf, "--journal", &journal, "--quiet", "--out", out]);
         if what == "follower" {
             args.extend(common::strings(&["--id", id]));
         }
@@ -1538,7 +1539,7 @@ fn members_go_on_beside_a_sequencer_started_with_their_file() {
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &[])).collect();
     failover_load(&conf, 200, 1000);
     assert_eq!(members[0].stop(), 0, "{:?}", members[0].output());
-    let args = common::strings(&["sequencer", "--cluster", &conf, "--quiet"]);
+    let args = common::strings(&["sequencer", "--cluster", &conf, "--quiet", "--out", dir.to_str().unwrap()]);
     let mut sequencer = common::Proc::start("sequencer", common::SEQCAST, &args);
     let said = members[1]
         .wait_for(Duration::from_secs(10), |l| l.contains("dropping datagrams: no_failover").then(|| l.to_string()));
