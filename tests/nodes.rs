@@ -1545,6 +1545,10 @@ fn members_go_on_beside_a_sequencer_started_with_their_file() {
         .wait_for(Duration::from_secs(10), |l| l.contains("dropping datagrams: no_failover").then(|| l.to_string()));
     assert!(said.contains("; node 0 leads without failover (a `seqcast sequencer` started with this"), "{said}");
     failover_load(&conf, 200, 1000);
+    // It hears none of them, and says why that may be.
+    let said =
+        sequencer.wait_for(Duration::from_secs(10), |l| l.contains("no ACK from follower 1 in").then(|| l.to_string()));
+    assert!(said.contains("(is it running, as `seqcast follower`? a `seqcast member` takes nothing from"), "{said}");
     assert_eq!(sequencer.stop(), 0, "{:?}", sequencer.output());
     for node in &mut members[1..] {
         assert_eq!(node.stop(), 0, "{:?}", node.output());

@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::args::{ClusterArgs, DeliverArg, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
-use seqcast::core::{Epoch, Event, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects, Seq};
+use seqcast::core::{Epoch, Event, Failover, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects, Seq};
 use seqcast::net::report;
 use seqcast::net::{self, Driver, FollowerNode, LeaderNode};
 
@@ -577,10 +577,19 @@ impl AckWatch {
                 if !f.silent {
                     // Never heard: what it holds is unknown here, not 0.
                     let secs = since as f64 / 1e9;
+                    // A member with failover drops every frame of a
+                    // sequencer (its file's, started by mistake): silent.
+                    let running = match leader.config().failover {
+                        Failover::Off => {
+                            "is it running, as `seqcast follower`? a `seqcast member` takes nothing \
+                                          from a sequencer;"
+                        }
+                        _ => "is it running?",
+                    };
                     match heard {
                         0 => eprintln!(
                             "{at} warning: leader: no ACK from follower {id} in the {secs:.1} s since this leader \
-                             started (is it running? the leader is at {newest})"
+                             started ({running} the leader is at {newest})"
                         ),
                         _ => eprintln!(
                             "{at} warning: leader: follower {id} silent for {secs:.1} s (no ACK; it holds up to {h}, \
