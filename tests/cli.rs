@@ -630,6 +630,12 @@ fn report_plots_percentile_curves_that_render() {
     let (code, text) = run(SEQCAST, &strings(&["report", &files[0], &files[0], "--compare"]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("ratio to the first file:") && text.contains("p50 ×1.00"), "{text}");
+    assert!(!text.contains("note: --compare"), "{text}");
+    // A directory's mix of measures is compared as asked, and named.
+    let (code, text) = run(SEQCAST, &strings(&["report", &files[0], &files[1], "--compare"]));
+    assert_eq!(code, 0, "{text}");
+    let said = format!("note: --compare: {} is commit latency, {} is delivery latency: ratios", files[0], files[1]);
+    assert!(text.contains(&said), "{text}");
     // The report's send-lateness row has its file too (a walkthrough found it missing).
     let (code, text) = run(SEQCAST, &strings(&["report", &files[2]]));
     assert_eq!(code, 0, "{text}");

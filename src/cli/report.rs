@@ -68,6 +68,9 @@ pub fn run(args: &ReportArgs) -> ExitCode {
                 println!("{}", report::table_row_width(name, h, width));
             }
             if let Some(((_, base), rest)) = loaded.split_first().filter(|(_, rest)| args.compare && !rest.is_empty()) {
+                if let Some(mix) = measures_mixed(&args.files) {
+                    eprintln!("note: --compare: {mix}: ratios of one measure to another compare unlike things");
+                }
                 println!("ratio to the first file:");
                 for (name, h) in rest {
                     let cells: Vec<String> = report::PERCENTILES
@@ -153,6 +156,32 @@ fn plot(path: &std::path::Path, histograms: &[(String, hdrhistogram::Histogram<u
     root.present().map_err(|e| error(&e))
 }
 
+/// What each measure's file is named for, by the name's ending (as the
+/// nodes, the load generator and the demo write them).
+const MEASURES: [(&str, &str); 4] = [
+    ("-commit", "commit latency"),
+    ("-send-lateness", "send lateness"),
+    ("-ack-rtt", "ACK round trip"),
+    ("-delivery", "delivery latency"),
+];
+
+/// The measures of `files`, said ("a.hdr is commit latency, b.hdr delivery
+/// latency") when their names, as seqcast writes them, give more than one;
+/// None when they give one, or a name gives none (renamed: unknown).
+fn measures_mixed(files: &[PathBuf]) -> Option<String> {
+    let measure = |path: &PathBuf| {
+        let stem = path.file_stem()?.to_str()?;
+        MEASURES.iter().find(|(ending, _)| stem.ends_with(ending)).map(|(_, measure)| *measure)
+    };
+    let named: Vec<(String, &str)> =
+        files.iter().map(|f| Some((f.display().to_string(), measure(f)?))).collect::<Option<_>>()?;
+    if named.iter().all(|(_, m)| *m == named[0].1) {
+        return None;
+    }
+    let said: Vec<String> = named.iter().map(|(file, measure)| format!("{file} is {measure}")).collect();
+    Some(said.join(", "))
+}
+
 /// `h`'s value at percentile `p` over `base`'s, three significant digits
 /// ("×0.00450", "×12.3"); "n/a" when either histogram is empty.
 fn ratio(base: &hdrhistogram::Histogram<u64>, h: &hdrhistogram::Histogram<u64>, p: f64) -> String {
@@ -170,6 +199,23 @@ fn ratio(base: &hdrhistogram::Histogram<u64>, h: &hdrhistogram::Histogram<u64>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compared_files_of_several_measures_are_named_with_theirs() {
+        let files = |names: &[&str]| names.iter().map(PathBuf::from).collect::<Vec<_>>();
+        let same = files(&["before/loadgen-commit.hdr", "after/loadgen-commit.hdr"]);
+        assert_eq!(measures_mixed(&same), None);
+        let mixed = files(&["run/loadgen-commit.hdr", "run/follower-1-delivery.hdr", "run/member-2-delivery.hdr"]);
+        assert_eq!(
+            measures_mixed(&mixed).as_deref(),
+            Some(
+                "run/loadgen-commit.hdr is commit latency, run/follower-1-delivery.hdr is delivery latency, \
+                 run/member-2-delivery.hdr is delivery latency"
+            )
+        );
+        // A renamed file's measure is not known: nothing is said.
+        assert_eq!(measures_mixed(&files(&["loadgen-commit.hdr", "mine.hdr"])), None);
+    }
 
     #[test]
     fn a_ratio_keeps_three_significant_digits_and_an_empty_histogram_has_none() {
