@@ -1549,6 +1549,13 @@ fn members_go_on_beside_a_sequencer_started_with_their_file() {
     let said =
         sequencer.wait_for(Duration::from_secs(10), |l| l.contains("no ACK from follower 1 in").then(|| l.to_string()));
     assert!(said.contains("(is it running, as `seqcast follower`? a `seqcast member` takes nothing from"), "{said}");
+    // `seqcast promote` takes no frame of it for the leader's (helper 142:
+    // its epoch, of its wall clock, passed for the newest, and the PROMOTE
+    // naming it moved nothing).
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["promote", "--cluster", &conf, "--node", "2"]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("; node 0 leads without failover on this group (a `seqcast sequencer`"), "{text}");
+    assert!(text.contains("node 2 leads epoch"), "{text}");
     assert_eq!(sequencer.stop(), 0, "{:?}", sequencer.output());
     for node in &mut members[1..] {
         assert_eq!(node.stop(), 0, "{:?}", node.output());

@@ -674,15 +674,27 @@ pub fn member(args: &MemberArgs) -> ExitCode {
 /// How long `seqcast promote` listens for the leader before it asks.
 const LISTEN_FOR_LEADER_MS: u64 = 200;
 
+/// What `seqcast promote` heard on the group and could not take as a
+/// leader's frame.
+#[derive(Default)]
+struct Unheard {
+    /// Datagrams of the cluster it could not read (keys, or a bad frame).
+    unread: u64,
+    /// A leader without failover (a `seqcast sequencer` started with the
+    /// members' cluster file): its node id. Members take nothing of it.
+    sequencer: Option<NodeId>,
+}
+
 /// The sender and epoch of the next leader frame (HEARTBEAT or DATA) of
 /// `cluster` on the group, if one is there to read now; a datagram of the
 /// cluster that does not open with `keys` (none, or other keys than its
-/// members') or does not parse is counted in `unread`.
+/// members') or does not parse, or a leader's without failover, is noted
+/// in `unheard`.
 fn leader_frame(
     group: &UdpSocket,
     buf: &mut [u8],
     keys: Option<&seqcast::auth::Keys>,
-    (cluster, unread): (u32, &mut u64),
+    (cluster, unheard): (u32, &mut Unheard),
 ) -> Option<(NodeId, Epoch)> {
     let n = group.recv(buf).ok()?;
     let ours = <seqcast::wire::Header as zerocopy::FromBytes>::ref_from_prefix(&buf[..n])
@@ -692,24 +704,39 @@ fn leader_frame(
         None => Some(&buf[..n]),
     };
     let Some(datagram) = opened.and_then(|bytes| seqcast::wire::parse(bytes).ok()) else {
-        *unread += u64::from(ours);
+        unheard.unread += u64::from(ours);
         return None;
     };
     let leads = matches!(datagram.frame, seqcast::wire::Frame::Heartbeat(_) | seqcast::wire::Frame::Data(_));
-    (leads && datagram.header.cluster.get() == cluster).then_some((datagram.header.member()?, datagram.header.epoch()))
+    let sender = datagram.header.member().filter(|_| leads && datagram.header.cluster.get() == cluster)?;
+    // Its epoch, of its wall clock, would pass for the newest.
+    if datagram.header.flags.get() & seqcast::wire::FLAG_NO_FAILOVER != 0 {
+        unheard.sequencer = Some(sender);
+        return None;
+    }
+    Some((sender, datagram.header.epoch()))
 }
 
 /// What `seqcast promote` adds where it heard the group but could not
-/// read it: the key file is the likely cause, not the member.
-fn unread_text(unread: u64) -> String {
-    match unread {
-        0 => String::new(),
-        n => format!(
-            "; {n} datagram(s) of the cluster on its group could not be read here: without the cluster's key file \
+/// read it (the key file is the likely cause, not the member), or heard a
+/// sequencer among the members.
+fn unheard_text(unheard: &Unheard) -> String {
+    let mut said = String::new();
+    if unheard.unread > 0 {
+        said += &format!(
+            "; {} datagram(s) of the cluster on its group could not be read here: without the cluster's key file \
              (key_file in the cluster file, or --key-file), or with another, promote hears no leader and no member \
-             takes its request"
-        ),
+             takes its request",
+            unheard.unread
+        );
     }
+    if let Some(node) = unheard.sequencer {
+        said += &format!(
+            "; node {node} leads without failover on this group (a `seqcast sequencer` started with this cluster's \
+             file, by mistake?): members take nothing of it; stop it"
+        );
+    }
+    said
 }
 
 /// Runs `seqcast promote`.
@@ -758,10 +785,10 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     // millisecond), so that a replay of it after this change moves nothing;
     // 0 if none is heard: then only a member that hears no leader stands.
     let listen_until = std::time::Instant::now() + Duration::from_millis(LISTEN_FOR_LEADER_MS.min(args.wait_ms));
-    let (mut led, mut leader, mut unread) = (Epoch::ZERO, None, 0);
+    let (mut led, mut leader, mut unheard) = (Epoch::ZERO, None, Unheard::default());
     let cluster = resolved.config.cluster_id;
     while std::time::Instant::now() < listen_until {
-        match leader_frame(&group, &mut buf, keys.as_ref(), (cluster, &mut unread)) {
+        match leader_frame(&group, &mut buf, keys.as_ref(), (cluster, &mut unheard)) {
             Some((sender, epoch)) if epoch >= led => (led, leader) = (epoch, Some(sender)),
             Some(_) => {}
             None => std::thread::sleep(Duration::from_millis(1)),
@@ -781,13 +808,16 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     }
     match led {
         Epoch::ZERO => {
-            println!("asked node {node} at {to} to stand for election (no leader heard{})", unread_text(unread))
+            println!("asked node {node} at {to} to stand for election (no leader heard{})", unheard_text(&unheard))
         }
-        led => println!("asked node {node} at {to} to stand for election (epoch {led} leads now)"),
+        led => println!(
+            "asked node {node} at {to} to stand for election (epoch {led} leads now{})",
+            unheard_text(&Unheard { unread: 0, ..unheard })
+        ),
     }
     let deadline = std::time::Instant::now() + Duration::from_millis(args.wait_ms);
     while std::time::Instant::now() < deadline {
-        match leader_frame(&group, &mut buf, keys.as_ref(), (cluster, &mut unread)) {
+        match leader_frame(&group, &mut buf, keys.as_ref(), (cluster, &mut unheard)) {
             Some((sender, epoch)) if sender == node && epoch > led => {
                 println!("node {node} leads epoch {epoch}");
                 return ExitCode::SUCCESS;
@@ -801,7 +831,7 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
          (its output says why it refused)? A member stopped or starved meanwhile may still stand when it reads \
          the request: see `seqcast stat` before promoting another{}",
         args.wait_ms,
-        unread_text(unread)
+        unheard_text(&unheard)
     ))
 }
 
