@@ -681,15 +681,59 @@ fn stat_of_a_cluster_file_none_of_whose_nodes_runs_lists_each_as_not_running() {
         assert!(out.contains(&format!("node {id}   127.0.0.1:740{}: NOT RUNNING", id + 1)), "{out}");
     }
     // Helper 140: a process at node 1's address (a member run with another
-    // cluster id) was called not running.
+    // cluster id) was called not running. A review: so were nodes of this
+    // cluster noted elsewhere. Who holds it is said.
     let held = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let free = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
-    let text = format!("cluster_id = 4077\nnode.0 = {free}\nnode.1 = {}\n", held.local_addr().unwrap());
+    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let (node_0, node_2, node_3) = (free(), free(), free());
+    let text = format!(
+        "cluster_id = 4077\ngroup = 239.255.40.77:{}\nnode.0 = {node_0}\nnode.1 = {}\nnode.2 = {node_2}\n\
+         node.3 = {node_3}\n",
+        node_0.port(),
+        held.local_addr().unwrap()
+    );
     std::fs::write(&conf, text).unwrap();
+    // Node 2's address: a follower of another cluster id; node 3's: one of
+    // this cluster noting its metrics under another XDG_RUNTIME_DIR.
+    let other = dir.join("other.conf");
+    let text = format!(
+        "cluster_id = 4078\ngroup = 239.255.40.78:{}\nnode.0 = {node_0}\nnode.1 = {}\nnode.2 = {node_2}\n",
+        node_0.port(),
+        free()
+    );
+    std::fs::write(&other, text).unwrap();
+    let follower = |conf: &std::path::Path, id: &str, runtime: &str| {
+        let out = dir.to_str().unwrap();
+        let args = ["follower", "--cluster", conf.to_str().unwrap(), "--id", id, "--quiet", "--out", out];
+        let mut env = vec![format!("XDG_RUNTIME_DIR={runtime}"), SEQCAST.to_string()];
+        env.extend(strings(&args));
+        let node = Proc::start("follower", "env", &env);
+        node.wait_for(std::time::Duration::from_secs(10), |l| l.starts_with("metrics: ").then_some(()));
+        node
+    };
+    let ours = std::env::var("XDG_RUNTIME_DIR").unwrap_or_default();
+    let elsewhere = dir.join("run");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let mut nodes = [follower(&other, "2", &ours), follower(&conf, "3", elsewhere.to_str().unwrap())];
     let (code, out) = run(SEQCAST, &strings(&["stat", "--cluster", conf.to_str().unwrap(), "--once"]));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("node 0   {free}: NOT RUNNING")), "{out}");
-    assert!(out.contains(": NOT OF THIS CLUSTER: a process holds its address, but no node of cluster 4077"), "{out}");
+    assert!(out.contains(&format!("node 0   {node_0}: NOT RUNNING")), "{out}");
+    let said = format!("{}: ADDRESS IN USE by process {} (", held.local_addr().unwrap(), std::process::id());
+    assert!(out.contains(&said), "{out}");
+    let said = format!(
+        "{node_2}: NOT OF THIS CLUSTER: process {} holds its address as follower node 2 of cluster 4078 on group \
+         239.255.40.78:{}, not of this file's cluster 4077 and group 239.255.40.77:{}",
+        nodes[0].pid(),
+        node_0.port(),
+        node_0.port()
+    );
+    assert!(out.contains(&said), "{out}");
+    let said =
+        format!("{node_3}: NOTED ELSEWHERE: process {} (seqcast) holds its address and notes its", nodes[1].pid());
+    assert!(out.contains(&said) && out.contains(&format!("in {}/seqcast (its", elsewhere.display())), "{out}");
+    for node in &mut nodes {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

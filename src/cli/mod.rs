@@ -4,6 +4,7 @@
 pub mod args;
 mod demo;
 mod docs;
+mod held;
 mod journal;
 mod keys;
 pub mod load;

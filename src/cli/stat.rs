@@ -338,6 +338,77 @@ fn twice_text(found: &[Running]) -> Vec<String> {
     lines
 }
 
+/// Why a node of the cluster file, at `addr` on this host, has no note in
+/// this user's registry: nothing holds its address (not running), or who
+/// does. Helper 140 had a member of another cluster id there; a review:
+/// a node run by another user (a service's), noting in another
+/// `XDG_RUNTIME_DIR`, or still reading its journal holds it too.
+fn unnoted_text(addr: std::net::SocketAddrV4, (cluster, group): (u32, Option<std::net::SocketAddrV4>)) -> String {
+    use super::held;
+    let holder = held::udp_holder(addr);
+    // Where /proc says nothing, a bind tells whether it is held at all.
+    let held = holder.is_some() || std::net::UdpSocket::bind(addr).is_err_and(|e| e.kind() == ErrorKind::AddrInUse);
+    if !held {
+        return "NOT RUNNING (its address is this host's, and no metrics are noted by this user)".to_string();
+    }
+    // SAFETY: getuid cannot fail and touches no memory.
+    let me = unsafe { libc::getuid() };
+    let Some(held::Holder { uid, pid }) = holder else {
+        return format!(
+            "NOT OF THIS CLUSTER: a process holds its address, but no node of cluster {cluster} is noted there by \
+             this user (another cluster's? `seqcast stat` without --cluster lists every node this user runs)"
+        );
+    };
+    let command = pid.and_then(held::command).unwrap_or_default();
+    let of = match uid == me {
+        true => String::new(),
+        false => format!(" of user {}", held::user_name(uid)),
+    };
+    if let Some(pid) = pid.filter(|_| !command.starts_with("seqcast")) {
+        return format!("ADDRESS IN USE by process {pid} ({command}){of}, not a seqcast node: no node can start there");
+    }
+    if uid != me {
+        let user = held::user_name(uid);
+        let who = pid.map_or("a process".to_string(), |pid| format!("process {pid} ({command})"));
+        return format!(
+            "NOT NOTED BY THIS USER: {who}{of} holds its address, and notes its metrics where that user's nodes \
+             do: run `seqcast stat` as {user}"
+        );
+    }
+    let Some(pid) = pid else {
+        return "NOT NOTED: a process of this user holds its address, and has noted no metrics (still starting?)"
+            .to_string();
+    };
+    let dir = super::metrics::registry_dir();
+    let note = std::fs::read_to_string(dir.join(format!("{pid}.node"))).unwrap_or_default();
+    if let [id, node, kind, _, rest @ ..] = &note.split_whitespace().collect::<Vec<_>>()[..] {
+        let on = rest.first().map_or(String::new(), |g| format!(" on group {g}"));
+        let file = group.map_or(String::new(), |g| format!(" and group {g}"));
+        return format!(
+            "NOT OF THIS CLUSTER: process {pid} holds its address as {kind} node {node} of cluster {id}{on}, not of \
+             this file's cluster {cluster}{file} (started with another cluster id, group or file?)"
+        );
+    }
+    // Its registry is where its environment says (metrics::registry_dir).
+    let theirs = match held::environment(pid, "XDG_RUNTIME_DIR") {
+        Some(Some(runtime)) if !runtime.is_empty() => Some(std::path::Path::new(&runtime).join("seqcast")),
+        Some(_) => Some(std::env::temp_dir().join(format!("seqcast-{me}"))),
+        None => None,
+    };
+    match theirs {
+        Some(theirs) if theirs != dir => format!(
+            "NOTED ELSEWHERE: process {pid} ({command}) holds its address and notes its metrics in {} (its \
+             XDG_RUNTIME_DIR), not {}: run `seqcast stat` with its XDG_RUNTIME_DIR",
+            theirs.display(),
+            dir.display()
+        ),
+        _ => format!(
+            "NOT NOTED YET: process {pid} ({command}) holds its address and has noted no metrics (still reading \
+             its journal?)"
+        ),
+    }
+}
+
 /// True if `addr`'s IP is one of this host's (its interfaces' addresses;
 /// not a bind, which `ip_nonlocal_bind` lets succeed for any address).
 fn on_this_host(addr: &std::net::SocketAddrV4) -> bool {
@@ -388,21 +459,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
                 // a health check must not pass while it is down.
                 if on_this_host(addr) {
                     failed = true;
-                    // Helper 140: a member run with another cluster id at
-                    // this address was called not running.
-                    let taken = std::net::UdpSocket::bind(addr).is_err_and(|e| e.kind() == ErrorKind::AddrInUse);
-                    match taken {
-                        true => println!(
-                            "cluster {cluster:<6} node {id:<3} {addr}: NOT OF THIS CLUSTER: a process holds its \
-                             address, but no node of cluster {cluster} on this file's group is noted there by this \
-                             user (started with another cluster id, group or file? `seqcast stat` without \
-                             --cluster lists every node this user runs)"
-                        ),
-                        false => println!(
-                            "cluster {cluster:<6} node {id:<3} {addr}: NOT RUNNING (its address is this host's, and \
-                             no metrics are noted by this user)"
-                        ),
-                    }
+                    println!("cluster {cluster:<6} node {id:<3} {addr}: {}", unnoted_text(*addr, (cluster, group)));
                 } else {
                     println!("cluster {cluster:<6} node {id:<3} {addr}: on another host (run `seqcast stat` there)");
                 }
