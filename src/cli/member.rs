@@ -795,7 +795,8 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         }
     }
     if leader == Some(node) {
-        println!("node {node} already leads epoch {led}: nothing to do");
+        let sequencer = unheard_text(&Unheard { unread: 0, ..unheard });
+        println!("node {node} already leads epoch {led}: nothing to do{sequencer}");
         return ExitCode::SUCCESS;
     }
     let frame = promote(led).expect("sealed above");
