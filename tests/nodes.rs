@@ -1566,6 +1566,53 @@ fn members_go_on_beside_a_sequencer_started_with_their_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 143: two members of three restarted on journals damaged in the
+/// middle. Their votes for member 0, whose log is whole, count only beside
+/// another holder's (they cannot tell whether what they dropped held a
+/// commit member 0 lacks), so nobody is elected; member 0 says why, and
+/// `seqcast promote --count-incomplete-votes` elects it. The damaged two
+/// fetch what they dropped, and nothing committed is lost.
+#[test]
+fn two_damaged_journals_of_three_elect_once_promoted_counting_their_votes() {
+    let (dir, conf, journal) = journaled_member_cluster(71);
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    failover_load(&conf, 2000, 2000);
+    for node in members.iter_mut().rev() {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    for id in [1, 2] {
+        let oldest = Path::new(&journal).join(format!("node-{id}")).join(format!("{:020}.journal", 1));
+        let mut bytes = std::fs::read(&oldest).unwrap();
+        bytes[20_000] ^= 0x40;
+        std::fs::write(&oldest, &bytes).unwrap();
+    }
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    for damaged in &members[1..] {
+        assert!(damaged.line("resumed: ").contains("was corrupt in"), "{:?}", damaged.output());
+    }
+    let said =
+        members[0].wait_for(Duration::from_secs(20), |l| l.contains("has had no leader for").then(|| l.to_string()));
+    assert!(said.contains("though enough members granted it: votes of members that came back without"), "{said}");
+    assert!(said.contains("see `Damaged journals` in OPERATIONS"), "{said}");
+    let promote = ["promote", "--cluster", &conf, "--node", "0", "--count-incomplete-votes"];
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("node 0 leads epoch"), "{text}");
+    members[0].wait_for(Duration::from_secs(10), |l| l.contains(" was elected counting").then_some(()));
+    failover_load(&conf, 500, 1000);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    for id in 0..3 {
+        let node = Path::new(&journal).join(format!("node-{id}"));
+        let (code, text) =
+            common::run(common::SEQCAST, &common::strings(&["journal", "verify", node.to_str().unwrap()]));
+        assert_eq!(code, 0, "node {id}: {text}");
+        assert!(text.contains("sequences 1..=2500 in "), "node {id}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A journaled cluster of 3 whose members committed 500 events and were
 /// stopped, then members 1 and 2 wiped (a lost disk, a mistaken cleanup)
 /// and started again without --rejoin: they elect one of them on an empty

@@ -126,6 +126,16 @@ pub struct PromoteArgs {
     /// group) before exiting 1.
     #[arg(long, value_name = "MS", default_value_t = 3000)]
     wait_ms: u64,
+    /// Also count the votes of members that came back without all of their
+    /// log (a damaged or lost journal), which otherwise count only beside
+    /// enough votes of members holding theirs: for a cluster that lost more
+    /// journals than it can tell apart from lost commits (two damaged of
+    /// three), where the member that holds its whole log is told that
+    /// fewer such members granted it. Promote the member whose log goes
+    /// furthest (`seqcast journal verify` on each member's journal): any
+    /// commit that only the damaged members held is lost.
+    #[arg(long)]
+    count_incomplete_votes: bool,
 }
 
 /// Now, for people and for scripts: `21:00:22.975Z = 1796071222975123456 ns`
@@ -394,8 +404,16 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let result = node.run(
         &|| net::stop_requested() || refused.get() || too_long.get().is_some(),
         |event, now| match *event {
-            MemberEvent::Elected { epoch, commit, log_end } => {
+            MemberEvent::Elected { epoch, commit, log_end, counted_incomplete } => {
                 println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
+                if counted_incomplete {
+                    eprintln!(
+                        "{} warning: member {id} was elected counting votes of members that came back without all \
+                         of their log, as `seqcast promote --count-incomplete-votes` asked: any commit that only \
+                         they held is lost",
+                        super::args::clock_time()
+                    );
+                }
                 first_commit_after = Some((epoch, commit));
                 (standing_said, stepped_down) = (false, None);
             }
@@ -758,7 +776,10 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     };
     // The PROMOTE of the epoch the operator saw led, sealed if keyed.
     let promote = |led: Epoch| {
-        let header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, led);
+        let mut header = Header::new(Kind::Promote, SENDER_CLIENT, resolved.config.cluster_id, led);
+        if args.count_incomplete_votes {
+            header.flags = seqcast::wire::FLAG_COUNT_INCOMPLETE.into();
+        }
         let body = Promote { node: node.0.into(), reserved: 0.into(), reserved2: 0.into() };
         let mut frame = [0u8; 64];
         let len = emit(&mut frame, &header, Kind::Promote, &body).expect("64 bytes hold a PROMOTE");
@@ -800,6 +821,10 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let frame = promote(led).expect("sealed above");
+    let counting = match args.count_incomplete_votes {
+        true => ", counting the votes of members that came back without all of their log",
+        false => "",
+    };
     // Three copies a few milliseconds apart: a lost datagram is no answer.
     for _ in 0..3 {
         if let Err(e) = socket.send_to(&frame, to) {
@@ -808,11 +833,12 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         std::thread::sleep(Duration::from_millis(5));
     }
     match led {
-        Epoch::ZERO => {
-            println!("asked node {node} at {to} to stand for election (no leader heard{})", unheard_text(&unheard))
-        }
+        Epoch::ZERO => println!(
+            "asked node {node} at {to} to stand for election{counting} (no leader heard{})",
+            unheard_text(&unheard)
+        ),
         led => println!(
-            "asked node {node} at {to} to stand for election (epoch {led} leads now{})",
+            "asked node {node} at {to} to stand for election{counting} (epoch {led} leads now{})",
             unheard_text(&Unheard { unread: 0, ..unheard })
         ),
     }
@@ -870,6 +896,8 @@ struct Leaderless {
     /// `granted_empty` and `refused_empty` when it last had a leader.
     granted_empty_seen: u64,
     refused_empty_seen: u64,
+    /// `lost_for_holders` when it last had a leader.
+    lost_for_holders_seen: u64,
     /// Votes a candidate needs, members in all, and ACKs that commit.
     quorum: usize,
     nodes: u16,
@@ -959,6 +987,7 @@ impl Leaderless {
             seconds: 0,
             granted_empty_seen: 0,
             refused_empty_seen: 0,
+            lost_for_holders_seen: 0,
             quorum,
             nodes,
             commit_quorum,
@@ -981,6 +1010,7 @@ impl Leaderless {
             self.heard_seen = heard;
             let e = member.election_stats();
             (self.granted_empty_seen, self.refused_empty_seen) = (e.granted_empty, e.refused_empty);
+            self.lost_for_holders_seen = e.lost_for_holders;
             return;
         }
         self.seconds += 1;
@@ -1039,6 +1069,20 @@ impl Leaderless {
                      members that hold a log; {elects}",
                     self.commit_quorum
                 )
+            } else if e.lost_for_holders > self.lost_for_holders_seen {
+                // Helper 143: two members of three resumed damaged
+                // journals; the whole one was told to start those down.
+                format!(
+                    "it stood {} times and lost {}, though enough members granted it: votes of members that came \
+                     back without all of their log (a damaged journal, a lost one, or started anew) count only \
+                     beside those of {} members that hold their log, itself included, and fewer did. The cluster \
+                     elects once that many members holding their whole log run; where no more can (in a cluster \
+                     of three, two damaged journals), none can tell that this member's log holds every commit: see \
+                     `Damaged journals` in OPERATIONS",
+                    e.stood,
+                    e.lost,
+                    usize::from(self.nodes) + 1 - self.commit_quorum
+                )
             } else if member.may_vote() {
                 format!(
                     "it stood {} times and lost {} (a candidate needs {} of the {} members' votes; those with a \
@@ -1067,6 +1111,13 @@ impl Leaderless {
                  lost it voted in. If every member restarted without its journal, the log is gone: start them \
                  anew, without --rejoin. If a member still leads with the whole log and you know no newer leader \
                  was elected while they ran, restart them without --rejoin: they follow it"
+            ),
+            (None, fence) if member.election_stats().granted_empty > self.granted_empty_seen => format!(
+                "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. It came back \
+                 without all of its log (its `resumed:` line above says why), so the votes it grants count only \
+                 beside those of {} members that hold their whole log, the candidate among them; where no more \
+                 run (in a cluster of three, two damaged journals), see `Damaged journals` in OPERATIONS",
+                usize::from(self.nodes) + 1 - self.commit_quorum
             ),
             (None, fence) => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one (it cannot vote \

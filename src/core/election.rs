@@ -58,6 +58,16 @@ pub struct ElectionStats {
     /// PROMOTEs for this member naming an epoch it is not in (the lead
     /// moved since `seqcast promote` looked, or a replay): ignored.
     pub promote_stale: u64,
+    /// Elections it lost though enough members granted it: too many of
+    /// those votes were [`Ballot::GrantedEmpty`] (members back without all
+    /// of their log: a damaged or lost journal), which count only beside
+    /// enough votes of members that hold one.
+    pub lost_for_holders: u64,
+    /// Elections it won only by counting those votes without enough
+    /// holders', as an operator asked (`seqcast promote
+    /// --count-incomplete-votes`): commits only those members held, if
+    /// any, are lost.
+    pub won_counting_incomplete: u64,
 }
 
 /// What the member's role says of its log, as the election needs it.
@@ -175,6 +185,9 @@ struct Candidacy {
     /// times, soon after votes went missing or a leader refused it while it
     /// caught up).
     tries: u8,
+    /// An operator asked that `empty` count without enough holders
+    /// ([`Election::count_incomplete`]).
+    count_incomplete: bool,
 }
 
 /// A member that came back asks the others for the epoch they are fenced at.
@@ -334,6 +347,11 @@ pub(super) struct Election {
     /// answered when that stops, if within an election timeout of asking.
     deferred: Option<Deferred>,
     forced_tries: u8,
+    /// Forced candidacies count every granted vote, holders' or not, until
+    /// one wins or the operator's retries end ([`Election::count_incomplete`]).
+    count_incomplete: bool,
+    /// The last election it won counted those votes so.
+    won_incomplete: bool,
     rng: u64,
     owed: VecDeque<Owed>,
     stats: ElectionStats,
@@ -385,6 +403,8 @@ impl Election {
             members: config.members.clone(),
             deferred: None,
             forced_tries: 0,
+            count_incomplete: false,
+            won_incomplete: false,
             rng: seed,
             owed: VecDeque::with_capacity(OWED_MAX),
             stats: ElectionStats::default(),
@@ -538,6 +558,7 @@ impl Election {
         });
         self.lose(now, false);
         (self.stand_at, self.catch_up, self.deferred, self.forced_tries) = (None, None, None, 0);
+        self.count_incomplete = false;
     }
 
     /// The next frame owed, oldest first.
@@ -568,6 +589,26 @@ impl Election {
         } else if self.promote_named != Some(epoch) {
             self.stats.promote_stale += 1;
         }
+    }
+
+    /// An operator asks (`seqcast promote --count-incomplete-votes`) that
+    /// this member's forced candidacies, the one open included, count the
+    /// votes of members back without all of their log
+    /// ([`Ballot::GrantedEmpty`]) without enough holders' beside them:
+    /// where more members lost log than the cluster can tell apart from
+    /// lost commits (two damaged journals of three), none would be elected
+    /// otherwise. Commits that only those members held are lost.
+    pub(super) fn count_incomplete(&mut self) {
+        self.count_incomplete = true;
+        if let Some(candidacy) = self.candidacy.as_mut().filter(|c| c.forced) {
+            candidacy.count_incomplete = true;
+        }
+    }
+
+    /// The election it won last counted votes of members back without all
+    /// of their log without enough holders' ([`count_incomplete`](Self::count_incomplete)).
+    pub(super) fn won_incomplete(&self) -> bool {
+        self.won_incomplete
     }
 
     /// It stands on an operator's promotion, or will again soon (a forced
@@ -616,6 +657,7 @@ impl Election {
         let (refused, empty) = (NodeSet::new(), NodeSet::new());
         let held = if view.claim.seq > Seq::ZERO { granted } else { NodeSet::new() };
         let (longer, handed_by) = (None, None);
+        let count_incomplete = forced && self.count_incomplete;
         self.candidacy = Some(Candidacy {
             epoch,
             granted,
@@ -628,6 +670,7 @@ impl Election {
             handed_by,
             longer,
             tries,
+            count_incomplete,
         });
         self.active_at = now;
         (self.stand_at, self.catch_up) = (None, None);
@@ -640,6 +683,8 @@ impl Election {
     fn lose(&mut self, now: Nanos, timed_out: bool) {
         let Some(candidacy) = self.candidacy.take() else { return };
         self.stats.lost += 1;
+        let granted = candidacy.granted.union(candidacy.empty).len();
+        self.stats.lost_for_holders += u64::from(granted >= self.quorum);
         self.active_at = now;
         self.jitter_ns = self.draw_jitter();
         if candidacy.forced && candidacy.tries < FORCED_TRIES {
@@ -659,6 +704,8 @@ impl Election {
             };
             self.stand_at = Some((now + pause, true));
             self.forced_tries = candidacy.tries + 1;
+        } else {
+            self.count_incomplete = false;
         }
     }
 
@@ -716,7 +763,7 @@ impl Election {
             self.candidacy = None;
             self.stats.lost += 1;
         }
-        self.forced_tries = 0;
+        (self.forced_tries, self.count_incomplete) = (0, false);
         self.promised = self.promised.max(epoch);
         self.fenced_below = self.fenced_below.max(epoch);
         self.heard_leader(now);
@@ -943,13 +990,20 @@ impl Election {
         // Votes of members that may have lost a log count once those of
         // members holding one meet every set that can commit.
         let holders_meet_commits = candidacy.held.len() > usize::from(self.nodes) - self.commit_quorum;
+        // An operator may count them anyway (two damaged journals of three).
+        let holders_meet_commits = holders_meet_commits || candidacy.count_incomplete;
         let counted = match holders_meet_commits {
             true => candidacy.granted.union(candidacy.empty),
             false => candidacy.granted,
         };
         let (yes, no) = (counted.len(), candidacy.refused.len());
         if yes >= self.quorum {
-            return self.win();
+            let short = candidacy.held.len() <= usize::from(self.nodes) - self.commit_quorum;
+            let incomplete = short && candidacy.granted.len() < self.quorum;
+            self.stats.won_counting_incomplete += u64::from(incomplete);
+            let won = self.win();
+            self.won_incomplete = incomplete;
+            return won;
         }
         if no > usize::from(self.nodes) - self.quorum {
             // Refused by too many: its log is behind, or the epoch is taken.
@@ -960,6 +1014,7 @@ impl Election {
 
     fn win(&mut self) -> Option<Decision> {
         let candidacy = self.candidacy.take()?;
+        (self.count_incomplete, self.won_incomplete) = (false, false);
         self.fenced_below = self.fenced_below.max(candidacy.epoch);
         self.stats.won += 1;
         Some(Decision::Won(candidacy.epoch))

@@ -49,6 +49,11 @@ pub enum MemberEvent<'a> {
         commit: Seq,
         /// The last sequence of the log it starts with.
         log_end: Seq,
+        /// It won only by counting, as an operator asked (`seqcast promote
+        /// --count-incomplete-votes`), votes of members back without all of
+        /// their log beside too few of members holding theirs: commits that
+        /// only those members held, if any, are lost.
+        counted_incomplete: bool,
     },
     /// With failover: this member follows `leader` in `epoch` from now on.
     Following {

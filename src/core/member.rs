@@ -14,7 +14,9 @@ use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{KEEPALIVE_NS, Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
-use crate::wire::{Datagram, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote, SENDER_OBSERVER};
+use crate::wire::{
+    Datagram, FLAG_COUNT_INCOMPLETE, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote, SENDER_OBSERVER,
+};
 
 enum Role {
     Leader(Box<Leader>),
@@ -371,7 +373,8 @@ impl Member {
         let (commit, log_end) = (leader.commit(), leader.seq_next().prev());
         self.rejects_roles = self.rejects_roles.plus(follower.rejects());
         self.role = Role::Leader(Box::new(leader));
-        self.notices.push_back(MemberEvent::Elected { epoch, commit, log_end });
+        let counted_incomplete = self.election.won_incomplete();
+        self.notices.push_back(MemberEvent::Elected { epoch, commit, log_end, counted_incomplete });
     }
 
     /// A leader becomes a follower, keeping its log (history included) and
@@ -648,6 +651,9 @@ impl Member {
                 let current = if epoch == Epoch::ZERO { !heard } else { epoch == self.epoch() };
                 self.election.promote_heard(epoch, current);
                 if current {
+                    if datagram.header.flags.get() & FLAG_COUNT_INCOMPLETE != 0 {
+                        self.election.count_incomplete();
+                    }
                     self.promoted_by(now, datagram.header.member().filter(|by| by.0 < self.config.nodes));
                 } else {
                     self.rejects.election += 1;

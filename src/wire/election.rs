@@ -13,6 +13,13 @@ use crate::types::{Claim, Epoch, NodeId, Seq};
 /// (`seqcast promote`): voters grant it even while they hear a leader.
 pub const FLAG_FORCED: u16 = 1;
 
+/// Header `flags` bit of a PROMOTE (`seqcast promote
+/// --count-incomplete-votes`): the member's candidacy counts the votes of
+/// members back without all of their log ([`Ballot::GrantedEmpty`]) even
+/// where too few members that hold theirs vote beside them. Builds that
+/// know no such bit stand as for any PROMOTE.
+pub const FLAG_COUNT_INCOMPLETE: u16 = 1;
+
 /// VOTE_REQUEST body (candidate → group); the header's epoch is the epoch
 /// the candidate stands for.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

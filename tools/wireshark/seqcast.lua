@@ -33,6 +33,8 @@ local f = {
   resent = ProtoField.bool("seqcast.flags.resent", "RESENT (bit 0): its first request went before to another member"),
   oldest = ProtoField.bool("seqcast.flags.oldest", "OLDEST (bit 1): every request below its first was told committed"),
   forced = ProtoField.bool("seqcast.flags.forced", "FORCED (bit 0): asked by an operator"),
+  count_incomplete = ProtoField.bool("seqcast.flags.count_incomplete",
+    "COUNT_INCOMPLETE (bit 0): count votes of members back without all of their log"),
   durability = ProtoField.uint16("seqcast.flags.durability", "Durability promised (bits 0-1)", base.DEC,
     { [0] = "held in memory", [1] = "written, not synced", [2] = "synced", [3] = "synced" }),
   sender = ProtoField.uint16("seqcast.sender", "Sender", base.DEC, { [0xffff] = "client", [0xfffe] = "observer" }),
@@ -175,7 +177,8 @@ local function dissect_one(buf, pinfo, root)
     flags_item:add(f.resent, bit0)
     flags_item:add(f.oldest, bit32.band(flags, 2) ~= 0)
   elseif kind == 4 then flags_item:add(f.durability, bit32.band(flags, 3))
-  elseif kind == 16 then flags_item:add(f.forced, bit0) end
+  elseif kind == 16 then flags_item:add(f.forced, bit0)
+  elseif kind == 18 then flags_item:add(f.count_incomplete, bit0) end
   if kind == 5 or kind == 6 or kind == 9 then flags_item:add(f.served, bit0) end
   if kind == 2 or kind == 3 or kind == 6 or kind == 7 or kind == 8 or kind == 9 then
     flags_item:add(f.told, bit32.band(flags, 2) ~= 0)

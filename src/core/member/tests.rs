@@ -383,6 +383,53 @@ fn votes_of_members_that_may_have_lost_a_log_count_once_holders_meet_every_commi
     assert!(two.is_leader());
 }
 
+/// Helper 143: two members of three resumed damaged journals; their votes
+/// for the third, which held the whole log, counted only beside another
+/// holder's, and nobody was ever elected. Such a lost election is counted;
+/// an operator's PROMOTE flagged [`FLAG_COUNT_INCOMPLETE`](crate::wire::FLAG_COUNT_INCOMPLETE)
+/// counts those votes, the open candidacy's included, and the win says so.
+#[test]
+fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
+    let config = Config { failover: Failover::Manual, election_timeout_ns: 20 * MS, ..Config::default() };
+    let promote = |node: u16, led: u64, flags: u16| {
+        let body = Promote { node: node.into(), reserved: 0.into(), reserved2: 0.into() };
+        let mut header = Header::new(Kind::Promote, crate::wire::SENDER_CLIENT, config.cluster_id, Epoch(led));
+        header.flags = flags.into();
+        let mut bytes = vec![0; 128];
+        let len = emit(&mut bytes, &header, Kind::Promote, &body).unwrap();
+        bytes.truncate(len);
+        bytes
+    };
+    let empty_vote = |epoch| vote_frame(&config, (1, 2), epoch, Ballot::GrantedEmpty, (1, 0));
+    let elected = |two: &mut Member| {
+        std::iter::from_fn(|| two.poll_event().map(|e| format!("{e:?}"))).find(|e| e.starts_with("Elected"))
+    };
+    let mut two = following_node_0(&config);
+    two.handle_datagram(3 * MS, addr(99), &promote(2, 1, 0));
+    assert_eq!(vote_requests(&mut two, 3 * MS), vec![Epoch(2)]);
+    two.handle_datagram(4 * MS, addr(1), &empty_vote(2));
+    assert!(!two.is_leader(), "one holder (itself) does not meet every commit of 2 of 3");
+    let stood = stands_until(&mut two, 60 * MS);
+    assert!(!two.is_leader() && stood.first() == Some(&Epoch(3)), "{stood:?}");
+    assert_eq!(two.election_stats().lost_for_holders, 1);
+    // Asked again, counting them: the open candidacy counts the next.
+    let open = *stood.last().unwrap();
+    two.handle_datagram(61 * MS, addr(99), &promote(2, 1, crate::wire::FLAG_COUNT_INCOMPLETE));
+    two.handle_datagram(62 * MS, addr(1), &empty_vote(open.get()));
+    assert!(two.is_leader() && two.epoch() == open);
+    assert_eq!(two.election_stats().won_counting_incomplete, 1);
+    let said = elected(&mut two).unwrap();
+    assert!(said.contains("counted_incomplete: true"), "{said}");
+    // A candidacy a holder's vote wins did not need them.
+    let mut two = following_node_0(&config);
+    two.handle_datagram(3 * MS, addr(99), &promote(2, 1, crate::wire::FLAG_COUNT_INCOMPLETE));
+    drain(&mut two, 3 * MS);
+    two.handle_datagram(4 * MS, addr(0), &vote_frame(&config, (0, 2), 2, Ballot::Granted, (1, 1)));
+    assert!(two.is_leader());
+    assert_eq!(two.election_stats().won_counting_incomplete, 0);
+    assert!(elected(&mut two).unwrap().contains("counted_incomplete: false"));
+}
+
 /// A new cluster's member that hears the leader of the epoch it was started
 /// in, or of a newer one once it holds events, just follows.
 #[test]
