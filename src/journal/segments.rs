@@ -566,13 +566,19 @@ impl Journal {
                 sync_dir(parent)?;
             }
         }
+        // Which call failed, where a bare "Operation not permitted" left an
+        // operator to strace it (helper 143: an immutable directory).
+        let failed = |what: &str, path: &Path, e: io::Error| {
+            let said = format!("cannot {what} ({}): {e}", path.display());
+            JournalError::Dir(dir.clone(), io::Error::new(e.kind(), said))
+        };
         let lock_path = dir.join("lock");
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|e| JournalError::Dir(dir.clone(), e))?;
+            .map_err(|e| failed("make or open its lock file", &lock_path, e))?;
         // `seqcast journal verify` holds a shared lock for a moment to see
         // whether a node runs there: a node starting then waits it out.
         let mut tries = 0;
@@ -595,7 +601,9 @@ impl Journal {
         // Only the node holding the lock probes: two starting at once in
         // one directory removed each other's probe ("no such file").
         let probe = dir.join(".seqcast-write-test");
-        fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(|e| JournalError::Dir(dir.clone(), e))?;
+        fs::write(&probe, b"")
+            .and_then(|()| fs::remove_file(&probe))
+            .map_err(|e| failed("make and remove a file in it", &probe, e))?;
         let mut journal = Journal {
             _lock: lock,
             segments: Vec::new(),
@@ -709,6 +717,10 @@ impl Journal {
             // without records beside it.
             sync_dir(&journal.options.dir)?;
         }
+        // Retention first, as the options now say: a node restarted with
+        // a tighter one on a full disk (helper 143) needs the room before
+        // its first new segment, and a restart trimmed nothing until then.
+        journal.retain();
         Ok((journal, recovery))
     }
 
@@ -2696,6 +2708,31 @@ mod tests {
         drop(journal);
         let (journal, _) = Journal::open(options(&dir)).unwrap();
         assert_eq!(seqs(&journal), [7, 8]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 143: a node restarted with a tighter retention on a full
+    /// disk failed to make its next segment before retention ran; opening
+    /// the journal applies it.
+    #[test]
+    fn opening_a_journal_applies_its_retention() {
+        let dir = temp_dir("retain-open");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=400);
+        drop(journal);
+        let segments = || {
+            fs::read_dir(&dir)
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "journal"))
+                .count()
+        };
+        let before = segments();
+        let (journal, recovery) = Journal::open(JournalOptions { retain_events: Some(100), ..options(&dir) }).unwrap();
+        assert_eq!(recovery.range, Some((Seq(1), Seq(400))), "what it found");
+        let kept = seqs(&journal);
+        assert!(kept.len() >= 100 && kept.len() < 200 && kept.last() == Some(&400), "kept {}", kept.len());
+        assert!(segments() < before, "{} of {before} segments", segments());
+        drop(journal);
         fs::remove_dir_all(&dir).unwrap();
     }
 
