@@ -209,6 +209,15 @@ impl core::fmt::Display for JournalError {
                 true => write!(f, "journal segment {}: {e}", path.display()),
                 false => write!(f, "journal file {}: {e}", path.display()),
             },
+            JournalError::Header(path, e @ (HeaderError::Crc | HeaderError::Field(_) | HeaderError::Short)) => write!(
+                f,
+                "journal segment {}: {e}; left untouched. If a later segment follows it, move that file aside: \
+                 a follower or member then fetches its records again, as it does a segment file gone (a \
+                 sequencer refuses such a journal: start it on `seqcast journal copy` of a follower's). If it is \
+                 the newest, move the node's whole journal directory aside instead (a member: start it with \
+                 --rejoin)",
+                path.display()
+            ),
             JournalError::Header(path, e) => write!(f, "journal segment {}: {e}; left untouched", path.display()),
             JournalError::Refused(path, why) => write!(
                 f,
@@ -3043,6 +3052,31 @@ mod tests {
         let error = Journal::open(options(&dir)).unwrap_err();
         assert!(matches!(error, JournalError::Foreign { node: 3, .. }), "{error}");
         assert_eq!(fs::read(&segment).unwrap(), bytes, "the torn tail is still there");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 143: a segment whose header is damaged stopped the node with
+    /// only the error; it says what to do, and doing it (a middle segment
+    /// moved aside) opens the journal with that segment's records missing,
+    /// to be fetched again.
+    #[test]
+    fn a_damaged_segment_header_says_to_move_the_file_aside() {
+        let dir = temp_dir("bad-header");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        drop(journal);
+        let mut names: Vec<PathBuf> = list(&dir).unwrap().into_iter().map(|(_, path)| path).collect();
+        names.sort();
+        assert!(names.len() >= 3, "{names:?}");
+        let middle = &names[1];
+        let mut bytes = fs::read(middle).unwrap();
+        bytes[8] ^= 0x40;
+        fs::write(middle, &bytes).unwrap();
+        let error = Journal::open(options(&dir)).unwrap_err().to_string();
+        assert!(error.contains("segment header CRC mismatch; left untouched. If a later segment follows"), "{error}");
+        fs::rename(middle, dir.join("aside")).unwrap();
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert!(recovery.missing.is_some(), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
 
