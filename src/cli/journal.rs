@@ -251,6 +251,8 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     // next segment's header says so), `gaps` a journal that did not record
     // it cannot tell from a file gone.
     let (mut damaged, mut torn, mut gaps, mut holes, mut overlap) = (false, false, 0u64, 0u64, false);
+    // Segments whose header is damaged: a node refuses the journal.
+    let mut bad_headers: Vec<(&std::path::Path, bool)> = Vec::new();
     let mut before: Option<Seq> = None;
     // The last sequence a node keeps, once a corrupt record ends what it trusts.
     let mut kept: Option<Option<Seq>> = None;
@@ -260,6 +262,13 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     for (index, report) in reports.iter().enumerate() {
         let writing = writing_at.filter(|_| index + 1 == reports.len());
         let newest = index + 1 == reports.len();
+        if let Some(e) = report.header {
+            writeln!(out, "{}: DAMAGED HEADER ({e}): nothing of it is read", report.path.display())?;
+            bad_headers.push((&report.path, newest));
+            damaged = true;
+            kept.get_or_insert(before);
+            continue;
+        }
         // An empty newest segment whose header says the journal held more
         // than the segments before it reach (the only one: more than
         // nothing): a file gone (as a node reads it).
@@ -349,7 +358,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     }
     // The files beside the segments, before the summary (the last lines).
     let mut side_damaged = false;
-    let owner = reports.iter().find(|r| !r.unfinished).map(|r| (r.cluster, r.node));
+    let owner = reports.iter().find(|r| !r.unfinished && r.header.is_none()).map(|r| (r.cluster, r.node));
     let (mut claim, mut commit) = journal::side_files(dir)?;
     if live && (claim.as_ref().is_some_and(Result::is_err) || commit.as_ref().is_some_and(Result::is_err)) {
         // The running node rewrites its commit file in place: read again.
@@ -405,6 +414,26 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         _ => writeln!(out, "journal {}: no events", dir.display())?,
     }
     match (kept, first) {
+        _ if !bad_headers.is_empty() => {
+            let newest = bad_headers.iter().any(|&(_, newest)| newest);
+            let files: Vec<String> = bad_headers.iter().map(|(path, _)| path.display().to_string()).collect();
+            let todo = match newest {
+                false => {
+                    "move that file aside: a follower or member then fetches its records again, as it does \
+                          a segment file gone (a sequencer refuses such a journal: start it on `seqcast journal \
+                          copy` of a follower's)"
+                }
+                true => {
+                    "it is the newest: move the node's whole journal directory aside instead (a member: start \
+                         it with --rejoin)"
+                }
+            };
+            writeln!(
+                out,
+                "damaged: a segment header is damaged ({}): a node refuses to start on it; {todo}",
+                files.join(", ")
+            )?
+        }
         _ if overlap => writeln!(
             out,
             "damaged: segments overlap (a segment copied in from another journal?): a node refuses to start on it, \
@@ -669,7 +698,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     a_nodes_journal(from)?;
     let reports = again_if_deleted(live, || journal::inspect(from))?;
     let refused = journal::refused_file(from)?;
-    let Some(source) = reports.iter().find(|r| !r.unfinished) else {
+    let Some(source) = reports.iter().find(|r| !r.unfinished && r.header.is_none()) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
     };
     // Segments of the size the source's newest was made (its node's

@@ -40,22 +40,55 @@ pub struct SegmentReport {
     /// The last sequence the journal held when this segment was started,
     /// as its header says (`None`: not recorded).
     pub after: Option<Seq>,
+    /// Its header is damaged (a CRC that fails, a field no writer gives, a
+    /// file shorter than a header): nothing of it was read, and a node
+    /// refuses to start on the journal while it lies there.
+    pub header: Option<HeaderError>,
 }
 
 /// Every segment in `dir`, checked record by record, in sequence order.
 /// A segment under a name that disagrees with its header, or of another
 /// cluster or node than the first, is refused, naming the file: it is
-/// no part of this journal where it lies.
+/// no part of this journal where it lies. One whose header is damaged is
+/// reported as such ([`SegmentReport::header`]), and the rest read on.
 pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
     let mut reports: Vec<SegmentReport> = Vec::new();
     let segments = list(dir)?;
     let count = segments.len();
     for (index, (first, path)) in segments.into_iter().enumerate() {
-        let (cluster, node, range, epochs, commit, bytes, end, unfinished, after) =
-            if index + 1 == count && unfinished(&path)? {
-                (0, 0, None, None, None, 0, End::Clean, true, None)
-            } else {
-                let (file, header) = open_segment(&path, first, reports.first().map(|r| (r.cluster, r.node)))?;
+        // The first segment whose header was read names the journal's owner.
+        let owner = reports.iter().find(|r| !r.unfinished && r.header.is_none()).map(|r| (r.cluster, r.node));
+        let newest_unfinished = index + 1 == count && unfinished(&path)?;
+        let opened = match newest_unfinished {
+            true => None,
+            false => match open_segment(&path, first, owner) {
+                Err(JournalError::Header(_, e @ (HeaderError::Crc | HeaderError::Field(_) | HeaderError::Short))) => {
+                    // Read on: what the segments after it hold is what an
+                    // operator moving it aside needs (helper 143: verify
+                    // stopped at it).
+                    let (cluster, node) = owner.unwrap_or_default();
+                    reports.push(SegmentReport {
+                        path,
+                        first,
+                        cluster,
+                        node,
+                        range: None,
+                        epochs: None,
+                        commit: None,
+                        bytes: 0,
+                        end: End::Clean,
+                        unfinished: false,
+                        after: None,
+                        header: Some(e),
+                    });
+                    continue;
+                }
+                opened => Some(opened?),
+            },
+        };
+        let (cluster, node, range, epochs, commit, bytes, end, unfinished, after) = match opened {
+            None => (0, 0, None, None, None, 0, End::Clean, true, None),
+            Some((file, header)) => {
                 let (mut range, mut epochs, mut commit) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>, None::<Seq>);
                 let scanned = scan_segment(&file, &header, RECORD_MAX, index + 1 == count, |entry| {
                     range = Some((range.map_or(entry.seq(), |r| r.0), entry.seq()));
@@ -68,7 +101,8 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
                 let after = Some(Seq(header.after.get())).filter(|&after| after != Seq::ZERO);
                 let (cluster, node) = (header.cluster.get(), header.node.get());
                 (cluster, node, range, epochs, commit, scanned.good, scanned.end, false, after)
-            };
+            }
+        };
         reports.push(SegmentReport {
             path,
             first,
@@ -81,6 +115,7 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
             end,
             unfinished,
             after,
+            header: None,
         });
     }
     Ok(reports)
@@ -442,6 +477,25 @@ mod tests {
         assert!(entries(&dir, Seq::ZERO, Seq(u64::MAX), |_| ()).is_err_and(|e| e.to_string() == error));
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(&other).unwrap();
+    }
+
+    /// Helper 143: a segment whose header is damaged stopped `journal
+    /// verify` at it, naming no other segment. It is reported, and the
+    /// segments after it read.
+    #[test]
+    fn a_segment_whose_header_is_damaged_is_reported_and_read_past() {
+        let (dir, segments) = journal("bad-header");
+        assert!(segments.len() >= 3, "{segments:?}");
+        let mut bytes = fs::read(&segments[1]).unwrap();
+        bytes[8] ^= 0x40;
+        fs::write(&segments[1], &bytes).unwrap();
+        let reports = inspect(&dir).unwrap();
+        assert_eq!(reports.len(), segments.len());
+        assert_eq!((reports[1].header, reports[1].range), (Some(HeaderError::Crc), None));
+        assert_eq!((reports[1].cluster, reports[1].node), (reports[0].cluster, reports[0].node));
+        let last = reports.last().unwrap();
+        assert!(last.header.is_none() && last.range.is_some_and(|r| r.1 == Seq(200)), "{last:?}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A newest segment of zeros (its creation did not finish) is what a
