@@ -385,6 +385,30 @@ fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
     assert!(!left.iter().any(|name| name.ends_with(".journal")), "{left:?}");
 }
 
+/// A leading member whose journal fails steps down, and says so (helper
+/// 143: it did without a word); the others elect, and commit everything.
+#[test]
+fn a_leading_member_whose_journal_fails_says_it_steps_down() {
+    let (dir, conf, journal) = journaled_member_cluster(72);
+    // Node 0 leads a new cluster; no file of its may pass 1 MiB (see
+    // a_journal_that_cannot_be_written_commits_nothing_and_says_so).
+    let out = dir.to_str().unwrap();
+    let mut args = common::strings(&["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$@\"", "sh", common::SEQCAST]);
+    args.extend(common::strings(&["member", "--id", "0", "--cluster", &conf, "--journal", &journal, "--out", out]));
+    let mut zero = common::Proc::start("member 0", "sh", &args);
+    zero.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+    let mut others: Vec<common::Proc> = (1..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    failover_load(&conf, 300, 1000);
+    let said = |l: &str| l.contains("this node acknowledges nothing more").then(|| l.to_string());
+    let line = zero.wait_for(Duration::from_secs(5), said);
+    assert!(line.contains(", and steps down from leading epoch 1: the others elect a member whose journal"), "{line}");
+    assert_eq!(zero.stop(), 1, "{:?}", zero.output());
+    for node in &mut others {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// DESIGN §8: kill -9 every node under load, restart all from their
 /// journals: every event a client was told committed is delivered by
 /// every follower, nothing is numbered twice, and the cluster carries on.

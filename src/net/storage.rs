@@ -82,8 +82,8 @@ pub(super) trait Durable {
     }
     /// The journal failed; returns what the node does about it beyond
     /// acknowledging nothing more, for the operator.
-    fn journal_failed(&mut self, _now: Nanos) -> &'static str {
-        ""
+    fn journal_failed(&mut self, _now: Nanos) -> String {
+        String::new()
     }
 }
 
@@ -109,10 +109,11 @@ impl Durable for Leader {
     fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Leader::unrecoverable_frame(self, buf, first, end)
     }
-    fn journal_failed(&mut self, _now: Nanos) -> &'static str {
+    fn journal_failed(&mut self, _now: Nanos) -> String {
         Leader::journal_failed(self);
         ", sends no event its journal lacks (nothing more commits; clients are answered BUSY once in_flight_max \
          is reached)"
+            .to_string()
     }
 }
 
@@ -164,9 +165,17 @@ impl Durable for Member {
         let leader = self.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
         Some(format!("{leader} led epoch {} {short}", short.epoch))
     }
-    fn journal_failed(&mut self, now: Nanos) -> &'static str {
+    fn journal_failed(&mut self, now: Nanos) -> String {
+        // Helper 143: a leader stepped down without a word of it.
+        let led = self.is_leader().then(|| self.epoch());
         Member::journal_failed(self, now);
-        ", votes and stands in no election (what it promised could not be made durable), and steps down if it leads"
+        let steps = match led {
+            Some(epoch) => {
+                format!(", and steps down from leading epoch {epoch}: the others elect a member whose journal works")
+            }
+            None => String::new(),
+        };
+        format!(", votes and stands in no election (what it promised could not be made durable){steps}")
     }
 }
 
@@ -189,9 +198,9 @@ impl Durable for Follower {
     fn journal_commit(&self) -> Seq {
         Follower::journal_commit(self)
     }
-    fn journal_failed(&mut self, _now: Nanos) -> &'static str {
+    fn journal_failed(&mut self, _now: Nanos) -> String {
         Follower::journal_failed(self);
-        ""
+        String::new()
     }
 }
 
