@@ -30,7 +30,8 @@ pub struct StatArgs {
     /// counters yet, a node of the cluster file whose address is this
     /// host's is not running, a node reports a fault in capitals (its
     /// journal failed, it hears no leader, a leader hears too few followers
-    /// to commit), a node id runs in more than one process here, or the
+    /// to commit or too few ACK what it sends), a node id runs in more
+    /// than one process here, or the
     /// cluster is split: two leaders in one epoch or of two shapes).
     #[arg(long)]
     once: bool,
@@ -121,6 +122,8 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
                 "  BELOW QUORUM: hears {} of the {quorum} nodes a commit needs, itself counted: nothing commits",
                 heard + 1
             ));
+        } else if let Some(stalled) = stalled_text(&s, quorum) {
+            failed.push_str(&stalled);
         }
         text
     } else {
@@ -547,6 +550,43 @@ const SILENT_S: f64 = 1.0;
 /// (which follower), then those silent, and for how long; and how many it
 /// hears. A silent follower's lag only grows: it is no lag to compare with
 /// the others'.
+/// Seconds the oldest uncommitted event of a leader may wait before its
+/// line says commits stalled: as long as a follower may ACK nothing new
+/// before the leader warns of it.
+const STALLED_S: f64 = 2.0;
+
+/// A leader's fault where its followers are heard but too few ACK what it
+/// sends: its oldest uncommitted event is as old as the `quorum - 1`th
+/// smallest follower lag (itself counted, with none). Helper 143: with
+/// both followers' journals failed, nothing committed and the line said
+/// nothing of it.
+fn stalled_text(s: &BTreeMap<String, f64>, quorum: usize) -> Option<String> {
+    let mut lags: Vec<(f64, &str)> = s
+        .iter()
+        .filter_map(|(k, &v)| {
+            let f = k.strip_prefix("seqcast_follower_lag_seconds{")?.split("follower=\"").nth(1)?.split('"').next()?;
+            Some((v, f))
+        })
+        .collect();
+    lags.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let oldest = lags.get(quorum.checked_sub(2)?)?.0;
+    if oldest < STALLED_S {
+        return None;
+    }
+    let behind: Vec<String> =
+        lags.iter().filter(|(lag, _)| *lag >= STALLED_S).map(|(lag, f)| format!("follower {f} {lag:.1} s")).collect();
+    let needs = match quorum - 1 {
+        1 => "1 follower".to_string(),
+        n => format!("{n} followers"),
+    };
+    Some(format!(
+        "  COMMITS STALLED: its oldest uncommitted event is {oldest:.1} s old: too few followers ACK what it sends \
+         (a commit needs {needs} besides itself; {} behind; one whose journal failed ACKs nothing more: see its \
+         line)",
+        behind.join(", ")
+    ))
+}
+
 fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
     let of = |name: &str, follower: &str| {
         s.iter().find(|(k, _)| k.starts_with(name) && k.contains(&format!("follower=\"{follower}\""))).map(|(_, v)| *v)
@@ -586,7 +626,9 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Running, lag_text, leaders_text, losses_text, on_group, other_shape_text, total, twice_text};
+    use super::{
+        Running, lag_text, leaders_text, losses_text, on_group, other_shape_text, stalled_text, total, twice_text,
+    };
 
     /// A node's note: node `node` of `cluster_id`, its metrics on loopback's
     /// `port`, of no group.
@@ -705,6 +747,34 @@ mod tests {
         // follower lag 0 (0.0 ms)", as if both were there.
         let text = lag_text(&page(&[("0", 0.0, 0.0, Some(0.1)), ("1", 0.0, 0.0, None)]));
         assert_eq!(text, ("max follower lag 0 (0.0 ms); follower 1 never heard".into(), 1));
+    }
+
+    /// Helper 143: both followers' journals failed; they were heard (their
+    /// keepalive ACKs) but ACKed nothing new, and the leader's line said
+    /// nothing. The oldest uncommitted event is the quorum's lag.
+    #[test]
+    fn a_leader_whose_followers_ack_nothing_new_says_commits_stalled() {
+        let page = |lags: &[f64]| {
+            let mut s = std::collections::BTreeMap::new();
+            for (f, &lag) in lags.iter().enumerate() {
+                s.insert(format!("seqcast_follower_lag_seconds{{node=\"0\",follower=\"{}\"}}", f + 1), lag);
+            }
+            s
+        };
+        assert_eq!(stalled_text(&page(&[0.001, 0.002]), 2), None);
+        // Quorum 2: one follower keeping up is enough.
+        assert_eq!(stalled_text(&page(&[12.5, 0.002]), 2), None);
+        let stalled = stalled_text(&page(&[12.5, 3.25]), 2).unwrap();
+        assert!(stalled.starts_with("  COMMITS STALLED: its oldest uncommitted event is 3.2 s old"), "{stalled}");
+        assert!(
+            stalled.contains("needs 1 follower besides itself; follower 2 3.2 s, follower 1 12.5 s behind"),
+            "{stalled}"
+        );
+        // Quorum 3 of 5: the second smallest lag.
+        assert!(stalled_text(&page(&[0.0, 2.5, 9.0, 9.0]), 3).is_some());
+        assert_eq!(stalled_text(&page(&[0.0, 0.5, 9.0, 9.0]), 3), None);
+        // Quorum 1: it commits alone.
+        assert_eq!(stalled_text(&page(&[9.0]), 1), None);
     }
 
     /// An operator's trial ran two members on a 3-node file beside three on
