@@ -603,7 +603,14 @@ fn segment_line(report: &SegmentReport, writing: Option<usize>, newest: bool) ->
         End::Clean => "ends clean".to_string(),
         End::Torn { offset } => format!("TORN TAIL at byte {offset} (cleared when the node next starts)"),
         End::Corrupt { offset, seq } => {
-            format!("CORRUPT record at byte {offset}, sequence {seq}: it and all after it are not trusted")
+            // Helper 143: a middle segment cut short read as a corrupt record.
+            let short = match report.size {
+                Some((made, has)) if has < made => {
+                    format!(" (the file is {has} bytes, short of the {made} it was made with: cut short)")
+                }
+                _ => String::new(),
+            };
+            format!("CORRUPT record at byte {offset}, sequence {seq}{short}: it and all after it are not trusted")
         }
     };
     format!(

@@ -44,6 +44,10 @@ pub struct SegmentReport {
     /// file shorter than a header): nothing of it was read, and a node
     /// refuses to start on the journal while it lies there.
     pub header: Option<HeaderError>,
+    /// The bytes its file was made with, as its header says, and the
+    /// bytes it has: fewer is a file cut short (truncated, a copy that
+    /// stopped), which reads as a corrupt record where it ends.
+    pub size: Option<(u64, u64)>,
 }
 
 /// Every segment in `dir`, checked record by record, in sequence order.
@@ -80,14 +84,15 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
                         unfinished: false,
                         after: None,
                         header: Some(e),
+                        size: None,
                     });
                     continue;
                 }
                 opened => Some(opened?),
             },
         };
-        let (cluster, node, range, epochs, commit, bytes, end, unfinished, after) = match opened {
-            None => (0, 0, None, None, None, 0, End::Clean, true, None),
+        let (cluster, node, range, epochs, commit, bytes, end, unfinished, after, size) = match opened {
+            None => (0, 0, None, None, None, 0, End::Clean, true, None, None),
             Some((file, header)) => {
                 let (mut range, mut epochs, mut commit) = (None::<(Seq, Seq)>, None::<(Epoch, Epoch)>, None::<Seq>);
                 let scanned = scan_segment(&file, &header, RECORD_MAX, index + 1 == count, |entry| {
@@ -100,7 +105,8 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
                 .map_err(|e| JournalError::Io(path.clone(), e))?;
                 let after = Some(Seq(header.after.get())).filter(|&after| after != Seq::ZERO);
                 let (cluster, node) = (header.cluster.get(), header.node.get());
-                (cluster, node, range, epochs, commit, scanned.good, scanned.end, false, after)
+                let size = file.metadata().ok().map(|m| (header.capacity.get(), m.len()));
+                (cluster, node, range, epochs, commit, scanned.good, scanned.end, false, after, size)
             }
         };
         reports.push(SegmentReport {
@@ -116,6 +122,7 @@ pub fn inspect(dir: &Path) -> Result<Vec<SegmentReport>, JournalError> {
             unfinished,
             after,
             header: None,
+            size,
         });
     }
     Ok(reports)
@@ -477,6 +484,21 @@ mod tests {
         assert!(entries(&dir, Seq::ZERO, Seq(u64::MAX), |_| ()).is_err_and(|e| e.to_string() == error));
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(&other).unwrap();
+    }
+
+    /// Helper 143: a middle segment cut short read only as a corrupt
+    /// record; the report keeps the file's size beside the one it was
+    /// made with.
+    #[test]
+    fn a_segment_cut_short_reports_its_size_beside_the_one_it_was_made_with() {
+        let (dir, segments) = journal("cut-short");
+        let file = fs::OpenOptions::new().write(true).open(&segments[1]).unwrap();
+        file.set_len(1000).unwrap();
+        let reports = inspect(&dir).unwrap();
+        assert!(matches!(reports[1].end, End::Corrupt { .. }), "{:?}", reports[1]);
+        assert_eq!(reports[1].size.map(|(made, has)| (made > has, has)), Some((true, 1000)));
+        assert!(reports[0].size.is_some_and(|(made, has)| made == has), "{:?}", reports[0]);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Helper 143: a segment whose header is damaged stopped `journal
