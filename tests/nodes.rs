@@ -409,6 +409,50 @@ fn a_leading_member_whose_journal_fails_says_it_steps_down() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 143: both followers' journals failed while member 0 led. They
+/// were heard, ACKed nothing new, and nothing said why: the leader's
+/// warning now asks after their journals, and `seqcast stat` ends its
+/// line with COMMITS STALLED (and theirs with JOURNAL FAILED).
+#[test]
+fn a_leader_whose_followers_journals_fail_says_commits_stalled() {
+    let (dir, conf, journal) = journaled_member_cluster(73);
+    let zero = start_member(&dir, 0, &["--journal", &journal]);
+    // No file of theirs may pass 1 MiB: their first segment cannot be made.
+    let limited = |id: u16| {
+        let (out, id) = (dir.to_str().unwrap(), id.to_string());
+        let mut args = common::strings(&["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$@\"", "sh", common::SEQCAST]);
+        args.extend(common::strings(&["member", "--id", &id, "--cluster", &conf, "--journal", &journal, "--out", out]));
+        let node = common::Proc::start(&format!("member {id}"), "sh", &args);
+        node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+        node
+    };
+    let mut nodes = vec![zero, limited(1), limited(2)];
+    let args = ["--cluster", &conf, "--failover", "--count", "100", "--rate", "1000", "--drain-ms", "300", "--json"];
+    let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
+    assert_eq!(code, 4, "{text}");
+    let said = |l: &str| l.contains("acknowledged nothing new for").then(|| l.to_string());
+    let warned = nodes[0].wait_for(Duration::from_secs(10), said);
+    assert!(warned.contains("heard, so alive: a journal that failed, or a disk slower than the load?"), "{warned}");
+    // The page is a second's; the lag passes 2 s about when the warning comes.
+    let mut table = String::new();
+    for _ in 0..20 {
+        let (code, text) = common::run(common::SEQCAST, &common::strings(&["stat", "--cluster", &conf, "--once"]));
+        assert_eq!(code, 1, "{text}");
+        table = text;
+        if table.contains("COMMITS STALLED") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let leader = table.lines().find(|l| l.contains(" leader ")).unwrap_or_default();
+    assert!(leader.contains("COMMITS STALLED: its oldest uncommitted event is "), "{table}");
+    assert_eq!(table.matches("JOURNAL FAILED").count(), 2, "{table}");
+    for node in &mut nodes {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// DESIGN §8: kill -9 every node under load, restart all from their
 /// journals: every event a client was told committed is delivered by
 /// every follower, nothing is numbered twice, and the cluster carries on.

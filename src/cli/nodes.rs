@@ -615,7 +615,8 @@ impl AckWatch {
                 if f.stalled >= 2 && !f.warned {
                     eprintln!(
                         "{at} warning: leader: follower {id} acknowledged nothing new for {} s (it holds up to {h}, \
-                         the leader is at {newest})",
+                         the leader is at {newest}; heard, so alive: a journal that failed, or a disk slower than \
+                         the load? its own output or `seqcast stat` says)",
                         f.stalled
                     );
                     f.warned = true;
