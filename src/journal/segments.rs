@@ -726,10 +726,6 @@ impl Journal {
             // without records beside it.
             sync_dir(&journal.options.dir)?;
         }
-        // Retention first, as the options now say: a node restarted with
-        // a tighter one on a full disk (helper 143) needs the room before
-        // its first new segment, and a restart trimmed nothing until then.
-        journal.retain();
         Ok((journal, recovery))
     }
 
@@ -1216,6 +1212,15 @@ impl Journal {
     /// could not delete holds records already durable).
     pub fn take_retention_error(&mut self) -> Option<JournalError> {
         self.retention.as_mut().err().and_then(Option::take)
+    }
+
+    /// Deletes old segments as the retention options say, now rather than
+    /// after the next flush: a node that took the journal it opened
+    /// (helper 143: restarted with a tighter retention on a full disk, it
+    /// needed the room before its first new segment). A delete that fails
+    /// stops retention ([`take_retention_error`](Self::take_retention_error)).
+    pub fn retain_now(&mut self) {
+        self.retain();
     }
 
     /// Deletes old segments as the retention options say. A delete that
@@ -2721,10 +2726,11 @@ mod tests {
     }
 
     /// Helper 143: a node restarted with a tighter retention on a full
-    /// disk failed to make its next segment before retention ran; opening
-    /// the journal applies it.
+    /// disk failed to make its next segment before retention ran. Opening
+    /// deletes nothing (a node may yet refuse the journal); `retain_now`
+    /// applies it.
     #[test]
-    fn opening_a_journal_applies_its_retention() {
+    fn a_journal_reopened_applies_its_retention_when_asked() {
         let dir = temp_dir("retain-open");
         let (mut journal, _) = Journal::open(options(&dir)).unwrap();
         write(&mut journal, 1..=400);
@@ -2736,8 +2742,11 @@ mod tests {
                 .count()
         };
         let before = segments();
-        let (journal, recovery) = Journal::open(JournalOptions { retain_events: Some(100), ..options(&dir) }).unwrap();
+        let (mut journal, recovery) =
+            Journal::open(JournalOptions { retain_events: Some(100), ..options(&dir) }).unwrap();
         assert_eq!(recovery.range, Some((Seq(1), Seq(400))), "what it found");
+        assert_eq!(segments(), before, "opening deletes nothing");
+        journal.retain_now();
         let kept = seqs(&journal);
         assert!(kept.len() >= 100 && kept.len() < 200 && kept.last() == Some(&400), "kept {}", kept.len());
         assert!(segments() < before, "{} of {before} segments", segments());

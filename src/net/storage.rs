@@ -525,7 +525,12 @@ impl<M: Machine + Durable> Stored<M> {
         self.journal.as_ref().map(Journal::dir)
     }
 
-    pub(super) fn new(machine: M, journal: Option<Journal>) -> Stored<M> {
+    /// The machine and the journal it was resumed from (or none): the
+    /// journal's retention applies now (see [`Journal::retain_now`]).
+    pub(super) fn new(machine: M, mut journal: Option<Journal>) -> Stored<M> {
+        if let Some(journal) = journal.as_mut() {
+            journal.retain_now();
+        }
         let pace = journal.as_ref().and_then(|j| j.options().history_rate).map(|rate| Pace::new(rate, 0));
         Stored {
             jobs_leading: machine.leads(),
@@ -1067,6 +1072,31 @@ mod tests {
         drop(stored);
         let (_, recovery) = Journal::open(options).unwrap();
         assert_eq!((recovery.commit, recovery.commit_file_epoch), (Seq(5), Epoch(7)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 143, and a review: a node restarted with a tighter retention
+    /// applies it once it takes its journal, not when the journal is
+    /// opened (a sequencer may yet refuse it, and deleted what it refused).
+    #[test]
+    fn a_journal_taken_by_a_node_applies_its_retention() {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-retain-taken-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { journal: true, ..Config::default() };
+        let mut options = JournalOptions { segment_bytes: 4096, ..JournalOptions::new(&dir, &config, NodeId(0)) };
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 1..=2000 {
+            journal.append(config.epoch, Seq(seq), &crate::wire::test_record(1, seq, b"12345678")).unwrap();
+        }
+        journal.flush().unwrap();
+        drop(journal);
+        options.retain_events = Some(100);
+        let (journal, _) = Journal::open(options).unwrap();
+        assert_eq!(journal.first(), Seq(1), "opening deletes nothing");
+        let stored = Stored::new(Role { commit: Seq(2000), ..Role::default() }, Some(journal));
+        let first = stored.journal.as_ref().unwrap().first();
+        assert!(first > Seq(1) && first <= Seq(1901), "first kept {first}");
+        drop(stored);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
