@@ -711,7 +711,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     // Segments of the size the source's newest was made (its node's
     // --segment-bytes): retention deletes whole segments, and one of the
     // default 64 MiB would keep a copy of a node that keeps less.
-    let segment_bytes = (reports.iter().rev().find(|r| !r.unfinished))
+    let segment_bytes = (reports.iter().rev().find(|r| !r.unfinished && r.header.is_none()))
         .and_then(|r| std::fs::metadata(&r.path).ok())
         .map_or(JournalOptions::SEGMENT_BYTES, |m| m.len());
     if to.exists() && journal::inspect(to)?.iter().any(|r| !r.unfinished) {

@@ -283,8 +283,8 @@ pub fn print_report(r: &LoadReport, stopped: bool, failover: bool) {
         (0, _) => println!("rate: none committed"),
         (_, 0) => println!("rate: {:.0} committed events/s over {:.3} s", r.rate(), r.elapsed_ns as f64 / 1e9),
         _ => println!(
-            "rate: {:.0} committed events/s over {:.3} s (from the first send to the last commit; the unconfirmed \
-             never committed after it)",
+            "rate: {:.0} committed events/s over {:.3} s (from the first send to the last commit told; none \
+             of the unconfirmed was told committed after it)",
             r.rate(),
             r.elapsed_ns as f64 / 1e9
         ),

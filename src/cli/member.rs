@@ -132,8 +132,9 @@ pub struct PromoteArgs {
     /// journals than it can tell apart from lost commits (two damaged of
     /// three), where the member that holds its whole log is told that
     /// fewer such members granted it. Promote the member whose log goes
-    /// furthest (`seqcast journal verify` on each member's journal): any
-    /// commit that only the damaged members held is lost.
+    /// furthest (`seqcast journal verify` on each member's journal, and
+    /// the damaged members' `resumed:` lines): any commit its log lacks is
+    /// lost.
     #[arg(long)]
     count_incomplete_votes: bool,
 }
@@ -409,8 +410,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 if counted_incomplete {
                     eprintln!(
                         "{} warning: member {id} was elected counting votes of members that came back without all \
-                         of their log, as `seqcast promote --count-incomplete-votes` asked: any commit that only \
-                         they held is lost",
+                         of their log, as `seqcast promote --count-incomplete-votes` asked: any commit its log \
+                         lacks is lost",
                         super::args::clock_time()
                     );
                 }

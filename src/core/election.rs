@@ -65,8 +65,8 @@ pub struct ElectionStats {
     pub lost_for_holders: u64,
     /// Elections it won only by counting those votes without enough
     /// holders', as an operator asked (`seqcast promote
-    /// --count-incomplete-votes`): commits only those members held, if
-    /// any, are lost.
+    /// --count-incomplete-votes`): commits its log lacked, if any, are
+    /// lost.
     pub won_counting_incomplete: u64,
 }
 
@@ -597,12 +597,16 @@ impl Election {
     /// ([`Ballot::GrantedEmpty`]) without enough holders' beside them:
     /// where more members lost log than the cluster can tell apart from
     /// lost commits (two damaged journals of three), none would be elected
-    /// otherwise. Commits that only those members held are lost.
-    pub(super) fn count_incomplete(&mut self) {
+    /// otherwise. Commits its log lacks, if any, are lost.
+    /// Called only where a promotion was taken (it stands, or will again),
+    /// so that a refused one leaves nothing set for a later candidacy; the
+    /// open one's votes are counted again at once (its voters are not
+    /// asked again).
+    pub(super) fn count_incomplete(&mut self, now: Nanos) -> Option<Decision> {
         self.count_incomplete = true;
-        if let Some(candidacy) = self.candidacy.as_mut().filter(|c| c.forced) {
-            candidacy.count_incomplete = true;
-        }
+        let candidacy = self.candidacy.as_mut().filter(|c| c.forced)?;
+        candidacy.count_incomplete = true;
+        self.tally(now)
     }
 
     /// The election it won last counted votes of members back without all
@@ -987,19 +991,24 @@ impl Election {
         if ballot == Ballot::Granted && claim.seq > Seq::ZERO && !candidacy.empty.contains(voter) {
             candidacy.held.insert(voter);
         }
+        self.tally(now)
+    }
+
+    /// Counts the open candidacy's votes: won, lost (refused by too many),
+    /// or neither yet.
+    fn tally(&mut self, now: Nanos) -> Option<Decision> {
+        let candidacy = self.candidacy.as_ref()?;
         // Votes of members that may have lost a log count once those of
         // members holding one meet every set that can commit.
         let holders_meet_commits = candidacy.held.len() > usize::from(self.nodes) - self.commit_quorum;
         // An operator may count them anyway (two damaged journals of three).
-        let holders_meet_commits = holders_meet_commits || candidacy.count_incomplete;
-        let counted = match holders_meet_commits {
+        let counted = match holders_meet_commits || candidacy.count_incomplete {
             true => candidacy.granted.union(candidacy.empty),
             false => candidacy.granted,
         };
         let (yes, no) = (counted.len(), candidacy.refused.len());
         if yes >= self.quorum {
-            let short = candidacy.held.len() <= usize::from(self.nodes) - self.commit_quorum;
-            let incomplete = short && candidacy.granted.len() < self.quorum;
+            let incomplete = !holders_meet_commits && candidacy.granted.len() < self.quorum;
             self.stats.won_counting_incomplete += u64::from(incomplete);
             let won = self.win();
             self.won_incomplete = incomplete;

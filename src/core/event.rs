@@ -51,8 +51,8 @@ pub enum MemberEvent<'a> {
         log_end: Seq,
         /// It won only by counting, as an operator asked (`seqcast promote
         /// --count-incomplete-votes`), votes of members back without all of
-        /// their log beside too few of members holding theirs: commits that
-        /// only those members held, if any, are lost.
+        /// their log beside too few of members holding theirs: commits its
+        /// log lacks, if any, are lost.
         counted_incomplete: bool,
     },
     /// With failover: this member follows `leader` in `epoch` from now on.

@@ -291,22 +291,31 @@ impl Member {
     /// leads; false if it cannot (failover off, its log not whole, it
     /// rejoins).
     pub fn promote(&mut self, now: Nanos) -> bool {
-        self.promoted_by(now, None)
+        self.promoted_by(now, None, false)
     }
 
     /// [`promote`](Self::promote), by the leader `by` handing over its lead
     /// (`None`: an operator).
-    fn promoted_by(&mut self, now: Nanos, by: Option<NodeId>) -> bool {
+    /// `count_incomplete`: the PROMOTE asked its candidacies to count votes
+    /// of members back without all of their log
+    /// ([`FLAG_COUNT_INCOMPLETE`](crate::wire::FLAG_COUNT_INCOMPLETE)).
+    fn promoted_by(&mut self, now: Nanos, by: Option<NodeId>, count_incomplete: bool) -> bool {
         if self.election.standing_promoted() {
             // Doing what was asked: a copy of the PROMOTE (`seqcast
             // promote` sends three) must not start it over in a newer
             // epoch, leaving the votes for this one stray.
+            if count_incomplete && let Some(decision) = self.election.count_incomplete(now) {
+                self.apply(now, decision);
+            }
             return true;
         }
         let view = self.view();
         match self.election.promote(now, &view, by) {
             Some(decision) => self.apply(now, decision),
             None => return view.leading,
+        }
+        if count_incomplete && let Some(decision) = self.election.count_incomplete(now) {
+            self.apply(now, decision);
         }
         true
     }
@@ -651,10 +660,9 @@ impl Member {
                 let current = if epoch == Epoch::ZERO { !heard } else { epoch == self.epoch() };
                 self.election.promote_heard(epoch, current);
                 if current {
-                    if datagram.header.flags.get() & FLAG_COUNT_INCOMPLETE != 0 {
-                        self.election.count_incomplete();
-                    }
-                    self.promoted_by(now, datagram.header.member().filter(|by| by.0 < self.config.nodes));
+                    let count_incomplete = datagram.header.flags.get() & FLAG_COUNT_INCOMPLETE != 0;
+                    let by = datagram.header.member().filter(|by| by.0 < self.config.nodes);
+                    self.promoted_by(now, by, count_incomplete);
                 } else {
                     self.rejects.election += 1;
                 }

@@ -428,6 +428,26 @@ fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
     assert!(two.is_leader());
     assert_eq!(two.election_stats().won_counting_incomplete, 0);
     assert!(elected(&mut two).unwrap().contains("counted_incomplete: false"));
+    // A review: one refused (still rejoining) left the flag set, for a
+    // later plain promotion to count such votes unasked.
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
+    let mut one = resumed(whole, 10, 10);
+    let flagged = |led: Epoch| promote(1, led.get(), crate::wire::FLAG_COUNT_INCOMPLETE);
+    one.handle_datagram(MS, addr(99), &flagged(one.epoch()));
+    assert_eq!(one.election_stats().promote_refused, 1, "{:?} {:?}", one.rejects(), one.election_stats());
+    one.handle_datagram(2 * MS, addr(0), &fence_reply(0, 5));
+    one.handle_datagram(2 * MS, addr(2), &fence_reply(2, 4));
+    drain(&mut one, 2 * MS);
+    one.handle_datagram(3 * MS, addr(99), &promote(1, one.epoch().get(), 0));
+    let stood = vote_requests(&mut one, 3 * MS);
+    assert_eq!(stood.len(), 1, "{stood:?}");
+    let empty = vote_frame(&config, (2, 1), stood[0].get(), Ballot::GrantedEmpty, (1, 0));
+    one.handle_datagram(4 * MS, addr(2), &empty);
+    assert!(!one.is_leader(), "counted without being asked");
+    // Asked while it stands: the votes it has are counted again at once
+    // (a forced candidacy does not ask its voters again).
+    one.handle_datagram(5 * MS, addr(99), &flagged(one.epoch()));
+    assert!(one.is_leader() && one.epoch() == stood[0]);
 }
 
 /// A new cluster's member that hears the leader of the epoch it was started
