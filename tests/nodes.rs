@@ -1681,6 +1681,50 @@ fn two_damaged_journals_of_three_elect_once_promoted_counting_their_votes() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 145: member 0 stopped, members 1 and 2 committed 2,000 more
+/// events without it, were killed, and both their journals were damaged
+/// in an early segment. They dropped what lay past the damage at start,
+/// and `seqcast promote --count-incomplete-votes` elected member 0, 2,000
+/// committed events short. Each now keeps how far its journal reached,
+/// says it, and votes for no shorter log: member 0 is not elected.
+#[test]
+fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
+    let (dir, conf, journal) = journaled_member_cluster(74);
+    let flags = ["--journal", &journal, "--segment-bytes", "65536"];
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &flags)).collect();
+    failover_load(&conf, 2000, 2000);
+    assert_eq!(members[0].stop(), 0, "{:?}", members[0].output());
+    failover_load(&conf, 2000, 2000);
+    for node in &mut members[1..] {
+        node.signal(libc::SIGKILL);
+        node.wait(Duration::from_secs(10));
+    }
+    for id in [1, 2] {
+        let oldest = Path::new(&journal).join(format!("node-{id}")).join(format!("{:020}.journal", 1));
+        let mut bytes = std::fs::read(&oldest).unwrap();
+        bytes[20_000] ^= 0x40;
+        std::fs::write(&oldest, &bytes).unwrap();
+    }
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &flags)).collect();
+    for damaged in &members[1..] {
+        let resumed = damaged.line("resumed: ");
+        assert!(resumed.contains("; before the damage its journal reached sequence 4000 (epoch "), "{resumed}");
+    }
+    let promote = ["promote", "--cluster", &conf, "--node", "0", "--count-incomplete-votes", "--wait-ms", "1500"];
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("node 0 did not take the lead"), "{text}");
+    let node = Path::new(&journal).join("node-1");
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", node.to_str().unwrap()]));
+    assert!(text.contains("reach: before damage was dropped from it, this journal reached sequence 4000"), "{text}");
+    assert_eq!(code, 0, "what it kept is whole: {text}");
+    for node in &mut members {
+        node.stop();
+        assert!(!node.output().iter().any(|l| l.starts_with("elected: ")), "{:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A journaled cluster of 3 whose members committed 500 events and were
 /// stopped, then members 1 and 2 wiped (a lost disk, a mistaken cleanup)
 /// and started again without --rejoin: they elect one of them on an empty

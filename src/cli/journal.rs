@@ -369,6 +369,15 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         side_damaged = line.starts_with("claim: DAMAGED") || line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
     }
+    match journal::reach_file(dir)? {
+        Some(Ok((_, _, (epoch, seq)))) => writeln!(
+            out,
+            "reach: before damage was dropped from it, this journal reached sequence {seq} (epoch {epoch}): its \
+             member votes for no shorter log until it holds as much again"
+        )?,
+        Some(Err(e)) => writeln!(out, "reach: damaged ({e}), ignored")?,
+        None => {}
+    }
     // What its records say committed, beside which the commit file counts
     // only where it says more, and never past the last record kept (an
     // operator's trial read a commit file below what its member knew as a

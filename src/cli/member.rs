@@ -1113,6 +1113,13 @@ impl Leaderless {
                  anew, without --rejoin. If a member still leads with the whole log and you know no newer leader \
                  was elected while they ran, restart them without --rejoin: they follow it"
             ),
+            (None, fence) if let Some(reach) = member.damaged_reach() => format!(
+                "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. Its journal \
+                 reached sequence {} (epoch {}) before the damage its `resumed:` line names, and it votes for no \
+                 shorter log: a member whose log reaches as far can be elected; where none can, see `Damaged \
+                 journals` in OPERATIONS",
+                reach.seq, reach.epoch
+            ),
             (None, fence) if member.election_stats().granted_empty > self.granted_empty_seen => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. It came back \
                  without all of its log (its `resumed:` line above says why), so the votes it grants count only \

@@ -947,6 +947,15 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             end.prev()
         ));
     }
+    if let Some(reach) = r.reach.filter(|_| member) {
+        // Helper 145: what a damaged member held is what an operator must
+        // compare before `seqcast promote --count-incomplete-votes`.
+        text.push_str(&format!(
+            "; before the damage its journal reached sequence {} (epoch {}): it votes for no shorter log until it \
+             holds as much again (its `reach` file keeps that)",
+            reach.seq, reach.epoch
+        ));
+    }
     Some(text)
 }
 

@@ -93,6 +93,10 @@ pub(super) struct View {
     pub(super) catching_up: bool,
     /// The commit it knows: a log that ends below it lacks committed events.
     pub(super) commit: Seq,
+    /// How far its journal reached before damage dropped part of it, while
+    /// its log claims less ([`Member::damaged_reach`](super::Member::damaged_reach)):
+    /// a shorter log gets no vote.
+    pub(super) reach: Option<Claim>,
 }
 
 /// A change of role the election asks for.
@@ -877,6 +881,8 @@ impl Election {
             // committed: a log short of that cannot be the one to elect
             // (only a cluster that lost committed events offers one).
             let short = unknown && claim.seq < view.commit;
+            // Short of what its journal held before damage dropped it.
+            let short = short || view.reach.is_some_and(|reach| claim < reach);
             let granted = may_vote && claim >= view.claim && !short && self.rejoin.is_none() && may_count;
             self.stats.refused_empty += u64::from(!may_count);
             if granted && unknown {

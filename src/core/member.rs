@@ -53,6 +53,9 @@ pub struct Member {
     /// What the roles it no longer has dropped (see
     /// [`rejects_all`](Self::rejects_all)).
     rejects_roles: Rejects,
+    /// How far its journal reached before damage dropped part of it (see
+    /// [`reached_before_damage`](Self::reached_before_damage)).
+    reach: Option<Claim>,
 }
 
 impl core::fmt::Debug for Member {
@@ -94,6 +97,7 @@ impl Member {
             elsewhere: None,
             losses_led: (0, 0),
             rejects_roles: Rejects::default(),
+            reach: None,
             delivered_next,
             role,
             id,
@@ -282,7 +286,25 @@ impl Member {
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
             commit: self.follower().map_or(Seq::ZERO, Follower::commit),
+            reach: self.damaged_reach(),
         }
+    }
+
+    /// Resumed on a journal whose damage dropped what lay past it: how far
+    /// that journal reached (its last good record's epoch and sequence;
+    /// see [`Recovery::reach`](crate::journal::Recovery::reach)). Until
+    /// its own log claims as much, it grants no vote to a shorter log, as
+    /// it would not had it kept its own (helper 145: two damaged members of
+    /// three let an operator's `--count-incomplete-votes` elect a member
+    /// 40,000 committed events behind them).
+    pub fn reached_before_damage(&mut self, reach: Claim) {
+        self.reach = Some(reach);
+    }
+
+    /// What [`reached_before_damage`](Self::reached_before_damage) said,
+    /// while its own log claims less.
+    pub fn damaged_reach(&self) -> Option<Claim> {
+        self.reach.filter(|&reach| self.claim() < reach)
     }
 
     /// Asks this member to stand for election now (`seqcast promote`); its

@@ -163,6 +163,20 @@ pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<CommitSide>),
     Ok((claim, commit))
 }
 
+/// What a member's `reach` file says (see
+/// [`Recovery::reach`](super::Recovery::reach)): the epoch and sequence its
+/// journal reached before damage dropped part of it; `None` where there
+/// is no such file.
+pub fn reach_file(dir: &Path) -> Result<Option<Side<(Epoch, Seq)>>, JournalError> {
+    match segments::read_side_file(&dir.join("reach")) {
+        Ok(bytes) => Ok(Some(
+            CommitFile::parse(&bytes).map(|c| (c.cluster.get(), c.node.get(), (c.epoch(), Seq(c.commit.get())))),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(JournalError::Io(dir.join("reach"), e)),
+    }
+}
+
 /// What the `refused` file beside the segments says, if there is one: a
 /// member refused the cluster's log there (see [`Journal::write_refused`]).
 ///

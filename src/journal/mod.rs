@@ -18,6 +18,7 @@ mod inspect;
 mod segments;
 
 pub use inspect::{
-    ClaimSide, CommitSide, RECORD_MAX, SegmentReport, Side, Stopped, entries, inspect, refused_file, side_files,
+    ClaimSide, CommitSide, RECORD_MAX, SegmentReport, Side, Stopped, entries, inspect, reach_file, refused_file,
+    side_files,
 };
 pub use segments::{Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel, is_journal_file};

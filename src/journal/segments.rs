@@ -13,7 +13,7 @@ use super::format::{
     self, ClaimFile, CommitFile, End, Entry, HeaderError, RecordHeader, Scan, SegmentHeader, encode_unsealed,
     journal_len, seal_records,
 };
-use crate::types::{Epoch, NodeId, Seq};
+use crate::types::{Claim, Epoch, NodeId, Seq};
 use crate::wire::EventHeader;
 
 /// What a node's ACK waits for (`--sync`).
@@ -380,6 +380,13 @@ pub struct Recovery {
     /// The epoch of the log the commit file's commit was learned in (0:
     /// none, or a file written before it was kept).
     pub commit_file_epoch: Epoch,
+    /// How far the journal reached before damage dropped part of it: the
+    /// epoch and sequence of the last good record past the damage (or,
+    /// where none is, the damaged sequence with the epoch of the last
+    /// record kept: a lower bound), or what the `reach` file kept of an
+    /// earlier start's ([`Journal::write_reach`]). A member grants no vote
+    /// to a shorter log, as it would not had it kept its own.
+    pub reach: Option<Claim>,
 }
 
 impl Recovery {
@@ -458,6 +465,8 @@ pub struct Journal {
     /// Segments after a corrupt record: not read, not written to, deleted
     /// by a truncation (a follower fetches what they held again).
     untrusted: Vec<PathBuf>,
+    /// A `reach` file lies beside the segments ([`Journal::write_reach`]).
+    reach_kept: bool,
     /// Retention could not delete a segment: it stops (the records are
     /// durable; only the space is not given back), and the error waits
     /// for [`take_retention_error`](Self::take_retention_error).
@@ -629,6 +638,7 @@ impl Journal {
             crash_after_cut: false,
             generation: 1,
             untrusted: Vec::new(),
+            reach_kept: false,
             retention: Ok(()),
             options,
         };
@@ -679,6 +689,21 @@ impl Journal {
         if reshape && let Some((_, kept)) = claim {
             recovery.reshaped = Some(kept);
         }
+        if recovery.damaged() {
+            let damaged = match (&recovery.corrupt, &recovery.missing) {
+                (Some((_, seq)), _) => Some(*seq),
+                (None, Some((_, _, end))) => Some(end.prev()),
+                (None, None) => None,
+            };
+            let mut reach = damaged.map(|seq| Claim { epoch: recovery.last_epoch, seq });
+            for path in &journal.untrusted {
+                reach = reach.max(last_record(path, journal.options.record_max));
+            }
+            recovery.reach = reach;
+        }
+        let kept = journal.read_reach()?;
+        journal.reach_kept = kept.is_some();
+        recovery.reach = recovery.reach.max(kept);
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
         {
@@ -964,6 +989,56 @@ impl Journal {
 
     fn claim_path(&self) -> PathBuf {
         self.options.dir.join("claim")
+    }
+
+    /// Whether a `reach` file lies beside the segments.
+    pub fn keeps_reach(&self) -> bool {
+        self.reach_kept
+    }
+
+    fn reach_path(&self) -> PathBuf {
+        self.options.dir.join("reach")
+    }
+
+    /// What the `reach` file says (see [`Recovery::reach`]): `None` if
+    /// there is none, or it is damaged (torn as it was written: then the
+    /// damage it was written for is still on disk, or was dropped with the
+    /// file synced before). One of another node is refused.
+    fn read_reach(&self) -> Result<Option<Claim>, JournalError> {
+        let path = self.reach_path();
+        let bytes = match read_side_file(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(JournalError::Io(path, e)),
+        };
+        let Ok(file) = CommitFile::parse(&bytes) else { return Ok(None) };
+        self.owned(&path, file.cluster.get(), file.node.get())?;
+        Ok(Some(Claim { epoch: file.epoch(), seq: Seq(file.commit.get()) }))
+    }
+
+    /// Keeps `reach` (see [`Recovery::reach`]) in the `reach` file, in the
+    /// commit file's layout, written aside, synced and renamed: before a
+    /// member drops what lay past damage, so that a restart still knows
+    /// how far its journal reached. `None` removes it (the member holds as
+    /// much again).
+    pub fn write_reach(&mut self, reach: Option<Claim>) -> Result<(), JournalError> {
+        let path = self.reach_path();
+        self.reach_kept = reach.is_some();
+        let Some(reach) = reach else {
+            return match fs::remove_file(&path) {
+                Ok(()) => sync_dir(&self.options.dir),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(JournalError::Io(path, e)),
+            };
+        };
+        let aside = self.options.dir.join("reach.new");
+        let record = CommitFile::new(self.options.cluster, self.options.node, reach.seq, reach.epoch);
+        let io = |e| JournalError::Io(aside.clone(), e);
+        let file = File::create(&aside).map_err(io)?;
+        file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        fs::rename(&aside, &path).map_err(io)?;
+        sync_dir(&self.options.dir)
     }
 
     /// The claim, and the shape it was kept in (0: unknown).
@@ -1693,6 +1768,21 @@ fn record_within(
 
 /// A segment file's first bytes: as many as its header takes, fewer if the
 /// file is shorter.
+/// The epoch and sequence of the last good record of the segment file at
+/// `path`, if its header and a record can be read.
+fn last_record(path: &Path, record_max: usize) -> Option<Claim> {
+    let file = File::open(path).ok()?;
+    let head = read_head(&file, file.metadata().ok()?.len()).ok()?;
+    let header = *SegmentHeader::parse(&head).ok()?;
+    let mut last = None;
+    scan_segment(&file, &header, record_max, true, |entry| {
+        last = Some(Claim { epoch: entry.epoch, seq: entry.seq() });
+        true
+    })
+    .ok()?;
+    last
+}
+
 pub(super) fn read_head(file: &File, file_len: u64) -> io::Result<Vec<u8>> {
     let mut head = vec![0; (size_of::<SegmentHeader>() as u64).min(file_len) as usize];
     file.read_exact_at(&mut head, 0)?;
@@ -3061,6 +3151,35 @@ mod tests {
         let error = Journal::open(options(&dir)).unwrap_err();
         assert!(matches!(error, JournalError::Foreign { node: 3, .. }), "{error}");
         assert_eq!(fs::read(&segment).unwrap(), bytes, "the torn tail is still there");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 145: a damaged journal's recovery says how far it reached
+    /// past the damage (its last good record), the `reach` file keeps that
+    /// across the truncation, and removing it forgets it.
+    #[test]
+    fn a_damaged_journal_says_how_far_it_reached_and_the_reach_file_keeps_it() {
+        let dir = temp_dir("reach");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=200);
+        drop(journal);
+        let oldest = dir.join(segment_name(Seq(1)));
+        let mut bytes = fs::read(&oldest).unwrap();
+        bytes[200] ^= 0x40;
+        fs::write(&oldest, &bytes).unwrap();
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        let reach = Claim { epoch: Epoch(3), seq: Seq(200) };
+        assert!(recovery.corrupt.is_some() && recovery.reach == Some(reach), "{recovery:?}");
+        assert!(!journal.keeps_reach());
+        journal.write_reach(recovery.reach).unwrap();
+        journal.truncate(Seq(1)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.corrupt, recovery.reach, journal.keeps_reach()), (None, Some(reach), true));
+        journal.write_reach(None).unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.reach, None);
         fs::remove_dir_all(&dir).unwrap();
     }
 

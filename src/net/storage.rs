@@ -10,7 +10,9 @@ use zerocopy::FromBytes;
 
 use super::NetError;
 use super::driver::Machine;
-use crate::core::{Append, Config, Dest, Epoch, Follower, JournalClaim, Leader, Member, Nanos, NodeId, Seq, Transmit};
+use crate::core::{
+    Append, Claim, Config, Dest, Epoch, Follower, JournalClaim, Leader, Member, Nanos, NodeId, Seq, Transmit,
+};
 use crate::journal::{Journal, JournalError, JournalOptions, ReadPos, Recovery};
 use crate::wire::EventHeader;
 
@@ -79,6 +81,12 @@ pub(super) trait Durable {
     /// An UNRECOVERABLE (see [`Leader::unrecoverable_frame`]).
     fn unrecoverable_frame(&mut self, _buf: &mut [u8], _first: Seq, _end: Seq) -> usize {
         0
+    }
+    /// How far its journal reached before damage, while its log claims
+    /// less (a member's: [`Member::damaged_reach`]); its `reach` file goes
+    /// once this is `None`.
+    fn damaged_reach(&self) -> Option<Claim> {
+        None
     }
     /// The journal failed; returns what the node does about it beyond
     /// acknowledging nothing more, for the operator.
@@ -164,6 +172,9 @@ impl Durable for Member {
         let short = self.follower()?.short_leader()?;
         let leader = self.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
         Some(format!("{leader} led epoch {} {short}", short.epoch))
+    }
+    fn damaged_reach(&self) -> Option<Claim> {
+        Member::damaged_reach(self)
     }
     fn journal_failed(&mut self, now: Nanos) -> String {
         // Helper 143: a leader stepped down without a word of it.
@@ -505,13 +516,20 @@ pub(super) fn resume_member(
         journal.write_claim(c.epoch, false, c.promised).map_err(NetError::Journal)?;
     }
     if recovery.damaged() {
+        // How far it reached, kept before what lay past the damage goes: a
+        // restart must still know it (see `Recovery::reach`).
+        journal.write_reach(recovery.reach).map_err(NetError::Journal)?;
         journal.truncate(recovery.commit).map_err(NetError::Journal)?;
     }
     let mut resume = Member::resume_member(config, id, now, claim, (journal.first(), recovery.commit))?;
     journal
         .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| resume.push(entry.epoch, entry.event))
         .map_err(NetError::Journal)?;
-    Ok(resume.finish())
+    let mut member = resume.finish();
+    if let Some(reach) = recovery.reach {
+        member.reached_before_damage(reach);
+    }
+    Ok(member)
 }
 
 impl<M: Machine + Durable> Stored<M> {
@@ -715,6 +733,10 @@ impl<M: Machine + Durable> Stored<M> {
         }
         self.machine.handle_durable(durable);
         persist_claim(journal, &mut self.claimed, self.machine.journal_claim(), self.machine.promise_unknown())?;
+        if journal.keeps_reach() && self.machine.damaged_reach().is_none() {
+            // It holds as much again: the damage is behind it.
+            journal.write_reach(None)?;
+        }
         if !self.refusal_kept
             && let Some(why) = self.machine.refused()
         {

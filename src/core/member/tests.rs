@@ -450,6 +450,30 @@ fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
     assert!(one.is_leader() && one.epoch() == stood[0]);
 }
 
+/// Helper 145: a member resumed on a damaged journal knows how far it
+/// reached before the damage, and grants no vote to a shorter log (it
+/// voted GrantedEmpty for one 2,000 committed events short, which an
+/// operator's `--count-incomplete-votes` then counted).
+#[test]
+fn a_member_whose_journal_reached_further_before_damage_refuses_a_shorter_log() {
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
+    let fenced = || {
+        let mut one = resumed(whole, 10, 10);
+        one.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(40) });
+        one.handle_datagram(MS, addr(0), &fence_reply(0, 4));
+        one.handle_datagram(MS, addr(2), &fence_reply(2, 4));
+        drain(&mut one, MS);
+        one
+    };
+    let mut one = fenced();
+    assert_eq!(one.damaged_reach(), Some(Claim { epoch: Epoch(3), seq: Seq(40) }));
+    assert_eq!(answer(&mut one, 2 * MS, 2, &request(2, 5, (3, 39), true)), Some((5, false)), "shorter");
+    let mut one = fenced();
+    assert_eq!(answer(&mut one, 2 * MS, 2, &request(2, 5, (3, 40), true)), Some((5, true)), "as long");
+    let mut one = fenced();
+    assert_eq!(answer(&mut one, 2 * MS, 2, &request(2, 5, (4, 12), true)), Some((5, true)), "a newer epoch's");
+}
+
 /// A new cluster's member that hears the leader of the epoch it was started
 /// in, or of a newer one once it holds events, just follows.
 #[test]
