@@ -266,6 +266,9 @@ pub fn leader_page(
     let (mut page, n) = (Page::default(), format!("{{node=\"{node}\"}}"));
     let s = leader.stats();
     page.sample("seqcast_leading", "gauge", "1 while this node leads.", &n, 1);
+    let help = "Seconds since this node began to lead (its election, or its start).";
+    let led = now.saturating_sub(leader.started_ns()) as f64 / 1e9;
+    page.sample("seqcast_leading_seconds", "gauge", help, &n, led);
     page.shape(&n, leader.config());
     page.sample("seqcast_epoch", "gauge", "The epoch this node is in.", &n, leader.epoch().get());
     page.sample("seqcast_commit", "gauge", "The highest committed sequence known.", &n, leader.commit().get());

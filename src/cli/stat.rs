@@ -597,12 +597,20 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
         .filter_map(|k| k.split("follower=\"").nth(1)?.split('"').next())
         .collect();
     let (mut worst, mut silent, mut heard) = (None::<(f64, f64, &str)>, Vec::new(), 0);
+    // Just elected, it has not heard every follower yet (helper 145: a
+    // health check 0.3 s after a failover read BELOW QUORUM).
+    let new =
+        s.iter().find(|(k, _)| k.starts_with("seqcast_leading_seconds")).map(|(_, &v)| v).filter(|&v| v < SILENT_S);
     for f in followers {
         let (events, seconds) = (of("seqcast_follower_lag_events{", f), of("seqcast_follower_lag_seconds{", f));
         let (events, seconds) = (events.unwrap_or(0.0), seconds.unwrap_or(0.0));
         // Idle or not: a live follower ACKs a keepalive every 250 ms.
         match of("seqcast_follower_ack_age_seconds{", f) {
             Some(age) if age > SILENT_S => silent.push(format!("follower {f} silent {age:.1} s")),
+            None if let Some(led) = new => {
+                heard += 1;
+                silent.push(format!("follower {f} not heard yet (it leads since {led:.1} s)"));
+            }
             None => silent.push(format!("follower {f} never heard")),
             _ => {
                 heard += 1;
@@ -747,6 +755,13 @@ mod tests {
         // follower lag 0 (0.0 ms)", as if both were there.
         let text = lag_text(&page(&[("0", 0.0, 0.0, Some(0.1)), ("1", 0.0, 0.0, None)]));
         assert_eq!(text, ("max follower lag 0 (0.0 ms); follower 1 never heard".into(), 1));
+        // Helper 145: elected 0.3 s ago, it had not heard follower 1 yet.
+        let mut elected = page(&[("0", 0.0, 0.0, Some(0.1)), ("1", 0.0, 0.0, None)]);
+        elected.insert("seqcast_leading_seconds{node=\"2\"}".to_string(), 0.3);
+        let text = lag_text(&elected);
+        assert_eq!(text, ("max follower lag 0 (0.0 ms); follower 1 not heard yet (it leads since 0.3 s)".into(), 2));
+        elected.insert("seqcast_leading_seconds{node=\"2\"}".to_string(), 1.5);
+        assert_eq!(lag_text(&elected).1, 1, "led a while: never heard");
     }
 
     /// Helper 143: both followers' journals failed; they were heard (their
