@@ -172,7 +172,8 @@ pub fn run_with_progress(
             } else if stalled >= 2 && committed > 0 && !warned {
                 let at = super::args::clock_time();
                 eprintln!(
-                    "{at} warning: no commit for {} ms from {target} (leader gone, or no quorum?)",
+                    "{at} warning: no commit for {} ms from {target} (leader gone, no quorum, or followers that \
+                     acknowledge nothing, their journals failed? `seqcast stat` says)",
                     stalled * 1000
                 );
                 warned = true;
