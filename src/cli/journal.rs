@@ -609,6 +609,11 @@ fn segment_line(report: &SegmentReport, writing: Option<usize>, newest: bool) ->
                                                   with the power at --sync none, or made by hand): nothing from here \
                                                   on is trusted"
             .to_string(),
+        // Helper 145: cut on a record boundary, a middle segment read as
+        // whole, and the next one's header as a file gone.
+        End::Clean if let Some((made, has)) = report.size.filter(|&(made, has)| has < made && !newest) => {
+            format!("ends clean, but the file is {has} bytes, short of the {made} it was made with: cut short")
+        }
         End::Clean => "ends clean".to_string(),
         End::Torn { offset } => format!("TORN TAIL at byte {offset} (cleared when the node next starts)"),
         End::Corrupt { offset, seq } => {
