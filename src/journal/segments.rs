@@ -696,6 +696,9 @@ impl Journal {
                 (None, None) => None,
             };
             let mut reach = damaged.map(|seq| Claim { epoch: recovery.last_epoch, seq });
+            if let Some((path, seq)) = &recovery.corrupt {
+                reach = reach.max(last_record_from(path, seq.next(), journal.options.record_max));
+            }
             for path in &journal.untrusted {
                 reach = reach.max(last_record(path, journal.options.record_max));
             }
@@ -1768,6 +1771,31 @@ fn record_within(
 
 /// A segment file's first bytes: as many as its header takes, fewer if the
 /// file is shorter.
+/// The epoch and sequence of the last good record of sequence `at_least`
+/// or later in the segment file at `path`, found past damage as
+/// [`record_within`] finds one (a record that passes its CRC, at an 8-byte
+/// step), then each after it: the good records that follow a corrupt one
+/// in its own segment (helper 146: only later segments were read, so a
+/// journal damaged in its newest segment, as most are, reached no further
+/// than the damage).
+fn last_record_from(path: &Path, at_least: Seq, record_max: usize) -> Option<Claim> {
+    let file = File::open(path).ok()?;
+    let file_len = file.metadata().ok()?.len();
+    let (mut from, mut at_least, mut last) = (size_of::<SegmentHeader>() as u64, at_least, None);
+    let mut head = vec![0; journal_len(record_max)];
+    while let Some(at) = record_within(&file, (from, file_len), record_max, at_least, false).ok()? {
+        let n = (head.len() as u64).min(file_len - at) as usize;
+        file.read_exact_at(&mut head[..n], at).ok()?;
+        let (header, rest) = RecordHeader::ref_from_prefix(&head[..n]).ok()?;
+        let len = header.len.get() as usize;
+        let (event, _) = crate::wire::EventRef::split(rest.get(..len)?).ok()?;
+        let epoch = Epoch(header.epoch.get() & !format::WRITE_START);
+        last = Some(Claim { epoch, seq: event.header.seq() });
+        (from, at_least) = (at + journal_len(len) as u64, event.header.seq().next());
+    }
+    last
+}
+
 /// The epoch and sequence of the last good record of the segment file at
 /// `path`, if its header and a record can be read.
 fn last_record(path: &Path, record_max: usize) -> Option<Claim> {
@@ -3159,6 +3187,21 @@ mod tests {
     /// across the truncation, and removing it forgets it.
     #[test]
     fn a_damaged_journal_says_how_far_it_reached_and_the_reach_file_keeps_it() {
+        let reach = Claim { epoch: Epoch(3), seq: Seq(200) };
+        // In its only segment (helper 146: it read as reaching the damage).
+        let dir = temp_dir("reach-one");
+        let one = JournalOptions { segment_bytes: 1 << 20, ..options(&dir) };
+        let (mut journal, _) = Journal::open(one.clone()).unwrap();
+        write(&mut journal, 1..=200);
+        drop(journal);
+        let only = dir.join(segment_name(Seq(1)));
+        let mut bytes = fs::read(&only).unwrap();
+        bytes[200] ^= 0x40;
+        fs::write(&only, &bytes).unwrap();
+        let (_, recovery) = Journal::open(one).unwrap();
+        assert!(recovery.corrupt.is_some() && recovery.reach == Some(reach), "{recovery:?}");
+        fs::remove_dir_all(&dir).unwrap();
+        // In an early segment of several.
         let dir = temp_dir("reach");
         let (mut journal, _) = Journal::open(options(&dir)).unwrap();
         write(&mut journal, 1..=200);
@@ -3168,7 +3211,6 @@ mod tests {
         bytes[200] ^= 0x40;
         fs::write(&oldest, &bytes).unwrap();
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
-        let reach = Claim { epoch: Epoch(3), seq: Seq(200) };
         assert!(recovery.corrupt.is_some() && recovery.reach == Some(reach), "{recovery:?}");
         assert!(!journal.keeps_reach());
         journal.write_reach(recovery.reach).unwrap();
