@@ -1716,6 +1716,14 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
     let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("node 0 did not take the lead"), "{text}");
+    // Nor may a damaged one stand, and it says why (helper 147: "it has
+    // learnt no epoch yet").
+    let promote = ["promote", "--cluster", &conf, "--node", "1", "--wait-ms", "500"];
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
+    assert_eq!(code, 1, "{text}");
+    let said = members[1]
+        .wait_for(Duration::from_secs(5), |l| l.contains("refused a `seqcast promote`").then(|| l.to_string()));
+    assert!(said.contains(": its journal was damaged (its resumed: line), and it stands only once"), "{said}");
     let node = Path::new(&journal).join("node-1");
     let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", node.to_str().unwrap()]));
     assert!(text.contains("reach: before damage was dropped from it, this journal reached sequence 4000"), "{text}");

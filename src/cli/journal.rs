@@ -370,6 +370,10 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         writeln!(out, "{line}")?;
     }
     match journal::reach_file(dir)? {
+        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (cluster, node)) => {
+            side_damaged = true;
+            writeln!(out, "reach: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it")?
+        }
         Some(Ok((_, _, (epoch, seq)))) => writeln!(
             out,
             "reach: before damage was dropped from it, this journal reached sequence {seq} (epoch {epoch}): its \
@@ -451,7 +455,8 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         (Some(Some(kept)), Some(first)) => writeln!(
             out,
             "damaged: a follower started on it keeps {first}..={kept} and fetches the rest again (a member keeps \
-             what it knew committed), a sequencer refuses it"
+             only what its records say was committed, and remembers how far the journal reached in its reach \
+             file), a sequencer refuses it"
         )?,
         (Some(_), _) => writeln!(
             out,
@@ -736,7 +741,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     }
     // A claim or commit file left there would be taken for the copy's: a
     // member voting with another log's claim, a commit it never knew.
-    if let Some(name) = ["claim", "commit"].into_iter().find(|name| to.join(name).exists()) {
+    if let Some(name) = ["claim", "commit", "reach"].into_iter().find(|name| to.join(name).exists()) {
         return Err(Failure::Message(format!(
             "{} holds a {name} file (of the journal that was there): give an empty or new directory",
             to.display()

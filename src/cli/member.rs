@@ -856,8 +856,9 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
     }
     fail(format!(
         "node {node} did not take the lead within {} ms: is it running, and does it hold every committed event \
-         (its output says why it refused)? A member stopped or starved meanwhile may still stand when it reads \
-         the request: see `seqcast stat` before promoting another{}",
+         (a refusal of the request is said in its output; a candidacy that members with a longer log refused, \
+         in its no-leader warning)? A member stopped or starved meanwhile may still stand when it reads the \
+         request: see `seqcast stat` before promoting another{}",
         args.wait_ms,
         unheard_text(&unheard)
     ))
@@ -873,6 +874,13 @@ fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
         "its journal failed (said above)".to_string()
     } else if let Some((have, need)) = member.rejoin_answers() {
         format!("it rejoins and has {have} of the {need} answers it needs (where each member is fenced) first")
+    } else if let Some(reach) = member.damaged_reach() {
+        // Helper 147: it said it had learnt no epoch.
+        format!(
+            "its journal was damaged (its resumed: line), and it stands only once it holds what the journal reached \
+             before (sequence {}), which a leader must give it back",
+            reach.seq
+        )
     } else if member.epoch() == Epoch::ZERO {
         "it has learnt no epoch yet (it waits to hear a leader or the others' answers)".to_string()
     } else if !member.may_vote() {

@@ -586,6 +586,13 @@ impl AckWatch {
                         }
                         _ => "is it running?",
                     };
+                    // Helper 147: one taking back a log it lost NAKs, and
+                    // ACKs once it holds what it must.
+                    let naks = leader.naks_by_member().get(id).copied().unwrap_or(0);
+                    let running = match naks {
+                        0 => running.to_string(),
+                        n => format!("it sent {n} NAKs: running, and catching up before it ACKs;"),
+                    };
                     match heard {
                         0 => eprintln!(
                             "{at} warning: leader: no ACK from follower {id} in the {secs:.1} s since this leader \
@@ -945,6 +952,13 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
         text.push_str(&format!(
             "; sequences {first}..={} are in no segment (never held, or a segment file gone): reported lost",
             end.prev()
+        ));
+    }
+    if let Some(path) = r.reach_file_damaged.as_ref().filter(|_| member) {
+        text.push_str(&format!(
+            "; its reach file, {}, is damaged and was ignored (how far the journal reached before damage it once \
+             dropped is not known: it votes as its records and claim say)",
+            path.display()
         ));
     }
     if let Some(reach) = r.reach.filter(|_| member) {

@@ -387,6 +387,8 @@ pub struct Recovery {
     /// earlier start's ([`Journal::write_reach`]). A member grants no vote
     /// to a shorter log, as it would not had it kept its own.
     pub reach: Option<Claim>,
+    /// The `reach` file, present but torn or damaged: ignored.
+    pub reach_file_damaged: Option<PathBuf>,
 }
 
 impl Recovery {
@@ -524,7 +526,7 @@ fn segment_name(first: Seq) -> String {
 /// segment (`*.journal`), or the lock, claim or commit file a node keeps
 /// beside them (one opened and never written holds its lock at least).
 pub fn is_journal_file(name: &str) -> bool {
-    name.ends_with(".journal") || ["lock", "claim", "commit"].contains(&name)
+    name.ends_with(".journal") || ["lock", "claim", "commit", "reach"].contains(&name)
 }
 
 /// Refuses a segment file whose name (`named`, from [`list`]) gives another
@@ -704,7 +706,7 @@ impl Journal {
             }
             recovery.reach = reach;
         }
-        let kept = journal.read_reach()?;
+        let kept = journal.read_reach(&mut recovery)?;
         journal.reach_kept = kept.is_some();
         recovery.reach = recovery.reach.max(kept);
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
@@ -1007,14 +1009,17 @@ impl Journal {
     /// there is none, or it is damaged (torn as it was written: then the
     /// damage it was written for is still on disk, or was dropped with the
     /// file synced before). One of another node is refused.
-    fn read_reach(&self) -> Result<Option<Claim>, JournalError> {
+    fn read_reach(&self, recovery: &mut Recovery) -> Result<Option<Claim>, JournalError> {
         let path = self.reach_path();
         let bytes = match read_side_file(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(JournalError::Io(path, e)),
         };
-        let Ok(file) = CommitFile::parse(&bytes) else { return Ok(None) };
+        let Ok(file) = CommitFile::parse(&bytes) else {
+            recovery.reach_file_damaged = Some(path);
+            return Ok(None);
+        };
         self.owned(&path, file.cluster.get(), file.node.get())?;
         Ok(Some(Claim { epoch: file.epoch(), seq: Seq(file.commit.get()) }))
     }

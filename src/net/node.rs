@@ -812,7 +812,10 @@ impl MemberNode {
         let config = tuning.core(config);
         let (member, journal, recovery) = match opened {
             Some((mut journal, recovery))
-                if recovery.range.is_some() || recovery.claim.is_some() || recovery.damaged() =>
+                if recovery.range.is_some()
+                    || recovery.claim.is_some()
+                    || recovery.damaged()
+                    || recovery.reach.is_some() =>
             {
                 let member = storage::resume_member(config, id, driver.now(), &mut journal, &recovery)?;
                 (member, Some(journal), Some(recovery))
