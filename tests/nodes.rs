@@ -385,18 +385,26 @@ fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
     assert!(!left.iter().any(|name| name.ends_with(".journal")), "{left:?}");
 }
 
+/// Member `id` of the cluster in `dir`, journaled in `journal`, none of
+/// whose files may pass 1 MiB: its first segment cannot be made, as on a
+/// full disk (see a_journal_that_cannot_be_written_commits_nothing_and_says_so).
+fn start_member_whose_journal_fails(dir: &Path, id: u16, journal: &str) -> common::Proc {
+    let (conf, out, id) = (dir.join("cluster.conf"), dir.to_str().unwrap(), id.to_string());
+    let mut args = common::strings(&["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$@\"", "sh", common::SEQCAST]);
+    let conf = conf.to_str().unwrap();
+    args.extend(common::strings(&["member", "--id", &id, "--cluster", conf, "--journal", journal, "--out", out]));
+    let node = common::Proc::start(&format!("member {id}"), "sh", &args);
+    node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+    node
+}
+
 /// A leading member whose journal fails steps down, and says so (helper
 /// 143: it did without a word); the others elect, and commit everything.
 #[test]
 fn a_leading_member_whose_journal_fails_says_it_steps_down() {
     let (dir, conf, journal) = journaled_member_cluster(72);
-    // Node 0 leads a new cluster; no file of its may pass 1 MiB (see
-    // a_journal_that_cannot_be_written_commits_nothing_and_says_so).
-    let out = dir.to_str().unwrap();
-    let mut args = common::strings(&["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$@\"", "sh", common::SEQCAST]);
-    args.extend(common::strings(&["member", "--id", "0", "--cluster", &conf, "--journal", &journal, "--out", out]));
-    let mut zero = common::Proc::start("member 0", "sh", &args);
-    zero.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
+    // Node 0 leads a new cluster.
+    let mut zero = start_member_whose_journal_fails(&dir, 0, &journal);
     let mut others: Vec<common::Proc> = (1..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
     failover_load(&conf, 300, 1000);
     let said = |l: &str| l.contains("this node acknowledges nothing more").then(|| l.to_string());
@@ -417,16 +425,8 @@ fn a_leading_member_whose_journal_fails_says_it_steps_down() {
 fn a_leader_whose_followers_journals_fail_says_commits_stalled() {
     let (dir, conf, journal) = journaled_member_cluster(73);
     let zero = start_member(&dir, 0, &["--journal", &journal]);
-    // No file of theirs may pass 1 MiB: their first segment cannot be made.
-    let limited = |id: u16| {
-        let (out, id) = (dir.to_str().unwrap(), id.to_string());
-        let mut args = common::strings(&["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$@\"", "sh", common::SEQCAST]);
-        args.extend(common::strings(&["member", "--id", &id, "--cluster", &conf, "--journal", &journal, "--out", out]));
-        let node = common::Proc::start(&format!("member {id}"), "sh", &args);
-        node.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast member").then_some(()));
-        node
-    };
-    let mut nodes = vec![zero, limited(1), limited(2)];
+    let failing = |id| start_member_whose_journal_fails(&dir, id, &journal);
+    let mut nodes = vec![zero, failing(1), failing(2)];
     let args = ["--cluster", &conf, "--failover", "--count", "100", "--rate", "1000", "--drain-ms", "300", "--json"];
     let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
     assert_eq!(code, 4, "{text}");

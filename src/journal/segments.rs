@@ -920,18 +920,29 @@ impl Journal {
     /// `recovery`); one of another cluster or node is refused, as a segment
     /// would be.
     fn read_commit(&self, recovery: &mut Recovery) -> Result<Option<(Seq, Epoch)>, JournalError> {
-        let path = self.commit_path();
+        let file = self.read_commit_layout(self.commit_path(), &mut recovery.commit_file_damaged)?;
+        Ok(file.map(|file| (Seq(file.commit.get()), file.epoch())))
+    }
+
+    /// A file of the commit file's layout at `path` (`commit`, `reach`):
+    /// `None` if there is none, or it is torn or damaged (its path noted in
+    /// `damaged`); one of another cluster or node is refused.
+    fn read_commit_layout(
+        &self,
+        path: PathBuf,
+        damaged: &mut Option<PathBuf>,
+    ) -> Result<Option<CommitFile>, JournalError> {
         let bytes = match read_side_file(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(JournalError::Io(path, e)),
         };
         let Ok(file) = CommitFile::parse(&bytes) else {
-            recovery.commit_file_damaged = Some(path);
+            *damaged = Some(path);
             return Ok(None);
         };
         self.owned(&path, file.cluster.get(), file.node.get())?;
-        Ok(Some((Seq(file.commit.get()), file.epoch())))
+        Ok(Some(*file))
     }
 
     /// Records that everything up to `commit` is committed (any node's,
@@ -1010,18 +1021,8 @@ impl Journal {
     /// damage it was written for is still on disk, or was dropped with the
     /// file synced before). One of another node is refused.
     fn read_reach(&self, recovery: &mut Recovery) -> Result<Option<Claim>, JournalError> {
-        let path = self.reach_path();
-        let bytes = match read_side_file(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(JournalError::Io(path, e)),
-        };
-        let Ok(file) = CommitFile::parse(&bytes) else {
-            recovery.reach_file_damaged = Some(path);
-            return Ok(None);
-        };
-        self.owned(&path, file.cluster.get(), file.node.get())?;
-        Ok(Some(Claim { epoch: file.epoch(), seq: Seq(file.commit.get()) }))
+        let file = self.read_commit_layout(self.reach_path(), &mut recovery.reach_file_damaged)?;
+        Ok(file.map(|file| Claim { epoch: file.epoch(), seq: Seq(file.commit.get()) }))
     }
 
     /// Keeps `reach` (see [`Recovery::reach`]) in the `reach` file, in the
