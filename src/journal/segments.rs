@@ -981,14 +981,8 @@ impl Journal {
         if self.options.sync != SyncLevel::Batch {
             return self.write_commit(self.commit_filed, self.commit_epoch);
         }
-        let (path, aside) = (self.commit_path(), self.options.dir.join("commit.new"));
         let record = CommitFile::new(self.options.cluster, self.options.node, self.commit_filed, self.commit_epoch);
-        let io = |e| JournalError::Io(aside.clone(), e);
-        let file = File::create(&aside).map_err(io)?;
-        file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)?;
-        file.sync_data().map_err(io)?;
-        fs::rename(&aside, &path).map_err(io)?;
-        sync_dir(&self.options.dir)?;
+        let path = self.replace_synced("commit", &record)?;
         // Later turns write in place to the file renamed there.
         self.commit_file = Some(OpenOptions::new().write(true).open(&path).map_err(|e| JournalError::Io(path, e))?);
         Ok(())
@@ -1040,14 +1034,23 @@ impl Journal {
                 Err(e) => Err(JournalError::Io(path, e)),
             };
         };
-        let aside = self.options.dir.join("reach.new");
         let record = CommitFile::new(self.options.cluster, self.options.node, reach.seq, reach.epoch);
+        self.replace_synced("reach", &record).map(drop)
+    }
+
+    /// The file `name` beside the segments replaced whole by `record`:
+    /// written as `name.new`, synced, renamed, the directory synced (a
+    /// file torn by a power loss would fail its CRC and say nothing).
+    /// Returns its path.
+    fn replace_synced(&self, name: &str, record: &CommitFile) -> Result<PathBuf, JournalError> {
+        let (path, aside) = (self.options.dir.join(name), self.options.dir.join(format!("{name}.new")));
         let io = |e| JournalError::Io(aside.clone(), e);
         let file = File::create(&aside).map_err(io)?;
-        file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)?;
+        file.write_all_at(zerocopy::IntoBytes::as_bytes(record), 0).map_err(io)?;
         file.sync_data().map_err(io)?;
         fs::rename(&aside, &path).map_err(io)?;
-        sync_dir(&self.options.dir)
+        sync_dir(&self.options.dir)?;
+        Ok(path)
     }
 
     /// The claim, and the shape it was kept in (0: unknown).
