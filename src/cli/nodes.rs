@@ -919,6 +919,13 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             },
             removed.as_ref().map_or(String::new(), |removed| format!("; {removed}"))
         ),
+        // Truncated to nothing at an earlier start on damage: what it
+        // reached is all it says (helper 148: it said nothing).
+        None if let Some(reach) = r.reach.filter(|_| member) => format!(
+            "journal: no record; before the damage an earlier start dropped, its journal reached sequence {} (epoch \
+             {}): it votes for no shorter log until it holds as much again (its `reach` file keeps that)",
+            reach.seq, reach.epoch
+        ),
         None => return removed.map(|text| format!("journal: {text}")),
     };
     if let Some((path, at, bytes)) = &r.torn {
@@ -961,7 +968,7 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
             path.display()
         ));
     }
-    if let Some(reach) = r.reach.filter(|_| member) {
+    if let Some(reach) = r.reach.filter(|_| member && (r.range.is_some() || r.damaged())) {
         // Helper 145: what a damaged member held is what an operator must
         // compare before `seqcast promote --count-incomplete-votes`.
         text.push_str(&format!(

@@ -698,11 +698,19 @@ impl Journal {
                 (None, None) => None,
             };
             let mut reach = damaged.map(|seq| Claim { epoch: recovery.last_epoch, seq });
-            if let Some((path, seq)) = &recovery.corrupt {
-                reach = reach.max(last_record_from(path, seq.next(), journal.options.record_max));
+            // No record past it is older than the last kept, nor newer than
+            // the newest epoch the member promised (where it kept a claim).
+            let newest = claim.map_or(Epoch::MAX, |((_, _, promised), _)| promised);
+            let epochs = (recovery.last_epoch, newest);
+            let within = |c: &Claim| c.epoch >= epochs.0 && c.epoch <= epochs.1;
+            let record_max = journal.options.record_max;
+            if let Some((path, seq)) = &recovery.corrupt
+                && let Some(damaged) = journal.segments.last().filter(|s| &s.path == path)
+            {
+                reach = reach.max(last_record_from(path, (damaged.len, seq.next()), epochs, record_max));
             }
             for path in &journal.untrusted {
-                reach = reach.max(last_record(path, journal.options.record_max));
+                reach = reach.max(last_record(path, record_max).filter(within));
             }
             recovery.reach = reach;
         }
@@ -1778,31 +1786,40 @@ fn record_within(
     Ok(None)
 }
 
-/// A segment file's first bytes: as many as its header takes, fewer if the
-/// file is shorter.
-/// The epoch and sequence of the last good record of sequence `at_least`
-/// or later in the segment file at `path`, found past damage as
-/// [`record_within`] finds one (a record that passes its CRC, at an 8-byte
-/// step), then each after it: the good records that follow a corrupt one
-/// in its own segment (helper 146: only later segments were read, so a
-/// journal damaged in its newest segment, as most are, reached no further
-/// than the damage).
-fn last_record_from(path: &Path, at_least: Seq, record_max: usize) -> Option<Claim> {
+/// The epoch and sequence of the last of the good records that follow a
+/// damaged one in its own segment (helper 146: only later segments were
+/// read, so a journal damaged in its newest segment, as most are, reached
+/// no further than the damage): the record of `next` exactly, found at
+/// an 8-byte step past `from` (where the damaged one starts) as
+/// [`record_within`] finds one, then those after it one by one, as a scan
+/// reads them. Never a record inside one's payload (a client's bytes, which
+/// may look like records: helper 148), nor one of an epoch outside
+/// `epochs` (the last kept record's, and the newest the member promised).
+fn last_record_from(path: &Path, (from, next): (u64, Seq), epochs: (Epoch, Epoch), record_max: usize) -> Option<Claim> {
     let file = File::open(path).ok()?;
     let file_len = file.metadata().ok()?.len();
-    let (mut from, mut at_least, mut last) = (size_of::<SegmentHeader>() as u64, at_least, None);
-    let mut head = vec![0; journal_len(record_max)];
-    while let Some(at) = record_within(&file, (from, file_len), record_max, at_least, false).ok()? {
-        let n = (head.len() as u64).min(file_len - at) as usize;
-        file.read_exact_at(&mut head[..n], at).ok()?;
-        let (header, rest) = RecordHeader::ref_from_prefix(&head[..n]).ok()?;
-        let len = header.len.get() as usize;
-        let (event, _) = crate::wire::EventRef::split(rest.get(..len)?).ok()?;
-        let epoch = Epoch(header.epoch.get() & !format::WRITE_START);
-        last = Some(Claim { epoch, seq: event.header.seq() });
-        (from, at_least) = (at + journal_len(len) as u64, event.header.seq().next());
+    let mut offset = record_within(&file, (from + 8, file_len), record_max, next, false).ok()??;
+    let ahead = lookahead(record_max);
+    let mut buf = vec![0; READ_CHUNK.max(4 * ahead)];
+    let (mut next, mut last) = (next, None);
+    loop {
+        let n = (buf.len() as u64).min(file_len.saturating_sub(offset)) as usize;
+        file.read_exact_at(&mut buf[..n], offset).ok()?;
+        let mut scan = Scan::from(&buf[..n], 0, next, record_max);
+        for entry in scan.by_ref() {
+            if entry.epoch < epochs.0 || entry.epoch > epochs.1 {
+                return last;
+            }
+            last = Some(Claim { epoch: entry.epoch, seq: entry.seq() });
+        }
+        let good = scan.good_len();
+        next = scan.next_seq();
+        // As scan_segment: on past a record the chunk's end cut.
+        if good == 0 || offset + (n as u64) >= file_len || n - good >= ahead {
+            return last;
+        }
+        offset += good as u64;
     }
-    last
 }
 
 /// The epoch and sequence of the last good record of the segment file at
@@ -1820,6 +1837,8 @@ fn last_record(path: &Path, record_max: usize) -> Option<Claim> {
     last
 }
 
+/// A segment file's first bytes: as many as its header takes, fewer if the
+/// file is shorter.
 pub(super) fn read_head(file: &File, file_len: u64) -> io::Result<Vec<u8>> {
     let mut head = vec![0; (size_of::<SegmentHeader>() as u64).min(file_len) as usize];
     file.read_exact_at(&mut head, 0)?;
@@ -3231,6 +3250,35 @@ mod tests {
         drop(journal);
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.reach, None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 148: the reach was looked for from the segment's start, at
+    /// 8-byte steps, so a record inside an event's payload (a client's
+    /// bytes) passed for the journal's, of any sequence: the member then
+    /// refused every candidate. Only the records that follow the damaged
+    /// one, one after another, count.
+    #[test]
+    fn a_record_inside_a_payload_is_not_taken_for_the_reach() {
+        let dir = temp_dir("reach-payload");
+        let wide = JournalOptions { segment_bytes: 1 << 20, record_max: record_len(256), ..options(&dir) };
+        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
+        write(&mut journal, 1..=10);
+        // Event 11, before the damage, carries as its payload a sealed
+        // journal record of sequence 1,000,000.
+        let mut inner = Vec::new();
+        encode_unsealed(&mut inner, Epoch(3), Seq(10), &event(1_000_000));
+        seal_records(&mut inner);
+        journal.append(Epoch(3), Seq(10), &crate::wire::test_record(1, 11, &inner)).unwrap();
+        write(&mut journal, 12..=20);
+        drop(journal);
+        let only = dir.join(segment_name(Seq(1)));
+        let mut bytes = fs::read(&only).unwrap();
+        let at = Scan::new(&bytes, Seq(1), record_len(256)).find(|e| e.seq() == Seq(15)).unwrap().offset;
+        bytes[at + 40] ^= 0x40;
+        fs::write(&only, &bytes).unwrap();
+        let (_, recovery) = Journal::open(wide).unwrap();
+        assert_eq!(recovery.reach, Some(Claim { epoch: Epoch(3), seq: Seq(20) }), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
 
