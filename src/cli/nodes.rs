@@ -508,6 +508,8 @@ struct Watched {
     silent: bool,
     /// The promise weaker than the leader's its ACKs were said to make.
     weaker: Option<seqcast::core::Durability>,
+    /// Its NAKs counted at the tick before (see `naks_by_member`).
+    naks: u64,
 }
 
 impl Watched {
@@ -572,6 +574,9 @@ impl AckWatch {
         for (id, (&h, &heard)) in held.iter().zip(leader.last_ack_ns()).enumerate().filter(|&(id, _)| id != me) {
             let f = &mut self.followers[id];
             f.durability(id, leader.ack_durability()[id], own, &at);
+            // NAKs since the tick before: alive now, not once (helper 148).
+            let naks = leader.naks_by_member().get(id).copied().unwrap_or(0);
+            let nak_lately = naks.saturating_sub(std::mem::replace(&mut f.naks, naks));
             let since = now.saturating_sub(if heard == 0 { leader.started_ns() } else { heard });
             if since >= SILENT_NS {
                 if !f.silent {
@@ -588,10 +593,9 @@ impl AckWatch {
                     };
                     // Helper 147: one taking back a log it lost NAKs, and
                     // ACKs once it holds what it must.
-                    let naks = leader.naks_by_member().get(id).copied().unwrap_or(0);
-                    let running = match naks {
+                    let running = match nak_lately {
                         0 => running.to_string(),
-                        n => format!("it sent {n} NAKs: running, and catching up before it ACKs;"),
+                        n => format!("it sent {n} NAKs in the last second: running, and catching up before it ACKs;"),
                     };
                     match heard {
                         0 => eprintln!(
