@@ -105,8 +105,10 @@ pub(super) enum Decision {
     /// Stand for election: a follower whose new leader died before it
     /// synced takes back the log it claims.
     Stand,
-    /// Won `Epoch`: lead it with the log held.
-    Won(Epoch),
+    /// Won `Epoch`: lead it with the log held; true where it counted
+    /// votes of members back without all of their log beside too few
+    /// holders', as an operator asked ([`Election::count_incomplete`]).
+    Won(Epoch, bool),
     /// Lead no more, keeping the log. From a vote request, the request is
     /// to be handed back once the member follows.
     StepDown,
@@ -354,8 +356,6 @@ pub(super) struct Election {
     /// Forced candidacies count every granted vote, holders' or not, until
     /// one wins or the operator's retries end ([`Election::count_incomplete`]).
     count_incomplete: bool,
-    /// The last election it won counted those votes so.
-    won_incomplete: bool,
     rng: u64,
     owed: VecDeque<Owed>,
     stats: ElectionStats,
@@ -408,7 +408,6 @@ impl Election {
             deferred: None,
             forced_tries: 0,
             count_incomplete: false,
-            won_incomplete: false,
             rng: seed,
             owed: VecDeque::with_capacity(OWED_MAX),
             stats: ElectionStats::default(),
@@ -611,12 +610,6 @@ impl Election {
         let candidacy = self.candidacy.as_mut().filter(|c| c.forced)?;
         candidacy.count_incomplete = true;
         self.tally(now)
-    }
-
-    /// The election it won last counted votes of members back without all
-    /// of their log without enough holders' ([`count_incomplete`](Self::count_incomplete)).
-    pub(super) fn won_incomplete(&self) -> bool {
-        self.won_incomplete
     }
 
     /// It stands on an operator's promotion, or will again soon (a forced
@@ -1016,9 +1009,7 @@ impl Election {
         if yes >= self.quorum {
             let incomplete = !holders_meet_commits && candidacy.granted.len() < self.quorum;
             self.stats.won_counting_incomplete += u64::from(incomplete);
-            let won = self.win();
-            self.won_incomplete = incomplete;
-            return won;
+            return self.win(incomplete);
         }
         if no > usize::from(self.nodes) - self.quorum {
             // Refused by too many: its log is behind, or the epoch is taken.
@@ -1027,12 +1018,12 @@ impl Election {
         None
     }
 
-    fn win(&mut self) -> Option<Decision> {
+    fn win(&mut self, incomplete: bool) -> Option<Decision> {
         let candidacy = self.candidacy.take()?;
-        (self.count_incomplete, self.won_incomplete) = (false, false);
+        self.count_incomplete = false;
         self.fenced_below = self.fenced_below.max(candidacy.epoch);
         self.stats.won += 1;
-        Some(Decision::Won(candidacy.epoch))
+        Some(Decision::Won(candidacy.epoch, incomplete))
     }
 
     /// Called when `poll_timeout` passes; at most one decision (a candidacy).

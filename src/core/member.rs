@@ -379,7 +379,7 @@ impl Member {
                     self.notices.push_back(MemberEvent::Standing { epoch, forced, silent_ns, handed_over_by });
                 }
             }
-            (Decision::Won(epoch), Role::Follower(_)) => self.win(now, epoch),
+            (Decision::Won(epoch, counted_incomplete), Role::Follower(_)) => self.win(now, epoch, counted_incomplete),
             (Decision::StepDown, Role::Leader(leader)) => {
                 if let Some((by, newer)) = self.election.take_fenced_by() {
                     let epoch = leader.epoch();
@@ -392,7 +392,7 @@ impl Member {
         }
     }
 
-    fn win(&mut self, now: Nanos, epoch: Epoch) {
+    fn win(&mut self, now: Nanos, epoch: Epoch, counted_incomplete: bool) {
         let (Role::Follower(follower), Some(delivered)) = (&self.role, &self.delivered) else { return };
         let known = (delivered, self.lost_end);
         let leader = Leader::from_follower(self.config.clone(), self.id, epoch, follower, known, now);
@@ -404,7 +404,6 @@ impl Member {
         let (commit, log_end) = (leader.commit(), leader.seq_next().prev());
         self.rejects_roles = self.rejects_roles.plus(follower.rejects());
         self.role = Role::Leader(Box::new(leader));
-        let counted_incomplete = self.election.won_incomplete();
         self.notices.push_back(MemberEvent::Elected { epoch, commit, log_end, counted_incomplete });
     }
 

@@ -1309,18 +1309,13 @@ impl Journal {
         self.retention.as_mut().err().and_then(Option::take)
     }
 
-    /// Deletes old segments as the retention options say, now rather than
-    /// after the next flush: a node that took the journal it opened
-    /// (helper 143: restarted with a tighter retention on a full disk, it
-    /// needed the room before its first new segment). A delete that fails
-    /// stops retention ([`take_retention_error`](Self::take_retention_error)).
-    pub fn retain_now(&mut self) {
-        self.retain();
-    }
-
-    /// Deletes old segments as the retention options say. A delete that
-    /// fails stops retention (see `retention`) rather than the journal.
-    fn retain(&mut self) {
+    /// Deletes old segments as the retention options say: after each
+    /// flush, and when a node takes the journal it opened (helper 143:
+    /// restarted with a tighter retention on a full disk, it needed the
+    /// room before its first new segment). A delete that fails stops
+    /// retention ([`take_retention_error`](Self::take_retention_error))
+    /// rather than the journal.
+    pub fn retain(&mut self) {
         if self.retention.is_ok()
             && let Err(e) = self.retain_segments()
         {
@@ -2873,7 +2868,7 @@ mod tests {
 
     /// Helper 143: a node restarted with a tighter retention on a full
     /// disk failed to make its next segment before retention ran. Opening
-    /// deletes nothing (a node may yet refuse the journal); `retain_now`
+    /// deletes nothing (a node may yet refuse the journal); `retain`
     /// applies it.
     #[test]
     fn a_journal_reopened_applies_its_retention_when_asked() {
@@ -2881,18 +2876,13 @@ mod tests {
         let (mut journal, _) = Journal::open(options(&dir)).unwrap();
         write(&mut journal, 1..=400);
         drop(journal);
-        let segments = || {
-            fs::read_dir(&dir)
-                .unwrap()
-                .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "journal"))
-                .count()
-        };
+        let segments = || list(&dir).unwrap().len();
         let before = segments();
         let (mut journal, recovery) =
             Journal::open(JournalOptions { retain_events: Some(100), ..options(&dir) }).unwrap();
         assert_eq!(recovery.range, Some((Seq(1), Seq(400))), "what it found");
         assert_eq!(segments(), before, "opening deletes nothing");
-        journal.retain_now();
+        journal.retain();
         let kept = seqs(&journal);
         assert!(kept.len() >= 100 && kept.len() < 200 && kept.last() == Some(&400), "kept {}", kept.len());
         assert!(segments() < before, "{} of {before} segments", segments());

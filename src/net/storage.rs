@@ -544,10 +544,10 @@ impl<M: Machine + Durable> Stored<M> {
     }
 
     /// The machine and the journal it was resumed from (or none): the
-    /// journal's retention applies now (see [`Journal::retain_now`]).
+    /// journal's retention applies now (see [`Journal::retain`]).
     pub(super) fn new(machine: M, mut journal: Option<Journal>) -> Stored<M> {
         if let Some(journal) = journal.as_mut() {
-            journal.retain_now();
+            journal.retain();
         }
         let pace = journal.as_ref().and_then(|j| j.options().history_rate).map(|rate| Pace::new(rate, 0));
         Stored {
