@@ -985,7 +985,11 @@ impl Follower {
         let infer =
             !self.observer && !self.leader_told && self.config.failover == Failover::Off && self.config.quorum() <= 2;
         let known = self.commit.max(self.inferred);
-        if infer { known.max(self.window.held()) } else { known }
+        // Its ACK completes the quorum: once its journal failed it sends
+        // none, and only what it did ACK counts (helper 149: followers
+        // delivered 4,000 events past their leader's commit).
+        let own = if self.journal_failed { self.ack_sent } else { self.window.held() };
+        if infer { known.max(own) } else { known }
     }
 
     /// A read-only subscriber of the cluster in `config` (`seqcast tail`),
@@ -2904,6 +2908,32 @@ mod served_tests {
         assert_eq!(asker.window.held(), 640);
         // Each asks what the window slid over since half of it was free: 24 events.
         assert!(naks <= 640 / 24 + 1, "{naks} NAKs");
+    }
+}
+
+#[cfg(test)]
+mod inferred_tests {
+    use super::*;
+    use crate::wire::test_record;
+
+    /// Helper 149: followers of a sequencer whose quorum a follower's ACK
+    /// completes (2, no failover, `--sync none`) infer what they hold
+    /// committed. Their journals failed (a file-size limit), they ACKed
+    /// nothing more and went on delivering: 4,000 events past the leader's
+    /// commit, none committed, and after a restart the same sequences again.
+    /// Once its journal failed, a follower infers only what it ACKed.
+    #[test]
+    fn a_follower_whose_journal_failed_infers_only_what_it_acked() {
+        let config = Config { journal: true, journal_syncs: false, ..Config::default() };
+        assert!(config.followers_infer_commit());
+        let mut follower = Follower::new(config, NodeId(1), 0).unwrap();
+        for seq in 1..=10 {
+            follower.window.insert(seq, &test_record(7, seq, b"x"));
+        }
+        (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, 6, 6);
+        assert_eq!(follower.commit(), Seq(10), "healthy, it ACKs what it holds once written");
+        follower.journal_failed();
+        assert_eq!(follower.commit(), Seq(6));
     }
 }
 
