@@ -729,7 +729,7 @@ fn leader_frame(
     let leads = matches!(datagram.frame, seqcast::wire::Frame::Heartbeat(_) | seqcast::wire::Frame::Data(_));
     let sender = datagram.header.member().filter(|_| leads && datagram.header.cluster.get() == cluster)?;
     // Its epoch, of its wall clock, would pass for the newest.
-    if datagram.header.flags.get() & seqcast::wire::FLAG_NO_FAILOVER != 0 {
+    if datagram.header.from_sequencer() {
         unheard.sequencer = Some(sender);
         return None;
     }

@@ -236,7 +236,7 @@ fn parse<'a>(
         return None;
     }
     if failover
-        && datagram.header.flags.get() & wire::FLAG_NO_FAILOVER != 0
+        && datagram.header.from_sequencer()
         && let Some(sender) = datagram.header.member()
     {
         rejects.no_failover += 1;

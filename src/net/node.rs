@@ -993,7 +993,7 @@ pub fn leader_heard(
 fn take_leader(config: &Config, state: &mut (Option<(u64, u16)>, Option<u32>), header: &crate::wire::Header) -> bool {
     let (kind, sender, epoch, shape) = (header.kind(), header.sender.get(), header.epoch.get(), header.token.get());
     // A sequencer started with the members' file leads none of them.
-    if header.flags.get() & crate::wire::FLAG_NO_FAILOVER != 0 {
+    if header.from_sequencer() {
         return false;
     }
     // A leader whose file lists another node count (a group split off by a

@@ -88,6 +88,18 @@ impl Header {
         (sender != SENDER_CLIENT && sender != SENDER_OBSERVER).then_some(NodeId(sender))
     }
 
+    /// True for a frame a sequencer sent: [`FLAG_NO_FAILOVER`](super::FLAG_NO_FAILOVER)
+    /// on a kind a leader sends (DATA, HEARTBEAT, RETRANSMIT,
+    /// UNRECOVERABLE, COMMIT, BUSY). On other kinds the bit means nothing
+    /// yet, and is not read.
+    pub fn from_sequencer(&self) -> bool {
+        let leader_sent = matches!(
+            self.kind(),
+            Kind::Data | Kind::Heartbeat | Kind::Retransmit | Kind::Unrecoverable | Kind::Commit | Kind::Busy
+        );
+        leader_sent && self.flags.get() & super::FLAG_NO_FAILOVER != 0
+    }
+
     /// The same header for another kind of frame.
     pub fn with_kind(self, kind: Kind) -> Header {
         Header { kind: kind.into(), ..self }

@@ -2112,6 +2112,13 @@ fn members_take_nothing_of_a_sequencer_started_with_their_file() {
     follower.handle_datagram(MS, addr(0), &data);
     assert_eq!((follower.rejects().total(), follower.epoch()), (0, sequencer.epoch));
     assert_eq!(parse(&data_of_leader(&members)).unwrap().header.flags.get() & crate::wire::FLAG_NO_FAILOVER, 0);
+    // Helper 150: the bit is defined only on the kinds a leader sends; a
+    // later build may give it a meaning on others, which are read as ever.
+    let mut vote = request(2, 2, (1, 1), true);
+    vote[4] |= crate::wire::FLAG_NO_FAILOVER as u8;
+    crate::wire::seal(&mut vote);
+    assert!(matches!(answer(&mut one, 30 * MS, 2, &vote), Some((2, true))), "{:?}", one.rejects());
+    assert_eq!(one.rejects().no_failover, 1);
 }
 
 /// The role changes a member makes of itself, as notices (an operator's
