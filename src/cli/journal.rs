@@ -376,8 +376,8 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         }
         Some(Ok((_, _, (epoch, seq)))) => writeln!(
             out,
-            "reach: before damage was dropped from it, this journal reached sequence {seq} (epoch {epoch}): its \
-             member votes for no shorter log until it holds as much again"
+            "reach: before records were dropped from it (damage, or a start without a whole claim), this journal \
+             reached sequence {seq} (epoch {epoch}): its member votes for no shorter log until it holds as much again"
         )?,
         Some(Err(e)) => writeln!(out, "reach: damaged ({e}), ignored")?,
         None => {}

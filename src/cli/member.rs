@@ -877,8 +877,8 @@ fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
     } else if let Some(reach) = member.damaged_reach() {
         // Helper 147: it said it had learnt no epoch.
         format!(
-            "its journal was damaged (its resumed: line), and it stands only once it holds what the journal reached \
-             before (sequence {}), which a leader must give it back",
+            "its journal dropped records at its start (its resumed: line), and it stands only once it holds what \
+             the journal reached before (sequence {}), which a leader must give it back",
             reach.seq
         )
     } else if member.epoch() == Epoch::ZERO {
@@ -1123,9 +1123,9 @@ impl Leaderless {
             ),
             (None, fence) if let Some(reach) = member.damaged_reach() => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. Its journal \
-                 reached sequence {} (epoch {}) before the damage its `resumed:` line names, and it votes for no \
-                 shorter log: a member whose log reaches as far can be elected; where none can, see `Damaged \
-                 journals` in OPERATIONS",
+                 reached sequence {} (epoch {}) before the records its `resumed:` line names were dropped, and it \
+                 votes for no shorter log: a member whose log reaches as far can be elected; where none can, see \
+                 `Damaged journals` in OPERATIONS",
                 reach.seq, reach.epoch
             ),
             (None, fence) if member.election_stats().granted_empty > self.granted_empty_seen => format!(

@@ -890,6 +890,10 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
                     " by what its records show ({next}..={last} were dropped with the damage below: a member keeps \
                      only what it knew committed, and fetches the rest again)"
                 ),
+                next if next <= last && member && !r.member_claim().is_some_and(|(_, whole, _)| whole) => format!(
+                    " by what its records show ({next}..={last} are dropped: without a whole claim a member keeps \
+                     only what it knew committed, and fetches the rest again)"
+                ),
                 next if next <= last => {
                     format!(" by what its records show ({next}..={last} wait to be confirmed again)")
                 }
@@ -926,7 +930,7 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
         // Truncated to nothing at an earlier start on damage: what it
         // reached is all it says (helper 148: it said nothing).
         None if let Some(reach) = r.reach.filter(|_| member) => format!(
-            "journal: no record; before the damage an earlier start dropped, its journal reached sequence {} (epoch \
+            "journal: no record; before an earlier start dropped records, its journal reached sequence {} (epoch \
              {}): it votes for no shorter log until it holds as much again (its `reach` file keeps that)",
             reach.seq, reach.epoch
         ),
@@ -967,17 +971,17 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
     }
     if let Some(path) = r.reach_file_damaged.as_ref().filter(|_| member) {
         text.push_str(&format!(
-            "; its reach file, {}, is damaged and was ignored (how far the journal reached before damage it once \
-             dropped is not known: it votes as its records and claim say)",
+            "; its reach file, {}, is damaged and was ignored (how far the journal reached before an earlier start \
+             dropped records is not known: it votes as its records and claim say)",
             path.display()
         ));
     }
-    if let Some(reach) = r.reach.filter(|_| member && (r.range.is_some() || r.damaged())) {
+    if let Some(reach) = r.member_reach().filter(|_| member && (r.range.is_some() || r.damaged())) {
         // Helper 145: what a damaged member held is what an operator must
         // compare before `seqcast promote --count-incomplete-votes`.
         text.push_str(&format!(
-            "; before the damage its journal reached sequence {} (epoch {}): it votes for no shorter log until it \
-             holds as much again (its `reach` file keeps that)",
+            "; before records were dropped its journal reached sequence {} (epoch {}): it votes for no shorter log \
+             until it holds as much again (its `reach` file keeps that)",
             reach.seq, reach.epoch
         ));
     }

@@ -119,6 +119,19 @@ pub struct SimArgs {
     /// [default: 0].
     #[arg(long, requires_all = ["journal", "failover"])]
     pub claim_losses: Option<u32>,
+    /// With --journal and --failover: a member (the leader half the time)
+    /// is killed and restarts with a record of its journal damaged, as a
+    /// disk that rotted leaves it: it drops the records from there on,
+    /// fetches them again, and keeps how far its journal reached, voting
+    /// for no shorter log until it holds as much. This many times in each
+    /// run [default: 0].
+    #[arg(long, requires_all = ["journal", "failover"])]
+    pub damages: Option<u32>,
+    /// With --journal and --failover: the operator's promotions
+    /// (--promotions) count the votes of members back without all of their
+    /// log, as `seqcast promote --count-incomplete-votes` does.
+    #[arg(long, requires_all = ["journal", "failover"])]
+    pub count_incomplete: bool,
     /// With --journal: `none` takes a write as durable at once and a crash
     /// keeps it (the page cache outlives the process; with quorum 2 and no
     /// failover followers then infer commits); `batch` syncs it 200 µs
@@ -207,6 +220,8 @@ impl SimArgs {
         config.stops = self.stops.unwrap_or(config.stops);
         config.cluster_stops = self.cluster_stops.unwrap_or(config.cluster_stops);
         config.claim_losses = self.claim_losses.unwrap_or(config.claim_losses);
+        config.damages = self.damages.unwrap_or(config.damages);
+        config.count_incomplete = self.count_incomplete;
         config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
         config.followers_syncs = self.followers_sync.map(|level| level == SimSync::Batch);
         config.retain_events = self.retain_events.unwrap_or(config.retain_events);
@@ -241,6 +256,7 @@ impl SimArgs {
             ("stops", self.stops.map(|v| v.to_string())),
             ("cluster-stops", self.cluster_stops.map(|v| v.to_string())),
             ("claim-losses", self.claim_losses.map(|v| v.to_string())),
+            ("damages", self.damages.map(|v| v.to_string())),
             ("sync-jitter-us", self.sync_jitter_us.map(|v| v.to_string())),
             ("retain-events", self.retain_events.map(|v| v.to_string())),
             ("archive", self.archive.map(|v| v.to_string())),
@@ -250,6 +266,9 @@ impl SimArgs {
             flags.iter().filter_map(|(name, value)| Some(format!(" --{name} {}", value.as_ref()?))).collect();
         if self.journal {
             flags.push_str(" --journal");
+        }
+        if self.count_incomplete {
+            flags.push_str(" --count-incomplete");
         }
         if self.sync == SimSync::None {
             flags.push_str(" --sync none");

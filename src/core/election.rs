@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use super::timer::TimerTable;
 use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Seq, Transmit};
 use crate::wire::{
-    Ballot, Busy, BusyReason, FLAG_FORCED, Header, Kind, Promote, SENDER_CLIENT, Vote, VoteRequest, emit,
+    Ballot, Busy, BusyReason, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, Header, Kind, Promote, SENDER_CLIENT, Vote,
+    VoteRequest, emit,
 };
 
 /// Counters of the failover paths.
@@ -140,6 +141,9 @@ pub(super) struct Request {
     pub(super) epoch: Epoch,
     pub(super) claim: Claim,
     pub(super) forced: bool,
+    /// The candidate counts votes of members back without all of their
+    /// log ([`FLAG_COUNTING_INCOMPLETE`]): such a vote fences its voter.
+    pub(super) counting: bool,
 }
 
 /// A vote granted: in which epoch, to whom, and the ballot and claim it
@@ -184,15 +188,19 @@ struct Candidacy {
     /// Voters that granted it holding a log (claim past sequence 0), itself
     /// included when it holds one.
     held: NodeSet,
-    /// Voters that granted it [`Ballot::GrantedEmpty`]: counted only once
-    /// `held` meets every set that can commit.
+    /// Voters that granted it [`Ballot::GrantedEmpty`] (or fenced):
+    /// counted only once `held` meets every set that can commit.
     empty: NodeSet,
+    /// Of those, voters that fenced themselves off from older leaders
+    /// ([`Ballot::GrantedEmptyFenced`]): an operator may count them
+    /// without enough holders (`count_incomplete`).
+    fenced: NodeSet,
     /// Forced candidacies in a row (an operator's promotion is retried a few
     /// times, soon after votes went missing or a leader refused it while it
     /// caught up).
     tries: u8,
-    /// An operator asked that `empty` count without enough holders
-    /// ([`Election::count_incomplete`]).
+    /// An operator asked that `fenced` count without enough holders
+    /// ([`Election::count_incomplete`]); its requests say so.
     count_incomplete: bool,
 }
 
@@ -218,8 +226,9 @@ impl Rejoin {
 /// A frame the election (or the member, for a SUBMIT) owes.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Owed {
-    /// A VOTE_REQUEST to the group (epoch 0: a rejoining member's question).
-    Request { epoch: Epoch, forced: bool },
+    /// A VOTE_REQUEST to the group (epoch 0: a rejoining member's question);
+    /// `counting`: its candidacy counts incomplete votes that fenced.
+    Request { epoch: Epoch, forced: bool, counting: bool },
     /// A VOTE to one member, `candidate` (it names whom it answers).
     /// `compared`: the claim a grant was given with (a candidate counts a
     /// voter whose claim holds events as a holder); `None`, the claim when
@@ -237,9 +246,10 @@ impl Owed {
     pub(super) fn emit(self, buf: &mut [u8], header: Header, claim: Claim) -> Transmit {
         let with_epoch = |kind: Kind, epoch: Epoch| Header { epoch: epoch.get().into(), ..header.with_kind(kind) };
         match self {
-            Owed::Request { epoch, forced } => {
+            Owed::Request { epoch, forced, counting } => {
                 let mut header = with_epoch(Kind::VoteRequest, epoch);
-                header.flags = if forced { FLAG_FORCED } else { 0 }.into();
+                let counting = if counting { FLAG_COUNTING_INCOMPLETE } else { 0 };
+                header.flags = (if forced { FLAG_FORCED } else { 0 } | counting).into();
                 let len =
                     emit(buf, &header, Kind::VoteRequest, &VoteRequest::new(claim)).expect("mtu holds a VOTE_REQUEST");
                 Transmit { dest: Dest::Group, len }
@@ -601,14 +611,23 @@ impl Election {
     /// where more members lost log than the cluster can tell apart from
     /// lost commits (two damaged journals of three), none would be elected
     /// otherwise. Commits its log lacks, if any, are lost.
+    /// Only votes of members that fenced themselves off from older
+    /// leaders count so ([`Ballot::GrantedEmptyFenced`]): one that went on
+    /// ACKing an older leader after its vote could commit, with that
+    /// leader, what the candidate lacks (the simulator's seed 10001049 of
+    /// `--failover --journal --damages 2 --promotions 2
+    /// --count-incomplete --sync none`).
     /// Called only where a promotion was taken (it stands, or will again),
     /// so that a refused one leaves nothing set for a later candidacy; the
-    /// open one's votes are counted again at once (its voters are not
-    /// asked again).
+    /// open one's voters are asked again, saying so.
     pub(super) fn count_incomplete(&mut self, now: Nanos) -> Option<Decision> {
         self.count_incomplete = true;
         let candidacy = self.candidacy.as_mut().filter(|c| c.forced)?;
-        candidacy.count_incomplete = true;
+        if !candidacy.count_incomplete {
+            candidacy.count_incomplete = true;
+            let epoch = candidacy.epoch;
+            self.owe(Owed::Request { epoch, forced: true, counting: true });
+        }
         self.tally(now)
     }
 
@@ -655,7 +674,7 @@ impl Election {
         let until = now + self.timeout_ns + self.jitter_ns;
         let tries = if forced { std::mem::take(&mut self.forced_tries) } else { 0 };
         let granted = NodeSet::of(self.id);
-        let (refused, empty) = (NodeSet::new(), NodeSet::new());
+        let (refused, empty, fenced) = (NodeSet::new(), NodeSet::new(), NodeSet::new());
         let held = if view.claim.seq > Seq::ZERO { granted } else { NodeSet::new() };
         let (longer, handed_by) = (None, None);
         let count_incomplete = forced && self.count_incomplete;
@@ -665,6 +684,7 @@ impl Election {
             refused,
             held,
             empty,
+            fenced,
             until,
             asked_at: now,
             forced,
@@ -676,7 +696,7 @@ impl Election {
         self.active_at = now;
         (self.stand_at, self.catch_up) = (None, None);
         self.stats.stood += 1;
-        self.owe(Owed::Request { epoch, forced });
+        self.owe(Owed::Request { epoch, forced, counting: count_incomplete });
         Decision::Stand
     }
 
@@ -781,7 +801,7 @@ impl Election {
     /// A VOTE_REQUEST. [`Decision::StepDown`] asks the member to step down
     /// and hand the request back; [`Decision::HoldIntake`] to slow its intake.
     pub(super) fn on_vote_request(&mut self, now: Nanos, request: Request, view: &View) -> Option<Decision> {
-        let Request { from, candidate, epoch, claim, forced } = request;
+        let Request { from, candidate, epoch, claim, forced, counting } = request;
         if epoch == Epoch::ZERO {
             // A member that came back asks where this one is fenced: the
             // newest epoch whose election may count the asker's vote from
@@ -831,6 +851,18 @@ impl Election {
             // A repeated request: the same answer, with the ballot and the
             // claim it went with.
             again = self.voted.filter(|v| (v.epoch, v.candidate) == (epoch, candidate));
+            if counting
+                && let Some(given) = again.filter(|v| v.ballot == Ballot::GrantedEmpty)
+                && claim >= view.claim
+                && claim.seq >= view.commit
+                && view.reach.is_none_or(|reach| claim >= reach)
+            {
+                // Asked again by a candidate that now counts such votes: it
+                // fences itself, holding nothing the candidate lacks (what it
+                // ACKed since its vote, its claim covers).
+                self.fenced_below = self.fenced_below.max(epoch);
+                self.voted = Some(VoteGiven { ballot: Ballot::GrantedEmptyFenced, ..given });
+            }
             again.is_some()
         } else if !forced && self.hears_leader(now, view) {
             // Its leader is alive: a member that lost touch must not depose
@@ -882,15 +914,20 @@ impl Election {
                 self.granted_empty_in = epoch;
                 self.stats.granted_empty += 1;
             }
-            let ballot = if unknown { Ballot::GrantedEmpty } else { Ballot::Granted };
+            let ballot = match (unknown, counting) {
+                (false, _) => Ballot::Granted,
+                (true, false) => Ballot::GrantedEmpty,
+                (true, true) => Ballot::GrantedEmptyFenced,
+            };
             let candidate_log = claim.epoch;
             self.voted = granted.then_some(VoteGiven { epoch, candidate, ballot, claim: view.claim, candidate_log });
-            if granted && !unknown {
+            if granted && (!unknown || counting) {
                 // Fenced from the old leader: its later commits must not count us.
                 self.fenced_below = epoch;
             }
             if granted {
-                // A vote that counts only beside the holders' fences nobody:
+                // A vote that counts only beside the holders' fences nobody
+                // (one a candidate counts without them does, above):
                 // every set that can commit for an older leader holds one
                 // of those holders, which ACKed before it voted, so the
                 // candidate holds that commit too. Fenced, this member
@@ -982,6 +1019,10 @@ impl Election {
         let votes = match ballot {
             Ballot::Granted => &mut candidacy.granted,
             Ballot::GrantedEmpty => &mut candidacy.empty,
+            Ballot::GrantedEmptyFenced => {
+                candidacy.fenced.insert(voter);
+                &mut candidacy.empty
+            }
             Ballot::Refused => &mut candidacy.refused,
         };
         votes.insert(voter);
@@ -1000,10 +1041,12 @@ impl Election {
         // Votes of members that may have lost a log count once those of
         // members holding one meet every set that can commit.
         let holders_meet_commits = candidacy.held.len() > usize::from(self.nodes) - self.commit_quorum;
-        // An operator may count them anyway (two damaged journals of three).
-        let counted = match holders_meet_commits || candidacy.count_incomplete {
-            true => candidacy.granted.union(candidacy.empty),
-            false => candidacy.granted,
+        // An operator may count them anyway (two damaged journals of
+        // three), those of voters fenced off from older leaders.
+        let counted = match (holders_meet_commits, candidacy.count_incomplete) {
+            (true, _) => candidacy.granted.union(candidacy.empty),
+            (false, true) => candidacy.granted.union(candidacy.fenced),
+            (false, false) => candidacy.granted,
         };
         let (yes, no) = (counted.len(), candidacy.refused.len());
         if yes >= self.quorum {
@@ -1034,7 +1077,7 @@ impl Election {
             && let Some(rejoin) = self.rejoin.as_mut()
         {
             rejoin.asked_at = Some(now);
-            self.owe(Owed::Request { epoch: Epoch::ZERO, forced: false });
+            self.owe(Owed::Request { epoch: Epoch::ZERO, forced: false, counting: false });
         }
         if due(Timer::CandidacyEnd) {
             self.lose(now, true);
@@ -1046,8 +1089,8 @@ impl Election {
             // its own retries, and asking a leader again would hold its
             // intake longer.)
             candidacy.asked_at = now;
-            let epoch = candidacy.epoch;
-            self.owe(Owed::Request { epoch, forced: false });
+            let (epoch, counting) = (candidacy.epoch, candidacy.count_incomplete);
+            self.owe(Owed::Request { epoch, forced: false, counting });
         }
         if let Some(d) = self.deferred
             && (now >= d.at + self.timeout_ns || !self.hears_leader(now, view))

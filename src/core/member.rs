@@ -15,7 +15,8 @@ use super::election::{Admit, Decision, Election, Owed, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{KEEPALIVE_NS, Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
 use crate::wire::{
-    Datagram, FLAG_COUNT_INCOMPLETE, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote, SENDER_OBSERVER,
+    Datagram, FLAG_COUNT_INCOMPLETE, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote,
+    SENDER_OBSERVER,
 };
 
 enum Role {
@@ -267,6 +268,13 @@ impl Member {
         self.journal_failed
     }
 
+    /// Sequences below this it never held (`Seq::ZERO`: none): told they
+    /// were lost, or below its journal's first record.
+    #[cfg(test)]
+    pub(crate) fn lost_end(&self) -> Seq {
+        self.lost_end
+    }
+
     /// What the election is told of the role.
     fn view(&self) -> View {
         let may_stand = match &self.role {
@@ -314,6 +322,15 @@ impl Member {
     /// rejoins).
     pub fn promote(&mut self, now: Nanos) -> bool {
         self.promoted_by(now, None, false)
+    }
+
+    /// [`promote`](Self::promote), its candidacies counting the votes of
+    /// members back without all of their log as a whole member's (`seqcast
+    /// promote --count-incomplete-votes`, docs/OPERATIONS.md "Damaged
+    /// journals"). Safe only where every member keeps a journal: a voter
+    /// that lost its log entirely may have held what the candidate lacks.
+    pub fn promote_counting_incomplete(&mut self, now: Nanos) -> bool {
+        self.promoted_by(now, None, true)
     }
 
     /// [`promote`](Self::promote), by the leader `by` handing over its lead
@@ -690,8 +707,9 @@ impl Member {
                 None
             }
             Frame::VoteRequest(request) => {
-                let forced = datagram.header.flags.get() & FLAG_FORCED != 0;
-                let request = Request { from, candidate: sender, epoch, claim: request.claim(), forced };
+                let flags = datagram.header.flags.get();
+                let (forced, counting) = (flags & FLAG_FORCED != 0, flags & FLAG_COUNTING_INCOMPLETE != 0);
+                let request = Request { from, candidate: sender, epoch, claim: request.claim(), forced, counting };
                 match self.election.on_vote_request(now, request, &self.view()) {
                     Some(Decision::StepDown) => {
                         // Forced while leading: it votes as the follower it becomes.

@@ -383,7 +383,7 @@ pub struct Recovery {
     /// How far the journal reached before damage dropped part of it: the
     /// epoch and sequence of the last good record past the damage (or,
     /// where none is, the damaged sequence with the epoch of the last
-    /// record kept: a lower bound), or what the `reach` file kept of an
+    /// record kept, or of the claim where newer), or what the `reach` file kept of an
     /// earlier start's ([`Journal::write_reach`]). A member grants no vote
     /// to a shorter log, as it would not had it kept its own.
     pub reach: Option<Claim>,
@@ -408,6 +408,22 @@ impl Recovery {
     /// kept, looks the same: move a member's whole directory aside.
     pub fn member_claim(&self) -> Option<(Epoch, bool, Epoch)> {
         self.claim.map(|(epoch, whole, promised)| (epoch, whole && !self.damaged(), promised))
+    }
+
+    /// How far a member resumed on this journal held, which it grants no
+    /// vote below until its log claims as much again: [`reach`](Self::reach),
+    /// or, without a whole claim ([`member_claim`](Self::member_claim)),
+    /// its last record. Such a member keeps only what its records say was
+    /// committed, though it may have ACKed records past that which a
+    /// quorum committed with it (taken while catching up); were its vote
+    /// counted without enough whole holders beside it (`seqcast promote
+    /// --count-incomplete-votes`), a log short of them could win otherwise
+    /// (the simulator's seed 10018929 of `--failover --journal --damages 2
+    /// --promotions 2 --count-incomplete`).
+    pub fn member_reach(&self) -> Option<Claim> {
+        let whole = self.member_claim().is_some_and(|(_, whole, _)| whole);
+        let last = self.range.filter(|&(_, last)| !whole && last > self.commit);
+        self.reach.max(last.map(|(_, last)| Claim { epoch: self.last_epoch, seq: last }))
     }
 }
 
@@ -697,7 +713,16 @@ impl Journal {
                 (None, Some((_, _, end))) => Some(end.prev()),
                 (None, None) => None,
             };
-            let mut reach = damaged.map(|seq| Claim { epoch: recovery.last_epoch, seq });
+            // Where no good record lies past it, the damaged sequence, in
+            // the epoch of its claim where that is newer than the last
+            // record kept: the damaged record's own is unknown, and its log
+            // was that leader's, as a whole member's claim would say (the
+            // simulator's seed 12003938 of `--failover --journal --damages
+            // 2 --promotions 2 --count-incomplete`: damage at sequence 1
+            // reached epoch 0, below any candidate's log).
+            let log_epoch = claim.map_or(Epoch::ZERO, |((epoch, _, _), _)| epoch);
+            let bound = damaged.map(|seq| Claim { epoch: recovery.last_epoch.max(log_epoch), seq });
+            let mut reach = None;
             // No record past it is older than the last kept, nor newer than
             // the newest epoch the member promised (where it kept a claim).
             let newest = claim.map_or(Epoch::MAX, |((_, _, promised), _)| promised);
@@ -712,7 +737,7 @@ impl Journal {
             for path in &journal.untrusted {
                 reach = reach.max(last_record(path, record_max).filter(within));
             }
-            recovery.reach = reach;
+            recovery.reach = reach.or(bound);
         }
         let kept = journal.read_reach(&mut recovery)?;
         journal.reach_kept = kept.is_some();

@@ -515,18 +515,28 @@ pub(super) fn resume_member(
         // leave a whole claim over a shortened log.
         journal.write_claim(c.epoch, false, c.promised).map_err(NetError::Journal)?;
     }
+    let reach = recovery.member_reach();
+    if reach != recovery.reach || (recovery.damaged() && reach.is_some()) {
+        // How far it reached, kept before what lies past the commit goes
+        // (here after damage; in its first turn without a whole claim): a
+        // restart must still know it (see `Recovery::member_reach`).
+        journal.write_reach(reach).map_err(NetError::Journal)?;
+    }
     if recovery.damaged() {
-        // How far it reached, kept before what lay past the damage goes: a
-        // restart must still know it (see `Recovery::reach`).
-        journal.write_reach(recovery.reach).map_err(NetError::Journal)?;
         journal.truncate(recovery.commit).map_err(NetError::Journal)?;
     }
-    let mut resume = Member::resume_member(config, id, now, claim, (journal.first(), recovery.commit))?;
+    // Damage may leave no record (retention took those below it): it then
+    // holds none of what it knew committed, and says so.
+    let first = match journal.first() {
+        Seq::ZERO => recovery.commit.next(),
+        first => first,
+    };
+    let mut resume = Member::resume_member(config, id, now, claim, (first, recovery.commit))?;
     journal
         .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| resume.push(entry.epoch, entry.event))
         .map_err(NetError::Journal)?;
     let mut member = resume.finish();
-    if let Some(reach) = recovery.reach {
+    if let Some(reach) = reach {
         member.reached_before_damage(reach);
     }
     Ok(member)
@@ -926,6 +936,67 @@ mod tests {
         assert_eq!(recovery.commit_file_beyond, Some(Seq(9)));
         let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
         assert!(member.may_vote());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The simulator's seed 10018929 of `--failover --journal --damages 2
+    /// --promotions 2 --count-incomplete`: a member back without a whole
+    /// claim keeps only what its records say was committed, though it may
+    /// have ACKed the rest; how far they reached goes to its `reach` file
+    /// before anything is dropped, and it grants no vote below that. A
+    /// whole claim keeps no such file.
+    #[test]
+    fn a_member_back_without_a_whole_claim_keeps_how_far_its_journal_reached() {
+        let reached = crate::core::Claim { epoch: Epoch(4), seq: Seq(10) };
+        let (dir, config, options, mut journal) = member_journal("dropped", Epoch(4), 10, |seq| seq.min(6));
+        journal.write_claim(Epoch(4), false, Epoch(4)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options.clone()).unwrap();
+        assert_eq!((recovery.commit, recovery.reach, recovery.member_reach()), (Seq(6), None, Some(reached)));
+        let member = resume_member(config.clone(), NodeId(1), 0, &mut journal, &recovery).unwrap();
+        assert_eq!(member.damaged_reach(), Some(reached));
+        drop(journal);
+        let (_, recovery) = Journal::open(options.clone()).unwrap();
+        assert_eq!(recovery.reach, Some(reached), "kept in the reach file");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let (dir, _, options, journal) = member_journal("whole", Epoch(4), 10, |seq| seq.min(6));
+        drop(journal);
+        let (_, recovery) = Journal::open(options).unwrap();
+        assert_eq!(recovery.member_reach(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The simulator's seed 11005930 of `--failover --journal --damages 2
+    /// --promotions 2 --retain-events 50`: damage in a journal whose
+    /// records all lay past the commit they knew (retention had taken
+    /// those below) left it no record; the member took itself for one
+    /// holding everything it knew committed, forgot none of the clients in
+    /// its table, and once elected told a client its commits were lost. It
+    /// knows it holds none of them.
+    #[test]
+    fn a_member_that_damage_leaves_no_record_knows_it_holds_none_of_its_commit() {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-emptied-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { failover: crate::core::Failover::Auto, nodes: 3, ..Config::default() };
+        let options = JournalOptions::new(&dir, &config, NodeId(1));
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 7..=10 {
+            journal.append(Epoch(4), Seq(6), &crate::wire::test_record(7, seq, b"event")).unwrap();
+        }
+        journal.flush().unwrap();
+        journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
+        drop(journal);
+        let mut files = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path());
+        let segment = files.find(|p| p.extension().is_some_and(|e| e == "journal")).unwrap();
+        let mut bytes = std::fs::read(&segment).unwrap();
+        let ninth = crate::wire::test_record(7, 9, b"event");
+        let at = bytes.windows(ninth.len()).position(|w| w == ninth).unwrap();
+        bytes[at + ninth.len() - 1] ^= 0x40;
+        std::fs::write(&segment, &bytes).unwrap();
+        let (mut journal, recovery) = Journal::open(options).unwrap();
+        assert_eq!((recovery.damaged(), recovery.commit), (true, Seq(6)));
+        let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
+        assert_eq!(member.lost_end(), Seq(7), "it holds nothing below 7");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -67,6 +67,8 @@ impl<'a> Sim<'a> {
                 commit_synced: None,
                 file_synced: None,
                 told: Default::default(),
+                damaged: false,
+                reach: None,
             });
         }
         let clients = sim.config.clients as u64;
@@ -475,8 +477,19 @@ impl<'a> Sim<'a> {
                 self.sync(i, turn);
             }
         }
+        self.reach_regained(i);
         self.serve_history(i);
         written
+    }
+
+    /// Its driver removes the `reach` file once the member's log claims as
+    /// much again and all it wrote is durable.
+    fn reach_regained(&mut self, i: usize) {
+        let slot = &mut self.nodes[i];
+        let regained = slot.node.as_ref().is_some_and(|n| n.member().damaged_reach().is_none());
+        if regained && slot.unsynced.is_empty() {
+            slot.reach = None;
+        }
     }
 
     /// Member `i`'s configuration: the cluster's, but for a follower's
@@ -522,6 +535,7 @@ impl<'a> Sim<'a> {
                 eprintln!("{:>12} member {i} synced up to {last}", self.now);
             }
         }
+        self.reach_regained(i);
     }
 
     /// A leader serves what left its ring from its disk, as a driver does

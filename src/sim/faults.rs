@@ -3,7 +3,7 @@
 
 use super::network::{Item, Who};
 use super::{NodeSlot, Sim};
-use crate::core::{Epoch, Member, NodeId};
+use crate::core::{Claim, Epoch, Member, NodeId, Seq};
 
 /// How a member goes down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +16,18 @@ enum Down {
     Stopped,
 }
 
+/// What a member's restart finds lost beside its journal, or in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Lose {
+    Nothing,
+    /// Its claim file, as an operator who moved a damaged one aside
+    /// starts it (with failover and a journal).
+    Claim,
+    /// A record in its journal: damaged, as a disk that rotted leaves it
+    /// (with failover and a journal; see [`Sim::damage`]).
+    Record,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Fault {
     /// Crash a member that does not lead (or the leader), or stop it
@@ -26,9 +38,7 @@ pub(super) enum Fault {
         down_ns: u64,
         pick: u64,
         stop: bool,
-        /// Restarted without its claim file, as an operator who moved a
-        /// damaged one aside starts it (with failover and a journal).
-        lose_claim: bool,
+        lose: Lose,
     },
     Restart(usize),
     Cut {
@@ -68,12 +78,12 @@ impl Sim<'_> {
         let mut last = span;
         for _ in 0..self.config.crashes {
             let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
-            self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick, stop: false, lose_claim: false }));
+            self.push(at, Item::Fault(Fault::Crash { leader: false, down_ns, pick, stop: false, lose: Lose::Nothing }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.leader_crashes * u32::from(failover || self.core.journal) {
             let (at, down_ns, pick) = (self.rng.range(0, span), self.rng.range(100_000, span / 2), self.rng.next_u64());
-            self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick, stop: false, lose_claim: false }));
+            self.push(at, Item::Fault(Fault::Crash { leader: true, down_ns, pick, stop: false, lose: Lose::Nothing }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.partitions {
@@ -112,7 +122,7 @@ impl Sim<'_> {
             let rng = &mut self.stop_rng;
             let (at, down_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
             let leader = rng.chance(0.5);
-            self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: true, lose_claim: false }));
+            self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: true, lose: Lose::Nothing }));
             last = last.max(at + down_ns);
         }
         for _ in 0..self.config.cluster_stops * journal {
@@ -120,12 +130,15 @@ impl Sim<'_> {
             self.push(at, Item::Fault(Fault::CrashAll { down_ns, stop: true }));
             last = last.max(at + down_ns);
         }
-        for _ in 0..self.config.claim_losses * u32::from(failover) * journal {
-            let rng = &mut self.stop_rng;
-            let (at, down_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
-            let leader = rng.chance(0.5);
-            self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: false, lose_claim: true }));
-            last = last.max(at + down_ns);
+        let losses = [(self.config.claim_losses, Lose::Claim), (self.config.damages, Lose::Record)];
+        for (count, lose) in losses {
+            for _ in 0..count * u32::from(failover) * journal {
+                let rng = &mut self.stop_rng;
+                let (at, down_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
+                let leader = rng.chance(0.5);
+                self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: false, lose }));
+                last = last.max(at + down_ns);
+            }
         }
         if self.config.leader_killed && !failover {
             let at = self.rng.range(0, span);
@@ -143,7 +156,7 @@ impl Sim<'_> {
             eprintln!("{:>12} fault {fault:?} (leader {:?})", self.now, self.leader());
         }
         match fault {
-            Fault::Crash { leader, down_ns, pick, stop, lose_claim } => {
+            Fault::Crash { leader, down_ns, pick, stop, lose } => {
                 let i = self.pick(pick, leader);
                 if !self.may_lose(i) {
                     // A member that restarts has lost its memory: more such
@@ -170,8 +183,10 @@ impl Sim<'_> {
                     false => Down::Killed,
                 };
                 if self.crash(i, down) {
-                    if lose_claim && self.nodes[i].claim.take().is_some() {
-                        self.paths.claims_lost += 1;
+                    match lose {
+                        Lose::Claim if self.nodes[i].claim.take().is_some() => self.paths.claims_lost += 1,
+                        Lose::Record => self.nodes[i].damaged = true,
+                        _ => {}
                     }
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
@@ -185,9 +200,12 @@ impl Sim<'_> {
                     // Qe whole claims, no leader could be elected again.
                     let (nodes, quorum, election) =
                         (usize::from(self.core.nodes), self.core.quorum(), self.core.election_quorum());
-                    let whole = self.nodes.iter().filter(|n| n.claim.is_some_and(|c| c.whole)).count();
+                    // One down whose journal comes back damaged will not claim
+                    // a whole log.
+                    let whole_claim = |n: &NodeSlot| n.claim.is_some_and(|c| c.whole) && !n.damaged;
+                    let whole = self.nodes.iter().filter(|n| whole_claim(n)).count();
                     // Holders of a log: a vote of an empty one is no proof.
-                    let holding = |n: &&NodeSlot| n.claim.is_some_and(|c| c.whole) && !n.disk.is_empty();
+                    let holding = |n: &&NodeSlot| whole_claim(n) && !n.disk.is_empty();
                     let holders = self.nodes.iter().filter(holding).count();
                     let claims = self.nodes.iter().filter(|n| n.claim.is_some()).count();
                     let empty_votes_count = holders > nodes - quorum && election >= quorum && claims >= election;
@@ -249,7 +267,10 @@ impl Sim<'_> {
                 if self.awake(i)
                     && let Some(node) = self.nodes[i].node.as_mut()
                 {
-                    node.member_mut().promote(self.now);
+                    match self.config.count_incomplete {
+                        true => node.member_mut().promote_counting_incomplete(self.now),
+                        false => node.member_mut().promote(self.now),
+                    };
                     self.drain(Who::Node(i));
                 }
             }
@@ -354,6 +375,44 @@ impl Sim<'_> {
         true
     }
 
+    /// Member `i`'s journal comes back with a record damaged, anywhere in
+    /// it, as `storage::resume_member` reads one: the records from it on
+    /// are dropped, its claim is not whole, and unless
+    /// [`forgets_reach`](super::SimConfig::forgets_reach) it
+    /// keeps how far its journal reached (the `reach` file; see
+    /// [`Recovery::reach`](crate::journal::Recovery::reach)): its last
+    /// record past the damage, or where none is the damaged sequence with
+    /// the epoch of the last record kept, or of its claim where newer.
+    /// False if it held no record.
+    fn damage(&mut self, i: usize) -> bool {
+        let slot = &mut self.nodes[i];
+        if slot.disk.is_empty() {
+            return false;
+        }
+        let at = self.stop_rng.range(0, slot.disk.len() as u64) as usize;
+        let damaged = *slot.disk.keys().nth(at).expect("within the disk");
+        let past = slot.disk.split_off(&damaged);
+        let kept_epoch = slot.disk.values().next_back().map_or(Epoch::ZERO, |r| r.1);
+        // Where none lies past it, in its claim's epoch where newer (see
+        // `Recovery::reach`).
+        let log_epoch = slot.claim.map_or(Epoch::ZERO, |c| c.epoch);
+        let reach = match past.iter().nth(1).and(past.iter().next_back()) {
+            Some((&seq, &(_, epoch, _))) => Claim { epoch, seq: Seq(seq) },
+            None => Claim { epoch: kept_epoch.max(log_epoch), seq: Seq(damaged) },
+        };
+        if let Some(claim) = slot.claim.as_mut() {
+            claim.whole = false;
+        }
+        if !self.config.forgets_reach {
+            slot.reach = slot.reach.max(Some(reach));
+        }
+        self.paths.damaged += 1;
+        if self.trace {
+            eprintln!("{:>12} member {i}'s journal is damaged at {damaged}: it reached {reach:?}", self.now);
+        }
+        true
+    }
+
     /// Member `i` restarts from its journal (DESIGN §8): without failover
     /// the leader resumes all of it in the newer epoch and a follower keeps
     /// what it knew committed (the rest until it follows a leader); with
@@ -361,6 +420,10 @@ impl Sim<'_> {
     /// far as its claim trusts it. Each replays what was committed to the
     /// checker first.
     fn resume(&mut self, i: usize, config: crate::core::Config) -> Box<dyn super::SimNode> {
+        // What it held first, before damage took it all (then it resumes
+        // where its records did).
+        let held_first = self.nodes[i].disk.keys().next().copied();
+        let damaged = std::mem::take(&mut self.nodes[i].damaged) && self.damage(i);
         let (claim, commit_file) = (self.nodes[i].claim, self.nodes[i].commit_file);
         let disk = &mut self.nodes[i].disk;
         let mut commit = disk.iter().map(|(&seq, &(commit, ..))| commit.min(seq)).max().unwrap_or(0);
@@ -374,20 +437,40 @@ impl Sim<'_> {
             commit = file.min(last);
             self.paths.commit_file += 1;
         }
+        if damaged {
+            // Its driver cuts what follows the commit off (the claim,
+            // not whole, went to disk first).
+            disk.retain(|&seq, _| seq <= commit);
+        }
         let beyond = commit_file.filter(|&(file, _)| file > last);
         let id = NodeId(i as u16);
         let failover = self.config.failover_on();
         let leads = id == config.leader && !failover;
         let member = if failover {
-            // A member resumes all it holds, trusted as far as its claim says.
-            let first = disk.keys().next().copied().unwrap_or(1);
+            // A member resumes all it holds, trusted as far as its claim
+            // says; with none (damage left none), none of what it knew
+            // committed (`storage::resume_member`).
+            let first = disk.keys().next().copied().unwrap_or(commit + 1);
             let (first, commit) = (crate::core::Seq(first), crate::core::Seq(commit));
             let mut resume = crate::core::Member::resume_member(config, id, self.now, claim, (first, commit))
                 .expect("the simulator's config is valid");
             for (_, epoch, record) in disk.values() {
                 resume.push(*epoch, crate::wire::EventRef::split(record).expect("a record").0);
             }
-            let member = resume.finish();
+            let mut member = resume.finish();
+            // Without a whole claim it keeps only what its records say was
+            // committed: how far they reached stays (`Recovery::member_reach`).
+            let disk = &self.nodes[i].disk;
+            let last = disk.iter().next_back().map(|(&seq, r)| Claim { epoch: r.1, seq: Seq(seq) });
+            if !claim.is_some_and(|c| c.whole)
+                && !self.config.forgets_reach
+                && let Some(last) = last.filter(|last| last.seq > commit)
+            {
+                self.nodes[i].reach = self.nodes[i].reach.max(Some(last));
+            }
+            if let Some(reach) = self.nodes[i].reach {
+                member.reached_before_damage(reach);
+            }
             match member.may_vote() {
                 true => self.paths.resumed_whole += 1,
                 false => self.paths.resumed_unsure += 1,
@@ -409,7 +492,7 @@ impl Sim<'_> {
             }
             member
         };
-        let first = self.nodes[i].disk.keys().next().copied().unwrap_or(1);
+        let first = self.nodes[i].disk.keys().next().copied().or(held_first).unwrap_or(1);
         let incarnation = self.nodes[i].incarnation;
         // It hands out its records from the first up to the commit, then
         // what it gets: from the first, or past the commit if retention

@@ -91,6 +91,13 @@ struct NodeSlot {
     /// lives (a journal keeps the holes it was told of): it may report
     /// lost only what lies within them.
     told: Told,
+    /// Its journal is to come back with a record damaged (a
+    /// [`Lose::Record`](faults::Lose::Record) crash).
+    damaged: bool,
+    /// With failover: how far its journal reached before damage dropped
+    /// part of it, as the `reach` file beside it keeps it until the member
+    /// holds as much again, durably (see `Sim::damage`).
+    reach: Option<crate::core::Claim>,
 }
 
 /// The ranges the UNRECOVERABLEs that reached a node or a tail named,

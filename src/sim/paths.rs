@@ -103,6 +103,11 @@ paths! {
     leader_restarts => "leader_restarts",
     /// Members restarted without their claim file (`--claim-losses`).
     claims_lost => "claims_lost",
+    /// Members restarted with a record of their journal damaged (`--damages`).
+    damaged => "journals_damaged",
+    /// Elections won by counting votes of members back without all of
+    /// their log, as a promotion asked (`--count-incomplete`).
+    won_incomplete => "won_counting_incomplete",
     /// Members with failover back from a journal that claims enough to vote.
     resumed_whole => "members_resumed_voting",
     /// Members with failover back from a journal that does not (they vote
@@ -144,7 +149,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 14] = [
+pub const JOURNAL_PATHS: [&str; 16] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -157,6 +162,8 @@ pub const JOURNAL_PATHS: [&str; 14] = [
     "commit_file_said_more",
     "records_retention_deleted",
     "claims_lost",
+    "journals_damaged",
+    "won_counting_incomplete",
     "events_served_by_followers",
     "events_from_other_members",
 ];
@@ -225,6 +232,7 @@ impl Paths {
         self.elections_lost += elections.lost;
         self.stale_fenced += elections.stepped_down;
         self.granted_empty += elections.granted_empty;
+        self.won_incomplete += elections.won_counting_incomplete;
         self.stale_frames += member.rejects().wrong_epoch;
     }
 }

@@ -66,6 +66,22 @@ pub struct SimConfig {
     /// moved a damaged one aside starts it (docs/OPERATIONS.md), or one
     /// started on a copy of another member's journal.
     pub claim_losses: u32,
+    /// With a journal and failover: a member (the leader as often as not)
+    /// is killed and restarts with a record of its journal damaged, as a
+    /// disk that rotted leaves it: the records from it on are dropped, and
+    /// fetched again, and it keeps how far its journal reached past the
+    /// damage, granting no vote to a shorter log until it holds as much.
+    pub damages: u32,
+    /// With failover and a journal: a member back with damage, or
+    /// without a whole claim, does not keep how far its journal reached
+    /// (as builds before the `reach` file), so that with `count_incomplete`
+    /// the checker shows what that costs.
+    pub forgets_reach: bool,
+    /// With failover and a journal: the operator's promotions ask the
+    /// candidate to count the votes of members back without all of their
+    /// log, as `seqcast promote --count-incomplete-votes` does
+    /// (docs/OPERATIONS.md, "Damaged journals").
+    pub count_incomplete: bool,
     /// With `journal_syncs`: each simulated sync takes up to this much more
     /// than 200 µs, drawn afresh (0: every sync takes 200 µs), so that a
     /// node's disk may lag its peers'.
@@ -132,6 +148,9 @@ impl SimConfig {
             stops: 0,
             cluster_stops: 0,
             claim_losses: 0,
+            damages: 0,
+            forgets_reach: false,
+            count_incomplete: false,
             sync_jitter_ns: 0,
             followers_syncs: None,
             retain_events: 0,

@@ -229,6 +229,66 @@ fn members_restarted_without_their_claim_hold_every_invariant() {
     assert!(paths.claims_lost > 500 && paths.resumed_unsure > 500, "{paths:?}");
 }
 
+/// Members killed and restarted with a record of their journal damaged,
+/// and promotions that count the votes of members back without all of
+/// their log (`seqcast promote --count-incomplete-votes`): a damaged
+/// member grants no vote to a log shorter than its journal reached, so
+/// nothing committed is lost. Not knowing how far it reached (its `reach`
+/// file gone), it elects logs that lack what it had ACKed, and the checker
+/// sees the loss.
+#[test]
+fn damaged_journals_lose_nothing_where_promotions_count_incomplete_votes() {
+    let damaged = |seed| {
+        let mut config = SimConfig::failover(seed);
+        config.core.journal = true;
+        (config.damages, config.promotions, config.count_incomplete) = (2, 2, true);
+        config
+    };
+    let flags = " --failover --journal --damages 2 --promotions 2 --count-incomplete";
+    let paths = run_all(0..1000, &damaged, flags);
+    assert!(paths.damaged > 1000 && paths.won_incomplete > 0, "{paths:?}");
+    let forgetting = |seed| SimConfig { forgets_reach: true, ..damaged(seed) };
+    let caught: Vec<_> =
+        sim::run_seeds(0..1000, threads(), &forgetting).into_iter().filter_map(|o| o.violation).collect();
+    println!("{} of 1000 seeds lost events without the reach: {caught:?}", caught.len());
+    assert!(!caught.is_empty(), "the checker must see what forgetting the reach costs");
+}
+
+/// Seeds of damaged journals that once failed (`seqcast sim --failover
+/// --journal --damages 2` and the flags below, `--seed N --seeds 1`): a
+/// member back without a whole claim dropped records it had ACKed past its
+/// commit, and voted for a log short of them (10018929); a member catching
+/// up went on ACKing its leader after a vote an operator's candidate
+/// counted (10001049, `--sync none`); and the simulator crashed a whole
+/// cluster while a member down was to come back damaged, leaving two of
+/// three back without all of their log (10000265, `--cluster-crashes 2`
+/// without promotions: a liveness failure); a member whose damage left no
+/// record (retention had taken those below) took itself for one holding
+/// all it knew committed, and leading, told a client its commits were
+/// lost (11005930, `--promotions 2 --retain-events 50`); damage at a
+/// member's first record reached epoch 0, below every candidate's claim
+/// (12003938, `--promotions 2 --count-incomplete`); and a member back
+/// without a whole claim, just elected in epoch 3 from a log of epoch 1,
+/// kept its reach in epoch 3 and refused every member holding that log
+/// (13005839, with `--cluster-crashes 2`: a liveness failure).
+#[test]
+fn seeds_of_damaged_journals_that_once_failed_hold_every_invariant() {
+    let damaged = |seed| {
+        let mut config = SimConfig::failover(seed);
+        config.core.journal = true;
+        config.damages = 2;
+        config
+    };
+    let counting = |seed| SimConfig { promotions: 2, count_incomplete: true, ..damaged(seed) };
+    let none = SimConfig { core: Config { journal_syncs: false, ..counting(10_001_049).core }, ..counting(10_001_049) };
+    let crashes = SimConfig { cluster_crashes: 2, ..damaged(10_000_265) };
+    let retained = SimConfig { promotions: 2, retain_events: 50, ..damaged(11_005_930) };
+    let crashed = SimConfig { cluster_crashes: 2, ..counting(13_005_839) };
+    for config in [counting(10_018_929), none, crashes, retained, counting(12_003_938), crashed] {
+        assert_eq!(sim::run(&config).violation, None, "seed {}", config.seed);
+    }
+}
+
 #[test]
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
     for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {

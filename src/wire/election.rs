@@ -20,6 +20,16 @@ pub const FLAG_FORCED: u16 = 1;
 /// know no such bit stand as for any PROMOTE.
 pub const FLAG_COUNT_INCOMPLETE: u16 = 1;
 
+/// Header `flags` bit of a VOTE_REQUEST whose candidate counts the votes
+/// of members back without all of their log, as an operator asked (a
+/// PROMOTE with [`FLAG_COUNT_INCOMPLETE`]). A voter that grants it such a
+/// vote fences itself off from older leaders, as a holder's vote does, and
+/// answers [`Ballot::GrantedEmptyFenced`]: an older leader counts none of
+/// its later ACKs, so a commit the candidate lacks cannot be made with
+/// them. Builds that know no such bit answer as before, and the candidate
+/// does not count their [`Ballot::GrantedEmpty`] so.
+pub const FLAG_COUNTING_INCOMPLETE: u16 = 2;
+
 /// VOTE_REQUEST body (candidate → group); the header's epoch is the epoch
 /// the candidate stands for.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +61,7 @@ impl VoteRequest {
 #[repr(C)]
 pub struct Vote {
     /// A [`Ballot`]: 1 granted, 0 refused, 2 granted by a voter that cannot
-    /// tell whether it lost a log.
+    /// tell whether it lost a log, 3 the same, fenced.
     pub granted: U32,
     /// The member whose VOTE_REQUEST this answers (or, in the refusal a
     /// fenced-off leader is sent, that leader).
@@ -82,6 +92,12 @@ pub enum Ballot {
     /// to meet every set that can commit (N − Q + 1). Read as a refusal by
     /// builds that know only 0 and 1.
     GrantedEmpty = 2,
+    /// [`GrantedEmpty`](Ballot::GrantedEmpty), to a request with
+    /// [`FLAG_COUNTING_INCOMPLETE`]: the voter fenced itself off from
+    /// older leaders, so a candidate an operator asked to count such votes
+    /// may count it without holders beside it; otherwise it counts as
+    /// `GrantedEmpty` does. Read as a refusal by builds before it.
+    GrantedEmptyFenced = 3,
 }
 
 impl Vote {
@@ -101,11 +117,12 @@ impl Vote {
         NodeId(self.candidate.get())
     }
 
-    /// The answer; any value but 1 and 2 is a refusal.
+    /// The answer; any value but 1, 2 and 3 is a refusal.
     pub fn ballot(&self) -> Ballot {
         match self.granted.get() {
             1 => Ballot::Granted,
             2 => Ballot::GrantedEmpty,
+            3 => Ballot::GrantedEmptyFenced,
             _ => Ballot::Refused,
         }
     }

@@ -387,7 +387,9 @@ fn votes_of_members_that_may_have_lost_a_log_count_once_holders_meet_every_commi
 /// for the third, which held the whole log, counted only beside another
 /// holder's, and nobody was ever elected. Such a lost election is counted;
 /// an operator's PROMOTE flagged [`FLAG_COUNT_INCOMPLETE`](crate::wire::FLAG_COUNT_INCOMPLETE)
-/// counts those votes, the open candidacy's included, and the win says so.
+/// counts those votes, the open candidacy's included, and the win says so:
+/// those of voters that fenced themselves off from older leaders
+/// ([`Ballot::GrantedEmptyFenced`]), which its requests ask for.
 #[test]
 fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
     let config = Config { failover: Failover::Manual, election_timeout_ns: 20 * MS, ..Config::default() };
@@ -401,6 +403,13 @@ fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
         bytes
     };
     let empty_vote = |epoch| vote_frame(&config, (1, 2), epoch, Ballot::GrantedEmpty, (1, 0));
+    let fenced_vote = |epoch| vote_frame(&config, (1, 2), epoch, Ballot::GrantedEmptyFenced, (1, 0));
+    let counting = |sent: &[(Kind, Vec<u8>)]| {
+        let requests = sent.iter().filter(|(kind, _)| *kind == Kind::VoteRequest);
+        requests
+            .map(|(_, b)| parse(b).unwrap().header.flags.get() & crate::wire::FLAG_COUNTING_INCOMPLETE != 0)
+            .collect::<Vec<bool>>()
+    };
     let elected = |two: &mut Member| {
         std::iter::from_fn(|| two.poll_event().map(|e| format!("{e:?}"))).find(|e| e.starts_with("Elected"))
     };
@@ -412,10 +421,16 @@ fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
     let stood = stands_until(&mut two, 60 * MS);
     assert!(!two.is_leader() && stood.first() == Some(&Epoch(3)), "{stood:?}");
     assert_eq!(two.election_stats().lost_for_holders, 1);
-    // Asked again, counting them: the open candidacy counts the next.
+    // Asked again, counting them: the open candidacy asks its voters again,
+    // saying so, and counts a vote fenced, not one that is not (its voter
+    // may go on ACKing an older leader, whose commits the candidate lacks).
     let open = *stood.last().unwrap();
+    drain(&mut two, 60 * MS);
     two.handle_datagram(61 * MS, addr(99), &promote(2, 1, crate::wire::FLAG_COUNT_INCOMPLETE));
+    assert_eq!(counting(&drain(&mut two, 61 * MS)), vec![true]);
     two.handle_datagram(62 * MS, addr(1), &empty_vote(open.get()));
+    assert!(!two.is_leader(), "a vote not fenced");
+    two.handle_datagram(62 * MS, addr(1), &fenced_vote(open.get()));
     assert!(two.is_leader() && two.epoch() == open);
     assert_eq!(two.election_stats().won_counting_incomplete, 1);
     let said = elected(&mut two).unwrap();
@@ -441,13 +456,67 @@ fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
     one.handle_datagram(3 * MS, addr(99), &promote(1, one.epoch().get(), 0));
     let stood = vote_requests(&mut one, 3 * MS);
     assert_eq!(stood.len(), 1, "{stood:?}");
-    let empty = vote_frame(&config, (2, 1), stood[0].get(), Ballot::GrantedEmpty, (1, 0));
-    one.handle_datagram(4 * MS, addr(2), &empty);
+    let fenced = vote_frame(&config, (2, 1), stood[0].get(), Ballot::GrantedEmptyFenced, (1, 0));
+    one.handle_datagram(4 * MS, addr(2), &fenced);
     assert!(!one.is_leader(), "counted without being asked");
-    // Asked while it stands: the votes it has are counted again at once
-    // (a forced candidacy does not ask its voters again).
+    // Asked while it stands: the votes it has are counted again at once.
     one.handle_datagram(5 * MS, addr(99), &flagged(one.epoch()));
     assert!(one.is_leader() && one.epoch() == stood[0]);
+}
+
+/// The simulator's seed 10001049 of `--failover --journal --damages 2
+/// --promotions 2 --count-incomplete --sync none`: a member catching up
+/// granted an operator's candidate a vote that counts only beside holders,
+/// went on ACKing the leader it followed, which committed two events the
+/// candidate lacked with those ACKs, and the candidate, counting that vote,
+/// was elected without them. Asked by a candidate that counts such votes,
+/// a voter fences itself off from older leaders and says so; asked again
+/// so after a plain request, it does too, if the candidate still holds all
+/// it holds.
+#[test]
+fn a_vote_an_operator_counts_without_holders_fences_its_voter() {
+    let counting = |from: u16, epoch: u64, claim: (u64, u64)| {
+        let mut bytes = request(from, epoch, claim, true);
+        bytes[4] |= crate::wire::FLAG_COUNTING_INCOMPLETE as u8;
+        crate::wire::seal(&mut bytes);
+        bytes
+    };
+    let caught_up = || {
+        let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+        // Epoch 34's leader has sequenced two events; it holds neither.
+        one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 34, &heartbeat(3, 0, 0)));
+        drain(&mut one, MS);
+        assert!(!one.may_vote(), "back empty, it catches up");
+        one
+    };
+    // A plain request: a vote that fences nothing, as before.
+    let mut one = caught_up();
+    // The first of them, ACKed: the leader may commit it with this ACK.
+    let data = data_of_leader(&Config { epoch: Epoch(34), ..auto() });
+    let acks = |one: &mut Member| {
+        let before = one.follower_stats().unwrap();
+        one.handle_datagram(3 * MS, addr(0), &data);
+        drain(one, 3 * MS + auto().ack_interval_ns);
+        let after = one.follower_stats().unwrap();
+        (after.acks_sent - before.acks_sent, after.acks_fenced - before.acks_fenced)
+    };
+    assert_eq!(ballot(&mut one, 2 * MS, 2, &request(2, 36, (34, 15_000), true)), Some(Ballot::GrantedEmpty));
+    assert_eq!(acks(&mut one), (1, 0));
+    // Counting: fenced, its ACKs to the older leader withheld.
+    let mut one = caught_up();
+    assert_eq!(ballot(&mut one, 2 * MS, 2, &counting(2, 36, (34, 15_000))), Some(Ballot::GrantedEmptyFenced));
+    assert_eq!(acks(&mut one), (0, 1));
+    // Asked again, counting, by the candidate it granted: fenced now.
+    let mut one = caught_up();
+    assert_eq!(ballot(&mut one, 2 * MS, 2, &request(2, 36, (34, 15_000), true)), Some(Ballot::GrantedEmpty));
+    assert_eq!(ballot(&mut one, 3 * MS, 2, &counting(2, 36, (34, 15_000))), Some(Ballot::GrantedEmptyFenced));
+    assert_eq!(acks(&mut one), (0, 1));
+    // Unless it holds more than the candidate by then: then it stays as it
+    // was, a vote no operator counts.
+    let mut one = caught_up();
+    assert_eq!(ballot(&mut one, 2 * MS, 2, &request(2, 36, (34, 0), true)), Some(Ballot::GrantedEmpty));
+    assert_eq!(acks(&mut one), (1, 0));
+    assert_eq!(ballot(&mut one, 4 * MS, 2, &counting(2, 36, (34, 0))), Some(Ballot::GrantedEmpty));
 }
 
 /// Helper 145: a member resumed on a damaged journal knows how far it
