@@ -110,10 +110,10 @@ enum Command {
     /// from their --metrics endpoints).
     #[command(after_help = "Exit codes: 0 success; 1 (with --once) a node did not answer, a node of the --cluster \
                             file whose address is this host's is not running (noted by this user), a node reports \
-                            a fault (JOURNAL FAILED, NO LEADER HEARD, BELOW QUORUM, LOST COMMITS), a node id run \
-                            by two processes, a split cluster (two leaders in one epoch or of two shapes, or a \
-                            sequencer among members), or an error (said on stderr); 2 the command line did not \
-                            parse.")]
+                            a fault (JOURNAL FAILED, NO LEADER HEARD, BELOW QUORUM, COMMITS STALLED, LOST \
+                            COMMITS), a node id run by two processes, a split cluster (two leaders in one epoch or \
+                            of two shapes, or a sequencer among members), or an error (said on stderr); 2 the \
+                            command line did not parse.")]
     Stat(stat::StatArgs),
     /// Print a shell's completion script for seqcast.
     #[command(after_help = EXIT_PLAIN)]

@@ -532,7 +532,10 @@ pub fn run(args: &StatArgs) -> ExitCode {
             return match (failed, split, faults) {
                 (_, true, _) => fail("more than one leader (above): a split cluster, or a sequencer among members"),
                 _ if twice => fail("a node id is used by more than one process (above)"),
-                (true, false, _) => fail("a node did not answer, has no counters yet, or is not running"),
+                (true, false, _) => fail(
+                    "a node did not answer, has no counters yet, is not running, or runs where this user cannot \
+                     read it (above)",
+                ),
                 (false, false, true) => fail("a node reports a fault (in capitals above)"),
                 (false, false, false) => ExitCode::SUCCESS,
             };
