@@ -191,6 +191,11 @@ fn with_a_key_forged_frames_change_nothing_and_are_counted() {
         let failed: u64 =
             io.split("failed authentication ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
         assert_eq!(failed, forged.len() as u64, "{io}");
+        // Counted among its rejects too, as its metrics count them (helper
+        // 149: a node with the wrong key said `rejects 0`).
+        let rejects = follower.line("rejects: ");
+        let total: u64 = rejects.split(' ').next().unwrap().parse().unwrap();
+        assert!(total >= failed && rejects.contains("auth_"), "{rejects}");
     }
     assert!(digests[0].starts_with("seq 1..=2000 events 2000 lost 0 "), "{}", digests[0]);
     assert_eq!(digests[0], digests[1]);

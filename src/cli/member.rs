@@ -637,7 +637,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
              without a journal), or this member did not (a commit file past its journal's records)"
         );
     }
-    println!("rejects: {}", rejects_text(&member.rejects_all()));
+    println!("rejects: {}", rejects_text(&member.rejects_all(), node.driver().stats()));
     println!("io: {}", super::nodes::io_text(node.driver()));
     println!("digest: {}", node.digest());
     println!("{}", report::table_header());

@@ -12,7 +12,7 @@ use super::args::{ClusterArgs, DeliverArg, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
 use seqcast::core::{Epoch, Event, Failover, Follower, FollowerStats, LeaderStats, Nanos, NodeId, Rejects, Seq};
 use seqcast::net::report;
-use seqcast::net::{self, Driver, FollowerNode, LeaderNode};
+use seqcast::net::{self, Driver, DriverStats, FollowerNode, LeaderNode};
 
 /// `seqcast sequencer`.
 #[derive(Clone, Debug, Args)]
@@ -1013,11 +1013,24 @@ pub fn io_text(driver: &Driver) -> String {
     }
 }
 
-/// The non-zero reject counters, by name.
-pub fn rejects_text(rejects: &Rejects) -> String {
-    let parts: Vec<String> =
-        rejects.by_reason().into_iter().filter(|r| r.1 > 0).map(|(name, count)| format!("{name}={count}")).collect();
-    format!("{} ({})", rejects.total(), if parts.is_empty() { "none".into() } else { parts.join(" ") })
+/// The non-zero reject counters, by name: those the driver dropped
+/// unopened first, as the metrics count them (helper 149: a node with the
+/// wrong key said `rejects 0` while `seqcast stat` showed 3,824).
+pub fn rejects_text(rejects: &Rejects, io: &DriverStats) -> String {
+    let parts: Vec<String> = io
+        .unopened()
+        .into_iter()
+        .chain(rejects.by_reason())
+        .filter(|r| r.1 > 0)
+        .map(|(name, count)| format!("{name}={count}"))
+        .collect();
+    let total = rejects_total(rejects, io);
+    format!("{total} ({})", if parts.is_empty() { "none".into() } else { parts.join(" ") })
+}
+
+/// Datagrams dropped on receipt, the driver's and the role's.
+pub fn rejects_total(rejects: &Rejects, io: &DriverStats) -> u64 {
+    rejects.total() + io.unopened().iter().map(|r| r.1).sum::<u64>()
 }
 
 pub(super) fn write_histogram(output: &OutputArgs, name: &str, histogram: &hdrhistogram::Histogram<u64>) {
@@ -1171,7 +1184,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
                 s.events_retransmitted,
                 s.busy_sent,
                 leader.srtt_ns() as f64 / 1000.0,
-                leader.rejects().total(),
+                rejects_total(leader.rejects(), driver.stats()),
                 super::args::clock_time()
             );
             last = *s;
@@ -1208,7 +1221,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
         s.acks,
         s.naks
     );
-    println!("rejects: {}", rejects_text(leader.rejects()));
+    println!("rejects: {}", rejects_text(leader.rejects(), node.driver().stats()));
     println!(
         "limits: repairs over budget {}, repairs overflowed {}, implausible round trips {}, clients evicted {}",
         s.repairs_over_budget, s.repairs_overflow, s.rtt_samples_implausible, s.clients_evicted
@@ -1391,7 +1404,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     s.gaps,
                     s.naks_sent,
                     s.lost,
-                    follower.rejects().total(),
+                    rejects_total(follower.rejects(), driver.stats()),
                     super::args::clock_time()
                 );
             }
@@ -1418,7 +1431,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     if s.submits_redirected > 0 {
         println!("clients redirected: {} (SUBMITs answered that this follower does not lead)", s.submits_redirected);
     }
-    println!("rejects: {}", rejects_text(node.follower().rejects()));
+    println!("rejects: {}", rejects_text(node.follower().rejects(), node.driver().stats()));
     println!("io: {}", io_text(node.driver()));
     println!("digest: {}", node.digest());
     println!("clock: {}", tuning.clock.name());

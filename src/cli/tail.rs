@@ -416,8 +416,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // Datagrams it dropped (a wrong key, another cluster): said on stderr,
     // where the events on stdout do not mix with it.
     let driver = node.driver().stats();
-    if node.follower().rejects().total() > 0 || driver.unopened().iter().any(|&(_, n)| n > 0) {
-        eprintln!("rejects: {}", super::nodes::rejects_text(node.follower().rejects()));
+    if super::nodes::rejects_total(node.follower().rejects(), driver) > 0 {
+        eprintln!("rejects: {}", super::nodes::rejects_text(node.follower().rejects(), driver));
         eprintln!("io: {}", super::nodes::io_text(node.driver()));
     }
     if let Some(first) = node.follower().too_long() {
