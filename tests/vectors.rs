@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use seqcast::auth::{Key, Keys};
 use seqcast::core::{ClientId, Epoch, Seq};
 use seqcast::wire::{
-    Ack, Busy, CommitRun, EventHeader, FrameWriter, Header, Heartbeat, Kind, Promote, SeqRange, Unrecoverable, Vote,
-    VoteRequest, emit, parse,
+    Ack, Ballot, Busy, CommitRun, EventHeader, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, Frame, FrameWriter, Header,
+    Heartbeat, Kind, Promote, SeqRange, Unrecoverable, Vote, VoteRequest, emit, parse,
 };
 
 const CLUSTER: u32 = 7;
@@ -101,6 +101,20 @@ fn vectors() -> Vec<(&'static str, String, Vec<u8>)> {
     let what = "sender 2, epoch 3; granted 1, candidate 1, log_epoch 2, log_seq 12";
     out.push(("VOTE", what.into(), buf[..len].to_vec()));
 
+    // An operator's candidacy that counts incomplete votes, and a vote
+    // granted to it by a member back without all of its log, fenced.
+    let mut counting = Header::new(Kind::VoteRequest, 1, CLUSTER, Epoch(4));
+    counting.flags = (FLAG_FORCED | FLAG_COUNTING_INCOMPLETE).into();
+    let body = VoteRequest { log_epoch: 2.into(), log_seq: 12.into() };
+    let len = emit(&mut buf, &counting, Kind::VoteRequest, &body).unwrap();
+    let what = "sender 1, epoch 4, flags 3 (FORCED, COUNTING_INCOMPLETE); log_epoch 2, log_seq 12";
+    out.push(("VOTE_REQUEST, counting", what.into(), buf[..len].to_vec()));
+    let body =
+        Vote { granted: 3.into(), candidate: 1.into(), reserved: 0.into(), log_epoch: 2.into(), log_seq: 9.into() };
+    let len = emit(&mut buf, &Header::new(Kind::Vote, 2, CLUSTER, Epoch(4)), Kind::Vote, &body).unwrap();
+    let what = "sender 2, epoch 4; granted 3 (incomplete, fenced), candidate 1, log_epoch 2, log_seq 9";
+    out.push(("VOTE, fenced", what.into(), buf[..len].to_vec()));
+
     let body = Promote { node: 2.into(), reserved: 0.into(), reserved2: 0.into() };
     let len = emit(&mut buf, &Header::new(Kind::Promote, u16::MAX, CLUSTER, Epoch(0)), Kind::Promote, &body).unwrap();
     out.push(("PROMOTE", "sender 0xffff, epoch 0; node 2".into(), buf[..len].to_vec()));
@@ -169,11 +183,19 @@ fn every_frame_kind_matches_its_golden_vector_and_parses_back() {
         clients: Key::from_hex(&"02".repeat(32)).unwrap(),
     };
     let vectors = read(&golden);
-    assert_eq!(vectors.len(), 15);
+    assert_eq!(vectors.len(), 17);
     for (name, bytes) in &vectors {
         let frame = if name.ends_with(", keyed") { keys.open(bytes).expect("the tag opens") } else { bytes };
         let datagram = parse(frame).unwrap_or_else(|e| panic!("{name}: {e}"));
         let kind = name.split(',').next().unwrap().replace('_', "");
         assert_eq!(format!("{:?}", datagram.header.kind()).to_uppercase(), kind, "{name}");
+        match (name.as_str(), &datagram.frame) {
+            ("VOTE_REQUEST, counting", _) => {
+                assert_eq!(datagram.header.flags.get(), FLAG_FORCED | FLAG_COUNTING_INCOMPLETE, "{name}")
+            }
+            ("VOTE, fenced", Frame::Vote(vote)) => assert_eq!(vote.ballot(), Ballot::GrantedEmptyFenced, "{name}"),
+            ("VOTE", Frame::Vote(vote)) => assert_eq!(vote.ballot(), Ballot::Granted, "{name}"),
+            _ => {}
+        }
     }
 }

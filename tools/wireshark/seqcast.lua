@@ -33,6 +33,8 @@ local f = {
   resent = ProtoField.bool("seqcast.flags.resent", "RESENT (bit 0): its first request went before to another member"),
   oldest = ProtoField.bool("seqcast.flags.oldest", "OLDEST (bit 1): every request below its first was told committed"),
   forced = ProtoField.bool("seqcast.flags.forced", "FORCED (bit 0): asked by an operator"),
+  counting = ProtoField.bool("seqcast.flags.counting_incomplete",
+    "COUNTING_INCOMPLETE (bit 1): the candidate counts fenced votes of members back without all of their log"),
   count_incomplete = ProtoField.bool("seqcast.flags.count_incomplete",
     "COUNT_INCOMPLETE (bit 0): count votes of members back without all of their log"),
   durability = ProtoField.uint16("seqcast.flags.durability", "Durability promised (bits 0-1)", base.DEC,
@@ -64,7 +66,9 @@ local f = {
   retry_ns = ProtoField.uint64("seqcast.retry_ns", "Retry after (ns)"),
   log_epoch = ProtoField.uint64("seqcast.log_epoch", "Log epoch"),
   log_seq = ProtoField.uint64("seqcast.log_seq", "Log sequence"),
-  granted = ProtoField.uint32("seqcast.granted", "Granted"),
+  granted = ProtoField.uint32("seqcast.granted", "Granted", base.DEC, {
+    [0] = "refused", [1] = "granted", [2] = "granted, without all of its log",
+    [3] = "granted, without all of its log, fenced" }),
   candidate = ProtoField.uint16("seqcast.candidate", "Candidate"),
   node = ProtoField.uint16("seqcast.node", "Node"),
   run_seq = ProtoField.uint64("seqcast.run.seq", "Sequence"),
@@ -177,7 +181,9 @@ local function dissect_one(buf, pinfo, root)
     flags_item:add(f.resent, bit0)
     flags_item:add(f.oldest, bit32.band(flags, 2) ~= 0)
   elseif kind == 4 then flags_item:add(f.durability, bit32.band(flags, 3))
-  elseif kind == 16 then flags_item:add(f.forced, bit0)
+  elseif kind == 16 then
+    flags_item:add(f.forced, bit0)
+    flags_item:add(f.counting, bit32.band(flags, 2) ~= 0)
   elseif kind == 18 then flags_item:add(f.count_incomplete, bit0) end
   if kind == 5 or kind == 6 or kind == 9 then flags_item:add(f.served, bit0) end
   if kind == 2 or kind == 3 or kind == 6 or kind == 7 or kind == 8 or kind == 9 then
