@@ -440,11 +440,15 @@ struct Deliveries {
     /// first its follower heard, or, leading first, the first of its own
     /// epoch (`None` before either).
     live_from: Option<Seq>,
+    /// When the node started (its driver's clock, the one delivery times
+    /// are read on): an event stamped before was sequenced before it heard
+    /// anything, whatever its sequence.
+    started: Nanos,
 }
 
 impl Deliveries {
-    fn new() -> Deliveries {
-        Deliveries { histogram: report::histogram(), caught_up: 0, live_from: None }
+    fn new(started: Nanos) -> Deliveries {
+        Deliveries { histogram: report::histogram(), caught_up: 0, live_from: None, started }
     }
 
     /// Where the live stream started for a member in its present role,
@@ -461,10 +465,14 @@ impl Deliveries {
     }
 
     /// Notes a delivered event, in the histogram if its sequence is at
-    /// least `live_from` (the first its leader's live stream brought).
+    /// least `live_from` (the first its leader's live stream brought) and
+    /// it was stamped after the node started. (Helper 149: a follower
+    /// restarted while its leader's commit stood still first heard a
+    /// HEARTBEAT whose commit was 4,000 events behind what the leader had
+    /// sequenced; those events, 14 s old, went into the histogram.)
     fn record(&mut self, now: Nanos, live_from: Seq, event: &MemberEvent<'_>) {
         if let MemberEvent::Log(Event::Deliver(e)) = event {
-            match e.header.seq() < live_from {
+            match e.header.seq() < live_from || e.header.stamp_ns.get() < self.started {
                 true => self.caught_up += 1,
                 false => self.histogram.saturating_record(now.saturating_sub(e.header.stamp_ns.get()).max(1)),
             }
@@ -564,15 +572,8 @@ impl FollowerNode {
             }
         };
         let follower = Stored::new(follower, journal);
-        Ok(FollowerNode {
-            driver,
-            follower,
-            recovery,
-            delivery: Deliveries::new(),
-            timed: true,
-            digest: Digest::default(),
-            replayed: 0,
-        })
+        let delivery = Deliveries::new(driver.now());
+        Ok(FollowerNode { driver, follower, recovery, delivery, timed: true, digest: Digest::default(), replayed: 0 })
     }
 
     /// Joins the group and binds `listen` as a read-only subscriber from
@@ -593,11 +594,12 @@ impl FollowerNode {
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let config = tuning.core(config);
         let follower = Stored::new(Follower::observe(config, driver.now(), from)?, None);
+        let delivery = Deliveries::new(driver.now());
         Ok(FollowerNode {
             driver,
             follower,
             recovery: None,
-            delivery: Deliveries::new(),
+            delivery,
             timed: false,
             digest: Digest::default(),
             replayed: 0,
@@ -831,7 +833,8 @@ impl MemberNode {
         // again once the member holds its log again).
         let on_disk = recovery.as_ref().and_then(Recovery::member_claim);
         member.claimed_on_disk(on_disk);
-        Ok(MemberNode { driver, member, recovery, delivery: Deliveries::new(), digest: Digest::default() })
+        let delivery = Deliveries::new(driver.now());
+        Ok(MemberNode { driver, member, recovery, delivery, digest: Digest::default() })
     }
 
     /// The address clients, members and the operator send to.
@@ -1253,6 +1256,24 @@ mod tests {
             digest.add(&MemberEvent::Log(Event::Deliver(event)));
         }
         digest.hash
+    }
+
+    /// Helper 149: a follower restarted while its leader's commit stood
+    /// still heard a HEARTBEAT whose commit was 4,000 events behind what
+    /// the leader had sequenced, and timed those events, stamped 14 s
+    /// before it started, as live. An event stamped before the node
+    /// started is caught up, whatever its sequence.
+    #[test]
+    fn events_stamped_before_the_node_started_are_caught_up_not_timed() {
+        let mut deliveries = Deliveries::new(5_000);
+        for (seq, stamp) in [(15_001u64, 1_000u64), (15_002, 6_000)] {
+            let mut record = crate::wire::test_record(7, seq, b"x");
+            record[8..16].copy_from_slice(&stamp.to_le_bytes());
+            let (event, _) = EventRef::split(&record).unwrap();
+            deliveries.record(7_000, Seq(15_001), &MemberEvent::Log(Event::Deliver(event)));
+        }
+        assert_eq!((deliveries.caught_up, deliveries.histogram.len()), (1, 1));
+        assert_eq!(deliveries.histogram.max(), 1_000, "the one stamped after it started, 1 µs before delivery");
     }
 
     /// The simulator with retention 30: a follower killed before it said
