@@ -1512,8 +1512,14 @@ mod tests {
         assert!(member.contains("121..=149 were dropped with the damage below"), "{member}");
         let follower = recovery_text(Some(&r), "following", false).unwrap();
         assert!(follower.contains("121..=149 wait to be confirmed again"), "{follower}");
-        let whole = Recovery { corrupt: None, ..r };
+        let whole = Recovery { corrupt: None, claim: Some((Epoch(4), true, Epoch(4))), ..r.clone() };
         assert!(recovery_text(Some(&whole), "voting", true).unwrap().contains("wait to be confirmed again"));
+        // Without a whole claim a member drops them too, keeping how far
+        // its journal reached.
+        let unsure = Recovery { corrupt: None, claim: Some((Epoch(4), false, Epoch(4))), ..r };
+        let text = recovery_text(Some(&unsure), "voting", true).unwrap();
+        assert!(text.contains("121..=149 are dropped: without a whole claim a member keeps only"), "{text}");
+        assert!(text.contains("its journal reached sequence 149 (epoch 0)"), "{text}");
         // Helper 127: segment files removed, the claim and commit files
         // kept: the member said nothing, and voted as one that never held
         // an event.
