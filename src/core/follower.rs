@@ -1638,6 +1638,9 @@ impl Follower {
     /// than it did (the driver reports nothing more durable).
     pub fn journal_failed(&mut self) {
         self.journal_failed = true;
+        // What it inferred and delivered stays known committed: it infers
+        // no more than it ACKed from now on (see `known_commit`).
+        self.inferred = self.inferred.max(self.known_commit()).max(self.window.base() - 1);
     }
 
     /// True once its journal failed (see [`journal_failed`](Self::journal_failed)).
@@ -2926,14 +2929,35 @@ mod inferred_tests {
     fn a_follower_whose_journal_failed_infers_only_what_it_acked() {
         let config = Config { journal: true, journal_syncs: false, ..Config::default() };
         assert!(config.followers_infer_commit());
-        let mut follower = Follower::new(config, NodeId(1), 0).unwrap();
+        let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
         for seq in 1..=10 {
             follower.window.insert(seq, &test_record(7, seq, b"x"));
         }
         (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, 6, 6);
-        assert_eq!(follower.commit(), Seq(10), "healthy, it ACKs what it holds once written");
+        assert_eq!(follower.commit(), Seq(6 + 4), "healthy, it ACKs what it holds once written");
+        let deliver = |follower: &mut Follower| -> Vec<u64> {
+            std::iter::from_fn(|| match follower.poll_event()? {
+                Event::Deliver(e) => Some(e.header.seq().get()),
+                _ => None,
+            })
+            .collect()
+        };
         follower.journal_failed();
         assert_eq!(follower.commit(), Seq(6));
+        assert_eq!(deliver(&mut follower), [1, 2, 3, 4, 5, 6], "up to what it ACKed, not what it holds");
+        // Helper 151: one that delivered past what it ACKed before its
+        // journal failed keeps that known committed (its invariant: nothing
+        // delivered past its commit), and delivers no more.
+        let mut follower = Follower::new(config, NodeId(1), 0).unwrap();
+        for seq in 1..=10 {
+            follower.window.insert(seq, &test_record(7, seq, b"x"));
+        }
+        (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, 8, 6);
+        follower.deliver_until = 8;
+        assert_eq!(deliver(&mut follower).len(), 8);
+        follower.journal_failed();
+        follower.deliver_until = u64::MAX;
+        assert_eq!((follower.commit(), deliver(&mut follower)), (Seq(8), vec![]));
     }
 }
 
