@@ -563,12 +563,18 @@ impl Election {
     /// in one epoch). Granted VOTEs not yet sent and its candidacy's
     /// requests are dropped, and the candidacy is lost; refusals, a
     /// rejoining member's question and "not leader" replies still go.
+    /// A grant so dropped is forgotten: asked again, it would go out
+    /// with nothing on disk behind it (helper 151).
     pub(super) fn withdraw(&mut self, now: Nanos) {
+        let before = self.owed.len();
         self.owed.retain(|owed| match owed {
             Owed::Vote { ballot, .. } => *ballot == Ballot::Refused,
             Owed::Request { epoch, .. } => *epoch == Epoch::ZERO,
             Owed::NotLeader { .. } | Owed::Promote { .. } => true,
         });
+        if self.owed.len() < before {
+            self.voted = None;
+        }
         self.lose(now, false);
         (self.stand_at, self.catch_up, self.deferred, self.forced_tries) = (None, None, None, 0);
         self.count_incomplete = false;

@@ -105,6 +105,8 @@ fn a_promise_made_in_the_turn_the_journal_failed_never_leaves() {
     voter.journal_failed(10);
     let sent = drain(&mut voter, 10);
     assert!(sent.iter().all(|(kind, _)| *kind != Kind::Vote), "no VOTE goes: {sent:?}");
+    // Helper 151: asked again by that candidate, it sent the grant then.
+    assert_eq!(answer(&mut voter, 11, 2, &request(2, 2, (1, 0), true)), Some((2, false)));
     // A candidate whose journal fails before its request leaves asks nobody.
     let mut config = config;
     config.failover = Failover::Auto;
