@@ -94,10 +94,39 @@ pub(super) struct View {
     pub(super) catching_up: bool,
     /// The commit it knows: a log that ends below it lacks committed events.
     pub(super) commit: Seq,
-    /// How far its journal reached before damage dropped part of it, while
-    /// its log claims less ([`Member::damaged_reach`](super::Member::damaged_reach)):
-    /// a shorter log gets no vote.
-    pub(super) reach: Option<Claim>,
+    /// How far its journal reached before records were dropped from it,
+    /// while its own log does not cover that
+    /// ([`Member::damaged_reach`](super::Member::damaged_reach)): a log
+    /// that does not gets no vote.
+    pub(super) reach: Option<Reach>,
+}
+
+/// How far a member's journal reached before records were dropped from it
+/// (damage, or those past its commit without a whole claim): its last
+/// record, in that record's epoch, and the epoch of the log it was (its
+/// claim file's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reach {
+    /// The last record: its epoch and sequence.
+    pub last: Claim,
+    /// The epoch of the leader whose log the journal held (its claim's).
+    pub log_epoch: Epoch,
+}
+
+impl Reach {
+    /// True if a log of `claim` holds every record the journal held: a
+    /// log of the journal's own log epoch (or a newer one) at least as
+    /// long, as a whole member's claim compares; or a log of its last
+    /// record's epoch at least as long, a prefix of the same leader's log.
+    /// Helper 151: a record's epoch alone let a log of an epoch between,
+    /// shorter, pass (a leader commits records of older epochs), and the
+    /// claim's alone refused, for good, every member holding a log a new
+    /// leader took as its own before it sequenced anything (the
+    /// simulator's seed 13005839).
+    pub fn covered_by(&self, claim: Claim) -> bool {
+        let whole = Claim { epoch: self.log_epoch.max(self.last.epoch), seq: self.last.seq };
+        claim >= whole || (claim.epoch == self.last.epoch && claim.seq >= self.last.seq)
+    }
 }
 
 /// A change of role the election asks for.
@@ -861,7 +890,7 @@ impl Election {
                 && let Some(given) = again.filter(|v| v.ballot == Ballot::GrantedEmpty)
                 && claim >= view.claim
                 && claim.seq >= view.commit
-                && view.reach.is_none_or(|reach| claim >= reach)
+                && view.reach.is_none_or(|reach| reach.covered_by(claim))
             {
                 // Asked again by a candidate that now counts such votes: it
                 // fences itself, holding nothing the candidate lacks (what it
@@ -913,7 +942,7 @@ impl Election {
             // (only a cluster that lost committed events offers one).
             let short = unknown && claim.seq < view.commit;
             // Short of what its journal held before damage dropped it.
-            let short = short || view.reach.is_some_and(|reach| claim < reach);
+            let short = short || view.reach.is_some_and(|reach| !reach.covered_by(claim));
             let granted = may_vote && claim >= view.claim && !short && self.rejoin.is_none() && may_count;
             self.stats.refused_empty += u64::from(!may_count);
             if granted && unknown {

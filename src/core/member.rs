@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::clients::Clients;
-use super::election::{Admit, Decision, Election, Owed, Request, View};
+use super::election::{Admit, Decision, Election, Owed, Reach, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{KEEPALIVE_NS, Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
 use crate::wire::{
@@ -56,7 +56,7 @@ pub struct Member {
     rejects_roles: Rejects,
     /// How far its journal reached before damage dropped part of it (see
     /// [`reached_before_damage`](Self::reached_before_damage)).
-    reach: Option<Claim>,
+    reach: Option<Reach>,
 }
 
 impl core::fmt::Debug for Member {
@@ -294,25 +294,28 @@ impl Member {
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
             commit: self.follower().map_or(Seq::ZERO, Follower::commit),
-            reach: self.damaged_reach(),
+            reach: self.reach.filter(|reach| !reach.covered_by(self.claim())),
         }
     }
 
-    /// Resumed on a journal whose damage dropped what lay past it: how far
-    /// that journal reached (its last good record's epoch and sequence;
-    /// see [`Recovery::reach`](crate::journal::Recovery::reach)). Until
-    /// its own log claims as much, it grants no vote to a shorter log, as
-    /// it would not had it kept its own (helper 145: two damaged members of
-    /// three let an operator's `--count-incomplete-votes` elect a member
-    /// 40,000 committed events behind them).
-    pub fn reached_before_damage(&mut self, reach: Claim) {
-        self.reach = Some(reach);
+    /// Resumed on a journal that lost records (damage, or those past its
+    /// commit without a whole claim): how far that journal reached, its
+    /// last record's epoch and sequence (see
+    /// [`Recovery::member_reach`](crate::journal::Recovery::member_reach)),
+    /// and `log_epoch`, the epoch its claim file names (the leader whose
+    /// log it was). Until its own log covers that ([`Reach::covered_by`]),
+    /// it grants no vote to a log that does not, as it would not had it kept
+    /// its own (helper 145: two damaged members of three let an operator's
+    /// `--count-incomplete-votes` elect a member 40,000 committed events
+    /// behind them).
+    pub fn reached_before_damage(&mut self, reach: Claim, log_epoch: Epoch) {
+        self.reach = Some(Reach { last: reach, log_epoch });
     }
 
-    /// What [`reached_before_damage`](Self::reached_before_damage) said,
-    /// while its own log claims less.
+    /// What [`reached_before_damage`](Self::reached_before_damage) said
+    /// (its last record), while its own log does not cover it.
     pub fn damaged_reach(&self) -> Option<Claim> {
-        self.reach.filter(|&reach| self.claim() < reach)
+        self.reach.filter(|reach| !reach.covered_by(self.claim())).map(|reach| reach.last)
     }
 
     /// Asks this member to stand for election now (`seqcast promote`); its

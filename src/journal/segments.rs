@@ -420,9 +420,13 @@ impl Recovery {
     /// --count-incomplete-votes`), a log short of them could win otherwise
     /// (the simulator's seed 10018929 of `--failover --journal --damages 2
     /// --promotions 2 --count-incomplete`).
+    ///
+    /// Its last record also where it is the commit (helper 151: back
+    /// without a whole claim, its claim names epoch 0, and it granted a log
+    /// of an older epoch than its records', lacking them).
     pub fn member_reach(&self) -> Option<Claim> {
         let whole = self.member_claim().is_some_and(|(_, whole, _)| whole);
-        let last = self.range.filter(|&(_, last)| !whole && last > self.commit);
+        let last = self.range.filter(|_| !whole);
         self.reach.max(last.map(|(_, last)| Claim { epoch: self.last_epoch, seq: last }))
     }
 }

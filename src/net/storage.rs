@@ -537,7 +537,8 @@ pub(super) fn resume_member(
         .map_err(NetError::Journal)?;
     let mut member = resume.finish();
     if let Some(reach) = reach {
-        member.reached_before_damage(reach);
+        let log_epoch = recovery.claim.map_or(Epoch::ZERO, |(epoch, ..)| epoch);
+        member.reached_before_damage(reach, log_epoch);
     }
     Ok(member)
 }
@@ -963,6 +964,17 @@ mod tests {
         drop(journal);
         let (_, recovery) = Journal::open(options).unwrap();
         assert_eq!(recovery.member_reach(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Helper 151: its records ending at its commit, it still holds them
+        // (its claim names epoch 0 when it comes back), and a log of an
+        // older epoch than theirs must not pass for one holding them.
+        let (dir, config, options, mut journal) = member_journal("at-commit", Epoch(4), 10, |seq| seq);
+        journal.write_claim(Epoch(4), false, Epoch(4)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options).unwrap();
+        assert_eq!((recovery.commit, recovery.member_reach()), (Seq(10), Some(reached)));
+        let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
+        assert_eq!(member.damaged_reach(), Some(reached));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -459,17 +459,18 @@ impl Sim<'_> {
             }
             let mut member = resume.finish();
             // Without a whole claim it keeps only what its records say was
-            // committed: how far they reached stays (`Recovery::member_reach`).
+            // committed: how far they reached stays (`Recovery::member_reach`),
+            // with the epoch of the log its claim names.
             let disk = &self.nodes[i].disk;
             let last = disk.iter().next_back().map(|(&seq, r)| Claim { epoch: r.1, seq: Seq(seq) });
             if !claim.is_some_and(|c| c.whole)
                 && !self.config.forgets_reach
-                && let Some(last) = last.filter(|last| last.seq > commit)
+                && let Some(last) = last
             {
                 self.nodes[i].reach = self.nodes[i].reach.max(Some(last));
             }
             if let Some(reach) = self.nodes[i].reach {
-                member.reached_before_damage(reach);
+                member.reached_before_damage(reach, claim.map_or(Epoch::ZERO, |c| c.epoch));
             }
             match member.may_vote() {
                 true => self.paths.resumed_whole += 1,

@@ -530,7 +530,7 @@ fn a_member_whose_journal_reached_further_before_damage_refuses_a_shorter_log() 
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
     let fenced = || {
         let mut one = resumed(whole, 10, 10);
-        one.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(40) });
+        one.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(40) }, Epoch(3));
         one.handle_datagram(MS, addr(0), &fence_reply(0, 4));
         one.handle_datagram(MS, addr(2), &fence_reply(2, 4));
         drain(&mut one, MS);
@@ -543,6 +543,40 @@ fn a_member_whose_journal_reached_further_before_damage_refuses_a_shorter_log() 
     assert_eq!(answer(&mut one, 2 * MS, 2, &request(2, 5, (3, 40), true)), Some((5, true)), "as long");
     let mut one = fenced();
     assert_eq!(answer(&mut one, 2 * MS, 2, &request(2, 5, (4, 12), true)), Some((5, true)), "a newer epoch's");
+}
+
+/// Helper 151's two schedules, and the simulator's seed 13005839: what a
+/// journal that lost records covers. Its last record's epoch alone let a
+/// log of an epoch between pass, shorter (X: records of epoch 1 to 100,
+/// committed in epoch 3, granted C's (2, 120), whose 61..120 were another
+/// log's); its claim's epoch alone refused every holder of the log a new
+/// leader took before it sequenced anything.
+#[test]
+fn a_journal_that_lost_records_covers_only_logs_that_hold_them() {
+    let claim = |epoch, seq| Claim { epoch: Epoch(epoch), seq: Seq(seq) };
+    let reach = |last: Claim, log_epoch| crate::core::Reach { last, log_epoch: Epoch(log_epoch) };
+    // X: its last good record (1, 100), in the log of epoch 3.
+    let x = reach(claim(1, 100), 3);
+    assert!(!x.covered_by(claim(2, 120)), "a log of epoch 2 may lack what epoch 3 committed");
+    assert!(x.covered_by(claim(1, 100)), "epoch 1's leader's log holds its records");
+    assert!(!x.covered_by(claim(1, 99)));
+    assert!(x.covered_by(claim(3, 100)) && x.covered_by(claim(4, 100)) && !x.covered_by(claim(3, 99)));
+    // V: records of epoch 2 to 100 (its commit), claiming epoch 0 after
+    // its restart: a log of epoch 1, however long, lacks them.
+    let v = reach(claim(2, 100), 2);
+    assert!(!v.covered_by(claim(1, 200)) && v.covered_by(claim(2, 100)));
+    // Seed 13005839: elected in epoch 3 from a log of epoch 1, it lost
+    // 49..=50 with the power; the members holding (1, 50) hold its log.
+    assert!(reach(claim(1, 48), 3).covered_by(claim(1, 50)));
+    // And the member refuses V's schedule's candidate, with a claim that
+    // names epoch 0 after its restart.
+    let none = Some(JournalClaim { epoch: Epoch(2), whole: false, promised: Epoch(2) });
+    let mut one = resumed(none, 10, 10);
+    one.reached_before_damage(claim(2, 10), Epoch(2));
+    one.handle_datagram(MS, addr(0), &fence_reply(0, 3));
+    one.handle_datagram(MS, addr(2), &fence_reply(2, 3));
+    drain(&mut one, MS);
+    assert_eq!(answer(&mut one, 2 * MS, 2, &request(2, 5, (1, 20), true)), Some((5, false)));
 }
 
 /// A new cluster's member that hears the leader of the epoch it was started
