@@ -1639,8 +1639,12 @@ impl Follower {
     pub fn journal_failed(&mut self) {
         self.journal_failed = true;
         // What it inferred and delivered stays known committed: it infers
-        // no more than it ACKed from now on (see `known_commit`).
-        self.inferred = self.inferred.max(self.known_commit()).max(self.window.base() - 1);
+        // no more than it ACKed from now on (see `known_commit`). (Not
+        // what it delivered on receipt: helper 152.)
+        self.inferred = self.inferred.max(self.known_commit());
+        if self.config.deliver == Deliver::OnCommit {
+            self.inferred = self.inferred.max(self.window.base() - 1);
+        }
     }
 
     /// True once its journal failed (see [`journal_failed`](Self::journal_failed)).
@@ -2948,7 +2952,7 @@ mod inferred_tests {
         // Helper 151: one that delivered past what it ACKed before its
         // journal failed keeps that known committed (its invariant: nothing
         // delivered past its commit), and delivers no more.
-        let mut follower = Follower::new(config, NodeId(1), 0).unwrap();
+        let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
         for seq in 1..=10 {
             follower.window.insert(seq, &test_record(7, seq, b"x"));
         }
@@ -2958,6 +2962,16 @@ mod inferred_tests {
         follower.journal_failed();
         follower.deliver_until = u64::MAX;
         assert_eq!((follower.commit(), deliver(&mut follower)), (Seq(8), vec![]));
+        // Delivering on receipt, what it delivered is no commit (helper 152).
+        let on_receive = Config { deliver: Deliver::OnReceive, ..config };
+        let mut follower = Follower::new(on_receive, NodeId(1), 0).unwrap();
+        for seq in 1..=10 {
+            follower.window.insert(seq, &test_record(7, seq, b"x"));
+        }
+        (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, 6, 6);
+        assert_eq!(deliver(&mut follower).len(), 10);
+        follower.journal_failed();
+        assert_eq!(follower.commit(), Seq(6));
     }
 }
 
