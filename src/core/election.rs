@@ -104,28 +104,45 @@ pub(super) struct View {
 /// How far a member's journal reached before records were dropped from it
 /// (damage, or those past its commit without a whole claim): its last
 /// record, in that record's epoch, and the epoch of the log it was (its
-/// claim file's).
+/// claim file's; `None` without one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reach {
     /// The last record: its epoch and sequence.
     pub last: Claim,
-    /// The epoch of the leader whose log the journal held (its claim's).
-    pub log_epoch: Epoch,
+    /// The epoch of the leader whose log the journal held (its claim's),
+    /// if it is known.
+    pub log_epoch: Option<Epoch>,
 }
 
 impl Reach {
-    /// True if a log of `claim` holds every record the journal held: a
-    /// log of the journal's own log epoch (or a newer one) at least as
-    /// long, as a whole member's claim compares; or a log of its last
-    /// record's epoch at least as long, a prefix of the same leader's log.
+    /// True while a member whose own log claims `own` holds less than its
+    /// journal did: fewer records, or records of an older log.
+    pub fn active(&self, own: Claim) -> bool {
+        own.seq < self.last.seq || own < self.last
+    }
+
+    /// True if a log of `claim` holds every record the journal held, for
+    /// a member whose own log now claims `own`: a log at least as long of
+    /// the newest epoch among its log's (its claim's), its last record's
+    /// and the one it follows now (its log is a prefix of that leader's,
+    /// which holds what it committed), as a whole member's claim compares;
+    /// or a log of its last record's epoch at least as long, a prefix of
+    /// the same leader's log.
+    ///
     /// Helper 151: a record's epoch alone let a log of an epoch between,
     /// shorter, pass (a leader commits records of older epochs), and the
     /// claim's alone refused, for good, every member holding a log a new
     /// leader took as its own before it sequenced anything (the
-    /// simulator's seed 13005839).
-    pub fn covered_by(&self, claim: Claim) -> bool {
-        let whole = Claim { epoch: self.log_epoch.max(self.last.epoch), seq: self.last.seq };
-        claim >= whole || (claim.epoch == self.last.epoch && claim.seq >= self.last.seq)
+    /// simulator's seed 13005839). Helper 152: without the claim's epoch
+    /// (its file moved aside) the first holds only once it follows a
+    /// leader at least as new as its records; and a member that follows a
+    /// newer leader with fewer records than it held must not take a
+    /// shorter prefix of that leader's log for one holding them.
+    pub fn covered_by(&self, claim: Claim, own: Claim) -> bool {
+        let same_log = claim.epoch == self.last.epoch && claim.seq >= self.last.seq;
+        let known = self.log_epoch.is_some() || own.epoch >= self.last.epoch;
+        let epoch = self.log_epoch.unwrap_or(Epoch::ZERO).max(self.last.epoch).max(own.epoch);
+        same_log || (known && claim >= Claim { epoch, seq: self.last.seq })
     }
 }
 
@@ -890,7 +907,7 @@ impl Election {
                 && let Some(given) = again.filter(|v| v.ballot == Ballot::GrantedEmpty)
                 && claim >= view.claim
                 && claim.seq >= view.commit
-                && view.reach.is_none_or(|reach| reach.covered_by(claim))
+                && view.reach.is_none_or(|reach| reach.covered_by(claim, view.claim))
             {
                 // Asked again by a candidate that now counts such votes: it
                 // fences itself, holding nothing the candidate lacks (what it
@@ -942,7 +959,15 @@ impl Election {
             // (only a cluster that lost committed events offers one).
             let short = unknown && claim.seq < view.commit;
             // Short of what its journal held before damage dropped it.
-            let short = short || view.reach.is_some_and(|reach| !reach.covered_by(claim));
+            // Short of what its journal held before records were dropped,
+            // where the vote counts without holders: a holder's, or one to a
+            // candidate that counts such votes (one that does not counts
+            // them only beside holders, one of which holds every commit: a
+            // member back without its claim file, its log's epoch unknown,
+            // must not refuse a newer log there; the simulator's seed 44 of
+            // `--failover --journal --claim-losses 2`).
+            let counts_alone = counting || !unknown;
+            let short = short || (counts_alone && view.reach.is_some_and(|reach| !reach.covered_by(claim, view.claim)));
             let granted = may_vote && claim >= view.claim && !short && self.rejoin.is_none() && may_count;
             self.stats.refused_empty += u64::from(!may_count);
             if granted && unknown {

@@ -294,7 +294,7 @@ impl Member {
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
             commit: self.follower().map_or(Seq::ZERO, Follower::commit),
-            reach: self.reach.filter(|reach| !reach.covered_by(self.claim())),
+            reach: self.reach.filter(|reach| reach.active(self.claim())),
         }
     }
 
@@ -303,19 +303,25 @@ impl Member {
     /// last record's epoch and sequence (see
     /// [`Recovery::member_reach`](crate::journal::Recovery::member_reach)),
     /// and `log_epoch`, the epoch its claim file names (the leader whose
-    /// log it was). Until its own log covers that ([`Reach::covered_by`]),
+    /// log it was), `None` without a claim file. Until its own log covers that ([`Reach::covered_by`]),
     /// it grants no vote to a log that does not, as it would not had it kept
     /// its own (helper 145: two damaged members of three let an operator's
     /// `--count-incomplete-votes` elect a member 40,000 committed events
     /// behind them).
-    pub fn reached_before_damage(&mut self, reach: Claim, log_epoch: Epoch) {
+    pub fn reached_before_damage(&mut self, reach: Claim, log_epoch: Option<Epoch>) {
         self.reach = Some(Reach { last: reach, log_epoch });
     }
 
     /// What [`reached_before_damage`](Self::reached_before_damage) said
-    /// (its last record), while its own log does not cover it.
+    /// (its last record), while its own log holds less ([`Reach::active`]):
+    /// once it holds as many records of a log at least as new, the log of
+    /// a leader it follows, it holds what it once did. A candidate's log
+    /// must cover it ([`Reach::covered_by`]). (The simulator's seed 44 of
+    /// `--failover --journal --claim-losses 2`: back without its claim
+    /// file, a member that caught up with a leader of a newer epoch than
+    /// its records' kept refusing every candidate.)
     pub fn damaged_reach(&self) -> Option<Claim> {
-        self.reach.filter(|reach| !reach.covered_by(self.claim())).map(|reach| reach.last)
+        self.reach.filter(|reach| reach.active(self.claim())).map(|reach| reach.last)
     }
 
     /// Asks this member to stand for election now (`seqcast promote`); its

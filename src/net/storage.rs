@@ -537,7 +537,7 @@ pub(super) fn resume_member(
         .map_err(NetError::Journal)?;
     let mut member = resume.finish();
     if let Some(reach) = reach {
-        let log_epoch = recovery.claim.map_or(Epoch::ZERO, |(epoch, ..)| epoch);
+        let log_epoch = recovery.claim.map(|(epoch, ..)| epoch);
         member.reached_before_damage(reach, log_epoch);
     }
     Ok(member)

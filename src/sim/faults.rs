@@ -470,7 +470,7 @@ impl Sim<'_> {
                 self.nodes[i].reach = self.nodes[i].reach.max(Some(last));
             }
             if let Some(reach) = self.nodes[i].reach {
-                member.reached_before_damage(reach, claim.map_or(Epoch::ZERO, |c| c.epoch));
+                member.reached_before_damage(reach, claim.map(|c| c.epoch));
             }
             match member.may_vote() {
                 true => self.paths.resumed_whole += 1,
