@@ -303,11 +303,12 @@ impl Member {
     /// last record's epoch and sequence (see
     /// [`Recovery::member_reach`](crate::journal::Recovery::member_reach)),
     /// and `log_epoch`, the epoch its claim file names (the leader whose
-    /// log it was), `None` without a claim file. Until its own log covers that ([`Reach::covered_by`]),
-    /// it grants no vote to a log that does not, as it would not had it kept
-    /// its own (helper 145: two damaged members of three let an operator's
-    /// `--count-incomplete-votes` elect a member 40,000 committed events
-    /// behind them).
+    /// log it was), `None` without a claim file. Until its own log holds as
+    /// much ([`Reach::active`]), it grants no vote that counts without
+    /// holders to a log that does not cover it ([`Reach::covered_by`]), as
+    /// it would not had it kept its own (helper 145: two damaged members of
+    /// three let an operator's `--count-incomplete-votes` elect a member
+    /// 40,000 committed events behind them).
     pub fn reached_before_damage(&mut self, reach: Claim, log_epoch: Option<Epoch>) {
         self.reach = Some(Reach { last: reach, log_epoch });
     }
