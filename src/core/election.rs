@@ -118,7 +118,7 @@ impl Reach {
     /// True while a member whose own log claims `own` holds less than its
     /// journal did: fewer records, or records of an older log.
     pub fn active(&self, own: Claim) -> bool {
-        own.seq < self.last.seq || own < self.last
+        own.seq < self.last.seq || own.epoch < self.last.epoch
     }
 
     /// True if a log of `claim` holds every record the journal held, for
@@ -958,7 +958,6 @@ impl Election {
             // committed: a log short of that cannot be the one to elect
             // (only a cluster that lost committed events offers one).
             let short = unknown && claim.seq < view.commit;
-            // Short of what its journal held before damage dropped it.
             // Short of what its journal held before records were dropped,
             // where the vote counts without holders: a holder's, or one to a
             // candidate that counts such votes (one that does not counts

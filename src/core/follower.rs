@@ -2923,6 +2923,25 @@ mod inferred_tests {
     use super::*;
     use crate::wire::test_record;
 
+    /// A follower of `config` holding 1..=10, written, `durable` of them
+    /// durable and `acked` ACKed.
+    fn holding_ten(config: &Config, durable: u64, acked: u64) -> Follower {
+        let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+        for seq in 1..=10 {
+            follower.window.insert(seq, &test_record(7, seq, b"x"));
+        }
+        (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, durable, acked);
+        follower
+    }
+
+    fn deliver(follower: &mut Follower) -> Vec<u64> {
+        std::iter::from_fn(|| match follower.poll_event()? {
+            Event::Deliver(e) => Some(e.header.seq().get()),
+            _ => None,
+        })
+        .collect()
+    }
+
     /// Helper 149: followers of a sequencer whose quorum a follower's ACK
     /// completes (2, no failover, `--sync none`) infer what they hold
     /// committed. Their journals failed (a file-size limit), they ACKed
@@ -2933,30 +2952,15 @@ mod inferred_tests {
     fn a_follower_whose_journal_failed_infers_only_what_it_acked() {
         let config = Config { journal: true, journal_syncs: false, ..Config::default() };
         assert!(config.followers_infer_commit());
-        let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
-        for seq in 1..=10 {
-            follower.window.insert(seq, &test_record(7, seq, b"x"));
-        }
-        (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, 6, 6);
-        assert_eq!(follower.commit(), Seq(6 + 4), "healthy, it ACKs what it holds once written");
-        let deliver = |follower: &mut Follower| -> Vec<u64> {
-            std::iter::from_fn(|| match follower.poll_event()? {
-                Event::Deliver(e) => Some(e.header.seq().get()),
-                _ => None,
-            })
-            .collect()
-        };
+        let mut follower = holding_ten(&config, 6, 6);
+        assert_eq!(follower.commit(), Seq(10), "healthy, it infers what it holds");
         follower.journal_failed();
         assert_eq!(follower.commit(), Seq(6));
         assert_eq!(deliver(&mut follower), [1, 2, 3, 4, 5, 6], "up to what it ACKed, not what it holds");
         // Helper 151: one that delivered past what it ACKed before its
         // journal failed keeps that known committed (its invariant: nothing
         // delivered past its commit), and delivers no more.
-        let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
-        for seq in 1..=10 {
-            follower.window.insert(seq, &test_record(7, seq, b"x"));
-        }
-        (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, 8, 6);
+        let mut follower = holding_ten(&config, 8, 6);
         follower.deliver_until = 8;
         assert_eq!(deliver(&mut follower).len(), 8);
         follower.journal_failed();
@@ -2964,11 +2968,7 @@ mod inferred_tests {
         assert_eq!((follower.commit(), deliver(&mut follower)), (Seq(8), vec![]));
         // Delivering on receipt, what it delivered is no commit (helper 152).
         let on_receive = Config { deliver: Deliver::OnReceive, ..config };
-        let mut follower = Follower::new(on_receive, NodeId(1), 0).unwrap();
-        for seq in 1..=10 {
-            follower.window.insert(seq, &test_record(7, seq, b"x"));
-        }
-        (follower.appended, follower.last_record, follower.durable, follower.ack_sent) = (10, 10, 6, 6);
+        let mut follower = holding_ten(&on_receive, 6, 6);
         assert_eq!(deliver(&mut follower).len(), 10);
         follower.journal_failed();
         assert_eq!(follower.commit(), Seq(6));

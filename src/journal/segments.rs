@@ -410,8 +410,8 @@ impl Recovery {
         self.claim.map(|(epoch, whole, promised)| (epoch, whole && !self.damaged(), promised))
     }
 
-    /// How far a member resumed on this journal held, which it grants no
-    /// vote below until its log claims as much again: [`reach`](Self::reach),
+    /// How far a member resumed on this journal held, which a log must
+    /// cover for its vote ([`Reach`](crate::core::Reach)): [`reach`](Self::reach),
     /// or, without a whole claim ([`member_claim`](Self::member_claim)),
     /// its last record. Such a member keeps only what its records say was
     /// committed, though it may have ACKed records past that which a

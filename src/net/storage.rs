@@ -82,9 +82,9 @@ pub(super) trait Durable {
     fn unrecoverable_frame(&mut self, _buf: &mut [u8], _first: Seq, _end: Seq) -> usize {
         0
     }
-    /// How far its journal reached before damage, while its log claims
-    /// less (a member's: [`Member::damaged_reach`]); its `reach` file goes
-    /// once this is `None`.
+    /// How far its journal reached before records were dropped from it,
+    /// while its log holds less (a member's: [`Member::damaged_reach`]);
+    /// its `reach` file goes once this is `None`.
     fn damaged_reach(&self) -> Option<Claim> {
         None
     }
@@ -516,7 +516,7 @@ pub(super) fn resume_member(
         journal.write_claim(c.epoch, false, c.promised).map_err(NetError::Journal)?;
     }
     let reach = recovery.member_reach();
-    if reach != recovery.reach || (recovery.damaged() && reach.is_some()) {
+    if reach != recovery.reach || recovery.damaged() {
         // How far it reached, kept before what lies past the commit goes
         // (here after damage; in its first turn without a whole claim): a
         // restart must still know it (see `Recovery::member_reach`).
