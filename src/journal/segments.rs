@@ -731,15 +731,15 @@ impl Journal {
             // the newest epoch the member promised (where it kept a claim).
             let newest = claim.map_or(Epoch::MAX, |((_, _, promised), _)| promised);
             let epochs = (recovery.last_epoch, newest);
-            let within = |c: &Claim| c.epoch >= epochs.0 && c.epoch <= epochs.1;
             let record_max = journal.options.record_max;
             if let Some((path, seq)) = &recovery.corrupt
                 && let Some(damaged) = journal.segments.last().filter(|s| &s.path == path)
+                && let Ok(file) = File::open(path)
             {
-                reach = reach.max(last_record_from(path, (damaged.len, seq.next()), epochs, record_max));
+                reach = reach.max(reach_past(&file, (damaged.len, *seq), epochs, record_max));
             }
             for path in &journal.untrusted {
-                reach = reach.max(last_record(path, record_max).filter(within));
+                reach = reach.max(segment_reach(path, epochs, record_max));
             }
             recovery.reach = reach.or(bound);
         }
@@ -1810,55 +1810,84 @@ fn record_within(
     Ok(None)
 }
 
-/// The epoch and sequence of the last of the good records that follow a
-/// damaged one in its own segment (helper 146: only later segments were
-/// read, so a journal damaged in its newest segment, as most are, reached
-/// no further than the damage): the record of `next` exactly, found at
-/// an 8-byte step past `from` (where the damaged one starts) as
-/// [`record_within`] finds one, then those after it one by one, as a scan
-/// reads them. Never a record inside one's payload (a client's bytes, which
-/// may look like records: helper 148), nor one of an epoch outside
-/// `epochs` (the last kept record's, and the newest the member promised).
-fn last_record_from(path: &Path, (from, next): (u64, Seq), epochs: (Epoch, Epoch), record_max: usize) -> Option<Claim> {
-    let file = File::open(path).ok()?;
+/// How far the records of the segment `file` reach from `from`, where the
+/// record of `seq` starts (a damaged one, or a damaged segment's first):
+/// the highest epoch and the highest sequence of its good records from
+/// there on. Records are read one after another as a scan reads them;
+/// where they stop (damage, which may span several records or lie in more
+/// than one place: helper 146 found a reach that stopped at the first),
+/// the next is looked for at 8-byte steps as [`record_within`] finds one.
+/// Never one of an epoch outside `epochs` (the last kept record's, and
+/// the newest the member promised), nor one of a sequence no record at its
+/// place can have (one inside an event's payload, a client's bytes that
+/// may look like records: helper 148): each record before it takes at
+/// least a record of an empty event. A record of a client's making that
+/// passes both raises the reach (the member then grants less), never
+/// lowers it: the highest epoch and sequence are taken apart.
+fn reach_past(file: &File, (from, seq): (u64, Seq), epochs: (Epoch, Epoch), record_max: usize) -> Option<Claim> {
+    const LEAST: u64 = journal_len(size_of::<EventHeader>()) as u64;
     let file_len = file.metadata().ok()?.len();
-    let mut offset = record_within(&file, (from + 8, file_len), record_max, next, false).ok()??;
+    let dirty = last_nonzero(file, from, file_len).ok()?;
+    let highest = |at: u64| Seq(seq.get().saturating_add((at - from) / LEAST));
     let ahead = lookahead(record_max);
     let mut buf = vec![0; READ_CHUNK.max(4 * ahead)];
-    let (mut next, mut last) = (next, None);
+    let (mut at, mut next, mut reach) = (from, seq, None::<Claim>);
     loop {
-        let n = (buf.len() as u64).min(file_len.saturating_sub(offset)) as usize;
-        file.read_exact_at(&mut buf[..n], offset).ok()?;
-        let mut scan = Scan::from(&buf[..n], 0, next, record_max);
-        for entry in scan.by_ref() {
-            if entry.epoch < epochs.0 || entry.epoch > epochs.1 {
-                return last;
+        // The records that follow one another from `at`.
+        let mut offset = at;
+        let good = loop {
+            let n = (buf.len() as u64).min(file_len.saturating_sub(offset)) as usize;
+            file.read_exact_at(&mut buf[..n], offset).ok()?;
+            let mut scan = Scan::from(&buf[..n], 0, next, record_max);
+            let mut stopped = None;
+            for entry in scan.by_ref() {
+                if entry.epoch < epochs.0 || entry.epoch > epochs.1 {
+                    stopped = Some(offset + entry.offset as u64);
+                    break;
+                }
+                let (epoch, seq) = reach.map_or((entry.epoch, entry.seq()), |r| (r.epoch, r.seq));
+                reach = Some(Claim { epoch: epoch.max(entry.epoch), seq: seq.max(entry.seq()) });
             }
-            last = Some(Claim { epoch: entry.epoch, seq: entry.seq() });
-        }
-        let good = scan.good_len();
-        next = scan.next_seq();
-        // As scan_segment: on past a record the chunk's end cut.
-        if good == 0 || offset + (n as u64) >= file_len || n - good >= ahead {
-            return last;
-        }
-        offset += good as u64;
+            if let Some(stopped) = stopped {
+                break stopped;
+            }
+            let good = scan.good_len();
+            next = scan.next_seq();
+            // As scan_segment: on past a record the chunk's end cut.
+            if good == 0 || offset + (n as u64) >= file_len || n - good >= ahead {
+                break offset + good as u64;
+            }
+            offset += good as u64;
+        };
+        // Past where they stop, the next good record of a later sequence
+        // than the first looked for, and one its place allows.
+        let mut look = good.max(at) + 8;
+        let found = loop {
+            match record_within(file, (look, dirty), record_max, seq.next(), false).ok()? {
+                None => break None,
+                Some(found) => {
+                    let mut head = [0; size_of::<RecordHeader>() + size_of::<EventHeader>()];
+                    file.read_exact_at(&mut head, found).ok()?;
+                    let event = EventHeader::ref_from_prefix(&head[size_of::<RecordHeader>()..]).ok()?.0;
+                    if event.seq() <= highest(found) {
+                        break Some((found, event.seq()));
+                    }
+                    look = found + 8;
+                }
+            }
+        };
+        let Some(found) = found else { return reach };
+        (at, next) = found;
     }
 }
 
-/// The epoch and sequence of the last good record of the segment file at
-/// `path`, if its header and a record can be read.
-fn last_record(path: &Path, record_max: usize) -> Option<Claim> {
+/// How far the records of the segment file at `path` reach (see
+/// [`reach_past`]), if its header can be read.
+fn segment_reach(path: &Path, epochs: (Epoch, Epoch), record_max: usize) -> Option<Claim> {
     let file = File::open(path).ok()?;
     let head = read_head(&file, file.metadata().ok()?.len()).ok()?;
-    let header = *SegmentHeader::parse(&head).ok()?;
-    let mut last = None;
-    scan_segment(&file, &header, record_max, true, |entry| {
-        last = Some(Claim { epoch: entry.epoch, seq: entry.seq() });
-        true
-    })
-    .ok()?;
-    last
+    let first = SegmentHeader::parse(&head).ok()?.first_seq();
+    reach_past(&file, (size_of::<SegmentHeader>() as u64, first), epochs, record_max)
 }
 
 /// A segment file's first bytes: as many as its header takes, fewer if the
@@ -3298,6 +3327,51 @@ mod tests {
         fs::write(&only, &bytes).unwrap();
         let (_, recovery) = Journal::open(wide).unwrap();
         assert_eq!(recovery.reach, Some(Claim { epoch: Epoch(3), seq: Seq(20) }), "{recovery:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A sector lost in the middle of a segment takes several records with
+    /// it, and damage may lie in more than one place: the reach was looked
+    /// for only in the records that follow the first damaged one, one
+    /// after another, so it fell to the damaged sequence. It is the last
+    /// good record past all of it, and a record inside a damaged event's
+    /// payload, of a sequence no record at its place can have, is not taken.
+    #[test]
+    fn the_reach_is_found_past_damage_that_spans_several_records() {
+        let dir = temp_dir("reach-span");
+        let wide = JournalOptions { segment_bytes: 1 << 20, record_max: record_len(256), ..options(&dir) };
+        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
+        write(&mut journal, 1..=10);
+        let mut inner = Vec::new();
+        encode_unsealed(&mut inner, Epoch(3), Seq(10), &event(1_000_000));
+        seal_records(&mut inner);
+        journal.append(Epoch(3), Seq(10), &crate::wire::test_record(1, 11, &inner)).unwrap();
+        write(&mut journal, 12..=200);
+        drop(journal);
+        let only = dir.join(segment_name(Seq(1)));
+        let pristine = fs::read(&only).unwrap();
+        let offset = |seq| Scan::new(&pristine, Seq(1), record_len(256)).find(|e| e.seq() == Seq(seq)).unwrap().offset;
+        let reach = Some(Claim { epoch: Epoch(3), seq: Seq(200) });
+        let damages: [&[(usize, usize)]; 3] = [
+            // Records 50 to 53 zeroed, as a sector never written reads.
+            &[(offset(50), offset(54))],
+            // Two records flipped, far apart.
+            &[(offset(60) + 40, offset(60) + 41), (offset(120) + 40, offset(120) + 41)],
+            // The head of the record whose payload holds another's.
+            &[(offset(11), offset(11) + 8)],
+        ];
+        for spans in damages {
+            let mut bytes = pristine.clone();
+            for &(from, to) in spans {
+                match to - from {
+                    1 => bytes[from] ^= 0x40,
+                    _ => bytes[from..to].fill(0),
+                }
+            }
+            fs::write(&only, &bytes).unwrap();
+            let (_, recovery) = Journal::open(wide.clone()).unwrap();
+            assert!(recovery.corrupt.is_some() && recovery.reach == reach, "{spans:?}: {recovery:?}");
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 
