@@ -6,6 +6,8 @@ mod common;
 use std::net::{Ipv4Addr, UdpSocket};
 
 use common::{LOADGEN, Proc, SEQCAST, private_cluster, run, strings};
+use seqcast::journal::format::SEGMENT_VERSION;
+use seqcast::wire;
 
 #[test]
 fn the_demo_reports_counts_that_add_up_in_microseconds() {
@@ -88,6 +90,11 @@ fn every_help_explains_itself() {
     let (code, help) = run(LOADGEN, &strings(&["--help"]));
     assert_eq!(code, 0);
     assert!(help.contains("--rate") && help.contains("intended send time"), "{help}");
+    // What an upgrade needs to know: whether the new build speaks the
+    // cluster's wire version (a rolling restart) or not (stop them all).
+    let (code, version) = run(SEQCAST, &strings(&["--version"]));
+    let wire = format!("(wire version {}, journal segment format {}", wire::VERSION, SEGMENT_VERSION);
+    assert!(code == 0 && version.contains(&wire), "{version}");
 }
 
 fn refused(program: &str, args: &[&str], reason: &str) {

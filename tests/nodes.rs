@@ -1085,6 +1085,20 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     let any = format!("the latest dropped for this or another reason from {sender}");
     let named = line.contains(&any) || line.contains(&format!("latest from {sender}"));
     assert!(named, "names where they come from: {line}");
+    // A frame of another wire version (a node of a newer build, in a
+    // rolling upgrade that cannot roll): the warning names its version.
+    let mut buf = [0u8; 256];
+    let ours = Header::new(Kind::Heartbeat, 0, cluster.cluster_id, Epoch(1));
+    let body =
+        Heartbeat { seq_next: 1.into(), commit: 0.into(), sent_ns: 1.into(), rtt_ns: 1.into(), epoch_start: 0.into() };
+    let len = wire::emit(&mut buf, &ours, Kind::Heartbeat, &body).unwrap();
+    buf[2] = wire::VERSION + 1;
+    wire::seal(&mut buf[..len]);
+    socket.send_to(&buf[..len], &follower_addr).unwrap();
+    let named = |l: &str| l.contains("follower 1: dropping datagrams: bad_version").then(|| l.to_string());
+    let line = cluster.followers[0].wait_for(Duration::from_secs(10), named);
+    let version = format!("of wire version {} where this build speaks {}", wire::VERSION + 1, wire::VERSION);
+    assert!(line.contains(&version), "names the version: {line}");
     // A second follower given id 1 (a copied command line): the leader
     // hears id 1 from a second address, keeps its repairs where follower 1
     // acknowledges from (the second shows no more than it), and says so.

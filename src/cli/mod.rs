@@ -27,11 +27,20 @@ use clap::{Parser, Subcommand};
 /// is committed once a quorum holds it. Defaults stay on this host: group
 /// 239.255.0.1:7400, interface 127.0.0.1, TTL 0.
 #[derive(Debug, Parser)]
-#[command(name = "seqcast", version, after_help = EXIT_CODES)]
+#[command(name = "seqcast", version, long_version = LONG_VERSION, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// `seqcast --version`: the build, and the formats it speaks, which decide
+/// whether it can join a cluster of another build one node at a time.
+const LONG_VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (wire version 2, journal segment format 2, reads format 1 too)");
+const _: () = assert!(
+    seqcast::wire::VERSION == 2 && seqcast::journal::format::SEGMENT_VERSION == 2,
+    "LONG_VERSION names the formats"
+);
 
 /// What every exit code means, for `seqcast --help` and the man page.
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error, said on stderr (demo: an event was lost; sim: an \

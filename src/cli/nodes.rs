@@ -420,8 +420,14 @@ impl RejectWatch {
                     ),
                     _ => ("warning", ""),
                 };
-                let from = match (reason, rejects.foreign_cluster_seen) {
-                    ("foreign_cluster", Some(id)) => format!("{from}, of cluster {id}"),
+                let from = match (reason, rejects.foreign_cluster_seen, rejects.bad_version_seen) {
+                    ("foreign_cluster", Some(id), _) => format!("{from}, of cluster {id}"),
+                    ("bad_version", _, Some(version)) => format!(
+                        "{from}, of wire version {version} where this build speaks {}: every node, client and \
+                         tail of a cluster runs one wire version, so upgrade a cluster whole \
+                         (docs/OPERATIONS.md, upgrades)",
+                        seqcast::wire::VERSION
+                    ),
                     _ => from,
                 };
                 let shape = match (reason, rejects.other_shape_seen, self.tail) {

@@ -96,6 +96,9 @@ pub struct Transmit {
 pub struct Rejects {
     /// Malformed, by [`wire::Error::index`].
     pub wire: [u64; wire::Error::ALL.len()],
+    /// The wire version the latest of those of another version
+    /// ([`wire::Error::BadVersion`]) carried.
+    pub bad_version_seen: Option<u8>,
     /// From another cluster.
     pub foreign_cluster: u64,
     /// The cluster id the latest of those carried.
@@ -186,6 +189,7 @@ impl Rejects {
         for (mine, theirs) in sum.wire.iter_mut().zip(other.wire) {
             *mine += theirs;
         }
+        sum.bad_version_seen = other.bad_version_seen.or(sum.bad_version_seen);
         sum.foreign_cluster += other.foreign_cluster;
         sum.foreign_cluster_seen = other.foreign_cluster_seen.or(sum.foreign_cluster_seen);
         sum.not_member += other.not_member;
@@ -227,6 +231,9 @@ fn parse<'a>(
         Ok(datagram) => datagram,
         Err(error) => {
             rejects.wire[error.index()] += 1;
+            if let wire::Error::BadVersion(version) = error {
+                rejects.bad_version_seen = Some(version);
+            }
             return None;
         }
     };
