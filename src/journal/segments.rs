@@ -731,15 +731,17 @@ impl Journal {
             // the newest epoch the member promised (where it kept a claim).
             let newest = claim.map_or(Epoch::MAX, |((_, _, promised), _)| promised);
             let epochs = (recovery.last_epoch, newest);
-            let record_max = journal.options.record_max;
+            // Records as long as any build writes, as recovery reads them
+            // (a payload_max lowered since must not hide them).
+            let record_max = super::RECORD_MAX;
             if let Some((path, seq)) = &recovery.corrupt
                 && let Some(damaged) = journal.segments.last().filter(|s| &s.path == path)
                 && let Ok(file) = File::open(path)
             {
-                reach = reach.max(reach_past(&file, (damaged.len, *seq), epochs, record_max));
+                reach = higher(reach, reach_past(&file, (damaged.len, *seq), epochs, record_max));
             }
             for path in &journal.untrusted {
-                reach = reach.max(segment_reach(path, epochs, record_max));
+                reach = higher(reach, segment_reach(path, epochs, record_max));
             }
             recovery.reach = reach.or(bound);
         }
@@ -1815,8 +1817,8 @@ fn record_within(
 /// the highest epoch and the highest sequence of its good records from
 /// there on. Records are read one after another as a scan reads them;
 /// where they stop (damage, which may span several records or lie in more
-/// than one place: helper 146 found a reach that stopped at the first),
-/// the next is looked for at 8-byte steps as [`record_within`] finds one.
+/// than one place), the next is looked for at 8-byte steps, from that
+/// place on, as [`record_within`] finds one.
 /// Never one of an epoch outside `epochs` (the last kept record's, and
 /// the newest the member promised), nor one of a sequence no record at its
 /// place can have (one inside an event's payload, a client's bytes that
@@ -1825,19 +1827,33 @@ fn record_within(
 /// passes both raises the reach (the member then grants less), never
 /// lowers it: the highest epoch and sequence are taken apart.
 fn reach_past(file: &File, (from, seq): (u64, Seq), epochs: (Epoch, Epoch), record_max: usize) -> Option<Claim> {
+    let mut reach = None;
+    // An I/O error keeps what was found before it.
+    let _ = walk_past(file, (from, seq), epochs, record_max, &mut reach);
+    reach
+}
+
+/// [`reach_past`]'s walk, raising `reach` for each record it takes.
+fn walk_past(
+    file: &File,
+    (from, seq): (u64, Seq),
+    epochs: (Epoch, Epoch),
+    record_max: usize,
+    reach: &mut Option<Claim>,
+) -> io::Result<()> {
     const LEAST: u64 = journal_len(size_of::<EventHeader>()) as u64;
-    let file_len = file.metadata().ok()?.len();
-    let dirty = last_nonzero(file, from, file_len).ok()?;
+    let file_len = file.metadata()?.len();
+    let dirty = last_nonzero(file, from, file_len)?;
     let highest = |at: u64| Seq(seq.get().saturating_add((at - from) / LEAST));
     let ahead = lookahead(record_max);
     let mut buf = vec![0; READ_CHUNK.max(4 * ahead)];
-    let (mut at, mut next, mut reach) = (from, seq, None::<Claim>);
+    let (mut at, mut next) = (from, seq);
     loop {
         // The records that follow one another from `at`.
         let mut offset = at;
         let good = loop {
             let n = (buf.len() as u64).min(file_len.saturating_sub(offset)) as usize;
-            file.read_exact_at(&mut buf[..n], offset).ok()?;
+            file.read_exact_at(&mut buf[..n], offset)?;
             let mut scan = Scan::from(&buf[..n], 0, next, record_max);
             let mut stopped = None;
             for entry in scan.by_ref() {
@@ -1845,8 +1861,7 @@ fn reach_past(file: &File, (from, seq): (u64, Seq), epochs: (Epoch, Epoch), reco
                     stopped = Some(offset + entry.offset as u64);
                     break;
                 }
-                let (epoch, seq) = reach.map_or((entry.epoch, entry.seq()), |r| (r.epoch, r.seq));
-                reach = Some(Claim { epoch: epoch.max(entry.epoch), seq: seq.max(entry.seq()) });
+                *reach = higher(*reach, Some(Claim { epoch: entry.epoch, seq: entry.seq() }));
             }
             if let Some(stopped) = stopped {
                 break stopped;
@@ -1859,25 +1874,37 @@ fn reach_past(file: &File, (from, seq): (u64, Seq), epochs: (Epoch, Epoch), reco
             }
             offset += good as u64;
         };
-        // Past where they stop, the next good record of a later sequence
-        // than the first looked for, and one its place allows.
-        let mut look = good.max(at) + 8;
+        // Where they stop, or past it, the next good record of a later
+        // sequence than the first looked for, and one its place allows.
+        // Where they stop first: a record of another sequence there may be
+        // the journal's, after one inside a payload that passed for it
+        // (helper 153).
+        let mut look = if good > at { good } else { at + 8 };
         let found = loop {
-            match record_within(file, (look, dirty), record_max, seq.next(), false).ok()? {
-                None => break None,
-                Some(found) => {
-                    let mut head = [0; size_of::<RecordHeader>() + size_of::<EventHeader>()];
-                    file.read_exact_at(&mut head, found).ok()?;
-                    let event = EventHeader::ref_from_prefix(&head[size_of::<RecordHeader>()..]).ok()?.0;
-                    if event.seq() <= highest(found) {
-                        break Some((found, event.seq()));
-                    }
-                    look = found + 8;
-                }
+            let Some(found) = record_within(file, (look, dirty), record_max, seq.next(), false)? else {
+                return Ok(());
+            };
+            let mut head = [0; size_of::<RecordHeader>() + size_of::<EventHeader>()];
+            file.read_exact_at(&mut head, found)?;
+            let found_seq =
+                EventHeader::ref_from_prefix(&head[size_of::<RecordHeader>()..]).map_or(Seq::ZERO, |e| e.0.seq());
+            if found_seq <= highest(found) {
+                break (found, found_seq);
             }
+            look = found + 8;
         };
-        let Some(found) = found else { return reach };
         (at, next) = found;
+    }
+}
+
+/// The highest epoch and the highest sequence of two reaches, taken apart:
+/// past damage, a record inside an event's payload may pass for the
+/// journal's, and either may be its (helper 153: the derived order, epoch
+/// first, took a forged record's newer epoch at a lower sequence).
+fn higher(a: Option<Claim>, b: Option<Claim>) -> Option<Claim> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Claim { epoch: a.epoch.max(b.epoch), seq: a.seq.max(b.seq) }),
+        (a, b) => a.or(b),
     }
 }
 
@@ -3372,6 +3399,68 @@ mod tests {
             let (_, recovery) = Journal::open(wide.clone()).unwrap();
             assert!(recovery.corrupt.is_some() && recovery.reach == reach, "{spans:?}: {recovery:?}");
         }
+        // Records past the damage longer than a payload_max lowered since
+        // (helper 153): recovery reads them, and so does the walk.
+        fs::write(&only, &pristine).unwrap();
+        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
+        for seq in 201..=210 {
+            journal.append(Epoch(3), Seq(seq - 1), &crate::wire::test_record(1, seq, &[7; 200])).unwrap();
+        }
+        journal.flush().unwrap();
+        drop(journal);
+        let mut bytes = fs::read(&only).unwrap();
+        bytes[offset(60) + 40] ^= 0x40;
+        fs::write(&only, &bytes).unwrap();
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.reach, Some(Claim { epoch: Epoch(3), seq: Seq(210) }), "{recovery:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 153: a record inside a damaged event's payload that its place
+    /// allows, ending where a record of another sequence starts, hid that
+    /// one (the walk looked on past it), and across segments the derived
+    /// order took a forged record's newer epoch at a lower sequence. Both
+    /// lowered the reach; a forged record may only raise it.
+    #[test]
+    fn a_record_inside_a_damaged_payload_never_lowers_the_reach() {
+        let dir = temp_dir("reach-forged");
+        let wide = JournalOptions { segment_bytes: 1 << 20, record_max: record_len(256), ..options(&dir) };
+        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
+        write(&mut journal, 1..=196);
+        // Event 197's payload ends in a sealed record of sequence 195.
+        let mut inner = Vec::new();
+        encode_unsealed(&mut inner, Epoch(3), Seq(10), &event(195));
+        seal_records(&mut inner);
+        journal.append(Epoch(3), Seq(196), &crate::wire::test_record(1, 197, &inner)).unwrap();
+        write(&mut journal, 198..=198);
+        drop(journal);
+        let only = dir.join(segment_name(Seq(1)));
+        let mut bytes = fs::read(&only).unwrap();
+        let offset = |seq| Scan::new(&bytes, Seq(1), record_len(256)).find(|e| e.seq() == Seq(seq)).unwrap().offset;
+        let (from, to) = (offset(194), offset(197) + 8);
+        bytes[from..to].fill(0);
+        fs::write(&only, &bytes).unwrap();
+        let (_, recovery) = Journal::open(wide).unwrap();
+        assert_eq!(recovery.reach, Some(Claim { epoch: Epoch(3), seq: Seq(198) }), "{recovery:?}");
+        fs::remove_dir_all(&dir).unwrap();
+        // Event 11's payload holds a record of epoch 9 (no claim bounds
+        // it), in the first of several segments.
+        let dir = temp_dir("reach-forged-epoch");
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        write(&mut journal, 1..=10);
+        let mut inner = Vec::new();
+        encode_unsealed(&mut inner, Epoch(9), Seq(10), &event(12));
+        seal_records(&mut inner);
+        journal.append(Epoch(3), Seq(10), &crate::wire::test_record(1, 11, &inner)).unwrap();
+        write(&mut journal, 12..=200);
+        drop(journal);
+        let first = dir.join(segment_name(Seq(1)));
+        let mut bytes = fs::read(&first).unwrap();
+        let at = Scan::new(&bytes, Seq(1), record_len(64)).find(|e| e.seq() == Seq(11)).unwrap().offset;
+        bytes[at..at + 8].fill(0);
+        fs::write(&first, &bytes).unwrap();
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.reach, Some(Claim { epoch: Epoch(9), seq: Seq(200) }), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
 
