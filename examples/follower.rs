@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use seqcast::core::{Event, NodeId};
 use seqcast::net::cluster::Cluster;
-use seqcast::net::{FollowerNode, Tuning};
+use seqcast::net::{FollowerNode, Stopped, Tuning};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -32,9 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut node = FollowerNode::bind(cluster.config, id, listen, &cluster.multicast, &tuning, journal.as_ref())?;
     seqcast::net::catch_stop_signals()?;
     let mut delivered = 0u64;
-    let restarted = std::cell::Cell::new(None);
-    node.run(
-        &|| seqcast::net::stop_requested() || restarted.get().is_some(),
+    let why = node.run(
+        &seqcast::net::stop_requested,
         // The callback: events come in sequence order, each exactly once.
         |event| match event {
             Event::Deliver(e) => {
@@ -49,14 +48,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             Event::Lost { first, end } => println!("lost {first}..{end}: they left the leader's ring"),
-            Event::LeaderRestarted { old, new, .. } => restarted.set(Some((*old, *new))),
+            // Nothing of the new epoch is taken: `run` returns.
+            Event::LeaderRestarted { old, new, .. } => {
+                println!("the leader restarted: epoch {old} → {new}; start this follower again to follow it")
+            }
         },
         |_, _| {},
     )?;
     println!("delivered {delivered}; digest {}", node.digest());
-    if let Some((old, new)) = restarted.get() {
-        let why = format!("the leader restarted: epoch {old} → {new}; start this follower again to follow it");
-        return Err(why.into());
+    // Anything but a stop this program asked for: the node can take no more.
+    match why {
+        Stopped::Asked => Ok(()),
+        why => Err(why.to_string().into()),
     }
-    Ok(())
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use seqcast::core::{Event, Seq};
 use seqcast::net::cluster::Cluster;
-use seqcast::net::{FollowerNode, Tuning};
+use seqcast::net::{FollowerNode, Stopped, Tuning};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -36,21 +36,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = cluster.observer_config(failover);
     let mut node = FollowerNode::observe(config, listen, &cluster.multicast, &tuning, from)?;
     seqcast::net::catch_stop_signals()?;
-    let restarted = std::cell::Cell::new(None);
-    node.run(
-        &|| seqcast::net::stop_requested() || restarted.get().is_some(),
+    let why = node.run(
+        &seqcast::net::stop_requested,
         |event| match event {
             Event::Deliver(e) => println!("{} {}", e.header.seq.get(), String::from_utf8_lossy(e.payload)),
             // Gone from the leader's ring and journal (retention): said, never skipped silently.
             Event::Lost { first, end } => eprintln!("lost {first}..{end}"),
             // A leader that restarted without the log read so far (or, with
-            // failover, one elected without it): nothing of it is taken.
-            Event::LeaderRestarted { old, new, .. } => restarted.set(Some((*old, *new))),
+            // failover, one elected without it): nothing of it is taken, and
+            // `run` returns `Stopped::LeaderRestarted`.
+            Event::LeaderRestarted { old, new, .. } => {
+                eprintln!("the leader restarted: epoch {old} → {new}; start the tail again to read it")
+            }
         },
         |_, _| {},
     )?;
-    if let Some((old, new)) = restarted.get() {
-        return Err(format!("the leader restarted: epoch {old} → {new}; start the tail again to read it").into());
+    match why {
+        Stopped::Asked => Ok(()),
+        why => Err(why.to_string().into()),
     }
-    Ok(())
 }

@@ -59,6 +59,58 @@
 //! wait has no deadline of its own: a client whose leader is gone, stopped,
 //! of another cluster id or short of a quorum hears nothing back, so give
 //! its wait for a commit a deadline of yours (the examples take 10 s).
+//! A node's `run` returns [`net::Stopped`]: anything but `Asked` is a node
+//! that can take nothing more of its cluster (a leader restarted without
+//! its history, a follower acknowledging a log its leader never gave).
+//!
+//! A sequencer, a follower and a client in one process, on loopback:
+//!
+//! ```
+//! use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::time::{Duration, Instant};
+//! use seqcast::core::{ClientId, Config, Event, NodeId};
+//! use seqcast::net::{ClientNode, FollowerNode, LeaderNode, Multicast, Stopped, Tuning};
+//!
+//! // Leader 0 and follower 1 (quorum 2), on a group and port of their own.
+//! let config = Config { nodes: 2, quorum: 2, ..Config::default() };
+//! let multicast = Multicast { group: "239.255.41.7:7447".parse()?, ..Multicast::default() };
+//! let (any_port, tuning) = (SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0), Tuning::default());
+//! let mut leader = LeaderNode::bind(config.clone(), any_port, &multicast, &tuning, None)?;
+//! let mut follower = FollowerNode::bind(config.clone(), NodeId(1), any_port, &multicast, &tuning, None)?;
+//! let SocketAddr::V4(leader_at) = leader.local_addr()? else { unreachable!("bound to IPv4") };
+//! let mut client = ClientNode::connect(config, ClientId::fresh(), leader_at, &multicast, &tuning)?;
+//!
+//! let stop = AtomicBool::new(false);
+//! let stopped = || stop.load(Ordering::Relaxed);
+//! std::thread::scope(|scope| -> Result<(), Box<dyn std::error::Error>> {
+//!     let leading = scope.spawn(|| leader.run(&stopped, |_, _| {}));
+//!     let following = scope.spawn(|| {
+//!         let on_event = |event: &Event<'_>| {
+//!             if let Event::Deliver(e) = event {
+//!                 println!("seq {}: {:?}", e.header.seq.get(), e.payload);
+//!             }
+//!         };
+//!         follower.run(&stopped, on_event, |_, _| {})
+//!     });
+//!     let request = client.submit(b"hello")?;
+//!     let deadline = Instant::now() + Duration::from_secs(10);
+//!     let committed = loop {
+//!         client.poll();
+//!         if let Some(committed) = client.committed() {
+//!             break committed;
+//!         }
+//!         assert!(Instant::now() < deadline, "nothing committed in 10 s");
+//!         client.wait_for(Duration::from_millis(10))?;
+//!     };
+//!     println!("request {request} committed at seq {}", committed.seq);
+//!     stop.store(true, Ordering::Relaxed);
+//!     assert_eq!(leading.join().expect("leader thread")?, Stopped::Asked);
+//!     assert_eq!(following.join().expect("follower thread")?, Stopped::Asked);
+//!     Ok(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! The protocol is pure state machines that take bytes and time and hand
 //! back bytes to send: any event loop can drive them. One event, by hand:

@@ -1315,15 +1315,15 @@ fn an_embedded_tail_stops_within_a_few_events_of_being_asked() {
     let mut tail =
         seqcast::net::FollowerNode::observe(config, listen, &cluster.multicast, &Tuning::default(), Seq(1)).unwrap();
     let delivered = std::cell::Cell::new(0u64);
-    tail.run(
+    let why = tail.run(
         &|| delivered.get() >= 100,
         |_| {
             delivered.set(delivered.get() + 1);
             std::thread::sleep(Duration::from_micros(200));
         },
         |_, _| {},
-    )
-    .unwrap();
+    );
+    assert_eq!(why.unwrap(), seqcast::net::Stopped::Asked);
     assert!((100..116).contains(&delivered.get()), "handed {} events after stop() said so", delivered.get() - 100);
     for node in &mut members {
         assert_eq!(node.stop(), 0, "{:?}", node.output());

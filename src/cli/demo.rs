@@ -35,6 +35,14 @@ pub struct DemoArgs {
     out: Option<PathBuf>,
 }
 
+/// A demo node that stopped before the demo asked it to: an error.
+fn on_its_own(who: &str, why: net::Stopped) -> std::io::Result<()> {
+    match why {
+        net::Stopped::Asked => Ok(()),
+        why => Err(std::io::Error::other(format!("the {who} stopped on its own: {why}"))),
+    }
+}
+
 /// A group and port of our own for this run, so that two demos (or tests) at
 /// once do not hear each other: 239.255.x.y from the process id, and a port
 /// the system says is free.
@@ -132,7 +140,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     let (load_report, leader, followers) = std::thread::scope(|scope| {
         let leader_thread = scope.spawn(|| {
             let _ = tuning.apply_to_thread();
-            leader.run(&stopped, |_, _| {}).map(|()| leader)
+            leader.run(&stopped, |_, _| {}).and_then(|why| on_its_own("leader", why)).map(|()| leader)
         });
         let follower_threads: Vec<_> = followers
             .into_iter()
@@ -146,7 +154,8 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
                             count.fetch_add(1, Ordering::Relaxed);
                         }
                     };
-                    follower.run(&stopped, on_event, |_, _| {}).map(|()| follower)
+                    let why = follower.run(&stopped, on_event, |_, _| {});
+                    why.and_then(|why| on_its_own("follower", why)).map(|()| follower)
                 })
             })
             .collect();

@@ -971,7 +971,8 @@ impl Follower {
     /// failover and when this follower's ACK completes a quorum by itself
     /// and its leader's frames let it (no [`FLAG_TOLD`]; before any, its own
     /// [`Config::followers_infer_commit`]), all it holds (without failover
-    /// it holds only its one leader's log).
+    /// it holds only its one leader's log). A subscriber's is at least
+    /// `from − 1` (see [`observe`](Self::observe)).
     pub fn commit(&self) -> Seq {
         Seq(self.known_commit())
     }
@@ -998,6 +999,12 @@ impl Follower {
     /// follower, NAKs what it misses (the leader serves it from its journal
     /// once it left the ring, DESIGN §8), delivers what is committed, and
     /// never ACKs: it counts for no quorum.
+    ///
+    /// It starts as if it held and knew committed everything before
+    /// `from`: its [`seq_seen`](Self::seq_seen) and [`commit`](Self::commit)
+    /// say `from − 1` until it hears further, even where the log has not
+    /// reached `from`. [`heard_sent`](Self::heard_sent) is where its
+    /// leader said the log ends (0 until it heard one).
     pub fn observe(config: Config, now: Nanos, from: Seq) -> Result<Follower, ConfigError> {
         config.validate()?;
         let base = from.get().clamp(1, 1 << 63);
@@ -1016,7 +1023,8 @@ impl Follower {
         self.too_long
     }
 
-    /// Highest sequence known to exist.
+    /// Highest sequence known to exist (a subscriber's: at least `from − 1`,
+    /// see [`observe`](Self::observe)).
     pub fn seq_seen(&self) -> Seq {
         Seq(self.seen)
     }

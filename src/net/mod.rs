@@ -13,7 +13,7 @@ pub use crate::sys::{
 };
 pub use driver::{Driver, DriverStats, Idle, Machine, RECV_PER_TURN};
 pub use node::{
-    ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, MemberSeen, Tuning, fresh_epoch,
+    ClientNode, Digest, FollowerNode, LEADER_LISTEN, LeaderNode, MemberNode, MemberSeen, Stopped, Tuning, fresh_epoch,
     leader_heard, members_heard,
 };
 pub use socket::{Multicast, group_receiver, route_source, unicast};
@@ -77,7 +77,16 @@ impl fmt::Display for NetError {
     }
 }
 
-impl std::error::Error for NetError {}
+impl std::error::Error for NetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NetError::Config(e) => Some(e),
+            NetError::Bind(_, e) | NetError::Interface(_, e) | NetError::Io(e) => Some(e),
+            NetError::Journal(e) => Some(e),
+            NetError::NotMulticast(_) | NetError::JournalResume(_) | NetError::Setting(..) => None,
+        }
+    }
+}
 
 impl From<ConfigError> for NetError {
     fn from(e: ConfigError) -> NetError {

@@ -120,6 +120,54 @@ impl HandOut {
     }
 }
 
+/// Why a node's `run` returned without an error: only
+/// [`Asked`](Stopped::Asked) is a stop the caller made. The others are
+/// nodes that can take nothing more of their cluster; `seqcast` exits 3
+/// on the first two (see its exit codes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "only `Stopped::Asked` is a clean stop"]
+pub enum Stopped {
+    /// `stop()` returned true.
+    Asked,
+    /// A leader: a follower acknowledged a sequence it never gave
+    /// ([`Leader::foreign_ack`]). The cluster holds a history it lacks
+    /// (started without its journal, or in an epoch not newer than the
+    /// last: see [`LeaderNode::bind`]); it commits nothing more.
+    ForeignAck,
+    /// A follower or a tail: a leader of a newer epoch speaks without its
+    /// history (a sequencer restarted without its journal), reported to
+    /// `on_event` as [`Event::LeaderRestarted`] first; it takes nothing of
+    /// the new epoch. A member: its cluster elected a leader without
+    /// commits it holds, reported the same way (`MemberEvent::Log`).
+    LeaderRestarted,
+    /// Its leader (or a member serving history) sent an event longer than
+    /// this node's `payload_max` lets it hold ([`Follower::too_long`]): it
+    /// can deliver nothing from there on; give every node the same.
+    TooLong,
+}
+
+impl core::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Stopped::Asked => "stopped as asked",
+            Stopped::ForeignAck => {
+                "a follower acknowledged a sequence this leader never gave: the cluster holds a history it lacks"
+            }
+            Stopped::LeaderRestarted => "a leader speaks without this node's history: it takes nothing of it",
+            Stopped::TooLong => "its leader sent an event longer than this node's payload_max lets it hold",
+        })
+    }
+}
+
+/// Why a follower's or a member's loop ended (see [`Stopped`]).
+fn stopped(restarted: bool, too_long: bool) -> Stopped {
+    match (restarted, too_long) {
+        (true, _) => Stopped::LeaderRestarted,
+        (_, true) => Stopped::TooLong,
+        _ => Stopped::Asked,
+    }
+}
+
 /// Runs `machine` on `driver` until `stop()`: each turn, `after_turn(machine,
 /// now)` hands out its events (true if it left some for the next turn,
 /// which then comes without waiting); once a second, `tick(now)`.
@@ -258,12 +306,14 @@ impl LeaderNode {
         &self.ack_rtt
     }
 
-    /// Runs until `stop()`, calling `each_second` once a second; or until a
-    /// follower acknowledges a sequence this leader never gave
-    /// ([`Leader::foreign_ack`]): the cluster holds a history it lacks (it
-    /// was started without its journal, or in an epoch not newer than the
-    /// last: see [`bind`](Self::bind)), and it commits nothing more.
-    pub fn run(&mut self, stop: &dyn Fn() -> bool, mut each_second: impl FnMut(&Leader, &Driver)) -> io::Result<()> {
+    /// Runs until `stop()` ([`Stopped::Asked`]), calling `each_second` once
+    /// a second; or until a follower acknowledges a sequence this leader
+    /// never gave ([`Stopped::ForeignAck`]).
+    pub fn run(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+        mut each_second: impl FnMut(&Leader, &Driver),
+    ) -> io::Result<Stopped> {
         let histogram = &mut self.ack_rtt;
         let foreign = std::cell::Cell::new(false);
         let record = |leader: &mut Stored<Leader>, _| {
@@ -276,7 +326,8 @@ impl LeaderNode {
             false
         };
         let tick = |leader: &Stored<Leader>, driver: &Driver, _| each_second(&leader.machine, driver);
-        run_loop(&mut self.driver, &mut self.leader, &|| stop() || foreign.get(), record, tick)
+        run_loop(&mut self.driver, &mut self.leader, &|| stop() || foreign.get(), record, tick)?;
+        Ok(if foreign.get() { Stopped::ForeignAck } else { Stopped::Asked })
     }
 }
 
@@ -656,14 +707,25 @@ impl FollowerNode {
         self.replayed
     }
 
-    /// Runs until `stop()`, handing each event to `on_event` in sequence order
-    /// and calling `each_second` once a second.
+    /// Runs until `stop()` ([`Stopped::Asked`]), handing each event to
+    /// `on_event` in sequence order and calling `each_second` once a
+    /// second; or until it can take nothing more of its cluster
+    /// ([`Stopped::LeaderRestarted`], [`Stopped::TooLong`]).
+    ///
+    /// A tail (see [`observe`](Self::observe)) that hears nobody says
+    /// nothing: `each_second` sees it in the follower's
+    /// [`stats`](Follower::stats) (`leader_frames()` still 0),
+    /// [`leader_heard_ns_ago`](Follower::leader_heard_ns_ago) (growing),
+    /// [`heard_sent`](Follower::heard_sent) (the end of the log its leader
+    /// said, below the tail's start while it waits for events to come) and
+    /// [`rejects`](Follower::rejects) (datagrams it dropped: another
+    /// cluster id, a wrong key), as `seqcast tail` warns from them.
     pub fn run(
         &mut self,
         stop: &dyn Fn() -> bool,
         on_event: impl FnMut(&Event<'_>),
         each_second: impl FnMut(&Follower, &Driver),
-    ) -> io::Result<()> {
+    ) -> io::Result<Stopped> {
         self.run_turns(stop, on_event, || {}, each_second)
     }
 
@@ -677,8 +739,9 @@ impl FollowerNode {
         mut on_event: impl FnMut(&Event<'_>),
         mut after_events: impl FnMut(),
         mut each_second: impl FnMut(&Follower, &Driver),
-    ) -> io::Result<()> {
+    ) -> io::Result<Stopped> {
         let (deliveries, digest, timed) = (&mut self.delivery, &mut self.digest, self.timed);
+        let (restarted, too_long) = (std::cell::Cell::new(false), std::cell::Cell::new(false));
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.follower.journal() {
             let end = self.follower.machine.seq_next_delivery();
@@ -686,6 +749,7 @@ impl FollowerNode {
             after_events();
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
+            too_long.set(follower.machine.too_long().is_some());
             let (mut any, mut more, mut hand_out) = (false, false, HandOut::new(true));
             let live_from = follower.machine.live_from();
             while let Some(event) = follower.machine.poll_event() {
@@ -694,6 +758,7 @@ impl FollowerNode {
                 }
                 digest.add(&MemberEvent::Log(event));
                 on_event(&event);
+                restarted.set(restarted.get() || matches!(event, Event::LeaderRestarted { .. }));
                 any = true;
                 if hand_out.enough(stop) {
                     more = true;
@@ -706,7 +771,8 @@ impl FollowerNode {
             more
         };
         let tick = |f: &Stored<Follower>, driver: &Driver, _| each_second(&f.machine, driver);
-        run_loop(&mut self.driver, &mut self.follower, stop, deliver, tick)
+        run_loop(&mut self.driver, &mut self.follower, &|| stop() || restarted.get() || too_long.get(), deliver, tick)?;
+        Ok(stopped(restarted.get(), too_long.get()))
     }
 }
 
@@ -877,16 +943,20 @@ impl MemberNode {
         self.digest
     }
 
-    /// Runs until `stop()`, handing each event (deliveries and role changes)
-    /// to `on_event(event, now)` and calling `each_second` once a second.
-    /// What a resumed journal replays first comes with `now` 0.
+    /// Runs until `stop()` ([`Stopped::Asked`]), handing each event
+    /// (deliveries and role changes) to `on_event(event, now)` and calling
+    /// `each_second` once a second; or until it refuses its cluster's
+    /// leader ([`Stopped::LeaderRestarted`]) or cannot hold what it is sent
+    /// ([`Stopped::TooLong`]). What a resumed journal replays first comes
+    /// with `now` 0.
     pub fn run(
         &mut self,
         stop: &dyn Fn() -> bool,
         mut on_event: impl FnMut(&MemberEvent<'_>, Nanos),
         mut each_second: impl FnMut(&Member, &Driver),
-    ) -> io::Result<()> {
+    ) -> io::Result<Stopped> {
         let (deliveries, digest) = (&mut self.delivery, &mut self.digest);
+        let (restarted, too_long) = (std::cell::Cell::new(false), std::cell::Cell::new(false));
         // A resumed journal first: every committed event it kept, in order.
         if let Some(journal) = self.member.journal() {
             let end = self.member.machine.seq_next_delivery();
@@ -897,12 +967,14 @@ impl MemberNode {
             // committed events whatever was handed out: it hands all of a
             // turn's out, taking no more meanwhile (a follower's window keeps
             // its slots until then).
+            too_long.set(member.machine.follower().is_some_and(|f| f.too_long().is_some()));
             let mut hand_out = HandOut::new(!member.machine.is_leader());
             let live_from = deliveries.live_from(&member.machine);
             while let Some(event) = member.machine.poll_event() {
                 deliveries.record(now, live_from, &event);
                 digest.add(&event);
                 on_event(&event, now);
+                restarted.set(restarted.get() || matches!(event, MemberEvent::Log(Event::LeaderRestarted { .. })));
                 if hand_out.enough(stop) {
                     return true;
                 }
@@ -910,7 +982,8 @@ impl MemberNode {
             false
         };
         let tick = |m: &Stored<Member>, driver: &Driver, _| each_second(&m.machine, driver);
-        run_loop(&mut self.driver, &mut self.member, stop, deliver, tick)
+        run_loop(&mut self.driver, &mut self.member, &|| stop() || restarted.get() || too_long.get(), deliver, tick)?;
+        Ok(stopped(restarted.get(), too_long.get()))
     }
 }
 
@@ -1517,6 +1590,53 @@ mod tests {
         let error = error.to_string();
         assert!(error.contains("0 member addresses for a 3-node cluster"), "{error}");
         assert!(connect(Config::default(), &tuning).is_none());
+    }
+
+    /// Helper 154: an embedded follower whose leader restarted without its
+    /// history went on running, taking nothing, until its program thought
+    /// to stop it (`seqcast follower` stops, and exits 3). `run` now
+    /// returns on its own, and says why.
+    #[test]
+    fn a_follower_returns_on_its_own_when_its_leader_restarts_without_its_history() {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+        let loopback = std::net::Ipv4Addr::LOCALHOST;
+        let port = UdpSocket::bind((loopback, 0)).unwrap().local_addr().unwrap().port();
+        let group = SocketAddrV4::new(std::net::Ipv4Addr::new(239, 255, 154, std::process::id() as u8 | 1), port);
+        let (multicast, tuning) = (Multicast { group, ..Multicast::default() }, Tuning::default());
+        let any = SocketAddrV4::new(loopback, 0);
+        let config = |epoch| Config { nodes: 2, quorum: 2, epoch: Epoch(epoch), ..Config::default() };
+        let mut follower = FollowerNode::bind(config(1), NodeId(1), any, &multicast, &tuning, None).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let late = || std::time::Instant::now() > deadline;
+        let (stop_leaders, delivered) = (AtomicBool::new(false), AtomicU64::new(0));
+        let stop = || stop_leaders.load(Relaxed) || late();
+        let mut first = LeaderNode::bind(config(1), any, &multicast, &tuning, None).unwrap();
+        let mut second = LeaderNode::bind(config(2), any, &multicast, &tuning, None).unwrap();
+        let SocketAddr::V4(at) = first.local_addr().unwrap() else { panic!("an IPv4 leader") };
+        let mut client = ClientNode::connect(config(1), ClientId(7), at, &multicast, &tuning).unwrap();
+        std::thread::scope(|scope| {
+            let on_event = |event: &Event<'_>| {
+                if let Event::Deliver(_) = event {
+                    delivered.fetch_add(1, Relaxed);
+                }
+            };
+            let followed = scope.spawn(move || follower.run(&late, on_event, |_, _| {}));
+            let first_run = scope.spawn(|| first.run(&stop, |_, _| {}));
+            client.submit(b"one").unwrap();
+            while delivered.load(Relaxed) == 0 && !late() {
+                client.poll();
+                client.wait_for(std::time::Duration::from_millis(1)).unwrap();
+            }
+            stop_leaders.store(true, Relaxed);
+            assert_eq!(first_run.join().unwrap().unwrap(), Stopped::Asked);
+            stop_leaders.store(false, Relaxed);
+            let second_run = scope.spawn(|| second.run(&stop, |_, _| {}));
+            let why = followed.join().unwrap().unwrap();
+            stop_leaders.store(true, Relaxed);
+            assert_eq!((why, delivered.load(Relaxed)), (Stopped::LeaderRestarted, 1), "{}", why);
+            assert_eq!(second_run.join().unwrap().unwrap(), Stopped::Asked);
+        });
+        assert!(!late(), "the follower returned before its deadline");
     }
 
     /// An embedder's log line: a node's `Debug` names its sockets and where
