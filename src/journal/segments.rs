@@ -588,7 +588,8 @@ impl Journal {
     /// another cluster shape than `options.shape` is refused the same way,
     /// unless `options.reshape` (it is then written again in this shape, as
     /// is one kept before shapes were); `reshape` with no claim, or with one
-    /// of this shape already, is refused too.
+    /// of this shape already, is refused too. Refused, it leaves no
+    /// directory it made (and no lock file in one).
     pub fn open(options: JournalOptions) -> Result<(Journal, Recovery), JournalError> {
         let dir = &options.dir;
         if dir.exists() && !dir.is_dir() {
@@ -600,8 +601,25 @@ impl Journal {
         let made: Vec<PathBuf> =
             dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
         fs::create_dir_all(dir).map_err(|e| JournalError::Dir(dir.clone(), e))?;
-        if options.sync == SyncLevel::Batch {
+        let opened = Journal::open_made(options.clone(), &made);
+        if opened.is_err() && !made.is_empty() {
+            // A refusal at first start (`--reshape` with nothing to reshape,
+            // a bad option) left an empty journal behind (helper 149).
+            // Emptied only of the lock it made: anything else keeps it.
+            let _ = fs::remove_file(options.dir.join("lock"));
             for made in &made {
+                let _ = fs::remove_dir(made);
+            }
+        }
+        opened
+    }
+
+    /// [`open`](Self::open), in its directory, `made` the directories it
+    /// made for it.
+    fn open_made(options: JournalOptions, made: &[PathBuf]) -> Result<(Journal, Recovery), JournalError> {
+        let dir = &options.dir;
+        if options.sync == SyncLevel::Batch {
+            for made in made {
                 let parent = made.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 sync_dir(parent)?;
             }
@@ -2744,6 +2762,11 @@ mod tests {
         let error = Journal::open(shaped(five, true)).unwrap_err().to_string();
         assert!(error.contains("keeps no claim file: nothing to reshape"), "{error}");
         fs::remove_dir_all(&dir).unwrap();
+        // Nor in a journal that is not there yet (helper 149: the refusal
+        // left its directories, and a lock file, behind).
+        let new = JournalOptions { dir: dir.join("cluster").join("node-1"), ..shaped(five, true) };
+        let error = Journal::open(new).unwrap_err().to_string();
+        assert!(error.contains("nothing to reshape") && !dir.exists(), "{error}");
     }
 
     /// A reader of DESIGN §8: a commit heard after the last record was in
