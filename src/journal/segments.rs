@@ -2010,6 +2010,15 @@ mod tests {
         journal.flush().unwrap();
     }
 
+    /// Appends event `seq` (epoch 3) whose payload is a sealed journal
+    /// record of `inner`'s epoch and sequence: a client's bytes that pass
+    /// for a record.
+    fn append_carrying(journal: &mut Journal, seq: u64, inner: (Epoch, u64)) {
+        let mut record = Vec::new();
+        encode(&mut record, inner.0, Seq(10), &event(inner.1));
+        journal.append(Epoch(3), Seq(seq - 1), &crate::wire::test_record(1, seq, &record)).unwrap();
+    }
+
     /// Reads `from..end` a few records at a time, going on from each stop.
     fn read_in_steps(journal: &Journal, pos: &mut ReadPos, from: u64, end: u64, step: usize) -> Vec<Vec<u8>> {
         let (mut out, mut next) = (Vec::new(), Seq(from));
@@ -3364,10 +3373,7 @@ mod tests {
         write(&mut journal, 1..=10);
         // Event 11, before the damage, carries as its payload a sealed
         // journal record of sequence 1,000,000.
-        let mut inner = Vec::new();
-        encode_unsealed(&mut inner, Epoch(3), Seq(10), &event(1_000_000));
-        seal_records(&mut inner);
-        journal.append(Epoch(3), Seq(10), &crate::wire::test_record(1, 11, &inner)).unwrap();
+        append_carrying(&mut journal, 11, (Epoch(3), 1_000_000));
         write(&mut journal, 12..=20);
         drop(journal);
         let only = dir.join(segment_name(Seq(1)));
@@ -3392,10 +3398,7 @@ mod tests {
         let wide = JournalOptions { segment_bytes: 1 << 20, record_max: record_len(256), ..options(&dir) };
         let (mut journal, _) = Journal::open(wide.clone()).unwrap();
         write(&mut journal, 1..=10);
-        let mut inner = Vec::new();
-        encode_unsealed(&mut inner, Epoch(3), Seq(10), &event(1_000_000));
-        seal_records(&mut inner);
-        journal.append(Epoch(3), Seq(10), &crate::wire::test_record(1, 11, &inner)).unwrap();
+        append_carrying(&mut journal, 11, (Epoch(3), 1_000_000));
         write(&mut journal, 12..=200);
         drop(journal);
         let only = dir.join(segment_name(Seq(1)));
@@ -3451,10 +3454,7 @@ mod tests {
         let (mut journal, _) = Journal::open(wide.clone()).unwrap();
         write(&mut journal, 1..=196);
         // Event 197's payload ends in a sealed record of sequence 195.
-        let mut inner = Vec::new();
-        encode_unsealed(&mut inner, Epoch(3), Seq(10), &event(195));
-        seal_records(&mut inner);
-        journal.append(Epoch(3), Seq(196), &crate::wire::test_record(1, 197, &inner)).unwrap();
+        append_carrying(&mut journal, 197, (Epoch(3), 195));
         write(&mut journal, 198..=198);
         drop(journal);
         let only = dir.join(segment_name(Seq(1)));
@@ -3471,10 +3471,7 @@ mod tests {
         let dir = temp_dir("reach-forged-epoch");
         let (mut journal, _) = Journal::open(options(&dir)).unwrap();
         write(&mut journal, 1..=10);
-        let mut inner = Vec::new();
-        encode_unsealed(&mut inner, Epoch(9), Seq(10), &event(12));
-        seal_records(&mut inner);
-        journal.append(Epoch(3), Seq(10), &crate::wire::test_record(1, 11, &inner)).unwrap();
+        append_carrying(&mut journal, 11, (Epoch(9), 12));
         write(&mut journal, 12..=200);
         drop(journal);
         let first = dir.join(segment_name(Seq(1)));
