@@ -1721,6 +1721,12 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
         bytes[20_000] ^= 0x40;
         std::fs::write(&oldest, &bytes).unwrap();
     }
+    // Before either starts, `journal verify` says how far each reached, as
+    // an operator comparing them must know (helper 149).
+    let node = Path::new(&journal).join("node-1");
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", node.to_str().unwrap()]));
+    let reach = "remembers how far the journal reached in its reach file: sequence 4000 (epoch ";
+    assert!(code == 1 && text.contains(reach), "{text}");
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &flags)).collect();
     for damaged in &members[1..] {
         let resumed = damaged.line("resumed: ");

@@ -256,6 +256,9 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     let mut before: Option<Seq> = None;
     // The last sequence a node keeps, once a corrupt record ends what it trusts.
     let mut kept: Option<Option<Seq>> = None;
+    // The first corrupt record (its segment, offset and sequence) and the
+    // epoch of the last good record before it.
+    let mut corrupt: Option<(usize, u64, Seq, Epoch)> = None;
     // The commit the records a node keeps were written knowing, as
     // recovery takes it.
     let mut records_commit: Option<Seq> = None;
@@ -344,7 +347,13 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             records_commit = records_commit.max(report.commit);
         }
         match report.end {
-            End::Corrupt { .. } if kept.is_none() => kept = Some(report.range.map(|r| r.1).or(before)),
+            End::Corrupt { offset, seq } if kept.is_none() => {
+                kept = Some(report.range.map(|r| r.1).or(before));
+                // Its last good record before the damage, where a member
+                // starts the walk past it that says how far it reached.
+                let last_epoch = reports[..=index].iter().rev().find_map(|r| r.epochs).map_or(Epoch::ZERO, |e| e.1);
+                corrupt = Some((index, offset as u64, seq, last_epoch));
+            }
             End::Torn { .. } => torn = true,
             _ => {}
         }
@@ -365,6 +374,16 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         std::thread::sleep(LIVE_PAUSE);
         (claim, commit) = journal::side_files(dir)?;
     }
+    // How far a member started on it would say it reached (helper 149's
+    // operator compared two damaged journals before starting either).
+    let reach = corrupt.and_then(|(index, offset, seq, last_epoch)| {
+        let claim = match &claim {
+            Some(Ok((_, _, (epoch, _, promised, _)))) => Some((*epoch, *promised)),
+            _ => None,
+        };
+        let later: Vec<PathBuf> = reports[index + 1..].iter().map(|r| r.path.clone()).collect();
+        journal::damage_reach(Some((&reports[index].path, offset, seq)), &later, Some(seq), last_epoch, claim)
+    });
     if let Some(line) = claim.map(|claim| claim_line(claim, owner)) {
         side_damaged = line.starts_with("claim: DAMAGED") || line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
@@ -456,7 +475,8 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             out,
             "damaged: a follower started on it keeps {first}..={kept} and fetches the rest again (a member keeps \
              only what its records say was committed, and remembers how far the journal reached in its reach \
-             file), a sequencer refuses it"
+             file{}), a sequencer refuses it",
+            reach.map_or(String::new(), |r| format!(": sequence {} (epoch {})", r.seq, r.epoch))
         )?,
         (Some(_), _) => writeln!(
             out,

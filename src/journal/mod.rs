@@ -21,4 +21,6 @@ pub use inspect::{
     ClaimSide, CommitSide, RECORD_MAX, SegmentReport, Side, Stopped, entries, inspect, reach_file, refused_file,
     side_files,
 };
-pub use segments::{Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel, is_journal_file};
+pub use segments::{
+    Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel, damage_reach, is_journal_file,
+};

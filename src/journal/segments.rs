@@ -735,33 +735,14 @@ impl Journal {
                 (None, Some((_, _, end))) => Some(end.prev()),
                 (None, None) => None,
             };
-            // Where no good record lies past it, the damaged sequence, in
-            // the epoch of its claim where that is newer than the last
-            // record kept: the damaged record's own is unknown, and its log
-            // was that leader's, as a whole member's claim would say (the
-            // simulator's seed 12003938 of `--failover --journal --damages
-            // 2 --promotions 2 --count-incomplete`: damage at sequence 1
-            // reached epoch 0, below any candidate's log).
-            let log_epoch = claim.map_or(Epoch::ZERO, |((epoch, _, _), _)| epoch);
-            let bound = damaged.map(|seq| Claim { epoch: recovery.last_epoch.max(log_epoch), seq });
-            let mut reach = None;
-            // No record past it is older than the last kept, nor newer than
-            // the newest epoch the member promised (where it kept a claim).
-            let newest = claim.map_or(Epoch::MAX, |((_, _, promised), _)| promised);
-            let epochs = (recovery.last_epoch, newest);
-            // Records as long as any build writes, as recovery reads them
-            // (a payload_max lowered since must not hide them).
-            let record_max = super::RECORD_MAX;
-            if let Some((path, seq)) = &recovery.corrupt
-                && let Some(damaged) = journal.segments.last().filter(|s| &s.path == path)
-                && let Ok(file) = File::open(path)
-            {
-                reach = higher(reach, reach_past(&file, (damaged.len, *seq), epochs, record_max));
-            }
-            for path in &journal.untrusted {
-                reach = higher(reach, segment_reach(path, epochs, record_max));
-            }
-            recovery.reach = reach.or(bound);
+            let damaged_at = match &recovery.corrupt {
+                Some((path, seq)) => {
+                    journal.segments.last().filter(|s| &s.path == path).map(|s| (&**path, s.len, *seq))
+                }
+                None => None,
+            };
+            let claim = claim.map(|((epoch, _, promised), _)| (epoch, promised));
+            recovery.reach = damage_reach(damaged_at, &journal.untrusted, damaged, recovery.last_epoch, claim);
         }
         let kept = journal.read_reach(&mut recovery)?;
         journal.reach_kept = kept.is_some();
@@ -1828,6 +1809,45 @@ fn record_within(
         offset += limit as u64;
     }
     Ok(None)
+}
+
+/// How far a journal damaged in the middle reached (see
+/// [`Recovery::reach`]), read without changing it (`seqcast journal
+/// verify` says it before a member starts): the last good record past the
+/// damage, in its segment (`damaged`: its file, and the offset and sequence
+/// of the bad record) and in the `untrusted` segments after it; where none
+/// lies past it, the damaged sequence `at`, in the epoch of its claim where
+/// that is newer than `last_epoch`, the last record kept's: the damaged
+/// record's own is unknown, and its log was that leader's, as a whole
+/// member's claim would say (the simulator's seed 12003938 of `--failover
+/// --journal --damages 2 --promotions 2 --count-incomplete`: damage at
+/// sequence 1 reached epoch 0, below any candidate's log). `claim`: the
+/// claim file's log epoch and the newest epoch it promised, if there is one.
+pub fn damage_reach(
+    damaged: Option<(&Path, u64, Seq)>,
+    untrusted: &[PathBuf],
+    at: Option<Seq>,
+    last_epoch: Epoch,
+    claim: Option<(Epoch, Epoch)>,
+) -> Option<Claim> {
+    let log_epoch = claim.map_or(Epoch::ZERO, |(epoch, _)| epoch);
+    let bound = at.map(|seq| Claim { epoch: last_epoch.max(log_epoch), seq });
+    // No record past it is older than the last kept, nor newer than the
+    // newest epoch the member promised (where it kept a claim).
+    let epochs = (last_epoch, claim.map_or(Epoch::MAX, |(_, promised)| promised));
+    // Records as long as any build writes, as recovery reads them (a
+    // payload_max lowered since must not hide them).
+    let record_max = super::RECORD_MAX;
+    let mut reach = None;
+    if let Some((path, offset, seq)) = damaged
+        && let Ok(file) = File::open(path)
+    {
+        reach = higher(reach, reach_past(&file, (offset, seq), epochs, record_max));
+    }
+    for path in untrusted {
+        reach = higher(reach, segment_reach(path, epochs, record_max));
+    }
+    reach.or(bound)
 }
 
 /// How far the records of the segment `file` reach from `from`, where the
