@@ -210,6 +210,16 @@ pub struct Claim {
     pub seq: Seq,
 }
 
+impl Claim {
+    /// The highest epoch and the highest sequence of both, taken apart: at
+    /// least each of them in both. How a damaged journal's reaches combine,
+    /// where any may come from a record inside a client's payload that
+    /// passed for the journal's: it may raise the reach, never lower it.
+    pub fn highest(self, other: Claim) -> Claim {
+        Claim { epoch: self.epoch.max(other.epoch), seq: self.seq.max(other.seq) }
+    }
+}
+
 impl fmt::Display for Claim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.epoch, self.seq)

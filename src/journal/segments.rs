@@ -423,11 +423,12 @@ impl Recovery {
     ///
     /// Its last record also where it is the commit (helper 151: back
     /// without a whole claim, its claim names epoch 0, and it granted a log
-    /// of an older epoch than its records', lacking them).
+    /// of an older epoch than its records', lacking them). The highest
+    /// epoch and sequence of both, taken apart (see `higher`).
     pub fn member_reach(&self) -> Option<Claim> {
         let whole = self.member_claim().is_some_and(|(_, whole, _)| whole);
         let last = self.range.filter(|_| !whole);
-        self.reach.max(last.map(|(_, last)| Claim { epoch: self.last_epoch, seq: last }))
+        higher(self.reach, last.map(|(_, last)| Claim { epoch: self.last_epoch, seq: last }))
     }
 }
 
@@ -746,7 +747,7 @@ impl Journal {
         }
         let kept = journal.read_reach(&mut recovery)?;
         journal.reach_kept = kept.is_some();
-        recovery.reach = recovery.reach.max(kept);
+        recovery.reach = higher(recovery.reach, kept);
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
         {
@@ -1821,8 +1822,17 @@ fn record_within(
 /// record's own is unknown, and its log was that leader's, as a whole
 /// member's claim would say (the simulator's seed 12003938 of `--failover
 /// --journal --damages 2 --promotions 2 --count-incomplete`: damage at
-/// sequence 1 reached epoch 0, below any candidate's log). `claim`: the
-/// claim file's log epoch and the newest epoch it promised, if there is one.
+/// sequence 1 reached epoch 0, below any candidate's log). Where records
+/// are found past it, their epochs, not that bound's: the claim's epoch
+/// refused for good every member holding a log a new leader took before
+/// it sequenced anything (seed 13005839, see [`Reach::covered_by`]). So
+/// a record of an older epoch inside the last record's payload, a
+/// client's, with that record damaged, passes for the last (helper 155):
+/// the one way a client's bytes can lower a reach, and only its epoch.
+/// `claim`: the claim file's log epoch and the newest epoch it promised,
+/// if there is one.
+///
+/// [`Reach::covered_by`]: crate::core::Reach::covered_by
 pub fn damage_reach(
     damaged: Option<(&Path, u64, Seq)>,
     untrusted: &[PathBuf],
@@ -1938,10 +1948,12 @@ fn walk_past(
 /// The highest epoch and the highest sequence of two reaches, taken apart:
 /// past damage, a record inside an event's payload may pass for the
 /// journal's, and either may be its (helper 153: the derived order, epoch
-/// first, took a forged record's newer epoch at a lower sequence).
+/// first, took a forged record's newer epoch at a lower sequence). So
+/// wherever a reach meets another: the walk's, the bound's, the `reach`
+/// file's and the last record's (helper 155).
 fn higher(a: Option<Claim>, b: Option<Claim>) -> Option<Claim> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(Claim { epoch: a.epoch.max(b.epoch), seq: a.seq.max(b.seq) }),
+        (Some(a), Some(b)) => Some(a.highest(b)),
         (a, b) => a.or(b),
     }
 }
@@ -3502,6 +3514,37 @@ mod tests {
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.reach, Some(Claim { epoch: Epoch(9), seq: Seq(200) }), "{recovery:?}");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 155: where the walk's reach met another, the derived order
+    /// (epoch first) let a record inside a damaged payload lower it: a
+    /// forged (4, 57) beat the `reach` file's (3, 200), and a reach file
+    /// raised to (9, 62) dropped a last record of 300 from a member's reach.
+    #[test]
+    fn a_forged_record_never_lowers_a_kept_reach_or_the_last_record() {
+        let dir = temp_dir("reach-kept");
+        let wide = JournalOptions { segment_bytes: 1 << 20, ..options(&dir) };
+        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
+        write(&mut journal, 1..=55);
+        append_carrying(&mut journal, 56, (Epoch(4), 57));
+        write(&mut journal, 57..=60);
+        journal.write_reach(Some(Claim { epoch: Epoch(3), seq: Seq(200) })).unwrap();
+        drop(journal);
+        let only = dir.join(segment_name(Seq(1)));
+        let mut bytes = fs::read(&only).unwrap();
+        let at = Scan::new(&bytes, Seq(1), record_len(64)).find(|e| e.seq() == Seq(56)).unwrap().offset;
+        bytes[at..at + 8].fill(0);
+        fs::write(&only, &bytes).unwrap();
+        let (_, recovery) = Journal::open(wide).unwrap();
+        assert_eq!(recovery.reach, Some(Claim { epoch: Epoch(4), seq: Seq(200) }), "{recovery:?}");
+        fs::remove_dir_all(&dir).unwrap();
+        let raised = Recovery {
+            reach: Some(Claim { epoch: Epoch(9), seq: Seq(62) }),
+            range: Some((Seq(1), Seq(300))),
+            last_epoch: Epoch(3),
+            ..Recovery::default()
+        };
+        assert_eq!(raised.member_reach(), Some(Claim { epoch: Epoch(9), seq: Seq(300) }));
     }
 
     /// Helper 143: a segment whose header is damaged stopped the node with

@@ -404,7 +404,7 @@ impl Sim<'_> {
             claim.whole = false;
         }
         if !self.config.forgets_reach {
-            slot.reach = slot.reach.max(Some(reach));
+            slot.reach = Some(slot.reach.map_or(reach, |kept| kept.highest(reach)));
         }
         self.paths.damaged += 1;
         if self.trace {
@@ -467,7 +467,7 @@ impl Sim<'_> {
                 && !self.config.forgets_reach
                 && let Some(last) = last
             {
-                self.nodes[i].reach = self.nodes[i].reach.max(Some(last));
+                self.nodes[i].reach = Some(self.nodes[i].reach.map_or(last, |kept| kept.highest(last)));
             }
             if let Some(reach) = self.nodes[i].reach {
                 member.reached_before_damage(reach, claim.map(|c| c.epoch));
