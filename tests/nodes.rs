@@ -1676,6 +1676,8 @@ fn two_damaged_journals_of_three_elect_once_promoted_counting_their_votes() {
         members[0].wait_for(Duration::from_secs(20), |l| l.contains("has had no leader for").then(|| l.to_string()));
     assert!(said.contains("though enough members granted it: votes of members that came back without"), "{said}");
     assert!(said.contains("see `Damaged journals` in OPERATIONS"), "{said}");
+    // Who answered its last candidacy: every member granted it.
+    assert!(said.contains(", the last granted by members 0, 1, 2, refused by none, unanswered by none"), "{said}");
     let promote = ["promote", "--cluster", &conf, "--node", "0", "--count-incomplete-votes"];
     let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
     assert_eq!(code, 0, "{text}");

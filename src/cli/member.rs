@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use super::args::{ClusterArgs, JournalArgs, OutputArgs, TuningArgs};
 use super::fail;
 use super::nodes::{LostSpan, rejects_text, write_histogram};
-use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, Seq, StepDown};
+use seqcast::core::{Epoch, Event, Failover, MemberEvent, NodeId, NodeSet, Seq, StepDown};
 use seqcast::journal::JournalOptions;
 use seqcast::net::report;
 use seqcast::net::{self, Clock, MemberNode};
@@ -900,6 +900,27 @@ fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
 /// while (it stands and loses; it cannot vote yet; it rejoins and too few
 /// members answer, or, empty, its votes count only beside those of
 /// members holding a log).
+/// Who answered a member's last lost candidacy (granted, refused; see
+/// `ElectionStats::last_lost`), for its leaderless warning: `, the last
+/// granted by members 1, 2, refused by none, unanswered by member 0`.
+fn ballots_text(nodes: u16, last: Option<(NodeSet, NodeSet)>) -> String {
+    let Some((granted, refused)) = last else { return String::new() };
+    let list = |has: &dyn Fn(NodeId) -> bool| {
+        let ids: Vec<String> = (0..nodes).map(NodeId).filter(|&id| has(id)).map(|id| id.0.to_string()).collect();
+        match ids.len() {
+            0 => "none".to_string(),
+            1 => format!("member {}", ids[0]),
+            _ => format!("members {}", ids.join(", ")),
+        }
+    };
+    format!(
+        ", the last granted by {}, refused by {}, unanswered by {}",
+        list(&|id| granted.contains(id)),
+        list(&|id| refused.contains(id)),
+        list(&|id| !granted.contains(id) && !refused.contains(id))
+    )
+}
+
 struct Leaderless {
     seconds: u32,
     /// `granted_empty` and `refused_empty` when it last had a leader.
@@ -1082,7 +1103,7 @@ impl Leaderless {
                 // Helper 143: two members of three resumed damaged
                 // journals; the whole one was told to start those down.
                 format!(
-                    "it stood {} times and lost {}, though enough members granted it: votes of members that came \
+                    "it stood {} times and lost {}{}, though enough members granted it: votes of members that came \
                      back without all of their log (a damaged journal, a lost one, or started anew) count only \
                      beside those of {} members that hold their log, itself included, and fewer did. The cluster \
                      elects once that many members holding their whole log run; where no more can (in a cluster \
@@ -1090,13 +1111,18 @@ impl Leaderless {
                      `Damaged journals` in OPERATIONS",
                     e.stood,
                     e.lost,
+                    ballots_text(self.nodes, e.last_lost),
                     usize::from(self.nodes) + 1 - self.commit_quorum
                 )
             } else if member.may_vote() {
                 format!(
-                    "it stood {} times and lost {} (a candidate needs {} of the {} members' votes; those with a \
+                    "it stood {} times and lost {}{} (a candidate needs {} of the {} members' votes; those with a \
                      longer log refuse it, those down, rejoining or with a failed journal give none); {elects}",
-                    e.stood, e.lost, self.quorum, self.nodes
+                    e.stood,
+                    e.lost,
+                    ballots_text(self.nodes, e.last_lost),
+                    self.quorum,
+                    self.nodes
                 )
             } else {
                 format!(

@@ -59,6 +59,10 @@ pub struct ElectionStats {
     /// PROMOTEs for this member naming an epoch it is not in (the lead
     /// moved since `seqcast promote` looked, or a replay): ignored.
     pub promote_stale: u64,
+    /// Who granted (itself, and any vote counted only beside holders'),
+    /// and who refused, the last candidacy it lost for want of votes or by
+    /// its timeout; nobody else answered it. `None` before one.
+    pub last_lost: Option<(NodeSet, NodeSet)>,
     /// Elections it lost though enough members granted it: too many of
     /// those votes were [`Ballot::GrantedEmpty`] (members back without all
     /// of their log: a damaged or lost journal), which count only beside
@@ -756,6 +760,7 @@ impl Election {
     fn lose(&mut self, now: Nanos, timed_out: bool) {
         let Some(candidacy) = self.candidacy.take() else { return };
         self.stats.lost += 1;
+        self.stats.last_lost = Some((candidacy.granted.union(candidacy.empty), candidacy.refused));
         let granted = candidacy.granted.union(candidacy.empty).len();
         self.stats.lost_for_holders += u64::from(granted >= self.quorum);
         self.active_at = now;

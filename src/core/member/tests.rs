@@ -1,7 +1,7 @@
 //! The member's election and role-change tests.
 use super::*;
 use crate::core::election::REQUEST_RESEND_DIVISOR;
-use crate::core::{ClientId, JournalClaim};
+use crate::core::{ClientId, JournalClaim, NodeSet};
 use crate::wire::{Ack, Ballot, Frame, Heartbeat, Promote, Vote, VoteRequest, emit, parse};
 
 fn addr(node: u16) -> SocketAddr {
@@ -432,6 +432,10 @@ fn a_promote_may_count_the_votes_of_members_back_without_their_log() {
     let stood = stands_until(&mut two, 60 * MS);
     assert!(!two.is_leader() && stood.first() == Some(&Epoch(3)), "{stood:?}");
     assert_eq!(two.election_stats().lost_for_holders, 1);
+    // Who granted it (itself, and 1's vote that did not count), and that
+    // nobody refused (0 did not answer): what its leaderless warning names.
+    let (granted, refused) = two.election_stats().last_lost.unwrap();
+    assert_eq!((granted, refused), (NodeSet::of(NodeId(1)).union(NodeSet::of(NodeId(2))), NodeSet::new()));
     // Asked again, counting them: the open candidacy asks its voters again,
     // saying so, and counts a vote fenced, not one that is not (its voter
     // may go on ACKing an older leader, whose commits the candidate lacks).
