@@ -142,7 +142,8 @@ pub enum Stopped {
     LeaderRestarted,
     /// Its leader (or a member serving history) sent an event longer than
     /// this node's `payload_max` lets it hold ([`Follower::too_long`]): it
-    /// can deliver nothing from there on; give every node the same.
+    /// returns once it has handed out every event before that one, and can
+    /// deliver nothing from there on; give every node the same.
     TooLong,
 }
 
@@ -749,7 +750,9 @@ impl FollowerNode {
             after_events();
         }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
-            too_long.set(follower.machine.too_long().is_some());
+            // Once it has handed out all it can hold, before the first it cannot.
+            let first = follower.machine.too_long().map(|(seq, _)| seq);
+            too_long.set(first.is_some_and(|seq| follower.machine.seq_next_delivery() >= seq));
             let (mut any, mut more, mut hand_out) = (false, false, HandOut::new(true));
             let live_from = follower.machine.live_from();
             while let Some(event) = follower.machine.poll_event() {
@@ -967,7 +970,8 @@ impl MemberNode {
             // committed events whatever was handed out: it hands all of a
             // turn's out, taking no more meanwhile (a follower's window keeps
             // its slots until then).
-            too_long.set(member.machine.follower().is_some_and(|f| f.too_long().is_some()));
+            let first = member.machine.follower().and_then(|f| f.too_long()).map(|(seq, _)| seq);
+            too_long.set(first.is_some_and(|seq| member.machine.seq_next_delivery() >= seq));
             let mut hand_out = HandOut::new(!member.machine.is_leader());
             let live_from = deliveries.live_from(&member.machine);
             while let Some(event) = member.machine.poll_event() {
@@ -1637,6 +1641,52 @@ mod tests {
             assert_eq!(second_run.join().unwrap().unwrap(), Stopped::Asked);
         });
         assert!(!late(), "the follower returned before its deadline");
+    }
+
+    /// A subscriber whose `payload_max` is smaller than its cluster's
+    /// returns `TooLong` from `run` once it has handed out every event
+    /// before the first it cannot hold, not as soon as that one arrives.
+    #[test]
+    fn a_subscriber_hands_out_what_it_can_hold_before_it_returns_too_long() {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        let loopback = std::net::Ipv4Addr::LOCALHOST;
+        let port = UdpSocket::bind((loopback, 0)).unwrap().local_addr().unwrap().port();
+        let group = SocketAddrV4::new(std::net::Ipv4Addr::new(239, 255, 155, std::process::id() as u8 | 1), port);
+        let (multicast, tuning) = (Multicast { group, ..Multicast::default() }, Tuning::default());
+        let any = SocketAddrV4::new(loopback, 0);
+        let config = Config { nodes: 2, quorum: 1, payload_max: 256, ..Config::default() };
+        let mut leader = LeaderNode::bind(config.clone(), any, &multicast, &tuning, None).unwrap();
+        let SocketAddr::V4(at) = leader.local_addr().unwrap() else { panic!("an IPv4 leader") };
+        let small = Config { payload_max: 64, leader: NodeId(0), ..config.clone() };
+        let mut tail = FollowerNode::observe(small, any, &multicast, &tuning, Seq(1)).unwrap();
+        let mut client = ClientNode::connect(config, ClientId(7), at, &multicast, &tuning).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let late = || std::time::Instant::now() > deadline;
+        let (delivered, done) = (AtomicU64::new(0), std::sync::atomic::AtomicBool::new(false));
+        std::thread::scope(|scope| {
+            let leading = scope.spawn(|| leader.run(&|| done.load(Relaxed) || late(), |_, _| {}));
+            let on_event = |event: &Event<'_>| {
+                if let Event::Deliver(_) = event {
+                    delivered.fetch_add(1, Relaxed);
+                }
+            };
+            let tailing = scope.spawn(move || tail.run(&late, on_event, |_, _| {}));
+            // Heard once it listens: the leader's first HEARTBEAT.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            for _ in 0..5 {
+                client.submit(&[1; 32]).unwrap();
+            }
+            client.submit(&[2; 200]).unwrap();
+            while !tailing.is_finished() && !late() {
+                client.poll();
+                client.wait_for(std::time::Duration::from_millis(1)).unwrap();
+            }
+            let why = tailing.join().unwrap().unwrap();
+            done.store(true, Relaxed);
+            assert_eq!((why, delivered.load(Relaxed)), (Stopped::TooLong, 5), "{why}");
+            assert_eq!(leading.join().unwrap().unwrap(), Stopped::Asked);
+        });
+        assert!(!late(), "the tail returned before its deadline");
     }
 
     /// An embedder's log line: a node's `Debug` names its sockets and where
