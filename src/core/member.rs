@@ -294,8 +294,30 @@ impl Member {
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
             commit: self.follower().map_or(Seq::ZERO, Follower::commit),
-            reach: self.reach.filter(|reach| reach.active(self.claim())),
+            reach: self.reach_held(),
         }
+    }
+
+    /// Its reach while it still matters: its own log holds less
+    /// ([`Reach::active`]), and it does not hold whole the starting log of
+    /// a leader newer than its reach's epochs. Such a leader's log holds
+    /// every commit of theirs (it was elected holding them, by holders'
+    /// votes or by votes that checked their reaches), and a member holding
+    /// that leader's start holds them too: what it held past that was
+    /// never committed (helper 156: healed by a newer leader that had
+    /// committed fewer records than it once held, a member kept refusing
+    /// every candidate as a whole member, for good).
+    fn reach_held(&self) -> Option<Reach> {
+        let reach = self.reach.filter(|reach| reach.active(self.claim()))?;
+        let newest = reach.log_epoch.unwrap_or(Epoch::ZERO).max(reach.last.epoch);
+        let newer_whole = match &self.role {
+            Role::Leader(leader) => leader.epoch() > newest,
+            Role::Follower(follower) => {
+                let claim = follower.journal_claim();
+                claim.whole && claim.epoch > newest
+            }
+        };
+        (!newer_whole).then_some(reach)
     }
 
     /// Resumed on a journal that lost records (damage, or those past its
@@ -316,13 +338,15 @@ impl Member {
     /// What [`reached_before_damage`](Self::reached_before_damage) said
     /// (its last record), while its own log holds less ([`Reach::active`]):
     /// once it holds as many records of a log at least as new, the log of
-    /// a leader it follows, it holds what it once did. A candidate's log
+    /// a leader it follows, it holds what it once did; once it holds whole
+    /// the starting log of a leader newer than its reach, it holds every
+    /// commit of it. A candidate's log
     /// must cover it ([`Reach::covered_by`]). (The simulator's seed 44 of
     /// `--failover --journal --claim-losses 2`: back without its claim
     /// file, a member that caught up with a leader of a newer epoch than
     /// its records' kept refusing every candidate.)
     pub fn damaged_reach(&self) -> Option<Claim> {
-        self.reach.filter(|reach| reach.active(self.claim())).map(|reach| reach.last)
+        self.reach_held().map(|reach| reach.last)
     }
 
     /// Asks this member to stand for election now (`seqcast promote`); its

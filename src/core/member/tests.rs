@@ -942,6 +942,27 @@ fn a_members_claim_is_not_whole_while_a_truncation_is_pending() {
     assert_eq!((after.epoch, after.whole), (Epoch(4), true), "once they are gone");
 }
 
+/// Helper 156: a damaged member whose journal had reached 20 (epoch 3)
+/// was healed by a newer leader elected on a log of 6, and, whole again,
+/// kept its reach: it refused, as a holder, every candidate shorter than
+/// 20, for good. Holding that leader's starting log whole, it holds every
+/// commit of epoch 3 (the rest was never committed): the reach goes.
+#[test]
+fn a_reach_goes_once_the_member_holds_a_newer_leaders_start_whole() {
+    let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
+    let mut member = resumed(whole, 10, 6);
+    member.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(20) }, Some(Epoch(3)));
+    member.handle_datagram(MS, addr(2), &fence_reply(2, 3));
+    assert_eq!(member.damaged_reach(), Some(Claim { epoch: Epoch(3), seq: Seq(20) }));
+    let heartbeat = heartbeat(7, 6, 6);
+    member.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &heartbeat));
+    probe_matched(&mut member, 2 * MS, 0, 4);
+    assert!(member.damaged_reach().is_some(), "not yet whole: 7..=10 of epoch 3 are still on disk");
+    assert_eq!(member.poll_truncate(), Some(Seq(6)));
+    assert!(member.journal_claim().unwrap().whole);
+    assert_eq!(member.damaged_reach(), None, "leader 4's start, whole");
+}
+
 /// A reader of the election: a member that voted for member 2 in epoch 4
 /// and then followed member 0's epoch 5 kept its vote for member 2, and
 /// granted member 2 epoch 5 too when asked (the "same answer again"
