@@ -1729,6 +1729,11 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
     let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", node.to_str().unwrap()]));
     let reach = "remembers how far the journal reached in its reach file: sequence 4000 (epoch ";
     assert!(code == 1 && text.contains(reach), "{text}");
+    // Nor that its claim lets it vote as it is (helper 156).
+    assert!(
+        text.contains("whole as written, but its records are damaged: the member resumes it as not whole"),
+        "{text}"
+    );
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &flags)).collect();
     for damaged in &members[1..] {
         let resumed = damaged.line("resumed: ");
@@ -1758,6 +1763,7 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
                  reached sequence 4000";
     assert!(text.contains(reach), "{text}");
     assert_eq!(code, 0, "what it kept is whole: {text}");
+    assert!(text.contains(" in 1 segment(s), SHORT OF ITS REACH"), "the summary says so too: {text}");
     for node in &mut members {
         node.stop();
         assert!(!node.output().iter().any(|l| l.starts_with("elected: ")), "{:?}", node.output());

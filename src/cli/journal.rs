@@ -384,11 +384,14 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         let later: Vec<PathBuf> = reports[index + 1..].iter().map(|r| r.path.clone()).collect();
         journal::damage_reach(Some((&reports[index].path, offset, seq)), &later, Some(seq), last_epoch, claim)
     });
-    if let Some(line) = claim.map(|claim| claim_line(claim, owner)) {
+    if let Some(line) = claim.map(|claim| claim_line(claim, owner, kept.is_some())) {
         side_damaged = line.starts_with("claim: DAMAGED") || line.contains("NOT THIS JOURNAL'S");
         writeln!(out, "{line}")?;
     }
-    match journal::reach_file(dir)? {
+    let reach_file = journal::reach_file(dir)?;
+    let reach_kept =
+        matches!(reach_file, Some(Ok((cluster, node, _))) if owner.is_none_or(|owner| owner == (cluster, node)));
+    match reach_file {
         Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (cluster, node)) => {
             side_damaged = true;
             writeln!(out, "reach: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it")?
@@ -440,6 +443,13 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
                 (true, _) => ", DAMAGED".to_string(),
                 (false, 0) => String::new(),
                 (false, holes) => format!(", {holes} told lost in holes"),
+            };
+            // Helper 156: once its member dropped what lay past damage, the
+            // journal is whole again, but holds less than it did (its
+            // `reach` line): said where a script reads the summary.
+            let mark = match reach_kept && !damaged {
+                true => format!("{mark}, SHORT OF ITS REACH"),
+                false => mark,
             };
             writeln!(out, "journal {}: sequences {first}..={last} in {segments} segment(s){mark}", dir.display())?
         }
@@ -587,11 +597,19 @@ fn commit_line(
 }
 
 /// The claim file's line, for a journal whose segments are `owner`'s.
-fn claim_line(claim: journal::ClaimSide, owner: Option<(u32, u16)>) -> String {
+fn claim_line(claim: journal::ClaimSide, owner: Option<(u32, u16)>, damaged: bool) -> String {
     match claim {
         Ok((cluster, node, _)) if owner.is_some_and(|o| o != (cluster, node)) => {
             format!("claim: of cluster {cluster} node {node}, NOT THIS JOURNAL'S: the member refuses to start on it")
         }
+        // Helper 156: "whole (it votes with it)" beside the damage, while
+        // the member then said it votes once it holds what a leader sent.
+        Ok((_, _, (epoch, true, promised, shape))) if damaged => format!(
+            "claim: a member's log of epoch {epoch}, whole as written, but its records are damaged: the member \
+             resumes it as not whole (it votes outright once a leader gave it its log again, and until then only \
+             beside members that hold a log), promised epoch {promised}{}",
+            shape_part(shape)
+        ),
         Ok((_, _, (epoch, true, promised, shape))) => format!(
             "claim: a member's log of epoch {epoch}, whole (it votes with it), promised epoch {promised}{}",
             shape_part(shape)
