@@ -1742,10 +1742,18 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
             "{resumed}"
         );
     }
+    // The whole member warns first that it has no leader, as an operator
+    // finds it before promoting.
+    members[0].wait_for(Duration::from_secs(10), |l| l.contains("has had no leader for").then_some(()));
     let promote = ["promote", "--cluster", &conf, "--node", "0", "--count-incomplete-votes", "--wait-ms", "1500"];
     let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("node 0 did not take the lead"), "{text}");
+    // Its no-leader warning, which promote points at, is said again, naming
+    // who refused (helper 156: said once, before the promote).
+    let refused = "the last an operator promoted granted by member 0, refused by members 1, 2, unanswered by none";
+    let refused = |l: &str| (l.contains("has had no leader for") && l.contains(refused)).then_some(());
+    members[0].wait_for(Duration::from_secs(10), refused);
     // Nor may a damaged one stand, and it says why (helper 147: "it has
     // learnt no epoch yet").
     let promote = ["promote", "--cluster", &conf, "--node", "1", "--wait-ms", "500"];

@@ -866,6 +866,11 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
 
 /// Seconds a member may go without a leader before it says why.
 const LEADERLESS_WARN_S: u32 = 3;
+/// Then again every this many seconds while it lasts, or sooner (after
+/// [`LEADERLESS_WARN_S`]) when a member newly refuses its candidacy: a
+/// `seqcast promote` that elected nobody points at this warning
+/// (helper 156: it was said once, before the promote, and never again).
+const LEADERLESS_REPEAT_S: u32 = 30;
 
 /// Says on stderr why this member did not stand when `seqcast promote`
 /// asked it (the promote's own error points here).
@@ -900,11 +905,21 @@ fn promote_refused_text(member: &seqcast::core::Member, id: NodeId) {
 /// while (it stands and loses; it cannot vote yet; it rejoins and too few
 /// members answer, or, empty, its votes count only beside those of
 /// members holding a log).
-/// Who answered a member's last lost candidacy (granted, refused; see
-/// `ElectionStats::last_lost`), for its leaderless warning: `, the last
-/// granted by members 1, 2, refused by none, unanswered by member 0`.
-fn ballots_text(nodes: u16, last: Option<(NodeSet, NodeSet)>) -> String {
-    let Some((granted, refused)) = last else { return String::new() };
+/// Who answered a member's last lost candidacy, and the last one an
+/// operator promoted (granted, refused; see `ElectionStats::last_lost`),
+/// for its leaderless warning: `, the last granted by members 1, 2,
+/// refused by none, unanswered by member 0`.
+fn ballots_text(nodes: u16, e: &seqcast::core::ElectionStats) -> String {
+    let text = |last: Option<(NodeSet, NodeSet)>| last.map(|last| ballots(nodes, last));
+    let last = text(e.last_lost).map_or(String::new(), |t| format!(", the last {t}"));
+    match text(e.last_promoted_lost) {
+        Some(promoted) => format!("{last}; the last an operator promoted {promoted}"),
+        None => last,
+    }
+}
+
+/// `granted by members 1, 2, refused by none, unanswered by member 0`.
+fn ballots(nodes: u16, (granted, refused): (NodeSet, NodeSet)) -> String {
     let list = |has: &dyn Fn(NodeId) -> bool| {
         let ids: Vec<String> = (0..nodes).map(NodeId).filter(|&id| has(id)).map(|id| id.0.to_string()).collect();
         match ids.len() {
@@ -914,7 +929,7 @@ fn ballots_text(nodes: u16, last: Option<(NodeSet, NodeSet)>) -> String {
         }
     };
     format!(
-        ", the last granted by {}, refused by {}, unanswered by {}",
+        "granted by {}, refused by {}, unanswered by {}",
         list(&|id| granted.contains(id)),
         list(&|id| refused.contains(id)),
         list(&|id| !granted.contains(id) && !refused.contains(id))
@@ -936,6 +951,10 @@ struct Leaderless {
     manual: bool,
     /// What it received and dropped, when it last had a leader.
     heard_seen: Heard,
+    /// Its leaderless second of the last warning, and who had refused its
+    /// last lost candidacy then.
+    warned_at: u32,
+    refused_said: NodeSet,
 }
 
 /// What a member received, and dropped for reasons that say it and the
@@ -1023,6 +1042,8 @@ impl Leaderless {
             commit_quorum,
             manual,
             heard_seen: Heard::default(),
+            warned_at: 0,
+            refused_said: NodeSet::new(),
         }
     }
 
@@ -1036,7 +1057,7 @@ impl Leaderless {
                 || f.leader_heard_ns_ago(now) >= super::nodes::LEADER_SILENT_NS
         });
         if !silent {
-            self.seconds = 0;
+            (self.seconds, self.warned_at, self.refused_said) = (0, 0, NodeSet::new());
             self.heard_seen = heard;
             let e = member.election_stats();
             (self.granted_empty_seen, self.refused_empty_seen) = (e.granted_empty, e.refused_empty);
@@ -1044,9 +1065,20 @@ impl Leaderless {
             return;
         }
         self.seconds += 1;
-        if self.seconds != LEADERLESS_WARN_S {
+        // Who refused what an operator last promoted: new refusals are news.
+        let refused = member.election_stats().last_promoted_lost.map_or(NodeSet::new(), |(_, refused)| refused);
+        let since = self.seconds - self.warned_at;
+        let due = match self.seconds.cmp(&LEADERLESS_WARN_S) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => true,
+            std::cmp::Ordering::Greater => {
+                since >= LEADERLESS_REPEAT_S || (refused != self.refused_said && since >= LEADERLESS_WARN_S)
+            }
+        };
+        if !due {
             return;
         }
+        (self.warned_at, self.refused_said) = (self.seconds, refused);
         let at = super::args::clock_time();
         // What it dropped while it had no leader that says it and the
         // others do not hear each other (helper 138: a member given another
@@ -1111,7 +1143,7 @@ impl Leaderless {
                      `Damaged journals` in OPERATIONS",
                     e.stood,
                     e.lost,
-                    ballots_text(self.nodes, e.last_lost),
+                    ballots_text(self.nodes, e),
                     usize::from(self.nodes) + 1 - self.commit_quorum
                 )
             } else if member.may_vote() {
@@ -1120,7 +1152,7 @@ impl Leaderless {
                      longer log refuse it, those down, rejoining or with a failed journal give none); {elects}",
                     e.stood,
                     e.lost,
-                    ballots_text(self.nodes, e.last_lost),
+                    ballots_text(self.nodes, e),
                     self.quorum,
                     self.nodes
                 )
@@ -1131,7 +1163,8 @@ impl Leaderless {
                 )
             };
             eprintln!(
-                "{at} warning: {who} has had no leader for {LEADERLESS_WARN_S} s in epoch {}: {}",
+                "{at} warning: {who} has had no leader for {} s in epoch {}: {}",
+                self.seconds,
                 member.epoch(),
                 first(&why)
             );

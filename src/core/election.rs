@@ -63,6 +63,10 @@ pub struct ElectionStats {
     /// and who refused, the last candidacy it lost for want of votes or by
     /// its timeout; nobody else answered it. `None` before one.
     pub last_lost: Option<(NodeSet, NodeSet)>,
+    /// The same of the last candidacy an operator asked for (`seqcast
+    /// promote`) that it lost: its own candidacies after it would hide
+    /// who refused that one.
+    pub last_promoted_lost: Option<(NodeSet, NodeSet)>,
     /// Elections it lost though enough members granted it: too many of
     /// those votes were [`Ballot::GrantedEmpty`] (members back without all
     /// of their log: a damaged or lost journal), which count only beside
@@ -761,6 +765,9 @@ impl Election {
         let Some(candidacy) = self.candidacy.take() else { return };
         self.stats.lost += 1;
         self.stats.last_lost = Some((candidacy.granted.union(candidacy.empty), candidacy.refused));
+        if candidacy.forced {
+            self.stats.last_promoted_lost = self.stats.last_lost;
+        }
         let granted = candidacy.granted.union(candidacy.empty).len();
         self.stats.lost_for_holders += u64::from(granted >= self.quorum);
         self.active_at = now;
