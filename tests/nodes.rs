@@ -1745,6 +1745,10 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
     // The whole member warns first that it has no leader, as an operator
     // finds it before promoting.
     members[0].wait_for(Duration::from_secs(10), |l| l.contains("has had no leader for").then_some(()));
+    // `stat` shows how far each damaged journal reached (helper 156).
+    let (_, table) = common::run(common::SEQCAST, &common::strings(&["stat", "--cluster", &conf, "--once"]));
+    let reached = table.lines().filter(|l| l.contains("its journal reached 4000 in epoch ")).count();
+    assert_eq!(reached, 2, "{table}");
     let promote = ["promote", "--cluster", &conf, "--node", "0", "--count-incomplete-votes", "--wait-ms", "1500"];
     let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
     assert_eq!(code, 1, "{text}");

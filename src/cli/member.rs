@@ -539,6 +539,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 elections: member.election_stats(),
                 journal_failed: member.is_journal_failed(),
                 losses: member.losses_shown(),
+                reach: member.damaged_reach(),
             };
             match (member.leader(), member.follower()) {
                 (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, io, driver.now(), Some(part))),

@@ -27,6 +27,9 @@ pub struct MemberPart<'a> {
     /// What it counted in every role it led (`Member::losses_shown`): kept
     /// on its page after it steps down.
     pub losses: (u64, u64),
+    /// How far its journal reached before records were dropped from it,
+    /// while its log holds less (`Member::damaged_reach`).
+    pub reach: Option<seqcast::core::Claim>,
 }
 
 /// The page being served, replaced once a second.
@@ -211,6 +214,15 @@ impl Page {
         self.sample("seqcast_recv_errors_total", "counter", help, n, io.recv_errors);
         if let Some(m) = member {
             self.elections(n, m.elections);
+            if let Some(reach) = m.reach {
+                // Helper 156: what an operator compares before a promote,
+                // shown by no tool but verify.
+                let help = "How far its journal reached before records were dropped from it (damage, or a start \
+                            without a whole claim), while its log holds less: it votes for no shorter log.";
+                self.sample("seqcast_reach_seq", "gauge", help, n, reach.seq.get());
+                let help = "The epoch of that record.";
+                self.sample("seqcast_reach_epoch", "gauge", help, n, reach.epoch.get());
+            }
         }
         self.text()
     }
@@ -424,7 +436,8 @@ mod tests {
         let follower = Follower::new(Config { nodes: 3, ..Config::default() }, seqcast::core::NodeId(1), 0).unwrap();
         let rejects = Rejects { wrong_epoch: 7, ..Rejects::default() };
         let elections = ElectionStats { won: 2, granted_empty: 1, ..ElectionStats::default() };
-        let part = MemberPart { rejects, elections: &elections, journal_failed: true, losses: (3, 1) };
+        let reach = Some(seqcast::core::Claim { epoch: seqcast::core::Epoch(1), seq: seqcast::core::Seq(60174) });
+        let part = MemberPart { rejects, elections: &elections, journal_failed: true, losses: (3, 1), reach };
         let page = follower_page(1, &follower, &DriverStats::default(), 0, 0, Some(part));
         assert_grouped(&page);
         assert!(page.contains("seqcast_rejects_total{node=\"1\",reason=\"wrong_epoch\"} 7\n"), "{page}");
@@ -434,6 +447,9 @@ mod tests {
         // What it saw while it led stays on its page as a follower.
         assert!(page.contains("seqcast_clients_told_unknown_total{node=\"1\"} 3\n"), "{page}");
         assert!(page.contains("seqcast_client_epochs_lost_total{node=\"1\"} 1\n"), "{page}");
+        // How far its journal reached before damage, which `stat` shows.
+        assert!(page.contains("seqcast_reach_seq{node=\"1\"} 60174\n"), "{page}");
+        assert!(page.contains("seqcast_reach_epoch{node=\"1\"} 1\n"), "{page}");
     }
 
     /// A reviewer gave a follower another cluster's key: its stop line

@@ -137,6 +137,9 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
         failed.push_str("  JOURNAL FAILED");
     }
     failed.push_str(&losses_text(&s));
+    // A damaged member's reach: what OPERATIONS has an operator compare
+    // before a promote (helper 156: `stat` showed it nowhere).
+    failed.push_str(&reach_text(&s));
     // A follower that hears no leader: one down, or none elected.
     if let Some(silent) = first(&s, "seqcast_leader_silent_seconds").filter(|&s| !leading && s >= 1.0) {
         failed.push_str(&format!("  NO LEADER HEARD for {silent:.1} s"));
@@ -635,11 +638,36 @@ fn lag_text(s: &BTreeMap<String, f64>) -> (String, usize) {
     (text, heard)
 }
 
+/// A member's reach, from its page (`seqcast_reach_seq`, `_epoch`): not
+/// a fault by itself, but what decides whom it votes for.
+fn reach_text(s: &BTreeMap<String, f64>) -> String {
+    match (first(s, "seqcast_reach_seq"), first(s, "seqcast_reach_epoch")) {
+        (Some(seq), Some(epoch)) => {
+            format!(
+                "  (its journal reached {seq} in epoch {epoch} before records were dropped: it votes for no shorter log)"
+            )
+        }
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{
-        Running, lag_text, leaders_text, losses_text, on_group, other_shape_text, stalled_text, total, twice_text,
+        Running, lag_text, leaders_text, losses_text, on_group, other_shape_text, reach_text, stalled_text, total,
+        twice_text,
     };
+
+    /// Helper 156: a damaged member's reach, which OPERATIONS has an
+    /// operator compare before a promote, was shown by no tool but verify.
+    #[test]
+    fn a_members_reach_is_on_its_line() {
+        let mut s = std::collections::BTreeMap::new();
+        assert_eq!(reach_text(&s), "");
+        s.insert("seqcast_reach_seq{node=\"1\"}".to_string(), 60174.0);
+        s.insert("seqcast_reach_epoch{node=\"1\"}".to_string(), 1.0);
+        assert!(reach_text(&s).contains("its journal reached 60174 in epoch 1 before records were dropped"));
+    }
 
     /// A node's note: node `node` of `cluster_id`, its metrics on loopback's
     /// `port`, of no group.
