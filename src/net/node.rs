@@ -1596,6 +1596,15 @@ mod tests {
         assert!(connect(Config::default(), &tuning).is_none());
     }
 
+    /// A group and port of a test's own (`tag` picks the group), default
+    /// tuning, and any port on loopback to bind.
+    fn own_group(tag: u8) -> (Multicast, Tuning, SocketAddrV4) {
+        let loopback = std::net::Ipv4Addr::LOCALHOST;
+        let port = UdpSocket::bind((loopback, 0)).unwrap().local_addr().unwrap().port();
+        let group = SocketAddrV4::new(std::net::Ipv4Addr::new(239, 255, tag, std::process::id() as u8 | 1), port);
+        (Multicast { group, ..Multicast::default() }, Tuning::default(), SocketAddrV4::new(loopback, 0))
+    }
+
     /// Helper 154: an embedded follower whose leader restarted without its
     /// history went on running, taking nothing, until its program thought
     /// to stop it (`seqcast follower` stops, and exits 3). `run` now
@@ -1603,11 +1612,7 @@ mod tests {
     #[test]
     fn a_follower_returns_on_its_own_when_its_leader_restarts_without_its_history() {
         use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-        let loopback = std::net::Ipv4Addr::LOCALHOST;
-        let port = UdpSocket::bind((loopback, 0)).unwrap().local_addr().unwrap().port();
-        let group = SocketAddrV4::new(std::net::Ipv4Addr::new(239, 255, 154, std::process::id() as u8 | 1), port);
-        let (multicast, tuning) = (Multicast { group, ..Multicast::default() }, Tuning::default());
-        let any = SocketAddrV4::new(loopback, 0);
+        let (multicast, tuning, any) = own_group(154);
         let config = |epoch| Config { nodes: 2, quorum: 2, epoch: Epoch(epoch), ..Config::default() };
         let mut follower = FollowerNode::bind(config(1), NodeId(1), any, &multicast, &tuning, None).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -1649,11 +1654,7 @@ mod tests {
     #[test]
     fn a_subscriber_hands_out_what_it_can_hold_before_it_returns_too_long() {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-        let loopback = std::net::Ipv4Addr::LOCALHOST;
-        let port = UdpSocket::bind((loopback, 0)).unwrap().local_addr().unwrap().port();
-        let group = SocketAddrV4::new(std::net::Ipv4Addr::new(239, 255, 155, std::process::id() as u8 | 1), port);
-        let (multicast, tuning) = (Multicast { group, ..Multicast::default() }, Tuning::default());
-        let any = SocketAddrV4::new(loopback, 0);
+        let (multicast, tuning, any) = own_group(155);
         let config = Config { nodes: 2, quorum: 1, payload_max: 256, ..Config::default() };
         let mut leader = LeaderNode::bind(config.clone(), any, &multicast, &tuning, None).unwrap();
         let SocketAddr::V4(at) = leader.local_addr().unwrap() else { panic!("an IPv4 leader") };
