@@ -1670,7 +1670,8 @@ fn two_damaged_journals_of_three_elect_once_promoted_counting_their_votes() {
     }
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
     for damaged in &members[1..] {
-        assert!(damaged.line("resumed: ").contains("was corrupt in"), "{:?}", damaged.output());
+        let resumed = damaged.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then(|| l.to_string()));
+        assert!(resumed.contains("was corrupt in"), "{:?}", damaged.output());
     }
     let said =
         members[0].wait_for(Duration::from_secs(20), |l| l.contains("has had no leader for").then(|| l.to_string()));
@@ -1736,7 +1737,9 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
     );
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &flags)).collect();
     for damaged in &members[1..] {
-        let resumed = damaged.line("resumed: ");
+        // Said after the banner start_member waits for: a loaded machine
+        // (CI beside a build) had not read it yet.
+        let resumed = damaged.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then(|| l.to_string()));
         assert!(
             resumed.contains("; before records were dropped its journal reached sequence 4000 (epoch "),
             "{resumed}"
