@@ -284,7 +284,12 @@ fn seeds_of_damaged_journals_that_once_failed_hold_every_invariant() {
     let crashes = SimConfig { cluster_crashes: 2, ..damaged(10_000_265) };
     let retained = SimConfig { promotions: 2, retain_events: 50, ..damaged(11_005_930) };
     let crashed = SimConfig { cluster_crashes: 2, ..counting(13_005_839) };
-    for config in [counting(10_018_929), none, crashes, retained, counting(12_003_938), crashed] {
+    // Helper 157: a candidate whose log fell short of its own reach counted
+    // itself a holder; and the fix's first form, which did not take a
+    // newer leader's log for covering it, never converged on 10040770.
+    let own_reach = SimConfig { cluster_crashes: 1, promotions: 2, ..damaged(13_019_018) };
+    let first = [counting(10_018_929), none, crashes, retained, counting(12_003_938), crashed];
+    for config in first.into_iter().chain([own_reach, counting(10_040_770)]) {
         assert_eq!(sim::run(&config).violation, None, "seed {}", config.seed);
     }
 }
