@@ -123,6 +123,14 @@ pub struct Reach {
 }
 
 impl Reach {
+    /// The newest epoch its journal's log was of: its claim's, or its last
+    /// record's. A leader of a newer epoch was elected holding every
+    /// commit of it, and a claim names such an epoch only once its log
+    /// holds that leader's starting log.
+    pub fn newest_epoch(&self) -> Epoch {
+        self.log_epoch.unwrap_or(Epoch::ZERO).max(self.last.epoch)
+    }
+
     /// True while a member whose own log claims `own` holds less than its
     /// journal did: fewer records, or records of an older log.
     pub fn active(&self, own: Claim) -> bool {
@@ -743,10 +751,9 @@ impl Election {
         // seed 13019018 of `--failover --journal --damages 2
         // --cluster-crashes 1 --promotions 2`, where such a member and one
         // holding 53 elected a log of 86, short of the commit 131).
-        let covered = view.reach.is_none_or(|reach| {
-            let newest = reach.log_epoch.unwrap_or(Epoch::ZERO).max(reach.last.epoch);
-            view.claim.epoch > newest || reach.covered_by(view.claim, view.claim)
-        });
+        let covered = view
+            .reach
+            .is_none_or(|reach| view.claim.epoch > reach.newest_epoch() || reach.covered_by(view.claim, view.claim));
         let (granted, empty) = match covered {
             true => (NodeSet::of(self.id), NodeSet::new()),
             false => (NodeSet::new(), NodeSet::of(self.id)),

@@ -309,7 +309,7 @@ impl Member {
     /// every candidate as a whole member, for good).
     fn reach_held(&self) -> Option<Reach> {
         let reach = self.reach.filter(|reach| reach.active(self.claim()))?;
-        let newest = reach.log_epoch.unwrap_or(Epoch::ZERO).max(reach.last.epoch);
+        let newest = reach.newest_epoch();
         let newer_whole = match &self.role {
             Role::Leader(leader) => leader.epoch() > newest,
             Role::Follower(follower) => {
