@@ -1649,8 +1649,9 @@ mod tests {
     }
 
     /// A subscriber whose `payload_max` is smaller than its cluster's
-    /// returns `TooLong` from `run` once it has handed out every event
-    /// before the first it cannot hold, not as soon as that one arrives.
+    /// returns `TooLong` from `run`, every event before the first it
+    /// cannot hold handed out. (On loopback those are known committed in
+    /// the turn that one arrives: this does not show `run` waits for them.)
     #[test]
     fn a_subscriber_hands_out_what_it_can_hold_before_it_returns_too_long() {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
