@@ -283,6 +283,22 @@ impl History {
         self.check_payload(now, origin, payload, "journaled");
     }
 
+    /// Whether a log holds every event known committed, `from` (1, or
+    /// where retention left its first record) to the highest commit a
+    /// leader announced: `epoch_at` gives the epoch of its record at a
+    /// sequence, where it has one. (A commit no member delivered and no
+    /// client was told of is taken as held by any record there.)
+    pub fn holds_every_commit(&self, from: u64, epoch_at: impl Fn(u64) -> Option<u64>) -> bool {
+        (from..=self.commit_announced).all(|seq| {
+            let held = epoch_at(seq).and_then(|epoch| self.stamped.get(&(epoch, seq)));
+            match (held, self.told_at.get(&seq).or(self.delivered_at.get(&seq))) {
+                (Some(held), Some(committed)) => held == committed,
+                (held, None) => held.is_some(),
+                (None, Some(_)) => false,
+            }
+        })
+    }
+
     /// An incarnation reported `[first, end)` lost while the highest commit announced was `commit`.
     pub fn lost(&mut self, now: u64, incarnation: usize, first: u64, end: u64, commit: u64) {
         self.in_order(now, incarnation, (first, end - 1), "reported lost from");
@@ -501,5 +517,17 @@ mod tests {
         let mut history = clean();
         history.finish(10, 4, Ok(()));
         assert_eq!(broken(&history), Some(8), "member 1 ended at 3 of 4: {:?}", history.violation());
+    }
+
+    #[test]
+    fn a_log_holds_every_commit_only_with_each_committed_event_in_place() {
+        let mut history = clean();
+        assert!(history.holds_every_commit(1, |seq| (seq <= 2).then_some(1)));
+        assert!(!history.holds_every_commit(1, |seq| (seq == 1).then_some(1)), "it lacks seq 2");
+        assert!(history.holds_every_commit(2, |seq| (seq == 2).then_some(1)), "retention took seq 1");
+        // Epoch 2 put another event at seq 2, never committed there.
+        let other = submit(&mut history, 3);
+        history.stamped(20, 2, 2, other.0, other.1, &[3]);
+        assert!(!history.holds_every_commit(1, |seq| Some(if seq == 2 { 2 } else { 1 })));
     }
 }

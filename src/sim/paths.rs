@@ -105,6 +105,9 @@ paths! {
     claims_lost => "claims_lost",
     /// Members restarted with a record of their journal damaged (`--damages`).
     damaged => "journals_damaged",
+    /// Runs whose lost records left no whole journal holding every
+    /// commit: they end with no leader, as they must.
+    no_whole_copy => "runs_left_without_a_whole_copy",
     /// Elections won by counting votes of members back without all of
     /// their log, as a promotion asked (`--count-incomplete`).
     won_incomplete => "won_counting_incomplete",
@@ -149,7 +152,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 16] = [
+pub const JOURNAL_PATHS: [&str; 17] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -163,6 +166,7 @@ pub const JOURNAL_PATHS: [&str; 16] = [
     "records_retention_deleted",
     "claims_lost",
     "journals_damaged",
+    "runs_left_without_a_whole_copy",
     "won_counting_incomplete",
     "events_served_by_followers",
     "events_from_other_members",

@@ -254,6 +254,14 @@ fn damaged_journals_lose_nothing_where_promotions_count_incomplete_votes() {
     assert!(!caught.is_empty(), "the checker must see what forgetting the reach costs");
 }
 
+/// `seqcast sim --failover --journal --damages 2`, seed `seed`.
+fn damaged(seed: u64) -> SimConfig {
+    let mut config = SimConfig::failover(seed);
+    config.core.journal = true;
+    config.damages = 2;
+    config
+}
+
 /// Seeds of damaged journals that once failed (`seqcast sim --failover
 /// --journal --damages 2` and the flags below, `--seed N --seeds 1`): a
 /// member back without a whole claim dropped records it had ACKed past its
@@ -273,12 +281,6 @@ fn damaged_journals_lose_nothing_where_promotions_count_incomplete_votes() {
 /// (13005839, with `--cluster-crashes 2`: a liveness failure).
 #[test]
 fn seeds_of_damaged_journals_that_once_failed_hold_every_invariant() {
-    let damaged = |seed| {
-        let mut config = SimConfig::failover(seed);
-        config.core.journal = true;
-        config.damages = 2;
-        config
-    };
     let counting = |seed| SimConfig { promotions: 2, count_incomplete: true, ..damaged(seed) };
     let none = SimConfig { core: Config { journal_syncs: false, ..counting(10_001_049).core }, ..counting(10_001_049) };
     let crashes = SimConfig { cluster_crashes: 2, ..damaged(10_000_265) };
@@ -291,6 +293,23 @@ fn seeds_of_damaged_journals_that_once_failed_hold_every_invariant() {
     let first = [counting(10_018_929), none, crashes, retained, counting(12_003_938), crashed];
     for config in first.into_iter().chain([own_reach, counting(10_040_770)]) {
         assert_eq!(sim::run(&config).violation, None, "seed {}", config.seed);
+    }
+}
+
+/// Two damaged members of three, the only holders of commits the third
+/// lacked: the one that held them whole was damaged while the other's log
+/// was still short of its reach (20040807, after the whole cluster's
+/// crash, `--cluster-crashes 1`; 11002262, `--damages 3 --promotions 3
+/// --count-incomplete --pauses 2`). Nobody is elected, as nobody should
+/// be, and the run says why it ended without a leader.
+#[test]
+fn damaged_journals_that_held_the_only_whole_copies_elect_nobody() {
+    let cluster = SimConfig { cluster_crashes: 1, ..damaged(20_040_807) };
+    let paused = SimConfig { damages: 3, promotions: 3, count_incomplete: true, pauses: 2, ..damaged(11_002_262) };
+    for config in [cluster, paused] {
+        let report = sim::run(&config);
+        assert_eq!(report.violation, None, "seed {}", config.seed);
+        assert_eq!((report.paths.no_whole_copy, report.paths.elections_won), (1, 0), "seed {}", config.seed);
     }
 }
 
