@@ -1761,6 +1761,16 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
     let refused = "the last an operator promoted granted by member 0, refused by members 1, 2, unanswered by none";
     let refused = |l: &str| (l.contains("has had no leader for") && l.contains(refused)).then_some(());
     members[0].wait_for(Duration::from_secs(10), refused);
+    // And each damaged one says whom it refused, and why (helper 156: the
+    // refusing members said nothing of it).
+    for damaged in &members[1..] {
+        // (The promoted candidacy asks again until its time is up.)
+        let said = " so, the last member 0's, whose log reaches sequence 2000 in epoch ";
+        let said = |l: &str| l.contains("follows nobody") && l.contains("; it refused ") && l.contains(said);
+        let said = |l: &str| said(l).then(|| l.to_string());
+        let line = damaged.wait_for(Duration::from_secs(10), said);
+        assert!(line.contains("journal reached sequence 4000 (epoch "), "{line}");
+    }
     // Nor may a damaged one stand, and it says why (helper 147: "it has
     // learnt no epoch yet").
     let promote = ["promote", "--cluster", &conf, "--node", "1", "--wait-ms", "500"];

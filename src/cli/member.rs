@@ -868,9 +868,10 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
 /// Seconds a member may go without a leader before it says why.
 const LEADERLESS_WARN_S: u32 = 3;
 /// Then again every this many seconds while it lasts, or sooner (after
-/// [`LEADERLESS_WARN_S`]) when a member newly refuses its candidacy: a
-/// `seqcast promote` that elected nobody points at this warning
-/// (helper 156: it was said once, before the promote, and never again).
+/// [`LEADERLESS_WARN_S`]) when a member newly refuses its candidacy, or it
+/// refuses one for its damaged journal's reach: a `seqcast promote` that
+/// elected nobody points at this warning (helper 156: it was said once,
+/// before the promote, and never again).
 const LEADERLESS_REPEAT_S: u32 = 30;
 
 /// Says on stderr why this member did not stand when `seqcast promote`
@@ -944,6 +945,8 @@ struct Leaderless {
     refused_empty_seen: u64,
     /// `lost_for_holders` when it last had a leader.
     lost_for_holders_seen: u64,
+    /// `refused_for_reach` when it last had a leader or said them.
+    refused_for_reach_seen: u64,
     /// Votes a candidate needs, members in all, and ACKs that commit.
     quorum: usize,
     nodes: u16,
@@ -1038,6 +1041,7 @@ impl Leaderless {
             granted_empty_seen: 0,
             refused_empty_seen: 0,
             lost_for_holders_seen: 0,
+            refused_for_reach_seen: 0,
             quorum,
             nodes,
             commit_quorum,
@@ -1046,6 +1050,25 @@ impl Leaderless {
             warned_at: 0,
             refused_said: NodeSet::new(),
         }
+    }
+
+    /// The vote requests it refused, since it last said so, only because
+    /// they were short of how far its damaged journal reached: the
+    /// candidate's own warning names it among those that refused, not why
+    /// (helper 156). `; it refused 2 vote requests so, the last member
+    /// 0's, whose log reaches sequence 90 in epoch 3`, or nothing.
+    fn reach_refusals(&mut self, member: &seqcast::core::Member) -> String {
+        let e = member.election_stats();
+        let refused = e.refused_for_reach - self.refused_for_reach_seen.min(e.refused_for_reach);
+        let Some((id, claim)) = e.last_refused_for_reach.filter(|_| refused > 0) else { return String::new() };
+        self.refused_for_reach_seen = e.refused_for_reach;
+        format!(
+            "; it refused {refused} vote request{} so, the last member {id}'s, whose log reaches sequence {} in \
+             epoch {}",
+            if refused == 1 { "" } else { "s" },
+            claim.seq,
+            claim.epoch
+        )
     }
 
     fn tick(&mut self, member: &seqcast::core::Member, driver: &seqcast::net::Driver, who: &str) {
@@ -1063,18 +1086,20 @@ impl Leaderless {
             let e = member.election_stats();
             (self.granted_empty_seen, self.refused_empty_seen) = (e.granted_empty, e.refused_empty);
             self.lost_for_holders_seen = e.lost_for_holders;
+            self.refused_for_reach_seen = e.refused_for_reach;
             return;
         }
         self.seconds += 1;
         // Who refused what an operator last promoted: new refusals are news.
-        let refused = member.election_stats().last_promoted_lost.map_or(NodeSet::new(), |(_, refused)| refused);
+        // So are the candidacies it refused for its damaged journal's reach.
+        let e = member.election_stats();
+        let refused = e.last_promoted_lost.map_or(NodeSet::new(), |(_, refused)| refused);
+        let news = refused != self.refused_said || e.refused_for_reach > self.refused_for_reach_seen;
         let since = self.seconds - self.warned_at;
         let due = match self.seconds.cmp(&LEADERLESS_WARN_S) {
             std::cmp::Ordering::Less => false,
             std::cmp::Ordering::Equal => true,
-            std::cmp::Ordering::Greater => {
-                since >= LEADERLESS_REPEAT_S || (refused != self.refused_said && since >= LEADERLESS_WARN_S)
-            }
+            std::cmp::Ordering::Greater => since >= LEADERLESS_REPEAT_S || (news && since >= LEADERLESS_WARN_S),
         };
         if !due {
             return;
@@ -1093,7 +1118,6 @@ impl Leaderless {
             None => why.to_string(),
         };
         if member.epoch() != Epoch::ZERO {
-            let e = member.election_stats();
             let elects = "the cluster elects once enough members that hold its log run: start those that are down";
             let why = if member.is_journal_failed() {
                 format!(
@@ -1163,6 +1187,16 @@ impl Leaderless {
                      sequenced when it came back (it came back without all of its log); {elects}"
                 )
             };
+            let refusals = self.reach_refusals(member);
+            let why = match member.damaged_reach() {
+                Some(reach) if !refusals.is_empty() => format!(
+                    "{why}. Also, its journal reached sequence {} (epoch {}) before the records its `resumed:` line \
+                     names were dropped, and it votes for no log that does not reach as far{refusals}: a member \
+                     whose log does can be elected; where none can, see `Damaged journals` in OPERATIONS",
+                    reach.seq, reach.epoch
+                ),
+                _ => why,
+            };
             eprintln!(
                 "{at} warning: {who} has had no leader for {} s in epoch {}: {}",
                 self.seconds,
@@ -1184,9 +1218,11 @@ impl Leaderless {
             (None, fence) if let Some(reach) = member.damaged_reach() => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. Its journal \
                  reached sequence {} (epoch {}) before the records its `resumed:` line names were dropped, and it \
-                 votes for no shorter log: a member whose log reaches as far can be elected; where none can, see \
+                 votes for no shorter log{}: a member whose log reaches as far can be elected; where none can, see \
                  `Damaged journals` in OPERATIONS",
-                reach.seq, reach.epoch
+                reach.seq,
+                reach.epoch,
+                self.reach_refusals(member)
             ),
             (None, fence) if member.election_stats().granted_empty > self.granted_empty_seen => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. It came back \

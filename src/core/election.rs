@@ -77,6 +77,12 @@ pub struct ElectionStats {
     /// --count-incomplete-votes`): commits its log lacked, if any, are
     /// lost.
     pub won_counting_incomplete: u64,
+    /// Votes it refused only because the candidate's log did not cover
+    /// how far its own journal reached before records were dropped from it
+    /// ([`Member::damaged_reach`](super::Member::damaged_reach)).
+    pub refused_for_reach: u64,
+    /// The last candidate refused so, with the log it claimed.
+    pub last_refused_for_reach: Option<(NodeId, Claim)>,
 }
 
 /// What the member's role says of its log, as the election needs it.
@@ -1002,8 +1008,15 @@ impl Election {
             // must not refuse a newer log there; the simulator's seed 44 of
             // `--failover --journal --claim-losses 2`).
             let counts_alone = counting || !unknown;
-            let short = short || (counts_alone && view.reach.is_some_and(|reach| !reach.covered_by(claim, view.claim)));
-            let granted = may_vote && claim >= view.claim && !short && self.rejoin.is_none() && may_count;
+            let short_of_reach = counts_alone && view.reach.is_some_and(|reach| !reach.covered_by(claim, view.claim));
+            let grants = may_vote && claim >= view.claim && !short && self.rejoin.is_none() && may_count;
+            if grants && short_of_reach {
+                // Said in its leaderless warning: the candidate's own names
+                // this member among those that refused it, not why (helper 156).
+                self.stats.refused_for_reach += 1;
+                self.stats.last_refused_for_reach = Some((candidate, claim));
+            }
+            let granted = grants && !short_of_reach;
             self.stats.refused_empty += u64::from(!may_count);
             if granted && unknown {
                 self.granted_empty_in = epoch;

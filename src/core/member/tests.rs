@@ -535,6 +535,7 @@ fn a_vote_an_operator_counts_without_holders_fences_its_voter() {
 /// operator's `--count-incomplete-votes` then counted).
 #[test]
 fn a_member_whose_journal_reached_further_before_damage_refuses_a_shorter_log() {
+    let claim = |epoch, seq| Claim { epoch: Epoch(epoch), seq: Seq(seq) };
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
     let fenced = || {
         let mut one = resumed(whole, 10, 10);
@@ -547,8 +548,12 @@ fn a_member_whose_journal_reached_further_before_damage_refuses_a_shorter_log() 
     let mut one = fenced();
     assert_eq!(one.damaged_reach(), Some(Claim { epoch: Epoch(3), seq: Seq(40) }));
     assert_eq!(answer(&mut one, 2 * MS, 2, &counting_request(2, 5, (3, 39))), Some((5, false)), "shorter");
+    // Its leaderless warning says whom it refused for its reach, and the log.
+    let e = one.election_stats();
+    assert_eq!((e.refused_for_reach, e.last_refused_for_reach), (1, Some((NodeId(2), claim(3, 39)))));
     let mut one = fenced();
     assert_eq!(answer(&mut one, 2 * MS, 2, &counting_request(2, 5, (3, 40))), Some((5, true)), "as long");
+    assert_eq!(one.election_stats().refused_for_reach, 0);
     let mut one = fenced();
     assert_eq!(answer(&mut one, 2 * MS, 2, &counting_request(2, 5, (4, 12))), Some((5, true)), "a newer epoch's");
     // A holder's vote counts alone too: refused.
