@@ -1105,6 +1105,7 @@ impl Leaderless {
             return;
         }
         (self.warned_at, self.refused_said) = (self.seconds, refused);
+        let refusals = self.reach_refusals(member);
         let at = super::args::clock_time();
         // What it dropped while it had no leader that says it and the
         // others do not hear each other (helper 138: a member given another
@@ -1187,7 +1188,6 @@ impl Leaderless {
                      sequenced when it came back (it came back without all of its log); {elects}"
                 )
             };
-            let refusals = self.reach_refusals(member);
             let why = match member.damaged_reach() {
                 Some(reach) if !refusals.is_empty() => format!(
                     "{why}. Also, its journal reached sequence {} (epoch {}) before the records its `resumed:` line \
@@ -1218,11 +1218,9 @@ impl Leaderless {
             (None, fence) if let Some(reach) = member.damaged_reach() => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. Its journal \
                  reached sequence {} (epoch {}) before the records its `resumed:` line names were dropped, and it \
-                 votes for no shorter log{}: a member whose log reaches as far can be elected; where none can, see \
-                 `Damaged journals` in OPERATIONS",
-                reach.seq,
-                reach.epoch,
-                self.reach_refusals(member)
+                 votes for no shorter log{refusals}: a member whose log reaches as far can be elected; where none \
+                 can, see `Damaged journals` in OPERATIONS",
+                reach.seq, reach.epoch
             ),
             (None, fence) if member.election_stats().granted_empty > self.granted_empty_seen => format!(
                 "the others are fenced at epoch {fence}, but no leader speaks: it waits for one. It came back \
