@@ -100,6 +100,7 @@ impl Member {
             newest_epoch: Epoch::ZERO,
             last: first.prev(),
             lost_end,
+            hole: false,
             whole,
         })
     }
@@ -228,6 +229,8 @@ pub struct MemberResume {
     newest_epoch: Epoch,
     last: Seq,
     lost_end: Seq,
+    /// A hole: sequences it was told were lost.
+    hole: bool,
     whole: bool,
 }
 
@@ -240,7 +243,7 @@ impl MemberResume {
         if seq != self.last.next() {
             // Sequences it was told were lost: below its commit only.
             self.whole &= seq <= self.commit;
-            self.lost_end = self.lost_end.max(seq);
+            (self.lost_end, self.hole) = (self.lost_end.max(seq), true);
         }
         if seq <= self.commit {
             self.delivered.record(event.header.client(), event.header.request.get(), seq.get());
@@ -269,6 +272,7 @@ impl MemberResume {
             newest_epoch,
             last,
             lost_end,
+            hole,
             whole,
         } = self;
         let resumed = claim.filter(|_| whole).and_then(|claim| {
@@ -299,7 +303,7 @@ impl MemberResume {
         });
         follower.keep_anchor(commit, at_commit);
         let mut member = Member::with_role(config, id, now, Role::Follower(Box::new(follower)), commit.next());
-        (member.delivered, member.lost_end) = (Some(delivered), lost_end);
+        (member.delivered, member.lost_end, member.reported_lost) = (Some(delivered), lost_end, hole);
         // What it promised binds it whatever its log: with every member
         // restarted at once, nobody else remembers it.
         if let Some(claim) = claim {

@@ -838,6 +838,34 @@ fn resumed_from(claim: Option<JournalClaim>, seqs: impl IntoIterator<Item = u64>
     resume.finish()
 }
 
+/// Helper 159: retention had deleted the first records of every member's
+/// journal, and after a restart each waited three election timeouts
+/// before it stood, as one that reported events lost does (so that one
+/// knowing every client's requests is elected first). Only a hole (events
+/// it was told were lost) counts so; what lies below the journal's first
+/// record still makes it, elected, answer in doubt to clients it knows no
+/// event of since.
+#[test]
+fn a_journal_that_retention_trimmed_does_not_make_its_member_stand_later() {
+    let whole = Some(JournalClaim { epoch: Epoch(2), whole: true, promised: Epoch(2) });
+    let resume = |first: u64, seqs: &mut dyn Iterator<Item = u64>| {
+        let config = Config { journal: true, ..auto() };
+        let mut resume = Member::resume_member(config, NodeId(1), 0, whole, (Seq(first), Seq(30))).unwrap();
+        for seq in seqs {
+            let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
+            resume.push(Epoch(2), crate::wire::EventRef::split(&record).unwrap().0);
+        }
+        resume.finish()
+    };
+    let trimmed = resume(11, &mut (11..=30));
+    assert!(!trimmed.view().lost_any);
+    assert_eq!(trimmed.lost_end(), Seq(11));
+    let holed = resume(1, &mut (1..=10).chain(21..=30));
+    assert!(holed.view().lost_any);
+    assert_eq!(holed.lost_end(), Seq(21));
+    assert!(!resume(1, &mut (1..=30)).view().lost_any);
+}
+
 /// The leader joined (node `from`, of `epoch`) answers the member's probe
 /// with the same record as its own at the last sequence it kept.
 fn probe_matched(member: &mut Member, now: Nanos, from: u16, epoch: u64) {
