@@ -294,6 +294,8 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     assert!(digest.starts_with("seq 1..=10000 "), "{digest}");
     assert!(lost > 0 && events >= 2000 && events + lost == 10_000, "{digest}");
     assert!(text.contains(&format!("error: {lost} sequences within 1..={lost} were lost (UNRECOVERABLE)")), "{text}");
+    // And where to start instead (helper 159).
+    assert!(text.contains(&format!("still holds began after them: `--from {}` reads from there", lost + 1)), "{text}");
     // The leader says so too, with the range.
     let said = |l: &str| l.contains("warning: leader: told a follower or a tail that sequences").then(|| l.to_string());
     cluster.leader.wait_for(Duration::from_secs(5), said);

@@ -383,7 +383,8 @@ pub struct JournalArgs {
     #[arg(long, value_name = "BYTES", value_parser = segment_bytes)]
     pub segment_bytes: Option<u64>,
     /// Delete whole old segments while the journal holds more bytes than
-    /// this (at least 1; without it nothing is deleted).
+    /// this (at least 1; without it nothing is deleted). With
+    /// --retain-events too, a segment goes once either says so
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_bytes: Option<u64>,
     /// Delete whole old segments while the rest still holds this many

@@ -776,10 +776,20 @@ impl AckWatch {
         if let Some((first, end)) = leader.unrecoverable_span().filter(|_| new > 0) {
             // A reader asking again is told again: the count is of
             // sequences named in replies, the span of what is gone.
+            // With failover the reader asks the other members next, and
+            // only it knows whether they had them (helper 159: with an
+            // archive member every late reader raised this as a loss).
+            let who = match leader.config().failover {
+                seqcast::core::Failover::Off => "",
+                _ => {
+                    "; the reader asks the other members for them next (one that keeps more, an archive, serves \
+                     them) and says itself if none has them"
+                }
+            };
             eprintln!(
-                "{} warning: leader: told a follower or a tail that sequences it asked for are gone ({replies} \
+                "{} warning: leader: told a follower or a tail that sequences it asked for are gone from it ({replies} \
                  UNRECOVERABLE(s) naming {new} sequences, repeats counted; all gone so far within {first}..={}): out \
-                 of the ring, and not in the journal (none, or retention deleted them)",
+                 of the ring, and not in the journal (none, or retention deleted them){who}",
                 super::args::clock_time(),
                 end - 1
             );
@@ -810,16 +820,19 @@ pub(super) fn journal_text(journal: Option<&seqcast::journal::JournalOptions>) -
         Some(j) => {
             // What retention keeps: history older than that is gone for a
             // follower or a tail that asks (UNRECOVERABLE).
-            let kept: Vec<String> = [
-                j.retain_events.map(|n| format!("at least the newest {n} events")),
-                j.retain_bytes.map(|n| format!("at most {n} bytes")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            let mut retention = match kept.is_empty() {
-                true => String::new(),
-                false => format!("; retention: keeps {}, whole segments deleted", kept.join(" and ")),
+            // Given both, a segment goes once either says so (helper 159:
+            // "at least N events and at most B bytes" kept fewer events).
+            let kept = match (j.retain_events, j.retain_bytes) {
+                (Some(n), None) => Some(format!("at least the newest {n} events")),
+                (None, Some(b)) => Some(format!("at most {b} bytes")),
+                (Some(n), Some(b)) => {
+                    Some(format!("the newest {n} events, or fewer where they take more than {b} bytes"))
+                }
+                (None, None) => None,
+            };
+            let mut retention = match kept {
+                Some(kept) => format!("; retention: keeps {kept}, whole segments deleted"),
+                None => String::new(),
             };
             if let Some(rate) = j.history_rate {
                 retention.push_str(&format!("; history served from it at most {rate} bytes/s"));
@@ -1505,6 +1518,23 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Helper 159: given both, the banner promised "at least the newest
+    /// 20000 events and at most 1500000 bytes", and kept 11,144 events.
+    #[test]
+    fn the_banner_says_which_retention_wins() {
+        let options = |retain_events, retain_bytes| seqcast::journal::JournalOptions {
+            retain_events,
+            retain_bytes,
+            ..seqcast::journal::JournalOptions::new("/tmp/j", &seqcast::core::Config::default(), NodeId(1))
+        };
+        let text = journal_text(Some(&options(Some(20_000), None)));
+        assert!(text.contains("retention: keeps at least the newest 20000 events, whole"), "{text}");
+        let text = journal_text(Some(&options(Some(20_000), Some(1_500_000))));
+        let both = "retention: keeps the newest 20000 events, or fewer where they take more than 1500000 bytes";
+        assert!(text.contains(both), "{text}");
+        assert!(!journal_text(Some(&options(None, None))).contains("retention"));
+    }
 
     /// Helper 128: a member's banner said records past its commit "wait to
     /// be confirmed again" where a damaged journal had them dropped (a

@@ -462,10 +462,22 @@ pub fn run(args: &TailArgs) -> ExitCode {
             ))
         }
         (Some((old, new)), _) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
-        (None, Some((first, last))) => fail(format!(
-            "{} sequences within {first}..={last} were lost (UNRECOVERABLE): not delivered, in the digest as lost",
-            lost.count
-        )),
+        (None, Some((first, last))) => {
+            // Helper 159: the reader was left to work out where the
+            // history still held begins.
+            let start = match first.get() == args.from && lost.count == last - first + 1 {
+                true => format!(
+                    "; what the cluster still holds began after them: `--from {}` reads from there",
+                    last.next()
+                ),
+                false => String::new(),
+            };
+            fail(format!(
+                "{} sequences within {first}..={last} were lost (UNRECOVERABLE): not delivered, in the digest as \
+                 lost{start}",
+                lost.count
+            ))
+        }
         // Stopped (a signal, a timeout's SIGTERM) short of --to: a script
         // must not take it for a range read whole.
         // (The digest's range is what was delivered or reported lost.)
