@@ -893,6 +893,13 @@ fn stopped_text(stopped: journal::Stopped, (from, to): (Seq, Seq), overtaken: bo
         journal::Stopped::Gap(first, end) => {
             format!("sequences {first}..={} are in no segment, between two that are", end.prev())
         }
+        // Helper 159: said as a gap, it read as damage where verify said
+        // "as they should be".
+        journal::Stopped::Hole(first, end) => format!(
+            "sequences {first}..={} are in no segment: the node was told they were lost (UNRECOVERABLE), a hole its \
+             journal keeps, no damage; the records after it begin at {end}",
+            end.prev()
+        ),
         journal::Stopped::Lost(path, after) => format!(
             "sequences up to {after} are in no segment: {} is the only one, it holds no record, and its header \
              says the journal held up to {after} when it began (the segments before it are gone, or their \

@@ -216,6 +216,10 @@ pub enum Stopped {
     Damaged(PathBuf, End),
     /// Sequences `[first, end)` are in no segment, between two that are.
     Gap(Seq, Seq),
+    /// The same where the node was told they were lost (UNRECOVERABLE):
+    /// a hole the journal keeps, no damage (the next segment's header
+    /// names the last record before them).
+    Hole(Seq, Seq),
     /// The journal's records begin at this sequence, past the start of the
     /// range (its older segments were deleted, as retention does).
     Starts(Seq),
@@ -297,7 +301,14 @@ pub fn entries(
         // (unless it is 0: the first there is).
         let expected = next.unwrap_or(from).max(from);
         if first > expected && expected <= to && (next.is_some() || from > Seq::ZERO) {
-            return Ok(Some(if index == 0 { Stopped::Starts(first) } else { Stopped::Gap(expected, first) }));
+            // Its header names the last record before it: sequences the
+            // node was told were lost, not a file gone.
+            let told = next.is_some_and(|next| Seq(header.after.get()).next() == next);
+            return Ok(Some(match (index, told) {
+                (0, _) => Stopped::Starts(first),
+                (_, true) => Stopped::Hole(expected, first),
+                (_, false) => Stopped::Gap(expected, first),
+            }));
         }
         if first > to {
             if next.is_none() && index == 0 {
@@ -378,6 +389,24 @@ mod tests {
         let mut seqs = Vec::new();
         let stopped = entries(dir, Seq(from), Seq(to), |e| seqs.push(e.seq().get())).unwrap();
         (seqs, stopped)
+    }
+
+    /// Helper 159: sequences the node was told were lost stopped a dump as
+    /// a gap between segments, which read as damage where `journal verify`
+    /// said the hole was as it should be.
+    #[test]
+    fn a_read_tells_a_hole_the_node_was_told_of_from_a_file_gone() {
+        let dir = std::env::temp_dir().join(format!("seqcast-inspect-hole-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
+        for seq in (1..=5).chain(9..=10) {
+            journal.append(Epoch(3), Seq(seq), &crate::wire::test_record(1, seq, &seq.to_le_bytes())).unwrap();
+        }
+        journal.flush().unwrap();
+        assert_eq!(read(&dir, 1, 200), ((1..=5).collect(), Some(Stopped::Hole(Seq(6), Seq(9)))));
+        assert_eq!(read(&dir, 7, 200), (vec![], Some(Stopped::Hole(Seq(7), Seq(9)))));
+        assert_eq!(read(&dir, 9, 10), ((9..=10).collect(), None));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// `seqcast journal dump` once stopped at a damaged record or a missing
