@@ -890,6 +890,22 @@ pub(super) fn empty_journal_text(
 
 /// The banner's line on what a journal held at start; `member`: a
 /// member's, which keeps only what it knew committed of a damaged journal.
+/// Said after the `resumed:` line where retention deleted old segments as
+/// the node started (helper 159: that line named sequences the node then
+/// deleted, as replayed, and nothing said otherwise).
+pub(super) fn retained_at_start_text(
+    recovery: Option<&seqcast::journal::Recovery>,
+    now: Option<Seq>,
+) -> Option<String> {
+    let (first, _) = recovery?.range?;
+    let now = now.filter(|&now| now > first)?;
+    Some(format!(
+        "retention: deleted sequences {first}..={} as it started (whole segments, as the journal line says): its \
+         records begin at {now}",
+        now.prev()
+    ))
+}
+
 pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str, member: bool) -> Option<String> {
     let r = recovery?;
     let removed = r.empty_removed.as_ref().map(|path| {
@@ -1177,6 +1193,9 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch", false) {
         println!("{text}");
     }
+    if let Some(text) = retained_at_start_text(node.recovery(), node.journal_first()) {
+        println!("{text}");
+    }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, true) {
         println!("{text}");
     }
@@ -1335,6 +1354,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", false) {
+        println!("{text}");
+    }
+    if let Some(text) = retained_at_start_text(node.recovery(), node.journal_first()) {
         println!("{text}");
     }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, false) {
@@ -1518,6 +1540,22 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Helper 159: restarted with a tighter retention, a member said its
+    /// journal held 751383..=780000, "replayed to the application", and
+    /// replayed from 768857: retention had deleted the rest as it started.
+    #[test]
+    fn what_retention_deleted_at_start_is_said() {
+        let r = seqcast::journal::Recovery { range: Some((Seq(1), Seq(60_000))), ..Default::default() };
+        let text = retained_at_start_text(Some(&r), Some(Seq(54_601))).unwrap();
+        assert!(
+            text.contains("deleted sequences 1..=54600 as it started") && text.ends_with("begin at 54601"),
+            "{text}"
+        );
+        assert_eq!(retained_at_start_text(Some(&r), Some(Seq(1))), None);
+        assert_eq!(retained_at_start_text(Some(&r), None), None);
+        assert_eq!(retained_at_start_text(None, Some(Seq(5))), None);
+    }
 
     /// Helper 159: given both, the banner promised "at least the newest
     /// 20000 events and at most 1500000 bytes", and kept 11,144 events.

@@ -297,6 +297,13 @@ impl LeaderNode {
         self.recovery.as_ref()
     }
 
+    /// The first sequence its journal keeps now, if it keeps one with
+    /// records: past what [`recovery`](Self::recovery) names where
+    /// retention deleted old segments as it started.
+    pub fn journal_first(&self) -> Option<Seq> {
+        self.leader.journal().map(Journal::first).filter(|&first| first != Seq::ZERO)
+    }
+
     /// The driver, for its counters.
     pub fn driver(&self) -> &Driver {
         &self.driver
@@ -679,6 +686,13 @@ impl FollowerNode {
         self.recovery.as_ref()
     }
 
+    /// The first sequence its journal keeps now, if it keeps one with
+    /// records: past what [`recovery`](Self::recovery) names where
+    /// retention deleted old segments as it started.
+    pub fn journal_first(&self) -> Option<Seq> {
+        self.follower.journal().map(Journal::first).filter(|&first| first != Seq::ZERO)
+    }
+
     /// The driver, for its counters.
     pub fn driver(&self) -> &Driver {
         &self.driver
@@ -920,6 +934,13 @@ impl MemberNode {
     /// empty segment removed: see [`Recovery::empty_removed`]).
     pub fn recovery(&self) -> Option<&Recovery> {
         self.recovery.as_ref()
+    }
+
+    /// The first sequence its journal keeps now, if it keeps one with
+    /// records: past what [`recovery`](Self::recovery) names where
+    /// retention deleted old segments as it started.
+    pub fn journal_first(&self) -> Option<Seq> {
+        self.member.journal().map(Journal::first).filter(|&first| first != Seq::ZERO)
     }
 
     /// The driver, for its counters.
