@@ -248,10 +248,16 @@ impl LostSpan {
         let so_far = if new == self.count { String::new() } else { format!(", {} in all", self.count) };
         // The leader is not the only one to ask: an operator looks at the
         // member that declined them or went silent too.
-        let members = if members { " and no other member served them" } else { "" };
+        // Helper 159: an archive member down longer than the others keep
+        // was told so, and nothing said why or what to keep.
+        let (members, why) = match members {
+            true => (" and no other member served them", "every member that had them deleted them or did not answer"),
+            false => ("", "the leader's ring and journal no longer hold them"),
+        };
         eprintln!(
             "{} warning: {who}: the leader says {new} events are gone (UNRECOVERABLE){members}{so_far}{within}: \
-             reported lost, never delivered",
+             reported lost, never delivered ({why}: retention must keep what is committed while a node may be \
+             down or behind)",
             super::args::clock_time(),
         );
     }
