@@ -285,16 +285,23 @@ impl History {
 
     /// Whether a log holds every event known committed, `from` (1, or
     /// where retention left its first record) to the highest commit a
-    /// leader announced: `epoch_at` gives the epoch of its record at a
-    /// sequence, where it has one. (A commit no member delivered and no
-    /// client was told of is taken as held by any record there.)
-    pub fn holds_every_commit(&self, from: u64, epoch_at: impl Fn(u64) -> Option<u64>) -> bool {
+    /// leader announced: `origin_at` gives who sent its record at a
+    /// sequence, where it has one, and `told_lost` whether it was told a
+    /// sequence is gone (a hole its journal keeps: no lack). A commit no
+    /// member delivered and no client was told of is held by a record any
+    /// leader sent there. (By who sent it, not by the epoch it came in: a
+    /// follower journals what another member served it in its own.)
+    pub fn holds_every_commit(
+        &self,
+        from: u64,
+        origin_at: impl Fn(u64) -> Option<(u32, u64)>,
+        told_lost: impl Fn(u64) -> bool,
+    ) -> bool {
         (from..=self.commit_announced).all(|seq| {
-            let held = epoch_at(seq).and_then(|epoch| self.stamped.get(&(epoch, seq)));
-            match (held, self.told_at.get(&seq).or(self.delivered_at.get(&seq))) {
-                (Some(held), Some(committed)) => held == committed,
-                (held, None) => held.is_some(),
-                (None, Some(_)) => false,
+            let Some(held) = origin_at(seq) else { return told_lost(seq) };
+            match self.told_at.get(&seq).or(self.delivered_at.get(&seq)) {
+                Some(&committed) => held == committed,
+                None => self.stamped_any.get(&seq).is_some_and(|all| all.contains(&held)),
             }
         })
     }
@@ -522,12 +529,15 @@ mod tests {
     #[test]
     fn a_log_holds_every_commit_only_with_each_committed_event_in_place() {
         let mut history = clean();
-        assert!(history.holds_every_commit(1, |seq| (seq <= 2).then_some(1)));
-        assert!(!history.holds_every_commit(1, |seq| (seq == 1).then_some(1)), "it lacks seq 2");
-        assert!(history.holds_every_commit(2, |seq| (seq == 2).then_some(1)), "retention took seq 1");
+        let none = |_| false;
+        let held = |seq| (seq <= 2).then_some((1, seq));
+        assert!(history.holds_every_commit(1, held, none));
+        assert!(!history.holds_every_commit(1, |seq| (seq == 1).then_some((1, 1)), none), "it lacks seq 2");
+        assert!(history.holds_every_commit(2, |seq| (seq == 2).then_some((1, 2)), none), "retention took seq 1");
+        assert!(history.holds_every_commit(1, |seq| (seq == 1).then_some((1, 1)), |seq| seq == 2), "told 2 is gone");
         // Epoch 2 put another event at seq 2, never committed there.
         let other = submit(&mut history, 3);
         history.stamped(20, 2, 2, other.0, other.1, &[3]);
-        assert!(!history.holds_every_commit(1, |seq| Some(if seq == 2 { 2 } else { 1 })));
+        assert!(!history.holds_every_commit(1, |seq| Some(if seq == 2 { other } else { (1, seq) }), none));
     }
 }

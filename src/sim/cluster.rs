@@ -68,6 +68,7 @@ impl<'a> Sim<'a> {
                 file_synced: None,
                 told: Default::default(),
                 damaged: false,
+                lost_records: false,
                 reach: None,
             });
         }
@@ -91,6 +92,9 @@ impl<'a> Sim<'a> {
 
     pub(super) fn run(&mut self) {
         let deadline = self.heal_at + self.config.settle_ns;
+        // Whether the run ended by its deadline (or ran out of events), not
+        // by the step limit.
+        let mut settled = false;
         for step in 0..STEPS_MAX {
             if self.trace && step % 1_000_000 == 999_999 {
                 let due: Vec<_> = (0..self.nodes.len())
@@ -114,8 +118,12 @@ impl<'a> Sim<'a> {
             if self.killed_at.is_some_and(|at| self.now >= self.heal_at.max(at) + KILLED_SETTLE_NS) {
                 return self.finish_leaderless();
             }
-            let Some(at) = self.next_time() else { break };
+            let Some(at) = self.next_time() else {
+                settled = true;
+                break;
+            };
             if at > deadline {
+                settled = true;
                 break;
             }
             self.now = self.now.max(at);
@@ -124,14 +132,20 @@ impl<'a> Sim<'a> {
         if self.killed_at.is_some() {
             return self.finish_leaderless();
         }
-        if self.now > self.heal_at && self.leader().is_none() && self.no_whole_copy_left() {
+        if settled && self.now > self.heal_at && self.leader().is_none() && self.no_whole_copy_left() {
             // It elects nobody, as it must: an operator restores a journal
             // from a backup then (docs/OPERATIONS.md). With no leader to
-            // say what is committed, a member may not know that what it
-            // holds is: only what the run did is checked.
+            // say what is committed, each member must have delivered what
+            // it holds of what it knows committed, no more.
             self.paths.no_whole_copy += 1;
             self.check_at_end();
-            return self.history.finish_leaderless(self.now, &[]);
+            let held: Vec<(usize, u64)> = (self.nodes.iter())
+                .filter_map(|slot| {
+                    let follower = slot.node.as_ref()?.member().follower()?;
+                    Some((slot.incarnation, follower.seq_held().min(follower.commit()).get()))
+                })
+                .collect();
+            return self.history.finish_leaderless(self.now, &held);
         }
         let detail = match self.converged() {
             Err(state) if self.now > self.heal_at => {
@@ -292,23 +306,38 @@ impl<'a> Sim<'a> {
     }
 
     /// Whether journals that lost records (`--damages`, `--claim-losses`)
-    /// left no whole copy of the commits: no member whose journal claims
-    /// its log whole, with no reach past it, holds them all on disk. No
-    /// leader can be elected then, as none should be: the only copy left
-    /// is on members that cannot tell it from a log short of a commit
-    /// (the simulator's seed 20040807 of `--failover --journal --damages 2
-    /// --cluster-crashes 1`, and 11002262 of `--failover --journal
-    /// --damages 3 --promotions 3 --count-incomplete --pauses 2`: two
-    /// damaged members of three, the damaged ones the only holders).
+    /// left no whole copy of the commits: more members lost records than
+    /// an election tolerates (`nodes - election_quorum`), and no member
+    /// whose journal claims its log whole holds them all on disk (a
+    /// reach past them aside: a log that holds every commit up to it
+    /// covers it). No leader can be elected then, as none should be: the
+    /// only copies left are on members that cannot tell them from a log
+    /// short of a commit (the simulator's seed 20040807 of `--failover
+    /// --journal --damages 2 --cluster-crashes 1`, and 11002262 of
+    /// `--failover --journal --damages 3 --promotions 3 --count-incomplete
+    /// --pauses 2`: two damaged members of three, the damaged ones the
+    /// only holders). Helper 158: fewer such members leave a whole copy
+    /// that an election must find, and a record is told by who sent it.
     fn no_whole_copy_left(&self) -> bool {
-        let lost_records = self.paths.damaged > 0 || self.paths.claims_lost > 0;
-        let whole = |slot: &NodeSlot| slot.reach.is_none() && slot.claim.is_some_and(|c| c.whole);
+        let losers = self.nodes.iter().filter(|slot| slot.lost_records).count();
+        if losers <= usize::from(self.core.nodes) - self.core.election_quorum() {
+            return false;
+        }
+        let commit = self.history.commit_max();
+        let whole = |slot: &NodeSlot| {
+            slot.claim.is_some_and(|c| c.whole) && slot.reach.is_none_or(|reach| reach.seq.get() <= commit)
+        };
         let holds_all = |(i, slot): (usize, &NodeSlot)| {
             let retained = self.config.retain_of(i) > 0;
             let from = slot.disk.keys().next().filter(|_| retained).map_or(1, |&first| first);
-            whole(slot) && self.history.holds_every_commit(from, |seq| slot.disk.get(&seq).map(|r| r.1.0))
+            let origin_at = |seq| {
+                let (event, _) = crate::wire::EventRef::split(&slot.disk.get(&seq)?.2).ok()?;
+                Some((event.header.client.get(), event.header.request.get()))
+            };
+            let told_lost = |seq: u64| slot.told.untold(seq, seq + 1).is_none();
+            whole(slot) && self.history.holds_every_commit(from, origin_at, told_lost)
         };
-        lost_records && !self.nodes.iter().enumerate().any(holds_all)
+        !self.nodes.iter().enumerate().any(holds_all)
     }
 
     pub(super) fn member(&self, i: usize) -> Option<&Member> {

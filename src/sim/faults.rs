@@ -184,7 +184,10 @@ impl Sim<'_> {
                 };
                 if self.crash(i, down) {
                     match lose {
-                        Lose::Claim if self.nodes[i].claim.take().is_some() => self.paths.claims_lost += 1,
+                        Lose::Claim if self.nodes[i].claim.take().is_some() => {
+                            self.paths.claims_lost += 1;
+                            self.nodes[i].lost_records = true;
+                        }
                         Lose::Record => self.nodes[i].damaged = true,
                         _ => {}
                     }
@@ -407,6 +410,7 @@ impl Sim<'_> {
             slot.reach = Some(slot.reach.map_or(reach, |kept| kept.highest(reach)));
         }
         self.paths.damaged += 1;
+        slot.lost_records = true;
         if self.trace {
             eprintln!("{:>12} member {i}'s journal is damaged at {damaged}: it reached {reach:?}", self.now);
         }

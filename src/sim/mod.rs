@@ -94,6 +94,9 @@ struct NodeSlot {
     /// Its journal is to come back with a record damaged (a
     /// [`Lose::Record`](faults::Lose::Record) crash).
     damaged: bool,
+    /// Its journal lost records in this run: damaged, or back without its
+    /// claim file (what lay past its commit dropped).
+    lost_records: bool,
     /// With failover: how far its journal reached before damage dropped
     /// part of it, as the `reach` file beside it keeps it until the member
     /// holds as much again, durably (see `Sim::damage`).
