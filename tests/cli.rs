@@ -219,6 +219,53 @@ fn journal_of_events(dir: &std::path::Path, node: u16, events: usize) {
     journal.flush().unwrap();
 }
 
+/// Helper 159: `journal dump` stopped at sequences the node was told were
+/// lost as at damage, and a journal's range had no digest to compare with
+/// a tail's. A journal of events 1..=5 and 9..=10 (6..=8 told lost): the
+/// dump goes on past the hole, saying it, and `--format count` prints the
+/// digest a node's delivery of the same range gives.
+#[test]
+fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
+    use seqcast::core::{Client, ClientId, Config, Event, Leader, MemberEvent, NodeId, Seq};
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-hole-{}", std::process::id())).join("node-1");
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = Config::default();
+    let options = seqcast::journal::JournalOptions::new(&dir, &config, NodeId(1));
+    let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
+    let journaled = Config { journal: true, ..config };
+    let mut leader = Leader::new(journaled.clone(), 0).unwrap();
+    let addr = "127.0.0.1:9".parse().unwrap();
+    let mut client = Client::new(journaled, ClientId(7), addr).unwrap();
+    let (mut buf, mut digest) = (vec![0; 2048], seqcast::net::Digest::default());
+    for seq in 1..=10u64 {
+        client.submit(&seq.to_le_bytes()).unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        leader.handle_datagram(0, addr, &buf[..submit.len]);
+        let append = leader.poll_append().unwrap();
+        if !(6..=8).contains(&seq) {
+            journal.append(append.epoch, append.commit, append.event.record).unwrap();
+            digest.add(&MemberEvent::Log(Event::Deliver(append.event)));
+        } else if seq == 8 {
+            digest.add(&MemberEvent::Log(Event::Lost { first: Seq(6), end: Seq(9) }));
+        }
+    }
+    journal.flush().unwrap();
+    drop(journal);
+    let path = dir.to_str().unwrap();
+    let (code, text) = run(SEQCAST, &strings(&["journal", "dump", path, "--format", "count"]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("digest: {digest}")), "{text}");
+    assert!(text.contains("seq 1..=10 events 7 lost 3 hash "), "{text}");
+    let hole = "note: sequences 6..=8 are in no segment: the node was told they were lost (UNRECOVERABLE), a hole";
+    assert!(text.contains(hole), "{text}");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "dump", path, "--from", "4", "--to", "9"]));
+    assert_eq!(code, 0, "{text}");
+    let seqs: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("seq ")?.split(' ').next()).collect();
+    assert_eq!(seqs, ["4", "5", "9"], "{text}");
+    refused_with(SEQCAST, &["journal", "dump", path, "--from", "0"], "0 is not in 1..", 2);
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
 fn refused_with(program: &str, args: &[&str], reason: &str, code: i32) {
     let (got, out) = run(program, &strings(args));
     assert_eq!(got, code, "{args:?}:\n{out}");

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use seqcast::core::{Epoch, NodeId, Seq};
+use seqcast::core::{Epoch, Event, MemberEvent, NodeId, Seq};
 use seqcast::journal::format::{End, Entry};
 use seqcast::journal::{self, Journal, JournalError, JournalOptions, SegmentReport, SyncLevel};
 
@@ -36,22 +36,27 @@ enum JournalCommand {
     },
     /// Print the journal's events in sequence order (each with the epoch of
     /// the leader that sent it to this node: after a leader restart the
-    /// same event can carry another epoch on another node). Stops at a
-    /// damaged record or a missing sequence, or where the records end
-    /// before `--to`, says so, and exits 1 (damage before `--from` does not
-    /// stop it: each record printed passed its own CRC).
+    /// same event can carry another epoch on another node). Goes on past
+    /// sequences the node was told were lost (a hole, said on stderr).
+    /// Stops at a damaged record or a missing sequence, or where the
+    /// records end before `--to`, says so, and exits 1 (damage before
+    /// `--from` does not stop it: each record printed passed its own CRC).
     Dump {
         /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// First sequence to print [default: the first there is].
-        #[arg(long, value_name = "SEQ")]
+        /// First sequence to print [default: the first there is];
+        /// sequences start at 1.
+        #[arg(long, value_name = "SEQ", value_parser = clap::value_parser!(u64).range(1..))]
         from: Option<u64>,
         /// Last sequence to print [default: the last there is]; sequences
         /// start at 1.
         #[arg(long, value_name = "SEQ", value_parser = clap::value_parser!(u64).range(1..))]
         to: Option<u64>,
-        /// One line per event: text, or a JSON object.
+        /// One line per event: text, or a JSON object; or `count`: only
+        /// the digest of the range at the end, as `seqcast tail --format
+        /// count` and a node's stop line print it, holes counted lost (the
+        /// same range read by each gives the same digest).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -81,6 +86,8 @@ enum Format {
     Text,
     /// `{"seq":12,"epoch":3,"client":7,"request":42,"stamp_ns":…,"payload":"68656c6c6f"}`.
     Json,
+    /// No line per event: `digest: seq 1..=440000 events 440000 lost 0 hash 7aa84eecaf0b0ad2` at the end.
+    Count,
 }
 
 /// Runs `seqcast journal`.
@@ -683,23 +690,50 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
     a_nodes_journal(dir)?;
     let mut out = BufWriter::new(io::stdout().lock());
     let (mut error, mut printed) = (None, None::<Seq>);
-    // Each read goes on after the last event printed: a live journal's
-    // end is read again (see `settle`).
-    let read = || {
+    let mut digest = seqcast::net::Digest::default();
+    // Each read goes on after the last event printed (or hole passed): a
+    // live journal's end is read again (see `settle`).
+    let read = || loop {
         let start = printed.map_or(from, Seq::next);
         let stopped = journal::entries(dir, start, to, |entry| {
             printed = Some(entry.seq());
+            let line = match format {
+                Format::Count => {
+                    digest.add(&MemberEvent::Log(Event::Deliver(entry.event)));
+                    Ok(())
+                }
+                Format::Text => writeln!(out, "{}", line(&entry, false)),
+                Format::Json => writeln!(out, "{}", line(&entry, true)),
+            };
             if error.is_none()
-                && let Err(e) = writeln!(out, "{}", line(&entry, format))
+                && let Err(e) = line
             {
                 error = Some(e);
             }
         })?;
-        Ok::<_, JournalError>(with_damage(stopped))
+        // Sequences the node was told were lost: a hole the journal keeps
+        // (helper 159: a dump stopped there, as if at damage).
+        let Some(journal::Stopped::Hole(first, end)) = stopped else {
+            return Ok::<_, JournalError>(with_damage(stopped));
+        };
+        let last = end.prev().min(to);
+        eprintln!(
+            "note: sequences {first}..={last} are in no segment: the node was told they were lost (UNRECOVERABLE), \
+             a hole its journal keeps{}",
+            if format == Format::Count { ", counted lost in the digest" } else { "" }
+        );
+        digest.add(&MemberEvent::Log(Event::Lost { first, end: last.next() }));
+        printed = Some(last);
+        if last >= to {
+            return Ok(with_damage(None));
+        }
     };
     let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
         return Err(e.into());
+    }
+    if format == Format::Count {
+        writeln!(out, "digest: {digest}")?;
     }
     out.flush()?;
     if writing {
@@ -918,15 +952,16 @@ fn stopped_text(stopped: journal::Stopped, (from, to): (Seq, Seq), overtaken: bo
     }
 }
 
-fn line(entry: &Entry<'_>, format: Format) -> String {
+/// One event's line: text, or a JSON object (`json`).
+fn line(entry: &Entry<'_>, json: bool) -> String {
     let h = entry.event.header;
     let payload = seqcast::wire::hex(entry.event.payload);
     let (seq, epoch, client, request, stamp) = (h.seq(), entry.epoch, h.client(), h.request.get(), h.stamp_ns.get());
-    match format {
-        Format::Text => {
+    match json {
+        false => {
             format!("seq {seq} epoch {epoch} client {client} request {request} stamp_ns {stamp} payload {payload}")
         }
-        Format::Json => format!(
+        true => format!(
             "{{\"seq\":{seq},\"epoch\":{epoch},\"client\":{client},\"request\":{request},\"stamp_ns\":{stamp},\"payload\":\"{payload}\"}}"
         ),
     }
