@@ -295,7 +295,15 @@ fn what_retention_deleted_is_reported_lost_and_the_rest_delivered() {
     assert!(lost > 0 && events >= 2000 && events + lost == 10_000, "{digest}");
     assert!(text.contains(&format!("error: {lost} sequences within 1..={lost} were lost (UNRECOVERABLE)")), "{text}");
     // And where to start instead (helper 159).
-    assert!(text.contains(&format!("still holds began after them: `--from {}` reads from there", lost + 1)), "{text}");
+    assert!(text.contains(&format!("what follows them is held: `--from {}` goes on from there", lost + 1)), "{text}");
+    // Not where the run reaches --to: what follows it is gone too (helper 160).
+    let mut short = common::strings(&["tail", "--from", "1", "--to", "100", "--format", "count"]);
+    short.extend(cluster.common_args());
+    let (code, text) = common::run(common::SEQCAST, &short);
+    assert!(
+        code == 1 && text.contains("100 sequences within 1..=100 were lost") && !text.contains("--from 101"),
+        "{text}"
+    );
     // The leader says so too, with the range.
     let said = |l: &str| l.contains("warning: leader: told a follower or a tail that sequences").then(|| l.to_string());
     cluster.leader.wait_for(Duration::from_secs(5), said);

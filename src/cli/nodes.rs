@@ -250,14 +250,22 @@ impl LostSpan {
         // member that declined them or went silent too.
         // Helper 159: an archive member down longer than the others keep
         // was told so, and nothing said why or what to keep.
+        // Helper 160: not always retention (a leader keeping no journal).
         let (members, why) = match members {
-            true => (" and no other member served them", "every member that had them deleted them or did not answer"),
-            false => ("", "the leader's ring and journal no longer hold them"),
+            true => (
+                " and no other member served them",
+                "every member that had them lost them (retention deleted them, or it keeps no journal) or did not \
+                 answer",
+            ),
+            false => (
+                "",
+                "they left the leader's ring, and its journal deleted them by retention, lacks them, or it keeps none",
+            ),
         };
         eprintln!(
             "{} warning: {who}: the leader says {new} events are gone (UNRECOVERABLE){members}{so_far}{within}: \
-             reported lost, never delivered ({why}: retention must keep what is committed while a node may be \
-             down or behind)",
+             reported lost, never delivered ({why}; a node down or behind gets them only while one still holds \
+             them)",
             super::args::clock_time(),
         );
     }
@@ -788,8 +796,8 @@ impl AckWatch {
             let who = match leader.config().failover {
                 seqcast::core::Failover::Off => "",
                 _ => {
-                    "; the reader asks the other members for them next (one that keeps more, an archive, serves \
-                     them) and says itself if none has them"
+                    "; a member, or a tail run with --failover, asks the other members for them next (one that \
+                     keeps more, an archive, serves them) and says itself if none has them"
                 }
             };
             eprintln!(

@@ -464,12 +464,12 @@ pub fn run(args: &TailArgs) -> ExitCode {
         (Some((old, new)), _) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
         (None, Some((first, last))) => {
             // Helper 159: the reader was left to work out where the
-            // history still held begins.
-            let start = match first.get() == args.from && lost.count == last - first + 1 {
-                true => format!(
-                    "; what the cluster still holds began after them: `--from {}` reads from there",
-                    last.next()
-                ),
+            // history still held begins. Only where it delivered past the
+            // run (helper 160: with --to inside it, the sequence after
+            // the run is gone too).
+            let one_run = first.get() == args.from && lost.count == last - first + 1;
+            let start = match one_run && node.digest().last > last.get() {
+                true => format!("; what follows them is held: `--from {}` goes on from there", last.next()),
                 false => String::new(),
             };
             fail(format!(
