@@ -263,6 +263,20 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     let seqs: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("seq ")?.split(' ').next()).collect();
     assert_eq!(seqs, ["4", "5", "9"], "{text}");
     refused_with(SEQCAST, &["journal", "dump", path, "--from", "0"], "0 is not in 1..", 2);
+    // Cut short (the records end before --to), the digest is not the range's.
+    let (code, text) = run(SEQCAST, &strings(&["journal", "dump", path, "--to", "20", "--format", "count"]));
+    assert!(code == 1 && text.contains("digest of what was read before it stopped, not of the range"), "{text}");
+    assert!(!text.contains("\ndigest: "), "{text}");
+    // Helper 160: a copy stopped at the hole, dropping what followed; it
+    // keeps the hole now, and reads the same.
+    let copy = dir.with_file_name("node-2");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "copy", path, copy.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("the copy keeps the hole") && text.contains("copied 7 records"), "{text}");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "dump", copy.to_str().unwrap(), "--format", "count"]));
+    assert!(code == 0 && text.contains(&format!("digest: {digest}")), "{text}");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", copy.to_str().unwrap()]));
+    assert!(code == 0 && text.contains("told they were lost"), "{text}");
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
 

@@ -733,7 +733,12 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
         return Err(e.into());
     }
     if format == Format::Count {
-        writeln!(out, "digest: {digest}")?;
+        // Helper 160: the digest of a read cut short passed for the range's.
+        let read_whole = if writing { to == Seq(u64::MAX) } else { stopped.is_none() };
+        match read_whole {
+            true => writeln!(out, "digest: {digest}")?,
+            false => eprintln!("digest of what was read before it stopped, not of the range asked for: {digest}"),
+        }
     }
     out.flush()?;
     if writing {
@@ -844,10 +849,12 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     };
     let (mut copy, _) = Journal::open(options)?;
     let (mut written, mut range, mut error) = (0u64, None::<(Seq, Seq)>, None);
+    // Where the next read starts, past a hole the source keeps.
+    let mut past_hole = None::<Seq>;
     // Each read goes on after the last record copied: a live journal's end
     // is read again (see `settle`).
-    let read = || {
-        let start = range.map_or(Seq::ZERO, |r| r.1.next());
+    let read = || loop {
+        let start = past_hole.take().unwrap_or(range.map_or(Seq::ZERO, |r| r.1.next()));
         let stopped = journal::entries(from, start, Seq(u64::MAX), |entry| {
             if error.is_none() {
                 match copy.append(entry.epoch, entry.commit, entry.event.record) {
@@ -856,7 +863,21 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
                 }
             }
         })?;
-        Ok::<_, JournalError>(with_damage(stopped))
+        // Sequences the node was told were lost: the copy keeps the same
+        // hole (its next record starts a segment that names the last
+        // before it), as the source does (helper 160: it stopped there,
+        // dropping the rest).
+        let (Some(journal::Stopped::Hole(first, end)), None) = (&stopped, &error) else {
+            return Ok::<_, JournalError>(with_damage(stopped));
+        };
+        let (first, end) = (*first, *end);
+        eprintln!(
+            "note: sequences {first}..={} are in no segment of {}: the node was told they were lost \
+             (UNRECOVERABLE); the copy keeps the hole",
+            end.prev(),
+            from.display()
+        );
+        past_hole = Some(end);
     };
     let settled = settle(live, read, || std::thread::sleep(LIVE_PAUSE));
     // What was copied stays, synced, whatever stopped the copy.
