@@ -40,14 +40,20 @@ pub struct Member {
     /// cannot know who sent those, and once elected treats their possible
     /// senders with care.
     lost_end: Seq,
-    /// It reported events lost, in this life or one its journal remembers
-    /// (a hole): it stands after members that did not, so that one knowing
+    /// It reported events lost past the first it held or was to deliver,
+    /// in this life or one its journal remembers (a hole): it stands after
+    /// members that did not, so that one knowing
     /// every client's requests is elected. Not for the events below its
     /// journal's first record, which retention deleted before it restarted:
     /// with retention every restarted member has those, and every election
     /// after a rolling restart waited three election timeouts for them
     /// (helper 159: 300–390 ms of silence at 100 ms, against 116–163).
     reported_lost: bool,
+    /// The first sequence this life held or was to deliver: a run lost
+    /// from there is no hole but what others deleted before it came (a
+    /// member back empty, or with --rejoin, told its cluster's retention
+    /// took the start: helper 160), as a journal's first record past 1 is.
+    life_first: Seq,
     lost_report: Option<(Seq, Seq)>,
     notices: VecDeque<MemberEvent<'static>>,
     rejects: Rejects,
@@ -100,6 +106,7 @@ impl Member {
             delivered: (config.failover != Failover::Off).then(table),
             lost_end: Seq::ZERO,
             reported_lost: false,
+            life_first: delivered_next,
             lost_report: None,
             notices: VecDeque::new(),
             rejects: Rejects::default(),
@@ -704,8 +711,8 @@ impl Member {
         let (table, lost_end, reported_lost) = (self.delivered.take(), self.lost_end, self.reported_lost);
         // What it and its roles dropped stays counted (the leader's among them).
         let rejects_roles = self.rejects_all();
-        let delivered = table.or(fresh.delivered);
-        *self = Member { election, delivered, lost_end, reported_lost, losses_led, rejects_roles, ..fresh };
+        let (delivered, life_first) = (table.or(fresh.delivered), self.life_first);
+        *self = Member { election, delivered, lost_end, reported_lost, life_first, losses_led, rejects_roles, ..fresh };
     }
 
     /// A SUBMIT reached a member that does not lead: say who does.
@@ -845,7 +852,8 @@ impl Member {
             return Some(notice);
         }
         if let Some((first, end)) = self.lost_report.take() {
-            (self.lost_end, self.reported_lost) = (self.lost_end.max(end), true);
+            self.lost_end = self.lost_end.max(end);
+            self.reported_lost |= first > self.life_first;
             return Some(MemberEvent::Log(Event::Lost { first, end }));
         }
         let event = match &mut self.role {
@@ -875,8 +883,9 @@ impl Member {
                 }
                 self.delivered_next = e.header.seq().next();
             }
-            Some(MemberEvent::Log(Event::Lost { end, .. })) => {
-                (self.lost_end, self.reported_lost) = (self.lost_end.max(end), true);
+            Some(MemberEvent::Log(Event::Lost { first, end })) => {
+                self.lost_end = self.lost_end.max(end);
+                self.reported_lost |= first > self.life_first;
                 self.delivered_next = end;
             }
             _ => {}

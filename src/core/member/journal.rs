@@ -98,6 +98,7 @@ impl Member {
             at_commit: None,
             commit_epoch: Epoch::ZERO,
             newest_epoch: Epoch::ZERO,
+            first,
             last: first.prev(),
             lost_end,
             hole: false,
@@ -227,6 +228,8 @@ pub struct MemberResume {
     commit_epoch: Epoch,
     /// The newest epoch any record was journaled in.
     newest_epoch: Epoch,
+    /// The journal's first record (or where it would be).
+    first: Seq,
     last: Seq,
     lost_end: Seq,
     /// A hole: sequences it was told were lost.
@@ -270,6 +273,7 @@ impl MemberResume {
             at_commit,
             commit_epoch,
             newest_epoch,
+            first,
             last,
             lost_end,
             hole,
@@ -304,6 +308,7 @@ impl MemberResume {
         follower.keep_anchor(commit, at_commit);
         let mut member = Member::with_role(config, id, now, Role::Follower(Box::new(follower)), commit.next());
         (member.delivered, member.lost_end, member.reported_lost) = (Some(delivered), lost_end, hole);
+        member.life_first = member.life_first.min(first);
         // What it promised binds it whatever its log: with every member
         // restarted at once, nobody else remembers it.
         if let Some(claim) = claim {

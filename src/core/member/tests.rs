@@ -864,6 +864,21 @@ fn a_journal_that_retention_trimmed_does_not_make_its_member_stand_later() {
     assert!(holed.view().lost_any);
     assert_eq!(holed.lost_end(), Seq(21));
     assert!(!resume(1, &mut (1..=30)).view().lost_any);
+    // Helper 160: nor does a run lost from where this life began (back
+    // empty, or with --rejoin, told the cluster's retention took the
+    // start); one past it does.
+    let mut fresh = Member::new(auto(), NodeId(1), 0).unwrap();
+    fresh.lost_report = Some((Seq(1), Seq(4745)));
+    assert!(matches!(fresh.poll_event(), Some(MemberEvent::Log(Event::Lost { .. }))));
+    assert!(!fresh.view().lost_any);
+    assert_eq!(fresh.lost_end(), Seq(4745));
+    fresh.lost_report = Some((Seq(5000), Seq(5010)));
+    assert!(matches!(fresh.poll_event(), Some(MemberEvent::Log(Event::Lost { .. }))));
+    assert!(fresh.view().lost_any);
+    let mut trimmed = resume(11, &mut (11..=30));
+    trimmed.lost_report = Some((Seq(31), Seq(40)));
+    assert!(matches!(trimmed.poll_event(), Some(MemberEvent::Log(Event::Lost { .. }))));
+    assert!(trimmed.view().lost_any, "a run past the records it held is a hole");
 }
 
 /// The leader joined (node `from`, of `epoch`) answers the member's probe
