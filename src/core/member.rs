@@ -40,12 +40,12 @@ pub struct Member {
     /// cannot know who sent those, and once elected treats their possible
     /// senders with care.
     lost_end: Seq,
-    /// It reported events lost past the first it held or was to deliver,
-    /// in this life or one its journal remembers (a hole): it stands after
-    /// members that did not, so that one knowing
-    /// every client's requests is elected. Not for the events below its
-    /// journal's first record, which retention deleted before it restarted:
-    /// with retention every restarted member has those, and every election
+    /// It reported events lost past the first it held or was to deliver
+    /// (`life_first`), in this life or one its journal remembers: a hole.
+    /// It stands after members that did not, so that one knowing every
+    /// client's requests is elected. Not for those below its journal's
+    /// first record, which retention deleted before it restarted: with
+    /// retention every restarted member has those, and every election
     /// after a rolling restart waited three election timeouts for them
     /// (helper 159: 300–390 ms of silence at 100 ms, against 116–163).
     reported_lost: bool,
