@@ -2051,6 +2051,23 @@ mod tests {
         journal.append(Epoch(3), Seq(seq - 1), &crate::wire::test_record(1, seq, &record)).unwrap();
     }
 
+    /// A journal of events 1..=`last` under `options`, event `carrier`'s
+    /// payload a sealed record of `inner`'s epoch and sequence (see
+    /// [`append_carrying`]). Returns its first segment's path.
+    fn journal_carrying(options: &JournalOptions, carrier: u64, inner: (Epoch, u64), last: u64) -> PathBuf {
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        write(&mut journal, 1..=carrier - 1);
+        append_carrying(&mut journal, carrier, inner);
+        write(&mut journal, carrier + 1..=last);
+        options.dir.join(segment_name(Seq(1)))
+    }
+
+    /// Where record `seq` starts in a first segment's `bytes` of records
+    /// up to `record_max` bytes.
+    fn record_at(bytes: &[u8], record_max: usize, seq: u64) -> usize {
+        Scan::new(bytes, Seq(1), record_max).find(|e| e.seq() == Seq(seq)).unwrap().offset
+    }
+
     /// Reads `from..end` a few records at a time, going on from each stop.
     fn read_in_steps(journal: &Journal, pos: &mut ReadPos, from: u64, end: u64, step: usize) -> Vec<Vec<u8>> {
         let (mut out, mut next) = (Vec::new(), Seq(from));
@@ -3401,16 +3418,11 @@ mod tests {
     fn a_record_inside_a_payload_is_not_taken_for_the_reach() {
         let dir = temp_dir("reach-payload");
         let wide = JournalOptions { segment_bytes: 1 << 20, record_max: record_len(256), ..options(&dir) };
-        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
-        write(&mut journal, 1..=10);
         // Event 11, before the damage, carries as its payload a sealed
         // journal record of sequence 1,000,000.
-        append_carrying(&mut journal, 11, (Epoch(3), 1_000_000));
-        write(&mut journal, 12..=20);
-        drop(journal);
-        let only = dir.join(segment_name(Seq(1)));
+        let only = journal_carrying(&wide, 11, (Epoch(3), 1_000_000), 20);
         let mut bytes = fs::read(&only).unwrap();
-        let at = Scan::new(&bytes, Seq(1), record_len(256)).find(|e| e.seq() == Seq(15)).unwrap().offset;
+        let at = record_at(&bytes, record_len(256), 15);
         bytes[at + 40] ^= 0x40;
         fs::write(&only, &bytes).unwrap();
         let (_, recovery) = Journal::open(wide).unwrap();
@@ -3428,14 +3440,9 @@ mod tests {
     fn the_reach_is_found_past_damage_that_spans_several_records() {
         let dir = temp_dir("reach-span");
         let wide = JournalOptions { segment_bytes: 1 << 20, record_max: record_len(256), ..options(&dir) };
-        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
-        write(&mut journal, 1..=10);
-        append_carrying(&mut journal, 11, (Epoch(3), 1_000_000));
-        write(&mut journal, 12..=200);
-        drop(journal);
-        let only = dir.join(segment_name(Seq(1)));
+        let only = journal_carrying(&wide, 11, (Epoch(3), 1_000_000), 200);
         let pristine = fs::read(&only).unwrap();
-        let offset = |seq| Scan::new(&pristine, Seq(1), record_len(256)).find(|e| e.seq() == Seq(seq)).unwrap().offset;
+        let offset = |seq| record_at(&pristine, record_len(256), seq);
         let reach = Some(Claim { epoch: Epoch(3), seq: Seq(200) });
         let damages: [&[(usize, usize)]; 3] = [
             // Records 50 to 53 zeroed, as a sector never written reads.
@@ -3483,16 +3490,10 @@ mod tests {
     fn a_record_inside_a_damaged_payload_never_lowers_the_reach() {
         let dir = temp_dir("reach-forged");
         let wide = JournalOptions { segment_bytes: 1 << 20, record_max: record_len(256), ..options(&dir) };
-        let (mut journal, _) = Journal::open(wide.clone()).unwrap();
-        write(&mut journal, 1..=196);
         // Event 197's payload ends in a sealed record of sequence 195.
-        append_carrying(&mut journal, 197, (Epoch(3), 195));
-        write(&mut journal, 198..=198);
-        drop(journal);
-        let only = dir.join(segment_name(Seq(1)));
+        let only = journal_carrying(&wide, 197, (Epoch(3), 195), 198);
         let mut bytes = fs::read(&only).unwrap();
-        let offset = |seq| Scan::new(&bytes, Seq(1), record_len(256)).find(|e| e.seq() == Seq(seq)).unwrap().offset;
-        let (from, to) = (offset(194), offset(197) + 8);
+        let (from, to) = (record_at(&bytes, record_len(256), 194), record_at(&bytes, record_len(256), 197) + 8);
         bytes[from..to].fill(0);
         fs::write(&only, &bytes).unwrap();
         let (_, recovery) = Journal::open(wide).unwrap();
@@ -3501,14 +3502,9 @@ mod tests {
         // Event 11's payload holds a record of epoch 9 (no claim bounds
         // it), in the first of several segments.
         let dir = temp_dir("reach-forged-epoch");
-        let (mut journal, _) = Journal::open(options(&dir)).unwrap();
-        write(&mut journal, 1..=10);
-        append_carrying(&mut journal, 11, (Epoch(9), 12));
-        write(&mut journal, 12..=200);
-        drop(journal);
-        let first = dir.join(segment_name(Seq(1)));
+        let first = journal_carrying(&options(&dir), 11, (Epoch(9), 12), 200);
         let mut bytes = fs::read(&first).unwrap();
-        let at = Scan::new(&bytes, Seq(1), record_len(64)).find(|e| e.seq() == Seq(11)).unwrap().offset;
+        let at = record_at(&bytes, record_len(64), 11);
         bytes[at..at + 8].fill(0);
         fs::write(&first, &bytes).unwrap();
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
@@ -3524,15 +3520,12 @@ mod tests {
     fn a_forged_record_never_lowers_a_kept_reach_or_the_last_record() {
         let dir = temp_dir("reach-kept");
         let wide = JournalOptions { segment_bytes: 1 << 20, ..options(&dir) };
+        let only = journal_carrying(&wide, 56, (Epoch(4), 57), 60);
         let (mut journal, _) = Journal::open(wide.clone()).unwrap();
-        write(&mut journal, 1..=55);
-        append_carrying(&mut journal, 56, (Epoch(4), 57));
-        write(&mut journal, 57..=60);
         journal.write_reach(Some(Claim { epoch: Epoch(3), seq: Seq(200) })).unwrap();
         drop(journal);
-        let only = dir.join(segment_name(Seq(1)));
         let mut bytes = fs::read(&only).unwrap();
-        let at = Scan::new(&bytes, Seq(1), record_len(64)).find(|e| e.seq() == Seq(56)).unwrap().offset;
+        let at = record_at(&bytes, record_len(64), 56);
         bytes[at..at + 8].fill(0);
         fs::write(&only, &bytes).unwrap();
         let (_, recovery) = Journal::open(wide).unwrap();
