@@ -301,7 +301,7 @@ impl LeaderNode {
     /// records: past what [`recovery`](Self::recovery) names where
     /// retention deleted old segments as it started.
     pub fn journal_first(&self) -> Option<Seq> {
-        self.leader.journal().map(Journal::first).filter(|&first| first != Seq::ZERO)
+        self.leader.journal_first()
     }
 
     /// The driver, for its counters.
@@ -690,7 +690,7 @@ impl FollowerNode {
     /// records: past what [`recovery`](Self::recovery) names where
     /// retention deleted old segments as it started.
     pub fn journal_first(&self) -> Option<Seq> {
-        self.follower.journal().map(Journal::first).filter(|&first| first != Seq::ZERO)
+        self.follower.journal_first()
     }
 
     /// The driver, for its counters.
@@ -940,7 +940,7 @@ impl MemberNode {
     /// records: past what [`recovery`](Self::recovery) names where
     /// retention deleted old segments as it started.
     pub fn journal_first(&self) -> Option<Seq> {
-        self.member.journal().map(Journal::first).filter(|&first| first != Seq::ZERO)
+        self.member.journal_first()
     }
 
     /// The driver, for its counters.

@@ -549,6 +549,11 @@ impl<M: Machine + Durable> Stored<M> {
         self.journal.as_ref()
     }
 
+    /// The first sequence its journal keeps, if it keeps one with records.
+    pub(super) fn journal_first(&self) -> Option<Seq> {
+        self.journal.as_ref().map(Journal::first).filter(|&first| first != Seq::ZERO)
+    }
+
     /// Where its journal lies, if it keeps one.
     pub(super) fn journal_dir(&self) -> Option<&std::path::Path> {
         self.journal.as_ref().map(Journal::dir)
