@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use seqcast::core::{Epoch, Event, MemberEvent, NodeId, Seq};
 use seqcast::journal::format::{End, Entry};
-use seqcast::journal::{self, Journal, JournalError, JournalOptions, SegmentReport, SyncLevel};
+use seqcast::journal::{self, Item, Journal, JournalError, JournalOptions, SegmentReport, SyncLevel};
 
 /// `seqcast journal`.
 #[derive(Clone, Debug, Args)]
@@ -693,17 +693,34 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
     let mut digest = seqcast::net::Digest::default();
     // Each read goes on after the last event printed (or hole passed): a
     // live journal's end is read again (see `settle`).
-    let read = || loop {
+    let read = || {
         let start = printed.map_or(from, Seq::next);
-        let stopped = journal::entries(dir, start, to, |entry| {
-            printed = Some(entry.seq());
-            let line = match format {
-                Format::Count => {
-                    digest.add(&MemberEvent::Log(Event::Deliver(entry.event)));
+        let stopped = journal::items(dir, start, to, |item| {
+            let line = match item {
+                Item::Entry(entry) => {
+                    printed = Some(entry.seq());
+                    match format {
+                        Format::Count => {
+                            digest.add(&MemberEvent::Log(Event::Deliver(entry.event)));
+                            Ok(())
+                        }
+                        Format::Text => writeln!(out, "{}", line(&entry, false)),
+                        Format::Json => writeln!(out, "{}", line(&entry, true)),
+                    }
+                }
+                // Sequences the node was told were lost: a hole the journal
+                // keeps (helper 159: a dump stopped there, as if at damage).
+                Item::Hole(first, end) => {
+                    let last = end.prev().min(to);
+                    eprintln!(
+                        "note: sequences {first}..={last} are in no segment: the node was told they were lost \
+                         (UNRECOVERABLE), a hole its journal keeps{}",
+                        if format == Format::Count { ", counted lost in the digest" } else { "" }
+                    );
+                    digest.add(&MemberEvent::Log(Event::Lost { first, end: last.next() }));
+                    printed = Some(last);
                     Ok(())
                 }
-                Format::Text => writeln!(out, "{}", line(&entry, false)),
-                Format::Json => writeln!(out, "{}", line(&entry, true)),
             };
             if error.is_none()
                 && let Err(e) = line
@@ -711,22 +728,7 @@ fn dump(dir: &std::path::Path, (from, to): (Seq, Seq), format: Format, live: boo
                 error = Some(e);
             }
         })?;
-        // Sequences the node was told were lost: a hole the journal keeps
-        // (helper 159: a dump stopped there, as if at damage).
-        let Some(journal::Stopped::Hole(first, end)) = stopped else {
-            return Ok::<_, JournalError>(with_damage(stopped));
-        };
-        let last = end.prev().min(to);
-        eprintln!(
-            "note: sequences {first}..={last} are in no segment: the node was told they were lost (UNRECOVERABLE), \
-             a hole its journal keeps{}",
-            if format == Format::Count { ", counted lost in the digest" } else { "" }
-        );
-        digest.add(&MemberEvent::Log(Event::Lost { first, end: last.next() }));
-        printed = Some(last);
-        if last >= to {
-            return Ok(with_damage(None));
-        }
+        Ok::<_, JournalError>(with_damage(stopped))
     };
     let (stopped, writing) = settle(live, read, || std::thread::sleep(LIVE_PAUSE))?;
     if let Some(e) = error {
@@ -849,35 +851,35 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     };
     let (mut copy, _) = Journal::open(options)?;
     let (mut written, mut range, mut error) = (0u64, None::<(Seq, Seq)>, None);
-    // Where the next read starts, past a hole the source keeps.
-    let mut past_hole = None::<Seq>;
     // Each read goes on after the last record copied: a live journal's end
     // is read again (see `settle`).
-    let read = || loop {
-        let start = past_hole.take().unwrap_or(range.map_or(Seq::ZERO, |r| r.1.next()));
-        let stopped = journal::entries(from, start, Seq(u64::MAX), |entry| {
-            if error.is_none() {
+    // Where the next read starts: past the last record copied, or hole passed.
+    let mut start = Seq::ZERO;
+    let read = || {
+        let stopped = journal::items(from, start, Seq(u64::MAX), |item| match item {
+            Item::Entry(entry) if error.is_none() => {
                 match copy.append(entry.epoch, entry.commit, entry.event.record) {
                     Ok(()) => (written, range) = (written + 1, Some((range.map_or(entry.seq(), |r| r.0), entry.seq()))),
                     Err(e) => error = Some(e),
                 }
+                start = entry.seq().next();
             }
+            // Sequences the node was told were lost: the copy keeps the
+            // same hole (its next record starts a segment that names the
+            // last before it), as the source does (helper 160: it stopped
+            // there, dropping the rest).
+            Item::Hole(first, end) if error.is_none() => {
+                eprintln!(
+                    "note: sequences {first}..={} are in no segment of {}: the node was told they were lost \
+                     (UNRECOVERABLE); the copy keeps the hole",
+                    end.prev(),
+                    from.display()
+                );
+                start = end;
+            }
+            _ => {}
         })?;
-        // Sequences the node was told were lost: the copy keeps the same
-        // hole (its next record starts a segment that names the last
-        // before it), as the source does (helper 160: it stopped there,
-        // dropping the rest).
-        let (Some(journal::Stopped::Hole(first, end)), None) = (&stopped, &error) else {
-            return Ok::<_, JournalError>(with_damage(stopped));
-        };
-        let (first, end) = (*first, *end);
-        eprintln!(
-            "note: sequences {first}..={} are in no segment of {}: the node was told they were lost \
-             (UNRECOVERABLE); the copy keeps the hole",
-            end.prev(),
-            from.display()
-        );
-        past_hole = Some(end);
+        Ok::<_, JournalError>(with_damage(stopped))
     };
     let settled = settle(live, read, || std::thread::sleep(LIVE_PAUSE));
     // What was copied stays, synced, whatever stopped the copy.
