@@ -222,7 +222,14 @@ fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
     }
     assert_eq!(
         follower.short_leader(),
-        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3), differs_at: None })
+        Some(ShortLeader {
+            epoch: Epoch(6),
+            log_end: Seq(0),
+            needed: Seq(3),
+            committed: Seq(3),
+            differs_at: None,
+            refused_before: None
+        })
     );
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
     assert_eq!(follower.poll_truncate(), None, "its journal untouched");
@@ -268,6 +275,90 @@ fn a_journaled_follower_refuses_a_sequencer_resumed_on_another_log_past_its_comm
     assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
     let said = deliveries(&mut follower);
     assert!(said.len() == 1 && said[0].starts_with("restarted"), "{said:?}");
+}
+
+/// Helper 161: a follower refused a sequencer started without its journal
+/// (it stopped, exit 3) and kept nothing of that; the sequencer's retention
+/// then deleted the start of its new log, it restarted on it, and the
+/// follower, restarted on its journal, found its record at its commit gone
+/// there (UNRECOVERABLE) and took that log on where it starts alone: the
+/// other history after its own. The refusal is now kept beside the journal,
+/// and a later log that cannot be checked is refused too; one that shows
+/// the follower's record clears it.
+#[test]
+fn a_follower_that_refused_a_log_refuses_a_later_one_it_cannot_check() {
+    let (mut follower, at_6, journal) = journaled_cluster_at_3();
+    let cluster_id = at_6.cluster_id;
+    let mut fresh = Leader::new(at_6, 20_000_000_000).unwrap();
+    for (_, bytes) in leader_out(&mut fresh, 30_000_000_000) {
+        follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
+    }
+    assert!(follower.short_leader().is_some());
+    assert_eq!(follower.refused_log(), Some(Epoch(6)), "kept beside its journal");
+    // Restarted on its journal (1..=3, epoch 5), as its driver resumes it.
+    let restarted = |refused: bool| {
+        let mut follower = resumed_at_3_of_epoch_5();
+        follower.keep_anchor(Seq(3), Some(journal[2].clone()));
+        if refused {
+            follower.refused_before(Epoch(6));
+        }
+        follower
+    };
+    // A sequencer of epoch 7 on that other log, 1..=3 deleted by its
+    // retention: it starts past 3 and says 3 is gone.
+    let mut other = Leader::new(journaled(6), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(10), addr(CLIENT)).unwrap();
+    let mut buf = vec![0; 2048];
+    for payload in [b"v", b"w", b"x", b"y", b"z"] {
+        client.submit(payload).unwrap();
+        let submit = client.poll_transmit(1, &mut buf).unwrap();
+        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    }
+    let others: Vec<Vec<u8>> = std::iter::from_fn(|| other.poll_append().map(|a| a.event.record.to_vec())).collect();
+    let retained = || {
+        let mut resume = Leader::resume(journaled(7), 40_000_000_000, Seq(4)).unwrap();
+        for record in &others[3..] {
+            assert!(resume.push(seqcast::wire::EventRef::split(record).unwrap().0));
+        }
+        resume.finish(Seq(5))
+    };
+    let header = seqcast::wire::Header::new(seqcast::wire::Kind::Unrecoverable, 0, cluster_id, Epoch(7));
+    let body = seqcast::wire::Unrecoverable { range: seqcast::wire::SeqRange::new(Seq(1), Seq(4)) };
+    let len = seqcast::wire::emit(&mut buf, &header, seqcast::wire::Kind::Unrecoverable, &body).unwrap();
+    let gone = buf[..len].to_vec();
+    let meet = |follower: &mut Follower| {
+        for (dest, bytes) in leader_out(&mut retained(), 40_000_000_000) {
+            if dest == Dest::Group {
+                follower.handle_datagram(40_000_000_000, addr(LEADER), &bytes);
+            }
+        }
+        follower.handle_datagram(40_000_000_001, addr(LEADER), &gone);
+    };
+    let mut refused = restarted(true);
+    meet(&mut refused);
+    let short = refused.short_leader().expect("refused");
+    assert_eq!((short.epoch, short.refused_before), (Epoch(7), Some(Epoch(6))));
+    assert_eq!((refused.epoch(), refused.seq_held()), (Epoch::ZERO, Seq(3)), "nothing of it taken");
+    // Without that refusal kept, the log is taken where it starts, as before.
+    let mut unchecked = restarted(false);
+    meet(&mut unchecked);
+    assert_eq!((unchecked.epoch(), unchecked.short_leader()), (Epoch(7), None));
+    assert_eq!(unchecked.stats().leaders_unchecked, 1);
+    // A sequencer that shows its record at 3 (it runs on the log the
+    // follower holds) is followed, and the refusal goes.
+    let mut resume = Leader::resume(journaled(7), 40_000_000_000, Seq(1)).unwrap();
+    for record in &journal {
+        assert!(resume.push(seqcast::wire::EventRef::split(record).unwrap().0));
+    }
+    let mut whole = resume.finish(Seq(3));
+    let mut shown = restarted(true);
+    for (dest, bytes) in leader_out(&mut whole, 40_000_000_000) {
+        if dest == Dest::Group {
+            shown.handle_datagram(40_000_000_000, addr(LEADER), &bytes);
+        }
+    }
+    converse(&mut shown, &mut whole, 40_000_000_000);
+    assert_eq!((shown.epoch(), shown.short_leader(), shown.refused_log()), (Epoch(7), None, None));
 }
 
 /// A repair of the old epoch that comes late, holding the record a
@@ -363,7 +454,14 @@ fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
     }
     assert_eq!(
         follower.short_leader(),
-        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(0), needed: Seq(3), committed: Seq(3), differs_at: None })
+        Some(ShortLeader {
+            epoch: Epoch(6),
+            log_end: Seq(0),
+            needed: Seq(3),
+            committed: Seq(3),
+            differs_at: None,
+            refused_before: None
+        })
     );
     assert_eq!(follower.poll_truncate(), None);
     assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "nothing appended over the tail");
@@ -403,7 +501,14 @@ fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until
     for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
         follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
     }
-    let short = ShortLeader { epoch: Epoch(6), log_end: Seq(3), needed: Seq(4), committed: Seq(3), differs_at: None };
+    let short = ShortLeader {
+        epoch: Epoch(6),
+        log_end: Seq(3),
+        needed: Seq(4),
+        committed: Seq(3),
+        differs_at: None,
+        refused_before: None,
+    };
     assert_eq!(follower.short_leader(), Some(short));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), None, "its journal untouched");
@@ -791,7 +896,14 @@ fn a_follower_resumed_knowing_a_commit_past_its_records_takes_only_a_log_that_re
     hear_all(&mut follower, &mut resumed_with(5));
     assert_eq!(
         follower.short_leader(),
-        Some(ShortLeader { epoch: Epoch(6), log_end: Seq(5), needed: Seq(6), committed: Seq(6), differs_at: None })
+        Some(ShortLeader {
+            epoch: Epoch(6),
+            log_end: Seq(5),
+            needed: Seq(6),
+            committed: Seq(6),
+            differs_at: None,
+            refused_before: None
+        })
     );
     let mut follower = resumed(5);
     hear_all(&mut follower, &mut resumed_with(6));

@@ -705,6 +705,9 @@ fn refused_restart_without_journal(tag: u8, sync: &str) {
             common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
         assert_eq!(code, 0, "{text}");
         assert!(text.contains("sequences 1..=3000 "), "{sync}: {node} keeps every committed event: {text}");
+        // Kept, so that a later sequencer whose log cannot be checked
+        // (retention deleted its record at 3000) is refused too.
+        assert!(text.contains("refused-log: this follower refused the log of epoch "), "{sync}: {node}: {text}");
     }
     drop(first);
 }

@@ -411,6 +411,26 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         Some(Err(e)) => writeln!(out, "reach: damaged ({e}), ignored")?,
         None => {}
     }
+    match journal::refused_log_file(dir)? {
+        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (cluster, node)) => {
+            side_damaged = true;
+            writeln!(
+                out,
+                "refused-log: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it"
+            )?
+        }
+        Some(side) => writeln!(
+            out,
+            "refused-log: this follower refused {} for lacking events it knew committed: it takes a later \
+             sequencer's log only where that log shows this follower's record at its commit (one whose retention \
+             deleted it is refused too)",
+            match side {
+                Ok((_, _, epoch)) => format!("the log of epoch {epoch}'s sequencer"),
+                Err(e) => format!("a sequencer's log (the file is damaged: {e}; read as a refusal all the same)"),
+            }
+        )?,
+        None => {}
+    }
     // What its records say committed, beside which the commit file counts
     // only where it says more, and never past the last record kept (an
     // operator's trial read a commit file below what its member knew as a

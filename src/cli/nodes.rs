@@ -1496,7 +1496,23 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     write_histogram(&args.output, &format!("follower-{id}-delivery"), node.delivery());
     if let Some(short) = node.follower().short_leader() {
         let (epoch, last, needed) = (short.epoch, short.log_end, short.needed);
-        if let Some(at) = short.differs_at {
+        if let Some(before) = short.refused_before {
+            let before = match before {
+                seqcast::core::Epoch::ZERO => "a sequencer's log (its file refused-log is damaged)".to_string(),
+                before => format!("the log of epoch {before}'s sequencer"),
+            };
+            eprintln!(
+                "error: the sequencer restarted in epoch {epoch}, and its log cannot be checked against this \
+                 follower's: it no longer holds seq {needed} (its retention deleted it), or this follower holds no \
+                 record there. This follower refused {before} before, for lacking events it knows committed (seq \
+                 1..={}), and this log may have grown from that one. This follower took nothing of it and stops, \
+                 its journal untouched. If the sequencer now runs on its own journal (or a copy of this \
+                 follower's), remove refused-log from this follower's journal directory and start it again; to \
+                 follow the sequencer's log as it is, move this journal aside and start the follower on an empty \
+                 one",
+                short.committed
+            );
+        } else if let Some(at) = short.differs_at {
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log whose event at seq {at} is not this \
                  follower's, though this follower knows seq 1..={} committed: it resumed another log than the one \

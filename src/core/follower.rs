@@ -99,6 +99,12 @@ pub struct ShortLeader {
     /// then the sequence before). Its log grew from a leader elected short
     /// of this member's commit, in an epoch the member missed.
     pub differs_at: Option<Seq>,
+    /// Without failover: its log could not be checked (the sequencer no
+    /// longer holds this follower's record at `needed`, or this follower
+    /// holds none there), and this follower refused the log of a sequencer
+    /// of this epoch before (see [`Follower::refused_log`]): the new log
+    /// may have grown from that one (0: the epoch was unreadable).
+    pub refused_before: Option<Epoch>,
 }
 
 /// What the refused leader's log lacks, for an operator: "from a log that
@@ -110,6 +116,14 @@ impl core::fmt::Display for ShortLeader {
             true => format!("seq {first}"),
             false => format!("seq {first}..={last}"),
         };
+        if let Some(before) = self.refused_before {
+            return write!(
+                f,
+                "from a log that could not be checked against this member's (its event at seq {} is gone), after \
+                 this member refused epoch {before}'s log, from which it may have grown",
+                self.needed
+            );
+        }
         match self.differs_at {
             Some(at) => write!(
                 f,
@@ -333,6 +347,10 @@ pub struct Follower {
     /// The first epoch refused as older than its journal's log (see
     /// [`older_refused`](Self::older_refused)).
     older_refused: Option<Epoch>,
+    /// Without failover, with a journal: the epoch of the last sequencer
+    /// whose log it refused for lacking what it knows committed, kept
+    /// beside its journal (see [`refused_log`](Self::refused_log)).
+    refused_log: Option<Epoch>,
     /// What it inferred committed under a sequencer that let it, kept when
     /// it follows one resumed from a log reaching it (`follow_resumed`),
     /// though it takes those records again from that log.
@@ -515,6 +533,7 @@ impl Follower {
             floor: 0,
             inferred: 0,
             older_refused: None,
+            refused_log: None,
             observer: false,
             nak_token: 0,
             heard_commit: 0,
@@ -788,8 +807,59 @@ impl Follower {
                 probe.heard = Some(heartbeat);
                 true
             }
+            None if keep > 0
+                && let Some(before) = self.refused_log =>
+            {
+                self.refuse_unchecked(epoch, keep, before);
+                true
+            }
             None => false,
         }
+    }
+
+    /// Without failover: refuses a sequencer of `epoch` whose log could not
+    /// be checked at `seq` (see [`ShortLeader::refused_before`]), this
+    /// follower having refused epoch `before`'s log.
+    fn refuse_unchecked(&mut self, epoch: Epoch, seq: u64, before: Epoch) {
+        let committed = Seq(self.known_commit());
+        let short = ShortLeader {
+            epoch,
+            log_end: Seq::ZERO,
+            needed: Seq(seq),
+            committed,
+            differs_at: None,
+            refused_before: Some(before),
+        };
+        (self.short_leader, self.epoch_new, self.probe) = (Some(short), Some(epoch), None);
+    }
+
+    /// Without failover: refuses a sequencer of `epoch` that restarted from
+    /// a log short of what this follower must hold, or another; kept beside
+    /// the journal where that log lacks what it knows committed (see
+    /// [`refused_log`](Self::refused_log)).
+    fn refuse_resumed(&mut self, short: ShortLeader) {
+        if self.config.journal && !self.observer && short.log_end < short.committed {
+            self.refused_log = Some(short.epoch);
+        }
+        (self.short_leader, self.epoch_new) = (Some(short), Some(short.epoch));
+    }
+
+    /// Without failover, with a journal: the epoch of the last sequencer
+    /// whose log this follower refused for lacking what it knows committed
+    /// (it started without its journal, or on another), kept beside the
+    /// journal by the driver while it is `Some`. A later sequencer whose
+    /// log cannot be checked against this follower's (retention deleted
+    /// its record at this follower's commit) may have grown from that
+    /// log, where nothing but that record could tell: it is refused too.
+    /// Cleared once a sequencer's log shows this follower's record there.
+    pub fn refused_log(&self) -> Option<Epoch> {
+        self.refused_log
+    }
+
+    /// A resumed follower whose journal says it refused the log of a
+    /// sequencer of `epoch` when it last ran (see [`refused_log`](Self::refused_log)).
+    pub fn refused_before(&mut self, epoch: Epoch) {
+        self.refused_log = Some(epoch);
     }
 
     /// A frame of the sequencer asked (see [`probe_resumed`](Self::probe_resumed)):
@@ -805,6 +875,10 @@ impl Follower {
                 record == probe.record
             }
             Frame::Unrecoverable(lost) if (lost.range.first.get()..lost.range.end.get()).contains(&seq) => {
+                if let Some(before) = self.refused_log {
+                    self.refuse_unchecked(epoch, seq, before);
+                    return Some(false);
+                }
                 self.stats.leaders_unchecked += 1;
                 true
             }
@@ -814,12 +888,13 @@ impl Follower {
         if same {
             let start = probe.heard.map(|heartbeat| heartbeat.epoch_start.get());
             self.follow_resumed(epoch, start);
+            // Its record shown (or gone, with no refusal kept): nothing to keep.
+            self.refused_log = None;
             return Some(true);
         }
         let committed = Seq(self.known_commit());
         let (log_end, needed, differs_at) = (Seq(seq - 1), Seq(needed), Some(Seq(seq)));
-        self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed, differs_at });
-        self.epoch_new = Some(epoch);
+        self.refuse_resumed(ShortLeader { epoch, log_end, needed, committed, differs_at, refused_before: None });
         Some(false)
     }
 
@@ -836,7 +911,15 @@ impl Follower {
         }
         let needed = Seq(self.unshown.map_or(self.commit, |(needed, _)| needed));
         let (at, log_end) = (Seq(probe.seq), Seq(probe.seq - 1));
-        self.refuse(ShortLeader { epoch: self.epoch(), log_end, needed, committed: needed, differs_at: Some(at) });
+        let differs_at = Some(at);
+        self.refuse(ShortLeader {
+            epoch: self.epoch(),
+            log_end,
+            needed,
+            committed: needed,
+            differs_at,
+            refused_before: None,
+        });
     }
 
     /// Refuses the leader joined for good (see [`short_leader`](Self::short_leader)):
@@ -1295,7 +1378,14 @@ impl Follower {
             // neither votes nor stands from now on.
             let (needed, epoch) = (Seq(needed), self.epoch());
             let log_end = Seq(heartbeat.epoch_start.get());
-            self.refuse(ShortLeader { epoch, log_end, needed, committed: needed, differs_at: None });
+            self.refuse(ShortLeader {
+                epoch,
+                log_end,
+                needed,
+                committed: needed,
+                differs_at: None,
+                refused_before: None,
+            });
             return false;
         }
         if let Some(probe) = self.probe.as_mut() {
@@ -1516,8 +1606,9 @@ impl Follower {
                     // A subscriber's own commit counts what it skipped.
                     let known = if self.observer { self.heard_commit } else { self.known_commit() };
                     let (log_end, needed, committed) = (Seq(start), Seq(needed), Seq(known));
-                    self.short_leader = Some(ShortLeader { epoch, log_end, needed, committed, differs_at: None });
-                    self.epoch_new = Some(epoch);
+                    let short =
+                        ShortLeader { epoch, log_end, needed, committed, differs_at: None, refused_before: None };
+                    self.refuse_resumed(short);
                     return false;
                 }
                 if self.probe_resumed(epoch, **heartbeat, from) {

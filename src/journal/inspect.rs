@@ -168,12 +168,27 @@ pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<CommitSide>),
 /// journal reached before damage dropped part of it; `None` where there
 /// is no such file.
 pub fn reach_file(dir: &Path) -> Result<Option<Side<(Epoch, Seq)>>, JournalError> {
-    match segments::read_side_file(&dir.join("reach")) {
+    commit_layout_file(dir, "reach")
+}
+
+/// What a follower's `refused-log` file says (see
+/// [`Recovery::refused_log`](super::Recovery::refused_log)): the epoch of
+/// the last sequencer whose log it refused; `None` where there is no such
+/// file.
+pub fn refused_log_file(dir: &Path) -> Result<Option<Side<Epoch>>, JournalError> {
+    let file = commit_layout_file(dir, segments::REFUSED_LOG)?;
+    Ok(file.map(|side| side.map(|(cluster, node, (epoch, _))| (cluster, node, epoch))))
+}
+
+/// A file beside the segments in the commit file's layout: its epoch and
+/// sequence.
+fn commit_layout_file(dir: &Path, name: &str) -> Result<Option<Side<(Epoch, Seq)>>, JournalError> {
+    match segments::read_side_file(&dir.join(name)) {
         Ok(bytes) => Ok(Some(
             CommitFile::parse(&bytes).map(|c| (c.cluster.get(), c.node.get(), (c.epoch(), Seq(c.commit.get())))),
         )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(JournalError::Io(dir.join("reach"), e)),
+        Err(e) => Err(JournalError::Io(dir.join(name), e)),
     }
 }
 

@@ -389,6 +389,11 @@ pub struct Recovery {
     pub reach: Option<Claim>,
     /// The `reach` file, present but torn or damaged: ignored.
     pub reach_file_damaged: Option<PathBuf>,
+    /// A follower's (without failover): the epoch of the last sequencer
+    /// whose log it refused for lacking what it knew committed, as the
+    /// `refused-log` file keeps it ([`Journal::write_refused_log`]); 0
+    /// where that file is damaged (a refusal all the same).
+    pub refused_log: Option<Epoch>,
 }
 
 impl Recovery {
@@ -490,6 +495,8 @@ pub struct Journal {
     untrusted: Vec<PathBuf>,
     /// A `reach` file lies beside the segments ([`Journal::write_reach`]).
     reach_kept: bool,
+    /// What the `refused-log` file keeps (see [`write_refused_log`](Self::write_refused_log)).
+    refused_log: Option<Epoch>,
     /// Retention could not delete a segment: it stops (the records are
     /// durable; only the space is not given back), and the error waits
     /// for [`take_retention_error`](Self::take_retention_error).
@@ -547,7 +554,7 @@ fn segment_name(first: Seq) -> String {
 /// segment (`*.journal`), or the lock, claim or commit file a node keeps
 /// beside them (one opened and never written holds its lock at least).
 pub fn is_journal_file(name: &str) -> bool {
-    name.ends_with(".journal") || ["lock", "claim", "commit", "reach"].contains(&name)
+    name.ends_with(".journal") || ["lock", "claim", "commit", "reach", REFUSED_LOG].contains(&name)
 }
 
 /// Refuses a segment file whose name (`named`, from [`list`]) gives another
@@ -680,6 +687,7 @@ impl Journal {
             generation: 1,
             untrusted: Vec::new(),
             reach_kept: false,
+            refused_log: None,
             retention: Ok(()),
             options,
         };
@@ -747,6 +755,10 @@ impl Journal {
         }
         let kept = journal.read_reach(&mut recovery)?;
         journal.reach_kept = kept.is_some();
+        let mut refused_damaged = None;
+        let refused = journal.read_commit_layout(journal.options.dir.join(REFUSED_LOG), &mut refused_damaged)?;
+        recovery.refused_log = refused.map(|file| file.epoch()).or(refused_damaged.map(|_| Epoch::ZERO));
+        journal.refused_log = recovery.refused_log;
         recovery.reach = higher(recovery.reach, kept);
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
@@ -1066,15 +1078,36 @@ impl Journal {
     pub fn write_reach(&mut self, reach: Option<Claim>) -> Result<(), JournalError> {
         let path = self.reach_path();
         self.reach_kept = reach.is_some();
-        let Some(reach) = reach else {
-            return match fs::remove_file(&path) {
-                Ok(()) => sync_dir(&self.options.dir),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(JournalError::Io(path, e)),
-            };
-        };
+        let Some(reach) = reach else { return self.remove_side(&path) };
         let record = CommitFile::new(self.options.cluster, self.options.node, reach.seq, reach.epoch);
         self.replace_synced("reach", &record).map(drop)
+    }
+
+    /// What the `refused-log` file keeps (see [`write_refused_log`](Self::write_refused_log)).
+    pub fn refused_log(&self) -> Option<Epoch> {
+        self.refused_log
+    }
+
+    /// A follower's (without failover): keeps `epoch`, that of a sequencer
+    /// whose log it refused for lacking what it knew committed, in the
+    /// `refused-log` file (the commit file's layout), written aside, synced
+    /// and renamed, so that a restart still refuses a later sequencer whose
+    /// log it cannot check (see `Follower::refused_log`). `None` removes it.
+    pub fn write_refused_log(&mut self, epoch: Option<Epoch>) -> Result<(), JournalError> {
+        let path = self.options.dir.join(REFUSED_LOG);
+        self.refused_log = epoch;
+        let Some(epoch) = epoch else { return self.remove_side(&path) };
+        let record = CommitFile::new(self.options.cluster, self.options.node, Seq::ZERO, epoch);
+        self.replace_synced(REFUSED_LOG, &record).map(drop)
+    }
+
+    /// Removes the file at `path` beside the segments, if there is one.
+    fn remove_side(&self, path: &Path) -> Result<(), JournalError> {
+        match fs::remove_file(path) {
+            Ok(()) => sync_dir(&self.options.dir),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(JournalError::Io(path.to_path_buf(), e)),
+        }
     }
 
     /// The file `name` beside the segments replaced whole by `record`:
@@ -1724,6 +1757,10 @@ pub(super) fn scan_segment(
 /// The file a member that refused the cluster's log leaves beside its
 /// journal (see [`Journal::write_refused`]).
 pub const REFUSED: &str = "refused";
+
+/// The file where a follower keeps the epoch of a sequencer whose log it
+/// refused (see [`Journal::write_refused_log`]).
+pub const REFUSED_LOG: &str = "refused-log";
 
 /// What the `refused` file in `dir` says, if there is one (see
 /// [`Journal::write_refused`]).
@@ -3406,6 +3443,31 @@ mod tests {
         drop(journal);
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.reach, None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 161: a follower's refusal of a sequencer's log is kept across
+    /// restarts (`Follower::refused_log`); a damaged file still reads as a
+    /// refusal (epoch 0), and `None` removes it.
+    #[test]
+    fn a_followers_refused_log_is_kept_across_restarts_until_removed() {
+        let dir = temp_dir("refused-log");
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.refused_log, journal.refused_log()), (None, None));
+        write(&mut journal, 1..=20);
+        journal.write_refused_log(Some(Epoch(9))).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.refused_log, journal.refused_log()), (Some(Epoch(9)), Some(Epoch(9))));
+        assert!(is_journal_file(REFUSED_LOG), "verify and the directory checks know it");
+        journal.write_refused_log(None).unwrap();
+        drop(journal);
+        assert!(!dir.join(REFUSED_LOG).exists());
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.refused_log, None);
+        fs::write(dir.join(REFUSED_LOG), [7u8; 32]).unwrap();
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.refused_log, Some(Epoch::ZERO), "damaged: a refusal all the same");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -617,6 +617,11 @@ impl FollowerNode {
                     })
                     .map_err(NetError::Journal)?;
                 follower.keep_anchor(recovery.commit, at_commit);
+                // A sequencer's log it refused: one it cannot check may have
+                // grown from it.
+                if let Some(epoch) = recovery.refused_log {
+                    follower.refused_before(epoch);
+                }
                 // Committed past its records (they went in a truncation
                 // whose next records a power loss took, or were removed):
                 // taken again only from a log that reaches it.

@@ -55,6 +55,11 @@ pub(super) trait Durable {
     fn refused(&self) -> Option<String> {
         None
     }
+    /// The epoch of a sequencer whose log it refused, kept beside its
+    /// journal (a follower's, see [`Follower::refused_log`]).
+    fn refused_log(&self) -> Option<Epoch> {
+        None
+    }
     /// It stops cleanly: a leader with failover hands its lead over
     /// (see [`Member::hand_over`]).
     fn hand_over(&mut self, _now: Nanos) {}
@@ -208,6 +213,9 @@ impl Durable for Follower {
     }
     fn journal_commit(&self) -> Seq {
         Follower::journal_commit(self)
+    }
+    fn refused_log(&self) -> Option<Epoch> {
+        Follower::refused_log(self)
     }
     fn journal_failed(&mut self, _now: Nanos) -> String {
         Follower::journal_failed(self);
@@ -758,6 +766,9 @@ impl<M: Machine + Durable> Stored<M> {
         {
             journal.write_refused(&why)?;
             self.refusal_kept = true;
+        }
+        if self.machine.refused_log() != journal.refused_log() {
+            journal.write_refused_log(self.machine.refused_log())?;
         }
         Ok(())
     }
