@@ -1414,7 +1414,17 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             // A sequencer restarted in a new epoch on its journal: followed
             // on, which its status line alone would not say.
             let (epoch, was) = (follower.epoch(), epoch_seen.replace(follower.epoch()));
-            if epoch != was && was != seqcast::core::Epoch::ZERO && epoch != seqcast::core::Epoch::ZERO {
+            if s.leaders_unchecked > last.leaders_unchecked {
+                // Helper 161: taken without a word but a loss warning.
+                eprintln!(
+                    "{} warning: follower {id}: follows the sequencer's epoch {epoch} on where its log starts alone, \
+                     without comparing its event at the last sequence this follower kept with its own: the \
+                     sequencer no longer holds it (retention deleted it), or this follower does not (a commit file \
+                     past its journal's records). If that sequencer ever ran on another journal than the one this \
+                     follower's history came from, the two histories differ from there",
+                    super::args::clock_time()
+                );
+            } else if epoch != was && was != seqcast::core::Epoch::ZERO && epoch != seqcast::core::Epoch::ZERO {
                 eprintln!(
                     "{} follower {id}: follows the sequencer's new epoch {epoch} (it was {was}): it restarted and \
                      resumed its log, which reaches all this follower knew committed",
