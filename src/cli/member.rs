@@ -345,9 +345,6 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     if let Some(text) = super::nodes::recovery_text(node.recovery(), &then, true) {
         println!("{text}");
     }
-    if let Some(text) = super::nodes::retained_at_start_text(node.recovery(), node.journal_first()) {
-        println!("{text}");
-    }
     if args.rejoin
         && let Some(dir) = journal.as_ref().filter(|_| resumed)
     {

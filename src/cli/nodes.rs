@@ -902,11 +902,10 @@ pub(super) fn empty_journal_text(
     (made || sequencer).then(|| format!("journal: {what}{then}"))
 }
 
-/// The banner's line on what a journal held at start; `member`: a
-/// member's, which keeps only what it knew committed of a damaged journal.
-/// Said after the `resumed:` line where retention deleted old segments as
-/// the node started (helper 159: that line named sequences the node then
-/// deleted, as replayed, and nothing said otherwise).
+/// A sequencer's, after its `resumed:` line, where retention deleted old
+/// segments as it started (helper 159: that line named sequences the node
+/// then deleted, and nothing said otherwise). A follower or a member
+/// replays its journal to its application before its retention applies.
 pub(super) fn retained_at_start_text(
     recovery: Option<&seqcast::journal::Recovery>,
     now: Option<Seq>,
@@ -920,6 +919,8 @@ pub(super) fn retained_at_start_text(
     ))
 }
 
+/// The banner's line on what a journal held at start; `member`: a
+/// member's, which keeps only what it knew committed of a damaged journal.
 pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str, member: bool) -> Option<String> {
     let r = recovery?;
     let removed = r.empty_removed.as_ref().map(|path| {
@@ -1368,9 +1369,6 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", false) {
-        println!("{text}");
-    }
-    if let Some(text) = retained_at_start_text(node.recovery(), node.journal_first()) {
         println!("{text}");
     }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, false) {

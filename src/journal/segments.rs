@@ -497,6 +497,9 @@ pub struct Journal {
     reach_kept: bool,
     /// What the `refused-log` file keeps (see [`write_refused_log`](Self::write_refused_log)).
     refused_log: Option<Epoch>,
+    /// The first sequence its node has not yet handed its application
+    /// (see [`keep_unhanded`](Self::keep_unhanded)).
+    unhanded: Seq,
     /// Retention could not delete a segment: it stops (the records are
     /// durable; only the space is not given back), and the error waits
     /// for [`take_retention_error`](Self::take_retention_error).
@@ -688,6 +691,7 @@ impl Journal {
             untrusted: Vec::new(),
             reach_kept: false,
             refused_log: None,
+            unhanded: Seq(u64::MAX),
             retention: Ok(()),
             options,
         };
@@ -1373,6 +1377,14 @@ impl Journal {
         self.retention.as_mut().err().and_then(Option::take)
     }
 
+    /// Retention keeps the segments that hold `next` or later: the node
+    /// has not yet handed them to its application, which a crash would
+    /// otherwise leave without them (a restart replays from the first
+    /// record kept). Unset, retention goes by the commit alone.
+    pub fn keep_unhanded(&mut self, next: Seq) {
+        self.unhanded = next;
+    }
+
     /// Deletes old segments as the retention options say: after each
     /// flush, and when a node takes the journal it opened (helper 143:
     /// restarted with a tighter retention on a full disk, it needed the
@@ -1393,7 +1405,7 @@ impl Journal {
         // The newest committed record stays: it says where the log and its
         // commit reach should a truncation drop every record after it.
         while self.segments.len() > 1
-            && self.segments[0].end <= self.committed.next()
+            && self.segments[0].end <= self.committed.next().min(self.unhanded)
             && self.segments[1].first <= self.committed
         {
             let (after_bytes, after_events) = (bytes(&self.segments[1..]), events(&self.segments[1..]));
@@ -3102,6 +3114,25 @@ mod tests {
         assert_eq!(*kept.last().unwrap(), 400);
         assert!(kept.len() >= 100 && kept.len() < 200, "kept {}", kept.len());
         assert_eq!(journal.first(), Seq(kept[0]));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 161: retention deleted committed records its node had not
+    /// yet handed its application (a slow one, up to a window behind); a
+    /// crash then, and the restart's replay began past them. A segment
+    /// holding what is not yet handed out now stays.
+    #[test]
+    fn retention_keeps_what_the_node_has_not_handed_out() {
+        let dir = temp_dir("retain-unhanded");
+        let (mut journal, _) = Journal::open(JournalOptions { retain_events: Some(100), ..options(&dir) }).unwrap();
+        journal.keep_unhanded(Seq(150));
+        write(&mut journal, 1..=400);
+        let kept = seqs(&journal);
+        assert!(kept[0] <= 150 && kept.last() == Some(&400), "kept {}..={:?}", kept[0], kept.last());
+        journal.keep_unhanded(Seq(401));
+        journal.retain();
+        let kept = seqs(&journal);
+        assert!(kept.len() >= 100 && kept.len() < 200, "kept {}", kept.len());
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -60,6 +60,12 @@ pub(super) trait Durable {
     fn refused_log(&self) -> Option<Epoch> {
         None
     }
+    /// The next sequence it hands its application, if it has one (a
+    /// follower's or a member's): retention keeps it and what follows
+    /// (see [`Journal::keep_unhanded`]).
+    fn next_to_hand(&self) -> Option<Seq> {
+        None
+    }
     /// It stops cleanly: a leader with failover hands its lead over
     /// (see [`Member::hand_over`]).
     fn hand_over(&mut self, _now: Nanos) {}
@@ -173,6 +179,9 @@ impl Durable for Member {
     fn unrecoverable_frame(&mut self, buf: &mut [u8], first: Seq, end: Seq) -> usize {
         Member::unrecoverable_frame(self, buf, first, end)
     }
+    fn next_to_hand(&self) -> Option<Seq> {
+        Some(self.seq_next_delivery())
+    }
     fn refused(&self) -> Option<String> {
         let short = self.follower()?.short_leader()?;
         let leader = self.follower().and_then(|f| f.leader()).map_or("a member".to_string(), |l| format!("node {l}"));
@@ -216,6 +225,9 @@ impl Durable for Follower {
     }
     fn refused_log(&self) -> Option<Epoch> {
         Follower::refused_log(self)
+    }
+    fn next_to_hand(&self) -> Option<Seq> {
+        Some(self.seq_next_delivery())
     }
     fn journal_failed(&mut self, _now: Nanos) -> String {
         Follower::journal_failed(self);
@@ -327,6 +339,9 @@ pub(super) struct Stored<M> {
     history_error: Option<String>,
     /// The machine's refusal of the cluster's log is beside the journal.
     refusal_kept: bool,
+    /// Its node has yet to replay the journal to its application: nothing
+    /// of it may go before (see [`replayed`](Self::replayed)).
+    replaying: bool,
 }
 
 /// Where a read met a damaged record: its sequence, and where reads
@@ -568,10 +583,16 @@ impl<M: Machine + Durable> Stored<M> {
     }
 
     /// The machine and the journal it was resumed from (or none): the
-    /// journal's retention applies now (see [`Journal::retain`]).
+    /// journal's retention applies now (see [`Journal::retain`]), or, for
+    /// a machine that hands events to an application, once the node has
+    /// replayed what the journal holds ([`replayed`](Self::replayed)).
     pub(super) fn new(machine: M, mut journal: Option<Journal>) -> Stored<M> {
+        let replaying = journal.is_some() && machine.next_to_hand().is_some();
         if let Some(journal) = journal.as_mut() {
-            journal.retain();
+            match replaying {
+                true => journal.keep_unhanded(journal.first().max(Seq::FIRST)),
+                false => journal.retain(),
+            }
         }
         let pace = journal.as_ref().and_then(|j| j.options().history_rate).map(|rate| Pace::new(rate, 0));
         Stored {
@@ -589,6 +610,7 @@ impl<M: Machine + Durable> Stored<M> {
             pace,
             history_error: None,
             refusal_kept: false,
+            replaying,
         }
     }
 
@@ -744,10 +766,25 @@ impl<M: Machine + Durable> Stored<M> {
         Some(transmit)
     }
 
+    /// Its node replayed the journal to its application (or stopped
+    /// doing so): retention goes by what it hands out from now on.
+    pub(super) fn replayed(&mut self) {
+        self.replaying = false;
+        if let Some(journal) = self.journal.as_mut() {
+            journal.keep_unhanded(self.machine.next_to_hand().unwrap_or(Seq(u64::MAX)));
+            journal.retain();
+        }
+    }
+
     /// Syncs what was written as the level says, and tells the machine what
     /// is durable now.
     fn sync(&mut self) -> Result<(), JournalError> {
         let Some(journal) = self.journal.as_mut() else { return Ok(()) };
+        if !self.replaying
+            && let Some(next) = self.machine.next_to_hand()
+        {
+            journal.keep_unhanded(next);
+        }
         let durable = journal.flush()?;
         if let Some(e) = journal.take_retention_error() {
             eprintln!(
@@ -1025,6 +1062,33 @@ mod tests {
         assert_eq!((recovery.damaged(), recovery.commit), (true, Seq(6)));
         let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
         assert_eq!(member.lost_end(), Seq(7), "it holds nothing below 7");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 161: a node applied its retention as it started, before it
+    /// replayed its journal to its application: a restart with a tighter
+    /// retention (or after a crash with events not yet handed out) began
+    /// its replay past events the application never had. A follower's now
+    /// waits for the replay, and then keeps what is not yet handed out.
+    #[test]
+    fn a_followers_retention_waits_for_its_replay() {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-replay-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { nodes: 3, journal: true, ..Config::default() };
+        let options = JournalOptions { segment_bytes: 4096, ..JournalOptions::new(&dir, &config, NodeId(1)) };
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 1..=400 {
+            journal.append(Epoch(1), Seq(seq), &crate::wire::test_record(7, seq, b"event")).unwrap();
+        }
+        journal.flush().unwrap();
+        drop(journal);
+        let (journal, recovery) = Journal::open(JournalOptions { retain_events: Some(100), ..options }).unwrap();
+        assert_eq!(recovery.range, Some((Seq(1), Seq(400))));
+        let follower = Follower::resume(config, NodeId(1), 0, recovery.commit, recovery.last_epoch).unwrap();
+        let mut stored = Stored::new(follower, Some(journal));
+        assert_eq!(stored.journal_first(), Some(Seq(1)), "all of it kept for the replay");
+        stored.replayed();
+        assert!(stored.journal_first().is_some_and(|first| first > Seq(200)), "{:?}", stored.journal_first());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
