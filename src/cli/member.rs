@@ -378,6 +378,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut ack_watch = super::nodes::AckWatch::default();
     // The first commit of an epoch this member won, to print when it comes.
     let mut first_commit_after: Option<(Epoch, Seq)> = None;
+    // When it was last elected, and in which epoch.
+    let mut elected_at: Option<(Epoch, std::time::Instant)> = None;
     // Promotions refused so far (each said, once a turn).
     let (mut promote_refused, mut promote_stale) = (0, 0);
     // A candidacy since it last led or followed was said.
@@ -416,6 +418,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     );
                 }
                 first_commit_after = Some((epoch, commit));
+                elected_at = Some((epoch, std::time::Instant::now()));
                 (standing_said, stepped_down) = (false, None);
             }
             MemberEvent::Following { epoch, leader } => {
@@ -457,6 +460,18 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                          empty as a new cluster's leader; it takes that leader's log (a member that ran \
                          before is started on its own journal, one new to a running cluster with --rejoin)"
                     ),
+                    // Helper 162: elected within a timeout of another
+                    // member's own candidacy, this one blamed a pause.
+                    StepDown::Superseded
+                        if elected_at.is_some_and(|(led, at)| {
+                            led == epoch && at.elapsed() < Duration::from_millis(2 * election_timeout_ms)
+                        }) =>
+                    {
+                        format!(
+                            "node {by} leads epoch {newer}, elected as this member was in epoch {epoch} (two \
+                             members stood at once; nothing is lost)"
+                        )
+                    }
                     StepDown::Superseded => format!(
                         "node {by} leads epoch {newer}, elected while this leader was not heard (the process \
                          paused, or cut off from the others)"
@@ -845,15 +860,32 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         ),
     }
     let deadline = std::time::Instant::now() + Duration::from_millis(args.wait_ms);
+    // Another member that took the lead in a newer epoch meanwhile.
+    let mut other: Option<(NodeId, Epoch)> = None;
     while std::time::Instant::now() < deadline {
         match leader_frame(&group, &mut buf, keys.as_ref(), (cluster, &mut unheard)) {
             Some((sender, epoch)) if sender == node && epoch > led => {
                 println!("node {node} leads epoch {epoch}");
                 return ExitCode::SUCCESS;
             }
+            Some((sender, epoch)) if epoch > led && other.is_none_or(|(_, seen)| epoch > seen) => {
+                other = Some((sender, epoch))
+            }
             Some(_) => {}
             None => std::thread::sleep(Duration::from_millis(1)),
         }
+    }
+    if let Some((sender, epoch)) = other {
+        // Helper 162: a member whose leader went silent stood on its own
+        // as the promoted one did, and won the newer epoch; the promote
+        // blamed the node it asked.
+        return fail(format!(
+            "node {node} did not take the lead within {} ms: node {sender} leads epoch {epoch}, elected meanwhile \
+             (a member that stood on its own, its leader silent, while node {node} stood as asked; node {node}'s \
+             output says whether it stood). Promote node {node} again if it must lead{}",
+            args.wait_ms,
+            unheard_text(&unheard)
+        ));
     }
     fail(format!(
         "node {node} did not take the lead within {} ms: is it running, and does it hold every committed event \
