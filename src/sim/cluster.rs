@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use super::faults::Fault;
 use super::network::{Item, Who, addr};
 use super::{
-    ClientSlot, History, KILLED_SETTLE_NS, NodeFactory, NodeSlot, Paths, Rng, STEPS_MAX, Sim, SimConfig, TailFactory,
+    CLIENT_GENERATIONS, ClientSlot, History, KILLED_SETTLE_NS, NodeFactory, NodeSlot, Paths, Rng, STEPS_MAX, Sim,
+    SimConfig, TailFactory,
 };
 use crate::core::{Client, ClientId, Epoch, Member, Nanos, NodeId, Seq, SubmitError};
 
@@ -82,7 +83,7 @@ impl<'a> Sim<'a> {
             };
             let client = client.expect("the simulator's config is valid");
             let to_submit = sim.config.events / clients + u64::from((i as u64) < sim.config.events % clients);
-            sim.clients.push(ClientSlot { client, next_submit_at: 0, to_submit });
+            sim.clients.push(ClientSlot { client, next_submit_at: 0, to_submit, generation: 0 });
         }
         sim.schedule_faults();
         sim.tails = sim.draw_tails();
@@ -188,11 +189,37 @@ impl<'a> Sim<'a> {
                 self.clients[i].client.handle_timeout(now);
                 self.drain(Who::Client(i));
             }
-            let in_doubt = self.clients[i].client.leader_restarted().is_some();
+            let mut in_doubt = self.clients[i].client.leader_restarted().is_some();
+            // Each id holds a place in the leader's table for the run (a
+            // restarted sequencer knows them from its journal): as many
+            // generations as the table has room for. Not where followers
+            // deliver on receipt: what one handed out past its commit
+            // before it restarted, the log may then hold other events for.
+            let generations = self.core.clients_max as u32 / self.config.clients.max(1);
+            let room = self.clients[i].generation + 1 < generations;
+            let again = !self.config.failover_on() && self.core.deliver == crate::core::Deliver::OnCommit;
+            if in_doubt && room && again && self.clients[i].to_submit > 0 {
+                self.reconnect(i);
+                in_doubt = false;
+            }
             if self.clients[i].to_submit > 0 && self.clients[i].next_submit_at <= now && !in_doubt {
                 self.submit(i);
             }
         }
+    }
+
+    /// Without failover: client `i`'s sequencer restarted (its pending
+    /// requests are in doubt, and it sends nothing more), so the
+    /// application starts a client of a fresh id (a new one's requests
+    /// begin at 1 again, which the sequencer would take for the old id's)
+    /// to submit the rest of its events to the sequencer's new epoch.
+    fn reconnect(&mut self, i: usize) {
+        let slot = &mut self.clients[i];
+        slot.generation += 1;
+        let id = ClientId(i as u32 + 1 + slot.generation * CLIENT_GENERATIONS);
+        slot.client = Client::new(self.core.clone(), id, addr(Who::Node(0))).expect("the simulator's config is valid");
+        slot.next_submit_at = self.now;
+        self.paths.clients_reconnected += 1;
     }
 
     pub(super) fn submit(&mut self, i: usize) {

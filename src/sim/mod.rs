@@ -174,11 +174,19 @@ struct ClientSlot {
     client: Client,
     next_submit_at: Nanos,
     to_submit: u64,
+    /// Clients this one took the place of: without failover, one whose
+    /// sequencer restarted is replaced by a client of a fresh id, as an
+    /// application does, which submits the rest of its events.
+    generation: u32,
 }
 
 /// After a leader is killed for good, time for what it sent to arrive
 /// (datagrams are delayed by at most 11 one-way latencies).
 const KILLED_SETTLE_NS: Nanos = 10_000_000;
+
+/// Client ids of one place in the client table are this far apart across
+/// the clients that took its place (see [`ClientSlot::generation`]).
+const CLIENT_GENERATIONS: u32 = 1 << 16;
 
 /// Most steps one run may take before it is called stuck.
 const STEPS_MAX: u64 = 20_000_000;

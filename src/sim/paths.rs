@@ -127,6 +127,9 @@ paths! {
     /// Restarts whose commit file said more was committed than their
     /// records did.
     commit_file => "commit_file_said_more",
+    /// Clients replaced by one of a fresh id after their sequencer
+    /// restarted (without failover).
+    clients_reconnected => "clients_reconnected",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
     /// Records members' retention deleted (with `--retain-events`).
@@ -152,7 +155,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 17] = [
+pub const JOURNAL_PATHS: [&str; 18] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -163,6 +166,7 @@ pub const JOURNAL_PATHS: [&str; 17] = [
     "clean_stops",
     "leads_handed_over",
     "commit_file_said_more",
+    "clients_reconnected",
     "records_retention_deleted",
     "claims_lost",
     "journals_damaged",

@@ -106,6 +106,27 @@ fn a_sequencer_restarted_alone_from_its_journal_renumbers_nothing() {
     assert!(paths.leader_restarts > 1000 && paths.suffix_dropped > 0, "{paths:?}");
 }
 
+/// Without failover, a client whose sequencer restarted is replaced by one
+/// of a fresh id that submits the rest of its events (the simulator's
+/// clients once stopped for good, so nothing was sequenced after a
+/// sequencer's restart): the restarted sequencer numbers new events after
+/// its log, whole-cluster power losses and crashes among them, and every
+/// invariant holds.
+#[test]
+fn clients_submit_again_to_a_restarted_sequencer() {
+    let crashed = |seed| {
+        let mut config = SimConfig::mixed(seed);
+        config.core.journal = true;
+        config.core.journal_syncs = seed % 2 == 0;
+        config.core.deliver = crate::core::Deliver::OnCommit;
+        (config.cluster_crashes, config.leader_crashes) = (1 + (seed % 2) as u32, (seed / 2 % 3) as u32);
+        config
+    };
+    let flags = " --journal --deliver commit --cluster-crashes 1..=2 --leader-crashes 0..=2 [--sync none: odd seeds]";
+    let paths = run_all(0..300, &crashed, flags);
+    assert!(paths.clients_reconnected > 300 && paths.cluster_crashes > 0, "{paths:?}");
+}
+
 /// A sequencer at `--sync batch` whose followers journal at `--sync none`
 /// (only its disk syncs): it counts itself once its write is synced, after
 /// its DATA went out, and its frames say so (`TOLD`), so its followers
