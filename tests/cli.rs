@@ -232,7 +232,7 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     let config = Config::default();
     let options = seqcast::journal::JournalOptions::new(&dir, &config, NodeId(1));
     let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
-    let journaled = Config { journal: true, ..config };
+    let journaled = Config { journal: true, ..config.clone() };
     let mut leader = Leader::new(journaled.clone(), 0).unwrap();
     let addr = "127.0.0.1:9".parse().unwrap();
     let mut client = Client::new(journaled, ClientId(7), addr).unwrap();
@@ -267,6 +267,12 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     let (code, text) = run(SEQCAST, &strings(&["journal", "dump", path, "--to", "20", "--format", "count"]));
     assert!(code == 1 && text.contains("digest of what was read before it stopped, not of the range"), "{text}");
     assert!(!text.contains("\ndigest: "), "{text}");
+    // Helper 163: a follower's refusal of a sequencer's log goes with a
+    // copy (moved to a new disk, it took the other history).
+    let options = seqcast::journal::JournalOptions::new(&dir, &config, NodeId(1));
+    let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
+    journal.write_refused_log(Some(seqcast::core::Epoch(42))).unwrap();
+    drop(journal);
     // Helper 160: a copy stopped at the hole, dropping what followed; it
     // keeps the hole now, and reads the same.
     let copy = dir.with_file_name("node-2");
@@ -277,6 +283,12 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     assert!(code == 0 && text.contains(&format!("digest: {digest}")), "{text}");
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", copy.to_str().unwrap()]));
     assert!(code == 0 && text.contains("told they were lost"), "{text}");
+    assert!(text.contains("refused-log: this follower refused the log of epoch 42's sequencer"), "{text}");
+    // A refused-log left where a copy goes would be taken for the copy's.
+    let stray = dir.with_file_name("node-3");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::copy(dir.join("refused-log"), stray.join("refused-log")).unwrap();
+    refused_with(SEQCAST, &["journal", "copy", path, stray.to_str().unwrap()], "holds a refused-log file", 1);
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
 

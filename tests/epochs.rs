@@ -339,6 +339,14 @@ fn a_follower_that_refused_a_log_refuses_a_later_one_it_cannot_check() {
     let short = refused.short_leader().expect("refused");
     assert_eq!((short.epoch, short.refused_before), (Epoch(7), Some(Epoch(6))));
     assert_eq!((refused.epoch(), refused.seq_held()), (Epoch::ZERO, Seq(3)), "nothing of it taken");
+    assert_eq!(refused.stats().leaders_unchecked, 0, "none followed unchecked");
+    // The same with no record of its own at its commit to compare (a
+    // commit file past its records): nothing to check it by.
+    let mut bare = resumed_at_3_of_epoch_5();
+    bare.refused_before(Epoch(6));
+    meet(&mut bare);
+    let short = bare.short_leader().expect("refused");
+    assert_eq!((short.refused_before, bare.stats().leaders_unchecked), (Some(Epoch(6)), 0));
     // Without that refusal kept, the log is taken where it starts, as before.
     let mut unchecked = restarted(false);
     meet(&mut unchecked);

@@ -823,6 +823,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     a_nodes_journal(from)?;
     let reports = again_if_deleted(live, || journal::inspect(from))?;
     let refused = journal::refused_file(from)?;
+    let refused_log = journal::refused_log_file(from)?;
     let Some(source) = reports.iter().find(|r| !r.unfinished && r.header.is_none()) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
     };
@@ -840,7 +841,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     }
     // A claim or commit file left there would be taken for the copy's: a
     // member voting with another log's claim, a commit it never knew.
-    if let Some(name) = ["claim", "commit", "reach"].into_iter().find(|name| to.join(name).exists()) {
+    if let Some(name) = ["claim", "commit", "reach", "refused-log"].into_iter().find(|name| to.join(name).exists()) {
         return Err(Failure::Message(format!(
             "{} holds a {name} file (of the journal that was there): give an empty or new directory",
             to.display()
@@ -920,6 +921,18 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
             to.join("refused").display()
         );
     }
+    // A follower refused a sequencer's log on the source: a follower on the
+    // copy must refuse a later log it cannot check as one on the source
+    // would (helper 163: moved to a new disk, it took the other history).
+    // A damaged file is a refusal too.
+    if let Some(epoch) = refused_log_epoch(refused_log, (source.cluster, source.node)) {
+        copy.write_refused_log(Some(epoch))?;
+        eprintln!(
+            "note: {} holds a follower's refusal of a sequencer's log; so does the copy ({})",
+            from.display(),
+            to.join("refused-log").display()
+        );
+    }
     let kept = |e: &dyn std::fmt::Display| {
         let range = range.map_or("no records".to_string(), |(a, b)| format!("sequences {a}..={b}"));
         Failure::Message(format!("{e}; what came before is copied ({range}), synced"))
@@ -948,6 +961,15 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
             "stopped: {}; what came before is copied (`seqcast journal verify` tells the rest)",
             stopped_text(why, (last_start, Seq(u64::MAX)), overtaken)
         ))),
+    }
+}
+
+/// The epoch a `refused-log` file of `owner`'s journal names (0 where the
+/// file is damaged: a refusal all the same); another node's is not its.
+fn refused_log_epoch(side: Option<journal::Side<Epoch>>, owner: (u32, u16)) -> Option<Epoch> {
+    match side? {
+        Ok((cluster, node, epoch)) => ((cluster, node) == owner).then_some(epoch),
+        Err(_) => Some(Epoch::ZERO),
     }
 }
 

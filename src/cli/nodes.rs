@@ -902,6 +902,19 @@ pub(super) fn empty_journal_text(
     (made || sequencer).then(|| format!("journal: {what}{then}"))
 }
 
+/// What a follower that refused a sequencer's log keeps of it (see
+/// `Follower::refused_log`), for its error line.
+fn refusal_kept(follower: &seqcast::core::Follower) -> &'static str {
+    match follower.refused_log() {
+        Some(_) => {
+            "; a refused-log file beside them keeps this refusal: a later sequencer whose log it cannot check \
+             against its own (retention deleted its event at this follower's commit) is refused too, until one \
+             shows it"
+        }
+        None => "",
+    }
+}
+
 /// A sequencer's, after its `resumed:` line, where retention deleted old
 /// segments as it started (helper 159: that line named sequences the node
 /// then deleted, and nothing said otherwise). A follower or a member
@@ -1521,12 +1534,13 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 short.committed
             );
         } else if let Some(at) = short.differs_at {
+            let kept = refusal_kept(node.follower());
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log whose event at seq {at} is not this \
                  follower's, though this follower knows seq 1..={} committed: it resumed another log than the one \
                  this follower took (a journal begun without the old one, refused before and grown since, or another \
-                 node's). This follower took nothing of its log and stops, its journal untouched. Start the \
-                 sequencer again on its own journal; to begin a new log instead, move every node's journal aside",
+                 node's). This follower took nothing of its log and stops, its records untouched{kept}. Start \
+                 the sequencer again on its own journal; to begin a new log instead, move every node's journal aside",
                 short.committed
             );
         } else if last >= short.committed {
@@ -1541,11 +1555,13 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 short.committed
             );
         } else {
+            let kept = refusal_kept(node.follower());
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, short of {needed}, \
                  which this follower knows committed or delivered: it started without its journal, or with a \
-                 shorter one. This follower took nothing of its log and stops, its journal untouched. Start the \
-                 sequencer again on its own journal; to begin a new log instead, move every node's journal aside"
+                 shorter one. This follower took nothing of its log and stops, its records untouched{kept}. \
+                 Start the sequencer again on its own journal; to begin a new log instead, move every node's \
+                 journal aside"
             );
         }
         return ExitCode::from(3);

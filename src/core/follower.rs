@@ -769,20 +769,18 @@ impl Follower {
             return;
         }
         self.probe = self.probe_of(seq, None);
+        // None to compare: the log is taken on where it starts alone.
+        self.stats.leaders_unchecked += u64::from(self.probe.is_none() && seq > 0);
     }
 
     /// A probe of its record at `seq` (see [`Probe`]), if it has one to
-    /// compare; if not (a journal whose commit file says more than its
-    /// records), counted: the log is taken on where it starts alone.
-    fn probe_of(&mut self, seq: u64, resumed: Option<(Epoch, SocketAddr)>) -> Option<Probe> {
+    /// compare (not: a journal whose commit file says more than its records).
+    fn probe_of(&self, seq: u64, resumed: Option<(Epoch, SocketAddr)>) -> Option<Probe> {
         let kept = self.window.kept(seq).map(|slot| EventRef::split(slot).expect("a kept record parses").0.record);
         let anchor = self.anchor.as_ref().filter(|(at, _)| *at == seq).map(|(_, record)| record.as_slice());
         match kept.or(anchor) {
             Some(record) if seq > 0 => Some(Probe { seq, record: record.to_vec(), due: 0, heard: None, resumed }),
-            _ => {
-                self.stats.leaders_unchecked += u64::from(seq > 0);
-                None
-            }
+            _ => None,
         }
     }
 
@@ -813,7 +811,11 @@ impl Follower {
                 self.refuse_unchecked(epoch, keep, before);
                 true
             }
-            None => false,
+            None => {
+                // Taken on where it starts alone.
+                self.stats.leaders_unchecked += u64::from(keep > 0);
+                false
+            }
         }
     }
 
