@@ -190,15 +190,7 @@ impl<'a> Sim<'a> {
                 self.drain(Who::Client(i));
             }
             let mut in_doubt = self.clients[i].client.leader_restarted().is_some();
-            // Each id holds a place in the leader's table for the run (a
-            // restarted sequencer knows them from its journal): as many
-            // generations as the table has room for. Not where followers
-            // deliver on receipt: what one handed out past its commit
-            // before it restarted, the log may then hold other events for.
-            let generations = self.core.clients_max as u32 / self.config.clients.max(1);
-            let room = self.clients[i].generation + 1 < generations;
-            let again = !self.config.failover_on() && self.core.deliver == crate::core::Deliver::OnCommit;
-            if in_doubt && room && again && self.clients[i].to_submit > 0 {
+            if self.replaceable(&self.clients[i]) {
                 self.reconnect(i);
                 in_doubt = false;
             }
@@ -206,6 +198,19 @@ impl<'a> Sim<'a> {
                 self.submit(i);
             }
         }
+    }
+
+    /// Without failover: a client whose sequencer restarted, with events
+    /// left to submit, that a client of a fresh id takes the place of
+    /// ([`reconnect`](Self::reconnect)). Each id holds a place in the
+    /// leader's table for the run (a restarted sequencer knows them from
+    /// its journal): as many generations as the table has room for. Not
+    /// where followers deliver on receipt: what one handed out past its
+    /// commit before it restarted, the log may then hold other events for.
+    fn replaceable(&self, c: &ClientSlot) -> bool {
+        let generations = self.core.clients_max as u32 / self.config.clients.max(1);
+        let again = !self.config.failover_on() && self.core.deliver == crate::core::Deliver::OnCommit;
+        again && c.to_submit > 0 && c.generation + 1 < generations && c.client.leader_restarted().is_some()
     }
 
     /// Without failover: client `i`'s sequencer restarted (its pending
@@ -297,18 +302,24 @@ impl<'a> Sim<'a> {
             let at = slot.node.as_ref()?.poll_timeout()?;
             Some(slot.paused_until.map_or(at, |until| at.max(until)))
         });
+        // One to replace is due at once (helper 164: with nothing else
+        // due, a lone client was never replaced, and the run passed).
         let clients = self.clients.iter().flat_map(|c| {
             let submit = (c.to_submit > 0 && c.client.leader_restarted().is_none()).then_some(c.next_submit_at);
-            [submit, c.client.poll_timeout()]
+            let replace = self.replaceable(c).then_some(self.now);
+            [submit, replace, c.client.poll_timeout()]
         });
         let tails = (0..self.tails.len()).filter_map(|i| self.tail_due(i));
         [queued].into_iter().chain(clients).flatten().chain(nodes).chain(tails).min()
     }
 
     pub(super) fn converged(&self) -> Result<(), String> {
-        // A client told its requests are in doubt has no answer to wait for.
-        let waiting =
-            |c: &ClientSlot| c.client.leader_restarted().is_none() && (c.to_submit > 0 || c.client.pending() > 0);
+        // A client told its requests are in doubt has no answer to wait
+        // for, unless another takes its place to submit the rest.
+        let waiting = |c: &ClientSlot| {
+            (c.client.leader_restarted().is_none() && (c.to_submit > 0 || c.client.pending() > 0))
+                || self.replaceable(c)
+        };
         if let Some((i, c)) = self.clients.iter().enumerate().find(|(_, c)| waiting(c)) {
             return Err(format!("client {} has {} to submit, {} pending", i + 1, c.to_submit, c.client.pending()));
         }

@@ -125,6 +125,11 @@ fn clients_submit_again_to_a_restarted_sequencer() {
     let flags = " --journal --deliver commit --cluster-crashes 1..=2 --leader-crashes 0..=2 [--sync none: odd seeds]";
     let paths = run_all(0..300, &crashed, flags);
     assert!(paths.clients_reconnected > 300 && paths.cluster_crashes > 0, "{paths:?}");
+    // Helper 164: a lone client was never replaced (nothing else was due
+    // to step the run), and its runs passed with the rest never submitted.
+    let lone = |seed| SimConfig { clients: 1, ..crashed(seed) };
+    let paths = run_all(0..100, &lone, &format!("{flags} --clients 1"));
+    assert!(paths.clients_reconnected > 100, "{paths:?}");
 }
 
 /// A sequencer at `--sync batch` whose followers journal at `--sync none`
