@@ -461,10 +461,13 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                          before is started on its own journal, one new to a running cluster with --rejoin)"
                     ),
                     // Helper 162: elected within a timeout of another
-                    // member's own candidacy, this one blamed a pause.
+                    // member's own candidacy, this one blamed a pause. A
+                    // leader the others elected past is one they did not
+                    // hear for a timeout, or more, since it was elected
+                    // (helper 164: two were too many, a pause passed).
                     StepDown::Superseded
                         if elected_at.is_some_and(|(led, at)| {
-                            led == epoch && at.elapsed() < Duration::from_millis(2 * election_timeout_ms)
+                            led == epoch && at.elapsed() < Duration::from_millis(election_timeout_ms)
                         }) =>
                     {
                         format!(
@@ -868,7 +871,9 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
                 println!("node {node} leads epoch {epoch}");
                 return ExitCode::SUCCESS;
             }
-            Some((sender, epoch)) if epoch > led && other.is_none_or(|(_, seen)| epoch > seen) => {
+            // Helper 164: with no leader heard before the request, the
+            // leader it knew may be one that was only paused.
+            Some((sender, epoch)) if led > Epoch::ZERO && epoch > led && other.is_none_or(|(_, seen)| epoch > seen) => {
                 other = Some((sender, epoch))
             }
             Some(_) => {}
@@ -881,8 +886,8 @@ pub fn promote(args: &PromoteArgs) -> ExitCode {
         // blamed the node it asked.
         return fail(format!(
             "node {node} did not take the lead within {} ms: node {sender} leads epoch {epoch}, elected meanwhile \
-             (a member that stood on its own, its leader silent, while node {node} stood as asked; node {node}'s \
-             output says whether it stood). Promote node {node} again if it must lead{}",
+             (a member whose leader goes silent stands on its own; node {node}'s output says whether it stood, \
+             and lost). Promote node {node} again if it must lead{}",
             args.wait_ms,
             unheard_text(&unheard)
         ));

@@ -768,7 +768,11 @@ impl FollowerNode {
             self.replayed = replay(journal, end, digest, stop, &mut on_event)?;
             after_events();
         }
-        self.follower.replayed();
+        // Helper 164: a replay cut short by `stop()` deleted, by retention,
+        // what it had yet to hand out.
+        if !stop() {
+            self.follower.replayed();
+        }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
             // Once it has handed out all it can hold, before the first it cannot.
             let first = follower.machine.too_long().map(|(seq, _)| seq);
@@ -992,7 +996,10 @@ impl MemberNode {
             let end = self.member.machine.seq_next_delivery();
             replay(journal, end, digest, stop, |event| on_event(&MemberEvent::Log(*event), 0))?;
         }
-        self.member.replayed();
+        // Not after a replay cut short (see `FollowerNode::run_turns`).
+        if !stop() {
+            self.member.replayed();
+        }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
             // Leading, what it hands out comes from its ring, which drops
             // committed events whatever was handed out: it hands all of a
