@@ -194,6 +194,13 @@ fn journaled_cluster_at_3() -> (Follower, Config, Vec<Vec<u8>>) {
     (follower, journaled(6), journal)
 }
 
+/// The refusal of a sequencer of epoch 6 that began its log from nothing,
+/// by a follower that knows 1..=3 committed.
+fn short_of_3_from_nothing() -> ShortLeader {
+    let (epoch, log_end, needed, committed) = (Epoch(6), Seq(0), Seq(3), Seq(3));
+    ShortLeader { epoch, log_end, needed, committed, differs_at: None, refused_before: None }
+}
+
 /// A sequencer restarted without its journal (or with its end damaged)
 /// starts its log again below what a journaled follower knows committed.
 /// The follower once took that log as a resumed one: it dropped from its
@@ -220,17 +227,7 @@ fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
     for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
         follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
     }
-    assert_eq!(
-        follower.short_leader(),
-        Some(ShortLeader {
-            epoch: Epoch(6),
-            log_end: Seq(0),
-            needed: Seq(3),
-            committed: Seq(3),
-            differs_at: None,
-            refused_before: None
-        })
-    );
+    assert_eq!(follower.short_leader(), Some(short_of_3_from_nothing()));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
     assert_eq!(follower.poll_truncate(), None, "its journal untouched");
     assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
@@ -460,17 +457,7 @@ fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
     for (_, bytes) in leader_out(&mut fresh, 10_000_000_000) {
         follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
     }
-    assert_eq!(
-        follower.short_leader(),
-        Some(ShortLeader {
-            epoch: Epoch(6),
-            log_end: Seq(0),
-            needed: Seq(3),
-            committed: Seq(3),
-            differs_at: None,
-            refused_before: None
-        })
-    );
+    assert_eq!(follower.short_leader(), Some(short_of_3_from_nothing()));
     assert_eq!(follower.poll_truncate(), None);
     assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "nothing appended over the tail");
     // The application is told its journal's epoch, not the 0 it had heard.
