@@ -766,8 +766,9 @@ impl<M: Machine + Durable> Stored<M> {
         Some(transmit)
     }
 
-    /// Its node replayed the journal to its application (or stopped
-    /// doing so): retention goes by what it hands out from now on.
+    /// Its node replayed all of the journal to its application (not one
+    /// stopped before the end): retention goes by what it hands out from
+    /// now on.
     pub(super) fn replayed(&mut self) {
         self.replaying = false;
         if let Some(journal) = self.journal.as_mut() {
