@@ -337,6 +337,7 @@ fn a_follower_that_refused_a_log_refuses_a_later_one_it_cannot_check() {
     assert_eq!((short.epoch, short.refused_before), (Epoch(7), Some(Epoch(6))));
     assert_eq!((refused.epoch(), refused.seq_held()), (Epoch::ZERO, Seq(3)), "nothing of it taken");
     assert_eq!(refused.stats().leaders_unchecked, 0, "none followed unchecked");
+    assert_eq!(refused.refused_log(), Some(Epoch(7)), "the last log it refused is kept");
     // The same with no record of its own at its commit to compare (a
     // commit file past its records): nothing to check it by.
     let mut bare = resumed_at_3_of_epoch_5();

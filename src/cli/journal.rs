@@ -872,9 +872,8 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     };
     let (mut copy, _) = Journal::open(options)?;
     let (mut written, mut range, mut error) = (0u64, None::<(Seq, Seq)>, None);
-    // Each read goes on after the last record copied: a live journal's end
-    // is read again (see `settle`).
-    // Where the next read starts: past the last record copied, or hole passed.
+    // Where each read starts: past the last record copied, or hole passed
+    // (a live journal's end is read again, see `settle`).
     let mut start = Seq::ZERO;
     let read = || {
         let stopped = journal::items(from, start, Seq(u64::MAX), |item| match item {

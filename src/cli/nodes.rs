@@ -1527,7 +1527,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                  follower's: it no longer holds seq {needed} (its retention deleted it), or this follower holds no \
                  record there. This follower refused {before} before, for lacking events it knows committed (seq \
                  1..={}), and this log may have grown from that one. This follower took nothing of it and stops, \
-                 its journal untouched. If the sequencer now runs on its own journal (or a copy of this \
+                 its records untouched. If the sequencer now runs on its own journal (or a copy of this \
                  follower's), remove refused-log from this follower's journal directory and start it again; to \
                  follow the sequencer's log as it is, move this journal aside and start the follower on an empty \
                  one",

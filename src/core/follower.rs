@@ -821,18 +821,19 @@ impl Follower {
 
     /// Without failover: refuses a sequencer of `epoch` whose log could not
     /// be checked at `seq` (see [`ShortLeader::refused_before`]), this
-    /// follower having refused epoch `before`'s log.
+    /// follower having refused epoch `before`'s log; this one is the last
+    /// it refused now.
     fn refuse_unchecked(&mut self, epoch: Epoch, seq: u64, before: Epoch) {
-        let committed = Seq(self.known_commit());
-        let short = ShortLeader {
+        let (needed, committed, refused_before) = (Seq(seq), Seq(self.known_commit()), Some(before));
+        self.refuse_resumed(ShortLeader {
             epoch,
             log_end: Seq::ZERO,
-            needed: Seq(seq),
+            needed,
             committed,
             differs_at: None,
-            refused_before: Some(before),
-        };
-        (self.short_leader, self.epoch_new, self.probe) = (Some(short), Some(epoch), None);
+            refused_before,
+        });
+        self.probe = None;
     }
 
     /// Without failover: refuses a sequencer of `epoch` that restarted from
