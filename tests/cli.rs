@@ -595,6 +595,8 @@ fn promote_exits_non_zero_when_no_election_follows() {
         SEQCAST,
         &strings(&[
             "sequencer",
+            "--listen",
+            "127.0.0.1:0",
             "--group",
             &group,
             "--cluster-id",
