@@ -4,6 +4,8 @@
 
 use std::net::SocketAddr;
 
+use seqcast::wire::EventRef;
+
 use seqcast::core::{
     Client, ClientId, Config, Deliver, Dest, Epoch, Event, Follower, Leader, NodeId, Seq, ShortLeader,
 };
@@ -198,7 +200,7 @@ fn journaled_cluster_at_3() -> (Follower, Config, Vec<Vec<u8>>) {
 /// by a follower that knows 1..=3 committed.
 fn short_of_3_from_nothing() -> ShortLeader {
     let (epoch, log_end, needed, committed) = (Epoch(6), Seq(0), Seq(3), Seq(3));
-    ShortLeader { epoch, log_end, needed, committed, differs_at: None, refused_before: None }
+    ShortLeader { epoch, log_end, needed, committed, differs_at: None, refused_before: None, gone: false }
 }
 
 /// A sequencer restarted without its journal (or with its end damaged)
@@ -465,22 +467,35 @@ fn a_resumed_follower_keeps_its_journals_tail_when_it_refuses_a_sequencer() {
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt None"]);
 }
 
-/// A follower that delivers on receipt hands its application an event
-/// before it commits. A sequencer that loses power at `--sync batch` comes
-/// back without what it had not synced, and so without such an event: its
-/// log reaches every commit but not what the follower delivered. The
-/// follower refuses it (the event is in doubt for its application), says
-/// that only uncommitted events are missing, and a restart of the follower
-/// on its journal follows the sequencer, its uncommitted tail dropped.
-#[test]
-fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until_restarted() {
+/// What a journaled follower handed its driver, written and made durable
+/// (its driver's turn): the records, in order.
+fn journal_all(follower: &mut Follower) -> Vec<Vec<u8>> {
+    let mut records = Vec::new();
+    let mut last = None;
+    while let Some(append) = follower.poll_append() {
+        records.push(append.event.record.to_vec());
+        last = Some(append.event.header.seq());
+    }
+    if let Some(seq) = last {
+        follower.handle_durable(seq);
+    }
+    records
+}
+
+/// A leader of epoch 5 whose clients' 1..=4 a follower that delivers on
+/// receipt delivered and journaled, the commit of 1..=3 heard; and the
+/// leader's log as its disk synced it, 1..=3 (its write of 4 never was).
+/// Returns the follower, its journal's records, and that synced log.
+fn delivered_4_on_receipt_of_3_synced() -> (Follower, Vec<Vec<u8>>, Leader) {
     let on_receive = Config { deliver: Deliver::OnReceive, ..journaled(0) };
     let mut leader = Leader::new(journaled(5), 0).unwrap();
-    let mut follower = Follower::new(on_receive.clone(), NodeId(1), 0).unwrap();
+    let mut follower = Follower::new(on_receive, NodeId(1), 0).unwrap();
     let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
     let mut synced = Leader::resume(journaled(6), 20_000_000_000, Seq(1)).unwrap();
+    let mut journal = Vec::new();
     for (i, payload) in [b"a", b"b", b"c"].iter().enumerate() {
         submit_and_deliver(&mut client, &mut leader, &mut follower, *payload, 10 * (i as u64 + 1));
+        journal.extend(journal_all(&mut follower));
         let append = leader.poll_append().unwrap();
         let seq = append.event.header.seq();
         assert!(synced.push(append.event), "1..=3 reach the sequencer's disk");
@@ -489,34 +504,174 @@ fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until
     for (_, bytes) in leader_out(&mut leader, 10_000_000_000) {
         follower.handle_datagram(10_000_000_000, addr(LEADER), &bytes);
     }
-    // 4 is delivered on receipt; the sequencer's write of it is never synced.
+    // 4 is delivered on receipt once the follower's journal holds it; the
+    // sequencer's write of it is never synced.
     submit_and_deliver(&mut client, &mut leader, &mut follower, b"d", 10_000_000_100);
-    assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]", "3 [99]", "4 [100]"]);
+    assert_eq!(deliveries(&mut follower), ["1 [97]", "2 [98]", "3 [99]"], "nothing before its journal holds it");
+    journal.extend(journal_all(&mut follower));
+    assert_eq!(deliveries(&mut follower), ["4 [100]"]);
+    assert_eq!(follower.commit(), Seq(3));
+    (follower, journal, synced.finish(Seq(3)))
+}
+
+/// Restarted on a journal of `records` (1..=4, committed up to 3) that
+/// its driver resumes as it does: the record at the last sequence it
+/// handed out is the one a restarted sequencer is asked for.
+fn resumed_after_delivering_4(records: &[Vec<u8>], now: u64) -> Follower {
+    let on_receive = Config { deliver: Deliver::OnReceive, ..journaled(0) };
+    let mut follower = Follower::resume(on_receive, NodeId(1), now, Seq(3), Epoch(5)).unwrap();
+    follower.keep_journal_tail(Seq(4));
+    let handed = follower.seq_next_delivery().prev();
+    follower.keep_anchor(handed, Some(records[handed.get() as usize - 1].clone()));
+    follower
+}
+
+/// The refusal of a sequencer of epoch 6 whose log ends at 3, by a follower
+/// that delivered 4 on receipt and knows 1..=3 committed.
+fn short_of_delivered_4() -> ShortLeader {
+    let (epoch, log_end, needed, committed) = (Epoch(6), Seq(3), Seq(4), Seq(3));
+    ShortLeader { epoch, log_end, needed, committed, differs_at: None, refused_before: None, gone: false }
+}
+
+/// A follower that delivers on receipt hands its application an event
+/// before it commits. A sequencer that loses power at `--sync batch` comes
+/// back without what it had not synced, and so without such an event: its
+/// log reaches every commit but not what the follower delivered. The
+/// follower refuses it (the event is in doubt for its application), says
+/// that only uncommitted events are missing, drops that event from its
+/// journal, and a restart of the follower on its journal follows the
+/// sequencer.
+#[test]
+fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until_restarted() {
+    let (mut follower, _, mut restarted) = delivered_4_on_receipt_of_3_synced();
     // Restarted on its disk, 1..=3, in epoch 6: its HEARTBEAT says so.
-    let mut restarted = synced.finish(Seq(3));
     for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
         follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
     }
-    let short = ShortLeader {
-        epoch: Epoch(6),
-        log_end: Seq(3),
-        needed: Seq(4),
-        committed: Seq(3),
-        differs_at: None,
-        refused_before: None,
-    };
-    assert_eq!(follower.short_leader(), Some(short));
+    assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
-    assert_eq!(follower.poll_truncate(), None, "its journal untouched");
-    // Restarted on its journal (1..=3 committed, 4 kept until it follows a
-    // leader), it takes the sequencer's log from 4 on.
+    assert_eq!(follower.poll_truncate(), Some(Seq(3)), "what it delivered past its commit goes from its journal");
+    assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "and is not written again");
+    // Restarted on its journal (1..=3, committed), it takes the
+    // sequencer's log from 4 on.
+    let on_receive = Config { deliver: Deliver::OnReceive, ..journaled(0) };
     let mut again = Follower::resume(on_receive, NodeId(1), 40_000_000_000, Seq(3), Epoch(5)).unwrap();
-    again.keep_journal_tail(Seq(4));
     let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
     submit_and_deliver(&mut other, &mut restarted, &mut again, b"e", 40_000_000_000);
+    journal_all(&mut again);
     assert_eq!((again.epoch(), again.short_leader()), (Epoch(6), None));
-    assert_eq!(again.poll_truncate(), Some(Seq(3)), "its uncommitted 4 dropped, to be taken from the new log");
     assert_eq!(deliveries(&mut again), ["4 [101]"]);
+}
+
+/// A follower that delivered 4 on receipt, restarted with its sequencer
+/// (a power loss at `--sync batch` took the sequencer's write of 4), once
+/// took the new log from its commit: its application got another event at
+/// 4 than before, without a word. What it journaled past its commit now
+/// counts as delivered: it is replayed, and a log that lacks it is refused
+/// as it is by a follower that stayed up.
+#[test]
+fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_without_what_it_delivered() {
+    let (_, records, mut restarted) = delivered_4_on_receipt_of_3_synced();
+    let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
+    assert_eq!(follower.seq_next_delivery(), Seq(5), "its journal replays 1..=4");
+    for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
+        follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
+    }
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", 30_000_000_100);
+    assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
+    assert_eq!(follower.poll_truncate(), Some(Seq(3)), "so that its next start follows");
+}
+
+/// The same follower, restarted while its sequencer synced 4 too: the log
+/// holds what it delivered, and it goes on from 5 with its journal whole.
+#[test]
+fn a_follower_restarted_after_delivering_on_receipt_follows_a_log_that_holds_it() {
+    let (_, records, _) = delivered_4_on_receipt_of_3_synced();
+    let mut resume = Leader::resume(journaled(6), 20_000_000_000, Seq(1)).unwrap();
+    for record in &records {
+        assert!(resume.push(EventRef::split(record).unwrap().0));
+    }
+    let mut restarted = resume.finish(Seq(3));
+    let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
+    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+    assert_eq!(follower.poll_truncate(), None, "its journal whole");
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
+    journal_all(&mut follower);
+    assert_eq!(deliveries(&mut follower), ["5 [101]"]);
+}
+
+/// Restarted when its sequencer had stamped 4 afresh (another event, its
+/// own 4 lost with the power) and restarted again on that log: the log
+/// reaches 4 but holds another event there, and is refused.
+#[test]
+fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_with_another_event_there() {
+    let (_, records, mut restarted) = delivered_4_on_receipt_of_3_synced();
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    let mut buf = vec![0; 2048];
+    for payload in [b"e", b"f"] {
+        other.submit(payload).unwrap();
+        let submit = other.poll_transmit(20_000_000_000, &mut buf).unwrap();
+        restarted.handle_datagram(20_000_000_000, addr(CLIENT), &buf[..submit.len]);
+    }
+    let mut log = records[..3].to_vec();
+    while let Some(append) = restarted.poll_append() {
+        log.push(append.event.record.to_vec());
+    }
+    // Epoch 6's log, 1..=5 with another 4, resumed in epoch 7.
+    let mut resume = Leader::resume(journaled(7), 25_000_000_000, Seq(1)).unwrap();
+    for record in &log {
+        assert!(resume.push(EventRef::split(record).unwrap().0));
+    }
+    let mut again = resume.finish(Seq(3));
+    let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
+    converse(&mut follower, &mut again, 30_000_000_000);
+    let (epoch, log_end, differs_at) = (Epoch(7), Seq(3), Some(Seq(4)));
+    assert_eq!(follower.short_leader(), Some(ShortLeader { epoch, log_end, differs_at, ..short_of_delivered_4() }));
+    assert_eq!(deliveries(&mut follower), ["restarted 5->7 in doubt Some((Seq(4), Seq(5)))"]);
+    assert_eq!(follower.poll_truncate(), Some(Seq(3)));
+}
+
+/// Restarted when its sequencer's retention has deleted 4 (it resumed a
+/// log of 1..=6 whose first segments went): what it delivered on receipt
+/// cannot be checked, and the log is refused rather than taken unchecked
+/// (its own 4 may have been lost and another numbered there).
+#[test]
+fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_that_cannot_show_it() {
+    let (_, records, _) = delivered_4_on_receipt_of_3_synced();
+    let config = journaled(6);
+    let mut resume = Leader::resume(config.clone(), 20_000_000_000, Seq(5)).unwrap();
+    let mut other = Leader::new(journaled(5), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(10), addr(CLIENT)).unwrap();
+    let mut buf = vec![0; 2048];
+    for payload in [b"a", b"b", b"c", b"d", b"e", b"f"] {
+        client.submit(payload).unwrap();
+        let submit = client.poll_transmit(1, &mut buf).unwrap();
+        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    }
+    let log: Vec<Vec<u8>> = std::iter::from_fn(|| other.poll_append().map(|a| a.event.record.to_vec())).collect();
+    for record in &log[4..] {
+        assert!(resume.push(EventRef::split(record).unwrap().0));
+    }
+    let mut retained = resume.finish(Seq(6));
+    let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
+    for (dest, bytes) in leader_out(&mut retained, 30_000_000_000) {
+        if dest == Dest::Group {
+            follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
+        }
+    }
+    let header = seqcast::wire::Header::new(seqcast::wire::Kind::Unrecoverable, 0, config.cluster_id, Epoch(6));
+    let body = seqcast::wire::Unrecoverable { range: seqcast::wire::SeqRange::new(Seq(1), Seq(5)) };
+    let len = seqcast::wire::emit(&mut buf, &header, seqcast::wire::Kind::Unrecoverable, &body).unwrap();
+    follower.handle_datagram(30_000_000_001, addr(LEADER), &buf[..len]);
+    let (log_end, gone) = (Seq(6), true);
+    assert_eq!(follower.short_leader(), Some(ShortLeader { log_end, gone, ..short_of_delivered_4() }));
+    assert_eq!(follower.stats().leaders_unchecked, 0);
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
+    assert_eq!(follower.poll_truncate(), Some(Seq(3)));
 }
 
 /// A sequencer at `--sync batch` counts itself once its write is synced,
@@ -898,7 +1053,8 @@ fn a_follower_resumed_knowing_a_commit_past_its_records_takes_only_a_log_that_re
             needed: Seq(6),
             committed: Seq(6),
             differs_at: None,
-            refused_before: None
+            refused_before: None,
+            gone: false,
         })
     );
     let mut follower = resumed(5);

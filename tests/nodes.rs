@@ -712,6 +712,61 @@ fn refused_restart_without_journal(tag: u8, sync: &str) {
     drop(first);
 }
 
+/// A follower that delivers on receipt hands out events before they
+/// commit; restarted with a sequencer whose log lacks them (here nothing
+/// committed, quorum 3 with one follower up, and the sequencer restarted
+/// without its journal), it once took the new log from its commit and its
+/// application got other events at the sequences it had delivered, without
+/// a word. It now counts its journal's tail as delivered (it replays it),
+/// refuses that log naming what is in doubt, drops it from its journal and
+/// exits 3; started again, it follows.
+#[test]
+fn a_follower_restarted_after_delivering_on_receipt_what_its_sequencer_lost_says_so_then_follows() {
+    let mut cluster = Cluster::start_journaled_nodes(81, 2, "batch", &["--quorum", "3"]);
+    for follower in &mut cluster.followers {
+        assert_eq!(follower.stop(), 0);
+    }
+    let mut receipt = cluster.follower_with(1, &["--deliver", "receive"]);
+    let (code, report) = cluster.load_with(100, 1000, &["--drain-ms", "200"]);
+    assert_eq!((code, json_number(&report, "committed")), (4, 0.0), "{report}");
+    let needle = "delivered 100 ";
+    let start = std::time::Instant::now();
+    while !receipt.output().iter().any(|l| l.contains(needle)) && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    receipt.signal(libc::SIGKILL);
+    cluster.leader.signal(libc::SIGKILL);
+    assert_eq!(receipt.wait(Duration::from_secs(10)), -1, "killed: {:?}", receipt.output());
+    cluster.leader.wait(Duration::from_secs(10));
+    let journal = cluster.out.join("journal");
+    std::fs::remove_dir_all(journal.join("node-0")).unwrap();
+    let mut args = common::strings(&["sequencer", "--listen", &cluster.leader_addr, "--journal"]);
+    args.extend(common::strings(&[journal.to_str().unwrap(), "--sync", "batch", "--quorum", "3"]));
+    args.extend(cluster.common_args());
+    let mut restarted = common::Proc::start("sequencer", common::SEQCAST, &args);
+    restarted.wait_for(Duration::from_secs(10), |l| l.contains("listening on ").then_some(()));
+    let mut refusing = cluster.follower_with(1, &["--deliver", "receive"]);
+    assert_eq!(refusing.wait(Duration::from_secs(20)), 3, "{:?}", refusing.output());
+    let resumed = refusing.line("resumed: ");
+    assert!(resumed.contains("1..=100 it delivered on receipt before it stopped"), "{resumed}");
+    assert!(refusing.line("stopped: ").starts_with("delivered 0, replayed 100,"), "{:?}", refusing.output());
+    let said = refusing.line("error: ");
+    assert!(said.contains("without seq 1..=100 that this follower delivered on receipt"), "{said}");
+    let dir = journal.join("node-1");
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
+    assert!(code == 0 && text.contains("no events"), "dropped from its journal: {text}");
+    let mut again = cluster.follower_with(1, &["--deliver", "receive"]);
+    let (_, report) = cluster.load_with(10, 1000, &["--drain-ms", "200"]);
+    assert_eq!(json_number(&report, "submitted"), 10.0, "{report}");
+    let start = std::time::Instant::now();
+    while !again.output().iter().any(|l| l.contains("delivered 10 ")) && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(again.stop(), 0);
+    assert!(again.line("stopped: ").starts_with("delivered 10, replayed 0,"), "{:?}", again.output());
+    assert_eq!(restarted.stop(), 0);
+}
+
 /// A follower that acknowledges more than the sequencer has sequenced in
 /// its epoch holds a history the sequencer lacks (it was started without
 /// its journal, or on another's): the sequencer commits nothing more,

@@ -342,7 +342,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                  leader says it has sequenced"
             .to_string(),
     };
-    if let Some(text) = super::nodes::recovery_text(node.recovery(), &then, true) {
+    if let Some(text) = super::nodes::recovery_text(node.recovery(), &then, super::nodes::Resumer::Member) {
         println!("{text}");
     }
     if args.rejoin

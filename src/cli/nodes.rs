@@ -934,8 +934,21 @@ pub(super) fn retained_at_start_text(
 
 /// The banner's line on what a journal held at start; `member`: a
 /// member's, which keeps only what it knew committed of a damaged journal.
-pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str, member: bool) -> Option<String> {
+/// Who resumes a journal, as [`recovery_text`] tells it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resumer {
+    /// A sequencer, or a follower that delivers on commit.
+    Node,
+    /// A follower that delivers on receipt: it handed out its records past
+    /// its commit before it stopped.
+    OnReceipt,
+    /// A member (with failover).
+    Member,
+}
+
+pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then: &str, who: Resumer) -> Option<String> {
     let r = recovery?;
+    let member = who == Resumer::Member;
     let removed = r.empty_removed.as_ref().map(|path| {
         format!(
             "the newest segment, {}, held no record (its creation, or its first write, did not finish) and was \
@@ -956,6 +969,10 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
                 next if next <= last && member && !r.member_claim().is_some_and(|(_, whole, _)| whole) => format!(
                     " by what its records show ({next}..={last} are dropped: without a whole claim a member keeps \
                      only what it knew committed, and fetches the rest again)"
+                ),
+                next if next <= last && who == Resumer::OnReceipt => format!(
+                    " by what its records show ({next}..={last} it delivered on receipt before it stopped: replayed \
+                     too, and it follows only a log that holds them)"
                 ),
                 next if next <= last => {
                     format!(" by what its records show ({next}..={last} wait to be confirmed again)")
@@ -1218,7 +1235,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     println!("{}", journal_text(journal.as_ref()));
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
-    if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch", false) {
+    if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch", Resumer::Node) {
         println!("{text}");
     }
     if let Some(text) = retained_at_start_text(node.recovery(), node.journal_first()) {
@@ -1381,7 +1398,11 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{}", journal_text(journal.as_ref()));
     let (auth, warn) = auth_text(&resolved, tuning.keys.is_some(), *listen.ip());
     println!("{auth}");
-    if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", false) {
+    let who = match resolved.config.deliver {
+        seqcast::core::Deliver::OnReceive => Resumer::OnReceipt,
+        seqcast::core::Deliver::OnCommit => Resumer::Node,
+    };
+    if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", who) {
         println!("{text}");
     }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, false) {
@@ -1533,6 +1554,30 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                  one",
                 short.committed
             );
+        } else if short.gone {
+            eprintln!(
+                "error: the sequencer restarted in epoch {epoch}, and no longer holds seq {needed} (its retention \
+                 deleted it), which this follower delivered on receipt (--deliver receive) past the commit it knew \
+                 (seq {}): what it delivered from seq {} on cannot be checked against that log, and is in doubt for \
+                 this follower's application (the same events, unless the sequencer lost writes it had not synced \
+                 before it restarted). This follower took nothing of its log, dropped those events from its \
+                 journal, and stops; restart it to follow epoch {epoch}: it keeps what it knew committed and takes \
+                 the rest from the sequencer",
+                short.committed,
+                short.committed.next()
+            );
+        } else if let Some(at) = short.differs_at.filter(|at| *at > short.committed) {
+            eprintln!(
+                "error: the sequencer restarted in epoch {epoch} from a log whose event at seq {at} is not the one \
+                 this follower delivered on receipt (--deliver receive) past the commit it knew (seq {}): seq \
+                 {}..={at} never committed as this follower delivered them (the sequencer lost writes it had not \
+                 synced, as a power loss at --sync batch does, and numbered other events there) and are in doubt \
+                 for this follower's application. This follower took nothing of its log, dropped those events \
+                 from its journal, and stops; restart it to follow epoch {epoch}: it keeps what it knew committed \
+                 and takes the rest from the sequencer",
+                short.committed,
+                short.committed.next()
+            );
         } else if let Some(at) = short.differs_at {
             let kept = refusal_kept(node.follower());
             eprintln!(
@@ -1548,9 +1593,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, without seq {}..={needed} \
                  that this follower delivered on receipt (--deliver receive): they never committed (the sequencer \
                  lost writes it had not synced, as a power loss at --sync batch does) and are in doubt for this \
-                 follower's application. This follower took nothing of its log and stops, its journal untouched; \
-                 restart it to follow epoch {epoch}: it keeps what it knew committed (up to seq {}) and takes the \
-                 rest from the sequencer",
+                 follower's application. This follower took nothing of its log, dropped them from its journal, \
+                 and stops; restart it to follow epoch {epoch}: it keeps what it knew committed (up to seq {}) and \
+                 takes the rest from the sequencer",
                 last + 1,
                 short.committed
             );
@@ -1636,16 +1681,16 @@ mod tests {
         use seqcast::journal::Recovery;
         let corrupt = Some((std::path::PathBuf::from("/j/node-1/00000000000000000101.journal"), Seq(150)));
         let r = Recovery { range: Some((Seq(1), Seq(149))), commit: Seq(120), corrupt, ..Recovery::default() };
-        let member = recovery_text(Some(&r), "voting", true).unwrap();
+        let member = recovery_text(Some(&r), "voting", Resumer::Member).unwrap();
         assert!(member.contains("121..=149 were dropped with the damage below"), "{member}");
-        let follower = recovery_text(Some(&r), "following", false).unwrap();
+        let follower = recovery_text(Some(&r), "following", Resumer::Node).unwrap();
         assert!(follower.contains("121..=149 wait to be confirmed again"), "{follower}");
         let whole = Recovery { corrupt: None, claim: Some((Epoch(4), true, Epoch(4))), ..r.clone() };
-        assert!(recovery_text(Some(&whole), "voting", true).unwrap().contains("wait to be confirmed again"));
+        assert!(recovery_text(Some(&whole), "voting", Resumer::Member).unwrap().contains("wait to be confirmed again"));
         // Without a whole claim a member drops them too, keeping how far
         // its journal reached.
         let unsure = Recovery { corrupt: None, claim: Some((Epoch(4), false, Epoch(4))), ..r };
-        let text = recovery_text(Some(&unsure), "voting", true).unwrap();
+        let text = recovery_text(Some(&unsure), "voting", Resumer::Member).unwrap();
         assert!(text.contains("121..=149 are dropped: without a whole claim a member keeps only"), "{text}");
         assert!(text.contains("its journal reached sequence 149 (epoch 0)"), "{text}");
         // Helper 127: segment files removed, the claim and commit files
@@ -1656,7 +1701,7 @@ mod tests {
             claim: Some((Epoch(4), true, Epoch(4))),
             ..Recovery::default()
         };
-        let text = recovery_text(Some(&emptied), "voting", true).unwrap();
+        let text = recovery_text(Some(&emptied), "voting", Resumer::Member).unwrap();
         assert!(text.contains("no record, though its commit file says sequences up to 99877"), "{text}");
         assert!(text.contains("move its whole directory aside, and start it with --rejoin"), "{text}");
     }

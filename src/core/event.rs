@@ -28,7 +28,8 @@ pub enum Event<'a> {
         new: Epoch,
         /// Sequences `[first, end)` this follower holds past the last commit
         /// it heard: committed or not, nobody can now say (a client may have
-        /// been told). Delivered already when delivering on receipt.
+        /// been told). Delivering on receipt, it delivered them up to
+        /// where it delivers next (with a journal, what its journal held).
         in_doubt: Option<(Seq, Seq)>,
     },
 }

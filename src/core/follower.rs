@@ -105,6 +105,11 @@ pub struct ShortLeader {
     /// of this epoch before (see [`Follower::refused_log`]): the new log
     /// may have grown from that one (0: the epoch was unreadable).
     pub refused_before: Option<Epoch>,
+    /// Without failover, delivering on receipt: the sequencer's log reaches
+    /// `needed`, past `committed`, but no longer holds its event there
+    /// (its retention deleted it), so what this follower delivered on
+    /// receipt up to there cannot be checked against it.
+    pub gone: bool,
 }
 
 /// What the refused leader's log lacks, for an operator: "from a log that
@@ -122,6 +127,14 @@ impl core::fmt::Display for ShortLeader {
                 "from a log that could not be checked against this member's (its event at seq {} is gone), after \
                  this member refused epoch {before}'s log, from which it may have grown",
                 self.needed
+            );
+        }
+        if self.gone {
+            return write!(
+                f,
+                "from a log that no longer holds its event at seq {} (its retention deleted it), which this \
+                 member delivered on receipt past the commit it knew, seq {}",
+                self.needed, self.committed
             );
         }
         match self.differs_at {
@@ -351,6 +364,10 @@ pub struct Follower {
     /// whose log it refused for lacking what it knows committed, kept
     /// beside its journal (see [`refused_log`](Self::refused_log)).
     refused_log: Option<Epoch>,
+    /// Delivering on receipt, with a journal: it refused a sequencer's log
+    /// that lacks what it delivered past its commit, and dropped that from
+    /// its journal (see `withdraw_delivered`): nothing more is appended.
+    withdrew: bool,
     /// What it inferred committed under a sequencer that let it, kept when
     /// it follows one resumed from a log reaching it (`follow_resumed`),
     /// though it takes those records again from that log.
@@ -534,6 +551,7 @@ impl Follower {
             inferred: 0,
             older_refused: None,
             refused_log: None,
+            withdrew: false,
             observer: false,
             nak_token: 0,
             heard_commit: 0,
@@ -832,6 +850,7 @@ impl Follower {
             committed,
             differs_at: None,
             refused_before,
+            gone: false,
         });
         self.probe = None;
     }
@@ -845,6 +864,25 @@ impl Follower {
             self.refused_log = Some(short.epoch);
         }
         (self.short_leader, self.epoch_new) = (Some(short), Some(short.epoch));
+        if self.config.journal && !self.observer && short.log_end >= short.committed {
+            self.withdraw_delivered();
+        }
+    }
+
+    /// Delivering on receipt, with a journal: it refused a sequencer's log
+    /// that holds all it knew committed but not what it delivered past
+    /// that (a sequencer that lost power at `--sync batch` lost what it had
+    /// not synced, which never committed). Those events are in doubt for its
+    /// application (told by [`Event::LeaderRestarted`]), and go from its
+    /// journal, so that a restart takes that log from its commit on rather
+    /// than refusing it again. Nothing more is appended (nor, not durable,
+    /// delivered).
+    fn withdraw_delivered(&mut self) {
+        if self.config.deliver != Deliver::OnReceive || self.window.base() - 1 <= self.known_commit() {
+            return;
+        }
+        self.drop_journaled_past(self.known_commit());
+        self.withdrew = true;
     }
 
     /// Without failover, with a journal: the epoch of the last sequencer
@@ -871,7 +909,7 @@ impl Follower {
     /// good; `None`: no answer in it.
     fn resumed_answer(&mut self, epoch: Epoch, frame: &Frame<'_>, needed: u64) -> Option<bool> {
         let probe = self.probe.as_ref().filter(|p| p.resumed.is_some_and(|(e, _)| e == epoch))?;
-        let seq = probe.seq;
+        let (seq, heard) = (probe.seq, probe.heard);
         let same = match frame {
             Frame::Retransmit(batch) => {
                 let record = batch.events.clone().find(|event| event.header.seq.get() == seq)?.record;
@@ -880,6 +918,23 @@ impl Follower {
             Frame::Unrecoverable(lost) if (lost.range.first.get()..lost.range.end.get()).contains(&seq) => {
                 if let Some(before) = self.refused_log {
                     self.refuse_unchecked(epoch, seq, before);
+                    return Some(false);
+                }
+                if seq > self.known_commit() {
+                    // What it delivered on receipt cannot be checked.
+                    let start = heard.map_or(Seq(seq), |heartbeat| Seq(heartbeat.epoch_start.get()));
+                    let (needed, committed) = (Seq(seq), Seq(self.known_commit()));
+                    let (differs_at, refused_before) = (None, None);
+                    self.refuse_resumed(ShortLeader {
+                        epoch,
+                        log_end: start,
+                        needed,
+                        committed,
+                        differs_at,
+                        refused_before,
+                        gone: true,
+                    });
+                    self.probe = None;
                     return Some(false);
                 }
                 self.stats.leaders_unchecked += 1;
@@ -897,7 +952,15 @@ impl Follower {
         }
         let committed = Seq(self.known_commit());
         let (log_end, needed, differs_at) = (Seq(seq - 1), Seq(needed), Some(Seq(seq)));
-        self.refuse_resumed(ShortLeader { epoch, log_end, needed, committed, differs_at, refused_before: None });
+        self.refuse_resumed(ShortLeader {
+            epoch,
+            log_end,
+            needed,
+            committed,
+            differs_at,
+            refused_before: None,
+            gone: false,
+        });
         Some(false)
     }
 
@@ -922,6 +985,7 @@ impl Follower {
             committed: needed,
             differs_at,
             refused_before: None,
+            gone: false,
         });
     }
 
@@ -1388,6 +1452,7 @@ impl Follower {
                 committed: needed,
                 differs_at: None,
                 refused_before: None,
+                gone: false,
             });
             return false;
         }
@@ -1483,8 +1548,9 @@ impl Follower {
         if !self.config.journal {
             return None;
         }
-        if self.truncate_to.is_some() {
-            // Not before the records it replaces are dropped.
+        if self.truncate_to.is_some() || self.withdrew {
+            // Not before the records it replaces are dropped; nothing once
+            // it dropped what it delivered (see `withdraw_delivered`).
             return None;
         }
         let held = self.window.held();
@@ -1609,8 +1675,15 @@ impl Follower {
                     // A subscriber's own commit counts what it skipped.
                     let known = if self.observer { self.heard_commit } else { self.known_commit() };
                     let (log_end, needed, committed) = (Seq(start), Seq(needed), Seq(known));
-                    let short =
-                        ShortLeader { epoch, log_end, needed, committed, differs_at: None, refused_before: None };
+                    let short = ShortLeader {
+                        epoch,
+                        log_end,
+                        needed,
+                        committed,
+                        differs_at: None,
+                        refused_before: None,
+                        gone: false,
+                    };
                     self.refuse_resumed(short);
                     return false;
                 }
@@ -1623,8 +1696,10 @@ impl Follower {
             self.header.epoch = epoch.get().into();
             self.log_epoch = epoch;
             // A resumed journal's tail past the commit (see
-            // `keep_journal_tail`) goes now that a leader is followed.
-            self.drop_journaled_past(self.commit);
+            // `keep_journal_tail`) goes now that a leader is followed,
+            // unless it was delivered: that leader's log holds it (the
+            // same epoch's, or one shown to hold it).
+            self.drop_journaled_past(self.commit.max(self.window.base() - 1));
             return true;
         }
         if epoch > mine && guarded {
@@ -1719,10 +1794,21 @@ impl Follower {
     /// dropped ([`poll_truncate`](Self::poll_truncate)) and taken again from
     /// that log. A leader it refuses ([`short_leader`](Self::short_leader))
     /// leaves them: committed events may be among them that nobody else
-    /// holds any more.
+    /// holds any more (not a log that holds all it knew committed, refused
+    /// for lacking what it delivered on receipt: see `withdraw_delivered`).
+    ///
+    /// Delivering on receipt, it handed its application that tail before
+    /// it stopped (it hands out only what its journal holds at its level,
+    /// see [`poll_event`](Self::poll_event)): it counts as delivered, its
+    /// driver replays it, and a sequencer's log is followed only if it
+    /// holds it (its record at `last` is asked for, see [`keep_anchor`](Self::keep_anchor)).
     pub fn keep_journal_tail(&mut self, last: Seq) {
         if self.config.journal && last.get() > self.appended {
             (self.appended, self.last_record, self.durable) = (last.get(), last.get(), last.get());
+            if self.config.deliver == Deliver::OnReceive && !self.observer {
+                self.window.skip_to(last.get() + 1);
+                self.seen = self.seen.max(last.get());
+            }
         }
     }
 
@@ -2619,8 +2705,14 @@ impl Follower {
     pub fn poll_event(&mut self) -> Option<Event<'_>> {
         let upto = match self.config.deliver {
             Deliver::OnCommit => self.known_commit(),
+            // With a journal, what it holds at its level (or knows
+            // committed): a restart knows all it handed out.
+            Deliver::OnReceive if self.config.journal && !self.observer => self.durable.max(self.known_commit()),
             Deliver::OnReceive => u64::MAX,
         };
+        // Nothing past the record a restarted sequencer is asked for: its
+        // log is compared there, and taken from there if the same.
+        let upto = self.probe.as_ref().map_or(upto, |probe| upto.min(probe.seq.max(self.known_commit())));
         // Delivered on commit, never rolled back: nothing past the commit went out.
         invariant!(self.config.deliver == Deliver::OnReceive || self.window.base() - 1 <= upto.max(self.commit));
         let upto = upto.min(self.deliver_until);

@@ -175,6 +175,18 @@ impl Window {
         true
     }
 
+    /// Moves a window that holds nothing on to `base` (everything before
+    /// it was delivered elsewhere), as [`starting_at`](Self::starting_at) would.
+    ///
+    /// # Panics
+    /// If it holds anything, or `base` is behind its own.
+    pub(super) fn skip_to(&mut self, base: u64) {
+        assert!(base >= self.base && self.held + 1 == self.base && self.top < self.base, "a window in use");
+        assert!(self.slots.iter().all(|slot| *slot == Slot::Empty), "a window in use");
+        (self.base, self.held, self.marked, self.top) = (base, base - 1, base - 1, base - 1);
+        self.check();
+    }
+
     /// Forgets everything above `seq` (a new leader will resend what it has
     /// there). Nothing at or below `base - 1` may be dropped: it was delivered.
     ///

@@ -609,14 +609,16 @@ impl FollowerNode {
                     follower.keep_journal_tail(last);
                 }
                 // Compared with a restarted sequencer's before its log is
-                // taken (DESIGN §8).
-                let mut at_commit = None;
+                // taken (DESIGN §8): the last it handed out, at its commit
+                // (or past it, delivering on receipt).
+                let handed = Seq(follower.seq_next_delivery().get() - 1);
+                let mut at = None;
                 journal
-                    .read(recovery.commit, recovery.commit.next(), 1, |entry| {
-                        at_commit = (entry.event.header.seq() == recovery.commit).then(|| entry.event.record.to_vec());
+                    .read(handed, handed.next(), 1, |entry| {
+                        at = (entry.event.header.seq() == handed).then(|| entry.event.record.to_vec());
                     })
                     .map_err(NetError::Journal)?;
-                follower.keep_anchor(recovery.commit, at_commit);
+                follower.keep_anchor(handed, at);
                 // A sequencer's log it refused: one it cannot check may have
                 // grown from it.
                 if let Some(epoch) = recovery.refused_log {

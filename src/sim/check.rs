@@ -85,6 +85,11 @@ pub struct History {
     delivered_at: HashMap<u64, (u32, u64)>,
     /// The sequence each request was delivered at.
     delivered_seq: HashMap<(u32, u64), u64>,
+    /// Delivering on receipt: what each member handed out past the commit
+    /// it knew, by (member, seq), until it says it is in doubt
+    /// ([`withdrawn`](Self::withdrawn)); checked against what was
+    /// delivered as committed at the end.
+    on_receipt: HashMap<(NodeId, u64), (u32, u64)>,
     /// The member that led each epoch.
     leaders: HashMap<u64, usize>,
     commits_told: Vec<(u32, u64, u64)>,
@@ -235,10 +240,68 @@ impl History {
         self.incarnations[incarnation].end(seq_next)
     }
 
+    /// Delivering on receipt, `incarnation` delivered `seq` as (client,
+    /// request) with `payload`, past the commit its member knew: until it
+    /// says the event is in doubt ([`withdrawn`](Self::withdrawn)), its
+    /// member must hand out nothing else at `seq` in any life, and what
+    /// was delivered there as committed must be it ([`finish`](Self::finish)).
+    pub fn delivered_on_receipt(
+        &mut self,
+        now: u64,
+        incarnation: usize,
+        seq: u64,
+        (client, request): (u32, u64),
+        payload: &[u8],
+    ) {
+        self.in_order(now, incarnation, (seq, seq), "delivered");
+        let origin = (client, request);
+        if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
+            self.fail(1, now, format!("delivered seq {seq} as {origin:?}, no leader sent it there"));
+        }
+        let member = self.incarnations[incarnation].member;
+        if let Some(before) = self.on_receipt.insert((member, seq), origin).filter(|&before| before != origin) {
+            let detail = format!("member {member} delivered seq {seq} as {before:?}, then as {origin:?} unsaid");
+            self.fail(1, now, detail);
+        }
+        self.check_payload(now, origin, payload, "delivered");
+        self.incarnations[incarnation].next = seq + 1;
+    }
+
+    /// Delivering on receipt, `incarnation` told its application that
+    /// `[first, end)`, which it delivered past the commit it knew, is in
+    /// doubt (a sequencer restarted without it): its member may hand out
+    /// other events there.
+    pub fn withdrawn(&mut self, incarnation: usize, first: u64, end: u64) {
+        let member = self.incarnations[incarnation].member;
+        self.on_receipt.retain(|&(m, seq), _| m != member || !(first..end).contains(&seq));
+    }
+
+    /// What members delivered on receipt and never said was in doubt is
+    /// what was delivered as committed there, or what clients were told.
+    fn check_on_receipt(&mut self, now: u64) {
+        let mut seen: HashMap<u64, (u32, u64)> = HashMap::new();
+        let mut delivered: Vec<_> = self.on_receipt.iter().map(|(&(m, seq), &origin)| (seq, m, origin)).collect();
+        delivered.sort_unstable();
+        for (seq, member, origin) in delivered {
+            let there = self.delivered_at.get(&seq).or(self.told_at.get(&seq)).copied();
+            let there = there.unwrap_or(*seen.entry(seq).or_insert(origin));
+            if there != origin {
+                let detail =
+                    format!("member {member} delivered seq {seq} as {origin:?} on receipt, unsaid; {there:?} is there");
+                return self.fail(1, now, detail);
+            }
+        }
+    }
+
     /// An incarnation delivered `seq` as (client, request) with `payload`.
     pub fn delivered(&mut self, now: u64, incarnation: usize, seq: u64, client: u32, request: u64, payload: &[u8]) {
         self.in_order(now, incarnation, (seq, seq), "delivered");
         let origin = (client, request);
+        let member = self.incarnations[incarnation].member;
+        if let Some(&before) = self.on_receipt.get(&(member, seq)).filter(|&&before| before != origin) {
+            let detail = format!("member {member} delivered seq {seq} as {before:?}, then as {origin:?} unsaid");
+            self.fail(1, now, detail);
+        }
         if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
             let detail = format!("delivered seq {seq} as {origin:?}, no leader sent it there");
             self.fail(1, now, detail);
@@ -367,6 +430,7 @@ impl History {
             // Whatever was not delivered follows from not converging: say that.
             return self.fail(8, now, detail);
         }
+        self.check_on_receipt(now);
         let live: Vec<Incarnation> = self.incarnations.iter().copied().filter(|i| i.alive).collect();
         for &(client, request, seq) in &self.commits_told {
             if let Some(i) = live.iter().find(|i| i.owes(seq) && i.next <= seq) {
@@ -386,6 +450,7 @@ impl History {
     /// a client was told is committed, it must have delivered.
     pub fn finish_leaderless(&mut self, now: u64, held: &[(usize, u64)]) {
         self.check_real_time(now);
+        self.check_on_receipt(now);
         for &(client, request, seq) in &self.commits_told {
             let short = held
                 .iter()
@@ -524,6 +589,56 @@ mod tests {
         let mut history = clean();
         history.finish(10, 4, Ok(()));
         assert_eq!(broken(&history), Some(8), "member 1 ended at 3 of 4: {:?}", history.violation());
+    }
+
+    /// Delivering on receipt, member 1 handed out seq 3 as request 3 past
+    /// its commit; a restarted sequencer then put request 4 there, which
+    /// a second life of member 1 delivers as committed.
+    fn delivered_3_on_receipt_then_4_there(withdrawn: bool) -> History {
+        let mut history = clean();
+        let (before, after) = (submit(&mut history, 3), submit(&mut history, 4));
+        history.stamped(3, 1, 3, before.0, before.1, &[3]);
+        history.delivered_on_receipt(3, 0, 3, before, &[3]);
+        if withdrawn {
+            history.withdrawn(0, 3, 4);
+        }
+        history.crashed(0);
+        let again = history.started(NodeId(1));
+        history.resumes_at(5, again, 3);
+        history.stamped(6, 2, 3, after.0, after.1, &[4]);
+        history.delivered(7, again, 3, after.0, after.1, &[4]);
+        history
+    }
+
+    /// A member that delivered on receipt an event a restarted sequencer
+    /// lacks hands out another there only once it said the first was in
+    /// doubt; unsaid, that breaks agreement at once.
+    #[test]
+    fn an_event_delivered_on_receipt_is_replaced_only_once_said_in_doubt() {
+        let mut history = delivered_3_on_receipt_then_4_there(true);
+        history.finish(10, 4, Ok(()));
+        assert_eq!(history.violation(), None);
+        let history = delivered_3_on_receipt_then_4_there(false);
+        assert_eq!(broken(&history), Some(1), "{:?}", history.violation());
+    }
+
+    /// Member 2 delivered on receipt at seq 3 what member 1 delivered as
+    /// committed there never was, and never said so: seen at the end.
+    #[test]
+    fn an_event_delivered_on_receipt_that_did_not_commit_there_breaks_agreement_at_the_end() {
+        let mut history = clean();
+        let (theirs, committed) = (submit(&mut history, 3), submit(&mut history, 4));
+        history.stamped(3, 1, 3, theirs.0, theirs.1, &[3]);
+        let two = history.started(NodeId(2));
+        for seq in 1..=2 {
+            history.delivered(3, two, seq, 1, seq, &[seq as u8]);
+        }
+        history.delivered_on_receipt(4, two, 3, theirs, &[3]);
+        history.stamped(6, 2, 3, committed.0, committed.1, &[4]);
+        history.delivered(7, 0, 3, committed.0, committed.1, &[4]);
+        assert_eq!(broken(&history), None, "not said yet, and member 2 may still say it");
+        history.finish(10, 4, Ok(()));
+        assert_eq!(broken(&history), Some(1), "{:?}", history.violation());
     }
 
     #[test]

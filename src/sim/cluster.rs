@@ -209,7 +209,7 @@ impl<'a> Sim<'a> {
     /// commit before it restarted, the log may then hold other events for.
     fn replaceable(&self, c: &ClientSlot) -> bool {
         let generations = self.core.clients_max as u32 / self.config.clients.max(1);
-        let again = !self.config.failover_on() && self.core.deliver == crate::core::Deliver::OnCommit;
+        let again = !self.config.failover_on();
         again && c.to_submit > 0 && c.generation + 1 < generations && c.client.leader_restarted().is_some()
     }
 

@@ -67,7 +67,15 @@ pub(super) enum Fault {
     /// With a journal: member `0`'s writes up to its write turn `2` become
     /// durable, if it is still incarnation `1`.
     Sync(usize, usize, u64),
+    /// Without failover, delivering on receipt: member `0` refused a
+    /// restarted sequencer whose log lacks what it delivered past its
+    /// commit, and exited (code 3); its operator starts it again.
+    Refused(usize),
 }
+
+/// How long an operator takes to start again a follower that exited
+/// refusing a sequencer ([`Fault::Refused`]).
+const REFUSED_RESTART_NS: u64 = 1_000_000;
 
 impl Sim<'_> {
     /// Draws every fault up front; which member a fault hits is chosen when
@@ -165,13 +173,9 @@ impl Sim<'_> {
                 }
                 if !self.config.failover_on() && self.leader() == Some(i) {
                     // Without failover the leader comes back from its journal
-                    // in a newer epoch, the followers still up. Not at
-                    // `batch` to followers that deliver on receipt: they
-                    // delivered what its disk had not synced, and refuse it
-                    // by design until restarted (tests/epochs.rs).
-                    if self.core.journal_syncs && self.core.deliver == crate::core::Deliver::OnReceive {
-                        return;
-                    }
+                    // in a newer epoch, the followers still up (at `batch`,
+                    // those that delivered on receipt what its disk had not
+                    // synced refuse it and are started again: `Refused`).
                     self.paths.leader_restarts += 1;
                     self.next_sequencer_epoch();
                 }
@@ -235,6 +239,11 @@ impl Sim<'_> {
                 }
             }
             Fault::Kill => self.dying = true,
+            Fault::Refused(i) => {
+                if self.crash(i, Down::Stopped) {
+                    self.push(self.now + REFUSED_RESTART_NS, Item::Fault(Fault::Restart(i)));
+                }
+            }
             Fault::Restart(i) => {
                 if self.nodes[i].node.is_none() {
                     // With failover, a member comes back empty into a running
@@ -499,30 +508,36 @@ impl Sim<'_> {
         };
         let first = self.nodes[i].disk.keys().next().copied().or(held_first).unwrap_or(1);
         let incarnation = self.nodes[i].incarnation;
-        // It hands out its records from the first up to the commit, then
-        // what it gets: from the first, or past the commit if retention
-        // deleted what lay between (a leader sends it those again).
-        self.history.resumes_at(self.now, incarnation, first.min(commit + 1));
+        // It hands out its records from the first up to the commit (or,
+        // delivering on receipt, its last), then what it gets: from the
+        // first, or past that if retention deleted what lay between (a
+        // leader sends it those again).
+        let handed = member.seq_next_delivery().get() - 1;
+        self.history.resumes_at(self.now, incarnation, first.min(handed + 1));
         if self.trace {
             let last = self.nodes[i].disk.keys().next_back();
             eprintln!("{:>12} member {i} resumes its journal: {first}..={last:?}, commit {commit}", self.now);
         }
         let replay: Vec<_> =
-            self.nodes[i].disk.range(..=commit).map(|(&seq, (_, _, record))| (seq, record.clone())).collect();
+            self.nodes[i].disk.range(..=handed).map(|(&seq, (_, _, record))| (seq, record.clone())).collect();
         let mut next = first;
         for (seq, record) in replay {
             let (event, _) = crate::wire::EventRef::split(&record).expect("a record");
             if seq > next {
                 self.history.lost(self.now, incarnation, next, seq, self.history.commit_max());
             }
-            let h = event.header;
-            self.history.delivered(self.now, incarnation, seq, h.client.get(), h.request.get(), event.payload);
+            let origin = (event.header.client.get(), event.header.request.get());
+            match seq > commit {
+                // Its tail, delivered on receipt before it stopped.
+                true => self.history.delivered_on_receipt(self.now, incarnation, seq, origin, event.payload),
+                false => self.history.delivered(self.now, incarnation, seq, origin.0, origin.1, event.payload),
+            }
             next = seq + 1;
         }
         // A hole after the last record up to the commit, as the driver's
         // replay reports it: the member goes on past the commit.
-        if next > first && next <= commit {
-            self.history.lost(self.now, incarnation, next, commit + 1, self.history.commit_max());
+        if next > first && next <= handed {
+            self.history.lost(self.now, incarnation, next, handed + 1, self.history.commit_max());
         }
         Box::new(member)
     }

@@ -2,7 +2,8 @@
 //! every event members and clients report.
 
 use super::Sim;
-use super::network::Who;
+use super::faults::Fault;
+use super::network::{Item, Who};
 use crate::core::{Event, MemberEvent};
 use crate::wire::{self, Frame};
 
@@ -66,20 +67,27 @@ impl Sim<'_> {
                 let incarnation = self.nodes[i].incarnation;
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
                 let now = self.now;
+                // What it delivers past the commit it knows, it delivers on receipt.
+                let known = node.member().follower().map_or(u64::MAX, |f| f.commit().get());
                 let mut restarted = None;
                 let (mut delivered, mut lost) = (Vec::new(), Vec::new());
                 while let Some(event) = node.poll_event() {
                     match event {
                         MemberEvent::Log(Event::Deliver(e)) => {
-                            let (client, request) = (e.header.client.get(), e.header.request.get());
-                            self.history.delivered(now, incarnation, e.header.seq.get(), client, request, e.payload);
-                            delivered.push(e.header.seq.get());
+                            let (seq, origin) = (e.header.seq.get(), (e.header.client.get(), e.header.request.get()));
+                            match seq > known {
+                                true => self.history.delivered_on_receipt(now, incarnation, seq, origin, e.payload),
+                                false => self.history.delivered(now, incarnation, seq, origin.0, origin.1, e.payload),
+                            }
+                            delivered.push(seq);
                         }
                         MemberEvent::Log(Event::Lost { first, end }) => {
                             self.history.lost(now, incarnation, first.get(), end.get(), commit);
                             lost.push((first.get(), end.get()));
                         }
-                        MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => restarted = Some((old, new)),
+                        MemberEvent::Log(Event::LeaderRestarted { old, new, in_doubt }) => {
+                            restarted = Some((old, new, in_doubt))
+                        }
                         MemberEvent::Elected { .. }
                         | MemberEvent::Following { .. }
                         | MemberEvent::JoinedEmpty { .. }
@@ -96,9 +104,20 @@ impl Sim<'_> {
                         | MemberEvent::SteppedDown { .. } => {}
                     }
                 }
-                if let Some((old, new)) = restarted {
+                if let Some((old, new, in_doubt)) = restarted {
                     let short = node.member().follower().and_then(|f| f.short_leader());
-                    self.history.epoch_changed(now, old.get(), new.get(), short);
+                    let on_receipt = self.core.deliver == crate::core::Deliver::OnReceive;
+                    match (short, in_doubt) {
+                        // It delivered on receipt what a restarted sequencer
+                        // lacks, which never committed: it says so, exits
+                        // (code 3), and its operator starts it again.
+                        (Some(short), Some((first, end))) if on_receipt && short.log_end >= short.committed => {
+                            self.history.withdrawn(incarnation, first.get(), end.get());
+                            self.paths.withdrawn += 1;
+                            self.push(now, Item::Fault(Fault::Refused(i)));
+                        }
+                        _ => self.history.epoch_changed(now, old.get(), new.get(), short),
+                    }
                 }
                 self.check_written(i, &delivered);
                 self.check_committed(who, &delivered, commit);

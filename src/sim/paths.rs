@@ -130,6 +130,11 @@ paths! {
     /// Clients replaced by one of a fresh id after their sequencer
     /// restarted (without failover).
     clients_reconnected => "clients_reconnected",
+    /// Without failover, delivering on receipt: followers that refused a
+    /// restarted sequencer whose log lacks what they delivered past their
+    /// commit, told their application it was in doubt, and were started
+    /// again.
+    withdrawn => "deliveries_withdrawn",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
     /// Records members' retention deleted (with `--retain-events`).
@@ -155,7 +160,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 18] = [
+pub const JOURNAL_PATHS: [&str; 19] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -167,6 +172,7 @@ pub const JOURNAL_PATHS: [&str; 18] = [
     "leads_handed_over",
     "commit_file_said_more",
     "clients_reconnected",
+    "deliveries_withdrawn",
     "records_retention_deleted",
     "claims_lost",
     "journals_damaged",

@@ -350,9 +350,15 @@ impl Cluster {
     }
 
     pub fn follower(&self, id: u16) -> Proc {
+        self.follower_with(id, &[])
+    }
+
+    /// Follower `id`, also given `extra` (`--deliver receive`, …).
+    pub fn follower_with(&self, id: u16, extra: &[&str]) -> Proc {
         let mut args = strings(&["follower", "--id", &id.to_string(), "--out", self.out.to_str().unwrap()]);
         args.extend(self.common_args());
         args.extend(self.node_extra.iter().cloned());
+        args.extend(strings(extra));
         args.extend(pin_flag(usize::from(id), self.cpus));
         let follower = Proc::start(&format!("follower {id}"), SEQCAST, &args);
         follower.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast follower").then_some(()));

@@ -15,8 +15,9 @@ impl Member {
     /// journal's; a follower keeps it up to `commit`, and what `log` holds
     /// past it until it follows a leader (see [`Follower::keep_journal_tail`]),
     /// its last record sent in `log_epoch` (see [`Follower::resume`]).
-    /// Either delivers from `commit + 1`: what came before is the journal's
-    /// to replay.
+    /// Either delivers from `commit + 1` (a follower that delivers on
+    /// receipt, from past its journal's tail): what came before is the
+    /// journal's to replay.
     pub fn resume<'r>(
         config: Config,
         id: NodeId,
@@ -43,15 +44,26 @@ impl Member {
                 if event.header.seq() == commit {
                     at_commit = Some(event.record.to_vec());
                 }
-                last = Some(event.header.seq());
+                last = Some((event.header.seq(), event.record));
             }
-            if let Some(last) = last {
+            if let Some((last, _)) = last {
                 follower.keep_journal_tail(last);
             }
-            follower.keep_anchor(commit, at_commit);
+            // The last it handed out: at its commit, or past it (delivering
+            // on receipt, its tail).
+            let handed = follower.seq_next_delivery().prev();
+            let anchor = match last {
+                Some((seq, record)) if seq == handed && seq > commit => Some(record.to_vec()),
+                _ => at_commit,
+            };
+            follower.keep_anchor(handed, anchor);
             Role::Follower(Box::new(follower))
         };
-        Ok(Member::with_role(config, id, now, role, commit.next()))
+        let delivered_next = match &role {
+            Role::Follower(follower) => follower.seq_next_delivery(),
+            Role::Leader(_) => commit.next(),
+        };
+        Ok(Member::with_role(config, id, now, role, delivered_next))
     }
 
     /// Member `id` of a cluster with failover resuming its journal after a
