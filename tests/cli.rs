@@ -289,6 +289,16 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     std::fs::create_dir_all(&stray).unwrap();
     std::fs::copy(dir.join("refused-log"), stray.join("refused-log")).unwrap();
     refused_with(SEQCAST, &["journal", "copy", path, stray.to_str().unwrap()], "holds a refused-log file", 1);
+    // A damaged one is a refusal all the same, of an epoch the copy no
+    // longer knows (its verify once named "epoch 0's sequencer").
+    let mut bytes = std::fs::read(dir.join("refused-log")).unwrap();
+    bytes[20] ^= 0x40;
+    std::fs::write(dir.join("refused-log"), &bytes).unwrap();
+    let damaged = dir.with_file_name("node-4");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "copy", path, damaged.to_str().unwrap()]));
+    assert!(code == 0 && text.contains("holds a follower's refusal of a sequencer's log"), "{text}");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", damaged.to_str().unwrap()]));
+    assert!(code == 0 && text.contains("refused a sequencer's log of an epoch no longer known"), "{text}");
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
 

@@ -425,6 +425,10 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
              sequencer's log only where that log shows this follower's record at its commit (one whose retention \
              deleted it is refused too)",
             match side {
+                // Written by `journal copy` from a damaged one.
+                Ok((_, _, Epoch::ZERO)) => {
+                    "a sequencer's log of an epoch no longer known (its file was copied from a damaged one)".to_string()
+                }
                 Ok((_, _, epoch)) => format!("the log of epoch {epoch}'s sequencer"),
                 Err(e) => format!("a sequencer's log (the file is damaged: {e}; read as a refusal all the same)"),
             }
