@@ -272,6 +272,9 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     let options = seqcast::journal::JournalOptions::new(&dir, &config, NodeId(1));
     let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
     journal.write_refused_log(Some(seqcast::core::Epoch(42))).unwrap();
+    // So does the epoch a sequencer started on it: one started on the copy
+    // must start a newer one.
+    journal.write_led_epoch(seqcast::core::Epoch(40)).unwrap();
     drop(journal);
     // Helper 160: a copy stopped at the hole, dropping what followed; it
     // keeps the hole now, and reads the same.
@@ -284,6 +287,7 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", copy.to_str().unwrap()]));
     assert!(code == 0 && text.contains("told they were lost"), "{text}");
     assert!(text.contains("refused-log: this follower refused the log of epoch 42's sequencer"), "{text}");
+    assert!(text.contains("led-epoch: a sequencer started epoch 40 on this journal"), "{text}");
     // A refused-log left where a copy goes would be taken for the copy's.
     let stray = dir.with_file_name("node-3");
     std::fs::create_dir_all(&stray).unwrap();

@@ -767,6 +767,43 @@ fn a_follower_restarted_after_delivering_on_receipt_what_its_sequencer_lost_says
     assert_eq!(restarted.stop(), 0);
 }
 
+/// A sequencer started again with the epoch of a run that left no record
+/// on its disk (the same `--epoch`; a power loss before its first sync)
+/// was taken by its followers for that run's leader, and its events for
+/// the ones they held at the same sequences. The epoch a sequencer starts
+/// is now kept beside its journal before anything goes out, and a later
+/// start of it, or of an older one, is refused.
+#[test]
+fn a_sequencer_refuses_an_epoch_started_on_its_journal_before() {
+    let mut cluster = Cluster::start_journaled_with(82, 1, "none", &["--epoch", "7"]);
+    assert_eq!(cluster.followers[0].stop(), 0);
+    assert_eq!(cluster.leader.stop(), 0);
+    let journal = cluster.out.join("journal");
+    let again = |epoch: &str| {
+        let mut args = common::strings(&["sequencer", "--listen", "127.0.0.1:0", "--journal"]);
+        args.extend(common::strings(&[journal.to_str().unwrap(), "--sync", "none", "--epoch", epoch]));
+        args.extend(cluster.common_args());
+        args
+    };
+    let refused = |epoch: &str| {
+        let mut sequencer = common::Proc::start("sequencer", common::SEQCAST, &again(epoch));
+        assert_eq!(sequencer.wait(Duration::from_secs(10)), 1, "{:?}", sequencer.output());
+        sequencer.line("error: ")
+    };
+    for epoch in ["7", "6"] {
+        let said = refused(epoch);
+        assert!(said.contains("a sequencer started epoch 7 on it before"), "{said}");
+    }
+    let dir = journal.join("node-0");
+    let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("led-epoch: a sequencer started epoch 7 on this journal"), "{text}");
+    let mut newer = common::Proc::start("sequencer", common::SEQCAST, &again("8"));
+    newer.wait_for(Duration::from_secs(10), |l| l.contains("listening on ").then_some(()));
+    assert_eq!(newer.stop(), 0);
+    assert!(refused("8").contains("started epoch 8 on it before"));
+}
+
 /// A follower that acknowledges more than the sequencer has sequenced in
 /// its epoch holds a history the sequencer lacks (it was started without
 /// its journal, or on another's): the sequencer commits nothing more,

@@ -435,6 +435,22 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         )?,
         None => {}
     }
+    match journal::led_epoch_file(dir)? {
+        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (cluster, node)) => {
+            side_damaged = true;
+            writeln!(
+                out,
+                "led-epoch: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it"
+            )?
+        }
+        Some(Ok((_, _, epoch))) => writeln!(
+            out,
+            "led-epoch: a sequencer started epoch {epoch} on this journal: one started on it later must start a \
+             newer epoch"
+        )?,
+        Some(Err(e)) => writeln!(out, "led-epoch: damaged ({e}), ignored")?,
+        None => {}
+    }
     // What its records say committed, beside which the commit file counts
     // only where it says more, and never past the last record kept (an
     // operator's trial read a commit file below what its member knew as a
@@ -828,6 +844,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     let reports = again_if_deleted(live, || journal::inspect(from))?;
     let refused = journal::refused_file(from)?;
     let refused_log = journal::refused_log_file(from)?;
+    let led_epoch = journal::led_epoch_file(from)?;
     let Some(source) = reports.iter().find(|r| !r.unfinished && r.header.is_none()) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
     };
@@ -845,7 +862,8 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     }
     // A claim or commit file left there would be taken for the copy's: a
     // member voting with another log's claim, a commit it never knew.
-    if let Some(name) = ["claim", "commit", "reach", "refused-log"].into_iter().find(|name| to.join(name).exists()) {
+    let sides = ["claim", "commit", "reach", "refused-log", "led-epoch"];
+    if let Some(name) = sides.into_iter().find(|name| to.join(name).exists()) {
         return Err(Failure::Message(format!(
             "{} holds a {name} file (of the journal that was there): give an empty or new directory",
             to.display()
@@ -935,6 +953,13 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
             from.display(),
             to.join("refused-log").display()
         );
+    }
+    // A sequencer started on the copy must start a newer epoch than one
+    // started on the source, as it would there.
+    if let Some(Ok((cluster, node, epoch))) = led_epoch
+        && (cluster, node) == (source.cluster, source.node)
+    {
+        copy.write_led_epoch(epoch)?;
     }
     let kept = |e: &dyn std::fmt::Display| {
         let range = range.map_or("no records".to_string(), |(a, b)| format!("sequences {a}..={b}"));

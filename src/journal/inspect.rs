@@ -180,6 +180,14 @@ pub fn refused_log_file(dir: &Path) -> Result<Option<Side<Epoch>>, JournalError>
     Ok(file.map(|side| side.map(|(cluster, node, (epoch, _))| (cluster, node, epoch))))
 }
 
+/// What a sequencer's `led-epoch` file says (see
+/// [`Recovery::led_epoch`](super::Recovery::led_epoch)): the newest epoch
+/// a sequencer started on the journal; `None` where there is no such file.
+pub fn led_epoch_file(dir: &Path) -> Result<Option<Side<Epoch>>, JournalError> {
+    let file = commit_layout_file(dir, segments::LED_EPOCH)?;
+    Ok(file.map(|side| side.map(|(cluster, node, (epoch, _))| (cluster, node, epoch))))
+}
+
 /// A file beside the segments in the commit file's layout: its epoch and
 /// sequence.
 fn commit_layout_file(dir: &Path, name: &str) -> Result<Option<Side<(Epoch, Seq)>>, JournalError> {

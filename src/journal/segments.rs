@@ -394,6 +394,13 @@ pub struct Recovery {
     /// `refused-log` file keeps it ([`Journal::write_refused_log`]); 0
     /// where that file is damaged (a refusal all the same).
     pub refused_log: Option<Epoch>,
+    /// A sequencer's: the newest epoch a sequencer started on this journal,
+    /// as the `led-epoch` file keeps it ([`Journal::write_led_epoch`]),
+    /// whether or not any record of it reached the disk. A later one must
+    /// start a newer epoch. `None` where that file is absent or damaged.
+    pub led_epoch: Option<Epoch>,
+    /// The `led-epoch` file, present but damaged: ignored.
+    pub led_epoch_damaged: Option<PathBuf>,
 }
 
 impl Recovery {
@@ -557,7 +564,7 @@ fn segment_name(first: Seq) -> String {
 /// segment (`*.journal`), or the lock, claim or commit file a node keeps
 /// beside them (one opened and never written holds its lock at least).
 pub fn is_journal_file(name: &str) -> bool {
-    name.ends_with(".journal") || ["lock", "claim", "commit", "reach", REFUSED_LOG].contains(&name)
+    name.ends_with(".journal") || ["lock", "claim", "commit", "reach", REFUSED_LOG, LED_EPOCH].contains(&name)
 }
 
 /// Refuses a segment file whose name (`named`, from [`list`]) gives another
@@ -763,6 +770,9 @@ impl Journal {
         let refused = journal.read_commit_layout(journal.options.dir.join(REFUSED_LOG), &mut refused_damaged)?;
         recovery.refused_log = refused.map(|file| file.epoch()).or(refused_damaged.map(|_| Epoch::ZERO));
         journal.refused_log = recovery.refused_log;
+        let mut led_damaged = None;
+        let led = journal.read_commit_layout(journal.options.dir.join(LED_EPOCH), &mut led_damaged)?;
+        (recovery.led_epoch, recovery.led_epoch_damaged) = (led.map(|file| file.epoch()), led_damaged);
         recovery.reach = higher(recovery.reach, kept);
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
@@ -1103,6 +1113,16 @@ impl Journal {
         let Some(epoch) = epoch else { return self.remove_side(&path) };
         let record = CommitFile::new(self.options.cluster, self.options.node, Seq::ZERO, epoch);
         self.replace_synced(REFUSED_LOG, &record).map(drop)
+    }
+
+    /// A sequencer's: keeps `epoch`, the one it starts, in the `led-epoch`
+    /// file (the commit file's layout), written aside, synced and renamed
+    /// before it sends anything, so that a later sequencer on this journal
+    /// refuses to start that epoch again (a run whose records never reached
+    /// the disk leaves followers holding that epoch's events all the same).
+    pub fn write_led_epoch(&mut self, epoch: Epoch) -> Result<(), JournalError> {
+        let record = CommitFile::new(self.options.cluster, self.options.node, Seq::ZERO, epoch);
+        self.replace_synced(LED_EPOCH, &record).map(drop)
     }
 
     /// Removes the file at `path` beside the segments, if there is one.
@@ -1773,6 +1793,10 @@ pub const REFUSED: &str = "refused";
 /// The file where a follower keeps the epoch of a sequencer whose log it
 /// refused (see [`Journal::write_refused_log`]).
 pub const REFUSED_LOG: &str = "refused-log";
+
+/// The file where a sequencer keeps the epoch it started (see
+/// [`Journal::write_led_epoch`]).
+pub const LED_EPOCH: &str = "led-epoch";
 
 /// What the `refused` file in `dir` says, if there is one (see
 /// [`Journal::write_refused`]).
@@ -3474,6 +3498,27 @@ mod tests {
         drop(journal);
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.reach, None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A sequencer's started epoch is kept across restarts whether or not
+    /// a record of it was written; a damaged file is ignored and said.
+    #[test]
+    fn a_sequencers_started_epoch_is_kept_beside_its_journal() {
+        let dir = temp_dir("led-epoch");
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.led_epoch, None);
+        journal.write_led_epoch(Epoch(7)).unwrap();
+        drop(journal);
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.range, recovery.led_epoch, recovery.led_epoch_damaged), (None, Some(Epoch(7)), None));
+        assert!(is_journal_file(LED_EPOCH), "verify and the directory checks know it");
+        let path = dir.join(LED_EPOCH);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[20] ^= 0x40;
+        fs::write(&path, &bytes).unwrap();
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.led_epoch, recovery.led_epoch_damaged), (None, Some(path)));
         fs::remove_dir_all(&dir).unwrap();
     }
 

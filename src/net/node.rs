@@ -264,8 +264,12 @@ impl LeaderNode {
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
         let opened = storage::open(journal, &config, config.leader)?;
+        if let Some((journal, recovery)) = &opened {
+            storage::newer_than_led(config.epoch, journal, recovery)?;
+        }
         let config = tuning.core(config);
-        let (leader, journal, recovery) = match opened {
+        let epoch = config.epoch;
+        let (leader, mut journal, recovery) = match opened {
             // One damaged before its first good record is refused as any
             // damaged one is, never taken for an empty journal to write over.
             Some((journal, recovery))
@@ -278,6 +282,11 @@ impl LeaderNode {
                 (Leader::new(config, driver.now())?, journal, recovery)
             }
         };
+        // Before anything goes out: a run that leaves no record on disk
+        // leaves followers holding its epoch's events all the same.
+        if let Some(journal) = journal.as_mut() {
+            journal.write_led_epoch(epoch).map_err(NetError::Journal)?;
+        }
         Ok(LeaderNode { driver, leader: Stored::new(leader, journal), recovery, ack_rtt: report::histogram() })
     }
 

@@ -428,6 +428,23 @@ pub(super) fn drop_damaged(journal: &mut Journal, recovery: &Recovery) -> Result
     Ok(())
 }
 
+/// A sequencer starting `epoch` on `journal`: refused unless it is newer
+/// than the last one started there ([`Recovery::led_epoch`]), records of it
+/// on disk or not. One started again with the same `--epoch` after a run
+/// that left no record would be taken by followers for that run's leader,
+/// and its events for the ones they hold at those sequences.
+pub(super) fn newer_than_led(epoch: Epoch, journal: &Journal, recovery: &Recovery) -> Result<(), NetError> {
+    match recovery.led_epoch {
+        Some(led) if epoch <= led => Err(NetError::JournalResume(format!(
+            "journal {}: a sequencer started epoch {led} on it before (its led-epoch file says so, though no \
+             record of that epoch need have reached the disk); lead a newer one (--epoch; in a program, \
+             net::fresh_epoch())",
+            journal.dir().display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// A leader from its journal (DESIGN §8): the log it kept, resumed in
 /// `config.epoch`, which must be newer; a journal with a gap or a corrupt
 /// record is refused (a leader's log must be whole: it holds every commit).
