@@ -1808,6 +1808,10 @@ impl Follower {
             if self.config.deliver == Deliver::OnReceive && !self.observer {
                 self.window.skip_to(last.get() + 1);
                 self.seen = self.seen.max(last.get());
+                // Not inferred committed by its own settings before a
+                // leader's frame lets it: a sequencer that syncs after it
+                // sends may have lost it.
+                self.leader_told = true;
             }
         }
     }
