@@ -521,8 +521,9 @@ fn resumed_after_delivering_4(records: &[Vec<u8>], now: u64) -> Follower {
     let on_receive = Config { deliver: Deliver::OnReceive, ..journaled(0) };
     let mut follower = Follower::resume(on_receive, NodeId(1), now, Seq(3), Epoch(5)).unwrap();
     follower.keep_journal_tail(Seq(4));
-    let handed = follower.seq_next_delivery().prev();
-    follower.keep_anchor(handed, Some(records[handed.get() as usize - 1].clone()));
+    for seq in [Seq(3), follower.seq_next_delivery().prev()] {
+        follower.keep_anchor(seq, Some(records[seq.get() as usize - 1].clone()));
+    }
     follower
 }
 
@@ -544,10 +545,9 @@ fn short_of_delivered_4() -> ShortLeader {
 #[test]
 fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until_restarted() {
     let (mut follower, _, mut restarted) = delivered_4_on_receipt_of_3_synced();
-    // Restarted on its disk, 1..=3, in epoch 6: its HEARTBEAT says so.
-    for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
-        follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
-    }
+    // Restarted on its disk, 1..=3, in epoch 6: its HEARTBEAT says so, and
+    // its record at 3 shows it holds what the follower knew committed.
+    converse(&mut follower, &mut restarted, 30_000_000_000);
     assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), Some(Seq(3)), "what it delivered past its commit goes from its journal");
@@ -574,11 +574,9 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_without_what_i
     let (_, records, mut restarted) = delivered_4_on_receipt_of_3_synced();
     let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
     assert_eq!(follower.seq_next_delivery(), Seq(5), "its journal replays 1..=4");
-    for (_, bytes) in leader_out(&mut restarted, 30_000_000_000) {
-        follower.handle_datagram(30_000_000_000, addr(LEADER), &bytes);
-    }
+    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
     let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
-    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", 30_000_000_100);
+    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
     assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), Some(Seq(3)), "so that its next start follows");
@@ -667,11 +665,42 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_that_cannot_sh
     let body = seqcast::wire::Unrecoverable { range: seqcast::wire::SeqRange::new(Seq(1), Seq(5)) };
     let len = seqcast::wire::emit(&mut buf, &header, seqcast::wire::Kind::Unrecoverable, &body).unwrap();
     follower.handle_datagram(30_000_000_001, addr(LEADER), &buf[..len]);
+    assert_eq!(follower.short_leader(), None, "its record at its commit, 3, asked for first");
+    follower.handle_datagram(30_000_000_002, addr(LEADER), &buf[..len]);
     let (log_end, gone) = (Seq(6), true);
     assert_eq!(follower.short_leader(), Some(ShortLeader { log_end, gone, ..short_of_delivered_4() }));
     assert_eq!(follower.stats().leaders_unchecked, 0);
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), Some(Seq(3)));
+}
+
+/// Restarted when its sequencer runs on another history altogether (a
+/// journal of other events, as long): its event at 4 differs, and so does
+/// its event at 3, the follower's commit. That is another log, refused as
+/// such: nothing withdrawn, its refusal kept (helper 165 saw the tail
+/// dropped and a power loss blamed).
+#[test]
+fn a_follower_restarted_after_delivering_on_receipt_refuses_another_history_as_such() {
+    let (_, records, _) = delivered_4_on_receipt_of_3_synced();
+    let mut other = Leader::new(journaled(5), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(10), addr(CLIENT)).unwrap();
+    let mut buf = vec![0; 2048];
+    for payload in [b"v", b"w", b"x", b"y", b"z"] {
+        client.submit(payload).unwrap();
+        let submit = client.poll_transmit(1, &mut buf).unwrap();
+        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    }
+    let mut resume = Leader::resume(journaled(6), 20_000_000_000, Seq(1)).unwrap();
+    while let Some(append) = other.poll_append() {
+        assert!(resume.push(append.event));
+    }
+    let mut elsewhere = resume.finish(Seq(5));
+    let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
+    converse(&mut follower, &mut elsewhere, 30_000_000_000);
+    let (log_end, differs_at) = (Seq(2), Some(Seq(3)));
+    assert_eq!(follower.short_leader(), Some(ShortLeader { log_end, differs_at, ..short_of_delivered_4() }));
+    assert_eq!(follower.refused_log(), Some(Epoch(6)), "kept beside its journal");
+    assert_eq!(follower.poll_truncate(), None, "its records untouched");
 }
 
 /// A sequencer at `--sync batch` counts itself once its write is synced,

@@ -934,6 +934,23 @@ pub(super) fn retained_at_start_text(
 
 /// The banner's line on what a journal held at start; `member`: a
 /// member's, which keeps only what it knew committed of a damaged journal.
+/// The commit a follower knew, for a refusal: "seq 1..=5", or "none".
+fn knew_committed(committed: Seq) -> String {
+    match committed {
+        Seq::ZERO => "none".to_string(),
+        c => format!("seq 1..={c}"),
+    }
+}
+
+/// What a follower that delivered on receipt and withdrew it does when
+/// restarted (see [`knew_committed`]).
+fn receipt_restart(committed: Seq) -> String {
+    match committed {
+        Seq::ZERO => "it knew nothing committed, and takes the sequencer's log from seq 1".to_string(),
+        c => format!("it keeps what it knew committed (up to seq {c}) and takes the rest from the sequencer"),
+    }
+}
+
 /// Who resumes a journal, as [`recovery_text`] tells it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Resumer {
@@ -1558,25 +1575,30 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch}, and no longer holds seq {needed} (its retention \
                  deleted it), which this follower delivered on receipt (--deliver receive) past the commit it knew \
-                 (seq {}): what it delivered from seq {} on cannot be checked against that log, and is in doubt for \
+                 ({}): what it delivered from seq {} on cannot be checked against that log, and is in doubt for \
                  this follower's application (the same events, unless the sequencer lost writes it had not synced \
                  before it restarted). This follower took nothing of its log, dropped those events from its \
-                 journal, and stops; restart it to follow epoch {epoch}: it keeps what it knew committed and takes \
-                 the rest from the sequencer",
-                short.committed,
-                short.committed.next()
+                 journal, and stops; restart it to follow epoch {epoch}: {} (what its retention deleted is \
+                 reported lost)",
+                knew_committed(short.committed),
+                short.committed.next(),
+                receipt_restart(short.committed)
             );
         } else if let Some(at) = short.differs_at.filter(|at| *at > short.committed) {
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log whose event at seq {at} is not the one \
-                 this follower delivered on receipt (--deliver receive) past the commit it knew (seq {}): seq \
-                 {}..={at} never committed as this follower delivered them (the sequencer lost writes it had not \
-                 synced, as a power loss at --sync batch does, and numbered other events there) and are in doubt \
-                 for this follower's application. This follower took nothing of its log, dropped those events \
-                 from its journal, and stops; restart it to follow epoch {epoch}: it keeps what it knew committed \
-                 and takes the rest from the sequencer",
-                short.committed,
-                short.committed.next()
+                 this follower delivered on receipt (--deliver receive) past the commit it knew ({}){}: what it \
+                 delivered from seq {} on never committed as it was delivered (the sequencer lost writes it had \
+                 not synced, as a power loss at --sync batch does, and numbered other events there) and is in \
+                 doubt for this follower's application. This follower took nothing of its log, dropped those \
+                 events from its journal, and stops; restart it to follow epoch {epoch}: {}",
+                knew_committed(short.committed),
+                match short.committed {
+                    Seq::ZERO => String::new(),
+                    c => format!(", though its event at seq {c} is this follower's"),
+                },
+                short.committed.next(),
+                receipt_restart(short.committed)
             );
         } else if let Some(at) = short.differs_at {
             let kept = refusal_kept(node.follower());
@@ -1591,13 +1613,14 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
         } else if last >= short.committed {
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, without seq {}..={needed} \
-                 that this follower delivered on receipt (--deliver receive): they never committed (the sequencer \
-                 lost writes it had not synced, as a power loss at --sync batch does) and are in doubt for this \
-                 follower's application. This follower took nothing of its log, dropped them from its journal, \
-                 and stops; restart it to follow epoch {epoch}: it keeps what it knew committed (up to seq {}) and \
-                 takes the rest from the sequencer",
+                 that this follower delivered on receipt (--deliver receive) past the commit it knew ({}): they \
+                 never committed (the sequencer lost writes it had not synced, as a power loss at --sync batch \
+                 does, or it started on a shorter journal) and are in doubt for this follower's application. This \
+                 follower took nothing of its log, dropped them from its journal, and stops; restart it to follow \
+                 epoch {epoch}: {}",
                 last + 1,
-                short.committed
+                knew_committed(short.committed),
+                receipt_restart(short.committed)
             );
         } else {
             let kept = refusal_kept(node.follower());

@@ -172,6 +172,11 @@ struct Probe {
     /// Without failover: the epoch of the sequencer that restarted and
     /// where it sent from, not yet followed (`None`: a leader joined).
     resumed: Option<(Epoch, SocketAddr)>,
+    /// Delivering on receipt: the refusal of that sequencer's log for
+    /// lacking what this follower delivered past its commit, waiting for
+    /// its record at the commit (this probe's) to show that log holds what
+    /// this follower knew committed (see `refuse_receipt`).
+    then: Option<ShortLeader>,
 }
 
 /// Counters of every protocol path the follower runs.
@@ -321,9 +326,10 @@ pub struct Follower {
     /// With failover: the record its leader joined must hold the same,
     /// asked of it before its log is shown (see [`Probe`]).
     probe: Option<Probe>,
-    /// The record of its resumed journal at the commit, and its sequence:
-    /// a probe's when its window no longer has it.
-    anchor: Option<(u64, Vec<u8>)>,
+    /// Records of its resumed journal, and their sequences (at its commit,
+    /// and at the last it delivered on receipt): a probe's when its window
+    /// no longer has them.
+    anchors: Vec<(u64, Vec<u8>)>,
     /// The epoch its resumed journal's last record came in: that leader's
     /// frames need no proof that its log reaches this follower's.
     resumed_epoch: Epoch,
@@ -533,7 +539,7 @@ impl Follower {
             older_leader: (0, Epoch::ZERO),
             unshown: None,
             probe: None,
-            anchor: None,
+            anchors: Vec::new(),
             resumed_epoch: Epoch::ZERO,
             resumed_unsure: false,
             commit: 0,
@@ -765,11 +771,15 @@ impl Follower {
         Some(buf[..len].to_vec())
     }
 
-    /// The record of its resumed journal at `commit`, if it holds it:
+    /// The record of its resumed journal at `seq`, if it holds it: at its
+    /// commit, and (delivering on receipt) at the last it handed out:
     /// compared with a newer leader's (or a restarted sequencer's) there
     /// before that log is taken (DESIGN §8).
-    pub fn keep_anchor(&mut self, commit: Seq, record: Option<Vec<u8>>) {
-        self.anchor = record.map(|record| (commit.get(), record));
+    pub fn keep_anchor(&mut self, seq: Seq, record: Option<Vec<u8>>) {
+        self.anchors.retain(|(at, _)| *at != seq.get());
+        if let Some(record) = record {
+            self.anchors.push((seq.get(), record));
+        }
     }
 
     /// Its member voted for the leader joined, whose log claimed the same
@@ -795,9 +805,11 @@ impl Follower {
     /// compare (not: a journal whose commit file says more than its records).
     fn probe_of(&self, seq: u64, resumed: Option<(Epoch, SocketAddr)>) -> Option<Probe> {
         let kept = self.window.kept(seq).map(|slot| EventRef::split(slot).expect("a kept record parses").0.record);
-        let anchor = self.anchor.as_ref().filter(|(at, _)| *at == seq).map(|(_, record)| record.as_slice());
+        let anchor = self.anchors.iter().find(|(at, _)| *at == seq).map(|(_, record)| record.as_slice());
         match kept.or(anchor) {
-            Some(record) if seq > 0 => Some(Probe { seq, record: record.to_vec(), due: 0, heard: None, resumed }),
+            Some(record) if seq > 0 => {
+                Some(Probe { seq, record: record.to_vec(), due: 0, heard: None, resumed, then: None })
+            }
             _ => None,
         }
     }
@@ -864,8 +876,44 @@ impl Follower {
             self.refused_log = Some(short.epoch);
         }
         (self.short_leader, self.epoch_new) = (Some(short), Some(short.epoch));
-        if self.config.journal && !self.observer && short.log_end >= short.committed {
+        if self.receipt_short(short) {
             self.withdraw_delivered();
+        }
+    }
+
+    /// Delivering on receipt, with a journal: `short` holds all this
+    /// follower knew committed, but not what it delivered past that.
+    fn receipt_short(&self, short: ShortLeader) -> bool {
+        self.config.journal
+            && !self.observer
+            && self.config.deliver == Deliver::OnReceive
+            && short.log_end >= short.committed
+            && self.window.base() - 1 > self.known_commit()
+    }
+
+    /// Refuses `short`, the log of a sequencer (sending from `from`) that
+    /// restarted without what this follower delivered on receipt past its
+    /// commit, or with other events there. Those it withdraws (see
+    /// `withdraw_delivered`) only once that log shows its record at the
+    /// commit: a log of another history (a sequencer started on another
+    /// journal) is refused as such, its records left as they are. Where it
+    /// has no record there to compare (nothing committed, or its window
+    /// no longer has it), it withdraws them at once, as a restart would
+    /// take such a log unchecked.
+    fn refuse_receipt(&mut self, short: ShortLeader, from: SocketAddr) {
+        if !self.receipt_short(short) {
+            return self.refuse_resumed(short);
+        }
+        let waiting = |p: &Probe| p.then.is_some() && p.resumed.is_some_and(|(e, _)| e == short.epoch);
+        if self.probe.as_ref().is_some_and(waiting) {
+            return;
+        }
+        match self.probe_of(short.committed.get(), Some((short.epoch, from))) {
+            Some(probe) => self.probe = Some(Probe { then: Some(short), ..probe }),
+            None => {
+                self.probe = None;
+                self.refuse_resumed(short);
+            }
         }
     }
 
@@ -909,7 +957,7 @@ impl Follower {
     /// good; `None`: no answer in it.
     fn resumed_answer(&mut self, epoch: Epoch, frame: &Frame<'_>, needed: u64) -> Option<bool> {
         let probe = self.probe.as_ref().filter(|p| p.resumed.is_some_and(|(e, _)| e == epoch))?;
-        let (seq, heard) = (probe.seq, probe.heard);
+        let (seq, heard, then, from) = (probe.seq, probe.heard, probe.then, probe.resumed.map(|(_, from)| from)?);
         let same = match frame {
             Frame::Retransmit(batch) => {
                 let record = batch.events.clone().find(|event| event.header.seq.get() == seq)?.record;
@@ -920,12 +968,19 @@ impl Follower {
                     self.refuse_unchecked(epoch, seq, before);
                     return Some(false);
                 }
+                if let Some(short) = then {
+                    // Its commit's record gone too: withdrawn unchecked.
+                    self.probe = None;
+                    self.refuse_resumed(short);
+                    return Some(false);
+                }
                 if seq > self.known_commit() {
                     // What it delivered on receipt cannot be checked.
                     let start = heard.map_or(Seq(seq), |heartbeat| Seq(heartbeat.epoch_start.get()));
                     let (needed, committed) = (Seq(seq), Seq(self.known_commit()));
                     let (differs_at, refused_before) = (None, None);
-                    self.refuse_resumed(ShortLeader {
+                    self.probe = None;
+                    let short = ShortLeader {
                         epoch,
                         log_end: start,
                         needed,
@@ -933,8 +988,8 @@ impl Follower {
                         differs_at,
                         refused_before,
                         gone: true,
-                    });
-                    self.probe = None;
+                    };
+                    self.refuse_receipt(short, from);
                     return Some(false);
                 }
                 self.stats.leaders_unchecked += 1;
@@ -943,6 +998,12 @@ impl Follower {
             _ => return None,
         };
         let probe = self.probe.take()?;
+        if let Some(short) = then.filter(|_| same) {
+            // It holds what this follower knew committed: only what it
+            // delivered past that is missing.
+            self.refuse_resumed(short);
+            return Some(false);
+        }
         if same {
             let start = probe.heard.map(|heartbeat| heartbeat.epoch_start.get());
             self.follow_resumed(epoch, start);
@@ -952,15 +1013,12 @@ impl Follower {
         }
         let committed = Seq(self.known_commit());
         let (log_end, needed, differs_at) = (Seq(seq - 1), Seq(needed), Some(Seq(seq)));
-        self.refuse_resumed(ShortLeader {
-            epoch,
-            log_end,
-            needed,
-            committed,
-            differs_at,
-            refused_before: None,
-            gone: false,
-        });
+        let short = ShortLeader { epoch, log_end, needed, committed, differs_at, refused_before: None, gone: false };
+        match then {
+            // Another event at its commit: another history.
+            Some(_) => self.refuse_resumed(short),
+            None => self.refuse_receipt(short, from),
+        }
         Some(false)
     }
 
@@ -1684,7 +1742,7 @@ impl Follower {
                         refused_before: None,
                         gone: false,
                     };
-                    self.refuse_resumed(short);
+                    self.refuse_receipt(short, from);
                     return false;
                 }
                 if self.probe_resumed(epoch, **heartbeat, from) {

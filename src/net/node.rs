@@ -618,16 +618,18 @@ impl FollowerNode {
                     follower.keep_journal_tail(last);
                 }
                 // Compared with a restarted sequencer's before its log is
-                // taken (DESIGN §8): the last it handed out, at its commit
-                // (or past it, delivering on receipt).
+                // taken (DESIGN §8): at its commit, and at the last it
+                // handed out where that is past it (delivering on receipt).
                 let handed = Seq(follower.seq_next_delivery().get() - 1);
-                let mut at = None;
-                journal
-                    .read(handed, handed.next(), 1, |entry| {
-                        at = (entry.event.header.seq() == handed).then(|| entry.event.record.to_vec());
-                    })
-                    .map_err(NetError::Journal)?;
-                follower.keep_anchor(handed, at);
+                for seq in [recovery.commit, handed.max(recovery.commit)] {
+                    let mut at = None;
+                    journal
+                        .read(seq, seq.next(), 1, |entry| {
+                            at = (entry.event.header.seq() == seq).then(|| entry.event.record.to_vec());
+                        })
+                        .map_err(NetError::Journal)?;
+                    follower.keep_anchor(seq, at);
+                }
                 // A sequencer's log it refused: one it cannot check may have
                 // grown from it.
                 if let Some(epoch) = recovery.refused_log {

@@ -267,6 +267,12 @@ impl History {
         self.incarnations[incarnation].next = seq + 1;
     }
 
+    /// What `incarnation`'s member delivered on receipt at `seq` and has not
+    /// said is in doubt, if anything.
+    pub fn delivered_on_receipt_at(&self, incarnation: usize, seq: u64) -> Option<(u32, u64)> {
+        self.on_receipt.get(&(self.incarnations[incarnation].member, seq)).copied()
+    }
+
     /// Delivering on receipt, `incarnation` told its application that
     /// `[first, end)`, which it delivered past the commit it knew, is in
     /// doubt (a sequencer restarted without it): its member may hand out

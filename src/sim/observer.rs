@@ -112,6 +112,7 @@ impl Sim<'_> {
                         // lacks, which never committed: it says so, exits
                         // (code 3), and its operator starts it again.
                         (Some(short), Some((first, end))) if on_receipt && short.log_end >= short.committed => {
+                            self.check_withdrawal(i, incarnation, short);
                             self.history.withdrawn(incarnation, first.get(), end.get());
                             self.paths.withdrawn += 1;
                             self.push(now, Item::Fault(Fault::Refused(i)));
@@ -139,6 +140,35 @@ impl Sim<'_> {
                     self.history.committed(self.now, id.get(), done.request, done.seq.get());
                 }
             }
+        }
+    }
+
+    /// Member `i` refused the log of the sequencer of `short.epoch` for
+    /// lacking (or holding another event at, or no longer holding) what it
+    /// delivered on receipt at `short.needed`: the sequencer's log must
+    /// not hold that very event there, in its ring or on its disk.
+    fn check_withdrawal(&mut self, i: usize, incarnation: usize, short: crate::core::ShortLeader) {
+        let needed = short.needed.get();
+        let Some(delivered) = self.history.delivered_on_receipt_at(incarnation, needed) else { return };
+        let origin = |record: &[u8]| {
+            let (event, _) = crate::wire::EventRef::split(record).expect("a record");
+            (event.header.client.get(), event.header.request.get())
+        };
+        let Some(l) = self.leader() else { return };
+        let slot = &self.nodes[l];
+        // Only while that sequencer runs (its disk then holds its log).
+        let Some(leader) = slot.node.as_ref().and_then(|n| n.member().leader()).filter(|l| l.epoch() == short.epoch)
+        else {
+            return;
+        };
+        let ring = leader.event(short.needed).map(|event| origin(event.record));
+        let held = ring.or_else(|| slot.disk.get(&needed).map(|(_, _, record)| origin(record)));
+        if held == Some(delivered) {
+            let detail = format!(
+                "member {i} refused epoch {}'s log for lacking seq {needed}, which it holds as {delivered:?}",
+                short.epoch
+            );
+            self.history.fail(1, self.now, detail);
         }
     }
 

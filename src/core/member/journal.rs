@@ -49,14 +49,13 @@ impl Member {
             if let Some((last, _)) = last {
                 follower.keep_journal_tail(last);
             }
-            // The last it handed out: at its commit, or past it (delivering
-            // on receipt, its tail).
+            // Its record at its commit, and at the last it handed out
+            // where that is past it (delivering on receipt, its tail).
+            follower.keep_anchor(commit, at_commit);
             let handed = follower.seq_next_delivery().prev();
-            let anchor = match last {
-                Some((seq, record)) if seq == handed && seq > commit => Some(record.to_vec()),
-                _ => at_commit,
-            };
-            follower.keep_anchor(handed, anchor);
+            if let Some((seq, record)) = last.filter(|&(seq, _)| seq == handed && seq > commit) {
+                follower.keep_anchor(seq, Some(record.to_vec()));
+            }
             Role::Follower(Box::new(follower))
         };
         let delivered_next = match &role {
