@@ -282,6 +282,7 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     let (code, text) = run(SEQCAST, &strings(&["journal", "copy", path, copy.to_str().unwrap()]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("the copy keeps the hole") && text.contains("copied 7 records"), "{text}");
+    assert!(text.contains("a sequencer started epoch 40 on") && text.contains("the copy keeps it"), "{text}");
     let (code, text) = run(SEQCAST, &strings(&["journal", "dump", copy.to_str().unwrap(), "--format", "count"]));
     assert!(code == 0 && text.contains(&format!("digest: {digest}")), "{text}");
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", copy.to_str().unwrap()]));
@@ -295,12 +296,15 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     refused_with(SEQCAST, &["journal", "copy", path, stray.to_str().unwrap()], "holds a refused-log file", 1);
     // A damaged one is a refusal all the same, of an epoch the copy no
     // longer knows (its verify once named "epoch 0's sequencer").
-    let mut bytes = std::fs::read(dir.join("refused-log")).unwrap();
-    bytes[20] ^= 0x40;
-    std::fs::write(dir.join("refused-log"), &bytes).unwrap();
+    for name in ["refused-log", "led-epoch"] {
+        let mut bytes = std::fs::read(dir.join(name)).unwrap();
+        bytes[20] ^= 0x40;
+        std::fs::write(dir.join(name), &bytes).unwrap();
+    }
     let damaged = dir.with_file_name("node-4");
     let (code, text) = run(SEQCAST, &strings(&["journal", "copy", path, damaged.to_str().unwrap()]));
     assert!(code == 0 && text.contains("holds a follower's refusal of a sequencer's log"), "{text}");
+    assert!(text.contains("led-epoch file is damaged") && text.contains("not copied"), "{text}");
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", damaged.to_str().unwrap()]));
     assert!(code == 0 && text.contains("refused a sequencer's log of an epoch no longer known"), "{text}");
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();

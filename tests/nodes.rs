@@ -802,6 +802,15 @@ fn a_sequencer_refuses_an_epoch_started_on_its_journal_before() {
     newer.wait_for(Duration::from_secs(10), |l| l.contains("listening on ").then_some(()));
     assert_eq!(newer.stop(), 0);
     assert!(refused("8").contains("started epoch 8 on it before"));
+    // Damaged, it names no epoch: refused until removed (helper 166: it
+    // was ignored, and epoch 8 could be led again).
+    let file = dir.join("led-epoch");
+    std::fs::write(&file, [7u8; 32]).unwrap();
+    assert!(refused("9").contains("its led-epoch file") && refused("9").contains("is damaged"));
+    std::fs::remove_file(&file).unwrap();
+    let mut removed = common::Proc::start("sequencer", common::SEQCAST, &again("9"));
+    removed.wait_for(Duration::from_secs(10), |l| l.contains("listening on ").then_some(()));
+    assert_eq!(removed.stop(), 0);
 }
 
 /// A follower that acknowledges more than the sequencer has sequenced in

@@ -956,10 +956,23 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     }
     // A sequencer started on the copy must start a newer epoch than one
     // started on the source, as it would there.
-    if let Some(Ok((cluster, node, epoch))) = led_epoch
-        && (cluster, node) == (source.cluster, source.node)
-    {
-        copy.write_led_epoch(epoch)?;
+    match led_epoch {
+        Some(Ok((cluster, node, epoch))) if (cluster, node) == (source.cluster, source.node) => {
+            copy.write_led_epoch(epoch)?;
+            eprintln!(
+                "note: a sequencer started epoch {epoch} on {}; the copy keeps it ({}): a sequencer on the copy must \
+                 start a newer epoch",
+                from.display(),
+                to.join("led-epoch").display()
+            );
+        }
+        Some(Err(e)) => eprintln!(
+            "warning: {}'s led-epoch file is damaged ({e}) and not copied: start a sequencer on the copy with an \
+             epoch newer than any started on {} (the default, the clock in ms, is, unless the clock went back)",
+            from.display(),
+            from.display()
+        ),
+        _ => {}
     }
     let kept = |e: &dyn std::fmt::Display| {
         let range = range.map_or("no records".to_string(), |(a, b)| format!("sequences {a}..={b}"));

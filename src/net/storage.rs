@@ -434,6 +434,17 @@ pub(super) fn drop_damaged(journal: &mut Journal, recovery: &Recovery) -> Result
 /// that left no record would be taken by followers for that run's leader,
 /// and its events for the ones they hold at those sequences.
 pub(super) fn newer_than_led(epoch: Epoch, journal: &Journal, recovery: &Recovery) -> Result<(), NetError> {
+    if let Some(path) = &recovery.led_epoch_damaged {
+        // Helper 166: ignored, it let the epoch it named be led again.
+        return Err(NetError::JournalResume(format!(
+            "journal {}: its led-epoch file ({}) is damaged: the epoch an earlier sequencer started on it is not \
+             known, and a sequencer must start a newer one. Remove the file once sure that this epoch ({epoch}) is \
+             newer than any started there (the default, the clock in ms, is, unless the clock went back), and \
+             start it again",
+            journal.dir().display(),
+            path.display()
+        )));
+    }
     match recovery.led_epoch {
         Some(led) if epoch <= led => Err(NetError::JournalResume(format!(
             "journal {}: a sequencer started epoch {led} on it before (its led-epoch file says so, though no \
