@@ -703,6 +703,33 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_another_history_as_s
     assert_eq!(follower.poll_truncate(), None, "its records untouched");
 }
 
+/// A restarted sequencer that never answers the NAK for the record a
+/// follower compares: the follower asks again ever less often (helper 166
+/// counted 2,300 NAKs a second), and says what it waits for.
+#[test]
+fn a_follower_asks_a_silent_restarted_sequencer_for_its_record_ever_less_often() {
+    let (mut follower, journaled, journal) = journaled_cluster_at_3();
+    let mut resume = Leader::resume(journaled, 20_000_000_000, Seq(1)).unwrap();
+    for record in &journal {
+        assert!(resume.push(EventRef::split(record).unwrap().0));
+    }
+    let mut resumed = resume.finish(Seq(3));
+    for (_, bytes) in leader_out(&mut resumed, 20_000_000_000) {
+        follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
+    }
+    let mut buf = vec![0; 2048];
+    let mut naks = 0;
+    for step in 0..100_000 {
+        // A second, 10 µs at a time; whatever it sends goes unanswered.
+        while follower.poll_transmit(20_000_000_000 + step * 10_000, &mut buf).is_some() {
+            naks += 1;
+        }
+    }
+    let (epoch, _, seq, tries) = follower.resumed_probe().expect("still waiting");
+    assert_eq!((epoch, seq), (Epoch(6), Seq(3)));
+    assert!((5..=30).contains(&naks) && tries as usize >= naks - 1, "{naks} NAKs, {tries} tries");
+}
+
 /// A sequencer at `--sync batch` counts itself once its write is synced,
 /// after its DATA went out. A follower of quorum 2 that journals nothing
 /// (or at `--sync none`) would infer by its own settings that what it

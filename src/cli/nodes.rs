@@ -1438,6 +1438,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     metrics.note_node((resolved.config.cluster_id, resolved.multicast.group), id.0, "follower");
     let too_long = Cell::new(None);
     let older_said = Cell::new(false);
+    // A restarted sequencer asked for its event at a sequence, seen at the
+    // last tick, and whether the wait was said.
+    let (mut probe_seen, mut probe_said) = (None, false);
     let epoch_seen = Cell::new(seqcast::core::Epoch::ZERO);
     let result = node.run(
         &|| net::stop_requested() || restarted.get().is_some() || too_long.get().is_some(),
@@ -1480,6 +1483,21 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     super::args::clock_time()
                 );
             }
+            // Helper 166: a sequencer that never answered was waited for
+            // in silence (its frames counted as wrong_epoch).
+            let probe = follower.resumed_probe();
+            if let Some((epoch, from, seq, tries)) = probe
+                && probe_seen == Some((epoch, seq))
+                && !std::mem::replace(&mut probe_said, true)
+            {
+                eprintln!(
+                    "{} follower {id}: waiting for the sequencer of epoch {epoch} at {from} to send its event at \
+                     seq {seq} ({tries} NAKs unanswered): this follower compares it with its own before it takes \
+                     that sequencer's log, or refuses it",
+                    super::args::clock_time()
+                );
+            }
+            probe_seen = probe.map(|(epoch, _, seq, _)| (epoch, seq));
             if let Some((older, journal)) = follower.older_refused().filter(|_| !older_said.get()) {
                 older_said.set(true);
                 eprintln!(
@@ -1588,14 +1606,19 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             eprintln!(
                 "error: the sequencer restarted in epoch {epoch} from a log whose event at seq {at} is not the one \
                  this follower delivered on receipt (--deliver receive) past the commit it knew ({}){}: what it \
-                 delivered from seq {} on never committed as it was delivered (the sequencer lost writes it had \
-                 not synced, as a power loss at --sync batch does, and numbered other events there) and is in \
-                 doubt for this follower's application. This follower took nothing of its log, dropped those \
-                 events from its journal, and stops; restart it to follow epoch {epoch}: {}",
+                 delivered from seq {} on never committed as it was delivered and is in doubt for this follower's \
+                 application. This follower took nothing of its log, dropped those events from its journal, and \
+                 stops; restart it to follow epoch {epoch}: {}",
                 knew_committed(short.committed),
                 match short.committed {
-                    Seq::ZERO => String::new(),
-                    c => format!(", though its event at seq {c} is this follower's"),
+                    Seq::ZERO => " (the sequencer lost writes it had not synced and numbered other events there, or \
+                                  it started on another journal: with nothing committed, nothing tells the two \
+                                  apart)"
+                        .to_string(),
+                    c => format!(
+                        ", though its event at seq {c} is this follower's (the sequencer lost writes it had not \
+                         synced, as a power loss at --sync batch does, and numbered other events there)"
+                    ),
                 },
                 short.committed.next(),
                 receipt_restart(short.committed)

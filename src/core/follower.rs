@@ -172,12 +172,18 @@ struct Probe {
     /// Without failover: the epoch of the sequencer that restarted and
     /// where it sent from, not yet followed (`None`: a leader joined).
     resumed: Option<(Epoch, SocketAddr)>,
+    /// NAKs sent for it: each waits twice as long as the one before, up to
+    /// [`PROBE_RETRY_MAX_NS`], while nothing answers.
+    tries: u32,
     /// Delivering on receipt: the refusal of that sequencer's log for
     /// lacking what this follower delivered past its commit, waiting for
     /// its record at the commit (this probe's) to show that log holds what
     /// this follower knew committed (see `refuse_receipt`).
     then: Option<ShortLeader>,
 }
+
+/// The longest a probe's NAK waits before it is sent again (see [`Probe`]).
+const PROBE_RETRY_MAX_NS: u64 = 100_000_000;
 
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -808,7 +814,7 @@ impl Follower {
         let anchor = self.anchors.iter().find(|(at, _)| *at == seq).map(|(_, record)| record.as_slice());
         match kept.or(anchor) {
             Some(record) if seq > 0 => {
-                Some(Probe { seq, record: record.to_vec(), due: 0, heard: None, resumed, then: None })
+                Some(Probe { seq, record: record.to_vec(), due: 0, heard: None, resumed, tries: 0, then: None })
             }
             _ => None,
         }
@@ -943,6 +949,16 @@ impl Follower {
     /// Cleared once a sequencer's log shows this follower's record there.
     pub fn refused_log(&self) -> Option<Epoch> {
         self.refused_log
+    }
+
+    /// Without failover: the restarted sequencer of the epoch returned (at
+    /// the address returned), not yet followed, whose event at the sequence
+    /// returned this follower asks for before it takes (or refuses) its
+    /// log, and how many NAKs it sent for it with no answer yet.
+    pub fn resumed_probe(&self) -> Option<(Epoch, SocketAddr, Seq, u32)> {
+        let probe = self.probe.as_ref()?;
+        let (epoch, from) = probe.resumed?;
+        Some((epoch, from, Seq(probe.seq), probe.tries))
     }
 
     /// A resumed follower whose journal says it refused the log of a
@@ -2220,7 +2236,10 @@ impl Follower {
             // sequencer not yet followed, in its epoch, where it sent from.
             let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
             if let Some(probe) = self.probe.as_mut() {
-                probe.due = now + retry_ns;
+                // Backed off while nothing answers (helper 166: a sequencer
+                // that never did drew 2,300 NAKs a second).
+                let retry_ns = retry_ns.saturating_mul(1 << probe.tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns));
+                (probe.due, probe.tries) = (now + retry_ns, probe.tries + 1);
             }
             let epoch = resumed.map_or(self.header.epoch, |(epoch, _)| epoch.get().into());
             let header = Header { epoch, ..self.nak_header() };
