@@ -196,6 +196,30 @@ fn journaled_cluster_at_3() -> (Follower, Config, Vec<Vec<u8>>) {
     (follower, journaled(6), journal)
 }
 
+/// The records of another log: a sequencer of epoch 5 that sequenced
+/// `payloads` of client 10, none of them any other test's events.
+fn other_log(payloads: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut other = Leader::new(journaled(5), 0).unwrap();
+    let mut client = Client::new(journaled(0), ClientId(10), addr(CLIENT)).unwrap();
+    let mut buf = vec![0; 2048];
+    for payload in payloads {
+        client.submit(payload).unwrap();
+        let submit = client.poll_transmit(1, &mut buf).unwrap();
+        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
+    }
+    std::iter::from_fn(|| other.poll_append().map(|a| a.event.record.to_vec())).collect()
+}
+
+/// A sequencer of `epoch` resumed on `records` (from sequence `first`),
+/// knowing `commit` committed.
+fn resumed_on(epoch: u64, first: u64, records: &[Vec<u8>], commit: u64) -> Leader {
+    let mut resume = Leader::resume(journaled(epoch), 20_000_000_000, Seq(first)).unwrap();
+    for record in records {
+        assert!(resume.push(EventRef::split(record).unwrap().0));
+    }
+    resume.finish(Seq(commit))
+}
+
 /// The refusal of a sequencer of epoch 6 that began its log from nothing,
 /// by a follower that knows 1..=3 committed.
 fn short_of_3_from_nothing() -> ShortLeader {
@@ -249,20 +273,8 @@ fn a_journaled_follower_refuses_a_sequencer_that_lost_its_journal() {
 /// and takes nothing (it took that log after its own before).
 #[test]
 fn a_journaled_follower_refuses_a_sequencer_resumed_on_another_log_past_its_commit() {
-    let (mut follower, journaled, _) = journaled_cluster_at_3();
-    let mut resume = Leader::resume(journaled, 20_000_000_000, Seq(1)).unwrap();
-    let mut other = Leader::new(Config { journal: true, ..config(5) }, 0).unwrap();
-    let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(9), addr(LEADER)).unwrap();
-    let mut buf = vec![0; 2048];
-    for payload in [b"v", b"w", b"x", b"y", b"z"] {
-        client.submit(payload).unwrap();
-        let submit = client.poll_transmit(1, &mut buf).unwrap();
-        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
-    }
-    while let Some(append) = other.poll_append() {
-        assert!(resume.push(append.event));
-    }
-    let mut resumed = resume.finish(Seq(5));
+    let (mut follower, _, _) = journaled_cluster_at_3();
+    let mut resumed = resumed_on(6, 1, &other_log(&[b"v", b"w", b"x", b"y", b"z"]), 5);
     for (dest, bytes) in leader_out(&mut resumed, 20_000_000_000) {
         if dest == Dest::Group {
             follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
@@ -305,22 +317,9 @@ fn a_follower_that_refused_a_log_refuses_a_later_one_it_cannot_check() {
     };
     // A sequencer of epoch 7 on that other log, 1..=3 deleted by its
     // retention: it starts past 3 and says 3 is gone.
-    let mut other = Leader::new(journaled(6), 0).unwrap();
-    let mut client = Client::new(journaled(0), ClientId(10), addr(CLIENT)).unwrap();
+    let others = other_log(&[b"v", b"w", b"x", b"y", b"z"]);
+    let retained = || resumed_on(7, 4, &others[3..], 5);
     let mut buf = vec![0; 2048];
-    for payload in [b"v", b"w", b"x", b"y", b"z"] {
-        client.submit(payload).unwrap();
-        let submit = client.poll_transmit(1, &mut buf).unwrap();
-        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
-    }
-    let others: Vec<Vec<u8>> = std::iter::from_fn(|| other.poll_append().map(|a| a.event.record.to_vec())).collect();
-    let retained = || {
-        let mut resume = Leader::resume(journaled(7), 40_000_000_000, Seq(4)).unwrap();
-        for record in &others[3..] {
-            assert!(resume.push(seqcast::wire::EventRef::split(record).unwrap().0));
-        }
-        resume.finish(Seq(5))
-    };
     let header = seqcast::wire::Header::new(seqcast::wire::Kind::Unrecoverable, 0, cluster_id, Epoch(7));
     let body = seqcast::wire::Unrecoverable { range: seqcast::wire::SeqRange::new(Seq(1), Seq(4)) };
     let len = seqcast::wire::emit(&mut buf, &header, seqcast::wire::Kind::Unrecoverable, &body).unwrap();
@@ -587,11 +586,7 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_without_what_i
 #[test]
 fn a_follower_restarted_after_delivering_on_receipt_follows_a_log_that_holds_it() {
     let (_, records, _) = delivered_4_on_receipt_of_3_synced();
-    let mut resume = Leader::resume(journaled(6), 20_000_000_000, Seq(1)).unwrap();
-    for record in &records {
-        assert!(resume.push(EventRef::split(record).unwrap().0));
-    }
-    let mut restarted = resume.finish(Seq(3));
+    let mut restarted = resumed_on(6, 1, &records, 3);
     let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
     let now = converse(&mut follower, &mut restarted, 30_000_000_000);
     assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
@@ -620,11 +615,7 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_with_another_e
         log.push(append.event.record.to_vec());
     }
     // Epoch 6's log, 1..=5 with another 4, resumed in epoch 7.
-    let mut resume = Leader::resume(journaled(7), 25_000_000_000, Seq(1)).unwrap();
-    for record in &log {
-        assert!(resume.push(EventRef::split(record).unwrap().0));
-    }
-    let mut again = resume.finish(Seq(3));
+    let mut again = resumed_on(7, 1, &log, 3);
     let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
     converse(&mut follower, &mut again, 30_000_000_000);
     let (epoch, log_end, differs_at) = (Epoch(7), Seq(3), Some(Seq(4)));
@@ -641,20 +632,9 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_with_another_e
 fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_that_cannot_show_it() {
     let (_, records, _) = delivered_4_on_receipt_of_3_synced();
     let config = journaled(6);
-    let mut resume = Leader::resume(config.clone(), 20_000_000_000, Seq(5)).unwrap();
-    let mut other = Leader::new(journaled(5), 0).unwrap();
-    let mut client = Client::new(journaled(0), ClientId(10), addr(CLIENT)).unwrap();
+    let log = other_log(&[b"a", b"b", b"c", b"d", b"e", b"f"]);
+    let mut retained = resumed_on(6, 5, &log[4..], 6);
     let mut buf = vec![0; 2048];
-    for payload in [b"a", b"b", b"c", b"d", b"e", b"f"] {
-        client.submit(payload).unwrap();
-        let submit = client.poll_transmit(1, &mut buf).unwrap();
-        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
-    }
-    let log: Vec<Vec<u8>> = std::iter::from_fn(|| other.poll_append().map(|a| a.event.record.to_vec())).collect();
-    for record in &log[4..] {
-        assert!(resume.push(EventRef::split(record).unwrap().0));
-    }
-    let mut retained = resume.finish(Seq(6));
     let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
     for (dest, bytes) in leader_out(&mut retained, 30_000_000_000) {
         if dest == Dest::Group {
@@ -682,19 +662,7 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_that_cannot_sh
 #[test]
 fn a_follower_restarted_after_delivering_on_receipt_refuses_another_history_as_such() {
     let (_, records, _) = delivered_4_on_receipt_of_3_synced();
-    let mut other = Leader::new(journaled(5), 0).unwrap();
-    let mut client = Client::new(journaled(0), ClientId(10), addr(CLIENT)).unwrap();
-    let mut buf = vec![0; 2048];
-    for payload in [b"v", b"w", b"x", b"y", b"z"] {
-        client.submit(payload).unwrap();
-        let submit = client.poll_transmit(1, &mut buf).unwrap();
-        other.handle_datagram(1, addr(CLIENT), &buf[..submit.len]);
-    }
-    let mut resume = Leader::resume(journaled(6), 20_000_000_000, Seq(1)).unwrap();
-    while let Some(append) = other.poll_append() {
-        assert!(resume.push(append.event));
-    }
-    let mut elsewhere = resume.finish(Seq(5));
+    let mut elsewhere = resumed_on(6, 1, &other_log(&[b"v", b"w", b"x", b"y", b"z"]), 5);
     let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
     converse(&mut follower, &mut elsewhere, 30_000_000_000);
     let (log_end, differs_at) = (Seq(2), Some(Seq(3)));
@@ -708,12 +676,8 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_another_history_as_s
 /// counted 2,300 NAKs a second), and says what it waits for.
 #[test]
 fn a_follower_asks_a_silent_restarted_sequencer_for_its_record_ever_less_often() {
-    let (mut follower, journaled, journal) = journaled_cluster_at_3();
-    let mut resume = Leader::resume(journaled, 20_000_000_000, Seq(1)).unwrap();
-    for record in &journal {
-        assert!(resume.push(EventRef::split(record).unwrap().0));
-    }
-    let mut resumed = resume.finish(Seq(3));
+    let (mut follower, _, journal) = journaled_cluster_at_3();
+    let mut resumed = resumed_on(6, 1, &journal, 3);
     for (_, bytes) in leader_out(&mut resumed, 20_000_000_000) {
         follower.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
     }
