@@ -1483,8 +1483,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     super::args::clock_time()
                 );
             }
-            // Helper 166: a sequencer that never answered was waited for
-            // in silence (its frames counted as wrong_epoch).
+            // Said once: its frames count as wrong_epoch meanwhile, which
+            // alone would read as a cluster that does not run.
             let probe = follower.resumed_probe();
             if let Some((epoch, from, seq, tries)) = probe
                 && probe_seen == Some((epoch, seq))

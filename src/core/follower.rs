@@ -2236,8 +2236,8 @@ impl Follower {
             // sequencer not yet followed, in its epoch, where it sent from.
             let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
             if let Some(probe) = self.probe.as_mut() {
-                // Backed off while nothing answers (helper 166: a sequencer
-                // that never did drew 2,300 NAKs a second).
+                // Backed off while nothing answers: a sequencer that never
+                // does is not flooded.
                 let retry_ns = retry_ns.saturating_mul(1 << probe.tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns));
                 (probe.due, probe.tries) = (now + retry_ns, probe.tries + 1);
             }

@@ -435,7 +435,7 @@ pub(super) fn drop_damaged(journal: &mut Journal, recovery: &Recovery) -> Result
 /// and its events for the ones they hold at those sequences.
 pub(super) fn newer_than_led(epoch: Epoch, journal: &Journal, recovery: &Recovery) -> Result<(), NetError> {
     if let Some(path) = &recovery.led_epoch_damaged {
-        // Helper 166: ignored, it let the epoch it named be led again.
+        // Not ignored: the epoch it named could be led again.
         return Err(NetError::JournalResume(format!(
             "journal {}: its led-epoch file ({}) is damaged: the epoch an earlier sequencer started on it is not \
              known, and a sequencer must start a newer one. Remove the file once sure that this epoch ({epoch}) is \
