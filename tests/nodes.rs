@@ -742,6 +742,7 @@ fn a_follower_restarted_after_delivering_on_receipt_what_its_sequencer_lost_says
     std::fs::remove_dir_all(journal.join("node-0")).unwrap();
     let mut args = common::strings(&["sequencer", "--listen", &cluster.leader_addr, "--journal"]);
     args.extend(common::strings(&[journal.to_str().unwrap(), "--sync", "batch", "--quorum", "3"]));
+    args.extend(common::strings(&["--out", cluster.out.to_str().unwrap()]));
     args.extend(cluster.common_args());
     let mut restarted = common::Proc::start("sequencer", common::SEQCAST, &args);
     restarted.wait_for(Duration::from_secs(10), |l| l.contains("listening on ").then_some(()));
@@ -782,6 +783,7 @@ fn a_sequencer_refuses_an_epoch_started_on_its_journal_before() {
     let again = |epoch: &str| {
         let mut args = common::strings(&["sequencer", "--listen", "127.0.0.1:0", "--journal"]);
         args.extend(common::strings(&[journal.to_str().unwrap(), "--sync", "none", "--epoch", epoch]));
+        args.extend(common::strings(&["--out", cluster.out.to_str().unwrap()]));
         args.extend(cluster.common_args());
         args
     };
