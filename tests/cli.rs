@@ -301,6 +301,9 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
         bytes[20] ^= 0x40;
         std::fs::write(dir.join(name), &bytes).unwrap();
     }
+    // Verify says what a damaged led-epoch does to a sequencer, and fails.
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", path]));
+    assert!(code == 1 && text.contains("led-epoch: DAMAGED"), "{text}");
     let damaged = dir.with_file_name("node-4");
     let (code, text) = run(SEQCAST, &strings(&["journal", "copy", path, damaged.to_str().unwrap()]));
     assert!(code == 0 && text.contains("holds a follower's refusal of a sequencer's log"), "{text}");

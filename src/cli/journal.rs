@@ -448,7 +448,14 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
             "led-epoch: a sequencer started epoch {epoch} on this journal: one started on it later must start a \
              newer epoch"
         )?,
-        Some(Err(e)) => writeln!(out, "led-epoch: damaged ({e}), ignored")?,
+        Some(Err(e)) => {
+            side_damaged = true;
+            writeln!(
+                out,
+                "led-epoch: DAMAGED ({e}): a sequencer stops at start on this journal until the file is removed \
+                 (remove it once sure the epoch it starts is newer than any started here)"
+            )?
+        }
         None => {}
     }
     // What its records say committed, beside which the commit file counts
