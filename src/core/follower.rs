@@ -930,11 +930,8 @@ impl Follower {
     /// application (told by [`Event::LeaderRestarted`]), and go from its
     /// journal, so that a restart takes that log from its commit on rather
     /// than refusing it again. Nothing more is appended (nor, not durable,
-    /// delivered).
+    /// delivered). Only where [`receipt_short`](Self::receipt_short) says so.
     fn withdraw_delivered(&mut self) {
-        if self.config.deliver != Deliver::OnReceive || self.window.base() - 1 <= self.known_commit() {
-            return;
-        }
         self.drop_journaled_past(self.known_commit());
         self.withdrew = true;
     }

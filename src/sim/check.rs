@@ -245,26 +245,28 @@ impl History {
     /// says the event is in doubt ([`withdrawn`](Self::withdrawn)), its
     /// member must hand out nothing else at `seq` in any life, and what
     /// was delivered there as committed must be it ([`finish`](Self::finish)).
-    pub fn delivered_on_receipt(
-        &mut self,
-        now: u64,
-        incarnation: usize,
-        seq: u64,
-        (client, request): (u32, u64),
-        payload: &[u8],
-    ) {
+    pub fn delivered_on_receipt(&mut self, now: u64, incarnation: usize, seq: u64, origin: (u32, u64), payload: &[u8]) {
+        let member = self.handed_out(now, incarnation, seq, origin, payload);
+        self.on_receipt.insert((member, seq), origin);
+    }
+
+    /// What every delivery by `incarnation` of `origin` at `seq` must be:
+    /// the next in order, sent there by a leader, with the bytes submitted,
+    /// and (its member having delivered another there on receipt) said in
+    /// doubt first. Returns its member.
+    fn handed_out(&mut self, now: u64, incarnation: usize, seq: u64, origin: (u32, u64), payload: &[u8]) -> NodeId {
         self.in_order(now, incarnation, (seq, seq), "delivered");
-        let origin = (client, request);
-        if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
-            self.fail(1, now, format!("delivered seq {seq} as {origin:?}, no leader sent it there"));
-        }
         let member = self.incarnations[incarnation].member;
-        if let Some(before) = self.on_receipt.insert((member, seq), origin).filter(|&before| before != origin) {
+        if let Some(&before) = self.on_receipt.get(&(member, seq)).filter(|&&before| before != origin) {
             let detail = format!("member {member} delivered seq {seq} as {before:?}, then as {origin:?} unsaid");
             self.fail(1, now, detail);
         }
+        if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
+            self.fail(1, now, format!("delivered seq {seq} as {origin:?}, no leader sent it there"));
+        }
         self.check_payload(now, origin, payload, "delivered");
         self.incarnations[incarnation].next = seq + 1;
+        member
     }
 
     /// What `incarnation`'s member delivered on receipt at `seq` and has not
@@ -301,17 +303,8 @@ impl History {
 
     /// An incarnation delivered `seq` as (client, request) with `payload`.
     pub fn delivered(&mut self, now: u64, incarnation: usize, seq: u64, client: u32, request: u64, payload: &[u8]) {
-        self.in_order(now, incarnation, (seq, seq), "delivered");
         let origin = (client, request);
-        let member = self.incarnations[incarnation].member;
-        if let Some(&before) = self.on_receipt.get(&(member, seq)).filter(|&&before| before != origin) {
-            let detail = format!("member {member} delivered seq {seq} as {before:?}, then as {origin:?} unsaid");
-            self.fail(1, now, detail);
-        }
-        if !self.stamped_any.get(&seq).is_some_and(|all| all.contains(&origin)) {
-            let detail = format!("delivered seq {seq} as {origin:?}, no leader sent it there");
-            self.fail(1, now, detail);
-        }
+        self.handed_out(now, incarnation, seq, origin, payload);
         match self.delivered_at.insert(seq, origin) {
             Some(before) if before != origin => {
                 self.fail(1, now, format!("seq {seq} delivered as {before:?} and as {origin:?}"))
@@ -330,8 +323,6 @@ impl History {
             }
             _ => {}
         }
-        self.check_payload(now, origin, payload, "delivered");
-        self.incarnations[incarnation].next = seq + 1;
     }
 
     /// An incarnation's journal took `seq` as (client, request) with
