@@ -183,6 +183,9 @@ impl Page {
         self.sample("seqcast_elections_stood_total", "counter", "Elections this member stood in.", n, e.stood);
         self.sample("seqcast_elections_won_total", "counter", "Elections it won.", n, e.won);
         self.sample("seqcast_elections_lost_total", "counter", "Elections it lost.", n, e.lost);
+        let help = "Of those, candidacies it gave up for a candidate in the same epoch with a more complete log (or as \
+                    complete, with a lower id).";
+        self.sample("seqcast_elections_yielded_total", "counter", help, n, e.yielded);
         self.sample("seqcast_votes_granted_total", "counter", "Votes it granted.", n, e.granted);
         self.sample("seqcast_votes_refused_total", "counter", "Votes it refused.", n, e.refused);
         let help = "Votes granted only as a member that may have lost a log (held nothing, or not caught up).";

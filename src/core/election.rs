@@ -26,6 +26,10 @@ pub struct ElectionStats {
     pub lost: u64,
     /// Votes it granted (one a candidate and epoch, however often asked).
     pub granted: u64,
+    /// Candidacies it gave up, counted lost too, for another candidate in
+    /// the same epoch whose log is more complete, or as complete with a
+    /// lower node id: it granted that one instead of splitting the vote.
+    pub yielded: u64,
     /// Vote requests it refused, each time asked (a stale epoch, a vote
     /// already given, a less complete log, or a log it cannot vouch for).
     pub refused: u64,
@@ -937,11 +941,12 @@ impl Election {
         // --promotions 2 --late-members 2`).
         let newer_log = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
         let unknown = (view.may_vote && newer_log) || view.catching_up;
+        let yields = self.yields_to(request, view, unknown);
         // A candidate asks again while it stands: the same vote, not counted again.
         let mut again = None;
         let granted = if epoch < self.promised {
             false
-        } else if epoch == self.promised {
+        } else if epoch == self.promised && !yields {
             // A repeated request: the same answer, with the ballot and the
             // claim it went with.
             again = self.voted.filter(|v| (v.epoch, v.candidate) == (epoch, candidate));
@@ -983,6 +988,7 @@ impl Election {
             return Some(Decision::StepDown);
         } else {
             if self.candidacy.is_some() {
+                self.stats.yielded += u64::from(yields);
                 self.lose(now, false);
             }
             self.promised = epoch;
@@ -1017,6 +1023,7 @@ impl Election {
                 self.stats.last_refused_for_reach = Some((candidate, claim));
             }
             let granted = grants && !short_of_reach;
+            invariant!(granted || !yields, "yielded its candidacy in epoch {epoch} to node {candidate} and refused it");
             self.stats.refused_empty += u64::from(!may_count);
             if granted && unknown {
                 self.granted_empty_in = epoch;
@@ -1062,6 +1069,35 @@ impl Election {
         };
         self.owe(Owed::Vote { to, candidate, epoch, ballot, compared });
         None
+    }
+
+    /// True if this member, standing in the epoch of `request`, gives its
+    /// candidacy up and grants that candidate instead. Two members whose
+    /// timers fire within a request's flight (and a journal's write of the
+    /// promise before it) of each other stand in one epoch, each with its
+    /// own vote; of three members with one down neither can win, and the
+    /// next try waits a timeout and a jitter. Exactly one of two such
+    /// candidates yields: the one whose log is less complete, or as
+    /// complete with the higher id. Its vote for itself went to no one
+    /// else, and a candidacy given up never counts it, so it still grants
+    /// one candidate in the epoch; its promise of the epoch is already
+    /// durable, or written before this grant leaves. Only where it would
+    /// have granted that candidate had it not stood: it holds a log it can
+    /// vouch for and nothing its journal lost, and an operator did not ask
+    /// it to stand.
+    fn yields_to(&self, request: Request, view: &View, unknown: bool) -> bool {
+        let Request { candidate, epoch, claim, .. } = request;
+        let standing = self.candidacy.is_some_and(|c| c.epoch == epoch && !c.forced)
+            && self.voted.is_some_and(|v| (v.epoch, v.candidate) == (epoch, self.id));
+        let better = claim > view.claim || (claim == view.claim && candidate < self.id);
+        standing
+            && epoch == self.promised
+            && candidate != self.id
+            && better
+            && view.may_vote
+            && !unknown
+            && view.reach.is_none()
+            && self.rejoin.is_none()
     }
 
     /// A VOTE from `voter` in `epoch`.

@@ -60,6 +60,9 @@ paths! {
     elections_won => "elections_won",
     /// Elections lost (refused, timed out, or beaten by another candidate).
     elections_lost => "elections_lost",
+    /// Candidacies given up for a candidate in the same epoch with a more
+    /// complete log (or as complete, with a lower id): a vote not split.
+    elections_yielded => "elections_yielded",
     /// Leaders that stepped down for a newer epoch (stale leaders fenced).
     stale_fenced => "stale_leaders_fenced",
     /// Votes of members that may have lost a log (new ones holding nothing,
@@ -201,9 +204,10 @@ pub const REPLAY_PATH: &str = "datagrams_replayed";
 pub const CROWD_PATH: &str = "clients_evicted";
 
 /// The names of the failover rows of [`Paths::rows`].
-pub const FAILOVER_PATHS: [&str; 9] = [
+pub const FAILOVER_PATHS: [&str; 10] = [
     "elections_won",
     "elections_lost",
+    "elections_yielded",
     "stale_leaders_fenced",
     "votes_granted_empty",
     "acks_fenced",
@@ -244,6 +248,7 @@ impl Paths {
         let elections = member.election_stats();
         self.elections_won += elections.won;
         self.elections_lost += elections.lost;
+        self.elections_yielded += elections.yielded;
         self.stale_fenced += elections.stepped_down;
         self.granted_empty += elections.granted_empty;
         self.won_incomplete += elections.won_counting_incomplete;
