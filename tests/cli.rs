@@ -275,6 +275,9 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     // So does the epoch a sequencer started on it: one started on the copy
     // must start a newer one.
     journal.write_led_epoch(seqcast::core::Epoch(40)).unwrap();
+    // And what a follower handed out on receipt past its commit: one on
+    // the copy must not hand out other events there.
+    journal.write_handed_out(Some(Seq(9))).unwrap();
     drop(journal);
     // Helper 160: a copy stopped at the hole, dropping what followed; it
     // keeps the hole now, and reads the same.
@@ -283,12 +286,21 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("the copy keeps the hole") && text.contains("copied 7 records"), "{text}");
     assert!(text.contains("a sequencer started epoch 40 on") && text.contains("the copy keeps it"), "{text}");
+    assert!(text.contains("holds a follower's record that it delivered on receipt past its commit"), "{text}");
     let (code, text) = run(SEQCAST, &strings(&["journal", "dump", copy.to_str().unwrap(), "--format", "count"]));
     assert!(code == 0 && text.contains(&format!("digest: {digest}")), "{text}");
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", copy.to_str().unwrap()]));
     assert!(code == 0 && text.contains("told they were lost"), "{text}");
     assert!(text.contains("refused-log: this follower refused the log of epoch 42's sequencer"), "{text}");
     assert!(text.contains("led-epoch: a sequencer started epoch 40 on this journal"), "{text}");
+    let handed = "handed-out: its follower delivered on receipt, and its records past its commit up to seq 9 may";
+    assert!(text.contains(handed), "{text}");
+    // Another node's file there (node 1's, beside node 2's copy) stops a
+    // node at start, and verify says so.
+    std::fs::copy(dir.join("handed-out"), copy.join("handed-out")).unwrap();
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", copy.to_str().unwrap()]));
+    let foreign = "handed-out: NOT THIS JOURNAL'S (cluster 1 node 1's): a node refuses to start on it";
+    assert!(code == 1 && text.contains(foreign), "{text}");
     // A refused-log left where a copy goes would be taken for the copy's.
     let stray = dir.with_file_name("node-3");
     std::fs::create_dir_all(&stray).unwrap();
@@ -296,7 +308,7 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     refused_with(SEQCAST, &["journal", "copy", path, stray.to_str().unwrap()], "holds a refused-log file", 1);
     // A damaged one is a refusal all the same, of an epoch the copy no
     // longer knows (its verify once named "epoch 0's sequencer").
-    for name in ["refused-log", "led-epoch"] {
+    for name in ["refused-log", "led-epoch", "handed-out"] {
         let mut bytes = std::fs::read(dir.join(name)).unwrap();
         bytes[20] ^= 0x40;
         std::fs::write(dir.join(name), &bytes).unwrap();
@@ -304,12 +316,14 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     // Verify says what a damaged led-epoch does to a sequencer, and fails.
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", path]));
     assert!(code == 1 && text.contains("led-epoch: DAMAGED"), "{text}");
+    assert!(text.contains("handed-out: its follower delivered on receipt, and the file is damaged"), "{text}");
     let damaged = dir.with_file_name("node-4");
     let (code, text) = run(SEQCAST, &strings(&["journal", "copy", path, damaged.to_str().unwrap()]));
     assert!(code == 0 && text.contains("holds a follower's refusal of a sequencer's log"), "{text}");
     assert!(text.contains("led-epoch file is damaged") && text.contains("not copied"), "{text}");
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", damaged.to_str().unwrap()]));
     assert!(code == 0 && text.contains("refused a sequencer's log of an epoch no longer known"), "{text}");
+    assert!(text.contains("any record past its commit may have reached its application"), "a damaged one: {text}");
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
 

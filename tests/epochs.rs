@@ -597,6 +597,70 @@ fn a_follower_restarted_after_delivering_on_receipt_follows_a_log_that_holds_it(
     assert_eq!(deliveries(&mut follower), ["5 [101]"]);
 }
 
+/// [`resumed_after_delivering_4`], restarted delivering on commit: its
+/// journal's `handed-out` file says its application may have been handed
+/// any record (it delivered on receipt), read as the driver reads it.
+fn resumed_on_commit_after_delivering_4(records: &[Vec<u8>], now: u64, handed_out: Option<Seq>) -> Follower {
+    let mut follower = Follower::resume(journaled(0), NodeId(1), now, Seq(3), Epoch(5)).unwrap();
+    follower.keep_journal_tail(Seq(4));
+    if let Some(last) = handed_out {
+        follower.handed_before_stop(last);
+    }
+    for seq in [Seq(3), follower.seq_next_delivery().prev()] {
+        follower.keep_anchor(seq, Some(records[seq.get() as usize - 1].clone()));
+    }
+    follower
+}
+
+/// The same follower restarted delivering on commit (an operator changed
+/// `--deliver`) once took the new log from its commit without a word: its
+/// application got another event at 4 than the run before had handed it.
+/// Its journal says what it handed out; that counts as delivered, and a
+/// log without it is refused as it is delivering on receipt.
+#[test]
+fn a_follower_that_delivered_on_receipt_and_restarted_on_commit_refuses_a_log_without_it() {
+    let (_, records, mut restarted) = delivered_4_on_receipt_of_3_synced();
+    let mut follower = resumed_on_commit_after_delivering_4(&records, 30_000_000_000, Some(Seq(u64::MAX)));
+    assert_eq!(follower.seq_next_delivery(), Seq(5), "its journal replays 1..=4");
+    assert_eq!(follower.handed_out(), Some(Seq(4)), "kept beside its journal as what it holds");
+    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
+    assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
+    assert_eq!(follower.poll_truncate(), Some(Seq(3)), "so that its next start follows");
+    assert_eq!(follower.handed_out(), None, "withdrawn: nothing past its commit stays");
+}
+
+/// Without that file (it delivered on commit before it stopped too) the
+/// same journal holds nothing its application saw past the commit: the
+/// log is taken from 4. With it, a log that holds 4 is followed, and
+/// once 4 is known committed the file goes.
+#[test]
+fn a_follower_restarted_on_commit_counts_as_handed_out_only_what_its_journal_says() {
+    let (_, records, mut restarted) = delivered_4_on_receipt_of_3_synced();
+    let mut follower = resumed_on_commit_after_delivering_4(&records, 30_000_000_000, None);
+    assert_eq!((follower.seq_next_delivery(), follower.handed_out()), (Seq(4), None));
+    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+    let mut holding = resumed_on(6, 1, &records, 3);
+    let mut follower = resumed_on_commit_after_delivering_4(&records, 30_000_000_000, Some(Seq(u64::MAX)));
+    let now = converse(&mut follower, &mut holding, 30_000_000_000);
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
+    let mut another = Client::new(journaled(0), ClientId(11), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut another, &mut holding, &mut follower, b"e", now);
+    journal_all(&mut follower);
+    while let Some(seq) = holding.poll_append().map(|append| append.event.header.seq()) {
+        holding.handle_durable(seq);
+    }
+    converse(&mut follower, &mut holding, now + 10_000_000);
+    assert_eq!(follower.commit(), Seq(5));
+    assert_eq!(deliveries(&mut follower), ["5 [101]"], "4 is not delivered again");
+    assert_eq!(follower.handed_out(), None, "known committed: the file goes");
+}
+
 /// Restarted when its sequencer had stamped 4 afresh (another event, its
 /// own 4 lost with the power) and restarted again on that log: the log
 /// reaches 4 but holds another event there, and is refused.

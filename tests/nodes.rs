@@ -722,7 +722,24 @@ fn refused_restart_without_journal(tag: u8, sync: &str) {
 /// exits 3; started again, it follows.
 #[test]
 fn a_follower_restarted_after_delivering_on_receipt_what_its_sequencer_lost_says_so_then_follows() {
-    let mut cluster = Cluster::start_journaled_nodes(81, 2, "batch", &["--quorum", "3"]);
+    restarted_after_delivering_on_receipt(81, "receive");
+}
+
+/// The same follower restarted delivering on commit (an operator changed
+/// `--deliver`) took the new log without a word, its application handed
+/// other events at 1..=100 than the run before had handed it. Its journal
+/// keeps what it handed out on receipt (`handed-out`), which counts as
+/// delivered however it delivers now.
+#[test]
+fn a_follower_that_delivered_on_receipt_and_restarts_on_commit_says_what_its_sequencer_lost() {
+    restarted_after_delivering_on_receipt(83, "commit");
+}
+
+/// Cluster `id`: follower 1 delivers 100 events on receipt, none commits;
+/// it and the sequencer are killed, the sequencer restarted without its
+/// journal, and the follower with `--deliver then`.
+fn restarted_after_delivering_on_receipt(id: u8, then: &str) {
+    let mut cluster = Cluster::start_journaled_nodes(id, 2, "batch", &["--quorum", "3"]);
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }
@@ -739,6 +756,11 @@ fn a_follower_restarted_after_delivering_on_receipt_what_its_sequencer_lost_says
     assert_eq!(receipt.wait(Duration::from_secs(10)), -1, "killed: {:?}", receipt.output());
     cluster.leader.wait(Duration::from_secs(10));
     let journal = cluster.out.join("journal");
+    let dir = journal.join("node-1");
+    let verify = || common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
+    let (code, text) = verify();
+    let handed = "handed-out: its follower delivered on receipt, and any record past its commit may have reached";
+    assert!(code == 0 && text.contains(handed), "{text}");
     std::fs::remove_dir_all(journal.join("node-0")).unwrap();
     let mut args = common::strings(&["sequencer", "--listen", &cluster.leader_addr, "--journal"]);
     args.extend(common::strings(&[journal.to_str().unwrap(), "--sync", "batch", "--quorum", "3"]));
@@ -746,17 +768,18 @@ fn a_follower_restarted_after_delivering_on_receipt_what_its_sequencer_lost_says
     args.extend(cluster.common_args());
     let mut restarted = common::Proc::start("sequencer", common::SEQCAST, &args);
     restarted.wait_for(Duration::from_secs(10), |l| l.contains("listening on ").then_some(()));
-    let mut refusing = cluster.follower_with(1, &["--deliver", "receive"]);
-    assert_eq!(refusing.wait(Duration::from_secs(20)), 3, "{:?}", refusing.output());
+    let mut refusing = cluster.follower_with(1, &["--deliver", then]);
+    assert_eq!(refusing.wait(Duration::from_secs(20)), 3, "{then}: {:?}", refusing.output());
     let resumed = refusing.line("resumed: ");
-    assert!(resumed.contains("1..=100 it delivered on receipt before it stopped"), "{resumed}");
+    assert!(resumed.contains("1..=100 it delivered on receipt before it stopped"), "{then}: {resumed}");
     assert!(refusing.line("stopped: ").starts_with("delivered 0, replayed 100,"), "{:?}", refusing.output());
     let said = refusing.line("error: ");
-    assert!(said.contains("without seq 1..=100 that this follower delivered on receipt"), "{said}");
-    let dir = journal.join("node-1");
-    let (code, text) = common::run(common::SEQCAST, &common::strings(&["journal", "verify", dir.to_str().unwrap()]));
+    assert!(said.contains("without seq 1..=100 that this follower delivered on receipt"), "{then}: {said}");
+    let (code, text) = verify();
     assert!(code == 0 && text.contains("no events"), "dropped from its journal: {text}");
-    let mut again = cluster.follower_with(1, &["--deliver", "receive"]);
+    // Delivering on commit, it needs the other follower for the quorum.
+    let other = (then == "commit").then(|| cluster.follower_with(2, &[]));
+    let mut again = cluster.follower_with(1, &["--deliver", then]);
     let (_, report) = cluster.load_with(10, 1000, &["--drain-ms", "200"]);
     assert_eq!(json_number(&report, "submitted"), 10.0, "{report}");
     let start = std::time::Instant::now();
@@ -764,7 +787,10 @@ fn a_follower_restarted_after_delivering_on_receipt_what_its_sequencer_lost_says
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(again.stop(), 0);
-    assert!(again.line("stopped: ").starts_with("delivered 10, replayed 0,"), "{:?}", again.output());
+    assert!(again.line("stopped: ").starts_with("delivered 10, replayed 0,"), "{then}: {:?}", again.output());
+    if let Some(mut other) = other {
+        assert_eq!(other.stop(), 0);
+    }
     assert_eq!(restarted.stop(), 0);
 }
 

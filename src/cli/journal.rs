@@ -399,10 +399,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     let reach_kept =
         matches!(reach_file, Some(Ok((cluster, node, _))) if owner.is_none_or(|owner| owner == (cluster, node)));
     match reach_file {
-        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (cluster, node)) => {
-            side_damaged = true;
-            writeln!(out, "reach: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it")?
-        }
+        _ if foreign(&mut out, "reach", &reach_file, owner)? => side_damaged = true,
         Some(Ok((_, _, (epoch, seq)))) => writeln!(
             out,
             "reach: before records were dropped from it (damage, or a start without a whole claim), this journal \
@@ -412,13 +409,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         None => {}
     }
     match journal::refused_log_file(dir)? {
-        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (cluster, node)) => {
-            side_damaged = true;
-            writeln!(
-                out,
-                "refused-log: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it"
-            )?
-        }
+        side if foreign(&mut out, "refused-log", &side, owner)? => side_damaged = true,
         Some(side) => writeln!(
             out,
             "refused-log: this follower refused {} for lacking events it knew committed: it takes a later \
@@ -436,13 +427,7 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
         None => {}
     }
     match journal::led_epoch_file(dir)? {
-        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (cluster, node)) => {
-            side_damaged = true;
-            writeln!(
-                out,
-                "led-epoch: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it"
-            )?
-        }
+        side if foreign(&mut out, "led-epoch", &side, owner)? => side_damaged = true,
         Some(Ok((_, _, epoch))) => writeln!(
             out,
             "led-epoch: a sequencer started epoch {epoch} on this journal: one started on it later must start a \
@@ -456,6 +441,25 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
                  (remove it once sure the epoch it starts is newer than any started here)"
             )?
         }
+        None => {}
+    }
+    match journal::handed_out_file(dir)? {
+        side if foreign(&mut out, "handed-out", &side, owner)? => side_damaged = true,
+        Some(side) => writeln!(
+            out,
+            "handed-out: its follower delivered on receipt, and {}: a restart counts them delivered (replayed, not \
+             delivered again), whichever way it delivers then, and takes a sequencer's log only where it holds them",
+            match side {
+                Ok((_, _, Seq(u64::MAX))) => {
+                    "any record past its commit may have reached its application (it delivers on receipt)".to_string()
+                }
+                Ok((_, _, last)) =>
+                    format!("its records past its commit up to seq {last} may have reached its application"),
+                Err(e) => format!(
+                    "the file is damaged ({e}): read as any record past its commit having reached its application"
+                ),
+            }
+        )?,
         None => {}
     }
     // What its records say committed, beside which the commit file counts
@@ -852,6 +856,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     let refused = journal::refused_file(from)?;
     let refused_log = journal::refused_log_file(from)?;
     let led_epoch = journal::led_epoch_file(from)?;
+    let handed_out = journal::handed_out_file(from)?;
     let Some(source) = reports.iter().find(|r| !r.unfinished && r.header.is_none()) else {
         return Err(Failure::Message(format!("{} holds no segments", from.display())));
     };
@@ -869,7 +874,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     }
     // A claim or commit file left there would be taken for the copy's: a
     // member voting with another log's claim, a commit it never knew.
-    let sides = ["claim", "commit", "reach", "refused-log", "led-epoch"];
+    let sides = ["claim", "commit", "reach", "refused-log", "led-epoch", "handed-out"];
     if let Some(name) = sides.into_iter().find(|name| to.join(name).exists()) {
         return Err(Failure::Message(format!(
             "{} holds a {name} file (of the journal that was there): give an empty or new directory",
@@ -981,6 +986,23 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
         ),
         _ => {}
     }
+    // A follower on the copy hands its application nothing again that one
+    // on the source handed out on receipt, and refuses a log without it.
+    // A damaged file counts every record, as a node reads it.
+    let handed_out = match handed_out {
+        Some(Ok((cluster, node, last))) if (cluster, node) == (source.cluster, source.node) => Some(last),
+        Some(Err(_)) => Some(Seq(u64::MAX)),
+        _ => None,
+    };
+    if let Some(last) = handed_out {
+        copy.write_handed_out(Some(last))?;
+        eprintln!(
+            "note: {} holds a follower's record that it delivered on receipt past its commit; so does the copy ({}): \
+             a follower on it counts those events delivered and follows only a log that holds them",
+            from.display(),
+            to.join("handed-out").display()
+        );
+    }
     let kept = |e: &dyn std::fmt::Display| {
         let range = range.map_or("no records".to_string(), |(a, b)| format!("sequences {a}..={b}"));
         Failure::Message(format!("{e}; what came before is copied ({range}), synced"))
@@ -1009,6 +1031,26 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
             "stopped: {}; what came before is copied (`seqcast journal verify` tells the rest)",
             stopped_text(why, (last_start, Seq(u64::MAX)), overtaken)
         ))),
+    }
+}
+
+/// Says so where `side`, the file `name` beside a journal of `owner`'s
+/// (cluster, node), is another journal's: a node refuses to start there.
+fn foreign<T>(
+    out: &mut impl std::io::Write,
+    name: &str,
+    side: &Option<journal::Side<T>>,
+    owner: Option<(u32, u16)>,
+) -> std::io::Result<bool> {
+    match side {
+        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (*cluster, *node)) => {
+            writeln!(
+                out,
+                "{name}: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it"
+            )?;
+            Ok(true)
+        }
+        _ => Ok(false),
     }
 }
 

@@ -951,11 +951,26 @@ fn receipt_restart(committed: Seq) -> String {
     }
 }
 
+/// The last record a resumed follower handed its application before it
+/// stopped, by how it delivers now and what its journal says it did then.
+fn handed_before(r: &seqcast::journal::Recovery, who: Resumer) -> Option<Seq> {
+    let (_, last) = r.range?;
+    match who {
+        Resumer::OnReceipt => Some(last),
+        Resumer::OnCommit => r.handed_out.map(|handed| handed.min(last)),
+        Resumer::Node | Resumer::Member => None,
+    }
+}
+
 /// Who resumes a journal, as [`recovery_text`] tells it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Resumer {
-    /// A sequencer, or a follower that delivers on commit.
+    /// A sequencer.
     Node,
+    /// A follower that delivers on commit: it handed out its records past
+    /// its commit before it stopped only as far as its journal's
+    /// `handed-out` file says (it delivered on receipt then).
+    OnCommit,
     /// A follower that delivers on receipt: it handed out its records past
     /// its commit before it stopped.
     OnReceipt,
@@ -987,9 +1002,13 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
                     " by what its records show ({next}..={last} are dropped: without a whole claim a member keeps \
                      only what it knew committed, and fetches the rest again)"
                 ),
-                next if next <= last && who == Resumer::OnReceipt => format!(
-                    " by what its records show ({next}..={last} it delivered on receipt before it stopped: replayed \
-                     too, and it follows only a log that holds them)"
+                next if let Some(handed) = handed_before(r, who).filter(|&handed| handed >= next) => format!(
+                    " by what its records show ({next}..={handed} it delivered on receipt before it stopped: replayed \
+                     too, and it follows only a log that holds them{})",
+                    match handed < last {
+                        true => format!("; {}..={last} wait to be confirmed again", handed.next()),
+                        false => String::new(),
+                    }
                 ),
                 next if next <= last => {
                     format!(" by what its records show ({next}..={last} wait to be confirmed again)")
@@ -1417,7 +1436,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     println!("{auth}");
     let who = match resolved.config.deliver {
         seqcast::core::Deliver::OnReceive => Resumer::OnReceipt,
-        seqcast::core::Deliver::OnCommit => Resumer::Node,
+        seqcast::core::Deliver::OnCommit => Resumer::OnCommit,
     };
     if let Some(text) = recovery_text(node.recovery(), "replayed to the application, then the leader's log", who) {
         println!("{text}");

@@ -380,6 +380,11 @@ pub struct Follower {
     /// that lacks what it delivered past its commit, and dropped that from
     /// its journal (see `withdraw_delivered`): nothing more is appended.
     withdrew: bool,
+    /// Resumed from a journal, the last sequence its application was
+    /// handed past the commit it knew before it stopped (0: none): those
+    /// count as delivered whichever way it delivers now (see
+    /// [`handed_out`](Self::handed_out)).
+    handed_before: u64,
     /// What it inferred committed under a sequencer that let it, kept when
     /// it follows one resumed from a log reaching it (`follow_resumed`),
     /// though it takes those records again from that log.
@@ -564,6 +569,7 @@ impl Follower {
             older_refused: None,
             refused_log: None,
             withdrew: false,
+            handed_before: 0,
             observer: false,
             nak_token: 0,
             heard_commit: 0,
@@ -887,12 +893,12 @@ impl Follower {
         }
     }
 
-    /// Delivering on receipt, with a journal: `short` holds all this
-    /// follower knew committed, but not what it delivered past that.
+    /// With a journal, having delivered on receipt (now, or before it
+    /// stopped): `short` holds all this follower knew committed, but not
+    /// what it delivered past that.
     fn receipt_short(&self, short: ShortLeader) -> bool {
         self.config.journal
             && !self.observer
-            && self.config.deliver == Deliver::OnReceive
             && short.log_end >= short.committed
             && self.window.base() - 1 > self.known_commit()
     }
@@ -1877,12 +1883,55 @@ impl Follower {
         if self.config.journal && last.get() > self.appended {
             (self.appended, self.last_record, self.durable) = (last.get(), last.get(), last.get());
             if self.config.deliver == Deliver::OnReceive && !self.observer {
-                self.window.skip_to(last.get() + 1);
-                self.seen = self.seen.max(last.get());
-                // Not inferred committed by its own settings before a
-                // leader's frame lets it: a sequencer that syncs after it
-                // sends may have lost it.
-                self.leader_told = true;
+                self.count_handed(last.get());
+            }
+        }
+    }
+
+    /// A resumed follower whose journal says its application may have
+    /// been handed, on receipt, events up to `last` past the commit it
+    /// knew (its driver keeps that beside the journal, see
+    /// [`handed_out`](Self::handed_out)): delivering on commit now, it
+    /// counts those it holds delivered all the same, as one delivering on
+    /// receipt counts its whole tail ([`keep_journal_tail`](Self::keep_journal_tail),
+    /// called first). Otherwise a sequencer restarted without them would
+    /// be followed, and its application handed other events at the same
+    /// sequences.
+    pub fn handed_before_stop(&mut self, last: Seq) {
+        let last = last.get().min(self.appended);
+        if self.config.journal && !self.observer && last > self.handed_before.max(self.known_commit()) {
+            self.count_handed(last);
+        }
+    }
+
+    /// Counts its journal's records up to `last`, past its commit, as
+    /// delivered before it stopped: replayed, not delivered again, and
+    /// compared with a restarted sequencer's log before it is taken.
+    fn count_handed(&mut self, last: u64) {
+        self.window.skip_to(last + 1);
+        self.seen = self.seen.max(last);
+        self.handed_before = last;
+        // Not inferred committed by its own settings before a leader's
+        // frame lets it: a sequencer that syncs after it sends may have
+        // lost it.
+        self.leader_told = true;
+    }
+
+    /// With a journal (without failover): the last sequence past the commit
+    /// it knows that its application may have been handed, which its
+    /// driver keeps beside the journal (`None` removes it). Delivering on
+    /// receipt, any record it holds may be (the largest sequence);
+    /// delivering on commit, those it counted delivered when it resumed
+    /// (see [`handed_before_stop`](Self::handed_before_stop)) until it
+    /// knows them committed or withdraws them.
+    pub fn handed_out(&self) -> Option<Seq> {
+        if !self.config.journal || self.observer {
+            return None;
+        }
+        match self.config.deliver {
+            Deliver::OnReceive => Some(Seq(u64::MAX)),
+            Deliver::OnCommit => {
+                (self.handed_before > self.known_commit() && !self.withdrew).then_some(Seq(self.handed_before))
             }
         }
     }
@@ -2792,7 +2841,10 @@ impl Follower {
         // log is compared there, and taken from there if the same.
         let upto = self.probe.as_ref().map_or(upto, |probe| upto.min(probe.seq.max(self.known_commit())));
         // Delivered on commit, never rolled back: nothing past the commit went out.
-        invariant!(self.config.deliver == Deliver::OnReceive || self.window.base() - 1 <= upto.max(self.commit));
+        invariant!(
+            self.config.deliver == Deliver::OnReceive
+                || self.window.base() - 1 <= upto.max(self.commit).max(self.handed_before)
+        );
         let upto = upto.min(self.deliver_until);
         if !self.window.can_pop(upto) {
             let new = self.epoch_new.filter(|_| !self.epoch_reported)?;

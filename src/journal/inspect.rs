@@ -188,6 +188,15 @@ pub fn led_epoch_file(dir: &Path) -> Result<Option<Side<Epoch>>, JournalError> {
     Ok(file.map(|side| side.map(|(cluster, node, (epoch, _))| (cluster, node, epoch))))
 }
 
+/// What a follower's `handed-out` file says (see
+/// [`Recovery::handed_out`](super::Recovery::handed_out)): the last
+/// sequence its application may have been handed on receipt past its
+/// commit (the largest: any record); `None` where there is no such file.
+pub fn handed_out_file(dir: &Path) -> Result<Option<Side<Seq>>, JournalError> {
+    let file = commit_layout_file(dir, segments::HANDED_OUT)?;
+    Ok(file.map(|side| side.map(|(cluster, node, (_, seq))| (cluster, node, seq))))
+}
+
 /// A file beside the segments in the commit file's layout: its epoch and
 /// sequence.
 fn commit_layout_file(dir: &Path, name: &str) -> Result<Option<Side<(Epoch, Seq)>>, JournalError> {

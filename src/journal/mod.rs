@@ -18,8 +18,8 @@ mod inspect;
 mod segments;
 
 pub use inspect::{
-    ClaimSide, CommitSide, Item, RECORD_MAX, SegmentReport, Side, Stopped, entries, inspect, items, led_epoch_file,
-    reach_file, refused_file, refused_log_file, side_files,
+    ClaimSide, CommitSide, Item, RECORD_MAX, SegmentReport, Side, Stopped, entries, handed_out_file, inspect, items,
+    led_epoch_file, reach_file, refused_file, refused_log_file, side_files,
 };
 pub use segments::{
     Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel, damage_reach, is_journal_file,

@@ -401,6 +401,13 @@ pub struct Recovery {
     pub led_epoch: Option<Epoch>,
     /// The `led-epoch` file, present but damaged: ignored.
     pub led_epoch_damaged: Option<PathBuf>,
+    /// A follower's (without failover): the last sequence its application
+    /// may have been handed on receipt, past the commit it knew, as the
+    /// `handed-out` file keeps it ([`Journal::write_handed_out`]); the
+    /// largest sequence where that file is damaged, or where the follower
+    /// ran delivering on receipt (every record it held it may have handed
+    /// out). `None`: nothing past its commit went to its application.
+    pub handed_out: Option<Seq>,
 }
 
 impl Recovery {
@@ -504,6 +511,8 @@ pub struct Journal {
     reach_kept: bool,
     /// What the `refused-log` file keeps (see [`write_refused_log`](Self::write_refused_log)).
     refused_log: Option<Epoch>,
+    /// What the `handed-out` file keeps (see [`write_handed_out`](Self::write_handed_out)).
+    handed_out: Option<Seq>,
     /// The first sequence its node has not yet handed its application
     /// (see [`keep_unhanded`](Self::keep_unhanded)).
     unhanded: Seq,
@@ -564,7 +573,8 @@ fn segment_name(first: Seq) -> String {
 /// segment (`*.journal`), or the lock, claim or commit file a node keeps
 /// beside them (one opened and never written holds its lock at least).
 pub fn is_journal_file(name: &str) -> bool {
-    name.ends_with(".journal") || ["lock", "claim", "commit", "reach", REFUSED_LOG, LED_EPOCH].contains(&name)
+    name.ends_with(".journal")
+        || ["lock", "claim", "commit", "reach", REFUSED_LOG, LED_EPOCH, HANDED_OUT].contains(&name)
 }
 
 /// Refuses a segment file whose name (`named`, from [`list`]) gives another
@@ -698,6 +708,7 @@ impl Journal {
             untrusted: Vec::new(),
             reach_kept: false,
             refused_log: None,
+            handed_out: None,
             unhanded: Seq(u64::MAX),
             retention: Ok(()),
             options,
@@ -773,6 +784,10 @@ impl Journal {
         let mut led_damaged = None;
         let led = journal.read_commit_layout(journal.options.dir.join(LED_EPOCH), &mut led_damaged)?;
         (recovery.led_epoch, recovery.led_epoch_damaged) = (led.map(|file| file.epoch()), led_damaged);
+        let mut handed_damaged = None;
+        let handed = journal.read_commit_layout(journal.options.dir.join(HANDED_OUT), &mut handed_damaged)?;
+        recovery.handed_out = handed.map(|file| Seq(file.commit.get())).or(handed_damaged.map(|_| Seq(u64::MAX)));
+        journal.handed_out = recovery.handed_out;
         recovery.reach = higher(recovery.reach, kept);
         if let (Some(first), Some(last)) = (journal.segments.first(), journal.segments.last())
             && last.end > first.first
@@ -1113,6 +1128,26 @@ impl Journal {
         let Some(epoch) = epoch else { return self.remove_side(&path) };
         let record = CommitFile::new(self.options.cluster, self.options.node, Seq::ZERO, epoch);
         self.replace_synced(REFUSED_LOG, &record).map(drop)
+    }
+
+    /// What the `handed-out` file keeps (see [`write_handed_out`](Self::write_handed_out)).
+    pub fn handed_out(&self) -> Option<Seq> {
+        self.handed_out
+    }
+
+    /// A follower's (without failover): keeps `last`, the last sequence its
+    /// application may have been handed on receipt past the commit it
+    /// knew (the largest sequence: any record it holds), in the
+    /// `handed-out` file (the commit file's layout), written aside, synced
+    /// and renamed, so that a restart delivering on commit still counts
+    /// those records delivered and refuses a sequencer's log without them
+    /// (see `Follower::handed_out`). `None` removes it.
+    pub fn write_handed_out(&mut self, last: Option<Seq>) -> Result<(), JournalError> {
+        let path = self.options.dir.join(HANDED_OUT);
+        self.handed_out = last;
+        let Some(last) = last else { return self.remove_side(&path) };
+        let record = CommitFile::new(self.options.cluster, self.options.node, last, Epoch::ZERO);
+        self.replace_synced(HANDED_OUT, &record).map(drop)
     }
 
     /// A sequencer's: keeps `epoch`, the one it starts, in the `led-epoch`
@@ -1797,6 +1832,11 @@ pub const REFUSED_LOG: &str = "refused-log";
 /// The file where a sequencer keeps the epoch it started (see
 /// [`Journal::write_led_epoch`]).
 pub const LED_EPOCH: &str = "led-epoch";
+
+/// The file where a follower that delivers on receipt keeps how far its
+/// application may have been handed events past its commit (see
+/// [`Journal::write_handed_out`]).
+pub const HANDED_OUT: &str = "handed-out";
 
 /// What the `refused` file in `dir` says, if there is one (see
 /// [`Journal::write_refused`]).
@@ -3544,6 +3584,31 @@ mod tests {
         fs::write(dir.join(REFUSED_LOG), [7u8; 32]).unwrap();
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.refused_log, Some(Epoch::ZERO), "damaged: a refusal all the same");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// What a follower handed out on receipt past its commit is kept across
+    /// restarts until removed; a damaged file reads as every record.
+    #[test]
+    fn what_a_follower_handed_out_on_receipt_is_kept_across_restarts_until_removed() {
+        let dir = temp_dir("handed-out");
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.handed_out, journal.handed_out()), (None, None));
+        write(&mut journal, 1..=20);
+        journal.write_handed_out(Some(Seq(u64::MAX))).unwrap();
+        journal.write_handed_out(Some(Seq(20))).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.handed_out, journal.handed_out()), (Some(Seq(20)), Some(Seq(20))));
+        assert!(is_journal_file(HANDED_OUT), "verify and the directory checks know it");
+        journal.write_handed_out(None).unwrap();
+        drop(journal);
+        assert!(!dir.join(HANDED_OUT).exists());
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.handed_out, None);
+        fs::write(dir.join(HANDED_OUT), [7u8; 32]).unwrap();
+        let (_, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!(recovery.handed_out, Some(Seq(u64::MAX)), "damaged: every record may have gone out");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -617,6 +617,12 @@ impl FollowerNode {
                 if let Some((_, last)) = recovery.range {
                     follower.keep_journal_tail(last);
                 }
+                // Its application was handed events past its commit (it
+                // delivered on receipt): they count as delivered however
+                // it delivers now.
+                if let Some(last) = recovery.handed_out {
+                    follower.handed_before_stop(last);
+                }
                 // Compared with a restarted sequencer's before its log is
                 // taken (DESIGN §8): at its commit, and at the last it
                 // handed out where that is past it (delivering on receipt).
@@ -648,6 +654,12 @@ impl FollowerNode {
                 (Follower::new(config, id, driver.now())?, journal, recovery)
             }
         };
+        let mut journal = journal;
+        if let Some(journal) = journal.as_mut().filter(|j| j.handed_out() != follower.handed_out()) {
+            // Before anything is replayed or delivered: a restart must
+            // know what its application may have been handed.
+            journal.write_handed_out(follower.handed_out()).map_err(NetError::Journal)?;
+        }
         let follower = Stored::new(follower, journal);
         let delivery = Deliveries::new(driver.now());
         Ok(FollowerNode { driver, follower, recovery, delivery, timed: true, digest: Digest::default(), replayed: 0 })

@@ -60,6 +60,12 @@ pub(super) trait Durable {
     fn refused_log(&self) -> Option<Epoch> {
         None
     }
+    /// How far past its commit its application may have been handed
+    /// events, kept beside its journal (a follower's, see
+    /// [`Follower::handed_out`]); `None` removes the file.
+    fn handed_out(&self) -> Option<Seq> {
+        None
+    }
     /// The next sequence it hands its application, if it has one (a
     /// follower's or a member's): retention keeps it and what follows
     /// (see [`Journal::keep_unhanded`]).
@@ -225,6 +231,9 @@ impl Durable for Follower {
     }
     fn refused_log(&self) -> Option<Epoch> {
         Follower::refused_log(self)
+    }
+    fn handed_out(&self) -> Option<Seq> {
+        Follower::handed_out(self)
     }
     fn next_to_hand(&self) -> Option<Seq> {
         Some(self.seq_next_delivery())
@@ -835,6 +844,9 @@ impl<M: Machine + Durable> Stored<M> {
         }
         if self.machine.refused_log() != journal.refused_log() {
             journal.write_refused_log(self.machine.refused_log())?;
+        }
+        if self.machine.handed_out() != journal.handed_out() {
+            journal.write_handed_out(self.machine.handed_out())?;
         }
         Ok(())
     }
