@@ -21,14 +21,15 @@ pub struct ElectionStats {
     pub stood: u64,
     /// Elections it won.
     pub won: u64,
-    /// Elections it lost: refused by too many, timed out, beaten, or given
-    /// up for a newer candidacy of its own (a promotion).
+    /// Elections it lost: refused by too many, timed out, beaten, given
+    /// up for a newer candidacy of its own (a promotion), or yielded.
     pub lost: u64,
     /// Votes it granted (one a candidate and epoch, however often asked).
     pub granted: u64,
     /// Candidacies it gave up, counted lost too, for another candidate in
     /// the same epoch whose log is more complete, or as complete with a
-    /// lower node id: it granted that one instead of splitting the vote.
+    /// lower node id, while no other member had granted it: it granted
+    /// that one instead of splitting the vote.
     pub yielded: u64,
     /// Vote requests it refused, each time asked (a stale epoch, a vote
     /// already given, a less complete log, or a log it cannot vouch for).
@@ -794,6 +795,20 @@ impl Election {
         Decision::Stand
     }
 
+    /// Gives its candidacy up for a better candidate of its epoch (see
+    /// `yields_to`): lost, but not for want of votes (`last_lost` and
+    /// `lost_for_holders` are not its), and its requests not yet sent stay
+    /// unsent (a vote granted to them would be wasted).
+    fn give_way(&mut self, now: Nanos) {
+        let Some(candidacy) = self.candidacy.take() else { return };
+        self.stats.lost += 1;
+        self.stats.yielded += 1;
+        self.owed.retain(|owed| !matches!(owed, Owed::Request { epoch, .. } if *epoch == candidacy.epoch));
+        self.active_at = now;
+        self.jitter_ns = self.draw_jitter();
+        self.count_incomplete = false;
+    }
+
     /// Ends a candidacy that did not win; `timed_out` if too few answered.
     fn lose(&mut self, now: Nanos, timed_out: bool) {
         let Some(candidacy) = self.candidacy.take() else { return };
@@ -987,8 +1002,9 @@ impl Election {
             self.stand_at = Some((now + 2 * self.timeout_ns, true));
             return Some(Decision::StepDown);
         } else {
-            if self.candidacy.is_some() {
-                self.stats.yielded += u64::from(yields);
+            if yields {
+                self.give_way(now);
+            } else if self.candidacy.is_some() {
                 self.lose(now, false);
             }
             self.promised = epoch;
@@ -1076,18 +1092,22 @@ impl Election {
     /// timers fire within a request's flight (and a journal's write of the
     /// promise before it) of each other stand in one epoch, each with its
     /// own vote; of three members with one down neither can win, and the
-    /// next try waits a timeout and a jitter. Exactly one of two such
+    /// next try waits a timeout and a jitter. At most one of two such
     /// candidates yields: the one whose log is less complete, or as
     /// complete with the higher id. Its vote for itself went to no one
     /// else, and a candidacy given up never counts it, so it still grants
     /// one candidate in the epoch; its promise of the epoch is already
     /// durable, or written before this grant leaves. Only where it would
-    /// have granted that candidate had it not stood: it holds a log it can
+    /// have granted that candidate had it not stood (it holds a log it can
     /// vouch for and nothing its journal lost, and an operator did not ask
-    /// it to stand.
+    /// it to stand), and only while no other member granted it: votes
+    /// given it would be wasted, and with them it may win where the other
+    /// cannot (helper 167: of five members with one down, two that granted
+    /// the less complete candidate refuse the other).
     fn yields_to(&self, request: Request, view: &View, unknown: bool) -> bool {
         let Request { candidate, epoch, claim, .. } = request;
-        let standing = self.candidacy.is_some_and(|c| c.epoch == epoch && !c.forced)
+        let alone = |c: &Candidacy| c.granted.union(c.empty).len() <= 1;
+        let standing = self.candidacy.is_some_and(|c| c.epoch == epoch && !c.forced && alone(&c))
             && self.voted.is_some_and(|v| (v.epoch, v.candidate) == (epoch, self.id));
         let better = claim > view.claim || (claim == view.claim && candidate < self.id);
         standing

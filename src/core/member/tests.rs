@@ -801,6 +801,45 @@ fn of_two_candidates_in_one_epoch_the_less_complete_yields_and_the_other_wins() 
     }
 }
 
+/// A candidate that another member granted does not yield: that vote
+/// would be wasted, and with it it may win where the other cannot (helper
+/// 167: of five members with one down, members 3 and 4 grant member 1,
+/// whose log is less complete than member 2's; yielding to member 2, it
+/// left member 2 only {1, 2}, and nobody won the epoch).
+#[test]
+fn a_candidate_another_member_granted_does_not_yield() {
+    let config = Config { nodes: 5, ..auto() };
+    let data = two_datas_of_leader(&config);
+    let mut members: Vec<Member> = (1..5).map(|id| Member::new(config.clone(), NodeId(id), 0).unwrap()).collect();
+    for (member, holds) in members.iter_mut().zip([1, 2, 1, 1]) {
+        for data in &data[..holds] {
+            member.handle_datagram(MS, addr(0), data);
+        }
+        drain(member, MS);
+    }
+    let (one_at, one_asks) = stand_by_timer(&mut members[0]);
+    let (two_at, two_asks) = stand_by_timer(&mut members[1]);
+    let now = one_at.max(two_at) + 10;
+    // Members 3 and 4 hear member 1 first and grant it (then refuse 2).
+    let mut votes = Vec::new();
+    for (at, voter) in [(2, 3), (3, 4)] {
+        members[at].handle_datagram(now, addr(1), &one_asks);
+        members[at].handle_datagram(now, addr(2), &two_asks);
+        let sent = drain(&mut members[at], now);
+        votes.extend(sent.into_iter().filter(|(kind, _)| *kind == Kind::Vote).map(|(_, vote)| (voter, vote)));
+    }
+    let (mut three, mut four) = (votes.iter().filter(|v| v.0 == 3), votes.iter().filter(|v| v.0 == 4));
+    let (three, four) = (three.next().unwrap().1.clone(), four.next().unwrap().1.clone());
+    // Member 3's vote reaches member 1 before member 2's request, member
+    // 4's after it.
+    members[0].handle_datagram(now + 1, addr(3), &three);
+    members[0].handle_datagram(now + 2, addr(2), &two_asks);
+    assert_eq!(vote_sent(&mut members[0], now + 2), Some((2, false)), "it refuses member 2");
+    members[0].handle_datagram(now + 3, addr(4), &four);
+    assert!(members[0].is_leader(), "elected by 1, 3 and 4");
+    assert_eq!(members[0].election_stats().yielded, 0);
+}
+
 /// A leader fenced off is told of the newer epoch, but only by a frame that
 /// passed its checks: a corrupt one is dropped and answered with nothing.
 #[test]
