@@ -324,6 +324,19 @@ fn a_dump_goes_on_past_a_hole_and_counts_a_range_as_a_tail_does() {
     let (code, text) = run(SEQCAST, &strings(&["journal", "verify", damaged.to_str().unwrap()]));
     assert!(code == 0 && text.contains("refused a sequencer's log of an epoch no longer known"), "{text}");
     assert!(text.contains("any record past its commit may have reached its application"), "a damaged one: {text}");
+    // A sequencer that lost the power before its first sync leaves its
+    // led-epoch file and no segment: moved to a new disk, the copy keeps
+    // it (it said "holds no segments").
+    let bare = dir.with_file_name("bare");
+    let options = seqcast::journal::JournalOptions::new(&bare, &config, NodeId(0));
+    let (mut journal, _) = seqcast::journal::Journal::open(options).unwrap();
+    journal.write_led_epoch(seqcast::core::Epoch(50)).unwrap();
+    drop(journal);
+    let moved = dir.with_file_name("node-0");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "copy", bare.to_str().unwrap(), moved.to_str().unwrap()]));
+    assert!(code == 0 && text.contains("copied 0 records (no events)"), "{text}");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "verify", moved.to_str().unwrap()]));
+    assert!(code == 0 && text.contains("led-epoch: a sequencer started epoch 50 on this journal"), "{text}");
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
 

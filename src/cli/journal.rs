@@ -857,8 +857,27 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     let refused_log = journal::refused_log_file(from)?;
     let led_epoch = journal::led_epoch_file(from)?;
     let handed_out = journal::handed_out_file(from)?;
-    let Some(source) = reports.iter().find(|r| !r.unfinished && r.header.is_none()) else {
-        return Err(Failure::Message(format!("{} holds no segments", from.display())));
+    let commit_side = journal::side_files(from)?.1;
+    let source = match reports.iter().find(|r| !r.unfinished && r.header.is_none()) {
+        Some(report) => Owner { cluster: report.cluster, node: report.node },
+        // No segment (a sequencer that lost the power before its first
+        // sync leaves its led-epoch file alone): a file beside them that
+        // a copy carries names the node, and goes with the copy.
+        None => {
+            let named = [
+                led_epoch.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
+                refused_log.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
+                handed_out.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
+                commit_side.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
+            ];
+            let Some((cluster, node)) = named.into_iter().flatten().next() else {
+                return Err(Failure::Message(format!(
+                    "{} holds no segments, nor a file beside them that a copy carries",
+                    from.display()
+                )));
+            };
+            Owner { cluster, node }
+        }
     };
     // Segments of the size the source's newest was made (its node's
     // --segment-bytes): retention deletes whole segments, and one of the
@@ -884,7 +903,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     // What the source's commit file says goes with its records: more than
     // they hold is committed records gone, which a sequencer on the copy
     // must refuse as it would the source.
-    let commit_file = match journal::side_files(from)?.1 {
+    let commit_file = match commit_side {
         // Another node's, misplaced there, is the source's own business.
         Some(Ok((cluster, node, (commit, epoch)))) if (cluster, node) == (source.cluster, source.node) => {
             Some((commit, epoch))
@@ -1032,6 +1051,13 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
             stopped_text(why, (last_start, Seq(u64::MAX)), overtaken)
         ))),
     }
+}
+
+/// Whose journal a copy is made of: by its segments' headers, or where it
+/// has none, by a file beside them.
+struct Owner {
+    cluster: u32,
+    node: u16,
 }
 
 /// Says so where `side`, the file `name` beside a journal of `owner`'s
