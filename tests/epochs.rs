@@ -661,6 +661,23 @@ fn a_follower_restarted_on_commit_counts_as_handed_out_only_what_its_journal_say
     assert_eq!(follower.handed_out(), None, "known committed: the file goes");
 }
 
+/// Helper 168: restarted on commit with the file, its journal then fails
+/// (a full disk). Delivering on commit, everything it delivered was taken
+/// as committed, the tail it handed out on receipt before it stopped too:
+/// a log without 4 was then refused as lacking a committed event, and its
+/// application told nothing was in doubt.
+#[test]
+fn a_follower_restarted_on_commit_whose_journal_fails_does_not_take_what_it_handed_out_as_committed() {
+    let (_, records, mut restarted) = delivered_4_on_receipt_of_3_synced();
+    let mut follower = resumed_on_commit_after_delivering_4(&records, 30_000_000_000, Some(Seq(u64::MAX)));
+    follower.journal_failed();
+    assert_eq!(follower.commit(), Seq(3));
+    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
+    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
+    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
+}
+
 /// Restarted when its sequencer had stamped 4 afresh (another event, its
 /// own 4 lost with the power) and restarted again on that log: the log
 /// reaches 4 but holds another event there, and is refused.

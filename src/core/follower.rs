@@ -175,8 +175,9 @@ struct Probe {
     /// NAKs sent for it: each waits twice as long as the one before, up to
     /// [`PROBE_RETRY_MAX_NS`], while nothing answers.
     tries: u32,
-    /// Delivering on receipt: the refusal of that sequencer's log for
-    /// lacking what this follower delivered past its commit, waiting for
+    /// Having delivered on receipt (now, or before it restarted): the
+    /// refusal of that sequencer's log for lacking what this follower
+    /// delivered past its commit, waiting for
     /// its record at the commit (this probe's) to show that log holds what
     /// this follower knew committed (see `refuse_receipt`).
     then: Option<ShortLeader>,
@@ -333,7 +334,8 @@ pub struct Follower {
     /// asked of it before its log is shown (see [`Probe`]).
     probe: Option<Probe>,
     /// Records of its resumed journal, and their sequences (at its commit,
-    /// and at the last it delivered on receipt): a probe's when its window
+    /// and at the last it delivered on receipt, now or before it
+    /// restarted): a probe's when its window
     /// no longer has them.
     anchors: Vec<(u64, Vec<u8>)>,
     /// The epoch its resumed journal's last record came in: that leader's
@@ -376,9 +378,10 @@ pub struct Follower {
     /// whose log it refused for lacking what it knows committed, kept
     /// beside its journal (see [`refused_log`](Self::refused_log)).
     refused_log: Option<Epoch>,
-    /// Delivering on receipt, with a journal: it refused a sequencer's log
-    /// that lacks what it delivered past its commit, and dropped that from
-    /// its journal (see `withdraw_delivered`): nothing more is appended.
+    /// With a journal, having delivered on receipt (now, or before it
+    /// restarted): it refused a sequencer's log that lacks what it
+    /// delivered past its commit, and dropped that from its journal (see
+    /// `withdraw_delivered`): nothing more is appended.
     withdrew: bool,
     /// Resumed from a journal, the last sequence its application was
     /// handed past the commit it knew before it stopped (0: none): those
@@ -784,7 +787,8 @@ impl Follower {
     }
 
     /// The record of its resumed journal at `seq`, if it holds it: at its
-    /// commit, and (delivering on receipt) at the last it handed out:
+    /// commit, and (having delivered on receipt before it stopped) at the
+    /// last it handed out:
     /// compared with a newer leader's (or a restarted sequencer's) there
     /// before that log is taken (DESIGN §8).
     pub fn keep_anchor(&mut self, seq: Seq, record: Option<Vec<u8>>) {
@@ -929,8 +933,9 @@ impl Follower {
         }
     }
 
-    /// Delivering on receipt, with a journal: it refused a sequencer's log
-    /// that holds all it knew committed but not what it delivered past
+    /// With a journal, having delivered on receipt (now, or before it
+    /// restarted): it refused a sequencer's log that holds all it knew
+    /// committed but not what it delivered past
     /// that (a sequencer that lost power at `--sync batch` lost what it had
     /// not synced, which never committed). Those events are in doubt for its
     /// application (told by [`Event::LeaderRestarted`]), and go from its
@@ -1952,10 +1957,13 @@ impl Follower {
         self.journal_failed = true;
         // What it inferred and delivered stays known committed: it infers
         // no more than it ACKed from now on (see `known_commit`). (Not
-        // what it delivered on receipt: helper 152.)
+        // what it delivered on receipt: helper 152; nor, delivering on
+        // commit, what a run before it handed out on receipt, unless it
+        // delivered past it on commit since: helper 168.)
         self.inferred = self.inferred.max(self.known_commit());
-        if self.config.deliver == Deliver::OnCommit {
-            self.inferred = self.inferred.max(self.window.base() - 1);
+        let delivered = self.window.base() - 1;
+        if self.config.deliver == Deliver::OnCommit && delivered > self.handed_before {
+            self.inferred = self.inferred.max(delivered);
         }
     }
 
@@ -2840,7 +2848,8 @@ impl Follower {
         // Nothing past the record a restarted sequencer is asked for: its
         // log is compared there, and taken from there if the same.
         let upto = self.probe.as_ref().map_or(upto, |probe| upto.min(probe.seq.max(self.known_commit())));
-        // Delivered on commit, never rolled back: nothing past the commit went out.
+        // Delivered on commit, never rolled back: nothing past the commit
+        // went out, but what a run before it handed out on receipt.
         invariant!(
             self.config.deliver == Deliver::OnReceive
                 || self.window.base() - 1 <= upto.max(self.commit).max(self.handed_before)

@@ -406,7 +406,8 @@ pub struct Recovery {
     /// `handed-out` file keeps it ([`Journal::write_handed_out`]); the
     /// largest sequence where that file is damaged, or where the follower
     /// ran delivering on receipt (every record it held it may have handed
-    /// out). `None`: nothing past its commit went to its application.
+    /// out). `None`: nothing past its commit went to its application, or
+    /// a build older than the file wrote the journal.
     pub handed_out: Option<Seq>,
 }
 

@@ -625,7 +625,8 @@ impl FollowerNode {
                 }
                 // Compared with a restarted sequencer's before its log is
                 // taken (DESIGN §8): at its commit, and at the last it
-                // handed out where that is past it (delivering on receipt).
+                // handed out where that is past it (delivered on receipt,
+                // now or before it stopped).
                 let handed = Seq(follower.seq_next_delivery().get() - 1);
                 for seq in [recovery.commit, handed.max(recovery.commit)] {
                     let mut at = None;

@@ -846,6 +846,13 @@ impl<M: Machine + Durable> Stored<M> {
             journal.write_refused_log(self.machine.refused_log())?;
         }
         if self.machine.handed_out() != journal.handed_out() {
+            if self.machine.handed_out().is_none() {
+                // It goes once those events are known committed (or
+                // withdrawn, already on disk): a commit only an idle
+                // leader's HEARTBEAT said is in the commit file, which is
+                // not synced on its own (helper 168).
+                journal.sync_commit()?;
+            }
             journal.write_handed_out(self.machine.handed_out())?;
         }
         Ok(())
