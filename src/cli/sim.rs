@@ -150,6 +150,11 @@ pub struct SimArgs {
     /// sequencer's disk [default: the sequencer's].
     #[arg(long, requires = "journal", conflicts_with = "failover", value_enum, value_name = "LEVEL")]
     pub followers_sync: Option<SimSync>,
+    /// With --journal, without --failover: each follower restarted from its
+    /// journal delivers on receipt or on commit, drawn afresh, whatever
+    /// --deliver says (an operator changing --deliver across restarts).
+    #[arg(long, requires = "journal", conflicts_with = "failover")]
+    pub deliver_switch: bool,
     /// With --journal: every member keeps its newest N records and deletes
     /// older ones (as `--retain-events`); a member asked for what it no
     /// longer keeps, or never held, answers UNRECOVERABLE [default: drawn
@@ -224,6 +229,7 @@ impl SimArgs {
         config.count_incomplete = self.count_incomplete;
         config.sync_jitter_ns = self.sync_jitter_us.map_or(config.sync_jitter_ns, |us| us * 1_000);
         config.followers_syncs = self.followers_sync.map(|level| level == SimSync::Batch);
+        config.deliver_switch = self.deliver_switch;
         config.retain_events = self.retain_events.unwrap_or(config.retain_events);
         config.archive = self.archive.or(config.archive);
         config.tails = self.tails.unwrap_or(config.tails);
@@ -269,6 +275,9 @@ impl SimArgs {
         }
         if self.count_incomplete {
             flags.push_str(" --count-incomplete");
+        }
+        if self.deliver_switch {
+            flags.push_str(" --deliver-switch");
         }
         if self.sync == SimSync::None {
             flags.push_str(" --sync none");

@@ -71,7 +71,10 @@ impl<'a> Sim<'a> {
                 damaged: false,
                 lost_records: false,
                 reach: None,
+                deliver: sim.core.deliver,
+                handed_out: None,
             });
+            sim.nodes[i].handed_out = sim.nodes[i].handed_out_now();
         }
         let clients = sim.config.clients as u64;
         let members: Vec<SocketAddr> = (0..sim.nodes.len()).map(|i| addr(Who::Node(i))).collect();
@@ -598,7 +601,8 @@ impl<'a> Sim<'a> {
             Some(syncs) if usize::from(self.core.leader.0) != i => syncs,
             _ => self.core.journal_syncs,
         };
-        crate::core::Config { journal_syncs, ..self.core.clone() }
+        let deliver = self.nodes.get(i).map_or(self.core.deliver, |slot| slot.deliver);
+        crate::core::Config { journal_syncs, deliver, ..self.core.clone() }
     }
 
     /// Member `i`'s disk synced what it wrote up to its write turn `turn`:
@@ -634,6 +638,7 @@ impl<'a> Sim<'a> {
                 eprintln!("{:>12} member {i} synced up to {last}", self.now);
             }
         }
+        slot.keep_handed_out();
         self.reach_regained(i);
     }
 

@@ -248,6 +248,13 @@ impl Sim<'_> {
                 if self.nodes[i].node.is_none() {
                     // With failover, a member comes back empty into a running
                     // cluster: epoch 0, it learns the leader by listening.
+                    let leader = usize::from(self.core.leader.0) == i;
+                    if self.config.deliver_switch && self.core.journal && !leader {
+                        self.nodes[i].deliver = match self.kill_rng.chance(0.5) {
+                            true => crate::core::Deliver::OnReceive,
+                            false => crate::core::Deliver::OnCommit,
+                        };
+                    }
                     let mut config = self.core_of(i);
                     if self.config.failover_on() {
                         config.epoch = Epoch::ZERO;
@@ -258,6 +265,8 @@ impl Sim<'_> {
                         true => self.resume(i, config),
                         false => (self.factory)(config, NodeId(i as u16), self.now),
                     });
+                    // Written before anything is replayed or delivered.
+                    self.nodes[i].handed_out = self.nodes[i].handed_out_now();
                 }
             }
             Fault::Cut { pick, leader, inbound, outbound, cut_ns } => {
@@ -438,6 +447,7 @@ impl Sim<'_> {
         let held_first = self.nodes[i].disk.keys().next().copied();
         let damaged = std::mem::take(&mut self.nodes[i].damaged) && self.damage(i);
         let (claim, commit_file) = (self.nodes[i].claim, self.nodes[i].commit_file);
+        let handed_out = self.nodes[i].handed_out.map(crate::core::Seq);
         let disk = &mut self.nodes[i].disk;
         let mut commit = disk.iter().map(|(&seq, &(commit, ..))| commit.min(seq)).max().unwrap_or(0);
         // The commit file adds to what the records say, never past the
@@ -494,12 +504,17 @@ impl Sim<'_> {
             // A follower keeps what it held past the commit it knew until it
             // follows a leader (which drops it: it may not be in that log).
             let config = if leads { config } else { crate::core::Config { epoch: Epoch::ZERO, ..config } };
+            let config_deliver = config.deliver;
             let first = disk.keys().next().copied().unwrap_or(1);
             let log_epoch = disk.values().next_back().map_or(Epoch::ZERO, |&(_, epoch, _)| epoch);
             let log = disk.values().map(|(_, _, record)| crate::wire::EventRef::split(record).expect("a record").0);
             let range = (crate::core::Seq(first), crate::core::Seq(commit));
-            let mut member = crate::core::Member::resume(config, id, self.now, range, log_epoch, log)
+            let mut member = crate::core::Member::resume(config, id, self.now, range, (log_epoch, handed_out), log)
                 .expect("the simulator's config is valid");
+            let on_commit = config_deliver == crate::core::Deliver::OnCommit;
+            if on_commit && member.seq_next_delivery().get() > commit + 1 {
+                self.paths.handed_on_commit += 1;
+            }
             if let Some((file, epoch)) = beyond.filter(|_| !leads) {
                 member.knows_committed(crate::core::Seq(file), epoch);
                 self.paths.commit_file += 1;

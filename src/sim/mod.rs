@@ -101,6 +101,13 @@ struct NodeSlot {
     /// part of it, as the `reach` file beside it keeps it until the member
     /// holds as much again, durably (see `Sim::damage`).
     reach: Option<crate::core::Claim>,
+    /// How this life delivers (the cluster's, or with
+    /// [`deliver_switch`](SimConfig::deliver_switch) drawn at its start).
+    deliver: crate::core::Deliver,
+    /// With `--journal`: the `handed-out` file beside a follower's journal
+    /// (written and synced once what it follows from is durable, as the
+    /// driver does; see `Follower::handed_out`).
+    handed_out: Option<u64>,
 }
 
 /// The ranges the UNRECOVERABLEs that reached a node or a tail named,
@@ -147,6 +154,26 @@ impl Told {
 }
 
 impl NodeSlot {
+    /// What its driver keeps in the `handed-out` file now (see
+    /// `Follower::handed_out`).
+    fn handed_out_now(&self) -> Option<u64> {
+        let node = self.node.as_ref()?;
+        node.member().follower()?.handed_out().map(|last| last.get())
+    }
+
+    /// Its driver's turn once what it wrote is durable: the `handed-out`
+    /// file as its member says, the commit file synced first where it goes
+    /// (what made it go may be there alone).
+    fn keep_handed_out(&mut self) {
+        let handed = self.handed_out_now();
+        if handed != self.handed_out {
+            if handed.is_none() {
+                self.file_synced = self.commit_file;
+            }
+            self.handed_out = handed;
+        }
+    }
+
     /// Its driver writes what it knows committed to the commit file, when
     /// that is more than the file says.
     /// With the epoch of the log it leads or follows, else (none yet) of

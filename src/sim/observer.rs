@@ -106,7 +106,9 @@ impl Sim<'_> {
                 }
                 if let Some((old, new, in_doubt)) = restarted {
                     let short = node.member().follower().and_then(|f| f.short_leader());
-                    let on_receipt = self.core.deliver == crate::core::Deliver::OnReceive;
+                    // Delivering on receipt, or (drawn at each restart)
+                    // having delivered so before it.
+                    let on_receipt = self.core.deliver == crate::core::Deliver::OnReceive || self.config.deliver_switch;
                     match (short, in_doubt) {
                         // It delivered on receipt what a restarted sequencer
                         // lacks, which never committed: it says so, exits

@@ -138,6 +138,10 @@ paths! {
     /// commit, told their application it was in doubt, and were started
     /// again.
     withdrawn => "deliveries_withdrawn",
+    /// With `--deliver-switch`: followers restarted delivering on commit
+    /// after a life that delivered on receipt past its commit, which count
+    /// that tail delivered (their `handed-out` file).
+    handed_on_commit => "receipt_tails_kept_on_commit",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
     /// Records members' retention deleted (with `--retain-events`).
@@ -163,7 +167,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 19] = [
+pub const JOURNAL_PATHS: [&str; 20] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -176,6 +180,7 @@ pub const JOURNAL_PATHS: [&str; 19] = [
     "commit_file_said_more",
     "clients_reconnected",
     "deliveries_withdrawn",
+    "receipt_tails_kept_on_commit",
     "records_retention_deleted",
     "claims_lost",
     "journals_damaged",

@@ -91,6 +91,11 @@ pub struct SimConfig {
     /// only the sequencer's disk runs them; `Some(true)`: `batch`); `None`:
     /// the sequencer's.
     pub followers_syncs: Option<bool>,
+    /// With a journal and without failover: each follower restarted from
+    /// its journal delivers on receipt or on commit, drawn afresh (an
+    /// operator changing `--deliver` across restarts); what it handed out
+    /// on receipt before stays delivered (its `handed-out` file).
+    pub deliver_switch: bool,
     /// With a journal: each member keeps its newest this many records and
     /// deletes older ones, as `--retain-events` does (0: keeps all). A
     /// member asked for what it no longer keeps answers UNRECOVERABLE.
@@ -153,6 +158,7 @@ impl SimConfig {
             count_incomplete: false,
             sync_jitter_ns: 0,
             followers_syncs: None,
+            deliver_switch: false,
             retain_events: 0,
             archive: None,
             tails: 0,

@@ -16,14 +16,16 @@ impl Member {
     /// past it until it follows a leader (see [`Follower::keep_journal_tail`]),
     /// its last record sent in `log_epoch` (see [`Follower::resume`]).
     /// Either delivers from `commit + 1` (a follower that delivers on
-    /// receipt, from past its journal's tail): what came before is the
-    /// journal's to replay.
+    /// receipt, from past its journal's tail; one that delivers on commit,
+    /// from past `handed_out`, what its journal says it handed out on
+    /// receipt before, see [`Follower::handed_before_stop`]): what came
+    /// before is the journal's to replay.
     pub fn resume<'r>(
         config: Config,
         id: NodeId,
         now: Nanos,
         (first, commit): (Seq, Seq),
-        log_epoch: Epoch,
+        (log_epoch, handed_out): (Epoch, Option<Seq>),
         log: impl Iterator<Item = EventRef<'r>>,
     ) -> Result<Member, ConfigError> {
         if config.failover != Failover::Off {
@@ -39,22 +41,33 @@ impl Member {
             Role::Leader(Box::new(resume.finish(commit)))
         } else {
             let mut follower = Follower::resume(config.clone(), id, now, commit, log_epoch)?;
-            let (mut last, mut at_commit) = (None, None);
+            let (mut last, mut at_commit, mut at_handed) = (None, None, None);
             for event in log {
                 if event.header.seq() == commit {
                     at_commit = Some(event.record.to_vec());
+                }
+                if Some(event.header.seq()) == handed_out {
+                    at_handed = Some(event.record.to_vec());
                 }
                 last = Some((event.header.seq(), event.record));
             }
             if let Some((last, _)) = last {
                 follower.keep_journal_tail(last);
             }
+            if let Some(handed) = handed_out {
+                follower.handed_before_stop(handed);
+            }
             // Its record at its commit, and at the last it handed out
-            // where that is past it (delivering on receipt, its tail).
+            // where that is past it (delivered on receipt: its tail, or as
+            // far as `handed_out` says).
             follower.keep_anchor(commit, at_commit);
             let handed = follower.seq_next_delivery().prev();
-            if let Some((seq, record)) = last.filter(|&(seq, _)| seq == handed && seq > commit) {
-                follower.keep_anchor(seq, Some(record.to_vec()));
+            if handed > commit {
+                let record = match last {
+                    Some((seq, record)) if seq == handed => Some(record.to_vec()),
+                    _ => at_handed,
+                };
+                follower.keep_anchor(handed, record);
             }
             Role::Follower(Box::new(follower))
         };
