@@ -1102,8 +1102,8 @@ impl Election {
     /// vouch for and nothing its journal lost, and an operator did not ask
     /// it to stand), and only while no other member granted it: votes
     /// given it would be wasted, and with them it may win where the other
-    /// cannot (helper 167: of five members with one down, two that granted
-    /// the less complete candidate refuse the other).
+    /// cannot (of five members with one down, two that granted the less
+    /// complete candidate refuse the other).
     fn yields_to(&self, request: Request, view: &View, unknown: bool) -> bool {
         let Request { candidate, epoch, claim, .. } = request;
         let alone = |c: &Candidacy| c.granted.union(c.empty).len() <= 1;

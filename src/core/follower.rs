@@ -1958,8 +1958,8 @@ impl Follower {
         // What it inferred and delivered stays known committed: it infers
         // no more than it ACKed from now on (see `known_commit`). (Not
         // what it delivered on receipt: helper 152; nor, delivering on
-        // commit, what a run before it handed out on receipt, unless it
-        // delivered past it on commit since: helper 168.)
+        // commit, what a run before it handed out on receipt, which never
+        // committed, unless it delivered past it on commit since.)
         self.inferred = self.inferred.max(self.known_commit());
         let delivered = self.window.base() - 1;
         if self.config.deliver == Deliver::OnCommit && delivered > self.handed_before {

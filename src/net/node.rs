@@ -608,7 +608,7 @@ impl FollowerNode {
             storage::drop_damaged(journal, recovery)?;
         }
         let config = tuning.core(config);
-        let (follower, journal, recovery) = match opened {
+        let (follower, mut journal, recovery) = match opened {
             Some((journal, recovery)) if recovery.range.is_some() || recovery.commit_file_beyond.is_some() => {
                 // What it held past the commit it knew may not be in the
                 // leader's log: it goes once a leader is followed, and is
@@ -655,7 +655,6 @@ impl FollowerNode {
                 (Follower::new(config, id, driver.now())?, journal, recovery)
             }
         };
-        let mut journal = journal;
         if let Some(journal) = journal.as_mut().filter(|j| j.handed_out() != follower.handed_out()) {
             // Before anything is replayed or delivered: a restart must
             // know what its application may have been handed.

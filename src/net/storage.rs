@@ -850,7 +850,7 @@ impl<M: Machine + Durable> Stored<M> {
                 // It goes once those events are known committed (or
                 // withdrawn, already on disk): a commit only an idle
                 // leader's HEARTBEAT said is in the commit file, which is
-                // not synced on its own (helper 168).
+                // not synced on its own: a power loss could take both.
                 journal.sync_commit()?;
             }
             journal.write_handed_out(self.machine.handed_out())?;
