@@ -1070,11 +1070,17 @@ impl Journal {
     }
 
     /// Makes what [`write_commit`](Self::write_commit) wrote durable (a
-    /// copy of a journal, done with it).
+    /// copy of a journal, done with it), or what an earlier run wrote
+    /// there, which may still be in the page cache alone.
     pub fn sync_commit(&self) -> Result<(), JournalError> {
+        let io = |e| JournalError::Io(self.commit_path(), e);
         match &self.commit_file {
-            Some(file) => file.sync_data().map_err(|e| JournalError::Io(self.commit_path(), e)),
-            None => Ok(()),
+            Some(file) => file.sync_data().map_err(io),
+            None => match File::open(self.commit_path()) {
+                Ok(file) => file.sync_data().map_err(io),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(io(e)),
+            },
         }
     }
 

@@ -64,7 +64,7 @@ impl Sim<'_> {
         match who {
             Who::Node(i) => {
                 let commit = self.commit_max();
-                let incarnation = self.nodes[i].incarnation;
+                let (incarnation, deliver) = (self.nodes[i].incarnation, self.nodes[i].deliver);
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
                 let now = self.now;
                 // What it delivers past the commit it knows, it delivers on receipt.
@@ -106,9 +106,13 @@ impl Sim<'_> {
                 }
                 if let Some((old, new, in_doubt)) = restarted {
                     let short = node.member().follower().and_then(|f| f.short_leader());
-                    // Delivering on receipt, or (drawn at each restart)
-                    // having delivered so before it.
-                    let on_receipt = self.core.deliver == crate::core::Deliver::OnReceive || self.config.deliver_switch;
+                    // Delivering on receipt, or having delivered so what
+                    // is in doubt before it restarted to deliver on commit.
+                    let handed = |(first, end): (crate::core::Seq, crate::core::Seq)| {
+                        (first.get()..end.get())
+                            .any(|seq| self.history.delivered_on_receipt_at(incarnation, seq).is_some())
+                    };
+                    let on_receipt = deliver == crate::core::Deliver::OnReceive || in_doubt.is_some_and(handed);
                     match (short, in_doubt) {
                         // It delivered on receipt what a restarted sequencer
                         // lacks, which never committed: it says so, exits
@@ -200,7 +204,13 @@ impl Sim<'_> {
     /// that what it holds is; a tail never infers.
     pub(super) fn check_committed(&mut self, who: Who, delivered: &[u64], commit: u64) {
         let infers = !self.config.failover_on() && self.core.quorum() <= 2;
-        let on_commit = self.core.deliver == crate::core::Deliver::OnCommit && !infers;
+        // A member's own way in this life (drawn at each restart with
+        // `--deliver-switch`).
+        let deliver = match who {
+            Who::Node(i) => self.nodes[i].deliver,
+            Who::Tail(_) | Who::Client(_) | Who::Attacker => self.core.deliver,
+        };
+        let on_commit = deliver == crate::core::Deliver::OnCommit && !infers;
         if !on_commit && matches!(who, Who::Node(_)) {
             return;
         }
