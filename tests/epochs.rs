@@ -573,11 +573,18 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_without_what_i
     let (_, records, mut restarted) = delivered_4_on_receipt_of_3_synced();
     let mut follower = resumed_after_delivering_4(&records, 30_000_000_000);
     assert_eq!(follower.seq_next_delivery(), Seq(5), "its journal replays 1..=4");
-    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
+    refuses_the_log_without_4(&mut follower, &mut restarted);
+}
+
+/// `follower`, resumed after delivering 4 on receipt, hears `restarted`
+/// (epoch 6, its log 1..=3) and a new client's event: it refuses that log,
+/// says 4 is in doubt, and drops 4 from its journal.
+fn refuses_the_log_without_4(follower: &mut Follower, restarted: &mut Leader) {
+    let now = converse(follower, restarted, 30_000_000_000);
     let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
-    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
+    submit_and_deliver(&mut other, restarted, follower, b"e", now);
     assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
-    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
+    assert_eq!(deliveries(follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), Some(Seq(3)), "so that its next start follows");
 }
 
@@ -623,12 +630,7 @@ fn a_follower_that_delivered_on_receipt_and_restarted_on_commit_refuses_a_log_wi
     let mut follower = resumed_on_commit_after_delivering_4(&records, 30_000_000_000, Some(Seq(u64::MAX)));
     assert_eq!(follower.seq_next_delivery(), Seq(5), "its journal replays 1..=4");
     assert_eq!(follower.handed_out(), Some(Seq(4)), "kept beside its journal as what it holds");
-    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
-    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
-    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
-    assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
-    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
-    assert_eq!(follower.poll_truncate(), Some(Seq(3)), "so that its next start follows");
+    refuses_the_log_without_4(&mut follower, &mut restarted);
     assert_eq!(follower.handed_out(), None, "withdrawn: nothing past its commit stays");
 }
 
@@ -672,10 +674,7 @@ fn a_follower_restarted_on_commit_whose_journal_fails_does_not_take_what_it_hand
     let mut follower = resumed_on_commit_after_delivering_4(&records, 30_000_000_000, Some(Seq(u64::MAX)));
     follower.journal_failed();
     assert_eq!(follower.commit(), Seq(3));
-    let now = converse(&mut follower, &mut restarted, 30_000_000_000);
-    let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
-    submit_and_deliver(&mut other, &mut restarted, &mut follower, b"e", now);
-    assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
+    refuses_the_log_without_4(&mut follower, &mut restarted);
 }
 
 /// Restarted when its sequencer had stamped 4 afresh (another event, its
