@@ -864,12 +864,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
         // sync leaves its led-epoch file alone): a file beside them that
         // a copy carries names the node, and goes with the copy.
         None => {
-            let named = [
-                led_epoch.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
-                refused_log.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
-                handed_out.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
-                commit_side.as_ref().and_then(|side| side.as_ref().ok()).map(|(c, n, _)| (*c, *n)),
-            ];
+            let named = [owner_of(&led_epoch), owner_of(&refused_log), owner_of(&handed_out), owner_of(&commit_side)];
             let Some((cluster, node)) = named.into_iter().flatten().next() else {
                 return Err(Failure::Message(format!(
                     "{} holds no segments, nor a file beside them that a copy carries",
@@ -1060,6 +1055,11 @@ struct Owner {
     node: u16,
 }
 
+/// The (cluster, node) a side file names, where it is whole.
+fn owner_of<T>(side: &Option<journal::Side<T>>) -> Option<(u32, u16)> {
+    side.as_ref()?.as_ref().ok().map(|(cluster, node, _)| (*cluster, *node))
+}
+
 /// Says so where `side`, the file `name` beside a journal of `owner`'s
 /// (cluster, node), is another journal's: a node refuses to start there.
 fn foreign<T>(
@@ -1068,8 +1068,8 @@ fn foreign<T>(
     side: &Option<journal::Side<T>>,
     owner: Option<(u32, u16)>,
 ) -> std::io::Result<bool> {
-    match side {
-        Some(Ok((cluster, node, _))) if owner.is_some_and(|owner| owner != (*cluster, *node)) => {
+    match owner_of(side) {
+        Some((cluster, node)) if owner.is_some_and(|owner| owner != (cluster, node)) => {
             writeln!(
                 out,
                 "{name}: NOT THIS JOURNAL'S (cluster {cluster} node {node}'s): a node refuses to start on it"
