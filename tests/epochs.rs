@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use seqcast::wire::EventRef;
+use seqcast::wire::{EventRef, Frame};
 
 use seqcast::core::{
     Client, ClientId, Config, Deliver, Dest, Epoch, Event, Follower, Leader, NodeId, Seq, ShortLeader,
@@ -1171,4 +1171,74 @@ fn a_follower_resumed_knowing_a_commit_past_its_records_takes_only_a_log_that_re
     // Without the epoch (a file of an older build) nothing of it is taken.
     let follower = resumed(0);
     assert_eq!(follower.known_committed(), Seq(3));
+}
+
+/// Two sequencers resumed on the same journal speak at once (an
+/// operator's error). Each one's HEARTBEAT replaced the other's probe, so
+/// an answer could find its probe gone and the follower never decide. A
+/// pending probe now gives way only to a newer epoch's: the newest decides.
+#[test]
+fn a_follower_asking_the_newer_of_two_restarted_sequencers_is_not_turned_back_by_the_older() {
+    let (mut follower, _, journal) = journaled_cluster_at_3();
+    let (mut older, mut newer) = (resumed_on(6, 1, &journal, 3), resumed_on(7, 1, &journal, 3));
+    let newer_addr = addr("127.0.0.1:7004");
+    let mut buf = vec![0; 2048];
+    let hear = |follower: &mut Follower, leader: &mut Leader, from: SocketAddr, now: u64| {
+        for (dest, bytes) in leader_out(leader, now) {
+            if dest == Dest::Group {
+                follower.handle_datagram(now, from, &bytes);
+            }
+        }
+    };
+    let mut nak = |follower: &mut Follower, now: u64| loop {
+        let t = follower.poll_transmit(now, &mut buf).expect("its record at 3 asked");
+        if let Frame::Nak(_) = seqcast::wire::parse(&buf[..t.len]).unwrap().frame {
+            break (t.dest, buf[..t.len].to_vec());
+        }
+    };
+    hear(&mut follower, &mut older, addr(LEADER), 20_000_000_000);
+    assert_eq!(nak(&mut follower, 20_000_000_000).0, Dest::Unicast(addr(LEADER)));
+    hear(&mut follower, &mut newer, newer_addr, 20_000_000_000);
+    let (to, asked) = nak(&mut follower, 20_000_000_000);
+    assert_eq!(to, Dest::Unicast(newer_addr), "the newer sequencer asked");
+    // The older one's next HEARTBEAT comes before the newer one's answer.
+    hear(&mut follower, &mut older, addr(LEADER), 30_000_000_000);
+    newer.handle_datagram(30_000_000_000, addr(FOLLOWER), &asked);
+    for (dest, bytes) in leader_out(&mut newer, 30_000_000_000) {
+        if dest == Dest::Unicast(addr(FOLLOWER)) {
+            follower.handle_datagram(30_000_000_000, newer_addr, &bytes);
+        }
+    }
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(7), None));
+    assert_eq!(follower.resumed_probe(), None);
+}
+
+/// The same, but the newer sequencer stops before it answers: once its
+/// NAK has gone unanswered twice, the older one's HEARTBEAT is taken up.
+#[test]
+fn a_follower_whose_newer_restarted_sequencer_stops_answering_asks_the_older() {
+    let (mut follower, _, journal) = journaled_cluster_at_3();
+    let (mut older, mut newer) = (resumed_on(6, 1, &journal, 3), resumed_on(7, 1, &journal, 3));
+    let newer_addr = addr("127.0.0.1:7004");
+    for (leader, from) in [(&mut older, addr(LEADER)), (&mut newer, newer_addr)] {
+        for (_, bytes) in leader_out(leader, 20_000_000_000) {
+            follower.handle_datagram(20_000_000_000, from, &bytes);
+        }
+    }
+    let mut buf = vec![0; 2048];
+    let mut now = 20_000_000_000;
+    while follower.resumed_probe().is_some_and(|(_, _, _, tries)| tries < 2) {
+        while let Some(t) = follower.poll_transmit(now, &mut buf) {
+            if let Frame::Nak(_) = seqcast::wire::parse(&buf[..t.len]).unwrap().frame {
+                assert_eq!(t.dest, Dest::Unicast(newer_addr), "only the newer asked, unanswered");
+            }
+        }
+        now += 1_000_000;
+    }
+    for (_, bytes) in leader_out(&mut older, now + 10_000_000_000) {
+        follower.handle_datagram(now, addr(LEADER), &bytes);
+    }
+    assert_eq!(follower.resumed_probe().map(|(epoch, from, ..)| (epoch, from)), Some((Epoch(6), addr(LEADER))));
+    converse(&mut follower, &mut older, now);
+    assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
 }

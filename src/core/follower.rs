@@ -1747,6 +1747,15 @@ impl Follower {
                 // give their sequences to others. How long its log has
                 // grown since proves nothing, so nothing but a HEARTBEAT
                 // does (and the record asked of it after, see `probe_resumed`).
+                let newer_asked = |p: &Probe| p.resumed.is_some_and(|(asked, _)| asked > epoch) && p.tries <= 1;
+                if self.probe.as_ref().is_some_and(newer_asked) {
+                    // Two sequencers speak (an operator's error): were the
+                    // older one's HEARTBEATs to replace the newer one's
+                    // probe, neither answer might find its own. The newer
+                    // decides, unless it leaves its NAK unanswered (it
+                    // stopped): then the older is asked.
+                    return false;
+                }
                 if let Some(follows) = self.resumed_answer(epoch, frame, needed) {
                     return follows;
                 }
