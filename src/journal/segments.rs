@@ -541,6 +541,9 @@ pub struct Journal {
     /// A test's crash: a truncation stops right after its cut.
     #[cfg(test)]
     crash_after_cut: bool,
+    /// A test's record of the side-file changes whose order matters.
+    #[cfg(test)]
+    pub(crate) sides_done: Vec<&'static str>,
     /// Counts truncations: a [`ReadPos`] of an older one may point into
     /// records written since.
     generation: u64,
@@ -705,6 +708,8 @@ impl Journal {
             last_epoch: Epoch::ZERO,
             #[cfg(test)]
             crash_after_cut: false,
+            #[cfg(test)]
+            sides_done: Vec::new(),
             generation: 1,
             untrusted: Vec::new(),
             reach_kept: false,
@@ -1072,7 +1077,9 @@ impl Journal {
     /// Makes what [`write_commit`](Self::write_commit) wrote durable (a
     /// copy of a journal, done with it), or what an earlier run wrote
     /// there, which may still be in the page cache alone.
-    pub fn sync_commit(&self) -> Result<(), JournalError> {
+    pub fn sync_commit(&mut self) -> Result<(), JournalError> {
+        #[cfg(test)]
+        self.sides_done.push("commit synced");
         let io = |e| JournalError::Io(self.commit_path(), e);
         match &self.commit_file {
             Some(file) => file.sync_data().map_err(io),
@@ -1152,6 +1159,8 @@ impl Journal {
     pub fn write_handed_out(&mut self, last: Option<Seq>) -> Result<(), JournalError> {
         let path = self.options.dir.join(HANDED_OUT);
         self.handed_out = last;
+        #[cfg(test)]
+        self.sides_done.push(if last.is_some() { "handed-out written" } else { "handed-out removed" });
         let Some(last) = last else { return self.remove_side(&path) };
         let record = CommitFile::new(self.options.cluster, self.options.node, last, Epoch::ZERO);
         self.replace_synced(HANDED_OUT, &record).map(drop)

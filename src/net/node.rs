@@ -655,15 +655,10 @@ impl FollowerNode {
                 (Follower::new(config, id, driver.now())?, journal, recovery)
             }
         };
-        if let Some(journal) = journal.as_mut().filter(|j| j.handed_out() != follower.handed_out()) {
+        if let Some(journal) = journal.as_mut() {
             // Before anything is replayed or delivered: a restart must
-            // know what its application may have been handed. Where it
-            // goes, the commit that covers it may be in a commit file an
-            // earlier run left in the page cache alone: synced first.
-            if follower.handed_out().is_none() {
-                journal.sync_commit().map_err(NetError::Journal)?;
-            }
-            journal.write_handed_out(follower.handed_out()).map_err(NetError::Journal)?;
+            // know what its application may have been handed.
+            storage::keep_handed_out(journal, follower.handed_out()).map_err(NetError::Journal)?;
         }
         let follower = Stored::new(follower, journal);
         let delivery = Deliveries::new(driver.now());

@@ -379,6 +379,23 @@ fn warn_history(last: &mut Option<String>, error: &JournalError) {
 /// A journal opened with nothing to resume: the journal, and its recovery
 /// only if that has something to say (an empty segment removed, or
 /// damage before its first good record: all of it dropped).
+/// Keeps beside `journal` how far past its commit a follower's
+/// application may have been handed events (see [`Follower::handed_out`]),
+/// where that changed. The file goes once those events are known committed
+/// (or withdrawn, already on disk): a commit only an idle leader's
+/// HEARTBEAT said is in the commit file alone, which is not synced each
+/// turn (nor, at start, what an earlier run left there): synced first, or a
+/// power loss could take both.
+pub(super) fn keep_handed_out(journal: &mut Journal, handed_out: Option<Seq>) -> Result<(), JournalError> {
+    if handed_out == journal.handed_out() {
+        return Ok(());
+    }
+    if handed_out.is_none() {
+        journal.sync_commit()?;
+    }
+    journal.write_handed_out(handed_out)
+}
+
 pub(super) fn nothing_resumed(opened: Option<(Journal, Recovery)>) -> (Option<Journal>, Option<Recovery>) {
     match opened {
         Some((journal, recovery)) => {
@@ -845,17 +862,7 @@ impl<M: Machine + Durable> Stored<M> {
         if self.machine.refused_log() != journal.refused_log() {
             journal.write_refused_log(self.machine.refused_log())?;
         }
-        if self.machine.handed_out() != journal.handed_out() {
-            if self.machine.handed_out().is_none() {
-                // It goes once those events are known committed (or
-                // withdrawn, already on disk): a commit only an idle
-                // leader's HEARTBEAT said is in the commit file, which is
-                // not synced on its own: a power loss could take both.
-                journal.sync_commit()?;
-            }
-            journal.write_handed_out(self.machine.handed_out())?;
-        }
-        Ok(())
+        keep_handed_out(journal, self.machine.handed_out())
     }
 
     fn fail(&mut self, now: Nanos, error: JournalError) {
@@ -1247,6 +1254,8 @@ mod tests {
         commit: Seq,
         /// The epoch of the log it follows (0: none yet).
         epoch: Epoch,
+        /// How far past its commit its application may have been handed events.
+        handed_out: Option<Seq>,
     }
 
     impl Machine for Role {
@@ -1277,6 +1286,9 @@ mod tests {
         fn leads(&self) -> bool {
             self.leads
         }
+        fn handed_out(&self) -> Option<Seq> {
+            self.handed_out
+        }
         fn history_frame(&mut self, _: Nanos, _: &mut [u8], records: &[u8]) -> (usize, usize) {
             (1, records.len().min(crate::wire::test_record(1, 1, b"12345678").len()))
         }
@@ -1305,6 +1317,32 @@ mod tests {
         drop(stored);
         let (_, recovery) = Journal::open(options).unwrap();
         assert_eq!((recovery.commit, recovery.commit_file_epoch), (Seq(5), Epoch(7)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A follower that delivered on receipt keeps a `handed-out` file until
+    /// what it handed out is known committed. A commit an idle sequencer's
+    /// HEARTBEAT told it is only in its commit file, which is not synced
+    /// each turn: were the `handed-out` file removed first, a power loss
+    /// could leave neither, and a restart on commit would take a log
+    /// without those events. The commit file is synced before it goes (at
+    /// start too: [`keep_handed_out`] serves both).
+    #[test]
+    fn what_a_follower_handed_out_is_forgotten_only_after_its_commit_is_synced() {
+        let (mut journal, dir) = journal_of("handed-out", 8);
+        journal.write_handed_out(Some(Seq(8))).unwrap();
+        let mut stored =
+            Stored::new(Role { commit: Seq(8), handed_out: Some(Seq(8)), ..Role::default() }, Some(journal));
+        stored.write_ahead(0);
+        stored.sync().unwrap();
+        assert_eq!(stored.journal.as_ref().unwrap().sides_done, ["handed-out written"], "nothing to change");
+        // The commit of 8 heard: the file may go.
+        stored.machine.handed_out = None;
+        stored.write_ahead(1);
+        stored.sync().unwrap();
+        let journal = stored.journal.as_ref().unwrap();
+        assert_eq!(journal.sides_done, ["handed-out written", "commit synced", "handed-out removed"]);
+        assert!(!dir.join("handed-out").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
