@@ -1119,11 +1119,8 @@ impl Journal {
     /// how far its journal reached. `None` removes it (the member holds as
     /// much again).
     pub fn write_reach(&mut self, reach: Option<Claim>) -> Result<(), JournalError> {
-        let path = self.reach_path();
         self.reach_kept = reach.is_some();
-        let Some(reach) = reach else { return self.remove_side(&path) };
-        let record = CommitFile::new(self.options.cluster, self.options.node, reach.seq, reach.epoch);
-        self.replace_synced("reach", &record).map(drop)
+        self.keep_side("reach", reach.map(|reach| (reach.seq, reach.epoch)))
     }
 
     /// What the `refused-log` file keeps (see [`write_refused_log`](Self::write_refused_log)).
@@ -1137,11 +1134,8 @@ impl Journal {
     /// and renamed, so that a restart still refuses a later sequencer whose
     /// log it cannot check (see `Follower::refused_log`). `None` removes it.
     pub fn write_refused_log(&mut self, epoch: Option<Epoch>) -> Result<(), JournalError> {
-        let path = self.options.dir.join(REFUSED_LOG);
         self.refused_log = epoch;
-        let Some(epoch) = epoch else { return self.remove_side(&path) };
-        let record = CommitFile::new(self.options.cluster, self.options.node, Seq::ZERO, epoch);
-        self.replace_synced(REFUSED_LOG, &record).map(drop)
+        self.keep_side(REFUSED_LOG, epoch.map(|epoch| (Seq::ZERO, epoch)))
     }
 
     /// What the `handed-out` file keeps (see [`write_handed_out`](Self::write_handed_out)).
@@ -1157,13 +1151,10 @@ impl Journal {
     /// those records delivered and refuses a sequencer's log without them
     /// (see `Follower::handed_out`). `None` removes it.
     pub fn write_handed_out(&mut self, last: Option<Seq>) -> Result<(), JournalError> {
-        let path = self.options.dir.join(HANDED_OUT);
         self.handed_out = last;
         #[cfg(test)]
         self.sides_done.push(if last.is_some() { "handed-out written" } else { "handed-out removed" });
-        let Some(last) = last else { return self.remove_side(&path) };
-        let record = CommitFile::new(self.options.cluster, self.options.node, last, Epoch::ZERO);
-        self.replace_synced(HANDED_OUT, &record).map(drop)
+        self.keep_side(HANDED_OUT, last.map(|last| (last, Epoch::ZERO)))
     }
 
     /// A sequencer's: keeps `epoch`, the one it starts, in the `led-epoch`
@@ -1172,8 +1163,17 @@ impl Journal {
     /// refuses to start that epoch again (a run whose records never reached
     /// the disk leaves followers holding that epoch's events all the same).
     pub fn write_led_epoch(&mut self, epoch: Epoch) -> Result<(), JournalError> {
-        let record = CommitFile::new(self.options.cluster, self.options.node, Seq::ZERO, epoch);
-        self.replace_synced(LED_EPOCH, &record).map(drop)
+        self.keep_side(LED_EPOCH, Some((Seq::ZERO, epoch)))
+    }
+
+    /// The file `name` beside the segments, in the commit file's layout,
+    /// replaced whole by a sequence and an epoch (see
+    /// [`replace_synced`](Self::replace_synced)); `None` removes it.
+    fn keep_side(&self, name: &str, kept: Option<(Seq, Epoch)>) -> Result<(), JournalError> {
+        let path = self.options.dir.join(name);
+        let Some((seq, epoch)) = kept else { return self.remove_side(&path) };
+        let record = CommitFile::new(self.options.cluster, self.options.node, seq, epoch);
+        self.replace_synced(name, &record).map(drop)
     }
 
     /// Removes the file at `path` beside the segments, if there is one.
