@@ -376,9 +376,6 @@ fn warn_history(last: &mut Option<String>, error: &JournalError) {
     }
 }
 
-/// A journal opened with nothing to resume: the journal, and its recovery
-/// only if that has something to say (an empty segment removed, or
-/// damage before its first good record: all of it dropped).
 /// Keeps beside `journal` how far past its commit a follower's
 /// application may have been handed events (see [`Follower::handed_out`]),
 /// where that changed. The file goes once those events are known committed
@@ -396,6 +393,9 @@ pub(super) fn keep_handed_out(journal: &mut Journal, handed_out: Option<Seq>) ->
     journal.write_handed_out(handed_out)
 }
 
+/// A journal opened with nothing to resume: the journal, and its recovery
+/// only if that has something to say (an empty segment removed, or
+/// damage before its first good record: all of it dropped).
 pub(super) fn nothing_resumed(opened: Option<(Journal, Recovery)>) -> (Option<Journal>, Option<Recovery>) {
     match opened {
         Some((journal, recovery)) => {
