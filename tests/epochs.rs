@@ -1242,3 +1242,68 @@ fn a_follower_whose_newer_restarted_sequencer_stops_answering_asks_the_older() {
     converse(&mut follower, &mut older, now);
     assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
 }
+
+/// Helper 170: with the sequencer running, a second one started by
+/// mistake (an empty journal, another address, a newer epoch) stopped
+/// every journaled follower at once (exit 3, "the sequencer restarted
+/// ... from a log that ends at 0"), and plain followers the same way. A
+/// follower now passes it over while the one it follows still sends
+/// (counted and said as `stray_sequencer`), and judges it as a restart
+/// only once that one has been silent for a while.
+#[test]
+fn a_second_sequencer_started_beside_the_first_stops_no_follower_while_the_first_runs() {
+    for journal in [true, false] {
+        let cfg = |epoch| if journal { journaled(epoch) } else { config(epoch) };
+        let mut leader = Leader::new(cfg(5), 0).unwrap();
+        let mut follower = Follower::new(cfg(0), NodeId(1), 0).unwrap();
+        let mut client = Client::new(cfg(0), ClientId(9), addr(LEADER)).unwrap();
+        let stray_addr = addr("127.0.0.1:7004");
+        let mut stray = Leader::new(cfg(6), 0).unwrap();
+        let mut now = 1_000_000_000;
+        let step = |leader: &mut Leader, follower: &mut Follower, client: &mut Client, payload: &[u8], now| {
+            submit_and_deliver(client, leader, follower, payload, now);
+            if let Some(append) = leader.poll_append() {
+                let seq = append.event.header.seq();
+                leader.handle_durable(seq);
+            }
+            for (dest, bytes) in leader_out(leader, now + 100_000_000) {
+                match dest {
+                    Dest::Group => follower.handle_datagram(now + 100_000_000, addr(LEADER), &bytes),
+                    Dest::Unicast(_) => client.handle_datagram(now + 100_000_000, addr(LEADER), &bytes),
+                }
+            }
+            let mut buf = vec![0; 2048];
+            while let Some(t) = follower.poll_transmit(now + 100_000_000, &mut buf) {
+                leader.handle_datagram(now + 100_000_000, addr(FOLLOWER), &buf[..t.len]);
+            }
+        };
+        let hear_stray = |follower: &mut Follower, stray: &mut Leader, now| {
+            for (_, bytes) in leader_out(stray, now) {
+                follower.handle_datagram(now, stray_addr, &bytes);
+            }
+        };
+        step(&mut leader, &mut follower, &mut client, b"a", now);
+        assert_eq!(deliveries(&mut follower), ["1 [97]"], "journal {journal}");
+        // The stray speaks, and the sequencer followed goes on.
+        for payload in [b"b", b"c", b"d"] {
+            now += 200_000_000;
+            hear_stray(&mut follower, &mut stray, now);
+            step(&mut leader, &mut follower, &mut client, payload, now);
+        }
+        hear_stray(&mut follower, &mut stray, now + 300_000_000);
+        assert_eq!(deliveries(&mut follower), ["2 [98]", "3 [99]", "4 [100]"], "journal {journal}");
+        assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(5), None), "journal {journal}");
+        let rejects = follower.rejects();
+        assert!(rejects.stray_sequencer > 0, "journal {journal}: {rejects:?}");
+        assert_eq!(rejects.stray_sequencer_seen, Some((Epoch(6), stray_addr)));
+        // The sequencer followed falls silent: the other is judged as its
+        // restart (here from nothing: refused, reported).
+        now += 2_000_000_000;
+        for _ in 0..3 {
+            now += 100_000_000;
+            hear_stray(&mut follower, &mut stray, now);
+        }
+        let said = deliveries(&mut follower);
+        assert!(said.len() == 1 && said[0].starts_with("restarted 5->6"), "journal {journal}: {said:?}");
+    }
+}

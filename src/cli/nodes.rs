@@ -474,6 +474,15 @@ impl RejectWatch {
                         seqcast::core::shape_text(theirs),
                         seqcast::core::shape_text(self.shape)
                     ),
+                    ("stray_sequencer", _, _) => match rejects.stray_sequencer_seen {
+                        Some((epoch, addr)) => format!(
+                            "; a sequencer of epoch {epoch} at {addr} speaks while the one this node follows still \
+                             does: two sequencers run (one started by mistake, at another address). This node \
+                             takes nothing of it while its own sends; stop the one that should not run (were the \
+                             other to stop, this node would take the one left as its restart)"
+                        ),
+                        None => String::new(),
+                    },
                     _ => String::new(),
                 };
                 eprintln!(
@@ -1670,8 +1679,9 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                 "error: the sequencer restarted in epoch {epoch} from a log that ends at {last}, short of {needed}, \
                  which this follower knows committed or delivered: it started without its journal, or with a \
                  shorter one. This follower took nothing of its log and stops, its records untouched{kept}. \
-                 Start the sequencer again on its own journal; to begin a new log instead, move every node's \
-                 journal aside"
+                 Start the sequencer again on its own journal (if it ran on it, that journal lost records it had \
+                 synced, as a damaged disk does: start it on a copy of this follower's, made with `seqcast journal \
+                 copy`); to begin a new log instead, move every node's journal aside"
             );
         }
         return ExitCode::from(3);

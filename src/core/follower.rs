@@ -186,6 +186,28 @@ struct Probe {
 /// The longest a probe's NAK waits before it is sent again (see [`Probe`]).
 const PROBE_RETRY_MAX_NS: u64 = 100_000_000;
 
+/// Without failover: a sequencer of a newer epoch heard from another
+/// address than the one followed, while that one may still run (see
+/// `holds_off`).
+#[derive(Clone, Copy, Debug)]
+struct Stray {
+    /// The epoch followed when it was heard.
+    followed: Epoch,
+    epoch: Epoch,
+    from: SocketAddr,
+    /// The newest send stamp of the sequencer followed: a frame of it
+    /// stamped later shows it still runs (a duplicate or a replay does not).
+    stamp: u64,
+    /// When the sequencer followed last showed that (or when this one was
+    /// first heard).
+    spoke_at: Nanos,
+}
+
+/// How long a sequencer followed may go without a frame before a newer
+/// one heard from another address is taken for its restart: a keepalive
+/// goes at least every [`KEEPALIVE_NS`], and one may be lost.
+const STRAY_GRACE_NS: Nanos = 3 * KEEPALIVE_NS;
+
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FollowerStats {
@@ -317,6 +339,12 @@ pub struct Follower {
     vote_after_heard: bool,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
+    /// Without failover: another sequencer heard while the one followed
+    /// may still run (see `holds_off`).
+    stray: Option<Stray>,
+    /// Without failover: the epoch followed whose sequencer is known to
+    /// have stopped (a newer one came from its address).
+    followed_gone: Option<Epoch>,
     epoch_reported: bool,
     /// A leader of a newer epoch that started it from a log short of what
     /// this follower knows committed (see [`short_leader`](Self::short_leader)).
@@ -548,6 +576,8 @@ impl Follower {
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
             vote_after_heard: false,
             epoch_new: None,
+            stray: None,
+            followed_gone: None,
             epoch_reported: false,
             short_leader: None,
             older_leader: (0, Epoch::ZERO),
@@ -1421,6 +1451,11 @@ impl Follower {
             }
             return;
         }
+        if self.holds_off(now, datagram.header.epoch(), from) {
+            self.rejects.stray_sequencer += 1;
+            self.rejects.stray_sequencer_seen = Some((datagram.header.epoch(), from));
+            return;
+        }
         if !self.same_epoch(datagram.header.epoch(), &datagram.frame, from) {
             self.rejects.wrong_epoch += 1;
             self.note_older_leader(datagram.header.epoch());
@@ -1691,6 +1726,38 @@ impl Follower {
             self.log_epoch = self.epoch();
             (self.ack_due, self.ack_urgent) = (true, true);
         }
+    }
+
+    /// Without failover: whether a frame of `epoch` from `from` is passed
+    /// over as another sequencer's, started by mistake while the one this
+    /// follower follows still runs. A sequencer restarts in a newer epoch,
+    /// and a follower takes (or refuses, stopping) a newer one's log as
+    /// that restart; but a second sequencer started beside the first
+    /// (another address: the first holds its own) would then stop every
+    /// follower, or split them between the two. A newer epoch from the
+    /// followed sequencer's own address is its restart (that address was
+    /// free). One from another address is passed over until the one
+    /// followed has sent no frame for [`STRAY_GRACE_NS`] (it stopped: then
+    /// that is its restart elsewhere, judged as any).
+    fn holds_off(&mut self, now: Nanos, epoch: Epoch, from: SocketAddr) -> bool {
+        let mine = self.epoch();
+        let Some(followed) = self.leader_addr else { return false };
+        if self.config.failover != Failover::Off || mine == Epoch::ZERO || epoch <= mine || self.short_leader.is_some()
+        {
+            return false;
+        }
+        if from == followed {
+            self.followed_gone = Some(mine);
+        }
+        if self.followed_gone == Some(mine) {
+            return false;
+        }
+        let heard = |s: &Stray| s.followed == mine && s.epoch == epoch && s.from == from;
+        let stray = match self.stray.filter(heard) {
+            Some(stray) => stray,
+            None => *self.stray.insert(Stray { followed: mine, epoch, from, stamp: self.echo_ns, spoke_at: now }),
+        };
+        now < stray.spoke_at + STRAY_GRACE_NS
     }
 
     /// Learns the epoch from the first frame; afterwards an older epoch is
@@ -2106,6 +2173,11 @@ impl Follower {
     }
 
     fn echo(&mut self, now: Nanos, sent_ns: u64) {
+        let mine = self.epoch();
+        if let Some(stray) = self.stray.as_mut().filter(|s| s.followed == mine && sent_ns > s.stamp) {
+            // The sequencer followed still runs: another one heard is not its restart.
+            (stray.stamp, stray.spoke_at) = (sent_ns, now);
+        }
         self.echo_ns = sent_ns;
         self.echo_at = now;
         self.leader_offset = Some(sent_ns.wrapping_sub(now));
