@@ -2409,6 +2409,41 @@ fn a_member_whose_journal_lacks_a_segment_fetches_it_again_before_it_leads() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 170: a follower or member restarted with a tighter retention
+/// deletes old segments once it has replayed them to its application, and
+/// said nothing of it (a sequencer says it as it starts); a tail from 1
+/// later found half the history gone. Each now says what went.
+#[test]
+fn a_follower_and_a_member_say_what_retention_deleted_after_their_replay() {
+    let small = ["--segment-bytes", "65536"];
+    let mut cluster = Cluster::start_journaled_nodes(92, 2, "none", &small);
+    cluster.load(3000, 6000);
+    cluster.wait_delivered(0, 3000);
+    assert_eq!(cluster.followers[0].stop(), 0);
+    let mut back = cluster.follower_with(1, &["--retain-events", "500"]);
+    let said = back.wait_for(Duration::from_secs(10), |l| l.strip_prefix("retention: ").map(str::to_string));
+    assert!(said.starts_with("deleted sequences 1..=") && said.contains("once it had replayed them"), "{said}");
+    assert_eq!(back.stop(), 0);
+    drop(cluster);
+
+    let (dir, conf, journal) = journaled_member_cluster(93);
+    let member = |id: u16, extra: &[&str]| {
+        let mut args = vec!["--journal", journal.as_str(), "--segment-bytes", "262144"];
+        args.extend_from_slice(extra);
+        start_member(&dir, id, &args)
+    };
+    let mut members: Vec<common::Proc> = (0..3).map(|id| member(id, &[])).collect();
+    failover_load(&conf, 20000, 20000);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0);
+    }
+    let mut back = member(1, &["--retain-events", "2000"]);
+    let said = back.wait_for(Duration::from_secs(10), |l| l.strip_prefix("retention: ").map(str::to_string));
+    assert!(said.starts_with("deleted sequences 1..=") && said.contains("once it had replayed them"), "{said}");
+    assert_eq!(back.stop(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Node 0 down, the others restarted on journals that retention trimmed:
 /// a new failover client, the load generator's or the library's, first
 /// sends to the member the group hears leading. (It sent to node 0, turned

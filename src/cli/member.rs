@@ -404,111 +404,120 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let too_long = std::cell::Cell::new(None);
     // Each node and address another member's frames came from wrongly, said once.
     let mut elsewhere_warned = std::collections::HashSet::new();
-    let result = node.run(
-        &|| net::stop_requested() || refused.get() || too_long.get().is_some(),
-        |event, now| match *event {
-            MemberEvent::Elected { epoch, commit, log_end, counted_incomplete } => {
-                println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
-                if counted_incomplete {
-                    eprintln!(
-                        "{} warning: member {id} was elected counting votes of members that came back without all \
-                         of their log, as `seqcast promote --count-incomplete-votes` asked: any commit its log \
-                         lacks is lost",
-                        super::args::clock_time()
-                    );
-                }
-                first_commit_after = Some((epoch, commit));
-                elected_at = Some((epoch, std::time::Instant::now()));
-                (standing_said, stepped_down) = (false, None);
-            }
-            MemberEvent::Following { epoch, leader } => {
-                println!("following: node {leader} leads epoch {epoch}, at {}", when());
-                // What it delivers now, another leader committed.
-                first_commit_after = None;
-                (standing_said, stepped_down) = (false, None);
-            }
-            // The first candidacy since it last led or followed: the ones
-            // after, lost, the "no leader" warning counts.
-            MemberEvent::Standing { epoch, forced, silent_ns, handed_over_by }
-                if !std::mem::replace(&mut standing_said, true) =>
-            {
-                let why = match (forced, silent_ns) {
-                    _ if let Some(by) = handed_over_by => format!("node {by} handed it the lead as it stopped"),
-                    (true, _) if stepped_down == Some(true) => {
-                        "nobody elected the promoted member it stepped down for".to_string()
-                    }
-                    (true, _) => "promoted (`seqcast promote`)".to_string(),
-                    (false, Some(ns)) => format!(
-                        "its leader silent for {:.1} ms (election timeout {election_timeout_ms} ms)",
-                        ns as f64 / 1e6
-                    ),
-                    (false, None) if stepped_down.is_some() => "no leader heard since it stepped down".to_string(),
-                    (false, None) => "no leader heard since it started".to_string(),
-                };
-                println!("standing: for epoch {epoch}, {why}, at {}", when());
-            }
-            MemberEvent::SteppedDown { epoch, by, newer, cause } => {
-                stepped_down = Some(cause == StepDown::Promoted);
-                let why = match cause {
-                    StepDown::Promoted => format!("node {by} stands in epoch {newer}, promoted (`seqcast promote`)"),
-                    StepDown::Fenced => format!(
-                        "node {by} refused a vote in epoch {newer}: it is fenced from this leader, whose commits \
-                         cannot count it, so an election brings every member into one epoch"
-                    ),
-                    StepDown::Superseded if new_cluster && epoch == start_epoch && delivered.get() == 0 => format!(
-                        "node {by} leads epoch {newer}: the cluster ran without this member, which started \
-                         empty as a new cluster's leader; it takes that leader's log (a member that ran \
-                         before is started on its own journal, one new to a running cluster with --rejoin)"
-                    ),
-                    // Helper 162: elected within a timeout of another
-                    // member's own candidacy, this one blamed a pause. A
-                    // leader the others elected past is one they did not
-                    // hear for a timeout, or more, since it was elected
-                    // (helper 164: two were too many, a pause passed).
-                    StepDown::Superseded
-                        if elected_at.is_some_and(|(led, at)| {
-                            led == epoch && at.elapsed() < Duration::from_millis(election_timeout_ms)
-                        }) =>
-                    {
-                        format!(
-                            "node {by} leads epoch {newer}, elected as this member was in epoch {epoch} (two \
-                             members stood at once; nothing is lost)"
-                        )
-                    }
-                    StepDown::Superseded => format!(
-                        "node {by} leads epoch {newer}, elected while this leader was not heard (the process \
-                         paused, or cut off from the others)"
-                    ),
-                };
-                println!("stepped down: led epoch {epoch}; {why}, at {}", when());
-            }
-            MemberEvent::JoinedEmpty { epoch } => {
-                println!(
-                    "joined empty: this member holds nothing and follows a leader of epoch {epoch}, newer than the \
-                     one it started in: it cannot tell that from having lost its state (restarted without its \
-                     journal, when it would hold less than it acknowledged), so, as with --rejoin, it votes once it \
-                     holds what that leader had sequenced, at {}",
-                    when()
+    let stop = || net::stop_requested() || refused.get() || too_long.get().is_some();
+    let mut on_event = |event: &MemberEvent<'_>, now: seqcast::core::Nanos| match *event {
+        MemberEvent::Elected { epoch, commit, log_end, counted_incomplete } => {
+            println!("elected: leading epoch {epoch} with log up to {log_end}, commit {commit}, at {}", when());
+            if counted_incomplete {
+                eprintln!(
+                    "{} warning: member {id} was elected counting votes of members that came back without all \
+                     of their log, as `seqcast promote --count-incomplete-votes` asked: any commit its log \
+                     lacks is lost",
+                    super::args::clock_time()
                 );
             }
-            MemberEvent::Log(Event::Deliver(e)) => {
-                delivered.set(delivered.get() + 1);
-                replayed.set(replayed.get() + u64::from(now == 0));
-                if let Some((epoch, commit)) = first_commit_after
-                    && e.header.seq() > commit
-                {
-                    println!("first commit in epoch {epoch}: seq {} at {}", e.header.seq.get(), when());
-                    first_commit_after = None;
+            first_commit_after = Some((epoch, commit));
+            elected_at = Some((epoch, std::time::Instant::now()));
+            (standing_said, stepped_down) = (false, None);
+        }
+        MemberEvent::Following { epoch, leader } => {
+            println!("following: node {leader} leads epoch {epoch}, at {}", when());
+            // What it delivers now, another leader committed.
+            first_commit_after = None;
+            (standing_said, stepped_down) = (false, None);
+        }
+        // The first candidacy since it last led or followed: the ones
+        // after, lost, the "no leader" warning counts.
+        MemberEvent::Standing { epoch, forced, silent_ns, handed_over_by }
+            if !std::mem::replace(&mut standing_said, true) =>
+        {
+            let why = match (forced, silent_ns) {
+                _ if let Some(by) = handed_over_by => format!("node {by} handed it the lead as it stopped"),
+                (true, _) if stepped_down == Some(true) => {
+                    "nobody elected the promoted member it stepped down for".to_string()
                 }
+                (true, _) => "promoted (`seqcast promote`)".to_string(),
+                (false, Some(ns)) => format!(
+                    "its leader silent for {:.1} ms (election timeout {election_timeout_ms} ms)",
+                    ns as f64 / 1e6
+                ),
+                (false, None) if stepped_down.is_some() => "no leader heard since it stepped down".to_string(),
+                (false, None) => "no leader heard since it started".to_string(),
+            };
+            println!("standing: for epoch {epoch}, {why}, at {}", when());
+        }
+        MemberEvent::SteppedDown { epoch, by, newer, cause } => {
+            stepped_down = Some(cause == StepDown::Promoted);
+            let why = match cause {
+                StepDown::Promoted => format!("node {by} stands in epoch {newer}, promoted (`seqcast promote`)"),
+                StepDown::Fenced => format!(
+                    "node {by} refused a vote in epoch {newer}: it is fenced from this leader, whose commits \
+                     cannot count it, so an election brings every member into one epoch"
+                ),
+                StepDown::Superseded if new_cluster && epoch == start_epoch && delivered.get() == 0 => format!(
+                    "node {by} leads epoch {newer}: the cluster ran without this member, which started \
+                     empty as a new cluster's leader; it takes that leader's log (a member that ran \
+                     before is started on its own journal, one new to a running cluster with --rejoin)"
+                ),
+                // Helper 162: elected within a timeout of another
+                // member's own candidacy, this one blamed a pause. A
+                // leader the others elected past is one they did not
+                // hear for a timeout, or more, since it was elected
+                // (helper 164: two were too many, a pause passed).
+                StepDown::Superseded
+                    if elected_at.is_some_and(|(led, at)| {
+                        led == epoch && at.elapsed() < Duration::from_millis(election_timeout_ms)
+                    }) =>
+                {
+                    format!(
+                        "node {by} leads epoch {newer}, elected as this member was in epoch {epoch} (two \
+                         members stood at once; nothing is lost)"
+                    )
+                }
+                StepDown::Superseded => format!(
+                    "node {by} leads epoch {newer}, elected while this leader was not heard (the process \
+                     paused, or cut off from the others)"
+                ),
+            };
+            println!("stepped down: led epoch {epoch}; {why}, at {}", when());
+        }
+        MemberEvent::JoinedEmpty { epoch } => {
+            println!(
+                "joined empty: this member holds nothing and follows a leader of epoch {epoch}, newer than the \
+                 one it started in: it cannot tell that from having lost its state (restarted without its \
+                 journal, when it would hold less than it acknowledged), so, as with --rejoin, it votes once it \
+                 holds what that leader had sequenced, at {}",
+                when()
+            );
+        }
+        MemberEvent::Log(Event::Deliver(e)) => {
+            delivered.set(delivered.get() + 1);
+            replayed.set(replayed.get() + u64::from(now == 0));
+            if let Some((epoch, commit)) = first_commit_after
+                && e.header.seq() > commit
+            {
+                println!("first commit in epoch {epoch}: seq {} at {}", e.header.seq.get(), when());
+                first_commit_after = None;
             }
-            MemberEvent::Log(Event::LeaderRestarted { .. }) => refused.set(true),
-            MemberEvent::Log(Event::Lost { first, end }) if now > 0 => {
-                let mut span = lost.get();
-                span.note(first, end);
-                lost.set(span);
-            }
-            _ => {}
-        },
+        }
+        MemberEvent::Log(Event::LeaderRestarted { .. }) => refused.set(true),
+        MemberEvent::Log(Event::Lost { first, end }) if now > 0 => {
+            let mut span = lost.get();
+            span.note(first, end);
+            lost.set(span);
+        }
+        _ => {}
+    };
+    // Its retention waits for the replay: what it deleted then, said.
+    if let Err(e) = node.replay_journal(&stop, &mut on_event) {
+        return fail(e);
+    }
+    if let Some(text) = super::nodes::retained_at_start_text(node.recovery(), node.journal_first(), true) {
+        println!("{text}");
+    }
+    let result = node.run(
+        &stop,
+        &mut on_event,
         |member, driver| {
             too_long.set(too_long.get().or(member.follower().and_then(|f| f.too_long())));
             let asked = member.follower().is_some_and(|f| f.stats().events_asked_of_members > 0);

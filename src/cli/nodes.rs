@@ -924,18 +924,21 @@ fn refusal_kept(follower: &seqcast::core::Follower) -> &'static str {
     }
 }
 
-/// A sequencer's, after its `resumed:` line, where retention deleted old
-/// segments as it started (helper 159: that line named sequences the node
-/// then deleted, and nothing said otherwise). A follower or a member
-/// replays its journal to its application before its retention applies.
+/// Where retention deleted old segments as the node started, after its
+/// `resumed:` line (helper 159: that line named sequences the node then
+/// deleted, and nothing said otherwise). A follower or a member
+/// (`replayed`) replays its journal to its application first (helper 170:
+/// then nothing said it).
 pub(super) fn retained_at_start_text(
     recovery: Option<&seqcast::journal::Recovery>,
     now: Option<Seq>,
+    replayed: bool,
 ) -> Option<String> {
     let (first, _) = recovery?.range?;
     let now = now.filter(|&now| now > first)?;
+    let when = if replayed { "once it had replayed them to its application" } else { "as it started" };
     Some(format!(
-        "retention: deleted sequences {first}..={} as it started (whole segments, as the journal line says): its \
+        "retention: deleted sequences {first}..={} {when} (whole segments, as the journal line says): its \
          records begin at {now}",
         now.prev()
     ))
@@ -1283,7 +1286,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Some(text) = recovery_text(node.recovery(), "the leader's log, resumed in the new epoch", Resumer::Node) {
         println!("{text}");
     }
-    if let Some(text) = retained_at_start_text(node.recovery(), node.journal_first()) {
+    if let Some(text) = retained_at_start_text(node.recovery(), node.journal_first(), false) {
         println!("{text}");
     }
     if let Some(text) = empty_journal_text(journal.as_ref(), node.recovery(), made, true) {
@@ -1470,17 +1473,26 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     // last tick, and whether the wait was said.
     let (mut probe_seen, mut probe_said) = (None, false);
     let epoch_seen = Cell::new(seqcast::core::Epoch::ZERO);
+    let stop = || net::stop_requested() || restarted.get().is_some() || too_long.get().is_some();
+    let mut on_event = |event: &Event<'_>| match event {
+        Event::LeaderRestarted { old, new, in_doubt } => restarted.set(Some((*old, *new, *in_doubt))),
+        Event::Lost { first, end } => {
+            let mut span = lost.get();
+            span.note(*first, *end);
+            lost.set(span);
+        }
+        Event::Deliver(_) => delivered.set(delivered.get() + 1),
+    };
+    // Its retention waits for the replay: what it deleted then, said.
+    if let Err(e) = node.replay_journal(&stop, &mut on_event) {
+        return fail(e);
+    }
+    if let Some(text) = retained_at_start_text(node.recovery(), node.journal_first(), true) {
+        println!("{text}");
+    }
     let result = node.run(
-        &|| net::stop_requested() || restarted.get().is_some() || too_long.get().is_some(),
-        |event| match event {
-            Event::LeaderRestarted { old, new, in_doubt } => restarted.set(Some((*old, *new, *in_doubt))),
-            Event::Lost { first, end } => {
-                let mut span = lost.get();
-                span.note(*first, *end);
-                lost.set(span);
-            }
-            Event::Deliver(_) => delivered.set(delivered.get() + 1),
-        },
+        &stop,
+        &mut on_event,
         |follower, driver| {
             too_long.set(follower.too_long());
             let s = follower.stats();
@@ -1721,14 +1733,14 @@ mod tests {
     #[test]
     fn what_retention_deleted_at_start_is_said() {
         let r = seqcast::journal::Recovery { range: Some((Seq(1), Seq(60_000))), ..Default::default() };
-        let text = retained_at_start_text(Some(&r), Some(Seq(54_601))).unwrap();
+        let text = retained_at_start_text(Some(&r), Some(Seq(54_601)), false).unwrap();
         assert!(
             text.contains("deleted sequences 1..=54600 as it started") && text.ends_with("begin at 54601"),
             "{text}"
         );
-        assert_eq!(retained_at_start_text(Some(&r), Some(Seq(1))), None);
-        assert_eq!(retained_at_start_text(Some(&r), None), None);
-        assert_eq!(retained_at_start_text(None, Some(Seq(5))), None);
+        assert_eq!(retained_at_start_text(Some(&r), Some(Seq(1)), false), None);
+        assert_eq!(retained_at_start_text(Some(&r), None, true), None);
+        assert_eq!(retained_at_start_text(None, Some(Seq(5)), true), None);
     }
 
     /// Helper 159: given both, the banner promised "at least the newest

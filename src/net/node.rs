@@ -562,6 +562,8 @@ pub struct FollowerNode {
     digest: Digest,
     /// Events its journal replayed to the application before the live ones.
     replayed: u64,
+    /// Its journal was replayed (see [`replay_journal`](Self::replay_journal)).
+    journal_replayed: bool,
 }
 
 /// Its sockets and where its state machine stands, in a line.
@@ -662,7 +664,17 @@ impl FollowerNode {
         }
         let follower = Stored::new(follower, journal);
         let delivery = Deliveries::new(driver.now());
-        Ok(FollowerNode { driver, follower, recovery, delivery, timed: true, digest: Digest::default(), replayed: 0 })
+        let digest = Digest::default();
+        Ok(FollowerNode {
+            driver,
+            follower,
+            recovery,
+            delivery,
+            timed: true,
+            digest,
+            replayed: 0,
+            journal_replayed: false,
+        })
     }
 
     /// Joins the group and binds `listen` as a read-only subscriber from
@@ -692,6 +704,7 @@ impl FollowerNode {
             timed: false,
             digest: Digest::default(),
             replayed: 0,
+            journal_replayed: false,
         })
     }
 
@@ -774,6 +787,27 @@ impl FollowerNode {
         self.run_turns(stop, on_event, || {}, each_second)
     }
 
+    /// Hands `on_event` every committed event its resumed journal kept, in
+    /// order, as [`run`](Self::run) does first unless this was called
+    /// before it; then applies its journal's retention, which waits for
+    /// that ([`journal_first`](Self::journal_first) then says what it
+    /// deleted, as a program may tell its operator). Returns how many it
+    /// handed out. Cut short by `stop()`, it deletes nothing, and `run`
+    /// hands out nothing more of the journal.
+    pub fn replay_journal(&mut self, stop: &dyn Fn() -> bool, mut on_event: impl FnMut(&Event<'_>)) -> io::Result<u64> {
+        self.journal_replayed = true;
+        if let Some(journal) = self.follower.journal() {
+            let end = self.follower.machine.seq_next_delivery();
+            self.replayed = replay(journal, end, &mut self.digest, stop, &mut on_event)?;
+        }
+        // Helper 164: a replay cut short by `stop()` deleted, by retention,
+        // what it had yet to hand out.
+        if !stop() {
+            self.follower.replayed();
+        }
+        Ok(self.replayed)
+    }
+
     /// As [`run`](Self::run), calling `after_events` after each turn that
     /// handed `on_event` anything, before the node waits for more: where a
     /// program that buffers its output writes it out (`seqcast tail`), so
@@ -785,19 +819,15 @@ impl FollowerNode {
         mut after_events: impl FnMut(),
         mut each_second: impl FnMut(&Follower, &Driver),
     ) -> io::Result<Stopped> {
+        if !self.journal_replayed {
+            let journaled = self.follower.journal().is_some();
+            self.replay_journal(stop, &mut on_event)?;
+            if journaled {
+                after_events();
+            }
+        }
         let (deliveries, digest, timed) = (&mut self.delivery, &mut self.digest, self.timed);
         let (restarted, too_long) = (std::cell::Cell::new(false), std::cell::Cell::new(false));
-        // A resumed journal first: every committed event it kept, in order.
-        if let Some(journal) = self.follower.journal() {
-            let end = self.follower.machine.seq_next_delivery();
-            self.replayed = replay(journal, end, digest, stop, &mut on_event)?;
-            after_events();
-        }
-        // Helper 164: a replay cut short by `stop()` deleted, by retention,
-        // what it had yet to hand out.
-        if !stop() {
-            self.follower.replayed();
-        }
         let deliver = |follower: &mut Stored<Follower>, now: Nanos| {
             // Once it has handed out all it can hold, before the first it cannot.
             let first = follower.machine.too_long().map(|(seq, _)| seq);
@@ -884,6 +914,8 @@ pub struct MemberNode {
     recovery: Option<Recovery>,
     delivery: Deliveries,
     digest: Digest,
+    /// Its journal was replayed (see [`replay_journal`](Self::replay_journal)).
+    journal_replayed: bool,
 }
 
 /// Its sockets and where its state machine stands, in a line.
@@ -952,7 +984,7 @@ impl MemberNode {
         let on_disk = recovery.as_ref().and_then(Recovery::member_claim);
         member.claimed_on_disk(on_disk);
         let delivery = Deliveries::new(driver.now());
-        Ok(MemberNode { driver, member, recovery, delivery, digest: Digest::default() })
+        Ok(MemberNode { driver, member, recovery, delivery, digest: Digest::default(), journal_replayed: false })
     }
 
     /// The address clients, members and the operator send to.
@@ -1002,6 +1034,31 @@ impl MemberNode {
         self.digest
     }
 
+    /// Hands `on_event` every committed event its resumed journal kept, in
+    /// order and with `now` 0, as [`run`](Self::run) does first unless this
+    /// was called before it; then applies its journal's retention, which
+    /// waits for that ([`journal_first`](Self::journal_first) then says
+    /// what it deleted). Returns how many it handed out. Cut short by
+    /// `stop()`, it deletes nothing, and `run` hands out nothing more of
+    /// the journal.
+    pub fn replay_journal(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+        mut on_event: impl FnMut(&MemberEvent<'_>, Nanos),
+    ) -> io::Result<u64> {
+        self.journal_replayed = true;
+        let mut replayed = 0;
+        if let Some(journal) = self.member.journal() {
+            let end = self.member.machine.seq_next_delivery();
+            replayed = replay(journal, end, &mut self.digest, stop, |event| on_event(&MemberEvent::Log(*event), 0))?;
+        }
+        // Not after a replay cut short (see `FollowerNode::replay_journal`).
+        if !stop() {
+            self.member.replayed();
+        }
+        Ok(replayed)
+    }
+
     /// Runs until `stop()` ([`Stopped::Asked`]), handing each event
     /// (deliveries and role changes) to `on_event(event, now)` and calling
     /// `each_second` once a second; or until it refuses its cluster's
@@ -1014,17 +1071,11 @@ impl MemberNode {
         mut on_event: impl FnMut(&MemberEvent<'_>, Nanos),
         mut each_second: impl FnMut(&Member, &Driver),
     ) -> io::Result<Stopped> {
+        if !self.journal_replayed {
+            self.replay_journal(stop, &mut on_event)?;
+        }
         let (deliveries, digest) = (&mut self.delivery, &mut self.digest);
         let (restarted, too_long) = (std::cell::Cell::new(false), std::cell::Cell::new(false));
-        // A resumed journal first: every committed event it kept, in order.
-        if let Some(journal) = self.member.journal() {
-            let end = self.member.machine.seq_next_delivery();
-            replay(journal, end, digest, stop, |event| on_event(&MemberEvent::Log(*event), 0))?;
-        }
-        // Not after a replay cut short (see `FollowerNode::run_turns`).
-        if !stop() {
-            self.member.replayed();
-        }
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
             // Leading, what it hands out comes from its ring, which drops
             // committed events whatever was handed out: it hands all of a
