@@ -1586,6 +1586,13 @@ fn a_tail_follows_the_newest_leader_through_a_failover() {
     assert_eq!(blind.stop(), 1, "{:?}", blind.output());
     let told = "nothing delivered: no frame of node 0 was taken, and ";
     assert!(said(&blind, told), "{:?}", blind.output());
+    // Helper 170: the same with --to ran until it was killed (a script
+    // waiting on it hung); it now gives up after 10 s of that.
+    let to_args = ["tail", "--cluster", conf, "--from", "1", "--to", "6000", "--format", "count"];
+    let mut bounded = common::Proc::start("tail with --to", common::SEQCAST, &common::strings(&to_args));
+    assert_eq!(bounded.wait(Duration::from_secs(30)), 1, "{:?}", bounded.output());
+    let gave_up = "stopped before --to 6000: nothing delivered: no frame of node 0 was taken";
+    assert!(said(&bounded, gave_up) && said(&bounded, "it gave up: for 10 s node 0"), "{:?}", bounded.output());
     // An operator trial: a tail given a file that lists a node fewer said
     // of itself "this node with 0 nodes, quorum 0", and to stop members.
     let short = dir.join("short.conf");

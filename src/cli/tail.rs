@@ -40,7 +40,8 @@ pub struct TailArgs {
     /// cluster file's `leader`): a new epoch of it is a sequencer that
     /// restarted (the tail goes on only if that log holds what it
     /// delivered); after an election another member leads, the tail says
-    /// it hears no leader, and stopped while so it exits 1.
+    /// it hears no leader, and stopped while so it exits 1 (with --to, it
+    /// stops so on its own after 10 s of that).
     #[arg(long)]
     failover: bool,
     /// Address the leader sends repairs to [default: the interface, a port
@@ -147,6 +148,10 @@ impl CommitWatch {
         }
     }
 }
+
+/// How long a tail with `--to` and without `--failover` waits while
+/// another member leads and its own leader id is silent, before it stops.
+const STRANDED_TO: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Says when a newer leader took over: one elected (with `--failover`),
 /// or the sequencer restarted on a log that holds what was committed.
@@ -281,6 +286,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
     // its own leader id says nothing, as last seen; said once. `stranded`:
     // so in the silence now (reset when its leader is heard again).
     let (mut others_seen, mut heard_seen, mut others_warned, mut stranded) = (0u64, 0u64, false, false);
+    // With --to, stranded since (a script waits for the end it asked for,
+    // which another member's leadership never brings: helper 170's ran 10
+    // minutes until killed).
+    let mut stranded_since: Option<std::time::Instant> = None;
     // A --from past the log's end: said once the leader is heard, rather
     // than a tail that prints nothing and says nothing.
     let mut ahead_told = from.get() <= 1;
@@ -365,6 +374,10 @@ pub fn run(args: &TailArgs) -> ExitCode {
             let grew = others > std::mem::replace(&mut others_seen, others);
             let silent = s.leader_frames() == std::mem::replace(&mut heard_seen, s.leader_frames());
             stranded = silent && (stranded || grew);
+            stranded_since = stranded.then(|| stranded_since.unwrap_or_else(std::time::Instant::now));
+            if args.to.is_some() && !args.failover && stranded_since.is_some_and(|t| t.elapsed() >= STRANDED_TO) {
+                done.set(true);
+            }
             if !args.failover && grew && silent && !std::mem::replace(&mut others_warned, true) {
                 eprintln!(
                     "{} warning: tail: another member leads: its frames are dropped ({others} so far), and node \
@@ -497,6 +510,7 @@ pub fn run(args: &TailArgs) -> ExitCode {
             // is not here.
             let ago = std::time::Duration::from_nanos(f.leader_heard_ns_ago(node.driver().now()));
             let silent = silence.silent_now(s.leader_frames(), ago).filter(|_| args.to.is_none());
+            let given_up = stranded_since.is_some_and(|t| t.elapsed() >= STRANDED_TO);
             let stranded = !args.failover && (stranded || others > others_seen);
             let after = match digest.first {
                 0 => "nothing was delivered".to_string(),
@@ -532,7 +546,16 @@ pub fn run(args: &TailArgs) -> ExitCode {
                         0 => "nothing delivered".into(),
                         first => format!("delivered {first}..={}", digest.last),
                     };
-                    fail(format!("stopped before --to {to}: {so_far}"))
+                    let why = match given_up && !args.failover {
+                        true => format!(
+                            "; it gave up: for {} s node {leader_id}, the only leader this tail takes without \
+                             --failover, was silent while another member led (its {others} frames dropped): in a \
+                             cluster of members run tail with --failover",
+                            STRANDED_TO.as_secs()
+                        ),
+                        false => String::new(),
+                    };
+                    fail(format!("stopped before --to {to}: {so_far}{why}"))
                 }
             }
         }
