@@ -1107,9 +1107,15 @@ pub(super) fn recovery_text(recovery: Option<&seqcast::journal::Recovery>, then:
     if let Some(reach) = r.member_reach().filter(|_| member && (r.range.is_some() || r.damaged())) {
         // Helper 145: what a damaged member held is what an operator must
         // compare before `seqcast promote --count-incomplete-votes`.
+        // Helper 170: a journal copied for a new member (no claim, every
+        // record committed) dropped nothing, and was told it had.
+        let reached = match reach.seq > r.commit || r.damaged() || r.reach.is_some() {
+            true => "before records were dropped its journal reached",
+            false => "without a whole claim (a copy, or its claim file removed) its journal reaches",
+        };
         text.push_str(&format!(
-            "; before records were dropped its journal reached sequence {} (epoch {}): it votes for no shorter log \
-             until it holds as much again (its `reach` file keeps that)",
+            "; {reached} sequence {} (epoch {}): it votes for no shorter log until it holds as much again (its \
+             `reach` file keeps that)",
             reach.seq, reach.epoch
         ));
     }
@@ -1779,7 +1785,13 @@ mod tests {
         let unsure = Recovery { corrupt: None, claim: Some((Epoch(4), false, Epoch(4))), ..r };
         let text = recovery_text(Some(&unsure), "voting", Resumer::Member).unwrap();
         assert!(text.contains("121..=149 are dropped: without a whole claim a member keeps only"), "{text}");
-        assert!(text.contains("its journal reached sequence 149 (epoch 0)"), "{text}");
+        assert!(text.contains("before records were dropped its journal reached sequence 149 (epoch 0)"), "{text}");
+        // Helper 170: a copy for a new member (no claim, all committed)
+        // dropped nothing, and was told records were dropped.
+        let copy = Recovery { range: Some((Seq(1), Seq(149))), commit: Seq(149), ..Recovery::default() };
+        let text = recovery_text(Some(&copy), "voting", Resumer::Member).unwrap();
+        let reaches = "without a whole claim (a copy, or its claim file removed) its journal reaches sequence 149";
+        assert!(text.contains(reaches) && !text.contains("dropped"), "{text}");
         // Helper 127: segment files removed, the claim and commit files
         // kept: the member said nothing, and voted as one that never held
         // an event.
