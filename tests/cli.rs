@@ -143,7 +143,7 @@ fn a_port_in_use_and_a_foreign_interface_are_named() {
     let member = ["member", "--id", "0", "--listen", "127.0.0.1:0"];
     for role in [&["sequencer"][..], &["follower", "--id", "1"], &member] {
         let args = [role, &["--group", &group, "--journal", dir, "--metrics", &metrics]].concat();
-        refused(SEQCAST, &args, &format!("--metrics {metrics}: cannot listen"));
+        refused(SEQCAST, &args, &format!("--metrics {metrics}: the port is in use by another socket"));
         let made = journal.exists();
         let _ = std::fs::remove_dir_all(&journal);
         assert!(!made, "{args:?} made {dir}");

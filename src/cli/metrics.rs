@@ -121,7 +121,13 @@ impl Metrics {
 
     /// Serves the page on `addr` (GET of any path) until the process ends.
     pub fn serve(addr: SocketAddr) -> Result<Metrics, String> {
-        let listener = TcpListener::bind(addr).map_err(|e| format!("--metrics {addr}: cannot listen: {e}"))?;
+        let listener = TcpListener::bind(addr).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "--metrics {addr}: the port is in use by another socket (another node's --metrics? `seqcast stat` \
+                 lists this host's)"
+            ),
+            _ => format!("--metrics {addr}: cannot listen: {e}"),
+        })?;
         let addr = listener.local_addr().map_err(|e| format!("--metrics {addr}: {e}"))?;
         let metrics = Metrics { page: Arc::default(), addr, registration: None };
         let page = Arc::clone(&metrics.page);
