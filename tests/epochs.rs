@@ -1307,3 +1307,26 @@ fn a_second_sequencer_started_beside_the_first_stops_no_follower_while_the_first
         assert!(said.len() == 1 && said[0].starts_with("restarted 5->6"), "journal {journal}: {said:?}");
     }
 }
+
+/// A sequencer that stopped, started again at another address once the
+/// one followed had long been silent, is judged at its first HEARTBEAT:
+/// the wait is for a followed sequencer that may still run.
+#[test]
+fn a_sequencer_restarted_elsewhere_after_a_silence_is_judged_at_once() {
+    let (mut leader, mut follower) =
+        (Leader::new(config(5), 0).unwrap(), Follower::new(config(0), NodeId(1), 0).unwrap());
+    let mut client = Client::new(config(0), ClientId(9), addr(LEADER)).unwrap();
+    submit_and_deliver(&mut client, &mut leader, &mut follower, b"a", 1_000_000_000);
+    for (_, bytes) in leader_out(&mut leader, 1_100_000_000) {
+        follower.handle_datagram(1_100_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!(deliveries(&mut follower), ["1 [97]"]);
+    // Its first HEARTBEAT, a keepalive after it started.
+    let mut moved = Leader::new(config(6), 3_000_000_000).unwrap();
+    for (_, bytes) in leader_out(&mut moved, 3_300_000_000) {
+        follower.handle_datagram(3_300_000_000, addr("127.0.0.1:7004"), &bytes);
+    }
+    let said = deliveries(&mut follower);
+    assert!(said.len() == 1 && said[0].starts_with("restarted 5->6"), "{said:?}");
+    assert_eq!(follower.rejects().stray_sequencer, 0);
+}

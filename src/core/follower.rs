@@ -198,8 +198,8 @@ struct Stray {
     /// The newest send stamp of the sequencer followed: a frame of it
     /// stamped later shows it still runs (a duplicate or a replay does not).
     stamp: u64,
-    /// When the sequencer followed last showed that (or when this one was
-    /// first heard).
+    /// When the sequencer followed last showed that (at first, when a frame
+    /// of it last came).
     spoke_at: Nanos,
 }
 
@@ -1755,7 +1755,11 @@ impl Follower {
         let heard = |s: &Stray| s.followed == mine && s.epoch == epoch && s.from == from;
         let stray = match self.stray.filter(heard) {
             Some(stray) => stray,
-            None => *self.stray.insert(Stray { followed: mine, epoch, from, stamp: self.echo_ns, spoke_at: now }),
+            None => {
+                // Silent for a while already (it stopped before this one came): no wait.
+                let stray = Stray { followed: mine, epoch, from, stamp: self.echo_ns, spoke_at: self.heard_at };
+                *self.stray.insert(stray)
+            }
         };
         now < stray.spoke_at + STRAY_GRACE_NS
     }
