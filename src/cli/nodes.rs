@@ -474,15 +474,6 @@ impl RejectWatch {
                         seqcast::core::shape_text(theirs),
                         seqcast::core::shape_text(self.shape)
                     ),
-                    ("stray_sequencer", _, _) => match rejects.stray_sequencer_seen {
-                        Some((epoch, addr)) => format!(
-                            "; a sequencer of epoch {epoch} at {addr} speaks while the one this node follows still \
-                             does: two sequencers run (one started by mistake, at another address). This node \
-                             takes nothing of it while its own sends; stop the one that should not run (were the \
-                             other to stop, this node would take the one left as its restart)"
-                        ),
-                        None => String::new(),
-                    },
                     _ => String::new(),
                 };
                 eprintln!(
@@ -946,6 +937,27 @@ pub(super) fn retained_at_start_text(
 
 /// The banner's line on what a journal held at start; `member`: a
 /// member's, which keeps only what it knew committed of a damaged journal.
+/// A follower that refused a newer epoch's sequencer (or stopped at its
+/// restart), where that one sent from another address than the sequencer
+/// it followed, heard shortly before: helper 170 started a second
+/// sequencer by mistake beside a running one, and every follower said "the
+/// sequencer restarted" and stopped. They must (epochs fence: a follower
+/// staying with the older one while another took the newer would let both
+/// commit); the line says what else it may be.
+fn second_sequencer_hint(follower: &seqcast::core::Follower, now: seqcast::core::Nanos) -> String {
+    let (Some(newer), Some(followed)) = (follower.newer_from(), follower.leader_addr()) else { return String::new() };
+    let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(now));
+    if newer == followed || ago > std::time::Duration::from_secs(2) {
+        return String::new();
+    }
+    format!(
+        ". The newer sequencer sent from {newer}; the one this follower followed, at {followed}, was heard {} ms \
+         before: if it still runs, the newer one is a second sequencer started by mistake (a restart takes the \
+         address it had): stop the one that should not run, then start this follower again",
+        ago.as_millis()
+    )
+}
+
 /// The commit a follower knew, for a refusal: "seq 1..=5", or "none".
 fn knew_committed(committed: Seq) -> String {
     match committed {
@@ -1699,7 +1711,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                  shorter one. This follower took nothing of its log and stops, its records untouched{kept}. \
                  Start the sequencer again on its own journal (if it ran on it, that journal lost records it had \
                  synced, as a damaged disk does: start it on a copy of this follower's, made with `seqcast journal \
-                 copy`); to begin a new log instead, move every node's journal aside"
+                 copy`); to begin a new log instead, move every node's journal aside{}",
+                second_sequencer_hint(node.follower(), node.driver().now())
             );
         }
         return ExitCode::from(3);
@@ -1722,7 +1735,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                  digest above and, without a journal, takes no restarted leader's log (it cannot check that the new \
                  log holds what it delivered, even from a sequencer that resumed its journal). Restart this \
                  follower to follow epoch {new}: it starts empty and takes the log from the sequencer (with \
-                 --journal, a follower goes on with a sequencer resumed from its journal)"
+                 --journal, a follower goes on with a sequencer resumed from its journal){}",
+                second_sequencer_hint(node.follower(), node.driver().now())
             );
             ExitCode::from(3)
         }

@@ -186,28 +186,6 @@ struct Probe {
 /// The longest a probe's NAK waits before it is sent again (see [`Probe`]).
 const PROBE_RETRY_MAX_NS: u64 = 100_000_000;
 
-/// Without failover: a sequencer of a newer epoch heard from another
-/// address than the one followed, while that one may still run (see
-/// `holds_off`).
-#[derive(Clone, Copy, Debug)]
-struct Stray {
-    /// The epoch followed when it was heard.
-    followed: Epoch,
-    epoch: Epoch,
-    from: SocketAddr,
-    /// The newest send stamp of the sequencer followed: a frame of it
-    /// stamped later shows it still runs (a duplicate or a replay does not).
-    stamp: u64,
-    /// When the sequencer followed last showed that (at first, when a frame
-    /// of it last came).
-    spoke_at: Nanos,
-}
-
-/// How long a sequencer followed may go without a frame before a newer
-/// one heard from another address is taken for its restart: a keepalive
-/// goes at least every [`KEEPALIVE_NS`], and one may be lost.
-const STRAY_GRACE_NS: Nanos = 3 * KEEPALIVE_NS;
-
 /// Counters of every protocol path the follower runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FollowerStats {
@@ -339,12 +317,9 @@ pub struct Follower {
     vote_after_heard: bool,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
-    /// Without failover: another sequencer heard while the one followed
-    /// may still run (see `holds_off`).
-    stray: Option<Stray>,
-    /// Without failover: the epoch followed whose sequencer is known to
-    /// have stopped (a newer one came from its address).
-    followed_gone: Option<Epoch>,
+    /// Where the latest frame of a newer epoch than the one followed came
+    /// from (see [`newer_from`](Self::newer_from)).
+    newer_from: Option<SocketAddr>,
     epoch_reported: bool,
     /// A leader of a newer epoch that started it from a log short of what
     /// this follower knows committed (see [`short_leader`](Self::short_leader)).
@@ -576,8 +551,7 @@ impl Follower {
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
             vote_after_heard: false,
             epoch_new: None,
-            stray: None,
-            followed_gone: None,
+            newer_from: None,
             epoch_reported: false,
             short_leader: None,
             older_leader: (0, Epoch::ZERO),
@@ -1219,6 +1193,13 @@ impl Follower {
         Some((member, self.member_addr(member)?))
     }
 
+    /// Where the latest frame of a newer epoch than the one it follows came
+    /// from, while it had not taken that epoch (a sequencer that restarted,
+    /// or a second one started beside it: see [`leader_addr`](Self::leader_addr)).
+    pub fn newer_from(&self) -> Option<SocketAddr> {
+        self.newer_from
+    }
+
     /// How long ago a frame of its leader last arrived.
     pub fn leader_heard_ns_ago(&self, now: Nanos) -> u64 {
         now.saturating_sub(self.heard_at)
@@ -1449,11 +1430,6 @@ impl Follower {
                 Frame::VoteRequest(_) | Frame::Vote(_) | Frame::Promote(_) => self.rejects.election += 1,
                 _ => self.rejects.unexpected_kind += 1,
             }
-            return;
-        }
-        if self.holds_off(now, datagram.header.epoch(), from) {
-            self.rejects.stray_sequencer += 1;
-            self.rejects.stray_sequencer_seen = Some((datagram.header.epoch(), from));
             return;
         }
         if !self.same_epoch(datagram.header.epoch(), &datagram.frame, from) {
@@ -1728,42 +1704,6 @@ impl Follower {
         }
     }
 
-    /// Without failover: whether a frame of `epoch` from `from` is passed
-    /// over as another sequencer's, started by mistake while the one this
-    /// follower follows still runs. A sequencer restarts in a newer epoch,
-    /// and a follower takes (or refuses, stopping) a newer one's log as
-    /// that restart; but a second sequencer started beside the first
-    /// (another address: the first holds its own) would then stop every
-    /// follower, or split them between the two. A newer epoch from the
-    /// followed sequencer's own address is its restart (that address was
-    /// free). One from another address is passed over until the one
-    /// followed has sent no frame for [`STRAY_GRACE_NS`] (it stopped: then
-    /// that is its restart elsewhere, judged as any).
-    fn holds_off(&mut self, now: Nanos, epoch: Epoch, from: SocketAddr) -> bool {
-        let mine = self.epoch();
-        let Some(followed) = self.leader_addr else { return false };
-        if self.config.failover != Failover::Off || mine == Epoch::ZERO || epoch <= mine || self.short_leader.is_some()
-        {
-            return false;
-        }
-        if from == followed {
-            self.followed_gone = Some(mine);
-        }
-        if self.followed_gone == Some(mine) {
-            return false;
-        }
-        let heard = |s: &Stray| s.followed == mine && s.epoch == epoch && s.from == from;
-        let stray = match self.stray.filter(heard) {
-            Some(stray) => stray,
-            None => {
-                // Silent for a while already (it stopped before this one came): no wait.
-                let stray = Stray { followed: mine, epoch, from, stamp: self.echo_ns, spoke_at: self.heard_at };
-                *self.stray.insert(stray)
-            }
-        };
-        now < stray.spoke_at + STRAY_GRACE_NS
-    }
-
     /// Learns the epoch from the first frame; afterwards an older epoch is
     /// fenced off and a newer one is noted for the application. With a
     /// journal and no failover a newer one is followed once a HEARTBEAT
@@ -1778,6 +1718,9 @@ impl Follower {
         if self.short_leader.is_some() {
             // Refused (reported as a restarted leader): so is all that follows.
             return false;
+        }
+        if epoch > mine && mine != Epoch::ZERO {
+            self.newer_from = Some(from);
         }
         let guarded =
             (self.config.journal || self.observer) && self.config.failover == Failover::Off && self.epoch_new.is_none();
@@ -2177,11 +2120,6 @@ impl Follower {
     }
 
     fn echo(&mut self, now: Nanos, sent_ns: u64) {
-        let mine = self.epoch();
-        if let Some(stray) = self.stray.as_mut().filter(|s| s.followed == mine && sent_ns > s.stamp) {
-            // The sequencer followed still runs: another one heard is not its restart.
-            (stray.stamp, stray.spoke_at) = (sent_ns, now);
-        }
         self.echo_ns = sent_ns;
         self.echo_at = now;
         self.leader_offset = Some(sent_ns.wrapping_sub(now));

@@ -143,12 +143,6 @@ pub struct Rejects {
     /// went back (committed, or not resent yet): a late answer, or an old
     /// one replayed, which changes nothing.
     pub stale_busy: u64,
-    /// At a follower or tail without failover: frames of a sequencer of a
-    /// newer epoch, from another address than the one followed, while
-    /// that one still runs: a second sequencer, started by mistake.
-    pub stray_sequencer: u64,
-    /// The latest of those: its epoch and address.
-    pub stray_sequencer_seen: Option<(Epoch, SocketAddr)>,
 }
 
 impl Rejects {
@@ -167,7 +161,6 @@ impl Rejects {
             + self.elsewhere
             + self.too_long
             + self.stale_busy
-            + self.stray_sequencer
     }
 
     /// Every count with its reason's name, the wire's first.
@@ -186,7 +179,6 @@ impl Rejects {
             ("elsewhere", self.elsewhere),
             ("too_long", self.too_long),
             ("stale_busy", self.stale_busy),
-            ("stray_sequencer", self.stray_sequencer),
         ]);
         reasons
     }
@@ -213,8 +205,6 @@ impl Rejects {
         sum.too_long += other.too_long;
         sum.elsewhere += other.elsewhere;
         sum.stale_busy += other.stale_busy;
-        sum.stray_sequencer += other.stray_sequencer;
-        sum.stray_sequencer_seen = other.stray_sequencer_seen.or(sum.stray_sequencer_seen);
         sum
     }
 }
