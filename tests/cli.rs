@@ -812,6 +812,12 @@ fn stat_of_a_cluster_file_none_of_whose_nodes_runs_lists_each_as_not_running() {
     for id in 0..3 {
         assert!(out.contains(&format!("node {id}   127.0.0.1:740{}: NOT RUNNING", id + 1)), "{out}");
     }
+    // Helper 170: a file no node starts on (its group not multicast) was
+    // watched as any other.
+    std::fs::write(&conf, format!("group = 10.0.0.1:7400\n{text}")).unwrap();
+    let (code, out) = run(SEQCAST, &strings(&["stat", "--cluster", conf.to_str().unwrap(), "--once"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cluster.conf:1: group 10.0.0.1 is not a multicast address"), "{out}");
     // Helper 140: a process at node 1's address (a member run with another
     // cluster id) was called not running. A review: so were nodes of this
     // cluster noted elsewhere. Who holds it is said.

@@ -426,11 +426,18 @@ pub fn run(args: &StatArgs) -> ExitCode {
     // With a cluster file, its nodes: one not running here is said so.
     let (cluster_id, listed, group) = match &args.cluster {
         Some(path) => match seqcast::net::cluster::ClusterFile::read(path) {
-            Ok(file) => (
-                Some(file.settings.cluster_id.unwrap_or(seqcast::core::Config::default().cluster_id)),
-                file.nodes,
-                Some(file.settings.group.unwrap_or(seqcast::net::Multicast::default().group)),
-            ),
+            Ok(file) => {
+                // A file no node would start on (a group that is not
+                // multicast, a quorum above its nodes) is said so, not watched.
+                if let Err(e) = file.resolve(&seqcast::net::cluster::Overrides::default(), None) {
+                    return fail(e);
+                }
+                (
+                    Some(file.settings.cluster_id.unwrap_or(seqcast::core::Config::default().cluster_id)),
+                    file.nodes,
+                    Some(file.settings.group.unwrap_or(seqcast::net::Multicast::default().group)),
+                )
+            }
             Err(e) => return fail(e),
         },
         None => (args.cluster_id, Vec::new(), None),
