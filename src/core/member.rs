@@ -165,7 +165,7 @@ impl Member {
     /// A RETRANSMIT of `records` read from the journal (see
     /// [`Leader::history_frame`]); while it follows, of those it knows
     /// committed only, marked as served by a member that does not lead
-    /// ([`FLAG_SERVED`](crate::wire::FLAG_SERVED)); (0, 0) if none.
+    /// ([`FLAG_SERVED`]); (0, 0) if none.
     pub fn history_frame(&mut self, now: Nanos, buf: &mut [u8], records: &[u8]) -> (usize, usize) {
         match &mut self.role {
             Role::Leader(leader) => leader.history_frame(now, buf, records),
@@ -387,7 +387,7 @@ impl Member {
     /// (`None`: an operator).
     /// `count_incomplete`: the PROMOTE asked its candidacies to count votes
     /// of members back without all of their log
-    /// ([`FLAG_COUNT_INCOMPLETE`](crate::wire::FLAG_COUNT_INCOMPLETE)).
+    /// ([`FLAG_COUNT_INCOMPLETE`]).
     fn promoted_by(&mut self, now: Nanos, by: Option<NodeId>, count_incomplete: bool) -> bool {
         if self.election.standing_promoted() {
             // Doing what was asked: a copy of the PROMOTE (`seqcast
