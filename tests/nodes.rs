@@ -1728,6 +1728,31 @@ fn members_stopped_cleanly_know_every_commit_at_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A member stands only above the milliseconds of its start, resumed on
+/// its journal too: helper 173 found that with the floor given only to
+/// members starting a new cluster, members restarted on their journals
+/// counted elections on from their claims, so a wiped pair restarted so
+/// could again elect an epoch that another member's log carries.
+#[test]
+fn members_restarted_on_their_journals_stand_above_the_milliseconds_of_their_start() {
+    let (dir, conf, journal) = journaled_member_cluster(95);
+    let member = |id: u16| start_member(&dir, id, &["--journal", &journal]);
+    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    failover_load(&conf, 100, 1000);
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let since_1970 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let restarted_ms = since_1970.as_millis() as u64;
+    let mut members: Vec<common::Proc> = (0..3).map(member).collect();
+    let epoch =
+        any_line(&members, |l| l.strip_prefix("elected: leading epoch ")?.split(' ').next()?.parse::<u64>().ok());
+    assert!(epoch > restarted_ms, "elected in epoch {epoch}, restarted at {restarted_ms} ms");
+    failover_load(&conf, 100, 1000);
+    stop_all_delivered(&mut members, 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Helper 138: `seqcast sequencer` started by mistake on a member's host,
 /// on its journal (member 0 stopped for a restart), resumed it with a
 /// warning; the two running members refused its log, exited 3 and wrote
@@ -2021,8 +2046,38 @@ fn a_member_that_knows_commits_its_leader_lacks_stops_with_exit_3() {
     failover_load(&conf, 10, 1000);
     let said = member_0_refuses(&dir, &journal);
     // (All 500 if it still led when stopped; a follower may have heard of
-    // the last commits only in HEARTBEATs that came after.)
-    assert!(said.contains("from a log that ends at seq 0, but this member knows seq 1..="), "{said}");
+    // the last commits only in HEARTBEATs that came after. On a loaded
+    // host the two may elect again after their first events: the log then
+    // starts there.)
+    assert!(said.contains("from a log that ends at seq ") && said.contains(", but this member knows seq "), "{said}");
+    for node in &mut wiped {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same where the first run had an election (its log goes on in
+/// epoch 2) and so did the wiped two (epoch 2 again, counted from 1 as a
+/// new cluster's first): member 0 took their leader for its own epoch's,
+/// followed it holding 500 events it lacked, and never stopped (a loaded
+/// host's election in the first run did the same, now and then). A member
+/// that starts a new cluster stands only in epochs above its start's
+/// milliseconds, as a sequencer starts its own.
+#[test]
+fn a_member_whose_cluster_was_wiped_after_an_election_stops_with_exit_3() {
+    let ((dir, conf, journal, mut wiped), ()) = two_members_wiped_after(94, |conf, _| {
+        failover_load(conf, 250, 1000);
+        let promote = ["promote", "--cluster", conf, "--node", "1"];
+        let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
+        assert!(code == 0 && text.contains("node 1 leads epoch"), "{text}");
+        failover_load(conf, 250, 1000);
+    });
+    failover_load(&conf, 10, 1000);
+    let elected = wiped.iter().find_map(|m| m.output().into_iter().find(|l| l.starts_with("elected: ")));
+    let elected = elected.expect("one of the two was elected");
+    assert!(!elected.starts_with("elected: leading epoch 2 "), "{elected}");
+    let said = member_0_refuses(&dir, &journal);
+    assert!(said.contains("from a log that ends at seq ") && said.contains(", but this member knows seq "), "{said}");
     for node in &mut wiped {
         node.stop();
     }
@@ -2040,7 +2095,7 @@ fn a_member_that_cannot_keep_its_refusal_still_says_why_and_exits_3() {
     let mut zero = start_member(&dir, 0, &["--journal", &journal]);
     assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
     let said = zero.line("error: node ");
-    assert!(said.contains("from a log that ends at seq 0, but this member knows seq 1..="), "{said}");
+    assert!(said.contains("from a log that ends at seq ") && said.contains(", but this member knows seq "), "{said}");
     assert!(
         said.contains("refused that keeps this member from starting on that journal again was not written"),
         "{said}"
@@ -2087,12 +2142,11 @@ fn a_client_told_commits_the_cluster_then_lost_is_answered_in_doubt() {
 }
 
 /// Helper 135: the same after two promotions, the client having heard
-/// epoch 3: the wiped members elect epoch 2, whose frames such a client takes
-/// for a stale leader's, and whose leader took its SUBMITs of epoch 3 for
-/// a newer leader's. The client went round the members for as long as it
-/// ran. A quorum still acknowledging a leader after a client named a newer
-/// epoch shows the cluster lost that epoch: the leader answers the client
-/// in it, and says so.
+/// epoch 3: the wiped members elected epoch 2, whose frames such a client
+/// took for a stale leader's, and whose leader took its SUBMITs of epoch 3
+/// for a newer leader's; the client went round the members for as long as
+/// it ran. Members that start a new cluster now stand above their start's
+/// milliseconds: the two elect an epoch newer than the client's, as above.
 #[test]
 fn a_client_of_an_epoch_the_cluster_then_lost_is_answered_in_doubt() {
     client_told_commits_the_cluster_then_lost(64, true);
@@ -2101,29 +2155,27 @@ fn a_client_of_an_epoch_the_cluster_then_lost_is_answered_in_doubt() {
 /// Helper 137: a tail that followed epoch 3, of a cluster that then lost
 /// it (two members' journals wiped while every member was down, the two
 /// electing epoch 2), dropped every frame of that leader, said once that
-/// its own was silent, and waited for as long as it ran. It now says an
-/// older leader goes on sending, and what that means.
+/// its own was silent, and waited for as long as it ran. Members that
+/// start a new cluster now stand above their start's milliseconds: the two
+/// elect a newer epoch than any the tail heard, on a log that lacks what
+/// it was told committed, and the tail stops and says so.
 #[test]
-fn a_tail_of_an_epoch_the_cluster_then_lost_says_an_older_leader_goes_on() {
+fn a_tail_of_an_epoch_the_cluster_then_lost_stops_and_says_so() {
     let ((dir, _, _, mut wiped), mut tail) = two_members_wiped_after(65, |conf, members| {
         let args = ["tail", "--cluster", conf, "--failover", "--from", "1", "--format", "count"];
         let tail = common::Proc::start("tail", common::SEQCAST, &common::strings(&args));
         failover_load(conf, 100, 1000);
-        promote_to_epoch_3(conf, members);
-        tail.wait_for(Duration::from_secs(10), |l| l.contains("tail: node 2 leads epoch 3 now").then_some(()));
+        promote_twice(conf, members);
+        tail.wait_for(Duration::from_secs(10), |l| l.contains("tail: node 2 leads epoch ").then_some(()));
         tail
     });
     let epoch = any_line(&wiped, |l| l.strip_prefix("elected: leading epoch ")?.split(' ').next()?.parse::<u64>().ok());
-    // Their votes split first, unlikely: a later epoch is no older leader.
-    if epoch < 3 {
-        let said = tail.wait_for(Duration::from_secs(10), |l| {
-            l.contains("warning: tail: the leader of epoch 3, which this tail follows, silent for ")
-                .then(|| l.to_string())
-        });
-        assert!(said.contains(&format!("while a leader of epoch {epoch} goes on sending")), "{said}");
-        assert!(said.contains("or the cluster lost epoch 3"), "{said}");
-    }
-    tail.stop();
+    assert_eq!(tail.wait(Duration::from_secs(10)), 1, "{:?}", tail.output());
+    let said = tail.line("error: ");
+    assert!(
+        said.contains(&format!("the leader of epoch {epoch} was elected on a log that ends at seq 0, but this tail was told seq 1..=100 committed: the cluster lost committed events")),
+        "{said}"
+    );
     for node in &mut wiped {
         node.stop();
     }
@@ -2143,9 +2195,8 @@ fn any_line<T>(nodes: &[common::Proc], find: impl Fn(&str) -> Option<T>) -> T {
 }
 
 /// Node 0 leads a new cluster's first epoch: node 1, then node 2, are
-/// promoted to lead the next two (past the one members 1 and 2 elect
-/// once [`two_members_wiped_after`] wiped them).
-fn promote_to_epoch_3(conf: &str, members: &[common::Proc]) {
+/// promoted to lead the next two.
+fn promote_twice(conf: &str, members: &[common::Proc]) {
     for node in [1, 2] {
         let promote = ["promote", "--cluster", conf, "--node", &node.to_string()];
         let (code, text) = common::run(common::SEQCAST, &common::strings(&promote));
@@ -2186,7 +2237,7 @@ fn client_told_commits_the_cluster_then_lost(tag: u8, promoted: bool) {
         if !promoted {
             return (client, 20);
         }
-        promote_to_epoch_3(conf, members);
+        promote_twice(conf, members);
         for _ in 0..20 {
             client.submit(b"told committed in a later epoch").unwrap();
         }
@@ -2214,16 +2265,6 @@ fn client_told_commits_the_cluster_then_lost(tag: u8, promoted: bool) {
     }
     assert!(table.contains(" SUBMITs from clients told of commits it had no record of"), "{table}");
     assert!(table.contains(": the cluster lost events it had said were committed"), "{table}");
-    // The client heard epoch 3; the two elect epoch 2, unless their votes
-    // split first: a leader below 3 shows that epoch lost.
-    let outputs: Vec<String> = wiped.iter().flat_map(|node| node.output()).collect();
-    let elected =
-        outputs.iter().find_map(|l| l.strip_prefix("elected: leading epoch ")?.split(' ').next()?.parse().ok());
-    if promoted && elected.is_some_and(|epoch: u64| epoch < 3) {
-        let lost = outputs.iter().find(|l| l.contains("warning: leader: clients name epoch 3, newer than"));
-        let lost = lost.unwrap_or_else(|| panic!("not said: {outputs:?}"));
-        assert!(lost.contains(", though a quorum still acknowledges it: members lost epochs"), "{lost}");
-    }
     for node in &mut wiped {
         node.stop();
     }

@@ -180,8 +180,8 @@ impl EpochWatch {
 /// leader steps down once it hears of the newer epoch; one that goes on
 /// leads a quorum that never heard of it: this tail hears only a part of
 /// the cluster cut off from the newer leader, or the cluster lost that
-/// epoch (members that lost their state elected anew). Said once a
-/// silence.
+/// epoch (members that lost their state elected anew, numbering epochs
+/// from a clock that lags the cluster's). Said once a silence.
 #[derive(Default)]
 struct OlderLeaderWatch {
     /// Older leaders' frames dropped when the leader was last heard, and
@@ -212,8 +212,8 @@ impl OlderLeaderWatch {
             "{} warning: tail: the leader of epoch {mine}, which this tail follows, silent for {:.1} s, while a \
              leader of epoch {older} goes on sending ({} frames dropped since): an older leader steps down once it \
              hears of a newer epoch, so this tail hears only a part of the cluster, cut off from the newer leader, \
-             or the cluster lost epoch {mine} (members that lost their state elected anew: their leader warns of \
-             it once clients of epoch {mine} come, and `seqcast stat` then says LOST COMMITS). This tail takes \
+             or the cluster lost epoch {mine} (members that lost their state elected anew, on hosts whose clocks \
+             lag: their leader warns of it once clients of epoch {mine} come, and `seqcast stat` then says LOST COMMITS). This tail takes \
              nothing of an older epoch: to read that leader's log, start another tail",
             super::args::clock_time(),
             ago.as_secs_f64(),

@@ -410,6 +410,8 @@ pub(super) struct Election {
     /// older leaders are fenced off (while standing, `promised` fences too).
     fenced_below: Epoch,
     candidacy: Option<Candidacy>,
+    /// It stands only in epochs above this ([`Election::stand_above`]).
+    stand_above: Epoch,
     /// The epoch of its latest candidacy (0: none yet).
     last_stood: Epoch,
     /// Last frame from the leader followed (or when this member started).
@@ -471,6 +473,7 @@ impl Election {
             granted_empty_in: Epoch::ZERO,
             fenced_below: config.epoch,
             candidacy: None,
+            stand_above: Epoch::ZERO,
             last_stood: Epoch::ZERO,
             leader_at: now,
             heard_leader: false,
@@ -505,7 +508,18 @@ impl Election {
         let fresh = Election::new(&Config { epoch: Epoch::ZERO, ..config.clone() }, self.id, now);
         let lost = self.stats.lost + u64::from(self.candidacy.is_some());
         let stats = ElectionStats { stepped_down: self.stats.stepped_down + 1, lost, ..self.stats };
-        *self = Election { stats, promised: self.promised, fenced_below: self.fenced_below, ..fresh };
+        let (promised, fenced_below, stand_above) = (self.promised, self.fenced_below, self.stand_above);
+        *self = Election { stats, promised, fenced_below, stand_above, ..fresh };
+    }
+
+    /// Members that lost their claims (wiped journals, or none) count
+    /// elections again from a new cluster's first epoch, and know nothing
+    /// of those a run before them elected, whose logs other members may
+    /// still hold: it stands only in epochs above `floor` (the milliseconds
+    /// of its start, as a sequencer numbers its own), so that no epoch it
+    /// leads names another log (DESIGN §2).
+    pub(super) fn stand_above(&mut self, floor: Epoch) {
+        self.stand_above = self.stand_above.max(floor);
     }
 
     /// While it rejoins: how many members answered where they are fenced,
@@ -740,7 +754,7 @@ impl Election {
     fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {
         // One it stands in already (a promotion came meanwhile) is given up.
         self.stats.lost += u64::from(self.candidacy.is_some());
-        let epoch = self.promised.max(view.epoch).next();
+        let epoch = self.promised.max(view.epoch).max(self.stand_above).next();
         let own = VoteGiven {
             epoch,
             candidate: self.id,

@@ -122,6 +122,16 @@ impl Member {
         }
     }
 
+    /// It stands only in epochs above `floor`: [`MemberNode`](crate::net::MemberNode)
+    /// gives the milliseconds of its start. Epochs count elections from the
+    /// one a cluster started in, and members whose journals were wiped
+    /// count again from there: without a floor, a log they elect could
+    /// carry the epoch of another log that a member that kept its journal
+    /// holds, which that member would take for its own (DESIGN §2).
+    pub fn stand_above(&mut self, floor: Epoch) {
+        self.election.stand_above(floor);
+    }
+
     /// The last frame of another member that came from elsewhere than
     /// this member's cluster file says that member listens: the node, where
     /// it came from, and where the file says. What this member sends it

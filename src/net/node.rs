@@ -962,7 +962,7 @@ impl MemberNode {
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let opened = storage::open(journal, &config, id)?;
         let config = tuning.core(config);
-        let (member, journal, recovery) = match opened {
+        let (mut member, journal, recovery) = match opened {
             Some((mut journal, recovery))
                 if recovery.range.is_some()
                     || recovery.claim.is_some()
@@ -977,6 +977,8 @@ impl MemberNode {
                 (Member::new(config, id, driver.now())?, journal, recovery)
             }
         };
+        // Epochs it stands in name no log of an earlier run (DESIGN §2).
+        member.stand_above(fresh_epoch());
         let mut member = Stored::new(member, journal);
         // The claim file already says this: not written again at once (a
         // damaged journal's was rewritten not whole: it is written whole

@@ -126,6 +126,21 @@ fn a_promise_made_in_the_turn_the_journal_failed_never_leaves() {
     assert!(sent.iter().all(|(kind, _)| *kind != Kind::VoteRequest), "no VOTE_REQUEST goes: {sent:?}");
 }
 
+/// A member that started a new cluster stands only above the floor it
+/// was given (`MemberNode`: the milliseconds of its start), and still
+/// grants votes below it: the floor numbers its own candidacies alone.
+#[test]
+fn a_member_given_a_floor_stands_above_it_and_still_votes_below_it() {
+    let config = Config { failover: Failover::Manual, ..Config::default() };
+    let mut member = Member::new(config, NodeId(1), 0).unwrap();
+    member.stand_above(Epoch(1_000));
+    assert_eq!(answer(&mut member, 10, 2, &request(2, 2, (1, 0), true)), Some((2, true)), "granted below its floor");
+    assert!(member.promote(20));
+    let sent = drain(&mut member, 20);
+    let asked = sent.iter().find(|(kind, _)| *kind == Kind::VoteRequest).expect("it asks for votes");
+    assert_eq!(parse(&asked.1).unwrap().header.epoch.get(), 1_001);
+}
+
 /// Member 0 restarted without --rejoin: it leads epoch 1 again with an
 /// empty log while its followers hold 500 events of that epoch.
 #[test]
