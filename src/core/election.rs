@@ -31,6 +31,9 @@ pub struct ElectionStats {
     /// lower node id, while no other member had granted it: it granted
     /// that one instead of splitting the vote.
     pub yielded: u64,
+    /// Candidacies numbered by its floor ([`Member::stand_above`](super::Member::stand_above)):
+    /// in an epoch above the one it would have stood in otherwise.
+    pub floored: u64,
     /// Vote requests it refused, each time asked (a stale epoch, a vote
     /// already given, a less complete log, or a log it cannot vouch for).
     pub refused: u64,
@@ -754,7 +757,9 @@ impl Election {
     fn stand(&mut self, now: Nanos, view: &View, forced: bool) -> Decision {
         // One it stands in already (a promotion came meanwhile) is given up.
         self.stats.lost += u64::from(self.candidacy.is_some());
-        let epoch = self.promised.max(view.epoch).max(self.stand_above).next();
+        let next = self.promised.max(view.epoch);
+        self.stats.floored += u64::from(self.stand_above > next);
+        let epoch = next.max(self.stand_above).next();
         let own = VoteGiven {
             epoch,
             candidate: self.id,

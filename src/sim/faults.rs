@@ -499,6 +499,7 @@ impl Sim<'_> {
                 true => self.paths.resumed_whole += 1,
                 false => self.paths.resumed_unsure += 1,
             }
+            member.stand_above(super::node::start_floor(self.now));
             member
         } else {
             // A follower keeps what it held past the commit it knew until it

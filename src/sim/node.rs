@@ -77,5 +77,17 @@ impl SimNode for Member {
 pub type NodeFactory<'a> = &'a dyn Fn(Config, NodeId, Nanos) -> Box<dyn SimNode>;
 
 pub(super) fn real_member(config: Config, id: NodeId, now: Nanos) -> Box<dyn SimNode> {
-    Box::new(Member::new(config, id, now).expect("the simulator's config is valid"))
+    let failover = config.failover != crate::core::Failover::Off;
+    let mut member = Member::new(config, id, now).expect("the simulator's config is valid");
+    if failover {
+        member.stand_above(start_floor(now));
+    }
+    Box::new(member)
+}
+
+/// The floor a member started at `now` stands above, as
+/// [`MemberNode`](crate::net::MemberNode) gives one: the milliseconds of its
+/// start, here of the simulated clock.
+pub(super) fn start_floor(now: Nanos) -> crate::core::Epoch {
+    crate::core::Epoch(now / 1_000_000)
 }

@@ -63,6 +63,9 @@ paths! {
     /// Candidacies given up for a candidate in the same epoch with a more
     /// complete log (or as complete, with a lower id): a vote not split.
     elections_yielded => "elections_yielded",
+    /// Candidacies in an epoch raised to the floor of the member's start
+    /// (`Member::stand_above`: the milliseconds of its start).
+    elections_floored => "elections_floored",
     /// Leaders that stepped down for a newer epoch (stale leaders fenced).
     stale_fenced => "stale_leaders_fenced",
     /// Votes of members that may have lost a log (new ones holding nothing,
@@ -209,10 +212,11 @@ pub const REPLAY_PATH: &str = "datagrams_replayed";
 pub const CROWD_PATH: &str = "clients_evicted";
 
 /// The names of the failover rows of [`Paths::rows`].
-pub const FAILOVER_PATHS: [&str; 10] = [
+pub const FAILOVER_PATHS: [&str; 11] = [
     "elections_won",
     "elections_lost",
     "elections_yielded",
+    "elections_floored",
     "stale_leaders_fenced",
     "votes_granted_empty",
     "acks_fenced",
@@ -254,6 +258,7 @@ impl Paths {
         self.elections_won += elections.won;
         self.elections_lost += elections.lost;
         self.elections_yielded += elections.yielded;
+        self.elections_floored += elections.floored;
         self.stale_fenced += elections.stepped_down;
         self.granted_empty += elections.granted_empty;
         self.won_incomplete += elections.won_counting_incomplete;

@@ -139,6 +139,7 @@ fn a_member_given_a_floor_stands_above_it_and_still_votes_below_it() {
     let sent = drain(&mut member, 20);
     let asked = sent.iter().find(|(kind, _)| *kind == Kind::VoteRequest).expect("it asks for votes");
     assert_eq!(parse(&asked.1).unwrap().header.epoch.get(), 1_001);
+    assert_eq!(member.election_stats().floored, 1);
 }
 
 /// Member 0 restarted without --rejoin: it leads epoch 1 again with an
