@@ -1714,25 +1714,38 @@ impl Follower {
                 self.stats.unproven += 1;
                 continue;
             }
-            match self.window.insert(seq, event.record) {
-                Insert::Stored => {
+            match self.keep(seq, &event) {
+                Some(true) => {
                     self.stats.events_received += 1;
                     repaired = repaired.max(repair.then_some(seq));
                 }
-                Insert::Duplicate => self.stats.duplicates += 1,
-                Insert::Beyond => self.stats.beyond_window += 1,
-                Insert::TooLong => {
-                    self.rejects.too_long += 1;
-                    if seq <= self.deliver_until {
-                        self.too_long.get_or_insert((Seq(seq), event.payload.len()));
-                    }
-                    break;
-                }
+                Some(false) => {}
+                None => break,
             }
         }
         if let Some(seq) = repaired {
             self.repaired(now, seq);
         }
+    }
+
+    /// Keeps `event` at `seq` in the window: `Some(true)` if it was new
+    /// there, `Some(false)` if not (a duplicate, or beyond the window),
+    /// `None` if too long to keep (nothing after it in its datagram is
+    /// taken either).
+    fn keep(&mut self, seq: u64, event: &EventRef<'_>) -> Option<bool> {
+        match self.window.insert(seq, event.record) {
+            Insert::Stored => return Some(true),
+            Insert::Duplicate => self.stats.duplicates += 1,
+            Insert::Beyond => self.stats.beyond_window += 1,
+            Insert::TooLong => {
+                self.rejects.too_long += 1;
+                if seq <= self.deliver_until {
+                    self.too_long.get_or_insert((Seq(seq), event.payload.len()));
+                }
+                return None;
+            }
+        }
+        Some(false)
     }
 
     /// A repair brought events up to `seq` (see [`repairs_coming`](Self::repairs_coming)).

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 
 use super::{Follower, OBSERVER_ASKED};
-use crate::core::window::Insert;
 use crate::core::{Epoch, Failover, Nanos, NodeId, NodeSet, Seq};
 use crate::wire::{
     BusyReason, Datagram, EventRef, FLAG_SERVED, Frame, FrameWriter, Header, Kind, NAK_RANGES_MAX, SeqRange,
@@ -216,20 +215,13 @@ impl Follower {
                     if self.gone.get(i).is_none_or(|g| g.first > seq || !asked(g)) {
                         continue;
                     }
-                    match self.window.insert(seq, event.record) {
-                        Insert::Stored => {
+                    match self.keep(seq, &event) {
+                        Some(true) => {
                             self.stats.events_from_members += 1;
                             repaired = repaired.max(Some(seq));
                         }
-                        Insert::Duplicate => self.stats.duplicates += 1,
-                        Insert::Beyond => self.stats.beyond_window += 1,
-                        Insert::TooLong => {
-                            self.rejects.too_long += 1;
-                            if seq <= self.deliver_until {
-                                self.too_long.get_or_insert((Seq(seq), event.payload.len()));
-                            }
-                            break;
-                        }
+                        Some(false) => {}
+                        None => break,
                     }
                 }
                 // Retries above what it brought wait while it keeps serving.
