@@ -111,12 +111,15 @@ impl HandOut {
         HandOut { started: timed.then(std::time::Instant::now), count: 0 }
     }
 
-    /// After each event handed out: true once `stop()` or, timed,
-    /// [`HAND_OUT_MAX`] (looked at every 16 events) ends this turn's, the
-    /// rest left for the next.
-    fn enough(&mut self, stop: &dyn Fn() -> bool) -> bool {
+    /// After each event handed out: true once, timed, [`HAND_OUT_MAX`]
+    /// (looked at every 16 events) ends this turn's, the rest left for the
+    /// next. A stop asked meanwhile does not end it: a node's last turn
+    /// hands out all it may, so that nodes stopped cleanly have handed
+    /// out what they knew committed, and [`HAND_OUT_MAX`] still bounds how
+    /// long that keeps the stop waiting.
+    fn enough(&mut self) -> bool {
         self.count = self.count.wrapping_add(1);
-        self.count.is_multiple_of(16) && (stop() || self.started.is_some_and(|s| s.elapsed() >= HAND_OUT_MAX))
+        self.count.is_multiple_of(16) && self.started.is_some_and(|s| s.elapsed() >= HAND_OUT_MAX)
     }
 }
 
@@ -842,7 +845,7 @@ impl FollowerNode {
                 on_event(&event);
                 restarted.set(restarted.get() || matches!(event, Event::LeaderRestarted { .. }));
                 any = true;
-                if hand_out.enough(stop) {
+                if hand_out.enough() {
                     more = true;
                     break;
                 }
@@ -1092,7 +1095,7 @@ impl MemberNode {
                 digest.add(&event);
                 on_event(&event, now);
                 restarted.set(restarted.get() || matches!(event, MemberEvent::Log(Event::LeaderRestarted { .. })));
-                if hand_out.enough(stop) {
+                if hand_out.enough() {
                     return true;
                 }
             }
