@@ -71,7 +71,9 @@ pub struct MemberArgs {
     /// groups of different shapes each commit). Needs a journal.
     #[arg(long)]
     reshape: bool,
-    /// The epoch a new cluster starts in (the first leader is --leader-id).
+    /// The epoch a new cluster starts in (the first leader is --leader-id,
+    /// leading it without an election); a member stands for election only
+    /// in epochs above the milliseconds of its start.
     #[arg(long, default_value_t = 1, conflicts_with = "rejoin", value_parser = clap::value_parser!(u64).range(1..))]
     epoch: u64,
     /// Events a leader keeps for repair; at least --window-events, and
