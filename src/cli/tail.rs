@@ -213,8 +213,8 @@ impl OlderLeaderWatch {
              leader of epoch {older} goes on sending ({} frames dropped since): an older leader steps down once it \
              hears of a newer epoch, so this tail hears only a part of the cluster, cut off from the newer leader, \
              or the cluster lost epoch {mine} (members that lost their state elected anew, on hosts whose clocks \
-             lag: their leader warns of it once clients of epoch {mine} come, and `seqcast stat` then says LOST COMMITS). This tail takes \
-             nothing of an older epoch: to read that leader's log, start another tail",
+             lag: their leader warns of it once clients of epoch {mine} come, and `seqcast stat` then says LOST \
+             COMMITS). This tail takes nothing of an older epoch: to read that leader's log, start another tail",
             super::args::clock_time(),
             ago.as_secs_f64(),
             dropped - self.base

@@ -943,6 +943,9 @@ impl MemberNode {
     /// are bound, and the group joined, before the journal is read: what
     /// arrives meanwhile waits in their buffers and is handled once it runs.
     ///
+    /// Whatever it resumes, it stands for election only in epochs above
+    /// the milliseconds of its start ([`Member::stand_above`]).
+    ///
     /// Members elect a leader when theirs fails: `config.failover` `Off`
     /// (what a cluster file read gives) is taken as `Auto`; give `Manual`
     /// for elections only on `seqcast promote`. `config.members` (every
