@@ -4,8 +4,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use super::JournalError;
 use super::format::{ClaimFile, CommitFile, End, Entry, HeaderError, SegmentHeader};
-use super::segments::{self, JournalError, check_name, list, read_head, scan_segment};
+use super::segments::{self, check_name, list, read_head, scan_segment};
 use crate::types::{Epoch, Seq};
 
 /// No event record is larger than the largest datagram: the record

@@ -13,14 +13,14 @@
 //! to the page cache, which survives the process; `batch`: then `fdatasync`,
 //! which survives power loss) and returns the last durable sequence.
 
+mod error;
 pub mod format;
 mod inspect;
 mod segments;
 
+pub use error::JournalError;
 pub use inspect::{
     ClaimSide, CommitSide, Item, RECORD_MAX, SegmentReport, Side, Stopped, entries, handed_out_file, inspect, items,
     led_epoch_file, reach_file, refused_file, refused_log_file, side_files,
 };
-pub use segments::{
-    Journal, JournalError, JournalOptions, ReadPos, Recovery, SyncLevel, damage_reach, is_journal_file,
-};
+pub use segments::{Journal, JournalOptions, ReadPos, Recovery, SyncLevel, damage_reach, is_journal_file};
