@@ -2028,28 +2028,45 @@ fn two_members_wiped_after<T>(
     tag: u8,
     load: impl FnOnce(&str, &[common::Proc]) -> T,
 ) -> ((PathBuf, String, String, Vec<common::Proc>), T) {
+    members_wiped_after(tag, ([0, 1, 2], [1, 2]), load)
+}
+
+/// As [`two_members_wiped_after`], the members stopped in the order
+/// `stops`, and `wiped` the two whose journals are wiped and which start
+/// again (in that order).
+fn members_wiped_after<T>(
+    tag: u8,
+    (stops, wiped): ([u16; 3], [u16; 2]),
+    load: impl FnOnce(&str, &[common::Proc]) -> T,
+) -> ((PathBuf, String, String, Vec<common::Proc>), T) {
     let (dir, conf, journal) = journaled_member_cluster(tag);
     let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
     let loaded = load(&conf, &members);
-    for node in &mut members {
+    for id in stops {
+        let node = &mut members[usize::from(id)];
         assert_eq!(node.stop(), 0, "{:?}", node.output());
     }
-    for id in [1, 2] {
+    for id in wiped {
         std::fs::remove_dir_all(Path::new(&journal).join(format!("node-{id}"))).unwrap();
     }
-    let wiped = (1..3).map(|id| start_member(&dir, id, &["--journal", &journal])).collect();
+    let wiped = wiped.iter().map(|&id| start_member(&dir, id, &["--journal", &journal])).collect();
     ((dir, conf, journal, wiped), loaded)
 }
 
 /// Member 0 of [`two_members_wiped`]'s cluster, started on its journal,
 /// exits 3: its error line.
 fn member_0_refuses(dir: &Path, journal: &str) -> String {
-    let mut zero = start_member(dir, 0, &["--journal", journal]);
-    assert_eq!(zero.wait(Duration::from_secs(20)), 3, "{:?}", zero.output());
-    assert!(Path::new(journal).join("node-0").join("refused").exists());
-    let stopped = zero.line("stopped: ");
+    member_refuses(dir, journal, 0)
+}
+
+/// Member `id`, started on its journal, exits 3: its error line.
+fn member_refuses(dir: &Path, journal: &str, id: u16) -> String {
+    let mut member = start_member(dir, id, &["--journal", journal]);
+    assert_eq!(member.wait(Duration::from_secs(20)), 3, "{:?}", member.output());
+    assert!(Path::new(journal).join(format!("node-{id}")).join("refused").exists());
+    let stopped = member.line("stopped: ");
     assert!(stopped.starts_with("refusing node ") && stopped.contains("'s log in epoch "), "{stopped}");
-    zero.line("error: ")
+    member.line("error: ")
 }
 
 /// Two members whose journals were wiped elect one of them on an empty
@@ -2094,6 +2111,53 @@ fn a_member_whose_cluster_was_wiped_after_an_election_stops_with_exit_3() {
     assert!(!elected.starts_with("elected: leading epoch 2 "), "{elected}");
     let said = member_0_refuses(&dir, &journal);
     assert!(said.contains("from a log that ends at seq ") && said.contains(", but this member knows seq "), "{said}");
+    for node in &mut wiped {
+        node.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Helper 174's case: a cluster that never elected (its log all of epoch
+/// 1, which its first leader, member 0, leads without an election) is
+/// stopped, member 2 first (so that it stood in no election); members 0
+/// and 1 have their journals wiped and start a new cluster, whose member 0
+/// leads epoch 1 again, with another log. Back on its journal, member 2
+/// took that leader for its own epoch's and its log after its own, with
+/// nothing said. It now asks that leader for its event at the last
+/// sequence it holds; while that log is shorter it waits, taking nothing,
+/// and says so; once it reaches there, it finds another event, says so,
+/// and exits 3.
+///
+/// The same without its claim file (moved aside): it resumes only what
+/// its journal says committed, knowing the epoch that came in, and asks
+/// that epoch's leader for its event there (helper 175: it went unasked).
+#[test]
+fn a_member_whose_first_epochs_leader_was_wiped_stops_with_exit_3() {
+    first_epochs_leader_wiped(96, false);
+    first_epochs_leader_wiped(97, true);
+}
+
+fn first_epochs_leader_wiped(tag: u8, claimless: bool) {
+    let ((dir, conf, journal, mut wiped), ()) = members_wiped_after(tag, ([2, 0, 1], [0, 1]), |conf, _| {
+        failover_load(conf, 300, 1000);
+    });
+    if claimless {
+        std::fs::remove_file(Path::new(&journal).join("node-2").join("claim")).unwrap();
+    }
+    failover_load(&conf, 100, 1000);
+    let mut two = start_member(&dir, 2, &["--journal", &journal]);
+    let waits = |l: &str| l.contains("member 2: waiting for node 0, which leads epoch 1").then(|| l.to_string());
+    let said = two.wait_for(Duration::from_secs(10), waits);
+    assert!(said.contains("to send its event at seq 300 ("), "{said}");
+    failover_load(&conf, 500, 2000);
+    assert_eq!(two.wait(Duration::from_secs(20)), 3, "{:?}", two.output());
+    assert!(Path::new(&journal).join("node-2").join("refused").exists());
+    let stopped = two.line("stopped: ");
+    assert!(stopped.starts_with("refusing node 0's log in epoch 1; delivered 300 "), "{stopped}");
+    let said = two.line("error: ");
+    assert!(said.contains("is not this member's (the two histories part there or before)"), "{said}");
+    assert!(said.contains("or started again as a new cluster whose first epoch"), "{said}");
+    assert!(said.contains(", though this member knows seq 1..=300 committed"), "{said}");
     for node in &mut wiped {
         node.stop();
     }

@@ -384,6 +384,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     let mut elected_at: Option<(Epoch, std::time::Instant)> = None;
     // Promotions refused so far (each said, once a turn).
     let (mut promote_refused, mut promote_stale) = (0, 0);
+    let (mut own_probe_seen, mut own_probe_said) = (None, false);
     // A candidacy since it last led or followed was said.
     let mut standing_said = false;
     // It stepped down (for a promoted member: true) and neither leads nor follows since.
@@ -557,6 +558,25 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                     member.epoch()
                 );
             }
+            // Said once, the second second it waits on a leader of this
+            // epoch whose log ends before this member's: it cannot answer.
+            let own_probe = member.follower().and_then(|f| f.own_probe().zip(f.leader()).zip(f.own_leader_shorter()));
+            if let Some((((seq, tries), leader), last)) = own_probe
+                && own_probe_seen == Some(seq)
+                && !std::mem::replace(&mut own_probe_said, true)
+            {
+                eprintln!(
+                    "{} member {id}: waiting for node {leader}, which leads epoch {} (the epoch of the log this \
+                     member resumed) with a log that ends at seq {last}, to send its event at seq {seq} ({tries} NAKs \
+                     unanswered): this member compares it with its own before it takes that leader's log, or \
+                     refuses it. The leader of that epoch holds all of this member's log: this one leads that epoch \
+                     with another log (members whose journals were wiped, started as a new cluster), and is refused \
+                     once its log reaches there",
+                    super::args::clock_time(),
+                    member.epoch()
+                );
+            }
+            own_probe_seen = own_probe.map(|(((seq, _), _), _)| seq);
             match member.follower() {
                 Some(f) => unanswered.tick(f, driver.now(), &format!("member {id}")),
                 // Leading or standing: what it said as a follower is over.
@@ -662,9 +682,10 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     }
     if let Some(n) = member.follower().map(|f| f.stats().leaders_unchecked).filter(|&n| n > 0) {
         eprintln!(
-            "note: took the log of {n} newer leader(s) on where it starts alone, without comparing its event at the \
-             last sequence this member kept with its own: that leader no longer held it (retention, or a ring \
-             without a journal), or this member did not (a commit file past its journal's records)"
+            "note: took the log of {n} leader(s) (of a newer epoch, or of the epoch of the log it resumed) without \
+             comparing its event at the last sequence this member kept with its own: that leader no longer held \
+             it (retention, or a ring without a journal), or this member did not (a commit file past its \
+             journal's records)"
         );
     }
     println!("rejects: {}", rejects_text(&member.rejects_all(), node.driver().stats()));
@@ -681,7 +702,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         eprintln!(
             "error: {leader} leads epoch {} {short} (its journal, or the leader it followed, said so): the cluster \
              elected a leader without committed events (in this epoch, or in one this member missed, whose log \
-             this one grew from), which takes members that lost them from their logs (a member restarted without \
+             this one grew from), or started again as a new cluster whose first epoch is the one this member's \
+             log came in. Either takes members that lost them from their logs (a member restarted without \
              its journal and without --rejoin, a wiped journal, writes a power loss took at --sync none, or \
              members new to a running cluster, as it grew, started without --rejoin). In the cluster's log those \
              sequences carry other events, or will once it takes new ones. This member took nothing of that log and \

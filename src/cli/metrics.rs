@@ -378,8 +378,9 @@ pub fn follower_page(
         page.sample("seqcast_acks_fenced_total", "counter", help, &n, s.acks_fenced);
         let help = "Events of a newer leader not taken before its HEARTBEAT showed its log holds the commit known.";
         page.sample("seqcast_unproven_events_total", "counter", help, &n, s.unproven);
-        let help = "Newer leaders whose log was taken without comparing its event at the last sequence this member \
-                    kept (that leader no longer held it, or this member did not).";
+        let help = "Leaders (of a newer epoch, or of the epoch of the log this member resumed) whose log was taken \
+                    without comparing its event at the last sequence this member kept (that leader no longer held \
+                    it, or this member did not).";
         page.sample("seqcast_leaders_unchecked_total", "counter", help, &n, s.leaders_unchecked);
     }
     page.sample("seqcast_lost_total", "counter", "Events reported lost.", &n, s.lost);

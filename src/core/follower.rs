@@ -101,10 +101,15 @@ pub struct FollowerStats {
     /// failover), or a sequencer restarted on a log reaching what it had.
     pub leaders_joined: u64,
     /// With failover: leaders joined whose log was taken on where it starts
-    /// alone, without its event at this member's last kept sequence
+    /// alone (or, the leader of the epoch of the log this member resumed,
+    /// as it was), without its event at this member's last kept sequence
     /// compared: it had left their history (UNRECOVERABLE), or this member
     /// had no record there (a commit file past its journal's records).
     pub leaders_unchecked: u64,
+    /// With failover: leaders of the epoch of the log this member resumed
+    /// from its journal that sent their event at its last sequence, and
+    /// were followed for it being its own (DESIGN §2).
+    pub own_leaders_shown: u64,
 }
 
 impl FollowerStats {
@@ -479,7 +484,8 @@ impl Follower {
     pub fn claim(&self) -> Claim {
         match &self.sync {
             Some(sync) => sync.claim,
-            None => Claim { epoch: self.log_epoch, seq: Seq(self.window.held()) },
+            // Its own log, until the leader of its epoch shows it holds it.
+            None => Claim { epoch: self.log_epoch, seq: Seq(self.own_unshown().unwrap_or(self.window.held())) },
         }
     }
 
@@ -583,6 +589,9 @@ impl Follower {
             // Refused for good: a newer leader's log grew from that one.
             return;
         }
+        // A newer leader now: its log is checked from the commit.
+        self.drop_own_probe();
+        let was = self.epoch();
         let commit = self.commit.max(self.window.base() - 1);
         let held = self.window.held();
         let sync = self.sync.take().unwrap_or_else(|| {
@@ -625,6 +634,12 @@ impl Follower {
         self.unshown = Some((known.max(needed), had));
         if known > 0 {
             self.probe_at(self.window.held());
+        } else if was == Epoch::ZERO && epoch == self.resumed_epoch {
+            // It resumed a journal whose commit came in this epoch, not
+            // whole (its claim, or none, named only where its commit was
+            // learned), and follows nobody yet: that epoch may be another
+            // log's too (see `check_own_leader`).
+            self.check_own_leader();
         }
         self.header.epoch = epoch.get().into();
         self.epoch_new = None;
@@ -637,6 +652,7 @@ impl Follower {
     pub(super) fn resume_following(&mut self, leader: NodeId) {
         (self.leader, self.leader_addr, self.leader_commit) = (Some(leader), None, 0);
         self.leader_offset = None;
+        self.check_own_leader();
     }
 
     /// True if a syncing follower can take back the log it claims: what it
@@ -1082,7 +1098,7 @@ impl Follower {
             // neither votes nor stands from now on.
             let (needed, epoch) = (Seq(needed), self.epoch());
             let log_end = Seq(heartbeat.epoch_start.get());
-            self.refuse(ShortLeader {
+            let short = ShortLeader {
                 epoch,
                 log_end,
                 needed,
@@ -1090,16 +1106,23 @@ impl Follower {
                 differs_at: None,
                 refused_before: None,
                 gone: false,
-            });
+            };
+            self.refuse(short, None);
             return false;
         }
         if let Some(probe) = self.probe.as_mut() {
             // Its log reaches that commit; not shown before its record
             // at the last one kept is the same (then this goes on).
             probe.heard = Some(heartbeat);
+            self.own_probe_heard(heartbeat);
             return false;
         }
         self.unshown = None;
+        if self.config.failover != Failover::Off && self.sync.is_none() && self.log_start == 0 {
+            // A member that resumed its journal learns where its epoch's log
+            // started (see `log_elected`); one that joined knew on syncing.
+            self.log_start = heartbeat.epoch_start.get();
+        }
         if !replayed {
             self.echo(now, heartbeat.sent_ns.get());
         }
@@ -1194,6 +1217,7 @@ impl Follower {
         // Nothing of a leader joined before its log is shown (see
         // `poll_truncate`): only its own log, up to the commit it knew then.
         let held = if self.joined_unshown() { held.min(self.sync_old_first() - 1) } else { held };
+        let held = self.own_unshown().map_or(held, |own| held.min(own));
         while self.appended < held && self.window.kept(self.appended + 1).is_none() {
             self.appended += 1;
         }
@@ -1680,7 +1704,7 @@ impl Follower {
     /// said where its log starts: that leader's commit cannot count before
     /// it shows it is not short (see [`short_leader`](Self::short_leader)).
     fn leader_log_shown(&self) -> bool {
-        self.unshown.is_none()
+        self.unshown.is_none() && self.own_unshown().is_none()
     }
 
     fn on_batch(&mut self, now: Nanos, batch: Batch<'_>, repair: bool) {
@@ -1793,7 +1817,7 @@ impl Follower {
     /// it holds uncommitted events, and once what it holds has gone
     /// unsaid (covered) for [`ACK_REFRESH_NS`].
     fn ack_timer(&self) -> Option<Nanos> {
-        if self.sync.is_some() || self.observer {
+        if self.sync.is_some() || self.observer || self.own_unshown().is_some() || self.short_leader.is_some() {
             return None;
         }
         let held = self.seq_acked();
@@ -1813,7 +1837,8 @@ impl Follower {
         }
         // A probe of a restarted sequencer not yet followed goes where it
         // sent from; with no leader heard yet there is nobody else to ACK or NAK.
-        let probe = self.probe.as_ref().map(|p| p.due);
+        // (A leader's, once it was heard from: a probe goes where it speaks.)
+        let probe = self.probe.as_ref().filter(|p| p.resumed.is_some() || self.leader_addr.is_some()).map(|p| p.due);
         if self.leader_addr.is_none() {
             return probe;
         }
@@ -1895,7 +1920,11 @@ impl Follower {
         self.ack_due |= nak_refresh || ack_timer || unsaid;
         self.ack_urgent |= nak_refresh;
         // A syncing follower's window is not yet the new leader's log.
-        if self.ack_due && self.sync.is_none() && !self.observer && self.ack_goes(now, held) {
+        // Nor, while the leader of its own log's epoch is not shown to hold
+        // that log, or once it refused its leader, is anything acknowledged
+        // to it (an ACK of its own log would count for that leader's).
+        let shown = self.own_unshown().is_none() && self.short_leader.is_none();
+        if self.ack_due && self.sync.is_none() && !self.observer && shown && self.ack_goes(now, held) {
             let body =
                 Ack { seq_held: held.into(), echo_ns: self.echo_ns.into(), echo_delay_ns: (now - self.echo_at).into() };
             (self.ack_sent, self.ack_at, self.ack_due) = (held, now, false);

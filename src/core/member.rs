@@ -452,6 +452,7 @@ impl Member {
             // Its new leader died before it synced: stand with the log it claims.
             (Decision::Stand, Role::Follower(follower)) => {
                 follower.restore();
+                follower.keep_only_own_log();
                 if let Some((epoch, forced, silent_ns, handed_over_by)) = self.election.standing(now) {
                     self.notices.push_back(MemberEvent::Standing { epoch, forced, silent_ns, handed_over_by });
                 }
@@ -511,8 +512,11 @@ impl Member {
         self.step_down(now);
         // Not one still taking an earlier leader's log: it claims its old
         // log, while what it holds up to its commit may be that leader's.
-        let syncing = matches!(&self.role, Role::Follower(f) if f.syncing());
-        let vouched = !syncing && self.election.vouched_for(epoch, leader);
+        // Nor one whose log's epoch may be a cluster's first, which members
+        // whose journals were wiped lead again with another log: only an
+        // elected epoch's log starts past nothing.
+        let vouches = matches!(&self.role, Role::Follower(f) if !f.syncing() && f.log_elected());
+        let vouched = vouches && self.election.vouched_for(epoch, leader);
         self.election.follow(now, epoch);
         let Role::Follower(follower) = &mut self.role else { unreachable!("stepped down") };
         follower.join(epoch, leader);

@@ -117,6 +117,9 @@ paths! {
     /// Elections won by counting votes of members back without all of
     /// their log, as a promotion asked (`--count-incomplete`).
     won_incomplete => "won_counting_incomplete",
+    /// Leaders of the epoch of a log a member resumed from its journal,
+    /// followed once their event at its last sequence was its own.
+    own_leaders_shown => "own_epoch_leaders_shown",
     /// Members with failover back from a journal that claims enough to vote.
     resumed_whole => "members_resumed_voting",
     /// Members with failover back from a journal that does not (they vote
@@ -170,7 +173,7 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 20] = [
+pub const JOURNAL_PATHS: [&str; 21] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
@@ -189,6 +192,7 @@ pub const JOURNAL_PATHS: [&str; 20] = [
     "journals_damaged",
     "runs_left_without_a_whole_copy",
     "won_counting_incomplete",
+    "own_epoch_leaders_shown",
     "events_served_by_followers",
     "events_from_other_members",
 ];
@@ -236,6 +240,7 @@ impl Paths {
             self.suffix_dropped += stats.suffix_dropped;
             self.acks_fenced += stats.acks_fenced;
             self.unproven += stats.unproven;
+            self.own_leaders_shown += stats.own_leaders_shown;
             self.served += stats.events_served;
             self.from_members += stats.events_from_members;
             self.delivered += stats.delivered;

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use super::Follower;
-use crate::core::{Epoch, Nanos, Seq};
+use crate::core::{Epoch, Failover, Nanos, Seq};
 use crate::wire::{EventRef, Frame, Heartbeat};
 #[cfg(test)]
 use crate::wire::{FrameWriter, Header, Kind};
@@ -73,6 +73,10 @@ impl core::fmt::Display for ShortLeader {
             );
         }
         match self.differs_at {
+            Some(at) if self.committed == Seq::ZERO => write!(
+                f,
+                "from a log whose event at seq {at} is not this member's (the two histories part there or before)"
+            ),
             Some(at) => write!(
                 f,
                 "from a log whose event at seq {at} is not this member's (the two histories part there or before), \
@@ -116,6 +120,12 @@ pub(super) struct Probe {
     /// its record at the commit (this probe's) to show that log holds what
     /// this follower knew committed (see `refuse_receipt`).
     pub(super) then: Option<ShortLeader>,
+    /// With failover: the leader asked leads the epoch of this member's own
+    /// log, which it resumed from its journal (see
+    /// [`Follower::check_own_leader`]), and this is where that log ended.
+    /// Nothing past it is journaled, delivered or acknowledged, and no
+    /// commit of that leader's is taken, until its record is shown.
+    pub(super) own: Option<u64>,
 }
 
 /// The longest a probe's NAK waits before it is sent again (see [`Probe`]).
@@ -148,13 +158,6 @@ impl Follower {
         }
     }
 
-    /// Its member voted for the leader joined, whose log claimed the same
-    /// epoch as its own (see `Election::vouched_for`): that log holds its
-    /// records, and is not asked for its record at its commit.
-    pub(in crate::core) fn vouched(&mut self) {
-        self.probe = None;
-    }
-
     /// Asks the leader joined for its record at `seq`, the last this
     /// member keeps (see [`Probe`]); one already asking for it goes on.
     pub(super) fn probe_at(&mut self, seq: u64) {
@@ -173,10 +176,119 @@ impl Follower {
         let kept = self.window.kept(seq).map(|slot| EventRef::split(slot).expect("a kept record parses").0.record);
         let anchor = self.anchors.iter().find(|(at, _)| *at == seq).map(|(_, record)| record.as_slice());
         match kept.or(anchor) {
-            Some(record) if seq > 0 => {
-                Some(Probe { seq, record: record.to_vec(), due: 0, heard: None, resumed, tries: 0, then: None })
-            }
+            Some(record) if seq > 0 => Some(Probe {
+                seq,
+                record: record.to_vec(),
+                due: 0,
+                heard: None,
+                resumed,
+                tries: 0,
+                then: None,
+                own: None,
+            }),
             _ => None,
+        }
+    }
+
+    /// With failover: its member resumed its journal and now follows the
+    /// leader of the epoch its log came in (or, resumed without a whole
+    /// claim, joins the leader of the epoch its commit came in, see
+    /// [`join`](Self::join)). An epoch names one log only
+    /// while members keep what they promised: a cluster's first epoch is
+    /// led without an election, and members whose journals were wiped lead
+    /// it again with another log (DESIGN §2). So that leader is asked for
+    /// its record at the last one this member holds before anything of its
+    /// log is taken (see [`Probe::own`]); another record there, and it is
+    /// refused for good. Nothing to compare (it holds nothing): taken as
+    /// it is.
+    pub(in crate::core) fn check_own_leader(&mut self) {
+        if self.observer || self.config.failover == Failover::Off {
+            return;
+        }
+        let held = self.window.held();
+        self.probe = self.probe_of(held, None).map(|probe| Probe { own: Some(held), ..probe });
+        self.stats.leaders_unchecked += u64::from(self.probe.is_none() && held > 0);
+    }
+
+    /// Its member voted for the leader joined, whose log claimed the same
+    /// epoch as its own, an elected one (see `Election::vouched_for`,
+    /// [`log_elected`](Self::log_elected)): that log holds its records,
+    /// and is not asked for its record at its commit.
+    pub(in crate::core) fn vouched(&mut self) {
+        self.probe = None;
+    }
+
+    /// The leader of its log's epoch said that log started past nothing:
+    /// that epoch was elected, and names no other log (DESIGN §2). A
+    /// cluster's first epoch, led without an election, starts from nothing.
+    pub(in crate::core) fn log_elected(&self) -> bool {
+        self.log_start > 0
+    }
+
+    /// With failover: the sequence whose event it asks the leader of its
+    /// log's epoch for before it takes that leader's log (its member
+    /// resumed a journal of that epoch's log, DESIGN §2), and how many NAKs
+    /// it sent for it with no answer yet.
+    pub fn own_probe(&self) -> Option<(Seq, u32)> {
+        self.probe.as_ref().filter(|probe| probe.own.is_some()).map(|probe| (Seq(probe.seq), probe.tries))
+    }
+
+    /// While it asks the leader of its log's epoch (see
+    /// [`own_probe`](Self::own_probe)): that leader's last sequence, where
+    /// its HEARTBEAT said its log ends before the one asked (it cannot
+    /// answer before its log grows there).
+    pub fn own_leader_shorter(&self) -> Option<Seq> {
+        let probe = self.probe.as_ref().filter(|probe| probe.own.is_some())?;
+        let last = probe.heard?.seq_next.get().saturating_sub(1);
+        (last < probe.seq).then_some(Seq(last))
+    }
+
+    /// It no longer waits for the leader of its own log's epoch (see
+    /// [`check_own_leader`](Self::check_own_leader)): a newer leader
+    /// speaks. What that leader sent past its own log, never shown to be
+    /// that log's, goes: its claim never counted it.
+    pub(in crate::core) fn drop_own_probe(&mut self) {
+        self.keep_only_own_log();
+        if self.own_unshown().is_some() {
+            self.probe = None;
+        }
+    }
+
+    /// It stands while the leader of its own log's epoch is still asked
+    /// (see [`check_own_leader`](Self::check_own_leader)): with its own
+    /// log, as its claim says. What that leader sent past it goes; that
+    /// leader is still asked before it is followed again.
+    pub(in crate::core) fn keep_only_own_log(&mut self) {
+        if let Some(own) = self.own_unshown() {
+            self.window.truncate(own);
+            self.seen = self.seen.min(own);
+        }
+    }
+
+    /// The end of its own log while the leader of its epoch is asked for
+    /// its record there (see [`check_own_leader`](Self::check_own_leader)).
+    pub(super) fn own_unshown(&self) -> Option<u64> {
+        self.probe.as_ref().and_then(|probe| probe.own)
+    }
+
+    /// A HEARTBEAT of the leader asked for its record at the end of this
+    /// member's own log (see [`check_own_leader`](Self::check_own_leader))
+    /// says its log ends before there: it would never answer. Asked at its
+    /// last record instead, where this member holds one to compare (the
+    /// leader of its epoch holds all this member holds, so a log that ends
+    /// before is another, unless the HEARTBEAT was an old one, replayed:
+    /// then the record is the same). Where it holds none there, it waits
+    /// for that log to grow past its own, never taking it: a HEARTBEAT
+    /// alone refuses nothing.
+    pub(super) fn own_probe_heard(&mut self, heartbeat: Heartbeat) {
+        let Some(probe) = self.probe.as_ref().filter(|probe| probe.own.is_some()) else { return };
+        let last = heartbeat.seq_next.get().saturating_sub(1);
+        if last >= probe.seq || last == 0 {
+            return;
+        }
+        let (own, tries) = (probe.own, probe.tries);
+        if let Some(asked) = self.probe_of(last, None) {
+            self.probe = Some(Probe { own, tries, heard: Some(heartbeat), ..asked });
         }
     }
 
@@ -404,15 +516,20 @@ impl Follower {
     pub(super) fn probe_answered(&mut self, now: Nanos, record: &[u8]) {
         let Some(probe) = self.probe.take() else { return };
         if record == probe.record {
+            self.stats.own_leaders_shown += u64::from(probe.own.is_some());
             if let Some(heartbeat) = probe.heard {
                 self.on_heartbeat(now, heartbeat, true);
             }
             return;
         }
-        let needed = Seq(self.unshown.map_or(self.commit, |(needed, _)| needed));
+        let needed = self.unshown.map_or(self.commit, |(needed, _)| needed);
+        // The leader of its own log's epoch (joined, where its claim was
+        // not whole, with nothing older to check) differs from what it
+        // knew committed.
+        let needed = Seq(if probe.own.is_some() { needed.max(self.commit) } else { needed });
         let (at, log_end) = (Seq(probe.seq), Seq(probe.seq - 1));
         let differs_at = Some(at);
-        self.refuse(ShortLeader {
+        let short = ShortLeader {
             epoch: self.epoch(),
             log_end,
             needed,
@@ -420,17 +537,20 @@ impl Follower {
             differs_at,
             refused_before: None,
             gone: false,
-        });
+        };
+        self.refuse(short, probe.own);
     }
 
     /// Refuses the leader joined for good (see [`short_leader`](Self::short_leader)):
     /// nothing of its log is taken, and what its DATA brought before this
-    /// goes, from the window and the journal.
-    pub(super) fn refuse(&mut self, short: ShortLeader) {
+    /// goes, from the window and the journal. Its own log, where it
+    /// refuses the leader of that log's epoch, stays as it was (`own`: up
+    /// to there).
+    pub(super) fn refuse(&mut self, short: ShortLeader, own: Option<u64>) {
         self.short_leader = Some(short);
         self.epoch_new = Some(short.epoch);
         self.probe = None;
-        let keep = self.commit.max(self.window.base() - 1);
+        let keep = own.unwrap_or(self.commit.max(self.window.base() - 1));
         self.window.truncate(keep);
         self.drop_journaled_past(keep);
         self.seen = keep;
