@@ -917,6 +917,28 @@ fn verify_reports_a_file_gone_before_an_empty_newest_segment() {
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
 
+/// Helper 170: `journal copy` of a member's journal into `node-7`, for a
+/// cluster of three, was taken without a word; no member of that cluster
+/// starts as node 7. The claim file names the cluster's shape.
+#[test]
+fn a_copy_for_a_node_outside_the_cluster_its_claim_names_is_refused() {
+    use seqcast::core::{Config, Epoch, NodeId};
+    let base = std::env::temp_dir().join(format!("seqcast-cli-copy-shape-{}", std::process::id()));
+    let node = base.join("node-0");
+    journal_of_events(&node, 0, 5);
+    let cluster = Config::default().cluster_id;
+    let claim = seqcast::journal::format::ClaimFile::new(cluster, NodeId(0), Epoch(1), true, Epoch(1), (3 << 16) | 2);
+    std::fs::write(node.join("claim"), zerocopy::IntoBytes::as_bytes(&claim)).unwrap();
+    let outside = base.join("node-7");
+    let copy = ["journal", "copy", node.to_str().unwrap(), outside.to_str().unwrap()];
+    refused_with(SEQCAST, &copy, "node 7 is not in the 3-node cluster whose member kept", 1);
+    assert!(!outside.exists(), "nothing written");
+    let inside = base.join("node-2");
+    let (code, text) = run(SEQCAST, &strings(&["journal", "copy", node.to_str().unwrap(), inside.to_str().unwrap()]));
+    assert!(code == 0 && text.contains("copied 5 records"), "{text}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
 /// Helper 127: a member restarted after it refused the cluster's log (exit
 /// 3) followed, stood, won, and mixed two histories. The refusal stays
 /// beside its journal: every start on it exits 3 again, saying what to do,

@@ -857,7 +857,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     let refused_log = journal::refused_log_file(from)?;
     let led_epoch = journal::led_epoch_file(from)?;
     let handed_out = journal::handed_out_file(from)?;
-    let commit_side = journal::side_files(from)?.1;
+    let (claim_side, commit_side) = journal::side_files(from)?;
     let source = match reports.iter().find(|r| !r.unfinished && r.header.is_none()) {
         Some(report) => Owner { cluster: report.cluster, node: report.node },
         // No segment (a sequencer that lost the power before its first
@@ -874,6 +874,20 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
             Owner { cluster, node }
         }
     };
+    // A member's claim names its cluster's shape: no member of that
+    // cluster starts as a node outside it.
+    if let Some(Ok((_, _, (.., shape)))) = claim_side
+        && shape != 0
+        && u32::from(node.0) >= shape >> 16
+    {
+        let nodes = shape >> 16;
+        return Err(Failure::Message(format!(
+            "node {node} is not in the {nodes}-node cluster whose member kept {} (its claim file says so; ids 0 to \
+             {}): no member of that cluster would start on the copy",
+            from.display(),
+            nodes.saturating_sub(1)
+        )));
+    }
     // Segments of the size the source's newest was made (its node's
     // --segment-bytes): retention deletes whole segments, and one of the
     // default 64 MiB would keep a copy of a node that keeps less.
