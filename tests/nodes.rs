@@ -2061,12 +2061,17 @@ fn member_0_refuses(dir: &Path, journal: &str) -> String {
 
 /// Member `id`, started on its journal, exits 3: its error line.
 fn member_refuses(dir: &Path, journal: &str, id: u16) -> String {
-    let mut member = start_member(dir, id, &["--journal", journal]);
+    refused(&mut start_member(dir, id, &["--journal", journal]), journal, id).1
+}
+
+/// Member `id` (`member`, started on its journal) exits 3, keeping its
+/// refusal beside the journal: its stop line and its error line.
+fn refused(member: &mut common::Proc, journal: &str, id: u16) -> (String, String) {
     assert_eq!(member.wait(Duration::from_secs(20)), 3, "{:?}", member.output());
     assert!(Path::new(journal).join(format!("node-{id}")).join("refused").exists());
     let stopped = member.line("stopped: ");
     assert!(stopped.starts_with("refusing node ") && stopped.contains("'s log in epoch "), "{stopped}");
-    member.line("error: ")
+    (stopped, member.line("error: "))
 }
 
 /// Two members whose journals were wiped elect one of them on an empty
@@ -2150,11 +2155,8 @@ fn first_epochs_leader_wiped(tag: u8, claimless: bool) {
     let said = two.wait_for(Duration::from_secs(10), waits);
     assert!(said.contains("to send its event at seq 300 ("), "{said}");
     failover_load(&conf, 500, 2000);
-    assert_eq!(two.wait(Duration::from_secs(20)), 3, "{:?}", two.output());
-    assert!(Path::new(&journal).join("node-2").join("refused").exists());
-    let stopped = two.line("stopped: ");
+    let (stopped, said) = refused(&mut two, &journal, 2);
     assert!(stopped.starts_with("refusing node 0's log in epoch 1; delivered 300 "), "{stopped}");
-    let said = two.line("error: ");
     assert!(said.contains("is not this member's (the two histories part there or before)"), "{said}");
     assert!(said.contains("or started again as a new cluster whose first epoch"), "{said}");
     assert!(said.contains(", though this member knows seq 1..=300 committed"), "{said}");

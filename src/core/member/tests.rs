@@ -1075,6 +1075,15 @@ fn another_record_at(seq: u64) -> Vec<u8> {
     answer
 }
 
+/// Member 1 resumed on a whole claim of epoch 1 (records 1..=10, `commit`
+/// committed), node 2 having said where it is fenced (epoch 1).
+fn resumed_in_epoch_1(commit: u64) -> Member {
+    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
+    let mut member = resumed(whole, 10, commit);
+    member.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+    member
+}
+
 /// Helper 174's case: a cluster that never elected (its log all of epoch
 /// 1, led without an election) lost member 1 for a while; members 0 and 2
 /// had their journals wiped and started a new cluster, whose member 0
@@ -1086,13 +1095,11 @@ fn another_record_at(seq: u64) -> Vec<u8> {
 /// another, and it refuses that leader for good, its own log kept.
 #[test]
 fn a_member_resumed_takes_its_epochs_leader_only_once_its_last_record_is_shown() {
-    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
     for same in [true, false] {
-        let mut member = resumed(whole, 10, 6);
+        let mut member = resumed_in_epoch_1(6);
         while member.poll_event().is_some() {}
         while member.poll_append().is_some() {}
         member.handle_durable(Seq(10));
-        member.handle_datagram(MS, addr(2), &fence_reply(2, 1));
         member.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(13, 12, 0)));
         member.handle_datagram(MS, addr(0), &data_frame(0, 1, 12, 11..=12, b"new"));
         let sent = drain(&mut member, MS);
@@ -1164,10 +1171,8 @@ fn a_member_resumed_without_a_claim_asks_its_commits_epochs_leader_for_its_recor
 /// (helper 175), it still asks that leader before it takes its log.
 #[test]
 fn a_member_resumed_stands_with_its_own_log_while_its_epochs_leader_is_unshown() {
-    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
     for elected in [true, false] {
-        let mut member = resumed(whole, 10, 6);
-        member.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+        let mut member = resumed_in_epoch_1(6);
         member.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(13, 12, 0)));
         member.handle_datagram(MS, addr(0), &data_frame(0, 1, 12, 11..=12, b"new"));
         assert_eq!(naks(&drain(&mut member, MS)), [(10, 11)]);
@@ -1210,10 +1215,8 @@ fn a_member_resumed_stands_with_its_own_log_while_its_epochs_leader_is_unshown()
 /// nothing, until that log grows past its own.
 #[test]
 fn a_member_resumed_asks_a_shorter_leader_of_its_epoch_at_that_leaders_last_record() {
-    let whole = Some(JournalClaim { epoch: Epoch(1), whole: true, promised: Epoch(1) });
     for same in [true, false] {
-        let mut member = resumed(whole, 10, 6);
-        member.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+        let mut member = resumed_in_epoch_1(6);
         member.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(9, 6, 0)));
         assert_eq!(naks(&drain(&mut member, MS)), [(8, 9)]);
         if same {
@@ -1228,8 +1231,7 @@ fn a_member_resumed_asks_a_shorter_leader_of_its_epoch_at_that_leaders_last_reco
         }
     }
     // Shorter than its commit, where it keeps no record: it waits.
-    let mut member = resumed(whole, 10, 6);
-    member.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+    let mut member = resumed_in_epoch_1(6);
     member.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(5, 4, 0)));
     let sent = drain(&mut member, MS);
     assert_eq!(naks(&sent), [(10, 11)]);
