@@ -663,6 +663,27 @@ fn promote_exits_non_zero_when_no_election_follows() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Helper 177: `promote` with a wrong cluster id said "no leader heard"
+/// and blamed the node it asked, though the group carried the cluster's
+/// HEARTBEATs (dropped as another cluster's). It names that cluster now.
+#[test]
+fn promote_with_another_cluster_id_says_which_cluster_leads_on_the_group() {
+    let dir = std::env::temp_dir().join(format!("seqcast-cli-promote-id-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (group, cluster) = private_cluster(14);
+    let (group, theirs, ours) = (group.to_string(), cluster.to_string(), (cluster ^ 1).to_string());
+    let args = ["sequencer", "--listen", "127.0.0.1:0", "--group", &group, "--cluster-id", &theirs];
+    let mut leader =
+        Proc::start("sequencer", SEQCAST, &strings(&[&args[..], &["--out", dir.to_str().unwrap()]].concat()));
+    leader.wait_for(std::time::Duration::from_secs(10), |l| l.contains("listening on").then_some(()));
+    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let promote = ["promote", "--node", "1", "--nodes", "3", "--group", &group, "--cluster-id", &ours, "--to", &port];
+    let said = format!("a leader of cluster {theirs} speaks on its group, not of cluster {ours}");
+    refused_with(SEQCAST, &[&promote[..], &["--wait-ms", "300"]].concat(), &said, 1);
+    leader.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Issue 17: shell completions and a man page, generated from the same
 /// definitions as the command line.
 #[test]

@@ -39,8 +39,10 @@ enum JournalCommand {
     /// same event can carry another epoch on another node). Goes on past
     /// sequences the node was told were lost (a hole, said on stderr).
     /// Stops at a damaged record or a missing sequence, or where the
-    /// records end before `--to`, says so, and exits 1 (damage before
-    /// `--from` does not stop it: each record printed passed its own CRC).
+    /// records end before `--to`, says so, and exits 1. Damage in a
+    /// segment before the one that holds `--from` does not stop it (each
+    /// record printed passed its own CRC); damage before `--from` in that
+    /// segment does, as the records after it cannot be found.
     Dump {
         /// A node's journal directory: DIR/node-ID of its `--journal DIR`.
         #[arg(value_name = "DIR")]

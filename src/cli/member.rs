@@ -754,6 +754,9 @@ struct Unheard {
     /// A leader without failover (a `seqcast sequencer` started with the
     /// members' cluster file): its node id. Members take nothing of it.
     sequencer: Option<NodeId>,
+    /// A leader's frames of another cluster id on the group (theirs, and
+    /// the one promote was given): the members drop its request.
+    other_cluster: Option<(u32, u32)>,
 }
 
 /// The sender and epoch of the next leader frame (HEARTBEAT or DATA) of
@@ -779,7 +782,12 @@ fn leader_frame(
         return None;
     };
     let leads = matches!(datagram.frame, seqcast::wire::Frame::Heartbeat(_) | seqcast::wire::Frame::Data(_));
-    let sender = datagram.header.member().filter(|_| leads && datagram.header.cluster.get() == cluster)?;
+    let theirs = datagram.header.cluster.get();
+    if leads && theirs != cluster {
+        unheard.other_cluster = Some((theirs, cluster));
+        return None;
+    }
+    let sender = datagram.header.member().filter(|_| leads)?;
     // Its epoch, of its wall clock, would pass for the newest.
     if datagram.header.from_sequencer() {
         unheard.sequencer = Some(sender);
@@ -799,6 +807,12 @@ fn unheard_text(unheard: &Unheard) -> String {
              (key_file in the cluster file, or --key-file), or with another, promote hears no leader and no member \
              takes its request",
             unheard.unread
+        );
+    }
+    if let Some((theirs, ours)) = unheard.other_cluster {
+        said += &format!(
+            "; a leader of cluster {theirs} speaks on its group, not of cluster {ours} (--cluster-id, or the \
+             cluster file's cluster_id, names another?): members of cluster {theirs} drop a request of {ours}"
         );
     }
     if let Some(node) = unheard.sequencer {

@@ -276,10 +276,15 @@ impl fmt::Display for ConfigError {
                 "payload_max {payload_max} makes one event need a {needed}-byte datagram, above UDP's largest \
                  ({MTU_MAX})"
             ),
+            ConfigError::BadMtu { mtu, .. } if *mtu > MTU_MAX => {
+                write!(f, "mtu {mtu} is above UDP's largest datagram ({MTU_MAX})")
+            }
+            // Named with payload_max: an mtu left at its default is too
+            // small for a payload_max set alone (helper 177).
             ConfigError::BadMtu { mtu, needed, payload_max } => write!(
                 f,
-                "mtu {mtu} must be between {needed} (a datagram that holds one event of payload_max {payload_max}) \
-                 and {MTU_MAX}"
+                "mtu {mtu} is too small for payload_max {payload_max}: one event needs a {needed}-byte datagram \
+                 (raise mtu to between {needed} and {MTU_MAX}, or lower payload_max)"
             ),
             ConfigError::RingTooSmall { ring, in_flight } => {
                 write!(f, "ring_events ({ring}) must be larger than in_flight_max ({in_flight})")

@@ -589,7 +589,14 @@ mod tests {
         assert!(from_file.starts_with("line 2: ttl: 300 is above 255"), "{from_file}");
         let settings = Settings { ttl: Some(1), mtu: Some(100), ..Settings::default() };
         let flag = file.resolve(&Overrides { settings, nodes: None }, None).unwrap_err().to_string();
-        assert!(flag.starts_with("--mtu 100 must be between 344"), "{flag}");
+        assert!(flag.starts_with("--mtu 100 is too small for payload_max 256: one event needs a 344-byte"), "{flag}");
+        // Helper 177: a payload_max set alone, the mtu left at its default,
+        // named the mtu's line (there was none) as if it were wrong.
+        let file =
+            ClusterFile::parse("node.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502\npayload_max = 2000\n").unwrap();
+        let from_file = file.resolve(&Overrides::default(), None).unwrap_err().to_string();
+        assert!(from_file.starts_with("line 3: mtu 1472 is too small for payload_max 2000: "), "{from_file}");
+        assert!(from_file.contains("(raise mtu to between 2088 and 65507, or lower payload_max)"), "{from_file}");
     }
 
     #[test]

@@ -1695,7 +1695,7 @@ mod tests {
             ClientNode::connect(config, ClientId(7), leader, &multicast, tuning).err().map(|e| e.to_string())
         };
         let error = connect(Config { mtu: 0, ..Config::default() }, &Tuning::default()).expect("refused");
-        assert!(error.starts_with("bad configuration: mtu 0 must be between"), "{error}");
+        assert!(error.starts_with("bad configuration: mtu 0 is too small for payload_max "), "{error}");
         let key = crate::auth::Key::from_bytes([3; crate::auth::KEY_LEN]);
         let tuning = Tuning { keys: Some(Keys::Client { id: ClientId(42), key }), ..Tuning::default() };
         let error = connect(Config::default(), &tuning).expect("refused");
