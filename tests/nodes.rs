@@ -2712,3 +2712,41 @@ fn a_load_pointed_at_a_follower_is_told_who_leads() {
     assert!(follower.line("clients redirected: ").starts_with(|c: char| c.is_ascii_digit()));
     assert_eq!(cluster.leader.stop(), 0);
 }
+
+/// Helper 177: a load generator stopped by Ctrl-C, every event it sent
+/// committed, exited 4 ("some events were not confirmed committed"); a
+/// script treating 4 as lost events fired on every run cut short. It now
+/// exits 130, as an interrupted command does.
+#[test]
+fn a_load_generator_stopped_by_ctrl_c_with_nothing_unconfirmed_exits_130() {
+    let cluster = Cluster::start(100);
+    let mut args = common::strings(&["--leader", &cluster.leader_addr, "--count", "100000", "--rate", "2000"]);
+    args.extend(cluster.common_args());
+    let mut load = common::Proc::start("loadgen", common::LOADGEN, &args);
+    load.wait_for(Duration::from_secs(20), |l| l.starts_with("[load 1s]").then_some(()));
+    load.signal(libc::SIGINT);
+    let code = load.wait(Duration::from_secs(20));
+    let out = load.output().join("\n");
+    assert_eq!(code, 130, "{out}");
+    assert!(out.contains(" + unconfirmed 0 ") && out.contains("the run having stopped early"), "{out}");
+}
+
+/// Helper 177: with one member of three running, members answer a
+/// failover load generator (BUSY: not the leader) but nothing commits; it
+/// said "no reply from any member", which sent the operator to check
+/// processes that were running. It now says they answered, and why
+/// nothing commits.
+#[test]
+fn a_load_generator_answered_by_members_that_elect_nobody_says_so() {
+    let dir = member_cluster(101);
+    let conf = dir.join("cluster.conf");
+    let mut one = start_member(&dir, 1, &[]);
+    let args = ["--cluster", conf.to_str().unwrap(), "--failover", "--count", "1000", "--rate", "1000"];
+    let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains("error: nothing committed after 2000 ms, though any member (3) answered ("), "{text}");
+    assert!(text.contains("no leader elected (fewer than a quorum of members running and able to vote)"), "{text}");
+    assert!(!text.contains("no reply from"), "{text}");
+    one.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

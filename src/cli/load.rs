@@ -23,7 +23,9 @@ use seqcast::net::{self, NetError, Tuning};
     version,
     after_help = "Exit codes: 0 every event committed; 1 an error (said on stderr); 2 the command line \
                   did not parse; 4 some events were not confirmed committed (no reply, a stalled or \
-                  restarted leader)."
+                  restarted leader), or not sent (held back by too many uncommitted until the schedule \
+                  ended); 130 stopped by Ctrl-C or SIGTERM before the schedule ended, every event sent \
+                  committed."
 )]
 pub struct LoadgenCli {
     #[command(flatten)]
@@ -158,7 +160,25 @@ pub fn run_with_progress(
                 (progress.submitted.load(Ordering::Relaxed), progress.committed.load(Ordering::Relaxed));
             stalled = if committed == committed_before && submitted > committed { stalled + 1 } else { 0 };
             committed_before = committed;
-            if stalled >= 2 && committed == 0 && !stop.load(Ordering::Relaxed) {
+            let answers = progress.busy.load(Ordering::Relaxed) + progress.redirects.load(Ordering::Relaxed);
+            if stalled >= 2 && committed == 0 && answers > 0 && !stop.load(Ordering::Relaxed) {
+                // Members answer, but none commits: not a missing process.
+                eprintln!(
+                    "{} error: nothing committed after {} ms, though {target} answered ({} BUSY, {} times \
+                     told to turn to another member): no leader {}, or one whose followers acknowledge \
+                     nothing (their journals failed?); `seqcast stat` says",
+                    super::args::clock_time(),
+                    stalled * 1000,
+                    progress.busy.load(Ordering::Relaxed),
+                    progress.redirects.load(Ordering::Relaxed),
+                    if options.members.is_some() {
+                        "elected (fewer than a quorum of members running and able to vote)"
+                    } else {
+                        "able to take them"
+                    }
+                );
+                stop.store(true, Ordering::Relaxed);
+            } else if stalled >= 2 && committed == 0 && !stop.load(Ordering::Relaxed) {
                 // Nothing ever came back: say so now rather than run the schedule out.
                 eprintln!(
                     "{} error: no reply from {target} after {} ms: nothing committed (is {} running there, in \
@@ -410,6 +430,10 @@ fn json(r: &LoadReport) -> String {
 /// command line it could not parse).
 pub const NOT_ALL_CONFIRMED: u8 = 4;
 
+/// The exit code of a run stopped by Ctrl-C or SIGTERM before its schedule
+/// ended, every event it sent committed (128 + SIGINT, as a shell gives).
+pub const INTERRUPTED: u8 = 130;
+
 /// `seqcast-loadgen` and `seqcast load`: `program` names it in its banner.
 pub fn run(cli: &LoadgenCli, program: &str) -> ExitCode {
     match loadgen(cli, program) {
@@ -496,6 +520,9 @@ fn loadgen(cli: &LoadgenCli, program: &str) -> Result<ExitCode, String> {
     }
     Ok(if report.unconfirmed == 0 && report.submitted == report.planned {
         ExitCode::SUCCESS
+    } else if report.unconfirmed == 0 && net::stop_requested() {
+        // Stopped by hand with nothing lost: not a failed run.
+        ExitCode::from(INTERRUPTED)
     } else {
         ExitCode::from(NOT_ALL_CONFIRMED)
     })

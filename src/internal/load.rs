@@ -52,6 +52,8 @@ pub struct Progress {
     pub committed: AtomicU64,
     /// Times clients turned to another member (with failover).
     pub redirects: AtomicU64,
+    /// BUSY replies the clients had (the run's answers that commit nothing).
+    pub busy: AtomicU64,
     /// The newest leader epoch a client has heard.
     pub epoch: AtomicU64,
     /// The cluster shape a leader's COMMIT named ([`Config::shape`]; 0: none).
@@ -67,6 +69,7 @@ impl Default for Progress {
             submitted: AtomicU64::new(0),
             committed: AtomicU64::new(0),
             redirects: AtomicU64::new(0),
+            busy: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
             shape: AtomicU64::new(0),
             interval: Mutex::new(report::histogram()),
@@ -290,7 +293,7 @@ fn client_thread(
     let mut last_commit_ns = start_ns;
     // What `progress` has been told so far.
     let mut told = (0, 0);
-    let (mut told_redirects, mut told_epoch, mut told_shape) = (0, 0, 0);
+    let (mut told_redirects, mut told_busy, mut told_epoch, mut told_shape) = (0, 0, 0, 0);
     // Latencies not yet handed to `progress.interval`, and when it last was.
     let (mut interval, mut handed_at) = (report::histogram(), start_ns);
     let hand_over = |interval: &mut Histogram<u64>| {
@@ -351,10 +354,15 @@ fn client_thread(
         }
         // Shared counters are written only when they change: the loop turns
         // far more often than a failover happens.
-        let (redirects, epoch) = (node.client().stats().redirects, node.client().epoch().get());
+        let stats = node.client().stats();
+        let (redirects, busy, epoch) = (stats.redirects, stats.busy, node.client().epoch().get());
         if redirects > told_redirects {
             progress.redirects.fetch_add(redirects - told_redirects, Ordering::Relaxed);
             told_redirects = redirects;
+        }
+        if busy > told_busy {
+            progress.busy.fetch_add(busy - told_busy, Ordering::Relaxed);
+            told_busy = busy;
         }
         if epoch > told_epoch {
             progress.epoch.fetch_max(epoch, Ordering::Relaxed);
