@@ -1137,6 +1137,46 @@ fn a_member_resumed_takes_its_epochs_leader_only_once_its_last_record_is_shown()
     }
 }
 
+/// Node 0, leading a cluster's first epoch, restarted without its journal
+/// (no --rejoin) while member 1 ran on, within the silence it waits before
+/// it stands: node 0 leads epoch 1 again from an empty log. Member 1 ACKs
+/// what it holds, node 0 learns from that that its log is short and starts
+/// over, and member 1 stands (helper 178: a member that first asked node
+/// 0 for its record, as one resumed on its journal does, waited on that
+/// empty log ACKing nothing, while node 0's HEARTBEATs kept it from
+/// standing).
+#[test]
+fn a_member_that_ran_all_along_acks_a_first_leader_back_empty_which_starts_over() {
+    let mut one = Member::new(auto(), NodeId(1), 0).unwrap();
+    one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(1, 0, 0)));
+    one.handle_datagram(MS, addr(0), &data_frame(0, 1, 0, 1..=5, b"old"));
+    one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(6, 5, 0)));
+    drain(&mut one, MS);
+    for t in 2..31 {
+        one.handle_timeout(t * MS);
+        drain(&mut one, t * MS);
+    }
+    assert!(!one.is_leader() && one.follower().unwrap().leader() == Some(NodeId(0)), "not stood yet");
+    let mut zero = Member::new(auto(), NodeId(0), 31 * MS).unwrap();
+    let (mut acks, mut stood) = (0, false);
+    for now in (31..400).map(|t| t * MS) {
+        zero.handle_timeout(now);
+        for (_, bytes) in drain(&mut zero, now) {
+            one.handle_datagram(now, addr(0), &bytes);
+        }
+        one.handle_timeout(now);
+        for (kind, bytes) in drain(&mut one, now) {
+            acks += usize::from(kind == Kind::Ack);
+            stood |= kind == Kind::VoteRequest;
+            zero.handle_datagram(now, addr(1), &bytes);
+        }
+    }
+    assert!(acks > 0 && stood, "it ACKed node 0 ({acks}) and stood once node 0 started over: {stood}");
+    // (Node 0 back empty votes only beside two members holding a log:
+    // node 2, down here, makes the election.)
+    assert!(!zero.is_leader(), "node 0 started over");
+}
+
 /// The same for a member resumed without a claim file (helper 175): it
 /// keeps what its journal says committed, learned in the epoch of its
 /// records (2 here), and asks that epoch's leader for its record at the
