@@ -430,7 +430,8 @@ fn a_leading_member_whose_journal_fails_says_it_steps_down() {
 /// Helper 143: both followers' journals failed while member 0 led. They
 /// were heard, ACKed nothing new, and nothing said why: the leader's
 /// warning now asks after their journals, and `seqcast stat` ends its
-/// line with COMMITS STALLED (and theirs with JOURNAL FAILED).
+/// line with COMMITS STALLED (and theirs with JOURNAL FAILED, and say how
+/// much of what they hold their journals do).
 #[test]
 fn a_leader_whose_followers_journals_fail_says_commits_stalled() {
     let (dir, conf, journal) = journaled_member_cluster(73);
@@ -457,6 +458,8 @@ fn a_leader_whose_followers_journals_fail_says_commits_stalled() {
     let leader = table.lines().find(|l| l.contains(" leader ")).unwrap_or_default();
     assert!(leader.contains("COMMITS STALLED: its oldest uncommitted event is "), "{table}");
     assert_eq!(table.matches("JOURNAL FAILED").count(), 2, "{table}");
+    // Helper 177: "held 1" of a journal that holds nothing read as kept.
+    assert_eq!(table.matches(" in its journal) delivered ").count(), 2, "{table}");
     for node in &mut nodes {
         node.stop();
     }

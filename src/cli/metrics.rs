@@ -362,6 +362,14 @@ pub fn follower_page(
         &n,
         follower.seq_held().get(),
     );
+    page.sample(
+        "seqcast_held_durable",
+        "gauge",
+        "The highest sequence held, nothing missing below, and with a journal durable at its sync level: what \
+         its ACKs may claim.",
+        &n,
+        follower.seq_durable().get(),
+    );
     page.sample("seqcast_delivered_total", "counter", "Events delivered in order.", &n, delivered);
     page.sample("seqcast_gaps_total", "counter", "Sequences found missing.", &n, s.gaps);
     page.sample("seqcast_naks_sent_total", "counter", "NAKs sent.", &n, s.naks_sent);

@@ -131,7 +131,14 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
         // Sequences it was told are gone (UNRECOVERABLE): a hole in its log.
         let lost = total(&s, "seqcast_lost_total");
         let lost = if lost > 0.0 { format!(" lost {lost}") } else { String::new() };
-        format!("held {held} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
+        // Helper 177: a member whose journal failed showed "held 1" with
+        // nothing on disk: it acknowledges only what its journal holds.
+        let durable = first(&s, "seqcast_held_durable").unwrap_or(held);
+        let on_disk = match first(&s, "seqcast_journal_failed") == Some(1.0) && durable < held {
+            true => format!(" ({durable} in its journal)"),
+            false => String::new(),
+        };
+        format!("held {held}{on_disk} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
     if first(&s, "seqcast_journal_failed") == Some(1.0) {
         failed.push_str("  JOURNAL FAILED");

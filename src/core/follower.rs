@@ -734,6 +734,12 @@ impl Follower {
         Seq(self.window.held())
     }
 
+    /// What its ACKs may claim: [`seq_held`](Self::seq_held), and with a
+    /// journal no more than the driver reported durable at its level.
+    pub fn seq_durable(&self) -> Seq {
+        Seq(self.seq_acked())
+    }
+
     /// Where it sends ACKs and NAKs: the leader it hears (`None` before).
     pub fn leader_addr(&self) -> Option<SocketAddr> {
         self.leader_addr
