@@ -149,20 +149,27 @@ pub struct JournalClaim {
     pub promised: Epoch,
 }
 
+/// How far past its log's epoch a claim file keeps a member's promise
+/// (47 bits: about 4,400 years of epochs numbered in ms).
+pub const PROMISE_AHEAD_MAX: u64 = (1 << 47) - 1;
+
 impl JournalClaim {
     /// The claim as its file keeps it and a restart reads it back. One
     /// that is not whole resumes no log, but its epoch still says whose
     /// leader holds the commit the member knew: a restart checks any other
     /// epoch's leader against that commit (helper 127: one that kept its
     /// promise there took a leader elected short of its commit for that
-    /// leader, and mixed two histories). A promise too far ahead of its
-    /// epoch for the file's 32-bit gap takes the epoch's place, and gives
-    /// up the claim, to keep the promise whole: a member that voted in a
-    /// sequencer's epoch (its wall clock in ms) from a log of epoch 1 would
+    /// leader, and mixed two histories). A promise more than
+    /// [`PROMISE_AHEAD_MAX`] ahead of its epoch takes the epoch's place, and
+    /// gives up the claim, to keep the promise whole: a member would
     /// otherwise come back believing it promised less, and vote in that
-    /// epoch again.
+    /// epoch again. An elected epoch is a wall clock in ms: a vote for one
+    /// from a log of epoch 1 runs some 2^40 ahead, and a claim given up for
+    /// it would leave a cluster stopped leader first (its lead handed over
+    /// as it stopped, the others stopped before they took the new leader's
+    /// log) with too few whole claims to elect anyone again.
     pub fn as_kept(self) -> JournalClaim {
-        let fits = self.promised.get().saturating_sub(self.epoch.get()) <= u64::from(u32::MAX);
+        let fits = self.promised.get().saturating_sub(self.epoch.get()) <= PROMISE_AHEAD_MAX;
         let (epoch, whole) = if fits { (self.epoch, self.whole) } else { (self.promised, false) };
         JournalClaim { epoch, whole, promised: self.promised.max(epoch) }
     }

@@ -24,7 +24,7 @@ pub use crate::types::{Claim, ClientId, Durability, Epoch, NodeId, NodeSet, Seq}
 pub use client::{Client, ClientStats, Committed, SubmitError};
 pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
 pub use election::{ElectionStats, Reach};
-pub use event::{Append, Event, JournalClaim, MemberEvent, StepDown};
+pub use event::{Append, Event, JournalClaim, MemberEvent, PROMISE_AHEAD_MAX, StepDown};
 pub use follower::{ACK_REFRESH_NS, Follower, FollowerStats, KEEPALIVE_NS, ShortLeader};
 pub use leader::{Leader, LeaderEvent, LeaderStats, Resume};
 pub use member::{Member, MemberResume};

@@ -225,18 +225,31 @@ pub struct ClaimFile {
     pub node: U16,
     /// The cluster's node count when it was written (0: unknown).
     pub nodes: U16,
-    /// The epoch.
+    /// The epoch, in its low 49 bits (epochs stop at 2^48); above them,
+    /// bits 32 and up of how far past it the promise is (0 in files of
+    /// earlier builds, which read a file with them set as damaged: they
+    /// kept such a claim as one not whole, see `promised_ahead`). Read it
+    /// with [`log_epoch`](Self::log_epoch).
     pub epoch: U64,
-    /// How far past `epoch` the epoch the member promised is (0 in files
-    /// written before the promise was kept: it is then `epoch`). A claim
-    /// whose promise runs more than 2^32 - 1 past its log's epoch keeps the
-    /// promise in `epoch`, not whole, and 0 here (as earlier builds kept
-    /// every claim that was not whole).
+    /// How far past the epoch the epoch the member promised is, its low 32
+    /// bits (0 in files written before the promise was kept: it is then
+    /// the epoch); read it with [`promised`](Self::promised). A claim whose
+    /// promise runs more than [`PROMISE_AHEAD_MAX`] past its log's epoch
+    /// keeps the promise as its epoch, not whole, and 0 here (earlier
+    /// builds kept so every claim whose promise ran 2^32 or more ahead).
+    ///
+    /// [`PROMISE_AHEAD_MAX`]: crate::core::PROMISE_AHEAD_MAX
     pub promised_ahead: U32,
     /// CRC-32 of the 28 bytes before it.
     pub crc: U32,
 }
 const _: () = assert!(size_of::<ClaimFile>() == 32);
+
+/// The bits of a claim file's `epoch` field that hold the epoch (one past
+/// [`Epoch::MAX`]'s); those above hold the promise's gap past 2^32.
+const CLAIM_EPOCH_BITS: u32 = 49;
+const _: () = assert!(Epoch::MAX.get() < 1 << CLAIM_EPOCH_BITS);
+const _: () = assert!(crate::core::PROMISE_AHEAD_MAX >> 32 < 1 << (64 - CLAIM_EPOCH_BITS));
 
 impl ClaimFile {
     /// The claim of `node` of `cluster`, of `shape`
@@ -247,7 +260,8 @@ impl ClaimFile {
         // See `JournalClaim::as_kept`: what a restart reads back.
         let kept = crate::core::JournalClaim { epoch, whole, promised }.as_kept();
         let (epoch, whole) = (kept.epoch, kept.whole);
-        let ahead = u32::try_from(kept.promised.get() - epoch.get()).expect("kept in epoch when too far");
+        let ahead = kept.promised.get() - epoch.get();
+        assert!(ahead <= crate::core::PROMISE_AHEAD_MAX, "kept in epoch when too far");
         let (nodes, quorum) = match u8::try_from(shape & 0xffff) {
             Ok(quorum) => ((shape >> 16) as u16, quorum),
             Err(_) => (0, 0),
@@ -260,8 +274,8 @@ impl ClaimFile {
             cluster: cluster.into(),
             node: node.0.into(),
             nodes: nodes.into(),
-            epoch: epoch.get().into(),
-            promised_ahead: ahead.into(),
+            epoch: (epoch.get() | ((ahead >> 32) << CLAIM_EPOCH_BITS)).into(),
+            promised_ahead: (ahead as u32).into(),
             crc: 0.into(),
         };
         claim.crc = side_file_crc(claim.as_bytes()).into();
@@ -277,13 +291,24 @@ impl ClaimFile {
             return Err(HeaderError::Field("whole"));
         }
         // No frame carries an epoch past Epoch::MAX, nor may a promise run there.
-        if claim.epoch.get() > Epoch::MAX.get() {
+        if claim.log_epoch() > Epoch::MAX {
             return Err(HeaderError::Field("epoch"));
         }
-        if claim.epoch.get() + u64::from(claim.promised_ahead.get()) > Epoch::MAX.get() {
+        if claim.promised() > Epoch::MAX {
             return Err(HeaderError::Field("promised epoch"));
         }
         Ok(claim)
+    }
+
+    /// The epoch of the leader whose log the journal's is a prefix of.
+    pub fn log_epoch(&self) -> Epoch {
+        Epoch(self.epoch.get() & ((1 << CLAIM_EPOCH_BITS) - 1))
+    }
+
+    /// The epoch the member promised.
+    pub fn promised(&self) -> Epoch {
+        let ahead = ((self.epoch.get() >> CLAIM_EPOCH_BITS) << 32) | u64::from(self.promised_ahead.get());
+        Epoch(self.log_epoch().get().saturating_add(ahead))
     }
 
     /// The shape of the cluster it was written in, as
@@ -714,12 +739,19 @@ mod tests {
         let kept = |epoch: u64, whole: bool, promised: u64| {
             let file = ClaimFile::new(7, NodeId(1), Epoch(epoch), whole, Epoch(promised), 0);
             let claim = ClaimFile::parse(file.as_bytes()).unwrap();
-            (claim.epoch.get(), claim.whole == 1, claim.epoch.get() + u64::from(claim.promised_ahead.get()))
+            (claim.log_epoch().get(), claim.whole == 1, claim.promised().get())
         };
-        let far = 1 + (1u64 << 40);
+        let far = 1 + (1u64 << 47);
         assert_eq!(kept(1, true, far), (far, false, far), "too far ahead: kept whole as a claim that is not");
+        // An elected epoch (a wall clock in ms) promised from a log of
+        // epoch 1: kept whole (given up, a cluster stopped leader first
+        // could elect nobody after).
+        let elected = 1_796_571_590_034;
+        assert_eq!(kept(1, true, elected), (1, true, elected));
+        assert_eq!(kept(1_796_000_000_000, true, elected), (1_796_000_000_000, true, elected));
         let near = 1 + u64::from(u32::MAX);
         assert_eq!(kept(1, true, near), (1, true, near));
+        assert_eq!(kept(1, true, far - 1), (1, true, far - 1));
         assert_eq!(kept(5, false, 3), (5, false, 5));
         // Helper 127: not whole, it still names the epoch of its log.
         assert_eq!(kept(1, false, 3), (1, false, 3));

@@ -153,10 +153,8 @@ pub fn side_files(dir: &Path) -> Result<(Option<ClaimSide>, Option<CommitSide>),
         Err(e) => Err(JournalError::Io(dir.join(name), e)),
     };
     let claim = read("claim")?.map(|bytes| {
-        ClaimFile::parse(&bytes).map(|c| {
-            let promised = c.epoch.get().saturating_add(u64::from(c.promised_ahead.get()));
-            (c.cluster.get(), c.node.get(), (Epoch(c.epoch.get()), c.whole == 1, Epoch(promised), c.shape()))
-        })
+        ClaimFile::parse(&bytes)
+            .map(|c| (c.cluster.get(), c.node.get(), (c.log_epoch(), c.whole == 1, c.promised(), c.shape())))
     });
     let commit = read("commit")?.map(|bytes| {
         CommitFile::parse(&bytes).map(|c| (c.cluster.get(), c.node.get(), (Seq(c.commit.get()), c.epoch())))

@@ -976,9 +976,7 @@ impl Journal {
         };
         let claim = ClaimFile::parse(&bytes).map_err(|e| JournalError::Claim(path.clone(), e))?;
         self.owned(&path, claim.cluster.get(), claim.node.get())?;
-        let epoch = claim.epoch.get();
-        let promised = epoch.saturating_add(u64::from(claim.promised_ahead.get()));
-        Ok(Some(((Epoch(epoch), claim.whole == 1, Epoch(promised)), claim.shape())))
+        Ok(Some(((claim.log_epoch(), claim.whole == 1, claim.promised()), claim.shape())))
     }
 
     /// Removes a member's claim (one it can no longer vouch for: see
