@@ -262,6 +262,13 @@ impl ClaimFile {
         let (epoch, whole) = (kept.epoch, kept.whole);
         let ahead = kept.promised.get() - epoch.get();
         assert!(ahead <= crate::core::PROMISE_AHEAD_MAX, "kept in epoch when too far");
+        // An epoch no frame carries (a member started with `--epoch` past
+        // it) is kept so that it reads back as damaged: its high bits would
+        // read as the promise's.
+        let epoch_field = match epoch.get() > Epoch::MAX.get() {
+            true => u64::MAX,
+            false => epoch.get() | ((ahead >> 32) << CLAIM_EPOCH_BITS),
+        };
         let (nodes, quorum) = match u8::try_from(shape & 0xffff) {
             Ok(quorum) => ((shape >> 16) as u16, quorum),
             Err(_) => (0, 0),
@@ -274,7 +281,7 @@ impl ClaimFile {
             cluster: cluster.into(),
             node: node.0.into(),
             nodes: nodes.into(),
-            epoch: (epoch.get() | ((ahead >> 32) << CLAIM_EPOCH_BITS)).into(),
+            epoch: epoch_field.into(),
             promised_ahead: (ahead as u32).into(),
             crc: 0.into(),
         };

@@ -3573,7 +3573,9 @@ mod tests {
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
         assert_eq!(recovery.corrupt.map(|c| c.1), Some(Seq(4)));
         fs::remove_dir_all(&dir).unwrap();
-        for (epoch, promised) in [((1 << 48) + 1, (1 << 48) + 1), (1 << 48, (1 << 48) + 1)] {
+        // (Helper 180: an epoch of 2^49 + 5 read back as a claim of epoch 5.)
+        let beyond = [(1 << 48) + 1, 1 << 48, 1 << 49, (1 << 49) + 5, u64::MAX];
+        for (epoch, promised) in beyond.map(|epoch| (epoch, epoch.max((1 << 48) + 1))) {
             let claim = ClaimFile::new(5, NodeId(2), Epoch(epoch), true, Epoch(promised), 0);
             assert!(ClaimFile::parse(claim.as_bytes()).is_err(), "{epoch} {promised}");
         }
