@@ -413,6 +413,12 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     // Helper 114: the window's end overflowed (a tail that never delivered).
     let far = ["tail", "--from", "18446744073709551000"];
     refused_with(SEQCAST, &far, "18446744073709551000 is not in 1..=9223372036854775808", 2);
+    // Helper 180: an epoch past any a frame carries ran, every frame of it
+    // refused by its peers, and a member's claim file kept it as damaged.
+    for node in [&["sequencer"][..], &["member", "--id", "0", "--nodes", "3"]] {
+        let past = [node, &["--epoch", "281474976710657"]].concat();
+        refused_with(SEQCAST, &past, "281474976710657 is not in 1..=281474976710656", 2);
+    }
     // Journal settings with no journal to apply them to were once ignored.
     refused_with(
         SEQCAST,

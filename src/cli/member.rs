@@ -72,9 +72,10 @@ pub struct MemberArgs {
     #[arg(long)]
     reshape: bool,
     /// The epoch a new cluster starts in (the first leader is --leader-id,
-    /// leading it without an election); a member stands for election only
-    /// in epochs above the milliseconds of its start.
-    #[arg(long, default_value_t = 1, conflicts_with = "rejoin", value_parser = clap::value_parser!(u64).range(1..))]
+    /// leading it without an election; at most 2^48, the largest a frame
+    /// carries); a member stands for election only in epochs above the
+    /// milliseconds of its start.
+    #[arg(long, default_value_t = 1, conflicts_with = "rejoin", value_parser = clap::value_parser!(u64).range(1..=1 << 48))]
     epoch: u64,
     /// Events a leader keeps for repair; at least --window-events, and
     /// more than --in-flight-max [default: 65536]. A member elected from

@@ -26,9 +26,10 @@ pub struct SequencerArgs {
     /// in the cluster file, else the interface on port 7401].
     #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     listen: Option<SocketAddrV4>,
-    /// Epoch to lead [default: the wall clock in milliseconds, so a restarted
-    /// leader always takes a newer epoch than the one before it].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Epoch to lead, at most 2^48 (the largest a frame carries) [default:
+    /// the wall clock in milliseconds, so a restarted leader always takes a
+    /// newer epoch than the one before it].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1 << 48))]
     epoch: Option<u64>,
     /// Events kept for repair; a follower that falls further behind is told
     /// what it lost; more than --in-flight-max [default: 65536].
