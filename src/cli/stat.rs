@@ -111,6 +111,7 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
         return Err("not a seqcast node's metrics page (no seqcast_epoch)".into());
     }
     let leading = first(&s, "seqcast_leading") == Some(1.0);
+    let journal_failed = first(&s, "seqcast_journal_failed") == Some(1.0);
     let node = s.keys().find_map(|k| k.split("node=\"").nth(1)?.split('"').next().map(str::to_string));
     let mut failed = String::new();
     let lag = if leading {
@@ -134,13 +135,13 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
         // Helper 177: a member whose journal failed showed "held 1" with
         // nothing on disk: it acknowledges only what its journal holds.
         let durable = first(&s, "seqcast_held_durable").unwrap_or(held);
-        let on_disk = match first(&s, "seqcast_journal_failed") == Some(1.0) && durable < held {
+        let on_disk = match journal_failed && durable < held {
             true => format!(" ({durable} in its journal)"),
             false => String::new(),
         };
         format!("held {held}{on_disk} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
-    if first(&s, "seqcast_journal_failed") == Some(1.0) {
+    if journal_failed {
         failed.push_str("  JOURNAL FAILED");
     }
     failed.push_str(&losses_text(&s));
