@@ -171,14 +171,26 @@ impl Proc {
             .unwrap_or(0)
     }
 
-    /// The first line starting with `prefix`, without it.
+    /// The first line starting with `prefix`, without it. While the
+    /// process may still print it, it is waited for (at most 10 s): a line
+    /// printed just after the one a start waited for may not be read yet.
     pub fn line(&self, prefix: &str) -> String {
-        let output = self.output();
-        output
-            .iter()
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("{}: no line starting {prefix:?} in:\n{}", self.name, output.join("\n")))
-            .to_string()
+        let start = Instant::now();
+        loop {
+            // Read before the lines: once both readers are done, every line is in.
+            let done = self.readers.iter().all(std::thread::JoinHandle::is_finished);
+            let output = self.output();
+            if let Some(found) = output.iter().find_map(|l| l.strip_prefix(prefix)) {
+                return found.to_string();
+            }
+            assert!(
+                !done && start.elapsed() < Duration::from_secs(10),
+                "{}: no line starting {prefix:?} in:\n{}",
+                self.name,
+                output.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
