@@ -209,6 +209,8 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    // Failover, the other members' addresses, and with --rejoin epoch 0.
+    resolved.config = resolved.member_config(args.rejoin);
     let config = &mut resolved.config;
     config.failover = match args.failover {
         FailoverArg::Auto => Failover::Auto,
@@ -231,7 +233,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         }
         config.election_timeout_ns = ms * 1_000_000;
     }
-    config.epoch = if args.rejoin { Epoch::ZERO } else { Epoch(args.epoch) };
+    if !args.rejoin {
+        config.epoch = Epoch(args.epoch);
+    }
     config.ring_events = args.ring_events.unwrap_or(config.ring_events);
     config.in_flight_max = args.in_flight_max.unwrap_or(config.in_flight_max);
     config.window_events = args.window_events.unwrap_or(config.window_events);
@@ -253,10 +257,6 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         return fail(format!(
             "--listen {listen} is not node.{id} = {known} of the cluster file: the others send there (votes, repairs)"
         ));
-    }
-    if resolved.nodes.len() == usize::from(resolved.config.nodes) {
-        // A leader sends each member's repairs to its address in the file, nowhere else.
-        resolved.config.members = resolved.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
     }
     let tuning = match super::nodes::start_node(
         &args.tuning,

@@ -442,11 +442,35 @@ impl Cluster {
         let mut config = Config { epoch: crate::core::Epoch::ZERO, ..self.config.clone() };
         if failover {
             config.failover = crate::core::Failover::Auto;
-            if self.nodes.len() == usize::from(config.nodes) {
-                config.members = self.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect();
-            }
+            config.members = self.member_addrs();
         }
         config
+    }
+
+    /// What a member of this cluster runs with
+    /// ([`MemberNode::bind`](crate::net::MemberNode::bind), as `seqcast
+    /// member`): failover `Auto` (elections when its leader falls silent),
+    /// every member's address from the file (where a leader sends each
+    /// member's repairs), and with `rejoin` epoch 0: it joins a running
+    /// cluster it was part of, empty (its state lost), rather than start a
+    /// new one in the file's epoch. One whose journal holds anything
+    /// resumes it either way, and votes with what it holds.
+    pub fn member_config(&self, rejoin: bool) -> Config {
+        let mut config =
+            Config { failover: crate::core::Failover::Auto, members: self.member_addrs(), ..self.config.clone() };
+        if rejoin {
+            config.epoch = crate::core::Epoch::ZERO;
+        }
+        config
+    }
+
+    /// Every member's address by id, when the file lists each node (none
+    /// otherwise: a leader then sends repairs where ACKs come from).
+    fn member_addrs(&self) -> Vec<std::net::SocketAddr> {
+        if self.nodes.len() != usize::from(self.config.nodes) {
+            return Vec::new();
+        }
+        self.nodes.iter().map(|&a| std::net::SocketAddr::V4(a)).collect()
     }
 
     /// Where the leader listens: the cluster file's leader node, else the
@@ -614,10 +638,6 @@ mod tests {
         assert_eq!(err("history_rate = 100"), "line 1: history_rate = 100: below the least allowed, 65536");
     }
 
-    /// An operator trial: the docs said to cap history on every member, and
-    /// A reviewer embedding the library had to copy `sync` and
-    /// `history_rate` into a journal's options by hand, and the follower
-    /// example followed memory-only beside a journaled cluster.
     #[test]
     fn an_observer_of_members_follows_elections_and_asks_them_for_history() {
         use crate::core::{Epoch, Failover};
@@ -631,6 +651,26 @@ mod tests {
         assert_eq!((sequencer.failover, sequencer.epoch, sequencer.members.len()), (Failover::Off, Epoch::ZERO, 0));
     }
 
+    /// An embedder's member made from the file's config as it stood ran
+    /// without failover, and its leader sent repairs where ACKs came from.
+    #[test]
+    fn a_member_elects_and_knows_where_the_others_are() {
+        use crate::core::{Epoch, Failover};
+        let text = "node.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502\nnode.2 = 127.0.0.1:7503";
+        let cluster = ClusterFile::parse(text).unwrap().resolve(&Overrides::default(), Some(NodeId(2))).unwrap();
+        let new = cluster.member_config(false);
+        assert_eq!((new.failover, new.epoch, new.members.len()), (Failover::Auto, Epoch(1), 3));
+        assert_eq!(new.members[2], "127.0.0.1:7503".parse().unwrap());
+        let back = cluster.member_config(true);
+        assert_eq!((back.failover, back.epoch, back.members), (Failover::Auto, Epoch::ZERO, new.members));
+        // A file that lists no node: no address is guessed.
+        let bare = ClusterFile::parse("ttl = 0").unwrap().resolve(&Overrides::default(), None).unwrap();
+        assert_eq!(bare.member_config(false).members, Vec::new());
+    }
+
+    /// A reviewer embedding the library had to copy `sync` and
+    /// `history_rate` into a journal's options by hand, and the follower
+    /// example followed memory-only beside a journaled cluster.
     #[test]
     fn a_cluster_files_journal_settings_make_a_nodes_journal_options() {
         let text = "journal = /var/lib/sq\nsync = none\nhistory_rate = 70000\nnode.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502";
@@ -642,6 +682,7 @@ mod tests {
         assert!(bare.resolve(&Overrides::default(), None).unwrap().journal_options(NodeId(1)).is_none());
     }
 
+    /// An operator trial: the docs said to cap history on every member, and
     /// only a flag could; `history_rate` in the file gives it to them all.
     #[test]
     fn history_rate_in_the_file_reaches_every_node_and_a_flag_over_it() {
