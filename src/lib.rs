@@ -53,9 +53,13 @@
 //! run its own [`core::ClientId::fresh`]); [`net::FollowerNode`] delivers
 //! them in order ([`net::FollowerNode::observe`] is `seqcast tail`, a
 //! read-only subscriber from any sequence); [`net::LeaderNode`] is the
-//! sequencer (an epoch newer than its last run's: [`net::fresh_epoch`]).
-//! `examples/client.rs`, `examples/follower.rs` and `examples/tail.rs` run
-//! each against a cluster started with the `seqcast` binary. A node's
+//! sequencer (an epoch newer than its last run's: [`net::fresh_epoch`]);
+//! [`net::MemberNode`] is a member of a cluster with failover, which leads
+//! or follows as elections decide
+//! ([`net::cluster::Cluster::member_config`] gives its configuration).
+//! `examples/client.rs`, `examples/follower.rs`, `examples/member.rs` and
+//! `examples/tail.rs` run each against a cluster started with the
+//! `seqcast` binary. A node's
 //! wait has no deadline of its own: a client whose leader is gone, stopped,
 //! of another cluster id or short of a quorum hears nothing back, so give
 //! its wait for a commit a deadline of yours (the examples take 10 s).

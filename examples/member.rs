@@ -1,0 +1,85 @@
+//! A member of a cluster with failover embedded in a service: it leads or
+//! follows as elections decide, and hands every committed event, in
+//! sequence order, to a callback whichever role it has. Start one on the
+//! host of each `node.N` the cluster file lists:
+//!
+//! ```sh
+//! cargo run --release --example member -- cluster.conf 0
+//! cargo run --release --example member -- cluster.conf 2 --rejoin   # back, its state lost, into a running cluster
+//! ```
+//!
+//! With `journal = DIR` in the file it keeps its log there and resumes it
+//! when restarted (no `--rejoin`). Ctrl-C stops it; leading, it hands its
+//! lead to another member first. Clients reach it as a `--failover`
+//! client (`examples/client.rs`).
+
+use std::path::PathBuf;
+
+use seqcast::core::{Event, MemberEvent, NodeId};
+use seqcast::net::cluster::Cluster;
+use seqcast::net::{MemberNode, Stopped, Tuning};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: member CLUSTER_FILE NODE_ID [--rejoin]";
+    let file = PathBuf::from(args.next().ok_or(usage)?);
+    let id = NodeId(args.next().ok_or(usage)?.parse()?);
+    let rejoin = match args.next().as_deref() {
+        None => false,
+        Some("--rejoin") => true,
+        Some(_) => return Err(usage.into()),
+    };
+    let cluster = Cluster::load(&file, Some(id))?;
+    // Where clients, the other members and `seqcast promote` send to.
+    let listen = cluster.node(id).ok_or("the cluster file names no address for this member")?;
+    let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
+    let tuning = Tuning { keys, ..Tuning::default() };
+    let journal = cluster.journal_options(id);
+    let config = cluster.member_config(rejoin);
+    let mut node = MemberNode::bind(config, id, listen, &cluster.multicast, &tuning, journal.as_ref())?;
+    // A new cluster's first leader leads from the start; every later
+    // change of role comes as an event.
+    if node.member().is_leader() {
+        println!("leading in epoch {}: clients' events are sequenced here", node.member().epoch());
+    }
+    seqcast::net::catch_stop_signals()?;
+    let mut delivered = 0u64;
+    let why = node.run(
+        &seqcast::net::stop_requested,
+        // Events come in sequence order, each exactly once, through every
+        // change of leader; what a resumed journal held comes first.
+        |event, _now| match event {
+            MemberEvent::Log(Event::Deliver(e)) => {
+                delivered += 1;
+                if delivered % 100_000 == 1 {
+                    println!(
+                        "seq {} from client {}: {} bytes",
+                        e.header.seq.get(),
+                        e.header.client.get(),
+                        e.payload.len()
+                    );
+                }
+            }
+            MemberEvent::Log(Event::Lost { first, end }) => {
+                println!("lost {first}..{end}: committed, but no member keeps them any more (retention)")
+            }
+            // `run` returns after this: see `Stopped::LeaderRestarted`.
+            MemberEvent::Log(Event::LeaderRestarted { old, new, .. }) => {
+                println!("epoch {old} → {new}: its leader's log lacks commits this member holds; it takes none of it")
+            }
+            MemberEvent::Elected { epoch, .. } => {
+                println!("leading in epoch {epoch}: clients' events are sequenced here")
+            }
+            MemberEvent::Following { epoch, leader } => println!("following member {leader} in epoch {epoch}"),
+            MemberEvent::SteppedDown { epoch, by, .. } => println!("stepped down from epoch {epoch} (member {by})"),
+            // Candidacies and the rest: the role changes above follow them.
+            _ => {}
+        },
+        |_, _| {},
+    )?;
+    println!("delivered {delivered}; digest {}", node.digest());
+    match why {
+        Stopped::Asked => Ok(()),
+        why => Err(why.to_string().into()),
+    }
+}
