@@ -289,6 +289,15 @@ impl KeyOf<'_> {
 }
 
 impl Keys {
+    /// What these keys are, in words (an error names what a file holds).
+    pub fn held(&self) -> String {
+        match self {
+            Keys::Member { .. } => "the member key and the client master".to_string(),
+            Keys::Clients { .. } => "the client master only".to_string(),
+            Keys::Client { id, .. } => format!("one client's key (client {id})"),
+        }
+    }
+
     /// The key of `signer`, if this process holds it: a client's from
     /// `derived` if derived before, else derived now.
     fn key_of<'a>(&'a self, signer: Signer, derived: &'a ClientKeys) -> Option<KeyOf<'a>> {

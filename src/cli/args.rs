@@ -156,7 +156,7 @@ impl ClusterArgs {
                 "{} holds {}, not the member key: nodes and `seqcast tail` need the cluster's key file (the one \
                  `seqcast keys new` made)",
                 path.display(),
-                held(other)
+                other.held()
             )),
         }
     }
@@ -170,19 +170,10 @@ impl ClusterArgs {
                 "{} holds {}: the load generator's clients take fresh ids and need the client master (`seqcast \
                  keys clients --from CLUSTER.keys FILE`)",
                 path.display(),
-                held(client)
+                client.held()
             )),
             _ => Ok(keys),
         }
-    }
-}
-
-/// What a key file holds, in words.
-fn held(keys: &Keys) -> String {
-    match keys {
-        Keys::Member { .. } => "the member key and the client master".to_string(),
-        Keys::Clients { .. } => "the client master only".to_string(),
-        Keys::Client { id, .. } => format!("one client's key (client {id})"),
     }
 }
 

@@ -34,8 +34,10 @@ pub struct Tuning {
     pub clock: Clock,
     /// Socket send and receive buffer size asked of the kernel.
     pub buffer_bytes: usize,
-    /// Keys every datagram is sealed and opened with (DESIGN §9); `None`:
-    /// no authentication.
+    /// Keys every datagram is sealed and opened with (DESIGN §9): a node
+    /// or a read-only subscriber needs the cluster's ([`Keys::Member`]), a
+    /// client any. `None`: no authentication, on any interface (`seqcast`
+    /// refuses that off loopback without `--insecure`; an embedder decides).
     pub keys: Option<Keys>,
 }
 
@@ -264,6 +266,7 @@ impl LeaderNode {
         multicast.validate()?;
         // Bound before the journal is opened: a node whose address is taken
         // (the same id already running) leaves no journal directory behind.
+        node_keys(tuning)?;
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
         let opened = storage::open(journal, &config, config.leader)?;
@@ -496,9 +499,29 @@ fn group_driver(
     tuning: &Tuning,
 ) -> Result<Driver, NetError> {
     config.validate()?;
+    node_keys(tuning)?;
     let unicast = unicast(listen, multicast, tuning.buffer_bytes)?;
     let group = group_receiver(multicast, tuning.buffer_bytes)?;
     tuning.driver(vec![unicast, group], multicast.group, config)
+}
+
+/// Refuses a client's keys for a node or a read-only subscriber, which
+/// must open the members' frames and sign its own: with them it would run,
+/// drop every frame of the cluster as failing its key, and say nothing
+/// (an embedder's trial: a member stood for election every second and
+/// delivered nothing).
+fn node_keys(tuning: &Tuning) -> Result<(), NetError> {
+    match &tuning.keys {
+        Some(keys @ (Keys::Clients { .. } | Keys::Client { .. })) => Err(NetError::Setting(
+            "key_file",
+            format!(
+                "the key file holds {}, not the member key: a node and a read-only subscriber need the \
+                 cluster's key file (the one `seqcast keys new` made)",
+                keys.held()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What a node delivered: stamp → delivery of the live stream, and how
@@ -1713,6 +1736,36 @@ mod tests {
         let error = error.to_string();
         assert!(error.contains("0 member addresses for a 3-node cluster"), "{error}");
         assert!(connect(Config::default(), &tuning).is_none());
+    }
+
+    /// An embedder's trial: a member given the clients' key file ran,
+    /// dropped every frame of its cluster as failing its key, stood for
+    /// election each second and delivered nothing, without a word.
+    #[test]
+    fn a_node_refuses_a_clients_key_file() {
+        let (multicast, tuning, listen) = own_group(156);
+        let key = crate::auth::Key::from_bytes([3; crate::auth::KEY_LEN]);
+        for keys in [Keys::Clients { clients: key.clone() }, Keys::Client { id: ClientId(1), key: key.clone() }] {
+            let held = keys.held();
+            let tuning = Tuning { keys: Some(keys), ..tuning.clone() };
+            let config = Config::default();
+            let refused = [
+                LeaderNode::bind(config.clone(), listen, &multicast, &tuning, None).err(),
+                FollowerNode::bind(config.clone(), NodeId(1), listen, &multicast, &tuning, None).err(),
+                MemberNode::bind(config.clone(), NodeId(1), listen, &multicast, &tuning, None).err(),
+                FollowerNode::observe(config, listen, &multicast, &tuning, Seq(1)).err(),
+            ];
+            for error in refused {
+                let error = error.expect("refused").to_string();
+                assert!(
+                    error.starts_with(&format!("key_file: the key file holds {held}, not the member key")),
+                    "{error}"
+                );
+            }
+        }
+        let keys = Keys::Member { member: key.clone(), clients: key };
+        let tuning = Tuning { keys: Some(keys), ..tuning };
+        assert!(MemberNode::bind(Config::default(), NodeId(1), listen, &multicast, &tuning, None).is_ok());
     }
 
     /// A group and port of a test's own (`tag` picks the group), default
