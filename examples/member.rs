@@ -37,10 +37,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let journal = cluster.journal_options(id);
     let config = cluster.member_config(rejoin);
     let mut node = MemberNode::bind(config, id, listen, &cluster.multicast, &tuning, journal.as_ref())?;
-    // A new cluster's first leader leads from the start; every later
-    // change of role comes as an event.
-    if node.member().is_leader() {
-        println!("leading in epoch {}: clients' events are sequenced here", node.member().epoch());
+    let resumed = node.recovery().is_some_and(|r| r.range.is_some() || r.claim.is_some() || r.damaged());
+    if journal.is_some() && !resumed && !rejoin {
+        // An empty journal starts a new cluster's log: a member that ran
+        // before and lost its journal is started with --rejoin, or it
+        // votes as if it had never held anything (committed events can go).
+        eprintln!("note: its journal is empty: a new cluster's member (one that ran before and lost it: --rejoin)");
+    }
+    // Where it starts; every later change of role comes as an event.
+    let member = node.member();
+    match member.follower().and_then(|f| f.leader()) {
+        _ if member.is_leader() => println!("leading in epoch {}: clients' events are sequenced here", member.epoch()),
+        Some(leader) if !resumed && !rejoin => println!("following member {leader} in epoch {}", member.epoch()),
+        _ => println!("listening for the cluster's leader"),
     }
     seqcast::net::catch_stop_signals()?;
     let mut delivered = 0u64;

@@ -651,8 +651,8 @@ mod tests {
         assert_eq!((sequencer.failover, sequencer.epoch, sequencer.members.len()), (Failover::Off, Epoch::ZERO, 0));
     }
 
-    /// An embedder's member made from the file's config as it stood ran
-    /// without failover, and its leader sent repairs where ACKs came from.
+    /// An embedder's member made from the file's config as it stood knew
+    /// no member's address: leading, it sent repairs where ACKs came from.
     #[test]
     fn a_member_elects_and_knows_where_the_others_are() {
         use crate::core::{Epoch, Failover};
