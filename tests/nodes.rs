@@ -2772,6 +2772,31 @@ fn a_load_generator_stopped_by_ctrl_c_with_nothing_unconfirmed_exits_130() {
     assert!(out.contains(" + unconfirmed 0 ") && out.contains("the run having stopped early"), "{out}");
 }
 
+/// Helper 181: a load generator without the cluster's key, whose SUBMITs
+/// every member drops, was said to have been answered ("0 BUSY, 40 times
+/// told to turn to another member": its own turns past silent members),
+/// and pointed at elections and journals; it now says nothing replied,
+/// and asks about the key.
+#[test]
+fn a_load_generator_without_the_clusters_key_is_told_nothing_replied() {
+    let dir = keyed_member_cluster(102);
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &[])).collect();
+    let keyed = std::fs::read_to_string(dir.join("cluster.conf")).unwrap();
+    let keyless = dir.join("keyless.conf");
+    std::fs::write(&keyless, keyed.lines().filter(|l| !l.starts_with("key_file")).collect::<Vec<_>>().join("\n"))
+        .unwrap();
+    let args = ["--cluster", keyless.to_str().unwrap(), "--failover", "--count", "1000", "--rate", "1000"];
+    let (code, text) = common::run(common::LOADGEN, &common::strings(&args));
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains("error: no reply from any member (3) after "), "{text}");
+    assert!(text.contains("with the same key?"), "{text}");
+    assert!(!text.contains("answered"), "{text}");
+    for node in &mut members {
+        assert_eq!(node.stop(), 0, "{:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Helper 177: with one member of three running, members answer a
 /// failover load generator (BUSY: not the leader) but nothing commits; it
 /// said "no reply from any member", which sent the operator to check

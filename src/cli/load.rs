@@ -160,17 +160,23 @@ pub fn run_with_progress(
                 (progress.submitted.load(Ordering::Relaxed), progress.committed.load(Ordering::Relaxed));
             stalled = if committed == committed_before && submitted > committed { stalled + 1 } else { 0 };
             committed_before = committed;
-            let answers = progress.busy.load(Ordering::Relaxed) + progress.redirects.load(Ordering::Relaxed);
+            // Turns for no answer are no answer (helper 181: a client
+            // without the cluster's key, whose SUBMITs every member drops,
+            // was said to have been answered).
+            let told = progress
+                .redirects
+                .load(Ordering::Relaxed)
+                .saturating_sub(progress.silent_turns.load(Ordering::Relaxed));
+            let answers = progress.busy.load(Ordering::Relaxed) + told;
             if stalled >= 2 && committed == 0 && answers > 0 && !stop.load(Ordering::Relaxed) {
                 // Members answer, but none commits: not a missing process.
                 eprintln!(
-                    "{} error: nothing committed after {} ms, though {target} answered ({} BUSY, {} times \
+                    "{} error: nothing committed after {} ms, though {target} answered ({} BUSY, {told} times \
                      told to turn to another member): no leader {}, or one whose followers acknowledge \
                      nothing (their journals failed?); `seqcast stat` says",
                     super::args::clock_time(),
                     stalled * 1000,
                     progress.busy.load(Ordering::Relaxed),
-                    progress.redirects.load(Ordering::Relaxed),
                     if options.members.is_some() {
                         "elected (fewer than a quorum of members running and able to vote)"
                     } else {

@@ -29,6 +29,10 @@ pub struct ClientStats {
     pub committed: u64,
     /// Times it turned to another member (told "not leader", or no answer).
     pub redirects: u64,
+    /// Of [`redirects`](Self::redirects), those for no answer: the member
+    /// it sent to said nothing for an election timeout (down, or it drops
+    /// this client's frames: another cluster id or key).
+    pub silent_turns: u64,
 }
 
 /// A request the leader committed.
@@ -705,6 +709,7 @@ impl Client {
             // Nobody answered: the leader may be gone; ask the next member.
             self.silent = Some((self.leader_index, now));
             self.redirect(now, None, self.sent_next);
+            self.stats.silent_turns += 1;
             self.probing = true;
         } else {
             self.resent_here = true;

@@ -52,6 +52,8 @@ pub struct Progress {
     pub committed: AtomicU64,
     /// Times clients turned to another member (with failover).
     pub redirects: AtomicU64,
+    /// Of those, the times for no answer (see `ClientStats::silent_turns`).
+    pub silent_turns: AtomicU64,
     /// BUSY replies the clients had (the run's answers that commit nothing).
     pub busy: AtomicU64,
     /// The newest leader epoch a client has heard.
@@ -69,6 +71,7 @@ impl Default for Progress {
             submitted: AtomicU64::new(0),
             committed: AtomicU64::new(0),
             redirects: AtomicU64::new(0),
+            silent_turns: AtomicU64::new(0),
             busy: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
             shape: AtomicU64::new(0),
@@ -294,6 +297,7 @@ fn client_thread(
     // What `progress` has been told so far.
     let mut told = (0, 0);
     let (mut told_redirects, mut told_busy, mut told_epoch, mut told_shape) = (0, 0, 0, 0);
+    let mut told_silent = 0;
     // Latencies not yet handed to `progress.interval`, and when it last was.
     let (mut interval, mut handed_at) = (report::histogram(), start_ns);
     let hand_over = |interval: &mut Histogram<u64>| {
@@ -358,7 +362,8 @@ fn client_thread(
         let (redirects, busy, epoch) = (stats.redirects, stats.busy, node.client().epoch().get());
         if redirects > told_redirects {
             progress.redirects.fetch_add(redirects - told_redirects, Ordering::Relaxed);
-            told_redirects = redirects;
+            progress.silent_turns.fetch_add(stats.silent_turns - told_silent, Ordering::Relaxed);
+            (told_redirects, told_silent) = (redirects, stats.silent_turns);
         }
         if busy > told_busy {
             progress.busy.fetch_add(busy - told_busy, Ordering::Relaxed);
