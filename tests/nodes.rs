@@ -2772,6 +2772,71 @@ fn a_load_generator_stopped_by_ctrl_c_with_nothing_unconfirmed_exits_130() {
     assert!(out.contains(" + unconfirmed 0 ") && out.contains("the run having stopped early"), "{out}");
 }
 
+/// Helper 181: an embedded member whose callback took 300 µs an event
+/// while it led was handed each turn's events at once; its heartbeats
+/// waited, and the others elected another leader twenty times in 8 s. A
+/// turn now hands out a quarter of an election timeout at most: nobody
+/// stands, and every member delivers every event.
+#[test]
+fn an_embedded_leader_with_a_slow_application_keeps_its_lead() {
+    use seqcast::core::{Event, MemberEvent, NodeId};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let dir = member_cluster(103);
+    let conf = dir.join("cluster.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, format!("{text}election_timeout_ms = 100\n")).unwrap();
+    let cluster = seqcast::net::cluster::Cluster::load(&conf, None).expect("cluster file");
+    let stop = Arc::new(AtomicBool::new(false));
+    let leader_took = Arc::new(AtomicU64::new(0));
+    let members: Vec<_> = (0..3u16)
+        .map(|id| {
+            let (cluster, stop, leader_took) = (cluster.clone(), Arc::clone(&stop), Arc::clone(&leader_took));
+            std::thread::spawn(move || {
+                let (id, listen) = (NodeId(id), cluster.node(NodeId(id)).unwrap());
+                let config = cluster.member_config(false);
+                let mut node =
+                    seqcast::net::MemberNode::bind(config, id, listen, &cluster.multicast, &Tuning::default(), None)
+                        .expect("bound");
+                let mut roles = Vec::new();
+                let stopped = node
+                    .run(
+                        &|| stop.load(Ordering::Relaxed),
+                        |event, _| match event {
+                            // Node 0 leads epoch 1: its application is the slow one.
+                            MemberEvent::Log(Event::Deliver(_)) if id.0 == 0 => {
+                                std::thread::sleep(Duration::from_micros(300));
+                                leader_took.fetch_add(1, Ordering::Relaxed);
+                            }
+                            MemberEvent::Log(Event::Deliver(_)) => {}
+                            other => roles.push(format!("{other:?}")),
+                        },
+                        |_, _| {},
+                    )
+                    .expect("ran");
+                (stopped, roles, node.digest().to_string())
+            })
+        })
+        .collect();
+    let count = 4000;
+    let committed = library_client_commits(conf.to_str().unwrap(), count);
+    assert_eq!(committed.len() as u64, count);
+    for _ in 0..1500 {
+        if leader_took.load(Ordering::Relaxed) == count {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let ended: Vec<_> = members.into_iter().map(|m| m.join().expect("a member's thread")).collect();
+    for (stopped, roles, digest) in &ended {
+        assert_eq!(*stopped, seqcast::net::Stopped::Asked);
+        assert!(roles.is_empty(), "{roles:?}");
+        assert!(digest.starts_with(&format!("seq 1..={count} events {count} lost 0 ")), "{digest}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Helper 181: a load generator without the cluster's key, whose SUBMITs
 /// every member drops, was said to have been answered ("0 BUSY, 40 times
 /// told to turn to another member": its own turns past silent members),

@@ -48,7 +48,8 @@ pub struct Config {
     pub payload_max: usize,
     /// Events the leader keeps for repair; must exceed `in_flight_max`.
     pub ring_events: usize,
-    /// Uncommitted events the leader accepts before it answers BUSY.
+    /// Uncommitted events the leader accepts before it answers BUSY (at a
+    /// member that leads, also events its own application has not taken).
     pub in_flight_max: usize,
     /// Events a follower buffers ahead of what it delivered.
     pub window_events: usize,

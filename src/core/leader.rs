@@ -116,6 +116,9 @@ pub struct LeaderStats {
     /// in-flight window (an equal share among the clients with events in
     /// flight and one more).
     pub over_share: u64,
+    /// SUBMITs answered BUSY only because its own application (a member
+    /// that leads) had not taken `in_flight_max` of the events it sequenced.
+    pub behind_hand_out: u64,
     /// Clients that gave their place in the full client table to a new one,
     /// idle for `client_idle_ns` with nothing uncommitted.
     pub clients_evicted: u64,
@@ -277,6 +280,11 @@ pub struct Leader {
     epoch_start: u64,
     /// Until then it takes no new events (handing the lead over).
     intake_held_until: Nanos,
+    /// The next sequence its own application takes (a member that leads):
+    /// what it sequenced from there counts against `in_flight_max` as
+    /// what it has not committed does (`u64::MAX`: no application, as a
+    /// sequencer).
+    hand_out_next: u64,
     /// The first follower that acknowledged more than this leader's log
     /// holds, what it acknowledged, and what this leader had sequenced.
     foreign_history: Option<(NodeId, u64, u64)>,
@@ -393,6 +401,7 @@ impl Leader {
             seq_sent: 1,
             epoch_start: 0,
             intake_held_until: 0,
+            hand_out_next: u64::MAX,
             foreign_history: None,
             client_epoch: None,
             echoed_ns: vec![0; nodes],
@@ -511,6 +520,15 @@ impl Leader {
     /// win (`seqcast promote` under load).
     pub fn hold_intake(&mut self, until: Nanos) {
         self.intake_held_until = self.intake_held_until.max(until);
+    }
+
+    /// Its application (a member that leads) takes `next` next: events it
+    /// sequenced and its application has not taken count against
+    /// `in_flight_max` as uncommitted ones do (clients are told to back
+    /// off), so that an application slower than the clients slows them,
+    /// and its ring, larger than that, never drops what it has not taken.
+    pub(super) fn keep_for_hand_out(&mut self, next: Seq) {
+        self.hand_out_next = next.get();
     }
 
     /// True once a follower acknowledged more than this leader's log holds:
@@ -902,8 +920,11 @@ impl Leader {
             let untold_from = self.clients.entries[slot].notified_next;
             let over_share = self.clients.entries[slot].in_flight as usize >= share
                 || request >= untold_from.saturating_add(self.clients.pending_max as u64);
-            if self.in_flight() >= self.config.in_flight_max || over_share || now < self.intake_held_until {
+            let unhanded = self.ring.seq_next().saturating_sub(self.hand_out_next) >= self.config.in_flight_max as u64;
+            let full = self.in_flight() >= self.config.in_flight_max || now < self.intake_held_until;
+            if full || over_share || unhanded {
                 self.stats.over_share += u64::from(over_share);
+                self.stats.behind_hand_out += u64::from(unhanded && !full && !over_share);
                 self.queue_busy(from, id, request, BusyReason::InFlightFull);
                 break;
             }

@@ -570,6 +570,9 @@ impl Member {
     }
 
     fn take_datagram(&mut self, now: Nanos, from: SocketAddr, bytes: &[u8]) {
+        if let Role::Leader(leader) = &mut self.role {
+            leader.keep_for_hand_out(self.delivered_next);
+        }
         if self.config.failover == Failover::Off {
             return match &mut self.role {
                 Role::Leader(leader) => leader.handle_datagram(now, from, bytes),
@@ -861,6 +864,9 @@ impl Member {
 
     /// The next event for this member's application: what it is told of
     /// its role, then committed events in sequence order, whichever role.
+    /// Leading, it takes no more than `in_flight_max` events past the next
+    /// one this hands out: clients wait (BUSY) for an application that
+    /// does not take them.
     pub fn poll_event(&mut self) -> Option<MemberEvent<'_>> {
         if let Some(notice) = self.notices.pop_front() {
             return Some(notice);

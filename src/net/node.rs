@@ -102,26 +102,35 @@ const REPLAY_READ: usize = 4096;
 
 /// A turn's handing out of events ([`HAND_OUT_MAX`]).
 struct HandOut {
-    /// When the turn's handing out began, if [`HAND_OUT_MAX`] bounds it.
-    started: Option<std::time::Instant>,
+    /// When the turn's handing out began.
+    started: std::time::Instant,
+    /// How long it may last.
+    limit: std::time::Duration,
     count: u32,
 }
 
 impl HandOut {
-    /// A turn's handing out, bounded by [`HAND_OUT_MAX`] if `timed`.
-    fn new(timed: bool) -> HandOut {
-        HandOut { started: timed.then(std::time::Instant::now), count: 0 }
+    /// A turn's handing out, bounded by [`HAND_OUT_MAX`], and for a member
+    /// by a quarter of its election timeout (leading, its heartbeats wait
+    /// for it; following, its ACKs).
+    fn new(election_timeout_ns: Option<Nanos>) -> HandOut {
+        let quarter = election_timeout_ns.map_or(HAND_OUT_MAX, |ns| std::time::Duration::from_nanos(ns / 4));
+        HandOut { started: std::time::Instant::now(), limit: HAND_OUT_MAX.min(quarter), count: 0 }
     }
 
-    /// After each event handed out: true once, timed, [`HAND_OUT_MAX`]
-    /// (looked at every 16 events) ends this turn's, the rest left for the
-    /// next. A stop asked meanwhile does not end it: a node's last turn
-    /// hands out all it may, so that nodes stopped cleanly have handed
-    /// out what they knew committed, and [`HAND_OUT_MAX`] still bounds how
-    /// long that keeps the stop waiting.
+    /// After each event handed out: true once its limit ends this turn's,
+    /// the rest left for the next. The clock is looked at after the 1st,
+    /// 2nd, 4th and 8th event and every 16th: a slow callback overruns the
+    /// limit by at most about its own time for as many events as it took
+    /// (helper 182: every 16th alone let 16 events of 1.25 ms each pass a
+    /// 20 ms election timeout), a fast one pays a few reads a turn. A stop
+    /// asked meanwhile does not end it; the turn after the stop is the
+    /// last, so what a slow application has not taken by then is not
+    /// handed out (with a journal, the next start replays it).
     fn enough(&mut self) -> bool {
         self.count = self.count.wrapping_add(1);
-        self.count.is_multiple_of(16) && self.started.is_some_and(|s| s.elapsed() >= HAND_OUT_MAX)
+        let look = self.count.is_multiple_of(16) || (self.count < 16 && self.count.is_power_of_two());
+        look && self.started.elapsed() >= self.limit
     }
 }
 
@@ -794,7 +803,13 @@ impl FollowerNode {
     /// Runs until `stop()` ([`Stopped::Asked`]), handing each event to
     /// `on_event` in sequence order and calling `each_second` once a
     /// second; or until it can take nothing more of its cluster
-    /// ([`Stopped::LeaderRestarted`], [`Stopped::TooLong`]).
+    /// ([`Stopped::LeaderRestarted`], [`Stopped::TooLong`]). `on_event`
+    /// runs on this thread, about 10 ms of it between two turns at most
+    /// (more if a single call takes longer): an application slower than
+    /// the events falls behind (its window fills, and it asks for repairs;
+    /// far behind, it may be told events are gone), so hand lengthy work
+    /// to a thread of its own. A stop leaves what the application has not
+    /// taken by the last turn.
     ///
     /// A tail (see [`observe`](Self::observe)) that hears nobody says
     /// nothing: `each_second` sees it in the follower's
@@ -858,7 +873,7 @@ impl FollowerNode {
             // Once it has handed out all it can hold, before the first it cannot.
             let first = follower.machine.too_long().map(|(seq, _)| seq);
             too_long.set(first.is_some_and(|seq| follower.machine.seq_next_delivery() >= seq));
-            let (mut any, mut more, mut hand_out) = (false, false, HandOut::new(true));
+            let (mut any, mut more, mut hand_out) = (false, false, HandOut::new(None));
             let live_from = follower.machine.live_from();
             while let Some(event) = follower.machine.poll_event() {
                 if timed {
@@ -942,6 +957,9 @@ pub struct MemberNode {
     digest: Digest,
     /// Its journal was replayed (see [`replay_journal`](Self::replay_journal)).
     journal_replayed: bool,
+    /// Its configuration's election timeout: a turn's handing out of
+    /// events lasts a quarter of it at most.
+    election_timeout_ns: Nanos,
 }
 
 /// Its sockets and where its state machine stands, in a line.
@@ -991,6 +1009,7 @@ impl MemberNode {
         let driver = group_driver(&config, listen, multicast, tuning)?;
         let opened = storage::open(journal, &config, id)?;
         let config = tuning.core(config);
+        let election_timeout_ns = config.election_timeout_ns;
         let (mut member, journal, recovery) = match opened {
             Some((mut journal, recovery))
                 if recovery.range.is_some()
@@ -1015,7 +1034,8 @@ impl MemberNode {
         let on_disk = recovery.as_ref().and_then(Recovery::member_claim);
         member.claimed_on_disk(on_disk);
         let delivery = Deliveries::new(driver.now());
-        Ok(MemberNode { driver, member, recovery, delivery, digest: Digest::default(), journal_replayed: false })
+        let digest = Digest::default();
+        Ok(MemberNode { driver, member, recovery, delivery, digest, journal_replayed: false, election_timeout_ns })
     }
 
     /// The address clients, members and the operator send to.
@@ -1095,7 +1115,18 @@ impl MemberNode {
     /// `each_second` once a second; or until it refuses its cluster's
     /// leader ([`Stopped::LeaderRestarted`]) or cannot hold what it is sent
     /// ([`Stopped::TooLong`]). What a resumed journal replays first comes
-    /// with `now` 0.
+    /// with `now` 0, from the journal's first record: an application that
+    /// keeps state of its own skips what it applied before.
+    ///
+    /// `on_event` runs on this thread, between the node's turns: about
+    /// 10 ms of it a turn at most, or a quarter of the election timeout if
+    /// less (more if a single call takes longer), the rest at the next
+    /// turn. An application slower than the events falls behind; leading,
+    /// it slows the cluster's clients (what it has not taken counts
+    /// against `in_flight_max`), and every client waits for a commit as
+    /// long as the node's turns last, so hand lengthy work to a thread of
+    /// its own. A stop leaves what the application has not taken by the
+    /// last turn (with a journal, the next start replays it).
     pub fn run(
         &mut self,
         stop: &dyn Fn() -> bool,
@@ -1105,16 +1136,20 @@ impl MemberNode {
         if !self.journal_replayed {
             self.replay_journal(stop, &mut on_event)?;
         }
-        let (deliveries, digest) = (&mut self.delivery, &mut self.digest);
+        let (deliveries, digest, election_timeout_ns) =
+            (&mut self.delivery, &mut self.digest, self.election_timeout_ns);
         let (restarted, too_long) = (std::cell::Cell::new(false), std::cell::Cell::new(false));
         let deliver = |member: &mut Stored<Member>, now: Nanos| {
-            // Leading, what it hands out comes from its ring, which drops
-            // committed events whatever was handed out: it hands all of a
-            // turn's out, taking no more meanwhile (a follower's window keeps
-            // its slots until then).
+            // Leading or following, what is left waits for the next turn:
+            // a follower's window keeps its slots until then, and a leader's
+            // ring what its application has not taken (its clients wait).
+            // Its heartbeats and ACKs go between turns (an embedder's trial:
+            // a leader's callback of 300 µs an event, handed a turn's events
+            // at once, held its heartbeats back, and the others elected
+            // another leader twenty times in 8 s).
             let first = member.machine.follower().and_then(|f| f.too_long()).map(|(seq, _)| seq);
             too_long.set(first.is_some_and(|seq| member.machine.seq_next_delivery() >= seq));
-            let mut hand_out = HandOut::new(!member.machine.is_leader());
+            let mut hand_out = HandOut::new(Some(election_timeout_ns));
             let live_from = deliveries.live_from(&member.machine);
             while let Some(event) = member.machine.poll_event() {
                 deliveries.record(now, live_from, &event);

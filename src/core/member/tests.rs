@@ -1620,6 +1620,58 @@ fn a_leader_that_starts_over_goes_on_delivering_where_it_was() {
     assert!(leader.poll_event().is_none());
 }
 
+/// An embedder's trial: a leading member's application took 300 µs an
+/// event, and its node handed out all of a turn's events at once, since
+/// its ring would drop what waited; its heartbeats waited too, and the
+/// others elected another leader twenty times in 8 s. What its application
+/// has not taken now counts against `in_flight_max` (clients wait, BUSY),
+/// and none is reported lost.
+#[test]
+fn a_leader_keeps_what_its_application_has_not_taken_and_its_clients_wait() {
+    let config = Config { ring_events: 64, window_events: 64, in_flight_max: 16, ..auto() };
+    let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    let mut client = crate::core::Client::new(config, ClientId(9), addr(0)).unwrap();
+    let mut buf = vec![0; 1472];
+    let mut run = |leader: &mut Member, from: u64, to: u64| {
+        let mut busy = 0;
+        for i in from..to {
+            let now = MS * i;
+            let _ = client.submit(b"x");
+            while let Some(t) = client.poll_transmit(now, &mut buf) {
+                leader.handle_datagram(now + 1, addr(9), &buf[..t.len]);
+            }
+            let sequenced = leader.claim().seq.get();
+            leader.handle_datagram(now + 2, addr(1), &ack(1, 1, sequenced));
+            for (kind, bytes) in drain(leader, now + 3) {
+                busy += usize::from(kind == Kind::Busy);
+                client.handle_datagram(now + 3, addr(0), &bytes);
+            }
+            while client.poll_event().is_some() {}
+        }
+        busy
+    };
+    // The application takes nothing while 200 requests come.
+    let busy = run(&mut leader, 1, 200);
+    assert!(busy > 0, "its clients were told to wait");
+    assert!(leader.leader().unwrap().stats().behind_hand_out > 0);
+    let taken = |leader: &mut Member| {
+        let mut seqs = Vec::new();
+        while let Some(event) = leader.poll_event() {
+            match event {
+                MemberEvent::Log(Event::Deliver(e)) => seqs.push(e.header.seq().get()),
+                other => panic!("{other:?}"),
+            }
+        }
+        seqs
+    };
+    assert_eq!(taken(&mut leader), (1..=16).collect::<Vec<_>>(), "in_flight_max, none lost");
+    // Taken, new events come in again.
+    run(&mut leader, 200, 220);
+    let more = taken(&mut leader);
+    assert_eq!(more.first(), Some(&17), "{more:?}");
+    assert!(more.windows(2).all(|w| w[1] == w[0] + 1), "{more:?}");
+}
+
 /// An operator's PROMOTE for `node`, naming epoch `led`.
 fn promote_frame(node: u16, led: u64) -> Vec<u8> {
     let body = Promote { node: node.into(), reserved: 0.into(), reserved2: 0.into() };
