@@ -120,13 +120,13 @@ impl HandOut {
 
     /// After each event handed out: true once its limit ends this turn's,
     /// the rest left for the next. The clock is looked at after the 1st,
-    /// 2nd, 4th and 8th event and every 16th: a slow callback overruns the
-    /// limit by at most about its own time for as many events as it took
-    /// (helper 182: every 16th alone let 16 events of 1.25 ms each pass a
-    /// 20 ms election timeout), a fast one pays a few reads a turn. A stop
-    /// asked meanwhile does not end it; the turn after the stop is the
-    /// last, so what a slow application has not taken by then is not
-    /// handed out (with a journal, the next start replays it).
+    /// 2nd, 4th and 8th event and every 16th, so a slow callback overruns
+    /// the limit by at most as long again (from the 16th event on, by 16
+    /// events; helper 182: every 16th alone let 16 events of 1.25 ms each
+    /// pass a 20 ms election timeout), and a fast one pays a few reads a
+    /// turn. A stop asked meanwhile does not end it, and that turn is the
+    /// last: what a slow application has not taken by then is not handed
+    /// out (with a journal, the next start replays it).
     fn enough(&mut self) -> bool {
         self.count = self.count.wrapping_add(1);
         let look = self.count.is_multiple_of(16) || (self.count < 16 && self.count.is_power_of_two());
@@ -273,9 +273,9 @@ impl LeaderNode {
         config.journal_syncs = journal.is_none_or(|j| j.sync == SyncLevel::Batch);
         config.validate()?;
         multicast.validate()?;
+        node_keys(tuning)?;
         // Bound before the journal is opened: a node whose address is taken
         // (the same id already running) leaves no journal directory behind.
-        node_keys(tuning)?;
         let socket = unicast(listen, multicast, tuning.buffer_bytes)?;
         let driver = tuning.driver(vec![socket], multicast.group, &config)?;
         let opened = storage::open(journal, &config, config.leader)?;
