@@ -19,7 +19,15 @@ use seqcast::core::{Event, MemberEvent, NodeId};
 use seqcast::net::cluster::Cluster;
 use seqcast::net::{MemberNode, Stopped, Tuning};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// Errors as their messages say them (a `main` that returns one prints its
+// Debug form).
+fn main() -> std::process::ExitCode {
+    let Err(e) = run() else { return std::process::ExitCode::SUCCESS };
+    eprintln!("error: {e}");
+    std::process::ExitCode::FAILURE
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let usage = "usage: member CLUSTER_FILE NODE_ID [--rejoin]";
     let file = PathBuf::from(args.next().ok_or(usage)?);

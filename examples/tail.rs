@@ -18,7 +18,15 @@ use seqcast::core::{Event, Seq};
 use seqcast::net::cluster::Cluster;
 use seqcast::net::{FollowerNode, Stopped, Tuning};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// Errors as their messages say them (a `main` that returns one prints its
+// Debug form).
+fn main() -> std::process::ExitCode {
+    let Err(e) = run() else { return std::process::ExitCode::SUCCESS };
+    eprintln!("error: {e}");
+    std::process::ExitCode::FAILURE
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let usage = "usage: tail CLUSTER_FILE FROM_SEQ [failover]";
     let file = PathBuf::from(args.next().ok_or(usage)?);
