@@ -268,6 +268,15 @@ const SLEEP_MIN_NS: Nanos = 50_000;
 /// The most a client wakes ahead of a send, polling until it is due.
 const EARLY_MAX_NS: Nanos = 50_000;
 
+/// Adds to `shared` what the client's counter `now` counts past `told`,
+/// once it moved.
+fn publish(shared: &AtomicU64, now: u64, told: &mut u64) {
+    if now > *told {
+        shared.fetch_add(now - *told, Ordering::Relaxed);
+        *told = now;
+    }
+}
+
 fn client_thread(
     options: &LoadOptions,
     index: usize,
@@ -358,17 +367,12 @@ fn client_thread(
         }
         // Shared counters are written only when they change: the loop turns
         // far more often than a failover happens.
-        let stats = node.client().stats();
-        let (redirects, busy, epoch) = (stats.redirects, stats.busy, node.client().epoch().get());
-        if redirects > told_redirects {
-            progress.redirects.fetch_add(redirects - told_redirects, Ordering::Relaxed);
-            progress.silent_turns.fetch_add(stats.silent_turns - told_silent, Ordering::Relaxed);
-            (told_redirects, told_silent) = (redirects, stats.silent_turns);
-        }
-        if busy > told_busy {
-            progress.busy.fetch_add(busy - told_busy, Ordering::Relaxed);
-            told_busy = busy;
-        }
+        let (stats, epoch) = (node.client().stats(), node.client().epoch().get());
+        // Silent turns before the turns they are part of: a reader between
+        // the two counts fewer answers, never more.
+        publish(&progress.silent_turns, stats.silent_turns, &mut told_silent);
+        publish(&progress.redirects, stats.redirects, &mut told_redirects);
+        publish(&progress.busy, stats.busy, &mut told_busy);
         if epoch > told_epoch {
             progress.epoch.fetch_max(epoch, Ordering::Relaxed);
             told_epoch = epoch;
