@@ -11,12 +11,16 @@
 //! With `journal = DIR` in the file it keeps its log there and resumes it
 //! when restarted (no `--rejoin`). Ctrl-C stops it; leading, it hands its
 //! lead to another member first. Clients reach it as a `--failover`
-//! client (`examples/client.rs`).
+//! client (`examples/client.rs`). Its counters are served in the
+//! Prometheus format on a free loopback port, which it prints and notes
+//! for `seqcast stat`.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 
 use seqcast::core::{Event, MemberEvent, NodeId};
 use seqcast::net::cluster::Cluster;
+use seqcast::net::metrics::MetricsServer;
 use seqcast::net::{MemberNode, Stopped, Tuning};
 
 // Errors as their messages say them (a `main` that returns one prints its
@@ -59,16 +63,20 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(leader) if !resumed && !rejoin => println!("following member {leader} in epoch {}", member.epoch()),
         _ => println!("listening for the cluster's leader"),
     }
+    // Served by a thread of its own; the node hands it a page each second.
+    let mut metrics = MetricsServer::serve("127.0.0.1:0".parse()?)?;
+    metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, "member")?;
+    println!("metrics: http://{}/metrics (`seqcast stat` finds it)", metrics.local_addr());
     seqcast::net::catch_stop_signals()?;
-    let mut delivered = 0u64;
+    let delivered = Cell::new(0u64);
     let why = node.run(
         &seqcast::net::stop_requested,
         // Events come in sequence order, each exactly once, through every
         // change of leader; what a resumed journal held comes first.
         |event, _now| match event {
             MemberEvent::Log(Event::Deliver(e)) => {
-                delivered += 1;
-                if delivered % 100_000 == 1 {
+                delivered.set(delivered.get() + 1);
+                if delivered.get() % 100_000 == 1 {
                     println!(
                         "seq {} from client {}: {} bytes",
                         e.header.seq.get(),
@@ -92,9 +100,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             // Candidacies and the rest: the role changes above follow them.
             _ => {}
         },
-        |_, _| {},
+        |member, driver| metrics.publish_member(id, member, driver, delivered.get()),
     )?;
-    println!("delivered {delivered}; digest {}", node.digest());
+    println!("delivered {}; digest {}", delivered.get(), node.digest());
     match why {
         Stopped::Asked => Ok(()),
         why => Err(why.to_string().into()),

@@ -56,7 +56,9 @@
 //! sequencer (an epoch newer than its last run's: [`net::fresh_epoch`]);
 //! [`net::MemberNode`] is a member of a cluster with failover, which leads
 //! or follows as elections decide
-//! ([`net::cluster::Cluster::member_config`] gives its configuration).
+//! ([`net::cluster::Cluster::member_config`] gives its configuration);
+//! [`net::metrics`] serves any node's counters to Prometheus and to
+//! `seqcast stat`.
 //! `examples/client.rs`, `examples/follower.rs`, `examples/member.rs` and
 //! `examples/tail.rs` run each against a cluster started with the
 //! `seqcast` binary. A node's

@@ -1098,17 +1098,18 @@ fn a_running_nodes_counters_are_scraped_over_http() {
     // A port free for UDP is free for TCP too, almost always: good enough here.
     let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
     let leader_at = format!("127.0.0.1:{port}");
-    // The note of a node killed earlier (no such process) goes when a node starts.
-    let registry = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => std::path::PathBuf::from(dir).join("seqcast"),
-        // SAFETY: getuid cannot fail and touches no memory.
-        None => std::env::temp_dir().join(format!("seqcast-{}", unsafe { libc::getuid() })),
-    };
+    // The note of a node killed earlier (no such process) goes when a node
+    // starts, and so does one whose process id is now another process's
+    // (this one's, started at another time).
+    let registry = seqcast::net::metrics::registry_dir();
     let stale = registry.join("4000000000.node");
+    let reused = registry.join(format!("{}-99.node", std::process::id()));
     std::fs::create_dir_all(&registry).unwrap();
     std::fs::write(&stale, "1 1 follower 127.0.0.1:1\n").unwrap();
+    std::fs::write(&reused, "1 2 follower 127.0.0.1:2 239.255.0.1:1 started=1\n").unwrap();
     let mut cluster = Cluster::start_with_leader(16, 2, &["--metrics", &leader_at]);
     assert!(!stale.exists(), "a killed node's note is removed when the next one starts");
+    assert!(!reused.exists(), "a note of another process with the same id is removed");
     let report = cluster.load(2000, 4000);
     assert_eq!(json_number(&report, "committed"), 2000.0, "{report}");
     let mut page = String::new();
@@ -2834,6 +2835,73 @@ fn an_embedded_leader_with_a_slow_application_keeps_its_lead() {
         assert!(roles.is_empty(), "{roles:?}");
         assert!(digest.starts_with(&format!("seq 1..={count} events {count} lost 0 ")), "{digest}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Helper 181: members embedded in a service served no metrics page, and
+/// `seqcast stat` took the process that held their addresses for another
+/// program's (and removed a note not written by a process named seqcast).
+/// Three members in one process, each noting its page, are each listed.
+#[test]
+fn members_embedded_in_one_process_are_each_found_by_stat() {
+    use seqcast::core::{Event, MemberEvent, NodeId};
+    use seqcast::net::metrics::MetricsServer;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = member_cluster(104);
+    let conf = dir.join("cluster.conf");
+    let cluster = seqcast::net::cluster::Cluster::load(&conf, None).expect("cluster file");
+    let stop = Arc::new(AtomicBool::new(false));
+    let members: Vec<_> = (0..3u16)
+        .map(|id| {
+            let (cluster, stop) = (cluster.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let (id, listen) = (NodeId(id), cluster.node(NodeId(id)).unwrap());
+                let config = cluster.member_config(false);
+                let mut node =
+                    seqcast::net::MemberNode::bind(config, id, listen, &cluster.multicast, &Tuning::default(), None)
+                        .expect("bound");
+                let mut metrics = MetricsServer::serve("127.0.0.1:0".parse().unwrap()).expect("metrics");
+                metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, "member").expect("noted");
+                let delivered = std::cell::Cell::new(0);
+                node.run(
+                    &|| stop.load(Ordering::Relaxed),
+                    |event, _| {
+                        if let MemberEvent::Log(Event::Deliver(_)) = event {
+                            delivered.set(delivered.get() + 1);
+                        }
+                    },
+                    |member, driver| metrics.publish_member(id, member, driver, delivered.get()),
+                )
+                .expect("ran")
+            })
+        })
+        .collect();
+    assert_eq!(library_client_commits(conf.to_str().unwrap(), 100).len(), 100);
+    let stat =
+        || common::run(common::SEQCAST, &common::strings(&["stat", "--cluster", conf.to_str().unwrap(), "--once"]));
+    // Each page is a second's: wait for pages that show the 100 commits.
+    let mut table = String::new();
+    for _ in 0..40 {
+        let (code, text) = stat();
+        table = text;
+        if code == 0 && table.matches(" commit 100 ").count() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(table.lines().filter(|l| l.contains(" member ")).count(), 3, "{table}");
+    assert_eq!(table.matches(" commit 100 ").count(), 3, "{table}");
+    assert_eq!(table.matches(" leader ").count(), 1, "{table}");
+    assert!(!table.contains("ADDRESS IN USE") && !table.contains("RUNS"), "{table}");
+    stop.store(true, Ordering::Relaxed);
+    for member in members {
+        assert_eq!(member.join().expect("a member's thread"), seqcast::net::Stopped::Asked);
+    }
+    // Each note went with its server.
+    let (code, table) = stat();
+    assert_eq!(code, 1, "{table}");
+    assert_eq!(table.matches("NOT RUNNING").count(), 3, "{table}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -284,7 +284,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     {
         return fail(why);
     }
-    let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
+    let mut metrics = match super::metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
@@ -375,7 +375,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         println!("{text}");
     }
     let quiet = args.output.quiet;
-    metrics.note_node((config.cluster_id, m.group), id.0, "member");
+    super::metrics::note_node(&mut metrics, (config.cluster_id, m.group), id, "member");
     let mut reject_watch = super::nodes::RejectWatch::new(config.shape());
     let mut unanswered = super::nodes::Unanswered::default();
     let mut ack_watch = super::nodes::AckWatch::default();
@@ -583,21 +583,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
                 // Leading or standing: what it said as a follower is over.
                 None => unanswered = Default::default(),
             }
-            let io = driver.stats();
-            let part = super::metrics::MemberPart {
-                rejects: member.rejects_all(),
-                elections: member.election_stats(),
-                journal_failed: member.is_journal_failed(),
-                losses: member.losses_shown(),
-                reach: member.damaged_reach(),
-            };
-            match (member.leader(), member.follower()) {
-                (Some(l), _) => metrics.publish(super::metrics::leader_page(id.0, l, io, driver.now(), Some(part))),
-                (_, Some(f)) => {
-                    metrics.publish(super::metrics::follower_page(id.0, f, io, driver.now(), delivered.get(), Some(part)))
-                }
-                _ => {}
-            }
+            metrics.publish_member(id, member, driver, delivered.get());
             if quiet {
                 return;
             }

@@ -1274,7 +1274,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Some(refused) = member_journal_refused(journal.as_ref(), "sequencer") {
         return fail(refused);
     }
-    let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
+    let mut metrics = match super::metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
@@ -1313,13 +1313,13 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     }
     let (mut last, mut last_at) = (LeaderStats::default(), std::time::Instant::now());
     let quiet = args.output.quiet;
-    metrics.note_node((config.cluster_id, m.group), config.leader.0, "sequencer");
+    super::metrics::note_node(&mut metrics, (config.cluster_id, m.group), config.leader, "sequencer");
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::new(config.shape()), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, driver| {
         reject_watch.tick("leader", leader.rejects(), driver);
         ack_watch.tick(leader, usize::from(me), driver.now());
-        metrics.publish(super::metrics::leader_page(me, leader, driver.stats(), driver.now(), None));
+        metrics.publish(seqcast::net::metrics::leader_page(config.leader, leader, driver));
         if !quiet {
             let s = leader.stats();
             println!(
@@ -1440,7 +1440,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     if let Some(refused) = member_journal_refused(journal.as_ref(), &format!("follower {id}")) {
         return fail(refused);
     }
-    let mut metrics = match super::metrics::Metrics::serve_node(args.output.metrics) {
+    let mut metrics = match super::metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
@@ -1485,7 +1485,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut silence = Silence::starting();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::new(resolved.config.shape());
-    metrics.note_node((resolved.config.cluster_id, resolved.multicast.group), id.0, "follower");
+    super::metrics::note_node(&mut metrics, (resolved.config.cluster_id, resolved.multicast.group), id, "follower");
     let too_long = Cell::new(None);
     let older_said = Cell::new(false);
     // A restarted sequencer asked for its event at a sequence, seen at the
@@ -1575,8 +1575,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
                     follower.leader().map_or(String::new(), |l| format!(" and that node {} does", l.0))
                 );
             }
-            let page = super::metrics::follower_page(id.0, follower, driver.stats(), driver.now(), delivered.get(), None);
-            metrics.publish(page);
+            metrics.publish(seqcast::net::metrics::follower_page(id, follower, driver, delivered.get()));
             if !quiet {
                 println!(
                     "{warn}[follower {id}{}] {}delivered {} (+{}/s){} held {} commit {} lag {} gaps {} naks {} lost {} rejects {} at {}",

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use seqcast::net::metrics::Noted;
+
 use super::fail;
 
 /// `seqcast stat`.
@@ -269,32 +271,13 @@ fn leaders_text(cluster: &str, leaders: &[Leading]) -> Option<(String, bool)> {
     Some((format!("{cluster}{} lead: {why}", named.join(" and ")), split))
 }
 
-/// A node running on this host, as it noted itself
-/// ([`registry_dir`](super::metrics::registry_dir)).
-struct Running {
-    cluster_id: u32,
-    node: u16,
-    kind: String,
-    addr: SocketAddr,
-    /// Its multicast group (`None`: noted by an older build).
-    group: Option<std::net::SocketAddrV4>,
-}
-
 /// Every node of `cluster_id` (all with `None`) this user runs on this
-/// host; notes of processes that ended (killed) are removed.
-fn running(cluster_id: Option<u32>) -> Vec<Running> {
-    let mut found = Vec::new();
-    for path in super::metrics::registered() {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let fields: Vec<&str> = text.split_whitespace().collect();
-        let (Some(&[id, node, kind, addr]), group) = (fields.get(..4), fields.get(4)) else { continue };
-        if let (Ok(id), Ok(node), Ok(addr)) = (id.parse(), node.parse(), addr.parse())
-            && cluster_id.is_none_or(|c| c == id)
-        {
-            let group = group.and_then(|g| g.parse().ok());
-            found.push(Running { cluster_id: id, node, kind: kind.to_string(), addr, group });
-        }
-    }
+/// host, as each noted itself
+/// ([`registry_dir`](seqcast::net::metrics::registry_dir)); notes of
+/// processes that ended (killed) are removed.
+fn running(cluster_id: Option<u32>) -> Vec<Noted> {
+    let mut found = seqcast::net::metrics::noted();
+    found.retain(|r| cluster_id.is_none_or(|c| c == r.cluster_id));
     found.sort_by_key(|r| (r.cluster_id, r.node, r.group, r.addr));
     found
 }
@@ -303,10 +286,9 @@ fn running(cluster_id: Option<u32>) -> Vec<Running> {
 /// a line for each other one: a cluster of the same id on another group,
 /// whose nodes are no node of the file's (helper 138's health check took
 /// another cluster's node 0 for a second process of its own).
-fn on_group(found: Vec<Running>, group: Option<std::net::SocketAddrV4>) -> (Vec<Running>, Vec<String>) {
+fn on_group(found: Vec<Noted>, group: Option<std::net::SocketAddrV4>) -> (Vec<Noted>, Vec<String>) {
     let Some(group) = group else { return (found, Vec::new()) };
-    let (ours, others): (Vec<Running>, Vec<Running>) =
-        found.into_iter().partition(|r| r.group.is_none_or(|g| g == group));
+    let (ours, others): (Vec<Noted>, Vec<Noted>) = found.into_iter().partition(|r| r.group.is_none_or(|g| g == group));
     let said = others
         .iter()
         .map(|r| {
@@ -325,12 +307,12 @@ fn on_group(found: Vec<Running>, group: Option<std::net::SocketAddrV4>) -> (Vec<
 }
 
 /// A line for each node id that more than one running process uses.
-fn twice_text(found: &[Running]) -> Vec<String> {
+fn twice_text(found: &[Noted]) -> Vec<String> {
     let mut lines = Vec::new();
     for (i, r) in found.iter().enumerate() {
         // One id on two groups is two clusters' (a note of no group, an
         // older build's, is taken for either).
-        let same = |o: &&Running| {
+        let same = |o: &&Noted| {
             (o.cluster_id, o.node) == (r.cluster_id, r.node)
                 && (o.group == r.group || o.group.is_none() || r.group.is_none())
         };
@@ -379,7 +361,10 @@ fn unnoted_text(addr: std::net::SocketAddrV4, (cluster, group): (u32, Option<std
         false => format!(" of user {}", held::user_name(uid)),
     };
     if let Some(pid) = pid.filter(|_| !command.starts_with("seqcast")) {
-        return format!("ADDRESS IN USE by process {pid} ({command}){of}, not a seqcast node: no node can start there");
+        return format!(
+            "ADDRESS IN USE by process {pid} ({command}){of}, which notes no seqcast node (another program's socket, \
+             or a service that embeds a node and notes no metrics page): no node can start there"
+        );
     }
     if uid != me {
         let user = held::user_name(uid);
@@ -393,14 +378,22 @@ fn unnoted_text(addr: std::net::SocketAddrV4, (cluster, group): (u32, Option<std
         return "NOT NOTED: a process of this user holds its address, and has noted no metrics (still starting?)"
             .to_string();
     };
-    let dir = super::metrics::registry_dir();
-    let note = std::fs::read_to_string(dir.join(format!("{pid}.node"))).unwrap_or_default();
-    if let [id, node, kind, _, rest @ ..] = &note.split_whitespace().collect::<Vec<_>>()[..] {
-        let on = rest.first().map_or(String::new(), |g| format!(" on group {g}"));
+    let dir = seqcast::net::metrics::registry_dir();
+    // The process's nodes (an embedding service may run more than one).
+    let theirs: Vec<String> = seqcast::net::metrics::noted()
+        .into_iter()
+        .filter(|r| r.pid == pid)
+        .map(|r| {
+            let on = r.group.map_or(String::new(), |g| format!(" on group {g}"));
+            format!("{} node {} of cluster {}{on}", r.kind, r.node, r.cluster_id)
+        })
+        .collect();
+    if !theirs.is_empty() {
         let file = group.map_or(String::new(), |g| format!(" and group {g}"));
         return format!(
-            "NOT OF THIS CLUSTER: process {pid} holds its address as {kind} node {node} of cluster {id}{on}, not of \
-             this file's cluster {cluster}{file} (started with another cluster id, group or file?)"
+            "NOT OF THIS CLUSTER: process {pid} holds its address as {}, not of this file's cluster {cluster}{file} \
+             (started with another cluster id, group or file?)",
+            theirs.join(" and ")
         );
     }
     // Its registry is where its environment says (metrics::registry_dir).
@@ -464,7 +457,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
             }
             if found.is_empty() {
                 let which = cluster_id.map_or(String::new(), |id| format!(" of cluster {id}"));
-                let dir = super::metrics::registry_dir();
+                let dir = seqcast::net::metrics::registry_dir();
                 let none = format!("no seqcast node{which} is running on this host (none noted in {})", dir.display());
                 // With a cluster file, its nodes of this host are listed below.
                 if args.once && listed.is_empty() {
@@ -493,7 +486,7 @@ pub fn run(args: &StatArgs) -> ExitCode {
             }
             // Clusters of one id on several groups: each line names its group.
             let several = found.iter().filter_map(|r| r.group).collect::<std::collections::BTreeSet<_>>().len() > 1;
-            let on = |r: &Running| match r.group.filter(|_| several) {
+            let on = |r: &Noted| match r.group.filter(|_| several) {
                 Some(group) => format!("on {group:<21} "),
                 None => String::new(),
             };
@@ -669,7 +662,7 @@ fn reach_text(s: &BTreeMap<String, f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::{
-        Running, lag_text, leaders_text, losses_text, on_group, other_shape_text, reach_text, stalled_text, total,
+        Noted, lag_text, leaders_text, losses_text, on_group, other_shape_text, reach_text, stalled_text, total,
         twice_text,
     };
 
@@ -686,9 +679,9 @@ mod tests {
 
     /// A node's note: node `node` of `cluster_id`, its metrics on loopback's
     /// `port`, of no group.
-    fn noted(cluster_id: u32, node: u16, port: u16) -> Running {
+    fn noted(cluster_id: u32, node: u16, port: u16) -> Noted {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        Running { cluster_id, node, kind: "member".into(), addr, group: None }
+        Noted { pid: 1, cluster_id, node, kind: "member".into(), addr, group: None }
     }
 
     /// An operator's trial: a second follower started with an id in use
@@ -712,8 +705,7 @@ mod tests {
     /// ones started by mistake`. With a cluster file only its group counts.
     #[test]
     fn a_cluster_files_group_leaves_out_another_cluster_of_its_id() {
-        let on =
-            |group: Option<&str>, port| Running { group: group.map(|g| g.parse().unwrap()), ..noted(139, 0, port) };
+        let on = |group: Option<&str>, port| Noted { group: group.map(|g| g.parse().unwrap()), ..noted(139, 0, port) };
         let found = vec![on(Some("239.255.139.1:41400"), 1), on(Some("239.255.139.9:41900"), 2), on(None, 3)];
         let (ours, said) = on_group(found, Some("239.255.139.1:41400".parse().unwrap()));
         assert_eq!(ours.iter().map(|r| r.addr.port()).collect::<Vec<_>>(), [1, 3], "{said:?}");

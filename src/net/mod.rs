@@ -3,6 +3,7 @@
 
 pub mod cluster;
 mod driver;
+pub mod metrics;
 mod node;
 pub mod report;
 mod socket;
