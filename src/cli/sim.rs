@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::DeliverArg;
-use seqcast::sim::{self, CROWD_PATH, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, TAIL_PATHS};
+use seqcast::sim::{self, CROWD_PATH, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, SimConfig, TAIL_PATHS};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
@@ -70,6 +70,13 @@ pub struct SimArgs {
     /// nothing for a while, then everything that came meanwhile.
     #[arg(long)]
     pub pauses: Option<u32>,
+    /// Spells of a slow application, in each run: a member's (the leader's
+    /// half the time) takes at most 1 to 4 events a turn and works 20 to
+    /// 500 µs before the next, for a while; what it has not taken waits in
+    /// its node (a leader's clients get BUSY once that is in_flight_max)
+    /// [default: 0].
+    #[arg(long)]
+    pub slow_apps: Option<u32>,
     /// With --failover: operator promotions of a random member, in each run.
     #[arg(long, requires = "failover")]
     pub promotions: Option<u32>,
@@ -207,6 +214,7 @@ impl SimArgs {
         let mut config = if self.failover { SimConfig::failover(seed) } else { SimConfig::mixed(seed) };
         config.leader_crashes = self.leader_crashes.unwrap_or(config.leader_crashes);
         config.pauses = self.pauses.unwrap_or(config.pauses);
+        config.slow_apps = self.slow_apps.unwrap_or(config.slow_apps);
         config.promotions = self.promotions.unwrap_or(config.promotions);
         config.late_members = self.late_members.unwrap_or(config.late_members);
         config.loss = self.loss.unwrap_or(config.loss);
@@ -269,6 +277,7 @@ impl SimArgs {
             ("deliver", self.deliver.map(|d| format!("{d:?}").to_lowercase())),
             ("leader-crashes", self.leader_crashes.map(|v| v.to_string())),
             ("pauses", self.pauses.map(|v| v.to_string())),
+            ("slow-apps", self.slow_apps.map(|v| v.to_string())),
             ("promotions", self.promotions.map(|v| v.to_string())),
             ("late-members", self.late_members.map(|v| v.to_string())),
             ("cluster-crashes", self.cluster_crashes.map(|v| v.to_string())),
@@ -359,6 +368,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
         let shown = (args.journal || !JOURNAL_PATHS.contains(&name))
             && (args.replay.is_some() || name != REPLAY_PATH)
             && (args.client_idle_us.is_some() || name != CROWD_PATH)
+            && (args.slow_apps.is_some_and(|n| n > 0) || !SLOW_APP_PATHS.contains(&name))
             && (args.tails.is_some_and(|n| n > 0) || !TAIL_PATHS.contains(&name));
         if shown {
             println!("  {name:<22} {count:>12}");

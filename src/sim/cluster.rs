@@ -29,6 +29,7 @@ impl<'a> Sim<'a> {
             disk_rng: Rng::new(config.seed ^ 0xd15c_5105),
             kill_rng: Rng::new(config.seed ^ 0x6b11_1d9e),
             stop_rng: Rng::new(config.seed ^ 0x5709_c1ea),
+            slow_rng: Rng::new(config.seed ^ 0x0005_1011),
             now: 0,
             order: 0,
             queue: BinaryHeap::new(),
@@ -73,6 +74,7 @@ impl<'a> Sim<'a> {
                 reach: None,
                 deliver: sim.core.deliver,
                 handed_out: None,
+                slow: None,
             });
             sim.nodes[i].handed_out = sim.nodes[i].handed_out_now();
         }
@@ -175,6 +177,10 @@ impl<'a> Sim<'a> {
         for i in 0..self.nodes.len() {
             if !self.awake(i) {
                 continue;
+            }
+            if self.nodes[i].node.is_some() && self.nodes[i].app_due().is_some_and(|at| at <= now) {
+                // Its application takes more of what waits.
+                return self.drain(Who::Node(i));
             }
             let Some(node) = self.nodes[i].node.as_mut() else { continue };
             if node.poll_timeout().is_some_and(|at| at <= now) {
@@ -302,7 +308,8 @@ impl<'a> Sim<'a> {
     pub(super) fn next_time(&self) -> Option<Nanos> {
         let queued = self.queue.peek().map(|Reverse((at, _, _))| *at);
         let nodes = self.nodes.iter().filter_map(|slot| {
-            let at = slot.node.as_ref()?.poll_timeout()?;
+            let node = slot.node.as_ref()?;
+            let at = [node.poll_timeout(), slot.app_due()].into_iter().flatten().min()?;
             Some(slot.paused_until.map_or(at, |until| at.max(until)))
         });
         // One to replace is due at once (helper 164: with nothing else
@@ -616,12 +623,17 @@ impl<'a> Sim<'a> {
             last = Some(seq);
         }
         // Retention, as the journal's: never a record past what its synced
-        // records say is committed, nor the newest committed one.
+        // records say is committed, nor the newest committed one, nor one
+        // its application has not taken (`Journal::keep_unhanded`).
         let retain = self.config.retain_of(i);
         if retain > 0 {
             let records = slot.disk.values().map(|r| r.0).max().unwrap_or(0);
             let committed = records.max(slot.commit_synced.unwrap_or(0));
-            while slot.disk.len() as u64 > retain && slot.disk.keys().nth(1).is_some_and(|&s| s <= committed) {
+            let unhanded = slot.node.as_ref().map_or(u64::MAX, |n| n.member().seq_next_delivery().get());
+            while slot.disk.len() as u64 > retain
+                && slot.disk.keys().nth(1).is_some_and(|&s| s <= committed)
+                && slot.disk.keys().next().is_some_and(|&s| s < unhanded)
+            {
                 slot.disk.pop_first();
                 self.paths.retained_away += 1;
             }

@@ -55,6 +55,15 @@ pub(super) enum Fault {
         pause_ns: u64,
     },
     Promote(u64),
+    /// A member's application falls behind for `slow_ns`
+    /// ([`SimConfig::slow_apps`](super::SimConfig::slow_apps)).
+    Slow {
+        pick: u64,
+        leader: bool,
+        slow_ns: u64,
+        per_turn: u64,
+        gap_ns: u64,
+    },
     /// Without failover: the leader dies for good in its next turn that
     /// sends anything, before any of its datagrams or between two of them.
     Kill,
@@ -147,6 +156,13 @@ impl Sim<'_> {
                 self.push(at, Item::Fault(Fault::Crash { leader, down_ns, pick, stop: false, lose }));
                 last = last.max(at + down_ns);
             }
+        }
+        for _ in 0..self.config.slow_apps {
+            let rng = &mut self.slow_rng;
+            let (at, slow_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
+            let (leader, per_turn, gap_ns) = (rng.chance(0.5), rng.range(1, 5), rng.range(20_000, 500_000));
+            self.push(at, Item::Fault(Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns }));
+            last = last.max(at + slow_ns);
         }
         if self.config.leader_killed && !failover {
             let at = self.rng.range(0, span);
@@ -283,6 +299,13 @@ impl Sim<'_> {
                     self.nodes[i].paused_until = Some(self.now + pause_ns);
                 }
             }
+            Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns } => {
+                let i = self.pick(pick, leader);
+                if self.nodes[i].node.is_some() {
+                    let until = self.now + slow_ns;
+                    self.nodes[i].slow = Some(super::SlowApp { until, per_turn, gap_ns, next_at: None });
+                }
+            }
             Fault::Promote(pick) => {
                 let i = (pick % self.nodes.len() as u64) as usize;
                 if self.awake(i)
@@ -370,7 +393,8 @@ impl Sim<'_> {
         self.paths.add_member(node.member());
         self.history.crashed(self.nodes[i].incarnation);
         let slot = &mut self.nodes[i];
-        slot.paused_until = None;
+        // A new process, whose application keeps up.
+        (slot.paused_until, slot.slow) = (None, None);
         if down == Down::Stopped {
             slot.keep_commit(node.stop_commit().get(), node.member().epoch());
         }

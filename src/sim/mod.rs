@@ -25,7 +25,7 @@ mod tests;
 
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
-pub use paths::{CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, TAIL_PATHS};
+pub use paths::{CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, TAIL_PATHS};
 pub use profile::SimConfig;
 pub use rng::Rng;
 pub use tail::{SimTail, TailFactory};
@@ -108,6 +108,50 @@ struct NodeSlot {
     /// (written and synced once what it follows from is durable, as the
     /// driver does; see `Follower::handed_out`).
     handed_out: Option<u64>,
+    /// While its application is slow ([`SimConfig::slow_apps`]).
+    slow: Option<SlowApp>,
+}
+
+/// An application slower than the events ([`SimConfig::slow_apps`]).
+#[derive(Clone, Copy, Debug)]
+struct SlowApp {
+    /// When it keeps up again.
+    until: Nanos,
+    /// The events it takes in one turn at most.
+    per_turn: u64,
+    /// How long it works on a turn's events before it takes more.
+    gap_ns: u64,
+    /// When it takes more, if its last turn left events waiting.
+    next_at: Option<Nanos>,
+}
+
+impl NodeSlot {
+    /// How many events its application takes now (`None`: all there are).
+    fn app_takes(&mut self, now: Nanos) -> Option<u64> {
+        let slow = self.slow.as_mut()?;
+        if now >= slow.until {
+            self.slow = None;
+            return None;
+        }
+        match slow.next_at {
+            Some(at) if at > now => Some(0),
+            _ => Some(slow.per_turn),
+        }
+    }
+
+    /// Its application took `taken` of the `takes` it could: if it took
+    /// them all, more may wait, for its next turn (true).
+    fn app_took(&mut self, now: Nanos, takes: Option<u64>, taken: u64) -> bool {
+        let Some((slow, takes)) = self.slow.as_mut().zip(takes.filter(|&t| t > 0)) else { return false };
+        slow.next_at = (taken == takes).then_some(now + slow.gap_ns);
+        slow.next_at.is_some()
+    }
+
+    /// When its application takes more events, if it is slow and left
+    /// some waiting.
+    fn app_due(&self) -> Option<Nanos> {
+        self.slow.and_then(|s| s.next_at)
+    }
 }
 
 /// The ranges the UNRECOVERABLEs that reached a node or a tail named,
@@ -232,6 +276,9 @@ struct Sim<'a> {
     /// When members stop cleanly, and whether a commit file outlives a
     /// loss of the power: apart from `rng` and `kill_rng` too.
     stop_rng: Rng,
+    /// Which applications fall behind, when, and how far
+    /// ([`SimConfig::slow_apps`]): apart from the others too.
+    slow_rng: Rng,
     now: Nanos,
     order: u64,
     queue: BinaryHeap<Reverse<(Nanos, u64, Item)>>,

@@ -65,13 +65,18 @@ impl Sim<'_> {
             Who::Node(i) => {
                 let commit = self.commit_max();
                 let (incarnation, deliver) = (self.nodes[i].incarnation, self.nodes[i].deliver);
-                let Some(node) = self.nodes[i].node.as_mut() else { return };
                 let now = self.now;
+                let takes = self.nodes[i].app_takes(now);
+                let Some(node) = self.nodes[i].node.as_mut() else { return };
                 // What it delivers past the commit it knows, it delivers on receipt.
                 let known = node.member().follower().map_or(u64::MAX, |f| f.commit().get());
                 let mut restarted = None;
                 let (mut delivered, mut lost) = (Vec::new(), Vec::new());
-                while let Some(event) = node.poll_event() {
+                let mut taken = 0;
+                while takes.is_none_or(|t| taken < t)
+                    && let Some(event) = node.poll_event()
+                {
+                    taken += 1;
                     match event {
                         MemberEvent::Log(Event::Deliver(e)) => {
                             let (seq, origin) = (e.header.seq.get(), (e.header.client.get(), e.header.request.get()));
@@ -126,6 +131,7 @@ impl Sim<'_> {
                         _ => self.history.epoch_changed(now, old.get(), new.get(), short),
                     }
                 }
+                self.paths.app_turns_behind += u64::from(self.nodes[i].app_took(now, takes, taken));
                 self.check_written(i, &delivered);
                 self.check_committed(who, &delivered, commit);
                 self.check_told(who, &lost);

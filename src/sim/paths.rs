@@ -148,6 +148,12 @@ paths! {
     /// after a life that delivered on receipt past its commit, which count
     /// that tail delivered (their `handed-out` file).
     handed_on_commit => "receipt_tails_kept_on_commit",
+    /// Turns in which a slow application (`--slow-apps`) took all it
+    /// could and left events waiting in its node.
+    app_turns_behind => "app_turns_behind",
+    /// BUSY replies of leaders whose application had not taken
+    /// `in_flight_max` of the events they sequenced (`--slow-apps`).
+    busy_behind_hand_out => "busy_behind_hand_out",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
     /// Records members' retention deleted (with `--retain-events`).
@@ -208,6 +214,9 @@ pub const TAIL_PATHS: [&str; 6] = [
     "tail_suffix_dropped",
 ];
 
+/// The names of the rows of slow applications (0 without `--slow-apps`).
+pub const SLOW_APP_PATHS: [&str; 2] = ["app_turns_behind", "busy_behind_hand_out"];
+
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";
 
@@ -250,6 +259,7 @@ impl Paths {
             self.retransmitted += stats.events_retransmitted;
             self.duplicates += stats.duplicates;
             self.busy += stats.busy_sent;
+            self.busy_behind_hand_out += stats.behind_hand_out;
             self.unrecoverable += stats.unrecoverable_sent;
             self.in_doubt += stats.in_doubt;
             self.clients_evicted += stats.clients_evicted;

@@ -39,6 +39,13 @@ pub struct SimConfig {
     pub pauses: u32,
     /// With failover: an operator asks a random member to stand.
     pub promotions: u32,
+    /// A member's application (the leader's as often as not) falls behind
+    /// for a while: each turn it takes at most a few of the events its
+    /// node hands out, then works a while before the next, as a callback
+    /// slower than the events does. What it has not taken waits in its
+    /// node: a follower's window keeps it, a leader's ring keeps it and
+    /// its clients are told BUSY once it reaches `in_flight_max`.
+    pub slow_apps: u32,
     /// With failover: members that do not lead start cut off, both ways,
     /// for a while: they never heard the first leader, and hold nothing
     /// (new members that cannot tell whether they lost a log).
@@ -147,6 +154,7 @@ impl SimConfig {
             leader_crashes: 0,
             pauses: 0,
             promotions: 0,
+            slow_apps: 0,
             late_members: 0,
             leader_killed: false,
             cluster_crashes: 0,

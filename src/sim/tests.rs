@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 
 use crate::core::{Append, Config, JournalClaim, Member, MemberEvent, Nanos, NodeId, Seq};
-use crate::sim::{self, CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SimConfig, SimNode, TAIL_PATHS};
+use crate::sim::{
+    self, CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, SimConfig, SimNode, TAIL_PATHS,
+};
 use crate::wire;
 
 fn threads() -> usize {
@@ -39,6 +41,7 @@ fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
             || JOURNAL_PATHS.contains(&name)
             || name == REPLAY_PATH
             || name == CROWD_PATH
+            || SLOW_APP_PATHS.contains(&name)
             || TAIL_PATHS.contains(&name));
         assert!(count > 0 || !expected, "no seed exercised {name}");
     }
@@ -393,6 +396,32 @@ fn damaged_journals_that_held_the_only_whole_copies_elect_nobody() {
     assert_eq!((report.paths.no_whole_copy, report.paths.elections_won), (1, 0));
 }
 
+/// Applications slower than the events (`--slow-apps`): what a node
+/// hands out waits for its application, a leader's clients are told BUSY
+/// while its application is `in_flight_max` behind, and a journal keeps
+/// what the application has not taken. A leader that counts only
+/// uncommitted events against `in_flight_max` lets its ring drop events
+/// its application has not taken, which a member then reports lost: these
+/// seeds catch it, where seeds whose applications keep up do not.
+#[test]
+fn seeds_of_slow_applications_hold_every_invariant() {
+    for failover in [false, true] {
+        let slow = |seed| {
+            let mut config = if failover { SimConfig::failover(seed) } else { SimConfig::mixed(seed) };
+            config.core.journal = seed % 2 == 0;
+            config.slow_apps = 2;
+            config
+        };
+        let flag = if failover {
+            " --failover --slow-apps 2 [--journal: even seeds]"
+        } else {
+            " --slow-apps 2 [--journal: even seeds]"
+        };
+        let paths = run_all(0..1000, &slow, flag);
+        assert!(paths.app_turns_behind > 0 && paths.busy_behind_hand_out > 0, "{paths:?}");
+    }
+}
+
 #[test]
 fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() {
     for (name, count) in run_all(0..1000, &SimConfig::failover, " --failover").rows() {
@@ -404,6 +433,7 @@ fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() 
                     || JOURNAL_PATHS.contains(&name)
                     || name == REPLAY_PATH
                     || name == CROWD_PATH
+                    || SLOW_APP_PATHS.contains(&name)
                     || TAIL_PATHS.contains(&name)),
             "no seed exercised {name}"
         );
