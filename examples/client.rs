@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 
 use seqcast::core::{ClientId, SubmitError};
+use seqcast::net::ClientNode;
 use seqcast::net::cluster::Cluster;
-use seqcast::net::{ClientNode, Tuning};
 
 // Errors as their messages say them (a `main` that returns one prints its
 // Debug form).
@@ -32,8 +32,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(_) => return Err(usage.into()),
     };
     let cluster = Cluster::load(&file, None)?;
-    let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
-    let tuning = Tuning { keys, ..Tuning::default() };
+    let tuning = cluster.tuning()?;
     // One id per incarnation: requests number from 1 under it, and a
     // leader that remembers an id takes a reused one's requests for
     // duplicates (and says so, BUSY reason 8, while it can tell). A process id repeats across runs (in a container, every

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use seqcast::core::{Event, NodeId};
 use seqcast::net::cluster::Cluster;
-use seqcast::net::{FollowerNode, Stopped, Tuning};
+use seqcast::net::{FollowerNode, Stopped};
 
 // Errors as their messages say them (a `main` that returns one prints its
 // Debug form).
@@ -32,8 +32,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // group, and this node's address (where the leader sends repairs).
     let cluster = Cluster::load(&file, Some(id))?;
     let listen = cluster.node(id).ok_or("the cluster file names no address for this node")?;
-    let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
-    let tuning = Tuning { keys, ..Tuning::default() };
+    let tuning = cluster.tuning()?;
     // A journal if the cluster file asks for one (every node of a cluster
     // keeps one, at one sync level): it recovers and resumes it.
     let journal = cluster.journal_options(id);

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use seqcast::core::{Event, MemberEvent, NodeId};
 use seqcast::net::cluster::Cluster;
 use seqcast::net::metrics::MetricsServer;
-use seqcast::net::{MemberNode, Stopped, Tuning};
+use seqcast::net::{MemberNode, Stopped};
 
 // Errors as their messages say them (a `main` that returns one prints its
 // Debug form).
@@ -44,8 +44,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let cluster = Cluster::load(&file, Some(id))?;
     // Where clients, the other members and `seqcast promote` send to.
     let listen = cluster.node(id).ok_or("the cluster file names no address for this member")?;
-    let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
-    let tuning = Tuning { keys, ..Tuning::default() };
+    let tuning = cluster.tuning()?;
     let journal = cluster.journal_options(id);
     let config = cluster.member_config(rejoin);
     let mut node = MemberNode::bind(config, id, listen, &cluster.multicast, &tuning, journal.as_ref())?;

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use seqcast::core::{Event, Seq};
 use seqcast::net::cluster::Cluster;
-use seqcast::net::{FollowerNode, Stopped, Tuning};
+use seqcast::net::{FollowerNode, Stopped};
 
 // Errors as their messages say them (a `main` that returns one prints its
 // Debug form).
@@ -37,8 +37,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(_) => return Err(usage.into()),
     };
     let cluster = Cluster::load(&file, None)?;
-    let keys = cluster.key_file.as_deref().map(seqcast::auth::Keys::read).transpose()?;
-    let tuning = Tuning { keys, ..Tuning::default() };
+    let tuning = cluster.tuning()?;
     // Any local port: an observer is no member, and its repairs come here.
     let listen = SocketAddrV4::new(cluster.multicast.interface, 0);
     let config = cluster.observer_config(failover);

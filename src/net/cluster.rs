@@ -405,6 +405,15 @@ impl Cluster {
         ClusterFile::read(path).map_err(ClusterError::File)?.resolve(&Overrides::default(), me)
     }
 
+    /// What a node or client of this cluster runs with: the defaults
+    /// ([`Tuning::default`](crate::net::Tuning)), with the keys of the key
+    /// file, if the file names one (a relative path is taken from the
+    /// current directory).
+    pub fn tuning(&self) -> Result<crate::net::Tuning, String> {
+        let keys = self.key_file.as_deref().map(crate::auth::Keys::read).transpose()?;
+        Ok(crate::net::Tuning { keys, ..crate::net::Tuning::default() })
+    }
+
     /// Node `id`'s address from the cluster file, if it names one.
     pub fn node(&self, id: NodeId) -> Option<SocketAddrV4> {
         self.nodes.get(id.index()).copied()
@@ -577,6 +586,27 @@ mod tests {
     }
 
     /// The example cluster file OPERATIONS.md opens with, as written there.
+    #[test]
+    fn a_clusters_tuning_holds_the_keys_its_file_names() {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let file = ClusterFile::parse("node.0 = 127.0.0.1:7401\nnode.1 = 127.0.0.1:7402\n").unwrap();
+        let mut cluster = file.resolve(&Overrides::default(), None).unwrap();
+        assert_eq!(cluster.tuning().unwrap(), crate::net::Tuning::default());
+        let dir = std::env::temp_dir().join(format!("seqcast-tuning-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cluster.keys");
+        let hex = "ab".repeat(crate::auth::KEY_LEN);
+        let keys = crate::auth::Keys::parse(&format!("member = {hex}\nclients = {hex}\n")).unwrap();
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true).mode(0o600);
+        std::io::Write::write_all(&mut open.open(&path).unwrap(), keys.to_text().as_bytes()).unwrap();
+        cluster.key_file = Some(path.clone());
+        assert_eq!(cluster.tuning().unwrap().keys, Some(keys));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let missing = cluster.tuning().unwrap_err();
+        assert!(missing.starts_with(&format!("cannot read key file {}: ", path.display())), "{missing}");
+    }
+
     #[test]
     fn the_documented_example_parses() {
         let doc = include_str!("../../docs/OPERATIONS.md");
