@@ -106,6 +106,8 @@ impl ClusterArgs {
             key_file: self.key_file.clone(),
             history_rate: None,
             sync: None,
+            retain_bytes: None,
+            retain_events: None,
             election_timeout_ms: None,
         };
         let overrides = Overrides { settings, nodes: self.nodes };
@@ -374,14 +376,21 @@ pub struct JournalArgs {
     #[arg(long, value_name = "BYTES", value_parser = segment_bytes)]
     pub segment_bytes: Option<u64>,
     /// Delete whole old segments while the journal holds more bytes than
-    /// this (at least 1; without it nothing is deleted). With
-    /// --retain-events too, a segment goes once either says so
+    /// this (at least 1). With --retain-events too, a segment goes once
+    /// either says so [default: the cluster file's `retain_bytes`, else
+    /// nothing is deleted]
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_bytes: Option<u64>,
     /// Delete whole old segments while the rest still holds this many
-    /// events (at least 1; without it nothing is deleted).
+    /// events (at least 1) [default: the cluster file's `retain_events`,
+    /// else nothing is deleted].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_events: Option<u64>,
+    /// Keep every segment, whatever the cluster file's `retain_bytes` and
+    /// `retain_events` say: an archive that serves the others what they
+    /// deleted.
+    #[arg(long, conflicts_with_all = ["retain_bytes", "retain_events"])]
+    pub retain_all: bool,
     /// Serve history from the journal (leading: to `seqcast tail` and to
     /// followers behind the ring; a member that follows: what its leader
     /// no longer has, to the others and to tails) at most this many bytes a second
@@ -430,6 +439,7 @@ impl JournalArgs {
                         (self.segment_bytes.is_some(), "--segment-bytes"),
                         (self.retain_bytes.is_some(), "--retain-bytes"),
                         (self.retain_events.is_some(), "--retain-events"),
+                        (self.retain_all, "--retain-all"),
                         (self.history_rate.is_some(), "--history-rate"),
                     ];
                     return match given.iter().find(|(given, _)| *given) {
@@ -461,8 +471,8 @@ impl JournalArgs {
                 None => cluster.sync.unwrap_or(SyncLevel::Batch),
             },
             segment_bytes: self.segment_bytes.unwrap_or(JournalOptions::SEGMENT_BYTES),
-            retain_bytes: self.retain_bytes,
-            retain_events: self.retain_events,
+            retain_bytes: self.retain_bytes.or(cluster.retain_bytes).filter(|_| !self.retain_all),
+            retain_events: self.retain_events.or(cluster.retain_events).filter(|_| !self.retain_all),
             history_rate: self.history_rate.or(cluster.history_rate),
             ..JournalOptions::new(dir, &cluster.config, id)
         }))
@@ -516,6 +526,7 @@ mod tests {
             segment_bytes: None,
             retain_bytes: None,
             retain_events: None,
+            retain_all: false,
             history_rate: None,
         };
         let level = |sync, text: &str| args(sync).options(&file(text), NodeId(1)).unwrap().unwrap().sync;
@@ -524,6 +535,39 @@ mod tests {
         assert_eq!(level(None, &format!("{journaled}sync = none\n")), SyncLevel::None);
         assert_eq!(level(Some(SyncArg::Batch), &format!("{journaled}sync = none\n")), SyncLevel::Batch);
         assert_eq!(level(Some(SyncArg::None), journaled), SyncLevel::None);
+    }
+
+    /// Helper 181: retention had no cluster-file key, so every node's
+    /// command line (and every embedder's options) repeated it. The file's
+    /// `retain_bytes` and `retain_events` reach each node; a flag sets its
+    /// own, and `--retain-all` keeps everything (an archive).
+    #[test]
+    fn retention_comes_from_the_flag_else_the_cluster_file_and_an_archive_keeps_all() {
+        let text = "journal = /tmp/j\nretain_events = 5000\nretain_bytes = 9000000\nnode.0 = 127.0.0.1:1\nnode.1 = 127.0.0.1:2\n";
+        let cluster = ClusterFile::parse(text).unwrap().resolve(&Default::default(), Some(NodeId(1))).unwrap();
+        let args = |retain_events, retain_all| JournalArgs {
+            journal: None,
+            sync: None,
+            segment_bytes: None,
+            retain_bytes: None,
+            retain_events,
+            retain_all,
+            history_rate: None,
+        };
+        let kept = |args: JournalArgs| {
+            let options = args.options(&cluster, NodeId(1)).unwrap().unwrap();
+            (options.retain_events, options.retain_bytes)
+        };
+        assert_eq!(kept(args(None, false)), (Some(5000), Some(9_000_000)));
+        assert_eq!(kept(args(Some(70), false)), (Some(70), Some(9_000_000)));
+        assert_eq!(kept(args(None, true)), (None, None));
+        let memory = ClusterFile::parse("node.0 = 127.0.0.1:1\nnode.1 = 127.0.0.1:2\n").unwrap();
+        let memory = memory.resolve(&Default::default(), Some(NodeId(1))).unwrap();
+        let error = args(None, true).options(&memory, NodeId(1)).unwrap_err();
+        assert!(
+            error.starts_with("--retain-all sets how the journal is kept or served, but there is no journal"),
+            "{error}"
+        );
     }
 
     /// A new operator's trial: `--journal j/node-1` (the directory `seqcast
@@ -543,6 +587,7 @@ mod tests {
             segment_bytes: None,
             retain_bytes: None,
             retain_events: None,
+            retain_all: false,
             history_rate: None,
         };
         assert!(args(&base).options(&file, NodeId(0)).is_ok(), "the journals' directory");

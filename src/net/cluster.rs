@@ -62,6 +62,14 @@ pub struct Settings {
     /// `sync`: `none` or `batch`, what a journaled node's ACK waits for
     /// (`JournalOptions::sync`), the same for every node [default: batch].
     pub sync: Option<crate::journal::SyncLevel>,
+    /// `retain_bytes`: each node deletes whole old segments of its journal
+    /// while it holds more bytes than this (`JournalOptions::retain_bytes`)
+    /// [default: none deleted].
+    pub retain_bytes: Option<u64>,
+    /// `retain_events`: each node deletes whole old segments of its
+    /// journal while the rest holds this many events
+    /// (`JournalOptions::retain_events`) [default: none deleted].
+    pub retain_events: Option<u64>,
     /// `election_timeout_ms`: the leader's silence before a member stands,
     /// and before a client with failover turns to another member
     /// (`Config::election_timeout_ns`) [default: 20].
@@ -84,6 +92,8 @@ impl Settings {
             key_file: self.key_file.clone().or_else(|| below.key_file.clone()),
             history_rate: self.history_rate.or(below.history_rate),
             sync: self.sync.or(below.sync),
+            retain_bytes: self.retain_bytes.or(below.retain_bytes),
+            retain_events: self.retain_events.or(below.retain_events),
             election_timeout_ms: self.election_timeout_ms.or(below.election_timeout_ms),
         }
     }
@@ -198,6 +208,17 @@ impl ClusterFile {
                     file.settings.history_rate = Some(rate);
                 }
                 "key_file" => file.settings.key_file = Some(PathBuf::from(text)),
+                "retain_bytes" | "retain_events" => {
+                    let kept: u64 = value(key, text, line)?;
+                    if kept == 0 {
+                        let message = format!("{key} = 0: at least 1 (to keep every segment, leave it out)");
+                        return Err(ClusterFileError { line, message });
+                    }
+                    match key {
+                        "retain_bytes" => file.settings.retain_bytes = Some(kept),
+                        _ => file.settings.retain_events = Some(kept),
+                    }
+                }
                 "election_timeout_ms" => {
                     let ms: u64 = value(key, text, line)?;
                     if !(1..=ELECTION_TIMEOUT_MS_MAX).contains(&ms) {
@@ -225,7 +246,8 @@ impl ClusterFile {
                     None => {
                         let message = format!(
                             "unknown key {key:?} (the keys: cluster_id, group, interface, ttl, quorum, leader, mtu, \
-                             payload_max, key_file, journal, sync, history_rate, election_timeout_ms, node.N)"
+                             payload_max, key_file, journal, sync, retain_bytes, retain_events, history_rate, \
+                             election_timeout_ms, node.N)"
                         );
                         return Err(ClusterFileError { line, message });
                     }
@@ -396,6 +418,10 @@ pub struct Cluster {
     pub history_rate: Option<u64>,
     /// What a journaled node's ACK waits for (`None`: not said; batch).
     pub sync: Option<crate::journal::SyncLevel>,
+    /// Each node's journal retention, bytes (`None`: not said; none).
+    pub retain_bytes: Option<u64>,
+    /// Each node's journal retention, events (`None`: not said; none).
+    pub retain_events: Option<u64>,
 }
 
 impl Cluster {
@@ -425,14 +451,16 @@ impl Cluster {
     }
 
     /// Node `id`'s journal as the cluster file keeps it (its `journal`
-    /// directory's `node-N`, its `sync`, else batch, and its
-    /// `history_rate`), if the file asks for one: what `seqcast` runs a
+    /// directory's `node-N`, its `sync`, else batch, its `retain_bytes`,
+    /// `retain_events` and `history_rate`), if the file asks for one: what `seqcast` runs a
     /// node with when given no journal flags. Every node of a cluster must
     /// keep one at one level, or a leader counts what one only holds in
     /// memory as durable.
     pub fn journal_options(&self, id: NodeId) -> Option<crate::journal::JournalOptions> {
         Some(crate::journal::JournalOptions {
             sync: self.sync.unwrap_or(crate::journal::SyncLevel::Batch),
+            retain_bytes: self.retain_bytes,
+            retain_events: self.retain_events,
             history_rate: self.history_rate,
             ..crate::journal::JournalOptions::new(self.journal_dir(id)?, &self.config, id)
         })
@@ -559,6 +587,8 @@ impl ClusterFile {
             key_file: settings.key_file,
             history_rate: settings.history_rate,
             sync: settings.sync,
+            retain_bytes: settings.retain_bytes,
+            retain_events: settings.retain_events,
         })
     }
 }
@@ -586,6 +616,26 @@ mod tests {
     }
 
     /// The example cluster file OPERATIONS.md opens with, as written there.
+    #[test]
+    fn retention_in_the_file_reaches_every_nodes_journal() {
+        let text = "journal = /var/lib/sq\nretain_bytes = 1000000000\nretain_events = 20000000\nnode.0 = 127.0.0.1:7501\nnode.1 = 127.0.0.1:7502";
+        let cluster = ClusterFile::parse(text).unwrap().resolve(&Overrides::default(), Some(NodeId(1))).unwrap();
+        for id in [NodeId(0), NodeId(1)] {
+            let options = cluster.journal_options(id).unwrap();
+            assert_eq!((options.retain_bytes, options.retain_events), (Some(1_000_000_000), Some(20_000_000)));
+        }
+        let err = |text| ClusterFile::parse(text).unwrap_err().to_string();
+        assert_eq!(
+            err("retain_events = 0"),
+            "line 1: retain_events = 0: at least 1 (to keep every segment, leave it out)"
+        );
+        assert!(
+            err("retain_bytes = 1G").starts_with("line 1: retain_bytes = \"1G\": "),
+            "{}",
+            err("retain_bytes = 1G")
+        );
+    }
+
     #[test]
     fn a_clusters_tuning_holds_the_keys_its_file_names() {
         use std::os::unix::fs::OpenOptionsExt as _;
