@@ -31,7 +31,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // The cluster file, as this node sees it: the protocol settings, the
     // group, and this node's address (where the leader sends repairs).
     let cluster = Cluster::load(&file, Some(id))?;
-    let listen = cluster.node(id).ok_or("the cluster file names no address for this node")?;
+    let listed = cluster.nodes.len();
+    let listen =
+        cluster.node(id).ok_or_else(|| format!("node {id} is not in the cluster file ({listed} node.N listed)"))?;
     let tuning = cluster.tuning()?;
     // A journal if the cluster file asks for one (every node of a cluster
     // keeps one, at one sync level): it recovers and resumes it.

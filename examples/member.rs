@@ -43,7 +43,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let cluster = Cluster::load(&file, Some(id))?;
     // Where clients, the other members and `seqcast promote` send to.
-    let listen = cluster.node(id).ok_or("the cluster file names no address for this member")?;
+    let listed = cluster.nodes.len();
+    let listen =
+        cluster.node(id).ok_or_else(|| format!("node {id} is not in the cluster file ({listed} node.N listed)"))?;
     let tuning = cluster.tuning()?;
     let journal = cluster.journal_options(id);
     let config = cluster.member_config(rejoin);

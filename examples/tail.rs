@@ -46,7 +46,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let why = node.run(
         &seqcast::net::stop_requested,
         |event| match event {
-            Event::Deliver(e) => println!("{} {}", e.header.seq.get(), String::from_utf8_lossy(e.payload)),
+            // One line an event: bytes outside printable ASCII (a newline
+            // among them) escaped, as `\n` or `\xff`.
+            Event::Deliver(e) => println!("{} {}", e.header.seq.get(), e.payload.escape_ascii()),
             // Gone from the leader's ring and journal (retention): said, never skipped silently.
             Event::Lost { first, end } => eprintln!("lost {first}..{end}"),
             // A leader that restarted without the log read so far (or, with
