@@ -35,7 +35,12 @@ pub enum Event<'a> {
 }
 
 /// What a member hands its application, in sequence order, and what it is
-/// told of its role.
+/// told of its role. The role it starts in is not announced: a new
+/// cluster's members start leading (the configured leader, epoch 1) or
+/// following it, read from [`Member::is_leader`](crate::core::Member::is_leader)
+/// and [`Member::follower`](crate::core::Member::follower); a member
+/// resumed from its journal, or rejoining, follows nobody until a leader
+/// speaks (`Following`) or it is elected (`Elected`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemberEvent<'a> {
     /// The next delivery, loss or leader restart, as a follower reports it

@@ -475,6 +475,10 @@ impl Follower {
 
     /// The leader followed (the configured one until another is joined;
     /// `None` for a leader that stepped down, until a newer one speaks).
+    /// A member's names the last leader it followed, silent or not: while
+    /// it stands for election (and after a candidacy lost) that one may be
+    /// gone, and [`MemberEvent::Following`](crate::core::MemberEvent)
+    /// names the next.
     pub fn leader(&self) -> Option<NodeId> {
         self.leader
     }
