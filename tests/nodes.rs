@@ -1445,6 +1445,13 @@ fn library_client_commits(conf: &str, count: u64) -> Vec<u64> {
     committed
 }
 
+/// Member `id` of `cluster` (a new cluster's, without a journal) bound in
+/// this process, as a service embeds one.
+fn embedded_member(cluster: &seqcast::net::cluster::Cluster, id: seqcast::core::NodeId) -> seqcast::net::MemberNode {
+    let (listen, config) = (cluster.node(id).expect("listed"), cluster.member_config(false));
+    seqcast::net::MemberNode::bind(config, id, listen, &cluster.multicast, &Tuning::default(), None).expect("bound")
+}
+
 /// Waits (at most 10 s) until one of `members` says it was elected; its index.
 fn wait_elected(members: &[common::Proc]) -> Option<usize> {
     let elected = |node: &common::Proc| node.output().iter().any(|l| l.starts_with("elected: "));
@@ -2794,11 +2801,7 @@ fn an_embedded_leader_with_a_slow_application_keeps_its_lead() {
         .map(|id| {
             let (cluster, stop, leader_took) = (cluster.clone(), Arc::clone(&stop), Arc::clone(&leader_took));
             std::thread::spawn(move || {
-                let (id, listen) = (NodeId(id), cluster.node(NodeId(id)).unwrap());
-                let config = cluster.member_config(false);
-                let mut node =
-                    seqcast::net::MemberNode::bind(config, id, listen, &cluster.multicast, &Tuning::default(), None)
-                        .expect("bound");
+                let (id, mut node) = (NodeId(id), embedded_member(&cluster, NodeId(id)));
                 let mut roles = Vec::new();
                 let stopped = node
                     .run(
@@ -2856,11 +2859,7 @@ fn members_embedded_in_one_process_are_each_found_by_stat() {
         .map(|id| {
             let (cluster, stop) = (cluster.clone(), Arc::clone(&stop));
             std::thread::spawn(move || {
-                let (id, listen) = (NodeId(id), cluster.node(NodeId(id)).unwrap());
-                let config = cluster.member_config(false);
-                let mut node =
-                    seqcast::net::MemberNode::bind(config, id, listen, &cluster.multicast, &Tuning::default(), None)
-                        .expect("bound");
+                let (id, mut node) = (NodeId(id), embedded_member(&cluster, NodeId(id)));
                 let mut metrics = MetricsServer::serve("127.0.0.1:0".parse().unwrap()).expect("metrics");
                 metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, "member").expect("noted");
                 let delivered = std::cell::Cell::new(0);
