@@ -548,6 +548,10 @@ fn a_follower_that_delivered_on_receipt_what_its_sequencer_lost_refuses_it_until
     // its record at 3 shows it holds what the follower knew committed.
     converse(&mut follower, &mut restarted, 30_000_000_000);
     assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
+    // Helper 184: not before its application took the notice, or a crash
+    // between the two would leave a journal that no longer shows it
+    // handed 4 out, and its restart would take another event at 4 unsaid.
+    assert_eq!(follower.poll_truncate(), None, "its journal keeps 4 while the notice waits");
     assert_eq!(deliveries(&mut follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), Some(Seq(3)), "what it delivered past its commit goes from its journal");
     assert_eq!(follower.poll_append().map(|a| a.event.header.seq()), None, "and is not written again");

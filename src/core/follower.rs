@@ -1624,8 +1624,18 @@ impl Follower {
     /// stays whole on disk, as its claim names it, for the operator of a
     /// member that refused it (its tail may hold events the cluster had
     /// committed). Standing with that log again lets it go.
+    ///
+    /// What it withdraws of what it delivered on receipt (see
+    /// `withdraw_delivered`) stays until its application has taken the
+    /// notice that those events are in doubt ([`Event::LeaderRestarted`]):
+    /// its journal dropping them first, a crash between the two would leave
+    /// a journal that no longer shows it handed them out, and its restart
+    /// would take the new log there without a word (helper 184's seed).
     pub fn poll_truncate(&mut self) -> Option<Seq> {
         if self.window.held() < self.truncate_after {
+            return None;
+        }
+        if self.withdrew && !self.epoch_reported {
             return None;
         }
         if self.joined_unshown() {

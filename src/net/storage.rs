@@ -943,6 +943,16 @@ impl<M: Machine + Durable> Machine for Stored<M> {
 
     fn stopped(&mut self, now: Nanos) {
         self.machine.hand_over(now);
+        // What its last hand-out let go to disk (a truncation that waited
+        // for the application to take its notice, see
+        // `Follower::poll_truncate`) goes before the node ends.
+        self.write_ahead(now);
+        if self.journal.is_some()
+            && !self.failed
+            && let Err(error) = self.sync()
+        {
+            self.fail(now, error);
+        }
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
         let known = self.machine.stop_commit();
         if known > self.commit_kept {
