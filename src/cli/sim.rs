@@ -70,11 +70,12 @@ pub struct SimArgs {
     /// nothing for a while, then everything that came meanwhile.
     #[arg(long)]
     pub pauses: Option<u32>,
-    /// Spells of a slow application, in each run: a member's (the leader's
-    /// half the time) takes at most 1 to 4 events a turn and works 20 to
-    /// 500 µs before the next, for a while; what it has not taken waits in
-    /// its node (a leader's clients get BUSY once that is in_flight_max)
-    /// [default: 0].
+    /// Spells of a slow application, in each run: a member's (with
+    /// --failover the leader's half the time; a sequencer has none) takes
+    /// at most 1 to 4 events a turn, once its node read what waits, and
+    /// works 20 to 500 µs on them, its node handling nothing meanwhile;
+    /// what it has not taken waits in its node (a leading member's clients
+    /// get BUSY once that is in_flight_max) [default: 0].
     #[arg(long)]
     pub slow_apps: Option<u32>,
     /// With --failover: operator promotions of a random member, in each run.

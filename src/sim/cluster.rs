@@ -255,6 +255,13 @@ impl<'a> Sim<'a> {
         self.drain(Who::Client(i));
     }
 
+    /// Datagrams for node `i` due now and not yet handled (its socket's).
+    pub(super) fn input_waiting(&self, i: usize) -> bool {
+        let now = self.now;
+        let for_it = |item: &Item| matches!(item, Item::Datagram { to: Who::Node(j), .. } if *j == i);
+        self.queue.iter().any(|Reverse((at, _, item))| *at <= now && for_it(item))
+    }
+
     /// Sends everything `who` has to send and records everything it reports.
     pub(super) fn drain(&mut self, who: Who) {
         let now = self.now;

@@ -300,10 +300,13 @@ impl Sim<'_> {
                 }
             }
             Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns } => {
-                let i = self.pick(pick, leader);
+                // A sequencer (no failover) hands nothing to an application.
+                let i = self.pick(pick, leader && self.config.failover_on());
                 if self.nodes[i].node.is_some() {
-                    let until = self.now + slow_ns;
-                    self.nodes[i].slow = Some(super::SlowApp { until, per_turn, gap_ns, next_at: None });
+                    // Its next turn takes what waits, a spell before it
+                    // may have left some.
+                    let (until, next_at) = (self.now + slow_ns, Some(self.now));
+                    self.nodes[i].slow = Some(super::SlowApp { until, per_turn, gap_ns, next_at });
                 }
             }
             Fault::Promote(pick) => {

@@ -126,7 +126,8 @@ struct SlowApp {
 }
 
 impl NodeSlot {
-    /// How many events its application takes now (`None`: all there are).
+    /// How many events its application takes now (`None`: all there are);
+    /// none while it still works on its last turn's.
     fn app_takes(&mut self, now: Nanos) -> Option<u64> {
         let slow = self.slow.as_mut()?;
         if now >= slow.until {
@@ -139,12 +140,25 @@ impl NodeSlot {
         }
     }
 
-    /// Its application took `taken` of the `takes` it could: if it took
-    /// them all, more may wait, for its next turn (true).
+    /// Its application took `taken` of the `takes` it could, working on
+    /// them for the spell's gap: on the node's thread, as a node's
+    /// callback runs, so the node handles nothing meanwhile (paused). If
+    /// it took all it could, more may wait, for its next turn (true).
     fn app_took(&mut self, now: Nanos, takes: Option<u64>, taken: u64) -> bool {
         let Some((slow, takes)) = self.slow.as_mut().zip(takes.filter(|&t| t > 0)) else { return false };
+        if taken > 0 {
+            let until = now + slow.gap_ns;
+            self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+        }
         slow.next_at = (taken == takes).then_some(now + slow.gap_ns);
         slow.next_at.is_some()
+    }
+
+    /// Its application takes its turn once the node read what waits.
+    fn app_after_input(&mut self, now: Nanos) {
+        if let Some(slow) = self.slow.as_mut() {
+            slow.next_at = Some(now);
+        }
     }
 
     /// When its application takes more events, if it is slow and left

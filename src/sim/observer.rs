@@ -66,7 +66,13 @@ impl Sim<'_> {
                 let commit = self.commit_max();
                 let (incarnation, deliver) = (self.nodes[i].incarnation, self.nodes[i].deliver);
                 let now = self.now;
-                let takes = self.nodes[i].app_takes(now);
+                let mut takes = self.nodes[i].app_takes(now);
+                if takes.is_some_and(|t| t > 0) && self.input_waiting(i) {
+                    // A node's turn reads all that waits in its socket,
+                    // then hands out: its application's turn comes after.
+                    self.nodes[i].app_after_input(now);
+                    takes = Some(0);
+                }
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
                 // What it delivers past the commit it knows, it delivers on receipt.
                 let known = node.member().follower().map_or(u64::MAX, |f| f.commit().get());

@@ -397,9 +397,10 @@ fn damaged_journals_that_held_the_only_whole_copies_elect_nobody() {
 }
 
 /// Applications slower than the events (`--slow-apps`): what a node
-/// hands out waits for its application, a leader's clients are told BUSY
-/// while its application is `in_flight_max` behind, and a journal keeps
-/// what the application has not taken. A leader that counts only
+/// hands out waits for its application, which holds its node's thread
+/// while it works; a leading member's clients are told BUSY while its
+/// application is `in_flight_max` behind; a journal keeps what the
+/// application has not taken. A leader that counts only
 /// uncommitted events against `in_flight_max` lets its ring drop events
 /// its application has not taken, which a member then reports lost: these
 /// seeds catch it, where seeds whose applications keep up do not.
@@ -418,7 +419,8 @@ fn seeds_of_slow_applications_hold_every_invariant() {
             " --slow-apps 2 [--journal: even seeds]"
         };
         let paths = run_all(0..1000, &slow, flag);
-        assert!(paths.app_turns_behind > 0 && paths.busy_behind_hand_out > 0, "{paths:?}");
+        // A sequencer (no failover) hands nothing to an application.
+        assert!(paths.app_turns_behind > 0 && (paths.busy_behind_hand_out > 0) == failover, "{paths:?}");
     }
 }
 
