@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use seqcast::core::{Event, MemberEvent, NodeId};
 use seqcast::net::cluster::Cluster;
-use seqcast::net::metrics::MetricsServer;
+use seqcast::net::metrics::{MetricsServer, NodeKind};
 use seqcast::net::{MemberNode, Stopped};
 
 // Errors as their messages say them (a `main` that returns one prints its
@@ -65,9 +65,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         _ => println!("listening for the cluster's leader"),
     }
     // Served by a thread of its own; the node hands it a page each second.
-    let mut metrics = MetricsServer::serve("127.0.0.1:0".parse()?)?;
-    metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, "member")?;
-    println!("metrics: http://{}/metrics (`seqcast stat` finds it)", metrics.local_addr());
+    let metrics = MetricsServer::serve("127.0.0.1:0".parse()?)?;
+    println!("metrics: http://{}/metrics", metrics.local_addr());
+    // Where `seqcast stat` finds it; without, it still runs.
+    if let Err(e) = metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, NodeKind::Member) {
+        eprintln!("warning: `seqcast stat` will not find this node without its address: {e}");
+    }
     seqcast::net::catch_stop_signals()?;
     let delivered = Cell::new(0u64);
     let why = node.run(

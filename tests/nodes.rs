@@ -2860,10 +2860,11 @@ fn members_embedded_in_one_process_are_each_found_by_stat() {
             let (cluster, stop) = (cluster.clone(), Arc::clone(&stop));
             std::thread::spawn(move || {
                 let (id, mut node) = (NodeId(id), embedded_member(&cluster, NodeId(id)));
-                let mut metrics = MetricsServer::serve("127.0.0.1:0".parse().unwrap()).expect("metrics");
-                metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, "member").expect("noted");
+                let metrics = MetricsServer::serve("127.0.0.1:0".parse().unwrap()).expect("metrics");
+                let kind = seqcast::net::metrics::NodeKind::Member;
+                metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, kind).expect("noted");
                 let delivered = std::cell::Cell::new(0);
-                node.run(
+                let stopped = node.run(
                     &|| stop.load(Ordering::Relaxed),
                     |event, _| {
                         if let MemberEvent::Log(Event::Deliver(_)) = event {
@@ -2871,8 +2872,8 @@ fn members_embedded_in_one_process_are_each_found_by_stat() {
                         }
                     },
                     |member, driver| metrics.publish_member(id, member, driver, delivered.get()),
-                )
-                .expect("ran")
+                );
+                (stopped.expect("ran"), metrics.local_addr())
             })
         })
         .collect();
@@ -2895,7 +2896,11 @@ fn members_embedded_in_one_process_are_each_found_by_stat() {
     assert!(!table.contains("ADDRESS IN USE") && !table.contains("RUNS"), "{table}");
     stop.store(true, Ordering::Relaxed);
     for member in members {
-        assert_eq!(member.join().expect("a member's thread"), seqcast::net::Stopped::Asked);
+        let (stopped, page_at) = member.join().expect("a member's thread");
+        assert_eq!(stopped, seqcast::net::Stopped::Asked);
+        // Helper 183: a server dropped went on serving its last page, and
+        // held its port, until the process ended.
+        std::net::TcpListener::bind(page_at).expect("the port of a dropped server is free");
     }
     // Each note went with its server.
     let (code, table) = stat();

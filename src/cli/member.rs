@@ -284,7 +284,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
     {
         return fail(why);
     }
-    let mut metrics = match super::metrics::serve_node(args.output.metrics) {
+    let metrics = match super::metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
@@ -375,7 +375,7 @@ pub fn member(args: &MemberArgs) -> ExitCode {
         println!("{text}");
     }
     let quiet = args.output.quiet;
-    super::metrics::note_node(&mut metrics, (config.cluster_id, m.group), id, "member");
+    super::metrics::note_node(&metrics, (config.cluster_id, m.group), id, seqcast::net::metrics::NodeKind::Member);
     let mut reject_watch = super::nodes::RejectWatch::new(config.shape());
     let mut unanswered = super::nodes::Unanswered::default();
     let mut ack_watch = super::nodes::AckWatch::default();

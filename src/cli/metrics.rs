@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, SocketAddrV4};
 
 use seqcast::core::NodeId;
-use seqcast::net::metrics::MetricsServer;
+use seqcast::net::metrics::{MetricsServer, NodeKind};
 
 /// Serves the page on `addr` (`--metrics`), else on a free loopback port:
 /// before a node reads its journal, so that a port in use is said at once
@@ -18,17 +18,22 @@ pub fn serve_node(addr: Option<SocketAddr>) -> Result<MetricsServer, String> {
             "--metrics {addr}: the port is in use by another socket (another node's --metrics? `seqcast stat` lists \
              this host's)"
         ),
-        _ => format!("--metrics {addr}: cannot listen: {e}"),
+        // The library's error names the address.
+        _ => format!("--metrics: cannot listen on {e}"),
     })
 }
 
-/// Says where the page is, and notes it for `seqcast stat` (node `node` of
-/// cluster `cluster_id` on `group`, a `kind`: sequencer, follower or
-/// member). A node that cannot note it still runs, and says so.
-pub fn note_node(metrics: &mut MetricsServer, cluster: (u32, SocketAddrV4), node: NodeId, kind: &str) {
+/// Notes the page for `seqcast stat` (node `node` of cluster `cluster_id`
+/// on `group`, of `kind`), and says where it is. A node that cannot note
+/// it still runs, and says so.
+pub fn note_node(metrics: &MetricsServer, cluster: (u32, SocketAddrV4), node: NodeId, kind: NodeKind) {
     // Where, also when it chose a free port: a scraper needs it.
-    println!("metrics: http://{}/metrics (`seqcast stat` finds it)", metrics.local_addr());
-    if let Err(e) = metrics.note(cluster, node, kind) {
-        eprintln!("warning: `seqcast stat` will not find this node without its address: {e}");
+    let at = metrics.local_addr();
+    match metrics.note(cluster, node, kind) {
+        Ok(()) => println!("metrics: http://{at}/metrics (`seqcast stat` finds it)"),
+        Err(e) => {
+            println!("metrics: http://{at}/metrics");
+            eprintln!("warning: `seqcast stat` will not find this node without its address: {e}");
+        }
     }
 }

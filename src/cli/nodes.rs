@@ -1274,7 +1274,7 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     if let Some(refused) = member_journal_refused(journal.as_ref(), "sequencer") {
         return fail(refused);
     }
-    let mut metrics = match super::metrics::serve_node(args.output.metrics) {
+    let metrics = match super::metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
@@ -1313,7 +1313,12 @@ pub fn sequencer(args: &SequencerArgs) -> ExitCode {
     }
     let (mut last, mut last_at) = (LeaderStats::default(), std::time::Instant::now());
     let quiet = args.output.quiet;
-    super::metrics::note_node(&mut metrics, (config.cluster_id, m.group), config.leader, "sequencer");
+    super::metrics::note_node(
+        &metrics,
+        (config.cluster_id, m.group),
+        config.leader,
+        seqcast::net::metrics::NodeKind::Sequencer,
+    );
     let me = config.leader.0;
     let (mut reject_watch, mut ack_watch) = (RejectWatch::new(config.shape()), AckWatch::default());
     let result = node.run(&net::stop_requested, |leader, driver| {
@@ -1440,7 +1445,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     if let Some(refused) = member_journal_refused(journal.as_ref(), &format!("follower {id}")) {
         return fail(refused);
     }
-    let mut metrics = match super::metrics::serve_node(args.output.metrics) {
+    let metrics = match super::metrics::serve_node(args.output.metrics) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
@@ -1485,7 +1490,12 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
     let mut silence = Silence::starting();
     let mut unanswered = Unanswered::default();
     let mut reject_watch = RejectWatch::new(resolved.config.shape());
-    super::metrics::note_node(&mut metrics, (resolved.config.cluster_id, resolved.multicast.group), id, "follower");
+    super::metrics::note_node(
+        &metrics,
+        (resolved.config.cluster_id, resolved.multicast.group),
+        id,
+        seqcast::net::metrics::NodeKind::Follower,
+    );
     let too_long = Cell::new(None);
     let older_said = Cell::new(false);
     // A restarted sequencer asked for its event at a sequence, seen at the

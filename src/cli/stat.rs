@@ -360,13 +360,20 @@ fn unnoted_text(addr: std::net::SocketAddrV4, (cluster, group): (u32, Option<std
         true => String::new(),
         false => format!(" of user {}", held::user_name(uid)),
     };
-    if let Some(pid) = pid.filter(|_| !command.starts_with("seqcast")) {
-        return format!(
+    // A service that embeds a node has a name of its own: its notes, not
+    // its name, say whether it runs one (helper 183).
+    let named_seqcast = command.starts_with("seqcast");
+    let in_use = |pid: u32| {
+        format!(
             "ADDRESS IN USE by process {pid} ({command}){of}, which notes no seqcast node (another program's socket, \
-             or a service that embeds a node and notes no metrics page): no node can start there"
-        );
-    }
+             or a service that embeds a node and notes no metrics page, or not yet: still reading its journal?): no \
+             node can start there"
+        )
+    };
     if uid != me {
+        if let Some(pid) = pid.filter(|_| !named_seqcast) {
+            return in_use(pid);
+        }
         let user = held::user_name(uid);
         let who = pid.map_or("a process".to_string(), |pid| format!("process {pid} ({command})"));
         return format!(
@@ -402,13 +409,17 @@ fn unnoted_text(addr: std::net::SocketAddrV4, (cluster, group): (u32, Option<std
         Some(_) => Some(std::env::temp_dir().join(format!("seqcast-{me}"))),
         None => None,
     };
+    let notes_there = |theirs: &std::path::Path| {
+        named_seqcast || seqcast::net::metrics::notes_in(theirs).iter().any(|r| r.pid == pid)
+    };
     match theirs {
-        Some(theirs) if theirs != dir => format!(
+        Some(theirs) if theirs != dir && notes_there(&theirs) => format!(
             "NOTED ELSEWHERE: process {pid} ({command}) holds its address and notes its metrics in {} (its \
              XDG_RUNTIME_DIR), not {}: run `seqcast stat` with its XDG_RUNTIME_DIR",
             theirs.display(),
             dir.display()
         ),
+        _ if !named_seqcast => in_use(pid),
         _ => format!(
             "NOT NOTED YET: process {pid} ({command}) holds its address and has noted no metrics (still reading \
              its journal?)"
@@ -681,7 +692,7 @@ mod tests {
     /// `port`, of no group.
     fn noted(cluster_id: u32, node: u16, port: u16) -> Noted {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        Noted { pid: 1, cluster_id, node, kind: "member".into(), addr, group: None }
+        Noted::new(1, (cluster_id, node), "member", addr)
     }
 
     /// An operator's trial: a second follower started with an id in use
@@ -705,7 +716,11 @@ mod tests {
     /// ones started by mistake`. With a cluster file only its group counts.
     #[test]
     fn a_cluster_files_group_leaves_out_another_cluster_of_its_id() {
-        let on = |group: Option<&str>, port| Noted { group: group.map(|g| g.parse().unwrap()), ..noted(139, 0, port) };
+        let on = |group: Option<&str>, port| {
+            let mut note = noted(139, 0, port);
+            note.group = group.map(|g| g.parse().unwrap());
+            note
+        };
         let found = vec![on(Some("239.255.139.1:41400"), 1), on(Some("239.255.139.9:41900"), 2), on(None, 3)];
         let (ours, said) = on_group(found, Some("239.255.139.1:41400".parse().unwrap()));
         assert_eq!(ours.iter().map(|r| r.addr.port()).collect::<Vec<_>>(), [1, 3], "{said:?}");

@@ -4,18 +4,25 @@
 //! touches the hot path. A node that notes where ([`MetricsServer::note`])
 //! is found by `seqcast stat` with no address given, as AeronStat finds
 //! Aeron's files: the notes are files in a directory of this user's
-//! ([`registry_dir`]).
+//! ([`registry_dir`]). A member publishes its page with
+//! [`MetricsServer::publish_member`]; a sequencer or a follower with
+//! `publish(leader_page(…))` or `publish(follower_page(…))` from its
+//! `run`'s each-second callback the same way.
 //!
 //! ```no_run
 //! use seqcast::core::{Event, MemberEvent, NodeId};
 //! use seqcast::net::MemberNode;
 //! use seqcast::net::cluster::Cluster;
-//! use seqcast::net::metrics::MetricsServer;
+//! use seqcast::net::metrics::{MetricsServer, NodeKind};
 //!
 //! /// Runs `node`, member `id` of `cluster`, with its page served.
 //! fn run(mut node: MemberNode, id: NodeId, cluster: &Cluster) -> Result<(), Box<dyn std::error::Error>> {
-//!     let mut metrics = MetricsServer::serve("127.0.0.1:0".parse()?)?;
-//!     metrics.note((cluster.config.cluster_id, cluster.multicast.group), id, "member")?;
+//!     let metrics = MetricsServer::serve("127.0.0.1:0".parse()?)?;
+//!     let cluster_of = (cluster.config.cluster_id, cluster.multicast.group);
+//!     if let Err(e) = metrics.note(cluster_of, id, NodeKind::Member) {
+//!         // It still runs: `seqcast stat` needs its address then.
+//!         eprintln!("warning: `seqcast stat` will not find this node without its address: {e}");
+//!     }
 //!     let delivered = std::cell::Cell::new(0);
 //!     node.run(
 //!         &seqcast::net::stop_requested,
@@ -34,7 +41,7 @@ use std::fmt::Write as _;
 use std::io::{self, Read as _, Write as _};
 use std::net::{SocketAddr, SocketAddrV4, TcpListener};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,14 +79,48 @@ impl<'a> MemberPart<'a> {
 }
 
 /// A node's page, served over HTTP (a GET of any path) by a thread of its
-/// own until the process ends; [`publish`](Self::publish) replaces it.
+/// own; [`publish`](Self::publish) replaces it (empty until then). Clones
+/// serve the same page. When the last is dropped, its notes are removed,
+/// and the server stops and frees its port (a node started again in the
+/// same process may serve on it).
 #[derive(Clone, Debug)]
 pub struct MetricsServer {
+    shared: Arc<Shared>,
+}
+
+/// What a server's clones share.
+#[derive(Debug)]
+struct Shared {
     page: Arc<Mutex<String>>,
     /// Where it is served.
     addr: SocketAddr,
-    /// Its notes for `seqcast stat`, removed when the last clone is dropped.
-    notes: Vec<Arc<Registration>>,
+    /// Its notes for `seqcast stat`.
+    notes: Mutex<Vec<Registration>>,
+    /// Set as the last clone goes: the serving thread ends.
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// What a noted node is, as `seqcast stat` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A sequencer ([`LeaderNode`](super::LeaderNode)).
+    Sequencer,
+    /// A follower of a sequencer ([`FollowerNode`](super::FollowerNode)).
+    Follower,
+    /// A member of a cluster with failover ([`MemberNode`](super::MemberNode)).
+    Member,
+}
+
+impl NodeKind {
+    /// Its name in a note, and in `seqcast stat`'s lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Sequencer => "sequencer",
+            NodeKind::Follower => "follower",
+            NodeKind::Member => "member",
+        }
+    }
 }
 
 /// Where this user's running nodes note their metrics address:
@@ -93,6 +134,7 @@ pub fn registry_dir() -> PathBuf {
 
 /// A running node's note in [`registry_dir`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Noted {
     /// The process that runs it.
     pub pid: u32,
@@ -100,7 +142,7 @@ pub struct Noted {
     pub cluster_id: u32,
     /// Its node id.
     pub node: u16,
-    /// `sequencer`, `follower` or `member`.
+    /// `sequencer`, `follower` or `member` ([`NodeKind::name`]).
     pub kind: String,
     /// Where its page is served.
     pub addr: SocketAddr,
@@ -108,13 +150,25 @@ pub struct Noted {
     pub group: Option<SocketAddrV4>,
 }
 
+impl Noted {
+    /// A note of `kind` node `node` of cluster `cluster_id` by process
+    /// `pid`, served at `addr` (as tests and tools make one).
+    pub fn new(pid: u32, (cluster_id, node): (u32, u16), kind: &str, addr: SocketAddr) -> Noted {
+        Noted { pid, cluster_id, node, kind: kind.to_string(), addr, group: None }
+    }
+}
+
 /// The notes in [`registry_dir`] of nodes still running, in the order of
 /// their files' names; those of processes that ended without removing
 /// theirs (killed) are removed.
 pub fn noted() -> Vec<Noted> {
+    notes_in(&registry_dir())
+}
+
+/// The notes in `dir` of nodes still running (see [`noted`]).
+pub fn notes_in(dir: &Path) -> Vec<Noted> {
     let mut live = Vec::new();
-    let mut names: Vec<PathBuf> =
-        std::fs::read_dir(registry_dir()).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
     names.sort();
     for path in names {
         let Some(pid) = note_pid(&path) else { continue };
@@ -124,7 +178,10 @@ pub fn noted() -> Vec<Noted> {
             Some(started) => process_started(pid).is_some_and(|t| t == started),
             // An older build's note: its process is named seqcast, and a
             // process of another name has the id of one that ended.
-            None => std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("seqcast")),
+            None => {
+                process_started(pid).is_some()
+                    && std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("seqcast"))
+            }
         };
         if !alive {
             let _ = std::fs::remove_file(&path);
@@ -148,12 +205,17 @@ fn note_pid(path: &Path) -> Option<u32> {
 
 /// When process `pid` started (`/proc/PID/stat`'s starttime, in clock
 /// ticks since boot): with its id, what tells it from a later process
-/// given the same id.
+/// given the same id. `None` once it ended, a zombie not yet reaped too
+/// (a harness that killed it and has not waited for it).
 fn process_started(pid: u32) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command, which may hold spaces and parentheses.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19).map(str::to_string)
+    let mut after = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = after.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    after.nth(18).map(str::to_string)
 }
 
 /// One node's note in [`registry_dir`], removed when the node ends.
@@ -172,9 +234,18 @@ impl Registration {
         let made = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
         let me = crate::sys::effective_uid();
         // Another user's directory (made first, in /tmp) is not ours to trust.
-        let owned = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == me && m.mode() & 0o022 == 0);
-        if made.is_err() || !owned {
-            return Err(io::Error::other(format!("{}: not a private directory of this user's", dir.display())));
+        let why = match (made, std::fs::symlink_metadata(&dir)) {
+            (Err(e), _) | (_, Err(e)) => Some(format!("cannot make it: {e}")),
+            (_, Ok(m)) if !m.is_dir() => Some("not a directory (a link?)".to_string()),
+            (_, Ok(m)) if m.uid() != me => Some(format!("owned by user {}, not this one ({me})", m.uid())),
+            (_, Ok(m)) if m.mode() & 0o022 != 0 => {
+                Some(format!("mode {:04o}: others may write there", m.mode() & 0o7777))
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            let message = format!("{}: not a private directory of this user's: {why}", dir.display());
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, message));
         }
         // Notes of nodes killed since go now, so that they do not pile up.
         noted();
@@ -201,53 +272,88 @@ impl Drop for Registration {
     }
 }
 
+/// Scrapes answered at once, each by a thread of its own: more wait
+/// their turn (a client that connects and sends nothing holds one for
+/// [`REQUEST_WAIT`] at most).
+const SCRAPES_AT_ONCE: usize = 8;
+
+/// How long a scrape's request, and its reader, are waited for.
+const REQUEST_WAIT: Duration = Duration::from_millis(500);
+
+/// Answers one scrape with `page`.
+fn answer(mut stream: std::net::TcpStream, page: &Mutex<String>) {
+    let _ = stream.set_read_timeout(Some(REQUEST_WAIT));
+    // One that stops reading must not hold the server for good.
+    let _ = stream.set_write_timeout(Some(REQUEST_WAIT));
+    let mut request = [0u8; 1024];
+    let _ = stream.read(&mut request);
+    let body = page.lock().map(|p| p.clone()).unwrap_or_default();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: \
+         close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+}
+
 impl MetricsServer {
-    /// Serves an empty page on `addr` (port 0: a free one) until the
-    /// process ends.
+    /// Serves an empty page on `addr` (port 0: a free one) until the last
+    /// clone is dropped.
     pub fn serve(addr: SocketAddr) -> io::Result<MetricsServer> {
-        let listener = TcpListener::bind(addr)?;
-        let addr = listener.local_addr()?;
-        let metrics = MetricsServer { page: Arc::default(), addr, notes: Vec::new() };
-        let page = Arc::clone(&metrics.page);
-        std::thread::Builder::new().name("metrics".into()).spawn(move || {
+        let named = |e: io::Error| io::Error::new(e.kind(), format!("{addr}: {e}"));
+        let listener = TcpListener::bind(addr).map_err(named)?;
+        let addr = listener.local_addr().map_err(named)?;
+        let (page, stop) = (Arc::<Mutex<String>>::default(), Arc::new(AtomicBool::new(false)));
+        let (serving, stopping) = (Arc::clone(&page), Arc::clone(&stop));
+        let thread = std::thread::Builder::new().name("metrics".into()).spawn(move || {
+            let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-                // One that stops reading must not hold the server for good.
-                let _ = stream.set_write_timeout(Some(Duration::from_millis(500)));
-                let mut request = [0u8; 1024];
-                let _ = stream.read(&mut request);
-                let body = page.lock().map(|p| p.clone()).unwrap_or_default();
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\
-                     Connection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+                if stopping.load(Ordering::Acquire) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                if busy.fetch_add(1, Ordering::AcqRel) >= SCRAPES_AT_ONCE {
+                    answer(stream, &serving);
+                    busy.fetch_sub(1, Ordering::AcqRel);
+                    continue;
+                }
+                let (page, done) = (Arc::clone(&serving), Arc::clone(&busy));
+                let spawned = std::thread::Builder::new().name("metrics scrape".into()).spawn(move || {
+                    answer(stream, &page);
+                    done.fetch_sub(1, Ordering::AcqRel);
+                });
+                if spawned.is_err() {
+                    busy.fetch_sub(1, Ordering::AcqRel);
+                }
             }
         })?;
-        Ok(metrics)
+        let thread = Mutex::new(Some(thread));
+        Ok(MetricsServer { shared: Arc::new(Shared { page, addr, notes: Mutex::default(), stop, thread }) })
     }
 
     /// Where the page is served.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.shared.addr
     }
 
     /// Notes the page for `seqcast stat` run by this user on this host:
-    /// node `node` of cluster `cluster_id` on `group`, a `kind`
-    /// (`sequencer`, `follower` or `member`). The note goes when this
-    /// server (its last clone) is dropped, or, if the process is killed,
-    /// at the next `stat`.
-    pub fn note(&mut self, (cluster_id, group): (u32, SocketAddrV4), node: NodeId, kind: &str) -> io::Result<()> {
-        let note = Registration::write(&format!("{cluster_id} {} {kind} {} {group}", node.0, self.addr))?;
-        self.notes.push(Arc::new(note));
+    /// node `node`, a `kind`, of cluster `cluster_id` on `group`. The note
+    /// goes when this server (its last clone) is dropped, or, if the
+    /// process is killed, at the next `stat` or note. A node that cannot
+    /// note its page (a registry directory that is not this user's alone)
+    /// still runs: `seqcast stat` then needs its address.
+    pub fn note(&self, (cluster_id, group): (u32, SocketAddrV4), node: NodeId, kind: NodeKind) -> io::Result<()> {
+        let line = format!("{cluster_id} {} {} {} {group}", node.0, kind.name(), self.shared.addr);
+        let note = Registration::write(&line)?;
+        if let Ok(mut notes) = self.shared.notes.lock() {
+            notes.push(note);
+        }
         Ok(())
     }
 
     /// Replaces the page.
     pub fn publish(&self, page: String) {
-        if let Ok(mut p) = self.page.lock() {
+        if let Ok(mut p) = self.shared.page.lock() {
             *p = page;
         }
     }
@@ -258,6 +364,24 @@ impl MetricsServer {
     pub fn publish_member(&self, node: NodeId, member: &Member, driver: &Driver, delivered: u64) {
         if let Some(page) = member_page(node, member, driver, delivered) {
             self.publish(page);
+        }
+    }
+}
+
+impl Drop for Shared {
+    /// Stops the server: its thread wakes to a connection of its own, sees
+    /// `stop`, and ends, closing the port (a scrape being answered ends
+    /// first, within [`REQUEST_WAIT`] twice).
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        let wake = match self.addr {
+            SocketAddr::V4(a) if a.ip().is_unspecified() => SocketAddr::from(([127, 0, 0, 1], a.port())),
+            SocketAddr::V6(a) if a.ip().is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port())),
+            addr => addr,
+        };
+        let woke = std::net::TcpStream::connect_timeout(&wake, REQUEST_WAIT).is_ok();
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()).filter(|_| woke) {
+            let _ = thread.join();
         }
     }
 }
