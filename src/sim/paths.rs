@@ -148,8 +148,8 @@ paths! {
     /// after a life that delivered on receipt past its commit, which count
     /// that tail delivered (their `handed-out` file).
     handed_on_commit => "receipt_tails_kept_on_commit",
-    /// Turns in which a slow application (`--slow-apps`) took all it
-    /// could and left events waiting in its node.
+    /// Turns in which a slow application (`--slow-apps`) took as many
+    /// events as it could (more may have waited in its node).
     app_turns_behind => "app_turns_behind",
     /// BUSY replies of leaders whose application had not taken
     /// `in_flight_max` of the events they sequenced (`--slow-apps`).
