@@ -584,10 +584,15 @@ fn a_follower_restarted_after_delivering_on_receipt_refuses_a_log_without_what_i
 /// (epoch 6, its log 1..=3) and a new client's event: it refuses that log,
 /// says 4 is in doubt, and drops 4 from its journal.
 fn refuses_the_log_without_4(follower: &mut Follower, restarted: &mut Leader) {
+    let handed = follower.handed_out();
     let now = converse(follower, restarted, 30_000_000_000);
     let mut other = Client::new(journaled(0), ClientId(10), addr(LEADER)).unwrap();
     submit_and_deliver(&mut other, restarted, follower, b"e", now);
     assert_eq!(follower.short_leader(), Some(short_of_delivered_4()));
+    // Its journal, and the file that says what it handed out, keep 4 until
+    // its application took the notice (helper 184): a crash between the
+    // two would leave nothing to show 4 was handed out.
+    assert_eq!((follower.poll_truncate(), follower.handed_out()), (None, handed), "while the notice waits");
     assert_eq!(deliveries(follower), ["restarted 5->6 in doubt Some((Seq(4), Seq(5)))"]);
     assert_eq!(follower.poll_truncate(), Some(Seq(3)), "so that its next start follows");
 }

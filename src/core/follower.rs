@@ -1529,7 +1529,8 @@ impl Follower {
     /// receipt, any record it holds may be (the largest sequence);
     /// delivering on commit, those it counted delivered when it resumed
     /// (see [`handed_before_stop`](Self::handed_before_stop)) until it
-    /// knows them committed or withdraws them.
+    /// knows them committed, or withdraws them and its application took
+    /// the notice of it (as [`poll_truncate`](Self::poll_truncate) waits).
     pub fn handed_out(&self) -> Option<Seq> {
         if !self.config.journal || self.observer {
             return None;
@@ -1537,7 +1538,8 @@ impl Follower {
         match self.config.deliver {
             Deliver::OnReceive => Some(Seq(u64::MAX)),
             Deliver::OnCommit => {
-                (self.handed_before > self.known_commit() && !self.withdrew).then_some(Seq(self.handed_before))
+                let withdrawn = self.withdrew && self.epoch_reported;
+                (self.handed_before > self.known_commit() && !withdrawn).then_some(Seq(self.handed_before))
             }
         }
     }
