@@ -244,8 +244,9 @@ pub struct Follower {
     refused_log: Option<Epoch>,
     /// With a journal, having delivered on receipt (now, or before it
     /// restarted): it refused a sequencer's log that lacks what it
-    /// delivered past its commit, and dropped that from its journal (see
-    /// `withdraw_delivered`): nothing more is appended.
+    /// delivered past its commit, and drops that from its journal once its
+    /// application took the notice (see `withdraw_delivered`): nothing
+    /// more is appended.
     withdrew: bool,
     /// Resumed from a journal, the last sequence its application was
     /// handed past the commit it knew before it stopped (0: none): those

@@ -39,7 +39,8 @@ pub trait Machine {
         0
     }
     /// The node stops cleanly (not called when it crashes): a machine that
-    /// journals keeps what only its memory knew (DESIGN §8).
+    /// journals writes what its last hand-out let go, and keeps what only
+    /// its memory knew (DESIGN §8).
     fn stopped(&mut self, _now: Nanos) {}
 }
 

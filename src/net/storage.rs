@@ -379,7 +379,7 @@ fn warn_history(last: &mut Option<String>, error: &JournalError) {
 /// Keeps beside `journal` how far past its commit a follower's
 /// application may have been handed events (see [`Follower::handed_out`]),
 /// where that changed. The file goes once those events are known committed
-/// (or withdrawn, already on disk): a commit only an idle leader's
+/// (or withdrawn, already on disk, and the application told): a commit only an idle leader's
 /// HEARTBEAT said is in the commit file alone, which is not synced each
 /// turn (nor, at start, what an earlier run left there): synced first, or a
 /// power loss could take both.
@@ -947,7 +947,8 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         // for the application to take its notice, see
         // `Follower::poll_truncate`) goes before the node ends.
         self.write_ahead(now);
-        if self.journal.is_some()
+        // (At `--sync none` its write-ahead synced already.)
+        if self.journal.as_ref().is_some_and(|journal| journal.syncs())
             && !self.failed
             && let Err(error) = self.sync()
         {

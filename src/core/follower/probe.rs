@@ -400,9 +400,10 @@ impl Follower {
     /// committed but not what it delivered past that (a sequencer that
     /// lost power at `--sync batch` lost what it had not synced, which
     /// never committed). Those events are in doubt for its application
-    /// (told by [`Event::LeaderRestarted`]), and go from its journal, so
-    /// that a restart takes that log from its commit on rather than
-    /// refusing it again. Nothing more is appended (nor, not durable,
+    /// (told by [`Event::LeaderRestarted`]), and go from its journal once
+    /// its application took that notice (see
+    /// [`poll_truncate`](Follower::poll_truncate)), so that a restart takes
+    /// that log from its commit on rather than refusing it again. Nothing more is appended (nor, not durable,
     /// delivered). Only where [`receipt_short`](Self::receipt_short) says so.
     ///
     /// [`Event::LeaderRestarted`]: crate::core::Event::LeaderRestarted
