@@ -75,7 +75,9 @@ pub struct SimArgs {
     /// at most 1 to 4 events a turn, once its node read what waits, and
     /// works 20 to 500 µs on them, its node handling nothing meanwhile;
     /// what it has not taken waits in its node (a leading member's clients
-    /// get BUSY once that is in_flight_max) [default: 0].
+    /// get BUSY once that is in_flight_max). A third of the spells end
+    /// with the node killed between a turn's write-ahead and its hand-out
+    /// [default: 0].
     #[arg(long)]
     pub slow_apps: Option<u32>,
     /// With --failover: operator promotions of a random member, in each run.

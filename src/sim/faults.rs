@@ -56,14 +56,22 @@ pub(super) enum Fault {
     },
     Promote(u64),
     /// A member's application falls behind for `slow_ns`
-    /// ([`SimConfig::slow_apps`](super::SimConfig::slow_apps)).
+    /// ([`SimConfig::slow_apps`](super::SimConfig::slow_apps)); with
+    /// `crash_in`, its node crashes before that many turns' hand-outs
+    /// (see [`Fault::InAppTurn`]).
     Slow {
         pick: u64,
         leader: bool,
         slow_ns: u64,
         per_turn: u64,
         gap_ns: u64,
+        crash_in: Option<u32>,
     },
+    /// Member `0`, if still incarnation `1`, crashes (the power, or kill
+    /// -9) between a turn's write-ahead and its hand-out: what the turn
+    /// wrote is on disk (or in the page cache), and its application was
+    /// not told what came with it.
+    InAppTurn(usize, usize),
     /// Without failover: the leader dies for good in its next turn that
     /// sends anything, before any of its datagrams or between two of them.
     Kill,
@@ -161,7 +169,8 @@ impl Sim<'_> {
             let rng = &mut self.slow_rng;
             let (at, slow_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
             let (leader, per_turn, gap_ns) = (rng.chance(0.5), rng.range(1, 5), rng.range(20_000, 500_000));
-            self.push(at, Item::Fault(Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns }));
+            let crash_in = rng.chance(0.3).then(|| rng.range(1, 40) as u32);
+            self.push(at, Item::Fault(Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns, crash_in }));
             last = last.max(at + slow_ns);
         }
         if self.config.leader_killed && !failover {
@@ -299,14 +308,25 @@ impl Sim<'_> {
                     self.nodes[i].paused_until = Some(self.now + pause_ns);
                 }
             }
-            Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns } => {
+            Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns, crash_in } => {
                 // A sequencer (no failover) hands nothing to an application.
                 let i = self.pick(pick, leader && self.config.failover_on());
                 if self.nodes[i].node.is_some() {
                     // Its next turn takes what waits, a spell before it
                     // may have left some.
                     let (until, next_at) = (self.now + slow_ns, Some(self.now));
-                    self.nodes[i].slow = Some(super::SlowApp { until, per_turn, gap_ns, next_at });
+                    self.nodes[i].slow = Some(super::SlowApp { until, per_turn, gap_ns, next_at, crash_in });
+                }
+            }
+            Fault::InAppTurn(i, incarnation) => {
+                if self.nodes[i].incarnation != incarnation || !self.may_lose(i) {
+                    return;
+                }
+                let down = if self.slow_rng.chance(0.5) { Down::Power } else { Down::Killed };
+                if self.crash(i, down) {
+                    self.paths.app_turn_crashes += 1;
+                    let down_ns = self.slow_rng.range(100_000, 2_000_000);
+                    self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
             }
             Fault::Promote(pick) => {

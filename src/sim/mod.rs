@@ -123,6 +123,8 @@ struct SlowApp {
     gap_ns: u64,
     /// When it takes more, if its last turn left events waiting.
     next_at: Option<Nanos>,
+    /// Its node crashes before this many more turns' hand-outs.
+    crash_in: Option<u32>,
 }
 
 impl NodeSlot {
@@ -152,6 +154,20 @@ impl NodeSlot {
         }
         slow.next_at = (taken == takes).then_some(now + slow.gap_ns);
         slow.next_at.is_some()
+    }
+
+    /// Its application's turn comes (it takes `takes`): true if its node
+    /// is to crash first, between the turn's write-ahead and its hand-out
+    /// ([`SlowApp::crash_in`]).
+    fn app_crash_due(&mut self, takes: Option<u64>) -> bool {
+        let Some(slow) = self.slow.as_mut().filter(|_| takes.is_some_and(|t| t > 0)) else { return false };
+        let Some(left) = slow.crash_in.as_mut() else { return false };
+        *left -= 1;
+        if *left > 0 {
+            return false;
+        }
+        slow.crash_in = None;
+        true
     }
 
     /// Its application takes its turn once the node read what waits.

@@ -73,6 +73,11 @@ impl Sim<'_> {
                     self.nodes[i].app_after_input(now);
                     takes = Some(0);
                 }
+                if self.nodes[i].app_crash_due(takes) {
+                    // Killed after its turn wrote, before it handed out.
+                    self.push(now, Item::Fault(Fault::InAppTurn(i, incarnation)));
+                    takes = Some(0);
+                }
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
                 // What it delivers past the commit it knows, it delivers on receipt.
                 let known = node.member().follower().map_or(u64::MAX, |f| f.commit().get());

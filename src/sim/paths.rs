@@ -151,6 +151,9 @@ paths! {
     /// Turns in which a slow application (`--slow-apps`) took as many
     /// events as it could (more may have waited in its node).
     app_turns_behind => "app_turns_behind",
+    /// Members crashed between a turn's write-ahead and its hand-out to a
+    /// slow application (`--slow-apps`).
+    app_turn_crashes => "crashes_in_app_turns",
     /// BUSY replies of leaders whose application had not taken
     /// `in_flight_max` of the events they sequenced (`--slow-apps`).
     busy_behind_hand_out => "busy_behind_hand_out",
@@ -215,7 +218,7 @@ pub const TAIL_PATHS: [&str; 6] = [
 ];
 
 /// The names of the rows of slow applications (0 without `--slow-apps`).
-pub const SLOW_APP_PATHS: [&str; 2] = ["app_turns_behind", "busy_behind_hand_out"];
+pub const SLOW_APP_PATHS: [&str; 3] = ["app_turns_behind", "crashes_in_app_turns", "busy_behind_hand_out"];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";
