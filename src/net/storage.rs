@@ -1357,6 +1357,30 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Helper 185: a follower that withdrew what it handed out on receipt
+    /// lets its journal drop it only once its application took the notice,
+    /// and its node stops right after that hand-out (`LeaderRestarted`):
+    /// the stop writes the truncation, and the `handed-out` file goes, at
+    /// either sync level, or its restart refuses the sequencer again.
+    #[test]
+    fn a_stop_writes_what_the_last_hand_out_let_go() {
+        for sync in [crate::journal::SyncLevel::None, crate::journal::SyncLevel::Batch] {
+            let (journal, dir) = journal_of("stop-writes", 8);
+            let options = journal.options().clone();
+            drop(journal);
+            let (mut journal, _) = Journal::open(JournalOptions { sync, ..options.clone() }).unwrap();
+            journal.write_handed_out(Some(Seq(8))).unwrap();
+            let role = Role { commit: Seq(3), truncate: Some(Seq(3)), ..Role::default() };
+            let mut stored = Stored::new(role, Some(journal));
+            stored.stopped(0);
+            drop(stored);
+            let (_, recovery) = Journal::open(options).unwrap();
+            assert_eq!(recovery.range.map(|(_, last)| last), Some(Seq(3)), "{sync:?}");
+            assert!(!dir.join("handed-out").exists(), "{sync:?}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
     /// Helper 143, and a review: a node restarted with a tighter retention
     /// applies it once it takes its journal, not when the journal is
     /// opened (a sequencer may yet refuse it, and deleted what it refused).
