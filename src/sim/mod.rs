@@ -170,8 +170,9 @@ impl NodeSlot {
         true
     }
 
-    /// Its application takes its turn once the node read what waits.
-    fn app_after_input(&mut self, now: Nanos) {
+    /// Its application's turn is put off within this instant: until the
+    /// node read what waits, or past a crash due (which may not happen).
+    fn app_later(&mut self, now: Nanos) {
         if let Some(slow) = self.slow.as_mut() {
             slow.next_at = Some(now);
         }

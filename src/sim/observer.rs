@@ -70,12 +70,15 @@ impl Sim<'_> {
                 if takes.is_some_and(|t| t > 0) && self.input_waiting(i) {
                     // A node's turn reads all that waits in its socket,
                     // then hands out: its application's turn comes after.
-                    self.nodes[i].app_after_input(now);
+                    self.nodes[i].app_later(now);
                     takes = Some(0);
                 }
                 if self.nodes[i].app_crash_due(takes) {
-                    // Killed after its turn wrote, before it handed out.
+                    // Killed after its turn wrote, before it handed out (a
+                    // crash the cluster cannot take now is skipped: its
+                    // turn comes again then).
                     self.push(now, Item::Fault(Fault::InAppTurn(i, incarnation)));
+                    self.nodes[i].app_later(now);
                     takes = Some(0);
                 }
                 let Some(node) = self.nodes[i].node.as_mut() else { return };
