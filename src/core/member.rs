@@ -282,9 +282,18 @@ impl Member {
     /// vote or a candidacy promises an epoch, and a promise it cannot make
     /// durable would be forgotten at a restart (it could then vote twice in
     /// one epoch). So it votes and stands no more, and a leader steps down
-    /// for a member that can count itself in a quorum.
+    /// for a member that can count itself in a quorum. Without failover it
+    /// does what the sequencer or follower it stands for does (see
+    /// [`Leader::journal_failed`], [`Follower::journal_failed`]): a
+    /// sequencer steps down for nobody.
     pub fn journal_failed(&mut self, now: Nanos) {
         self.journal_failed = true;
+        if self.config.failover == Failover::Off {
+            return match &mut self.role {
+                Role::Leader(leader) => leader.journal_failed(),
+                Role::Follower(follower) => follower.journal_failed(),
+            };
+        }
         self.election.withdraw(now);
         self.step_down(now);
     }

@@ -101,6 +101,23 @@ fn a_member_whose_journal_failed_neither_votes_nor_stands_and_a_leader_steps_dow
     assert_eq!(leader.election_stats().stepped_down, 1);
 }
 
+/// Without failover a member stands for a sequencer or a follower, and
+/// its journal failing does what theirs does: the sequencer goes on
+/// leading, sending nothing its journal lacks; a follower infers no
+/// commit past what it ACKed.
+#[test]
+fn without_failover_a_failed_journal_does_what_the_role_does() {
+    let config = Config { journal: true, ..Config::default() };
+    let mut sequencer = Member::new(config.clone(), NodeId(0), 0).unwrap();
+    sequencer.journal_failed(10);
+    assert!(sequencer.is_leader(), "a sequencer steps down for nobody");
+    assert!(sequencer.leader().is_some_and(Leader::is_journal_failed));
+    assert_eq!(sequencer.election_stats().stepped_down, 0);
+    let mut follower = Member::new(config, NodeId(1), 0).unwrap();
+    follower.journal_failed(10);
+    assert!(follower.follower().is_some_and(Follower::is_journal_failed));
+}
+
 /// A reader of DESIGN §8 against the code: a vote granted in a turn whose
 /// claim write then failed still left in that turn (the driver writes the
 /// claim before it sends), so a restart could forget the promise and vote
