@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::DeliverArg;
-use seqcast::sim::{self, CROWD_PATH, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, SimConfig, TAIL_PATHS};
+use seqcast::sim::{
+    self, CROWD_PATH, DISK_FAIL_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, SimConfig, TAIL_PATHS,
+};
 
 /// `seqcast sim`.
 #[derive(Clone, Debug, Args)]
@@ -118,6 +120,18 @@ pub struct SimArgs {
     /// times in each run [default: 0].
     #[arg(long, requires = "journal")]
     pub stops: Option<u32>,
+    /// With --journal: a member's journal fails (the leader's half the
+    /// time), and its node acknowledges nothing more (a leader with
+    /// --failover steps down; a sequencer sends nothing its journal lacks):
+    /// its disk is full at its next write (its claim, the cut of a log it
+    /// leaves, or an append, some of that turn's records written), or at
+    /// --sync batch half the time a sync fails (EIO). Its
+    /// operator starts it again a while later: killed after a full disk
+    /// (its writes stay in the page cache), after a failed sync once the
+    /// host rebooted (what was not synced is lost). This many times in
+    /// each run [default: 0].
+    #[arg(long, requires = "journal")]
+    pub disk_fails: Option<u32>,
     /// With --journal: every member stops cleanly at once (a deploy) and
     /// all restart from their journals, this many times in each run
     /// [default: 0].
@@ -218,6 +232,7 @@ impl SimArgs {
         config.leader_crashes = self.leader_crashes.unwrap_or(config.leader_crashes);
         config.pauses = self.pauses.unwrap_or(config.pauses);
         config.slow_apps = self.slow_apps.unwrap_or(config.slow_apps);
+        config.disk_fails = self.disk_fails.unwrap_or(config.disk_fails);
         config.promotions = self.promotions.unwrap_or(config.promotions);
         config.late_members = self.late_members.unwrap_or(config.late_members);
         config.loss = self.loss.unwrap_or(config.loss);
@@ -281,6 +296,7 @@ impl SimArgs {
             ("leader-crashes", self.leader_crashes.map(|v| v.to_string())),
             ("pauses", self.pauses.map(|v| v.to_string())),
             ("slow-apps", self.slow_apps.map(|v| v.to_string())),
+            ("disk-fails", self.disk_fails.map(|v| v.to_string())),
             ("promotions", self.promotions.map(|v| v.to_string())),
             ("late-members", self.late_members.map(|v| v.to_string())),
             ("cluster-crashes", self.cluster_crashes.map(|v| v.to_string())),
@@ -372,6 +388,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
             && (args.replay.is_some() || name != REPLAY_PATH)
             && (args.client_idle_us.is_some() || name != CROWD_PATH)
             && (args.slow_apps.is_some_and(|n| n > 0) || !SLOW_APP_PATHS.contains(&name))
+            && (args.disk_fails.is_some_and(|n| n > 0) || !DISK_FAIL_PATHS.contains(&name))
             && (args.tails.is_some_and(|n| n > 0) || !TAIL_PATHS.contains(&name));
         if shown {
             println!("  {name:<22} {count:>12}");

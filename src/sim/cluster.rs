@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 
-use super::faults::Fault;
+use super::faults::{Failure, Fault};
 use super::network::{Item, Who, addr};
 use super::{
     CLIENT_GENERATIONS, ClientSlot, History, KILLED_SETTLE_NS, NodeFactory, NodeSlot, Paths, Rng, STEPS_MAX, Sim,
@@ -30,6 +30,7 @@ impl<'a> Sim<'a> {
             kill_rng: Rng::new(config.seed ^ 0x6b11_1d9e),
             stop_rng: Rng::new(config.seed ^ 0x5709_c1ea),
             slow_rng: Rng::new(config.seed ^ 0x0005_1011),
+            fail_rng: Rng::new(config.seed ^ 0xf011_d15c),
             now: 0,
             order: 0,
             queue: BinaryHeap::new(),
@@ -75,6 +76,8 @@ impl<'a> Sim<'a> {
                 deliver: sim.core.deliver,
                 handed_out: None,
                 slow: None,
+                failing: None,
+                failed: None,
             });
             sim.nodes[i].handed_out = sim.nodes[i].handed_out_now();
         }
@@ -526,12 +529,33 @@ impl<'a> Sim<'a> {
     /// the records, for the checker once they are on the wire (a leader
     /// journals before it sends).
     pub(super) fn store(&mut self, i: usize) -> Vec<Journaled> {
+        if self.nodes[i].failed.is_some() {
+            // Its journal failed: its driver writes nothing more, and
+            // serves what the journal holds.
+            self.serve_history(i);
+            return Vec::new();
+        }
+        let fails = self.nodes[i].failing == Some(Failure::Full) && self.may_lose(i);
         let syncs = self.core_of(i).journal_syncs;
         let slot = &mut self.nodes[i];
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
         // A claim that is not whole is written before the truncation it was
         // taken for (a crash between the two keeps that claim).
         let claim = node.journal_claim();
+        let claim_written = claim.is_some_and(|c| Some(c.as_kept()) != slot.claim);
+        if fails && (claim_written || node.promise_unknown() && slot.claim.is_some()) && self.fail_rng.chance(0.25) {
+            // On a full disk the claim's write fails first: nothing of the
+            // turn reaches the disk, and the truncation it was taken for,
+            // asked for, is not made.
+            let cut = node.member_mut().poll_truncate();
+            if self.trace {
+                eprintln!(
+                    "{:>12} member {i}'s disk is full at its claim {claim:?} (its cut to {cut:?} not made)",
+                    self.now
+                );
+            }
+            return self.fail_at_write(i);
+        }
         if node.promise_unknown() {
             slot.claim = None;
         }
@@ -541,6 +565,14 @@ impl<'a> Sim<'a> {
         }
         let mut whole_too_soon = None;
         if let Some(last) = node.member_mut().poll_truncate() {
+            if fails && self.fail_rng.chance(0.75) {
+                // On a full disk the cut fails (at `batch` the journal
+                // writes the commit file anew first): the records stay.
+                if self.trace {
+                    eprintln!("{:>12} member {i}'s disk is full at its cut to {last}", self.now);
+                }
+                return self.fail_at_write(i);
+            }
             // Over the records about to go: a crash between would leave it
             // claiming more than it holds of that log.
             whole_too_soon = claim.filter(|c| c.whole).map(|c| (c, last));
@@ -569,10 +601,29 @@ impl<'a> Sim<'a> {
         }
         let mut written = Vec::new();
         let turn = slot.write_turns + 1;
+        let unsynced_before = slot.unsynced.len();
         while let Some(append) = node.poll_append() {
             let (h, event) = (append.event.header, append.event);
             written.push(((h.seq.get(), append.commit.get()), h.client.get(), h.request.get(), event.payload.to_vec()));
             slot.unsynced.push((turn, (h.seq.get(), append.commit.get(), append.epoch, event.record.to_vec())));
+        }
+        if fails && !written.is_empty() {
+            // The disk is full: the turn's appends stop part of the way
+            // (what was written sits in the page cache, never synced), and
+            // nothing of the turn goes out that its journal lacks.
+            let kept = self.fail_rng.range(0, written.len() as u64 + 1) as usize;
+            slot.unsynced.truncate(unsynced_before + kept);
+            if node.member().is_leader() {
+                // A leader sequenced what it wrote, and sends it if a
+                // journal that holds it is elected again.
+                let epoch = node.member().epoch().get();
+                for ((seq, _), client, request, payload) in &written[..kept] {
+                    self.history.stamped(self.now, epoch, *seq, *client, *request, payload);
+                }
+            }
+            slot.write_turns = turn;
+            self.paths.journaled += kept as u64;
+            return self.fail_at_write(i);
         }
         // What it knows committed past its records, as its driver keeps it.
         let (known, epoch) = (node.turn_commit().get(), node.member().epoch());
@@ -596,6 +647,15 @@ impl<'a> Sim<'a> {
         self.reach_regained(i);
         self.serve_history(i);
         written
+    }
+
+    /// Member `i`'s disk is full: the write its turn was at failed, and
+    /// nothing more of the turn is written (nor reaches the checker: a
+    /// leader sends none of it).
+    fn fail_at_write(&mut self, i: usize) -> Vec<Journaled> {
+        self.fail_journal(i, Failure::Full);
+        self.serve_history(i);
+        Vec::new()
     }
 
     /// Its driver removes the `reach` file once the member's log claims as
@@ -623,6 +683,10 @@ impl<'a> Sim<'a> {
     /// durable now.
     pub(super) fn sync(&mut self, i: usize, turn: u64) {
         let slot = &mut self.nodes[i];
+        if slot.failed.is_some() {
+            // Its driver syncs no more.
+            return;
+        }
         let mut last = None;
         let synced = slot.unsynced.partition_point(|&(t, _)| t <= turn);
         for (_, (seq, commit, epoch, record)) in slot.unsynced.drain(..synced) {

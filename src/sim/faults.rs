@@ -28,6 +28,17 @@ pub(super) enum Lose {
     Record,
 }
 
+/// How a member's journal fails ([`SimConfig::disk_fails`](super::SimConfig::disk_fails)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Failure {
+    /// Its disk is full: a turn's first write fails (its claim, a cut, or
+    /// its appends, part of the way).
+    Full,
+    /// A sync fails (EIO): what it wrote since its last sync may not be
+    /// on the disk, whatever the page cache shows until a reboot.
+    Sync,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Fault {
     /// Crash a member that does not lead (or the leader), or stop it
@@ -84,6 +95,17 @@ pub(super) enum Fault {
     /// With a journal: member `0`'s writes up to its write turn `2` become
     /// durable, if it is still incarnation `1`.
     Sync(usize, usize, u64),
+    /// With a journal: a member's journal is to fail so at its next write
+    /// (or sync), and its operator to start it again `fixed_ns` after this.
+    DiskFail {
+        pick: u64,
+        leader: bool,
+        fixed_ns: u64,
+        failure: Failure,
+    },
+    /// Member `0`, if still incarnation `1`, is started again by its
+    /// operator if its journal failed (see [`Fault::DiskFail`]).
+    DiskFixed(usize, usize),
     /// Without failover, delivering on receipt: member `0` refused a
     /// restarted sequencer whose log lacks what it delivered past its
     /// commit, and exited (code 3); its operator starts it again.
@@ -93,6 +115,10 @@ pub(super) enum Fault {
 /// How long an operator takes to start again a follower that exited
 /// refusing a sequencer ([`Fault::Refused`]).
 const REFUSED_RESTART_NS: u64 = 1_000_000;
+
+/// How long a member whose journal failed is down while its operator
+/// starts it again ([`Fault::DiskFixed`]), at most.
+const FIXED_RESTART_NS: u64 = 2_000_000;
 
 impl Sim<'_> {
     /// Draws every fault up front; which member a fault hits is chosen when
@@ -172,6 +198,13 @@ impl Sim<'_> {
             let crash_in = rng.chance(0.3).then(|| rng.range(1, 40) as u32);
             self.push(at, Item::Fault(Fault::Slow { pick, leader, slow_ns, per_turn, gap_ns, crash_in }));
             last = last.max(at + slow_ns);
+        }
+        for _ in 0..self.config.disk_fails * journal {
+            let rng = &mut self.fail_rng;
+            let (at, fixed_ns, pick) = (rng.range(0, span), rng.range(100_000, span / 2), rng.next_u64());
+            let (leader, failure) = (rng.chance(0.5), if rng.chance(0.5) { Failure::Sync } else { Failure::Full });
+            self.push(at, Item::Fault(Fault::DiskFail { pick, leader, fixed_ns, failure }));
+            last = last.max(at + fixed_ns + FIXED_RESTART_NS);
         }
         if self.config.leader_killed && !failover {
             let at = self.rng.range(0, span);
@@ -259,7 +292,11 @@ impl Sim<'_> {
                     // A paused process hears of its sync when it wakes.
                     self.push(until, Item::Fault(Fault::Sync(i, incarnation, turn)));
                 } else if self.nodes[i].incarnation == incarnation && self.nodes[i].node.is_some() {
-                    self.sync(i, turn);
+                    if self.nodes[i].failing == Some(Failure::Sync) && self.may_lose(i) {
+                        self.fail_journal(i, Failure::Sync);
+                    } else {
+                        self.sync(i, turn);
+                    }
                     self.drain(Who::Node(i));
                 }
             }
@@ -329,6 +366,43 @@ impl Sim<'_> {
                     self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
                 }
             }
+            Fault::DiskFail { pick, leader, fixed_ns, failure } => {
+                let i = self.pick(pick, leader);
+                let slot = &self.nodes[i];
+                if slot.node.is_none() || slot.failing.is_some() || slot.failed.is_some() {
+                    return;
+                }
+                // A disk that does not sync fails at a write.
+                let syncs = self.core_of(i).journal_syncs;
+                self.nodes[i].failing = Some(if syncs { failure } else { Failure::Full });
+                let incarnation = self.nodes[i].incarnation;
+                self.push(self.now + fixed_ns, Item::Fault(Fault::DiskFixed(i, incarnation)));
+            }
+            Fault::DiskFixed(i, incarnation) => {
+                let slot = &mut self.nodes[i];
+                if slot.incarnation != incarnation || slot.node.is_none() {
+                    return;
+                }
+                let Some(failure) = slot.failed else {
+                    // Fixed before its next write or sync found it.
+                    slot.failing = None;
+                    return;
+                };
+                if !self.config.failover_on() && self.leader() == Some(i) {
+                    // Without failover the sequencer comes back in a newer epoch.
+                    self.paths.leader_restarts += 1;
+                    self.next_sequencer_epoch();
+                }
+                let down = match failure {
+                    Failure::Full => Down::Killed,
+                    Failure::Sync => Down::Power,
+                };
+                if self.crash(i, down) {
+                    self.paths.failed_restarted += 1;
+                    let down_ns = self.fail_rng.range(100_000, FIXED_RESTART_NS);
+                    self.push(self.now + down_ns, Item::Fault(Fault::Restart(i)));
+                }
+            }
             Fault::Promote(pick) => {
                 let i = (pick % self.nodes.len() as u64) as usize;
                 if self.awake(i)
@@ -373,7 +447,11 @@ impl Sim<'_> {
         if !self.config.failover_on() {
             return true;
         }
-        let untrusted = |j: usize| self.member(j).is_none_or(|m| !m.may_vote() || m.vouches_for_no_newer_log());
+        // One whose journal is to fail will vote no more.
+        let untrusted = |j: usize| {
+            self.nodes[j].failing.is_some()
+                || self.member(j).is_none_or(|m| !m.may_vote() || m.vouches_for_no_newer_log())
+        };
         let others = (0..self.nodes.len()).filter(|&j| j != i && untrusted(j)).count();
         others < usize::from(self.core.nodes) - self.core.election_quorum()
     }
@@ -389,6 +467,26 @@ impl Sim<'_> {
             self.paths.add_member(node.member());
             self.history.crashed(self.nodes[i].incarnation);
             (self.dying, self.killed_at) = (false, Some(self.now));
+        }
+    }
+
+    /// Member `i`'s journal fails so, as a driver finds it at a write or a
+    /// sync: its node is told, and nothing more is written or synced.
+    pub(super) fn fail_journal(&mut self, i: usize, failure: Failure) {
+        let slot = &mut self.nodes[i];
+        let Some(node) = slot.node.as_mut() else { return };
+        (slot.failing, slot.failed) = (None, Some(failure));
+        node.member_mut().journal_failed(self.now);
+        match failure {
+            Failure::Full => self.paths.disks_full += 1,
+            Failure::Sync => self.paths.syncs_failed += 1,
+        }
+        if self.trace {
+            eprintln!(
+                "{:>12} member {i}'s journal fails ({failure:?}), {} writes unsynced",
+                self.now,
+                slot.unsynced.len()
+            );
         }
     }
 
@@ -416,13 +514,16 @@ impl Sim<'_> {
         self.paths.add_member(node.member());
         self.history.crashed(self.nodes[i].incarnation);
         let slot = &mut self.nodes[i];
-        // A new process, whose application keeps up.
-        (slot.paused_until, slot.slow) = (None, None);
-        if down == Down::Stopped {
+        // A new process, whose application keeps up, on a disk that works.
+        (slot.paused_until, slot.slow, slot.failing) = (None, None, None);
+        let failed = slot.failed.take();
+        if down == Down::Stopped && failed.is_none() {
             slot.keep_commit(node.stop_commit().get(), node.member().epoch());
         }
         let unsynced = std::mem::take(&mut slot.unsynced);
-        if down == Down::Power {
+        // After a failed sync its operator reboots the host first (the
+        // node says so): the page cache held what the disk may not.
+        if down == Down::Power || failed == Some(Failure::Sync) {
             if !self.stop_rng.chance(0.5) {
                 slot.commit_file = slot.file_synced;
             }

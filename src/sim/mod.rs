@@ -25,7 +25,9 @@ mod tests;
 
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
-pub use paths::{CROWD_PATH, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, TAIL_PATHS};
+pub use paths::{
+    CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, TAIL_PATHS,
+};
 pub use profile::SimConfig;
 pub use rng::Rng;
 pub use tail::{SimTail, TailFactory};
@@ -110,6 +112,11 @@ struct NodeSlot {
     handed_out: Option<u64>,
     /// While its application is slow ([`SimConfig::slow_apps`]).
     slow: Option<SlowApp>,
+    /// Its journal is to fail so ([`SimConfig::disk_fails`]), at its next
+    /// append or sync.
+    failing: Option<faults::Failure>,
+    /// Its journal failed so: nothing more is written or synced.
+    failed: Option<faults::Failure>,
 }
 
 /// An application slower than the events ([`SimConfig::slow_apps`]).
@@ -310,6 +317,9 @@ struct Sim<'a> {
     /// Which applications fall behind, when, and how far
     /// ([`SimConfig::slow_apps`]): apart from the others too.
     slow_rng: Rng,
+    /// Which journals fail, when, how, and for how long
+    /// ([`SimConfig::disk_fails`]): apart from the others too.
+    fail_rng: Rng,
     now: Nanos,
     order: u64,
     queue: BinaryHeap<Reverse<(Nanos, u64, Item)>>,

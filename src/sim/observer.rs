@@ -85,7 +85,7 @@ impl Sim<'_> {
                 // What it delivers past the commit it knows, it delivers on receipt.
                 let known = node.member().follower().map_or(u64::MAX, |f| f.commit().get());
                 let mut restarted = None;
-                let (mut delivered, mut lost) = (Vec::new(), Vec::new());
+                let (mut delivered, mut origins, mut lost) = (Vec::new(), Vec::new(), Vec::new());
                 let mut taken = 0;
                 while takes.is_none_or(|t| taken < t)
                     && let Some(event) = node.poll_event()
@@ -99,6 +99,7 @@ impl Sim<'_> {
                                 false => self.history.delivered(now, incarnation, seq, origin.0, origin.1, e.payload),
                             }
                             delivered.push(seq);
+                            origins.push((seq, origin));
                         }
                         MemberEvent::Log(Event::Lost { first, end }) => {
                             self.history.lost(now, incarnation, first.get(), end.get(), commit);
@@ -146,7 +147,7 @@ impl Sim<'_> {
                     }
                 }
                 self.paths.app_turns_behind += u64::from(self.nodes[i].app_took(now, takes, taken));
-                self.check_written(i, &delivered);
+                self.check_written(i, &origins);
                 self.check_committed(who, &delivered, commit);
                 self.check_told(who, &lost);
                 let Some(node) = self.nodes[i].node.as_ref() else { return };
@@ -199,22 +200,42 @@ impl Sim<'_> {
     }
 
     /// With a journal a member delivers only what it wrote first (each
-    /// turn writes before it hands anything out): what it delivered is on
-    /// its disk, written and not yet synced, or older than what its
-    /// retention keeps.
-    fn check_written(&mut self, i: usize, delivered: &[u64]) {
+    /// turn writes before it hands anything out): what it delivered, its
+    /// record there, is on its disk, written and not yet synced, or older
+    /// than what its retention keeps. Once its journal failed, also what
+    /// it knows committed, which it may fetch again after its restart, as
+    /// after a loss of the power that took its commit file.
+    fn check_written(&mut self, i: usize, delivered: &[(u64, (u32, u64))]) {
         if !self.core.journal {
             return;
         }
         let slot = &self.nodes[i];
+        let member = slot.node.as_ref().map(|n| n.member());
+        let commit = member.map_or(0, |m| {
+            m.follower().map(|f| f.commit()).or_else(|| m.leader().map(|l| l.commit())).map_or(0, |c| c.get())
+        });
+        let committed = |seq: &u64| slot.failed.is_some() && *seq <= commit;
         let kept_from = match self.config.retain_of(i) {
             0 => 0,
             _ => slot.disk.keys().next().copied().unwrap_or(0),
         };
-        let written = |seq: &u64| slot.disk.contains_key(seq) || slot.unsynced.iter().any(|(_, r)| r.0 == *seq);
-        let unwritten = delivered.iter().copied().find(|seq| *seq >= kept_from && !written(seq));
-        if let Some(seq) = unwritten {
-            self.history.fail(5, self.now, format!("member {i} delivered seq {seq}, which its journal does not hold"));
+        let origin = |record: &[u8]| {
+            let (event, _) = crate::wire::EventRef::split(record).expect("a record");
+            (event.header.client.get(), event.header.request.get())
+        };
+        // The last write at a sequence is what the journal holds there.
+        let record = |seq: u64| {
+            let unsynced = slot.unsynced.iter().rev().find(|(_, r)| r.0 == seq).map(|(_, r)| &r.3);
+            unsynced.or_else(|| slot.disk.get(&seq).map(|r| &r.2)).map(|r| origin(r))
+        };
+        let unwritten = delivered
+            .iter()
+            .copied()
+            .find(|&(seq, delivered)| seq >= kept_from && record(seq) != Some(delivered) && !committed(&seq));
+        if let Some((seq, delivered)) = unwritten {
+            let held = record(seq);
+            let detail = format!("member {i} delivered seq {seq} as {delivered:?}, its journal holding {held:?} there");
+            self.history.fail(5, self.now, detail);
         }
     }
 

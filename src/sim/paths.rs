@@ -157,6 +157,13 @@ paths! {
     /// BUSY replies of leaders whose application had not taken
     /// `in_flight_max` of the events they sequenced (`--slow-apps`).
     busy_behind_hand_out => "busy_behind_hand_out",
+    /// Journals that failed on a full disk, at an append (`--disk-fails`).
+    disks_full => "journals_failed_full",
+    /// Journals that failed at a sync (EIO; `--disk-fails`).
+    syncs_failed => "journals_failed_sync",
+    /// Members whose journal failed, started again by their operator
+    /// (`--disk-fails`).
+    failed_restarted => "failed_journals_restarted",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
     /// Records members' retention deleted (with `--retain-events`).
@@ -219,6 +226,9 @@ pub const TAIL_PATHS: [&str; 6] = [
 
 /// The names of the rows of slow applications (0 without `--slow-apps`).
 pub const SLOW_APP_PATHS: [&str; 3] = ["app_turns_behind", "crashes_in_app_turns", "busy_behind_hand_out"];
+
+/// The names of the rows of failed journals (0 without `--disk-fails`).
+pub const DISK_FAIL_PATHS: [&str; 3] = ["journals_failed_full", "journals_failed_sync", "failed_journals_restarted"];
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";

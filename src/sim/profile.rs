@@ -46,6 +46,15 @@ pub struct SimConfig {
     /// node: a follower's window keeps it, a leader's ring keeps it and
     /// its clients are told BUSY once it reaches `in_flight_max`.
     pub slow_apps: u32,
+    /// With a journal: a member's journal fails (the leader's as often as
+    /// not), and its node acknowledges nothing more: its disk is full at
+    /// its next write (its claim, the cut of a log it leaves, or an
+    /// append: some of that turn's records written, the rest not), or,
+    /// where it syncs, half the time a sync fails (EIO). A while
+    /// later its operator starts it again: after a full disk its process
+    /// is killed (what it wrote stays in the page cache), after a failed
+    /// sync the host is rebooted first (what was not synced is lost).
+    pub disk_fails: u32,
     /// With failover: members that do not lead start cut off, both ways,
     /// for a while: they never heard the first leader, and hold nothing
     /// (new members that cannot tell whether they lost a log).
@@ -155,6 +164,7 @@ impl SimConfig {
             pauses: 0,
             promotions: 0,
             slow_apps: 0,
+            disk_fails: 0,
             late_members: 0,
             leader_killed: false,
             cluster_crashes: 0,
