@@ -1539,10 +1539,17 @@ impl Follower {
         match self.config.deliver {
             Deliver::OnReceive => Some(Seq(u64::MAX)),
             Deliver::OnCommit => {
-                let withdrawn = self.withdrew && self.epoch_reported;
+                let withdrawn = self.withdrawal_told();
                 (self.handed_before > self.known_commit() && !withdrawn).then_some(Seq(self.handed_before))
             }
         }
+    }
+
+    /// It withdrew what it delivered on receipt (see `withdraw_delivered`)
+    /// and its application took the notice that those events are in
+    /// doubt: only then may its journal forget it handed them out.
+    fn withdrawal_told(&self) -> bool {
+        self.withdrew && self.epoch_reported
     }
 
     /// A resumed follower whose journal holds records up to `last` that it
@@ -1638,7 +1645,7 @@ impl Follower {
         if self.window.held() < self.truncate_after {
             return None;
         }
-        if self.withdrew && !self.epoch_reported {
+        if self.withdrew && !self.withdrawal_told() {
             return None;
         }
         if self.joined_unshown() {
