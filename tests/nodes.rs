@@ -388,6 +388,24 @@ fn a_journal_that_cannot_be_written_commits_nothing_and_says_so() {
     std::thread::sleep(Duration::from_secs(3));
     let blamed = cluster.leader.output().into_iter().find(|l| l.contains("acknowledged nothing new"));
     assert_eq!(blamed, None);
+    // Helper 187: `stat` blamed them too, with COMMITS STALLED, once what
+    // it took and never sent was 2 s old (it is past 3 s here).
+    let id = cluster.cluster_id.to_string();
+    let leader_line = || {
+        let (_, table) = common::run(common::SEQCAST, &common::strings(&["stat", "--cluster-id", &id, "--once"]));
+        table.lines().find(|l| l.contains(" sequencer ")).map(str::to_string)
+    };
+    let mut line = None;
+    for _ in 0..20 {
+        line = leader_line();
+        if line.as_ref().is_some_and(|l| l.contains("JOURNAL FAILED")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let line = line.expect("the sequencer in the table");
+    assert!(line.contains("JOURNAL FAILED: it sends nothing its journal lacks, so nothing more commits"), "{line}");
+    assert!(!line.contains("COMMITS STALLED"), "{line}");
     // The segment it could not make is not left to stop the next start.
     let dir = cluster.out.join("journal").join("node-0");
     let left: Vec<_> =

@@ -173,7 +173,7 @@ pub fn run_with_progress(
                 eprintln!(
                     "{} error: nothing committed after {} ms, though {target} answered ({} BUSY, {told} times \
                      told to turn to another member): no leader {}, or one whose followers acknowledge \
-                     nothing (their journals failed?); `seqcast stat` says",
+                     nothing, or whose own journal failed; `seqcast stat` says",
                     super::args::clock_time(),
                     stalled * 1000,
                     progress.busy.load(Ordering::Relaxed),
@@ -198,8 +198,8 @@ pub fn run_with_progress(
             } else if stalled >= 2 && committed > 0 && !warned {
                 let at = super::args::clock_time();
                 eprintln!(
-                    "{at} warning: no commit for {} ms from {target} (leader gone, no quorum, or followers that \
-                     acknowledge nothing, their journals failed? `seqcast stat` says)",
+                    "{at} warning: no commit for {} ms from {target} (leader gone, no quorum, followers that \
+                     acknowledge nothing, or the leader's own journal failed? `seqcast stat` says)",
                     stalled * 1000
                 );
                 warned = true;

@@ -125,6 +125,10 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
                 "  BELOW QUORUM: hears {} of the {quorum} nodes a commit needs, itself counted: nothing commits",
                 heard + 1
             ));
+        } else if journal_failed {
+            // Its own journal stopped it, not its followers (helper 187:
+            // the line blamed them, who hold all it sent).
+            failed.push_str(LEADER_JOURNAL_FAILED);
         } else if let Some(stalled) = stalled_text(&s, quorum) {
             failed.push_str(&stalled);
         }
@@ -143,7 +147,7 @@ fn row(addr: SocketAddr, other_seen: &mut HashMap<SocketAddr, f64>) -> Result<Ro
         };
         format!("held {held}{on_disk} delivered {}{lost}", total(&s, "seqcast_delivered_total"))
     };
-    if journal_failed {
+    if journal_failed && !leading {
         failed.push_str("  JOURNAL FAILED");
     }
     failed.push_str(&losses_text(&s));
@@ -579,6 +583,11 @@ const SILENT_S: f64 = 1.0;
 /// line says commits stalled: as long as a follower may ACK nothing new
 /// before the leader warns of it.
 const STALLED_S: f64 = 2.0;
+
+/// A leader's fault where its own journal failed: its followers' lag is
+/// what it sequenced and could not journal, which it never sends.
+const LEADER_JOURNAL_FAILED: &str = "  JOURNAL FAILED: it sends nothing its journal lacks, so nothing more commits \
+                                     (the followers' lag is what it took since, unsent; they hold all it sent)";
 
 /// A leader's fault where its followers are heard but too few ACK what it
 /// sends: its oldest uncommitted event is as old as the `quorum - 1`th
