@@ -436,7 +436,9 @@ pub fn member(args: &MemberArgs) -> ExitCode {
             if !std::mem::replace(&mut standing_said, true) =>
         {
             let why = match (forced, silent_ns) {
-                _ if let Some(by) = handed_over_by => format!("node {by} handed it the lead as it stopped"),
+                _ if let Some(by) = handed_over_by => {
+                    format!("node {by} handed it the lead (stopping, or its journal failed)")
+                }
                 (true, _) if stepped_down == Some(true) => {
                     "nobody elected the promoted member it stepped down for".to_string()
                 }

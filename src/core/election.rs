@@ -255,8 +255,8 @@ struct Candidacy {
     /// candidacy lasts (one lost datagram must not cost all of it).
     asked_at: Nanos,
     forced: bool,
-    /// The leader that, stopping, handed this member its lead (a PROMOTE
-    /// of a member rather than of `seqcast promote`).
+    /// The leader that, stopping or its journal failed, handed this member
+    /// its lead (a PROMOTE of a member rather than of `seqcast promote`).
     handed_by: Option<NodeId>,
     /// The longest log the refusals named beyond its own (a leader still
     /// taking events while this member stood, fenced from it).
@@ -310,7 +310,8 @@ pub(super) enum Owed {
     /// voter whose claim holds events as a holder); `None`, the claim when
     /// it is sent.
     Vote { to: SocketAddr, candidate: NodeId, epoch: Epoch, ballot: Ballot, compared: Option<Claim> },
-    /// A PROMOTE of `node` (at `to`): a leader stopping cleanly hands it the lead.
+    /// A PROMOTE of `node` (at `to`): a leader stopping cleanly, or whose
+    /// journal failed, hands it the lead.
     Promote { to: SocketAddr, node: NodeId },
     /// A BUSY "not leader" to a client, naming the leader if one is known.
     NotLeader { to: SocketAddr, client: ClientId, request: u64, leader: Option<NodeId> },
@@ -740,8 +741,8 @@ impl Election {
     /// An operator asks this member to stand now. Returns `None` if it
     /// cannot (failover off, or its log is not whole), counting the refusal
     /// unless it leads already.
-    /// `by`: the leader that, stopping, hands it the lead (`None`: an
-    /// operator asks).
+    /// `by`: the leader that, stopping or its journal failed, hands it the
+    /// lead (`None`: an operator asks).
     pub(super) fn promote(&mut self, now: Nanos, view: &View, by: Option<NodeId>) -> Option<Decision> {
         if self.failover == Failover::Off || !view.may_stand || self.rejoin.is_some() {
             self.stats.promote_refused += u64::from(!view.leading);

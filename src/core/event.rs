@@ -90,8 +90,9 @@ pub enum MemberEvent<'a> {
         /// How long the leader it followed had been silent (`None`: it
         /// has heard no leader since it started, or since it stepped down).
         silent_ns: Option<u64>,
-        /// The leader that, stopping cleanly, handed this member its lead
-        /// (see [`Member::hand_over`](crate::core::Member::hand_over)).
+        /// The leader that, stopping cleanly or its journal failed, handed
+        /// this member its lead (see
+        /// [`Member::hand_over`](crate::core::Member::hand_over)).
         handed_over_by: Option<NodeId>,
     },
     /// With failover: this member led `epoch` and leads no more: member

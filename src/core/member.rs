@@ -282,20 +282,35 @@ impl Member {
     /// vote or a candidacy promises an epoch, and a promise it cannot make
     /// durable would be forgotten at a restart (it could then vote twice in
     /// one epoch). So it votes and stands no more, and a leader steps down
-    /// for a member that can count itself in a quorum. Without failover it
-    /// does what the sequencer or follower it stands for does (see
+    /// for a member that can count itself in a quorum. With automatic
+    /// failover it hands its lead over as at a clean stop (see
+    /// [`hand_over`](Self::hand_over)), so that the member it returns
+    /// stands at once rather than after an election timeout of silence;
+    /// not where it has been silent half that timeout by `now` (a sync
+    /// that hung before it failed: the others may be standing, and a
+    /// PROMOTE of its epoch would start another election). Under manual
+    /// failover only an operator moves the lead. Without failover it does
+    /// what the sequencer or follower it stands for does (see
     /// [`Leader::journal_failed`], [`Follower::journal_failed`]): a
     /// sequencer steps down for nobody.
-    pub fn journal_failed(&mut self, now: Nanos) {
+    pub fn journal_failed(&mut self, now: Nanos) -> Option<NodeId> {
         self.journal_failed = true;
         if self.config.failover == Failover::Off {
-            return match &mut self.role {
+            match &mut self.role {
                 Role::Leader(leader) => leader.journal_failed(),
                 Role::Follower(follower) => follower.journal_failed(),
-            };
+            }
+            return None;
         }
+        let heard = |l: &Leader| now.saturating_sub(l.multicast_at()) <= self.config.election_timeout_ns / 2;
+        let prompt = matches!(&self.role, Role::Leader(leader) if heard(leader));
+        let handed = match self.config.failover == Failover::Auto && prompt {
+            true => self.hand_over(now),
+            false => None,
+        };
         self.election.withdraw(now);
         self.step_down(now);
+        handed
     }
 
     /// True once its journal failed (see [`journal_failed`](Self::journal_failed)).
@@ -429,13 +444,13 @@ impl Member {
     }
 
     /// With failover, when a leader stops cleanly (its driver calls this at
-    /// SIGTERM): hands its lead to the member that ACKed the most of its
+    /// SIGTERM), or its journal failed ([`journal_failed`](Self::journal_failed)): hands its lead to the member that ACKed the most of its
     /// log, by a PROMOTE of its epoch sent with [`poll_transmit`](Self::poll_transmit),
     /// so that the others elect it at once rather than after an election
     /// timeout of silence. Returns the member chosen; `None` if it does not
     /// lead, failover is off, no member ACKed it within two keepalives, or
     /// its config lists no member addresses. It takes nothing more
-    /// on (its process is about to end). A member whose log is behind
+    /// on (its process is about to end, or it steps down). A member whose log is behind
     /// another's is refused: it stands again a few times, once it holds as
     /// much or a timeout later, while the others stand as after a crash.
     pub fn hand_over(&mut self, now: Nanos) -> Option<NodeId> {

@@ -199,12 +199,16 @@ impl Durable for Member {
     fn journal_failed(&mut self, now: Nanos) -> String {
         // Helper 143: a leader stepped down without a word of it.
         let led = self.is_leader().then(|| self.epoch());
-        Member::journal_failed(self, now);
-        let steps = match led {
-            Some(epoch) => {
+        let handed = Member::journal_failed(self, now);
+        let steps = match (led, handed) {
+            (Some(epoch), Some(to)) => format!(
+                ", and steps down from leading epoch {epoch}: the others elect a member whose journal works; it \
+                 handed its lead to member {to}, which stands at once"
+            ),
+            (Some(epoch), None) => {
                 format!(", and steps down from leading epoch {epoch}: the others elect a member whose journal works")
             }
-            None => String::new(),
+            (None, _) => String::new(),
         };
         format!(", votes and stands in no election (what it promised could not be made durable){steps}")
     }
@@ -327,6 +331,11 @@ pub(super) struct Stored<M> {
     /// The journal failed (a full disk, an I/O error): nothing more is
     /// written, so nothing more is acknowledged.
     failed: bool,
+    /// When the turn's journal work began: a write or a sync that fails
+    /// may have hung first, and the machine is told of it at the time it
+    /// returned, not at the turn's start (a leader hands its lead over
+    /// only if it was heard lately).
+    io_since: Option<std::time::Instant>,
     /// The claim last written beside the journal.
     claimed: Option<JournalClaim>,
     /// The highest commit a record written, or the commit file, says.
@@ -654,6 +663,7 @@ impl<M: Machine + Durable> Stored<M> {
             machine,
             journal,
             failed: false,
+            io_since: None,
             claimed: None,
             commit_kept: Seq::ZERO,
             jobs: VecDeque::new(),
@@ -866,7 +876,8 @@ impl<M: Machine + Durable> Stored<M> {
     }
 
     fn fail(&mut self, now: Nanos, error: JournalError) {
-        let also = self.machine.journal_failed(now);
+        let hung = self.io_since.map_or(0, |since| since.elapsed().as_nanos() as u64);
+        let also = self.machine.journal_failed(now + hung);
         // After a failed write-back the kernel keeps the pages, marked clean:
         // a restart on the same boot would read them back as records the
         // disk may not hold.
@@ -897,6 +908,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
 
     fn write_ahead(&mut self, now: Nanos) {
         let Some(journal) = self.journal.as_mut().filter(|_| !self.failed) else { return };
+        self.io_since = Some(std::time::Instant::now());
         // A claim that is not whole goes to disk before what it was taken
         // for (a truncation); one that is, after what made it so.
         let (claim, truncation) = (self.machine.journal_claim(), self.machine.poll_truncate());
@@ -976,6 +988,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         if self.journal.is_none() || self.failed {
             return !self.jobs.is_empty();
         }
+        self.io_since = Some(std::time::Instant::now());
         if let Err(error) = self.sync() {
             self.fail(now, error);
         }

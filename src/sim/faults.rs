@@ -476,7 +476,9 @@ impl Sim<'_> {
         let slot = &mut self.nodes[i];
         let Some(node) = slot.node.as_mut() else { return };
         (slot.failing, slot.failed) = (None, Some(failure));
-        node.member_mut().journal_failed(self.now);
+        if node.member_mut().journal_failed(self.now).is_some() {
+            self.paths.handed_over += 1;
+        }
         match failure {
             Failure::Full => self.paths.disks_full += 1,
             Failure::Sync => self.paths.syncs_failed += 1,

@@ -131,7 +131,8 @@ paths! {
     kept_by_kills => "unsynced_kept_by_kills",
     /// Members stopped cleanly (SIGTERM), alone or all at once.
     stops => "clean_stops",
-    /// Leaders stopped cleanly that handed their lead to a member.
+    /// Leaders stopped cleanly, or whose journal failed, that handed their
+    /// lead to a member.
     handed_over => "leads_handed_over",
     /// Restarts whose commit file said more was committed than their
     /// records did.

@@ -87,6 +87,13 @@ impl Leader {
         self.journal_failed
     }
 
+    /// When it last multicast (DATA or a HEARTBEAT): its followers stand
+    /// once it has been silent an election timeout (0: a HEARTBEAT is due
+    /// at once).
+    pub(in crate::core) fn multicast_at(&self) -> Nanos {
+        self.multicast_at
+    }
+
     /// One past the last sequence that may go out: all it stamped, or
     /// what its journal made durable before it failed.
     pub(in crate::core) fn data_end(&self) -> u64 {

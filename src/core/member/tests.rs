@@ -1910,6 +1910,47 @@ fn a_leader_stopping_hands_its_lead_to_the_member_that_acked_the_most() {
     assert_eq!(two.hand_over(3 * MS), None);
 }
 
+/// A leading member whose journal fails hands its lead over as a leader
+/// stopping cleanly does: a PROMOTE to the member that ACKed the most,
+/// which stands at once. (Helper 187: with a 100 ms election timeout the
+/// others stood 102-132 ms after the failure, in silence.) Helper 188:
+/// not under manual failover, where only an operator moves the lead; nor
+/// when it failed after half an election timeout of silence (a sync that
+/// hung), as the others may be standing by then.
+#[test]
+fn a_leader_whose_journal_fails_hands_its_lead_over() {
+    let leading = |failover| {
+        let config = Config { members: (0..3).map(addr).collect(), failover, ..auto() };
+        let mut leader = Member::new(config.clone(), NodeId(0), 0).unwrap();
+        let mut client = crate::core::Client::new(config, ClientId(9), addr(0)).unwrap();
+        let mut buf = vec![0; 1472];
+        for _ in 0..3 {
+            client.submit(b"e").unwrap();
+        }
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        leader.handle_datagram(10, addr(9), &buf[..submit.len]);
+        drain(&mut leader, 20);
+        leader.handle_datagram(30, addr(1), &ack(1, 1, 2));
+        leader.handle_datagram(40, addr(2), &ack(2, 1, 3));
+        leader
+    };
+    let mut leader = leading(Failover::Auto);
+    assert_eq!(leader.journal_failed(50), Some(NodeId(2)), "the member that ACKed the most");
+    assert!(!leader.is_leader() && !leader.may_vote());
+    let sent = drain(&mut leader, 50);
+    assert!(sent.iter().any(|(kind, _)| *kind == Kind::Promote), "{sent:?}");
+    assert!(sent.iter().all(|(kind, _)| *kind != Kind::VoteRequest && *kind != Kind::Vote), "{sent:?}");
+    let mut manual = leading(Failover::Manual);
+    assert_eq!(manual.journal_failed(50), None);
+    assert!(!manual.is_leader(), "it steps down all the same");
+    // Its last multicast was its DATA at 20: silent half a timeout after.
+    let half = auto().election_timeout_ns / 2;
+    assert_eq!(leading(Failover::Auto).journal_failed(20 + half), Some(NodeId(2)));
+    let mut hung = leading(Failover::Auto);
+    assert_eq!(hung.journal_failed(21 + half), None);
+    assert!(drain(&mut hung, 21 + half).iter().all(|(kind, _)| *kind != Kind::Promote));
+}
+
 /// DESIGN §2's tie: two members that ACKed as much, heard at the same
 /// moment: the lowest id takes the lead. And a leader whose cluster file
 /// gives no member addresses hands over to nobody (it has nowhere to send
