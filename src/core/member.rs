@@ -444,15 +444,17 @@ impl Member {
     }
 
     /// With failover, when a leader stops cleanly (its driver calls this at
-    /// SIGTERM), or its journal failed ([`journal_failed`](Self::journal_failed)): hands its lead to the member that ACKed the most of its
-    /// log, by a PROMOTE of its epoch sent with [`poll_transmit`](Self::poll_transmit),
-    /// so that the others elect it at once rather than after an election
-    /// timeout of silence. Returns the member chosen; `None` if it does not
-    /// lead, failover is off, no member ACKed it within two keepalives, or
-    /// its config lists no member addresses. It takes nothing more
-    /// on (its process is about to end, or it steps down). A member whose log is behind
-    /// another's is refused: it stands again a few times, once it holds as
-    /// much or a timeout later, while the others stand as after a crash.
+    /// SIGTERM), or its journal failed
+    /// ([`journal_failed`](Self::journal_failed)): hands its lead to the
+    /// member that ACKed the most of its log, by a PROMOTE of its epoch sent
+    /// with [`poll_transmit`](Self::poll_transmit), so that the others elect
+    /// it at once rather than after an election timeout of silence. Returns
+    /// the member chosen; `None` if it does not lead, failover is off, no
+    /// member ACKed it within two keepalives, or its config lists no member
+    /// addresses. It takes nothing more on (its process is about to end, or
+    /// it steps down). A member whose log is behind another's is refused: it
+    /// stands again a few times, once it holds as much or a timeout later,
+    /// while the others stand as after a crash.
     pub fn hand_over(&mut self, now: Nanos) -> Option<NodeId> {
         let Role::Leader(leader) = &self.role else { return None };
         if self.config.failover == Failover::Off {
