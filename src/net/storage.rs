@@ -331,10 +331,12 @@ pub(super) struct Stored<M> {
     /// The journal failed (a full disk, an I/O error): nothing more is
     /// written, so nothing more is acknowledged.
     failed: bool,
-    /// When the turn's journal work began: a write or a sync that fails
-    /// may have hung first, and the machine is told of it at the time it
-    /// returned, not at the turn's start (a leader hands its lead over
-    /// only if it was heard lately).
+    /// When the turn's journal work began (its write-ahead, which the
+    /// driver calls just after it reads `now`; its sync follows in the
+    /// same turn): a write or a sync that fails may have hung first, and
+    /// the machine is told of it at the time it returned, not at the
+    /// turn's start (a leader hands its lead over only if it was heard
+    /// lately). One clock read a turn.
     io_since: Option<std::time::Instant>,
     /// The claim last written beside the journal.
     claimed: Option<JournalClaim>,
@@ -988,7 +990,6 @@ impl<M: Machine + Durable> Machine for Stored<M> {
         if self.journal.is_none() || self.failed {
             return !self.jobs.is_empty();
         }
-        self.io_since = Some(std::time::Instant::now());
         if let Err(error) = self.sync() {
             self.fail(now, error);
         }
