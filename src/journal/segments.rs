@@ -307,6 +307,10 @@ pub struct Journal {
     /// A test's crash: a truncation stops right after its cut.
     #[cfg(test)]
     crash_after_cut: bool,
+    /// A test's full disk: the next write of a file beside the segments
+    /// fails as it would with no space left.
+    #[cfg(test)]
+    disk_full: bool,
     /// A test's record of the side-file changes whose order matters.
     #[cfg(test)]
     pub(crate) sides_done: Vec<&'static str>,
@@ -474,6 +478,8 @@ impl Journal {
             last_epoch: Epoch::ZERO,
             #[cfg(test)]
             crash_after_cut: false,
+            #[cfg(test)]
+            disk_full: false,
             #[cfg(test)]
             sides_done: Vec::new(),
             generation: 1,
@@ -804,16 +810,6 @@ impl Journal {
     pub fn write_commit(&mut self, commit: Seq, epoch: Epoch) -> Result<(), JournalError> {
         let path = self.commit_path();
         let io = |e| JournalError::Io(path.clone(), e);
-        if self.commit_file.is_none() {
-            let new = !path.exists();
-            let file = OpenOptions::new().write(true).create(true).truncate(false).open(&path).map_err(io)?;
-            if new && self.options.sync == SyncLevel::Batch {
-                // Synced writes to it (a truncation's) need its name on disk.
-                sync_dir(&self.options.dir)?;
-            }
-            self.commit_file = Some(file);
-        }
-        let file = self.commit_file.as_ref().expect("opened");
         // Never less than the file said: a resumed node knows only what its
         // records hold until it has them again (only a truncation takes
         // back what the records it drops said).
@@ -821,7 +817,29 @@ impl Journal {
             (self.commit_filed, self.commit_epoch) = (commit, epoch);
         }
         let record = CommitFile::new(self.options.cluster, self.options.node, self.commit_filed, self.commit_epoch);
-        file.write_all_at(zerocopy::IntoBytes::as_bytes(&record), 0).map_err(io)
+        if let Some(file) = &self.commit_file {
+            return self.write_side(file, &record).map_err(io);
+        }
+        let file = match OpenOptions::new().write(true).open(&path) {
+            Ok(file) => {
+                self.write_side(&file, &record).map_err(io)?;
+                file
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Made whole aside and renamed: a first write that fails
+                // (a full disk) leaves no empty file for the next start to
+                // call damaged. Synced writes to it (a truncation's) need
+                // its name on disk.
+                let path = self.place_side("commit", &record, false)?;
+                if self.options.sync == SyncLevel::Batch {
+                    sync_dir(&self.options.dir)?;
+                }
+                OpenOptions::new().write(true).open(&path).map_err(|e| JournalError::Io(path, e))?
+            }
+            Err(e) => return Err(io(e)),
+        };
+        self.commit_file = Some(file);
+        Ok(())
     }
 
     /// The commit file replaced whole by what `commit_filed` and
@@ -956,14 +974,36 @@ impl Journal {
     /// file torn by a power loss would fail its CRC and say nothing).
     /// Returns its path.
     fn replace_synced(&self, name: &str, record: &CommitFile) -> Result<PathBuf, JournalError> {
+        let path = self.place_side(name, record, true)?;
+        sync_dir(&self.options.dir)?;
+        Ok(path)
+    }
+
+    /// The file `name` beside the segments replaced whole by `record`,
+    /// written as `name.new` (synced if `sync`) and renamed; the directory
+    /// is left to the caller. An aside file that could not be written is
+    /// removed. Returns its path.
+    fn place_side(&self, name: &str, record: &CommitFile, sync: bool) -> Result<PathBuf, JournalError> {
         let (path, aside) = (self.options.dir.join(name), self.options.dir.join(format!("{name}.new")));
         let io = |e| JournalError::Io(aside.clone(), e);
         let file = File::create(&aside).map_err(io)?;
-        file.write_all_at(zerocopy::IntoBytes::as_bytes(record), 0).map_err(io)?;
-        file.sync_data().map_err(io)?;
+        let written = self.write_side(&file, record);
+        if let Err(e) = written.and_then(|()| if sync { file.sync_data() } else { Ok(()) }) {
+            // Best effort: a leftover aside file is only ever replaced.
+            let _ = fs::remove_file(&aside);
+            return Err(io(e));
+        }
         fs::rename(&aside, &path).map_err(io)?;
-        sync_dir(&self.options.dir)?;
         Ok(path)
+    }
+
+    /// Writes `record` at the start of `file`, a file beside the segments.
+    fn write_side(&self, file: &File, record: &CommitFile) -> io::Result<()> {
+        #[cfg(test)]
+        if self.disk_full {
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        file.write_all_at(zerocopy::IntoBytes::as_bytes(record), 0)
     }
 
     /// The claim, and the shape it was kept in (0: unknown).
@@ -2755,6 +2795,33 @@ mod tests {
         assert!(error.contains("commit") && error.contains("belongs to cluster 5, node 2"), "{error}");
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(&alone).unwrap();
+    }
+
+    /// Helper 187, a restart on a full disk at `none`: the commit file was
+    /// made and its first write failed, and the next start called the
+    /// empty file damaged. A first write that fails leaves no file; one
+    /// written later is read back.
+    #[test]
+    fn a_commit_file_whose_first_write_fails_is_not_left_empty() {
+        for sync in [SyncLevel::None, SyncLevel::Batch] {
+            let dir = temp_dir("commit-full");
+            let options = || JournalOptions { sync, ..options(&dir) };
+            let (mut journal, _) = Journal::open(options()).unwrap();
+            write(&mut journal, 1..=10);
+            journal.disk_full = true;
+            let error = journal.write_commit(Seq(10), Epoch(3)).unwrap_err().to_string();
+            assert!(error.contains("commit.new") && error.contains("No space left"), "{error}");
+            assert!(!dir.join("commit").exists() && !dir.join("commit.new").exists(), "{sync:?}");
+            drop(journal);
+            let (mut journal, recovery) = Journal::open(options()).unwrap();
+            assert_eq!((recovery.commit, recovery.commit_file_damaged), (Seq(9), None), "{sync:?}");
+            journal.write_commit(Seq(10), Epoch(3)).unwrap();
+            journal.write_commit(Seq(10), Epoch(3)).unwrap();
+            drop(journal);
+            let (_, recovery) = Journal::open(options()).unwrap();
+            assert_eq!((recovery.commit, recovery.commit_file_damaged), (Seq(10), None), "{sync:?}");
+            fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
     /// A reader of DESIGN §8: a record damaged after recovery checked it
