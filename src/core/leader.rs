@@ -574,6 +574,13 @@ impl Leader {
         Seq(self.ring.seq_next())
     }
 
+    /// One past the last sequence put in a DATA frame (or passed over:
+    /// committed and gone from the ring); an elected leader's starts past
+    /// its commit, the log before it held by the members that elected it.
+    pub(in crate::core) fn seq_sent(&self) -> Seq {
+        Seq(self.seq_sent)
+    }
+
     /// Oldest sequence still held for repair.
     pub fn seq_oldest(&self) -> Seq {
         Seq(self.ring.seq_first())

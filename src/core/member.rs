@@ -518,7 +518,18 @@ impl Member {
         let Role::Leader(old) = &self.role else { return };
         self.election.stepped_down(now);
         let first = old.seq_oldest();
-        let records = (first.get()..old.seq_next().get()).map_while(|seq| old.event(Seq(seq)).map(|e| e.record));
+        // After its journal failed, the log ends at what went out (or the
+        // log it was elected with, or its commit, which quorum 1 reaches
+        // unsent): nobody else holds what it stamped and never sent.
+        // Claimed in its refusals, that would keep a promoted member
+        // waiting to catch up with records nobody can give it. What its
+        // journal took past that end stays counted as appended: it writes
+        // nothing more, and a leader it joins truncates to the commit.
+        let end = match self.journal_failed {
+            true => old.seq_sent().max(old.epoch_start().next()).max(old.commit().next()),
+            false => old.seq_next(),
+        };
+        let records = (first.get()..end.get()).map_while(|seq| old.event(Seq(seq)).map(|e| e.record));
         let log = (old.epoch(), old.commit(), self.delivered_next);
         let mut follower = Follower::from_log(self.config.clone(), self.id, now, log, first, records);
         follower.keep_journaled(old.seq_appended(), old.seq_durable(), old.epoch_start());

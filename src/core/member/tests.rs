@@ -1950,6 +1950,58 @@ fn a_leader_whose_journal_fails_hands_its_lead_over() {
     assert!(drain(&mut hung, 21 + half).iter().all(|(kind, _)| *kind != Kind::Promote));
 }
 
+/// A leader whose journal failed claims in its refusals only what it
+/// sent (and what it committed, which quorum 1 does unsent): nobody else
+/// holds the rest. Claiming all it stamped (helper 188), it kept the
+/// member it handed its lead to waiting, once that candidacy lost, to
+/// catch up with records nobody could give it.
+#[test]
+fn a_leader_whose_journal_failed_claims_only_what_it_sent() {
+    for (quorum, claimed) in [(2, 3), (1, 4)] {
+        let config = Config { members: (0..3).map(addr).collect(), quorum, ..auto() };
+        let mut leader = leading_three_events(&config);
+        leader.handle_datagram(30, addr(1), &ack(1, 1, 3));
+        let mut client = crate::core::Client::new(config, ClientId(8), addr(0)).unwrap();
+        let mut buf = vec![0; 1472];
+        client.submit(b"unsent").unwrap();
+        let submit = client.poll_transmit(40, &mut buf).unwrap();
+        leader.handle_datagram(40, addr(8), &buf[..submit.len]);
+        assert_eq!(leader.claim().seq, Seq(4), "stamped, not yet sent");
+        assert_eq!(leader.journal_failed(40), Some(NodeId(1)));
+        leader.handle_datagram(50, addr(1), &request(1, 2, (1, 3), true));
+        let (_, vote) = drain(&mut leader, 50).into_iter().find(|(kind, _)| *kind == Kind::Vote).expect("a VOTE");
+        let Frame::Vote(vote) = parse(&vote).unwrap().frame else { unreachable!() };
+        let expected = (0, Claim { epoch: Epoch(1), seq: Seq(claimed) });
+        assert_eq!((vote.granted.get(), vote.claim()), expected, "quorum {quorum}");
+    }
+}
+
+/// Helper 189: elected, a leader whose journal fails before it sent
+/// anything still claims the log it was elected with (the members that
+/// elected it hold it), not only what it sent.
+#[test]
+fn an_elected_leader_whose_journal_fails_at_once_claims_the_log_it_was_elected_with() {
+    let config = auto();
+    let data = data_of_node_0(&config);
+    let (mut one, mut two) = (Member::new(config.clone(), NodeId(1), 0).unwrap(), following_node_0(&config));
+    one.handle_datagram(MS, addr(0), &data);
+    drain(&mut one, MS);
+    assert!(one.promote(2 * MS));
+    for (kind, request) in drain(&mut one, 2 * MS) {
+        two.handle_datagram(3 * MS, addr(1), &request);
+        assert_eq!(kind, Kind::VoteRequest);
+    }
+    for (_, vote) in drain(&mut two, 3 * MS) {
+        one.handle_datagram(4 * MS, addr(2), &vote);
+    }
+    assert!(one.is_leader());
+    assert_eq!(one.journal_failed(4 * MS), None, "nothing multicast yet to hand over");
+    one.handle_datagram(5 * MS, addr(2), &request(2, 3, (1, 1), true));
+    let (_, vote) = drain(&mut one, 5 * MS).into_iter().find(|(kind, _)| *kind == Kind::Vote).expect("a VOTE");
+    let Frame::Vote(vote) = parse(&vote).unwrap().frame else { unreachable!() };
+    assert_eq!((vote.granted.get(), vote.claim().seq), (0, Seq(1)));
+}
+
 /// DESIGN §2's tie: two members that ACKed as much, heard at the same
 /// moment: the lowest id takes the lead. And a leader whose cluster file
 /// gives no member addresses hands over to nobody (it has nowhere to send
