@@ -13,8 +13,9 @@ use super::driver::Machine;
 use crate::core::{
     Append, Claim, Config, Dest, Epoch, Follower, JournalClaim, Leader, Member, Nanos, NodeId, Seq, Transmit,
 };
+use crate::journal::format::Entry;
 use crate::journal::{Journal, JournalError, JournalOptions, ReadPos, Recovery};
-use crate::wire::EventHeader;
+use crate::wire::{EventHeader, EventRef};
 
 /// What a machine that journals offers its driver.
 pub(super) trait Durable {
@@ -610,12 +611,23 @@ pub(super) fn resume_member(
         // restart must still know it (see `Recovery::member_reach`).
         journal.write_reach(reach).map_err(NetError::Journal)?;
     }
+    // Without a claim, and with no record at or below the commit
+    // (retention took them), the first record past it names the epoch
+    // whose leader holds the commit (see `MemberResume`): the cut below
+    // drops it, so it is read first.
+    let journal_first = journal.first();
+    let mut past = None;
+    if recovery.damaged() && claim.is_none() && journal_first > recovery.commit {
+        let keep = |entry: Entry<'_>| past = Some((entry.epoch, entry.event.record.to_vec()));
+        journal.read(journal_first, journal_first.next(), 1, keep).map_err(NetError::Journal)?;
+    }
     if recovery.damaged() {
         journal.truncate(recovery.commit).map_err(NetError::Journal)?;
     }
     // Damage may leave no record (retention took those below it): it then
     // holds none of what it knew committed, and says so.
     let first = match journal.first() {
+        _ if past.is_some() => journal_first,
         Seq::ZERO => recovery.commit.next(),
         first => first,
     };
@@ -623,6 +635,11 @@ pub(super) fn resume_member(
     journal
         .read(journal.first(), Seq(u64::MAX), usize::MAX, |entry| resume.push(entry.epoch, entry.event))
         .map_err(NetError::Journal)?;
+    if let Some((epoch, record)) = &past
+        && let Ok((event, _)) = EventRef::split(record)
+    {
+        resume.push(*epoch, event);
+    }
     let mut member = resume.finish();
     if let Some(reach) = reach {
         let log_epoch = recovery.claim.map(|(epoch, ..)| epoch);
@@ -1142,6 +1159,60 @@ mod tests {
         assert_eq!((recovery.damaged(), recovery.commit), (true, Seq(6)));
         let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
         assert_eq!(member.lost_end(), Seq(7), "it holds nothing below 7");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The same without a claim file (helper 191): the first record past
+    /// its commit, which damage drops, names the epoch whose leader holds
+    /// the commit, and that leader is asked for it before its log is
+    /// taken. Without it, the member took the leader of that very epoch
+    /// for one elected short of its commit, and refused it for good.
+    #[test]
+    fn a_member_without_a_claim_that_damage_leaves_no_record_asks_its_first_records_leader_for_it() {
+        use crate::wire::{Ballot, Heartbeat, Kind, Vote};
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-claimless-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { failover: crate::core::Failover::Auto, nodes: 3, ..Config::default() };
+        let options = JournalOptions::new(&dir, &config, NodeId(1));
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 7..=10 {
+            journal.append(Epoch(4), Seq(6), &crate::wire::test_record(7, seq, b"event")).unwrap();
+        }
+        journal.flush().unwrap();
+        drop(journal);
+        let mut files = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path());
+        let segment = files.find(|p| p.extension().is_some_and(|e| e == "journal")).unwrap();
+        let mut bytes = std::fs::read(&segment).unwrap();
+        let ninth = crate::wire::test_record(7, 9, b"event");
+        let at = bytes.windows(ninth.len()).position(|w| w == ninth).unwrap();
+        bytes[at + ninth.len() - 1] ^= 0x40;
+        std::fs::write(&segment, &bytes).unwrap();
+        let (mut journal, recovery) = Journal::open(options).unwrap();
+        assert_eq!((recovery.damaged(), recovery.commit, recovery.claim), (true, Seq(6), None));
+        let mut member = resume_member(config.clone(), NodeId(1), 0, &mut journal, &recovery).unwrap();
+        let from = |node: u16| SocketAddr::from(([127, 0, 0, 1], 5000 + node));
+        let fenced = Vote::new(NodeId(1), Ballot::Refused, Claim { epoch: Epoch(1), seq: Seq(0) });
+        for node in [0, 2] {
+            member.handle_datagram(
+                1,
+                from(node),
+                &crate::core::test_frame(&config, (Kind::Vote, node, Epoch(4)), &fenced),
+            );
+        }
+        let heartbeat = Heartbeat {
+            seq_next: 12.into(),
+            commit: 10.into(),
+            sent_ns: 0.into(),
+            rtt_ns: 0.into(),
+            epoch_start: 0.into(),
+        };
+        member.handle_datagram(
+            2,
+            from(0),
+            &crate::core::test_frame(&config, (Kind::Heartbeat, 0, Epoch(4)), &heartbeat),
+        );
+        let follower = member.follower().unwrap();
+        assert_eq!((follower.own_probe().map(|(seq, _)| seq), follower.short_leader()), (Some(Seq(7)), None));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

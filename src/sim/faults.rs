@@ -610,6 +610,10 @@ impl Sim<'_> {
             commit = file.min(last);
             self.paths.commit_file += 1;
         }
+        // As its driver does, without a claim and with no record at or
+        // below the commit: the first record past it, which damage drops.
+        let past_first = disk.keys().next().is_some_and(|&first| first > commit) && claim.is_none() && damaged;
+        let past = past_first.then(|| disk.iter().next().map(|(&seq, record)| (seq, record.clone()))).flatten();
         if damaged {
             // Its driver cuts what follows the commit off (the claim,
             // not whole, went to disk first).
@@ -623,11 +627,12 @@ impl Sim<'_> {
             // A member resumes all it holds, trusted as far as its claim
             // says; with none (damage left none), none of what it knew
             // committed (`storage::resume_member`).
-            let first = disk.keys().next().copied().unwrap_or(commit + 1);
+            let first = past.as_ref().map(|&(seq, _)| seq).or(disk.keys().next().copied()).unwrap_or(commit + 1);
+            self.paths.resumed_past_commit += u64::from(claim.is_none() && first > commit && commit > 0);
             let (first, commit) = (crate::core::Seq(first), crate::core::Seq(commit));
             let mut resume = crate::core::Member::resume_member(config, id, self.now, claim, (first, commit))
                 .expect("the simulator's config is valid");
-            for (_, epoch, record) in disk.values() {
+            for (_, epoch, record) in disk.values().chain(past.as_ref().map(|(_, record)| record)) {
                 resume.push(*epoch, crate::wire::EventRef::split(record).expect("a record").0);
             }
             let mut member = resume.finish();

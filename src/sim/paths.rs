@@ -126,6 +126,11 @@ paths! {
     /// outright once they hold again what a leader says it has sequenced;
     /// until then, with their claim, only beside enough holders).
     resumed_unsure => "members_resumed_unsure",
+    /// Members with failover back without a claim file, holding no record
+    /// at or below their commit (retention deleted those): the epoch of
+    /// their first record past it (which damage may drop) names a log that
+    /// holds the commit, whose leader they ask for that record.
+    resumed_past_commit => "claimless_resumes_past_commit",
     /// Unsynced records (`--sync batch`) a member killed rather than
     /// powered off kept in the page cache, read back at its restart.
     kept_by_kills => "unsynced_kept_by_kills",
@@ -190,13 +195,14 @@ paths! {
 }
 
 /// The names of the journal's rows of [`Paths::rows`] (0 without one).
-pub const JOURNAL_PATHS: [&str; 21] = [
+pub const JOURNAL_PATHS: [&str; 22] = [
     "events_journaled",
     "history_ranges_served",
     "cluster_crashes",
     "leader_restarts",
     "members_resumed_voting",
     "members_resumed_unsure",
+    "claimless_resumes_past_commit",
     "unsynced_kept_by_kills",
     "clean_stops",
     "leads_handed_over",

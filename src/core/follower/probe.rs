@@ -147,8 +147,9 @@ impl Follower {
     }
 
     /// The record of its resumed journal at `seq`, if it holds it: at its
-    /// commit, and (having delivered on receipt before it stopped) at the
-    /// last it handed out:
+    /// commit, (having delivered on receipt before it stopped) at the
+    /// last it handed out, and (a member without a claim whose journal
+    /// starts past its commit) its first:
     /// compared with a newer leader's (or a restarted sequencer's) there
     /// before that log is taken (DESIGN §8).
     pub fn keep_anchor(&mut self, seq: Seq, record: Option<Vec<u8>>) {
@@ -198,16 +199,23 @@ impl Follower {
     /// led without an election, and members whose journals were wiped lead
     /// it again with another log (DESIGN §2). So that leader is asked for
     /// its record at the last one this member holds before anything of its
-    /// log is taken (see [`Probe::own`]); another record there, and it is
-    /// refused for good. Nothing to compare (it holds nothing): taken as
-    /// it is.
+    /// log is taken (see [`Probe::own`]), or, where retention left none
+    /// there, at the first its journal kept past it (an anchor, see
+    /// [`keep_anchor`](Self::keep_anchor): that leader sent it too);
+    /// another record there, and it is refused for good. Nothing to
+    /// compare (it holds nothing): taken as it is.
     pub(in crate::core) fn check_own_leader(&mut self) {
         if self.observer || self.config.failover == Failover::Off {
             return;
         }
         let held = self.window.held();
-        self.probe = self.probe_of(held, None).map(|probe| Probe { own: Some(held), ..probe });
+        let past = || self.anchors.iter().map(|&(at, _)| at).filter(|&at| at > held).min();
+        let at = if self.probe_of(held, None).is_some() { Some(held) } else { past() };
+        self.probe = at.and_then(|at| self.probe_of(at, None)).map(|probe| Probe { own: Some(held), ..probe });
         self.stats.leaders_unchecked += u64::from(self.probe.is_none() && held > 0);
+        // One past its log holds for that log only: asked once, it goes
+        // (the probe keeps its record).
+        self.anchors.retain(|&(at, _)| at <= held);
     }
 
     /// Its member voted for the leader joined, whose log claimed the same
@@ -283,7 +291,9 @@ impl Follower {
     pub(super) fn own_probe_heard(&mut self, heartbeat: Heartbeat) {
         let Some(probe) = self.probe.as_ref().filter(|probe| probe.own.is_some()) else { return };
         let last = heartbeat.seq_next.get().saturating_sub(1);
-        if last >= probe.seq || last == 0 {
+        // Asked past its own log (see `check_own_leader`), what it holds
+        // between is that leader's, nothing to compare with.
+        if last >= probe.seq || last == 0 || probe.own.is_some_and(|own| last > own) {
             return;
         }
         let (own, tries) = (probe.own, probe.tries);

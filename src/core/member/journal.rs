@@ -121,6 +121,7 @@ impl Member {
             tail: Vec::new(),
             at_commit: None,
             commit_epoch: Epoch::ZERO,
+            past_epoch: Epoch::ZERO,
             newest_epoch: Epoch::ZERO,
             first,
             last: first.prev(),
@@ -250,6 +251,11 @@ pub struct MemberResume {
     at_commit: Option<Vec<u8>>,
     /// The epoch the record at the commit was journaled in.
     commit_epoch: Epoch,
+    /// With a commit but no record at or below it (retention deleted
+    /// them, or they were told lost), the epoch the first record past it,
+    /// at `first`, was journaled in (with damage past it, the driver
+    /// pushes that record though the journal drops it).
+    past_epoch: Epoch,
     /// The newest epoch any record was journaled in.
     newest_epoch: Epoch,
     /// The journal's first record (or where it would be).
@@ -279,6 +285,9 @@ impl MemberResume {
                 self.at_commit = Some(event.record.to_vec());
             }
         } else {
+            if self.tail.is_empty() && self.first > self.commit && self.commit > Seq::ZERO {
+                self.past_epoch = epoch;
+            }
             self.tail.push(event.record.to_vec());
         }
         self.last = seq;
@@ -296,6 +305,7 @@ impl MemberResume {
             tail,
             at_commit,
             commit_epoch,
+            past_epoch,
             newest_epoch,
             first,
             last,
@@ -319,10 +329,23 @@ impl MemberResume {
             // that leader sent (or stamped) it after all before it, so its
             // log holds the commit too (a claim not yet renamed into place
             // when the power went at `--sync none`, its records kept).
-            // Without a claim (moved aside, or a copy of another node's
-            // journal), that epoch alone.
-            let epoch = claim.map_or(commit_epoch, |claim| claim.epoch.max(commit_epoch));
+            // Without a claim (moved aside, lost with the power, or a copy
+            // of another node's journal), that epoch alone; with none at or
+            // below the commit (retention, or damage dropping those past
+            // it: the driver pushes the first past it all the same), that
+            // of the first record after it, whose leader sent all before
+            // it, the commit among them (unless it was journaled from an
+            // old log taken back: then fences keep that leader out, but
+            // for lost promises). That leader is asked for it before its
+            // log is taken (see `check_own_leader`): an epoch may name
+            // another log. With no epoch, its own epoch's leader would
+            // have to show a log reaching the commit, which a cluster's
+            // first epoch, started from nothing, never does.
+            let epoch = claim.map_or(commit_epoch.max(past_epoch), |claim| claim.epoch.max(commit_epoch));
             let mut follower = Follower::resume(config.clone(), id, now, commit, epoch).expect("validated");
+            if claim.is_none() && past_epoch != Epoch::ZERO {
+                follower.keep_anchor(first, tail.first().cloned());
+            }
             follower.drop_journal_tail(last);
             if claim.is_some() {
                 follower.resumed_from_unsure_claim();

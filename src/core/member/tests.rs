@@ -1463,6 +1463,82 @@ fn a_member_resumed_without_a_claim_follows_the_leader_its_records_came_from() {
     }
 }
 
+/// A member back without its claim file, retention having deleted its
+/// records up to 48, past its commit (46, said by its record at 49): the
+/// epoch of that first record is the one whose leader holds the commit,
+/// though that log may start from nothing (a cluster's first epoch: the
+/// simulator's seed 91007380 of `--failover --journal --damages 2
+/// --claim-losses 1`, where it refused that leader for good). That leader
+/// is asked for its record at 49 before its log is taken: another record
+/// there, and it leads another log of that epoch. A newer epoch's leader
+/// must still show its log reaches the commit.
+#[test]
+fn a_member_resumed_without_a_claim_past_its_trimmed_commit_follows_the_leader_its_records_came_from() {
+    for (epoch, start, same, short) in
+        [(1, 0, true, None), (1, 0, false, Some((Epoch(1), Some(Seq(49))))), (2, 40, true, Some((Epoch(2), None)))]
+    {
+        let config = Config { journal: true, ..auto() };
+        let mut resume = Member::resume_member(config, NodeId(1), 0, None, (Seq(49), Seq(46))).unwrap();
+        let record = crate::wire::test_record(7, 49, b"49");
+        resume.push(Epoch(1), crate::wire::EventRef::split(&record).unwrap().0);
+        let mut bare = resume.finish();
+        bare.handle_datagram(MS, addr(0), &fence_reply(0, epoch));
+        bare.handle_datagram(MS, addr(2), &fence_reply(2, epoch));
+        bare.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, epoch, &heartbeat(60, 55, start)));
+        if epoch == 1 {
+            assert_eq!(naks(&drain(&mut bare, 2 * MS)).first(), Some(&(49, 50)), "it asks for its record at 49");
+            let mut answer = if same {
+                bare.follower().unwrap().probe_answer(0, Epoch(1), 55).unwrap()
+            } else {
+                let mut answer = data_frame(0, 1, 55, 49..=49, b"another");
+                answer[3] = u8::from(Kind::Retransmit);
+                answer
+            };
+            crate::wire::seal(&mut answer);
+            bare.handle_datagram(3 * MS, addr(0), &answer);
+        }
+        let follower = bare.follower().unwrap();
+        let refused = follower.short_leader().map(|s| (s.epoch, s.differs_at));
+        assert_eq!(refused, short, "epoch {epoch}, the same record at 49: {same}");
+        // (A newer epoch's is asked at the commit, where it holds nothing.)
+        assert_eq!(follower.stats().leaders_unchecked, u64::from(epoch == 2), "epoch {epoch}");
+        if short.is_none() {
+            assert_eq!(follower.stats().own_leaders_shown, 1);
+            bare.handle_datagram(4 * MS, addr(0), &data_frame(0, 1, 55, 47..=48, b"new"));
+            assert_eq!(bare.follower().unwrap().seq_held(), Seq(49), "it takes that log");
+        }
+    }
+}
+
+/// Helper 191: asked past its own log (46) for its record at 49, the
+/// member moved its probe down to the last the leader's HEARTBEAT said it
+/// had (47), which it held only from that leader's DATA: compared with
+/// itself, a log of another history was taken. It waits for that log to
+/// reach 49, and refuses it there.
+#[test]
+fn a_member_asked_past_its_own_log_compares_nothing_it_got_from_that_leader() {
+    let config = Config { journal: true, ..auto() };
+    let mut resume = Member::resume_member(config, NodeId(1), 0, None, (Seq(49), Seq(46))).unwrap();
+    let record = crate::wire::test_record(7, 49, b"49");
+    resume.push(Epoch(1), crate::wire::EventRef::split(&record).unwrap().0);
+    let mut bare = resume.finish();
+    bare.handle_datagram(MS, addr(0), &fence_reply(0, 1));
+    bare.handle_datagram(MS, addr(2), &fence_reply(2, 1));
+    bare.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(47, 46, 0)));
+    bare.handle_datagram(2 * MS, addr(0), &data_frame(0, 1, 46, 47..=47, b"other"));
+    bare.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(48, 46, 0)));
+    assert!(naks(&drain(&mut bare, 3 * MS)).iter().all(|&(first, _)| first != 47));
+    let mut again = data_frame(0, 1, 46, 47..=47, b"other");
+    again[3] = u8::from(Kind::Retransmit);
+    crate::wire::seal(&mut again);
+    bare.handle_datagram(4 * MS, addr(0), &again);
+    let follower = bare.follower().unwrap();
+    assert_eq!((follower.own_probe().map(|(seq, _)| seq), follower.stats().own_leaders_shown), (Some(Seq(49)), 0));
+    bare.handle_datagram(5 * MS, addr(0), &data_frame(0, 1, 46, 48..=49, b"other"));
+    let short = bare.follower().unwrap().short_leader().map(|s| (s.epoch, s.differs_at));
+    assert_eq!(short, Some((Epoch(1), Some(Seq(49)))));
+}
+
 /// Its own promise is on record: with one of the two others down, the
 /// answer of the one left is enough (two of three meet every electing set).
 #[test]
