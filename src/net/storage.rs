@@ -1128,6 +1128,35 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A member's journal of records 7..=10, each journaled in epoch 4
+    /// knowing 6 committed (retention took those below), its record at 9
+    /// damaged, with a whole claim or none: opened.
+    fn damaged_past_its_commit(name: &str, claim: bool) -> (std::path::PathBuf, Config, Journal, Recovery) {
+        let dir = std::env::temp_dir().join(format!("seqcast-storage-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = Config { failover: crate::core::Failover::Auto, nodes: 3, ..Config::default() };
+        let options = JournalOptions::new(&dir, &config, NodeId(1));
+        let (mut journal, _) = Journal::open(options.clone()).unwrap();
+        for seq in 7..=10 {
+            journal.append(Epoch(4), Seq(6), &crate::wire::test_record(7, seq, b"event")).unwrap();
+        }
+        journal.flush().unwrap();
+        if claim {
+            journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
+        }
+        drop(journal);
+        let mut files = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path());
+        let segment = files.find(|p| p.extension().is_some_and(|e| e == "journal")).unwrap();
+        let mut bytes = std::fs::read(&segment).unwrap();
+        let ninth = crate::wire::test_record(7, 9, b"event");
+        let at = bytes.windows(ninth.len()).position(|w| w == ninth).unwrap();
+        bytes[at + ninth.len() - 1] ^= 0x40;
+        std::fs::write(&segment, &bytes).unwrap();
+        let (journal, recovery) = Journal::open(options).unwrap();
+        assert_eq!((recovery.damaged(), recovery.commit, recovery.claim.is_some()), (true, Seq(6), claim));
+        (dir, config, journal, recovery)
+    }
+
     /// The simulator's seed 11005930 of `--failover --journal --damages 2
     /// --promotions 2 --retain-events 50`: damage in a journal whose
     /// records all lay past the commit they knew (retention had taken
@@ -1137,26 +1166,7 @@ mod tests {
     /// knows it holds none of them.
     #[test]
     fn a_member_that_damage_leaves_no_record_knows_it_holds_none_of_its_commit() {
-        let dir = std::env::temp_dir().join(format!("seqcast-storage-emptied-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let config = Config { failover: crate::core::Failover::Auto, nodes: 3, ..Config::default() };
-        let options = JournalOptions::new(&dir, &config, NodeId(1));
-        let (mut journal, _) = Journal::open(options.clone()).unwrap();
-        for seq in 7..=10 {
-            journal.append(Epoch(4), Seq(6), &crate::wire::test_record(7, seq, b"event")).unwrap();
-        }
-        journal.flush().unwrap();
-        journal.write_claim(Epoch(4), true, Epoch(4)).unwrap();
-        drop(journal);
-        let mut files = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path());
-        let segment = files.find(|p| p.extension().is_some_and(|e| e == "journal")).unwrap();
-        let mut bytes = std::fs::read(&segment).unwrap();
-        let ninth = crate::wire::test_record(7, 9, b"event");
-        let at = bytes.windows(ninth.len()).position(|w| w == ninth).unwrap();
-        bytes[at + ninth.len() - 1] ^= 0x40;
-        std::fs::write(&segment, &bytes).unwrap();
-        let (mut journal, recovery) = Journal::open(options).unwrap();
-        assert_eq!((recovery.damaged(), recovery.commit), (true, Seq(6)));
+        let (dir, config, mut journal, recovery) = damaged_past_its_commit("emptied", true);
         let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
         assert_eq!(member.lost_end(), Seq(7), "it holds nothing below 7");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -1170,47 +1180,18 @@ mod tests {
     #[test]
     fn a_member_without_a_claim_that_damage_leaves_no_record_asks_its_first_records_leader_for_it() {
         use crate::wire::{Ballot, Heartbeat, Kind, Vote};
-        let dir = std::env::temp_dir().join(format!("seqcast-storage-claimless-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let config = Config { failover: crate::core::Failover::Auto, nodes: 3, ..Config::default() };
-        let options = JournalOptions::new(&dir, &config, NodeId(1));
-        let (mut journal, _) = Journal::open(options.clone()).unwrap();
-        for seq in 7..=10 {
-            journal.append(Epoch(4), Seq(6), &crate::wire::test_record(7, seq, b"event")).unwrap();
-        }
-        journal.flush().unwrap();
-        drop(journal);
-        let mut files = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path());
-        let segment = files.find(|p| p.extension().is_some_and(|e| e == "journal")).unwrap();
-        let mut bytes = std::fs::read(&segment).unwrap();
-        let ninth = crate::wire::test_record(7, 9, b"event");
-        let at = bytes.windows(ninth.len()).position(|w| w == ninth).unwrap();
-        bytes[at + ninth.len() - 1] ^= 0x40;
-        std::fs::write(&segment, &bytes).unwrap();
-        let (mut journal, recovery) = Journal::open(options).unwrap();
-        assert_eq!((recovery.damaged(), recovery.commit, recovery.claim), (true, Seq(6), None));
+        let (dir, config, mut journal, recovery) = damaged_past_its_commit("claimless", false);
         let mut member = resume_member(config.clone(), NodeId(1), 0, &mut journal, &recovery).unwrap();
         let from = |node: u16| SocketAddr::from(([127, 0, 0, 1], 5000 + node));
         let fenced = Vote::new(NodeId(1), Ballot::Refused, Claim { epoch: Epoch(1), seq: Seq(0) });
         for node in [0, 2] {
-            member.handle_datagram(
-                1,
-                from(node),
-                &crate::core::test_frame(&config, (Kind::Vote, node, Epoch(4)), &fenced),
-            );
+            let vote = crate::core::test_frame(&config, (Kind::Vote, node, Epoch(4)), &fenced);
+            member.handle_datagram(1, from(node), &vote);
         }
-        let heartbeat = Heartbeat {
-            seq_next: 12.into(),
-            commit: 10.into(),
-            sent_ns: 0.into(),
-            rtt_ns: 0.into(),
-            epoch_start: 0.into(),
-        };
-        member.handle_datagram(
-            2,
-            from(0),
-            &crate::core::test_frame(&config, (Kind::Heartbeat, 0, Epoch(4)), &heartbeat),
-        );
+        let (seq_next, commit, sent_ns, rtt_ns, epoch_start) = (12.into(), 10.into(), 0.into(), 0.into(), 0.into());
+        let heartbeat = Heartbeat { seq_next, commit, sent_ns, rtt_ns, epoch_start };
+        let heartbeat = crate::core::test_frame(&config, (Kind::Heartbeat, 0, Epoch(4)), &heartbeat);
+        member.handle_datagram(2, from(0), &heartbeat);
         let follower = member.follower().unwrap();
         assert_eq!((follower.own_probe().map(|(seq, _)| seq), follower.short_leader()), (Some(Seq(7)), None));
         std::fs::remove_dir_all(&dir).unwrap();
