@@ -1084,12 +1084,18 @@ fn naks(sent: &[(Kind, Vec<u8>)]) -> Vec<(u64, u64)> {
 }
 
 /// A RETRANSMIT of node 0's in epoch 1 holding `seq` with another record
-/// than the resumed member's (see `resumed_from`).
+/// than the resumed member's (see `resumed_from`): the record node 0's
+/// DATA of `data_frame(.., b"new")` holds there.
 fn another_record_at(seq: u64) -> Vec<u8> {
     let mut answer = data_frame(0, 1, 0, seq..=seq, b"new");
     answer[3] = u8::from(Kind::Retransmit);
-    crate::wire::seal(&mut answer);
-    answer
+    sealed(answer)
+}
+
+/// `frame` with its checksum made good again (after an edit).
+fn sealed(mut frame: Vec<u8>) -> Vec<u8> {
+    crate::wire::seal(&mut frame);
+    frame
 }
 
 /// Member 1 resumed on a whole claim of epoch 1 (records 1..=10, `commit`
@@ -1487,14 +1493,10 @@ fn a_member_resumed_without_a_claim_past_its_trimmed_commit_follows_the_leader_i
         bare.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, epoch, &heartbeat(60, 55, start)));
         if epoch == 1 {
             assert_eq!(naks(&drain(&mut bare, 2 * MS)).first(), Some(&(49, 50)), "it asks for its record at 49");
-            let mut answer = if same {
-                bare.follower().unwrap().probe_answer(0, Epoch(1), 55).unwrap()
-            } else {
-                let mut answer = data_frame(0, 1, 55, 49..=49, b"another");
-                answer[3] = u8::from(Kind::Retransmit);
-                answer
+            let answer = match same {
+                true => bare.follower().unwrap().probe_answer(0, Epoch(1), 55).map(sealed).unwrap(),
+                false => another_record_at(49),
             };
-            crate::wire::seal(&mut answer);
             bare.handle_datagram(3 * MS, addr(0), &answer);
         }
         let follower = bare.follower().unwrap();
@@ -1525,16 +1527,13 @@ fn a_member_asked_past_its_own_log_compares_nothing_it_got_from_that_leader() {
     bare.handle_datagram(MS, addr(0), &fence_reply(0, 1));
     bare.handle_datagram(MS, addr(2), &fence_reply(2, 1));
     bare.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(47, 46, 0)));
-    bare.handle_datagram(2 * MS, addr(0), &data_frame(0, 1, 46, 47..=47, b"other"));
+    bare.handle_datagram(2 * MS, addr(0), &data_frame(0, 1, 46, 47..=47, b"new"));
     bare.handle_datagram(3 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(48, 46, 0)));
     assert!(naks(&drain(&mut bare, 3 * MS)).iter().all(|&(first, _)| first != 47));
-    let mut again = data_frame(0, 1, 46, 47..=47, b"other");
-    again[3] = u8::from(Kind::Retransmit);
-    crate::wire::seal(&mut again);
-    bare.handle_datagram(4 * MS, addr(0), &again);
+    bare.handle_datagram(4 * MS, addr(0), &another_record_at(47));
     let follower = bare.follower().unwrap();
     assert_eq!((follower.own_probe().map(|(seq, _)| seq), follower.stats().own_leaders_shown), (Some(Seq(49)), 0));
-    bare.handle_datagram(5 * MS, addr(0), &data_frame(0, 1, 46, 48..=49, b"other"));
+    bare.handle_datagram(5 * MS, addr(0), &data_frame(0, 1, 46, 48..=49, b"new"));
     let short = bare.follower().unwrap().short_leader().map(|s| (s.epoch, s.differs_at));
     assert_eq!(short, Some((Epoch(1), Some(Seq(49)))));
 }
