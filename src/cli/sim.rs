@@ -382,6 +382,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
     for outcome in &outcomes {
         paths.add(&outcome.paths);
     }
+    let width = paths.rows().iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     for (name, count) in paths.rows() {
         // The journal's rows only where there is one.
         let shown = (args.journal || !JOURNAL_PATHS.contains(&name))
@@ -391,8 +392,14 @@ pub fn run(args: &SimArgs) -> ExitCode {
             && (args.disk_fails.is_some_and(|n| n > 0) || !DISK_FAIL_PATHS.contains(&name))
             && (args.tails.is_some_and(|n| n > 0) || !TAIL_PATHS.contains(&name));
         if shown {
-            println!("  {name:<22} {count:>12}");
+            println!("  {name:<width$} {count:>12}");
         }
+    }
+    if paths.leader_faults > 0 {
+        let mean_ms = paths.fault_to_commit_us as f64 / paths.leader_faults as f64 / 1000.0;
+        println!(
+            "  (from a fault that hit the leader to the first commit a client saw past its commit then: {mean_ms:.2} ms on average)"
+        );
     }
     eprintln!("({} seeds in {:.1} s on {threads} threads)", outcomes.len(), started.elapsed().as_secs_f64());
     let Some(failed) = outcomes.iter().find(|o| o.violation.is_some()) else {

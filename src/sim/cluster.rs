@@ -43,6 +43,7 @@ impl<'a> Sim<'a> {
             heal_at: config.fault_ns,
             dying: false,
             killed_at: None,
+            leader_fault: None,
             factory,
             tail_factory,
             buf: vec![0; core.mtu],

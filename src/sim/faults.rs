@@ -229,6 +229,7 @@ impl Sim<'_> {
                     // at once than the cluster tolerates may lose commits.
                     return;
                 }
+                self.hitting(i);
                 if !self.config.failover_on() && self.leader() == Some(i) {
                     // Without failover the leader comes back from its journal
                     // in a newer epoch, the followers still up (at `batch`,
@@ -277,6 +278,9 @@ impl Sim<'_> {
                     if whole < election && !empty_votes_count {
                         return;
                     }
+                }
+                if let Some(l) = self.leader() {
+                    self.hitting(l);
                 }
                 self.paths.cluster_crashes += u64::from(!stop);
                 self.next_sequencer_epoch();
@@ -333,6 +337,7 @@ impl Sim<'_> {
             }
             Fault::Cut { pick, leader, inbound, outbound, cut_ns } => {
                 let i = self.pick(pick, leader);
+                self.hitting(i);
                 self.paths.partitions += 1;
                 self.nodes[i].cut_in |= inbound;
                 self.nodes[i].cut_out |= outbound;
@@ -342,6 +347,7 @@ impl Sim<'_> {
             Fault::Pause { pick, leader, pause_ns } => {
                 let i = self.pick(pick, leader);
                 if self.nodes[i].node.is_some() {
+                    self.hitting(i);
                     self.nodes[i].paused_until = Some(self.now + pause_ns);
                 }
             }
@@ -360,6 +366,7 @@ impl Sim<'_> {
                     return;
                 }
                 let down = if self.slow_rng.chance(0.5) { Down::Power } else { Down::Killed };
+                self.hitting(i);
                 if self.crash(i, down) {
                     self.paths.app_turn_crashes += 1;
                     let down_ns = self.slow_rng.range(100_000, 2_000_000);
@@ -372,6 +379,7 @@ impl Sim<'_> {
                 if slot.node.is_none() || slot.failing.is_some() || slot.failed.is_some() {
                     return;
                 }
+                self.hitting(i);
                 // A disk that does not sync fails at a write.
                 let syncs = self.core_of(i).journal_syncs;
                 self.nodes[i].failing = Some(if syncs { failure } else { Failure::Full });
@@ -424,6 +432,16 @@ impl Sim<'_> {
     fn next_sequencer_epoch(&mut self) {
         let leader = self.leader().and_then(|l| self.member(l)).map(Member::epoch);
         self.core.epoch = leader.unwrap_or(self.core.epoch).next();
+    }
+
+    /// A fault is about to hit member `i`: if it leads, the time to the
+    /// first commit a client sees past the one it knew is measured (see
+    /// [`Paths::leader_faults`](super::Paths::leader_faults)).
+    fn hitting(&mut self, i: usize) {
+        if self.leader() == Some(i) && self.leader_fault.is_none() {
+            let commit = self.member(i).and_then(Member::leader).map_or(0, |l| l.commit().get());
+            self.leader_fault = Some((self.now, commit));
+        }
     }
 
     /// Picks the leader (if `leader` and there is one) or another member.

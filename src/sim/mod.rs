@@ -26,7 +26,8 @@ mod tests;
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
 pub use paths::{
-    CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, TAIL_PATHS,
+    CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, LEADER_FAULT_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS,
+    TAIL_PATHS,
 };
 pub use profile::SimConfig;
 pub use rng::Rng;
@@ -336,6 +337,9 @@ struct Sim<'a> {
     dying: bool,
     /// When the leader was killed for good, if it was.
     killed_at: Option<Nanos>,
+    /// When a fault last hit the leader, and the commit it knew then, until
+    /// a client sees a commit past it (see [`Paths::leader_faults`]).
+    leader_fault: Option<(Nanos, u64)>,
     factory: NodeFactory<'a>,
     tail_factory: TailFactory<'a>,
     buf: Vec<u8>,

@@ -164,6 +164,12 @@ impl Sim<'_> {
                 let id = self.clients[i].client.id();
                 while let Some(done) = self.clients[i].client.poll_event() {
                     self.paths.committed += 1;
+                    // The cluster leads again after a fault that hit its leader.
+                    if let Some((at, _)) = self.leader_fault.filter(|&(_, commit)| done.seq.get() > commit) {
+                        self.paths.leader_faults += 1;
+                        self.paths.fault_to_commit_us += (self.now - at) / 1000;
+                        self.leader_fault = None;
+                    }
                     self.history.committed(self.now, id.get(), done.request, done.seq.get());
                 }
             }

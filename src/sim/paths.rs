@@ -56,6 +56,14 @@ paths! {
     dropped => "datagrams_dropped",
     /// Datagrams the network duplicated.
     duplicated => "datagrams_duplicated",
+    /// Faults that hit the leader (a crash, a stop, a pause, a cut, a
+    /// failed disk, a whole-cluster crash) followed by a commit a client
+    /// saw past the leader's commit then: the cluster led again. Faults
+    /// before that commit count with the first.
+    leader_faults => "leader_faults_recovered",
+    /// Of those, the virtual microseconds from each fault to that commit,
+    /// summed (divided by the faults: the mean time to lead again).
+    fault_to_commit_us => "us_leader_fault_to_commit",
     /// Elections won.
     elections_won => "elections_won",
     /// Elections lost (refused, timed out, or beaten by another candidate).
@@ -243,6 +251,10 @@ pub const REPLAY_PATH: &str = "datagrams_replayed";
 /// The name of the row of a client table with fewer places than clients
 /// (0 otherwise: no other profile fills it).
 pub const CROWD_PATH: &str = "clients_evicted";
+
+/// The names of the rows of faults that hit the leader (0 where none do:
+/// [`SimConfig::mixed`](super::SimConfig::mixed)'s hit followers only).
+pub const LEADER_FAULT_PATHS: [&str; 2] = ["leader_faults_recovered", "us_leader_fault_to_commit"];
 
 /// The names of the failover rows of [`Paths::rows`].
 pub const FAILOVER_PATHS: [&str; 11] = [
