@@ -361,9 +361,9 @@ pub const COMMIT_MAGIC: u32 = u32::from_le_bytes(*b"SQCM");
 /// restart; a leader's, learned from ACKs after its last records, is written
 /// when it stops cleanly; and a truncation writes the commit the records
 /// it dropped said, or what a follower of a sequencer still knows), and the
-/// epoch of the log it learned it in. Rewritten in place, synced only after
-/// a truncation at `--sync batch`: otherwise it survives a process crash,
-/// and one torn by a power loss fails its CRC and is not read.
+/// epoch of the log it learned it in. Rewritten in place, and made anew
+/// and synced at a truncation: otherwise it survives a process crash, and
+/// one torn by a power loss fails its CRC and is not read.
 ///
 /// The epoch (up to 2^48) lies in the three words the first layout kept
 /// reserved and zero: a file written before it was kept reads as epoch 0,

@@ -843,16 +843,18 @@ impl Journal {
     }
 
     /// The commit file replaced whole by what `commit_filed` and
-    /// `commit_epoch` say, at a truncation: at `batch` written aside,
-    /// synced and renamed (the records that said it are going, and a file
-    /// torn by a power loss would fail its CRC and leave nothing); at
-    /// `none` rewritten in place, as in any turn.
+    /// `commit_epoch` say, at a truncation: written aside, synced and
+    /// renamed (the records that said it are going, and a file torn by a
+    /// power loss would fail its CRC and leave nothing). At `none` too: the
+    /// cut is synced there as well, and retention may have deleted records
+    /// up to that commit, which a power loss taking the file would leave a
+    /// hole below the records kept (the log a member's claim names then
+    /// no longer held).
     fn replace_commit(&mut self) -> Result<(), JournalError> {
-        if self.options.sync != SyncLevel::Batch {
-            return self.write_commit(self.commit_filed, self.commit_epoch);
-        }
         let record = CommitFile::new(self.options.cluster, self.options.node, self.commit_filed, self.commit_epoch);
         let path = self.replace_synced("commit", &record)?;
+        #[cfg(test)]
+        self.sides_done.push("commit replaced, synced");
         // Later turns write in place to the file renamed there.
         self.commit_file = Some(OpenOptions::new().write(true).open(&path).map_err(|e| JournalError::Io(path, e))?);
         Ok(())
@@ -1319,7 +1321,7 @@ impl Journal {
     /// log's records are durable would leave the journal knowing only `last`.
     pub fn truncate_knowing(&mut self, last: Seq, known: (Seq, Epoch)) -> Result<(), JournalError> {
         // First, what the records about to go say of it goes into the
-        // commit file (synced at `batch`), or a crash or a power loss
+        // commit file (synced), or a crash or a power loss
         // between the cut and the file's write below would leave it
         // knowing neither. No more than they say, and no further than
         // what is kept or known (what the file keeps after the cut): until
@@ -1357,7 +1359,7 @@ impl Journal {
         }
         // The records dropped may have been all that said how far the
         // commit reached, and retention may have gone by it: the commit
-        // file says it now, synced at `batch`, or after a power loss the
+        // file says it now, synced, or after a power loss the
         // records left would show a hole above their commit.
         // A commit past `last` came with records of another log (a member
         // that took a new leader's, then stood with its own again): it
@@ -3172,6 +3174,28 @@ mod tests {
         assert_eq!(*seqs(&journal).last().unwrap(), 300);
         assert_eq!(recovery.commit, Seq(290));
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The simulator, at `--sync none` with retention: a member resumed
+    /// from damage cut the records that said 109 was committed (retention
+    /// had deleted 108), and a power loss took the commit file that kept it
+    /// in their place: back with record 109 and commit 107, its whole claim
+    /// was unheld, and with the other two back empty no leader was elected.
+    #[test]
+    fn a_truncation_syncs_what_the_dropped_records_said_at_every_level() {
+        for sync in [SyncLevel::None, SyncLevel::Batch] {
+            let dir = temp_dir("truncate-commit-synced");
+            let (mut journal, _) = Journal::open(JournalOptions { sync, ..options(&dir) }).unwrap();
+            for seq in 1..=20 {
+                journal.append(Epoch(3), Seq(seq.min(12) - 1), &event(seq)).unwrap();
+            }
+            journal.flush().unwrap();
+            journal.truncate(Seq(11)).unwrap();
+            assert!(journal.sides_done.contains(&"commit replaced, synced"), "{sync:?}: {:?}", journal.sides_done);
+            drop(journal);
+            assert_eq!(Journal::open(options(&dir)).unwrap().1.commit, Seq(11), "{sync:?}");
+            fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
     /// A reviewer of the journal: a member that joined a new leader took

@@ -567,8 +567,8 @@ impl<'a> Sim<'a> {
         let mut whole_too_soon = None;
         if let Some(last) = node.member_mut().poll_truncate() {
             if fails && self.fail_rng.chance(0.75) {
-                // On a full disk the cut fails (at `batch` the journal
-                // writes the commit file anew first): the records stay.
+                // On a full disk the cut fails (the journal writes the
+                // commit file anew first): the records stay.
                 if self.trace {
                     eprintln!("{:>12} member {i}'s disk is full at its cut to {last}", self.now);
                 }
@@ -590,10 +590,8 @@ impl<'a> Sim<'a> {
             let kept_epoch = slot.commit_file.map_or(Epoch::ZERO, |c| c.1);
             let file = (committed.max(known), if known >= committed { epoch } else { kept_epoch });
             if committed > 0 || known > 0 || slot.commit_file.is_some() {
-                slot.commit_file = Some(file);
-                if syncs {
-                    (slot.commit_synced, slot.file_synced) = (Some(committed), Some(file));
-                }
+                // Synced at every level, as the cut is.
+                (slot.commit_file, slot.commit_synced, slot.file_synced) = (Some(file), Some(committed), Some(file));
             }
         }
         if let Some((claim, last)) = whole_too_soon {

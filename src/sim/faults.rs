@@ -634,9 +634,25 @@ impl Sim<'_> {
         let past = past_first.then(|| disk.iter().next().map(|(&seq, record)| (seq, record.clone()))).flatten();
         if damaged {
             // Its driver cuts what follows the commit off (the claim,
-            // not whole, went to disk first).
+            // not whole, went to disk first), and the commit file says,
+            // synced, the commit the records it drops said (in the epoch
+            // of the last record read, where that is more than the file
+            // said; `Journal::truncate`).
+            let last_epoch = disk.values().next_back().map_or(Epoch::ZERO, |r| r.1);
             disk.retain(|&seq, _| seq <= commit);
+            let filed = commit_file.map_or(0, |(file, _)| file);
+            if commit > 0 || filed > 0 {
+                let epoch = match commit_file {
+                    _ if commit == 0 => Epoch::ZERO,
+                    Some((file, epoch)) if file >= commit => epoch,
+                    _ => last_epoch,
+                };
+                let slot = &mut self.nodes[i];
+                (slot.commit_file, slot.commit_synced, slot.file_synced) =
+                    (Some((commit, epoch)), Some(commit), Some((commit, epoch)));
+            }
         }
+        let disk = &self.nodes[i].disk;
         let beyond = commit_file.filter(|&(file, _)| file > last);
         let id = NodeId(i as u16);
         let failover = self.config.failover_on();

@@ -78,17 +78,17 @@ struct NodeSlot {
     claim: Option<crate::core::JournalClaim>,
     /// With `--journal`: the commit file beside the journal, what a
     /// follower (or a member at a clean stop) knew committed past its
-    /// records. Rewritten in place and never synced: a crash of the process
-    /// keeps it, a loss of the power may take it.
+    /// records. Rewritten in place and not synced (but at a truncation):
+    /// a crash of the process keeps it, a loss of the power may take it.
     /// With the epoch of the log it was learned in.
     commit_file: Option<(u64, Epoch)>,
     /// What a truncation synced of what the records it dropped said (as
-    /// the journal does at `batch`), capped at the records kept: what
-    /// retention counts committed.
+    /// the journal does, a resume from damage's too), capped at the records
+    /// kept: what retention counts committed.
     commit_synced: Option<u64>,
-    /// What the commit file said when last synced (at a truncation, with
-    /// what a follower of a sequencer knows past its records): a loss of
-    /// the power takes it back to this.
+    /// What the commit file said when last synced (at a truncation, a
+    /// resume from damage's too, with what a follower of a sequencer knows
+    /// past its records): a loss of the power takes it back to this.
     file_synced: Option<(u64, Epoch)>,
     /// Every range an UNRECOVERABLE that reached it named, in any of its
     /// lives (a journal keeps the holes it was told of): it may report

@@ -135,9 +135,10 @@ paths! {
     /// until then, with their claim, only beside enough holders).
     resumed_unsure => "members_resumed_unsure",
     /// Members with failover back without a claim file, holding no record
-    /// at or below their commit (retention deleted those): the epoch of
-    /// their first record past it (which damage may drop) names a log that
-    /// holds the commit, whose leader they ask for that record.
+    /// at or below their commit (retention deleted those, and damage the
+    /// records that said it): the epoch of their first record past it
+    /// (which damage may drop) names a log that holds the commit, whose
+    /// leader they ask for that record.
     resumed_past_commit => "claimless_resumes_past_commit",
     /// Unsynced records (`--sync batch`) a member killed rather than
     /// powered off kept in the page cache, read back at its restart.
