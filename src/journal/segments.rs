@@ -905,6 +905,8 @@ impl Journal {
     /// how far its journal reached. `None` removes it (the member holds as
     /// much again).
     pub fn write_reach(&mut self, reach: Option<Claim>) -> Result<(), JournalError> {
+        #[cfg(test)]
+        self.sides_done.push(if reach.is_some() { "reach written" } else { "reach removed" });
         self.reach_kept = reach.is_some();
         self.keep_side("reach", reach.map(|reach| (reach.seq, reach.epoch)))
     }
@@ -1043,6 +1045,8 @@ impl Journal {
     /// Written aside and renamed over the old one, synced as the level
     /// says, before returning.
     pub fn write_claim(&mut self, epoch: Epoch, whole: bool, promised: Epoch) -> Result<(), JournalError> {
+        #[cfg(test)]
+        self.sides_done.push(if whole { "claim written whole" } else { "claim written" });
         let (path, aside) = (self.claim_path(), self.options.dir.join("claim.new"));
         let (cluster, node, shape) = (self.options.cluster, self.options.node, self.options.shape);
         let claim = ClaimFile::new(cluster, node, epoch, whole, promised, shape);

@@ -582,6 +582,21 @@ fn persist_claim(
     Ok(())
 }
 
+/// What may go to the claim file of `claim` while the journal keeps a
+/// `reach` file: a whole claim only where the member still holds that
+/// reach. One whose log released it (it holds as much again, or whole a
+/// newer leader's starting log) goes whole only once `sync` removed the
+/// reach, when all it wrote is durable; until then not whole, its promise
+/// kept. Left beside the reach by a crash, a whole claim would be read at
+/// the restart as naming the log the reach was of, and the reach held
+/// against every log of its epoch short of it, the member's own among them
+/// (the simulator's seed 99104912 of `--failover --journal
+/// --cluster-crashes 2 --damages 2 --retain-events 4`: none was elected).
+fn claim_beside_reach(journal: &Journal, machine: &impl Durable, claim: Option<JournalClaim>) -> Option<JournalClaim> {
+    let released = journal.keeps_reach() && machine.damaged_reach().is_none();
+    claim.map(|c| JournalClaim { whole: c.whole && !released, ..c })
+}
+
 /// A member with failover from its journal (DESIGN §8; see
 /// [`Member::resume_member`]). A corrupt record voids the claim: what
 /// follows it is dropped and fetched again. A commit file past the last
@@ -877,11 +892,13 @@ impl<M: Machine + Durable> Stored<M> {
             );
         }
         self.machine.handle_durable(durable);
-        persist_claim(journal, &mut self.claimed, self.machine.journal_claim(), self.machine.promise_unknown())?;
         if journal.keeps_reach() && self.machine.damaged_reach().is_none() {
-            // It holds as much again: the damage is behind it.
+            // It holds as much again: the damage is behind it. Before the
+            // claim that may say so (see `claim_beside_reach`).
             journal.write_reach(None)?;
         }
+        let claim = claim_beside_reach(journal, &self.machine, self.machine.journal_claim());
+        persist_claim(journal, &mut self.claimed, claim, self.machine.promise_unknown())?;
         if !self.refusal_kept
             && let Some(why) = self.machine.refused()
         {
@@ -935,6 +952,7 @@ impl<M: Machine + Durable> Machine for Stored<M> {
             truncation.is_none() || claim.is_none_or(|c| !c.whole),
             "a whole claim {claim:?} would reach the disk before the truncation to {truncation:?}"
         );
+        let claim = claim_beside_reach(journal, &self.machine, claim);
         let mut result = persist_claim(journal, &mut self.claimed, claim, self.machine.promise_unknown());
         if result.is_ok()
             && let Some(last) = truncation
@@ -1333,6 +1351,10 @@ mod tests {
         epoch: Epoch,
         /// How far past its commit its application may have been handed events.
         handed_out: Option<Seq>,
+        /// What its journal may claim (a member's).
+        claim: Option<JournalClaim>,
+        /// How far its journal reached before damage, while its log holds less.
+        reach: Option<Claim>,
     }
 
     impl Machine for Role {
@@ -1349,6 +1371,12 @@ mod tests {
     impl Durable for Role {
         fn poll_append(&mut self) -> Option<Append<'_>> {
             None
+        }
+        fn journal_claim(&self) -> Option<JournalClaim> {
+            self.claim
+        }
+        fn damaged_reach(&self) -> Option<Claim> {
+            self.reach
         }
         fn handle_durable(&mut self, _: Seq) {}
         fn poll_truncate(&mut self) -> Option<Seq> {
@@ -1395,6 +1423,37 @@ mod tests {
         let (_, recovery) = Journal::open(options).unwrap();
         assert_eq!((recovery.commit, recovery.commit_file_epoch), (Seq(5), Epoch(7)));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A member back from damage keeps a `reach` file until its log holds
+    /// as much again, or whole a newer leader's starting log. The claim
+    /// that says so went to disk first, whole, and a crash before the reach
+    /// went left both: the restart read the reach as of the claim's log and
+    /// refused every log of that epoch short of it, its own among them (the
+    /// simulator's seed 99104912 of `--failover --journal --cluster-crashes
+    /// 2 --damages 2 --retain-events 4`). The reach goes first, in the sync;
+    /// the claim before it goes not whole, with its promise. A reach still
+    /// held stays beside a whole claim.
+    #[test]
+    fn a_claim_goes_whole_beside_a_reach_only_once_the_reach_it_released_is_gone() {
+        let whole = JournalClaim { epoch: Epoch(10), whole: true, promised: Epoch(10) };
+        let reach = Claim { epoch: Epoch(1), seq: Seq(12) };
+        for (held, sides) in [
+            (None, &["claim written", "reach removed", "claim written whole"][..]),
+            (Some(reach), &["claim written whole"][..]),
+        ] {
+            let (mut journal, dir) = journal_of("reach-claim", 8);
+            journal.write_claim(Epoch(1), false, Epoch(1)).unwrap();
+            journal.write_reach(Some(reach)).unwrap();
+            journal.sides_done.clear();
+            let mut stored = Stored::new(Role { claim: Some(whole), reach: held, ..Role::default() }, Some(journal));
+            stored.write_ahead(0);
+            stored.sync().unwrap();
+            let journal = stored.journal.as_ref().unwrap();
+            assert_eq!(journal.sides_done, sides, "reach held: {held:?}");
+            assert_eq!(dir.join("reach").exists(), held.is_some());
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
     /// A follower that delivered on receipt keeps a `handed-out` file until

@@ -74,6 +74,7 @@ impl<'a> Sim<'a> {
                 damaged: false,
                 lost_records: false,
                 reach: None,
+                reach_log_epoch: None,
                 deliver: sim.core.deliver,
                 handed_out: None,
                 slow: None,
@@ -539,11 +540,12 @@ impl<'a> Sim<'a> {
         let fails = self.nodes[i].failing == Some(Failure::Full) && self.may_lose(i);
         let syncs = self.core_of(i).journal_syncs;
         let slot = &mut self.nodes[i];
+        let asked = slot.node.as_ref().and_then(|n| n.journal_claim());
+        let claim = asked.map(|claim| slot.claim_beside_reach(claim));
         let Some(node) = slot.node.as_mut() else { return Vec::new() };
         // A claim that is not whole is written before the truncation it was
         // taken for (a crash between the two keeps that claim).
-        let claim = node.journal_claim();
-        let claim_written = claim.is_some_and(|c| Some(c.as_kept()) != slot.claim);
+        let claim_written = claim.is_some_and(|c| Some(c) != slot.claim);
         if fails && (claim_written || node.promise_unknown() && slot.claim.is_some()) && self.fail_rng.chance(0.25) {
             // On a full disk the claim's write fails first: nothing of the
             // turn reaches the disk, and the truncation it was taken for,
@@ -562,7 +564,7 @@ impl<'a> Sim<'a> {
         }
         if let Some(claim) = claim {
             // As its file keeps it, and its restart reads it back.
-            slot.claim = Some(claim.as_kept());
+            slot.claim = Some(claim);
         }
         let mut whole_too_soon = None;
         if let Some(last) = node.member_mut().poll_truncate() {
@@ -576,7 +578,7 @@ impl<'a> Sim<'a> {
             }
             // Over the records about to go: a crash between would leave it
             // claiming more than it holds of that log.
-            whole_too_soon = claim.filter(|c| c.whole).map(|c| (c, last));
+            whole_too_soon = asked.filter(|c| c.whole).map(|c| (c, last));
             // What its records said committed, before some go: the
             // journal writes it to the commit file and syncs it.
             let records = slot.disk.values().map(|r| r.0).chain(slot.unsynced.iter().map(|(_, r)| r.1));
@@ -658,11 +660,16 @@ impl<'a> Sim<'a> {
     }
 
     /// Its driver removes the `reach` file once the member's log claims as
-    /// much again and all it wrote is durable.
+    /// much again and all it wrote is durable (its turns sync all they
+    /// wrote; here a later turn's writes may be pending, and the log the
+    /// member claims counts them), or once its journal claim is whole in an
+    /// epoch newer than the reach's and its log's (durable already).
     fn reach_regained(&mut self, i: usize) {
         let slot = &mut self.nodes[i];
-        let regained = slot.node.as_ref().is_some_and(|n| n.member().damaged_reach().is_none());
-        if regained && slot.unsynced.is_empty() {
+        let Some(member) = slot.node.as_ref().map(|n| n.member()) else { return };
+        let newest = slot.reach.map(|reach| reach.epoch.max(slot.reach_log_epoch.unwrap_or(Epoch::ZERO)));
+        let newer_whole = member.journal_claim().is_some_and(|c| c.whole && Some(c.epoch) > newest);
+        if member.damaged_reach().is_none() && (slot.unsynced.is_empty() || newer_whole) {
             slot.reach = None;
         }
     }
@@ -710,18 +717,22 @@ impl<'a> Sim<'a> {
         }
         if let (Some(last), Some(node)) = (last, slot.node.as_mut()) {
             node.handle_durable(Seq(last));
-            if node.promise_unknown() {
-                slot.claim = None;
-            }
-            if let Some(claim) = node.journal_claim() {
-                slot.claim = Some(claim.as_kept());
-            }
             if self.trace {
                 eprintln!("{:>12} member {i} synced up to {last}", self.now);
             }
         }
         slot.keep_handed_out();
+        // The reach goes before a claim it released (`claim_beside_reach`).
         self.reach_regained(i);
+        let slot = &mut self.nodes[i];
+        if let (Some(_), Some(node)) = (last, slot.node.as_ref()) {
+            if node.promise_unknown() {
+                slot.claim = None;
+            }
+            if let Some(claim) = node.journal_claim() {
+                slot.claim = Some(slot.claim_beside_reach(claim));
+            }
+        }
     }
 
     /// A leader serves what left its ring from its disk, as a driver does

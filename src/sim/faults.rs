@@ -683,6 +683,7 @@ impl Sim<'_> {
             }
             if let Some(reach) = self.nodes[i].reach {
                 member.reached_before_damage(reach, claim.map(|c| c.epoch));
+                self.nodes[i].reach_log_epoch = claim.map(|c| c.epoch);
             }
             match member.may_vote() {
                 true => self.paths.resumed_whole += 1,

@@ -104,6 +104,9 @@ struct NodeSlot {
     /// part of it, as the `reach` file beside it keeps it until the member
     /// holds as much again, durably (see `Sim::damage`).
     reach: Option<crate::core::Claim>,
+    /// The epoch its member was told that reach's log was of (its claim's
+    /// when it resumed; see `Member::reached_before_damage`).
+    reach_log_epoch: Option<Epoch>,
     /// How this life delivers (the cluster's, or with
     /// [`deliver_switch`](SimConfig::deliver_switch) drawn at its start).
     deliver: crate::core::Deliver,
@@ -237,6 +240,21 @@ impl Told {
 }
 
 impl NodeSlot {
+    /// What its claim file keeps of `claim`, as its driver writes it
+    /// (`storage::claim_beside_reach`): not whole beside a `reach` that a
+    /// whole claim of a newer epoch than the reach's (and its log's)
+    /// releases, until the reach is gone (`Sim::sync`). (Its driver also
+    /// holds back one whose log released the reach with records this turn
+    /// writes, until its sync; here the records a member's log counts may
+    /// wait on later syncs, and its claim of its reach's own log stays
+    /// whole beside it, as a restart reads it right.)
+    fn claim_beside_reach(&self, claim: crate::core::JournalClaim) -> crate::core::JournalClaim {
+        let kept = claim.as_kept();
+        let newest = self.reach.map(|reach| reach.epoch.max(self.reach_log_epoch.unwrap_or(Epoch::ZERO)));
+        let released = newest.is_some_and(|newest| kept.epoch > newest);
+        crate::core::JournalClaim { whole: kept.whole && !released, ..kept }
+    }
+
     /// What its driver keeps in the `handed-out` file now (see
     /// `Follower::handed_out`).
     fn handed_out_now(&self) -> Option<u64> {

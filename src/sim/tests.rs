@@ -340,6 +340,30 @@ fn members_back_without_their_claim_past_a_trimmed_commit_follow_their_own_epoch
     assert!(damaged.resumed_past_commit > 0, "{damaged:?}");
 }
 
+/// A member whose reach (how far its journal held before damage) outlived
+/// the claim that released it, made whole in a newer epoch and written
+/// first, came back taking the claim's epoch for the reach's log and
+/// refused every candidate of that epoch short of the reach, its own log
+/// among them: with the others back empty or unsure, no leader again
+/// (seeds 99104912 and 94006342 failed liveness). The reach now goes
+/// before such a claim is written whole.
+#[test]
+fn a_reach_outlived_by_a_newer_whole_claim_holds_back_no_candidate() {
+    let profile = |(claim_losses, damages, retain_events, cluster_crashes)| {
+        move |seed| {
+            let mut config = SimConfig::failover(seed);
+            config.core.journal = true;
+            (config.claim_losses, config.damages) = (claim_losses, damages);
+            (config.retain_events, config.cluster_crashes) = (retain_events, cluster_crashes);
+            config
+        }
+    };
+    let flags = " --failover --journal --cluster-crashes 2 --damages 2 --retain-events 4";
+    run_all(99_104_900..99_105_000, &profile((0, 2, 4, 2)), flags);
+    let flags = " --failover --journal --claim-losses 3 --retain-events 2 --damages 3 --cluster-crashes 1";
+    run_all(94_006_300..94_006_400, &profile((3, 3, 2, 1)), flags);
+}
+
 /// Members killed and restarted with a record of their journal damaged,
 /// and promotions that count the votes of members back without all of
 /// their log (`seqcast promote --count-incomplete-votes`): a damaged
