@@ -1469,6 +1469,16 @@ fn a_member_resumed_without_a_claim_follows_the_leader_its_records_came_from() {
     }
 }
 
+/// Member 1 resumed without a claim, its commit 46 and its one record,
+/// 49, journaled in epoch 1 (retention deleted those up to 48).
+fn claimless_past_its_commit() -> Member {
+    let config = Config { journal: true, ..auto() };
+    let mut resume = Member::resume_member(config, NodeId(1), 0, None, (Seq(49), Seq(46))).unwrap();
+    let record = crate::wire::test_record(7, 49, b"49");
+    resume.push(Epoch(1), crate::wire::EventRef::split(&record).unwrap().0);
+    resume.finish()
+}
+
 /// A member back without its claim file, retention having deleted its
 /// records up to 48, past its commit (46, said by its record at 49): the
 /// epoch of that first record is the one whose leader holds the commit,
@@ -1483,11 +1493,7 @@ fn a_member_resumed_without_a_claim_past_its_trimmed_commit_follows_the_leader_i
     for (epoch, start, same, short) in
         [(1, 0, true, None), (1, 0, false, Some((Epoch(1), Some(Seq(49))))), (2, 40, true, Some((Epoch(2), None)))]
     {
-        let config = Config { journal: true, ..auto() };
-        let mut resume = Member::resume_member(config, NodeId(1), 0, None, (Seq(49), Seq(46))).unwrap();
-        let record = crate::wire::test_record(7, 49, b"49");
-        resume.push(Epoch(1), crate::wire::EventRef::split(&record).unwrap().0);
-        let mut bare = resume.finish();
+        let mut bare = claimless_past_its_commit();
         bare.handle_datagram(MS, addr(0), &fence_reply(0, epoch));
         bare.handle_datagram(MS, addr(2), &fence_reply(2, epoch));
         bare.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, epoch, &heartbeat(60, 55, start)));
@@ -1519,11 +1525,7 @@ fn a_member_resumed_without_a_claim_past_its_trimmed_commit_follows_the_leader_i
 /// reach 49, and refuses it there.
 #[test]
 fn a_member_asked_past_its_own_log_compares_nothing_it_got_from_that_leader() {
-    let config = Config { journal: true, ..auto() };
-    let mut resume = Member::resume_member(config, NodeId(1), 0, None, (Seq(49), Seq(46))).unwrap();
-    let record = crate::wire::test_record(7, 49, b"49");
-    resume.push(Epoch(1), crate::wire::EventRef::split(&record).unwrap().0);
-    let mut bare = resume.finish();
+    let mut bare = claimless_past_its_commit();
     bare.handle_datagram(MS, addr(0), &fence_reply(0, 1));
     bare.handle_datagram(MS, addr(2), &fence_reply(2, 1));
     bare.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(47, 46, 0)));
