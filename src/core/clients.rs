@@ -223,8 +223,7 @@ impl Clients {
         entry.in_flight += 1;
     }
 
-    /// One event of the client in `slot` committed (one an earlier leader
-    /// stamped, which this one never counted, changes nothing).
+    /// One event of the client in `slot` that this leader stamped committed.
     pub(super) fn committed(&mut self, slot: usize) {
         let entry = &mut self.entries[slot];
         if entry.in_flight > 0 {

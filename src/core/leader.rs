@@ -1153,7 +1153,11 @@ impl Leader {
             // Uncommitted events never leave the ring (ring_events > in_flight_max),
             // so their slots in `slot_of` are still theirs.
             let slot = usize::from(self.slot_of[(seq % self.slot_of.len() as u64) as usize]);
-            self.clients.committed(slot);
+            // Only events this leader stamped count in flight: one of the
+            // log it took over must leave its client's own events counted.
+            if seq > self.epoch_start {
+                self.clients.committed(slot);
+            }
             self.clients.mark_dirty(slot);
         }
         self.commit = commit;

@@ -1250,6 +1250,33 @@ fn requests_found_uncommitted_in_a_log_taken_over_are_told_when_they_commit() {
     assert_eq!(leader.stats().events_stamped, 1, "client 7 takes client 9's place");
 }
 
+/// Helper 196: the commit of a request a leader found in a log it took
+/// over took one off its client's events in flight, which counted only
+/// those this leader stamped: with one of its own in flight, the client
+/// read as having none, and its share of the window grew.
+#[test]
+fn a_commit_of_a_log_taken_over_leaves_its_clients_own_events_in_flight() {
+    let config = Config { epoch: Epoch(2), ..Config::default() };
+    let mut resume = Leader::resume(config.clone(), 0, Seq::FIRST).unwrap();
+    let record = crate::wire::test_record(9, 1, b"old");
+    assert!(resume.push(crate::wire::EventRef::split(&record).unwrap().0));
+    let mut leader = resume.finish(Seq::ZERO);
+    let _ = sent(&mut leader, 0);
+    leader.handle_datagram(10, addr(9), &raw_submit_of(&config, 9, 1..=2, b"old"));
+    assert_eq!(leader.stats().events_stamped, 1, "request 2, at 2");
+    let appended: Vec<_> = std::iter::from_fn(|| leader.poll_append().map(|a| a.event.header.seq())).collect();
+    assert_eq!(appended, [Seq(2)]);
+    leader.handle_durable(Seq(2));
+    let in_flight = |leader: &Leader| leader.clients.entries[leader.clients.index[&ClientId(9)]].in_flight;
+    assert_eq!((in_flight(&leader), leader.clients.active), (1, 1));
+    leader.handle_datagram(12, addr(11), &ack_of(&config, 1, 1));
+    assert_eq!(leader.commit, 1);
+    assert_eq!((in_flight(&leader), leader.clients.active), (1, 1), "request 2 is still in flight");
+    leader.handle_datagram(14, addr(11), &ack_of(&config, 1, 2));
+    assert_eq!(leader.commit, 2);
+    assert_eq!((in_flight(&leader), leader.clients.active), (0, 0));
+}
+
 /// Helper 118: a log taken over with a client id used twice (request 10^9,
 /// then request 1 of a second process) started that client's notices at
 /// request 1, and the commit of it walked a billion requests. The table
