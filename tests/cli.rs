@@ -409,6 +409,10 @@ fn bad_settings_and_files_are_named_before_anything_runs() {
     refused_with(SEQCAST, &receive, "error: failover needs delivery on commit", 1);
     let archive = ["sim", "--journal", "--followers", "2", "--archive", "3", "--seeds", "2"];
     refused_with(SEQCAST, &archive, "--archive 3: members are numbered 0 to 2", 1);
+    // Helper 196: more clients than a table remembers sequenced a resent
+    // first request twice, which the checker called a failure.
+    let crowded = ["sim", "--clients", "11", "--client-places", "2", "--client-idle-us", "500", "--seeds", "2"];
+    refused_with(SEQCAST, &crowded, "--clients 11 is more than the 10 clients a table of 2 places remembers", 1);
     refused_with(SEQCAST, &["tail", "--from", "10", "--to", "5"], "--to 5 is before --from 10", 1);
     // Helper 114: the window's end overflowed (a tail that never delivered).
     let far = ["tail", "--from", "18446744073709551000"];

@@ -94,7 +94,8 @@ pub struct MemberArgs {
     window_events: Option<usize>,
     /// A client silent this long with nothing uncommitted may give its
     /// place in the full client table (256 clients) to a new one; it
-    /// resumes where it stopped when it comes back [default: 10000].
+    /// resumes where it stopped when it comes back, unless 1,024 others
+    /// gave theirs up meanwhile (docs/PROTOCOL.md) [default: 10000].
     #[arg(long, value_name = "MS")]
     client_idle_ms: Option<u64>,
     #[command(flatten)]

@@ -40,7 +40,8 @@ pub struct SimArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub clients: Option<u32>,
     /// Places in the leader's client table (`clients_max`); fewer than
-    /// --clients makes clients take turns [default: 8].
+    /// --clients makes clients take turns, as many as 5 to a place (the
+    /// table also remembers 4 clients gone per place) [default: 8].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     pub client_places: Option<u64>,
     /// A client with nothing pending gives its place up to a new one after
@@ -353,6 +354,16 @@ pub fn run(args: &SimArgs) -> ExitCode {
              --client-idle-us (e.g. 500) so that a client idle that long gives its place up, or the others \
              wait for good",
             args.clients.unwrap_or(0)
+        );
+        return ExitCode::FAILURE;
+    }
+    let remembered = places * (1 + seqcast::core::RECORDS_PER_CLIENT_PLACE as u64);
+    if let Some(clients) = args.clients.filter(|&c| u64::from(c) > remembered) {
+        eprintln!(
+            "error: --clients {clients} is more than the {remembered} clients a table of {places} places \
+             remembers (--client-places, and 4 clients gone per place): one forgotten before it was told its \
+             first request committed is a new client when it sends it again, and the leader sequences it twice \
+             (docs/PROTOCOL.md, the limit of the leader's bounded memory); give more places or fewer clients"
         );
         return ExitCode::FAILURE;
     }

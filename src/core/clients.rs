@@ -75,6 +75,13 @@ struct Tombstone {
 /// Tombstones kept per place in the table.
 const TOMBSTONES_PER_CLIENT: usize = 4;
 
+/// Records of clients that gave their place up a client table keeps per
+/// place ([`Config::clients_max`](super::Config::clients_max)): it
+/// remembers `clients_max` × (1 + this) clients at most, and takes one
+/// forgotten for a new client (docs/PROTOCOL.md, the limit of the leader's
+/// bounded memory).
+pub const RECORDS_PER_CLIENT_PLACE: usize = TOMBSTONES_PER_CLIENT;
+
 /// How a full table makes room for a new client.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Room {

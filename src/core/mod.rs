@@ -22,6 +22,7 @@ mod window;
 
 pub use crate::types::{Claim, ClientId, Durability, Epoch, NodeId, NodeSet, Seq};
 pub use client::{Client, ClientStats, Committed, SubmitError};
+pub use clients::RECORDS_PER_CLIENT_PLACE;
 pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
 pub use election::{ElectionStats, Reach};
 pub use event::{Append, Event, JournalClaim, MemberEvent, PROMISE_AHEAD_MAX, StepDown};
