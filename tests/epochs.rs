@@ -176,8 +176,12 @@ fn resumed_at_3_of_epoch_5() -> Follower {
 /// Without failover, with journals: a leader that committed 1..=3 and a
 /// journaled follower that knows it.
 fn journaled_cluster_at_3() -> (Follower, Config, Vec<Vec<u8>>) {
+    cluster_at_3_with(Follower::new(journaled(0), NodeId(1), 0).unwrap())
+}
+
+/// The same, `follower` in the follower's place.
+fn cluster_at_3_with(mut follower: Follower) -> (Follower, Config, Vec<Vec<u8>>) {
     let mut leader = Leader::new(journaled(5), 0).unwrap();
-    let mut follower = Follower::new(journaled(0), NodeId(1), 0).unwrap();
     let mut client = Client::new(journaled(0), ClientId(9), addr(LEADER)).unwrap();
     let mut journal = Vec::new();
     for (i, payload) in [b"a", b"b", b"c"].iter().enumerate() {
@@ -286,6 +290,26 @@ fn a_journaled_follower_refuses_a_sequencer_resumed_on_another_log_past_its_comm
     assert_eq!((follower.epoch(), follower.seq_held()), (Epoch(5), Seq(3)));
     let said = deliveries(&mut follower);
     assert!(said.len() == 1 && said[0].starts_with("restarted"), "{said:?}");
+}
+
+/// Helper 195: a tail without failover (`seqcast tail`) took such a log
+/// after what it printed, which its help says it refuses: it asks for the
+/// record at what it delivered as a journaled follower does.
+#[test]
+fn a_tail_refuses_a_sequencer_resumed_on_another_log_past_what_it_delivered() {
+    let (mut tail, _, _) = cluster_at_3_with(Follower::observe(journaled(0), 0, Seq(1)).unwrap());
+    let mut resumed = resumed_on(6, 1, &other_log(&[b"v", b"w", b"x", b"y", b"z"]), 5);
+    for (dest, bytes) in leader_out(&mut resumed, 20_000_000_000) {
+        if dest == Dest::Group {
+            tail.handle_datagram(20_000_000_000, addr(LEADER), &bytes);
+        }
+    }
+    converse(&mut tail, &mut resumed, 20_000_000_000);
+    let short = tail.short_leader().map(|s| (s.epoch, s.differs_at));
+    assert_eq!(short, Some((Epoch(6), Some(Seq(3)))));
+    assert_eq!((tail.epoch(), tail.seq_held()), (Epoch(5), Seq(3)));
+    let said = deliveries(&mut tail);
+    assert!(said.iter().all(|d| d.starts_with("restarted")), "{said:?}");
 }
 
 /// Helper 161: a follower refused a sequencer started without its journal

@@ -307,11 +307,10 @@ impl Follower {
     /// hold is not followed before its record at the last sequence this
     /// follower keeps is shown to be this follower's own (a sequencer
     /// refused for a short start, restarted later on the log it began
-    /// then, starts past it too). True while that waits.
+    /// then, starts past it too). A tail asks the same of what it
+    /// delivered: its help says it goes on only on a log that holds that.
+    /// True while that waits.
     pub(super) fn probe_resumed(&mut self, epoch: Epoch, heartbeat: Heartbeat, from: SocketAddr) -> bool {
-        if self.observer {
-            return false;
-        }
         if let Some(probe) = self.probe.as_mut().filter(|p| p.resumed.is_some_and(|(e, _)| e == epoch)) {
             probe.heard = Some(heartbeat);
             return true;
