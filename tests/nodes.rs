@@ -650,10 +650,22 @@ fn a_tail_waiting_on_a_commit_that_does_not_come_says_why() {
 
 /// A tail without --failover goes on through a sequencer restarted on its
 /// journal: the new epoch's log holds what the tail delivered. (It stopped
-/// at every restart, saying the leader restarted without its log.)
+/// at every restart, saying the leader restarted without its log.) With
+/// keys too: it asks the restarted sequencer for its record at what it
+/// delivered before it goes on (helper 195), and is answered.
 #[test]
 fn a_tail_goes_on_through_a_sequencer_restarted_on_its_journal() {
-    let mut cluster = Cluster::start_journaled(31, 2, "none");
+    tail_through_a_restart(Cluster::start_journaled(31, 2, "none"));
+    let dir = std::env::temp_dir().join(format!("seqcast-nodes-keys-105-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("cluster.keys");
+    let (code, out) = common::run(common::SEQCAST, &common::strings(&["keys", "new", key_file.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    tail_through_a_restart(Cluster::start_journaled_all(105, 2, "none", &["--key-file", key_file.to_str().unwrap()]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn tail_through_a_restart(mut cluster: Cluster) {
     let mut tail_args = common::strings(&["tail", "--from", "1", "--to", "6000", "--format", "count"]);
     tail_args.extend(cluster.common_args());
     let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);

@@ -294,6 +294,14 @@ impl Cluster {
         Cluster::start_nodes(tag, followers, &[], (&nodes, &[]), &[], 0)
     }
 
+    /// As [`start_journaled`](Self::start_journaled), every process (the
+    /// load generator's and a tail's too) also given `extra`.
+    pub fn start_journaled_all(tag: u8, followers: usize, sync: &str, extra: &[&str]) -> Cluster {
+        let journal = Cluster::out_dir(tag).join("journal");
+        let nodes = ["--journal", journal.to_str().unwrap(), "--sync", sync];
+        Cluster::start_nodes(tag, followers, extra, (&nodes, &[]), &[], 0)
+    }
+
     /// As [`start_journaled_with`](Self::start_journaled_with), the leader
     /// run by `wrap` (a program and its arguments, then the leader's).
     pub fn start_journaled_wrapped(
