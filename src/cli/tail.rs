@@ -163,6 +163,11 @@ struct EpochWatch {
 impl EpochWatch {
     fn tick(&mut self, follower: &seqcast::core::Follower) {
         let joined = follower.stats().leaders_joined;
+        // Said once the leader's record at what the tail holds is compared
+        // (the tail may refuse it yet).
+        if joined > self.joined && (follower.resumed_probe().is_some() || follower.own_probe().is_some()) {
+            return;
+        }
         // One refused as short of the commit (the tail stops) is said so.
         if joined > std::mem::replace(&mut self.joined, joined) && follower.short_leader().is_none() {
             let who = follower.leader().map_or(String::new(), |id| format!("node {id} "));
@@ -467,11 +472,14 @@ pub fn run(args: &TailArgs) -> ExitCode {
                 ),
                 None => format!("{how} a log that ends at seq {}", short.log_end),
             };
+            let stopped = match node.digest().last {
+                0 => "Stopped having delivered nothing".to_string(),
+                last => format!("Stopped after seq {last}"),
+            };
             fail(format!(
                 "the leader of epoch {} {log}, but {told}: the cluster lost committed events ({why}), and those \
-                 sequences now carry other events in its log. Stopped after seq {}, taking nothing of that log",
+                 sequences now carry other events in its log. {stopped}, taking nothing of that log",
                 short.epoch,
-                node.digest().last
             ))
         }
         (Some((old, new)), _) => fail(format!("the leader restarted (epoch {old} → {new}) without this log: stopped")),
