@@ -80,6 +80,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             )
             .into());
         }
+        if let Some(request) = node.client().refused() {
+            // Over the leader's payload_max: it and every later request stay pending.
+            return Err(
+                format!("the leader refused request {request} for good: its payload is over its payload_max").into()
+            );
+        }
+        if let Some((asked, leader)) = node.client().not_leader() {
+            // Without failover it sends to one node only.
+            return Err(format!("node {asked} does not lead: node {leader} does; point the client at it").into());
+        }
         if now > began + 10_000_000_000 {
             return Err(format!(
                 "only {committed} of {count} committed in 10 s: is a quorum up? The {} submitted and \

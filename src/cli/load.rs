@@ -31,7 +31,9 @@ pub struct LoadgenCli {
     #[command(flatten)]
     cluster: ClusterArgs,
     /// The leader's address [default: the cluster file's leader node, else
-    /// the interface on port 7401].
+    /// the interface on port 7401]. With --failover, the member tried first
+    /// when none is heard leading; it must be a node of the cluster file
+    /// (another address is ignored).
     #[arg(long, value_name = "HOST:PORT", value_parser = super::args::host_port)]
     leader: Option<SocketAddrV4>,
     /// The cluster elects its leader (`seqcast member`): find it among the
@@ -79,10 +81,12 @@ pub struct LoadArgs {
     /// Clients, each on its own thread and with its own client id (at most 64).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub clients: u32,
-    /// Events due at the same instant, so they share one SUBMIT datagram.
+    /// Events due at the same instant, so they share a SUBMIT datagram (as
+    /// many as fit one datagram of --mtu; the rest go in the next).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch: u64,
-    /// After the last send, how long to wait for outstanding commits, ms.
+    /// After the last send was due, how long to wait for outstanding
+    /// commits, ms.
     #[arg(long, default_value_t = 2000)]
     pub drain_ms: u64,
 }
