@@ -937,14 +937,20 @@ fn a_tail_whose_payload_max_is_too_small_for_its_clusters_events_says_so_and_exi
     tail_args.extend(cluster.common_args());
     let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
     tail.wait_for(Duration::from_secs(10), |l| l.starts_with("seqcast tail: ").then_some(()));
+    let (code, report) = cluster.load_with(50, 1000, &["--size", "32"]);
+    assert_eq!((code, json_number(&report, "committed")), (0, 50.0), "{report}");
     let (code, report) = cluster.load_with(100, 1000, &["--size", "200"]);
     assert_eq!((code, json_number(&report, "committed")), (0, 100.0), "{report}");
     assert_eq!(tail.wait(Duration::from_secs(10)), 1, "{:?}", tail.output());
     let said = tail.line("error: ");
     assert!(
-        said.starts_with("tail: sequence 1 holds a 200-byte event, more than this node's payload_max (64)"),
+        said.starts_with("tail: sequence 51 holds a 200-byte event, more than this node's payload_max (64)"),
         "{said}"
     );
+    // Every event before it is handed out first (helper 195: it stopped
+    // within a second of hearing the long one, whatever it had left).
+    let digest = tail.line("digest: ");
+    assert!(digest.starts_with("seq 1..=50 events 50 lost 0 "), "{digest}");
     for follower in &mut cluster.followers {
         assert_eq!(follower.stop(), 0);
     }

@@ -363,9 +363,6 @@ pub fn run(args: &TailArgs) -> ExitCode {
         },
         &flush,
         |follower, driver| {
-            if follower.too_long().is_some() {
-                done.set(true);
-            }
             reject_watch.tick("tail", follower.rejects(), driver);
             let asked = follower.stats().events_asked_of_members > 0;
             lost_told.set(lost.get().warn_since("tail", lost_told.get(), asked));
