@@ -2089,6 +2089,8 @@ fn damaged_members_vote_for_no_log_shorter_than_theirs_reached() {
     let reach = "reach: before records were dropped from it (damage, or a start without a whole claim), this journal \
                  reached sequence 4000";
     assert!(text.contains(reach), "{text}");
+    // And the newest epoch of the records it stands for, kept beside it.
+    assert!(text.contains(", what it stands for of epoch "), "{text}");
     assert_eq!(code, 0, "what it kept is whole: {text}");
     assert!(text.contains(" in 1 segment(s), SHORT OF ITS REACH"), "the summary says so too: {text}");
     for node in &mut members {

@@ -400,15 +400,30 @@ fn verify(dir: &std::path::Path, live: bool) -> Result<ExitCode, Failure> {
     let reach_file = journal::reach_file(dir)?;
     let reach_kept =
         matches!(reach_file, Some(Ok((cluster, node, _))) if owner.is_none_or(|owner| owner == (cluster, node)));
+    let reach_epoch = journal::reach_epoch_file(dir)?;
     match reach_file {
         _ if foreign(&mut out, "reach", &reach_file, owner)? => side_damaged = true,
-        Some(Ok((_, _, (epoch, seq)))) => writeln!(
-            out,
-            "reach: before records were dropped from it (damage, or a start without a whole claim), this journal \
-             reached sequence {seq} (epoch {epoch}): its member votes for no shorter log until it holds as much again"
-        )?,
+        Some(Ok((_, _, (epoch, seq)))) => {
+            let records = match reach_epoch {
+                Some(Ok((_, _, (records, of)))) if of == seq => {
+                    format!(", what it stands for of epoch {records} at the newest")
+                }
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "reach: before records were dropped from it (damage, or a start without a whole claim), this \
+                 journal reached sequence {seq} (epoch {epoch}{records}): its member votes for no shorter log until \
+                 it holds as much again"
+            )?
+        }
         Some(Err(e)) => writeln!(out, "reach: damaged ({e}), ignored")?,
         None => {}
+    }
+    match reach_epoch {
+        _ if foreign(&mut out, "reach-epoch", &reach_epoch, owner)? => side_damaged = true,
+        Some(Err(e)) => writeln!(out, "reach-epoch: damaged ({e}), ignored")?,
+        _ => {}
     }
     match journal::refused_log_file(dir)? {
         side if foreign(&mut out, "refused-log", &side, owner)? => side_damaged = true,
@@ -904,7 +919,7 @@ fn copy(from: &std::path::Path, to: &std::path::Path, node: NodeId, live: bool) 
     }
     // A claim or commit file left there would be taken for the copy's: a
     // member voting with another log's claim, a commit it never knew.
-    let sides = ["claim", "commit", "reach", "refused-log", "led-epoch", "handed-out"];
+    let sides = ["claim", "commit", "reach", "reach-epoch", "refused-log", "led-epoch", "handed-out"];
     if let Some(name) = sides.into_iter().find(|name| to.join(name).exists()) {
         return Err(Failure::Message(format!(
             "{} holds a {name} file (of the journal that was there): give an empty or new directory",

@@ -125,8 +125,9 @@ pub(super) struct View {
 
 /// How far a member's journal reached before records were dropped from it
 /// (damage, or those past its commit without a whole claim): its last
-/// record, in that record's epoch, and the epoch of the log it was (its
-/// claim file's; `None` without one).
+/// record, in that record's epoch, the epoch of the log it was (its claim
+/// file's; `None` without one), and the newest epoch the records it
+/// stands for may be of, where that is known apart from the log's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reach {
     /// The last record: its epoch and sequence.
@@ -134,15 +135,47 @@ pub struct Reach {
     /// The epoch of the leader whose log the journal held (its claim's),
     /// if it is known.
     pub log_epoch: Option<Epoch>,
+    /// No record it stands for is of a newer epoch: at damage, the newer of
+    /// the reach's and the claim's (a damaged record's epoch may read
+    /// lower); for the records past the commit of a restart without a whole
+    /// claim, the newest epoch of the records held. Kept beside the reach
+    /// over restarts (`None`: not known apart from `log_epoch`, which then
+    /// bounds them). A member that took a newer leader's log, not yet
+    /// whole, claims that leader's epoch; restarted then, its claim's epoch
+    /// is no bound on records it lost before it followed that leader.
+    pub records: Option<Epoch>,
 }
 
 impl Reach {
-    /// The newest epoch its journal's log was of: its claim's, or its last
-    /// record's. A leader of a newer epoch was elected holding every
-    /// commit of it, and a claim names such an epoch only once its log
-    /// holds that leader's starting log.
+    /// The newest epoch its journal's log was of: its claim's, its last
+    /// record's, or that of the records it stands for. A leader of a newer
+    /// epoch was elected holding every commit of it, and a claim names
+    /// such an epoch only once its log holds that leader's starting log.
     pub fn newest_epoch(&self) -> Epoch {
-        self.log_epoch.unwrap_or(Epoch::ZERO).max(self.last.epoch)
+        self.log_epoch.unwrap_or(Epoch::ZERO).max(self.last.epoch).max(self.records.unwrap_or(Epoch::ZERO))
+    }
+
+    /// True if holding whole the starting log of the leader of `epoch`
+    /// holds every commit it stands for: that leader is newer than every
+    /// record it stands for, and not older than the log its claim names.
+    /// A follower journals a record in the epoch of the leader that sent
+    /// it, and ACKs only once its claim names that leader: every leader
+    /// that counted one of those records toward a commit is older than
+    /// `epoch`, and was followed by one elected holding that commit.
+    /// Without [`records`](Self::records), newer than the claim's log too.
+    ///
+    /// Helper 194: a member back from damage that reached (3, 20), taking
+    /// the log of epoch 4's leader, elected on a log of 6, claimed epoch 4,
+    /// not whole. Restarted then, it took 4 for the epoch of the records
+    /// it lost too, and whole in epoch 4 it refused every candidate short
+    /// of 20, its own log among them, until that leader had sequenced past
+    /// 20.
+    pub fn released_by(&self, epoch: Epoch) -> bool {
+        let log = self.log_epoch.unwrap_or(Epoch::ZERO);
+        match self.records {
+            Some(records) => epoch > records.max(self.last.epoch) && epoch >= log,
+            None => epoch > self.newest_epoch(),
+        }
     }
 
     /// True while a member whose own log claims `own` holds less than its

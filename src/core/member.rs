@@ -350,21 +350,21 @@ impl Member {
 
     /// Its reach while it still matters: its own log holds less
     /// ([`Reach::active`]), and it does not hold whole the starting log of
-    /// a leader newer than its reach's epochs. Such a leader's log holds
-    /// every commit of theirs (it was elected holding them, by holders'
-    /// votes or by votes that checked their reaches), and a member holding
-    /// that leader's start holds them too: what it held past that was
-    /// never committed (helper 156: healed by a newer leader that had
-    /// committed fewer records than it once held, a member kept refusing
-    /// every candidate as a whole member, for good).
+    /// a leader that releases it ([`Reach::released_by`]: newer than the
+    /// records it stands for). Such a leader's log holds every commit of
+    /// theirs (it was elected holding them, by holders' votes or by votes
+    /// that checked their reaches), and a member holding that leader's
+    /// start holds them too: what it held past that was never committed
+    /// (helper 156: healed by a newer leader that had committed fewer
+    /// records than it once held, a member kept refusing every candidate
+    /// as a whole member, for good).
     fn reach_held(&self) -> Option<Reach> {
         let reach = self.reach.filter(|reach| reach.active(self.claim()))?;
-        let newest = reach.newest_epoch();
         let newer_whole = match &self.role {
-            Role::Leader(leader) => leader.epoch() > newest,
+            Role::Leader(leader) => reach.released_by(leader.epoch()),
             Role::Follower(follower) => {
                 let claim = follower.journal_claim();
-                claim.whole && claim.epoch > newest
+                claim.whole && reach.released_by(claim.epoch)
             }
         };
         (!newer_whole).then_some(reach)
@@ -374,27 +374,29 @@ impl Member {
     /// commit without a whole claim): how far that journal reached, its
     /// last record's epoch and sequence (see
     /// [`Recovery::member_reach`](crate::journal::Recovery::member_reach)),
-    /// and `log_epoch`, the epoch its claim file names (the leader whose
-    /// log it was), `None` without a claim file. Until its own log holds as
+    /// `log_epoch`, the epoch its claim file names (the leader whose log it
+    /// was), `None` without a claim file, and `records`, the newest epoch
+    /// the records it lost may be of where its journal kept that (see
+    /// [`Reach::records`]). Until its own log holds as
     /// much ([`Reach::active`]), it grants no vote that counts without
     /// holders to a log that does not cover it ([`Reach::covered_by`]), as
     /// it would not had it kept its own (helper 145: two damaged members of
     /// three let an operator's `--count-incomplete-votes` elect a member
     /// 40,000 committed events behind them).
-    pub fn reached_before_damage(&mut self, reach: Claim, log_epoch: Option<Epoch>) {
-        self.reach = Some(Reach { last: reach, log_epoch });
+    pub fn reached_before_damage(&mut self, reach: Claim, log_epoch: Option<Epoch>, records: Option<Epoch>) {
+        self.reach = Some(Reach { last: reach, log_epoch, records });
     }
 
     /// What [`reached_before_damage`](Self::reached_before_damage) said
     /// (its last record), while its own log holds less ([`Reach::active`]):
     /// once it holds as many records of a log at least as new, the log of
     /// a leader it follows, it holds what it once did; once it holds whole
-    /// the starting log of a leader newer than its reach, it holds every
-    /// commit of it. A candidate's log
-    /// must cover it ([`Reach::covered_by`]). (The simulator's seed 44 of
-    /// `--failover --journal --claim-losses 2`: back without its claim
-    /// file, a member that caught up with a leader of a newer epoch than
-    /// its records' kept refusing every candidate.)
+    /// the starting log of a leader newer than what its reach stands for
+    /// ([`Reach::released_by`]), it holds every commit of it. A
+    /// candidate's log must cover it ([`Reach::covered_by`]). (The
+    /// simulator's seed 44 of `--failover --journal --claim-losses 2`:
+    /// back without its claim file, a member that caught up with a leader
+    /// of a newer epoch than its records' kept refusing every candidate.)
     pub fn damaged_reach(&self) -> Option<Claim> {
         self.reach_held().map(|reach| reach.last)
     }

@@ -170,6 +170,13 @@ pub fn reach_file(dir: &Path) -> Result<Option<Side<(Epoch, Seq)>>, JournalError
     commit_layout_file(dir, "reach")
 }
 
+/// What the `reach-epoch` file beside a `reach` file says (see
+/// [`Recovery::reach_records`](super::Recovery::reach_records)): the newest
+/// epoch of the records that reach stands for, and the reach's sequence.
+pub fn reach_epoch_file(dir: &Path) -> Result<Option<Side<(Epoch, Seq)>>, JournalError> {
+    commit_layout_file(dir, segments::REACH_EPOCH)
+}
+
 /// What a follower's `refused-log` file says (see
 /// [`Recovery::refused_log`](super::Recovery::refused_log)): the epoch of
 /// the last sequencer whose log it refused; `None` where there is no such

@@ -21,6 +21,6 @@ mod segments;
 pub use error::JournalError;
 pub use inspect::{
     ClaimSide, CommitSide, Item, RECORD_MAX, SegmentReport, Side, Stopped, entries, handed_out_file, inspect, items,
-    led_epoch_file, reach_file, refused_file, refused_log_file, side_files,
+    led_epoch_file, reach_epoch_file, reach_file, refused_file, refused_log_file, side_files,
 };
 pub use segments::{Journal, JournalOptions, ReadPos, Recovery, SyncLevel, damage_reach, is_journal_file};

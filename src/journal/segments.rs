@@ -105,6 +105,10 @@ pub struct Recovery {
     pub range: Option<(Seq, Seq)>,
     /// The epoch of the last record recovered.
     pub last_epoch: Epoch,
+    /// The newest epoch of any record recovered (records of its own old
+    /// log that a member takes back, `restore`, lie in their old epoch
+    /// after newer ones).
+    pub newest_epoch: Epoch,
     /// The highest commit any record was written knowing (never past the
     /// last record): every record up to it is committed.
     pub commit: Seq,
@@ -153,6 +157,15 @@ pub struct Recovery {
     /// earlier start's ([`Journal::write_reach`]). A member grants no vote
     /// to a shorter log, as it would not had it kept its own.
     pub reach: Option<Claim>,
+    /// The newest epoch a record [`reach`](Self::reach) stands for may be
+    /// of (see [`Reach::records`](crate::core::Reach::records)): the
+    /// damage's (its epoch, or its claim's where newer) and what the
+    /// `reach-epoch` file kept beside the `reach` file
+    /// ([`Journal::write_reach`]). `None` without a reach, or where the
+    /// `reach` file has no `reach-epoch` file of its own (an earlier
+    /// build's, one damaged, or one of another reach): its claim's epoch
+    /// then bounds them.
+    pub reach_records: Option<Epoch>,
     /// The `reach` file, present but torn or damaged: ignored.
     pub reach_file_damaged: Option<PathBuf>,
     /// A follower's (without failover): the epoch of the last sequencer
@@ -215,6 +228,21 @@ impl Recovery {
         let whole = self.member_claim().is_some_and(|(_, whole, _)| whole);
         let last = self.range.filter(|_| !whole);
         higher(self.reach, last.map(|(_, last)| Claim { epoch: self.last_epoch, seq: last }))
+    }
+
+    /// The newest epoch a record [`member_reach`](Self::member_reach)
+    /// stands for may be of (see
+    /// [`Reach::records`](crate::core::Reach::records)): that of
+    /// [`reach`](Self::reach)'s, and, without a whole claim, the newest of
+    /// the records it holds. `None` without a reach, or where
+    /// [`reach_records`](Self::reach_records) is not known.
+    pub fn member_reach_records(&self) -> Option<Epoch> {
+        let whole = self.member_claim().is_some_and(|(_, whole, _)| whole);
+        let held = self.range.filter(|_| !whole).map(|_| self.newest_epoch);
+        match (self.reach, self.reach_records) {
+            (Some(_), None) => None,
+            (_, records) => records.max(held),
+        }
     }
 }
 
@@ -348,7 +376,7 @@ pub(super) fn segment_name(first: Seq) -> String {
 /// beside them (one opened and never written holds its lock at least).
 pub fn is_journal_file(name: &str) -> bool {
     name.ends_with(".journal")
-        || ["lock", "claim", "commit", "reach", REFUSED_LOG, LED_EPOCH, HANDED_OUT].contains(&name)
+        || ["lock", "claim", "commit", "reach", REACH_EPOCH, REFUSED_LOG, LED_EPOCH, HANDED_OUT].contains(&name)
 }
 
 /// Refuses a segment file whose name (`named`, from [`list`]) gives another
@@ -552,9 +580,17 @@ impl Journal {
             };
             let claim = claim.map(|((epoch, _, promised), _)| (epoch, promised));
             recovery.reach = damage_reach(damaged_at, &journal.untrusted, damaged, recovery.last_epoch, claim);
+            // A damaged record's epoch may read lower than it was (see
+            // `damage_reach`); the log the claim names holds none newer.
+            let log_epoch = claim.map_or(Epoch::ZERO, |(epoch, _)| epoch);
+            recovery.reach_records = recovery.reach.map(|reach| reach.epoch.max(log_epoch));
         }
         let kept = journal.read_reach(&mut recovery)?;
         journal.reach_kept = kept.is_some();
+        if let Some(kept) = kept {
+            let records = journal.read_reach_epoch(kept)?;
+            recovery.reach_records = records.map(|records| records.max(recovery.reach_records.unwrap_or(Epoch::ZERO)));
+        }
         let mut refused_damaged = None;
         let refused = journal.read_commit_layout(journal.options.dir.join(REFUSED_LOG), &mut refused_damaged)?;
         recovery.refused_log = refused.map(|file| file.epoch()).or(refused_damaged.map(|_| Epoch::ZERO));
@@ -674,7 +710,7 @@ impl Journal {
         // longer than this node's (a smaller payload_max than it was written
         // with) is no damage, and is refused below, never truncated.
         let (record_max, mut too_long) = (self.options.record_max, None);
-        let (mut last_epoch, mut commit) = (None, Seq::ZERO);
+        let (mut last_epoch, mut newest, mut commit) = (None, Epoch::ZERO, Seq::ZERO);
         let scanned = scan_segment(&file, &header, super::RECORD_MAX, last, |entry| {
             if entry.event.record.len() > record_max {
                 // The first such event, and the largest payload of the segment.
@@ -686,6 +722,7 @@ impl Journal {
             }
             end = entry.seq().next();
             last_epoch = Some(entry.epoch);
+            newest = newest.max(entry.epoch);
             commit = commit.max(entry.commit.min(entry.seq()));
             true
         })
@@ -745,6 +782,7 @@ impl Journal {
         if let Some(epoch) = last_epoch {
             recovery.last_epoch = epoch;
         }
+        recovery.newest_epoch = recovery.newest_epoch.max(newest);
         recovery.commit = recovery.commit.max(commit);
         // Written to only now, once every check passed: a refusal leaves
         // the journal as it found it.
@@ -899,16 +937,32 @@ impl Journal {
         Ok(file.map(|file| Claim { epoch: file.epoch(), seq: Seq(file.commit.get()) }))
     }
 
+    /// What the `reach-epoch` file beside the `reach` file of `reach` says
+    /// (see [`Recovery::reach_records`]): `None` if there is none, it is
+    /// damaged, or it was written for another reach (its sequence not the
+    /// reach's: a crash between the two files).
+    fn read_reach_epoch(&self, reach: Claim) -> Result<Option<Epoch>, JournalError> {
+        let file = self.read_commit_layout(self.options.dir.join(REACH_EPOCH), &mut None)?;
+        Ok(file.filter(|file| file.commit.get() == reach.seq.get()).map(|file| file.epoch()))
+    }
+
     /// Keeps `reach` (see [`Recovery::reach`]) in the `reach` file, in the
     /// commit file's layout, written aside, synced and renamed: before a
     /// member drops what lay past damage, so that a restart still knows
-    /// how far its journal reached. `None` removes it (the member holds as
-    /// much again).
-    pub fn write_reach(&mut self, reach: Option<Claim>) -> Result<(), JournalError> {
+    /// how far its journal reached. `records`, the newest epoch its
+    /// records may be of ([`Recovery::reach_records`]), goes first to the
+    /// `reach-epoch` file, naming the reach's sequence. `None` removes both
+    /// (the member holds as much again), the `reach` file first.
+    pub fn write_reach(&mut self, reach: Option<Claim>, records: Option<Epoch>) -> Result<(), JournalError> {
         #[cfg(test)]
         self.sides_done.push(if reach.is_some() { "reach written" } else { "reach removed" });
         self.reach_kept = reach.is_some();
-        self.keep_side("reach", reach.map(|reach| (reach.seq, reach.epoch)))
+        let Some(reach) = reach else {
+            self.keep_side("reach", None)?;
+            return self.keep_side(REACH_EPOCH, None);
+        };
+        self.keep_side(REACH_EPOCH, records.map(|records| (reach.seq, records)))?;
+        self.keep_side("reach", Some((reach.seq, reach.epoch)))
     }
 
     /// What the `refused-log` file keeps (see [`write_refused_log`](Self::write_refused_log)).
@@ -1654,6 +1708,10 @@ pub const REFUSED: &str = "refused";
 /// The file where a follower keeps the epoch of a sequencer whose log it
 /// refused (see [`Journal::write_refused_log`]).
 pub const REFUSED_LOG: &str = "refused-log";
+
+/// The file beside a `reach` file that keeps the newest epoch of the
+/// records it stands for ([`Journal::write_reach`]).
+pub const REACH_EPOCH: &str = "reach-epoch";
 
 /// The file where a sequencer keeps the epoch it started (see
 /// [`Journal::write_led_epoch`]).
@@ -3403,16 +3461,28 @@ mod tests {
         fs::write(&oldest, &bytes).unwrap();
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
         assert!(recovery.corrupt.is_some() && recovery.reach == Some(reach), "{recovery:?}");
+        assert_eq!(recovery.reach_records, Some(Epoch(3)), "no claim: the epoch of the records past the damage");
         assert!(!journal.keeps_reach());
-        journal.write_reach(recovery.reach).unwrap();
+        // The newest epoch of what it stands for goes beside it.
+        journal.write_reach(recovery.reach, Some(Epoch(5))).unwrap();
         journal.truncate(Seq(1)).unwrap();
         drop(journal);
         let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
-        assert_eq!((recovery.corrupt, recovery.reach, journal.keeps_reach()), (None, Some(reach), true));
-        journal.write_reach(None).unwrap();
+        let kept = (recovery.corrupt, recovery.reach, recovery.reach_records, journal.keeps_reach());
+        assert_eq!(kept, (None, Some(reach), Some(Epoch(5)), true));
+        // A `reach-epoch` file of another reach (a crash between the two
+        // files) says nothing of this one's records.
+        let reach_file = fs::read(dir.join("reach")).unwrap();
+        journal.write_reach(Some(Claim { epoch: Epoch(3), seq: Seq(250) }), Some(Epoch(1))).unwrap();
         drop(journal);
+        fs::write(dir.join("reach"), reach_file).unwrap();
+        let (mut journal, recovery) = Journal::open(options(&dir)).unwrap();
+        assert_eq!((recovery.reach, recovery.reach_records), (Some(reach), None));
+        journal.write_reach(None, None).unwrap();
+        drop(journal);
+        assert!(!dir.join(REACH_EPOCH).exists());
         let (_, recovery) = Journal::open(options(&dir)).unwrap();
-        assert_eq!(recovery.reach, None);
+        assert_eq!((recovery.reach, recovery.reach_records), (None, None));
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -3600,7 +3670,7 @@ mod tests {
         let wide = JournalOptions { segment_bytes: 1 << 20, ..options(&dir) };
         let only = journal_carrying(&wide, 56, (Epoch(4), 57), 60);
         let (mut journal, _) = Journal::open(wide.clone()).unwrap();
-        journal.write_reach(Some(Claim { epoch: Epoch(3), seq: Seq(200) })).unwrap();
+        journal.write_reach(Some(Claim { epoch: Epoch(3), seq: Seq(200) }), None).unwrap();
         drop(journal);
         let mut bytes = fs::read(&only).unwrap();
         let at = record_at(&bytes, record_len(64), 56);

@@ -619,12 +619,14 @@ pub(super) fn resume_member(
         // leave a whole claim over a shortened log.
         journal.write_claim(c.epoch, false, c.promised).map_err(NetError::Journal)?;
     }
-    let reach = recovery.member_reach();
-    if reach != recovery.reach || recovery.damaged() {
+    let (reach, records) = (recovery.member_reach(), recovery.member_reach_records());
+    if reach != recovery.reach || records != recovery.reach_records || recovery.damaged() {
         // How far it reached, kept before what lies past the commit goes
         // (here after damage; in its first turn without a whole claim): a
-        // restart must still know it (see `Recovery::member_reach`).
-        journal.write_reach(reach).map_err(NetError::Journal)?;
+        // restart must still know it (see `Recovery::member_reach`), and
+        // the epochs of what it stands for, which its claim may no longer
+        // bound once it follows a newer leader.
+        journal.write_reach(reach, records).map_err(NetError::Journal)?;
     }
     // Without a claim, and with no record at or below the commit
     // (retention took them), the first record past it names the epoch
@@ -658,7 +660,7 @@ pub(super) fn resume_member(
     let mut member = resume.finish();
     if let Some(reach) = reach {
         let log_epoch = recovery.claim.map(|(epoch, ..)| epoch);
-        member.reached_before_damage(reach, log_epoch);
+        member.reached_before_damage(reach, log_epoch, records);
     }
     Ok(member)
 }
@@ -895,7 +897,7 @@ impl<M: Machine + Durable> Stored<M> {
         if journal.keeps_reach() && self.machine.damaged_reach().is_none() {
             // It holds as much again: the damage is behind it. Before the
             // claim that may say so (see `claim_beside_reach`).
-            journal.write_reach(None)?;
+            journal.write_reach(None, None)?;
         }
         let claim = claim_beside_reach(journal, &self.machine, self.machine.journal_claim());
         persist_claim(journal, &mut self.claimed, claim, self.machine.promise_unknown())?;
@@ -1141,6 +1143,33 @@ mod tests {
         drop(journal);
         let (mut journal, recovery) = Journal::open(options).unwrap();
         assert_eq!((recovery.commit, recovery.member_reach()), (Seq(10), Some(reached)));
+        let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
+        assert_eq!(member.damaged_reach(), Some(reached));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Helper 194: beside its `reach` file a member keeps the newest epoch
+    /// of the records it stands for. Once it claims a newer leader's
+    /// epoch, not whole (it takes that leader's log), a restart still knows
+    /// them older than that leader, whose starting log, whole, holds every
+    /// commit of theirs (see `Reach::released_by`).
+    #[test]
+    fn a_reach_keeps_the_epoch_of_its_records_when_the_claim_moves_on() {
+        let reached = crate::core::Claim { epoch: Epoch(3), seq: Seq(10) };
+        let (dir, config, options, mut journal) = member_journal("reach-epoch", Epoch(3), 10, |seq| seq.min(6));
+        journal.write_claim(Epoch(3), false, Epoch(3)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options.clone()).unwrap();
+        assert_eq!((recovery.member_reach(), recovery.member_reach_records()), (Some(reached), Some(Epoch(3))));
+        resume_member(config.clone(), NodeId(1), 0, &mut journal, &recovery).unwrap();
+        // Its first turn drops what lay past its commit; it then takes the
+        // log of epoch 4's leader.
+        journal.truncate(Seq(6)).unwrap();
+        journal.write_claim(Epoch(4), false, Epoch(4)).unwrap();
+        drop(journal);
+        let (mut journal, recovery) = Journal::open(options).unwrap();
+        assert_eq!((recovery.reach, recovery.reach_records), (Some(reached), Some(Epoch(3))));
+        assert_eq!((recovery.member_reach(), recovery.member_reach_records()), (Some(reached), Some(Epoch(3))));
         let member = resume_member(config, NodeId(1), 0, &mut journal, &recovery).unwrap();
         assert_eq!(member.damaged_reach(), Some(reached));
         std::fs::remove_dir_all(&dir).unwrap();
@@ -1444,7 +1473,7 @@ mod tests {
         ] {
             let (mut journal, dir) = journal_of("reach-claim", 8);
             journal.write_claim(Epoch(1), false, Epoch(1)).unwrap();
-            journal.write_reach(Some(reach)).unwrap();
+            journal.write_reach(Some(reach), Some(reach.epoch)).unwrap();
             journal.sides_done.clear();
             let mut stored = Stored::new(Role { claim: Some(whole), reach: held, ..Role::default() }, Some(journal));
             stored.write_ahead(0);

@@ -75,6 +75,7 @@ impl<'a> Sim<'a> {
                 lost_records: false,
                 reach: None,
                 reach_log_epoch: None,
+                reach_records: None,
                 deliver: sim.core.deliver,
                 handed_out: None,
                 slow: None,
@@ -663,14 +664,13 @@ impl<'a> Sim<'a> {
     /// much again and all it wrote is durable (its turns sync all they
     /// wrote; here a later turn's writes may be pending, and the log the
     /// member claims counts them), or once its journal claim is whole in an
-    /// epoch newer than the reach's and its log's (durable already).
+    /// epoch that releases it (`Reach::released_by`; durable already).
     fn reach_regained(&mut self, i: usize) {
         let slot = &mut self.nodes[i];
         let Some(member) = slot.node.as_ref().map(|n| n.member()) else { return };
-        let newest = slot.reach.map(|reach| reach.epoch.max(slot.reach_log_epoch.unwrap_or(Epoch::ZERO)));
-        let newer_whole = member.journal_claim().is_some_and(|c| c.whole && Some(c.epoch) > newest);
+        let newer_whole = member.journal_claim().is_some_and(|c| c.whole && slot.reach_released_by(c.epoch));
         if member.damaged_reach().is_none() && (slot.unsynced.is_empty() || newer_whole) {
-            slot.reach = None;
+            (slot.reach, slot.reach_records) = (None, None);
         }
     }
 

@@ -593,6 +593,13 @@ impl Sim<'_> {
             claim.whole = false;
         }
         if !self.config.forgets_reach {
+            // The records it lost are of its claim's log at the newest (a
+            // damaged record's epoch may read lower: `Recovery::reach_records`).
+            let records = reach.epoch.max(log_epoch);
+            slot.reach_records = match slot.reach {
+                Some(_) => slot.reach_records.max(Some(records)),
+                None => Some(records),
+            };
             slot.reach = Some(slot.reach.map_or(reach, |kept| kept.highest(reach)));
         }
         self.paths.damaged += 1;
@@ -615,6 +622,9 @@ impl Sim<'_> {
         let held_first = self.nodes[i].disk.keys().next().copied();
         let damaged = std::mem::take(&mut self.nodes[i].damaged) && self.damage(i);
         let (claim, commit_file) = (self.nodes[i].claim, self.nodes[i].commit_file);
+        // The newest epoch of the records its journal's recovery reads (see
+        // `Recovery::newest_epoch`).
+        let newest_held = self.nodes[i].disk.values().map(|r| r.1).max();
         let handed_out = self.nodes[i].handed_out.map(crate::core::Seq);
         let disk = &mut self.nodes[i].disk;
         let mut commit = disk.iter().map(|(&seq, &(commit, ..))| commit.min(seq)).max().unwrap_or(0);
@@ -679,11 +689,14 @@ impl Sim<'_> {
                 && !self.config.forgets_reach
                 && let Some(last) = last
             {
-                self.nodes[i].reach = Some(self.nodes[i].reach.map_or(last, |kept| kept.highest(last)));
+                let slot = &mut self.nodes[i];
+                slot.reach_records = slot.reach_records.max(newest_held);
+                slot.reach = Some(slot.reach.map_or(last, |kept| kept.highest(last)));
             }
-            if let Some(reach) = self.nodes[i].reach {
-                member.reached_before_damage(reach, claim.map(|c| c.epoch));
-                self.nodes[i].reach_log_epoch = claim.map(|c| c.epoch);
+            let slot = &mut self.nodes[i];
+            if let Some(reach) = slot.reach {
+                member.reached_before_damage(reach, claim.map(|c| c.epoch), slot.reach_records);
+                slot.reach_log_epoch = claim.map(|c| c.epoch);
             }
             match member.may_vote() {
                 true => self.paths.resumed_whole += 1,

@@ -107,6 +107,10 @@ struct NodeSlot {
     /// The epoch its member was told that reach's log was of (its claim's
     /// when it resumed; see `Member::reached_before_damage`).
     reach_log_epoch: Option<Epoch>,
+    /// The newest epoch the records its reach stands for may be of, as the
+    /// `reach-epoch` file keeps it beside the `reach` file (see
+    /// `Recovery::reach_records`).
+    reach_records: Option<Epoch>,
     /// How this life delivers (the cluster's, or with
     /// [`deliver_switch`](SimConfig::deliver_switch) drawn at its start).
     deliver: crate::core::Deliver,
@@ -242,17 +246,24 @@ impl Told {
 impl NodeSlot {
     /// What its claim file keeps of `claim`, as its driver writes it
     /// (`storage::claim_beside_reach`): not whole beside a `reach` that a
-    /// whole claim of a newer epoch than the reach's (and its log's)
-    /// releases, until the reach is gone (`Sim::sync`). (Its driver also
+    /// whole claim of its epoch releases (`Reach::released_by`), until the
+    /// reach is gone (`Sim::sync`). (Its driver also
     /// holds back one whose log released the reach with records this turn
     /// writes, until its sync; here the records a member's log counts may
     /// wait on later syncs, and its claim of its reach's own log stays
     /// whole beside it, as a restart reads it right.)
     fn claim_beside_reach(&self, claim: crate::core::JournalClaim) -> crate::core::JournalClaim {
         let kept = claim.as_kept();
-        let newest = self.reach.map(|reach| reach.epoch.max(self.reach_log_epoch.unwrap_or(Epoch::ZERO)));
-        let released = newest.is_some_and(|newest| kept.epoch > newest);
+        let released = self.reach_released_by(kept.epoch);
         crate::core::JournalClaim { whole: kept.whole && !released, ..kept }
+    }
+
+    /// True if its member, holding whole the starting log of the leader of
+    /// `epoch`, holds every commit its `reach` file stands for, as it was
+    /// told it at its start (`Reach::released_by`); false without one.
+    fn reach_released_by(&self, epoch: Epoch) -> bool {
+        let reach = |last| crate::core::Reach { last, log_epoch: self.reach_log_epoch, records: self.reach_records };
+        self.reach.is_some_and(|last| reach(last).released_by(epoch))
     }
 
     /// What its driver keeps in the `handed-out` file now (see

@@ -572,7 +572,7 @@ fn a_member_whose_journal_reached_further_before_damage_refuses_a_shorter_log() 
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
     let fenced = || {
         let mut one = resumed(whole, 10, 10);
-        one.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(40) }, Some(Epoch(3)));
+        one.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(40) }, Some(Epoch(3)), None);
         one.handle_datagram(MS, addr(0), &fence_reply(0, 4));
         one.handle_datagram(MS, addr(2), &fence_reply(2, 4));
         drain(&mut one, MS);
@@ -603,7 +603,7 @@ fn a_member_whose_journal_reached_further_before_damage_refuses_a_shorter_log() 
 #[test]
 fn a_journal_that_lost_records_covers_only_logs_that_hold_them() {
     let claim = |epoch, seq| Claim { epoch: Epoch(epoch), seq: Seq(seq) };
-    let reach = |last: Claim, log_epoch| crate::core::Reach { last, log_epoch: Some(Epoch(log_epoch)) };
+    let reach = |last: Claim, log_epoch| crate::core::Reach { last, log_epoch: Some(Epoch(log_epoch)), records: None };
     // X: its last good record (1, 100), in the log of epoch 3; its own
     // log after the restart claims (0, 60).
     let x = reach(claim(1, 100), 3);
@@ -622,7 +622,7 @@ fn a_journal_that_lost_records_covers_only_logs_that_hold_them() {
     // Helper 152: X's claim file moved aside (OPERATIONS: a damaged one),
     // its log's epoch unknown: only a log of its last record's epoch, at
     // least as long, covers it, until it follows a newer leader.
-    let unknown = crate::core::Reach { last: claim(1, 100), log_epoch: None };
+    let unknown = crate::core::Reach { last: claim(1, 100), log_epoch: None, records: None };
     assert!(!unknown.covered_by(claim(2, 120), own) && !unknown.covered_by(claim(3, 100), own));
     assert!(unknown.covered_by(claim(1, 100), own));
     assert!(!unknown.covered_by(claim(2, 120), claim(4, 80)) && unknown.covered_by(claim(4, 100), claim(4, 80)));
@@ -634,7 +634,7 @@ fn a_journal_that_lost_records_covers_only_logs_that_hold_them() {
     // names epoch 0 after its restart.
     let none = Some(JournalClaim { epoch: Epoch(2), whole: false, promised: Epoch(2) });
     let mut one = resumed(none, 10, 10);
-    one.reached_before_damage(claim(2, 10), Some(Epoch(2)));
+    one.reached_before_damage(claim(2, 10), Some(Epoch(2)), None);
     one.handle_datagram(MS, addr(0), &fence_reply(0, 3));
     one.handle_datagram(MS, addr(2), &fence_reply(2, 3));
     drain(&mut one, MS);
@@ -644,7 +644,7 @@ fn a_journal_that_lost_records_covers_only_logs_that_hold_them() {
     // log's epoch unknown, would refuse every newer log otherwise: the
     // simulator's seed 44 of `--claim-losses 2`).
     let mut one = resumed(none, 10, 10);
-    one.reached_before_damage(claim(2, 10), None);
+    one.reached_before_damage(claim(2, 10), None, None);
     one.handle_datagram(MS, addr(0), &fence_reply(0, 3));
     one.handle_datagram(MS, addr(2), &fence_reply(2, 3));
     drain(&mut one, MS);
@@ -1372,7 +1372,7 @@ fn a_members_claim_is_not_whole_while_a_truncation_is_pending() {
 fn a_reach_goes_once_the_member_holds_a_newer_leaders_start_whole() {
     let whole = Some(JournalClaim { epoch: Epoch(3), whole: true, promised: Epoch(3) });
     let mut member = resumed(whole, 10, 6);
-    member.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(20) }, Some(Epoch(3)));
+    member.reached_before_damage(Claim { epoch: Epoch(3), seq: Seq(20) }, Some(Epoch(3)), None);
     member.handle_datagram(MS, addr(2), &fence_reply(2, 3));
     assert_eq!(member.damaged_reach(), Some(Claim { epoch: Epoch(3), seq: Seq(20) }));
     let heartbeat = heartbeat(7, 6, 6);
@@ -1382,6 +1382,38 @@ fn a_reach_goes_once_the_member_holds_a_newer_leaders_start_whole() {
     assert_eq!(member.poll_truncate(), Some(Seq(6)));
     assert!(member.journal_claim().unwrap().whole);
     assert_eq!(member.damaged_reach(), None, "leader 4's start, whole");
+}
+
+/// Helper 194: back from damage that reached (3, 20), a member was taking
+/// the log of epoch 4's leader, elected on a log of 6, when it restarted:
+/// its claim names epoch 4, not whole, beside its `reach` file. Whole in
+/// epoch 4 again, it holds every commit its reach stands for, records of
+/// epoch 3 at the newest (the `reach-epoch` file keeps that). Taking its
+/// claim's epoch for theirs, it refused every candidate short of 20, its
+/// own log among them, until epoch 4's leader had sequenced past 20.
+#[test]
+fn a_reach_kept_over_a_restart_goes_once_the_member_holds_its_new_leaders_start_whole() {
+    let partial = Some(JournalClaim { epoch: Epoch(4), whole: false, promised: Epoch(4) });
+    let reach = Claim { epoch: Epoch(3), seq: Seq(20) };
+    for (records, held) in [(Some(Epoch(3)), None), (None, Some(reach))] {
+        let config = Config { journal: true, ..auto() };
+        let mut resume = Member::resume_member(config, NodeId(1), 0, partial, (Seq(1), Seq(6))).unwrap();
+        for seq in 1..=6u64 {
+            let record = crate::wire::test_record(7, seq, &seq.to_le_bytes());
+            resume.push(Epoch(3), crate::wire::EventRef::split(&record).unwrap().0);
+        }
+        let mut member = resume.finish();
+        member.reached_before_damage(reach, Some(Epoch(4)), records);
+        member.handle_datagram(MS, addr(2), &fence_reply(2, 4));
+        assert_eq!(member.damaged_reach(), Some(reach));
+        let heartbeat = heartbeat(7, 6, 6);
+        member.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 4, &heartbeat));
+        probe_matched(&mut member, 2 * MS, 0, 4);
+        let _ = member.poll_truncate();
+        let claim = member.journal_claim().unwrap();
+        assert_eq!((claim.epoch, claim.whole), (Epoch(4), true), "leader 4's start, whole");
+        assert_eq!(member.damaged_reach(), held, "records of epoch {records:?} at the newest");
+    }
 }
 
 /// A reader of the election: a member that voted for member 2 in epoch 4
