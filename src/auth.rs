@@ -421,6 +421,10 @@ impl Keys {
                     let (id, hex) = value.split_once(':').ok_or((line, "client = ID:HEX".to_string()))?;
                     // The id alone: a key written before the colon must not be shown.
                     let id = id.trim().parse().map_err(|_| (line, "client = ID:HEX, ID a number".to_string()))?;
+                    if id == 0 {
+                        // As `seqcast keys client --id 0` refuses it.
+                        return Err((line, "client 0 is no client's (its frames carry the member key)".into()));
+                    }
                     if client.replace((ClientId(id), Key::from_hex(hex).map_err(|e| (line, e))?)).is_some() {
                         return Err((line, "client is given twice".into()));
                     }
@@ -623,6 +627,10 @@ mod tests {
             let (_, why) = Keys::parse(&swapped).unwrap_err();
             assert!(!why.contains("abab"), "{why}");
         }
+        // Helper 198: a client key file of id 0 was taken here, and refused
+        // by the node that read it, naming client 0.
+        let zero = Keys::parse(&format!("client = 0:{hex}\n")).unwrap_err();
+        assert_eq!(zero, (1, "client 0 is no client's (its frames carry the member key)".into()));
         let random = Key::random().unwrap();
         assert_eq!(Key::from_hex(&random.to_hex()), Ok(random));
     }
