@@ -357,11 +357,12 @@ pub fn run(args: &SimArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let remembered = places * (1 + seqcast::core::RECORDS_PER_CLIENT_PLACE as u64);
+    let gone = seqcast::core::RECORDS_PER_CLIENT_PLACE as u64;
+    let remembered = places * (1 + gone);
     if let Some(clients) = args.clients.filter(|&c| u64::from(c) > remembered) {
         eprintln!(
             "error: --clients {clients} is more than the {remembered} clients a table of {places} places \
-             remembers (--client-places, and 4 clients gone per place): one forgotten before it was told its \
+             remembers (--client-places, and {gone} clients gone per place): one forgotten before it was told its \
              first request committed is a new client when it sends it again, and the leader sequences it twice \
              (docs/PROTOCOL.md, the limit of the leader's bounded memory); give more places or fewer clients"
         );
