@@ -33,6 +33,11 @@ pub struct SimArgs {
     /// during the faults, this chance of one replay, 0 to 1 [default: 0].
     #[arg(long, value_parser = probability)]
     pub replay: Option<f64>,
+    /// The attacker's replays come from the address of the datagram's
+    /// sender, not its own (a forged source address, or a dead node's
+    /// port bound again on its host).
+    #[arg(long, requires = "replay")]
+    pub replay_as_sender: bool,
     /// Followers in the cluster (the leader comes on top).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub followers: Option<u16>,
@@ -240,6 +245,7 @@ impl SimArgs {
         config.dup = self.dup.unwrap_or(config.dup);
         config.reorder = self.reorder.unwrap_or(config.reorder);
         config.replay = self.replay.unwrap_or(config.replay);
+        config.replay_as_sender = self.replay_as_sender;
         config.followers = self.followers.unwrap_or(config.followers);
         config.clients = self.clients.unwrap_or(config.clients);
         config.core.clients_max = self.client_places.map_or(config.core.clients_max, |n| n as usize);
@@ -317,6 +323,9 @@ impl SimArgs {
         }
         if self.count_incomplete {
             flags.push_str(" --count-incomplete");
+        }
+        if self.replay_as_sender {
+            flags.push_str(" --replay-as-sender");
         }
         if self.deliver_switch {
             flags.push_str(" --deliver-switch");

@@ -38,7 +38,7 @@ use std::collections::BinaryHeap;
 
 use crate::core::{Client, Config, Epoch, Nanos};
 use crate::wire;
-use network::Item;
+use network::{Item, Who};
 use node::real_member;
 use tail::{TailSlot, real_tail};
 
@@ -359,8 +359,8 @@ struct Sim<'a> {
     tails: Vec<TailSlot>,
     history: History,
     paths: Paths,
-    /// What the replaying attacker recorded in flight.
-    recorded: Vec<Vec<u8>>,
+    /// What the replaying attacker recorded in flight, and who sent it.
+    recorded: Vec<(Who, Vec<u8>)>,
     heal_at: Nanos,
     /// The leader is to die for good in its next turn that sends.
     dying: bool,

@@ -88,7 +88,7 @@ impl Sim<'_> {
         }
         let faulty = self.faulty();
         if faulty && self.config.replay > 0.0 && to != Who::Attacker {
-            self.record_and_replay(bytes);
+            self.record_and_replay(from, bytes);
         }
         if faulty && self.rng.chance(self.config.loss) {
             self.paths.dropped += 1;
@@ -105,20 +105,23 @@ impl Sim<'_> {
         }
     }
 
-    /// The attacker records `bytes` (now and then, in a bounded store) and,
-    /// with the replay chance, sends one it recorded to a random node or
-    /// client, from its own address.
-    fn record_and_replay(&mut self, bytes: &[u8]) {
+    /// The attacker records `bytes`, sent by `from` (now and then, in a
+    /// bounded store) and, with the replay chance, sends one it recorded
+    /// to a random node or client, from its own address or, with
+    /// [`replay_as_sender`](super::SimConfig::replay_as_sender), from its
+    /// sender's.
+    fn record_and_replay(&mut self, from: Who, bytes: &[u8]) {
         if self.recorded.len() < RECORDED_MAX {
-            self.recorded.push(bytes.to_vec());
+            self.recorded.push((from, bytes.to_vec()));
         } else if self.rng.chance(0.1) {
             let slot = self.rng.range(0, RECORDED_MAX as u64) as usize;
-            self.recorded[slot] = bytes.to_vec();
+            self.recorded[slot] = (from, bytes.to_vec());
         }
         if !self.rng.chance(self.config.replay) {
             return;
         }
-        let replayed = self.recorded[self.rng.range(0, self.recorded.len() as u64) as usize].clone();
+        let (sender, replayed) = self.recorded[self.rng.range(0, self.recorded.len() as u64) as usize].clone();
+        let from = if self.config.replay_as_sender { sender } else { Who::Attacker };
         let (nodes, clients) = (self.nodes.len(), self.clients.len());
         let k = self.rng.range(0, (nodes + clients + self.tails.len()) as u64) as usize;
         let to = match k {
@@ -128,7 +131,7 @@ impl Sim<'_> {
         };
         self.paths.replayed += 1;
         let delay = self.config.latency_ns + self.rng.range(0, 10 * self.config.latency_ns);
-        self.push(self.now + delay, Item::Datagram { to, from: Who::Attacker, bytes: replayed });
+        self.push(self.now + delay, Item::Datagram { to, from, bytes: replayed });
     }
 
     pub(super) fn deliver(&mut self, to: Who, from: Who, bytes: Vec<u8>) {

@@ -26,6 +26,10 @@ pub struct SimConfig {
     /// node or client. With keys it could do no more: a forged frame fails
     /// at the driver, so only valid frames replayed remain to test.
     pub replay: f64,
+    /// The attacker's replays come from the address of the datagram's
+    /// sender, not its own: a forged source address, or a dead node's port
+    /// bound again on its host.
+    pub replay_as_sender: bool,
     /// Crash-and-restart episodes of members that do not lead at the time.
     pub crashes: u32,
     /// Partition episodes (symmetric or one-way, then healed); with
@@ -158,6 +162,7 @@ impl SimConfig {
             dup: 0.0,
             reorder: 0.0,
             replay: 0.0,
+            replay_as_sender: false,
             crashes: 0,
             partitions: 0,
             leader_crashes: 0,

@@ -538,7 +538,9 @@ fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() 
 /// Issue 16: an attacker that records valid datagrams in flight and
 /// replays them from its own address to random nodes and clients (all a
 /// keyed cluster lets it do): every invariant holds, safety and liveness,
-/// without and with failover, with and without a journal.
+/// without and with failover, with and without a journal. The same with
+/// failover where its replays come from their senders' addresses (a
+/// forged source address, or a dead node's port bound again).
 #[test]
 fn replayed_valid_datagrams_break_no_invariant() {
     let replaying = |seed: u64, failover: bool| {
@@ -550,6 +552,9 @@ fn replayed_valid_datagrams_break_no_invariant() {
     let plain = run_all(0..1000, &|seed| replaying(seed, false), " --replay 0.05 [--journal: even seeds]");
     let failover = run_all(0..1000, &|seed| replaying(seed, true), " --failover --replay 0.05 [--journal: even seeds]");
     assert!(plain.replayed > 10_000 && failover.replayed > 10_000, "{} {}", plain.replayed, failover.replayed);
+    let as_sender = |seed| SimConfig { replay_as_sender: true, ..replaying(seed, true) };
+    let flags = " --failover --replay 0.05 --replay-as-sender [--journal: even seeds]";
+    assert!(run_all(0..1000, &as_sender, flags).replayed > 10_000);
 }
 
 /// With failover, followers that took what they held as committed once
