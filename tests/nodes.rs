@@ -1582,6 +1582,52 @@ fn a_member_without_a_leader_says_the_others_frames_fail_its_key() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Helper 198: a HEARTBEAT of the leader, recorded and replayed from its
+/// own address once it was killed (its port bound again on its host), kept
+/// the members following it, and nobody was elected while the replay
+/// lasted (6 s, one every 5 ms). A member now counts as hearing its leader
+/// only a frame stamped later than every one it heard from it: one of the
+/// other two is elected while the replay goes on. Keyed, as a cluster
+/// that must withstand this is: without a key anyone forges a HEARTBEAT.
+#[test]
+fn a_dead_leaders_heartbeat_replayed_from_its_address_holds_off_no_election() {
+    let dir = keyed_member_cluster(106);
+    let conf = dir.join("cluster.conf");
+    let cluster = seqcast::net::cluster::Cluster::load(&conf, None).expect("cluster file");
+    let mut members: Vec<common::Proc> = (0..3).map(|id| start_member(&dir, id, &[])).collect();
+    // A new cluster's first leader is node 0.
+    let leader = 0;
+    let leader_addr = cluster.node(seqcast::core::NodeId(leader as u16)).unwrap();
+    // A frame of the leader as the group hears it: a HEARTBEAT, the
+    // cluster being idle.
+    let sniffer = seqcast::net::group_receiver(&cluster.multicast, 1 << 20).unwrap();
+    sniffer.set_nonblocking(false).unwrap();
+    sniffer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 2048];
+    let recorded = loop {
+        let (len, from) = sniffer.recv_from(&mut buf).expect("the leader heard within 5 s");
+        // The kind is the header's fourth byte.
+        if from == std::net::SocketAddr::V4(leader_addr) && buf[3] == u8::from(Kind::Heartbeat) {
+            break buf[..len].to_vec();
+        }
+    };
+    members[leader].signal(libc::SIGKILL);
+    members[leader].wait(Duration::from_secs(5));
+    let replayer = seqcast::net::unicast(leader_addr, &cluster.multicast, 1 << 16).unwrap();
+    let elected = |i: usize| i != leader && members[i].output().iter().any(|l| l.starts_with("elected: "));
+    let mut replayed = 0;
+    while !(0..3).any(elected) && replayed < 2000 {
+        replayer.send_to(&recorded, cluster.multicast.group).unwrap();
+        replayed += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!((0..3).any(elected), "nobody elected while {replayed} replays came from {leader_addr}");
+    for (i, node) in members.iter_mut().enumerate().filter(|(i, _)| *i != leader) {
+        assert_eq!(node.stop(), 0, "member {i}: {:?}", node.output());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());

@@ -71,6 +71,9 @@ pub struct Member {
     /// How far its journal reached before damage dropped part of it (see
     /// [`reached_before_damage`](Self::reached_before_damage)).
     reach: Option<Reach>,
+    /// The epoch of the leader last heard and the newest stamp (`sent_ns`)
+    /// of its frames: only a newer one counts as hearing it.
+    leader_stamp: (Epoch, u64),
 }
 
 impl core::fmt::Debug for Member {
@@ -115,6 +118,7 @@ impl Member {
             losses_led: (0, 0),
             rejects_roles: Rejects::default(),
             reach: None,
+            leader_stamp: (Epoch::ZERO, 0),
             delivered_next,
             role,
             id,
@@ -730,10 +734,31 @@ impl Member {
             }
             Admit::Current => {}
         }
-        if self.follower().is_some_and(|f| f.leader() == Some(sender)) {
+        if self.follower().is_some_and(|f| f.leader() == Some(sender)) && self.newer_from_leader(&datagram) {
             self.election.heard_leader(now);
         }
         self.role_frame(now, from, datagram);
+    }
+
+    /// True if `datagram`, a frame of the leader followed, was sent after
+    /// every one heard from that leader in its epoch (its stamp is newer).
+    /// A frame recorded and replayed from the leader's own address (its
+    /// port bound again after it died, or a forged source) must not count
+    /// as hearing it: that would put the election off while the replay
+    /// lasts. A frame with no stamp (UNRECOVERABLE) does not count; the
+    /// leader's HEARTBEATs do.
+    fn newer_from_leader(&mut self, datagram: &Datagram<'_>) -> bool {
+        let stamp = match &datagram.frame {
+            Frame::Heartbeat(heartbeat) => heartbeat.sent_ns.get(),
+            Frame::Data(batch) | Frame::Retransmit(batch) => batch.head.sent_ns.get(),
+            _ => return false,
+        };
+        let epoch = datagram.header.epoch();
+        let newer = epoch != self.leader_stamp.0 || stamp > self.leader_stamp.1;
+        if newer {
+            self.leader_stamp = (epoch, stamp);
+        }
+        newer
     }
 
     fn role_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {

@@ -433,12 +433,12 @@ fn seeds_of_damaged_journals_that_once_failed_hold_every_invariant() {
 
 /// Two damaged members of three, the only holders of commits the third
 /// lacked: the one that held them whole was damaged while the other's log
-/// was still short of its reach (20128373, after the whole cluster's
+/// was still short of its reach (20895377, after the whole cluster's
 /// crash, `--cluster-crashes 1`). Nobody is elected, as nobody should be,
 /// and the run says why it ended without a leader.
 #[test]
 fn damaged_journals_that_held_the_only_whole_copies_elect_nobody() {
-    let config = SimConfig { cluster_crashes: 1, ..damaged(20_128_373) };
+    let config = SimConfig { cluster_crashes: 1, ..damaged(20_895_377) };
     let report = sim::run(&config);
     assert_eq!(report.violation, None);
     assert_eq!((report.paths.no_whole_copy, report.paths.elections_won), (1, 0));

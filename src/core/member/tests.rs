@@ -663,6 +663,27 @@ fn a_member_that_heard_its_leader_or_holds_events_follows_a_newer_epoch() {
     assert_eq!(two.poll_event(), Some(MemberEvent::Following { epoch: Epoch(3), leader: NodeId(1) }));
 }
 
+/// Helper 198: a frame of the leader recorded and replayed from its own
+/// address (its port bound again on its host after it died, or a forged
+/// source) counted as hearing it, so one HEARTBEAT re-sent every 5 ms kept
+/// two members following a dead leader for 6 s. Only a frame newer than
+/// every one heard from that leader in its epoch counts; a replayed one
+/// is handled as before (a duplicate) and puts no election off.
+#[test]
+fn a_leaders_frame_replayed_from_its_address_puts_no_election_off() {
+    let config = auto();
+    let data = data_of_node_0(&config);
+    let mut two = Member::new(config.clone(), NodeId(2), 0).unwrap();
+    two.handle_datagram(5 * MS, addr(0), &data);
+    drain(&mut two, 5 * MS);
+    let mut stood = Vec::new();
+    for ms in 6..=60 {
+        two.handle_datagram(ms * MS, addr(0), &data);
+        stood.extend(stands_until(&mut two, ms * MS));
+    }
+    assert!(!stood.is_empty(), "the leader's last frame came at 5 ms");
+}
+
 /// Member 2 last hears leader 0 at 5 ms; member 1, which stopped hearing
 /// it earlier, asks for its vote at 21 ms, and gets no answer then.
 /// Member 2, and leader 0's DATA.
@@ -714,9 +735,9 @@ fn a_member_that_voted_in_a_newer_epoch_acks_the_leader_it_follows_no_more() {
 
 #[test]
 fn a_vote_put_off_while_the_leader_stays_heard_is_never_given() {
-    let (mut two, data) = asked_while_hearing_the_leader();
+    let (mut two, _) = asked_while_hearing_the_leader();
     // The leader speaks again: alive, not to be deposed.
-    two.handle_datagram(24 * MS, addr(0), &data);
+    two.handle_datagram(24 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat_sent(2, 0, 0, 24 * MS)));
     drain(&mut two, 24 * MS);
     for now in [25 * MS, 41 * MS, 44 * MS, 45 * MS] {
         two.handle_timeout(now);
@@ -1031,10 +1052,16 @@ fn probe_matched(member: &mut Member, now: Nanos, from: u16, epoch: u64) {
 /// A frame of `kind` from node `from` in `epoch`, with `body`.
 /// A HEARTBEAT body: the next sequence, the commit, where its leader's epoch started.
 fn heartbeat(seq_next: u64, commit: u64, epoch_start: u64) -> Heartbeat {
+    heartbeat_sent(seq_next, commit, epoch_start, 0)
+}
+
+/// The same, sent at `sent_ns` by its leader's clock: a member counts as
+/// hearing the leader only a frame sent after every one it heard.
+fn heartbeat_sent(seq_next: u64, commit: u64, epoch_start: u64, sent_ns: u64) -> Heartbeat {
     Heartbeat {
         seq_next: seq_next.into(),
         commit: commit.into(),
-        sent_ns: 0.into(),
+        sent_ns: sent_ns.into(),
         rtt_ns: 0.into(),
         epoch_start: epoch_start.into(),
     }
@@ -1299,7 +1326,7 @@ fn a_member_resumed_asks_a_shorter_leader_of_its_epoch_at_that_leaders_last_reco
     let sent = drain(&mut member, MS);
     assert_eq!(naks(&sent), [(10, 11)]);
     assert!(sent.iter().all(|(kind, _)| *kind != Kind::Ack), "{sent:?}");
-    member.handle_datagram(50 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat(13, 12, 0)));
+    member.handle_datagram(50 * MS, addr(0), &frame(Kind::Heartbeat, 0, 1, &heartbeat_sent(13, 12, 0, 50 * MS)));
     member.handle_timeout(50 * MS);
     assert_eq!(naks(&drain(&mut member, 50 * MS)), [(10, 11)], "asked again at its last");
     assert_eq!(member.follower().unwrap().commit(), Seq(6));
