@@ -1763,6 +1763,230 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A leader serving history from its journal, and what the model of
+    /// `history_from_the_journal_is_what_was_appended_and_all_that_was_asked`
+    /// knows of it: every record appended (sequences told lost never are),
+    /// and each asker's requests not yet answered whole.
+    struct HistoryModel {
+        seed: u64,
+        stored: Stored<Leader>,
+        /// Every record appended, by sequence.
+        appended: std::collections::BTreeMap<u64, Vec<u8>>,
+        /// The next sequence appended would have, and the commit it says.
+        next: u64,
+        commit: u64,
+        /// The first sequence the journal keeps, as retention left it.
+        kept: u64,
+        /// Open requests: the asker, the first sequence, and which of the
+        /// range's sequences were answered since it was made.
+        open: Vec<(SocketAddr, u64, Vec<bool>)>,
+        /// Every request made, to be made again.
+        made: Vec<(SocketAddr, u64, u64)>,
+        /// How often each asker asked for each sequence, and was answered.
+        times: std::collections::HashMap<(SocketAddr, u64), (u32, u32)>,
+        now: Nanos,
+        buf: Vec<u8>,
+    }
+
+    impl HistoryModel {
+        /// Appends a run of events, some after sequences told lost, each
+        /// saying the commit the run started with (which may pass what
+        /// came before, letting retention delete), and flushes them.
+        fn append(&mut self, rng: &mut crate::sim::Rng) {
+            if rng.chance(0.4) {
+                self.commit = self.next - 1;
+            }
+            let journal = self.stored.journal.as_mut().unwrap();
+            for _ in 0..rng.range(1, 30) {
+                if rng.chance(0.03) {
+                    self.next += rng.range(1, 40);
+                }
+                let payload: Vec<u8> = (0..rng.range(0, 121)).map(|_| rng.next_u64() as u8).collect();
+                let record = crate::wire::test_record(rng.range(1, 5) as u32, self.next, &payload);
+                journal.append(Epoch(1), Seq(self.commit), &record).unwrap();
+                self.appended.insert(self.next, record);
+                self.next += 1;
+            }
+            journal.flush().unwrap();
+            // Retention deletes only whole segments, oldest first, none past
+            // the commit.
+            let (kept, oldest) = (journal.first().get(), *self.appended.keys().next().unwrap());
+            let whole = kept >= self.kept && self.appended.contains_key(&kept);
+            assert!(whole && (kept == oldest || kept <= self.commit), "seed {}: kept from {kept}", self.seed);
+            self.kept = kept;
+        }
+
+        /// An asker asks for a range: anywhere from 1 to past the end, or
+        /// one it asked before, or one that overlaps it (not while 64 jobs
+        /// wait: a node drops what is asked past them).
+        fn ask(&mut self, rng: &mut crate::sim::Rng, askers: &[SocketAddr]) {
+            if self.stored.jobs.len() >= HISTORY_JOBS_MAX {
+                return;
+            }
+            let to = rng.pick(askers);
+            let before: Vec<_> = self.made.iter().filter(|m| m.0 == to).map(|m| (m.1, m.2)).collect();
+            let (first, end) = match rng.range(0, 10) {
+                0..2 if !before.is_empty() => rng.pick(&before),
+                2..4 if !before.is_empty() => {
+                    let (first, end) = rng.pick(&before);
+                    let first = (first + rng.range(0, 100)).saturating_sub(50).max(1);
+                    (first, (end + rng.range(0, 100)).saturating_sub(50).max(first + 1))
+                }
+                _ => {
+                    let first = rng.range(1, self.next + 40);
+                    (first, first + rng.range(1, 200))
+                }
+            };
+            self.stored.enqueue(to, Seq(first), Seq(end));
+            self.open.push((to, first, vec![false; (end - first) as usize]));
+            self.made.push((to, first, end));
+            for seq in first..end {
+                self.times.entry((to, seq)).or_default().0 += 1;
+            }
+        }
+
+        /// A driver turn: a turn's budget (under the cap, what it earned),
+        /// and the frames it sends, checked; returns how many it sent.
+        fn turn(&mut self) -> usize {
+            self.stored.budget = match self.stored.pace.as_mut() {
+                Some(pace) => pace.refill(self.now).min(HISTORY_BYTES_PER_TURN),
+                None => HISTORY_BYTES_PER_TURN,
+            };
+            let mut frames = 0;
+            while let Some(transmit) = self.stored.transmit_history(self.now, &mut self.buf) {
+                self.check(transmit);
+                frames += 1;
+            }
+            self.now = self.stored.pace.map_or(0, |pace| pace.ready_at()).max(self.now + 100_000);
+            frames
+        }
+
+        /// A RETRANSMIT holds records appended at its sequences, byte for
+        /// byte, that follow on; an UNRECOVERABLE names no sequence the
+        /// journal holds; either answers only what its asker awaits.
+        fn check(&mut self, transmit: Transmit) {
+            let seed = self.seed;
+            let Dest::Unicast(to) = transmit.dest else { panic!("seed {seed}: {transmit:?}") };
+            let parsed = crate::wire::parse(&self.buf[..transmit.len]);
+            let answered: Vec<u64> = match parsed.map(|d| d.frame) {
+                Ok(crate::wire::Frame::Retransmit(batch)) => {
+                    let mut seqs: Vec<u64> = Vec::new();
+                    for event in batch.events {
+                        let seq = event.header.seq.get();
+                        assert!(
+                            seqs.last().is_none_or(|&last| seq == last + 1),
+                            "seed {seed}: a RETRANSMIT to {to} holds {seq} after {seqs:?}"
+                        );
+                        assert!(
+                            self.appended.get(&seq).is_some_and(|record| record == event.record),
+                            "seed {seed}: {seq} resent to {to} is not the record appended there"
+                        );
+                        seqs.push(seq);
+                    }
+                    assert!(!seqs.is_empty(), "seed {seed}: an empty RETRANSMIT to {to}");
+                    seqs
+                }
+                Ok(crate::wire::Frame::Unrecoverable(gone)) => {
+                    let (first, end) = (gone.range.first.get(), gone.range.end.get());
+                    let held = self.appended.range(first.max(self.kept)..end.max(self.kept)).next();
+                    assert!(
+                        held.is_none(),
+                        "seed {seed}: {to} told {first}..{end} lost; the journal holds {:?} (kept from {})",
+                        held.map(|h| h.0),
+                        self.kept
+                    );
+                    (first..end).collect()
+                }
+                other => panic!("seed {seed}: a history frame to {to} is no RETRANSMIT or UNRECOVERABLE: {other:?}"),
+            };
+            for seq in answered {
+                let (asked, answers) = self.times.entry((to, seq)).or_default();
+                *answers += 1;
+                assert!(*answers <= *asked, "seed {seed}: {seq} answered {to} {answers} times; it asked {asked}");
+                for (_, first, done) in self.open.iter_mut().filter(|r| r.0 == to) {
+                    if let Some(done) = seq.checked_sub(*first).and_then(|at| done.get_mut(at as usize)) {
+                        *done = true;
+                    }
+                }
+            }
+            self.open.retain(|r| r.2.contains(&false));
+        }
+    }
+
+    /// The journal's history path against a model, a few hundred seeds: a
+    /// journal of 4 KiB segments takes runs of events with holes between
+    /// (sequences told lost), its retention (by events, by bytes, or both)
+    /// deleting segments as the commit passes them, while four askers ask
+    /// for ranges (again, overlapping, below what is kept, past the end)
+    /// and turns of history go out, some under a `--history-rate` cap.
+    /// Each record resent is the one appended at its sequence, in a
+    /// RETRANSMIT of sequences that follow on; an UNRECOVERABLE names only
+    /// sequences the journal does not hold as it goes; an asker is answered
+    /// a sequence no more often than it asked for it; and once the asking
+    /// stops, every sequence of every request is answered, in no more
+    /// frames than two for each record appended in the ranges left open,
+    /// and one for each job.
+    #[test]
+    fn history_from_the_journal_is_what_was_appended_and_all_that_was_asked() {
+        let askers: Vec<_> = (1..=4).map(|port| SocketAddr::from(([127, 0, 0, 1], port))).collect();
+        for seed in 0..256 {
+            let mut rng = crate::sim::Rng::new(seed);
+            let (journal, dir) = journal_of("history-model", 0);
+            let options = JournalOptions {
+                segment_bytes: 4096,
+                retain_events: rng.chance(0.7).then(|| rng.range(5, 100)),
+                retain_bytes: rng.chance(0.5).then(|| rng.range(4 << 10, 20 << 10)),
+                history_rate: rng.chance(0.4).then(|| rng.range(20_000, 1_000_000)),
+                ..journal.options().clone()
+            };
+            drop(journal);
+            let config = Config { journal: true, ..Config::default() };
+            let mut stored =
+                Stored::new(Leader::new(config.clone(), 0).unwrap(), Some(Journal::open(options).unwrap().0));
+            if let Some(pace) = stored.pace.as_mut() {
+                // A turn's worth just served: frames go as the cap earns them.
+                pace.spend(HISTORY_BYTES_PER_TURN);
+            }
+            let next = rng.range(1, 4);
+            let mut model = HistoryModel {
+                seed,
+                stored,
+                appended: Default::default(),
+                next,
+                commit: 0,
+                kept: 0,
+                open: Vec::new(),
+                made: Vec::new(),
+                times: Default::default(),
+                now: 0,
+                buf: vec![0; config.mtu],
+            };
+            for _ in 0..30 {
+                match rng.range(0, 10) {
+                    0..4 => model.append(&mut rng),
+                    4..7 => (0..rng.range(1, 4)).for_each(|_| model.ask(&mut rng, &askers)),
+                    _ => (0..rng.range(1, 4)).for_each(|_| {
+                        model.turn();
+                    }),
+                }
+            }
+            let records = |(_, first, done): &(SocketAddr, u64, Vec<bool>)| {
+                model.appended.range(*first..*first + done.len() as u64).count()
+            };
+            let bound = 2 * model.open.iter().map(records).sum::<usize>() + model.stored.jobs.len();
+            let (mut frames, mut turns) = (0, 0);
+            while !model.stored.jobs.is_empty() {
+                frames += model.turn();
+                turns += 1;
+                assert!(frames <= bound && turns <= bound + 1, "seed {seed}: {frames} frames in {turns} turns");
+            }
+            let left: Vec<_> = model.open.iter().map(|(to, first, done)| (to, first, done.len())).collect();
+            assert!(left.is_empty(), "seed {seed}: requests (asker, first, length) never answered whole: {left:?}");
+            drop(model);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
     #[test]
     fn an_idle_pace_saves_no_more_than_one_turns_budget() {
         let mut pace = Pace::new(1_000_000, 0);
