@@ -1246,6 +1246,40 @@ fn a_follower_asking_the_newer_of_two_restarted_sequencers_is_not_turned_back_by
     assert_eq!(follower.resumed_probe(), None);
 }
 
+/// Issue 16's attacker, replaying valid frames: a restarted sequencer's
+/// HEARTBEAT, replayed from elsewhere before the sequencer's own reached a
+/// follower, had the follower ask the replayer for its record, and on
+/// for good: it never followed that sequencer (42 of 4,000 seeds of
+/// `seqcast sim --replay 0.1 --journal --leader-crashes 2`). It asks
+/// where the sequencer's newest HEARTBEAT came from, and follows it.
+#[test]
+fn a_follower_asks_a_restarted_sequencer_where_it_speaks_not_where_a_replay_came_from() {
+    let (mut follower, _, journal) = journaled_cluster_at_3();
+    let mut resumed = resumed_on(6, 1, &journal, 3);
+    let replayer = addr("127.0.0.1:7666");
+    let mut buf = vec![0; 2048];
+    let mut sent = |follower: &mut Follower, now: u64| {
+        std::iter::from_fn(|| follower.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec())))
+            .collect::<Vec<_>>()
+    };
+    for (_, bytes) in leader_out(&mut resumed, 20_000_000_000) {
+        follower.handle_datagram(20_000_000_000, replayer, &bytes);
+    }
+    assert!(sent(&mut follower, 20_000_000_000).iter().any(|(dest, _)| *dest == Dest::Unicast(replayer)));
+    // The sequencer's own next HEARTBEAT: it is asked, at once, and answers.
+    for (_, bytes) in leader_out(&mut resumed, 21_000_000_000) {
+        follower.handle_datagram(21_000_000_000, addr(LEADER), &bytes);
+    }
+    assert_eq!(follower.resumed_probe().map(|(epoch, from, ..)| (epoch, from)), Some((Epoch(6), addr(LEADER))));
+    for (dest, bytes) in sent(&mut follower, 21_000_000_000) {
+        if dest == Dest::Unicast(addr(LEADER)) {
+            resumed.handle_datagram(21_000_000_000, addr(FOLLOWER), &bytes);
+        }
+    }
+    converse(&mut follower, &mut resumed, 21_000_000_000);
+    assert_eq!((follower.epoch(), follower.short_leader(), follower.resumed_probe()), (Epoch(6), None, None));
+}
+
 /// The same, but the newer sequencer stops before it answers: once its
 /// NAK has gone unanswered twice, the older one's HEARTBEAT is taken up.
 #[test]

@@ -1123,9 +1123,15 @@ impl Follower {
         }
         if let Some(probe) = self.probe.as_mut() {
             // Its log reaches that commit; not shown before its record
-            // at the last one kept is the same (then this goes on).
-            probe.heard = Some(heartbeat);
-            self.own_probe_heard(heartbeat);
+            // at the last one kept is the same (then this goes on). A
+            // restarted sequencer's probe keeps that sequencer's HEARTBEAT:
+            // one of the epoch followed before (a replay, or a second
+            // sequencer still speaking) is not its, and says nothing of
+            // where its log starts.
+            if probe.resumed.is_none() {
+                probe.heard = Some(heartbeat);
+                self.own_probe_heard(heartbeat);
+            }
             return false;
         }
         self.unshown = None;

@@ -131,6 +131,18 @@ pub(super) struct Probe {
 /// The longest a probe's NAK waits before it is sent again (see [`Probe`]).
 pub(super) const PROBE_RETRY_MAX_NS: u64 = 100_000_000;
 
+impl Probe {
+    /// The restarted sequencer of `epoch` asked spoke again from `from`:
+    /// asked there from now on, at once if that moved. A HEARTBEAT
+    /// replayed from elsewhere diverts the NAK only until the sequencer's
+    /// next, as it does a follower's ACKs.
+    fn heard_from(&mut self, epoch: Epoch, from: SocketAddr) {
+        if self.resumed != Some((epoch, from)) {
+            (self.resumed, self.due) = (Some((epoch, from)), 0);
+        }
+    }
+}
+
 impl Follower {
     /// For tests: the RETRANSMIT the leader joined (`from`, of `epoch`,
     /// its commit `commit`) answers its probe with, holding the same record
@@ -312,6 +324,7 @@ impl Follower {
     /// True while that waits.
     pub(super) fn probe_resumed(&mut self, epoch: Epoch, heartbeat: Heartbeat, from: SocketAddr) -> bool {
         if let Some(probe) = self.probe.as_mut().filter(|p| p.resumed.is_some_and(|(e, _)| e == epoch)) {
+            probe.heard_from(epoch, from);
             probe.heard = Some(heartbeat);
             return true;
         }
@@ -391,8 +404,9 @@ impl Follower {
         if !self.receipt_short(short) {
             return self.refuse_resumed(short);
         }
-        let waiting = |p: &Probe| p.then.is_some() && p.resumed.is_some_and(|(e, _)| e == short.epoch);
-        if self.probe.as_ref().is_some_and(waiting) {
+        let waiting = |p: &&mut Probe| p.then.is_some() && p.resumed.is_some_and(|(e, _)| e == short.epoch);
+        if let Some(probe) = self.probe.as_mut().filter(waiting) {
+            probe.heard_from(short.epoch, from);
             return;
         }
         match self.probe_of(short.committed.get(), Some((short.epoch, from))) {
