@@ -973,12 +973,15 @@ impl Follower {
     fn take_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {
         // An observer's hello names client 0, as the leader sends it: with
         // keys it carries the member key (no client's key, not even the
-        // master's, signs for client 0).
+        // master's, signs for client 0). From the leader it follows, or
+        // from a restarted sequencer it asks for a record (its NAKs go
+        // there, where a replay may have moved the leader's address).
+        let asked = |probe: &Probe| probe.resumed.is_some_and(|(_, at)| at == from);
         if let Frame::Busy(busy) = datagram.frame
             && self.observer
             && busy.reason() == BusyReason::Hello
             && busy.client().get() == 0
-            && self.leader_addr == Some(from)
+            && (self.leader_addr == Some(from) || self.probe.as_ref().is_some_and(asked))
         {
             // Its NAKs were not answered for want of this token: ask again now.
             self.nak_token = datagram.header.token.get();
