@@ -570,7 +570,14 @@ fn replayed_valid_datagrams_break_no_invariant() {
 /// sequencer's hello (its token) only from the address of the leader it
 /// followed, which a replay had moved: its NAKs went unanswered for good
 /// (964 of 3,000 seeds of `--replay 0.1 --tails 2 --journal
-/// --leader-crashes 2` from 100,500,000, 100500002 the first).
+/// --leader-crashes 2` from 100,500,000, 100500002 the first). And a
+/// follower that delivered on receipt past its commit, waiting for a
+/// restarted sequencer's record at its commit, heard a replayed frame of
+/// its old epoch show all it delivered committed, then refused that
+/// sequencer for what it had delivered with nothing in doubt
+/// (invariant 7: 100501011 of `--replay 0.2 --journal --leader-crashes 2
+/// --deliver receive`, 1 of 3,000; 100501586 with `--replay 0.1
+/// --deliver-switch`, 2 of 3,000).
 #[test]
 fn seeds_of_replays_that_once_failed_hold_every_invariant() {
     let replaying = |seed, as_sender| {
@@ -580,7 +587,13 @@ fn seeds_of_replays_that_once_failed_hold_every_invariant() {
         config
     };
     let tails = SimConfig { tails: 2, ..replaying(100_500_002, false) };
-    for config in [replaying(100_400_026, false), replaying(100_403_277, true), tails] {
+    let receipt = |seed, replay, deliver_switch| {
+        let mut config = SimConfig { replay, deliver_switch, ..replaying(seed, false) };
+        config.core.deliver = crate::core::Deliver::OnReceive;
+        config
+    };
+    let (receipt, switched) = (receipt(100_501_011, 0.2, false), receipt(100_501_586, 0.1, true));
+    for config in [replaying(100_400_026, false), replaying(100_403_277, true), tails, receipt, switched] {
         assert_eq!(sim::run(&config).violation, None, "seed {}", config.seed);
     }
 }

@@ -470,6 +470,10 @@ impl Follower {
     pub(super) fn resumed_answer(&mut self, epoch: Epoch, frame: &Frame<'_>, needed: u64) -> Option<bool> {
         let probe = self.probe.as_ref().filter(|p| p.resumed.is_some_and(|(e, _)| e == epoch))?;
         let (seq, heard, then, from) = (probe.seq, probe.heard, probe.then, probe.resumed.map(|(_, from)| from)?);
+        // A frame of the epoch followed (a replay) may since have shown
+        // committed all it delivered on receipt: nothing is in doubt any
+        // more, and the log is checked at its commit as any other.
+        let then = then.filter(|&short| self.receipt_short(short));
         let same = match frame {
             Frame::Retransmit(batch) => {
                 let record = batch.events.clone().find(|event| event.header.seq.get() == seq)?.record;
