@@ -482,6 +482,8 @@ mod tests {
             sent_ns: 3.into(),
             rtt_ns: 4.into(),
             epoch_start: 0.into(),
+            nonce: 0.into(),
+            reserved: 0.into(),
         };
         let len = emit(&mut buf, &Header::new(Kind::Heartbeat, 0, 7, Epoch(1)), Kind::Heartbeat, &body).unwrap();
         buf[3] = u8::from(kind);

@@ -116,6 +116,8 @@ fn with_a_key_forged_frames_change_nothing_and_are_counted() {
             sent_ns: 1.into(),
             rtt_ns: 1.into(),
             epoch_start: 0.into(),
+            nonce: 0.into(),
+            reserved: 0.into(),
         };
         let len =
             emit(&mut buf, &Header::new(Kind::Heartbeat, 0, cluster.cluster_id, Epoch(e)), Kind::Heartbeat, &body)

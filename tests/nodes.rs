@@ -1000,6 +1000,8 @@ fn junk(cluster_id: u32) -> Vec<Vec<u8>> {
         sent_ns: 1.into(),
         rtt_ns: 1.into(),
         epoch_start: 0.into(),
+        nonce: 0.into(),
+        reserved: 0.into(),
     };
     let len = wire::emit(&mut buf, &other_cluster, Kind::Heartbeat, &body).unwrap();
     let foreign = buf[..len].to_vec();
@@ -1298,8 +1300,15 @@ fn the_leader_names_a_silent_follower_and_nodes_name_new_reject_reasons() {
     // rolling upgrade that cannot roll): the warning names its version.
     let mut buf = [0u8; 256];
     let ours = Header::new(Kind::Heartbeat, 0, cluster.cluster_id, Epoch(1));
-    let body =
-        Heartbeat { seq_next: 1.into(), commit: 0.into(), sent_ns: 1.into(), rtt_ns: 1.into(), epoch_start: 0.into() };
+    let body = Heartbeat {
+        seq_next: 1.into(),
+        commit: 0.into(),
+        sent_ns: 1.into(),
+        rtt_ns: 1.into(),
+        epoch_start: 0.into(),
+        nonce: 0.into(),
+        reserved: 0.into(),
+    };
     let len = wire::emit(&mut buf, &ours, Kind::Heartbeat, &body).unwrap();
     buf[2] = wire::VERSION + 1;
     wire::seal(&mut buf[..len]);
@@ -1642,7 +1651,9 @@ fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
 /// A tail that starts before a failover follows the newest leader; one
 /// that starts after it asks the new leader for the history it missed.
 /// Keyed: the leaders answer a tail's NAKs only with their token for its
-/// address (DESIGN §9), each its own.
+/// address (DESIGN §9), each its own. And node 0, back empty, learns what
+/// it must hold before it votes from a HEARTBEAT answering its nonce, and
+/// then stands when promoted.
 #[test]
 fn a_tail_follows_the_newest_leader_through_a_failover() {
     let dir = keyed_member_cluster(20);
@@ -1707,6 +1718,8 @@ fn a_tail_follows_the_newest_leader_through_a_failover() {
     let lists = |l: &str| l.contains("and this tail's cluster file lists 2 nodes").then_some(());
     misfiled.wait_for(Duration::from_secs(10), lists);
     misfiled.stop();
+    let promote = common::run(common::SEQCAST, &common::strings(&["promote", "--cluster", conf, "--node", "0"]));
+    assert_eq!(promote.0, 0, "node 0, back empty and caught up, stands: {promote:?}");
     std::thread::sleep(Duration::from_millis(1500));
     for mut node in members.drain(1..) {
         assert_eq!(node.stop(), 0);

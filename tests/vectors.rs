@@ -10,7 +10,7 @@ use seqcast::auth::{Key, Keys};
 use seqcast::core::{ClientId, Epoch, Seq};
 use seqcast::wire::{
     Ack, Ballot, Busy, CommitRun, EventHeader, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, Frame, FrameWriter, Header,
-    Heartbeat, Kind, Promote, SeqRange, Unrecoverable, Vote, VoteRequest, emit, parse,
+    Heartbeat, Kind, NakHead, Promote, SeqRange, Unrecoverable, Vote, VoteRequest, emit, parse,
 };
 
 const CLUSTER: u32 = 7;
@@ -43,15 +43,17 @@ fn vectors() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push((name, what.to_string(), buf[..len].to_vec()));
     }
 
-    let body = Heartbeat {
+    let heartbeat = Heartbeat {
         seq_next: 13.into(),
         commit: 12.into(),
         sent_ns: 1_000.into(),
         rtt_ns: 50_000.into(),
         epoch_start: 0.into(),
+        nonce: 0.into(),
+        reserved: 0.into(),
     };
-    let len = emit(&mut buf, &leader(Kind::Heartbeat), Kind::Heartbeat, &body).unwrap();
-    let what = "sender 0; seq_next 13, commit 12, sent_ns 1000, rtt_ns 50000, epoch_start 0";
+    let len = emit(&mut buf, &leader(Kind::Heartbeat), Kind::Heartbeat, &heartbeat).unwrap();
+    let what = "sender 0; seq_next 13, commit 12, sent_ns 1000, rtt_ns 50000, epoch_start 0, nonce 0";
     out.push(("HEARTBEAT", what.to_string(), buf[..len].to_vec()));
 
     let body = Ack { seq_held: 12.into(), echo_ns: 1_000.into(), echo_delay_ns: 25.into() };
@@ -63,6 +65,16 @@ fn vectors() -> Vec<(&'static str, String, Vec<u8>)> {
     w.push_range(&SeqRange::new(Seq(9), Seq(10)));
     let len = w.finish();
     out.push(("NAK", "sender 1; count 2; ranges [3, 5), [9, 10)".into(), buf[..len].to_vec()));
+
+    // A member back empty asks its leader for a HEARTBEAT that answers its
+    // nonce; the leader sends one to it alone.
+    let nak = Header::new(Kind::Nak, 1, CLUSTER, Epoch(2));
+    let len = emit(&mut buf, &nak, Kind::Nak, &NakHead::fresh(0x5eed_1e55)).unwrap();
+    out.push(("NAK, nonce", "sender 1; count 0, nonce 0x5eed1e55; no ranges".into(), buf[..len].to_vec()));
+    let body = Heartbeat { nonce: 0x5eed_1e55u32.into(), ..heartbeat };
+    let len = emit(&mut buf, &leader(Kind::Heartbeat), Kind::Heartbeat, &body).unwrap();
+    let what = "the HEARTBEAT above, sent to sender 1 alone, answering its nonce 0x5eed1e55";
+    out.push(("HEARTBEAT, answering a nonce", what.into(), buf[..len].to_vec()));
 
     let mut w = FrameWriter::commit(&mut buf, &leader(Kind::Commit), ClientId(42), Seq(12)).unwrap();
     w.push_run(&CommitRun::new(5, Seq(11), 2));
@@ -139,9 +151,9 @@ fn vectors() -> Vec<(&'static str, String, Vec<u8>)> {
 
 fn render(vectors: &[(&str, String, Vec<u8>)]) -> String {
     let mut text = String::from(
-        "# seqcast wire protocol, version 2: test vectors (docs/PROTOCOL.md).\n\
+        "# seqcast wire protocol, version 3: test vectors (docs/PROTOCOL.md).\n\
          # Each vector: `== NAME`, comments, then its bytes in hex, 16 a line.\n\
-         # Every header: magic 0x5153, version 2, flags 0, cluster 7, epoch 2, token 0 unless said.\n\
+         # Every header: magic 0x5153, version 3, flags 0, cluster 7, epoch 2, token 0 unless said.\n\
          # (A member's frames carry its cluster's shape in `token`, node count x 65536 + quorum;\n\
          # these show each layout with 0 there, as an earlier build sent, which skips the shape check.)\n",
     );
@@ -183,7 +195,7 @@ fn every_frame_kind_matches_its_golden_vector_and_parses_back() {
         clients: Key::from_hex(&"02".repeat(32)).unwrap(),
     };
     let vectors = read(&golden);
-    assert_eq!(vectors.len(), 17);
+    assert_eq!(vectors.len(), 19);
     for (name, bytes) in &vectors {
         let frame = if name.ends_with(", keyed") { keys.open(bytes).expect("the tag opens") } else { bytes };
         let datagram = parse(frame).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -195,6 +207,10 @@ fn every_frame_kind_matches_its_golden_vector_and_parses_back() {
             }
             ("VOTE, fenced", Frame::Vote(vote)) => assert_eq!(vote.ballot(), Ballot::GrantedEmptyFenced, "{name}"),
             ("VOTE", Frame::Vote(vote)) => assert_eq!(vote.ballot(), Ballot::Granted, "{name}"),
+            ("NAK, nonce", Frame::Nak(nak)) => assert_eq!((nak.ranges.len(), nak.head.nonce.get()), (0, 0x5eed_1e55)),
+            ("HEARTBEAT, answering a nonce", Frame::Heartbeat(heartbeat)) => {
+                assert_eq!(heartbeat.nonce(), 0x5eed_1e55)
+            }
             _ => {}
         }
     }

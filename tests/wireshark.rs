@@ -65,6 +65,8 @@ fn the_dissector_decodes_every_datagram_of_the_demo_with_a_good_crc() {
             sent_ns: 0.into(),
             rtt_ns: 0.into(),
             epoch_start: 0.into(),
+            nonce: 0.into(),
+            reserved: 0.into(),
         };
         let mut buf = [0u8; 128];
         let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();

@@ -36,9 +36,9 @@ pub struct Cli {
 /// `seqcast --version`: the build, and the formats it speaks, which decide
 /// whether it can join a cluster of another build one node at a time.
 const LONG_VERSION: &str =
-    concat!(env!("CARGO_PKG_VERSION"), " (wire version 2, journal segment format 2, reads format 1 too)");
+    concat!(env!("CARGO_PKG_VERSION"), " (wire version 3, journal segment format 2, reads format 1 too)");
 const _: () = assert!(
-    seqcast::wire::VERSION == 2 && seqcast::journal::format::SEGMENT_VERSION == 2,
+    seqcast::wire::VERSION == 3 && seqcast::journal::format::SEGMENT_VERSION == 2,
     "LONG_VERSION names the formats"
 );
 

@@ -119,6 +119,11 @@ pub struct Config {
     /// it where datagrams are authenticated; without keys anyone can forge
     /// a SUBMIT, and a replay is no more than that.
     pub client_tokens: bool,
+    /// Mixed into the nonces a member's NAKs carry when it asks its leader
+    /// for a fresh HEARTBEAT (with `client_tokens`): drivers draw it from
+    /// the OS's randomness at start, so that no restart asks with a nonce
+    /// an earlier life asked with (whose answer may have been recorded).
+    pub nonce_seed: u64,
 }
 
 impl Default for Config {
@@ -155,6 +160,7 @@ impl Default for Config {
             journal_syncs: true,
             members: Vec::new(),
             client_tokens: false,
+            nonce_seed: 0,
         }
     }
 }

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::wire::{
     Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, FLAG_TOLD, Frame, FrameWriter, Header, Heartbeat,
-    Kind, NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, emit,
+    Kind, NAK_RANGES_MAX, NakHead, SENDER_CLIENT, SeqRange, emit,
 };
 
 mod history;
@@ -110,6 +110,28 @@ pub struct FollowerStats {
     /// from its journal that sent their event at its last sequence, and
     /// were followed for it being its own (DESIGN §2).
     pub own_leaders_shown: u64,
+    /// With keys and failover, back empty: NAKs asking its leader for a
+    /// HEARTBEAT that answers their nonce, which alone says what it must
+    /// hold before it votes ([`NakHead::fresh`]).
+    pub fresh_asks_sent: u64,
+}
+
+/// A NAK asking the leader for a HEARTBEAT that answers its nonce.
+#[derive(Clone, Copy, Debug)]
+struct FreshAsk {
+    nonce: u32,
+    /// When it goes again.
+    due: Nanos,
+    tries: u8,
+}
+
+impl FreshAsk {
+    /// A nonce from the driver's `seed` (the OS's randomness) and the
+    /// time: no recording of an earlier life's answer carries it.
+    fn new(seed: u64, now: Nanos) -> FreshAsk {
+        let nonce = (crate::types::mix64(seed ^ now.rotate_left(17)) as u32).max(1);
+        FreshAsk { nonce, due: now, tries: 0 }
+    }
 }
 
 impl FollowerStats {
@@ -176,6 +198,9 @@ pub struct Follower {
     vote_after: Option<u64>,
     /// `vote_after` came from a leader's HEARTBEAT (it came back empty).
     vote_after_heard: bool,
+    /// With keys: the NAK asking for a HEARTBEAT that answers its nonce,
+    /// which alone may set `vote_after` (see [`asks_fresh`](Self::asks_fresh)).
+    fresh: Option<FreshAsk>,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
     /// Where the latest frame of a newer epoch than the one followed came
@@ -412,6 +437,7 @@ impl Follower {
             sync: None,
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
             vote_after_heard: false,
+            fresh: None,
             epoch_new: None,
             newer_from: None,
             epoch_reported: false,
@@ -581,7 +607,27 @@ impl Follower {
     /// Votes only once it holds what the next HEARTBEAT says was sequenced,
     /// as a follower that came back empty into a running cluster.
     pub(super) fn vote_once_caught_up(&mut self) {
-        (self.vote_after, self.vote_after_heard) = (None, false);
+        (self.vote_after, self.vote_after_heard, self.fresh) = (None, false, None);
+    }
+
+    /// True while it must learn what its leader has sequenced before it
+    /// may vote, and asks: with keys and failover, a member takes that
+    /// only from a HEARTBEAT that answers the nonce of its own NAK (see
+    /// [`NakHead::fresh`]). Any other may be a recording of the leader's,
+    /// replayed from its address (a forged source): sent before this
+    /// member came back, it says less than an ACK it sent before then may
+    /// yet commit. Not while a probe of the leader's log waits, which
+    /// holds its HEARTBEATs back.
+    fn asks_fresh(&self) -> bool {
+        self.vote_after.is_none() && self.proves_fresh() && self.leader_addr.is_some() && self.probe.is_none()
+    }
+
+    /// Its vote bound must come from a HEARTBEAT answering its nonce.
+    fn proves_fresh(&self) -> bool {
+        self.config.client_tokens
+            && self.config.failover != Failover::Off
+            && !self.observer
+            && self.short_leader.is_none()
     }
 
     /// Follows `leader`, of the newer `epoch`, from now on. Everything held
@@ -623,7 +669,7 @@ impl Follower {
             // Came back empty and not yet caught up: the bound is the new
             // leader's, whose log holds whatever an ACK sent before it came
             // back could still commit (its electors met every ACK quorum).
-            (self.vote_after, self.vote_after_heard) = (None, false);
+            (self.vote_after, self.vote_after_heard, self.fresh) = (None, false, None);
         }
         // What the new leader's log must reach, and the epoch of the log
         // this follower had: kept until its HEARTBEAT shows where that log
@@ -1157,8 +1203,9 @@ impl Follower {
         // Not only what was committed: an ACK it sent before it
         // came back, unread yet, may commit any of what was sequenced.
         let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
-        if self.vote_after.is_none() {
-            (self.vote_after, self.vote_after_heard) = (Some(sequenced), true);
+        let fresh = !self.proves_fresh() || self.fresh.is_some_and(|ask| ask.nonce == heartbeat.nonce());
+        if self.vote_after.is_none() && fresh {
+            (self.vote_after, self.vote_after_heard, self.fresh) = (Some(sequenced), true, None);
         }
         if let Some(sync) = self.sync.as_mut() {
             sync.start = Some(heartbeat.epoch_start.get());
@@ -1884,7 +1931,8 @@ impl Follower {
         let mut timers = TimerTable::<3>::new();
         timers.set(Timer::Ack as usize, self.ack_timer());
         let nak = self.window.nak_due().map(|due| due.max(self.nak_paced_until()));
-        timers.set(Timer::Nak as usize, nak.into_iter().chain(probe).min());
+        let fresh = self.asks_fresh().then(|| self.fresh.map_or(0, |ask| ask.due));
+        timers.set(Timer::Nak as usize, nak.into_iter().chain(probe).chain(fresh).min());
         let waits = self.gone.iter().filter_map(|g| self.gone_deadline(g)).min();
         let answers = (!self.declined.is_empty() || !self.hellos.is_empty()).then_some(0);
         timers.set(Timer::Gone as usize, waits.into_iter().chain(answers).min());
@@ -1945,6 +1993,21 @@ impl Follower {
             writer.push_range(&SeqRange::new(Seq(seq), Seq(seq + 1)));
             (self.stats.naks_sent, self.stats.events_nakked) = (self.stats.naks_sent + 1, self.stats.events_nakked + 1);
             return Some(Transmit { dest: Dest::Unicast(to), len: writer.finish() });
+        }
+        if self.asks_fresh()
+            && self.fresh.is_none_or(|ask| ask.due <= now)
+            && let Some(to) = self.leader_addr
+        {
+            // Asked again as a probe is, backed off while nothing answers.
+            let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
+            let (seed, id) = (self.config.nonce_seed, u64::from(self.header.sender.get()));
+            let ask = self.fresh.get_or_insert_with(|| FreshAsk::new(seed ^ id << 48, now));
+            let retry_ns = retry_ns.saturating_mul(1 << ask.tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns));
+            (ask.due, ask.tries) = (now + retry_ns, ask.tries + 1);
+            let head = NakHead::fresh(ask.nonce);
+            let len = emit(buf, &self.nak_header(), Kind::Nak, &head).expect("mtu holds a NAK");
+            self.stats.fresh_asks_sent += 1;
+            return Some(Transmit { dest: Dest::Unicast(to), len });
         }
         let leader = Dest::Unicast(self.leader_addr?);
         let held = self.seq_acked();

@@ -150,6 +150,9 @@ pub struct LeaderStats {
     /// sends from an address other than the file's, or another process
     /// running with that id ([`Leader::nak_source_differs`]).
     pub naks_elsewhere: u64,
+    /// HEARTBEATs sent to one member, answering the nonce of its NAK (a
+    /// member back empty learning what it must hold before it votes).
+    pub fresh_heartbeats_sent: u64,
 }
 
 /// Round-trip samples kept until polled: more than a driver turn reads.
@@ -318,6 +321,9 @@ pub struct Leader {
     retells: VecDeque<Retell>,
     /// Observers owed their token (with keys: a NAK without it).
     observer_hellos: Vec<SocketAddr>,
+    /// Members owed a HEARTBEAT answering their NAK's nonce, where their
+    /// repairs go: one each at most (the newest nonce).
+    fresh_owed: Vec<(SocketAddr, u32)>,
     srtt_ns: u64,
     committed_event: bool,
     /// With a journal: the last sequence handed to the driver to append,
@@ -416,6 +422,7 @@ impl Leader {
             busy: Vec::with_capacity(config.clients_max),
             retells: VecDeque::with_capacity(config.clients_max),
             observer_hellos: Vec::with_capacity(OBSERVER_HELLOS_MAX),
+            fresh_owed: Vec::with_capacity(usize::from(config.nodes)),
             srtt_ns: config.rtt_initial_ns,
             committed_event: false,
             appended: 0,
@@ -1206,8 +1213,8 @@ impl Leader {
     /// where [`Config::group_hears_commit_first`]: on loopback that costs a
     /// commit's p50 7.5–9.7 µs, as the followers it wakes may run first),
     /// the HEARTBEAT due after an interval without a multicast (or a
-    /// keepalive interval without a HEARTBEAT), repairs,
-    /// BUSY replies (an observer's hello first).
+    /// keepalive interval without a HEARTBEAT), HEARTBEATs answering
+    /// members' nonces, repairs, BUSY replies (an observer's hello first).
     pub fn poll_transmit(&mut self, now: Nanos, buf: &mut [u8]) -> Option<Transmit> {
         let buf = &mut buf[..self.config.mtu];
         if self.announce_due(now) {
@@ -1238,6 +1245,11 @@ impl Leader {
         let keepalive = self.heartbeat_at.max(self.started_ns) + crate::core::KEEPALIVE_NS;
         if now >= self.multicast_at + self.config.heartbeat_interval_ns || now >= keepalive {
             return Some(self.transmit_heartbeat(now, buf));
+        }
+        if let Some((dest, nonce)) = self.fresh_owed.pop() {
+            self.stats.fresh_heartbeats_sent += 1;
+            let len = emit(buf, &self.header, Kind::Heartbeat, &self.heartbeat(now, nonce)).expect("mtu holds it");
+            return Some(Transmit { dest: Dest::Unicast(dest), len });
         }
         if let Some(transmit) = self.transmit_repair(now, buf) {
             return Some(transmit);
@@ -1317,14 +1329,21 @@ impl Leader {
         Transmit { dest: Dest::Group, len: writer.finish() }
     }
 
-    fn transmit_heartbeat(&mut self, now: Nanos, buf: &mut [u8]) -> Transmit {
-        let body = Heartbeat {
+    /// A HEARTBEAT: to the group (`nonce` 0), or answering a member's NAK.
+    fn heartbeat(&self, now: Nanos, nonce: u32) -> Heartbeat {
+        Heartbeat {
             seq_next: self.data_end().into(),
             commit: self.commit.into(),
             sent_ns: now.into(),
             rtt_ns: self.srtt_ns.into(),
             epoch_start: self.epoch_start.into(),
-        };
+            nonce: nonce.into(),
+            reserved: 0.into(),
+        }
+    }
+
+    fn transmit_heartbeat(&mut self, now: Nanos, buf: &mut [u8]) -> Transmit {
+        let body = self.heartbeat(now, 0);
         self.stats.heartbeats_sent += 1;
         self.commit_sent = self.commit;
         (self.multicast_at, self.heartbeat_at) = (now, now.max(1));

@@ -54,8 +54,10 @@ impl Tuning {
         if self.keys.is_some() {
             config.mtu = config.mtu.saturating_sub(TAG_LEN);
             // Tagged frames can be replayed, never forged: new clients
-            // echo an admission token (DESIGN §9).
+            // echo an admission token (DESIGN §9), and a member back
+            // empty proves its leader's HEARTBEAT fresh with a nonce.
             config.client_tokens = true;
+            config.nonce_seed = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), std::process::id());
         }
         config
     }
@@ -1617,6 +1619,8 @@ mod tests {
                 sent_ns: 0.into(),
                 rtt_ns: 0.into(),
                 epoch_start: 0.into(),
+                nonce: 0.into(),
+                reserved: 0.into(),
             };
             let mut header = crate::wire::Header::new(Kind::Heartbeat, from, config.cluster_id, Epoch(5));
             header.token = shape.into();

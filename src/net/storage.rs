@@ -1236,7 +1236,8 @@ mod tests {
             member.handle_datagram(1, from(node), &vote);
         }
         let (seq_next, commit, sent_ns, rtt_ns, epoch_start) = (12.into(), 10.into(), 0.into(), 0.into(), 0.into());
-        let heartbeat = Heartbeat { seq_next, commit, sent_ns, rtt_ns, epoch_start };
+        let heartbeat =
+            Heartbeat { seq_next, commit, sent_ns, rtt_ns, epoch_start, nonce: 0.into(), reserved: 0.into() };
         let heartbeat = crate::core::test_frame(&config, (Kind::Heartbeat, 0, Epoch(4)), &heartbeat);
         member.handle_datagram(2, from(0), &heartbeat);
         let follower = member.follower().unwrap();
@@ -1295,6 +1296,8 @@ mod tests {
             sent_ns: 0.into(),
             rtt_ns: 0.into(),
             epoch_start: 4.into(),
+            nonce: 0.into(),
+            reserved: 0.into(),
         };
         stored.handle_datagram(2, addr(0), &crate::core::test_frame(&config, (Kind::Heartbeat, 0, Epoch(3)), &short));
         assert!(stored.machine.follower().unwrap().short_leader().is_some());

@@ -577,7 +577,10 @@ fn replayed_valid_datagrams_break_no_invariant() {
 /// sequencer for what it had delivered with nothing in doubt
 /// (invariant 7: 100501011 of `--replay 0.2 --journal --leader-crashes 2
 /// --deliver receive`, 1 of 3,000; 100501586 with `--replay 0.1
-/// --deliver-switch`, 2 of 3,000).
+/// --deliver-switch`, 2 of 3,000). And a member back empty took what it
+/// must hold before it votes from a HEARTBEAT replayed from its leader's
+/// address, which said less than that leader had (100400311 of `--failover
+/// --replay 0.3 --pauses 2 --promotions 2 --replay-as-sender`, 1 of 2,000).
 #[test]
 fn seeds_of_replays_that_once_failed_hold_every_invariant() {
     let replaying = |seed, as_sender| {
@@ -593,7 +596,10 @@ fn seeds_of_replays_that_once_failed_hold_every_invariant() {
         config
     };
     let (receipt, switched) = (receipt(100_501_011, 0.2, false), receipt(100_501_586, 0.1, true));
-    for config in [replaying(100_400_026, false), replaying(100_403_277, true), tails, receipt, switched] {
+    let (replay, pauses, promotions, replay_as_sender) = (0.3, 2, 2, true);
+    let back_empty = SimConfig { replay, pauses, promotions, replay_as_sender, ..SimConfig::failover(100_400_311) };
+    let before = [replaying(100_400_026, false), replaying(100_403_277, true), tails, receipt, switched];
+    for config in before.into_iter().chain([back_empty]) {
         assert_eq!(sim::run(&config).violation, None, "seed {}", config.seed);
     }
 }

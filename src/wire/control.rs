@@ -25,8 +25,14 @@ pub struct Heartbeat {
     /// for a leader that started empty): a follower has taken the new
     /// leader's log once it holds everything up to here.
     pub epoch_start: U64,
+    /// The nonce of the NAK this HEARTBEAT answers, sent to that NAK's
+    /// member alone: a proof that it was sent after that NAK. Zero on the
+    /// HEARTBEATs multicast to the group.
+    pub nonce: U32,
+    /// Reserved; zero.
+    pub reserved: U32,
 }
-const _: () = assert!(size_of::<Heartbeat>() == 40);
+const _: () = assert!(size_of::<Heartbeat>() == 48);
 
 impl Heartbeat {
     /// The next sequence the leader will assign.
@@ -42,6 +48,11 @@ impl Heartbeat {
     /// The last sequence of the log the leader started its epoch with.
     pub fn epoch_start(&self) -> Seq {
         Seq(self.epoch_start.get())
+    }
+
+    /// The nonce this HEARTBEAT answers (0: none, a multicast one).
+    pub fn nonce(&self) -> u32 {
+        self.nonce.get()
     }
 }
 
@@ -101,18 +112,29 @@ impl SeqRange {
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct NakHead {
-    /// Number of ranges that follow (1..=[`NAK_RANGES_MAX`]).
+    /// Number of ranges that follow (1..=[`NAK_RANGES_MAX`]; 0 only with a
+    /// `nonce`: a NAK that asks for nothing but a fresh HEARTBEAT).
     pub count: U16,
     /// Reserved; zero.
     pub reserved: U16,
-    /// Reserved; zero.
-    pub reserved2: U32,
+    /// Nonzero: the leader answers with a HEARTBEAT to the member that
+    /// sent it, carrying this `nonce`, besides any repairs it asks.
+    pub nonce: U32,
 }
 const _: () = assert!(size_of::<NakHead>() == 8);
 
 impl NakHead {
     /// Offset of `count` within the body.
     pub(super) const COUNT_OFFSET: usize = 0;
+
+    /// The head of a NAK that asks for no range, only a HEARTBEAT carrying
+    /// `nonce` (nonzero), which proves to its sender that it is fresh: a
+    /// member back empty learns so what its leader has sequenced, which no
+    /// replay of an older HEARTBEAT can tell it.
+    pub fn fresh(nonce: u32) -> NakHead {
+        debug_assert!(nonce != 0, "a NAK asking nothing carries a nonce");
+        NakHead { count: 0.into(), reserved: 0.into(), nonce: nonce.into() }
+    }
 }
 
 /// A parsed NAK.
@@ -140,7 +162,7 @@ pub(super) fn parse_nak(body: &[u8]) -> Result<Nak<'_>, Error> {
         return Err(Error::TooManyRanges);
     }
     let ranges = <[SeqRange]>::ref_from_bytes(rest).map_err(|_| Error::BadBodyLength)?;
-    if ranges.len() != count || count == 0 {
+    if ranges.len() != count || count == 0 && head.nonce.get() == 0 {
         return Err(Error::BadBodyLength);
     }
     let ordered = ranges.windows(2).all(|w| w[0].end.get() < w[1].first.get());

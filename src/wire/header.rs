@@ -9,7 +9,7 @@ use crate::types::{Epoch, NodeId};
 /// First two bytes of every datagram: `"SQ"`.
 pub const MAGIC: u16 = u16::from_le_bytes(*b"SQ");
 /// The protocol version this crate speaks.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// `sender` of frames that come from a client rather than a cluster member.
 pub const SENDER_CLIENT: u16 = u16::MAX;
 /// `sender` of frames from a read-only subscriber (`seqcast tail`): it may

@@ -70,7 +70,7 @@ impl<'a> FrameWriter<'a> {
 
     /// A NAK; push at most [`NAK_RANGES_MAX`] ranges with [`push_range`](Self::push_range).
     pub fn nak(buf: &'a mut [u8], header: &Header) -> Option<FrameWriter<'a>> {
-        let head = NakHead { count: 0.into(), reserved: 0.into(), reserved2: 0.into() };
+        let head = NakHead { count: 0.into(), reserved: 0.into(), nonce: 0.into() };
         Self::start(buf, header, Kind::Nak, &head, NakHead::COUNT_OFFSET, NAK_RANGES_MAX as u16)
     }
 

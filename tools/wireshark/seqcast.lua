@@ -1,6 +1,6 @@
--- Wireshark dissector for the seqcast wire protocol, version 2
+-- Wireshark dissector for the seqcast wire protocol, version 3
 -- (docs/PROTOCOL.md). Registered heuristically on UDP: any datagram that
--- starts with the magic "SQ" and version 2. Every frame kind and field;
+-- starts with the magic "SQ" and version 3. Every frame kind and field;
 -- the CRC-32 is checked, with expert info when it does not match; with
 -- keys, the 16-byte tag after the frame is shown (not checked: that needs
 -- the key).
@@ -56,6 +56,7 @@ local f = {
   seq_next = ProtoField.uint64("seqcast.seq_next", "Next sequence"),
   rtt_ns = ProtoField.uint64("seqcast.rtt_ns", "Smoothed RTT (ns)"),
   epoch_start = ProtoField.uint64("seqcast.epoch_start", "Epoch start"),
+  nonce = ProtoField.uint32("seqcast.nonce", "Nonce", base.HEX),
   seq_held = ProtoField.uint64("seqcast.seq_held", "Held"),
   echo_ns = ProtoField.uint64("seqcast.echo_ns", "Echo (ns)"),
   echo_delay_ns = ProtoField.uint64("seqcast.echo_delay_ns", "Echo delay (ns)"),
@@ -129,12 +130,12 @@ local function body(kind, tree, buf, b, stop)
     records(tree, buf, b + 24, stop, buf(b + 16, 2):le_uint())
   elseif kind == 3 then
     u64(tree, f.seq_next, buf, b); u64(tree, f.commit, buf, b + 8); u64(tree, f.sent_ns, buf, b + 16)
-    u64(tree, f.rtt_ns, buf, b + 24); u64(tree, f.epoch_start, buf, b + 32)
+    u64(tree, f.rtt_ns, buf, b + 24); u64(tree, f.epoch_start, buf, b + 32); tree:add_le(f.nonce, buf(b + 40, 4))
   elseif kind == 4 then
     u64(tree, f.seq_held, buf, b); u64(tree, f.echo_ns, buf, b + 8); u64(tree, f.echo_delay_ns, buf, b + 16)
   elseif kind == 5 then
     local count = buf(b, 2):le_uint()
-    tree:add_le(f.count, buf(b, 2))
+    tree:add_le(f.count, buf(b, 2)); tree:add_le(f.nonce, buf(b + 4, 4))
     for i = 0, count - 1 do
       local at = b + 8 + 16 * i
       if at + 16 > stop then break end
@@ -166,7 +167,7 @@ local function body(kind, tree, buf, b, stop)
 end
 
 local function is_frame(buf, at)
-  return buf:len() >= at + 32 and buf(at, 2):le_uint() == 0x5153 and buf(at + 2, 1):uint() == 2
+  return buf:len() >= at + 32 and buf(at, 2):le_uint() == 0x5153 and buf(at + 2, 1):uint() == 3
 end
 
 -- One datagram; `buf` is exactly its bytes.

@@ -579,6 +579,8 @@ mod tests {
             sent_ns: 0.into(),
             rtt_ns: 0.into(),
             epoch_start: 0.into(),
+            nonce: 0.into(),
+            reserved: 0.into(),
         };
         let mut buf = vec![0; 256];
         let len = crate::wire::emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();

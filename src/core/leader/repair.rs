@@ -56,6 +56,16 @@ impl Leader {
             self.nak_source = Some((node, from, dest));
             held = self.held_at_repairs[node.index()];
         }
+        if member.is_some() && nak.head.nonce.get() != 0 {
+            // Answered where its repairs go, as they are: one HEARTBEAT
+            // per member owed at a time.
+            let (nonce, most) = (nak.head.nonce.get(), usize::from(self.config.nodes));
+            match self.fresh_owed.iter().position(|&(to, _)| to == dest) {
+                Some(i) => self.fresh_owed[i].1 = nonce,
+                None if self.fresh_owed.len() < most => self.fresh_owed.push((dest, nonce)),
+                None => {}
+            }
+        }
         let from = dest;
         let (oldest, next) = (self.ring.seq_first(), self.data_end());
         for range in nak.ranges {

@@ -832,6 +832,46 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
     assert!(leader.stats().repairs_over_budget >= 1, "{:?}", leader.stats());
 }
 
+/// A member back empty asks with a NAK's nonce for a HEARTBEAT that
+/// answers it, which alone tells it what it must hold before it votes:
+/// answered where its repairs go (whatever the NAK's source), one owed to
+/// each member at a time, the newest nonce. An observer's is no question.
+#[test]
+fn a_members_nonce_is_answered_with_a_heartbeat_to_it_alone() {
+    let config = Config::default();
+    let mut leader = one_event_acked_by_follower_1(&config);
+    let asking = |node: u16, nonce: u32| {
+        let header = Header::new(Kind::Nak, node, config.cluster_id, config.epoch);
+        let mut buf = vec![0; 256];
+        let len = crate::wire::emit(&mut buf, &header, Kind::Nak, &crate::wire::NakHead::fresh(nonce)).unwrap();
+        buf.truncate(len);
+        buf
+    };
+    // The HEARTBEATs it sends: where, their nonce, their `seq_next`.
+    let answers = |leader: &mut Leader, now: Nanos| -> Vec<(Dest, u32, u64)> {
+        let mut buf = vec![0; 1472];
+        let mut out = Vec::new();
+        while let Some(t) = leader.poll_transmit(now, &mut buf) {
+            if let Frame::Heartbeat(heartbeat) = crate::wire::parse(&buf[..t.len]).unwrap().frame {
+                out.push((t.dest, heartbeat.nonce(), heartbeat.seq_next.get()));
+            }
+        }
+        out
+    };
+    answers(&mut leader, 60);
+    // Member 1 asks from another address: answered where it ACKs from.
+    leader.handle_datagram(100, addr(666), &asking(1, 0xfeed));
+    assert_eq!(answers(&mut leader, 100), [(Dest::Unicast(addr(11)), 0xfeed, 2)]);
+    assert_eq!(leader.stats().fresh_heartbeats_sent, 1);
+    // Two at once: the newer nonce answered, once.
+    leader.handle_datagram(200, addr(11), &asking(1, 1));
+    leader.handle_datagram(200, addr(11), &asking(1, 2));
+    assert_eq!(answers(&mut leader, 200), [(Dest::Unicast(addr(11)), 2, 2)]);
+    // An observer's nonce: nothing.
+    leader.handle_datagram(300, addr(30), &asking(crate::wire::SENDER_OBSERVER, 3));
+    assert_eq!(answers(&mut leader, 300), []);
+}
+
 /// A reviewer replayed a follower's recorded ACK and NAK from another
 /// address, without failover: the ACK moved the member's repairs there,
 /// and the NAK sent up to `nak_events_max` events after them (94–141
@@ -974,6 +1014,8 @@ fn an_observers_nak_is_answered_only_with_its_addresss_token() {
         sent_ns: 10.into(),
         rtt_ns: 0.into(),
         epoch_start: 0.into(),
+        nonce: 0.into(),
+        reserved: 0.into(),
     };
     let len = crate::wire::emit(&mut buf, &heartbeat, Kind::Heartbeat, &body).unwrap();
     observer.handle_datagram(300, addr(1), &buf[..len]);
@@ -1568,6 +1610,8 @@ fn an_observer_keeps_four_times_a_followers_events_asked() {
             sent_ns: 1.into(),
             rtt_ns: 0.into(),
             epoch_start: 0.into(),
+            nonce: 0.into(),
+            reserved: 0.into(),
         };
         let mut buf = vec![0; 128];
         let len = emit(&mut buf, &header, Kind::Heartbeat, &body).unwrap();
@@ -1748,6 +1792,8 @@ fn heartbeat_from(config: &Config, (sender, epoch): (u16, Epoch), fields: (u64, 
         sent_ns: sent_ns.into(),
         rtt_ns: 0.into(),
         epoch_start: epoch_start.into(),
+        nonce: 0.into(),
+        reserved: 0.into(),
     };
     crate::core::test_frame(config, (Kind::Heartbeat, sender, epoch), &body)
 }

@@ -684,6 +684,57 @@ fn a_leaders_frame_replayed_from_its_address_puts_no_election_off() {
     assert!(!stood.is_empty(), "the leader's last frame came at 5 ms");
 }
 
+/// The simulator's seed 100400311 of `--failover --replay 0.3 --pauses 2
+/// --promotions 2 --replay-as-sender`: a member back empty took what it
+/// must hold before it votes from the first HEARTBEAT it heard, one of its
+/// leader's replayed from the leader's address and sent before it came
+/// back, which said less than that leader had sequenced; it voted, short
+/// of a commit, for a candidate short of it too. With keys it takes that
+/// only from a HEARTBEAT answering its own NAK's nonce.
+#[test]
+fn a_member_back_empty_takes_what_it_must_hold_only_from_a_heartbeat_answering_its_nonce() {
+    let config = Config { client_tokens: true, ..auto() };
+    let mut one = Member::new(config.clone(), NodeId(1), 0).unwrap();
+    // Epoch 34's leader, replayed from its address: it had sequenced nothing.
+    one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 34, &heartbeat_sent(1, 0, 0, 5)));
+    // The nonces of the NAKs it sends that ask for nothing else.
+    let asks = |one: &mut Member, now| -> Vec<u32> {
+        let naks = drain(one, now).into_iter().filter(|(kind, _)| *kind == Kind::Nak);
+        naks.filter_map(|(_, bytes)| match parse(&bytes).unwrap().frame {
+            Frame::Nak(nak) if nak.ranges.is_empty() => Some(nak.head.nonce.get()),
+            _ => None,
+        })
+        .collect()
+    };
+    let nonce = asks(&mut one, MS);
+    assert!(nonce.len() == 1 && nonce[0] != 0, "{nonce:?}");
+    assert!(!one.may_vote(), "holding nothing, it does not know that is all there is");
+    // Another, stamped later, replayed too: still not.
+    one.handle_datagram(2 * MS, addr(0), &frame(Kind::Heartbeat, 0, 34, &heartbeat_sent(1, 0, 0, 6)));
+    assert!(!one.may_vote(), "a HEARTBEAT that answers no nonce of its own");
+    // Unanswered, it asks again, with the same nonce, once its timer says.
+    let mut now = 2 * MS;
+    let again = loop {
+        now = one.poll_timeout().expect("it asks again").max(now);
+        one.handle_timeout(now);
+        let asked = asks(&mut one, now);
+        if !asked.is_empty() {
+            assert_eq!(asked, nonce);
+            break now;
+        }
+        assert!(now < 200 * MS, "asked no more");
+        now += 1;
+    };
+    // The leader's answer: it has sequenced one event, which this member lacks.
+    let answer = Heartbeat { nonce: nonce[0].into(), ..heartbeat_sent(2, 0, 0, 7) };
+    one.handle_datagram(again, addr(0), &frame(Kind::Heartbeat, 0, 34, &answer));
+    assert!(!one.may_vote(), "it lacks the leader's one event");
+    assert!(asks(&mut one, again + 100 * MS).is_empty(), "answered, it asks no more");
+    one.handle_datagram(again + 200 * MS, addr(0), &data_of_leader(&Config { epoch: Epoch(34), ..auto() }));
+    drain(&mut one, again + 200 * MS);
+    assert!(one.may_vote(), "it holds what its leader had sequenced");
+}
+
 /// Member 2 last hears leader 0 at 5 ms; member 1, which stopped hearing
 /// it earlier, asks for its vote at 21 ms, and gets no answer then.
 /// Member 2, and leader 0's DATA.
@@ -1064,6 +1115,8 @@ fn heartbeat_sent(seq_next: u64, commit: u64, epoch_start: u64, sent_ns: u64) ->
         sent_ns: sent_ns.into(),
         rtt_ns: 0.into(),
         epoch_start: epoch_start.into(),
+        nonce: 0.into(),
+        reserved: 0.into(),
     }
 }
 
