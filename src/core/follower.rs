@@ -122,7 +122,7 @@ struct FreshAsk {
     nonce: u32,
     /// When it goes again.
     due: Nanos,
-    tries: u8,
+    tries: u32,
 }
 
 impl FreshAsk {
@@ -665,11 +665,13 @@ impl Follower {
         // clock and its tokens are its own.
         self.gone.clear();
         (self.leader_offset, self.member_nak_token) = (None, 0);
+        // Its nonce asked the last leader: the new one is asked afresh, at once.
+        self.fresh = None;
         if !self.may_vote() && self.vote_after_heard {
             // Came back empty and not yet caught up: the bound is the new
             // leader's, whose log holds whatever an ACK sent before it came
             // back could still commit (its electors met every ACK quorum).
-            (self.vote_after, self.vote_after_heard, self.fresh) = (None, false, None);
+            (self.vote_after, self.vote_after_heard) = (None, false);
         }
         // What the new leader's log must reach, and the epoch of the log
         // this follower had: kept until its HEARTBEAT shows where that log
@@ -2003,7 +2005,7 @@ impl Follower {
             let (seed, id) = (self.config.nonce_seed, u64::from(self.header.sender.get()));
             let ask = self.fresh.get_or_insert_with(|| FreshAsk::new(seed ^ id << 48, now));
             let retry_ns = retry_ns.saturating_mul(1 << ask.tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns));
-            (ask.due, ask.tries) = (now + retry_ns, ask.tries + 1);
+            (ask.due, ask.tries) = (now + retry_ns, ask.tries.saturating_add(1));
             let head = NakHead::fresh(ask.nonce);
             let len = emit(buf, &self.nak_header(), Kind::Nak, &head).expect("mtu holds a NAK");
             self.stats.fresh_asks_sent += 1;

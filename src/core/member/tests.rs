@@ -735,6 +735,41 @@ fn a_member_back_empty_takes_what_it_must_hold_only_from_a_heartbeat_answering_i
     assert!(one.may_vote(), "it holds what its leader had sequenced");
 }
 
+/// Helper 203: a member back empty whose leader died before it answered
+/// kept its ask, backed off to as much as 100 ms, through its join of the
+/// next leader, which it asked only then, with the old nonce. It asks the
+/// new leader at once, with a new one.
+#[test]
+fn a_member_back_empty_asks_a_new_leader_at_once_with_a_new_nonce() {
+    let mut one = Member::new(Config { client_tokens: true, ..auto() }, NodeId(1), 0).unwrap();
+    let asks = |one: &mut Member, now| -> Vec<(SocketAddr, u32)> {
+        let mut buf = vec![0; 1472];
+        let mut out = Vec::new();
+        while let Some(t) = one.poll_transmit(now, &mut buf) {
+            if let (Frame::Nak(nak), crate::core::Dest::Unicast(to)) = (parse(&buf[..t.len]).unwrap().frame, t.dest)
+                && nak.ranges.is_empty()
+            {
+                out.push((to, nak.head.nonce.get()));
+            }
+        }
+        out
+    };
+    one.handle_datagram(MS, addr(0), &frame(Kind::Heartbeat, 0, 34, &heartbeat_sent(1, 0, 0, 5)));
+    let first = asks(&mut one, MS);
+    assert_eq!(first.iter().map(|&(to, _)| to).collect::<Vec<_>>(), [addr(0)]);
+    // Leader 0 never answers: asked again and again, backed off.
+    let mut now = MS;
+    for _ in 0..8 {
+        now = one.poll_timeout().unwrap().max(now + 1);
+        one.handle_timeout(now);
+        asks(&mut one, now);
+    }
+    // Member 2 leads epoch 35: asked at once, afresh.
+    one.handle_datagram(now + 1, addr(2), &frame(Kind::Heartbeat, 2, 35, &heartbeat_sent(1, 0, 0, 5)));
+    let second = asks(&mut one, now + 1);
+    assert!(matches!(second[..], [(to, nonce)] if to == addr(2) && nonce != first[0].1), "{second:?} after {first:?}");
+}
+
 /// Member 2 last hears leader 0 at 5 ms; member 1, which stopped hearing
 /// it earlier, asks for its vote at 21 ms, and gets no answer then.
 /// Member 2, and leader 0's DATA.
