@@ -263,6 +263,9 @@ pub struct Leader {
     told_unknown_last: Option<(ClientId, u64, u64)>,
     /// When each member's latest ACK came (0: none yet).
     last_ack_ns: Vec<Nanos>,
+    /// When each member's latest NAK came from the address learned from
+    /// its NAKs, before any ACK (0: none yet).
+    last_nak_ns: Vec<Nanos>,
     /// When the leader's view of each member last fell (an ACK of less:
     /// a restart, or a replay): an ACK of more is believed only if it
     /// echoes a stamp this leader sent since, which a recorded one cannot.
@@ -394,6 +397,7 @@ impl Leader {
             unrecoverable_span: None,
             told_unknown_last: None,
             last_ack_ns: vec![0; nodes],
+            last_nak_ns: vec![0; nodes],
             held_at_repairs: vec![0; nodes],
             ack_floor_ns: vec![0; nodes],
             ack_durability: vec![None; nodes],
@@ -1059,6 +1063,19 @@ impl Leader {
             self.multicast_at = 0;
         }
         let before = self.member_addr[i];
+        if let Some((learned, false)) = before
+            && learned != from
+            && now < self.last_nak_ns[i] + 2 * crate::core::KEEPALIVE_NS
+        {
+            // Its first ACK to this leader comes from where its NAKs come
+            // from (one socket sends both): one from elsewhere while they
+            // still do is a recording, replayed, which would send its
+            // repairs there (and, to a member that sends no ACK while it
+            // checks a restarted sequencer's log, for good).
+            self.stats.ack_moves_refused += 1;
+            self.ack_source_change = Some((node, learned, from));
+            return;
+        }
         if let Some((before, true)) = before
             && before != from
         {

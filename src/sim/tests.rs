@@ -581,6 +581,10 @@ fn replayed_valid_datagrams_break_no_invariant() {
 /// must hold before it votes from a HEARTBEAT replayed from its leader's
 /// address, which said less than that leader had (100400311 of `--failover
 /// --replay 0.3 --pauses 2 --promotions 2 --replay-as-sender`, 1 of 2,000).
+/// And a restarted sequencer took a follower's ACK replayed from
+/// elsewhere, its first, for where that follower was, which then asked it
+/// for a record from its own address for good (100911943 of `--journal
+/// --disk-fails 2 --leader-crashes 1 --replay 0.1`, 1 of 2,000).
 #[test]
 fn seeds_of_replays_that_once_failed_hold_every_invariant() {
     let replaying = |seed, as_sender| {
@@ -599,7 +603,8 @@ fn seeds_of_replays_that_once_failed_hold_every_invariant() {
     let (replay, pauses, promotions, replay_as_sender) = (0.3, 2, 2, true);
     let back_empty = SimConfig { replay, pauses, promotions, replay_as_sender, ..SimConfig::failover(100_400_311) };
     let before = [replaying(100_400_026, false), replaying(100_403_277, true), tails, receipt, switched];
-    for config in before.into_iter().chain([back_empty]) {
+    let disk_fails = SimConfig { disk_fails: 2, leader_crashes: 1, ..replaying(100_911_943, false) };
+    for config in before.into_iter().chain([back_empty, disk_fails]) {
         assert_eq!(sim::run(&config).violation, None, "seed {}", config.seed);
     }
 }

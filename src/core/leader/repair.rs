@@ -44,7 +44,10 @@ impl Leader {
             Some(node) => match (self.config.members.get(node.index()), &mut self.member_addr[node.index()]) {
                 (Some(&configured), _) => configured,
                 (None, Some((acked, true))) => *acked,
-                (None, learned) => learned.insert((from, false)).0,
+                (None, learned) => {
+                    self.last_nak_ns[node.index()] = now;
+                    learned.insert((from, false)).0
+                }
             },
         };
         // Sent where the member ACKs from, what it said it holds there is

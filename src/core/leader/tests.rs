@@ -934,6 +934,52 @@ fn a_replayed_ack_moves_no_repairs_while_the_member_acks_from_its_own_address() 
     assert_eq!((leader.stats().ack_source_changes, leader.stats().ack_moves_refused), (2, 3));
 }
 
+/// The simulator's seed 100911943 of `--journal --disk-fails 2
+/// --leader-crashes 1 --replay 0.1`: a restarted sequencer knew follower 4
+/// only by its NAKs when an ACK of its, recorded in this epoch, came
+/// replayed from elsewhere: its first ACK, so its source took the
+/// follower's repairs. The follower, restarted on its journal, asked the
+/// sequencer for a record before it would take its log, and sent no ACK
+/// that could move them back: it waited for good. While a member's NAKs
+/// come from where its repairs go, its first ACK from elsewhere moves
+/// nothing.
+#[test]
+fn a_members_first_ack_from_elsewhere_than_its_naks_moves_no_repairs() {
+    let config = Config::default();
+    let (mut leader, _) = one_event_sent(&config);
+    let unicasts = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
+        let mut buf = vec![0; 1472];
+        let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
+        dests.into_iter().filter(|d| *d != Dest::Group).collect()
+    };
+    let acked = |node: u16, held: u64| {
+        let body = Ack { seq_held: held.into(), echo_ns: 20.into(), echo_delay_ns: 0.into() };
+        crate::core::test_frame(&config, (Kind::Ack, node, config.epoch), &body)
+    };
+    unicasts(&mut leader, 30);
+    // Member 1 asks from its address, then its ACK comes replayed from another.
+    leader.handle_datagram(100, addr(11), &nak(&config, 1, 1, 2));
+    assert_eq!(unicasts(&mut leader, 100), [Dest::Unicast(addr(11))]);
+    let elsewhere = addr(666);
+    leader.handle_datagram(200, elsewhere, &acked(1, 1));
+    assert_eq!(leader.stats().ack_moves_refused, 1);
+    assert_eq!(leader.ack_source_changed(), Some((NodeId(1), addr(11), elsewhere)), "named for the operator");
+    // Its repairs stay where it asks from, past the linger of the first.
+    let later = 200 + config.repair_linger_ns + 1;
+    leader.handle_datagram(later, addr(11), &nak(&config, 1, 1, 2));
+    assert_eq!(unicasts(&mut leader, later), [Dest::Unicast(addr(11))]);
+    // Its own ACK counts.
+    leader.handle_datagram(later + 1, addr(11), &acked(1, 1));
+    assert_eq!(leader.held()[1], 1);
+    // One that asked nothing for two keepalives: its first ACK is where it is
+    // (restarted on another port), as before.
+    let (mut leader, _) = one_event_sent(&config);
+    leader.handle_datagram(100, addr(12), &nak(&config, 2, 1, 2));
+    let quiet = 100 + 2 * crate::core::KEEPALIVE_NS;
+    leader.handle_datagram(quiet, addr(22), &acked(2, 1));
+    assert_eq!((leader.held()[2], leader.stats().ack_moves_refused), (1, 0));
+}
+
 /// A security review: an observer's repairs go to its NAK's source, so a
 /// `seqcast tail` NAK recorded and replayed from a forged address made the
 /// leader send up to `nak_events_max` events there (×1,871–3,660 the NAK's
