@@ -1637,6 +1637,72 @@ fn a_dead_leaders_heartbeat_replayed_from_its_address_holds_off_no_election() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// PROTOCOL "Replays": a follower new to a cluster took the epoch of the
+/// first leader frame it heard, so a sequencer's HEARTBEAT recorded before
+/// it died, replayed to the group from its address, made a follower
+/// started then follow that dead epoch; once the new sequencer spoke, the
+/// follower took it for its own sequencer restarted without its log, and
+/// stopped (exit 3). With keys it follows the epoch whose sequencer
+/// answers its nonce.
+#[test]
+fn a_new_follower_follows_the_live_sequencer_not_a_dead_ones_replayed_heartbeat() {
+    let dir = std::env::temp_dir().join(format!("seqcast-nodes-keys-107-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("cluster.keys");
+    let (code, out) = run(common::SEQCAST, &strings(&["keys", "new", key_file.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    let mut cluster = Cluster::start_with(107, 1, &["--key-file", key_file.to_str().unwrap()]);
+    let multicast = seqcast::net::Multicast { group: cluster.group, ..Default::default() };
+    let sniffer = seqcast::net::group_receiver(&multicast, 1 << 20).unwrap();
+    sniffer.set_nonblocking(false).unwrap();
+    sniffer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let dead: std::net::SocketAddrV4 = cluster.leader_addr.parse().unwrap();
+    let mut buf = [0u8; 2048];
+    let recorded = loop {
+        let (len, from) = sniffer.recv_from(&mut buf).expect("the sequencer heard within 5 s");
+        // The kind is the header's fourth byte.
+        if from == std::net::SocketAddr::V4(dead) && buf[3] == u8::from(Kind::Heartbeat) {
+            break buf[..len].to_vec();
+        }
+    };
+    cluster.leader.signal(libc::SIGKILL);
+    cluster.leader.wait(Duration::from_secs(5));
+    cluster.followers[0].signal(libc::SIGKILL);
+    cluster.followers[0].wait(Duration::from_secs(5));
+    // The dead sequencer's HEARTBEAT, from its address, every 5 ms from
+    // before a new follower starts until the end.
+    let replaying = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let replayer = {
+        let (replaying, socket) = (replaying.clone(), seqcast::net::unicast(dead, &multicast, 1 << 16).unwrap());
+        std::thread::spawn(move || {
+            while replaying.load(std::sync::atomic::Ordering::Relaxed) {
+                socket.send_to(&recorded, multicast.group).unwrap();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    cluster.followers[0] = cluster.follower(1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", cluster.out.to_str().unwrap()]);
+    args.extend(cluster.common_args());
+    cluster.leader = common::Proc::start("sequencer", common::SEQCAST, &args);
+    cluster.leader_addr = cluster
+        .leader
+        .wait_for(Duration::from_secs(10), |l| Some(l.split("listening on ").nth(1)?.split(',').next()?.to_string()));
+    let report = cluster.load(200, 2000);
+    assert_eq!(json_number(&report, "committed"), 200.0, "{report}");
+    cluster.wait_delivered(0, 200);
+    replaying.store(false, std::sync::atomic::Ordering::Relaxed);
+    replayer.join().unwrap();
+    let follower = &mut cluster.followers[0];
+    assert_eq!(follower.stop(), 0, "{:?}", follower.output());
+    assert!(follower.line("digest: ").starts_with("seq 1..=200 events 200 lost 0 "), "{:?}", follower.output());
+    cluster.leader.stop();
+    let _ = std::fs::remove_dir_all(&cluster.out);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());

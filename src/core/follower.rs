@@ -110,9 +110,10 @@ pub struct FollowerStats {
     /// from its journal that sent their event at its last sequence, and
     /// were followed for it being its own (DESIGN §2).
     pub own_leaders_shown: u64,
-    /// With keys and failover, back empty: NAKs asking its leader for a
-    /// HEARTBEAT that answers their nonce, which alone says what it must
-    /// hold before it votes ([`NakHead::fresh`]).
+    /// With keys: NAKs asking for a HEARTBEAT that answers their nonce
+    /// ([`NakHead::fresh`]), which alone says, with failover, what a
+    /// member back empty must hold before it votes, and without, the first
+    /// epoch a new follower follows.
     pub fresh_asks_sent: u64,
 }
 
@@ -199,8 +200,12 @@ pub struct Follower {
     /// `vote_after` came from a leader's HEARTBEAT (it came back empty).
     vote_after_heard: bool,
     /// With keys: the NAK asking for a HEARTBEAT that answers its nonce,
-    /// which alone may set `vote_after` (see [`asks_fresh`](Self::asks_fresh)).
+    /// which alone may set `vote_after`, or, without failover, the first
+    /// epoch it follows (see [`asks_fresh`](Self::asks_fresh)).
     fresh: Option<FreshAsk>,
+    /// Without failover, with keys, following no epoch yet: the epoch and
+    /// source of the latest leader frame heard, which its ask goes to.
+    first_heard: Option<(Epoch, SocketAddr)>,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
     /// Where the latest frame of a newer epoch than the one followed came
@@ -438,6 +443,7 @@ impl Follower {
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
             vote_after_heard: false,
             fresh: None,
+            first_heard: None,
             epoch_new: None,
             newer_from: None,
             epoch_reported: false,
@@ -617,9 +623,25 @@ impl Follower {
     /// replayed from its address (a forged source): sent before this
     /// member came back, it says less than an ACK it sent before then may
     /// yet commit. Not while a probe of the leader's log waits, which
-    /// holds its HEARTBEATs back.
+    /// holds its HEARTBEATs back. Without failover, also while it follows
+    /// no epoch and has heard a leader frame (see
+    /// [`proves_first_epoch`](Self::proves_first_epoch)).
     fn asks_fresh(&self) -> bool {
-        self.vote_after.is_none() && self.proves_fresh() && self.leader_addr.is_some() && self.probe.is_none()
+        let bound = self.vote_after.is_none() && self.proves_fresh() && self.leader_addr.is_some();
+        (bound && self.probe.is_none()) || self.first_heard.is_some()
+    }
+
+    /// Without failover, with keys, new (no journal resumed): the first
+    /// epoch it follows is one a leader proves live, with a HEARTBEAT that
+    /// answers its NAK's nonce. A frame of an older epoch replayed to the
+    /// group would otherwise be taken for its leader's log. One resumed
+    /// from its journal checks a newer epoch's leader with a probe, which
+    /// only a live one answers.
+    fn proves_first_epoch(&self) -> bool {
+        self.config.client_tokens
+            && self.config.failover == Failover::Off
+            && !self.observer
+            && self.resumed_epoch == Epoch::ZERO
     }
 
     /// Its vote bound must come from a HEARTBEAT answering its nonce.
@@ -1434,6 +1456,16 @@ impl Follower {
                 }
             }
         }
+        if mine == Epoch::ZERO && self.proves_first_epoch() {
+            let answer = self.fresh.filter(|_| self.first_heard.is_some());
+            let answers = matches!(frame, Frame::Heartbeat(h) if answer.is_some_and(|ask| ask.nonce == h.nonce()));
+            if !answers {
+                // Asked where the latest leader frame came from, in its epoch.
+                self.first_heard = Some((epoch, from));
+                return false;
+            }
+            (self.first_heard, self.fresh) = (None, None);
+        }
         if mine == Epoch::ZERO {
             self.header.epoch = epoch.get().into();
             self.log_epoch = epoch;
@@ -1928,7 +1960,8 @@ impl Follower {
         // (A leader's, once it was heard from: a probe goes where it speaks.)
         let probe = self.probe.as_ref().filter(|p| p.resumed.is_some() || self.leader_addr.is_some()).map(|p| p.due);
         if self.leader_addr.is_none() {
-            return probe;
+            let first = self.first_heard.map(|_| self.fresh.map_or(0, |ask| ask.due));
+            return probe.into_iter().chain(first).min();
         }
         let mut timers = TimerTable::<3>::new();
         timers.set(Timer::Ack as usize, self.ack_timer());
@@ -1996,9 +2029,13 @@ impl Follower {
             (self.stats.naks_sent, self.stats.events_nakked) = (self.stats.naks_sent + 1, self.stats.events_nakked + 1);
             return Some(Transmit { dest: Dest::Unicast(to), len: writer.finish() });
         }
+        let (epoch, to) = match self.first_heard {
+            Some((epoch, from)) => (epoch, Some(from)),
+            None => (self.epoch(), self.leader_addr),
+        };
         if self.asks_fresh()
             && self.fresh.is_none_or(|ask| ask.due <= now)
-            && let Some(to) = self.leader_addr
+            && let Some(to) = to
         {
             // Asked again as a probe is, backed off while nothing answers.
             let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
@@ -2007,7 +2044,8 @@ impl Follower {
             let retry_ns = retry_ns.saturating_mul(1 << ask.tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns));
             (ask.due, ask.tries) = (now + retry_ns, ask.tries.saturating_add(1));
             let head = NakHead::fresh(ask.nonce);
-            let len = emit(buf, &self.nak_header(), Kind::Nak, &head).expect("mtu holds a NAK");
+            let header = Header { epoch: epoch.get().into(), ..self.nak_header() };
+            let len = emit(buf, &header, Kind::Nak, &head).expect("mtu holds a NAK");
             self.stats.fresh_asks_sent += 1;
             return Some(Transmit { dest: Dest::Unicast(to), len });
         }
@@ -2304,6 +2342,77 @@ mod with_leader_tests {
         assert_eq!(client.poll_timeout(), None);
         client.handle_timeout(later);
         assert!(client.poll_transmit(later, &mut buf).is_none(), "a resend");
+    }
+
+    /// PROTOCOL "Replays": a follower new to a cluster took the epoch of
+    /// the first leader frame it heard, so a recording of an older epoch
+    /// replayed to the group before its sequencer spoke was delivered as
+    /// its leader's log. With keys, the first epoch it follows is the one
+    /// whose leader answers its NAK's nonce.
+    #[test]
+    fn a_new_follower_takes_its_first_epoch_only_from_a_leader_that_answers_its_nonce() {
+        let keyed = |epoch| Config { nodes: 2, quorum: 1, epoch, client_tokens: true, ..Config::default() };
+        // Epoch 3's sequencer took an event and sent its DATA (recorded), then died.
+        let mut old = Leader::new(keyed(Epoch(3)), 0).unwrap();
+        let mut client = Client::new(keyed(Epoch(3)), ClientId(9), addr(7002)).unwrap();
+        let mut buf = vec![0; 2048];
+        client.submit(b"old").unwrap();
+        let submit = client.poll_transmit(0, &mut buf).unwrap();
+        old.handle_datagram(10, addr(7002), &buf[..submit.len]);
+        let hello = old.poll_transmit(20, &mut buf).unwrap();
+        client.handle_datagram(30, addr(7000), &buf[..hello.len]);
+        let submit = client.poll_transmit(40, &mut buf).unwrap();
+        old.handle_datagram(50, addr(7002), &buf[..submit.len]);
+        let recorded: Vec<Vec<u8>> =
+            std::iter::from_fn(|| old.poll_transmit(60, &mut buf).map(|t| buf[..t.len].to_vec()))
+                .filter(|bytes| matches!(crate::wire::parse(bytes).unwrap().frame, Frame::Data(_)))
+                .collect();
+        assert_eq!(recorded.len(), 1);
+        // A new follower hears it replayed from the old sequencer's address.
+        let mut follower = Follower::new(keyed(Epoch::ZERO), NodeId(1), 0).unwrap();
+        let now = 1_000_000;
+        follower.handle_datagram(now, addr(7000), &recorded[0]);
+        assert_eq!((follower.epoch(), follower.poll_event().is_none()), (Epoch::ZERO, true));
+        let ask = follower.poll_transmit(now, &mut buf).expect("it asks");
+        assert_eq!(ask.dest, Dest::Unicast(addr(7000)));
+        let asked = crate::wire::parse(&buf[..ask.len]).unwrap();
+        let Frame::Nak(nak) = asked.frame else { panic!("{asked:?}") };
+        assert!(nak.ranges.is_empty() && nak.head.nonce.get() != 0 && asked.header.epoch() == Epoch(3));
+        // Epoch 5's sequencer, live at the same address, drops a NAK of epoch
+        // 3; its HEARTBEAT moves the ask to its epoch, and it answers that.
+        let mut live = Leader::new(keyed(Epoch(5)), now).unwrap();
+        live.handle_datagram(now, addr(7001), &buf[..ask.len]);
+        let now = now + 2 * live.config().heartbeat_interval_ns;
+        let sent: Vec<(Dest, Vec<u8>)> =
+            std::iter::from_fn(|| live.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec()))).collect();
+        let heartbeats = |frames: &[(Dest, Vec<u8>)]| {
+            let parsed = frames.iter().map(|(dest, bytes)| (*dest, crate::wire::parse(bytes).unwrap().frame));
+            parsed.filter(|(_, frame)| matches!(frame, Frame::Heartbeat(_))).count()
+        };
+        assert!(heartbeats(&sent) > 0 && sent.iter().all(|(dest, _)| *dest == Dest::Group), "{sent:?}");
+        assert_eq!(live.stats().fresh_heartbeats_sent, 0, "a NAK of another epoch");
+        for (_, bytes) in &sent {
+            follower.handle_datagram(now, addr(7000), bytes);
+        }
+        assert_eq!(follower.epoch(), Epoch::ZERO, "a HEARTBEAT that answers no nonce of its own");
+        let mut at = now;
+        let again = loop {
+            at = follower.poll_timeout().expect("it asks again").max(at);
+            if let Some(t) = follower.poll_transmit(at, &mut buf) {
+                break buf[..t.len].to_vec();
+            }
+            at += 1;
+        };
+        assert_eq!(crate::wire::parse(&again).unwrap().header.epoch(), Epoch(5));
+        live.handle_datagram(at, addr(7001), &again);
+        let answer = live.poll_transmit(at, &mut buf).expect("its answer");
+        assert_eq!(answer.dest, Dest::Unicast(addr(7001)));
+        follower.handle_datagram(at, addr(7000), &buf[..answer.len]);
+        assert_eq!(follower.epoch(), Epoch(5));
+        // The recording now is an older epoch's, and fenced off.
+        let dropped = follower.rejects().wrong_epoch;
+        follower.handle_datagram(at + 1, addr(7000), &recorded[0]);
+        assert_eq!((follower.rejects().wrong_epoch, follower.older_leader()), (dropped + 1, (1, Epoch(3))));
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,
