@@ -1643,7 +1643,7 @@ fn a_dead_leaders_heartbeat_replayed_from_its_address_holds_off_no_election() {
 /// started then follow that dead epoch; once the new sequencer spoke, the
 /// follower took it for its own sequencer restarted without its log, and
 /// stopped (exit 3). With keys it follows the epoch whose sequencer
-/// answers its nonce.
+/// answers its nonce; until one does, it says it asked and whom.
 #[test]
 fn a_new_follower_follows_the_live_sequencer_not_a_dead_ones_replayed_heartbeat() {
     let dir = std::env::temp_dir().join(format!("seqcast-nodes-keys-107-{}", std::process::id()));
@@ -1683,7 +1683,9 @@ fn a_new_follower_follows_the_live_sequencer_not_a_dead_ones_replayed_heartbeat(
     };
     std::thread::sleep(Duration::from_millis(50));
     cluster.followers[0] = cluster.follower(1);
-    std::thread::sleep(Duration::from_millis(300));
+    // Only the recording speaks: the follower says what it waits for.
+    let asked = |l: &str| (l.contains(&format!("at {dead}, and asked it")) && l.contains("unanswered")).then_some(());
+    cluster.followers[0].wait_for(Duration::from_secs(10), asked);
     let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", cluster.out.to_str().unwrap()]);
     args.extend(cluster.common_args());
     cluster.leader = common::Proc::start("sequencer", common::SEQCAST, &args);

@@ -1527,7 +1527,15 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             too_long.set(follower.too_long());
             let s = follower.stats();
             let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(driver.now()));
-            silence.tick(s.leader_frames(), ago, &format!("follower {id}"), "");
+            let hint = follower.first_epoch_asked().map_or(String::new(), |(epoch, from, tries)| {
+                format!(
+                    "; it hears a leader of epoch {epoch} at {from}, and asked it {tries} times to answer its nonce \
+                     (with keys, a new follower takes an epoch only from a leader that answers it: a recording of \
+                     an older one is no leader), unanswered: that leader is not receiving from this node, or is a \
+                     recording"
+                )
+            });
+            silence.tick(s.leader_frames(), ago, &format!("follower {id}"), &hint);
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost, s.events_asked_of_members > 0);

@@ -841,6 +841,15 @@ impl Follower {
         self.newer_from
     }
 
+    /// Without failover, with keys, following no epoch yet (see
+    /// `proves_first_epoch`): the epoch of the latest leader frame heard,
+    /// where it came from, and how many NAKs asked that leader to answer
+    /// this follower's nonce, unanswered so far.
+    pub fn first_epoch_asked(&self) -> Option<(Epoch, SocketAddr, u32)> {
+        let (epoch, from) = self.first_heard?;
+        Some((epoch, from, self.fresh.map_or(0, |ask| ask.tries)))
+    }
+
     /// How long ago a frame of its leader last arrived.
     pub fn leader_heard_ns_ago(&self, now: Nanos) -> u64 {
         now.saturating_sub(self.heard_at)
