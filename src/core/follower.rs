@@ -1236,7 +1236,7 @@ impl Follower {
         // Not only what was committed: an ACK it sent before it
         // came back, unread yet, may commit any of what was sequenced.
         let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
-        let fresh = !self.proves_fresh() || self.fresh.is_some_and(|ask| ask.nonce == heartbeat.nonce());
+        let fresh = !self.proves_fresh() || self.answers_ask(&heartbeat);
         if self.vote_after.is_none() && fresh {
             (self.vote_after, self.vote_after_heard, self.fresh) = (Some(sequenced), true, None);
         }
@@ -1466,9 +1466,7 @@ impl Follower {
             }
         }
         if mine == Epoch::ZERO && self.proves_first_epoch() {
-            let answer = self.fresh.filter(|_| self.first_heard.is_some());
-            let answers = matches!(frame, Frame::Heartbeat(h) if answer.is_some_and(|ask| ask.nonce == h.nonce()));
-            if !answers {
+            if !matches!(frame, Frame::Heartbeat(h) if self.answers_ask(h)) {
                 // Asked where the latest leader frame came from, in its epoch.
                 self.first_heard = Some((epoch, from));
                 return false;
@@ -2024,12 +2022,10 @@ impl Follower {
             // Asked again at the pace of a NAK's first retry, until the
             // leader answers (RETRANSMIT or UNRECOVERABLE); a restarted
             // sequencer not yet followed, in its epoch, where it sent from.
-            let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
-            if let Some(probe) = self.probe.as_mut() {
-                // Backed off while nothing answers: a sequencer that never
-                // does is not flooded.
-                let retry_ns = retry_ns.saturating_mul(1 << probe.tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns));
-                (probe.due, probe.tries) = (now + retry_ns, probe.tries + 1);
+            if let Some(tries) = self.probe.as_ref().map(|probe| probe.tries) {
+                let retry_ns = self.ask_retry_ns(tries);
+                let probe = self.probe.as_mut().expect("checked");
+                (probe.due, probe.tries) = (now + retry_ns, tries.saturating_add(1));
             }
             let epoch = resumed.map_or(self.header.epoch, |(epoch, _)| epoch.get().into());
             let header = Header { epoch, ..self.nak_header() };
@@ -2046,12 +2042,12 @@ impl Follower {
             && self.fresh.is_none_or(|ask| ask.due <= now)
             && let Some(to) = to
         {
-            // Asked again as a probe is, backed off while nothing answers.
-            let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
+            // Asked again as a probe is.
             let (seed, id) = (self.config.nonce_seed, u64::from(self.header.sender.get()));
+            let tries = self.fresh.map_or(0, |ask| ask.tries);
+            let retry_ns = self.ask_retry_ns(tries);
             let ask = self.fresh.get_or_insert_with(|| FreshAsk::new(seed ^ id << 48, now));
-            let retry_ns = retry_ns.saturating_mul(1 << ask.tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns));
-            (ask.due, ask.tries) = (now + retry_ns, ask.tries.saturating_add(1));
+            (ask.due, ask.tries) = (now + retry_ns, tries.saturating_add(1));
             let head = NakHead::fresh(ask.nonce);
             let header = Header { epoch: epoch.get().into(), ..self.nak_header() };
             let len = emit(buf, &header, Kind::Nak, &head).expect("mtu holds a NAK");
@@ -2184,6 +2180,20 @@ impl Follower {
         }
         crate::wire::seal(&mut buf[..len]);
         Some(Transmit { dest: Dest::Unicast(addr), len })
+    }
+
+    /// When a NAK that asks its leader for one answer (a probe's record, a
+    /// fresh HEARTBEAT) goes again after `tries` unanswered: at the pace
+    /// of a NAK's first retry, doubling, up to [`PROBE_RETRY_MAX_NS`], so
+    /// that a leader that never answers is not flooded.
+    fn ask_retry_ns(&self, tries: u32) -> Nanos {
+        let retry_ns = (4 * self.rtt_ns).clamp(self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
+        retry_ns.saturating_mul(1 << tries.min(20)).min(PROBE_RETRY_MAX_NS.max(retry_ns))
+    }
+
+    /// True if `heartbeat` answers the nonce it asked with.
+    fn answers_ask(&self, heartbeat: &Heartbeat) -> bool {
+        self.fresh.is_some_and(|ask| ask.nonce == heartbeat.nonce())
     }
 
     /// The header of its NAKs: a tail's carries its token from the leader,
