@@ -1637,15 +1637,15 @@ fn a_dead_leaders_heartbeat_replayed_from_its_address_holds_off_no_election() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// PROTOCOL "Replays": a follower new to a cluster took the epoch of the
-/// first leader frame it heard, so a sequencer's HEARTBEAT recorded before
-/// it died, replayed to the group from its address, made a follower
+/// PROTOCOL "Replays": a follower or tail new to a cluster took the epoch
+/// of the first leader frame it heard, so a sequencer's HEARTBEAT recorded
+/// before it died, replayed to the group from its address, made one
 /// started then follow that dead epoch; once the new sequencer spoke, the
 /// follower took it for its own sequencer restarted without its log, and
-/// stopped (exit 3). With keys it follows the epoch whose sequencer
+/// stopped (exit 3). With keys each follows the epoch whose sequencer
 /// answers its nonce; until one does, it says it asked and whom.
 #[test]
-fn a_new_follower_follows_the_live_sequencer_not_a_dead_ones_replayed_heartbeat() {
+fn a_new_follower_or_tail_follows_the_live_sequencer_not_a_dead_ones_replayed_heartbeat() {
     let dir = std::env::temp_dir().join(format!("seqcast-nodes-keys-107-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let key_file = dir.join("cluster.keys");
@@ -1683,9 +1683,13 @@ fn a_new_follower_follows_the_live_sequencer_not_a_dead_ones_replayed_heartbeat(
     };
     std::thread::sleep(Duration::from_millis(50));
     cluster.followers[0] = cluster.follower(1);
-    // Only the recording speaks: the follower says what it waits for.
+    let mut tail_args = strings(&["tail", "--from", "1", "--to", "200", "--format", "count"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    // Only the recording speaks: each says what it waits for.
     let asked = |l: &str| (l.contains(&format!("at {dead}, and asked it")) && l.contains("unanswered")).then_some(());
     cluster.followers[0].wait_for(Duration::from_secs(10), asked);
+    tail.wait_for(Duration::from_secs(10), asked);
     let mut args = strings(&["sequencer", "--listen", "127.0.0.1:0", "--out", cluster.out.to_str().unwrap()]);
     args.extend(cluster.common_args());
     cluster.leader = common::Proc::start("sequencer", common::SEQCAST, &args);
@@ -1699,7 +1703,10 @@ fn a_new_follower_follows_the_live_sequencer_not_a_dead_ones_replayed_heartbeat(
     replayer.join().unwrap();
     let follower = &mut cluster.followers[0];
     assert_eq!(follower.stop(), 0, "{:?}", follower.output());
-    assert!(follower.line("digest: ").starts_with("seq 1..=200 events 200 lost 0 "), "{:?}", follower.output());
+    let digest = follower.line("digest: ");
+    assert!(digest.starts_with("seq 1..=200 events 200 lost 0 "), "{:?}", follower.output());
+    assert_eq!(tail.wait(Duration::from_secs(10)), 0, "{:?}", tail.output());
+    assert_eq!(tail.line("digest: "), digest, "{:?}", tail.output());
     cluster.leader.stop();
     let _ = std::fs::remove_dir_all(&cluster.out);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -273,6 +273,18 @@ impl LostSpan {
     }
 }
 
+/// What ends the warning that no leader was heard, for a new `kind`
+/// ("follower", "tail") that waits for a leader to answer its nonce
+/// before it takes an epoch ([`Follower::first_epoch_asked`]).
+pub(super) fn first_epoch_hint(follower: &Follower, kind: &str) -> Option<String> {
+    let (epoch, from, tries) = follower.first_epoch_asked()?;
+    Some(format!(
+        "; it hears a leader of epoch {epoch} at {from}, and asked it {tries} times to answer its nonce (with keys, \
+         a new {kind} takes an epoch only from a leader that answers it: a recording of an older one is no leader), \
+         unanswered: that leader is not receiving from this node, or is a recording"
+    ))
+}
+
 /// Says on stderr when a follower's NAKs have gone unanswered for a second
 /// while it still NAKs and hears the group (the leader does not hear it:
 /// unicast from it to the leader is lost or blocked; or the leader does
@@ -1527,14 +1539,7 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             too_long.set(follower.too_long());
             let s = follower.stats();
             let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(driver.now()));
-            let hint = follower.first_epoch_asked().map_or(String::new(), |(epoch, from, tries)| {
-                format!(
-                    "; it hears a leader of epoch {epoch} at {from}, and asked it {tries} times to answer its nonce \
-                     (with keys, a new follower takes an epoch only from a leader that answers it: a recording of \
-                     an older one is no leader), unanswered: that leader is not receiving from this node, or is a \
-                     recording"
-                )
-            });
+            let hint = first_epoch_hint(follower, "follower").unwrap_or_default();
             silence.tick(s.leader_frames(), ago, &format!("follower {id}"), &hint);
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {

@@ -113,7 +113,7 @@ pub struct FollowerStats {
     /// With keys: NAKs asking for a HEARTBEAT that answers their nonce
     /// ([`NakHead::fresh`]), which alone says, with failover, what a
     /// member back empty must hold before it votes, and without, the first
-    /// epoch a new follower follows.
+    /// epoch a new follower or tail follows.
     pub fresh_asks_sent: u64,
 }
 
@@ -633,15 +633,13 @@ impl Follower {
 
     /// Without failover, with keys, new (no journal resumed): the first
     /// epoch it follows is one a leader proves live, with a HEARTBEAT that
-    /// answers its NAK's nonce. A frame of an older epoch replayed to the
-    /// group would otherwise be taken for its leader's log. One resumed
+    /// answers its NAK's nonce (a subscriber's, once it carries the token
+    /// that leader's hello gave it). A frame of an older epoch replayed to
+    /// the group would otherwise be taken for its leader's log. One resumed
     /// from its journal checks a newer epoch's leader with a probe, which
     /// only a live one answers.
     fn proves_first_epoch(&self) -> bool {
-        self.config.client_tokens
-            && self.config.failover == Failover::Off
-            && !self.observer
-            && self.resumed_epoch == Epoch::ZERO
+        self.config.client_tokens && self.config.failover == Failover::Off && self.resumed_epoch == Epoch::ZERO
     }
 
     /// Its vote bound must come from a HEARTBEAT answering its nonce.
@@ -1056,11 +1054,12 @@ impl Follower {
         // from a restarted sequencer it asks for a record (its NAKs go
         // there, where a replay may have moved the leader's address).
         let asked = |probe: &Probe| probe.resumed.is_some_and(|(_, at)| at == from);
+        let first_asked = self.first_heard.is_some_and(|(_, at)| at == from);
         if let Frame::Busy(busy) = datagram.frame
             && self.observer
             && busy.reason() == BusyReason::Hello
             && busy.client().get() == 0
-            && (self.leader_addr == Some(from) || self.probe.as_ref().is_some_and(asked))
+            && (self.leader_addr == Some(from) || self.probe.as_ref().is_some_and(asked) || first_asked)
         {
             // Its NAKs were not answered for want of this token: ask again now.
             self.nak_token = datagram.header.token.get();
@@ -1068,6 +1067,9 @@ impl Follower {
             self.window.forget_asked(now);
             if let Some(probe) = self.probe.as_mut() {
                 probe.due = 0;
+            }
+            if let Some(ask) = self.fresh.as_mut().filter(|_| first_asked) {
+                ask.due = 0;
             }
             return;
         }
@@ -2432,6 +2434,49 @@ mod with_leader_tests {
         let dropped = follower.rejects().wrong_epoch;
         follower.handle_datagram(at + 1, addr(7000), &recorded[0]);
         assert_eq!((follower.rejects().wrong_epoch, follower.older_leader()), (dropped + 1, (1, Epoch(3))));
+    }
+
+    /// The same for a subscriber (`seqcast tail`): its first ask has no
+    /// token, so the live sequencer answers with its hello (BUSY 7); it asks
+    /// again at once with the token, and takes the epoch of the HEARTBEAT
+    /// that answers. A recorded HEARTBEAT of a dead sequencer is no answer.
+    #[test]
+    fn a_new_tail_takes_its_first_epoch_only_from_a_leader_that_answers_its_nonce() {
+        let keyed = |epoch| Config { nodes: 2, quorum: 1, epoch, client_tokens: true, ..Config::default() };
+        let mut old = Leader::new(keyed(Epoch(3)), 0).unwrap();
+        let mut buf = vec![0; 2048];
+        let recorded = old.poll_transmit(old.config().heartbeat_interval_ns, &mut buf).unwrap();
+        let recorded = buf[..recorded.len].to_vec();
+        assert!(matches!(crate::wire::parse(&recorded).unwrap().frame, Frame::Heartbeat(_)));
+        let mut tail = Follower::observe(keyed(Epoch::ZERO), 0, Seq(1)).unwrap();
+        let mut live = Leader::new(keyed(Epoch(5)), 0).unwrap();
+        // Its answers to the tail at `addr(7001)`; what the tail sends, to the leader.
+        let exchange = |tail: &mut Follower, live: &mut Leader, now: Nanos| {
+            let mut buf = vec![0; 2048];
+            for _ in 0..4 {
+                let asks: Vec<Vec<u8>> =
+                    std::iter::from_fn(|| tail.poll_transmit(now, &mut buf).map(|t| buf[..t.len].to_vec())).collect();
+                for ask in asks {
+                    live.handle_datagram(now, addr(7001), &ask);
+                }
+                let answers: Vec<(Dest, Vec<u8>)> =
+                    std::iter::from_fn(|| live.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec())))
+                        .collect();
+                for (_, answer) in answers.iter().filter(|(dest, _)| *dest == Dest::Unicast(addr(7001))) {
+                    tail.handle_datagram(now, addr(7000), answer);
+                }
+            }
+        };
+        let now = 1_000_000;
+        tail.handle_datagram(now, addr(7000), &recorded);
+        exchange(&mut tail, &mut live, now);
+        assert_eq!(tail.epoch(), Epoch::ZERO, "a NAK of epoch 3 is no question to epoch 5's leader");
+        // The live leader's HEARTBEAT: now asked in epoch 5, hello, token, answer.
+        let heartbeat = live.poll_transmit(now + live.config().heartbeat_interval_ns, &mut buf).unwrap();
+        tail.handle_datagram(now + 2_000_000, addr(7000), &buf[..heartbeat.len]);
+        exchange(&mut tail, &mut live, now + 2_000_000);
+        assert_eq!(tail.epoch(), Epoch(5));
+        assert_eq!((live.stats().observer_hellos_sent, live.stats().fresh_heartbeats_sent), (1, 1));
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,

@@ -324,8 +324,9 @@ pub struct Leader {
     retells: VecDeque<Retell>,
     /// Observers owed their token (with keys: a NAK without it).
     observer_hellos: Vec<SocketAddr>,
-    /// Members owed a HEARTBEAT answering their NAK's nonce, where their
-    /// repairs go: one each at most (the newest nonce).
+    /// Members (and, with keys, observers) owed a HEARTBEAT answering
+    /// their NAK's nonce, where their repairs go: one each at most (the
+    /// newest nonce).
     fresh_owed: Vec<(SocketAddr, u32)>,
     srtt_ns: u64,
     committed_event: bool,
@@ -426,7 +427,7 @@ impl Leader {
             busy: Vec::with_capacity(config.clients_max),
             retells: VecDeque::with_capacity(config.clients_max),
             observer_hellos: Vec::with_capacity(OBSERVER_HELLOS_MAX),
-            fresh_owed: Vec::with_capacity(usize::from(config.nodes)),
+            fresh_owed: Vec::with_capacity(usize::from(config.nodes) + OBSERVER_HELLOS_MAX),
             srtt_ns: config.rtt_initial_ns,
             committed_event: false,
             appended: 0,

@@ -482,7 +482,10 @@ fn late_tail_cut(load: &Load, cut: bool) -> Outcome {
     if cut {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(5) && warned.is_empty() {
-            warned = tail.output().into_iter().find(|l| l.contains("no repair has answered")).unwrap_or_default();
+            // Its NAKs for repairs, or (keyed, following no epoch yet) its
+            // asks for a HEARTBEAT answering its nonce: either warning
+            // names the leader, which does not hear it.
+            warned = tail.output().into_iter().find(|l| l.contains("not receiving from this node")).unwrap_or_default();
             std::thread::sleep(Duration::from_millis(50));
         }
         c.lan.cut_one_way(host, 0, false)?;
@@ -490,7 +493,7 @@ fn late_tail_cut(load: &Load, cut: bool) -> Outcome {
             tail.signal(libc::SIGKILL);
             return Err(format!("the tail never said its NAKs go unanswered: {}", tail.output().join("\n")));
         }
-        warned = format!("the tail said \"{}\", then ", &warned[warned.find("no repair").unwrap_or(0)..]);
+        warned = format!("the tail said \"{}\", then ", &warned[warned.find("tail: ").unwrap_or(0)..]);
     }
     let code = loadgen.wait(Duration::from_secs(90));
     let report = loadgen.output().into_iter().find(|l| l.starts_with('{')).unwrap_or_default();

@@ -59,10 +59,13 @@ impl Leader {
             self.nak_source = Some((node, from, dest));
             held = self.held_at_repairs[node.index()];
         }
-        if member.is_some() && nak.head.nonce.get() != 0 {
+        // An observer's only with keys, its token for its source shown
+        // above: it proved it hears there.
+        let asker = member.is_some() || self.config.client_tokens;
+        if asker && nak.head.nonce.get() != 0 {
             // Answered where its repairs go, as they are: one HEARTBEAT
-            // per member owed at a time.
-            let (nonce, most) = (nak.head.nonce.get(), usize::from(self.config.nodes));
+            // per member owed at a time, and as many for observers as hellos.
+            let (nonce, most) = (nak.head.nonce.get(), usize::from(self.config.nodes) + super::OBSERVER_HELLOS_MAX);
             match self.fresh_owed.iter().position(|&(to, _)| to == dest) {
                 Some(i) => self.fresh_owed[i].1 = nonce,
                 None if self.fresh_owed.len() < most => self.fresh_owed.push((dest, nonce)),
