@@ -1712,6 +1712,39 @@ fn a_new_follower_or_tail_follows_the_live_sequencer_not_a_dead_ones_replayed_he
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// With keys, a follower without a journal killed and started again (on
+/// another port, as `seqcast follower` binds one without `--listen`)
+/// follows its sequencer again. Its asks for a HEARTBEAT answering its
+/// nonce, which alone gives it an epoch, were answered where its killed
+/// process had ACKed from; it sends no ACK before it follows an epoch, so
+/// it followed nothing for good, saying it asked.
+#[test]
+fn a_keyed_follower_restarted_on_another_port_follows_its_sequencer_again() {
+    let dir = std::env::temp_dir().join(format!("seqcast-nodes-keys-108-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("cluster.keys");
+    let (code, out) = run(common::SEQCAST, &strings(&["keys", "new", key_file.to_str().unwrap()]));
+    assert_eq!(code, 0, "{out}");
+    let mut cluster = Cluster::start_with(108, 2, &["--key-file", key_file.to_str().unwrap()]);
+    let report = cluster.load(100, 2000);
+    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
+    cluster.wait_delivered(0, 100);
+    cluster.followers[0].signal(libc::SIGKILL);
+    cluster.followers[0].wait(Duration::from_secs(5));
+    cluster.followers[0] = cluster.follower(1);
+    let report = cluster.load(100, 2000);
+    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
+    // It follows from what it hears, and fetches nothing before it.
+    let follower = &mut cluster.followers[0];
+    let held =
+        |l: &str| l.contains("[follower 1] delivered ").then(|| l.contains(" commit 200 ").then_some(())).flatten();
+    follower.wait_for(Duration::from_secs(10), held);
+    assert_eq!(follower.stop(), 0, "{:?}", follower.output());
+    cluster.leader.stop();
+    let _ = std::fs::remove_dir_all(&cluster.out);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `seqcast member` `id` of the cluster in `dir`, once it has started.
 fn start_member(dir: &Path, id: u16, extra: &[&str]) -> common::Proc {
     let (conf, out) = (dir.join("cluster.conf"), dir.to_str().unwrap());

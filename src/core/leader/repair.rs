@@ -63,12 +63,17 @@ impl Leader {
         // above: it proved it hears there.
         let asker = member.is_some() || self.config.client_tokens;
         if asker && nak.head.nonce.get() != 0 {
-            // Answered where its repairs go, as they are: one HEARTBEAT
-            // per member owed at a time, and as many for observers as hellos.
+            // Answered at its source, where the asker is: a member
+            // restarted on another port sends no ACK from there before it
+            // follows an epoch, which it takes only from this answer; and
+            // a recording of its old ACKs, replayed from elsewhere while it
+            // was down, may hold its repairs' address. One HEARTBEAT owed
+            // to an address at a time (96 bytes with its tag, for the
+            // NAK's 56), the newest nonce; as many as members and hellos.
             let (nonce, most) = (nak.head.nonce.get(), usize::from(self.config.nodes) + super::OBSERVER_HELLOS_MAX);
-            match self.fresh_owed.iter().position(|&(to, _)| to == dest) {
+            match self.fresh_owed.iter().position(|&(to, _)| to == from) {
                 Some(i) => self.fresh_owed[i].1 = nonce,
-                None if self.fresh_owed.len() < most => self.fresh_owed.push((dest, nonce)),
+                None if self.fresh_owed.len() < most => self.fresh_owed.push((from, nonce)),
                 None => {}
             }
         }

@@ -834,8 +834,11 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
 
 /// A member back empty asks with a NAK's nonce for a HEARTBEAT that
 /// answers it, which alone tells it what it must hold before it votes:
-/// answered where its repairs go (whatever the NAK's source), one owed to
-/// each member at a time, the newest nonce. An observer's is no question.
+/// answered at the NAK's source, one owed to each address at a time, the
+/// newest nonce. An observer's is no question (without keys). Answered
+/// where its repairs went, a follower restarted on another port, which
+/// sends no ACK before the answer gives it an epoch, never followed its
+/// sequencer again.
 #[test]
 fn a_members_nonce_is_answered_with_a_heartbeat_to_it_alone() {
     let config = Config::default();
@@ -859,9 +862,9 @@ fn a_members_nonce_is_answered_with_a_heartbeat_to_it_alone() {
         out
     };
     answers(&mut leader, 60);
-    // Member 1 asks from another address: answered where it ACKs from.
+    // Member 1 asks from another address than it ACKs from: answered there.
     leader.handle_datagram(100, addr(666), &asking(1, 0xfeed));
-    assert_eq!(answers(&mut leader, 100), [(Dest::Unicast(addr(11)), 0xfeed, 2)]);
+    assert_eq!(answers(&mut leader, 100), [(Dest::Unicast(addr(666)), 0xfeed, 2)]);
     assert_eq!(leader.stats().fresh_heartbeats_sent, 1);
     // Two at once: the newer nonce answered, once.
     leader.handle_datagram(200, addr(11), &asking(1, 1));
