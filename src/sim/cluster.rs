@@ -52,9 +52,14 @@ impl<'a> Sim<'a> {
             config,
         };
         for i in 0..usize::from(sim.core.nodes) {
-            let node = Some((sim.factory)(sim.core_of(i), NodeId(i as u16), 0));
+            // With failover the members start as one cluster, in its epoch.
+            let config = match sim.config.failover_on() {
+                true => sim.core_of(i),
+                false => sim.starting_core(i),
+            };
+            let epoch = config.epoch;
+            let node = Some((sim.factory)(config, NodeId(i as u16), 0));
             let incarnation = sim.history.started(NodeId(i as u16));
-            let epoch = sim.core.epoch;
             let (disk, unsynced) = Default::default();
             sim.nodes.push(NodeSlot {
                 node,
@@ -676,6 +681,20 @@ impl<'a> Sim<'a> {
 
     /// Member `i`'s configuration: the cluster's, but for a follower's
     /// durability with [`followers_syncs`](super::SimConfig::followers_syncs).
+    /// Member `i`'s configuration as it starts without a journal: in no
+    /// epoch unless it is the sequencer without failover. A member with
+    /// failover comes back empty into a running cluster and learns its
+    /// leader by listening; a follower without failover, as the real
+    /// driver starts one, takes the epoch of its first leader (with keys,
+    /// of the first that answers its nonce), at the start too.
+    pub(super) fn starting_core(&self, i: usize) -> crate::core::Config {
+        let config = self.core_of(i);
+        match self.config.failover_on() || usize::from(self.core.leader.0) != i {
+            true => crate::core::Config { epoch: Epoch::ZERO, ..config },
+            false => config,
+        }
+    }
+
     pub(super) fn core_of(&self, i: usize) -> crate::core::Config {
         let journal_syncs = match self.config.followers_syncs {
             Some(syncs) if usize::from(self.core.leader.0) != i => syncs,

@@ -312,8 +312,6 @@ impl Sim<'_> {
             }
             Fault::Restart(i) => {
                 if self.nodes[i].node.is_none() {
-                    // With failover, a member comes back empty into a running
-                    // cluster: epoch 0, it learns the leader by listening.
                     let leader = usize::from(self.core.leader.0) == i;
                     if self.config.deliver_switch && self.core.journal && !leader {
                         self.nodes[i].deliver = match self.kill_rng.chance(0.5) {
@@ -321,10 +319,7 @@ impl Sim<'_> {
                             false => crate::core::Deliver::OnCommit,
                         };
                     }
-                    let mut config = self.core_of(i);
-                    if self.config.failover_on() {
-                        config.epoch = Epoch::ZERO;
-                    }
+                    let config = self.starting_core(i);
                     self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
                     self.nodes[i].epoch = Epoch::ZERO;
                     self.nodes[i].node = Some(match self.core.journal {
