@@ -150,8 +150,9 @@ pub struct LeaderStats {
     /// sends from an address other than the file's, or another process
     /// running with that id ([`Leader::nak_source_differs`]).
     pub naks_elsewhere: u64,
-    /// HEARTBEATs sent to one member, answering the nonce of its NAK (a
-    /// member back empty learning what it must hold before it votes).
+    /// HEARTBEATs sent to one node, answering the nonce of its NAK (a
+    /// member back empty learning what it must hold before it votes; a new
+    /// follower or tail, with keys, the epoch it follows).
     pub fresh_heartbeats_sent: u64,
 }
 
@@ -324,10 +325,11 @@ pub struct Leader {
     retells: VecDeque<Retell>,
     /// Observers owed their token (with keys: a NAK without it).
     observer_hellos: Vec<SocketAddr>,
-    /// Members (and, with keys, observers) owed a HEARTBEAT answering
-    /// their NAK's nonce, where their repairs go: one each at most (the
-    /// newest nonce).
-    fresh_owed: Vec<(SocketAddr, u32)>,
+    /// HEARTBEATs owed, answering a NAK's nonce: to whom (a member, or
+    /// `None`, an observer that showed its token), where, and the nonce.
+    /// One per member (its newest ask), and as many observers at most as
+    /// hellos, so asks replayed from many addresses crowd out no other.
+    fresh_owed: Vec<(Option<NodeId>, SocketAddr, u32)>,
     srtt_ns: u64,
     committed_event: bool,
     /// With a journal: the last sequence handed to the driver to append,
@@ -1264,7 +1266,7 @@ impl Leader {
         if now >= self.multicast_at + self.config.heartbeat_interval_ns || now >= keepalive {
             return Some(self.transmit_heartbeat(now, buf));
         }
-        if let Some((dest, nonce)) = self.fresh_owed.pop() {
+        if let Some((_, dest, nonce)) = self.fresh_owed.pop() {
             self.stats.fresh_heartbeats_sent += 1;
             let len = emit(buf, &self.header, Kind::Heartbeat, &self.heartbeat(now, nonce)).expect("mtu holds it");
             return Some(Transmit { dest: Dest::Unicast(dest), len });

@@ -63,19 +63,7 @@ impl Leader {
         // above: it proved it hears there.
         let asker = member.is_some() || self.config.client_tokens;
         if asker && nak.head.nonce.get() != 0 {
-            // Answered at its source, where the asker is: a member
-            // restarted on another port sends no ACK from there before it
-            // follows an epoch, which it takes only from this answer; and
-            // a recording of its old ACKs, replayed from elsewhere while it
-            // was down, may hold its repairs' address. One HEARTBEAT owed
-            // to an address at a time (96 bytes with its tag, for the
-            // NAK's 56), the newest nonce; as many as members and hellos.
-            let (nonce, most) = (nak.head.nonce.get(), usize::from(self.config.nodes) + super::OBSERVER_HELLOS_MAX);
-            match self.fresh_owed.iter().position(|&(to, _)| to == from) {
-                Some(i) => self.fresh_owed[i].1 = nonce,
-                None if self.fresh_owed.len() < most => self.fresh_owed.push((from, nonce)),
-                None => {}
-            }
+            self.owe_fresh(member, from, dest, nak.head.nonce.get());
         }
         let from = dest;
         let (oldest, next) = (self.ring.seq_first(), self.data_end());
@@ -91,6 +79,35 @@ impl Leader {
             if end > oldest {
                 self.add_repair(from, first.max(oldest), end, Source::Ring);
             }
+        }
+    }
+
+    /// Owes `member` (`None`: an observer that showed its token for
+    /// `from`) a HEARTBEAT answering `nonce`. A member named in the cluster
+    /// file gets it at that address (`dest`), as its repairs; one that is
+    /// not, at the NAK's source: restarted on another port, it sends no
+    /// ACK from there before it follows an epoch, which it takes only from
+    /// this answer, and a recording of its old ACKs, replayed from
+    /// elsewhere while it was down, may hold its repairs' address. So a
+    /// recorded ask replayed from a victim's address draws one HEARTBEAT
+    /// there (96 bytes with its tag, for the NAK's 56), and only the
+    /// newest ask of each member is owed.
+    fn owe_fresh(&mut self, member: Option<NodeId>, from: SocketAddr, dest: SocketAddr, nonce: u32) {
+        let to = match member {
+            Some(node) if self.config.members.get(node.index()).is_none() => from,
+            _ => dest,
+        };
+        let owed = match member {
+            Some(_) => self.fresh_owed.iter().position(|&(who, _, _)| who == member),
+            None => self.fresh_owed.iter().position(|&(who, at, _)| who.is_none() && at == to),
+        };
+        let observers = self.fresh_owed.iter().filter(|(who, _, _)| who.is_none()).count();
+        match owed {
+            Some(i) => self.fresh_owed[i] = (member, to, nonce),
+            None if member.is_some() || observers < super::OBSERVER_HELLOS_MAX => {
+                self.fresh_owed.push((member, to, nonce))
+            }
+            None => {}
         }
     }
 

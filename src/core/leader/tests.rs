@@ -833,17 +833,16 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
 }
 
 /// A member back empty asks with a NAK's nonce for a HEARTBEAT that
-/// answers it, which alone tells it what it must hold before it votes:
-/// answered at the NAK's source, one owed to each address at a time, the
-/// newest nonce. An observer's is no question (without keys). Answered
-/// where its repairs went, a follower restarted on another port, which
-/// sends no ACK before the answer gives it an epoch, never followed its
-/// sequencer again.
+/// answers it, which alone tells it what it must hold before it votes (a
+/// new follower, with keys, the epoch it follows): one owed to each member
+/// at a time, its newest ask. A member named in the cluster file is
+/// answered there, as its repairs; one that is not, at the NAK's source:
+/// answered where its repairs went, a follower restarted on another port,
+/// which sends no ACK before the answer gives it an epoch, never followed
+/// its sequencer again. An observer's is no question (without keys).
 #[test]
-fn a_members_nonce_is_answered_with_a_heartbeat_to_it_alone() {
-    let config = Config::default();
-    let mut leader = one_event_acked_by_follower_1(&config);
-    let asking = |node: u16, nonce: u32| {
+fn a_nonce_is_answered_with_one_heartbeat_at_the_askers_address() {
+    let asking = |config: &Config, node: u16, nonce: u32| {
         let header = Header::new(Kind::Nak, node, config.cluster_id, config.epoch);
         let mut buf = vec![0; 256];
         let len = crate::wire::emit(&mut buf, &header, Kind::Nak, &crate::wire::NakHead::fresh(nonce)).unwrap();
@@ -859,20 +858,38 @@ fn a_members_nonce_is_answered_with_a_heartbeat_to_it_alone() {
                 out.push((t.dest, heartbeat.nonce(), heartbeat.seq_next.get()));
             }
         }
+        out.sort_by_key(|&(_, nonce, _)| nonce);
         out
     };
+    let config = Config::default();
+    let mut leader = one_event_acked_by_follower_1(&config);
     answers(&mut leader, 60);
     // Member 1 asks from another address than it ACKs from: answered there.
-    leader.handle_datagram(100, addr(666), &asking(1, 0xfeed));
+    leader.handle_datagram(100, addr(666), &asking(&config, 1, 0xfeed));
     assert_eq!(answers(&mut leader, 100), [(Dest::Unicast(addr(666)), 0xfeed, 2)]);
     assert_eq!(leader.stats().fresh_heartbeats_sent, 1);
     // Two at once: the newer nonce answered, once.
-    leader.handle_datagram(200, addr(11), &asking(1, 1));
-    leader.handle_datagram(200, addr(11), &asking(1, 2));
+    leader.handle_datagram(200, addr(11), &asking(&config, 1, 1));
+    leader.handle_datagram(200, addr(11), &asking(&config, 1, 2));
     assert_eq!(answers(&mut leader, 200), [(Dest::Unicast(addr(11)), 2, 2)]);
+    // Member 2's ask, then member 1's replayed from 40 addresses: member
+    // 2 answered, and member 1 once, at the newest.
+    leader.handle_datagram(300, addr(12), &asking(&config, 2, 7));
+    for port in 0..40 {
+        leader.handle_datagram(300, addr(5000 + port), &asking(&config, 1, 8));
+    }
+    let want = [(Dest::Unicast(addr(12)), 7, 2), (Dest::Unicast(addr(5039)), 8, 2)];
+    assert_eq!(answers(&mut leader, 300), want);
     // An observer's nonce: nothing.
-    leader.handle_datagram(300, addr(30), &asking(crate::wire::SENDER_OBSERVER, 3));
-    assert_eq!(answers(&mut leader, 300), []);
+    leader.handle_datagram(400, addr(30), &asking(&config, crate::wire::SENDER_OBSERVER, 3));
+    assert_eq!(answers(&mut leader, 400), []);
+    // Named in the cluster file: answered at its address there, whatever
+    // the NAK's source.
+    let named = Config { members: vec![addr(10), addr(11), addr(12)], ..Config::default() };
+    let (mut leader, _) = one_event_sent(&named);
+    answers(&mut leader, 60);
+    leader.handle_datagram(100, addr(666), &asking(&named, 1, 0xbeef));
+    assert_eq!(answers(&mut leader, 100), [(Dest::Unicast(addr(11)), 0xbeef, 2)]);
 }
 
 /// A reviewer replayed a follower's recorded ACK and NAK from another
