@@ -12,7 +12,7 @@ use super::{
 };
 use crate::wire::{
     Ack, Batch, Busy, BusyReason, Datagram, EventRef, FLAG_SERVED, FLAG_TOLD, Frame, FrameWriter, Header, Heartbeat,
-    Kind, NAK_RANGES_MAX, NakHead, SENDER_CLIENT, SeqRange, emit,
+    Kind, NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, emit,
 };
 
 mod history;
@@ -111,7 +111,7 @@ pub struct FollowerStats {
     /// were followed for it being its own (DESIGN §2).
     pub own_leaders_shown: u64,
     /// With keys: NAKs asking for a HEARTBEAT that answers their nonce
-    /// ([`NakHead::fresh`]), which alone says, with failover, what a
+    /// ([`NakHead::fresh`](crate::wire::NakHead::fresh)), which alone says, with failover, what a
     /// member back empty must hold before it votes, and without, the first
     /// epoch a new follower or tail follows.
     pub fresh_asks_sent: u64,
@@ -619,7 +619,7 @@ impl Follower {
     /// True while it must learn what its leader has sequenced before it
     /// may vote, and asks: with keys and failover, a member takes that
     /// only from a HEARTBEAT that answers the nonce of its own NAK (see
-    /// [`NakHead::fresh`]). Any other may be a recording of the leader's,
+    /// [`NakHead::fresh`](crate::wire::NakHead::fresh)). Any other may be a recording of the leader's,
     /// replayed from its address (a forged source): sent before this
     /// member came back, it says less than an ACK it sent before then may
     /// yet commit. Not while a probe of the leader's log waits, which
@@ -2050,11 +2050,19 @@ impl Follower {
             let retry_ns = self.ask_retry_ns(tries);
             let ask = self.fresh.get_or_insert_with(|| FreshAsk::new(seed ^ id << 48, now));
             (ask.due, ask.tries) = (now + retry_ns, tries.saturating_add(1));
-            let head = NakHead::fresh(ask.nonce);
+            let nonce = ask.nonce;
             let header = Header { epoch: epoch.get().into(), ..self.nak_header() };
-            let len = emit(buf, &header, Kind::Nak, &head).expect("mtu holds a NAK");
+            let mut writer = FrameWriter::nak_asking(buf, &header, nonce).expect("mtu holds a NAK head");
+            if self.observer {
+                // A subscriber's ask without its token (or a stale one)
+                // draws the leader's hello: one range, the next sequence it
+                // wants, makes it as large as that hello (a leader sends
+                // none for less), and is served once the token is shown.
+                let next = self.window.base();
+                writer.push_range(&SeqRange::new(Seq(next), Seq(next + 1)));
+            }
             self.stats.fresh_asks_sent += 1;
-            return Some(Transmit { dest: Dest::Unicast(to), len });
+            return Some(Transmit { dest: Dest::Unicast(to), len: writer.finish() });
         }
         let leader = Dest::Unicast(self.leader_addr?);
         let held = self.seq_acked();
@@ -2473,8 +2481,19 @@ mod with_leader_tests {
         assert_eq!(tail.epoch(), Epoch::ZERO, "a NAK of epoch 3 is no question to epoch 5's leader");
         // The live leader's HEARTBEAT: now asked in epoch 5, hello, token, answer.
         let heartbeat = live.poll_transmit(now + live.config().heartbeat_interval_ns, &mut buf).unwrap();
-        tail.handle_datagram(now + 2_000_000, addr(7000), &buf[..heartbeat.len]);
-        exchange(&mut tail, &mut live, now + 2_000_000);
+        let now = now + 2_000_000;
+        tail.handle_datagram(now, addr(7000), &buf[..heartbeat.len]);
+        // Its first ask, without a token, is no smaller than the hello.
+        let ask = tail.poll_transmit(now, &mut buf).expect("an ask");
+        let ask = buf[..ask.len].to_vec();
+        live.handle_datagram(now, addr(7001), &ask);
+        let hello = std::iter::from_fn(|| live.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec())))
+            .find(|(dest, _)| *dest == Dest::Unicast(addr(7001)))
+            .expect("a hello");
+        assert!(matches!(crate::wire::parse(&hello.1).unwrap().frame, Frame::Busy(_)));
+        assert!(hello.1.len() <= ask.len(), "a {}-byte hello for a {}-byte ask", hello.1.len(), ask.len());
+        tail.handle_datagram(now, addr(7000), &hello.1);
+        exchange(&mut tail, &mut live, now);
         assert_eq!(tail.epoch(), Epoch(5));
         assert_eq!((live.stats().observer_hellos_sent, live.stats().fresh_heartbeats_sent), (1, 1));
     }

@@ -70,7 +70,13 @@ impl<'a> FrameWriter<'a> {
 
     /// A NAK; push at most [`NAK_RANGES_MAX`] ranges with [`push_range`](Self::push_range).
     pub fn nak(buf: &'a mut [u8], header: &Header) -> Option<FrameWriter<'a>> {
-        let head = NakHead { count: 0.into(), reserved: 0.into(), nonce: 0.into() };
+        Self::nak_asking(buf, header, 0)
+    }
+
+    /// A NAK that also asks for a HEARTBEAT answering `nonce` (0: none);
+    /// ranges as [`nak`](Self::nak)'s.
+    pub fn nak_asking(buf: &'a mut [u8], header: &Header, nonce: u32) -> Option<FrameWriter<'a>> {
+        let head = NakHead { count: 0.into(), reserved: 0.into(), nonce: nonce.into() };
         Self::start(buf, header, Kind::Nak, &head, NakHead::COUNT_OFFSET, NAK_RANGES_MAX as u16)
     }
 

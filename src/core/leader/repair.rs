@@ -27,8 +27,13 @@ impl Leader {
         if member.is_none() && self.config.client_tokens {
             let window = now / super::HELLO_WINDOW_NS;
             let fresh = [window, window.saturating_sub(1)].iter().any(|&w| token == self.observer_token(from, w));
+            // A hello (72 bytes with its tag) only for a NAK of a range at
+            // least (as large): a replayed one reflects nothing larger.
             if !fresh {
-                if !self.observer_hellos.contains(&from) && self.observer_hellos.len() < super::OBSERVER_HELLOS_MAX {
+                if !nak.ranges.is_empty()
+                    && !self.observer_hellos.contains(&from)
+                    && self.observer_hellos.len() < super::OBSERVER_HELLOS_MAX
+                {
                     self.observer_hellos.push(from);
                     self.stats.observer_hellos_sent += 1;
                 }

@@ -1054,6 +1054,18 @@ fn an_observers_nak_is_answered_only_with_its_addresss_token() {
         "{answered:?}"
     );
     assert_eq!(leader.stats().observer_hellos_sent, 2);
+    // A NAK of no range, asking only for a nonce's answer, is smaller than
+    // a hello: it draws none.
+    let nonce_only = {
+        let mut buf = vec![0; 256];
+        let header = Header::new(Kind::Nak, crate::wire::SENDER_OBSERVER, config.cluster_id, config.epoch);
+        let len = crate::wire::emit(&mut buf, &header, Kind::Nak, &crate::wire::NakHead::fresh(9)).unwrap();
+        buf.truncate(len);
+        buf
+    };
+    leader.handle_datagram(later, addr(667), &nonce_only);
+    assert!(sent(&mut leader, later).iter().all(|(kind, ..)| *kind != Kind::Busy));
+    assert_eq!(leader.stats().observer_hellos_sent, 2);
     // A token is good in the 10-second window it was given in and the next,
     // then stale: the tail gets a hello again, and is answered with the new one.
     let answers = |leader: &mut Leader, now: Nanos| -> Vec<(Kind, Dest, u32)> {
