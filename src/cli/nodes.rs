@@ -135,26 +135,43 @@ pub(super) struct Silence {
     never_warned: bool,
     /// The longest time since the leader's last frame seen in this silence.
     longest: std::time::Duration,
+    /// Hearing no leader it takes yet, since when it has asked one to
+    /// answer its nonce, unanswered; and whether it said so.
+    asked_since: Option<std::time::Instant>,
+    asked_warned: bool,
 }
 
 /// How long a node that has heard no leader since it started waits before
 /// it says so.
 const NEVER_HEARD_WARN: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// How long a new node's asks to a leader to answer its nonce go
+/// unanswered before it says so (a leader answers within a round trip).
+const ASKED_WARN: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Silence {
     /// Counted from now: the node starts running (a warning that no leader
     /// was heard comes [`NEVER_HEARD_WARN`] after it, not after the first tick).
     pub(super) fn starting() -> Silence {
         let last_change = Some(std::time::Instant::now());
-        Silence { heard: 0, last_change, warned: false, never_warned: false, longest: std::time::Duration::ZERO }
+        let longest = std::time::Duration::ZERO;
+        let (asked_since, asked_warned) = (None, false);
+        Silence { heard: 0, last_change, warned: false, never_warned: false, longest, asked_since, asked_warned }
     }
 
     /// `heard`: the leader's frames counted so far; `ago`: how long ago the
     /// core last took a leader's frame (its clock, finer than this
-    /// once-a-second tick's); `hint` ends the warning.
-    pub(super) fn tick(&mut self, heard: u64, ago: std::time::Duration, who: &str, hint: &str) {
+    /// once-a-second tick's); `hint` ends the warning. `asked`: hearing a
+    /// leader whose answer to its nonce it waits for before it takes that
+    /// leader's epoch ([`first_epoch_hint`]), what it says of it once it
+    /// has waited a second, from [`NEVER_HEARD_WARN`] after it started on
+    /// (said once: it may hear that leader only later).
+    pub(super) fn tick(&mut self, heard: u64, ago: std::time::Duration, who: &str, hint: &str, asked: Option<&str>) {
         let now = std::time::Instant::now();
         let last = *self.last_change.get_or_insert(now);
+        if asked.is_none() {
+            self.asked_since = None;
+        }
         if heard != self.heard {
             let at = super::args::clock_time();
             if self.warned {
@@ -166,6 +183,18 @@ impl Silence {
             }
             (self.heard, self.last_change, self.warned) = (heard, Some(now), false);
             self.longest = std::time::Duration::ZERO;
+        } else if heard == 0
+            && let Some(asked) = asked
+        {
+            let since = *self.asked_since.get_or_insert(now);
+            if !self.asked_warned && now - last >= NEVER_HEARD_WARN && now - since >= ASKED_WARN {
+                let at = super::args::clock_time();
+                eprintln!(
+                    "{at} warning: {who}: follows no leader yet, {} s since it started: {asked}",
+                    (now - last).as_secs()
+                );
+                (self.asked_warned, self.never_warned) = (true, true);
+            }
         } else if heard == 0 && !self.never_warned && now - last >= NEVER_HEARD_WARN {
             eprintln!(
                 "{} warning: {who}: no frame of a leader accepted in {} s since it started (no DATA, HEARTBEAT or \
@@ -273,15 +302,16 @@ impl LostSpan {
     }
 }
 
-/// What ends the warning that no leader was heard, for a new `kind`
-/// ("follower", "tail") that waits for a leader to answer its nonce
-/// before it takes an epoch ([`Follower::first_epoch_asked`]).
+/// What a new `kind` ("follower", "tail") that waits for a leader to
+/// answer its nonce before it takes an epoch says it waits for
+/// ([`Follower::first_epoch_asked`]), for [`Silence::tick`].
 pub(super) fn first_epoch_hint(follower: &Follower, kind: &str) -> Option<String> {
     let (epoch, from, tries) = follower.first_epoch_asked()?;
     Some(format!(
-        "; it hears a leader of epoch {epoch} at {from}, and asked it {tries} times to answer its nonce (with keys, \
-         a new {kind} takes an epoch only from a leader that answers it: a recording of an older one is no leader), \
-         unanswered: that leader is not receiving from this node, or is a recording"
+        "it hears a leader of epoch {epoch} at {from}, and asked it {tries} times to answer its nonce (with keys, a \
+         new {kind} takes an epoch only from a leader that answers it: a recording of an older one is no leader), \
+         unanswered: that leader is not receiving from this node, or its answers do not reach this node, or it is a \
+         recording"
     ))
 }
 
@@ -409,9 +439,11 @@ impl RejectWatch {
                     }
                     // So are another member's frames this role no longer
                     // takes, late VOTEs and a `seqcast promote` sent again.
-                    "wrong_epoch" | "not_leader" | "election" => {
-                        ("note", "; expected for a moment around an election or a restart")
-                    }
+                    "wrong_epoch" | "not_leader" | "election" => (
+                        "note",
+                        "; expected for a moment around an election or a restart, and, with keys, while a new \
+                             follower or tail waits for its leader to answer its nonce",
+                    ),
                     // A keyed cluster's datagrams end in a tag this node does not strip.
                     "length_mismatch" if !driver.keyed() => (
                         "warning",
@@ -1539,8 +1571,8 @@ pub fn follower(args: &FollowerArgs) -> ExitCode {
             too_long.set(follower.too_long());
             let s = follower.stats();
             let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(driver.now()));
-            let hint = first_epoch_hint(follower, "follower").unwrap_or_default();
-            silence.tick(s.leader_frames(), ago, &format!("follower {id}"), &hint);
+            let asked = first_epoch_hint(follower, "follower");
+            silence.tick(s.leader_frames(), ago, &format!("follower {id}"), "", asked.as_deref());
             unanswered.tick(follower, driver.now(), &format!("follower {id}"));
             if s.lost > last.lost {
                 lost.get().warn(&format!("follower {id}"), s.lost - last.lost, s.events_asked_of_members > 0);
@@ -1851,15 +1883,42 @@ mod tests {
         let s = std::time::Duration::from_secs;
         let mut silence = Silence::starting();
         assert_eq!(silence.silent_now(0, s(5)), None, "never heard: not a silence of a leader");
-        silence.tick(7, std::time::Duration::ZERO, "tail", "");
+        silence.tick(7, std::time::Duration::ZERO, "tail", "", None);
         assert_eq!(silence.silent_now(8, s(5)), None, "heard since the last tick");
         assert_eq!(silence.silent_now(7, std::time::Duration::from_millis(10)), None, "not long enough");
         assert!(silence.silent_now(7, s(2)).is_some_and(|d| d >= s(2)), "two seconds by the core's clock");
-        silence.tick(7, s(3), "tail", "");
+        silence.tick(7, s(3), "tail", "", None);
         assert!(silence.status().starts_with("leader silent 3.0 s"), "{}", silence.status());
         assert!(silence.silent_now(7, std::time::Duration::ZERO).is_some_and(|d| d >= s(3)), "the longest seen");
-        silence.tick(9, std::time::Duration::ZERO, "tail", "");
+        silence.tick(9, std::time::Duration::ZERO, "tail", "", None);
         assert_eq!((silence.silent_now(9, std::time::Duration::ZERO), silence.status()), (None, String::new()));
+    }
+
+    /// Helper 204: a new keyed tail or follower that heard no leader in its
+    /// first 3 s said so once, generically; hearing one later, whose answer
+    /// to its nonce never came, it said nothing of whom it asked. It says
+    /// that once its asks have gone unanswered a second, whenever that is.
+    #[test]
+    fn a_new_node_says_whom_it_asked_once_its_asks_go_unanswered_a_second() {
+        let (s, zero) = (std::time::Duration::from_secs, std::time::Duration::ZERO);
+        let asked = Some("it hears a leader of epoch 5 at 127.0.0.1:7000, and asked it 3 times");
+        let mut silence = Silence::starting();
+        silence.tick(0, zero, "tail", "", asked);
+        assert!(!silence.asked_warned, "not 3 s since it started");
+        // Started 5 s ago, hearing no leader: the generic warning.
+        silence.last_change = Some(std::time::Instant::now() - s(5));
+        silence.tick(0, zero, "tail", "", None);
+        assert!(silence.never_warned && !silence.asked_warned && silence.asked_since.is_none());
+        // Then it hears one and asks: not at once (an answer takes a round
+        // trip), but once a second has gone unanswered.
+        silence.tick(0, zero, "tail", "", asked);
+        assert!(!silence.asked_warned && silence.asked_since.is_some());
+        silence.asked_since = Some(std::time::Instant::now() - s(1));
+        silence.tick(0, zero, "tail", "", asked);
+        assert!(silence.asked_warned);
+        // Answered: it follows, and says it heard a leader at last.
+        silence.tick(4, zero, "tail", "", None);
+        assert_eq!((silence.heard, silence.asked_since), (4, None));
     }
 
     /// A keyless node listening on 0.0.0.0 (every interface) with its

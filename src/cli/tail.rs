@@ -368,8 +368,8 @@ pub fn run(args: &TailArgs) -> ExitCode {
             lost_told.set(lost.get().warn_since("tail", lost_told.get(), asked));
             let s = follower.stats();
             let ago = std::time::Duration::from_nanos(follower.leader_heard_ns_ago(driver.now()));
-            let proving = super::nodes::first_epoch_hint(follower, "tail");
-            silence.tick(s.leader_frames(), ago, "tail", proving.as_deref().unwrap_or(hint));
+            let asked = super::nodes::first_epoch_hint(follower, "tail");
+            silence.tick(s.leader_frames(), ago, "tail", hint, asked.as_deref());
             if args.failover {
                 older.tick(follower, ago);
             }

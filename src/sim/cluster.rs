@@ -679,11 +679,10 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Member `i`'s configuration: the cluster's, but for a follower's
-    /// durability with [`followers_syncs`](super::SimConfig::followers_syncs).
-    /// Member `i`'s configuration as it starts without a journal: in no
-    /// epoch unless it is the sequencer without failover. A member with
-    /// failover comes back empty into a running cluster and learns its
+    /// Member `i`'s configuration as it starts or restarts: in no epoch
+    /// unless it is the sequencer without failover (a journaled one given
+    /// it resumes in its log's epoch, the sequencer, or in none). A member
+    /// with failover comes back empty into a running cluster and learns its
     /// leader by listening; a follower without failover, as the real
     /// driver starts one, takes the epoch of its first leader (with keys,
     /// of the first that answers its nonce), at the start too.
@@ -695,6 +694,8 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Member `i`'s configuration: the cluster's, but for a follower's
+    /// durability with [`followers_syncs`](super::SimConfig::followers_syncs).
     pub(super) fn core_of(&self, i: usize) -> crate::core::Config {
         let journal_syncs = match self.config.followers_syncs {
             Some(syncs) if usize::from(self.core.leader.0) != i => syncs,

@@ -152,8 +152,9 @@ impl Sim<'_> {
         ends.flatten().max().unwrap_or(0)
     }
 
-    /// Starts tail `i` now, as `seqcast tail --from` does: its epoch learned
-    /// from the leader's first frame; delivering on commit; keeping no journal.
+    /// Starts tail `i` now, as `seqcast tail --from` does: in no epoch, which
+    /// it takes from its leader's first frame (with keys, from the leader
+    /// that answers its nonce); delivering on commit; keeping no journal.
     pub(super) fn start_tail(&mut self, i: usize) {
         let config = Config { epoch: Epoch::ZERO, deliver: Deliver::OnCommit, journal: false, ..self.core.clone() };
         let (from, to) = (self.tails[i].from, self.tails[i].to);
