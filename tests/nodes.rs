@@ -691,6 +691,42 @@ fn tail_through_a_restart(mut cluster: Cluster) {
     }
 }
 
+/// A follower restarted on its journal, on another port (as without
+/// `--listen`), after its restarted sequencer had its ACKs from the old
+/// one: it asks that sequencer for its record at its log's end before it
+/// takes the new epoch, and sends no ACK until then. The answer went
+/// where its ACKs had come from, for good; it followed nothing again. Once
+/// those ACKs fell silent (two keepalives), its NAKs move its repairs.
+#[test]
+fn a_journaled_follower_restarted_on_another_port_is_answered_by_a_restarted_sequencer() {
+    let mut cluster = Cluster::start_journaled(109, 2, "none");
+    let report = cluster.load(100, 2000);
+    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
+    cluster.leader.signal(libc::SIGKILL);
+    cluster.leader.wait(Duration::from_secs(5));
+    let out = cluster.out.to_str().unwrap().to_string();
+    let mut args = common::strings(&["sequencer", "--listen", &cluster.leader_addr, "--out", &out]);
+    args.extend(cluster.common_args());
+    args.extend(cluster.node_extra.iter().cloned());
+    cluster.leader = common::Proc::start("sequencer", common::SEQCAST, &args);
+    cluster.leader.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then_some(()));
+    // Follower 1 takes the new epoch (its record at 100 compared), and
+    // ACKs it from its port; no event of that epoch reaches its journal.
+    std::thread::sleep(Duration::from_millis(1000));
+    cluster.followers[0].signal(libc::SIGKILL);
+    cluster.followers[0].wait(Duration::from_secs(5));
+    cluster.followers[0] = cluster.follower(1);
+    let report = cluster.load(100, 2000);
+    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
+    let follower = &mut cluster.followers[0];
+    let held =
+        |l: &str| l.contains("[follower 1] delivered ").then(|| l.contains(" commit 200 ").then_some(())).flatten();
+    follower.wait_for(Duration::from_secs(10), held);
+    assert_eq!(follower.stop(), 0, "{:?}", follower.output());
+    cluster.leader.stop();
+    let _ = std::fs::remove_dir_all(&cluster.out);
+}
+
 /// A sequencer started again without its journal while its followers kept
 /// theirs begins its log at 1: the followers take nothing of it and stop
 /// with exit 3, saying why, their journals untouched; nothing commits.

@@ -150,6 +150,10 @@ pub struct LeaderStats {
     /// sends from an address other than the file's, or another process
     /// running with that id ([`Leader::nak_source_differs`]).
     pub naks_elsewhere: u64,
+    /// A member's NAK from another address than its ACKs came from, once
+    /// they fell silent past two keepalives, that moved its repairs there
+    /// (it restarted on another port and asks before it ACKs).
+    pub nak_moves: u64,
     /// HEARTBEATs sent to one node, answering the nonce of its NAK (a
     /// member back empty learning what it must hold before it votes; a new
     /// follower or tail, with keys, the epoch it follows).

@@ -44,10 +44,26 @@ impl Leader {
             *count += 1;
         }
         self.expire_repairs(now);
+        // Its ACKs' address silent past two keepalives, as when it restarted
+        // on another port (where its ACKs would move its repairs).
+        let acks_silent =
+            member.is_some_and(|node| now >= self.last_ack_ns[node.index()] + 2 * crate::core::KEEPALIVE_NS);
         let dest = match member {
             None => from,
             Some(node) => match (self.config.members.get(node.index()), &mut self.member_addr[node.index()]) {
                 (Some(&configured), _) => configured,
+                (None, Some((acked, true))) if *acked != from && acks_silent => {
+                    // Restarted on another port, and asking before it ACKs
+                    // (a journaled follower checks a restarted sequencer's
+                    // record first): its repairs, and that answer, follow
+                    // its NAKs, as a new member's do, until it ACKs.
+                    self.stats.nak_moves += 1;
+                    self.ack_source_change = Some((node, *acked, from));
+                    self.last_nak_ns[node.index()] = now;
+                    self.unacked += 1;
+                    self.member_addr[node.index()] = Some((from, false));
+                    from
+                }
                 (None, Some((acked, true))) => *acked,
                 (None, learned) => {
                     self.last_nak_ns[node.index()] = now;

@@ -892,6 +892,55 @@ fn a_nonce_is_answered_with_one_heartbeat_at_the_askers_address() {
     assert_eq!(answers(&mut leader, 100), [(Dest::Unicast(addr(11)), 0xbeef, 2)]);
 }
 
+/// A member restarted on another port that asks before it ACKs (a
+/// journaled follower checks a restarted sequencer's record at its log's
+/// end first) was answered where its ACKs had come from, for good. Once
+/// those fell silent past two keepalives, its NAK moves its repairs there,
+/// until it ACKs; before, a NAK from elsewhere (another process run with
+/// its id) is answered there only above what it ACKed holding, and once
+/// moved, its old ACK replayed from the old address while it NAKs moves
+/// nothing back.
+#[test]
+fn a_members_nak_moves_its_repairs_once_its_acks_fell_silent() {
+    let config = Config::default();
+    let (mut leader, data) = one_event_sent(&config);
+    let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+    let mut buf = vec![0; config.mtu];
+    follower.handle_datagram(30, addr(1), &data);
+    let ack = follower.poll_transmit(40, &mut buf).unwrap();
+    let ack = buf[..ack.len].to_vec();
+    leader.handle_datagram(50, addr(11), &ack);
+    let nak = {
+        let header = Header::new(Kind::Nak, 1, config.cluster_id, config.epoch);
+        let mut writer = crate::wire::FrameWriter::nak(&mut buf, &header).unwrap();
+        assert!(writer.push_range(&crate::wire::SeqRange::new(Seq(1), Seq(2))));
+        let len = writer.finish();
+        buf[..len].to_vec()
+    };
+    let repairs = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
+        let mut buf = vec![0; 1472];
+        std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec())))
+            .filter(|(_, bytes)| matches!(crate::wire::parse(bytes).unwrap().frame, Frame::Retransmit(_)))
+            .map(|(dest, _)| dest)
+            .collect()
+    };
+    repairs(&mut leader, 60);
+    // Its ACKs still come: a NAK from elsewhere for what it holds, nothing.
+    leader.handle_datagram(100, addr(700), &nak);
+    assert_eq!((repairs(&mut leader, 100), leader.stats().nak_moves), (vec![], 0));
+    // Silent two keepalives: the NAK moves its repairs, and is answered.
+    let silent = 50 + 2 * crate::core::KEEPALIVE_NS;
+    leader.handle_datagram(silent, addr(700), &nak);
+    assert_eq!((repairs(&mut leader, silent), leader.stats().nak_moves), (vec![Dest::Unicast(addr(700))], 1));
+    // Its old ACK, replayed from the old address: refused while it NAKs.
+    let refused = leader.stats().ack_moves_refused;
+    leader.handle_datagram(silent + 1, addr(11), &ack);
+    assert_eq!(leader.stats().ack_moves_refused, refused + 1);
+    let later = silent + config.repair_linger_ns + 1;
+    leader.handle_datagram(later, addr(700), &nak);
+    assert_eq!(repairs(&mut leader, later), [Dest::Unicast(addr(700))]);
+}
+
 /// A reviewer replayed a follower's recorded ACK and NAK from another
 /// address, without failover: the ACK moved the member's repairs there,
 /// and the NAK sent up to `nak_events_max` events after them (94–141
