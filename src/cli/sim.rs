@@ -6,7 +6,8 @@ use clap::Args;
 
 use super::args::DeliverArg;
 use seqcast::sim::{
-    self, CROWD_PATH, DISK_FAIL_PATHS, JOURNAL_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, SimConfig, TAIL_PATHS,
+    self, CROWD_PATH, DISK_FAIL_PATHS, JOURNAL_PATHS, PORT_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, SimConfig,
+    TAIL_PATHS,
 };
 
 /// `seqcast sim`.
@@ -411,7 +412,8 @@ pub fn run(args: &SimArgs) -> ExitCode {
             && (args.client_idle_us.is_some() || name != CROWD_PATH)
             && (args.slow_apps.is_some_and(|n| n > 0) || !SLOW_APP_PATHS.contains(&name))
             && (args.disk_fails.is_some_and(|n| n > 0) || !DISK_FAIL_PATHS.contains(&name))
-            && (args.tails.is_some_and(|n| n > 0) || !TAIL_PATHS.contains(&name));
+            && (args.tails.is_some_and(|n| n > 0) || !TAIL_PATHS.contains(&name))
+            && (!args.failover || !PORT_PATHS.contains(&name));
         if shown {
             println!("  {name:<width$} {count:>12}");
         }

@@ -68,6 +68,7 @@ impl<'a> Sim<'a> {
                 cut_out: false,
                 paused_until: None,
                 epoch,
+                port_moves: 0,
                 disk,
                 unsynced,
                 write_turns: 0,

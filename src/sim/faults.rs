@@ -321,6 +321,12 @@ impl Sim<'_> {
                     }
                     let config = self.starting_core(i);
                     self.nodes[i].incarnation = self.history.started(NodeId(i as u16));
+                    // Every other one on another port: what it sent, and
+                    // what is sent to it, at the new one.
+                    if !self.config.failover_on() && !leader && self.nodes[i].incarnation % 2 == 1 {
+                        self.nodes[i].port_moves += 1;
+                        self.paths.port_moves += 1;
+                    }
                     self.nodes[i].epoch = Epoch::ZERO;
                     self.nodes[i].node = Some(match self.core.journal {
                         true => self.resume(i, config),

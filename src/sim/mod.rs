@@ -26,8 +26,8 @@ mod tests;
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
 pub use paths::{
-    CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, LEADER_FAULT_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS,
-    TAIL_PATHS,
+    CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, LEADER_FAULT_PATHS, PORT_PATHS, Paths, REPLAY_PATH,
+    SLOW_APP_PATHS, TAIL_PATHS,
 };
 pub use profile::SimConfig;
 pub use rng::Rng;
@@ -63,6 +63,10 @@ struct NodeSlot {
     paused_until: Option<Nanos>,
     /// The highest epoch this incarnation's role has had (fencing: never down).
     epoch: Epoch,
+    /// How many times it restarted on another port: a follower without
+    /// failover, every other restart (the rest as with `--listen` or a
+    /// `node.N` line); see [`Sim::addr_now`].
+    port_moves: u16,
     /// With `--journal`: what the disk holds synced, by sequence (the
     /// commit known when written, the epoch it came in, the record); it
     /// survives a crash.

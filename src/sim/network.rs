@@ -40,9 +40,13 @@ pub(super) fn addr(who: Who) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
 
+/// Ports a member moves by when it restarts on another one: its ports
+/// are `PORT + i + PORT_MOVE * k`, `k` below 10.
+const PORT_MOVE: u16 = 100;
+
 pub(super) fn who(at: SocketAddr) -> Who {
     match at.port() - PORT {
-        p if p < 1000 => Who::Node(usize::from(p)),
+        p if p < 1000 => Who::Node(usize::from(p % PORT_MOVE)),
         p if p < 2000 => Who::Client(usize::from(p) - 1000),
         p if p < 3000 => Who::Attacker,
         p => Who::Tail(usize::from(p) - 3000),
@@ -71,7 +75,24 @@ impl Sim<'_> {
                     }
                 }
             }
-            Dest::Unicast(to) => self.send(from, who(to), bytes),
+            Dest::Unicast(to) => match who(to) {
+                // A port the member no longer has (it restarted on another):
+                // nobody reads it.
+                to_who if to != self.addr_now(to_who) => self.paths.to_old_port += 1,
+                to_who => self.send(from, to_who, bytes),
+            },
+        }
+    }
+
+    /// Where `who` sends from and is reached now: a member without failover
+    /// that restarted on another port ([`NodeSlot::port_moves`](super::NodeSlot))
+    /// is there, as `seqcast follower` binds a new one without `--listen`
+    /// or a `node.N` line.
+    pub(super) fn addr_now(&self, who: Who) -> SocketAddr {
+        let at = addr(who);
+        match who {
+            Who::Node(i) => SocketAddr::new(at.ip(), at.port() + PORT_MOVE * (self.nodes[i].port_moves % 10)),
+            _ => at,
         }
     }
 
@@ -135,7 +156,7 @@ impl Sim<'_> {
     }
 
     pub(super) fn deliver(&mut self, to: Who, from: Who, bytes: Vec<u8>) {
-        let (now, from_addr) = (self.now, addr(from));
+        let (now, from_addr) = (self.now, self.addr_now(from));
         match to {
             Who::Node(i) => {
                 if let Some(until) = self.nodes[i].paused_until.filter(|&until| until > now) {

@@ -181,6 +181,11 @@ paths! {
     failed_restarted => "failed_journals_restarted",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
+    /// Followers without failover restarted on another port (as without
+    /// `--listen`).
+    port_moves => "followers_moved_port",
+    /// Datagrams sent to a port a follower had before.
+    to_old_port => "datagrams_to_old_ports",
     /// Records members' retention deleted (with `--retain-events`).
     retained_away => "records_retention_deleted",
     /// Events members sent, while following, to one whose leader no
@@ -248,6 +253,10 @@ pub const DISK_FAIL_PATHS: [&str; 3] = ["journals_failed_full", "journals_failed
 
 /// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
 pub const REPLAY_PATH: &str = "datagrams_replayed";
+
+/// The names of the rows of followers restarted on another port (0 with
+/// failover, whose members keep their `node.N` addresses).
+pub const PORT_PATHS: [&str; 2] = ["followers_moved_port", "datagrams_to_old_ports"];
 
 /// The name of the row of a client table with fewer places than clients
 /// (0 otherwise: no other profile fills it).

@@ -209,9 +209,10 @@ impl Sim<'_> {
             self.tails[i].parked += 1;
             return self.push(until, Item::Datagram { to: Who::Tail(i), from, bytes });
         }
+        let from = self.addr_now(from);
         let slot = &mut self.tails[i];
         let Some(tail) = slot.tail.as_mut() else { return };
-        tail.handle_datagram(now, super::network::addr(from), &bytes);
+        tail.handle_datagram(now, from, &bytes);
         slot.told.note_unrecoverable(&bytes, tail.follower().epoch());
         self.drain(Who::Tail(i));
     }
