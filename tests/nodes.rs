@@ -665,12 +665,9 @@ fn a_tail_goes_on_through_a_sequencer_restarted_on_its_journal() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn tail_through_a_restart(mut cluster: Cluster) {
-    let mut tail_args = common::strings(&["tail", "--from", "1", "--to", "6000", "--format", "count"]);
-    tail_args.extend(cluster.common_args());
-    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
-    let report = cluster.load(3000, 3000);
-    assert_eq!(json_number(&report, "committed"), 3000.0, "{report}");
+/// Kills the sequencer (kill -9) and starts it again on its journal, at
+/// its address.
+fn kill_and_resume_sequencer(cluster: &mut Cluster) {
     cluster.leader.signal(libc::SIGKILL);
     cluster.leader.wait(Duration::from_secs(5));
     let out = cluster.out.to_str().unwrap().to_string();
@@ -679,6 +676,32 @@ fn tail_through_a_restart(mut cluster: Cluster) {
     args.extend(cluster.node_extra.iter().cloned());
     cluster.leader = common::Proc::start("sequencer", common::SEQCAST, &args);
     cluster.leader.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then_some(()));
+}
+
+/// Kills follower 1 (kill -9), starts it again (on another port: no
+/// `--listen`) and runs 100 events more: it must follow, to commit 200.
+fn restarted_follower_1_reaches_commit_200(cluster: &mut Cluster) {
+    cluster.followers[0].signal(libc::SIGKILL);
+    cluster.followers[0].wait(Duration::from_secs(5));
+    cluster.followers[0] = cluster.follower(1);
+    let report = cluster.load(100, 2000);
+    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
+    let follower = &mut cluster.followers[0];
+    let held =
+        |l: &str| l.contains("[follower 1] delivered ").then(|| l.contains(" commit 200 ").then_some(())).flatten();
+    follower.wait_for(Duration::from_secs(10), held);
+    assert_eq!(follower.stop(), 0, "{:?}", follower.output());
+    cluster.leader.stop();
+    let _ = std::fs::remove_dir_all(&cluster.out);
+}
+
+fn tail_through_a_restart(mut cluster: Cluster) {
+    let mut tail_args = common::strings(&["tail", "--from", "1", "--to", "6000", "--format", "count"]);
+    tail_args.extend(cluster.common_args());
+    let mut tail = common::Proc::start("tail", common::SEQCAST, &tail_args);
+    let report = cluster.load(3000, 3000);
+    assert_eq!(json_number(&report, "committed"), 3000.0, "{report}");
+    kill_and_resume_sequencer(&mut cluster);
     let report = cluster.load(3000, 3000);
     assert_eq!(json_number(&report, "committed"), 3000.0, "{report}");
     assert_eq!(tail.wait(Duration::from_secs(30)), 0, "{:?}", tail.output());
@@ -702,29 +725,11 @@ fn a_journaled_follower_restarted_on_another_port_is_answered_by_a_restarted_seq
     let mut cluster = Cluster::start_journaled(109, 2, "none");
     let report = cluster.load(100, 2000);
     assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
-    cluster.leader.signal(libc::SIGKILL);
-    cluster.leader.wait(Duration::from_secs(5));
-    let out = cluster.out.to_str().unwrap().to_string();
-    let mut args = common::strings(&["sequencer", "--listen", &cluster.leader_addr, "--out", &out]);
-    args.extend(cluster.common_args());
-    args.extend(cluster.node_extra.iter().cloned());
-    cluster.leader = common::Proc::start("sequencer", common::SEQCAST, &args);
-    cluster.leader.wait_for(Duration::from_secs(10), |l| l.starts_with("resumed: ").then_some(()));
+    kill_and_resume_sequencer(&mut cluster);
     // Follower 1 takes the new epoch (its record at 100 compared), and
     // ACKs it from its port; no event of that epoch reaches its journal.
     std::thread::sleep(Duration::from_millis(1000));
-    cluster.followers[0].signal(libc::SIGKILL);
-    cluster.followers[0].wait(Duration::from_secs(5));
-    cluster.followers[0] = cluster.follower(1);
-    let report = cluster.load(100, 2000);
-    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
-    let follower = &mut cluster.followers[0];
-    let held =
-        |l: &str| l.contains("[follower 1] delivered ").then(|| l.contains(" commit 200 ").then_some(())).flatten();
-    follower.wait_for(Duration::from_secs(10), held);
-    assert_eq!(follower.stop(), 0, "{:?}", follower.output());
-    cluster.leader.stop();
-    let _ = std::fs::remove_dir_all(&cluster.out);
+    restarted_follower_1_reaches_commit_200(&mut cluster);
 }
 
 /// A sequencer started again without its journal while its followers kept
@@ -1765,19 +1770,7 @@ fn a_keyed_follower_restarted_on_another_port_follows_its_sequencer_again() {
     let report = cluster.load(100, 2000);
     assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
     cluster.wait_delivered(0, 100);
-    cluster.followers[0].signal(libc::SIGKILL);
-    cluster.followers[0].wait(Duration::from_secs(5));
-    cluster.followers[0] = cluster.follower(1);
-    let report = cluster.load(100, 2000);
-    assert_eq!(json_number(&report, "committed"), 100.0, "{report}");
-    // It follows from what it hears, and fetches nothing before it.
-    let follower = &mut cluster.followers[0];
-    let held =
-        |l: &str| l.contains("[follower 1] delivered ").then(|| l.contains(" commit 200 ").then_some(())).flatten();
-    follower.wait_for(Duration::from_secs(10), held);
-    assert_eq!(follower.stop(), 0, "{:?}", follower.output());
-    cluster.leader.stop();
-    let _ = std::fs::remove_dir_all(&cluster.out);
+    restarted_follower_1_reaches_commit_200(&mut cluster);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
