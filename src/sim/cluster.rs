@@ -681,8 +681,8 @@ impl<'a> Sim<'a> {
     }
 
     /// Member `i`'s configuration as it starts or restarts: in no epoch
-    /// unless it is the sequencer without failover (a journaled one given
-    /// it resumes in its log's epoch, the sequencer, or in none). A member
+    /// unless it is the sequencer without failover (`resume` sets the
+    /// epoch a journaled one resumes in). A member
     /// with failover comes back empty into a running cluster and learns its
     /// leader by listening; a follower without failover, as the real
     /// driver starts one, takes the epoch of its first leader (with keys,

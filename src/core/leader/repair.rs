@@ -44,32 +44,33 @@ impl Leader {
             *count += 1;
         }
         self.expire_repairs(now);
-        // Its ACKs' address silent past two keepalives, as when it restarted
-        // on another port (where its ACKs would move its repairs).
-        let acks_silent =
-            member.is_some_and(|node| now >= self.last_ack_ns[node.index()] + 2 * crate::core::KEEPALIVE_NS);
         let dest = match member {
             None => from,
-            Some(node) => match (self.config.members.get(node.index()), &mut self.member_addr[node.index()]) {
-                (Some(&configured), _) => configured,
-                (None, Some((acked, true))) if *acked != from && acks_silent => {
-                    // Restarted on another port, and asking before it ACKs
-                    // (a journaled follower checks a restarted sequencer's
-                    // record first): its repairs, and that answer, follow
-                    // its NAKs, as a new member's do, until it ACKs.
-                    self.stats.nak_moves += 1;
-                    self.ack_source_change = Some((node, *acked, from));
-                    self.last_nak_ns[node.index()] = now;
-                    self.unacked += 1;
-                    self.member_addr[node.index()] = Some((from, false));
-                    from
+            Some(node) => {
+                let i = node.index();
+                // Its ACKs' address silent past two keepalives, as when it
+                // restarted on another port (where its ACKs would move it).
+                let acks_silent = now >= self.last_ack_ns[i] + 2 * crate::core::KEEPALIVE_NS;
+                match (self.config.members.get(i), self.member_addr[i]) {
+                    (Some(&configured), _) => configured,
+                    (None, Some((acked, true))) if acked == from || !acks_silent => acked,
+                    // Not ACKed yet: its NAKs say where it is. So once its
+                    // ACKs fell silent: restarted on another port, it may ask
+                    // before it ACKs (a journaled follower checks a restarted
+                    // sequencer's record first), and its repairs, and that
+                    // answer, follow its NAKs until it ACKs.
+                    (None, before) => {
+                        if let Some((acked, true)) = before {
+                            self.stats.nak_moves += 1;
+                            self.ack_source_change = Some((node, acked, from));
+                            self.unacked += 1;
+                        }
+                        self.last_nak_ns[i] = now;
+                        self.member_addr[i] = Some((from, false));
+                        from
+                    }
                 }
-                (None, Some((acked, true))) => *acked,
-                (None, learned) => {
-                    self.last_nak_ns[node.index()] = now;
-                    learned.insert((from, false)).0
-                }
-            },
+            }
         };
         // Sent where the member ACKs from, what it said it holds there is
         // waste, whoever asks: a second process run with its id, far
