@@ -15,9 +15,11 @@ use crate::wire::{
     Kind, NAK_RANGES_MAX, SENDER_CLIENT, SeqRange, emit,
 };
 
+mod first;
 mod history;
 mod probe;
 
+use first::FirstHeard;
 pub(super) use history::is_served;
 use history::{Gone, SERVE_WAIT_NS};
 pub use probe::ShortLeader;
@@ -203,9 +205,9 @@ pub struct Follower {
     /// which alone may set `vote_after`, or, without failover, the first
     /// epoch it follows (see [`asks_fresh`](Self::asks_fresh)).
     fresh: Option<FreshAsk>,
-    /// Without failover, with keys, following no epoch yet: the epoch and
-    /// source of the latest leader frame heard, which its ask goes to.
-    first_heard: Option<(Epoch, SocketAddr)>,
+    /// Without failover, with keys, following no epoch yet: the leaders
+    /// heard, which its ask goes to.
+    first_heard: Option<FirstHeard>,
     /// A newer epoch heard, not yet reported; then kept to refuse it.
     epoch_new: Option<Epoch>,
     /// Where the latest frame of a newer epoch than the one followed came
@@ -840,12 +842,12 @@ impl Follower {
     }
 
     /// Without failover, with keys, following no epoch yet (see
-    /// `proves_first_epoch`): the epoch of the latest leader frame heard,
-    /// where it came from, and how many NAKs asked that leader to answer
-    /// this follower's nonce, unanswered so far.
+    /// `proves_first_epoch`): the newest epoch a leader frame was heard
+    /// in, where the last ask went, and how many NAKs asked to answer this
+    /// follower's nonce, unanswered so far.
     pub fn first_epoch_asked(&self) -> Option<(Epoch, SocketAddr, u32)> {
-        let (epoch, from) = self.first_heard?;
-        Some((epoch, from, self.fresh.map_or(0, |ask| ask.tries)))
+        let heard = self.first_heard?;
+        Some((heard.epoch(), heard.last_asked(), self.fresh.map_or(0, |ask| ask.tries)))
     }
 
     /// How long ago a frame of its leader last arrived.
@@ -1054,7 +1056,7 @@ impl Follower {
         // from a restarted sequencer it asks for a record (its NAKs go
         // there, where a replay may have moved the leader's address).
         let asked = |probe: &Probe| probe.resumed.is_some_and(|(_, at)| at == from);
-        let first_asked = self.first_heard.is_some_and(|(_, at)| at == from);
+        let first_asked = self.first_heard.is_some_and(|heard| heard.was_asked(from));
         if let Frame::Busy(busy) = datagram.frame
             && self.observer
             && busy.reason() == BusyReason::Hello
@@ -1070,6 +1072,9 @@ impl Follower {
             }
             if let Some(ask) = self.fresh.as_mut().filter(|_| first_asked) {
                 ask.due = 0;
+            }
+            if let Some(heard) = self.first_heard.as_mut().filter(|_| first_asked) {
+                heard.answered_by(from);
             }
             return;
         }
@@ -1087,7 +1092,7 @@ impl Follower {
             }
             return;
         }
-        if !self.same_epoch(datagram.header.epoch(), &datagram.frame, from) {
+        if !self.same_epoch(now, datagram.header.epoch(), &datagram.frame, from) {
             self.rejects.wrong_epoch += 1;
             self.note_older_leader(datagram.header.epoch());
             return;
@@ -1379,7 +1384,7 @@ impl Follower {
     /// journal and no failover a newer one is followed once a HEARTBEAT
     /// (`frame`) shows its leader started it from a log reaching what this
     /// follower knows committed or delivered.
-    fn same_epoch(&mut self, epoch: Epoch, frame: &Frame<'_>, from: SocketAddr) -> bool {
+    fn same_epoch(&mut self, now: Nanos, epoch: Epoch, frame: &Frame<'_>, from: SocketAddr) -> bool {
         let mine = self.epoch();
         if epoch == mine && mine != Epoch::ZERO {
             // A leader refused as short (with failover, in the epoch joined).
@@ -1469,8 +1474,8 @@ impl Follower {
         }
         if mine == Epoch::ZERO && self.proves_first_epoch() {
             if !matches!(frame, Frame::Heartbeat(h) if self.answers_ask(h)) {
-                // Asked where the latest leader frame came from, in its epoch.
-                self.first_heard = Some((epoch, from));
+                // Asked in the newest epoch heard, where its frames came from.
+                FirstHeard::heard(&mut self.first_heard, epoch, from, now);
                 return false;
             }
             (self.first_heard, self.fresh) = (None, None);
@@ -2036,13 +2041,10 @@ impl Follower {
             (self.stats.naks_sent, self.stats.events_nakked) = (self.stats.naks_sent + 1, self.stats.events_nakked + 1);
             return Some(Transmit { dest: Dest::Unicast(to), len: writer.finish() });
         }
-        let (epoch, to) = match self.first_heard {
-            Some((epoch, from)) => (epoch, Some(from)),
-            None => (self.epoch(), self.leader_addr),
-        };
+        let epoch = self.first_heard.map_or(self.epoch(), |heard| heard.epoch());
         if self.asks_fresh()
             && self.fresh.is_none_or(|ask| ask.due <= now)
-            && let Some(to) = to
+            && let Some(to) = self.first_heard.as_mut().map_or(self.leader_addr, |heard| Some(heard.ask()))
         {
             // Asked again as a probe is.
             let (seed, id) = (self.config.nonce_seed, u64::from(self.header.sender.get()));
@@ -2496,6 +2498,57 @@ mod with_leader_tests {
         exchange(&mut tail, &mut live, now);
         assert_eq!(tail.epoch(), Epoch(5));
         assert_eq!((live.stats().observer_hellos_sent, live.stats().fresh_heartbeats_sent), (1, 1));
+    }
+
+    /// A recording replayed after every frame of the live leader kept a new
+    /// follower or tail from it: each ask went where the latest leader frame
+    /// came from, in its epoch (a dead sequencer's, or the live one's
+    /// replayed from elsewhere). It asks in the newest epoch heard, the last
+    /// two places of it in turn.
+    #[test]
+    fn a_recording_replayed_after_each_leader_frame_keeps_no_new_node_from_its_leader() {
+        let keyed = |epoch| Config { nodes: 2, quorum: 1, epoch, client_tokens: true, ..Config::default() };
+        let mut buf = vec![0; 2048];
+        let mut recorded = |epoch| {
+            let mut dead = Leader::new(keyed(epoch), 0).unwrap();
+            let heartbeat = dead.poll_transmit(dead.config().heartbeat_interval_ns, &mut buf).unwrap();
+            buf[..heartbeat.len].to_vec()
+        };
+        // A dead sequencer's HEARTBEAT (from its address, 7000, now the
+        // live one's), and one of the live epoch replayed from 7009.
+        let (dead, replayed) = (recorded(Epoch(3)), recorded(Epoch(5)));
+        for observer in [false, true] {
+            let mut node = match observer {
+                true => Follower::observe(keyed(Epoch::ZERO), 0, Seq(1)).unwrap(),
+                false => Follower::new(keyed(Epoch::ZERO), NodeId(1), 0).unwrap(),
+            };
+            let mut live = Leader::new(keyed(Epoch(5)), 0).unwrap();
+            node.handle_datagram(0, addr(7009), &replayed);
+            let mut now = 0;
+            while node.epoch() == Epoch::ZERO && now < 10_000_000_000 {
+                let sent: Vec<(Dest, Vec<u8>)> =
+                    std::iter::from_fn(|| live.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec())))
+                        .collect();
+                for (dest, bytes) in sent.iter().filter(|(dest, _)| matches!(dest, Dest::Group | Dest::Unicast(_))) {
+                    let to_node = *dest == Dest::Group || *dest == Dest::Unicast(addr(7001));
+                    if to_node {
+                        node.handle_datagram(now, addr(7000), bytes);
+                        node.handle_datagram(now, addr(7000), &dead);
+                        node.handle_datagram(now, addr(7009), &replayed);
+                    }
+                }
+                let asks: Vec<(Dest, Vec<u8>)> =
+                    std::iter::from_fn(|| node.poll_transmit(now, &mut buf).map(|t| (t.dest, buf[..t.len].to_vec())))
+                        .collect();
+                for (_, ask) in asks.iter().filter(|(dest, _)| *dest == Dest::Unicast(addr(7000))) {
+                    live.handle_datagram(now, addr(7001), ask);
+                }
+                let next = [live.poll_timeout(), node.poll_timeout()].into_iter().flatten().min();
+                now = next.unwrap_or(now + 1_000_000).max(now + 1);
+            }
+            assert_eq!(node.epoch(), Epoch(5), "observer {observer}: {:?}", node.first_epoch_asked());
+            assert_eq!(live.stats().fresh_heartbeats_sent, 1, "observer {observer}");
+        }
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,
