@@ -39,6 +39,11 @@ pub struct SimArgs {
     /// port bound again on its host).
     #[arg(long, requires = "replay")]
     pub replay_as_sender: bool,
+    /// The attacker goes on replaying after the faults heal, until the
+    /// cluster converges (a recording replayed for good must keep no node
+    /// from catching up, nor a new one from its leader).
+    #[arg(long, requires = "replay")]
+    pub replay_after_faults: bool,
     /// Followers in the cluster (the leader comes on top).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub followers: Option<u16>,
@@ -247,6 +252,7 @@ impl SimArgs {
         config.reorder = self.reorder.unwrap_or(config.reorder);
         config.replay = self.replay.unwrap_or(config.replay);
         config.replay_as_sender = self.replay_as_sender;
+        config.replay_after_faults = self.replay_after_faults;
         config.followers = self.followers.unwrap_or(config.followers);
         config.clients = self.clients.unwrap_or(config.clients);
         config.core.clients_max = self.client_places.map_or(config.core.clients_max, |n| n as usize);
@@ -327,6 +333,9 @@ impl SimArgs {
         }
         if self.replay_as_sender {
             flags.push_str(" --replay-as-sender");
+        }
+        if self.replay_after_faults {
+            flags.push_str(" --replay-after-faults");
         }
         if self.deliver_switch {
             flags.push_str(" --deliver-switch");

@@ -108,7 +108,7 @@ impl Sim<'_> {
             return;
         }
         let faulty = self.faulty();
-        if faulty && self.config.replay > 0.0 && to != Who::Attacker {
+        if (faulty || self.config.replay_after_faults) && self.config.replay > 0.0 && to != Who::Attacker {
             self.record_and_replay(from, bytes);
         }
         if faulty && self.rng.chance(self.config.loss) {

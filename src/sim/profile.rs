@@ -30,6 +30,10 @@ pub struct SimConfig {
     /// sender, not its own: a forged source address, or a dead node's port
     /// bound again on its host.
     pub replay_as_sender: bool,
+    /// The attacker goes on replaying after the faults heal, until the
+    /// cluster converges: a recording replayed for good must keep no node
+    /// from catching up, nor a new one from its leader.
+    pub replay_after_faults: bool,
     /// Crash-and-restart episodes of members that do not lead at the time.
     pub crashes: u32,
     /// Partition episodes (symmetric or one-way, then healed); with
@@ -163,6 +167,7 @@ impl SimConfig {
             reorder: 0.0,
             replay: 0.0,
             replay_as_sender: false,
+            replay_after_faults: false,
             crashes: 0,
             partitions: 0,
             leader_crashes: 0,
