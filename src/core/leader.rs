@@ -275,6 +275,12 @@ pub struct Leader {
     /// a restart, or a replay): an ACK of more is believed only if it
     /// echoes a stamp this leader sent since, which a recorded one cannot.
     ack_floor_ns: Vec<Nanos>,
+    /// The newest stamp of this leader's that each member's ACKs echoed,
+    /// from any address: an ACK from elsewhere than where its repairs go
+    /// moves them (and one from where its NAKs moved them confirms that)
+    /// only if it echoes a newer one, which a recording of an ACK heard
+    /// cannot; and only one that echoes the newest says it is still there.
+    ack_echo_max: Vec<u64>,
     /// What each member's latest ACK promised of what it counts.
     ack_durability: Vec<Option<Durability>>,
     /// NAKs from each member.
@@ -404,6 +410,7 @@ impl Leader {
             unrecoverable_span: None,
             told_unknown_last: None,
             last_ack_ns: vec![0; nodes],
+            ack_echo_max: vec![0; nodes],
             last_nak_ns: vec![0; nodes],
             held_at_repairs: vec![0; nodes],
             ack_floor_ns: vec![0; nodes],
@@ -1069,7 +1076,34 @@ impl Leader {
             self.ack_floor_ns[i] = now;
             self.multicast_at = 0;
         }
+        // A stamp of this leader's clock newer than every ACK of it heard
+        // echoed: it heard a frame sent since, which a recording of one of
+        // those ACKs cannot show.
+        let echo = ack.echo_ns.get();
+        let ours = (self.started_ns..=now).contains(&echo);
+        let newest_echo = ours && echo > self.ack_echo_max[i];
+        if ours {
+            self.ack_echo_max[i] = self.ack_echo_max[i].max(echo);
+        }
         let before = self.member_addr[i];
+        // (One beyond this log, whatever its stamp or source, is another
+        // history, reported below.)
+        if let Some((learned, acked)) = before
+            && (learned, acked) != (from, true)
+            && !newest_echo
+            && held < self.ring.seq_next()
+        {
+            // Only an ACK that echoes a newer stamp says where the member
+            // is: one heard already, recorded and replayed from elsewhere
+            // (or from where a replayed NAK moved its repairs), would send
+            // them to whoever replays it, for as long as that goes on. The
+            // member itself, restarted on another port, echoes a frame
+            // sent since. Less is believed, as from anywhere.
+            self.stats.ack_moves_refused += 1;
+            self.ack_source_change = Some((node, learned, from));
+            self.held[i] = self.held[i].min(held);
+            return;
+        }
         if let Some((learned, false)) = before
             && learned != from
             && now < self.last_nak_ns[i] + 2 * crate::core::KEEPALIVE_NS
@@ -1101,7 +1135,11 @@ impl Leader {
             }
             self.stats.ack_source_changes += 1;
         }
-        self.last_ack_ns[i] = now;
+        if !ours || echo == self.ack_echo_max[i] {
+            // An older stamp says nothing of its being there now: replayed
+            // there, it would keep the address from falling silent.
+            self.last_ack_ns[i] = now;
+        }
         self.member_addr[i] = Some((from, true));
         if !matches!(before, Some((_, true))) {
             self.unacked = self.unacked.saturating_sub(1);

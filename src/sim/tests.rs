@@ -541,7 +541,9 @@ fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() 
 /// keyed cluster lets it do): every invariant holds, safety and liveness,
 /// without and with failover, with and without a journal. The same with
 /// failover where its replays come from their senders' addresses (a
-/// forged source address, or a dead node's port bound again).
+/// forged source address, or a dead node's port bound again). And without
+/// failover where it goes on replaying for good, after the faults heal:
+/// no node is kept from catching up.
 #[test]
 fn replayed_valid_datagrams_break_no_invariant() {
     let replaying = |seed: u64, failover: bool| {
@@ -556,6 +558,9 @@ fn replayed_valid_datagrams_break_no_invariant() {
     let as_sender = |seed| SimConfig { replay_as_sender: true, ..replaying(seed, true) };
     let flags = " --failover --replay 0.05 --replay-as-sender [--journal: even seeds]";
     assert!(run_all(0..1000, &as_sender, flags).replayed > 10_000);
+    let for_good = |seed| SimConfig { replay: 0.2, replay_after_faults: true, ..replaying(seed, false) };
+    let flags = " --replay 0.2 --replay-after-faults [--journal: even seeds]";
+    assert!(run_all(0..1000, &for_good, flags).replayed > 10_000);
 }
 
 /// Seeds of replayed valid datagrams that once failed. Without failover,
@@ -590,7 +595,15 @@ fn replayed_valid_datagrams_break_no_invariant() {
 /// while it was down moved its repairs' address there, came back asking
 /// for a HEARTBEAT answering its nonce and was answered there, never
 /// taking an epoch (101900057 and 101900592 of `--replay 0.2`, 2 of
-/// 2,000, once followers without failover start in no epoch).
+/// 2,000, once followers without failover start in no epoch). And with
+/// replays for good, a follower restarted on another port whose repairs
+/// stayed at the replaying address once a copy of an ACK heard already
+/// moved them there (102800022 of `--replay 0.2 --replay-after-faults`,
+/// 3 of 300; 102800013 with `--replay 0.9`; 102800079 with `--replay 0.9
+/// --crashes 3`); two partial fixes failed 102800029 (`--replay 0.9`: a
+/// replayed ACK confirmed where a replayed NAK had moved them) and
+/// 102800163 (`--crashes 3` too: copies of older ACKs kept them where a
+/// copy of one never heard had moved them).
 #[test]
 fn seeds_of_replays_that_once_failed_hold_every_invariant() {
     let replaying = |seed, as_sender| {
@@ -611,7 +624,17 @@ fn seeds_of_replays_that_once_failed_hold_every_invariant() {
     let before = [replaying(100_400_026, false), replaying(100_403_277, true), tails, receipt, switched];
     let disk_fails = SimConfig { disk_fails: 2, leader_crashes: 1, ..replaying(100_911_943, false) };
     let answered_elsewhere = [101_900_057, 101_900_592].map(|seed| SimConfig { replay: 0.2, ..SimConfig::mixed(seed) });
-    for config in before.into_iter().chain([back_empty, disk_fails]).chain(answered_elsewhere) {
+    let for_good = |seed, replay| SimConfig { replay, replay_after_faults: true, ..SimConfig::mixed(seed) };
+    let crashes_3 = |seed| SimConfig { crashes: 3, ..for_good(seed, 0.9) };
+    let held_elsewhere = [
+        for_good(102_800_022, 0.2),
+        for_good(102_800_013, 0.9),
+        crashes_3(102_800_079),
+        for_good(102_800_029, 0.9),
+        crashes_3(102_800_163),
+    ];
+    let after_faults = answered_elsewhere.into_iter().chain(held_elsewhere);
+    for config in before.into_iter().chain([back_empty, disk_fails]).chain(after_faults) {
         assert_eq!(sim::run(&config).violation, None, "seed {}", config.seed);
     }
 }

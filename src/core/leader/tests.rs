@@ -989,18 +989,80 @@ fn a_replayed_ack_moves_no_repairs_while_the_member_acks_from_its_own_address() 
     // Restarted on another port, holding nothing: believed at once, and
     // its repairs follow once its old address has been silent long enough.
     let restarted = addr(21);
-    leader.handle_datagram(t + 30, restarted, &acked(1, 0, 0));
+    leader.handle_datagram(t + 30, restarted, &acked(1, 0, t + 25));
     assert_eq!((leader.held()[1], leader.stats().ack_moves_refused), (0, 3));
     let later = t + 20 + 2 * crate::core::KEEPALIVE_NS;
-    leader.handle_datagram(later, restarted, &acked(1, 0, 0));
+    leader.handle_datagram(later, restarted, &acked(1, 0, later));
     leader.handle_datagram(later, restarted, &nak(&config, 1, 1, 2));
     assert_eq!(unicasts(&mut leader, later), [Dest::Unicast(restarted)]);
     // More than it held, echoing a stamp since, moves its repairs at once
     // (another process with its id, ahead).
-    leader.handle_datagram(later + 1, addr(31), &acked(1, 1, later));
+    leader.handle_datagram(later + 1, addr(31), &acked(1, 1, later + 1));
     leader.handle_datagram(later + 1, addr(31), &nak(&config, 1, 1, 2));
     assert_eq!(unicasts(&mut leader, later + 1), [Dest::Unicast(addr(31))]);
     assert_eq!((leader.stats().ack_source_changes, leader.stats().ack_moves_refused), (2, 3));
+}
+
+/// `seqcast sim --replay-after-faults` (an attacker replaying recorded
+/// datagrams for good) left a follower restarted on another port without
+/// its repairs, three ways: once its old address fell silent, a copy of an
+/// ACK of its, heard already, came from the replayer before its own, moved
+/// them there, and the copies that followed kept that address from falling
+/// silent (seed 102800022); a replayed NAK moved them there and a replayed
+/// ACK confirmed it (102800029); a copy of an ACK the leader never heard,
+/// showing more, moved them, and older copies kept them there (102800163).
+/// Only an ACK echoing a stamp newer than every one heard from the member
+/// moves or confirms, and only one echoing the newest keeps its address
+/// from falling silent.
+#[test]
+fn a_replayer_keeps_no_members_repairs_once_it_echoes_newer_stamps() {
+    let config = Config::default();
+    // Where repairs go (the client at `addr(9)` is told its commit).
+    let repairs = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
+        let mut buf = vec![0; 1472];
+        let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
+        dests.into_iter().filter(|d| ![Dest::Group, Dest::Unicast(addr(9))].contains(d)).collect()
+    };
+    let acked = |held: u64, echo: u64| {
+        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
+        crate::core::test_frame(&config, (Kind::Ack, 1, config.epoch), &body)
+    };
+    let (replayer, restarted) = (addr(666), addr(21));
+    let silent = 1_000 + 2 * crate::core::KEEPALIVE_NS;
+    let linger = config.repair_linger_ns + 1;
+    let started = || {
+        let (mut leader, _) = one_event_sent(&config);
+        leader.handle_datagram(1_000, addr(11), &acked(0, 500));
+        repairs(&mut leader, 1_000);
+        leader
+    };
+    // A copy of its last ACK comes first once its old address is silent.
+    let mut leader = started();
+    leader.handle_datagram(silent, replayer, &acked(0, 500));
+    leader.handle_datagram(silent + 1, restarted, &acked(0, silent));
+    leader.handle_datagram(silent + 2, replayer, &acked(0, silent));
+    leader.handle_datagram(silent + 3, restarted, &nak(&config, 1, 1, 2));
+    assert_eq!(repairs(&mut leader, silent + 3), [Dest::Unicast(restarted)]);
+    assert_eq!((leader.stats().ack_source_changes, leader.stats().ack_moves_refused), (1, 2));
+    // A replayed NAK moves its repairs; a copy of an ACK confirms nothing.
+    let mut leader = started();
+    leader.handle_datagram(silent, replayer, &nak(&config, 1, 1, 2));
+    assert_eq!(repairs(&mut leader, silent), [Dest::Unicast(replayer)]);
+    leader.handle_datagram(silent + linger, replayer, &acked(0, 500));
+    leader.handle_datagram(silent + linger + 1, restarted, &nak(&config, 1, 1, 2));
+    assert_eq!(repairs(&mut leader, silent + linger + 1), [Dest::Unicast(restarted)]);
+    // A copy of an ACK never heard, of more, moves them; older copies
+    // keep that address from falling silent no longer than it would.
+    let mut leader = started();
+    leader.handle_datagram(2_000, replayer, &acked(1, 600));
+    leader.handle_datagram(2_001, restarted, &acked(0, 1_900));
+    let later = 2_000 + 2 * crate::core::KEEPALIVE_NS;
+    for at in (3_000..later).step_by(1_000_000) {
+        leader.handle_datagram(at, replayer, &acked(0, 500));
+    }
+    leader.handle_datagram(later, restarted, &acked(0, later));
+    leader.handle_datagram(later + 1, restarted, &nak(&config, 1, 1, 2));
+    assert_eq!(repairs(&mut leader, later + 1), [Dest::Unicast(restarted)]);
 }
 
 /// The simulator's seed 100911943 of `--journal --disk-fails 2
@@ -1021,8 +1083,8 @@ fn a_members_first_ack_from_elsewhere_than_its_naks_moves_no_repairs() {
         let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
         dests.into_iter().filter(|d| *d != Dest::Group).collect()
     };
-    let acked = |node: u16, held: u64| {
-        let body = Ack { seq_held: held.into(), echo_ns: 20.into(), echo_delay_ns: 0.into() };
+    let acked = |node: u16, held: u64, echo: u64| {
+        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
         crate::core::test_frame(&config, (Kind::Ack, node, config.epoch), &body)
     };
     unicasts(&mut leader, 30);
@@ -1030,22 +1092,25 @@ fn a_members_first_ack_from_elsewhere_than_its_naks_moves_no_repairs() {
     leader.handle_datagram(100, addr(11), &nak(&config, 1, 1, 2));
     assert_eq!(unicasts(&mut leader, 100), [Dest::Unicast(addr(11))]);
     let elsewhere = addr(666);
-    leader.handle_datagram(200, elsewhere, &acked(1, 1));
+    leader.handle_datagram(200, elsewhere, &acked(1, 1, 20));
     assert_eq!(leader.stats().ack_moves_refused, 1);
     assert_eq!(leader.ack_source_changed(), Some((NodeId(1), addr(11), elsewhere)), "named for the operator");
     // Its repairs stay where it asks from, past the linger of the first.
     let later = 200 + config.repair_linger_ns + 1;
     leader.handle_datagram(later, addr(11), &nak(&config, 1, 1, 2));
     assert_eq!(unicasts(&mut leader, later), [Dest::Unicast(addr(11))]);
-    // Its own ACK counts.
-    leader.handle_datagram(later + 1, addr(11), &acked(1, 1));
+    // Its own ACK counts, once it echoes a stamp newer than the replayed
+    // one's (that one's original, overtaken by its copy, moves nothing).
+    leader.handle_datagram(later + 1, addr(11), &acked(1, 1, 20));
+    assert_eq!(leader.held()[1], 0);
+    leader.handle_datagram(later + 2, addr(11), &acked(1, 1, 150));
     assert_eq!(leader.held()[1], 1);
     // One that asked nothing for two keepalives: its first ACK is where it is
     // (restarted on another port), as before.
     let (mut leader, _) = one_event_sent(&config);
     leader.handle_datagram(100, addr(12), &nak(&config, 2, 1, 2));
     let quiet = 100 + 2 * crate::core::KEEPALIVE_NS;
-    leader.handle_datagram(quiet, addr(22), &acked(2, 1));
+    leader.handle_datagram(quiet, addr(22), &acked(2, 1, 20));
     assert_eq!((leader.held()[2], leader.stats().ack_moves_refused), (1, 0));
 }
 
