@@ -1080,6 +1080,10 @@ impl Leader {
         // echoed: it heard a frame sent since, which a recording of one of
         // those ACKs cannot show.
         let echo = ack.echo_ns.get();
+        if self.ack_echo_max[i] > now {
+            // Its clock stepped back (`--clock realtime`): stamps start over.
+            self.ack_echo_max[i] = 0;
+        }
         let ours = (self.started_ns..=now).contains(&echo);
         let newest_echo = ours && echo > self.ack_echo_max[i];
         if ours {
@@ -1100,7 +1104,9 @@ impl Leader {
             // member itself, restarted on another port, echoes a frame
             // sent since. Less is believed, as from anywhere.
             self.stats.ack_moves_refused += 1;
-            self.ack_source_change = Some((node, learned, from));
+            if learned != from {
+                self.ack_source_change = Some((node, learned, from));
+            }
             self.held[i] = self.held[i].min(held);
             return;
         }

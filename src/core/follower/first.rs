@@ -61,9 +61,14 @@ impl FirstHeard {
         self.epoch
     }
 
+    /// The place of `from` the next ask goes to.
+    fn next_place(&self) -> usize {
+        if self.from[self.turn].is_some() { self.turn } else { 1 - self.turn }
+    }
+
     /// Where the next ask goes; the place after takes the one after.
     pub(super) fn ask(&mut self) -> SocketAddr {
-        let place = if self.from[self.turn].is_some() { self.turn } else { 1 - self.turn };
+        let place = self.next_place();
         let (to, _) = self.from[place].expect("a place heard");
         self.turn = 1 - place;
         if self.asked[0] != Some(to) {
@@ -72,10 +77,10 @@ impl FirstHeard {
         to
     }
 
-    /// Where the last ask went (before any: where it goes).
+    /// Where the last ask went (before any: where the first goes).
     pub(super) fn last_asked(&self) -> SocketAddr {
-        let latest = self.from.iter().flatten().max_by_key(|&&(_, at)| at).map(|&(addr, _)| addr);
-        self.asked[0].or(latest).expect("a place heard")
+        let next = self.from[self.next_place()].map(|(addr, _)| addr);
+        self.asked[0].or(next).expect("a place heard")
     }
 
     /// True if one of its last asks went to `from`.
@@ -84,7 +89,7 @@ impl FirstHeard {
     }
 
     /// `from` answered an ask with its hello: the next ask, with the token
-    /// it gave, goes there.
+    /// it gave, goes there (if it is still one of the two places).
     pub(super) fn answered_by(&mut self, from: SocketAddr) {
         if let Some(place) = self.place_of(from) {
             self.turn = place;
@@ -124,7 +129,8 @@ mod tests {
         let mut heard = None;
         FirstHeard::heard(&mut heard, Epoch(5), addr(7000), 0);
         let first = heard.as_mut().unwrap();
-        assert_eq!(first.last_asked(), addr(7000));
+        first.note(addr(7009), 1);
+        assert_eq!(first.last_asked(), addr(7000), "where the first ask goes");
         // A replay from 7009 after each of the leader's frames.
         for now in 1..=3 {
             first.note(addr(7009), 2 * now);

@@ -1065,6 +1065,27 @@ fn a_replayer_keeps_no_members_repairs_once_it_echoes_newer_stamps() {
     assert_eq!(repairs(&mut leader, later + 1), [Dest::Unicast(restarted)]);
 }
 
+/// With `--clock realtime` stepped back, the stamps its members' ACKs
+/// echo start over, newer than none heard before: every ACK that would
+/// move or confirm a member's address was refused until the clock caught
+/// up, keeping a member restarted on another port out of every quorum
+/// (helper 205).
+#[test]
+fn after_the_clock_stepped_back_a_members_ack_says_where_it_is_again() {
+    let config = Config::default();
+    let (mut leader, _) = one_event_sent(&config);
+    let acked = |held: u64, echo: u64| {
+        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
+        crate::core::test_frame(&config, (Kind::Ack, 1, config.epoch), &body)
+    };
+    leader.handle_datagram(5_000, addr(11), &acked(0, 4_000));
+    // Restarted on another port: its NAK moves its repairs there.
+    leader.handle_datagram(5_000 + 2 * crate::core::KEEPALIVE_NS, addr(21), &nak(&config, 1, 1, 2));
+    // The clock steps back; its ACK from there echoes a stamp sent since.
+    leader.handle_datagram(3_000, addr(21), &acked(1, 2_500));
+    assert_eq!((leader.held()[1], leader.stats().ack_moves_refused), (1, 0));
+}
+
 /// The simulator's seed 100911943 of `--journal --disk-fails 2
 /// --leader-crashes 1 --replay 0.1`: a restarted sequencer knew follower 4
 /// only by its NAKs when an ACK of its, recorded in this epoch, came
