@@ -119,6 +119,15 @@ pub struct FollowerStats {
     pub fresh_asks_sent: u64,
 }
 
+/// The leader's clock when it sent `frame` (`sent_ns`), if it says.
+fn stamp_of(frame: &Frame<'_>) -> Option<u64> {
+    match frame {
+        Frame::Data(batch) | Frame::Retransmit(batch) => Some(batch.head.sent_ns.get()),
+        Frame::Heartbeat(heartbeat) => Some(heartbeat.sent_ns.get()),
+        _ => None,
+    }
+}
+
 /// A NAK asking the leader for a HEARTBEAT that answers its nonce.
 #[derive(Clone, Copy, Debug)]
 struct FreshAsk {
@@ -319,6 +328,12 @@ pub struct Follower {
     repairs_asked_at: Option<Nanos>,
     /// When a frame of this leader last arrived.
     heard_at: Nanos,
+    /// Without failover: the epoch followed and the newest stamp
+    /// (`sent_ns`) of a leader frame taken in it. A frame of that epoch
+    /// from elsewhere than the leader's address moves the follower's ACKs
+    /// and NAKs there only if stamped later: a copy of one heard, replayed
+    /// from another address, would draw them there, fresh.
+    leader_stamp: (Epoch, u64),
     /// The leader's last frame said that its followers infer no commits
     /// ([`FLAG_TOLD`]: it counts itself only once its write is synced, or
     /// its quorum needs more than one follower); before any frame, what
@@ -484,6 +499,7 @@ impl Follower {
             repair_gap_ns: 0,
             repairs_asked_at: None,
             heard_at: now,
+            leader_stamp: (Epoch::ZERO, 0),
             leader_told: !config.followers_infer_commit(),
             too_long: None,
             unanswered_since: None,
@@ -1106,6 +1122,21 @@ impl Follower {
             self.rejects.elsewhere += 1;
             return;
         }
+        let stamp = stamp_of(&datagram.frame);
+        if self.config.failover == Failover::Off {
+            let (epoch, newest) = self.leader_stamp;
+            if self.leader_addr.is_some_and(|leader| leader != from)
+                && epoch == self.epoch()
+                && stamp.is_none_or(|stamp| stamp <= newest)
+            {
+                // Its leader speaks from one socket: this was recorded and
+                // replayed from elsewhere.
+                self.rejects.elsewhere += 1;
+                return;
+            }
+            let newest = if epoch == self.epoch() { newest } else { 0 };
+            self.leader_stamp = (self.epoch(), newest.max(stamp.unwrap_or(0)));
+        }
         self.heard_at = now;
         let told = datagram.header.flags.get() & FLAG_TOLD != 0;
         if told && !self.leader_told {
@@ -1475,7 +1506,7 @@ impl Follower {
         if mine == Epoch::ZERO && self.proves_first_epoch() {
             if !matches!(frame, Frame::Heartbeat(h) if self.answers_ask(h)) {
                 // Asked in the newest epoch heard, where its frames came from.
-                FirstHeard::heard(&mut self.first_heard, epoch, from, now);
+                FirstHeard::heard(&mut self.first_heard, (epoch, stamp_of(frame)), from, now);
                 return false;
             }
             (self.first_heard, self.fresh) = (None, None);
@@ -2549,6 +2580,46 @@ mod with_leader_tests {
             assert_eq!(node.epoch(), Epoch(5), "observer {observer}: {:?}", node.first_epoch_asked());
             assert_eq!(live.stats().fresh_heartbeats_sent, 1, "observer {observer}");
         }
+    }
+
+    /// Without failover a follower took its leader's frames from any source,
+    /// and moved its ACKs to the latest: a leader frame recorded and
+    /// replayed from an attacker's address drew the follower's next ACK
+    /// there, fresh, which relayed to an idle leader moved the follower's
+    /// repairs there (helper 205). A frame of the epoch it follows from
+    /// elsewhere than its leader's address is taken only if stamped later
+    /// than every one taken from the leader.
+    #[test]
+    fn a_leader_frame_replayed_from_elsewhere_draws_no_ack_there() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch(5), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let mut follower = Follower::new(config.clone(), NodeId(1), 0).unwrap();
+        let mut buf = vec![0; 2048];
+        let heartbeat_at = |leader: &mut Leader, now: Nanos| {
+            let mut buf = vec![0; 2048];
+            let sent = leader.poll_transmit(now, &mut buf).expect("a HEARTBEAT");
+            assert!(matches!(crate::wire::parse(&buf[..sent.len]).unwrap().frame, Frame::Heartbeat(_)));
+            buf[..sent.len].to_vec()
+        };
+        let first = heartbeat_at(&mut leader, crate::core::KEEPALIVE_NS);
+        follower.handle_datagram(1_000, addr(7000), &first);
+        let acks = |follower: &mut Follower, now: Nanos, buf: &mut Vec<u8>| -> Vec<Dest> {
+            std::iter::from_fn(|| follower.poll_transmit(now, buf).map(|t| t.dest)).collect()
+        };
+        assert_eq!(acks(&mut follower, 1_000, &mut buf), [Dest::Unicast(addr(7000))]);
+        // Replayed from 7009: dropped, and no ACK goes there.
+        follower.handle_datagram(2_000, addr(7009), &first);
+        assert_eq!(follower.rejects().elsewhere, 1);
+        assert!(acks(&mut follower, 2_000, &mut buf).iter().all(|dest| *dest == Dest::Unicast(addr(7000))));
+        // The leader's next frame, from its address, is taken.
+        let next = heartbeat_at(&mut leader, 2 * crate::core::KEEPALIVE_NS + 1);
+        follower.handle_datagram(3_000, addr(7000), &next);
+        assert_eq!((follower.rejects().elsewhere, follower.leader_addr()), (1, Some(addr(7000))));
+        // A frame stamped later than all it took from there moves it (its
+        // leader's copy, replayed faster than it came, would, until the next).
+        let later = heartbeat_at(&mut leader, 3 * crate::core::KEEPALIVE_NS + 2);
+        follower.handle_datagram(4_000, addr(7009), &later);
+        assert_eq!(follower.leader_addr(), Some(addr(7009)));
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,

@@ -15,13 +15,16 @@ const STALE_NS: Nanos = 2 * KEEPALIVE_NS;
 
 /// The leaders a node following no epoch yet has heard, and where its asks
 /// went. It asks in the newest epoch heard: a recording of an older one,
-/// however often replayed, does not move its asks there. The last two
-/// places that epoch's frames came from take turns: a recording of the
-/// live leader replayed from another address holds one, the leader the
-/// other.
+/// however often replayed, does not move its asks there. A new place of
+/// that epoch counts only for a frame stamped later than every one heard
+/// in it (a copy of one heard, replayed from elsewhere, is not), and the
+/// last two places take turns (a copy replayed faster than the original
+/// came may hold one, the leader holds the other).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct FirstHeard {
     epoch: Epoch,
+    /// The latest stamp (`sent_ns`) of that epoch's frames.
+    newest: u64,
     /// Where that epoch's frames came from, and when last.
     from: [Option<(SocketAddr, Nanos)>; 2],
     /// The place of `from` the next ask goes to.
@@ -31,16 +34,28 @@ pub(super) struct FirstHeard {
 }
 
 impl FirstHeard {
-    fn new(epoch: Epoch, from: SocketAddr, now: Nanos) -> FirstHeard {
-        FirstHeard { epoch, from: [Some((from, now)), None], turn: 0, asked: [None; 2] }
+    fn new(epoch: Epoch, stamp: Option<u64>, from: SocketAddr, now: Nanos) -> FirstHeard {
+        let newest = stamp.unwrap_or(0);
+        FirstHeard { epoch, newest, from: [Some((from, now)), None], turn: 0, asked: [None; 2] }
     }
 
-    /// A leader frame of `epoch` came from `from`.
-    pub(super) fn heard(this: &mut Option<FirstHeard>, epoch: Epoch, from: SocketAddr, now: Nanos) {
+    /// A leader frame of `epoch`, stamped `stamp` if it says, came from `from`.
+    pub(super) fn heard(
+        this: &mut Option<FirstHeard>,
+        (epoch, stamp): (Epoch, Option<u64>),
+        from: SocketAddr,
+        now: Nanos,
+    ) {
         match this {
-            Some(heard) if epoch == heard.epoch => heard.note(from, now),
+            Some(heard) if epoch == heard.epoch => {
+                let later = stamp.is_some_and(|stamp| stamp > heard.newest);
+                heard.newest = heard.newest.max(stamp.unwrap_or(0));
+                if later || heard.place_of(from).is_some() {
+                    heard.note(from, now);
+                }
+            }
             Some(heard) if epoch < heard.epoch && now < heard.last_heard() + STALE_NS => {}
-            _ => *this = Some(FirstHeard::new(epoch, from, now)),
+            _ => *this = Some(FirstHeard::new(epoch, stamp, from, now)),
         }
     }
 
@@ -112,22 +127,40 @@ mod tests {
     #[test]
     fn asks_go_in_the_newest_epoch_heard_until_its_leader_falls_silent() {
         let mut heard = None;
-        FirstHeard::heard(&mut heard, Epoch(5), addr(7000), 0);
-        FirstHeard::heard(&mut heard, Epoch(3), addr(7000), 1);
-        FirstHeard::heard(&mut heard, Epoch(3), addr(7009), STALE_NS - 1);
+        FirstHeard::heard(&mut heard, (Epoch(5), Some(10)), addr(7000), 0);
+        FirstHeard::heard(&mut heard, (Epoch(3), Some(20)), addr(7000), 1);
+        FirstHeard::heard(&mut heard, (Epoch(3), Some(30)), addr(7009), STALE_NS - 1);
         let first = heard.as_mut().unwrap();
         assert_eq!((first.epoch(), first.ask(), first.ask()), (Epoch(5), addr(7000), addr(7000)));
-        FirstHeard::heard(&mut heard, Epoch(3), addr(7009), STALE_NS);
+        FirstHeard::heard(&mut heard, (Epoch(3), Some(40)), addr(7009), STALE_NS);
         let first = heard.as_mut().unwrap();
         assert_eq!((first.epoch(), first.ask(), first.was_asked(addr(7000))), (Epoch(3), addr(7009), false));
-        FirstHeard::heard(&mut heard, Epoch(4), addr(7001), STALE_NS + 1);
+        FirstHeard::heard(&mut heard, (Epoch(4), None), addr(7001), STALE_NS + 1);
         assert_eq!(heard.unwrap().epoch(), Epoch(4));
+    }
+
+    #[test]
+    fn a_copy_of_a_frame_heard_adds_no_place_to_ask() {
+        let mut heard = None;
+        FirstHeard::heard(&mut heard, (Epoch(5), Some(100)), addr(7000), 0);
+        // Copies from two other addresses, after each of the leader's frames.
+        for (now, stamp) in [(1, 100), (4, 200)] {
+            FirstHeard::heard(&mut heard, (Epoch(5), Some(stamp)), addr(7000), now);
+            FirstHeard::heard(&mut heard, (Epoch(5), Some(stamp)), addr(7008), now + 1);
+            FirstHeard::heard(&mut heard, (Epoch(5), None), addr(7009), now + 2);
+        }
+        let first = heard.as_mut().unwrap();
+        assert_eq!([first.ask(), first.ask()], [addr(7000); 2]);
+        // One stamped later (its copy overtook the original) is a place.
+        FirstHeard::heard(&mut heard, (Epoch(5), Some(300)), addr(7009), 10);
+        let first = heard.as_mut().unwrap();
+        assert_eq!([first.ask(), first.ask()], [addr(7009), addr(7000)]);
     }
 
     #[test]
     fn the_last_two_places_of_the_newest_epoch_take_turns() {
         let mut heard = None;
-        FirstHeard::heard(&mut heard, Epoch(5), addr(7000), 0);
+        FirstHeard::heard(&mut heard, (Epoch(5), None), addr(7000), 0);
         let first = heard.as_mut().unwrap();
         first.note(addr(7009), 1);
         assert_eq!(first.last_asked(), addr(7000), "where the first ask goes");
