@@ -475,9 +475,8 @@ impl RejectWatch {
                     ),
                     "elsewhere" => (
                         "warning",
-                        "; a leader's frames from another address than its node.N in the cluster file, or than \
-                         the sequencer's this node follows and stamped no later than its own: recorded and replayed \
-                         by someone on the LAN, or the cluster files differ in that line",
+                        "; a leader's frames from another address than its node.N in the cluster file: recorded \
+                         and replayed by someone on the LAN, or the cluster files differ in that line",
                     ),
                     _ => ("warning", ""),
                 };

@@ -1122,20 +1122,19 @@ impl Follower {
             self.rejects.elsewhere += 1;
             return;
         }
-        let stamp = stamp_of(&datagram.frame);
+        // Without failover, a frame from elsewhere than the leader followed
+        // is taken (a sequencer bound to 0.0.0.0 sends multicast from its
+        // interface's address and unicast from its route's), but moves
+        // this follower's ACKs and NAKs there only if stamped later than
+        // every one taken in the epoch: a copy of one heard, replayed from
+        // elsewhere, would draw them there, fresh.
+        let mut moves = true;
         if self.config.failover == Failover::Off {
             let (epoch, newest) = self.leader_stamp;
-            if self.leader_addr.is_some_and(|leader| leader != from)
-                && epoch == self.epoch()
-                && stamp.is_none_or(|stamp| stamp <= newest)
-            {
-                // Its leader speaks from one socket: this was recorded and
-                // replayed from elsewhere.
-                self.rejects.elsewhere += 1;
-                return;
-            }
-            let newest = if epoch == self.epoch() { newest } else { 0 };
-            self.leader_stamp = (self.epoch(), newest.max(stamp.unwrap_or(0)));
+            let same = epoch == self.epoch();
+            moves = !same || stamp_of(&datagram.frame).is_some_and(|stamp| stamp > newest);
+            let newest = if same { newest } else { 0 };
+            self.leader_stamp = (self.epoch(), newest.max(stamp_of(&datagram.frame).unwrap_or(0)));
         }
         self.heard_at = now;
         let told = datagram.header.flags.get() & FLAG_TOLD != 0;
@@ -1145,7 +1144,7 @@ impl Follower {
             self.commit = self.known_commit();
         }
         self.leader_told = told;
-        if self.leader_addr != Some(from) {
+        if self.leader_addr != Some(from) && (moves || self.leader_addr.is_none()) {
             // A first ACK tells a leader where this follower is (its repairs
             // go where ACKs come from), even before it holds anything.
             (self.ack_due, self.ack_urgent) = (!self.observer, !self.observer);
@@ -2587,8 +2586,8 @@ mod with_leader_tests {
     /// replayed from an attacker's address drew the follower's next ACK
     /// there, fresh, which relayed to an idle leader moved the follower's
     /// repairs there (helper 205). A frame of the epoch it follows from
-    /// elsewhere than its leader's address is taken only if stamped later
-    /// than every one taken from the leader.
+    /// elsewhere than its leader's address moves its ACKs there only if
+    /// stamped later than every one taken in the epoch.
     #[test]
     fn a_leader_frame_replayed_from_elsewhere_draws_no_ack_there() {
         let config = Config { nodes: 2, quorum: 1, epoch: Epoch(5), ..Config::default() };
@@ -2607,14 +2606,16 @@ mod with_leader_tests {
             std::iter::from_fn(|| follower.poll_transmit(now, buf).map(|t| t.dest)).collect()
         };
         assert_eq!(acks(&mut follower, 1_000, &mut buf), [Dest::Unicast(addr(7000))]);
-        // Replayed from 7009: dropped, and no ACK goes there.
+        // Replayed from 7009: taken (a sequencer bound to 0.0.0.0 sends
+        // from two addresses, helper 206), but no ACK goes there.
+        let heartbeats = follower.stats().heartbeats;
         follower.handle_datagram(2_000, addr(7009), &first);
-        assert_eq!(follower.rejects().elsewhere, 1);
+        assert_eq!((follower.stats().heartbeats, follower.leader_addr()), (heartbeats + 1, Some(addr(7000))));
         assert!(acks(&mut follower, 2_000, &mut buf).iter().all(|dest| *dest == Dest::Unicast(addr(7000))));
         // The leader's next frame, from its address, is taken.
         let next = heartbeat_at(&mut leader, 2 * crate::core::KEEPALIVE_NS + 1);
         follower.handle_datagram(3_000, addr(7000), &next);
-        assert_eq!((follower.rejects().elsewhere, follower.leader_addr()), (1, Some(addr(7000))));
+        assert_eq!(follower.leader_addr(), Some(addr(7000)));
         // A frame stamped later than all it took from there moves it (its
         // leader's copy, replayed faster than it came, would, until the next).
         let later = heartbeat_at(&mut leader, 3 * crate::core::KEEPALIVE_NS + 2);

@@ -134,9 +134,7 @@ pub struct Rejects {
     pub no_failover_seen: Option<NodeId>,
     /// A leader's frame from another address than its sender's `node.N`
     /// in the cluster file (with failover, where the file names every
-    /// member), or, without failover, than the address of the leader
-    /// followed, stamped no later than its frames: recorded and replayed
-    /// from elsewhere.
+    /// member): recorded and replayed from elsewhere.
     pub elsewhere: u64,
     /// A DATA or RETRANSMIT with a record longer than this node's
     /// `payload_max` allows: its sender runs with a larger one (every node
