@@ -119,15 +119,6 @@ pub struct FollowerStats {
     pub fresh_asks_sent: u64,
 }
 
-/// The leader's clock when it sent `frame` (`sent_ns`), if it says.
-fn stamp_of(frame: &Frame<'_>) -> Option<u64> {
-    match frame {
-        Frame::Data(batch) | Frame::Retransmit(batch) => Some(batch.head.sent_ns.get()),
-        Frame::Heartbeat(heartbeat) => Some(heartbeat.sent_ns.get()),
-        _ => None,
-    }
-}
-
 /// A NAK asking the leader for a HEARTBEAT that answers its nonce.
 #[derive(Clone, Copy, Debug)]
 struct FreshAsk {
@@ -1132,9 +1123,10 @@ impl Follower {
         if self.config.failover == Failover::Off {
             let (epoch, newest) = self.leader_stamp;
             let same = epoch == self.epoch();
-            moves = !same || stamp_of(&datagram.frame).is_some_and(|stamp| stamp > newest);
+            let stamp = datagram.frame.sent_ns();
+            moves = !same || stamp.is_some_and(|stamp| stamp > newest);
             let newest = if same { newest } else { 0 };
-            self.leader_stamp = (self.epoch(), newest.max(stamp_of(&datagram.frame).unwrap_or(0)));
+            self.leader_stamp = (self.epoch(), newest.max(stamp.unwrap_or(0)));
         }
         self.heard_at = now;
         let told = datagram.header.flags.get() & FLAG_TOLD != 0;
@@ -1505,7 +1497,7 @@ impl Follower {
         if mine == Epoch::ZERO && self.proves_first_epoch() {
             if !matches!(frame, Frame::Heartbeat(h) if self.answers_ask(h)) {
                 // Asked in the newest epoch heard, where its frames came from.
-                FirstHeard::heard(&mut self.first_heard, (epoch, stamp_of(frame)), from, now);
+                FirstHeard::heard(&mut self.first_heard, (epoch, frame.sent_ns()), from, now);
                 return false;
             }
             (self.first_heard, self.fresh) = (None, None);

@@ -748,11 +748,7 @@ impl Member {
     /// lasts. A frame with no stamp (UNRECOVERABLE) does not count; the
     /// leader's HEARTBEATs do.
     fn newer_from_leader(&mut self, datagram: &Datagram<'_>) -> bool {
-        let stamp = match &datagram.frame {
-            Frame::Heartbeat(heartbeat) => heartbeat.sent_ns.get(),
-            Frame::Data(batch) | Frame::Retransmit(batch) => batch.head.sent_ns.get(),
-            _ => return false,
-        };
+        let Some(stamp) = datagram.frame.sent_ns() else { return false };
         let epoch = datagram.header.epoch();
         let newer = epoch != self.leader_stamp.0 || stamp > self.leader_stamp.1;
         if newer {

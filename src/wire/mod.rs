@@ -183,6 +183,18 @@ pub enum Frame<'a> {
     Promote(&'a Promote),
 }
 
+impl Frame<'_> {
+    /// The leader's clock when it sent this frame (`sent_ns`), for the
+    /// kinds that carry it (DATA, RETRANSMIT, HEARTBEAT).
+    pub fn sent_ns(&self) -> Option<u64> {
+        match self {
+            Frame::Data(batch) | Frame::Retransmit(batch) => Some(batch.head.sent_ns.get()),
+            Frame::Heartbeat(heartbeat) => Some(heartbeat.sent_ns.get()),
+            _ => None,
+        }
+    }
+}
+
 /// Checks a datagram (DESIGN §2 order, then the kind's own limits) and
 /// returns borrowed views of it. Never panics, never allocates.
 pub fn parse(datagram: &[u8]) -> Result<Datagram<'_>, Error> {
