@@ -821,7 +821,11 @@ fn report_plots_percentile_curves_that_render() {
 /// with nothing behind it: said so, not as the socket's raw error.
 #[test]
 fn stat_of_an_address_nothing_listens_on_says_so() {
-    let addr = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    // Bound and not listening: connecting is refused, and no node started
+    // by another test meanwhile can take the port.
+    let held = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    held.bind(&std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into()).unwrap();
+    let addr = held.local_addr().unwrap().as_socket().unwrap().to_string();
     let (code, out) = run(SEQCAST, &strings(&["stat", &addr, "--once"]));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("nothing listens there (the node stopped or was killed)"), "{out}");

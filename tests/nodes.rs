@@ -1174,9 +1174,6 @@ fn metric(page: &str, prefix: &str) -> Option<f64> {
 /// `seqcast stat` finding every node of a cluster on this host.
 #[test]
 fn a_running_nodes_counters_are_scraped_over_http() {
-    // A port free for UDP is free for TCP too, almost always: good enough here.
-    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
-    let leader_at = format!("127.0.0.1:{port}");
     // The note of a node killed earlier (no such process) goes when a node
     // starts, and so does one whose process id is now another process's
     // (this one's, started at another time).
@@ -1186,7 +1183,14 @@ fn a_running_nodes_counters_are_scraped_over_http() {
     std::fs::create_dir_all(&registry).unwrap();
     std::fs::write(&stale, "1 1 follower 127.0.0.1:1\n").unwrap();
     std::fs::write(&reused, "1 2 follower 127.0.0.1:2 239.255.0.1:1 started=1\n").unwrap();
-    let mut cluster = Cluster::start_with_leader(16, 2, &["--metrics", &leader_at]);
+    // Port 0: the leader listens where the kernel says and prints it. A port
+    // found free beforehand can be taken by the time the leader binds it
+    // (CI once gave one to another test's follower).
+    let mut cluster = Cluster::start_with_leader(16, 2, &["--metrics", "127.0.0.1:0"]);
+    let leader_at = cluster.leader.wait_for(Duration::from_secs(10), |line| {
+        Some(line.strip_prefix("metrics: http://")?.split_once("/metrics")?.0.to_string())
+    });
+    assert!(leader_at.starts_with("127.0.0.1:") && !leader_at.ends_with(":0"), "{leader_at}");
     assert!(!stale.exists(), "a killed node's note is removed when the next one starts");
     assert!(!reused.exists(), "a note of another process with the same id is removed");
     let report = cluster.load(2000, 4000);
