@@ -46,7 +46,7 @@ fn a_demo_stopped_by_ctrl_c_judges_what_it_sent() {
 fn the_load_generator_ends_on_schedule_when_no_leader_answers() {
     // Nothing listens on this loopback port: every request stays pending,
     // the client's window fills, and the rest cannot even be submitted.
-    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let port = common::free_addr().to_string();
     let (group, _) = private_cluster(8);
     let args =
         ["--leader", &port, "--group", &group.to_string(), "--count", "10000", "--rate", "20000", "--drain-ms", "300"];
@@ -66,7 +66,7 @@ fn the_load_generator_ends_on_schedule_when_no_leader_answers() {
 /// never said why nothing committed. It now stops, naming the address.
 #[test]
 fn the_load_generator_says_when_nothing_answers_and_stops() {
-    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let port = common::free_addr().to_string();
     let (group, _) = private_cluster(10);
     let args = ["--leader", &port, "--group", &group.to_string(), "--count", "600000", "--rate", "20000"];
     let mut loadgen = Proc::start("loadgen", LOADGEN, &strings(&args));
@@ -630,7 +630,7 @@ fn key_files_are_made_private_and_used_only_so() {
 /// "asked … to stand" and exited 0. It waits to hear the node lead.
 #[test]
 fn promote_exits_non_zero_when_no_election_follows() {
-    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let port = common::free_addr().to_string();
     let (group, _) = private_cluster(11);
     let args = ["promote", "--node", "1", "--nodes", "3", "--group", &group.to_string(), "--to", &port];
     refused_with(
@@ -686,7 +686,7 @@ fn promote_with_another_cluster_id_says_which_cluster_leads_on_the_group() {
     let mut leader =
         Proc::start("sequencer", SEQCAST, &strings(&[&args[..], &["--out", dir.to_str().unwrap()]].concat()));
     leader.wait_for(std::time::Duration::from_secs(10), |l| l.contains("listening on").then_some(()));
-    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().to_string();
+    let port = common::free_addr().to_string();
     let promote = ["promote", "--node", "1", "--nodes", "3", "--group", &group, "--cluster-id", &ours, "--to", &port];
     let said = format!("a leader of cluster {theirs} speaks on its group, not of cluster {ours}");
     refused_with(SEQCAST, &[&promote[..], &["--wait-ms", "300"]].concat(), &said, 1);
@@ -758,7 +758,7 @@ fn a_tail_stopped_before_its_to_exits_1_saying_how_far_it_got() {
 /// names and interface names now resolve; a wrong one is named.
 #[test]
 fn host_names_and_interface_names_are_accepted() {
-    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+    let port = common::free_addr().port();
     let to = format!("localhost:{port}");
     let (group, _) = private_cluster(12);
     let group = group.to_string();
@@ -857,7 +857,7 @@ fn stat_of_a_cluster_file_none_of_whose_nodes_runs_lists_each_as_not_running() {
     // cluster id) was called not running. A review: so were nodes of this
     // cluster noted elsewhere. Who holds it is said.
     let held = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let free = common::free_addr;
     let (node_0, node_2, node_3) = (free(), free(), free());
     let text = format!(
         "cluster_id = 4077\ngroup = 239.255.40.77:{}\nnode.0 = {node_0}\nnode.1 = {}\nnode.2 = {node_2}\n\

@@ -1467,7 +1467,7 @@ fn member_cluster(tag: u8) -> PathBuf {
     let (group, cluster_id) = common::private_cluster(tag);
     let dir = std::env::temp_dir().join(format!("seqcast-test-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let free = common::free_addr;
     let mut text = format!("cluster_id = {cluster_id}\ngroup = {group}\n");
     for i in 0..3 {
         text.push_str(&format!("node.{i} = {}\n", free()));
@@ -2665,7 +2665,7 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
         assert_eq!(node.stop(), 0, "{:?}", node.output());
     }
     let three = std::fs::read_to_string(&conf).unwrap();
-    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let free = common::free_addr;
     std::fs::write(&conf, format!("{three}node.3 = {}\nnode.4 = {}\n", free(), free())).unwrap();
     let said = refused(0, &[]);
     let shapes = "written in a cluster of 3 nodes, quorum 2; this member's configuration (its cluster file, --nodes, --quorum) gives 5 nodes, quorum 3";
@@ -2723,7 +2723,7 @@ fn a_reshape_is_refused_beside_a_member_of_the_old_shape_without_a_leader() {
     let (dir, conf, journal) = journaled_member_cluster(37);
     let mut old = start_member(&dir, 1, &["--rejoin"]);
     let three = std::fs::read_to_string(&conf).unwrap();
-    let free = || UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap();
+    let free = common::free_addr;
     let five = dir.join("five.conf");
     std::fs::write(&five, format!("{three}node.3 = {}\nnode.4 = {}\n", free(), free())).unwrap();
     let args = ["member", "--id", "0", "--cluster", five.to_str().unwrap(), "--journal", &journal, "--reshape"];

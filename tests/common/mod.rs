@@ -16,10 +16,46 @@ pub const LOADGEN: &str = env!("CARGO_BIN_EXE_seqcast-loadgen");
 /// A group and port of the caller's own (239.255.0.0/16, loopback only), and
 /// a cluster id, so tests running at once never hear each other.
 pub fn private_cluster(tag: u8) -> (SocketAddrV4, u32) {
-    let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+    let port = free_addr().port();
     let pid = std::process::id();
     let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 100 + (tag % 100), pid as u8), port);
     (group, (pid << 8) | u32::from(tag))
+}
+
+/// A loopback address (UDP and TCP) that no socket holds now, for a node
+/// started later to bind, and another on each call in this process. Its
+/// port is below the kernel's ephemeral range, so no socket bound to port 0
+/// meanwhile (another test's node, a client, a metrics page) takes it: a
+/// port found by binding port 0 and letting go once went to another test's
+/// node before the one it was meant for started.
+pub fn free_addr() -> SocketAddrV4 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const FIRST: u32 = 10_000;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    let at = |port: u32| SocketAddrV4::new(Ipv4Addr::LOCALHOST, port as u16);
+    let unheld = |addr: SocketAddrV4| {
+        let udp = UdpSocket::bind(addr);
+        let tcp = std::net::TcpListener::bind(addr);
+        udp.is_ok() && tcp.is_ok()
+    };
+    if ephemeral_low > FIRST + 1_000 && ephemeral_low <= 65_536 {
+        // Each process starts elsewhere in the range: two test runs at
+        // once rarely try the same ports, and a port either holds is skipped.
+        let span = ephemeral_low - FIRST;
+        let start = std::process::id().wrapping_mul(7_919) % span;
+        for _ in 0..span {
+            let addr = at(FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span);
+            if unheld(addr) {
+                return addr;
+            }
+        }
+    }
+    // An ephemeral range starting too low to leave room below it.
+    at(u32::from(UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()))
 }
 
 /// CPU time and peak memory of a process that ended.
