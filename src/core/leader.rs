@@ -1062,8 +1062,10 @@ impl Leader {
     fn on_ack(&mut self, now: Nanos, from: SocketAddr, node: NodeId, ack: &Ack) {
         self.stats.acks += 1;
         let held = ack.seq_held.get();
+        // The stamp of the newest leader frame its sender heard.
+        let echo = ack.echo_ns.get();
         let i = node.index();
-        if held > self.held[i] && ack.echo_ns.get() < self.ack_floor_ns[i] {
+        if held > self.held[i] && echo < self.ack_floor_ns[i] {
             // More than the view, from before the view fell: an ACK
             // recorded before a restart and replayed would count the
             // member for what it no longer holds. Its next ACK echoes a
@@ -1079,7 +1081,6 @@ impl Leader {
         // A stamp of this leader's clock newer than every ACK of it heard
         // echoed: it heard a frame sent since, which a recording of one of
         // those ACKs cannot show.
-        let echo = ack.echo_ns.get();
         if self.ack_echo_max[i] > now {
             // Its clock stepped back (`--clock realtime`): stamps start over.
             self.ack_echo_max[i] = 0;
@@ -1171,14 +1172,13 @@ impl Leader {
         // A follower that restarted empty acks less than before: believe it.
         self.held[i] = held;
         let may_commit = held > self.commit;
-        let echo_ns = ack.echo_ns.get();
         // A stamp this leader could have sent, and a round trip a LAN could
         // take: anything else would poison the smoothed RTT every timer uses.
-        let rtt_ns = now.saturating_sub(echo_ns).saturating_sub(ack.echo_delay_ns.get());
-        if echo_ns != 0 && (echo_ns < self.started_ns || echo_ns > now || rtt_ns > RTT_SAMPLE_MAX_NS) {
+        let rtt_ns = now.saturating_sub(echo).saturating_sub(ack.echo_delay_ns.get());
+        if echo != 0 && (echo < self.started_ns || echo > now || rtt_ns > RTT_SAMPLE_MAX_NS) {
             self.stats.rtt_samples_implausible += 1;
-        } else if echo_ns != 0 {
-            self.echoed_ns[i] = self.echoed_ns[i].max(echo_ns);
+        } else if echo != 0 {
+            self.echoed_ns[i] = self.echoed_ns[i].max(echo);
             if let Some((epoch, at)) = self.client_epoch
                 && self.clients_ahead.is_none_or(|lost| epoch > lost)
                 && (0..self.held.len()).filter(|&j| j == self.me.index() || self.echoed_ns[j] > at).count()
