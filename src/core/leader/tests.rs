@@ -1065,6 +1065,48 @@ fn a_replayer_keeps_no_members_repairs_once_it_echoes_newer_stamps() {
     assert_eq!(repairs(&mut leader, later + 1), [Dest::Unicast(restarted)]);
 }
 
+/// A copy of a follower's ACK the leader never heard (its original lost),
+/// holding more, moved its repairs to the replayer; its own ACKs, holding
+/// no more (it was behind on a gap), were refused until the replayer's
+/// address fell silent two keepalives later, and meanwhile its NAKs drew
+/// their repairs there (`seqcast sim --replay 0.2`, seed 103700167:
+/// 266,328 bytes to the attacker for the 27,112 it replayed). Its own ACK
+/// holding as much and echoing a newer stamp takes them back at once; a
+/// process with its id holding less still does not.
+#[test]
+fn a_members_own_ack_takes_its_repairs_back_from_a_copy_of_one_lost() {
+    let config = Config::default();
+    let repairs = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
+        let mut buf = vec![0; 1472];
+        let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
+        dests.into_iter().filter(|d| ![Dest::Group, Dest::Unicast(addr(9))].contains(d)).collect()
+    };
+    let acked = |held: u64, echo: u64| {
+        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
+        crate::core::test_frame(&config, (Kind::Ack, 1, config.epoch), &body)
+    };
+    let replayer = addr(666);
+    let (mut leader, _) = one_event_sent(&config);
+    leader.handle_datagram(1_000, addr(11), &acked(0, 500));
+    repairs(&mut leader, 1_000);
+    // Its ACK of 1 is lost; the replayer's copy of it comes.
+    leader.handle_datagram(2_000, replayer, &acked(1, 900));
+    leader.handle_datagram(2_001, addr(11), &nak(&config, 1, 1, 2));
+    assert_eq!(repairs(&mut leader, 2_001), [], "it holds 1, as its ACK said");
+    // Its next ACK, from its own address, holding as much, newer.
+    leader.handle_datagram(3_000, addr(11), &acked(1, 2_500));
+    leader.handle_datagram(3_001, addr(11), &nak(&config, 1, 1, 2));
+    assert_eq!(repairs(&mut leader, 3_001), [Dest::Unicast(addr(11))]);
+    // Copies of that ACK move nothing; nor does a process with its id
+    // holding less, however new its stamp, while it ACKs.
+    let linger = config.repair_linger_ns + 1;
+    leader.handle_datagram(4_000, replayer, &acked(1, 2_500));
+    leader.handle_datagram(4_001, addr(31), &acked(0, 4_000));
+    leader.handle_datagram(4_000 + linger, addr(11), &nak(&config, 1, 1, 2));
+    assert_eq!(repairs(&mut leader, 4_000 + linger), [Dest::Unicast(addr(11))]);
+    assert_eq!(leader.stats().ack_source_changes, 2);
+}
+
 /// With `--clock realtime` stepped back, the stamps its members' ACKs
 /// echo start over, newer than none heard before: every ACK that would
 /// move or confirm a member's address was refused until the clock caught
