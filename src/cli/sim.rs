@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::args::DeliverArg;
 use seqcast::sim::{
-    self, CROWD_PATH, DISK_FAIL_PATHS, JOURNAL_PATHS, PORT_PATHS, Paths, REPLAY_PATH, SLOW_APP_PATHS, SimConfig,
+    self, CROWD_PATH, DISK_FAIL_PATHS, JOURNAL_PATHS, PORT_PATHS, Paths, REPLAY_PATHS, SLOW_APP_PATHS, SimConfig,
     TAIL_PATHS,
 };
 
@@ -417,7 +417,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
     for (name, count) in paths.rows() {
         // The journal's rows only where there is one.
         let shown = (args.journal || !JOURNAL_PATHS.contains(&name))
-            && (args.replay.is_some() || name != REPLAY_PATH)
+            && (args.replay.is_some() || !REPLAY_PATHS.contains(&name))
             && (args.client_idle_us.is_some() || name != CROWD_PATH)
             && (args.slow_apps.is_some_and(|n| n > 0) || !SLOW_APP_PATHS.contains(&name))
             && (args.disk_fails.is_some_and(|n| n > 0) || !DISK_FAIL_PATHS.contains(&name))

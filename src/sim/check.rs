@@ -10,7 +10,7 @@ use crate::core::NodeId;
 /// An invariant broken, with what showed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
-    /// The invariant's number in DESIGN §3 (1–8).
+    /// The invariant's number in DESIGN §3 (1–9).
     pub invariant: u8,
     /// Virtual time it was seen at.
     pub at_ns: u64,
@@ -28,7 +28,8 @@ impl fmt::Display for Violation {
             5 => "durability of commit",
             6 => "real-time order",
             7 => "fencing",
-            _ => "liveness",
+            8 => "liveness",
+            _ => "no reflection",
         };
         write!(f, "invariant {} ({name}) broken at {} ns: {}", self.invariant, self.at_ns, self.detail)
     }

@@ -423,6 +423,7 @@ impl<'a> Sim<'a> {
         self.tally();
         self.check_holes();
         self.check_client_ids();
+        self.check_reflection();
     }
 
     pub(super) fn finish(&mut self, converged: Result<(), String>) {
@@ -470,6 +471,19 @@ impl<'a> Sim<'a> {
         if self.paths.clients_ahead > 0 && self.config.claim_losses == 0 {
             let detail = format!("{} epochs clients named found lost by their leaders", self.paths.clients_ahead);
             self.history.fail(7, self.now, detail);
+        }
+    }
+
+    /// Over the run, nodes sent the attacker's address at most three
+    /// times the bytes it replayed to them (DESIGN §3, 9): its address
+    /// stands for a victim's, which a recording replayed from there must
+    /// not flood. (A copy of an ACK the leader never heard drew a member's
+    /// repairs there until the replayer's address fell silent.)
+    fn check_reflection(&mut self) {
+        let (sent, drawn) = (self.paths.replayed_bytes, self.paths.drawn_bytes);
+        if drawn > 3 * sent {
+            let detail = format!("nodes sent the attacker {drawn} bytes for the {sent} it replayed to them");
+            self.history.fail(9, self.now, detail);
         }
     }
 

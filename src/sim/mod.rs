@@ -26,7 +26,7 @@ mod tests;
 pub use check::{History, Violation};
 pub use node::{NodeFactory, SimNode};
 pub use paths::{
-    CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, LEADER_FAULT_PATHS, PORT_PATHS, Paths, REPLAY_PATH,
+    CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, LEADER_FAULT_PATHS, PORT_PATHS, Paths, REPLAY_PATHS,
     SLOW_APP_PATHS, TAIL_PATHS,
 };
 pub use profile::SimConfig;

@@ -79,7 +79,12 @@ impl Sim<'_> {
                 // A port the member no longer has (it restarted on another):
                 // nobody reads it.
                 to_who if to != self.addr_now(to_who) => self.paths.to_old_port += 1,
-                to_who => self.send(from, to_who, bytes),
+                to_who => {
+                    if to_who == Who::Attacker && matches!(from, Who::Node(_)) {
+                        self.paths.drawn_bytes += bytes.len() as u64;
+                    }
+                    self.send(from, to_who, bytes)
+                }
             },
         }
     }
@@ -151,6 +156,9 @@ impl Sim<'_> {
             k => Who::Tail(k - nodes - clients),
         };
         self.paths.replayed += 1;
+        if from == Who::Attacker && matches!(to, Who::Node(_)) {
+            self.paths.replayed_bytes += replayed.len() as u64;
+        }
         let delay = self.config.latency_ns + self.rng.range(0, 10 * self.config.latency_ns);
         self.push(self.now + delay, Item::Datagram { to, from, bytes: replayed });
     }

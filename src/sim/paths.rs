@@ -181,6 +181,11 @@ paths! {
     failed_restarted => "failed_journals_restarted",
     /// Recorded valid datagrams the attacker replayed.
     replayed => "datagrams_replayed",
+    /// Bytes of them it replayed from its own address to nodes.
+    replayed_bytes => "bytes_replayed_to_nodes",
+    /// Bytes nodes sent to the attacker's address (DESIGN §3, 9: at most
+    /// three times the bytes it sent them).
+    drawn_bytes => "bytes_nodes_sent_the_attacker",
     /// Followers without failover restarted on another port (as without
     /// `--listen`).
     port_moves => "followers_moved_port",
@@ -251,8 +256,8 @@ pub const SLOW_APP_PATHS: [&str; 3] = ["app_turns_behind", "crashes_in_app_turns
 /// The names of the rows of failed journals (0 without `--disk-fails`).
 pub const DISK_FAIL_PATHS: [&str; 3] = ["journals_failed_full", "journals_failed_sync", "failed_journals_restarted"];
 
-/// The name of the replaying attacker's row of [`Paths::rows`] (0 without one).
-pub const REPLAY_PATH: &str = "datagrams_replayed";
+/// The names of the replaying attacker's rows of [`Paths::rows`] (0 without one).
+pub const REPLAY_PATHS: [&str; 3] = ["datagrams_replayed", "bytes_replayed_to_nodes", "bytes_nodes_sent_the_attacker"];
 
 /// The names of the rows of followers restarted on another port (0 with
 /// failover, whose members keep their `node.N` addresses).

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use crate::core::{Append, Config, JournalClaim, Member, MemberEvent, Nanos, NodeId, Seq};
 use crate::sim::{
     self, CROWD_PATH, DISK_FAIL_PATHS, FAILOVER_PATHS, JOURNAL_PATHS, LEADER_FAULT_PATHS, PORT_PATHS, Paths,
-    REPLAY_PATH, SLOW_APP_PATHS, SimConfig, SimNode, TAIL_PATHS,
+    REPLAY_PATHS, SLOW_APP_PATHS, SimConfig, SimNode, TAIL_PATHS,
 };
 use crate::wire;
 
@@ -40,7 +40,7 @@ fn a_thousand_mixed_seeds_hold_every_invariant_and_hit_every_path() {
             || name == "clients_told_unknown"
             || name == "client_epochs_lost"
             || JOURNAL_PATHS.contains(&name)
-            || name == REPLAY_PATH
+            || REPLAY_PATHS.contains(&name)
             || name == CROWD_PATH
             || SLOW_APP_PATHS.contains(&name)
             || DISK_FAIL_PATHS.contains(&name)
@@ -525,7 +525,7 @@ fn a_thousand_failover_seeds_hold_every_invariant_and_hit_every_failover_path() 
                     || name == "clients_told_unknown"
                     || name == "client_epochs_lost"
                     || JOURNAL_PATHS.contains(&name)
-                    || name == REPLAY_PATH
+                    || REPLAY_PATHS.contains(&name)
                     || name == CROWD_PATH
                     || SLOW_APP_PATHS.contains(&name)
                     || DISK_FAIL_PATHS.contains(&name)
