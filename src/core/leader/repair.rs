@@ -44,6 +44,8 @@ impl Leader {
             *count += 1;
         }
         self.expire_repairs(now);
+        // Whether its ranges are answered at all (its nonce is, below).
+        let mut answered = true;
         let dest = match member {
             None => from,
             Some(node) => {
@@ -53,7 +55,17 @@ impl Leader {
                 let acks_silent = now >= self.last_ack_ns[i] + 2 * crate::core::KEEPALIVE_NS;
                 match (self.config.members.get(i), self.member_addr[i]) {
                     (Some(&configured), _) => configured,
-                    (None, Some((acked, true))) if acked == from || !acks_silent => acked,
+                    (None, Some((acked, true))) if acked == from => acked,
+                    // Asked from elsewhere than its ACKs come from, which
+                    // have not fallen silent: a recording of its NAK, a
+                    // second process with its id, or the member restarted
+                    // there. Repairs sent where its ACKs come from answer
+                    // none of them, and where a copy of an ACK the leader
+                    // never heard moved them they fed the replayer.
+                    (None, Some((acked, true))) if !acks_silent => {
+                        answered = false;
+                        acked
+                    }
                     // Not ACKed yet: its NAKs say where it is. So once its
                     // ACKs fell silent: restarted on another port, it may ask
                     // before it ACKs (a journaled follower checks a restarted
@@ -86,6 +98,9 @@ impl Leader {
         let asker = member.is_some() || self.config.client_tokens;
         if asker && nak.head.nonce.get() != 0 {
             self.owe_fresh(member, from, dest, nak.head.nonce.get());
+        }
+        if !answered {
+            return;
         }
         let from = dest;
         let (oldest, next) = (self.ring.seq_first(), self.data_end());

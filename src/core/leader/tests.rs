@@ -826,8 +826,11 @@ fn repairs_go_where_the_members_acks_come_from_never_to_a_forged_naks_source() {
         assert!(writer.push_range(&crate::wire::SeqRange::new(Seq(seq), Seq(seq + 1))));
     }
     let len = writer.finish();
+    // From elsewhere while its ACKs come: no repairs at all, to anyone.
     leader.handle_datagram(400_000, victim, &many[..len]);
-    leader.handle_datagram(400_000, victim, &nak(&config, 1, 5, 6));
+    assert_eq!(dests(&mut leader, 400_000), []);
+    leader.handle_datagram(400_000, addr(11), &many[..len]);
+    leader.handle_datagram(400_000, addr(11), &nak(&config, 1, 5, 6));
     assert!(dests(&mut leader, 400_000).iter().all(|d| *d == Dest::Unicast(addr(11))));
     assert!(leader.stats().repairs_over_budget >= 1, "{:?}", leader.stats());
 }
@@ -2143,10 +2146,15 @@ fn the_state_machines_debug_in_a_line() {
 /// An operator's trial: a second follower started with an id in use, far
 /// behind, NAKed the whole log in that id's name (1,096 NAKs in 8 s), and
 /// the leader sent 1,868,626 events of repairs to the real follower, which
-/// held them all. A NAK from elsewhere than a member's repairs address is
-/// now answered only above what the member ACKed holding from there.
+/// held them all. A NAK from elsewhere than a member's repairs address was
+/// then answered only above what the member ACKed holding from there, and
+/// now, while the member's ACKs come, not at all: it answered nobody who
+/// asked, and where a copy of an ACK the leader never heard had moved the
+/// repairs, it fed the replayer (`seqcast sim --replay 0.2 --crashes 3`,
+/// seed 104000367: 337,576 bytes to the attacker for 15,520, the NAKs of
+/// the member restarted on another port).
 #[test]
-fn a_second_process_with_a_followers_id_draws_no_repairs_of_what_the_follower_holds() {
+fn a_second_process_with_a_followers_id_draws_no_repairs() {
     let config = Config::default();
     let (mut leader, now) = sequenced(&config, 100, |_, _, _| {});
     let real = addr(11);
@@ -2165,18 +2173,16 @@ fn a_second_process_with_a_followers_id_draws_no_repairs_of_what_the_follower_ho
         at += config.repair_linger_ns + 1;
         leader.handle_datagram(at, twin, &ack_of(&config, 1, 0));
         leader.handle_datagram(at, twin, &nak(&config, 1, 1, 101));
-        let sent = repairs(&mut leader, at);
-        assert_eq!(sent.len(), 1, "only what the real one lacks: {sent:?}");
-        assert_eq!(sent[0].0, Dest::Unicast(real));
+        assert_eq!(repairs(&mut leader, at), []);
     }
-    assert_eq!(leader.stats().events_retransmitted, 20 * 10);
+    assert_eq!(leader.stats().events_retransmitted, 0);
     assert_eq!(leader.stats().naks_elsewhere, 20);
     // The member itself, asking again from its own address (restarted
     // empty), is answered in full.
     at += config.repair_linger_ns + 1;
     leader.handle_datagram(at, real, &nak(&config, 1, 1, 101));
     repairs(&mut leader, at);
-    assert_eq!(leader.stats().events_retransmitted, 20 * 10 + 100);
+    assert_eq!(leader.stats().events_retransmitted, 100);
 }
 
 /// A review of the client table: every SUBMIT refreshed its client's
