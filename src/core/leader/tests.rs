@@ -783,6 +783,21 @@ fn nak(config: &Config, node: u16, first: u64, end: u64) -> Vec<u8> {
     buf
 }
 
+/// An ACK as member `node`, holding `held`, echoing `echo`, from wherever
+/// it is sent.
+fn ack_echoing(config: &Config, node: u16, held: u64, echo: u64) -> Vec<u8> {
+    let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
+    crate::core::test_frame(config, (Kind::Ack, node, config.epoch), &body)
+}
+
+/// Where what `leader` sends now goes, but the group and the client at
+/// `addr(9)` (told its commit): where repairs go.
+fn repair_dests(leader: &mut Leader, now: Nanos) -> Vec<Dest> {
+    let mut buf = vec![0; 1472];
+    let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
+    dests.into_iter().filter(|d| ![Dest::Group, Dest::Unicast(addr(9))].contains(d)).collect()
+}
+
 /// Issue 16: one forged NAK made the leader send RETRANSMITs (×5,658 its
 /// size) to the NAK's source address. A member's repairs now go where its
 /// ACKs come from; only a member that never ACKed is answered at the NAK's
@@ -965,10 +980,7 @@ fn a_replayed_ack_moves_no_repairs_while_the_member_acks_from_its_own_address() 
         let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
         dests.into_iter().filter(|d| *d != Dest::Group).collect()
     };
-    let acked = |node: u16, held: u64, echo: u64| {
-        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
-        crate::core::test_frame(&config, (Kind::Ack, node, config.epoch), &body)
-    };
+    let acked = |node: u16, held: u64, echo: u64| ack_echoing(&config, node, held, echo);
     unicasts(&mut leader, 60);
     let victim = addr(666);
     leader.handle_datagram(100, victim, &acked(1, 1, 20));
@@ -1020,16 +1032,8 @@ fn a_replayed_ack_moves_no_repairs_while_the_member_acks_from_its_own_address() 
 #[test]
 fn a_replayer_keeps_no_members_repairs_once_it_echoes_newer_stamps() {
     let config = Config::default();
-    // Where repairs go (the client at `addr(9)` is told its commit).
-    let repairs = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
-        let mut buf = vec![0; 1472];
-        let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
-        dests.into_iter().filter(|d| ![Dest::Group, Dest::Unicast(addr(9))].contains(d)).collect()
-    };
-    let acked = |held: u64, echo: u64| {
-        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
-        crate::core::test_frame(&config, (Kind::Ack, 1, config.epoch), &body)
-    };
+    let repairs = repair_dests;
+    let acked = |held: u64, echo: u64| ack_echoing(&config, 1, held, echo);
     let (replayer, restarted) = (addr(666), addr(21));
     let silent = 1_000 + 2 * crate::core::KEEPALIVE_NS;
     let linger = config.repair_linger_ns + 1;
@@ -1079,15 +1083,8 @@ fn a_replayer_keeps_no_members_repairs_once_it_echoes_newer_stamps() {
 #[test]
 fn a_members_own_ack_takes_its_repairs_back_from_a_copy_of_one_lost() {
     let config = Config::default();
-    let repairs = |leader: &mut Leader, now: Nanos| -> Vec<Dest> {
-        let mut buf = vec![0; 1472];
-        let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
-        dests.into_iter().filter(|d| ![Dest::Group, Dest::Unicast(addr(9))].contains(d)).collect()
-    };
-    let acked = |held: u64, echo: u64| {
-        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
-        crate::core::test_frame(&config, (Kind::Ack, 1, config.epoch), &body)
-    };
+    let repairs = repair_dests;
+    let acked = |held: u64, echo: u64| ack_echoing(&config, 1, held, echo);
     let replayer = addr(666);
     let (mut leader, _) = one_event_sent(&config);
     leader.handle_datagram(1_000, addr(11), &acked(0, 500));
@@ -1119,10 +1116,7 @@ fn a_members_own_ack_takes_its_repairs_back_from_a_copy_of_one_lost() {
 fn after_the_clock_stepped_back_a_members_ack_says_where_it_is_again() {
     let config = Config::default();
     let (mut leader, _) = one_event_sent(&config);
-    let acked = |held: u64, echo: u64| {
-        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
-        crate::core::test_frame(&config, (Kind::Ack, 1, config.epoch), &body)
-    };
+    let acked = |held: u64, echo: u64| ack_echoing(&config, 1, held, echo);
     leader.handle_datagram(5_000, addr(11), &acked(0, 4_000));
     // Restarted on another port: its NAK moves its repairs there.
     leader.handle_datagram(5_000 + 2 * crate::core::KEEPALIVE_NS, addr(21), &nak(&config, 1, 1, 2));
@@ -1149,10 +1143,7 @@ fn a_members_first_ack_from_elsewhere_than_its_naks_moves_no_repairs() {
         let dests: Vec<Dest> = std::iter::from_fn(|| leader.poll_transmit(now, &mut buf).map(|t| t.dest)).collect();
         dests.into_iter().filter(|d| *d != Dest::Group).collect()
     };
-    let acked = |node: u16, held: u64, echo: u64| {
-        let body = Ack { seq_held: held.into(), echo_ns: echo.into(), echo_delay_ns: 0.into() };
-        crate::core::test_frame(&config, (Kind::Ack, node, config.epoch), &body)
-    };
+    let acked = |node: u16, held: u64, echo: u64| ack_echoing(&config, node, held, echo);
     unicasts(&mut leader, 30);
     // Member 1 asks from its address, then its ACK comes replayed from another.
     leader.handle_datagram(100, addr(11), &nak(&config, 1, 1, 2));
