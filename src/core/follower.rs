@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use super::NewestStamp;
 use super::timer::TimerTable;
 use super::window::{Insert, NakLimits, Popped, Window};
 use super::{
@@ -324,7 +325,7 @@ pub struct Follower {
     /// from elsewhere than the leader's address moves the follower's ACKs
     /// and NAKs there only if stamped later: a copy of one heard, replayed
     /// from another address, would draw them there, fresh.
-    leader_stamp: (Epoch, u64),
+    leader_stamp: NewestStamp,
     /// The leader's last frame said that its followers infer no commits
     /// ([`FLAG_TOLD`]: it counts itself only once its write is synced, or
     /// its quorum needs more than one follower); before any frame, what
@@ -490,7 +491,7 @@ impl Follower {
             repair_gap_ns: 0,
             repairs_asked_at: None,
             heard_at: now,
-            leader_stamp: (Epoch::ZERO, 0),
+            leader_stamp: NewestStamp::default(),
             leader_told: !config.followers_infer_commit(),
             too_long: None,
             unanswered_since: None,
@@ -1119,15 +1120,8 @@ impl Follower {
         // this follower's ACKs and NAKs there only if stamped later than
         // every one taken in the epoch: a copy of one heard, replayed from
         // elsewhere, would draw them there, fresh.
-        let mut moves = true;
-        if self.config.failover == Failover::Off {
-            let (epoch, newest) = self.leader_stamp;
-            let same = epoch == self.epoch();
-            let stamp = datagram.frame.sent_ns();
-            moves = !same || stamp.is_some_and(|stamp| stamp > newest);
-            let newest = if same { newest } else { 0 };
-            self.leader_stamp = (self.epoch(), newest.max(stamp.unwrap_or(0)));
-        }
+        let moves =
+            self.config.failover != Failover::Off || self.leader_stamp.later(self.epoch(), datagram.frame.sent_ns());
         self.heard_at = now;
         let told = datagram.header.flags.get() & FLAG_TOLD != 0;
         if told && !self.leader_told {

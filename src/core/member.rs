@@ -10,6 +10,7 @@ use std::cmp::Reverse;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use super::NewestStamp;
 use super::clients::Clients;
 use super::election::{Admit, Decision, Election, Owed, Reach, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
@@ -73,7 +74,7 @@ pub struct Member {
     reach: Option<Reach>,
     /// The epoch of the leader last heard and the newest stamp (`sent_ns`)
     /// of its frames: only a newer one counts as hearing it.
-    leader_stamp: (Epoch, u64),
+    leader_stamp: NewestStamp,
 }
 
 impl core::fmt::Debug for Member {
@@ -118,7 +119,7 @@ impl Member {
             losses_led: (0, 0),
             rejects_roles: Rejects::default(),
             reach: None,
-            leader_stamp: (Epoch::ZERO, 0),
+            leader_stamp: NewestStamp::default(),
             delivered_next,
             role,
             id,
@@ -749,12 +750,7 @@ impl Member {
     /// leader's HEARTBEATs do.
     fn newer_from_leader(&mut self, datagram: &Datagram<'_>) -> bool {
         let Some(stamp) = datagram.frame.sent_ns() else { return false };
-        let epoch = datagram.header.epoch();
-        let newer = epoch != self.leader_stamp.0 || stamp > self.leader_stamp.1;
-        if newer {
-            self.leader_stamp = (epoch, stamp);
-        }
-        newer
+        self.leader_stamp.later(datagram.header.epoch(), Some(stamp))
     }
 
     fn role_frame(&mut self, now: Nanos, from: SocketAddr, datagram: Datagram<'_>) {

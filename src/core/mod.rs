@@ -17,6 +17,7 @@ mod member;
 mod quorum;
 mod records;
 mod ring;
+mod stamp;
 mod timer;
 mod window;
 
@@ -31,6 +32,7 @@ pub use leader::{Leader, LeaderEvent, LeaderStats, Resume};
 pub use member::{Member, MemberResume};
 use quorum::quorum_commit;
 use ring::Ring;
+use stamp::NewestStamp;
 
 use std::net::SocketAddr;
 
