@@ -1130,19 +1130,18 @@ impl Leader {
             self.ack_source_change = Some((node, before, from));
             // Its repairs follow it to a new address once it shows at least
             // what it ACKed from the old one (not the view, which any ACK
-            // of less lowers), with a newer stamp (above), or
-            // once the old one fell silent past two keepalives (it restarted
-            // on another port): a recorded ACK replayed from elsewhere shows
-            // neither, and would otherwise send the member's repairs there
-            // (with a replayed NAK, a thousand times the two datagrams'
-            // size). As much suffices: a copy of an ACK never heard (its
-            // original lost) moved them to the replayer, and the member,
-            // behind on a gap, showed no more until that address fell
-            // silent, its NAKs drawing their repairs there meanwhile. A
-            // second process with its id that holds less moves nothing.
+            // of less lowers) with a newer stamp (above), or once the old
+            // one fell silent past two keepalives (it restarted on another
+            // port): a recorded ACK replayed from elsewhere shows neither,
+            // and would otherwise send the member's repairs there (with a
+            // replayed NAK, a thousand times the two datagrams' size). As
+            // much suffices: a copy of an ACK never heard (its original
+            // lost) moved them to the replayer, and the member, behind on
+            // a gap, showed no more until that address fell silent, its
+            // NAKs drawing their repairs there meanwhile. A second process
+            // with its id that holds less moves nothing.
             let silent = now >= self.last_ack_ns[i] + 2 * crate::core::KEEPALIVE_NS;
-            let shown = self.held_at_repairs[i];
-            if (held < shown || (held == shown && !newest_echo)) && !silent {
+            if held < self.held_at_repairs[i] && !silent {
                 self.stats.ack_moves_refused += 1;
                 self.held[i] = self.held[i].min(held);
                 return;
