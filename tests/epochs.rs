@@ -1309,3 +1309,65 @@ fn a_follower_whose_newer_restarted_sequencer_stops_answering_asks_the_older() {
     converse(&mut follower, &mut older, now);
     assert_eq!((follower.epoch(), follower.short_leader()), (Epoch(6), None));
 }
+
+/// A journaled follower that missed 4..=30, restarted with its sequencer
+/// (on their journals), asks for them once its record at 3 is shown. The
+/// sequencer knows it by its NAKs alone until it ACKs, and answers each of
+/// those with one event (a NAK recorded and replayed from a victim's address
+/// draws no more there): only its ask for that record is answered so; what
+/// it asks after the check goes with an ACK echoing that sequencer's stamp,
+/// and is answered whole, within a few round trips.
+#[test]
+fn a_follower_behind_a_restarted_sequencer_is_answered_whole_once_it_takes_its_log() {
+    let (_, epoch_6, mut journal) = journaled_cluster_at_3();
+    let mut leader = resumed_on(5, 1, &journal, 3);
+    let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(11), addr(CLIENT)).unwrap();
+    let mut buf = vec![0; 2048];
+    // Epoch 5 goes on to 30 without the follower hearing any of it.
+    for i in 4..=30u64 {
+        let now = 20_000_000_000 + i * 1_000;
+        client.submit(&[i as u8]).unwrap();
+        let submit = client.poll_transmit(now, &mut buf).unwrap();
+        leader.handle_datagram(now, addr(CLIENT), &buf[..submit.len]);
+        let record = leader.poll_append().unwrap().event.record.to_vec();
+        leader.handle_durable(EventRef::split(&record).unwrap().0.header.seq());
+        journal.push(record);
+        for (dest, bytes) in leader_out(&mut leader, now) {
+            if dest != Dest::Group {
+                client.handle_datagram(now, addr(LEADER), &bytes);
+            }
+        }
+        while client.poll_transmit(now, &mut buf).is_some() {}
+    }
+    assert_eq!(leader.commit(), Seq(30));
+    // It restarts on that journal in epoch 6; a new event goes out.
+    let mut resume = Leader::resume(epoch_6, 30_000_000_000, Seq(1)).unwrap();
+    for record in &journal {
+        assert!(resume.push(EventRef::split(record).unwrap().0));
+    }
+    let mut restarted = resume.finish(Seq(30));
+    // The follower restarts too, on its journal of 1..=3.
+    let mut follower = Follower::resume(journaled(0), NodeId(1), 30_000_000_000, Seq(3), Epoch(5)).unwrap();
+    follower.keep_anchor(Seq(3), Some(journal[2].clone()));
+    let mut client = Client::new(Config { journal: true, ..config(0) }, ClientId(12), addr(CLIENT)).unwrap();
+    submit_and_deliver(&mut client, &mut restarted, &mut follower, b"d", 30_000_000_000);
+    // A LAN's round trip, 50 µs, 2 ms in all.
+    let mut held = Vec::new();
+    for now in (30_000_000_000..30_002_000_000).step_by(50_000) {
+        follower.handle_timeout(now);
+        restarted.handle_timeout(now);
+        while let Some(t) = follower.poll_transmit(now, &mut buf) {
+            restarted.handle_datagram(now, addr(FOLLOWER), &buf[..t.len]);
+        }
+        for (dest, bytes) in leader_out(&mut restarted, now) {
+            if dest == Dest::Group || dest == Dest::Unicast(addr(FOLLOWER)) {
+                follower.handle_datagram(now, addr(LEADER), &bytes);
+            }
+        }
+        held.extend(deliveries(&mut follower));
+    }
+    assert_eq!(follower.epoch(), Epoch(6), "its record at 3 shown");
+    let want: Vec<String> = (4..=30).map(|seq| format!("{seq} [{seq}]")).collect();
+    assert_eq!(held, want, "31 waits for its sequencer's disk");
+    assert_eq!(restarted.stats().naks_unproven, 1, "its NAK of its record alone: {:?}", restarted.stats());
+}

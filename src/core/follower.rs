@@ -2087,9 +2087,21 @@ impl Follower {
         let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
         // A NAK due goes with a fresh ACK now and then, even without
         // progress: the leader answers NAKs where ACKs come from, and a
-        // replayed ACK must not leave a stuck follower's repairs misdirected.
-        let nak_refresh =
-            self.window.nak_due().is_some_and(|at| at <= now) && now >= self.ack_at + self.config.ack_interval_ns;
+        // replayed ACK must not leave a stuck follower's repairs
+        // misdirected. Without failover, each goes with one (once: the NAK
+        // goes next): until an ACK echoing its stamp comes from where a
+        // follower's NAKs do (the first may be lost), a sequencer answers
+        // each with one event.
+        // (Only for a NAK that goes now, to the leader: none while a member
+        // is asked for history, where its NAKs may go; one ACK a NAK sent.)
+        let nak_goes = self.window.nak_due().is_some_and(|at| at.max(self.nak_paced_until()) <= now);
+        let every = self.config.failover == Failover::Off
+            && nak_goes
+            && self.gone.iter().all(|gone| gone.asking.is_none())
+            && self.ack_at < now
+            && self.nak_sent_at.is_none_or(|at| at >= self.ack_at);
+        let nak_refresh = self.window.nak_due().is_some_and(|at| at <= now)
+            && (every || now >= self.ack_at + self.config.ack_interval_ns);
         // ACKs covered leave the leader's view of this follower this old at most.
         let unsaid = held > self.ack_sent && now >= self.ack_at + ACK_REFRESH_NS;
         self.ack_due |= nak_refresh || ack_timer || unsaid;
@@ -2607,6 +2619,47 @@ mod with_leader_tests {
         let later = heartbeat_at(&mut leader, 3 * crate::core::KEEPALIVE_NS + 2);
         follower.handle_datagram(4_000, addr(7009), &later);
         assert_eq!(follower.leader_addr(), Some(addr(7009)));
+    }
+
+    /// A leader answers a member's NAK from where only its NAKs came with
+    /// one event until an ACK echoing its stamp comes from there, and the
+    /// first may be lost: each NAK, a retry within the ACK interval too,
+    /// goes just after an ACK.
+    #[test]
+    fn each_nak_goes_just_after_an_ack() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch(3), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let mut follower = Follower::new(Config { epoch: Epoch::ZERO, ..config.clone() }, NodeId(1), 0).unwrap();
+        let mut client = Client::new(config.clone(), ClientId(7), addr(7002)).unwrap();
+        let mut buf = vec![0; 2048];
+        for (i, now) in [1_000, 2_000, 3_000].into_iter().enumerate() {
+            client.submit(b"e").unwrap();
+            let submit = client.poll_transmit(now, &mut buf).unwrap();
+            leader.handle_datagram(now, addr(7002), &buf[..submit.len]);
+            while let Some(t) = leader.poll_transmit(now, &mut buf) {
+                // The DATA of 2 is lost.
+                if t.dest == Dest::Group && i != 1 {
+                    follower.handle_datagram(now, addr(7000), &buf[..t.len]);
+                }
+            }
+        }
+        // What it sends in its first 900 µs (its timers run), by kind.
+        let mut kinds = Vec::new();
+        let mut now = 3_000;
+        while let Some(at) = follower.poll_timeout().filter(|&at| at < 900_000) {
+            now = at.max(now);
+            follower.handle_timeout(now);
+            while let Some(t) = follower.poll_transmit(now, &mut buf) {
+                kinds.push(crate::wire::parse(&buf[..t.len]).unwrap().header.kind());
+            }
+        }
+        let naks = kinds.iter().filter(|k| **k == Kind::Nak).count();
+        assert!(naks >= 2, "the NAK of 2 and a retry within the ACK interval: {kinds:?}");
+        for (i, kind) in kinds.iter().enumerate() {
+            if *kind == Kind::Nak {
+                assert_eq!(kinds.get(i.wrapping_sub(1)), Some(&Kind::Ack), "{kinds:?}");
+            }
+        }
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,

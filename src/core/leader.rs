@@ -154,6 +154,11 @@ pub struct LeaderStats {
     /// they fell silent past two keepalives, that moved its repairs there
     /// (it restarted on another port and asks before it ACKs).
     pub nak_moves: u64,
+    /// NAKs of a member from an address only its NAKs named (no ACK came
+    /// from there yet: before its first, or after it moved), without
+    /// failover: each answered with its lowest event at most, so a recorded
+    /// one replayed from a victim's address draws one datagram there.
+    pub naks_unproven: u64,
     /// HEARTBEATs sent to one node, answering the nonce of its NAK (a
     /// member back empty learning what it must hold before it votes; a new
     /// follower or tail, with keys, the epoch it follows).
@@ -228,6 +233,10 @@ struct Repair {
     end: u64,
     source: Source,
     done_at: Option<Nanos>,
+    /// Asked where only the member's NAKs say it is (one event): it
+    /// answers no NAK from where an ACK came, which a recording of another
+    /// member's NAK, replayed from there, would otherwise swallow.
+    unproven: bool,
 }
 
 impl Repair {

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use super::{Leader, REPAIR_BYTES_PER_FLUSH, Repair, Source};
-use crate::core::{Dest, Nanos, NodeId, Seq, Transmit};
+use crate::core::{Dest, Failover, Nanos, NodeId, Seq, Transmit};
 use crate::wire::{FrameWriter, Kind, Nak};
 
 impl Leader {
@@ -46,6 +46,8 @@ impl Leader {
         self.expire_repairs(now);
         // Whether its ranges are answered at all (its nonce is, below).
         let mut answered = true;
+        // Whether only its NAKs say it is at `from` (no ACK from there yet).
+        let mut unproven = false;
         let dest = match member {
             None => from,
             Some(node) => {
@@ -79,6 +81,7 @@ impl Leader {
                         }
                         self.last_nak_ns[i] = now;
                         self.member_addr[i] = Some((from, false));
+                        unproven = self.config.failover == Failover::Off;
                         from
                     }
                 }
@@ -104,17 +107,38 @@ impl Leader {
         }
         let from = dest;
         let (oldest, next) = (self.ring.seq_first(), self.data_end());
+        if unproven {
+            self.stats.naks_unproven += 1;
+        }
         for range in nak.ranges {
-            let (first, end) = (range.first.get().max(held + 1), range.end.get().min(next));
+            let (first, mut end) = (range.first.get().max(held + 1), range.end.get().min(next));
             if first >= end {
                 continue;
             }
+            if unproven {
+                // Where only its NAKs say it is, one event a NAK, the lowest
+                // it asks (a range gone from the ring, without a journal, is
+                // one UNRECOVERABLE however long): one of its NAKs, recorded
+                // and replayed from a victim's address, draws a datagram
+                // there, not `nak_events_max` events. A follower's NAK goes
+                // with an ACK, and is answered whole once one arrives; one
+                // checking a restarted sequencer's record first asks for
+                // that record alone. (With failover a member syncing to a
+                // new leader sends no ACK before it holds that leader's
+                // starting log: one not named in the cluster file is
+                // answered whole.)
+                let lost = first < oldest && !self.config.journal;
+                end = if lost { end.min(oldest) } else { first + 1 };
+            }
             if first < oldest {
                 let source = if self.config.journal { Source::History } else { Source::Lost };
-                self.add_repair(from, first, end.min(oldest), source);
+                self.add_repair(from, (first, end.min(oldest)), source, unproven);
             }
             if end > oldest {
-                self.add_repair(from, first.max(oldest), end, Source::Ring);
+                self.add_repair(from, (first.max(oldest), end), Source::Ring, unproven);
+            }
+            if unproven {
+                break;
             }
         }
     }
@@ -148,20 +172,22 @@ impl Leader {
         }
     }
 
-    fn add_repair(&mut self, dest: SocketAddr, first: u64, end: u64, source: Source) {
+    fn add_repair(&mut self, dest: SocketAddr, (first, end): (u64, u64), source: Source, unproven: bool) {
         // What one destination has in repair is bounded, however many
         // ranges its NAKs name.
         let unsent: u64 =
             self.repairs.iter().filter(|r| r.dest == dest && r.done_at.is_none()).map(|r| r.end - r.next).sum();
-        // A repair pending or just sent to the same follower answers this NAK too.
-        if self.repairs.iter().any(|r| r.dest == dest && r.first < end && first < r.end) {
+        // A repair pending or just sent to the same follower answers this
+        // NAK too (one asked where only NAKs named a member, only such NAKs).
+        let answers = |r: &Repair| r.dest == dest && r.first < end && first < r.end && (!r.unproven || unproven);
+        if self.repairs.iter().any(answers) {
             self.stats.naks_coalesced += 1;
         } else if self.repairs.len() == self.repairs.capacity() {
             self.stats.repairs_overflow += 1;
         } else if unsent >= self.config.nak_events_max as u64 {
             self.stats.repairs_over_budget += 1;
         } else {
-            self.repairs.push(Repair { dest, first, next: first, end, source, done_at: None });
+            self.repairs.push(Repair { dest, first, next: first, end, source, done_at: None, unproven });
         }
     }
 

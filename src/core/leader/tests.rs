@@ -1720,6 +1720,8 @@ fn a_follower_out_of_room_sleeps_until_a_repair_frees_half_of_it() {
     assert_eq!(nak_of(&nak), [(1, 17)], "all the room holds");
     let wake = one.poll_timeout().unwrap();
     assert!(wake > now + config.nak_delay_min_ns, "it sleeps until a retry is due: {} ns", wake - now);
+    // It ACKed from there (a NAK alone draws one event).
+    leader.handle_datagram(now, addr(11), &ack_echoing(&config, 1, 0, now));
     leader.handle_datagram(now, addr(11), &nak);
     now += config.nak_delay_min_ns;
     while let Some(t) = leader.poll_transmit(now, &mut buf) {
@@ -1815,6 +1817,7 @@ fn a_gap_filled_without_a_repair_leaves_no_nak_unanswered() {
 fn a_long_repair_from_the_ring_goes_out_a_budget_per_flush() {
     let config = Config::default();
     let (mut leader, _, now) = every_other_of_2000(&config);
+    leader.handle_datagram(now, addr(11), &ack_echoing(&config, 1, 0, now));
     leader.handle_datagram(now, addr(11), &nak(&config, 1, 1, 2001));
     let mut seqs = Vec::new();
     let mut flushes = 0;
@@ -2174,6 +2177,86 @@ fn a_second_process_with_a_followers_id_draws_no_repairs() {
     leader.handle_datagram(at, real, &nak(&config, 1, 1, 101));
     repairs(&mut leader, at);
     assert_eq!(leader.stats().events_retransmitted, 100);
+}
+
+/// A member not named in the cluster file that has not ACKed (or whose ACKs
+/// fell silent) is answered where its NAK came from. One of its NAKs,
+/// recorded and replayed from a victim's address, drew every event it
+/// named there: 20 replays of a 56-byte NAK of 100 events of 100 bytes,
+/// each after the last repair's linger, sent the victim 20 × 100 events.
+/// Until an ACK comes from there, a NAK draws its lowest event alone;
+/// the member's own ACK from there opens the rest.
+#[test]
+fn where_only_its_naks_name_a_member_a_nak_draws_one_event() {
+    let config = Config::default();
+    let (mut leader, now) = sequenced(&config, 100, |_, _, _| {});
+    let mut buf = vec![0; config.mtu];
+    // The events of the RETRANSMITs it sends to `to`.
+    let mut retransmitted = |leader: &mut Leader, now: Nanos, to: SocketAddr| -> Vec<u64> {
+        let mut seqs = Vec::new();
+        while let Some(t) = leader.poll_transmit(now, &mut buf) {
+            if let (Frame::Retransmit(batch), true) =
+                (crate::wire::parse(&buf[..t.len]).unwrap().frame, t.dest == Dest::Unicast(to))
+            {
+                seqs.extend(batch.events.map(|e| e.header.seq.get()));
+            }
+        }
+        seqs
+    };
+    retransmitted(&mut leader, now, addr(9));
+    let (victim, real) = (addr(666), addr(21));
+    let recorded = nak(&config, 1, 1, 101);
+    let mut at = now;
+    let mut drawn = Vec::new();
+    for _ in 0..20 {
+        at += config.repair_linger_ns + 1;
+        leader.handle_datagram(at, victim, &recorded);
+        drawn.extend(retransmitted(&mut leader, at, victim));
+    }
+    assert_eq!(drawn.len(), 20, "one event a NAK");
+    assert!(drawn.iter().all(|&seq| seq == 1), "the lowest asked: {drawn:?}");
+    assert_eq!(leader.stats().naks_unproven, 20);
+    // The member itself, checking a record before it ACKs: that record.
+    at += config.repair_linger_ns + 1;
+    leader.handle_datagram(at, real, &nak(&config, 1, 60, 61));
+    assert_eq!(retransmitted(&mut leader, at, real), [60]);
+    // Its ACK from there: its NAKs are answered whole.
+    leader.handle_datagram(at, real, &ack_echoing(&config, 1, 0, at));
+    at += config.repair_linger_ns + 1;
+    leader.handle_datagram(at, real, &nak(&config, 1, 1, 101));
+    assert_eq!(retransmitted(&mut leader, at, real), (1..=100).collect::<Vec<u64>>());
+    // A replay from the victim's address now moves nothing there.
+    at += config.repair_linger_ns + 1;
+    leader.handle_datagram(at, victim, &recorded);
+    assert_eq!(retransmitted(&mut leader, at, victim), []);
+}
+
+/// A review of the rule above: a recording of a NAK of member 2 (which
+/// has not ACKed), replayed from live member 1's address, drew one event
+/// there, and that repair, lingering, swallowed member 1's own NAK of the
+/// same range: replayed before each of its NAKs, it held member 1 to one
+/// event a NAK. A repair asked where only NAKs named a member answers no
+/// NAK of one that ACKed from there.
+#[test]
+fn a_replayed_nak_of_a_member_that_never_acked_swallows_no_live_members_nak() {
+    let config = Config::default();
+    let (mut leader, now) = sequenced(&config, 100, |_, _, _| {});
+    let mut buf = vec![0; config.mtu];
+    while leader.poll_transmit(now, &mut buf).is_some() {}
+    let live = addr(11);
+    leader.handle_datagram(now, live, &ack_echoing(&config, 1, 0, now));
+    leader.handle_datagram(now, live, &nak(&config, 2, 1, 101));
+    leader.handle_datagram(now, live, &nak(&config, 1, 1, 101));
+    let mut events = 0;
+    while let Some(t) = leader.poll_transmit(now, &mut buf) {
+        if let (Frame::Retransmit(batch), true) =
+            (crate::wire::parse(&buf[..t.len]).unwrap().frame, t.dest == Dest::Unicast(live))
+        {
+            events += batch.events.count();
+        }
+    }
+    assert_eq!(events, 1 + 100, "member 2's one, then all member 1 asked");
+    assert_eq!(leader.stats().naks_coalesced, 0);
 }
 
 /// A review of the client table: every SUBMIT refreshed its client's
