@@ -2088,20 +2088,19 @@ impl Follower {
         // A NAK due goes with a fresh ACK now and then, even without
         // progress: the leader answers NAKs where ACKs come from, and a
         // replayed ACK must not leave a stuck follower's repairs
-        // misdirected. Without failover, each goes with one (once: the NAK
-        // goes next): until an ACK echoing its stamp comes from where a
-        // follower's NAKs do (the first may be lost), a sequencer answers
-        // each with one event.
-        // (Only for a NAK that goes now, to the leader: none while a member
-        // is asked for history, where its NAKs may go; one ACK a NAK sent.)
-        let nak_goes = self.window.nak_due().is_some_and(|at| at.max(self.nak_paced_until()) <= now);
+        // misdirected. Without failover, each that goes now to the leader
+        // (none while a member is asked for history) goes just after one,
+        // one ACK a NAK sent: until an ACK echoing its stamp comes from
+        // where a follower's NAKs do (the first may be lost), a sequencer
+        // answers each with one event.
+        let nak_due = self.window.nak_due();
         let every = self.config.failover == Failover::Off
-            && nak_goes
+            && nak_due.is_some_and(|at| at.max(self.nak_paced_until()) <= now)
             && self.gone.iter().all(|gone| gone.asking.is_none())
             && self.ack_at < now
             && self.nak_sent_at.is_none_or(|at| at >= self.ack_at);
-        let nak_refresh = self.window.nak_due().is_some_and(|at| at <= now)
-            && (every || now >= self.ack_at + self.config.ack_interval_ns);
+        let nak_refresh =
+            nak_due.is_some_and(|at| at <= now) && (every || now >= self.ack_at + self.config.ack_interval_ns);
         // ACKs covered leave the leader's view of this follower this old at most.
         let unsaid = held > self.ack_sent && now >= self.ack_at + ACK_REFRESH_NS;
         self.ack_due |= nak_refresh || ack_timer || unsaid;

@@ -798,6 +798,20 @@ fn repair_dests(leader: &mut Leader, now: Nanos) -> Vec<Dest> {
     dests.into_iter().filter(|d| ![Dest::Group, Dest::Unicast(addr(9))].contains(d)).collect()
 }
 
+/// The sequences of the events in the RETRANSMITs `leader` sends `to` now.
+fn retransmitted_to(leader: &mut Leader, now: Nanos, to: SocketAddr) -> Vec<u64> {
+    let mut buf = vec![0; 1472];
+    let mut seqs = Vec::new();
+    while let Some(t) = leader.poll_transmit(now, &mut buf) {
+        if let (Frame::Retransmit(batch), true) =
+            (crate::wire::parse(&buf[..t.len]).unwrap().frame, t.dest == Dest::Unicast(to))
+        {
+            seqs.extend(batch.events.map(|e| e.header.seq.get()));
+        }
+    }
+    seqs
+}
+
 /// Issue 16: one forged NAK made the leader send RETRANSMITs (×5,658 its
 /// size) to the NAK's source address. A member's repairs now go where its
 /// ACKs come from; only a member that never ACKed is answered at the NAK's
@@ -2190,19 +2204,7 @@ fn a_second_process_with_a_followers_id_draws_no_repairs() {
 fn where_only_its_naks_name_a_member_a_nak_draws_one_event() {
     let config = Config::default();
     let (mut leader, now) = sequenced(&config, 100, |_, _, _| {});
-    let mut buf = vec![0; config.mtu];
-    // The events of the RETRANSMITs it sends to `to`.
-    let mut retransmitted = |leader: &mut Leader, now: Nanos, to: SocketAddr| -> Vec<u64> {
-        let mut seqs = Vec::new();
-        while let Some(t) = leader.poll_transmit(now, &mut buf) {
-            if let (Frame::Retransmit(batch), true) =
-                (crate::wire::parse(&buf[..t.len]).unwrap().frame, t.dest == Dest::Unicast(to))
-            {
-                seqs.extend(batch.events.map(|e| e.header.seq.get()));
-            }
-        }
-        seqs
-    };
+    let retransmitted = retransmitted_to;
     retransmitted(&mut leader, now, addr(9));
     let (victim, real) = (addr(666), addr(21));
     let recorded = nak(&config, 1, 1, 101);
@@ -2247,14 +2249,7 @@ fn a_replayed_nak_of_a_member_that_never_acked_swallows_no_live_members_nak() {
     leader.handle_datagram(now, live, &ack_echoing(&config, 1, 0, now));
     leader.handle_datagram(now, live, &nak(&config, 2, 1, 101));
     leader.handle_datagram(now, live, &nak(&config, 1, 1, 101));
-    let mut events = 0;
-    while let Some(t) = leader.poll_transmit(now, &mut buf) {
-        if let (Frame::Retransmit(batch), true) =
-            (crate::wire::parse(&buf[..t.len]).unwrap().frame, t.dest == Dest::Unicast(live))
-        {
-            events += batch.events.count();
-        }
-    }
+    let events = retransmitted_to(&mut leader, now, live).len();
     assert_eq!(events, 1 + 100, "member 2's one, then all member 1 asked");
     assert_eq!(leader.stats().naks_coalesced, 0);
 }
