@@ -151,7 +151,8 @@ impl FollowerStats {
 /// The follower's timers, one slot each in its [`TimerTable`].
 #[derive(Clone, Copy, Debug)]
 enum Timer {
-    /// It holds uncommitted events: an ACK goes out every `ack_interval_ns`.
+    /// It holds uncommitted events: an ACK goes out every `ack_interval_ns`
+    /// while its leader speaks.
     Ack,
     /// The earliest missing sequence is due for a NAK.
     Nak,
@@ -1963,8 +1964,18 @@ impl Follower {
         false
     }
 
-    /// When an ACK next goes with no input: every `ack_interval_ns` while
-    /// it holds uncommitted events, and once what it holds has gone
+    /// When an ACK of what it holds past the commit goes again: an
+    /// `ack_interval_ns` after the last one if its leader spoke since, else
+    /// a keepalive after. A stopped leader hears none of them, and where a
+    /// replayed frame gave a victim's address for the leader's, 1,000 ACKs
+    /// a second went there while the real leader's frames were refused.
+    fn ack_repeat_at(&self) -> Nanos {
+        let heard = self.heard_at > self.ack_at;
+        self.ack_at + if heard { self.config.ack_interval_ns } else { KEEPALIVE_NS }
+    }
+
+    /// When an ACK next goes with no input: see [`ack_repeat_at`](Self::ack_repeat_at)
+    /// while it holds uncommitted events, and once what it holds has gone
     /// unsaid (covered) for [`ACK_REFRESH_NS`].
     fn ack_timer(&self) -> Option<Nanos> {
         if self.sync.is_some() || self.observer || self.own_unshown().is_some() || self.short_leader.is_some() {
@@ -1975,7 +1986,7 @@ impl Follower {
         // timer for what is uncommitted must never fall below it (it came
         // due again at once, for ever: sim seed 7801963).
         invariant!(self.leader_commit <= self.commit, "leader commit {} past {}", self.leader_commit, self.commit);
-        let uncommitted = (held > self.commit).then_some(self.ack_at + self.config.ack_interval_ns);
+        let uncommitted = (held > self.commit).then(|| self.ack_repeat_at());
         let unsaid = (held > self.ack_sent).then_some(self.ack_at + ACK_REFRESH_NS);
         uncommitted.into_iter().chain(unsaid).min()
     }
@@ -2084,7 +2095,7 @@ impl Follower {
         }
         let leader = Dest::Unicast(self.leader_addr?);
         let held = self.seq_acked();
-        let ack_timer = held > self.commit && now >= self.ack_at + self.config.ack_interval_ns;
+        let ack_timer = held > self.commit && now >= self.ack_repeat_at();
         // A NAK due goes with a fresh ACK now and then, even without
         // progress: the leader answers NAKs where ACKs come from, and a
         // replayed ACK must not leave a stuck follower's repairs
@@ -2659,6 +2670,48 @@ mod with_leader_tests {
                 assert_eq!(kinds.get(i.wrapping_sub(1)), Some(&Kind::Ack), "{kinds:?}");
             }
         }
+    }
+
+    /// A follower holding events past its commit ACKs them again while its
+    /// leader speaks (an ACK may be lost), but once nothing comes from the
+    /// leader, a keepalive apart: a stopped leader hears none of them, and
+    /// where a replayed frame gave its address they all went to a victim.
+    #[test]
+    fn a_silent_leader_is_acked_again_only_a_keepalive_apart() {
+        let config = Config { nodes: 2, quorum: 2, epoch: Epoch(3), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let mut follower = Follower::new(Config { epoch: Epoch::ZERO, ..config.clone() }, NodeId(1), 0).unwrap();
+        let mut client = Client::new(config.clone(), ClientId(7), addr(7002)).unwrap();
+        let mut buf = vec![0; 2048];
+        client.submit(b"e").unwrap();
+        let submit = client.poll_transmit(1_000, &mut buf).unwrap();
+        leader.handle_datagram(1_000, addr(7002), &buf[..submit.len]);
+        // The ACKs the follower sends from `from` to `until`, the leader
+        // stopped, or speaking and hearing none of them (lost): nothing commits.
+        let mut acks = |follower: &mut Follower, mut leader: Option<&mut Leader>, from: Nanos, until: Nanos| {
+            let mut acks = 0;
+            for now in (from..until).step_by(50_000) {
+                if let Some(leader) = leader.as_deref_mut() {
+                    leader.handle_timeout(now);
+                    while let Some(t) = leader.poll_transmit(now, &mut buf) {
+                        if t.dest == Dest::Group {
+                            follower.handle_datagram(now, addr(7000), &buf[..t.len]);
+                        }
+                    }
+                }
+                follower.handle_timeout(now);
+                while let Some(t) = follower.poll_transmit(now, &mut buf) {
+                    acks += usize::from(crate::wire::parse(&buf[..t.len]).unwrap().header.kind() == Kind::Ack);
+                }
+            }
+            acks
+        };
+        let speaking = acks(&mut follower, Some(&mut leader), 1_000, 20_000_000);
+        assert_eq!(follower.seq_acked(), 1);
+        assert!(speaking >= 15, "each HEARTBEAT heard draws one: {speaking}");
+        // The leader stops: over two keepalives, two ACKs.
+        let silent = acks(&mut follower, None, 20_000_000, 20_000_000 + 2 * KEEPALIVE_NS);
+        assert_eq!(silent, 2);
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,
