@@ -152,7 +152,7 @@ impl FollowerStats {
 #[derive(Clone, Copy, Debug)]
 enum Timer {
     /// It holds uncommitted events: an ACK goes out every `ack_interval_ns`
-    /// while its leader speaks.
+    /// while its leader speaks, a keepalive apart while it is silent.
     Ack,
     /// The earliest missing sequence is due for a NAK.
     Nak,
@@ -979,12 +979,21 @@ impl Follower {
     /// Once NAKs have gone `nak_delay_max_ns` with no repair coming back
     /// (a partition, a leader gone, or NAKs that do not reach it: a link
     /// coming back up, loss one way, a leader's full socket buffer), the
-    /// next waits that long: nothing asked faster could be answered.
+    /// next waits that long: nothing asked faster could be answered. If
+    /// nothing came from the leader since the last either, a keepalive: a
+    /// stopped leader hears none, and where a replayed frame gave a
+    /// victim's address for the leader's, a NAK and an ACK went there each
+    /// `nak_delay_max_ns` while the real leader's frames were refused.
     fn nak_paced_until(&self) -> Nanos {
         let (min, max) = (self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
         self.nak_sent_at.map_or(0, |at| {
             let unanswered = self.unanswered_since.is_some_and(|since| at.saturating_sub(since) >= max);
-            at + if unanswered { max } else { min }
+            let silent = self.heard_at <= at;
+            at + match (unanswered, silent) {
+                (true, true) => KEEPALIVE_NS,
+                (true, false) => max,
+                (false, _) => min,
+            }
         })
     }
 
@@ -2104,14 +2113,13 @@ impl Follower {
         // one ACK a NAK sent: until an ACK echoing its stamp comes from
         // where a follower's NAKs do (the first may be lost), a sequencer
         // answers each with one event.
-        let nak_due = self.window.nak_due();
+        let nak_now = self.window.nak_due().is_some_and(|at| at.max(self.nak_paced_until()) <= now);
         let every = self.config.failover == Failover::Off
-            && nak_due.is_some_and(|at| at.max(self.nak_paced_until()) <= now)
+            && nak_now
             && self.gone.iter().all(|gone| gone.asking.is_none())
             && self.ack_at < now
             && self.nak_sent_at.is_none_or(|at| at >= self.ack_at);
-        let nak_refresh =
-            nak_due.is_some_and(|at| at <= now) && (every || now >= self.ack_at + self.config.ack_interval_ns);
+        let nak_refresh = nak_now && (every || now >= self.ack_at + self.config.ack_interval_ns);
         // ACKs covered leave the leader's view of this follower this old at most.
         let unsaid = held > self.ack_sent && now >= self.ack_at + ACK_REFRESH_NS;
         self.ack_due |= nak_refresh || ack_timer || unsaid;
@@ -2712,6 +2720,46 @@ mod with_leader_tests {
         // The leader stops: over two keepalives, two ACKs.
         let silent = acks(&mut follower, None, 20_000_000, 20_000_000 + 2 * KEEPALIVE_NS);
         assert_eq!(silent, 2);
+    }
+
+    /// A follower missing an event its leader sent NAKs it a keepalive
+    /// apart once the leader is silent (stopped, or at an address a
+    /// replayed frame gave: a victim's), not each `nak_delay_max_ns`, each
+    /// with an ACK.
+    #[test]
+    fn a_silent_leader_is_asked_again_only_a_keepalive_apart() {
+        let config = Config { nodes: 2, quorum: 1, epoch: Epoch(3), ..Config::default() };
+        let mut leader = Leader::new(config.clone(), 0).unwrap();
+        let mut follower = Follower::new(Config { epoch: Epoch::ZERO, ..config.clone() }, NodeId(1), 0).unwrap();
+        let mut client = Client::new(config.clone(), ClientId(7), addr(7002)).unwrap();
+        let mut buf = vec![0; 2048];
+        for (i, now) in [1_000, 2_000].into_iter().enumerate() {
+            client.submit(b"e").unwrap();
+            let submit = client.poll_transmit(now, &mut buf).unwrap();
+            leader.handle_datagram(now, addr(7002), &buf[..submit.len]);
+            while let Some(t) = leader.poll_transmit(now, &mut buf) {
+                // The DATA of 1 is lost, and the leader stops.
+                if t.dest == Dest::Group && i == 1 {
+                    follower.handle_datagram(now, addr(7000), &buf[..t.len]);
+                }
+            }
+        }
+        let mut sent = Vec::new();
+        let mut now = 2_000;
+        while let Some(at) = follower.poll_timeout().filter(|&at| at < 2_000 + 4 * KEEPALIVE_NS) {
+            now = at.max(now);
+            follower.handle_timeout(now);
+            while let Some(t) = follower.poll_transmit(now, &mut buf) {
+                sent.push((now, crate::wire::parse(&buf[..t.len]).unwrap().header.kind()));
+            }
+        }
+        // Its NAKs back off as ever until they have gone unanswered for
+        // `nak_delay_max_ns` (10 ms), and an ACK goes with each.
+        let naks: Vec<Nanos> = sent.iter().filter(|(_, kind)| *kind == Kind::Nak).map(|(at, _)| *at).collect();
+        assert_eq!(sent.len(), 2 * naks.len(), "{sent:?}");
+        let late: Vec<Nanos> = naks.iter().copied().filter(|&at| at > 2_000 + 20_000_000).collect();
+        assert!(naks.len() > late.len() && late.len() >= 2, "{sent:?}");
+        assert!(late.windows(2).all(|pair| pair[1] - pair[0] >= KEEPALIVE_NS), "{sent:?}");
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,
