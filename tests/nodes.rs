@@ -1554,6 +1554,19 @@ fn wait_elected(members: &[common::Proc]) -> Option<usize> {
     None
 }
 
+/// Waits (at most 10 s) until one of `members` leads: elected, or the
+/// first leader of a new cluster (which says so in its status line).
+fn wait_led(members: &[common::Proc]) {
+    let leads = |line: &String| line.starts_with("elected: ") || line.contains(" leads epoch ");
+    for _ in 0..500 {
+        if members.iter().any(|node| node.output().iter().any(leads)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nobody leads: {:?}", members.iter().map(|node| node.output()).collect::<Vec<_>>());
+}
+
 /// Stops `members` cleanly: each exits 0, and all delivered 1..=`count`
 /// in one order, nothing lost.
 fn stop_all_delivered(members: &mut [common::Proc], count: u64) {
@@ -2660,6 +2673,9 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
         node.output().join("\n")
     };
     let mut members: Vec<common::Proc> = (0..3).map(|id| member(id, &[])).collect();
+    // The load gives up if nothing commits within 2 s: on a starved
+    // machine a leader alone may take that long to show.
+    wait_led(&members);
     failover_load(&conf, 2000, 2000);
     for node in &mut members {
         assert_eq!(node.stop(), 0, "{:?}", node.output());
@@ -2676,6 +2692,7 @@ fn a_cluster_grown_from_3_members_to_5_keeps_its_log_and_refuses_a_stale_file() 
         assert!(line.contains("kept in a cluster of 3 nodes, quorum 2; it keeps 5 nodes, quorum 3"), "{line}");
     }
     members.extend((3..5).map(|id| member(id, &["--rejoin"])));
+    wait_led(&members);
     failover_load(&conf, 2000, 2000);
     // --reshape to the old file while the cluster runs (an operator's
     // trial split a cluster so): it hears a leader of another shape.
