@@ -980,15 +980,16 @@ impl Follower {
     /// (a partition, a leader gone, or NAKs that do not reach it: a link
     /// coming back up, loss one way, a leader's full socket buffer), the
     /// next waits that long: nothing asked faster could be answered. If
-    /// nothing came from the leader since the last either, a keepalive: a
-    /// stopped leader hears none, and where a replayed frame gave a
-    /// victim's address for the leader's, a NAK and an ACK went there each
-    /// `nak_delay_max_ns` while the real leader's frames were refused.
+    /// nothing came from the leader since the last either, and no member
+    /// is asked for history, a keepalive: a stopped leader hears none, and
+    /// where a replayed frame gave a victim's address for the leader's, a
+    /// NAK and an ACK went there each `nak_delay_max_ns` while the real
+    /// leader's frames were refused.
     fn nak_paced_until(&self) -> Nanos {
         let (min, max) = (self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
         self.nak_sent_at.map_or(0, |at| {
             let unanswered = self.unanswered_since.is_some_and(|since| at.saturating_sub(since) >= max);
-            let silent = self.heard_at <= at;
+            let silent = self.heard_at <= at && self.gone.iter().all(|g| g.asking.is_none());
             at + match (unanswered, silent) {
                 (true, true) => KEEPALIVE_NS,
                 (true, false) => max,
@@ -2760,6 +2761,16 @@ mod with_leader_tests {
         let late: Vec<Nanos> = naks.iter().copied().filter(|&at| at > 2_000 + 20_000_000).collect();
         assert!(naks.len() > late.len() && late.len() >= 2, "{sent:?}");
         assert!(late.windows(2).all(|pair| pair[1] - pair[0] >= KEEPALIVE_NS), "{sent:?}");
+        // The leader's next frame ends the wait: the NAK goes at once.
+        let at = late[late.len() - 1] + KEEPALIVE_NS / 2;
+        leader.handle_timeout(at);
+        let heartbeat = leader.poll_transmit(at, &mut buf).expect("a HEARTBEAT");
+        follower.handle_datagram(at, addr(7000), &buf[..heartbeat.len]);
+        let mut kinds = Vec::new();
+        while let Some(t) = follower.poll_transmit(at, &mut buf) {
+            kinds.push(crate::wire::parse(&buf[..t.len]).unwrap().header.kind());
+        }
+        assert!(kinds.contains(&Kind::Nak), "{kinds:?}");
     }
 
     /// SUBMITs from many clients at once queue a bounded number of answers,

@@ -291,6 +291,8 @@ impl Follower {
             return true;
         }
         self.member_nak_token = datagram.header.token.get();
+        // Its NAKs went unanswered for want of this token: not paced so.
+        self.unanswered_since = None;
         self.mark_member(member, None);
         for (first, end) in asked {
             self.window.reask(first, end, now);
