@@ -2384,6 +2384,14 @@ mod with_leader_tests {
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 
+    /// A leader of `config`'s epoch, member 1 following it from no epoch,
+    /// and client 7 of it, at port 7002.
+    fn leader_follower_client(config: &Config) -> (Leader, Follower, Client) {
+        let leader = Leader::new(config.clone(), 0).unwrap();
+        let follower = Follower::new(Config { epoch: Epoch::ZERO, ..config.clone() }, NodeId(1), 0).unwrap();
+        (leader, follower, Client::new(config.clone(), ClientId(7), addr(7002)).unwrap())
+    }
+
     /// An operator's trial: a client pointed at a follower rather than the
     /// sequencer heard nothing and reported "no reply"; pointed at a member
     /// that follows, it was told "not the leader" and resent at once, about
@@ -2647,9 +2655,7 @@ mod with_leader_tests {
     #[test]
     fn each_nak_goes_just_after_an_ack() {
         let config = Config { nodes: 2, quorum: 1, epoch: Epoch(3), ..Config::default() };
-        let mut leader = Leader::new(config.clone(), 0).unwrap();
-        let mut follower = Follower::new(Config { epoch: Epoch::ZERO, ..config.clone() }, NodeId(1), 0).unwrap();
-        let mut client = Client::new(config.clone(), ClientId(7), addr(7002)).unwrap();
+        let (mut leader, mut follower, mut client) = leader_follower_client(&config);
         let mut buf = vec![0; 2048];
         for (i, now) in [1_000, 2_000, 3_000].into_iter().enumerate() {
             client.submit(b"e").unwrap();
@@ -2688,9 +2694,7 @@ mod with_leader_tests {
     #[test]
     fn a_silent_leader_is_acked_again_only_a_keepalive_apart() {
         let config = Config { nodes: 2, quorum: 2, epoch: Epoch(3), ..Config::default() };
-        let mut leader = Leader::new(config.clone(), 0).unwrap();
-        let mut follower = Follower::new(Config { epoch: Epoch::ZERO, ..config.clone() }, NodeId(1), 0).unwrap();
-        let mut client = Client::new(config.clone(), ClientId(7), addr(7002)).unwrap();
+        let (mut leader, mut follower, mut client) = leader_follower_client(&config);
         let mut buf = vec![0; 2048];
         client.submit(b"e").unwrap();
         let submit = client.poll_transmit(1_000, &mut buf).unwrap();
@@ -2730,9 +2734,7 @@ mod with_leader_tests {
     #[test]
     fn a_silent_leader_is_asked_again_only_a_keepalive_apart() {
         let config = Config { nodes: 2, quorum: 1, epoch: Epoch(3), ..Config::default() };
-        let mut leader = Leader::new(config.clone(), 0).unwrap();
-        let mut follower = Follower::new(Config { epoch: Epoch::ZERO, ..config.clone() }, NodeId(1), 0).unwrap();
-        let mut client = Client::new(config.clone(), ClientId(7), addr(7002)).unwrap();
+        let (mut leader, mut follower, mut client) = leader_follower_client(&config);
         let mut buf = vec![0; 2048];
         for (i, now) in [1_000, 2_000].into_iter().enumerate() {
             client.submit(b"e").unwrap();
