@@ -989,7 +989,7 @@ impl Follower {
         let (min, max) = (self.config.nak_delay_min_ns, self.config.nak_delay_max_ns);
         self.nak_sent_at.map_or(0, |at| {
             let unanswered = self.unanswered_since.is_some_and(|since| at.saturating_sub(since) >= max);
-            let silent = self.heard_at <= at && self.gone.iter().all(|g| g.asking.is_none());
+            let silent = self.heard_at <= at && !self.asks_a_member();
             at + match (unanswered, silent) {
                 (true, true) => KEEPALIVE_NS,
                 (true, false) => max,
@@ -2116,8 +2116,7 @@ impl Follower {
         // answers each with one event.
         let nak_now = self.window.nak_due().is_some_and(|at| at.max(self.nak_paced_until()) <= now);
         let every = self.config.failover == Failover::Off
-            && nak_now
-            && self.gone.iter().all(|gone| gone.asking.is_none())
+            && !self.asks_a_member()
             && self.ack_at < now
             && self.nak_sent_at.is_none_or(|at| at >= self.ack_at);
         let nak_refresh = nak_now && (every || now >= self.ack_at + self.config.ack_interval_ns);
@@ -2208,7 +2207,7 @@ impl Follower {
             // nak_delay_max_ns (SERVE_WAIT_NS while a member is asked), the
             // repairs asked for are not coming (a gap refilled below them
             // leaves retries the scan never reaches): ask afresh.
-            let quiet_ns = if self.gone.iter().any(|g| g.asking.is_some()) { member_max_ns } else { max_ns };
+            let quiet_ns = if self.asks_a_member() { member_max_ns } else { max_ns };
             if self.window.asked() > 0 && coming.is_none() && self.nak_sent_at.is_none_or(|at| now >= at + quiet_ns) {
                 self.window.forget_asked(now);
             }

@@ -94,6 +94,11 @@ impl Follower {
         }
     }
 
+    /// Whether a range is asked of a member (its leader no longer had it).
+    pub(super) fn asks_a_member(&self) -> bool {
+        self.gone.iter().any(|g| g.asking.is_some())
+    }
+
     /// When a range asked of a member is passed over if nothing of it came:
     /// [`SERVE_STALL_NS`] after it was asked, or after that member last
     /// sent something of it (it serves its readers in turn, under a

@@ -2204,8 +2204,7 @@ fn a_second_process_with_a_followers_id_draws_no_repairs() {
 fn where_only_its_naks_name_a_member_a_nak_draws_one_event() {
     let config = Config::default();
     let (mut leader, now) = sequenced(&config, 100, |_, _, _| {});
-    let retransmitted = retransmitted_to;
-    retransmitted(&mut leader, now, addr(9));
+    retransmitted_to(&mut leader, now, addr(9));
     let (victim, real) = (addr(666), addr(21));
     let recorded = nak(&config, 1, 1, 101);
     let mut at = now;
@@ -2213,7 +2212,7 @@ fn where_only_its_naks_name_a_member_a_nak_draws_one_event() {
     for _ in 0..20 {
         at += config.repair_linger_ns + 1;
         leader.handle_datagram(at, victim, &recorded);
-        drawn.extend(retransmitted(&mut leader, at, victim));
+        drawn.extend(retransmitted_to(&mut leader, at, victim));
     }
     assert_eq!(drawn.len(), 20, "one event a NAK");
     assert!(drawn.iter().all(|&seq| seq == 1), "the lowest asked: {drawn:?}");
@@ -2221,16 +2220,16 @@ fn where_only_its_naks_name_a_member_a_nak_draws_one_event() {
     // The member itself, checking a record before it ACKs: that record.
     at += config.repair_linger_ns + 1;
     leader.handle_datagram(at, real, &nak(&config, 1, 60, 61));
-    assert_eq!(retransmitted(&mut leader, at, real), [60]);
+    assert_eq!(retransmitted_to(&mut leader, at, real), [60]);
     // Its ACK from there: its NAKs are answered whole.
     leader.handle_datagram(at, real, &ack_echoing(&config, 1, 0, at));
     at += config.repair_linger_ns + 1;
     leader.handle_datagram(at, real, &nak(&config, 1, 1, 101));
-    assert_eq!(retransmitted(&mut leader, at, real), (1..=100).collect::<Vec<u64>>());
+    assert_eq!(retransmitted_to(&mut leader, at, real), (1..=100).collect::<Vec<u64>>());
     // A replay from the victim's address now moves nothing there.
     at += config.repair_linger_ns + 1;
     leader.handle_datagram(at, victim, &recorded);
-    assert_eq!(retransmitted(&mut leader, at, victim), []);
+    assert_eq!(retransmitted_to(&mut leader, at, victim), []);
 }
 
 /// A review of the rule above: a recording of a NAK of member 2 (which
