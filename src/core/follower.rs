@@ -2698,6 +2698,10 @@ mod with_leader_tests {
         client.submit(b"e").unwrap();
         let submit = client.poll_transmit(1_000, &mut buf).unwrap();
         leader.handle_datagram(1_000, addr(7002), &buf[..submit.len]);
+        let sent = leader.poll_transmit(1_000, &mut buf).unwrap();
+        let data = buf[..sent.len].to_vec();
+        assert_eq!(sent.dest, Dest::Group);
+        follower.handle_datagram(1_000, addr(7000), &data);
         // The ACKs the follower sends from `from` to `until`, the leader
         // stopped, or speaking and hearing none of them (lost): nothing commits.
         let mut acks = |follower: &mut Follower, mut leader: Option<&mut Leader>, from: Nanos, until: Nanos| {
@@ -2724,6 +2728,18 @@ mod with_leader_tests {
         // The leader stops: over two keepalives, two ACKs.
         let silent = acks(&mut follower, None, 20_000_000, 20_000_000 + 2 * KEEPALIVE_NS);
         assert_eq!(silent, 2);
+        // It speaks again, with frames that draw no ACK of their own
+        // (copies of its DATA): one an ACK interval after the last.
+        let start = 20_000_000 + 2 * KEEPALIVE_NS;
+        let mut copies = 0;
+        for now in (start..start + 20_000_000).step_by(100_000) {
+            follower.handle_datagram(now, addr(7000), &data);
+            follower.handle_timeout(now);
+            while let Some(t) = follower.poll_transmit(now, &mut buf) {
+                copies += usize::from(crate::wire::parse(&buf[..t.len]).unwrap().header.kind() == Kind::Ack);
+            }
+        }
+        assert!((15..=20).contains(&copies), "an ACK each millisecond: {copies}");
     }
 
     /// A follower missing an event its leader sent NAKs it a keepalive
