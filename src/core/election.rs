@@ -114,6 +114,9 @@ pub(super) struct View {
     /// It may not vote yet: back empty (or new and late), it follows a
     /// leader and does not yet hold what that leader had sequenced.
     pub(super) catching_up: bool,
+    /// While it catches up: what it must hold to vote, in the epoch of the
+    /// leader that said so ([`Follower::vote_bound`](super::Follower::vote_bound)).
+    pub(super) bound: Option<Claim>,
     /// The commit it knows: a log that ends below it lacks committed events.
     pub(super) commit: Seq,
     /// How far its journal reached before records were dropped from it,
@@ -933,8 +936,6 @@ impl Election {
         (self.leader_at, self.heard_leader) = (now, true);
     }
 
-    /// The member follows a leader of the newer `epoch` (it stepped down
-    /// first if it led): a candidacy for it or an older one is lost.
     /// True if it granted `leader` its vote in `epoch` as a holder of a
     /// log, that candidate claiming a log of the same epoch as its own:
     /// both logs are prefixes of that epoch's leader's, so the leader's
@@ -945,6 +946,19 @@ impl Election {
         })
     }
 
+    /// True if its latest vote was one granted to `leader` in `epoch`, of
+    /// any kind. A member back empty without `--rejoin` that lived through
+    /// that election had ACKed, before it came back, no leader of a newer
+    /// epoch, unless that election, held after the newer one, counted a
+    /// promise it had lost. (A replayed request draws such a vote too: a
+    /// member restarted without its state and without `--rejoin` is not
+    /// safe from replays, nor from an older leader woken from a pause.)
+    pub(super) fn voted_for(&self, epoch: Epoch, leader: NodeId) -> bool {
+        self.voted.is_some_and(|v| (v.epoch, v.candidate) == (epoch, leader))
+    }
+
+    /// The member follows a leader of the newer `epoch` (it stepped down
+    /// first if it led): a candidacy for it or an older one is lost.
     pub(super) fn follow(&mut self, now: Nanos, epoch: Epoch) {
         if self.candidacy.is_some_and(|c| c.epoch <= epoch) {
             self.candidacy = None;
@@ -1008,7 +1022,22 @@ impl Election {
         // `--failover --followers 3 --partitions 2 --leader-crashes 2
         // --promotions 2 --late-members 2`).
         let newer_log = view.empty_since.is_some_and(|start| claim.seq > Seq::ZERO && claim.epoch > start);
-        let unknown = (view.may_vote && newer_log) || view.catching_up;
+        // But one catching up whose leader said what it had sequenced, in
+        // its epoch, vouches for a candidate whose log reaches that, as it
+        // would once it held it: every event its ACKs from before it came
+        // back may commit lies there, and so does every commit it knows.
+        // Without that, members back empty and their leader gone elected
+        // nobody for good: of five, one held the whole log, one its
+        // commit, and three only part of what their leader had said (the
+        // simulator's seed 105516509 of `--failover --crashes 3
+        // --partitions 2 --pauses 2 --replay 0.3 --replay-as-sender`).
+        // It says it holds that much: the candidate counts it among the
+        // holders. Not where the commit quorum is above the election's: it
+        // may have lost the promise of a vote (see `may_count` below).
+        let vouched = view.bound.filter(|&bound| view.catching_up && claim >= bound);
+        let vouches =
+            vouched.is_some() && claim.seq >= view.commit && view.reach.is_none() && self.quorum >= self.commit_quorum;
+        let unknown = (view.may_vote && newer_log) || (view.catching_up && !vouches);
         let yields = self.yields_to(request, view, unknown);
         // A candidate asks again while it stands: the same vote, not counted again.
         let mut again = None;
@@ -1104,7 +1133,8 @@ impl Election {
                 (true, true) => Ballot::GrantedEmptyFenced,
             };
             let candidate_log = claim.epoch;
-            self.voted = granted.then_some(VoteGiven { epoch, candidate, ballot, claim: view.claim, candidate_log });
+            let compared = vouched.filter(|_| vouches).map_or(view.claim, |bound| bound.max(view.claim));
+            self.voted = granted.then_some(VoteGiven { epoch, candidate, ballot, claim: compared, candidate_log });
             if granted && (!unknown || counting) {
                 // Fenced from the old leader: its later commits must not count us.
                 self.fenced_below = epoch;

@@ -201,8 +201,15 @@ pub struct Follower {
     /// ACKs from before it came back may yet commit any of that (a paused
     /// leader reads them late) (`None`: not yet known).
     vote_after: Option<u64>,
-    /// `vote_after` came from a leader's HEARTBEAT (it came back empty).
-    vote_after_heard: bool,
+    /// `vote_after` came from a HEARTBEAT of a leader of this epoch (it
+    /// came back empty).
+    vote_after_heard: Option<Epoch>,
+    /// No ACK it sent before it came back may commit in an epoch newer than
+    /// its leader's: it rejoined (and so follows no leader of an epoch
+    /// older than the others are fenced at), resumed its journal (its
+    /// promises kept), or, back empty, it voted in its leader's epoch (see
+    /// [`vote_bound`](Self::vote_bound)).
+    bound_newest: bool,
     /// With keys: the NAK asking for a HEARTBEAT that answers its nonce,
     /// which alone may set `vote_after`, or, without failover, the first
     /// epoch it follows (see [`asks_fresh`](Self::asks_fresh)).
@@ -451,7 +458,8 @@ impl Follower {
             log_start: 0,
             sync: None,
             vote_after: (config.epoch != Epoch::ZERO).then_some(0),
-            vote_after_heard: false,
+            vote_after_heard: None,
+            bound_newest: true,
             fresh: None,
             first_heard: None,
             epoch_new: None,
@@ -615,6 +623,21 @@ impl Follower {
             }
     }
 
+    /// While it catches up to vote ([`catching_up_to_vote`](Self::catching_up_to_vote)),
+    /// what its leader said it had sequenced, in that leader's epoch: every
+    /// event an ACK it sent before it came back may yet commit lies in that
+    /// log, at or below it (the HEARTBEAT came after it came back, and its
+    /// leader was elected holding every older commit). Not where an ACK of
+    /// its may have gone to the leader of a newer epoch than that: one back
+    /// empty without `--rejoin` may have ACKed a newer leader before it
+    /// restarted, and now follow an old one that woke from a pause, unless
+    /// it voted in its leader's epoch itself. `None` too while no leader
+    /// has said it since it came back.
+    pub fn vote_bound(&self) -> Option<Claim> {
+        let epoch = self.vote_after_heard.filter(|_| self.bound_newest && self.catching_up_to_vote())?;
+        self.vote_after.map(|seq| Claim { epoch, seq: Seq(seq) })
+    }
+
     /// A member resumed from a journal whose claim was not whole, with
     /// the promises that claim kept.
     pub(super) fn resumed_from_unsure_claim(&mut self) {
@@ -622,9 +645,12 @@ impl Follower {
     }
 
     /// Votes only once it holds what the next HEARTBEAT says was sequenced,
-    /// as a follower that came back empty into a running cluster.
-    pub(super) fn vote_once_caught_up(&mut self) {
-        (self.vote_after, self.vote_after_heard, self.fresh) = (None, false, None);
+    /// as a follower that came back empty into a running cluster
+    /// (`voted`: it voted in the epoch of the leader it follows, see
+    /// [`vote_bound`](Self::vote_bound)).
+    pub(super) fn vote_once_caught_up(&mut self, voted: bool) {
+        (self.vote_after, self.vote_after_heard, self.fresh) = (None, None, None);
+        self.bound_newest = voted;
     }
 
     /// True while it must learn what its leader has sequenced before it
@@ -698,11 +724,11 @@ impl Follower {
         (self.leader_offset, self.member_nak_token) = (None, 0);
         // Its nonce asked the last leader: the new one is asked afresh, at once.
         self.fresh = None;
-        if !self.may_vote() && self.vote_after_heard {
+        if !self.may_vote() && self.vote_after_heard.is_some() {
             // Came back empty and not yet caught up: the bound is the new
             // leader's, whose log holds whatever an ACK sent before it came
             // back could still commit (its electors met every ACK quorum).
-            (self.vote_after, self.vote_after_heard) = (None, false);
+            (self.vote_after, self.vote_after_heard) = (None, None);
         }
         // What the new leader's log must reach, and the epoch of the log
         // this follower had: kept until its HEARTBEAT shows where that log
@@ -1272,7 +1298,7 @@ impl Follower {
         let sequenced = heartbeat.commit.get().max(heartbeat.seq_next.get().saturating_sub(1));
         let fresh = !self.proves_fresh() || self.answers_ask(&heartbeat);
         if self.vote_after.is_none() && fresh {
-            (self.vote_after, self.vote_after_heard, self.fresh) = (Some(sequenced), true, None);
+            (self.vote_after, self.vote_after_heard, self.fresh) = (Some(sequenced), Some(self.epoch()), None);
         }
         if let Some(sync) = self.sync.as_mut() {
             sync.start = Some(heartbeat.epoch_start.get());

@@ -348,6 +348,7 @@ impl Member {
             lost_any: self.reported_lost,
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
+            bound: self.follower().and_then(Follower::vote_bound).filter(|_| !self.journal_failed),
             commit: self.follower().map_or(Seq::ZERO, Follower::commit),
             reach: self.reach_held(),
         }
@@ -712,11 +713,12 @@ impl Member {
                     return;
                 }
                 let empty = self.came_back_empty(epoch);
+                let voted = self.election.voted_for(epoch, sender);
                 self.follow(now, epoch, sender);
                 if empty && let Role::Follower(follower) = &mut self.role {
                     // As a member started with --rejoin: it votes once it
                     // holds what this leader says was sequenced.
-                    follower.vote_once_caught_up();
+                    follower.vote_once_caught_up(voted);
                     self.notices.push_back(MemberEvent::JoinedEmpty { epoch });
                 }
             }

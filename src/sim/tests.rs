@@ -1090,7 +1090,18 @@ fn seeds_that_once_failed_hold_every_invariant() {
         (config.core.journal, config.core.journal_syncs) = (true, true);
         config
     };
+    // --failover --crashes 3 --partitions 2 --pauses 2 --replay 0.3
+    // --replay-as-sender: epoch 1 committed nothing, and members 0, 2, 3
+    // and 4, new, joined epoch 2's leader empty. Once that leader was
+    // deposed, only it (holding the whole log) and member 4 had caught up;
+    // the other three, short of what their leader had said it sequenced
+    // (or never told), gave votes that count only beside three holders',
+    // and nobody was elected again.
+    let mut catching_up = SimConfig::failover(105_516_509);
+    (catching_up.crashes, catching_up.partitions, catching_up.pauses) = (3, 2, 2);
+    (catching_up.replay, catching_up.replay_as_sender) = (0.3, true);
     let seeds = [
+        ("105516509", catching_up),
         ("122000013", unsure(122_000_013, 2, 0)),
         ("122000054", unsure(122_000_054, 0, 2)),
         ("113005033", unheard),
