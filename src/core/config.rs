@@ -66,7 +66,11 @@ pub struct Config {
     pub client_pending_max: usize,
     /// Leader heartbeat period when no DATA goes out.
     pub heartbeat_interval_ns: u64,
-    /// Follower ACK period while it holds uncommitted events.
+    /// Follower ACK period while it holds uncommitted events and its
+    /// leader speaks: an ACK goes again this long after the last only if
+    /// a frame of the leader came since (with a `heartbeat_interval_ns`
+    /// above it, at the leader's next frame); toward a silent leader, a
+    /// keepalive ([`KEEPALIVE_NS`](super::KEEPALIVE_NS), 250 ms) after it.
     pub ack_interval_ns: u64,
     /// Round trip assumed until the leader has measured one.
     pub rtt_initial_ns: u64,
