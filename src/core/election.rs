@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use super::timer::TimerTable;
 use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Seq, Transmit};
 use crate::wire::{
-    Ballot, Busy, BusyReason, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, Header, Kind, Promote, SENDER_CLIENT, Vote,
-    VoteRequest, emit,
+    Ballot, Busy, BusyReason, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, FLAG_LED, Header, Kind, Promote, SENDER_CLIENT,
+    Vote, VoteRequest, emit,
 };
 
 /// Counters of the failover paths.
@@ -117,6 +117,9 @@ pub(super) struct View {
     /// While it catches up: what it must hold to vote, in the epoch of the
     /// leader that said so ([`Follower::vote_bound`](super::Follower::vote_bound)).
     pub(super) bound: Option<Claim>,
+    /// While it catches up with no bound heard: the leader it follows
+    /// ([`Follower::unbound_leader`](super::Follower::unbound_leader)).
+    pub(super) unbound_leader: Option<NodeId>,
     /// The commit it knows: a log that ends below it lacks committed events.
     pub(super) commit: Seq,
     /// How far its journal reached before records were dropped from it,
@@ -256,6 +259,8 @@ pub(super) struct Request {
     /// The candidate counts votes of members back without all of their
     /// log ([`FLAG_COUNTING_INCOMPLETE`]): such a vote fences its voter.
     pub(super) counting: bool,
+    /// Its claim names the epoch it led since it last started ([`FLAG_LED`]).
+    pub(super) led: bool,
 }
 
 /// A vote granted: in which epoch, to whom, and the ballot and claim it
@@ -356,13 +361,14 @@ pub(super) enum Owed {
 impl Owed {
     /// Writes the frame into `buf`: `header` names the sender, its cluster
     /// and its role's epoch, `claim` is its log's.
-    pub(super) fn emit(self, buf: &mut [u8], header: Header, claim: Claim) -> Transmit {
+    pub(super) fn emit(self, buf: &mut [u8], header: Header, claim: Claim, led: bool) -> Transmit {
         let with_epoch = |kind: Kind, epoch: Epoch| Header { epoch: epoch.get().into(), ..header.with_kind(kind) };
         match self {
             Owed::Request { epoch, forced, counting } => {
                 let mut header = with_epoch(Kind::VoteRequest, epoch);
                 let counting = if counting { FLAG_COUNTING_INCOMPLETE } else { 0 };
-                header.flags = (if forced { FLAG_FORCED } else { 0 } | counting).into();
+                let led = if led && epoch != Epoch::ZERO { FLAG_LED } else { 0 };
+                header.flags = (if forced { FLAG_FORCED } else { 0 } | counting | led).into();
                 let len =
                     emit(buf, &header, Kind::VoteRequest, &VoteRequest::new(claim)).expect("mtu holds a VOTE_REQUEST");
                 Transmit { dest: Dest::Group, len }
@@ -981,7 +987,7 @@ impl Election {
     /// A VOTE_REQUEST. [`Decision::StepDown`] asks the member to step down
     /// and hand the request back; [`Decision::HoldIntake`] to slow its intake.
     pub(super) fn on_vote_request(&mut self, now: Nanos, request: Request, view: &View) -> Option<Decision> {
-        let Request { from, candidate, epoch, claim, forced, counting } = request;
+        let Request { from, candidate, epoch, claim, forced, counting, led } = request;
         if epoch == Epoch::ZERO {
             // A member that came back asks where this one is fenced: the
             // newest epoch whose election may count the asker's vote from
@@ -1034,7 +1040,21 @@ impl Election {
         // It says it holds that much: the candidate counts it among the
         // holders. Not where the commit quorum is above the election's: it
         // may have lost the promise of a vote (see `may_count` below).
-        let vouched = view.bound.filter(|&bound| view.catching_up && claim >= bound);
+        // With no bound heard, it vouches so for the leader it follows,
+        // standing with its log of the epoch it led since it last started
+        // ([`FLAG_LED`]): that log holds all it sequenced there (the
+        // simulator's seed 105917448 of `--failover --crashes 3
+        // --promotions 2 --pauses 2 --replay 0.3 --replay-as-sender`: that
+        // leader deposed before its HEARTBEAT answered anyone, nothing
+        // committed, and it had one vote besides its own of the three it
+        // needed). Not for one resumed from its journal (helper 214): it
+        // may have lost what it sent before its own write was durable,
+        // which members' ACKs committed.
+        let own_leader = led && view.unbound_leader == Some(candidate) && claim.epoch == view.epoch;
+        let vouched = match view.bound {
+            Some(bound) => Some(bound).filter(|&bound| view.catching_up && claim >= bound),
+            None => own_leader.then_some(claim),
+        };
         let vouches =
             vouched.is_some() && claim.seq >= view.commit && view.reach.is_none() && self.quorum >= self.commit_quorum;
         let unknown = (view.may_vote && newer_log) || (view.catching_up && !vouches);

@@ -638,6 +638,20 @@ impl Follower {
         self.vote_after.map(|seq| Claim { epoch, seq: Seq(seq) })
     }
 
+    /// While it catches up to vote and no leader has said what it had
+    /// sequenced since it came back (its HEARTBEAT lost, or that leader
+    /// deposed first): the leader it follows. That leader's own log of its
+    /// epoch, claimed in the process that led it
+    /// ([`FLAG_LED`](crate::wire::FLAG_LED)), holds every event it
+    /// sequenced there, and so whatever an ACK this member sent before it
+    /// came back may commit (as [`vote_bound`](Self::vote_bound) says, and
+    /// where).
+    pub fn unbound_leader(&self) -> Option<NodeId> {
+        let unbound = self.vote_after_heard.is_none() && self.bound_newest && self.catching_up_to_vote();
+        let unbound = unbound && self.epoch() != Epoch::ZERO;
+        self.leader.filter(|_| unbound)
+    }
+
     /// A member resumed from a journal whose claim was not whole, with
     /// the promises that claim kept.
     pub(super) fn resumed_from_unsure_claim(&mut self) {

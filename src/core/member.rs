@@ -16,8 +16,8 @@ use super::election::{Admit, Decision, Election, Owed, Reach, Request, View};
 use super::{Claim, Config, ConfigError, ElectionStats, Epoch, Event, Failover, Follower, FollowerStats, MemberEvent};
 use super::{KEEPALIVE_NS, Leader, LeaderStats, Nanos, NodeId, Peers, Rejects, Seq, StepDown, Transmit, admits, parse};
 use crate::wire::{
-    Datagram, FLAG_COUNT_INCOMPLETE, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, FLAG_SERVED, Frame, Header, Kind, Promote,
-    SENDER_OBSERVER,
+    Datagram, FLAG_COUNT_INCOMPLETE, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, FLAG_LED, FLAG_SERVED, Frame, Header, Kind,
+    Promote, SENDER_OBSERVER,
 };
 
 enum Role {
@@ -66,6 +66,8 @@ pub struct Member {
     /// What its leader roles so far counted of `told_unknown` and
     /// `clients_ahead` (see [`losses_shown`](Self::losses_shown)).
     losses_led: (u64, u64),
+    /// The epoch it last led since it started ([`FLAG_LED`]).
+    led: Option<Epoch>,
     /// What the roles it no longer has dropped (see
     /// [`rejects_all`](Self::rejects_all)).
     rejects_roles: Rejects,
@@ -117,6 +119,7 @@ impl Member {
             journal_failed: false,
             elsewhere: None,
             losses_led: (0, 0),
+            led: None,
             rejects_roles: Rejects::default(),
             reach: None,
             leader_stamp: NewestStamp::default(),
@@ -349,6 +352,7 @@ impl Member {
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
             bound: self.follower().and_then(Follower::vote_bound).filter(|_| !self.journal_failed),
+            unbound_leader: self.follower().and_then(Follower::unbound_leader).filter(|_| !self.journal_failed),
             commit: self.follower().map_or(Seq::ZERO, Follower::commit),
             reach: self.reach_held(),
         }
@@ -525,6 +529,7 @@ impl Member {
         self.losses_led = self.losses_shown();
         let Role::Leader(old) = &self.role else { return };
         self.election.stepped_down(now);
+        self.led = Some(old.epoch());
         let first = old.seq_oldest();
         // After its journal failed, the log ends at what went out (or the
         // log it was elected with, or its commit, which quorum 1 reaches
@@ -835,7 +840,8 @@ impl Member {
             Frame::VoteRequest(request) => {
                 let flags = datagram.header.flags.get();
                 let (forced, counting) = (flags & FLAG_FORCED != 0, flags & FLAG_COUNTING_INCOMPLETE != 0);
-                let request = Request { from, candidate: sender, epoch, claim: request.claim(), forced, counting };
+                let (claim, led) = (request.claim(), flags & FLAG_LED != 0);
+                let request = Request { from, candidate: sender, epoch, claim, forced, counting, led };
                 match self.election.on_vote_request(now, request, &self.view()) {
                     Some(Decision::StepDown) => {
                         // Forced while leading: it votes as the follower it becomes.
@@ -903,7 +909,8 @@ impl Member {
         if let Some(owed) = self.election.pop_owed() {
             let header = Header::new(Kind::Vote, self.id.0, self.config.cluster_id, self.epoch());
             let header = Header { token: self.config.shape().into(), ..header };
-            return Some(owed.emit(buf, header, self.claim()));
+            let claim = self.claim();
+            return Some(owed.emit(buf, header, claim, self.led == Some(claim.epoch)));
         }
         match &mut self.role {
             Role::Leader(leader) => leader.poll_transmit(now, buf),

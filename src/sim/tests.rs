@@ -1100,7 +1100,17 @@ fn seeds_that_once_failed_hold_every_invariant() {
     let mut catching_up = SimConfig::failover(105_516_509);
     (catching_up.crashes, catching_up.partitions, catching_up.pauses) = (3, 2, 2);
     (catching_up.replay, catching_up.replay_as_sender) = (0.3, true);
+    // --failover --crashes 3 --promotions 2 --pauses 2 --replay 0.3
+    // --replay-as-sender: nothing committed; epoch 2's leader, deposed
+    // before its HEARTBEAT answered anyone, stood with its log of epoch 2
+    // and had one vote besides its own of the three it needed: the two
+    // members that joined it empty and heard no bound gave votes that
+    // count only beside holders'.
+    let mut unbound = SimConfig::failover(105_917_448);
+    (unbound.crashes, unbound.promotions, unbound.pauses) = (3, 2, 2);
+    (unbound.replay, unbound.replay_as_sender) = (0.3, true);
     let seeds = [
+        ("105917448", unbound),
         ("105516509", catching_up),
         ("122000013", unsure(122_000_013, 2, 0)),
         ("122000054", unsure(122_000_054, 0, 2)),

@@ -30,6 +30,14 @@ pub const FLAG_COUNT_INCOMPLETE: u16 = 1;
 /// does not count their [`Ballot::GrantedEmpty`] so.
 pub const FLAG_COUNTING_INCOMPLETE: u16 = 2;
 
+/// Header `flags` bit of a VOTE_REQUEST whose claim names the epoch its
+/// candidate led since it last started: the log it claims holds every
+/// event it sequenced there (one resumed from its journal may have lost
+/// what it sent before its own write was durable). A member catching up
+/// with that leader, told no bound, vouches for it. Builds that know no
+/// such bit answer as before.
+pub const FLAG_LED: u16 = 4;
+
 /// VOTE_REQUEST body (candidate → group); the header's epoch is the epoch
 /// the candidate stands for.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq)]

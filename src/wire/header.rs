@@ -33,7 +33,9 @@ pub struct Header {
     pub version: u8,
     /// A [`Kind`] code.
     pub kind: u8,
-    /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED) on a VOTE_REQUEST,
+    /// Per-kind flags ([`FLAG_FORCED`](super::FLAG_FORCED),
+    /// [`FLAG_COUNTING_INCOMPLETE`](super::FLAG_COUNTING_INCOMPLETE) and
+    /// [`FLAG_LED`](super::FLAG_LED) on a VOTE_REQUEST,
     /// [`FLAG_RESENT`](super::FLAG_RESENT) and [`FLAG_OLDEST`](super::FLAG_OLDEST) on a SUBMIT,
     /// [`FLAG_SERVED`](super::FLAG_SERVED) on a NAK, RETRANSMIT or UNRECOVERABLE, a
     /// [`Durability`](crate::types::Durability) on an ACK,
@@ -90,8 +92,9 @@ impl Header {
 
     /// True for a frame a sequencer sent: [`FLAG_NO_FAILOVER`](super::FLAG_NO_FAILOVER)
     /// on a kind a leader sends (DATA, HEARTBEAT, RETRANSMIT,
-    /// UNRECOVERABLE, COMMIT, BUSY). On other kinds the bit means nothing
-    /// yet, and is not read.
+    /// UNRECOVERABLE, COMMIT, BUSY). On a VOTE_REQUEST the bit is
+    /// [`FLAG_LED`](super::FLAG_LED); on other kinds it means nothing yet,
+    /// and is not read.
     pub fn from_sequencer(&self) -> bool {
         let leader_sent = matches!(
             self.kind(),

@@ -16,7 +16,9 @@ pub use batch::{
 };
 pub use client::{BUSY_LOST, Busy, BusyReason, Commit, CommitHead, CommitRun};
 pub use control::{Ack, Heartbeat, NAK_RANGES_MAX, Nak, NakHead, SeqRange, Unrecoverable};
-pub use election::{Ballot, FLAG_COUNT_INCOMPLETE, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, Promote, Vote, VoteRequest};
+pub use election::{
+    Ballot, FLAG_COUNT_INCOMPLETE, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, FLAG_LED, Promote, Vote, VoteRequest,
+};
 #[cfg(test)]
 pub(crate) use event::test_record;
 pub use event::{EventHeader, EventRef, Events, RECORD_ALIGN, record_len};

@@ -35,6 +35,7 @@ local f = {
   forced = ProtoField.bool("seqcast.flags.forced", "FORCED (bit 0): asked by an operator"),
   counting = ProtoField.bool("seqcast.flags.counting_incomplete",
     "COUNTING_INCOMPLETE (bit 1): the candidate counts fenced votes of members back without all of their log"),
+  led = ProtoField.bool("seqcast.flags.led", "LED (bit 2): the candidate claims the log it led since it last started"),
   count_incomplete = ProtoField.bool("seqcast.flags.count_incomplete",
     "COUNT_INCOMPLETE (bit 0): count votes of members back without all of their log"),
   durability = ProtoField.uint16("seqcast.flags.durability", "Durability promised (bits 0-1)", base.DEC,
@@ -185,6 +186,7 @@ local function dissect_one(buf, pinfo, root)
   elseif kind == 16 then
     flags_item:add(f.forced, bit0)
     flags_item:add(f.counting, bit32.band(flags, 2) ~= 0)
+    flags_item:add(f.led, bit32.band(flags, 4) ~= 0)
   elseif kind == 18 then flags_item:add(f.count_incomplete, bit0) end
   if kind == 5 or kind == 6 or kind == 9 then flags_item:add(f.served, bit0) end
   if kind == 2 or kind == 3 or kind == 6 or kind == 7 or kind == 8 or kind == 9 then
