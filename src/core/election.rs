@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::timer::TimerTable;
-use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Seq, Transmit};
+use super::{Claim, ClientId, Config, Dest, Epoch, Failover, Nanos, NodeId, NodeSet, Seq, Transmit, Vouch};
 use crate::wire::{
     Ballot, Busy, BusyReason, FLAG_COUNTING_INCOMPLETE, FLAG_FORCED, FLAG_LED, Header, Kind, Promote, SENDER_CLIENT,
     Vote, VoteRequest, emit,
@@ -114,12 +114,8 @@ pub(super) struct View {
     /// It may not vote yet: back empty (or new and late), it follows a
     /// leader and does not yet hold what that leader had sequenced.
     pub(super) catching_up: bool,
-    /// While it catches up: what it must hold to vote, in the epoch of the
-    /// leader that said so ([`Follower::vote_bound`](super::Follower::vote_bound)).
-    pub(super) bound: Option<Claim>,
-    /// While it catches up with no bound heard: the leader it follows
-    /// ([`Follower::unbound_leader`](super::Follower::unbound_leader)).
-    pub(super) unbound_leader: Option<NodeId>,
+    /// While it catches up: the logs it vouches for ([`Follower::vouch`](super::Follower::vouch)).
+    pub(super) vouch: Option<Vouch>,
     /// The commit it knows: a log that ends below it lacks committed events.
     pub(super) commit: Seq,
     /// How far its journal reached before records were dropped from it,
@@ -1050,10 +1046,10 @@ impl Election {
         // needed). Not for one resumed from its journal (helper 214): it
         // may have lost what it sent before its own write was durable,
         // which members' ACKs committed.
-        let own_leader = led && view.unbound_leader == Some(candidate) && claim.epoch == view.epoch;
-        let vouched = match view.bound {
-            Some(bound) => Some(bound).filter(|&bound| view.catching_up && claim >= bound),
-            None => own_leader.then_some(claim),
+        let vouched = match view.vouch {
+            Some(Vouch::Reaching(bound)) => (claim >= bound).then_some(bound),
+            Some(Vouch::LedBy(leader)) => (led && leader == candidate && claim.epoch == view.epoch).then_some(claim),
+            None => None,
         };
         let vouches =
             vouched.is_some() && claim.seq >= view.commit && view.reach.is_none() && self.quorum >= self.commit_quorum;

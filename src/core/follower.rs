@@ -148,6 +148,23 @@ impl FollowerStats {
     }
 }
 
+/// What a member catching up to vote vouches for, as it will once it
+/// holds what it must ([`Follower::vouch`]): every event an ACK it sent
+/// before it came back may yet commit lies in such a log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vouch {
+    /// A log reaching what its leader said it had sequenced, in that
+    /// leader's epoch (the HEARTBEAT came after it came back, and its
+    /// leader was elected holding every older commit).
+    Reaching(Claim),
+    /// Told nothing since it came back (that HEARTBEAT lost, or its leader
+    /// deposed first): the log of the leader it follows, claimed by that
+    /// leader in the process that led its epoch
+    /// ([`FLAG_LED`](crate::wire::FLAG_LED)), which holds every event it
+    /// sequenced there.
+    LedBy(NodeId),
+}
+
 /// The follower's timers, one slot each in its [`TimerTable`].
 #[derive(Clone, Copy, Debug)]
 enum Timer {
@@ -208,7 +225,7 @@ pub struct Follower {
     /// its leader's: it rejoined (and so follows no leader of an epoch
     /// older than the others are fenced at), resumed its journal (its
     /// promises kept), or, back empty, it voted in its leader's epoch (see
-    /// [`vote_bound`](Self::vote_bound)).
+    /// [`vouch`](Self::vouch)).
     bound_newest: bool,
     /// With keys: the NAK asking for a HEARTBEAT that answers its nonce,
     /// which alone may set `vote_after`, or, without failover, the first
@@ -624,32 +641,20 @@ impl Follower {
     }
 
     /// While it catches up to vote ([`catching_up_to_vote`](Self::catching_up_to_vote)),
-    /// what its leader said it had sequenced, in that leader's epoch: every
-    /// event an ACK it sent before it came back may yet commit lies in that
-    /// log, at or below it (the HEARTBEAT came after it came back, and its
-    /// leader was elected holding every older commit). Not where an ACK of
-    /// its may have gone to the leader of a newer epoch than that: one back
-    /// empty without `--rejoin` may have ACKed a newer leader before it
-    /// restarted, and now follow an old one that woke from a pause, unless
-    /// it voted in its leader's epoch itself. `None` too while no leader
-    /// has said it since it came back.
-    pub fn vote_bound(&self) -> Option<Claim> {
-        let epoch = self.vote_after_heard.filter(|_| self.bound_newest && self.catching_up_to_vote())?;
-        self.vote_after.map(|seq| Claim { epoch, seq: Seq(seq) })
-    }
-
-    /// While it catches up to vote and no leader has said what it had
-    /// sequenced since it came back (its HEARTBEAT lost, or that leader
-    /// deposed first): the leader it follows. That leader's own log of its
-    /// epoch, claimed in the process that led it
-    /// ([`FLAG_LED`](crate::wire::FLAG_LED)), holds every event it
-    /// sequenced there, and so whatever an ACK this member sent before it
-    /// came back may commit (as [`vote_bound`](Self::vote_bound) says, and
-    /// where).
-    pub fn unbound_leader(&self) -> Option<NodeId> {
-        let unbound = self.vote_after_heard.is_none() && self.bound_newest && self.catching_up_to_vote();
-        let unbound = unbound && self.epoch() != Epoch::ZERO;
-        self.leader.filter(|_| unbound)
+    /// the logs it vouches for as it will once it holds what it must: see
+    /// [`Vouch`]. Not where an ACK of its may have gone to the leader of a
+    /// newer epoch than the one it follows: one back empty without
+    /// `--rejoin` may have ACKed a newer leader before it restarted, and
+    /// now follow an old one that woke from a pause, unless it voted in its
+    /// leader's epoch itself.
+    pub fn vouch(&self) -> Option<Vouch> {
+        if !self.bound_newest || !self.catching_up_to_vote() {
+            return None;
+        }
+        match self.vote_after_heard {
+            Some(epoch) => self.vote_after.map(|seq| Vouch::Reaching(Claim { epoch, seq: Seq(seq) })),
+            None => self.leader.filter(|_| self.epoch() != Epoch::ZERO).map(Vouch::LedBy),
+        }
     }
 
     /// A member resumed from a journal whose claim was not whole, with
@@ -661,7 +666,7 @@ impl Follower {
     /// Votes only once it holds what the next HEARTBEAT says was sequenced,
     /// as a follower that came back empty into a running cluster
     /// (`voted`: it voted in the epoch of the leader it follows, see
-    /// [`vote_bound`](Self::vote_bound)).
+    /// [`vouch`](Self::vouch)).
     pub(super) fn vote_once_caught_up(&mut self, voted: bool) {
         (self.vote_after, self.vote_after_heard, self.fresh) = (None, None, None);
         self.bound_newest = voted;

@@ -351,8 +351,7 @@ impl Member {
             lost_any: self.reported_lost,
             empty_since: self.holds_nothing_unfollowed().then_some(self.config.epoch),
             catching_up: !self.journal_failed && self.follower().is_some_and(Follower::catching_up_to_vote),
-            bound: self.follower().and_then(Follower::vote_bound).filter(|_| !self.journal_failed),
-            unbound_leader: self.follower().and_then(Follower::unbound_leader).filter(|_| !self.journal_failed),
+            vouch: self.follower().and_then(Follower::vouch).filter(|_| !self.journal_failed),
             commit: self.follower().map_or(Seq::ZERO, Follower::commit),
             reach: self.reach_held(),
         }

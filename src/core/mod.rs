@@ -27,7 +27,7 @@ pub use clients::RECORDS_PER_CLIENT_PLACE;
 pub use config::{Config, ConfigError, Deliver, Failover, MTU_MAX};
 pub use election::{ElectionStats, Reach};
 pub use event::{Append, Event, JournalClaim, MemberEvent, PROMISE_AHEAD_MAX, StepDown};
-pub use follower::{ACK_REFRESH_NS, Follower, FollowerStats, KEEPALIVE_NS, ShortLeader};
+pub use follower::{ACK_REFRESH_NS, Follower, FollowerStats, KEEPALIVE_NS, ShortLeader, Vouch};
 pub use leader::{Leader, LeaderEvent, LeaderStats, Resume};
 pub use member::{Member, MemberResume};
 use quorum::quorum_commit;
